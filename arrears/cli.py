@@ -1,0 +1,412 @@
+"""The `arrears` command: a thin adapter over the services and selectors.
+
+Each subcommand parses its options, calls one service or selector, and renders the result. A
+DomainError prints its message on standard error and exits with status 2 (1 for anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal; silent when standard error is not one."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.last = 0.0
+        self.started = time.monotonic()
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.1:
+            return
+        self.last = now
+        width = 30
+        share = min(done / total, 1.0) if total else 0.0
+        bar = "#" * int(share * width)
+        self.stream.write(
+            f"\r{label[:28]:28} [{bar:{width}}] {share:4.0%} {done / 1e6:7.1f} MB "
+            f"{now - self.started:5.1f}s"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last:
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from django.db import connection
+
+    print(f"Book ready: {connection.settings_dict['NAME']} ({connection.vendor})")
+    return 0
+
+
+def _ensure_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        from arrears.core.errors import DomainError
+
+        raise DomainError("the database is not set up: run `arrears init` first")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from arrears.ledger.services import book_import
+
+    _ensure_migrated()
+    bar = _ProgressBar(sys.stderr)
+    started = time.monotonic()
+    try:
+        summary = book_import(Path(args.path), progress=bar)
+    finally:
+        bar.close()
+    print(f"{summary.line()} ({time.monotonic() - started:.1f}s)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from arrears.ledger.export import book_export
+
+    _ensure_migrated()
+    counts = book_export(Path(args.dir))
+    print(f"Exported to {args.dir}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def _output(args: argparse.Namespace) -> TextIO:
+    if getattr(args, "output", None):
+        return open(args.output, "w", encoding="utf-8", newline="")
+    return sys.stdout
+
+
+def cmd_aging(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.ledger.aging import Buckets
+    from arrears.ledger.selectors import aging_report
+
+    _ensure_migrated()
+    as_of = args.as_of or today()
+    try:
+        buckets = Buckets.parse(args.buckets)
+    except ValueError as exc:
+        raise SystemExit(f"arrears aging: error: {exc}") from None
+    reports = aging_report(as_of=as_of, by=args.by, currency=args.currency, buckets=buckets)
+    if args.format == "xlsx":
+        from arrears.ledger.xlsx import aging_xlsx
+
+        if not args.output:
+            raise SystemExit("arrears aging: error: --format xlsx needs --output FILE")
+        aging_xlsx(reports, Path(args.output))
+        return 0
+    out = _output(args)
+    try:
+        if args.format == "json":
+            docs = [r.as_json() for r in reports]
+            body: Any = docs[0] if len(docs) == 1 else docs
+            if not docs:
+                body = []
+            json.dump(body, out, indent=None if args.output else 1)
+            out.write("\n")
+        elif args.format == "csv":
+            _aging_csv(reports, out)
+        else:
+            _aging_table(reports, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _aging_columns(report: Any) -> list[str]:
+    if report.by == "account":
+        return ["account_id", "property_id"]
+    return [report.by if report.by != "property" else "property_id"]
+
+
+def _aging_csv(reports: Sequence[Any], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    for i, report in enumerate(reports):
+        doc = report.as_json()
+        keys = _aging_columns(report)
+        amounts = [*doc["buckets"], "credit", "balance"]
+        if i == 0:
+            writer.writerow(["as_of", "currency", *keys, *amounts])
+        rows = next(v for k, v in doc.items() if isinstance(v, list) and k != "buckets")
+        for row in rows:
+            writer.writerow([doc["as_of"], doc["currency"], *[row[k] for k in keys],
+                             *[row[a] for a in amounts]])  # fmt: skip
+        writer.writerow([doc["as_of"], doc["currency"], "TOTAL", *[""] * (len(keys) - 1),
+                         *[doc["totals"][a] for a in amounts]])  # fmt: skip
+
+
+def _table(headers: list[str], rows: list[list[str]], out: TextIO, numeric: range) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]  # fmt: skip
+
+    def render(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out.write(render(headers) + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for row in rows:
+        out.write(render(row) + "\n")
+
+
+def _money(text: str) -> str:
+    whole, _, cents = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{cents}"
+
+
+def _aging_table(reports: Sequence[Any], out: TextIO) -> None:
+    if not reports:
+        out.write("Nothing is open.\n")
+    for report in reports:
+        doc = report.as_json()
+        keys = _aging_columns(report)
+        amounts = [*doc["buckets"], "credit", "balance"]
+        rows = next(v for k, v in doc.items() if isinstance(v, list) and k != "buckets")
+        body = [[row[k] for k in keys] + [_money(row[a]) for a in amounts] for row in rows]
+        body.append(
+            ["TOTAL", *[""] * (len(keys) - 1), *[_money(doc["totals"][a]) for a in amounts]]
+        )
+        out.write(f"Aging as of {doc['as_of']} ({doc['currency']}), by {report.by}\n")
+        _table([*keys, *amounts], body, out, numeric=range(len(keys), len(keys) + len(amounts)))
+        out.write("\n")
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.ledger.selectors import account_ledger
+
+    _ensure_migrated()
+    ledger = account_ledger(account_id=args.account_id, as_of=args.as_of or today())
+    doc = _ledger_json(ledger)
+    out = _output(args)
+    try:
+        if args.format == "json":
+            json.dump(doc, out, indent=1)
+            out.write("\n")
+        elif args.format == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            cols = ["txn_id", "posted", "type", "code", "due", "amount", "balance", "open",
+                    "unapplied", "paid_by", "paid"]  # fmt: skip
+            writer.writerow(cols)
+            for e in doc["entries"]:
+                writer.writerow([e["txn_id"], e["posted"], e["type"], e["code"], e["due"] or "",
+                                 e["amount"], e["balance"], e.get("open", ""),
+                                 e.get("unapplied", ""), _paid_text(e.get("paid_by", [])),
+                                 _paid_text(e.get("paid", []))])  # fmt: skip
+        else:
+            _ledger_table(doc, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _paid_text(items: list[dict[str, str]]) -> str:
+    return "; ".join(f"{p['txn_id']} {p['amount']}" for p in items)
+
+
+def _ledger_json(ledger: Any) -> dict[str, Any]:
+    account = ledger.account
+    entries = []
+    for line in ledger.lines:
+        entry: dict[str, Any] = {
+            "txn_id": line.txn_id, "posted": line.posted_on.isoformat(), "type": line.type,
+            "code": line.code, "due": line.due_on.isoformat() if line.due_on else None,
+            "amount": f"{line.amount:.2f}", "balance": f"{line.balance:.2f}",
+            "reference": line.reference, "memo": line.memo,
+        }  # fmt: skip
+        if line.applies_to:
+            entry["applies_to"] = line.applies_to
+        if line.reverses:
+            entry["reverses"] = line.reverses
+        if line.type == "charge":
+            entry["open"] = f"{line.open_amount:.2f}"
+            entry["paid_by"] = [
+                {"txn_id": p.txn_id, "amount": f"{p.amount:.2f}", "on": p.on.isoformat()}
+                for p in line.paid_by
+            ]
+        elif line.type in ("payment", "credit"):
+            entry["unapplied"] = f"{line.unapplied:.2f}"
+            entry["paid"] = [
+                {"txn_id": p.txn_id, "amount": f"{p.amount:.2f}", "on": p.on.isoformat()}
+                for p in line.paid
+            ]
+            if line.reversed_on:
+                entry["reversed_on"] = line.reversed_on.isoformat()
+        entries.append(entry)
+    labels = ledger.buckets.labels
+    aging = {label: f"{a:.2f}" for label, a in zip(labels, ledger.aged.buckets, strict=True)}
+    aging["credit"] = f"{ledger.aged.credit:.2f}"
+    return {
+        "account_id": account.account_id,
+        "property_id": account.property.property_id if account.property else None,
+        "unit": account.unit,
+        "currency": account.currency,
+        "as_of": ledger.as_of.isoformat(),
+        "parties": [
+            {"party_id": ap.party.party_id, "name": ap.party.name, "role": ap.role}
+            for ap in ledger.parties
+        ],
+        "entries": entries,
+        "aging": aging,
+        "balance": f"{ledger.balance:.2f}",
+    }
+
+
+def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
+    people = ", ".join(f"{p['name']} ({p['role']})" for p in doc["parties"])
+    out.write(f"Account {doc['account_id']}  {doc['property_id'] or ''} {doc['unit']}  {people}\n")
+    out.write(f"Ledger as of {doc['as_of']} ({doc['currency']})\n")
+    rows = []
+    for e in doc["entries"]:
+        if e["type"] == "charge":
+            note = f"open {e['open']}" + (
+                f"; paid by {_paid_text(e['paid_by'])}" if e["paid_by"] else ""
+            )
+        elif e["type"] in ("payment", "credit"):
+            note = f"paid {_paid_text(e['paid'])}" if e["paid"] else ""
+            if e.get("reversed_on"):
+                note += f" (reversed {e['reversed_on']})"
+            elif e["unapplied"] != "0.00":
+                note += f"; unapplied {e['unapplied']}"
+        else:
+            note = f"reverses {e.get('reverses', '')}"
+        signed = e["amount"] if e["type"] in ("charge", "reversal") else f"-{e['amount']}"
+        rows.append([e["posted"], e["txn_id"], e["type"], e["code"], e["due"] or "",
+                     _money(signed), _money(e["balance"]), note.strip("; ")])  # fmt: skip
+    _table(["posted", "txn_id", "type", "code", "due", "amount", "balance", "what paid what"],
+           rows, out, numeric=range(5, 7))  # fmt: skip
+    aging = "  ".join(f"{k} {_money(v)}" for k, v in doc["aging"].items())
+    out.write(f"Aging: {aging}\nBalance: {_money(doc['balance'])}\n")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from arrears.ledger.demo_book import demo_build
+
+    _ensure_migrated_or_init()
+    print(demo_build(force=args.force), flush=True)
+    return cmd_aging(
+        argparse.Namespace(as_of=None, by="property", currency=None, buckets="0,30,60,90",
+                           format="table", output=None)
+    )  # fmt: skip
+
+
+def _ensure_migrated_or_init() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from config.wsgi import application
+
+    _ensure_migrated()
+    print(f"Serving Arrears on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="arrears")
+    return 0
+
+
+# ---- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arrears",
+        description="Arrears: the receivables book, aging and collections. "
+        "The database is DATABASE_URL (default sqlite:///arrears.sqlite3).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    add("init", cmd_init, "create or migrate the database named by DATABASE_URL")
+    p = add("import", cmd_import, "import a book: a folder, a .zip or an .xlsx (all or nothing)")
+    p.add_argument("path")
+    p = add("export", cmd_export, "export the whole book as interchange CSV files into DIR")
+    p.add_argument("dir")
+    p = add("aging", cmd_aging, "the aging of the book as of a date")
+    p.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today in the book's zone)")
+    p.add_argument("--by", choices=["account", "property", "portfolio"], default="account")
+    p.add_argument("--currency", help="only this currency (ISO 4217)")
+    p.add_argument("--buckets", default="0,30,60,90", help="bucket boundaries in days")
+    p.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
+    p.add_argument("--output", help="write to FILE instead of standard output")
+    p = add("ledger", cmd_ledger, "an account's ledger with running balance and what paid what")
+    p.add_argument("account_id")
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--output")
+    p = add("demo", cmd_demo, "build the demo book (once) and print its aging by property")
+    p.add_argument("--force", action="store_true", help="rebuild even if the book has entries")
+    p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--threads", type=int, default=8)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup()
+    from arrears.core.errors import DomainError
+
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        sys.stderr.write(f"arrears {args.command}: {exc.message}\n")
+        return 2
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

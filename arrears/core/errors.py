@@ -1,0 +1,25 @@
+"""The one error hierarchy: every domain error has a stable `code` and a human message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "extra": self.extra}
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+
+class ValidationError(DomainError):
+    code = "invalid"

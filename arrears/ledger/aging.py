@@ -1,0 +1,97 @@
+"""Aging buckets: labels, the due-date limits of each bucket as of a date, and aging of open items.
+
+Days past due = as_of − due. With boundaries (0, 30, 60, 90) the buckets are `current` (≤ 0 days),
+`1-30`, `31-60`, `61-90` and `91+`. Bucket i > 0 holds b[i-1] < days ≤ b[i], that is
+as_of − b[i] ≤ due < as_of − b[i-1]; the set-based query uses these due-date limits so that it
+never computes a date difference in SQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+DEFAULT_BOUNDARIES = (0, 30, 60, 90)
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    boundaries: tuple[int, ...] = DEFAULT_BOUNDARIES
+
+    def __post_init__(self) -> None:
+        b = self.boundaries
+        if not b or any(x < 0 for x in b) or any(x >= y for x, y in itertools.pairwise(b)):
+            raise ValueError("bucket boundaries must be non-negative whole days, ascending")
+
+    @classmethod
+    def parse(cls, text: str) -> Buckets:
+        """Buckets from "0,30,60,90"; ValueError with the reason otherwise."""
+        try:
+            values = tuple(int(part) for part in text.split(","))
+        except ValueError:
+            raise ValueError(f"buckets must be whole days separated by commas: {text!r}") from None
+        return cls(values)
+
+    @property
+    def labels(self) -> list[str]:
+        b = self.boundaries
+        first = "current" if b[0] == 0 else f"0-{b[0]}"
+        middle = [f"{lo + 1}-{hi}" for lo, hi in itertools.pairwise(b)]
+        return [first, *middle, f"{b[-1] + 1}+"]
+
+    def due_limits(self, as_of: date) -> list[tuple[date | None, date | None]]:
+        """For each bucket, (earliest due, latest due) included; None means open-ended."""
+        b = self.boundaries
+        limits: list[tuple[date | None, date | None]] = [(as_of - timedelta(days=b[0]), None)]
+        for lo, hi in itertools.pairwise(b):
+            limits.append((as_of - timedelta(days=hi), as_of - timedelta(days=lo + 1)))
+        limits.append((None, as_of - timedelta(days=b[-1] + 1)))
+        return limits
+
+    def index(self, as_of: date, due_on: date) -> int:
+        days = (as_of - due_on).days
+        for i, bound in enumerate(self.boundaries):
+            if days <= bound:
+                return i
+        return len(self.boundaries)
+
+
+@dataclass(frozen=True, slots=True)
+class AgedLine:
+    """Open amounts per bucket, unapplied credit, and balance = sum of buckets − credit."""
+
+    buckets: tuple[Decimal, ...]
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return sum(self.buckets, ZERO) - self.credit
+
+
+def age_open_items(
+    items: Iterable[tuple[bool, date | None, Decimal]], as_of: date, buckets: Buckets
+) -> AgedLine:
+    """Age (is_credit, due_on, open amount) items as of a date."""
+    amounts = [ZERO] * (len(buckets.boundaries) + 1)
+    credit = ZERO
+    for is_credit, due_on, amount in items:
+        if is_credit:
+            credit += amount
+        else:
+            assert due_on is not None
+            amounts[buckets.index(as_of, due_on)] += amount
+    return AgedLine(tuple(amounts), credit)
+
+
+def sum_lines(lines: Sequence[AgedLine], width: int) -> AgedLine:
+    totals = [ZERO] * width
+    credit = ZERO
+    for line in lines:
+        for i, amount in enumerate(line.buckets):
+            totals[i] += amount
+        credit += line.credit
+    return AgedLine(tuple(totals), credit)

@@ -1,0 +1,256 @@
+"""The book: properties, parties, accounts and their parties, transactions, and cash application.
+
+Invariants held by the database:
+- a transaction is never updated or deleted (services only insert); its amount is positive;
+- a charge has a code and a due date, nothing else has a due date;
+- a payment or credit is reversed at most once;
+- `Allocation`, `OpenItemDelta` and `OpenItem` are derived from the transactions of one account by
+  `allocation.apply_cash`; they are rebuilt for that account whenever its history changes.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from arrears.core.fields import MoneyField
+
+
+class Property(models.Model):
+    property_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2)
+    timezone = models.CharField(max_length=64, blank=True)  # empty: derived from state
+    portfolio = models.CharField(max_length=64, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "properties"
+
+    def __str__(self) -> str:
+        return f"{self.property_id} {self.name}"
+
+
+class Party(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person"
+        ORGANIZATION = "organization"
+
+    party_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    language = models.CharField(max_length=35, default="en")
+    timezone = models.CharField(max_length=64, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "parties"
+
+    def __str__(self) -> str:
+        return f"{self.party_id} {self.name}"
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        RESIDENTIAL_LEASE = "residential_lease"
+        COMMERCIAL_LEASE = "commercial_lease"
+        CUSTOMER = "customer"
+        STUDENT = "student"
+        PATIENT = "patient"
+
+    account_id = models.CharField(max_length=64, unique=True)
+    property = models.ForeignKey(
+        Property, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    unit = models.CharField(max_length=50, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    rent = MoneyField(null=True, blank=True)
+    deposit_held = MoneyField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rent__isnull=True) | Q(rent__gte=0), name="account_rent_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_held__isnull=True) | Q(deposit_held__gte=0),
+                name="account_deposit_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="account_closed_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.account_id
+
+
+class AccountParty(models.Model):
+    class Role(models.TextChoices):
+        PRIMARY = "primary"
+        CO_OBLIGOR = "co_obligor"
+        GUARANTOR = "guarantor"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="account_parties")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="account_parties")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    guarantee_limit = MoneyField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "party", "role"], name="account_party_role_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(guarantee_limit__isnull=True) | Q(guarantee_limit__gte=0),
+                name="guarantee_limit_not_negative",
+            ),
+        ]
+
+
+class Transaction(models.Model):
+    """One entry of the book. The primary key is the book's file order: later imports come after."""
+
+    class Type(models.TextChoices):
+        CHARGE = "charge"
+        PAYMENT = "payment"
+        CREDIT = "credit"
+        REVERSAL = "reversal"
+
+    id = models.BigIntegerField(primary_key=True)
+    txn_id = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
+    posted_on = models.DateField(db_index=True)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    amount = MoneyField()
+    code = models.CharField(max_length=20, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    applies_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    reference = models.CharField(max_length=200, blank=True)
+    memo = models.TextField(blank=True)
+    extra = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "posted_on", "id"], name="txn_account_order")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(type="charge", due_on__isnull=False) & ~Q(code="")
+                | ~Q(type="charge") & Q(due_on__isnull=True),
+                name="txn_only_charges_have_due_and_need_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(type="reversal"),
+                name="txn_only_reversals_reverse",
+            ),
+            models.CheckConstraint(
+                condition=~Q(type="reversal") | Q(reverses__isnull=False),
+                name="txn_reversal_names_its_payment",
+            ),
+            models.CheckConstraint(
+                condition=Q(applies_to__isnull=True) | Q(type__in=["payment", "credit"]),
+                name="txn_only_payments_and_credits_apply",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.txn_id} {self.type} {self.amount}"
+
+
+class Allocation(models.Model):
+    """`source` (a payment or credit) paid `amount` of `charge` on `made_on`, until `undone_on`."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    charge = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="paid_by")
+    source = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="paid")
+    amount = MoneyField()
+    made_on = models.DateField()
+    undone_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account"], name="allocation_account")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(undone_on__isnull=True) | Q(undone_on__gte=models.F("made_on")),
+                name="allocation_undone_after_made",
+            ),
+        ]
+
+
+class OpenItemDelta(models.Model):
+    """A change, on `on_date`, of what is open on a charge or of a payment's unapplied credit.
+
+    The open amount of an item as of D is the sum of its deltas on or before D, so aging as of any
+    date is one aggregate over this table (DESIGN principle 5). Deltas of one item on one day are
+    netted, and zero nets are not stored, so a payment applied in full on its day leaves no row.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+    is_credit = models.BooleanField()
+    due_on = models.DateField(null=True, blank=True)
+    on_date = models.DateField()
+    delta = MoneyField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account"], name="delta_account")]
+
+
+class OpenItem(models.Model):
+    """What is open at the end of the book: unpaid charges and unapplied credit, one row each."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    item = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="+")
+    is_credit = models.BooleanField()
+    due_on = models.DateField(null=True, blank=True)
+    amount = MoneyField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account"], name="open_item_account")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="open_item_amount_positive"),
+        ]
+
+
+class CustomColumn(models.Model):
+    """An `x_` column seen in an import, so that export writes it back."""
+
+    file_kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file_kind", "name"], name="custom_column_unique")
+        ]
+
+
+class BookImport(models.Model):
+    """One import run that changed the book: what came in, and what it did."""
+
+    source = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict)

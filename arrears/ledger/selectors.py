@@ -1,0 +1,285 @@
+"""Reads of the book: aging as of any date (set-based), an account's ledger, lists for pages.
+
+Aging as of D sums `OpenItemDelta` rows dated on or before D into buckets by due date, in one
+aggregate query; when D is on or after the last posted date of the book, the `OpenItem` snapshot
+gives the same answer from open items alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max
+
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.fields import from_cents
+from arrears.ledger import bulk
+from arrears.ledger.aging import DEFAULT_BOUNDARIES, AgedLine, Buckets, sum_lines
+from arrears.ledger.models import (
+    Account,
+    Allocation,
+    OpenItem,
+    OpenItemDelta,
+    Property,
+    Transaction,
+)
+
+BY_CHOICES = ("account", "property", "portfolio")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    key: dict[str, str]
+    line: AgedLine
+
+
+@dataclass(frozen=True)
+class AgingReport:
+    as_of: date
+    currency: str
+    buckets: Buckets
+    by: str
+    rows: list[AgingRow]
+    totals: AgedLine
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object of the spec: amounts as strings with two decimals."""
+        labels = self.buckets.labels
+
+        def amounts(line: AgedLine) -> dict[str, str]:
+            out = {label: f"{a:.2f}" for label, a in zip(labels, line.buckets, strict=True)}
+            out["credit"] = f"{line.credit:.2f}"
+            out["balance"] = f"{line.balance:.2f}"
+            return out
+
+        key = {"account": "accounts", "property": "properties", "portfolio": "portfolios"}[self.by]
+        return {
+            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
+            "buckets": labels,
+            key: [{**row.key, **amounts(row.line)} for row in self.rows],
+            "totals": amounts(self.totals),
+        }
+
+
+def last_posted_on() -> date | None:
+    return Transaction.objects.aggregate(last=Max("posted_on"))["last"]
+
+
+def aging_report(
+    *,
+    as_of: date,
+    by: str = "account",
+    currency: str | None = None,
+    buckets: tuple[int, ...] | Buckets = DEFAULT_BOUNDARIES,
+    property_ids: Iterable[str] | None = None,
+) -> list[AgingReport]:
+    """Aging of the book as of a date, one report per currency (only `currency` if given).
+
+    Accounts with nothing open are left out. Raises ValidationError for an unknown `by`.
+    """
+    if by not in BY_CHOICES:
+        raise ValidationError(f"--by must be one of {', '.join(BY_CHOICES)}", by=by)
+    spec = buckets if isinstance(buckets, Buckets) else Buckets(tuple(buckets))
+    lines = _account_lines(as_of, spec, currency, property_ids)
+    per_currency: dict[str, list[tuple[dict[str, str], AgedLine]]] = defaultdict(list)
+    for (account_id, property_id, portfolio, cur), line in lines:
+        if by == "account":
+            key = {"account_id": account_id, "property_id": property_id}
+        elif by == "property":
+            key = {"property_id": property_id}
+        else:
+            key = {"portfolio": portfolio}
+        per_currency[cur].append((key, line))
+    width = len(spec.boundaries) + 1
+    reports = []
+    for cur in sorted(per_currency):
+        rows = _roll_up(per_currency[cur], width) if by != "account" else per_currency[cur]
+        aged = [AgingRow(key, line) for key, line in rows]
+        totals = sum_lines([r.line for r in aged], width)
+        reports.append(AgingReport(as_of, cur, spec, by, aged, totals))
+    if currency and not reports:
+        empty = AgedLine(tuple([ZERO] * width), ZERO)
+        reports.append(AgingReport(as_of, currency, spec, by, [], empty))
+    return reports
+
+
+def _roll_up(
+    rows: list[tuple[dict[str, str], AgedLine]], width: int
+) -> list[tuple[dict[str, str], AgedLine]]:
+    groups: dict[tuple[str, ...], list[AgedLine]] = defaultdict(list)
+    keys: dict[tuple[str, ...], dict[str, str]] = {}
+    for key, line in rows:
+        k = tuple(key.values())
+        groups[k].append(line)
+        keys[k] = key
+    return [(keys[k], sum_lines(groups[k], width)) for k in sorted(groups)]
+
+
+def _account_lines(
+    as_of: date, spec: Buckets, currency: str | None, property_ids: Iterable[str] | None
+) -> list[tuple[tuple[str, str, str, str], AgedLine]]:
+    """Per account: (account_id, property_id, portfolio, currency) and its aged line."""
+    sums: list[str] = []
+    params: list[Any] = []
+    for low, high in spec.due_limits(as_of):
+        cond = ["is_credit = ?"]
+        params.append(False)
+        if low is not None:
+            cond.append("due_on >= ?")
+            params.append(low.isoformat())
+        if high is not None:
+            cond.append("due_on <= ?")
+            params.append(high.isoformat())
+        sums.append(f"SUM(CASE WHEN {' AND '.join(cond)} THEN {{amount}} ELSE 0 END)")
+    sums.append("SUM(CASE WHEN is_credit = ? THEN {amount} ELSE 0 END)")
+    params.append(True)
+    last = last_posted_on()
+    if last is None or as_of >= last:
+        table, amount, where = OpenItem._meta.db_table, "amount", "1 = 1"
+    else:
+        table, amount, where = OpenItemDelta._meta.db_table, "delta", "on_date <= ?"
+        params.append(as_of.isoformat())
+    account_filter = []
+    if currency:
+        account_filter.append("a.currency = ?")
+    if property_ids is not None:
+        ids = list(property_ids) or [""]
+        account_filter.append(f"p.property_id IN ({', '.join('?' * len(ids))})")
+    columns = ", ".join(s.format(amount=amount) for s in sums)
+    sql = (
+        f"SELECT a.account_id, p.property_id, p.portfolio, a.currency, x.* FROM "
+        f"(SELECT account_id AS pk, {columns} FROM {table} WHERE {where} GROUP BY account_id) x "
+        f"JOIN {Account._meta.db_table} a ON a.id = x.pk "
+        f"LEFT JOIN {Property._meta.db_table} p ON p.id = a.property_id"
+    )
+    if account_filter:
+        sql += " WHERE " + " AND ".join(account_filter)
+        if currency:
+            params.append(currency)
+        if property_ids is not None:
+            params.extend(list(property_ids) or [""])
+    sql += " ORDER BY p.property_id, a.account_id"
+    out = []
+    for row in bulk.execute(sql, params):
+        account_id, property_id, portfolio, cur, _pk, *cents = row
+        amounts = [from_cents(int(c or 0)) for c in cents]
+        if not any(amounts):
+            continue
+        line = AgedLine(tuple(amounts[:-1]), amounts[-1])
+        out.append(((account_id, property_id or "", portfolio or "", cur), line))
+    return out
+
+
+# ---- one account -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paid:
+    """An allocation seen from one side: the other transaction and the amount."""
+
+    txn_id: str
+    amount: Decimal
+    on: date
+
+
+@dataclass
+class LedgerLine:
+    txn_id: str
+    posted_on: date
+    type: str
+    code: str
+    amount: Decimal
+    due_on: date | None
+    reference: str
+    memo: str
+    balance: Decimal
+    applies_to: str = ""
+    reverses: str = ""
+    open_amount: Decimal | None = None  # a charge's unpaid part as of the date
+    unapplied: Decimal | None = None  # a payment's or credit's credit left as of the date
+    paid_by: list[Paid] = field(default_factory=list)  # for a charge
+    paid: list[Paid] = field(default_factory=list)  # for a payment or credit
+    reversed_on: date | None = None
+
+
+@dataclass
+class AccountLedger:
+    account: Account
+    as_of: date
+    lines: list[LedgerLine]
+    balance: Decimal
+    aged: AgedLine
+    buckets: Buckets
+    parties: list[Any]
+
+
+SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
+
+
+def account_get(*, account_id: str) -> Account:
+    try:
+        return Account.objects.select_related("property").get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+
+
+def account_ledger(
+    *, account_id: str, as_of: date, buckets: Buckets | None = None
+) -> AccountLedger:
+    """The account's entries posted by `as_of`, with running balance and what paid what."""
+    from arrears.ledger.aging import age_open_items
+
+    spec = buckets or Buckets()
+    account = account_get(account_id=account_id)
+    txns = list(
+        Transaction.objects.filter(account=account, posted_on__lte=as_of)
+        .select_related("applies_to", "reverses")
+        .order_by("posted_on", "id")
+    )
+    by_pk = {t.pk: t for t in txns}
+    allocations = Allocation.objects.filter(account=account, made_on__lte=as_of).exclude(
+        undone_on__lte=as_of
+    )
+    paid_by: dict[int, list[Paid]] = defaultdict(list)
+    paid: dict[int, list[Paid]] = defaultdict(list)
+    for a in allocations.order_by("made_on", "id"):
+        paid_by[a.charge_id].append(Paid(by_pk[a.source_id].txn_id, a.amount, a.made_on))
+        paid[a.source_id].append(Paid(by_pk[a.charge_id].txn_id, a.amount, a.made_on))
+    reversed_on = {t.reverses_id: t.posted_on for t in txns if t.reverses_id}
+    balance = ZERO
+    lines = []
+    items: list[tuple[bool, date | None, Decimal]] = []
+    for t in txns:
+        balance += SIGN[t.type] * t.amount
+        line = LedgerLine(
+            t.txn_id, t.posted_on, t.type, t.code, t.amount, t.due_on, t.reference, t.memo,
+            balance, t.applies_to.txn_id if t.applies_to else "",
+            t.reverses.txn_id if t.reverses else "",
+        )  # fmt: skip
+        if t.type == "charge":
+            line.paid_by = paid_by.get(t.pk, [])
+            line.open_amount = t.amount - sum((p.amount for p in line.paid_by), ZERO)
+            if line.open_amount:
+                items.append((False, t.due_on, line.open_amount))
+        elif t.type in ("payment", "credit"):
+            line.paid = paid.get(t.pk, [])
+            line.reversed_on = reversed_on.get(t.pk)
+            left = t.amount - sum((p.amount for p in line.paid), ZERO)
+            line.unapplied = ZERO if line.reversed_on else left
+            if line.unapplied:
+                items.append((True, None, line.unapplied))
+        lines.append(line)
+    parties = list(account.account_parties.select_related("party").order_by("role", "party__name"))
+    aged = age_open_items(items, as_of, spec)
+    return AccountLedger(account, as_of, lines, balance, aged, spec, parties)
+
+
+def property_list() -> list[Property]:
+    return list(Property.objects.order_by("property_id"))

@@ -1,0 +1,593 @@
+"""Writes to the book: import of the interchange format, and replay of cash application.
+
+Invariants:
+- an import is one database transaction: any bad row and nothing changes;
+- transactions are only inserted; a row whose id exists must be identical (then it is skipped);
+- after any change to an account's transactions its allocations, deltas and open items are
+  rebuilt from its whole history (`accounts_replay`), and only that account's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from arrears.core.fields import to_cents
+from arrears.ledger import bulk
+from arrears.ledger.allocation import Entry, apply_cash
+from arrears.ledger.interchange import (
+    MAX_ERRORS,
+    BookImportError,
+    Problem,
+    RowError,
+    SourceFile,
+    TxnRow,
+    open_book,
+    read_rows,
+)
+from arrears.ledger.models import (
+    Account,
+    AccountParty,
+    Allocation,
+    BookImport,
+    CustomColumn,
+    OpenItem,
+    OpenItemDelta,
+    Party,
+    Property,
+    Transaction,
+)
+
+Progress = Callable[[str, int, int], None]  # (file label, bytes done, bytes in all)
+
+TXN = Transaction._meta.db_table
+STAGE = "arrears_stage_txn"
+TOUCHED = "arrears_touched_account"
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    accounts_replayed: int = 0
+
+    def line(self) -> str:
+        parts = []
+        for kind in ("properties", "parties", "accounts", "account_parties", "transactions"):
+            c, u, s = (self.created.get(kind, 0), self.updated.get(kind, 0),
+                       self.unchanged.get(kind, 0))  # fmt: skip
+            if c or u or s:
+                bits = [f"{c} new"]
+                if u:
+                    bits.append(f"{u} updated")
+                if s:
+                    bits.append(f"{s} unchanged")
+                parts.append(f"{kind} {', '.join(bits)}")
+        body = "; ".join(parts) or "nothing to import"
+        return f"Imported {self.source}: {body}; {self.accounts_replayed} accounts re-applied."
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        with file.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummary:
+    """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
+
+    Raises BookImportError naming file, line, column and reason for every bad row found (the
+    first 50), and then the book is as it was.
+    """
+    sources = open_book(path)
+    summary = ImportSummary(source=path.name)
+    total = sum(s.size for s in sources)
+    done = 0
+
+    def tick_for(source: SourceFile) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            progress(source.label, done, total)
+
+        return tick
+
+    with transaction.atomic():
+        if bulk.is_postgres():
+            # One import at a time: ids are handed out in file order.
+            bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
+        for source in sources:
+            importer = _IMPORTERS[source.kind.name]
+            importer(source, summary, tick_for(source))
+            _remember_custom_columns(source)
+        if summary.changed:
+            BookImport.objects.create(
+                source=str(path),
+                sha256=_sha256(path),
+                counts={"created": summary.created, "updated": summary.updated},
+            )
+    return summary
+
+
+def _remember_custom_columns(source: SourceFile) -> None:
+    for name in source.header:
+        if name.startswith("x_"):
+            CustomColumn.objects.get_or_create(file_kind=source.kind.name, name=name)
+
+
+def _collect(source: SourceFile, tick: Callable[[int], None] | None) -> list[tuple[int, Any]]:
+    """All rows of a small file, or BookImportError with every bad row."""
+    rows: list[tuple[int, Any]] = []
+    problems: list[Problem] = []
+    for line, parsed in read_rows(source, tick):
+        if isinstance(parsed, RowError):
+            problems.append(Problem(source.label, line, parsed.column, parsed.reason))
+        else:
+            rows.append((line, parsed))
+    if problems:
+        raise BookImportError(problems)
+    return rows
+
+
+def _duplicates(source: SourceFile, rows: list[tuple[int, Any]], key: Callable[[Any], Any],
+                column: str) -> None:  # fmt: skip
+    first: dict[Any, int] = {}
+    problems = []
+    for line, row in rows:
+        k = key(row)
+        if k in first:
+            problems.append(
+                Problem(source.label, line, column, f"{k!r} is already on line {first[k]}")
+            )
+        else:
+            first[k] = line
+    if problems:
+        raise BookImportError(problems)
+
+
+def _upsert(
+    model: Any,
+    key: str,
+    source: SourceFile,
+    rows: list[tuple[int, dict[str, Any]]],
+    summary: ImportSummary,
+) -> None:
+    """Create new rows, update changed ones (by their id), leave identical ones alone."""
+    existing = {getattr(o, key): o for o in model.objects.filter(**{
+        f"{key}__in": [r[key] for _, r in rows]})}  # fmt: skip
+    new, changed = [], []
+    fields: set[str] = set()
+    for _, row in rows:
+        obj = existing.get(row[key])
+        if obj is None:
+            new.append(model(**row))
+            continue
+        diff = {f: v for f, v in row.items() if getattr(obj, f) != v}
+        if diff:
+            for f, v in diff.items():
+                setattr(obj, f, v)
+            fields.update(diff)
+            changed.append(obj)
+    model.objects.bulk_create(new, batch_size=2000)
+    if changed:
+        model.objects.bulk_update(changed, sorted(fields), batch_size=2000)
+    kind = source.kind.name
+    summary.created[kind] = len(new)
+    summary.updated[kind] = len(changed)
+    summary.unchanged[kind] = len(rows) - len(new) - len(changed)
+
+
+def _import_properties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    rows = _collect(source, tick)
+    _duplicates(source, rows, lambda r: r["property_id"], "property_id")
+    _upsert(Property, "property_id", source, rows, summary)
+
+
+def _import_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    rows = _collect(source, tick)
+    _duplicates(source, rows, lambda r: r["party_id"], "party_id")
+    _upsert(Party, "party_id", source, rows, summary)
+
+
+def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    rows = _collect(source, tick)
+    _duplicates(source, rows, lambda r: r["account_id"], "account_id")
+    wanted = {r["property_id"] for _, r in rows if r["property_id"]}
+    properties = dict(
+        Property.objects.filter(property_id__in=wanted).values_list("property_id", "id")
+    )
+    existing_currency = dict(
+        Account.objects.filter(account_id__in=[r["account_id"] for _, r in rows]).values_list(
+            "account_id", "currency"
+        )
+    )
+    problems = []
+    for line, row in rows:
+        ref = row.pop("property_id")
+        if ref and ref not in properties:
+            problems.append(Problem(source.label, line, "property_id", f"unknown property {ref!r}"))
+        row["property_id"] = properties.get(ref)
+        old = existing_currency.get(row["account_id"])
+        if old is not None and old != row["currency"] and _has_transactions(row["account_id"]):
+            problems.append(
+                Problem(source.label, line, "currency",
+                        f"the account has transactions in {old}; its currency cannot change")
+            )  # fmt: skip
+    if problems:
+        raise BookImportError(problems)
+    _upsert(Account, "account_id", source, rows, summary)
+
+
+def _has_transactions(account_id: str) -> bool:
+    return Transaction.objects.filter(account__account_id=account_id).exists()
+
+
+def _import_account_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    rows = _collect(source, tick)
+    _duplicates(source, rows, lambda r: (r["account_id"], r["party_id"], r["role"]), "party_id")
+    accounts = dict(
+        Account.objects.filter(account_id__in={r["account_id"] for _, r in rows}).values_list(
+            "account_id", "id"
+        )
+    )
+    parties = dict(
+        Party.objects.filter(party_id__in={r["party_id"] for _, r in rows}).values_list(
+            "party_id", "id"
+        )
+    )
+    problems = []
+    for line, row in rows:
+        if row["account_id"] not in accounts:
+            problems.append(
+                Problem(source.label, line, "account_id", f"unknown account {row['account_id']!r}")
+            )
+        if row["party_id"] not in parties:
+            problems.append(
+                Problem(source.label, line, "party_id", f"unknown party {row['party_id']!r}")
+            )
+    if problems:
+        raise BookImportError(problems)
+    existing = {
+        (ap.account_id, ap.party_id, ap.role): ap
+        for ap in AccountParty.objects.filter(account_id__in=accounts.values())
+    }
+    new, changed = [], []
+    for _, row in rows:
+        key = (accounts[row["account_id"]], parties[row["party_id"]], row["role"])
+        current = existing.get(key)
+        if current is None:
+            new.append(AccountParty(
+                account_id=key[0], party_id=key[1], role=key[2],
+                guarantee_limit=row["guarantee_limit"], extra=row["extra"],
+            ))  # fmt: skip
+        elif (current.guarantee_limit, current.extra) != (row["guarantee_limit"], row["extra"]):
+            current.guarantee_limit = row["guarantee_limit"]
+            current.extra = row["extra"]
+            changed.append(current)
+    AccountParty.objects.bulk_create(new, batch_size=2000)
+    AccountParty.objects.bulk_update(changed, ["guarantee_limit", "extra"], batch_size=2000)
+    summary.created["account_parties"] = len(new)
+    summary.updated["account_parties"] = len(changed)
+    summary.unchanged["account_parties"] = len(rows) - len(new) - len(changed)
+
+
+# ---- transactions ----------------------------------------------------------------------------
+
+STAGE_COLUMNS = (
+    "line", "txn_id", "account_id", "posted_on", "type", "amount", "code", "due_on",
+    "applies_to", "reverses", "reference", "memo", "extra",
+)  # fmt: skip
+
+
+def _import_transactions(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    accounts = dict(Account.objects.values_list("account_id", "id"))
+    bulk.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    bulk.execute(
+        f"CREATE TEMPORARY TABLE {STAGE} (line INTEGER NOT NULL, txn_id TEXT NOT NULL, "
+        "account_id BIGINT NOT NULL, posted_on DATE NOT NULL, type TEXT NOT NULL, "
+        "amount BIGINT NOT NULL, code TEXT NOT NULL, due_on DATE, applies_to TEXT, "
+        "reverses TEXT, reference TEXT NOT NULL, memo TEXT NOT NULL, extra TEXT, new_id BIGINT)"
+    )
+    problems: list[Problem] = []
+
+    def staged() -> Iterable[tuple[Any, ...]]:
+        for line, row in read_rows(source, tick):
+            if isinstance(row, RowError):
+                problems.append(Problem(source.label, line, row.column, row.reason))
+                continue
+            account = accounts.get(row.account_id)
+            if account is None:
+                problems.append(
+                    Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
+                )
+                continue
+            if problems:
+                if len(problems) >= MAX_ERRORS:
+                    return
+                continue
+            yield _stage_row(line, account, row)
+
+    # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
+    bulk.insert_rows(STAGE, STAGE_COLUMNS, staged())
+    if problems:
+        raise BookImportError(problems)
+    bulk.execute(f"CREATE INDEX {STAGE}_txn ON {STAGE} (txn_id)")
+    _check_staged(source)
+    summary.unchanged["transactions"] = _skip_existing(source)
+    summary.created["transactions"] = _insert_staged()
+    bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
+    bulk.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {STAGE} WHERE new_id > 0")
+    summary.accounts_replayed = _replay_touched()
+    bulk.execute(f"DROP TABLE {STAGE}")
+    bulk.execute(f"DROP TABLE {TOUCHED}")
+
+
+def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
+    return (
+        line, row.txn_id, account, row.posted_on.isoformat(), row.type, to_cents(row.amount),
+        row.code, row.due_on.isoformat() if row.due_on else None, row.applies_to or None,
+        row.reverses or None, row.reference, row.memo,
+        json.dumps(row.extra, sort_keys=True) if row.extra else None,
+    )  # fmt: skip
+
+
+def _fail(source: SourceFile, rows: list[Any], column: str, reason: Callable[[Any], str]) -> None:
+    if rows:
+        raise BookImportError([Problem(source.label, r[0], column, reason(r)) for r in rows])
+
+
+def _check_staged(source: SourceFile) -> None:
+    """Checks across rows, in SQL so that a file of any size needs no memory for them."""
+    _fail(
+        source,
+        bulk.execute(
+            f"SELECT s.line, s.txn_id, f.first FROM {STAGE} s JOIN (SELECT txn_id, MIN(line) AS "
+            f"first FROM {STAGE} GROUP BY txn_id HAVING COUNT(*) > 1) f ON f.txn_id = s.txn_id "
+            f"WHERE s.line > f.first ORDER BY s.line LIMIT {MAX_ERRORS}"
+        ),
+        "txn_id",
+        lambda r: f"{r[1]!r} is already on line {r[2]}",
+    )
+    # A referenced row, from this file or the book: (txn_id, account, type, amount, posted, order)
+    # where order is the file order (line here, 0 for the book, which comes before).
+    target = (
+        f"(SELECT txn_id, account_id, type, amount, posted_on, line AS ord FROM {STAGE} "
+        f"UNION ALL SELECT txn_id, account_id, type, amount, posted_on, 0 FROM {TXN} t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {STAGE} x WHERE x.txn_id = t.txn_id))"
+    )
+    rows = bulk.execute(
+        f"SELECT s.line, s.applies_to, r.account_id, r.type, r.posted_on, r.ord, s.account_id, "
+        f"s.posted_on FROM {STAGE} s LEFT JOIN {target} r ON r.txn_id = s.applies_to "
+        f"WHERE s.applies_to IS NOT NULL AND (r.txn_id IS NULL OR r.type <> 'charge' OR "
+        f"r.account_id <> s.account_id OR r.posted_on > s.posted_on OR "
+        f"(r.posted_on = s.posted_on AND r.ord > s.line)) ORDER BY s.line LIMIT {MAX_ERRORS}"
+    )
+    _fail(source, rows, "applies_to", _explain_applies_to)
+    rows = bulk.execute(
+        f"SELECT s.line, s.reverses, r.account_id, r.type, r.posted_on, r.ord, s.account_id, "
+        f"s.posted_on, r.amount, s.amount FROM {STAGE} s LEFT JOIN {target} r "
+        f"ON r.txn_id = s.reverses WHERE s.reverses IS NOT NULL AND (r.txn_id IS NULL OR "
+        f"r.type NOT IN ('payment', 'credit') OR r.account_id <> s.account_id OR "
+        f"r.posted_on > s.posted_on OR (r.posted_on = s.posted_on AND r.ord > s.line) OR "
+        f"r.amount <> s.amount) ORDER BY s.line LIMIT {MAX_ERRORS}"
+    )
+    _fail(source, rows, "reverses", _explain_reverses)
+    rows = bulk.execute(
+        f"SELECT s.line, s.reverses, f.first FROM {STAGE} s JOIN (SELECT reverses, MIN(line) AS "
+        f"first FROM {STAGE} WHERE reverses IS NOT NULL GROUP BY reverses HAVING COUNT(*) > 1) f "
+        f"ON f.reverses = s.reverses WHERE s.line > f.first ORDER BY s.line LIMIT {MAX_ERRORS}"
+    )
+    _fail(source, rows, "reverses", lambda r: f"{r[1]!r} is already reversed on line {r[2]}")
+    rows = bulk.execute(
+        f"SELECT s.line, s.reverses, b.txn_id FROM {STAGE} s JOIN {TXN} p ON p.txn_id = "
+        f"s.reverses JOIN {TXN} b ON b.reverses_id = p.id WHERE b.txn_id <> s.txn_id "
+        f"ORDER BY s.line LIMIT {MAX_ERRORS}"
+    )
+    _fail(source, rows, "reverses", lambda r: f"{r[1]!r} is already reversed by {r[2]!r}")
+
+
+def _explain_applies_to(r: Any) -> str:
+    _line, ref, account, kind, _posted, _order, own_account, _own_posted = r
+    if account is None:
+        return f"unknown charge {ref!r}"
+    if kind != "charge":
+        return f"{ref!r} is a {kind}, not a charge"
+    if account != own_account:
+        return f"charge {ref!r} belongs to another account"
+    return f"charge {ref!r} is posted after this row"
+
+
+def _explain_reverses(r: Any) -> str:
+    _line, ref, account, kind, _posted, _order, own_account, _own_posted, amount, own_amount = r
+    if account is None:
+        return f"reversal of an unknown payment {ref!r}"
+    if kind not in ("payment", "credit"):
+        return f"{ref!r} is a {kind}: only a payment or a credit can be reversed"
+    if account != own_account:
+        return f"payment {ref!r} belongs to another account"
+    if amount != own_amount:
+        return (
+            f"reversal amount {Decimal(own_amount) / 100:.2f} differs from payment {ref!r} "
+            f"amount {Decimal(amount) / 100:.2f}"
+        )
+    return f"payment {ref!r} is posted after this reversal"
+
+
+def _skip_existing(source: SourceFile) -> int:
+    """Mark rows already in the book (they must be identical); returns how many."""
+    rows = bulk.execute(
+        f"SELECT s.line, s.account_id, s.posted_on, s.type, s.amount, s.code, s.due_on, "
+        f"s.applies_to, s.reverses, s.reference, s.memo, s.extra, t.account_id, t.posted_on, "
+        f"t.type, t.amount, t.code, t.due_on, a.txn_id, r.txn_id, t.reference, t.memo, t.extra, "
+        f"s.txn_id FROM {STAGE} s JOIN {TXN} t ON t.txn_id = s.txn_id "
+        f"LEFT JOIN {TXN} a ON a.id = t.applies_to_id LEFT JOIN {TXN} r ON r.id = t.reverses_id"
+    )
+    names = ("account_id", "posted", "type", "amount", "code", "due", "applies_to", "reverses",
+             "reference", "memo", "x_ columns")  # fmt: skip
+    problems = []
+    for row in rows:
+        staged, stored = row[1:12], row[12:23]
+        for name, a, b in zip(names, staged, stored, strict=True):
+            if _same(name, a, b):
+                continue
+            problems.append(
+                Problem(source.label, row[0], name if name != "x_ columns" else "",
+                        f"txn_id {row[23]!r} is already in the book with different content "
+                        f"({name}: {_show(b)} there, {_show(a)} here)")
+            )  # fmt: skip
+            break
+    if problems:
+        raise BookImportError(problems[:MAX_ERRORS])
+    if rows:
+        bulk.execute(f"UPDATE {STAGE} SET new_id = -1 WHERE txn_id IN (SELECT txn_id FROM {TXN})")
+    return len(rows)
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    if name == "x_ columns":
+        left = json.loads(a) if a else {}
+        right = (json.loads(b) if isinstance(b, str) else b) or {}
+        return bool(left == right)
+    return _norm(a) == _norm(b)
+
+
+def _norm(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _show(value: Any) -> str:
+    return repr(_norm(value)) if _norm(value) is not None else "empty"
+
+
+def _insert_staged() -> int:
+    base = bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0]
+    bulk.execute(f"UPDATE {STAGE} SET new_id = ? + line WHERE new_id IS NULL", (base,))
+    extra = "s.extra::jsonb" if bulk.is_postgres() else "s.extra"
+    bulk.execute(
+        f"INSERT INTO {TXN} (id, txn_id, account_id, posted_on, type, amount, code, due_on, "
+        f"applies_to_id, reverses_id, reference, memo, extra) "
+        f"SELECT s.new_id, s.txn_id, s.account_id, s.posted_on, s.type, s.amount, s.code, "
+        f"s.due_on, COALESCE(ta.id, sa.new_id), COALESCE(tr.id, sr.new_id), s.reference, "
+        f"s.memo, {extra} FROM {STAGE} s "
+        f"LEFT JOIN {TXN} ta ON ta.txn_id = s.applies_to "
+        f"LEFT JOIN {STAGE} sa ON sa.txn_id = s.applies_to AND sa.new_id > 0 "
+        f"LEFT JOIN {TXN} tr ON tr.txn_id = s.reverses "
+        f"LEFT JOIN {STAGE} sr ON sr.txn_id = s.reverses AND sr.new_id > 0 "
+        f"WHERE s.new_id > 0 ORDER BY s.new_id"
+    )
+    count = bulk.execute(f"SELECT COUNT(*) FROM {STAGE} WHERE new_id > 0")[0][0]
+    return int(count)
+
+
+# ---- replay ----------------------------------------------------------------------------------
+
+
+def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
+    """Rebuild allocations, deltas and open items of the accounts in the touched table."""
+    for model in (Allocation, OpenItemDelta, OpenItem):
+        bulk.execute(
+            f"DELETE FROM {model._meta.db_table} WHERE account_id IN "
+            f"(SELECT account_id FROM {TOUCHED})"
+        )
+    rows = bulk.stream(
+        f"SELECT t.account_id, t.id, t.type, t.posted_on, t.amount, t.due_on, t.code, "
+        f"t.applies_to_id, t.reverses_id FROM {TXN} t "
+        f"WHERE t.account_id IN (SELECT account_id FROM {TOUCHED}) "
+        f"ORDER BY t.account_id, t.posted_on, t.id"
+    )
+    allocations: list[tuple[Any, ...]] = []
+    deltas: list[tuple[Any, ...]] = []
+    open_items: list[tuple[Any, ...]] = []
+    accounts = 0
+
+    def entries(group: Iterable[Any]) -> Iterable[Entry]:
+        for _, pk, kind, posted, amount, due, code, applies, reverses in group:
+            if isinstance(posted, str):  # SQLite without declared-type conversion
+                posted = date.fromisoformat(posted)
+                due = date.fromisoformat(due) if due else None
+            yield Entry(pk, kind, posted, amount, due, code, applies, reverses)
+
+    def flush() -> None:
+        bulk.insert_rows(
+            Allocation._meta.db_table,
+            ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
+            allocations,
+        )
+        bulk.insert_rows(
+            OpenItemDelta._meta.db_table,
+            ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
+            deltas,
+        )
+        bulk.insert_rows(
+            OpenItem._meta.db_table,
+            ("account_id", "item_id", "is_credit", "due_on", "amount"),
+            open_items,
+        )
+        allocations.clear()
+        deltas.clear()
+        open_items.clear()
+
+    for account, group in groupby(rows, key=lambda r: r[0]):
+        replay = apply_cash(entries(group), code_priority=code_priority)
+        accounts += 1
+        allocations.extend(
+            (account, a.charge, a.source, a.amount, a.made_on, a.undone_on)
+            for a in replay.allocations
+        )
+        deltas.extend(
+            (account, d.item, d.is_credit, d.due_on, d.on_date, d.delta) for d in replay.deltas
+        )
+        open_items.extend(
+            (account, o.item, o.is_credit, o.due_on, o.amount) for o in replay.open_items
+        )
+        if len(deltas) > bulk.CHUNK:
+            flush()
+    flush()
+    return accounts
+
+
+def accounts_replay(account_ids: Iterable[int]) -> int:
+    """Rebuild cash application for these accounts (by primary key); returns how many."""
+    with transaction.atomic():
+        bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
+        bulk.insert_rows(TOUCHED, ("account_id",), ((pk,) for pk in set(account_ids)))
+        count = _replay_touched()
+        bulk.execute(f"DROP TABLE {TOUCHED}")
+        return count
+
+
+_IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any], None]] = {
+    "properties": _import_properties,
+    "parties": _import_parties,
+    "accounts": _import_accounts,
+    "account_parties": _import_account_parties,
+    "transactions": _import_transactions,
+}

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from arrears.web import views
+
+app_name = "web"
+urlpatterns = [
+    path("", views.portfolio, name="portfolio"),
+    path("accounts/<str:account_id>/", views.account_ledger, name="ledger"),
+]

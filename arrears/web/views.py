@@ -1,0 +1,45 @@
+"""Pages: parse → one selector → render. The first page is the portfolio aging by property."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from arrears.core.dates import today
+from arrears.core.errors import NotFoundError
+from arrears.ledger.selectors import account_ledger as ledger_of
+from arrears.ledger.selectors import aging_report
+
+
+def _as_of(request: HttpRequest) -> date:
+    text = request.GET.get("as_of", "")
+    try:
+        return date.fromisoformat(text) if text else today()
+    except ValueError:
+        return today()
+
+
+def portfolio(request: HttpRequest) -> HttpResponse:
+    as_of = _as_of(request)
+    by_property = aging_report(as_of=as_of, by="property")
+    by_account = aging_report(as_of=as_of, by="account")
+    sections = []
+    for report in by_property:
+        accounts = next((r for r in by_account if r.currency == report.currency), None)
+        rows = []
+        for row in report.rows:
+            members = [a for a in (accounts.rows if accounts else [])
+                       if a.key["property_id"] == row.key["property_id"]]  # fmt: skip
+            rows.append({"key": row.key, "line": row.line, "accounts": members})
+        sections.append({"report": report, "rows": rows})
+    return render(request, "web/portfolio.html", {"as_of": as_of, "sections": sections})
+
+
+def account_ledger(request: HttpRequest, account_id: str) -> HttpResponse:
+    try:
+        ledger = ledger_of(account_id=account_id, as_of=_as_of(request))
+    except NotFoundError as exc:
+        raise Http404(exc.message) from None
+    return render(request, "web/ledger.html", {"ledger": ledger})
