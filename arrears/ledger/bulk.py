@@ -6,12 +6,16 @@ and its own lazy cursor. Callers pass plain Python values: ints, strings, dates,
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection
 
 CHUNK = 20_000
+SLOW = 0.2  # seconds: slower statements are logged at INFO
+log = logging.getLogger("arrears.sql")
 
 
 def is_postgres() -> bool:
@@ -67,6 +71,16 @@ def stream(sql: str, params: Sequence[Any] = (), *, name: str = "arrears_stream"
 
 def execute(sql: str, params: Sequence[Any] = ()) -> Any:
     """Run one statement written with `?` placeholders; returns the cursor's rows, if any."""
+    started = time.perf_counter()
+    try:
+        return _execute(sql, params)
+    finally:
+        took = time.perf_counter() - started
+        if took > SLOW:
+            log.info("%.2fs %s", took, sql[:160])
+
+
+def _execute(sql: str, params: Sequence[Any]) -> Any:
     with connection.cursor() as cursor:
         if is_postgres():
             cursor.execute(sql.replace("?", "%s"), params)

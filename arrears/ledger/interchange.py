@@ -12,7 +12,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -462,10 +462,6 @@ def parse_timezone(row: dict[str, str], column: str) -> str:
     return value
 
 
-def custom(row: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in row.items() if k.startswith("x_") and v != ""}
-
-
 def parse_property(row: dict[str, str]) -> dict[str, Any]:
     state = required(row, "state")
     country = required(row, "country")
@@ -484,7 +480,6 @@ def parse_property(row: dict[str, str]) -> dict[str, Any]:
         "country": country,
         "timezone": timezone,
         "portfolio": row.get("portfolio", ""),
-        "extra": custom(row),
     }
 
 
@@ -502,7 +497,6 @@ def parse_party(row: dict[str, str]) -> dict[str, Any]:
         "country": parse_pattern(row, "country", _COUNTRY, "an ISO 3166-1 alpha-2 code"),
         "language": parse_pattern(row, "language", _LANGUAGE, "a BCP 47 language tag") or "en",
         "timezone": parse_timezone(row, "timezone"),
-        "extra": custom(row),
     }
 
 
@@ -521,7 +515,6 @@ def parse_account(row: dict[str, str]) -> dict[str, Any]:
         "rent": parse_amount(row, "rent", optional=True, positive=False),
         "deposit_held": parse_amount(row, "deposit_held", optional=True, positive=False),
         "currency": parse_pattern(row, "currency", _CURRENCY, "an ISO 4217 code") or "USD",
-        "extra": custom(row),
     }
 
 
@@ -531,7 +524,6 @@ def parse_account_party(row: dict[str, str]) -> dict[str, Any]:
         "party_id": required(row, "party_id"),
         "role": parse_choice(row, "role", ROLES, ""),
         "guarantee_limit": parse_amount(row, "guarantee_limit", optional=True, positive=False),
-        "extra": custom(row),
     }
 
 
@@ -581,7 +573,7 @@ def parse_transaction(row: dict[str, str]) -> TxnRow:
         raise RowError("applies_to" if applies_to == txn_id else "reverses", "names its own row")
     return TxnRow(
         txn_id, account_id, posted, kind, amount, code, due, applies_to, reverses,
-        row.get("reference", ""), row.get("memo", ""), custom(row),
+        row.get("reference", ""), row.get("memo", ""), {},
     )  # fmt: skip
 
 
@@ -603,6 +595,7 @@ def read_rows(
     """
     rows = source.open_rows(progress)
     header: list[str] | None = None
+    custom_columns: list[str] = []
     parse = PARSERS[source.kind.name]
     for line, record in rows:
         if header is None:
@@ -611,14 +604,25 @@ def read_rows(
             if problems:
                 raise BookImportError(problems)
             source.header = header
+            custom_columns = [name for name in header if name.startswith("x_")]
             continue
         if len(record) != len(header):
             yield line, RowError("", f"expected {len(header)} fields, found {len(record)}")
             continue
         row = dict(zip(header, record, strict=True))
         try:
-            yield line, parse(row)
+            parsed = parse(row)
         except RowError as exc:
             yield line, exc
+            continue
+        if custom_columns:
+            extra = {k: row[k] for k in custom_columns if row[k] != ""}
+            if isinstance(parsed, TxnRow):
+                parsed = replace(parsed, extra=extra)
+            else:
+                parsed["extra"] = extra
+        elif not isinstance(parsed, TxnRow):
+            parsed["extra"] = {}
+        yield line, parsed
     if header is None:
         raise BookImportError([Problem(source.label, 1, "", "the file is empty (no header row)")])

@@ -135,15 +135,19 @@ class Transaction(models.Model):
         REVERSAL = "reversal"
 
     id = models.BigIntegerField(primary_key=True)
-    txn_id = models.CharField(max_length=64, unique=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
+    # Unique by a constraint, not unique=True, which on PostgreSQL adds a second (LIKE) index.
+    txn_id = models.CharField(max_length=64)
+    # Indexed by txn_account_order (account first): no index of its own to maintain on import.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     posted_on = models.DateField(db_index=True)
     type = models.CharField(max_length=10, choices=Type.choices)
     amount = MoneyField()
     code = models.CharField(max_length=20, blank=True)
     due_on = models.DateField(null=True, blank=True)
     applies_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
@@ -155,6 +159,7 @@ class Transaction(models.Model):
     class Meta:
         indexes = [models.Index(fields=["account", "posted_on", "id"], name="txn_account_order")]
         constraints = [
+            models.UniqueConstraint(fields=["txn_id"], name="txn_id_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),
             models.CheckConstraint(
                 condition=Q(type="charge", due_on__isnull=False) & ~Q(code="")
@@ -180,17 +185,35 @@ class Transaction(models.Model):
 
 
 class Allocation(models.Model):
-    """`source` (a payment or credit) paid `amount` of `charge` on `made_on`, until `undone_on`."""
+    """`source` (a payment or credit) paid `amount` of `charge` on `made_on`, until `undone_on`.
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    charge = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="paid_by")
-    source = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="paid")
+    This and the two tables below are derived from the transactions by the replay, which is what
+    keeps them right; they carry no foreign-key constraints, whose checks would double the cost
+    of an import, and are rebuilt, never edited.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    charge = models.ForeignKey(
+        Transaction,
+        on_delete=models.DO_NOTHING,
+        related_name="paid_by",
+        db_constraint=False,
+        db_index=False,
+    )
+    source = models.ForeignKey(
+        Transaction,
+        on_delete=models.DO_NOTHING,
+        related_name="paid",
+        db_constraint=False,
+        db_index=False,
+    )
     amount = MoneyField()
     made_on = models.DateField()
     undone_on = models.DateField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account"], name="allocation_account")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
             models.CheckConstraint(
@@ -208,28 +231,36 @@ class OpenItemDelta(models.Model):
     netted, and zero nets are not stored, so a payment applied in full on its day leaves no row.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    item = models.ForeignKey(
+        Transaction,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     is_credit = models.BooleanField()
     due_on = models.DateField(null=True, blank=True)
     on_date = models.DateField()
     delta = MoneyField()
 
-    class Meta:
-        indexes = [models.Index(fields=["account"], name="delta_account")]
-
 
 class OpenItem(models.Model):
     """What is open at the end of the book: unpaid charges and unapplied credit, one row each."""
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
-    item = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    item = models.OneToOneField(
+        Transaction, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     is_credit = models.BooleanField()
     due_on = models.DateField(null=True, blank=True)
     amount = MoneyField()
 
     class Meta:
-        indexes = [models.Index(fields=["account"], name="open_item_account")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="open_item_amount_positive"),
         ]

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+import logging
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -47,10 +52,13 @@ from arrears.ledger.models import (
     Transaction,
 )
 
+log = logging.getLogger("arrears.import")
+
 Progress = Callable[[str, int, int], None]  # (file label, bytes done, bytes in all)
 
 TXN = Transaction._meta.db_table
 STAGE = "arrears_stage_txn"
+REFS = "arrears_stage_ref"
 TOUCHED = "arrears_touched_account"
 
 
@@ -80,6 +88,14 @@ class ImportSummary:
     @property
     def changed(self) -> bool:
         return any(self.created.values()) or any(self.updated.values())
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Log how long a step of the import took (LOG_LEVEL=INFO shows it)."""
+    started = time.perf_counter()
+    yield
+    log.info("%s: %.2fs", name, time.perf_counter() - started)
 
 
 def _sha256(path: Path) -> str:
@@ -114,7 +130,7 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
 
         return tick
 
-    with transaction.atomic():
+    with _phase("import"), transaction.atomic():
         if bulk.is_postgres():
             # One import at a time: ids are handed out in file order.
             bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
@@ -301,48 +317,158 @@ STAGE_COLUMNS = (
 )  # fmt: skip
 
 
+class _NeedsStagingError(Exception):
+    """The fast path met rows already in the book or twice in the file: stage them all."""
+
+
 def _import_transactions(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+    """Insert new transactions in file order (id = base + line), then replay their accounts.
+
+    The fast path copies rows that name no other row straight into the book and stages only
+    those that do (applies_to, reverses). Any id already in the book, or twice in the file, sends
+    the import down the complete path, which stages every row, skips rows identical to the book's
+    and names each conflict.
+    """
     accounts = dict(Account.objects.values_list("account_id", "id"))
+    base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
+    try:
+        with transaction.atomic():
+            _create_stage()
+            unchanged = _copy_rows(source, accounts, base, tick)
+    except _NeedsStagingError:
+        _create_stage()
+        unchanged = _stage_rows(source, accounts, base, tick)
+    summary.unchanged["transactions"] = unchanged
+    summary.created["transactions"] = int(
+        bulk.execute(f"SELECT COUNT(*) FROM {TXN} WHERE id > ?", (base,))[0][0]
+    )
+    bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
+    bulk.execute(
+        f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {TXN} WHERE id > ?", (base,)
+    )
+    with _phase("cash application"):
+        summary.accounts_replayed = _replay_touched()
+    # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
+    for table in (STAGE, REFS, TOUCHED):
+        bulk.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _create_stage() -> None:
     bulk.execute(f"DROP TABLE IF EXISTS {STAGE}")
     bulk.execute(
         f"CREATE TEMPORARY TABLE {STAGE} (line INTEGER NOT NULL, txn_id TEXT NOT NULL, "
         "account_id BIGINT NOT NULL, posted_on DATE NOT NULL, type TEXT NOT NULL, "
         "amount BIGINT NOT NULL, code TEXT NOT NULL, due_on DATE, applies_to TEXT, "
-        "reverses TEXT, reference TEXT NOT NULL, memo TEXT NOT NULL, extra TEXT, new_id BIGINT)"
+        "reverses TEXT, reference TEXT NOT NULL, memo TEXT NOT NULL, extra TEXT, skip INTEGER, "
+        "applies_to_id BIGINT, reverses_id BIGINT)"
     )
+
+
+def _valid_rows(
+    source: SourceFile, accounts: dict[str, int], tick: Any, problems: list[Problem]
+) -> Iterator[tuple[int, int, TxnRow]]:
+    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most)."""
+    for line, row in read_rows(source, tick):
+        if isinstance(row, RowError):
+            problems.append(Problem(source.label, line, row.column, row.reason))
+        elif (account := accounts.get(row.account_id)) is None:
+            problems.append(
+                Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
+            )
+        elif not problems:
+            yield line, account, row
+        if len(problems) >= MAX_ERRORS:
+            return
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """True for a duplicate key (an id already in the book, or twice in the file)."""
+    import sqlite3
+
+    from psycopg import errors
+
+    cause = exc.__cause__ or exc
+    if isinstance(cause, errors.UniqueViolation):
+        return True
+    return isinstance(cause, sqlite3.IntegrityError) and "UNIQUE" in str(cause)
+
+
+BOOK_COLUMNS = (
+    "id", "txn_id", "account_id", "posted_on", "type", "amount", "code", "due_on",
+    "applies_to_id", "reverses_id", "reference", "memo", "extra",
+)  # fmt: skip
+
+
+def _copy_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
     problems: list[Problem] = []
+    # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
+    held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
 
-    def staged() -> Iterable[tuple[Any, ...]]:
-        for line, row in read_rows(source, tick):
-            if isinstance(row, RowError):
-                problems.append(Problem(source.label, line, row.column, row.reason))
+    def direct() -> Iterator[tuple[Any, ...]]:
+        for line, account, row in _valid_rows(source, accounts, tick, problems):
+            staged = _stage_row(line, account, row)
+            if row.applies_to or row.reverses:
+                pickle.dump(staged, held)
                 continue
-            account = accounts.get(row.account_id)
-            if account is None:
-                problems.append(
-                    Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
-                )
-                continue
-            if problems:
-                if len(problems) >= MAX_ERRORS:
-                    return
-                continue
-            yield _stage_row(line, account, row)
+            yield (base + line, *staged[1:8], None, None, *staged[10:13])
 
-    # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
-    bulk.insert_rows(STAGE, STAGE_COLUMNS, staged())
+    def held_rows() -> Iterator[tuple[Any, ...]]:
+        held.seek(0)
+        while True:
+            try:
+                yield pickle.load(held)  # noqa: S301 - our own file, written just above
+            except EOFError:
+                return
+
+    with held:
+        with _phase("read, check and copy rows"):
+            try:
+                bulk.insert_rows(TXN, BOOK_COLUMNS, direct())
+            except Exception as exc:
+                if _is_unique_violation(exc):
+                    raise _NeedsStagingError from exc
+                raise
+        if problems:
+            raise BookImportError(problems)
+        bulk.insert_rows(STAGE, STAGE_COLUMNS, held_rows())
+    with _phase("check references"):
+        _index_stage()
+        collisions = bulk.execute(
+            f"SELECT 1 FROM {STAGE} s JOIN {TXN} t ON t.txn_id = s.txn_id LIMIT 1"
+        )
+        if collisions:
+            raise _NeedsStagingError
+        _check_staged(source, base)
+    with _phase("insert rows that name others"):
+        _insert_staged(base)
+    return 0
+
+
+def _index_stage() -> None:
+    bulk.execute(f"CREATE INDEX {STAGE}_txn ON {STAGE} (txn_id)")
+    bulk.execute(f"ANALYZE {STAGE}")  # no autovacuum for temporary tables: plan with facts
+
+
+def _stage_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
+    problems: list[Problem] = []
+    with _phase("read and check rows"):
+        bulk.insert_rows(
+            STAGE,
+            STAGE_COLUMNS,
+            (_stage_row(line, account, row)
+             for line, account, row in _valid_rows(source, accounts, tick, problems)),
+        )  # fmt: skip
     if problems:
         raise BookImportError(problems)
-    bulk.execute(f"CREATE INDEX {STAGE}_txn ON {STAGE} (txn_id)")
-    _check_staged(source)
-    summary.unchanged["transactions"] = _skip_existing(source)
-    summary.created["transactions"] = _insert_staged()
-    bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
-    bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
-    bulk.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {STAGE} WHERE new_id > 0")
-    summary.accounts_replayed = _replay_touched()
-    bulk.execute(f"DROP TABLE {STAGE}")
-    bulk.execute(f"DROP TABLE {TOUCHED}")
+    with _phase("check references"):
+        _index_stage()
+        _check_staged(source, base)
+    with _phase("compare with the book"):
+        unchanged = _skip_existing(source)
+    with _phase("insert transactions"):
+        _insert_staged(base)
+    return unchanged
 
 
 def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
@@ -359,7 +485,7 @@ def _fail(source: SourceFile, rows: list[Any], column: str, reason: Callable[[An
         raise BookImportError([Problem(source.label, r[0], column, reason(r)) for r in rows])
 
 
-def _check_staged(source: SourceFile) -> None:
+def _check_staged(source: SourceFile, base: int) -> None:
     """Checks across rows, in SQL so that a file of any size needs no memory for them."""
     _fail(
         source,
@@ -373,10 +499,19 @@ def _check_staged(source: SourceFile) -> None:
     )
     # A referenced row, from this file or the book: (txn_id, account, type, amount, posted, order)
     # where order is the file order (line here, 0 for the book, which comes before).
+    bulk.execute(f"DROP TABLE IF EXISTS {REFS}")
+    bulk.execute(
+        f"CREATE TEMPORARY TABLE {REFS} AS SELECT applies_to AS ref FROM {STAGE} "
+        f"WHERE applies_to IS NOT NULL "
+        f"UNION SELECT reverses FROM {STAGE} WHERE reverses IS NOT NULL"
+    )
     target = (
         f"(SELECT txn_id, account_id, type, amount, posted_on, line AS ord FROM {STAGE} "
-        f"UNION ALL SELECT txn_id, account_id, type, amount, posted_on, 0 FROM {TXN} t "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {STAGE} x WHERE x.txn_id = t.txn_id))"
+        f"WHERE txn_id IN (SELECT ref FROM {REFS}) "
+        f"UNION ALL SELECT txn_id, account_id, type, amount, posted_on, "
+        f"CASE WHEN t.id > {base:d} THEN t.id - {base:d} ELSE 0 END FROM {TXN} t "
+        f"WHERE t.txn_id IN (SELECT ref FROM {REFS}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {STAGE} x WHERE x.txn_id = t.txn_id))"
     )
     rows = bulk.execute(
         f"SELECT s.line, s.applies_to, r.account_id, r.type, r.posted_on, r.ord, s.account_id, "
@@ -462,7 +597,7 @@ def _skip_existing(source: SourceFile) -> int:
     if problems:
         raise BookImportError(problems[:MAX_ERRORS])
     if rows:
-        bulk.execute(f"UPDATE {STAGE} SET new_id = -1 WHERE txn_id IN (SELECT txn_id FROM {TXN})")
+        bulk.execute(f"UPDATE {STAGE} SET skip = 1 WHERE txn_id IN (SELECT txn_id FROM {TXN})")
     return len(rows)
 
 
@@ -486,24 +621,26 @@ def _show(value: Any) -> str:
     return repr(_norm(value)) if _norm(value) is not None else "empty"
 
 
-def _insert_staged() -> int:
-    base = bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0]
-    bulk.execute(f"UPDATE {STAGE} SET new_id = ? + line WHERE new_id IS NULL", (base,))
-    extra = "s.extra::jsonb" if bulk.is_postgres() else "s.extra"
+def _insert_staged(base: int) -> None:
+    """Insert the staged new rows; their ids continue the book's (id = base + line)."""
+    for column in ("applies_to", "reverses"):
+        # Only rows that name another are touched; the target is in the book or in this file.
+        bulk.execute(
+            f"UPDATE {STAGE} SET {column}_id = COALESCE("
+            f"(SELECT t.id FROM {TXN} t WHERE t.txn_id = {STAGE}.{column}), "
+            f"(SELECT ? + x.line FROM {STAGE} x WHERE x.txn_id = {STAGE}.{column})) "
+            f"WHERE {column} IS NOT NULL",
+            (base,),
+        )
+    extra = "extra::jsonb" if bulk.is_postgres() else "extra"
     bulk.execute(
         f"INSERT INTO {TXN} (id, txn_id, account_id, posted_on, type, amount, code, due_on, "
         f"applies_to_id, reverses_id, reference, memo, extra) "
-        f"SELECT s.new_id, s.txn_id, s.account_id, s.posted_on, s.type, s.amount, s.code, "
-        f"s.due_on, COALESCE(ta.id, sa.new_id), COALESCE(tr.id, sr.new_id), s.reference, "
-        f"s.memo, {extra} FROM {STAGE} s "
-        f"LEFT JOIN {TXN} ta ON ta.txn_id = s.applies_to "
-        f"LEFT JOIN {STAGE} sa ON sa.txn_id = s.applies_to AND sa.new_id > 0 "
-        f"LEFT JOIN {TXN} tr ON tr.txn_id = s.reverses "
-        f"LEFT JOIN {STAGE} sr ON sr.txn_id = s.reverses AND sr.new_id > 0 "
-        f"WHERE s.new_id > 0 ORDER BY s.new_id"
+        f"SELECT ? + line, txn_id, account_id, posted_on, type, amount, code, due_on, "
+        f"applies_to_id, reverses_id, reference, memo, {extra} FROM {STAGE} "
+        f"WHERE skip IS NULL ORDER BY line",
+        (base,),
     )
-    count = bulk.execute(f"SELECT COUNT(*) FROM {STAGE} WHERE new_id > 0")[0][0]
-    return int(count)
 
 
 # ---- replay ----------------------------------------------------------------------------------
