@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 Amount: TypeAlias = Decimal | int
 
@@ -31,8 +31,7 @@ CREDIT = "credit"
 REVERSAL = "reversal"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):  # tuples: a replay of the book builds millions of these
     """One transaction as cash application sees it. `id` is its place in file order."""
 
     id: int
@@ -54,8 +53,7 @@ class Allocation:
     undone_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Delta:
+class Delta(NamedTuple):
     """The open amount of `item` changed by `delta` on `on_date` (net of that day)."""
 
     item: int
@@ -65,8 +63,7 @@ class Delta:
     delta: Amount
 
 
-@dataclass(frozen=True, slots=True)
-class OpenAmount:
+class OpenAmount(NamedTuple):
     item: int
     is_credit: bool
     due_on: date | None
@@ -92,15 +89,10 @@ class _State:
         self.live: dict[int, list[Allocation]] = {}  # source id -> its allocations not undone
         self.allocations: list[Allocation] = []
         self.net: dict[tuple[int, date], Amount] = {}
-        self.order: list[tuple[int, date]] = []
 
     def change(self, item: int, on: date, amount: Amount) -> None:
         key = (item, on)
-        if key in self.net:
-            self.net[key] += amount
-        else:
-            self.net[key] = amount
-            self.order.append(key)
+        self.net[key] = self.net.get(key, 0) + amount  # dicts keep first-insertion order
 
     def charge_key(self, charge_id: int) -> tuple[date, date, int, int]:
         charge = self.charges[charge_id]
@@ -215,8 +207,7 @@ def apply_cash(
             raise ValueError(f"entry {entry.id} has unknown type {entry.type!r}")
 
     replay = Replay(allocations=state.allocations)
-    for item, on in state.order:
-        amount = state.net[(item, on)]
+    for (item, on), amount in state.net.items():
         if amount:
             charge = state.charges.get(item)
             replay.deltas.append(

@@ -49,15 +49,43 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     return count
 
 
+def insert_plain_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """`insert_rows` for rows of ints, dates, booleans and None only (no text to escape).
+
+    On PostgreSQL the rows are formatted as COPY text here, a block at a time, several times
+    faster than handing them over one by one: str() of these values is their COPY text ("True"
+    is a boolean to PostgreSQL), and "None", which nothing else can spell, becomes NULL.
+    """
+    if not is_postgres():
+        return insert_rows(table, columns, rows)
+    count = 0
+    cols = ", ".join(columns)
+    template = "\t".join(["%s"] * len(columns))
+    copy_sql = f"COPY {table} ({cols}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        lines: list[str] = []
+        for row in rows:
+            lines.append(template % tuple(row))
+            if len(lines) >= CHUNK:
+                copy.write(("\n".join(lines) + "\n").replace("None", "\\N"))
+                count += len(lines)
+                lines = []
+        if lines:
+            copy.write(("\n".join(lines) + "\n").replace("None", "\\N"))
+            count += len(lines)
+    return count
+
+
 def stream(sql: str, params: Sequence[Any] = (), *, name: str = "arrears_stream") -> Iterator[Any]:
     """Rows of a query, fetched a block at a time so that memory stays flat."""
     if is_postgres():
         raw = connection.connection
         assert raw is not None
-        with raw.cursor(name=name) as cursor:
+        with raw.cursor(name=name, binary=True) as cursor:
             cursor.itersize = CHUNK
             cursor.execute(sql.replace("?", "%s"), params)
-            yield from cursor
+            while block := cursor.fetchmany(CHUNK):
+                yield from block
         return
     with connection.cursor() as cursor:
         raw = cursor.cursor

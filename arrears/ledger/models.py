@@ -146,11 +146,25 @@ class Transaction(models.Model):
     amount = MoneyField()
     code = models.CharField(max_length=20, blank=True)
     due_on = models.DateField(null=True, blank=True)
+    # The importer checks that applies_to and reverses name a charge, or a payment or credit of
+    # the same amount, of the same account, booked before; a database foreign key would only
+    # repeat the check that they exist, at the cost of two trigger calls per imported row.
     applies_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="reversed_by",
+        db_constraint=False,
     )
     reference = models.CharField(max_length=200, blank=True)
     memo = models.TextField(blank=True)

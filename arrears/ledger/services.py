@@ -26,7 +26,6 @@ from typing import Any
 
 from django.db import transaction
 
-from arrears.core.fields import to_cents
 from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
 from arrears.ledger.interchange import (
@@ -473,7 +472,7 @@ def _stage_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: A
 
 def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
     return (
-        line, row.txn_id, account, row.posted_on.isoformat(), row.type, to_cents(row.amount),
+        line, row.txn_id, account, row.posted_on.isoformat(), row.type, int(row.amount * 100),
         row.code, row.due_on.isoformat() if row.due_on else None, row.applies_to or None,
         row.reverses or None, row.reference, row.memo,
         json.dumps(row.extra, sort_keys=True) if row.extra else None,
@@ -665,24 +664,27 @@ def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
     accounts = 0
 
     def entries(group: Iterable[Any]) -> Iterable[Entry]:
-        for _, pk, kind, posted, amount, due, code, applies, reverses in group:
-            if isinstance(posted, str):  # SQLite without declared-type conversion
-                posted = date.fromisoformat(posted)
-                due = date.fromisoformat(due) if due else None
-            yield Entry(pk, kind, posted, amount, due, code, applies, reverses)
+        make = tuple.__new__  # builds the named tuple from a row without a Python-level call
+        for row in group:
+            if isinstance(row[3], str):  # SQLite without declared-type conversion
+                _, pk, kind, posted, amount, due, code, applies, reverses = row
+                yield Entry(pk, kind, date.fromisoformat(posted), amount,
+                            date.fromisoformat(due) if due else None, code, applies, reverses)  # fmt: skip
+            else:
+                yield make(Entry, row[1:])
 
     def flush() -> None:
-        bulk.insert_rows(
+        bulk.insert_plain_rows(
             Allocation._meta.db_table,
             ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
             allocations,
         )
-        bulk.insert_rows(
+        bulk.insert_plain_rows(
             OpenItemDelta._meta.db_table,
             ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
             deltas,
         )
-        bulk.insert_rows(
+        bulk.insert_plain_rows(
             OpenItem._meta.db_table,
             ("account_id", "item_id", "is_credit", "due_on", "amount"),
             open_items,
