@@ -111,6 +111,32 @@ STATE_TIME_ZONES = {
     "PR": "America/Puerto_Rico",
 }  # fmt: skip
 
+# ISO 3166-1 alpha-2: the officially assigned codes.
+COUNTRIES = frozenset(
+    """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split()
+)
+
+# The longest value each column may hold (the database's limits); longer is refused, not cut.
+MAX_LENGTHS = {
+    "properties": {"property_id": 64, "name": 200, "address": 300, "city": 100, "state": 50,
+                   "postal_code": 20, "timezone": 64, "portfolio": 64},
+    "parties": {"party_id": 64, "name": 200, "email": 254, "phone": 20, "address": 300,
+                "city": 100, "state": 50, "postal_code": 20, "language": 35, "timezone": 64},
+    "accounts": {"account_id": 64, "property_id": 64, "unit": 50},
+    "account_parties": {"account_id": 64, "party_id": 64},
+    "transactions": {"txn_id": 64, "account_id": 64, "code": 20, "applies_to": 64,
+                     "reverses": 64, "reference": 200},
+}  # fmt: skip
+
 PARTY_KINDS = ("person", "organization")
 ACCOUNT_KINDS = ("residential_lease", "commercial_lease", "customer", "student", "patient")
 ROLES = ("primary", "co_obligor", "guarantor")
@@ -121,7 +147,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _AMOUNT = re.compile(r"\d{1,12}(\.\d{1,2})?")
 _AMOUNT_LOOSE = re.compile(r"[+-]?\d*\.?\d*")
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,19}")
-_COUNTRY = re.compile(r"[A-Z]{2}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _PHONE = re.compile(r"\+[1-9]\d{1,14}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
@@ -181,28 +206,42 @@ class SourceFile:
     size: int
     open_rows: Callable[[Callable[[int], None] | None], Iterator[tuple[int, list[str]]]]
     header: list[str] = field(default_factory=list)
+    ragged: bool = False  # a worksheet: rows may stop short of the header or run past it empty
 
 
 def _csv_rows(
-    stream: IO[bytes], label: str, progress: Callable[[int], None] | None
+    open_bytes: Callable[[], IO[bytes]], label: str, progress: Callable[[int], None] | None
 ) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-blank record; the header is line 1."""
-    counting = _CountingReader(stream, progress)
-    text = io.TextIOWrapper(counting, encoding="utf-8-sig", newline="")  # type: ignore[arg-type,type-var]
-    reader = csv.reader(text, strict=True)
-    start = 1
-    try:
-        for record in reader:
-            line, start = start, reader.line_num + 1
-            if not record or record == [""]:
-                continue
-            yield line, record
-    except UnicodeDecodeError as exc:
-        raise BookImportError(
-            [Problem(label, start, "", f"the file is not UTF-8 text ({exc.reason})")]
-        ) from None
-    except csv.Error as exc:
-        raise BookImportError([Problem(label, start, "", f"bad CSV quoting: {exc}")]) from None
+    with open_bytes() as stream:
+        counting = _CountingReader(stream, progress)
+        text = io.TextIOWrapper(counting, encoding="utf-8-sig", newline="")  # type: ignore[arg-type,type-var]
+        reader = csv.reader(text, strict=True)
+        start = 1
+        try:
+            for record in reader:
+                line, start = start, reader.line_num + 1
+                if not record or record == [""]:
+                    continue
+                yield line, record
+        except UnicodeDecodeError as exc:
+            # The decoder reads ahead of the reader: find the line of the bad bytes itself.
+            line = _first_non_utf8_line(open_bytes) or start
+            raise BookImportError(
+                [Problem(label, line, "", f"the file is not UTF-8 text ({exc.reason})")]
+            ) from None
+        except csv.Error as exc:
+            raise BookImportError([Problem(label, start, "", f"bad CSV quoting: {exc}")]) from None
+
+
+def _first_non_utf8_line(open_bytes: Callable[[], IO[bytes]]) -> int | None:
+    with open_bytes() as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 class _CountingReader(io.RawIOBase):
@@ -277,8 +316,7 @@ def _kind_of(name: str) -> FileKind | None:
 
 def _plain_file(kind: FileKind, path: Path) -> SourceFile:
     def rows(progress: Callable[[int], None] | None) -> Iterator[tuple[int, list[str]]]:
-        with path.open("rb") as stream:
-            yield from _csv_rows(stream, path.name, progress)
+        return _csv_rows(lambda: path.open("rb"), path.name, progress)
 
     return SourceFile(kind, path.name, path.stat().st_size, rows)
 
@@ -317,8 +355,8 @@ def _zip_files(path: Path) -> list[SourceFile]:
             def rows(
                 progress: Callable[[int], None] | None, member: str = info.filename, lb: str = label
             ) -> Iterator[tuple[int, list[str]]]:
-                with zipfile.ZipFile(path) as again, again.open(member) as stream:
-                    yield from _csv_rows(stream, lb, progress)
+                with zipfile.ZipFile(path) as again:
+                    yield from _csv_rows(lambda: again.open(member), lb, progress)
 
             found[kind.name] = SourceFile(kind, label, info.compress_size, rows)
     if not found:
@@ -360,14 +398,12 @@ def _xlsx_files(path: Path) -> list[SourceFile]:
             try:
                 for number, values in enumerate(book[name].iter_rows(values_only=True), start=1):
                     record = [_xlsx_cell(v) for v in values]
-                    while record and record[-1] == "":
-                        record.pop()
-                    if record:
+                    if any(record):
                         yield number, record
             finally:
                 book.close()
 
-        found[kind.name] = SourceFile(kind, label, 0, rows)
+        found[kind.name] = SourceFile(kind, label, 0, rows, ragged=True)
     return [found[k.name] for k in FILE_KINDS if k.name in found]
 
 
@@ -462,11 +498,17 @@ def parse_timezone(row: dict[str, str], column: str) -> str:
     return value
 
 
+def parse_country(row: dict[str, str], column: str = "country") -> str:
+    value = row.get(column, "")
+    if value and value not in COUNTRIES:
+        raise RowError(column, f"not an ISO 3166-1 alpha-2 country code: {value!r}")
+    return value
+
+
 def parse_property(row: dict[str, str]) -> dict[str, Any]:
     state = required(row, "state")
     country = required(row, "country")
-    if not _COUNTRY.fullmatch(country):
-        raise RowError("country", f"not an ISO 3166-1 alpha-2 code: {country!r}")
+    parse_country(row)
     timezone = parse_timezone(row, "timezone")
     if not timezone and country == "US" and state.upper() not in STATE_TIME_ZONES:
         raise RowError("state", f"unknown US state {state!r}, and no timezone given")
@@ -494,7 +536,7 @@ def parse_party(row: dict[str, str]) -> dict[str, Any]:
         "city": row.get("city", ""),
         "state": row.get("state", ""),
         "postal_code": row.get("postal_code", ""),
-        "country": parse_pattern(row, "country", _COUNTRY, "an ISO 3166-1 alpha-2 code"),
+        "country": parse_country(row),
         "language": parse_pattern(row, "language", _LANGUAGE, "a BCP 47 language tag") or "en",
         "timezone": parse_timezone(row, "timezone"),
     }
@@ -602,6 +644,8 @@ def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow 
         txn_id, account_id = rec[i_txn], rec[i_account]
         if not txn_id or txn_id.isspace() or not account_id or account_id.isspace():
             return None
+        if len(txn_id) > 64 or (i_reference is not None and len(rec[i_reference]) > 200):
+            return None  # the slow path names the column that is too long
         posted = _iso_date(rec[i_posted])
         text = rec[i_amount]
         if posted is None or not amount_ok(text):
@@ -661,7 +705,16 @@ def read_rows(
     custom_columns: list[str] = []
     parse = PARSERS[source.kind.name]
     fast: Callable[[list[str]], TxnRow | None] | None = None
+    limits = list(MAX_LENGTHS[source.kind.name].items())
     for line, record in rows:
+        if source.ragged:
+            # A worksheet's rows end where their last value is, or run past the header empty.
+            if header is None:
+                while record and record[-1] == "":
+                    record.pop()
+            else:
+                record = record[: len(header)] if not any(record[len(header) :]) else record
+                record += [""] * (len(header) - len(record))
         if header is None:
             header = [name.strip() for name in record]
             problems = check_header(source, header)
@@ -680,6 +733,9 @@ def read_rows(
             continue
         row = dict(zip(header, record, strict=True))
         try:
+            for column, limit in limits:
+                if len(row.get(column, "")) > limit:
+                    raise RowError(column, f"longer than {limit} characters")
             parsed = parse(row)
         except RowError as exc:
             yield line, exc

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import transaction
 
+from arrears.core.fields import from_cents
 from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
 from arrears.ledger.interchange import (
@@ -590,7 +591,7 @@ def _skip_existing(source: SourceFile) -> int:
             problems.append(
                 Problem(source.label, row[0], name if name != "x_ columns" else "",
                         f"txn_id {row[23]!r} is already in the book with different content "
-                        f"({name}: {_show(b)} there, {_show(a)} here)")
+                        f"({name}: {_show(name, b)} there, {_show(name, a)} here)")
             )  # fmt: skip
             break
     if problems:
@@ -616,8 +617,12 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _show(value: Any) -> str:
-    return repr(_norm(value)) if _norm(value) is not None else "empty"
+def _show(name: str, value: Any) -> str:
+    if _norm(value) is None:
+        return "empty"
+    if name == "amount":
+        return f"{from_cents(int(value)):.2f}"  # both sides are whole cents here
+    return repr(_norm(value))
 
 
 def _insert_staged(base: int) -> None:
@@ -668,8 +673,9 @@ def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
         for row in group:
             if isinstance(row[3], str):  # SQLite without declared-type conversion
                 _, pk, kind, posted, amount, due, code, applies, reverses = row
-                yield Entry(pk, kind, date.fromisoformat(posted), amount,
-                            date.fromisoformat(due) if due else None, code, applies, reverses)  # fmt: skip
+                due_on = date.fromisoformat(due) if due else None
+                posted_on = date.fromisoformat(posted)
+                yield Entry(pk, kind, posted_on, amount, due_on, code, applies, reverses)
             else:
                 yield make(Entry, row[1:])
 
