@@ -136,7 +136,8 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
             bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
-            importer(source, summary, tick_for(source))
+            with _phase(source.label):
+                importer(source, summary, tick_for(source))
             _remember_custom_columns(source)
         if summary.changed:
             BookImport.objects.create(
@@ -144,6 +145,7 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
                 sha256=_sha256(path),
                 counts={"created": summary.created, "updated": summary.updated},
             )
+        log.info("all rows written; committing")
     return summary
 
 
