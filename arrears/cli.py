@@ -350,6 +350,122 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- the collection cycle ----
+
+
+def _actor() -> str:
+    return os.environ.get("ARREARS_USER") or os.environ.get("USER") or "cli"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.dunning.services import cycle_run
+
+    _ensure_migrated()
+    on = args.date or today()
+    bar = _ProgressBar(sys.stderr)
+    try:
+        result = cycle_run(on=on, dry_run=args.dry_run, actor=_actor(),
+                           progress=lambda done, total: bar("accounts", done, total))  # fmt: skip
+    finally:
+        bar.close()
+    if args.format == "json":
+        json.dump(result.as_json(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    verb = "would do" if args.dry_run else "did"
+    print(f"Run for {on.isoformat()}{' (dry run: nothing changed)' if args.dry_run else ''}: "
+          f"{result.accounts_seen} accounts with open items; {verb} {len(result.actions)} "
+          f"actions; {len(result.blocked)} refused by the guard.")  # fmt: skip
+    rows = [[a["account_id"], a.get("party_id") or "", a.get("role") or "", a["step"],
+             a.get("channel") or "", a.get("template") or "", a.get("amount", "")]
+            for a in result.actions]  # fmt: skip
+    if rows:
+        _table(["account", "party", "role", "step", "channel", "template", "amount"], rows,
+               sys.stdout, numeric=range(6, 7))  # fmt: skip
+    if result.blocked:
+        print("\nRefused:")
+        _table(["account", "party", "step", "rule"],
+               [[b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
+                for b in result.blocked], sys.stdout, numeric=range(0))  # fmt: skip
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from arrears.dunning.selectors import timeline_list
+
+    _ensure_migrated()
+    events = timeline_list(account_id=args.account_id)
+    if args.format == "json":
+        json.dump([{"at": e.at.isoformat(), "on": e.on.isoformat(), "kind": e.kind,
+                    "actor": e.actor, "summary": e.summary, "detail": e.detail}
+                   for e in events], sys.stdout, indent=1)  # fmt: skip
+        sys.stdout.write("\n")
+        return 0
+    if not events:
+        print(f"Nothing on the timeline of {args.account_id} yet.")
+    for e in events:
+        print(f"{e.on.isoformat()}  {e.at:%H:%M}  {e.kind:18} {e.actor:10} {e.summary}")
+    return 0
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.dunning.services import hold_place
+
+    _ensure_migrated()
+    hold = hold_place(account_id=args.account_id, reason=args.reason, on=args.on or today(),
+                      until=args.until, party_id=args.party, note=args.note or "",
+                      actor=_actor())  # fmt: skip
+    print(f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
+          + (f" until {hold.until}" if hold.until else ""))  # fmt: skip
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.dunning.services import hold_release
+
+    _ensure_migrated()
+    hold = hold_release(account_id=args.account_id, hold_id=args.hold, actor=_actor(),
+                        on=today())  # fmt: skip
+    print(f"Hold {hold.pk} ({hold.reason}) on {args.account_id} released.")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.dunning.services import note_add
+
+    _ensure_migrated()
+    note_add(account_id=args.account_id, text=args.text, actor=_actor(), on=today())
+    print(f"Note added to {args.account_id}.")
+    return 0
+
+
+def cmd_worklist(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.dunning.selectors import worklist
+
+    _ensure_migrated()
+    on = args.date or today()
+    items = worklist(on=on, user=args.user)
+    if args.format == "json":
+        json.dump({"date": on.isoformat(), "items": [w.as_json() for w in items]}, sys.stdout,
+                  indent=1)  # fmt: skip
+        sys.stdout.write("\n")
+        return 0
+    if not items:
+        print(f"Nothing on the worklist for {on.isoformat()}.")
+        return 0
+    print(f"Worklist for {on.isoformat()}: {len(items)} lines, most expected recovery first")
+    _table(["account", "what", "balance", "likelihood", "expected", "why"],
+           [[w.account_id, w.kind, _money(f"{w.balance:.2f}"), f"{w.likelihood:.2f}",
+             _money(f"{w.expected:.2f}"), w.reason] for w in items],
+           sys.stdout, numeric=range(2, 5))  # fmt: skip
+    return 0
+
+
 # ---- parser ----------------------------------------------------------------------------------
 
 
@@ -385,6 +501,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output")
     p = add("demo", cmd_demo, "build the demo book (once) and print its aging by property")
     p.add_argument("--force", action="store_true", help="rebuild even if the book has entries")
+    p = add("run", cmd_run, "the daily collection run: plan, guard and execute every due step")
+    p.add_argument("--date", type=_date, help="the run's date (default today)")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = add("timeline", cmd_timeline, "everything that happened to an account")
+    p.add_argument("account_id")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = add("hold", cmd_hold, "place a hold on an account (or one of its parties)")
+    p.add_argument("account_id")
+    p.add_argument("--reason", required=True,
+                   choices=["bankruptcy", "military", "cease", "deceased", "represented",
+                            "manual", "dispute", "plan"])  # fmt: skip
+    p.add_argument("--until", type=_date, help="the hold ends after this date")
+    p.add_argument("--party", help="hold contact with this party only")
+    p.add_argument("--on", type=_date, help="when the hold starts (default today)")
+    p.add_argument("--note", help="why, for the timeline")
+    p = add("release", cmd_release, "release a hold")
+    p.add_argument("account_id")
+    p.add_argument("--hold", type=int, required=True, help="the hold's number")
+    p = add("note", cmd_note, "add a note to an account's timeline")
+    p.add_argument("account_id")
+    p.add_argument("text")
+    p = add("worklist", cmd_worklist, "the coordinator's queue for the day")
+    p.add_argument("--date", type=_date)
+    p.add_argument("--user")
+    p.add_argument("--format", choices=["table", "json"], default="table")
     p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "arrears.core",
     "arrears.ledger",
+    "arrears.dunning",
     "arrears.web",
 ]
 

@@ -299,3 +299,20 @@ class BookImport(models.Model):
     sha256 = models.CharField(max_length=64)
     imported_at = models.DateTimeField(auto_now_add=True)
     counts = models.JSONField(default=dict)
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened to an account: append-only, written in the same transaction as the
+    change it records. `kind` is a dotted name (`import.transactions`, `notice.sent`,
+    `notice.refused`, `fee.posted`, `hold.placed`, `note.added`, …)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="timeline")
+    at = models.DateTimeField()
+    on = models.DateField()  # the business date it belongs to (a run's date)
+    kind = models.CharField(max_length=40)
+    actor = models.CharField(max_length=100)  # a user name, or "cycle", "import"
+    summary = models.CharField(max_length=500)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "at"], name="timeline_account_at")]

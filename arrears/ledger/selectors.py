@@ -283,3 +283,60 @@ def account_ledger(
 
 def property_list() -> list[Property]:
     return list(Property.objects.order_by("property_id"))
+
+
+# ---- open items for the collection cycle -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenItemRow:
+    account_pk: int
+    txn_id: str
+    is_credit: bool
+    code: str
+    due_on: date | None
+    posted_on: date
+    amount: Decimal
+
+
+def open_items_as_of(*, as_of: date, account_pks: Iterable[int] | None = None) -> list[OpenItemRow]:
+    """Every open charge and unapplied credit as of a date, set-based (one query).
+
+    With `account_pks`, only those accounts'. Reads the open-item snapshot when the date is on or
+    after the last posted date of the book, the deltas otherwise.
+    """
+    last = last_posted_on()
+    txn = Transaction._meta.db_table
+    params: list[Any] = []
+    if last is None or as_of >= last:
+        inner = (
+            f"SELECT account_id, item_id, is_credit, amount AS open FROM "
+            f"{OpenItem._meta.db_table} WHERE 1 = 1"
+        )
+    else:
+        inner = (
+            f"SELECT account_id, item_id, is_credit, SUM(delta) AS open FROM "
+            f"{OpenItemDelta._meta.db_table} WHERE on_date <= ?"
+        )
+        params.append(as_of.isoformat())
+    ids = None if account_pks is None else list(account_pks)
+    if ids is not None:
+        if not ids:
+            return []
+        inner += f" AND account_id IN ({', '.join(str(int(pk)) for pk in ids)})"
+    if "SUM(" in inner:
+        inner += " GROUP BY account_id, item_id, is_credit"
+    sql = (
+        f"SELECT x.account_id, t.txn_id, x.is_credit, t.code, t.due_on, t.posted_on, x.open "
+        f"FROM ({inner}) x JOIN {txn} t ON t.id = x.item_id WHERE x.open <> 0 "
+        f"ORDER BY x.account_id, t.due_on, t.posted_on, t.id"
+    )
+    out = []
+    for pk, txn_id, is_credit, code, due, posted, cents in bulk.execute(sql, params):
+        if isinstance(posted, str):
+            posted = date.fromisoformat(posted)
+            due = date.fromisoformat(due) if due else None
+        out.append(
+            OpenItemRow(pk, txn_id, bool(is_credit), code, due, posted, from_cents(int(cents)))
+        )
+    return out

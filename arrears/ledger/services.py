@@ -738,3 +738,51 @@ _IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any], None]] = {
     "account_parties": _import_account_parties,
     "transactions": _import_transactions,
 }
+
+
+# ---- charges posted by the system (fees) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewCharge:
+    txn_id: str
+    account_pk: int
+    posted_on: date
+    due_on: date
+    code: str
+    amount: Decimal
+    memo: str = ""
+    reference: str = ""
+
+
+def charges_post(charges: list[NewCharge]) -> int:
+    """Post charges (late fees and the like) and re-apply cash on their accounts.
+
+    Must run inside the caller's transaction; returns how many were posted. A charge whose txn_id
+    is already in the book is skipped, so that posting is idempotent.
+    """
+    if not charges:
+        return 0
+    existing = set(
+        Transaction.objects.filter(txn_id__in=[c.txn_id for c in charges]).values_list(
+            "txn_id", flat=True
+        )
+    )
+    fresh = [c for c in charges if c.txn_id not in existing]
+    if not fresh:
+        return 0
+    if bulk.is_postgres():
+        bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
+    base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
+    bulk.insert_rows(
+        TXN,
+        BOOK_COLUMNS,
+        (
+            (base + i, c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge",
+             int(c.amount * 100), c.code, c.due_on.isoformat(), None, None, c.reference, c.memo,
+             None)
+            for i, c in enumerate(fresh, start=1)
+        ),
+    )  # fmt: skip
+    accounts_replay({c.account_pk for c in fresh})
+    return len(fresh)

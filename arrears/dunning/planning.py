@@ -1,0 +1,219 @@
+"""Planning: which steps of its policy are due for one account on one date. Pure.
+
+`next_steps` is a function of the account's state as of the date, its policy, what was already
+done (by idempotency key) and the date; it never reads a clock or a database. Each planned step
+carries its idempotency key, so that executing the same plan twice does nothing new:
+
+- per charge: `account:step:charge` (one notice per month of arrears, e.g. NY's 5-day notice);
+- per delinquency: `account:step:start` where start is the due date of the oldest charge of the
+  delinquency (a delinquency ends when nothing past due is left);
+- a notice adds `:party`, since each addressee gets their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from arrears.dunning.policy import Policy, Step
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class OpenCharge:
+    txn_id: str
+    code: str
+    due_on: date
+    posted_on: date
+    open_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Party:
+    party_id: str
+    role: str
+    name: str = ""
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """An account as of the planning date."""
+
+    account_id: str
+    kind: str
+    moved_out: bool
+    rent: Decimal | None
+    balance: Decimal
+    open_charges: tuple[OpenCharge, ...]
+    parties: tuple[Party, ...]
+    # Fee codes already charged, by the month (first day) of the charge they followed; lets an
+    # imported late fee stand for the one the policy would post.
+    fees_by_month: Mapping[str, frozenset[date]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    key: str  # the idempotency key
+    account_id: str
+    step: Step
+    policy: str
+    policy_version: int
+    party_id: str | None = None
+    role: str | None = None
+    language: str = "en"
+    amount: Decimal | None = None
+    charge_txn_id: str | None = None
+    deadline: date | None = None
+    delinquency: date | None = None
+
+
+def fee_amount(step: Step, rent: Decimal | None) -> Decimal | None:
+    """The lesser of the fixed fee and the percent of the monthly rent that the step gives."""
+    candidates = []
+    if step.fee_fixed is not None:
+        candidates.append(step.fee_fixed)
+    if step.fee_percent_of_rent is not None and rent:
+        share = rent * step.fee_percent_of_rent / HUNDRED
+        candidates.append(share.quantize(CENT, rounding=ROUND_HALF_UP))
+    return min(candidates) if candidates else None
+
+
+def delinquency_start(state: AccountState, on: date) -> date | None:
+    """Due date of the oldest charge past due on `on`, or None when nothing is past due."""
+    late = [c.due_on for c in state.open_charges if c.due_on < on]
+    return min(late) if late else None
+
+
+def add_days(start: date, days: int, rule: str, is_court_holiday: Callable[[date], bool]) -> date:
+    """The date `days` after `start`, counting calendar days or court days (no weekends and no
+    court holidays: Cal. Code Civ. Proc. §1161(2) as amended in 2019)."""
+    if rule != "court_days":
+        return start + timedelta(days=days)
+    day, left = start, days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and not is_court_holiday(day):
+            left -= 1
+    return day
+
+
+def _no_holidays(_: date) -> bool:
+    return False
+
+
+def next_steps(
+    state: AccountState,
+    policy: Policy,
+    done: Collection[str],
+    on: date,
+    *,
+    done_on: Mapping[str, date] | None = None,
+    is_court_holiday: Callable[[date], bool] = _no_holidays,
+) -> list[PlannedStep]:
+    """The steps due on `on` and not yet done (by key), in policy order.
+
+    `done_on` maps the key of a step done for this delinquency (without party) to the date it was
+    done; `after_step` triggers read it.
+    """
+    if policy.state != "any" and (policy.state == "moved_out") != state.moved_out:
+        return []
+    start = delinquency_start(state, on)
+    planned: list[PlannedStep] = []
+    for step in policy.steps:
+        if step.state and step.state != "any" and (step.state == "moved_out") != state.moved_out:
+            continue
+        if state.balance < step.min_balance:
+            continue
+        for charge, anchor in _triggers(step, state, on, start, done_on or {}):
+            base = f"{state.account_id}:{step.key}:{charge.txn_id if charge else anchor}"
+            planned.extend(_expand(step, policy, state, base, charge, anchor, on, done,
+                                   is_court_holiday))  # fmt: skip
+    return planned
+
+
+def _triggers(
+    step: Step, state: AccountState, on: date, start: date | None, done_on: Mapping[str, date]
+) -> list[tuple[OpenCharge | None, date | None]]:
+    """(charge, delinquency start) pairs for which the step's trigger holds on `on`."""
+    charges = [c for c in state.open_charges if not step.codes or c.code in step.codes]
+    if step.days_before_due is not None:
+        return [(c, None) for c in charges if (c.due_on - on).days == step.days_before_due]
+    if step.after_step is not None:
+        if start is None:
+            return []
+        key = f"{state.account_id}:{step.after_step}:{start.isoformat()}"
+        then = done_on.get(key)
+        if then is None or (on - then).days < (step.after_days or 0):
+            return []
+        return [(None, start)]
+    if step.days_past_due is None:
+        return [(None, start)] if start is not None or state.moved_out else []
+    late = [c for c in charges if (on - c.due_on).days >= step.days_past_due]
+    if not late:
+        return []
+    if step.per == "charge":
+        window = step.days_past_due + step.within_days
+        fresh = [c for c in late if (on - c.due_on).days < window]
+        return [(c, start) for c in sorted(fresh, key=lambda c: (c.due_on, c.txn_id))]
+    return [(None, start or min(c.due_on for c in late))]
+
+
+def _expand(
+    step: Step,
+    policy: Policy,
+    state: AccountState,
+    base: str,
+    charge: OpenCharge | None,
+    anchor: date | None,
+    on: date,
+    done: Collection[str],
+    is_court_holiday: Callable[[date], bool],
+) -> list[PlannedStep]:
+    if charge is None and anchor is not None:
+        base = f"{state.account_id}:{step.key}:{anchor.isoformat()}"
+    common = {
+        "account_id": state.account_id, "step": step, "policy": policy.name,
+        "policy_version": policy.version, "charge_txn_id": charge.txn_id if charge else None,
+        "delinquency": anchor,
+    }  # fmt: skip
+    if step.action == "fee":
+        if base in done or charge is None:
+            return []
+        month = charge.due_on.replace(day=1)
+        if month in state.fees_by_month.get(step.fee_code, frozenset()):
+            return []  # a fee for this month is already on the ledger
+        amount = fee_amount(step, state.rent)
+        if not amount:
+            return []
+        return [PlannedStep(base, amount=amount, **common)]  # type: ignore[arg-type]
+    if step.action != "notice":
+        return [] if base in done else [PlannedStep(base, **common)]  # type: ignore[arg-type]
+    amount = _notice_amount(step, state, charge)
+    deadline = (
+        add_days(on, step.deadline_days, step.deadline_rule, is_court_holiday)
+        if step.deadline_days
+        else None
+    )
+    out = []
+    for party in state.parties:
+        key = f"{base}:{party.party_id}"
+        if party.role in step.audience and key not in done:
+            out.append(PlannedStep(
+                key, party_id=party.party_id, role=party.role, language=party.language,
+                amount=amount, deadline=deadline, **common,  # type: ignore[arg-type]
+            ))  # fmt: skip
+    return out
+
+
+def _notice_amount(step: Step, state: AccountState, charge: OpenCharge | None) -> Decimal:
+    """What the notice demands: one charge, the rent alone (RPAPL §711(2)), or the balance."""
+    if charge is not None and step.per == "charge":
+        return charge.open_amount
+    if step.amounts == "rent_only":
+        return sum((c.open_amount for c in state.open_charges if c.code == "RENT"), Decimal(0))
+    return state.balance

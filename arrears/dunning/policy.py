@@ -1,0 +1,211 @@
+"""Collection policies as data: a versioned ladder of steps, read from TOML.
+
+A policy file (see docs/policies.md and arrears/dunning/policies/*.toml):
+
+    name = "ny-residential"
+    version = 1
+    jurisdiction = "US-NY"                 # matched against the property's country-state
+    account_kinds = ["residential_lease"]
+    state = "active"                       # or "moved_out"; steps may narrow it further
+
+    [[steps]]
+    key = "late-notice"                    # stable: it is part of every idempotency key
+    days_past_due = 6                      # of the oldest open charge (of `codes`, if given)
+    codes = ["RENT"]
+    per = "charge"                         # "charge": once per open charge (a month of arrears);
+                                           # "delinquency": once per delinquency
+    action = "notice"                      # notice | fee | recommend_referral | referral | hold
+    channel = "certified_letter"           # email | letter | certified_letter | sms | call
+    template = "ny-late-rent-notice"
+    audience = ["primary", "co_obligor", "guarantor"]
+
+Other trigger keys: `within_days` (a per-charge step is due from its day for this many days,
+default 10), `min_balance` (a decimal string), `after_step` + `after_days` (days since
+that step was done in this delinquency, with the balance still owed), `days_before_due` (a
+reminder before the due date), `state`. Other action keys: `fee_code`, `fee_fixed`,
+`fee_percent_of_rent` (the fee is the lesser of the two that are given), `amounts` ("rent_only"
+or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`.
+
+Pure: no Django. A parsed policy is immutable; a change is a new version, and what was done under
+an old version keeps that version's name on its action.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+BUILT_IN = Path(__file__).parent / "policies"
+
+ACTIONS = ("notice", "fee", "recommend_referral", "referral", "hold")
+CHANNELS = ("email", "letter", "certified_letter", "sms", "call")
+ROLES = ("primary", "co_obligor", "guarantor")
+PER = ("charge", "delinquency")
+STATES = ("active", "moved_out", "any")
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the policy, step and key."""
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    action: str
+    days_past_due: int | None = None
+    days_before_due: int | None = None
+    codes: tuple[str, ...] = ()
+    per: str = "delinquency"
+    # A per-charge step stays due this many days from its day, so that a missed run catches up,
+    # but a first run on an old book does not send one notice for every month ever unpaid.
+    within_days: int = 10
+    min_balance: Decimal = Decimal("0.01")
+    after_step: str | None = None
+    after_days: int | None = None
+    state: str | None = None
+    channel: str | None = None
+    template: str | None = None
+    audience: tuple[str, ...] = ("primary",)
+    fee_code: str = "LATE"
+    fee_fixed: Decimal | None = None
+    fee_percent_of_rent: Decimal | None = None
+    amounts: str = "all"
+    deadline_days: int | None = None
+    deadline_rule: str = "calendar"
+    hold_reason: str | None = None
+    law: str = ""  # the statute the step follows, for the timeline and the docs
+
+    @property
+    def contacts_someone(self) -> bool:
+        return self.action == "notice"
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    version: int
+    jurisdiction: str
+    account_kinds: tuple[str, ...]
+    state: str
+    steps: tuple[Step, ...]
+    description: str = ""
+    settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def step(self, key: str) -> Step:
+        for s in self.steps:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+
+def _decimal(policy: str, step: str, key: str, value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        raise PolicyError(f'{policy}, step {step}: {key} must be a string like "50.00"')
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyError(f"{policy}, step {step}: {key} is not a number: {value!r}") from None
+
+
+STEP_KEYS = set(Step.__dataclass_fields__)
+DECIMAL_KEYS = {"min_balance", "fee_fixed", "fee_percent_of_rent"}
+
+
+def parse_policy(text: str, *, source: str = "policy") -> Policy:
+    """A Policy from TOML text; PolicyError naming the policy, step and key otherwise."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+    name = data.get("name")
+    if not name:
+        raise PolicyError(f"{source}: a policy needs a name")
+    steps = []
+    keys: set[str] = set()
+    for raw in data.get("steps", []):
+        key = raw.get("key")
+        if not key or key in keys:
+            raise PolicyError(f"{name}: every step needs a key of its own (got {key!r})")
+        keys.add(key)
+        unknown = set(raw) - STEP_KEYS
+        if unknown:
+            raise PolicyError(f"{name}, step {key}: unknown keys {sorted(unknown)}")
+        action = raw.get("action")
+        if action not in ACTIONS:
+            raise PolicyError(f"{name}, step {key}: action must be one of {', '.join(ACTIONS)}")
+        if action == "notice" and (raw.get("channel") not in CHANNELS or not raw.get("template")):
+            raise PolicyError(f"{name}, step {key}: a notice needs a channel and a template")
+        if raw.get("per", "delinquency") not in PER:
+            raise PolicyError(f"{name}, step {key}: per must be charge or delinquency")
+        audience = tuple(raw.get("audience", ["primary"]))
+        if any(role not in ROLES for role in audience):
+            raise PolicyError(f"{name}, step {key}: audience roles are {', '.join(ROLES)}")
+        if raw.get("after_step") and raw["after_step"] not in keys:
+            raise PolicyError(f"{name}, step {key}: after_step names no earlier step")
+        plain = {k: v for k, v in raw.items() if k not in DECIMAL_KEYS | {"codes", "audience"}}
+        minimum = _decimal(name, key, "min_balance", raw.get("min_balance", "0.01"))
+        steps.append(
+            Step(
+                **plain,
+                codes=tuple(raw.get("codes", ())),
+                audience=audience,
+                min_balance=minimum if minimum is not None else Decimal("0.01"),
+                fee_fixed=_decimal(name, key, "fee_fixed", raw.get("fee_fixed")),
+                fee_percent_of_rent=_decimal(
+                    name, key, "fee_percent_of_rent", raw.get("fee_percent_of_rent")
+                ),
+            )
+        )
+    state = data.get("state", "active")
+    if state not in STATES:
+        raise PolicyError(f"{name}: state must be one of {', '.join(STATES)}")
+    return Policy(
+        name=name,
+        version=int(data.get("version", 1)),
+        jurisdiction=data.get("jurisdiction", ""),
+        account_kinds=tuple(data.get("account_kinds", ())),
+        state=state,
+        steps=tuple(steps),
+        description=data.get("description", ""),
+        settings=dict(data.get("settings", {})),
+    )
+
+
+@cache
+def built_in_policies() -> dict[str, Policy]:
+    """The policies shipped in arrears/dunning/policies, by name."""
+    found = {}
+    for path in sorted(BUILT_IN.glob("*.toml")):
+        policy = parse_policy(path.read_text(encoding="utf-8"), source=path.name)
+        found[policy.name] = policy
+    return found
+
+
+def choose_policy(
+    policies: dict[str, Policy],
+    *,
+    jurisdiction: str,
+    account_kind: str,
+    moved_out: bool,
+    override: str | None = None,
+) -> Policy | None:
+    """The policy for an account: its override, else the most specific match by jurisdiction
+    (country-state, then country, then any) and account kind, for its state."""
+    if override:
+        return policies.get(override)
+    state = "moved_out" if moved_out else "active"
+    candidates = [
+        p for p in policies.values()
+        if account_kind in p.account_kinds and p.state in (state, "any")
+    ]  # fmt: skip
+    for wanted in (jurisdiction, jurisdiction.split("-")[0], ""):
+        for p in candidates:
+            if p.jurisdiction == wanted:
+                return p
+    return None
