@@ -24,8 +24,12 @@ def to_cents(amount: Decimal | int) -> int:
     return int(cents)
 
 
+_ZERO = Decimal("0.00")
+
+
 def from_cents(cents: int) -> Decimal:
-    return (Decimal(cents) * CENT).quantize(CENT)
+    """Whole cents as a Decimal with two places (scaleb is exact and keeps the exponent)."""
+    return Decimal(cents).scaleb(-2) if cents else _ZERO
 
 
 class MoneyField(models.BigIntegerField):

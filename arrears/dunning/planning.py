@@ -193,7 +193,7 @@ def _expand(
         return [PlannedStep(base, amount=amount, **common)]  # type: ignore[arg-type]
     if step.action != "notice":
         return [] if base in done else [PlannedStep(base, **common)]  # type: ignore[arg-type]
-    amount = _notice_amount(step, state, charge)
+    amount = _notice_amount(step, state, charge, on)
     deadline = (
         add_days(on, step.deadline_days, step.deadline_rule, is_court_holiday)
         if step.deadline_days
@@ -210,10 +210,14 @@ def _expand(
     return out
 
 
-def _notice_amount(step: Step, state: AccountState, charge: OpenCharge | None) -> Decimal:
-    """What the notice demands: one charge, the rent alone (RPAPL §711(2)), or the balance."""
+def _notice_amount(
+    step: Step, state: AccountState, charge: OpenCharge | None, on: date
+) -> Decimal:
+    """What the notice demands: one charge, or what is past due on `on` (never a charge not yet
+    due): the rent alone (RPAPL §711(2); CCP §1161(2)) or every charge."""
     if charge is not None and step.per == "charge":
         return charge.open_amount
+    past_due = [c for c in state.open_charges if c.due_on < on]
     if step.amounts == "rent_only":
-        return sum((c.open_amount for c in state.open_charges if c.code == "RENT"), Decimal(0))
-    return state.balance
+        past_due = [c for c in past_due if c.code == "RENT"]
+    return sum((c.open_amount for c in past_due), Decimal(0))

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 
 from arrears.core.errors import NotFoundError, ValidationError
@@ -165,16 +166,27 @@ def _account_lines(
             params.append(currency)
         if property_ids is not None:
             params.extend(list(property_ids) or [""])
-    sql += " ORDER BY p.property_id, a.account_id"
     out = []
-    for row in bulk.execute(sql, params):
+    for row in _aggregate(sql, params):
         account_id, property_id, portfolio, cur, _pk, *cents = row
-        amounts = [from_cents(int(c or 0)) for c in cents]
-        if not any(amounts):
+        if not any(cents):
             continue
+        amounts = [from_cents(int(c)) if c else ZERO for c in cents]
         line = AgedLine(tuple(amounts[:-1]), amounts[-1])
         out.append(((account_id, property_id or "", portfolio or "", cur), line))
+    # Sorted here, not in SQL: the same code-point order on both databases, whatever the
+    # collation, and cheaper than a locale-aware sort of every account id.
+    out.sort(key=lambda r: (r[0][1], r[0][0]))
     return out
+
+
+def _aggregate(sql: str, params: list[Any]) -> list[Any]:
+    """Run an aging aggregate; on PostgreSQL with room to hash every account in memory."""
+    if not bulk.is_postgres():
+        return list(bulk.execute(sql, params))
+    with transaction.atomic():
+        bulk.execute("SET LOCAL work_mem = '256MB'")
+        return list(bulk.execute(sql, params))
 
 
 # ---- one account -----------------------------------------------------------------------------

@@ -58,6 +58,34 @@ def steps_of(planned) -> list[tuple[str, str | None]]:
     return [(p.step.key, p.party_id) for p in planned]
 
 
+def run_daily(state, name, first, last) -> dict[date, list[str]]:
+    """Run the cycle every day from `first` to `last`, doing whatever it plans; what was planned
+    on which day, by step key."""
+    done: set[str] = set()
+    done_on: dict[str, date] = {}
+    sent: dict[date, list[str]] = {}
+    on = first
+    while on <= last:
+        planned = plan(state, name, on, done, done_on)
+        for p in planned:
+            done.add(p.key)
+            if p.delinquency is not None and p.charge_txn_id is None:
+                done_on[f"{state.account_id}:{p.step.key}:{p.delinquency.isoformat()}"] = on
+        if planned:
+            sent[on] = [p.step.key for p in planned]
+        on += timedelta(days=1)
+    return sent
+
+
+def _ny_done_before_demand() -> set[str]:
+    return {
+        "A-1:reminder:R-03:P-TINA",
+        "A-1:late-notice:R-03:P-TINA",
+        "A-1:late-notice-guarantor:R-03:P-GREG",
+        "A-1:late-fee:R-03",
+    }
+
+
 # -- the files --------------------------------------------------------------------------------
 
 
@@ -149,18 +177,16 @@ def test_ny_no_notice_and_no_fee_while_the_five_days_of_grace_run():
     # given March rent unpaid and the reminder sent
     state = account(rent("R-03", date(2026, 3, 1)))
     done = {"A-1:reminder:R-03:P-TINA"}
-    # then nothing on the 5th or on the 6th: rent paid on the 6th is paid "within five days"
-    # of the 1st (Gen. Constr. Law §20 leaves out the due date), so no fee may be charged yet
+    # then nothing on the 5th: the rent is not yet five days late
     assert plan(state, "ny-residential", date(2026, 3, 5), done) == []
-    assert plan(state, "ny-residential", date(2026, 3, 6), done) == []
 
 
 def test_ny_certified_notice_to_tina_and_greg_and_the_late_fee_once_five_days_have_passed():
     # given March rent unpaid and the reminder sent
     state = account(rent("R-03", date(2026, 3, 1)))
     done = {"A-1:reminder:R-03:P-TINA"}
-    # when the cycle runs on the 7th: day 6 after the due date
-    planned = plan(state, "ny-residential", date(2026, 3, 7), done)
+    # when the cycle runs on the 6th: rent not received within five days
+    planned = plan(state, "ny-residential", date(2026, 3, 6), done)
     # then the tenant's notice, the guarantor's letter and the capped fee
     assert steps_of(planned) == [
         ("late-notice", "P-TINA"),
@@ -175,7 +201,7 @@ def test_ny_certified_notice_to_tina_and_greg_and_the_late_fee_once_five_days_ha
     assert fee.amount == Decimal("50.00")
     assert fee.key == "A-1:late-fee:R-03"
     # and once done, not again
-    again = plan(state, "ny-residential", date(2026, 3, 8), done | {p.key for p in planned})
+    again = plan(state, "ny-residential", date(2026, 3, 7), done | {p.key for p in planned})
     assert again == []
 
 
@@ -246,18 +272,9 @@ def test_ny_story_march_rent_never_paid():
     sent = run_daily(state, "ny-residential", date(2026, 2, 20), date(2026, 4, 30))
     assert sent == {
         date(2026, 3, 2): ["reminder"],
-        date(2026, 3, 7): ["late-notice", "late-notice-guarantor", "late-fee"],
+        date(2026, 3, 6): ["late-notice", "late-notice-guarantor", "late-fee"],
         date(2026, 3, 11): ["rent-demand"],
         date(2026, 3, 26): ["referral"],
-    }
-
-
-def _ny_done_before_demand() -> set[str]:
-    return {
-        "A-1:reminder:R-03:P-TINA",
-        "A-1:late-notice:R-03:P-TINA",
-        "A-1:late-notice-guarantor:R-03:P-GREG",
-        "A-1:late-fee:R-03",
     }
 
 
@@ -290,6 +307,18 @@ def test_ca_three_day_notice_demands_rent_only():
     late_fee = OpenCharge("F-08", "LATE", date(2026, 9, 1), date(2026, 9, 1), Decimal("75.00"))
     state = account(rent("R-08", date(2026, 8, 30), "2400.00"), late_fee, parties=(CARMEN,))
     planned = plan(state, "ca-residential", date(2026, 9, 4), {"A-1:reminder:R-08:P-CARMEN"})
+    assert planned[0].amount == Decimal("2400.00")
+
+
+def test_ca_three_day_notice_leaves_out_rent_not_yet_due():
+    # given November's rent unpaid and December's already posted, due Dec 20
+    state = account(
+        rent("R-11", date(2026, 11, 20), "2400.00"),
+        rent("R-12", date(2026, 12, 20), "2400.00"),
+        parties=(CARMEN,),
+    )
+    planned = plan(state, "ca-residential", date(2026, 11, 25), {"A-1:reminder:R-11:P-CARMEN"})
+    # then the notice demands November's rent only: rent not yet due makes it defective
     assert planned[0].amount == Decimal("2400.00")
 
 
@@ -388,25 +417,6 @@ def test_student_and_patient_statements_at_30_60_and_90_days(name):
         date(2026, 3, 16): ["statement-60"],
         date(2026, 4, 15): ["statement-90"],
     }
-
-
-def run_daily(state, name, first, last) -> dict[date, list[str]]:
-    """Run the cycle every day from `first` to `last`, doing whatever it plans; what was planned
-    on which day, by step key."""
-    done: set[str] = set()
-    done_on: dict[str, date] = {}
-    sent: dict[date, list[str]] = {}
-    on = first
-    while on <= last:
-        planned = plan(state, name, on, done, done_on)
-        for p in planned:
-            done.add(p.key)
-            if p.delinquency is not None and p.charge_txn_id is None:
-                done_on[f"{state.account_id}:{p.step.key}:{p.delinquency.isoformat()}"] = on
-        if planned:
-            sent[on] = [p.step.key for p in planned]
-        on += timedelta(days=1)
-    return sent
 
 
 def test_student_statements_go_to_the_student_alone():
