@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -428,7 +428,3 @@ def note_add(*, account_id: str, text: str, actor: str, on: date) -> TimelineEve
         account=account, at=dj_timezone.now(), on=on, kind="note.added", actor=actor,
         summary=text.strip()[:500], detail={"text": text.strip()},
     )  # fmt: skip
-
-
-def accounts_in(ids: Iterable[str]) -> list[Account]:
-    return list(Account.objects.filter(account_id__in=list(ids)))
