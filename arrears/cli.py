@@ -323,10 +323,56 @@ def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from collections import Counter
+    from decimal import Decimal
+
+    from arrears.dunning.models import Action
+    from arrears.dunning.services import cycle_run
     from arrears.ledger.demo_book import demo_build
 
     _ensure_migrated_or_init()
-    print(demo_build(force=args.force), flush=True)
+    days: list[date] = []
+    took = [0.0]
+
+    def run_day(on: date) -> None:
+        started = time.monotonic()
+        cycle_run(on=on, actor="cycle")
+        took[0] += time.monotonic() - started
+        days.append(on)
+
+    demo_build(force=args.force, cycle=run_day, progress=lambda line: print(line, flush=True))
+    if days:
+        # What the cycle put on record over those days (all of it done by these runs on a new book).
+        kinds: Counter[str] = Counter()
+        rules: Counter[str] = Counter()
+        fees = Decimal(0)
+        for action, channel, status, rule, amount in Action.objects.filter(
+            run_on__gte=days[0], run_on__lte=days[-1]
+        ).values_list("action", "channel", "status", "rule", "amount"):
+            if status == "refused":
+                rules[rule] += 1
+                continue
+            kinds["actions"] += 1
+            if status == "queued":
+                kinds["letters" if channel in ("letter", "certified_letter") else channel] += 1
+            elif status == "task":
+                kinds["tasks"] += 1
+            elif action == "fee":
+                kinds["fees"] += 1
+                fees += amount or 0
+            elif action in ("recommend_referral", "referral"):
+                kinds["referrals"] += 1
+        refused = ", ".join(f"{rule} {n}" for rule, n in rules.most_common())
+        print(f"Collection cycle: {len(days)} daily runs, {days[0]} to {days[-1]}, in "
+              f"{took[0]:.1f}s\n"
+              f"  actions: {kinds['actions']} ({kinds['letters']} letters and {kinds['email']} "
+              f"emails queued, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
+              f"recommended)\n"
+              f"  fees posted: {kinds['fees']} ({fees:.2f} in all)\n"
+              f"  refused by the guard: {sum(rules.values())}"
+              f"{f' ({refused})' if refused else ''}\n"
+              f"The day's worklist: `arrears worklist`, or /today/ on the web.",
+              flush=True)  # fmt: skip
     return cmd_aging(
         argparse.Namespace(as_of=None, by="property", currency=None, buckets="0,30,60,90",
                            format="table", output=None)

@@ -37,26 +37,32 @@ def demo_build(
 ) -> str:
     """Generate and import the demo book unless the book already has entries; says what it did.
 
-    With `cycle`, it is then called for each of `demo_cycle_days(today())`, and `progress` (if
-    any) hears a line every `PROGRESS_EVERY` days.
+    With `cycle`, it is then called for each of `demo_cycle_days(today())`. Each line said goes to
+    `progress` (if any) as it happens, one every `PROGRESS_EVERY` days of the cycle; all the lines
+    are returned too.
     """
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        if progress:
+            progress(line)
+
     if Transaction.objects.exists() and not force:
-        return "The book already has entries; the demo book was not built again (--force does)."
+        say("The book already has entries; the demo book was not built again (--force does).")
+        return "\n".join(lines)
     end = today()
     with tempfile.TemporaryDirectory(prefix="arrears-demo-") as folder:
         summary = write_demo_book(Path(folder), today=end, seed=DEMO_SEED)
         result = book_import(Path(folder))
-    built = (
+    say(
         f"Demo book built: {summary.properties} properties, {summary.accounts} accounts, "
         f"{summary.transactions} transactions up to {end.isoformat()}. {result.line()}"
     )
-    if cycle is None:
-        return built
-    if progress:
-        progress(built)
-    days = demo_cycle_days(end)
-    for done, day in enumerate(days, start=1):
-        cycle(day)
-        if progress and (done % PROGRESS_EVERY == 0 or done == len(days)):
-            progress(f"  collection cycle: {done}/{len(days)} days run, through {day.isoformat()}")
-    return built
+    if cycle is not None:
+        days = demo_cycle_days(end)
+        for done, day in enumerate(days, start=1):
+            cycle(day)
+            if done % PROGRESS_EVERY == 0:
+                say(f"  collection cycle: {done}/{len(days)} days run, through {day.isoformat()}")
+    return "\n".join(lines)

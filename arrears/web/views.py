@@ -1,4 +1,9 @@
-"""Pages: parse → one selector → render. The first page is the portfolio aging by property."""
+"""Pages: parse → one selector → render.
+
+`/` is the portfolio aging by property, `/today/` the coordinator's day (the worklist and what the
+day's run left to send or decide), `/accounts/<id>/` an account's ledger with its collection
+activity.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.selectors import aging_report
+from arrears.web.selectors import activity_get, day_get
 
 
 def _as_of(request: HttpRequest) -> date:
@@ -40,6 +46,13 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 def account_ledger(request: HttpRequest, account_id: str) -> HttpResponse:
     try:
         ledger = ledger_of(account_id=account_id, as_of=_as_of(request))
+        activity = activity_get(account_id=account_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from None
-    return render(request, "web/ledger.html", {"ledger": ledger})
+    return render(request, "web/ledger.html",
+                  {"ledger": ledger, "activity": activity, "today": today()})  # fmt: skip
+
+
+def today_page(request: HttpRequest) -> HttpResponse:
+    day = day_get(on=_as_of(request))
+    return render(request, "web/today.html", {"day": day, "is_today": day.on == today()})
