@@ -94,7 +94,8 @@ def guard_check(
 ) -> Decision:
     """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`."""
     rules = rules or GuardRules()
-    on = at.date()
+    # A hold "until" a date lasts to the end of that day on the debtor's own calendar.
+    on = at.astimezone(ZoneInfo(contact.timezone)).date() if contact else at.date()
     for hold in holds:
         if hold.active_on(on) and _hold_stops(hold, action, contact):
             return Decision(False, f"hold:{hold.reason}", _hold_reason(hold))

@@ -38,6 +38,7 @@ class Hold(models.Model):
     placed_by = models.CharField(max_length=100)
     placed_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    released_on = models.DateField(null=True, blank=True)  # the business date of the release
     released_by = models.CharField(max_length=100, blank=True)
 
     class Meta:

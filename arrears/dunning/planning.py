@@ -12,10 +12,10 @@ carries its idempotency key, so that executing the same plan twice does nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from arrears.dunning.policy import Policy, Step
 
@@ -51,9 +51,12 @@ class AccountState:
     balance: Decimal
     open_charges: tuple[OpenCharge, ...]
     parties: tuple[Party, ...]
-    # Fee codes already charged, by the month (first day) of the charge they followed; lets an
-    # imported late fee stand for the one the policy would post.
-    fees_by_month: Mapping[str, frozenset[date]] = field(default_factory=dict)
+    # The posted dates of the fee charges already on the ledger, by code: a fee posted while a
+    # charge's fee step was due stands for the one the policy would post (an imported late fee).
+    fees_posted: Mapping[str, frozenset[date]] = field(default_factory=dict)
+    # The start of the delinquency when it began before its oldest open charge (a partial
+    # payment cleared that charge, but the account never stopped being past due).
+    delinquent_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,43 @@ def fee_amount(step: Step, rent: Decimal | None) -> Decimal | None:
         candidates.append(step.fee_fixed)
     if step.fee_percent_of_rent is not None and rent:
         share = rent * step.fee_percent_of_rent / HUNDRED
-        candidates.append(share.quantize(CENT, rounding=ROUND_HALF_UP))
+        # Down, never up: a cap is a cap (5% of 810.10 is 40.505: the fee is 40.50).
+        candidates.append(share.quantize(CENT, rounding=ROUND_DOWN))
     return min(candidates) if candidates else None
 
 
 def delinquency_start(state: AccountState, on: date) -> date | None:
-    """Due date of the oldest charge past due on `on`, or None when nothing is past due."""
+    """When the current delinquency began: `delinquent_since` if given, else the due date of the
+    oldest charge past due on `on`; None when nothing is past due."""
     late = [c.due_on for c in state.open_charges if c.due_on < on]
-    return min(late) if late else None
+    if not late:
+        return None
+    oldest = min(late)
+    if state.delinquent_since is not None and state.delinquent_since < oldest:
+        return state.delinquent_since
+    return oldest
+
+
+def past_due_throughout(
+    charges: Sequence[tuple[date, Sequence[tuple[date, Decimal]]]], since: date, until: date
+) -> bool:
+    """Whether something was past due on every day from `since` to `until`.
+
+    `charges` holds each charge's due date and the changes of its open amount (the deltas). The
+    past-due amount can only fall to zero on a day some open amount fell, so those days are the
+    only ones to look at.
+    """
+    falls = sorted(
+        {on for _, deltas in charges for on, d in deltas if d < 0 and since < on <= until}
+    )
+    for day in falls:
+        past_due = sum(
+            (d for due, deltas in charges if due < day for on, d in deltas if on <= day),
+            Decimal(0),
+        )
+        if past_due <= 0:
+            return False
+    return True
 
 
 def add_days(start: date, days: int, rule: str, is_court_holiday: Callable[[date], bool]) -> date:
@@ -184,9 +216,10 @@ def _expand(
     if step.action == "fee":
         if base in done or charge is None:
             return []
-        month = charge.due_on.replace(day=1)
-        if month in state.fees_by_month.get(step.fee_code, frozenset()):
-            return []  # a fee for this month is already on the ledger
+        first = charge.due_on + timedelta(days=step.days_past_due or 0)
+        last = first + timedelta(days=step.within_days)
+        if any(first <= p <= last for p in state.fees_posted.get(step.fee_code, ())):
+            return []  # a fee for this charge is already on the ledger
         amount = fee_amount(step, state.rent)
         if not amount:
             return []
@@ -210,9 +243,7 @@ def _expand(
     return out
 
 
-def _notice_amount(
-    step: Step, state: AccountState, charge: OpenCharge | None, on: date
-) -> Decimal:
+def _notice_amount(step: Step, state: AccountState, charge: OpenCharge | None, on: date) -> Decimal:
     """What the notice demands: one charge, or what is past due on `on` (never a charge not yet
     due): the rent alone (RPAPL §711(2); CCP §1161(2)) or every charge."""
     if charge is not None and step.per == "charge":

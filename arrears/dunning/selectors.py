@@ -92,11 +92,15 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
     `user` is accepted for the coming per-user assignment; every line is shown today.
     """
     items = open_items_as_of(as_of=on)
+    # What is past due on the date: charges due before it, less unapplied credit. Rent posted
+    # ahead of its due date is owed, but not yet late.
     balance: dict[int, Decimal] = defaultdict(Decimal)
     oldest_due: dict[int, date] = {}
     for item in items:
-        balance[item.account_pk] += -item.amount if item.is_credit else item.amount
-        if not item.is_credit and item.due_on is not None and item.due_on < on:
+        if item.is_credit:
+            balance[item.account_pk] -= item.amount
+        elif item.due_on is not None and item.due_on < on:
+            balance[item.account_pk] += item.amount
             oldest_due[item.account_pk] = min(oldest_due.get(item.account_pk, item.due_on),
                                               item.due_on)  # fmt: skip
     lines: list[tuple[int, str, str, str | None, int | None]] = []
@@ -150,13 +154,15 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
             lines.append((pk, "new_delinquency", f"{balance[pk]:.2f} past due since "
                           f"{start:%Y-%m-%d}", None, None))  # fmt: skip
-    # Deduplicate a line that two rules found, keeping the first.
-    seen: set[tuple[int, str, int | None]] = set()
-    unique = []
+    # One line per account and kind of work (a call task stays one line per task), keeping the
+    # latest: a referral recommended twice is one thing to do.
+    latest: dict[tuple[int, str, int | None], tuple[int, str, str, str | None, int | None]] = {}
     for line in lines:
-        if (line[0], line[1], line[4]) not in seen:
-            seen.add((line[0], line[1], line[4]))
-            unique.append(line)
+        key = (line[0], line[1], line[4] if line[1] in ("call", "text") else None)
+        current = latest.get(key)
+        if current is None or (line[4] or 0) > (current[4] or 0):
+            latest[key] = line
+    unique = list(latest.values())
     pks = sorted({line[0] for line in unique})
     odds = likelihoods(pks, on)
     ids = dict(Account.objects.filter(pk__in=pks).values_list("pk", "account_id"))

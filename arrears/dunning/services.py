@@ -39,10 +39,17 @@ from arrears.dunning.models import (
     PolicyOverride,
     RunLog,
 )
-from arrears.dunning.planning import AccountState, OpenCharge, Party, PlannedStep, next_steps
+from arrears.dunning.planning import (
+    AccountState,
+    OpenCharge,
+    Party,
+    PlannedStep,
+    next_steps,
+    past_due_throughout,
+)
 from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
 from arrears.ledger.interchange import STATE_TIME_ZONES
-from arrears.ledger.models import Account, AccountParty, TimelineEvent, Transaction
+from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.ledger.services import NewCharge, charges_post
 
@@ -159,23 +166,23 @@ def _run_chunk(
         holds[h.account_id].append(ActiveHold(h.reason, party_id, h.until))
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
+    anchors: dict[int, set[date]] = defaultdict(set)
     for account_pk, account_id, key, run_on, status, step, start in Action.objects.filter(
         account_id__in=chunk
     ).values_list("account_id", "account__account_id", "key", "run_on", "status", "step",
                   "delinquency"):  # fmt: skip
         done[account_pk].add(key)
-        if status == "refused" and key.endswith(f"@{on.isoformat()}"):
-            # Refused today already: a second run today asks the guard again no more.
-            done[account_pk].add(key.rsplit("@", 1)[0])
         if status != "refused" and start is not None:
             # after_step triggers look a step up by its delinquency (see planning).
             done_on[account_pk].setdefault(f"{account_id}:{step}:{start.isoformat()}", run_on)
+            anchors[account_pk].add(start)
+    since = _delinquent_since(chunk, by_account, anchors, on)
     fees: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     fee_codes = {s.fee_code for p in policies.values() for s in p.steps if s.action == "fee"}
     for account_pk, code, posted in Transaction.objects.filter(
         account_id__in=chunk, type="charge", code__in=fee_codes, posted_on__lte=on
     ).values_list("account_id", "code", "posted_on"):
-        fees[account_pk][code].add(posted.replace(day=1))
+        fees[account_pk][code].add(posted)
     consents: dict[str, dict[str, bool]] = defaultdict(dict)
     party_pks = {ap.party_id for aps in parties.values() for ap in aps}
     for party_pk, channel, granted in (
@@ -221,7 +228,8 @@ def _run_chunk(
             rent=account.rent, balance=balance, open_charges=charges_open,
             parties=tuple(Party(ap.party.party_id, ap.role, ap.party.name, ap.party.language)
                           for ap in parties[pk]),
-            fees_by_month={code: frozenset(months) for code, months in fees[pk].items()},
+            fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
+            delinquent_since=since.get(pk),
         )  # fmt: skip
         planned = next_steps(
             state, policy, done[pk], on, done_on=done_on[pk],
@@ -231,7 +239,7 @@ def _run_chunk(
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on)
             _record(plan, decision, account, ap, on, now, actor, new_actions, events, charges,
-                    result)  # fmt: skip
+                    result, done[pk])  # fmt: skip
     if dry_run:
         return
     charges_post(charges)
@@ -242,6 +250,35 @@ def _run_chunk(
             a.charge_id = fee_ids.get(_fee_txn_id(a.key))
     Action.objects.bulk_create(new_actions, batch_size=1000)
     TimelineEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _delinquent_since(
+    chunk: list[int],
+    by_account: dict[int, list[Any]],
+    anchors: dict[int, set[date]],
+    on: date,
+) -> dict[int, date]:
+    """For accounts whose oldest past-due charge is newer than the delinquency their last steps
+    were taken for: that delinquency's start, if the account stayed past due ever since."""
+    wanted: dict[int, date] = {}
+    for pk in chunk:
+        late = [r.due_on for r in by_account[pk] if not r.is_credit and r.due_on < on]
+        earlier = [a for a in anchors.get(pk, ()) if late and a < min(late)]
+        if earlier:
+            wanted[pk] = max(earlier)
+    if not wanted:
+        return {}
+    history: dict[int, dict[int, tuple[date, list[tuple[date, Decimal]]]]] = defaultdict(dict)
+    for pk, item, due, day, delta in OpenItemDelta.objects.filter(
+        account_id__in=list(wanted), is_credit=False, on_date__lte=on
+    ).values_list("account_id", "item_id", "due_on", "on_date", "delta"):
+        if due is not None:  # charges always have a due date
+            history[pk].setdefault(item, (due, []))[1].append((day, delta))
+    return {
+        pk: anchor
+        for pk, anchor in wanted.items()
+        if past_due_throughout(list(history[pk].values()), anchor, on)
+    }
 
 
 def _decide(
@@ -264,7 +301,10 @@ def _decide(
         given = consents.get(str(party.pk), {})
         contact = ContactPoint(
             party_id=party.party_id, timezone=zone, has_email=bool(party.email),
-            has_address=bool(party.address or (account.property and account.property.address)),
+            # A tenant's address is the leased unit when none is on file; a guarantor's is not.
+            has_address=bool(party.address) or (
+                ap.role != "guarantor" and bool(account.property and account.property.address)
+            ),
             has_phone=bool(party.phone), sms_consent=given.get("sms", False),
             opted_out=frozenset(ch for ch, ok in given.items() if not ok),
         )  # fmt: skip
@@ -290,17 +330,24 @@ def _record(
     events: list[TimelineEvent],
     charges: list[NewCharge],
     result: RunResult,
+    done: set[str],
 ) -> None:
     step = plan.step
     party_id = ap.party.party_id if ap else None
     if not decision.allowed:
-        key = f"{plan.key}@{on.isoformat()}"
+        # A refusal is recorded once for its step and rule: the guard is asked again each day
+        # (a hold may end, an address may arrive), but the same answer is not written again.
+        key = f"{plan.key}@{decision.rule}"
+        if key in done:
+            return
         result.blocked.append({"account_id": account.account_id, "party_id": party_id,
                                "step": step.key, "rule": decision.rule})  # fmt: skip
         actions.append(_action(plan, account, ap, on, now, key, "refused", decision))
         events.append(TimelineEvent(
             account=account, at=now, on=on, kind=f"{step.action}.refused", actor=actor,
-            summary=f"{step.key} not done: {decision.reason or decision.rule}",
+            summary=f"{step.key} not done"
+            + (f" for {party_id}" if party_id else "")
+            + f": {decision.reason or decision.rule}",
             detail={"step": step.key, "rule": decision.rule, "policy": plan.policy,
                     "party_id": party_id, "key": plan.key},
         ))  # fmt: skip
@@ -408,10 +455,11 @@ def hold_release(*, account_id: str, hold_id: int, actor: str, on: date) -> Hold
     if hold is None:
         raise NotFoundError(f"account {account_id!r} has no hold {hold_id}")
     if hold.released_at is not None:
-        raise ValidationError(f"hold {hold_id} was already released on {hold.released_at:%Y-%m-%d}")
+        raise ValidationError(f"hold {hold_id} was already released on {hold.released_on}")
     hold.released_at = dj_timezone.now()
+    hold.released_on = on
     hold.released_by = actor
-    hold.save(update_fields=["released_at", "released_by"])
+    hold.save(update_fields=["released_at", "released_on", "released_by"])
     TimelineEvent.objects.create(
         account=account, at=hold.released_at, on=on, kind="hold.released", actor=actor,
         summary=f"{hold.reason} hold released", detail={"hold": hold.pk},

@@ -128,7 +128,8 @@ def test_the_account_page_shows_the_run_on_its_timeline_and_its_actions(client, 
     assert "late-notice: ny-late-rent-notice by certified_letter to P-TINA (primary)" in html
     assert "notice.queued" in html
     assert "<td>cycle</td>" in html
-    assert "reminder not done: cannot use email: no email address" in html
+    assert "reminder not done for P-" in html
+    assert "cannot use email: no email address" in html
     assert "ny-rent-demand" in html
     assert "refused: <span" in html
 

@@ -1,0 +1,516 @@
+"""The daily collection run, story by story, on a real book (both databases).
+
+Tina Ortiz rents 3B at Elm Court, Brooklyn (NY policy); her brother Greg guarantees the lease.
+Carmen Ruiz rents at Sunset Gardens, Los Angeles (CA policy). Rent is due on the 1st. Alice is the
+coordinator. Every story asserts on the database (Action, Transaction) and on the timeline row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import transaction
+
+from arrears.dunning.models import Action, CompanyPolicy, Consent, PolicyOverride
+from arrears.dunning.services import cycle_run, hold_place, hold_release
+from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
+from arrears.ledger.selectors import aging_report
+
+MARCH_2 = date(2026, 3, 2)
+MARCH_3 = date(2026, 3, 3)
+MARCH_5 = date(2026, 3, 5)
+MARCH_6 = date(2026, 3, 6)
+MARCH_9 = date(2026, 3, 9)
+MARCH_10 = date(2026, 3, 10)
+MARCH_11 = date(2026, 3, 11)
+MARCH_25 = date(2026, 3, 25)
+MARCH_26 = date(2026, 3, 26)
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def done(account_id: str, step: str) -> list[Action]:
+    """The account's actions of one step that were carried out (not refused)."""
+    return list(
+        Action.objects.filter(account__account_id=account_id, step=step)
+        .exclude(status="refused")
+        .select_related("party")
+        .order_by("id")
+    )
+
+
+def timeline(account_id: str, kind: str) -> list[TimelineEvent]:
+    return list(
+        TimelineEvent.objects.filter(account__account_id=account_id, kind=kind).order_by("id")
+    )
+
+
+def late_fees(account_id: str) -> list[Transaction]:
+    return list(
+        Transaction.objects.filter(account__account_id=account_id, code="LATE").order_by("id")
+    )
+
+
+def book_counts() -> tuple[int, int, int]:
+    return (Action.objects.count(), TimelineEvent.objects.count(), Transaction.objects.count())
+
+
+# ---- the NY late notice ----------------------------------------------------------------------
+
+
+def test_rent_due_on_the_1st_is_not_noticed_on_the_5th_and_is_certified_to_tina_and_greg_on_the_6th(
+    tina_lease,
+):
+    # given: March's rent of 1,200.00, due on the 1st, is unpaid
+    account = tina_lease()
+
+    # when: the cycle runs on the 5th
+    early = cycle_run(on=MARCH_5)
+
+    # then: a reminder at most, no late notice yet
+    assert {a["step"] for a in early.actions} == {"reminder"}
+    assert done(account, "late-notice") == []
+    assert done(account, "late-notice-guarantor") == []
+
+    # when: it runs on the 6th
+    result = cycle_run(on=MARCH_6)
+
+    # then: a certified letter to Tina (tenant) and one to Greg (guarantor), each its own
+    notices = done(account, "late-notice") + done(account, "late-notice-guarantor")
+    assert [(a.party.party_id, a.role, a.channel, a.status, a.amount, a.run_on)
+            for a in notices] == [
+        ("P-TINA", "primary", "certified_letter", "queued", Decimal("1200.00"), MARCH_6),
+        ("P-GREG", "guarantor", "certified_letter", "queued", Decimal("1200.00"), MARCH_6),
+    ]  # fmt: skip
+    assert [a.template for a in notices] == [
+        "ny-late-rent-notice",
+        "ny-late-rent-notice-guarantor",
+    ]
+    assert {(a["party_id"], a["role"], a["channel"]) for a in result.actions
+            if a["step"].startswith("late-notice")} == {
+        ("P-TINA", "primary", "certified_letter"),
+        ("P-GREG", "guarantor", "certified_letter"),
+    }  # fmt: skip
+    rows = [e for e in timeline(account, "notice.queued") if e.on == MARCH_6]
+    assert [(e.detail["step"], e.detail["party_id"], e.actor) for e in rows] == [
+        ("late-notice", "P-TINA", "cycle"),
+        ("late-notice-guarantor", "P-GREG", "cycle"),
+    ]
+    assert rows[0].detail["law"] == "NY RPL §235-e(d)"
+    assert rows[0].detail["key"] == notices[0].key
+
+
+# ---- the NY late fee -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("monthly_rent", "fee"),
+    [
+        ("1200.00", "50.00"),  # 5% is 60.00: the $50 cap
+        ("1000.00", "50.00"),  # 5% is exactly 50.00
+        ("800.00", "40.00"),  # 5% is less than $50
+        ("999.80", "49.99"),  # 5% is 49.99
+        # 5% is 40.505: 40.51 would be more than 5% of the rent
+        pytest.param("810.10", "40.50"),
+    ],
+)
+def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_6th(
+    tina_lease, monthly_rent, fee
+):
+    # given: Tina's March rent is unpaid
+    account = tina_lease(rent=monthly_rent)
+
+    # when: the cycle runs every day from the 2nd to the 5th
+    for day in range(2, 6):
+        cycle_run(on=date(2026, 3, day))
+
+    # then: no fee before the 6th (NY RPL §238-a(2))
+    assert late_fees(account) == []
+    assert done(account, "late-fee") == []
+
+    # when: it runs on the 6th
+    cycle_run(on=MARCH_6)
+
+    # then: one LATE charge, capped, posted and due on the 6th, in the account's aging
+    (charge,) = late_fees(account)
+    assert (charge.type, charge.amount, charge.posted_on, charge.due_on) == (
+        "charge", Decimal(fee), MARCH_6, MARCH_6
+    )  # fmt: skip
+    assert charge.amount <= min(Decimal("50.00"), Decimal(monthly_rent) * Decimal("0.05"))
+    (action,) = done(account, "late-fee")
+    assert (action.status, action.amount, action.charge_id) == ("done", Decimal(fee), charge.pk)
+    (row,) = timeline(account, "fee.done")
+    assert (row.on, row.detail["amount"], row.detail["law"]) == (MARCH_6, fee, "NY RPL §238-a(2)")
+    (report,) = aging_report(as_of=MARCH_6)
+    (line,) = [r for r in report.rows if r.key["account_id"] == account]
+    assert line.line.buckets[0] == Decimal(fee)  # current: due today
+    assert line.line.buckets[1] == Decimal(monthly_rent)  # 1-30: March's rent
+    assert line.line.balance == Decimal(monthly_rent) + Decimal(fee)
+
+    # when: the cycle goes on running for the rest of March
+    for day in range(7, 32):
+        cycle_run(on=date(2026, 3, day))
+
+    # then: still one fee for March
+    assert len(late_fees(account)) == 1
+
+
+def test_an_imported_late_fee_for_march_means_the_cycle_posts_none(tina_lease):
+    # given: the property manager's system already charged Tina March's late fee
+    imported = {"txn_id": "T-LATE-03", "account_id": "A-TINA", "posted": "2026-03-06",
+                "type": "charge", "code": "LATE", "amount": "50.00",
+                "due": "2026-03-06"}  # fmt: skip
+    account = tina_lease(transactions=[imported])
+
+    # when
+    result = cycle_run(on=MARCH_6)
+
+    # then: the notices go out, but no second fee
+    assert "late-fee" not in {a["step"] for a in result.actions}
+    assert [t.txn_id for t in late_fees(account)] == ["T-LATE-03"]
+    assert done(account, "late-fee") == []
+    assert timeline(account, "fee.done") == []
+    assert len(done(account, "late-notice")) == 1
+
+
+def test_rent_due_on_the_28th_gets_its_own_late_fee_every_month(load_book):
+    # given: Tina's lease has rent due on the 28th; January's and February's are unpaid
+    rent = {"account_id": "A-TINA", "type": "charge", "code": "RENT", "amount": "1200.00"}
+    load_book(
+        properties=[{"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street",
+                     "state": "NY", "country": "US"}],
+        parties=[{"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
+                  "address": "12 Elm Street, Apt 3B", "state": "NY", "country": "US"}],
+        accounts=[{"account_id": "A-TINA", "property_id": "ELM", "kind": "residential_lease",
+                   "opened": "2025-12-28", "rent": "1200.00"}],
+        account_parties=[{"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"}],
+        transactions=[{**rent, "txn_id": "T-RENT-01", "posted": "2026-01-28", "due": "2026-01-28"},
+                      {**rent, "txn_id": "T-RENT-02", "posted": "2026-02-28",
+                       "due": "2026-02-28"}],
+    )  # fmt: skip
+
+    # when: the cycle runs five days after each due date
+    cycle_run(on=date(2026, 2, 2))
+    cycle_run(on=date(2026, 3, 5))
+
+    # then: a fee for January's rent and one for February's
+    assert [(t.posted_on, t.amount) for t in late_fees("A-TINA")] == [
+        (date(2026, 2, 2), Decimal("50.00")),
+        (date(2026, 3, 5), Decimal("50.00")),
+    ]
+
+
+# ---- the rent demand and the referral ------------------------------------------------------
+
+
+def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later(tina_lease):
+    # given: March's rent unpaid, and the 50.00 late fee posted on the 6th
+    account = tina_lease()
+    cycle_run(on=MARCH_6)
+    assert [t.amount for t in late_fees(account)] == [Decimal("50.00")]
+
+    # when: the cycle runs on the 10th (day 9), then on the 11th (day 10)
+    before = cycle_run(on=MARCH_10)
+    result = cycle_run(on=MARCH_11)
+
+    # then: the demand of the 11th names 1,200.00 (rent, not the fee), due by the 25th
+    assert "rent-demand" not in {a["step"] for a in before.actions}
+    (demand,) = done(account, "rent-demand")
+    assert (demand.party.party_id, demand.channel, demand.template) == (
+        "P-TINA", "letter", "ny-rent-demand"
+    )  # fmt: skip
+    assert (demand.amount, demand.deadline, demand.run_on) == (
+        Decimal("1200.00"), MARCH_25, MARCH_11
+    )  # fmt: skip
+    (entry,) = [a for a in result.actions if a["step"] == "rent-demand"]
+    assert (entry["amount"], entry["deadline"]) == ("1200.00", "2026-03-25")
+    (row,) = [e for e in timeline(account, "notice.queued") if e.detail["step"] == "rent-demand"]
+    assert (row.on, row.detail["amount"], row.detail["deadline"]) == (
+        MARCH_11, "1200.00", "2026-03-25"
+    )  # fmt: skip
+    assert row.detail["law"] == "NY RPAPL §711(2), §702"
+
+
+def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease):
+    # given: the demand went out on the 11th, due by the 25th, and nothing was paid
+    account = tina_lease()
+    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_11)
+    (demand,) = done(account, "rent-demand")
+    assert demand.deadline == MARCH_25
+
+    # when: the cycle runs on the deadline, then 15 days (after_days) after the demand
+    on_deadline = cycle_run(on=MARCH_25)
+    result = cycle_run(on=MARCH_26)
+
+    # then: a referral is recommended on the 26th, not before
+    assert "referral" not in {a["step"] for a in on_deadline.actions}
+    assert [a for a in result.actions if a["step"] == "referral"] == [
+        {"account_id": account, "party_id": None, "role": None, "step": "referral",
+         "channel": None, "template": None}
+    ]  # fmt: skip
+    (referral,) = done(account, "referral")
+    assert (referral.action, referral.status, referral.run_on) == (
+        "recommend_referral", "done", MARCH_26
+    )  # fmt: skip
+    (row,) = timeline(account, "recommend_referral.done")
+    assert row.on == MARCH_26
+    assert "referral to the attorney recommended" in row.summary
+
+
+# ---- California ------------------------------------------------------------------------------
+
+
+def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weekend(carmen_lease):
+    # given: September 2026's rent, due Tuesday the 1st, is unpaid; Monday the 7th is Labor Day
+
+    # when: the cycle runs on Sunday the 6th, day 5
+    result = cycle_run(on=date(2026, 9, 6))
+
+    # then: the notice expires on Thursday the 10th (Tue 8, Wed 9, Thu 10), not Wednesday the 9th
+    (entry,) = [a for a in result.actions if a["step"] == "three-day-notice"]
+    assert entry == {"account_id": carmen_lease, "party_id": "P-CARMEN", "role": "primary",
+                     "step": "three-day-notice", "channel": "letter",
+                     "template": "ca-3-day-notice-pay-or-quit", "amount": "2400.00",
+                     "deadline": "2026-09-10"}  # fmt: skip
+    (notice,) = done(carmen_lease, "three-day-notice")
+    assert (notice.deadline, notice.amount, notice.policy) == (
+        date(2026, 9, 10), Decimal("2400.00"), "ca-residential"
+    )  # fmt: skip
+    (row,) = [e for e in timeline(carmen_lease, "notice.queued")
+              if e.detail["step"] == "three-day-notice"]  # fmt: skip
+    assert (row.detail["deadline"], row.detail["law"]) == (
+        "2026-09-10", "Cal. Code Civ. Proc. §1161(2)"
+    )  # fmt: skip
+    assert late_fees(carmen_lease) == []  # the CA policy charges no late fee
+
+
+# ---- holds -----------------------------------------------------------------------------------
+
+
+def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_released(tina_lease):
+    # given: Tina filed for bankruptcy on the 2nd; Alice placed the hold
+    account = tina_lease()
+    hold = hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice",
+                      note="Chapter 7, EDNY")  # fmt: skip
+
+    # when: the cycle runs on the 6th
+    result = cycle_run(on=MARCH_6)
+
+    # then: nothing is done, every step is refused under the stay, and no fee is posted
+    assert result.actions == []
+    assert sorted((b["step"], b["party_id"], b["rule"]) for b in result.blocked) == [
+        ("late-fee", None, "hold:bankruptcy"),
+        ("late-notice", "P-TINA", "hold:bankruptcy"),
+        ("late-notice-guarantor", "P-GREG", "hold:bankruptcy"),
+        ("reminder", "P-TINA", "hold:bankruptcy"),
+    ]
+    assert late_fees(account) == []
+    refused = Action.objects.filter(account__account_id=account)
+    assert {(a.status, a.rule) for a in refused} == {("refused", "hold:bankruptcy")}
+    assert {a.run_on for a in refused} == {MARCH_6}
+    rows = timeline(account, "notice.refused") + timeline(account, "fee.refused")
+    assert sorted(e.detail["step"] for e in rows) == [
+        "late-fee", "late-notice", "late-notice-guarantor", "reminder"
+    ]  # fmt: skip
+    assert {e.detail["rule"] for e in rows} == {"hold:bankruptcy"}
+
+    # when: the stay is lifted on the 9th and the cycle runs that day
+    hold_release(account_id=account, hold_id=hold.pk, actor="alice", on=MARCH_9)
+    after = cycle_run(on=MARCH_9)
+
+    # then: the notices go out and the fee is posted
+    assert {a["step"] for a in after.actions} == {
+        "reminder", "late-notice", "late-notice-guarantor", "late-fee"
+    }  # fmt: skip
+    assert after.blocked == []
+    assert [(t.amount, t.posted_on) for t in late_fees(account)] == [(Decimal("50.00"), MARCH_9)]
+    assert [a.party.party_id for a in done(account, "late-notice-guarantor")] == ["P-GREG"]
+    (released,) = timeline(account, "hold.released")
+    assert (released.on, released.actor, released.detail["hold"]) == (MARCH_9, "alice", hold.pk)
+
+
+def test_a_stay_lifted_in_the_morning_lets_the_afternoon_rerun_act(tina_lease):
+    # given: the morning run of the 6th refused everything under Tina's bankruptcy stay
+    account = tina_lease()
+    hold = hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice")
+    assert cycle_run(on=MARCH_6).actions == []
+
+    # when: the court lifts the stay at noon, Alice releases the hold and runs the cycle again
+    hold_release(account_id=account, hold_id=hold.pk, actor="alice", on=MARCH_6)
+    rerun = cycle_run(on=MARCH_6)
+
+    # then: the notices go out and the fee is posted that day
+    assert {a["step"] for a in rerun.actions} == {
+        "reminder", "late-notice", "late-notice-guarantor", "late-fee"
+    }  # fmt: skip
+    assert [t.posted_on for t in late_fees(account)] == [MARCH_6]
+
+
+def test_a_hold_on_greg_alone_stops_only_the_guarantor_letter(tina_lease):
+    # given: Greg, the guarantor, filed for bankruptcy himself
+    account = tina_lease()
+    hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice",
+               party_id="P-GREG")  # fmt: skip
+
+    # when
+    result = cycle_run(on=MARCH_6)
+
+    # then: Tina's notice and the fee go ahead; Greg's letter is refused
+    assert result.blocked == [
+        {"account_id": account, "party_id": "P-GREG", "step": "late-notice-guarantor",
+         "rule": "hold:bankruptcy"}
+    ]  # fmt: skip
+    assert [a.party.party_id for a in done(account, "late-notice")] == ["P-TINA"]
+    assert done(account, "late-notice-guarantor") == []
+    assert len(late_fees(account)) == 1
+    (row,) = timeline(account, "notice.refused")
+    assert (row.detail["party_id"], row.detail["rule"]) == ("P-GREG", "hold:bankruptcy")
+    (placed,) = timeline(account, "hold.placed")
+    assert placed.detail["party_id"] == "P-GREG"
+
+
+def test_greg_without_a_postal_address_gets_no_letter_at_the_tenants_address(tina_lease):
+    # given: Greg's address is not on file (the building's is)
+    account = tina_lease(greg={"party_id": "P-GREG", "name": "Greg Ortiz",
+                               "email": "greg@example.org"})  # fmt: skip
+
+    # when
+    result = cycle_run(on=MARCH_6)
+
+    # then: Tina's letter goes, Greg's is refused for want of an address
+    assert [a.party.party_id for a in done(account, "late-notice")] == ["P-TINA"]
+    assert {(b["party_id"], b["step"], b["rule"]) for b in result.blocked} == {
+        ("P-GREG", "late-notice-guarantor", "channel:no postal address")
+    }
+
+
+# ---- channels: consent and opt-out -----------------------------------------------------------
+
+TEXTS_POLICY = """
+name = "ny-residential-texts"
+version = 1
+jurisdiction = "US-NY"
+account_kinds = ["residential_lease"]
+
+[[steps]]
+key = "text-reminder"
+days_past_due = 1
+codes = ["RENT"]
+per = "charge"
+action = "notice"
+channel = "sms"
+template = "ny-rent-reminder-text"
+
+[[steps]]
+key = "email-reminder"
+days_past_due = 1
+codes = ["RENT"]
+per = "charge"
+action = "notice"
+channel = "email"
+template = "ny-rent-reminder"
+"""
+
+
+def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(tina_lease):
+    # given: Tina's lease follows a company policy that texts and emails a reminder; she has
+    # opted out of email and has not consented to texts
+    account = tina_lease()
+    CompanyPolicy.objects.create(name="ny-residential-texts", version=1, body=TEXTS_POLICY)
+    PolicyOverride.objects.create(
+        account=Account.objects.get(account_id=account), policy="ny-residential-texts"
+    )
+    tina = Party.objects.get(party_id="P-TINA")
+    Consent.objects.create(party=tina, channel="email", granted=False, source="phone call",
+                           at=datetime(2026, 2, 20, 10, 0, tzinfo=NEW_YORK))  # fmt: skip
+
+    # when
+    result = cycle_run(on=MARCH_2)
+
+    # then: both refused, each with the rule that refused it
+    assert result.actions == []
+    assert sorted((b["step"], b["rule"]) for b in result.blocked) == [
+        ("email-reminder", "channel:opted out"),
+        ("text-reminder", "channel:no consent to texts"),
+    ]
+    rows = timeline(account, "notice.refused")
+    assert sorted((e.detail["step"], e.detail["rule"]) for e in rows) == [
+        ("email-reminder", "channel:opted out"),
+        ("text-reminder", "channel:no consent to texts"),
+    ]
+
+    # when: Tina consents to texts that evening, and the cycle runs the next day
+    Consent.objects.create(party=tina, channel="sms", granted=True, source="web form",
+                           at=datetime(2026, 3, 2, 19, 0, tzinfo=NEW_YORK))  # fmt: skip
+    later = cycle_run(on=MARCH_3)
+
+    # then: the text becomes a task for the coordinator; the email stays stopped
+    assert [(a["step"], a["channel"]) for a in later.actions] == [("text-reminder", "sms")]
+    assert {(b["step"], b["rule"]) for b in later.blocked} <= {
+        ("email-reminder", "channel:opted out")
+    }
+    assert done(account, "email-reminder") == []
+    (text,) = done(account, "text-reminder")
+    assert (text.status, text.run_on, text.policy) == ("task", MARCH_3, "ny-residential-texts")
+    assert [e.detail["step"] for e in timeline(account, "notice.task")] == ["text-reminder"]
+
+
+# ---- reruns and resumed runs -----------------------------------------------------------------
+
+
+def test_a_rerun_on_the_same_date_adds_nothing(tina_lease):
+    # given: the run of the 6th is done, with one refusal (Greg is on hold)
+    account = tina_lease()
+    hold_place(account_id=account, reason="represented", on=MARCH_2, actor="alice",
+               party_id="P-GREG")  # fmt: skip
+    first = cycle_run(on=MARCH_6)
+    assert first.actions
+    assert first.blocked
+    before = book_counts()
+
+    # when
+    again = cycle_run(on=MARCH_6)
+
+    # then: no new action, timeline row or transaction; nothing to report
+    assert book_counts() == before
+    assert again.as_json() == {"date": "2026-03-06", "actions": [], "blocked": []}
+    assert len(late_fees(account)) == 1
+
+
+def test_a_killed_run_resumed_finishes_without_duplicates(small_leases):
+    # given: 2,100 tenants with March's rent unpaid: more than one chunk of 2,000 accounts
+    accounts = small_leases(2100)
+    with transaction.atomic():  # a clean run on the same book, then undone: the reference
+        clean = cycle_run(on=MARCH_6)
+        clean_keys = set(Action.objects.values_list("key", flat=True))
+        transaction.set_rollback(True)
+    assert Action.objects.count() == 0
+    assert len(clean_keys) == 3 * len(accounts)  # reminder, late notice and fee for each
+
+    # when: the run dies after its first chunk, and is run again
+    killed = cycle_run(on=MARCH_6, stop_after_chunks=1)
+    assert Action.objects.values("account").distinct().count() == 2000
+    resumed = cycle_run(on=MARCH_6)
+
+    # then: together they did exactly what the clean run did, each thing once
+    keys = list(Action.objects.values_list("key", flat=True))
+    assert set(keys) == clean_keys
+    assert len(keys) == len(set(keys))
+
+    def entries(result):
+        return Counter(tuple(sorted(a.items())) for a in result.actions)
+
+    assert entries(killed) + entries(resumed) == entries(clean)
+    assert max((entries(killed) + entries(resumed)).values()) == 1
+    fees = Counter(
+        Transaction.objects.filter(code="LATE").values_list("account__account_id", flat=True)
+    )
+    assert set(fees) == set(accounts)
+    assert set(fees.values()) == {1}
+    assert TimelineEvent.objects.filter(on=MARCH_6).count() == len(clean_keys)
+    (charge,) = late_fees("A-02100")
+    assert (charge.amount, charge.posted_on) == (Decimal("5.00"), MARCH_6)
