@@ -48,6 +48,7 @@ from arrears.dunning.planning import (
     past_due_throughout,
 )
 from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
+from arrears.ledger import bulk
 from arrears.ledger.interchange import STATE_TIME_ZONES
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
@@ -248,8 +249,8 @@ def _run_chunk(
     for a in new_actions:
         if a.action == "fee":
             a.charge_id = fee_ids.get(_fee_txn_id(a.key))
-    Action.objects.bulk_create(new_actions, batch_size=1000)
-    TimelineEvent.objects.bulk_create(events, batch_size=1000)
+    bulk.insert_objects(new_actions)
+    bulk.insert_objects(events)
 
 
 def _delinquent_since(

@@ -25,7 +25,7 @@ def is_postgres() -> bool:
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert rows into `table`; returns how many. Runs inside the caller's transaction."""
     count = 0
-    cols = ", ".join(columns)
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if is_postgres():
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -74,6 +74,23 @@ def insert_plain_rows(table: str, columns: Sequence[str], rows: Iterable[Sequenc
             copy.write(("\n".join(lines) + "\n").replace("None", "\\N"))
             count += len(lines)
     return count
+
+
+def insert_objects(objects: Sequence[Any]) -> int:
+    """Insert unsaved model instances of one model with COPY (PostgreSQL) or executemany.
+
+    Much faster than `bulk_create` for tens of thousands of rows; values are prepared by each
+    field exactly as Django would save them. The instances do not get their primary keys.
+    """
+    if not objects:
+        return 0
+    model = type(objects[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+    rows = (
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in objects
+    )
+    return insert_rows(model._meta.db_table, columns, rows)
 
 
 def stream(sql: str, params: Sequence[Any] = (), *, name: str = "arrears_stream") -> Iterator[Any]:

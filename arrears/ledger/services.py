@@ -15,6 +15,7 @@ import logging
 import pickle
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from arrears.core.fields import from_cents
 from arrears.ledger import bulk
@@ -784,5 +786,72 @@ def charges_post(charges: list[NewCharge]) -> int:
             for i, c in enumerate(fresh, start=1)
         ),
     )  # fmt: skip
-    accounts_replay({c.account_pk for c in fresh})
+    _apply_new_charges(base, fresh)
     return len(fresh)
+
+
+def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
+    """Apply cash for newly posted charges.
+
+    An account whose new charges come after everything already on it (the usual case: today's
+    fee) needs no replay: each charge is paid at once by the oldest unapplied credit, exactly as
+    the replay would do it, and the open items change in place. Any other account is replayed.
+    """
+    accounts = {c.account_pk for c in fresh}
+    last_before = dict(
+        Transaction.objects.filter(account_id__in=accounts, id__lte=base)
+        .values("account_id")
+        .annotate(last=Max("posted_on"))
+        .values_list("account_id", "last")
+    )
+    first_new: dict[int, date] = {}
+    for c in fresh:
+        first_new[c.account_pk] = min(first_new.get(c.account_pk, c.posted_on), c.posted_on)
+    replay = {pk for pk in accounts if last_before.get(pk) and last_before[pk] > first_new[pk]}
+    append = accounts - replay
+    credit: dict[int, list[list[int]]] = defaultdict(list)  # account -> [[source id, cents]]
+    for pk, item, amount in (
+        OpenItem.objects.filter(account_id__in=append, is_credit=True)
+        .order_by("account_id", "item__posted_on", "item_id")
+        .values_list("account_id", "item_id", "amount")
+    ):
+        credit[pk].append([item, int(amount * 100)])
+    allocations: list[tuple[Any, ...]] = []
+    deltas: list[tuple[Any, ...]] = []
+    opened: list[tuple[Any, ...]] = []
+    for i, c in enumerate(fresh, start=1):
+        if c.account_pk not in append:
+            continue
+        charge_id, left, on = base + i, int(c.amount * 100), c.posted_on
+        deltas.append((c.account_pk, charge_id, False, c.due_on, on, left))
+        for source in credit[c.account_pk]:
+            if not left or not source[1]:
+                continue
+            paid = min(left, source[1])
+            source[1] -= paid
+            left -= paid
+            allocations.append((c.account_pk, charge_id, source[0], paid, on, None))
+            deltas.append((c.account_pk, charge_id, False, c.due_on, on, -paid))
+            deltas.append((c.account_pk, source[0], True, None, on, -paid))
+        if left:
+            opened.append((c.account_pk, charge_id, False, c.due_on, left))
+    sources = [source for listed in credit.values() for source in listed]
+    OpenItem.objects.filter(item_id__in=[item for item, cents in sources if not cents]).delete()
+    for item, cents in sources:
+        if cents:
+            OpenItem.objects.filter(item_id=item).update(amount=from_cents(cents))
+    bulk.insert_plain_rows(
+        Allocation._meta.db_table,
+        ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
+        allocations,
+    )
+    bulk.insert_plain_rows(
+        OpenItemDelta._meta.db_table,
+        ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
+        deltas,
+    )
+    bulk.insert_plain_rows(
+        OpenItem._meta.db_table, ("account_id", "item_id", "is_credit", "due_on", "amount"), opened
+    )
+    if replay:
+        accounts_replay(replay)
