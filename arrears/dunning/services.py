@@ -153,23 +153,39 @@ def _run_chunk(
     actor: str,
     result: RunResult,
 ) -> None:
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=chunk).select_related("property")}
-    overrides = dict(PolicyOverride.objects.filter(account_id__in=chunk).values_list(
-        "account_id", "policy"))  # fmt: skip
+    # The chunk's accounts by a range of keys, not a list of 2,000 parameters: the range may hold
+    # accounts with nothing open, which the loop below never asks for.
+    lo, hi = chunk[0], chunk[-1]
+    accounts = {
+        a.pk: a
+        for a in Account.objects.filter(pk__gte=lo, pk__lte=hi)
+        .select_related("property")
+        .defer("extra", "property__extra")
+    }
+    overrides = dict(
+        PolicyOverride.objects.filter(account_id__gte=lo, account_id__lte=hi).values_list(
+            "account_id", "policy"
+        )
+    )
     parties: dict[int, list[AccountParty]] = defaultdict(list)
     ap: AccountParty | None
-    for ap in AccountParty.objects.filter(account_id__in=chunk).select_related("party"):
+    for ap in (
+        AccountParty.objects.filter(account_id__gte=lo, account_id__lte=hi)
+        .select_related("party")
+        .defer("extra", "party__extra")
+    ):
         parties[ap.account_id].append(ap)
     holds: dict[int, list[ActiveHold]] = defaultdict(list)
-    for h in Hold.objects.filter(account_id__in=chunk, released_at__isnull=True,
-                                 placed_on__lte=on):  # fmt: skip
+    active = Hold.objects.filter(account_id__gte=lo, account_id__lte=hi,
+                                 released_at__isnull=True, placed_on__lte=on)  # fmt: skip
+    for h in active.select_related("party"):
         party_id = h.party.party_id if h.party_id else None  # type: ignore[union-attr]
         holds[h.account_id].append(ActiveHold(h.reason, party_id, h.until))
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
     anchors: dict[int, set[date]] = defaultdict(set)
     for account_pk, account_id, key, run_on, status, step, start in Action.objects.filter(
-        account_id__in=chunk
+        account_id__gte=lo, account_id__lte=hi
     ).values_list("account_id", "account__account_id", "key", "run_on", "status", "step",
                   "delinquency"):  # fmt: skip
         done[account_pk].add(key)
@@ -181,7 +197,11 @@ def _run_chunk(
     fees: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     fee_codes = {s.fee_code for p in policies.values() for s in p.steps if s.action == "fee"}
     for account_pk, code, posted in Transaction.objects.filter(
-        account_id__in=chunk, type="charge", code__in=fee_codes, posted_on__lte=on
+        account_id__gte=lo,
+        account_id__lte=hi,
+        type="charge",
+        code__in=fee_codes,
+        posted_on__lte=on,
     ).values_list("account_id", "code", "posted_on"):
         fees[account_pk][code].add(posted)
     consents: dict[str, dict[str, bool]] = defaultdict(dict)
@@ -196,7 +216,7 @@ def _run_chunk(
     talks: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
     for a_pk, p_pk, at, talked in ContactAttempt.objects.filter(
-        account_id__in=chunk, channel="call", at__gte=week_ago
+        account_id__gte=lo, account_id__lte=hi, channel="call", at__gte=week_ago
     ).values_list("account_id", "party_id", "at", "conversation"):
         calls[(a_pk, p_pk)].append(at)
         if talked:
