@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max
@@ -300,8 +300,7 @@ def property_list() -> list[Property]:
 # ---- open items for the collection cycle -----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OpenItemRow:
+class OpenItemRow(NamedTuple):  # a tuple: a run over the book builds one per open item
     account_pk: int
     txn_id: str
     is_credit: bool
