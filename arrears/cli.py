@@ -512,6 +512,47 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.core.errors import NotFoundError, ValidationError
+    from arrears.dunning.policy import PolicyError
+    from arrears.dunning.services import company_policies, policy_add, policy_assign
+
+    _ensure_migrated()
+    if args.policy_command == "list":
+        for policy in sorted(company_policies().values(), key=lambda p: p.name):
+            kinds = ",".join(policy.account_kinds)
+            print(f"{policy.name:16} v{policy.version}  {policy.jurisdiction or 'anywhere':8} "
+                  f"{kinds:40} {policy.state:9} {len(policy.steps)} steps")  # fmt: skip
+        return 0
+    if args.policy_command == "show":
+        shown = company_policies().get(args.name)
+        if shown is None:
+            raise NotFoundError(f"no policy {args.name!r}")
+        print(f"{shown.name} v{shown.version}: {shown.description}")
+        for step in shown.steps:
+            when = (f"day {step.days_past_due}" if step.days_past_due is not None else
+                    f"{step.days_before_due} days before due" if step.days_before_due is not None
+                    else f"{step.after_days} days after {step.after_step}")  # fmt: skip
+            what = step.channel or step.action
+            whom = ",".join(step.audience) if step.action == "notice" else ""
+            print(f"  {step.key:24} {when:28} {step.action:18} {what:16} {whom} {step.law}")
+        return 0
+    if args.policy_command == "add":
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+            row = policy_add(text=text, source=args.file)
+        except (OSError, PolicyError) as exc:
+            raise ValidationError(str(exc)) from None
+        print(f"Policy {row.name} v{row.version} stored.")
+        return 0
+    policy_assign(account_id=args.account_id, policy=None if args.clear else args.name,
+                  actor=_actor(), on=today())  # fmt: skip
+    print(f"{args.account_id} follows " + ("its property's policy." if args.clear
+                                           else f"policy {args.name}."))  # fmt: skip
+    return 0
+
+
 # ---- parser ----------------------------------------------------------------------------------
 
 
@@ -573,6 +614,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date)
     p.add_argument("--user")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p = add("policy", cmd_policy, "collection policies: list, show, add a company's own, assign")
+    policy_sub = p.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    policy_sub.add_parser("list", help="the policies in force (built-in and the company's own)")
+    q = policy_sub.add_parser("show", help="a policy's steps")
+    q.add_argument("name")
+    q = policy_sub.add_parser("add", help="store a policy file (TOML) as a new version")
+    q.add_argument("file")
+    q = policy_sub.add_parser("assign", help="make an account follow a policy")
+    q.add_argument("account_id")
+    q.add_argument("name", nargs="?")
+    q.add_argument("--clear", action="store_true", help="back to the property's policy")
     p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")

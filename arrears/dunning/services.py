@@ -8,6 +8,7 @@ half-way, run again, finishes the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from arrears.dunning.guard import (
     CallHistory,
     ContactPoint,
     Decision,
+    GuardRules,
     guard_check,
 )
 from arrears.dunning.models import (
@@ -78,7 +80,8 @@ def company_policies() -> dict[str, Policy]:
     for row in CompanyPolicy.objects.order_by("name", "version"):
         latest[row.name] = row
     for name, row in latest.items():
-        policies[name] = parse_policy(row.body, source=f"{name} v{row.version}")
+        parsed = parse_policy(row.body, source=f"{name} v{row.version}")
+        policies[name] = dataclasses.replace(parsed, version=row.version)
     return policies
 
 
@@ -258,7 +261,8 @@ def _run_chunk(
         )  # fmt: skip
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
-            decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on)
+            decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
+                               guard_rules(policy))  # fmt: skip
             _record(plan, decision, account, ap, on, now, actor, new_actions, events, charges,
                     result, done[pk])  # fmt: skip
     if dry_run:
@@ -271,6 +275,22 @@ def _run_chunk(
             a.charge_id = fee_ids.get(_fee_txn_id(a.key))
     bulk.insert_objects(new_actions)
     bulk.insert_objects(events)
+
+
+def guard_rules(policy: Policy) -> GuardRules:
+    """The guard's windows and caps for a policy: the federal floor unless the policy's
+    [settings] ask for stricter ones (`contact_from = "09:00"`, `contact_until = "20:00"`,
+    `calls_per_week = 3`, `quiet_days_after_conversation = 7`), for stricter local rules."""
+    settings = policy.settings
+    base = GuardRules()
+    return GuardRules(
+        earliest=time.fromisoformat(settings.get("contact_from", base.earliest.isoformat())),
+        latest=time.fromisoformat(settings.get("contact_until", base.latest.isoformat())),
+        calls_per_week=int(settings.get("calls_per_week", base.calls_per_week)),
+        quiet_days_after_conversation=int(
+            settings.get("quiet_days_after_conversation", base.quiet_days_after_conversation)
+        ),
+    )
 
 
 def _delinquent_since(
@@ -311,6 +331,7 @@ def _decide(
     calls: dict[tuple[int, int], list[datetime]],
     talks: dict[tuple[int, int], list[datetime]],
     on: date,
+    rules: GuardRules,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -336,7 +357,7 @@ def _decide(
     # checked again, at the minute it is placed, when it is logged.
     at = datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
     return guard_check(action=step.action, channel=step.channel, at=at, holds=holds,
-                       contact=contact, calls=history)  # fmt: skip
+                       contact=contact, calls=history, rules=rules)  # fmt: skip
 
 
 def _record(
@@ -426,6 +447,43 @@ def _action(
         amount=plan.amount, deadline=plan.deadline, delinquency=plan.delinquency,
         status=status, rule=decision.rule, reason=decision.reason[:300], run_on=on,
         created_at=now,
+    )  # fmt: skip
+
+
+# ---- company policies ---
+
+
+@transaction.atomic
+def policy_add(*, text: str, source: str = "policy") -> CompanyPolicy:
+    """Store a company's policy as a new version of its name; PolicyError if it does not parse.
+
+    A policy's earlier versions stay: what was done under them keeps their name and version.
+    """
+    policy = parse_policy(text, source=source)
+    last = CompanyPolicy.objects.filter(name=policy.name).order_by("-version").first()
+    built_in = built_in_policies().get(policy.name)
+    # A version number names one text only: after the built-in's and the company's last.
+    version = max(
+        policy.version,
+        last.version + 1 if last else 1,
+        built_in.version + 1 if built_in else 1,
+    )
+    return CompanyPolicy.objects.create(name=policy.name, version=version, body=text)
+
+
+@transaction.atomic
+def policy_assign(*, account_id: str, policy: str | None, actor: str, on: date) -> None:
+    """Make one account follow a named policy (None: back to the one its property chooses)."""
+    account = _account(account_id)
+    if policy is not None and policy not in company_policies():
+        raise NotFoundError(f"no policy {policy!r}")
+    PolicyOverride.objects.filter(account=account).delete()
+    if policy is not None:
+        PolicyOverride.objects.create(account=account, policy=policy)
+    TimelineEvent.objects.create(
+        account=account, at=dj_timezone.now(), on=on, kind="policy.assigned", actor=actor,
+        summary=f"follows policy {policy}" if policy else "follows its property's policy again",
+        detail={"policy": policy},
     )  # fmt: skip
 
 
