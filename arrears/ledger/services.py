@@ -684,21 +684,7 @@ def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
                 yield make(Entry, row[1:])
 
     def flush() -> None:
-        bulk.insert_plain_rows(
-            Allocation._meta.db_table,
-            ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
-            allocations,
-        )
-        bulk.insert_plain_rows(
-            OpenItemDelta._meta.db_table,
-            ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
-            deltas,
-        )
-        bulk.insert_plain_rows(
-            OpenItem._meta.db_table,
-            ("account_id", "item_id", "is_credit", "due_on", "amount"),
-            open_items,
-        )
+        _write_derived(allocations, deltas, open_items)
         allocations.clear()
         deltas.clear()
         open_items.clear()
@@ -720,6 +706,27 @@ def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
             flush()
     flush()
     return accounts
+
+
+def _write_derived(
+    allocations: list[tuple[Any, ...]], deltas: list[tuple[Any, ...]], open_items: list[Any]
+) -> None:
+    """Append rows of the three derived tables (amounts in whole cents)."""
+    bulk.insert_plain_rows(
+        Allocation._meta.db_table,
+        ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
+        allocations,
+    )
+    bulk.insert_plain_rows(
+        OpenItemDelta._meta.db_table,
+        ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
+        deltas,
+    )
+    bulk.insert_plain_rows(
+        OpenItem._meta.db_table,
+        ("account_id", "item_id", "is_credit", "due_on", "amount"),
+        open_items,
+    )
 
 
 def accounts_replay(account_ids: Iterable[int]) -> int:
@@ -840,18 +847,6 @@ def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
     for item, cents in sources:
         if cents:
             OpenItem.objects.filter(item_id=item).update(amount=from_cents(cents))
-    bulk.insert_plain_rows(
-        Allocation._meta.db_table,
-        ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
-        allocations,
-    )
-    bulk.insert_plain_rows(
-        OpenItemDelta._meta.db_table,
-        ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
-        deltas,
-    )
-    bulk.insert_plain_rows(
-        OpenItem._meta.db_table, ("account_id", "item_id", "is_credit", "due_on", "amount"), opened
-    )
+    _write_derived(allocations, deltas, opened)
     if replay:
         accounts_replay(replay)
