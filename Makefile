@@ -33,9 +33,11 @@ check: setup
 
 bench: setup
 	$(BIN)/python bench/book.py
+	$(BIN)/python bench/cycle.py
 
 bench-large: setup
 	$(BIN)/python bench/book.py --large
+	$(BIN)/python bench/cycle.py --large
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
