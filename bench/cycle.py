@@ -364,6 +364,12 @@ def _measure_cycle_main(on_iso: str, profile_dir: str | None) -> None:
             "parts": _phase_summary(phases, seconds),
             "counts_after": counts(),
         }
+        # What the CLI does with the result (`--format json`), timed apart from the run.
+        t0 = time.perf_counter()
+        with open(os.devnull, "w") as devnull:
+            json.dump(result.as_json(), devnull, indent=1)
+        m["json_output_seconds"] = time.perf_counter() - t0
+        m["loadavg_after"] = os.getloadavg()
         if prof:
             import io
             import pstats
@@ -460,6 +466,7 @@ def bench_database(
         base = ["run", "--date", on.isoformat(), "--format", "json"]
         for label, extra in (("dry_run", ["--dry-run"]), ("real_run", []), ("rerun", [])):
             before = table_counts(env["DATABASE_URL"])
+            load = os.getloadavg()  # another job on the machine shows here
             print(f"[{db}] arrears {' '.join(base + extra)}")
             step = res[f"{label}_cli"] = book.run_child([*cli, *base, *extra], env, workdir, label)
             step.pop("output", None)
@@ -473,6 +480,7 @@ def bench_database(
             step["actions_by_step"] = dict(Counter(a["step"] for a in doc["actions"]).most_common())
             step["blocked_by_rule"] = dict(Counter(b["rule"] for b in doc["blocked"]).most_common())
             step["counts_before"], step["counts_after"] = before, table_counts(env["DATABASE_URL"])
+            step["loadavg_before"], step["loadavg_after"] = load, os.getloadavg()
             print(
                 f"[{db}]   {step['seconds']:.2f} s, {step['actions']:,} actions, "
                 f"{step['blocked']:,} refused, peak RSS {step['max_rss_bytes'] / 1e6:,.0f} MB"
@@ -562,8 +570,10 @@ def _checks(res: dict, large_target: bool) -> list[dict]:
             row(f"{label}_cli", f"{name}, CLI wall time", f"{cli['seconds']:.2f} s", target, ok,
                 seconds=cli["seconds"], max_rss_bytes=cli["max_rss_bytes"])  # fmt: skip
         if m:
+            out_s = m.get("json_output_seconds")
             row(f"{label}_inproc", f"{name}, cycle_run in-process",
-                f"{m['seconds']:.2f} s (SQL {m['sql']['seconds']:.2f} s)",
+                f"{m['seconds']:.2f} s (SQL {m['sql']['seconds']:.2f} s"
+                + (f"; its JSON output {out_s:.2f} s)" if out_s is not None else ")"),
                 seconds=m["seconds"], sql_seconds=m["sql"]["seconds"])  # fmt: skip
     dry, real, again = (res.get(f"{k}_cli") for k in ("dry_run", "real_run", "rerun"))
     if real and "actions" in real:
@@ -685,13 +695,17 @@ def code_version() -> dict:
     """Which code the children run: where `arrears` is imported from and, when that is this work
     tree, its commit and whether arrears/ or config/ has changes not committed. Others may commit
     while a long run goes on: compared at the end. (To pin the code, run from a copy:
-    `git archive HEAD arrears config | tar -x -C DIR` and PYTHONPATH=DIR.)"""
+    `git archive HEAD arrears config | tar -x -C DIR`, `git rev-parse --short HEAD > DIR/COMMIT`
+    and PYTHONPATH=DIR.)"""
     import importlib.util
 
     spec = importlib.util.find_spec("arrears")
     where = Path(spec.origin).resolve().parent.parent if spec and spec.origin else ROOT
     out: dict = {"code_dir": str(where)}
     if where != ROOT:
+        with contextlib.suppress(OSError):  # a copy may say which commit it is
+            out["commit"] = (where / "COMMIT").read_text().strip() + " (a copy)"
+            out["dirty"] = False
         return out
 
     def git(*args: str) -> str:

@@ -171,7 +171,15 @@ class Transaction(models.Model):
     extra = models.JSONField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "posted_on", "id"], name="txn_account_order")]
+        indexes = [
+            models.Index(fields=["account", "posted_on", "id"], name="txn_account_order"),
+            # The cycle's look-up of fees already charged, per chunk of accounts.
+            models.Index(
+                fields=["account", "code", "posted_on"],
+                name="txn_account_charge_code",
+                condition=Q(type="charge"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["txn_id"], name="txn_id_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),

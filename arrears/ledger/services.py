@@ -148,6 +148,11 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
                 counts={"created": summary.created, "updated": summary.updated},
             )
         log.info("all rows written; committing")
+    if summary.changed and bulk.is_postgres():
+        # Fresh statistics for what was just loaded: autovacuum may be off or late, and a run
+        # straight after an import would otherwise be planned blind.
+        for model in (Transaction, Allocation, OpenItemDelta, OpenItem, Account):
+            bulk.execute(f"ANALYZE {model._meta.db_table}")
     return summary
 
 
