@@ -64,12 +64,17 @@ class _ProgressBar:
 # ---- commands --------------------------------------------------------------------------------
 
 
-def cmd_init(args: argparse.Namespace) -> int:
+def _migrate() -> None:
+    """Create or migrate the database named by DATABASE_URL."""
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
     from django.db import connection
 
+    _migrate()
     print(f"Book ready: {connection.settings_dict['NAME']} ({connection.vendor})")
     return 0
 
@@ -152,22 +157,15 @@ def cmd_aging(args: argparse.Namespace) -> int:
     return 0
 
 
-def _aging_columns(report: Any) -> list[str]:
-    if report.by == "account":
-        return ["account_id", "property_id"]
-    return [report.by if report.by != "property" else "property_id"]
-
-
 def _aging_csv(reports: Sequence[Any], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     for i, report in enumerate(reports):
         doc = report.as_json()
-        keys = _aging_columns(report)
+        keys = report.key_columns
         amounts = [*doc["buckets"], "credit", "balance"]
         if i == 0:
             writer.writerow(["as_of", "currency", *keys, *amounts])
-        rows = next(v for k, v in doc.items() if isinstance(v, list) and k != "buckets")
-        for row in rows:
+        for row in doc[report.list_name]:
             writer.writerow([doc["as_of"], doc["currency"], *[row[k] for k in keys],
                              *[row[a] for a in amounts]])  # fmt: skip
         writer.writerow([doc["as_of"], doc["currency"], "TOTAL", *[""] * (len(keys) - 1),
@@ -201,10 +199,10 @@ def _aging_table(reports: Sequence[Any], out: TextIO) -> None:
         out.write("Nothing is open.\n")
     for report in reports:
         doc = report.as_json()
-        keys = _aging_columns(report)
+        keys = report.key_columns
         amounts = [*doc["buckets"], "credit", "balance"]
-        rows = next(v for k, v in doc.items() if isinstance(v, list) and k != "buckets")
-        body = [[row[k] for k in keys] + [_money(row[a]) for a in amounts] for row in rows]
+        body = [[row[k] for k in keys] + [_money(row[a]) for a in amounts]
+                for row in doc[report.list_name]]  # fmt: skip
         body.append(
             ["TOTAL", *[""] * (len(keys) - 1), *[_money(doc["totals"][a]) for a in amounts]]
         )
@@ -330,7 +328,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from arrears.dunning.services import cycle_run
     from arrears.ledger.demo_book import demo_build
 
-    _ensure_migrated_or_init()
+    _migrate()
     days: list[date] = []
     took = [0.0]
 
@@ -377,12 +375,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         argparse.Namespace(as_of=None, by="property", currency=None, buckets="0,30,60,90",
                            format="table", output=None)
     )  # fmt: skip
-
-
-def _ensure_migrated_or_init() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -49,6 +49,17 @@ class AgingReport:
     rows: list[AgingRow]
     totals: AgedLine
 
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns naming each line: an account and its property, a property, a portfolio."""
+        return {"account": ["account_id", "property_id"], "property": ["property_id"],
+                "portfolio": ["portfolio"]}[self.by]  # fmt: skip
+
+    @property
+    def list_name(self) -> str:
+        """The key of the lines in the JSON object: accounts, properties or portfolios."""
+        return {"account": "accounts", "property": "properties", "portfolio": "portfolios"}[self.by]
+
     def as_json(self) -> dict[str, Any]:
         """The JSON object of the spec: amounts as strings with two decimals."""
         labels = self.buckets.labels
@@ -59,12 +70,11 @@ class AgingReport:
             out["balance"] = f"{line.balance:.2f}"
             return out
 
-        key = {"account": "accounts", "property": "properties", "portfolio": "portfolios"}[self.by]
         return {
             "as_of": self.as_of.isoformat(),
             "currency": self.currency,
             "buckets": labels,
-            key: [{**row.key, **amounts(row.line)} for row in self.rows],
+            self.list_name: [{**row.key, **amounts(row.line)} for row in self.rows],
             "totals": amounts(self.totals),
         }
 

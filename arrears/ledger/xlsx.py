@@ -19,8 +19,7 @@ def aging_xlsx(reports: Sequence[AgingReport], path: Path) -> None:
     workbook.remove(workbook.active)
     for report in reports:
         sheet = workbook.create_sheet(title=f"Aging {report.currency}"[:31])
-        keys = ["account_id", "property_id"] if report.by == "account" else [
-            "property_id" if report.by == "property" else "portfolio"]  # fmt: skip
+        keys = report.key_columns
         labels = [*report.buckets.labels, "credit", "balance"]
         sheet.append([f"Aging as of {report.as_of.isoformat()} ({report.currency})"])
         sheet.append([*keys, *labels])
