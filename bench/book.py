@@ -913,16 +913,21 @@ def _machine() -> dict:
     return info
 
 
+def add_book_arguments(ap: argparse.ArgumentParser) -> None:
+    """The options that choose the generated book; bench/cycle.py takes the same."""
+    ap.add_argument("--large", action="store_true", help="100k accounts / 10M transactions")
+    ap.add_argument("--accounts", type=int, help="number of accounts (custom size)")
+    ap.add_argument("--transactions", type=int, help="about this many transactions (custom size)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--today", default="2026-11-01", help="the book's today (default 2026-11-01)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--large", action="store_true", help="100k accounts / 10M transactions")
-    ap.add_argument("--accounts", type=int, help="number of accounts (custom size)")
-    ap.add_argument("--transactions", type=int, help="about this many transactions (custom size)")
+    add_book_arguments(ap)
     ap.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (default)")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--today", default="2026-11-01", help="the book's today (default 2026-11-01)")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite database file")
     ap.add_argument("--generate-only", action="store_true", help="generate (cache) the book, stop")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")

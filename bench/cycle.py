@@ -724,12 +724,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--large", action="store_true", help="100k accounts / 10M transactions")
-    ap.add_argument("--accounts", type=int, help="number of accounts (custom size)")
-    ap.add_argument("--transactions", type=int, help="about this many transactions (custom size)")
+    book.add_book_arguments(ap)
     ap.add_argument("--db", default="postgres", help="postgres (default), sqlite, or both")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--today", default="2026-11-01", help="the book's today (default 2026-11-01)")
     ap.add_argument("--date", help="the run's date (default: the 6th of the book's last month)")
     ap.add_argument("--profile", action="store_true", help="also cProfile the runs in-process")
     ap.add_argument(
