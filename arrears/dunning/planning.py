@@ -206,8 +206,6 @@ def _expand(
     done: Collection[str],
     is_court_holiday: Callable[[date], bool],
 ) -> list[PlannedStep]:
-    if charge is None and anchor is not None:
-        base = f"{state.account_id}:{step.key}:{anchor.isoformat()}"
     common = {
         "account_id": state.account_id, "step": step, "policy": policy.name,
         "policy_version": policy.version, "charge_txn_id": charge.txn_id if charge else None,

@@ -7,6 +7,7 @@ activity.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,8 +15,9 @@ from django.shortcuts import render
 
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
+from arrears.ledger.aging import sum_lines
+from arrears.ledger.selectors import AgingRow, aging_report
 from arrears.ledger.selectors import account_ledger as ledger_of
-from arrears.ledger.selectors import aging_report
 from arrears.web.selectors import activity_get, day_get
 
 
@@ -29,16 +31,18 @@ def _as_of(request: HttpRequest) -> date:
 
 def portfolio(request: HttpRequest) -> HttpResponse:
     as_of = _as_of(request)
-    by_property = aging_report(as_of=as_of, by="property")
-    by_account = aging_report(as_of=as_of, by="account")
     sections = []
-    for report in by_property:
-        accounts = next((r for r in by_account if r.currency == report.currency), None)
-        rows = []
+    # One aging by account; each property's line is the sum of its accounts' lines.
+    for report in aging_report(as_of=as_of, by="account"):
+        members: dict[str, list[AgingRow]] = defaultdict(list)
         for row in report.rows:
-            members = [a for a in (accounts.rows if accounts else [])
-                       if a.key["property_id"] == row.key["property_id"]]  # fmt: skip
-            rows.append({"key": row.key, "line": row.line, "accounts": members})
+            members[row.key["property_id"]].append(row)
+        width = len(report.buckets.boundaries) + 1
+        rows = [
+            {"key": {"property_id": property_id},
+             "line": sum_lines([a.line for a in accounts], width), "accounts": accounts}
+            for property_id, accounts in sorted(members.items())
+        ]  # fmt: skip
         sections.append({"report": report, "rows": rows})
     return render(request, "web/portfolio.html", {"as_of": as_of, "sections": sections})
 
