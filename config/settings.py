@@ -31,6 +31,11 @@ INSTALLED_APPS = [
     "arrears.core",
     "arrears.ledger",
     "arrears.dunning",
+    "arrears.correspondence",
+    "arrears.plans",
+    "arrears.disputes",
+    "arrears.access",
+    "arrears.api",
     "arrears.web",
 ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import sys
@@ -547,6 +548,19 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # ---- parser ----------------------------------------------------------------------------------
 
+# The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
+# `register(sub)` that adds its subcommands with `command(...)`.
+PARTS: list[str] = []
+
+
+def command(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], help: str
+) -> argparse.ArgumentParser:
+    """Add the subcommand NAME that runs FUNC(args) and returns its exit status."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
+    p.set_defaults(func=func)
+    return p
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -557,9 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
-        p = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(func=func)
-        return p
+        return command(sub, name, func, help)
 
     add("init", cmd_init, "create or migrate the database named by DATABASE_URL")
     p = add("import", cmd_import, "import a book: a folder, a .zip or an .xlsx (all or nothing)")
@@ -621,6 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--threads", type=int, default=8)
+    for part in PARTS:
+        importlib.import_module(f"arrears.cli.{part}").register(sub)
     return parser
 
 

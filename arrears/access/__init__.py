@@ -1,0 +1,1 @@
+"""Users, roles, and what each one may see (scoping in one place)."""

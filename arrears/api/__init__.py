@@ -1,0 +1,1 @@
+"""The REST API (django-ninja) over the services and selectors."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "arrears.api"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,1 @@
+"""Letters, email in and out, calls and texts, statements, the document archive."""
