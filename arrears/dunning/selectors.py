@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
 from arrears.dunning.models import Action, ContactAttempt, Hold
@@ -26,6 +27,26 @@ from arrears.ledger.selectors import open_items_as_of
 LARGE_DELINQUENCY = Decimal("1000.00")
 EXPIRING_WITHIN_DAYS = 3
 NEW_DELINQUENCY_DAYS = 7
+
+
+def contact_zone(
+    party_tz: str | None,
+    party_state: str | None,
+    property_tz: str | None,
+    property_state: str | None,
+) -> str:
+    """The time zone a party is contacted in: its own, else its state's, else its property's (the
+    leased unit), else that property's state's, else the book's. Contact hours are counted in it
+    (15 USC §1692c(a)(1))."""
+    for zone in (
+        party_tz,
+        STATE_TIME_ZONES.get((party_state or "").upper()),
+        property_tz,
+        STATE_TIME_ZONES.get((property_state or "").upper()),
+    ):
+        if zone:
+            return zone
+    return str(book_zone())
 
 
 def timeline_list(*, account_id: str) -> list[TimelineEvent]:
@@ -122,8 +143,13 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         if balance.get(task.account_id, Decimal(0)) <= 0:
             continue
         party = task.party
-        zone = party.timezone if party and party.timezone else STATE_TIME_ZONES.get(
-            (party.state if party else "").upper(), "America/New_York")  # fmt: skip
+        prop = task.account.property
+        zone = contact_zone(
+            party.timezone if party else None,
+            party.state if party else None,
+            prop.timezone if prop else None,
+            prop.state if prop else None,
+        )
         at = now or datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
         attempts = recent.get((task.account_id, task.party_id), [])
         history = CallHistory([a for a, _ in attempts], [a for a, talked in attempts if talked])

@@ -9,20 +9,23 @@ half-way, run again, finishes the rest.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
 
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.fields import to_cents
 from arrears.dunning.calendar import is_california_court_holiday
 from arrears.dunning.guard import (
     ActiveHold,
@@ -50,8 +53,8 @@ from arrears.dunning.planning import (
     past_due_throughout,
 )
 from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
+from arrears.dunning.selectors import contact_zone
 from arrears.ledger import bulk
-from arrears.ledger.interchange import STATE_TIME_ZONES
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.ledger.services import NewCharge, charges_post
@@ -85,22 +88,39 @@ def company_policies() -> dict[str, Policy]:
     return policies
 
 
-def _zone_of(account: Account, party_tz: str, party_state: str) -> str:
-    if party_tz:
-        return party_tz
-    if party_state.upper() in STATE_TIME_ZONES:
-        return STATE_TIME_ZONES[party_state.upper()]
-    prop = account.property
-    if prop is not None:
-        return prop.timezone or STATE_TIME_ZONES.get(prop.state.upper(), "America/New_York")
-    return str(book_zone())
+class _Account(NamedTuple):
+    """What the run reads of an account and its property: a tuple, one per account of a chunk."""
+
+    pk: int
+    account_id: str
+    kind: str
+    closed_on: date | None
+    rent: Decimal | None
+    country: str | None
+    state: str | None
+    property_tz: str | None
+    property_address: str | None
+
+    @property
+    def jurisdiction(self) -> str:
+        if self.country is None:  # no property
+            return ""
+        return f"{self.country}-{(self.state or '').upper()}" if self.state else self.country
 
 
-def _jurisdiction(account: Account) -> str:
-    prop = account.property
-    if prop is None:
-        return ""
-    return f"{prop.country}-{prop.state.upper()}" if prop.state else prop.country
+class _Addressee(NamedTuple):
+    """One of an account's parties, as the run reads it."""
+
+    pk: int
+    party_id: str
+    role: str
+    name: str
+    language: str
+    timezone: str
+    state: str
+    email: str
+    address: str
+    phone: str
 
 
 def _fee_txn_id(key: str) -> str:
@@ -126,11 +146,34 @@ def cycle_run(
     for item in items:
         by_account[item.account_pk].append(item)
     candidates = sorted(by_account)
+    # The book's open items live for the whole run: out of the collector's sight, which would
+    # otherwise walk them again at every full collection (a fifth of a large run's time).
+    gc.collect()
+    gc.freeze()
+    try:
+        _run_chunks(candidates, by_account, policies, on, dry_run, actor, result, progress,
+                    stop_after_chunks)  # fmt: skip
+    finally:
+        gc.unfreeze()
+    return result
+
+
+def _run_chunks(
+    candidates: list[int],
+    by_account: dict[int, list[Any]],
+    policies: dict[str, Policy],
+    on: date,
+    dry_run: bool,
+    actor: str,
+    result: RunResult,
+    progress: Callable[[int, int], None] | None,
+    stop_after_chunks: int | None,
+) -> None:
     log = None if dry_run else RunLog.objects.create(
         run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
     for index in range(0, len(candidates), CHUNK):
         if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
-            return result
+            return
         chunk = candidates[index : index + CHUNK]
         with transaction.atomic():
             _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
@@ -144,7 +187,6 @@ def cycle_run(
         log.counts = {"accounts": result.accounts_seen, "actions": len(result.actions),
                       "blocked": len(result.blocked)}  # fmt: skip
         log.save(update_fields=["finished_at", "counts"])
-    return result
 
 
 def _run_chunk(
@@ -156,84 +198,75 @@ def _run_chunk(
     actor: str,
     result: RunResult,
 ) -> None:
-    # The chunk's accounts by a range of keys, not a list of 2,000 parameters: the range may hold
-    # accounts with nothing open, which the loop below never asks for.
+    # Everything is read for a range of account keys, not a list of 2,000 parameters (the range
+    # may hold accounts with nothing open, which the loop below never asks for), and as tuples:
+    # model instances cost more than all the planning.
     lo, hi = chunk[0], chunk[-1]
+    in_range = {"account_id__gte": lo, "account_id__lte": hi}
     accounts = {
-        a.pk: a
-        for a in Account.objects.filter(pk__gte=lo, pk__lte=hi)
-        .select_related("property")
-        .defer("extra", "property__extra")
-    }
-    overrides = dict(
-        PolicyOverride.objects.filter(account_id__gte=lo, account_id__lte=hi).values_list(
-            "account_id", "policy"
-        )
-    )
-    parties: dict[int, list[AccountParty]] = defaultdict(list)
-    ap: AccountParty | None
-    for ap in (
-        AccountParty.objects.filter(account_id__gte=lo, account_id__lte=hi)
-        .select_related("party")
-        .defer("extra", "party__extra")
-    ):
-        parties[ap.account_id].append(ap)
+        row[0]: _Account._make(row)
+        for row in Account.objects.filter(pk__gte=lo, pk__lte=hi).values_list(
+            "pk", "account_id", "kind", "closed_on", "rent", "property__country",
+            "property__state", "property__timezone", "property__address")
+    }  # fmt: skip
+    overrides = dict(PolicyOverride.objects.filter(**in_range).values_list("account_id", "policy"))
+    parties: dict[int, list[_Addressee]] = defaultdict(list)
+    for row in AccountParty.objects.filter(**in_range).order_by("pk").values_list(
+        "party_id", "party__party_id", "role", "party__name", "party__language",
+        "party__timezone", "party__state", "party__email", "party__address", "party__phone",
+        "account_id",
+    ):  # fmt: skip
+        parties[row[-1]].append(_Addressee._make(row[:-1]))
     holds: dict[int, list[ActiveHold]] = defaultdict(list)
-    active = Hold.objects.filter(account_id__gte=lo, account_id__lte=hi,
-                                 released_at__isnull=True, placed_on__lte=on)  # fmt: skip
-    for h in active.select_related("party"):
-        party_id = h.party.party_id if h.party_id else None  # type: ignore[union-attr]
-        holds[h.account_id].append(ActiveHold(h.reason, party_id, h.until))
+    for account_pk, reason, party_id, until in Hold.objects.filter(
+        **in_range, released_at__isnull=True, placed_on__lte=on
+    ).values_list("account_id", "reason", "party__party_id", "until"):
+        holds[account_pk].append(ActiveHold(reason, party_id, until))
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
     anchors: dict[int, set[date]] = defaultdict(set)
-    for account_pk, account_id, key, run_on, status, step, start in Action.objects.filter(
-        account_id__gte=lo, account_id__lte=hi
-    ).values_list("account_id", "account__account_id", "key", "run_on", "status", "step",
-                  "delinquency"):  # fmt: skip
+    for account_pk, key, run_on, status, step, start in Action.objects.filter(
+        **in_range
+    ).values_list("account_id", "key", "run_on", "status", "step", "delinquency"):
         done[account_pk].add(key)
         if status != "refused" and start is not None:
             # after_step triggers look a step up by its delinquency (see planning).
+            account_id = accounts[account_pk].account_id
             done_on[account_pk].setdefault(f"{account_id}:{step}:{start.isoformat()}", run_on)
             anchors[account_pk].add(start)
     since = _delinquent_since(chunk, by_account, anchors, on)
     fees: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     fee_codes = {s.fee_code for p in policies.values() for s in p.steps if s.action == "fee"}
     for account_pk, code, posted in Transaction.objects.filter(
-        account_id__gte=lo,
-        account_id__lte=hi,
-        type="charge",
-        code__in=fee_codes,
-        posted_on__lte=on,
+        **in_range, type="charge", code__in=fee_codes, posted_on__lte=on
     ).values_list("account_id", "code", "posted_on"):
         fees[account_pk][code].add(posted)
-    consents: dict[str, dict[str, bool]] = defaultdict(dict)
-    party_pks = {ap.party_id for aps in parties.values() for ap in aps}
+    consents: dict[int, dict[str, bool]] = defaultdict(dict)
     for party_pk, channel, granted in (
-        Consent.objects.filter(party_id__in=party_pks)
+        Consent.objects.filter(
+            party_id__in=AccountParty.objects.filter(**in_range).values("party_id")
+        )
         .order_by("at", "id")
         .values_list("party_id", "channel", "granted")
     ):
-        consents[str(party_pk)][channel] = granted
+        consents[party_pk][channel] = granted
     calls: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     talks: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
     for a_pk, p_pk, at, talked in ContactAttempt.objects.filter(
-        account_id__gte=lo, account_id__lte=hi, channel="call", at__gte=week_ago
+        **in_range, channel="call", at__gte=week_ago
     ).values_list("account_id", "party_id", "at", "conversation"):
         calls[(a_pk, p_pk)].append(at)
         if talked:
             talks[(a_pk, p_pk)].append(at)
 
-    new_actions: list[Action] = []
-    events: list[TimelineEvent] = []
-    charges: list[NewCharge] = []
-    now = dj_timezone.now()
+    out = _Written(on=on, now=dj_timezone.now(), actor=actor, dry_run=dry_run)
+    rules = {name: guard_rules(policy) for name, policy in policies.items()}
     for pk in chunk:
         account = accounts[pk]
         moved_out = account.closed_on is not None and account.closed_on <= on
         policy = choose_policy(
-            policies, jurisdiction=_jurisdiction(account), account_kind=account.kind,
+            policies, jurisdiction=account.jurisdiction, account_kind=account.kind,
             moved_out=moved_out, override=overrides.get(pk),
         )  # fmt: skip
         if policy is None:
@@ -246,11 +279,11 @@ def _run_chunk(
         balance = sum((c.open_amount for c in charges_open), Decimal(0)) - sum(
             (r.amount for r in rows if r.is_credit), Decimal(0)
         )
-        people = {ap.party.party_id: ap for ap in parties[pk]}
+        people = {ap.party_id: ap for ap in parties[pk]}
         state = AccountState(
             account_id=account.account_id, kind=account.kind, moved_out=moved_out,
             rent=account.rent, balance=balance, open_charges=charges_open,
-            parties=tuple(Party(ap.party.party_id, ap.role, ap.party.name, ap.party.language)
+            parties=tuple(Party(ap.party_id, ap.role, ap.name, ap.language)
                           for ap in parties[pk]),
             fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
             delinquent_since=since.get(pk),
@@ -262,19 +295,65 @@ def _run_chunk(
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               guard_rules(policy))  # fmt: skip
-            _record(plan, decision, account, ap, on, now, actor, new_actions, events, charges,
-                    result, done[pk])  # fmt: skip
-    if dry_run:
-        return
-    charges_post(charges)
-    fee_ids = dict(Transaction.objects.filter(txn_id__in=[c.txn_id for c in charges]).values_list(
-        "txn_id", "id"))  # fmt: skip
-    for a in new_actions:
-        if a.action == "fee":
-            a.charge_id = fee_ids.get(_fee_txn_id(a.key))
-    bulk.insert_objects(new_actions)
-    bulk.insert_objects(events)
+                               rules[policy.name])  # fmt: skip
+            _record(plan, decision, account, ap, out, result, done[pk])
+    if not dry_run:
+        out.write()
+
+
+class _Written:
+    """What a chunk of the run writes: its actions, timeline rows and fees, as rows (tuples of
+    database values) for one COPY each. A dry run keeps none of it."""
+
+    ACTION_COLUMNS = ("key", "account_id", "party_id", "role", "policy", "policy_version",
+                      "step", "action", "channel", "template", "language", "amount", "deadline",
+                      "delinquency", "charge_id", "status", "rule", "reason", "run_on",
+                      "created_at", "document")  # fmt: skip
+    EVENT_COLUMNS = ("account_id", "at", "on", "kind", "actor", "summary", "detail")
+
+    def __init__(self, *, on: date, now: datetime, actor: str, dry_run: bool) -> None:
+        ops = connection.ops
+        self.dry_run = dry_run
+        self.actor = actor
+        self.on, self.now = on, now
+        self.db_on = ops.adapt_datefield_value(on)
+        self.db_now = ops.adapt_datetimefield_value(now)
+        self.db_date = ops.adapt_datefield_value
+        self.actions: list[list[Any]] = []
+        self.fee_rows: dict[str, list[Any]] = {}  # a fee's txn_id: its action's row
+        self.events: list[tuple[Any, ...]] = []
+        self.charges: list[NewCharge] = []
+
+    def action(self, plan: PlannedStep, account: _Account, ap: _Addressee | None, key: str,
+               status: str, decision: Decision) -> None:  # fmt: skip
+        step = plan.step
+        row = [
+            key, account.pk, ap.pk if ap else None, plan.role or "", plan.policy,
+            plan.policy_version, step.key, step.action, step.channel or "", step.template or "",
+            plan.language if plan.language in ("en", "es") else "en",
+            None if plan.amount is None else to_cents(plan.amount),
+            None if plan.deadline is None else self.db_date(plan.deadline),
+            None if plan.delinquency is None else self.db_date(plan.delinquency),
+            None, status, decision.rule, decision.reason[:300], self.db_on, self.db_now, "",
+        ]  # fmt: skip
+        self.actions.append(row)
+        if step.action == "fee" and status == "done":
+            self.fee_rows[_fee_txn_id(key)] = row
+
+    def event(self, account: _Account, kind: str, summary: str, detail: dict[str, Any]) -> None:
+        self.events.append((account.pk, self.db_now, self.db_on, kind, self.actor,
+                            summary[:500], json.dumps(detail)))  # fmt: skip
+
+    def write(self) -> None:
+        charges_post(self.charges)
+        if self.fee_rows:
+            charge_id = self.ACTION_COLUMNS.index("charge_id")
+            for txn_id, pk in Transaction.objects.filter(
+                txn_id__in=list(self.fee_rows)
+            ).values_list("txn_id", "id"):
+                self.fee_rows[txn_id][charge_id] = pk
+        bulk.insert_rows(Action._meta.db_table, self.ACTION_COLUMNS, self.actions)
+        bulk.insert_rows(TimelineEvent._meta.db_table, self.EVENT_COLUMNS, self.events)
 
 
 def guard_rules(policy: Policy) -> GuardRules:
@@ -324,10 +403,10 @@ def _delinquent_since(
 
 def _decide(
     plan: PlannedStep,
-    account: Account,
-    ap: AccountParty | None,
+    account: _Account,
+    ap: _Addressee | None,
     holds: list[ActiveHold],
-    consents: dict[str, dict[str, bool]],
+    consents: dict[int, dict[str, bool]],
     calls: dict[tuple[int, int], list[datetime]],
     talks: dict[tuple[int, int], list[datetime]],
     on: date,
@@ -338,20 +417,19 @@ def _decide(
     history = None
     zone = str(book_zone())
     if ap is not None:
-        party = ap.party
-        zone = _zone_of(account, party.timezone, party.state)
-        given = consents.get(str(party.pk), {})
+        zone = contact_zone(ap.timezone, ap.state, account.property_tz, account.state)
+        given = consents.get(ap.pk, {})
         contact = ContactPoint(
-            party_id=party.party_id, timezone=zone, has_email=bool(party.email),
+            party_id=ap.party_id, timezone=zone, has_email=bool(ap.email),
             # A tenant's address is the leased unit when none is on file; a guarantor's is not.
-            has_address=bool(party.address) or (
-                ap.role != "guarantor" and bool(account.property and account.property.address)
+            has_address=bool(ap.address) or (
+                ap.role != "guarantor" and bool(account.property_address)
             ),
-            has_phone=bool(party.phone), sms_consent=given.get("sms", False),
+            has_phone=bool(ap.phone), sms_consent=given.get("sms", False),
             opted_out=frozenset(ch for ch, ok in given.items() if not ok),
         )  # fmt: skip
-        history = CallHistory(calls.get((account.pk, party.pk), ()),
-                              talks.get((account.pk, party.pk), ()))  # fmt: skip
+        history = CallHistory(calls.get((account.pk, ap.pk), ()),
+                              talks.get((account.pk, ap.pk), ()))  # fmt: skip
     # The run's contacts go out on its date at noon in the addressee's zone: letters are mailed,
     # emails scheduled and call tasks listed inside the contact window; a coordinator's call is
     # checked again, at the minute it is placed, when it is logged.
@@ -363,19 +441,14 @@ def _decide(
 def _record(
     plan: PlannedStep,
     decision: Decision,
-    account: Account,
-    ap: AccountParty | None,
-    on: date,
-    now: datetime,
-    actor: str,
-    actions: list[Action],
-    events: list[TimelineEvent],
-    charges: list[NewCharge],
+    account: _Account,
+    ap: _Addressee | None,
+    out: _Written,
     result: RunResult,
     done: set[str],
 ) -> None:
     step = plan.step
-    party_id = ap.party.party_id if ap else None
+    party_id = ap.party_id if ap else None
     if not decision.allowed:
         # A refusal is recorded once for its step and rule: the guard is asked again each day
         # (a hold may end, an address may arrive), but the same answer is not written again.
@@ -384,15 +457,16 @@ def _record(
             return
         result.blocked.append({"account_id": account.account_id, "party_id": party_id,
                                "step": step.key, "rule": decision.rule})  # fmt: skip
-        actions.append(_action(plan, account, ap, on, now, key, "refused", decision))
-        events.append(TimelineEvent(
-            account=account, at=now, on=on, kind=f"{step.action}.refused", actor=actor,
-            summary=f"{step.key} not done"
-            + (f" for {party_id}" if party_id else "")
+        if out.dry_run:
+            return
+        out.action(plan, account, ap, key, "refused", decision)
+        out.event(
+            account, f"{step.action}.refused",
+            f"{step.key} not done" + (f" for {party_id}" if party_id else "")
             + f": {decision.reason or decision.rule}",
-            detail={"step": step.key, "rule": decision.rule, "policy": plan.policy,
-                    "party_id": party_id, "key": plan.key},
-        ))  # fmt: skip
+            {"step": step.key, "rule": decision.rule, "policy": plan.policy,
+             "party_id": party_id, "key": plan.key},
+        )  # fmt: skip
         return
     entry: dict[str, Any] = {"account_id": account.account_id, "party_id": party_id,
                              "role": plan.role, "step": step.key, "channel": step.channel,
@@ -402,12 +476,14 @@ def _record(
     if plan.deadline is not None:
         entry["deadline"] = plan.deadline.isoformat()
     result.actions.append(entry)
+    if out.dry_run:
+        return
     status = NOTICE_STATUS.get(step.channel or "", "done") if step.action == "notice" else "done"
-    actions.append(_action(plan, account, ap, on, now, plan.key, status, decision))
+    out.action(plan, account, ap, plan.key, status, decision)
     if step.action == "fee":
         assert plan.amount is not None
-        charges.append(NewCharge(
-            txn_id=_fee_txn_id(plan.key), account_pk=account.pk, posted_on=on, due_on=on,
+        out.charges.append(NewCharge(
+            txn_id=_fee_txn_id(plan.key), account_pk=account.pk, posted_on=out.on, due_on=out.on,
             code=step.fee_code, amount=plan.amount,
             memo=f"{step.key} for {plan.charge_txn_id} ({step.law})".strip(),
             reference=plan.key[:200],
@@ -419,34 +495,11 @@ def _record(
         "referral": "referred",
         "hold": f"{step.hold_reason} hold placed",
     }.get(step.action, step.action)
-    events.append(TimelineEvent(
-        account=account, at=now, on=on, kind=f"{step.action}.{status}", actor=actor,
-        summary=f"{step.key}: {what}",
-        detail={"step": step.key, "policy": plan.policy, "policy_version": plan.policy_version,
-                "party_id": party_id, "amount": entry.get("amount"), "law": step.law,
-                "deadline": entry.get("deadline"), "key": plan.key},
-    ))  # fmt: skip
-
-
-def _action(
-    plan: PlannedStep,
-    account: Account,
-    ap: AccountParty | None,
-    on: date,
-    now: datetime,
-    key: str,
-    status: str,
-    decision: Decision,
-) -> Action:
-    step = plan.step
-    return Action(
-        key=key, account=account, party=ap.party if ap else None, role=plan.role or "",
-        policy=plan.policy, policy_version=plan.policy_version, step=step.key,
-        action=step.action, channel=step.channel or "", template=step.template or "",
-        language=plan.language if plan.language in ("en", "es") else "en",
-        amount=plan.amount, deadline=plan.deadline, delinquency=plan.delinquency,
-        status=status, rule=decision.rule, reason=decision.reason[:300], run_on=on,
-        created_at=now,
+    out.event(
+        account, f"{step.action}.{status}", f"{step.key}: {what}",
+        {"step": step.key, "policy": plan.policy, "policy_version": plan.policy_version,
+         "party_id": party_id, "amount": entry.get("amount"), "law": step.law,
+         "deadline": entry.get("deadline"), "key": plan.key},
     )  # fmt: skip
 
 
