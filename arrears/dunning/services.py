@@ -8,12 +8,13 @@ half-way, run again, finishes the rest.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -146,47 +147,39 @@ def cycle_run(
     for item in items:
         by_account[item.account_pk].append(item)
     candidates = sorted(by_account)
-    # The book's open items live for the whole run: out of the collector's sight, which would
-    # otherwise walk them again at every full collection (a fifth of a large run's time).
-    gc.collect()
-    gc.freeze()
-    try:
-        _run_chunks(candidates, by_account, policies, on, dry_run, actor, result, progress,
-                    stop_after_chunks)  # fmt: skip
-    finally:
-        gc.unfreeze()
-    return result
-
-
-def _run_chunks(
-    candidates: list[int],
-    by_account: dict[int, list[Any]],
-    policies: dict[str, Policy],
-    on: date,
-    dry_run: bool,
-    actor: str,
-    result: RunResult,
-    progress: Callable[[int, int], None] | None,
-    stop_after_chunks: int | None,
-) -> None:
     log = None if dry_run else RunLog.objects.create(
         run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
-    for index in range(0, len(candidates), CHUNK):
-        if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
-            return
-        chunk = candidates[index : index + CHUNK]
-        with transaction.atomic():
-            _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
-            if dry_run:
-                transaction.set_rollback(True)
-        result.accounts_seen += len(chunk)
-        if progress:
-            progress(min(index + CHUNK, len(candidates)), len(candidates))
+    with _frozen_heap():
+        for index in range(0, len(candidates), CHUNK):
+            if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
+                return result
+            chunk = candidates[index : index + CHUNK]
+            with transaction.atomic():
+                _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
+                if dry_run:
+                    transaction.set_rollback(True)
+            result.accounts_seen += len(chunk)
+            if progress:
+                progress(min(index + CHUNK, len(candidates)), len(candidates))
     if log is not None:
         log.finished_at = dj_timezone.now()
         log.counts = {"accounts": result.accounts_seen, "actions": len(result.actions),
                       "blocked": len(result.blocked)}  # fmt: skip
         log.save(update_fields=["finished_at", "counts"])
+    return result
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep what is alive now (the book's open items, for the whole run) out of the garbage
+    collector's sight, which would otherwise walk it again at every full collection (about a
+    fifth of a large run's time)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _run_chunk(
