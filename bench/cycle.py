@@ -292,8 +292,8 @@ def _phase_summary(stats: dict[str, list[float]], total: float) -> dict:
 
 def _policy_mix(on: dt.date) -> dict:
     """Accounts with open items as of `on`, by the policy the run chooses for them (untimed)."""
-    from arrears.dunning.policy import choose_policy
-    from arrears.dunning.services import _jurisdiction, company_policies
+    from arrears.dunning.policy import choose_policy, jurisdiction_of
+    from arrears.dunning.services import company_policies
     from arrears.ledger.models import Account
     from arrears.ledger.selectors import open_items_as_of
 
@@ -302,8 +302,9 @@ def _policy_mix(on: dt.date) -> dict:
     mix: Counter[str] = Counter()
     for a in Account.objects.filter(pk__in=pks).select_related("property").iterator(2000):
         moved_out = a.closed_on is not None and a.closed_on <= on
-        p = choose_policy(policies, jurisdiction=_jurisdiction(a), account_kind=a.kind,
-                          moved_out=moved_out)  # fmt: skip
+        prop = a.property
+        where = jurisdiction_of(prop.country, prop.state) if prop else ""
+        p = choose_policy(policies, jurisdiction=where, account_kind=a.kind, moved_out=moved_out)
         mix[p.name if p else "(none)"] += 1
     return dict(mix.most_common())
 

@@ -187,6 +187,14 @@ def built_in_policies() -> dict[str, Policy]:
     return found
 
 
+def jurisdiction_of(country: str | None, state: str | None) -> str:
+    """A property's jurisdiction as policies name it: "US-NY", "US" without a state, "" without
+    a property (a receivable with no property falls to the policies that name no jurisdiction)."""
+    if not country:
+        return ""
+    return f"{country}-{state.upper()}" if state else country
+
+
 def choose_policy(
     policies: dict[str, Policy],
     *,

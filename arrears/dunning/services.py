@@ -53,7 +53,13 @@ from arrears.dunning.planning import (
     next_steps,
     past_due_throughout,
 )
-from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
+from arrears.dunning.policy import (
+    Policy,
+    built_in_policies,
+    choose_policy,
+    jurisdiction_of,
+    parse_policy,
+)
 from arrears.dunning.selectors import contact_zone
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
@@ -104,9 +110,7 @@ class _Account(NamedTuple):
 
     @property
     def jurisdiction(self) -> str:
-        if self.country is None:  # no property
-            return ""
-        return f"{self.country}-{(self.state or '').upper()}" if self.state else self.country
+        return jurisdiction_of(self.country, self.state)
 
 
 class _Addressee(NamedTuple):
