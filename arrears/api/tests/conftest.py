@@ -1,0 +1,1 @@
+from arrears.access.tests.people import book, fast_passwords, people, tokens  # noqa: F401
