@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from arrears.access.selectors import account_parties, accounts_visible, authorize
 from arrears.access.services import act, referral_make
@@ -172,15 +172,18 @@ def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
             account_id=account_id, text=body.text, actor=request.user.get_username(), on=today()
         ),
     )
-    return 201, {
-        "id": event.pk,
-        "at": event.at,
-        "on": event.on,
-        "kind": event.kind,
-        "actor": event.actor,
-        "summary": event.summary,
-        "detail": event.detail,
-    }
+    return Status(
+        201,
+        {
+            "id": event.pk,
+            "at": event.at,
+            "on": event.on,
+            "kind": event.kind,
+            "actor": event.actor,
+            "summary": event.summary,
+            "detail": event.detail,
+        },
+    )
 
 
 @router.post("/accounts/{account_id}/holds", response={201: HoldOut, **ERRORS})
@@ -204,7 +207,7 @@ def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> A
             note=body.note[:500],
         ),
     )
-    return 201, _hold_out(Hold.objects.select_related("party").get(pk=hold.pk))
+    return Status(201, _hold_out(Hold.objects.select_related("party").get(pk=hold.pk)))
 
 
 @router.post("/accounts/{account_id}/holds/{hold_id}/release", response={200: HoldOut, **ERRORS})
@@ -242,10 +245,13 @@ def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> An
             note=body.note[:500],
         ),
     )
-    return 201, {
-        "id": referral.pk,
-        "account_id": account_id,
-        "firm": referral.firm,
-        "referred_on": referral.referred_on,
-        "referred_by": referral.referred_by,
-    }
+    return Status(
+        201,
+        {
+            "id": referral.pk,
+            "account_id": account_id,
+            "firm": referral.firm,
+            "referred_on": referral.referred_on,
+            "referred_by": referral.referred_by,
+        },
+    )

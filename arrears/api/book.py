@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import File, Query, Router
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from arrears.access.selectors import account_search, aging_visible, authorize, worklist_visible
@@ -90,4 +90,4 @@ def book_import_post(request: HttpRequest, file: UploadedFile = File(...)) -> An
             detail={"file": name[:200]},
             do=lambda _: book_import(path),
         )
-    return 201, {"changed": summary.changed, "summary": summary.line()}
+    return Status(201, {"changed": summary.changed, "summary": summary.line()})

@@ -13,7 +13,7 @@ from django.test import Client
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.models import ApiToken, AuditEntry, Profile
 from arrears.access.selectors import accounts_visible, authorize, worklist_visible
-from arrears.access.services import act, login_check, token_issue, token_user, user_add
+from arrears.access.services import act, login_check, token_issue, token_user
 from arrears.access.tests.people import PASSWORD, TODAY
 from arrears.cli import main
 from arrears.core.errors import NotFoundError, ValidationError
