@@ -49,7 +49,8 @@ def _web_routes(patterns=None, prefix=""):
 def _fill(route: str, hold_id: int) -> str:
     route = re.sub(r"<(?:str:)?account_id>|\{account_id\}", "A-TINA", route)
     route = re.sub(r"<int:hold_id>|\{hold_id\}", str(hold_id), route)
-    assert "<" not in route and "{" not in route, route
+    assert "<" not in route, route
+    assert "{" not in route, route
     return "/" + route
 
 
