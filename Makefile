@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check bench bench-large clean
+.PHONY: setup demo test check bench bench-large clean messages browser
 
 setup: $(STAMP)
 
@@ -38,6 +38,12 @@ bench: setup
 bench-large: setup
 	$(BIN)/python bench/book.py --large
 	$(BIN)/python bench/cycle.py --large
+
+# The Spanish interface: collect the marked strings into the .po, then compile the .mo (needs
+# gettext's msgfmt; both files are committed, so a clean clone needs neither step).
+messages: setup
+	$(BIN)/python manage.py makemessages -l es --no-location --ignore ".venv/*" --ignore "bench/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from arrears.access.permissions import sees_everything
@@ -135,9 +136,15 @@ def aging_trend(*, user: Any, as_of: date, months: int = 12,
         first_of_month = add_months(as_of.replace(day=1), -back + 1)
         ends.append(first_of_month - timedelta(days=1))
     ends.append(as_of)
-    points = []
+    found: dict[tuple[date, str], Any] = {}
     for end in ends:
         for report in aging_visible(user, as_of=end, by="portfolio", property_ids=property_ids):
-            points.append(TrendPoint(end, report.currency, report.totals.buckets,
-                                     tuple(report.buckets.labels)))  # fmt: skip
+            found[(end, report.currency)] = report
+    points = []
+    for currency in sorted({c for _, c in found}):
+        labels = next(r.buckets.labels for (_, c), r in found.items() if c == currency)
+        for end in ends:
+            month = found.get((end, currency))
+            amounts = month.totals.buckets if month else tuple(Decimal(0) for _ in labels)
+            points.append(TrendPoint(end, currency, tuple(amounts), tuple(labels)))
     return points
