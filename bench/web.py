@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{name} failed: {steps[name].get('error')}")
         print(f"{name}: {steps[name]['seconds']:.1f} s")
     subprocess.run(
-        cmd + ["user", "add", USER, "--role", "coordinator"],
+        [*cmd, "user", "add", USER, "--role", "coordinator"],
         env=env,
         cwd=ROOT,
         input=PASSWORD + "\n",
@@ -223,12 +223,13 @@ def main(argv: list[str] | None = None) -> int:
         capture_output=True,
     )
     port = _free_port()
+    serve_err = open(workdir / "serve.err", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
-        cmd + ["serve", "--port", str(port), "--threads", str(args.threads)],
+        [*cmd, "serve", "--port", str(port), "--threads", str(args.threads)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=open(workdir / "serve.err", "wb"),
+        stderr=serve_err,
     )
     results: dict = {}
     try:
@@ -237,9 +238,16 @@ def main(argv: list[str] | None = None) -> int:
         paths = samples(folder, random.Random(args.seed), args.requests)
         for page, targets in paths.items():
             hammer(port, cookie, targets[: args.clients * 2], args.clients)  # warm up
+            # One client alone: what a request costs. Then the 20 at once.
+            single = hammer(port, cookie, targets[: max(20, args.requests // 10)], 1)
             results[page] = hammer(port, cookie, targets, args.clients)
+            results[page]["alone"] = single
             r = results[page]
             ok = "ok" if r["p95_ms"] < TARGETS_MS[page] else "MISSED"
+            print(
+                f"{page:9} one client: p50 {single['p50_ms']:7.1f} ms  "
+                f"p95 {single['p95_ms']:7.1f} ms"
+            )
             print(
                 f"{page:9} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms "
                 f"(target < {TARGETS_MS[page]} ms: {ok})  max {r['max_ms']:7.1f} ms  "
@@ -248,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    size = f"{accounts_n // 1000}k-{book._human(summary.get('transactions', txns))}"
+        serve_err.close()
+    size = f"a{accounts_n}-t{summary.get('transactions', txns)}"
     out = {
         "db": args.db,
         "clients": args.clients,

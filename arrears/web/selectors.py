@@ -101,22 +101,30 @@ class Activity:
     timeline: list[TimelineEvent]
     holds: list[Hold] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    timeline_total: int = 0  # how many events in all, when `timeline` is only the latest
+    actions_total: int = 0
 
 
-def activity_get(*, account_id: str) -> Activity:
-    """The account's timeline (newest first), its holds (active and released) and its actions.
+def activity_get(*, account_id: str, limit: int | None = None) -> Activity:
+    """The account's timeline (newest first), its holds (active and released) and its actions;
+    with `limit`, only the latest `limit` events and actions (the totals say how many in all).
 
     Raises NotFoundError when there is no such account.
     """
-    timeline = sorted(timeline_list(account_id=account_id), key=lambda e: (e.on, e.at, e.pk),
-                      reverse=True)  # fmt: skip
+    if limit is None:
+        timeline = sorted(timeline_list(account_id=account_id),
+                          key=lambda e: (e.on, e.at, e.pk), reverse=True)  # fmt: skip
+        timeline_total = len(timeline)
+    else:
+        events = TimelineEvent.objects.filter(account__account_id=account_id)
+        timeline = list(events.order_by("-on", "-at", "-id")[:limit])
+        timeline_total = len(timeline) if len(timeline) < limit else events.count()
     holds = holds_list(account_id=account_id)[::-1]
-    actions = list(
-        Action.objects.filter(account__account_id=account_id)
-        .select_related("party")
-        .order_by("-run_on", "-id")
-    )
-    return Activity(timeline=timeline, holds=holds, actions=actions)
+    rows = Action.objects.filter(account__account_id=account_id)
+    actions = list(rows.select_related("party").order_by("-run_on", "-id")[:limit])
+    actions_total = len(actions) if limit is None or len(actions) < limit else rows.count()
+    return Activity(timeline=timeline, holds=holds, actions=actions,
+                    timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from arrears.web.chart import Bar, stacked_svg
 from arrears.web.selectors import activity_get, aging_trend, day_get
 
 LEDGER_PAGE = 50
+ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
 
 
 def _as_of(request: HttpRequest) -> date:
@@ -311,6 +312,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     account = authorize(request.user, "account.view", account_id)
     assert account is not None
     as_of = _as_of(request)
+    everything = request.GET.get("all") == "1"
     ledger = ledger_of(account_id=account_id, as_of=as_of)
     pages = max(1, -(-len(ledger.lines) // LEDGER_PAGE))
     try:
@@ -327,7 +329,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "pages": pages,
         "page_range": range(1, pages + 1),
         "parties": account_parties(account),
-        "activity": activity_get(account_id=account_id),
+        "activity": activity_get(account_id=account_id, limit=None if everything else ACTIVITY),
         "today": today(),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),

@@ -207,3 +207,16 @@ def test_the_compiled_spanish_catalogue_matches_its_source():
     assert len(pairs) > 100
     for msgid, msgstr in pairs:
         assert mo.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+
+
+def test_a_long_timeline_shows_the_latest_hundred_and_all_on_asking(people):
+    from arrears.dunning.services import note_add
+
+    for i in range(105):
+        note_add(account_id="A-TINA", text=f"note number {i}", actor="alice", on=date(2026, 3, 20))
+    alice = as_(people["alice"])
+    html = alice.get("/accounts/A-TINA/").content.decode()
+    assert "The latest 100 of 105 events." in html
+    assert "note number 104" in html
+    assert "note number 4<" not in html
+    assert "note number 4<" in alice.get("/accounts/A-TINA/", {"all": "1"}).content.decode()
