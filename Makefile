@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# The demo's coordinator, for the sign-in page (a demo password, not a secret).
+DEMO_USER := demo
+DEMO_PASSWORD := arrears-demo-2026
+
 demo: setup
 	$(BIN)/arrears demo
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
+	@echo "Sign in as $(DEMO_USER) with the password $(DEMO_PASSWORD)."
 	$(BIN)/arrears serve
 
 test: setup

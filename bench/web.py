@@ -182,7 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=400, help="per page (default 400)")
-    ap.add_argument("--threads", type=int, default=24, help="waitress threads (default 24)")
+    ap.add_argument("--threads", type=int, default=12, help="threads per worker (default 12)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="arrears serve --workers (default: one per core)",
+    )
     args = ap.parse_args(argv)
     accounts_n = args.accounts or (100_000 if args.large else 1_000)
     txns = args.transactions or (10_000_000 if args.large else 100_000)
@@ -225,7 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     serve_err = open(workdir / "serve.err", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
-        [*cmd, "serve", "--port", str(port), "--threads", str(args.threads)],
+        [
+            *cmd,
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            str(args.threads),
+            "--workers",
+            str(args.workers),
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -263,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         "clients": args.clients,
         "requests_per_page": args.requests,
         "waitress_threads": args.threads,
+        "workers": args.workers,
         "book": summary,
         "steps": steps,
         "pages": results,

@@ -15,6 +15,11 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     _ensure_migrated()
     if args.user_command == "add":
+        from django.contrib.auth import get_user_model
+
+        if args.exists_ok and get_user_model().objects.filter(username=args.name).exists():
+            print(f"User {args.name} exists: unchanged.")
+            return 0
         # The password comes from standard input (never the command line, which others can
         # read in the process list): its first line, without the line break.
         password = sys.stdin.readline().rstrip("\r\n")
@@ -68,6 +73,7 @@ def register(sub: Any) -> None:
     )
     q.add_argument("--properties", help="a manager's properties: P1,P2")
     q.add_argument("--firm", help="an attorney's law firm")
+    q.add_argument("--exists-ok", action="store_true", help="do nothing if the user exists")
     q = user_sub.add_parser("token", help="print a new API token for the user (shown once)")
     q.add_argument("name")
     p = command(sub, "refer", cmd_refer, "refer an account to a law firm (its attorneys see it)")

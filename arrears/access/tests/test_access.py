@@ -216,3 +216,18 @@ def test_arrears_refer_lets_the_firm_see_the_account(people, monkeypatch, capsys
         TimelineEvent.objects.filter(account__account_id="A-TINA", kind="referral.made").count()
         == 1
     )
+
+
+def test_arrears_user_add_exists_ok_leaves_an_existing_user_unchanged(people, monkeypatch, capsys):
+    code, out, _ = _cli(
+        ["user", "add", "alice", "--role", "admin", "--exists-ok"],
+        "another-password-2026\n",
+        monkeypatch,
+        capsys,
+    )
+    assert (code, out) == (0, "User alice exists: unchanged.\n")
+    assert Profile.objects.get(user__username="alice").role == "coordinator"
+    code, _, err = _cli(
+        ["user", "add", "alice", "--role", "admin"], "another-password-2026\n", monkeypatch, capsys
+    )
+    assert (code, err) == (2, "arrears user: user 'alice' already exists\n")
