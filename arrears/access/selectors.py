@@ -19,7 +19,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Max, Q, QuerySet
 
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
@@ -103,9 +104,34 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
     return account
 
 
+WORKLIST_CACHE_SECONDS = 60
+
+
+def _book_state() -> tuple[int, int, int]:
+    """Names the state of the book and of its collection: every change to an account's
+    collection writes a timeline row in its transaction (DESIGN), transactions are only ever
+    added, and every import that changes the book leaves a BookImport row."""
+    from arrears.ledger.models import BookImport, TimelineEvent
+
+    return (TimelineEvent.objects.aggregate(m=Max("id"))["m"] or 0,
+            Transaction.objects.aggregate(m=Max("id"))["m"] or 0,
+            BookImport.objects.aggregate(m=Max("id"))["m"] or 0)  # fmt: skip
+
+
+def _worklist(on: date, username: str | None) -> list[WorkItem]:
+    """The whole book's worklist, computed once per state of the book (and for a minute at
+    most, for what no timeline row records), then read from this process's cache."""
+    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *_book_state())))
+    work: list[WorkItem] | None = cache.get(key)
+    if work is None:
+        work = worklist(on=on, user=username)
+        cache.set(key, work, WORKLIST_CACHE_SECONDS)
+    return work
+
+
 def worklist_visible(user: Any, *, on: date) -> list[WorkItem]:
     """The day's worklist, only the lines of accounts `user` may see."""
-    work = worklist(on=on, user=getattr(user, "username", None))
+    work = _worklist(on, getattr(user, "username", None))
     if permissions.sees_everything(role_of(user)):
         return work
     ids = set(

@@ -157,6 +157,14 @@ def write_book(folder: Path, book: dict[str, list[dict[str, str]]] = BOOK) -> Pa
     return folder
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache() -> None:
+    # Each test's database starts over (and may reuse row ids): so must what was cached from it.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def fast_passwords(settings: Any) -> None:
     # Hashing strength is Django's business; the tests only need it to work, quickly.

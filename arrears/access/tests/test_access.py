@@ -113,6 +113,35 @@ def test_the_worklist_shows_each_user_only_the_lines_of_their_accounts(people):
     assert worklist_visible(people["mallory"], on=TODAY) == []
 
 
+def test_the_worklist_follows_the_book_at_once_though_it_is_cached(people, tmp_path):
+    from arrears.access.tests.people import write_book
+    from arrears.ledger.services import book_import
+
+    # given Tina's line on the worklist, read once (and so cached)
+    cycle_run(on=date(2026, 3, 11), actor="cycle")
+    cycle_run(on=TODAY, actor="cycle")
+    assert "A-TINA" in {w.account_id for w in worklist_visible(people["alice"], on=TODAY)}
+    # when her payment comes in
+    book_import(
+        write_book(
+            tmp_path / "payment",
+            {
+                "transactions": [
+                    {
+                        "txn_id": "T-TINA-PAY",
+                        "account_id": "A-TINA",
+                        "posted": "2026-03-26",
+                        "type": "payment",
+                        "amount": "1250.00",
+                    }
+                ]
+            },
+        )
+    )
+    # then her line is gone at once
+    assert "A-TINA" not in {w.account_id for w in worklist_visible(people["alice"], on=TODAY)}
+
+
 def test_a_token_is_stored_only_as_its_hash_and_finds_its_user(people):
     token = token_issue(username="alice")
     assert not ApiToken.objects.filter(digest=token).exists()

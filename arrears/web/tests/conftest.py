@@ -6,7 +6,13 @@ import pytest
 from django.test import Client
 
 from arrears.access.services import user_add
-from arrears.access.tests.people import book, fast_passwords, people, tokens  # noqa: F401
+from arrears.access.tests.people import (  # noqa: F401
+    book,
+    fast_passwords,
+    fresh_cache,
+    people,
+    tokens,
+)
 
 
 @pytest.fixture
