@@ -15,7 +15,7 @@ or is out of the user's scope: the two are not told apart, so that scope does no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +25,7 @@ from django.db.models import Max, Q, QuerySet
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
 from arrears.access.models import Profile, Referral
+from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
 from arrears.dunning.selectors import WorkItem, worklist
 from arrears.ledger.models import Account, AccountParty, OpenItem, Property, Transaction
@@ -194,11 +195,13 @@ class Hit:
 
 
 SEARCH_LIMIT = 50
+SEARCH_ENTRY_DAYS = 183  # how far back an amount is looked for among the entries
 
 
 def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
     """Accounts `user` may see matching `q`: account id, unit, a party's name, email or phone, or
-    an amount (an open item's, the rent, or any entry's). Best matches first, at most `limit`."""
+    an amount (an open item's, the rent, or an entry's of the last six months). Best matches
+    first, at most `limit`."""
     q = q.strip()
     if not q:
         return []
@@ -222,10 +225,13 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
             "open item",
         )
         take(visible.filter(rent=str(amount)).values_list("pk", flat=True)[:limit], "rent")
+        # Entries of the last months only: the book has no index on amounts, and its date index
+        # keeps this a short range even on a book of millions of entries.
+        recent = Transaction.objects.filter(
+            amount=str(amount), posted_on__gte=today() - timedelta(days=SEARCH_ENTRY_DAYS)
+        )
         take(
-            visible.filter(
-                pk__in=Transaction.objects.filter(amount=str(amount)).values("account_id")
-            ).values_list("pk", flat=True)[:limit],
+            visible.filter(pk__in=recent.values("account_id")).values_list("pk", flat=True)[:limit],
             "entry",
         )
     digits = "".join(c for c in q if c.isdigit())

@@ -220,3 +220,35 @@ def test_a_long_timeline_shows_the_latest_hundred_and_all_on_asking(people):
     assert "note number 104" in html
     assert "note number 4<" not in html
     assert "note number 4<" in alice.get("/accounts/A-TINA/", {"all": "1"}).content.decode()
+
+
+def test_search_by_amount_finds_an_entry_of_the_last_six_months_only(people, tmp_path):
+    from arrears.access.tests.people import write_book
+    from arrears.ledger.services import book_import
+
+    book_import(
+        write_book(
+            tmp_path / "pay",
+            {
+                "transactions": [
+                    {
+                        "txn_id": "T-OSCAR-OLD",
+                        "account_id": "A-OSCAR",
+                        "posted": "2025-02-03",
+                        "type": "payment",
+                        "amount": "123.45",
+                    },
+                    {
+                        "txn_id": "T-TINA-PART",
+                        "account_id": "A-TINA",
+                        "posted": "2026-03-20",
+                        "type": "payment",
+                        "amount": "123.45",
+                    },
+                ]
+            },
+        )
+    )
+    html = as_(people["alice"]).get("/search/", {"q": "123.45"}).content.decode()
+    assert 'href="/accounts/A-TINA/"' in html
+    assert 'href="/accounts/A-OSCAR/"' not in html
