@@ -115,7 +115,7 @@ def test_a_property_manager_cannot_reach_another_buildings_account(live_server, 
     assert "A-OSCAR" not in page.locator("main").inner_text()
 
 
-def test_screenshots_of_the_portfolio_search_and_a_tablet(live_server, browser, page, people):
+def test_screenshots_of_the_portfolio_search_and_a_tablet(live_server, browser, page, day_of_work):
     base = live_server.url
     sign_in(page, base, "alice", then="/?as_of=2026-03-26")
     page.locator("#chart svg").wait_for()  # loaded by htmx after the table
