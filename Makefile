@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check bench bench-large clean
+.PHONY: setup demo test check bench bench-large clean messages browser
 
 setup: $(STAMP)
 
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+# The demo's coordinator, for the sign-in page (a demo password, not a secret).
+DEMO_USER := demo
+DEMO_PASSWORD := arrears-demo-2026
+
 demo: setup
 	$(BIN)/arrears demo
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
+	@echo "Sign in as $(DEMO_USER) with the password $(DEMO_PASSWORD)."
 	$(BIN)/arrears serve
 
 test: setup
@@ -38,6 +44,12 @@ bench: setup
 bench-large: setup
 	$(BIN)/python bench/book.py --large
 	$(BIN)/python bench/cycle.py --large
+
+# The Spanish interface: collect the marked strings into the .po, then compile the .mo (needs
+# gettext's msgfmt; both files are committed, so a clean clone needs neither step).
+messages: setup
+	$(BIN)/python manage.py makemessages -l es --no-location --ignore ".venv/*" --ignore "bench/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

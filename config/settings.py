@@ -5,6 +5,10 @@ SECRET_KEY     required when DEBUG is off
 DEBUG          "1" to turn on Django's debug pages
 ARREARS_TIME_ZONE  the book's time zone, which decides "today" (default America/New_York)
 ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
+ARREARS_SESSION_HOURS        a signed-in session's life (default 8: a working day)
+ARREARS_LOGIN_MAX_FAILURES   failed sign-ins (per user name and address) before a lock (default 5)
+ARREARS_LOGIN_LOCK_MINUTES   how long the lock lasts, and the window counted (default 15)
+SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
 """
 
 import os
@@ -37,12 +41,15 @@ INSTALLED_APPS = [
     "arrears.access",
     "arrears.api",
     "arrears.web",
+    "django_htmx",
+    "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -63,6 +70,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "arrears.web.context.workspace",
             ],
         },
     },
@@ -81,7 +90,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "arrears" / "web" / "locale"]
 TIME_ZONE = os.environ.get("ARREARS_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -96,3 +107,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Sign-in, sessions and passwords (the workspace and the API).
+LOGIN_URL = "web:signin"
+SESSION_COOKIE_AGE = int(os.environ.get("ARREARS_SESSION_HOURS", "8")) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "") == "1"
+ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
+ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+NINJA_PAGINATION_PER_PAGE = 50

@@ -379,13 +379,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import socket
+
+    from django.db import connections
     from waitress import serve
 
     from config.wsgi import application
 
     _ensure_migrated()
-    print(f"Serving Arrears on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="arrears")
+    # Python runs one thread at a time per process: `--workers N` forks N waitress processes that
+    # accept on one listening socket, so that pages are served on every core.
+    connections.close_all()  # no database connection may be shared across a fork
+    listener = socket.create_server((args.host, args.port), backlog=1024)
+    print(f"Serving Arrears on http://{args.host}:{args.port}/ with {args.workers} worker(s) "
+          "(Ctrl-C stops)", flush=True)  # fmt: skip
+    children: list[int] = []
+    for _ in range(max(args.workers, 1) - 1):
+        pid = os.fork()
+        if pid == 0:
+            serve(application, sockets=[listener], threads=args.threads, ident="arrears")
+            os._exit(0)
+        children.append(pid)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        serve(application, sockets=[listener], threads=args.threads, ident="arrears")
+    finally:
+        for pid in children:
+            os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            os.waitpid(pid, 0)
     return 0
 
 
@@ -562,7 +589,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.
-PARTS: list[str] = []
+PARTS: list[str] = ["access"]
 
 
 def command(
@@ -644,7 +671,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes on the same socket (default 1; one per core)")  # fmt: skip
     for part in PARTS:
         importlib.import_module(f"arrears.cli.{part}").register(sub)
     return parser

@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
+from arrears.access.permissions import sees_everything
+from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
+from arrears.core.dates import add_months
 from arrears.dunning.models import Action, Hold
-from arrears.dunning.selectors import WorkItem, holds_list, timeline_list, worklist
+from arrears.dunning.selectors import WorkItem, holds_list, timeline_list
 from arrears.ledger.models import TimelineEvent
 
 HOLDS_EXPIRING_WITHIN_DAYS = 7
@@ -50,27 +55,29 @@ class Day:
         return sum(r.count for r in self.refusals)
 
 
-def day_get(*, on: date) -> Day:
-    """The coordinator's day `on`: the worklist and what the day's run left to send or decide."""
+def day_get(*, on: date, user: Any) -> Day:
+    """The day `on` as `user` sees it: the worklist and what the day's run left to send or decide,
+    over the accounts the user may see."""
+    everything = sees_everything(role_of(user))
+    actions = Action.objects.all() if everything else Action.objects.filter(
+        account__in=accounts_visible(user))  # fmt: skip
+    holds = Hold.objects.all() if everything else Hold.objects.filter(
+        account__in=accounts_visible(user))  # fmt: skip
     queued: dict[str, int] = defaultdict(int)
-    for channel in Action.objects.filter(run_on=on, status="queued").values_list(
-        "channel", flat=True
-    ):
+    for channel in actions.filter(run_on=on, status="queued").values_list("channel", flat=True):
         queued[channel] += 1
     tasks: dict[str, int] = defaultdict(int)
-    for channel in Action.objects.filter(status="task", run_on__lte=on).values_list(
-        "channel", flat=True
-    ):
+    for channel in actions.filter(status="task", run_on__lte=on).values_list("channel", flat=True):
         tasks[channel] += 1
     expiring = list(
-        Hold.objects.filter(
+        holds.filter(
             released_at__isnull=True, placed_on__lte=on, until__gte=on,
             until__lte=on + timedelta(days=HOLDS_EXPIRING_WITHIN_DAYS),
         ).select_related("account", "party").order_by("until", "id")
     )  # fmt: skip
     by_rule: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for rule, reason, account_id in (
-        Action.objects.filter(run_on=on, status="refused")
+        actions.filter(run_on=on, status="refused")
         .order_by("rule", "account__account_id", "id")
         .values_list("rule", "reason", "account__account_id")
     ):
@@ -80,7 +87,7 @@ def day_get(*, on: date) -> Day:
         for rule, rows in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     return Day(
-        on=on, work=worklist(on=on), letters=queued["letter"],
+        on=on, work=worklist_visible(user, on=on), letters=queued["letter"],
         certified_letters=queued["certified_letter"], emails=queued["email"],
         calls_open=tasks["call"], texts_open=tasks["sms"], holds_expiring=expiring,
         refusals=refusals,
@@ -94,19 +101,58 @@ class Activity:
     timeline: list[TimelineEvent]
     holds: list[Hold] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    timeline_total: int = 0  # how many events in all, when `timeline` is only the latest
+    actions_total: int = 0
 
 
-def activity_get(*, account_id: str) -> Activity:
-    """The account's timeline (newest first), its holds (active and released) and its actions.
+def activity_get(*, account_id: str, limit: int | None = None) -> Activity:
+    """The account's timeline (newest first), its holds (active and released) and its actions;
+    with `limit`, only the latest `limit` events and actions (the totals say how many in all).
 
     Raises NotFoundError when there is no such account.
     """
-    timeline = sorted(timeline_list(account_id=account_id), key=lambda e: (e.on, e.at, e.pk),
-                      reverse=True)  # fmt: skip
+    if limit is None:
+        timeline = sorted(timeline_list(account_id=account_id),
+                          key=lambda e: (e.on, e.at, e.pk), reverse=True)  # fmt: skip
+        timeline_total = len(timeline)
+    else:
+        events = TimelineEvent.objects.filter(account__account_id=account_id)
+        timeline = list(events.order_by("-on", "-at", "-id")[:limit])
+        timeline_total = len(timeline) if len(timeline) < limit else events.count()
     holds = holds_list(account_id=account_id)[::-1]
-    actions = list(
-        Action.objects.filter(account__account_id=account_id)
-        .select_related("party")
-        .order_by("-run_on", "-id")
-    )
-    return Activity(timeline=timeline, holds=holds, actions=actions)
+    rows = Action.objects.filter(account__account_id=account_id)
+    actions = list(rows.select_related("party").order_by("-run_on", "-id")[:limit])
+    actions_total = len(actions) if limit is None or len(actions) < limit else rows.count()
+    return Activity(timeline=timeline, holds=holds, actions=actions,
+                    timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    on: date
+    currency: str
+    buckets: tuple[Any, ...]
+    labels: tuple[str, ...]
+
+
+def aging_trend(*, user: Any, as_of: date, months: int = 12,
+                property_ids: list[str] | None = None) -> list[TrendPoint]:  # fmt: skip
+    """The aging at each of the last `months` month ends (the last point is `as_of` itself),
+    over the accounts `user` may see, one point per month and currency."""
+    ends = []
+    for back in range(months - 1, 0, -1):
+        first_of_month = add_months(as_of.replace(day=1), -back + 1)
+        ends.append(first_of_month - timedelta(days=1))
+    ends.append(as_of)
+    found: dict[tuple[date, str], Any] = {}
+    for end in ends:
+        for report in aging_visible(user, as_of=end, by="portfolio", property_ids=property_ids):
+            found[(end, report.currency)] = report
+    points = []
+    for currency in sorted({c for _, c in found}):
+        labels = next(r.buckets.labels for (_, c), r in found.items() if c == currency)
+        for end in ends:
+            month = found.get((end, currency))
+            amounts = month.totals.buckets if month else tuple(Decimal(0) for _ in labels)
+            points.append(TrendPoint(end, currency, tuple(amounts), tuple(labels)))
+    return points

@@ -1,62 +1,453 @@
-"""Pages: parse → one selector → render.
+"""Pages: parse → authorize → one selector or service → render.
 
-`/` is the portfolio aging by property, `/today/` the coordinator's day (the worklist and what the
-day's run left to send or decide), `/accounts/<id>/` an account's ledger with its collection
-activity.
+Every page asks `arrears.access` who may see what (`authorize`, `accounts_visible` and the scoped
+selectors); every change goes through `access.services.act`, which writes the audit row. A page
+for someone not signed in redirects to the sign-in page; a role that may not use a page gets 403;
+an account out of the user's scope is not found (404), the same as one that does not exist.
+
+Pages: `/` the portfolio (aging by property, drill-down, filters, 12-month chart, CSV/XLSX
+export), `/today/` the coordinator's day, `/accounts/<id>/` an account, `/search/`, and
+`/signin/`, `/signout/`. Partial updates (htmx) return the fragment they replace.
 """
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import wraps
+from pathlib import Path
+from typing import Any
 
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
+from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
+from arrears.access.selectors import (
+    account_parties,
+    account_search,
+    accounts_visible,
+    aging_visible,
+    authorize,
+    can,
+    properties_visible,
+)
+from arrears.access.services import act, login_check, login_failed, login_succeeded
 from arrears.core.dates import today
-from arrears.core.errors import NotFoundError
+from arrears.core.errors import DomainError, NotFoundError
+from arrears.dunning.models import Hold
+from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.aging import sum_lines
-from arrears.ledger.selectors import AgingRow, aging_report
+from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
-from arrears.web.selectors import activity_get, day_get
+from arrears.ledger.xlsx import aging_xlsx
+from arrears.web.chart import Bar, stacked_svg
+from arrears.web.selectors import activity_get, aging_trend, day_get
+
+LEDGER_PAGE = 50
+ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
 
 
 def _as_of(request: HttpRequest) -> date:
     text = request.GET.get("as_of", "")
     try:
-        return date.fromisoformat(text) if text else today()
+        value = date.fromisoformat(text) if text else today()
     except ValueError:
         return today()
+    return value if date(1900, 1, 1) <= value <= date(2200, 12, 31) else today()
 
 
+def _ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page(verb: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The gate of a page: signed in, and the user's role may perform `verb`."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                authorize(request.user, verb)
+                return view(request, *args, **kwargs)
+            except NotSignedInError:
+                if _htmx(request):
+                    response = HttpResponse(status=401)
+                    response["HX-Redirect"] = reverse("web:signin")
+                    return response
+                return redirect_to_login(request.get_full_path(), reverse("web:signin"))
+            except ForbiddenError as exc:
+                return render(request, "web/refused.html", {"message": exc.message}, status=403)
+            except NotFoundError as exc:
+                raise Http404(exc.message) from None
+
+        return inner
+
+    return wrap
+
+
+# ---- sign-in ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signin(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next") or request.GET.get("next") or reverse("web:today")
+    if not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("web:today")
+    error = ""
+    username = request.POST.get("username", "").strip()
+    if request.method == "POST":
+        try:
+            login_check(username=username, ip=_ip(request))
+            user = authenticate(
+                request, username=username, password=request.POST.get("password", "")
+            )
+            if user is None:
+                login_failed(username=username, ip=_ip(request))
+                error = _("The user name or the password is wrong.")
+            else:
+                login_succeeded(username=username, ip=_ip(request))
+                login(request, user)
+                return redirect(target)
+        except LockedOutError:
+            error = _("Too many failed sign-ins: try again later.")
+    status = 200 if not error else 401
+    return render(
+        request,
+        "web/signin.html",
+        {"error": error, "next": target, "username": username},
+        status=status,
+    )
+
+
+@require_POST
+def signout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("web:signin")
+
+
+# ---- portfolio -------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    try:
+        bucket = int(request.GET.get("bucket", "") or 0)
+    except ValueError:
+        bucket = 0
+    try:
+        min_balance = Decimal(request.GET.get("min_balance", "") or "0")
+    except InvalidOperation:
+        min_balance = Decimal(0)
+    status = request.GET.get("status", "")
+    return {
+        "property": request.GET.get("property", "").strip(),
+        "bucket": max(bucket, 0),
+        "min_balance": min_balance,
+        "status": status if status in ("open", "closed") else "",
+    }
+
+
+def _filtered(request: HttpRequest, as_of: date, f: dict[str, Any]) -> list[AgingReport]:
+    """The aging by account, scoped to the user and narrowed by the page's filters."""
+    reports = aging_visible(
+        request.user,
+        as_of=as_of,
+        by="account",
+        property_ids=[f["property"]] if f["property"] else None,
+    )
+    closed: set[str] = set()
+    if f["status"]:
+        closed = set(
+            accounts_visible(request.user)
+            .filter(closed_on__isnull=False, closed_on__lte=as_of)
+            .values_list("account_id", flat=True)
+        )
+    out = []
+    for report in reports:
+        rows = []
+        for row in report.rows:
+            line = row.line
+            if f["bucket"] and sum(line.buckets[f["bucket"] :], Decimal(0)) <= 0:
+                continue
+            if line.balance < f["min_balance"]:
+                continue
+            if f["status"] == "open" and row.key["account_id"] in closed:
+                continue
+            if f["status"] == "closed" and row.key["account_id"] not in closed:
+                continue
+            rows.append(row)
+        width = len(report.buckets.boundaries) + 1
+        out.append(
+            AgingReport(
+                report.as_of,
+                report.currency,
+                report.buckets,
+                "account",
+                rows,
+                sum_lines([r.line for r in rows], width),
+            )
+        )
+    return out
+
+
+def _by_property(report: AgingReport) -> AgingReport:
+    members: dict[str, list[AgingRow]] = defaultdict(list)
+    for row in report.rows:
+        members[row.key["property_id"]].append(row)
+    width = len(report.buckets.boundaries) + 1
+    rows = [
+        AgingRow({"property_id": p}, sum_lines([a.line for a in accounts], width))
+        for p, accounts in sorted(members.items())
+    ]
+    return AgingReport(
+        report.as_of, report.currency, report.buckets, "property", rows, report.totals
+    )
+
+
+@page("portfolio.view")
 def portfolio(request: HttpRequest) -> HttpResponse:
     as_of = _as_of(request)
-    sections = []
-    # One aging by account; each property's line is the sum of its accounts' lines.
-    for report in aging_report(as_of=as_of, by="account"):
-        members: dict[str, list[AgingRow]] = defaultdict(list)
-        for row in report.rows:
-            members[row.key["property_id"]].append(row)
-        width = len(report.buckets.boundaries) + 1
-        rows = [
-            {"key": {"property_id": property_id},
-             "line": sum_lines([a.line for a in accounts], width), "accounts": accounts}
-            for property_id, accounts in sorted(members.items())
-        ]  # fmt: skip
-        sections.append({"report": report, "rows": rows})
-    return render(request, "web/portfolio.html", {"as_of": as_of, "sections": sections})
+    f = _filters(request)
+    reports = _filtered(request, as_of, f)
+    level = "account" if f["property"] else request.GET.get("level", "property")
+    shown = reports if level == "account" else [_by_property(r) for r in reports]
+    export = request.GET.get("export", "")
+    if export in ("csv", "xlsx"):
+        return _export(shown, export, as_of)
+    names = dict(properties_visible(request.user).values_list("property_id", "name"))
+    query = request.GET.copy()
+    query.pop("export", None)
+    return render(
+        request,
+        "web/portfolio.html",
+        {
+            "as_of": as_of,
+            "reports": shown,
+            "level": level,
+            "f": f,
+            "names": names,
+            "properties": sorted(names.items()),
+            "query": query.urlencode(),
+            "labels": reports[0].buckets.labels if reports else [],
+        },
+    )
 
 
-def account_ledger(request: HttpRequest, account_id: str) -> HttpResponse:
-    try:
-        ledger = ledger_of(account_id=account_id, as_of=_as_of(request))
-        activity = activity_get(account_id=account_id)
-    except NotFoundError as exc:
-        raise Http404(exc.message) from None
-    return render(request, "web/ledger.html",
-                  {"ledger": ledger, "activity": activity, "today": today()})  # fmt: skip
+def _export(reports: list[AgingReport], kind: str, as_of: date) -> HttpResponse:
+    name = f"aging-{as_of.isoformat()}"
+    if kind == "xlsx":
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "aging.xlsx"
+            aging_xlsx(reports, path)
+            body = path.read_bytes()
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    for report in reports:
+        keys = report.key_columns
+        writer.writerow(["as_of", "currency", *keys, *report.buckets.labels, "credit", "balance"])
+        for row in [*report.rows, AgingRow({keys[0]: "TOTAL"}, report.totals)]:
+            writer.writerow(
+                [
+                    as_of.isoformat(),
+                    report.currency,
+                    *[row.key.get(k, "") for k in keys],
+                    *[f"{a:.2f}" for a in row.line.buckets],
+                    f"{row.line.credit:.2f}",
+                    f"{row.line.balance:.2f}",
+                ]
+            )
+    return response
 
 
+@page("portfolio.view")
+def portfolio_chart(request: HttpRequest) -> HttpResponse:
+    """The aging at each of the last 12 month ends, buckets stacked, as an SVG (an htmx part)."""
+    as_of = _as_of(request)
+    prop = request.GET.get("property", "").strip()
+    points = aging_trend(user=request.user, as_of=as_of, property_ids=[prop] if prop else None)
+    charts = []
+    for currency in sorted({p.currency for p in points}):
+        mine = [p for p in points if p.currency == currency]
+        bars = [Bar(p.on.strftime("%b %y"), tuple(p.buckets)) for p in mine]
+        title = _("Aging at each month end (%(currency)s)") % {"currency": currency}
+        charts.append(mark_safe(stacked_svg(bars, mine[-1].labels, title=title)))  # noqa: S308 - every text in it is escaped by stacked_svg
+    return render(request, "web/_chart.html", {"charts": charts})
+
+
+# ---- today -----------------------------------------------------------------------------------
+
+
+@page("worklist.view")
 def today_page(request: HttpRequest) -> HttpResponse:
-    day = day_get(on=_as_of(request))
+    day = day_get(on=_as_of(request), user=request.user)
     return render(request, "web/today.html", {"day": day, "is_today": day.on == today()})
+
+
+# ---- an account ------------------------------------------------------------------------------
+
+
+def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
+    account = authorize(request.user, "account.view", account_id)
+    assert account is not None
+    as_of = _as_of(request)
+    everything = request.GET.get("all") == "1"
+    ledger = ledger_of(account_id=account_id, as_of=as_of)
+    pages = max(1, -(-len(ledger.lines) // LEDGER_PAGE))
+    try:
+        number = int(request.GET.get("page", "") or pages)
+    except ValueError:
+        number = pages
+    number = min(max(number, 1), pages)
+    lines = ledger.lines[(number - 1) * LEDGER_PAGE : number * LEDGER_PAGE]
+    return {
+        "account": account,
+        "ledger": ledger,
+        "lines": lines,
+        "page": number,
+        "pages": pages,
+        "page_range": range(1, pages + 1),
+        "parties": account_parties(account),
+        "activity": activity_get(account_id=account_id, limit=None if everything else ACTIVITY),
+        "today": today(),
+        "reasons": Hold.Reason.values,
+        "can_note": can(request.user, "note.add"),
+        "can_hold": can(request.user, "hold.place"),
+        "as_of_param": request.GET.get("as_of", ""),
+    }
+
+
+@page("account.view")
+def account_page(request: HttpRequest, account_id: str) -> HttpResponse:
+    context = _account_context(request, account_id)
+    if _htmx(request) and request.GET.get("part") == "ledger":
+        return render(request, "web/_ledger.html", context)
+    return render(request, "web/account.html", context)
+
+
+def _after_change(request: HttpRequest, account_id: str, error: str = "") -> HttpResponse:
+    if _htmx(request):
+        context = _account_context(request, account_id)
+        context["error"] = error
+        return render(request, "web/_activity.html", context, status=422 if error else 200)
+    if error:
+        context = _account_context(request, account_id)
+        context["error"] = error
+        return render(request, "web/account.html", context, status=422)
+    return redirect("web:ledger", account_id=account_id)
+
+
+@require_POST
+@page("account.view")
+def account_note(request: HttpRequest, account_id: str) -> HttpResponse:
+    text = request.POST.get("text", "")
+    actor = request.user.get_username()
+    try:
+        act(
+            user=request.user,
+            verb="note.add",
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail={"text": text[:500]},
+            do=lambda _a: note_add(account_id=account_id, text=text, actor=actor, on=today()),
+        )
+    except (ForbiddenError, NotFoundError):
+        raise
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    return _after_change(request, account_id)
+
+
+@require_POST
+@page("account.view")
+def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    note = request.POST.get("note", "")[:500]
+    party_id = request.POST.get("party_id", "") or None
+    actor = request.user.get_username()
+    try:
+        until_text = request.POST.get("until", "")
+        until = date.fromisoformat(until_text) if until_text else None
+    except ValueError:
+        return _after_change(request, account_id, _("The end date is not a date."))
+    try:
+        act(
+            user=request.user,
+            verb="hold.place",
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail={"reason": reason, "until": until_text, "note": note, "party_id": party_id},
+            do=lambda _a: hold_place(
+                account_id=account_id,
+                reason=reason,
+                on=today(),
+                actor=actor,
+                until=until,
+                party_id=party_id,
+                note=note,
+            ),
+        )
+    except (ForbiddenError, NotFoundError):
+        raise
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    return _after_change(request, account_id)
+
+
+@require_POST
+@page("account.view")
+def account_release(request: HttpRequest, account_id: str, hold_id: int) -> HttpResponse:
+    actor = request.user.get_username()
+    try:
+        act(
+            user=request.user,
+            verb="hold.release",
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail={"hold": hold_id},
+            do=lambda _a: hold_release(
+                account_id=account_id, hold_id=hold_id, actor=actor, on=today()
+            ),
+        )
+    except (ForbiddenError, NotFoundError):
+        raise
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    return _after_change(request, account_id)
+
+
+# ---- search ----------------------------------------------------------------------------------
+
+
+@page("search")
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:200]
+    hits = account_search(request.user, q=q) if q.strip() else []
+    context = {"q": q, "hits": hits}
+    if _htmx(request):
+        return render(request, "web/_search_results.html", context)
+    return render(request, "web/search.html", context)

@@ -16,11 +16,13 @@ def example_book(fixtures_dir, tmp_path):
     book_import(folder)
 
 
-def test_portfolio_page_shows_each_property_with_its_accounts_linked(client, example_book):
+def test_portfolio_page_shows_each_property_and_drills_down_to_its_accounts(client, example_book):
     response = client.get("/", {"as_of": "2026-03-10"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "P1" in html
+    assert "property=P1" in html
+    assert "4,550.00" in html
+    html = client.get("/", {"as_of": "2026-03-10", "property": "P1"}).content.decode()
     assert 'href="/accounts/A1/?as_of=2026-03-10"' in html
     assert "4,550.00" in html
 

@@ -1,0 +1,102 @@
+"""Users' roles and scopes, API tokens, the audit trail, failed sign-ins, and referrals.
+
+Invariants:
+- a user has at most one profile; an attorney's profile names a firm;
+- a token is stored only as its SHA-256 (the token itself is shown once, when issued);
+- audit rows are only inserted, never changed;
+- an account has at most one open (not withdrawn) referral per firm.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from arrears.access.permissions import ATTORNEY, ROLES
+from arrears.ledger.models import Account, Property
+
+
+class Profile(models.Model):
+    """A user's role and, for a property manager, the properties they manage."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrears_profile"
+    )
+    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    firm = models.CharField(max_length=100, blank=True)  # an attorney's law firm
+    properties = models.ManyToManyField(Property, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=ROLES), name="profile_role_known"),
+            models.CheckConstraint(
+                condition=~Q(role=ATTORNEY) | ~Q(firm=""), name="profile_attorney_has_firm"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the token, hex
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class AuditEntry(models.Model):
+    """One change made through the web pages, the API or the user commands."""
+
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150)
+    via = models.CharField(max_length=10)  # web, api, cli
+    verb = models.CharField(max_length=60)
+    account_id = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account_id", "at"], name="audit_account_at")]
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in: counted per user name and address to lock out guessing."""
+
+    username = models.CharField(max_length=150)
+    ip = models.CharField(max_length=45)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "ip", "at"], name="login_failure_who_at")]
+
+
+class Referral(models.Model):
+    """An account referred to a law firm; the firm's attorneys see it until it is withdrawn.
+
+    A minimal record so that an attorney's scope can be enforced now; the legal part (case packets,
+    case tracking) will own referrals and may take these rows over.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="referrals")
+    firm = models.CharField(max_length=100)
+    referred_on = models.DateField()
+    referred_by = models.CharField(max_length=150)
+    note = models.CharField(max_length=500, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "firm"],
+                condition=Q(withdrawn_on__isnull=True),
+                name="referral_open_once_per_firm",
+            ),
+        ]
+        indexes = [models.Index(fields=["firm", "account"], name="referral_firm_account")]

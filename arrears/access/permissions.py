@@ -1,0 +1,61 @@
+"""Who may do what: the roles and the verbs each may perform (pure, no Django).
+
+A verb is a dotted name for one kind of request (`account.view`, `note.add`, `hold.place`, …).
+Scoping (which accounts a user sees) is not here but in `selectors.accounts_visible`; this table
+only says whether a role may perform a verb at all. A part that brings new actions (calls,
+promises, plans, disputes, letters) adds its verbs with `register(verb, roles)` from its own
+adapter module, once, at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+COORDINATOR = "coordinator"
+MANAGER = "manager"
+ATTORNEY = "attorney"
+CONTROLLER = "controller"
+ADMIN = "admin"
+ROLES = (COORDINATOR, MANAGER, ATTORNEY, CONTROLLER, ADMIN)
+EVERYONE = frozenset(ROLES)
+
+_VERBS: dict[str, frozenset[str]] = {
+    # reads: every role, each within its own scope
+    "account.view": EVERYONE,
+    "portfolio.view": EVERYONE,
+    "worklist.view": EVERYONE,
+    "search": EVERYONE,
+    # changes on one account
+    "note.add": frozenset({COORDINATOR, MANAGER, ADMIN}),
+    "hold.place": frozenset({COORDINATOR, ADMIN}),
+    "hold.release": frozenset({COORDINATOR, ADMIN}),
+    "referral.make": frozenset({COORDINATOR, ADMIN}),
+    # changes on the whole book
+    "run.dry": frozenset({COORDINATOR, ADMIN}),
+    "run.real": frozenset({COORDINATOR, ADMIN}),
+    "import": frozenset({ADMIN}),
+    "user.manage": frozenset({ADMIN}),
+}
+
+
+def register(verb: str, roles: Iterable[str]) -> None:
+    """Declare a verb and the roles that may perform it; raises ValueError on an unknown role."""
+    wanted = frozenset(roles)
+    unknown = wanted - EVERYONE
+    if unknown:
+        raise ValueError(f"unknown roles for {verb}: {', '.join(sorted(unknown))}")
+    _VERBS[verb] = wanted
+
+
+def allowed(role: str | None, verb: str) -> bool:
+    """Whether `role` may perform `verb`; an unknown verb is allowed to no one."""
+    return role is not None and role in _VERBS.get(verb, frozenset())
+
+
+def verbs() -> dict[str, frozenset[str]]:
+    return dict(_VERBS)
+
+
+def sees_everything(role: str | None) -> bool:
+    """Coordinators, controllers and admins see the whole book (one company per installation)."""
+    return role in (COORDINATOR, CONTROLLER, ADMIN)

@@ -1,0 +1,338 @@
+"""What a user may see: the one place where scoping is enforced.
+
+Every page and API route asks these selectors, passing the user, and never queries accounts
+directly:
+- coordinators, controllers and admins see the whole book (an installation is one company);
+- a property manager sees the accounts of the properties on their profile;
+- an attorney sees the accounts referred to their firm (open referrals only);
+- anyone else (no profile, inactive, anonymous) sees nothing.
+
+`authorize(user, verb, account_id=None)` is the gate for a request: it raises NotSignedInError,
+ForbiddenError (the role may not perform the verb) or NotFoundError (the account does not exist
+or is out of the user's scope: the two are not told apart, so that scope does not leak).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Max, Q, QuerySet
+
+from arrears.access import permissions
+from arrears.access.errors import ForbiddenError, NotSignedInError
+from arrears.access.models import Profile, Referral
+from arrears.core.dates import today
+from arrears.core.errors import NotFoundError
+from arrears.dunning.selectors import WorkItem, worklist
+from arrears.ledger.models import Account, AccountParty, OpenItem, Property, Transaction
+from arrears.ledger.selectors import AgingReport, aging_report
+
+
+def profile_of(user: Any) -> Profile | None:
+    """The user's profile (cached on the user object for the request), or None."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if hasattr(user, "_arrears_profile_cache"):
+        cached: Profile | None = user._arrears_profile_cache
+        return cached
+    profile = Profile.objects.filter(user=user).first()
+    if profile is not None and profile.role == permissions.MANAGER:
+        profile.property_pks = list(profile.properties.values_list("pk", flat=True))  # type: ignore[attr-defined]
+    user._arrears_profile_cache = profile
+    return profile
+
+
+def role_of(user: Any) -> str | None:
+    profile = profile_of(user)
+    return profile.role if profile else None
+
+
+def can(user: Any, verb: str) -> bool:
+    return permissions.allowed(role_of(user), verb)
+
+
+def accounts_visible(user: Any) -> QuerySet[Account]:
+    """The accounts `user` may see (an empty queryset for anyone without a role)."""
+    profile = profile_of(user)
+    if profile is None:
+        return Account.objects.none()
+    if permissions.sees_everything(profile.role):
+        return Account.objects.all()
+    if profile.role == permissions.MANAGER:
+        return Account.objects.filter(property_id__in=profile.property_pks)  # type: ignore[attr-defined]
+    if profile.role == permissions.ATTORNEY:
+        referred = Referral.objects.filter(firm=profile.firm, withdrawn_on__isnull=True)
+        return Account.objects.filter(pk__in=referred.values("account_id"))
+    return Account.objects.none()
+
+
+def properties_visible(user: Any) -> QuerySet[Property]:
+    """The properties whose figures `user` may see: all, a manager's own, or an attorney's
+    referred accounts' properties."""
+    profile = profile_of(user)
+    if profile is None:
+        return Property.objects.none()
+    if permissions.sees_everything(profile.role):
+        return Property.objects.all()
+    return Property.objects.filter(
+        pk__in=accounts_visible(user).exclude(property=None).values("property_id")
+    )
+
+
+def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | None:
+    """Check that `user` may perform `verb` (on `account_id`); returns the account if one is named.
+
+    Raises NotSignedInError, ForbiddenError or NotFoundError; see the module docstring.
+    """
+    profile = profile_of(user)
+    if profile is None:
+        if getattr(user, "is_authenticated", False):
+            raise ForbiddenError("this user has no role in Arrears")
+        raise NotSignedInError("sign in first")
+    if not permissions.allowed(profile.role, verb):
+        raise ForbiddenError(f"a {profile.role} may not do this ({verb})", verb=verb)
+    if account_id is None:
+        return None
+    account = (
+        accounts_visible(user).select_related("property").filter(account_id=account_id).first()
+    )
+    if account is None:
+        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+    return account
+
+
+WORKLIST_CACHE_SECONDS = 60
+
+
+def _book_state() -> tuple[int, int, int]:
+    """Names the state of the book and of its collection: every change to an account's
+    collection writes a timeline row in its transaction (DESIGN), transactions are only ever
+    added, and every import that changes the book leaves a BookImport row."""
+    from arrears.ledger.models import BookImport, TimelineEvent
+
+    return (TimelineEvent.objects.aggregate(m=Max("id"))["m"] or 0,
+            Transaction.objects.aggregate(m=Max("id"))["m"] or 0,
+            BookImport.objects.aggregate(m=Max("id"))["m"] or 0)  # fmt: skip
+
+
+def _worklist(on: date, username: str | None) -> list[WorkItem]:
+    """The whole book's worklist, computed once per state of the book (and for a minute at
+    most, for what no timeline row records), then read from this process's cache."""
+    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *_book_state())))
+    work: list[WorkItem] | None = cache.get(key)
+    if work is None:
+        work = worklist(on=on, user=username)
+        cache.set(key, work, WORKLIST_CACHE_SECONDS)
+    return work
+
+
+def worklist_visible(user: Any, *, on: date) -> list[WorkItem]:
+    """The day's worklist, only the lines of accounts `user` may see."""
+    work = _worklist(on, getattr(user, "username", None))
+    if permissions.sees_everything(role_of(user)):
+        return work
+    ids = set(
+        accounts_visible(user)
+        .filter(account_id__in=[w.account_id for w in work])
+        .values_list("account_id", flat=True)
+    )
+    return [w for w in work if w.account_id in ids]
+
+
+def aging_visible(
+    user: Any, *, as_of: date, by: str = "account", property_ids: list[str] | None = None
+) -> list[AgingReport]:
+    """The aging as of `as_of`, over the accounts `user` may see (optionally some properties)."""
+    role = role_of(user)
+    if role is None:
+        return []
+    if permissions.sees_everything(role):
+        return aging_report(as_of=as_of, by=by, property_ids=property_ids)
+    mine = list(properties_visible(user).values_list("property_id", flat=True))
+    if property_ids is not None:
+        mine = [p for p in mine if p in set(property_ids)]
+    if not mine:
+        return []
+    if role == permissions.MANAGER:
+        return aging_report(as_of=as_of, by=by, property_ids=mine)
+    # An attorney: the referred accounts only, rolled up as asked.
+    from arrears.ledger.aging import sum_lines
+    from arrears.ledger.selectors import AgingRow
+
+    ids = set(accounts_visible(user).values_list("account_id", flat=True))
+    reports = []
+    for report in aging_report(as_of=as_of, by="account", property_ids=mine):
+        rows = [r for r in report.rows if r.key["account_id"] in ids]
+        if by != "account":
+            groups: dict[str, list[Any]] = {}
+            field = "property_id" if by == "property" else "portfolio"
+            portfolio = dict(Property.objects.values_list("property_id", "portfolio"))
+            for r in rows:
+                k = (
+                    r.key["property_id"]
+                    if by == "property"
+                    else portfolio.get(r.key["property_id"], "")
+                )
+                groups.setdefault(k, []).append(r.line)
+            width = len(report.buckets.boundaries) + 1
+            rows = [AgingRow({field: k}, sum_lines(v, width)) for k, v in sorted(groups.items())]
+        totals = sum_lines([r.line for r in rows], len(report.buckets.boundaries) + 1)
+        reports.append(AgingReport(report.as_of, report.currency, report.buckets, by, rows, totals))
+    return reports
+
+
+@dataclass(frozen=True)
+class Hit:
+    account_id: str
+    property_id: str
+    unit: str
+    names: str
+    why: str
+
+
+SEARCH_LIMIT = 50
+SEARCH_ENTRY_DAYS = 183  # how far back an amount is looked for among the entries
+
+
+def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
+    """Accounts `user` may see matching `q`: account id, unit, a party's name, email or phone, or
+    an amount (an open item's, the rent, or an entry's of the last six months). Best matches
+    first, at most `limit`."""
+    q = q.strip()
+    if not q:
+        return []
+    visible = accounts_visible(user)
+    found: dict[int, str] = {}
+
+    def take(pks: Any, why: str) -> None:
+        for pk in pks:
+            if len(found) >= limit:
+                return
+            found.setdefault(pk, why)
+
+    take(visible.filter(account_id__iexact=q).values_list("pk", flat=True), "account")
+    take(visible.filter(unit__iexact=q).values_list("pk", flat=True)[:limit], "unit")
+    amount = _amount(q)
+    if amount is not None:
+        take(
+            visible.filter(
+                pk__in=OpenItem.objects.filter(amount=str(amount)).values("account_id")
+            ).values_list("pk", flat=True)[:limit],
+            "open item",
+        )
+        take(visible.filter(rent=str(amount)).values_list("pk", flat=True)[:limit], "rent")
+        # Entries of the last months only: the book has no index on amounts, and its date index
+        # keeps this a short range even on a book of millions of entries.
+        recent = Transaction.objects.filter(
+            amount=str(amount), posted_on__gte=today() - timedelta(days=SEARCH_ENTRY_DAYS)
+        )
+        take(
+            visible.filter(pk__in=recent.values("account_id")).values_list("pk", flat=True)[:limit],
+            "entry",
+        )
+    digits = "".join(c for c in q if c.isdigit())
+    party_q = Q(party__name__icontains=q) | Q(party__email__iexact=q)
+    if len(digits) >= 7:
+        party_q |= Q(party__phone__contains=digits[-7:])
+    if "@" not in q or len(found) < limit:
+        take(
+            AccountParty.objects.filter(party_q, account__in=visible)
+            .values_list("account_id", flat=True)
+            .distinct()[:limit],
+            "party",
+        )
+    if len(found) < limit:
+        take(
+            visible.filter(account_id__istartswith=q).values_list("pk", flat=True)[:limit],
+            "account",
+        )
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in=found).select_related("property")}
+    names: dict[int, list[str]] = {}
+    for account_pk, name in (
+        AccountParty.objects.filter(account_id__in=found)
+        .order_by("role", "party__name")
+        .values_list("account_id", "party__name")
+    ):
+        names.setdefault(account_pk, []).append(name)
+    hits = []
+    for pk, why in found.items():
+        account = accounts.get(pk)
+        if account is None:
+            continue
+        prop = account.property
+        hits.append(
+            Hit(
+                account.account_id,
+                prop.property_id if prop else "",
+                account.unit,
+                ", ".join(dict.fromkeys(names.get(pk, []))),
+                why,
+            )
+        )
+    return hits
+
+
+def _amount(text: str) -> Decimal | None:
+    cleaned = text.replace("$", "").replace(",", "").strip()
+    if not cleaned or not any(c.isdigit() for c in cleaned):
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if value <= 0 or value != value.quantize(Decimal("0.01")) or value > Decimal("1e12"):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """A party of an account as the workspace shows it: role, contact points and consent."""
+
+    party_id: str
+    name: str
+    role: str
+    email: str
+    phone: str
+    address: str
+    language: str
+    timezone: str
+    consent: dict[str, bool]
+
+
+def account_parties(account: Account) -> list[PartyView]:
+    """The account's parties, primary first, each with its latest consent per channel."""
+    from arrears.dunning.models import Consent
+
+    links = list(account.account_parties.select_related("party").order_by("role", "party__name"))
+    consent: dict[int, dict[str, bool]] = {}
+    for party_pk, channel, granted in (
+        Consent.objects.filter(party_id__in=[link.party_id for link in links])
+        .order_by("at", "id")
+        .values_list("party_id", "channel", "granted")
+    ):
+        consent.setdefault(party_pk, {})[channel] = granted
+    order = {"primary": 0, "co_obligor": 1, "guarantor": 2}
+    links.sort(key=lambda link: (order.get(link.role, 9), link.party.name))
+    out = []
+    for link in links:
+        p = link.party
+        address = ", ".join(x for x in (p.address, p.city, p.state, p.postal_code) if x)
+        out.append(
+            PartyView(
+                p.party_id,
+                p.name,
+                link.role,
+                p.email,
+                p.phone,
+                address,
+                p.language,
+                p.timezone,
+                consent.get(p.pk, {}),
+            )
+        )
+    return out

@@ -1,0 +1,257 @@
+"""Routes of one account: the account, its ledger, timeline and holds; notes, holds, referrals."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from arrears.access.selectors import account_parties, accounts_visible, authorize
+from arrears.access.services import act, referral_make
+from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.schemas import (
+    AccountDetailOut,
+    AccountOut,
+    EventOut,
+    HoldIn,
+    HoldOut,
+    LedgerOut,
+    NoteIn,
+    ReferralIn,
+    ReferralOut,
+)
+from arrears.core.dates import today
+from arrears.core.money import fmt
+from arrears.dunning.models import Hold
+from arrears.dunning.selectors import holds_list, timeline_list
+from arrears.dunning.services import hold_place, hold_release, note_add
+from arrears.ledger.models import Account
+from arrears.ledger.selectors import account_ledger
+
+router = Router(tags=["accounts"])
+
+
+def _account_out(a: Account) -> dict[str, Any]:
+    return {
+        "account_id": a.account_id,
+        "property_id": a.property.property_id if a.property else "",
+        "unit": a.unit,
+        "kind": a.kind,
+        "opened_on": a.opened_on,
+        "closed_on": a.closed_on,
+        "currency": a.currency,
+        "rent": fmt(a.rent) if a.rent is not None else None,
+    }
+
+
+def _hold_out(h: Hold) -> dict[str, Any]:
+    return {
+        "id": h.pk,
+        "reason": h.reason,
+        "party_id": h.party.party_id if h.party else None,
+        "placed_on": h.placed_on,
+        "until": h.until,
+        "note": h.note,
+        "placed_by": h.placed_by,
+        "released_on": h.released_on,
+        "released_by": h.released_by,
+    }
+
+
+@router.get("/accounts", response={200: list[AccountOut], **ERRORS})
+def accounts_list(
+    request: HttpRequest,
+    property_id: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> Any:
+    """The accounts the caller may see, by account id; `property_id` narrows to one property."""
+    authorize(request.user, "account.view")
+    rows = accounts_visible(request.user).select_related("property").order_by("account_id")
+    if property_id:
+        rows = rows.filter(property__property_id=property_id)
+    return [_account_out(a) for a in rows[offset : offset + limit]]
+
+
+@router.get("/accounts/{account_id}", response={200: AccountDetailOut, **ERRORS})
+def account_detail(request: HttpRequest, account_id: str, as_of: date | None = None) -> Any:
+    """An account with its parties (roles, contact points, consent) and its balance by bucket."""
+    account = authorize(request.user, "account.view", account_id)
+    assert account is not None
+    ledger = account_ledger(account_id=account.account_id, as_of=day(as_of))
+    labels = ledger.buckets.labels
+    return {
+        **_account_out(account),
+        "parties": [p.__dict__ for p in account_parties(account)],
+        "balance": fmt(ledger.balance),
+        "credit": fmt(ledger.aged.credit),
+        "buckets": {k: fmt(v) for k, v in zip(labels, ledger.aged.buckets, strict=True)},
+    }
+
+
+@router.get("/accounts/{account_id}/ledger", response={200: LedgerOut, **ERRORS})
+def account_ledger_get(
+    request: HttpRequest,
+    account_id: str,
+    as_of: date | None = None,
+    limit: int = Query(500, ge=1, le=5000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> Any:
+    """The ledger with its running balance, oldest first; `limit`/`offset` page through it."""
+    authorize(request.user, "account.view", account_id)
+    ledger = account_ledger(account_id=account_id, as_of=day(as_of))
+
+    def money(v: Any) -> str | None:
+        return fmt(v) if v is not None else None
+
+    lines = [
+        {
+            "txn_id": x.txn_id,
+            "posted_on": x.posted_on,
+            "type": x.type,
+            "code": x.code,
+            "amount": fmt(x.amount),
+            "due_on": x.due_on,
+            "balance": fmt(x.balance),
+            "reference": x.reference,
+            "memo": x.memo,
+            "applies_to": x.applies_to,
+            "reverses": x.reverses,
+            "open_amount": money(x.open_amount),
+            "unapplied": money(x.unapplied),
+        }
+        for x in ledger.lines[offset : offset + limit]
+    ]
+    return {
+        "account_id": account_id,
+        "as_of": ledger.as_of,
+        "balance": fmt(ledger.balance),
+        "count": len(ledger.lines),
+        "lines": lines,
+    }
+
+
+@router.get("/accounts/{account_id}/timeline", response={200: list[EventOut], **ERRORS})
+def account_timeline(request: HttpRequest, account_id: str) -> Any:
+    """Everything that happened to the account, oldest first."""
+    authorize(request.user, "account.view", account_id)
+    return [
+        {
+            "id": e.pk,
+            "at": e.at,
+            "on": e.on,
+            "kind": e.kind,
+            "actor": e.actor,
+            "summary": e.summary,
+            "detail": e.detail,
+        }
+        for e in timeline_list(account_id=account_id)
+    ]
+
+
+@router.get("/accounts/{account_id}/holds", response={200: list[HoldOut], **ERRORS})
+def account_holds(request: HttpRequest, account_id: str) -> Any:
+    """The account's holds, active and released."""
+    authorize(request.user, "account.view", account_id)
+    return [_hold_out(h) for h in holds_list(account_id=account_id)]
+
+
+@router.post("/accounts/{account_id}/notes", response={201: EventOut, **ERRORS})
+def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
+    """Add a note to the account's timeline."""
+    event = act(
+        user=request.user,
+        verb="note.add",
+        via="api",
+        account_id=account_id,
+        ip=client_ip(request),
+        detail={"text": body.text[:500]},
+        do=lambda a: note_add(
+            account_id=account_id, text=body.text, actor=request.user.get_username(), on=today()
+        ),
+    )
+    return Status(
+        201,
+        {
+            "id": event.pk,
+            "at": event.at,
+            "on": event.on,
+            "kind": event.kind,
+            "actor": event.actor,
+            "summary": event.summary,
+            "detail": event.detail,
+        },
+    )
+
+
+@router.post("/accounts/{account_id}/holds", response={201: HoldOut, **ERRORS})
+def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> Any:
+    """Place a hold (on one party with `party_id`); the compliance guard refuses what it stops."""
+    until = day(body.until) if body.until else None
+    hold = act(
+        user=request.user,
+        verb="hold.place",
+        via="api",
+        account_id=account_id,
+        ip=client_ip(request),
+        detail=body.dict(exclude_none=True) | {"until": str(until)},
+        do=lambda a: hold_place(
+            account_id=account_id,
+            reason=body.reason,
+            on=today(),
+            actor=request.user.get_username(),
+            until=until,
+            party_id=body.party_id or None,
+            note=body.note[:500],
+        ),
+    )
+    return Status(201, _hold_out(Hold.objects.select_related("party").get(pk=hold.pk)))
+
+
+@router.post("/accounts/{account_id}/holds/{hold_id}/release", response={200: HoldOut, **ERRORS})
+def account_hold_release(request: HttpRequest, account_id: str, hold_id: int) -> Any:
+    """Release a hold; it stays on record."""
+    hold = act(
+        user=request.user,
+        verb="hold.release",
+        via="api",
+        account_id=account_id,
+        ip=client_ip(request),
+        detail={"hold": hold_id},
+        do=lambda a: hold_release(
+            account_id=account_id, hold_id=hold_id, actor=request.user.get_username(), on=today()
+        ),
+    )
+    return _hold_out(Hold.objects.select_related("party").get(pk=hold.pk))
+
+
+@router.post("/accounts/{account_id}/referrals", response={201: ReferralOut, **ERRORS})
+def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> Any:
+    """Refer the account to a law firm: the firm's attorneys then see it."""
+    referral = act(
+        user=request.user,
+        verb="referral.make",
+        via="api",
+        account_id=account_id,
+        ip=client_ip(request),
+        detail={"firm": body.firm[:100]},
+        do=lambda a: referral_make(
+            account=a,  # type: ignore[arg-type]
+            firm=body.firm[:100],
+            on=today(),
+            actor=request.user.get_username(),
+            note=body.note[:500],
+        ),
+    )
+    return Status(
+        201,
+        {
+            "id": referral.pk,
+            "account_id": account_id,
+            "firm": referral.firm,
+            "referred_on": referral.referred_on,
+            "referred_by": referral.referred_by,
+        },
+    )

@@ -1,0 +1,105 @@
+"""The REST API, mounted at /api/: bearer-token auth, one error shape, the parts' routers.
+
+Every route is authenticated by a token (`arrears user token NAME`), authorized and scoped by
+`arrears.access` (the same selectors as the web pages), and every change goes through
+`access.services.act`, which writes its audit row. Errors, whatever raised them, are
+`{"code", "message", "extra"}` with the matching HTTP status.
+
+A part adds its routes as a ninja `Router` in its own module here (`arrears/api/<part>.py`) and
+names it in ROUTERS below (a one-line change).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from arrears.access.services import token_user
+from arrears.core.errors import DomainError
+
+STATUS = {"not_found": 404, "forbidden": 403, "unauthenticated": 401, "locked": 429, "invalid": 422}
+
+ROUTERS = ["arrears.api.accounts", "arrears.api.book"]
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Arrears API",
+    version="1",
+    description="Accounts, ledgers, aging, timelines, holds, notes, imports, the daily run and "
+    "the worklist. Authenticate with `Authorization: Bearer <token>` (`arrears user token NAME`). "
+    'Money is a string with two decimals. Errors are {"code", "message", "extra"}.',
+    auth=BearerToken(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    urls_namespace="api",
+)
+
+
+def error(
+    request: HttpRequest, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "extra": extra or {}}, status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error(
+        request,
+        STATUS.get(exc.code, 400),
+        exc.code,
+        exc.message,
+        json.loads(json.dumps(exc.extra, default=str)),
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(request, 401, "unauthenticated", "a valid bearer token is needed")
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = json.loads(json.dumps(exc.errors, default=str))
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", []))
+    return error(
+        request,
+        422,
+        "invalid",
+        f"{where}: {first.get('msg', 'invalid')}".strip(": "),
+        {"errors": errors},
+    )
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(
+        exc.status_code, "error"
+    )
+    return error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "not_found", str(exc) or "not found")
+
+
+for _module in ROUTERS:
+    api.add_router("/", importlib.import_module(_module).router)

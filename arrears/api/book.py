@@ -1,0 +1,93 @@
+"""Routes over the whole book: aging, the worklist, search, imports and the daily run."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import File, Query, Router, Status
+from ninja.files import UploadedFile
+
+from arrears.access.selectors import account_search, aging_visible, authorize, worklist_visible
+from arrears.access.services import act
+from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.schemas import HitOut, ImportOut, RunIn, WorkItemOut
+from arrears.core.errors import ValidationError
+from arrears.dunning.services import cycle_run
+from arrears.ledger.services import book_import
+
+router = Router(tags=["book"])
+
+
+@router.get("/aging", response={200: list[dict[str, Any]], **ERRORS})
+def aging(
+    request: HttpRequest,
+    as_of: date | None = None,
+    by: Literal["account", "property", "portfolio"] = "property",
+) -> Any:
+    """The aging of the accounts the caller may see: the spec's object, one per currency."""
+    authorize(request.user, "portfolio.view")
+    return [r.as_json() for r in aging_visible(request.user, as_of=day(as_of), by=by)]
+
+
+@router.get("/worklist", response={200: list[WorkItemOut], **ERRORS})
+def worklist_get(request: HttpRequest, date: date | None = None) -> Any:
+    """The day's worklist over the caller's accounts, most expected recovery first."""
+    authorize(request.user, "worklist.view")
+    return [w.as_json() for w in worklist_visible(request.user, on=day(date))]
+
+
+@router.get("/search", response={200: list[HitOut], **ERRORS})
+def search(request: HttpRequest, q: str = Query(..., max_length=200)) -> Any:
+    """Accounts by id, unit, a party's name, email or phone, or an amount."""
+    authorize(request.user, "search")
+    return [h.__dict__ for h in account_search(request.user, q=q)]
+
+
+@router.post("/runs", response={200: dict[str, Any], **ERRORS})
+def run(request: HttpRequest, body: RunIn) -> Any:
+    """The daily collection run for `date` (default today); `dry_run` (the default) changes
+    nothing. Returns {"date", "actions", "blocked"} as `arrears run --format json` does."""
+    on = day(body.date)
+    verb = "run.dry" if body.dry_run else "run.real"
+    result = act(
+        user=request.user,
+        verb=verb,
+        via="api",
+        ip=client_ip(request),
+        detail={"date": on.isoformat(), "dry_run": body.dry_run},
+        do=lambda _: cycle_run(on=on, dry_run=body.dry_run, actor=request.user.get_username()),
+    )
+    return result.as_json()
+
+
+IMPORT_SUFFIXES = (".zip", ".xlsx")
+
+
+@router.post("/imports", response={201: ImportOut, **ERRORS})
+def book_import_post(request: HttpRequest, file: UploadedFile = File(...)) -> Any:  # noqa: B008
+    """Import a book: a .zip of interchange CSV files or an .xlsx workbook. All or nothing."""
+    authorize(request.user, "import")
+    name = file.name or ""
+    suffix = Path(name).suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise ValidationError(
+            "upload a .zip of interchange CSV files or an .xlsx workbook", file=name[:200]
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        with path.open("wb") as out:
+            for chunk in file.chunks():
+                out.write(chunk)
+        summary = act(
+            user=request.user,
+            verb="import",
+            via="api",
+            ip=client_ip(request),
+            detail={"file": name[:200]},
+            do=lambda _: book_import(path),
+        )
+    return Status(201, {"changed": summary.changed, "summary": summary.line()})

@@ -1,0 +1,31 @@
+"""Helpers shared by the API's routers: the error responses, the caller's address, dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+
+from arrears.api.schemas import ErrorOut
+from arrears.core.dates import today
+from arrears.core.errors import ValidationError
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def day(value: date | None) -> date:
+    """The date asked for (today if none); ValidationError outside 1900-2200, where date
+    arithmetic (buckets, deadlines) would leave the calendar."""
+    if value is None:
+        return today()
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError(
+            f"{value} is outside {EARLIEST.year}-{LATEST.year}", date=value.isoformat()
+        )
+    return value

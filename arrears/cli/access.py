@@ -1,0 +1,83 @@
+"""`arrears user add|token` and `arrears refer`: users, API tokens and referrals to a firm."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from arrears.cli import _actor, _date, _ensure_migrated, command
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from arrears.access.services import token_issue, user_add
+    from arrears.core.errors import ValidationError
+
+    _ensure_migrated()
+    if args.user_command == "add":
+        from django.contrib.auth import get_user_model
+
+        if args.exists_ok and get_user_model().objects.filter(username=args.name).exists():
+            print(f"User {args.name} exists: unchanged.")
+            return 0
+        # The password comes from standard input (never the command line, which others can
+        # read in the process list): its first line, without the line break.
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ValidationError("give the password on standard input")
+        properties = args.properties.split(",") if args.properties else []
+        user_add(
+            username=args.name,
+            password=password,
+            role=args.role,
+            properties=properties,
+            firm=args.firm or "",
+            actor=_actor(),
+        )
+        scope = (
+            f" for {', '.join(properties)}"
+            if properties
+            else f" of {args.firm}"
+            if args.firm
+            else ""
+        )
+        print(f"User {args.name} added: {args.role}{scope}.")
+        return 0
+    print(token_issue(username=args.name, actor=_actor()))
+    return 0
+
+
+def cmd_refer(args: argparse.Namespace) -> int:
+    from arrears.access.services import referral_make
+    from arrears.core.dates import today
+    from arrears.ledger.selectors import account_get
+
+    _ensure_migrated()
+    account = account_get(account_id=args.account_id)
+    referral = referral_make(
+        account=account, firm=args.firm, on=args.on or today(), actor=_actor(), note=args.note or ""
+    )
+    print(f"{account.account_id} referred to {referral.firm} on {referral.referred_on}.")
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "user", cmd_user, "users of the web pages and the API: add, token")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = user_sub.add_parser("add", help="add a user (the password is read from standard input)")
+    q.add_argument("name")
+    q.add_argument(
+        "--role",
+        required=True,
+        choices=["coordinator", "manager", "attorney", "controller", "admin"],
+    )
+    q.add_argument("--properties", help="a manager's properties: P1,P2")
+    q.add_argument("--firm", help="an attorney's law firm")
+    q.add_argument("--exists-ok", action="store_true", help="do nothing if the user exists")
+    q = user_sub.add_parser("token", help="print a new API token for the user (shown once)")
+    q.add_argument("name")
+    p = command(sub, "refer", cmd_refer, "refer an account to a law firm (its attorneys see it)")
+    p.add_argument("account_id")
+    p.add_argument("--firm", required=True)
+    p.add_argument("--on", type=_date, help="the referral's date (default today)")
+    p.add_argument("--note")
