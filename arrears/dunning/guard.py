@@ -2,6 +2,9 @@
 
 `guard_check` answers allow, or refuse with the rule that refused. The rules, in order:
 
+0. (after the holds of rule 1) holds the daily run derives from plans, promises and disputes
+   (`plan`, `promise`, `dispute`): a plan in good standing or a pending promise stops every step
+   of the account; a dispute stops the steps about the disputed amount only (15 USC §1692g(b)).
 1. holds on the account or the party (`hold:<reason>`): a bankruptcy automatic stay stops every
    collection act, fees included (11 USC §362(a)(6)); a debtor represented by an attorney is not
    contacted (15 USC §1692c(a)(2)); a written request to cease stops contact (15 USC §1692c(c));
@@ -91,14 +94,21 @@ def guard_check(
     contact: ContactPoint | None = None,
     calls: CallHistory | None = None,
     rules: GuardRules | None = None,
+    derived: Sequence[tuple[str, str]] = (),
 ) -> Decision:
-    """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`."""
+    """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`.
+
+    `derived` are the (rule, reason) holds the run derived for this very step (see rule 0).
+    """
     rules = rules or GuardRules()
     # A hold "until" a date lasts to the end of that day on the debtor's own calendar.
     on = at.astimezone(ZoneInfo(contact.timezone)).date() if contact else at.date()
     for hold in holds:
         if hold.active_on(on) and _hold_stops(hold, action, contact):
             return Decision(False, f"hold:{hold.reason}", _hold_reason(hold))
+    if derived:
+        rule, reason = derived[0]
+        return Decision(False, rule, reason)
     if action != "notice" or contact is None or channel is None:
         return Decision.allow()
     refusal = _channel_refusal(channel, contact)

@@ -24,6 +24,7 @@ from django.utils import timezone as dj_timezone
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.calendar import is_california_court_holiday
+from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
     ActiveHold,
     CallHistory,
@@ -128,6 +129,7 @@ def cycle_run(
     candidates = sorted(by_account)
     log = None if dry_run else RunLog.objects.create(
         run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
+    review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
     for index in range(0, len(candidates), CHUNK):
         if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
             return result
@@ -184,6 +186,7 @@ def _run_chunk(
     for h in active.select_related("party"):
         party_id = h.party.party_id if h.party_id else None  # type: ignore[union-attr]
         holds[h.account_id].append(ActiveHold(h.reason, party_id, h.until))
+    derived = derived_holds(chunk, on)  # plans, promises and disputes: set-based, per chunk
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
     anchors: dict[int, set[date]] = defaultdict(set)
@@ -254,6 +257,7 @@ def _run_chunk(
                           for ap in parties[pk]),
             fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
             delinquent_since=since.get(pk),
+            disputed_whole=derived.disputed(pk)[0], disputed=derived.disputed(pk)[1],
         )  # fmt: skip
         planned = next_steps(
             state, policy, done[pk], on, done_on=done_on[pk],
@@ -262,7 +266,7 @@ def _run_chunk(
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               guard_rules(policy))  # fmt: skip
+                               guard_rules(policy), derived)  # fmt: skip
             _record(plan, decision, account, ap, on, now, actor, new_actions, events, charges,
                     result, done[pk])  # fmt: skip
     if dry_run:
@@ -332,6 +336,7 @@ def _decide(
     talks: dict[tuple[int, int], list[datetime]],
     on: date,
     rules: GuardRules,
+    derived: DerivedHolds | None = None,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -357,7 +362,8 @@ def _decide(
     # checked again, at the minute it is placed, when it is logged.
     at = datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
     return guard_check(action=step.action, channel=step.channel, at=at, holds=holds,
-                       contact=contact, calls=history, rules=rules)  # fmt: skip
+                       contact=contact, calls=history, rules=rules,
+                       derived=derived.for_step(account.pk, plan) if derived else ())  # fmt: skip
 
 
 def _record(
