@@ -120,7 +120,9 @@ def test_affordability_proposes_the_fewest_installments_that_fit_and_says_why():
                       obligations=Decimal("200.00"), rent=Decimal("1200.00"),
                       limits=Limits())  # fmt: skip
     # 40% of 4,000 = 1,600; less 200 and the rent of 1,200 leaves 200 a month: 12 installments.
-    assert p.feasible and p.installments == 12 and p.installment == Decimal("200.00")
+    assert p.feasible
+    assert p.installments == 12
+    assert p.installment == Decimal("200.00")
     assert p.room == Decimal("200.00")
     assert "leaves 200.00 a month" in p.reasons[0]
 
@@ -141,5 +143,6 @@ def test_affordability_refuses_a_plan_longer_than_the_company_allows():
     p = propose_terms(balance=Decimal("5000.00"), income=Decimal("4000.00"),
                       obligations=Decimal("200.00"), rent=Decimal("1200.00"),
                       limits=Limits(max_installments=12))  # fmt: skip
-    assert not p.feasible and p.installments == 25
+    assert not p.feasible
+    assert p.installments == 25
     assert "more than the company's maximum of 12" in p.reasons[-1]
