@@ -46,7 +46,8 @@ def holds_list(*, account_id: str) -> list[Hold]:
 @dataclass(frozen=True)
 class WorkItem:
     account_id: str
-    kind: str  # call, text, deadline, referral, new_delinquency, broken_promise, dispute_overdue
+    kind: str  # call, text, deadline, referral, new_delinquency, broken_promise,
+    # plan_broken, dispute_overdue
     reason: str
     balance: Decimal
     likelihood: Decimal
@@ -154,7 +155,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
             lines.append((a.account_id, "referral", f"{a.step}: referral to the attorney "
                           f"recommended on {a.run_on:%Y-%m-%d}", None, a.pk))  # fmt: skip
     for line in worklist_lines(on):  # broken promises, disputes open too long
-        if line[1] != "broken_promise" or balance.get(line[0], Decimal(0)) > 0:
+        if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
             lines.append(line)
     for pk, start in oldest_due.items():
         if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:

@@ -186,6 +186,32 @@ def broken_promises(*, on: date, days: int = 30) -> list[BrokenPromise]:
 
 
 @dataclass(frozen=True)
+class BrokenPlan:
+    account_pk: int
+    plan_id: int
+    ended_on: date
+
+
+def broken_plans(*, on: date, days: int = 30) -> list[BrokenPlan]:
+    """Plans broken in the last `days` days with no newer plan on the account: the guarantor may
+    be told, the next step decided."""
+    rows = list(
+        Plan.objects.filter(status="broken", ended_on__lte=on,
+                            ended_on__gt=on - timedelta(days=days))
+        .values_list("account_id", "id", "ended_on")
+    )  # fmt: skip
+    if not rows:
+        return []
+    newer: dict[int, int] = {}
+    for pk, plan_id in Plan.objects.filter(account_id__in={r[0] for r in rows}).values_list(
+        "account_id", "id"
+    ):
+        newer[pk] = max(newer.get(pk, plan_id), plan_id)
+    return [BrokenPlan(pk, plan_id, ended or on) for pk, plan_id, ended in rows
+            if newer[pk] == plan_id]  # fmt: skip
+
+
+@dataclass(frozen=True)
 class KeptRate:
     coordinator: str
     kept: int

@@ -7,6 +7,7 @@ answers her disputes. Every story asserts on the database and on the timeline.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,13 @@ from arrears.ledger.models import OpenItem, TimelineEvent, Transaction
 from arrears.plans.agreement import agreement_pdf
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import plan_tracking, promise_kept_rate
-from arrears.plans.services import plan_cancel, plan_create, plan_renegotiate, promise_add
+from arrears.plans.services import (
+    plan_cancel,
+    plan_create,
+    plan_renegotiate,
+    plan_send_for_acceptance,
+    promise_add,
+)
 
 MARCH_6 = date(2026, 3, 6)
 MARCH_7 = date(2026, 3, 7)
@@ -134,6 +141,31 @@ def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers
     referral = Action.objects.get(step="referral", status="done")
     assert referral.run_on == APRIL_7
     assert kinds(account).index("plan.broken") < kinds(account).index("recommend_referral.done")
+    work = {w.kind: w for w in worklist(on=APRIL_7) if w.account_id == account}
+    assert f"plan {plan.pk} broken on 2026-04-07" in work["plan_broken"].reason
+
+
+def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recorded(tina_lease):
+    account = tina_lease(rent="1000.00")
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
+                       installments=3, party_id="P-TINA")  # fmt: skip
+    outbox: list[tuple[str, str, str, bytes, str]] = []
+    plan_send_for_acceptance(
+        plan_id=plan.pk,
+        on=MARCH_7,
+        actor="alice",
+        send=lambda *message: outbox.append(message),
+        language="es",
+    )
+    ((to, subject, _, pdf, filename),) = outbox
+    assert (to, subject, filename) == ("tina@example.org", "Su acuerdo de plan de pagos",
+                                       f"plan-{plan.pk}-es.pdf")  # fmt: skip
+    assert "333.34" in pdf_text(pdf)
+    plan.refresh_from_db()
+    assert plan.agreement_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert plan.sent_to == "tina@example.org"
+    event = TimelineEvent.objects.get(kind="plan.sent_for_acceptance")
+    assert event.detail["sha256"] == plan.agreement_sha256
 
 
 def test_a_plan_is_renegotiated_and_cancelled_with_reasons_and_kept_on_record(tina_lease):
