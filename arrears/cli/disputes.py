@@ -65,9 +65,11 @@ def cmd_analysis(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
-    from arrears.disputes.models import CHANNELS
+# arrears.disputes.models.CHANNELS; the parser is built before Django is set up.
+CHANNELS = ("phone", "email", "letter", "in_person", "portal", "attorney")
 
+
+def register(sub: Any) -> None:
     p = command(sub, "dispute", cmd_dispute, "disputes: open one, resolve it")
     ds = p.add_subparsers(dest="dispute_command", required=True, metavar="ACTION")
     q = ds.add_parser("open", help="a party disputes the balance or chosen charges")

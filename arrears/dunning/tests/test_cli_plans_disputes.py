@@ -4,6 +4,9 @@ JSON and their errors. Alice types the commands; today is March 7, 2026 (ARREARS
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -104,3 +107,13 @@ def test_dispute_open_resolve_and_the_analysis_in_three_formats(tina_lease, caps
     assert "Check of the figures" in pdf_text(pdf.read_bytes())
     assert run(capsys, "analysis", account, "--format", "xlsx", "--output", str(xlsx))[0] == 0
     assert load_workbook(xlsx).sheetnames == ["Entries", "Open items", "Check"]
+
+
+def test_the_commands_parse_before_django_is_set_up():
+    # The console script builds its parser first: a part's register() may not touch the ORM.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    for command in ("promise", "plan", "dispute", "analysis"):
+        done = subprocess.run([sys.executable, "-m", "arrears.cli", command, "--help"], env=env,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert command in done.stdout
