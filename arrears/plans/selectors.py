@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from arrears.core.errors import NotFoundError
+from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
 from arrears.ledger.models import Transaction
 from arrears.plans.models import Installment, Plan, Promise
@@ -25,15 +25,29 @@ from arrears.plans.schedule import Due, Limits, Tracking, track
 
 
 def plan_limits() -> Limits:
-    """The company's limits: settings.ARREARS_PLANS (a dict of Limits' fields) over defaults."""
+    """The company's limits: settings.ARREARS_PLANS (from ARREARS_PLAN_<FIELD> variables) over
+    the defaults of `Limits`. ValidationError names a value that is not of its field's kind."""
     given: dict[str, Any] = dict(getattr(settings, "ARREARS_PLANS", {}) or {})
     base = Limits()
     values: dict[str, Any] = {}
-    for name in Limits.__dataclass_fields__:
-        value = given.get(name, getattr(base, name))
+    for name, value in given.items():
+        if name not in Limits.__dataclass_fields__:
+            raise ValidationError(f"ARREARS_PLAN_{name.upper()}: no such plan limit")
         current = getattr(base, name)
-        values[name] = Decimal(str(value)) if isinstance(current, Decimal) else type(current)(value)
-    return Limits(**values)
+        text = str(value).strip()
+        try:
+            if isinstance(current, bool):
+                if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(text)
+                values[name] = text.lower() in ("1", "true", "yes")
+            elif isinstance(current, Decimal):
+                values[name] = Decimal(text)
+            else:
+                values[name] = int(text)
+        except (ValueError, ArithmeticError):
+            raise ValidationError(f"ARREARS_PLAN_{name.upper()}={text!r} is not a "
+                                  f"{type(current).__name__}") from None  # fmt: skip
+    return replace(base, **values)
 
 
 def _in_range(model: Any, account_pks: list[int]) -> Any:
