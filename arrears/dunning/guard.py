@@ -2,15 +2,16 @@
 
 `guard_check` answers allow, or refuse with the rule that refused. The rules, in order:
 
-0. (after the holds of rule 1) holds the daily run derives from plans, promises and disputes
-   (`plan`, `promise`, `dispute`): a plan in good standing or a pending promise stops every step
-   of the account; a dispute stops the steps about the disputed amount only (15 USC §1692g(b)).
 1. holds on the account or the party (`hold:<reason>`): a bankruptcy automatic stay stops every
    collection act, fees included (11 USC §362(a)(6)); a debtor represented by an attorney is not
    contacted (15 USC §1692c(a)(2)); a written request to cease stops contact (15 USC §1692c(c));
    a deceased party, military service (Servicemembers Civil Relief Act, 50 USC §3931 et seq.),
    a dispute under verification (15 USC §1692g(b)), a plan in good standing and a manual hold
    (until its date) stop collection steps. A hold on a party stops contact with that party only.
+   Then the holds the daily run derives for the step (`derived`): `plan` (a plan in good
+   standing) and `promise` (a promise not yet due or broken) stop every step of the account;
+   `dispute` stops only the steps about a disputed amount (15 USC §1692g(b)), so the rest of the
+   balance keeps its course.
 2. the channel itself (`channel:<what is missing>`): no email without an address, no letter
    without a postal address, no text without consent, nothing on a channel the party opted out of.
 3. contact hours (`hours`): calls, texts and emails only from 8:00 to before 21:00 in the party's
@@ -98,7 +99,7 @@ def guard_check(
 ) -> Decision:
     """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`.
 
-    `derived` are the (rule, reason) holds the run derived for this very step (see rule 0).
+    `derived` are the (rule, reason) holds the run derived for this very step (see rule 1).
     """
     rules = rules or GuardRules()
     # A hold "until" a date lasts to the end of that day on the debtor's own calendar.
