@@ -41,7 +41,7 @@ def cmd_analysis(args: argparse.Namespace) -> int:
     end = args.to or today()
     rules = analysis_rules(account_id=args.account_id, on=end)
     analysis = account_analysis(account_id=args.account_id, start=args.start, end=end,
-                                rules=rules)  # fmt: skip
+                                rules=rules, guarantor=args.guarantor)  # fmt: skip
     if args.format in ("pdf", "xlsx") and not args.output:
         raise SystemExit(f"arrears analysis: error: --format {args.format} needs --output FILE")
     if args.format == "pdf":
@@ -93,5 +93,6 @@ def register(sub: Any) -> None:
     p.add_argument("account_id")
     p.add_argument("--from", dest="start", type=_date, help="YYYY-MM-DD (default: the opening)")
     p.add_argument("--to", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--guarantor", help="add this guarantor's share (party id)")
     p.add_argument("--format", choices=["pdf", "xlsx", "json"], default="json")
     p.add_argument("--output", help="the file to write (needed for pdf and xlsx)")

@@ -116,6 +116,7 @@ class Analysis:
     check: CheckResult
     rules: Rules
     disputes: list[dict[str, Any]] = field(default_factory=list)
+    guarantor: dict[str, str | None] | None = None  # a guarantor's share, when asked for
 
     def period_totals(self) -> dict[str, Decimal]:
         sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -155,6 +156,7 @@ class Analysis:
                                          "law": f.law} for f in self.rules.fees]},
             },
             "disputes": self.disputes,
+            "guarantor": self.guarantor,
         }  # fmt: skip
 
 
@@ -177,12 +179,15 @@ def _json_line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_analysis(
-    *, account_id: str, end: date, rules: Rules, start: date | None = None
-) -> Analysis:
+    *, account_id: str, end: date, rules: Rules, start: date | None = None,
+    guarantor: str | None = None,
+) -> Analysis:  # fmt: skip
     """The analysis of an account over [start, end]: every entry with what it paid or what paid
     it, the running balance, open items by bucket as of `end`, and the check of the figures (over
     every entry to `end`, so that a fee is checked against the rent it follows even when that
-    rent is before the period). Raises ValidationError when `start` is after `end`."""
+    rent is before the period). With `guarantor` (a guarantor's party id), the analysis adds
+    that guarantor's share: the closing balance up to the guarantee's limit. Raises
+    ValidationError when `start` is after `end` or `guarantor` does not guarantee the account."""
     if start is not None and start > end:
         raise ValidationError(f"--from {start} is after --to {end}")
     ledger = account_ledger(account_id=account_id, as_of=end)
@@ -219,6 +224,17 @@ def account_analysis(
         for d in Dispute.objects.filter(account=account).prefetch_related("charges__charge")
         .order_by("opened_on", "id")
     ]  # fmt: skip
+    share = None
+    if guarantor is not None:
+        links = [ap for ap in ledger.parties if ap.role == "guarantor"]
+        link = next((ap for ap in links if ap.party.party_id == guarantor), None)
+        if link is None:
+            raise ValidationError(f"{guarantor!r} does not guarantee account {account_id}")
+        limit = link.guarantee_limit
+        owed = max(ZERO, ledger.balance)
+        share = {"party_id": guarantor, "name": link.party.name,
+                 "limit": None if limit is None else fmt(limit),
+                 "share": fmt(owed if limit is None else min(owed, limit))}  # fmt: skip
     return Analysis(
         account_id=account.account_id, unit=account.unit,
         property=account.property.name if account.property else "",
@@ -227,5 +243,5 @@ def account_analysis(
         start=start, end=end, opening_balance=opening, lines=lines,
         closing_balance=ledger.balance, buckets=ledger.buckets.labels,
         aged=list(ledger.aged.buckets), credit=ledger.aged.credit, check=check, rules=rules,
-        disputes=disputes,
+        disputes=disputes, guarantor=share,
     )  # fmt: skip

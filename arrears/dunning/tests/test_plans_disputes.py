@@ -431,3 +431,14 @@ def test_the_analysis_flags_a_late_fee_of_75_on_a_1200_rent_in_new_york_as_above
     assert early == ["T-LATE-03B"]
     assert doc["check"]["rules"]["late_fees"][0]["cap"] == "50.00"
     assert doc["check"]["recomputed"]["balance"] == doc["check"]["book_balance"] == "1295.00"
+
+
+def test_the_analysis_of_a_guarantors_share_is_the_balance_up_to_the_guarantee(tina_lease):
+    account = tina_lease()
+    rules = analysis_rules(account_id=account, on=MARCH_7)
+    doc = account_analysis(account_id=account, end=MARCH_7, rules=rules,
+                           guarantor="P-GREG").as_json()  # fmt: skip
+    assert doc["guarantor"] == {"party_id": "P-GREG", "name": "Greg Ortiz", "limit": None,
+                                "share": "1200.00"}  # fmt: skip
+    with pytest.raises(ValidationError, match="'P-TINA' does not guarantee account A-TINA"):
+        account_analysis(account_id=account, end=MARCH_7, rules=rules, guarantor="P-TINA")
