@@ -35,7 +35,9 @@ class Promise(models.Model):
     )
     amount = MoneyField()
     promised_on = models.DateField()  # pay by this date
-    made_on = models.DateField()  # payments from this date count toward it
+    made_on = models.DateField()
+    # The account's last transaction id when it was made: payments booked after it count.
+    book_position = models.BigIntegerField(default=0)
     channel = models.CharField(max_length=20, default="phone")
     grace_days = models.PositiveIntegerField(default=2)
     made_by = models.CharField(max_length=100)  # the coordinator who took it
@@ -79,7 +81,10 @@ class Plan(models.Model):
     down_payment = MoneyField(default=0)
     frequency = models.CharField(max_length=10)
     start_on = models.DateField()
-    made_on = models.DateField()  # payments from this date count toward the plan
+    made_on = models.DateField()
+    # The account's last transaction id when it was made: the balance it splits holds everything
+    # up to it; payments (and, with require_current, charges) booked after it are tracked.
+    book_position = models.BigIntegerField(default=0)
     grace_days = models.PositiveIntegerField()
     require_current = models.BooleanField()  # new charges are to be paid on top, when due
     # The charges the plan covers (txn ids); empty: the whole open balance when it was made.

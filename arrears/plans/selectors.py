@@ -56,43 +56,48 @@ def _in_range(model: Any, account_pks: list[int]) -> Any:
 
 
 def payments_by_account(
-    account_pks: list[int], since: dict[int, date], on: date
-) -> dict[int, list[tuple[date, Decimal]]]:
-    """Payments posted from each account's `since` date to `on`, a reversed payment counted as a
-    negative payment on the day of its reversal (a bounced check undoes what it paid)."""
+    account_pks: list[int], after: dict[int, int], on: date
+) -> dict[int, list[tuple[date, Decimal, int]]]:
+    """Payments booked after each account's book position `after` (a transaction id: what the
+    balance already held when the plan or promise was made does not count twice) and posted by
+    `on`, as (posted date, amount, transaction id); a reversed payment counts as a negative
+    payment on the day of its reversal (a bounced check undoes what it paid)."""
     if not account_pks:
         return {}
-    out: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    out: dict[int, list[tuple[date, Decimal, int]]] = defaultdict(list)
     rows = (
         _in_range(Transaction, account_pks)
-        .filter(posted_on__gte=min(since.values()), posted_on__lte=on)
+        .filter(id__gt=min(after.values()), posted_on__lte=on)
         .filter(Q(type="payment") | Q(type="reversal", reverses__type="payment"))
-        .values_list("account_id", "type", "posted_on", "amount")
+        .values_list("account_id", "id", "type", "posted_on", "amount")
     )
-    for pk, kind, posted, amount in rows:
-        if pk in since and posted >= since[pk]:
-            out[pk].append((posted, amount if kind == "payment" else -amount))
+    for pk, txn_pk, kind, posted, amount in rows:
+        if pk in after and txn_pk > after[pk]:
+            out[pk].append((posted, amount if kind == "payment" else -amount, txn_pk))
     return out
 
 
 def _new_charges(plans: list[Plan], on: date) -> dict[int, list[Due]]:
-    """For plans that require current charges: the charges posted after the plan was made."""
-    wanted = {p.account_id: p.made_on for p in plans if p.require_current}
+    """For plans that require current charges: the charges booked after the plan was made."""
+    wanted = {p.account_id: p.book_position for p in plans if p.require_current}
     if not wanted:
         return {}
     out: dict[int, list[Due]] = defaultdict(list)
-    for pk, txn_id, posted, due, amount in (
+    for pk, txn_pk, txn_id, due, amount in (
         _in_range(Transaction, list(wanted))
-        .filter(type="charge", posted_on__gt=min(wanted.values()), due_on__lte=on)
-        .values_list("account_id", "txn_id", "posted_on", "due_on", "amount")
+        .filter(type="charge", id__gt=min(wanted.values()), due_on__lte=on)
+        .values_list("account_id", "id", "txn_id", "due_on", "amount")
     ):
-        if pk in wanted and posted > wanted[pk]:
+        if pk in wanted and txn_pk > wanted[pk]:
             out[pk].append(Due(f"charge {txn_id}", due, amount))
     return out
 
 
 def tracking_for(plans: list[Plan], on: date) -> dict[int, Tracking]:
-    """Each plan's tracking as of `on`, by plan id, in three queries whatever their number."""
+    """Each plan's tracking as of `on`, by plan id, in three queries whatever their number.
+
+    What counts: the payments booked after the plan was made (the balance it split already held
+    the earlier ones), and, when it requires them, the charges booked after it."""
     if not plans:
         return {}
     schedule: dict[int, list[Due]] = defaultdict(list)
@@ -102,11 +107,12 @@ def tracking_for(plans: list[Plan], on: date) -> dict[int, Tracking]:
         schedule[plan_id].append(Due(f"installment {seq}" if seq else "down payment", due_on,
                                      amount))  # fmt: skip
     payments = payments_by_account([p.account_id for p in plans],
-                                   {p.account_id: p.made_on for p in plans}, on)  # fmt: skip
+                                   {p.account_id: p.book_position for p in plans}, on)  # fmt: skip
     extra = _new_charges(plans, on)
     return {
         p.pk: track([*schedule[p.pk], *extra.get(p.account_id, [])],
-                    payments.get(p.account_id, []), as_of=on, grace_days=p.grace_days)
+                    [(day, a) for day, a, _ in payments.get(p.account_id, [])], as_of=on,
+                    grace_days=p.grace_days)
         for p in plans
     }  # fmt: skip
 
@@ -143,7 +149,7 @@ def cycle_holds(account_pks: Iterable[int], on: date) -> dict[int, CycleHold]:
         row
         for row in _in_range(Promise, pks)
         .filter(status="open", made_on__lte=on)
-        .values_list("account_id", "id", "amount", "promised_on", "grace_days", "made_on")
+        .values_list("account_id", "id", "amount", "promised_on", "grace_days", "book_position")
         if row[0] in wanted
     ]
     plans = [
@@ -151,16 +157,17 @@ def cycle_holds(account_pks: Iterable[int], on: date) -> dict[int, CycleHold]:
         for p in _in_range(Plan, pks).filter(status="active", made_on__lte=on)
         if p.account_id in wanted
     ]
-    for plan, tracked in zip(plans, tracking_for(plans, on).values(), strict=True):
-        if not tracked.broken:
+    tracked = tracking_for(plans, on)
+    for plan in plans:
+        if not tracked[plan.pk].broken:
             out[plan.account_id] = CycleHold("plan", f"plan {plan.pk} in good standing")
     if promises:
-        since: dict[int, date] = {}
-        for pk, *_, made in promises:
-            since[pk] = min(since.get(pk, made), made)
-        paid = payments_by_account(list(since), since, on)
-        for pk, promise_id, amount, by, grace, made in promises:
-            got = sum((a for day, a in paid.get(pk, []) if day >= made), ZERO)
+        after: dict[int, int] = {}
+        for pk, *_, position in promises:
+            after[pk] = min(after.get(pk, position), position)
+        paid = payments_by_account(list(after), after, on)
+        for pk, promise_id, amount, by, grace, position in promises:
+            got = sum((a for _, a, txn in paid.get(pk, []) if txn > position), ZERO)
             if got < amount and on <= by + timedelta(days=grace) and pk not in out:
                 out[pk] = CycleHold("promise", f"promise {promise_id} of {amount:.2f} by {by}")
     return out

@@ -20,7 +20,7 @@ from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.core.money import ZERO
-from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
+from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.plans.models import CHANNELS, Installment, Plan, Promise
 from arrears.plans.schedule import ScheduleError, build_schedule
@@ -48,6 +48,13 @@ def _party(account: Account, party_id: str | None) -> Party | None:
     return link.party
 
 
+def _book_position(account: Account) -> int:
+    """The account's last transaction id: payments booked after it count toward what is made now
+    (the balance already holds the earlier ones)."""
+    last = Transaction.objects.filter(account=account).order_by("-id").values_list("id", flat=True)
+    return last.first() or 0
+
+
 def _event(account: Account, on: date, kind: str, actor: str, summary: str, **detail: Any) -> None:
     TimelineEvent.objects.create(account=account, at=dj_timezone.now(), on=on, kind=kind,
                                  actor=actor, summary=summary[:500], detail=detail)  # fmt: skip
@@ -58,7 +65,8 @@ def promise_add(
     *, account_id: str, amount: Decimal, promised_on: date, on: date, actor: str,
     party_id: str | None = None, channel: str = "phone",
 ) -> Promise:  # fmt: skip
-    """Record a promise to pay `amount` by `promised_on`; payments from `on` count toward it.
+    """Record a promise to pay `amount` by `promised_on`; payments booked from now count toward
+    it (those already in the book do not).
 
     Raises ValidationError for a non-positive amount, a date in the past or an unknown channel.
     """
@@ -73,6 +81,7 @@ def promise_add(
     promise = Promise.objects.create(
         account=account, party=party, amount=amount, promised_on=promised_on, made_on=on,
         channel=channel, grace_days=plan_limits().promise_grace_days, made_by=actor,
+        book_position=_book_position(account),
     )  # fmt: skip
     who = party.party_id if party else "the account"
     _event(account, on, "promise.made", actor,
@@ -146,7 +155,7 @@ def plan_create(
         account=account, party=party, amount=amount, down_payment=down, frequency=frequency,
         start_on=start, made_on=on, grace_days=limits.grace_days,
         require_current=limits.require_current, charges=chosen, acceleration_clause=clause,
-        supersedes=supersedes, created_by=actor,
+        supersedes=supersedes, created_by=actor, book_position=_book_position(account),
     )  # fmt: skip
     Installment.objects.bulk_create(
         [Installment(plan=plan, seq=i.seq, due_on=i.due_on, amount=i.amount) for i in schedule]
@@ -219,13 +228,13 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
     counts = {"promises_kept": 0, "promises_broken": 0, "plans_completed": 0, "plans_broken": 0}
     promises = list(Promise.objects.select_for_update().filter(status="open", made_on__lte=on)
                     .select_related("account"))  # fmt: skip
-    since: dict[int, date] = {}
+    after: dict[int, int] = {}
     for p in promises:
-        since[p.account_id] = min(since.get(p.account_id, p.made_on), p.made_on)
-    paid = payments_by_account(list(since), since, on)
+        after[p.account_id] = min(after.get(p.account_id, p.book_position), p.book_position)
+    paid = payments_by_account(list(after), after, on)
     for promise in promises:
-        got = sum((a for day, a in paid.get(promise.account_id, []) if day >= promise.made_on),
-                  ZERO)  # fmt: skip
+        got = sum((a for _, a, txn in paid.get(promise.account_id, [])
+                   if txn > promise.book_position), ZERO)  # fmt: skip
         deadline = date.fromordinal(promise.promised_on.toordinal() + promise.grace_days)
         if got >= promise.amount:
             status = "kept"

@@ -101,6 +101,28 @@ def test_a_partial_payment_leaves_an_installment_partly_paid(tina_lease, load_bo
     assert not tracking.broken
 
 
+def test_a_payment_already_in_the_balance_does_not_count_toward_the_plan_again(
+    tina_lease, load_book
+):
+    # given: Tina paid 400.00 of March's 1,000.00 this morning; a plan on the 600.00 left
+    account = tina_lease(rent="1000.00",
+                         transactions=[payment("T-PAY-0", "2026-03-07", "400.00")])  # fmt: skip
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
+                       installments=3)  # fmt: skip
+    assert plan.amount == Decimal("600.00")
+
+    # then: nothing is paid toward the plan yet
+    assert [line.paid for line in plan_tracking(plan=plan, on=APRIL_1).lines] == [
+        Decimal("0.00")
+    ] * 3
+
+    # when: a payment of the same day is booked after the plan was made
+    load_book(transactions=[payment("T-PAY-1", "2026-03-07", "200.00")])
+
+    # then: it pays the first installment
+    assert plan_tracking(plan=plan, on=APRIL_1).lines[0].status == "paid"
+
+
 def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers_the_account(
     tina_lease,
 ):
