@@ -276,18 +276,23 @@ Sender = Callable[[str, str, str, bytes, str], Any]  # (to, subject, body, pdf, 
 
 @transaction.atomic
 def plan_send_for_acceptance(
-    *, plan_id: int, send: Sender, on: date, actor: str, language: str | None = None
-) -> Plan:
+    *, plan_id: int, send: Sender, on: date, actor: str, language: str | None = None,
+    again: bool = False,
+) -> Plan:  # fmt: skip
     """Render the agreement and hand it to `send` (to, subject, body, pdf bytes, filename), then
     record it: when, to whom, and the document's SHA-256, on the plan and the timeline.
 
-    Raises DomainError when the plan is not active or its party has no email address.
+    Raises DomainError when the plan is not active, was already sent (unless `again`), or its
+    party has no email address.
     """
     from arrears.plans.agreement import agreement_pdf
 
     plan = _plan_for_update(plan_id)
     if plan.status != "active":
         raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
+    if plan.sent_for_acceptance_at is not None and not again:
+        raise ValidationError(f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
+                              f"on {plan.sent_for_acceptance_at:%Y-%m-%d}")  # fmt: skip
     party = plan.party or _primary(plan.account)
     if party is None or not party.email:
         raise DomainError(f"plan {plan_id}: no email address to send the agreement to")
