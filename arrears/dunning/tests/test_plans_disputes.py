@@ -188,7 +188,7 @@ def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recor
     assert plan.sent_to == "tina@example.org"
     event = TimelineEvent.objects.get(kind="plan.sent_for_acceptance")
     assert event.detail["sha256"] == plan.agreement_sha256
-    with pytest.raises(ValidationError, match="already sent to tina@example.org"):
+    with pytest.raises(ValidationError, match=r"already sent to tina@example\.org"):
         plan_send_for_acceptance(plan_id=plan.pk, on=MARCH_7, actor="alice",
                                  send=lambda *message: outbox.append(message))  # fmt: skip
     assert len(outbox) == 1
