@@ -186,13 +186,21 @@ def analysis_rules(*, account_id: str, on: date) -> Rules:
     and charge codes of the policy the account follows on `on` (for New York, RPL §238-a(2)'s
     cap and day come from ny-residential's late-fee step, not from code)."""
     from arrears.dunning.models import PolicyOverride
-    from arrears.dunning.services import _jurisdiction, company_policies
+    from arrears.dunning.services import company_policies
     from arrears.ledger.selectors import account_get
 
     account = account_get(account_id=account_id)
     override = PolicyOverride.objects.filter(account=account).values_list("policy", flat=True)
+    prop = account.property
+    place = (
+        ""
+        if prop is None
+        else f"{prop.country}-{prop.state.upper()}"
+        if prop.state
+        else prop.country
+    )
     policy = choose_policy(
-        company_policies(), jurisdiction=_jurisdiction(account), account_kind=account.kind,
+        company_policies(), jurisdiction=place, account_kind=account.kind,
         moved_out=account.closed_on is not None and account.closed_on <= on,
         override=override.first(),
     )  # fmt: skip
