@@ -233,9 +233,11 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
         after[p.account_id] = min(after.get(p.account_id, p.book_position), p.book_position)
     paid = payments_by_account(list(after), after, on)
     for promise in promises:
-        got = sum((a for _, a, txn in paid.get(promise.account_id, [])
-                   if txn > promise.book_position), ZERO)  # fmt: skip
         deadline = date.fromordinal(promise.promised_on.toordinal() + promise.grace_days)
+        # Kept by what was paid by its date and grace: a payment after that is not the promise
+        # kept, even when the run that settles it comes later (a day without a run).
+        got = sum((a for day, a, txn in paid.get(promise.account_id, [])
+                   if txn > promise.book_position and day <= deadline), ZERO)  # fmt: skip
         if got >= promise.amount:
             status = "kept"
         elif on > deadline:

@@ -279,6 +279,23 @@ def test_a_promise_holds_the_cycle_until_it_is_broken_then_the_cycle_resumes_and
     assert [p.status for p in Promise.objects.order_by("id")] == ["broken", "kept"]
 
 
+def test_a_payment_after_the_promised_date_and_its_grace_does_not_keep_the_promise(
+    tina_lease, load_book
+):
+    # given: a promise of 1,200.00 by the 9th (grace to the 11th), paid in full on the 12th
+    account = tina_lease()
+    promise = promise_add(account_id=account, amount=Decimal("1200.00"),
+                          promised_on=date(2026, 3, 9), on=MARCH_7, actor="alice")  # fmt: skip
+    load_book(transactions=[payment("T-PAY-1", "2026-03-12", "1200.00")])
+
+    # when: the next run that settles it is on the 13th
+    cycle_run(on=date(2026, 3, 13))
+
+    # then: it was broken, not kept
+    promise.refresh_from_db()
+    assert (promise.status, promise.paid) == ("broken", Decimal("0.00"))
+
+
 # ---- disputes --------------------------------------------------------------------------------
 
 FEE_STEPS = """
