@@ -127,3 +127,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Plans, promises and disputes (docs/plans-and-disputes.md): ARREARS_PLAN_<FIELD> overrides a
+# field of arrears.plans.schedule.Limits (e.g. ARREARS_PLAN_MAX_INSTALLMENTS=6).
+ARREARS_PLANS = {
+    key[len("ARREARS_PLAN_") :].lower(): value
+    for key, value in os.environ.items()
+    if key.startswith("ARREARS_PLAN_")
+}
+ARREARS_DISPUTE_DAYS = int(os.environ.get("ARREARS_DISPUTE_DAYS", "30"))
+ARREARS_ACCELERATION_CLAUSE = os.environ.get(
+    "ARREARS_ACCELERATION_CLAUSE",
+    "If an installment is not paid within the grace period, the whole unpaid balance of this "
+    "plan becomes due at once, and the owner may resume collection of it.",
+)

@@ -8,6 +8,10 @@
    a deceased party, military service (Servicemembers Civil Relief Act, 50 USC §3931 et seq.),
    a dispute under verification (15 USC §1692g(b)), a plan in good standing and a manual hold
    (until its date) stop collection steps. A hold on a party stops contact with that party only.
+   Then the holds the daily run derives for the step (`derived`): `plan` (a plan in good
+   standing) and `promise` (a promise not yet due or broken) stop every step of the account;
+   `dispute` stops only the steps about a disputed amount (15 USC §1692g(b)), so the rest of the
+   balance keeps its course.
 2. the channel itself (`channel:<what is missing>`): no email without an address, no letter
    without a postal address, no text without consent, nothing on a channel the party opted out of.
 3. contact hours (`hours`): calls, texts and emails only from 8:00 to before 21:00 in the party's
@@ -91,14 +95,21 @@ def guard_check(
     contact: ContactPoint | None = None,
     calls: CallHistory | None = None,
     rules: GuardRules | None = None,
+    derived: Sequence[tuple[str, str]] = (),
 ) -> Decision:
-    """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`."""
+    """Allow or refuse one step (`action` notice, fee, referral, …) at the aware time `at`.
+
+    `derived` are the (rule, reason) holds the run derived for this very step (see rule 1).
+    """
     rules = rules or GuardRules()
     # A hold "until" a date lasts to the end of that day on the debtor's own calendar.
     on = at.astimezone(ZoneInfo(contact.timezone)).date() if contact else at.date()
     for hold in holds:
         if hold.active_on(on) and _hold_stops(hold, action, contact):
             return Decision(False, f"hold:{hold.reason}", _hold_reason(hold))
+    if derived:
+        rule, reason = derived[0]
+        return Decision(False, rule, reason)
     if action != "notice" or contact is None or channel is None:
         return Decision.allow()
     refusal = _channel_refusal(channel, contact)

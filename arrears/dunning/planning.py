@@ -57,6 +57,11 @@ class AccountState:
     # The start of the delinquency when it began before its oldest open charge (a partial
     # payment cleared that charge, but the account never stopped being past due).
     delinquent_since: date | None = None
+    # What open disputes hold (15 USC §1692g(b)): charges by txn id with the amount held, or the
+    # whole balance. Steps about a disputed amount are planned, marked, and refused by the guard;
+    # demands for "what is past due" leave the disputed amounts out.
+    disputed: Mapping[str, Decimal] = field(default_factory=dict)
+    disputed_whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class PlannedStep:
     charge_txn_id: str | None = None
     deadline: date | None = None
     delinquency: date | None = None
+    disputed: str = ""  # why this step is about a disputed amount only (the guard refuses it)
 
 
 def fee_amount(step: Step, rent: Decimal | None) -> Decimal | None:
@@ -209,7 +215,7 @@ def _expand(
     common = {
         "account_id": state.account_id, "step": step, "policy": policy.name,
         "policy_version": policy.version, "charge_txn_id": charge.txn_id if charge else None,
-        "delinquency": anchor,
+        "delinquency": anchor, "disputed": _disputed(step, state, charge, on),
     }  # fmt: skip
     if step.action == "fee":
         if base in done or charge is None:
@@ -243,10 +249,30 @@ def _expand(
 
 def _notice_amount(step: Step, state: AccountState, charge: OpenCharge | None, on: date) -> Decimal:
     """What the notice demands: one charge, or what is past due on `on` (never a charge not yet
-    due): the rent alone (RPAPL §711(2); CCP §1161(2)) or every charge."""
+    due): the rent alone (RPAPL §711(2); CCP §1161(2)) or every charge, less what is disputed."""
     if charge is not None and step.per == "charge":
         return charge.open_amount
     past_due = [c for c in state.open_charges if c.due_on < on]
     if step.amounts == "rent_only":
         past_due = [c for c in past_due if c.code == "RENT"]
-    return sum((c.open_amount for c in past_due), Decimal(0))
+    return sum((_undisputed(c, state) for c in past_due), Decimal(0))
+
+
+def _undisputed(charge: OpenCharge, state: AccountState) -> Decimal:
+    if state.disputed_whole:
+        return Decimal(0)
+    return max(Decimal(0), charge.open_amount - state.disputed.get(charge.txn_id, Decimal(0)))
+
+
+def _disputed(step: Step, state: AccountState, charge: OpenCharge | None, on: date) -> str:
+    """Why the step is about disputed amounts only ("" when it is not): the whole balance is
+    disputed, its charge is, or everything past due that it would act on is."""
+    if state.disputed_whole:
+        return "the whole balance is disputed"
+    if not state.disputed:
+        return ""
+    if charge is not None and step.per == "charge":
+        return f"charge {charge.txn_id} is disputed" if charge.txn_id in state.disputed else ""
+    if _notice_amount(step, state, None, on) <= 0:
+        return "everything past due that it is about is disputed"
+    return ""

@@ -18,8 +18,11 @@ from django.db.models import Q
 
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError
+from arrears.disputes.checks import FeeRule, Rules
+from arrears.dunning.derived import worklist_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
 from arrears.dunning.models import Action, ContactAttempt, Hold
+from arrears.dunning.policy import choose_policy
 from arrears.ledger.interchange import STATE_TIME_ZONES
 from arrears.ledger.models import Account, Allocation, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
@@ -64,7 +67,8 @@ def holds_list(*, account_id: str) -> list[Hold]:
 @dataclass(frozen=True)
 class WorkItem:
     account_id: str
-    kind: str  # call, text, deadline, referral, new_delinquency
+    kind: str  # call, text, deadline, referral, new_delinquency, broken_promise,
+    # plan_broken, dispute_overdue
     reason: str
     balance: Decimal
     likelihood: Decimal
@@ -176,6 +180,9 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         if balance.get(a.account_id, Decimal(0)) > 0:
             lines.append((a.account_id, "referral", f"{a.step}: referral to the attorney "
                           f"recommended on {a.run_on:%Y-%m-%d}", None, a.pk))  # fmt: skip
+    for line in worklist_lines(on):  # broken promises, disputes open too long
+        if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
+            lines.append(line)
     for pk, start in oldest_due.items():
         if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
             lines.append((pk, "new_delinquency", f"{balance[pk]:.2f} past due since "
@@ -198,3 +205,40 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
     ]
     work.sort(key=lambda w: (-w.expected, w.account_id, w.kind))
     return work
+
+
+def analysis_rules(*, account_id: str, on: date) -> Rules:
+    """What an account analysis checks the figures against: the lease rent and the late-fee steps
+    and charge codes of the policy the account follows on `on` (for New York, RPL §238-a(2)'s
+    cap and day come from ny-residential's late-fee step, not from code)."""
+    from arrears.dunning.models import PolicyOverride
+    from arrears.dunning.services import company_policies
+    from arrears.ledger.selectors import account_get
+
+    account = account_get(account_id=account_id)
+    override = PolicyOverride.objects.filter(account=account).values_list("policy", flat=True)
+    prop = account.property
+    place = (
+        ""
+        if prop is None
+        else f"{prop.country}-{prop.state.upper()}"
+        if prop.state
+        else prop.country
+    )
+    policy = choose_policy(
+        company_policies(), jurisdiction=place, account_kind=account.kind,
+        moved_out=account.closed_on is not None and account.closed_on <= on,
+        override=override.first(),
+    )  # fmt: skip
+    if policy is None:
+        return Rules(rent=account.rent)
+    fees = tuple(
+        FeeRule(code=s.fee_code, fixed=s.fee_fixed, percent_of_rent=s.fee_percent_of_rent,
+                days_past_due=s.days_past_due or 0, law=s.law,
+                rent_codes=s.codes or ("RENT",))
+        for s in policy.steps if s.action == "fee"
+    )  # fmt: skip
+    codes = {c for s in policy.steps for c in s.codes} | {f.code for f in fees}
+    codes |= set(policy.settings.get("charge_codes", ()))
+    return Rules(rent=account.rent, fees=fees, known_codes=frozenset(codes),
+                 policy=f"{policy.name} v{policy.version}")  # fmt: skip

@@ -28,6 +28,7 @@ from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.dunning.calendar import is_california_court_holiday
+from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
     ActiveHold,
     CallHistory,
@@ -153,6 +154,7 @@ def cycle_run(
     candidates = sorted(by_account)
     log = None if dry_run else RunLog.objects.create(
         run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
+    review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
     with _frozen_heap():
         for index in range(0, len(candidates), CHUNK):
             if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
@@ -219,6 +221,7 @@ def _run_chunk(
         **in_range, released_at__isnull=True, placed_on__lte=on
     ).values_list("account_id", "reason", "party__party_id", "until"):
         holds[account_pk].append(ActiveHold(reason, party_id, until))
+    derived = derived_holds(chunk, on)  # plans, promises and disputes: set-based, per chunk
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
     anchors: dict[int, set[date]] = defaultdict(set)
@@ -284,6 +287,7 @@ def _run_chunk(
                           for ap in parties[pk]),
             fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
             delinquent_since=since.get(pk),
+            disputed_whole=derived.disputed(pk)[0], disputed=derived.disputed(pk)[1],
         )  # fmt: skip
         planned = next_steps(
             state, policy, done[pk], on, done_on=done_on[pk],
@@ -292,7 +296,7 @@ def _run_chunk(
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               rules[policy.name])  # fmt: skip
+                               rules[policy.name], derived)  # fmt: skip
             _record(plan, decision, account, ap, out, result, done[pk])
     if not dry_run:
         out.write()
@@ -408,6 +412,7 @@ def _decide(
     talks: dict[tuple[int, int], list[datetime]],
     on: date,
     rules: GuardRules,
+    derived: DerivedHolds | None = None,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -432,7 +437,8 @@ def _decide(
     # checked again, at the minute it is placed, when it is logged.
     at = datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
     return guard_check(action=step.action, channel=step.channel, at=at, holds=holds,
-                       contact=contact, calls=history, rules=rules)  # fmt: skip
+                       contact=contact, calls=history, rules=rules,
+                       derived=derived.for_step(account.pk, plan) if derived else ())  # fmt: skip
 
 
 def _record(

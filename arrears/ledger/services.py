@@ -855,3 +855,53 @@ def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
     _write_derived(allocations, deltas, opened)
     if replay:
         accounts_replay(replay)
+
+
+# ---- credits posted by the system (adjustments) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewCredit:
+    """A credit against a charge (a dispute upheld, a fee waived): a new entry, never an edit."""
+
+    txn_id: str
+    account_pk: int
+    posted_on: date
+    amount: Decimal
+    applies_to_pk: int | None = None
+    code: str = ""
+    memo: str = ""
+    reference: str = ""
+
+
+def credits_post(credits: list[NewCredit]) -> int:
+    """Post credits and replay cash application on their accounts.
+
+    Must run inside the caller's transaction; returns how many were posted. A credit whose txn_id
+    is already in the book is skipped (idempotent). A credit names the charge it pays first
+    (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
+    """
+    if not credits:
+        return 0
+    existing = set(
+        Transaction.objects.filter(txn_id__in=[c.txn_id for c in credits]).values_list(
+            "txn_id", flat=True
+        )
+    )
+    fresh = [c for c in credits if c.txn_id not in existing]
+    if not fresh:
+        return 0
+    if bulk.is_postgres():
+        bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
+    base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
+    bulk.insert_rows(
+        TXN,
+        BOOK_COLUMNS,
+        (
+            (base + i, c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit",
+             int(c.amount * 100), c.code, None, c.applies_to_pk, None, c.reference, c.memo, None)
+            for i, c in enumerate(fresh, start=1)
+        ),
+    )  # fmt: skip
+    accounts_replay({c.account_pk for c in fresh})
+    return len(fresh)

@@ -1,0 +1,98 @@
+"""`arrears dispute …` and `arrears analysis`: disputes and the analysis that answers them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from arrears.cli import _actor, _date, _ensure_migrated, _money, command
+from arrears.cli.plans import _amount
+
+
+def cmd_dispute(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.disputes.services import dispute_open, dispute_resolve
+
+    _ensure_migrated()
+    if args.dispute_command == "open":
+        dispute = dispute_open(account_id=args.account_id, reason=args.reason, on=today(),
+                               actor=_actor(), charges=args.charge or (), party_id=args.party,
+                               channel=args.channel, documents=args.document or ())  # fmt: skip
+        what = "the whole balance" if dispute.whole_balance else ", ".join(args.charge)
+        print(f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
+              f"{_money(f'{dispute.amount:.2f}')} held until it is resolved.")  # fmt: skip
+        return 0
+    dispute = dispute_resolve(dispute_id=args.dispute_id, outcome=args.outcome, on=today(),
+                              actor=_actor(), amount=args.amount, note=args.note or "")  # fmt: skip
+    print(f"Dispute {dispute.pk} resolved: {dispute.outcome}; credit "
+          f"{_money(f'{dispute.credited:.2f}')}; letter {dispute.letter}.")  # fmt: skip
+    return 0
+
+
+def cmd_analysis(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.disputes.selectors import account_analysis
+    from arrears.dunning.selectors import analysis_rules
+
+    _ensure_migrated()
+    end = args.to or today()
+    rules = analysis_rules(account_id=args.account_id, on=end)
+    analysis = account_analysis(account_id=args.account_id, start=args.start, end=end,
+                                rules=rules, guarantor=args.guarantor)  # fmt: skip
+    if args.format in ("pdf", "xlsx") and not args.output:
+        raise SystemExit(f"arrears analysis: error: --format {args.format} needs --output FILE")
+    if args.format == "pdf":
+        from arrears.disputes.documents import analysis_pdf
+
+        Path(args.output).write_bytes(analysis_pdf(analysis))
+    elif args.format == "xlsx":
+        from arrears.disputes.documents import analysis_xlsx
+
+        analysis_xlsx(analysis, Path(args.output))
+    else:
+        text = json.dumps(analysis.as_json(), indent=1) + "\n"
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+            return 0
+    findings = analysis.check.findings
+    print(f"Analysis of {args.account_id} written to {args.output}: "
+          f"{len(analysis.lines)} entries, {len(findings)} finding(s).")  # fmt: skip
+    return 0
+
+
+# arrears.disputes.models.CHANNELS; the parser is built before Django is set up.
+CHANNELS = ("phone", "email", "letter", "in_person", "portal", "attorney")
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "dispute", cmd_dispute, "disputes: open one, resolve it")
+    ds = p.add_subparsers(dest="dispute_command", required=True, metavar="ACTION")
+    q = ds.add_parser("open", help="a party disputes the balance or chosen charges")
+    q.add_argument("account_id")
+    q.add_argument("--charge", nargs="+", action="extend", help="the disputed charges (txn ids)")
+    q.add_argument("--reason", required=True)
+    q.add_argument("--party", help="who disputes (a party of the account)")
+    q.add_argument("--channel", default="letter", choices=list(CHANNELS))
+    q.add_argument("--document", action="append", help="a document that came with it")
+    q = ds.add_parser("resolve", help="upheld (credit), partly upheld, or rejected")
+    q.add_argument("dispute_id", type=int)
+    q.add_argument("--outcome", required=True, choices=["upheld", "partial", "rejected"])
+    q.add_argument("--amount", type=_amount, help="the credit of a partial resolution")
+    q.add_argument("--note")
+    p = command(
+        sub,
+        "analysis",
+        cmd_analysis,
+        "an account analysis: entries, balance, open items, check of the figures",
+    )
+    p.add_argument("account_id")
+    p.add_argument("--from", dest="start", type=_date, help="YYYY-MM-DD (default: the opening)")
+    p.add_argument("--to", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--guarantor", help="add this guarantor's share (party id)")
+    p.add_argument("--format", choices=["pdf", "xlsx", "json"], default="json")
+    p.add_argument("--output", help="the file to write (needed for pdf and xlsx)")

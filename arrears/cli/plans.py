@@ -1,0 +1,211 @@
+"""`arrears promise …` and `arrears plan …`: promises to pay and payment plans."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from arrears.cli import _actor, _date, _ensure_migrated, _money, _table, command
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
+    if value != value.quantize(Decimal("0.01")):
+        raise argparse.ArgumentTypeError(f"an amount has at most two decimals: {text!r}")
+    return value
+
+
+def cmd_promise(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+
+    _ensure_migrated()
+    if args.promise_command == "rate":
+        from arrears.plans.selectors import promise_kept_rate
+
+        rates = promise_kept_rate(since=args.since, until=args.until)
+        if args.format == "json":
+            json.dump([r.as_json() for r in rates], sys.stdout, indent=1)
+            sys.stdout.write("\n")
+            return 0
+        _table(["coordinator", "kept", "broken", "kept rate"],
+               [[r.coordinator, str(r.kept), str(r.broken),
+                 "" if r.rate is None else f"{r.rate:.1%}"] for r in rates],
+               sys.stdout, numeric=range(1, 4))  # fmt: skip
+        return 0
+    from arrears.plans.services import promise_add
+
+    promise = promise_add(account_id=args.account_id, amount=args.amount, promised_on=args.date,
+                          party_id=args.party, channel=args.channel, on=today(),
+                          actor=_actor())  # fmt: skip
+    print(f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
+          f" by {promise.promised_on} ({promise.grace_days} days' grace).")  # fmt: skip
+    return 0
+
+
+def _plan_json(plan: Any, tracking: Any) -> dict[str, Any]:
+    return {
+        "plan_id": plan.pk, "account_id": plan.account.account_id, "status": plan.status,
+        "amount": f"{plan.amount:.2f}", "down_payment": f"{plan.down_payment:.2f}",
+        "frequency": plan.frequency, "start": plan.start_on.isoformat(),
+        "made_on": plan.made_on.isoformat(), "grace_days": plan.grace_days,
+        "require_current": plan.require_current, "charges": plan.charges,
+        "supersedes": plan.supersedes_id, "ended_on": plan.ended_on and plan.ended_on.isoformat(),
+        "end_reason": plan.end_reason,
+        "installments": [
+            {"label": line.label, "due_on": line.due_on.isoformat(),
+             "amount": f"{line.amount:.2f}", "paid": f"{line.paid:.2f}", "status": line.status}
+            for line in tracking.lines
+        ],
+        "broken_on": tracking.broken_on and tracking.broken_on.isoformat(),
+    }  # fmt: skip
+
+
+def _show_plan(plan: Any, fmt: str) -> int:
+    from arrears.core.dates import today
+    from arrears.plans.selectors import plan_tracking
+
+    tracking = plan_tracking(plan=plan, on=today())
+    doc = _plan_json(plan, tracking)
+    if fmt == "json":
+        json.dump(doc, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Plan {plan.pk} on {doc['account_id']}: {_money(doc['amount'])} "
+          f"({doc['frequency']}, {plan.grace_days} days' grace), {plan.status}"
+          + (f" on {plan.ended_on}: {plan.end_reason}" if plan.ended_on else ""))  # fmt: skip
+    _table(["", "due", "amount", "paid", "status"],
+           [[i["label"], i["due_on"], _money(i["amount"]), _money(i["paid"]), i["status"]]
+            for i in doc["installments"]], sys.stdout, numeric=range(2, 4))  # fmt: skip
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.plans import services
+    from arrears.plans.selectors import plan_get
+
+    _ensure_migrated()
+    on = today()
+    if args.plan_command == "propose":
+        return _propose(args, on)
+    if args.plan_command in ("create", "renegotiate"):
+        terms = {"start": args.start, "frequency": args.frequency,
+                 "installments": args.installments, "installment_amount": args.amount,
+                 "down": args.down, "dates": args.dates or (), "party_id": args.party,
+                 "acceleration_clause": args.clause}  # fmt: skip
+        if args.plan_command == "create":
+            plan = services.plan_create(account_id=args.account_id, on=on, actor=_actor(),
+                                        charges=args.charge or (), **terms)  # fmt: skip
+        else:
+            plan = services.plan_renegotiate(plan_id=args.plan_id, reason=args.reason, on=on,
+                                             actor=_actor(), **terms)  # fmt: skip
+        return _show_plan(plan_get(plan_id=plan.pk), args.format)
+    if args.plan_command == "show":
+        return _show_plan(plan_get(plan_id=args.plan_id), args.format)
+    if args.plan_command == "cancel":
+        plan = services.plan_cancel(plan_id=args.plan_id, reason=args.reason, on=on,
+                                    actor=_actor())  # fmt: skip
+        print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
+        return 0
+    from arrears.plans.agreement import agreement_pdf
+
+    data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
+    Path(args.output).write_bytes(data)
+    print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
+    return 0
+
+
+def _propose(args: argparse.Namespace, on: Any) -> int:
+    from arrears.core.money import ZERO
+    from arrears.ledger.selectors import account_get, open_items_as_of
+    from arrears.plans.schedule import propose_terms
+    from arrears.plans.selectors import plan_limits
+
+    account = account_get(account_id=args.account_id)
+    items = open_items_as_of(as_of=on, account_pks=[account.pk])
+    balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
+    proposal = propose_terms(balance=balance, income=args.income, obligations=args.obligations,
+                             rent=account.rent, limits=plan_limits())  # fmt: skip
+    doc = {"account_id": account.account_id, "balance": f"{balance:.2f}",
+           "feasible": proposal.feasible, "down_payment": f"{proposal.down:.2f}",
+           "installments": proposal.installments, "installment": f"{proposal.installment:.2f}",
+           "frequency": "monthly", "monthly_room": f"{proposal.room:.2f}",
+           "reasons": list(proposal.reasons)}  # fmt: skip
+    if args.format == "json":
+        json.dump(doc, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    balance_text = _money(f"{balance:.2f}")
+    if proposal.feasible:
+        down = f" after {_money(f'{proposal.down:.2f}')} down" if proposal.down else ""
+        print(
+            f"Proposal for {account.account_id}: {balance_text} in {proposal.installments} "
+            f"monthly installment(s) of at most {_money(f'{proposal.installment:.2f}')}{down}"
+        )
+    else:
+        print(f"No plan fits for {account.account_id} (balance {balance_text}).")
+    for reason in proposal.reasons:
+        print(f"  - {reason}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "promise", cmd_promise, "promises to pay: record one, or the kept rate")
+    ps = p.add_subparsers(dest="promise_command", required=True, metavar="ACTION")
+    q = ps.add_parser("add", help="record a promise to pay an amount by a date")
+    q.add_argument("account_id")
+    q.add_argument("--amount", type=_amount, required=True)
+    q.add_argument("--date", type=_date, required=True, help="pay by this date")
+    q.add_argument("--party", help="who promised (a party of the account)")
+    q.add_argument("--channel", default="phone",
+                   choices=["phone", "email", "letter", "in_person", "portal", "sms"])  # fmt: skip
+    q = ps.add_parser("rate", help="promises kept and broken per coordinator")
+    q.add_argument("--since", type=_date)
+    q.add_argument("--until", type=_date)
+    q.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = command(sub, "plan", cmd_plan, "payment plans: propose, create, show, cancel, agreement")
+    ps = p.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
+    q = ps.add_parser("propose", help="terms the tenant can afford, and why")
+    q.add_argument("account_id")
+    q.add_argument("--income", type=_amount, required=True, help="monthly income")
+    q.add_argument("--obligations", type=_amount, default=Decimal("0.00"),
+                   help="other monthly obligations")  # fmt: skip
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    for name in ("create", "renegotiate"):
+        what = "a plan on the open balance" if name == "create" else "replace an active plan"
+        q = ps.add_parser(name, help=what)
+        q.add_argument("plan_id" if name == "renegotiate" else "account_id",
+                       type=int if name == "renegotiate" else str)  # fmt: skip
+        if name == "renegotiate":
+            q.add_argument("--reason", required=True)
+        else:
+            q.add_argument("--charge", action="append", help="only this charge (repeatable)")
+        terms = q.add_mutually_exclusive_group(required=True)
+        terms.add_argument("--installments", type=int, help="how many installments")
+        terms.add_argument("--amount", type=_amount, help="the installment amount")
+        q.add_argument("--frequency", default="monthly",
+                       choices=["weekly", "biweekly", "monthly", "dates"])  # fmt: skip
+        q.add_argument("--start", type=_date, required=True, help="the first installment's date")
+        q.add_argument("--dates", type=_date, nargs="+", help="with --frequency dates")
+        q.add_argument("--down", type=_amount, default=Decimal("0.00"), help="down payment")
+        q.add_argument("--party", help="the party who agrees to it")
+        q.add_argument("--clause", help="the acceleration clause (default: the company's)")
+        q.add_argument("--format", choices=["table", "json"], default="table")
+    q = ps.add_parser("show", help="a plan's installments and how they stand today")
+    q.add_argument("plan_id", type=int)
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q = ps.add_parser("cancel", help="cancel an active plan, with the reason")
+    q.add_argument("plan_id", type=int)
+    q.add_argument("--reason", required=True)
+    q = ps.add_parser("agreement", help="write the plan's agreement as a PDF")
+    q.add_argument("plan_id", type=int)
+    q.add_argument("--language", choices=["en", "es"], default="en")
+    q.add_argument("--output", required=True, help="the PDF file to write")

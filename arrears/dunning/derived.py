@@ -1,0 +1,76 @@
+"""Holds the daily run derives from plans, promises and disputes (DESIGN: holds are derived by
+dunning on each run, not flags the lower parts set).
+
+Per chunk of accounts, `derived_holds` reads, set-based, the plans in good standing and promises
+pending (`plans.selectors.cycle_holds`) and what open disputes hold
+(`disputes.selectors.disputed_amounts`). A commitment holds every step of its account (rule `plan`
+or `promise`); a dispute holds only what it is about: planning marks the steps about disputed
+amounts (rule `dispute`), and the rest of the balance keeps its course.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
+from arrears.dunning.planning import PlannedStep
+from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
+from arrears.plans.services import commitments_review
+
+
+@dataclass(frozen=True)
+class DerivedHolds:
+    commitments: dict[int, CycleHold] = field(default_factory=dict)
+    disputes: dict[int, Disputed] = field(default_factory=dict)
+
+    def disputed(self, account_pk: int) -> tuple[bool, dict[str, Decimal]]:
+        """(whole balance disputed, {charge txn_id: amount held}) for AccountState."""
+        held = self.disputes.get(account_pk)
+        return (held.whole, held.charges) if held else (False, {})
+
+    def for_step(self, account_pk: int, step: PlannedStep) -> list[tuple[str, str]]:
+        """The (rule, reason) holds that stop this step, for the guard."""
+        out = []
+        commitment = self.commitments.get(account_pk)
+        if commitment is not None:
+            out.append((commitment.rule, commitment.reason))
+        if step.disputed:
+            out.append(("dispute", step.disputed))
+        return out
+
+
+def derived_holds(account_pks: Sequence[int], on: date) -> DerivedHolds:
+    """The chunk's derived holds on `on`: a fixed number of queries whatever the chunk's size."""
+    return DerivedHolds(cycle_holds(account_pks, on), disputed_amounts(account_pks, on))
+
+
+def review(*, on: date, actor: str, dry_run: bool) -> dict[str, int]:
+    """Before the run plans: settle promises and plans that `on` decides (kept, broken,
+    completed), each on its account's timeline. A dry run settles nothing."""
+    if dry_run:
+        return {}
+    return commitments_review(on=on, actor=actor)
+
+
+def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None]]:
+    """Worklist lines: promises and plans broken and not followed by a new one, disputes open
+    too long."""
+    lines: list[tuple[int, str, str, str | None, int | None]] = [
+        (b.account_pk, "broken_promise", f"promise {b.promise_id} of {b.amount:.2f} by "
+         f"{b.promised_on:%Y-%m-%d} broken", None, None)
+        for b in broken_promises(on=on)
+    ]  # fmt: skip
+    lines += [
+        (b.account_pk, "plan_broken", f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
+         f"the guarantor, decide the next step", None, None)
+        for b in broken_plans(on=on)
+    ]  # fmt: skip
+    lines += [
+        (d.account_pk, "dispute_overdue", f"dispute {d.dispute_id} of {d.amount:.2f} open since "
+         f"{d.opened_on:%Y-%m-%d}: answer it", None, None)
+        for d in disputes_overdue(on=on)
+    ]  # fmt: skip
+    return lines

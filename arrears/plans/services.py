@@ -1,0 +1,327 @@
+"""Writes of plans and promises. Every change writes its timeline row in the same transaction.
+
+- `promise_add`, `plan_create`, `plan_renegotiate`, `plan_cancel`: a coordinator's acts;
+- `commitments_review`: the daily settlement (called by the daily run before it plans): promises
+  kept or broken, plans completed or broken, each once;
+- `plan_send_for_acceptance`: the agreement PDF handed to a sender (email is correspondence's;
+  this records what was sent, to whom, and the document's SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone as dj_timezone
+
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.core.money import ZERO
+from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent, Transaction
+from arrears.ledger.selectors import open_items_as_of
+from arrears.plans.models import CHANNELS, Installment, Plan, Promise
+from arrears.plans.schedule import ScheduleError, build_schedule
+from arrears.plans.selectors import payments_by_account, plan_limits, tracking_for
+
+
+def _account(account_id: str, *, lock: bool = False) -> Account:
+    rows = Account.objects.select_for_update() if lock else Account.objects
+    try:
+        return rows.get(account_id=account_id)
+    except Account.DoesNotExist:
+        raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+
+
+def _party(account: Account, party_id: str | None) -> Party | None:
+    if not party_id:
+        return None
+    link = (
+        AccountParty.objects.filter(account=account, party__party_id=party_id)
+        .select_related("party")
+        .first()
+    )
+    if link is None:
+        raise NotFoundError(f"{party_id!r} is not a party of account {account.account_id!r}")
+    return link.party
+
+
+def _book_position(account: Account) -> int:
+    """The account's last transaction id: payments booked after it count toward what is made now
+    (the balance already holds the earlier ones)."""
+    last = Transaction.objects.filter(account=account).order_by("-id").values_list("id", flat=True)
+    return last.first() or 0
+
+
+def _event(account: Account, on: date, kind: str, actor: str, summary: str, **detail: Any) -> None:
+    TimelineEvent.objects.create(account=account, at=dj_timezone.now(), on=on, kind=kind,
+                                 actor=actor, summary=summary[:500], detail=detail)  # fmt: skip
+
+
+@transaction.atomic
+def promise_add(
+    *, account_id: str, amount: Decimal, promised_on: date, on: date, actor: str,
+    party_id: str | None = None, channel: str = "phone",
+) -> Promise:  # fmt: skip
+    """Record a promise to pay `amount` by `promised_on`; payments booked from now count toward
+    it (those already in the book do not).
+
+    Raises ValidationError for a non-positive amount, a date in the past or an unknown channel.
+    """
+    if amount <= 0:
+        raise ValidationError(f"a promise's amount must be positive, not {amount:.2f}")
+    if promised_on < on:
+        raise ValidationError(f"the promised date {promised_on} is before today ({on})")
+    if channel not in CHANNELS:
+        raise ValidationError(f"a promise's channel is one of {', '.join(CHANNELS)}")
+    account = _account(account_id, lock=True)
+    party = _party(account, party_id)
+    promise = Promise.objects.create(
+        account=account, party=party, amount=amount, promised_on=promised_on, made_on=on,
+        channel=channel, grace_days=plan_limits().promise_grace_days, made_by=actor,
+        book_position=_book_position(account),
+    )  # fmt: skip
+    who = party.party_id if party else "the account"
+    _event(account, on, "promise.made", actor,
+           f"promise by {who} to pay {amount:.2f} by {promised_on} ({channel})",
+           promise=promise.pk, amount=f"{amount:.2f}", promised_on=promised_on.isoformat(),
+           party_id=party.party_id if party else None, channel=channel)  # fmt: skip
+    return promise
+
+
+def _open_amount(account: Account, on: date, charges: Sequence[str]) -> tuple[Decimal, list[str]]:
+    """The open balance on `on` (charges less unapplied credit), or the open amount of the chosen
+    charges; ValidationError for a charge that is not open on the account."""
+    items = open_items_as_of(as_of=on, account_pks=[account.pk])
+    if not charges:
+        total = sum((i.amount if not i.is_credit else -i.amount for i in items), ZERO)
+        return total, []
+    open_charges = {i.txn_id: i.amount for i in items if not i.is_credit}
+    missing = [c for c in charges if c not in open_charges]
+    if missing:
+        raise ValidationError(f"not open charges of {account.account_id}: {', '.join(missing)}")
+    return sum((open_charges[c] for c in charges), ZERO), list(charges)
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    account_id: str,
+    on: date,
+    actor: str,
+    start: date,
+    frequency: str = "monthly",
+    installments: int | None = None,
+    installment_amount: Decimal | None = None,
+    down: Decimal = ZERO,
+    dates: Sequence[date] = (),
+    charges: Sequence[str] = (),
+    party_id: str | None = None,
+    acceleration_clause: str | None = None,
+    supersedes: Plan | None = None,
+) -> Plan:
+    """A payment plan on the open balance (or the chosen charges) as of `on`.
+
+    The installments are split by `schedule.build_schedule` and sum to the amount to the cent.
+    Raises ValidationError when the account has an active plan (renegotiate it instead), nothing
+    to plan, or terms that make no schedule.
+    """
+    account = _account(account_id, lock=True)
+    party = _party(account, party_id)
+    active = Plan.objects.filter(account=account, status="active")
+    if supersedes is not None:
+        active = active.exclude(pk=supersedes.pk)
+    if active.exists():
+        raise ValidationError(f"{account_id} already has an active plan ({active[0].pk}): "
+                              f"renegotiate or cancel it first")  # fmt: skip
+    if start < on:
+        raise ValidationError(f"the first installment's date {start} is before today ({on})")
+    amount, chosen = _open_amount(account, on, charges)
+    limits = plan_limits()
+    try:
+        schedule = build_schedule(amount=amount, start=start, frequency=frequency,
+                                  installments=installments,
+                                  installment_amount=installment_amount, down=down, down_on=on,
+                                  dates=dates)  # fmt: skip
+    except ScheduleError as exc:
+        raise ValidationError(f"{account_id}: {exc}") from None
+    assert sum((i.amount for i in schedule), ZERO) == amount  # allocate's promise, kept
+    clause = acceleration_clause
+    if clause is None:
+        clause = str(getattr(_settings(), "ARREARS_ACCELERATION_CLAUSE", "") or "")
+    plan = Plan.objects.create(
+        account=account, party=party, amount=amount, down_payment=down, frequency=frequency,
+        start_on=start, made_on=on, grace_days=limits.grace_days,
+        require_current=limits.require_current, charges=chosen, acceleration_clause=clause,
+        supersedes=supersedes, created_by=actor, book_position=_book_position(account),
+    )  # fmt: skip
+    Installment.objects.bulk_create(
+        [Installment(plan=plan, seq=i.seq, due_on=i.due_on, amount=i.amount) for i in schedule]
+    )
+    parts = ", ".join(f"{i.amount:.2f} on {i.due_on}" for i in schedule)
+    _event(account, on, "plan.created", actor,
+           f"plan {plan.pk}: {amount:.2f} in {len(schedule)} part(s): {parts}",
+           plan=plan.pk, amount=f"{amount:.2f}", frequency=frequency, charges=chosen,
+           supersedes=supersedes.pk if supersedes else None,
+           installments=[{"seq": i.seq, "due_on": i.due_on.isoformat(),
+                          "amount": f"{i.amount:.2f}"} for i in schedule])  # fmt: skip
+    return plan
+
+
+def _settings() -> Any:
+    from django.conf import settings
+
+    return settings
+
+
+def _end(plan: Plan, status: str, on: date, reason: str, actor: str, **detail: Any) -> None:
+    plan.status = status
+    plan.ended_on = on
+    plan.end_reason = reason[:500]
+    plan.save(update_fields=["status", "ended_on", "end_reason"])
+    _event(plan.account, on, f"plan.{status}", actor, f"plan {plan.pk} {status}: {reason}",
+           plan=plan.pk, reason=reason, **detail)  # fmt: skip
+
+
+def _plan_for_update(plan_id: int) -> Plan:
+    plan = Plan.objects.select_for_update().select_related("account").filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFoundError(f"no plan {plan_id}", plan_id=plan_id)
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(*, plan_id: int, reason: str, on: date, actor: str) -> Plan:
+    """Cancel an active plan, with the reason; it stays on record. The cycle resumes."""
+    if not reason.strip():
+        raise ValidationError("a cancellation needs a reason")
+    plan = _plan_for_update(plan_id)
+    if not plan.can_cancel():
+        raise ValidationError(f"plan {plan_id} is {plan.status}, not active: nothing to cancel")
+    _end(plan, "cancelled", on, reason.strip(), actor)
+    return plan
+
+
+@transaction.atomic
+def plan_renegotiate(*, plan_id: int, reason: str, on: date, actor: str, **terms: Any) -> Plan:
+    """Replace an active plan by a new one on today's balance; the old one is kept, superseded."""
+    if not reason.strip():
+        raise ValidationError("a renegotiation needs a reason")
+    old = _plan_for_update(plan_id)
+    if old.status != "active":
+        raise ValidationError(f"plan {plan_id} is {old.status}, not active")
+    _end(old, "superseded", on, reason.strip(), actor)
+    return plan_create(account_id=old.account.account_id, on=on, actor=actor, supersedes=old,
+                       **terms)  # fmt: skip
+
+
+@transaction.atomic
+def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
+    """Settle what `on` decides: promises kept (payments since made cover them) or broken (their
+    date and grace passed), plans completed (all paid) or broken (something missed past grace).
+
+    Each is settled once; returns the counts. A broken plan's timeline row names the guarantors,
+    who can be told (their letter is correspondence's).
+    """
+    counts = {"promises_kept": 0, "promises_broken": 0, "plans_completed": 0, "plans_broken": 0}
+    promises = list(Promise.objects.select_for_update().filter(status="open", made_on__lte=on)
+                    .select_related("account"))  # fmt: skip
+    after: dict[int, int] = {}
+    for p in promises:
+        after[p.account_id] = min(after.get(p.account_id, p.book_position), p.book_position)
+    paid = payments_by_account(list(after), after, on)
+    for promise in promises:
+        deadline = date.fromordinal(promise.promised_on.toordinal() + promise.grace_days)
+        # Kept by what was paid by its date and grace: a payment after that is not the promise
+        # kept, even when the run that settles it comes later (a day without a run).
+        got = sum((a for day, a, txn in paid.get(promise.account_id, [])
+                   if txn > promise.book_position and day <= deadline), ZERO)  # fmt: skip
+        if got >= promise.amount:
+            status = "kept"
+        elif on > deadline:
+            status = "broken"
+        else:
+            continue
+        promise.status, promise.settled_on, promise.paid = status, on, min(got, promise.amount)
+        promise.save(update_fields=["status", "settled_on", "paid"])
+        counts[f"promises_{status}"] += 1
+        _event(promise.account, on, f"promise.{status}", actor,
+               f"promise {promise.pk} of {promise.amount:.2f} by {promise.promised_on} {status}"
+               f" ({got:.2f} paid)", promise=promise.pk, paid=f"{got:.2f}")  # fmt: skip
+    plans = list(Plan.objects.select_for_update().filter(status="active", made_on__lte=on)
+                 .select_related("account"))  # fmt: skip
+    tracked = tracking_for(plans, on)
+    for plan in plans:
+        t = tracked[plan.pk]
+        if t.broken:
+            missed = [line for line in t.lines if line.status == "missed"]
+            guarantors = list(
+                AccountParty.objects.filter(account=plan.account, role="guarantor").values_list(
+                    "party__party_id", flat=True
+                )
+            )
+            what = "; ".join(f"{m.label} of {m.amount:.2f} due {m.due_on} ({m.paid:.2f} paid)"
+                             for m in missed) or "paid after its grace"  # fmt: skip
+            _end(plan, "broken", on, f"missed past {plan.grace_days} days' grace: {what}", actor,
+                 guarantors=guarantors, notify_guarantors=bool(guarantors))  # fmt: skip
+            counts["plans_broken"] += 1
+        elif t.complete and plan.installments.filter(due_on__gt=on).count() == 0:
+            _end(plan, "completed", on, f"paid in full ({t.paid:.2f})", actor)
+            counts["plans_completed"] += 1
+    return counts
+
+
+Sender = Callable[[str, str, str, bytes, str], Any]  # (to, subject, body, pdf, filename)
+
+
+@transaction.atomic
+def plan_send_for_acceptance(
+    *, plan_id: int, send: Sender, on: date, actor: str, language: str | None = None,
+    again: bool = False,
+) -> Plan:  # fmt: skip
+    """Render the agreement and hand it to `send` (to, subject, body, pdf bytes, filename), then
+    record it: when, to whom, and the document's SHA-256, on the plan and the timeline.
+
+    Raises DomainError when the plan is not active, was already sent (unless `again`), or its
+    party has no email address.
+    """
+    from arrears.plans.agreement import agreement_pdf
+
+    plan = _plan_for_update(plan_id)
+    if plan.status != "active":
+        raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
+    if plan.sent_for_acceptance_at is not None and not again:
+        raise ValidationError(f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
+                              f"on {plan.sent_for_acceptance_at:%Y-%m-%d}")  # fmt: skip
+    party = plan.party or _primary(plan.account)
+    if party is None or not party.email:
+        raise DomainError(f"plan {plan_id}: no email address to send the agreement to")
+    lang = language or (party.language if party.language in ("en", "es") else "en")
+    pdf = agreement_pdf(plan, lang)
+    digest = hashlib.sha256(pdf).hexdigest()
+    subject = ("Your payment plan agreement" if lang == "en"
+               else "Su acuerdo de plan de pagos")  # fmt: skip
+    body = (f"Please read the attached agreement for plan {plan.pk} and reply to accept it."
+            if lang == "en" else
+            f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo.")  # fmt: skip
+    send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
+    plan.sent_for_acceptance_at = dj_timezone.now()
+    plan.sent_to = party.email
+    plan.agreement_sha256 = digest
+    plan.save(update_fields=["sent_for_acceptance_at", "sent_to", "agreement_sha256"])
+    _event(plan.account, on, "plan.sent_for_acceptance", actor,
+           f"plan {plan.pk} agreement ({lang}) sent to {party.email} for acceptance",
+           plan=plan.pk, to=party.email, sha256=digest, language=lang)  # fmt: skip
+    return plan
+
+
+def _primary(account: Account) -> Party | None:
+    link = (
+        AccountParty.objects.filter(account=account, role="primary")
+        .select_related("party")
+        .order_by("id")
+        .first()
+    )
+    return link.party if link else None

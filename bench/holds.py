@@ -1,0 +1,143 @@
+"""Benchmark of the holds the daily run derives from plans, promises and disputes.
+
+    .venv/bin/python bench/holds.py                      # 5k accounts / 300k transactions, SQLite
+    .venv/bin/python bench/holds.py --accounts 2000 --transactions 100000 --share 0.2
+
+On a fresh SQLite file it imports bench/cycle.py's NY/CA book (generated and cached by
+bench/book.py), then times, in-process:
+
+1. `derived_holds` over every chunk of the run (2,000 accounts each) with no plan, promise or
+   dispute in the book, and the number of SQL queries it sends per chunk;
+2. the same after giving `--share` of the accounts with open items a plan, another share a promise
+   and another a dispute on their oldest open charge (through the services, as a coordinator
+   would), spread over every chunk;
+3. the dry run (`cycle_run(dry_run=True)`) before and after, and the refusals it reports by rule.
+
+It prints a table and the Markdown for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book
+import cycle
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--accounts", type=int, default=5000)
+    ap.add_argument("--transactions", type=int, default=300_000)
+    ap.add_argument("--share", type=float, default=0.1, help="of accounts with open items, each")
+    args = ap.parse_args()
+    today = date(2026, 11, 1)
+    source, _ = book.cached_book(args.accounts, args.transactions, 1, today)
+    folder = cycle.cycle_book(source)
+    tmp = Path(tempfile.mkdtemp(prefix="arrears-holds-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'holds.sqlite3'}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["ARREARS_TODAY"] = today.isoformat()
+    sys.path.insert(0, str(book.ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from arrears.core.errors import DomainError
+    from arrears.disputes.services import dispute_open
+    from arrears.dunning.derived import derived_holds
+    from arrears.dunning.services import CHUNK, cycle_run
+    from arrears.ledger.models import Account
+    from arrears.ledger.selectors import open_items_as_of
+    from arrears.ledger.services import book_import
+    from arrears.plans.services import plan_create, promise_add
+
+    call_command("migrate", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    book_import(folder)
+    print(f"imported {folder.name} in {time.perf_counter() - started:.1f} s")
+    run_on = today + timedelta(days=5)
+    items = open_items_as_of(as_of=run_on)
+    pks = sorted({i.account_pk for i in items})
+    chunks = [pks[i : i + CHUNK] for i in range(0, len(pks), CHUNK)]
+
+    def time_holds() -> tuple[float, float]:
+        queries = 0
+        started = time.perf_counter()
+        for chunk in chunks:
+            with CaptureQueriesContext(connection) as captured:
+                derived_holds(chunk, run_on)
+            queries += len(captured)
+        return time.perf_counter() - started, queries / len(chunks)
+
+    def time_dry_run() -> tuple[float, Counter[str]]:
+        started = time.perf_counter()
+        result = cycle_run(on=run_on, dry_run=True)
+        return time.perf_counter() - started, Counter(b["rule"] for b in result.blocked)
+
+    empty_s, empty_q = time_holds()
+    dry_before, _ = time_dry_run()
+    per = int(len(pks) * args.share)
+    oldest: dict[int, str] = {}
+    for item in items:
+        if not item.is_credit:
+            oldest.setdefault(item.account_pk, item.txn_id)
+    # Accounts with an open charge, spread over every chunk.
+    stride = max(1, round(1 / (3 * args.share)))
+    targets = sorted(oldest)[::stride][: 3 * per]
+    ids = dict(Account.objects.filter(pk__in=targets).values_list("pk", "account_id"))
+    started = time.perf_counter()
+    made = Counter()
+    for n, pk in enumerate(targets):
+        account_id = ids[pk]
+        try:
+            if n % 3 == 0:
+                plan_create(account_id=account_id, on=today, actor="bench", start=run_on,
+                            installments=3)  # fmt: skip
+                made["plans"] += 1
+            elif n % 3 == 1:
+                promise_add(account_id=account_id, amount=Decimal("100.00"), promised_on=run_on,
+                            on=today, actor="bench")  # fmt: skip
+                made["promises"] += 1
+            else:
+                dispute_open(account_id=account_id, charges=[oldest[pk]], reason="bench",
+                             on=today, actor="bench")  # fmt: skip
+                made["disputes"] += 1
+        except DomainError as exc:  # an account with nothing to plan is skipped
+            made[f"skipped ({type(exc).__name__})"] += 1
+    setup_s = time.perf_counter() - started
+    full_s, full_q = time_holds()
+    dry_after, rules = time_dry_run()
+    rows = [
+        ("accounts with open items / chunks", f"{len(pks):,} / {len(chunks)}"),
+        ("derived_holds, no plan, promise or dispute",
+         f"{empty_s:.3f} s in all, {empty_q:.1f} queries per chunk"),
+        ("commitments made (services)", ", ".join(f"{k} {v:,}" for k, v in sorted(made.items()))
+         + f" in {setup_s:.1f} s"),
+        ("derived_holds, with them", f"{full_s:.3f} s in all, {full_q:.1f} queries per chunk"),
+        ("dry run before / after", f"{dry_before:.2f} s / {dry_after:.2f} s"),
+        ("refused after, by rule", ", ".join(f"{k} {v:,}" for k, v in rules.most_common())),
+    ]  # fmt: skip
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:{width}}  {v}")
+    print(f"\n**{args.accounts:,} accounts, {args.transactions:,} transactions** (SQLite, run date "
+          f"{run_on}):\n")  # fmt: skip
+    print("| figure | value |\n| --- | --- |")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+
+
+if __name__ == "__main__":
+    main()
