@@ -231,15 +231,10 @@ def _letter_rendered(outbound: Outbound, rendered: RenderedMessage, data: bytes,
 
 
 def _merge(files: list[Path], target: Path) -> None:
-    """One print file of every letter, in order (pypdf appends page by page from the files)."""
-    from pypdf import PdfWriter
+    """One print file of every letter, in order, written as it reads them (memory stays flat)."""
+    from arrears.correspondence.pdfs import concat_pdfs
 
-    writer = PdfWriter()
-    for path in files:
-        writer.append(str(path))
-    with target.open("wb") as stream:
-        writer.write(stream)
-    writer.close()
+    concat_pdfs(files, target)
 
 
 # ---- proof of mailing and returned mail ----------------------------------------------------

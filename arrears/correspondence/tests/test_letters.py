@@ -258,3 +258,28 @@ def test_returned_mail_marks_the_address_bad_until_it_changes(queue, tmp_path):
     assert ReturnedMail.objects.get().address.startswith("88 Hudson Avenue")
     with pytest.raises(ValidationError):
         mail_returned(letter=f"L{letter.pk}", on=date(2026, 3, 13), actor="alice")
+
+
+def test_the_print_file_holds_each_letters_page_in_order_and_reads_back_strictly(queue, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
+           "template": "ny-late-rent-notice"},
+          {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
+           "template": "ny-late-rent-notice"},
+          {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor",
+           "step": "late-notice-guarantor",
+           "template": "ny-late-rent-notice-guarantor"})  # fmt: skip
+
+    batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+
+    merged = PdfReader(io.BytesIO(batch.print_file.read_bytes()), strict=True)
+    singles = [archive_read(Outbound.objects.get(pk=x["letter_id"]).document)
+               for x in batch.letters]  # fmt: skip
+    assert len(merged.pages) == 3
+    for page, single in zip(merged.pages, singles, strict=True):
+        assert page.extract_text() == PdfReader(io.BytesIO(single)).pages[0].extract_text()
+    assert [x["addressee"] for x in batch.letters] == ["Tina Ortiz", "Greg Ortiz",
+                                                       "Lucía Fernández"]  # fmt: skip
