@@ -143,6 +143,9 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
     offsets: dict[int, int] = {}
     kids: list[int] = []
     number = 2
+    # Marks references already renumbered: a direct object shared by two objects (pypdf shares
+    # some) is seen twice, and its references must not be renumbered again.
+    done = object()
     with target.open("wb") as out:
         out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         for path in paths:
@@ -158,11 +161,11 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
                     number += 1
                     renumbered[key] = number
                     pending.append((number, ref))
-                return IndirectObject(renumbered[key], 0, reader)
+                return IndirectObject(renumbered[key], 0, done)  # type: ignore[arg-type]
 
             def relink(value: Any) -> Any:
                 if isinstance(value, IndirectObject):
-                    return new_ref(value)
+                    return value if value.pdf is done else new_ref(value)
                 if isinstance(value, DictionaryObject):
                     for k in list(value):
                         if k != "/Parent":
@@ -180,7 +183,7 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
                 num, ref = pending.pop(0)
                 obj = relink(ref.get_object())
                 if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
-                    obj[NameObject("/Parent")] = IndirectObject(2, 0, reader)
+                    obj[NameObject("/Parent")] = IndirectObject(2, 0, done)  # type: ignore[arg-type]
                 offsets[num] = out.tell()
                 out.write(f"{num} 0 obj\n".encode())
                 obj.write_to_stream(out)

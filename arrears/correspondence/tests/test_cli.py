@@ -106,3 +106,22 @@ def test_a_missing_manifest_is_a_clear_error(book, capsys, tmp_path, path):
     assert main(["letters", "mailed", "--manifest", str(tmp_path / path)]) == 2
     assert "cannot read the manifest" in capsys.readouterr().err
     assert not Path(path).exists()
+
+
+def test_a_reprint_writes_the_print_file_and_manifest_again_without_rendering(
+    queue, capsys, tmp_path
+):
+    from arrears.ledger.models import TimelineEvent
+
+    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
+           "template": "ny-late-rent-notice"})  # fmt: skip
+    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "a"),
+                 "--workers", "1"]) == 0  # fmt: skip
+    first = (tmp_path / "a" / "manifest-2026-03-06.csv").read_text()
+
+    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "b"),
+                 "--reprint"]) == 0  # fmt: skip
+
+    assert (tmp_path / "b" / "manifest-2026-03-06.csv").read_text() == first
+    assert (tmp_path / "b" / "print-2026-03-06.pdf").read_bytes().startswith(b"%PDF")
+    assert TimelineEvent.objects.filter(kind="letter.rendered").count() == 1
