@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from arrears.cli import letters as letters_cli
 from arrears.cli import main
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.models import Outbound
@@ -96,7 +95,9 @@ def test_statements_as_pdf_and_xlsx_and_email_refused_without_a_sender(
     assert main(["statement", "A-TINA", "--format", "xlsx", "--output", str(xlsx)]) == 0
     assert xlsx.read_bytes()[:2] == b"PK"
 
-    monkeypatch.setattr(letters_cli, "STATEMENT_SENDER", ("arrears.correspondence", "nothing"))
+    monkeypatch.setattr(
+        "arrears.cli.letters.STATEMENT_SENDER", ("arrears.correspondence", "nothing")
+    )
     assert main(["statement", "A-TINA", "--email", "--output", str(pdf)]) == 2
     assert "EMAIL_URL" in capsys.readouterr().err
 
