@@ -27,6 +27,8 @@ from django.utils import timezone as dj_timezone
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
+from arrears.correspondence.selectors import party_address_key, returned_addresses
+from arrears.correspondence.services import outbound_create_many
 from arrears.dunning.calendar import is_california_court_holiday
 from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
@@ -64,6 +66,7 @@ from arrears.dunning.policy import (
 from arrears.dunning.selectors import contact_zone
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
+from arrears.ledger.models import Party as PartyModel
 from arrears.ledger.selectors import open_items_as_of
 from arrears.ledger.services import NewCharge, charges_post
 
@@ -242,6 +245,8 @@ def _run_chunk(
     ).values_list("account_id", "code", "posted_on"):
         fees[account_pk][code].add(posted)
     consents: dict[int, dict[str, bool]] = defaultdict(dict)
+    # Addresses that letters came back from (correspondence): the guard refuses letters to them.
+    returned = returned_addresses({ap.pk for aps in parties.values() for ap in aps})
     for party_pk, channel, granted in (
         Consent.objects.filter(
             party_id__in=AccountParty.objects.filter(**in_range).values("party_id")
@@ -296,10 +301,40 @@ def _run_chunk(
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               rules[policy.name], derived)  # fmt: skip
+                               rules[policy.name], derived, returned)  # fmt: skip
             _record(plan, decision, account, ap, out, result, done[pk])
+    # Correspondence queues each letter and email; the run's JSON (a dry run's too) names the
+    # document each becomes, and so does its action.
+    documents = outbound_create_many(out.queued, insert=not dry_run)
+    for queued in out.queued:
+        if queued.key in documents:
+            queued.entry["document"] = documents[queued.key]
+            if queued.row is not None:
+                queued.row[-1] = documents[queued.key]
     if not dry_run:
         out.write()
+
+
+class _Queued(NamedTuple):
+    """A letter or email the run decided on, as correspondence's `outbound_create_many` reads it
+    (with the run's JSON entry and action row, to name its document in them)."""
+
+    key: str
+    account: _Account
+    party: _Addressee | None
+    role: str
+    channel: str
+    template: str
+    language: str
+    policy: str
+    step: str
+    run_on: date
+    amount: Decimal | None
+    deadline: date | None
+    delinquency: date | None
+    entry: dict[str, Any]
+    row: list[Any] | None
+    status: str = "queued"
 
 
 class _Written:
@@ -324,9 +359,10 @@ class _Written:
         self.fee_rows: dict[str, list[Any]] = {}  # a fee's txn_id: its action's row
         self.events: list[tuple[Any, ...]] = []
         self.charges: list[NewCharge] = []
+        self.queued: list[_Queued] = []
 
     def action(self, plan: PlannedStep, account: _Account, ap: _Addressee | None, key: str,
-               status: str, decision: Decision) -> None:  # fmt: skip
+               status: str, decision: Decision) -> list[Any]:  # fmt: skip
         step = plan.step
         row = [
             key, account.pk, ap.pk if ap else None, plan.role or "", plan.policy,
@@ -340,6 +376,7 @@ class _Written:
         self.actions.append(row)
         if step.action == "fee" and status == "done":
             self.fee_rows[_fee_txn_id(key)] = row
+        return row
 
     def event(self, account: _Account, kind: str, summary: str, detail: dict[str, Any]) -> None:
         self.events.append((account.pk, self.db_now, self.db_on, kind, self.actor,
@@ -413,6 +450,7 @@ def _decide(
     on: date,
     rules: GuardRules,
     derived: DerivedHolds | None = None,
+    returned: dict[int, set[str]] | None = None,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -429,6 +467,8 @@ def _decide(
             ),
             has_phone=bool(ap.phone), sms_consent=given.get("sms", False),
             opted_out=frozenset(ch for ch, ok in given.items() if not ok),
+            address_returned=ap.pk in (returned or {})
+            and _address_key(ap, account) in (returned or {})[ap.pk],
         )  # fmt: skip
         history = CallHistory(calls.get((account.pk, ap.pk), ()),
                               talks.get((account.pk, ap.pk), ()))  # fmt: skip
@@ -439,6 +479,14 @@ def _decide(
     return guard_check(action=step.action, channel=step.channel, at=at, holds=holds,
                        contact=contact, calls=history, rules=rules,
                        derived=derived.for_step(account.pk, plan) if derived else ())  # fmt: skip
+
+
+def _address_key(ap: _Addressee, account: _Account) -> str:
+    """The key of the address a party's letters about an account go to: read from the models,
+    which only a party with returned mail needs."""
+    party = PartyModel.objects.get(pk=ap.pk)
+    lease = Account.objects.select_related("property").get(pk=account.pk)
+    return party_address_key(party, lease, ap.role)
 
 
 def _record(
@@ -479,10 +527,16 @@ def _record(
     if plan.deadline is not None:
         entry["deadline"] = plan.deadline.isoformat()
     result.actions.append(entry)
+    status = NOTICE_STATUS.get(step.channel or "", "done") if step.action == "notice" else "done"
+    row = None if out.dry_run else out.action(plan, account, ap, plan.key, status, decision)
+    if status == "queued":
+        out.queued.append(_Queued(
+            plan.key, account, ap, plan.role or "", step.channel or "", step.template or "",
+            plan.language if plan.language in ("en", "es") else "en", plan.policy, step.key,
+            out.on, plan.amount, plan.deadline, plan.delinquency, entry, row,
+        ))  # fmt: skip
     if out.dry_run:
         return
-    status = NOTICE_STATUS.get(step.channel or "", "done") if step.action == "notice" else "done"
-    out.action(plan, account, ap, plan.key, status, decision)
     if step.action == "fee":
         assert plan.amount is not None
         out.charges.append(NewCharge(

@@ -1,0 +1,203 @@
+"""Letters to PDF, fast and reproducible, in parallel processes.
+
+WeasyPrint spends most of a one-page letter subsetting its fonts (fontTools reading DejaVu's
+large layout tables), so each process first cuts the letter font down once, to the Latin
+characters letters use, without layout tables, and renders with that small font, one parsed
+stylesheet and one font configuration for its whole life: about 3 times faster per letter. A
+glyph outside the cut (another script) falls back to the machine's fonts through fontconfig.
+
+The same HTML always gives the same bytes (SOURCE_DATE_EPOCH fixes the font timestamps fontTools
+would otherwise take from the clock), so a letter rendered again after a crash matches the
+archived one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+# Fixed timestamps in fontTools' output: the PDF of a given HTML is the same bytes every time.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+
+CSS_FILE = Path(__file__).parent / "templates" / "correspondence" / "letter.css"
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
+             "/usr/local/share/fonts")  # fmt: skip
+FONTS = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
+# Basic Latin to Latin Extended-B (English, Spanish and other Western languages, §, ·), general
+# punctuation (dashes, quotes, …), the euro and trademark signs.
+UNICODES = [*range(0x20, 0x250), *range(0x2010, 0x2028), 0x20AC, 0x2122]
+
+_state: dict[str, Any] = {}
+# Drop the renderer before the interpreter tears WeasyPrint down (its __del__ needs it alive).
+atexit.register(_state.clear)
+
+
+def _cut_font(source: Path, target: Path) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.layout_features = []
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH"]
+    options.hinting = False
+    options.name_IDs = ["*"]
+    font = TTFont(str(source))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=UNICODES)
+    subsetter.subset(font)
+    partial = target.with_suffix(f".{os.getpid()}.part")
+    font.save(str(partial))
+    os.replace(partial, target)  # atomic: another process may be cutting the same font
+
+
+def _letter_fonts() -> str:
+    """@font-face rules for the cut letter font ("" if DejaVu Sans is not on this machine)."""
+    rules = []
+    for weight, name in FONTS.items():
+        source = next((Path(d) / name for d in FONT_DIRS if (Path(d) / name).exists()), None)
+        if source is None:
+            return ""
+        stamp = hashlib.sha256(f"{source}:{source.stat().st_size}:{len(UNICODES)}".encode())
+        target = Path(tempfile.gettempdir()) / f"arrears-letter-{stamp.hexdigest()[:12]}.ttf"
+        if not target.exists():
+            _cut_font(source, target)
+        rules.append(f'@font-face {{ font-family: "Letter Sans"; font-weight: {weight}; '
+                     f'src: url("{target.as_uri()}"); }}')  # fmt: skip
+    return "\n".join(rules)
+
+
+def _renderer() -> tuple[Any, Any]:
+    if "css" not in _state:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        faces = _letter_fonts()
+        text = CSS_FILE.read_text(encoding="utf-8")
+        if faces:
+            family = 'font-family: "Letter Sans", "DejaVu Sans"'
+            text = faces + "\n" + text.replace('font-family: "DejaVu Sans"', family)
+        _state["fonts"] = fonts
+        _state["css"] = CSS(string=text, font_config=fonts)
+    return _state["css"], _state["fonts"]
+
+
+def letter_pdf(html: str) -> bytes:
+    """The PDF of one letter page's HTML (correspondence/letter.html), with the letter style."""
+    from weasyprint import HTML
+
+    css, fonts = _renderer()
+    return bytes(HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts))
+
+
+def letters_pdf(htmls: list[str]) -> list[bytes]:
+    """`letter_pdf` of each: one task of a worker process."""
+    return [letter_pdf(h) for h in htmls]
+
+
+def _warm() -> None:
+    _renderer()
+
+
+def render_parallel(chunks: Iterable[list[str]], *, workers: int = 2) -> Iterator[list[bytes]]:
+    """The PDFs of each chunk of HTML pages, in order, rendered by `workers` processes.
+
+    At most two chunks per worker are in flight, so memory stays flat however long the batch:
+    the caller builds the next chunk while the workers render. workers=1 renders in-process.
+    """
+    if workers <= 1:
+        for chunk in chunks:
+            yield letters_pdf(chunk)
+        return
+    # fork: the workers never touch the database, and inherit the renderer warmed here (pango,
+    # the cut font, the parsed stylesheet), so they start in milliseconds.
+    _renderer()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm) as pool:
+        pending: list[Future[list[bytes]]] = []
+        for chunk in chunks:
+            pending.append(pool.submit(letters_pdf, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
+    """Write the pages of `paths`, in order, as one PDF at `target`; returns the page count.
+
+    Streaming, so memory stays flat however many letters: one input is read at a time, its
+    objects renumbered and written out at once, and only the byte offsets (for the cross-reference
+    table) and the page numbers are kept. Object 1 is the catalog, 2 the page tree.
+    """
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    offsets: dict[int, int] = {}
+    kids: list[int] = []
+    number = 2
+    # Marks references already renumbered: a direct object shared by two objects (pypdf shares
+    # some) is seen twice, and its references must not be renumbered again.
+    done = object()
+    with target.open("wb") as out:
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        for path in paths:
+            reader = PdfReader(str(path))
+            renumbered: dict[tuple[int, int], int] = {}
+            pending: list[tuple[int, Any]] = []
+
+            def new_ref(ref: Any, reader: Any = reader, renumbered: Any = renumbered,
+                        pending: Any = pending) -> IndirectObject:  # fmt: skip
+                nonlocal number
+                key = (ref.idnum, ref.generation)
+                if key not in renumbered:
+                    number += 1
+                    renumbered[key] = number
+                    pending.append((number, ref))
+                return IndirectObject(renumbered[key], 0, done)  # type: ignore[arg-type]
+
+            def relink(value: Any) -> Any:
+                if isinstance(value, IndirectObject):
+                    return value if value.pdf is done else new_ref(value)
+                if isinstance(value, DictionaryObject):
+                    for k in list(value):
+                        if k != "/Parent":
+                            value[k] = relink(value[k])
+                elif isinstance(value, ArrayObject):
+                    for i, item in enumerate(value):
+                        value[i] = relink(item)
+                return value
+
+            for page in reader.pages:
+                ref = page.indirect_reference
+                assert ref is not None
+                kids.append(new_ref(ref).idnum)
+            while pending:
+                num, ref = pending.pop(0)
+                obj = relink(ref.get_object())
+                if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
+                    obj[NameObject("/Parent")] = IndirectObject(2, 0, done)  # type: ignore[arg-type]
+                offsets[num] = out.tell()
+                out.write(f"{num} 0 obj\n".encode())
+                obj.write_to_stream(out)
+                out.write(b"\nendobj\n")
+        offsets[1] = out.tell()
+        out.write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        offsets[2] = out.tell()
+        refs = " ".join(f"{k} 0 R" for k in kids)
+        out.write(f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>\nendobj\n"
+                  .encode())  # fmt: skip
+        xref = out.tell()
+        out.write(f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode())
+        for num in range(1, number + 1):
+            out.write(f"{offsets[num]:010d} 00000 n \n".encode())
+        out.write(f"trailer\n<< /Size {number + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+                  .encode())  # fmt: skip
+    return len(kids)
