@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from arrears.core.errors import NotFoundError
+from arrears.dunning.contact import mail_work_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
 from arrears.dunning.models import Action, ContactAttempt, Hold
 from arrears.ledger.interchange import STATE_TIME_ZONES
@@ -43,7 +44,7 @@ def holds_list(*, account_id: str) -> list[Hold]:
 @dataclass(frozen=True)
 class WorkItem:
     account_id: str
-    kind: str  # call, text, deadline, referral, new_delinquency
+    kind: str  # call, text, email, deadline, referral, new_delinquency
     reason: str
     balance: Decimal
     likelihood: Decimal
@@ -138,6 +139,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         kind = "call" if task.channel == "call" else "text"
         lines.append((task.account_id, kind, f"{task.step}: {task.template} ({task.policy})",
                       party.party_id if party else None, task.pk))  # fmt: skip
+    lines.extend(mail_work_lines())  # mail that needs an answer
     for a in Action.objects.filter(deadline__gte=on,
                                    deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
                                    status__in=["queued", "done"]).only(
