@@ -291,6 +291,9 @@ def _permanent(exc: Exception) -> str:
             code, text = codes[0]
             return f"{code} {text.decode(errors='replace')}"
         return ""
+    # A refused sender (MAIL FROM) is our configuration, not the addressee: no bounce.
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return ""
     if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500:
         return f"{exc.smtp_code} {_text(exc.smtp_error)}"
     return ""
@@ -399,7 +402,15 @@ def _try(conn: _Connection, row: Outbound, report: SendReport, max_attempts: int
                 _bounced(row, bounce, actor, report)
                 return True
             error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
+            # 421: the server is shutting the channel (RFC 5321 §3.8); stop the pass, as when
+            # it cannot be reached or refuses our credentials.
+            if exc.smtp_code == 421 or isinstance(
+                exc,
+                smtplib.SMTPConnectError
+                | smtplib.SMTPAuthenticationError
+                | smtplib.SMTPSenderRefused
+                | smtplib.SMTPHeloError,
+            ):
                 conn.drop()
                 reachable = False
         except smtplib.SMTPRecipientsRefused as exc:
