@@ -95,5 +95,6 @@ def email_outbound(key: str, account_id: str = "A-TINA", party_id: str = "P-TINA
         key=key, account=Account.objects.get(account_id=account_id),
         party=Party.objects.get(party_id=party_id), role="primary", channel="email",
         template="ny-rent-reminder", run_on=datetime(2026, 3, 2).date(), status="queued",
-        document_name="", created_at=datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("America/New_York")),
+        document_name="",
+        created_at=datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("America/New_York")),
     )  # fmt: skip

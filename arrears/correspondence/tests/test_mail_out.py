@@ -100,7 +100,7 @@ def test_the_reminder_arrives_with_its_message_id_opt_out_line_and_letter_attach
     body = msg.get_body(("plain",)).get_content()
     assert "March's rent of 1,200.00 is unpaid." in body
     assert "reply to this message with the word STOP" in body
-    [pdf] = [p for p in msg.iter_attachments()]
+    [pdf] = list(msg.iter_attachments())
     assert pdf.get_filename() == "letter.pdf"
     assert "Balance due: 1,200.00" in pdf_text(pdf.get_content())
     # and the row and the timeline say so, with the same Message-ID
@@ -163,7 +163,9 @@ def test_starttls_with_login_and_implicit_tls(book: None, tmp_path: Path) -> Non
         c1.stop()
         c2.stop()
     # then the plain try failed without a bounce and both went out encrypted
-    assert refused.sent == [] and refused.bounced == [] and refused.error
+    assert refused.sent == []
+    assert refused.bounced == []
+    assert refused.error
     assert sent.sent == ["over-starttls"]
     assert sent_tls.sent == ["over-tls"]
     assert [r.rcpt_tos for r in starttls.received + implicit.received] == [
@@ -219,7 +221,8 @@ def test_a_refused_address_is_a_bounce_and_is_not_tried_again(
     row = Outbound.objects.get(key="to-nobody")
     assert (row.status, row.attempts) == ("bounced", 1)
     event = TimelineEvent.objects.get(kind="email.bounced")
-    assert "550" in event.summary and "No such user" in event.summary
+    assert "550" in event.summary
+    assert "No such user" in event.summary
 
 
 def test_the_last_try_fails_with_a_clear_error(book: None) -> None:
@@ -260,5 +263,6 @@ def test_the_guards_answer_defers_or_refuses(book: None, smtp: smtp_server.Recor
     assert (report.deferred, report.refused) == (["later"], ["never"])
     assert Outbound.objects.get(key="later").status == "rendered"
     never = Outbound.objects.get(key="never")
-    assert never.status == "failed" and never.detail["rule"] == "hold:dispute"
+    assert never.status == "failed"
+    assert never.detail["rule"] == "hold:dispute"
     assert TimelineEvent.objects.get(kind="email.refused").detail["rule"] == "hold:dispute"
