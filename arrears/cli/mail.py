@@ -88,14 +88,14 @@ def cmd_mail_triage(args: argparse.Namespace) -> int:
     if args.format == "json":
         _dump([{"id": r.pk, "from": r.from_address, "subject": r.subject,
                 "received_at": r.received_at.isoformat(), "category": r.category,
-                "why": r.matched_by, "excerpt": r.excerpt[:200]} for r in rows])  # fmt: skip
+                "why": r.why_unmatched, "excerpt": r.excerpt[:200]} for r in rows])  # fmt: skip
         return 0
     if not rows:
         print("Nothing in triage.")
         return 0
-    _table(["id", "received", "from", "category", "subject"],
-           [[str(r.pk), f"{r.received_at:%Y-%m-%d}", r.from_address, r.category, r.subject[:60]]
-            for r in rows], sys.stdout, numeric=range(1))  # fmt: skip
+    _table(["id", "received", "from", "category", "subject", "why"],
+           [[str(r.pk), f"{r.received_at:%Y-%m-%d}", r.from_address, r.category, r.subject[:50],
+             r.why_unmatched] for r in rows], sys.stdout, numeric=range(1))  # fmt: skip
     print("Assign one with `arrears mail assign ID ACCOUNT_ID`.")
     return 0
 

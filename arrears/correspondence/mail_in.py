@@ -384,7 +384,7 @@ def message_file(raw: Raw, *, actor: str = "mail", now: datetime | None = None
             from_name=parsed.from_name, subject=parsed.subject, sent_at=parsed.sent_at,
             received_at=now, source=raw.source[:300], document=kept,
             excerpt=_excerpt(fresh), account=match.account, party=match.party,
-            matched_by=match.how or match.why[:40],
+            matched_by=match.how, why_unmatched=match.why[:200],
             status="filed" if match.account else "triage", category=sorted_.category,
             rule=sorted_.rule[:100], needs_answer=sorted_.needs_answer,
             bounce_of=bounce[0] if bounce else "",

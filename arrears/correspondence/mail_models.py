@@ -42,6 +42,7 @@ class InboundEmail(models.Model):
         Party, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     matched_by = models.CharField(max_length=40, blank=True)  # thread, sender, account, unit, …
+    why_unmatched = models.CharField(max_length=200, blank=True)  # for triage
     status = models.CharField(max_length=10, choices=Status.choices)
     category = models.CharField(max_length=20)
     rule = models.CharField(max_length=100)  # the classification rule that matched

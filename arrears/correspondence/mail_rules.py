@@ -115,11 +115,11 @@ UNIT = re.compile(r"\b(?:unit|apt\.?|apartment|suite|ste\.?|apto\.?|departamento
 
 
 def account_tokens(text: str) -> list[str]:
-    """Words of the text that could be account numbers (letters, digits, dashes, one digit at
-    least), in order, without repeats."""
+    """Words of the text that could be account numbers (letters, digits and dashes, with a digit
+    or a dash in them), in order, without repeats."""
     seen: dict[str, None] = {}
     for token in ACCOUNT_TOKEN.findall(text):
-        if any(c.isdigit() for c in token):
+        if "-" in token.strip("-") or any(c.isdigit() for c in token):
             seen.setdefault(token.upper(), None)
     return list(seen)
 
