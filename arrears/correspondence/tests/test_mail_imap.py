@@ -1,0 +1,79 @@
+"""Email in over IMAP (TLS) from a real Dovecot started by the test: messages filed once, flagged
+filed on the server, and filed once only even when the flag is lost."""
+
+from __future__ import annotations
+
+import imaplib
+import ssl
+from collections.abc import Iterator
+
+import pytest
+
+from arrears.correspondence.mail_in import FILED_KEYWORD, mail_fetch
+from arrears.correspondence.mail_models import InboundEmail
+from arrears.correspondence.tests import dovecot
+from arrears.correspondence.tests.test_mail_in import message, sent_reminder
+from arrears.ledger.models import TimelineEvent
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[dovecot.Imap]:
+    why = dovecot.missing()
+    if why:
+        pytest.skip(why)
+    with dovecot.running() as imap:
+        yield imap
+
+
+@pytest.fixture
+def imap(server: dovecot.Imap) -> Iterator[tuple[dovecot.Imap, imaplib.IMAP4_SSL]]:
+    """The server with an empty INBOX, and a client session to put messages in it."""
+    client = imaplib.IMAP4_SSL(server.host, server.port,
+                               ssl_context=ssl.create_default_context(cafile=server.cafile))  # fmt: skip
+    client.login(server.user, server.password)
+    _, count = client.select("INBOX")
+    if int(count[0] or 0):
+        client.store("1:*", "+FLAGS", "(\\Deleted)")
+        client.expunge()
+    yield server, client
+    client.logout()
+
+
+def test_imap_fetch_files_each_message_once(book: None, imap) -> None:
+    server, client = imap
+    # given our reminder to Tina, her reply, Greg's promise and a stranger's question
+    ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-TINA")
+    reply = message("tina@example.org", "Re: March rent", "The late fee is incorrect.",
+                    In_Reply_To=ours.message_id)  # fmt: skip
+    for msg in (
+        reply,
+        message("greg@example.org", "Rent", "I will pay Friday."),
+        message("sam@nowhere.example", "Hello", "Is 4C for rent?"),
+    ):
+        client.append("INBOX", None, None, msg.as_bytes())
+    # when the mailbox is fetched over IMAPS
+    first = mail_fetch(source=server.url())
+    # then two are filed on Tina's account, one waits in triage, all flagged filed on the server
+    assert (len(first.filed), len(first.triage)) == (2, 1)
+    assert {(m.matched_by, m.category) for m in InboundEmail.objects.filter(status="filed")} == {
+        ("thread", "dispute"),
+        ("sender", "promise"),
+    }
+    client.select("INBOX")
+    status, found = client.search(None, "KEYWORD", FILED_KEYWORD)
+    assert len(found[0].split()) == 3
+    # when fetched again, and again after someone clears the flag on one message
+    second = mail_fetch(source=server.url())
+    client.store("1", "-FLAGS", f"({FILED_KEYWORD})")
+    third = mail_fetch(source=server.url())
+    # then nothing is filed twice
+    assert second.as_json() == {"filed": 0, "triage": 0, "bounces": 0, "already_filed": 0}
+    assert third.as_json() == {"filed": 0, "triage": 0, "bounces": 0, "already_filed": 1}
+    assert InboundEmail.objects.count() == 3
+    assert TimelineEvent.objects.filter(kind="email.received").count() == 2
+
+
+def test_a_wrong_password_is_a_clear_error(book: None, imap) -> None:
+    server, _ = imap
+    with pytest.raises(imaplib.IMAP4.error, match="(?i)authentication failed"):
+        mail_fetch(source=server.url().replace("s3cret", "wrong"))
