@@ -28,8 +28,8 @@ def server() -> Iterator[dovecot.Imap]:
 @pytest.fixture
 def imap(server: dovecot.Imap) -> Iterator[tuple[dovecot.Imap, imaplib.IMAP4_SSL]]:
     """The server with an empty INBOX, and a client session to put messages in it."""
-    client = imaplib.IMAP4_SSL(server.host, server.port,
-                               ssl_context=ssl.create_default_context(cafile=server.cafile))  # fmt: skip
+    context = ssl.create_default_context(cafile=server.cafile)
+    client = imaplib.IMAP4_SSL(server.host, server.port, ssl_context=context)
     client.login(server.user, server.password)
     _, count = client.select("INBOX")
     if int(count[0] or 0):
@@ -60,7 +60,7 @@ def test_imap_fetch_files_each_message_once(book: None, imap) -> None:
         ("sender", "promise"),
     }
     client.select("INBOX")
-    status, found = client.search(None, "KEYWORD", FILED_KEYWORD)
+    _, found = client.search(None, "KEYWORD", FILED_KEYWORD)
     assert len(found[0].split()) == 3
     # when fetched again, and again after someone clears the flag on one message
     second = mail_fetch(source=server.url())
@@ -75,5 +75,5 @@ def test_imap_fetch_files_each_message_once(book: None, imap) -> None:
 
 def test_a_wrong_password_is_a_clear_error(book: None, imap) -> None:
     server, _ = imap
-    with pytest.raises(imaplib.IMAP4.error, match="(?i)authentication failed"):
+    with pytest.raises(imaplib.IMAP4.error, match=r"(?i)authentication failed"):
         mail_fetch(source=server.url().replace("s3cret", "wrong"))
