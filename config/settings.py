@@ -5,8 +5,15 @@ SECRET_KEY     required when DEBUG is off
 DEBUG          "1" to turn on Django's debug pages
 ARREARS_TIME_ZONE  the book's time zone, which decides "today" (default America/New_York)
 ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
+ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
+ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
+                         storages.backends.s3.S3Storage (S3-compatible; install django-storages)
+ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
+ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
+ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -96,3 +103,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 WHITENOISE_USE_FINDERS = True
+
+# The document archive (arrears.correspondence.archive): every rendered document, stored once.
+ARREARS_ARCHIVE_DIR = os.environ.get("ARREARS_ARCHIVE_DIR", "archive")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "archive": {
+        "BACKEND": os.environ.get(
+            "ARREARS_ARCHIVE_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(os.environ.get("ARREARS_ARCHIVE_OPTIONS", "") or "null")
+        or {"location": ARREARS_ARCHIVE_DIR},
+    },
+}
+
+# The company on the letterhead (merge field `company`).
+ARREARS_COMPANY = {
+    "name": os.environ.get("ARREARS_COMPANY_NAME", "Arrears Property Management"),
+    "address_lines": [
+        line.strip()
+        for line in os.environ.get(
+            "ARREARS_COMPANY_ADDRESS", "100 Main Street, Suite 200;Brooklyn, NY 11201"
+        ).split(";")
+        if line.strip()
+    ],
+    "phone": os.environ.get("ARREARS_COMPANY_PHONE", "(718) 555-0100"),
+    "email": os.environ.get("ARREARS_COMPANY_EMAIL", "collections@example.com"),
+    "website": os.environ.get("ARREARS_COMPANY_WEBSITE", ""),
+}

@@ -550,7 +550,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.
-PARTS: list[str] = ["mail"]
+PARTS: list[str] = ["letters", "mail"]
 
 
 def command(

@@ -20,16 +20,6 @@ from typing import Any
 from arrears.cli import _actor, _date, _ensure_migrated, _table, command
 
 
-def _sender() -> tuple[str, str, str]:
-    """(address, display name, Message-ID domain)."""
-    from django.conf import settings
-
-    company = getattr(settings, "ARREARS_COMPANY", {}) or {}
-    sender = os.environ.get("ARREARS_MAIL_FROM") or company.get("email") or "collections@localhost"
-    domain = os.environ.get("ARREARS_MAIL_DOMAIN") or sender.rpartition("@")[2] or "localhost"
-    return sender, company.get("name", ""), domain
-
-
 def _dump(doc: Any) -> None:
     json.dump(doc, sys.stdout, indent=1, default=str)
     sys.stdout.write("\n")
@@ -37,17 +27,12 @@ def _dump(doc: Any) -> None:
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
-    from arrears.core.errors import ValidationError
-    from arrears.correspondence.mail_out import parse_email_url
+    from arrears.correspondence.mail_out import Sender, smtp_from_env
     from arrears.dunning.contact import emails_send
 
     _ensure_migrated()
-    url = os.environ.get("EMAIL_URL", "")
-    if not url:
-        raise ValidationError("EMAIL_URL is not set (e.g. smtp://user:pass@host:587)")
-    sender, name, domain = _sender()
-    run = emails_send(on=args.date or today(), settings=parse_email_url(url), sender=sender,
-                      sender_name=name, domain=domain, actor=_actor())  # fmt: skip
+    run = emails_send(on=args.date or today(), settings=smtp_from_env(),
+                      sender=Sender.from_env(), actor=_actor())  # fmt: skip
     r = run.report
     if args.format == "json":
         _dump(run.as_json())

@@ -36,7 +36,7 @@ from django.utils import timezone as dj_timezone
 
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
-from arrears.correspondence.mail_archive import archive_store
+from arrears.correspondence.archive import archive_store
 from arrears.correspondence.mail_models import InboundAttachment, InboundEmail
 from arrears.correspondence.mail_out import bounce_record
 from arrears.correspondence.mail_rules import (

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import smtplib
 import ssl
@@ -36,7 +37,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import ValidationError
-from arrears.correspondence.mail_archive import archive_read, archive_store
+from arrears.correspondence.archive import archive_read, archive_store
 from arrears.correspondence.models import Outbound
 from arrears.ledger.models import TimelineEvent
 
@@ -132,6 +133,7 @@ class OutgoingEmail:
     to_name: str = ""
     language: str = "en"
     opt_out_notice: bool = False  # add the Reg F §1006.6(e) opt-out statement
+    template_version: int | None = None  # of the template it was rendered from (0: built in)
 
 
 def build_message(
@@ -161,6 +163,60 @@ def build_message(
         msg.add_attachment(a.data, maintype=maintype, subtype=subtype or "octet-stream",
                            filename=a.filename)  # fmt: skip
     return msg
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sends: the From address, its display name, and the domain of Message-IDs."""
+
+    address: str
+    name: str
+    domain: str
+
+    @classmethod
+    def from_env(cls) -> Sender:
+        """ARREARS_MAIL_FROM (default: the company's email, else collections@localhost) and
+        ARREARS_MAIL_DOMAIN (default: the sender's domain)."""
+        from django.conf import settings
+
+        company = getattr(settings, "ARREARS_COMPANY", {}) or {}
+        address = os.environ.get("ARREARS_MAIL_FROM") or company.get("email") or \
+            "collections@localhost"  # fmt: skip
+        domain = os.environ.get("ARREARS_MAIL_DOMAIN") or address.rpartition("@")[2]
+        return cls(address, company.get("name", ""), domain or "localhost")
+
+
+def smtp_from_env() -> SmtpSettings:
+    """EMAIL_URL parsed; ValidationError if it is not set."""
+    url = os.environ.get("EMAIL_URL", "")
+    if not url:
+        raise ValidationError("EMAIL_URL is not set (e.g. smtp://user:pass@host:587)")
+    return parse_email_url(url)
+
+
+# Reg F (12 CFR part 1006) governs consumer debts: email about them carries its opt-out notice.
+CONSUMER_KINDS = ("residential_lease", "student", "patient")
+
+
+def outbound_email_render(row: Outbound) -> OutgoingEmail:
+    """The email of a queued outbound row, from its template (`rendering.outbound_message`), with
+    the same notice as a one-page PDF letter attached."""
+    from arrears.correspondence.pdfs import letter_pdf
+    from arrears.correspondence.rendering import outbound_message
+
+    party = row.party
+    to = row.recipient or (party.email if party else "")
+    if not to:
+        raise ValidationError(f"{row.key}: the addressee has no email address", key=row.key)
+    message = outbound_message(row)
+    page = outbound_message(row, letter=True)
+    pdf = letter_pdf(page.html)
+    return OutgoingEmail(
+        to=to, to_name=party.name if party else "", subject=message.subject, text=message.text,
+        html=message.html, attachments=[Attachment(f"{row.template}.pdf", pdf, "application/pdf")],
+        language=message.language, opt_out_notice=row.account.kind in CONSUMER_KINDS,
+        template_version=message.template_version,
+    )  # fmt: skip
 
 
 def email_document_name(outbound: Outbound) -> str:
@@ -203,10 +259,12 @@ def email_prepare(
     row.recipient = email.to
     row.status = "rendered"
     row.rendered_at = dj_timezone.now()
+    if email.template_version is not None:
+        row.template_version = email.template_version
     row.detail = {**row.detail, "subject": email.subject, "from": sender,
                   "attachments": files, "opt_out_notice": email.opt_out_notice}  # fmt: skip
     row.save(update_fields=["document", "document_name", "message_id", "recipient", "status",
-                            "rendered_at", "detail"])  # fmt: skip
+                            "rendered_at", "detail", "template_version"])  # fmt: skip
     return row
 
 

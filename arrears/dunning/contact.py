@@ -14,6 +14,7 @@ actions' status in step with what was sent:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,17 +24,23 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
+from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.mail_in import FetchReport
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.mail_out import (
+    CONSUMER_KINDS,
     MAX_ATTEMPTS,
+    Attachment,
     OutgoingEmail,
+    Sender,
     SendReport,
     SmtpSettings,
     Verdict,
     email_prepare,
+    outbound_email_render,
     outbox_send,
+    smtp_from_env,
 )
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.sms import SmsError, SmsProvider, sms_send
@@ -50,8 +57,6 @@ from arrears.dunning.policy import choose_policy
 from arrears.dunning.services import _jurisdiction, _zone_of, company_policies, guard_rules
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 
-# Reg F applies to consumer debts; its opt-out statement goes into email about those.
-CONSUMER_KINDS = ("residential_lease", "student", "patient")
 CALL_OUTCOMES = ("no-answer", "left-message", "wrong-number", "promise", "dispute", "refused",
                  "paid")  # fmt: skip
 # Outcomes in which the debtor was reached: a telephone conversation (12 CFR §1006.14(b)(2)(ii)).
@@ -166,28 +171,6 @@ def email_outbound_ensure(*, on: date) -> int:
     return made
 
 
-def plain_render(row: Outbound) -> OutgoingEmail:
-    """A plain email for an outbound row: the stand-in for the template renderer."""
-    party = row.party
-    if party is None or not party.email:
-        raise ValidationError(f"{row.key}: the addressee has no email address")
-    account = row.account
-    lines = [f"Dear {party.name},", "",
-             f"Our records show a balance on your account {account.account_id}"
-             + (f" (unit {account.unit})" if account.unit else "") + "."]  # fmt: skip
-    if row.amount is not None:
-        lines.append(f"Amount: {row.amount:.2f} {account.currency}.")
-    if row.deadline is not None:
-        lines.append(f"Please pay by {row.deadline:%B %d, %Y}.")
-    lines += ["", "If you have already paid, please let us know by replying to this message."]
-    return OutgoingEmail(
-        to=party.email, to_name=party.name,
-        subject=f"Your account {account.account_id}: {row.template.replace('-', ' ')}",
-        text="\n".join(lines), language=row.language,
-        opt_out_notice=account.kind in CONSUMER_KINDS,
-    )  # fmt: skip
-
-
 def email_check(now: Callable[[], datetime]) -> Callable[[Outbound], Verdict]:
     """The guard, asked for each email at the minute it is to go: outside the contact hours it
     waits for a later pass; any other refusal is final. An address that bounced is not written
@@ -214,9 +197,7 @@ def emails_send(
     *,
     on: date,
     settings: SmtpSettings,
-    sender: str,
-    domain: str,
-    sender_name: str = "",
+    sender: Sender,
     render: Render | None = None,
     now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "mail",
@@ -226,11 +207,11 @@ def emails_send(
     send through the guard, and bring the actions up to date (module docstring)."""
     run = EmailRun()
     run.queued = email_outbound_ensure(on=on)
-    render = render or plain_render
+    render = render or outbound_email_render
     queued = Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
     for row in queued.select_related("account", "party").order_by("id"):
-        email_prepare(outbound=row, email=render(row), sender=sender, domain=domain,
-                      sender_name=sender_name)  # fmt: skip
+        email_prepare(outbound=row, email=render(row), sender=sender.address,
+                      domain=sender.domain, sender_name=sender.name)  # fmt: skip
         run.prepared += 1
     run.report = outbox_send(settings=settings, check=email_check(now), actor=actor,
                              max_attempts=max_attempts or MAX_ATTEMPTS)  # fmt: skip
@@ -257,6 +238,52 @@ def email_actions_settle() -> dict[str, str]:
         else:
             Action.objects.filter(pk=queued[key]).update(status="closed", reason=error[:300])
     return settled
+
+
+def statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, actor: str) -> str:
+    """Email a statement of account (PDF) to the account's primary party, through the guard,
+    once: the same statement asked for again is the same email, not a second one. Returns what
+    it did; ValidationError if the guard refuses or the server fails."""
+    account = _account(account_id)
+    link = (AccountParty.objects.filter(account=account, role="primary").select_related("party")
+            .order_by("id").first())  # fmt: skip
+    if link is None or not link.party.email:
+        raise ValidationError(f"{account_id} has no primary party with an email address")
+    party = link.party
+    digest = hashlib.sha256(pdf).hexdigest()
+    key = f"{account_id}:statement:{as_of.isoformat()}:{party.party_id}:{digest[:16]}"
+    row = Outbound.objects.filter(key=key).first()
+    if row is None:
+        row = Outbound.objects.create(
+            key=key, account=account, party=party, role="primary", channel="email",
+            template="statement", language=party.language or "en", step="statement",
+            run_on=today(), status="queued", document_name="", created_at=dj_timezone.now(),
+            recipient=party.email)  # fmt: skip
+    if row.status in ("sent", "bounced"):
+        return f"Statement already emailed to {row.recipient} ({row.message_id}): not sent again."
+    sender = Sender.from_env()
+    settings = smtp_from_env()
+    es = party.language == "es"
+    email_prepare(outbound=row, sender=sender.address, domain=sender.domain,
+                  sender_name=sender.name, email=OutgoingEmail(
+        to=party.email, to_name=party.name, language="es" if es else "en",
+        subject=(f"Estado de cuenta {account_id} al {as_of.isoformat()}" if es
+                 else f"Statement of account {account_id} as of {as_of.isoformat()}"),
+        text=(f"Estimado/a {party.name}:\n\nAdjuntamos el estado de su cuenta {account_id}."
+              if es else f"Dear {party.name},\n\nYour statement of account {account_id} is "
+              "attached."),
+        attachments=[Attachment(filename, pdf, "application/pdf")],
+        opt_out_notice=account.kind in CONSUMER_KINDS))  # fmt: skip
+    report = outbox_send(settings=settings, check=email_check(dj_timezone.now), keys=[key],
+                         actor=actor)  # fmt: skip
+    row.refresh_from_db()
+    if report.sent:
+        return f"Statement emailed to {row.recipient} (Message-ID {row.message_id})."
+    if report.deferred:
+        return (f"Statement queued for {row.recipient}: outside the contact hours, `arrears mail "
+                "send` sends it when they open.")  # fmt: skip
+    raise ValidationError(f"statement not emailed to {row.recipient}: "
+                          f"{row.error or report.error or row.status}")  # fmt: skip
 
 
 # ---- calls -----------------------------------------------------------------------------------

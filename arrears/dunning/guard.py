@@ -9,7 +9,8 @@
    a dispute under verification (15 USC §1692g(b)), a plan in good standing and a manual hold
    (until its date) stop collection steps. A hold on a party stops contact with that party only.
 2. the channel itself (`channel:<what is missing>`): no email without an address, no letter
-   without a postal address, no text without consent, nothing on a channel the party opted out of.
+   without a postal address (nor to one that mail came back from), no text without consent,
+   nothing on a channel the party opted out of.
 3. contact hours (`hours`): calls, texts and emails only from 8:00 to before 21:00 in the party's
    own time zone (15 USC §1692c(a)(1); Reg F, 12 CFR §1006.6(b)(1)(i)); configurable per
    jurisdiction for stricter local rules.
@@ -53,6 +54,7 @@ class ContactPoint:
     has_phone: bool = True
     sms_consent: bool = False
     opted_out: frozenset[str] = frozenset()
+    address_returned: bool = False  # mail to the postal address came back undeliverable
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ def _channel_refusal(channel: str, contact: ContactPoint) -> str:
         return "no email address"
     if channel in ("letter", "certified_letter") and not contact.has_address:
         return "no postal address"
+    if channel in ("letter", "certified_letter") and contact.address_returned:
+        return "mail to the address was returned undeliverable"
     if channel == "sms" and not contact.sms_consent:
         return "no consent to texts"
     if channel in ("sms", "call") and not contact.has_phone:

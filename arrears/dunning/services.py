@@ -23,6 +23,8 @@ from django.utils import timezone as dj_timezone
 
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
+from arrears.correspondence.selectors import party_address_key, returned_addresses
+from arrears.correspondence.services import outbound_create_many
 from arrears.dunning.calendar import is_california_court_holiday
 from arrears.dunning.guard import (
     ActiveHold,
@@ -209,6 +211,7 @@ def _run_chunk(
         fees[account_pk][code].add(posted)
     consents: dict[str, dict[str, bool]] = defaultdict(dict)
     party_pks = {ap.party_id for aps in parties.values() for ap in aps}
+    returned = returned_addresses(party_pks)  # letters returned undeliverable
     for party_pk, channel, granted in (
         Consent.objects.filter(party_id__in=party_pks)
         .order_by("at", "id")
@@ -262,9 +265,16 @@ def _run_chunk(
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               guard_rules(policy))  # fmt: skip
+                               guard_rules(policy), returned)  # fmt: skip
             _record(plan, decision, account, ap, on, now, actor, new_actions, events, charges,
                     result, done[pk])  # fmt: skip
+    # Correspondence queues each letter and email; the run's JSON names its document. The
+    # allowed actions and this chunk's JSON entries were appended in the same order.
+    documents = outbound_create_many(new_actions, insert=not dry_run)
+    allowed = [a for a in new_actions if a.status != "refused"]
+    for a, entry in zip(allowed, result.actions[len(result.actions) - len(allowed) :], strict=True):
+        if a.key in documents:
+            a.document = entry["document"] = documents[a.key]
     if dry_run:
         return
     charges_post(charges)
@@ -332,6 +342,7 @@ def _decide(
     talks: dict[tuple[int, int], list[datetime]],
     on: date,
     rules: GuardRules,
+    returned: dict[int, set[str]] | None = None,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -349,6 +360,8 @@ def _decide(
             ),
             has_phone=bool(party.phone), sms_consent=given.get("sms", False),
             opted_out=frozenset(ch for ch, ok in given.items() if not ok),
+            address_returned=party.pk in (returned or {})
+            and party_address_key(party, account, ap.role) in (returned or {})[party.pk],
         )  # fmt: skip
         history = CallHistory(calls.get((account.pk, party.pk), ()),
                               talks.get((account.pk, party.pk), ()))  # fmt: skip

@@ -1,57 +1,73 @@
-"""The mail stories' book: Tina Ortiz rents 3B at Elm Court, Brooklyn, guaranteed by her brother
-Greg; Carmen Ruiz rents 12 at Sunset Gardens, Los Angeles, and 3B there too (two leases, one
-email address). The archive is a fresh folder per test."""
+"""Books for the correspondence stories, written as interchange CSVs and imported.
+
+Tina Ortiz rents 3B at Elm Court in Brooklyn, NY; her brother Greg Ortiz guarantees the lease.
+Lucía Fernández rents 4C at Elm Court and reads Spanish. Carmen Ruiz rents 12 at Sunset Gardens
+in Los Angeles, CA. Alice is the coordinator. Each test gets its own archive folder.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from arrears.correspondence.models import Outbound
 from arrears.ledger.models import Account, Party
 from arrears.ledger.services import book_import
 
-ROWS: dict[str, list[dict[str, Any]]] = {
-    "properties": [
-        {"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street", "city": "Brooklyn",
-         "state": "NY", "postal_code": "11201", "country": "US"},
-        {"property_id": "SUNSET", "name": "Sunset Gardens", "address": "400 Sunset Blvd",
-         "city": "Los Angeles", "state": "CA", "postal_code": "90028", "country": "US"},
-    ],
-    "parties": [
-        {"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
-         "phone": "+12125550101", "address": "12 Elm Street, Apt 3B", "state": "NY",
-         "country": "US"},
-        {"party_id": "P-GREG", "name": "Greg Ortiz", "email": "greg@example.org",
-         "phone": "+17185550102", "address": "88 Hudson Avenue", "state": "NY", "country": "US"},
-        {"party_id": "P-CARMEN", "name": "Carmen Ruiz", "email": "carmen@example.org",
-         "address": "400 Sunset Blvd, Apt 12", "state": "CA", "country": "US", "language": "es"},
-    ],
-    "accounts": [
-        {"account_id": "A-TINA", "property_id": "ELM", "unit": "3B", "kind": "residential_lease",
-         "opened": "2025-06-01", "rent": "1200.00"},
-        {"account_id": "A-CARMEN", "property_id": "SUNSET", "unit": "12",
-         "kind": "residential_lease", "opened": "2025-01-01", "rent": "2400.00"},
-        {"account_id": "A-CARMEN-2", "property_id": "SUNSET", "unit": "14",
-         "kind": "residential_lease", "opened": "2025-01-01", "rent": "900.00"},
-    ],
-    "account_parties": [
-        {"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"},
-        {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor"},
-        {"account_id": "A-CARMEN", "party_id": "P-CARMEN", "role": "primary"},
-        {"account_id": "A-CARMEN-2", "party_id": "P-CARMEN", "role": "primary"},
-    ],
-    "transactions": [
-        {"txn_id": "T-RENT-03", "account_id": "A-TINA", "posted": "2026-03-01", "type": "charge",
-         "code": "RENT", "amount": "1200.00", "due": "2026-03-01"},
-    ],
-}  # fmt: skip
+ELM_COURT = {"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street",
+             "city": "Brooklyn", "state": "NY", "postal_code": "11201",
+             "country": "US"}  # fmt: skip
+SUNSET = {"property_id": "SUNSET", "name": "Sunset Gardens", "address": "400 Sunset Blvd",
+          "city": "Los Angeles", "state": "CA", "postal_code": "90028",
+          "country": "US"}  # fmt: skip
+PARTIES = [
+    {"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
+     "address": "12 Elm Street, Apt 3B", "city": "Brooklyn", "state": "NY",
+     "postal_code": "11201", "country": "US", "language": "en"},
+    {"party_id": "P-GREG", "name": "Greg Ortiz", "email": "greg@example.org",
+     "address": "88 Hudson Avenue", "city": "Albany", "state": "NY", "postal_code": "12207",
+     "country": "US", "language": "en"},
+    {"party_id": "P-LUCIA", "name": "Lucía Fernández", "email": "lucia@example.org",
+     "address": "12 Elm Street, Apt 4C", "city": "Brooklyn", "state": "NY",
+     "postal_code": "11201", "country": "US", "language": "es"},
+    {"party_id": "P-CARMEN", "name": "Carmen Ruiz", "email": "carmen@example.org",
+     "address": "400 Sunset Blvd, Apt 12", "city": "Los Angeles", "state": "CA",
+     "postal_code": "90028", "country": "US", "language": "en"},
+]  # fmt: skip
+ACCOUNTS = [
+    {"account_id": "A-TINA", "property_id": "ELM", "unit": "3B", "kind": "residential_lease",
+     "opened": "2025-06-01", "rent": "1200.00"},
+    {"account_id": "A-LUCIA", "property_id": "ELM", "unit": "4C", "kind": "residential_lease",
+     "opened": "2025-06-01", "rent": "1350.00"},
+    {"account_id": "A-CARMEN", "property_id": "SUNSET", "unit": "12",
+     "kind": "residential_lease", "opened": "2025-01-01", "rent": "2400.00"},
+]  # fmt: skip
+LINKS = [
+    {"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"},
+    {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor"},
+    {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "role": "primary"},
+    {"account_id": "A-CARMEN", "party_id": "P-CARMEN", "role": "primary"},
+]
+TXNS = [
+    # Tina: February paid, March's rent unpaid, a February late fee still open.
+    {"txn_id": "T-RENT-02", "account_id": "A-TINA", "posted": "2026-02-01", "type": "charge",
+     "code": "RENT", "amount": "1200.00", "due": "2026-02-01"},
+    {"txn_id": "T-PAY-02", "account_id": "A-TINA", "posted": "2026-02-03", "type": "payment",
+     "amount": "1200.00"},
+    {"txn_id": "T-LATE-02", "account_id": "A-TINA", "posted": "2026-02-06", "type": "charge",
+     "code": "LATE", "amount": "50.00", "due": "2026-02-06"},
+    {"txn_id": "T-RENT-03", "account_id": "A-TINA", "posted": "2026-03-01", "type": "charge",
+     "code": "RENT", "amount": "1200.00", "due": "2026-03-01"},
+    {"txn_id": "L-RENT-03", "account_id": "A-LUCIA", "posted": "2026-03-01", "type": "charge",
+     "code": "RENT", "amount": "1350.00", "due": "2026-03-01"},
+    {"txn_id": "C-RENT-03", "account_id": "A-CARMEN", "posted": "2026-03-01", "type": "charge",
+     "code": "RENT", "amount": "2400.00", "due": "2026-03-01"},
+]  # fmt: skip
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -66,15 +82,12 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def archive_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
+def archive_dir(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh archive per test; "today" is March 7, 2026 and the user is Alice."""
     folder = tmp_path / "archive"
-    monkeypatch.setenv("ARREARS_ARCHIVE_DIR", str(folder))
-    storages = getattr(settings, "STORAGES", None)
-    if storages and "archive" in storages:
-        settings.STORAGES = {
-            **storages,
-            "archive": {**storages["archive"], "OPTIONS": {"location": str(folder)}},
-        }
+    settings.STORAGES = {**settings.STORAGES, "archive": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
     monkeypatch.setenv("ARREARS_TODAY", "2026-03-07")
     monkeypatch.setenv("ARREARS_USER", "alice")
     return folder
@@ -84,17 +97,32 @@ def archive_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) 
 def book(db: None, tmp_path: Path) -> None:
     folder = tmp_path / "book"
     folder.mkdir()
-    for name, rows in ROWS.items():
+    for name, rows in (("properties", [ELM_COURT, SUNSET]), ("parties", PARTIES),
+                       ("accounts", ACCOUNTS), ("account_parties", LINKS),
+                       ("transactions", TXNS)):  # fmt: skip
         write_csv(folder / f"{name}.csv", rows)
     book_import(folder)
 
 
-def email_outbound(key: str, account_id: str = "A-TINA", party_id: str = "P-TINA") -> Outbound:
-    """A queued email for `key`, as the run makes one."""
-    return Outbound.objects.create(
-        key=key, account=Account.objects.get(account_id=account_id),
-        party=Party.objects.get(party_id=party_id), role="primary", channel="email",
-        template="ny-rent-reminder", run_on=datetime(2026, 3, 2).date(), status="queued",
-        document_name="",
-        created_at=datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("America/New_York")),
-    )  # fmt: skip
+@pytest.fixture
+def queue(book: None) -> Callable[..., dict[str, str]]:
+    """Queue letters as the daily run does (`outbound_create_many`) and return their documents."""
+    from arrears.correspondence.services import outbound_create_many
+
+    def add(*letters: dict[str, Any]) -> dict[str, str]:
+        actions = []
+        for spec in letters:
+            account = Account.objects.get(account_id=spec["account_id"])
+            party = Party.objects.get(party_id=spec["party_id"])
+            actions.append(SimpleNamespace(
+                key=spec.get("key", f"{spec['account_id']}:{spec['step']}:{spec['party_id']}"),
+                account=account, party=party, role=spec.get("role", "primary"),
+                channel=spec.get("channel", "certified_letter"), template=spec["template"],
+                language=spec.get("language", party.language), policy="ny-residential",
+                step=spec["step"], run_on=spec.get("run_on", date(2026, 3, 6)),
+                amount=spec.get("amount"), deadline=spec.get("deadline"),
+                delinquency=spec.get("delinquency", date(2026, 3, 1)), status="queued",
+            ))  # fmt: skip
+        return outbound_create_many(actions)
+
+    return add

@@ -21,9 +21,10 @@ from django.utils import timezone as dj_timezone
 
 from arrears.cli import main
 from arrears.core.errors import ValidationError
+from arrears.core.pdf import pdf_text
 from arrears.correspondence.mail_in import inbound_answered, mail_fetch
 from arrears.correspondence.mail_models import OutboundSms
-from arrears.correspondence.mail_out import message_id_for, parse_email_url
+from arrears.correspondence.mail_out import Sender, message_id_for, parse_email_url
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.sms import FileSmsProvider
 from arrears.correspondence.tests import smtp_server
@@ -67,8 +68,8 @@ def smtp() -> Iterator[smtp_server.Recorder]:
 
 
 def send(smtp, at: datetime, on: date = MARCH_2):
-    return emails_send(on=on, settings=parse_email_url(smtp.url), sender=f"rent@{DOMAIN}",
-                       domain=DOMAIN, now=lambda: at)  # fmt: skip
+    return emails_send(on=on, settings=parse_email_url(smtp.url), now=lambda: at,
+                       sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN))  # fmt: skip
 
 
 def reminder(account: str) -> Action:
@@ -95,6 +96,13 @@ def test_the_runs_reminder_is_emailed_once_and_the_action_is_done(tina_lease, sm
     assert got.rcpt_tos == ["tina@example.org"]
     assert got.message["Message-ID"] == message_id_for(action.key, DOMAIN)
     assert "STOP" in got.message.get_body(("plain",)).get_content()  # Reg F §1006.6(e)
+    # rendered from the reminder's template, with the notice attached as a PDF letter
+    assert "Tina Ortiz" in got.message.get_body(("plain",)).get_content()
+    [pdf] = got.message.iter_attachments()
+    assert pdf.get_filename() == "ny-rent-reminder.pdf"
+    letter = pdf_text(pdf.get_content())
+    assert "Tina Ortiz" in letter
+    assert "1,200.00" in letter
     # and the action is done, naming the archived message, which the timeline names too
     assert action.status == "done"
     assert action.document == Outbound.objects.get(key=action.key).document_name
@@ -337,3 +345,30 @@ def test_mail_send_without_email_url_says_so(tina_lease, monkeypatch, capsys):
     monkeypatch.delenv("EMAIL_URL", raising=False)
     assert main(["mail", "send"]) == 2
     assert "EMAIL_URL is not set" in capsys.readouterr().err
+
+
+def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_path, monkeypatch,
+                                                         capsys):  # fmt: skip
+    # given Tina in a zone where it is noon now, and the mail settings
+    account = tina_lease()
+    Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
+    monkeypatch.setenv("EMAIL_URL", smtp.url)
+    monkeypatch.setenv("ARREARS_MAIL_FROM", f"rent@{DOMAIN}")
+    monkeypatch.chdir(tmp_path)
+    # when her statement is asked for by email, twice
+    assert main(["statement", account, "--email"]) == 0
+    assert main(["statement", account, "--email"]) == 0
+    out = capsys.readouterr().out
+    # then one email carried the statement PDF, and the second asking sent nothing
+    assert "Statement emailed to tina@example.org (Message-ID <" in out
+    assert "not sent again" in out
+    [got] = smtp.received
+    [pdf] = got.message.iter_attachments()
+    assert pdf.get_filename() == f"statement-{account}-2026-03-07.pdf"
+    assert "1,200.00" in pdf_text(pdf.get_content())
+    # when Tina asks in writing that contact cease, and a statement as of March 6 is asked for
+    hold_place(account_id=account, reason="cease", on=date(2026, 3, 7), actor="alice")
+    assert main(["statement", account, "--as-of", "2026-03-06", "--email"]) == 2
+    # then the guard refused it (15 USC §1692c(c)) and nothing more was sent
+    assert "refused (hold:cease)" in capsys.readouterr().err
+    assert len(smtp.received) == 1

@@ -272,6 +272,7 @@ def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weeke
 
     # then: the notice expires on Thursday the 10th (Tue 8, Wed 9, Thu 10), not Wednesday the 9th
     (entry,) = [a for a in result.actions if a["step"] == "three-day-notice"]
+    assert entry.pop("document").startswith("letters/2026/09/06/A-CARMEN-three-day-notice-")
     assert entry == {"account_id": carmen_lease, "party_id": "P-CARMEN", "role": "primary",
                      "step": "three-day-notice", "channel": "letter",
                      "template": "ca-3-day-notice-pay-or-quit", "amount": "2400.00",

@@ -13,12 +13,12 @@ import pytest
 
 from arrears.core.errors import ValidationError
 from arrears.core.pdf import render_pdf
-from arrears.correspondence.mail_archive import archive_read
+from arrears.correspondence.archive import archive_read
 from arrears.correspondence.mail_in import mail_fetch, triage_assign
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.mail_out import OutgoingEmail, email_prepare
 from arrears.correspondence.models import Outbound
-from arrears.correspondence.tests.conftest import email_outbound
+from arrears.correspondence.tests.mail.conftest import email_outbound
 from arrears.ledger.models import TimelineEvent
 
 
@@ -51,7 +51,7 @@ def maildir(tmp_path: Path) -> mailbox.Maildir:
 
 
 def test_fetch_matches_sorts_and_files_each_message(
-    book: None, maildir: mailbox.Maildir, tmp_path: Path
+    mail_book: None, maildir: mailbox.Maildir, tmp_path: Path
 ) -> None:
     # given our reminder to Tina and a mailbox of answers and strangers
     ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-TINA")
@@ -113,7 +113,7 @@ def test_fetch_matches_sorts_and_files_each_message(
     assert hashlib.sha256(archive_read(row.document)).hexdigest() == row.sha256
 
 
-def test_a_second_fetch_files_nothing_twice(book: None, maildir: mailbox.Maildir) -> None:
+def test_a_second_fetch_files_nothing_twice(mail_book: None, maildir: mailbox.Maildir) -> None:
     # given a mailbox fetched once
     maildir.add(message("greg@example.org", "Rent", "I will pay on Friday.").as_bytes())
     mail_fetch(source=maildir._path)  # type: ignore[attr-defined]
@@ -126,7 +126,9 @@ def test_a_second_fetch_files_nothing_twice(book: None, maildir: mailbox.Maildir
     assert TimelineEvent.objects.filter(kind="email.received").count() == 2
 
 
-def test_a_triaged_message_is_assigned_to_an_account(book: None, maildir: mailbox.Maildir) -> None:
+def test_a_triaged_message_is_assigned_to_an_account(
+    mail_book: None, maildir: mailbox.Maildir
+) -> None:
     # given a message nobody could match
     maildir.add(message("sam@nowhere.example", "My rent", "Why was I charged twice?").as_bytes())
     report = mail_fetch(source=maildir._path)  # type: ignore[attr-defined]
@@ -142,7 +144,9 @@ def test_a_triaged_message_is_assigned_to_an_account(book: None, maildir: mailbo
         triage_assign(inbound_id=pk, account_id="A-TINA", actor="alice")
 
 
-def test_a_delivery_report_marks_our_email_bounced(book: None, maildir: mailbox.Maildir) -> None:
+def test_a_delivery_report_marks_our_email_bounced(
+    mail_book: None, maildir: mailbox.Maildir
+) -> None:
     # given our reminder to Greg and the report of its failed delivery (RFC 3464)
     ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-GREG", party_id="P-GREG")
     Outbound.objects.filter(pk=ours.pk).update(status="sent")

@@ -12,7 +12,7 @@ import pytest
 from arrears.correspondence.mail_in import FILED_KEYWORD, mail_fetch
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.tests import dovecot
-from arrears.correspondence.tests.test_mail_in import message, sent_reminder
+from arrears.correspondence.tests.mail.test_mail_in import message, sent_reminder
 from arrears.ledger.models import TimelineEvent
 
 
@@ -39,7 +39,7 @@ def imap(server: dovecot.Imap) -> Iterator[tuple[dovecot.Imap, imaplib.IMAP4_SSL
     client.logout()
 
 
-def test_imap_fetch_files_each_message_once(book: None, imap) -> None:
+def test_imap_fetch_files_each_message_once(mail_book: None, imap) -> None:
     server, client = imap
     # given our reminder to Tina, her reply, Greg's promise and a stranger's question
     ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-TINA")
@@ -73,7 +73,7 @@ def test_imap_fetch_files_each_message_once(book: None, imap) -> None:
     assert TimelineEvent.objects.filter(kind="email.received").count() == 2
 
 
-def test_a_wrong_password_is_a_clear_error(book: None, imap) -> None:
+def test_a_wrong_password_is_a_clear_error(mail_book: None, imap) -> None:
     server, _ = imap
     with pytest.raises(imaplib.IMAP4.error, match=r"(?i)authentication failed"):
         mail_fetch(source=server.url().replace("s3cret", "wrong"))

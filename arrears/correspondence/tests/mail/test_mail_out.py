@@ -12,7 +12,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from arrears.core.errors import ValidationError
 from arrears.core.pdf import pdf_text, render_pdf
-from arrears.correspondence.mail_archive import archive_read
+from arrears.correspondence.archive import archive_read
 from arrears.correspondence.mail_out import (
     Attachment,
     OutgoingEmail,
@@ -24,7 +24,7 @@ from arrears.correspondence.mail_out import (
 )
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.tests import smtp_server
-from arrears.correspondence.tests.conftest import email_outbound
+from arrears.correspondence.tests.mail.conftest import email_outbound
 from arrears.ledger.models import TimelineEvent
 
 SENDER = "collections@elmcourt.example"
@@ -75,7 +75,7 @@ def test_email_url_names_host_port_security_and_credentials() -> None:
 
 
 def test_the_reminder_arrives_with_its_message_id_opt_out_line_and_letter_attached(
-    book: None, smtp: smtp_server.Recorder
+    mail_book: None, smtp: smtp_server.Recorder
 ) -> None:
     # given Tina's reminder with her letter as a PDF
     letter = render_pdf("<p>Tina Ortiz</p><p>Balance due: 1,200.00</p>")
@@ -115,7 +115,7 @@ def test_the_reminder_arrives_with_its_message_id_opt_out_line_and_letter_attach
     assert got.data.replace(b"\r\n", b"\n") == archived.replace(b"\r\n", b"\n")
 
 
-def test_sending_again_sends_nothing_twice(book: None, smtp: smtp_server.Recorder) -> None:
+def test_sending_again_sends_nothing_twice(mail_book: None, smtp: smtp_server.Recorder) -> None:
     # given three reminders sent once
     settings = parse_email_url(plain(smtp.port))  # type: ignore[attr-defined]
     for n in range(3):
@@ -133,7 +133,7 @@ def test_sending_again_sends_nothing_twice(book: None, smtp: smtp_server.Recorde
     assert len(set(smtp.message_ids())) == 3
 
 
-def test_starttls_with_login_and_implicit_tls(book: None, tmp_path: Path) -> None:
+def test_starttls_with_login_and_implicit_tls(mail_book: None, tmp_path: Path) -> None:
     # given a server that requires STARTTLS and a login, and one that speaks TLS from the start
     cert, key = smtp_server.self_signed(tmp_path)
     context = smtp_server.server_context(cert, key)
@@ -176,7 +176,7 @@ def test_starttls_with_login_and_implicit_tls(book: None, tmp_path: Path) -> Non
 
 
 def test_a_server_that_drops_the_connection_mid_batch_then_recovers(
-    book: None, smtp: smtp_server.Recorder
+    mail_book: None, smtp: smtp_server.Recorder
 ) -> None:
     # given ten reminders and a server that drops the connection at the fourth message
     settings = parse_email_url(plain(smtp.port))  # type: ignore[attr-defined]
@@ -205,7 +205,7 @@ def test_a_server_that_drops_the_connection_mid_batch_then_recovers(
 
 
 def test_a_refused_address_is_a_bounce_and_is_not_tried_again(
-    book: None, smtp: smtp_server.Recorder
+    mail_book: None, smtp: smtp_server.Recorder
 ) -> None:
     # given a reminder to an address the server does not know
     smtp.refuse.add("nobody@example.org")
@@ -225,7 +225,7 @@ def test_a_refused_address_is_a_bounce_and_is_not_tried_again(
     assert "No such user" in event.summary
 
 
-def test_the_last_try_fails_with_a_clear_error(book: None) -> None:
+def test_the_last_try_fails_with_a_clear_error(mail_book: None) -> None:
     # given a server that is not there
     port = smtp_server.free_port()
     queue("unreachable")
@@ -246,7 +246,7 @@ def test_the_last_try_fails_with_a_clear_error(book: None) -> None:
     assert event.detail["error"] == row.error
 
 
-def test_the_guards_answer_defers_or_refuses(book: None, smtp: smtp_server.Recorder) -> None:
+def test_the_guards_answer_defers_or_refuses(mail_book: None, smtp: smtp_server.Recorder) -> None:
     # given two reminders, one the caller defers (hours) and one it refuses (a hold)
     queue("later")
     queue("never")

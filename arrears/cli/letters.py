@@ -1,0 +1,191 @@
+"""Correspondence commands: the letters batch, proof of mailing, returned mail, statements and
+templates (`arrears letters …`, `arrears statement …`, `arrears template …`)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from arrears.cli import _actor, _date, _ensure_migrated, _ProgressBar, _table, command
+
+# The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
+# asks the guard before it sends):
+# statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, actor: str) -> str
+# (it returns a line that says what it sent). Until it exists, --email is refused.
+STATEMENT_SENDER = ("arrears.dunning.contact", "statement_email")  # through the guard
+
+
+def cmd_letters(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+
+    _ensure_migrated()
+    if args.letters_command == "batch":
+        from arrears.correspondence.services import letters_batch
+
+        on = args.date or today()
+        output = Path(args.output or f"print-{on.isoformat()}")
+        bar = _ProgressBar(sys.stderr)
+        try:
+            result = letters_batch(on=on, output=output, actor=_actor(), workers=args.workers,
+                                   progress=lambda d, t: bar("letters", d, t))  # fmt: skip
+        finally:
+            bar.close()
+        print(result.line())
+        return 0
+    if args.letters_command == "mailed":
+        from arrears.correspondence.services import letters_mailed
+
+        mailed = letters_mailed(manifest=Path(args.manifest), mailed_on=args.date or today(),
+                                actor=_actor())  # fmt: skip
+        print(f"{mailed.mailed} letters recorded mailed; {mailed.unchanged} already recorded.")
+        return 0
+    if args.letters_command == "returned":
+        from arrears.correspondence.services import mail_returned
+
+        row = mail_returned(letter=args.letter, on=args.date or today(), actor=_actor(),
+                            reason=args.reason or "")  # fmt: skip
+        print(f"Letter L{row.outbound_id} returned; address marked bad for "
+              f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}")  # fmt: skip
+        return 0
+    from arrears.correspondence.models import Outbound
+
+    query = Outbound.objects.filter(channel__in=("letter", "certified_letter"))
+    if args.date:
+        query = query.filter(run_on=args.date)
+    rows = [
+        [
+            f"L{o.pk}",
+            o.run_on.isoformat(),
+            o.account.account_id,
+            o.party.party_id if o.party else "",
+            o.template,
+            o.status,
+            o.article_number,
+            o.document_name,
+        ]
+        for o in query.select_related("account", "party").order_by("id")
+    ]
+    _table(["letter", "date", "account", "party", "template", "status", "article", "document"],
+           rows, sys.stdout, numeric=range(0))  # fmt: skip
+    return 0
+
+
+def cmd_statement(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.core.errors import DomainError
+    from arrears.correspondence.statements import statement_pdf, statement_xlsx
+
+    _ensure_migrated()
+    as_of = args.as_of or today()
+    sender = None
+    if args.email:
+        if args.format != "pdf":
+            raise DomainError("--email sends the PDF statement: leave out --format xlsx")
+        try:
+            sender = getattr(importlib.import_module(STATEMENT_SENDER[0]), STATEMENT_SENDER[1])
+        except (ImportError, AttributeError):
+            raise DomainError(
+                "cannot email statements: no email sender is installed (set EMAIL_URL, e.g. "
+                "smtp://user:pass@host:587, once the mail part is present)"
+            ) from None
+    if args.format == "xlsx":
+        statement = statement_xlsx(account_id=args.account_id, as_of=as_of)
+    else:
+        statement = statement_pdf(account_id=args.account_id, as_of=as_of, actor=_actor())
+    output = Path(args.output or f"statement-{args.account_id}-{as_of.isoformat()}."
+                  f"{args.format}")  # fmt: skip
+    output.write_bytes(statement.data)
+    archived = f" (archived as {statement.document.name})" if statement.document else ""
+    print(f"Statement of {args.account_id} as of {as_of.isoformat()}: {output}{archived}")
+    if sender is not None:
+        print(sender(account_id=args.account_id, as_of=as_of, pdf=statement.data,
+                     filename=output.name, actor=_actor()))  # fmt: skip
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.core.errors import ValidationError
+
+    _ensure_migrated()
+    if args.template_command == "list":
+        from arrears.correspondence.services import template_names
+
+        rows = [[n, lang, str(v) if v else "built in"] for n, lang, v in template_names()]
+        _table(["template", "language", "version"], rows, sys.stdout, numeric=range(0))
+        return 0
+    if args.template_command == "add":
+        from arrears.correspondence.services import template_add
+
+        try:
+            body = Path(args.body).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(f"{args.body}: {exc.strerror}") from None
+        row = template_add(name=args.name, language=args.language, subject=args.subject,
+                           body=body, actor=_actor())  # fmt: skip
+        print(f"Template {row.name} [{row.language}] v{row.version} stored.")
+        return 0
+    from arrears.correspondence.rendering import message_render, preview_deadline
+
+    on = args.date or today()
+    letter = bool(args.output)
+    message = message_render(account_id=args.account, template=args.name, on=on,
+                             party_id=args.party, language=args.language,
+                             deadline=preview_deadline(args.name, on), letter=letter,
+                             reference="preview")  # fmt: skip
+    if args.output:
+        from arrears.correspondence.pdfs import letter_pdf
+
+        Path(args.output).write_bytes(letter_pdf(message.html))
+        print(f"{args.name} v{message.template_version} ({message.language}) for "
+              f"{args.account}: {args.output}")  # fmt: skip
+        return 0
+    print(f"Subject: {message.subject}")
+    print(f"Template: {message.template} v{message.template_version} ({message.language})\n")
+    sys.stdout.write(message.text)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = command(sub, "letters", cmd_letters, "letters: print the day's batch, record mailing")
+    letters = p.add_subparsers(dest="letters_command", required=True, metavar="ACTION")
+    b = letters.add_parser("batch", help="render queued letters: PDFs, a print file, a manifest")
+    b.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today)")
+    b.add_argument("--output", help="folder for the letters, print file and manifest "
+                   "(default: print-DATE)")  # fmt: skip
+    b.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    m = letters.add_parser("mailed", help="record proof of mailing from a filled-in manifest")
+    m.add_argument("--manifest", required=True, help="the batch's manifest CSV with "
+                   "article_number filled in for certified letters")  # fmt: skip
+    m.add_argument("--date", type=_date, help="the mailing date (default: today)")
+    r = letters.add_parser("returned", help="record a letter returned undeliverable")
+    r.add_argument("letter", help="the letter id (L12) or its certified article number")
+    r.add_argument("--date", type=_date, help="the day it came back (default: today)")
+    r.add_argument("--reason", help="e.g. 'not deliverable as addressed'")
+    ls = letters.add_parser("list", help="letters and their status")
+    ls.add_argument("--date", type=_date)
+
+    p = command(sub, "statement", cmd_statement, "a statement of account as PDF or XLSX")
+    p.add_argument("account_id")
+    p.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--format", choices=["pdf", "xlsx"], default="pdf")
+    p.add_argument("--output", help="file to write (default: statement-ACCOUNT-DATE.FORMAT)")
+    p.add_argument("--email", action="store_true", help="also email the PDF (needs EMAIL_URL)")
+
+    p = command(sub, "template", cmd_template, "letter and email templates")
+    templates = p.add_subparsers(dest="template_command", required=True, metavar="ACTION")
+    pv = templates.add_parser("preview", help="render a template for an account")
+    pv.add_argument("name")
+    pv.add_argument("--account", required=True)
+    pv.add_argument("--party", help="a party of the account (default: the primary)")
+    pv.add_argument("--language", choices=["en", "es"])
+    pv.add_argument("--date", type=_date, help="the letter's date (default: today)")
+    pv.add_argument("--output", help="write the letter as PDF here instead of printing text")
+    templates.add_parser("list", help="templates, their languages and latest versions")
+    ad = templates.add_parser("add", help="store a company's version of a template")
+    ad.add_argument("name")
+    ad.add_argument("--language", default="en", choices=["en", "es"])
+    ad.add_argument("--subject", required=True, help="the subject line (Django template)")
+    ad.add_argument("--body", required=True, help="file with the HTML body (Django template)")

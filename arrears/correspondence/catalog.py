@@ -1,0 +1,116 @@
+"""The built-in templates: one for each `template = …` of the built-in policies, in English and
+Spanish. Pure data.
+
+Each entry names the statute whose wording the letter carries (`law`), whether it names rent only
+(`rent_only`: NY RPAPL §702 and Cal. Code Civ. Proc. §1161(2) demands state the rent due, never
+fees), and the subject line per language (a Django template string). The body is the file
+`templates/correspondence/<language>/<name>.html`; a company's stored version overrides both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    subject: dict[str, str]
+    law: str = ""
+    rent_only: bool = False
+    deadline_days: int = 0  # for previews only: the run computes the real deadline
+
+
+def _spec(name: str, en: str, es: str, **kw: object) -> TemplateSpec:
+    return TemplateSpec(name, {"en": en, "es": es}, **kw)  # type: ignore[arg-type]
+
+
+_ACCT = " ({{ account.account_id }})"
+
+CATALOG: dict[str, TemplateSpec] = {
+    s.name: s
+    for s in (
+        _spec("ny-rent-reminder", "Rent reminder" + _ACCT, "Recordatorio de renta" + _ACCT),
+        _spec("ny-late-rent-notice", "Notice of rent not received" + _ACCT,
+              "Aviso de renta no recibida" + _ACCT, law="NY RPL §235-e(d)"),
+        _spec("ny-late-rent-notice-guarantor", "Notice to guarantor: rent not received" + _ACCT,
+              "Aviso al garante: renta no recibida" + _ACCT, law="NY RPL §235-e(d)"),
+        _spec("ny-rent-demand", "Fourteen-day rent demand" + _ACCT,
+              "Demanda de renta de catorce días" + _ACCT, law="NY RPAPL §711(2), §702",
+              rent_only=True, deadline_days=14),
+        _spec("ca-rent-reminder", "Rent reminder" + _ACCT, "Recordatorio de renta" + _ACCT),
+        _spec("ca-3-day-notice-pay-or-quit", "Three-day notice to pay rent or quit" + _ACCT,
+              "Aviso de tres días para pagar la renta o desalojar" + _ACCT,
+              law="Cal. Code Civ. Proc. §1161(2)", rent_only=True, deadline_days=3),
+        _spec("b2b-reminder-before-due", "Invoice due soon" + _ACCT,
+              "Factura próxima a vencer" + _ACCT),
+        _spec("b2b-invoice-overdue", "Invoice overdue" + _ACCT, "Factura vencida" + _ACCT),
+        _spec("b2b-statement-15", "Statement of overdue invoices" + _ACCT,
+              "Estado de facturas vencidas" + _ACCT),
+        _spec("b2b-statement-30", "Second statement of overdue invoices" + _ACCT,
+              "Segundo estado de facturas vencidas" + _ACCT),
+        _spec("b2b-statement-45", "Third statement of overdue invoices" + _ACCT,
+              "Tercer estado de facturas vencidas" + _ACCT),
+        _spec("b2b-final-notice", "Final notice before referral" + _ACCT,
+              "Último aviso antes de la remisión" + _ACCT, deadline_days=30),
+        _spec("patient-statement-30", "Statement of your account" + _ACCT,
+              "Estado de su cuenta" + _ACCT, law="26 CFR §1.501(r)-6"),
+        _spec("patient-statement-60", "Second statement of your account" + _ACCT,
+              "Segundo estado de su cuenta" + _ACCT, law="26 CFR §1.501(r)-6"),
+        _spec("patient-statement-90", "Final statement of your account" + _ACCT,
+              "Último estado de su cuenta" + _ACCT, law="26 CFR §1.501(r)-6"),
+        _spec("student-statement-30", "Statement of your student account" + _ACCT,
+              "Estado de su cuenta de estudiante" + _ACCT, law="FERPA, 20 USC §1232g(b)"),
+        _spec("student-statement-60", "Second statement of your student account" + _ACCT,
+              "Segundo estado de su cuenta de estudiante" + _ACCT,
+              law="FERPA, 20 USC §1232g(b)"),
+        _spec("student-statement-90", "Final statement of your student account" + _ACCT,
+              "Último estado de su cuenta de estudiante" + _ACCT,
+              law="FERPA, 20 USC §1232g(b)"),
+        _spec("post-move-out-demand", "Balance due after move-out" + _ACCT,
+              "Saldo pendiente después de la mudanza" + _ACCT),
+        _spec("post-move-out-demand-guarantor", "Notice to guarantor: balance after move-out"
+              + _ACCT, "Aviso al garante: saldo después de la mudanza" + _ACCT),
+        _spec("post-move-out-final-notice", "Final notice: balance after move-out" + _ACCT,
+              "Último aviso: saldo después de la mudanza" + _ACCT, deadline_days=20),
+        _spec("post-move-out-final-notice-guarantor",
+              "Final notice to guarantor: balance after move-out" + _ACCT,
+              "Último aviso al garante: saldo después de la mudanza" + _ACCT, deadline_days=20),
+    )
+}  # fmt: skip
+
+
+def spec_for(name: str) -> TemplateSpec:
+    """The built-in entry of a template name; a company's own name gets a plain entry."""
+    return CATALOG.get(name) or TemplateSpec(name, {"en": name, "es": name})
+
+
+def language_for(preferred: str) -> str:
+    """The letter's language: the party's preferred one if a template exists in it, else English.
+
+    "es-MX" and "es" both choose Spanish.
+    """
+    base = (preferred or "").split("-")[0].split("_")[0].lower()
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+CODE_LABELS = {
+    "en": {"RENT": "Rent", "LATE": "Late fee", "NSF": "Returned payment fee",
+           "UTIL": "Utilities", "MAINT": "Repairs and maintenance", "INV": "Invoice",
+           "TUITION": "Tuition", "FEES": "Fees", "HOUSING": "Housing", "VISIT": "Visit",
+           "PROC": "Procedure"},
+    "es": {"RENT": "Renta", "LATE": "Cargo por pago atrasado", "NSF": "Cargo por pago devuelto",
+           "UTIL": "Servicios públicos", "MAINT": "Reparaciones y mantenimiento",
+           "INV": "Factura", "TUITION": "Matrícula", "FEES": "Cuotas", "HOUSING": "Vivienda",
+           "VISIT": "Consulta", "PROC": "Procedimiento"},
+}  # fmt: skip
+
+MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"],
+}  # fmt: skip

@@ -1,0 +1,145 @@
+"""The merge fields of a letter or an email: one dictionary, built from rows already read.
+
+Documented in docs/templates.md; every key below is a merge field. No queries here: the
+selectors read the rows (one query per kind for a whole batch) and hand them in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from arrears.correspondence.addresses import mailing_address
+from arrears.correspondence.catalog import CODE_LABELS, spec_for
+from arrears.ledger.models import Account, Party
+
+ZERO = Decimal("0.00")
+RENT_CODES = ("RENT",)
+
+
+def premises_line(account: Account) -> str:
+    prop = account.property
+    if prop is None:
+        return ""
+    parts = [prop.address + (f", Unit {account.unit}" if account.unit else ""), prop.city]
+    tail = " ".join(x for x in (prop.state, prop.postal_code) if x)
+    return ", ".join(p for p in (*parts, tail) if p)
+
+
+def letter_context(
+    *,
+    on: date,
+    language: str,
+    template: str,
+    account: Account,
+    party: Party | None,
+    role: str,
+    open_items: Iterable[Any],
+    tenants: Sequence[str] = (),
+    guarantee_limit: Decimal | None = None,
+    amount: Decimal | None = None,
+    deadline: date | None = None,
+    delinquency: date | None = None,
+    step: str = "",
+    policy: str = "",
+    company: dict[str, Any] | None = None,
+    reference: str = "",
+    certified: bool = False,
+) -> dict[str, Any]:
+    """The merge fields for one addressee of one account on `on` (see docs/templates.md).
+
+    `open_items` are the account's open items as of `on` (`OpenItemRow`s): charges due by `on`
+    are itemized (rent only for a template that names rent only), credits are netted.
+    """
+    spec = spec_for(template)
+    labels = CODE_LABELS.get(language, CODE_LABELS["en"])
+    items = []
+    credits = ZERO
+    by_code: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in open_items:
+        if row.is_credit:
+            credits += row.amount
+            continue
+        if row.due_on is None or row.due_on > on:
+            continue
+        if spec.rent_only and row.code not in RENT_CODES:
+            continue
+        items.append({"code": row.code, "label": labels.get(row.code, row.code),
+                      "txn_id": row.txn_id, "due_on": row.due_on, "posted_on": row.posted_on,
+                      "amount": row.amount, "days_past_due": (on - row.due_on).days})  # fmt: skip
+        by_code[row.code] += row.amount
+    charged = sum((i["amount"] for i in items), ZERO)
+    if spec.rent_only:  # a rent demand names the rent; credits are not netted against fees
+        credits = ZERO
+    total_due = max(charged - credits, ZERO)
+    prop = account.property
+    premises = (
+        (prop.address, prop.city, prop.state, prop.postal_code, prop.country, account.unit)
+        if prop is not None
+        else None
+    )
+    address = None
+    if party is not None:
+        address = mailing_address(
+            role=role,
+            party=(party.address, party.city, party.state, party.postal_code, party.country),
+            premises=premises,
+        )
+    return {
+        "language": language,
+        "letter_date": on,
+        "template": template,
+        "step": step,
+        "policy": policy,
+        "law": spec.law,
+        "reference": reference,
+        "certified": certified,
+        "company": company or {},
+        "party": {
+            "party_id": party.party_id if party else "",
+            "name": party.name if party else "",
+            "email": party.email if party else "",
+            "phone": party.phone if party else "",
+            "kind": party.kind if party else "",
+        },
+        "role": role,
+        "is_guarantor": role == "guarantor",
+        "addressee": {
+            "name": party.name if party else "",
+            "lines": address.lines() if address else [],
+        },
+        "account": {
+            "account_id": account.account_id,
+            "kind": account.kind,
+            "unit": account.unit,
+            "rent": account.rent,
+            "currency": account.currency,
+        },
+        "property": (
+            {
+                "property_id": prop.property_id,
+                "name": prop.name,
+                "address": prop.address,
+                "city": prop.city,
+                "state": prop.state,
+                "postal_code": prop.postal_code,
+            }
+            if prop is not None
+            else None
+        ),
+        "premises": premises_line(account),
+        "tenant_names": list(tenants) or ([party.name] if party else []),
+        "guarantee_limit": guarantee_limit,
+        "items": items,
+        "by_code": [
+            {"code": c, "label": labels.get(c, c), "amount": a} for c, a in sorted(by_code.items())
+        ],
+        "credits": credits,
+        "total_due": total_due,
+        "amount": amount if amount is not None else total_due,
+        "deadline": deadline,
+        "delinquency": delinquency,
+    }

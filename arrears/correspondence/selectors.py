@@ -1,0 +1,144 @@
+"""Reads of correspondence: merge fields for letters and emails (a batch at a time), returned
+addresses for the compliance guard, and lists of outbound letters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from arrears.core.errors import NotFoundError
+from arrears.correspondence.addresses import PostalAddress, address_key, mailing_address
+from arrears.correspondence.catalog import language_for
+from arrears.correspondence.context import letter_context
+from arrears.correspondence.models import Outbound, ReturnedMail
+from arrears.ledger.models import Account, AccountParty, Party
+from arrears.ledger.selectors import open_items_as_of
+
+
+def _company() -> dict[str, Any]:
+    from django.conf import settings
+
+    return dict(settings.ARREARS_COMPANY)
+
+
+def _links(account_pks: Iterable[int]) -> dict[int, list[AccountParty]]:
+    links: dict[int, list[AccountParty]] = defaultdict(list)
+    for ap in (
+        AccountParty.objects.filter(account_id__in=list(account_pks))
+        .select_related("party")
+        .order_by("account_id", "role", "party__name")
+    ):
+        links[ap.account_id].append(ap)
+    return links
+
+
+def _tenants(links: Sequence[AccountParty]) -> list[str]:
+    return [ap.party.name for ap in links if ap.role in ("primary", "co_obligor")]
+
+
+def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
+    """The merge fields of each outbound letter or email, in order: a few queries per batch."""
+    if not outbounds:
+        return []
+    account_pks = {o.account_id for o in outbounds}
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in=account_pks)
+                .select_related("property")}  # fmt: skip
+    links = _links(account_pks)
+    items: dict[tuple[date, int], list[Any]] = defaultdict(list)
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for o in outbounds:
+        by_day[o.run_on].add(o.account_id)
+    for day, pks in by_day.items():
+        for row in open_items_as_of(as_of=day, account_pks=pks):
+            items[(day, row.account_pk)].append(row)
+    company = _company()
+    out = []
+    for o in outbounds:
+        link = next((ap for ap in links[o.account_id]
+                     if ap.party_id == o.party_id and ap.role == o.role), None)  # fmt: skip
+        party = link.party if link else None
+        out.append(letter_context(
+            on=o.run_on, language=language_for(o.language or (party.language if party else "")),
+            template=o.template, account=accounts[o.account_id], party=party, role=o.role,
+            open_items=items[(o.run_on, o.account_id)], tenants=_tenants(links[o.account_id]),
+            guarantee_limit=link.guarantee_limit if link else None, amount=o.amount,
+            deadline=o.deadline, delinquency=o.delinquency, step=o.step, policy=o.policy,
+            company=company, reference=f"L{o.pk}" if o.pk else "",
+            certified=o.channel == "certified_letter",
+        ))  # fmt: skip
+    return out
+
+
+def context_for(
+    *,
+    account_id: str,
+    template: str,
+    on: date,
+    party_id: str | None = None,
+    language: str | None = None,
+    amount: Decimal | None = None,
+    deadline: date | None = None,
+    delinquency: date | None = None,
+    reference: str = "",
+) -> dict[str, Any]:
+    """The merge fields for one party (default: the primary) of an account; NotFoundError if the
+    account or the party is unknown."""
+    account = Account.objects.select_related("property").filter(account_id=account_id).first()
+    if account is None:
+        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+    links = _links([account.pk])[account.pk]
+    if party_id:
+        link = next((ap for ap in links if ap.party.party_id == party_id), None)
+        if link is None:
+            raise NotFoundError(f"{party_id!r} is not a party of account {account_id!r}")
+    else:
+        link = next((ap for ap in links if ap.role == "primary"), links[0] if links else None)
+    party: Party | None = link.party if link else None
+    rows = open_items_as_of(as_of=on, account_pks=[account.pk])
+    overdue = [r.due_on for r in rows if not r.is_credit and r.due_on and r.due_on <= on]
+    return letter_context(
+        on=on, language=language_for(language or (party.language if party else "")),
+        template=template, account=account, party=party, role=link.role if link else "",
+        open_items=rows, tenants=_tenants(links),
+        guarantee_limit=link.guarantee_limit if link else None, amount=amount,
+        deadline=deadline, delinquency=delinquency or (min(overdue) if overdue else None),
+        company=_company(), reference=reference,
+    )  # fmt: skip
+
+
+def returned_addresses(party_pks: Iterable[int]) -> dict[int, set[str]]:
+    """For each party with returned mail: the keys (`addresses.address_key`) of its bad addresses.
+
+    The compliance guard (arrears.dunning) refuses a letter whose mailing address has one of these
+    keys; a new address on file has another key, so it is tried again.
+    """
+    out: dict[int, set[str]] = defaultdict(set)
+    for party_pk, key in ReturnedMail.objects.filter(party_id__in=list(party_pks)).values_list(
+        "party_id", "address_key"
+    ):
+        out[party_pk].add(key)
+    return dict(out)
+
+
+def party_address_key(party: Party, account: Account, role: str) -> str:
+    """The key of the address a party's letters about an account go to ("" if none)."""
+    prop = account.property
+    address: PostalAddress | None = mailing_address(
+        role=role,
+        party=(party.address, party.city, party.state, party.postal_code, party.country),
+        premises=(prop.address, prop.city, prop.state, prop.postal_code, prop.country,
+                  account.unit) if prop is not None else None,
+    )  # fmt: skip
+    return address_key(address)
+
+
+def letters_for_batch(on: date) -> list[Outbound]:
+    """Letters queued for the date `on` (and earlier days not yet printed), oldest first."""
+    return list(
+        Outbound.objects.filter(
+            run_on__lte=on, channel__in=("letter", "certified_letter"), status="queued"
+        ).order_by("run_on", "account_id", "id")
+    )

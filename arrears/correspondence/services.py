@@ -1,0 +1,409 @@
+"""Writes of correspondence: outbound letters and emails queued by the run, the letters batch,
+proof of mailing, returned mail, and company templates.
+
+Invariants: an outbound row has its action's idempotency key (unique), so queuing, rendering and
+mailing each happen once per action however often they are repeated; every change of an
+outbound letter writes a timeline row in the same transaction; an archived document is never
+overwritten (archive.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone as dj_timezone
+
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.correspondence.addresses import lines_key
+from arrears.correspondence.archive import archive_store
+from arrears.correspondence.catalog import CATALOG, LANGUAGES
+from arrears.correspondence.certified import article_number_problem, normalize_article_number
+from arrears.correspondence.models import Outbound, ReturnedMail, Template
+from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
+from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
+from arrears.ledger import bulk
+from arrears.ledger.models import TimelineEvent
+
+LETTER_CHANNELS = ("letter", "certified_letter")
+OUTBOUND_CHANNELS = (*LETTER_CHANNELS, "email")
+POSTAGE = {"certified_letter": "Certified Mail", "letter": "First-Class Mail"}
+BATCH_CHUNK = 16  # letters per task of a worker process
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60] or "x"
+
+
+def document_name(*, key: str, channel: str, run_on: date, account_id: str, step: str,
+                  party_id: str) -> str:  # fmt: skip
+    """The archive name of the document an outbound action produces, known before rendering:
+    letters/2026/03/06/A-1-late-notice-P-1-<hash of the key>.pdf (emails: email/….eml)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    folder, ext = ("letters", "pdf") if channel in LETTER_CHANNELS else ("email", "eml")
+    return (f"{folder}/{run_on:%Y/%m/%d}/{_safe(account_id)}-{_safe(step)}-{_safe(party_id)}-"
+            f"{digest}.{ext}")  # fmt: skip
+
+
+def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict[str, str]:
+    """Queue an outbound letter or email for each queued letter/email action; returns the
+    document name (archive path) of each, by the action's key.
+
+    `actions` are the run's new actions (objects with key, account, party, role, channel,
+    template, language, policy, step, run_on, amount, deadline, delinquency, status); others
+    (fees, calls, refusals) are skipped. Inserted in bulk in the caller's transaction; a key
+    already queued is an IntegrityError (the run never asks twice for one key). insert=False
+    (a dry run) only names the documents.
+    """
+    now = dj_timezone.now()
+    rows = []
+    names: dict[str, str] = {}
+    for a in actions:
+        if a.status != "queued" or a.channel not in OUTBOUND_CHANNELS:
+            continue
+        party_id = a.party.party_id if a.party is not None else ""
+        name = document_name(key=a.key, channel=a.channel, run_on=a.run_on,
+                             account_id=a.account.account_id, step=a.step or a.template,
+                             party_id=party_id)  # fmt: skip
+        names[a.key] = name
+        rows.append(Outbound(
+            key=a.key, account_id=a.account.pk, party_id=a.party.pk if a.party else None,
+            role=a.role, channel=a.channel, template=a.template, language=a.language or "en",
+            policy=a.policy, step=a.step, run_on=a.run_on, amount=a.amount,
+            deadline=a.deadline, delinquency=a.delinquency, document_name=name,
+            postage_class=POSTAGE.get(a.channel, ""), created_at=now,
+            recipient=a.party.email if a.party is not None and a.channel == "email" else "",
+        ))  # fmt: skip
+    if insert:
+        bulk.insert_objects(rows)
+    return names
+
+
+# ---- the letters batch ---------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    on: date
+    letters: list[dict[str, Any]] = field(default_factory=list)
+    print_file: Path | None = None
+    manifest: Path | None = None
+
+    def line(self) -> str:
+        if not self.letters:
+            return f"No letters to print for {self.on.isoformat()}."
+        return (f"{len(self.letters)} letters for {self.on.isoformat()}: print file "
+                f"{self.print_file}, mailing manifest {self.manifest}")  # fmt: skip
+
+
+MANIFEST_COLUMNS = ["line", "letter_id", "article_number", "postage_class", "addressee",
+                    "address", "city", "state", "postal_code", "account_id", "date",
+                    "document"]  # fmt: skip
+
+
+def _chunks(items: Sequence[Outbound], size: int) -> Iterator[list[Outbound]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _free(path: Path) -> Path:
+    """`path`, or path-2, path-3… if a file of that name exists (an earlier batch of the day)."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def letters_batch(
+    *,
+    on: date,
+    output: Path,
+    actor: str,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Render every queued letter up to `on`: each into the archive and into OUTPUT/letters/,
+    all into one print file, with a mailing manifest (the certified-mail firm sheet) to fill in.
+
+    Letters already rendered are not rendered again (a repeated batch prints nothing); each
+    chunk of letters is committed with its timeline rows. Returns what was printed.
+    """
+    queued = letters_for_batch(on)
+    result = BatchResult(on=on)
+    if not queued:
+        return result
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "letters").mkdir(exist_ok=True)
+    cache: dict[Any, Any] = {}
+    pages: dict[int, tuple[Outbound, RenderedMessage]] = {}
+
+    def html_chunks() -> Iterator[list[str]]:
+        for chunk in _chunks(queued, BATCH_CHUNK):
+            for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
+                loaded = template_load(outbound.template, context["language"], cache)
+                pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
+            yield [pages[o.pk][1].html for o in chunk]
+
+    from arrears.correspondence.pdfs import render_parallel
+
+    files: list[Path] = []
+    done = 0
+    chunks = _chunks(queued, BATCH_CHUNK)
+    for pdfs in render_parallel(html_chunks(), workers=workers):
+        chunk = next(chunks)
+        with transaction.atomic():
+            for outbound, data in zip(chunk, pdfs, strict=True):
+                _, rendered = pages.pop(outbound.pk)
+                result.letters.append(_letter_rendered(outbound, rendered, data, actor))
+                path = output / "letters" / Path(outbound.document_name).name
+                path.write_bytes(data)
+                files.append(path)
+        done += len(chunk)
+        if progress:
+            progress(done, len(queued))
+    result.print_file = _free(output / f"print-{on.isoformat()}.pdf")
+    _merge(files, result.print_file)
+    result.manifest = _free(output / f"manifest-{on.isoformat()}.csv")
+    with result.manifest.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for line, letter in enumerate(result.letters, start=1):
+            writer.writerow({**{k: letter[k] for k in MANIFEST_COLUMNS if k in letter},
+                             "line": line})  # fmt: skip
+    return result
+
+
+def _letter_rendered(outbound: Outbound, rendered: RenderedMessage, data: bytes, actor: str
+                     ) -> dict[str, Any]:  # fmt: skip
+    document = archive_store(data=data, name=outbound.document_name, kind="letter",
+                             content_type="application/pdf")  # fmt: skip
+    context = rendered.context
+    now = dj_timezone.now()
+    lines = context["addressee"]["lines"]
+    address = "\n".join([context["addressee"]["name"], *lines])
+    updated = Outbound.objects.filter(pk=outbound.pk, status="queued").update(
+        status="rendered", document=document, rendered_at=now, address=address,
+        template_version=rendered.template_version, language=rendered.language,
+    )  # fmt: skip
+    if updated != 1:  # another batch printed it meanwhile: never twice
+        raise ValidationError(f"letter L{outbound.pk} was printed by another batch")
+    TimelineEvent.objects.create(
+        account_id=outbound.account_id, at=now, on=outbound.run_on, kind="letter.rendered",
+        actor=actor,
+        summary=f"{outbound.template} v{rendered.template_version} ({rendered.language}) "
+        f"printed for {context['addressee']['name']}: {document.name}",
+        detail={"letter_id": outbound.pk, "key": outbound.key, "document": document.name,
+                "sha256": document.sha256, "template": outbound.template,
+                "template_version": rendered.template_version, "language": rendered.language,
+                "channel": outbound.channel},
+    )  # fmt: skip
+    street = lines[:-1] if len(lines) > 1 else lines
+    last = lines[-1] if len(lines) > 1 else ""
+    city, _, rest = last.partition(",")
+    state, _, postal = rest.strip().partition(" ")
+    return {"letter_id": outbound.pk, "article_number": "", "postage_class":
+            outbound.postage_class or POSTAGE.get(outbound.channel, ""),
+            "addressee": context["addressee"]["name"], "address": ", ".join(street),
+            "city": city.strip(), "state": state.strip(), "postal_code": postal.strip(),
+            "account_id": context["account"]["account_id"], "date": outbound.run_on.isoformat(),
+            "document": document.name}  # fmt: skip
+
+
+def _merge(files: list[Path], target: Path) -> None:
+    """One print file of every letter, in order (pypdf appends page by page from the files)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for path in files:
+        writer.append(str(path))
+    with target.open("wb") as stream:
+        writer.write(stream)
+    writer.close()
+
+
+# ---- proof of mailing and returned mail ----------------------------------------------------
+
+
+@dataclass
+class MailedResult:
+    mailed: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResult:
+    """Record proof of mailing from a filled-in manifest: each line's letter is mailed on
+    `mailed_on` (or the line's `mailed_on`), with its certified article number.
+
+    All or nothing: a bad line (unknown letter, a certified letter without a valid article
+    number, a number already on another letter, a letter mailed with another number) raises
+    ValidationError naming the file, line and column, and nothing is recorded. A line already
+    recorded the same way is left as it is.
+    """
+    try:
+        with manifest.open(encoding="utf-8-sig", newline="") as stream:
+            rows = list(csv.DictReader(stream))
+    except OSError as exc:
+        raise ValidationError(f"{manifest}: cannot read the manifest ({exc.strerror})") from None
+    if rows and "letter_id" not in rows[0]:
+        raise ValidationError(f"{manifest}: line 1: no letter_id column")
+    errors: list[str] = []
+    plan: list[tuple[Outbound, str, date]] = []
+    seen: dict[str, int] = {}
+    letters = {
+        o.pk: o
+        for o in Outbound.objects.select_for_update().filter(
+            pk__in=[int(r["letter_id"]) for r in rows if (r.get("letter_id") or "").isdigit()]
+        )
+    }
+    for line, row in enumerate(rows, start=2):
+        where = f"{manifest}: line {line}"
+        raw_id = (row.get("letter_id") or "").strip().lstrip("L")
+        outbound = letters.get(int(raw_id)) if raw_id.isdigit() else None
+        if outbound is None or outbound.channel not in LETTER_CHANNELS:
+            errors.append(f"{where}, column letter_id: no letter {row.get('letter_id')!r}")
+            continue
+        number = normalize_article_number(row.get("article_number") or "")
+        day = mailed_on
+        if (row.get("mailed_on") or "").strip():
+            try:
+                day = date.fromisoformat(row["mailed_on"].strip())
+            except ValueError:
+                errors.append(f"{where}, column mailed_on: not a date {row['mailed_on']!r}")
+                continue
+        if outbound.channel == "certified_letter" or number:
+            problem = article_number_problem(number)
+            if problem:
+                errors.append(f"{where}, column article_number: {problem}")
+                continue
+        if number and number in seen:
+            errors.append(f"{where}, column article_number: {number} is also on line "
+                          f"{seen[number]}")  # fmt: skip
+            continue
+        if number:
+            seen[number] = line
+        if outbound.status in ("mailed", "returned"):
+            if outbound.article_number != number:
+                errors.append(f"{where}, column article_number: letter L{outbound.pk} was "
+                              f"mailed with {outbound.article_number or 'no number'}")  # fmt: skip
+            continue
+        if outbound.status != "rendered":
+            errors.append(f"{where}, column letter_id: letter L{outbound.pk} is not printed")
+            continue
+        plan.append((outbound, number, day))
+    taken = dict(Outbound.objects.filter(article_number__in=list(seen)).exclude(
+        pk__in=[o.pk for o, _, _ in plan]).values_list("article_number", "pk"))  # fmt: skip
+    for outbound, number, _ in plan:
+        if number in taken and taken[number] != outbound.pk:
+            errors.append(f"{manifest}: article number {number} is already on letter "
+                          f"L{taken[number]}")  # fmt: skip
+    if errors:
+        raise ValidationError("\n".join(errors[:20]), errors=errors)
+    result = MailedResult(unchanged=len(rows) - len(plan))
+    now = dj_timezone.now()
+    for outbound, number, day in plan:
+        outbound.status = "mailed"
+        outbound.article_number = number
+        outbound.mailed_on = day
+        try:
+            with transaction.atomic():
+                outbound.save(update_fields=["status", "article_number", "mailed_on"])
+        except IntegrityError:
+            raise ValidationError(f"{manifest}: article number {number} is already used") from None
+        how = f"certified mail {number}" if number else outbound.postage_class or "mail"
+        TimelineEvent.objects.create(
+            account_id=outbound.account_id, at=now, on=day, kind="letter.mailed", actor=actor,
+            summary=f"{outbound.template} mailed by {how}",
+            detail={"letter_id": outbound.pk, "key": outbound.key,
+                    "article_number": number, "postage_class": outbound.postage_class,
+                    "document": outbound.document_name},
+        )  # fmt: skip
+        result.mailed += 1
+    return result
+
+
+@transaction.atomic
+def mail_returned(*, letter: str, on: date, actor: str, reason: str = "") -> ReturnedMail:
+    """Record a letter returned undeliverable (by letter id `L12`/`12` or article number): the
+    letter is marked returned and its address bad for the party (the guard then refuses letters
+    to it until the party's address changes). Raises NotFoundError, ValidationError."""
+    text = letter.strip()
+    number = normalize_article_number(text)
+    query = Outbound.objects.select_for_update()
+    if len(number) in (20, 22) and number.isdigit():
+        outbound = query.filter(article_number=number).first()
+    else:
+        ident = text.lstrip("Ll")
+        outbound = query.filter(pk=int(ident)).first() if ident.isdigit() else None
+    if outbound is None or outbound.channel not in LETTER_CHANNELS:
+        raise NotFoundError(f"no letter {letter!r}")
+    if outbound.party_id is None:
+        raise ValidationError(f"letter L{outbound.pk} has no addressee")
+    if outbound.status == "returned":
+        raise ValidationError(f"letter L{outbound.pk} was already recorded returned on "
+                              f"{outbound.returned_on}")  # fmt: skip
+    if outbound.status not in ("mailed", "rendered"):
+        raise ValidationError(f"letter L{outbound.pk} was never printed")
+    lines = outbound.address.split("\n")[1:]
+    key = lines_key(lines)
+    outbound.status = "returned"
+    outbound.returned_on = on
+    outbound.save(update_fields=["status", "returned_on"])
+    now = dj_timezone.now()
+    row = ReturnedMail.objects.create(
+        party_id=outbound.party_id, account_id=outbound.account_id, outbound=outbound,
+        address_key=key, address="\n".join(lines), returned_on=on, reason=reason,
+        recorded_by=actor, recorded_at=now,
+    )  # fmt: skip
+    TimelineEvent.objects.create(
+        account_id=outbound.account_id, at=now, on=on, kind="letter.returned", actor=actor,
+        summary=f"{outbound.template} returned undeliverable"
+        + (f" ({reason})" if reason else "") + "; the address is marked bad",
+        detail={"letter_id": outbound.pk, "article_number": outbound.article_number,
+                "address": "\n".join(lines), "reason": reason},
+    )  # fmt: skip
+    return row
+
+
+# ---- company templates -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_add(*, name: str, language: str, subject: str, body: str, actor: str) -> Template:
+    """Store a company's version of a template (the next version of its name and language).
+
+    The subject and body must compile as Django templates (ValidationError otherwise); what is
+    already sent keeps the version it was rendered with.
+    """
+    from django.template import TemplateSyntaxError, engines
+
+    if language not in LANGUAGES:
+        raise ValidationError(f"a template's language is one of {', '.join(LANGUAGES)}")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", name):
+        raise ValidationError(f"a template name is lower-case letters, digits and dashes: {name!r}")
+    for part, source in (("subject", subject), ("body", body)):
+        try:
+            engines["django"].from_string(source)
+        except TemplateSyntaxError as exc:
+            raise ValidationError(f"the template's {part} does not compile: {exc}") from None
+    last = Template.objects.filter(name=name, language=language).order_by("-version").first()
+    version = last.version + 1 if last else 1
+    return Template.objects.create(name=name, language=language, version=version,
+                                   subject=subject, body=body, created_at=dj_timezone.now(),
+                                   created_by=actor)  # fmt: skip
+
+
+def template_names() -> list[tuple[str, str, int]]:
+    """Every template: (name, language, latest version; 0 = built in only)."""
+    out = {(name, lang): 0 for name in CATALOG for lang in LANGUAGES}
+    for name, lang, version in Template.objects.values_list("name", "language", "version"):
+        out[(name, lang)] = max(out.get((name, lang), 0), version)
+    return sorted((n, lang, v) for (n, lang), v in out.items())
