@@ -408,8 +408,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                            progress=lambda done, total: bar("accounts", done, total))  # fmt: skip
     finally:
         bar.close()
+    # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
+    from arrears.cli.mail import run_emails
+
+    emails = None if args.dry_run else run_emails(on)
     if args.format == "json":
-        json.dump(result.as_json(), sys.stdout, indent=1)
+        doc = result.as_json()
+        if emails is not None:
+            doc["emails"] = emails.as_json()
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
     verb = "would do" if args.dry_run else "did"
@@ -427,6 +434,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _table(["account", "party", "step", "rule"],
                [[b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
                 for b in result.blocked], sys.stdout, numeric=range(0))  # fmt: skip
+    if emails is not None:
+        print(f"\n{emails.line()}")
     return 0
 
 

@@ -25,6 +25,16 @@ def _dump(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
+def run_emails(on: Any) -> Any:
+    """The daily run's emails, sent when EMAIL_URL is set (None when it is not)."""
+    from arrears.correspondence.mail_out import Sender, smtp_from_env
+    from arrears.dunning.contact import emails_send
+
+    if not os.environ.get("EMAIL_URL"):
+        return None
+    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor())
+
+
 def cmd_mail_send(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
     from arrears.correspondence.mail_out import Sender, smtp_from_env
@@ -37,9 +47,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     if args.format == "json":
         _dump(run.as_json())
     else:
-        print(f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
-              f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
-              f"{len(r.refused)} refused by the guard.")  # fmt: skip
+        print(run.line())
     if r.error:
         sys.stderr.write(f"arrears mail send: the SMTP server failed: {r.error}; "
                          "run it again to send the rest (nothing is sent twice)\n")  # fmt: skip

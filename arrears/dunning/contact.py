@@ -149,6 +149,12 @@ class EmailRun:
         return {"queued": self.queued, "prepared": self.prepared, **self.report.as_json(),
                 "documents": self.documents}  # fmt: skip
 
+    def line(self) -> str:
+        r = self.report
+        return (f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
+                f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
+                f"{len(r.refused)} refused by the guard.")  # fmt: skip
+
 
 def email_outbound_ensure(*, on: date) -> int:
     """An outbound row for every queued email action up to `on` that has none (the run may have

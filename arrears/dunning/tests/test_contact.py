@@ -372,3 +372,21 @@ def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_pat
     # then the guard refused it (15 USC §1692c(c)) and nothing more was sent
     assert "refused (hold:cease)" in capsys.readouterr().err
     assert len(smtp.received) == 1
+
+
+def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, monkeypatch,
+                                                                capsys):  # fmt: skip
+    # given March's rent unpaid, Tina where it is noon now, and EMAIL_URL
+    account = tina_lease()
+    Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
+    monkeypatch.setenv("EMAIL_URL", smtp.url)
+    # when the run of March 2 runs
+    capsys.readouterr()
+    assert main(["run", "--date", "2026-03-02", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    # then its reminder was emailed, under the document the run's JSON names
+    [entry] = [a for a in doc["actions"] if a["channel"] == "email"]
+    key = reminder(account).key
+    assert doc["emails"]["sent"] == [key]
+    assert doc["emails"]["documents"][key] == entry["document"]
+    assert len(smtp.received) == 1
