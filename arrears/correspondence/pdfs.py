@@ -116,7 +116,9 @@ def render_parallel(chunks: Iterable[list[str]], *, workers: int = 2) -> Iterato
         for chunk in chunks:
             yield letters_pdf(chunk)
         return
-    # fork: the workers never touch the database; they start warm and in milliseconds.
+    # fork: the workers never touch the database, and inherit the renderer warmed here (pango,
+    # the cut font, the parsed stylesheet), so they start in milliseconds.
+    _renderer()
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm) as pool:
         pending: list[Future[list[bytes]]] = []

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.fields import to_cents
 from arrears.correspondence.addresses import lines_key
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.catalog import CATALOG, LANGUAGES
@@ -62,27 +63,39 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
     already queued is an IntegrityError (the run never asks twice for one key). insert=False
     (a dry run) only names the documents.
     """
+    from django.db import connection
+
     now = dj_timezone.now()
+    # Plain tuples, not model instances: the run queues up to one row per account and party, and
+    # preparing instances field by field would cost more than the insert itself.
+    fields = {f.name: f for f in Outbound._meta.concrete_fields}
+    created = fields["created_at"].get_db_prep_save(now, connection)
+    no_detail = fields["detail"].get_db_prep_save({}, connection)
     rows = []
     names: dict[str, str] = {}
     for a in actions:
         if a.status != "queued" or a.channel not in OUTBOUND_CHANNELS:
             continue
-        party_id = a.party.party_id if a.party is not None else ""
+        party = a.party
+        party_id = party.party_id if party is not None else ""
         name = document_name(key=a.key, channel=a.channel, run_on=a.run_on,
                              account_id=a.account.account_id, step=a.step or a.template,
                              party_id=party_id)  # fmt: skip
         names[a.key] = name
-        rows.append(Outbound(
-            key=a.key, account_id=a.account.pk, party_id=a.party.pk if a.party else None,
-            role=a.role, channel=a.channel, template=a.template, language=a.language or "en",
-            policy=a.policy, step=a.step, run_on=a.run_on, amount=a.amount,
-            deadline=a.deadline, delinquency=a.delinquency, document_name=name,
-            postage_class=POSTAGE.get(a.channel, ""), created_at=now,
-            recipient=a.party.email if a.party is not None and a.channel == "email" else "",
+        email = party.email if party is not None and a.channel == "email" else ""
+        rows.append((
+            a.key, a.account.pk, party.pk if party is not None else None, a.role or "",
+            a.channel, a.template, a.language or "en", a.policy or "", a.step or "", a.run_on,
+            None if a.amount is None else to_cents(a.amount), a.deadline, a.delinquency,
+            "queued", name, "", POSTAGE.get(a.channel, ""), "", "", email, 0, "", created,
+            no_detail,
         ))  # fmt: skip
-    if insert:
-        bulk.insert_objects(rows)
+    if insert and rows:
+        columns = ["key", "account_id", "party_id", "role", "channel", "template", "language",
+                   "policy", "step", "run_on", "amount", "deadline", "delinquency", "status",
+                   "document_name", "address", "postage_class", "article_number", "message_id",
+                   "recipient", "attempts", "error", "created_at", "detail"]  # fmt: skip
+        bulk.insert_rows(Outbound._meta.db_table, columns, rows)
     return names
 
 

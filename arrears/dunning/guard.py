@@ -151,7 +151,7 @@ def _channel_refusal(channel: str, contact: ContactPoint) -> str:
     if channel in ("letter", "certified_letter") and not contact.has_address:
         return "no postal address"
     if channel in ("letter", "certified_letter") and contact.address_returned:
-        return "mail to the address was returned undeliverable"
+        return "mail returned undeliverable"
     if channel == "sms" and not contact.sms_consent:
         return "no consent to texts"
     if channel in ("sms", "call") and not contact.has_phone:

@@ -88,6 +88,6 @@ def test_after_gregs_letter_comes_back_the_guard_refuses_letters_to_that_address
     # then: Tina still gets her notice; Greg's is refused, naming the returned mail
     assert {(a["party_id"], a["step"]) for a in april.actions
             if a["channel"] == "certified_letter"} == {("P-TINA", "late-notice")}  # fmt: skip
-    returned = "channel:mail to the address was returned undeliverable"
+    returned = "channel:mail returned undeliverable"
     assert april.blocked == [{"account_id": "A-TINA", "party_id": "P-GREG",
                               "step": "late-notice-guarantor", "rule": returned}]  # fmt: skip
