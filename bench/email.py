@@ -10,8 +10,10 @@ queues one. Timed separately, in-process:
 1. prepare: each message built (text, the Reg F opt-out line, a one-page PDF letter attached, the
    same bytes for every email) and archived with its SHA-256, its row `rendered`;
 2. send: `outbox_send` over one SMTP session to an aiosmtpd server on the loopback (in a thread of
-   the same process, so the server's work is counted against the sender's), each email's try
-   counted before and its `sent` state and timeline row written after, each in its own commit;
+   the same process, so the server's work is counted against the sender's), each email asked of
+   the compliance guard first (holds, consent, contact hours in the tenant's zone: the check
+   `arrears mail send` makes), its try counted before and its `sent` state and timeline row
+   written after, each in its own commit;
 3. the same send again, which must send nothing.
 
 The server's received Message-IDs are checked: COUNT, all different. Target of the issue: at least
@@ -119,6 +121,7 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     )
     from arrears.correspondence.models import Outbound
     from arrears.correspondence.tests import smtp_server
+    from arrears.dunning.contact import email_check
 
     letter = render_pdf("<h1>Rent reminder</h1><p>March's rent of 1,200.00 is unpaid.</p>")
     started = time.perf_counter()
@@ -135,15 +138,17 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
             ),
         )  # fmt: skip
     prepare_s = time.perf_counter() - started
+    # The guard as `arrears mail send` asks it, for each email, at 10:00 in the tenants' zone.
+    check = email_check(lambda: datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("America/New_York")))
     handler = smtp_server.Recorder()
     controller = smtp_server.start(handler)
     try:
         settings = parse_email_url(f"smtp://127.0.0.1:{controller.port}")
         started = time.perf_counter()
-        report = outbox_send(settings=settings)
+        report = outbox_send(settings=settings, check=check)
         send_s = time.perf_counter() - started
         started = time.perf_counter()
-        again = outbox_send(settings=settings)
+        again = outbox_send(settings=settings, check=check)
         again_s = time.perf_counter() - started
     finally:
         controller.stop()

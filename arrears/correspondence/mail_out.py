@@ -385,10 +385,16 @@ def _finish(row: Outbound, status: str, kind: str, summary: str, actor: str,
                rule=row.detail.get("rule", ""))  # fmt: skip
 
 
+def email_fail(row: Outbound, error: str, actor: str = "mail") -> None:
+    """Give up on one email that cannot be sent at all (it could not be rendered)."""
+    _finish(row, "failed", "email.failed", f"email {row.key} not sent: {error}", actor,
+            error=error[:500])  # fmt: skip
+
+
 def emails_pending(keys: Sequence[str] | None = None) -> Any:
     """The email rows a pass sends: prepared, not yet sent, bounced or failed; oldest first."""
     rows = Outbound.objects.filter(channel="email", status="rendered").select_related(
-        "document", "party").order_by("id")  # fmt: skip
+        "document", "party", "account", "account__property").order_by("id")  # fmt: skip
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
     return rows

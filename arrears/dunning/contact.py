@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 
 from arrears.core.dates import today
-from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.mail_in import FetchReport
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.mail_out import (
@@ -37,6 +37,7 @@ from arrears.correspondence.mail_out import (
     SendReport,
     SmtpSettings,
     Verdict,
+    email_fail,
     email_prepare,
     outbound_email_render,
     outbox_send,
@@ -53,7 +54,7 @@ from arrears.dunning.guard import (
     guard_check,
 )
 from arrears.dunning.models import Action, Consent, ContactAttempt, Hold
-from arrears.dunning.policy import choose_policy
+from arrears.dunning.policy import Policy, choose_policy
 from arrears.dunning.services import _jurisdiction, _zone_of, company_policies, guard_rules
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 
@@ -75,11 +76,19 @@ class Addressee:
     rules: GuardRules
 
 
-def addressee(account: Account, party: Party, at: datetime) -> Addressee:
-    """What the guard needs to know of one party of one account, at `at`."""
-    link = AccountParty.objects.filter(account=account, party=party).first()
-    if link is None:
-        raise NotFoundError(f"{party.party_id!r} is not a party of account {account.account_id!r}")
+def addressee(
+    account: Account, party: Party, at: datetime, policies: dict[str, Policy] | None = None,
+    role: str | None = None, calls: bool = True,
+) -> Addressee:  # fmt: skip
+    """What the guard needs to know of one party of one account, at `at`. A caller that knows
+    them already passes the policies in force and the party's `role`; `calls=False` skips the
+    call history (an email or a letter is not a call)."""
+    if role is None:
+        link = AccountParty.objects.filter(account=account, party=party).first()
+        if link is None:
+            raise NotFoundError(f"{party.party_id!r} is not a party of account "
+                                f"{account.account_id!r}")  # fmt: skip
+        role = link.role
     zone = _zone_of(account, party.timezone, party.state)
     on = at.astimezone(ZoneInfo(zone)).date()
     given: dict[str, bool] = {}
@@ -90,7 +99,7 @@ def addressee(account: Account, party: Party, at: datetime) -> Addressee:
     contact = ContactPoint(
         party_id=party.party_id, timezone=zone, has_email=bool(party.email),
         has_address=bool(party.address) or (
-            link.role != "guarantor" and bool(account.property and account.property.address)),
+            role != "guarantor" and bool(account.property and account.property.address)),
         has_phone=bool(party.phone), sms_consent=given.get("sms", False),
         opted_out=frozenset(ch for ch, ok in given.items() if not ok),
     )  # fmt: skip
@@ -100,17 +109,18 @@ def addressee(account: Account, party: Party, at: datetime) -> Addressee:
                                      placed_on__lte=on).select_related("party")
     ]  # fmt: skip
     attempts, talks = [], []
-    for when, talked in ContactAttempt.objects.filter(
+    history = ContactAttempt.objects.filter(
         account=account, party=party, channel="call", at__gte=at - timedelta(days=8), at__lte=at
-    ).values_list("at", "conversation"):
+    ).values_list("at", "conversation")
+    for when, talked in history if calls else ():
         attempts.append(when)
         if talked:
             talks.append(when)
     moved_out = bool(account.closed_on and account.closed_on <= on)
-    policy = choose_policy(company_policies(), jurisdiction=_jurisdiction(account),
+    policy = choose_policy(policies or company_policies(), jurisdiction=_jurisdiction(account),
                            account_kind=account.kind, moved_out=moved_out)  # fmt: skip
     rules = guard_rules(policy) if policy else GuardRules()
-    return Addressee(account, party, link.role, zone, contact, holds,
+    return Addressee(account, party, role, zone, contact, holds,
                      CallHistory(attempts, talks), rules)  # fmt: skip
 
 
@@ -182,15 +192,19 @@ def email_check(now: Callable[[], datetime]) -> Callable[[Outbound], Verdict]:
     waits for a later pass; any other refusal is final. An address that bounced is not written
     to again."""
 
+    policies = company_policies()
+
     def check(row: Outbound) -> Verdict:
         if row.party is None:
-            return Verdict("send")
+            return Verdict("refuse", "channel:no addressee", "the email names no party")
         bounced = Outbound.objects.filter(channel="email", party=row.party, status="bounced",
                                           recipient__iexact=row.recipient).exists()  # fmt: skip
         if bounced:
             return Verdict("refuse", "channel:bounced", f"{row.recipient} bounced before")
-        who = addressee(row.account, row.party, now())
-        decision = _guard(who, "email", now())
+        at = now()
+        who = addressee(row.account, row.party, at, policies, role=row.role or "primary",
+                        calls=False)  # fmt: skip
+        decision = _guard(who, "email", at)
         if decision.allowed:
             return Verdict("send")
         return Verdict("defer" if decision.rule == "hours" else "refuse", decision.rule,
@@ -214,13 +228,21 @@ def emails_send(
     run = EmailRun()
     run.queued = email_outbound_ensure(on=on)
     render = render or outbound_email_render
+    unrendered: list[str] = []
     queued = Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
     for row in queued.select_related("account", "party").order_by("id"):
-        email_prepare(outbound=row, email=render(row), sender=sender.address,
-                      domain=sender.domain, sender_name=sender.name)  # fmt: skip
+        try:
+            email_prepare(outbound=row, email=render(row), sender=sender.address,
+                          domain=sender.domain, sender_name=sender.name)  # fmt: skip
+        except DomainError as exc:
+            # One email that cannot be made (no address any more, a template gone) fails alone.
+            email_fail(row, f"not rendered: {exc.message}", actor)
+            unrendered.append(row.key)
+            continue
         run.prepared += 1
     run.report = outbox_send(settings=settings, check=email_check(now), actor=actor,
                              max_attempts=max_attempts or MAX_ATTEMPTS)  # fmt: skip
+    run.report.failed[:0] = unrendered
     run.documents = email_actions_settle()
     return run
 

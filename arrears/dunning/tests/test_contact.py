@@ -24,7 +24,12 @@ from arrears.core.errors import ValidationError
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.mail_in import inbound_answered, mail_fetch
 from arrears.correspondence.mail_models import OutboundSms
-from arrears.correspondence.mail_out import Sender, message_id_for, parse_email_url
+from arrears.correspondence.mail_out import (
+    Sender,
+    message_id_for,
+    outbound_email_render,
+    parse_email_url,
+)
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.sms import FileSmsProvider
 from arrears.correspondence.tests import smtp_server
@@ -390,3 +395,32 @@ def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, 
     assert doc["emails"]["sent"] == [key]
     assert doc["emails"]["documents"][key] == entry["document"]
     assert len(smtp.received) == 1
+
+
+def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
+    # given three tenants' reminders, one of which cannot be rendered
+    accounts = small_leases(3)
+    cycle_run(on=MARCH_2)
+    keys = sorted(Action.objects.filter(channel="email").values_list("key", flat=True))
+    broken = keys[1]
+
+    def render(row):
+        if row.key == broken:
+            raise ValidationError("template 'ny-rent-reminder' not found")
+        return outbound_email_render(row)
+
+    # when the emails are sent
+    run = emails_send(on=MARCH_2, settings=parse_email_url(smtp.url), render=render,
+                      sender=Sender(f"rent@{DOMAIN}", "", DOMAIN),
+                      now=lambda: datetime(2026, 3, 2, 10, tzinfo=NY))  # fmt: skip
+    # then the other two went, and the broken one failed with its reason on the timeline
+    assert sorted(run.report.sent) == [keys[0], keys[2]]
+    assert run.report.failed == [broken]
+    assert len(accounts) == 3
+    row = Outbound.objects.get(key=broken)
+    assert (row.status, row.error) == (
+        "failed",
+        "not rendered: template 'ny-rent-reminder' not found",
+    )
+    assert Action.objects.get(key=broken).status == "closed"
+    assert TimelineEvent.objects.filter(kind="email.failed").count() == 1
