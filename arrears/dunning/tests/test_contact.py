@@ -424,3 +424,16 @@ def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
     )
     assert Action.objects.get(key=broken).status == "closed"
     assert TimelineEvent.objects.filter(kind="email.failed").count() == 1
+
+
+def test_call_check_asks_the_guard_before_dialling(tina_lease, capsys):
+    account = tina_lease()
+    assert main(["call", "check", account, "--party", "P-TINA", "--at",
+                 "2026-03-05T07:59"]) == 2  # fmt: skip
+    assert capsys.readouterr().out == (
+        "Do not call: hours: 07:59 America/New_York is outside 08:00–21:00\n"
+    )
+    assert main(["call", "check", account, "--party", "P-TINA", "--at", "2026-03-05T08:00"]) == 0
+    assert "may be called now" in capsys.readouterr().out
+    # asking changes nothing
+    assert not TimelineEvent.objects.filter(kind__startswith="call.").exists()

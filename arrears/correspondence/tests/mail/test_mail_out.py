@@ -266,3 +266,25 @@ def test_the_guards_answer_defers_or_refuses(mail_book: None, smtp: smtp_server.
     assert never.status == "failed"
     assert never.detail["rule"] == "hold:dispute"
     assert TimelineEvent.objects.get(kind="email.refused").detail["rule"] == "hold:dispute"
+
+
+def test_a_row_another_pass_took_meanwhile_is_left_to_it(
+    mail_book: None, smtp: smtp_server.Recorder
+) -> None:
+    # given two reminders, and another pass that counts its try of the first one just before
+    # this pass reaches it
+    queue("first")
+    queue("second")
+
+    def other_pass_took_first(row: Outbound) -> Verdict:
+        if row.key == "first":
+            Outbound.objects.filter(key="first").update(attempts=1)
+        return Verdict("send")
+
+    # when this pass runs
+    report = outbox_send(settings=parse_email_url(plain(smtp.port)),  # type: ignore[attr-defined]
+                         check=other_pass_took_first)  # fmt: skip
+    # then it sent the second only: the first is the other pass's to send
+    assert report.sent == ["second"]
+    assert [r.message["Message-ID"] for r in smtp.received] == [message_id_for("second", DOMAIN)]
+    assert Outbound.objects.get(key="first").status == "rendered"

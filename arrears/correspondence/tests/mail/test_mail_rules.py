@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arrears.correspondence.mail_rules import account_tokens, new_text, sort_message, unit_numbers
 
@@ -57,3 +59,25 @@ def test_account_and_unit_numbers_in_a_text() -> None:
     assert account_tokens(text) == ["A-TINA"]
     assert account_tokens("invoice 100234 and INV-2026-17") == ["100234", "INV-2026-17"]
     assert unit_numbers(text) == ["3B", "12", "5A"]
+
+
+@given(subject=st.text(max_size=80), text=st.text(max_size=400),
+       auto=st.sampled_from(["", "no", "auto-replied", "auto-generated"]))  # fmt: skip
+def test_every_message_gets_one_known_category_and_a_named_rule(
+    subject: str, text: str, auto: str
+) -> None:
+    got = sort_message(subject=subject, text=text, headers={"auto-submitted": auto})
+    assert got.category in {"out_of_office", "opt_out", "dispute", "payment_claim", "promise",
+                            "question", "other"}  # fmt: skip
+    assert got.rule.split(":")[0] in {"header", "subject", "stop", got.category}
+    assert got.needs_answer == (got.category in {"dispute", "payment_claim", "promise",
+                                                 "question"})  # fmt: skip
+    if auto in ("auto-replied", "auto-generated"):
+        assert got.category == "out_of_office"
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Zl", "Zp", "Cc"]),
+                        max_size=40), max_size=12))  # fmt: skip
+def test_the_new_text_keeps_no_quoted_line(lines: list[str]) -> None:
+    kept = new_text("\n".join(lines))
+    assert not any(line.strip().startswith(">") for line in kept.splitlines())
