@@ -445,11 +445,19 @@ def mail_fetch(*, source: str, actor: str = "mail") -> FetchReport:
             report.filed.append(row.pk)
 
     if source.startswith(("imap://", "imaps://")):
-        box = ImapMailbox(parse_imap_url(source))
+        settings = parse_imap_url(source)
+        where = f"IMAP {settings.username}@{settings.host}:{settings.port}"
+        try:
+            box = ImapMailbox(settings)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise ValidationError(f"{where}: {exc}") from None
         try:
             for uid, raw in box.read():
                 take(*message_file(raw, actor=actor))
                 box.mark_filed(uid)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            # What was filed stays filed; the next fetch goes on from there.
+            raise ValidationError(f"{where}: {exc} (after {len(report.filed)} filed)") from None
         finally:
             box.close()
     else:

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from arrears.core.errors import ValidationError
 from arrears.correspondence.mail_in import FILED_KEYWORD, mail_fetch
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.tests import dovecot
 from arrears.correspondence.tests.mail.test_mail_in import message, sent_reminder
+from arrears.correspondence.tests.smtp_server import free_port
 from arrears.ledger.models import TimelineEvent
 
 
@@ -75,5 +77,9 @@ def test_imap_fetch_files_each_message_once(mail_book: None, imap) -> None:
 
 def test_a_wrong_password_is_a_clear_error(mail_book: None, imap) -> None:
     server, _ = imap
-    with pytest.raises(imaplib.IMAP4.error, match=r"(?i)authentication failed"):
+    with pytest.raises(
+        ValidationError, match=r"^IMAP arrears@127\.0\.0\.1:\d+: .*(?i:authentication failed)"
+    ):
         mail_fetch(source=server.url().replace("s3cret", "wrong"))
+    with pytest.raises(ValidationError, match=r"Connection refused"):
+        mail_fetch(source=f"imaps://arrears:x@127.0.0.1:{free_port()}/INBOX")
