@@ -129,3 +129,21 @@ def test_tinas_statement_as_a_workbook_has_the_exact_amounts(book):
                                                     Decimal("50"), Decimal("1250")]  # fmt: skip
     payments = list(book_["Payments"].iter_rows(min_row=2, values_only=True))
     assert payments[0][:6] == ("T-PAY-02", "payment", payments[0][2], 1200, "T-RENT-02", 1200)
+
+
+def test_a_queued_email_renders_as_its_action_asked_in_the_addressees_language(queue):
+    from arrears.correspondence.rendering import outbound_message
+
+    names = queue({"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "reminder",
+                   "template": "ny-rent-reminder", "channel": "email"})  # fmt: skip
+    (name,) = names.values()
+    assert name.startswith("email/2026/03/06/A-LUCIA-reminder-P-LUCIA-")
+    assert name.endswith(".eml")
+    outbound = Outbound.objects.get()
+    assert outbound.recipient == "lucia@example.org"
+
+    message = outbound_message(outbound)
+
+    assert message.subject == "Recordatorio de renta (A-LUCIA)"
+    assert "$1,350.00" in message.text
+    assert "1 de marzo de 2026" in message.text
