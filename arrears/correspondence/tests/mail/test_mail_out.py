@@ -288,3 +288,25 @@ def test_a_row_another_pass_took_meanwhile_is_left_to_it(
     assert report.sent == ["second"]
     assert [r.message["Message-ID"] for r in smtp.received] == [message_id_for("second", DOMAIN)]
     assert Outbound.objects.get(key="first").status == "rendered"
+
+
+def test_the_opt_out_line_is_in_the_addressees_language(
+    mail_book: None, smtp: smtp_server.Recorder
+) -> None:
+    # given Carmen, who reads Spanish, and a business email that needs no opt-out line
+    queue("to-carmen", OutgoingEmail(to="carmen@example.org", subject="Su renta de marzo",
+                                     text="Su renta de marzo está pendiente.", language="es",
+                                     html="<html><body><p>Su renta</p></body></html>",
+                                     opt_out_notice=True),
+          account_id="A-CARMEN", party_id="P-CARMEN")  # fmt: skip
+    queue("b2b", OutgoingEmail(to="ap@acme.example", subject="Invoice 17 is overdue",
+                               text="Invoice 17 is overdue."))  # fmt: skip
+    # when sent
+    outbox_send(settings=parse_email_url(plain(smtp.port)))  # type: ignore[attr-defined]
+    # then Carmen's text and HTML end with the Spanish opt-out line; the business email has none
+    carmen, b2b = (r.message for r in smtp.received)
+    spanish = "responda a este mensaje con la palabra STOP"
+    assert spanish in carmen.get_body(("plain",)).get_content()
+    assert spanish in carmen.get_body(("html",)).get_content()
+    assert "STOP" not in b2b.get_body(("plain",)).get_content()
+    assert b2b["List-Unsubscribe"] is None
