@@ -7,6 +7,8 @@
 A fresh database gets COUNT tenants (one lease each) and, for each, an email row as the daily run
 queues one. Timed separately, in-process:
 
+0. render: the first 200 rows rendered as `arrears mail send` renders them (the template, and
+   the notice as a one-page PDF letter by two worker processes), for the figure only;
 1. prepare: each message built (text, the Reg F opt-out line, a one-page PDF letter attached, the
    same bytes for every email) and archived with its SHA-256, its row `rendered`;
 2. send: `outbox_send` over one SMTP session to an aiosmtpd server on the loopback (in a thread of
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_PER_S = 100.0
+RENDERED = 200
 
 
 def main() -> int:
@@ -116,6 +119,7 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
         Attachment,
         OutgoingEmail,
         email_prepare,
+        outbound_emails_render,
         outbox_send,
         parse_email_url,
     )
@@ -123,6 +127,14 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     from arrears.correspondence.tests import smtp_server
     from arrears.dunning.contact import email_check
 
+    # What `mail send` does first for each email: its template rendered, with the notice as a
+    # PDF letter rendered by two worker processes (timed on the first RENDERED rows, not kept).
+    sample = list(Outbound.objects.filter(pk__in=ids[:RENDERED]).select_related(
+        "account", "party"))  # fmt: skip
+    started = time.perf_counter()
+    rendered = [e for _, e in outbound_emails_render(sample, workers=2)]
+    render_s = time.perf_counter() - started
+    assert all(not isinstance(e, str) for e in rendered), rendered[:1]
     letter = render_pdf("<h1>Rent reminder</h1><p>March's rent of 1,200.00 is unpaid.</p>")
     started = time.perf_counter()
     for row in Outbound.objects.filter(pk__in=ids).select_related("account", "party"):
@@ -157,6 +169,8 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     assert len(ids_received) == len(set(ids_received)) == len(ids)
     size = sum(len(r.data) for r in handler.received) // max(len(handler.received), 1)
     return {
+        "render_count": len(sample), "render_s": round(render_s, 2),
+        "render_per_s": round(len(sample) / render_s, 1),
         "prepare_s": round(prepare_s, 2), "prepare_per_s": round(len(ids) / prepare_s, 1),
         "send_s": round(send_s, 2), "send_per_s": round(len(ids) / send_s, 1),
         "again_s": round(again_s, 3), "again_sent": len(again.sent),

@@ -32,7 +32,8 @@ def run_emails(on: Any) -> Any:
 
     if not os.environ.get("EMAIL_URL"):
         return None
-    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor())
+    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor(),
+                       workers=2)  # fmt: skip
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
 
     _ensure_migrated()
     run = emails_send(on=args.date or today(), settings=smtp_from_env(),
-                      sender=Sender.from_env(), actor=_actor())  # fmt: skip
+                      sender=Sender.from_env(), actor=_actor(), workers=args.workers)  # fmt: skip
     r = run.report
     if args.format == "json":
         _dump(run.as_json())
@@ -168,6 +169,7 @@ def register(sub: Any) -> None:
     q = mail.add_parser("send", help="send the email actions due (EMAIL_URL), through the guard")
     q.set_defaults(mail_func=cmd_mail_send)
     q.add_argument("--date", type=_date, help="send what is due by this date (default today)")
+    q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
     q.add_argument("--format", choices=["table", "json"], default="table")
     q = mail.add_parser("fetch", help="read the mailbox (IMAP_URL or ARREARS_MAILDIR) and file "
                         "each message on its account")  # fmt: skip

@@ -24,7 +24,8 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -36,7 +37,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
-from arrears.core.errors import ValidationError
+from arrears.core.errors import DomainError, ValidationError
 from arrears.correspondence.archive import archive_read, archive_store
 from arrears.correspondence.models import Outbound
 from arrears.ledger.models import TimelineEvent
@@ -217,6 +218,67 @@ def outbound_email_render(row: Outbound) -> OutgoingEmail:
         language=message.language, opt_out_notice=row.account.kind in CONSUMER_KINDS,
         template_version=message.template_version,
     )  # fmt: skip
+
+
+RENDER_CHUNK = 16  # emails per task of a PDF worker process
+
+
+def outbound_emails_render(
+    rows: Sequence[Outbound], *, workers: int = 2
+) -> Iterator[tuple[Outbound, OutgoingEmail | str]]:
+    """`outbound_email_render` of each row, in order, the PDF letters rendered by `workers`
+    processes (the letters batch's); a row that cannot be rendered comes with its error."""
+    from arrears.correspondence.pdfs import render_parallel
+    from arrears.correspondence.rendering import render_with, template_load
+    from arrears.correspondence.selectors import outbound_contexts
+
+    cache: dict[Any, Any] = {}
+    waiting: deque[list[tuple[Outbound, Any, Any] | tuple[Outbound, str]]] = deque()
+
+    def one(row: Outbound, context: dict[str, Any] | None) -> tuple[Outbound, Any, Any]:
+        if not (row.recipient or (row.party and row.party.email)):
+            raise ValidationError(f"{row.key}: the addressee has no email address")
+        if context is None:
+            (context,) = outbound_contexts([row])
+        loaded = template_load(row.template, context["language"], cache)
+        return (
+            row,
+            render_with(loaded, context, letter=False),
+            render_with(loaded, context, letter=True),
+        )
+
+    def pages() -> Iterator[list[str]]:
+        for start in range(0, len(rows), RENDER_CHUNK):
+            chunk = list(rows[start : start + RENDER_CHUNK])
+            try:
+                contexts: list[Any] = outbound_contexts(chunk)
+            except DomainError:
+                contexts = [None] * len(chunk)  # find the one that fails, row by row
+            done: list[tuple[Outbound, Any, Any] | tuple[Outbound, str]] = []
+            for row, context in zip(chunk, contexts, strict=True):
+                try:
+                    done.append(one(row, context))
+                except DomainError as exc:
+                    done.append((row, exc.message))
+            waiting.append(done)
+            yield [item[2].html for item in done if len(item) == 3]
+
+    for pdfs in render_parallel(pages(), workers=workers):
+        letters = iter(pdfs)
+        for item in waiting.popleft():
+            if len(item) == 2:
+                yield item[0], item[1]
+                continue
+            row, message, _ = item
+            party = row.party
+            yield row, OutgoingEmail(
+                to=row.recipient or (party.email if party else ""),
+                to_name=party.name if party else "", subject=message.subject, text=message.text,
+                html=message.html, language=message.language,
+                attachments=[Attachment(f"{row.template}.pdf", next(letters), "application/pdf")],
+                opt_out_notice=row.account.kind in CONSUMER_KINDS,
+                template_version=message.template_version,
+            )  # fmt: skip
 
 
 def email_document_name(outbound: Outbound) -> str:

@@ -39,7 +39,7 @@ from arrears.correspondence.mail_out import (
     Verdict,
     email_fail,
     email_prepare,
-    outbound_email_render,
+    outbound_emails_render,
     outbox_send,
     smtp_from_env,
 )
@@ -222,17 +222,23 @@ def emails_send(
     now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "mail",
     max_attempts: int | None = None,
+    workers: int = 1,
 ) -> EmailRun:
     """Send the email actions due by `on`: make their outbound rows, prepare their messages,
-    send through the guard, and bring the actions up to date (module docstring)."""
+    send through the guard, and bring the actions up to date (module docstring). `workers`
+    processes render the PDF letters attached (1: in this process)."""
     run = EmailRun()
     run.queued = email_outbound_ensure(on=on)
-    render = render or outbound_email_render
     unrendered: list[str] = []
-    queued = Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
-    for row in queued.select_related("account", "party").order_by("id"):
+    queued = list(Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
+                  .select_related("account", "party").order_by("id"))  # fmt: skip
+    rendered = outbound_emails_render(queued, workers=workers) if render is None else \
+        ((row, _try_render(render, row)) for row in queued)  # fmt: skip
+    for row, email in rendered:
         try:
-            email_prepare(outbound=row, email=render(row), sender=sender.address,
+            if isinstance(email, str):
+                raise ValidationError(email)
+            email_prepare(outbound=row, email=email, sender=sender.address,
                           domain=sender.domain, sender_name=sender.name)  # fmt: skip
         except DomainError as exc:
             # One email that cannot be made (no address any more, a template gone) fails alone.
@@ -245,6 +251,13 @@ def emails_send(
     run.report.failed[:0] = unrendered
     run.documents = email_actions_settle()
     return run
+
+
+def _try_render(render: Render, row: Outbound) -> OutgoingEmail | str:
+    try:
+        return render(row)
+    except DomainError as exc:
+        return exc.message
 
 
 def email_actions_settle() -> dict[str, str]:
