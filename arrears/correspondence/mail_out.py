@@ -309,7 +309,8 @@ def email_prepare(
                         at=row.created_at)  # fmt: skip
     files = []
     for a in email.attachments:
-        kept = archive_store(data=a.data, name=f"attachments/{_sha(a.data)}/{a.filename}",
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", a.filename.rpartition("/")[2])[:100] or "file"
+        kept = archive_store(data=a.data, name=f"attachments/{_sha(a.data)}/{safe}",
                              kind="attachment", content_type=a.mimetype)  # fmt: skip
         files.append({"filename": a.filename, "content_type": a.mimetype,
                       "sha256": kept.sha256, "document": kept.name})  # fmt: skip
