@@ -163,6 +163,11 @@ def build_message(
         maintype, _, subtype = a.mimetype.partition("/")
         msg.add_attachment(a.data, maintype=maintype, subtype=subtype or "octet-stream",
                            filename=a.filename)  # fmt: skip
+    # MIME boundaries from the Message-ID, not at random: the same email built again is the same
+    # bytes, which the archive requires of a name it already holds (a crash before the commit).
+    seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"===={seed}.{n}====")
     return msg
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -17,6 +19,7 @@ from arrears.correspondence.mail_out import (
     Attachment,
     OutgoingEmail,
     Verdict,
+    build_message,
     email_prepare,
     message_id_for,
     outbox_send,
@@ -310,3 +313,16 @@ def test_the_opt_out_line_is_in_the_addressees_language(
     assert spanish in carmen.get_body(("html",)).get_content()
     assert "STOP" not in b2b.get_body(("plain",)).get_content()
     assert b2b["List-Unsubscribe"] is None
+
+
+def test_the_same_email_built_twice_is_the_same_bytes() -> None:
+    # (a crash between archiving a message and committing its row must not make a second one)
+    email = reminder(
+        html="<html><body><p>March</p></body></html>",
+        attachments=[Attachment("a.pdf", b"%PDF-1.4 x", "application/pdf")],
+    )
+    at = datetime(2026, 3, 2, 12, tzinfo=ZoneInfo("America/New_York"))
+    one, two = (build_message(email, sender=SENDER, sender_name="Elm Court",
+                              message_id="<k@x>", at=at).as_bytes() for _ in range(2))  # fmt: skip
+    assert one == two
+    assert b'boundary="====' in one
