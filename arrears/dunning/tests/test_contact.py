@@ -298,6 +298,10 @@ def test_a_text_task_is_written_by_the_file_adapter_once(tina_lease, tmp_path):
     assert OutboundSms.objects.get().status == "sent"
     assert Action.objects.get(key="sms-task").status == "closed"
     assert TimelineEvent.objects.get(kind="sms.sent").detail["to"] == "+12125550101"
+    # and the adapter, asked again for the same key (a send that died before it was recorded),
+    # writes nothing more
+    provider.send(key="sms-task", to="+12125550101", body="again")
+    assert sum(len(f.read_text().splitlines()) for f in (tmp_path / "sms").iterdir()) == 1
 
 
 # ---- the commands --------------------------------------------------------------------------
