@@ -397,8 +397,9 @@ def message_file(raw: Raw, *, actor: str = "mail", now: datetime | None = None
                 document=stored)  # fmt: skip
         if match.account is not None:
             _filed_event(row, actor, now)
-    if bounce is not None and bounce[0]:
-        bounce_record(message_id=bounce[0], reason=bounce[1], actor=actor)
+        if bounce is not None and bounce[0]:
+            # In the same transaction: a report filed is a bounce recorded.
+            bounce_record(message_id=bounce[0], reason=bounce[1], actor=actor)
     return row, True
 
 
