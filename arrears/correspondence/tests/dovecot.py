@@ -30,6 +30,7 @@ ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+login_log_format_elements = user=<%u> method=%m rip=%r lip=%l lport=%{{local_port}} mpid=%e %c
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
@@ -44,7 +45,7 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    port = {plain_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -57,10 +58,12 @@ service imap-login {{
 @dataclass(frozen=True)
 class Imap:
     host: str
-    port: int
+    port: int  # IMAPS (TLS from the start)
+    plain_port: int  # IMAP, where the login needs STARTTLS first (ssl = required)
     user: str
     password: str
     cafile: Path
+    log: Path  # the server's log: a login line says whether the session was TLS
 
     def url(self, folder: str = "INBOX") -> str:
         return (f"imaps://{self.user}:{self.password}@{self.host}:{self.port}/{folder}"
@@ -87,8 +90,9 @@ def running() -> Iterator[Imap]:
         shutil.chown(root / "home", "nobody", "nogroup")
         cert, _ = self_signed(root)
         (root / "passwd").write_text("arrears:{PLAIN}s3cret::::::\n")
-        port = free_port()
-        (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
+        port, plain_port = free_port(), free_port()
+        (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port,
+                                                         plain_port=plain_port))  # fmt: skip
         process = subprocess.Popen(
             ["dovecot", "-F", "-c", str(root / "dovecot.conf")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -105,7 +109,7 @@ def running() -> Iterator[Imap]:
                     out = process.stdout.read().decode() if process.stdout else ""
                     raise RuntimeError(f"Dovecot did not start: {out}{log}") from None
                 time.sleep(0.05)
-        yield Imap("127.0.0.1", port, "arrears", "s3cret", cert)
+        yield Imap("127.0.0.1", port, plain_port, "arrears", "s3cret", cert, root / "dovecot.log")
     finally:
         if process is not None:
             process.terminate()

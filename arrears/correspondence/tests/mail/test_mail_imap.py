@@ -83,3 +83,20 @@ def test_a_wrong_password_is_a_clear_error(mail_book: None, imap) -> None:
         mail_fetch(source=server.url().replace("s3cret", "wrong"))
     with pytest.raises(ValidationError, match=r"Connection refused"):
         mail_fetch(source=f"imaps://arrears:x@127.0.0.1:{free_port()}/INBOX")
+
+
+def test_imap_with_starttls(mail_book: None, imap) -> None:
+    server, client = imap
+    # given a message, and the server's plain IMAP port
+    client.append("INBOX", None, None,
+                  message("greg@example.org", "Rent", "I will pay Friday.").as_bytes())  # fmt: skip
+    plain = f"imap://arrears:s3cret@127.0.0.1:{server.plain_port}/INBOX"
+    # when fetched with STARTTLS
+    report = mail_fetch(source=f"{plain}?starttls=yes&cafile={server.cafile}")
+    # then it was filed, and the server logged the login on that port as encrypted
+    assert len(report.filed) == 1
+    port = f"lport={server.plain_port}"
+    logins = [line for line in server.log.read_text().splitlines()
+              if "Login: user=<arrears>" in line and port in line]  # fmt: skip
+    assert logins
+    assert all("TLS" in line for line in logins)
