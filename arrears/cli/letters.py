@@ -29,7 +29,8 @@ def cmd_letters(args: argparse.Namespace) -> int:
         bar = _ProgressBar(sys.stderr)
         try:
             result = letters_batch(on=on, output=output, actor=_actor(), workers=args.workers,
-                                   progress=lambda d, t: bar("letters", d, t))  # fmt: skip
+                                   progress=lambda d, t: bar("letters", d, t),
+                                   reprint=args.reprint)  # fmt: skip
         finally:
             bar.close()
         print(result.line())
@@ -156,6 +157,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--output", help="folder for the letters, print file and manifest "
                    "(default: print-DATE)")  # fmt: skip
     b.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    b.add_argument("--reprint", action="store_true", help="render nothing: write the print file "
+                   "and manifest again for letters printed but not yet mailed")  # fmt: skip
     m = letters.add_parser("mailed", help="record proof of mailing from a filled-in manifest")
     m.add_argument("--manifest", required=True, help="the batch's manifest CSV with "
                    "article_number filled in for certified letters")  # fmt: skip

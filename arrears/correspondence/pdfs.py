@@ -128,3 +128,76 @@ def render_parallel(chunks: Iterable[list[str]], *, workers: int = 2) -> Iterato
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
+    """Write the pages of `paths`, in order, as one PDF at `target`; returns the page count.
+
+    Streaming, so memory stays flat however many letters: one input is read at a time, its
+    objects renumbered and written out at once, and only the byte offsets (for the cross-reference
+    table) and the page numbers are kept. Object 1 is the catalog, 2 the page tree.
+    """
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    offsets: dict[int, int] = {}
+    kids: list[int] = []
+    number = 2
+    # Marks references already renumbered: a direct object shared by two objects (pypdf shares
+    # some) is seen twice, and its references must not be renumbered again.
+    done = object()
+    with target.open("wb") as out:
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        for path in paths:
+            reader = PdfReader(str(path))
+            renumbered: dict[tuple[int, int], int] = {}
+            pending: list[tuple[int, Any]] = []
+
+            def new_ref(ref: Any, reader: Any = reader, renumbered: Any = renumbered,
+                        pending: Any = pending) -> IndirectObject:  # fmt: skip
+                nonlocal number
+                key = (ref.idnum, ref.generation)
+                if key not in renumbered:
+                    number += 1
+                    renumbered[key] = number
+                    pending.append((number, ref))
+                return IndirectObject(renumbered[key], 0, done)  # type: ignore[arg-type]
+
+            def relink(value: Any) -> Any:
+                if isinstance(value, IndirectObject):
+                    return value if value.pdf is done else new_ref(value)
+                if isinstance(value, DictionaryObject):
+                    for k in list(value):
+                        if k != "/Parent":
+                            value[k] = relink(value[k])
+                elif isinstance(value, ArrayObject):
+                    for i, item in enumerate(value):
+                        value[i] = relink(item)
+                return value
+
+            for page in reader.pages:
+                ref = page.indirect_reference
+                assert ref is not None
+                kids.append(new_ref(ref).idnum)
+            while pending:
+                num, ref = pending.pop(0)
+                obj = relink(ref.get_object())
+                if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
+                    obj[NameObject("/Parent")] = IndirectObject(2, 0, done)  # type: ignore[arg-type]
+                offsets[num] = out.tell()
+                out.write(f"{num} 0 obj\n".encode())
+                obj.write_to_stream(out)
+                out.write(b"\nendobj\n")
+        offsets[1] = out.tell()
+        out.write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+        offsets[2] = out.tell()
+        refs = " ".join(f"{k} 0 R" for k in kids)
+        out.write(f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>\nendobj\n"
+                  .encode())  # fmt: skip
+        xref = out.tell()
+        out.write(f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode())
+        for num in range(1, number + 1):
+            out.write(f"{offsets[num]:010d} 00000 n \n".encode())
+        out.write(f"trailer\n<< /Size {number + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+                  .encode())  # fmt: skip
+    return len(kids)

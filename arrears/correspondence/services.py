@@ -142,13 +142,18 @@ def letters_batch(
     actor: str,
     workers: int = 2,
     progress: Callable[[int, int], None] | None = None,
+    reprint: bool = False,
 ) -> BatchResult:
     """Render every queued letter up to `on`: each into the archive and into OUTPUT/letters/,
     all into one print file, with a mailing manifest (the certified-mail firm sheet) to fill in.
 
     Letters already rendered are not rendered again (a repeated batch prints nothing); each
-    chunk of letters is committed with its timeline rows. Returns what was printed.
+    chunk of letters is committed with its timeline rows. `reprint` renders nothing: it writes
+    the print file and manifest again for the letters up to `on` printed but not yet mailed
+    (from the archive). Returns what was printed.
     """
+    if reprint:
+        return _reprint(on=on, output=output)
     queued = letters_for_batch(on)
     result = BatchResult(on=on)
     if not queued:
@@ -182,15 +187,45 @@ def letters_batch(
         done += len(chunk)
         if progress:
             progress(done, len(queued))
-    result.print_file = _free(output / f"print-{on.isoformat()}.pdf")
-    _merge(files, result.print_file)
-    result.manifest = _free(output / f"manifest-{on.isoformat()}.csv")
+    _print_file_and_manifest(result, files, output)
+    return result
+
+
+def _print_file_and_manifest(result: BatchResult, files: list[Path], output: Path) -> None:
+    # The manifest first: it is what the post office needs, and it can be written again
+    # (`reprint`) if the print file fails.
+    on = result.on.isoformat()
+    result.manifest = _free(output / f"manifest-{on}.csv")
     with result.manifest.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for line, letter in enumerate(result.letters, start=1):
-            writer.writerow({**{k: letter[k] for k in MANIFEST_COLUMNS if k in letter},
-                             "line": line})  # fmt: skip
+            writer.writerow({**letter, "line": line})
+    result.print_file = _free(output / f"print-{on}.pdf")
+    _merge(files, result.print_file)
+
+
+def _reprint(*, on: date, output: Path) -> BatchResult:
+    from arrears.correspondence.archive import archive_read
+
+    result = BatchResult(on=on)
+    letters = list(Outbound.objects.filter(
+        run_on__lte=on, channel__in=LETTER_CHANNELS, status="rendered",
+        document__isnull=False).select_related("document", "account").order_by(
+        "run_on", "account_id", "id"))  # fmt: skip
+    if not letters:
+        return result
+    (output / "letters").mkdir(parents=True, exist_ok=True)
+    files = []
+    for outbound in letters:
+        assert outbound.document is not None
+        path = output / "letters" / Path(outbound.document.name).name
+        path.write_bytes(archive_read(outbound.document))
+        files.append(path)
+        result.letters.append(
+            _manifest_line(outbound, outbound.document.name, outbound.account.account_id)
+        )
+    _print_file_and_manifest(result, files, output)
     return result
 
 
@@ -200,10 +235,9 @@ def _letter_rendered(outbound: Outbound, rendered: RenderedMessage, data: bytes,
                              content_type="application/pdf")  # fmt: skip
     context = rendered.context
     now = dj_timezone.now()
-    lines = context["addressee"]["lines"]
-    address = "\n".join([context["addressee"]["name"], *lines])
+    outbound.address = "\n".join([context["addressee"]["name"], *context["addressee"]["lines"]])
     updated = Outbound.objects.filter(pk=outbound.pk, status="queued").update(
-        status="rendered", document=document, rendered_at=now, address=address,
+        status="rendered", document=document, rendered_at=now, address=outbound.address,
         template_version=rendered.template_version, language=rendered.language,
     )  # fmt: skip
     if updated != 1:  # another batch printed it meanwhile: never twice
@@ -218,28 +252,29 @@ def _letter_rendered(outbound: Outbound, rendered: RenderedMessage, data: bytes,
                 "template_version": rendered.template_version, "language": rendered.language,
                 "channel": outbound.channel},
     )  # fmt: skip
+    return _manifest_line(outbound, document.name, context["account"]["account_id"])
+
+
+def _manifest_line(outbound: Outbound, document: str, account_id: str) -> dict[str, Any]:
+    """The firm-sheet line of a printed letter, from the addressee block as printed."""
+    name, *lines = outbound.address.split("\n")
     street = lines[:-1] if len(lines) > 1 else lines
     last = lines[-1] if len(lines) > 1 else ""
     city, _, rest = last.partition(",")
     state, _, postal = rest.strip().partition(" ")
-    return {"letter_id": outbound.pk, "article_number": "", "postage_class":
-            outbound.postage_class or POSTAGE.get(outbound.channel, ""),
-            "addressee": context["addressee"]["name"], "address": ", ".join(street),
-            "city": city.strip(), "state": state.strip(), "postal_code": postal.strip(),
-            "account_id": context["account"]["account_id"], "date": outbound.run_on.isoformat(),
-            "document": document.name}  # fmt: skip
+    return {"letter_id": outbound.pk, "article_number": outbound.article_number,
+            "postage_class": outbound.postage_class or POSTAGE.get(outbound.channel, ""),
+            "addressee": name, "address": ", ".join(street), "city": city.strip(),
+            "state": state.strip(), "postal_code": postal.strip(),
+            "account_id": account_id, "date": outbound.run_on.isoformat(),
+            "document": document}  # fmt: skip
 
 
 def _merge(files: list[Path], target: Path) -> None:
-    """One print file of every letter, in order (pypdf appends page by page from the files)."""
-    from pypdf import PdfWriter
+    """One print file of every letter, in order, written as it reads them (memory stays flat)."""
+    from arrears.correspondence.pdfs import concat_pdfs
 
-    writer = PdfWriter()
-    for path in files:
-        writer.append(str(path))
-    with target.open("wb") as stream:
-        writer.write(stream)
-    writer.close()
+    concat_pdfs(files, target)
 
 
 # ---- proof of mailing and returned mail ----------------------------------------------------

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from arrears.cli import letters as letters_cli
 from arrears.cli import main
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.models import Outbound
@@ -96,7 +95,9 @@ def test_statements_as_pdf_and_xlsx_and_email_refused_without_a_sender(
     assert main(["statement", "A-TINA", "--format", "xlsx", "--output", str(xlsx)]) == 0
     assert xlsx.read_bytes()[:2] == b"PK"
 
-    monkeypatch.setattr(letters_cli, "STATEMENT_SENDER", ("arrears.correspondence", "nothing"))
+    monkeypatch.setattr(
+        "arrears.cli.letters.STATEMENT_SENDER", ("arrears.correspondence", "nothing")
+    )
     assert main(["statement", "A-TINA", "--email", "--output", str(pdf)]) == 2
     assert "EMAIL_URL" in capsys.readouterr().err
 
@@ -106,3 +107,22 @@ def test_a_missing_manifest_is_a_clear_error(book, capsys, tmp_path, path):
     assert main(["letters", "mailed", "--manifest", str(tmp_path / path)]) == 2
     assert "cannot read the manifest" in capsys.readouterr().err
     assert not Path(path).exists()
+
+
+def test_a_reprint_writes_the_print_file_and_manifest_again_without_rendering(
+    queue, capsys, tmp_path
+):
+    from arrears.ledger.models import TimelineEvent
+
+    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
+           "template": "ny-late-rent-notice"})  # fmt: skip
+    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "a"),
+                 "--workers", "1"]) == 0  # fmt: skip
+    first = (tmp_path / "a" / "manifest-2026-03-06.csv").read_text()
+
+    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "b"),
+                 "--reprint"]) == 0  # fmt: skip
+
+    assert (tmp_path / "b" / "manifest-2026-03-06.csv").read_text() == first
+    assert (tmp_path / "b" / "print-2026-03-06.pdf").read_bytes().startswith(b"%PDF")
+    assert TimelineEvent.objects.filter(kind="letter.rendered").count() == 1

@@ -258,3 +258,54 @@ def test_returned_mail_marks_the_address_bad_until_it_changes(queue, tmp_path):
     assert ReturnedMail.objects.get().address.startswith("88 Hudson Avenue")
     with pytest.raises(ValidationError):
         mail_returned(letter=f"L{letter.pk}", on=date(2026, 3, 13), actor="alice")
+
+
+def test_the_print_file_holds_each_letters_page_in_order_and_reads_back_strictly(queue, tmp_path):
+    import io
+
+    from pypdf import PdfReader
+
+    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
+           "template": "ny-late-rent-notice"},
+          {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
+           "template": "ny-late-rent-notice"},
+          {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor",
+           "step": "late-notice-guarantor",
+           "template": "ny-late-rent-notice-guarantor"})  # fmt: skip
+
+    batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+
+    merged = PdfReader(io.BytesIO(batch.print_file.read_bytes()), strict=True)
+    singles = [archive_read(Outbound.objects.get(pk=x["letter_id"]).document)
+               for x in batch.letters]  # fmt: skip
+    assert len(merged.pages) == 3
+    for page, single in zip(merged.pages, singles, strict=True):
+        assert page.extract_text() == PdfReader(io.BytesIO(single)).pages[0].extract_text()
+    assert [x["addressee"] for x in batch.letters] == ["Tina Ortiz", "Greg Ortiz",
+                                                       "Lucía Fernández"]  # fmt: skip
+
+
+def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
+    # A #10 window (4 1/2 x 1 1/8 in, 7/8 in from the left edge) shows the block that starts 2 in
+    # from the top and 1 in from the left of the page folded in three, if it is 3.5 x 1 in.
+    from weasyprint import HTML
+
+    from arrears.correspondence.pdfs import _renderer
+    from arrears.correspondence.rendering import message_render
+
+    message = message_render(account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6,
+                             letter=True)  # fmt: skip
+    css, fonts = _renderer()
+    page = HTML(string=message.html).render(stylesheets=[css], font_config=fonts).pages[0]
+
+    def boxes(box):
+        yield box
+        for child in getattr(box, "children", None) or []:
+            yield from boxes(child)
+
+    block = next(b for b in boxes(page._page_box)
+                 if getattr(b, "element", None) is not None
+                 and b.element.get("class") == "addressee")  # fmt: skip
+    inch = 96  # CSS pixels
+    assert (round(block.position_y / inch, 2), round(block.position_x / inch, 2)) == (2.0, 1.0)
+    assert (round(block.width / inch, 2), round(block.height / inch, 2)) == (3.5, 1.0)
