@@ -184,8 +184,10 @@ def parse(data: bytes) -> Parsed:
     if body is not None:
         try:
             text = body.get_content()
-        except (LookupError, UnicodeError):
-            text = body.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+        except (LookupError, UnicodeError, AssertionError):
+            # An unknown charset or a broken encoding: keep what can be read.
+            raw: Any = body.get_payload(decode=True)
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
         if body.get_content_type() == "text/html":
             text = re.sub(r"<[^>]+>", " ", text)
     attachments = []

@@ -184,3 +184,18 @@ def _with_headers_part(raw: bytes, headers: bytes) -> bytes:
     closing = b"--" + boundary + b"--"
     part = b"--" + boundary + b"\nContent-Type: text/rfc822-headers\n\n" + headers + b"\n"
     return raw.replace(closing, part + closing)
+
+
+def test_a_broken_message_is_kept_in_triage(mail_book: None, maildir: mailbox.Maildir) -> None:
+    # given messages no mail program would be proud of: an unknown charset, no From, junk bytes
+    maildir.add(
+        b"Subject: =?x-unknown?q?Hola?=\nContent-Type: text/plain; charset=x-unknown\n"
+        b"Content-Transfer-Encoding: 8bit\n\nPagar\xe9 el viernes\n"
+    )
+    maildir.add(b"\x00\xff\xfe not a message at all \x81\n\n\n")
+    # when fetched
+    report = mail_fetch(source=maildir._path)  # type: ignore[attr-defined]
+    # then both are kept, for a person to read, with their raw bytes archived
+    assert len(report.triage) == 2
+    for row in InboundEmail.objects.all():
+        assert hashlib.sha256(archive_read(row.document)).hexdigest() == row.sha256
