@@ -178,31 +178,35 @@ def test_starttls_with_login_and_implicit_tls(mail_book: None, tmp_path: Path) -
     assert Outbound.objects.get(key="over-starttls").attempts == 2
 
 
+@pytest.mark.parametrize("drop_at", [1, 4, 10])
 def test_a_server_that_drops_the_connection_mid_batch_then_recovers(
-    mail_book: None, smtp: smtp_server.Recorder
+    mail_book: None, smtp: smtp_server.Recorder, drop_at: int
 ) -> None:
-    # given ten reminders and a server that drops the connection at the fourth message
+    # given ten reminders and a server that drops the connection at the n-th message (first,
+    # fourth or last), unanswered, and then refuses service (421) until it is back
     settings = parse_email_url(plain(smtp.port))  # type: ignore[attr-defined]
     keys = [f"reminder-{n}" for n in range(10)]
     for key in keys:
         queue(key)
-    smtp.drop_at = 4
+    smtp.drop_at = drop_at
     # when the batch is sent, fails half-way, and is sent again once the server is back
     first = outbox_send(settings=settings)
     smtp.down = False
     second = outbox_send(settings=settings)
     third = outbox_send(settings=settings)
-    # then the first three went, the pass stopped with the server's error, the rest went later
-    assert first.sent == keys[:3]
-    assert first.retry == [keys[3]]
+    # then those before the drop went, the pass stopped with the server's error, the rest went
+    # on the next pass
+    n = drop_at - 1
+    assert first.sent == keys[:n]
+    assert first.retry == [keys[n]]
     assert "421" in first.error
-    assert second.sent == keys[3:]
+    assert second.sent == keys[n:]
     assert third.sent == []
     # and every message arrived exactly once, the dropped one retried with its Message-ID
     ids = smtp.message_ids()
     assert len(ids) == 10
     assert sorted(ids) == sorted(message_id_for(k, DOMAIN) for k in keys)
-    dropped = Outbound.objects.get(key=keys[3])
+    dropped = Outbound.objects.get(key=keys[n])
     assert (dropped.status, dropped.attempts) == ("sent", 2)
     assert TimelineEvent.objects.filter(kind="email.sent").count() == 10
 
