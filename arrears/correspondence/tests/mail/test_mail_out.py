@@ -330,3 +330,18 @@ def test_the_same_email_built_twice_is_the_same_bytes() -> None:
                               message_id="<k@x>", at=at).as_bytes() for _ in range(2))  # fmt: skip
     assert one == two
     assert b'boundary="====' in one
+
+
+def test_a_try_a_dead_pass_left_unfinished_is_made_again_with_the_same_message_id(
+    mail_book: None, smtp: smtp_server.Recorder
+) -> None:
+    # given a reminder whose try a pass counted before it died (its outcome unknown)
+    row = queue("unfinished")
+    Outbound.objects.filter(pk=row.pk).update(attempts=1)
+    # when the next pass runs
+    report = outbox_send(settings=parse_email_url(plain(smtp.port)))  # type: ignore[attr-defined]
+    # then it is sent, as the second try, under the Message-ID it was built with
+    assert report.sent == ["unfinished"]
+    [got] = smtp.received
+    assert got.message["Message-ID"] == row.message_id == message_id_for("unfinished", DOMAIN)
+    assert Outbound.objects.get(pk=row.pk).attempts == 2
