@@ -202,17 +202,23 @@ def parse(data: bytes) -> Parsed:
         if filename or part.get_content_disposition() == "attachment":
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
-                attachments.append((filename or "attachment", ctype, payload))
-    headers = {k.lower(): str(v) for k, v in msg.items()}
+                attachments.append((_plain(filename or "attachment"), ctype, payload))
+    headers = {k.lower(): _plain(v) for k, v in msg.items()}
     return Parsed(
-        message_id=_first_id(str(msg.get("Message-ID", ""))),
-        in_reply_to=_first_id(str(msg.get("In-Reply-To", ""))),
-        references=MSGID.findall(str(msg.get("References", ""))),
-        from_address=address.lower(), from_name=name[:200],
-        subject=str(msg.get("Subject", ""))[:500], sent_at=sent_at, text=text, headers=headers,
+        message_id=_first_id(_plain(msg.get("Message-ID", ""))),
+        in_reply_to=_first_id(_plain(msg.get("In-Reply-To", ""))),
+        references=MSGID.findall(_plain(msg.get("References", ""))),
+        from_address=_plain(address).lower(), from_name=_plain(name)[:200],
+        subject=_plain(msg.get("Subject", ""))[:500], sent_at=sent_at, text=_plain(text),
+        headers=headers,
         attachments=attachments, report=report if msg.get_content_type() == "multipart/report"
         else None,
     )  # fmt: skip
+
+
+def _plain(value: Any) -> str:
+    """A header or a text as a string the database takes (PostgreSQL refuses NUL characters)."""
+    return str(value).replace("\x00", "")
 
 
 def _first_id(value: str) -> str:
