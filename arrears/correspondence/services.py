@@ -306,15 +306,12 @@ def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResu
     errors: list[str] = []
     plan: list[tuple[Outbound, str, date]] = []
     seen: dict[str, int] = {}
-    letters = {
-        o.pk: o
-        for o in Outbound.objects.select_for_update().filter(
-            pk__in=[int(r["letter_id"]) for r in rows if (r.get("letter_id") or "").isdigit()]
-        )
-    }
+    ids = [(r.get("letter_id") or "").strip().lstrip("Ll") for r in rows]
+    wanted = [int(i) for i in ids if i.isdigit()]
+    letters = {o.pk: o for o in Outbound.objects.select_for_update().filter(pk__in=wanted)}
     for line, row in enumerate(rows, start=2):
         where = f"{manifest}: line {line}"
-        raw_id = (row.get("letter_id") or "").strip().lstrip("L")
+        raw_id = (row.get("letter_id") or "").strip().lstrip("Ll")
         outbound = letters.get(int(raw_id)) if raw_id.isdigit() else None
         if outbound is None or outbound.channel not in LETTER_CHANNELS:
             errors.append(f"{where}, column letter_id: no letter {row.get('letter_id')!r}")

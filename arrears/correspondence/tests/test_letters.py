@@ -189,6 +189,7 @@ def test_proof_of_mailing_attaches_the_article_numbers_and_shows_them_on_the_tim
         rows = list(csv.DictReader(stream))
     for row, number in zip(rows, numbers, strict=True):
         row["article_number"] = number[:4] + " " + number[4:]
+    rows[0]["letter_id"] = "L" + rows[0]["letter_id"]  # as printed in the letter's footer
     filled = tmp_path / "filled.csv"
     with filled.open("w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
