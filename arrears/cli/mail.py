@@ -1,6 +1,6 @@
 """`arrears mail …`, `arrears call …`, `arrears sms …`: email out and in, calls and texts.
 
-Settings (environment):
+Settings (config/settings.py, from the environment):
 EMAIL_URL          smtp://user:pass@host:587 (STARTTLS), smtps://… (TLS), smtp://host:25 (plain)
 ARREARS_MAIL_FROM  the sender address (default: the company's email, else collections@localhost)
 ARREARS_MAIL_DOMAIN  the domain of Message-IDs (default: the sender's domain)
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
@@ -27,10 +26,12 @@ def _dump(doc: Any) -> None:
 
 def run_emails(on: Any) -> Any:
     """The daily run's emails, sent when EMAIL_URL is set (None when it is not)."""
+    from django.conf import settings
+
     from arrears.correspondence.mail_out import Sender, smtp_from_env
     from arrears.dunning.contact import emails_send
 
-    if not os.environ.get("EMAIL_URL"):
+    if not settings.EMAIL_URL:
         return None
     return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor(),
                        workers=2)  # fmt: skip
@@ -61,8 +62,9 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     from arrears.dunning.contact import opt_outs_record
 
     _ensure_migrated()
-    source = args.source or os.environ.get("IMAP_URL") or os.environ.get(
-        "ARREARS_MAILDIR", "maildir")  # fmt: skip
+    from django.conf import settings
+
+    source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
     report = mail_fetch(source=source, actor=_actor())
     opted = opt_outs_record(report, actor=_actor())
     if args.format == "json":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import smtplib
 import ssl
@@ -181,20 +180,22 @@ class Sender:
 
     @classmethod
     def from_env(cls) -> Sender:
-        """ARREARS_MAIL_FROM (default: the company's email, else collections@localhost) and
-        ARREARS_MAIL_DOMAIN (default: the sender's domain)."""
+        """The ARREARS_MAIL_FROM setting (default: the company's email, else
+        collections@localhost) and ARREARS_MAIL_DOMAIN (default: the sender's domain)."""
         from django.conf import settings
 
         company = getattr(settings, "ARREARS_COMPANY", {}) or {}
-        address = os.environ.get("ARREARS_MAIL_FROM") or company.get("email") or \
+        address = getattr(settings, "ARREARS_MAIL_FROM", "") or company.get("email") or \
             "collections@localhost"  # fmt: skip
-        domain = os.environ.get("ARREARS_MAIL_DOMAIN") or address.rpartition("@")[2]
+        domain = getattr(settings, "ARREARS_MAIL_DOMAIN", "") or address.rpartition("@")[2]
         return cls(address, company.get("name", ""), domain or "localhost")
 
 
 def smtp_from_env() -> SmtpSettings:
-    """EMAIL_URL parsed; ValidationError if it is not set."""
-    url = os.environ.get("EMAIL_URL", "")
+    """The EMAIL_URL setting parsed; ValidationError if it is not set."""
+    from django.conf import settings
+
+    url = getattr(settings, "EMAIL_URL", "")
     if not url:
         raise ValidationError("EMAIL_URL is not set (e.g. smtp://user:pass@host:587)")
     return parse_email_url(url)

@@ -13,7 +13,6 @@ is asked and `sent` after, so a repeated send of a sent key does nothing.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,7 +67,9 @@ class FileSmsProvider:
 
 def sms_provider(url: str | None = None) -> SmsProvider:
     """The provider named by SMS_URL: `file:///path/to/folder` (the default is ./sms-outbox)."""
-    url = url or os.environ.get("SMS_URL", "file://sms-outbox")
+    from django.conf import settings
+
+    url = url or getattr(settings, "SMS_URL", "") or "file://sms-outbox"
     if url.startswith("file://"):
         return FileSmsProvider(Path(url.removeprefix("file://")))
     raise ValidationError(f"SMS_URL: no adapter for {url.split(':')[0]!r} (only file:// ships)")

@@ -315,15 +315,15 @@ def _zone_at_noon() -> str:
     return "Etc/GMT" + (f"-{ahead}" if ahead > 0 else f"+{-ahead}")
 
 
-def test_mail_send_and_fetch_commands(tina_lease, smtp, tmp_path, monkeypatch, capsys):
+def test_mail_send_and_fetch_commands(tina_lease, smtp, tmp_path, settings, capsys):
     # given the run's reminder, Tina in a zone where it is noon now, and the settings
     account = tina_lease()
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
     cycle_run(on=MARCH_2)
-    monkeypatch.setenv("EMAIL_URL", smtp.url)
-    monkeypatch.setenv("ARREARS_MAIL_FROM", f"rent@{DOMAIN}")
+    settings.EMAIL_URL = smtp.url
+    settings.ARREARS_MAIL_FROM = f"rent@{DOMAIN}"
     maildir = tmp_path / "Maildir"
-    monkeypatch.setenv("ARREARS_MAILDIR", str(maildir))
+    settings.ARREARS_MAILDIR = str(maildir)
     # when the emails are sent, twice
     assert main(["mail", "send", "--date", "2026-03-02", "--format", "json"]) == 0
     first = json.loads(capsys.readouterr().out)
@@ -349,20 +349,20 @@ def test_mail_send_and_fetch_commands(tina_lease, smtp, tmp_path, monkeypatch, c
     assert "Nothing in triage." in capsys.readouterr().out
 
 
-def test_mail_send_without_email_url_says_so(tina_lease, monkeypatch, capsys):
+def test_mail_send_without_email_url_says_so(tina_lease, settings, capsys):
     tina_lease()
-    monkeypatch.delenv("EMAIL_URL", raising=False)
+    settings.EMAIL_URL = ""
     assert main(["mail", "send"]) == 2
     assert "EMAIL_URL is not set" in capsys.readouterr().err
 
 
 def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_path, monkeypatch,
-                                                         capsys):  # fmt: skip
+                                                         settings, capsys):  # fmt: skip
     # given Tina in a zone where it is noon now, and the mail settings
     account = tina_lease()
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
-    monkeypatch.setenv("EMAIL_URL", smtp.url)
-    monkeypatch.setenv("ARREARS_MAIL_FROM", f"rent@{DOMAIN}")
+    settings.EMAIL_URL = smtp.url
+    settings.ARREARS_MAIL_FROM = f"rent@{DOMAIN}"
     monkeypatch.chdir(tmp_path)
     # when her statement is asked for by email, twice
     assert main(["statement", account, "--email"]) == 0
@@ -383,12 +383,12 @@ def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_pat
     assert len(smtp.received) == 1
 
 
-def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, monkeypatch,
+def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, settings,
                                                                 capsys):  # fmt: skip
     # given March's rent unpaid, Tina where it is noon now, and EMAIL_URL
     account = tina_lease()
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
-    monkeypatch.setenv("EMAIL_URL", smtp.url)
+    settings.EMAIL_URL = smtp.url
     # when the run of March 2 runs
     capsys.readouterr()
     assert main(["run", "--date", "2026-03-02", "--format", "json"]) == 0
