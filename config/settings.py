@@ -15,6 +15,13 @@ ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the f
 ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
 ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
 ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
+EMAIL_URL      the SMTP server email goes through: smtp://user:pass@host:587 (STARTTLS),
+               smtps://… (TLS), smtp://host:25; unset: no email is sent (docs/mail.md)
+ARREARS_MAIL_FROM, ARREARS_MAIL_DOMAIN  the sender (default the company's email) and the domain
+               of Message-IDs (default the sender's)
+IMAP_URL       the mailbox `mail fetch` reads: imaps://user:pass@host/INBOX
+ARREARS_MAILDIR  the Maildir folder `mail fetch` reads when IMAP_URL is unset (default ./maildir)
+SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it delivers nothing)
 """
 
 import json
@@ -177,3 +184,11 @@ ARREARS_COMPANY = {
     "email": os.environ.get("ARREARS_COMPANY_EMAIL", "collections@example.com"),
     "website": os.environ.get("ARREARS_COMPANY_WEBSITE", ""),
 }
+
+# Mail, calls and texts (arrears.correspondence.mail_out, mail_in, sms; docs/mail.md).
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+ARREARS_MAIL_FROM = os.environ.get("ARREARS_MAIL_FROM", "")
+ARREARS_MAIL_DOMAIN = os.environ.get("ARREARS_MAIL_DOMAIN", "")
+IMAP_URL = os.environ.get("IMAP_URL", "")
+ARREARS_MAILDIR = os.environ.get("ARREARS_MAILDIR", "maildir")
+SMS_URL = os.environ.get("SMS_URL", "file://sms-outbox")

@@ -435,8 +435,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                            progress=lambda done, total: bar("accounts", done, total))  # fmt: skip
     finally:
         bar.close()
+    # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
+    from arrears.cli.mail import run_emails
+
+    emails = None if args.dry_run else run_emails(on)
     if args.format == "json":
-        _write_json_lists(result.as_json(), sys.stdout)
+        doc = result.as_json()
+        if emails is not None:
+            doc["emails"] = emails.as_json()
+        _write_json_lists(doc, sys.stdout)
         return 0
     verb = "would do" if args.dry_run else "did"
     print(f"Run for {on.isoformat()}{' (dry run: nothing changed)' if args.dry_run else ''}: "
@@ -453,6 +460,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _table(["account", "party", "step", "rule"],
                [[b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
                 for b in result.blocked], sys.stdout, numeric=range(0))  # fmt: skip
+    if emails is not None:
+        print(f"\n{emails.line()}")
     return 0
 
 
@@ -589,7 +598,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.
-PARTS: list[str] = ["access", "plans", "disputes", "letters"]
+PARTS: list[str] = ["access", "plans", "disputes", "letters", "mail"]
 
 
 def command(

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from arrears.cli import _actor, _date, _ensure_migrated, _ProgressBar, _table, command
 
-# The sender of a statement by email, provided by the mail part (arrears.correspondence.mail_out):
+# The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
+# asks the guard before it sends):
 # statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, actor: str) -> str
 # (it returns a line that says what it sent). Until it exists, --email is refused.
-STATEMENT_SENDER = ("arrears.correspondence.mail_out", "statement_email")
+STATEMENT_SENDER = ("arrears.dunning.contact", "statement_email")  # through the guard
 
 
 def cmd_letters(args: argparse.Namespace) -> int:

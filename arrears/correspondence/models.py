@@ -156,3 +156,7 @@ class ReturnedMail(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["party"], name="returned_mail_party")]
+
+
+# Mail's models live in their own module (email in, texts); importing it registers them.
+from arrears.correspondence import mail_models  # noqa: E402, F401

@@ -16,40 +16,20 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError
 from arrears.disputes.checks import FeeRule, Rules
+from arrears.dunning.contact import mail_work_lines
 from arrears.dunning.derived import worklist_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
 from arrears.dunning.models import Action, ContactAttempt, Hold
 from arrears.dunning.policy import choose_policy
-from arrears.ledger.interchange import STATE_TIME_ZONES
+from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Account, Allocation, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
 
 LARGE_DELINQUENCY = Decimal("1000.00")
 EXPIRING_WITHIN_DAYS = 3
 NEW_DELINQUENCY_DAYS = 7
-
-
-def contact_zone(
-    party_tz: str | None,
-    party_state: str | None,
-    property_tz: str | None,
-    property_state: str | None,
-) -> str:
-    """The time zone a party is contacted in: its own, else its state's, else its property's (the
-    leased unit), else that property's state's, else the book's. Contact hours are counted in it
-    (15 USC §1692c(a)(1))."""
-    for zone in (
-        party_tz,
-        STATE_TIME_ZONES.get((party_state or "").upper()),
-        property_tz,
-        STATE_TIME_ZONES.get((property_state or "").upper()),
-    ):
-        if zone:
-            return zone
-    return str(book_zone())
 
 
 def timeline_list(*, account_id: str) -> list[TimelineEvent]:
@@ -67,7 +47,7 @@ def holds_list(*, account_id: str) -> list[Hold]:
 @dataclass(frozen=True)
 class WorkItem:
     account_id: str
-    kind: str  # call, text, deadline, referral, new_delinquency, broken_promise,
+    kind: str  # call, text, email, deadline, referral, new_delinquency, broken_promise,
     # plan_broken, dispute_overdue
     reason: str
     balance: Decimal
@@ -168,6 +148,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         kind = "call" if task.channel == "call" else "text"
         lines.append((task.account_id, kind, f"{task.step}: {task.template} ({task.policy})",
                       party.party_id if party else None, task.pk))  # fmt: skip
+    lines.extend(mail_work_lines())  # mail that needs an answer
     for a in Action.objects.filter(deadline__gte=on,
                                    deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
                                    status__in=["queued", "done"]).only(

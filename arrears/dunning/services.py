@@ -63,7 +63,7 @@ from arrears.dunning.policy import (
     jurisdiction_of,
     parse_policy,
 )
-from arrears.dunning.selectors import contact_zone
+from arrears.dunning.zones import contact_zone
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.models import Party as PartyModel

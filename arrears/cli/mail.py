@@ -1,0 +1,216 @@
+"""`arrears mail …`, `arrears call …`, `arrears sms …`: email out and in, calls and texts.
+
+Settings (config/settings.py, from the environment):
+EMAIL_URL          smtp://user:pass@host:587 (STARTTLS), smtps://… (TLS), smtp://host:25 (plain)
+ARREARS_MAIL_FROM  the sender address (default: the company's email, else collections@localhost)
+ARREARS_MAIL_DOMAIN  the domain of Message-IDs (default: the sender's domain)
+IMAP_URL           imaps://user:pass@host/INBOX: `mail fetch` reads it when set
+ARREARS_MAILDIR    the Maildir folder `mail fetch` reads otherwise (default ./maildir)
+SMS_URL            file:///folder: texts are written there as JSON lines (the only adapter)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from arrears.cli import _actor, _date, _ensure_migrated, _table, command
+
+
+def _dump(doc: Any) -> None:
+    json.dump(doc, sys.stdout, indent=1, default=str)
+    sys.stdout.write("\n")
+
+
+def run_emails(on: Any) -> Any:
+    """The daily run's emails, sent when EMAIL_URL is set (None when it is not)."""
+    from django.conf import settings
+
+    from arrears.correspondence.mail_out import Sender, smtp_from_env
+    from arrears.dunning.contact import emails_send
+
+    if not settings.EMAIL_URL:
+        return None
+    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor(),
+                       workers=2)  # fmt: skip
+
+
+def cmd_mail_send(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.correspondence.mail_out import Sender, smtp_from_env
+    from arrears.dunning.contact import emails_send
+
+    _ensure_migrated()
+    run = emails_send(on=args.date or today(), settings=smtp_from_env(),
+                      sender=Sender.from_env(), actor=_actor(), workers=args.workers)  # fmt: skip
+    r = run.report
+    if args.format == "json":
+        _dump(run.as_json())
+    else:
+        print(run.line())
+    if r.error:
+        sys.stderr.write(f"arrears mail send: the SMTP server failed: {r.error}; "
+                         "run it again to send the rest (nothing is sent twice)\n")  # fmt: skip
+        return 2
+    return 0
+
+
+def cmd_mail_fetch(args: argparse.Namespace) -> int:
+    from arrears.correspondence.mail_in import mail_fetch
+    from arrears.dunning.contact import opt_outs_record
+
+    _ensure_migrated()
+    from django.conf import settings
+
+    source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
+    report = mail_fetch(source=source, actor=_actor())
+    opted = opt_outs_record(report, actor=_actor())
+    if args.format == "json":
+        _dump({**report.as_json(), "opted_out": opted})
+        return 0
+    print(f"Mail: {len(report.filed)} filed on accounts, {len(report.triage)} to triage, "
+          f"{len(report.bounces)} bounce reports, {report.already} filed before"
+          + (f"; {opted} opted out of email" if opted else "") + ".")  # fmt: skip
+    return 0
+
+
+def cmd_mail_triage(args: argparse.Namespace) -> int:
+    from arrears.correspondence.mail_in import triage_list
+
+    _ensure_migrated()
+    rows = triage_list()
+    if args.format == "json":
+        _dump([{"id": r.pk, "from": r.from_address, "subject": r.subject,
+                "received_at": r.received_at.isoformat(), "category": r.category,
+                "why": r.why_unmatched, "excerpt": r.excerpt[:200]} for r in rows])  # fmt: skip
+        return 0
+    if not rows:
+        print("Nothing in triage.")
+        return 0
+    _table(["id", "received", "from", "category", "subject", "why"],
+           [[str(r.pk), f"{r.received_at:%Y-%m-%d}", r.from_address, r.category, r.subject[:50],
+             r.why_unmatched] for r in rows], sys.stdout, numeric=range(1))  # fmt: skip
+    print("Assign one with `arrears mail assign ID ACCOUNT_ID`.")
+    return 0
+
+
+def cmd_mail_assign(args: argparse.Namespace) -> int:
+    from arrears.correspondence.mail_in import triage_assign
+
+    _ensure_migrated()
+    row = triage_assign(inbound_id=args.id, account_id=args.account_id, actor=_actor())
+    print(f"Message {row.pk} filed on {args.account_id}.")
+    return 0
+
+
+def cmd_mail_answered(args: argparse.Namespace) -> int:
+    from arrears.correspondence.mail_in import inbound_answered
+
+    _ensure_migrated()
+    inbound_answered(inbound_id=args.id, actor=_actor(), note=args.note or "")
+    print(f"Message {args.id} answered: off the worklist.")
+    return 0
+
+
+def _call_time(args: argparse.Namespace) -> Any:
+    from django.utils import timezone as dj_timezone
+
+    from arrears.dunning.contact import local_time, party_zone
+
+    if not args.at:
+        return dj_timezone.now()
+    return local_time(args.at, party_zone(account_id=args.account_id, party_id=args.party))
+
+
+def cmd_call_log(args: argparse.Namespace) -> int:
+    from arrears.dunning.contact import call_log
+
+    _ensure_migrated()
+    logged = call_log(account_id=args.account_id, party_id=args.party, outcome=args.outcome,
+                      at=_call_time(args), actor=_actor(), note=args.note or "")  # fmt: skip
+    if not logged.decision.allowed:
+        sys.stderr.write(f"arrears call: refused by the guard ({logged.decision.rule}): "
+                         f"{logged.decision.reason}; recorded on the timeline\n")  # fmt: skip
+        return 2
+    print(f"Call to {args.party} on {args.account_id} logged: {args.outcome}.")
+    return 0
+
+
+def cmd_call_check(args: argparse.Namespace) -> int:
+    from arrears.dunning.contact import call_check
+
+    _ensure_migrated()
+    decision = call_check(account_id=args.account_id, party_id=args.party, at=_call_time(args))
+    if not decision.allowed:
+        print(f"Do not call: {decision.rule}: {decision.reason}")
+        return 2
+    print(f"{args.party} may be called now about {args.account_id}.")
+    return 0
+
+
+def cmd_sms_send(args: argparse.Namespace) -> int:
+    from arrears.core.dates import today
+    from arrears.correspondence.sms import sms_provider
+    from arrears.dunning.contact import texts_send
+
+    _ensure_migrated()
+    run = texts_send(on=args.date or today(), provider=sms_provider(), actor=_actor())
+    if args.format == "json":
+        _dump(run.as_json())
+        return 0
+    print(f"Texts: {len(run.sent)} sent, {len(run.deferred)} waiting for contact hours, "
+          f"{len(run.refused)} refused by the guard, {len(run.failed)} failed.")  # fmt: skip
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "mail", lambda args: args.mail_func(args), "email: send, fetch, triage")
+    mail = p.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    q = mail.add_parser("send", help="send the email actions due (EMAIL_URL), through the guard")
+    q.set_defaults(mail_func=cmd_mail_send)
+    q.add_argument("--date", type=_date, help="send what is due by this date (default today)")
+    q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q = mail.add_parser("fetch", help="read the mailbox (IMAP_URL or ARREARS_MAILDIR) and file "
+                        "each message on its account")  # fmt: skip
+    q.set_defaults(mail_func=cmd_mail_fetch)
+    q.add_argument("--source", help="a Maildir folder or an imap(s):// URL instead")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q = mail.add_parser("triage", help="messages that matched no account")
+    q.set_defaults(mail_func=cmd_mail_triage)
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q = mail.add_parser("assign", help="file a message from triage on an account")
+    q.set_defaults(mail_func=cmd_mail_assign)
+    q.add_argument("id", type=int)
+    q.add_argument("account_id")
+    q = mail.add_parser("answered", help="take a message off the worklist: it was answered")
+    q.set_defaults(mail_func=cmd_mail_answered)
+    q.add_argument("id", type=int)
+    q.add_argument("--note")
+
+    p = command(sub, "call", lambda args: args.call_func(args), "calls: log one, check first")
+    call = p.add_subparsers(dest="call_command", required=True, metavar="ACTION")
+    for name, func, text in (
+        ("log", cmd_call_log, "record a call's outcome (the guard is asked as of its time)"),
+        ("check", cmd_call_check, "may this party be called now? (the guard's answer)"),
+    ):
+        q = call.add_parser(name, help=text)
+        q.set_defaults(call_func=func)
+        q.add_argument("account_id")
+        q.add_argument("--party", required=True)
+        q.add_argument("--at", help="when the call was placed, YYYY-MM-DDTHH:MM in the party's "
+                       "zone (default now)")  # fmt: skip
+        if name == "log":
+            q.add_argument("--outcome", required=True,
+                           choices=["no-answer", "left-message", "wrong-number", "promise",
+                                    "dispute", "refused", "paid"])  # fmt: skip
+            q.add_argument("--note")
+
+    p = command(sub, "sms", lambda args: args.sms_func(args), "texts: send the text tasks due")
+    sms = p.add_subparsers(dest="sms_command", required=True, metavar="ACTION")
+    q = sms.add_parser("send", help="send the text tasks due through SMS_URL's adapter")
+    q.set_defaults(sms_func=cmd_sms_send)
+    q.add_argument("--date", type=_date)
+    q.add_argument("--format", choices=["table", "json"], default="table")
