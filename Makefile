@@ -40,7 +40,7 @@ check: setup
 bench: setup
 	$(BIN)/python bench/book.py
 	$(BIN)/python bench/cycle.py
-	$(BIN)/python bench/email.py
+	$(BIN)/python bench/mail.py
 
 bench-large: setup
 	$(BIN)/python bench/book.py --large

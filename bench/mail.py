@@ -1,8 +1,8 @@
 """Benchmark of email out: emails per second to a local SMTP server (aiosmtpd).
 
-    .venv/bin/python bench/email.py                  # 1,000 emails, a new SQLite file
-    .venv/bin/python bench/email.py --count 200      # smoke run
-    .venv/bin/python bench/email.py --db pg          # PostgreSQL database arrears_email_bench
+    .venv/bin/python bench/mail.py                  # 1,000 emails, a new SQLite file
+    .venv/bin/python bench/mail.py --count 200      # smoke run
+    .venv/bin/python bench/mail.py --db pg          # PostgreSQL database arrears_email_bench
 
 A fresh database gets COUNT tenants (one lease each) and, for each, an email row as the daily run
 queues one. Timed separately, in-process:
@@ -24,20 +24,15 @@ The server's received Message-IDs are checked: COUNT, all different. Target of t
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import sys
+import tempfile
+import time
+from datetime import date, datetime
 from pathlib import Path
-
-# This file is named email.py: run as a script, its folder comes first on the path and would
-# stand in for the standard library's `email` package. Take the folder off the path first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import date, datetime  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
