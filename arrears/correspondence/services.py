@@ -31,7 +31,7 @@ from arrears.correspondence.models import Outbound, ReturnedMail, Template
 from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
 from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
 from arrears.ledger import bulk
-from arrears.ledger.models import TimelineEvent
+from arrears.ledger.models import Account, Party, TimelineEvent
 
 LETTER_CHANNELS = ("letter", "certified_letter")
 OUTBOUND_CHANNELS = (*LETTER_CHANNELS, "email")
@@ -97,6 +97,48 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
                    "recipient", "attempts", "error", "created_at", "detail"]  # fmt: skip
         bulk.insert_rows(Outbound._meta.db_table, columns, rows)
     return names
+
+
+@transaction.atomic
+def outbound_queue(
+    *, key: str, account: Account, party: Party | None, role: str, channel: str, template: str,
+    run_on: date, actor: str, language: str = "en", step: str = "", amount: Any = None,
+    fields: dict[str, Any] | None = None, enclosures: Sequence[str] = (), summary: str = "",
+) -> Outbound:  # fmt: skip
+    """Queue one letter or email asked for outside the daily run (the answer to a dispute): the
+    letters batch prints it, `mail send` sends it. `fields` are extra merge fields (JSON values;
+    keys ending in `_on` are dates), `enclosures` archived documents put in the same envelope.
+
+    Once per key: a key queued already returns its row unchanged. The caller has asked the
+    compliance guard (arrears.dunning). Writes `letter.queued` (or `email.queued`) on the
+    timeline, naming the document the letter will be.
+    """
+    existing = Outbound.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    if channel not in OUTBOUND_CHANNELS:
+        raise ValidationError(f"a queued document goes by {', '.join(OUTBOUND_CHANNELS)}")
+    party_id = party.party_id if party is not None else ""
+    name = document_name(key=key, channel=channel, run_on=run_on, account_id=account.account_id,
+                         step=step or template, party_id=party_id)  # fmt: skip
+    now = dj_timezone.now()
+    row = Outbound.objects.create(
+        key=key, account=account, party=party, role=role, channel=channel, template=template,
+        language=language, step=step, run_on=run_on, amount=amount, status="queued",
+        document_name=name, postage_class=POSTAGE.get(channel, ""), created_at=now,
+        recipient=party.email if party is not None and channel == "email" else "",
+        detail={"fields": fields or {}, "enclosures": list(enclosures)},
+    )  # fmt: skip
+    kind = "email.queued" if channel == "email" else "letter.queued"
+    TimelineEvent.objects.create(
+        account=account, at=now, on=run_on, kind=kind, actor=actor,
+        summary=(summary or f"{template} queued by {channel.replace('_', ' ')} for "
+                 f"{party.name if party else account.account_id}")[:500],
+        detail={"letter_id": row.pk, "key": key, "template": template, "channel": channel,
+                "document": name, "party_id": party_id or None,
+                "enclosures": list(enclosures)},
+    )  # fmt: skip
+    return row
 
 
 # ---- the letters batch ---------------------------------------------------------------------
@@ -170,16 +212,21 @@ def letters_batch(
                 pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
             yield [pages[o.pk][1].html for o in chunk]
 
+    from arrears.correspondence.enclosures import enclosures_for, with_enclosures
     from arrears.correspondence.pdfs import render_parallel
 
     files: list[Path] = []
     done = 0
     chunks = _chunks(queued, BATCH_CHUNK)
+    enclosed: dict[Any, Any] = {}
     for pdfs in render_parallel(html_chunks(), workers=workers):
         chunk = next(chunks)
         with transaction.atomic():
-            for outbound, data in zip(chunk, pdfs, strict=True):
+            for outbound, letter in zip(chunk, pdfs, strict=True):
                 _, rendered = pages.pop(outbound.pk)
+                # A monthly statement, the analysis answering a dispute: in the same envelope.
+                data = with_enclosures(letter, enclosures_for(outbound, actor=actor,
+                                                              cache=enclosed))  # fmt: skip
                 result.letters.append(_letter_rendered(outbound, rendered, data, actor))
                 path = output / "letters" / Path(outbound.document_name).name
                 path.write_bytes(data)
