@@ -306,7 +306,9 @@ def plan_send_for_acceptance(
             if lang == "en" else
             f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo.")  # fmt: skip
     outcome = send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
-    extra = dict(outcome) if isinstance(outcome, dict) else {}
+    recorded = ("plan", "to", "sha256", "language")  # what the timeline row says already
+    extra = {k: v for k, v in (outcome if isinstance(outcome, dict) else {}).items()
+             if k not in recorded}  # fmt: skip
     with transaction.atomic():
         plan = _sendable(plan_id, again)
         plan.sent_for_acceptance_at = dj_timezone.now()
