@@ -27,6 +27,7 @@ from arrears.core.pdf import pdf_text
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.mail_out import Sender, message_id_for, parse_email_url
 from arrears.correspondence.models import Outbound, ReturnedMail
+from arrears.correspondence.rendering import outbound_message
 from arrears.correspondence.selectors import party_address_key
 from arrears.correspondence.services import letters_batch
 from arrears.correspondence.tests import smtp_server
@@ -211,6 +212,22 @@ def test_a_rejected_dispute_is_answered_in_spanish_with_the_account_analysis_enc
     assert enclosed
     assert "Account analysis: A-TINA" in enclosed[0]
     assert "T-LATE-03" in "".join(enclosed)
+
+
+def test_a_partly_upheld_dispute_says_what_was_credited_and_what_remains(tina_lease):
+    # given Tina disputes the whole 1,250.00
+    account = tina_lease(transactions=[LATE_FEE])
+    dispute = dispute_open(account_id=account, reason="the fee and part of March", on=MARCH_7,
+                           actor="alice", party_id="P-TINA")  # fmt: skip
+    # when Alice upholds 50.00 of it
+    answered = dispute_resolve(dispute_id=dispute.pk, outcome="partial", amount=Decimal("50.00"),
+                               on=MARCH_7, actor="alice")  # fmt: skip
+    # then the queued letter says what was credited and what remains due, with no enclosure
+    assert answered.outbound is not None
+    assert answered.enclosure == ""
+    text = " ".join(outbound_message(answered.outbound).text.split())
+    assert "We agree with you in part. Of the $1,250.00 you disputed, a credit of $50.00" in text
+    assert "the rest, $1,200.00, remains due" in text
 
 
 def test_an_answer_to_a_represented_tenant_is_not_queued_but_the_resolution_stands(
