@@ -44,13 +44,22 @@ def enclosures_for(outbound: Outbound, *, actor: str,
     return out
 
 
+def statement_key(account_id: str, on: date) -> tuple[str, str, date]:
+    """The cache key of an account's statement as of `on` (one per batch)."""
+    return ("statement", account_id, on)
+
+
+def statement_enclosure(account_id: str, on: date, data: bytes) -> Enclosure:
+    return Enclosure(f"statement-{account_id}-{on.isoformat()}.pdf", data)
+
+
 def _statement(account_id: str, on: date, actor: str, cache: dict[Any, Enclosure]) -> Enclosure:
     from arrears.correspondence.statements import statement_pdf
 
-    key = ("statement", account_id, on)
+    key = statement_key(account_id, on)
     if key not in cache:
         statement = statement_pdf(account_id=account_id, as_of=on, actor=actor)
-        cache[key] = Enclosure(f"statement-{account_id}-{on.isoformat()}.pdf", statement.data)
+        cache[key] = statement_enclosure(account_id, on, statement.data)
     return cache[key]
 
 

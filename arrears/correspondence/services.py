@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +26,7 @@ from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.addresses import lines_key
 from arrears.correspondence.archive import archive_store
-from arrears.correspondence.catalog import CATALOG, LANGUAGES
+from arrears.correspondence.catalog import CATALOG, LANGUAGES, spec_for
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.models import Outbound, ReturnedMail, Template
 from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
@@ -202,18 +203,38 @@ def letters_batch(
         return result
     output.mkdir(parents=True, exist_ok=True)
     (output / "letters").mkdir(exist_ok=True)
+    from arrears.correspondence.enclosures import (
+        enclosures_for,
+        statement_enclosure,
+        statement_key,
+        with_enclosures,
+    )
+    from arrears.correspondence.pdfs import render_parallel
+    from arrears.correspondence.statements import statement_archived, statement_html
+    from arrears.ledger.selectors import account_ledger
+
     cache: dict[Any, Any] = {}
     pages: dict[int, tuple[Outbound, RenderedMessage]] = {}
+    # The statements the chunk's monthly statements enclose: rendered by the same workers, after
+    # the chunk's letters, once per account and date in the batch.
+    statements: deque[list[tuple[Any, Any]]] = deque()
+    scheduled: set[Any] = set()
 
     def html_chunks() -> Iterator[list[str]]:
         for chunk in _chunks(queued, BATCH_CHUNK):
+            extra: list[tuple[Any, Any]] = []
+            htmls: list[str] = []
             for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
                 loaded = template_load(outbound.template, context["language"], cache)
                 pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
-            yield [pages[o.pk][1].html for o in chunk]
-
-    from arrears.correspondence.enclosures import enclosures_for, with_enclosures
-    from arrears.correspondence.pdfs import render_parallel
+                key = statement_key(context["account"]["account_id"], outbound.run_on)
+                if spec_for(outbound.template).encloses == "statement" and key not in scheduled:
+                    scheduled.add(key)
+                    ledger = account_ledger(account_id=key[1], as_of=key[2])
+                    extra.append((key, ledger))
+                    htmls.append(statement_html(ledger))
+            statements.append(extra)
+            yield [pages[o.pk][1].html for o in chunk] + htmls
 
     files: list[Path] = []
     done = 0
@@ -222,7 +243,10 @@ def letters_batch(
     for pdfs in render_parallel(html_chunks(), workers=workers):
         chunk = next(chunks)
         with transaction.atomic():
-            for outbound, letter in zip(chunk, pdfs, strict=True):
+            for (key, ledger), data in zip(statements.popleft(), pdfs[len(chunk) :], strict=True):
+                statement_archived(ledger=ledger, data=data, actor=actor)
+                enclosed[key] = statement_enclosure(key[1], key[2], data)
+            for outbound, letter in zip(chunk, pdfs[: len(chunk)], strict=True):
                 _, rendered = pages.pop(outbound.pk)
                 # A monthly statement, the analysis answering a dispute: in the same envelope.
                 data = with_enclosures(letter, enclosures_for(outbound, actor=actor,

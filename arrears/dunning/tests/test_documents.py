@@ -290,13 +290,16 @@ def test_an_answer_goes_by_email_when_mail_to_the_address_came_back(tina_lease, 
 
 @pytest.fixture
 def patient(load_book: Callable[..., Path]) -> str:
-    """Pat Quinn owes the clinic 300.00 for a visit due March 20, 2026."""
+    """Pat Quinn owes the clinic 300.00 for a visit due March 20, 2026; Rob Quinn guarantees."""
     load_book(
         parties=[{"party_id": "P-PAT", "name": "Pat Quinn", "email": "pat@example.org",
                   "address": "7 Clinic Road", "city": "Albany", "state": "NY",
-                  "postal_code": "12207", "country": "US", "timezone": "America/New_York"}],
+                  "postal_code": "12207", "country": "US", "timezone": "America/New_York"},
+                 {"party_id": "P-ROB", "name": "Rob Quinn", "address": "9 Clinic Road",
+                  "city": "Albany", "state": "NY", "postal_code": "12207", "country": "US"}],
         accounts=[{"account_id": "H-PAT", "kind": "patient", "opened": "2026-03-01"}],
-        account_parties=[{"account_id": "H-PAT", "party_id": "P-PAT", "role": "primary"}],
+        account_parties=[{"account_id": "H-PAT", "party_id": "P-PAT", "role": "primary"},
+                         {"account_id": "H-PAT", "party_id": "P-ROB", "role": "guarantor"}],
         transactions=[{"txn_id": "V-1", "account_id": "H-PAT", "posted": "2026-03-01",
                        "type": "charge", "code": "VISIT", "amount": "300.00",
                        "due": "2026-03-20"}],
@@ -329,38 +332,45 @@ def test_the_patients_monthly_statement_is_queued_once_a_month_with_the_statemen
     doc = json.loads(capsys.readouterr().out)
     assert main(["run", "--date", "2026-04-01", "--format", "json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    # then one monthly statement letter, keyed by the month, its document named in the JSON
-    [entry] = [a for a in doc["actions"] if a["step"] == "monthly-statement"]
-    assert (entry["channel"], entry["template"], entry["party_id"]) == (
-        "letter", "monthly-statement", "P-PAT")  # fmt: skip
+    # then one monthly statement letter each for Pat and Rob, keyed by the month, their
+    # documents named in the JSON
+    entries = {a["party_id"]: a for a in doc["actions"] if a["step"] == "monthly-statement"}
+    assert set(entries) == {"P-PAT", "P-ROB"}
+    entry = entries["P-PAT"]
+    assert (entry["channel"], entry["template"]) == ("letter", "monthly-statement")
     assert entry["document"].startswith("letters/2026/04/01/H-PAT-monthly-statement-P-PAT-")
     assert again["actions"] == []
-    action = Action.objects.get(step="monthly-statement")
+    action = Action.objects.get(step="monthly-statement", party__party_id="P-PAT")
     assert action.key == "H-PAT:monthly-statement:2026-04:P-PAT"
     assert action.document == entry["document"]
     # and later in April nothing more; on May 1, May's
     cycle_run(on=date(2026, 4, 20))
-    assert Action.objects.filter(step="monthly-statement").count() == 1
+    assert Action.objects.filter(step="monthly-statement").count() == 2
     cycle_run(on=date(2026, 5, 1))
-    assert set(Action.objects.filter(step="monthly-statement").values_list("key", flat=True)) == {
+    keys = Action.objects.filter(step="monthly-statement", party__party_id="P-PAT")
+    assert set(keys.values_list("key", flat=True)) == {
         "H-PAT:monthly-statement:2026-04:P-PAT",
         "H-PAT:monthly-statement:2026-05:P-PAT",
     }
-    # when April 1's letters are printed
-    batch = letters_batch(on=APRIL_1, output=tmp_path / "print", actor="alice", workers=1)
-    # then the cover letter is followed by the statement of account, in one document
-    [line] = batch.letters
-    assert line["document"] == entry["document"]
-    outbound = Outbound.objects.get(document_name=entry["document"])
-    assert outbound.document is not None
-    letter, *enclosed = pages(archive_read(outbound.document))
-    assert "Pat Quinn" in letter
-    assert "monthly statement" in letter
-    assert "Financial assistance may be available" in " ".join(letter.split())
-    assert "Statement of account H-PAT" in enclosed[0]
-    assert "300.00" in enclosed[0]
-    assert TimelineEvent.objects.filter(kind="statement.rendered",
-                                        account__account_id="H-PAT").count() == 1  # fmt: skip
+    # when April 1's letters are printed by two worker processes
+    batch = letters_batch(on=APRIL_1, output=tmp_path / "print", actor="alice", workers=2)
+    # then each cover letter is followed by the statement of account, in one document
+    assert sorted(line["document"] for line in batch.letters) == sorted(
+        e["document"] for e in entries.values())  # fmt: skip
+    for party_id, name in (("P-PAT", "Pat Quinn"), ("P-ROB", "Rob Quinn")):
+        outbound = Outbound.objects.get(document_name=entries[party_id]["document"])
+        assert outbound.document is not None
+        letter, *enclosed = pages(archive_read(outbound.document))
+        assert name in letter
+        assert "monthly statement" in letter
+        assert "Financial assistance may be available" in " ".join(letter.split())
+        assert "Statement of account H-PAT" in enclosed[0]
+        assert "300.00" in enclosed[0]
+    # and the statement was rendered and archived once for the two letters
+    rendered = TimelineEvent.objects.filter(kind="statement.rendered",
+                                            account__account_id="H-PAT")  # fmt: skip
+    assert rendered.count() == 1
+    assert len(pages((batch.print_file or Path()).read_bytes())) == 2 * (1 + len(enclosed))
 
 
 def test_the_students_monthly_statement_is_emailed_once_with_the_statement_attached(student, smtp):
