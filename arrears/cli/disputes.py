@@ -14,7 +14,7 @@ from arrears.cli.plans import _amount
 
 def cmd_dispute(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
-    from arrears.disputes.services import dispute_open, dispute_resolve
+    from arrears.disputes.services import dispute_open
 
     _ensure_migrated()
     if args.dispute_command == "open":
@@ -25,10 +25,17 @@ def cmd_dispute(args: argparse.Namespace) -> int:
         print(f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
               f"{_money(f'{dispute.amount:.2f}')} held until it is resolved.")  # fmt: skip
         return 0
-    dispute = dispute_resolve(dispute_id=args.dispute_id, outcome=args.outcome, on=today(),
-                              actor=_actor(), amount=args.amount, note=args.note or "")  # fmt: skip
-    print(f"Dispute {dispute.pk} resolved: {dispute.outcome}; credit "
-          f"{_money(f'{dispute.credited:.2f}')}; letter {dispute.letter}.")  # fmt: skip
+    # Through dunning: the answer (a letter, or an email) is queued through the guard.
+    from arrears.dunning.documents import dispute_resolve
+
+    answered = dispute_resolve(dispute_id=args.dispute_id, outcome=args.outcome,
+                               on=today(), actor=_actor(), amount=args.amount,
+                               note=args.note or "")  # fmt: skip
+    if args.format == "json":
+        json.dump(answered.as_json(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(answered.line())
     return 0
 
 
@@ -84,6 +91,7 @@ def register(sub: Any) -> None:
     q.add_argument("--outcome", required=True, choices=["upheld", "partial", "rejected"])
     q.add_argument("--amount", type=_amount, help="the credit of a partial resolution")
     q.add_argument("--note")
+    q.add_argument("--format", choices=["table", "json"], default="table")
     p = command(
         sub,
         "analysis",

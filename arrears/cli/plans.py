@@ -114,6 +114,23 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                     actor=_actor())  # fmt: skip
         print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
         return 0
+    if args.plan_command == "send":
+        # Through dunning: the guard, then correspondence's mail path (EMAIL_URL).
+        from arrears.dunning.documents import plan_agreement_email
+
+        sent = plan_agreement_email(plan_id=args.plan_id, on=on, actor=_actor(),
+                                    language=args.language)  # fmt: skip
+        if sent["status"] == "sent":
+            print(
+                f"Agreement of plan {args.plan_id} emailed to {sent['to']} for acceptance "
+                f"(Message-ID {sent['message_id']}; archived as {sent['document']})."
+            )
+        else:
+            print(
+                f"Agreement of plan {args.plan_id} queued for {sent['to']}: outside the "
+                "contact hours, `arrears mail send` sends it when they open."
+            )
+        return 0
     from arrears.plans.agreement import agreement_pdf
 
     data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
@@ -171,7 +188,9 @@ def register(sub: Any) -> None:
     q.add_argument("--until", type=_date)
     q.add_argument("--format", choices=["table", "json"], default="table")
 
-    p = command(sub, "plan", cmd_plan, "payment plans: propose, create, show, cancel, agreement")
+    p = command(
+        sub, "plan", cmd_plan, "payment plans: propose, create, show, cancel, agreement, send"
+    )
     ps = p.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     q = ps.add_parser("propose", help="terms the tenant can afford, and why")
     q.add_argument("account_id")
@@ -205,6 +224,10 @@ def register(sub: Any) -> None:
     q = ps.add_parser("cancel", help="cancel an active plan, with the reason")
     q.add_argument("plan_id", type=int)
     q.add_argument("--reason", required=True)
+    q = ps.add_parser("send", help="email the plan's agreement (PDF) for acceptance, once")
+    q.add_argument("plan_id", type=int)
+    q.add_argument("--language", choices=["en", "es"],
+                   help="default: the party's language")  # fmt: skip
     q = ps.add_parser("agreement", help="write the plan's agreement as a PDF")
     q.add_argument("plan_id", type=int)
     q.add_argument("--language", choices=["en", "es"], default="en")

@@ -22,6 +22,10 @@ class TemplateSpec:
     law: str = ""
     rent_only: bool = False
     deadline_days: int = 0  # for previews only: the run computes the real deadline
+    # A document enclosed with the letter (appended to its PDF) and attached to the email:
+    # "statement" (the statement of account as of the letter's date). A letter queued by hand
+    # names its own enclosures (`Outbound.detail["enclosures"]`, archived documents).
+    encloses: str = ""
 
 
 def _spec(name: str, en: str, es: str, **kw: object) -> TemplateSpec:
@@ -79,8 +83,23 @@ CATALOG: dict[str, TemplateSpec] = {
         _spec("post-move-out-final-notice-guarantor",
               "Final notice to guarantor: balance after move-out" + _ACCT,
               "Último aviso al garante: saldo después de la mudanza" + _ACCT, deadline_days=20),
+        # The monthly statement of the `student` and `patient` policies (a `day_of_month` step):
+        # a cover letter with the statement of account enclosed.
+        _spec("monthly-statement", "Your monthly statement" + _ACCT,
+              "Su estado de cuenta mensual" + _ACCT, encloses="statement"),
+        # The answers to a resolved dispute (arrears.dunning.documents.dispute_resolve): not a
+        # policy step; the coordinator's resolution queues them.
+        _spec("dispute-upheld", "Your dispute is upheld" + _ACCT,
+              "Su reclamación ha sido aceptada" + _ACCT, law="15 USC §1692g(b)"),
+        _spec("dispute-partial", "Your dispute is upheld in part" + _ACCT,
+              "Su reclamación ha sido aceptada en parte" + _ACCT, law="15 USC §1692g(b)"),
+        _spec("dispute-rejected", "The answer to your dispute" + _ACCT,
+              "Respuesta a su reclamación" + _ACCT, law="15 USC §1692g(b)"),
     )
 }  # fmt: skip
+
+# Templates no policy step names: the letters that answer a resolved dispute.
+ANSWERS = ("dispute-upheld", "dispute-partial", "dispute-rejected")
 
 
 def spec_for(name: str) -> TemplateSpec:

@@ -220,7 +220,9 @@ def outbound_email_render(row: Outbound) -> OutgoingEmail:
     pdf = letter_pdf(page.html)
     return OutgoingEmail(
         to=to, to_name=party.name if party else "", subject=message.subject, text=message.text,
-        html=message.html, attachments=[Attachment(f"{row.template}.pdf", pdf, "application/pdf")],
+        html=message.html,
+        attachments=[Attachment(f"{row.template}.pdf", pdf, "application/pdf"),
+                     *_enclosed(row, {})],
         language=message.language, opt_out_notice=row.account.kind in CONSUMER_KINDS,
         template_version=message.template_version,
     )  # fmt: skip
@@ -239,6 +241,7 @@ def outbound_emails_render(
     from arrears.correspondence.selectors import outbound_contexts
 
     cache: dict[Any, Any] = {}
+    enclosed: dict[Any, Any] = {}
     waiting: deque[list[tuple[Outbound, Any, Any] | tuple[Outbound, str]]] = deque()
 
     def one(row: Outbound, context: dict[str, Any] | None) -> tuple[Outbound, Any, Any]:
@@ -281,10 +284,19 @@ def outbound_emails_render(
                 to=row.recipient or (party.email if party else ""),
                 to_name=party.name if party else "", subject=message.subject, text=message.text,
                 html=message.html, language=message.language,
-                attachments=[Attachment(f"{row.template}.pdf", next(letters), "application/pdf")],
+                attachments=[Attachment(f"{row.template}.pdf", next(letters), "application/pdf"),
+                             *_enclosed(row, enclosed)],
                 opt_out_notice=row.account.kind in CONSUMER_KINDS,
                 template_version=message.template_version,
             )  # fmt: skip
+
+
+def _enclosed(row: Outbound, cache: dict[Any, Any]) -> list[Attachment]:
+    """The row's enclosures (a monthly statement, a dispute's analysis) as PDF attachments."""
+    from arrears.correspondence.enclosures import enclosures_for
+
+    return [Attachment(e.filename, e.data, "application/pdf")
+            for e in enclosures_for(row, actor="mail", cache=cache)]  # fmt: skip
 
 
 def email_document_name(outbound: Outbound) -> str:

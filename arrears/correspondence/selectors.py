@@ -68,8 +68,24 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
             deadline=o.deadline, delinquency=o.delinquency, step=o.step, policy=o.policy,
             company=company, reference=f"L{o.pk}" if o.pk else "",
             certified=o.channel == "certified_letter",
-        ))  # fmt: skip
+        ) | _fields(o))  # fmt: skip
     return out
+
+
+def _fields(outbound: Outbound) -> dict[str, Any]:
+    """Merge fields a letter queued by hand carries (`detail["fields"]`, e.g. `dispute`), with
+    the values of keys ending in `_on` read back as dates."""
+    fields = (outbound.detail or {}).get("fields") or {}
+    return {name: _dates(value) for name, value in fields.items()}
+
+
+def _dates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: date.fromisoformat(v) if k.endswith("_on") and isinstance(v, str) and v
+                else _dates(v) for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    return value
 
 
 def context_for(

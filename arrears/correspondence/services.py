@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,13 +26,13 @@ from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.addresses import lines_key
 from arrears.correspondence.archive import archive_store
-from arrears.correspondence.catalog import CATALOG, LANGUAGES
+from arrears.correspondence.catalog import CATALOG, LANGUAGES, spec_for
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.models import Outbound, ReturnedMail, Template
 from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
 from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
 from arrears.ledger import bulk
-from arrears.ledger.models import TimelineEvent
+from arrears.ledger.models import Account, Party, TimelineEvent
 
 LETTER_CHANNELS = ("letter", "certified_letter")
 OUTBOUND_CHANNELS = (*LETTER_CHANNELS, "email")
@@ -99,6 +100,48 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
     return names
 
 
+@transaction.atomic
+def outbound_queue(
+    *, key: str, account: Account, party: Party | None, role: str, channel: str, template: str,
+    run_on: date, actor: str, language: str = "en", step: str = "", amount: Any = None,
+    fields: dict[str, Any] | None = None, enclosures: Sequence[str] = (), summary: str = "",
+) -> Outbound:  # fmt: skip
+    """Queue one letter or email asked for outside the daily run (the answer to a dispute): the
+    letters batch prints it, `mail send` sends it. `fields` are extra merge fields (JSON values;
+    keys ending in `_on` are dates), `enclosures` archived documents put in the same envelope.
+
+    Once per key: a key queued already returns its row unchanged. The caller has asked the
+    compliance guard (arrears.dunning). Writes `letter.queued` (or `email.queued`) on the
+    timeline, naming the document the letter will be.
+    """
+    existing = Outbound.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    if channel not in OUTBOUND_CHANNELS:
+        raise ValidationError(f"a queued document goes by {', '.join(OUTBOUND_CHANNELS)}")
+    party_id = party.party_id if party is not None else ""
+    name = document_name(key=key, channel=channel, run_on=run_on, account_id=account.account_id,
+                         step=step or template, party_id=party_id)  # fmt: skip
+    now = dj_timezone.now()
+    row = Outbound.objects.create(
+        key=key, account=account, party=party, role=role, channel=channel, template=template,
+        language=language, step=step, run_on=run_on, amount=amount, status="queued",
+        document_name=name, postage_class=POSTAGE.get(channel, ""), created_at=now,
+        recipient=party.email if party is not None and channel == "email" else "",
+        detail={"fields": fields or {}, "enclosures": list(enclosures)},
+    )  # fmt: skip
+    kind = "email.queued" if channel == "email" else "letter.queued"
+    TimelineEvent.objects.create(
+        account=account, at=now, on=run_on, kind=kind, actor=actor,
+        summary=(summary or f"{template} queued by {channel.replace('_', ' ')} for "
+                 f"{party.name if party else account.account_id}")[:500],
+        detail={"letter_id": row.pk, "key": key, "template": template, "channel": channel,
+                "document": name, "party_id": party_id or None,
+                "enclosures": list(enclosures)},
+    )  # fmt: skip
+    return row
+
+
 # ---- the letters batch ---------------------------------------------------------------------
 
 
@@ -160,26 +203,54 @@ def letters_batch(
         return result
     output.mkdir(parents=True, exist_ok=True)
     (output / "letters").mkdir(exist_ok=True)
+    from arrears.correspondence.enclosures import (
+        enclosures_for,
+        statement_enclosure,
+        statement_key,
+        with_enclosures,
+    )
+    from arrears.correspondence.pdfs import render_parallel
+    from arrears.correspondence.statements import statement_archived, statement_html
+    from arrears.ledger.selectors import account_ledger
+
     cache: dict[Any, Any] = {}
     pages: dict[int, tuple[Outbound, RenderedMessage]] = {}
+    # The statements the chunk's monthly statements enclose: rendered by the same workers, after
+    # the chunk's letters, once per account and date in the batch.
+    statements: deque[list[tuple[Any, Any]]] = deque()
+    scheduled: set[Any] = set()
 
     def html_chunks() -> Iterator[list[str]]:
         for chunk in _chunks(queued, BATCH_CHUNK):
+            extra: list[tuple[Any, Any]] = []
+            htmls: list[str] = []
             for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
                 loaded = template_load(outbound.template, context["language"], cache)
                 pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
-            yield [pages[o.pk][1].html for o in chunk]
-
-    from arrears.correspondence.pdfs import render_parallel
+                key = statement_key(context["account"]["account_id"], outbound.run_on)
+                if spec_for(outbound.template).encloses == "statement" and key not in scheduled:
+                    scheduled.add(key)
+                    ledger = account_ledger(account_id=key[1], as_of=key[2])
+                    extra.append((key, ledger))
+                    htmls.append(statement_html(ledger))
+            statements.append(extra)
+            yield [pages[o.pk][1].html for o in chunk] + htmls
 
     files: list[Path] = []
     done = 0
     chunks = _chunks(queued, BATCH_CHUNK)
+    enclosed: dict[Any, Any] = {}
     for pdfs in render_parallel(html_chunks(), workers=workers):
         chunk = next(chunks)
         with transaction.atomic():
-            for outbound, data in zip(chunk, pdfs, strict=True):
+            for (key, ledger), data in zip(statements.popleft(), pdfs[len(chunk) :], strict=True):
+                statement_archived(ledger=ledger, data=data, actor=actor)
+                enclosed[key] = statement_enclosure(key[1], key[2], data)
+            for outbound, letter in zip(chunk, pdfs[: len(chunk)], strict=True):
                 _, rendered = pages.pop(outbound.pk)
+                # A monthly statement, the analysis answering a dispute: in the same envelope.
+                data = with_enclosures(letter, enclosures_for(outbound, actor=actor,
+                                                              cache=enclosed))  # fmt: skip
                 result.letters.append(_letter_rendered(outbound, rendered, data, actor))
                 path = output / "letters" / Path(outbound.document_name).name
                 path.write_bytes(data)

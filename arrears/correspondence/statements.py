@@ -81,7 +81,14 @@ def statement_pdf(*, account_id: str, as_of: date, actor: str) -> Statement:
     from arrears.correspondence.pdfs import letter_pdf
 
     ledger = account_ledger(account_id=account_id, as_of=as_of)
-    data = letter_pdf(statement_html(ledger))
+    return statement_archived(ledger=ledger, data=letter_pdf(statement_html(ledger)), actor=actor)
+
+
+@transaction.atomic
+def statement_archived(*, ledger: AccountLedger, data: bytes, actor: str) -> Statement:
+    """Archive a statement's PDF (rendered from `statement_html(ledger)`, e.g. by the letters
+    batch's worker processes) and write it on the timeline."""
+    account_id, as_of = ledger.account.account_id, ledger.as_of
     name = f"statements/{as_of:%Y/%m/%d}/{account_id}-{as_of.isoformat()}.pdf"
     existing = Document.objects.filter(name=name).first()
     if existing is not None and existing.sha256 != _sha(data):

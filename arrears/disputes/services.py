@@ -23,8 +23,10 @@ from arrears.ledger.models import Account, AccountParty, TimelineEvent, Transact
 from arrears.ledger.selectors import open_items_as_of
 from arrears.ledger.services import NewCredit, credits_post
 
-LETTERS = {"upheld": "dispute-upheld", "partial": "dispute-partly-upheld",
-           "rejected": "dispute-rejected-analysis"}  # fmt: skip
+# The answer's template (correspondence's catalog); `arrears.dunning.documents.dispute_resolve`
+# queues it through the guard, with the account analysis enclosed for a rejection.
+LETTERS = {"upheld": "dispute-upheld", "partial": "dispute-partial",
+           "rejected": "dispute-rejected"}  # fmt: skip
 
 
 def _event(account: Account, on: date, kind: str, actor: str, summary: str, **detail: Any) -> None:

@@ -14,6 +14,7 @@ actions' status in step with what was sent:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,12 +211,32 @@ def email_outbound_ensure(*, on: date) -> int:
     return made
 
 
+# Emails that are not collection steps but a commitment's own paper: the plan agreement sent for
+# acceptance, the answer to a resolved dispute. The holds a commitment gives (a plan, a promise,
+# and for the answer the dispute itself) do not stop them; every other hold does (cease,
+# represented, deceased, bankruptcy…), and so do the channel and the hours.
+NOT_HELD_BY = {"plan-agreement": ("plan", "promise"),
+               "dispute-answer": ("plan", "promise", "dispute")}  # fmt: skip
+
+
+def answer_addressee(who: Addressee, step: str) -> Addressee:
+    """`who` without the holds that do not stop `step` (NOT_HELD_BY); unchanged for any other."""
+    skip = NOT_HELD_BY.get(step, ())
+    if not skip:
+        return who
+    return dataclasses.replace(
+        who, holds=[h for h in who.holds if h.party_id is not None or h.reason not in skip],
+        derived=tuple(d for d in who.derived if d[0] not in skip),
+    )  # fmt: skip
+
+
 def email_check(
     now: Callable[[], datetime], derived: DerivedHolds | None = None
 ) -> Callable[[Outbound], Verdict]:
     """The guard, asked for each email at the minute it is to go: outside the contact hours it
     waits for a later pass; any other refusal is final. An address that bounced is not written
-    to again."""
+    to again. A plan agreement or a dispute's answer is not stopped by its own commitment's
+    holds (NOT_HELD_BY)."""
 
     policies = company_policies()
 
@@ -229,7 +250,7 @@ def email_check(
         at = now()
         who = addressee(row.account, row.party, at, policies, role=row.role or "primary",
                         calls=False, derived=derived)  # fmt: skip
-        decision = _guard(who, "email", at)
+        decision = _guard(answer_addressee(who, row.step), "email", at)
         if decision.allowed:
             return Verdict("send")
         return Verdict("defer" if decision.rule == "hours" else "refuse", decision.rule,

@@ -7,6 +7,7 @@ carries its idempotency key, so that executing the same plan twice does nothing 
 - per charge: `account:step:charge` (one notice per month of arrears, e.g. NY's 5-day notice);
 - per delinquency: `account:step:start` where start is the due date of the oldest charge of the
   delinquency (a delinquency ends when nothing past due is left);
+- monthly (`day_of_month`): `account:step:YYYY-MM`;
 - a notice adds `:party`, since each addressee gets their own.
 """
 
@@ -169,6 +170,8 @@ def next_steps(
             continue
         for charge, anchor in _triggers(step, state, on, start, done_on or {}):
             base = f"{state.account_id}:{step.key}:{charge.txn_id if charge else anchor}"
+            if step.day_of_month is not None:  # once a month: the month is the key
+                base = f"{state.account_id}:{step.key}:{on:%Y-%m}"
             planned.extend(_expand(step, policy, state, base, charge, anchor, on, done,
                                    is_court_holiday))  # fmt: skip
     return planned
@@ -179,6 +182,10 @@ def _triggers(
 ) -> list[tuple[OpenCharge | None, date | None]]:
     """(charge, delinquency start) pairs for which the step's trigger holds on `on`."""
     charges = [c for c in state.open_charges if not step.codes or c.code in step.codes]
+    if step.day_of_month is not None:
+        # From its day to the month's end (a missed run catches up); the balance was checked
+        # against min_balance already. No delinquency: a statement is not a collection rung.
+        return [(None, None)] if on.day >= step.day_of_month else []
     if step.days_before_due is not None:
         return [(c, None) for c in charges if (c.due_on - on).days == step.days_before_due]
     if step.after_step is not None:

@@ -19,10 +19,12 @@ A policy file (see docs/policies.md and arrears/dunning/policies/*.toml):
     template = "ny-late-rent-notice"
     audience = ["primary", "co_obligor", "guarantor"]
 
-Other trigger keys: `within_days` (a per-charge step is due from its day for this many days,
-default 10), `min_balance` (a decimal string), `after_step` + `after_days` (days since
-that step was done in this delinquency, with the balance still owed), `days_before_due` (a
-reminder before the due date), `state`. Other action keys: `fee_code`, `fee_fixed`,
+Other trigger keys: `day_of_month` (a monthly step, e.g. a statement: due from that day of each
+month while something is owed, once per account, addressee and month), `within_days` (a
+per-charge step is due from its day for this many days, default 10), `min_balance` (a
+decimal string), `after_step` + `after_days` (days since that step was done in this
+delinquency, with the balance still owed), `days_before_due` (a reminder before the due date),
+`state`. Other action keys: `fee_code`, `fee_fixed`,
 `fee_percent_of_rent` (the fee is the lesser of the two that are given), `amounts` ("rent_only"
 or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`.
 
@@ -58,6 +60,9 @@ class Step:
     action: str
     days_past_due: int | None = None
     days_before_due: int | None = None
+    # A monthly step (a statement "sent monthly by policy"): due from this day of each month
+    # (1-28, a day every month has), once per month; its key is `account:step:YYYY-MM:party`.
+    day_of_month: int | None = None
     codes: tuple[str, ...] = ()
     per: str = "delinquency"
     # A per-charge step stays due this many days from its day, so that a missed run catches up,
@@ -146,6 +151,15 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         audience = tuple(raw.get("audience", ["primary"]))
         if any(role not in ROLES for role in audience):
             raise PolicyError(f"{name}, step {key}: audience roles are {', '.join(ROLES)}")
+        if "day_of_month" in raw:
+            day = raw["day_of_month"]
+            if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
+                raise PolicyError(f"{name}, step {key}: day_of_month is a day from 1 to 28")
+            if any(k in raw for k in ("days_past_due", "days_before_due", "after_step")):
+                raise PolicyError(
+                    f"{name}, step {key}: day_of_month is a trigger of its own: "
+                    "leave out days_past_due, days_before_due and after_step"
+                )
         if raw.get("after_step") and raw["after_step"] not in keys:
             raise PolicyError(f"{name}, step {key}: after_step names no earlier step")
         plain = {k: v for k, v in raw.items() if k not in DECIMAL_KEYS | {"codes", "audience"}}

@@ -273,10 +273,11 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
     return counts
 
 
-Sender = Callable[[str, str, str, bytes, str], Any]  # (to, subject, body, pdf, filename)
+# (to, subject, body, pdf, filename) -> what it did: None, or a dict for the timeline (e.g.
+# {"status": "sent" | "queued", "message_id": …, "document": …}). It raises if nothing went.
+Sender = Callable[[str, str, str, bytes, str], Any]
 
 
-@transaction.atomic
 def plan_send_for_acceptance(
     *, plan_id: int, send: Sender, on: date, actor: str, language: str | None = None,
     again: bool = False,
@@ -284,36 +285,51 @@ def plan_send_for_acceptance(
     """Render the agreement and hand it to `send` (to, subject, body, pdf bytes, filename), then
     record it: when, to whom, and the document's SHA-256, on the plan and the timeline.
 
-    Raises DomainError when the plan is not active, was already sent (unless `again`), or its
-    party has no email address.
+    The sender runs outside this function's transactions, so what it records of its own (an
+    email sent, or refused by the guard) stays recorded even when it raises; the plan is then
+    not marked sent. Raises DomainError when the plan is not active, was already sent (unless
+    `again`), or its party has no email address.
     """
     from arrears.plans.agreement import agreement_pdf
 
-    plan = _plan_for_update(plan_id)
-    if plan.status != "active":
-        raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
-    if plan.sent_for_acceptance_at is not None and not again:
-        raise ValidationError(f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
-                              f"on {plan.sent_for_acceptance_at:%Y-%m-%d}")  # fmt: skip
-    party = plan.party or _primary(plan.account)
-    if party is None or not party.email:
-        raise DomainError(f"plan {plan_id}: no email address to send the agreement to")
-    lang = language or (party.language if party.language in ("en", "es") else "en")
-    pdf = agreement_pdf(plan, lang)
+    with transaction.atomic():
+        plan = _sendable(plan_id, again)
+        party = plan.party or _primary(plan.account)
+        if party is None or not party.email:
+            raise DomainError(f"plan {plan_id}: no email address to send the agreement to")
+        lang = language or (party.language if party.language in ("en", "es") else "en")
+        pdf = agreement_pdf(plan, lang)
     digest = hashlib.sha256(pdf).hexdigest()
     subject = ("Your payment plan agreement" if lang == "en"
                else "Su acuerdo de plan de pagos")  # fmt: skip
     body = (f"Please read the attached agreement for plan {plan.pk} and reply to accept it."
             if lang == "en" else
             f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo.")  # fmt: skip
-    send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
-    plan.sent_for_acceptance_at = dj_timezone.now()
-    plan.sent_to = party.email
-    plan.agreement_sha256 = digest
-    plan.save(update_fields=["sent_for_acceptance_at", "sent_to", "agreement_sha256"])
-    _event(plan.account, on, "plan.sent_for_acceptance", actor,
-           f"plan {plan.pk} agreement ({lang}) sent to {party.email} for acceptance",
-           plan=plan.pk, to=party.email, sha256=digest, language=lang)  # fmt: skip
+    outcome = send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
+    recorded = ("plan", "to", "sha256", "language")  # what the timeline row says already
+    extra = {k: v for k, v in (outcome if isinstance(outcome, dict) else {}).items()
+             if k not in recorded}  # fmt: skip
+    with transaction.atomic():
+        plan = _sendable(plan_id, again)
+        plan.sent_for_acceptance_at = dj_timezone.now()
+        plan.sent_to = party.email
+        plan.agreement_sha256 = digest
+        plan.save(update_fields=["sent_for_acceptance_at", "sent_to", "agreement_sha256"])
+        how = "queued for" if extra.get("status") == "queued" else "sent to"
+        _event(plan.account, on, "plan.sent_for_acceptance", actor,
+               f"plan {plan.pk} agreement ({lang}) {how} {party.email} for acceptance",
+               plan=plan.pk, to=party.email, sha256=digest, language=lang,
+               **extra)  # fmt: skip
+    return plan
+
+
+def _sendable(plan_id: int, again: bool) -> Plan:
+    plan = _plan_for_update(plan_id)
+    if plan.status != "active":
+        raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
+    if plan.sent_for_acceptance_at is not None and not again:
+        raise ValidationError(f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
+                              f"on {plan.sent_for_acceptance_at:%Y-%m-%d}")  # fmt: skip
     return plan
 
 

@@ -432,7 +432,7 @@ def test_a_partly_upheld_dispute_credits_the_amount_given_and_a_rejected_one_cre
     dispute_resolve(dispute_id=whole.pk, outcome="rejected", on=MARCH_7, actor="alice")
     assert Transaction.objects.filter(type="credit").count() == 1
     whole.refresh_from_db()
-    assert (whole.credited, whole.letter) == (Decimal("0.00"), "dispute-rejected-analysis")
+    assert (whole.credited, whole.letter) == (Decimal("0.00"), "dispute-rejected")
     with pytest.raises(ValidationError, match="already resolved"):
         dispute_resolve(dispute_id=whole.pk, outcome="upheld", on=MARCH_7, actor="alice")
 

@@ -13,7 +13,13 @@ import pytest
 
 from arrears.dunning.calendar import is_california_court_holiday
 from arrears.dunning.planning import AccountState, OpenCharge, Party, fee_amount, next_steps
-from arrears.dunning.policy import BUILT_IN, built_in_policies, choose_policy, parse_policy
+from arrears.dunning.policy import (
+    BUILT_IN,
+    PolicyError,
+    built_in_policies,
+    choose_policy,
+    parse_policy,
+)
 
 NAMES = {"ny-residential", "ca-residential", "post-move-out", "b2b-net30", "student", "patient"}
 TINA = Party("P-TINA", "primary", "Tina Ortiz")
@@ -95,7 +101,7 @@ def test_every_built_in_file_parses_and_is_named_after_its_file():
     for path in files:
         parsed = parse_policy(path.read_text(encoding="utf-8"), source=path.name)
         assert parsed.name == path.stem
-        assert parsed.version == 1
+        assert parsed.version >= 1
         assert parsed.description
         assert parsed.steps
 
@@ -413,6 +419,8 @@ def test_student_and_patient_statements_at_30_60_and_90_days(name):
     state = account(charge, rent_amount=None, kind=name)
     sent = run_daily(state, name, date(2026, 1, 1), date(2026, 6, 30))
     assert {on: sorted(set(keys)) for on, keys in sent.items()} == {
+        # the monthly statement on the 1st of each month while something is owed, once a month
+        **{date(2026, month, 1): ["monthly-statement"] for month in range(1, 7)},
         date(2026, 2, 14): ["statement-30"],
         date(2026, 3, 16): ["statement-60"],
         date(2026, 4, 15): ["statement-90"],
@@ -423,11 +431,59 @@ def test_student_statements_go_to_the_student_alone():
     charge = OpenCharge("T-1", "TUITION", date(2026, 1, 15), date(2026, 1, 1), Decimal("4000.00"))
     state = account(charge, rent_amount=None, kind="student")
     planned = plan(state, "student", date(2026, 2, 14))
-    assert steps_of(planned) == [("statement-30", "P-TINA")]
+    # (February's monthly statement not yet sent: it catches up, to the student alone too)
+    assert steps_of(planned) == [("statement-30", "P-TINA"), ("monthly-statement", "P-TINA")]
 
 
 def test_patient_statements_go_to_the_patient_and_the_guarantor():
     charge = OpenCharge("V-1", "VISIT", date(2026, 1, 15), date(2026, 1, 1), Decimal("640.00"))
     state = account(charge, rent_amount=None, kind="patient")
     planned = plan(state, "patient", date(2026, 2, 14))
-    assert steps_of(planned) == [("statement-30", "P-TINA"), ("statement-30", "P-GREG")]
+    assert steps_of(planned) == [("statement-30", "P-TINA"), ("statement-30", "P-GREG"),
+                                 ("monthly-statement", "P-TINA"),
+                                 ("monthly-statement", "P-GREG")]  # fmt: skip
+
+
+def test_a_monthly_statement_is_keyed_by_month_catches_up_a_missed_day_and_goes_once():
+    # given a patient owing 300.00 on a charge due March 20, and the patient policy
+    charge = OpenCharge("V-1", "VISIT", date(2026, 3, 20), date(2026, 3, 1), Decimal("300.00"))
+    state = account(charge, rent_amount=None, kind="patient")
+    # when the run missed April 1 and runs on April 3
+    planned = [p for p in plan(state, "patient", date(2026, 4, 3))
+               if p.step.key == "monthly-statement"]  # fmt: skip
+    # then April's statement goes to the patient and the guarantor, keyed by the month, with no
+    # delinquency (a statement is not a rung of the ladder)
+    assert [p.key for p in planned] == ["A-1:monthly-statement:2026-04:P-TINA",
+                                        "A-1:monthly-statement:2026-04:P-GREG"]  # fmt: skip
+    assert {p.delinquency for p in planned} == {None}
+    assert planned[0].amount == Decimal("300.00")
+    # and once done, not again that month; May 1 has May's
+    done = {p.key for p in planned}
+    assert not [p for p in plan(state, "patient", date(2026, 4, 30), done)
+                if p.step.key == "monthly-statement"]  # fmt: skip
+    may = [p.key for p in plan(state, "patient", date(2026, 5, 1), done)
+           if p.step.key == "monthly-statement"]  # fmt: skip
+    assert may == ["A-1:monthly-statement:2026-05:P-TINA", "A-1:monthly-statement:2026-05:P-GREG"]
+    # and nothing owed, no statement
+    paid = account(rent_amount=None, kind="patient")
+    assert plan(paid, "patient", date(2026, 5, 1)) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [("day_of_month = 31", "day_of_month is a day from 1 to 28"),
+     ('day_of_month = "1"', "day_of_month is a day from 1 to 28"),
+     ("day_of_month = 1\ndays_past_due = 5", "day_of_month is a trigger of its own")],
+)  # fmt: skip
+def test_a_monthly_step_needs_a_day_every_month_has(extra, message):
+    text = f"""
+name = "bad"
+[[steps]]
+key = "monthly"
+action = "notice"
+channel = "letter"
+template = "monthly-statement"
+{extra}
+"""
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(text)
