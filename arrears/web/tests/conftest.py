@@ -22,3 +22,27 @@ def client(db: Any, fast_passwords: None) -> Client:  # noqa: F811
     signed = Client()
     signed.force_login(user)
     return signed
+
+
+@pytest.fixture(autouse=True)
+def archive_dir(settings: Any, tmp_path: Any) -> Any:
+    """Each test archives its documents (statements, letters, print files) in its own folder."""
+    folder = tmp_path / "archive"
+    settings.STORAGES = {**settings.STORAGES, "archive": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
+    return folder
+
+
+def triage_message(sender: str = "stranger@example.net", subject: str = "About my rent") -> Any:
+    """A message from an address no party has, naming no account: it lands in triage."""
+    from arrears.correspondence.mail_in import Raw, message_file
+
+    data = (
+        f"From: A Stranger <{sender}>\r\nTo: billing@example.com\r\nSubject: {subject}\r\n"
+        f"Message-ID: <{subject.replace(' ', '-')}@example.net>\r\n"
+        "Date: Thu, 26 Mar 2026 10:00:00 -0400\r\n\r\nI will pay on Friday.\r\n"
+    ).encode()
+    row, _ = message_file(Raw("INBOX/1", data))
+    assert row.status == "triage", row.why_unmatched
+    return row
