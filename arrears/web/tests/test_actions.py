@@ -168,8 +168,8 @@ def test_a_notice_is_previewed_as_text_and_pdf_and_sent_now_as_a_letter(alice):
     assert "Greg Ortiz" in _text(pdf.content)
     assert not Outbound.objects.exists()  # a preview sends nothing
     # when she sends it now by letter to Greg
-    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice", "channel": "letter",
-                          "party_id": "P-GREG"}, **HTMX)  # fmt: skip
+    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice",
+                          "channel": "letter", "party_id": "P-GREG"}, **HTMX)  # fmt: skip
     assert response.status_code == 200, response.content.decode()[:500]
     letter = Outbound.objects.get()
     assert (letter.status, letter.channel, letter.party.party_id) == ("queued", "letter", "P-GREG")
@@ -180,8 +180,8 @@ def test_a_notice_the_guard_refuses_shows_its_rule_and_queues_nothing(alice):
     # given a cease-communication hold on the account
     hold_place(account_id="A-TINA", reason="cease", on=TODAY, actor="alice")
     # when Alice sends a notice now
-    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice", "channel": "letter",
-                          "party_id": "P-TINA"}, **HTMX)  # fmt: skip
+    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice",
+                          "channel": "letter", "party_id": "P-TINA"}, **HTMX)  # fmt: skip
     # then the page shows the guard's rule, and nothing is queued or audited
     assert response.status_code == 422
     assert "Refused by the compliance guard, rule hold:cease" in response.content.decode()
