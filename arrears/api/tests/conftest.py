@@ -5,4 +5,4 @@ from arrears.access.tests.people import (  # noqa: F401
     people,
     tokens,
 )
-from arrears.web.tests.conftest import archive_dir  # noqa: F401, E402  (each test its own archive)
+from arrears.web.tests.conftest import archive_dir  # noqa: F401  (each test its own archive)

@@ -271,3 +271,14 @@ def test_mail_in_triage_is_filed_on_an_account_by_a_coordinator_only(alice, bob)
     assert (row.status, row.account.account_id) == ("filed", "A-TINA")
     assert InboundEmail.objects.filter(status="triage").count() == 0
     assert Hold.objects.count() == 0
+
+
+def test_the_new_forms_and_panels_speak_spanish(alice):
+    page = alice.get(f"{TINA}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Registrar llamada" in page
+    assert "Registrar promesa" in page
+    panel = alice.get(f"{TINA}/commitments/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Planes de pago" in panel
+    refused = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "no-answer",
+                         "at": "2026-03-26T23:30"}, HTTP_ACCEPT_LANGUAGE="es", **HTMX)  # fmt: skip
+    assert "Rechazado por el control de cumplimiento, regla hours" in refused.content.decode()
