@@ -99,6 +99,6 @@ def notice_send(
         summary=f"{template} by {channel.replace('_', ' ')} to {party.party_id}, sent by hand: "
         f"queued for {waits}",
         detail={"outbound": row.pk, "key": key, "template": template, "channel": channel,
-                "party_id": party.party_id, "document": name or None},
+                "party_id": party.party_id, "document_name": name},
     )  # fmt: skip
     return NoticeQueued(row, created=True)

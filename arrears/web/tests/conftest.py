@@ -7,6 +7,7 @@ from django.test import Client
 
 from arrears.access.services import user_add
 from arrears.access.tests.people import (  # noqa: F401
+    archive_dir,
     book,
     fast_passwords,
     fresh_cache,
@@ -22,16 +23,6 @@ def client(db: Any, fast_passwords: None) -> Client:  # noqa: F811
     signed = Client()
     signed.force_login(user)
     return signed
-
-
-@pytest.fixture(autouse=True)
-def archive_dir(settings: Any, tmp_path: Any) -> Any:
-    """Each test archives its documents (statements, letters, print files) in its own folder."""
-    folder = tmp_path / "archive"
-    settings.STORAGES = {**settings.STORAGES, "archive": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
-    return folder
 
 
 def triage_message(sender: str = "stranger@example.net", subject: str = "About my rent") -> Any:
