@@ -165,3 +165,9 @@ def test_an_archived_document_is_given_only_to_those_who_may_see_its_account(com
     alice.force_login(people["alice"])
     assert alice.get(f"/accounts/A-OSCAR/documents/?name={name}").status_code == 404
     assert Client().get(path).status_code == 302
+    # Carol (Hale & Co) gets the case documents of A-OSCAR, referred to her firm; Bob does not
+    oscar = statement_pdf(account_id="A-OSCAR", as_of=TODAY, actor="alice").document.name
+    for who, status in (("carol", 200), ("bob", 404), ("mallory", 404)):
+        client = Client()
+        client.force_login(people[who])
+        assert client.get(f"/accounts/A-OSCAR/documents/?name={oscar}").status_code == status, who
