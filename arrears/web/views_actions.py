@@ -377,6 +377,7 @@ def account_commitments(request: HttpRequest, account_id: str) -> HttpResponse:
         "disputes": dispute_list(account_id=account_id)[::-1],
         "open_charges": charges,
         "outcomes": Dispute.Outcome.values,
+        "can_plan": can(request.user, "plan.create"),
         "can_plan_cancel": can(request.user, "plan.cancel"),
         "can_resolve": can(request.user, "dispute.resolve"),
         "can_dispute": can(request.user, "dispute.open"),

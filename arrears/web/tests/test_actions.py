@@ -282,3 +282,12 @@ def test_the_new_forms_and_panels_speak_spanish(alice):
     refused = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "no-answer",
                          "at": "2026-03-26T23:30"}, HTTP_ACCEPT_LANGUAGE="es", **HTMX)  # fmt: skip
     assert "Rechazado por el control de cumplimiento, regla hours" in refused.content.decode()
+
+
+def test_a_manager_sees_the_commitments_but_none_of_their_forms(bob, alice):
+    alice.post(f"{TINA}/promises/", {"amount": "50", "promised_on": "2026-04-01"}, **HTMX)
+    panel = bob.get(f"{TINA}/commitments/", **HTMX).content.decode()
+    assert "2026-04-01" in panel
+    for form in ("plan-form", "propose-form", "dispute-form", "resolve-form"):
+        assert form not in panel, form
+    assert bob.get(f"{TINA}/plans/propose/", {"income": "5000"}).status_code == 403
