@@ -30,6 +30,24 @@ _VERBS: dict[str, frozenset[str]] = {
     "hold.place": frozenset({COORDINATOR, ADMIN}),
     "hold.release": frozenset({COORDINATOR, ADMIN}),
     "referral.make": frozenset({COORDINATOR, ADMIN}),
+    "call.log": frozenset({COORDINATOR, ADMIN}),
+    "promise.record": frozenset({COORDINATOR, ADMIN}),
+    "plan.create": frozenset({COORDINATOR, ADMIN}),
+    "plan.cancel": frozenset({COORDINATOR, ADMIN}),
+    "dispute.open": frozenset({COORDINATOR, ADMIN}),
+    "dispute.resolve": frozenset({COORDINATOR, ADMIN}),
+    # a statement is archived and written on the timeline: a change, not a read
+    "statement.send": frozenset({COORDINATOR, ADMIN}),
+    "notice.preview": frozenset({COORDINATOR, ADMIN}),
+    "notice.send": frozenset({COORDINATOR, ADMIN}),
+    # reads of one account's documents (letters, statements, emails): within the user's scope
+    # (an attorney's is the accounts referred to the firm: their case documents)
+    "document.view": EVERYONE,
+    # the letters page: managers see their properties' letters; only coordinators act on them
+    "letters.view": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
+    "letters.manage": frozenset({COORDINATOR, ADMIN}),
+    # unmatched inbound mail belongs to no account yet: only those who see the whole book
+    "mail.triage": frozenset({COORDINATOR, ADMIN}),
     # changes on the whole book
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),

@@ -336,3 +336,38 @@ def account_parties(account: Account) -> list[PartyView]:
             )
         )
     return out
+
+
+# ---- documents and letters -------------------------------------------------------------------
+
+
+def document_visible(user: Any, *, account_id: str, name: str) -> Any:
+    """The archived document `name` of account `account_id`, if `user` may see that account and
+    the document is the account's (named on its timeline or its outbound mail); returns the
+    `correspondence.Document`. Raises what `authorize` raises, or NotFoundError: a document of
+    another account, or none, is not found (scope does not leak)."""
+    from arrears.correspondence.models import Document, Outbound
+    from arrears.ledger.models import TimelineEvent
+
+    account = authorize(user, "document.view", account_id)
+    document = Document.objects.filter(name=name).first() if name else None
+    if document is not None and (
+        TimelineEvent.objects.filter(account=account, detail__document=name).exists()
+        or Outbound.objects.filter(account=account, document=document).exists()
+    ):
+        return document
+    raise NotFoundError(f"no document {name!r} on account {account_id!r}", account_id=account_id)
+
+
+def letters_visible(user: Any, *, on: date | None = None) -> QuerySet[Any]:
+    """Letters (plain and certified) of the accounts `user` may see, of day `on` (or every day),
+    newest first. Raises what `authorize(user, "letters.view")` raises."""
+    from arrears.correspondence.models import Outbound
+
+    authorize(user, "letters.view")
+    rows = Outbound.objects.filter(channel__in=("letter", "certified_letter"))
+    if not permissions.sees_everything(role_of(user)):
+        rows = rows.filter(account__in=accounts_visible(user))
+    if on is not None:
+        rows = rows.filter(run_on=on)
+    return rows.select_related("account", "party", "document").order_by("-run_on", "id")

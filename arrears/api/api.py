@@ -24,9 +24,16 @@ from ninja.security import HttpBearer
 from arrears.access.services import token_user
 from arrears.core.errors import DomainError
 
-STATUS = {"not_found": 404, "forbidden": 403, "unauthenticated": 401, "locked": 429, "invalid": 422}
+STATUS = {
+    "not_found": 404,
+    "forbidden": 403,
+    "unauthenticated": 401,
+    "locked": 429,
+    "invalid": 422,
+    "guard_refused": 409,
+}
 
-ROUTERS = ["arrears.api.accounts", "arrears.api.book"]
+ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions"]
 
 
 class BearerToken(HttpBearer):

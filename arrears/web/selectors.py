@@ -16,9 +16,13 @@ from typing import Any
 from arrears.access.permissions import sees_everything
 from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
 from arrears.core.dates import add_months
+from arrears.disputes.models import Dispute
+from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
 from arrears.dunning.selectors import WorkItem, holds_list, timeline_list
 from arrears.ledger.models import TimelineEvent
+from arrears.plans.models import Plan, Promise
+from arrears.plans.selectors import tracking_for
 
 HOLDS_EXPIRING_WITHIN_DAYS = 7
 LETTER_CHANNELS = ("letter", "certified_letter")
@@ -35,6 +39,39 @@ class Refusals:
 
 
 @dataclass(frozen=True)
+class Commitments:
+    """The day's counts of the plans and disputes parts, over the user's accounts."""
+
+    promises_due: int  # open promises whose date has come (kept or broken after their grace)
+    plans_breaking: int  # active plans with an installment late or missed
+    disputes_open: int
+    disputes_ageing: int  # open longer than ARREARS_DISPUTE_DAYS: an answer is owed
+
+
+def commitments_get(*, on: date, user: Any) -> Commitments:
+    """Promises due, plans breaking and disputes ageing on `on`, over the accounts `user` sees."""
+    everything = sees_everything(role_of(user))
+    promises, plans = Promise.objects.all(), Plan.objects.all()
+    disputes = Dispute.objects.all()
+    if not everything:
+        visible = accounts_visible(user)
+        promises = promises.filter(account__in=visible)
+        plans = plans.filter(account__in=visible)
+        disputes = disputes.filter(account__in=visible)
+    active = list(plans.filter(status="active", installments__due_on__lte=on).distinct())
+    tracking = tracking_for(active, on)
+    breaking = sum(1 for t in tracking.values()
+                   if any(line.status in ("late", "missed") for line in t.lines))  # fmt: skip
+    ageing = on - timedelta(days=dispute_overdue_days())
+    return Commitments(
+        promises_due=promises.filter(status="open", promised_on__lte=on).count(),
+        plans_breaking=breaking,
+        disputes_open=disputes.filter(status="open").count(),
+        disputes_ageing=disputes.filter(status="open", opened_on__lt=ageing).count(),
+    )
+
+
+@dataclass(frozen=True)
 class Day:
     on: date
     work: list[WorkItem]
@@ -45,6 +82,7 @@ class Day:
     texts_open: int
     holds_expiring: list[Hold]
     refusals: list[Refusals]
+    commitments: Commitments | None = None
 
     @property
     def letters_to_print(self) -> int:
@@ -90,7 +128,7 @@ def day_get(*, on: date, user: Any) -> Day:
         on=on, work=worklist_visible(user, on=on), letters=queued["letter"],
         certified_letters=queued["certified_letter"], emails=queued["email"],
         calls_open=tasks["call"], texts_open=tasks["sms"], holds_expiring=expiring,
-        refusals=refusals,
+        refusals=refusals, commitments=commitments_get(on=on, user=user),
     )  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import views
+from arrears.web import views, views_actions, views_letters
 
 app_name = "web"
 urlpatterns = [
@@ -18,4 +18,59 @@ urlpatterns = [
         views.account_release,
         name="account_release",
     ),
+    path("accounts/<str:account_id>/calls/", views_actions.account_call, name="account_call"),
+    path(
+        "accounts/<str:account_id>/promises/", views_actions.account_promise, name="account_promise"
+    ),
+    path("accounts/<str:account_id>/plans/", views_actions.account_plan, name="account_plan"),
+    path(
+        "accounts/<str:account_id>/plans/propose/",
+        views_actions.account_plan_propose,
+        name="account_plan_propose",
+    ),
+    path(
+        "accounts/<str:account_id>/plans/<int:plan_id>/cancel/",
+        views_actions.account_plan_cancel,
+        name="account_plan_cancel",
+    ),
+    path(
+        "accounts/<str:account_id>/disputes/", views_actions.account_dispute, name="account_dispute"
+    ),
+    path(
+        "accounts/<str:account_id>/disputes/<int:dispute_id>/resolve/",
+        views_actions.account_dispute_resolve,
+        name="account_dispute_resolve",
+    ),
+    path(
+        "accounts/<str:account_id>/statement/",
+        views_actions.account_statement,
+        name="account_statement",
+    ),
+    path(
+        "accounts/<str:account_id>/notices/preview/",
+        views_actions.account_notice_preview,
+        name="account_notice_preview",
+    ),
+    path(
+        "accounts/<str:account_id>/notices/",
+        views_actions.account_notice_send,
+        name="account_notice_send",
+    ),
+    path(
+        "accounts/<str:account_id>/commitments/",
+        views_actions.account_commitments,
+        name="account_commitments",
+    ),
+    path(
+        "accounts/<str:account_id>/documents/",
+        views_actions.account_document,
+        name="account_document",
+    ),
+    path("letters/", views_letters.letters_page, name="letters"),
+    path("letters/batch/", views_letters.letters_batch_run, name="letters_batch"),
+    path("letters/files/<int:document_id>/", views_letters.letters_file, name="letters_file"),
+    path("letters/mailed/", views_letters.letters_mailed_entry, name="letters_mailed"),
+    path("letters/returned/", views_letters.letters_returned_entry, name="letters_returned"),
+    path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
+    path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
 ]

@@ -51,6 +51,7 @@ from arrears.ledger.aging import sum_lines
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
+from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.selectors import activity_get, aging_trend, day_get
 
@@ -335,6 +336,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
         "as_of_param": request.GET.get("as_of", ""),
+        **action_context(request.user),
     }
 
 

@@ -165,6 +165,16 @@ def fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def archive_dir(settings: Any, tmp_path: Path) -> Any:
+    """Each test archives its documents (statements, letters, print files) in its own folder."""
+    folder = tmp_path / "archive"
+    settings.STORAGES = {**settings.STORAGES, "archive": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
+    return folder
+
+
 @pytest.fixture
 def fast_passwords(settings: Any) -> None:
     # Hashing strength is Django's business; the tests only need it to work, quickly.

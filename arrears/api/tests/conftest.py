@@ -1,4 +1,5 @@
 from arrears.access.tests.people import (  # noqa: F401
+    archive_dir,
     book,
     fast_passwords,
     fresh_cache,

@@ -100,8 +100,26 @@ def test_a_coordinator_works_an_account_from_the_worklist(live_server, page, day
     assert page.url == f"{base}/accounts/A-TINA/"
     note = TimelineEvent.objects.get(kind="note.added")
     assert (note.actor, note.summary) == ("alice", "Called Tina: she will pay on Friday")
-    # Once the correspondence part is merged: log a call here (its form on the account page)
-    # and see it on the timeline. Once the plans part is merged: record a promise here.
+    # when she logs her call to Tina (10:00 Tina's time: reached, a promise)
+    page.select_option("form.call-form select[name=party_id]", "P-TINA")
+    page.select_option("form.call-form select[name=outcome]", "promise")
+    page.fill("form.call-form input[name=at]", "2026-03-26T10:00")
+    page.fill("form.call-form input[name=note]", "will pay 600 on April 3")
+    page.click("form.call-form button[type=submit]")
+    timeline = page.locator("table.timeline")
+    timeline.get_by_text("call to P-TINA: promise — will pay 600 on April 3").wait_for()
+    # and records the promise she took
+    page.fill("form.promise-form input[name=amount]", "600.00")
+    page.fill("form.promise-form input[name=promised_on]", "2026-04-03")
+    page.select_option("form.promise-form select[name=party_id]", "P-TINA")
+    page.click("form.promise-form button[type=submit]")
+    # then both are on the timeline, and the promise in the commitments panel (loaded by htmx)
+    timeline.get_by_text("promise by P-TINA to pay 600.00 by 2026-04-03 (phone)").wait_for()
+    page.locator("table.promises").get_by_text("2026-04-03").wait_for()
+    assert page.url == f"{base}/accounts/A-TINA/"
+    kinds = list(TimelineEvent.objects.filter(actor="alice").values_list("kind", flat=True))
+    assert {"note.added", "call.logged", "promise.made"} <= set(kinds)
+    shot(page, "account-call-and-promise")
 
 
 def test_a_property_manager_cannot_reach_another_buildings_account(live_server, page, people):

@@ -15,7 +15,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from arrears.access.services import token_issue
+from arrears.access.tests.people import TODAY
+from arrears.correspondence.archive import archive_store
+from arrears.correspondence.statements import statement_pdf
+from arrears.disputes.services import dispute_open
 from arrears.dunning.services import cycle_run, hold_place
+from arrears.plans.services import plan_create
+from arrears.web.tests.conftest import triage_message
 
 pytestmark = pytest.mark.django_db
 
@@ -46,25 +52,39 @@ def _web_routes(patterns=None, prefix=""):
             yield route.lstrip("^").rstrip("$")
 
 
-def _fill(route: str, hold_id: int) -> str:
+def _fill(route: str, ids: dict[str, int]) -> str:
     route = re.sub(r"<(?:str:)?account_id>|\{account_id\}", "A-TINA", route)
-    route = re.sub(r"<int:hold_id>|\{hold_id\}", str(hold_id), route)
+    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id"):
+        route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
     assert "<" not in route, route
     assert "{" not in route, route
     return "/" + route
 
 
 @pytest.fixture
-def company_a(people):
+def company_a(people, tmp_path):
+    """Company A's day: the runs, a hold, a plan, a dispute, a statement and a printed batch in
+    the archive, and a message in triage; the ids fill the routes' path parameters."""
     cycle_run(on=date(2026, 3, 11), actor="cycle")
     cycle_run(on=date(2026, 3, 26), actor="cycle")
-    return hold_place(
+    hold = hold_place(
         account_id="A-TINA",
         reason="dispute",
         on=date(2026, 3, 20),
         actor="alice",
         until=date(2026, 3, 30),
-    ).pk
+    )
+    plan = plan_create(account_id="A-OSCAR", on=TODAY, actor="alice", start=date(2026, 4, 1),
+                       installments=2)  # fmt: skip
+    dispute = dispute_open(account_id="A-TINA", reason="the rent was paid", on=TODAY,
+                           actor="alice")  # fmt: skip
+    statement = statement_pdf(account_id="A-TINA", as_of=TODAY, actor="alice")
+    printed = archive_store(data=b"%PDF-1.4 company A's print file", name="print/2026/03/26/p.pdf",
+                            kind="print", content_type="application/pdf")  # fmt: skip
+    inbound = triage_message()
+    return {"hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
+            "document_id": printed.pk, "inbound_id": inbound.pk,
+            "statement": statement.document.name}  # fmt: skip
 
 
 def _refused_or_empty(response) -> bool:
@@ -86,7 +106,10 @@ def test_every_page_refuses_a_stranger_and_shows_mallory_nothing_of_company_a(co
             assert anonymous.status_code in (302, 401, 405), (method, path, anonymous)
             if anonymous.status_code == 302:
                 assert anonymous["Location"].startswith("/signin/"), (method, path)
-            seen = getattr(mallory, method)(path, {"text": "x", "reason": "manual"})
+            data = {"text": "x", "reason": "manual"}
+            if "documents" in path:  # the statement's name only where it is asked for
+                data["name"] = company_a["statement"]
+            seen = getattr(mallory, method)(path, data)
             assert _refused_or_empty(seen), (method, path, seen.status_code)
     # and the same pages do show company A's accounts to its coordinator
     alice = Client()
@@ -106,12 +129,45 @@ def test_every_api_route_refuses_a_stranger_and_shows_mallory_nothing_of_company
         anonymous = call(url, content_type="application/json") if method == "post" else call(url)
         assert anonymous.status_code == 401, (method, url, anonymous.content)
         assert set(anonymous.json()) == {"code", "message", "extra"}
-        body = {"text": "x", "reason": "manual", "firm": "Evil LLP", "dry_run": True}
+        body = {"text": "x", "reason": "manual", "firm": "Evil LLP", "dry_run": True,
+                "party_id": "P-TINA", "outcome": "promise", "amount": "10.00",
+                "promised_on": "2026-04-01", "start": "2026-04-01", "installments": 2,
+                "template": "late-notice", "channel": "letter"}  # fmt: skip
         seen = (
             call(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
             if method == "post"
-            else call(url, {"q": "Ortiz"}, HTTP_AUTHORIZATION=f"Bearer {token}")
+            else call(
+                url,
+                {"q": "Ortiz", **({"name": company_a["statement"]} if "documents" in url else {})},
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
         )
         assert _refused_or_empty(seen), (method, url, seen.status_code, seen.content[:300])
         if seen.status_code >= 400:
             assert set(seen.json()) == {"code", "message", "extra"}, (method, url)
+
+
+def test_an_archived_document_is_given_only_to_those_who_may_see_its_account(company_a, people):
+    # given a statement of A-TINA (Elm Court) in the archive
+    name = company_a["statement"]
+    path = f"/accounts/A-TINA/documents/?name={name}"
+    # when each asks for it, then only those who see A-TINA get its bytes
+    for who, status in (("alice", 200), ("bob", 200), ("dave", 200), ("carol", 404),
+                        ("mallory", 404)):  # fmt: skip
+        client = Client()
+        client.force_login(people[who])
+        response = client.get(path)
+        assert response.status_code == status, who
+        if status == 200:
+            assert response.content.startswith(b"%PDF"), who
+    # and asked under another account's id (one Bob may see), a document is not found either
+    alice = Client()
+    alice.force_login(people["alice"])
+    assert alice.get(f"/accounts/A-OSCAR/documents/?name={name}").status_code == 404
+    assert Client().get(path).status_code == 302
+    # Carol (Hale & Co) gets the case documents of A-OSCAR, referred to her firm; Bob does not
+    oscar = statement_pdf(account_id="A-OSCAR", as_of=TODAY, actor="alice").document.name
+    for who, status in (("carol", 200), ("bob", 404), ("mallory", 404)):
+        client = Client()
+        client.force_login(people[who])
+        assert client.get(f"/accounts/A-OSCAR/documents/?name={oscar}").status_code == status, who

@@ -1,0 +1,468 @@
+"""Routes of the account's actions from correspondence, plans and disputes: calls, promises,
+plans (propose, create, show, cancel), disputes (open, resolve), statements, notices sent now,
+and the account's archived documents.
+
+Every change goes through `access.services.act` (role, scope, audit row). A contact the
+compliance guard refuses is a 409 `guard_refused` with the rule in `extra` (a refused call is
+still recorded on the timeline: it was tried; a refused notice or statement changes nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone as dj_timezone
+from ninja import Router, Schema, Status
+
+from arrears.access.selectors import authorize, document_visible
+from arrears.access.services import act
+from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.schemas import ErrorOut, EventOut
+from arrears.core.dates import today
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.correspondence.archive import archive_read
+from arrears.correspondence.models import Document
+from arrears.correspondence.statements import statement_pdf
+from arrears.disputes import services as disputes
+from arrears.disputes.models import Dispute
+from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning.contact import call_log, local_time, party_zone, statement_email
+from arrears.dunning.notices import notice_send
+from arrears.ledger.models import TimelineEvent
+from arrears.ledger.selectors import open_items_as_of
+from arrears.plans import services as plans
+from arrears.plans.models import Plan, Promise
+from arrears.plans.schedule import propose_terms
+from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
+
+router = Router(tags=["actions"])
+WRITES: dict[int, Any] = {**ERRORS, 400: ErrorOut, 409: ErrorOut}
+MAX_ID = 2**31 - 1
+
+
+def _money(text: str, field: str) -> Decimal:
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise ValidationError(f"{field}: not an amount: {str(text)[:40]!r}", field=field) from None
+    if not value.is_finite() or abs(value) >= Decimal("1e12") or value != value.quantize(
+            Decimal("0.01")):  # fmt: skip
+        raise ValidationError(f"{field}: an amount has at most two decimals and fewer than "
+                              f"13 digits: {str(text)[:40]!r}", field=field)  # fmt: skip
+    return value
+
+
+def _id(value: int, what: str) -> int:
+    if not 0 < value <= MAX_ID:
+        raise NotFoundError(f"no {what} {value}")
+    return value
+
+
+def _event_out(e: TimelineEvent) -> dict[str, Any]:
+    return {"id": e.pk, "at": e.at, "on": e.on, "kind": e.kind, "actor": e.actor,
+            "summary": e.summary, "detail": e.detail}  # fmt: skip
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+
+class CallIn(Schema):
+    party_id: str
+    outcome: str
+    note: str = ""
+    at: str = ""  # YYYY-MM-DDTHH:MM in the party's zone (or with an offset); empty: now
+
+
+class PromiseIn(Schema):
+    amount: str
+    promised_on: date
+    party_id: str | None = None
+    channel: str = "phone"
+
+
+class PromiseOut(Schema):
+    id: int
+    account_id: str
+    party_id: str | None
+    amount: str
+    promised_on: date
+    made_on: date
+    made_by: str
+    channel: str
+    status: str
+    settled_on: date | None
+
+
+class ProposeIn(Schema):
+    income: str
+    obligations: str = "0"
+
+
+class ProposalOut(Schema):
+    balance: str
+    feasible: bool
+    down_payment: str
+    installments: int
+    installment: str
+    monthly_room: str
+    reasons: list[str]
+
+
+class PlanIn(Schema):
+    start: date
+    installments: int | None = None
+    installment_amount: str | None = None
+    down: str = "0"
+    frequency: str = "monthly"
+    party_id: str | None = None
+    charges: list[str] = []
+
+
+class InstallmentOut(Schema):
+    label: str
+    due_on: date
+    amount: str
+    paid: str
+    status: str
+
+
+class PlanOut(Schema):
+    id: int
+    account_id: str
+    status: str
+    amount: str
+    down_payment: str
+    frequency: str
+    made_on: date
+    made_by: str
+    ended_on: date | None
+    end_reason: str
+    installments: list[InstallmentOut]
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class DisputeIn(Schema):
+    reason: str
+    charges: list[str] = []
+    party_id: str | None = None
+    channel: str = "letter"
+
+
+class ResolveIn(Schema):
+    outcome: str
+    amount: str | None = None
+    note: str = ""
+
+
+class DisputeOut(Schema):
+    id: int
+    account_id: str
+    whole_balance: bool
+    amount: str
+    reason: str
+    status: str
+    opened_on: date
+    outcome: str
+    resolved_on: date | None
+    letter: str
+
+
+class StatementIn(Schema):
+    email: bool = False
+
+
+class StatementOut(Schema):
+    document: str
+    sha256: str
+    emailed: str | None
+
+
+class NoticeIn(Schema):
+    template: str
+    channel: str = "letter"
+    party_id: str | None = None
+
+
+class NoticeOut(Schema):
+    id: int
+    key: str
+    channel: str
+    template: str
+    party_id: str
+    status: str
+    created: bool
+
+
+class DocumentOut(Schema):
+    name: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+
+
+# ---- calls and promises ----------------------------------------------------------------------
+
+
+@router.post("/accounts/{account_id}/calls", response={201: EventOut, **WRITES})
+def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
+    """Log a call and its outcome, asked of the guard at that minute; a refused call is recorded
+    (refused, with its rule) and answered 409 with the rule in `extra`."""
+    actor = request.user.get_username()
+
+    def do(_a: Any) -> Any:
+        at = local_time(body.at, party_zone(account_id=account_id, party_id=body.party_id)) \
+            if body.at.strip() else dj_timezone.now()  # fmt: skip
+        return call_log(account_id=account_id, party_id=body.party_id, outcome=body.outcome,
+                        at=at, actor=actor, note=body.note[:500])  # fmt: skip
+
+    logged = act(user=request.user, verb="call.log", via="api", account_id=account_id,
+                 ip=client_ip(request), detail={"party_id": body.party_id,
+                                                "outcome": body.outcome}, do=do)  # fmt: skip
+    d = logged.decision
+    if not d.allowed:
+        return Status(409, {"code": "guard_refused",
+                            "message": f"the guard refused the call ({d.rule}): {d.reason}",
+                            "extra": {"rule": d.rule, "reason": d.reason,
+                                      "event": logged.event.pk}})  # fmt: skip
+    return Status(201, _event_out(logged.event))
+
+
+def _promise_out(p: Promise) -> dict[str, Any]:
+    return {"id": p.pk, "account_id": p.account.account_id,
+            "party_id": p.party.party_id if p.party else None, "amount": f"{p.amount:.2f}",
+            "promised_on": p.promised_on, "made_on": p.made_on, "made_by": p.made_by,
+            "channel": p.channel, "status": p.status, "settled_on": p.settled_on}  # fmt: skip
+
+
+@router.get("/accounts/{account_id}/promises", response={200: list[PromiseOut], **ERRORS})
+def promises_get(request: HttpRequest, account_id: str) -> Any:
+    """The account's promises to pay, oldest first."""
+    authorize(request.user, "account.view", account_id)
+    return [_promise_out(p) for p in promise_list(account_id=account_id)]
+
+
+@router.post("/accounts/{account_id}/promises", response={201: PromiseOut, **WRITES})
+def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
+    """Record a promise to pay `amount` by `promised_on`."""
+    actor = request.user.get_username()
+    promise = act(user=request.user, verb="promise.record", via="api", account_id=account_id,
+                  ip=client_ip(request), detail={"amount": body.amount[:40],
+                                                 "promised_on": str(body.promised_on)},
+                  do=lambda _a: plans.promise_add(
+                      account_id=account_id, amount=_money(body.amount, "amount"),
+                      promised_on=day(body.promised_on), on=today(), actor=actor,
+                      party_id=body.party_id or None, channel=body.channel))  # fmt: skip
+    return Status(201, _promise_out(Promise.objects.select_related("account", "party")
+                                    .get(pk=promise.pk)))  # fmt: skip
+
+
+# ---- plans -----------------------------------------------------------------------------------
+
+
+def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
+    lines = tracking.lines if tracking is not None else []
+    return {"id": p.pk, "account_id": p.account.account_id, "status": p.status,
+            "amount": f"{p.amount:.2f}", "down_payment": f"{p.down_payment:.2f}",
+            "frequency": p.frequency, "made_on": p.made_on, "made_by": p.created_by,
+            "ended_on": p.ended_on, "end_reason": p.end_reason,
+            "installments": [{"label": i.label, "due_on": i.due_on,
+                              "amount": f"{i.amount:.2f}", "paid": f"{i.paid:.2f}",
+                              "status": i.status} for i in lines]}  # fmt: skip
+
+
+def _plan_of(account_id: str, plan_id: int) -> Plan:
+    plan = plan_get(plan_id=_id(plan_id, "plan"))
+    if plan.account.account_id != account_id:
+        raise NotFoundError(f"no plan {plan_id} on {account_id}", plan_id=plan_id)
+    return plan
+
+
+@router.get("/accounts/{account_id}/plans", response={200: list[PlanOut], **ERRORS})
+def plans_get(request: HttpRequest, account_id: str) -> Any:
+    """The account's plans, oldest first, each installment with what was paid and its status."""
+    authorize(request.user, "account.view", account_id)
+    rows = plan_list(account_id=account_id)
+    tracking = tracking_for(rows, today())
+    return [_plan_out(p, tracking.get(p.pk)) for p in rows]
+
+
+@router.get("/accounts/{account_id}/plans/{plan_id}", response={200: PlanOut, **ERRORS})
+def plan_show(request: HttpRequest, account_id: str, plan_id: int) -> Any:
+    """One plan with each installment's status."""
+    authorize(request.user, "account.view", account_id)
+    plan = _plan_of(account_id, plan_id)
+    return _plan_out(plan, tracking_for([plan], today()).get(plan.pk))
+
+
+@router.post("/accounts/{account_id}/plan-proposals", response={200: ProposalOut, **WRITES})
+def plan_propose(request: HttpRequest, account_id: str, body: ProposeIn) -> Any:
+    """Terms the tenant can keep, from their monthly income and obligations (changes nothing)."""
+    account = authorize(request.user, "plan.create", account_id)
+    assert account is not None
+    items = open_items_as_of(as_of=today(), account_pks=[account.pk])
+    balance = sum((-i.amount if i.is_credit else i.amount for i in items), Decimal(0))
+    p = propose_terms(balance=balance, income=_money(body.income, "income"),
+                      obligations=_money(body.obligations, "obligations"), rent=account.rent,
+                      limits=plan_limits())  # fmt: skip
+    return {"balance": f"{balance:.2f}", "feasible": p.feasible, "down_payment": f"{p.down:.2f}",
+            "installments": p.installments, "installment": f"{p.installment:.2f}",
+            "monthly_room": f"{p.room:.2f}", "reasons": list(p.reasons)}  # fmt: skip
+
+
+@router.post("/accounts/{account_id}/plans", response={201: PlanOut, **WRITES})
+def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
+    """Create a payment plan on the open balance (or the chosen charges)."""
+    actor = request.user.get_username()
+    if body.installments is not None and not 0 < body.installments <= 1000:
+        raise ValidationError("installments: between 1 and 1000", field="installments")
+    plan = act(user=request.user, verb="plan.create", via="api", account_id=account_id,
+               ip=client_ip(request), detail={"start": str(body.start),
+                                              "installments": body.installments},
+               do=lambda _a: plans.plan_create(
+                   account_id=account_id, on=today(), actor=actor, start=day(body.start),
+                   frequency=body.frequency, installments=body.installments,
+                   installment_amount=_money(body.installment_amount, "installment_amount")
+                   if body.installment_amount else None,
+                   down=_money(body.down or "0", "down"), party_id=body.party_id or None,
+                   charges=body.charges[:200]))  # fmt: skip
+    plan = plan_get(plan_id=plan.pk)
+    return Status(201, _plan_out(plan, tracking_for([plan], today()).get(plan.pk)))
+
+
+@router.post("/accounts/{account_id}/plans/{plan_id}/cancel", response={200: PlanOut, **WRITES})
+def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: ReasonIn) -> Any:
+    """Cancel an active plan, with the reason."""
+    actor = request.user.get_username()
+
+    def do(_a: Any) -> Plan:
+        _plan_of(account_id, plan_id)
+        if not body.reason.strip():
+            raise ValidationError("reason: a cancellation needs a reason", field="reason")
+        return plans.plan_cancel(plan_id=plan_id, reason=body.reason[:300], on=today(),
+                                 actor=actor)  # fmt: skip
+
+    act(user=request.user, verb="plan.cancel", via="api", account_id=account_id,
+        ip=client_ip(request), detail={"plan": plan_id, "reason": body.reason[:300]},
+        do=do)  # fmt: skip
+    plan = plan_get(plan_id=plan_id)
+    return _plan_out(plan, tracking_for([plan], today()).get(plan.pk))
+
+
+# ---- disputes --------------------------------------------------------------------------------
+
+
+def _dispute_out(d: Dispute) -> dict[str, Any]:
+    return {"id": d.pk, "account_id": d.account.account_id, "whole_balance": d.whole_balance,
+            "amount": f"{d.amount:.2f}", "reason": d.reason, "status": d.status,
+            "opened_on": d.opened_on, "outcome": d.outcome, "resolved_on": d.resolved_on,
+            "letter": d.letter}  # fmt: skip
+
+
+@router.get("/accounts/{account_id}/disputes", response={200: list[DisputeOut], **ERRORS})
+def disputes_get(request: HttpRequest, account_id: str) -> Any:
+    """The account's disputes, oldest first."""
+    authorize(request.user, "account.view", account_id)
+    return [_dispute_out(d) for d in dispute_list(account_id=account_id)]
+
+
+@router.post("/accounts/{account_id}/disputes", response={201: DisputeOut, **WRITES})
+def dispute_post(request: HttpRequest, account_id: str, body: DisputeIn) -> Any:
+    """Open a dispute on the chosen charges, or (none named) on the whole balance."""
+    actor = request.user.get_username()
+    dispute = act(user=request.user, verb="dispute.open", via="api", account_id=account_id,
+                  ip=client_ip(request), detail={"reason": body.reason[:300],
+                                                 "charges": body.charges[:200]},
+                  do=lambda _a: disputes.dispute_open(
+                      account_id=account_id, reason=body.reason[:2000], on=today(), actor=actor,
+                      charges=body.charges[:200], party_id=body.party_id or None,
+                      channel=body.channel))  # fmt: skip
+    return Status(201, _dispute_out(dispute_get(dispute_id=dispute.pk)))
+
+
+@router.post("/accounts/{account_id}/disputes/{dispute_id}/resolve",
+             response={200: DisputeOut, **WRITES})  # fmt: skip
+def dispute_resolve_post(request: HttpRequest, account_id: str, dispute_id: int,
+                         body: ResolveIn) -> Any:  # fmt: skip
+    """Resolve an open dispute: upheld, partial (with the amount credited) or rejected."""
+    actor = request.user.get_username()
+
+    def do(_a: Any) -> Dispute:
+        found = dispute_get(dispute_id=_id(dispute_id, "dispute"))
+        if found.account.account_id != account_id:
+            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
+        return disputes.dispute_resolve(
+            dispute_id=dispute_id, outcome=body.outcome, on=today(), actor=actor,
+            amount=_money(body.amount, "amount") if body.amount else None,
+            note=body.note[:2000])  # fmt: skip
+
+    act(user=request.user, verb="dispute.resolve", via="api", account_id=account_id,
+        ip=client_ip(request), detail={"dispute": dispute_id, "outcome": body.outcome},
+        do=do)  # fmt: skip
+    return _dispute_out(dispute_get(dispute_id=dispute_id))
+
+
+# ---- statements, notices, documents ----------------------------------------------------------
+
+
+@router.post("/accounts/{account_id}/statement", response={201: StatementOut, **WRITES})
+def statement_post(request: HttpRequest, account_id: str, body: StatementIn) -> Any:
+    """The statement as of today, archived (its name is a document of the account); with
+    `email`, emailed to the primary party through the guard."""
+    actor = request.user.get_username()
+    as_of = today()
+
+    def do(_a: Any) -> dict[str, Any]:
+        statement = statement_pdf(account_id=account_id, as_of=as_of, actor=actor)
+        assert statement.document is not None
+        said = statement_email(account_id=account_id, as_of=as_of, pdf=statement.data,
+                               filename=f"statement-{account_id}-{as_of}.pdf",
+                               actor=actor) if body.email else None  # fmt: skip
+        return {"document": statement.document.name, "sha256": statement.document.sha256,
+                "emailed": said}  # fmt: skip
+
+    return Status(201, act(user=request.user, verb="statement.send", via="api",
+                           account_id=account_id, ip=client_ip(request),
+                           detail={"email": body.email}, do=do))  # fmt: skip
+
+
+@router.post("/accounts/{account_id}/notices", response={201: NoticeOut, **WRITES})
+def notice_post(request: HttpRequest, account_id: str, body: NoticeIn) -> Any:
+    """Send a notice now: queued for the day's print batch (letters) or the sender (email),
+    if the guard allows it now; a refusal is 409 with the rule in `extra`."""
+    actor = request.user.get_username()
+    queued = act(user=request.user, verb="notice.send", via="api", account_id=account_id,
+                 ip=client_ip(request), detail={"template": body.template[:100],
+                                                "channel": body.channel[:20]},
+                 do=lambda _a: notice_send(account_id=account_id, template=body.template,
+                                           channel=body.channel, on=today(), actor=actor,
+                                           party_id=body.party_id or None))  # fmt: skip
+    o = queued.outbound
+    return Status(201, {"id": o.pk, "key": o.key, "channel": o.channel, "template": o.template,
+                        "party_id": o.party.party_id if o.party else "", "status": o.status,
+                        "created": queued.created})  # fmt: skip
+
+
+@router.get("/accounts/{account_id}/documents", response={200: list[DocumentOut], **ERRORS})
+def documents_get(request: HttpRequest, account_id: str) -> Any:
+    """The archived documents named on the account's timeline (letters, statements, emails)."""
+    authorize(request.user, "document.view", account_id)
+    names = [n for n in TimelineEvent.objects.filter(account__account_id=account_id)
+             .values_list("detail__document", flat=True) if isinstance(n, str) and n]  # fmt: skip
+    return list(Document.objects.filter(name__in=names).order_by("created_at", "id"))
+
+
+@router.get("/accounts/{account_id}/documents/content", response={200: None, **ERRORS})
+def document_content(request: HttpRequest, account_id: str, name: str) -> Any:
+    """An archived document's bytes, as stored (`name` as listed)."""
+    document = document_visible(request.user, account_id=account_id, name=name)
+    response = HttpResponse(archive_read(document), content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.name.rsplit("/", 1)[-1]}"'
+    return response

@@ -1,0 +1,83 @@
+"""A notice sent by hand, now (`notices.notice_send`): through the guard at that minute, queued
+once a day, nothing written when refused. Tina's lease at Elm Court, March 7, 2026."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.correspondence.models import Outbound
+from arrears.dunning.notices import GuardRefusedError, notice_send
+from arrears.dunning.services import hold_place
+from arrears.ledger.models import TimelineEvent
+from arrears.plans.services import promise_add
+
+ON = date(2026, 3, 7)
+NOON = datetime(2026, 3, 7, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+NIGHT = datetime(2026, 3, 7, 22, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def send(**kw):
+    args = {"account_id": "A-TINA", "template": "ny-late-rent-notice", "channel": "letter",
+            "on": ON, "actor": "alice", "at": NOON, **kw}  # fmt: skip
+    return notice_send(**args)
+
+
+def test_a_letter_sent_now_is_queued_for_the_batch_once_a_day(tina_lease):
+    tina_lease()
+    # when Alice sends the late notice now, twice
+    first = send(party_id="P-GREG")
+    again = send(party_id="P-GREG")
+    # then one letter waits for the batch, named for the archive, with one timeline row
+    assert (first.created, again.created) == (True, False)
+    row = Outbound.objects.get()
+    assert (row.status, row.role, row.run_on, row.party.party_id) == (
+        "queued", "guarantor", ON, "P-GREG")  # fmt: skip
+    assert row.document_name.startswith("letters/2026/03/07/A-TINA-ny-late-rent-notice-P-GREG-")
+    event = TimelineEvent.objects.get(kind="notice.queued")
+    assert event.detail["outbound"] == row.pk
+
+
+def test_a_notice_to_the_primary_by_default_and_an_email_needs_an_address(tina_lease):
+    tina_lease()
+    assert send().outbound.party.party_id == "P-TINA"
+    email = send(channel="email")
+    assert (email.outbound.channel, email.outbound.recipient) == ("email", "tina@example.org")
+
+
+@pytest.mark.parametrize(
+    ("setup", "at", "rule"),
+    [
+        (lambda: hold_place(account_id="A-TINA", reason="cease", on=ON, actor="alice"), NOON,
+         "hold:cease"),
+        (lambda: promise_add(account_id="A-TINA", amount=Decimal("100.00"),
+                             promised_on=date(2026, 3, 10), on=ON, actor="alice"), NOON,
+         "promise"),
+        (lambda: None, NIGHT, "hours"),
+    ],
+)  # fmt: skip
+def test_a_notice_the_guard_refuses_raises_its_rule_and_writes_nothing(tina_lease, setup, at,
+                                                                       rule):  # fmt: skip
+    tina_lease()
+    setup()
+    with pytest.raises(GuardRefusedError) as refused:
+        send(channel="email", at=at)
+    assert refused.value.code == "guard_refused"
+    assert refused.value.extra["rule"] == rule
+    assert not Outbound.objects.exists()
+    assert not TimelineEvent.objects.filter(kind="notice.queued").exists()
+
+
+def test_a_bad_channel_template_or_party_is_refused_with_what_was_wrong(tina_lease):
+    tina_lease()
+    with pytest.raises(ValidationError, match="not 'fax'"):
+        send(channel="fax")
+    with pytest.raises(ValidationError, match="no template 'no-such'"):
+        send(template="no-such")
+    with pytest.raises(NotFoundError, match="P-NOBODY"):
+        send(party_id="P-NOBODY")
+    assert not Outbound.objects.exists()

@@ -1,0 +1,400 @@
+"""The account page's actions of correspondence, plans and disputes: log a call, record a
+promise, propose / create / cancel a plan, open / resolve a dispute, send a statement, preview
+and send a notice now; the commitments panel (promises, plans, disputes, loaded by htmx after
+the page) and the archived documents of the timeline.
+
+Each action is shaped like `views.account_note`: `act(...)` authorizes (role and scope) and
+writes the audit row with the service's change, in one transaction; a DomainError is shown
+beside the forms (htmx) with status 422; a contact the compliance guard refuses is shown with
+its rule (the refused call stays on the timeline: it was tried).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from arrears.access.errors import ForbiddenError
+from arrears.access.selectors import authorize, can, document_visible
+from arrears.access.services import act
+from arrears.core.dates import today
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.correspondence.archive import archive_read
+from arrears.correspondence.pdfs import letter_pdf
+from arrears.correspondence.rendering import message_render, preview_deadline
+from arrears.correspondence.statements import statement_pdf
+from arrears.disputes import services as disputes
+from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
+from arrears.disputes.models import Dispute
+from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning.contact import (
+    call_log,
+    local_time,
+    party_zone,
+    statement_email,
+)
+from arrears.dunning.notices import GuardRefusedError, notice_send
+from arrears.ledger.models import AccountParty
+from arrears.ledger.selectors import open_items_as_of
+from arrears.plans import services as plans
+from arrears.plans.schedule import propose_terms
+from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
+from arrears.web.actions import notice_templates as _templates
+from arrears.web.views import _after_change, _ip, page
+
+
+def _amount(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(_("%(what)s is not an amount: %(text)s") % {"what": what,
+                              "text": text[:40]}) from None  # fmt: skip
+    if not value.is_finite() or abs(value) >= Decimal("1e12"):
+        raise ValidationError(_("%(what)s is not an amount: %(text)s") % {"what": what,
+                              "text": text[:40]})  # fmt: skip
+    return value.quantize(Decimal("0.01"))
+
+
+def _day(text: str, what: str) -> date:
+    try:
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(_("%(what)s is not a date: %(text)s") % {"what": what,
+                              "text": text[:40]}) from None  # fmt: skip
+    if not date(1900, 1, 1) <= value <= date(2200, 12, 31):
+        raise ValidationError(_("%(what)s is not a date: %(text)s") % {"what": what,
+                              "text": text[:40]})  # fmt: skip
+    return value
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(_("%(what)s is not a number: %(text)s") % {"what": what,
+                              "text": text[:40]}) from None  # fmt: skip
+
+
+def refusal_text(rule: str, reason: str) -> str:
+    return _("Refused by the compliance guard, rule %(rule)s: %(reason)s") % {
+        "rule": rule, "reason": reason}  # fmt: skip
+
+
+def _change(
+    request: HttpRequest, account_id: str, verb: str, detail: dict[str, Any],
+    do: Callable[[], Any], check: Callable[[Any], str] | None = None,
+) -> HttpResponse:  # fmt: skip
+    """Run one audited change and answer with the activity fragment (or the page)."""
+    try:
+        result = act(user=request.user, verb=verb, via="web", account_id=account_id,
+                     ip=_ip(request), detail=detail, do=lambda _a: do())  # fmt: skip
+    except (ForbiddenError, NotFoundError):
+        raise
+    except GuardRefusedError as exc:
+        return _after_change(
+            request,
+            account_id,
+            refusal_text(exc.extra.get("rule", ""), exc.extra.get("reason", "")),
+        )
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    error = check(result) if check else ""
+    return _after_change(request, account_id, error)
+
+
+# ---- calls, promises -------------------------------------------------------------------------
+
+
+@require_POST
+@page("account.view")
+def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
+    party_id = request.POST.get("party_id", "")
+    outcome = request.POST.get("outcome", "")
+    note = request.POST.get("note", "")[:500]
+    at_text = request.POST.get("at", "").strip()
+    actor = request.user.get_username()
+
+    def do() -> Any:
+        at = local_time(at_text, party_zone(account_id=account_id, party_id=party_id)) \
+            if at_text else dj_timezone.now()  # fmt: skip
+        return call_log(account_id=account_id, party_id=party_id, outcome=outcome, at=at,
+                        actor=actor, note=note)  # fmt: skip
+
+    def refused(logged: Any) -> str:
+        d = logged.decision
+        return "" if d.allowed else refusal_text(d.rule, d.reason)
+
+    return _change(request, account_id, "call.log",
+                   {"party_id": party_id, "outcome": outcome, "note": note, "at": at_text},
+                   do, refused)  # fmt: skip
+
+
+@require_POST
+@page("account.view")
+def account_promise(request: HttpRequest, account_id: str) -> HttpResponse:
+    post = request.POST
+    actor = request.user.get_username()
+    detail = {k: post.get(k, "")[:100] for k in ("amount", "promised_on", "party_id", "channel")}
+
+    def do() -> Any:
+        return plans.promise_add(
+            account_id=account_id, amount=_amount(post.get("amount", ""), _("The amount")),
+            promised_on=_day(post.get("promised_on", ""), _("The promised date")), on=today(),
+            actor=actor, party_id=post.get("party_id") or None,
+            channel=post.get("channel") or "phone",
+        )  # fmt: skip
+
+    return _change(request, account_id, "promise.record", detail, do)
+
+
+# ---- plans -----------------------------------------------------------------------------------
+
+
+@require_GET
+@page("plan.create")
+def account_plan_propose(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Terms the tenant can keep, from their monthly income and obligations (a read)."""
+    account = authorize(request.user, "plan.create", account_id)
+    assert account is not None
+    context: dict[str, Any] = {"account": account}
+    try:
+        income = _amount(request.GET.get("income", ""), _("The income"))
+        obligations = _amount(request.GET.get("obligations", "") or "0", _("The obligations"))
+        items = open_items_as_of(as_of=today(), account_pks=[account.pk])
+        balance = sum((-i.amount if i.is_credit else i.amount for i in items), Decimal(0))
+        context["proposal"] = propose_terms(balance=balance, income=income,
+                                            obligations=obligations, rent=account.rent,
+                                            limits=plan_limits())  # fmt: skip
+    except DomainError as exc:
+        context["error"] = exc.message
+    return render(request, "web/_plan_proposal.html", context,
+                  status=422 if "error" in context else 200)  # fmt: skip
+
+
+@require_POST
+@page("account.view")
+def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
+    post = request.POST
+    actor = request.user.get_username()
+    detail = {k: post.get(k, "")[:100] for k in ("start", "installments", "frequency", "down",
+                                                 "installment_amount", "party_id")}  # fmt: skip
+
+    def do() -> Any:
+        count = post.get("installments", "").strip()
+        each = post.get("installment_amount", "").strip()
+        return plans.plan_create(
+            account_id=account_id, on=today(), actor=actor,
+            start=_day(post.get("start", ""), _("The first installment's date")),
+            frequency=post.get("frequency") or "monthly",
+            installments=_int(count, _("The installments")) if count else None,
+            installment_amount=_amount(each, _("The installment")) if each else None,
+            down=_amount(post.get("down", "") or "0", _("The down payment")),
+            party_id=post.get("party_id") or None,
+        )  # fmt: skip
+
+    return _change(request, account_id, "plan.create", detail, do)
+
+
+@require_POST
+@page("account.view")
+def account_plan_cancel(request: HttpRequest, account_id: str, plan_id: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")[:300]
+    actor = request.user.get_username()
+
+    def do() -> Any:
+        plan = plan_get(plan_id=plan_id)
+        if plan.account.account_id != account_id:
+            raise NotFoundError(f"no plan {plan_id} on {account_id}")
+        if not reason.strip():
+            raise ValidationError(_("A cancellation needs a reason."))
+        return plans.plan_cancel(plan_id=plan_id, reason=reason, on=today(), actor=actor)
+
+    return _change(request, account_id, "plan.cancel", {"plan": plan_id, "reason": reason}, do)
+
+
+# ---- disputes --------------------------------------------------------------------------------
+
+
+@require_POST
+@page("account.view")
+def account_dispute(request: HttpRequest, account_id: str) -> HttpResponse:
+    post = request.POST
+    actor = request.user.get_username()
+    charges = [c for c in post.getlist("charges") if c.strip()][:200]
+    detail = {
+        "reason": post.get("reason", "")[:300],
+        "charges": charges,
+        "party_id": post.get("party_id", ""),
+        "channel": post.get("channel", ""),
+    }
+
+    def do() -> Dispute:
+        return disputes.dispute_open(
+            account_id=account_id, reason=post.get("reason", "")[:2000], on=today(), actor=actor,
+            charges=charges, party_id=post.get("party_id") or None,
+            channel=post.get("channel") or "letter",
+        )  # fmt: skip
+
+    return _change(request, account_id, "dispute.open", detail, do)
+
+
+@require_POST
+@page("account.view")
+def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: int
+                            ) -> HttpResponse:  # fmt: skip
+    post = request.POST
+    actor = request.user.get_username()
+    detail = {
+        "dispute": dispute_id,
+        "outcome": post.get("outcome", ""),
+        "amount": post.get("amount", "")[:40],
+        "note": post.get("note", "")[:300],
+    }
+
+    def do() -> Dispute:
+        dispute = dispute_get(dispute_id=dispute_id)
+        if dispute.account.account_id != account_id:
+            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
+        text = post.get("amount", "").strip()
+        return disputes.dispute_resolve(
+            dispute_id=dispute_id, outcome=post.get("outcome", ""), on=today(), actor=actor,
+            amount=_amount(text, _("The amount")) if text else None,
+            note=post.get("note", "")[:2000],
+        )  # fmt: skip
+
+    return _change(request, account_id, "dispute.resolve", detail, do)
+
+
+# ---- statements and notices ------------------------------------------------------------------
+
+
+@require_POST
+@page("account.view")
+def account_statement(request: HttpRequest, account_id: str) -> HttpResponse:
+    """The statement as of today: a PDF download, or (email=1) emailed through the guard."""
+    actor = request.user.get_username()
+    email = request.POST.get("email") == "1"
+    as_of = today()
+    said: list[str] = []
+
+    def do() -> Any:
+        statement = statement_pdf(account_id=account_id, as_of=as_of, actor=actor)
+        if email:
+            said.append(
+                statement_email(
+                    account_id=account_id,
+                    as_of=as_of,
+                    pdf=statement.data,
+                    actor=actor,
+                    filename=f"statement-{account_id}-{as_of}.pdf",
+                )
+            )
+        return statement
+
+    if email:
+        return _change(request, account_id, "statement.send", {"email": True}, do,
+                       lambda _s: "")  # fmt: skip
+    try:
+        statement = act(user=request.user, verb="statement.send", via="web",
+                        account_id=account_id, ip=_ip(request), detail={"email": False},
+                        do=lambda _a: do())  # fmt: skip
+    except (ForbiddenError, NotFoundError):
+        raise
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    response = HttpResponse(statement.data, content_type="application/pdf")
+    response["Content-Disposition"] = (f'attachment; filename="statement-{account_id}-'
+                                       f'{as_of.isoformat()}.pdf"')  # fmt: skip
+    return response
+
+
+@require_GET
+@page("notice.preview")
+def account_notice_preview(request: HttpRequest, account_id: str) -> HttpResponse:
+    """A template rendered for the account, as text (an htmx part) or as the letter's PDF."""
+    account = authorize(request.user, "notice.preview", account_id)
+    assert account is not None
+    template = request.GET.get("template", "")
+    context: dict[str, Any] = {"account": account, "template": template}
+    if template not in _templates():
+        context["error"] = _("No template %(name)s.") % {"name": template[:100]}
+        return render(request, "web/_notice_preview.html", context, status=422)
+    on = today()
+    party_id = request.GET.get("party_id") or None
+    pdf = request.GET.get("format") == "pdf"
+    try:
+        message = message_render(account_id=account_id, template=template, on=on,
+                                 party_id=party_id, deadline=preview_deadline(template, on),
+                                 letter=pdf, reference="preview")  # fmt: skip
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render(request, "web/_notice_preview.html", context, status=422)
+    if pdf:
+        response = HttpResponse(letter_pdf(message.html), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{template}-{account_id}.pdf"'
+        return response
+    context["message"] = message
+    return render(request, "web/_notice_preview.html", context)
+
+
+@require_POST
+@page("account.view")
+def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
+    post = request.POST
+    actor = request.user.get_username()
+    detail = {k: post.get(k, "")[:100] for k in ("template", "channel", "party_id")}
+    return _change(request, account_id, "notice.send", detail, lambda: notice_send(
+        account_id=account_id, template=post.get("template", ""),
+        channel=post.get("channel", ""), on=today(), actor=actor,
+        party_id=post.get("party_id") or None))  # fmt: skip
+
+
+# ---- the commitments panel and documents -----------------------------------------------------
+
+
+@require_GET
+@page("account.view")
+def account_commitments(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Promises, plans (with each installment's status) and disputes, newest first."""
+    account = authorize(request.user, "account.view", account_id)
+    assert account is not None
+    on = today()
+    plan_rows = plan_list(account_id=account_id)[::-1]
+    tracking = tracking_for(plan_rows, on)
+    charges = [i for i in open_items_as_of(as_of=on, account_pks=[account.pk]) if not i.is_credit]
+    return render(request, "web/_commitments.html", {
+        "account": account,
+        "promises": promise_list(account_id=account_id)[::-1],
+        "plans": [(p, tracking.get(p.pk)) for p in plan_rows],
+        "disputes": dispute_list(account_id=account_id)[::-1],
+        "open_charges": charges,
+        "outcomes": Dispute.Outcome.values,
+        "can_plan": can(request.user, "plan.create"),
+        "can_plan_cancel": can(request.user, "plan.cancel"),
+        "can_resolve": can(request.user, "dispute.resolve"),
+        "can_dispute": can(request.user, "dispute.open"),
+        "parties": AccountParty.objects.filter(account=account).select_related("party"),
+        "dispute_channels": DISPUTE_CHANNELS,
+    })  # fmt: skip
+
+
+@require_GET
+@page("document.view")
+def account_document(request: HttpRequest, account_id: str) -> HttpResponse:
+    """An archived document of the account (`?name=` as on the timeline), as stored."""
+    document = document_visible(request.user, account_id=account_id,
+                                name=request.GET.get("name", ""))  # fmt: skip
+    response = HttpResponse(archive_read(document), content_type=document.content_type)
+    filename = document.name.rsplit("/", 1)[-1].replace('"', "")
+    inline = "inline" if document.content_type == "application/pdf" else "attachment"
+    response["Content-Disposition"] = f'{inline}; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

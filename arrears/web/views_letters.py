@@ -1,0 +1,222 @@
+"""The letters page (the day's print batch, its print file and manifest, proof of mailing with
+certified article numbers, returned mail) and the mail triage page (unmatched inbound email,
+assigned to an account by hand).
+
+Letters are listed through `access.selectors.letters_visible` (a property manager sees their
+properties' letters, read only); the batch, the print files and the entries are the
+coordinator's (`letters.manage`); triage is `mail.triage`. Every change goes through `act`.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from arrears.access.selectors import authorize, can, letters_visible
+from arrears.access.services import act
+from arrears.core.dates import today
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.correspondence.archive import archive_read, archive_store, sha256_of
+from arrears.correspondence.certified import article_number_problem, normalize_article_number
+from arrears.correspondence.mail_in import triage_assign, triage_list
+from arrears.correspondence.models import Document
+from arrears.correspondence.services import letters_batch, letters_mailed, mail_returned
+from arrears.web.views import _ip, page
+
+PRINT_KINDS = ("print", "manifest")
+
+
+def _on(request: HttpRequest) -> date:
+    text = request.GET.get("on", "") or request.POST.get("on", "")
+    try:
+        value = date.fromisoformat(text) if text else today()
+    except ValueError:
+        return today()
+    return value if date(1900, 1, 1) <= value <= date(2200, 12, 31) else today()
+
+
+def _print_files(on: date) -> list[Document]:
+    return list(Document.objects.filter(kind__in=PRINT_KINDS,
+                                        name__startswith=f"print/{on:%Y/%m/%d}/")
+                .order_by("-created_at", "id"))  # fmt: skip
+
+
+def _letters_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    on = _on(request)
+    letters = list(letters_visible(request.user, on=on))
+    manage = can(request.user, "letters.manage")
+    return {
+        "on": on,
+        "letters": letters,
+        "queued": sum(1 for o in letters if o.status == "queued"),
+        "can_manage": manage,
+        "print_files": _print_files(on) if manage else [],
+        **extra,
+    }
+
+
+@require_GET
+@page("letters.view")
+def letters_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/letters.html", _letters_context(request))
+
+
+def _answer(request: HttpRequest, error: str = "", message: str = "") -> HttpResponse:
+    if not error and request.headers.get("HX-Request") != "true":
+        return redirect(f"{reverse('web:letters')}?on={_on(request).isoformat()}")
+    context = _letters_context(request, error=error, message=message)
+    return render(request, "web/letters.html", context, status=422 if error else 200)
+
+
+def _batch(*, on: date, actor: str) -> str:
+    """Print the queued letters up to `on`; the print file and manifest go to the archive."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = letters_batch(on=on, output=Path(folder), actor=actor, workers=1)
+        if not result.letters:
+            return _("No letters to print for %(day)s.") % {"day": on.isoformat()}
+        assert result.print_file is not None
+        assert result.manifest is not None
+        for path, kind, ctype in ((result.print_file, "print", "application/pdf"),
+                                  (result.manifest, "manifest", "text/csv")):  # fmt: skip
+            data = path.read_bytes()
+            archive_store(data=data, kind=kind, content_type=ctype,
+                          name=f"print/{on:%Y/%m/%d}/{path.stem}-{sha256_of(data)[:10]}"
+                          f"{path.suffix}")  # fmt: skip
+    return _("%(n)s letters printed.") % {"n": len(result.letters)}
+
+
+@require_POST
+@page("letters.view")
+def letters_batch_run(request: HttpRequest) -> HttpResponse:
+    on = _on(request)
+    actor = request.user.get_username()
+    try:
+        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
+                   detail={"batch": on.isoformat()},
+                   do=lambda _a: _batch(on=on, actor=actor))  # fmt: skip
+    except DomainError as exc:
+        if exc.code in ("forbidden", "unauthenticated"):
+            raise
+        return _answer(request, exc.message)
+    return _answer(request, message=said)
+
+
+@require_GET
+@page("letters.manage")
+def letters_file(request: HttpRequest, document_id: int) -> HttpResponse:
+    """A print file or manifest of a batch (they hold every account's letters: coordinators)."""
+    document = Document.objects.filter(pk=document_id, kind__in=PRINT_KINDS).first()
+    if document is None:
+        raise Http404("no such print file")
+    response = HttpResponse(archive_read(document), content_type=document.content_type)
+    filename = document.name.rsplit("/", 1)[-1]
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _mailed(*, lines: str, on: date, actor: str) -> str:
+    """Proof of mailing typed as lines `L12 9407 1118 9876 5400 0000 00`: checked (the article
+    number's check digit) and recorded all or nothing by `letters_mailed`."""
+    rows = []
+    for n, line in enumerate(lines.splitlines(), start=1):
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        number = normalize_article_number(parts[1]) if len(parts) > 1 else ""
+        if number:
+            problem = article_number_problem(number)
+            if problem:
+                raise ValidationError(_("Line %(n)s: %(problem)s") % {"n": n, "problem": problem})
+        rows.append({"letter_id": parts[0], "article_number": number})
+    if not rows:
+        raise ValidationError(_("Type one letter a line: its id, then its article number."))
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = Path(folder) / "entered.csv"
+        with manifest.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=["letter_id", "article_number"])
+            writer.writeheader()
+            writer.writerows(rows)
+        try:
+            result = letters_mailed(manifest=manifest, mailed_on=on, actor=actor)
+        except ValidationError as exc:
+            raise ValidationError(exc.message.replace(str(manifest), _("entry"))) from None
+    return _("%(n)s letters recorded mailed; %(u)s already recorded.") % {
+        "n": result.mailed, "u": result.unchanged}  # fmt: skip
+
+
+@require_POST
+@page("letters.view")
+def letters_mailed_entry(request: HttpRequest) -> HttpResponse:
+    lines = request.POST.get("lines", "")[:20000]
+    on = _on(request)
+    actor = request.user.get_username()
+    try:
+        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
+                   detail={"mailed": lines[:1000], "on": on.isoformat()},
+                   do=lambda _a: _mailed(lines=lines, on=on, actor=actor))  # fmt: skip
+    except DomainError as exc:
+        if exc.code in ("forbidden", "unauthenticated"):
+            raise
+        return _answer(request, exc.message)
+    return _answer(request, message=said)
+
+
+@require_POST
+@page("letters.view")
+def letters_returned_entry(request: HttpRequest) -> HttpResponse:
+    letter = request.POST.get("letter", "")[:40]
+    reason = request.POST.get("reason", "")[:200]
+    actor = request.user.get_username()
+    try:
+        act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
+            detail={"returned": letter, "reason": reason},
+            do=lambda _a: mail_returned(letter=letter, on=today(), actor=actor,
+                                        reason=reason))  # fmt: skip
+    except NotFoundError as exc:
+        return _answer(request, exc.message)
+    except DomainError as exc:
+        if exc.code in ("forbidden", "unauthenticated"):
+            raise
+        return _answer(request, exc.message)
+    return _answer(request, message=_("Letter %(letter)s recorded returned.") % {"letter": letter})
+
+
+# ---- mail triage -----------------------------------------------------------------------------
+
+
+@require_GET
+@page("mail.triage")
+def mail_triage(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/mail_triage.html", {"rows": triage_list()})
+
+
+@require_POST
+@page("mail.triage")
+def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
+    account_id = request.POST.get("account_id", "").strip()[:64]
+    actor = request.user.get_username()
+    error = ""
+    try:
+        # the account must be one the user may see (authorize inside act), then the message
+        act(user=request.user, verb="mail.triage", via="web", account_id=account_id or None,
+            ip=_ip(request), detail={"inbound": inbound_id},
+            do=lambda _a: triage_assign(inbound_id=inbound_id, account_id=account_id,
+                                        actor=actor))  # fmt: skip
+    except DomainError as exc:
+        if exc.code in ("forbidden", "unauthenticated"):
+            raise
+        error = exc.message if account_id else _("Name the account to file it on.")
+    if not error and request.headers.get("HX-Request") != "true":
+        return redirect("web:mail_triage")
+    authorize(request.user, "mail.triage")
+    return render(request, "web/mail_triage.html", {"rows": triage_list(), "error": error},
+                  status=422 if error else 200)  # fmt: skip
