@@ -23,9 +23,9 @@ book on PostgreSQL with 20 clients): account p95 < 150 ms, worklist p95 < 300 ms
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import datetime as dt
-import http.client
 import json
 import os
 import random
@@ -35,17 +35,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
+# The bench folder goes last on the path: its email.py would shadow the standard library's
+# email package (which psycopg's import machinery needs).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+import book  # noqa: E402 - after the path is set
 
 ROOT, BENCH = book.ROOT, book.BENCH
 PG_DB = "arrears_web_bench"
-PG_URL = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{PG_DB}"
 TARGETS_MS = {"account": 150, "worklist": 300, "search": 200}
 USER, PASSWORD = "coordinator-1", "staple-horse-battery-4417"
 
@@ -69,73 +70,122 @@ def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
     raise SystemExit("arrears serve did not start")
 
 
+def _http(port: int, method: str, path: str, headers: dict, body: str = "") -> tuple:
+    """One request on its own connection (Connection: close): status, headers, body. Raw
+    sockets: bench/email.py would shadow the standard library's email package http.client uses."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    data = body.encode()
+    if method == "POST":
+        lines.append(f"Content-Length: {len(data)}")
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    head, _, content = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    pairs = [tuple(x.strip() for x in h.split(":", 1)) for h in header_lines]
+    return int(status_line.split()[1]), pairs, content.decode("utf-8", "replace")
+
+
 def sign_in(port: int) -> str:
     """A session cookie for the bench user, obtained through the sign-in form."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/signin/")
-    response = conn.getresponse()
-    page = response.read().decode()
+    _, headers, page = _http(port, "GET", "/signin/", {})
     cookies = {
-        c.split("=", 1)[0]: c.split("=", 1)[1].split(";", 1)[0]
-        for c in response.headers.get_all("Set-Cookie") or []
+        v.split("=", 1)[0]: v.split("=", 1)[1].split(";", 1)[0]
+        for k, v in headers
+        if k.lower() == "set-cookie"
     }
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode(
         {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token, "next": "/today/"}
     )
-    conn.request(
+    status, headers, _ = _http(
+        port,
         "POST",
         "/signin/",
-        body,
         {
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"csrftoken={cookies['csrftoken']}",
             "Referer": f"http://127.0.0.1:{port}/signin/",
         },
+        body,
     )
-    response = conn.getresponse()
-    response.read()
-    for c in response.headers.get_all("Set-Cookie") or []:
-        if c.startswith("sessionid="):
-            return c.split(";", 1)[0]
-    raise SystemExit(f"sign-in failed: {response.status}")
+    for k, v in headers:
+        if k.lower() == "set-cookie" and v.startswith("sessionid="):
+            return v.split(";", 1)[0]
+    raise SystemExit(f"sign-in failed: {status}")
 
 
-def hammer(port: int, cookie: str, paths: list[str], clients: int) -> dict:
-    """Request `paths` (shared among `clients` threads, each with its own connection)."""
+def _holds(path: str, body: bytes, expected: str) -> bool:
+    """Whether the response holds what it must; a search's text must be in its results table."""
+    start = body.find(b'class="hits"') if path.startswith("/search/") else 0
+    return start >= 0 and expected.encode() in body[start:]
+
+
+async def _client(port: int, cookie: str, queue: list, latencies: list, errors: list) -> None:
+    """One client: a raw keep-alive HTTP/1.1 connection, one request at a time, each response
+    read whole (Content-Length or chunked) and checked: status 200 and the text expected."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while queue:
+            path, expected = queue.pop()
+            head = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+                "Accept: text/html\r\n\r\n"
+            ).encode()
+            t0 = time.perf_counter()
+            writer.write(head)
+            status_line = await reader.readline()
+            headers: dict[str, str] = {}
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if "content-length" in headers:
+                body = await reader.readexactly(int(headers["content-length"]))
+            else:  # chunked
+                parts = []
+                while True:
+                    size = int((await reader.readline()).split(b";")[0], 16)
+                    parts.append(await reader.readexactly(size + 2))
+                    if size == 0:
+                        break
+                body = b"".join(p[:-2] for p in parts)
+            elapsed = time.perf_counter() - t0
+            latencies.append(elapsed)
+            status = int(status_line.split()[1]) if status_line else 0
+            if status != 200:
+                errors.append(f"{status} {path}")
+            elif not _holds(path, body, expected):
+                errors.append(f"200 without {expected!r}: {path}")
+            if headers.get("connection", "").lower() == "close":
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+def hammer(port: int, cookie: str, requests: list[tuple[str, str]], clients: int) -> dict:
+    """Request each (path, expected text) once, shared among `clients` concurrent clients that
+    never pause; all clients run in this one process on one asyncio loop, so that they take as
+    little of the machine's CPU from the server as a Python client can."""
     latencies: list[float] = []
     errors: list[str] = []
-    lock = threading.Lock()
-    queue = list(reversed(paths))
+    queue = list(reversed(requests))
 
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                path = queue.pop()
-            t0 = time.perf_counter()
-            conn.request("GET", path, headers={"Cookie": cookie})
-            response = conn.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - t0
-            with lock:
-                latencies.append(elapsed)
-                if response.status != 200:
-                    errors.append(f"{response.status} {path}")
-            if response.getheader("Connection", "").lower() == "close":
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.close()
+    async def run() -> None:
+        await asyncio.gather(
+            *(_client(port, cookie, queue, latencies, errors) for _ in range(clients))
+        )
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    asyncio.run(run())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     ms = sorted(x * 1000 for x in latencies)
     return {
         "requests": len(ms),
@@ -145,34 +195,49 @@ def hammer(port: int, cookie: str, paths: list[str], clients: int) -> dict:
         "p95_ms": round(ms[max(0, int(len(ms) * 0.95) - 1)], 1),
         "max_ms": round(ms[-1], 1),
         "per_second": round(len(ms) / wall, 1),
+        "client_cpu_share": round(cpu / wall / (os.cpu_count() or 1), 3),
     }
 
 
-def samples(folder: Path, rng: random.Random, n: int) -> dict[str, list[str]]:
+def samples(folder: Path, rng: random.Random, n: int) -> dict[str, list[tuple[str, str]]]:
+    """`n` requests per page, each a path and a text its response must hold: an account page
+    its account's heading; a search its results table with the account, unit or name asked for
+    (or, for a phone number or an amount, the results table)."""
     with open(folder / "accounts.csv", encoding="utf-8") as f:
         accounts = list(csv.DictReader(f))
     with open(folder / "parties.csv", encoding="utf-8") as f:
         parties = list(csv.DictReader(f))
     amounts = [a["rent"] for a in accounts if a.get("rent")]
-    picked = [rng.choice(accounts)["account_id"] for _ in range(n)]
+    hits = 'class="hits"'
+    account_pages = []
+    for _ in range(n):
+        a = rng.choice(accounts)["account_id"]
+        account_pages.append((f"/accounts/{urllib.parse.quote(a)}/", f"Account {a}</h1>"))
     queries = []
     for i in range(n):
         kind = i % 5
         if kind == 0:
-            queries.append(rng.choice(parties)["name"].split()[-1])
+            name = rng.choice(parties)["name"].split()[-1]
+            queries.append((name, name))  # in the hits: the input box is checked separately
         elif kind == 1:
-            queries.append(rng.choice(accounts)["unit"] or "1A")
+            unit = rng.choice(accounts)["unit"] or "1A"
+            queries.append((unit, f"<td>{unit}</td>"))
         elif kind == 2:
-            queries.append(rng.choice(accounts)["account_id"])
+            a = rng.choice(accounts)["account_id"]
+            queries.append((a, f'href="/accounts/{a}/"'))
         elif kind == 3:
             phone = rng.choice(parties).get("phone") or "5550100"
-            queries.append(phone[-7:])
+            queries.append((phone[-7:], hits))
         else:
-            queries.append(rng.choice(amounts) if amounts else "1000.00")
+            queries.append((rng.choice(amounts) if amounts else "1000.00", hits))
+    search = []
+    for q, expected in queries:
+        # the text expected must follow the results table's start: see _client's check
+        search.append((f"/search/?q={urllib.parse.quote(q)}", expected))
     return {
-        "account": [f"/accounts/{urllib.parse.quote(a)}/" for a in picked],
-        "worklist": ["/today/"] * n,
-        "search": [f"/search/?q={urllib.parse.quote(q)}" for q in queries],
+        "account": account_pages,
+        "worklist": [("/today/", '<ul class="counts" id="counts">')] * n,
+        "search": search,
     }
 
 
@@ -180,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     book.add_book_arguments(ap)
     ap.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
+    ap.add_argument("--pg-db", default=PG_DB, help=f"PostgreSQL database (default {PG_DB})")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database between runs: build it only if it does not hold this book yet",
+    )
+    ap.add_argument("--build-only", action="store_true", help="build the database, no requests")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=400, help="per page (default 400)")
     ap.add_argument("--threads", type=int, default=12, help="threads per worker (default 12)")
@@ -196,38 +268,55 @@ def main(argv: list[str] | None = None) -> int:
     folder, summary = book.cached_book(accounts_n, txns, args.seed, today)
     workdir = Path(tempfile.mkdtemp(prefix="arrears-web-bench-"))
     env = {**os.environ, "ARREARS_TODAY": today.isoformat(), "ARREARS_USER": "bench"}
+    built = False  # whether the database already holds this book (--reuse)
     if args.db == "postgres":
         why = book.pg_reachable()
         if why:
             raise SystemExit(f"PostgreSQL: {why}")
         import psycopg
 
+        db = args.pg_db
         with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["DATABASE_URL"] = PG_URL
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                [db],
+            ).fetchone()
+            built = bool(args.reuse and row and row[0] == folder.name)
+            if not built:
+                conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {db}")
+        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{db}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     cmd = book.arrears_cmd()
     steps = {}
-    for name, argv_ in (
-        ("init", ["init"]),
-        ("import", ["import", str(folder)]),
-        ("run", ["run", "--date", today.isoformat()]),
-    ):
+    build = [("init", ["init"])]
+    if not built:
+        build += [
+            ("import", ["import", str(folder)]),
+            ("run", ["run", "--date", today.isoformat()]),
+        ]
+    for name, argv_ in build:
         steps[name] = book.run_child(cmd + argv_, env, workdir, name)
         if steps[name]["exit"] != 0:
             raise SystemExit(f"{name} failed: {steps[name].get('error')}")
         print(f"{name}: {steps[name]['seconds']:.1f} s")
-    subprocess.run(
-        [*cmd, "user", "add", USER, "--role", "coordinator"],
-        env=env,
-        cwd=ROOT,
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
+    if not built:
+        subprocess.run(
+            [*cmd, "user", "add", USER, "--role", "coordinator"],
+            env=env,
+            cwd=ROOT,
+            input=PASSWORD + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        if args.db == "postgres":
+            with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"COMMENT ON DATABASE {db} IS '{folder.name}'")
+    if args.build_only:
+        print(f"database ready ({'reused' if built else 'built'})")
+        return 0
     port = _free_port()
     serve_err = open(workdir / "serve.err", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
