@@ -108,7 +108,7 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
 WORKLIST_CACHE_SECONDS = 60
 
 
-def _book_state() -> tuple[int, int, int]:
+def book_state() -> tuple[int, int, int]:
     """Names the state of the book and of its collection: every change to an account's
     collection writes a timeline row in its transaction (DESIGN), transactions are only ever
     added, and every import that changes the book leaves a BookImport row."""
@@ -122,7 +122,7 @@ def _book_state() -> tuple[int, int, int]:
 def _worklist(on: date, username: str | None) -> list[WorkItem]:
     """The whole book's worklist, computed once per state of the book (and for a minute at
     most, for what no timeline row records), then read from this process's cache."""
-    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *_book_state())))
+    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *book_state())))
     work: list[WorkItem] | None = cache.get(key)
     if work is None:
         work = worklist(on=on, user=username)
