@@ -304,11 +304,16 @@ class PartyView:
     consent: dict[str, bool]
 
 
-def account_parties(account: Account) -> list[PartyView]:
-    """The account's parties, primary first, each with its latest consent per channel."""
+def account_parties(account: Account, links: list[AccountParty] | None = None) -> list[PartyView]:
+    """The account's parties, primary first, each with its latest consent per channel (`links`:
+    the account's AccountParty rows with their parties, when the caller has them already)."""
     from arrears.dunning.models import Consent
 
-    links = list(account.account_parties.select_related("party").order_by("role", "party__name"))
+    if links is None:
+        links = list(
+            account.account_parties.select_related("party").order_by("role", "party__name")
+        )
+    links = list(links)
     consent: dict[int, dict[str, bool]] = {}
     for party_pk, channel, granted in (
         Consent.objects.filter(party_id__in=[link.party_id for link in links])

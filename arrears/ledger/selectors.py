@@ -253,13 +253,15 @@ def account_get(*, account_id: str) -> Account:
 
 
 def account_ledger(
-    *, account_id: str, as_of: date, buckets: Buckets | None = None
+    *, account_id: str, as_of: date, buckets: Buckets | None = None, account: Account | None = None
 ) -> AccountLedger:
-    """The account's entries posted by `as_of`, with running balance and what paid what."""
+    """The account's entries posted by `as_of`, with running balance and what paid what
+    (`account`: the account `account_id` names, when the caller has it already)."""
     from arrears.ledger.aging import age_open_items
 
     spec = buckets or Buckets()
-    account = account_get(account_id=account_id)
+    if account is None or account.account_id != account_id:
+        account = account_get(account_id=account_id)
     # Tuples, not model instances: a long history is hundreds of rows (the account page).
     txns = list(
         Transaction.objects.filter(account=account, posted_on__lte=as_of)

@@ -326,7 +326,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     assert account is not None
     as_of = _as_of(request)
     everything = request.GET.get("all") == "1"
-    ledger = ledger_of(account_id=account_id, as_of=as_of)
+    ledger = ledger_of(account_id=account_id, as_of=as_of, account=account)
     pages = max(1, -(-len(ledger.lines) // LEDGER_PAGE))
     try:
         number = int(request.GET.get("page", "") or pages)
@@ -341,7 +341,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "page": number,
         "pages": pages,
         "page_range": range(1, pages + 1),
-        "parties": account_parties(account),
+        "parties": account_parties(account, ledger.parties),
         "activity": activity_get(account_id=account_id, limit=None if everything else ACTIVITY),
         "today": today(),
         "reasons": Hold.Reason.values,
