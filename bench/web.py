@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
         )
         if args.db == "postgres":
+            # What autovacuum does soon after an import: the planner's statistics of the book.
+            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+                conn.execute("ANALYZE")
             with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f"COMMENT ON DATABASE {db} IS '{folder.name}'")
     if args.build_only:

@@ -250,7 +250,12 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
             visible.filter(account_id__istartswith=q).values_list("pk", flat=True)[:limit],
             "account",
         )
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=found).select_related("property")}
+    accounts = {
+        pk: (account_id, property_id or "", unit)
+        for pk, account_id, property_id, unit in Account.objects.filter(pk__in=found).values_list(
+            "pk", "account_id", "property__property_id", "unit"
+        )
+    }
     names: dict[int, list[str]] = {}
     for account_pk, name in (
         AccountParty.objects.filter(account_id__in=found)
@@ -258,22 +263,11 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
         .values_list("account_id", "party__name")
     ):
         names.setdefault(account_pk, []).append(name)
-    hits = []
-    for pk, why in found.items():
-        account = accounts.get(pk)
-        if account is None:
-            continue
-        prop = account.property
-        hits.append(
-            Hit(
-                account.account_id,
-                prop.property_id if prop else "",
-                account.unit,
-                ", ".join(dict.fromkeys(names.get(pk, []))),
-                why,
-            )
-        )
-    return hits
+    return [
+        Hit(*accounts[pk], ", ".join(dict.fromkeys(names.get(pk, []))), why)
+        for pk, why in found.items()
+        if pk in accounts
+    ]
 
 
 def _amount(text: str) -> Decimal | None:
