@@ -108,7 +108,7 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
 WORKLIST_CACHE_SECONDS = 60
 
 
-def _book_state() -> tuple[int, int, int]:
+def book_state() -> tuple[int, int, int]:
     """Names the state of the book and of its collection: every change to an account's
     collection writes a timeline row in its transaction (DESIGN), transactions are only ever
     added, and every import that changes the book leaves a BookImport row."""
@@ -122,7 +122,7 @@ def _book_state() -> tuple[int, int, int]:
 def _worklist(on: date, username: str | None) -> list[WorkItem]:
     """The whole book's worklist, computed once per state of the book (and for a minute at
     most, for what no timeline row records), then read from this process's cache."""
-    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *_book_state())))
+    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *book_state())))
     work: list[WorkItem] | None = cache.get(key)
     if work is None:
         work = worklist(on=on, user=username)
@@ -250,7 +250,12 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
             visible.filter(account_id__istartswith=q).values_list("pk", flat=True)[:limit],
             "account",
         )
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=found).select_related("property")}
+    accounts = {
+        pk: (account_id, property_id or "", unit)
+        for pk, account_id, property_id, unit in Account.objects.filter(pk__in=found).values_list(
+            "pk", "account_id", "property__property_id", "unit"
+        )
+    }
     names: dict[int, list[str]] = {}
     for account_pk, name in (
         AccountParty.objects.filter(account_id__in=found)
@@ -258,22 +263,11 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
         .values_list("account_id", "party__name")
     ):
         names.setdefault(account_pk, []).append(name)
-    hits = []
-    for pk, why in found.items():
-        account = accounts.get(pk)
-        if account is None:
-            continue
-        prop = account.property
-        hits.append(
-            Hit(
-                account.account_id,
-                prop.property_id if prop else "",
-                account.unit,
-                ", ".join(dict.fromkeys(names.get(pk, []))),
-                why,
-            )
-        )
-    return hits
+    return [
+        Hit(*accounts[pk], ", ".join(dict.fromkeys(names.get(pk, []))), why)
+        for pk, why in found.items()
+        if pk in accounts
+    ]
 
 
 def _amount(text: str) -> Decimal | None:
@@ -304,11 +298,16 @@ class PartyView:
     consent: dict[str, bool]
 
 
-def account_parties(account: Account) -> list[PartyView]:
-    """The account's parties, primary first, each with its latest consent per channel."""
+def account_parties(account: Account, links: list[AccountParty] | None = None) -> list[PartyView]:
+    """The account's parties, primary first, each with its latest consent per channel (`links`:
+    the account's AccountParty rows with their parties, when the caller has them already)."""
     from arrears.dunning.models import Consent
 
-    links = list(account.account_parties.select_related("party").order_by("role", "party__name"))
+    if links is None:
+        links = list(
+            account.account_parties.select_related("party").order_by("role", "party__name")
+        )
+    links = list(links)
     consent: dict[int, dict[str, bool]] = {}
     for party_pk, channel, granted in (
         Consent.objects.filter(party_id__in=[link.party_id for link in links])

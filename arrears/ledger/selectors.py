@@ -253,47 +253,70 @@ def account_get(*, account_id: str) -> Account:
 
 
 def account_ledger(
-    *, account_id: str, as_of: date, buckets: Buckets | None = None
+    *, account_id: str, as_of: date, buckets: Buckets | None = None, account: Account | None = None
 ) -> AccountLedger:
-    """The account's entries posted by `as_of`, with running balance and what paid what."""
+    """The account's entries posted by `as_of`, with running balance and what paid what
+    (`account`: the account `account_id` names, when the caller has it already)."""
     from arrears.ledger.aging import age_open_items
 
     spec = buckets or Buckets()
-    account = account_get(account_id=account_id)
+    if account is None or account.account_id != account_id:
+        account = account_get(account_id=account_id)
+    # Tuples, not model instances: a long history is hundreds of rows (the account page).
     txns = list(
         Transaction.objects.filter(account=account, posted_on__lte=as_of)
-        .select_related("applies_to", "reverses")
         .order_by("posted_on", "id")
-    )
-    by_pk = {t.pk: t for t in txns}
+        .values_list(
+            "pk", "txn_id", "posted_on", "type", "code", "amount", "due_on", "reference", "memo",
+            "applies_to_id", "reverses_id",
+        )
+    )  # fmt: skip
+    txn_ids = {t[0]: t[1] for t in txns}
+    elsewhere = {t[9] for t in txns if t[9] and t[9] not in txn_ids}
+    elsewhere |= {t[10] for t in txns if t[10] and t[10] not in txn_ids}
+    if elsewhere:  # an entry linked to one posted after `as_of` (or on another account)
+        txn_ids.update(Transaction.objects.filter(pk__in=elsewhere).values_list("pk", "txn_id"))
     allocations = Allocation.objects.filter(account=account, made_on__lte=as_of).exclude(
         undone_on__lte=as_of
     )
     paid_by: dict[int, list[Paid]] = defaultdict(list)
     paid: dict[int, list[Paid]] = defaultdict(list)
-    for a in allocations.order_by("made_on", "id"):
-        paid_by[a.charge_id].append(Paid(by_pk[a.source_id].txn_id, a.amount, a.made_on))
-        paid[a.source_id].append(Paid(by_pk[a.charge_id].txn_id, a.amount, a.made_on))
-    reversed_on = {t.reverses_id: t.posted_on for t in txns if t.reverses_id}
+    for charge_pk, source_pk, amount, made_on in allocations.order_by("made_on", "id").values_list(
+        "charge_id", "source_id", "amount", "made_on"
+    ):
+        paid_by[charge_pk].append(Paid(txn_ids[source_pk], amount, made_on))
+        paid[source_pk].append(Paid(txn_ids[charge_pk], amount, made_on))
+    reversed_on = {t[10]: t[2] for t in txns if t[10]}
     balance = ZERO
     lines = []
     items: list[tuple[bool, date | None, Decimal]] = []
-    for t in txns:
-        balance += SIGN[t.type] * t.amount
+    for (
+        pk,
+        txn_id,
+        posted_on,
+        type_,
+        code,
+        amount,
+        due_on,
+        reference,
+        memo,
+        applies,
+        reverses,
+    ) in txns:
+        balance += SIGN[type_] * amount
         line = LedgerLine(
-            t.txn_id, t.posted_on, t.type, t.code, t.amount, t.due_on, t.reference, t.memo,
-            balance, t.applies_to.txn_id if t.applies_to else "",
-            t.reverses.txn_id if t.reverses else "",
+            txn_id, posted_on, type_, code, amount, due_on, reference, memo, balance,
+            txn_ids[applies] if applies else "", txn_ids[reverses] if reverses else "",
         )  # fmt: skip
-        if t.type == "charge":
-            line.paid_by = paid_by.get(t.pk, [])
-            line.open_amount = t.amount - sum((p.amount for p in line.paid_by), ZERO)
+        if type_ == "charge":
+            line.paid_by = paid_by.get(pk, [])
+            line.open_amount = amount - sum((p.amount for p in line.paid_by), ZERO)
             if line.open_amount:
-                items.append((False, t.due_on, line.open_amount))
-        elif t.type in ("payment", "credit"):
-            line.paid = paid.get(t.pk, [])
-            line.reversed_on = reversed_on.get(t.pk)
-            left = t.amount - sum((p.amount for p in line.paid), ZERO)
+                items.append((False, due_on, line.open_amount))
+        elif type_ in ("payment", "credit"):
+            line.paid = paid.get(pk, [])
+            line.reversed_on = reversed_on.get(pk)
+            left = amount - sum((p.amount for p in line.paid), ZERO)
             line.unapplied = ZERO if line.reversed_on else left
             if line.unapplied:
                 items.append((True, None, line.unapplied))

@@ -34,11 +34,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.selectors import (
+    WORKLIST_CACHE_SECONDS,
     account_parties,
     account_search,
     accounts_visible,
     aging_visible,
     authorize,
+    book_state,
     can,
     properties_visible,
 )
@@ -53,6 +55,7 @@ from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
+from arrears.web.pagecache import cached_render
 from arrears.web.selectors import activity_get, aging_trend, day_get
 
 LEDGER_PAGE = 50
@@ -302,8 +305,18 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
 
 @page("worklist.view")
 def today_page(request: HttpRequest) -> HttpResponse:
-    day = day_get(on=_as_of(request), user=request.user)
-    return render(request, "web/today.html", {"day": day, "is_today": day.on == today()})
+    """The day: rendered once per state of the book (every change to an account's collection
+    writes a timeline row, every entry is a new transaction row, every import a BookImport row),
+    day, user scope and language, for a minute at most (as the worklist it shows)."""
+    on = _as_of(request)
+
+    def context() -> dict[str, Any]:
+        day = day_get(on=on, user=request.user)
+        return {"day": day, "is_today": day.on == today()}
+
+    return cached_render(
+        request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
+    )
 
 
 # ---- an account ------------------------------------------------------------------------------
@@ -314,7 +327,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     assert account is not None
     as_of = _as_of(request)
     everything = request.GET.get("all") == "1"
-    ledger = ledger_of(account_id=account_id, as_of=as_of)
+    ledger = ledger_of(account_id=account_id, as_of=as_of, account=account)
     pages = max(1, -(-len(ledger.lines) // LEDGER_PAGE))
     try:
         number = int(request.GET.get("page", "") or pages)
@@ -329,7 +342,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "page": number,
         "pages": pages,
         "page_range": range(1, pages + 1),
-        "parties": account_parties(account),
+        "parties": account_parties(account, ledger.parties),
         "activity": activity_get(account_id=account_id, limit=None if everything else ACTIVITY),
         "today": today(),
         "reasons": Hold.Reason.values,
