@@ -121,6 +121,7 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     from arrears.correspondence.models import Outbound
     from arrears.correspondence.tests import smtp_server
     from arrears.dunning.contact import email_check
+    from arrears.dunning.derived import derived_holds
 
     # What `mail send` does first for each email: its template rendered, with the notice as a
     # PDF letter rendered by two worker processes (timed on the first RENDERED rows, not kept).
@@ -145,13 +146,20 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
             ),
         )  # fmt: skip
     prepare_s = time.perf_counter() - started
-    # The guard as `arrears mail send` asks it, for each email, at 10:00 in the tenants' zone.
-    check = email_check(lambda: datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("America/New_York")))
     handler = smtp_server.Recorder()
     controller = smtp_server.start(handler)
     try:
         settings = parse_email_url(f"smtp://127.0.0.1:{controller.port}")
         started = time.perf_counter()
+        # The guard as `arrears mail send` asks it, for each email, at 10:00 in the tenants'
+        # zone, with the accounts' commitments (plans, promises, disputes) read once for all.
+        accounts = sorted(
+            set(Outbound.objects.filter(pk__in=ids).values_list("account_id", flat=True))
+        )
+        derived = derived_holds(accounts, date(2026, 3, 2))
+        check = email_check(
+            lambda: datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("America/New_York")), derived
+        )
         report = outbox_send(settings=settings, check=check)
         send_s = time.perf_counter() - started
         started = time.perf_counter()
