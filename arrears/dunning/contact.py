@@ -45,6 +45,7 @@ from arrears.correspondence.mail_out import (
     smtp_from_env,
 )
 from arrears.correspondence.models import Outbound
+from arrears.correspondence.selectors import party_address_key, returned_addresses
 from arrears.correspondence.sms import SmsError, SmsProvider, sms_send
 from arrears.dunning.derived import DerivedHolds, derived_holds
 from arrears.dunning.guard import (
@@ -108,6 +109,9 @@ def addressee(
             role != "guarantor" and bool(account.property and account.property.address)),
         has_phone=bool(party.phone), sms_consent=given.get("sms", False),
         opted_out=frozenset(ch for ch, ok in given.items() if not ok),
+        # Letters to an address that mail came back from are refused, as the run refuses them.
+        address_returned=party_address_key(party, account, role)
+        in returned_addresses([party.pk]).get(party.pk, ()),
     )  # fmt: skip
     holds = [
         ActiveHold(h.reason, h.party.party_id if h.party else None, h.until)

@@ -16,7 +16,6 @@ every other hold does (a request to cease, an attorney, a death, a bankruptcy…
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,7 +38,6 @@ from arrears.correspondence.mail_out import (
     smtp_from_env,
 )
 from arrears.correspondence.models import Outbound
-from arrears.correspondence.selectors import party_address_key, returned_addresses
 from arrears.correspondence.services import outbound_queue
 from arrears.disputes.models import Dispute
 from arrears.disputes.services import dispute_resolve as dispute_settle
@@ -218,11 +216,6 @@ def dispute_resolve(
     at = now()
     who = answer_addressee(addressee(account, party, at, role=role, calls=False),
                            "dispute-answer")  # fmt: skip
-    # Letters to an address that mail came back from are refused (as the run refuses them).
-    if party_address_key(party, account, role) in returned_addresses([party.pk]).get(party.pk, ()):
-        who = dataclasses.replace(
-            who, contact=dataclasses.replace(who.contact, address_returned=True)
-        )
     channel = "letter"
     decision = _guard(who, channel, at)
     if not decision.allowed and decision.rule.startswith("channel:"):

@@ -11,6 +11,7 @@ import pytest
 
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
+from arrears.correspondence.services import letters_batch, mail_returned
 from arrears.dunning.notices import GuardRefusedError, notice_send
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import TimelineEvent
@@ -81,3 +82,23 @@ def test_a_bad_channel_template_or_party_is_refused_with_what_was_wrong(tina_lea
     with pytest.raises(NotFoundError, match="P-NOBODY"):
         send(party_id="P-NOBODY")
     assert not Outbound.objects.exists()
+
+
+def test_a_letter_by_hand_to_an_address_mail_came_back_from_is_refused(
+    tina_lease, settings, tmp_path
+):
+    settings.STORAGES = {**settings.STORAGES, "archive": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "archive")}}}  # fmt: skip
+    # given Greg's late notice sent, printed by the batch and come back undeliverable
+    tina_lease()
+    first = send(party_id="P-GREG")
+    letters_batch(on=ON, output=tmp_path / "print", actor="alice", workers=1)
+    mail_returned(letter=f"L{first.outbound.pk}", on=ON, actor="alice", reason="moved")
+    # when Alice sends him another letter the next day, by hand
+    with pytest.raises(GuardRefusedError) as refused:
+        send(party_id="P-GREG", on=date(2026, 3, 8),
+             at=datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("America/New_York")))  # fmt: skip
+    # then the guard refuses it, as the run would; Tina's own address is still good
+    assert refused.value.extra["rule"] == "channel:mail returned undeliverable"
+    assert send(party_id="P-TINA").created
