@@ -775,31 +775,34 @@ def charges_post(charges: list[NewCharge]) -> int:
     Must run inside the caller's transaction; returns how many were posted. A charge whose txn_id
     is already in the book is skipped, so that posting is idempotent.
     """
-    if not charges:
+    base, fresh = _append_new(charges, lambda c: (
+        c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge", int(c.amount * 100), c.code,
+        c.due_on.isoformat(), None, None, c.reference, c.memo, None))  # fmt: skip
+    if not fresh:
         return 0
+    _apply_new_charges(base, fresh)
+    return len(fresh)
+
+
+def _append_new(entries: list[Any], row: Callable[[Any], tuple[Any, ...]]) -> tuple[int, list[Any]]:
+    """Append the entries (each with a txn_id) not yet in the book after its last one, in order;
+    returns the id before the first and the entries appended. `row` gives an entry's columns
+    after the id (BOOK_COLUMNS). Runs inside the caller's transaction."""
+    if not entries:
+        return 0, []
     existing = set(
-        Transaction.objects.filter(txn_id__in=[c.txn_id for c in charges]).values_list(
+        Transaction.objects.filter(txn_id__in=[e.txn_id for e in entries]).values_list(
             "txn_id", flat=True
         )
     )
-    fresh = [c for c in charges if c.txn_id not in existing]
+    fresh = [e for e in entries if e.txn_id not in existing]
     if not fresh:
-        return 0
+        return 0, []
     if bulk.is_postgres():
         bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
-    bulk.insert_rows(
-        TXN,
-        BOOK_COLUMNS,
-        (
-            (base + i, c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge",
-             int(c.amount * 100), c.code, c.due_on.isoformat(), None, None, c.reference, c.memo,
-             None)
-            for i, c in enumerate(fresh, start=1)
-        ),
-    )  # fmt: skip
-    _apply_new_charges(base, fresh)
-    return len(fresh)
+    bulk.insert_rows(TXN, BOOK_COLUMNS, ((base + i, *row(e)) for i, e in enumerate(fresh, 1)))
+    return base, fresh
 
 
 def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
@@ -881,27 +884,10 @@ def credits_post(credits: list[NewCredit]) -> int:
     is already in the book is skipped (idempotent). A credit names the charge it pays first
     (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
     """
-    if not credits:
-        return 0
-    existing = set(
-        Transaction.objects.filter(txn_id__in=[c.txn_id for c in credits]).values_list(
-            "txn_id", flat=True
-        )
-    )
-    fresh = [c for c in credits if c.txn_id not in existing]
+    _, fresh = _append_new(credits, lambda c: (
+        c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit", int(c.amount * 100), c.code,
+        None, c.applies_to_pk, None, c.reference, c.memo, None))  # fmt: skip
     if not fresh:
         return 0
-    if bulk.is_postgres():
-        bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
-    base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
-    bulk.insert_rows(
-        TXN,
-        BOOK_COLUMNS,
-        (
-            (base + i, c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit",
-             int(c.amount * 100), c.code, None, c.applies_to_pk, None, c.reference, c.memo, None)
-            for i, c in enumerate(fresh, start=1)
-        ),
-    )  # fmt: skip
     accounts_replay({c.account_pk for c in fresh})
     return len(fresh)
