@@ -10,7 +10,7 @@ from ninja import Query, Router, Status
 
 from arrears.access.selectors import account_parties, accounts_visible, authorize
 from arrears.access.services import act, referral_make
-from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.common import ERRORS, client_ip, day, event_out
 from arrears.api.schemas import (
     AccountDetailOut,
     AccountOut,
@@ -137,18 +137,7 @@ def account_ledger_get(
 def account_timeline(request: HttpRequest, account_id: str) -> Any:
     """Everything that happened to the account, oldest first."""
     authorize(request.user, "account.view", account_id)
-    return [
-        {
-            "id": e.pk,
-            "at": e.at,
-            "on": e.on,
-            "kind": e.kind,
-            "actor": e.actor,
-            "summary": e.summary,
-            "detail": e.detail,
-        }
-        for e in timeline_list(account_id=account_id)
-    ]
+    return [event_out(e) for e in timeline_list(account_id=account_id)]
 
 
 @router.get("/accounts/{account_id}/holds", response={200: list[HoldOut], **ERRORS})
@@ -172,18 +161,7 @@ def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
             account_id=account_id, text=body.text, actor=request.user.get_username(), on=today()
         ),
     )
-    return Status(
-        201,
-        {
-            "id": event.pk,
-            "at": event.at,
-            "on": event.on,
-            "kind": event.kind,
-            "actor": event.actor,
-            "summary": event.summary,
-            "detail": event.detail,
-        },
-    )
+    return Status(201, event_out(event))
 
 
 @router.post("/accounts/{account_id}/holds", response={201: HoldOut, **ERRORS})

@@ -19,7 +19,7 @@ from ninja import Router, Schema, Status
 
 from arrears.access.selectors import authorize, document_visible
 from arrears.access.services import act
-from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.common import ERRORS, client_ip, day, event_out
 from arrears.api.schemas import ErrorOut, EventOut
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
@@ -59,11 +59,6 @@ def _id(value: int, what: str) -> int:
     if not 0 < value <= MAX_ID:
         raise NotFoundError(f"no {what} {value}")
     return value
-
-
-def _event_out(e: TimelineEvent) -> dict[str, Any]:
-    return {"id": e.pk, "at": e.at, "on": e.on, "kind": e.kind, "actor": e.actor,
-            "summary": e.summary, "detail": e.detail}  # fmt: skip
 
 
 # ---- shapes ----------------------------------------------------------------------------------
@@ -232,7 +227,7 @@ def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
                             "message": f"the guard refused the call ({d.rule}): {d.reason}",
                             "extra": {"rule": d.rule, "reason": d.reason,
                                       "event": logged.event.pk}})  # fmt: skip
-    return Status(201, _event_out(logged.event))
+    return Status(201, event_out(logged.event))
 
 
 def _promise_out(p: Promise) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Helpers shared by the API's routers: the error responses, the caller's address, dates."""
+"""Helpers shared by the API's routers: the error responses, the caller's address, dates, a timeline
+row's shape."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.http import HttpRequest
 from arrears.api.schemas import ErrorOut
 from arrears.core.dates import today
 from arrears.core.errors import ValidationError
+from arrears.ledger.models import TimelineEvent
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
@@ -29,3 +31,9 @@ def day(value: date | None) -> date:
             f"{value} is outside {EARLIEST.year}-{LATEST.year}", date=value.isoformat()
         )
     return value
+
+
+def event_out(e: TimelineEvent) -> dict[str, Any]:
+    """A timeline row as the API shows it (`EventOut`)."""
+    return {"id": e.pk, "at": e.at, "on": e.on, "kind": e.kind, "actor": e.actor,
+            "summary": e.summary, "detail": e.detail}  # fmt: skip
