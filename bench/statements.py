@@ -70,9 +70,6 @@ def main() -> int:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
         os.environ["ARREARS_ARCHIVE_DIR"] = str(folder / "archive")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        # Not bench/ itself first on the path: bench/email.py would hide the standard library's.
-        here = Path(__file__).resolve().parent
-        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
         sys.path.insert(0, str(ROOT))
         import django
 

@@ -47,11 +47,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-# The bench folder goes last on the path: its email.py would shadow the standard library's
-# email package (which psycopg's import machinery needs).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-import book  # noqa: E402 - after the path is set
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book
 
 ROOT, BENCH = book.ROOT, book.BENCH
 PG_DB = "arrears_web_bench"
@@ -79,8 +76,8 @@ def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
 
 
 def _http(port: int, method: str, path: str, headers: dict, body: str = "") -> tuple:
-    """One request on its own connection (Connection: close): status, headers, body. Raw
-    sockets: bench/email.py would shadow the standard library's email package http.client uses."""
+    """One request on its own connection (Connection: close): status, headers, body, over a raw
+    socket like the clients' requests."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     data = body.encode()
