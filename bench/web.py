@@ -330,9 +330,11 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
         )
         if args.db == "postgres":
-            # What autovacuum does soon after an import: the planner's statistics of the book.
+            # What autovacuum does soon after an import (this machine's server runs without it):
+            # the planner's statistics, and the trigram indexes' pending entries merged (until
+            # then every search by name or phone reads them all).
             with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-                conn.execute("ANALYZE")
+                conn.execute("VACUUM ANALYZE")
             with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f"COMMENT ON DATABASE {db} IS '{folder.name}'")
     if args.build_only:

@@ -8,6 +8,8 @@ ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
 ARREARS_SESSION_HOURS        a signed-in session's life (default 8: a working day)
 ARREARS_LOGIN_MAX_FAILURES   failed sign-ins (per user name and address) before a lock (default 5)
 ARREARS_LOGIN_LOCK_MINUTES   how long the lock lasts, and the window counted (default 15)
+ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
+                             it after every request)
 SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
 ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
@@ -89,11 +91,22 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # the account page and its parts (arrears/web/jinja2/): see arrears/web/jinja.py
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "arrears.web.jinja.environment"},
+    },
 ]
 
+# A connection is kept for ARREARS_DB_CONN_SECONDS (default 600) and checked before reuse: opening
+# one costs PostgreSQL a new backend process with cold caches, more CPU than a whole page's queries.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "sqlite:///arrears.sqlite3"), conn_max_age=0
+        os.environ.get("DATABASE_URL", "sqlite:///arrears.sqlite3"),
+        conn_max_age=int(os.environ.get("ARREARS_DB_CONN_SECONDS", "600")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -131,6 +144,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "") == "1"
 ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
 ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
+AUTHENTICATION_BACKENDS = ["arrears.access.backends.ProfileBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
