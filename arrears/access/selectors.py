@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Max, Q, QuerySet
 
@@ -39,7 +40,12 @@ def profile_of(user: Any) -> Profile | None:
     if hasattr(user, "_arrears_profile_cache"):
         cached: Profile | None = user._arrears_profile_cache
         return cached
-    profile = Profile.objects.filter(user=user).first()
+    if get_user_model().arrears_profile.is_cached(
+        user
+    ):  # read with the user (backends.ProfileBackend)
+        profile = getattr(user, "arrears_profile", None)
+    else:
+        profile = Profile.objects.filter(user=user).first()
     if profile is not None and profile.role == permissions.MANAGER:
         profile.property_pks = list(profile.properties.values_list("pk", flat=True))  # type: ignore[attr-defined]
     user._arrears_profile_cache = profile

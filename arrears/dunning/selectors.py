@@ -8,7 +8,7 @@ between 0.05 and 1, so that the order can be explained line by line.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,33 @@ def timeline_list(*, account_id: str) -> list[TimelineEvent]:
 def holds_list(*, account_id: str) -> list[Hold]:
     return list(Hold.objects.filter(account__account_id=account_id).select_related("party")
                 .order_by("placed_on", "id"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the cycle and its people did to one account: newest first."""
+
+    timeline: list[TimelineEvent]
+    holds: list[Hold] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    timeline_total: int = 0  # how many events in all, when `timeline` is only the latest
+    actions_total: int = 0
+
+
+def activity_get(*, account: Account, limit: int | None = None) -> Activity:
+    """The account's timeline (newest first), its holds (active and released) and its actions;
+    with `limit`, only the latest `limit` events and actions (the totals say how many in all).
+    Three queries, by the account's key (the account page reads this on every view)."""
+    events = TimelineEvent.objects.filter(account_id=account.pk).order_by("-on", "-at", "-id")
+    timeline = list(events if limit is None else events[:limit])
+    timeline_total = len(timeline) if limit is None or len(timeline) < limit else events.count()
+    holds = list(Hold.objects.filter(account_id=account.pk).select_related("party")
+                 .order_by("-placed_on", "-id"))  # fmt: skip
+    rows = Action.objects.filter(account_id=account.pk)
+    actions = list(rows.select_related("party").order_by("-run_on", "-id")[:limit])
+    actions_total = len(actions) if limit is None or len(actions) < limit else rows.count()
+    return Activity(timeline=timeline, holds=holds, actions=actions,
+                    timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
 
 
 @dataclass(frozen=True)

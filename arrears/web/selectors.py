@@ -1,4 +1,5 @@
-"""Reads for the pages of the collection cycle: the coordinator's day and an account's activity.
+"""Reads for the pages of the collection cycle: the coordinator's day and the aging trend
+(an account's activity is `dunning.selectors.activity_get`).
 
 Each gathers, in one call, what one page shows, from the cycle's own selectors and records; none
 writes. Counts are of the day asked for: letters and emails queued by that day's run, refusals of
@@ -8,7 +9,7 @@ that day's run; call and text tasks are counted while open, whatever day made th
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,8 +20,7 @@ from arrears.core.dates import add_months
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
-from arrears.dunning.selectors import WorkItem, holds_list, timeline_list
-from arrears.ledger.models import TimelineEvent
+from arrears.dunning.selectors import WorkItem
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import tracking_for
 
@@ -130,39 +130,6 @@ def day_get(*, on: date, user: Any) -> Day:
         calls_open=tasks["call"], texts_open=tasks["sms"], holds_expiring=expiring,
         refusals=refusals, commitments=commitments_get(on=on, user=user),
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Activity:
-    """What the cycle and its people did to one account: newest first."""
-
-    timeline: list[TimelineEvent]
-    holds: list[Hold] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    timeline_total: int = 0  # how many events in all, when `timeline` is only the latest
-    actions_total: int = 0
-
-
-def activity_get(*, account_id: str, limit: int | None = None) -> Activity:
-    """The account's timeline (newest first), its holds (active and released) and its actions;
-    with `limit`, only the latest `limit` events and actions (the totals say how many in all).
-
-    Raises NotFoundError when there is no such account.
-    """
-    if limit is None:
-        timeline = sorted(timeline_list(account_id=account_id),
-                          key=lambda e: (e.on, e.at, e.pk), reverse=True)  # fmt: skip
-        timeline_total = len(timeline)
-    else:
-        events = TimelineEvent.objects.filter(account__account_id=account_id)
-        timeline = list(events.order_by("-on", "-at", "-id")[:limit])
-        timeline_total = len(timeline) if len(timeline) < limit else events.count()
-    holds = holds_list(account_id=account_id)[::-1]
-    rows = Action.objects.filter(account__account_id=account_id)
-    actions = list(rows.select_related("party").order_by("-run_on", "-id")[:limit])
-    actions_total = len(actions) if limit is None or len(actions) < limit else rows.count()
-    return Activity(timeline=timeline, holds=holds, actions=actions,
-                    timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -48,6 +50,7 @@ from arrears.access.services import act, login_check, login_failed, login_succee
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
+from arrears.dunning.selectors import activity_get
 from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.aging import sum_lines
 from arrears.ledger.selectors import AgingReport, AgingRow
@@ -56,7 +59,7 @@ from arrears.ledger.xlsx import aging_xlsx
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.pagecache import cached_render
-from arrears.web.selectors import activity_get, aging_trend, day_get
+from arrears.web.selectors import aging_trend, day_get
 
 LEDGER_PAGE = 50
 ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
@@ -343,14 +346,30 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "pages": pages,
         "page_range": range(1, pages + 1),
         "parties": account_parties(account, ledger.parties),
-        "activity": activity_get(account_id=account_id, limit=None if everything else ACTIVITY),
+        "activity": activity_get(account=account, limit=None if everything else ACTIVITY),
         "today": today(),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
         "as_of_param": request.GET.get("as_of", ""),
+        "csrf_field": csrf_input(request),  # once: each form's field costs a new masked token
         **action_context(request.user),
     }
+
+
+def jinja_page(
+    request: HttpRequest, name: str, context: dict[str, Any], *, title: str, status: int = 200
+) -> HttpResponse:
+    """A page whose body is a Jinja2 template (the busiest pages: see arrears/web/jinja.py), in
+    the layout every page shares (web/base.html)."""
+    body = get_template(name, using="jinja2").render(context, request)
+    body = mark_safe(body)  # noqa: S308 - Jinja2 escaped every value in it (autoescape)
+    return render(request, "web/page.html", {"title": title, "body": body}, status=status)
+
+
+def account_html(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    title = f"{context['account'].account_id} · Arrears"
+    return jinja_page(request, "web/account.html", context, title=title, status=status)
 
 
 @page("account.view")
@@ -358,7 +377,7 @@ def account_page(request: HttpRequest, account_id: str) -> HttpResponse:
     context = _account_context(request, account_id)
     if _htmx(request) and request.GET.get("part") == "ledger":
         return render(request, "web/_ledger.html", context)
-    return render(request, "web/account.html", context)
+    return account_html(request, context)
 
 
 def _after_change(request: HttpRequest, account_id: str, error: str = "") -> HttpResponse:
@@ -369,7 +388,7 @@ def _after_change(request: HttpRequest, account_id: str, error: str = "") -> Htt
     if error:
         context = _account_context(request, account_id)
         context["error"] = error
-        return render(request, "web/account.html", context, status=422)
+        return account_html(request, context, status=422)
     return redirect("web:ledger", account_id=account_id)
 
 
@@ -465,4 +484,4 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"q": q, "hits": hits}
     if _htmx(request):
         return render(request, "web/_search_results.html", context)
-    return render(request, "web/search.html", context)
+    return jinja_page(request, "web/search.html", context, title=_("Search") + " · Arrears")
