@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Case, Max, Q, QuerySet, Value, When
 
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
@@ -220,8 +220,18 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
                 return
             found.setdefault(pk, why)
 
-    take(visible.filter(account_id__iexact=q).values_list("pk", flat=True), "account")
-    take(visible.filter(unit__iexact=q).values_list("pk", flat=True)[:limit], "unit")
+    # The account named exactly, then accounts of that unit, then (after amounts and parties)
+    # accounts whose id starts so: one query, ranked in the database.
+    rank = Case(When(account_id__iexact=q, then=Value(0)), When(unit__iexact=q, then=Value(1)),
+                default=Value(2))  # fmt: skip
+    by_id = list(
+        visible.filter(Q(account_id__iexact=q) | Q(unit__iexact=q) | Q(account_id__istartswith=q))
+        .annotate(rank=rank)
+        .order_by("rank", "account_id")
+        .values_list("pk", "rank")[: 3 * limit]
+    )
+    take((pk for pk, r in by_id if r == 0), "account")
+    take((pk for pk, r in by_id if r == 1), "unit")
     amount = _amount(q)
     if amount is not None:
         take(
@@ -245,32 +255,26 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
     if len(digits) >= 7:
         party_q |= Q(party__phone__contains=digits[-7:])
     if "@" not in q or len(found) < limit:
-        take(
-            AccountParty.objects.filter(party_q, account__in=visible)
-            .values_list("account_id", flat=True)
-            .distinct()[:limit],
-            "party",
-        )
-    if len(found) < limit:
-        take(
-            visible.filter(account_id__istartswith=q).values_list("pk", flat=True)[:limit],
-            "account",
-        )
-    accounts = {
-        pk: (account_id, property_id or "", unit)
-        for pk, account_id, property_id, unit in Account.objects.filter(pk__in=found).values_list(
-            "pk", "account_id", "property__property_id", "unit"
-        )
-    }
-    names: dict[int, list[str]] = {}
-    for account_pk, name in (
-        AccountParty.objects.filter(account_id__in=found)
-        .order_by("role", "party__name")
-        .values_list("account_id", "party__name")
-    ):
-        names.setdefault(account_pk, []).append(name)
+        links = AccountParty.objects.filter(party_q)
+        if not permissions.sees_everything(role_of(user)):
+            links = links.filter(account__in=visible)
+        take(links.values_list("account_id", flat=True).distinct()[:limit], "party")
+    take((pk for pk, r in by_id if r == 2), "account")
+    # Each account found, with its parties' names (one row per party; an account without one
+    # comes once, its name None).
+    accounts: dict[int, tuple[str, str, str]] = {}
+    names: dict[int, list[tuple[str, str]]] = {}
+    for pk, account_id, property_id, unit, role, name in Account.objects.filter(
+        pk__in=found
+    ).values_list(
+        "pk", "account_id", "property__property_id", "unit", "account_parties__role",
+        "account_parties__party__name",
+    ):  # fmt: skip
+        accounts[pk] = (account_id, property_id or "", unit)
+        if name is not None:
+            names.setdefault(pk, []).append((role, name))
     return [
-        Hit(*accounts[pk], ", ".join(dict.fromkeys(names.get(pk, []))), why)
+        Hit(*accounts[pk], ", ".join(dict.fromkeys(n for _, n in sorted(names.get(pk, [])))), why)
         for pk, why in found.items()
         if pk in accounts
     ]
