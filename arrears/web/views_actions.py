@@ -30,6 +30,7 @@ from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.pdfs import letter_pdf
 from arrears.correspondence.rendering import message_render, preview_deadline
+from arrears.correspondence.services import template_names
 from arrears.correspondence.statements import statement_pdf
 from arrears.disputes import services as disputes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
@@ -47,7 +48,6 @@ from arrears.ledger.selectors import open_items_as_of
 from arrears.plans import services as plans
 from arrears.plans.schedule import propose_terms
 from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
-from arrears.web.actions import notice_templates as _templates
 from arrears.web.views import _after_change, _ip, page
 
 
@@ -324,7 +324,7 @@ def account_notice_preview(request: HttpRequest, account_id: str) -> HttpRespons
     assert account is not None
     template = request.GET.get("template", "")
     context: dict[str, Any] = {"account": account, "template": template}
-    if template not in _templates():
+    if template not in {name for name, _, _ in template_names()}:
         context["error"] = _("No template %(name)s.") % {"name": template[:100]}
         return render(request, "web/_notice_preview.html", context, status=422)
     on = today()
