@@ -26,6 +26,7 @@ from django.db.models import Case, Max, Q, QuerySet, Value, When
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
 from arrears.access.models import Profile, Referral
+from arrears.core import sql
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
 from arrears.dunning.selectors import WorkItem, worklist
@@ -319,12 +320,15 @@ def account_parties(account: Account, links: list[AccountParty] | None = None) -
         )
     links = list(links)
     consent: dict[int, dict[str, bool]] = {}
-    for party_pk, channel, granted in (
-        Consent.objects.filter(party_id__in=[link.party_id for link in links])
-        .order_by("at", "id")
-        .values_list("party_id", "channel", "granted")
-    ):
-        consent.setdefault(party_pk, {})[channel] = granted
+    party_pks = [link.party_id for link in links]
+    if party_pks:  # the latest word per channel wins (hand-written SQL: read on every account view)
+        marks = ", ".join(["%s"] * len(party_pks))
+        for party_pk, channel, granted in sql.rows(
+            f"SELECT party_id, channel, granted FROM {sql.table(Consent)}"
+            f" WHERE party_id IN ({marks}) ORDER BY at, id",
+            party_pks,
+        ):
+            consent.setdefault(party_pk, {})[channel] = bool(granted)
     order = {"primary": 0, "co_obligor": 1, "guarantor": 2}
     links.sort(key=lambda link: (order.get(link.role, 9), link.party.name))
     out = []

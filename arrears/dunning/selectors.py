@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from arrears.core import sql
 from arrears.core.errors import NotFoundError
 from arrears.disputes.checks import FeeRule, Rules
 from arrears.dunning.contact import mail_work_lines
@@ -24,7 +25,7 @@ from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_c
 from arrears.dunning.models import Action, ContactAttempt, Hold
 from arrears.dunning.policy import choose_policy
 from arrears.dunning.zones import contact_zone
-from arrears.ledger.models import Account, Allocation, TimelineEvent, Transaction
+from arrears.ledger.models import Account, Allocation, Party, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
 
 LARGE_DELINQUENCY = Decimal("1000.00")
@@ -58,15 +59,29 @@ class Activity:
 def activity_get(*, account: Account, limit: int | None = None) -> Activity:
     """The account's timeline (newest first), its holds (active and released) and its actions;
     with `limit`, only the latest `limit` events and actions (the totals say how many in all).
-    Three queries, by the account's key (the account page reads this on every view)."""
-    events = TimelineEvent.objects.filter(account_id=account.pk).order_by("-on", "-at", "-id")
-    timeline = list(events if limit is None else events[:limit])
-    timeline_total = len(timeline) if limit is None or len(timeline) < limit else events.count()
-    holds = list(Hold.objects.filter(account_id=account.pk).select_related("party")
-                 .order_by("-placed_on", "-id"))  # fmt: skip
-    rows = Action.objects.filter(account_id=account.pk)
-    actions = list(rows.select_related("party").order_by("-run_on", "-id")[:limit])
-    actions_total = len(actions) if limit is None or len(actions) < limit else rows.count()
+
+    Read on every view of the account page, by hand-written SQL (see core.sql): three queries,
+    and a hold's or an action's party comes as `party_name` (and a hold's as `party_code`).
+    """
+    top = "" if limit is None else f" LIMIT {int(limit)}"
+    timeline = list(TimelineEvent.objects.raw(
+        f"SELECT * FROM {sql.table(TimelineEvent)} WHERE account_id = %s"
+        f' ORDER BY "on" DESC, at DESC, id DESC{top}', [account.pk]))  # fmt: skip
+    timeline_total = len(timeline)
+    if limit is not None and timeline_total >= limit:
+        timeline_total = TimelineEvent.objects.filter(account_id=account.pk).count()
+    party = sql.table(Party)
+    holds = list(Hold.objects.raw(
+        f"SELECT h.*, p.name AS party_name, p.party_id AS party_code FROM {sql.table(Hold)} h"
+        f" LEFT JOIN {party} p ON p.id = h.party_id WHERE h.account_id = %s"
+        " ORDER BY h.placed_on DESC, h.id DESC", [account.pk]))  # fmt: skip
+    actions = list(Action.objects.raw(
+        f"SELECT a.*, p.name AS party_name FROM {sql.table(Action)} a"
+        f" LEFT JOIN {party} p ON p.id = a.party_id WHERE a.account_id = %s"
+        f" ORDER BY a.run_on DESC, a.id DESC{top}", [account.pk]))  # fmt: skip
+    actions_total = len(actions)
+    if limit is not None and actions_total >= limit:
+        actions_total = Action.objects.filter(account_id=account.pk).count()
     return Activity(timeline=timeline, holds=holds, actions=actions,
                     timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
 

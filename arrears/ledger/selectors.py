@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 from django.db.models import Max
 
+from arrears.core import sql
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import from_cents
 from arrears.ledger import bulk
@@ -243,6 +244,8 @@ class AccountLedger:
 
 
 SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
+_LEDGER_FIELDS = ("id", "txn_id", "posted_on", "type", "code", "amount", "due_on", "reference",
+                  "memo", "applies_to", "reverses")  # fmt: skip
 
 
 def account_get(*, account_id: str) -> Account:
@@ -262,28 +265,31 @@ def account_ledger(
     spec = buckets or Buckets()
     if account is None or account.account_id != account_id:
         account = account_get(account_id=account_id)
-    # Tuples, not model instances: a long history is hundreds of rows (the account page).
-    txns = list(
-        Transaction.objects.filter(account=account, posted_on__lte=as_of)
-        .order_by("posted_on", "id")
-        .values_list(
-            "pk", "txn_id", "posted_on", "type", "code", "amount", "due_on", "reference", "memo",
-            "applies_to_id", "reverses_id",
+    # Tuples, not model instances, read by hand-written SQL (core.sql): this is the account
+    # page's read, and a long history is hundreds of rows. Amounts come as cents.
+    txns = [
+        (*t[:5], from_cents(t[5]), *t[6:])
+        for t in sql.rows(
+            f"SELECT {sql.columns(Transaction, *_LEDGER_FIELDS)} FROM {sql.table(Transaction)}"
+            " WHERE account_id = %s"
+            " AND posted_on <= %s ORDER BY posted_on, id",
+            [account.pk, sql.day(as_of)],
         )
-    )  # fmt: skip
+    ]
     txn_ids = {t[0]: t[1] for t in txns}
     elsewhere = {t[9] for t in txns if t[9] and t[9] not in txn_ids}
     elsewhere |= {t[10] for t in txns if t[10] and t[10] not in txn_ids}
     if elsewhere:  # an entry linked to one posted after `as_of` (or on another account)
         txn_ids.update(Transaction.objects.filter(pk__in=elsewhere).values_list("pk", "txn_id"))
-    allocations = Allocation.objects.filter(account=account, made_on__lte=as_of).exclude(
-        undone_on__lte=as_of
-    )
     paid_by: dict[int, list[Paid]] = defaultdict(list)
     paid: dict[int, list[Paid]] = defaultdict(list)
-    for charge_pk, source_pk, amount, made_on in allocations.order_by("made_on", "id").values_list(
-        "charge_id", "source_id", "amount", "made_on"
+    for charge_pk, source_pk, cents, made_on in sql.rows(
+        f"SELECT charge_id, source_id, amount, made_on FROM {sql.table(Allocation)}"
+        " WHERE account_id = %s AND made_on <= %s AND (undone_on IS NULL OR undone_on > %s)"
+        " ORDER BY made_on, id",
+        [account.pk, sql.day(as_of), sql.day(as_of)],
     ):
+        amount = from_cents(cents)
         paid_by[charge_pk].append(Paid(txn_ids[source_pk], amount, made_on))
         paid[source_pk].append(Paid(txn_ids[charge_pk], amount, made_on))
     reversed_on = {t[10]: t[2] for t in txns if t[10]}
