@@ -52,7 +52,20 @@ _VERBS: dict[str, frozenset[str]] = {
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),
     "import": frozenset({ADMIN}),
-    "user.manage": frozenset({ADMIN}),
+    # the admin's pages (users and roles, properties, policies, templates) and their changes
+    "admin.users": frozenset({ADMIN}),
+    "admin.properties": frozenset({ADMIN}),
+    "admin.policies": frozenset({ADMIN}),
+    "admin.templates": frozenset({ADMIN}),
+    "user.add": frozenset({ADMIN}),
+    "user.change": frozenset({ADMIN}),
+    "user.deactivate": frozenset({ADMIN}),
+    "user.reactivate": frozenset({ADMIN}),
+    "token.issue": frozenset({ADMIN}),
+    "property.change": frozenset({ADMIN}),
+    "policy.add": frozenset({ADMIN}),
+    "policy.assign": frozenset({ADMIN}),
+    "template.add": frozenset({ADMIN}),
 }
 
 

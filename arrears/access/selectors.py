@@ -384,3 +384,28 @@ def letters_visible(user: Any, *, on: date | None = None) -> QuerySet[Any]:
     if on is not None:
         rows = rows.filter(run_on=on)
     return rows.select_related("account", "party", "document").order_by("-run_on", "id")
+
+
+# ---- users (the admin's pages) ---------------------------------------------------------------
+
+
+def user_list() -> list[Any]:
+    """Every user, by name, with `arrears_profile` and its properties loaded (None: no role)."""
+    from django.contrib.auth import get_user_model
+
+    users: list[Any] = list(get_user_model().objects.order_by("username"))
+    profiles = {p.user_id: p for p in Profile.objects.prefetch_related("properties")}
+    for user in users:
+        user.profile = profiles.get(user.pk)
+    return users
+
+
+def user_get(*, user_id: int) -> Any:
+    """One user, with `profile` as in `user_list`; NotFoundError if there is none."""
+    from django.contrib.auth import get_user_model
+
+    user: Any = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError(f"no user #{user_id}", user_id=user_id)
+    user.profile = Profile.objects.prefetch_related("properties").filter(user=user).first()
+    return user

@@ -1,5 +1,5 @@
-"""Writes of the access part: users, tokens, sign-in throttling, referrals, and `act`, the
-audited gateway through which the web pages and the API make every change.
+"""Writes of the access part: users, tokens, properties' details, sign-in throttling, referrals,
+and `act`, the audited gateway through which the web pages and the API make every change.
 
 `act(user=…, verb=…, account_id=…, via=…, do=…)` authorizes (role and scope, through
 `selectors.authorize`), runs `do(account)` and writes an `AuditEntry`, all in one transaction: a
@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any, TypeVar
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -79,10 +80,76 @@ def audit_write(
     )
 
 
-# ---- users and tokens ------------------------------------------------------------------------
+# ---- users, tokens and properties (the admin's changes) -------------------------------------
 
 
-@transaction.atomic
+def _audited(
+    *, actor: Any, verb: str, via: str, ip: str, detail: dict[str, Any], do: Callable[[], T]
+) -> T:
+    """Run `do()` and write its audit row, in one transaction.
+
+    A signed-in actor (the web pages, the API) is authorized for `verb` through `act`; a name (the
+    CLI, run by whoever holds the database) is only recorded. The row is written after `do` runs,
+    so `do` may add to `detail` (what was there before the change).
+    """
+    if isinstance(actor, str):
+        with transaction.atomic():
+            result = do()
+            audit_write(user=actor, verb=verb, via=via, ip=ip, detail=detail)
+        return result
+    return act(user=actor, verb=verb, via=via, ip=ip, detail=detail, do=lambda _account: do())
+
+
+USERNAME_LIMIT = 150  # Django's User.username
+FIRM_LIMIT = 100  # Profile.firm
+
+
+def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Property], str]:
+    """A role's scope checked: a manager's properties (found), an attorney's firm (stripped).
+
+    Raises ValidationError (an unknown role, a scope the role does not take or lacks) or
+    NotFoundError (an unknown property); `extra["field"]` names the field at fault.
+    """
+    if role not in permissions.ROLES:
+        raise ValidationError(
+            f"a role is one of {', '.join(permissions.ROLES)}", role=role, field="role"
+        )
+    wanted = list(dict.fromkeys(p.strip() for p in properties if p.strip()))
+    firm = firm.strip()
+    if role == permissions.MANAGER and not wanted:
+        raise ValidationError("a property manager needs properties", field="properties")
+    if role != permissions.MANAGER and wanted:
+        raise ValidationError("only a property manager is limited to properties",
+                              field="properties")  # fmt: skip
+    if role == permissions.ATTORNEY and not firm:
+        raise ValidationError("an attorney needs a firm", field="firm")
+    if role != permissions.ATTORNEY and firm:
+        raise ValidationError("only an attorney belongs to a firm", field="firm")
+    if len(firm) > FIRM_LIMIT:
+        raise ValidationError(f"a firm's name is at most {FIRM_LIMIT} characters", field="firm")
+    found = {p.property_id: p for p in Property.objects.filter(property_id__in=wanted)}
+    missing = [p for p in wanted if p not in found]
+    if missing:
+        raise NotFoundError(f"no property {', '.join(missing)}", properties=missing,
+                            field="properties")  # fmt: skip
+    return [found[p] for p in wanted], firm
+
+
+def _user(username: str) -> Any:
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise NotFoundError(f"no user {username!r}", username=username)
+    return user
+
+
+def _scope_of(user: Any) -> dict[str, Any]:
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return {"role": "", "properties": [], "firm": ""}
+    properties = sorted(profile.properties.values_list("property_id", flat=True))
+    return {"role": profile.role, "properties": properties, "firm": profile.firm}
+
+
 def user_add(
     *,
     username: str,
@@ -90,66 +157,182 @@ def user_add(
     role: str,
     properties: Iterable[str] = (),
     firm: str = "",
-    actor: str = "cli",
+    actor: Any = "cli",
+    via: str = "cli",
+    ip: str = "",
 ) -> Any:
     """Create a user with a role; a manager's properties and an attorney's firm are required.
 
-    Raises ValidationError (unknown role, weak password, missing scope, user exists) or
-    NotFoundError (an unknown property).
+    `actor` is the user doing it (authorized for `user.add`) or, from the CLI, a name. Raises
+    ValidationError (unknown role, weak password, missing scope, user exists) or NotFoundError
+    (an unknown property), with `extra["field"]` naming the field at fault.
     """
     username = username.strip()
-    if not username:
-        raise ValidationError("a user needs a name")
-    if role not in permissions.ROLES:
-        raise ValidationError(f"a role is one of {', '.join(permissions.ROLES)}", role=role)
     wanted = [p.strip() for p in properties if p.strip()]
-    if role == permissions.MANAGER and not wanted:
-        raise ValidationError("a property manager needs --properties P1,P2")
-    if role != permissions.MANAGER and wanted:
-        raise ValidationError("only a property manager is limited to --properties")
-    if role == permissions.ATTORNEY and not firm.strip():
-        raise ValidationError("an attorney needs --firm")
-    if role != permissions.ATTORNEY and firm.strip():
-        raise ValidationError("only an attorney belongs to a --firm")
-    found = {p.property_id: p for p in Property.objects.filter(property_id__in=wanted)}
-    missing = [p for p in wanted if p not in found]
-    if missing:
-        raise NotFoundError(f"no property {', '.join(missing)}", properties=missing)
-    user_model = get_user_model()
-    if user_model.objects.filter(username=username).exists():
-        raise ValidationError(f"user {username!r} already exists", username=username)
-    user = user_model(username=username)
-    try:
-        validate_password(password, user)
-    except DjangoValidationError as exc:
-        raise ValidationError("; ".join(exc.messages)) from None
-    user.set_password(password)
-    user.save()
-    profile = Profile.objects.create(user=user, role=role, firm=firm.strip())
-    profile.properties.set(list(found.values()))
-    audit_write(
-        user=actor,
-        verb="user.add",
-        via="cli",
-        detail={"username": username, "role": role, "properties": wanted, "firm": firm.strip()},
-    )
-    return user
+    detail = {"username": username, "role": role, "properties": wanted, "firm": firm.strip()}
+
+    def create() -> Any:
+        if not username:
+            raise ValidationError("a user needs a name", field="username")
+        found, firm_name = _scope(role=role, properties=wanted, firm=firm)
+        user_model = get_user_model()
+        try:
+            user_model.username_validator(username)
+        except DjangoValidationError as exc:
+            raise ValidationError("; ".join(exc.messages), field="username") from None
+        if len(username) > USERNAME_LIMIT:
+            raise ValidationError(f"a user name is at most {USERNAME_LIMIT} characters",
+                                  field="username")  # fmt: skip
+        if user_model.objects.filter(username=username).exists():
+            raise ValidationError(f"user {username!r} already exists", username=username,
+                                  field="username")  # fmt: skip
+        user = user_model(username=username)
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationError("; ".join(exc.messages), field="password") from None
+        user.set_password(password)
+        user.save()
+        profile = Profile.objects.create(user=user, role=role, firm=firm_name)
+        profile.properties.set(found)
+        return user
+
+    return _audited(actor=actor, verb="user.add", via=via, ip=ip, detail=detail, do=create)
+
+
+def user_change(
+    *,
+    username: str,
+    role: str,
+    properties: Iterable[str] = (),
+    firm: str = "",
+    actor: Any = "cli",
+    via: str = "cli",
+    ip: str = "",
+) -> Any:
+    """Change a user's role and scope (a manager's properties, an attorney's firm); takes effect
+    on the user's next request. The audit row holds the scope before and after.
+
+    Raises NotFoundError (no such user, an unknown property) or ValidationError (as `user_add`,
+    or the change would leave no active admin).
+    """
+    wanted = [p.strip() for p in properties if p.strip()]
+    detail: dict[str, Any] = {"username": username,
+                              "after": {"role": role, "properties": sorted(wanted),
+                                        "firm": firm.strip()}}  # fmt: skip
+
+    def change() -> Any:
+        user = _user(username)
+        found, firm_name = _scope(role=role, properties=wanted, firm=firm)
+        if role != permissions.ADMIN:
+            _keep_an_admin(user)
+        detail["before"] = _scope_of(user)
+        profile, _ = Profile.objects.update_or_create(
+            user=user, defaults={"role": role, "firm": firm_name}
+        )
+        profile.properties.set(found)
+        return user
+
+    return _audited(actor=actor, verb="user.change", via=via, ip=ip, detail=detail, do=change)
+
+
+def _keep_an_admin(user: Any) -> None:
+    """Refuse a change that would leave no active admin (no one could manage users again)."""
+    others = Profile.objects.filter(role=permissions.ADMIN, user__is_active=True).exclude(user=user)
+    if (
+        user.is_active
+        and Profile.objects.filter(user=user, role=permissions.ADMIN).exists()
+        and not others.exists()
+    ):
+        raise ValidationError(f"{user.username} is the last active admin", field="role")
+
+
+def user_active_set(
+    *, username: str, active: bool, actor: Any = "cli", via: str = "cli", ip: str = ""
+) -> Any:
+    """Deactivate a user (signed out at their next request, tokens refused) or reactivate one.
+
+    Users are never deleted: the audit trail and the timeline name them. Raises NotFoundError,
+    or ValidationError for an actor deactivating themselves or the last active admin.
+    """
+    verb = "user.reactivate" if active else "user.deactivate"
+
+    def apply() -> Any:
+        user = _user(username)
+        if not active:
+            if getattr(actor, "pk", None) == user.pk:
+                raise ValidationError("you cannot deactivate yourself", field="active")
+            _keep_an_admin(user)
+        if user.is_active != active:
+            user.is_active = active
+            user.save(update_fields=["is_active"])
+        return user
+
+    return _audited(actor=actor, verb=verb, via=via, ip=ip, detail={"username": username},
+                    do=apply)  # fmt: skip
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
-def token_issue(*, username: str, actor: str = "cli") -> str:
+def token_issue(*, username: str, actor: Any = "cli", via: str = "cli", ip: str = "") -> str:
     """A new API token for the user; only its SHA-256 is stored. Raises NotFoundError."""
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise NotFoundError(f"no user {username!r}", username=username)
-    token = "arr_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, digest=_digest(token))
-    audit_write(user=actor, verb="token.issue", via="cli", detail={"username": username})
-    return token
+
+    def issue() -> str:
+        user = _user(username)
+        token = "arr_" + secrets.token_urlsafe(32)
+        ApiToken.objects.create(user=user, digest=_digest(token))
+        return token
+
+    return _audited(actor=actor, verb="token.issue", via=via, ip=ip,
+                    detail={"username": username}, do=issue)  # fmt: skip
+
+
+PROPERTY_FIELDS = ("name", "address", "timezone")
+
+
+def property_change(
+    *,
+    property_id: str,
+    name: str,
+    address: str,
+    timezone: str,
+    actor: Any = "cli",
+    via: str = "cli",
+    ip: str = "",
+) -> Property:
+    """Change a property's name, street address and time zone (empty: derived from its state).
+
+    The audit row holds each changed field before and after. Raises NotFoundError (no such
+    property) or ValidationError (no name, too long, an unknown zone) with `extra["field"]`.
+    """
+    wanted = {"name": name.strip(), "address": address.strip(), "timezone": timezone.strip()}
+    detail: dict[str, Any] = {"property_id": property_id}
+
+    def change() -> Property:
+        prop = Property.objects.select_for_update().filter(property_id=property_id).first()
+        if prop is None:
+            raise NotFoundError(f"no property {property_id!r}", property_id=property_id)
+        if not wanted["name"]:
+            raise ValidationError("a property needs a name", field="name")
+        for field in PROPERTY_FIELDS:
+            limit = getattr(Property._meta.get_field(field), "max_length", None)
+            if limit is not None and len(wanted[field]) > limit:
+                raise ValidationError(f"at most {limit} characters", field=field)
+        if wanted["timezone"] and wanted["timezone"] not in available_timezones():
+            raise ValidationError(f"no time zone {wanted['timezone']!r}", field="timezone")
+        changed = {f: v for f, v in wanted.items() if getattr(prop, f) != v}
+        detail["before"] = {f: getattr(prop, f) for f in changed}
+        detail["after"] = changed
+        for field, value in changed.items():
+            setattr(prop, field, value)
+        if changed:
+            prop.save(update_fields=list(changed))
+        return prop
+
+    return _audited(actor=actor, verb="property.change", via=via, ip=ip, detail=detail,
+                    do=change)  # fmt: skip
 
 
 def token_user(token: str) -> Any | None:

@@ -1,19 +1,21 @@
 """Reads of correspondence: merge fields for letters and emails (a batch at a time), returned
-addresses for the compliance guard, and lists of outbound letters."""
+addresses for the compliance guard, lists of outbound letters, and templates' versions."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from arrears.core.errors import NotFoundError
 from arrears.correspondence.addresses import PostalAddress, address_key, mailing_address
-from arrears.correspondence.catalog import language_for
+from arrears.correspondence.catalog import CATALOG, language_for
 from arrears.correspondence.context import letter_context
-from arrears.correspondence.models import Outbound, ReturnedMail
+from arrears.correspondence.models import Outbound, ReturnedMail, Template
 from arrears.ledger.models import Account, AccountParty, Party
 from arrears.ledger.selectors import open_items_as_of
 
@@ -158,3 +160,41 @@ def letters_for_batch(on: date) -> list[Outbound]:
             run_on__lte=on, channel__in=("letter", "certified_letter"), status="queued"
         ).order_by("run_on", "account_id", "id")
     )
+
+
+# ---- templates -------------------------------------------------------------------------------
+
+BUILT_IN_TEMPLATES = Path(__file__).parent / "templates" / "correspondence"
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    """One version of a template in one language: its subject and body as Django template
+    source; version 0 is the built-in file, 1 and up the company's own."""
+
+    name: str
+    language: str
+    version: int
+    subject: str
+    body: str
+    created_at: datetime | None = None
+    created_by: str = ""
+
+
+def template_versions(*, name: str, language: str) -> list[TemplateVersion]:
+    """Every version of template `name` in `language`, newest first (the one in force first);
+    NotFoundError if it has none in that language."""
+    out = [
+        TemplateVersion(
+            t.name, t.language, t.version, t.subject, t.body, t.created_at, t.created_by
+        )
+        for t in Template.objects.filter(name=name, language=language).order_by("-version")
+    ]
+    spec = CATALOG.get(name)
+    path = BUILT_IN_TEMPLATES / language / f"{name}.html"
+    if spec is not None and language in spec.subject and path.is_file():
+        out.append(TemplateVersion(name, language, 0, spec.subject[language],
+                                   path.read_text(encoding="utf-8")))  # fmt: skip
+    if not out:
+        raise NotFoundError(f"no template {name!r} in {language!r}", template=name)
+    return out

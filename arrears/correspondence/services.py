@@ -502,14 +502,17 @@ def template_add(*, name: str, language: str, subject: str, body: str, actor: st
     from django.template import TemplateSyntaxError, engines
 
     if language not in LANGUAGES:
-        raise ValidationError(f"a template's language is one of {', '.join(LANGUAGES)}")
+        raise ValidationError(f"a template's language is one of {', '.join(LANGUAGES)}",
+                              field="language")  # fmt: skip
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", name):
-        raise ValidationError(f"a template name is lower-case letters, digits and dashes: {name!r}")
+        raise ValidationError(f"a template name is lower-case letters, digits and dashes: {name!r}",
+                              field="name")  # fmt: skip
     for part, source in (("subject", subject), ("body", body)):
         try:
             engines["django"].from_string(source)
         except TemplateSyntaxError as exc:
-            raise ValidationError(f"the template's {part} does not compile: {exc}") from None
+            raise ValidationError(f"the template's {part} does not compile: {exc}",
+                                  field=part) from None  # fmt: skip
     last = Template.objects.filter(name=name, language=language).order_by("-version").first()
     version = last.version + 1 if last else 1
     return Template.objects.create(name=name, language=language, version=version,

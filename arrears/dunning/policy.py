@@ -194,10 +194,16 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
 @cache
 def built_in_policies() -> dict[str, Policy]:
     """The policies shipped in arrears/dunning/policies, by name."""
+    return {name: parse_policy(text, source=name) for name, text in built_in_sources().items()}
+
+
+@cache
+def built_in_sources() -> dict[str, str]:
+    """The TOML text of each policy shipped in arrears/dunning/policies, by the policy's name."""
     found = {}
     for path in sorted(BUILT_IN.glob("*.toml")):
-        policy = parse_policy(path.read_text(encoding="utf-8"), source=path.name)
-        found[policy.name] = policy
+        text = path.read_text(encoding="utf-8")
+        found[parse_policy(text, source=path.name).name] = text
     return found
 
 

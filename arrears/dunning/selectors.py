@@ -1,4 +1,5 @@
-"""Reads of the collection cycle: an account's timeline and the coordinator's worklist.
+"""Reads of the collection cycle: an account's timeline, the coordinator's worklist, and the
+policies' versions with their text.
 
 The worklist orders its lines by expected recovery: balance × likelihood, where the likelihood is
 the account's own record over the last 12 months, (paid within 30 days of due) / (charged), kept
@@ -7,6 +8,7 @@ between 0.05 and 1, so that the order can be explained line by line.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,8 +24,14 @@ from arrears.disputes.checks import FeeRule, Rules
 from arrears.dunning.contact import mail_work_lines
 from arrears.dunning.derived import worklist_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
-from arrears.dunning.models import Action, ContactAttempt, Hold
-from arrears.dunning.policy import choose_policy
+from arrears.dunning.models import Action, CompanyPolicy, ContactAttempt, Hold, PolicyOverride
+from arrears.dunning.policy import (
+    Policy,
+    built_in_policies,
+    built_in_sources,
+    choose_policy,
+    parse_policy,
+)
 from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Account, Allocation, Party, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
@@ -265,3 +273,53 @@ def analysis_rules(*, account_id: str, on: date) -> Rules:
     codes |= set(policy.settings.get("charge_codes", ()))
     return Rules(rent=account.rent, fees=fees, known_codes=frozenset(codes),
                  policy=f"{policy.name} v{policy.version}")  # fmt: skip
+
+
+# ---- policies --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One version of a policy: built in (shipped with Arrears) or the company's own upload."""
+
+    policy: Policy
+    built_in: bool
+    in_force: bool  # the version the cycle uses for this name (the company's latest, else built in)
+    text: str  # its TOML
+    created_at: datetime | None = None
+
+
+def policy_versions() -> list[PolicyVersion]:
+    """Every version of every policy, by name then newest first."""
+    from arrears.dunning.services import company_policies
+
+    in_force = {(p.name, p.version) for p in company_policies().values()}
+    out = [
+        PolicyVersion(policy, True, (name, policy.version) in in_force, built_in_sources()[name])
+        for name, policy in built_in_policies().items()
+    ]
+    for row in CompanyPolicy.objects.order_by("name", "version"):
+        parsed = parse_policy(row.body, source=f"{row.name} v{row.version}")
+        policy = dataclasses.replace(parsed, version=row.version)
+        out.append(PolicyVersion(policy, False, (row.name, row.version) in in_force, row.body,
+                                 row.created_at))  # fmt: skip
+    return sorted(out, key=lambda v: (v.policy.name, -v.policy.version, v.built_in))
+
+
+def policy_get(*, name: str, version: int | None = None) -> PolicyVersion:
+    """A policy's version `version`, or the one in force; NotFoundError if there is none."""
+    for found in policy_versions():
+        if found.policy.name == name and (
+            found.policy.version == version if version is not None else found.in_force
+        ):
+            return found
+    raise NotFoundError(f"no policy {name!r}" + (f" v{version}" if version else ""), name=name)
+
+
+def policy_overrides() -> list[tuple[str, str]]:
+    """The accounts that follow a policy of their own: (account id, policy name), by account."""
+    return list(
+        PolicyOverride.objects.order_by("account__account_id").values_list(
+            "account__account_id", "policy"
+        )
+    )

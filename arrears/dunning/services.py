@@ -586,7 +586,7 @@ def policy_assign(*, account_id: str, policy: str | None, actor: str, on: date) 
     """Make one account follow a named policy (None: back to the one its property chooses)."""
     account = _account(account_id)
     if policy is not None and policy not in company_policies():
-        raise NotFoundError(f"no policy {policy!r}")
+        raise NotFoundError(f"no policy {policy!r}", field="policy")
     PolicyOverride.objects.filter(account=account).delete()
     if policy is not None:
         PolicyOverride.objects.create(account=account, policy=policy)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from arrears.core import sql
 from arrears.core.errors import NotFoundError, ValidationError
@@ -333,7 +333,8 @@ def account_ledger(
 
 
 def property_list() -> list[Property]:
-    return list(Property.objects.order_by("property_id"))
+    """Every property by its id, each with `account_count`, its number of accounts."""
+    return list(Property.objects.annotate(account_count=Count("accounts")).order_by("property_id"))
 
 
 # ---- open items for the collection cycle -----------------------------------------------------
@@ -390,3 +391,11 @@ def open_items_as_of(*, as_of: date, account_pks: Iterable[int] | None = None) -
             OpenItemRow(pk, txn_id, bool(is_credit), code, due, posted, from_cents(int(cents)))
         )
     return out
+
+
+def property_get(*, property_id: str) -> Property:
+    """One property; NotFoundError if there is none."""
+    found = Property.objects.filter(property_id=property_id).first()
+    if found is None:
+        raise NotFoundError(f"no property {property_id!r}", property_id=property_id)
+    return found

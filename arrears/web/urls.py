@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import views, views_actions, views_letters
+from arrears.web import views, views_actions, views_admin, views_letters
 
 app_name = "web"
 urlpatterns = [
@@ -73,4 +73,24 @@ urlpatterns = [
     path("letters/returned/", views_letters.letters_returned_entry, name="letters_returned"),
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
+    path("admin/", views_admin.admin_home, name="admin"),
+    path("admin/users/", views_admin.admin_users, name="admin_users"),
+    path("admin/users/<int:user_id>/", views_admin.admin_user, name="admin_user"),
+    path(
+        "admin/users/<int:user_id>/active/",
+        views_admin.admin_user_active,
+        name="admin_user_active",
+    ),
+    path("admin/users/<int:user_id>/token/", views_admin.admin_user_token, name="admin_user_token"),
+    path("admin/properties/", views_admin.admin_properties, name="admin_properties"),
+    path("admin/properties/<str:property_id>/", views_admin.admin_property, name="admin_property"),
+    path("admin/policies/", views_admin.admin_policies, name="admin_policies"),
+    path("admin/policies/<str:policy>/", views_admin.admin_policy, name="admin_policy"),
+    path("admin/policy-overrides/", views_admin.admin_policy_assign, name="admin_policy_assign"),
+    path("admin/templates/", views_admin.admin_templates, name="admin_templates"),
+    path(
+        "admin/templates/<str:template>/<str:language>/",
+        views_admin.admin_template,
+        name="admin_template",
+    ),
 ]

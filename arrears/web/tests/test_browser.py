@@ -2,8 +2,8 @@
 
 Alice, the coordinator, signs in, opens her worklist, opens Tina's account from it and adds a
 note, which appears on the timeline without a page load (htmx). Bob, Elm Court's manager, cannot
-reach Oak Terrace's account. Screenshots of the main pages are saved under
-test-artifacts/screens/ (laptop and tablet widths).
+reach Oak Terrace's account. Erin, the admin, adds a user from the admin pages. Screenshots of
+the main pages are saved under test-artifacts/screens/ (laptop and tablet widths).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from arrears.access.models import Profile
 from arrears.access.tests.people import PASSWORD
 from arrears.dunning.services import cycle_run
 from arrears.ledger.models import TimelineEvent
@@ -148,3 +149,26 @@ def test_screenshots_of_the_portfolio_search_and_a_tablet(live_server, browser, 
     assert "Suspensiones que vencen en 7 días" in tab.content()
     shot(tab, "today-tablet-es")
     tablet.close()
+
+
+def test_an_admin_adds_a_user_from_the_admin_pages(live_server, page, people):
+    base = live_server.url
+    # given Erin, the admin, on the users page (through the header's Admin link)
+    sign_in(page, base, "erin")
+    page.click("header nav a.admin-link")
+    page.wait_for_url(f"{base}/admin/users/")
+    # when she adds Frank, manager of Oak Terrace, typing his password twice
+    form = page.locator("form.user-add-form")
+    form.locator("input[name=username]").fill("frank")
+    form.locator("select[name=role]").select_option("manager")
+    form.locator("input[name=properties][value=OAK]").check()
+    form.locator("input[name=password]").fill("hudson-yards-ledger-77")
+    form.locator("input[name=password_again]").fill("hudson-yards-ledger-77")
+    form.locator("button[type=submit]").click()
+    # then the list names him with his building, and he is in the book's users
+    page.locator("p.ok").get_by_text("User frank added.").wait_for()
+    row = page.locator("#users tr", has_text="frank")
+    assert "manager" in row.inner_text()
+    assert "OAK" in row.inner_text()
+    assert Profile.objects.get(user__username="frank").role == "manager"
+    shot(page, "admin-users")

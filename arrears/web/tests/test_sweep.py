@@ -54,8 +54,11 @@ def _web_routes(patterns=None, prefix=""):
 
 def _fill(route: str, ids: dict[str, int]) -> str:
     route = re.sub(r"<(?:str:)?account_id>|\{account_id\}", "A-TINA", route)
-    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id"):
+    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id", "user_id"):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
+    for name, value in (("property_id", "ELM"), ("policy", "ny-residential"),
+                        ("template", "ny-late-rent-notice"), ("language", "es")):  # fmt: skip
+        route = re.sub(rf"<(?:str:)?{name}>|\{{{name}\}}", value, route)
     assert "<" not in route, route
     assert "{" not in route, route
     return "/" + route
@@ -83,7 +86,7 @@ def company_a(people, tmp_path):
                             kind="print", content_type="application/pdf")  # fmt: skip
     inbound = triage_message()
     return {"hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
-            "document_id": printed.pk, "inbound_id": inbound.pk,
+            "document_id": printed.pk, "inbound_id": inbound.pk, "user_id": people["alice"].pk,
             "statement": statement.document.name}  # fmt: skip
 
 
