@@ -145,6 +145,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", ""
 ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
 ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
 AUTHENTICATION_BACKENDS = ["arrears.access.backends.ProfileBackend"]
+SESSION_ENGINE = "arrears.access.sessions"  # Django's database sessions, read by hand-written SQL
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
