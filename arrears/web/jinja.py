@@ -13,10 +13,11 @@ What the templates have: `_()` and `ngettext()` (Django's translations, so `make
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext, ngettext
 from jinja2 import Environment
 
@@ -24,6 +25,13 @@ from arrears.web.templatetags.amounts import amount, day, moment
 
 
 def url(name: str, *args: Any) -> str:
+    return _url(get_script_prefix(), name, args)
+
+
+@lru_cache(maxsize=4096)
+def _url(prefix: str, name: str, args: tuple[Any, ...]) -> str:
+    """Reversing costs tens of microseconds, and the account page names each of its forms' URLs
+    twice (`action` and `hx-post`): the same name and arguments give the same URL."""
     return reverse(name, args=args)
 
 
