@@ -19,8 +19,8 @@ from django.utils import timezone as dj_timezone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
 from arrears.disputes.models import CHANNELS, Dispute, DisputedCharge
-from arrears.ledger.models import Account, AccountParty, TimelineEvent, Transaction
-from arrears.ledger.selectors import open_items_as_of
+from arrears.ledger.models import Account, TimelineEvent, Transaction
+from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.ledger.services import NewCredit, credits_post
 
 # The answer's template (correspondence's catalog); `arrears.dunning.documents.dispute_resolve`
@@ -50,12 +50,7 @@ def dispute_open(
         account = Account.objects.select_for_update().get(account_id=account_id)
     except Account.DoesNotExist:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
-    party = None
-    if party_id:
-        link = AccountParty.objects.filter(account=account, party__party_id=party_id).first()
-        if link is None:
-            raise NotFoundError(f"{party_id!r} is not a party of account {account_id!r}")
-        party = link.party
+    party = party_of_account(account, party_id)
     open_charges = {i.txn_id: i.amount for i in open_items_as_of(as_of=on, account_pks=[account.pk])
                     if not i.is_credit}  # fmt: skip
     if charges:

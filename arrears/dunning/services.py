@@ -67,7 +67,7 @@ from arrears.dunning.zones import contact_zone
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.models import Party as PartyModel
-from arrears.ledger.selectors import open_items_as_of
+from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.ledger.services import NewCharge, charges_post
 
 CHUNK = 2000
@@ -616,12 +616,7 @@ def hold_place(
     if reason not in Hold.Reason.values:
         raise ValidationError(f"a hold's reason is one of {', '.join(Hold.Reason.values)}")
     account = _account(account_id)
-    party = None
-    if party_id:
-        link = AccountParty.objects.filter(account=account, party__party_id=party_id).first()
-        if link is None:
-            raise NotFoundError(f"{party_id!r} is not a party of account {account_id!r}")
-        party = link.party
+    party = party_of_account(account, party_id)
     if until is not None and until < on:
         raise ValidationError(f"--until {until} is before the hold starts ({on})")
     hold = Hold.objects.create(account=account, party=party, reason=reason, placed_on=on,

@@ -24,9 +24,11 @@ from arrears.ledger import bulk
 from arrears.ledger.aging import DEFAULT_BOUNDARIES, AgedLine, Buckets, sum_lines
 from arrears.ledger.models import (
     Account,
+    AccountParty,
     Allocation,
     OpenItem,
     OpenItemDelta,
+    Party,
     Property,
     Transaction,
 )
@@ -253,6 +255,22 @@ def account_get(*, account_id: str) -> Account:
         return Account.objects.select_related("property").get(account_id=account_id)
     except Account.DoesNotExist:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+
+
+def party_of_account(account: Account, party_id: str | None) -> Party | None:
+    """The party `party_id` names among the account's parties; None when none is named.
+
+    Raises NotFoundError when it is not one of the account's parties."""
+    if not party_id:
+        return None
+    link = (
+        AccountParty.objects.filter(account=account, party__party_id=party_id)
+        .select_related("party")
+        .first()
+    )
+    if link is None:
+        raise NotFoundError(f"{party_id!r} is not a party of account {account.account_id!r}")
+    return link.party
 
 
 def account_ledger(

@@ -21,7 +21,7 @@ from django.utils import timezone as dj_timezone
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.core.money import ZERO
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent, Transaction
-from arrears.ledger.selectors import open_items_as_of
+from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.plans.models import CHANNELS, Installment, Plan, Promise
 from arrears.plans.schedule import ScheduleError, build_schedule
 from arrears.plans.selectors import payments_by_account, plan_limits, tracking_for
@@ -33,19 +33,6 @@ def _account(account_id: str, *, lock: bool = False) -> Account:
         return rows.get(account_id=account_id)
     except Account.DoesNotExist:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
-
-
-def _party(account: Account, party_id: str | None) -> Party | None:
-    if not party_id:
-        return None
-    link = (
-        AccountParty.objects.filter(account=account, party__party_id=party_id)
-        .select_related("party")
-        .first()
-    )
-    if link is None:
-        raise NotFoundError(f"{party_id!r} is not a party of account {account.account_id!r}")
-    return link.party
 
 
 def _book_position(account: Account) -> int:
@@ -77,7 +64,7 @@ def promise_add(
     if channel not in CHANNELS:
         raise ValidationError(f"a promise's channel is one of {', '.join(CHANNELS)}")
     account = _account(account_id, lock=True)
-    party = _party(account, party_id)
+    party = party_of_account(account, party_id)
     promise = Promise.objects.create(
         account=account, party=party, amount=amount, promised_on=promised_on, made_on=on,
         channel=channel, grace_days=plan_limits().promise_grace_days, made_by=actor,
@@ -129,7 +116,7 @@ def plan_create(
     to plan, or terms that make no schedule.
     """
     account = _account(account_id, lock=True)
-    party = _party(account, party_id)
+    party = party_of_account(account, party_id)
     active = Plan.objects.filter(account=account, status="active")
     if supersedes is not None:
         active = active.exclude(pk=supersedes.pk)
