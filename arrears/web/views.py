@@ -50,6 +50,7 @@ from arrears.access.services import act, login_check, login_failed, login_succee
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
+from arrears.dunning.notices import GuardRefusedError
 from arrears.dunning.selectors import activity_get
 from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.aging import sum_lines
@@ -392,26 +393,41 @@ def _after_change(request: HttpRequest, account_id: str, error: str = "") -> Htt
     return redirect("web:ledger", account_id=account_id)
 
 
+def change(
+    request: HttpRequest, account_id: str, verb: str, detail: dict[str, Any],
+    do: Callable[[], Any], check: Callable[[Any], str] | None = None,
+) -> HttpResponse:  # fmt: skip
+    """Run one audited change on the account and answer with the activity fragment (or the page);
+    a refusal of the compliance guard is shown with its rule, any other DomainError as it is."""
+    try:
+        result = act(user=request.user, verb=verb, via="web", account_id=account_id,
+                     ip=_ip(request), detail=detail, do=lambda _a: do())  # fmt: skip
+    except (ForbiddenError, NotFoundError):
+        raise
+    except GuardRefusedError as exc:
+        rule, reason = exc.extra.get("rule", ""), exc.extra.get("reason", "")
+        return _after_change(request, account_id, refusal_text(rule, reason))
+    except DomainError as exc:
+        return _after_change(request, account_id, exc.message)
+    error = check(result) if check else ""
+    return _after_change(request, account_id, error)
+
+
+def refusal_text(rule: str, reason: str) -> str:
+    return _("Refused by the compliance guard, rule %(rule)s: %(reason)s") % {
+        "rule": rule, "reason": reason}  # fmt: skip
+
+
 @require_POST
 @page("account.view")
 def account_note(request: HttpRequest, account_id: str) -> HttpResponse:
     text = request.POST.get("text", "")
     actor = request.user.get_username()
-    try:
-        act(
-            user=request.user,
-            verb="note.add",
-            via="web",
-            account_id=account_id,
-            ip=_ip(request),
-            detail={"text": text[:500]},
-            do=lambda _a: note_add(account_id=account_id, text=text, actor=actor, on=today()),
-        )
-    except (ForbiddenError, NotFoundError):
-        raise
-    except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
-    return _after_change(request, account_id)
+
+    def do() -> Any:
+        return note_add(account_id=account_id, text=text, actor=actor, on=today())
+
+    return change(request, account_id, "note.add", {"text": text[:500]}, do)
 
 
 @require_POST
@@ -426,52 +442,24 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
         until = date.fromisoformat(until_text) if until_text else None
     except ValueError:
         return _after_change(request, account_id, _("The end date is not a date."))
-    try:
-        act(
-            user=request.user,
-            verb="hold.place",
-            via="web",
-            account_id=account_id,
-            ip=_ip(request),
-            detail={"reason": reason, "until": until_text, "note": note, "party_id": party_id},
-            do=lambda _a: hold_place(
-                account_id=account_id,
-                reason=reason,
-                on=today(),
-                actor=actor,
-                until=until,
-                party_id=party_id,
-                note=note,
-            ),
-        )
-    except (ForbiddenError, NotFoundError):
-        raise
-    except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
-    return _after_change(request, account_id)
+
+    def do() -> Any:
+        return hold_place(account_id=account_id, reason=reason, on=today(), actor=actor,
+                          until=until, party_id=party_id, note=note)  # fmt: skip
+
+    detail = {"reason": reason, "until": until_text, "note": note, "party_id": party_id}
+    return change(request, account_id, "hold.place", detail, do)
 
 
 @require_POST
 @page("account.view")
 def account_release(request: HttpRequest, account_id: str, hold_id: int) -> HttpResponse:
     actor = request.user.get_username()
-    try:
-        act(
-            user=request.user,
-            verb="hold.release",
-            via="web",
-            account_id=account_id,
-            ip=_ip(request),
-            detail={"hold": hold_id},
-            do=lambda _a: hold_release(
-                account_id=account_id, hold_id=hold_id, actor=actor, on=today()
-            ),
-        )
-    except (ForbiddenError, NotFoundError):
-        raise
-    except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
-    return _after_change(request, account_id)
+
+    def do() -> Any:
+        return hold_release(account_id=account_id, hold_id=hold_id, actor=actor, on=today())
+
+    return change(request, account_id, "hold.release", {"hold": hold_id}, do)
 
 
 # ---- search ----------------------------------------------------------------------------------

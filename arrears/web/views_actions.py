@@ -11,7 +11,6 @@ its rule (the refused call stays on the timeline: it was tried).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,13 +41,14 @@ from arrears.dunning.contact import (
     party_zone,
     statement_email,
 )
-from arrears.dunning.notices import GuardRefusedError, notice_send
+from arrears.dunning.notices import notice_send
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
 from arrears.plans import services as plans
 from arrears.plans.schedule import propose_terms
 from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
-from arrears.web.views import _after_change, _ip, page
+from arrears.web.views import _after_change, _ip, page, refusal_text
+from arrears.web.views import change as _change
 
 
 def _amount(text: str, what: str) -> Decimal:
@@ -81,33 +81,6 @@ def _int(text: str, what: str) -> int:
     except ValueError:
         raise ValidationError(_("%(what)s is not a number: %(text)s") % {"what": what,
                               "text": text[:40]}) from None  # fmt: skip
-
-
-def refusal_text(rule: str, reason: str) -> str:
-    return _("Refused by the compliance guard, rule %(rule)s: %(reason)s") % {
-        "rule": rule, "reason": reason}  # fmt: skip
-
-
-def _change(
-    request: HttpRequest, account_id: str, verb: str, detail: dict[str, Any],
-    do: Callable[[], Any], check: Callable[[Any], str] | None = None,
-) -> HttpResponse:  # fmt: skip
-    """Run one audited change and answer with the activity fragment (or the page)."""
-    try:
-        result = act(user=request.user, verb=verb, via="web", account_id=account_id,
-                     ip=_ip(request), detail=detail, do=lambda _a: do())  # fmt: skip
-    except (ForbiddenError, NotFoundError):
-        raise
-    except GuardRefusedError as exc:
-        return _after_change(
-            request,
-            account_id,
-            refusal_text(exc.extra.get("rule", ""), exc.extra.get("reason", "")),
-        )
-    except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
-    error = check(result) if check else ""
-    return _after_change(request, account_id, error)
 
 
 # ---- calls, promises -------------------------------------------------------------------------
