@@ -474,6 +474,30 @@ def cached_book(accounts_n: int, txns: int, seed: int, today: dt.date) -> tuple[
 # --------------------------------------------------------------------------------------------
 
 
+def django_here(database_url: str, archive: Path) -> None:
+    """Set Django up in this process on `database_url` (its documents archived in `archive`) and
+    migrate it: for the benches that call the project's services directly."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["ARREARS_ARCHIVE_DIR"] = str(archive)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def write_csv(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
+    """One file of the interchange format: `name`.csv with the rows' keys as its header."""
+    with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def arrears_cmd() -> list[str]:
     exe = Path(sys.executable).parent / "arrears"
     if exe.exists():

@@ -43,14 +43,8 @@ def main() -> None:
     source, _ = book.cached_book(args.accounts, args.transactions, 1, today)
     folder = cycle.cycle_book(source)
     tmp = Path(tempfile.mkdtemp(prefix="arrears-holds-"))
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'holds.sqlite3'}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["ARREARS_TODAY"] = today.isoformat()
-    sys.path.insert(0, str(book.ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    book.django_here(f"sqlite:///{tmp / 'holds.sqlite3'}", tmp / "archive")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -63,7 +57,6 @@ def main() -> None:
     from arrears.ledger.services import book_import
     from arrears.plans.services import plan_create, promise_add
 
-    call_command("migrate", interactive=False, verbosity=0)
     started = time.perf_counter()
     book_import(folder)
     print(f"imported {folder.name} in {time.perf_counter() - started:.1f} s")

@@ -20,7 +20,6 @@ show it stays flat. Target of the issue: at least 20 letters per second on this 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import multiprocessing
@@ -31,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import book  # bench/book.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 20.0
@@ -50,13 +51,7 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
     due = on - dt.timedelta(days=5)
     last = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=6)
 
-    def write(name: str, rows: list[dict[str, str]]) -> None:
-        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write("properties", [{"property_id": "BENCH", "name": "Bench Court",
+    book.write_csv(folder, "properties", [{"property_id": "BENCH", "name": "Bench Court",
                           "address": "500 Atlantic Avenue", "city": "Brooklyn", "state": "NY",
                           "postal_code": "11217", "country": "US"}])  # fmt: skip
     parties, accounts, links, txns = [], [], [], []
@@ -75,10 +70,10 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
         txns.append({"txn_id": f"R{n:06d}", "account_id": f"A{n:06d}",
                      "posted": due.isoformat(), "type": "charge", "code": "RENT",
                      "amount": "1850.00", "due": due.isoformat()})  # fmt: skip
-    write("parties", parties)
-    write("accounts", accounts)
-    write("account_parties", links)
-    write("transactions", txns)
+    book.write_csv(folder, "parties", parties)
+    book.write_csv(folder, "accounts", accounts)
+    book.write_csv(folder, "account_parties", links)
+    book.write_csv(folder, "transactions", txns)
 
 
 def main() -> int:
@@ -91,21 +86,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="arrears-letters-bench-") as tmp:
         folder = Path(tmp)
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
-        os.environ["ARREARS_ARCHIVE_DIR"] = str(folder / "archive")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
+        book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.models import Outbound
         from arrears.correspondence.services import letters_batch
         from arrears.dunning.services import cycle_run
         from arrears.ledger.services import book_import
 
-        call_command("migrate", interactive=False, verbosity=0)
         (folder / "book").mkdir()
         write_book(folder / "book", args.letters, on)
         book_import(folder / "book")

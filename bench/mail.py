@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import book  # noqa: E402 - bench/book.py
 
 TARGET_PER_S = 100.0
 RENDERED = 200
@@ -52,15 +54,7 @@ def main() -> int:
         _pg_recreate(url)
     else:
         url = f"sqlite:///{work / 'bench.sqlite3'}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["ARREARS_ARCHIVE_DIR"] = str(work / "archive")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
+    book.django_here(url, work / "archive")
     rows = _book(args.count)
     result = _run(rows, work)
     when = datetime.now(ZoneInfo("UTC")).isoformat(timespec="seconds")

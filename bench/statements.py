@@ -16,7 +16,6 @@ bench/results-statements-<N>.json.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -26,16 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import book  # bench/book.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_book(folder: Path, count: int, on: dt.date) -> None:
-    def write(name: str, rows: list[dict[str, str]]) -> None:
-        with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-
     first = on - dt.timedelta(days=40)
     second = on - dt.timedelta(days=10)
     parties, accounts, links, txns = [], [], [], []
@@ -51,10 +46,10 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
             txns.append({"txn_id": f"{tag}{n:06d}", "account_id": f"H{n:06d}",
                          "posted": day.isoformat(), "type": "charge", "code": "VISIT",
                          "amount": amount, "due": due.isoformat()})  # fmt: skip
-    write("parties", parties)
-    write("accounts", accounts)
-    write("account_parties", links)
-    write("transactions", txns)
+    book.write_csv(folder, "parties", parties)
+    book.write_csv(folder, "accounts", accounts)
+    book.write_csv(folder, "account_parties", links)
+    book.write_csv(folder, "transactions", txns)
 
 
 def main() -> int:
@@ -67,21 +62,12 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="arrears-statements-bench-") as tmp:
         folder = Path(tmp)
-        os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
-        os.environ["ARREARS_ARCHIVE_DIR"] = str(folder / "archive")
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
+        book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.services import letters_batch
         from arrears.dunning.models import Action
         from arrears.dunning.services import cycle_run
         from arrears.ledger.services import book_import
 
-        call_command("migrate", interactive=False, verbosity=0)
         (folder / "book").mkdir()
         write_book(folder / "book", args.accounts, on)
         book_import(folder / "book")
