@@ -378,68 +378,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )  # fmt: skip
 
 
-def _listeners(host: str, port: int, count: int) -> list[Any]:
-    """`count` listening sockets on one address (SO_REUSEPORT), or one shared socket where the
-    system has no SO_REUSEPORT or one worker is asked for."""
-    import socket
-
-    if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
-        return [socket.create_server((host, port), backlog=1024)]
-    out: list[Any] = []
-    for _ in range(count):
-        out.append(socket.create_server((host, port), backlog=1024, reuse_port=True))
-        port = out[0].getsockname()[1]  # port 0: the one the first socket got
-    return out
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    import signal
-
     from django.db import connections
-    from waitress import serve
 
+    from arrears.cli.serve import serve
     from config.wsgi import application
 
     _ensure_migrated()
-    # Python runs one thread at a time per process: `--workers N` forks N waitress processes, so
-    # that pages are served on every core. Each gets its own listening socket on the one port
-    # (SO_REUSEPORT, on Linux), and the kernel spreads new connections among them: on one shared
-    # socket, whichever process wakes first takes a burst of connections (16 of 20 was seen), and
-    # a browser's keep-alive connection stays where it landed, so one core queued while the other
-    # idled.
     connections.close_all()  # no database connection may be shared across a fork
-    workers = max(args.workers, 1)
-    listeners = _listeners(args.host, args.port, workers)
-    port = listeners[0].getsockname()[1]
-    print(f"Serving Arrears on http://{args.host}:{port}/ with {workers} worker(s) "
-          "(Ctrl-C stops)", flush=True)  # fmt: skip
-    children: list[int] = []
-    for n in range(1, workers):
-        pid = os.fork()
-        if pid == 0:
-            mine = listeners[n] if len(listeners) > 1 else listeners[0]
-            for other in listeners:
-                if other is not mine:
-                    other.close()
-            serve(application, sockets=[mine], threads=args.threads, ident="arrears")
-            os._exit(0)
-        children.append(pid)
-    listener = listeners[0]
-    for other in listeners[1:]:
-        other.close()
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        serve(application, sockets=[listener], threads=args.threads, ident="arrears")
-    finally:
-        for pid in children:
-            os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            os.waitpid(pid, 0)
-    return 0
+    return serve(application, args.host, args.port, max(args.workers, 1), args.threads)
 
 
 # ---- the collection cycle ----

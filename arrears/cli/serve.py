@@ -1,0 +1,140 @@
+"""`arrears serve`: waitress in one process, or in several worker processes fed by one acceptor.
+
+Python runs one thread at a time per process, so `--workers N` forks N waitress processes to
+serve pages on every core. How connections reach them matters more than it seems: a browser's
+keep-alive connection stays with the process that took it, and every request on it waits behind
+that process's other connections.
+
+- On one shared listening socket, whichever process woke first took a burst: 16-18 of 20
+  connections were seen in one worker while the other core idled.
+- With a socket per worker (SO_REUSEPORT) the kernel hashes each connection to one of them, a
+  coin toss per connection: 20 connections split 7/13 in two tries of ten, and the clients of
+  the busier worker waited nearly twice as long (the account page's p95 was twice its median).
+
+So with more than one worker, this process only accepts: it hands each new connection to the
+next worker in turn, over a Unix socket (SCM_RIGHTS), and the workers serve them. 20
+connections split 10/10. This is what Node's cluster module does by default on Linux for the
+same reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+
+IDENT = "arrears"
+
+
+class HandedServer(TcpWSGIServer):
+    """A waitress server whose connections come from the acceptor process over a Unix socket,
+    one file descriptor a message, instead of from a listening socket of its own."""
+
+    def __init__(self, application: Any, handoff: socket.socket, address: tuple, **kw: Any):
+        self._address = address
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(kw.get("threads", 4))
+        sockinfo = (socket.AF_INET, socket.SOCK_STREAM, 0, address)
+        super().__init__(application, map={}, _sock=handoff, dispatcher=dispatcher,
+                         sockinfo=sockinfo, bind_socket=False, ident=IDENT, **kw)  # fmt: skip
+
+    def set_reuse_addr(self) -> None:  # a Unix socket: nothing to reuse
+        pass
+
+    def getsockname(self) -> tuple:
+        return self._address[:2]
+
+    def accept_connections(self) -> None:
+        self.accepting = True  # readable whenever the acceptor has sent a connection
+
+    def accept(self) -> tuple[socket.socket, Any] | None:
+        try:
+            _, fds, _, _ = socket.recv_fds(self.socket, 1, 1)
+        except BlockingIOError:
+            return None
+        if not fds:  # the acceptor has gone: stop serving
+            raise SystemExit(0)
+        conn = socket.socket(fileno=fds[0])
+        try:
+            return conn, conn.getpeername()
+        except OSError:  # the client left before it was served
+            conn.close()
+            return None
+
+
+def serve(application: Any, host: str, port: int, workers: int, threads: int) -> int:
+    """Serve until SIGTERM or Ctrl-C; with workers > 1, hand connections to them in turn."""
+    from waitress import serve as waitress_serve
+
+    if not hasattr(socket, "SOCK_SEQPACKET"):  # no passing of connections here: one process
+        workers = 1
+    listener = socket.create_server((host, port), backlog=1024)
+    address = listener.getsockname()
+    print(f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) "
+          "(Ctrl-C stops)", flush=True)  # fmt: skip
+    if workers == 1:
+        return _until_stopped(lambda: waitress_serve(
+            application, sockets=[listener], threads=threads, ident=IDENT))  # fmt: skip
+    ends: list[socket.socket] = []
+    children: list[int] = []
+    for _ in range(workers):
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            mine.close()
+            for other in ends:
+                other.close()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                HandedServer(application, theirs, address, threads=threads).run()
+            finally:
+                os._exit(0)
+        theirs.close()
+        ends.append(mine)
+        children.append(pid)
+    try:
+        return _until_stopped(lambda: _hand_out(listener, ends))
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            os.waitpid(pid, 0)
+
+
+def _hand_out(listener: socket.socket, ends: list[socket.socket]) -> None:
+    """Accept connections and pass each to the next live worker; a worker that has died is
+    dropped from the turn (and said so), and with none left the server stops."""
+    turn = 0
+    while ends:
+        conn, _ = listener.accept()
+        with conn:
+            while ends:
+                end = ends[turn % len(ends)]
+                try:
+                    socket.send_fds(end, [b"c"], [conn.fileno()])
+                    turn += 1
+                    break
+                except OSError as exc:
+                    print(f"arrears serve: a worker has stopped ({exc}); serving on with "
+                          f"{len(ends) - 1}", file=sys.stderr, flush=True)  # fmt: skip
+                    ends.remove(end)
+                    end.close()
+    raise SystemExit("arrears serve: no worker is left")
+
+
+def _until_stopped(run: Any) -> int:
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    with contextlib.suppress(KeyboardInterrupt):
+        run()
+    return 0
