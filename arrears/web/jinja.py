@@ -3,7 +3,9 @@
 Django's template language renders a node at a time through several layers of calls; Jinja2
 compiles a template to Python. On the account page (a 50-line ledger, the timeline, the forms) that
 is the difference between about 5 ms and under 1 ms a page, and the page must answer in 150 ms under
-20 clients on two cores. The layout (`web/base.html`) and the rarer pages stay in Django's language.
+20 clients on two cores. The rarer pages stay in Django's language, and the layout every page
+shares is one Jinja2 template (`web/layout.html`, rendered by `layout` below): a Jinja page renders
+in it directly, a Django page through the `{% layout %}` tag of `web/base.html`.
 
 What the templates have: `_()` and `ngettext()` (Django's translations, so `makemessages` finds
 `{{ _("…") }}` like a Django template's), `url(name, *args)`, `static(path)`, the filters `amount`,
@@ -16,11 +18,18 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template import engines
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
+from django_htmx.jinja import htmx_script
 from jinja2 import Environment
+from markupsafe import Markup
 
+from arrears.access.selectors import role_of
 from arrears.web.templatetags.amounts import amount, day, moment
 
 
@@ -39,6 +48,39 @@ def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # always on: every value a page shows is escaped
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
-    env.globals.update({"url": url, "static": static})
+    env.globals.update({"url": url, "static": static, "htmx_script": htmx_script})
     env.filters.update({"amount": amount, "day": day, "moment": moment})
     return env
+
+
+def csrf_token(request: HttpRequest) -> str:
+    """One CSRF token for all of a page's forms: each call of Django's get_token masks the secret
+    anew (the layout has two forms and the account page seven)."""
+    token: str | None = getattr(request, "_page_csrf_token", None)
+    if token is None:
+        token = request._page_csrf_token = get_token(request)  # type: ignore[attr-defined]
+    return token
+
+
+def csrf_field(request: HttpRequest, token: str | None = None) -> Markup:
+    return Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">').format(
+        csrf_token(request) if token is None else token
+    )
+
+
+def layout(request: HttpRequest, *, title: str, content: str, token: str | None = None) -> str:
+    """The page: `title` and `content` (both already escaped) in the layout every page shares;
+    its forms carry `token` (a Django page's own, which may be the placeholder of a kept page:
+    web.pagecache), or the request's."""
+    token = csrf_token(request) if token is None else token
+    template = engines["jinja2"].env.get_template("web/layout.html")  # type: ignore[attr-defined]
+    return template.render(
+        request=request,
+        title=Markup(title),  # noqa: S704 - escaped by the template that made it
+        content=Markup(content),  # noqa: S704 - the same
+        csrf_token=token,
+        csrf_input=csrf_field(request, token),
+        role=role_of(getattr(request, "user", None)),
+        language=get_language(),
+        languages=[(code, gettext(name)) for code, name in settings.LANGUAGES],
+    )

@@ -26,9 +26,9 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.backends.utils import csrf_input
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -59,6 +59,7 @@ from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
+from arrears.web.jinja import csrf_field, layout
 from arrears.web.pagecache import cached_render
 from arrears.web.selectors import aging_trend, day_get
 
@@ -353,7 +354,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
         "as_of_param": request.GET.get("as_of", ""),
-        "csrf_field": csrf_input(request),  # once: each form's field costs a new masked token
+        "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
         **action_context(request.user),
     }
 
@@ -362,10 +363,9 @@ def jinja_page(
     request: HttpRequest, name: str, context: dict[str, Any], *, title: str, status: int = 200
 ) -> HttpResponse:
     """A page whose body is a Jinja2 template (the busiest pages: see arrears/web/jinja.py), in
-    the layout every page shares (web/base.html)."""
+    the layout every page shares (web/layout.html)."""
     body = get_template(name, using="jinja2").render(context, request)
-    body = mark_safe(body)  # noqa: S308 - Jinja2 escaped every value in it (autoescape)
-    return render(request, "web/page.html", {"title": title, "body": body}, status=status)
+    return HttpResponse(layout(request, title=escape(title), content=body), status=status)
 
 
 def account_html(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
