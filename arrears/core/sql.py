@@ -41,3 +41,29 @@ def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def joined_columns(model: type[models.Model], alias: str, prefix: str) -> str:
+    """`alias.column AS prefix_attname, …` for each of the model's columns (see `joined`)."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))} AS {quote(prefix + f.attname)}"
+                     for f in model._meta.concrete_fields)  # fmt: skip
+
+
+def joined(model: type[models.Model], row: models.Model, prefix: str) -> models.Model | None:
+    """The `model` instance that `row` (of `Model.objects.raw`) carries in the columns of
+    `joined_columns(model, …, prefix)`, each value converted as Django's ORM would (amounts from
+    cents, JSON, SQLite's booleans). None when the join found none (a LEFT JOIN's NULL key)."""
+    if getattr(row, prefix + model._meta.pk.attname) is None:
+        return None
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        value = getattr(row, prefix + field.attname)
+        if value is not None:
+            column = field.get_col(model._meta.db_table)
+            for convert in (*connection.ops.get_db_converters(column),
+                            *column.get_db_converters(connection)):  # fmt: skip
+                value = convert(value, column, connection)
+        names.append(field.attname)
+        values.append(value)
+    return model.from_db(connection.alias, names, values)

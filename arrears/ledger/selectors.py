@@ -273,6 +273,21 @@ def party_of_account(account: Account, party_id: str | None) -> Party | None:
     return link.party
 
 
+def account_party_links(account: Account) -> list[AccountParty]:
+    """The account's parties (AccountParty rows, each with its party), by role then name: one
+    hand-written query (core.sql), as every account page reads them."""
+    links = []
+    for party in Party.objects.raw(
+        f"SELECT p.*, {sql.joined_columns(AccountParty, 'ap', 'link__')}"
+        f" FROM {sql.table(Party)} p JOIN {sql.table(AccountParty)} ap ON ap.party_id = p.id"
+        " WHERE ap.account_id = %s ORDER BY ap.role, p.name, ap.id", [account.pk]):  # fmt: skip
+        link = sql.joined(AccountParty, party, "link__")
+        assert isinstance(link, AccountParty)
+        link.account, link.party = account, party
+        links.append(link)
+    return links
+
+
 def account_ledger(
     *, account_id: str, as_of: date, buckets: Buckets | None = None, account: Account | None = None
 ) -> AccountLedger:
@@ -345,7 +360,7 @@ def account_ledger(
             if line.unapplied:
                 items.append((True, None, line.unapplied))
         lines.append(line)
-    parties = list(account.account_parties.select_related("party").order_by("role", "party__name"))
+    parties = account_party_links(account)
     aged = age_open_items(items, as_of, spec)
     return AccountLedger(account, as_of, lines, balance, aged, spec, parties)
 

@@ -14,11 +14,11 @@ from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInErr
 from arrears.access.models import ApiToken, AuditEntry, Profile
 from arrears.access.selectors import accounts_visible, authorize, worklist_visible
 from arrears.access.services import act, login_check, token_issue, token_user
-from arrears.access.tests.people import PASSWORD, TODAY
+from arrears.access.tests.people import FIRM, PASSWORD, TODAY
 from arrears.cli import main
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.services import cycle_run, note_add
-from arrears.ledger.models import TimelineEvent
+from arrears.ledger.models import Account, TimelineEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +260,31 @@ def test_arrears_user_add_exists_ok_leaves_an_existing_user_unchanged(people, mo
         ["user", "add", "alice", "--role", "admin"], "another-password-2026\n", monkeypatch, capsys
     )
     assert (code, err) == (2, "arrears user: user 'alice' already exists\n")
+
+
+def test_the_account_pages_read_of_scope_finds_what_accounts_visible_holds(people):
+    """authorize reads the account with hand-written SQL (its scope as a condition of its own):
+    for every role, it finds exactly the accounts accounts_visible holds, with their property."""
+    from arrears.access.models import Referral
+
+    tina = Account.objects.get(account_id="A-TINA")
+    Referral.objects.create(account=tina, firm=FIRM, referred_on=date(2026, 3, 1),
+                            referred_by="alice", withdrawn_on=date(2026, 3, 2))  # fmt: skip
+    every = list(Account.objects.values_list("account_id", flat=True))
+    checked = 0
+    for name, user in people.items():
+        seen = visible(user)
+        found = set()
+        for account_id in every:
+            try:
+                account = authorize(user, "account.view", account_id)
+            except NotFoundError:
+                continue
+            except ForbiddenError:
+                break
+            assert account.property == Account.objects.get(account_id=account_id).property
+            found.add(account_id)
+        else:
+            assert found == seen, name
+            checked += 1
+    assert checked >= 5  # all but a role that may not view accounts at all
