@@ -124,17 +124,24 @@ def sign_in(port: int) -> str:
     raise SystemExit(f"sign-in failed: {status}")
 
 
-def _server_cpu(pid: int) -> float:
-    """CPU seconds used so far by the server process and its forked workers (from /proc)."""
-    total = 0
+def _cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server process and its forked workers, and by PostgreSQL's
+    processes (a local server's, whatever database they serve: the machine should be quiet), from
+    /proc."""
+    server = database = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
+        name, rest = text.split(" (", 1)[1].rsplit(")", 1)
+        fields = rest.split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
         if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's id
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
+            server += ticks
+        elif name == "postgres":
+            database += ticks
+    return server / os.sysconf("SC_CLK_TCK"), database / os.sysconf("SC_CLK_TCK")
 
 
 def _holds(path: str, body: bytes, expected: str) -> bool:
@@ -368,11 +375,13 @@ def main(argv: list[str] | None = None) -> int:
             # One client alone: what a request costs. Then the issue's 20 at once.
             single = hammer(port, cookie, targets[: max(20, args.requests // 10)], 1)
             load = os.getloadavg()[0]  # what else the machine runs (1-minute load average)
-            cpu0 = _server_cpu(server.pid)
+            cpu0 = _cpu(server.pid)
             results[page] = hammer(port, cookie, targets, args.clients)
-            results[page]["server_cpu_ms_per_request"] = round(
-                (_server_cpu(server.pid) - cpu0) * 1000 / len(targets), 1
-            )
+            cpu1 = _cpu(server.pid)
+            for n, part in enumerate(("server", "database")):
+                results[page][f"{part}_cpu_ms_per_request"] = round(
+                    (cpu1[n] - cpu0[n]) * 1000 / len(targets), 1
+                )
             results[page]["alone"] = single
             results[page]["load_average_before"] = round(load, 2)
             r = results[page]
@@ -385,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{page:9} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms "
                 f"(target < {TARGETS_MS[page]} ms: {ok})  max {r['max_ms']:7.1f} ms  "
                 f"{r['per_second']:6.1f}/s  errors {r['errors']}  "
-                f"server CPU {r['server_cpu_ms_per_request']} ms/request  "
+                f"CPU per request: server {r['server_cpu_ms_per_request']} ms, "
+                f"PostgreSQL {r['database_cpu_ms_per_request']} ms  "
                 f"load average {r['load_average_before']}"
             )
     finally:

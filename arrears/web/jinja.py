@@ -44,10 +44,25 @@ def _url(prefix: str, name: str, args: tuple[Any, ...]) -> str:
     return reverse(name, args=args)
 
 
+_translated: dict[tuple[str, str], str] = {}
+
+
+def translated(message: str) -> str:
+    """Django's gettext, kept per language and message: a page asks for some 80 strings, and
+    each of Django's lookups goes through the active language's thread-local and its catalogs.
+    The catalogs are read once per process, as Django's own are."""
+    key = (get_language(), message)
+    text = _translated.get(key)
+    if text is None:
+        text = _translated[key] = gettext(message)
+    return text
+
+
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)  # always on: every value a page shows is escaped
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
-    env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.install_gettext_callables(translated, ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.globals["_"] = translated  # called directly, not through the extension's alias
     env.globals.update({"url": url, "static": static, "htmx_script": htmx_script})
     env.filters.update({"amount": amount, "day": day, "moment": moment})
     return env
