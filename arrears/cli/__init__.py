@@ -653,7 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     p.add_argument("--workers", type=int, default=1,
                    help="processes on the same socket (default 1; one per core)")  # fmt: skip
     for part in PARTS:
