@@ -59,7 +59,7 @@ from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
-from arrears.web.jinja import csrf_field, layout
+from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
 from arrears.web.selectors import aging_trend, day_get
 
@@ -364,7 +364,7 @@ def jinja_page(
 ) -> HttpResponse:
     """A page whose body is a Jinja2 template (the busiest pages: see arrears/web/jinja.py), in
     the layout every page shares (web/layout.html)."""
-    body = get_template(name, using="jinja2").render(context, request)
+    body = get_template(name, using="jinja2").render({**context, **page_helpers()}, request)
     return HttpResponse(layout(request, title=escape(title), content=body), status=status)
 
 
