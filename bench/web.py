@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build-only", action="store_true", help="build the database, no requests")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=400, help="per page (default 400)")
-    ap.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    ap.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     ap.add_argument(
         "--workers",
         type=int,

@@ -653,9 +653,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("serve", cmd_serve, "serve the web pages (waitress, a production WSGI server)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="processes on the same socket (default 1; one per core)")  # fmt: skip
+    # One request at a time per process, a process per core (see arrears/cli/serve.py): threads in
+    # one process take turns at Python's GIL, and that cost more CPU than the pages themselves.
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="requests at once per worker (default 1; more if long reports block)",
+    )
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (default: one per core)")  # fmt: skip
     for part in PARTS:
         importlib.import_module(f"arrears.cli.{part}").register(sub)
     return parser

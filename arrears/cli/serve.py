@@ -15,6 +15,13 @@ So with more than one worker, this process only accepts: it hands each new conne
 next worker in turn, over a Unix socket (SCM_RIGHTS), and the workers serve them. 20
 connections split 10/10. This is what Node's cluster module does by default on Linux for the
 same reason.
+
+Each worker serves one request at a time by default (`--threads 1`), the pre-fork model of
+gunicorn's default worker. More threads in one process take turns at the GIL: under 20 clients
+on 2 cores, 12 threads a worker cost 9-10 ms of CPU per account page and 4 about 9, one 6-7 (the
+same pages), and the p95 was twice the median with 12. The price: a long request (a large
+export) holds up the other connections of its worker; `--threads 2` or more workers than cores
+soften that.
 """
 
 from __future__ import annotations
