@@ -22,11 +22,18 @@ on 2 cores, 12 threads a worker cost 9-10 ms of CPU per account page and 4 about
 same pages), and the p95 was twice the median with 12. The price: a long request (a large
 export) holds up the other connections of its worker; `--threads 2` or more workers than cores
 soften that.
+
+Python's cyclic garbage collector ran some 300 times per 350 account pages, each time walking
+the 128,000 objects Django and the project had made at start-up, for 0.44 ms of CPU a page. Those
+are frozen before the workers fork (`gc.freeze`, as gunicorn's documentation advises for
+preloaded apps; it also keeps them shared between the processes) and a collection waits for
+20,000 new objects instead of 700: 0.06 ms a page.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -81,6 +88,9 @@ def serve(application: Any, host: str, port: int, workers: int, threads: int) ->
 
     if not hasattr(socket, "SOCK_SEQPACKET"):  # no passing of connections here: one process
         workers = 1
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, *gc.get_threshold()[1:])
     listener = socket.create_server((host, port), backlog=1024)
     address = listener.getsockname()
     print(f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) "
