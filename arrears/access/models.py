@@ -44,8 +44,10 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the token, hex
+    hint = models.CharField(max_length=12, blank=True)  # its first characters, to tell it apart
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)  # refused from then on; row kept
 
 
 class AuditEntry(models.Model):

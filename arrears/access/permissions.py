@@ -62,6 +62,7 @@ _VERBS: dict[str, frozenset[str]] = {
     "user.deactivate": frozenset({ADMIN}),
     "user.reactivate": frozenset({ADMIN}),
     "token.issue": frozenset({ADMIN}),
+    "token.revoke": frozenset({ADMIN}),
     "property.change": frozenset({ADMIN}),
     "policy.add": frozenset({ADMIN}),
     "policy.assign": frozenset({ADMIN}),

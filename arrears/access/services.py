@@ -282,11 +282,39 @@ def token_issue(*, username: str, actor: Any = "cli", via: str = "cli", ip: str 
     def issue() -> str:
         user = _user(username)
         token = "arr_" + secrets.token_urlsafe(32)
-        ApiToken.objects.create(user=user, digest=_digest(token))
+        ApiToken.objects.create(user=user, digest=_digest(token), hint=token[:8])
         return token
 
     return _audited(actor=actor, verb="token.issue", via=via, ip=ip,
                     detail={"username": username}, do=issue)  # fmt: skip
+
+
+def tokens_of(*, username: str) -> list[ApiToken]:
+    """The user's API tokens, newest first, revoked ones too. Raises NotFoundError."""
+    return list(ApiToken.objects.filter(user=_user(username)).order_by("-created_at", "-id"))
+
+
+def token_revoke(*, username: str, token_id: int | None = None, actor: Any = "cli",
+                 via: str = "cli", ip: str = "") -> int:  # fmt: skip
+    """Revoke one of the user's API tokens (`token_id`), or all of them: each is refused from
+    then on; its row stays, with when it was revoked. Returns how many were revoked; a token
+    of another user, or one revoked already, is refused (NotFoundError, ValidationError)."""
+
+    def revoke() -> int:
+        live = ApiToken.objects.select_for_update().filter(user=_user(username))
+        if token_id is not None:
+            found = live.filter(pk=token_id).first()
+            if found is None:
+                raise NotFoundError(f"{username} has no API token {token_id}")
+            if found.revoked_at is not None:
+                raise ValidationError(f"API token {token_id} was revoked already",
+                                      field="token")  # fmt: skip
+            live = live.filter(pk=token_id)
+        return live.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+    return _audited(actor=actor, verb="token.revoke", via=via, ip=ip,
+                    detail={"username": username, "token": token_id or "all"},
+                    do=revoke)  # fmt: skip
 
 
 PROPERTY_FIELDS = ("name", "address", "timezone")
@@ -340,7 +368,7 @@ def token_user(token: str) -> Any | None:
     if not token or len(token) > 200:
         return None
     row = ApiToken.objects.select_related("user").filter(digest=_digest(token)).first()
-    if row is None or not row.user.is_active:
+    if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     now = timezone.now()
     # Record use at most hourly: a write on every request would cost more than the request.

@@ -1,4 +1,5 @@
-"""`arrears user add|token` and `arrears refer`: users, API tokens and referrals to a firm."""
+"""`arrears user add|token|tokens|revoke` and `arrears refer`: users, API tokens and referrals to a
+firm."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, command
+from arrears.cli import _actor, _date, _ensure_migrated, _table, command
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -43,6 +44,29 @@ def cmd_user(args: argparse.Namespace) -> int:
         )
         print(f"User {args.name} added: {args.role}{scope}.")
         return 0
+    if args.user_command == "tokens":
+        from arrears.access.services import tokens_of
+
+        def moment(value: Any) -> str:
+            return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+        rows = [[str(t.pk), (t.hint + "…") if t.hint else "", moment(t.created_at),
+                 moment(t.last_used_at), moment(t.revoked_at) or "in use"]
+                for t in tokens_of(username=args.name)]  # fmt: skip
+        if not rows:
+            print(f"{args.name} has no API token.")
+            return 0
+        _table(["id", "begins", "issued", "last used", "revoked"], rows, sys.stdout, range(1))
+        return 0
+    if args.user_command == "revoke":
+        from arrears.access.services import token_revoke
+
+        if args.token is None and not args.all:
+            raise ValidationError("name the token to revoke (--token ID, see `arrears user "
+                                  "tokens NAME`) or revoke them all (--all)")  # fmt: skip
+        count = token_revoke(username=args.name, token_id=args.token, actor=_actor())
+        print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
+        return 0
     print(token_issue(username=args.name, actor=_actor()))
     return 0
 
@@ -62,7 +86,8 @@ def cmd_refer(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = command(sub, "user", cmd_user, "users of the web pages and the API: add, token")
+    p = command(sub, "user", cmd_user,
+                "users of the web pages and the API: add, token, tokens, revoke")  # fmt: skip
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     q = user_sub.add_parser("add", help="add a user (the password is read from standard input)")
     q.add_argument("name")
@@ -76,6 +101,13 @@ def register(sub: Any) -> None:
     q.add_argument("--exists-ok", action="store_true", help="do nothing if the user exists")
     q = user_sub.add_parser("token", help="print a new API token for the user (shown once)")
     q.add_argument("name")
+    q = user_sub.add_parser("tokens", help="the user's API tokens: issued, last used, revoked")
+    q.add_argument("name")
+    q = user_sub.add_parser("revoke", help="revoke one of the user's API tokens, or all")
+    q.add_argument("name")
+    which = q.add_mutually_exclusive_group()
+    which.add_argument("--token", type=int, help="the token's id (see `arrears user tokens`)")
+    which.add_argument("--all", action="store_true", help="every token of the user")
     p = command(sub, "refer", cmd_refer, "refer an account to a law firm (its attorneys see it)")
     p.add_argument("account_id")
     p.add_argument("--firm", required=True)

@@ -82,6 +82,11 @@ urlpatterns = [
         name="admin_user_active",
     ),
     path("admin/users/<int:user_id>/token/", views_admin.admin_user_token, name="admin_user_token"),
+    path(
+        "admin/users/<int:user_id>/tokens/<int:token_id>/revoke/",
+        views_admin.admin_user_token_revoke,
+        name="admin_user_token_revoke",
+    ),
     path("admin/properties/", views_admin.admin_properties, name="admin_properties"),
     path("admin/properties/<str:property_id>/", views_admin.admin_property, name="admin_property"),
     path("admin/policies/", views_admin.admin_policies, name="admin_policies"),

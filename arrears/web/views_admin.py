@@ -29,6 +29,8 @@ from arrears.access.services import (
     act,
     property_change,
     token_issue,
+    token_revoke,
+    tokens_of,
     user_active_set,
     user_add,
     user_change,
@@ -114,7 +116,8 @@ def admin_users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("admin.users")
 def admin_user(request: HttpRequest, user_id: int) -> HttpResponse:
-    """One user: change the role and scope; deactivate or reactivate; issue an API token."""
+    """One user: change the role and scope; deactivate or reactivate; issue and revoke API
+    tokens."""
     user = user_get(user_id=user_id)
     errors: dict[str, str] = {}
     form = _scope_form(user)
@@ -142,7 +145,8 @@ def _scope_form(user: Any) -> dict[str, Any]:
 def _user_page(request: HttpRequest, user: Any, **context: Any) -> HttpResponse:
     issued = request.session.pop(ISSUED, None)
     token = issued["token"] if issued and issued.get("user_id") == user.pk else ""
-    context = {"shown": user, "token": token, **_choices(), **context}
+    tokens = tokens_of(username=user.username)
+    context = {"shown": user, "token": token, "tokens": tokens, **_choices(), **context}
     return _form(request, "web/admin_user.html", context)
 
 
@@ -168,6 +172,20 @@ def admin_user_token(request: HttpRequest, user_id: int) -> HttpResponse:
     token = token_issue(username=user.username, actor=request.user, via="web", ip=_ip(request))
     # Kept in the (server-side) session for the next page only: shown once, never in a URL.
     request.session[ISSUED] = {"user_id": user.pk, "token": token}
+    return redirect("web:admin_user", user_id=user.pk)
+
+
+@require_POST
+@page("admin.users")
+def admin_user_token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
+    user = user_get(user_id=user_id)
+    try:
+        token_revoke(username=user.username, token_id=token_id, actor=request.user, via="web",
+                     ip=_ip(request))  # fmt: skip
+    except DomainError as exc:
+        return _user_page(request, user, form=_scope_form(user), errors=_errors(exc, "token"))
+    messages.success(request, _("API token %(id)s of %(name)s revoked: it is refused from now on.")
+                     % {"id": token_id, "name": user.username})  # fmt: skip
     return redirect("web:admin_user", user_id=user.pk)
 
 

@@ -235,6 +235,29 @@ def test_arrears_user_token_prints_a_token_that_opens_the_api(people, monkeypatc
     assert {a["account_id"] for a in response.json()} == {"A-TINA", "A-OSCAR"}
 
 
+def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch, capsys):
+    first, second = token_issue(username="dave"), token_issue(username="dave")
+    code, out, _ = _cli(["user", "tokens", "dave"], "", monkeypatch, capsys)
+    assert code == 0
+    assert out.count("in use") == 2
+    assert first[:8] + "…" in out
+    first_id = ApiToken.objects.get(hint=first[:8]).pk
+    code, out, _ = _cli(["user", "revoke", "dave", "--token", str(first_id)], "", monkeypatch,
+                        capsys)  # fmt: skip
+    assert (code, out.strip()) == (0, "Revoked 1 API token of dave.")
+    assert token_user(first) is None
+    assert token_user(second) == people["dave"]
+    # naming none is refused; --all revokes the rest
+    code, _, err = _cli(["user", "revoke", "dave"], "", monkeypatch, capsys)
+    assert code != 0
+    assert "--all" in err
+    code, out, _ = _cli(["user", "revoke", "dave", "--all"], "", monkeypatch, capsys)
+    assert (code, out.strip()) == (0, "Revoked 1 API token of dave.")
+    assert token_user(second) is None
+    assert ApiToken.objects.filter(user=people["dave"]).count() == 2  # kept, both revoked
+    assert AuditEntry.objects.filter(verb="token.revoke").count() == 2
+
+
 def test_arrears_refer_lets_the_firm_see_the_account(people, monkeypatch, capsys):
     assert "A-TINA" not in visible(people["carol"])
     code, out, _ = _cli(["refer", "A-TINA", "--firm", "Hale & Co"], "", monkeypatch, capsys)

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from arrears.access.models import ApiToken, AuditEntry, Profile
+from arrears.access.services import token_issue
 from arrears.access.tests.people import PASSWORD
 from arrears.correspondence.models import Template
 from arrears.dunning.models import CompanyPolicy, PolicyOverride
@@ -176,13 +177,47 @@ def test_an_api_token_is_shown_once_and_works(people):
     shown = erin.get(f"/admin/users/{dave.pk}/")
     assert "no-cache" in shown["Cache-Control"]
     token = re.search(r'<code id="token">(arr_[^<]+)</code>', shown.content.decode()).group(1)
-    assert "arr_" not in page(erin, f"/admin/users/{dave.pk}/")
+    again = page(erin, f"/admin/users/{dave.pk}/")
+    assert token not in again
+    assert f"<code>{token[:8]}…</code>" in again  # only its first characters, to tell it apart
     # and it reads the API as Dave; only its digest is stored
     response = Client().get("/api/accounts", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
     assert not ApiToken.objects.filter(digest=token).exists()
     audit = AuditEntry.objects.get(verb="token.issue")
     assert (audit.username, audit.via, audit.detail) == ("erin", "web", {"username": "dave"})
+
+
+def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
+    erin = as_(people["erin"])
+    dave = people["dave"]
+    first, second = token_issue(username="dave"), token_issue(username="dave")
+    revoked = ApiToken.objects.get(hint=first[:8])
+    html = page(erin, f"/admin/users/{dave.pk}/")
+    assert html.count('class="inline token-revoke-form"') == 2
+    # when Erin revokes the first
+    response = erin.post(f"/admin/users/{dave.pk}/tokens/{revoked.pk}/revoke/")
+    assert response["Location"] == f"/admin/users/{dave.pk}/"
+    # then it is refused, the second still reads the API, and the row is kept with its date
+    assert Client().get("/api/accounts", HTTP_AUTHORIZATION=f"Bearer {first}").status_code == 401
+    assert Client().get("/api/accounts", HTTP_AUTHORIZATION=f"Bearer {second}").status_code == 200
+    revoked.refresh_from_db()
+    assert revoked.revoked_at is not None
+    assert page(erin, f"/admin/users/{dave.pk}/").count('class="inline token-revoke-form"') == 1
+    audit = AuditEntry.objects.get(verb="token.revoke")
+    assert (audit.username, audit.detail) == ("erin", {"username": "dave", "token": revoked.pk})
+    # revoking it again, or another user's token through Dave's page, is refused and changes nothing
+    again = erin.post(f"/admin/users/{dave.pk}/tokens/{revoked.pk}/revoke/")
+    assert again.status_code == 422
+    assert "revoked already" in again.content.decode()
+    alices = ApiToken.objects.get(hint=token_issue(username="alice")[:8])
+    assert erin.post(f"/admin/users/{dave.pk}/tokens/{alices.pk}/revoke/").status_code == 422
+    assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 1
+    # and only an admin may revoke
+    alice = as_(people["alice"])
+    other = ApiToken.objects.get(hint=second[:8])
+    assert alice.post(f"/admin/users/{dave.pk}/tokens/{other.pk}/revoke/").status_code == 403
+    assert AuditEntry.objects.filter(verb="token.revoke").count() == 1
 
 
 # ---- properties ------------------------------------------------------------------------------
@@ -367,7 +402,10 @@ def test_a_template_that_does_not_compile_is_refused_and_nothing_is_stored(peopl
 
 
 def _admin_paths(people) -> list[str]:
-    ids = {"user_id": people["alice"].pk}
+    ids = {
+        "user_id": people["alice"].pk,
+        "token_id": ApiToken.objects.get(hint=token_issue(username="alice")[:8]).pk,
+    }
     ids.update(dict.fromkeys(("hold_id", "plan_id", "dispute_id", "document_id",
                               "inbound_id"), 0))  # fmt: skip
     return [_fill(r, ids) for r in _web_routes() if r.startswith("admin/")]

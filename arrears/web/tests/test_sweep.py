@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from arrears.access.models import ApiToken
 from arrears.access.services import token_issue
 from arrears.access.tests.people import TODAY
 from arrears.correspondence.archive import archive_store
@@ -54,7 +55,8 @@ def _web_routes(patterns=None, prefix=""):
 
 def _fill(route: str, ids: dict[str, int]) -> str:
     route = re.sub(r"<(?:str:)?account_id>|\{account_id\}", "A-TINA", route)
-    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id", "user_id"):
+    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id", "user_id",
+                 "token_id"):  # fmt: skip
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
     for name, value in (("property_id", "ELM"), ("policy", "ny-residential"),
                         ("template", "ny-late-rent-notice"), ("language", "es")):  # fmt: skip
@@ -85,7 +87,9 @@ def company_a(people, tmp_path):
     printed = archive_store(data=b"%PDF-1.4 company A's print file", name="print/2026/03/26/p.pdf",
                             kind="print", content_type="application/pdf")  # fmt: skip
     inbound = triage_message()
-    return {"hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
+    token_issue(username="alice")
+    token = ApiToken.objects.get(user=people["alice"])
+    return {"token_id": token.pk, "hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
             "document_id": printed.pk, "inbound_id": inbound.pk, "user_id": people["alice"].pk,
             "statement": statement.document.name}  # fmt: skip
 
