@@ -85,24 +85,9 @@ def test_two_workers_are_handed_keep_alive_connections_in_turn(tmp_path):
     """A keep-alive connection stays with the worker that took it. On one shared socket the
     worker that woke first took 16-18 of 20; with a socket each (SO_REUSEPORT) the kernel's hash
     split 20 as 7/13. The acceptor hands them out in turn: 20/20 of 40."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server, port, workers = _started(tmp_path)
     clients = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        workers = [int(pid) for pid in children]
         assert len(workers) == 2, workers
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
         time.sleep(1)
