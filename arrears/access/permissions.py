@@ -63,6 +63,7 @@ _VERBS: dict[str, frozenset[str]] = {
     "user.reactivate": frozenset({ADMIN}),
     "token.issue": frozenset({ADMIN}),
     "token.revoke": frozenset({ADMIN}),
+    "user.password": frozenset({ADMIN}),
     "property.change": frozenset({ADMIN}),
     "policy.add": frozenset({ADMIN}),
     "policy.assign": frozenset({ADMIN}),

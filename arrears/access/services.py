@@ -272,6 +272,27 @@ def user_active_set(
                     do=apply)  # fmt: skip
 
 
+def user_password_set(
+    *, username: str, password: str, actor: Any = "cli", via: str = "cli", ip: str = ""
+) -> Any:
+    """Give a user a new password, checked by Django's validators: their other sessions end at
+    their next request (Django's session hash follows the password); API tokens are untouched.
+    Raises NotFoundError, or ValidationError (field "password") for a weak one."""
+
+    def apply() -> Any:
+        user = _user(username)
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationError("; ".join(exc.messages), field="password") from None
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return user
+
+    return _audited(actor=actor, verb="user.password", via=via, ip=ip,
+                    detail={"username": username}, do=apply)  # fmt: skip
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

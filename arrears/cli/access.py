@@ -1,5 +1,5 @@
-"""`arrears user add|token|tokens|revoke` and `arrears refer`: users, API tokens and referrals to a
-firm."""
+"""`arrears user add|password|token|tokens|revoke` and `arrears refer`: users, their passwords and
+API tokens, and referrals to a firm."""
 
 from __future__ import annotations
 
@@ -44,6 +44,15 @@ def cmd_user(args: argparse.Namespace) -> int:
         )
         print(f"User {args.name} added: {args.role}{scope}.")
         return 0
+    if args.user_command == "password":
+        from arrears.access.services import user_password_set
+
+        password = sys.stdin.readline().rstrip("\r\n")  # as for `user add`: never an argument
+        if not password:
+            raise ValidationError("give the new password on standard input")
+        user_password_set(username=args.name, password=password, actor=_actor())
+        print(f"Password of {args.name} changed: their other sessions end at their next request.")
+        return 0
     if args.user_command == "tokens":
         from arrears.access.services import tokens_of
 
@@ -86,8 +95,8 @@ def cmd_refer(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = command(sub, "user", cmd_user,
-                "users of the web pages and the API: add, token, tokens, revoke")  # fmt: skip
+    p = command(sub, "user", cmd_user, "users of the web pages and the API: add, password, "
+                "token, tokens, revoke")  # fmt: skip
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     q = user_sub.add_parser("add", help="add a user (the password is read from standard input)")
     q.add_argument("name")
@@ -100,6 +109,8 @@ def register(sub: Any) -> None:
     q.add_argument("--firm", help="an attorney's law firm")
     q.add_argument("--exists-ok", action="store_true", help="do nothing if the user exists")
     q = user_sub.add_parser("token", help="print a new API token for the user (shown once)")
+    q.add_argument("name")
+    q = user_sub.add_parser("password", help="a new password (read from standard input)")
     q.add_argument("name")
     q = user_sub.add_parser("tokens", help="the user's API tokens: issued, last used, revoked")
     q.add_argument("name")

@@ -83,6 +83,11 @@ urlpatterns = [
     ),
     path("admin/users/<int:user_id>/token/", views_admin.admin_user_token, name="admin_user_token"),
     path(
+        "admin/users/<int:user_id>/password/",
+        views_admin.admin_user_password,
+        name="admin_user_password",
+    ),
+    path(
         "admin/users/<int:user_id>/tokens/<int:token_id>/revoke/",
         views_admin.admin_user_token_revoke,
         name="admin_user_token_revoke",

@@ -34,6 +34,7 @@ from arrears.access.services import (
     user_active_set,
     user_add,
     user_change,
+    user_password_set,
 )
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
@@ -172,6 +173,24 @@ def admin_user_token(request: HttpRequest, user_id: int) -> HttpResponse:
     token = token_issue(username=user.username, actor=request.user, via="web", ip=_ip(request))
     # Kept in the (server-side) session for the next page only: shown once, never in a URL.
     request.session[ISSUED] = {"user_id": user.pk, "token": token}
+    return redirect("web:admin_user", user_id=user.pk)
+
+
+@require_POST
+@page("admin.users")
+def admin_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = user_get(user_id=user_id)
+    password = request.POST.get("password", "")
+    if password != request.POST.get("password_again", ""):
+        errors = {"password_again": _("The two passwords are not the same.")}
+        return _user_page(request, user, form=_scope_form(user), errors=errors)
+    try:
+        user_password_set(username=user.username, password=password, actor=request.user,
+                          via="web", ip=_ip(request))  # fmt: skip
+    except DomainError as exc:
+        return _user_page(request, user, form=_scope_form(user), errors=_errors(exc, "password"))
+    messages.success(request, _("Password of %(name)s changed: their other sessions end.")
+                     % {"name": user.username})  # fmt: skip
     return redirect("web:admin_user", user_id=user.pk)
 
 

@@ -235,6 +235,17 @@ def test_arrears_user_token_prints_a_token_that_opens_the_api(people, monkeypatc
     assert {a["account_id"] for a in response.json()} == {"A-TINA", "A-OSCAR"}
 
 
+def test_arrears_user_password_reads_the_new_one_from_standard_input(people, monkeypatch, capsys):
+    code, _, err = _cli(["user", "password", "dave"], "short\n", monkeypatch, capsys)
+    assert code != 0
+    assert "too short" in err
+    code, out, _ = _cli(["user", "password", "dave"], "ledger-lamp-7731\n", monkeypatch, capsys)
+    assert code == 0
+    assert out.startswith("Password of dave changed")
+    assert Client().login(username="dave", password="ledger-lamp-7731")
+    assert not Client().login(username="dave", password=PASSWORD)
+
+
 def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch, capsys):
     first, second = token_issue(username="dave"), token_issue(username="dave")
     code, out, _ = _cli(["user", "tokens", "dave"], "", monkeypatch, capsys)

@@ -188,6 +188,37 @@ def test_an_api_token_is_shown_once_and_works(people):
     assert (audit.username, audit.via, audit.detail) == ("erin", "web", {"username": "dave"})
 
 
+def test_an_admin_sets_a_new_password_and_the_users_other_sessions_end(people):
+    erin = as_(people["erin"])
+    dave = people["dave"]
+    daves_browser = Client()
+    assert daves_browser.login(username="dave", password=PASSWORD)
+    assert daves_browser.get("/today/").status_code == 200
+    # a weak one, or two that differ, are refused and change nothing
+    url = f"/admin/users/{dave.pk}/password/"
+
+    def twice(first: str, second: str) -> dict[str, str]:
+        return {"password": first, "password_again": second}
+
+    weak = erin.post(url, twice("12345678901", "12345678901"))
+    assert weak.status_code == 422
+    assert "entirely numeric" in weak.content.decode()
+    differ = erin.post(url, twice("ledger-lamp-7731", "ledger-lamp-7732"))
+    assert differ.status_code == 422
+    assert daves_browser.get("/today/").status_code == 200
+    assert not AuditEntry.objects.filter(verb="user.password").exists()
+    # when Erin sets a new one
+    response = erin.post(url, twice("ledger-lamp-7731", "ledger-lamp-7731"))
+    assert response["Location"] == f"/admin/users/{dave.pk}/"
+    # then Dave's open session is signed out, the old password fails and the new one works
+    assert daves_browser.get("/today/").status_code == 302
+    assert not Client().login(username="dave", password=PASSWORD)
+    assert Client().login(username="dave", password="ledger-lamp-7731")
+    audit = AuditEntry.objects.get(verb="user.password")
+    assert (audit.username, audit.detail) == ("erin", {"username": "dave"})
+    assert "ledger-lamp" not in str(audit.detail)
+
+
 def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
     erin = as_(people["erin"])
     dave = people["dave"]
