@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import signal
 import socket
@@ -88,6 +89,9 @@ def serve(application: Any, host: str, port: int, workers: int, threads: int) ->
 
     if not hasattr(socket, "SOCK_SEQPACKET"):  # no passing of connections here: one process
         workers = 1
+    # With one thread a worker, every request that arrives while another is served is "queued":
+    # waitress warns of each (several hundred lines a minute under load). Its other warnings stay.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, *gc.get_threshold()[1:])

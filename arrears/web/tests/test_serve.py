@@ -155,3 +155,24 @@ def test_workers_stop_when_the_acceptor_is_killed(tmp_path):
     server.kill()
     server.wait(timeout=20)
     assert all(_gone(pid) for pid in workers), workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_requests_waiting_for_their_worker_write_no_warning_each(tmp_path):
+    """With one thread a worker, a request that comes while another is served waits: waitress
+    warned of each ("Task queue depth is 1"), hundreds of lines a minute under load."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, port, _workers = _started(tmp_path)
+
+    def fetch(_n: int) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=10) as r:
+            return r.status
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            assert set(pool.map(fetch, range(64))) == {200}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert b"Task queue depth" not in server.stderr.read()
