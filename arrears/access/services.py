@@ -150,6 +150,16 @@ def _scope_of(user: Any) -> dict[str, Any]:
     return {"role": profile.role, "properties": properties, "firm": profile.firm}
 
 
+def _password_checked(user: Any, password: str) -> None:
+    """Set `user`'s password (not saved) once Django's validators pass it; ValidationError
+    (field "password") says why not."""
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError("; ".join(exc.messages), field="password") from None
+    user.set_password(password)
+
+
 def user_add(
     *,
     username: str,
@@ -187,11 +197,7 @@ def user_add(
             raise ValidationError(f"user {username!r} already exists", username=username,
                                   field="username")  # fmt: skip
         user = user_model(username=username)
-        try:
-            validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationError("; ".join(exc.messages), field="password") from None
-        user.set_password(password)
+        _password_checked(user, password)
         user.save()
         profile = Profile.objects.create(user=user, role=role, firm=firm_name)
         profile.properties.set(found)
@@ -281,11 +287,7 @@ def user_password_set(
 
     def apply() -> Any:
         user = _user(username)
-        try:
-            validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationError("; ".join(exc.messages), field="password") from None
-        user.set_password(password)
+        _password_checked(user, password)
         user.save(update_fields=["password"])
         return user
 
