@@ -110,8 +110,9 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
     web.pagecache), or the request's."""
     token = csrf_token(request) if token is None else token
     template = engines["jinja2"].env.get_template("web/layout.html")  # type: ignore[attr-defined]
+    helpers = page_helpers()
     return template.render(
-        **page_helpers(),
+        **helpers,
         request=request,
         title=Markup(title),  # noqa: S704 - escaped by the template that made it
         content=Markup(content),  # noqa: S704 - the same
@@ -119,5 +120,5 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
         csrf_input=csrf_field(request, token),
         role=role_of(getattr(request, "user", None)),
         language=get_language(),
-        languages=[(code, gettext(name)) for code, name in settings.LANGUAGES],
+        languages=[(code, helpers["_"](name)) for code, name in settings.LANGUAGES],
     )
