@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 ARREARS = Path(sys.executable).parent / "arrears"
+PROC = Path("/proc/self/task").exists()  # Linux's /proc, to find the workers
 
 
 def _free_port() -> int:
@@ -22,28 +23,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_with_two_workers_answers_and_stops_with_its_workers(tmp_path):
+def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen(
-        [ARREARS, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, server.stderr.read1().decode()
+            time.sleep(0.2)
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return server, port, [int(pid) for pid in children.read_text().split()] if PROC else []
+
+
+def test_serve_with_two_workers_answers_and_stops_with_its_workers(tmp_path):
+    server, port, _workers = _started(tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5) as r:
-                    assert r.status == 200
-                    assert r.headers["Server"] == "arrears"
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, server.stderr.read1().decode()
-                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5) as r:
+            assert r.status == 200
+            assert r.headers["Server"] == "arrears"
         for _ in range(10):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/today/", timeout=5) as r:
                 assert r.url.endswith("/signin/?next=/today/")
@@ -80,7 +84,7 @@ def _connections_by_process(port: int, pids: list[int]) -> dict[int, int]:
     return held
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
 def test_two_workers_are_handed_keep_alive_connections_in_turn(tmp_path):
     """A keep-alive connection stays with the worker that took it. On one shared socket the
     worker that woke first took 16-18 of 20; with a socket each (SO_REUSEPORT) the kernel's hash
@@ -101,25 +105,6 @@ def test_two_workers_are_handed_keep_alive_connections_in_turn(tmp_path):
         server.wait(timeout=20)
 
 
-def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    return server, port, [int(pid) for pid in children]
-
-
 def _gone(pid: int, seconds: float = 10) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -133,7 +118,7 @@ def _gone(pid: int, seconds: float = 10) -> bool:
     return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
 def test_a_worker_that_dies_is_left_out_and_the_others_serve_on(tmp_path):
     server, port, workers = _started(tmp_path)
     try:
@@ -149,7 +134,7 @@ def test_a_worker_that_dies_is_left_out_and_the_others_serve_on(tmp_path):
     assert b"a worker has stopped" in server.stderr.read()
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
 def test_workers_stop_when_the_acceptor_is_killed(tmp_path):
     server, _port, workers = _started(tmp_path)
     server.kill()
@@ -157,7 +142,7 @@ def test_workers_stop_when_the_acceptor_is_killed(tmp_path):
     assert all(_gone(pid) for pid in workers), workers
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
 def test_requests_waiting_for_their_worker_write_no_warning_each(tmp_path):
     """With one thread a worker, a request that comes while another is served waits: waitress
     warned of each ("Task queue depth is 1"), hundreds of lines a minute under load."""
