@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from arrears.access.selectors import account_parties, accounts_visible, authorize
-from arrears.access.services import act, referral_make
-from arrears.api.common import ERRORS, client_ip, day, event_out
+from arrears.access.services import referral_make
+from arrears.api.common import ERRORS, api_act, day, event_out
 from arrears.api.schemas import (
     AccountDetailOut,
     AccountOut,
@@ -150,12 +150,10 @@ def account_holds(request: HttpRequest, account_id: str) -> Any:
 @router.post("/accounts/{account_id}/notes", response={201: EventOut, **ERRORS})
 def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
     """Add a note to the account's timeline."""
-    event = act(
-        user=request.user,
-        verb="note.add",
-        via="api",
+    event = api_act(
+        request,
+        "note.add",
         account_id=account_id,
-        ip=client_ip(request),
         detail={"text": body.text[:500]},
         do=lambda a: note_add(
             account_id=account_id, text=body.text, actor=request.user.get_username(), on=today()
@@ -168,12 +166,10 @@ def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
 def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> Any:
     """Place a hold (on one party with `party_id`); the compliance guard refuses what it stops."""
     until = day(body.until) if body.until else None
-    hold = act(
-        user=request.user,
-        verb="hold.place",
-        via="api",
+    hold = api_act(
+        request,
+        "hold.place",
         account_id=account_id,
-        ip=client_ip(request),
         detail=body.dict(exclude_none=True) | {"until": str(until)},
         do=lambda a: hold_place(
             account_id=account_id,
@@ -191,12 +187,10 @@ def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> A
 @router.post("/accounts/{account_id}/holds/{hold_id}/release", response={200: HoldOut, **ERRORS})
 def account_hold_release(request: HttpRequest, account_id: str, hold_id: int) -> Any:
     """Release a hold; it stays on record."""
-    hold = act(
-        user=request.user,
-        verb="hold.release",
-        via="api",
+    hold = api_act(
+        request,
+        "hold.release",
         account_id=account_id,
-        ip=client_ip(request),
         detail={"hold": hold_id},
         do=lambda a: hold_release(
             account_id=account_id, hold_id=hold_id, actor=request.user.get_username(), on=today()
@@ -208,12 +202,10 @@ def account_hold_release(request: HttpRequest, account_id: str, hold_id: int) ->
 @router.post("/accounts/{account_id}/referrals", response={201: ReferralOut, **ERRORS})
 def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> Any:
     """Refer the account to a law firm: the firm's attorneys then see it."""
-    referral = act(
-        user=request.user,
-        verb="referral.make",
-        via="api",
+    referral = api_act(
+        request,
+        "referral.make",
         account_id=account_id,
-        ip=client_ip(request),
         detail={"firm": body.firm[:100]},
         do=lambda a: referral_make(
             account=a,  # type: ignore[arg-type]

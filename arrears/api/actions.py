@@ -18,8 +18,7 @@ from django.utils import timezone as dj_timezone
 from ninja import Router, Schema, Status
 
 from arrears.access.selectors import authorize, document_visible
-from arrears.access.services import act
-from arrears.api.common import ERRORS, client_ip, day, event_out
+from arrears.api.common import ERRORS, api_act, day, event_out
 from arrears.api.schemas import ErrorOut, EventOut
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
@@ -218,9 +217,13 @@ def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
         return call_log(account_id=account_id, party_id=body.party_id, outcome=body.outcome,
                         at=at, actor=actor, note=body.note[:500])  # fmt: skip
 
-    logged = act(user=request.user, verb="call.log", via="api", account_id=account_id,
-                 ip=client_ip(request), detail={"party_id": body.party_id,
-                                                "outcome": body.outcome}, do=do)  # fmt: skip
+    logged = api_act(
+        request,
+        "call.log",
+        account_id=account_id,
+        detail={"party_id": body.party_id, "outcome": body.outcome},
+        do=do,
+    )
     d = logged.decision
     if not d.allowed:
         return Status(409, {"code": "guard_refused",
@@ -248,13 +251,21 @@ def promises_get(request: HttpRequest, account_id: str) -> Any:
 def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
     """Record a promise to pay `amount` by `promised_on`."""
     actor = request.user.get_username()
-    promise = act(user=request.user, verb="promise.record", via="api", account_id=account_id,
-                  ip=client_ip(request), detail={"amount": body.amount[:40],
-                                                 "promised_on": str(body.promised_on)},
-                  do=lambda _a: plans.promise_add(
-                      account_id=account_id, amount=_money(body.amount, "amount"),
-                      promised_on=day(body.promised_on), on=today(), actor=actor,
-                      party_id=body.party_id or None, channel=body.channel))  # fmt: skip
+    promise = api_act(
+        request,
+        "promise.record",
+        account_id=account_id,
+        detail={"amount": body.amount[:40], "promised_on": str(body.promised_on)},
+        do=lambda _a: plans.promise_add(
+            account_id=account_id,
+            amount=_money(body.amount, "amount"),
+            promised_on=day(body.promised_on),
+            on=today(),
+            actor=actor,
+            party_id=body.party_id or None,
+            channel=body.channel,
+        ),
+    )
     return Status(201, _promise_out(Promise.objects.select_related("account", "party")
                                     .get(pk=promise.pk)))  # fmt: skip
 
@@ -318,16 +329,26 @@ def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
     actor = request.user.get_username()
     if body.installments is not None and not 0 < body.installments <= 1000:
         raise ValidationError("installments: between 1 and 1000", field="installments")
-    plan = act(user=request.user, verb="plan.create", via="api", account_id=account_id,
-               ip=client_ip(request), detail={"start": str(body.start),
-                                              "installments": body.installments},
-               do=lambda _a: plans.plan_create(
-                   account_id=account_id, on=today(), actor=actor, start=day(body.start),
-                   frequency=body.frequency, installments=body.installments,
-                   installment_amount=_money(body.installment_amount, "installment_amount")
-                   if body.installment_amount else None,
-                   down=_money(body.down or "0", "down"), party_id=body.party_id or None,
-                   charges=body.charges[:200]))  # fmt: skip
+    plan = api_act(
+        request,
+        "plan.create",
+        account_id=account_id,
+        detail={"start": str(body.start), "installments": body.installments},
+        do=lambda _a: plans.plan_create(
+            account_id=account_id,
+            on=today(),
+            actor=actor,
+            start=day(body.start),
+            frequency=body.frequency,
+            installments=body.installments,
+            installment_amount=_money(body.installment_amount, "installment_amount")
+            if body.installment_amount
+            else None,
+            down=_money(body.down or "0", "down"),
+            party_id=body.party_id or None,
+            charges=body.charges[:200],
+        ),
+    )
     plan = plan_get(plan_id=plan.pk)
     return Status(201, _plan_out(plan, tracking_for([plan], today()).get(plan.pk)))
 
@@ -344,9 +365,13 @@ def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: 
         return plans.plan_cancel(plan_id=plan_id, reason=body.reason[:300], on=today(),
                                  actor=actor)  # fmt: skip
 
-    act(user=request.user, verb="plan.cancel", via="api", account_id=account_id,
-        ip=client_ip(request), detail={"plan": plan_id, "reason": body.reason[:300]},
-        do=do)  # fmt: skip
+    api_act(
+        request,
+        "plan.cancel",
+        account_id=account_id,
+        detail={"plan": plan_id, "reason": body.reason[:300]},
+        do=do,
+    )
     plan = plan_get(plan_id=plan_id)
     return _plan_out(plan, tracking_for([plan], today()).get(plan.pk))
 
@@ -372,13 +397,21 @@ def disputes_get(request: HttpRequest, account_id: str) -> Any:
 def dispute_post(request: HttpRequest, account_id: str, body: DisputeIn) -> Any:
     """Open a dispute on the chosen charges, or (none named) on the whole balance."""
     actor = request.user.get_username()
-    dispute = act(user=request.user, verb="dispute.open", via="api", account_id=account_id,
-                  ip=client_ip(request), detail={"reason": body.reason[:300],
-                                                 "charges": body.charges[:200]},
-                  do=lambda _a: disputes.dispute_open(
-                      account_id=account_id, reason=body.reason[:2000], on=today(), actor=actor,
-                      charges=body.charges[:200], party_id=body.party_id or None,
-                      channel=body.channel))  # fmt: skip
+    dispute = api_act(
+        request,
+        "dispute.open",
+        account_id=account_id,
+        detail={"reason": body.reason[:300], "charges": body.charges[:200]},
+        do=lambda _a: disputes.dispute_open(
+            account_id=account_id,
+            reason=body.reason[:2000],
+            on=today(),
+            actor=actor,
+            charges=body.charges[:200],
+            party_id=body.party_id or None,
+            channel=body.channel,
+        ),
+    )
     return Status(201, _dispute_out(dispute_get(dispute_id=dispute.pk)))
 
 
@@ -398,9 +431,13 @@ def dispute_resolve_post(request: HttpRequest, account_id: str, dispute_id: int,
             amount=_money(body.amount, "amount") if body.amount else None,
             note=body.note[:2000])  # fmt: skip
 
-    act(user=request.user, verb="dispute.resolve", via="api", account_id=account_id,
-        ip=client_ip(request), detail={"dispute": dispute_id, "outcome": body.outcome},
-        do=do)  # fmt: skip
+    api_act(
+        request,
+        "dispute.resolve",
+        account_id=account_id,
+        detail={"dispute": dispute_id, "outcome": body.outcome},
+        do=do,
+    )
     return _dispute_out(dispute_get(dispute_id=dispute_id))
 
 
@@ -423,9 +460,12 @@ def statement_post(request: HttpRequest, account_id: str, body: StatementIn) -> 
         return {"document": statement.document.name, "sha256": statement.document.sha256,
                 "emailed": said}  # fmt: skip
 
-    return Status(201, act(user=request.user, verb="statement.send", via="api",
-                           account_id=account_id, ip=client_ip(request),
-                           detail={"email": body.email}, do=do))  # fmt: skip
+    return Status(
+        201,
+        api_act(
+            request, "statement.send", account_id=account_id, detail={"email": body.email}, do=do
+        ),
+    )
 
 
 @router.post("/accounts/{account_id}/notices", response={201: NoticeOut, **WRITES})
@@ -433,12 +473,20 @@ def notice_post(request: HttpRequest, account_id: str, body: NoticeIn) -> Any:
     """Send a notice now: queued for the day's print batch (letters) or the sender (email),
     if the guard allows it now; a refusal is 409 with the rule in `extra`."""
     actor = request.user.get_username()
-    queued = act(user=request.user, verb="notice.send", via="api", account_id=account_id,
-                 ip=client_ip(request), detail={"template": body.template[:100],
-                                                "channel": body.channel[:20]},
-                 do=lambda _a: notice_send(account_id=account_id, template=body.template,
-                                           channel=body.channel, on=today(), actor=actor,
-                                           party_id=body.party_id or None))  # fmt: skip
+    queued = api_act(
+        request,
+        "notice.send",
+        account_id=account_id,
+        detail={"template": body.template[:100], "channel": body.channel[:20]},
+        do=lambda _a: notice_send(
+            account_id=account_id,
+            template=body.template,
+            channel=body.channel,
+            on=today(),
+            actor=actor,
+            party_id=body.party_id or None,
+        ),
+    )
     o = queued.outbound
     return Status(201, {"id": o.pk, "key": o.key, "channel": o.channel, "template": o.template,
                         "party_id": o.party.party_id if o.party else "", "status": o.status,

@@ -12,8 +12,7 @@ from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from arrears.access.selectors import account_search, aging_visible, authorize, worklist_visible
-from arrears.access.services import act
-from arrears.api.common import ERRORS, client_ip, day
+from arrears.api.common import ERRORS, api_act, day
 from arrears.api.schemas import HitOut, ImportOut, RunIn, WorkItemOut
 from arrears.core.errors import ValidationError
 from arrears.dunning.services import cycle_run
@@ -53,11 +52,9 @@ def run(request: HttpRequest, body: RunIn) -> Any:
     nothing. Returns {"date", "actions", "blocked"} as `arrears run --format json` does."""
     on = day(body.date)
     verb = "run.dry" if body.dry_run else "run.real"
-    result = act(
-        user=request.user,
-        verb=verb,
-        via="api",
-        ip=client_ip(request),
+    result = api_act(
+        request,
+        verb,
         detail={"date": on.isoformat(), "dry_run": body.dry_run},
         do=lambda _: cycle_run(on=on, dry_run=body.dry_run, actor=request.user.get_username()),
     )
@@ -82,11 +79,9 @@ def book_import_post(request: HttpRequest, file: UploadedFile = File(...)) -> An
         with path.open("wb") as out:
             for chunk in file.chunks():
                 out.write(chunk)
-        summary = act(
-            user=request.user,
-            verb="import",
-            via="api",
-            ip=client_ip(request),
+        summary = api_act(
+            request,
+            "import",
             detail={"file": name[:200]},
             do=lambda _: book_import(path),
         )

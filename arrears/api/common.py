@@ -1,17 +1,21 @@
-"""Helpers shared by the API's routers: the error responses, the caller's address, dates, a timeline
-row's shape."""
+"""Helpers shared by the API's routers: the error responses, the caller's address, an audited
+change, dates, a timeline row's shape."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
+from arrears.access.services import act
 from arrears.api.schemas import ErrorOut
 from arrears.core.dates import today
 from arrears.core.errors import ValidationError
-from arrears.ledger.models import TimelineEvent
+from arrears.ledger.models import Account, TimelineEvent
+
+T = TypeVar("T")
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
@@ -19,6 +23,19 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 
 def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def api_act(
+    request: HttpRequest,
+    verb: str,
+    *,
+    account_id: str | None = None,
+    detail: dict[str, Any],
+    do: Callable[[Account | None], T],
+) -> T:
+    """`access.services.act` for a route: the request's user, from its address, via the API."""
+    return act(user=request.user, verb=verb, via="api", account_id=account_id,
+               ip=client_ip(request), detail=detail, do=do)  # fmt: skip
 
 
 def day(value: date | None) -> date:
