@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from arrears.access.selectors import authorize, can, letters_visible
 from arrears.access.services import act
 from arrears.core.dates import today
-from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.core.errors import DomainError, ValidationError
 from arrears.correspondence.archive import archive_read, archive_store, sha256_of
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.mail_in import triage_assign, triage_list
@@ -77,6 +78,19 @@ def _answer(request: HttpRequest, error: str = "", message: str = "") -> HttpRes
     return render(request, "web/letters.html", context, status=422 if error else 200)
 
 
+def _managed(request: HttpRequest, detail: dict[str, Any], do: Callable[[], str]) -> HttpResponse:
+    """A change to the letters (`letters.manage`, audited with `detail`): the page with what `do`
+    said, or with why it was refused; a refusal of the role or of a sign-in is raised."""
+    try:
+        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
+                   detail=detail, do=lambda _a: do())  # fmt: skip
+    except DomainError as exc:
+        if exc.code in ("forbidden", "unauthenticated"):
+            raise
+        return _answer(request, exc.message)
+    return _answer(request, message=said)
+
+
 def _batch(*, on: date, actor: str) -> str:
     """Print the queued letters up to `on`; the print file and manifest go to the archive."""
     with tempfile.TemporaryDirectory() as folder:
@@ -99,15 +113,7 @@ def _batch(*, on: date, actor: str) -> str:
 def letters_batch_run(request: HttpRequest) -> HttpResponse:
     on = _on(request)
     actor = request.user.get_username()
-    try:
-        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
-                   detail={"batch": on.isoformat()},
-                   do=lambda _a: _batch(on=on, actor=actor))  # fmt: skip
-    except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
-            raise
-        return _answer(request, exc.message)
-    return _answer(request, message=said)
+    return _managed(request, {"batch": on.isoformat()}, lambda: _batch(on=on, actor=actor))
 
 
 @require_GET
@@ -159,15 +165,8 @@ def letters_mailed_entry(request: HttpRequest) -> HttpResponse:
     lines = request.POST.get("lines", "")[:20000]
     on = _on(request)
     actor = request.user.get_username()
-    try:
-        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
-                   detail={"mailed": lines[:1000], "on": on.isoformat()},
-                   do=lambda _a: _mailed(lines=lines, on=on, actor=actor))  # fmt: skip
-    except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
-            raise
-        return _answer(request, exc.message)
-    return _answer(request, message=said)
+    return _managed(request, {"mailed": lines[:1000], "on": on.isoformat()},
+                    lambda: _mailed(lines=lines, on=on, actor=actor))  # fmt: skip
 
 
 @require_POST
@@ -176,18 +175,12 @@ def letters_returned_entry(request: HttpRequest) -> HttpResponse:
     letter = request.POST.get("letter", "")[:40]
     reason = request.POST.get("reason", "")[:200]
     actor = request.user.get_username()
-    try:
-        act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
-            detail={"returned": letter, "reason": reason},
-            do=lambda _a: mail_returned(letter=letter, on=today(), actor=actor,
-                                        reason=reason))  # fmt: skip
-    except NotFoundError as exc:
-        return _answer(request, exc.message)
-    except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
-            raise
-        return _answer(request, exc.message)
-    return _answer(request, message=_("Letter %(letter)s recorded returned.") % {"letter": letter})
+
+    def returned() -> str:
+        mail_returned(letter=letter, on=today(), actor=actor, reason=reason)
+        return _("Letter %(letter)s recorded returned.") % {"letter": letter}
+
+    return _managed(request, {"returned": letter, "reason": reason}, returned)
 
 
 # ---- mail triage -----------------------------------------------------------------------------
