@@ -42,7 +42,6 @@ import sys
 from typing import Any
 
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
 
 IDENT = "arrears"
 
@@ -53,11 +52,10 @@ class HandedServer(TcpWSGIServer):
 
     def __init__(self, application: Any, handoff: socket.socket, address: tuple, **kw: Any):
         self._address = address
-        dispatcher = ThreadedTaskDispatcher()
-        dispatcher.set_thread_count(kw.get("threads", 4))
         sockinfo = (socket.AF_INET, socket.SOCK_STREAM, 0, address)
-        super().__init__(application, map={}, _sock=handoff, dispatcher=dispatcher,
-                         sockinfo=sockinfo, bind_socket=False, ident=IDENT, **kw)  # fmt: skip
+        # waitress makes the task dispatcher with `threads` (in kw) threads
+        super().__init__(application, map={}, _sock=handoff, sockinfo=sockinfo,
+                         bind_socket=False, ident=IDENT, **kw)  # fmt: skip
 
     def set_reuse_addr(self) -> None:  # a Unix socket: nothing to reuse
         pass
