@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test check bench bench-large clean messages browser
+.PHONY: setup demo test static check bench bench-large clean messages browser
 
 setup: $(STAMP)
 
@@ -29,12 +29,15 @@ demo: setup
 test: setup
 	$(BIN)/pytest
 
-check: setup
+# The static checks: format, lint, types, layers, migrations (CI runs them before the suite).
+static: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy arrears config
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check: static
 	$(BIN)/pytest
 
 bench: setup

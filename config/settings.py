@@ -115,14 +115,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters sent apart from the query text, so that a query asked again (every page asks the
-    # same dozen) is prepared once per connection by psycopg and not parsed and planned each time:
-    # PostgreSQL's CPU for the account page's reads halved. ARREARS_DB_SERVER_BINDING=0: as text.
-    if os.environ.get("ARREARS_DB_SERVER_BINDING", "1") != "0":
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
-        )
+# Parameters sent apart from the query text, so that a query asked again (every page asks the same
+# dozen) is prepared once per connection by psycopg and not parsed and planned each time:
+# PostgreSQL's CPU for the account page's reads halved. ARREARS_DB_SERVER_BINDING=0: as text.
+elif (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and os.environ.get("ARREARS_DB_SERVER_BINDING", "1") != "0"
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
