@@ -23,6 +23,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from arrears.core.pdf import allow_file, shipped_only
+
 # Fixed timestamps in fontTools' output: the PDF of a given HTML is the same bytes every time.
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 
@@ -68,6 +70,7 @@ def _letter_fonts() -> str:
         target = Path(tempfile.gettempdir()) / f"arrears-letter-{stamp.hexdigest()[:12]}.ttf"
         if not target.exists():
             _cut_font(source, target)
+        allow_file(target)
         rules.append(f'@font-face {{ font-family: "Letter Sans"; font-weight: {weight}; '
                      f'src: url("{target.as_uri()}"); }}')  # fmt: skip
     return "\n".join(rules)
@@ -85,7 +88,7 @@ def _renderer() -> tuple[Any, Any]:
             family = 'font-family: "Letter Sans", "DejaVu Sans"'
             text = faces + "\n" + text.replace('font-family: "DejaVu Sans"', family)
         _state["fonts"] = fonts
-        _state["css"] = CSS(string=text, font_config=fonts)
+        _state["css"] = CSS(string=text, font_config=fonts, url_fetcher=shipped_only())
     return _state["css"], _state["fonts"]
 
 
@@ -94,7 +97,8 @@ def letter_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     css, fonts = _renderer()
-    return bytes(HTML(string=html).write_pdf(stylesheets=[css], font_config=fonts))
+    page = HTML(string=html, url_fetcher=shipped_only())
+    return bytes(page.write_pdf(stylesheets=[css], font_config=fonts))
 
 
 def letters_pdf(htmls: list[str]) -> list[bytes]:
