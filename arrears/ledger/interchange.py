@@ -151,6 +151,31 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _PHONE = re.compile(r"\+[1-9]\d{1,14}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Spec 1.1: an id is 1 to 64 letters, digits, ".", "_", "-" and ":", starting with a letter or a
+# digit. Ids name pages, archive folders and search links: "sub/dir" or "../../x" broke them all.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# C0 and C1 control characters: a CR/LF in a name split the mailing manifest's addressee.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A memo may run over lines and hold tabs; no other control character, never a NUL.
+_CONTROL_IN_MEMO = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# The columns holding ids (checked against _ID when given) and the text that may hold no control
+# character, per kind of file.
+ID_COLUMNS = {
+    "properties": ("property_id",),
+    "parties": ("party_id",),
+    "accounts": ("account_id", "property_id"),
+    "account_parties": ("account_id", "party_id"),
+    "transactions": ("txn_id", "account_id", "applies_to", "reverses"),
+}
+PLAIN_TEXT_COLUMNS = {
+    "properties": ("name", "address", "city", "state", "postal_code", "portfolio", "timezone"),
+    "parties": ("name", "email", "phone", "address", "city", "state", "postal_code", "language",
+                "timezone"),
+    "accounts": ("unit",),
+    "account_parties": (),
+    "transactions": ("code", "reference"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,6 +459,22 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+def check_ids_and_text(kind: str, row: dict[str, str]) -> None:
+    """Raise RowError for an id outside spec 1.1's character set, or a control character in a
+    name, an address or any other plain text (a memo may hold line breaks and tabs)."""
+    for column in ID_COLUMNS[kind]:
+        value = row.get(column, "")
+        if value and not _ID.fullmatch(value):
+            raise RowError(column, f"not an id (1 to 64 letters, digits, '.', '_', '-' or ':', "
+                                   f"starting with a letter or a digit): {value!r}")  # fmt: skip
+    for column in PLAIN_TEXT_COLUMNS[kind]:
+        if _CONTROL.search(row.get(column, "")):
+            raise RowError(column, f"holds a control character: {row[column]!r}")
+    for column, value in row.items():
+        if (column == "memo" or column.startswith("x_")) and _CONTROL_IN_MEMO.search(value):
+            raise RowError(column, f"holds a control character: {value!r}")
+
+
 def required(row: dict[str, str], column: str) -> str:
     value = row.get(column, "")
     if not value.strip():
@@ -638,14 +679,17 @@ def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow 
     i_code, i_due, i_applies, i_reverses, i_reference, i_memo = (
         ix.get(c) for c in TRANSACTIONS.optional
     )
-    amount_ok, code_ok = _AMOUNT.fullmatch, _CODE.fullmatch
+    amount_ok, code_ok, id_ok = _AMOUNT.fullmatch, _CODE.fullmatch, _ID.fullmatch
+    control, control_in_memo = _CONTROL.search, _CONTROL_IN_MEMO.search
 
     def parse(rec: list[str]) -> TxnRow | None:
         txn_id, account_id = rec[i_txn], rec[i_account]
-        if not txn_id or txn_id.isspace() or not account_id or account_id.isspace():
+        if not id_ok(txn_id) or not id_ok(account_id):
+            return None  # the slow path names the column and why
+        if i_reference is not None and (len(rec[i_reference]) > 200 or control(rec[i_reference])):
             return None
-        if len(txn_id) > 64 or (i_reference is not None and len(rec[i_reference]) > 200):
-            return None  # the slow path names the column that is too long
+        if i_memo is not None and control_in_memo(rec[i_memo]):
+            return None
         posted = _iso_date(rec[i_posted])
         text = rec[i_amount]
         if posted is None or not amount_ok(text):
@@ -658,6 +702,8 @@ def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow 
         due_text = rec[i_due] if i_due is not None else ""
         applies = rec[i_applies] if i_applies is not None else ""
         reverses = rec[i_reverses] if i_reverses is not None else ""
+        if (applies and not id_ok(applies)) or (reverses and not id_ok(reverses)):
+            return None
         if code and not code_ok(code):
             return None
         due: date | None = None
@@ -736,6 +782,7 @@ def read_rows(
             for column, limit in limits:
                 if len(row.get(column, "")) > limit:
                     raise RowError(column, f"longer than {limit} characters")
+            check_ids_and_text(source.kind.name, row)
             parsed = parse(row)
         except RowError as exc:
             yield line, exc

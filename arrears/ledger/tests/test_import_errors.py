@@ -800,3 +800,80 @@ def test_the_import_command_exits_non_zero_and_names_file_line_and_column(
     assert "differs" in err
     assert "Nothing was imported." in err
     assert book_state() == elm_court
+
+
+# ---- ids follow the spec 1.1 character set; names carry no control characters (issue 13) ----
+
+BAD_ID_ROWS = [
+    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
+                 + "x/1,alice-1A,2026-03-05,payment,10.00,,,,\n", 3, "txn_id", "x/1",
+                 id="a slash in a transaction id"),
+    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
+                 + "x1,../../x,2026-03-05,payment,10.00,,,,\n", 3, "account_id", "../../x",
+                 id="a path as an account id"),
+    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
+                 + "x1 ,alice-1A,2026-03-05,payment,10.00,,,,\n", 3, "txn_id", "x1 ",
+                 id="a trailing space is refused, not trimmed"),
+    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
+                 + "x1,alice-1A,2026-03-05,payment,10.00,,,t 1,\n", 3, "applies_to", "t 1",
+                 id="a space in the charge a payment applies to"),
+    pytest.param("transactions.csv", "txn_id,account_id,posted,type,amount,memo\n"
+                 "x1,alice-1A,2026-03-05,payment,10.00,a\x00b\n", 2, "memo", "control",
+                 id="a NUL in a memo"),
+    pytest.param("transactions.csv", "txn_id,account_id,posted,type,amount,reference\n"
+                 '"x1",alice-1A,2026-03-05,payment,10.00,"chk\r\n12"\n', 2, "reference", "control",
+                 id="a line break in a reference"),
+    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
+                 "sub/dir,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "sub/dir",
+                 id="a slash in an account id"),
+    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
+                 "-a,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "-a",
+                 id="an id starting with a dash"),
+    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
+                 "abcé,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "not an id",
+                 id="a letter outside the set"),
+    pytest.param("parties.csv", "party_id,name\n"
+                 'carol,"Carol\r\nChen"\n', 2, "name", "control",
+                 id="CR LF in a name"),
+    pytest.param("parties.csv", "party_id,name,address\n"
+                 "carol,Carol Chen,12 Elm St\x0b\n", 2, "address", "control",
+                 id="a vertical tab in an address"),
+    pytest.param("properties.csv", "property_id,name,state,country\n"
+                 "oak park,Oak Park,NY,US\n", 2, "property_id", "oak park",
+                 id="a space in a property id"),
+    pytest.param("account_parties.csv", "account_id,party_id,role\n"
+                 "alice-1A,bob\t,guarantor\n", 2, "party_id", "not an id",
+                 id="a tab after a party id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "line", "column", "word"), BAD_ID_ROWS)
+def test_a_bad_id_or_a_control_character_is_refused_and_nothing_changes(
+    elm_court, tmp_path, name, content, line, column, word
+):
+    # given: the book, and a file with one bad row
+    folder = write_book(tmp_path / "bad", {name: content})
+    # when
+    problems = import_problems(folder)
+    # then
+    assert len(problems) == 1
+    assert_problem(problems[0], name, line, column, word)
+    assert book_state() == elm_court
+
+
+def test_every_character_the_spec_allows_in_an_id_is_taken(elm_court, tmp_path):
+    # given: an id of 64 characters, using each kind the spec allows
+    account = "Z9" + "a.b_c-d:e" * 6 + "x" * 8
+    assert len(account) == 64
+    folder = write_book(tmp_path / "good", {
+        "accounts.csv": "account_id,property_id,unit,kind,opened\n"
+                        f"{account},elm,3C,residential_lease,2026-01-01\n",
+        "transactions.csv": TXN_HEADER + f"T:1.a_b-c,{account},2026-03-05,charge,10.00,RENT,,,\n",
+        "parties.csv": "party_id,name,address\ncarol,Carol García-Chen,\"12 Elm St, Apt 3\"\n",
+    })  # fmt: skip
+    # when
+    summary = book_import(folder)
+    # then
+    assert summary.created["accounts"] == 1
+    assert summary.created["transactions"] == 1
+    assert summary.created["parties"] == 1
