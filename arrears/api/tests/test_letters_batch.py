@@ -28,7 +28,7 @@ def _printed() -> dict[str, Any]:
             (o.key, o.status, o.dated_on, o.amount, o.deadline, o.error, o.document_name)
             for o in letters
         ],
-        "manifest": archive_read(batch.manifest).decode().replace(str(batch.pk), "B"),
+        "manifest": archive_read(batch.manifest).decode(),
     }
 
 
