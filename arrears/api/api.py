@@ -33,7 +33,7 @@ STATUS = {
     "guard_refused": 409,
 }
 
-ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions"]
+ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]
 
 
 class BearerToken(HttpBearer):

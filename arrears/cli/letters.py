@@ -22,17 +22,27 @@ def cmd_letters(args: argparse.Namespace) -> int:
 
     _ensure_migrated()
     if args.letters_command == "batch":
-        from arrears.correspondence.services import letters_batch
+        from arrears.dunning.reissue import letters_print
 
         on = args.date or today()
         output = Path(args.output or f"print-{on.isoformat()}")
         bar = _ProgressBar(sys.stderr)
         try:
-            result = letters_batch(on=on, output=output, actor=_actor(), workers=args.workers,
-                                   progress=lambda d, t: bar("letters", d, t),
-                                   reprint=args.reprint)  # fmt: skip
+            result = letters_print(
+                on=on,
+                output=output,
+                actor=_actor(),
+                workers=args.workers,
+                progress=lambda d, t: bar("letters", d, t),
+                reprint=args.reprint,
+                batch=args.batch,
+            )
         finally:
             bar.close()
+        for cancelled in result.cancelled:
+            print(
+                f"L{cancelled['id']} ({cancelled['account_id']}) cancelled: {cancelled['reason']}"
+            )
         print(result.line())
         return 0
     if args.letters_command == "mailed":
@@ -157,8 +167,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--output", help="folder for the letters, print file and manifest "
                    "(default: print-DATE)")  # fmt: skip
     b.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
-    b.add_argument("--reprint", action="store_true", help="render nothing: write the print file "
-                   "and manifest again for letters printed but not yet mailed")  # fmt: skip
+    b.add_argument(
+        "--reprint",
+        action="store_true",
+        help="render nothing: write one batch's print file and manifest again (its letters not "
+        "yet mailed)",
+    )
+    b.add_argument(
+        "--batch", type=int, help="with --reprint: the batch (default: the last complete one)"
+    )
     m = letters.add_parser("mailed", help="record proof of mailing from a filled-in manifest")
     m.add_argument("--manifest", required=True, help="the batch's manifest CSV with "
                    "article_number filled in for certified letters")  # fmt: skip

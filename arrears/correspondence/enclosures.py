@@ -39,7 +39,8 @@ def enclosures_for(outbound: Outbound, *, actor: str,
             raise NotFoundError(f"{outbound.key}: the enclosed document {name} is not archived")
         out.append(Enclosure(Path(name).name, archive_read(document)))
     if spec_for(outbound.template).encloses == "statement":
-        out.append(_statement(outbound.account.account_id, outbound.run_on, actor,
+        on = outbound.dated_on or outbound.run_on  # the statement as of the letter's date
+        out.append(_statement(outbound.account.account_id, on, actor,
                               {} if cache is None else cache))  # fmt: skip
     return out
 

@@ -7,6 +7,8 @@ Invariants held by the database:
 - an archived document is stored once: its SHA-256 and its storage name are each unique, and the
   file is never overwritten;
 - a certified-mail article number is attached to at most one letter;
+- a letter is printed only in a complete print batch (its print file and manifest written); at
+  most one batch is open (being printed) at a time, and a rerun finishes it;
 - a template version is never edited: a change is a new version of its name and language.
 """
 
@@ -66,6 +68,49 @@ class Document(models.Model):
         return self.name
 
 
+class PrintBatch(models.Model):
+    """One print file and its mailing manifest, and the letters they hold (`Outbound.batch`).
+
+    Opened naming its letters (re-checked, their date and figures fixed), then each letter
+    rendered into the archive, then the print file and manifest written and archived, and only
+    then `complete`: a letter of an open batch is not printed yet, and a rerun after a crash
+    finishes the same batch with the PDFs already archived.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"  # named its letters; print file and manifest not yet written
+        COMPLETE = "complete"  # print file and manifest written and archived
+
+    on = models.DateField()  # the day its letters are dated and printed
+    number = models.PositiveIntegerField()  # the day's 1st, 2nd… batch: print-DATE[-N].pdf
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    actor = models.CharField(max_length=100)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    print_file = models.ForeignKey(
+        "Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    manifest = models.ForeignKey(
+        "Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["on", "number"], name="print_batch_day_number"),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="open"), name="print_batch_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk} of {self.on}"
+
+    @property
+    def stem(self) -> str:
+        """The file names' common part: print-DATE.pdf and manifest-DATE.csv, then -2, -3…"""
+        return self.on.isoformat() + (f"-{self.number}" if self.number > 1 else "")
+
+
 class Outbound(models.Model):
     """A letter or an email the cycle (or a person) asked for: queued, then rendered, then mailed
     or sent. `key` is the asking action's idempotency key."""
@@ -78,6 +123,8 @@ class Outbound(models.Model):
         RETURNED = "returned"  # a letter came back undeliverable
         BOUNCED = "bounced"  # an email bounced
         FAILED = "failed"  # sending gave up after its last try; `error` says why
+        # No longer due when it was to go out (paid, held, disputed…); `error` says why
+        CANCELLED = "cancelled"
 
     key = models.CharField(max_length=300)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="outbound")
@@ -91,7 +138,13 @@ class Outbound(models.Model):
     template_version = models.PositiveIntegerField(null=True, blank=True)  # 0: built-in file
     policy = models.CharField(max_length=64, blank=True)
     step = models.CharField(max_length=64, blank=True)
-    run_on = models.DateField()  # the letter's date
+    run_on = models.DateField()  # the day the run (or a person) queued it
+    # The document's date, fixed when it goes out (printed for mailing, prepared to be emailed),
+    # with `amount` and `deadline` counted again from the book as of that day.
+    dated_on = models.DateField(null=True, blank=True)
+    batch = models.ForeignKey(
+        PrintBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
+    )
     amount = MoneyField(null=True, blank=True)
     deadline = models.DateField(null=True, blank=True)
     delinquency = models.DateField(null=True, blank=True)

@@ -14,9 +14,12 @@ archived one.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import hashlib
 import multiprocessing
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -106,7 +109,23 @@ def letters_pdf(htmls: list[str]) -> list[bytes]:
     return [letter_pdf(h) for h in htmls]
 
 
-def _warm() -> None:
+# Linux prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker die with the process that started it: a batch killed (kill -9) leaves
+    no renderer behind, holding memory and the pool's pipes."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The parent may have died before the call above: then this worker is an orphan already.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _warm(parent: int) -> None:
+    _die_with(parent)
     _renderer()
 
 
@@ -124,7 +143,11 @@ def render_parallel(chunks: Iterable[list[str]], *, workers: int = 2) -> Iterato
     # the cut font, the parsed stylesheet), so they start in milliseconds.
     _renderer()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm) as pool:
+    # The workers are started from this thread (on the first submit), which lives as long as the
+    # pool: the parent-death signal is tied to the thread that forked them.
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_warm, initargs=(os.getpid(),)
+    ) as pool:
         pending: list[Future[list[bytes]]] = []
         for chunk in chunks:
             pending.append(pool.submit(letters_pdf, chunk))

@@ -42,7 +42,10 @@ def _tenants(links: Sequence[AccountParty]) -> list[str]:
 
 
 def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
-    """The merge fields of each outbound letter or email, in order: a few queries per batch."""
+    """The merge fields of each outbound letter or email, in order: a few queries per batch.
+
+    Dated, and its open items read, as of the day it goes out (`dated_on`) once the letters batch
+    or the email sender fixed it, else as of the day it was queued."""
     if not outbounds:
         return []
     account_pks = {o.account_id for o in outbounds}
@@ -52,7 +55,7 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
     items: dict[tuple[date, int], list[Any]] = defaultdict(list)
     by_day: dict[date, set[int]] = defaultdict(set)
     for o in outbounds:
-        by_day[o.run_on].add(o.account_id)
+        by_day[_dated(o)].add(o.account_id)
     for day, pks in by_day.items():
         for row in open_items_as_of(as_of=day, account_pks=pks):
             items[(day, row.account_pk)].append(row)
@@ -63,15 +66,20 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
                      if ap.party_id == o.party_id and ap.role == o.role), None)  # fmt: skip
         party = link.party if link else None
         out.append(letter_context(
-            on=o.run_on, language=language_for(o.language or (party.language if party else "")),
+            on=_dated(o), language=language_for(o.language or (party.language if party else "")),
             template=o.template, account=accounts[o.account_id], party=party, role=o.role,
-            open_items=items[(o.run_on, o.account_id)], tenants=_tenants(links[o.account_id]),
+            open_items=items[(_dated(o), o.account_id)], tenants=_tenants(links[o.account_id]),
             guarantee_limit=link.guarantee_limit if link else None, amount=o.amount,
             deadline=o.deadline, delinquency=o.delinquency, step=o.step, policy=o.policy,
             company=company, reference=f"L{o.pk}" if o.pk else "",
             certified=o.channel == "certified_letter",
         ) | _fields(o))  # fmt: skip
     return out
+
+
+def _dated(outbound: Outbound) -> date:
+    """The document's date: the day it goes out once that is fixed, else the day it was queued."""
+    return outbound.dated_on or outbound.run_on
 
 
 def _fields(outbound: Outbound) -> dict[str, Any]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +28,10 @@ from django.utils import timezone as dj_timezone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.addresses import lines_key
-from arrears.correspondence.archive import archive_store
+from arrears.correspondence.archive import archive_store, sha256_of
 from arrears.correspondence.catalog import CATALOG, LANGUAGES, spec_for
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
-from arrears.correspondence.models import Outbound, ReturnedMail, Template
+from arrears.correspondence.models import Document, Outbound, PrintBatch, ReturnedMail, Template
 from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
 from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
 from arrears.ledger import bulk
@@ -142,6 +145,149 @@ def outbound_queue(
     return row
 
 
+# ---- re-checked when it goes out -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """The answer of the re-check a letter or an email gets when it goes out (dunning decides it
+    and passes it down as a callback): `cancel` says why it no longer goes out ("" when it
+    goes, with its `amount` and `deadline` counted as of that day)."""
+
+    cancel: str = ""
+    rule: str = ""
+    amount: Decimal | None = None
+    deadline: date | None = None
+
+
+# Asked in the caller's transaction for the rows about to go out on a date: one Recheck per row,
+# in order. It may write its own part's records in that transaction (dunning closes the action of
+# a cancelled notice and brings its figures up to date).
+Rechecker = Callable[[Sequence[Outbound], date], list[Recheck]]
+
+
+def outbound_cancel(
+    outbound: Outbound, *, rule: str, reason: str, on: date, actor: str
+) -> dict[str, Any]:
+    """Cancel a queued (or prepared, not yet sent) letter or email that is no longer due, with
+    its reason on the timeline; returns what the batch or the sender reports of it."""
+    what = "email" if outbound.channel == "email" else "letter"
+    outbound.status = "cancelled"
+    outbound.error = f"cancelled ({rule}): {reason}"[:500]
+    outbound.detail = {
+        **(outbound.detail or {}),
+        "cancelled": {"rule": rule, "reason": reason, "on": on.isoformat()},
+    }
+    outbound.save(update_fields=["status", "error", "detail"])
+    TimelineEvent.objects.create(
+        account_id=outbound.account_id,
+        at=dj_timezone.now(),
+        on=on,
+        kind=f"{what}.cancelled",
+        actor=actor,
+        summary=f"{outbound.template} to {outbound.party.name if outbound.party else '—'} "
+        f"not {'sent' if what == 'email' else 'printed'}: {reason}"[:500],
+        detail={
+            "letter_id" if what == "letter" else "outbound": outbound.pk,
+            "key": outbound.key,
+            "rule": rule,
+            "reason": reason,
+            "queued_on": outbound.run_on.isoformat(),
+        },
+    )
+    return {
+        "id": outbound.pk,
+        "key": outbound.key,
+        "account_id": outbound.account.account_id,
+        "rule": rule,
+        "reason": reason,
+    }
+
+
+def outbound_dated(
+    outbound: Outbound, *, on: date, amount: Decimal | None, deadline: date | None, actor: str
+) -> None:
+    """Fix a letter's or an email's date, amount and deadline as of `on`, the day it goes out:
+    on the row (what it was queued with kept in `detail["queued_as"]`) and on the timeline."""
+    what = "email" if outbound.channel == "email" else "letter"
+    before = {
+        "run_on": outbound.run_on.isoformat(),
+        "dated_on": _iso(outbound.dated_on),
+        "amount": _money(outbound.amount),
+        "deadline": _iso(outbound.deadline),
+    }
+    detail = dict(outbound.detail or {})
+    detail.setdefault("queued_as", before)
+    outbound.dated_on, outbound.amount, outbound.deadline = on, amount, deadline
+    outbound.detail = detail
+    outbound.save(update_fields=["dated_on", "amount", "deadline", "detail"])
+    after = {"dated_on": on.isoformat(), "amount": _money(amount), "deadline": _iso(deadline)}
+    TimelineEvent.objects.create(
+        account_id=outbound.account_id,
+        at=dj_timezone.now(),
+        on=on,
+        kind=f"{what}.dated",
+        actor=actor,
+        summary=f"{outbound.template} dated {on.isoformat()}"
+        + (f", {after['amount']}" if amount is not None else "")
+        + (f", deadline {after['deadline']}" if deadline is not None else "")
+        + f" (queued {outbound.run_on.isoformat()}"
+        + (f" with {before['amount']}" if before["amount"] else "")
+        + (f", deadline {before['deadline']}" if before["deadline"] else "")
+        + ")",
+        detail={
+            "letter_id" if what == "letter" else "outbound": outbound.pk,
+            "key": outbound.key,
+            **after,
+            "queued_as": detail["queued_as"],
+        },
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount:.2f}"
+
+
+def outbounds_recheck(
+    rows: Sequence[Outbound], *, on: date, recheck: Rechecker, actor: str
+) -> tuple[list[Outbound], list[dict[str, Any]]]:
+    """Ask `recheck` about `rows` going out on `on` (in the caller's transaction): cancel what is
+    no longer due, date the rest `on` with their figures of that day. Returns (the rows that
+    go, the cancelled ones as reported)."""
+    going: list[Outbound] = []
+    cancelled: list[dict[str, Any]] = []
+    for row, check in zip(rows, recheck(rows, on), strict=True):
+        if check.cancel:
+            cancelled.append(
+                outbound_cancel(row, rule=check.rule, reason=check.cancel, on=on, actor=actor)
+            )
+        else:
+            outbound_dated(row, on=on, amount=check.amount, deadline=check.deadline, actor=actor)
+            going.append(row)
+    return going, cancelled
+
+
+def email_unprepare(outbound: Outbound, *, on: date) -> None:
+    """Put a prepared email not yet sent back to be prepared again (its figures changed), under
+    a new archive name: the message prepared before stays archived as it was."""
+    old = outbound.document.name if outbound.document else outbound.document_name
+    stem, _, ext = old.rpartition(".")
+    base = f"{stem}-{on:%Y%m%d}"
+    name, n = f"{base}.{ext}", 1
+    while Document.objects.filter(name=name).exists():
+        n += 1
+        name = f"{base}-{n}.{ext}"
+    detail = dict(outbound.detail or {})
+    detail["superseded"] = [*detail.get("superseded", []), old]
+    outbound.status, outbound.document, outbound.document_name = "queued", None, name
+    outbound.rendered_at, outbound.detail = None, detail
+    outbound.save(update_fields=["status", "document", "document_name", "rendered_at", "detail"])
+
+
 # ---- the letters batch ---------------------------------------------------------------------
 
 
@@ -151,31 +297,53 @@ class BatchResult:
     letters: list[dict[str, Any]] = field(default_factory=list)
     print_file: Path | None = None
     manifest: Path | None = None
+    batch: int | None = None
+    resumed: bool = False  # a batch a crash interrupted, finished now
+    cancelled: list[dict[str, Any]] = field(default_factory=list)  # no longer due: not printed
+    documents: dict[str, str] = field(default_factory=dict)  # print/manifest: archived name
 
     def line(self) -> str:
+        cancelled = f"; {len(self.cancelled)} cancelled as no longer due" if self.cancelled else ""
         if not self.letters:
-            return f"No letters to print for {self.on.isoformat()}."
-        return (f"{len(self.letters)} letters for {self.on.isoformat()}: print file "
-                f"{self.print_file}, mailing manifest {self.manifest}")  # fmt: skip
+            return f"No letters to print for {self.on.isoformat()}{cancelled}."
+        resumed = " (an interrupted batch, finished)" if self.resumed else ""
+        return (
+            f"{len(self.letters)} letters for {self.on.isoformat()} in batch {self.batch}"
+            f"{resumed}: print file {self.print_file}, mailing manifest {self.manifest}"
+            f"{cancelled}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "date": self.on.isoformat(),
+            "batch": self.batch,
+            "resumed": self.resumed,
+            "letters": [line["letter_id"] for line in self.letters],
+            "print_file": self.documents.get("print", ""),
+            "manifest": self.documents.get("manifest", ""),
+            "cancelled": self.cancelled,
+        }
 
 
-MANIFEST_COLUMNS = ["line", "letter_id", "article_number", "postage_class", "addressee",
-                    "address", "city", "state", "postal_code", "account_id", "date",
-                    "document"]  # fmt: skip
+MANIFEST_COLUMNS = [
+    "line",
+    "letter_id",
+    "article_number",
+    "postage_class",
+    "addressee",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "account_id",
+    "date",
+    "document",
+]
 
 
 def _chunks(items: Sequence[Outbound], size: int) -> Iterator[list[Outbound]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-
-
-def _free(path: Path) -> Path:
-    """`path`, or path-2, path-3… if a file of that name exists (an earlier batch of the day)."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-    return candidate
 
 
 def letters_batch(
@@ -186,23 +354,111 @@ def letters_batch(
     workers: int = 2,
     progress: Callable[[int, int], None] | None = None,
     reprint: bool = False,
+    batch: int | None = None,
+    recheck: Rechecker | None = None,
 ) -> BatchResult:
-    """Render every queued letter up to `on`: each into the archive and into OUTPUT/letters/,
-    all into one print file, with a mailing manifest (the certified-mail firm sheet) to fill in.
+    """Print the letters queued up to `on` as one print batch: each rendered into the archive and
+    into OUTPUT/letters/, all into one print file with its mailing manifest (the certified-mail
+    firm sheet to fill in), both archived; see `PrintBatch`.
 
-    Letters already rendered are not rendered again (a repeated batch prints nothing); each
-    chunk of letters is committed with its timeline rows. `reprint` renders nothing: it writes
-    the print file and manifest again for the letters up to `on` printed but not yet mailed
-    (from the archive). Returns what was printed.
+    `recheck` (dunning's) is asked first: a letter no longer due is cancelled, the others are
+    dated `on` with their amount and deadline of that day (without it, letters go as queued).
+    A batch a crash left open is finished first, as it was opened, re-using the PDFs already
+    archived; a letter is in one batch only. `reprint` renders nothing: it writes batch
+    `batch`'s (default: the last complete one up to `on`) print file and manifest again, for its
+    letters not yet mailed. Raises ValidationError when another batch is being printed.
     """
     if reprint:
-        return _reprint(on=on, output=output)
-    queued = letters_for_batch(on)
+        return _reprint(on=on, output=output, batch=batch)
     result = BatchResult(on=on)
-    if not queued:
+    row = _batch_open(on=on, actor=actor, recheck=recheck, result=result)
+    if row is None:
         return result
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "letters").mkdir(exist_ok=True)
+    result.on, result.batch = row.on, row.pk
+    letters = _batch_letters(row)
+    queued = [o for o in letters if o.status == "queued"]
+    done = len(letters) - len(queued)
+    if queued:
+        _render(
+            queued,
+            actor=actor,
+            workers=workers,
+            progress=(lambda n: progress(done + n, len(letters))) if progress else None,
+        )
+    letters = _batch_letters(row)
+    _batch_files(row, letters, output, result)
+    with transaction.atomic():
+        for kind, path, ctype in (
+            ("print", result.print_file, "application/pdf"),
+            ("manifest", result.manifest, "text/csv"),
+        ):
+            assert path is not None
+            data = path.read_bytes()
+            document = archive_store(
+                data=data,
+                kind=kind,
+                content_type=ctype,
+                name=f"print/{row.on:%Y/%m/%d}/{path.stem}-{sha256_of(data)[:10]}{path.suffix}",
+            )
+            result.documents[kind] = document.name
+            setattr(row, "print_file" if kind == "print" else "manifest", document)
+        row.status = PrintBatch.Status.COMPLETE
+        row.completed_at = dj_timezone.now()
+        row.save(update_fields=["status", "completed_at", "print_file", "manifest"])
+    return result
+
+
+def _batch_open(
+    *, on: date, actor: str, recheck: Rechecker | None, result: BatchResult
+) -> PrintBatch | None:
+    """The batch to print: the one a crash left open, else a new one naming the letters queued
+    up to `on` that are still due (None when there are none)."""
+    with transaction.atomic():
+        row = PrintBatch.objects.select_for_update().filter(status="open").first()
+        if row is not None:
+            result.resumed = True
+            return row
+        queued = letters_for_batch(on)
+        if recheck is not None and queued:
+            queued, result.cancelled = outbounds_recheck(
+                queued, on=on, recheck=recheck, actor=actor
+            )
+        if not queued:
+            return None
+        last = PrintBatch.objects.filter(on=on).order_by("-number").first()
+        try:
+            with transaction.atomic():
+                row = PrintBatch.objects.create(
+                    on=on,
+                    number=last.number + 1 if last else 1,
+                    actor=actor,
+                    created_at=dj_timezone.now(),
+                )
+        except IntegrityError:
+            raise ValidationError(
+                "another print batch is being printed: run the batch again when it is done"
+            ) from None
+        named = Outbound.objects.filter(
+            pk__in=[o.pk for o in queued], status="queued", batch__isnull=True
+        ).update(batch=row)
+        if named != len(queued):
+            raise ValidationError(
+                "letters were printed by another batch meanwhile: run the batch again"
+            )
+        return row
+
+
+def _batch_letters(row: PrintBatch) -> list[Outbound]:
+    return list(
+        row.letters.select_related("document", "account").order_by("run_on", "account_id", "id")
+    )
+
+
+def _render(
+    queued: list[Outbound], *, actor: str, workers: int, progress: Callable[[int], None] | None
+) -> None:
+    """Render the batch's letters not yet archived, a chunk at a time, each chunk committed with
+    its letters `rendered` and their timeline rows."""
     from arrears.correspondence.enclosures import (
         enclosures_for,
         statement_enclosure,
@@ -227,7 +483,7 @@ def letters_batch(
             for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
                 loaded = template_load(outbound.template, context["language"], cache)
                 pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
-                key = statement_key(context["account"]["account_id"], outbound.run_on)
+                key = statement_key(context["account"]["account_id"], context["letter_date"])
                 if spec_for(outbound.template).encloses == "statement" and key not in scheduled:
                     scheduled.add(key)
                     ledger = account_ledger(account_id=key[1], as_of=key[2])
@@ -236,7 +492,6 @@ def letters_batch(
             statements.append(extra)
             yield [pages[o.pk][1].html for o in chunk] + htmls
 
-    files: list[Path] = []
     done = 0
     chunks = _chunks(queued, BATCH_CHUNK)
     enclosed: dict[Any, Any] = {}
@@ -249,81 +504,116 @@ def letters_batch(
             for outbound, letter in zip(chunk, pdfs[: len(chunk)], strict=True):
                 _, rendered = pages.pop(outbound.pk)
                 # A monthly statement, the analysis answering a dispute: in the same envelope.
-                data = with_enclosures(letter, enclosures_for(outbound, actor=actor,
-                                                              cache=enclosed))  # fmt: skip
-                result.letters.append(_letter_rendered(outbound, rendered, data, actor))
-                path = output / "letters" / Path(outbound.document_name).name
-                path.write_bytes(data)
-                files.append(path)
+                data = with_enclosures(
+                    letter, enclosures_for(outbound, actor=actor, cache=enclosed)
+                )
+                _letter_rendered(outbound, rendered, data, actor)
         done += len(chunk)
         if progress:
-            progress(done, len(queued))
-    _print_file_and_manifest(result, files, output)
-    return result
+            progress(done)
 
 
-def _print_file_and_manifest(result: BatchResult, files: list[Path], output: Path) -> None:
-    # The manifest first: it is what the post office needs, and it can be written again
-    # (`reprint`) if the print file fails.
-    on = result.on.isoformat()
-    result.manifest = _free(output / f"manifest-{on}.csv")
-    with result.manifest.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for line, letter in enumerate(result.letters, start=1):
-            writer.writerow({**letter, "line": line})
-    result.print_file = _free(output / f"print-{on}.pdf")
-    _merge(files, result.print_file)
-
-
-def _reprint(*, on: date, output: Path) -> BatchResult:
+def _batch_files(
+    row: PrintBatch, letters: list[Outbound], output: Path, result: BatchResult
+) -> None:
+    """Write the batch's letters (from the archive: the PDFs printed are the ones archived), its
+    manifest and its print file into `output`, each file whole or not at all."""
     from arrears.correspondence.archive import archive_read
 
-    result = BatchResult(on=on)
-    letters = list(Outbound.objects.filter(
-        run_on__lte=on, channel__in=LETTER_CHANNELS, status="rendered",
-        document__isnull=False).select_related("document", "account").order_by(
-        "run_on", "account_id", "id"))  # fmt: skip
-    if not letters:
-        return result
     (output / "letters").mkdir(parents=True, exist_ok=True)
     files = []
     for outbound in letters:
         assert outbound.document is not None
         path = output / "letters" / Path(outbound.document.name).name
-        path.write_bytes(archive_read(outbound.document))
+        _write_whole(path, partial(_put_bytes, archive_read(outbound.document)))
         files.append(path)
         result.letters.append(
             _manifest_line(outbound, outbound.document.name, outbound.account.account_id)
         )
-    _print_file_and_manifest(result, files, output)
+    # The manifest first: it is what the post office needs.
+    result.manifest = output / f"manifest-{row.stem}.csv"
+    _write_whole(result.manifest, lambda target: _write_manifest(target, result.letters))
+    result.print_file = output / f"print-{row.stem}.pdf"
+    _write_whole(result.print_file, lambda target: _merge(files, target))
+
+
+def _write_whole(path: Path, write: Callable[[Path], Any]) -> None:
+    """Write a file under a temporary name, then rename it: a crash leaves no partial file."""
+    part = path.with_name(f".{path.name}.part")
+    write(part)
+    os.replace(part, path)
+
+
+def _put_bytes(data: bytes, target: Path) -> None:
+    target.write_bytes(data)
+
+
+def _write_manifest(target: Path, letters: list[dict[str, Any]]) -> None:
+    with target.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for line, letter in enumerate(letters, start=1):
+            writer.writerow({**letter, "line": line})
+
+
+def _reprint(*, on: date, output: Path, batch: int | None) -> BatchResult:
+    """One complete batch's print file and manifest again, for its letters not yet mailed."""
+    query = PrintBatch.objects.filter(status="complete")
+    row = (
+        query.filter(pk=batch)
+        if batch is not None
+        else query.filter(on__lte=on).order_by("-on", "-number")
+    ).first()
+    if row is None:
+        if batch is not None:
+            raise NotFoundError(f"no complete print batch {batch}")
+        return BatchResult(on=on)
+    result = BatchResult(on=row.on, batch=row.pk)
+    letters = [o for o in _batch_letters(row) if o.status == "rendered"]
+    if letters:
+        _batch_files(row, letters, output, result)
     return result
 
 
-def _letter_rendered(outbound: Outbound, rendered: RenderedMessage, data: bytes, actor: str
-                     ) -> dict[str, Any]:  # fmt: skip
-    document = archive_store(data=data, name=outbound.document_name, kind="letter",
-                             content_type="application/pdf")  # fmt: skip
+def _letter_rendered(
+    outbound: Outbound, rendered: RenderedMessage, data: bytes, actor: str
+) -> None:
+    document = archive_store(
+        data=data, name=outbound.document_name, kind="letter", content_type="application/pdf"
+    )
     context = rendered.context
     now = dj_timezone.now()
     outbound.address = "\n".join([context["addressee"]["name"], *context["addressee"]["lines"]])
     updated = Outbound.objects.filter(pk=outbound.pk, status="queued").update(
-        status="rendered", document=document, rendered_at=now, address=outbound.address,
-        template_version=rendered.template_version, language=rendered.language,
-    )  # fmt: skip
+        status="rendered",
+        document=document,
+        rendered_at=now,
+        address=outbound.address,
+        template_version=rendered.template_version,
+        language=rendered.language,
+    )
     if updated != 1:  # another batch printed it meanwhile: never twice
         raise ValidationError(f"letter L{outbound.pk} was printed by another batch")
     TimelineEvent.objects.create(
-        account_id=outbound.account_id, at=now, on=outbound.run_on, kind="letter.rendered",
+        account_id=outbound.account_id,
+        at=now,
+        on=outbound.dated_on or outbound.run_on,
+        kind="letter.rendered",
         actor=actor,
         summary=f"{outbound.template} v{rendered.template_version} ({rendered.language}) "
         f"printed for {context['addressee']['name']}: {document.name}",
-        detail={"letter_id": outbound.pk, "key": outbound.key, "document": document.name,
-                "sha256": document.sha256, "template": outbound.template,
-                "template_version": rendered.template_version, "language": rendered.language,
-                "channel": outbound.channel},
-    )  # fmt: skip
-    return _manifest_line(outbound, document.name, context["account"]["account_id"])
+        detail={
+            "letter_id": outbound.pk,
+            "key": outbound.key,
+            "document": document.name,
+            "sha256": document.sha256,
+            "template": outbound.template,
+            "template_version": rendered.template_version,
+            "language": rendered.language,
+            "channel": outbound.channel,
+            "batch": outbound.batch_id,
+        },
+    )
 
 
 def _manifest_line(outbound: Outbound, document: str, account_id: str) -> dict[str, Any]:
@@ -333,12 +623,19 @@ def _manifest_line(outbound: Outbound, document: str, account_id: str) -> dict[s
     last = lines[-1] if len(lines) > 1 else ""
     city, _, rest = last.partition(",")
     state, _, postal = rest.strip().partition(" ")
-    return {"letter_id": outbound.pk, "article_number": outbound.article_number,
-            "postage_class": outbound.postage_class or POSTAGE.get(outbound.channel, ""),
-            "addressee": name, "address": ", ".join(street), "city": city.strip(),
-            "state": state.strip(), "postal_code": postal.strip(),
-            "account_id": account_id, "date": outbound.run_on.isoformat(),
-            "document": document}  # fmt: skip
+    return {
+        "letter_id": outbound.pk,
+        "article_number": outbound.article_number,
+        "postage_class": outbound.postage_class or POSTAGE.get(outbound.channel, ""),
+        "addressee": name,
+        "address": ", ".join(street),
+        "city": city.strip(),
+        "state": state.strip(),
+        "postal_code": postal.strip(),
+        "account_id": account_id,
+        "date": (outbound.dated_on or outbound.run_on).isoformat(),
+        "document": document,
+    }
 
 
 def _merge(files: list[Path], target: Path) -> None:
@@ -380,6 +677,8 @@ def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResu
     ids = [(r.get("letter_id") or "").strip().lstrip("Ll") for r in rows]
     wanted = [int(i) for i in ids if i.isdigit()]
     letters = {o.pk: o for o in Outbound.objects.select_for_update().filter(pk__in=wanted)}
+    # A letter of a batch not yet complete is in no print file: it is not printed yet.
+    unfinished = set(PrintBatch.objects.filter(status="open").values_list("pk", flat=True))
     for line, row in enumerate(rows, start=2):
         where = f"{manifest}: line {line}"
         raw_id = (row.get("letter_id") or "").strip().lstrip("Ll")
@@ -411,7 +710,7 @@ def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResu
                 errors.append(f"{where}, column article_number: letter L{outbound.pk} was "
                               f"mailed with {outbound.article_number or 'no number'}")  # fmt: skip
             continue
-        if outbound.status != "rendered":
+        if outbound.status != "rendered" or outbound.batch_id in unfinished:
             errors.append(f"{where}, column letter_id: letter L{outbound.pk} is not printed")
             continue
         plan.append((outbound, number, day))

@@ -180,18 +180,21 @@ Render = Callable[[Outbound], OutgoingEmail]
 class EmailRun:
     queued: int = 0  # outbound rows made for email actions
     prepared: int = 0
+    cancelled: list[str] = field(default_factory=list)  # keys no longer due when they were to go
     report: SendReport = field(default_factory=SendReport)
     documents: dict[str, str] = field(default_factory=dict)  # action key → archived message
 
     def as_json(self) -> dict[str, Any]:
         return {"queued": self.queued, "prepared": self.prepared, **self.report.as_json(),
-                "documents": self.documents}  # fmt: skip
+                "cancelled": self.cancelled, "documents": self.documents}  # fmt: skip
 
     def line(self) -> str:
         r = self.report
         return (f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
                 f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
-                f"{len(r.refused)} refused by the guard.")  # fmt: skip
+                f"{len(r.refused)} refused by the guard."
+                + (f" {len(self.cancelled)} cancelled as no longer due." if self.cancelled
+                   else ""))  # fmt: skip
 
 
 def email_outbound_ensure(*, on: date) -> int:
@@ -276,9 +279,16 @@ def emails_send(
 ) -> EmailRun:
     """Send the email actions due by `on`: make their outbound rows, prepare their messages,
     send through the guard, and bring the actions up to date (module docstring). `workers`
-    processes render the PDF letters attached (1: in this process)."""
+    processes render the PDF letters attached (1: in this process).
+
+    Each email is checked again first (`reissue.emails_recheck`): one no longer due is cancelled,
+    the others are dated `on` with their figures of that day, and one prepared in an earlier
+    pass whose figures changed is prepared again."""
+    from arrears.dunning.reissue import emails_recheck  # it reads the guard from this module
+
     run = EmailRun()
     run.queued = email_outbound_ensure(on=on)
+    run.cancelled = emails_recheck(on=on, actor=actor)
     unrendered: list[str] = []
     queued = list(Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
                   .select_related("account", "party").order_by("id"))  # fmt: skip

@@ -26,11 +26,12 @@ from arrears.access.selectors import authorize, can, letters_visible
 from arrears.access.services import act
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, ValidationError
-from arrears.correspondence.archive import archive_read, archive_store, sha256_of
+from arrears.correspondence.archive import archive_read
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.mail_in import triage_assign, triage_list
 from arrears.correspondence.models import Document
-from arrears.correspondence.services import letters_batch, letters_mailed, mail_returned
+from arrears.correspondence.services import letters_mailed, mail_returned
+from arrears.dunning.reissue import letters_print
 from arrears.web.views import _ip, page
 
 PRINT_KINDS = ("print", "manifest")
@@ -92,20 +93,18 @@ def _managed(request: HttpRequest, detail: dict[str, Any], do: Callable[[], str]
 
 
 def _batch(*, on: date, actor: str) -> str:
-    """Print the queued letters up to `on`; the print file and manifest go to the archive."""
+    """Print the queued letters up to `on` (`letters_print`: the print file and manifest go to
+    the archive); say what was printed and what was cancelled as no longer due."""
     with tempfile.TemporaryDirectory() as folder:
-        result = letters_batch(on=on, output=Path(folder), actor=actor, workers=1)
-        if not result.letters:
-            return _("No letters to print for %(day)s.") % {"day": on.isoformat()}
-        assert result.print_file is not None
-        assert result.manifest is not None
-        for path, kind, ctype in ((result.print_file, "print", "application/pdf"),
-                                  (result.manifest, "manifest", "text/csv")):  # fmt: skip
-            data = path.read_bytes()
-            archive_store(data=data, kind=kind, content_type=ctype,
-                          name=f"print/{on:%Y/%m/%d}/{path.stem}-{sha256_of(data)[:10]}"
-                          f"{path.suffix}")  # fmt: skip
-    return _("%(n)s letters printed.") % {"n": len(result.letters)}
+        result = letters_print(on=on, output=Path(folder), actor=actor, workers=1)
+    said = (
+        _("%(n)s letters printed.") % {"n": len(result.letters)}
+        if result.letters
+        else _("No letters to print for %(day)s.") % {"day": on.isoformat()}
+    )
+    if result.cancelled:
+        said += " " + _("%(n)s cancelled as no longer due.") % {"n": len(result.cancelled)}
+    return said
 
 
 @require_POST
