@@ -20,11 +20,17 @@ $(STAMP): pyproject.toml
 DEMO_USER := demo
 DEMO_PASSWORD := arrears-demo-2026
 
-demo: setup
+# The demo server's secret key: made once, kept in a git-ignored file readable by its owner only.
+SECRET_FILE := .secret-key
+
+$(SECRET_FILE):
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+demo: setup $(SECRET_FILE)
 	$(BIN)/arrears demo
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
 	@echo "Sign in as $(DEMO_USER) with the password $(DEMO_PASSWORD)."
-	$(BIN)/arrears serve
+	SECRET_KEY="$$(cat $(SECRET_FILE))" $(BIN)/arrears serve
 
 test: setup
 	$(BIN)/pytest

@@ -38,6 +38,7 @@ import json
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -305,7 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     today = dt.date.fromisoformat(args.today)
     folder, summary = book.cached_book(accounts_n, txns, args.seed, today)
     workdir = Path(tempfile.mkdtemp(prefix="arrears-web-bench-"))
-    env = {**os.environ, "ARREARS_TODAY": today.isoformat(), "ARREARS_USER": "bench"}
+    # The server signs sessions with a key the environment gives it (config/secret.py).
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        **os.environ,
+        "ARREARS_TODAY": today.isoformat(),
+        "ARREARS_USER": "bench",
+    }
     built = False  # whether the database already holds this book (--reuse)
     if args.db == "postgres":
         why = book.pg_reachable()

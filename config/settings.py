@@ -28,6 +28,7 @@ SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it 
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -35,7 +36,9 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = os.environ.get("DEBUG", "") == "1"
-SECRET_KEY = os.environ.get("SECRET_KEY", "arrears-local-only-not-a-secret")
+# Only the environment gives a key; without one, a random key for this process, on which no server
+# with DEBUG off starts (config/secret.py).
+SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50)
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")

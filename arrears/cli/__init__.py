@@ -382,6 +382,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.db import connections
 
     from arrears.cli.serve import serve
+    from config.secret import secret_key_problem
+
+    if problem := secret_key_problem():
+        sys.stderr.write(f"arrears serve: {problem}\n")
+        return 2
     from config.wsgi import application
 
     _ensure_migrated()

@@ -22,8 +22,9 @@ from typing import Any
 
 PACKAGE = Path(__file__).resolve().parent.parent  # the `arrears` package
 # Only these kinds of file, only below a `static` or `templates` folder of the package.
-SHIPPED_SUFFIXES = frozenset({".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ttf", ".otf",
-                              ".woff", ".woff2"})  # fmt: skip
+SHIPPED_SUFFIXES = frozenset(
+    {".css", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ttf", ".otf", ".woff", ".woff2"}
+)
 SHIPPED_FOLDERS = frozenset({"static", "templates"})
 _allowed_files: set[str] = set()
 
@@ -47,8 +48,9 @@ def is_shipped(path: str) -> bool:
         inside = resolved.relative_to(PACKAGE)
     except ValueError:
         return False
-    return (resolved.suffix.lower() in SHIPPED_SUFFIXES
-            and any(part in SHIPPED_FOLDERS for part in inside.parts[:-1]))  # fmt: skip
+    return resolved.suffix.lower() in SHIPPED_SUFFIXES and any(
+        part in SHIPPED_FOLDERS for part in inside.parts[:-1]
+    )
 
 
 def shipped_only() -> Any:
@@ -68,8 +70,9 @@ def shipped_only() -> Any:
                 path = url2pathname(url.split("?")[0].split("#")[0].removeprefix("file:"))
                 if is_shipped(path):
                     return super().fetch(url, headers)
-            raise FetchRefusedError(f"not fetched: {url[:200]} (PDFs load only what Arrears "
-                                    "ships and data: URIs)")  # fmt: skip
+            raise FetchRefusedError(
+                f"not fetched: {url[:200]} (PDFs load only what Arrears ships and data: URIs)"
+            )
 
     return ShippedOnly(allowed_protocols=("data", "file"), allow_redirects=False)
 

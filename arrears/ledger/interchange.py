@@ -72,44 +72,111 @@ FILE_KINDS = (PROPERTIES, PARTIES, ACCOUNTS, ACCOUNT_PARTIES, TRANSACTIONS)
 # Canonical column order of each file on export, as the spec lists them.
 EXPORT_COLUMNS = {
     "properties": (
-        "property_id", "name", "address", "city", "state", "postal_code", "country", "timezone",
+        "property_id",
+        "name",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "timezone",
     ),
     "parties": (
-        "party_id", "name", "kind", "email", "phone", "address", "city", "state", "postal_code",
-        "country", "language", "timezone",
+        "party_id",
+        "name",
+        "kind",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "language",
+        "timezone",
     ),
     "accounts": (
-        "account_id", "property_id", "unit", "kind", "opened", "closed", "rent", "deposit_held",
+        "account_id",
+        "property_id",
+        "unit",
+        "kind",
+        "opened",
+        "closed",
+        "rent",
+        "deposit_held",
         "currency",
     ),
     "account_parties": ("account_id", "party_id", "role", "guarantee_limit"),
     "transactions": (
-        "txn_id", "account_id", "posted", "type", "amount", "code", "due", "applies_to",
-        "reverses", "reference", "memo",
+        "txn_id",
+        "account_id",
+        "posted",
+        "type",
+        "amount",
+        "code",
+        "due",
+        "applies_to",
+        "reverses",
+        "reference",
+        "memo",
     ),
-}  # fmt: skip
+}
 
 # The main IANA zone of each US state, for a property whose file gives none.
 STATE_TIME_ZONES = {
-    "AL": "America/Chicago", "AK": "America/Anchorage", "AZ": "America/Phoenix",
-    "AR": "America/Chicago", "CA": "America/Los_Angeles", "CO": "America/Denver",
-    "CT": "America/New_York", "DE": "America/New_York", "DC": "America/New_York",
-    "FL": "America/New_York", "GA": "America/New_York", "HI": "Pacific/Honolulu",
-    "ID": "America/Boise", "IL": "America/Chicago", "IN": "America/Indiana/Indianapolis",
-    "IA": "America/Chicago", "KS": "America/Chicago", "KY": "America/New_York",
-    "LA": "America/Chicago", "ME": "America/New_York", "MD": "America/New_York",
-    "MA": "America/New_York", "MI": "America/Detroit", "MN": "America/Chicago",
-    "MS": "America/Chicago", "MO": "America/Chicago", "MT": "America/Denver",
-    "NE": "America/Chicago", "NV": "America/Los_Angeles", "NH": "America/New_York",
-    "NJ": "America/New_York", "NM": "America/Denver", "NY": "America/New_York",
-    "NC": "America/New_York", "ND": "America/Chicago", "OH": "America/New_York",
-    "OK": "America/Chicago", "OR": "America/Los_Angeles", "PA": "America/New_York",
-    "RI": "America/New_York", "SC": "America/New_York", "SD": "America/Chicago",
-    "TN": "America/Chicago", "TX": "America/Chicago", "UT": "America/Denver",
-    "VT": "America/New_York", "VA": "America/New_York", "WA": "America/Los_Angeles",
-    "WV": "America/New_York", "WI": "America/Chicago", "WY": "America/Denver",
+    "AL": "America/Chicago",
+    "AK": "America/Anchorage",
+    "AZ": "America/Phoenix",
+    "AR": "America/Chicago",
+    "CA": "America/Los_Angeles",
+    "CO": "America/Denver",
+    "CT": "America/New_York",
+    "DE": "America/New_York",
+    "DC": "America/New_York",
+    "FL": "America/New_York",
+    "GA": "America/New_York",
+    "HI": "Pacific/Honolulu",
+    "ID": "America/Boise",
+    "IL": "America/Chicago",
+    "IN": "America/Indiana/Indianapolis",
+    "IA": "America/Chicago",
+    "KS": "America/Chicago",
+    "KY": "America/New_York",
+    "LA": "America/Chicago",
+    "ME": "America/New_York",
+    "MD": "America/New_York",
+    "MA": "America/New_York",
+    "MI": "America/Detroit",
+    "MN": "America/Chicago",
+    "MS": "America/Chicago",
+    "MO": "America/Chicago",
+    "MT": "America/Denver",
+    "NE": "America/Chicago",
+    "NV": "America/Los_Angeles",
+    "NH": "America/New_York",
+    "NJ": "America/New_York",
+    "NM": "America/Denver",
+    "NY": "America/New_York",
+    "NC": "America/New_York",
+    "ND": "America/Chicago",
+    "OH": "America/New_York",
+    "OK": "America/Chicago",
+    "OR": "America/Los_Angeles",
+    "PA": "America/New_York",
+    "RI": "America/New_York",
+    "SC": "America/New_York",
+    "SD": "America/Chicago",
+    "TN": "America/Chicago",
+    "TX": "America/Chicago",
+    "UT": "America/Denver",
+    "VT": "America/New_York",
+    "VA": "America/New_York",
+    "WA": "America/Los_Angeles",
+    "WV": "America/New_York",
+    "WI": "America/Chicago",
+    "WY": "America/Denver",
     "PR": "America/Puerto_Rico",
-}  # fmt: skip
+}
 
 # ISO 3166-1 alpha-2: the officially assigned codes.
 COUNTRIES = frozenset(
@@ -127,15 +194,39 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 
 # The longest value each column may hold (the database's limits); longer is refused, not cut.
 MAX_LENGTHS = {
-    "properties": {"property_id": 64, "name": 200, "address": 300, "city": 100, "state": 50,
-                   "postal_code": 20, "timezone": 64, "portfolio": 64},
-    "parties": {"party_id": 64, "name": 200, "email": 254, "phone": 20, "address": 300,
-                "city": 100, "state": 50, "postal_code": 20, "language": 35, "timezone": 64},
+    "properties": {
+        "property_id": 64,
+        "name": 200,
+        "address": 300,
+        "city": 100,
+        "state": 50,
+        "postal_code": 20,
+        "timezone": 64,
+        "portfolio": 64,
+    },
+    "parties": {
+        "party_id": 64,
+        "name": 200,
+        "email": 254,
+        "phone": 20,
+        "address": 300,
+        "city": 100,
+        "state": 50,
+        "postal_code": 20,
+        "language": 35,
+        "timezone": 64,
+    },
     "accounts": {"account_id": 64, "property_id": 64, "unit": 50},
     "account_parties": {"account_id": 64, "party_id": 64},
-    "transactions": {"txn_id": 64, "account_id": 64, "code": 20, "applies_to": 64,
-                     "reverses": 64, "reference": 200},
-}  # fmt: skip
+    "transactions": {
+        "txn_id": 64,
+        "account_id": 64,
+        "code": 20,
+        "applies_to": 64,
+        "reverses": 64,
+        "reference": 200,
+    },
+}
 
 PARTY_KINDS = ("person", "organization")
 ACCOUNT_KINDS = ("residential_lease", "commercial_lease", "customer", "student", "patient")
@@ -170,12 +261,21 @@ ID_COLUMNS = {
 }
 PLAIN_TEXT_COLUMNS = {
     "properties": ("name", "address", "city", "state", "postal_code", "portfolio", "timezone"),
-    "parties": ("name", "email", "phone", "address", "city", "state", "postal_code", "language",
-                "timezone"),
+    "parties": (
+        "name",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "language",
+        "timezone",
+    ),
     "accounts": ("unit",),
     "account_parties": (),
     "transactions": ("code", "reference"),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,8 +565,11 @@ def check_ids_and_text(kind: str, row: dict[str, str]) -> None:
     for column in ID_COLUMNS[kind]:
         value = row.get(column, "")
         if value and not _ID.fullmatch(value):
-            raise RowError(column, f"not an id (1 to 64 letters, digits, '.', '_', '-' or ':', "
-                                   f"starting with a letter or a digit): {value!r}")  # fmt: skip
+            raise RowError(
+                column,
+                f"not an id (1 to 64 letters, digits, '.', '_', '-' or ':', "
+                f"starting with a letter or a digit): {value!r}",
+            )
     for column in PLAIN_TEXT_COLUMNS[kind]:
         if _CONTROL.search(row.get(column, "")):
             raise RowError(column, f"holds a control character: {row[column]!r}")

@@ -54,10 +54,12 @@ def _attachments(data: bytes) -> dict[str, list[bytes]]:
 @pytest.mark.parametrize("render", [render_pdf, letter_pdf], ids=["render_pdf", "letter_pdf"])
 def test_a_template_cannot_attach_a_server_file_to_the_pdf(render, secret_file):
     # given: the attack of a hostile company template, and the same through a stylesheet and image
-    html = (f'<html><head><link rel="attachment" href="{secret_file.as_uri()}">'
-            f'<link rel="stylesheet" href="{secret_file.as_uri()}"></head>'
-            f'<body><p>Dear tenant</p><img src="{secret_file.as_uri()}">'
-            '<a rel="attachment" href="file:///etc/passwd">x</a></body></html>')  # fmt: skip
+    html = (
+        f'<html><head><link rel="attachment" href="{secret_file.as_uri()}">'
+        f'<link rel="stylesheet" href="{secret_file.as_uri()}"></head>'
+        f'<body><p>Dear tenant</p><img src="{secret_file.as_uri()}">'
+        '<a rel="attachment" href="file:///etc/passwd">x</a></body></html>'
+    )
     # when
     data = render(html)
     # then: the letter is made, with nothing of the file in it
@@ -69,10 +71,12 @@ def test_a_template_cannot_attach_a_server_file_to_the_pdf(render, secret_file):
 @pytest.mark.parametrize("render", [render_pdf, letter_pdf], ids=["render_pdf", "letter_pdf"])
 def test_a_template_cannot_make_the_server_request_an_address(render, listener):
     url, asked = listener
-    html = (f'<html><head><link rel="stylesheet" href="{url}/style.css">'
-            f'<style>@import url("{url}/import.css"); p {{ background: url("{url}/bg.png") }}'
-            f'</style></head><body><p>Dear tenant</p><img src="{url}/pixel.png">'
-            f'<link rel="attachment" href="{url}/file"></body></html>')  # fmt: skip
+    html = (
+        f'<html><head><link rel="stylesheet" href="{url}/style.css">'
+        f'<style>@import url("{url}/import.css"); p {{ background: url("{url}/bg.png") }}'
+        f'</style></head><body><p>Dear tenant</p><img src="{url}/pixel.png">'
+        f'<link rel="attachment" href="{url}/file"></body></html>'
+    )
     data = render(html)
     assert "Dear tenant" in pdf_text(data)
     assert asked == []
@@ -81,8 +85,10 @@ def test_a_template_cannot_make_the_server_request_an_address(render, listener):
 
 def test_data_uris_still_load():
     # a 1x1 PNG as a data: URI: allowed, and it makes an image in the PDF
-    pixel = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAA"
-             "AABJRU5ErkJggg==")  # fmt: skip
+    pixel = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAA"
+        "AABJRU5ErkJggg=="
+    )
     data = render_pdf(f'<p>logo</p><img src="data:image/png;base64,{pixel}">')
     page = PdfReader(io.BytesIO(data)).pages[0]
     assert len(page.images) == 1

@@ -133,150 +133,179 @@ def test_the_starting_book_is_the_worked_example_for_alice(elm_court):
 BAD_TRANSACTION_ROWS = [
     pytest.param(
         "x1,zed-9,2026-03-05,payment,10.00,,,,\n",
-        "account_id", ("unknown account", "zed-9"),
+        "account_id",
+        ("unknown account", "zed-9"),
         id="unknown account",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.005,,,,\n",
-        "amount", ("more than 2 decimal places", "10.005"),
+        "amount",
+        ("more than 2 decimal places", "10.005"),
         id="amount with three decimals",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,-10.00,,,,\n",
-        "amount", ("must be positive", "-10.00"),
+        "amount",
+        ("must be positive", "-10.00"),
         id="negative amount",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,0.00,,,,\n",
-        "amount", ("must be positive",),
+        "amount",
+        ("must be positive",),
         id="zero amount",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,$10.00,,,,\n",
-        "amount", ("not an amount", "$10.00"),
+        "amount",
+        ("not an amount", "$10.00"),
         id="amount with a dollar sign",
     ),
     pytest.param(
         'x1,alice-1A,2026-03-05,payment,"1,000.00",,,,\n',
-        "amount", ("not an amount", "1,000.00"),
+        "amount",
+        ("not an amount", "1,000.00"),
         id="amount with a thousands separator",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10,00,,,,\n",
-        "", ("expected 9 fields, found 10",),
+        "",
+        ("expected 9 fields, found 10",),
         id="decimal comma splits the row into one field too many",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,reversal,100.00,,,,nope\n",
-        "reverses", ("unknown payment", "nope"),
+        "reverses",
+        ("unknown payment", "nope"),
         id="reversal of an unknown payment",
     ),
     pytest.param(
         "x1,bob-2B,2026-03-05,reversal,999.99,,,,b4\n",
-        "reverses", ("differs", "999.99", "1000.00"),
+        "reverses",
+        ("differs", "999.99", "1000.00"),
         id="reversal amount differs from its payment",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,reversal,2000.00,,,,t1\n",
-        "reverses", ("charge", "only a payment or a credit"),
+        "reverses",
+        ("charge", "only a payment or a credit"),
         id="reversal of a charge",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,reversal,1000.00,,,,b4\n",
-        "reverses", ("another account",),
+        "reverses",
+        ("another account",),
         id="reversal of another account's payment",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,reversal,2600.00,,,,t5\n",
-        "reverses", ("already reversed", "t6"),
+        "reverses",
+        ("already reversed", "t6"),
         id="reversal of a payment the book has already reversed",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,reversal,100.00,,,,\n",
-        "reverses", ("names the payment",),
+        "reverses",
+        ("names the payment",),
         id="reversal naming nothing",
     ),
     pytest.param(
         "x1,alice-1A,2026-02-30,payment,10.00,,,,\n",
-        "posted", ("not a date", "2026-02-30"),
+        "posted",
+        ("not a date", "2026-02-30"),
         id="February 30th",
     ),
     pytest.param(
         "x1,alice-1A,02/01/2026,payment,10.00,,,,\n",
-        "posted", ("not a date", "02/01/2026"),
+        "posted",
+        ("not a date", "02/01/2026"),
         id="a US date",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,charge,10.00,LATE,2026-13-01,,\n",
-        "due", ("not a date", "2026-13-01"),
+        "due",
+        ("not a date", "2026-13-01"),
         id="due date in month 13",
     ),
     pytest.param(
         "t1,alice-1A,2026-01-01,charge,2100.00,RENT,2026-01-01,,\n",
-        "amount", ("t1", "already in the book", "different content"),
+        "amount",
+        ("t1", "already in the book", "different content"),
         id="id already in the book with another amount",
     ),
     pytest.param(
         "t2,alice-1A,2026-01-11,payment,1500.00,,,,\n",
-        "posted", ("t2", "already in the book", "different content", "2026-01-11"),
+        "posted",
+        ("t2", "already in the book", "different content", "2026-01-11"),
         id="id already in the book with another date",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,charge,10.00,,2026-03-05,,\n",
-        "code", ("required for a charge",),
+        "code",
+        ("required for a charge",),
         id="charge without a code",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,charge,10.00,late,2026-03-05,,\n",
-        "code", ("upper case", "late"),
+        "code",
+        ("upper case", "late"),
         id="charge code in lower case",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00,,2026-03-05,,\n",
-        "due", ("only a charge has a due date",),
+        "due",
+        ("only a charge has a due date",),
         id="due date on a payment",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,refund,10.00,,,,\n",
-        "type", ("'refund'", "charge, payment, credit, reversal"),
+        "type",
+        ("'refund'", "charge, payment, credit, reversal"),
         id="unknown type",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00,,,t2,\n",
-        "applies_to", ("t2", "payment", "not a charge"),
+        "applies_to",
+        ("t2", "payment", "not a charge"),
         id="applies_to names a payment",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00,,,t99,\n",
-        "applies_to", ("unknown charge", "t99"),
+        "applies_to",
+        ("unknown charge", "t99"),
         id="applies_to names an unknown charge",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00,,,b3,\n",
-        "applies_to", ("b3", "another account"),
+        "applies_to",
+        ("b3", "another account"),
         id="applies_to names a charge of another account",
     ),
     pytest.param(
         "x1,alice-1A,2026-02-28,payment,10.00,,,t7,\n",
-        "applies_to", ("t7", "posted after"),
+        "applies_to",
+        ("t7", "posted after"),
         id="applies_to names a charge posted later",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,charge,10.00,LATE,2026-03-05,t1,\n",
-        "applies_to", ("only a payment or a credit",),
+        "applies_to",
+        ("only a payment or a credit",),
         id="applies_to on a charge",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00,,,,,\n",
-        "", ("expected 9 fields, found 10",),
+        "",
+        ("expected 9 fields, found 10",),
         id="one field too many",
     ),
     pytest.param(
         "x1,alice-1A,2026-03-05,payment,10.00\n",
-        "", ("expected 9 fields, found 5",),
+        "",
+        ("expected 9 fields, found 5",),
         id="fields missing",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("bad_row", "column", "words"), BAD_TRANSACTION_ROWS)
@@ -805,46 +834,112 @@ def test_the_import_command_exits_non_zero_and_names_file_line_and_column(
 # ---- ids follow the spec 1.1 character set; names carry no control characters (issue 13) ----
 
 BAD_ID_ROWS = [
-    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
-                 + "x/1,alice-1A,2026-03-05,payment,10.00,,,,\n", 3, "txn_id", "x/1",
-                 id="a slash in a transaction id"),
-    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
-                 + "x1,../../x,2026-03-05,payment,10.00,,,,\n", 3, "account_id", "../../x",
-                 id="a path as an account id"),
-    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
-                 + "x1 ,alice-1A,2026-03-05,payment,10.00,,,,\n", 3, "txn_id", "x1 ",
-                 id="a trailing space is refused, not trimmed"),
-    pytest.param("transactions.csv", TXN_HEADER + GOOD_LATE_FEE
-                 + "x1,alice-1A,2026-03-05,payment,10.00,,,t 1,\n", 3, "applies_to", "t 1",
-                 id="a space in the charge a payment applies to"),
-    pytest.param("transactions.csv", "txn_id,account_id,posted,type,amount,memo\n"
-                 "x1,alice-1A,2026-03-05,payment,10.00,a\x00b\n", 2, "memo", "control",
-                 id="a NUL in a memo"),
-    pytest.param("transactions.csv", "txn_id,account_id,posted,type,amount,reference\n"
-                 '"x1",alice-1A,2026-03-05,payment,10.00,"chk\r\n12"\n', 2, "reference", "control",
-                 id="a line break in a reference"),
-    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
-                 "sub/dir,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "sub/dir",
-                 id="a slash in an account id"),
-    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
-                 "-a,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "-a",
-                 id="an id starting with a dash"),
-    pytest.param("accounts.csv", "account_id,property_id,unit,kind,opened\n"
-                 "abcé,elm,3C,residential_lease,2026-01-01\n", 2, "account_id", "not an id",
-                 id="a letter outside the set"),
-    pytest.param("parties.csv", "party_id,name\n"
-                 'carol,"Carol\r\nChen"\n', 2, "name", "control",
-                 id="CR LF in a name"),
-    pytest.param("parties.csv", "party_id,name,address\n"
-                 "carol,Carol Chen,12 Elm St\x0b\n", 2, "address", "control",
-                 id="a vertical tab in an address"),
-    pytest.param("properties.csv", "property_id,name,state,country\n"
-                 "oak park,Oak Park,NY,US\n", 2, "property_id", "oak park",
-                 id="a space in a property id"),
-    pytest.param("account_parties.csv", "account_id,party_id,role\n"
-                 "alice-1A,bob\t,guarantor\n", 2, "party_id", "not an id",
-                 id="a tab after a party id"),
-]  # fmt: skip
+    pytest.param(
+        "transactions.csv",
+        TXN_HEADER + GOOD_LATE_FEE + "x/1,alice-1A,2026-03-05,payment,10.00,,,,\n",
+        3,
+        "txn_id",
+        "x/1",
+        id="a slash in a transaction id",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TXN_HEADER + GOOD_LATE_FEE + "x1,../../x,2026-03-05,payment,10.00,,,,\n",
+        3,
+        "account_id",
+        "../../x",
+        id="a path as an account id",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TXN_HEADER + GOOD_LATE_FEE + "x1 ,alice-1A,2026-03-05,payment,10.00,,,,\n",
+        3,
+        "txn_id",
+        "x1 ",
+        id="a trailing space is refused, not trimmed",
+    ),
+    pytest.param(
+        "transactions.csv",
+        TXN_HEADER + GOOD_LATE_FEE + "x1,alice-1A,2026-03-05,payment,10.00,,,t 1,\n",
+        3,
+        "applies_to",
+        "t 1",
+        id="a space in the charge a payment applies to",
+    ),
+    pytest.param(
+        "transactions.csv",
+        "txn_id,account_id,posted,type,amount,memo\nx1,alice-1A,2026-03-05,payment,10.00,a\x00b\n",
+        2,
+        "memo",
+        "control",
+        id="a NUL in a memo",
+    ),
+    pytest.param(
+        "transactions.csv",
+        "txn_id,account_id,posted,type,amount,reference\n"
+        '"x1",alice-1A,2026-03-05,payment,10.00,"chk\r\n12"\n',
+        2,
+        "reference",
+        "control",
+        id="a line break in a reference",
+    ),
+    pytest.param(
+        "accounts.csv",
+        "account_id,property_id,unit,kind,opened\nsub/dir,elm,3C,residential_lease,2026-01-01\n",
+        2,
+        "account_id",
+        "sub/dir",
+        id="a slash in an account id",
+    ),
+    pytest.param(
+        "accounts.csv",
+        "account_id,property_id,unit,kind,opened\n-a,elm,3C,residential_lease,2026-01-01\n",
+        2,
+        "account_id",
+        "-a",
+        id="an id starting with a dash",
+    ),
+    pytest.param(
+        "accounts.csv",
+        "account_id,property_id,unit,kind,opened\nabcé,elm,3C,residential_lease,2026-01-01\n",
+        2,
+        "account_id",
+        "not an id",
+        id="a letter outside the set",
+    ),
+    pytest.param(
+        "parties.csv",
+        'party_id,name\ncarol,"Carol\r\nChen"\n',
+        2,
+        "name",
+        "control",
+        id="CR LF in a name",
+    ),
+    pytest.param(
+        "parties.csv",
+        "party_id,name,address\ncarol,Carol Chen,12 Elm St\x0b\n",
+        2,
+        "address",
+        "control",
+        id="a vertical tab in an address",
+    ),
+    pytest.param(
+        "properties.csv",
+        "property_id,name,state,country\noak park,Oak Park,NY,US\n",
+        2,
+        "property_id",
+        "oak park",
+        id="a space in a property id",
+    ),
+    pytest.param(
+        "account_parties.csv",
+        "account_id,party_id,role\nalice-1A,bob\t,guarantor\n",
+        2,
+        "party_id",
+        "not an id",
+        id="a tab after a party id",
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "content", "line", "column", "word"), BAD_ID_ROWS)
@@ -865,12 +960,16 @@ def test_every_character_the_spec_allows_in_an_id_is_taken(elm_court, tmp_path):
     # given: an id of 64 characters, using each kind the spec allows
     account = "Z9" + "a.b_c-d:e" * 6 + "x" * 8
     assert len(account) == 64
-    folder = write_book(tmp_path / "good", {
-        "accounts.csv": "account_id,property_id,unit,kind,opened\n"
-                        f"{account},elm,3C,residential_lease,2026-01-01\n",
-        "transactions.csv": TXN_HEADER + f"T:1.a_b-c,{account},2026-03-05,charge,10.00,RENT,,,\n",
-        "parties.csv": "party_id,name,address\ncarol,Carol García-Chen,\"12 Elm St, Apt 3\"\n",
-    })  # fmt: skip
+    folder = write_book(
+        tmp_path / "good",
+        {
+            "accounts.csv": "account_id,property_id,unit,kind,opened\n"
+            f"{account},elm,3C,residential_lease,2026-01-01\n",
+            "transactions.csv": TXN_HEADER
+            + f"T:1.a_b-c,{account},2026-03-05,charge,10.00,RENT,,,\n",
+            "parties.csv": 'party_id,name,address\ncarol,Carol García-Chen,"12 Elm St, Apt 3"\n',
+        },
+    )
     # when
     summary = book_import(folder)
     # then

@@ -24,8 +24,12 @@ def _write(folder, name, header, rows):
 
 def test_seventy_thousand_parties_import_and_import_again(tmp_path):
     # given: 70,000 tenants
-    _write(tmp_path, "parties.csv", "party_id,name,kind",
-           (f"T{n},Tenant {n},person" for n in range(PARTIES)))  # fmt: skip
+    _write(
+        tmp_path,
+        "parties.csv",
+        "party_id,name,kind",
+        (f"T{n},Tenant {n},person" for n in range(PARTIES)),
+    )
 
     # when: imported, then imported again (every id is then looked up among those in the book)
     first = book_import(tmp_path)

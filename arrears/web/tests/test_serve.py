@@ -24,7 +24,11 @@ def _free_port() -> int:
 
 
 def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}",
+        "SECRET_KEY": "a-test-key-" + "x" * 40,
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
     port = _free_port()
@@ -161,3 +165,52 @@ def test_requests_waiting_for_their_worker_write_no_warning_each(tmp_path):
         server.terminate()
         server.wait(timeout=20)
     assert b"Task queue depth" not in server.stderr.read()
+
+
+@pytest.mark.parametrize("how", ["arrears serve", "wsgi"])
+def test_no_server_starts_without_a_secret_key_from_the_environment(tmp_path, how):
+    # given: DEBUG off and no SECRET_KEY
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'book.sqlite3'}"
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # when: the server is started, as `arrears serve` or as gunicorn loads it
+    if how == "arrears serve":
+        command = [str(ARREARS), "serve", "--port", str(_free_port())]
+    else:
+        command = [sys.executable, "-c", "import config.wsgi"]
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[3]
+    )
+    # then: it refuses, saying why
+    assert done.returncode != 0
+    assert "SECRET_KEY is not set" in done.stderr
+    assert "Serving" not in done.stdout
+
+
+def test_the_secret_key_is_the_environments_or_random_per_process():
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    root = Path(__file__).parents[3]
+    keys = [
+        subprocess.run(
+            [sys.executable, "-c", "import django; django.setup(); " + code],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert keys[0] != keys[1]
+    assert len(keys[0]) >= 50
+    given = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        env={**env, "SECRET_KEY": "k" * 60},
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+    ).stdout.strip()
+    assert given == "k" * 60
