@@ -43,7 +43,7 @@ class FileKind:
 PROPERTIES = FileKind(
     "properties",
     ("property_id", "name", "state", "country"),
-    ("address", "city", "postal_code", "timezone", "portfolio"),
+    ("address", "city", "postal_code", "timezone", "portfolio", "owner_name"),
 )
 PARTIES = FileKind(
     "parties",
@@ -128,7 +128,7 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
 # The longest value each column may hold (the database's limits); longer is refused, not cut.
 MAX_LENGTHS = {
     "properties": {"property_id": 64, "name": 200, "address": 300, "city": 100, "state": 50,
-                   "postal_code": 20, "timezone": 64, "portfolio": 64},
+                   "postal_code": 20, "timezone": 64, "portfolio": 64, "owner_name": 200},
     "parties": {"party_id": 64, "name": 200, "email": 254, "phone": 20, "address": 300,
                 "city": 100, "state": 50, "postal_code": 20, "language": 35, "timezone": 64},
     "accounts": {"account_id": 64, "property_id": 64, "unit": 50},
@@ -522,6 +522,7 @@ def parse_property(row: dict[str, str]) -> dict[str, Any]:
         "country": country,
         "timezone": timezone,
         "portfolio": row.get("portfolio", ""),
+        "owner_name": row.get("owner_name", ""),
     }
 
 

@@ -58,7 +58,7 @@ def test_tinas_late_rent_notice_names_her_the_rent_and_the_statute(queue, tmp_pa
     assert "Brooklyn, NY 11201" in text
     assert "Real Property Law §235-e(d)" in text
     assert "certified mail" in text
-    assert "has not received your rent payment of $1,200.00" in text
+    assert "has not received $1,200.00 of your rent" in text
     assert "due on March 1, 2026" in text
     assert "March 6, 2026" in text
     # the itemized balance: March's rent and February's late fee, total 1,250.00
@@ -134,7 +134,7 @@ def test_lucia_who_reads_spanish_gets_her_notice_in_spanish(queue, tmp_path):
     assert "$1,350.00" in text
     assert "1 de marzo de 2026" in text
     assert "§235-e(d)" in text
-    assert "CORREO CERTIFICADO" in text
+    assert "CERTIFIED MAIL" in text  # the USPS endorsement, in English on a Spanish letter
     assert Outbound.objects.get(key="A-LUCIA:late-notice:P-LUCIA").language == "es"
 
 
