@@ -21,13 +21,13 @@ from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
+from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import (
     LETTER_CHANNELS,
     POSTAGE,
     document_name,
     template_names,
 )
-from arrears.correspondence.rendering import message_render
 from arrears.dunning.contact import _guard, addressee
 from arrears.dunning.deadlines import notice_deadline
 from arrears.dunning.selectors import notice_choices

@@ -123,7 +123,8 @@ def test_a_certified_notice_names_owner_and_signer_and_says_certified_mail_in_en
              "administrador Arrears Property Management")  # fmt: skip
     assert owner in html
     assert "Dana Reyes, Collections Manager" in html
-    assert "disregard" not in html and "ignore esta carta" not in html
+    assert "disregard" not in html
+    assert "ignore esta carta" not in html
 
 
 def test_a_reminder_that_no_statute_governs_may_still_say_disregard_if_paid(book):
@@ -140,7 +141,7 @@ def test_the_address_block_of_a_letter_sits_inside_a_number_10_window(book, tmp_
     context = {**message.context, "certified": True}
     html = render_with(template_load("ny-late-rent-notice", "en"), context, letter=True).html
 
-    # when: it is printed
+    # when: the letter is printed
     words = words_on_page_one(letter_pdf(html), tmp_path)
 
     # then: every word of the endorsement, her name and her address shows through the window
