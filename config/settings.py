@@ -17,6 +17,7 @@ ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the f
 ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
 ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
 ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
+ARREARS_COMPANY_SIGNER_NAME, ARREARS_COMPANY_SIGNER_TITLE   who signs the letters, and as what
 EMAIL_URL      the SMTP server email goes through: smtp://user:pass@host:587 (STARTTLS),
                smtps://… (TLS), smtp://host:25; unset: no email is sent (docs/mail.md)
 ARREARS_MAIL_FROM, ARREARS_MAIL_DOMAIN  the sender (default the company's email) and the domain
@@ -212,6 +213,9 @@ ARREARS_COMPANY = {
     "phone": os.environ.get("ARREARS_COMPANY_PHONE", "(718) 555-0100"),
     "email": os.environ.get("ARREARS_COMPANY_EMAIL", "collections@example.com"),
     "website": os.environ.get("ARREARS_COMPANY_WEBSITE", ""),
+    # The person who signs the letters for the company (docs/templates.md).
+    "signer_name": os.environ.get("ARREARS_COMPANY_SIGNER_NAME", ""),
+    "signer_title": os.environ.get("ARREARS_COMPANY_SIGNER_TITLE", ""),
 }
 
 # Mail, calls and texts (arrears.correspondence.mail_out, mail_in, sms; docs/mail.md).

@@ -30,6 +30,7 @@ from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
 from arrears.dunning.contact import call_log, local_time, party_zone, statement_email
 from arrears.dunning.notices import notice_send
+from arrears.dunning.selectors import notice_choices
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.selectors import open_items_as_of
 from arrears.plans import services as plans
@@ -181,6 +182,11 @@ class NoticeIn(Schema):
     template: str
     channel: str = "letter"
     party_id: str | None = None
+
+
+class NoticeChoicesOut(Schema):
+    policy: str | None
+    templates: list[str]
 
 
 class NoticeOut(Schema):
@@ -466,6 +472,17 @@ def statement_post(request: HttpRequest, account_id: str, body: StatementIn) -> 
             request, "statement.send", account_id=account_id, detail={"email": body.email}, do=do
         ),
     )
+
+
+@router.get("/accounts/{account_id}/notices", response={200: NoticeChoicesOut, **ERRORS})
+def notices_get(request: HttpRequest, account_id: str) -> Any:
+    """The notices that may be sent the account now: its policy's notice steps' templates (what
+    `POST …/notices` accepts; a template of no step is refused with `notice_not_in_policy`)."""
+    account = authorize(request.user, "notice.send", account_id)
+    assert account is not None
+    choices = notice_choices(account=account, on=today())
+    policy = choices.policy.name if choices.policy else None
+    return {"policy": policy, "templates": list(choices.templates)}
 
 
 @router.post("/accounts/{account_id}/notices", response={201: NoticeOut, **WRITES})

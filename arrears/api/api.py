@@ -31,6 +31,8 @@ STATUS = {
     "locked": 429,
     "invalid": 422,
     "guard_refused": 409,
+    "notice_not_in_policy": 409,
+    "merge_field_missing": 422,
 }
 
 ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]

@@ -26,10 +26,60 @@ class TemplateSpec:
     # "statement" (the statement of account as of the letter's date). A letter queued by hand
     # names its own enclosures (`Outbound.detail["enclosures"]`, archived documents).
     encloses: str = ""
+    # The merge fields the letter cannot do without (dotted paths into the context, e.g.
+    # "company.phone"): rendering refuses a letter in which one is empty (docs/templates.md).
+    requires: tuple[str, ...] = ()
+    # The charge the letter is about when the step does not name one (a notice sent by hand, a
+    # preview): "rent", the latest rent charge due by the letter's date and still open;
+    # "upcoming", the first open charge not yet due.
+    charge_of: str = ""
+
+
+# Every letter is addressed to someone by name.
+_ALL = ("addressee.name",)
+_TENANCY = (*_ALL, "premises")
+_TENANTS = (*_TENANCY, "tenant_names")
+
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "ny-rent-reminder": (*_TENANCY, "charge"),
+    "ny-late-rent-notice": (*_TENANCY, "charge"),
+    "ny-late-rent-notice-guarantor": (*_TENANTS, "charge"),
+    "ny-rent-demand": (*_TENANTS, "amount", "deadline"),
+    "ca-rent-reminder": (*_TENANCY, "charge"),
+    "ca-3-day-notice-pay-or-quit": (
+        *_TENANTS,
+        "amount",
+        "deadline",
+        "company.address_lines",
+        "company.phone",
+    ),
+    "b2b-reminder-before-due": (*_ALL, "charge"),
+    "b2b-final-notice": (*_ALL, "deadline"),
+    "post-move-out-demand": _TENANCY,
+    "post-move-out-demand-guarantor": _TENANTS,
+    "post-move-out-final-notice": (*_TENANCY, "deadline"),
+    "post-move-out-final-notice-guarantor": (*_TENANTS, "deadline"),
+    "dispute-upheld": (*_ALL, "dispute"),
+    "dispute-partial": (*_ALL, "dispute"),
+    "dispute-rejected": (*_ALL, "dispute"),
+}
+CHARGE_OF = {
+    "ny-rent-reminder": "rent",
+    "ny-late-rent-notice": "rent",
+    "ny-late-rent-notice-guarantor": "rent",
+    "ca-rent-reminder": "rent",
+    "b2b-reminder-before-due": "upcoming",
+}
 
 
 def _spec(name: str, en: str, es: str, **kw: object) -> TemplateSpec:
-    return TemplateSpec(name, {"en": en, "es": es}, **kw)  # type: ignore[arg-type]
+    return TemplateSpec(
+        name,
+        {"en": en, "es": es},
+        requires=REQUIRES.get(name, _ALL),
+        charge_of=CHARGE_OF.get(name, ""),
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 _ACCT = " ({{ account.account_id }})"

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from arrears.correspondence.addresses import mailing_address
 from arrears.correspondence.catalog import CODE_LABELS, spec_for
@@ -18,6 +18,34 @@ from arrears.ledger.models import Account, Party
 
 ZERO = Decimal("0.00")
 RENT_CODES = ("RENT",)
+# A security deposit applied to the balance is a credit of this code (the move-out's deposit
+# disposition, `apply_deposit` in the demo): the only ground for a letter to say so.
+DEPOSIT_CODE = "DEP"
+
+
+class DepositApplied(NamedTuple):
+    """A deposit application on the ledger: a `DEP` credit and, if it was undone, when."""
+
+    account_pk: int
+    txn_id: str
+    posted_on: date
+    amount: Decimal
+    reversed_on: date | None
+
+
+def _charge(spec: Any, rows: Sequence[Any], wanted: str | None, on: date) -> Any:
+    """The open charge a letter is about: the step's (`wanted`, by txn id), else by the
+    template's `charge_of` (catalog); None when it is not open on `on`."""
+    charges = [r for r in rows if not r.is_credit and r.due_on is not None]
+    if wanted:
+        return next((r for r in charges if r.txn_id == wanted), None)
+    if spec.charge_of == "rent":
+        due = [r for r in charges if r.code in RENT_CODES and r.due_on <= on]
+        return max(due, key=lambda r: (r.due_on, r.txn_id), default=None)
+    if spec.charge_of == "upcoming":
+        ahead = [r for r in charges if r.due_on > on]
+        return min(ahead, key=lambda r: (r.due_on, r.txn_id), default=None)
+    return None
 
 
 def premises_line(account: Account) -> str:
@@ -48,14 +76,23 @@ def letter_context(
     company: dict[str, Any] | None = None,
     reference: str = "",
     certified: bool = False,
+    charge: str | None = None,
+    deposits: Iterable[DepositApplied] = (),
 ) -> dict[str, Any]:
     """The merge fields for one addressee of one account on `on` (see docs/templates.md).
 
     `open_items` are the account's open items as of `on` (`OpenItemRow`s): charges due by `on`
     are itemized (rent only for a template that names rent only), credits are netted.
+    `charge` is the txn id of the charge the step is about (a per-charge step), `deposits` the
+    account's deposit applications (`DEP` credits); only what they hold as of `on` is said.
     """
     spec = spec_for(template)
     labels = CODE_LABELS.get(language, CODE_LABELS["en"])
+    open_items = list(open_items)
+    about = _charge(spec, open_items, charge, on)
+    applied = [
+        d for d in deposits if d.posted_on <= on and (d.reversed_on is None or d.reversed_on > on)
+    ]
     items = []
     credits = ZERO
     by_code: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -126,6 +163,7 @@ def letter_context(
                 "city": prop.city,
                 "state": prop.state,
                 "postal_code": prop.postal_code,
+                "owner_name": prop.owner_name,
             }
             if prop is not None
             else None
@@ -142,4 +180,18 @@ def letter_context(
         "amount": amount if amount is not None else total_due,
         "deadline": deadline,
         "delinquency": delinquency,
+        "charge": (
+            {
+                "txn_id": about.txn_id,
+                "code": about.code,
+                "label": labels.get(about.code, about.code),
+                "due_on": about.due_on,
+                "amount": about.amount,
+                "days_past_due": (on - about.due_on).days,
+            }
+            if about is not None
+            else None
+        ),
+        "deposit_applied": sum((d.amount for d in applied), ZERO) if applied else None,
+        "owner": prop.owner_name if prop is not None else "",
     }

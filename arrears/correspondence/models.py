@@ -35,6 +35,9 @@ class Template(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=100)
+    # The merge fields this version requires (a list of dotted paths); null: its name's
+    # built-in ones (catalog.REQUIRES), none for a name of the company's own.
+    requires = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -12,6 +12,7 @@ and `html`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,9 +23,16 @@ from django.conf import settings
 from django.template import TemplateDoesNotExist, engines
 from django.utils.safestring import mark_safe
 
-from arrears.core.errors import NotFoundError
+from arrears.core.errors import DomainError, NotFoundError
 from arrears.correspondence.catalog import CATALOG, DEFAULT_LANGUAGE, language_for, spec_for
 from arrears.correspondence.models import Template
+
+
+class MissingFieldError(DomainError):
+    """A letter would render with a merge field its template requires left empty; `extra` names
+    the template and the field."""
+
+    code = "merge_field_missing"
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class LoadedTemplate:
     version: int  # 0: the built-in file
     subject: Any  # compiled Django templates
     body: Any
+    requires: tuple[str, ...] = ()  # merge fields that may not be empty (catalog.REQUIRES)
 
 
 @dataclass(frozen=True)
@@ -72,15 +81,25 @@ def _load(name: str, language: str) -> LoadedTemplate:
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
         stored = Template.objects.filter(name=name, language=lang).order_by("-version").first()
         if stored is not None:
-            return LoadedTemplate(name, lang, stored.version, engine.from_string(stored.subject),
-                                  engine.from_string(stored.body))  # fmt: skip
+            # A stored version declares its own required fields, or keeps its name's.
+            requires = (
+                spec_for(name).requires if stored.requires is None else tuple(stored.requires)
+            )
+            return LoadedTemplate(
+                name,
+                lang,
+                stored.version,
+                engine.from_string(stored.subject),
+                engine.from_string(stored.body),
+                requires,
+            )
         if name in CATALOG:
             try:
                 body = engine.get_template(f"correspondence/{lang}/{name}.html")
             except TemplateDoesNotExist:
                 continue
             subject = engine.from_string(CATALOG[name].subject.get(lang, name))
-            return LoadedTemplate(name, lang, 0, subject, body)
+            return LoadedTemplate(name, lang, 0, subject, body, CATALOG[name].requires)
     raise NotFoundError(f"no template {name!r} (built in or stored)", template=name)
 
 
@@ -88,10 +107,48 @@ def company() -> dict[str, Any]:
     return dict(settings.ARREARS_COMPANY)
 
 
+def _empty(value: Any) -> bool:
+    # An amount of zero is empty too: a letter demanding or naming 0.00 says nothing true.
+    if isinstance(value, Decimal):
+        return value == 0
+    return value is None or value == "" or value == [] or value == {}
+
+
+def missing_fields(requires: Sequence[str], context: dict[str, Any]) -> list[str]:
+    """The fields of `requires` (dotted paths into the merge fields) that are empty in
+    `context`, in the order required."""
+    missing = []
+    for path in requires:
+        value: Any = context
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+            if value is None:
+                break
+        if _empty(value):
+            missing.append(path)
+    return missing
+
+
 def render_with(
     loaded: LoadedTemplate, context: dict[str, Any], *, letter: bool
 ) -> RenderedMessage:
-    """Render a loaded template with merge fields: the letter page (letter=True) or the email."""
+    """Render a loaded template with merge fields: the letter page (letter=True) or the email.
+
+    Raises MissingFieldError when a field the template requires is empty (catalog.REQUIRES):
+    nothing renders "on or before , you are required…".
+    """
+    missing = missing_fields(loaded.requires, context)
+    if missing:
+        reference = context.get("reference") or ""
+        raise MissingFieldError(
+            f"{'letter ' + reference + ': ' if reference else ''}template {loaded.name} "
+            f"requires {', '.join(missing)}, empty for account "
+            f"{(context.get('account') or {}).get('account_id', '')}",
+            template=loaded.name,
+            field=missing[0],
+            fields=missing,
+            reference=reference,
+        )
     context = {**context, "language": loaded.language}
     subject = " ".join(loaded.subject.render(context).split())
     body_html = loaded.body.render(context)

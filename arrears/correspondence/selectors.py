@@ -14,9 +14,9 @@ from typing import Any
 from arrears.core.errors import NotFoundError
 from arrears.correspondence.addresses import PostalAddress, address_key, mailing_address
 from arrears.correspondence.catalog import CATALOG, language_for
-from arrears.correspondence.context import letter_context
+from arrears.correspondence.context import DEPOSIT_CODE, DepositApplied, letter_context
 from arrears.correspondence.models import Outbound, ReturnedMail, Template
-from arrears.ledger.models import Account, AccountParty, Party
+from arrears.ledger.models import Account, AccountParty, Party, Transaction
 from arrears.ledger.selectors import open_items_as_of
 
 
@@ -41,6 +41,31 @@ def _tenants(links: Sequence[AccountParty]) -> list[str]:
     return [ap.party.name for ap in links if ap.role in ("primary", "co_obligor")]
 
 
+def deposit_applications(account_pks: Iterable[int], on: date) -> dict[int, list[DepositApplied]]:
+    """Each account's deposit applications (`DEP` credits) posted by `on`, with the day a
+    reversal undid one (if it did by `on`)."""
+    out: dict[int, list[DepositApplied]] = defaultdict(list)
+    credits = list(
+        Transaction.objects.filter(
+            account_id__in=list(account_pks), type="credit", code=DEPOSIT_CODE, posted_on__lte=on
+        )
+        .order_by("id")
+        .values_list("id", "account_id", "txn_id", "posted_on", "amount")
+    )
+    if not credits:
+        return {}
+    undone = dict(
+        Transaction.objects.filter(
+            type="reversal", reverses_id__in=[c[0] for c in credits], posted_on__lte=on
+        ).values_list("reverses_id", "posted_on")
+    )
+    for pk, account_pk, txn_id, posted_on, amount in credits:
+        out[account_pk].append(
+            DepositApplied(account_pk, txn_id, posted_on, amount, undone.get(pk))
+        )
+    return dict(out)
+
+
 def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
     """The merge fields of each outbound letter or email, in order: a few queries per batch.
 
@@ -60,6 +85,7 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
         for row in open_items_as_of(as_of=day, account_pks=pks):
             items[(day, row.account_pk)].append(row)
     company = _company()
+    deposits = deposit_applications(account_pks, max(by_day))
     out = []
     for o in outbounds:
         link = next((ap for ap in links[o.account_id]
@@ -73,6 +99,7 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
             deadline=o.deadline, delinquency=o.delinquency, step=o.step, policy=o.policy,
             company=company, reference=f"L{o.pk}" if o.pk else "",
             certified=o.channel == "certified_letter",
+            charge=(o.detail or {}).get("charge"), deposits=deposits.get(o.account_id, ()),
         ) | _fields(o))  # fmt: skip
     return out
 
@@ -109,9 +136,10 @@ def context_for(
     deadline: date | None = None,
     delinquency: date | None = None,
     reference: str = "",
+    charge: str | None = None,
 ) -> dict[str, Any]:
     """The merge fields for one party (default: the primary) of an account; NotFoundError if the
-    account or the party is unknown."""
+    account or the party is unknown. `charge` names the charge the letter is about (txn id)."""
     account = Account.objects.select_related("property").filter(account_id=account_id).first()
     if account is None:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
@@ -131,7 +159,8 @@ def context_for(
         open_items=rows, tenants=_tenants(links),
         guarantee_limit=link.guarantee_limit if link else None, amount=amount,
         deadline=deadline, delinquency=delinquency or (min(overdue) if overdue else None),
-        company=_company(), reference=reference,
+        company=_company(), reference=reference, charge=charge,
+        deposits=deposit_applications([account.pk], on).get(account.pk, ()),
     )  # fmt: skip
 
 

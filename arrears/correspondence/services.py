@@ -62,7 +62,8 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
     document name (archive path) of each, by the action's key.
 
     `actions` are the run's new actions (objects with key, account, party, role, channel,
-    template, language, policy, step, run_on, amount, deadline, delinquency, status); others
+    template, language, policy, step, run_on, amount, deadline, delinquency, status, and
+    optionally charge: the txn id of the charge a per-charge step is about); others
     (fees, calls, refusals) are skipped. Inserted in bulk in the caller's transaction; a key
     already queued is an IntegrityError (the run never asks twice for one key). insert=False
     (a dry run) only names the documents.
@@ -92,7 +93,7 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
             a.channel, a.template, a.language or "en", a.policy or "", a.step or "", a.run_on,
             None if a.amount is None else to_cents(a.amount), a.deadline, a.delinquency,
             "queued", name, "", POSTAGE.get(a.channel, ""), "", "", email, 0, "", created,
-            no_detail,
+            _charge_detail(fields["detail"], connection, a) or no_detail,
         ))  # fmt: skip
     if insert and rows:
         columns = ["key", "account_id", "party_id", "role", "channel", "template", "language",
@@ -101,6 +102,13 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
                    "recipient", "attempts", "error", "created_at", "detail"]  # fmt: skip
         bulk.insert_rows(Outbound._meta.db_table, columns, rows)
     return names
+
+
+def _charge_detail(field: Any, connection: Any, action: Any) -> Any:
+    """The `detail` of a queued letter about one charge (a per-charge step): its txn id, so
+    that the letter names that charge as the ledger has it when it is rendered."""
+    charge = getattr(action, "charge", None)
+    return field.get_db_prep_save({"charge": charge}, connection) if charge else None
 
 
 @transaction.atomic
@@ -792,12 +800,26 @@ def mail_returned(*, letter: str, on: date, actor: str, reason: str = "") -> Ret
 
 
 @transaction.atomic
-def template_add(*, name: str, language: str, subject: str, body: str, actor: str) -> Template:
+def template_add(
+    *,
+    name: str,
+    language: str,
+    subject: str,
+    body: str,
+    actor: str,
+    requires: Sequence[str] | None = None,
+) -> Template:
     """Store a company's version of a template (the next version of its name and language).
 
     The subject and body must compile as Django templates (ValidationError otherwise); what is
-    already sent keeps the version it was rendered with.
+    already sent keeps the version it was rendered with. `requires` names the merge fields the
+    version may not render without (dotted paths); None keeps its name's (catalog.REQUIRES).
     """
+    if requires is not None:
+        bad = [f for f in requires if not re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*", f)]
+        if bad:
+            raise ValidationError(f"not a merge field: {bad[0]!r}", field="requires")
+        requires = list(dict.fromkeys(requires))
     from django.template import TemplateSyntaxError, engines
 
     if language not in LANGUAGES:
@@ -814,9 +836,16 @@ def template_add(*, name: str, language: str, subject: str, body: str, actor: st
                                   field=part) from None  # fmt: skip
     last = Template.objects.filter(name=name, language=language).order_by("-version").first()
     version = last.version + 1 if last else 1
-    return Template.objects.create(name=name, language=language, version=version,
-                                   subject=subject, body=body, created_at=dj_timezone.now(),
-                                   created_by=actor)  # fmt: skip
+    return Template.objects.create(
+        name=name,
+        language=language,
+        version=version,
+        subject=subject,
+        body=body,
+        created_at=dj_timezone.now(),
+        created_by=actor,
+        requires=requires,
+    )
 
 
 def template_names() -> list[tuple[str, str, int]]:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template import engines
 from django.utils import timezone as dj_timezone
 
+from arrears.correspondence.addresses import mailing_address
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.catalog import CODE_LABELS
 from arrears.correspondence.context import premises_line
@@ -71,8 +72,36 @@ def statement_html(ledger: AccountLedger) -> str:
     parties = [{"name": ap.party.name, "role": ap.role} for ap in ledger.parties]
     context = {"company": dict(settings.ARREARS_COMPANY), "account": account,
                "premises": premises_line(account), "as_of": ledger.as_of, "parties": parties,
-               "language": "en", **_rows(ledger)}  # fmt: skip
+               "language": "en", "addressee": _addressee(ledger),
+               "owner": account.property.owner_name if account.property else "",
+               **_rows(ledger)}  # fmt: skip
     return str(engines["django"].get_template("correspondence/statement.html").render(context))
+
+
+def _addressee(ledger: AccountLedger) -> dict[str, Any] | None:
+    """The statement's addressee block (for a #10 window envelope): the primary party at their
+    mailing address, as a letter to them is addressed."""
+    link = next((ap for ap in ledger.parties if ap.role == "primary"), None)
+    if link is None:
+        return None
+    party, prop = link.party, ledger.account.property
+    address = mailing_address(
+        role=link.role,
+        party=(party.address, party.city, party.state, party.postal_code, party.country),
+        premises=(
+            (
+                prop.address,
+                prop.city,
+                prop.state,
+                prop.postal_code,
+                prop.country,
+                ledger.account.unit,
+            )
+            if prop is not None
+            else None
+        ),
+    )
+    return {"name": party.name, "lines": address.lines() if address else []}
 
 
 @transaction.atomic

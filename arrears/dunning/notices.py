@@ -21,6 +21,7 @@ from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
+from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import (
     LETTER_CHANNELS,
     POSTAGE,
@@ -28,6 +29,8 @@ from arrears.correspondence.services import (
     template_names,
 )
 from arrears.dunning.contact import _guard, addressee
+from arrears.dunning.deadlines import notice_deadline
+from arrears.dunning.selectors import notice_choices
 from arrears.ledger.models import Account, AccountParty, TimelineEvent
 
 NOTICE_CHANNELS = (*LETTER_CHANNELS, "email")
@@ -37,6 +40,14 @@ class GuardRefusedError(DomainError):
     """The compliance guard refused a contact; `extra` names the rule and its reason."""
 
     code = "guard_refused"
+
+
+class NoticeNotInPolicyError(DomainError):
+    """A notice by hand that the account's policy has no step for (a California 3-day notice to a
+    New York tenant, the answer to a dispute no one raised); `extra` names the template and the
+    policy."""
+
+    code = "notice_not_in_policy"
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,13 @@ def notice_send(
     """Queue `template` by `channel` to a party of the account (the primary by default), if the
     guard allows it at `at` (now). Returns the queued notice.
 
+    Only a template of a notice step of the account's policy is sent (NoticeNotInPolicyError
+    otherwise), with its deadline counted as that step counts it; a letter that would render
+    with a required merge field empty is refused now (MissingFieldError).
+
     Raises ValidationError (unknown channel or template, no email address), NotFoundError (no
-    such account or party) or GuardRefusedError (the guard's rule in `extra["rule"]`).
+    such account or party), NoticeNotInPolicyError, MissingFieldError or GuardRefusedError (the
+    guard's rule in `extra["rule"]`).
     """
     if channel not in NOTICE_CHANNELS:
         raise ValidationError(f"a notice goes by {', '.join(NOTICE_CHANNELS)}, not {channel!r}")
@@ -68,9 +84,31 @@ def notice_send(
             links.filter(role="primary")).first()  # fmt: skip
     if link is None:
         raise NotFoundError(f"{party_id or 'a primary party'!r} is not a party of {account_id}")
+    choices = notice_choices(account=account, on=on)
+    if template not in choices.templates or choices.policy is None:
+        follows = (
+            f"the {choices.policy.name} policy that account {account_id} follows"
+            if choices.policy is not None
+            else f"any policy: account {account_id} follows none"
+        )
+        offered = f" (its notices: {', '.join(choices.templates)})" if choices.templates else ""
+        raise NoticeNotInPolicyError(
+            f"{template} is not a notice of {follows}{offered}",
+            template=template,
+            policy=choices.policy.name if choices.policy else None,
+            offered=list(choices.templates),
+        )
+    step = choices.steps[template]
     party = link.party
     if channel == "email" and not party.email:
         raise ValidationError(f"{party.party_id} has no email address")
+    # The deadline as the policy's step counts it from today; the letters batch and the sender
+    # fix it again from the day the notice goes out.
+    deadline = notice_deadline(choices.policy, step, on)
+    # Refused now, not at the print batch: a letter with an empty required field never goes.
+    message_render(
+        account_id=account_id, template=template, on=on, party_id=party.party_id, deadline=deadline
+    )
     when = at or dj_timezone.now()
     decision = _guard(addressee(account, party, when, role=link.role, calls=False), channel, when)
     if not decision.allowed:
@@ -91,7 +129,8 @@ def notice_send(
         template=template, language=party.language or "en", step="by-hand", run_on=on,
         status="queued", document_name=name, postage_class=POSTAGE.get(channel, ""),
         recipient=party.email if channel == "email" else "", created_at=dj_timezone.now(),
-        detail={"by_hand": actor},
+        detail={"by_hand": actor, "policy_step": step.key}, policy=choices.policy.name,
+        deadline=deadline,
     )  # fmt: skip
     waits = "the day's print batch" if channel in LETTER_CHANNELS else "the email sender"
     TimelineEvent.objects.create(

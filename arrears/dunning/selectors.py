@@ -323,3 +323,47 @@ def policy_overrides() -> list[tuple[str, str]]:
             "account__account_id", "policy"
         )
     )
+
+
+# ---- notices by hand -------------------------------------------------------------------------
+
+
+def account_policy(*, account: Account, on: date) -> Policy | None:
+    """The policy an account follows on `on` (its own, else the match for its jurisdiction,
+    kind and state), as the daily run chooses it; None when none applies."""
+    from arrears.dunning.policy import jurisdiction_of
+    from arrears.dunning.services import company_policies
+
+    override = PolicyOverride.objects.filter(account=account).values_list("policy", flat=True)
+    prop = account.property
+    return choose_policy(
+        company_policies(),
+        jurisdiction=jurisdiction_of(prop.country, prop.state) if prop is not None else "",
+        account_kind=account.kind,
+        moved_out=account.closed_on is not None and account.closed_on <= on,
+        override=override.first(),
+    )
+
+
+@dataclass(frozen=True)
+class NoticeChoices:
+    """The notices a coordinator may send an account by hand: the templates of its policy's
+    notice steps, in the policy's order (`steps` maps each to its first step)."""
+
+    policy: Policy | None
+    templates: tuple[str, ...]
+    steps: dict[str, Any] = field(default_factory=dict)
+
+
+def notice_choices(*, account: Account, on: date) -> NoticeChoices:
+    """What `notice_send` accepts for the account on `on`: a notice is sent by hand only as its
+    policy's steps would send it (a California 3-day notice never goes to a New York tenant);
+    letters that are no step (the answers to a dispute) are never offered as notices."""
+    policy = account_policy(account=account, on=on)
+    if policy is None:
+        return NoticeChoices(None, ())
+    steps: dict[str, Any] = {}
+    for step in policy.steps:
+        if step.action == "notice" and step.template and step.template not in steps:
+            steps[step.template] = step
+    return NoticeChoices(policy, tuple(steps), steps)

@@ -335,6 +335,7 @@ class _Queued(NamedTuple):
     entry: dict[str, Any]
     row: list[Any] | None
     status: str = "queued"
+    charge: str | None = None  # the charge a per-charge step is about (its txn id)
 
 
 class _Written:
@@ -534,6 +535,7 @@ def _record(
             plan.key, account, ap, plan.role or "", step.channel or "", step.template or "",
             plan.language if plan.language in ("en", "es") else "en", plan.policy, step.key,
             out.on, plan.amount, plan.deadline, plan.delinquency, entry, row,
+            charge=plan.charge_txn_id if step.per == "charge" else None,
         ))  # fmt: skip
     if out.dry_run:
         return

@@ -45,11 +45,12 @@ def book_export(folder: Path) -> dict[str, int]:
     counts = {}
     props = EXPORT_COLUMNS["properties"]
     has_portfolio = Property.objects.exclude(portfolio="").exists()
+    has_owner = Property.objects.exclude(owner_name="").exists()
     counts["properties"] = _write(
         folder,
         "properties",
-        (*props, "portfolio") if has_portfolio else props,
-        Property.objects.order_by("id").values(*props, "portfolio", "extra"),
+        (*props, *(["portfolio"] if has_portfolio else []), *(["owner_name"] if has_owner else [])),
+        Property.objects.order_by("id").values(*props, "portfolio", "owner_name", "extra"),
     )
     counts["parties"] = _write(
         folder, "parties", EXPORT_COLUMNS["parties"],

@@ -43,7 +43,7 @@ class FileKind:
 PROPERTIES = FileKind(
     "properties",
     ("property_id", "name", "state", "country"),
-    ("address", "city", "postal_code", "timezone", "portfolio"),
+    ("address", "city", "postal_code", "timezone", "portfolio", "owner_name"),
 )
 PARTIES = FileKind(
     "parties",
@@ -203,6 +203,7 @@ MAX_LENGTHS = {
         "postal_code": 20,
         "timezone": 64,
         "portfolio": 64,
+        "owner_name": 200,
     },
     "parties": {
         "party_id": 64,
@@ -260,7 +261,16 @@ ID_COLUMNS = {
     "transactions": ("txn_id", "account_id", "applies_to", "reverses"),
 }
 PLAIN_TEXT_COLUMNS = {
-    "properties": ("name", "address", "city", "state", "postal_code", "portfolio", "timezone"),
+    "properties": (
+        "name",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "portfolio",
+        "timezone",
+        "owner_name",
+    ),
     "parties": (
         "name",
         "email",
@@ -666,6 +676,7 @@ def parse_property(row: dict[str, str]) -> dict[str, Any]:
         "country": country,
         "timezone": timezone,
         "portfolio": row.get("portfolio", ""),
+        "owner_name": row.get("owner_name", ""),
     }
 
 

@@ -26,6 +26,9 @@ class Property(models.Model):
     country = models.CharField(max_length=2)
     timezone = models.CharField(max_length=64, blank=True)  # empty: derived from state
     portfolio = models.CharField(max_length=64, blank=True)
+    # The landlord of record, named on letters as "Owner: X, by its managing agent <company>"
+    # (empty: the company writes in its own name).
+    owner_name = models.CharField(max_length=200, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -355,7 +355,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "can_hold": can(request.user, "hold.place"),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
-        **action_context(request.user),
+        **action_context(request.user, account),
     }
 
 

@@ -156,6 +156,20 @@ def test_a_notice_is_queued_once_and_a_refused_one_is_409_with_the_rule(tokens):
     assert Outbound.objects.count() == 1
 
 
+def test_the_notices_offered_are_the_policys_and_another_is_409_with_the_reason(tokens):
+    offered = call(tokens, "alice", "get", f"{TINA}/notices")
+    assert offered.status_code == 200, offered.content
+    assert offered.json()["policy"] == "ny-residential"
+    assert "ca-3-day-notice-pay-or-quit" not in offered.json()["templates"]
+    assert "ny-rent-demand" in offered.json()["templates"]
+    body = {"template": "ca-3-day-notice-pay-or-quit", "channel": "letter"}
+    refused = call(tokens, "alice", "post", f"{TINA}/notices", body)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "notice_not_in_policy"
+    assert call(tokens, "mallory", "get", f"{TINA}/notices").status_code in (403, 404)
+    assert not Outbound.objects.exists()
+
+
 @pytest.mark.parametrize("who", ["bob", "dave"])  # a manager, a controller (read-only)
 def test_a_manager_or_controller_is_refused_every_action_and_nothing_changes(tokens, who):
     for path, body in (

@@ -58,7 +58,7 @@ def test_tinas_late_rent_notice_names_her_the_rent_and_the_statute(queue, tmp_pa
     assert "Brooklyn, NY 11201" in text
     assert "Real Property Law §235-e(d)" in text
     assert "certified mail" in text
-    assert "has not received your rent payment of $1,200.00" in text
+    assert "has not received $1,200.00 of your rent" in text
     assert "due on March 1, 2026" in text
     assert "March 6, 2026" in text
     # the itemized balance: March's rent and February's late fee, total 1,250.00
@@ -134,7 +134,7 @@ def test_lucia_who_reads_spanish_gets_her_notice_in_spanish(queue, tmp_path):
     assert "$1,350.00" in text
     assert "1 de marzo de 2026" in text
     assert "§235-e(d)" in text
-    assert "CORREO CERTIFICADO" in text
+    assert "CERTIFIED MAIL" in text  # the USPS endorsement, in English on a Spanish letter
     assert Outbound.objects.get(key="A-LUCIA:late-notice:P-LUCIA").language == "es"
 
 
@@ -288,8 +288,10 @@ def test_the_print_file_holds_each_letters_page_in_order_and_reads_back_strictly
 
 
 def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
-    # A #10 window (4 1/2 x 1 1/8 in, 7/8 in from the left edge) shows the block that starts 2 in
-    # from the top and 1 in from the left of the page folded in three, if it is 3.5 x 1 in.
+    # A #10 window (4 1/2 x 1 1/8 in, 7/8 in from the left edge, 1/2 in from the bottom) shows
+    # the page folded in three from 2.04 in to 3.17 in down (letter.css): the block starts 2.2 in
+    # from the top and 1 in from the left, 3.35 x 0.95 in (test_statutory_wording.py checks the
+    # printed words' coordinates).
     from weasyprint import HTML
 
     from arrears.correspondence.pdfs import _renderer
@@ -309,5 +311,6 @@ def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
                  if getattr(b, "element", None) is not None
                  and b.element.get("class") == "addressee")  # fmt: skip
     inch = 96  # CSS pixels
-    assert (round(block.position_y / inch, 2), round(block.position_x / inch, 2)) == (2.0, 1.0)
-    assert (round(block.width / inch, 2), round(block.height / inch, 2)) == (3.5, 1.0)
+    top = round(block.content_box_y() / inch, 2)
+    assert (top, round(block.content_box_x() / inch, 2)) == (2.2, 1.0)
+    assert (round(block.width / inch, 2), round(block.height / inch, 2)) == (3.35, 0.95)

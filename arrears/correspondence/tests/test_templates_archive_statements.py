@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.archive import ArchiveError, archive_read, archive_store
-from arrears.correspondence.catalog import CATALOG
+from arrears.correspondence.catalog import ANSWERS, CATALOG
 from arrears.correspondence.models import Document, Outbound
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import letters_batch, template_add
@@ -21,8 +21,13 @@ from arrears.ledger.models import TimelineEvent
 MARCH_6 = date(2026, 3, 6)
 
 
+# Tina's book has no dispute and no invoice coming due: those letters are refused for her
+# (test_template_fields.py renders them against books that have them).
+NOT_FOR_TINA = {"b2b-reminder-before-due", *ANSWERS}
+
+
 @pytest.mark.parametrize("language", ["en", "es"])
-@pytest.mark.parametrize("name", sorted(CATALOG))
+@pytest.mark.parametrize("name", sorted(set(CATALOG) - NOT_FOR_TINA))
 def test_every_built_in_template_renders_for_tina_in_both_languages(book, name, language):
     message = message_render(account_id="A-TINA", template=name, on=MARCH_6, language=language,
                              deadline=date(2026, 3, 24))  # fmt: skip

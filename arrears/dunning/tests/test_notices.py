@@ -12,9 +12,10 @@ import pytest
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import letters_batch, mail_returned
-from arrears.dunning.notices import GuardRefusedError, notice_send
+from arrears.dunning.notices import GuardRefusedError, NoticeNotInPolicyError, notice_send
+from arrears.dunning.selectors import notice_choices
 from arrears.dunning.services import hold_place
-from arrears.ledger.models import TimelineEvent
+from arrears.ledger.models import Account, TimelineEvent
 from arrears.plans.services import promise_add
 
 ON = date(2026, 3, 7)
@@ -102,3 +103,38 @@ def test_a_letter_by_hand_to_an_address_mail_came_back_from_is_refused(
     # then the guard refuses it, as the run would; Tina's own address is still good
     assert refused.value.extra["rule"] == "channel:mail returned undeliverable"
     assert send(party_id="P-TINA").created
+
+
+def test_a_california_three_day_notice_for_a_new_york_tenant_is_refused_with_the_reason(
+    tina_lease,
+):
+    tina_lease()
+    # when Alice asks for a California 3-day notice by hand for Tina (a New York lease)
+    with pytest.raises(NoticeNotInPolicyError) as refused:
+        send(template="ca-3-day-notice-pay-or-quit")
+    # then it is refused, naming the policy Tina follows and the notices it has; nothing queued
+    assert refused.value.code == "notice_not_in_policy"
+    assert "ca-3-day-notice-pay-or-quit is not a notice of the ny-residential policy" in (
+        refused.value.message
+    )
+    assert "ny-rent-demand" in refused.value.extra["offered"]
+    assert not Outbound.objects.exists()
+
+
+def test_only_the_policys_notice_steps_are_offered_never_a_dispute_answer(tina_lease):
+    tina_lease()
+    account = Account.objects.get(account_id="A-TINA")
+    offered = notice_choices(account=account, on=ON).templates
+    assert offered == ("ny-rent-reminder", "ny-late-rent-notice",
+                       "ny-late-rent-notice-guarantor", "ny-rent-demand")  # fmt: skip
+    with pytest.raises(NoticeNotInPolicyError):
+        send(template="dispute-upheld")
+
+
+def test_a_rent_demand_sent_by_hand_carries_the_deadline_its_step_counts(tina_lease):
+    tina_lease()
+    # when Alice sends the 14-day demand by hand on March 7
+    queued = send(template="ny-rent-demand").outbound
+    # then it names the deadline as the policy's step counts it, never an empty one
+    assert queued.deadline == date(2026, 3, 21)
+    assert queued.policy == "ny-residential"
