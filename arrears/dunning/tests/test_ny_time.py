@@ -38,10 +38,15 @@ GRACE_STEPS = ("late-notice", "late-notice-guarantor", "late-fee")
 def tina_owes(due: date, amount: str = "1200.00", fees: frozenset[date] = frozenset()):
     rent = OpenCharge(f"R-{due:%m}", "RENT", due, due, Decimal(amount))
     return AccountState(
-        "A-TINA", "residential_lease", moved_out=False, rent=Decimal("1200.00"),
-        balance=rent.open_amount, open_charges=(rent,), parties=(TINA, GREG),
+        "A-TINA",
+        "residential_lease",
+        moved_out=False,
+        rent=Decimal("1200.00"),
+        balance=rent.open_amount,
+        open_charges=(rent,),
+        parties=(TINA, GREG),
         fees_posted={"LATE": fees} if fees else {},
-    )  # fmt: skip
+    )
 
 
 def grace_steps_on(state: AccountState, on: date, policy=NY) -> list[str]:
