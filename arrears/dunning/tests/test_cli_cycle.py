@@ -343,3 +343,17 @@ def test_tina_can_be_put_on_another_policy_and_back(tina_lease, capsys):
     assert kinds.count("policy.assigned") == 2
     # and an unknown policy is refused
     assert main(["policy", "assign", account, "nope"]) == 2
+
+
+@pytest.mark.django_db
+def test_policy_show_says_which_steps_wait_out_new_yorks_grace_period(capsys):
+    # when alice asks for the New York policy
+    assert main(["policy", "show", "ny-residential"]) == 0
+    out = capsys.readouterr().out
+    # then the notice, the guarantor's letter and the fee wait out five days of grace; the demand
+    # keeps its day
+    assert out.startswith("ny-residential v2: ")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    for key in ("late-notice", "late-notice-guarantor", "late-fee"):
+        assert "after 5 days of grace" in lines[key], key
+    assert "day 10" in lines["rent-demand"]
