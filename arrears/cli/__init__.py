@@ -551,6 +551,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
         print(f"{shown.name} v{shown.version}: {shown.description}")
         for step in shown.steps:
             when = (f"day {step.days_past_due}" if step.days_past_due is not None else
+                    f"after {step.grace_days_exclusive} days of grace"
+                    if step.grace_days_exclusive is not None else
                     f"{step.days_before_due} days before due" if step.days_before_due is not None
                     else f"{step.after_days} days after {step.after_step}")  # fmt: skip
             what = step.channel or step.action

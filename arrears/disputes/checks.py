@@ -10,7 +10,8 @@ attorney or a judge would question:
 - `late_fee_cap`: a late fee above the jurisdiction's cap: for New York the lesser of $50 and 5% of
   the monthly rent (NY RPL §238-a(2)); the cap comes from the policy's fee step, not from here;
 - `late_fee_early`: a late fee posted before the rent it follows was late enough to allow one
-  (NY RPL §238-a(2): not unless the rent is unpaid five days after its due date);
+  (NY RPL §238-a(2): not unless the rent is unpaid five days after its due date, the days counted
+  by the policy: GCL §§20, 25-a for New York, through the rule's `first_day`);
 - `order`: a payment that paid a charge while an older charge stayed open (spec:
   ledger-interchange, cash application pays the oldest due first);
 - `code`: a charge code that the policy in force does not know.
@@ -19,7 +20,7 @@ attorney or a judge would question:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -33,7 +34,9 @@ SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 @dataclass(frozen=True)
 class FeeRule:
     """A policy's late-fee step: the fee is at most the lesser of `fixed` and `percent` of the
-    monthly rent, and is not posted before `days_past_due` days after the rent's due date."""
+    monthly rent, and is not posted before `days_past_due` days after the rent's due date, or
+    before `first_day(due date)` when the policy counts a grace period (its days carried over
+    business days: the caller passes the calendar down)."""
 
     code: str = "LATE"
     fixed: Decimal | None = None
@@ -41,6 +44,12 @@ class FeeRule:
     days_past_due: int = 0
     law: str = ""
     rent_codes: tuple[str, ...] = ("RENT",)
+    first_day: Callable[[date], date | None] | None = None
+
+    def allowed_from(self, due_on: date) -> date:
+        """The first day a fee may be posted for rent due on `due_on`."""
+        first = self.first_day(due_on) if self.first_day is not None else None
+        return first if first is not None else due_on + timedelta(days=self.days_past_due)
 
     def cap(self, rent: Decimal | None) -> Decimal | None:
         candidates = []
@@ -193,12 +202,14 @@ def _fees(charges: Sequence[Entry], rules: Rules) -> list[Finding]:
                 continue
             rent = before[-1]
             assert rent.due_on is not None
-            allowed = rent.due_on + timedelta(days=rule.days_past_due)
+            allowed = rule.allowed_from(rent.due_on)
             if fee.posted_on < allowed:
+                why = (f"the first day after the grace period for the rent due {rent.due_on}"
+                       if rule.first_day is not None else
+                       f"{rule.days_past_due} days after the rent due {rent.due_on}")  # fmt: skip
                 out.append(Finding(
                     "late_fee_early", fee.txn_id, f"late fee posted {fee.posted_on}, before "
-                    f"{allowed} ({rule.days_past_due} days after the rent due {rent.due_on}"
-                    f"){law}"))  # fmt: skip
+                    f"{allowed} ({why}){law}"))  # fmt: skip
     return out
 
 

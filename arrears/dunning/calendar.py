@@ -1,4 +1,7 @@
-"""California court holidays, for notices whose days are court days. Pure.
+"""California court holidays, for notices whose days are court days, and New York's public
+holidays and business days, for periods carried over by General Construction Law §25-a. Pure.
+
+California
 
 A 3-day notice to pay rent or quit counts out "Saturdays and Sundays and other judicial holidays"
 (Cal. Code Civ. Proc. §1161(2)). The judicial holidays (Code Civ. Proc. §135) are every full-day
@@ -25,11 +28,35 @@ What comes from where:
 Invariants: the result for a year is fixed once computed (cached); years before 2022 are refused,
 since §135 then differed (Columbus Day was a judicial holiday until AB 855) and is not modelled;
 a day the Governor appoints as a holiday is not known in advance and is not included.
+
+New York
+A period of days "computed from a certain day" (a grace period from a due date, a deadline from
+service) that ends on a Saturday, Sunday or public holiday runs to the next business day (N.Y.
+General Construction Law §25-a(1); §25 governs periods set by contract alone). A business day is
+any day but a Saturday, a Sunday or a public holiday (GCL §19). The public holidays are those of
+GCL §24 (as amended by L. 2020, ch. 249, which added Juneteenth).
+
+What comes from where:
+- from `holidays` (US, subdivision NY), the days of the names in `NY_FROM_PACKAGE`, general
+  election day included (§24: "each general election day", the Tuesday after the first Monday in
+  November, N.Y. Election Law §8-100(1)(c));
+- added here: Flag Day, the second Sunday in June (§24), which the package does not list; it
+  is always a Sunday and is not moved ("if any of such days except Flag day is Sunday");
+- left out, although the package lists it: Susan B. Anthony Day (Feb 15), a commemoration and not
+  a §24 public holiday, and any other name the package may add;
+- the observed days are computed here: a §24 holiday on a Sunday is also observed on the Monday
+  after ("the next day thereafter"); one on a Saturday is not moved: §24 has no Friday before,
+  so the package's Friday "(observed)" days (Independence Day 2026 on Fri Jul 3, Christmas 2027
+  on Fri Dec 24, ...) are business days here.
+
+Invariants: as for California, a year is cached once computed; years before 2021 (the first
+Juneteenth under §24) are refused; a day the President or the Governor appoints (§24: days of
+general thanksgiving, fasting and prayer) is not known in advance and is not included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from functools import cache
 from types import MappingProxyType
@@ -145,3 +172,100 @@ def _fourth_friday_of_september(year: int) -> date:
     first = date(year, 9, 1)
     first_friday = first + timedelta(days=(4 - first.weekday()) % 7)
     return first_friday + timedelta(weeks=3)
+
+
+NY_FIRST_YEAR = 2021  # L. 2020, ch. 249: Juneteenth a §24 public holiday from June 19, 2021
+
+# Names as the `holidays` package spells them (en_US) for US-NY; each is a GCL §24 public holiday.
+NY_FROM_PACKAGE = frozenset(
+    {
+        "New Year's Day",
+        "Martin Luther King Jr. Day",
+        "Lincoln's Birthday",
+        "Washington's Birthday",
+        "Memorial Day",
+        "Juneteenth National Independence Day",
+        "Independence Day",
+        "Labor Day",
+        "Columbus Day",
+        "Election Day",
+        "Veterans Day",
+        "Thanksgiving Day",
+        "Christmas Day",
+    }
+)
+
+
+def new_york_public_holidays(year: int) -> dict[date, str]:
+    """The New York public holidays (GCL §24) that fall in `year`, by date: each on its own day
+    and, when that is a Sunday (Flag Day excepted), on the Monday after ("… (observed)").
+
+    Saturdays and Sundays are not business days either but are not listed. Raises ValueError for
+    a year before 2021, and RuntimeError if the `holidays` package no longer names a holiday this
+    module takes from it."""
+    return dict(_ny_holidays(year))
+
+
+def is_new_york_business_day(day: date) -> bool:
+    """Whether `day` is a business day in New York: not a Saturday, a Sunday or a public holiday
+    (GCL §§19, 24)."""
+    return day.weekday() < 5 and day not in _ny_holidays(day.year)
+
+
+# The calendar of each non-empty `business_day_rule` of arrears/dunning/policy.py.
+BUSINESS_DAYS: Mapping[str, Callable[[date], bool]] = MappingProxyType(
+    {"US-NY": is_new_york_business_day}
+)
+
+
+def carry_to_business_day(day: date, rule: str) -> date:
+    """The day a period ending on `day` runs to under the policy's `business_day_rule`: `day`
+    itself when the rule is "" or `day` is a business day, else the next business day
+    (GCL §25-a(1) for "US-NY"). Raises ValueError for a rule no calendar knows."""
+    if not rule:
+        return day
+    try:
+        is_business_day = BUSINESS_DAYS[rule]
+    except KeyError:
+        raise ValueError(f"no business-day calendar for the rule {rule!r}") from None
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+@cache
+def _ny_holidays(year: int) -> Mapping[date, str]:
+    if year < NY_FIRST_YEAR:
+        raise ValueError(
+            f"New York public holidays before {NY_FIRST_YEAR} are not modelled (asked for {year})"
+        )
+    package = holidays.country_holidays("US", subdiv="NY", years=year, language="en_US")
+    found: dict[date, list[str]] = {}
+    named: set[str] = set()
+    for day in sorted(package):
+        for name in package.get_list(day):
+            if name.endswith(OBSERVED):
+                continue  # §24 moves a Sunday holiday only; computed below
+            named.add(name)
+            if name in NY_FROM_PACKAGE:
+                found.setdefault(day, []).append(name)
+    missing = NY_FROM_PACKAGE - named
+    if missing:
+        raise RuntimeError(
+            f"the holidays package no longer names {sorted(missing)} for New York in {year}; "
+            "update NY_FROM_PACKAGE in arrears/dunning/calendar.py"
+        )
+    for day, names in list(found.items()):
+        # GCL §24: "if any of such days except Flag day is Sunday, the next day thereafter".
+        if day.weekday() == 6:
+            monday = day + timedelta(days=1)
+            found.setdefault(monday, []).extend(name + OBSERVED for name in names)
+    # GCL §24: "the second Sunday in June, known as Flag day"; never moved to the Monday.
+    found.setdefault(_second_sunday_of_june(year), []).append("Flag Day")
+    return MappingProxyType({day: "; ".join(names) for day, names in sorted(found.items())})
+
+
+def _second_sunday_of_june(year: int) -> date:
+    first = date(year, 6, 1)
+    first_sunday = first + timedelta(days=(6 - first.weekday()) % 7)
+    return first_sunday + timedelta(weeks=1)

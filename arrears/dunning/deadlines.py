@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from datetime import date
 
-from arrears.dunning.calendar import is_california_court_holiday
-from arrears.dunning.planning import add_days
+from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
+from arrears.dunning.planning import deadline_after
 from arrears.dunning.policy import Policy, Step
 
 
 def notice_deadline(policy: Policy, step: Step, served_on: date) -> date | None:
     """The last day a notice of `step` served on `served_on` gives its addressee, or None when
-    the step names no deadline."""
-    if not step.deadline_days:
-        return None
-    del policy  # the policy's own counting rules (business days, holidays) are read from it
-    return add_days(served_on, step.deadline_days, step.deadline_rule, is_california_court_holiday)
+    the step names no deadline.
+
+    `deadline_days` calendar days (or California court days, `deadline_rule = "court_days"`)
+    after the day of service, that day excluded (NY GCL §20; Cal. Code Civ. Proc. §12); a last
+    day that is not a business day under the policy's `business_day_rule` runs to the next one
+    (NY GCL §25-a: a RPAPL §711(2) demand served Fri 2026-12-11 names Mon 2026-12-28, not
+    Christmas)."""
+    return deadline_after(
+        step,
+        served_on,
+        policy.business_day_rule,
+        is_court_holiday=is_california_court_holiday,
+        carry_over=carry_to_business_day,
+    )

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
+from functools import partial
 
 from arrears.dunning.policy import Policy, Step
 
@@ -145,6 +146,51 @@ def _no_holidays(_: date) -> bool:
     return False
 
 
+def _no_carry(day: date, rule: str) -> date:
+    """The carry-over of a planner given no business-day calendar: none, and a refusal for a
+    policy that needs one (its dates would be wrong, not merely plain)."""
+    if rule:
+        raise ValueError(f"business_day_rule {rule!r} needs a calendar: pass carry_over")
+    return day
+
+
+def first_day(
+    step: Step, due_on: date, business_day_rule: str, carry_over: Callable[[date, str], date]
+) -> date | None:
+    """The first day a step triggered by a charge's lateness is due for a charge due on `due_on`,
+    or None for a step with no such trigger.
+
+    `days_past_due = N`: the Nth day after the due date. `grace_days_exclusive = N`: the day after
+    the grace period's last day, which is the due date + N (NY GCL §20: the day the period runs
+    from is excluded) carried to the next business day by `carry_over(day, business_day_rule)`
+    (NY GCL §25-a)."""
+    if step.grace_days_exclusive is not None:
+        last = carry_over(due_on + timedelta(days=step.grace_days_exclusive), business_day_rule)
+        return last + timedelta(days=1)
+    if step.days_past_due is not None:
+        return due_on + timedelta(days=step.days_past_due)
+    return None
+
+
+def deadline_after(
+    step: Step,
+    served_on: date,
+    business_day_rule: str,
+    *,
+    is_court_holiday: Callable[[date], bool],
+    carry_over: Callable[[date, str], date],
+) -> date | None:
+    """The last day a notice of `step` served on `served_on` gives (None without `deadline_days`):
+    `deadline_days` calendar or court days after the day of service (NY GCL §20, Cal. Code Civ.
+    Proc. §12: that day excluded), carried to the next business day by the policy's
+    `business_day_rule` (NY GCL §25-a). `dunning.deadlines.notice_deadline` binds it to the
+    calendars."""
+    if not step.deadline_days:
+        return None
+    last = add_days(served_on, step.deadline_days, step.deadline_rule, is_court_holiday)
+    return carry_over(last, business_day_rule)
+
+
 def next_steps(
     state: AccountState,
     policy: Policy,
@@ -153,11 +199,14 @@ def next_steps(
     *,
     done_on: Mapping[str, date] | None = None,
     is_court_holiday: Callable[[date], bool] = _no_holidays,
+    carry_over: Callable[[date, str], date] = _no_carry,
 ) -> list[PlannedStep]:
     """The steps due on `on` and not yet done (by key), in policy order.
 
     `done_on` maps the key of a step done for this delinquency (without party) to the date it was
-    done; `after_step` triggers read it.
+    done; `after_step` triggers read it. `carry_over(day, rule)` carries the last day of a period
+    to the next business day by the policy's `business_day_rule` (`calendar.carry_to_business_day`);
+    without it a policy with a rule is refused (ValueError).
     """
     if policy.state != "any" and (policy.state == "moved_out") != state.moved_out:
         return []
@@ -168,17 +217,29 @@ def next_steps(
             continue
         if state.balance < step.min_balance:
             continue
-        for charge, anchor in _triggers(step, state, on, start, done_on or {}):
+        first = partial(
+            first_day, step, business_day_rule=policy.business_day_rule, carry_over=carry_over
+        )
+        expired = partial(
+            _deadline_passed, policy, is_court_holiday=is_court_holiday, carry_over=carry_over
+        )
+        for charge, anchor in _triggers(step, state, on, start, done_on or {}, first, expired):
             base = f"{state.account_id}:{step.key}:{charge.txn_id if charge else anchor}"
             if step.day_of_month is not None:  # once a month: the month is the key
                 base = f"{state.account_id}:{step.key}:{on:%Y-%m}"
             planned.extend(_expand(step, policy, state, base, charge, anchor, on, done,
-                                   is_court_holiday))  # fmt: skip
+                                   is_court_holiday, carry_over, first))  # fmt: skip
     return planned
 
 
 def _triggers(
-    step: Step, state: AccountState, on: date, start: date | None, done_on: Mapping[str, date]
+    step: Step,
+    state: AccountState,
+    on: date,
+    start: date | None,
+    done_on: Mapping[str, date],
+    first: Callable[[date], date | None],
+    expired: Callable[[str, date, date], bool],
 ) -> list[tuple[OpenCharge | None, date | None]]:
     """(charge, delinquency start) pairs for which the step's trigger holds on `on`."""
     charges = [c for c in state.open_charges if not step.codes or c.code in step.codes]
@@ -195,17 +256,42 @@ def _triggers(
         then = done_on.get(key)
         if then is None or (on - then).days < (step.after_days or 0):
             return []
+        if not expired(step.after_step, then, on):
+            return []  # the earlier notice's deadline, carried over a holiday, is still running
         return [(None, start)]
-    if step.days_past_due is None:
+    if step.days_past_due is None and step.grace_days_exclusive is None:
         return [(None, start)] if start is not None or state.moved_out else []
-    late = [c for c in charges if (on - c.due_on).days >= step.days_past_due]
+    firsts = {c.txn_id: first(c.due_on) or c.due_on for c in charges}
+    late = [c for c in charges if on >= firsts[c.txn_id]]
     if not late:
         return []
     if step.per == "charge":
-        window = step.days_past_due + step.within_days
-        fresh = [c for c in late if (on - c.due_on).days < window]
+        # Due for `within_days` from its own first day, wherever a business day put it.
+        window = timedelta(days=step.within_days)
+        fresh = [c for c in late if on < firsts[c.txn_id] + window]
         return [(c, start) for c in sorted(fresh, key=lambda c: (c.due_on, c.txn_id))]
     return [(None, start or min(c.due_on for c in late))]
+
+
+def _deadline_passed(
+    policy: Policy,
+    key: str,
+    served_on: date,
+    on: date,
+    *,
+    is_court_holiday: Callable[[date], bool],
+    carry_over: Callable[[date, str], date],
+) -> bool:
+    """Whether the deadline of the policy's step `key` served on `served_on`, if it has one, is
+    over by `on`: a step after it never comes while the addressee's time still runs."""
+    deadline = deadline_after(
+        policy.step(key),
+        served_on,
+        policy.business_day_rule,
+        is_court_holiday=is_court_holiday,
+        carry_over=carry_over,
+    )
+    return deadline is None or on > deadline
 
 
 def _expand(
@@ -218,6 +304,8 @@ def _expand(
     on: date,
     done: Collection[str],
     is_court_holiday: Callable[[date], bool],
+    carry_over: Callable[[date, str], date],
+    first: Callable[[date], date | None],
 ) -> list[PlannedStep]:
     common = {
         "account_id": state.account_id, "step": step, "policy": policy.name,
@@ -227,9 +315,13 @@ def _expand(
     if step.action == "fee":
         if base in done or charge is None:
             return []
-        first = charge.due_on + timedelta(days=step.days_past_due or 0)
-        last = first + timedelta(days=step.within_days)
-        if any(first <= p <= last for p in state.fees_posted.get(step.fee_code, ())):
+        # A fee posted from the step's first day to the end of its window stands for this one.
+        # After a grace period, so does one posted during the grace (too early: the account
+        # analysis flags it as `late_fee_early`), never a second fee for the month (RPL §238-a(2)).
+        start_on = first(charge.due_on) or charge.due_on
+        until = start_on + timedelta(days=step.within_days)
+        since = start_on if step.grace_days_exclusive is None else charge.due_on + timedelta(days=1)
+        if any(since <= p <= until for p in state.fees_posted.get(step.fee_code, ())):
             return []  # a fee for this charge is already on the ledger
         amount = fee_amount(step, state.rent)
         if not amount:
@@ -238,10 +330,12 @@ def _expand(
     if step.action != "notice":
         return [] if base in done else [PlannedStep(base, **common)]  # type: ignore[arg-type]
     amount = _notice_amount(step, state, charge, on)
-    deadline = (
-        add_days(on, step.deadline_days, step.deadline_rule, is_court_holiday)
-        if step.deadline_days
-        else None
+    deadline = deadline_after(
+        step,
+        on,
+        policy.business_day_rule,
+        is_court_holiday=is_court_holiday,
+        carry_over=carry_over,
     )
     out = []
     for party in state.parties:

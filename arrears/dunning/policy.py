@@ -27,6 +27,10 @@ delinquency, with the balance still owed), `days_before_due` (a reminder before 
 `state`. Other action keys: `fee_code`, `fee_fixed`,
 `fee_percent_of_rent` (the fee is the lesser of the two that are given), `amounts` ("rent_only"
 or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`.
+A step may wait out a statutory grace period instead of a day count: `grace_days_exclusive = 5`
+is due the day after the period's last day (the due date + 5, carried over by the policy-level
+`business_day_rule`, "US-NY" for NY General Construction Law §§20, 25-a; "" for none), and a
+deadline's last day is carried over by the same rule.
 
 Pure: no Django. A parsed policy is immutable; a change is a new version, and what was done under
 an old version keeps that version's name on its action.
@@ -48,6 +52,24 @@ CHANNELS = ("email", "letter", "certified_letter", "sms", "call")
 ROLES = ("primary", "co_obligor", "guarantor")
 PER = ("charge", "delinquency")
 STATES = ("active", "moved_out", "any")
+DEADLINE_RULES = ("calendar", "court_days")
+# Whose business days carry a period's last day over (arrears/dunning/calendar.py):
+# "" none; "US-NY" New York's (General Construction Law §25-a: a period ending on a Saturday,
+# Sunday or public holiday runs to the next business day).
+BUSINESS_DAY_RULES = ("", "US-NY")
+POLICY_KEYS = frozenset(
+    {
+        "name",
+        "version",
+        "description",
+        "jurisdiction",
+        "account_kinds",
+        "state",
+        "business_day_rule",
+        "settings",
+        "steps",
+    }
+)
 
 
 class PolicyError(ValueError):
@@ -60,6 +82,10 @@ class Step:
     action: str
     days_past_due: int | None = None
     days_before_due: int | None = None
+    # A statutory grace period "within N days of the due date": the step is due from the day
+    # after its last day, the due date + N (GCL §20: the due date itself is not counted),
+    # carried to the next business day by the policy's `business_day_rule` (GCL §25-a).
+    grace_days_exclusive: int | None = None
     # A monthly step (a statement "sent monthly by policy"): due from this day of each month
     # (1-28, a day every month has), once per month; its key is `account:step:YYYY-MM:party`.
     day_of_month: int | None = None
@@ -98,6 +124,9 @@ class Policy:
     state: str
     steps: tuple[Step, ...]
     description: str = ""
+    # Whose business days carry the last day of a period (a grace, a deadline) over: one of
+    # BUSINESS_DAY_RULES; "" carries nothing.
+    business_day_rule: str = ""
     settings: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def step(self, key: str) -> Step:
@@ -131,6 +160,15 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     name = data.get("name")
     if not name:
         raise PolicyError(f"{source}: a policy needs a name")
+    unknown_keys = set(data) - POLICY_KEYS
+    if unknown_keys:
+        raise PolicyError(f"{name}: unknown policy keys {sorted(unknown_keys)}")
+    rule = data.get("business_day_rule", "")
+    if rule not in BUSINESS_DAY_RULES:
+        raise PolicyError(
+            f"{name}: business_day_rule must be one of "
+            f"{', '.join(repr(r) for r in BUSINESS_DAY_RULES)} (got {rule!r})"
+        )
     steps = []
     keys: set[str] = set()
     for raw in data.get("steps", []):
@@ -160,6 +198,7 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
                     f"{name}, step {key}: day_of_month is a trigger of its own: "
                     "leave out days_past_due, days_before_due and after_step"
                 )
+        _check_grace_and_deadline(name, key, raw)
         if raw.get("after_step") and raw["after_step"] not in keys:
             raise PolicyError(f"{name}, step {key}: after_step names no earlier step")
         plain = {k: v for k, v in raw.items() if k not in DECIMAL_KEYS | {"codes", "audience"}}
@@ -182,6 +221,7 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     return Policy(
         name=name,
         version=int(data.get("version", 1)),
+        business_day_rule=rule,
         jurisdiction=data.get("jurisdiction", ""),
         account_kinds=tuple(data.get("account_kinds", ())),
         state=state,
@@ -189,6 +229,37 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         description=data.get("description", ""),
         settings=dict(data.get("settings", {})),
     )
+
+
+def _whole_days(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _check_grace_and_deadline(name: str, key: str, raw: dict[str, Any]) -> None:
+    """PolicyError for a malformed grace period or deadline of one step."""
+    if "grace_days_exclusive" in raw:
+        if not _whole_days(raw["grace_days_exclusive"], 0):
+            raise PolicyError(
+                f"{name}, step {key}: grace_days_exclusive is a whole number of days, 0 or more "
+                f"(got {raw['grace_days_exclusive']!r})"
+            )
+        triggers = ("day_of_month", "days_past_due", "days_before_due", "after_step")
+        others = [k for k in triggers if k in raw]
+        if others:
+            raise PolicyError(
+                f"{name}, step {key}: grace_days_exclusive is a trigger of its own: "
+                f"leave out {', '.join(others)}"
+            )
+    if "deadline_days" in raw and not _whole_days(raw["deadline_days"], 1):
+        raise PolicyError(
+            f"{name}, step {key}: deadline_days is a whole number of days, 1 or more "
+            f"(got {raw['deadline_days']!r})"
+        )
+    if raw.get("deadline_rule", "calendar") not in DEADLINE_RULES:
+        raise PolicyError(
+            f"{name}, step {key}: deadline_rule must be one of {', '.join(DEADLINE_RULES)} "
+            f"(got {raw['deadline_rule']!r})"
+        )
 
 
 @cache

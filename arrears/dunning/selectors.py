@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,12 +22,15 @@ from django.db.models import Q
 from arrears.core import sql
 from arrears.core.errors import NotFoundError
 from arrears.disputes.checks import FeeRule, Rules
+from arrears.dunning.calendar import carry_to_business_day
 from arrears.dunning.contact import mail_work_lines
 from arrears.dunning.derived import worklist_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
 from arrears.dunning.models import Action, CompanyPolicy, ContactAttempt, Hold, PolicyOverride
+from arrears.dunning.planning import first_day
 from arrears.dunning.policy import (
     Policy,
+    Step,
     built_in_policies,
     built_in_sources,
     choose_policy,
@@ -263,16 +267,34 @@ def analysis_rules(*, account_id: str, on: date) -> Rules:
     )  # fmt: skip
     if policy is None:
         return Rules(rent=account.rent)
-    fees = tuple(
-        FeeRule(code=s.fee_code, fixed=s.fee_fixed, percent_of_rent=s.fee_percent_of_rent,
-                days_past_due=s.days_past_due or 0, law=s.law,
-                rent_codes=s.codes or ("RENT",))
-        for s in policy.steps if s.action == "fee"
-    )  # fmt: skip
+    fees = tuple(_fee_rule(policy, s) for s in policy.steps if s.action == "fee")
     codes = {c for s in policy.steps for c in s.codes} | {f.code for f in fees}
     codes |= set(policy.settings.get("charge_codes", ()))
     return Rules(rent=account.rent, fees=fees, known_codes=frozenset(codes),
                  policy=f"{policy.name} v{policy.version}")  # fmt: skip
+
+
+def _fee_rule(policy: Policy, step: Step) -> FeeRule:
+    """A fee step as the analysis checks it. After a grace period the fee is allowed from the day
+    after its last day (GCL §20), carried over by the policy's business_day_rule (GCL §25-a);
+    `days_past_due` then states the least that can be (the grace plus one)."""
+    grace = step.grace_days_exclusive
+    return FeeRule(
+        code=step.fee_code,
+        fixed=step.fee_fixed,
+        percent_of_rent=step.fee_percent_of_rent,
+        days_past_due=(step.days_past_due or 0) if grace is None else grace + 1,
+        law=step.law,
+        rent_codes=step.codes or ("RENT",),
+        first_day=None
+        if grace is None
+        else partial(
+            first_day,
+            step,
+            business_day_rule=policy.business_day_rule,
+            carry_over=carry_to_business_day,
+        ),
+    )
 
 
 # ---- policies --------------------------------------------------------------------------------

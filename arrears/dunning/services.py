@@ -29,7 +29,7 @@ from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.selectors import party_address_key, returned_addresses
 from arrears.correspondence.services import outbound_create_many
-from arrears.dunning.calendar import is_california_court_holiday
+from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
 from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
     ActiveHold,
@@ -296,7 +296,7 @@ def _run_chunk(
         )  # fmt: skip
         planned = next_steps(
             state, policy, done[pk], on, done_on=done_on[pk],
-            is_court_holiday=is_california_court_holiday,
+            is_court_holiday=is_california_court_holiday, carry_over=carry_to_business_day,
         )  # fmt: skip
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None

@@ -56,3 +56,32 @@ def test_each_check_names_the_entry_it_questions():
 def test_the_cap_is_five_percent_of_a_small_rent_rounded_down():
     assert NY_FEE.cap(Decimal("810.10")) == Decimal("40.50")
     assert NY_FEE.cap(Decimal("1200.00")) == Decimal("50.00")
+
+
+def test_a_fee_after_a_grace_period_is_early_until_the_day_the_policys_calendar_gives():
+    # given a rule whose first day is the 9th for rent due Sep 1 (a business-day calendar
+    # carried the grace over Labor Day), as the dunning part passes it down
+    def first_day(due: date) -> date:
+        return date(2026, 9, 9) if due == date(2026, 9, 1) else due
+
+    rules = Rules(
+        rent=Decimal("1200.00"),
+        known_codes=frozenset({"RENT", "LATE"}),
+        fees=(FeeRule(fixed=Decimal("50.00"), days_past_due=6, first_day=first_day),),
+    )
+    entries = [
+        rent("R9", date(2026, 9, 1)),
+        Entry("F8", date(2026, 9, 8), "charge", "LATE", Decimal("50.00"), date(2026, 9, 8)),
+        Entry("F9", date(2026, 9, 9), "charge", "LATE", Decimal("50.00"), date(2026, 9, 9)),
+    ]
+    # when the figures are checked
+    result = check_figures(entries, rules, book_balance=Decimal("1300.00"))
+    # then the fee of the 8th is early and the fee of the 9th is not
+    early = [(f.txn_id, f.message) for f in result.findings if f.check == "late_fee_early"]
+    assert early == [
+        (
+            "F8",
+            "late fee posted 2026-09-08, before 2026-09-09 (the first day after "
+            "the grace period for the rent due 2026-09-01)",
+        )
+    ]

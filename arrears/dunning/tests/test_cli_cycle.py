@@ -61,7 +61,7 @@ def test_the_dry_run_shows_the_plan_the_real_run_then_carries_out_and_changes_no
     before = book_counts()
 
     # when
-    plan = run_json(capsys, "--date", "2026-03-06", "--dry-run")
+    plan = run_json(capsys, "--date", "2026-03-07", "--dry-run")
 
     # then: the plan has the notice, the fee and the refusal, and the book is as it was
     assert sorted(a["step"] for a in plan["actions"]) == ["late-fee", "late-notice", "reminder"]
@@ -72,7 +72,7 @@ def test_the_dry_run_shows_the_plan_the_real_run_then_carries_out_and_changes_no
     assert book_counts() == before
 
     # when: the real run of the same date
-    real = run_json(capsys, "--date", "2026-03-06")
+    real = run_json(capsys, "--date", "2026-03-07")
 
     # then: it did exactly what the dry run showed
     assert real == plan
@@ -81,17 +81,17 @@ def test_the_dry_run_shows_the_plan_the_real_run_then_carries_out_and_changes_no
 
 
 def test_a_rerun_through_the_command_reports_no_actions_and_adds_no_rows(tina_lease, capsys):
-    # given: the run of the 6th is done
+    # given: the run of the 7th is done
     tina_lease()
-    first = run_json(capsys, "--date", "2026-03-06")
+    first = run_json(capsys, "--date", "2026-03-07")
     assert len(first["actions"]) == 4
     before = book_counts()
 
     # when
-    again = run_json(capsys, "--date", "2026-03-06")
+    again = run_json(capsys, "--date", "2026-03-07")
 
     # then
-    assert again == {"date": "2026-03-06", "actions": [], "blocked": []}
+    assert again == {"date": "2026-03-07", "actions": [], "blocked": []}
     assert book_counts() == {**before, "RunLog": before["RunLog"] + 1}
 
 
@@ -99,13 +99,13 @@ def test_a_rerun_through_the_command_reports_no_actions_and_adds_no_rows(tina_le
 
 
 def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
-    # given: Greg asked, through his attorney, not to be contacted; the cycle ran on the 6th and
+    # given: Greg asked, through his attorney, not to be contacted; the cycle ran on the 7th and
     # the 11th
     account = tina_lease()
     place_hold(
         capsys, account, "--reason", "represented", "--party", "P-GREG", "--on", "2026-03-02"
     )
-    run_json(capsys, "--date", "2026-03-06")
+    run_json(capsys, "--date", "2026-03-07")
     run_json(capsys, "--date", "2026-03-11")
 
     # when
@@ -121,14 +121,14 @@ def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
         assert row["actor"] == "alice"
         assert row["detail"]["step"] == action.step
         assert row["detail"]["party_id"] == (action.party.party_id if action.party else None)
-    # the hold, then the run of the 6th: Tina's reminder and notice, Greg's letter refused, the
+    # the hold, then the run of the 7th: Tina's reminder and notice, Greg's letter refused, the
     # fee; the run of the 11th: the demand
-    assert [(e["on"], e["kind"]) for e in events if e["on"] <= "2026-03-06"] == [
+    assert [(e["on"], e["kind"]) for e in events if e["on"] <= "2026-03-07"] == [
         ("2026-03-02", "hold.placed"),
-        ("2026-03-06", "notice.queued"),
-        ("2026-03-06", "notice.queued"),
-        ("2026-03-06", "notice.refused"),
-        ("2026-03-06", "fee.done"),
+        ("2026-03-07", "notice.queued"),
+        ("2026-03-07", "notice.queued"),
+        ("2026-03-07", "notice.refused"),
+        ("2026-03-07", "fee.done"),
     ]
     refusal = next(e for e in events if e["kind"] == "notice.refused")
     assert (refusal["detail"]["step"], refusal["detail"]["party_id"]) == (
@@ -314,11 +314,11 @@ def test_a_company_policy_is_stored_as_a_new_version_of_its_name(tmp_path, capsy
     changed.write_text(text.replace("days_past_due = 10", "days_past_due = 12"), encoding="utf-8")
     # when alice stores it
     assert main(["policy", "add", str(changed)]) == 0
-    # then it is version 2 of ny-residential, and version 1 stays what it was
+    # then it is version 3 of ny-residential (after the built-in's 2), and version 2 stays
     from arrears.dunning.services import company_policies
 
     policy = company_policies()["ny-residential"]
-    assert policy.version == 2
+    assert policy.version == 3
     assert policy.step("rent-demand").days_past_due == 12
     # and a policy that does not parse is refused with its reason
     bad = tmp_path / "bad.toml"
@@ -343,3 +343,17 @@ def test_tina_can_be_put_on_another_policy_and_back(tina_lease, capsys):
     assert kinds.count("policy.assigned") == 2
     # and an unknown policy is refused
     assert main(["policy", "assign", account, "nope"]) == 2
+
+
+@pytest.mark.django_db
+def test_policy_show_says_which_steps_wait_out_new_yorks_grace_period(capsys):
+    # when alice asks for the New York policy
+    assert main(["policy", "show", "ny-residential"]) == 0
+    out = capsys.readouterr().out
+    # then the notice, the guarantor's letter and the fee wait out five days of grace; the demand
+    # keeps its day
+    assert out.startswith("ny-residential v2: ")
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    for key in ("late-notice", "late-notice-guarantor", "late-fee"):
+        assert "after 5 days of grace" in lines[key], key
+    assert "day 10" in lines["rent-demand"]

@@ -82,7 +82,7 @@ def test_promise_add_and_the_kept_rate(tina_lease, capsys):
 
 def test_dispute_open_resolve_and_the_analysis_in_three_formats(tina_lease, capsys, tmp_path):
     account = tina_lease()
-    cycle_run(on=date(2026, 3, 6))
+    cycle_run(on=date(2026, 3, 7))
     fee = Transaction.objects.get(code="LATE").txn_id
     code, out, _ = run(capsys, "dispute", "open", account, "--charge", fee, "--reason",
                        "paid on time", "--party", "P-TINA")  # fmt: skip

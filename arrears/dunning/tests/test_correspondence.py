@@ -18,7 +18,7 @@ from arrears.dunning.models import Action
 from arrears.dunning.policy import built_in_policies
 from arrears.dunning.services import cycle_run
 
-MARCH_6 = date(2026, 3, 6)
+MARCH_7 = date(2026, 3, 7)
 APRIL_RENT = {"txn_id": "T-RENT-04", "account_id": "A-TINA", "posted": "2026-04-01",
               "type": "charge", "code": "RENT", "amount": "1200.00",
               "due": "2026-04-01"}  # fmt: skip
@@ -43,15 +43,15 @@ def test_the_run_names_each_letters_document_and_the_batch_prints_it_there(tina_
     # given: Tina's March rent unpaid, Greg guarantees
     tina_lease()
 
-    # when: the run of day 5, then the day's batch
-    result = cycle_run(on=MARCH_6)
-    batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+    # when: the run of the 7th, the day after the five days of grace, then the day's batch
+    result = cycle_run(on=MARCH_7)
+    batch = letters_batch(on=MARCH_7, output=tmp_path / "print", actor="alice", workers=1)
 
     # then: each certified letter of the run has its document, and that is what the batch wrote
     letters = {a["party_id"]: a for a in result.actions if a["channel"] == "certified_letter"}
     assert set(letters) == {"P-TINA", "P-GREG"}
     emails = [a for a in result.actions if a["channel"] == "email"]
-    assert all(a["document"].startswith("email/2026/03/06/") for a in emails)
+    assert all(a["document"].startswith("email/2026/03/07/") for a in emails)
     assert not [a for a in result.actions if a["step"] == "late-fee" and "document" in a]
     for party_id, entry in letters.items():
         outbound = Outbound.objects.get(document_name=entry["document"])
@@ -65,8 +65,8 @@ def test_the_run_names_each_letters_document_and_the_batch_prints_it_there(tina_
     assert len(batch.letters) == 2
 
     # when: the run and the batch are repeated
-    cycle_run(on=MARCH_6)
-    again = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+    cycle_run(on=MARCH_7)
+    again = letters_batch(on=MARCH_7, output=tmp_path / "print", actor="alice", workers=1)
 
     # then: nothing is queued or printed twice
     assert Outbound.objects.filter(channel="certified_letter").count() == 2
@@ -78,13 +78,13 @@ def test_after_gregs_letter_comes_back_the_guard_refuses_letters_to_that_address
 ):
     # given: March's notices printed; Greg's comes back undeliverable
     tina_lease(transactions=[APRIL_RENT])
-    cycle_run(on=MARCH_6)
-    letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+    cycle_run(on=MARCH_7)
+    letters_batch(on=MARCH_7, output=tmp_path / "print", actor="alice", workers=1)
     greg = Outbound.objects.get(party__party_id="P-GREG", channel="certified_letter")
     mail_returned(letter=f"L{greg.pk}", on=date(2026, 3, 12), actor="alice")
 
-    # when: April's rent is late too
-    april = cycle_run(on=date(2026, 4, 6))
+    # when: April's rent is late too (due Wednesday the 1st: noticed on Tuesday the 7th)
+    april = cycle_run(on=date(2026, 4, 7))
 
     # then: Tina still gets her notice; Greg's is refused, naming the returned mail
     assert {(a["party_id"], a["step"]) for a in april.actions

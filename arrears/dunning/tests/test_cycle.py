@@ -24,6 +24,7 @@ MARCH_2 = date(2026, 3, 2)
 MARCH_3 = date(2026, 3, 3)
 MARCH_5 = date(2026, 3, 5)
 MARCH_6 = date(2026, 3, 6)
+MARCH_7 = date(2026, 3, 7)
 MARCH_9 = date(2026, 3, 9)
 MARCH_10 = date(2026, 3, 10)
 MARCH_11 = date(2026, 3, 11)
@@ -61,29 +62,32 @@ def book_counts() -> tuple[int, int, int]:
 # ---- the NY late notice ----------------------------------------------------------------------
 
 
-def test_rent_due_on_the_1st_is_not_noticed_on_the_5th_and_is_certified_to_tina_and_greg_on_the_6th(
+def test_rent_due_on_the_1st_is_not_noticed_by_the_6th_and_is_certified_to_tina_and_greg_the_7th(
     tina_lease,
 ):
     # given: March's rent of 1,200.00, due on the 1st, is unpaid
     account = tina_lease()
 
-    # when: the cycle runs on the 5th
+    # when: the cycle runs on the 5th and on the 6th, the last of the five days that run from
+    # the day after the due date (GCL §20)
     early = cycle_run(on=MARCH_5)
+    last_day = cycle_run(on=MARCH_6)
 
     # then: a reminder at most, no late notice yet
     assert {a["step"] for a in early.actions} == {"reminder"}
+    assert last_day.actions == []
     assert done(account, "late-notice") == []
     assert done(account, "late-notice-guarantor") == []
 
-    # when: it runs on the 6th
-    result = cycle_run(on=MARCH_6)
+    # when: it runs on the 7th
+    result = cycle_run(on=MARCH_7)
 
     # then: a certified letter to Tina (tenant) and one to Greg (guarantor), each its own
     notices = done(account, "late-notice") + done(account, "late-notice-guarantor")
     assert [(a.party.party_id, a.role, a.channel, a.status, a.amount, a.run_on)
             for a in notices] == [
-        ("P-TINA", "primary", "certified_letter", "queued", Decimal("1200.00"), MARCH_6),
-        ("P-GREG", "guarantor", "certified_letter", "queued", Decimal("1200.00"), MARCH_6),
+        ("P-TINA", "primary", "certified_letter", "queued", Decimal("1200.00"), MARCH_7),
+        ("P-GREG", "guarantor", "certified_letter", "queued", Decimal("1200.00"), MARCH_7),
     ]  # fmt: skip
     assert [a.template for a in notices] == [
         "ny-late-rent-notice",
@@ -94,7 +98,7 @@ def test_rent_due_on_the_1st_is_not_noticed_on_the_5th_and_is_certified_to_tina_
         ("P-TINA", "primary", "certified_letter"),
         ("P-GREG", "guarantor", "certified_letter"),
     }  # fmt: skip
-    rows = [e for e in timeline(account, "notice.queued") if e.on == MARCH_6]
+    rows = [e for e in timeline(account, "notice.queued") if e.on == MARCH_7]
     assert [(e.detail["step"], e.detail["party_id"], e.actor) for e in rows] == [
         ("late-notice", "P-TINA", "cycle"),
         ("late-notice-guarantor", "P-GREG", "cycle"),
@@ -117,41 +121,41 @@ def test_rent_due_on_the_1st_is_not_noticed_on_the_5th_and_is_certified_to_tina_
         pytest.param("810.10", "40.50"),
     ],
 )
-def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_6th(
+def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_7th(
     tina_lease, monthly_rent, fee
 ):
     # given: Tina's March rent is unpaid
     account = tina_lease(rent=monthly_rent)
 
-    # when: the cycle runs every day from the 2nd to the 5th
-    for day in range(2, 6):
+    # when: the cycle runs every day from the 2nd to the 6th
+    for day in range(2, 7):
         cycle_run(on=date(2026, 3, day))
 
-    # then: no fee before the 6th (NY RPL §238-a(2))
+    # then: no fee within the five days after the due date (NY RPL §238-a(2), GCL §20)
     assert late_fees(account) == []
     assert done(account, "late-fee") == []
 
-    # when: it runs on the 6th
-    cycle_run(on=MARCH_6)
+    # when: it runs on the 7th
+    cycle_run(on=MARCH_7)
 
-    # then: one LATE charge, capped, posted and due on the 6th, in the account's aging
+    # then: one LATE charge, capped, posted and due on the 7th, in the account's aging
     (charge,) = late_fees(account)
     assert (charge.type, charge.amount, charge.posted_on, charge.due_on) == (
-        "charge", Decimal(fee), MARCH_6, MARCH_6
+        "charge", Decimal(fee), MARCH_7, MARCH_7
     )  # fmt: skip
     assert charge.amount <= min(Decimal("50.00"), Decimal(monthly_rent) * Decimal("0.05"))
     (action,) = done(account, "late-fee")
     assert (action.status, action.amount, action.charge_id) == ("done", Decimal(fee), charge.pk)
     (row,) = timeline(account, "fee.done")
-    assert (row.on, row.detail["amount"], row.detail["law"]) == (MARCH_6, fee, "NY RPL §238-a(2)")
-    (report,) = aging_report(as_of=MARCH_6)
+    assert (row.on, row.detail["amount"], row.detail["law"]) == (MARCH_7, fee, "NY RPL §238-a(2)")
+    (report,) = aging_report(as_of=MARCH_7)
     (line,) = [r for r in report.rows if r.key["account_id"] == account]
     assert line.line.buckets[0] == Decimal(fee)  # current: due today
     assert line.line.buckets[1] == Decimal(monthly_rent)  # 1-30: March's rent
     assert line.line.balance == Decimal(monthly_rent) + Decimal(fee)
 
     # when: the cycle goes on running for the rest of March
-    for day in range(7, 32):
+    for day in range(8, 32):
         cycle_run(on=date(2026, 3, day))
 
     # then: still one fee for March
@@ -159,14 +163,15 @@ def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_6th
 
 
 def test_an_imported_late_fee_for_march_means_the_cycle_posts_none(tina_lease):
-    # given: the property manager's system already charged Tina March's late fee
+    # given: the property manager's system already charged Tina March's late fee, on the 6th (a
+    # day early by GCL §20: the analysis flags it, and the cycle must not charge a second one)
     imported = {"txn_id": "T-LATE-03", "account_id": "A-TINA", "posted": "2026-03-06",
                 "type": "charge", "code": "LATE", "amount": "50.00",
                 "due": "2026-03-06"}  # fmt: skip
     account = tina_lease(transactions=[imported])
 
     # when
-    result = cycle_run(on=MARCH_6)
+    result = cycle_run(on=MARCH_7)
 
     # then: the notices go out, but no second fee
     assert "late-fee" not in {a["step"] for a in result.actions}
@@ -192,14 +197,17 @@ def test_rent_due_on_the_28th_gets_its_own_late_fee_every_month(load_book):
                        "due": "2026-02-28"}],
     )  # fmt: skip
 
-    # when: the cycle runs five days after each due date
+    # when: the cycle runs on the day after each grace period (Jan 28 + 5 is Monday, Feb 2;
+    # Feb 28 + 5 is Thursday, Mar 5)
     cycle_run(on=date(2026, 2, 2))
+    cycle_run(on=date(2026, 2, 3))
     cycle_run(on=date(2026, 3, 5))
+    cycle_run(on=date(2026, 3, 6))
 
-    # then: a fee for January's rent and one for February's
+    # then: a fee for January's rent and one for February's, each the day after its grace
     assert [(t.posted_on, t.amount) for t in late_fees("A-TINA")] == [
-        (date(2026, 2, 2), Decimal("50.00")),
-        (date(2026, 3, 5), Decimal("50.00")),
+        (date(2026, 2, 3), Decimal("50.00")),
+        (date(2026, 3, 6), Decimal("50.00")),
     ]
 
 
@@ -207,9 +215,9 @@ def test_rent_due_on_the_28th_gets_its_own_late_fee_every_month(load_book):
 
 
 def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later(tina_lease):
-    # given: March's rent unpaid, and the 50.00 late fee posted on the 6th
+    # given: March's rent unpaid, and the 50.00 late fee posted on the 7th
     account = tina_lease()
-    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_7)
     assert [t.amount for t in late_fees(account)] == [Decimal("50.00")]
 
     # when: the cycle runs on the 10th (day 9), then on the 11th (day 10)
@@ -237,7 +245,7 @@ def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later
 def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease):
     # given: the demand went out on the 11th, due by the 25th, and nothing was paid
     account = tina_lease()
-    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_7)
     cycle_run(on=MARCH_11)
     (demand,) = done(account, "rent-demand")
     assert demand.deadline == MARCH_25
@@ -298,8 +306,8 @@ def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_releas
     hold = hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice",
                       note="Chapter 7, EDNY")  # fmt: skip
 
-    # when: the cycle runs on the 6th
-    result = cycle_run(on=MARCH_6)
+    # when: the cycle runs on the 7th
+    result = cycle_run(on=MARCH_7)
 
     # then: nothing is done, every step is refused under the stay, and no fee is posted
     assert result.actions == []
@@ -312,7 +320,7 @@ def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_releas
     assert late_fees(account) == []
     refused = Action.objects.filter(account__account_id=account)
     assert {(a.status, a.rule) for a in refused} == {("refused", "hold:bankruptcy")}
-    assert {a.run_on for a in refused} == {MARCH_6}
+    assert {a.run_on for a in refused} == {MARCH_7}
     rows = timeline(account, "notice.refused") + timeline(account, "fee.refused")
     assert sorted(e.detail["step"] for e in rows) == [
         "late-fee", "late-notice", "late-notice-guarantor", "reminder"
@@ -335,20 +343,20 @@ def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_releas
 
 
 def test_a_stay_lifted_in_the_morning_lets_the_afternoon_rerun_act(tina_lease):
-    # given: the morning run of the 6th refused everything under Tina's bankruptcy stay
+    # given: the morning run of the 7th refused everything under Tina's bankruptcy stay
     account = tina_lease()
     hold = hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice")
-    assert cycle_run(on=MARCH_6).actions == []
+    assert cycle_run(on=MARCH_7).actions == []
 
     # when: the court lifts the stay at noon, Alice releases the hold and runs the cycle again
-    hold_release(account_id=account, hold_id=hold.pk, actor="alice", on=MARCH_6)
-    rerun = cycle_run(on=MARCH_6)
+    hold_release(account_id=account, hold_id=hold.pk, actor="alice", on=MARCH_7)
+    rerun = cycle_run(on=MARCH_7)
 
     # then: the notices go out and the fee is posted that day
     assert {a["step"] for a in rerun.actions} == {
         "reminder", "late-notice", "late-notice-guarantor", "late-fee"
     }  # fmt: skip
-    assert [t.posted_on for t in late_fees(account)] == [MARCH_6]
+    assert [t.posted_on for t in late_fees(account)] == [MARCH_7]
 
 
 def test_a_hold_on_greg_alone_stops_only_the_guarantor_letter(tina_lease):
@@ -358,7 +366,7 @@ def test_a_hold_on_greg_alone_stops_only_the_guarantor_letter(tina_lease):
                party_id="P-GREG")  # fmt: skip
 
     # when
-    result = cycle_run(on=MARCH_6)
+    result = cycle_run(on=MARCH_7)
 
     # then: Tina's notice and the fee go ahead; Greg's letter is refused
     assert result.blocked == [
@@ -380,7 +388,7 @@ def test_greg_without_a_postal_address_gets_no_letter_at_the_tenants_address(tin
                                "email": "greg@example.org"})  # fmt: skip
 
     # when
-    result = cycle_run(on=MARCH_6)
+    result = cycle_run(on=MARCH_7)
 
     # then: Tina's letter goes, Greg's is refused for want of an address
     assert [a.party.party_id for a in done(account, "late-notice")] == ["P-TINA"]
@@ -464,21 +472,21 @@ def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(
 
 
 def test_a_rerun_on_the_same_date_adds_nothing(tina_lease):
-    # given: the run of the 6th is done, with one refusal (Greg is on hold)
+    # given: the run of the 7th is done, with one refusal (Greg is on hold)
     account = tina_lease()
     hold_place(account_id=account, reason="represented", on=MARCH_2, actor="alice",
                party_id="P-GREG")  # fmt: skip
-    first = cycle_run(on=MARCH_6)
+    first = cycle_run(on=MARCH_7)
     assert first.actions
     assert first.blocked
     before = book_counts()
 
     # when
-    again = cycle_run(on=MARCH_6)
+    again = cycle_run(on=MARCH_7)
 
     # then: no new action, timeline row or transaction; nothing to report
     assert book_counts() == before
-    assert again.as_json() == {"date": "2026-03-06", "actions": [], "blocked": []}
+    assert again.as_json() == {"date": "2026-03-07", "actions": [], "blocked": []}
     assert len(late_fees(account)) == 1
 
 
@@ -486,16 +494,16 @@ def test_a_killed_run_resumed_finishes_without_duplicates(small_leases):
     # given: 2,100 tenants with March's rent unpaid: more than one chunk of 2,000 accounts
     accounts = small_leases(2100)
     with transaction.atomic():  # a clean run on the same book, then undone: the reference
-        clean = cycle_run(on=MARCH_6)
+        clean = cycle_run(on=MARCH_7)
         clean_keys = set(Action.objects.values_list("key", flat=True))
         transaction.set_rollback(True)
     assert Action.objects.count() == 0
     assert len(clean_keys) == 3 * len(accounts)  # reminder, late notice and fee for each
 
     # when: the run dies after its first chunk, and is run again
-    killed = cycle_run(on=MARCH_6, stop_after_chunks=1)
+    killed = cycle_run(on=MARCH_7, stop_after_chunks=1)
     assert Action.objects.values("account").distinct().count() == 2000
-    resumed = cycle_run(on=MARCH_6)
+    resumed = cycle_run(on=MARCH_7)
 
     # then: together they did exactly what the clean run did, each thing once
     keys = list(Action.objects.values_list("key", flat=True))
@@ -512,6 +520,6 @@ def test_a_killed_run_resumed_finishes_without_duplicates(small_leases):
     )
     assert set(fees) == set(accounts)
     assert set(fees.values()) == {1}
-    assert TimelineEvent.objects.filter(on=MARCH_6).count() == len(clean_keys)
+    assert TimelineEvent.objects.filter(on=MARCH_7).count() == len(clean_keys)
     (charge,) = late_fees("A-02100")
-    assert (charge.amount, charge.posted_on) == (Decimal("5.00"), MARCH_6)
+    assert (charge.amount, charge.posted_on) == (Decimal("5.00"), MARCH_7)

@@ -4,6 +4,7 @@ refuses a step with the rule of the hold the run derived for it, after the holds
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from arrears.dunning.calendar import carry_to_business_day
 from arrears.dunning.guard import ActiveHold, guard_check
 from arrears.dunning.planning import AccountState, OpenCharge, Party, next_steps
 from arrears.dunning.policy import built_in_policies
@@ -22,7 +23,10 @@ def state(**disputes) -> AccountState:
 
 
 def marked(s: AccountState, on: date) -> dict[str, tuple[str, Decimal | None]]:
-    return {p.step.key: (p.disputed, p.amount) for p in next_steps(s, NY, set(), on)}
+    return {
+        p.step.key: (p.disputed, p.amount)
+        for p in next_steps(s, NY, set(), on, carry_over=carry_to_business_day)
+    }
 
 
 def test_a_disputed_fee_leaves_the_rent_demand_its_course_for_the_rent():

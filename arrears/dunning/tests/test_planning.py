@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from arrears.dunning.calendar import carry_to_business_day
 from arrears.dunning.planning import (
     AccountState,
     OpenCharge,
@@ -43,7 +44,8 @@ def test_tina_gets_one_rent_demand_for_a_delinquency_that_a_partial_payment_did_
     done = {"A-1:rent-demand:2026-03-01:P-TINA", "A-1:referral:2026-03-01"}
     # when the cycle runs on April 11, day 10 of April's rent
     planned = next_steps(state, policy, done, date(2026, 4, 11),
-                         done_on={"A-1:rent-demand:2026-03-01": date(2026, 3, 11)})  # fmt: skip
+                         done_on={"A-1:rent-demand:2026-03-01": date(2026, 3, 11)},
+                         carry_over=carry_to_business_day)  # fmt: skip
     # then the delinquency is still the one that began on March 1: no second demand
     assert delinquency_start(state, date(2026, 4, 11)) == MARCH
     assert [p.step.key for p in planned if p.step.per == "delinquency"] == []

@@ -38,6 +38,7 @@ from arrears.plans.services import (
 
 MARCH_6 = date(2026, 3, 6)
 MARCH_7 = date(2026, 3, 7)
+MARCH_8 = date(2026, 3, 8)
 MARCH_11 = date(2026, 3, 11)
 MARCH_20 = date(2026, 3, 20)
 MARCH_26 = date(2026, 3, 26)
@@ -126,10 +127,10 @@ def test_a_payment_already_in_the_balance_does_not_count_toward_the_plan_again(
 def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers_the_account(
     tina_lease,
 ):
-    # given: March's rent of 1,200.00 unpaid: the late notice and fee on the 6th, the 14-day
+    # given: March's rent of 1,200.00 unpaid: the late notice and fee on the 7th, the 14-day
     # rent demand on the 11th
     account = tina_lease()
-    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_7)
     cycle_run(on=MARCH_11)
     assert Action.objects.filter(step="rent-demand", status="queued").count() == 1
 
@@ -333,20 +334,20 @@ def late_fee() -> Transaction:
 def test_a_dispute_on_the_late_fee_holds_notices_about_that_fee_but_not_the_rent(
     tina_lease, fee_policy
 ):
-    # given: the run of the 6th posts the 50.00 late fee on March's rent
+    # given: the run of the 7th posts the 50.00 late fee on March's rent
     account = tina_lease()
-    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_7)
     fee = late_fee()
     assert fee.amount == Decimal("50.00")
 
-    # when: Tina disputes the fee on the 6th
+    # when: Tina disputes the fee on the 7th
     dispute = dispute_open(account_id=account, charges=[fee.txn_id], reason="paid on time",
-                           on=MARCH_6, actor="alice", party_id="P-TINA")  # fmt: skip
+                           on=MARCH_7, actor="alice", party_id="P-TINA")  # fmt: skip
     assert dispute.amount == Decimal("50.00")
 
     # then: the fee's reminder is refused with the rule `dispute`
-    seventh = cycle_run(on=MARCH_7)
-    assert steps(seventh, "dispute") == {("fee-reminder", "dispute")}
+    eighth = cycle_run(on=MARCH_8)
+    assert steps(eighth, "dispute") == {("fee-reminder", "dispute")}
     refused = Action.objects.get(step="fee-reminder")
     assert (refused.status, refused.rule) == ("refused", "dispute")
     assert f"charge {fee.txn_id} is disputed" in refused.reason
@@ -363,21 +364,21 @@ def test_upholding_the_dispute_posts_a_credit_of_exactly_that_amount_and_the_ana
 ):
     # given: the disputed 50.00 late fee
     account = tina_lease()
-    cycle_run(on=MARCH_6)
+    cycle_run(on=MARCH_7)
     fee = late_fee()
     dispute = dispute_open(account_id=account, charges=[fee.txn_id], reason="the rent was paid "
-                           "on time", on=MARCH_6, actor="alice")  # fmt: skip
+                           "on time", on=MARCH_7, actor="alice")  # fmt: skip
     before = Transaction.objects.count()
 
     # when: Alice upholds it
-    dispute_resolve(dispute_id=dispute.pk, outcome="upheld", on=MARCH_7, actor="alice",
+    dispute_resolve(dispute_id=dispute.pk, outcome="upheld", on=MARCH_8, actor="alice",
                     note="bank confirms the transfer of March 1")  # fmt: skip
 
     # then: one new credit of exactly 50.00 against the fee; the fee is no longer open
     credit = Transaction.objects.get(type="credit")
     assert Transaction.objects.count() == before + 1
     assert (credit.amount, credit.applies_to_id, credit.posted_on) == (Decimal("50.00"), fee.pk,
-                                                                       MARCH_7)  # fmt: skip
+                                                                       MARCH_8)  # fmt: skip
     assert not OpenItem.objects.filter(item=fee).exists()
     dispute.refresh_from_db()
     assert (dispute.status, dispute.outcome, dispute.credited) == ("resolved", "upheld",
@@ -387,12 +388,12 @@ def test_upholding_the_dispute_posts_a_credit_of_exactly_that_amount_and_the_ana
 
     # and the analysis shows the credit paying the fee, and the dispute upheld
     analysis = account_analysis(
-        account_id=account, end=MARCH_7, rules=analysis_rules(account_id=account, on=MARCH_7)
+        account_id=account, end=MARCH_8, rules=analysis_rules(account_id=account, on=MARCH_8)
     )
     doc = analysis.as_json()
     line = next(e for e in doc["entries"] if e["type"] == "credit")
     assert (line["amount"], line["applies_to"]) == ("50.00", fee.txn_id)
-    assert line["paid"] == [{"txn_id": fee.txn_id, "amount": "50.00", "on": "2026-03-07"}]
+    assert line["paid"] == [{"txn_id": fee.txn_id, "amount": "50.00", "on": "2026-03-08"}]
     assert doc["closing_balance"] == "1200.00"
     assert doc["disputes"][0]["outcome"] == "upheld"
     assert doc["disputes"][0]["credited"] == "50.00"
@@ -465,13 +466,16 @@ def test_the_analysis_flags_a_late_fee_of_75_on_a_1200_rent_in_new_york_as_above
     rules = analysis_rules(account_id=account, on=MARCH_7)
     doc = account_analysis(account_id=account, end=MARCH_7, rules=rules).as_json()
 
-    # then: the fee is above the cap of 50.00 (NY RPL §238-a(2)); the other came too early
+    # then: the fee is above the cap of 50.00 (NY RPL §238-a(2)); both came too early: the
+    # five days from Sunday, March 1 end on Friday the 6th (GCL §20), Tina's last day to pay
     cap = [f for f in doc["check"]["findings"] if f["check"] == "late_fee_cap"]
     assert [(f["txn_id"], f["expected"], f["actual"]) for f in cap] == [
         ("T-LATE-03", "50.00", "75.00")]  # fmt: skip
     assert "RPL §238-a(2)" in cap[0]["message"]
-    early = [f["txn_id"] for f in doc["check"]["findings"] if f["check"] == "late_fee_early"]
-    assert early == ["T-LATE-03B"]
+    early = {f["txn_id"]: f["message"] for f in doc["check"]["findings"]
+             if f["check"] == "late_fee_early"}  # fmt: skip
+    assert sorted(early) == ["T-LATE-03", "T-LATE-03B"]
+    assert early["T-LATE-03"].startswith("late fee posted 2026-03-06, before 2026-03-07")
     assert doc["check"]["rules"]["late_fees"][0]["cap"] == "50.00"
     assert doc["check"]["recomputed"]["balance"] == doc["check"]["book_balance"] == "1295.00"
 

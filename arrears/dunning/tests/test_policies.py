@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from arrears.dunning.calendar import is_california_court_holiday
+from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
 from arrears.dunning.planning import AccountState, OpenCharge, Party, fee_amount, next_steps
 from arrears.dunning.policy import (
     BUILT_IN,
@@ -56,7 +56,7 @@ def policy(name: str):
 def plan(state, name, on, done=(), done_on=None):
     return next_steps(
         state, policy(name), set(done), on, done_on=done_on or {},
-        is_court_holiday=is_california_court_holiday,
+        is_court_holiday=is_california_court_holiday, carry_over=carry_to_business_day,
     )  # fmt: skip
 
 
@@ -183,16 +183,18 @@ def test_ny_no_notice_and_no_fee_while_the_five_days_of_grace_run():
     # given March rent unpaid and the reminder sent
     state = account(rent("R-03", date(2026, 3, 1)))
     done = {"A-1:reminder:R-03:P-TINA"}
-    # then nothing on the 5th: the rent is not yet five days late
+    # then nothing on the 5th, nor on Friday the 6th: the five days run from the 2nd (GCL §20),
+    # and the 6th is Tina's last day to pay on time
     assert plan(state, "ny-residential", date(2026, 3, 5), done) == []
+    assert plan(state, "ny-residential", date(2026, 3, 6), done) == []
 
 
 def test_ny_certified_notice_to_tina_and_greg_and_the_late_fee_once_five_days_have_passed():
     # given March rent unpaid and the reminder sent
     state = account(rent("R-03", date(2026, 3, 1)))
     done = {"A-1:reminder:R-03:P-TINA"}
-    # when the cycle runs on the 6th: rent not received within five days
-    planned = plan(state, "ny-residential", date(2026, 3, 6), done)
+    # when the cycle runs on the 7th: rent not received within five days of the 1st
+    planned = plan(state, "ny-residential", date(2026, 3, 7), done)
     # then the tenant's notice, the guarantor's letter and the capped fee
     assert steps_of(planned) == [
         ("late-notice", "P-TINA"),
@@ -207,7 +209,7 @@ def test_ny_certified_notice_to_tina_and_greg_and_the_late_fee_once_five_days_ha
     assert fee.amount == Decimal("50.00")
     assert fee.key == "A-1:late-fee:R-03"
     # and once done, not again
-    again = plan(state, "ny-residential", date(2026, 3, 7), done | {p.key for p in planned})
+    again = plan(state, "ny-residential", date(2026, 3, 8), done | {p.key for p in planned})
     assert again == []
 
 
@@ -278,7 +280,7 @@ def test_ny_story_march_rent_never_paid():
     sent = run_daily(state, "ny-residential", date(2026, 2, 20), date(2026, 4, 30))
     assert sent == {
         date(2026, 3, 2): ["reminder"],
-        date(2026, 3, 6): ["late-notice", "late-notice-guarantor", "late-fee"],
+        date(2026, 3, 7): ["late-notice", "late-notice-guarantor", "late-fee"],
         date(2026, 3, 11): ["rent-demand"],
         date(2026, 3, 26): ["referral"],
     }

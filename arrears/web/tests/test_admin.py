@@ -290,7 +290,8 @@ def test_an_admin_reads_the_policies_and_one_policys_file(people):
     for name in ("ny-residential", "ca-residential", "b2b-net30", "post-move-out"):
         assert f">{name}</a>" in html
     html = page(erin, "/admin/policies/ny-residential/")
-    assert "ny-residential v1" in html
+    assert "ny-residential v2" in html
+    assert "after 5 days of grace" in html
     assert "late-notice" in html
     assert "name = &quot;ny-residential&quot;" in html  # its TOML
     assert erin.get("/admin/policies/no-such-policy/").status_code == 404
@@ -298,32 +299,33 @@ def test_an_admin_reads_the_policies_and_one_policys_file(people):
 
 def test_an_admin_uploads_a_new_version_of_a_policy_which_is_then_in_force(people):
     erin = as_(people["erin"])
-    text = NY.replace("\ndays_past_due = 5\n", "\ndays_past_due = 7\n", 1)
+    text = NY.replace("\ngrace_days_exclusive = 5\n", "\ngrace_days_exclusive = 6\n", 1)
     assert text != NY
     # when Erin pastes the changed file
     response = erin.post("/admin/policies/", {"text": text})
-    # then it is stored as v2, in force, and audited with its name and version
-    assert response["Location"] == "/admin/policies/ny-residential/?version=2"
+    # then it is stored as v3 (after the built-in's v2), in force, and audited with its name and
+    # version
+    assert response["Location"] == "/admin/policies/ny-residential/?version=3"
     html = page(erin, response["Location"])
-    assert "Policy ny-residential v2 stored." in html
-    assert "ny-residential v2" in html
-    assert "day 7 past due" in html
-    assert CompanyPolicy.objects.get().version == 2
+    assert "Policy ny-residential v3 stored." in html
+    assert "ny-residential v3" in html
+    assert "after 6 days of grace" in html
+    assert CompanyPolicy.objects.get().version == 3
     audit = AuditEntry.objects.get(verb="policy.add")
     assert (audit.detail["name"], audit.detail["version"], audit.via) == (
         "ny-residential",
-        2,
+        3,
         "web",
     )
     # and the same file uploaded as a file is the next version
     upload = SimpleUploadedFile("ny.toml", text.encode(), content_type="application/toml")
     assert erin.post("/admin/policies/", {"file": upload}).status_code == 302
     assert list(CompanyPolicy.objects.values_list("version", flat=True).order_by("version")) == [
-        2,
         3,
+        4,
     ]
-    html = page(erin, "/admin/policies/ny-residential/?version=1")
-    assert "days_past_due = 5" in html
+    html = page(erin, "/admin/policies/ny-residential/?version=2")
+    assert "grace_days_exclusive = 5" in html
 
 
 @pytest.mark.parametrize(
@@ -447,7 +449,7 @@ def test_everyone_but_an_admin_is_refused_every_admin_page_and_change(people, wh
     client = as_(people[who])
     paths = _admin_paths(people)
     assert len(paths) >= 10, paths
-    upload = {"text": NY.replace("version = 1", "version = 5"), "username": "frank",
+    upload = {"text": NY.replace("version = 2", "version = 5"), "username": "frank",
               "role": "admin", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD,
               "name": "Mine", "active": "0", "account_id": "A-TINA", "policy": "b2b-net30",
               "subject": "x", "body": "x"}  # fmt: skip
