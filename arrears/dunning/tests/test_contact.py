@@ -224,8 +224,8 @@ def test_a_stop_reply_withdraws_consent_to_email(tina_lease, smtp, tmp_path):
     assert TimelineEvent.objects.get(kind="consent.withdrawn").detail["law"] == "12 CFR §1006.6(e)"
     # and the next run's email to her is refused by the guard
     Outbound.objects.create(
-        key="manual-email", account=ours.account, party=ours.party, channel="email",
-        template="ny-rent-reminder", run_on=MARCH_2, status="queued", document_name="",
+        key="manual-email", account=ours.account, party=ours.party, role="primary",
+        channel="email", template="ny-rent-reminder", run_on=MARCH_2, status="queued", document_name="",
         created_at=dj_timezone.now())  # fmt: skip
     again = send(smtp, datetime(2026, 3, 3, 10, 0, tzinfo=NY), on=date(2026, 3, 3))
     assert again.report.refused == ["manual-email"]
