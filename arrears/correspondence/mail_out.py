@@ -103,6 +103,7 @@ def duration(text: str) -> timedelta:
         raise ValidationError(f"not a duration (like 15m, 1h, 2d): {text!r}")
     return timedelta(seconds=int(number) * UNITS[unit])
 
+
 # 12 CFR §1006.6(e) (Regulation F): an electronic communication by a debt collector must include a
 # clear and conspicuous statement of a reasonable and simple way to opt out of further electronic
 # communications to that address. Replying STOP is that way; `mail fetch` records the opt-out.
@@ -748,8 +749,16 @@ def _put_off(
 
 def _bounced(row: Outbound, bounce: str, actor: str, report: SendReport) -> None:
     summary = f"email to {row.recipient} refused by the server: {bounce}"
-    _finish(row, "bounced", "email.bounced", summary, actor, error=bounce[:500],
-            given_up_at=dj_timezone.now(), next_attempt_at=None)
+    _finish(
+        row,
+        "bounced",
+        "email.bounced",
+        summary,
+        actor,
+        error=bounce[:500],
+        given_up_at=dj_timezone.now(),
+        next_attempt_at=None,
+    )
     report.bounced.append(row.key)
 
 

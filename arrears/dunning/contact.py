@@ -34,8 +34,8 @@ from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.mail_out import (
     CONSUMER_KINDS,
     Attachment,
-    RetrySchedule,
     OutgoingEmail,
+    RetrySchedule,
     Sender,
     SendReport,
     SmtpSettings,

@@ -236,18 +236,21 @@ def undelivered_work_lines() -> list[WorkLine]:
         account_id__in=accounts, at__gt=since
     ).values_list("account_id", "party_id", "at"):
         contacts.setdefault((account_pk, party_pk), []).append(when)
-    for account_pk, party_pk, when in Outbound.objects.filter(
+    for account_pk, party_pk, sent in Outbound.objects.filter(
         account_id__in=accounts, channel="email", status="sent", sent_at__gt=since
     ).values_list("account_id", "party_id", "sent_at"):
-        contacts.setdefault((account_pk, party_pk), []).append(when)
+        if sent is not None:
+            contacts.setdefault((account_pk, party_pk), []).append(sent)
     mailed: dict[tuple[int, int | None], list[date]] = {}
     for account_pk, party_pk, day in Outbound.objects.filter(
         account_id__in=accounts, status="mailed", mailed_on__gte=since.date()
     ).values_list("account_id", "party_id", "mailed_on"):
-        mailed.setdefault((account_pk, party_pk), []).append(day)
+        if day is not None:
+            mailed.setdefault((account_pk, party_pk), []).append(day)
     fallbacks = set(
-        Outbound.objects.filter(detail__has_key="fallback_for", account_id__in=accounts)
-        .values_list("key", flat=True)
+        Outbound.objects.filter(
+            detail__has_key="fallback_for", account_id__in=accounts
+        ).values_list("key", flat=True)
     )
     lines: dict[int, WorkLine] = {}
     more: dict[int, int] = {}

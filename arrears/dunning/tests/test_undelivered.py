@@ -9,13 +9,16 @@ Elm Court, Brooklyn (ny-residential: the reminder by email is a courtesy). Real 
 
 from __future__ import annotations
 
+import mailbox
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from arrears.cli import main
 from arrears.correspondence.mail_out import Sender, parse_email_url
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.tests import smtp_server
@@ -271,3 +274,51 @@ def test_the_built_in_policies_fall_back_to_letters_for_statements_not_courtesie
         ("student", "statement-60"): "letter",
         ("student", "monthly-statement"): "letter",
     }
+
+
+def test_a_bounce_reported_after_sending_fails_the_action_and_sends_the_letter(
+    acme: str, server: Callable[[int], Greylister], tmp_path: Any, settings: Any
+) -> None:
+    # given Acme's 15-day statement, taken by the server (the action done)
+    cycle_run(on=FEB_25)
+    handler = server(0)
+    send(handler, FEB_25, Clock(datetime(2026, 2, 25, 10, 0, tzinfo=NY)))
+    action = Action.objects.get(account__account_id=acme, step="statement-15")
+    assert action.status == "done"
+    ours = Outbound.objects.get(key=action.key)
+    # and, days later, the report of its failed delivery in the mailbox (RFC 3464)
+    box = mailbox.Maildir(str(tmp_path / "Maildir"), create=True)
+    box.add(delivery_report(ours.message_id, "ap@acme.example"))
+    settings.ARREARS_MAILDIR = str(tmp_path / "Maildir")
+    # when the mailbox is fetched
+    assert main(["mail", "fetch"]) == 0
+    # then the action failed with the report's reason, and the statement is queued by letter
+    action.refresh_from_db()
+    assert action.status == "failed"
+    assert action.reason.startswith("email bounced:")
+    assert "5.1.1" in action.reason
+    assert Outbound.objects.get(key=f"{action.key}:fallback:letter").status == "queued"
+    [line] = lines(date(2026, 3, 7))
+    assert "bounced" in line.reason
+
+
+def delivery_report(message_id: str, to: str) -> bytes:
+    """A mail server's report that our message `message_id` to `to` failed (RFC 3464)."""
+    report = EmailMessage()
+    report["From"] = "MAILER-DAEMON@mx.acme.example"
+    report["To"] = f"billing@{DOMAIN}"
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Message-ID"] = "<dsn-7@mx.acme.example>"
+    report.set_content("This is the mail system. Your message could not be delivered.")
+    report.add_attachment(
+        f"Reporting-MTA: dns; mx.acme.example\n\nFinal-Recipient: rfc822; {to}\n"
+        "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n",
+        subtype="delivery-status-placeholder",
+    )
+    raw = report.as_bytes().replace(b"text/delivery-status-placeholder", b"message/delivery-status")
+    raw = raw.replace(b"multipart/mixed", b"multipart/report; report-type=delivery-status", 1)
+    boundary = raw.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    closing = b"--" + boundary + b"--"
+    headers = f"Message-ID: {message_id}\nSubject: Statement\n".encode()
+    part = b"--" + boundary + b"\nContent-Type: text/rfc822-headers\n\n" + headers + b"\n"
+    return raw.replace(closing, part + closing)
