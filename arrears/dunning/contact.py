@@ -193,7 +193,8 @@ class EmailRun:
         r = self.report
         return (f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
                 f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
-                f"{len(r.refused)} refused by the guard.")  # fmt: skip
+                f"{len(r.refused)} refused by the guard, {len(r.waiting)} waiting for their "
+                "next try.")  # fmt: skip
 
 
 def email_outbound_ensure(*, on: date) -> int:

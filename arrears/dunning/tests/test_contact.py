@@ -456,7 +456,11 @@ def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
         "failed",
         "not rendered: template 'ny-rent-reminder' not found",
     )
-    assert Action.objects.get(key=broken).status == "closed"
+    failed = Action.objects.get(key=broken)
+    assert (failed.status, failed.reason) == (
+        "failed",
+        "email failed: not rendered: template 'ny-rent-reminder' not found",
+    )
     assert TimelineEvent.objects.filter(kind="email.failed").count() == 1
 
 
