@@ -4,6 +4,7 @@ server that puts a message off for ever makes it fail only after the whole sched
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -207,3 +208,43 @@ def test_the_schedule_is_a_setting(settings: Any) -> None:
     assert schedule.next_try(attempts=3, first=start, now=start + timedelta(days=1)) is None
     with pytest.raises(ValidationError, match="not a duration"):
         duration("soon")
+
+
+class Stalling(smtp_server.Recorder):
+    """Takes every message, but says nothing for `seconds` after the DATA of one address."""
+
+    def __init__(self, address: str, seconds: float) -> None:
+        super().__init__()
+        self.address = address
+        self.seconds = seconds
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.address in envelope.rcpt_tos:
+            await asyncio.sleep(self.seconds)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_that_times_out_waits_its_turn_and_does_not_block_the_queue(
+    mail_book: None,
+) -> None:
+    # given a reminder the server stalls on (longer than our timeout), and one behind it
+    handler = Stalling("slow@example.org", seconds=1.5)
+    controller = smtp_server.start(handler)
+    try:
+        queue("stalled", "slow@example.org")
+        queue("behind", "tina@example.org")
+        settings = parse_email_url(f"smtp://127.0.0.1:{controller.port}?timeout=0.5")
+        clock = Clock(MONDAY_9)
+        # when a pass is made, and another right after
+        first = outbox_send(settings=settings, now=clock)
+        second = outbox_send(settings=settings, now=clock)
+    finally:
+        controller.stop()
+    # then the stalled message counted its try and waits 15 minutes; the pass stopped on it, and
+    # the next one sent the message behind it
+    assert first.retry == ["stalled"]
+    assert "timed out" in first.error
+    stalled = Outbound.objects.get(key="stalled")
+    assert (stalled.status, stalled.attempts) == ("rendered", 1)
+    assert stalled.next_attempt_at == MONDAY_9 + timedelta(minutes=15)
+    assert (second.sent, second.waiting) == (["behind"], ["stalled"])
