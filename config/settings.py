@@ -22,6 +22,10 @@ EMAIL_URL      the SMTP server email goes through: smtp://user:pass@host:587 (ST
                smtps://… (TLS), smtp://host:25; unset: no email is sent (docs/mail.md)
 ARREARS_MAIL_FROM, ARREARS_MAIL_DOMAIN  the sender (default the company's email) and the domain
                of Message-IDs (default the sender's)
+ARREARS_MAIL_RETRY  the waits before each new try of an email the server put off (a 4xx, a
+               timeout): default "15m 1h 3h 6h 12h 24h"
+ARREARS_MAIL_GIVE_UP_AFTER  an email put off is given up once every wait is spent and its first
+               try is this old: default "2d"
 IMAP_URL       the mailbox `mail fetch` reads: imaps://user:pass@host/INBOX
 ARREARS_MAILDIR  the Maildir folder `mail fetch` reads when IMAP_URL is unset (default ./maildir)
 SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it delivers nothing)
@@ -222,6 +226,8 @@ ARREARS_COMPANY = {
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 ARREARS_MAIL_FROM = os.environ.get("ARREARS_MAIL_FROM", "")
 ARREARS_MAIL_DOMAIN = os.environ.get("ARREARS_MAIL_DOMAIN", "")
+ARREARS_MAIL_RETRY = os.environ.get("ARREARS_MAIL_RETRY", "")
+ARREARS_MAIL_GIVE_UP_AFTER = os.environ.get("ARREARS_MAIL_GIVE_UP_AFTER", "")
 IMAP_URL = os.environ.get("IMAP_URL", "")
 ARREARS_MAILDIR = os.environ.get("ARREARS_MAILDIR", "maildir")
 SMS_URL = os.environ.get("SMS_URL", "file://sms-outbox")

@@ -59,7 +59,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
 
 def cmd_mail_fetch(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import mail_fetch
-    from arrears.dunning.contact import opt_outs_record
+    from arrears.dunning.contact import email_actions_settle, opt_outs_record
 
     _ensure_migrated()
     from django.conf import settings
@@ -67,6 +67,10 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
     report = mail_fetch(source=source, actor=_actor())
     opted = opt_outs_record(report, actor=_actor())
+    if report.bounces:
+        # A bounce reported after the email was sent fails its action, puts it on the worklist
+        # and sends the letter its step falls back to, as a bounce at sending does.
+        email_actions_settle(actor=_actor())
     if args.format == "json":
         _dump({**report.as_json(), "opted_out": opted})
         return 0

@@ -4,16 +4,23 @@ then sent through SMTP (EMAIL_URL).
 Invariants:
 - one action is one email: the outbound row is keyed by the action's idempotency key; its bytes,
   with a Message-ID derived from that key and dated by the row, are fixed when it is prepared;
-- before the server sees a row its try is counted (committed); right after the server accepts it
-  the row is `sent` (committed, with its timeline row), so a repeated pass never sends a sent row
-  again. A row whose try was counted but that is not sent (a pass died, the connection dropped) is
-  tried again with the same Message-ID, by which the receiving side can tell the copy
-  (RFC 5322 §3.6.4);
-- a permanent refusal (5xx) is a bounce; a failure that may pass (connection lost, 4xx) is tried
-  again, up to `max_attempts`, then the row fails with the last error on the timeline.
+- a try is counted (committed) only once a server session is open (connected, TLS and login
+  done), before the message is handed to it; right after the server accepts it the row is `sent`
+  (committed, with its timeline row), so a repeated pass never sends a sent row again. A row
+  whose try was counted but that is not sent (a pass died, the connection dropped) is tried
+  again with the same Message-ID, by which the receiving side can tell the copy (RFC 5322
+  §3.6.4);
+- a server that cannot be reached (connection refused, DNS, TLS, login, or a 421 that closes
+  the channel before it took the message: RFC 5321 §3.8) stops the pass and is no try of any
+  message: a try so counted is given back;
+- a permanent refusal (5xx) is a bounce; a temporary one of this message (a 4xx, a timeout) puts
+  its next try off by the `RetrySchedule` (15 min, 1 h, 3 h, 6 h, 12 h, 24 h by default) and a
+  pass leaves the row alone until then; the row fails (`given_up_at`, the last error on the
+  timeline) only once the schedule is spent and its first try is old enough (2 days).
 
 The compliance guard is above this module: the caller passes `check`, asked for each row at the
-moment it is to go (send, defer to a later pass, or refuse with the guard's rule).
+moment it is to go (send, defer to a later pass, or refuse with the guard's rule). What to do
+about an email given up or bounced (the worklist, a letter instead) is the caller's too.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
@@ -34,6 +41,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 from arrears.core.errors import DomainError, ValidationError
@@ -41,7 +49,60 @@ from arrears.correspondence.archive import archive_read, archive_store
 from arrears.correspondence.models import Outbound
 from arrears.ledger.models import TimelineEvent
 
-MAX_ATTEMPTS = 5
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """When an email the server put off (a 4xx, a timeout) is tried again, and when it is given
+    up: after its n-th try it waits `delays[n-1]` (the last delay once they are spent), and it
+    fails only when every delay is spent and its first try is `give_up_after` old. A greylisting
+    server (RFC 6647), which answers 451 to a first try and takes the message some minutes
+    later, is passed within the first delays."""
+
+    delays: tuple[timedelta, ...] = (
+        timedelta(minutes=15),
+        timedelta(hours=1),
+        timedelta(hours=3),
+        timedelta(hours=6),
+        timedelta(hours=12),
+        timedelta(hours=24),
+    )
+    give_up_after: timedelta = timedelta(days=2)
+
+    def next_try(self, *, attempts: int, first: datetime, now: datetime) -> datetime | None:
+        """When to try again a row whose `attempts`-th try (the first at `first`) was put off
+        at `now`; None: give it up."""
+        spent = attempts > len(self.delays)
+        if spent and now - first >= self.give_up_after:
+            return None
+        if not self.delays:
+            return now
+        return now + self.delays[min(attempts, len(self.delays)) - 1]
+
+    @classmethod
+    def from_env(cls) -> RetrySchedule:
+        """ARREARS_MAIL_RETRY (e.g. "15m 1h 3h 6h 12h 24h") and ARREARS_MAIL_GIVE_UP_AFTER
+        (e.g. "2d"), each the default when unset; ValidationError for anything else."""
+        from django.conf import settings
+
+        delays = getattr(settings, "ARREARS_MAIL_RETRY", "") or ""
+        after = getattr(settings, "ARREARS_MAIL_GIVE_UP_AFTER", "") or ""
+        default = cls()
+        return cls(
+            delays=tuple(duration(d) for d in delays.split()) if delays else default.delays,
+            give_up_after=duration(after) if after else default.give_up_after,
+        )
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """A duration written `15m`, `1h`, `2d` or `30s`; ValidationError otherwise."""
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in UNITS or not number.isdigit():
+        raise ValidationError(f"not a duration (like 15m, 1h, 2d): {text!r}")
+    return timedelta(seconds=int(number) * UNITS[unit])
+
 
 # 12 CFR §1006.6(e) (Regulation F): an electronic communication by a debt collector must include a
 # clear and conspicuous statement of a reasonable and simple way to opt out of further electronic
@@ -373,11 +434,12 @@ class SendReport:
     failed: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # put off by the retry schedule, not due
     error: str = ""  # why the pass stopped early (the server could not be reached)
 
     def as_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in
-                ("sent", "bounced", "retry", "failed", "deferred", "refused", "error")}  # fmt: skip
+        keys = ("sent", "bounced", "retry", "failed", "deferred", "refused", "waiting", "error")
+        return {k: getattr(self, k) for k in keys}
 
 
 class _Connection:
@@ -469,16 +531,24 @@ def _finish(row: Outbound, status: str, kind: str, summary: str, actor: str,
 def email_fail(row: Outbound, error: str, actor: str = "mail") -> None:
     """Give up on one email that cannot be sent at all (it could not be rendered)."""
     _finish(row, "failed", "email.failed", f"email {row.key} not sent: {error}", actor,
-            error=error[:500])  # fmt: skip
+            error=error[:500], given_up_at=dj_timezone.now())  # fmt: skip
 
 
-def emails_pending(keys: Sequence[str] | None = None) -> Any:
-    """The email rows a pass sends: prepared, not yet sent, bounced or failed; oldest first."""
+def emails_pending(keys: Sequence[str] | None = None, *, now: datetime | None = None) -> Any:
+    """The email rows a pass sends: prepared, not yet sent, bounced or failed, and due (not put
+    off by the retry schedule past `now`); oldest first."""
     rows = Outbound.objects.filter(channel="email", status="rendered").select_related(
         "document", "party", "account", "account__property").order_by("id")  # fmt: skip
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
+    if now is not None:
+        rows = rows.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     return rows
+
+
+# Exceptions that say the server (or our settings for it) cannot be used at all, not that this
+# message is refused: no session could be opened, or the server closed the channel.
+UNREACHABLE = (smtplib.SMTPException, OSError)
 
 
 def outbox_send(
@@ -486,15 +556,23 @@ def outbox_send(
     settings: SmtpSettings,
     check: Callable[[Outbound], Verdict] | None = None,
     keys: Sequence[str] | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
+    schedule: RetrySchedule | None = None,
+    now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "mail",
 ) -> SendReport:
-    """Send the prepared emails (all, or those of `keys`); see the module docstring. Never raises
-    for the server's answers: the report (and each row) says what happened."""
+    """Send the prepared emails that are due (all, or those of `keys`); see the module
+    docstring. `now` is the clock the retry schedule reads. Never raises for the server's
+    answers: the report (and each row) says what happened."""
     report = SendReport()
+    schedule = schedule or RetrySchedule.from_env()
     conn = _Connection(settings)
+    at = now()
+    waiting = Outbound.objects.filter(channel="email", status="rendered", next_attempt_at__gt=at)
+    if keys is not None:
+        waiting = waiting.filter(key__in=list(keys))
+    report.waiting = list(waiting.order_by("id").values_list("key", flat=True))
     try:
-        for row in emails_pending(keys).iterator(chunk_size=500):
+        for row in emails_pending(keys, now=at).iterator(chunk_size=500):
             verdict = check(row) if check else SEND
             if verdict.go == "defer":
                 report.deferred.append(row.key)
@@ -507,92 +585,180 @@ def outbox_send(
                         detail=row.detail)  # fmt: skip
                 report.refused.append(row.key)
                 continue
+            # A server that cannot be reached is no try of this message: the pass stops here
+            # and the next one begins with this row, its count untouched.
+            try:
+                conn.get()
+            except UNREACHABLE as exc:
+                conn.drop()
+                report.error = _describe(exc)
+                break
             # Count the try (committed) before the server sees the message; a row another pass
             # took in the meantime is left to that pass.
+            first = row.first_attempt_at or now()
             claimed = Outbound.objects.filter(
                 pk=row.pk, status="rendered", attempts=row.attempts
-            ).update(attempts=row.attempts + 1)
+            ).update(attempts=row.attempts + 1, first_attempt_at=first)
             if not claimed:
                 continue
             row.attempts += 1
-            if not _try(conn, row, report, max_attempts, actor):
+            row.first_attempt_at = first
+            if not _try(conn, row, report, schedule, now, actor):
                 break
     finally:
         conn.quit()
     return report
 
 
-def _try(conn: _Connection, row: Outbound, report: SendReport, max_attempts: int,
-         actor: str) -> bool:  # fmt: skip
-    """Hand one row to the server; False when the server cannot be reached at all."""
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _closes_channel(exc: Exception) -> bool:
+    """Did the server answer 421, closing the channel (RFC 5321 §3.8)? Not about the message."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
+
+
+def _try(
+    conn: _Connection,
+    row: Outbound,
+    report: SendReport,
+    schedule: RetrySchedule,
+    now: Callable[[], datetime],
+    actor: str,
+) -> bool:
+    """Hand one row to the open session; False when the server cannot be used at all (the pass
+    stops)."""
     assert row.document is not None
     data = archive_read(row.document)
     sender = row.detail.get("from", "")
-    reachable = True
-    error = ""
     for second in (False, True):
         try:
-            conn.get().sendmail(sender, [row.recipient], data)
+            smtp = conn.get()
+        except UNREACHABLE as exc:
+            # Only after the first session dropped: the message may have reached it.
+            conn.drop()
+            return _unreachable(row, report, _describe(exc), given_back=not second)
+        try:
+            smtp.sendmail(sender, [row.recipient], data)
         except smtplib.SMTPServerDisconnected as exc:
             conn.drop()
-            error = f"connection lost: {exc}"
             if not second:
                 # The server dropped the session (idle timeout, restart): one fresh session for
                 # the same message, with the same Message-ID.
                 continue
-            reachable = False
-        except smtplib.SMTPResponseException as exc:
-            bounce = _permanent(exc)
-            if bounce and not isinstance(exc, smtplib.SMTPAuthenticationError):
-                _bounced(row, bounce, actor, report)
-                return True
-            error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
-            # 421: the server is shutting the channel (RFC 5321 §3.8); stop the pass, as when
-            # it cannot be reached or refuses our credentials.
-            if exc.smtp_code == 421 or isinstance(
-                exc,
-                smtplib.SMTPConnectError
-                | smtplib.SMTPAuthenticationError
-                | smtplib.SMTPSenderRefused
-                | smtplib.SMTPHeloError,
+            # Twice on this message (smtplib reports a read that timed out so too): it waits
+            # its turn by the schedule, not at the head of every pass, and this pass stops.
+            _put_off(row, report, f"connection lost: {exc}", schedule, now, actor)
+            report.error = f"connection lost: {exc}"
+            return False
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+            if _closes_channel(exc) or isinstance(
+                exc, smtplib.SMTPSenderRefused | smtplib.SMTPHeloError
             ):
+                # The server's state or our sender, not this message: no try of it, unless the
+                # first session took the message before it dropped (its outcome unknown).
                 conn.drop()
-                reachable = False
-        except smtplib.SMTPRecipientsRefused as exc:
+                return _unreachable(row, report, _refusal(exc), given_back=not second)
             bounce = _permanent(exc)
             if bounce:
                 _bounced(row, bounce, actor, report)
                 return True
-            error = "; ".join(f"{c} {t.decode(errors='replace')}"
-                              for c, t in exc.recipients.values())  # fmt: skip
-        except (smtplib.SMTPException, OSError) as exc:
+            _put_off(row, report, _refusal(exc), schedule, now, actor)
+            return True
+        except TimeoutError as exc:
+            # The server took the session but not this message in time: the message's try.
             conn.drop()
-            error = f"{type(exc).__name__}: {exc}"
-            reachable = False
+            _put_off(row, report, f"timed out: {exc}", schedule, now, actor)
+            return True
+        except UNREACHABLE as exc:
+            conn.drop()
+            return _unreachable(row, report, _describe(exc), given_back=False)
         else:
-            _finish(row, "sent", "email.sent",
-                    f"email “{row.detail.get('subject', '')}” sent to {row.recipient}", actor,
-                    sent_at=dj_timezone.now(), error="")  # fmt: skip
+            subject = row.detail.get("subject", "")
+            _finish(
+                row,
+                "sent",
+                "email.sent",
+                f"email “{subject}” sent to {row.recipient}",
+                actor,
+                sent_at=dj_timezone.now(),
+                error="",
+                next_attempt_at=None,
+            )
             report.sent.append(row.key)
             return True
-        break
-    if row.attempts >= max_attempts:
-        _finish(row, "failed", "email.failed",
-                f"email to {row.recipient} not sent after {row.attempts} tries: {error}",
-                actor, error=error[:500])  # fmt: skip
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{c} {_text(t)}" for c, t in exc.recipients.values())
+    return _describe(exc)
+
+
+def _unreachable(row: Outbound, report: SendReport, error: str, *, given_back: bool) -> bool:
+    """The pass stops; the row waits for the next pass, its try given back if the server never
+    had the message."""
+    changes: dict[str, Any] = {"error": error[:500]}
+    if given_back:
+        row.attempts -= 1
+        changes["attempts"] = row.attempts
+        if row.attempts == 0:
+            changes["first_attempt_at"] = None
+    Outbound.objects.filter(pk=row.pk).update(**changes)
+    report.retry.append(row.key)
+    report.error = error
+    return False
+
+
+def _put_off(
+    row: Outbound,
+    report: SendReport,
+    error: str,
+    schedule: RetrySchedule,
+    now: Callable[[], datetime],
+    actor: str,
+) -> None:
+    """A temporary failure of this message: its next try by the schedule, or given up."""
+    at = now()
+    assert row.first_attempt_at is not None
+    when = schedule.next_try(attempts=row.attempts, first=row.first_attempt_at, now=at)
+    if when is None:
+        since = row.first_attempt_at.astimezone(UTC)
+        _finish(
+            row,
+            "failed",
+            "email.failed",
+            f"email to {row.recipient} not sent after {row.attempts} tries since "
+            f"{since:%Y-%m-%d %H:%M} UTC: {error}",
+            actor,
+            error=error[:500],
+            given_up_at=at,
+            next_attempt_at=None,
+        )
         report.failed.append(row.key)
-    else:
-        Outbound.objects.filter(pk=row.pk).update(error=error[:500])
-        report.retry.append(row.key)
-    if not reachable:
-        report.error = error
-    return reachable
+        return
+    Outbound.objects.filter(pk=row.pk).update(error=error[:500], next_attempt_at=when)
+    report.retry.append(row.key)
 
 
 def _bounced(row: Outbound, bounce: str, actor: str, report: SendReport) -> None:
-    _finish(row, "bounced", "email.bounced",
-            f"email to {row.recipient} refused by the server: {bounce}", actor,
-            error=bounce[:500])  # fmt: skip
+    summary = f"email to {row.recipient} refused by the server: {bounce}"
+    _finish(
+        row,
+        "bounced",
+        "email.bounced",
+        summary,
+        actor,
+        error=bounce[:500],
+        given_up_at=dj_timezone.now(),
+        next_attempt_at=None,
+    )
     report.bounced.append(row.key)
 
 
@@ -604,5 +770,5 @@ def bounce_record(*, message_id: str, reason: str, actor: str = "mail") -> Outbo
     if row is None or row.status == "bounced":
         return row
     _finish(row, "bounced", "email.bounced", f"email to {row.recipient} bounced: {reason}",
-            actor, error=reason[:500])  # fmt: skip
+            actor, error=reason[:500], given_up_at=dj_timezone.now())  # fmt: skip
     return row

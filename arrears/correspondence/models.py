@@ -168,6 +168,11 @@ class Outbound(models.Model):
     recipient = models.CharField(max_length=254, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Email: the first counted try, the next one the retry schedule allows (a 4xx or a timeout
+    # put it off), and when the email was given up (failed) or bounced: mail_out's docstring.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    given_up_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
     detail = models.JSONField(default=dict, blank=True)

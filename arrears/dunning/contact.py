@@ -5,8 +5,10 @@ The daily run guards its steps at noon of its date; a contact made later is guar
 minute it is made (an email waits for the morning rather than go out at 21:00; a hold placed since
 the run stops it). Correspondence does the sending; this module asks the guard and keeps the
 actions' status in step with what was sent:
-- an email action stays `queued` until its email is sent or bounced (`done`, with its document),
-  refused by the guard (`refused`, with the rule) or failed after its last try (`closed`);
+- an email action stays `queued` until its email is sent (`done`, with its document), refused by
+  the guard (`refused`, with the rule), or given up or bounced (`failed`, "email failed: …" or
+  "email bounced: …"; the worklist shows it, and a step with a `fallback_channel` sends the same
+  notice by letter: arrears.dunning.undelivered);
 - a call logged closes the party's call tasks; a conversation (someone reached) starts the 7-day
   quiet period of 12 CFR §1006.14(b)(2)(ii);
 - a STOP reply withdraws consent to email for that party (12 CFR §1006.6(e)).
@@ -31,9 +33,9 @@ from arrears.correspondence.mail_in import FetchReport
 from arrears.correspondence.mail_models import InboundEmail
 from arrears.correspondence.mail_out import (
     CONSUMER_KINDS,
-    MAX_ATTEMPTS,
     Attachment,
     OutgoingEmail,
+    RetrySchedule,
     Sender,
     SendReport,
     SmtpSettings,
@@ -192,7 +194,8 @@ class EmailRun:
         r = self.report
         return (f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
                 f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
-                f"{len(r.refused)} refused by the guard."
+                f"{len(r.refused)} refused by the guard, {len(r.waiting)} waiting for their "
+                "next try."
                 + (f" {len(self.cancelled)} cancelled as no longer due." if self.cancelled
                    else ""))  # fmt: skip
 
@@ -274,7 +277,7 @@ def emails_send(
     render: Render | None = None,
     now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "mail",
-    max_attempts: int | None = None,
+    schedule: RetrySchedule | None = None,
     workers: int = 1,
 ) -> EmailRun:
     """Send the email actions due by `on`: make their outbound rows, prepare their messages,
@@ -309,9 +312,9 @@ def emails_send(
     # The commitments of every account written to, in one look (not a few queries per email).
     derived = derived_holds(sorted({row.account_id for row in queued}), on)
     run.report = outbox_send(settings=settings, check=email_check(now, derived), actor=actor,
-                             max_attempts=max_attempts or MAX_ATTEMPTS)  # fmt: skip
+                             schedule=schedule, now=now)  # fmt: skip
     run.report.failed[:0] = unrendered
-    run.documents = email_actions_settle()
+    run.documents = email_actions_settle(on=on, now=now, actor=actor)
     return run
 
 
@@ -322,24 +325,27 @@ def _try_render(render: Render, row: Outbound) -> OutgoingEmail | str:
         return exc.message
 
 
-def email_actions_settle() -> dict[str, str]:
-    """Bring queued email actions in step with their outbound rows; returns key → document of
-    the actions done now."""
+def email_actions_settle(
+    *, on: date | None = None, now: Callable[[], datetime] = dj_timezone.now, actor: str = "mail"
+) -> dict[str, str]:
+    """Bring email actions in step with their outbound rows; returns key → document of the
+    actions done now. An email given up or bounced fails its action (a bounce reported after
+    the action was done too) and falls back to a letter where its step says so
+    (`undelivered.emails_undelivered_settle`, as of `on` and `now`)."""
+    from arrears.dunning.undelivered import emails_undelivered_settle
+
     settled: dict[str, str] = {}
     queued = dict(Action.objects.filter(status="queued", channel="email").values_list("key", "pk"))
-    if not queued:
-        return settled
     for key, status, name, error, detail in Outbound.objects.filter(
-        key__in=list(queued), status__in=["sent", "bounced", "failed"]
+        key__in=list(queued), status__in=["sent", "failed"]
     ).values_list("key", "status", "document_name", "error", "detail"):
-        if status in ("sent", "bounced"):
+        if status == "sent":
             Action.objects.filter(pk=queued[key]).update(status="done", document=name)
             settled[key] = name
         elif (detail or {}).get("rule"):
             Action.objects.filter(pk=queued[key]).update(status="refused", rule=detail["rule"],
                                                          reason=error[:300])  # fmt: skip
-        else:
-            Action.objects.filter(pk=queued[key]).update(status="closed", reason=error[:300])
+    emails_undelivered_settle(on=on or today(), at=now(), actor=actor)
     return settled
 
 

@@ -103,6 +103,7 @@ class Action(models.Model):
         TASK = "task"  # a call or a text for a coordinator
         REFUSED = "refused"  # the guard said no; `rule` says why
         CLOSED = "closed"  # a task done or dropped
+        FAILED = "failed"  # an email given up or bounced; `reason` says why ("email failed: …")
 
     key = models.CharField(max_length=300)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="actions")

@@ -26,7 +26,9 @@ decimal string), `after_step` + `after_days` (days since that step was done in t
 delinquency, with the balance still owed), `days_before_due` (a reminder before the due date),
 `state`. Other action keys: `fee_code`, `fee_fixed`,
 `fee_percent_of_rent` (the fee is the lesser of the two that are given), `amounts` ("rent_only"
-or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`.
+or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`,
+`fallback_channel` (an email step only: "letter" or "certified_letter", the same template sent
+by that channel to the same party when the email is given up or bounced).
 A step may wait out a statutory grace period instead of a day count: `grace_days_exclusive = 5`
 is due the day after the period's last day (the due date + 5, carried over by the policy-level
 `business_day_rule`, "US-NY" for NY General Construction Law §§20, 25-a; "" for none), and a
@@ -49,6 +51,7 @@ BUILT_IN = Path(__file__).parent / "policies"
 
 ACTIONS = ("notice", "fee", "recommend_referral", "referral", "hold")
 CHANNELS = ("email", "letter", "certified_letter", "sms", "call")
+FALLBACK_CHANNELS = ("letter", "certified_letter")
 ROLES = ("primary", "co_obligor", "guarantor")
 PER = ("charge", "delinquency")
 STATES = ("active", "moved_out", "any")
@@ -108,6 +111,9 @@ class Step:
     deadline_days: int | None = None
     deadline_rule: str = "calendar"
     hold_reason: str | None = None
+    # An email step whose addressee must get the notice: when the email is given up or bounced,
+    # the same template goes by this channel (docs/policies.md, "When an email cannot be sent").
+    fallback_channel: str | None = None
     law: str = ""  # the statute the step follows, for the timeline and the docs
 
     @property
@@ -184,6 +190,14 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
             raise PolicyError(f"{name}, step {key}: action must be one of {', '.join(ACTIONS)}")
         if action == "notice" and (raw.get("channel") not in CHANNELS or not raw.get("template")):
             raise PolicyError(f"{name}, step {key}: a notice needs a channel and a template")
+        fallback = raw.get("fallback_channel")
+        if fallback is not None and (action != "notice" or raw.get("channel") != "email"):
+            raise PolicyError(f"{name}, step {key}: fallback_channel is for an email notice only")
+        if fallback is not None and fallback not in FALLBACK_CHANNELS:
+            raise PolicyError(
+                f"{name}, step {key}: fallback_channel must be one of "
+                f"{', '.join(FALLBACK_CHANNELS)}, not {fallback!r}"
+            )
         if raw.get("per", "delinquency") not in PER:
             raise PolicyError(f"{name}, step {key}: per must be charge or delinquency")
         audience = tuple(raw.get("audience", ["primary"]))

@@ -36,6 +36,7 @@ from arrears.dunning.policy import (
     choose_policy,
     parse_policy,
 )
+from arrears.dunning.undelivered import undelivered_work_lines
 from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Account, Allocation, Party, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of
@@ -101,8 +102,8 @@ def activity_get(*, account: Account, limit: int | None = None) -> Activity:
 @dataclass(frozen=True)
 class WorkItem:
     account_id: str
-    kind: str  # call, text, email, deadline, referral, new_delinquency, broken_promise,
-    # plan_broken, dispute_overdue
+    kind: str  # call, text, email, email_failed, deadline, referral, new_delinquency,
+    # broken_promise, plan_broken, dispute_overdue
     reason: str
     balance: Decimal
     likelihood: Decimal
@@ -203,6 +204,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         lines.append((task.account_id, kind, f"{task.step}: {task.template} ({task.policy})",
                       party.party_id if party else None, task.pk))  # fmt: skip
     lines.extend(mail_work_lines())  # mail that needs an answer
+    lines.extend(undelivered_work_lines())  # emails given up or bounced, not yet dealt with
     for a in Action.objects.filter(deadline__gte=on,
                                    deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
                                    status__in=["queued", "done"]).only(

@@ -225,8 +225,8 @@ def test_a_stop_reply_withdraws_consent_to_email(tina_lease, smtp, tmp_path):
     # and the next run's email to her is refused by the guard
     Outbound.objects.create(
         key="manual-email", account=ours.account, party=ours.party, role="primary",
-        channel="email", template="ny-rent-reminder", run_on=MARCH_2, status="queued", document_name="",
-        created_at=dj_timezone.now())  # fmt: skip
+        channel="email", template="ny-rent-reminder", run_on=MARCH_2, status="queued",
+        document_name="", created_at=dj_timezone.now())  # fmt: skip
     again = send(smtp, datetime(2026, 3, 3, 10, 0, tzinfo=NY), on=date(2026, 3, 3))
     assert again.report.refused == ["manual-email"]
     assert Outbound.objects.get(key="manual-email").detail["rule"] == "channel:opted out"
@@ -456,7 +456,11 @@ def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
         "failed",
         "not rendered: template 'ny-rent-reminder' not found",
     )
-    assert Action.objects.get(key=broken).status == "closed"
+    failed = Action.objects.get(key=broken)
+    assert (failed.status, failed.reason) == (
+        "failed",
+        "email failed: not rendered: template 'ny-rent-reminder' not found",
+    )
     assert TimelineEvent.objects.filter(kind="email.failed").count() == 1
 
 
