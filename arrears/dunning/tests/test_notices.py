@@ -135,6 +135,7 @@ def test_a_rent_demand_sent_by_hand_carries_the_deadline_its_step_counts(tina_le
     tina_lease()
     # when Alice sends the 14-day demand by hand on March 7
     queued = send(template="ny-rent-demand").outbound
-    # then it names the deadline as the policy's step counts it, never an empty one
-    assert queued.deadline == date(2026, 3, 21)
+    # then it names the deadline as the policy's step counts it, never an empty one: 14 days
+    # end on Saturday March 21, carried to Monday March 23 (NY GCL §25-a)
+    assert queued.deadline == date(2026, 3, 23)
     assert queued.policy == "ny-residential"
