@@ -138,14 +138,21 @@ def cmd_template(args: argparse.Namespace) -> int:
                            body=body, actor=_actor())  # fmt: skip
         print(f"Template {row.name} [{row.language}] v{row.version} stored.")
         return 0
-    from arrears.correspondence.rendering import message_render, preview_deadline
+    from arrears.correspondence.rendering import message_render
+    from arrears.dunning.selectors import preview_deadline
 
     on = args.date or today()
     letter = bool(args.output)
-    message = message_render(account_id=args.account, template=args.name, on=on,
-                             party_id=args.party, language=args.language,
-                             deadline=preview_deadline(args.name, on), letter=letter,
-                             reference="preview")  # fmt: skip
+    message = message_render(
+        account_id=args.account,
+        template=args.name,
+        on=on,
+        party_id=args.party,
+        language=args.language,
+        deadline=preview_deadline(account_id=args.account, template=args.name, on=on),
+        letter=letter,
+        reference="preview",
+    )
     if args.output:
         from arrears.correspondence.pdfs import letter_pdf
 

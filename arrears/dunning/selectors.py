@@ -391,3 +391,21 @@ def notice_choices(*, account: Account, on: date) -> NoticeChoices:
         if step.action == "notice" and step.template and step.template not in steps:
             steps[step.template] = step
     return NoticeChoices(policy, tuple(steps), steps)
+
+
+def preview_deadline(*, account_id: str, template: str, on: date) -> date | None:
+    """The deadline a notice of `template` to the account would name if it went out on `on`, for
+    a preview: its policy's step counted as the letter will count it (`notice_deadline`: court
+    days, NY GCL §25-a…); a template no step of the account's policy sends gets its nominal days
+    in calendar days (correspondence's catalog), and an unknown account none."""
+    from arrears.correspondence.rendering import preview_deadline as nominal
+    from arrears.dunning.deadlines import notice_deadline
+
+    account = Account.objects.select_related("property").filter(account_id=account_id).first()
+    if account is None:
+        return nominal(template, on)
+    choices = notice_choices(account=account, on=on)
+    step = choices.steps.get(template)
+    if choices.policy is None or step is None:
+        return nominal(template, on)
+    return notice_deadline(choices.policy, step, on)

@@ -28,7 +28,7 @@ from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.pdfs import letter_pdf
-from arrears.correspondence.rendering import message_render, preview_deadline
+from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import template_names
 from arrears.correspondence.statements import statement_pdf
 from arrears.disputes import services as disputes
@@ -42,6 +42,7 @@ from arrears.dunning.contact import (
     statement_email,
 )
 from arrears.dunning.notices import notice_send
+from arrears.dunning.selectors import preview_deadline
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
 from arrears.plans import services as plans
@@ -304,9 +305,15 @@ def account_notice_preview(request: HttpRequest, account_id: str) -> HttpRespons
     party_id = request.GET.get("party_id") or None
     pdf = request.GET.get("format") == "pdf"
     try:
-        message = message_render(account_id=account_id, template=template, on=on,
-                                 party_id=party_id, deadline=preview_deadline(template, on),
-                                 letter=pdf, reference="preview")  # fmt: skip
+        message = message_render(
+            account_id=account_id,
+            template=template,
+            on=on,
+            party_id=party_id,
+            deadline=preview_deadline(account_id=account_id, template=template, on=on),
+            letter=pdf,
+            reference="preview",
+        )
     except DomainError as exc:
         context["error"] = exc.message
         return render(request, "web/_notice_preview.html", context, status=422)

@@ -40,11 +40,16 @@ from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.correspondence.catalog import CATALOG, LANGUAGES
 from arrears.correspondence.pdfs import letter_pdf
-from arrears.correspondence.rendering import message_render, preview_deadline
+from arrears.correspondence.rendering import message_render
 from arrears.correspondence.selectors import template_versions
 from arrears.correspondence.services import template_add, template_names
 from arrears.dunning.policy import PolicyError
-from arrears.dunning.selectors import policy_get, policy_overrides, policy_versions
+from arrears.dunning.selectors import (
+    policy_get,
+    policy_overrides,
+    policy_versions,
+    preview_deadline,
+)
 from arrears.dunning.services import company_policies, policy_add, policy_assign
 from arrears.ledger.selectors import property_get, property_list
 from arrears.web.views import _ip, page
@@ -358,10 +363,15 @@ def _preview(request: HttpRequest, template: str, language: str) -> dict[str, An
     try:
         authorize(request.user, "admin.templates", account_id)
         on = today()
-        message = message_render(account_id=account_id, template=template, on=on,
-                                 language=language, deadline=preview_deadline(template, on),
-                                 letter=request.GET.get("format") == "pdf",
-                                 reference="preview")  # fmt: skip
+        message = message_render(
+            account_id=account_id,
+            template=template,
+            on=on,
+            language=language,
+            deadline=preview_deadline(account_id=account_id, template=template, on=on),
+            letter=request.GET.get("format") == "pdf",
+            reference="preview",
+        )
     except DomainError as exc:
         return {"errors": _errors(exc, "account_id")}
     return {"message": message}

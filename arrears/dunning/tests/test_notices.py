@@ -13,7 +13,7 @@ from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import letters_batch, mail_returned
 from arrears.dunning.notices import GuardRefusedError, NoticeNotInPolicyError, notice_send
-from arrears.dunning.selectors import notice_choices
+from arrears.dunning.selectors import notice_choices, preview_deadline
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, TimelineEvent
 from arrears.plans.services import promise_add
@@ -139,3 +139,16 @@ def test_a_rent_demand_sent_by_hand_carries_the_deadline_its_step_counts(tina_le
     # end on Saturday March 21, carried to Monday March 23 (NY GCL §25-a)
     assert queued.deadline == date(2026, 3, 23)
     assert queued.policy == "ny-residential"
+
+
+def test_a_preview_names_the_deadline_the_letter_will_name(tina_lease):
+    tina_lease()
+    # when Alice previews the 14-day demand on March 7 (14 days end on Saturday March 21)
+    deadline = preview_deadline(account_id="A-TINA", template="ny-rent-demand", on=ON)
+    # then it shows what the letter sent that day will say: Monday March 23 (NY GCL §25-a)
+    assert deadline == send(template="ny-rent-demand").outbound.deadline == date(2026, 3, 23)
+    # a template her policy does not send keeps its nominal calendar days; no account, the same
+    assert preview_deadline(account_id="A-TINA", template="b2b-final-notice", on=ON) == date(
+        2026, 4, 6
+    )
+    assert preview_deadline(account_id="nobody", template="ny-rent-reminder", on=ON) is None
