@@ -43,6 +43,8 @@ def cmd_letters(args: argparse.Namespace) -> int:
             print(
                 f"L{cancelled['id']} ({cancelled['account_id']}) cancelled: {cancelled['reason']}"
             )
+        for failed in result.failed:
+            print(f"L{failed['id']} ({failed['account_id']}) NOT PRINTED: {failed['reason']}")
         print(result.line())
         return 0
     if args.letters_command == "mailed":

@@ -32,7 +32,12 @@ from arrears.correspondence.archive import archive_store, sha256_of
 from arrears.correspondence.catalog import CATALOG, LANGUAGES, spec_for
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.models import Document, Outbound, PrintBatch, ReturnedMail, Template
-from arrears.correspondence.rendering import RenderedMessage, render_with, template_load
+from arrears.correspondence.rendering import (
+    RenderedMessage,
+    missing_fields,
+    render_with,
+    template_load,
+)
 from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, Party, TimelineEvent
@@ -308,10 +313,15 @@ class BatchResult:
     batch: int | None = None
     resumed: bool = False  # a batch a crash interrupted, finished now
     cancelled: list[dict[str, Any]] = field(default_factory=list)  # no longer due: not printed
+    # Letters that cannot be printed (a merge field their template requires is empty): failed,
+    # set aside with the reason, so that one bad letter never holds up the others.
+    failed: list[dict[str, Any]] = field(default_factory=list)
     documents: dict[str, str] = field(default_factory=dict)  # print/manifest: archived name
 
     def line(self) -> str:
         cancelled = f"; {len(self.cancelled)} cancelled as no longer due" if self.cancelled else ""
+        if self.failed:
+            cancelled += f"; {len(self.failed)} set aside, not printable"
         if not self.letters:
             return f"No letters to print for {self.on.isoformat()}{cancelled}."
         resumed = " (an interrupted batch, finished)" if self.resumed else ""
@@ -330,6 +340,7 @@ class BatchResult:
             "print_file": self.documents.get("print", ""),
             "manifest": self.documents.get("manifest", ""),
             "cancelled": self.cancelled,
+            "failed": self.failed,
         }
 
 
@@ -431,6 +442,8 @@ def _batch_open(
             queued, result.cancelled = outbounds_recheck(
                 queued, on=on, recheck=recheck, actor=actor
             )
+        if queued:
+            queued, result.failed = _printable(queued, on=on, actor=actor)
         if not queued:
             return None
         last = PrintBatch.objects.filter(on=on).order_by("-number").first()
@@ -454,6 +467,50 @@ def _batch_open(
                 "letters were printed by another batch meanwhile: run the batch again"
             )
         return row
+
+
+def _printable(
+    queued: list[Outbound], *, on: date, actor: str
+) -> tuple[list[Outbound], list[dict[str, Any]]]:
+    """The letters whose templates' required merge fields are all there (as they will print),
+    and the others failed with the reason on the timeline (`letter.failed`). Returns (the
+    printable letters, the failed ones as reported)."""
+    cache: dict[Any, Any] = {}
+    printable: list[Outbound] = []
+    failed: list[dict[str, Any]] = []
+    for chunk in _chunks(queued, BATCH_CHUNK):
+        for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
+            loaded = template_load(outbound.template, context["language"], cache)
+            missing = missing_fields(loaded.requires, context)
+            if not missing:
+                printable.append(outbound)
+                continue
+            reason = (
+                f"template {outbound.template} requires {', '.join(missing)}, empty for account "
+                f"{context['account']['account_id']}: the letter cannot be printed"
+            )
+            outbound.status, outbound.error = "failed", reason[:500]
+            outbound.save(update_fields=["status", "error"])
+            TimelineEvent.objects.create(
+                account_id=outbound.account_id,
+                at=dj_timezone.now(),
+                on=on,
+                kind="letter.failed",
+                actor=actor,
+                summary=f"{outbound.template} to "
+                f"{outbound.party.name if outbound.party else '—'} not printed: {reason}"[:500],
+                detail={"letter_id": outbound.pk, "key": outbound.key, "missing": missing},
+            )
+            failed.append(
+                {
+                    "id": outbound.pk,
+                    "key": outbound.key,
+                    "account_id": context["account"]["account_id"],
+                    "rule": "merge_field_missing",
+                    "reason": reason,
+                }
+            )
+    return printable, failed
 
 
 def _batch_letters(row: PrintBatch) -> list[Outbound]:

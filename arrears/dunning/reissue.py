@@ -219,7 +219,7 @@ def letters_print(
     """Print the day's letters, each re-checked as it goes (module docstring): the letters batch
     of correspondence (`letters_batch`) with dunning's re-check. Returns what was printed and
     what was cancelled; raises ValidationError when another batch is being printed."""
-    return letters_batch(
+    result = letters_batch(
         on=on,
         output=output,
         actor=actor,
@@ -229,6 +229,12 @@ def letters_print(
         batch=batch,
         recheck=_letters_recheck,
     )
+    # A letter that cannot be printed fails its action with the reason (it is not done).
+    for failed in result.failed:
+        Action.objects.filter(key=failed["key"], status="queued").update(
+            status="failed", rule=failed["rule"][:40], reason=failed["reason"][:300]
+        )
+    return result
 
 
 @transaction.atomic

@@ -314,3 +314,43 @@ def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
     top = round(block.content_box_y() / inch, 2)
     assert (top, round(block.content_box_x() / inch, 2)) == (2.2, 1.0)
     assert (round(block.width / inch, 2), round(block.height / inch, 2)) == (3.35, 0.95)
+
+
+def test_a_letter_that_cannot_be_printed_is_set_aside_and_the_others_print(queue, tmp_path):
+    # given: Tina's late notice, and a rent demand queued with no deadline (a field it requires)
+    names = queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1200.00"),
+        },
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "rent-demand",
+            "template": "ny-rent-demand",
+            "channel": "letter",
+            "amount": Decimal("1200.00"),
+        },
+    )
+    notice, demand = sorted(names, key=lambda k: "rent-demand" in k)
+
+    # when: the day's batch is printed
+    result = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+
+    # then: the notice is printed in a complete batch; the demand is set aside, never empty
+    assert [line["letter_id"] for line in result.letters] == [Outbound.objects.get(key=notice).pk]
+    assert result.print_file is not None
+    assert result.print_file.exists()
+    (failed,) = result.failed
+    assert failed["key"] == demand
+    assert "deadline" in failed["reason"]
+    row = Outbound.objects.get(key=demand)
+    assert (row.status, row.document_id, row.batch_id) == ("failed", None, None)
+    event = TimelineEvent.objects.get(kind="letter.failed")
+    assert event.detail["missing"] == ["deadline"]
+    # and a second batch neither prints it nor stops on it
+    again = letters_batch(on=MARCH_6, output=tmp_path / "print2", actor="alice", workers=1)
+    assert (again.letters, again.failed) == ([], [])
