@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -298,6 +299,26 @@ def _month(day: date) -> int:
 
 def _first(month: int) -> date:
     return date(month // 12, month % 12 + 1, 1)
+
+
+def _late_fee_day(due: date, state: str) -> date:
+    """The first day the demo's landlords charge a late fee for rent due on `due`: after five
+    days of grace that exclude the due date and end on a business day (in New York, GCL §§20,
+    25-a with RPL §238-a(2); the public holidays are the `holidays` package's, which the
+    collection policy refines: arrears/dunning/calendar.py), so that no fee in the demo's
+    history comes earlier than the law allows."""
+    closed = _public_holidays(state, due.year)
+    last = due + timedelta(days=5)
+    while last.weekday() >= 5 or last in closed:
+        last += timedelta(days=1)
+    return last + timedelta(days=1)
+
+
+@cache
+def _public_holidays(state: str, year: int) -> frozenset[date]:
+    import holidays
+
+    return frozenset(holidays.country_holidays("US", subdiv=state or None, years=year))
 
 
 def _days_in(month: int) -> int:
@@ -792,7 +813,7 @@ class _Replay:
     def plan_month(self, month: int) -> None:
         t, rng, start = self.t, self.rng, _first(month)
         self.at(start, CHARGE_STEP, "rent", month)
-        self.at(start + timedelta(days=5), CHARGE_STEP, "late_check", month)
+        self.at(_late_fee_day(start, self.t.building.place.state), CHARGE_STEP, "late_check", month)
         if t.hap:  # the housing authority pays on the 1st, before the tenant's share
             self.at(start, PAYMENT_STEP, "hap", month)
         for day, how in self.habit(month):
