@@ -82,6 +82,39 @@ class AgingReport:
         }
 
 
+def book_currencies(*, property_ids: Iterable[str] | None = None) -> list[str]:
+    """The currencies of the book's accounts (of these properties), sorted; an empty book is in
+    the default currency of an account."""
+    accounts = Account.objects.all()
+    if property_ids is not None:
+        accounts = accounts.filter(property__property_id__in=list(property_ids))
+    return sorted(set(accounts.values_list("currency", flat=True))) or [_default_currency()]
+
+
+def _default_currency() -> str:
+    return str(Account._meta.get_field("currency").default)
+
+
+def aging_json(
+    reports: Iterable[AgingReport],
+    *,
+    as_of: date,
+    by: str,
+    buckets: Buckets,
+    currencies: Iterable[str],
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The aging as the interchange spec prints it: one object per currency of the book (an empty
+    one for a currency with nothing open), and the object itself for a book in one currency, a
+    list only for a book in several. The shape follows the book, never what happens to be open."""
+    found = {r.currency: r for r in reports}
+    empty = AgedLine(tuple([ZERO] * (len(buckets.boundaries) + 1)), ZERO)
+    docs = [
+        (found.get(c) or AgingReport(as_of, c, buckets, by, [], empty)).as_json()
+        for c in sorted(set(currencies) | set(found) or {_default_currency()})
+    ]
+    return docs[0] if len(docs) == 1 else docs
+
+
 def last_posted_on() -> date | None:
     return Transaction.objects.aggregate(last=Max("posted_on"))["last"]
 
