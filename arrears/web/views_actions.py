@@ -41,6 +41,8 @@ from arrears.dunning.contact import (
     party_zone,
     statement_email,
 )
+from arrears.dunning.documents import DisputeAnswered
+from arrears.dunning.documents import dispute_resolve as dispute_answer
 from arrears.dunning.notices import notice_send
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
@@ -232,18 +234,28 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
         "note": post.get("note", "")[:300],
     }
 
-    def do() -> Dispute:
+    def do() -> DisputeAnswered:
         dispute = dispute_get(dispute_id=dispute_id)
         if dispute.account.account_id != account_id:
             raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
         text = post.get("amount", "").strip()
-        return disputes.dispute_resolve(
+        # The CLI's and the API's service: the credits and the answer, queued through the guard.
+        return dispute_answer(
             dispute_id=dispute_id, outcome=post.get("outcome", ""), on=today(), actor=actor,
             amount=_amount(text, _("The amount")) if text else None,
             note=post.get("note", "")[:2000],
         )  # fmt: skip
 
-    return _change(request, account_id, "dispute.resolve", detail, do)
+    def refused(answered: DisputeAnswered) -> str:
+        if answered.outbound is not None:
+            return ""
+        return (
+            _("The dispute is resolved; its answer was not queued.")
+            + " "
+            + refusal_text(answered.rule, answered.reason)
+        )
+
+    return _change(request, account_id, "dispute.resolve", detail, do, refused)
 
 
 # ---- statements and notices ------------------------------------------------------------------

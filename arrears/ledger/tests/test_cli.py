@@ -135,7 +135,8 @@ def test_aging_json_of_a_book_in_two_currencies_is_a_list_even_when_one_is_all_p
     # then: one object per currency of the book, the euro one empty
     docs = json.loads(capsys.readouterr().out)
     assert [d["currency"] for d in docs] == ["EUR", "USD"]
-    assert docs[0]["accounts"] == [] and docs[0]["totals"]["balance"] == "0.00"
+    assert docs[0]["accounts"] == []
+    assert docs[0]["totals"]["balance"] == "0.00"
     assert docs[1]["totals"]["balance"] == "4550.00"
     # and --currency picks one object
     assert main(["aging", "--as-of", "2026-03-10", "--format", "json", "--currency", "EUR"]) == 0
