@@ -28,6 +28,7 @@ from arrears.correspondence.statements import statement_pdf
 from arrears.disputes import services as disputes
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning import commitments
 from arrears.dunning.contact import call_log, local_time, party_zone, statement_email
 from arrears.dunning.documents import DisputeAnswered
 from arrears.dunning.documents import dispute_resolve as dispute_answer
@@ -136,6 +137,8 @@ class PlanOut(Schema):
     made_by: str
     ended_on: date | None
     end_reason: str
+    disputed_excluded: str  # what open disputes held when it was made, left out of the plan
+    disputes: list[int]
     installments: list[InstallmentOut]
 
 
@@ -299,6 +302,7 @@ def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
             "amount": f"{p.amount:.2f}", "down_payment": f"{p.down_payment:.2f}",
             "frequency": p.frequency, "made_on": p.made_on, "made_by": p.created_by,
             "ended_on": p.ended_on, "end_reason": p.end_reason,
+            "disputed_excluded": f"{p.disputed_excluded:.2f}", "disputes": p.disputes,
             "installments": [{"label": i.label, "due_on": i.due_on,
                               "amount": f"{i.amount:.2f}", "paid": f"{i.paid:.2f}",
                               "status": i.status} for i in lines]}  # fmt: skip
@@ -354,7 +358,7 @@ def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
         "plan.create",
         account_id=account_id,
         detail={"start": str(body.start), "installments": body.installments},
-        do=lambda _a: plans.plan_create(
+        do=lambda _a: commitments.plan_create(
             account_id=account_id,
             on=today(),
             actor=actor,

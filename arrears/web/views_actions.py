@@ -35,6 +35,7 @@ from arrears.disputes import services as disputes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning import commitments
 from arrears.dunning.contact import (
     call_log,
     local_time,
@@ -165,7 +166,7 @@ def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
     def do() -> Any:
         count = post.get("installments", "").strip()
         each = post.get("installment_amount", "").strip()
-        return plans.plan_create(
+        return commitments.plan_create(
             account_id=account_id, on=today(), actor=actor,
             start=_day(post.get("start", ""), _("The first installment's date")),
             frequency=post.get("frequency") or "monthly",
