@@ -31,6 +31,7 @@ STATUS = {
     "locked": 429,
     "invalid": 422,
     "guard_refused": 409,
+    "run_in_progress": 409,
 }
 
 ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions"]
