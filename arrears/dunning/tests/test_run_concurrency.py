@@ -9,6 +9,7 @@ going: between its first chunk (A-1) and its second (A-2), the run held there by
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -18,8 +19,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-
-from arrears.access.tests.people import write_book
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,6 +119,16 @@ def _book() -> dict[str, list[dict[str, str]]]:
             }
         )
     return book
+
+
+def write_book(folder: Path, book: dict[str, list[dict[str, str]]]) -> Path:
+    folder.mkdir(parents=True)
+    for name, rows in book.items():
+        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
 
 
 class Book:
