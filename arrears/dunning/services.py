@@ -197,8 +197,10 @@ def _cycle_run(
                     book_lock(lo=chunk[0], hi=chunk[-1])
                     for pk in chunk:
                         by_account[pk] = []
-                    for item in open_items_as_of(as_of=on, account_pks=chunk):
-                        by_account[item.account_pk].append(item)
+                    members = set(chunk)
+                    for item in open_items_as_of(as_of=on, account_range=(chunk[0], chunk[-1])):
+                        if item.account_pk in members:
+                            by_account[item.account_pk].append(item)
                 _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
                 if dry_run:
                     transaction.set_rollback(True)

@@ -416,11 +416,17 @@ class OpenItemRow(NamedTuple):  # a tuple: a run over the book builds one per op
     amount: Decimal
 
 
-def open_items_as_of(*, as_of: date, account_pks: Iterable[int] | None = None) -> list[OpenItemRow]:
+def open_items_as_of(
+    *,
+    as_of: date,
+    account_pks: Iterable[int] | None = None,
+    account_range: tuple[int, int] | None = None,
+) -> list[OpenItemRow]:
     """Every open charge and unapplied credit as of a date, set-based (one query).
 
-    With `account_pks`, only those accounts'. Reads the open-item snapshot when the date is on or
-    after the last posted date of the book, the deltas otherwise.
+    With `account_pks`, only those accounts'; with `account_range` (lo, hi), only those whose key
+    is in it (a range, not a list of thousands of keys: the run's chunks). Reads the open-item
+    snapshot when the date is on or after the last posted date of the book, the deltas otherwise.
     """
     last = last_posted_on()
     txn = Transaction._meta.db_table
@@ -441,6 +447,8 @@ def open_items_as_of(*, as_of: date, account_pks: Iterable[int] | None = None) -
         if not ids:
             return []
         inner += f" AND account_id IN ({', '.join(str(int(pk)) for pk in ids)})"
+    if account_range is not None:
+        inner += f" AND account_id BETWEEN {int(account_range[0])} AND {int(account_range[1])}"
     if "SUM(" in inner:
         inner += " GROUP BY account_id, item_id, is_credit"
     sql = (
