@@ -109,6 +109,12 @@ def _account_in_scope(profile: Profile, account_id: str) -> Account | None:
     return account
 
 
+def currencies_visible(user: Any) -> list[str]:
+    """The currencies of the accounts `user` may see, sorted (the aging JSON's shape follows
+    them: one object for one currency, a list for several)."""
+    return sorted(set(accounts_visible(user).values_list("currency", flat=True)))
+
+
 def properties_visible(user: Any) -> QuerySet[Property]:
     """The properties whose figures `user` may see: all, a manager's own, or an attorney's
     referred accounts' properties."""

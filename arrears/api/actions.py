@@ -28,7 +28,10 @@ from arrears.correspondence.statements import statement_pdf
 from arrears.disputes import services as disputes
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning import commitments
 from arrears.dunning.contact import call_log, local_time, party_zone, statement_email
+from arrears.dunning.documents import DisputeAnswered
+from arrears.dunning.documents import dispute_resolve as dispute_answer
 from arrears.dunning.notices import notice_send
 from arrears.dunning.selectors import notice_choices
 from arrears.ledger.models import TimelineEvent
@@ -135,6 +138,8 @@ class PlanOut(Schema):
     made_by: str
     ended_on: date | None
     end_reason: str
+    disputed_excluded: str  # what open disputes held when it was made, left out of the plan
+    disputes: list[int]
     installments: list[InstallmentOut]
 
 
@@ -166,6 +171,24 @@ class DisputeOut(Schema):
     outcome: str
     resolved_on: date | None
     letter: str
+
+
+class AnswerOut(Schema):
+    """The answer queued (`letter_id`, by `channel`), or the guard's `rule` when it was not."""
+
+    dispute_id: int
+    outcome: str
+    credited: str
+    letter: str
+    channel: str | None
+    letter_id: int | None
+    document: str | None
+    enclosures: list[str]
+    rule: str | None
+
+
+class DisputeResolvedOut(DisputeOut):
+    answer: AnswerOut
 
 
 class StatementIn(Schema):
@@ -285,6 +308,7 @@ def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
             "amount": f"{p.amount:.2f}", "down_payment": f"{p.down_payment:.2f}",
             "frequency": p.frequency, "made_on": p.made_on, "made_by": p.created_by,
             "ended_on": p.ended_on, "end_reason": p.end_reason,
+            "disputed_excluded": f"{p.disputed_excluded:.2f}", "disputes": p.disputes,
             "installments": [{"label": i.label, "due_on": i.due_on,
                               "amount": f"{i.amount:.2f}", "paid": f"{i.paid:.2f}",
                               "status": i.status} for i in lines]}  # fmt: skip
@@ -340,7 +364,7 @@ def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
         "plan.create",
         account_id=account_id,
         detail={"start": str(body.start), "installments": body.installments},
-        do=lambda _a: plans.plan_create(
+        do=lambda _a: commitments.plan_create(
             account_id=account_id,
             on=today(),
             actor=actor,
@@ -422,29 +446,35 @@ def dispute_post(request: HttpRequest, account_id: str, body: DisputeIn) -> Any:
 
 
 @router.post("/accounts/{account_id}/disputes/{dispute_id}/resolve",
-             response={200: DisputeOut, **WRITES})  # fmt: skip
+             response={200: DisputeResolvedOut, **WRITES})  # fmt: skip
 def dispute_resolve_post(request: HttpRequest, account_id: str, dispute_id: int,
                          body: ResolveIn) -> Any:  # fmt: skip
     """Resolve an open dispute: upheld, partial (with the amount credited) or rejected."""
     actor = request.user.get_username()
 
-    def do(_a: Any) -> Dispute:
+    def do(_a: Any) -> DisputeAnswered:
         found = dispute_get(dispute_id=_id(dispute_id, "dispute"))
         if found.account.account_id != account_id:
             raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
-        return disputes.dispute_resolve(
+        # The CLI's and the page's service: the credits and the answer, queued through the guard.
+        return dispute_answer(
             dispute_id=dispute_id, outcome=body.outcome, on=today(), actor=actor,
             amount=_money(body.amount, "amount") if body.amount else None,
             note=body.note[:2000])  # fmt: skip
 
-    api_act(
+    answered = api_act(
         request,
         "dispute.resolve",
         account_id=account_id,
-        detail={"dispute": dispute_id, "outcome": body.outcome},
+        detail={
+            "dispute": dispute_id,
+            "outcome": body.outcome,
+            "amount": (body.amount or "")[:40],
+            "note": body.note[:300],
+        },
         do=do,
     )
-    return _dispute_out(dispute_get(dispute_id=dispute_id))
+    return {**_dispute_out(dispute_get(dispute_id=dispute_id)), "answer": answered.as_json()}
 
 
 # ---- statements, notices, documents ----------------------------------------------------------

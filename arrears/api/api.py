@@ -33,6 +33,7 @@ STATUS = {
     "guard_refused": 409,
     "notice_not_in_policy": 409,
     "merge_field_missing": 422,
+    "run_in_progress": 409,
 }
 
 ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]

@@ -11,25 +11,41 @@ from django.http import HttpRequest
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
-from arrears.access.selectors import account_search, aging_visible, authorize, worklist_visible
+from arrears.access.selectors import (
+    account_search,
+    aging_visible,
+    authorize,
+    currencies_visible,
+    worklist_visible,
+)
 from arrears.api.common import ERRORS, api_act, day
 from arrears.api.schemas import HitOut, ImportOut, RunIn, WorkItemOut
 from arrears.core.errors import ValidationError
 from arrears.dunning.services import cycle_run
+from arrears.ledger.aging import Buckets
+from arrears.ledger.selectors import aging_json
 from arrears.ledger.services import book_import
 
 router = Router(tags=["book"])
 
 
-@router.get("/aging", response={200: list[dict[str, Any]], **ERRORS})
+@router.get("/aging", response={200: dict[str, Any] | list[dict[str, Any]], **ERRORS})
 def aging(
     request: HttpRequest,
     as_of: date | None = None,
     by: Literal["account", "property", "portfolio"] = "property",
 ) -> Any:
-    """The aging of the accounts the caller may see: the spec's object, one per currency."""
+    """The aging of the accounts the caller may see: the spec's object (empty when nothing is
+    open), or a list of one per currency when those accounts are in several."""
     authorize(request.user, "portfolio.view")
-    return [r.as_json() for r in aging_visible(request.user, as_of=day(as_of), by=by)]
+    on = day(as_of)
+    return aging_json(
+        aging_visible(request.user, as_of=on, by=by),
+        as_of=on,
+        by=by,
+        buckets=Buckets(),
+        currencies=currencies_visible(request.user),
+    )
 
 
 @router.get("/worklist", response={200: list[WorkItemOut], **ERRORS})

@@ -142,10 +142,12 @@ def cmd_aging(args: argparse.Namespace) -> int:
     out = _output(args)
     try:
         if args.format == "json":
-            docs = [r.as_json() for r in reports]
-            body: Any = docs[0] if len(docs) == 1 else docs
-            if not docs:
-                body = []
+            from arrears.ledger.selectors import aging_json, book_currencies
+
+            currencies = [args.currency] if args.currency else book_currencies()
+            body = aging_json(
+                reports, as_of=as_of, by=args.by, buckets=buckets, currencies=currencies
+            )
             json.dump(body, out, indent=None if args.output else 1)
             out.write("\n")
         elif args.format == "csv":

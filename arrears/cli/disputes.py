@@ -25,12 +25,36 @@ def cmd_dispute(args: argparse.Namespace) -> int:
         print(f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
               f"{_money(f'{dispute.amount:.2f}')} held until it is resolved.")  # fmt: skip
         return 0
-    # Through dunning: the answer (a letter, or an email) is queued through the guard.
-    from arrears.dunning.documents import dispute_resolve
+    # Through dunning, as the page and the API do: the answer (a letter, or an email) is queued
+    # through the guard; the audit row names the command line.
+    from django.db import transaction
 
-    answered = dispute_resolve(dispute_id=args.dispute_id, outcome=args.outcome,
-                               on=today(), actor=_actor(), amount=args.amount,
-                               note=args.note or "")  # fmt: skip
+    from arrears.access.services import audit_write
+    from arrears.dunning.documents import dispute_resolve
+    from arrears.ledger.models import Account
+
+    with transaction.atomic():
+        answered = dispute_resolve(
+            dispute_id=args.dispute_id,
+            outcome=args.outcome,
+            on=today(),
+            actor=_actor(),
+            amount=args.amount,
+            note=args.note or "",
+        )
+        account_id = Account.objects.get(pk=answered.dispute.account_id).account_id
+        audit_write(
+            user=_actor(),
+            verb="dispute.resolve",
+            via="cli",
+            account_id=account_id,
+            detail={
+                "dispute": args.dispute_id,
+                "outcome": args.outcome,
+                "amount": "" if args.amount is None else f"{args.amount:.2f}",
+                "note": (args.note or "")[:300],
+            },
+        )
     if args.format == "json":
         json.dump(answered.as_json(), sys.stdout, indent=1)
         sys.stdout.write("\n")

@@ -58,6 +58,7 @@ def _plan_json(plan: Any, tracking: Any) -> dict[str, Any]:
         "require_current": plan.require_current, "charges": plan.charges,
         "supersedes": plan.supersedes_id, "ended_on": plan.ended_on and plan.ended_on.isoformat(),
         "end_reason": plan.end_reason,
+        "disputed_excluded": f"{plan.disputed_excluded:.2f}", "disputes": plan.disputes,
         "installments": [
             {"label": line.label, "due_on": line.due_on.isoformat(),
              "amount": f"{line.amount:.2f}", "paid": f"{line.paid:.2f}", "status": line.status}
@@ -88,6 +89,7 @@ def _show_plan(plan: Any, fmt: str) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
+    from arrears.dunning import commitments
     from arrears.plans import services
     from arrears.plans.selectors import plan_get
 
@@ -101,11 +103,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                  "down": args.down, "dates": args.dates or (), "party_id": args.party,
                  "acceleration_clause": args.clause}  # fmt: skip
         if args.plan_command == "create":
-            plan = services.plan_create(account_id=args.account_id, on=on, actor=_actor(),
-                                        charges=args.charge or (), **terms)  # fmt: skip
+            plan = commitments.plan_create(account_id=args.account_id, on=on, actor=_actor(),
+                                           charges=args.charge or (), **terms)  # fmt: skip
         else:
-            plan = services.plan_renegotiate(plan_id=args.plan_id, reason=args.reason, on=on,
-                                             actor=_actor(), **terms)  # fmt: skip
+            plan = commitments.plan_renegotiate(plan_id=args.plan_id, reason=args.reason, on=on,
+                                                actor=_actor(), **terms)  # fmt: skip
         return _show_plan(plan_get(plan_id=plan.pk), args.format)
     if args.plan_command == "show":
         return _show_plan(plan_get(plan_id=args.plan_id), args.format)

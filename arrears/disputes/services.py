@@ -23,8 +23,10 @@ from arrears.ledger.models import Account, TimelineEvent, Transaction
 from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.ledger.services import NewCredit, credits_post
 
-# The answer's template (correspondence's catalog); `arrears.dunning.documents.dispute_resolve`
-# queues it through the guard, with the account analysis enclosed for a rejection.
+# The answer's template (correspondence's catalog) for each outcome, the one table of it:
+# `arrears.dunning.documents.dispute_resolve` (the act's service, for every interface) queues the
+# letter named on the dispute through the guard, with the account analysis enclosed for a
+# rejection. Resolving here alone posts the credits and queues nothing.
 LETTERS = {"upheld": "dispute-upheld", "partial": "dispute-partial",
            "rejected": "dispute-rejected"}  # fmt: skip
 

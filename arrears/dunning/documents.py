@@ -126,9 +126,6 @@ def plan_agreement_email(
 
 # ---- the answer to a resolved dispute ------------------------------------------------------
 
-ANSWER = {"upheld": "dispute-upheld", "partial": "dispute-partial",
-          "rejected": "dispute-rejected"}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class DisputeAnswered:
@@ -199,8 +196,10 @@ def dispute_resolve(
     """Resolve a dispute (`disputes.services.dispute_resolve`: the credits) and queue its answer
     to the party who disputed (else the primary), in one transaction.
 
-    The answer is a letter; when the guard refuses the letter for want of a usable postal
-    address (none, or mail came back) and the party may be emailed, an email instead. A
+    The one service of the act: the CLI, the account page and the API all resolve a dispute
+    here, so each queues the same answer. The answer is a letter; when the guard refuses the
+    letter for want of a usable postal address (none, or mail came back) and the party may be
+    emailed, an email instead. A
     rejection encloses (attaches) the account analysis to `on`, archived. When the guard refuses
     (a request to cease, an attorney, …) the resolution stands, nothing is queued, and the
     refusal is on the timeline (`letter.refused`, with the rule).
@@ -223,7 +222,7 @@ def dispute_resolve(
         # Letters are not timed; an email refused only for the hour waits for `mail send`.
         if by_email.allowed or by_email.rule == "hours":
             channel, decision = "email", Decision.allow()
-    template = ANSWER[dispute.outcome]
+    template = dispute.letter  # the outcome's letter, named by the disputes part (LETTERS)
     if not decision.allowed:
         TimelineEvent.objects.create(
             account=account, at=at, on=on, kind="letter.refused", actor=actor,

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import gc
 import hashlib
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
 
 from arrears.core.dates import book_zone
-from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.selectors import party_address_key, returned_addresses
 from arrears.correspondence.services import outbound_create_many
@@ -68,11 +70,18 @@ from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.models import Party as PartyModel
 from arrears.ledger.selectors import open_items_as_of, party_of_account
-from arrears.ledger.services import NewCharge, charges_post
+from arrears.ledger.services import NewCharge, book_lock, charges_post
 
 CHUNK = 2000
+RUN_LOCK_SPACE = 0x41525253  # "ARRS": the namespace of the run's PostgreSQL advisory locks
 NOTICE_STATUS = {"email": "queued", "letter": "queued", "certified_letter": "queued",
                  "sms": "task", "call": "task"}  # fmt: skip
+
+
+class RunInProgressError(DomainError):
+    """Another real run holds the run's lock: two runs of a date never run at once."""
+
+    code = "run_in_progress"
 
 
 @dataclass
@@ -146,8 +155,25 @@ def cycle_run(
 ) -> RunResult:
     """Plan, guard and execute every account's due steps for `on`; see the module docstring.
 
+    A real run holds the run lock for `on` throughout (`_run_lock`): a second real run of the
+    date, started meanwhile, raises RunInProgressError. Each chunk decides on the book as
+    committed when it decides: it locks its accounts (`ledger.services.book_lock`) and reads
+    their open items again, so a payment an import committed since the run began counts.
     `stop_after_chunks` stops early (as a crash would), for the tests of a resumed run.
     """
+    if dry_run:
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks)
+    with _run_lock(on):
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks)
+
+
+def _cycle_run(
+    on: date,
+    dry_run: bool,
+    actor: str,
+    progress: Callable[[int, int], None] | None,
+    stop_after_chunks: int | None,
+) -> RunResult:
     policies = company_policies()
     result = RunResult(on=on, dry_run=dry_run)
     items = open_items_as_of(as_of=on)
@@ -164,6 +190,17 @@ def cycle_run(
                 return result
             chunk = candidates[index : index + CHUNK]
             with transaction.atomic():
+                if not dry_run:
+                    # The book as committed now, held until this chunk commits: an import or a
+                    # payment since the run began counts (no late fee on an account paid in
+                    # grace); one that starts now waits for the chunk.
+                    book_lock(lo=chunk[0], hi=chunk[-1])
+                    for pk in chunk:
+                        by_account[pk] = []
+                    members = set(chunk)
+                    for item in open_items_as_of(as_of=on, account_range=(chunk[0], chunk[-1])):
+                        if item.account_pk in members:
+                            by_account[item.account_pk].append(item)
                 _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
                 if dry_run:
                     transaction.set_rollback(True)
@@ -176,6 +213,78 @@ def cycle_run(
                       "blocked": len(result.blocked)}  # fmt: skip
         log.save(update_fields=["finished_at", "counts"])
     return result
+
+
+@contextlib.contextmanager
+def _run_lock(on: date) -> Iterator[None]:
+    """Hold the lock of a real run for `on`, or raise RunInProgressError naming the run that
+    holds it. The lock dies with its holder, so a run killed half-way, run again, resumes.
+
+    PostgreSQL: a session advisory lock keyed by the date. SQLite: an exclusive `flock` on a file
+    beside the database (one real run at a time on it, whatever the date: SQLite serialises
+    writers anyway); an in-memory database has one process, and a lock of that process.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # Inside a caller's transaction (the API's audited act): a lock of that transaction,
+        # released with it whatever becomes of it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()]
+            )
+            if not cursor.fetchone()[0]:
+                raise _in_progress(on)
+        yield
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()])
+            if not cursor.fetchone()[0]:
+                raise _in_progress(on)
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()]
+                )
+        return
+    name = str(connection.settings_dict["NAME"])
+    if name == ":memory:" or "mode=memory" in name:
+        if not _MEMORY_RUN_LOCK.acquire(blocking=False):
+            raise _in_progress(on)
+        try:
+            yield
+        finally:
+            _MEMORY_RUN_LOCK.release()
+        return
+    with open(f"{name}.run-lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _in_progress(on) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_MEMORY_RUN_LOCK = threading.Lock()
+
+
+def _in_progress(on: date) -> RunInProgressError:
+    running = (
+        RunLog.objects.filter(dry_run=False, finished_at__isnull=True)
+        .order_by("-started_at")
+        .first()
+    )
+    if running is None:
+        return RunInProgressError(f"a run for {on} is in progress", date=on.isoformat())
+    started = dj_timezone.localtime(running.started_at, book_zone())
+    return RunInProgressError(
+        f"a run for {running.run_on} is in progress (started {started:%Y-%m-%d %H:%M:%S %Z})",
+        date=running.run_on.isoformat(),
+        started_at=running.started_at.isoformat(),
+    )
 
 
 @contextlib.contextmanager

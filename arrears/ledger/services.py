@@ -134,8 +134,11 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
 
     with _phase("import"), transaction.atomic():
         if bulk.is_postgres():
-            # One import at a time: ids are handed out in file order.
+            # One import at a time: ids are handed out in file order. The lock also keeps the
+            # daily run from deciding on any account while the import writes (`book_lock`).
             bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            _sqlite_write_lock()
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with _phase(source.label):
@@ -154,6 +157,37 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
         for model in (Transaction, Allocation, OpenItemDelta, OpenItem, Account):
             bulk.execute(f"ANALYZE {model._meta.db_table}")
     return summary
+
+
+def book_lock(*, lo: int, hi: int) -> None:
+    """Inside the caller's transaction, lock the book for a decision on accounts `lo`..`hi` (by
+    key), so that what the caller reads next is the book as committed and stays so until it
+    commits what it decided (the daily run's chunk: no fee on an account an import paid).
+
+    Every writer takes its locks in this order, so none waits on another in a circle. PostgreSQL:
+    the transactions table in ROW EXCLUSIVE mode, which an import's SHARE ROW EXCLUSIVE lock
+    (taken first, held to its commit) excludes, so an import in progress is waited for and an
+    import starting waits; then the accounts' rows in key order, FOR UPDATE, which a payment
+    posted meanwhile waits on (its reference to the account). SQLite: the database's one write
+    lock, now rather than at the first write, so nothing commits between the reads and the writes
+    (SQLite serialises writers; an import takes the same lock first).
+    """
+    if not bulk.is_postgres():
+        _sqlite_write_lock()
+        return
+    bulk.execute(f"LOCK TABLE {TXN} IN ROW EXCLUSIVE MODE")
+    list(
+        Account.objects.select_for_update()
+        .filter(pk__gte=lo, pk__lte=hi)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _sqlite_write_lock() -> None:
+    # A write that changes nothing takes SQLite's write lock (BEGIN IMMEDIATE, inside a
+    # transaction Django has begun); it waits for another writer up to the busy timeout.
+    bulk.execute(f"UPDATE {Account._meta.db_table} SET id = id WHERE 0 = 1")
 
 
 def _remember_custom_columns(source: SourceFile) -> None:

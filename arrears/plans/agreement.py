@@ -30,6 +30,9 @@ WORDS = {
         "payments": "Payments are applied to the installments in order of their due dates.",
         "sign_debtor": "Tenant / debtor: signature and date",
         "sign_landlord": "For the owner: signature and date",
+        "disputed": "This plan does not cover {amount} that is in dispute; it is not collected "
+                    "while the dispute is open, and the answer to the dispute will say what "
+                    "becomes of it.",
     },
     "es": {
         "title": "Acuerdo de plan de pagos", "plan": "Plan", "account": "Cuenta",
@@ -47,6 +50,9 @@ WORDS = {
         "payments": "Los pagos se aplican a las cuotas por orden de vencimiento.",
         "sign_debtor": "Inquilino / deudor: firma y fecha",
         "sign_landlord": "Por el propietario: firma y fecha",
+        "disputed": "Este plan no incluye {amount} que está en disputa; no se cobra mientras la "
+                    "disputa siga abierta, y la respuesta a la disputa dirá qué pasa con ese "
+                    "importe.",
     },
 }  # fmt: skip
 
@@ -61,6 +67,10 @@ def agreement_html(plan: Plan, language: str = "en") -> str:
         raise ValueError(f"the agreement is printed in {', '.join(LANGUAGES)}, not {language!r}")
     t = dict(WORDS[language])
     t["grace"] = t["grace"].format(grace=plan.grace_days)
+    # What open disputes held when the plan was made is outside it (plans.services._open_amount).
+    disputed = t["disputed"].format(amount=_money(plan.disputed_excluded))
+    if not plan.disputed_excluded:
+        disputed = ""
     account = plan.account
     debtor_party = plan.party
     if debtor_party is None:
@@ -77,7 +87,7 @@ def agreement_html(plan: Plan, language: str = "en") -> str:
         "lang": language, "t": t, "plan": plan, "account": account, "rows": rows,
         "amount": _money(plan.amount), "unit": account.unit,
         "debtor": debtor_party.name if debtor_party else account.account_id,
-        "landlord": prop.name if prop else "the owner",
+        "landlord": prop.name if prop else "the owner", "disputed": disputed,
     })  # fmt: skip
 
 

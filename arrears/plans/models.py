@@ -89,6 +89,9 @@ class Plan(models.Model):
     require_current = models.BooleanField()  # new charges are to be paid on top, when due
     # The charges the plan covers (txn ids); empty: the whole open balance when it was made.
     charges = models.JSONField(default=list, blank=True)
+    # What open disputes held of that balance, left out of the plan (15 USC §1692g(b)), and them.
+    disputed_excluded = MoneyField(default=0)
+    disputes = models.JSONField(default=list, blank=True)
     acceleration_clause = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     supersedes = models.OneToOneField(

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -78,18 +79,68 @@ def promise_add(
     return promise
 
 
-def _open_amount(account: Account, on: date, charges: Sequence[str]) -> tuple[Decimal, list[str]]:
-    """The open balance on `on` (charges less unapplied credit), or the open amount of the chosen
-    charges; ValidationError for a charge that is not open on the account."""
+@dataclass(frozen=True)
+class InDispute:
+    """What open disputes hold on an account on a date: the whole balance, or these charges'
+    amounts. The disputes part knows it; a caller above both parts passes it down
+    (`arrears.dunning.commitments`), for plans never import disputes."""
+
+    whole: bool = False
+    charges: Mapping[str, Decimal] = field(default_factory=dict)  # txn_id -> amount disputed
+    disputes: tuple[int, ...] = ()
+
+
+# (account pk, date) -> what open disputes hold on it then
+DisputeLookup = Callable[[int, date], InDispute]
+
+
+class DisputedBalanceError(ValidationError):
+    """Nothing undisputed is left to plan: the disputed amounts are answered first."""
+
+    code = "disputed"
+
+
+def _open_amount(
+    account: Account, on: date, charges: Sequence[str], held: InDispute
+) -> tuple[Decimal, list[str], Decimal]:
+    """The undisputed open balance on `on` (charges less unapplied credit, less what open
+    disputes hold), or the undisputed open amount of the chosen charges, and the disputed amount
+    left out.
+
+    15 USC §1692g(b): collection of a disputed amount stops until it is verified, so a plan to pay
+    it is a collection of it; the plan covers the rest only. Raises ValidationError for a charge
+    that is not open on the account, DisputedBalanceError when everything it would cover is
+    disputed.
+    """
     items = open_items_as_of(as_of=on, account_pks=[account.pk])
-    if not charges:
-        total = sum((i.amount if not i.is_credit else -i.amount for i in items), ZERO)
-        return total, []
     open_charges = {i.txn_id: i.amount for i in items if not i.is_credit}
-    missing = [c for c in charges if c not in open_charges]
+    chosen = list(charges)
+    missing = [c for c in chosen if c not in open_charges]
     if missing:
         raise ValidationError(f"not open charges of {account.account_id}: {', '.join(missing)}")
-    return sum((open_charges[c] for c in charges), ZERO), list(charges)
+    which = ", ".join(str(d) for d in held.disputes)
+    if held.whole:
+        raise DisputedBalanceError(
+            f"the whole balance of {account.account_id} is in dispute (dispute {which}): "
+            f"resolve it before a plan",
+            disputes=list(held.disputes),
+        )
+    covered = chosen or list(open_charges)
+    disputed = sum((min(open_charges[c], held.charges.get(c, ZERO)) for c in covered), ZERO)
+    if chosen:
+        total = sum((open_charges[c] for c in chosen), ZERO)
+    else:
+        total = sum(open_charges.values(), ZERO) - sum(
+            (i.amount for i in items if i.is_credit), ZERO
+        )
+    if disputed > 0 and total - disputed <= 0:
+        raise DisputedBalanceError(
+            f"everything a plan would cover on {account.account_id} ({total:.2f}) is in "
+            f"dispute (dispute {which}): nothing undisputed to plan; resolve it first",
+            disputes=list(held.disputes),
+            disputed=f"{disputed:.2f}",
+        )
+    return total - disputed, chosen, disputed
 
 
 @transaction.atomic
@@ -108,12 +159,14 @@ def plan_create(
     party_id: str | None = None,
     acceleration_clause: str | None = None,
     supersedes: Plan | None = None,
+    in_dispute: DisputeLookup,
 ) -> Plan:
-    """A payment plan on the open balance (or the chosen charges) as of `on`.
+    """A payment plan on the undisputed open balance (or the chosen charges) as of `on`:
+    what `in_dispute` says open disputes hold is left out, and the plan records it.
 
     The installments are split by `schedule.build_schedule` and sum to the amount to the cent.
     Raises ValidationError when the account has an active plan (renegotiate it instead), nothing
-    to plan, or terms that make no schedule.
+    to plan, or terms that make no schedule; DisputedBalanceError when all of it is disputed.
     """
     account = _account(account_id, lock=True)
     party = party_of_account(account, party_id)
@@ -125,7 +178,8 @@ def plan_create(
                               f"renegotiate or cancel it first")  # fmt: skip
     if start < on:
         raise ValidationError(f"the first installment's date {start} is before today ({on})")
-    amount, chosen = _open_amount(account, on, charges)
+    held = in_dispute(account.pk, on)
+    amount, chosen, disputed = _open_amount(account, on, charges, held)
     limits = plan_limits()
     try:
         schedule = build_schedule(amount=amount, start=start, frequency=frequency,
@@ -143,13 +197,19 @@ def plan_create(
         start_on=start, made_on=on, grace_days=limits.grace_days,
         require_current=limits.require_current, charges=chosen, acceleration_clause=clause,
         supersedes=supersedes, created_by=actor, book_position=_book_position(account),
+        disputed_excluded=disputed, disputes=list(held.disputes) if disputed else [],
     )  # fmt: skip
     Installment.objects.bulk_create(
         [Installment(plan=plan, seq=i.seq, due_on=i.due_on, amount=i.amount) for i in schedule]
     )
     parts = ", ".join(f"{i.amount:.2f} on {i.due_on}" for i in schedule)
+    left_out = ""
+    if disputed:
+        which = ", ".join(str(d) for d in held.disputes)
+        left_out = f"; {disputed:.2f} in dispute (dispute {which}) left out"
     _event(account, on, "plan.created", actor,
-           f"plan {plan.pk}: {amount:.2f} in {len(schedule)} part(s): {parts}",
+           f"plan {plan.pk}: {amount:.2f} in {len(schedule)} part(s): {parts}{left_out}",
+           disputed_excluded=f"{disputed:.2f}", disputes=plan.disputes,
            plan=plan.pk, amount=f"{amount:.2f}", frequency=frequency, charges=chosen,
            supersedes=supersedes.pk if supersedes else None,
            installments=[{"seq": i.seq, "due_on": i.due_on.isoformat(),

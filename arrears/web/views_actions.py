@@ -35,12 +35,15 @@ from arrears.disputes import services as disputes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
+from arrears.dunning import commitments
 from arrears.dunning.contact import (
     call_log,
     local_time,
     party_zone,
     statement_email,
 )
+from arrears.dunning.documents import DisputeAnswered
+from arrears.dunning.documents import dispute_resolve as dispute_answer
 from arrears.dunning.notices import notice_send
 from arrears.dunning.selectors import preview_deadline
 from arrears.ledger.models import AccountParty
@@ -164,7 +167,7 @@ def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
     def do() -> Any:
         count = post.get("installments", "").strip()
         each = post.get("installment_amount", "").strip()
-        return plans.plan_create(
+        return commitments.plan_create(
             account_id=account_id, on=today(), actor=actor,
             start=_day(post.get("start", ""), _("The first installment's date")),
             frequency=post.get("frequency") or "monthly",
@@ -233,18 +236,28 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
         "note": post.get("note", "")[:300],
     }
 
-    def do() -> Dispute:
+    def do() -> DisputeAnswered:
         dispute = dispute_get(dispute_id=dispute_id)
         if dispute.account.account_id != account_id:
             raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
         text = post.get("amount", "").strip()
-        return disputes.dispute_resolve(
+        # The CLI's and the API's service: the credits and the answer, queued through the guard.
+        return dispute_answer(
             dispute_id=dispute_id, outcome=post.get("outcome", ""), on=today(), actor=actor,
             amount=_amount(text, _("The amount")) if text else None,
             note=post.get("note", "")[:2000],
         )  # fmt: skip
 
-    return _change(request, account_id, "dispute.resolve", detail, do)
+    def refused(answered: DisputeAnswered) -> str:
+        if answered.outbound is not None:
+            return ""
+        return (
+            _("The dispute is resolved; its answer was not queued.")
+            + " "
+            + refusal_text(answered.rule, answered.reason)
+        )
+
+    return _change(request, account_id, "dispute.resolve", detail, do, refused)
 
 
 # ---- statements and notices ------------------------------------------------------------------

@@ -34,6 +34,7 @@ from arrears.correspondence.models import Outbound
 from arrears.correspondence.sms import FileSmsProvider
 from arrears.correspondence.tests import smtp_server
 from arrears.disputes.services import dispute_open
+from arrears.dunning.commitments import plan_create
 from arrears.dunning.contact import (
     call_log,
     emails_send,
@@ -44,7 +45,6 @@ from arrears.dunning.models import Action, Consent, ContactAttempt
 from arrears.dunning.selectors import worklist
 from arrears.dunning.services import cycle_run, hold_place
 from arrears.ledger.models import Account, Party, TimelineEvent
-from arrears.plans.services import plan_create
 
 NY = ZoneInfo("America/New_York")
 LA = ZoneInfo("America/Los_Angeles")

@@ -32,13 +32,13 @@ from arrears.correspondence.selectors import party_address_key
 from arrears.correspondence.services import letters_batch
 from arrears.correspondence.tests import smtp_server
 from arrears.disputes.services import dispute_open
+from arrears.dunning.commitments import plan_create
 from arrears.dunning.contact import emails_send
 from arrears.dunning.documents import dispute_resolve
 from arrears.dunning.models import Action
 from arrears.dunning.services import cycle_run, hold_place, hold_release
 from arrears.dunning.tests.test_contact import _zone_at_noon
 from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
-from arrears.plans.services import plan_create
 
 NY = ZoneInfo("America/New_York")
 MARCH_7 = date(2026, 3, 7)

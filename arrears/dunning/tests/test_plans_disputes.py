@@ -20,6 +20,7 @@ from arrears.core.pdf import pdf_text
 from arrears.disputes.documents import analysis_pdf, analysis_xlsx
 from arrears.disputes.selectors import account_analysis
 from arrears.disputes.services import dispute_open, dispute_resolve
+from arrears.dunning.commitments import plan_create, plan_renegotiate
 from arrears.dunning.models import Action
 from arrears.dunning.policy import BUILT_IN
 from arrears.dunning.selectors import analysis_rules, worklist
@@ -28,13 +29,7 @@ from arrears.ledger.models import OpenItem, TimelineEvent, Transaction
 from arrears.plans.agreement import agreement_pdf
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import plan_tracking, promise_kept_rate
-from arrears.plans.services import (
-    plan_cancel,
-    plan_create,
-    plan_renegotiate,
-    plan_send_for_acceptance,
-    promise_add,
-)
+from arrears.plans.services import plan_cancel, plan_send_for_acceptance, promise_add
 
 MARCH_6 = date(2026, 3, 6)
 MARCH_7 = date(2026, 3, 7)

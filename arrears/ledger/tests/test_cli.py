@@ -92,3 +92,52 @@ def test_aging_table_prints_totals(example_book, capsys):
     out = capsys.readouterr().out
     assert "TOTAL" in out
     assert "4,550.00" in out
+
+
+def test_aging_json_of_a_book_with_nothing_open_is_one_empty_object(example_book, capsys):
+    # given: the spec's book on the day before its first charge, when nothing is open
+    capsys.readouterr()
+    # when
+    assert main(["aging", "--as-of", "2025-12-31", "--format", "json"]) == 0
+    # then: the spec's one object, empty, in the book's currency (not `[]`)
+    doc = json.loads(capsys.readouterr().out)
+    zero = {
+        "current": "0.00",
+        "1-30": "0.00",
+        "31-60": "0.00",
+        "61-90": "0.00",
+        "91+": "0.00",
+        "credit": "0.00",
+        "balance": "0.00",
+    }
+    assert doc == {
+        "as_of": "2025-12-31",
+        "currency": "USD",
+        "buckets": ["current", "1-30", "31-60", "61-90", "91+"],
+        "accounts": [],
+        "totals": zero,
+    }
+
+
+def test_aging_json_of_a_book_in_two_currencies_is_a_list_even_when_one_is_all_paid(
+    example_book, tmp_path, capsys
+):
+    # given: a second account, in euros, with nothing open
+    folder = tmp_path / "euros"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account_id,property_id,kind,opened,currency\nE1,P1,residential_lease,2026-01-01,EUR\n"
+    )
+    assert main(["import", str(folder)]) == 0
+    capsys.readouterr()
+    # when
+    assert main(["aging", "--as-of", "2026-03-10", "--format", "json"]) == 0
+    # then: one object per currency of the book, the euro one empty
+    docs = json.loads(capsys.readouterr().out)
+    assert [d["currency"] for d in docs] == ["EUR", "USD"]
+    assert docs[0]["accounts"] == []
+    assert docs[0]["totals"]["balance"] == "0.00"
+    assert docs[1]["totals"]["balance"] == "4550.00"
+    # and --currency picks one object
+    assert main(["aging", "--as-of", "2026-03-10", "--format", "json", "--currency", "EUR"]) == 0
+    assert json.loads(capsys.readouterr().out)["currency"] == "EUR"

@@ -20,8 +20,8 @@ from arrears.access.tests.people import TODAY
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.statements import statement_pdf
 from arrears.disputes.services import dispute_open
+from arrears.dunning.commitments import plan_create
 from arrears.dunning.services import cycle_run, hold_place
-from arrears.plans.services import plan_create
 from arrears.web.tests.conftest import triage_message
 
 pytestmark = pytest.mark.django_db
