@@ -30,3 +30,18 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+
+
+@pytest.fixture(autouse=True)
+def archive_per_test(settings, tmp_path: Path) -> Path:
+    """Every test archives its documents in a folder of its own: the archive never overwrites a
+    name, and two tests' books give the same names to different letters."""
+    folder = tmp_path / "archive"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    return folder

@@ -29,8 +29,9 @@ from django.utils import timezone as dj_timezone
 from arrears.core.dates import book_zone
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.core.fields import to_cents
+from arrears.correspondence.models import Outbound
 from arrears.correspondence.selectors import party_address_key, returned_addresses
-from arrears.correspondence.services import outbound_create_many
+from arrears.correspondence.services import LETTER_CHANNELS, outbound_create_many
 from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
 from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
@@ -337,15 +338,23 @@ def _run_chunk(
     done: dict[int, set[str]] = defaultdict(set)
     done_on: dict[int, dict[str, date]] = defaultdict(dict)
     anchors: dict[int, set[date]] = defaultdict(set)
+    served = _letters_served(in_range)
     for account_pk, key, run_on, status, step, start in Action.objects.filter(
         **in_range
     ).values_list("account_id", "key", "run_on", "status", "step", "delinquency"):
         done[account_pk].add(key)
         if status != "refused" and start is not None:
-            # after_step triggers look a step up by its delinquency (see planning).
-            account_id = accounts[account_pk].account_id
-            done_on[account_pk].setdefault(f"{account_id}:{step}:{start.isoformat()}", run_on)
             anchors[account_pk].add(start)
+            # after_step triggers look a step up by its delinquency (see planning), from the day
+            # it was served: a letter counts from the day it was printed for mailing, and not at
+            # all while it waits for the batch or once it was cancelled or failed, so that a
+            # referral never follows a demand before the demand's own deadline has run.
+            when = served.get(key, run_on)
+            if when is None:
+                continue
+            account_id = accounts[account_pk].account_id
+            ladder = f"{account_id}:{step}:{start.isoformat()}"
+            done_on[account_pk][ladder] = max(when, done_on[account_pk].get(ladder, when))
     since = _delinquent_since(chunk, by_account, anchors, on)
     fees: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     fee_codes = {s.fee_code for p in policies.values() for s in p.steps if s.action == "fee"}
@@ -518,6 +527,19 @@ def guard_rules(policy: Policy) -> GuardRules:
             settings.get("quiet_days_after_conversation", base.quiet_days_after_conversation)
         ),
     )
+
+
+def _letters_served(in_range: dict[str, Any]) -> dict[str, date | None]:
+    """For each letter of the chunk's accounts, by its action's key: the day it was served
+    (dated when printed for mailing), or None while it is not served (queued, cancelled, failed:
+    a step whose letters are all unserved is not done for the steps that follow it)."""
+    served: dict[str, date | None] = {}
+    for key, status, dated_on, run_on in Outbound.objects.filter(
+        **in_range, channel__in=LETTER_CHANNELS
+    ).values_list("key", "status", "dated_on", "run_on"):
+        printed = status in ("rendered", "mailed", "returned")
+        served[key] = (dated_on or run_on) if printed else None
+    return served
 
 
 def _delinquent_since(

@@ -170,3 +170,15 @@ def small_leases(load_book: Callable[..., Path]) -> Callable[[int], list[str]]:
         return [a["account_id"] for a in accounts]
 
     return load
+
+
+@pytest.fixture
+def print_letters(tmp_path: Path) -> Callable[[date], Any]:
+    """Print the letters queued up to a day, as the coordinator's daily batch does: a letter is
+    served (dated, its deadline counted) the day it is printed for mailing."""
+    from arrears.dunning.reissue import letters_print
+
+    def print_on(on: date) -> Any:
+        return letters_print(on=on, output=tmp_path / f"print-{on}", actor="alice", workers=1)
+
+    return print_on

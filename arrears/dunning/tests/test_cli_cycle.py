@@ -244,7 +244,7 @@ def test_releasing_a_hold_twice_names_the_day_it_was_released(tina_lease, capsys
 
 
 def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_recovery(
-    tina_lease, omar_lease, capsys, monkeypatch
+    tina_lease, omar_lease, capsys, monkeypatch, print_letters
 ):
     # given: Tina paid January and February on the 3rd, never paid March: her demand expired and
     # a referral was recommended on the 26th; Omar moved in on the 22nd and has not paid his
@@ -265,6 +265,7 @@ def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_r
     ])  # fmt: skip
     for day in (6, 11, 26):
         cycle_run(on=date(2026, 3, day))
+        print_letters(date(2026, 3, day))
     monkeypatch.setenv("ARREARS_TODAY", "2026-03-26")
     capsys.readouterr()
 

@@ -242,11 +242,13 @@ def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later
     assert row.detail["law"] == "NY RPAPL §711(2), §702"
 
 
-def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease):
-    # given: the demand went out on the 11th, due by the 25th, and nothing was paid
+def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease, print_letters):
+    # given: the demand went out on the 11th (printed for mailing that day), due by the 25th,
+    # and nothing was paid
     account = tina_lease()
     cycle_run(on=MARCH_7)
     cycle_run(on=MARCH_11)
+    print_letters(MARCH_11)
     (demand,) = done(account, "rent-demand")
     assert demand.deadline == MARCH_25
 
@@ -523,3 +525,23 @@ def test_a_killed_run_resumed_finishes_without_duplicates(small_leases):
     assert TimelineEvent.objects.filter(on=MARCH_7).count() == len(clean_keys)
     (charge,) = late_fees("A-02100")
     assert (charge.amount, charge.posted_on) == (Decimal("5.00"), MARCH_7)
+
+
+def test_a_referral_waits_for_the_demand_to_be_served_and_its_own_deadline(
+    tina_lease, print_letters
+):
+    # given: the demand queued on the 11th is printed for mailing only on the 13th
+    account = tina_lease()
+    cycle_run(on=MARCH_7)
+    cycle_run(on=MARCH_11)
+    # when: the cycle runs 15 days after the demand was queued, before it was even printed
+    unserved = cycle_run(on=MARCH_26)
+    # then: no referral: the demand has not been served
+    assert "referral" not in {a["step"] for a in unserved.actions}
+    # when: it is printed on the 13th (dated the 13th: 14 days run to Friday the 27th)
+    print_letters(date(2026, 3, 13))
+    (demand,) = done(account, "rent-demand")
+    assert demand.deadline == date(2026, 3, 27)
+    # then: no referral while its deadline runs, one 15 days after it was served
+    assert "referral" not in {a["step"] for a in cycle_run(on=date(2026, 3, 27)).actions}
+    assert "referral" in {a["step"] for a in cycle_run(on=date(2026, 3, 28)).actions}

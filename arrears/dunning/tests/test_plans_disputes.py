@@ -120,14 +120,15 @@ def test_a_payment_already_in_the_balance_does_not_count_toward_the_plan_again(
 
 
 def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers_the_account(
-    tina_lease,
+    tina_lease, print_letters
 ):
     # given: March's rent of 1,200.00 unpaid: the late notice and fee on the 7th, the 14-day
-    # rent demand on the 11th
+    # rent demand on the 11th, printed for mailing that day
     account = tina_lease()
     cycle_run(on=MARCH_7)
     cycle_run(on=MARCH_11)
     assert Action.objects.filter(step="rent-demand", status="queued").count() == 1
+    print_letters(MARCH_11)
 
     # when: Alice agrees a plan on the 20th, and the demand expires on the 26th
     plan = plan_create(account_id=account, on=MARCH_20, actor="alice", start=APRIL_1,
