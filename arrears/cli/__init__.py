@@ -324,24 +324,35 @@ def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
     from collections import Counter
     from decimal import Decimal
 
     from arrears.dunning.models import Action
+    from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
     from arrears.ledger.demo_book import demo_build
 
     _migrate()
     days: list[date] = []
     took = [0.0]
+    printed = [0]
+    # The coordinator's day: the run, then the day's letters printed for mailing (dated and their
+    # deadlines counted that day, the steps that follow a letter counting from it). The print
+    # files and manifests are archived; the copies written here are not kept.
+    print_folder = tempfile.TemporaryDirectory(prefix="arrears-demo-print-")
 
     def run_day(on: date) -> None:
         started = time.monotonic()
         cycle_run(on=on, actor="cycle")
+        output = Path(print_folder.name) / on.isoformat()
+        batch = letters_print(on=on, output=output, actor="cycle")
+        printed[0] += len(batch.letters)
         took[0] += time.monotonic() - started
         days.append(on)
 
-    demo_build(force=args.force, cycle=run_day, progress=lambda line: print(line, flush=True))
+    with print_folder:
+        demo_build(force=args.force, cycle=run_day, progress=lambda line: print(line, flush=True))
     if days:
         # What the cycle put on record over those days (all of it done by these runs on a new book).
         kinds: Counter[str] = Counter()
@@ -364,8 +375,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             elif action in ("recommend_referral", "referral"):
                 kinds["referrals"] += 1
         refused = ", ".join(f"{rule} {n}" for rule, n in rules.most_common())
-        print(f"Collection cycle: {len(days)} daily runs, {days[0]} to {days[-1]}, in "
-              f"{took[0]:.1f}s\n"
+        print(f"Collection cycle: {len(days)} daily runs and letter batches, {days[0]} to "
+              f"{days[-1]}, in {took[0]:.1f}s ({printed[0]} letters printed)\n"
               f"  actions: {kinds['actions']} ({kinds['letters']} letters and {kinds['email']} "
               f"emails queued, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
               f"recommended)\n"

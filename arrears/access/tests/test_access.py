@@ -17,6 +17,7 @@ from arrears.access.services import act, login_check, token_issue, token_user
 from arrears.access.tests.people import FIRM, PASSWORD, TODAY
 from arrears.cli import main
 from arrears.core.errors import NotFoundError, ValidationError
+from arrears.dunning.reissue import letters_print
 from arrears.dunning.services import cycle_run, note_add
 from arrears.ledger.models import Account, TimelineEvent
 
@@ -102,9 +103,10 @@ def test_a_refused_change_writes_nothing(people):
     assert not AuditEntry.objects.filter(verb="note.add").exists()
 
 
-def test_the_worklist_shows_each_user_only_the_lines_of_their_accounts(people):
-    # given Tina's March rent unpaid through the demand and its expiry
+def test_the_worklist_shows_each_user_only_the_lines_of_their_accounts(people, tmp_path):
+    # given Tina's March rent unpaid through the demand (printed for mailing) and its expiry
     cycle_run(on=date(2026, 3, 11), actor="cycle")
+    letters_print(on=date(2026, 3, 11), output=tmp_path / "print", actor="alice", workers=1)
     cycle_run(on=TODAY, actor="cycle")
     # then the coordinator and Elm Court's manager see her line; the attorney and Mallory do not
     assert "A-TINA" in {w.account_id for w in worklist_visible(people["alice"], on=TODAY)}
@@ -119,6 +121,7 @@ def test_the_worklist_follows_the_book_at_once_though_it_is_cached(people, tmp_p
 
     # given Tina's line on the worklist, read once (and so cached)
     cycle_run(on=date(2026, 3, 11), actor="cycle")
+    letters_print(on=date(2026, 3, 11), output=tmp_path / "print", actor="alice", workers=1)
     cycle_run(on=TODAY, actor="cycle")
     assert "A-TINA" in {w.account_id for w in worklist_visible(people["alice"], on=TODAY)}
     # when her payment comes in

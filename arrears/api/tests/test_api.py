@@ -130,6 +130,7 @@ def test_the_run_dry_changes_nothing_and_real_writes_the_actions(tokens):
 
 def test_the_worklist_and_search_are_scoped(tokens):
     call(tokens, "alice", "post", "/api/runs", {"date": "2026-03-11", "dry_run": False})
+    call(tokens, "alice", "post", "/api/letters/batch", {"on": "2026-03-11"})
     call(tokens, "alice", "post", "/api/runs", {"date": "2026-03-26", "dry_run": False})
     work = call(tokens, "alice", "get", "/api/worklist", {"date": "2026-03-26"}).json()
     assert "A-TINA" in {w["account_id"] for w in work}

@@ -90,10 +90,14 @@ def test_the_print_batch_refuses_a_queued_three_day_notice_with_no_deadline(queu
     queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "by-hand",
            "template": "ca-3-day-notice-pay-or-quit", "amount": Decimal("1200.00")})  # fmt: skip
 
-    # when / then: the batch refuses it, naming the letter, template and field; nothing printed
-    with pytest.raises(MissingFieldError, match="ca-3-day-notice-pay-or-quit requires deadline"):
-        letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
-    assert Outbound.objects.get().status == "queued"
+    # when: the batch is printed
+    result = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+
+    # then: it is set aside, naming the template and the field; nothing is printed
+    assert result.letters == []
+    (failed,) = result.failed
+    assert "ca-3-day-notice-pay-or-quit requires deadline" in failed["reason"]
+    assert Outbound.objects.get().status == "failed"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

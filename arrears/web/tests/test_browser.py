@@ -16,6 +16,7 @@ import pytest
 
 from arrears.access.models import Profile
 from arrears.access.tests.people import PASSWORD
+from arrears.dunning.reissue import letters_print
 from arrears.dunning.services import cycle_run
 from arrears.ledger.models import TimelineEvent
 
@@ -60,8 +61,9 @@ def page(browser):
 
 
 @pytest.fixture
-def day_of_work(people):
+def day_of_work(people, tmp_path):
     cycle_run(on=date(2026, 3, 11), actor="cycle")
+    letters_print(on=date(2026, 3, 11), output=tmp_path / "print", actor="alice", workers=1)
     cycle_run(on=date(2026, 3, 26), actor="cycle")
     return people
 

@@ -16,6 +16,7 @@ import pytest
 from django.utils.timezone import localtime
 
 from arrears.dunning.models import Action
+from arrears.dunning.reissue import letters_print
 from arrears.dunning.services import cycle_run, hold_place, hold_release, note_add
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.services import book_import
@@ -75,9 +76,12 @@ def tina(tmp_path: Path) -> str:
     return "A-TINA"
 
 
-def test_the_today_page_lists_the_referral_with_its_reason_after_the_demand_expires(client, tina):
-    # given the rent demand sent on the 11th, unpaid
+def test_the_today_page_lists_the_referral_with_its_reason_after_the_demand_expires(
+    client, tina, tmp_path
+):
+    # given the rent demand sent on the 11th (printed for mailing that day), unpaid
     cycle_run(on=DEMAND_DAY, actor="cycle")
+    letters_print(on=DEMAND_DAY, output=tmp_path / "print", actor="alice", workers=1)
     # when the cycle runs on the 26th
     cycle_run(on=REFERRAL_DAY, actor="cycle")
     # then the day's worklist names the account, links it, and says why
