@@ -267,9 +267,9 @@ def _waiting_on_the_book() -> int:
         return int(cursor.fetchone()[0])
 
 
+# PostgreSQL only: SQLite has one writer at a time, and no view of who waits.
+@pytest.mark.postgres
 def test_a_run_that_meets_an_import_in_progress_waits_for_it_and_counts_its_payment(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL: SQLite has one writer at a time, and no view of who waits")
     # given the bank file's import under way, holding its lock (Rita's payment not yet written)
     book = Book(tmp_path)
     payments = tmp_path / "bank"
