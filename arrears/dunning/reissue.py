@@ -127,8 +127,10 @@ def _still_due(
             rule="step",
         )
     policy = policies.get(row.policy) if row.policy else None
-    step = _step(policy, row.step)
-    if policy is None or step is None:  # by hand, a dispute's answer: its own figures
+    # A notice sent by hand is the step it stands for (`notices.notice_send` names it), and is
+    # checked again as that step would be: paid, it is not printed either.
+    step = _step(policy, row.step) or _step(policy, (row.detail or {}).get("policy_step", ""))
+    if policy is None or step is None:  # a dispute's answer, a letter of no step: its own figures
         return Recheck(amount=row.amount, deadline=row.deadline)
     moved_out = bool(account.closed_on and account.closed_on <= on)
     prop = account.property

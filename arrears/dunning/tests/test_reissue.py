@@ -252,3 +252,30 @@ def test_an_email_prepared_before_a_payment_is_prepared_again_under_a_new_name(
     body = got.message.get_body(("plain",)).get_content()
     assert "700.00" in body
     assert "1,200.00" not in body
+
+
+def test_a_demand_sent_by_hand_and_then_paid_is_cancelled_as_paid_not_printed(
+    queued, load_book, tmp_path
+):
+    # given: Alice sends the 14-day demand by hand on September 23
+    from arrears.dunning.notices import notice_send
+
+    sent = notice_send(
+        account_id="A-TINA",
+        template="ny-rent-demand",
+        channel="letter",
+        on=date(2026, 9, 23),
+        actor="alice",
+        at=datetime(2026, 9, 23, 12, 0, tzinfo=ZoneInfo("America/New_York")),
+    ).outbound
+    # when: Tina pays everything, and the batch prints on the 24th
+    pay(load_book, "1250.00", "2026-09-23")
+    result = letters_print(
+        on=date(2026, 9, 24), output=tmp_path / "print", actor="alice", workers=1
+    )
+    # then: the demand is cancelled as paid, like the run's own, not set aside as unprintable
+    sent.refresh_from_db()
+    assert sent.status == "cancelled"
+    assert sent.pk in {c["id"] for c in result.cancelled}
+    assert sent.pk not in {f["id"] for f in result.failed}
+    assert "paid" in sent.error
