@@ -340,7 +340,7 @@ def token_revoke(*, username: str, token_id: int | None = None, actor: Any = "cl
                     do=revoke)  # fmt: skip
 
 
-PROPERTY_FIELDS = ("name", "address", "timezone")
+PROPERTY_FIELDS = ("name", "address", "timezone", "owner_name")
 
 
 def property_change(
@@ -349,16 +349,20 @@ def property_change(
     name: str,
     address: str,
     timezone: str,
+    owner_name: str | None = None,
     actor: Any = "cli",
     via: str = "cli",
     ip: str = "",
 ) -> Property:
-    """Change a property's name, street address and time zone (empty: derived from its state).
+    """Change a property's name, street address, time zone (empty: derived from its state) and
+    owner of record (named on its letters beside the managing agent; None leaves it as it is).
 
     The audit row holds each changed field before and after. Raises NotFoundError (no such
     property) or ValidationError (no name, too long, an unknown zone) with `extra["field"]`.
     """
     wanted = {"name": name.strip(), "address": address.strip(), "timezone": timezone.strip()}
+    if owner_name is not None:
+        wanted["owner_name"] = owner_name.strip()
     detail: dict[str, Any] = {"property_id": property_id}
 
     def change() -> Property:
@@ -367,7 +371,7 @@ def property_change(
             raise NotFoundError(f"no property {property_id!r}", property_id=property_id)
         if not wanted["name"]:
             raise ValidationError("a property needs a name", field="name")
-        for field in PROPERTY_FIELDS:
+        for field in wanted:
             limit = getattr(Property._meta.get_field(field), "max_length", None)
             if limit is not None and len(wanted[field]) > limit:
                 raise ValidationError(f"at most {limit} characters", field=field)

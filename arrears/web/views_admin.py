@@ -225,9 +225,15 @@ def admin_properties(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @page("admin.properties")
 def admin_property(request: HttpRequest, property_id: str) -> HttpResponse:
-    """A property's name, street address and time zone; the rest comes from the book's import."""
+    """A property's name, street address, time zone and owner of record; the rest comes from the
+    book's import."""
     prop = property_get(property_id=property_id)
-    form = {"name": prop.name, "address": prop.address, "timezone": prop.timezone}
+    form = {
+        "name": prop.name,
+        "address": prop.address,
+        "timezone": prop.timezone,
+        "owner_name": prop.owner_name,
+    }
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = {f: request.POST.get(f, "")[:400] for f in form}

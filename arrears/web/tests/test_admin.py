@@ -11,7 +11,7 @@ from django.test import Client
 
 from arrears.access.models import ApiToken, AuditEntry, Profile
 from arrears.access.services import token_issue
-from arrears.access.tests.people import PASSWORD
+from arrears.access.tests.people import PASSWORD, TODAY
 from arrears.correspondence.models import Template
 from arrears.dunning.models import CompanyPolicy, PolicyOverride
 from arrears.dunning.policy import BUILT_IN
@@ -279,6 +279,26 @@ def test_an_admin_renames_a_property_and_sets_its_time_zone(people):
     assert Property.objects.get(property_id="ELM").name == "Elm Court Apartments"
     assert AuditEntry.objects.filter(verb="property.change").count() == 1
     assert erin.get("/admin/properties/NOPE/").status_code == 404
+
+
+def test_an_admin_names_a_propertys_owner_and_its_letters_say_it(people):
+    from arrears.correspondence.rendering import message_render
+
+    erin = as_(people["erin"])
+    # when Erin names Elm Court's owner of record
+    response = erin.post(
+        "/admin/properties/ELM/",
+        {"name": "Elm Court", "address": "", "timezone": "", "owner_name": "Elm Court Owner LLC"},
+    )
+    assert response["Location"] == "/admin/properties/"
+    # then it is kept, audited, and Tina's late notice names it beside the managing agent
+    assert Property.objects.get(property_id="ELM").owner_name == "Elm Court Owner LLC"
+    audit = AuditEntry.objects.get(verb="property.change")
+    assert audit.detail["after"] == {"owner_name": "Elm Court Owner LLC"}
+    message = message_render(
+        account_id="A-TINA", template="ny-late-rent-notice", on=TODAY, letter=True
+    )
+    assert "Elm Court Owner LLC" in message.html
 
 
 # ---- policies --------------------------------------------------------------------------------
