@@ -5,12 +5,13 @@
     .venv/bin/python bench/letters.py --workers 1       # in one process, for comparison
 
 In a fresh SQLite database (a temporary folder, with its own archive), it imports a book of N
-one-tenant New York leases whose rent is five days late (one tenant in five reads Spanish; every
-tenant also owes last month's late fee, so each letter itemizes two charges), runs the daily run
-for that day (which queues N certified late notices, RPL §235-e(d)), then times
-`letters_batch(...)`: rendering every letter (HTML by Django templates in the main process, PDF
-by WeasyPrint in the worker processes), archiving each with its SHA-256, the timeline rows, the
-per-letter files, the merged print file and the manifest.
+one-tenant New York leases whose rent is past its five days of grace (one tenant in five reads
+Spanish; every tenant also owes last month's late fee, so each letter itemizes two charges), runs
+the daily run for that day (which queues N certified late notices, RPL §235-e(d)), then times
+`letters_print(...)`, the service the CLI, the page and the API call: checking every letter
+again as of the day and dating it, rendering every letter (HTML by Django templates in the main
+process, PDF by WeasyPrint in the worker processes), archiving each with its SHA-256, the
+timeline rows, the per-letter files, the merged print file and the manifest (both archived).
 
 Memory is sampled as the batch goes (resident set of the main process and of the workers), to
 show it stays flat. Target of the issue: at least 20 letters per second on this 2-core machine
@@ -48,7 +49,10 @@ def rss_mb(pid: int) -> float:
 
 
 def write_book(folder: Path, count: int, on: dt.date) -> None:
-    due = on - dt.timedelta(days=5)
+    # Due on the 1st, the late notice comes the day after five days of grace (RPL §235-e(d) as
+    # counted by GCL §§20, 25-a): with the default date, rent due Sunday March 1 and a Friday
+    # last day, the run of March 7 queues them.
+    due = on - dt.timedelta(days=6)
     last = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=6)
 
     book.write_csv(folder, "properties", [{"property_id": "BENCH", "name": "Bench Court",
@@ -80,7 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--letters", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--date", default="2026-03-06", help="the run's and the letters' date")
+    parser.add_argument("--date", default="2026-03-07", help="the run's and the letters' date")
     args = parser.parse_args()
     on = dt.date.fromisoformat(args.date)
 
@@ -88,7 +92,7 @@ def main() -> int:
         folder = Path(tmp)
         book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.models import Outbound
-        from arrears.correspondence.services import letters_batch
+        from arrears.dunning.reissue import letters_print
         from arrears.dunning.services import cycle_run
         from arrears.ledger.services import book_import
 
@@ -108,7 +112,7 @@ def main() -> int:
                             "main_mb": round(rss_mb(os.getpid()), 1),
                             "workers_mb": round(workers, 1)})  # fmt: skip
 
-        result = letters_batch(on=on, output=folder / "print", actor="bench",
+        result = letters_print(on=on, output=folder / "print", actor="bench",
                                workers=args.workers, progress=progress)  # fmt: skip
         total = time.perf_counter() - started
         main_after_merge = round(rss_mb(os.getpid()), 1)
