@@ -141,6 +141,10 @@ class Policy:
                 return s
         raise KeyError(key)
 
+    def find_step(self, key: str) -> Step | None:
+        """The step of that key, or None (a letter of no step: by hand, a dispute's answer)."""
+        return next((s for s in self.steps if s.key == key), None)
+
 
 def _decimal(policy: str, step: str, key: str, value: Any) -> Decimal | None:
     if value is None:

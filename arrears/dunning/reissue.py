@@ -38,7 +38,7 @@ from arrears.dunning.deadlines import notice_deadline
 from arrears.dunning.derived import derived_holds
 from arrears.dunning.models import Action, PolicyOverride
 from arrears.dunning.planning import AccountState, OpenCharge
-from arrears.dunning.policy import Policy, Step, choose_policy, jurisdiction_of
+from arrears.dunning.policy import Policy, choose_policy, jurisdiction_of
 from arrears.dunning.services import company_policies
 from arrears.dunning.still_due import notice_still_due
 from arrears.ledger.models import Account, AccountParty
@@ -129,7 +129,10 @@ def _still_due(
     policy = policies.get(row.policy) if row.policy else None
     # A notice sent by hand is the step it stands for (`notices.notice_send` names it), and is
     # checked again as that step would be: paid, it is not printed either.
-    step = _step(policy, row.step) or _step(policy, (row.detail or {}).get("policy_step", ""))
+    step = None
+    if policy is not None:
+        by_hand = (row.detail or {}).get("policy_step", "")
+        step = policy.find_step(row.step) or policy.find_step(by_hand)
     if policy is None or step is None:  # a dispute's answer, a letter of no step: its own figures
         return Recheck(amount=row.amount, deadline=row.deadline)
     moved_out = bool(account.closed_on and account.closed_on <= on)
@@ -168,15 +171,6 @@ def _still_due(
     if still.rule:
         return Recheck(cancel=still.reason, rule=still.rule)
     return Recheck(amount=still.amount, deadline=notice_deadline(policy, step, on))
-
-
-def _step(policy: Policy | None, key: str) -> Step | None:
-    if policy is None:
-        return None
-    try:
-        return policy.step(key)
-    except KeyError:
-        return None
 
 
 def _charge_of(row: Outbound, account: Account) -> str | None:

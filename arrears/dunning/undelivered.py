@@ -78,7 +78,7 @@ def emails_undelivered_settle(*, on: date, at: datetime, actor: str = "mail") ->
                 detail={"key": action.key, "step": action.step, "error": row.error},
             )
             policy = _policy(action.policy, action.policy_version)
-            step = _step(policy, action.step)
+            step = policy.find_step(action.step) if policy is not None else None
             if policy is not None and step is not None and step.fallback_channel:
                 _fallback(action, row, policy, step, on=on, at=at, actor=actor)
         failed.append(action.key)
@@ -98,15 +98,6 @@ def _policy(name: str, version: int) -> Policy | None:
         parsed = parse_policy(row.body, source=f"{row.name} v{row.version}")
         return dataclasses.replace(parsed, version=row.version)
     return in_force
-
-
-def _step(policy: Policy | None, key: str) -> Step | None:
-    if policy is None:
-        return None
-    try:
-        return policy.step(key)
-    except KeyError:
-        return None
 
 
 def fallback_key(key: str, channel: str) -> str:

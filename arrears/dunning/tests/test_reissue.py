@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,19 +33,6 @@ from arrears.ledger.models import TimelineEvent
 NY = ZoneInfo("America/New_York")
 SEPT_2, SEPT_22, NOV_20 = date(2026, 9, 2), date(2026, 9, 22), date(2026, 11, 20)
 DOMAIN = "elmcourt.example"
-
-
-@pytest.fixture(autouse=True)
-def archive(tmp_path: Path, settings) -> Path:
-    folder = tmp_path / "archive"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "archive": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(folder)},
-        },
-    }
-    return folder
 
 
 @pytest.fixture
