@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from arrears.core.cells import safe_row
+
 
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -169,7 +171,7 @@ def _aging_csv(reports: Sequence[Any], out: TextIO) -> None:
         if i == 0:
             writer.writerow(["as_of", "currency", *keys, *amounts])
         for row in doc[report.list_name]:
-            writer.writerow([doc["as_of"], doc["currency"], *[row[k] for k in keys],
+            writer.writerow([doc["as_of"], doc["currency"], *safe_row(row[k] for k in keys),
                              *[row[a] for a in amounts]])  # fmt: skip
         writer.writerow([doc["as_of"], doc["currency"], "TOTAL", *[""] * (len(keys) - 1),
                          *[doc["totals"][a] for a in amounts]])  # fmt: skip

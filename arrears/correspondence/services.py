@@ -25,6 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 
+from arrears.core.cells import safe_cell
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import to_cents
 from arrears.correspondence.addresses import lines_key
@@ -618,7 +619,8 @@ def _write_manifest(target: Path, letters: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(stream, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for line, letter in enumerate(letters, start=1):
-            writer.writerow({**letter, "line": line})
+            # The print vendor opens it in a spreadsheet: an addressee "=HYPERLINK(…)" is text.
+            writer.writerow({k: safe_cell(v) for k, v in {**letter, "line": line}.items()})
 
 
 def _reprint(*, on: date, output: Path, batch: int | None) -> BatchResult:

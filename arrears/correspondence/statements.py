@@ -16,6 +16,7 @@ from django.db import transaction
 from django.template import engines
 from django.utils import timezone as dj_timezone
 
+from arrears.core.cells import safe_workbook
 from arrears.correspondence.addresses import mailing_address
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.catalog import CODE_LABELS
@@ -185,6 +186,7 @@ def statement_xlsx(*, account_id: str, as_of: date) -> Statement:
         header = 2 if ws is sheet else 1
         for cell in ws[header]:
             cell.font = Font(bold=True)
+    safe_workbook(book)
     stream = io.BytesIO()
     book.save(stream)
     return Statement(account_id, as_of, stream.getvalue(), XLSX_TYPE, None)

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from arrears.core.cells import safe_workbook
 from arrears.core.pdf import render_pdf
 from arrears.disputes.selectors import Analysis
 
@@ -73,4 +74,5 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
     for f in doc["check"]["findings"]:
         check.append([f["check"], f["txn_id"], f["message"], _money(f["expected"]),
                       _money(f["actual"])])  # fmt: skip
+    safe_workbook(book)
     book.save(path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from arrears.core.cells import safe_workbook
 from arrears.ledger.selectors import AgingReport
 
 MONEY_FORMAT = "#,##0.00"
@@ -34,4 +35,5 @@ def aging_xlsx(reports: Sequence[AgingReport], path: Path) -> None:
         for row_cells in sheet.iter_rows(min_row=3, min_col=len(keys) + 1):
             for cell in row_cells:
                 cell.number_format = MONEY_FORMAT
+    safe_workbook(workbook)
     workbook.save(path)

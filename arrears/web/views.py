@@ -47,6 +47,7 @@ from arrears.access.selectors import (
     properties_visible,
 )
 from arrears.access.services import act, login_check, login_failed, login_succeeded
+from arrears.core.cells import safe_cell
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
@@ -281,7 +282,7 @@ def _export(reports: list[AgingReport], kind: str, as_of: date) -> HttpResponse:
                 [
                     as_of.isoformat(),
                     report.currency,
-                    *[row.key.get(k, "") for k in keys],
+                    *[safe_cell(row.key.get(k, "")) for k in keys],
                     *[f"{a:.2f}" for a in row.line.buckets],
                     f"{row.line.credit:.2f}",
                     f"{row.line.balance:.2f}",

