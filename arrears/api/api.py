@@ -79,6 +79,18 @@ def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     )
 
 
+@api.exception_handler(UnicodeEncodeError)
+def _not_text(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
+    # JSON can escape half of a UTF-16 pair ("\ud800"), which no database stores: the write
+    # fails as a whole (its transaction rolls back) and the caller is told why.
+    return error(
+        request,
+        422,
+        "invalid_text",
+        "a text holds a lone surrogate (half of a UTF-16 pair), which is not text: send UTF-8",
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error(request, 401, "unauthenticated", "a valid bearer token is needed")

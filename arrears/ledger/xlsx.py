@@ -18,6 +18,10 @@ def aging_xlsx(reports: Sequence[AgingReport], path: Path) -> None:
     """Write the reports to `path`; cells hold the exact Decimal amounts."""
     workbook = Workbook(write_only=False)
     workbook.remove(workbook.active)
+    if not reports:  # a workbook needs a sheet: say there is nothing (no account in scope)
+        workbook.create_sheet(title="Aging").append(
+            ["Nothing to show: no account is in this view."]
+        )
     for report in reports:
         sheet = workbook.create_sheet(title=f"Aging {report.currency}"[:31])
         keys = report.key_columns
