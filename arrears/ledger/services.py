@@ -540,6 +540,7 @@ def _check_staged(source: SourceFile, base: int) -> None:
         "txn_id",
         lambda r: f"{r[1]!r} is already on line {r[2]}",
     )
+    _check_same_payments(source, base)
     # A referenced row, from this file or the book: (txn_id, account, type, amount, posted, order)
     # where order is the file order (line here, 0 for the book, which comes before).
     bulk.execute(f"DROP TABLE IF EXISTS {REFS}")
@@ -585,6 +586,44 @@ def _check_staged(source: SourceFile, base: int) -> None:
         f"ORDER BY s.line LIMIT {MAX_ERRORS}"
     )
     _fail(source, rows, "reverses", lambda r: f"{r[1]!r} is already reversed by {r[2]!r}")
+
+
+def _check_same_payments(source: SourceFile, base: int) -> None:
+    """The same payment twice: the same account, date, amount and (non-empty) reference as
+    another payment of the file or of the book, under another id (one that differs by case, or a
+    system that numbered its export anew), would double a credit. A row with a non-empty
+    `x_distinct` column says it is another payment indeed. This import's rows are in the stage,
+    or already in the book past `base` (those the fast path copied)."""
+    new = (
+        f"SELECT line, txn_id, account_id, posted_on, amount, reference, extra FROM {STAGE} "
+        f"WHERE type = 'payment' UNION ALL SELECT id - {base:d}, txn_id, account_id, posted_on, "
+        f"amount, reference, CAST(extra AS TEXT) FROM {TXN} WHERE id > {base:d} "
+        f"AND type = 'payment'"
+    )
+    others = (
+        f"{new} UNION ALL SELECT 0, t.txn_id, t.account_id, t.posted_on, t.amount, t.reference, "
+        f"NULL FROM {TXN} t WHERE t.id <= {base:d} AND t.type = 'payment' AND t.reference <> '' "
+        f"AND NOT EXISTS (SELECT 1 FROM {STAGE} x WHERE x.txn_id = t.txn_id)"
+    )
+    rows = bulk.execute(
+        f"SELECT s.line, s.txn_id, o.txn_id, o.line FROM ({new}) s JOIN ({others}) o "
+        f"ON o.account_id = s.account_id AND o.posted_on = s.posted_on AND o.amount = s.amount "
+        f"AND o.reference = s.reference AND o.txn_id <> s.txn_id AND o.line < s.line "
+        f"WHERE s.reference <> '' AND (s.extra IS NULL OR s.extra NOT LIKE ?) "
+        f"ORDER BY s.line LIMIT {MAX_ERRORS}",
+        ['%"x_distinct":%'],
+    )
+    _fail(
+        source,
+        rows,
+        "reference",
+        lambda r: (
+            f"{r[1]!r} is the same payment as {r[2]!r} "
+            + (f"on line {r[3]}" if r[3] else "in the book")
+            + " (the same account, date, amount and reference): if it is another payment, say so"
+            " in an x_distinct column"
+        ),
+    )
 
 
 def _explain_applies_to(r: Any) -> str:

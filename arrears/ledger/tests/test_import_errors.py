@@ -976,3 +976,46 @@ def test_every_character_the_spec_allows_in_an_id_is_taken(elm_court, tmp_path):
     assert summary.created["accounts"] == 1
     assert summary.created["transactions"] == 1
     assert summary.created["parties"] == 1
+
+
+# ---- the same payment twice (issue 13, item 7) -------------------------------------------------
+
+PAYMENT_HEADER = "txn_id,account_id,posted,type,amount,reference\n"
+
+
+def test_a_payment_already_in_the_book_under_another_id_is_refused_naming_both(elm_court, tmp_path):
+    # given: Bob's check 1001 of 200.00 on March 2, imported
+    book_import(write_book(tmp_path / "first", {
+        "transactions.csv": PAYMENT_HEADER + "p1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
+    }))  # fmt: skip
+    before = book_state()
+    # when: the bank's next export numbers the same check P1
+    problems = import_problems(write_book(tmp_path / "again", {
+        "transactions.csv": PAYMENT_HEADER + "P1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
+    }))  # fmt: skip
+    # then: refused, naming both, and nothing changes
+    (problem,) = problems
+    assert_problem(problem, "transactions.csv", 2, "reference", "'P1'", "'p1'", "in the book")
+    assert book_state() == before
+
+
+def test_the_same_payment_twice_in_one_file_is_refused_unless_it_says_it_is_distinct(
+    elm_court, tmp_path
+):
+    rows = "q1,bob-2B,2026-03-02,payment,100.00,MO 77\nq2,bob-2B,2026-03-02,payment,100.00,MO 77\n"
+    # when: two money orders of the same number, amount and day
+    (problem,) = import_problems(
+        write_book(tmp_path / "twice", {"transactions.csv": PAYMENT_HEADER + rows})
+    )
+    assert_problem(problem, "transactions.csv", 3, "reference", "'q2'", "'q1'", "line 2")
+    # then: with x_distinct the second is taken as another payment
+    distinct = PAYMENT_HEADER.rstrip("\n") + ",x_distinct\n" + rows.replace("\n", ",\n", 1)
+    distinct = distinct.replace("MO 77\n", "MO 77,yes\n")
+    summary = book_import(write_book(tmp_path / "distinct", {"transactions.csv": distinct}))
+    assert summary.created["transactions"] == 2
+    # and payments without a reference are never taken for one another
+    plain = "r1,bob-2B,2026-03-03,payment,10.00,\nr2,bob-2B,2026-03-03,payment,10.00,\n"
+    summary = book_import(
+        write_book(tmp_path / "plain", {"transactions.csv": PAYMENT_HEADER + plain})
+    )
+    assert summary.created["transactions"] == 2
