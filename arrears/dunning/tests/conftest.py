@@ -9,7 +9,7 @@ unless a story says otherwise; "today" is frozen (ARREARS_TODAY) for the command
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -182,3 +182,16 @@ def print_letters(tmp_path: Path) -> Callable[[date], Any]:
         return letters_print(on=on, output=tmp_path / f"print-{on}", actor="alice", workers=1)
 
     return print_on
+
+
+@pytest.fixture
+def smtp() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, recording what it receives; its
+    address is `smtp.url`."""
+    from arrears.correspondence.tests import smtp_server
+
+    handler = smtp_server.Recorder()
+    controller = smtp_server.start(handler)
+    handler.url = f"smtp://127.0.0.1:{controller.port}"  # type: ignore[attr-defined]
+    yield handler
+    controller.stop()

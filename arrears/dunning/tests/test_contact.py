@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import mailbox
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -32,7 +31,6 @@ from arrears.correspondence.mail_out import (
 )
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.sms import FileSmsProvider
-from arrears.correspondence.tests import smtp_server
 from arrears.disputes.services import dispute_open
 from arrears.dunning.commitments import plan_create
 from arrears.dunning.contact import (
@@ -63,15 +61,6 @@ def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings) -> Path:
             "archive": {**storages["archive"], "OPTIONS": {"location": str(folder)}},
         }
     return folder
-
-
-@pytest.fixture
-def smtp() -> Iterator[smtp_server.Recorder]:
-    handler = smtp_server.Recorder()
-    controller = smtp_server.start(handler)
-    handler.url = f"smtp://127.0.0.1:{controller.port}"  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
 
 
 def send(smtp, at: datetime, on: date = MARCH_2):

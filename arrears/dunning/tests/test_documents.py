@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
@@ -30,7 +30,6 @@ from arrears.correspondence.models import Outbound, ReturnedMail
 from arrears.correspondence.rendering import outbound_message
 from arrears.correspondence.selectors import party_address_key
 from arrears.correspondence.services import letters_batch
-from arrears.correspondence.tests import smtp_server
 from arrears.disputes.services import dispute_open
 from arrears.dunning.commitments import plan_create
 from arrears.dunning.contact import emails_send
@@ -60,13 +59,10 @@ def archive(tmp_path: Path, settings) -> Path:
 
 
 @pytest.fixture
-def smtp(settings) -> Iterator[smtp_server.Recorder]:
-    handler = smtp_server.Recorder()
-    controller = smtp_server.start(handler)
-    handler.url = f"smtp://127.0.0.1:{controller.port}"  # type: ignore[attr-defined]
-    settings.EMAIL_URL = handler.url  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
+def smtp(smtp, settings):
+    """The conftest's SMTP server, named by EMAIL_URL (the plan agreement reads the setting)."""
+    settings.EMAIL_URL = smtp.url
+    return smtp
 
 
 def pages(data: bytes) -> list[str]:

@@ -9,7 +9,6 @@ The letters are printed, and the email sent, only on November 20.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from io import BytesIO
@@ -21,7 +20,6 @@ from pypdf import PdfReader
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.mail_out import Sender, parse_email_url
 from arrears.correspondence.models import Outbound
-from arrears.correspondence.tests import smtp_server
 from arrears.dunning.contact import emails_send
 from arrears.dunning.models import Action
 from arrears.dunning.reissue import letters_print
@@ -33,15 +31,6 @@ from arrears.ledger.models import TimelineEvent
 NY = ZoneInfo("America/New_York")
 SEPT_2, SEPT_22, NOV_20 = date(2026, 9, 2), date(2026, 9, 22), date(2026, 11, 20)
 DOMAIN = "elmcourt.example"
-
-
-@pytest.fixture
-def smtp() -> Iterator[smtp_server.Recorder]:
-    handler = smtp_server.Recorder()
-    controller = smtp_server.start(handler)
-    handler.url = f"smtp://127.0.0.1:{controller.port}"  # type: ignore[attr-defined]
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture
