@@ -22,9 +22,10 @@ for the in-process timing, then times, as child processes (wall time, peak RSS):
    action, transaction or timeline row in the database),
 
 and the same three calls of `cycle_run(on=D, dry_run=...)` in-process (a child with
-`django.setup()`) on the clone, with the time spent in SQL statements beside them. D is the 6th of
-the book's last month (`--today` is the 1st of it), so rent is five days late: reminders, CA's
-3-day notices, NY's late notices and late fees, rent demands are due.
+`django.setup()`) on the clone, with the time spent in SQL statements beside them. D is the 7th of
+the book's last month (`--today` is the 1st of it), the first day after New York's five days of
+grace counted as GCL §20 counts them: reminders, CA's 3-day notices, NY's late notices and late
+fees, rent demands are due.
 
 Targets of the issue, stated for 100k accounts / 10M transactions on PostgreSQL, document rendering
 excluded (the run renders none): the real run under 60 s, the dry run under 30 s. They are checked
@@ -753,7 +754,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     book.add_book_arguments(ap)
     ap.add_argument("--db", default="postgres", help="postgres (default), sqlite, or both")
-    ap.add_argument("--date", help="the run's date (default: the 6th of the book's last month)")
+    ap.add_argument(
+        "--date",
+        help="the run's date (default: the 7th of the book's last month, when New York's late "
+        "notices first fall due)",
+    )
     ap.add_argument("--profile", action="store_true", help="also cProfile the runs in-process")
     ap.add_argument(
         "--after-import",
@@ -781,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
         accounts_n = args.accounts or accounts_n
         txns = args.transactions or accounts_n * 100
     today = dt.date.fromisoformat(args.today)
-    on = dt.date.fromisoformat(args.date) if args.date else today.replace(day=6)
+    on = dt.date.fromisoformat(args.date) if args.date else today.replace(day=7)
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     for d in dbs:
         if d not in ("sqlite", "postgres"):

@@ -12,8 +12,7 @@ from typing import Any
 
 from django.db import models
 
-HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
+from arrears.core.money import HUNDRED, ZERO
 
 
 def to_cents(amount: Decimal | int) -> int:
@@ -24,12 +23,9 @@ def to_cents(amount: Decimal | int) -> int:
     return int(cents)
 
 
-_ZERO = Decimal("0.00")
-
-
 def from_cents(cents: int) -> Decimal:
     """Whole cents as a Decimal with two places (scaleb is exact and keeps the exponent)."""
-    return Decimal(cents).scaleb(-2) if cents else _ZERO
+    return Decimal(cents).scaleb(-2) if cents else ZERO
 
 
 class MoneyField(models.BigIntegerField):

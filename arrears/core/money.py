@@ -1,27 +1,17 @@
-"""Money: Decimal amounts with a currency, rounded in one place, split without losing a cent.
+"""Money: Decimal amounts rounded in one place, capped in one place, split without losing a cent.
 
-Invariants: an amount is never built from a float; `allocate` always returns parts that sum to the
-total exactly.
+Invariants: `allocate` always returns parts that sum to the total exactly; a fee cap is rounded
+down, never up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-
-
-def D(value: str | int | Decimal) -> Decimal:  # noqa: N802 - reads like a literal
-    """A Decimal from a string, an int or a Decimal; floats are refused (TypeError)."""
-    if isinstance(value, float):
-        raise TypeError("money is never built from a float")
-    try:
-        return Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError(f"not a number: {value!r}") from exc
+HUNDRED = Decimal(100)
 
 
 def quantize(amount: Decimal) -> Decimal:
@@ -34,36 +24,27 @@ def fmt(amount: Decimal) -> str:
     return f"{quantize(amount):.2f}"
 
 
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: Decimal
-    currency: str = "USD"
+def fee_cap(fixed: Decimal | None, percent: Decimal | None, rent: Decimal | None) -> Decimal | None:
+    """The most a fee may be: the lesser of `fixed` and `percent` of the monthly `rent`, of those
+    given (None when neither applies).
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
-            raise TypeError("Money.amount must be a Decimal")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
-
-    def __str__(self) -> str:
-        return f"{fmt(self.amount)} {self.currency}"
+    The percentage is rounded down to the cent, never up: a cap is a cap (5% of 810.10 is 40.505,
+    so the most allowed is 40.50). New York's late fee is the lesser of $50 and 5% of the monthly
+    rent (RPL §238-a(2)); every fee step and every check of a posted fee reads it here.
+    """
+    candidates = []
+    if fixed is not None:
+        candidates.append(fixed)
+    if percent is not None and rent:
+        candidates.append((rent * percent / HUNDRED).quantize(CENT, rounding=ROUND_DOWN))
+    return min(candidates) if candidates else None
 
 
 def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     """Split `total` (in cents) by `weights` with the largest-remainder method.
 
-    The parts always sum to `total`; earlier parts take the leftover cents on ties, so
-    1000.00 in three equal parts is 333.34, 333.33, 333.33.
+    The parts always sum to `total`, a negative one too; earlier parts take the leftover cents on
+    ties, so 1000.00 in three equal parts is 333.34, 333.33, 333.33 (and -1000.00 the same, negated).
     Raises ValueError for no weights, a negative weight or weights that sum to zero.
     """
     if not weights:
@@ -72,6 +53,10 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     if any(w < 0 for w in ws) or sum(ws) == 0:
         raise ValueError("weights must be non-negative and not all zero")
     cents = int((quantize(total) / CENT).to_integral_value())
+    # A negative total (a credit) is split as its size, then signed: Decimal's `//` truncates
+    # toward zero, so flooring a negative share would hand out cents that are not there.
+    sign = -1 if cents < 0 else 1
+    cents = abs(cents)
     weight_sum = sum(ws)
     exact = [Decimal(cents) * w / weight_sum for w in ws]
     floors = [int(e // 1) for e in exact]
@@ -79,4 +64,4 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:leftover]:
         floors[i] += 1
-    return [Decimal(c) * CENT for c in floors]
+    return [Decimal(sign * c) * CENT for c in floors]

@@ -12,11 +12,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from arrears.core.money import ZERO
 from arrears.correspondence.addresses import mailing_address
 from arrears.correspondence.catalog import CODE_LABELS, spec_for
 from arrears.ledger.models import Account, Party
 
-ZERO = Decimal("0.00")
 RENT_CODES = ("RENT",)
 # A security deposit applied to the balance is a credit of this code (the move-out's deposit
 # disposition, `apply_deposit` in the demo): the only ground for a letter to say so.

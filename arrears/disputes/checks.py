@@ -23,11 +23,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-from arrears.core.money import CENT, ZERO
+from arrears.core.money import ZERO, fee_cap
 
-HUNDRED = Decimal(100)
 SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 
 
@@ -52,14 +51,7 @@ class FeeRule:
         return first if first is not None else due_on + timedelta(days=self.days_past_due)
 
     def cap(self, rent: Decimal | None) -> Decimal | None:
-        candidates = []
-        if self.fixed is not None:
-            candidates.append(self.fixed)
-        if self.percent_of_rent is not None and rent:
-            # A cap is a cap: 5% of 810.10 is 40.505, the most allowed is 40.50.
-            share = rent * self.percent_of_rent / HUNDRED
-            candidates.append(share.quantize(CENT, rounding=ROUND_DOWN))
-        return min(candidates) if candidates else None
+        return fee_cap(self.fixed, self.percent_of_rent, rent)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from functools import partial
 
+from arrears.core.money import fee_cap
 from arrears.dunning.policy import Policy, Step
-
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -85,14 +83,7 @@ class PlannedStep:
 
 def fee_amount(step: Step, rent: Decimal | None) -> Decimal | None:
     """The lesser of the fixed fee and the percent of the monthly rent that the step gives."""
-    candidates = []
-    if step.fee_fixed is not None:
-        candidates.append(step.fee_fixed)
-    if step.fee_percent_of_rent is not None and rent:
-        share = rent * step.fee_percent_of_rent / HUNDRED
-        # Down, never up: a cap is a cap (5% of 810.10 is 40.505: the fee is 40.50).
-        candidates.append(share.quantize(CENT, rounding=ROUND_DOWN))
-    return min(candidates) if candidates else None
+    return fee_cap(step.fee_fixed, step.fee_percent_of_rent, rent)
 
 
 def delinquency_start(state: AccountState, on: date) -> date | None:

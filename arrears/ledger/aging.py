@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from arrears.core.money import ZERO
+
 DEFAULT_BOUNDARIES = (0, 30, 60, 90)
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from arrears.core.money import ZERO, allocate, fmt, quantize
+from arrears.core.money import ZERO, allocate, fee_cap, fmt, quantize
 
 PROPERTY_COLUMNS = (
     "property_id", "name", "address", "city", "state", "postal_code", "country", "timezone",
@@ -339,14 +339,17 @@ def _ascii(text: str) -> str:
 
 
 def _late_fee(building: _Building, kind: str, rent: Decimal) -> Decimal:
-    """The late fee on a month's rent still open after the 5th."""
-    five_percent = quantize(rent * Decimal("0.05"))
+    """The late fee on a month's rent still open after the grace days, by the product's own cap."""
     if building.place.state == "NY":
         # NY RPL §238-a(2): only once rent is more than 5 days late, and at most $50 or 5% of the
         # monthly rent, whichever is less. The demo holds its shops to the same cap.
-        return min(Decimal("50.00"), five_percent)
-    # CA Civ. Code §1671(d): a residential late fee must be a reasonable estimate of the loss.
-    return min(Decimal("75.00"), five_percent) if kind == RESIDENTIAL else five_percent
+        cap = fee_cap(Decimal("50.00"), Decimal(5), rent)
+    elif kind == RESIDENTIAL:
+        # CA Civ. Code §1671(d): a residential late fee must be a reasonable estimate of the loss.
+        cap = fee_cap(Decimal("75.00"), Decimal(5), rent)
+    else:
+        cap = fee_cap(None, Decimal(5), rent)
+    return cap if cap is not None else ZERO
 
 
 def _returned_payment_fee(state: str, returns_so_far: int) -> Decimal:

@@ -20,6 +20,7 @@ from django.db.models import Count, Max
 from arrears.core import sql
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import from_cents
+from arrears.core.money import ZERO
 from arrears.ledger import bulk
 from arrears.ledger.aging import DEFAULT_BOUNDARIES, AgedLine, Buckets, sum_lines
 from arrears.ledger.models import (
@@ -34,7 +35,6 @@ from arrears.ledger.models import (
 )
 
 BY_CHOICES = ("account", "property", "portfolio")
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language
 
+from arrears.core.money import CENT
+
 register = template.Library()
 
-CENT = Decimal("0.01")
 _SEPARATORS: dict[str | None, tuple[str, str]] = {}
 
 
