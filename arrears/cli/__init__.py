@@ -418,6 +418,7 @@ def _actor() -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
+    from arrears.core.heap import frozen_heap
     from arrears.dunning.services import cycle_run
 
     _ensure_migrated()
@@ -425,7 +426,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = _ProgressBar(sys.stderr)
     try:
         result = cycle_run(on=on, dry_run=args.dry_run, actor=_actor(),
-                           progress=lambda done, total: bar("accounts", done, total))  # fmt: skip
+                           progress=lambda done, total: bar("accounts", done, total),
+                           holding=frozen_heap)  # fmt: skip
     finally:
         bar.close()
     # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).

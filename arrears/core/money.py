@@ -44,7 +44,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int]) -> list[Decimal]:
     """Split `total` (in cents) by `weights` with the largest-remainder method.
 
     The parts always sum to `total`, a negative one too; earlier parts take the leftover cents on
-    ties, so 1000.00 in three equal parts is 333.34, 333.33, 333.33 (and -1000.00 the same, negated).
+    ties, so 1000.00 in three equal parts is 333.34, 333.33, 333.33 (-1000.00: the same, negated).
     Raises ValueError for no weights, a negative weight or weights that sum to zero.
     """
     if not weights:

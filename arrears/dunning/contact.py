@@ -56,6 +56,7 @@ from arrears.dunning.guard import (
     ContactPoint,
     Decision,
     GuardRules,
+    contact_point,
     guard_check,
 )
 from arrears.dunning.models import Action, Consent, ContactAttempt, Hold
@@ -100,17 +101,12 @@ def addressee(
         role = link.role
     zone = _party_zone(account, party)
     on = at.astimezone(ZoneInfo(zone)).date()
-    given: dict[str, bool] = {}
-    for channel, granted in (
-        Consent.objects.filter(party=party).order_by("at", "id").values_list("channel", "granted")
-    ):
-        given[channel] = granted
-    contact = ContactPoint(
-        party_id=party.party_id, timezone=zone, has_email=bool(party.email),
-        has_address=bool(party.address) or (
-            role != "guarantor" and bool(account.property and account.property.address)),
-        has_phone=bool(party.phone), sms_consent=given.get("sms", False),
-        opted_out=frozenset(ch for ch, ok in given.items() if not ok),
+    contact = contact_point(
+        party_id=party.party_id, role=role, timezone=zone, email=party.email,
+        address=party.address, phone=party.phone,
+        unit_address=account.property.address if account.property else None,
+        consents=Consent.objects.filter(party=party).order_by("at", "id").values_list(
+            "channel", "granted"),
         # Letters to an address that mail came back from are refused, as the run refuses them.
         address_returned=party_address_key(party, account, role)
         in returned_addresses([party.pk]).get(party.pk, ()),
@@ -120,14 +116,9 @@ def addressee(
         for h in Hold.objects.filter(account=account, released_at__isnull=True,
                                      placed_on__lte=on).select_related("party")
     ]  # fmt: skip
-    attempts, talks = [], []
     history = ContactAttempt.objects.filter(
         account=account, party=party, channel="call", at__gte=at - timedelta(days=8), at__lte=at
     ).values_list("at", "conversation")
-    for when, talked in history if calls else ():
-        attempts.append(when)
-        if talked:
-            talks.append(when)
     moved_out = bool(account.closed_on and account.closed_on <= on)
     policy = choose_policy(policies or company_policies(), jurisdiction=_jurisdiction(account),
                            account_kind=account.kind, moved_out=moved_out)  # fmt: skip
@@ -135,7 +126,7 @@ def addressee(
     if derived is None:
         derived = derived_holds([account.pk], on)
     return Addressee(account, party, role, zone, contact, holds,
-                     CallHistory(attempts, talks), rules,
+                     CallHistory.of(history if calls else ()), rules,
                      _account_commitments(derived, account.pk))  # fmt: skip
 
 

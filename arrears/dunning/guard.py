@@ -24,7 +24,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -86,6 +86,48 @@ class Decision:
 class CallHistory:
     attempts: Sequence[datetime] = ()
     conversations: Sequence[datetime] = ()
+
+    @classmethod
+    def of(cls, calls: Iterable[tuple[datetime, bool]]) -> CallHistory:
+        """From (when, whether it was a conversation) pairs, as the book records call attempts."""
+        attempts, talks = [], []
+        for at, talked in calls:
+            attempts.append(at)
+            if talked:
+                talks.append(at)
+        return cls(attempts, talks)
+
+
+def contact_point(
+    *,
+    party_id: str,
+    role: str,
+    timezone: str,
+    email: str | None,
+    address: str | None,
+    phone: str | None,
+    unit_address: str | None,
+    consents: Iterable[tuple[str, bool]],
+    address_returned: bool,
+) -> ContactPoint:
+    """What the guard knows of a party, from the facts of the book: the one constructor that the
+    daily run, a coordinator's contact and the worklist share.
+
+    `consents` are the party's consent records oldest first (the latest per channel wins);
+    a tenant's postal address is the leased unit (`unit_address`) when none is on file, a
+    guarantor's is not.
+    """
+    given = dict(consents)
+    return ContactPoint(
+        party_id=party_id,
+        timezone=timezone,
+        has_email=bool(email),
+        has_address=bool(address) or (role != "guarantor" and bool(unit_address)),
+        has_phone=bool(phone),
+        sms_consent=given.get("sms", False),
+        opted_out=frozenset(channel for channel, granted in given.items() if not granted),
+        address_returned=address_returned,
+    )
 
 
 def guard_check(

@@ -25,8 +25,15 @@ from arrears.disputes.checks import FeeRule, Rules
 from arrears.dunning.calendar import carry_to_business_day
 from arrears.dunning.contact import mail_work_lines
 from arrears.dunning.derived import worklist_lines
-from arrears.dunning.guard import ActiveHold, CallHistory, ContactPoint, guard_check
-from arrears.dunning.models import Action, CompanyPolicy, ContactAttempt, Hold, PolicyOverride
+from arrears.dunning.guard import ActiveHold, CallHistory, contact_point, guard_check
+from arrears.dunning.models import (
+    Action,
+    CompanyPolicy,
+    Consent,
+    ContactAttempt,
+    Hold,
+    PolicyOverride,
+)
 from arrears.dunning.planning import first_day
 from arrears.dunning.policy import (
     Policy,
@@ -178,6 +185,13 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         channel="call", at__gte=week_ago
     ).values_list("account_id", "party_id", "at", "conversation"):
         recent[(a_pk, p_pk)].append((at_, talked))
+    consents: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    for party_pk, channel, granted in (
+        Consent.objects.filter(party_id__in=tasks.values("party_id"))
+        .order_by("at", "id")
+        .values_list("party_id", "channel", "granted")
+    ):
+        consents[party_pk].append((channel, granted))
     for task in tasks:
         if balance.get(task.account_id, Decimal(0)) <= 0:
             continue
@@ -190,14 +204,22 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
             prop.state if prop else None,
         )
         at = now or datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
-        attempts = recent.get((task.account_id, task.party_id), [])
-        history = CallHistory([a for a, _ in attempts], [a for a, talked in attempts if talked])
-        decision = guard_check(
-            action="notice", channel=task.channel, at=at, holds=holds[task.account_id],
-            contact=ContactPoint(party_id=party.party_id if party else "", timezone=zone,
-                                 has_phone=bool(party and party.phone), sms_consent=True),
-            calls=history,
+        # The guard sees the party as the run saw it (consents and opt-outs given since included);
+        # a call or a text goes to no postal address, so returned mail does not matter here.
+        contact = contact_point(
+            party_id=party.party_id if party else "", role=task.role or "", timezone=zone,
+            email=party.email if party else None, address=party.address if party else None,
+            phone=party.phone if party else None, unit_address=prop.address if prop else None,
+            consents=consents.get(task.party_id or 0, ()), address_returned=False,
         )  # fmt: skip
+        decision = guard_check(
+            action="notice",
+            channel=task.channel,
+            at=at,
+            holds=holds[task.account_id],
+            contact=contact,
+            calls=CallHistory.of(recent.get((task.account_id, task.party_id), ())),
+        )
         if not decision.allowed:
             continue
         kind = "call" if task.channel == "call" else "text"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import gc
 import hashlib
 import json
 import threading
@@ -37,9 +36,9 @@ from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import (
     ActiveHold,
     CallHistory,
-    ContactPoint,
     Decision,
     GuardRules,
+    contact_point,
     guard_check,
 )
 from arrears.dunning.models import (
@@ -153,6 +152,7 @@ def cycle_run(
     actor: str = "cycle",
     progress: Callable[[int, int], None] | None = None,
     stop_after_chunks: int | None = None,
+    holding: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> RunResult:
     """Plan, guard and execute every account's due steps for `on`; see the module docstring.
 
@@ -161,11 +161,14 @@ def cycle_run(
     committed when it decides: it locks its accounts (`ledger.services.book_lock`) and reads
     their open items again, so a payment an import committed since the run began counts.
     `stop_after_chunks` stops early (as a crash would), for the tests of a resumed run.
+    `holding` is entered once the book's open items are read and left when the chunks are done:
+    a command that owns its process passes `core.heap.frozen_heap` to keep them out of the
+    garbage collector's sight.
     """
     if dry_run:
-        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks)
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
     with _run_lock(on):
-        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks)
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
 
 
 def _cycle_run(
@@ -174,6 +177,7 @@ def _cycle_run(
     actor: str,
     progress: Callable[[int, int], None] | None,
     stop_after_chunks: int | None,
+    holding: Callable[[], contextlib.AbstractContextManager[None]],
 ) -> RunResult:
     policies = company_policies()
     result = RunResult(on=on, dry_run=dry_run)
@@ -185,7 +189,7 @@ def _cycle_run(
     log = None if dry_run else RunLog.objects.create(
         run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
     review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
-    with _frozen_heap():
+    with holding():
         for index in range(0, len(candidates), CHUNK):
             if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
                 return result
@@ -288,19 +292,6 @@ def _in_progress(on: date) -> RunInProgressError:
     )
 
 
-@contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keep what is alive now (the book's open items, for the whole run) out of the garbage
-    collector's sight, which would otherwise walk it again at every full collection (about a
-    fifth of a large run's time)."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def _run_chunk(
     chunk: list[int],
     by_account: dict[int, list[Any]],
@@ -362,7 +353,7 @@ def _run_chunk(
         **in_range, type="charge", code__in=fee_codes, posted_on__lte=on
     ).values_list("account_id", "code", "posted_on"):
         fees[account_pk][code].add(posted)
-    consents: dict[int, dict[str, bool]] = defaultdict(dict)
+    consents: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     # Addresses that letters came back from (correspondence): the guard refuses letters to them.
     returned = returned_addresses({ap.pk for aps in parties.values() for ap in aps})
     for party_pk, channel, granted in (
@@ -372,16 +363,14 @@ def _run_chunk(
         .order_by("at", "id")
         .values_list("party_id", "channel", "granted")
     ):
-        consents[party_pk][channel] = granted
-    calls: dict[tuple[int, int], list[datetime]] = defaultdict(list)
-    talks: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+        consents[party_pk].append((channel, granted))
+    calls: dict[tuple[int, int], list[tuple[datetime, bool]]] = defaultdict(list)
     week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
     for a_pk, p_pk, at, talked in ContactAttempt.objects.filter(
         **in_range, channel="call", at__gte=week_ago
     ).values_list("account_id", "party_id", "at", "conversation"):
-        calls[(a_pk, p_pk)].append(at)
-        if talked:
-            talks[(a_pk, p_pk)].append(at)
+        calls[(a_pk, p_pk)].append((at, talked))
+    facts = _GuardFacts(holds, consents, calls, returned, derived)
 
     out = _Written(on=on, now=dj_timezone.now(), actor=actor, dry_run=dry_run)
     rules = {name: guard_rules(policy) for name, policy in policies.items()}
@@ -418,8 +407,7 @@ def _run_chunk(
         )  # fmt: skip
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
-            decision = _decide(plan, account, ap, holds[pk], consents, calls, talks, on,
-                               rules[policy.name], derived, returned)  # fmt: skip
+            decision = _decide(plan, account, ap, facts, on, rules[policy.name])
             _record(plan, decision, account, ap, out, result, done[pk])
     # Correspondence queues each letter and email; the run's JSON (a dry run's too) names the
     # document each becomes, and so does its action.
@@ -571,18 +559,25 @@ def _delinquent_since(
     }
 
 
+class _GuardFacts(NamedTuple):
+    """What the guard sees of a chunk's accounts, read once per chunk: holds by account,
+    consent records by party (oldest first), calls by account and party (when, whether a
+    conversation), addresses mail came back from by party, and the derived holds."""
+
+    holds: dict[int, list[ActiveHold]]
+    consents: dict[int, list[tuple[str, bool]]]
+    calls: dict[tuple[int, int], list[tuple[datetime, bool]]]
+    returned: dict[int, set[str]]
+    derived: DerivedHolds
+
+
 def _decide(
     plan: PlannedStep,
     account: _Account,
     ap: _Addressee | None,
-    holds: list[ActiveHold],
-    consents: dict[int, dict[str, bool]],
-    calls: dict[tuple[int, int], list[datetime]],
-    talks: dict[tuple[int, int], list[datetime]],
+    facts: _GuardFacts,
     on: date,
     rules: GuardRules,
-    derived: DerivedHolds | None = None,
-    returned: dict[int, set[str]] | None = None,
 ) -> Decision:
     step = plan.step
     contact = None
@@ -590,27 +585,21 @@ def _decide(
     zone = str(book_zone())
     if ap is not None:
         zone = contact_zone(ap.timezone, ap.state, account.property_tz, account.state)
-        given = consents.get(ap.pk, {})
-        contact = ContactPoint(
-            party_id=ap.party_id, timezone=zone, has_email=bool(ap.email),
-            # A tenant's address is the leased unit when none is on file; a guarantor's is not.
-            has_address=bool(ap.address) or (
-                ap.role != "guarantor" and bool(account.property_address)
-            ),
-            has_phone=bool(ap.phone), sms_consent=given.get("sms", False),
-            opted_out=frozenset(ch for ch, ok in given.items() if not ok),
-            address_returned=ap.pk in (returned or {})
-            and _address_key(ap, account) in (returned or {})[ap.pk],
+        contact = contact_point(
+            party_id=ap.party_id, role=ap.role, timezone=zone, email=ap.email,
+            address=ap.address, phone=ap.phone, unit_address=account.property_address,
+            consents=facts.consents.get(ap.pk, ()),
+            address_returned=ap.pk in facts.returned
+            and _address_key(ap, account) in facts.returned[ap.pk],
         )  # fmt: skip
-        history = CallHistory(calls.get((account.pk, ap.pk), ()),
-                              talks.get((account.pk, ap.pk), ()))  # fmt: skip
+        history = CallHistory.of(facts.calls.get((account.pk, ap.pk), ()))
     # The run's contacts go out on its date at noon in the addressee's zone: letters are mailed,
     # emails scheduled and call tasks listed inside the contact window; a coordinator's call is
     # checked again, at the minute it is placed, when it is logged.
     at = datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
-    return guard_check(action=step.action, channel=step.channel, at=at, holds=holds,
-                       contact=contact, calls=history, rules=rules,
-                       derived=derived.for_step(account.pk, plan) if derived else ())  # fmt: skip
+    return guard_check(action=step.action, channel=step.channel, at=at,
+                       holds=facts.holds[account.pk], contact=contact, calls=history, rules=rules,
+                       derived=facts.derived.for_step(account.pk, plan))  # fmt: skip
 
 
 def _address_key(ap: _Addressee, account: _Account) -> str:

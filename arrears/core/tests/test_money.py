@@ -37,7 +37,7 @@ def test_allocate_gives_the_leftover_cents_to_the_earlier_parts():
 
 @pytest.mark.parametrize("weights", [[], [0, 0], [1, -1]])
 def test_allocate_refuses_weights_that_split_nothing(weights):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="weight"):
         allocate(Decimal("10.00"), weights)
 
 

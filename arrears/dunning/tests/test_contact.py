@@ -323,6 +323,33 @@ def test_a_text_task_is_written_by_the_file_adapter_once(tina_lease, tmp_path):
     assert sum(len(f.read_text().splitlines()) for f in (tmp_path / "sms").iterdir()) == 1
 
 
+def test_the_worklist_sees_a_party_as_the_run_does_consent_and_opt_outs_included(tina_lease):
+    # given a text task and a call task for Tina, who never consented to texts
+    tina_lease()
+    tina = Party.objects.get(party_id="P-TINA")
+    lease = tina.account_parties.get().account
+    for key, channel in (("text-task", "sms"), ("call-task", "call")):
+        Action.objects.create(
+            key=key, account=lease, party=tina, role="primary", policy="ny-residential",
+            policy_version=1, step=channel, action="notice", channel=channel, status="task",
+            run_on=MARCH_2, created_at=dj_timezone.now())  # fmt: skip
+    morning = datetime(2026, 3, 2, 10, 0, tzinfo=NY)
+
+    def listed() -> list[str]:
+        return sorted(
+            w.kind for w in worklist(on=MARCH_2, now=morning) if w.kind in ("call", "text")
+        )
+
+    # then the text is not listed (the run would refuse it), the call is
+    assert listed() == ["call"]
+    # when she consents to texts, then opts out of calls
+    Consent.objects.create(party=tina, channel="sms", granted=True, at=dj_timezone.now())
+    assert listed() == ["call", "text"]
+    Consent.objects.create(party=tina, channel="call", granted=False, at=dj_timezone.now())
+    # then the call leaves her line: no coordinator is sent to call someone who said no
+    assert listed() == ["text"]
+
+
 # ---- the commands --------------------------------------------------------------------------
 
 
