@@ -77,36 +77,12 @@ def accounts_visible(user: Any) -> QuerySet[Account]:
     return Account.objects.none()
 
 
-def _scope_sql(profile: Profile) -> tuple[str, list[Any]]:
-    """`accounts_visible` as a condition on the account table (alias `a`), for the read every
-    request of an account page makes (see `_account_in_scope`). A test holds the two to the same
-    accounts for every role."""
-    if permissions.sees_everything(profile.role):
-        return "", []
-    if profile.role == permissions.MANAGER:
-        pks = list(profile.property_pks)  # type: ignore[attr-defined]
-        if not pks:
-            return " AND 1 = 0", []
-        return f" AND a.property_id IN ({', '.join(['%s'] * len(pks))})", pks
-    if profile.role == permissions.ATTORNEY:
-        return (f" AND a.id IN (SELECT account_id FROM {sql.table(Referral)}"
-                " WHERE firm = %s AND withdrawn_on IS NULL)", [profile.firm])  # fmt: skip
-    return " AND 1 = 0", []
-
-
-def _account_in_scope(profile: Profile, account_id: str) -> Account | None:
-    """The account `account_id` names with its property, if it is in the profile's scope: one
-    hand-written query (core.sql) instead of the ORM's, as every account page asks it."""
-    scope, params = _scope_sql(profile)
-    found = list(Account.objects.raw(
-        f"SELECT a.*, {sql.joined_columns(Property, 'p', 'property__')}"
-        f" FROM {sql.table(Account)} a LEFT JOIN {sql.table(Property)} p ON p.id = a.property_id"
-        f" WHERE a.account_id = %s{scope}", [account_id, *params]))  # fmt: skip
-    if not found:
-        return None
-    account = found[0]
-    account.property = sql.joined(Property, account, "property__")  # type: ignore[assignment]
-    return account
+def _account_in_scope(user: Any, account_id: str) -> Account | None:
+    """The account `account_id` names with its property, if `user` may see it: the scope is
+    `accounts_visible`'s, the one statement of the rule."""
+    return (
+        accounts_visible(user).select_related("property").filter(account_id=account_id).first()
+    )
 
 
 def currencies_visible(user: Any) -> list[str]:
@@ -142,7 +118,7 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
         raise ForbiddenError(f"a {profile.role} may not do this ({verb})", verb=verb)
     if account_id is None:
         return None
-    account = _account_in_scope(profile, account_id)
+    account = _account_in_scope(user, account_id)
     if account is None:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
     return account
