@@ -162,7 +162,11 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
 
     Streaming, so memory stays flat however many letters: one input is read at a time, its
     objects renumbered and written out at once, and only the byte offsets (for the cross-reference
-    table) and the page numbers are kept. Object 1 is the catalog, 2 the page tree.
+    table) and the page numbers are kept. Object 1 is the catalog, 2 the page tree. pypdf reads
+    every input; only the writing is ours, because pypdf's `PdfWriter` holds every page until it
+    writes: `bench/concat.py` merged 4,000 one-page letters in 42 s at a peak of 54 MB here,
+    and in 67 s at 425 MB with `PdfWriter.append` (about 100 KB more per letter: a day's batch
+    of 20,000 notices would need 2 GB).
     """
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
