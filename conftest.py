@@ -59,3 +59,35 @@ def pytest_collection_modifyitems(config, items):
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
+
+
+@pytest.fixture
+def book_clock(monkeypatch):
+    """Set the book's day: `book_clock(date(2026, 3, 7))` freezes "today" for the commands
+    (ARREARS_TODAY, which subprocesses inherit) and moves this process's clock to 10:00 that day
+    in the book's zone, running on from there, so that `now()` agrees with `today()`.
+
+    Not for browser tests: a session cookie dated by a clock months back is expired to the
+    browser, whose clock is the machine's.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.conf import settings as django_settings
+
+    travels = []
+
+    def set_day(day: dt.date) -> dt.date:
+        monkeypatch.setenv("ARREARS_TODAY", day.isoformat())
+        if travels:
+            travels.pop().stop()
+        at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=ZoneInfo(django_settings.TIME_ZONE))
+        travel = time_machine.travel(at, tick=True)
+        travel.start()
+        travels.append(travel)
+        return day
+
+    yield set_day
+    for travel in travels:
+        travel.stop()

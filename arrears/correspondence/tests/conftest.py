@@ -82,13 +82,19 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def archive_dir(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh archive per test; "today" is March 7, 2026 and the user is Alice."""
+def archive_dir(
+    settings: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    book_clock: Callable[[date], date],
+) -> Path:
+    """A fresh archive per test; "today" is March 7, 2026 (10:00 on the clock) and the user is
+    Alice."""
     folder = tmp_path / "archive"
     settings.STORAGES = {**settings.STORAGES, "archive": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(folder)}}}  # fmt: skip
-    monkeypatch.setenv("ARREARS_TODAY", "2026-03-07")
+    book_clock(date(2026, 3, 7))
     monkeypatch.setenv("ARREARS_USER", "alice")
     return folder
 

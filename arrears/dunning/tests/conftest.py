@@ -57,11 +57,11 @@ def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch: pytest.MonkeyPatch) -> date:
-    """The commands' "today" and user: Alice, on March 7, 2026, unless a test says otherwise."""
-    monkeypatch.setenv("ARREARS_TODAY", "2026-03-07")
+def frozen_today(monkeypatch: pytest.MonkeyPatch, book_clock: Callable[[date], date]) -> date:
+    """The commands' "today", the clock and the user: Alice, at 10:00 on March 7, 2026, unless a
+    test says otherwise."""
     monkeypatch.setenv("ARREARS_USER", "alice")
-    return date(2026, 3, 7)
+    return book_clock(date(2026, 3, 7))
 
 
 @pytest.fixture
