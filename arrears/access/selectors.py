@@ -80,9 +80,7 @@ def accounts_visible(user: Any) -> QuerySet[Account]:
 def _account_in_scope(user: Any, account_id: str) -> Account | None:
     """The account `account_id` names with its property, if `user` may see it: the scope is
     `accounts_visible`'s, the one statement of the rule."""
-    return (
-        accounts_visible(user).select_related("property").filter(account_id=account_id).first()
-    )
+    return accounts_visible(user).select_related("property").filter(account_id=account_id).first()
 
 
 def currencies_visible(user: Any) -> list[str]:
