@@ -445,3 +445,16 @@ def user_get(*, user_id: int) -> Any:
         raise NotFoundError(f"no user #{user_id}", user_id=user_id)
     user.profile = Profile.objects.prefetch_related("properties").filter(user=user).first()
     return user
+
+
+def user_active(*, username: str) -> Any | None:
+    """The active user named `username` (exactly), or None."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+def admin_exists() -> bool:
+    """Whether an active user has the role admin (until one does, the command line's operator
+    adds the first users; see `arrears.cli.actor`)."""
+    return Profile.objects.filter(role=permissions.ADMIN, user__is_active=True).exists()

@@ -1,5 +1,9 @@
 """`arrears user add|password|token|tokens|revoke` and `arrears refer`: users, their passwords and
-API tokens, and referrals to a firm."""
+API tokens, and referrals to a firm.
+
+The `user` commands are an admin's changes (`--as ADMIN`, or ARREARS_USER); while the book has
+no active admin, the operator makes them (`system:<OS login>`): that is how the first admin is
+added (`arrears user add NAME --role admin`)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ import argparse
 import sys
 from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, _table, command
+from arrears.cli import _date, _ensure_migrated, _table, _via, acting, actor_name, cli_act, command
+
+
+def _admin(args: argparse.Namespace) -> Any:
+    """Who makes a `user` change: the user named, or the operator while there is no admin."""
+    from arrears.access.selectors import admin_exists
+
+    return acting(args, system=not admin_exists())
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -27,13 +38,15 @@ def cmd_user(args: argparse.Namespace) -> int:
         if not password:
             raise ValidationError("give the password on standard input")
         properties = args.properties.split(",") if args.properties else []
+        actor = _admin(args)
         user_add(
             username=args.name,
             password=password,
             role=args.role,
             properties=properties,
             firm=args.firm or "",
-            actor=_actor(),
+            actor=actor,
+            via=_via(actor),
         )
         scope = (
             f" for {', '.join(properties)}"
@@ -50,7 +63,8 @@ def cmd_user(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")  # as for `user add`: never an argument
         if not password:
             raise ValidationError("give the new password on standard input")
-        user_password_set(username=args.name, password=password, actor=_actor())
+        actor = _admin(args)
+        user_password_set(username=args.name, password=password, actor=actor, via=_via(actor))
         print(f"Password of {args.name} changed: their other sessions end at their next request.")
         return 0
     if args.user_command == "tokens":
@@ -73,24 +87,36 @@ def cmd_user(args: argparse.Namespace) -> int:
         if args.token is None and not args.all:
             raise ValidationError("name the token to revoke (--token ID, see `arrears user "
                                   "tokens NAME`) or revoke them all (--all)")  # fmt: skip
-        count = token_revoke(username=args.name, token_id=args.token, actor=_actor())
+        actor = _admin(args)
+        count = token_revoke(username=args.name, token_id=args.token, actor=actor, via=_via(actor))
         print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
         return 0
-    print(token_issue(username=args.name, actor=_actor()))
+    actor = _admin(args)
+    print(token_issue(username=args.name, actor=actor, via=_via(actor)))
     return 0
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
     from arrears.access.services import referral_make
     from arrears.core.dates import today
-    from arrears.ledger.selectors import account_get
 
     _ensure_migrated()
-    account = account_get(account_id=args.account_id)
-    referral = referral_make(
-        account=account, firm=args.firm, on=args.on or today(), actor=_actor(), note=args.note or ""
+    actor = actor_name(args)
+    # The API's detail (the pages have no referral form).
+    referral = cli_act(
+        args,
+        "referral.make",
+        account_id=args.account_id,
+        detail={"firm": args.firm[:100]},
+        do=lambda account: referral_make(
+            account=account,
+            firm=args.firm,
+            on=args.on or today(),
+            actor=actor,
+            note=args.note or "",
+        ),
     )
-    print(f"{account.account_id} referred to {referral.firm} on {referral.referred_on}.")
+    print(f"{args.account_id} referred to {referral.firm} on {referral.referred_on}.")
     return 0
 
 
