@@ -444,12 +444,28 @@ def property_change(
                     do=change)  # fmt: skip
 
 
-def token_user(token: str) -> Any | None:
-    """The active user a token belongs to, or None."""
+def token_user(token: str, *, ip: str = "") -> Any | None:
+    """The active user a token belongs to, or None.
+
+    A token that was issued but is revoked, or whose user is deactivated, is refused with an
+    audit row (`signin.failed`, via "api", naming the token's user and its first characters):
+    someone holds a token that once opened the API. A token never issued is refused without
+    one: it cannot be guessed (256 random bits), and anyone could fill the audit with them.
+    """
     if not token or len(token) > 200:
         return None
     row = ApiToken.objects.select_related("user").filter(digest=_digest(token)).first()
-    if row is None or row.revoked_at is not None or not row.user.is_active:
+    if row is None:
+        return None
+    if row.revoked_at is not None or not row.user.is_active:
+        reason = "token revoked" if row.revoked_at is not None else "user inactive"
+        audit_write(
+            user=row.user,
+            verb="signin.failed",
+            via="api",
+            ip=ip,
+            detail={"reason": reason, "token": row.hint},
+        )
         return None
     now = timezone.now()
     # Record use at most hourly: a write on every request would cost more than the request.
@@ -465,23 +481,53 @@ def _window() -> timedelta:
     return timedelta(minutes=settings.ARREARS_LOGIN_LOCK_MINUTES)
 
 
+USER_AGENT_LIMIT = 200  # what the audit keeps of a browser's User-Agent
+
+
 def login_check(*, username: str, ip: str) -> None:
-    """Raise LockedOutError when this name, from this address, failed too often lately."""
+    """Raise LockedOutError when this name, from this address, failed too often lately
+    (ARREARS_LOGIN_MAX_FAILURES), or when this address failed too often lately whatever the
+    names it tried (ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS: password spraying, one password
+    tried against many names). `extra["lock"]` says which: "name" or "address"."""
     since = timezone.now() - _window()
-    failures = LoginFailure.objects.filter(username=username[:150], ip=ip[:45], at__gte=since)
-    if failures.count() >= settings.ARREARS_LOGIN_MAX_FAILURES:
-        raise LockedOutError(
-            f"too many failed sign-ins: try again in {settings.ARREARS_LOGIN_LOCK_MINUTES} minutes",
-            minutes=settings.ARREARS_LOGIN_LOCK_MINUTES,
+    recent = LoginFailure.objects.filter(ip=ip[:45], at__gte=since)
+    minutes = settings.ARREARS_LOGIN_LOCK_MINUTES
+    said = f"too many failed sign-ins: try again in {minutes} minutes"
+    if recent.filter(username=username[:150]).count() >= settings.ARREARS_LOGIN_MAX_FAILURES:
+        raise LockedOutError(said, minutes=minutes, lock="name")
+    if recent.count() >= settings.ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS:
+        raise LockedOutError(said, minutes=minutes, lock="address")
+
+
+def _signin_write(*, user: Any, verb: str, ip: str, user_agent: str, **detail: str) -> None:
+    detail["user_agent"] = user_agent[:USER_AGENT_LIMIT]
+    audit_write(user=user, verb=verb, via="web", ip=ip, detail=detail)
+
+
+def login_failed(*, username: str, ip: str, user_agent: str, locked: str = "") -> None:
+    """A sign-in refused: its audit row (`signin.failed`, the name as typed, the address, the
+    browser), kept; and, unless it was refused by a lock (`locked`: "name" or "address") before
+    the password was tried, a failure counted for the locks."""
+    reason = f"locked ({locked})" if locked else "wrong name or password"
+    with transaction.atomic():
+        if not locked:
+            LoginFailure.objects.create(username=username[:150], ip=ip[:45], at=timezone.now())
+        _signin_write(
+            user=username[:150], verb="signin.failed", ip=ip, user_agent=user_agent, reason=reason
         )
 
 
-def login_failed(*, username: str, ip: str) -> None:
-    LoginFailure.objects.create(username=username[:150], ip=ip[:45], at=timezone.now())
+def login_succeeded(*, user: Any, username: str, ip: str, user_agent: str) -> None:
+    """A sign-in accepted: its audit row (`signin.ok`), and the name's failures from that
+    address forgotten (the audit rows of those failures stay)."""
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username[:150], ip=ip[:45]).delete()
+        _signin_write(user=user, verb="signin.ok", ip=ip, user_agent=user_agent)
 
 
-def login_succeeded(*, username: str, ip: str) -> None:
-    LoginFailure.objects.filter(username=username[:150], ip=ip[:45]).delete()
+def logout_record(*, user: Any, ip: str, user_agent: str) -> None:
+    """A sign-out: its audit row (`signout`)."""
+    _signin_write(user=user, verb="signout", ip=ip, user_agent=user_agent)
 
 
 # ---- referrals -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from arrears.access.addresses import client_ip
 from arrears.access.services import token_user
 from arrears.core.errors import DomainError
 
@@ -41,7 +42,7 @@ ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "a
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_user(token)
+        user = token_user(token, ip=client_ip(request))
         if user is not None:
             request.user = user
         return user

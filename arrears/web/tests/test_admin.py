@@ -163,8 +163,11 @@ def test_a_deactivated_user_is_signed_out_refused_by_the_api_and_can_be_reactiva
     # and she is not deleted: reactivated, she works again
     erin.post(f"/admin/users/{alice.pk}/active/", {"active": "1"})
     assert Client().get("/api/accounts", **bearer).status_code == 200
+    # and the audit has it all: her refused sign-in and token too
     verbs = list(AuditEntry.objects.filter(via="web").order_by("id").values_list("verb", flat=True))
-    assert verbs == ["user.deactivate", "user.reactivate"]
+    assert verbs == ["user.deactivate", "signin.failed", "user.reactivate"]
+    refused = AuditEntry.objects.get(via="api", verb="signin.failed")
+    assert (refused.username, refused.detail["reason"]) == ("alice", "user inactive")
 
 
 def test_an_api_token_is_shown_once_and_works(people):
