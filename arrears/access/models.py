@@ -67,7 +67,13 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account_id", "at"], name="audit_account_at")]
+        indexes = [
+            models.Index(fields=["account_id", "at"], name="audit_account_at"),
+            # the admin's audit log: newest first, by user, by verb
+            models.Index(fields=["at"], name="audit_at"),
+            models.Index(fields=["username", "at"], name="audit_username_at"),
+            models.Index(fields=["verb", "at"], name="audit_verb_at"),
+        ]
 
 
 class LoginFailure(models.Model):

@@ -65,6 +65,7 @@ _VERBS: dict[str, frozenset[str]] = {
     "admin.properties": frozenset({ADMIN}),
     "admin.policies": frozenset({ADMIN}),
     "admin.templates": frozenset({ADMIN}),
+    "admin.audit": frozenset({ADMIN}),  # the audit log: every change and sign-in, and its export
     "user.add": frozenset({ADMIN}),
     "user.change": frozenset({ADMIN}),
     "user.deactivate": frozenset({ADMIN}),

@@ -37,7 +37,13 @@ STATUS = {
     "run_in_progress": 409,
 }
 
-ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]
+ROUTERS = [
+    "arrears.api.accounts",
+    "arrears.api.book",
+    "arrears.api.actions",
+    "arrears.api.letters",
+    "arrears.api.audit",
+]
 
 
 class BearerToken(HttpBearer):

@@ -1,5 +1,5 @@
-"""`arrears user add|password|token|tokens|revoke` and `arrears refer`: users, their passwords and
-API tokens, and referrals to a firm.
+"""`arrears user add|password|token|tokens|revoke`, `arrears refer` and `arrears audit list`:
+users, their passwords and API tokens, referrals to a firm, and the audit log.
 
 The `user` commands are an admin's changes (`--as ADMIN`, or ARREARS_USER); while the book has
 no active admin, the operator makes them (`system:<OS login>`): that is how the first admin is
@@ -8,10 +8,13 @@ added (`arrears user add NAME --role admin`)."""
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 from typing import Any
 
 from arrears.cli import _date, _ensure_migrated, _table, _via, acting, actor_name, cli_act, command
+from arrears.core.cells import safe_row
 
 
 def _admin(args: argparse.Namespace) -> Any:
@@ -120,6 +123,50 @@ def cmd_refer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The audit log, newest first, for an admin (`--as ADMIN`): the selector the admin's page
+    and `GET /api/audit` read."""
+    from arrears.access.selectors import AUDIT_COLUMNS, audit_cells, audit_list
+    from arrears.core.errors import ValidationError
+
+    _ensure_migrated()
+    if args.limit is not None and args.limit < 1:
+        raise ValidationError(f"--limit is a number of entries, at least 1: {args.limit}")
+    rows = audit_list(
+        acting(args),
+        username=args.user or "",
+        verb=args.verb or "",
+        via=args.via or "",
+        account_id=args.account or "",
+        since=args.since,
+        until=args.until,
+    )
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    entries = (audit_cells(entry) for entry in rows.iterator())
+    if args.format == "json":
+        sys.stdout.write("[")
+        for n, cells in enumerate(entries):
+            doc = dict(zip(AUDIT_COLUMNS, cells, strict=True))
+            doc["detail"] = json.loads(cells[-1])
+            sys.stdout.write(("," if n else "") + "\n " + json.dumps(doc, ensure_ascii=False))
+        sys.stdout.write("\n]\n")
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows(safe_row(cells) for cells in entries)
+    else:
+        table = [
+            [cells[0][:19].replace("T", " ") + " UTC", *cells[1:6], cells[6][:60]]
+            for cells in entries
+        ]
+        if not table:
+            print("Nothing in the audit log matches.")
+            return 0
+        _table(list(AUDIT_COLUMNS), table, sys.stdout, range(0))
+    return 0
+
+
 def register(sub: Any) -> None:
     p = command(sub, "user", cmd_user, "users of the web pages and the API: add, password, "
                 "token, tokens, revoke")  # fmt: skip
@@ -150,3 +197,14 @@ def register(sub: Any) -> None:
     p.add_argument("--firm", required=True)
     p.add_argument("--on", type=_date, help="the referral's date (default today)")
     p.add_argument("--note")
+    p = command(sub, "audit", cmd_audit, "the audit log (an admin's: --as)")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    q = audit_sub.add_parser("list", help="changes and sign-ins, newest first, with filters")
+    q.add_argument("--user", help="a user name (or a name typed at a failed sign-in)")
+    q.add_argument("--verb", help="a verb, or its start up to a dot: user, signin, hold.place")
+    q.add_argument("--via", choices=["web", "api", "cli", "system"])
+    q.add_argument("--account", help="an account id")
+    q.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD, the book's zone)")
+    q.add_argument("--until", type=_date, help="to this day, included")
+    q.add_argument("--limit", type=int, help="at most this many (default: all)")
+    q.add_argument("--format", choices=["table", "json", "csv"], default="table")

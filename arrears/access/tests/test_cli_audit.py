@@ -9,11 +9,13 @@ Tina's lease at Elm Court (A-TINA) on March 26, 2026; the operator's OS login is
 from __future__ import annotations
 
 import io
+import json
 import sys
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from arrears.access.models import AuditEntry
 from arrears.access.services import user_active_set
@@ -368,3 +370,48 @@ def test_no_service_acts_for_a_bare_cli(people, capsys):
     assert len(audit_rows()) == 3
     assert not AuditEntry.objects.filter(username__in=["cli", ""]).exists()
     assert not TimelineEvent.objects.filter(actor="cli").exists()
+
+
+# ---- the audit log from the command line -----------------------------------------------------
+
+
+def test_an_admin_lists_the_audit_log_with_filters_as_a_table_json_or_csv(people, capsys):
+    # given notes by alice and bob, and a failed sign-in under a name that is a formula
+    cli(capsys, "--as", "alice", "note", "A-TINA", "one")
+    cli(capsys, "--as", "bob", "note", "A-TINA", "two")
+    Client().post("/signin/", {"username": '=HYPERLINK("http://x")', "password": "guess"})
+    # when erin lists the notes as JSON, newest first
+    code, out, err = cli(
+        capsys, "--as", "erin", "audit", "list", "--verb", "note", "--format", "json"
+    )
+    assert code == 0, err
+    listed = json.loads(out)
+    assert [(e["user"], e["verb"], e["detail"]["text"]) for e in listed] == [
+        ("bob", "note.add", "two"),
+        ("alice", "note.add", "one"),
+    ]
+    # and filtered by user, as a table
+    code, out, _ = cli(capsys, "--as", "erin", "audit", "list", "--user", "alice")
+    assert "note.add" in out
+    assert "bob" not in out
+    # and the sign-ins as CSV, where the typed name cannot run as a formula
+    code, out, _ = cli(
+        capsys, "--as", "erin", "audit", "list", "--verb", "signin", "--format", "csv"
+    )
+    lines = out.splitlines()
+    assert lines[0] == "at,user,via,verb,account_id,ip,detail"
+    assert "'=HYPERLINK" in lines[1]
+    assert "signin.failed" in lines[1]
+
+
+def test_only_an_admin_lists_the_audit_log(people, capsys):
+    code, _, err = cli(capsys, "--as", "alice", "audit", "list")
+    assert (code, err) == (2, "arrears audit: a coordinator may not do this (admin.audit)\n")
+    code, _, err = cli(capsys, "audit", "list")
+    assert code == 2
+    assert "--as USER" in err
+    code, _, err = cli(
+        capsys, "--as", "erin", "audit", "list", "--since", "2026-03-27", "--until", "2026-03-26"
+    )
+    assert code == 2
+    assert "before it starts" in err
