@@ -311,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         "SECRET_KEY": secrets.token_urlsafe(50),
         **os.environ,
         "ARREARS_TODAY": today.isoformat(),
-        "ARREARS_USER": "bench",
     }
+    env.pop("ARREARS_USER", None)  # the import and the run are the operator's system jobs
     built = False  # whether the database already holds this book (--reuse)
     if args.db == "postgres":
         why = book.pg_reachable()

@@ -7,7 +7,13 @@ ARREARS_TIME_ZONE  the book's time zone, which decides "today" (default America/
 ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
 ARREARS_SESSION_HOURS        a signed-in session's life (default 8: a working day)
 ARREARS_LOGIN_MAX_FAILURES   failed sign-ins (per user name and address) before a lock (default 5)
+ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS  failed sign-ins from one address, whatever the names, before
+                             the address is locked for every name (default 10: password spraying)
 ARREARS_LOGIN_LOCK_MINUTES   how long the lock lasts, and the window counted (default 15)
+ARREARS_TRUSTED_PROXY_HEADER the header a proxy in front of Arrears writes the client's address in
+                             (e.g. X-Forwarded-For); unset (the default): REMOTE_ADDR only
+ARREARS_TRUSTED_PROXIES      the proxies whose header is believed, addresses or networks separated
+                             by commas (e.g. 10.0.0.1,10.0.1.0/24); needed with the header
 ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
                              it after every request)
 SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
@@ -31,12 +37,14 @@ ARREARS_MAILDIR  the Maildir folder `mail fetch` reads when IMAP_URL is unset (d
 SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it delivers nothing)
 """
 
+import ipaddress
 import json
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -163,6 +171,26 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "") == "1"
 ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
 ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
+ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
+    os.environ.get("ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS", "10")
+)
+# The client's address (arrears/access/addresses.py): REMOTE_ADDR, unless a proxy is trusted.
+ARREARS_TRUSTED_PROXY_HEADER = os.environ.get("ARREARS_TRUSTED_PROXY_HEADER", "").strip()
+ARREARS_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("ARREARS_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in ARREARS_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ARREARS_TRUSTED_PROXIES: {_proxy!r} is not an address or a network"
+        ) from None
+if ARREARS_TRUSTED_PROXY_HEADER and not ARREARS_TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "ARREARS_TRUSTED_PROXY_HEADER is set but ARREARS_TRUSTED_PROXIES is not: name the proxies "
+        "whose header is believed (anyone could send it)"
+    )
 AUTHENTICATION_BACKENDS = ["arrears.access.backends.ProfileBackend"]
 SESSION_ENGINE = "arrears.access.sessions"  # Django's database sessions, read by hand-written SQL
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,4 +1,4 @@
-"""The access part's errors: who is asking is unknown, not allowed, or locked out."""
+"""The access part's errors: who is asking is unknown, not named, not allowed, or locked out."""
 
 from __future__ import annotations
 
@@ -15,3 +15,9 @@ class ForbiddenError(DomainError):
 
 class LockedOutError(DomainError):
     code = "locked"
+
+
+class UserNotNamedError(DomainError):
+    """A change from the command line with no Arrears user named (`--as`, ARREARS_USER)."""
+
+    code = "user_not_named"

@@ -3,7 +3,7 @@
 Invariants:
 - a user has at most one profile; an attorney's profile names a firm;
 - a token is stored only as its SHA-256 (the token itself is shown once, when issued);
-- audit rows are only inserted, never changed;
+- audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept);
 - an account has at most one open (not withdrawn) referral per firm.
 """
 
@@ -51,32 +51,44 @@ class ApiToken(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change made through the web pages, the API or the user commands."""
+    """One change made through the web pages, the API or the command line, or one sign-in,
+    failed sign-in or sign-out. `username` is the user's, the name typed at a failed sign-in, or
+    `system:<login>` for a system job run from the command line (via "system", no user)."""
 
     at = models.DateTimeField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     username = models.CharField(max_length=150)
-    via = models.CharField(max_length=10)  # web, api, cli
+    via = models.CharField(max_length=10)  # web, api, cli, system
     verb = models.CharField(max_length=60)
     account_id = models.CharField(max_length=64, blank=True)
     ip = models.CharField(max_length=45, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account_id", "at"], name="audit_account_at")]
+        indexes = [
+            models.Index(fields=["account_id", "at"], name="audit_account_at"),
+            # the admin's audit log: newest first, by user, by verb
+            models.Index(fields=["at"], name="audit_at"),
+            models.Index(fields=["username", "at"], name="audit_username_at"),
+            models.Index(fields=["verb", "at"], name="audit_verb_at"),
+        ]
 
 
 class LoginFailure(models.Model):
-    """A failed sign-in: counted per user name and address to lock out guessing."""
+    """A failed sign-in: counted per user name and address to lock out guessing, and per address
+    to lock out spraying (one password tried against many names)."""
 
     username = models.CharField(max_length=150)
     ip = models.CharField(max_length=45)
     at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["username", "ip", "at"], name="login_failure_who_at")]
+        indexes = [
+            models.Index(fields=["username", "ip", "at"], name="login_failure_who_at"),
+            models.Index(fields=["ip", "at"], name="login_failure_ip_at"),
+        ]
 
 
 class Referral(models.Model):

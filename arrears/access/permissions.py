@@ -34,6 +34,8 @@ _VERBS: dict[str, frozenset[str]] = {
     "promise.record": frozenset({COORDINATOR, ADMIN}),
     "plan.create": frozenset({COORDINATOR, ADMIN}),
     "plan.cancel": frozenset({COORDINATOR, ADMIN}),
+    "plan.renegotiate": frozenset({COORDINATOR, ADMIN}),  # the CLI's `plan renegotiate`
+    "plan.send": frozenset({COORDINATOR, ADMIN}),  # the CLI's `plan send`: the agreement emailed
     "dispute.open": frozenset({COORDINATOR, ADMIN}),
     "dispute.resolve": frozenset({COORDINATOR, ADMIN}),
     # a statement is archived and written on the timeline: a change, not a read
@@ -48,15 +50,22 @@ _VERBS: dict[str, frozenset[str]] = {
     "letters.manage": frozenset({COORDINATOR, ADMIN}),
     # unmatched inbound mail belongs to no account yet: only those who see the whole book
     "mail.triage": frozenset({COORDINATOR, ADMIN}),
+    "mail.answered": frozenset({COORDINATOR, ADMIN}),  # a message taken off the worklist
     # changes on the whole book
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),
     "import": frozenset({ADMIN}),
+    # the command line's system jobs, when a user is named to run them (`--as`)
+    "mail.send": frozenset({COORDINATOR, ADMIN}),
+    "mail.fetch": frozenset({COORDINATOR, ADMIN}),
+    "sms.send": frozenset({COORDINATOR, ADMIN}),
+    "demo.build": frozenset({ADMIN}),
     # the admin's pages (users and roles, properties, policies, templates) and their changes
     "admin.users": frozenset({ADMIN}),
     "admin.properties": frozenset({ADMIN}),
     "admin.policies": frozenset({ADMIN}),
     "admin.templates": frozenset({ADMIN}),
+    "admin.audit": frozenset({ADMIN}),  # the audit log: every change and sign-in, and its export
     "user.add": frozenset({ADMIN}),
     "user.change": frozenset({ADMIN}),
     "user.deactivate": frozenset({ADMIN}),

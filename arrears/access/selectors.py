@@ -15,7 +15,7 @@ or is out of the user's scope: the two are not told apart, so that scope does no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,10 +25,10 @@ from django.db.models import Case, Max, Q, QuerySet, Value, When
 
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
-from arrears.access.models import Profile, Referral
+from arrears.access.models import AuditEntry, Profile, Referral
 from arrears.core import sql
-from arrears.core.dates import today
-from arrears.core.errors import NotFoundError
+from arrears.core.dates import book_zone, today
+from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.selectors import WorkItem, worklist
 from arrears.ledger.models import Account, AccountParty, OpenItem, Property, Transaction
 from arrears.ledger.selectors import AgingReport, aging_report
@@ -419,3 +419,84 @@ def user_get(*, user_id: int) -> Any:
         raise NotFoundError(f"no user #{user_id}", user_id=user_id)
     user.profile = Profile.objects.prefetch_related("properties").filter(user=user).first()
     return user
+
+
+def user_active(*, username: str) -> Any | None:
+    """The active user named `username` (exactly), or None."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
+def admin_exists() -> bool:
+    """Whether an active user has the role admin (until one does, the command line's operator
+    adds the first users; see `arrears.cli.actor`)."""
+    return Profile.objects.filter(role=permissions.ADMIN, user__is_active=True).exists()
+
+
+# ---- the audit log (the admin's) -------------------------------------------------------------
+
+AUDIT_VIAS = ("web", "api", "cli", "system")
+AUDIT_COLUMNS = ("at", "user", "via", "verb", "account_id", "ip", "detail")
+
+
+def audit_cells(entry: AuditEntry) -> list[str]:
+    """An audit entry as the text of AUDIT_COLUMNS (the exports' and the command's rows): the
+    time in ISO 8601 (UTC), the detail as JSON."""
+    import json
+
+    return [
+        entry.at.isoformat(),
+        entry.username,
+        entry.via,
+        entry.verb,
+        entry.account_id,
+        entry.ip,
+        json.dumps(entry.detail, ensure_ascii=False, sort_keys=True),
+    ]
+
+
+def audit_list(
+    user: Any,
+    *,
+    username: str = "",
+    verb: str = "",
+    via: str = "",
+    account_id: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The audit entries matching every filter given, newest first: the pages', the API's and
+    the command line's one read of the log (the admin's only).
+
+    `username` is a user's name exactly (or a name typed at a failed sign-in, or
+    `system:<login>`); `verb` is a verb or the start of one up to a dot (`user` finds
+    `user.add` and `user.change`, `signin` both sign-in verbs); `since` and `until` are days in
+    the book's time zone, both included. Raises what `authorize(user, "admin.audit")` raises, or
+    ValidationError (`extra["field"]`) for a `via` that is none of AUDIT_VIAS, a `since` after
+    `until`, or a NUL character in a text.
+    """
+    authorize(user, "admin.audit")
+    for field, text in (("user", username), ("verb", verb), ("account_id", account_id)):
+        if "\x00" in text:  # PostgreSQL text holds no NUL: say so rather than fail the query
+            raise ValidationError(f"{field} holds a NUL character", field=field)
+    rows = AuditEntry.objects.all()
+    if username:
+        rows = rows.filter(username=username)
+    if verb:
+        rows = rows.filter(Q(verb=verb) | Q(verb__startswith=verb.rstrip(".") + "."))
+    if via:
+        if via not in AUDIT_VIAS:
+            raise ValidationError(f"via is one of {', '.join(AUDIT_VIAS)}", field="via", via=via)
+        rows = rows.filter(via=via)
+    if account_id:
+        rows = rows.filter(account_id=account_id)
+    if since and until and since > until:
+        raise ValidationError(f"the range ends ({until}) before it starts ({since})", field="until")
+    zone = book_zone()
+    if since:
+        rows = rows.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))
+    if until and until < date.max:
+        next_day = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+        rows = rows.filter(at__lt=next_day)
+    return rows.order_by("-at", "-id")

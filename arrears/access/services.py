@@ -1,9 +1,15 @@
-"""Writes of the access part: users, tokens, properties' details, sign-in throttling, referrals,
-and `act`, the audited gateway through which the web pages and the API make every change.
+"""Writes of the access part: users, tokens, properties' details, sign-in throttling and its
+audit, referrals, and `act`, the audited gateway through which the web pages, the API and the
+command line make every change.
 
 `act(user=…, verb=…, account_id=…, via=…, do=…)` authorizes (role and scope, through
 `selectors.authorize`), runs `do(account)` and writes an `AuditEntry`, all in one transaction: a
-change without its audit row cannot be committed, and a refused request changes nothing.
+change without its audit row cannot be committed, and a refused request changes nothing. The
+actor is a signed-in user (the pages, the API), the Arrears user the command line names (`--as`,
+ARREARS_USER; via "cli"), or a `SystemActor`: the operator running a system job from the command
+line (the daily run, an import, mail, the letters batch, the demo; via "system"), recorded as
+`system:<login>` and not authorized, since whoever runs the command holds the database. Every
+service that changes something takes its actor: none has a default.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 from zoneinfo import available_timezones
@@ -26,13 +33,31 @@ from arrears.access import permissions
 from arrears.access.errors import LockedOutError
 from arrears.access.models import ApiToken, AuditEntry, LoginFailure, Profile, Referral
 from arrears.access.selectors import authorize
-from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.ledger.models import Account, Property, TimelineEvent
+from arrears.ledger.selectors import account_get
 
 T = TypeVar("T")
 
 
 # ---- the audited gateway ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The operator of a system job run from the command line with no Arrears user named: the
+    daily run, an import, mail, texts, the letters batch, the demo, and the first users added
+    while there is no active admin. Its audit rows say `system:<login>` (the OS login), via
+    "system"; it is not authorized (whoever runs the command holds the database)."""
+
+    login: str
+
+    @property
+    def username(self) -> str:
+        return f"system:{self.login[:64]}"
+
+    def get_username(self) -> str:
+        return self.username
 
 
 def act(
@@ -47,14 +72,53 @@ def act(
 ) -> T:
     """Authorize `user` for `verb` (on `account_id`), run `do(account)`, write the audit row.
 
+    A `SystemActor` is recorded, not authorized (the account is looked up in the whole book).
     Raises what `authorize` raises, or what `do` raises (then nothing is written).
     """
-    account = authorize(user, verb, account_id)
+    if isinstance(user, SystemActor):
+        account = account_get(account_id=account_id) if account_id is not None else None
+    else:
+        account = authorize(user, verb, account_id)
     with transaction.atomic():
         result = do(account)
         audit_write(
             user=user, verb=verb, via=via, account_id=account_id or "", ip=ip, detail=detail or {}
         )
+    return result
+
+
+def act_job(
+    *,
+    user: Any,
+    verb: str,
+    via: str,
+    do: Callable[[], T],
+    account_id: str | None = None,
+    ip: str = "",
+    detail: dict[str, Any] | None = None,
+) -> T:
+    """`act` for a change that commits as it goes: a job over the book (the daily run, the
+    letters batch, sending and fetching mail, texts, the demo), whose commits are what let it be
+    run again after a crash, or an email sent at once (its try is committed before the server
+    sees it, so that it is never sent twice). It cannot be held in one transaction with its
+    audit row: it is authorized first (role, and scope on `account_id`; a SystemActor is not),
+    run, then its audit row is written. A change that raised a DomainError gets its row with
+    `failed` (the error's code) in the detail, what it did before that being on the timeline,
+    and the error is raised again.
+    """
+    if isinstance(user, SystemActor):
+        if account_id is not None:
+            account_get(account_id=account_id)
+    else:
+        authorize(user, verb, account_id)
+    detail = dict(detail or {})
+    row = {"user": user, "verb": verb, "via": via, "account_id": account_id or "", "ip": ip}
+    try:
+        result = do()
+    except DomainError as exc:
+        audit_write(**row, detail={**detail, "failed": exc.code})
+        raise
+    audit_write(**row, detail=detail)
     return result
 
 
@@ -86,17 +150,10 @@ def audit_write(
 def _audited(
     *, actor: Any, verb: str, via: str, ip: str, detail: dict[str, Any], do: Callable[[], T]
 ) -> T:
-    """Run `do()` and write its audit row, in one transaction.
-
-    A signed-in actor (the web pages, the API) is authorized for `verb` through `act`; a name (the
-    CLI, run by whoever holds the database) is only recorded. The row is written after `do` runs,
-    so `do` may add to `detail` (what was there before the change).
+    """Run `do()` and write its audit row, in one transaction, through `act` (the actor is
+    authorized for `verb`, unless it is a SystemActor). The row is written after `do` runs, so
+    `do` may add to `detail` (what was there before the change).
     """
-    if isinstance(actor, str):
-        with transaction.atomic():
-            result = do()
-            audit_write(user=actor, verb=verb, via=via, ip=ip, detail=detail)
-        return result
     return act(user=actor, verb=verb, via=via, ip=ip, detail=detail, do=lambda _account: do())
 
 
@@ -167,13 +224,13 @@ def user_add(
     role: str,
     properties: Iterable[str] = (),
     firm: str = "",
-    actor: Any = "cli",
-    via: str = "cli",
+    actor: Any,
+    via: str,
     ip: str = "",
 ) -> Any:
     """Create a user with a role; a manager's properties and an attorney's firm are required.
 
-    `actor` is the user doing it (authorized for `user.add`) or, from the CLI, a name. Raises
+    `actor` is the user doing it (authorized for `user.add`) or a SystemActor. Raises
     ValidationError (unknown role, weak password, missing scope, user exists) or NotFoundError
     (an unknown property), with `extra["field"]` naming the field at fault.
     """
@@ -212,8 +269,8 @@ def user_change(
     role: str,
     properties: Iterable[str] = (),
     firm: str = "",
-    actor: Any = "cli",
-    via: str = "cli",
+    actor: Any,
+    via: str,
     ip: str = "",
 ) -> Any:
     """Change a user's role and scope (a manager's properties, an attorney's firm); takes effect
@@ -253,9 +310,7 @@ def _keep_an_admin(user: Any) -> None:
         raise ValidationError(f"{user.username} is the last active admin", field="role")
 
 
-def user_active_set(
-    *, username: str, active: bool, actor: Any = "cli", via: str = "cli", ip: str = ""
-) -> Any:
+def user_active_set(*, username: str, active: bool, actor: Any, via: str, ip: str = "") -> Any:
     """Deactivate a user (signed out at their next request, tokens refused) or reactivate one.
 
     Users are never deleted: the audit trail and the timeline name them. Raises NotFoundError,
@@ -278,9 +333,7 @@ def user_active_set(
                     do=apply)  # fmt: skip
 
 
-def user_password_set(
-    *, username: str, password: str, actor: Any = "cli", via: str = "cli", ip: str = ""
-) -> Any:
+def user_password_set(*, username: str, password: str, actor: Any, via: str, ip: str = "") -> Any:
     """Give a user a new password, checked by Django's validators: their other sessions end at
     their next request (Django's session hash follows the password); API tokens are untouched.
     Raises NotFoundError, or ValidationError (field "password") for a weak one."""
@@ -299,7 +352,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_issue(*, username: str, actor: Any = "cli", via: str = "cli", ip: str = "") -> str:
+def token_issue(*, username: str, actor: Any, via: str, ip: str = "") -> str:
     """A new API token for the user; only its SHA-256 is stored. Raises NotFoundError."""
 
     def issue() -> str:
@@ -317,8 +370,9 @@ def tokens_of(*, username: str) -> list[ApiToken]:
     return list(ApiToken.objects.filter(user=_user(username)).order_by("-created_at", "-id"))
 
 
-def token_revoke(*, username: str, token_id: int | None = None, actor: Any = "cli",
-                 via: str = "cli", ip: str = "") -> int:  # fmt: skip
+def token_revoke(
+    *, username: str, token_id: int | None = None, actor: Any, via: str, ip: str = ""
+) -> int:
     """Revoke one of the user's API tokens (`token_id`), or all of them: each is refused from
     then on; its row stays, with when it was revoked. Returns how many were revoked; a token
     of another user, or one revoked already, is refused (NotFoundError, ValidationError)."""
@@ -350,8 +404,8 @@ def property_change(
     address: str,
     timezone: str,
     owner_name: str | None = None,
-    actor: Any = "cli",
-    via: str = "cli",
+    actor: Any,
+    via: str,
     ip: str = "",
 ) -> Property:
     """Change a property's name, street address, time zone (empty: derived from its state) and
@@ -390,12 +444,28 @@ def property_change(
                     do=change)  # fmt: skip
 
 
-def token_user(token: str) -> Any | None:
-    """The active user a token belongs to, or None."""
+def token_user(token: str, *, ip: str = "") -> Any | None:
+    """The active user a token belongs to, or None.
+
+    A token that was issued but is revoked, or whose user is deactivated, is refused with an
+    audit row (`signin.failed`, via "api", naming the token's user and its first characters):
+    someone holds a token that once opened the API. A token never issued is refused without
+    one: it cannot be guessed (256 random bits), and anyone could fill the audit with them.
+    """
     if not token or len(token) > 200:
         return None
     row = ApiToken.objects.select_related("user").filter(digest=_digest(token)).first()
-    if row is None or row.revoked_at is not None or not row.user.is_active:
+    if row is None:
+        return None
+    if row.revoked_at is not None or not row.user.is_active:
+        reason = "token revoked" if row.revoked_at is not None else "user inactive"
+        audit_write(
+            user=row.user,
+            verb="signin.failed",
+            via="api",
+            ip=ip,
+            detail={"reason": reason, "token": row.hint},
+        )
         return None
     now = timezone.now()
     # Record use at most hourly: a write on every request would cost more than the request.
@@ -411,23 +481,53 @@ def _window() -> timedelta:
     return timedelta(minutes=settings.ARREARS_LOGIN_LOCK_MINUTES)
 
 
+USER_AGENT_LIMIT = 200  # what the audit keeps of a browser's User-Agent
+
+
 def login_check(*, username: str, ip: str) -> None:
-    """Raise LockedOutError when this name, from this address, failed too often lately."""
+    """Raise LockedOutError when this name, from this address, failed too often lately
+    (ARREARS_LOGIN_MAX_FAILURES), or when this address failed too often lately whatever the
+    names it tried (ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS: password spraying, one password
+    tried against many names). `extra["lock"]` says which: "name" or "address"."""
     since = timezone.now() - _window()
-    failures = LoginFailure.objects.filter(username=username[:150], ip=ip[:45], at__gte=since)
-    if failures.count() >= settings.ARREARS_LOGIN_MAX_FAILURES:
-        raise LockedOutError(
-            f"too many failed sign-ins: try again in {settings.ARREARS_LOGIN_LOCK_MINUTES} minutes",
-            minutes=settings.ARREARS_LOGIN_LOCK_MINUTES,
+    recent = LoginFailure.objects.filter(ip=ip[:45], at__gte=since)
+    minutes = settings.ARREARS_LOGIN_LOCK_MINUTES
+    said = f"too many failed sign-ins: try again in {minutes} minutes"
+    if recent.filter(username=username[:150]).count() >= settings.ARREARS_LOGIN_MAX_FAILURES:
+        raise LockedOutError(said, minutes=minutes, lock="name")
+    if recent.count() >= settings.ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS:
+        raise LockedOutError(said, minutes=minutes, lock="address")
+
+
+def _signin_write(*, user: Any, verb: str, ip: str, user_agent: str, **detail: str) -> None:
+    detail["user_agent"] = user_agent[:USER_AGENT_LIMIT]
+    audit_write(user=user, verb=verb, via="web", ip=ip, detail=detail)
+
+
+def login_failed(*, username: str, ip: str, user_agent: str, locked: str = "") -> None:
+    """A sign-in refused: its audit row (`signin.failed`, the name as typed, the address, the
+    browser), kept; and, unless it was refused by a lock (`locked`: "name" or "address") before
+    the password was tried, a failure counted for the locks."""
+    reason = f"locked ({locked})" if locked else "wrong name or password"
+    with transaction.atomic():
+        if not locked:
+            LoginFailure.objects.create(username=username[:150], ip=ip[:45], at=timezone.now())
+        _signin_write(
+            user=username[:150], verb="signin.failed", ip=ip, user_agent=user_agent, reason=reason
         )
 
 
-def login_failed(*, username: str, ip: str) -> None:
-    LoginFailure.objects.create(username=username[:150], ip=ip[:45], at=timezone.now())
+def login_succeeded(*, user: Any, username: str, ip: str, user_agent: str) -> None:
+    """A sign-in accepted: its audit row (`signin.ok`), and the name's failures from that
+    address forgotten (the audit rows of those failures stay)."""
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username[:150], ip=ip[:45]).delete()
+        _signin_write(user=user, verb="signin.ok", ip=ip, user_agent=user_agent)
 
 
-def login_succeeded(*, username: str, ip: str) -> None:
-    LoginFailure.objects.filter(username=username[:150], ip=ip[:45]).delete()
+def logout_record(*, user: Any, ip: str, user_agent: str) -> None:
+    """A sign-out: its audit row (`signout`)."""
+    _signin_write(user=user, verb="signout", ip=ip, user_agent=user_agent)
 
 
 # ---- referrals -------------------------------------------------------------------------------

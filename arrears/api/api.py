@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from arrears.access.addresses import client_ip
 from arrears.access.services import token_user
 from arrears.core.errors import DomainError
 
@@ -36,12 +37,18 @@ STATUS = {
     "run_in_progress": 409,
 }
 
-ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]
+ROUTERS = [
+    "arrears.api.accounts",
+    "arrears.api.book",
+    "arrears.api.actions",
+    "arrears.api.letters",
+    "arrears.api.audit",
+]
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_user(token)
+        user = token_user(token, ip=client_ip(request))
         if user is not None:
             request.user = user
         return user

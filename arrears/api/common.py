@@ -1,5 +1,5 @@
-"""Helpers shared by the API's routers: the error responses, the caller's address, an audited
-change, dates, a timeline row's shape."""
+"""Helpers shared by the API's routers: the error responses, an audited change (from the caller's
+address: `access.addresses.client_ip`, as the pages read it), dates, a timeline row's shape."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
+from arrears.access.addresses import client_ip
 from arrears.access.services import act
 from arrears.api.schemas import ErrorOut
 from arrears.core.dates import today
@@ -19,10 +20,6 @@ T = TypeVar("T")
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
-
-
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def api_act(

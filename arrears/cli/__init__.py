@@ -2,12 +2,21 @@
 
 Each subcommand parses its options, calls one service or selector, and renders the result. A
 DomainError prints its message on standard error and exits with status 2 (1 for anything else).
+
+Who acts (see `acting`): a change is made by the Arrears user the command names, `arrears --as
+USER …` (or `--as USER` after the command), else ARREARS_USER; it goes through
+`access.services.act` as the same change on the pages does (the user's role and scope, the same
+audit verb and detail, via "cli"). With no user named, the system jobs (`run`, `import`,
+`letters batch`, `mail send`, `mail fetch`, `sms send`, `demo`), and the `user` commands while
+there is no active admin (the first users), run as the operator: `system:<OS login>`, via
+"system". Any other change is refused (exit 2), saying how to name a user. Reads need no user.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import importlib
 import json
 import os
@@ -16,9 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from arrears.core.cells import safe_row
+
+T = TypeVar("T")
 
 
 def _setup() -> None:
@@ -64,6 +75,90 @@ class _ProgressBar:
             self.stream.flush()
 
 
+# ---- who acts --------------------------------------------------------------------------------
+
+
+def acting(args: argparse.Namespace, *, system: bool = False) -> Any:
+    """Who makes this command's change: the active Arrears user named by `--as` or ARREARS_USER;
+    with none named, the operator (`SystemActor`, the OS login) when `system` (a system job, or
+    the first users), else UserNotNamedError. NotFoundError for a name that is no active user.
+    """
+    from arrears.access.errors import UserNotNamedError
+    from arrears.access.selectors import user_active
+    from arrears.access.services import SystemActor
+    from arrears.core.errors import NotFoundError
+
+    named = getattr(args, "as_user", None)
+    name = named or os.environ.get("ARREARS_USER", "")
+    if name:
+        user = user_active(username=name)
+        if user is None:
+            where = "--as" if named else "ARREARS_USER"
+            raise NotFoundError(
+                f"no active Arrears user {name!r} (named by {where})", username=name
+            )
+        return user
+    if system:
+        return SystemActor(getpass.getuser())
+    raise UserNotNamedError(
+        "name the Arrears user who does this: `arrears --as USER ...` or ARREARS_USER=USER "
+        "(an active user of the pages; `arrears user add` adds one)"
+    )
+
+
+def _via(who: Any) -> str:
+    from arrears.access.services import SystemActor
+
+    return "system" if isinstance(who, SystemActor) else "cli"
+
+
+def cli_act(
+    args: argparse.Namespace,
+    verb: str,
+    *,
+    detail: dict[str, Any],
+    do: Callable[[Any], T],
+    account_id: str | None = None,
+    system: bool = False,
+) -> T:
+    """`access.services.act` for a command: the user `acting` names (or the operator, for a
+    system job), authorized for `verb` (on `account_id`) as on the pages, `do(account)` and its
+    audit row in one transaction."""
+    from arrears.access.services import act
+
+    who = acting(args, system=system)
+    return act(user=who, verb=verb, via=_via(who), account_id=account_id, detail=detail, do=do)
+
+
+def cli_job(
+    args: argparse.Namespace,
+    verb: str,
+    *,
+    detail: dict[str, Any],
+    do: Callable[[str], T],
+    account_id: str | None = None,
+    system: bool = True,
+) -> T:
+    """`access.services.act_job` for a change that commits as it goes (a system job, an email
+    sent at once): `do(the actor's name)` by the user named, or the operator (when `system`)."""
+    from arrears.access.services import act_job
+
+    who = acting(args, system=system)
+    return act_job(
+        user=who,
+        verb=verb,
+        via=_via(who),
+        account_id=account_id,
+        detail=detail,
+        do=lambda: do(who.get_username()),
+    )
+
+
+def actor_name(args: argparse.Namespace, *, system: bool = False) -> str:
+    """The name the timeline records for this command's change (see `acting`)."""
+    return str(acting(args, system=system).get_username())
+
+
 # ---- commands --------------------------------------------------------------------------------
 
 
@@ -100,7 +195,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = _ProgressBar(sys.stderr)
     started = time.monotonic()
     try:
-        summary = book_import(Path(args.path), progress=bar)
+        summary = cli_act(
+            args,
+            "import",
+            system=True,
+            detail={"file": args.path[:200]},
+            do=lambda _a: book_import(Path(args.path), progress=bar),
+        )
     finally:
         bar.close()
     print(f"{summary.line()} ({time.monotonic() - started:.1f}s)")
@@ -353,8 +454,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         took[0] += time.monotonic() - started
         days.append(on)
 
-    with print_folder:
-        demo_build(force=args.force, cycle=run_day, progress=lambda line: print(line, flush=True))
+    def build(_actor: str) -> None:
+        with print_folder:
+            demo_build(
+                force=args.force, cycle=run_day, progress=lambda line: print(line, flush=True)
+            )
+
+    cli_job(args, "demo.build", detail={"force": bool(args.force)}, do=build)
     if days:
         # What the cycle put on record over those days (all of it done by these runs on a new book).
         kinds: Counter[str] = Counter()
@@ -412,11 +518,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ---- the collection cycle ----
 
 
-def _actor() -> str:
-    return os.environ.get("ARREARS_USER") or os.environ.get("USER") or "cli"
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from arrears.cli.mail import run_emails
     from arrears.core.dates import today
     from arrears.core.heap import frozen_heap
     from arrears.dunning.services import cycle_run
@@ -424,16 +527,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     _ensure_migrated()
     on = args.date or today()
     bar = _ProgressBar(sys.stderr)
-    try:
-        result = cycle_run(on=on, dry_run=args.dry_run, actor=_actor(),
+
+    def run(actor: str) -> tuple[Any, Any]:
+        result = cycle_run(on=on, dry_run=args.dry_run, actor=actor,
                            progress=lambda done, total: bar("accounts", done, total),
                            holding=frozen_heap)  # fmt: skip
+        bar.close()
+        # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
+        return result, None if args.dry_run else run_emails(on, actor=actor)
+
+    try:
+        result, emails = cli_job(
+            args,
+            "run.dry" if args.dry_run else "run.real",
+            detail={"date": on.isoformat(), "dry_run": args.dry_run},
+            do=run,
+        )
     finally:
         bar.close()
-    # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
-    from arrears.cli.mail import run_emails
-
-    emails = None if args.dry_run else run_emails(on)
     if args.format == "json":
         doc = result.as_json()
         if emails is not None:
@@ -496,9 +607,30 @@ def cmd_hold(args: argparse.Namespace) -> int:
     from arrears.dunning.services import hold_place
 
     _ensure_migrated()
-    hold = hold_place(account_id=args.account_id, reason=args.reason, on=args.on or today(),
-                      until=args.until, party_id=args.party, note=args.note or "",
-                      actor=_actor())  # fmt: skip
+    actor = actor_name(args)
+    # The page's detail, and the start day when it is not today.
+    detail = {
+        "reason": args.reason,
+        "until": args.until.isoformat() if args.until else "",
+        "note": (args.note or "")[:500],
+        "party_id": args.party,
+        **({"on": args.on.isoformat()} if args.on else {}),
+    }
+    hold = cli_act(
+        args,
+        "hold.place",
+        account_id=args.account_id,
+        detail=detail,
+        do=lambda _a: hold_place(
+            account_id=args.account_id,
+            reason=args.reason,
+            on=args.on or today(),
+            until=args.until,
+            party_id=args.party,
+            note=args.note or "",
+            actor=actor,
+        ),
+    )
     print(f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
           + (f" until {hold.until}" if hold.until else ""))  # fmt: skip
     return 0
@@ -509,8 +641,16 @@ def cmd_release(args: argparse.Namespace) -> int:
     from arrears.dunning.services import hold_release
 
     _ensure_migrated()
-    hold = hold_release(account_id=args.account_id, hold_id=args.hold, actor=_actor(),
-                        on=today())  # fmt: skip
+    actor = actor_name(args)
+    hold = cli_act(
+        args,
+        "hold.release",
+        account_id=args.account_id,
+        detail={"hold": args.hold},
+        do=lambda _a: hold_release(
+            account_id=args.account_id, hold_id=args.hold, actor=actor, on=today()
+        ),
+    )
     print(f"Hold {hold.pk} ({hold.reason}) on {args.account_id} released.")
     return 0
 
@@ -520,7 +660,14 @@ def cmd_note(args: argparse.Namespace) -> int:
     from arrears.dunning.services import note_add
 
     _ensure_migrated()
-    note_add(account_id=args.account_id, text=args.text, actor=_actor(), on=today())
+    actor = actor_name(args)
+    cli_act(
+        args,
+        "note.add",
+        account_id=args.account_id,
+        detail={"text": args.text[:500]},
+        do=lambda _a: note_add(account_id=args.account_id, text=args.text, actor=actor, on=today()),
+    )
     print(f"Note added to {args.account_id}.")
     return 0
 
@@ -549,6 +696,8 @@ def cmd_worklist(args: argparse.Namespace) -> int:
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
+    import hashlib
+
     from arrears.core.dates import today
     from arrears.core.errors import NotFoundError, ValidationError
     from arrears.dunning.policy import PolicyError
@@ -579,13 +728,36 @@ def cmd_policy(args: argparse.Namespace) -> int:
     if args.policy_command == "add":
         try:
             text = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(str(exc)) from None
+        # The page's detail: the file, its SHA-256, then the name and version stored.
+        detail: dict[str, Any] = {
+            "source": args.file[:100],
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
+
+        def store(_account: Any) -> Any:
             row = policy_add(text=text, source=args.file)
-        except (OSError, PolicyError) as exc:
+            detail.update(name=row.name, version=row.version)
+            return row
+
+        try:
+            row = cli_act(args, "policy.add", detail=detail, do=store)
+        except PolicyError as exc:
             raise ValidationError(str(exc)) from None
         print(f"Policy {row.name} v{row.version} stored.")
         return 0
-    policy_assign(account_id=args.account_id, policy=None if args.clear else args.name,
-                  actor=_actor(), on=today())  # fmt: skip
+    actor = actor_name(args)
+    name = None if args.clear else args.name
+    cli_act(
+        args,
+        "policy.assign",
+        account_id=args.account_id,
+        detail={"policy": name},
+        do=lambda _a: policy_assign(
+            account_id=args.account_id, policy=name, actor=actor, on=today()
+        ),
+    )
     print(f"{args.account_id} follows " + ("its property's policy." if args.clear
                                            else f"policy {args.name}."))  # fmt: skip
     return 0
@@ -613,6 +785,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Arrears: the receivables book, aging and collections. "
         "The database is DATABASE_URL (default sqlite:///arrears.sqlite3).",
     )
+    parser.add_argument("--as", dest="as_user", metavar="USER", help=AS_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
@@ -689,7 +862,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes (default: one per core)")  # fmt: skip
     for part in PARTS:
         importlib.import_module(f"arrears.cli.{part}").register(sub)
+    _as_everywhere(parser)
     return parser
+
+
+AS_HELP = (
+    "the Arrears user who makes the change (default: ARREARS_USER); a system job run "
+    "without one is recorded as system:<OS login>"
+)
+
+
+def _as_everywhere(parser: argparse.ArgumentParser) -> None:
+    """`--as USER` after any command too (`arrears note A1 "…" --as alice`); given there, it
+    wins over the one before the command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument(
+                    "--as", dest="as_user", metavar="USER", default=argparse.SUPPRESS, help=AS_HELP
+                )
+                _as_everywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,13 +1,27 @@
-"""`arrears user add|password|token|tokens|revoke` and `arrears refer`: users, their passwords and
-API tokens, and referrals to a firm."""
+"""`arrears user add|password|token|tokens|revoke`, `arrears refer` and `arrears audit list`:
+users, their passwords and API tokens, referrals to a firm, and the audit log.
+
+The `user` commands are an admin's changes (`--as ADMIN`, or ARREARS_USER); while the book has
+no active admin, the operator makes them (`system:<OS login>`): that is how the first admin is
+added (`arrears user add NAME --role admin`)."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, _table, command
+from arrears.cli import _date, _ensure_migrated, _table, _via, acting, actor_name, cli_act, command
+from arrears.core.cells import safe_row
+
+
+def _admin(args: argparse.Namespace) -> Any:
+    """Who makes a `user` change: the user named, or the operator while there is no admin."""
+    from arrears.access.selectors import admin_exists
+
+    return acting(args, system=not admin_exists())
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -27,13 +41,15 @@ def cmd_user(args: argparse.Namespace) -> int:
         if not password:
             raise ValidationError("give the password on standard input")
         properties = args.properties.split(",") if args.properties else []
+        actor = _admin(args)
         user_add(
             username=args.name,
             password=password,
             role=args.role,
             properties=properties,
             firm=args.firm or "",
-            actor=_actor(),
+            actor=actor,
+            via=_via(actor),
         )
         scope = (
             f" for {', '.join(properties)}"
@@ -50,7 +66,8 @@ def cmd_user(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")  # as for `user add`: never an argument
         if not password:
             raise ValidationError("give the new password on standard input")
-        user_password_set(username=args.name, password=password, actor=_actor())
+        actor = _admin(args)
+        user_password_set(username=args.name, password=password, actor=actor, via=_via(actor))
         print(f"Password of {args.name} changed: their other sessions end at their next request.")
         return 0
     if args.user_command == "tokens":
@@ -73,24 +90,80 @@ def cmd_user(args: argparse.Namespace) -> int:
         if args.token is None and not args.all:
             raise ValidationError("name the token to revoke (--token ID, see `arrears user "
                                   "tokens NAME`) or revoke them all (--all)")  # fmt: skip
-        count = token_revoke(username=args.name, token_id=args.token, actor=_actor())
+        actor = _admin(args)
+        count = token_revoke(username=args.name, token_id=args.token, actor=actor, via=_via(actor))
         print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
         return 0
-    print(token_issue(username=args.name, actor=_actor()))
+    actor = _admin(args)
+    print(token_issue(username=args.name, actor=actor, via=_via(actor)))
     return 0
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
     from arrears.access.services import referral_make
     from arrears.core.dates import today
-    from arrears.ledger.selectors import account_get
 
     _ensure_migrated()
-    account = account_get(account_id=args.account_id)
-    referral = referral_make(
-        account=account, firm=args.firm, on=args.on or today(), actor=_actor(), note=args.note or ""
+    actor = actor_name(args)
+    # The API's detail (the pages have no referral form).
+    referral = cli_act(
+        args,
+        "referral.make",
+        account_id=args.account_id,
+        detail={"firm": args.firm[:100]},
+        do=lambda account: referral_make(
+            account=account,
+            firm=args.firm,
+            on=args.on or today(),
+            actor=actor,
+            note=args.note or "",
+        ),
     )
-    print(f"{account.account_id} referred to {referral.firm} on {referral.referred_on}.")
+    print(f"{args.account_id} referred to {referral.firm} on {referral.referred_on}.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The audit log, newest first, for an admin (`--as ADMIN`): the selector the admin's page
+    and `GET /api/audit` read."""
+    from arrears.access.selectors import AUDIT_COLUMNS, audit_cells, audit_list
+    from arrears.core.errors import ValidationError
+
+    _ensure_migrated()
+    if args.limit is not None and args.limit < 1:
+        raise ValidationError(f"--limit is a number of entries, at least 1: {args.limit}")
+    rows = audit_list(
+        acting(args),
+        username=args.user or "",
+        verb=args.verb or "",
+        via=args.via or "",
+        account_id=args.account or "",
+        since=args.since,
+        until=args.until,
+    )
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    entries = (audit_cells(entry) for entry in rows.iterator())
+    if args.format == "json":
+        sys.stdout.write("[")
+        for n, cells in enumerate(entries):
+            doc = dict(zip(AUDIT_COLUMNS, cells, strict=True))
+            doc["detail"] = json.loads(cells[-1])
+            sys.stdout.write(("," if n else "") + "\n " + json.dumps(doc, ensure_ascii=False))
+        sys.stdout.write("\n]\n")
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows(safe_row(cells) for cells in entries)
+    else:
+        table = [
+            [cells[0][:19].replace("T", " ") + " UTC", *cells[1:6], cells[6][:60]]
+            for cells in entries
+        ]
+        if not table:
+            print("Nothing in the audit log matches.")
+            return 0
+        _table(list(AUDIT_COLUMNS), table, sys.stdout, range(0))
     return 0
 
 
@@ -124,3 +197,14 @@ def register(sub: Any) -> None:
     p.add_argument("--firm", required=True)
     p.add_argument("--on", type=_date, help="the referral's date (default today)")
     p.add_argument("--note")
+    p = command(sub, "audit", cmd_audit, "the audit log (an admin's: --as)")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    q = audit_sub.add_parser("list", help="changes and sign-ins, newest first, with filters")
+    q.add_argument("--user", help="a user name (or a name typed at a failed sign-in)")
+    q.add_argument("--verb", help="a verb, or its start up to a dot: user, signin, hold.place")
+    q.add_argument("--via", choices=["web", "api", "cli", "system"])
+    q.add_argument("--account", help="an account id")
+    q.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD, the book's zone)")
+    q.add_argument("--until", type=_date, help="to this day, included")
+    q.add_argument("--limit", type=int, help="at most this many (default: all)")
+    q.add_argument("--format", choices=["table", "json", "csv"], default="table")

@@ -7,8 +7,18 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, _ProgressBar, _table, command
+from arrears.cli import (
+    _date,
+    _ensure_migrated,
+    _ProgressBar,
+    _table,
+    actor_name,
+    cli_act,
+    cli_job,
+    command,
+)
 
 # The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
 # asks the guard before it sends):
@@ -27,15 +37,24 @@ def cmd_letters(args: argparse.Namespace) -> int:
         on = args.date or today()
         output = Path(args.output or f"print-{on.isoformat()}")
         bar = _ProgressBar(sys.stderr)
+        # The page's detail; a system job (it commits as it goes, to finish after a crash).
+        detail: dict[str, Any] = {"batch": on.isoformat()}
+        if args.reprint:
+            detail["reprint"] = args.batch or "last"
         try:
-            result = letters_print(
-                on=on,
-                output=output,
-                actor=_actor(),
-                workers=args.workers,
-                progress=lambda d, t: bar("letters", d, t),
-                reprint=args.reprint,
-                batch=args.batch,
+            result = cli_job(
+                args,
+                "letters.manage",
+                detail=detail,
+                do=lambda actor: letters_print(
+                    on=on,
+                    output=output,
+                    actor=actor,
+                    workers=args.workers,
+                    progress=lambda d, t: bar("letters", d, t),
+                    reprint=args.reprint,
+                    batch=args.batch,
+                ),
             )
         finally:
             bar.close()
@@ -50,15 +69,29 @@ def cmd_letters(args: argparse.Namespace) -> int:
     if args.letters_command == "mailed":
         from arrears.correspondence.services import letters_mailed
 
-        mailed = letters_mailed(manifest=Path(args.manifest), mailed_on=args.date or today(),
-                                actor=_actor())  # fmt: skip
+        actor = actor_name(args)
+        on = args.date or today()
+        mailed = cli_act(
+            args,
+            "letters.manage",
+            detail={"manifest": args.manifest[:200], "on": on.isoformat()},
+            do=lambda _a: letters_mailed(manifest=Path(args.manifest), mailed_on=on, actor=actor),
+        )
         print(f"{mailed.mailed} letters recorded mailed; {mailed.unchanged} already recorded.")
         return 0
     if args.letters_command == "returned":
         from arrears.correspondence.services import mail_returned
 
-        row = mail_returned(letter=args.letter, on=args.date or today(), actor=_actor(),
-                            reason=args.reason or "")  # fmt: skip
+        actor = actor_name(args)
+        # The page's detail.
+        row = cli_act(
+            args,
+            "letters.manage",
+            detail={"returned": args.letter, "reason": args.reason or ""},
+            do=lambda _a: mail_returned(
+                letter=args.letter, on=args.date or today(), actor=actor, reason=args.reason or ""
+            ),
+        )
         print(f"Letter L{row.outbound_id} returned; address marked bad for "
               f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}")  # fmt: skip
         return 0
@@ -103,18 +136,55 @@ def cmd_statement(args: argparse.Namespace) -> int:
                 "cannot email statements: no email sender is installed (set EMAIL_URL, e.g. "
                 "smtp://user:pass@host:587, once the mail part is present)"
             ) from None
-    if args.format == "xlsx":
-        statement = statement_xlsx(account_id=args.account_id, as_of=as_of)
-    else:
-        statement = statement_pdf(account_id=args.account_id, as_of=as_of, actor=_actor())
     output = Path(args.output or f"statement-{args.account_id}-{as_of.isoformat()}."
                   f"{args.format}")  # fmt: skip
+    if args.format == "xlsx":  # a read: nothing archived, nothing on the timeline
+        statement = statement_xlsx(account_id=args.account_id, as_of=as_of)
+        output.write_bytes(statement.data)
+        print(f"Statement of {args.account_id} as of {as_of.isoformat()}: {output}")
+        return 0
+    said: list[str] = []
+
+    def archive(actor: str) -> Any:
+        statement = statement_pdf(account_id=args.account_id, as_of=as_of, actor=actor)
+        if sender is not None:
+            said.append(
+                sender(
+                    account_id=args.account_id,
+                    as_of=as_of,
+                    pdf=statement.data,
+                    filename=output.name,
+                    actor=actor,
+                )
+            )
+        return statement
+
+    # The page's act: archived and on the timeline; emailed at once, its try committed first
+    # (audited as a change that commits as it goes).
+    detail = {"email": sender is not None}
+    if sender is None:
+        actor = actor_name(args)
+        statement = cli_act(
+            args,
+            "statement.send",
+            account_id=args.account_id,
+            detail=detail,
+            do=lambda _a: archive(actor),
+        )
+    else:
+        statement = cli_job(
+            args,
+            "statement.send",
+            account_id=args.account_id,
+            detail=detail,
+            do=archive,
+            system=False,
+        )
     output.write_bytes(statement.data)
     archived = f" (archived as {statement.document.name})" if statement.document else ""
     print(f"Statement of {args.account_id} as of {as_of.isoformat()}: {output}{archived}")
-    if sender is not None:
-        print(sender(account_id=args.account_id, as_of=as_of, pdf=statement.data,
-                     filename=output.name, actor=_actor()))  # fmt: skip
+    for line in said:
+        print(line)
     return 0
 
 
@@ -136,8 +206,18 @@ def cmd_template(args: argparse.Namespace) -> int:
             body = Path(args.body).read_text(encoding="utf-8")
         except OSError as exc:
             raise ValidationError(f"{args.body}: {exc.strerror}") from None
-        row = template_add(name=args.name, language=args.language, subject=args.subject,
-                           body=body, actor=_actor())  # fmt: skip
+        actor = actor_name(args)
+        # The page's detail: the template, its language, then the version stored.
+        detail: dict[str, Any] = {"template": args.name, "language": args.language}
+
+        def store(_account: Any) -> Any:
+            row = template_add(
+                name=args.name, language=args.language, subject=args.subject, body=body, actor=actor
+            )
+            detail["version"] = row.version
+            return row
+
+        row = cli_act(args, "template.add", detail=detail, do=store)
         print(f"Template {row.name} [{row.language}] v{row.version} stored.")
         return 0
     from arrears.correspondence.rendering import message_render

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, _table, command
+from arrears.cli import _date, _ensure_migrated, _table, actor_name, cli_act, cli_job, command
 
 
 def _dump(doc: Any) -> None:
@@ -24,7 +24,7 @@ def _dump(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
-def run_emails(on: Any) -> Any:
+def run_emails(on: Any, *, actor: str) -> Any:
     """The daily run's emails, sent when EMAIL_URL is set (None when it is not)."""
     from django.conf import settings
 
@@ -33,7 +33,7 @@ def run_emails(on: Any) -> Any:
 
     if not settings.EMAIL_URL:
         return None
-    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=_actor(),
+    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=actor,
                        workers=2)  # fmt: skip
 
 
@@ -43,8 +43,19 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     from arrears.dunning.contact import emails_send
 
     _ensure_migrated()
-    run = emails_send(on=args.date or today(), settings=smtp_from_env(),
-                      sender=Sender.from_env(), actor=_actor(), workers=args.workers)  # fmt: skip
+    on = args.date or today()
+    run = cli_job(
+        args,
+        "mail.send",
+        detail={"date": on.isoformat()},
+        do=lambda actor: emails_send(
+            on=on,
+            settings=smtp_from_env(),
+            sender=Sender.from_env(),
+            actor=actor,
+            workers=args.workers,
+        ),
+    )
     r = run.report
     if args.format == "json":
         _dump(run.as_json())
@@ -65,12 +76,19 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
-    report = mail_fetch(source=source, actor=_actor())
-    opted = opt_outs_record(report, actor=_actor())
-    if report.bounces:
-        # A bounce reported after the email was sent fails its action, puts it on the worklist
-        # and sends the letter its step falls back to, as a bounce at sending does.
-        email_actions_settle(actor=_actor())
+
+    def fetch(actor: str) -> tuple[Any, int]:
+        report = mail_fetch(source=source, actor=actor)
+        opted = opt_outs_record(report, actor=actor)
+        if report.bounces:
+            # A bounce reported after the email was sent fails its action, puts it on the
+            # worklist and sends the letter its step falls back to, as a bounce at sending does.
+            email_actions_settle(actor=actor)
+        return report, opted
+
+    report, opted = cli_job(
+        args, "mail.fetch", detail={"source": _without_password(source)}, do=fetch
+    )
     if args.format == "json":
         _dump({**report.as_json(), "opted_out": opted})
         return 0
@@ -78,6 +96,18 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
           f"{len(report.bounces)} bounce reports, {report.already} filed before"
           + (f"; {opted} opted out of email" if opted else "") + ".")  # fmt: skip
     return 0
+
+
+def _without_password(source: str) -> str:
+    """The mailbox as the audit may keep it: an IMAP URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(source)
+    if parts.password is None:
+        return source[:200]
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))[:200]
 
 
 def cmd_mail_triage(args: argparse.Namespace) -> int:
@@ -104,16 +134,34 @@ def cmd_mail_assign(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import triage_assign
 
     _ensure_migrated()
-    row = triage_assign(inbound_id=args.id, account_id=args.account_id, actor=_actor())
+    actor = actor_name(args)
+    # The page's act: the account must be one the user may see.
+    row = cli_act(
+        args,
+        "mail.triage",
+        account_id=args.account_id,
+        detail={"inbound": args.id},
+        do=lambda _a: triage_assign(inbound_id=args.id, account_id=args.account_id, actor=actor),
+    )
     print(f"Message {row.pk} filed on {args.account_id}.")
     return 0
 
 
 def cmd_mail_answered(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import inbound_answered
+    from arrears.correspondence.mail_models import InboundEmail
 
     _ensure_migrated()
-    inbound_answered(inbound_id=args.id, actor=_actor(), note=args.note or "")
+    actor = actor_name(args)
+    # On the message's account (one the user may see); one in triage is refused by the service.
+    filed = InboundEmail.objects.filter(pk=args.id).values_list("account__account_id", flat=True)
+    cli_act(
+        args,
+        "mail.answered",
+        account_id=next(iter(filed), None) or None,
+        detail={"inbound": args.id, "note": (args.note or "")[:300]},
+        do=lambda _a: inbound_answered(inbound_id=args.id, actor=actor, note=args.note or ""),
+    )
     print(f"Message {args.id} answered: off the worklist.")
     return 0
 
@@ -132,8 +180,28 @@ def cmd_call_log(args: argparse.Namespace) -> int:
     from arrears.dunning.contact import call_log
 
     _ensure_migrated()
-    logged = call_log(account_id=args.account_id, party_id=args.party, outcome=args.outcome,
-                      at=_call_time(args), actor=_actor(), note=args.note or "")  # fmt: skip
+    actor = actor_name(args)
+    # The page's detail; a call the guard refuses is recorded refused (it was tried).
+    detail = {
+        "party_id": args.party,
+        "outcome": args.outcome,
+        "note": (args.note or "")[:500],
+        "at": args.at or "",
+    }
+    logged = cli_act(
+        args,
+        "call.log",
+        account_id=args.account_id,
+        detail=detail,
+        do=lambda _a: call_log(
+            account_id=args.account_id,
+            party_id=args.party,
+            outcome=args.outcome,
+            at=_call_time(args),
+            actor=actor,
+            note=args.note or "",
+        ),
+    )
     if not logged.decision.allowed:
         sys.stderr.write(f"arrears call: refused by the guard ({logged.decision.rule}): "
                          f"{logged.decision.reason}; recorded on the timeline\n")  # fmt: skip
@@ -160,7 +228,13 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     from arrears.dunning.contact import texts_send
 
     _ensure_migrated()
-    run = texts_send(on=args.date or today(), provider=sms_provider(), actor=_actor())
+    on = args.date or today()
+    run = cli_job(
+        args,
+        "sms.send",
+        detail={"date": on.isoformat()},
+        do=lambda actor: texts_send(on=on, provider=sms_provider(), actor=actor),
+    )
     if args.format == "json":
         _dump(run.as_json())
         return 0

@@ -9,7 +9,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from arrears.cli import _actor, _date, _ensure_migrated, _money, _table, command
+from arrears.cli import (
+    _date,
+    _ensure_migrated,
+    _money,
+    _table,
+    actor_name,
+    cli_act,
+    cli_job,
+    command,
+)
 
 
 def _amount(text: str) -> Decimal:
@@ -41,9 +50,29 @@ def cmd_promise(args: argparse.Namespace) -> int:
         return 0
     from arrears.plans.services import promise_add
 
-    promise = promise_add(account_id=args.account_id, amount=args.amount, promised_on=args.date,
-                          party_id=args.party, channel=args.channel, on=today(),
-                          actor=_actor())  # fmt: skip
+    actor = actor_name(args)
+    # The page's detail.
+    detail = {
+        "amount": str(args.amount),
+        "promised_on": args.date.isoformat(),
+        "party_id": args.party or "",
+        "channel": args.channel,
+    }
+    promise = cli_act(
+        args,
+        "promise.record",
+        account_id=args.account_id,
+        detail=detail,
+        do=lambda _a: promise_add(
+            account_id=args.account_id,
+            amount=args.amount,
+            promised_on=args.date,
+            party_id=args.party,
+            channel=args.channel,
+            on=today(),
+            actor=actor,
+        ),
+    )
     print(f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
           f" by {promise.promised_on} ({promise.grace_days} days' grace).")  # fmt: skip
     return 0
@@ -97,31 +126,70 @@ def cmd_plan(args: argparse.Namespace) -> int:
     on = today()
     if args.plan_command == "propose":
         return _propose(args, on)
-    if args.plan_command in ("create", "renegotiate"):
-        terms = {"start": args.start, "frequency": args.frequency,
-                 "installments": args.installments, "installment_amount": args.amount,
-                 "down": args.down, "dates": args.dates or (), "party_id": args.party,
-                 "acceleration_clause": args.clause}  # fmt: skip
-        if args.plan_command == "create":
-            plan = commitments.plan_create(account_id=args.account_id, on=on, actor=_actor(),
-                                           charges=args.charge or (), **terms)  # fmt: skip
-        else:
-            plan = commitments.plan_renegotiate(plan_id=args.plan_id, reason=args.reason, on=on,
-                                                actor=_actor(), **terms)  # fmt: skip
-        return _show_plan(plan_get(plan_id=plan.pk), args.format)
     if args.plan_command == "show":
         return _show_plan(plan_get(plan_id=args.plan_id), args.format)
+    if args.plan_command == "agreement":
+        from arrears.plans.agreement import agreement_pdf
+
+        data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
+        Path(args.output).write_bytes(data)
+        print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
+        return 0
+    actor = actor_name(args)
+    if args.plan_command == "create":
+        terms = _terms(args)
+        plan = cli_act(
+            args,
+            "plan.create",
+            account_id=args.account_id,
+            detail=_plan_detail(args),
+            do=lambda _a: commitments.plan_create(
+                account_id=args.account_id, on=on, actor=actor, charges=args.charge or (), **terms
+            ),
+        )
+        return _show_plan(plan_get(plan_id=plan.pk), args.format)
+    # The other acts are on a plan: the user is authorized on its account, as on the page.
+    account_id = plan_get(plan_id=args.plan_id).account.account_id
+    if args.plan_command == "renegotiate":
+        terms = _terms(args)
+        detail = {"plan": args.plan_id, "reason": args.reason[:300], **_plan_detail(args)}
+        plan = cli_act(
+            args,
+            "plan.renegotiate",
+            account_id=account_id,
+            detail=detail,
+            do=lambda _a: commitments.plan_renegotiate(
+                plan_id=args.plan_id, reason=args.reason, on=on, actor=actor, **terms
+            ),
+        )
+        return _show_plan(plan_get(plan_id=plan.pk), args.format)
     if args.plan_command == "cancel":
-        plan = services.plan_cancel(plan_id=args.plan_id, reason=args.reason, on=on,
-                                    actor=_actor())  # fmt: skip
+        plan = cli_act(
+            args,
+            "plan.cancel",
+            account_id=account_id,
+            detail={"plan": args.plan_id, "reason": args.reason[:300]},
+            do=lambda _a: services.plan_cancel(
+                plan_id=args.plan_id, reason=args.reason, on=on, actor=actor
+            ),
+        )
         print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
         return 0
     if args.plan_command == "send":
         # Through dunning: the guard, then correspondence's mail path (EMAIL_URL).
         from arrears.dunning.documents import plan_agreement_email
 
-        sent = plan_agreement_email(plan_id=args.plan_id, on=on, actor=_actor(),
-                                    language=args.language)  # fmt: skip
+        # Sent at once, its try committed first: audited as a change that commits as it goes.
+        sent = cli_job(
+            args,
+            "plan.send",
+            account_id=account_id,
+            system=False,
+            detail={"plan": args.plan_id, "language": args.language or ""},
+            do=lambda name: plan_agreement_email(
+                plan_id=args.plan_id, on=on, actor=name, language=args.language
+            ),
+        )
         if sent["status"] == "sent":
             print(
                 f"Agreement of plan {args.plan_id} emailed to {sent['to']} for acceptance "
@@ -133,12 +201,32 @@ def cmd_plan(args: argparse.Namespace) -> int:
                 "contact hours, `arrears mail send` sends it when they open."
             )
         return 0
-    from arrears.plans.agreement import agreement_pdf
+    raise AssertionError(args.plan_command)  # argparse allows no other
 
-    data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
-    Path(args.output).write_bytes(data)
-    print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
-    return 0
+
+def _terms(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "start": args.start,
+        "frequency": args.frequency,
+        "installments": args.installments,
+        "installment_amount": args.amount,
+        "down": args.down,
+        "dates": args.dates or (),
+        "party_id": args.party,
+        "acceleration_clause": args.clause,
+    }
+
+
+def _plan_detail(args: argparse.Namespace) -> dict[str, Any]:
+    """The page's detail of a plan's terms (the fields as typed)."""
+    return {
+        "start": args.start.isoformat(),
+        "installments": "" if args.installments is None else str(args.installments),
+        "frequency": args.frequency,
+        "down": str(args.down),
+        "installment_amount": "" if args.amount is None else str(args.amount),
+        "party_id": args.party or "",
+    }
 
 
 def _propose(args: argparse.Namespace, on: Any) -> int:

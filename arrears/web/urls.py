@@ -97,6 +97,7 @@ urlpatterns = [
     path("admin/policies/", views_admin.admin_policies, name="admin_policies"),
     path("admin/policies/<str:policy>/", views_admin.admin_policy, name="admin_policy"),
     path("admin/policy-overrides/", views_admin.admin_policy_assign, name="admin_policy_assign"),
+    path("admin/audit/", views_admin.admin_audit, name="admin_audit"),
     path("admin/templates/", views_admin.admin_templates, name="admin_templates"),
     path(
         "admin/templates/<str:template>/<str:language>/",

@@ -25,6 +25,7 @@ from typing import Any
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
@@ -34,6 +35,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from arrears.access.addresses import client_ip
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.selectors import (
     WORKLIST_CACHE_SECONDS,
@@ -46,7 +48,13 @@ from arrears.access.selectors import (
     can,
     properties_visible,
 )
-from arrears.access.services import act, login_check, login_failed, login_succeeded
+from arrears.access.services import (
+    act,
+    login_check,
+    login_failed,
+    login_succeeded,
+    logout_record,
+)
 from arrears.core.cells import safe_cell
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
@@ -78,19 +86,25 @@ def _as_of(request: HttpRequest) -> date:
 
 
 def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return client_ip(request)
+
+
+def _agent(request: HttpRequest) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))
 
 
 def _htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def page(verb: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def page(
+    verb: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """The gate of a page: signed in, and the user's role may perform `verb`."""
 
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def wrap(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 authorize(request.user, verb)
                 return view(request, *args, **kwargs)
@@ -123,19 +137,22 @@ def signin(request: HttpRequest) -> HttpResponse:
     error = ""
     username = request.POST.get("username", "").strip()
     if request.method == "POST":
+        # Every try is audited, accepted or refused (signin.ok, signin.failed), and kept.
+        ip, agent = _ip(request), _agent(request)
         try:
-            login_check(username=username, ip=_ip(request))
+            login_check(username=username, ip=ip)
             user = authenticate(
                 request, username=username, password=request.POST.get("password", "")
             )
             if user is None:
-                login_failed(username=username, ip=_ip(request))
+                login_failed(username=username, ip=ip, user_agent=agent)
                 error = _("The user name or the password is wrong.")
             else:
-                login_succeeded(username=username, ip=_ip(request))
+                login_succeeded(user=user, username=username, ip=ip, user_agent=agent)
                 login(request, user)
                 return redirect(target)
-        except LockedOutError:
+        except LockedOutError as exc:
+            login_failed(username=username, ip=ip, user_agent=agent, locked=exc.extra["lock"])
             error = _("Too many failed sign-ins: try again later.")
     status = 200 if not error else 401
     return render(
@@ -148,6 +165,8 @@ def signin(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def signout(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        logout_record(user=request.user, ip=_ip(request), user_agent=_agent(request))
     logout(request)
     return redirect("web:signin")
 

@@ -1,4 +1,5 @@
-"""The admin's pages: users and roles, properties, policies, templates (role `admin` only).
+"""The admin's pages: users and roles, properties, policies, templates, the audit log (role
+`admin` only).
 
 Each page is gated by its verb (`admin.users`, `admin.properties`, `admin.policies`,
 `admin.templates`) through `views.page`; each change goes through a service that authorizes the
@@ -11,12 +12,16 @@ saying what was done; an API token is kept in the session until the next page sh
 
 from __future__ import annotations
 
+import csv
 import hashlib
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from zoneinfo import available_timezones
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +29,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arrears.access import permissions
-from arrears.access.selectors import authorize, user_get, user_list
+from arrears.access.selectors import (
+    AUDIT_COLUMNS,
+    AUDIT_VIAS,
+    audit_cells,
+    audit_list,
+    authorize,
+    user_get,
+    user_list,
+)
 from arrears.access.services import (
     act,
     property_change,
@@ -36,8 +49,9 @@ from arrears.access.services import (
     user_change,
     user_password_set,
 )
+from arrears.core.cells import safe_row
 from arrears.core.dates import today
-from arrears.core.errors import DomainError, NotFoundError
+from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.catalog import CATALOG, LANGUAGES
 from arrears.correspondence.pdfs import letter_pdf
 from arrears.correspondence.rendering import message_render
@@ -441,3 +455,88 @@ def _template_save(
     messages.success(request, _("Template %(name)s [%(language)s] v%(version)s stored.") % {
         "name": template, "language": language, "version": row.version})  # fmt: skip
     return redirect("web:admin_template", template=template, language=language)
+
+
+# ---- the audit log ---------------------------------------------------------------------------
+
+AUDIT_PAGE = 50
+AUDIT_FILTERS = ("user", "verb", "via", "account_id", "since", "until")
+
+
+def _audit_day(form: dict[str, str], field: str) -> date | None:
+    text = form[field]
+    if not text:
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            _("Not a date (YYYY-MM-DD): %(text)s") % {"text": text[:40]}, field=field
+        ) from None
+    if not date(1900, 1, 1) <= value <= date(2200, 12, 31):
+        raise ValidationError(
+            _("Not a date (YYYY-MM-DD): %(text)s") % {"text": text[:40]}, field=field
+        )
+    return value
+
+
+class _Echo:
+    """A file that hands back what is written to it: csv.writer's rows, streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _audit_csv(rows: Any) -> StreamingHttpResponse:
+    """Every entry the filters keep, as CSV; a name typed at a sign-in (or any text) that starts
+    like a formula gets an apostrophe (`core.cells`)."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(AUDIT_COLUMNS)
+        for entry in rows.iterator():
+            yield writer.writerow(safe_row(audit_cells(entry)))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{today().isoformat()}.csv"'
+    return response
+
+
+@never_cache
+@require_GET
+@page("admin.audit")
+def admin_audit(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The audit log, newest first: every change (pages, API, command line, system jobs) and
+    every sign-in, failed sign-in and sign-out; filtered by user, verb (or its start: `signin`),
+    via, account and days; 50 a page; `?export=csv` gives all the filters keep."""
+    form = {f: request.GET.get(f, "").strip()[:150] for f in AUDIT_FILTERS}
+    errors: dict[str, str] = {}
+    try:
+        rows = audit_list(
+            request.user,
+            username=form["user"],
+            verb=form["verb"],
+            via=form["via"],
+            account_id=form["account_id"],
+            since=_audit_day(form, "since"),
+            until=_audit_day(form, "until"),
+        )
+    except ValidationError as exc:
+        errors = _errors(exc)
+        rows = None
+    if rows is not None and request.GET.get("export") == "csv":
+        return _audit_csv(rows)
+    entries = None
+    if rows is not None:
+        entries = Paginator(rows, AUDIT_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("page", "export"):
+        query.pop(key, None)
+    context = {
+        "form": form,
+        "errors": errors,
+        "entries": entries,
+        "vias": AUDIT_VIAS,
+        "query": query.urlencode(),
+    }
+    return _form(request, "web/admin_audit.html", context)

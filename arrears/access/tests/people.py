@@ -21,12 +21,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from arrears.access.services import referral_make, token_issue, user_add
+from arrears.access.services import SystemActor, referral_make, token_issue, user_add
 from arrears.ledger.models import Account
 from arrears.ledger.services import book_import
 
 PASSWORD = "elm-court-rent-2026"
 FIRM = "Hale & Co"
+# Who sets the cast up: the operator, as the first users of a book are added (no admin yet).
+OPERATOR = SystemActor("pytest")
 
 BOOK: dict[str, list[dict[str, str]]] = {
     "properties": [
@@ -194,7 +196,13 @@ def people(book: Path, fast_passwords: None) -> dict[str, Any]:
     users = {}
     for name, (role, props, firm) in ROLES.items():
         users[name] = user_add(
-            username=name, password=PASSWORD, role=role, properties=props, firm=firm
+            username=name,
+            password=PASSWORD,
+            role=role,
+            properties=props,
+            firm=firm,
+            actor=OPERATOR,
+            via="system",
         )
     referral_make(
         account=Account.objects.get(account_id="A-OSCAR"), firm=FIRM, on=TODAY, actor="alice"
@@ -210,4 +218,4 @@ def signed_in(user: Any) -> Client:
 
 @pytest.fixture
 def tokens(people: dict[str, Any]) -> dict[str, str]:
-    return {name: token_issue(username=name) for name in people}
+    return {name: token_issue(username=name, actor=OPERATOR, via="system") for name in people}

@@ -14,7 +14,7 @@ from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInErr
 from arrears.access.models import ApiToken, AuditEntry, Profile
 from arrears.access.selectors import accounts_visible, authorize, worklist_visible
 from arrears.access.services import act, login_check, token_issue, token_user
-from arrears.access.tests.people import FIRM, PASSWORD, TODAY
+from arrears.access.tests.people import FIRM, OPERATOR, PASSWORD, TODAY
 from arrears.cli import main
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.reissue import letters_print
@@ -146,7 +146,7 @@ def test_the_worklist_follows_the_book_at_once_though_it_is_cached(people, tmp_p
 
 
 def test_a_token_is_stored_only_as_its_hash_and_finds_its_user(people):
-    token = token_issue(username="alice")
+    token = token_issue(username="alice", actor=OPERATOR, via="system")
     assert not ApiToken.objects.filter(digest=token).exists()
     assert token_user(token) == people["alice"]
     assert token_user(token + "x") is None
@@ -192,6 +192,9 @@ def _cli(argv: list[str], stdin: str, monkeypatch, capsys) -> tuple[int, str, st
 def test_arrears_user_add_reads_the_password_from_standard_input(
     book, fast_passwords, monkeypatch, capsys
 ):
+    # given a book with no user yet, and the operator's login
+    monkeypatch.setenv("LOGNAME", "ops")
+    # when the operator adds the first user (no admin exists: no Arrears user to name)
     code, out, _ = _cli(
         ["user", "add", "bob", "--role", "manager", "--properties", "ELM,OAK"],
         f"{PASSWORD}\n",
@@ -204,7 +207,8 @@ def test_arrears_user_add_reads_the_password_from_standard_input(
     assert bob.check_password(PASSWORD)
     profile = Profile.objects.get(user=bob)
     assert sorted(profile.properties.values_list("property_id", flat=True)) == ["ELM", "OAK"]
-    assert AuditEntry.objects.filter(verb="user.add", via="cli").count() == 1
+    entry = AuditEntry.objects.get(verb="user.add")
+    assert (entry.username, entry.via, entry.user) == ("system:ops", "system", None)
 
 
 def test_arrears_user_add_refuses_a_missing_scope_a_weak_password_and_an_unknown_property(
@@ -230,7 +234,7 @@ def test_arrears_user_add_refuses_a_missing_scope_a_weak_password_and_an_unknown
 
 
 def test_arrears_user_token_prints_a_token_that_opens_the_api(people, monkeypatch, capsys):
-    code, out, _ = _cli(["user", "token", "dave"], "", monkeypatch, capsys)
+    code, out, _ = _cli(["--as", "erin", "user", "token", "dave"], "", monkeypatch, capsys)
     token = out.strip()
     assert code == 0
     response = Client().get("/api/accounts", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -239,6 +243,7 @@ def test_arrears_user_token_prints_a_token_that_opens_the_api(people, monkeypatc
 
 
 def test_arrears_user_password_reads_the_new_one_from_standard_input(people, monkeypatch, capsys):
+    monkeypatch.setenv("ARREARS_USER", "erin")
     code, _, err = _cli(["user", "password", "dave"], "short\n", monkeypatch, capsys)
     assert code != 0
     assert "too short" in err
@@ -250,12 +255,16 @@ def test_arrears_user_password_reads_the_new_one_from_standard_input(people, mon
 
 
 def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch, capsys):
-    first, second = token_issue(username="dave"), token_issue(username="dave")
+    first, second = (
+        token_issue(username="dave", actor=OPERATOR, via="system"),
+        token_issue(username="dave", actor=OPERATOR, via="system"),
+    )
     code, out, _ = _cli(["user", "tokens", "dave"], "", monkeypatch, capsys)
     assert code == 0
     assert out.count("in use") == 2
     assert first[:8] + "…" in out
     first_id = ApiToken.objects.get(hint=first[:8]).pk
+    monkeypatch.setenv("ARREARS_USER", "erin")
     code, out, _ = _cli(["user", "revoke", "dave", "--token", str(first_id)], "", monkeypatch,
                         capsys)  # fmt: skip
     assert (code, out.strip()) == (0, "Revoked 1 API token of dave.")
@@ -274,7 +283,9 @@ def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch,
 
 def test_arrears_refer_lets_the_firm_see_the_account(people, monkeypatch, capsys):
     assert "A-TINA" not in visible(people["carol"])
-    code, out, _ = _cli(["refer", "A-TINA", "--firm", "Hale & Co"], "", monkeypatch, capsys)
+    code, out, _ = _cli(
+        ["refer", "A-TINA", "--firm", "Hale & Co", "--as", "alice"], "", monkeypatch, capsys
+    )
     assert code == 0, out
     people["carol"].__dict__.pop("_arrears_profile_cache", None)
     assert "A-TINA" in visible(people["carol"])
@@ -294,7 +305,10 @@ def test_arrears_user_add_exists_ok_leaves_an_existing_user_unchanged(people, mo
     assert (code, out) == (0, "User alice exists: unchanged.\n")
     assert Profile.objects.get(user__username="alice").role == "coordinator"
     code, _, err = _cli(
-        ["user", "add", "alice", "--role", "admin"], "another-password-2026\n", monkeypatch, capsys
+        ["--as", "erin", "user", "add", "alice", "--role", "admin"],
+        "another-password-2026\n",
+        monkeypatch,
+        capsys,
     )
     assert (code, err) == (2, "arrears user: user 'alice' already exists\n")
 

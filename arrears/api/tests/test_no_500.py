@@ -36,10 +36,17 @@ def test_a_note_with_a_lone_surrogate_is_refused_not_a_server_error(tokens):
 
 def test_an_attorney_with_no_referred_accounts_exports_an_empty_portfolio(people):
     from arrears.access.services import user_add
-    from arrears.access.tests.people import PASSWORD
+    from arrears.access.tests.people import OPERATOR, PASSWORD
 
     # given: an attorney of a firm no account was referred to
-    dora = user_add(username="dora", password=PASSWORD, role="attorney", firm="Quiet Law LLP")
+    dora = user_add(
+        username="dora",
+        password=PASSWORD,
+        role="attorney",
+        firm="Quiet Law LLP",
+        actor=OPERATOR,
+        via="system",
+    )
     client = signed_in(dora)
     client.raise_request_exception = False
     # when she exports the portfolio, as a workbook and as CSV

@@ -18,6 +18,7 @@ import pytest
 
 from arrears.ledger.models import Account, Party
 from arrears.ledger.services import book_import
+from arrears.ledger.tests.users import users_add
 
 ELM_COURT = {"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street",
              "city": "Brooklyn", "state": "NY", "postal_code": "11201",
@@ -100,7 +101,8 @@ def archive_dir(
 
 
 @pytest.fixture
-def book(db: None, tmp_path: Path) -> None:
+def book(db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    users_add(monkeypatch, settings, ("alice", "coordinator"), ("erin", "admin"))
     folder = tmp_path / "book"
     folder.mkdir()
     for name, rows in (("properties", [ELM_COURT, SUNSET]), ("parties", PARTIES),

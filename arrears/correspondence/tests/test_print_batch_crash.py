@@ -123,9 +123,9 @@ def test_a_batch_killed_after_its_first_chunk_is_finished_by_the_rerun_once_and_
         "DATABASE_URL": f"sqlite:///{database}",
         "ARREARS_ARCHIVE_DIR": str(archive),
         "ARREARS_TODAY": ON,
-        "ARREARS_USER": "alice",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("ARREARS_USER", None)  # the operator's system jobs: init, import, run, the batch
     _arrears(env, "init")
     _arrears(env, "import", str(_book(tmp_path / "book")))
     _arrears(env, "run", "--date", ON)

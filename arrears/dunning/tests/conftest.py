@@ -2,7 +2,8 @@
 
 The people: Tina Ortiz rents 3B at Elm Court in Brooklyn, NY; her brother Greg Ortiz guarantees
 the lease. Carmen Ruiz rents at Sunset Gardens in Los Angeles, CA. Omar Haddad has just moved into
-Elm Court 5A. Alice is the coordinator who places holds and writes notes. Rent is due on the 1st
+Elm Court 5A. Alice is the coordinator who places holds and writes notes, an Arrears user the
+commands act as (ARREARS_USER); Erin is the admin who changes policies. Rent is due on the 1st
 unless a story says otherwise; "today" is frozen (ARREARS_TODAY) for the commands.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from arrears.ledger.services import book_import
+from arrears.ledger.tests.users import users_add
 
 FILES = ("properties", "parties", "accounts", "account_parties", "transactions")
 
@@ -65,8 +67,15 @@ def frozen_today(monkeypatch: pytest.MonkeyPatch, book_clock: Callable[[date], d
 
 
 @pytest.fixture
-def load_book(db: None, tmp_path: Path) -> Callable[..., Path]:
-    """Write the given rows as interchange CSV files in a fresh folder and import them."""
+def users(db: None, monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """The book's Arrears users: Alice the coordinator and Erin the admin."""
+    users_add(monkeypatch, settings, ("alice", "coordinator"), ("erin", "admin"))
+
+
+@pytest.fixture
+def load_book(users: None, tmp_path: Path) -> Callable[..., Path]:
+    """Write the given rows as interchange CSV files in a fresh folder and import them (the
+    book's users are there first)."""
     count = 0
 
     def load(**files: Iterable[dict[str, Any]]) -> Path:

@@ -305,16 +305,17 @@ def test_rent_posted_before_it_is_due_does_not_make_a_small_arrear_a_large_delin
     assert json.loads(capsys.readouterr().out)["items"] == []
 
 
-@pytest.mark.django_db
-def test_a_company_policy_is_stored_as_a_new_version_of_its_name(tmp_path, capsys):
+def test_a_company_policy_is_stored_as_a_new_version_of_its_name(users, tmp_path, capsys):
     # given the built-in NY policy, changed to send the rent demand on day 12
     from arrears.dunning.policy import BUILT_IN
 
     text = (BUILT_IN / "ny-residential.toml").read_text(encoding="utf-8")
     changed = tmp_path / "ny.toml"
     changed.write_text(text.replace("days_past_due = 10", "days_past_due = 12"), encoding="utf-8")
-    # when alice stores it
-    assert main(["policy", "add", str(changed)]) == 0
+    # when alice, a coordinator, tries to store it, then erin, the admin
+    assert main(["policy", "add", str(changed)]) == 2
+    assert "a coordinator may not do this (policy.add)" in capsys.readouterr().err
+    assert main(["policy", "add", str(changed), "--as", "erin"]) == 0
     # then it is version 3 of ny-residential (after the built-in's 2), and version 2 stays
     from arrears.dunning.services import company_policies
 
@@ -325,25 +326,25 @@ def test_a_company_policy_is_stored_as_a_new_version_of_its_name(tmp_path, capsy
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\n[[steps]]\nkey = "a"\naction = "bogus"\n', encoding="utf-8")
     capsys.readouterr()
-    assert main(["policy", "add", str(bad)]) == 2
+    assert main(["policy", "add", str(bad), "--as", "erin"]) == 2
     assert "action must be one of" in capsys.readouterr().err
 
 
 def test_tina_can_be_put_on_another_policy_and_back(tina_lease, capsys):
     # given Tina's NY lease
     account = tina_lease()
-    # when alice puts it on the post-move-out policy, then back on its property's
-    assert main(["policy", "assign", account, "post-move-out"]) == 0
+    # when erin, the admin, puts it on the post-move-out policy, then back on its property's
+    assert main(["policy", "assign", account, "post-move-out", "--as", "erin"]) == 0
     from arrears.dunning.models import PolicyOverride
 
     assert PolicyOverride.objects.get(account__account_id=account).policy == "post-move-out"
-    assert main(["policy", "assign", account, "--clear"]) == 0
+    assert main(["policy", "assign", account, "--clear", "--as", "erin"]) == 0
     # then no override is left, and both changes are on the timeline
     assert not PolicyOverride.objects.filter(account__account_id=account).exists()
     kinds = [e["kind"] for e in timeline_json(capsys, account)]
     assert kinds.count("policy.assigned") == 2
     # and an unknown policy is refused
-    assert main(["policy", "assign", account, "nope"]) == 2
+    assert main(["policy", "assign", account, "nope", "--as", "erin"]) == 2
 
 
 @pytest.mark.django_db

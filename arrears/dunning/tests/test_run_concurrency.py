@@ -186,7 +186,12 @@ class Book:
 def _env() -> dict[str, str]:
     import os
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ARREARS_TODAY")}
+    # The children are the operator's system jobs (the run, an import): no Arrears user named.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "ARREARS_TODAY", "ARREARS_USER")
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return env
 

@@ -7,6 +7,7 @@ from django.test import Client
 
 from arrears.access.services import user_add
 from arrears.access.tests.people import (  # noqa: F401
+    OPERATOR,
     archive_dir,
     book,
     fast_passwords,
@@ -18,8 +19,13 @@ from arrears.access.tests.people import (  # noqa: F401
 
 @pytest.fixture
 def client(db: Any, fast_passwords: None) -> Client:  # noqa: F811
-    user = user_add(username="coordinator", password="a-long-enough-password",
-                    role="coordinator")  # fmt: skip
+    user = user_add(
+        username="coordinator",
+        password="a-long-enough-password",
+        role="coordinator",
+        actor=OPERATOR,
+        via="system",
+    )
     signed = Client()
     signed.force_login(user)
     return signed

@@ -11,7 +11,7 @@ from django.test import Client
 
 from arrears.access.models import ApiToken, AuditEntry, Profile
 from arrears.access.services import token_issue
-from arrears.access.tests.people import PASSWORD, TODAY
+from arrears.access.tests.people import OPERATOR, PASSWORD, TODAY
 from arrears.correspondence.models import Template
 from arrears.dunning.models import CompanyPolicy, PolicyOverride
 from arrears.dunning.policy import BUILT_IN
@@ -163,8 +163,11 @@ def test_a_deactivated_user_is_signed_out_refused_by_the_api_and_can_be_reactiva
     # and she is not deleted: reactivated, she works again
     erin.post(f"/admin/users/{alice.pk}/active/", {"active": "1"})
     assert Client().get("/api/accounts", **bearer).status_code == 200
+    # and the audit has it all: her refused sign-in and token too
     verbs = list(AuditEntry.objects.filter(via="web").order_by("id").values_list("verb", flat=True))
-    assert verbs == ["user.deactivate", "user.reactivate"]
+    assert verbs == ["user.deactivate", "signin.failed", "user.reactivate"]
+    refused = AuditEntry.objects.get(via="api", verb="signin.failed")
+    assert (refused.username, refused.detail["reason"]) == ("alice", "user inactive")
 
 
 def test_an_api_token_is_shown_once_and_works(people):
@@ -222,7 +225,10 @@ def test_an_admin_sets_a_new_password_and_the_users_other_sessions_end(people):
 def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
     erin = as_(people["erin"])
     dave = people["dave"]
-    first, second = token_issue(username="dave"), token_issue(username="dave")
+    first, second = (
+        token_issue(username="dave", actor=OPERATOR, via="system"),
+        token_issue(username="dave", actor=OPERATOR, via="system"),
+    )
     revoked = ApiToken.objects.get(hint=first[:8])
     html = page(erin, f"/admin/users/{dave.pk}/")
     assert html.count('class="inline token-revoke-form"') == 2
@@ -241,7 +247,9 @@ def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
     again = erin.post(f"/admin/users/{dave.pk}/tokens/{revoked.pk}/revoke/")
     assert again.status_code == 422
     assert "revoked already" in again.content.decode()
-    alices = ApiToken.objects.get(hint=token_issue(username="alice")[:8])
+    alices = ApiToken.objects.get(
+        hint=token_issue(username="alice", actor=OPERATOR, via="system")[:8]
+    )
     assert erin.post(f"/admin/users/{dave.pk}/tokens/{alices.pk}/revoke/").status_code == 422
     assert ApiToken.objects.filter(revoked_at__isnull=False).count() == 1
     # and only an admin may revoke
@@ -457,7 +465,9 @@ def test_a_template_that_does_not_compile_is_refused_and_nothing_is_stored(peopl
 def _admin_paths(people) -> list[str]:
     ids = {
         "user_id": people["alice"].pk,
-        "token_id": ApiToken.objects.get(hint=token_issue(username="alice")[:8]).pk,
+        "token_id": ApiToken.objects.get(
+            hint=token_issue(username="alice", actor=OPERATOR, via="system")[:8]
+        ).pk,
     }
     ids.update(dict.fromkeys(("hold_id", "plan_id", "dispute_id", "document_id",
                               "inbound_id"), 0))  # fmt: skip

@@ -2,7 +2,8 @@
 
 Alice, the coordinator, signs in, opens her worklist, opens Tina's account from it and adds a
 note, which appears on the timeline without a page load (htmx). Bob, Elm Court's manager, cannot
-reach Oak Terrace's account. Erin, the admin, adds a user from the admin pages. Screenshots of
+reach Oak Terrace's account. Erin, the admin, adds a user from the admin pages and reads the
+sign-ins in the audit log. Screenshots of
 the main pages are saved under test-artifacts/screens/ (laptop and tablet widths).
 """
 
@@ -174,3 +175,29 @@ def test_an_admin_adds_a_user_from_the_admin_pages(live_server, page, people):
     assert "OAK" in row.inner_text()
     assert Profile.objects.get(user__username="frank").role == "manager"
     shot(page, "admin-users")
+
+
+def test_an_admin_reads_the_sign_ins_in_the_audit_log(live_server, page, people):
+    base = live_server.url
+    # given a wrong password typed for mallory, then Erin signed in
+    page.goto(base + "/signin/")
+    page.fill("input[name=username]", "mallory")
+    page.fill("input[name=password]", "not-her-password")
+    page.click("form.signin button[type=submit]")
+    assert "The user name or the password is wrong." in page.content()
+    sign_in(page, base, "erin")
+    # when she opens the audit log from the admin pages and keeps the sign-ins
+    page.click("header nav a.admin-link")
+    page.click("nav.admin-nav >> text=Audit log")
+    page.wait_for_url(f"{base}/admin/audit/")
+    page.fill("form.audit-filters input[name=verb]", "signin")
+    page.click("form.audit-filters button")
+    # then both are there, newest first, with the address they came from
+    rows = page.locator("#audit tbody tr")
+    assert rows.count() == 2
+    assert "erin" in rows.nth(0).inner_text()
+    assert "signin.ok" in rows.nth(0).inner_text()
+    assert "mallory" in rows.nth(1).inner_text()
+    assert "signin.failed" in rows.nth(1).inner_text()
+    assert "127.0.0.1" in rows.nth(1).inner_text()
+    shot(page, "admin-audit")

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from arrears.access.models import ApiToken
 from arrears.access.services import token_issue
-from arrears.access.tests.people import TODAY
+from arrears.access.tests.people import OPERATOR, TODAY
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.statements import statement_pdf
 from arrears.disputes.services import dispute_open
@@ -87,7 +87,7 @@ def company_a(people, tmp_path):
     printed = archive_store(data=b"%PDF-1.4 company A's print file", name="print/2026/03/26/p.pdf",
                             kind="print", content_type="application/pdf")  # fmt: skip
     inbound = triage_message()
-    token_issue(username="alice")
+    token_issue(username="alice", actor=OPERATOR, via="system")
     token = ApiToken.objects.get(user=people["alice"])
     return {"token_id": token.pk, "hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
             "document_id": printed.pk, "inbound_id": inbound.pk, "user_id": people["alice"].pk,
@@ -126,7 +126,7 @@ def test_every_page_refuses_a_stranger_and_shows_mallory_nothing_of_company_a(co
 
 def test_every_api_route_refuses_a_stranger_and_shows_mallory_nothing_of_company_a(company_a):
     schema = Client().get("/api/openapi.json").json()
-    token = token_issue(username="mallory")
+    token = token_issue(username="mallory", actor=OPERATOR, via="system")
     operations = [(path, method) for path, item in schema["paths"].items() for method in item]
     assert len(operations) >= 12, operations
     for path, method in operations:
