@@ -10,6 +10,7 @@ ARREARS_LOGIN_MAX_FAILURES   failed sign-ins (per user name and address) before 
 ARREARS_LOGIN_LOCK_MINUTES   how long the lock lasts, and the window counted (default 15)
 ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
                              it after every request)
+ARREARS_SQLITE_TIMEOUT       SQLite: how long a write waits for the one before it (default 30 s)
 SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
 ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
@@ -108,6 +109,8 @@ TEMPLATES = [
     },
 ]
 
+SQLITE_TIMEOUT = float(os.environ.get("ARREARS_SQLITE_TIMEOUT", "30"))
+
 # A connection is kept for ARREARS_DB_CONN_SECONDS (default 600) and checked before reuse: opening
 # one costs PostgreSQL a new backend process with cold caches, more CPU than a whole page's queries.
 DATABASES = {
@@ -118,9 +121,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web page read while an import writes; a long import must not time out readers.
+    # WAL lets the web page read while an import writes. SQLite has one writer at a time: a write
+    # waits up to ARREARS_SQLITE_TIMEOUT seconds (the busy timeout) for the one before it, and a
+    # transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun as a reader, it could
+    # not wait for it later (SQLite answers "database is locked" at once when a transaction that
+    # has read must write after another wrote). A write still locked out after the wait is a 503
+    # with Retry-After (arrears.core.sql.database_busy), never a 500.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": SQLITE_TIMEOUT,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 # Parameters sent apart from the query text, so that a query asked again (every page asks the same

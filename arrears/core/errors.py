@@ -23,3 +23,10 @@ class NotFoundError(DomainError):
 
 class ValidationError(DomainError):
     code = "invalid"
+
+
+class DatabaseBusyError(DomainError):
+    """The database could not take a write in time: nothing was written, the same request may
+    be sent again after `retry_after` seconds (arrears.core.busy)."""
+
+    code = "database_busy"
