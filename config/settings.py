@@ -11,7 +11,11 @@ ARREARS_LOGIN_LOCK_MINUTES   how long the lock lasts, and the window counted (de
 ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
                              it after every request)
 ARREARS_SQLITE_TIMEOUT       SQLite: how long a write waits for the one before it (default 30 s)
-SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
+SECURE_COOKIES               "1": served over HTTPS only: Secure session and CSRF cookies, HSTS
+                             (ARREARS_HSTS_SECONDS, _SUBDOMAINS, _PRELOAD), plain HTTP redirected
+                             (ARREARS_SSL_REDIRECT)
+ARREARS_TRUSTED_PROXY        the address of a TLS-ending reverse proxy whose X-Forwarded-Proto
+                             `arrears serve` believes
 ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
@@ -176,6 +180,20 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "") == "1"
+if SESSION_COOKIE_SECURE:
+    # Served over HTTPS only: browsers are told to come back by HTTPS alone for a year (HSTS,
+    # RFC 6797), and a request by plain HTTP is redirected. Each can be turned down (README's
+    # configuration); `manage.py check --deploy` then says what it misses.
+    SECURE_HSTS_SECONDS = int(os.environ.get("ARREARS_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("ARREARS_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("ARREARS_HSTS_PRELOAD", "1") == "1"
+    SECURE_SSL_REDIRECT = os.environ.get("ARREARS_SSL_REDIRECT", "1") == "1"
+# Behind a reverse proxy that ends TLS, the request the server sees is plain HTTP: `arrears serve`
+# takes the proxy's X-Forwarded-Proto as the request's scheme, from ARREARS_TRUSTED_PROXY's address
+# only (waitress's trusted_proxy; gunicorn's is --forwarded-allow-ips). Not Django's
+# SECURE_PROXY_SSL_HEADER: it would believe the header from any client that reaches the server.
+ARREARS_TRUSTED_PROXY = os.environ.get("ARREARS_TRUSTED_PROXY", "")
+
 ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
 ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
 AUTHENTICATION_BACKENDS = ["arrears.access.backends.ProfileBackend"]

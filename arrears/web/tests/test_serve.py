@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -24,15 +25,20 @@ def _free_port() -> int:
 
 
 def wait_serving(server: subprocess.Popen, port: int) -> None:
-    """Until `server` answers on `port` (30 s at most; its stderr piped, shown if it does not)."""
+    """Until `server` answers on `port`, whatever it answers (30 s at most; its stderr piped,
+    shown if it does not)."""
     deadline = time.monotonic() + 30
     while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5).close()
+            connection.request("GET", "/signin/")
+            connection.getresponse().read()
             return
         except OSError:
             assert time.monotonic() < deadline, server.stderr.read1().decode()
             time.sleep(0.2)
+        finally:
+            connection.close()
 
 
 def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
