@@ -116,7 +116,7 @@ TEMPLATES = [
     },
 ]
 
-SQLITE_TIMEOUT = float(os.environ.get("ARREARS_SQLITE_TIMEOUT", "30"))
+ARREARS_SQLITE_TIMEOUT = float(os.environ.get("ARREARS_SQLITE_TIMEOUT", "30"))
 
 # A connection is kept for ARREARS_DB_CONN_SECONDS (default 600) and checked before reuse: opening
 # one costs PostgreSQL a new backend process with cold caches, more CPU than a whole page's queries.
@@ -136,7 +136,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # with Retry-After (arrears.core.sql.database_busy), never a 500.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "timeout": SQLITE_TIMEOUT,
+            "timeout": ARREARS_SQLITE_TIMEOUT,
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }

@@ -1,7 +1,7 @@
 """A database too busy to take a write is a refusal to try again later, never a server error.
 
 SQLite lets one connection write at a time. A write waits for the one before it up to the busy
-timeout (settings.SQLITE_TIMEOUT, set on every connection with BEGIN IMMEDIATE: config/settings.py);
+timeout (settings.ARREARS_SQLITE_TIMEOUT; every transaction begins IMMEDIATE: config/settings.py);
 past it, SQLite answers "database is locked" and the transaction is rolled back whole. The API
 and the pages turn that answer into a 503 with a Retry-After header (RFC 9110 §10.2.3) and this
 message, and nothing was written.
@@ -33,4 +33,4 @@ def busy_error(exc: BaseException | None) -> DatabaseBusyError | None:
 
 def retry_after() -> int:
     """Seconds to wait before trying again: as long as a write already waited in vain."""
-    return max(1, math.ceil(getattr(settings, "SQLITE_TIMEOUT", 5)))
+    return max(1, math.ceil(settings.ARREARS_SQLITE_TIMEOUT))
