@@ -30,3 +30,10 @@ class DatabaseBusyError(DomainError):
     be sent again after `retry_after` seconds (arrears.core.busy)."""
 
     code = "database_busy"
+
+
+class InvalidTextError(DomainError):
+    """Text no database can hold (a NUL character: PostgreSQL refuses it in any text; half of a
+    UTF-16 pair), refused before anything is read or written (arrears.core.text)."""
+
+    code = "invalid_text"
