@@ -3,9 +3,9 @@
 PostgreSQL holds no NUL (U+0000) in a text value, and a query or a write that sends one fails
 ("text fields cannot contain NUL"): the page or the API answered 500 where SQLite kept the NUL.
 Nothing Arrears keeps is text with a NUL in it (the import refuses control characters the same
-way: arrears.ledger.interchange), so a request whose path, query, form fields or JSON body holds
-one is answered 422 `invalid_text`, naming where, on both databases: in the API's error shape
-under /api/, as a line of text elsewhere. Files uploaded are the import's to check.
+way: arrears.ledger.interchange), so a request whose path, query, a page's form fields or a JSON
+body holds one is answered 422 `invalid_text`, naming where, on both databases: in the API's
+error shape under /api/, as a line of text elsewhere. Files uploaded are the import's to check.
 """
 
 from __future__ import annotations
@@ -55,12 +55,10 @@ def _with_nul(request: HttpRequest) -> Iterator[str]:
 
 
 def _form(request: HttpRequest) -> Any:
-    """The form fields of a form-encoded or multipart POST (read as Django reads them for CSRF);
-    none for another body, which stays unread."""
-    if request.method == "POST" and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
+    """A page's form fields, read as the CSRF check reads them (a malformed body is Django's
+    400, as it was). Not the API's: it takes JSON, and reading an import's upload here would
+    leave the stream read for its route; any other body stays unread."""
+    if request.method == "POST" and not request.path_info.startswith("/api/"):
         return request.POST
     return QueryDict()
 

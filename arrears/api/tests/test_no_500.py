@@ -100,3 +100,19 @@ def test_text_with_a_nul_character_is_refused_by_the_pages_and_nothing_is_writte
     assert "field 'text' holds a NUL character" in note.content.decode()
     assert "query field 'q'" in search.content.decode()
     assert TimelineEvent.objects.count() == before
+
+
+def test_a_malformed_form_body_to_the_api_is_its_own_400_not_a_page(tokens):
+    # given: a body that says multipart and has no boundary (schemathesis sends such)
+    client = Client(raise_request_exception=False)
+    # when
+    response = client.generic(
+        "POST",
+        "/api/accounts/A-TINA/notes",
+        b"--x\r\n",
+        content_type="multipart/form-data",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['alice']}",
+    )
+    # then: the API says it cannot read it, in its error shape
+    assert response.status_code == 400
+    assert response.json()["message"] == "Cannot parse request body"
