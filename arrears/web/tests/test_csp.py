@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 
 from arrears.web.tests.test_browser import (  # noqa: F401 - fixtures
+    CHROMIUM,
     browser,
     day_of_work,
     page,
@@ -88,6 +89,10 @@ def _account_forms(tab, base: str) -> None:
     tab.locator("#plan-proposal *").first.wait_for()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
+)
 def test_no_page_breaks_the_content_security_policy(live_server, page, day_of_work):  # noqa: F811
     base = live_server.url
     violations = _violations(page)
