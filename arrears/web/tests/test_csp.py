@@ -70,14 +70,14 @@ def _violations(tab) -> list[str]:
     return seen
 
 
-def _account_forms(tab, base: str) -> None:
-    """A-TINA's page: its htmx parts loaded, a note added, an empty one refused, a notice
+def _account_forms(tab, base: str, note: str) -> None:
+    """A-TINA's page: its htmx parts loaded, `note` added, an empty one refused, a notice
     previewed, a plan proposed."""
     tab.goto(f"{base}/accounts/A-TINA/")
     tab.locator("#commitments form.propose-form").wait_for()  # loaded by htmx
-    tab.fill("form.note-form textarea[name=text]", "Called Tina")
+    tab.fill("form.note-form textarea[name=text]", note)
     tab.click("form.note-form button[type=submit]")
-    tab.locator("table.timeline").get_by_text("Called Tina").wait_for()
+    tab.locator("table.timeline").get_by_text(note).wait_for()
     tab.fill("form.note-form textarea[name=text]", "   ")
     tab.click("form.note-form button[type=submit]")
     tab.locator("#activity [role=alert]").wait_for()  # a refusal (422) shown beside the form
@@ -104,7 +104,7 @@ def test_no_page_breaks_the_content_security_policy(live_server, page, day_of_wo
     page.locator("#worklist").wait_for()
     page.goto(f"{base}/?as_of=2026-03-26")
     page.locator("#chart svg").wait_for()
-    _account_forms(page, base)
+    _account_forms(page, base, "Called Tina")
     page.goto(f"{base}/search/")
     page.fill("form.search input[name=q]", "ortiz")
     page.locator("#results").get_by_role("link", name="A-TINA").wait_for()
@@ -122,7 +122,7 @@ def test_no_page_breaks_the_content_security_policy(live_server, page, day_of_wo
     assert "Hoy" in page.locator("header nav").inner_text()
     for path in ["/today/", "/?as_of=2026-03-26", "/letters/", "/admin/users/"]:
         page.goto(base + path)
-    _account_forms(page, base)
+    _account_forms(page, base, "Llamé a Tina")
     shot(page, "account-es-csp")
     # and opens the API's docs
     page.goto(f"{base}/api/docs")
