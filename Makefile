@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test static check bench bench-large clean messages browser
+.PHONY: setup demo test static check bench bench-large fuzz-api clean messages browser
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ bench: setup
 bench-large: setup
 	$(BIN)/python bench/book.py --large
 	$(BIN)/python bench/cycle.py --large
+
+# The API fuzzed by schemathesis for 5 minutes with 20 workers against `arrears serve` on the
+# demo book (bench/fuzz_api.py; not part of the suite, which keeps a quick run of its own).
+fuzz-api: setup
+	$(BIN)/python bench/fuzz_api.py --workers 20 --max-time 300
 
 # The Spanish interface: collect the marked strings into the .po, then compile the .mo (needs
 # gettext's msgfmt; both files are committed, so a clean clone needs neither step).

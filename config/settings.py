@@ -16,7 +16,12 @@ ARREARS_TRUSTED_PROXIES      the proxies whose header is believed, addresses or 
                              by commas (e.g. 10.0.0.1,10.0.1.0/24); needed with the header
 ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
                              it after every request)
-SECURE_COOKIES               "1" marks the session and CSRF cookies Secure (behind HTTPS)
+ARREARS_SQLITE_TIMEOUT       SQLite: how long a write waits for the one before it (default 30 s)
+SECURE_COOKIES               "1": served over HTTPS only: Secure session and CSRF cookies, HSTS
+                             (ARREARS_HSTS_SECONDS, _SUBDOMAINS, _PRELOAD), plain HTTP redirected
+                             (ARREARS_SSL_REDIRECT)
+ARREARS_TRUSTED_PROXY        the address of a TLS-ending reverse proxy whose X-Forwarded-Proto
+                             `arrears serve` believes
 ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
@@ -44,6 +49,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -74,11 +80,14 @@ INSTALLED_APPS = [
     "arrears.api",
     "arrears.web",
     "django_htmx",
+    "csp",
     "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "arrears.core.text.refuse_nul_text",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -116,6 +125,8 @@ TEMPLATES = [
     },
 ]
 
+ARREARS_SQLITE_TIMEOUT = float(os.environ.get("ARREARS_SQLITE_TIMEOUT", "30"))
+
 # A connection is kept for ARREARS_DB_CONN_SECONDS (default 600) and checked before reuse: opening
 # one costs PostgreSQL a new backend process with cold caches, more CPU than a whole page's queries.
 DATABASES = {
@@ -126,9 +137,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web page read while an import writes; a long import must not time out readers.
+    # WAL lets the web page read while an import writes. SQLite has one writer at a time: a write
+    # waits up to ARREARS_SQLITE_TIMEOUT seconds (the busy timeout) for the one before it, and a
+    # transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun as a reader, it could
+    # not wait for it later (SQLite answers "database is locked" at once when a transaction that
+    # has read must write after another wrote). A write still locked out after the wait is a 503
+    # with Retry-After (arrears.core.sql.database_busy), never a 500.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": ARREARS_SQLITE_TIMEOUT,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 
 # Parameters sent apart from the query text, so that a query asked again (every page asks the same
@@ -169,6 +189,20 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "") == "1"
+if SESSION_COOKIE_SECURE:
+    # Served over HTTPS only: browsers are told to come back by HTTPS alone for a year (HSTS,
+    # RFC 6797), and a request by plain HTTP is redirected. Each can be turned down (README's
+    # configuration); `manage.py check --deploy` then says what it misses.
+    SECURE_HSTS_SECONDS = int(os.environ.get("ARREARS_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("ARREARS_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("ARREARS_HSTS_PRELOAD", "1") == "1"
+    SECURE_SSL_REDIRECT = os.environ.get("ARREARS_SSL_REDIRECT", "1") == "1"
+# Behind a reverse proxy that ends TLS, the request the server sees is plain HTTP: `arrears serve`
+# takes the proxy's X-Forwarded-Proto as the request's scheme, from ARREARS_TRUSTED_PROXY's address
+# only (waitress's trusted_proxy; gunicorn's is --forwarded-allow-ips). Not Django's
+# SECURE_PROXY_SSL_HEADER: it would believe the header from any client that reaches the server.
+ARREARS_TRUSTED_PROXY = os.environ.get("ARREARS_TRUSTED_PROXY", "")
+
 ARREARS_LOGIN_MAX_FAILURES = int(os.environ.get("ARREARS_LOGIN_MAX_FAILURES", "5"))
 ARREARS_LOGIN_LOCK_MINUTES = int(os.environ.get("ARREARS_LOGIN_LOCK_MINUTES", "15"))
 ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS = int(
@@ -203,6 +237,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The Content-Security-Policy of every response (django-csp): scripts, styles, images and
+# fonts from the workspace's own static files only (htmx is django-htmx's copy), no inline script,
+# style or handler attribute, no plugin, no framing, forms posted only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Plans, promises and disputes (docs/plans-and-disputes.md): ARREARS_PLAN_<FIELD> overrides a
 # field of arrears.plans.schedule.Limits (e.g. ARREARS_PLAN_MAX_INSTALLMENTS=6).

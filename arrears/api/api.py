@@ -15,6 +15,7 @@ import importlib
 import json
 from typing import Any
 
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -23,6 +24,7 @@ from ninja.security import HttpBearer
 
 from arrears.access.addresses import client_ip
 from arrears.access.services import token_user
+from arrears.core.busy import busy_error
 from arrears.core.errors import DomainError
 
 STATUS = {
@@ -35,6 +37,7 @@ STATUS = {
     "notice_not_in_policy": 409,
     "merge_field_missing": 422,
     "run_in_progress": 409,
+    "database_busy": 503,
 }
 
 ROUTERS = [
@@ -96,6 +99,16 @@ def _not_text(request: HttpRequest, exc: UnicodeEncodeError) -> HttpResponse:
         "invalid_text",
         "a text holds a lone surrogate (half of a UTF-16 pair), which is not text: send UTF-8",
     )
+
+
+@api.exception_handler(OperationalError)
+def _busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    busy = busy_error(exc)
+    if busy is None:
+        raise exc
+    response = _domain(request, busy)
+    response["Retry-After"] = str(busy.extra["retry_after"])
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -18,7 +18,7 @@ from arrears.ledger.models import Account, TimelineEvent
 
 T = TypeVar("T")
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 
 

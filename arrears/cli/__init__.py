@@ -500,6 +500,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
     from django.db import connections
 
     from arrears.cli.serve import serve
@@ -512,7 +513,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _ensure_migrated()
     connections.close_all()  # no database connection may be shared across a fork
-    return serve(application, args.host, args.port, max(args.workers, 1), args.threads)
+    return serve(application, args.host, args.port, max(args.workers, 1), args.threads,
+                 trusted_proxy=settings.ARREARS_TRUSTED_PROXY)  # fmt: skip
 
 
 # ---- the collection cycle ----

@@ -55,7 +55,7 @@ class HandedServer(TcpWSGIServer):
         sockinfo = (socket.AF_INET, socket.SOCK_STREAM, 0, address)
         # waitress makes the task dispatcher with `threads` (in kw) threads
         super().__init__(application, map={}, _sock=handoff, sockinfo=sockinfo,
-                         bind_socket=False, ident=IDENT, **kw)  # fmt: skip
+                         bind_socket=False, **kw)  # fmt: skip
 
     def set_reuse_addr(self) -> None:  # a Unix socket: nothing to reuse
         pass
@@ -81,9 +81,17 @@ class HandedServer(TcpWSGIServer):
             return None
 
 
-def serve(application: Any, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve until SIGTERM or Ctrl-C; with workers > 1, hand connections to them in turn."""
+def serve(
+    application: Any, host: str, port: int, workers: int, threads: int, trusted_proxy: str = ""
+) -> int:
+    """Serve until SIGTERM or Ctrl-C; with workers > 1, hand connections to them in turn. A
+    request from `trusted_proxy`'s address (a reverse proxy ending TLS) comes by the scheme its
+    X-Forwarded-Proto says; waitress drops the header from anyone else."""
     from waitress import serve as waitress_serve
+
+    options: dict[str, Any] = {"threads": threads, "ident": IDENT}
+    if trusted_proxy:
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_headers={"x-forwarded-proto"})
 
     if not hasattr(socket, "SOCK_SEQPACKET"):  # no passing of connections here: one process
         workers = 1
@@ -98,8 +106,7 @@ def serve(application: Any, host: str, port: int, workers: int, threads: int) ->
     print(f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) "
           "(Ctrl-C stops)", flush=True)  # fmt: skip
     if workers == 1:
-        return _until_stopped(lambda: waitress_serve(
-            application, sockets=[listener], threads=threads, ident=IDENT))  # fmt: skip
+        return _until_stopped(lambda: waitress_serve(application, sockets=[listener], **options))
     ends: list[socket.socket] = []
     children: list[int] = []
     for _ in range(workers):
@@ -112,7 +119,7 @@ def serve(application: Any, host: str, port: int, workers: int, threads: int) ->
                 other.close()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             try:
-                HandedServer(application, theirs, address, threads=threads).run()
+                HandedServer(application, theirs, address, **options).run()
             finally:
                 os._exit(0)
         theirs.close()

@@ -23,3 +23,17 @@ class NotFoundError(DomainError):
 
 class ValidationError(DomainError):
     code = "invalid"
+
+
+class DatabaseBusyError(DomainError):
+    """The database could not take a write in time: nothing was written, the same request may
+    be sent again after `retry_after` seconds (arrears.core.busy)."""
+
+    code = "database_busy"
+
+
+class InvalidTextError(DomainError):
+    """Text no database can hold (a NUL character: PostgreSQL refuses it in any text; half of a
+    UTF-16 pair), refused before anything is read or written (arrears.core.text)."""
+
+    code = "invalid_text"

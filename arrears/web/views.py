@@ -13,6 +13,7 @@ export), `/today/` the coordinator's day, `/accounts/<id>/` an account, `/search
 from __future__ import annotations
 
 import csv
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
@@ -33,6 +34,8 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.access.addresses import client_ip
@@ -55,6 +58,7 @@ from arrears.access.services import (
     login_succeeded,
     logout_record,
 )
+from arrears.core.busy import busy_error
 from arrears.core.cells import safe_cell
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError
@@ -122,6 +126,34 @@ def page(
         return inner
 
     return wrap
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page (config/urls.py: handler500), except for a database too busy to take a
+    write (arrears.core.busy): a 503 that says nothing was written and when to try again, with
+    Retry-After; a fragment for htmx. Whatever raised it, a view or a middleware (a session's
+    save), it is the exception being handled here."""
+    busy = busy_error(sys.exc_info()[1])
+    if busy is None:
+        return defaults.server_error(request)
+    seconds = busy.extra["retry_after"]
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse(busy.as_dict(), status=503)
+    else:
+        message = ngettext(
+            "The book is busy with another change (an import or a run may hold it) and nothing "
+            "was written: try again in %(seconds)s second.",
+            "The book is busy with another change (an import or a run may hold it) and nothing "
+            "was written: try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
+        # rendered without the request: its context processors would read the database
+        body = get_template("web/busy.html").render(
+            {"message": message, "fragment": _htmx(request)}
+        )
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 # ---- sign-in ---------------------------------------------------------------------------------

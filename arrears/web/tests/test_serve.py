@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -23,6 +24,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_serving(server: subprocess.Popen, port: int) -> None:
+    """Until `server` answers on `port`, whatever it answers (30 s at most; its stderr piped,
+    shown if it does not)."""
+    deadline = time.monotonic() + 30
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/signin/")
+            connection.getresponse().read()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, server.stderr.read1().decode()
+            time.sleep(0.2)
+        finally:
+            connection.close()
+
+
 def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
     env = {
         **os.environ,
@@ -34,14 +52,7 @@ def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
     port = _free_port()
     server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "2"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, server.stderr.read1().decode()
-            time.sleep(0.2)
+    wait_serving(server, port)
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
     return server, port, [int(pid) for pid in children.read_text().split()] if PROC else []
 

@@ -1,0 +1,188 @@
+"""The API under schemathesis, against a live server, for a fixed time (issue 13, item 6).
+
+    .venv/bin/python bench/fuzz_api.py                       # 20 workers, 5 minutes, SQLite
+    .venv/bin/python bench/fuzz_api.py --max-time 30         # a quick look
+    .venv/bin/python bench/fuzz_api.py --db postgres         # the same on PostgreSQL
+    make fuzz-api                                            # the first line
+
+It builds the demo book (`arrears demo`) in a fresh database (an SQLite file in a temporary folder,
+or the PostgreSQL database `arrears_fuzz` on postgres://postgres@127.0.0.1:5432/, made anew), adds
+an admin (who may call every operation, the import too) with an API token, starts `arrears serve`
+on loopback, and runs the `schemathesis` CLI on /api/openapi.json with `--workers` concurrent
+clients until `--max-time` is spent (every phase: examples, coverage, fuzzing, stateful), checking
+that no response is a server error (`not_a_server_error`; `--checks` for others). Everything runs
+in the temporary folder (the archive, the texts' outbox), which is left for a look afterwards.
+
+It prints schemathesis's report and a summary: the requests sent and their answers by status
+(from schemathesis's HAR record of every request), the server errors among them, and the
+tracebacks the server logged. Results go to bench/results-fuzz-api-<db>.json. The suite keeps a
+quick run of its own (arrears/api/tests/test_schema_fuzz.py); this one is not part of it.
+Exit status: 0 when the server answered no request with a 5xx, logged no traceback, and no check
+failed (schemathesis's own errors, listed apart, do not count: they are no answer of the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import book
+from web import _free_port, _wait_for
+
+ROOT, BENCH, CACHE = book.ROOT, book.BENCH, book.CACHE
+USER, PASSWORD = "fuzzer", "schemathesis-fuzz-2026"
+PG_DB = "arrears_fuzz"
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+
+
+def build(env: dict, workdir: Path, role: str) -> str:
+    """The demo book and a user of `role`; returns the user's API token."""
+    cmd = book.arrears_cmd()
+    for name, argv in (("init", ["init"]), ("demo", ["demo"])):
+        step = book.run_child(cmd + argv, env, workdir, name)
+        if step["exit"] != 0:
+            raise SystemExit(f"{name} failed: {step.get('error')}")
+        print(f"{name}: {step['seconds']:.1f} s")
+    subprocess.run([*cmd, "user", "add", USER, "--role", role, "--exists-ok"], env=env, cwd=workdir,
+                   input=PASSWORD + "\n", text=True, check=True, capture_output=True)  # fmt: skip
+    out = subprocess.run([*cmd, "user", "token", USER], env=env, cwd=workdir, text=True,
+                         check=True, capture_output=True).stdout  # fmt: skip
+    return out.strip().split()[-1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workers", type=int, default=20, help="schemathesis --workers (20)")
+    ap.add_argument("--max-time", type=int, default=300, help="seconds of fuzzing (300)")
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--role", default="admin", help="the fuzzing user's role (admin)")
+    ap.add_argument("--checks", default="not_a_server_error", help="schemathesis --checks")
+    ap.add_argument("--reuse", action="store_true",
+                    help="SQLite: the demo book an earlier --reuse run built today")  # fmt: skip
+    ap.add_argument("--serve-workers", type=int, default=os.cpu_count() or 1,
+                    help="arrears serve --workers (one per core)")  # fmt: skip
+    args = ap.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="arrears-fuzz-"))
+    env = {
+        **os.environ,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ARREARS_USER": "fuzz",
+        "ARREARS_ARCHIVE_DIR": str(workdir / "archive"),
+        "ARREARS_MAILDIR": str(workdir / "maildir"),
+        "SMS_URL": f"file://{workdir / 'sms-outbox'}",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("EMAIL_URL", None)  # nothing leaves the machine
+    env.pop("IMAP_URL", None)
+    env.pop("DEBUG", None)
+    if args.db == "postgres":
+        import psycopg
+
+        with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{PG_DB}"
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'fuzz.sqlite3'}"
+    # the demo book is today's: kept for --reuse under the day's name (its archive beside it)
+    cached = CACHE / f"fuzz-demo-{dt.date.today().isoformat()}"  # noqa: TID251 - the machine's day
+    if args.reuse and args.db == "sqlite" and cached.exists():
+        shutil.copy(cached / "fuzz.sqlite3", workdir / "fuzz.sqlite3")
+        shutil.copytree(cached / "archive", workdir / "archive")
+    token = build(env, workdir, args.role)
+    if args.reuse and args.db == "sqlite" and not cached.exists():
+        cached.mkdir(parents=True)
+        shutil.copy(workdir / "fuzz.sqlite3", cached / "fuzz.sqlite3")
+        shutil.copytree(workdir / "archive", cached / "archive")
+
+    port = _free_port()
+    serve_log = workdir / "serve.log"
+    with open(serve_log, "wb") as log:
+        server = subprocess.Popen(
+            [*book.arrears_cmd(), "serve", "--port", str(port),
+             "--workers", str(args.serve_workers)],
+            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        command = [
+            str(SCHEMATHESIS), "run", f"http://127.0.0.1:{port}/api/openapi.json",
+            "--workers", str(args.workers), "--max-time", str(args.max_time),
+            "--checks", args.checks, "--seed", str(args.seed),
+            "--header", "Authorization: Bearer $TOKEN",
+            "--request-timeout", "120", "--suppress-health-check", "all",
+            "--report", "har", "--report-har-path", str(workdir / "requests.har"),
+        ]  # fmt: skip
+        shown = shlex.join(command).replace(
+            "'Authorization: Bearer $TOKEN'", '"Authorization: Bearer $TOKEN"'
+        )
+        command[command.index("Authorization: Bearer $TOKEN")] = f"Authorization: Bearer {token}"
+        started = dt.datetime.now(dt.UTC)
+        try:
+            _wait_for(port, server)
+            print(f"$ {shown}", flush=True)
+            t0 = time.monotonic()
+            fuzz = subprocess.run(command, cwd=workdir, text=True, capture_output=True, env=env)
+            seconds = time.monotonic() - t0
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    report = fuzz.stdout + fuzz.stderr
+    (workdir / "schemathesis.txt").write_text(report)
+    print(report)
+
+    served = serve_log.read_text(errors="replace")
+    entries = json.loads((workdir / "requests.har").read_text())["log"]["entries"]
+    requests = [(e["request"]["method"], e["request"]["url"], e["response"]["status"])
+                for e in entries]  # fmt: skip
+    by_class = Counter(f"{status // 100}xx" for _method, _url, status in requests)
+    by_status = Counter(str(status) for _method, _url, status in requests)
+    errors = sorted(
+        {f"{m} {urllib.parse.urlsplit(u).path} {s}" for m, u, s in requests if s >= 500}
+    )
+    tracebacks = served.count("Traceback (most recent call last)")
+    summary = re.search(r"Test cases:\s*\n\s*(.*)", report)
+    # schemathesis's summary: failures (a check failed: ours to fix) and errors (its own)
+    failures = re.findall(r"^\s*❌ (.+: \d+)$", report.split("SUMMARY")[-1], re.M)
+    tool_errors = re.findall(r"^\s*🚫 (.+: \d+)$", report.split("SUMMARY")[-1], re.M)
+    result = {
+        "date": started.isoformat(timespec="seconds"),
+        "command": f"bench/fuzz_api.py --workers {args.workers} --max-time {args.max_time} "
+        f"--db {args.db} --seed {args.seed} --role {args.role}",
+        "schemathesis": shown,
+        "schemathesis_exit": fuzz.returncode,
+        "schemathesis_test_cases": summary.group(1).strip() if summary else "",
+        "schemathesis_failures": failures,
+        "schemathesis_errors": tool_errors,
+        "seconds": round(seconds, 1),
+        "requests": len(requests),
+        "by_class": dict(sorted(by_class.items())),
+        "by_status": dict(sorted(by_status.items())),
+        "server_errors": errors,
+        "server_tracebacks": tracebacks,
+        "serve_workers": args.serve_workers,
+        "workdir": str(workdir),
+    }
+    out = BENCH / f"results-fuzz-api-{args.db}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "schemathesis"}, indent=2))
+    print(f"results: {out.relative_to(ROOT)}; the server's log: {serve_log}")
+    return 0 if not failures and not errors and not tracebacks else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
