@@ -29,10 +29,17 @@ def _setup() -> None:
 
 
 def _date(text: str) -> date:
+    from arrears.core.dates import EARLIEST, LATEST, in_calendar
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not in_calendar(day):
+        raise argparse.ArgumentTypeError(
+            f"{text} is outside the book's calendar ({EARLIEST} to {LATEST})"
+        )
+    return day
 
 
 class _ProgressBar:

@@ -7,6 +7,12 @@ import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+# The book's calendar: the dates its arithmetic (aging buckets, deadlines, month ends, holidays)
+# is defined over. A date outside it (0001-01-01, 9999-12-31: a placeholder or a mistyped year)
+# is refused where it comes in: an import's row, the API, the pages, the command line.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2200, 12, 31)
+
 
 def book_zone() -> ZoneInfo:
     from django.conf import settings
@@ -28,3 +34,8 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
+
+
+def in_calendar(day: date) -> bool:
+    """Whether `day` lies within the book's calendar (EARLIEST to LATEST)."""
+    return EARLIEST <= day <= LATEST

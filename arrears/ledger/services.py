@@ -28,6 +28,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from arrears.core.dates import add_months, today
 from arrears.core.fields import from_cents
 from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
@@ -110,14 +111,27 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummary:
+@dataclass
+class _Rules:
+    """What an import checks rows against beyond the rows themselves."""
+
+    today: date  # the book's: no date of a file more than a year after it
+
+
+def book_import(
+    path: Path, *, progress: Progress | None = None, on: date | None = None
+) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
+
+    `on` is the book's today (default: `core.dates.today()`), for the dates a file may hold
+    (docs/ledger-interchange.md, project notes).
 
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
     sources = open_book(path)
     summary = ImportSummary(source=path.name)
+    rules = _Rules(today=on or today())
     total = sum(s.size for s in sources)
     done = 0
 
@@ -142,7 +156,7 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with _phase(source.label):
-                importer(source, summary, tick_for(source))
+                importer(source, summary, tick_for(source), rules)
             _remember_custom_columns(source)
         if summary.changed:
             BookImport.objects.create(
@@ -196,11 +210,13 @@ def _remember_custom_columns(source: SourceFile) -> None:
             CustomColumn.objects.get_or_create(file_kind=source.kind.name, name=name)
 
 
-def _collect(source: SourceFile, tick: Callable[[int], None] | None) -> list[tuple[int, Any]]:
+def _collect(
+    source: SourceFile, tick: Callable[[int], None] | None, rules: _Rules
+) -> list[tuple[int, Any]]:
     """All rows of a small file, or BookImportError with every bad row."""
     rows: list[tuple[int, Any]] = []
     problems: list[Problem] = []
-    for line, parsed in read_rows(source, tick):
+    for line, parsed in read_rows(source, tick, today=rules.today):
         if isinstance(parsed, RowError):
             problems.append(Problem(source.label, line, parsed.column, parsed.reason))
         else:
@@ -258,20 +274,22 @@ def _upsert(
     summary.unchanged[kind] = len(rows) - len(new) - len(changed)
 
 
-def _import_properties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_properties(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["property_id"], "property_id")
     _upsert(Property, "property_id", source, rows, summary)
 
 
-def _import_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_parties(source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["party_id"], "party_id")
     _upsert(Party, "party_id", source, rows, summary)
 
 
-def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["account_id"], "account_id")
     wanted = {r["property_id"] for _, r in rows if r["property_id"]}
     properties = dict(
@@ -303,8 +321,10 @@ def _has_transactions(account_id: str) -> bool:
     return Transaction.objects.filter(account__account_id=account_id).exists()
 
 
-def _import_account_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_account_parties(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: (r["account_id"], r["party_id"], r["role"]), "party_id")
     accounts = dict(
         Account.objects.filter(account_id__in={r["account_id"] for _, r in rows}).values_list(
@@ -364,7 +384,14 @@ class _NeedsStagingError(Exception):
     """The fast path met rows already in the book or twice in the file: stage them all."""
 
 
-def _import_transactions(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+# An account's primary key, the earliest date its entries may hold (a year before it opened,
+# docs/ledger-interchange.md, project notes) and the day it opened.
+_Known = tuple[int, date, date]
+
+
+def _import_transactions(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
     """Insert new transactions in file order (id = base + line), then replay their accounts.
 
     The fast path copies rows that name no other row straight into the book and stages only
@@ -372,15 +399,18 @@ def _import_transactions(source: SourceFile, summary: ImportSummary, tick: Any) 
     the import down the complete path, which stages every row, skips rows identical to the book's
     and names each conflict.
     """
-    accounts = dict(Account.objects.values_list("account_id", "id"))
+    accounts: dict[str, _Known] = {
+        account_id: (pk, add_months(opened, -EARLY_MONTHS), opened)
+        for account_id, pk, opened in Account.objects.values_list("account_id", "id", "opened_on")
+    }
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
     try:
         with transaction.atomic():
             _create_stage()
-            unchanged = _copy_rows(source, accounts, base, tick)
+            unchanged = _copy_rows(source, accounts, base, tick, rules)
     except _NeedsStagingError:
         _create_stage()
-        unchanged = _stage_rows(source, accounts, base, tick)
+        unchanged = _stage_rows(source, accounts, base, tick, rules)
     summary.unchanged["transactions"] = unchanged
     summary.created["transactions"] = int(
         bulk.execute(f"SELECT COUNT(*) FROM {TXN} WHERE id > ?", (base,))[0][0]
@@ -408,19 +438,35 @@ def _create_stage() -> None:
     )
 
 
+# An entry dated more than this many months before its account opened is a mistyped year.
+EARLY_MONTHS = 12
+
+
 def _valid_rows(
-    source: SourceFile, accounts: dict[str, int], tick: Any, problems: list[Problem]
+    source: SourceFile,
+    accounts: dict[str, _Known],
+    tick: Any,
+    problems: list[Problem],
+    rules: _Rules,
 ) -> Iterator[tuple[int, int, TxnRow]]:
     """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most)."""
-    for line, row in read_rows(source, tick):
+    for line, row in read_rows(source, tick, today=rules.today):
         if isinstance(row, RowError):
             problems.append(Problem(source.label, line, row.column, row.reason))
-        elif (account := accounts.get(row.account_id)) is None:
+        elif (known := accounts.get(row.account_id)) is None:
             problems.append(
                 Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
             )
+        elif row.posted_on < known[1] or (row.due_on is not None and row.due_on < known[1]):
+            early = row.posted_on < known[1]
+            column, day = ("posted", row.posted_on) if early else ("due", row.due_on)
+            reason = (
+                f"{day} is more than a year before account {row.account_id!r} opened "
+                f"({known[2]}): a mistyped year?"
+            )
+            problems.append(Problem(source.label, line, column, reason))
         elif not problems:
-            yield line, account, row
+            yield line, known[0], row
         if len(problems) >= MAX_ERRORS:
             return
 
@@ -443,13 +489,15 @@ BOOK_COLUMNS = (
 )  # fmt: skip
 
 
-def _copy_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
+def _copy_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: _Rules
+) -> int:
     problems: list[Problem] = []
     # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
     held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
 
     def direct() -> Iterator[tuple[Any, ...]]:
-        for line, account, row in _valid_rows(source, accounts, tick, problems):
+        for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
             staged = _stage_row(line, account, row)
             if row.applies_to or row.reverses:
                 pickle.dump(staged, held)
@@ -493,14 +541,16 @@ def _index_stage() -> None:
     bulk.execute(f"ANALYZE {STAGE}")  # no autovacuum for temporary tables: plan with facts
 
 
-def _stage_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
+def _stage_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: _Rules
+) -> int:
     problems: list[Problem] = []
     with _phase("read and check rows"):
         bulk.insert_rows(
             STAGE,
             STAGE_COLUMNS,
             (_stage_row(line, account, row)
-             for line, account, row in _valid_rows(source, accounts, tick, problems)),
+             for line, account, row in _valid_rows(source, accounts, tick, problems, rules)),
         )  # fmt: skip
     if problems:
         raise BookImportError(problems)
@@ -818,7 +868,7 @@ def accounts_replay(account_ids: Iterable[int]) -> int:
         return count
 
 
-_IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any], None]] = {
+_IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any, _Rules], None]] = {
     "properties": _import_properties,
     "parties": _import_parties,
     "accounts": _import_accounts,

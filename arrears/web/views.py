@@ -48,7 +48,7 @@ from arrears.access.selectors import (
 )
 from arrears.access.services import act, login_check, login_failed, login_succeeded
 from arrears.core.cells import safe_cell
-from arrears.core.dates import today
+from arrears.core.dates import in_calendar, today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
@@ -442,6 +442,8 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
         until_text = request.POST.get("until", "")
         until = date.fromisoformat(until_text) if until_text else None
     except ValueError:
+        until = date.min
+    if until is not None and not in_calendar(until):  # 9999-12-31: no end, mistyped
         return _after_change(request, account_id, _("The end date is not a date."))
 
     def do() -> Any:
