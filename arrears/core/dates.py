@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import os
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,3 +40,26 @@ def add_months(day: date, months: int) -> date:
 def in_calendar(day: date) -> bool:
     """Whether `day` lies within the book's calendar (EARLIEST to LATEST)."""
     return EARLIEST <= day <= LATEST
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_month(text: str) -> date:
+    """The first day of the month `YYYY-MM` within the book's calendar; ValueError otherwise."""
+    found = _MONTH.fullmatch(text.strip())
+    if found and 1 <= int(found[2]) <= 12:
+        day = date(int(found[1]), int(found[2]), 1)
+        if in_calendar(day):
+            return day
+    raise ValueError(f"not a month (YYYY-MM): {text[:20]!r}")

@@ -252,6 +252,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A memo may run over lines and hold tabs; no other control character, never a NUL.
 _CONTROL_IN_MEMO = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 NUL = "\x00"
+# The column that keeps the date a row had in its file when it was posted on the first open day
+# because its month was closed (`arrears import --into-open-period`); exported like any x_ column.
+ORIGINAL_POSTED = "x_original_posted"
 
 # The dates of a file, by kind: each lies in the book's calendar (core.dates) and no more than a
 # year after the book's today (`dates_check`, project notes of docs/ledger-interchange.md).

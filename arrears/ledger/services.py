@@ -34,6 +34,7 @@ from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
 from arrears.ledger.interchange import (
     MAX_ERRORS,
+    ORIGINAL_POSTED,
     BookImportError,
     Problem,
     RowError,
@@ -54,6 +55,7 @@ from arrears.ledger.models import (
     Property,
     Transaction,
 )
+from arrears.ledger.periods import closed_through, ensure_open, first_open_day, label
 
 log = logging.getLogger("arrears.import")
 
@@ -72,6 +74,9 @@ class ImportSummary:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     accounts_replayed: int = 0
+    # Rows dated in a closed month posted on the first open day (--into-open-period), and that day.
+    into_open: int = 0
+    first_open: date | None = None
 
     def line(self) -> str:
         parts = []
@@ -86,6 +91,11 @@ class ImportSummary:
                     bits.append(f"{s} unchanged")
                 parts.append(f"{kind} {', '.join(bits)}")
         body = "; ".join(parts) or "nothing to import"
+        if self.into_open:
+            body += (
+                f" ({self.into_open} dated in a closed month posted on {self.first_open}, "
+                f"their own date kept in {ORIGINAL_POSTED})"
+            )
         return f"Imported {self.source}: {body}; {self.accounts_replayed} accounts re-applied."
 
     @property
@@ -116,22 +126,30 @@ class _Rules:
     """What an import checks rows against beyond the rows themselves."""
 
     today: date  # the book's: no date of a file more than a year after it
+    into_open: bool  # rows dated in a closed month go to the first open day instead of refused
+    closed_through: date | None = None  # read under the import's lock
 
 
 def book_import(
-    path: Path, *, progress: Progress | None = None, on: date | None = None
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    into_open_period: bool = False,
+    on: date | None = None,
 ) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
 
-    `on` is the book's today (default: `core.dates.today()`), for the dates a file may hold
-    (docs/ledger-interchange.md, project notes).
+    A transaction dated in a closed month (`periods`) is refused, unless `into_open_period`:
+    then it is posted on the first open day, its own date kept in its `x_original_posted`
+    column. `on` is the book's today (default: `core.dates.today()`), for the dates a file may
+    hold (docs/ledger-interchange.md, project notes).
 
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
     sources = open_book(path)
     summary = ImportSummary(source=path.name)
-    rules = _Rules(today=on or today())
+    rules = _Rules(today=on or today(), into_open=into_open_period)
     total = sum(s.size for s in sources)
     done = 0
 
@@ -147,12 +165,11 @@ def book_import(
         return tick
 
     with _phase("import"), transaction.atomic():
-        if bulk.is_postgres():
-            # One import at a time: ids are handed out in file order. The lock also keeps the
-            # daily run from deciding on any account while the import writes (`book_lock`).
-            bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
-        else:
-            _sqlite_write_lock()
+        # One import at a time: ids are handed out in file order. The lock also keeps the daily
+        # run from deciding on any account while the import writes (`book_lock`), and a month
+        # from closing meanwhile (`periods.period_close`).
+        bulk.write_lock(TXN)
+        rules.closed_through = closed_through()
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with _phase(source.label):
@@ -187,7 +204,7 @@ def book_lock(*, lo: int, hi: int) -> None:
     (SQLite serialises writers; an import takes the same lock first).
     """
     if not bulk.is_postgres():
-        _sqlite_write_lock()
+        bulk.write_lock(TXN)
         return
     bulk.execute(f"LOCK TABLE {TXN} IN ROW EXCLUSIVE MODE")
     list(
@@ -196,12 +213,6 @@ def book_lock(*, lo: int, hi: int) -> None:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-
-
-def _sqlite_write_lock() -> None:
-    # A write that changes nothing takes SQLite's write lock (BEGIN IMMEDIATE, inside a
-    # transaction Django has begun); it waits for another writer up to the busy timeout.
-    bulk.execute(f"UPDATE {Account._meta.db_table} SET id = id WHERE 0 = 1")
 
 
 def _remember_custom_columns(source: SourceFile) -> None:
@@ -395,9 +406,11 @@ def _import_transactions(
     """Insert new transactions in file order (id = base + line), then replay their accounts.
 
     The fast path copies rows that name no other row straight into the book and stages only
-    those that do (applies_to, reverses). Any id already in the book, or twice in the file, sends
-    the import down the complete path, which stages every row, skips rows identical to the book's
-    and names each conflict.
+    those that do (applies_to, reverses). Any id already in the book, or twice in the file, or a
+    row dated in a closed month, sends the import down the complete path, which stages every row,
+    skips rows identical to the book's and names each conflict, and each new row dated in a
+    closed month. With `rules.into_open` such rows are dated on the first open day as they are
+    read, on either path.
     """
     accounts: dict[str, _Known] = {
         account_id: (pk, add_months(opened, -EARLY_MONTHS), opened)
@@ -415,6 +428,14 @@ def _import_transactions(
     summary.created["transactions"] = int(
         bulk.execute(f"SELECT COUNT(*) FROM {TXN} WHERE id > ?", (base,))[0][0]
     )
+    first_open = first_open_day(rules.closed_through)
+    if rules.into_open and first_open is not None:
+        summary.first_open = first_open
+        summary.into_open = Transaction.objects.filter(
+            id__gt=base, posted_on=first_open, extra__has_key=ORIGINAL_POSTED
+        ).count()
+        if summary.into_open:
+            CustomColumn.objects.get_or_create(file_kind="transactions", name=ORIGINAL_POSTED)
     bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
     bulk.execute(
@@ -449,7 +470,10 @@ def _valid_rows(
     problems: list[Problem],
     rules: _Rules,
 ) -> Iterator[tuple[int, int, TxnRow]]:
-    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most)."""
+    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most). With
+    `rules.into_open`, a row dated in a closed month comes dated on the first open day."""
+    through = rules.closed_through if rules.into_open else None
+    first_open = first_open_day(through)
     for line, row in read_rows(source, tick, today=rules.today):
         if isinstance(row, RowError):
             problems.append(Problem(source.label, line, row.column, row.reason))
@@ -466,6 +490,11 @@ def _valid_rows(
             )
             problems.append(Problem(source.label, line, column, reason))
         elif not problems:
+            if through is not None and row.posted_on <= through:
+                row = row._replace(
+                    posted_on=first_open,
+                    extra={ORIGINAL_POSTED: row.posted_on.isoformat(), **row.extra},
+                )
             yield line, known[0], row
         if len(problems) >= MAX_ERRORS:
             return
@@ -495,9 +524,13 @@ def _copy_rows(
     problems: list[Problem] = []
     # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
     held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
+    through = rules.closed_through
 
     def direct() -> Iterator[tuple[Any, ...]]:
         for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
+            if through is not None and row.posted_on <= through:
+                # Refused, unless the book holds it already: the complete path tells which.
+                raise _NeedsStagingError
             staged = _stage_row(line, account, row)
             if row.applies_to or row.reverses:
                 pickle.dump(staged, held)
@@ -559,6 +592,7 @@ def _stage_rows(
         _check_staged(source, base)
     with _phase("compare with the book"):
         unchanged = _skip_existing(source)
+        _check_closed(source, rules.closed_through)
     with _phase("insert transactions"):
         _insert_staged(base)
     return unchanged
@@ -703,6 +737,27 @@ def _explain_reverses(r: Any) -> str:
     return f"payment {ref!r} is posted after this reversal"
 
 
+def _check_closed(source: SourceFile, through: date | None) -> None:
+    """A new row dated in a closed month is refused (rows the book holds already are skipped;
+    with --into-open-period none is left here: they were dated on the first open day)."""
+    if through is None:
+        return
+    rows = bulk.execute(
+        f"SELECT line, posted_on FROM {STAGE} WHERE skip IS NULL AND posted_on <= ? "
+        f"ORDER BY line LIMIT {MAX_ERRORS}",
+        (through.isoformat(),),
+    )
+    _fail(source, rows, "posted", lambda r: _closed_reason(_norm(r[1]), through))
+
+
+def _closed_reason(posted: str, through: date) -> str:
+    return (
+        f"{posted[:7]} is closed (the book is closed through {label(through)}): import with "
+        f"--into-open-period to post it on {first_open_day(through)}, its own date kept in "
+        f"{ORIGINAL_POSTED}, or a controller reopens the month"
+    )
+
+
 def _skip_existing(source: SourceFile) -> int:
     """Mark rows already in the book (they must be identical); returns how many."""
     rows = bulk.execute(
@@ -716,7 +771,7 @@ def _skip_existing(source: SourceFile) -> int:
              "reference", "memo", "x_ columns")  # fmt: skip
     problems = []
     for row in rows:
-        staged, stored = row[1:12], row[12:23]
+        staged, stored = _first_dated(row[1:12]), _first_dated(row[12:23])
         for name, a, b in zip(names, staged, stored, strict=True):
             if _same(name, a, b):
                 continue
@@ -733,11 +788,27 @@ def _skip_existing(source: SourceFile) -> int:
     return len(rows)
 
 
+def _first_dated(values: tuple[Any, ...]) -> list[Any]:
+    """A row's values (account … extra) as its file first dated it: a row posted on the first
+    open day because its month was closed holds its own date in x_original_posted. So the row as
+    first imported, and the same row posted into the open period, are one entry, whichever of
+    the two the book holds and the file brings."""
+    out = list(values)
+    extra = _json(out[10])
+    if ORIGINAL_POSTED in extra:
+        extra = dict(extra)
+        out[1] = extra.pop(ORIGINAL_POSTED)
+    out[10] = extra
+    return out
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return (json.loads(value) if isinstance(value, str) else value) or {}
+
+
 def _same(name: str, a: Any, b: Any) -> bool:
     if name == "x_ columns":
-        left = json.loads(a) if a else {}
-        right = (json.loads(b) if isinstance(b, str) else b) or {}
-        return bool(left == right)
+        return bool(_json(a) == _json(b))
     return _norm(a) == _norm(b)
 
 
@@ -898,7 +969,7 @@ def charges_post(charges: list[NewCharge]) -> int:
     Must run inside the caller's transaction; returns how many were posted. A charge whose txn_id
     is already in the book is skipped, so that posting is idempotent.
     """
-    base, fresh = _append_new(charges, lambda c: (
+    base, fresh = _append_new(charges, "a charge", lambda c: (
         c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge", int(c.amount * 100), c.code,
         c.due_on.isoformat(), None, None, c.reference, c.memo, None))  # fmt: skip
     if not fresh:
@@ -907,10 +978,14 @@ def charges_post(charges: list[NewCharge]) -> int:
     return len(fresh)
 
 
-def _append_new(entries: list[Any], row: Callable[[Any], tuple[Any, ...]]) -> tuple[int, list[Any]]:
+def _append_new(
+    entries: list[Any], what: str, row: Callable[[Any], tuple[Any, ...]]
+) -> tuple[int, list[Any]]:
     """Append the entries (each with a txn_id) not yet in the book after its last one, in order;
     returns the id before the first and the entries appended. `row` gives an entry's columns
-    after the id (BOOK_COLUMNS). Runs inside the caller's transaction."""
+    after the id (BOOK_COLUMNS). Runs inside the caller's transaction.
+
+    Raises PeriodClosedError when an entry is dated in a closed month (`what` names it)."""
     if not entries:
         return 0, []
     existing = set(
@@ -921,8 +996,8 @@ def _append_new(entries: list[Any], row: Callable[[Any], tuple[Any, ...]]) -> tu
     fresh = [e for e in entries if e.txn_id not in existing]
     if not fresh:
         return 0, []
-    if bulk.is_postgres():
-        bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
+    bulk.write_lock(TXN)  # ids in book order, and no month closing meanwhile
+    ensure_open((e.posted_on for e in fresh), what=what)
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
     bulk.insert_rows(TXN, BOOK_COLUMNS, ((base + i, *row(e)) for i, e in enumerate(fresh, 1)))
     return base, fresh
@@ -1007,7 +1082,7 @@ def credits_post(credits: list[NewCredit]) -> int:
     is already in the book is skipped (idempotent). A credit names the charge it pays first
     (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
     """
-    _, fresh = _append_new(credits, lambda c: (
+    _, fresh = _append_new(credits, "a credit", lambda c: (
         c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit", int(c.amount * 100), c.code,
         None, c.applies_to_pk, None, c.reference, c.memo, None))  # fmt: skip
     if not fresh:
