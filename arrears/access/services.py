@@ -27,7 +27,8 @@ from arrears.access.errors import LockedOutError
 from arrears.access.models import ApiToken, AuditEntry, LoginFailure, Profile, Referral
 from arrears.access.selectors import authorize
 from arrears.core.errors import NotFoundError, ValidationError
-from arrears.ledger.models import Account, Property, TimelineEvent
+from arrears.ledger import periods
+from arrears.ledger.models import Account, PeriodEvent, Property, TimelineEvent
 
 T = TypeVar("T")
 
@@ -402,6 +403,44 @@ def token_user(token: str) -> Any | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(hours=1):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
+
+
+# ---- closed periods (a controller's acts) -----------------------------------------------------
+
+
+def _name(actor: Any) -> str:
+    return actor if isinstance(actor, str) else str(actor.get_username())
+
+
+def period_close(
+    *, month: date, on: date, actor: Any = "cli", via: str = "cli", ip: str = ""
+) -> PeriodEvent:
+    """Close `month` as of `on` (`ledger.periods.period_close`), audited as `period.close`: a
+    signed-in actor must be a controller or an admin; the CLI's is a name, recorded."""
+    return _audited(
+        actor=actor,
+        verb="period.close",
+        via=via,
+        ip=ip,
+        detail={"month": periods.label(month)},
+        do=lambda: periods.period_close(month=month, actor=_name(actor), on=on),
+    )
+
+
+def period_reopen(
+    *, month: date, reason: str, actor: Any = "cli", via: str = "cli", ip: str = ""
+) -> PeriodEvent:
+    """Reopen `month`, the latest closed (`ledger.periods.period_reopen`), for `reason`, audited
+    as `period.reopen` with the reason."""
+    detail = {"month": periods.label(month), "reason": reason[: periods.REASON_LIMIT]}
+    return _audited(
+        actor=actor,
+        verb="period.reopen",
+        via=via,
+        ip=ip,
+        detail=detail,
+        do=lambda: periods.period_reopen(month=month, actor=_name(actor), reason=reason),
+    )
 
 
 # ---- sign-in throttling ----------------------------------------------------------------------

@@ -34,9 +34,16 @@ STATUS = {
     "notice_not_in_policy": 409,
     "merge_field_missing": 422,
     "run_in_progress": 409,
+    "period_closed": 409,
 }
 
-ROUTERS = ["arrears.api.accounts", "arrears.api.book", "arrears.api.actions", "arrears.api.letters"]
+ROUTERS = [
+    "arrears.api.accounts",
+    "arrears.api.book",
+    "arrears.api.actions",
+    "arrears.api.letters",
+    "arrears.api.periods",
+]
 
 
 class BearerToken(HttpBearer):

@@ -107,7 +107,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     bar = _ProgressBar(sys.stderr)
     started = time.monotonic()
     try:
-        summary = book_import(Path(args.path), progress=bar)
+        summary = book_import(Path(args.path), progress=bar, into_open_period=args.into_open_period)
     finally:
         bar.close()
     print(f"{summary.line()} ({time.monotonic() - started:.1f}s)")
@@ -600,7 +600,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.
-PARTS: list[str] = ["access", "plans", "disputes", "letters", "mail"]
+PARTS: list[str] = ["access", "plans", "disputes", "letters", "mail", "periods"]
 
 
 def command(
@@ -626,6 +626,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", cmd_init, "create or migrate the database named by DATABASE_URL")
     p = add("import", cmd_import, "import a book: a folder, a .zip or an .xlsx (all or nothing)")
     p.add_argument("path")
+    p.add_argument(
+        "--into-open-period",
+        action="store_true",
+        help="post a transaction dated in a closed month on the first open day (its own date "
+        "kept in x_original_posted) instead of refusing it",
+    )
     p = add("export", cmd_export, "export the whole book as interchange CSV files into DIR")
     p.add_argument("dir")
     p = add("aging", cmd_aging, "the aging of the book as of a date")
