@@ -176,11 +176,10 @@ def book_import(
                 importer(source, summary, tick_for(source), rules)
             _remember_custom_columns(source)
         if summary.changed:
-            BookImport.objects.create(
-                source=str(path),
-                sha256=_sha256(path),
-                counts={"created": summary.created, "updated": summary.updated},
-            )
+            counts: dict[str, Any] = {"created": summary.created, "updated": summary.updated}
+            if summary.into_open:  # posted on the first open day, their months being closed
+                counts["into_open_period"] = summary.into_open
+            BookImport.objects.create(source=str(path), sha256=_sha256(path), counts=counts)
         log.info("all rows written; committing")
     if summary.changed and bulk.is_postgres():
         # Fresh statistics for what was just loaded: autovacuum may be off or late, and a run

@@ -18,7 +18,7 @@ from arrears.core.errors import ValidationError
 from arrears.ledger import periods
 from arrears.ledger.export import book_export
 from arrears.ledger.interchange import ORIGINAL_POSTED, BookImportError
-from arrears.ledger.models import Account, PeriodEvent, Transaction
+from arrears.ledger.models import Account, BookImport, PeriodEvent, Transaction
 from arrears.ledger.periods import PeriodClosedError, closed_through, period_close, period_reopen
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import NewCharge, NewCredit, book_import, charges_post, credits_post
@@ -106,6 +106,7 @@ def test_into_the_open_period_the_reversal_lands_on_october_first_with_its_own_d
     assert reversal.extra == {ORIGINAL_POSTED: "2026-09-20"}
     assert summary.into_open == 1
     assert "posted on 2026-10-01" in summary.line()
+    assert BookImport.objects.latest("id").counts["into_open_period"] == 1
     # and September's aging is what was reported; October's has Alice's September rent open
     assert total(date(2026, 9, 30)) == september == "1500.00"
     assert total(date(2026, 10, 1)) == "5500.00"
