@@ -60,6 +60,10 @@ _VERBS: dict[str, frozenset[str]] = {
     "mail.fetch": frozenset({COORDINATOR, ADMIN}),
     "sms.send": frozenset({COORDINATOR, ADMIN}),
     "demo.build": frozenset({ADMIN}),
+    # closed periods: a controller closes a month, reopens it with a reason (ledger.periods)
+    "period.view": frozenset({CONTROLLER, ADMIN}),
+    "period.close": frozenset({CONTROLLER, ADMIN}),
+    "period.reopen": frozenset({CONTROLLER, ADMIN}),
     # the admin's pages (users and roles, properties, policies, templates) and their changes
     "admin.users": frozenset({ADMIN}),
     "admin.properties": frozenset({ADMIN}),

@@ -34,7 +34,8 @@ from arrears.access.errors import LockedOutError
 from arrears.access.models import ApiToken, AuditEntry, LoginFailure, Profile, Referral
 from arrears.access.selectors import authorize
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
-from arrears.ledger.models import Account, Property, TimelineEvent
+from arrears.ledger import periods
+from arrears.ledger.models import Account, PeriodEvent, Property, TimelineEvent
 from arrears.ledger.selectors import account_get
 
 T = TypeVar("T")
@@ -472,6 +473,40 @@ def token_user(token: str, *, ip: str = "") -> Any | None:
     if row.last_used_at is None or now - row.last_used_at > timedelta(hours=1):
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
+
+
+# ---- closed periods (a controller's acts) -----------------------------------------------------
+
+
+def _name(actor: Any) -> str:
+    return actor if isinstance(actor, str) else str(actor.get_username())
+
+
+def period_close(*, month: date, on: date, actor: Any, via: str, ip: str = "") -> PeriodEvent:
+    """Close `month` as of `on` (`ledger.periods.period_close`), audited as `period.close`: the
+    actor (signed in, or named on the command line) must be a controller or an admin."""
+    return _audited(
+        actor=actor,
+        verb="period.close",
+        via=via,
+        ip=ip,
+        detail={"month": periods.label(month)},
+        do=lambda: periods.period_close(month=month, actor=_name(actor), on=on),
+    )
+
+
+def period_reopen(*, month: date, reason: str, actor: Any, via: str, ip: str = "") -> PeriodEvent:
+    """Reopen `month`, the latest closed (`ledger.periods.period_reopen`), for `reason`, audited
+    as `period.reopen` with the reason."""
+    detail = {"month": periods.label(month), "reason": reason[: periods.REASON_LIMIT]}
+    return _audited(
+        actor=actor,
+        verb="period.reopen",
+        via=via,
+        ip=ip,
+        detail=detail,
+        do=lambda: periods.period_reopen(month=month, actor=_name(actor), reason=reason),
+    )
 
 
 # ---- sign-in throttling ----------------------------------------------------------------------

@@ -38,6 +38,7 @@ STATUS = {
     "merge_field_missing": 422,
     "run_in_progress": 409,
     "database_busy": 503,
+    "period_closed": 409,
 }
 
 ROUTERS = [
@@ -46,6 +47,7 @@ ROUTERS = [
     "arrears.api.actions",
     "arrears.api.letters",
     "arrears.api.audit",
+    "arrears.api.periods",
 ]
 
 

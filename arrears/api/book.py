@@ -81,8 +81,14 @@ IMPORT_SUFFIXES = (".zip", ".xlsx")
 
 
 @router.post("/imports", response={201: ImportOut, **ERRORS})
-def book_import_post(request: HttpRequest, file: UploadedFile = File(...)) -> Any:  # noqa: B008
-    """Import a book: a .zip of interchange CSV files or an .xlsx workbook. All or nothing."""
+def book_import_post(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008
+    into_open_period: bool = False,
+) -> Any:
+    """Import a book: a .zip of interchange CSV files or an .xlsx workbook. All or nothing. A
+    transaction dated in a closed month is refused, unless `into_open_period`: then it is posted
+    on the first open day, its own date kept in `x_original_posted`."""
     authorize(request.user, "import")
     name = file.name or ""
     suffix = Path(name).suffix.lower()
@@ -98,7 +104,7 @@ def book_import_post(request: HttpRequest, file: UploadedFile = File(...)) -> An
         summary = api_act(
             request,
             "import",
-            detail={"file": name[:200]},
-            do=lambda _: book_import(path),
+            detail={"file": name[:200], "into_open_period": into_open_period},
+            do=lambda _: book_import(path, into_open_period=into_open_period),
         )
     return Status(201, {"changed": summary.changed, "summary": summary.line()})

@@ -40,10 +40,17 @@ def _setup() -> None:
 
 
 def _date(text: str) -> date:
+    from arrears.core.dates import EARLIEST, LATEST, in_calendar
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not in_calendar(day):
+        raise argparse.ArgumentTypeError(
+            f"{text} is outside the book's calendar ({EARLIEST} to {LATEST})"
+        )
+    return day
 
 
 class _ProgressBar:
@@ -199,8 +206,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             args,
             "import",
             system=True,
-            detail={"file": args.path[:200]},
-            do=lambda _a: book_import(Path(args.path), progress=bar),
+            detail={"file": args.path[:200], "into_open_period": args.into_open_period},
+            do=lambda _a: book_import(
+                Path(args.path), progress=bar, into_open_period=args.into_open_period
+            ),
         )
     finally:
         bar.close()
@@ -769,7 +778,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.
-PARTS: list[str] = ["access", "plans", "disputes", "letters", "mail"]
+PARTS: list[str] = ["access", "plans", "disputes", "letters", "mail", "periods"]
 
 
 def command(
@@ -796,6 +805,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", cmd_init, "create or migrate the database named by DATABASE_URL")
     p = add("import", cmd_import, "import a book: a folder, a .zip or an .xlsx (all or nothing)")
     p.add_argument("path")
+    p.add_argument(
+        "--into-open-period",
+        action="store_true",
+        help="post a transaction dated in a closed month on the first open day (its own date "
+        "kept in x_original_posted) instead of refusing it",
+    )
     p = add("export", cmd_export, "export the whole book as interchange CSV files into DIR")
     p.add_argument("dir")
     p = add("aging", cmd_aging, "the aging of the book as of a date")

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
-from arrears.core.dates import today
+from arrears.core.dates import EARLIEST, LATEST, in_calendar, today
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.mail_in import FetchReport
 from arrears.correspondence.mail_models import InboundEmail
@@ -576,6 +576,8 @@ def local_time(text: str, zone: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"not a time (YYYY-MM-DDTHH:MM): {text!r}") from None
+    if not in_calendar(value.date()):
+        raise ValidationError(f"{text} is outside the book's calendar ({EARLIEST} to {LATEST})")
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 

@@ -69,6 +69,7 @@ from arrears.dunning.zones import contact_zone
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
 from arrears.ledger.models import Party as PartyModel
+from arrears.ledger.periods import ensure_open
 from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.ledger.services import NewCharge, book_lock, charges_post
 
@@ -160,6 +161,7 @@ def cycle_run(
     date, started meanwhile, raises RunInProgressError. Each chunk decides on the book as
     committed when it decides: it locks its accounts (`ledger.services.book_lock`) and reads
     their open items again, so a payment an import committed since the run began counts.
+    A real run dated in a closed month raises PeriodClosedError (`ledger.periods`).
     `stop_after_chunks` stops early (as a crash would), for the tests of a resumed run.
     `holding` is entered once the book's open items are read and left when the chunks are done:
     a command that owns its process passes `core.heap.frozen_heap` to keep them out of the
@@ -167,6 +169,9 @@ def cycle_run(
     """
     if dry_run:
         return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
+    # A run posts its fees on its own day: a day in a closed month is refused before anything is
+    # done, rather than a run whose notices say one day and whose fees another.
+    ensure_open([on], what="the daily run")
     with _run_lock(on):
         return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 from zoneinfo import available_timezones
 
+from arrears.core.dates import EARLIEST, LATEST, add_months
 from arrears.core.errors import DomainError
 
 csv.field_size_limit(1 << 24)
@@ -250,6 +251,18 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A memo may run over lines and hold tabs; no other control character, never a NUL.
 _CONTROL_IN_MEMO = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+NUL = "\x00"
+# The column that keeps the date a row had in its file when it was posted on the first open day
+# because its month was closed (`arrears import --into-open-period`); exported like any x_ column.
+ORIGINAL_POSTED = "x_original_posted"
+
+# The dates of a file, by kind: each lies in the book's calendar (core.dates) and no more than a
+# year after the book's today (`dates_check`, project notes of docs/ledger-interchange.md).
+DATE_FIELDS = {
+    "accounts": (("opened", "opened_on"), ("closed", "closed_on")),
+    "transactions": (("posted", "posted_on"), ("due", "due_on")),
+}
+AHEAD_MONTHS = 12
 
 # The columns holding ids (checked against _ID when given) and the text that may hold no control
 # character, per kind of file.
@@ -527,11 +540,22 @@ def _xlsx_files(path: Path) -> list[SourceFile]:
             )
 
         def rows(
-            progress: Callable[[int], None] | None, name: str = sheet
+            progress: Callable[[int], None] | None, name: str = sheet, lb: str = label
         ) -> Iterator[tuple[int, list[str]]]:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            number = 0
             try:
-                for number, values in enumerate(book[name].iter_rows(values_only=True), start=1):
+                sheet_rows = book[name].iter_rows(values_only=True)
+                while True:
+                    try:
+                        values = next(sheet_rows, None)
+                    except Exception as exc:  # the sheet's XML breaks off (a NUL reference, …)
+                        # Its parser reads ahead: the fault is on this row or a later one.
+                        reason = f"the sheet cannot be read past row {number}: {exc}"
+                        raise BookImportError([Problem(lb, number + 1, "", reason)]) from None
+                    if values is None:
+                        return
+                    number += 1
                     record = [_xlsx_cell(v) for v in values]
                     if any(record):
                         yield number, record
@@ -550,7 +574,11 @@ def check_header(source: SourceFile, header: list[str]) -> list[Problem]:
     problems = []
     kind = source.kind
     seen: set[str] = set()
-    for name in header:
+    for number, name in enumerate(header, start=1):
+        if _CONTROL.search(name):
+            # Named by its place: the name itself would carry the character into the message.
+            problems.append(Problem(source.label, 1, f"#{number}", _control_reason(name)))
+            continue
         if name in seen:
             problems.append(Problem(source.label, 1, name, "the column appears twice"))
         seen.add(name)
@@ -562,6 +590,20 @@ def check_header(source: SourceFile, header: list[str]) -> list[Problem]:
         if name not in seen:
             problems.append(Problem(source.label, 1, name, "required column is missing"))
     return problems
+
+
+def _control_reason(value: str) -> str:
+    if NUL in value:
+        return f"holds a NUL byte (\\x00, a control character): {value!r}"
+    return f"holds a control character: {value!r}"
+
+
+def check_nul(row: dict[str, str]) -> None:
+    """Raise RowError naming the first column that holds a NUL byte: no database stores one
+    (PostgreSQL refuses it in text and JSON), and no book means one."""
+    for column, value in row.items():
+        if NUL in value:
+            raise RowError(column, _control_reason(value))
 
 
 @cache
@@ -582,10 +624,10 @@ def check_ids_and_text(kind: str, row: dict[str, str]) -> None:
             )
     for column in PLAIN_TEXT_COLUMNS[kind]:
         if _CONTROL.search(row.get(column, "")):
-            raise RowError(column, f"holds a control character: {row[column]!r}")
+            raise RowError(column, _control_reason(row[column]))
     for column, value in row.items():
         if (column == "memo" or column.startswith("x_")) and _CONTROL_IN_MEMO.search(value):
-            raise RowError(column, f"holds a control character: {value!r}")
+            raise RowError(column, _control_reason(value))
 
 
 def required(row: dict[str, str], column: str) -> str:
@@ -604,9 +646,39 @@ def parse_date(row: dict[str, str], column: str, *, optional: bool = False) -> d
     if not _DATE.fullmatch(value):
         raise RowError(column, f"not a date (YYYY-MM-DD): {value!r}")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise RowError(column, f"not a date: {value!r}") from None
+    if not EARLIEST <= day <= LATEST:
+        raise RowError(column, _outside_calendar(day))
+    return day
+
+
+def _outside_calendar(day: date) -> str:
+    return (
+        f"{day.isoformat()} is outside the book's calendar ({EARLIEST.isoformat()} to "
+        f"{LATEST.isoformat()}): a placeholder or a mistyped year?"
+    )
+
+
+def latest_date(today: date) -> date:
+    """The latest date a book file may hold: a year after `today` (the project notes of
+    docs/ledger-interchange.md: a charge entered ahead of its month is common, an entry dated
+    more than a year ahead is a mistyped year)."""
+    return min(add_months(today, AHEAD_MONTHS), LATEST)
+
+
+def dates_check(kind: str, parsed: Any, today: date) -> None:
+    """Raise RowError for a date of a parsed row dated more than a year after `today`."""
+    latest = latest_date(today)
+    for column, attr in DATE_FIELDS.get(kind, ()):
+        day = getattr(parsed, attr) if isinstance(parsed, TxnRow) else parsed.get(attr)
+        if day is not None and day > latest:
+            raise RowError(
+                column,
+                f"{day.isoformat()} is more than a year after today ({today.isoformat()}): "
+                "a mistyped year?",
+            )
 
 
 def parse_amount(
@@ -782,11 +854,16 @@ def _iso_date(value: str) -> date | None:
         return None
 
 
-def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow | None]:
+def _fast_transaction_parser(
+    header: list[str], latest: date
+) -> Callable[[list[str]], TxnRow | None]:
     """A parser for the common, clean transaction row, by column position.
 
     It returns None for anything it does not accept, and the row then goes through
     `parse_transaction`, which decides and names the problem: the two agree on every good row.
+    A NUL byte in any field fails that field's pattern (ids, dates, amounts, codes, the type) or
+    its control-character check (reference, memo), so such a row goes the slow way too. A date
+    outside EARLIEST to `latest` (the book's today plus a year) is left to the slow path.
     """
     ix = {name: i for i, name in enumerate(header)}
     i_txn, i_account, i_posted, i_type, i_amount = (ix[c] for c in TRANSACTIONS.required)
@@ -806,7 +883,7 @@ def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow 
             return None
         posted = _iso_date(rec[i_posted])
         text = rec[i_amount]
-        if posted is None or not amount_ok(text):
+        if posted is None or not amount_ok(text) or not EARLIEST <= posted <= latest:
             return None
         amount = Decimal(text)
         if not amount:
@@ -825,7 +902,7 @@ def _fast_transaction_parser(header: list[str]) -> Callable[[list[str]], TxnRow 
             if not code or applies or reverses:
                 return None
             due = _iso_date(due_text) if due_text else posted
-            if due is None:
+            if due is None or not EARLIEST <= due <= latest:
                 return None
         elif kind in ("payment", "credit"):
             if due_text or reverses or applies == txn_id:
@@ -854,9 +931,10 @@ PARSERS: dict[str, Callable[[dict[str, str]], Any]] = {
 
 
 def read_rows(
-    source: SourceFile, progress: Callable[[int], None] | None = None
+    source: SourceFile, progress: Callable[[int], None] | None = None, *, today: date
 ) -> Iterator[tuple[int, Any]]:
-    """(line, parsed row or RowError) for each data row of a file.
+    """(line, parsed row or RowError) for each data row of a file; `today` is the book's, for
+    the dates a row may hold (`dates_check`).
 
     Raises BookImportError for a bad header, an empty file, bad quoting or bytes that are not UTF-8.
     """
@@ -883,7 +961,7 @@ def read_rows(
             source.header = header
             custom_columns = [name for name in header if name.startswith("x_")]
             if source.kind is TRANSACTIONS and not custom_columns:
-                fast = _fast_transaction_parser(header)
+                fast = _fast_transaction_parser(header, latest_date(today))
             continue
         if len(record) != len(header):
             yield line, RowError("", f"expected {len(header)} fields, found {len(record)}")
@@ -893,11 +971,13 @@ def read_rows(
             continue
         row = dict(zip(header, record, strict=True))
         try:
+            check_nul(row)
             for column, limit in limits:
                 if len(row.get(column, "")) > limit:
                     raise RowError(column, f"longer than {limit} characters")
             check_ids_and_text(source.kind.name, row)
             parsed = parse(row)
+            dates_check(source.kind.name, parsed, today)
         except RowError as exc:
             yield line, exc
             continue

@@ -327,3 +327,42 @@ class TimelineEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "at"], name="timeline_account_at")]
+
+
+class PeriodEvent(models.Model):
+    """A month closed or reopened by a controller: insert-only, like the rest of the book.
+
+    The book is closed through one day, the last of a month, or not at all: `closed_through` is
+    that day after this event (null: nothing closed), so the latest row says where the book
+    stands (`periods.closed_through`). Months close in order and reopen from the latest
+    (`periods.period_close`, `periods.period_reopen`); a reopening says why.
+    """
+
+    class Kind(models.TextChoices):
+        CLOSE = "close"
+        REOPEN = "reopen"
+
+    month = models.DateField()  # the first day of the month closed or reopened
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    closed_through = models.DateField(null=True, blank=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["close", "reopen"]), name="period_event_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="close")
+                | Q(closed_through__isnull=False, closed_through__gte=models.F("month")),
+                name="period_close_closes_its_month",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reopen") | ~Q(reason=""), name="period_reopen_says_why"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%Y-%m}"

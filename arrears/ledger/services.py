@@ -28,11 +28,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from arrears.core.dates import add_months, today
 from arrears.core.fields import from_cents
 from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
 from arrears.ledger.interchange import (
     MAX_ERRORS,
+    ORIGINAL_POSTED,
     BookImportError,
     Problem,
     RowError,
@@ -53,6 +55,7 @@ from arrears.ledger.models import (
     Property,
     Transaction,
 )
+from arrears.ledger.periods import closed_through, ensure_open, first_open_day, label
 
 log = logging.getLogger("arrears.import")
 
@@ -71,6 +74,9 @@ class ImportSummary:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     accounts_replayed: int = 0
+    # Rows dated in a closed month posted on the first open day (--into-open-period), and that day.
+    into_open: int = 0
+    first_open: date | None = None
 
     def line(self) -> str:
         parts = []
@@ -85,6 +91,11 @@ class ImportSummary:
                     bits.append(f"{s} unchanged")
                 parts.append(f"{kind} {', '.join(bits)}")
         body = "; ".join(parts) or "nothing to import"
+        if self.into_open:
+            body += (
+                f" ({self.into_open} dated in a closed month posted on {self.first_open}, "
+                f"their own date kept in {ORIGINAL_POSTED})"
+            )
         return f"Imported {self.source}: {body}; {self.accounts_replayed} accounts re-applied."
 
     @property
@@ -110,14 +121,35 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummary:
+@dataclass
+class _Rules:
+    """What an import checks rows against beyond the rows themselves."""
+
+    today: date  # the book's: no date of a file more than a year after it
+    into_open: bool  # rows dated in a closed month go to the first open day instead of refused
+    closed_through: date | None = None  # read under the import's lock
+
+
+def book_import(
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    into_open_period: bool = False,
+    on: date | None = None,
+) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
+
+    A transaction dated in a closed month (`periods`) is refused, unless `into_open_period`:
+    then it is posted on the first open day, its own date kept in its `x_original_posted`
+    column. `on` is the book's today (default: `core.dates.today()`), for the dates a file may
+    hold (docs/ledger-interchange.md, project notes).
 
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
     sources = open_book(path)
     summary = ImportSummary(source=path.name)
+    rules = _Rules(today=on or today(), into_open=into_open_period)
     total = sum(s.size for s in sources)
     done = 0
 
@@ -133,23 +165,21 @@ def book_import(path: Path, *, progress: Progress | None = None) -> ImportSummar
         return tick
 
     with _phase("import"), transaction.atomic():
-        if bulk.is_postgres():
-            # One import at a time: ids are handed out in file order. The lock also keeps the
-            # daily run from deciding on any account while the import writes (`book_lock`).
-            bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")
-        else:
-            _sqlite_write_lock()
+        # One import at a time: ids are handed out in file order. The lock also keeps the daily
+        # run from deciding on any account while the import writes (`book_lock`), and a month
+        # from closing meanwhile (`periods.period_close`).
+        bulk.write_lock(TXN)
+        rules.closed_through = closed_through()
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with _phase(source.label):
-                importer(source, summary, tick_for(source))
+                importer(source, summary, tick_for(source), rules)
             _remember_custom_columns(source)
         if summary.changed:
-            BookImport.objects.create(
-                source=str(path),
-                sha256=_sha256(path),
-                counts={"created": summary.created, "updated": summary.updated},
-            )
+            counts: dict[str, Any] = {"created": summary.created, "updated": summary.updated}
+            if summary.into_open:  # posted on the first open day, their months being closed
+                counts["into_open_period"] = summary.into_open
+            BookImport.objects.create(source=str(path), sha256=_sha256(path), counts=counts)
         log.info("all rows written; committing")
     if summary.changed and bulk.is_postgres():
         # Fresh statistics for what was just loaded: autovacuum may be off or late, and a run
@@ -173,7 +203,7 @@ def book_lock(*, lo: int, hi: int) -> None:
     (SQLite serialises writers; an import takes the same lock first).
     """
     if not bulk.is_postgres():
-        _sqlite_write_lock()
+        bulk.write_lock(TXN)
         return
     bulk.execute(f"LOCK TABLE {TXN} IN ROW EXCLUSIVE MODE")
     list(
@@ -184,23 +214,19 @@ def book_lock(*, lo: int, hi: int) -> None:
     )
 
 
-def _sqlite_write_lock() -> None:
-    # A write that changes nothing takes SQLite's write lock (BEGIN IMMEDIATE, inside a
-    # transaction Django has begun); it waits for another writer up to the busy timeout.
-    bulk.execute(f"UPDATE {Account._meta.db_table} SET id = id WHERE 0 = 1")
-
-
 def _remember_custom_columns(source: SourceFile) -> None:
     for name in source.header:
         if name.startswith("x_"):
             CustomColumn.objects.get_or_create(file_kind=source.kind.name, name=name)
 
 
-def _collect(source: SourceFile, tick: Callable[[int], None] | None) -> list[tuple[int, Any]]:
+def _collect(
+    source: SourceFile, tick: Callable[[int], None] | None, rules: _Rules
+) -> list[tuple[int, Any]]:
     """All rows of a small file, or BookImportError with every bad row."""
     rows: list[tuple[int, Any]] = []
     problems: list[Problem] = []
-    for line, parsed in read_rows(source, tick):
+    for line, parsed in read_rows(source, tick, today=rules.today):
         if isinstance(parsed, RowError):
             problems.append(Problem(source.label, line, parsed.column, parsed.reason))
         else:
@@ -258,20 +284,22 @@ def _upsert(
     summary.unchanged[kind] = len(rows) - len(new) - len(changed)
 
 
-def _import_properties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_properties(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["property_id"], "property_id")
     _upsert(Property, "property_id", source, rows, summary)
 
 
-def _import_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_parties(source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["party_id"], "party_id")
     _upsert(Party, "party_id", source, rows, summary)
 
 
-def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: r["account_id"], "account_id")
     wanted = {r["property_id"] for _, r in rows if r["property_id"]}
     properties = dict(
@@ -303,8 +331,10 @@ def _has_transactions(account_id: str) -> bool:
     return Transaction.objects.filter(account__account_id=account_id).exists()
 
 
-def _import_account_parties(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
-    rows = _collect(source, tick)
+def _import_account_parties(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
+    rows = _collect(source, tick, rules)
     _duplicates(source, rows, lambda r: (r["account_id"], r["party_id"], r["role"]), "party_id")
     accounts = dict(
         Account.objects.filter(account_id__in={r["account_id"] for _, r in rows}).values_list(
@@ -364,27 +394,47 @@ class _NeedsStagingError(Exception):
     """The fast path met rows already in the book or twice in the file: stage them all."""
 
 
-def _import_transactions(source: SourceFile, summary: ImportSummary, tick: Any) -> None:
+# An account's primary key, the earliest date its entries may hold (a year before it opened,
+# docs/ledger-interchange.md, project notes) and the day it opened.
+_Known = tuple[int, date, date]
+
+
+def _import_transactions(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: _Rules
+) -> None:
     """Insert new transactions in file order (id = base + line), then replay their accounts.
 
     The fast path copies rows that name no other row straight into the book and stages only
-    those that do (applies_to, reverses). Any id already in the book, or twice in the file, sends
-    the import down the complete path, which stages every row, skips rows identical to the book's
-    and names each conflict.
+    those that do (applies_to, reverses). Any id already in the book, or twice in the file, or a
+    row dated in a closed month, sends the import down the complete path, which stages every row,
+    skips rows identical to the book's and names each conflict, and each new row dated in a
+    closed month. With `rules.into_open` such rows are dated on the first open day as they are
+    read, on either path.
     """
-    accounts = dict(Account.objects.values_list("account_id", "id"))
+    accounts: dict[str, _Known] = {
+        account_id: (pk, add_months(opened, -EARLY_MONTHS), opened)
+        for account_id, pk, opened in Account.objects.values_list("account_id", "id", "opened_on")
+    }
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
     try:
         with transaction.atomic():
             _create_stage()
-            unchanged = _copy_rows(source, accounts, base, tick)
+            unchanged = _copy_rows(source, accounts, base, tick, rules)
     except _NeedsStagingError:
         _create_stage()
-        unchanged = _stage_rows(source, accounts, base, tick)
+        unchanged = _stage_rows(source, accounts, base, tick, rules)
     summary.unchanged["transactions"] = unchanged
     summary.created["transactions"] = int(
         bulk.execute(f"SELECT COUNT(*) FROM {TXN} WHERE id > ?", (base,))[0][0]
     )
+    first_open = first_open_day(rules.closed_through)
+    if rules.into_open and first_open is not None:
+        summary.first_open = first_open
+        summary.into_open = Transaction.objects.filter(
+            id__gt=base, posted_on=first_open, extra__has_key=ORIGINAL_POSTED
+        ).count()
+        if summary.into_open:
+            CustomColumn.objects.get_or_create(file_kind="transactions", name=ORIGINAL_POSTED)
     bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
     bulk.execute(
@@ -408,19 +458,43 @@ def _create_stage() -> None:
     )
 
 
+# An entry dated more than this many months before its account opened is a mistyped year.
+EARLY_MONTHS = 12
+
+
 def _valid_rows(
-    source: SourceFile, accounts: dict[str, int], tick: Any, problems: list[Problem]
+    source: SourceFile,
+    accounts: dict[str, _Known],
+    tick: Any,
+    problems: list[Problem],
+    rules: _Rules,
 ) -> Iterator[tuple[int, int, TxnRow]]:
-    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most)."""
-    for line, row in read_rows(source, tick):
+    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most). With
+    `rules.into_open`, a row dated in a closed month comes dated on the first open day."""
+    through = rules.closed_through if rules.into_open else None
+    first_open = first_open_day(through)
+    for line, row in read_rows(source, tick, today=rules.today):
         if isinstance(row, RowError):
             problems.append(Problem(source.label, line, row.column, row.reason))
-        elif (account := accounts.get(row.account_id)) is None:
+        elif (known := accounts.get(row.account_id)) is None:
             problems.append(
                 Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
             )
+        elif row.posted_on < known[1] or (row.due_on is not None and row.due_on < known[1]):
+            early = row.posted_on < known[1]
+            column, day = ("posted", row.posted_on) if early else ("due", row.due_on)
+            reason = (
+                f"{day} is more than a year before account {row.account_id!r} opened "
+                f"({known[2]}): a mistyped year?"
+            )
+            problems.append(Problem(source.label, line, column, reason))
         elif not problems:
-            yield line, account, row
+            if through is not None and row.posted_on <= through:
+                row = row._replace(
+                    posted_on=first_open,
+                    extra={ORIGINAL_POSTED: row.posted_on.isoformat(), **row.extra},
+                )
+            yield line, known[0], row
         if len(problems) >= MAX_ERRORS:
             return
 
@@ -443,13 +517,19 @@ BOOK_COLUMNS = (
 )  # fmt: skip
 
 
-def _copy_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
+def _copy_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: _Rules
+) -> int:
     problems: list[Problem] = []
     # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
     held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
+    through = rules.closed_through
 
     def direct() -> Iterator[tuple[Any, ...]]:
-        for line, account, row in _valid_rows(source, accounts, tick, problems):
+        for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
+            if through is not None and row.posted_on <= through:
+                # Refused, unless the book holds it already: the complete path tells which.
+                raise _NeedsStagingError
             staged = _stage_row(line, account, row)
             if row.applies_to or row.reverses:
                 pickle.dump(staged, held)
@@ -493,14 +573,16 @@ def _index_stage() -> None:
     bulk.execute(f"ANALYZE {STAGE}")  # no autovacuum for temporary tables: plan with facts
 
 
-def _stage_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: Any) -> int:
+def _stage_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: _Rules
+) -> int:
     problems: list[Problem] = []
     with _phase("read and check rows"):
         bulk.insert_rows(
             STAGE,
             STAGE_COLUMNS,
             (_stage_row(line, account, row)
-             for line, account, row in _valid_rows(source, accounts, tick, problems)),
+             for line, account, row in _valid_rows(source, accounts, tick, problems, rules)),
         )  # fmt: skip
     if problems:
         raise BookImportError(problems)
@@ -509,6 +591,7 @@ def _stage_rows(source: SourceFile, accounts: dict[str, int], base: int, tick: A
         _check_staged(source, base)
     with _phase("compare with the book"):
         unchanged = _skip_existing(source)
+        _check_closed(source, rules.closed_through)
     with _phase("insert transactions"):
         _insert_staged(base)
     return unchanged
@@ -653,6 +736,27 @@ def _explain_reverses(r: Any) -> str:
     return f"payment {ref!r} is posted after this reversal"
 
 
+def _check_closed(source: SourceFile, through: date | None) -> None:
+    """A new row dated in a closed month is refused (rows the book holds already are skipped;
+    with --into-open-period none is left here: they were dated on the first open day)."""
+    if through is None:
+        return
+    rows = bulk.execute(
+        f"SELECT line, posted_on FROM {STAGE} WHERE skip IS NULL AND posted_on <= ? "
+        f"ORDER BY line LIMIT {MAX_ERRORS}",
+        (through.isoformat(),),
+    )
+    _fail(source, rows, "posted", lambda r: _closed_reason(_norm(r[1]), through))
+
+
+def _closed_reason(posted: str, through: date) -> str:
+    return (
+        f"{posted[:7]} is closed (the book is closed through {label(through)}): import with "
+        f"--into-open-period to post it on {first_open_day(through)}, its own date kept in "
+        f"{ORIGINAL_POSTED}, or a controller reopens the month"
+    )
+
+
 def _skip_existing(source: SourceFile) -> int:
     """Mark rows already in the book (they must be identical); returns how many."""
     rows = bulk.execute(
@@ -666,7 +770,7 @@ def _skip_existing(source: SourceFile) -> int:
              "reference", "memo", "x_ columns")  # fmt: skip
     problems = []
     for row in rows:
-        staged, stored = row[1:12], row[12:23]
+        staged, stored = _first_dated(row[1:12]), _first_dated(row[12:23])
         for name, a, b in zip(names, staged, stored, strict=True):
             if _same(name, a, b):
                 continue
@@ -683,11 +787,27 @@ def _skip_existing(source: SourceFile) -> int:
     return len(rows)
 
 
+def _first_dated(values: tuple[Any, ...]) -> list[Any]:
+    """A row's values (account … extra) as its file first dated it: a row posted on the first
+    open day because its month was closed holds its own date in x_original_posted. So the row as
+    first imported, and the same row posted into the open period, are one entry, whichever of
+    the two the book holds and the file brings."""
+    out = list(values)
+    extra = _json(out[10])
+    if ORIGINAL_POSTED in extra:
+        extra = dict(extra)
+        out[1] = extra.pop(ORIGINAL_POSTED)
+    out[10] = extra
+    return out
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return (json.loads(value) if isinstance(value, str) else value) or {}
+
+
 def _same(name: str, a: Any, b: Any) -> bool:
     if name == "x_ columns":
-        left = json.loads(a) if a else {}
-        right = (json.loads(b) if isinstance(b, str) else b) or {}
-        return bool(left == right)
+        return bool(_json(a) == _json(b))
     return _norm(a) == _norm(b)
 
 
@@ -818,7 +938,7 @@ def accounts_replay(account_ids: Iterable[int]) -> int:
         return count
 
 
-_IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any], None]] = {
+_IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any, _Rules], None]] = {
     "properties": _import_properties,
     "parties": _import_parties,
     "accounts": _import_accounts,
@@ -848,7 +968,7 @@ def charges_post(charges: list[NewCharge]) -> int:
     Must run inside the caller's transaction; returns how many were posted. A charge whose txn_id
     is already in the book is skipped, so that posting is idempotent.
     """
-    base, fresh = _append_new(charges, lambda c: (
+    base, fresh = _append_new(charges, "a charge", lambda c: (
         c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge", int(c.amount * 100), c.code,
         c.due_on.isoformat(), None, None, c.reference, c.memo, None))  # fmt: skip
     if not fresh:
@@ -857,10 +977,14 @@ def charges_post(charges: list[NewCharge]) -> int:
     return len(fresh)
 
 
-def _append_new(entries: list[Any], row: Callable[[Any], tuple[Any, ...]]) -> tuple[int, list[Any]]:
+def _append_new(
+    entries: list[Any], what: str, row: Callable[[Any], tuple[Any, ...]]
+) -> tuple[int, list[Any]]:
     """Append the entries (each with a txn_id) not yet in the book after its last one, in order;
     returns the id before the first and the entries appended. `row` gives an entry's columns
-    after the id (BOOK_COLUMNS). Runs inside the caller's transaction."""
+    after the id (BOOK_COLUMNS). Runs inside the caller's transaction.
+
+    Raises PeriodClosedError when an entry is dated in a closed month (`what` names it)."""
     if not entries:
         return 0, []
     existing = set(
@@ -871,8 +995,8 @@ def _append_new(entries: list[Any], row: Callable[[Any], tuple[Any, ...]]) -> tu
     fresh = [e for e in entries if e.txn_id not in existing]
     if not fresh:
         return 0, []
-    if bulk.is_postgres():
-        bulk.execute(f"LOCK TABLE {TXN} IN SHARE ROW EXCLUSIVE MODE")  # ids in book order
+    bulk.write_lock(TXN)  # ids in book order, and no month closing meanwhile
+    ensure_open((e.posted_on for e in fresh), what=what)
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
     bulk.insert_rows(TXN, BOOK_COLUMNS, ((base + i, *row(e)) for i, e in enumerate(fresh, 1)))
     return base, fresh
@@ -957,7 +1081,7 @@ def credits_post(credits: list[NewCredit]) -> int:
     is already in the book is skipped (idempotent). A credit names the charge it pays first
     (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
     """
-    _, fresh = _append_new(credits, lambda c: (
+    _, fresh = _append_new(credits, "a credit", lambda c: (
         c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit", int(c.amount * 100), c.code,
         None, c.applies_to_pk, None, c.reference, c.memo, None))  # fmt: skip
     if not fresh:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from arrears.web import views, views_actions, views_admin, views_letters
+from arrears.web import views, views_actions, views_admin, views_letters, views_periods
 
 app_name = "web"
 urlpatterns = [
@@ -73,6 +73,7 @@ urlpatterns = [
     path("letters/returned/", views_letters.letters_returned_entry, name="letters_returned"),
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
+    path("periods/", views_periods.periods_page, name="periods"),
     path("admin/", views_admin.admin_home, name="admin"),
     path("admin/users/", views_admin.admin_users, name="admin_users"),
     path("admin/users/<int:user_id>/", views_admin.admin_user, name="admin_user"),

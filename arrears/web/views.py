@@ -60,7 +60,7 @@ from arrears.access.services import (
 )
 from arrears.core.busy import busy_error
 from arrears.core.cells import safe_cell
-from arrears.core.dates import today
+from arrears.core.dates import in_calendar, today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
@@ -493,6 +493,8 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
         until_text = request.POST.get("until", "")
         until = date.fromisoformat(until_text) if until_text else None
     except ValueError:
+        until = date.min
+    if until is not None and not in_calendar(until):  # 9999-12-31: no end, mistyped
         return _after_change(request, account_id, _("The end date is not a date."))
 
     def do() -> Any:
