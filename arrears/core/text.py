@@ -25,11 +25,13 @@ def refuse_nul_text(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
     """Middleware: a 422 for a request whose text holds a NUL, else the response."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
-        where = next(_with_nul(request), None)
-        if where is None:
+        found = next(_with_nul(request), None)
+        if found is None:
             return get_response(request)
+        where, field = found
+        facts = {"where": where} if field is None else {"where": where, "field": field}
         error = InvalidTextError(
-            f"{where} holds a NUL character (U+0000), which is not text", where=where
+            f"{where} holds a NUL character (U+0000), which is not text", **facts
         )
         if request.path_info.startswith("/api/"):
             return JsonResponse(error.as_dict(), status=422)
@@ -38,20 +40,22 @@ def refuse_nul_text(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
     return middleware
 
 
-def _with_nul(request: HttpRequest) -> Iterator[str]:
-    """Where the request's text holds a NUL: "the path", "query field NAME", "field NAME"."""
+def _with_nul(request: HttpRequest) -> Iterator[tuple[str, str | None]]:
+    """Where the request's text holds a NUL ("the path", "query field NAME", "field NAME"), and
+    the field's name (as the API's other errors name it in `extra["field"]`) when it is one."""
     if NUL in request.path_info:
-        yield "the path"
+        yield "the path", None
     for kind, fields in (("query field", request.GET), ("field", _form(request))):
         for name, values in fields.lists():
             if NUL in name or any(NUL in value for value in values):
-                yield f"{kind} {name.replace(NUL, '?')!r}"
+                shown = name.replace(NUL, "?")
+                yield f"{kind} {shown!r}", shown
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body)
         except ValueError:
             return  # not JSON: the API says so itself
-        yield from (f"field {path!r}" for path in _json_nul(body, "body"))
+        yield from ((f"field {path!r}", path) for path in _json_nul(body, "body"))
 
 
 def _form(request: HttpRequest) -> Any:

@@ -55,8 +55,8 @@ def test_a_command_line_date_outside_the_calendar_is_refused_by_its_option(
 
 @pytest.mark.parametrize("far", FAR)
 def test_a_call_logged_at_a_time_outside_the_calendar_is_refused(people, capsys, far):
-    # when
-    call = ["call", "log", "A-TINA", "--party", "P-TINA", "--outcome", "no-answer"]
+    # when Alice, the coordinator, logs the call from the command line
+    call = ["--as", "alice", "call", "log", "A-TINA", "--party", "P-TINA", "--outcome", "no-answer"]
     status = main([*call, "--at", f"{far}T10:00"])
     # then
     assert status == 2
