@@ -50,7 +50,8 @@ What comes from where:
   on Fri Dec 24, ...) are business days here.
 
 Invariants: as for California, a year is cached once computed; years before 2021 (the first
-Juneteenth under §24) are refused; a day the President or the Governor appoints (§24: days of
+Juneteenth under §24) have the package's days of the same names, so that a charge of 2019 still
+open is counted too; a day the President or the Governor appoints (§24: days of
 general thanksgiving, fasting and prayer) is not known in advance and is not included.
 """
 
@@ -200,9 +201,9 @@ def new_york_public_holidays(year: int) -> dict[date, str]:
     """The New York public holidays (GCL §24) that fall in `year`, by date: each on its own day
     and, when that is a Sunday (Flag Day excepted), on the Monday after ("… (observed)").
 
-    Saturdays and Sundays are not business days either but are not listed. Raises ValueError for
-    a year before 2021, and RuntimeError if the `holidays` package no longer names a holiday this
-    module takes from it."""
+    Saturdays and Sundays are not business days either but are not listed. Before 2021 the list
+    is the package's of those names for that year (no Juneteenth). Raises RuntimeError if the
+    `holidays` package no longer names, for 2021 or later, a holiday this module takes from it."""
     return dict(_ny_holidays(year))
 
 
@@ -235,10 +236,6 @@ def carry_to_business_day(day: date, rule: str) -> date:
 
 @cache
 def _ny_holidays(year: int) -> Mapping[date, str]:
-    if year < NY_FIRST_YEAR:
-        raise ValueError(
-            f"New York public holidays before {NY_FIRST_YEAR} are not modelled (asked for {year})"
-        )
     package = holidays.country_holidays("US", subdiv="NY", years=year, language="en_US")
     found: dict[date, list[str]] = {}
     named: set[str] = set()
@@ -249,7 +246,10 @@ def _ny_holidays(year: int) -> Mapping[date, str]:
             named.add(name)
             if name in NY_FROM_PACKAGE:
                 found.setdefault(day, []).append(name)
-    missing = NY_FROM_PACKAGE - named
+    # Before 2021 the same §24 list stood without Juneteenth (and the package lists each holiday
+    # from the year it began, such as Martin Luther King Jr. Day): a charge of those years, still
+    # open, has its dates counted by the holidays of its own year.
+    missing = NY_FROM_PACKAGE - named if year >= NY_FIRST_YEAR else set()
     if missing:
         raise RuntimeError(
             f"the holidays package no longer names {sorted(missing)} for New York in {year}; "

@@ -13,6 +13,7 @@ from datetime import date
 
 from arrears.dunning.models import Action
 from arrears.dunning.services import cycle_run
+from arrears.dunning.tests.conftest import ELM_COURT, TINA
 from arrears.ledger.models import TimelineEvent, Transaction
 
 GRACE_STEPS = {"late-notice", "late-notice-guarantor", "late-fee"}
@@ -127,3 +128,40 @@ def test_the_rent_demand_served_on_december_11_names_monday_the_28th_not_christm
         account__account_id=account, kind="notice.queued", detail__step="rent-demand"
     )
     assert row.detail["deadline"] == "2026-12-28"
+
+
+def test_rent_from_2019_still_open_is_counted_by_its_own_years_holidays(load_book):
+    # given: a lease of 2019 whose July 2019 rent was never paid (the run of 2026 reads it too)
+    load_book(
+        properties=[ELM_COURT],
+        parties=[TINA],
+        accounts=[
+            {
+                "account_id": "A-OLD",
+                "property_id": "ELM",
+                "unit": "1A",
+                "kind": "residential_lease",
+                "opened": "2019-06-01",
+                "rent": "1000.00",
+            }
+        ],
+        account_parties=[{"account_id": "A-OLD", "party_id": "P-TINA", "role": "primary"}],
+        transactions=[
+            {
+                "txn_id": "T-2019-07",
+                "account_id": "A-OLD",
+                "posted": "2019-07-01",
+                "type": "charge",
+                "code": "RENT",
+                "amount": "1000.00",
+                "due": "2019-07-01",
+            }
+        ],
+    )
+
+    # when: the run of March 2, 2026 (it failed with "holidays before 2021 are not modelled")
+    result = cycle_run(on=date(2026, 3, 2))
+
+    # then: it plans the account's steps; the 2019 notice's window (23 days) is long gone
+    assert "late-notice" not in {a["step"] for a in result.actions if a["account_id"] == "A-OLD"}
+    assert {a["account_id"] for a in result.actions} == {"A-OLD"}
