@@ -50,12 +50,13 @@ def main() -> None:
 
     from arrears.core.errors import DomainError
     from arrears.disputes.services import dispute_open
+    from arrears.dunning.commitments import plan_create
     from arrears.dunning.derived import derived_holds
     from arrears.dunning.services import CHUNK, cycle_run
     from arrears.ledger.models import Account
     from arrears.ledger.selectors import open_items_as_of
     from arrears.ledger.services import book_import
-    from arrears.plans.services import plan_create, promise_add
+    from arrears.plans.services import promise_add
 
     started = time.perf_counter()
     book_import(folder)

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,8 +80,11 @@ def _pg_recreate(url: str) -> None:
 
 def _book(count: int) -> list[int]:
     """COUNT tenants at one building, each with a queued email row; returns the rows' ids."""
+    from django.db import transaction
+
     from arrears.correspondence.models import Outbound
     from arrears.ledger.models import Account, AccountParty, Party, Property
+    from arrears.ledger.services import NewCharge, charges_post
 
     prop = Property.objects.create(property_id="B", name="Bench Court", address="1 Bench St",
                                    state="NY", country="US")  # fmt: skip
@@ -93,6 +97,22 @@ def _book(count: int) -> list[int]:
     AccountParty.objects.bulk_create(
         AccountParty(account=a, party=p, role="primary")
         for a, p in zip(accounts, parties, strict=True))  # fmt: skip
+    # March's rent, due the 1st and open: the reminder is about it (a letter whose charge would
+    # render empty is refused, as the run's would be).
+    with transaction.atomic():
+        charges_post(
+            [
+                NewCharge(
+                    txn_id=f"R{n:06d}",
+                    account_pk=a.pk,
+                    posted_on=date(2026, 3, 1),
+                    due_on=date(2026, 3, 1),
+                    code="RENT",
+                    amount=Decimal("1000.00"),
+                )
+                for n, a in enumerate(accounts)
+            ]
+        )
     made = datetime(2026, 3, 2, 12, tzinfo=ZoneInfo("America/New_York"))
     rows = Outbound.objects.bulk_create(
         Outbound(key=f"{a.account_id}:reminder:2026-03:{p.party_id}", account=a, party=p,
