@@ -131,9 +131,19 @@ def test_saturdays_sundays_and_holidays_are_not_business_days_in_new_york():
     assert is_new_york_business_day(date(2026, 9, 8))  # Tuesday
 
 
-def test_years_before_juneteenth_was_a_new_york_holiday_are_refused():
-    with pytest.raises(ValueError, match="2020"):
-        new_york_public_holidays(2020)
+def test_years_before_juneteenth_was_a_new_york_holiday_have_the_other_public_holidays():
+    # when
+    days = new_york_public_holidays(2019)
+
+    # then: §24's days of 2019, Juneteenth not among them (a §24 holiday from 2021)
+    assert days[date(2019, 7, 4)] == "Independence Day"
+    assert days[date(2019, 9, 2)] == "Labor Day"
+    assert days[date(2019, 11, 5)] == "Election Day"
+    assert days[date(2019, 6, 9)] == "Flag Day"
+    assert date(2019, 6, 19) not in days
+    assert not any("Juneteenth" in name for name in days.values())
+    # and from 2021 it is one (a Saturday that year: §24 moves no Saturday holiday)
+    assert "Juneteenth" in new_york_public_holidays(2021)[date(2021, 6, 19)]
 
 
 def test_every_business_day_rule_a_policy_may_name_has_a_calendar():
