@@ -146,15 +146,19 @@ def test_a_batch_killed_after_its_first_chunk_is_finished_by_the_rerun_once_and_
         stderr=subprocess.DEVNULL,
     )
     rendered = 0
+    # The render workers, as seen while the batch runs: a pool between two chunks may have none
+    # at the very moment of the kill.
+    workers: set[int] = set()
     while rendered < BATCH_CHUNK:
         assert batch.poll() is None, "the batch ended before its first chunk was seen"
         time.sleep(0.005)
+        workers.update(_children(batch.pid))
         (rendered,) = db.execute(
             "SELECT COUNT(*) FROM correspondence_outbound WHERE status = 'rendered'"
         ).fetchone()
     # The batch may commit nothing more from here on: it is mid-way when it is killed.
     db.execute("BEGIN IMMEDIATE")
-    workers = _children(batch.pid)
+    workers.update(_children(batch.pid))
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
     (rendered,) = db.execute(
