@@ -76,16 +76,21 @@ def act(
     A `SystemActor` is recorded, not authorized (the account is looked up in the whole book).
     Raises what `authorize` raises, or what `do` raises (then nothing is written).
     """
-    if isinstance(user, SystemActor):
-        account = account_get(account_id=account_id) if account_id is not None else None
-    else:
-        account = authorize(user, verb, account_id)
+    account = _authorized(user, verb, account_id)
     with transaction.atomic():
         result = do(account)
         audit_write(
             user=user, verb=verb, via=via, account_id=account_id or "", ip=ip, detail=detail or {}
         )
     return result
+
+
+def _authorized(user: Any, verb: str, account_id: str | None) -> Account | None:
+    """The account `account_id` names, once `user` may do `verb` on it (`authorize`); a
+    SystemActor is not authorized, the account is looked up in the whole book."""
+    if isinstance(user, SystemActor):
+        return account_get(account_id=account_id) if account_id is not None else None
+    return authorize(user, verb, account_id)
 
 
 def act_job(
@@ -107,11 +112,7 @@ def act_job(
     `failed` (the error's code) in the detail, what it did before that being on the timeline,
     and the error is raised again.
     """
-    if isinstance(user, SystemActor):
-        if account_id is not None:
-            account_get(account_id=account_id)
-    else:
-        authorize(user, verb, account_id)
+    _authorized(user, verb, account_id)
     detail = dict(detail or {})
     row = {"user": user, "verb": verb, "via": via, "account_id": account_id or "", "ip": ip}
     try:
@@ -478,10 +479,6 @@ def token_user(token: str, *, ip: str = "") -> Any | None:
 # ---- closed periods (a controller's acts) -----------------------------------------------------
 
 
-def _name(actor: Any) -> str:
-    return actor if isinstance(actor, str) else str(actor.get_username())
-
-
 def period_close(*, month: date, on: date, actor: Any, via: str, ip: str = "") -> PeriodEvent:
     """Close `month` as of `on` (`ledger.periods.period_close`), audited as `period.close`: the
     actor (signed in, or named on the command line) must be a controller or an admin."""
@@ -491,7 +488,7 @@ def period_close(*, month: date, on: date, actor: Any, via: str, ip: str = "") -
         via=via,
         ip=ip,
         detail={"month": periods.label(month)},
-        do=lambda: periods.period_close(month=month, actor=_name(actor), on=on),
+        do=lambda: periods.period_close(month=month, actor=str(actor.get_username()), on=on),
     )
 
 
@@ -505,7 +502,9 @@ def period_reopen(*, month: date, reason: str, actor: Any, via: str, ip: str = "
         via=via,
         ip=ip,
         detail=detail,
-        do=lambda: periods.period_reopen(month=month, actor=_name(actor), reason=reason),
+        do=lambda: periods.period_reopen(
+            month=month, actor=str(actor.get_username()), reason=reason
+        ),
     )
 
 
