@@ -142,7 +142,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction takes the write lock when it begins (BEGIN IMMEDIATE): begun as a reader, it could
     # not wait for it later (SQLite answers "database is locked" at once when a transaction that
     # has read must write after another wrote). A write still locked out after the wait is a 503
-    # with Retry-After (arrears.core.sql.database_busy), never a 500.
+    # with Retry-After (arrears.core.busy), never a 500.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": ARREARS_SQLITE_TIMEOUT,

@@ -25,13 +25,11 @@ def is_postgres() -> bool:
 def write_lock(table: str) -> None:
     """Inside the caller's transaction, wait for and take the book's write lock: one writer of
     the book at a time. PostgreSQL: SHARE ROW EXCLUSIVE on `table`, which excludes itself and the
-    ROW EXCLUSIVE lock every insert takes. SQLite: the database's one write lock, taken now rather
-    than at the first write (a write that changes nothing begins the write transaction inside
-    the one Django has begun; it waits for another writer up to the busy timeout)."""
+    ROW EXCLUSIVE lock every insert takes. SQLite: nothing more to do, the transaction took the
+    database's one write lock when it began (BEGIN IMMEDIATE, config/settings.py), waiting for
+    another writer up to the busy timeout."""
     if is_postgres():
         execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-    else:
-        execute(f"UPDATE {table} SET id = id WHERE 0 = 1")
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
