@@ -145,19 +145,23 @@ def test_a_batch_killed_after_its_first_chunk_is_finished_by_the_rerun_once_and_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    rendered = 0
     # The render workers, as seen while the batch runs: a pool between two chunks may have none
     # at the very moment of the kill.
     workers: set[int] = set()
-    while rendered < BATCH_CHUNK:
+    while True:
         assert batch.poll() is None, "the batch ended before its first chunk was seen"
         time.sleep(0.005)
         workers.update(_children(batch.pid))
+        # Counted under the write lock, and kept if the first chunk is in: the batch may commit
+        # nothing more from here on, so it is mid-way when it is killed (on a loaded machine it
+        # could finish between a count and a lock taken after it).
+        db.execute("BEGIN IMMEDIATE")
         (rendered,) = db.execute(
             "SELECT COUNT(*) FROM correspondence_outbound WHERE status = 'rendered'"
         ).fetchone()
-    # The batch may commit nothing more from here on: it is mid-way when it is killed.
-    db.execute("BEGIN IMMEDIATE")
+        if rendered >= BATCH_CHUNK:
+            break
+        db.execute("ROLLBACK")
     workers.update(_children(batch.pid))
     os.kill(batch.pid, signal.SIGKILL)
     batch.wait()
