@@ -812,11 +812,18 @@ def _checks(res: dict) -> list[dict]:
     rows: list[dict] = []
 
     def row(key, figure, value, floor="", ratio=None, target="", ok=None, **raw):
-        rows.append({
-            "key": key, "figure": figure, "value": value, "floor": floor,
-            "ratio": None if ratio is None else round(ratio, 2), "target": target,
-            "result": "-" if ok is None else ("pass" if ok else "FAIL"), **raw,
-        })  # fmt: skip
+        rows.append(
+            {
+                "key": key,
+                "figure": figure,
+                "value": value,
+                "floor": floor,
+                "ratio": None if ratio is None else round(ratio, 2),
+                "target": target,
+                "result": "-" if ok is None else ("pass" if ok else "FAIL"),
+                **raw,
+            }
+        )
 
     imp, floor = res.get("import"), res.get("import_floor")
     if imp and "rate" in imp:
@@ -831,13 +838,29 @@ def _checks(res: dict) -> list[dict]:
         if pg:
             target = f">= {IMPORT_MIN_RATE:,}/s, <= {IMPORT_MAX_RATIO:g}x COPY"
             ok = imp["rate"] >= IMPORT_MIN_RATE and ratio is not None and ratio <= IMPORT_MAX_RATIO
-        row("import", "import, with cash application",
-            f"{imp['seconds']:.2f} s ({imp['rate']:,.0f} txn/s)", floor_txt, ratio, target, ok,
-            seconds=imp["seconds"], rate=imp["rate"],
-            floor_seconds=floor["seconds"] if floor else None)  # fmt: skip
+        row(
+            "import",
+            "import, with cash application",
+            f"{imp['seconds']:.2f} s ({imp['rate']:,.0f} txn/s)",
+            floor_txt,
+            ratio,
+            target,
+            ok,
+            seconds=imp["seconds"],
+            rate=imp["rate"],
+            floor_seconds=floor["seconds"] if floor else None,
+        )
         rss = imp["max_rss_bytes"]
-        row("import_rss", "import, peak RSS", f"{rss / 1e6:,.0f} MB", "", None,
-            "< 1 GB (at 10M)", rss < IMPORT_MAX_RSS, bytes=rss)  # fmt: skip
+        row(
+            "import_rss",
+            "import, peak RSS",
+            f"{rss / 1e6:,.0f} MB",
+            "",
+            None,
+            "< 1 GB (at 10M)",
+            rss < IMPORT_MAX_RSS,
+            bytes=rss,
+        )
 
     inproc = res.get("in_process") or {}
     gb = inproc.get("group_by")
@@ -854,17 +877,36 @@ def _checks(res: dict) -> list[dict]:
             else:
                 target = f"<= {AGING_PAST_MAX_RATIO:g}x GROUP BY"
                 ok = ratio is not None and ratio <= AGING_PAST_MAX_RATIO
-            row(f"{label}_query", f"{name}, query in-process", f"{m['seconds']:.3f} s", gb_txt,
-                ratio, target, ok, seconds=m["seconds"],
-                floor_seconds=gb["seconds"] if gb else None)  # fmt: skip
+            row(
+                f"{label}_query",
+                f"{name}, query in-process",
+                f"{m['seconds']:.3f} s",
+                gb_txt,
+                ratio,
+                target,
+                ok,
+                seconds=m["seconds"],
+                floor_seconds=gb["seconds"] if gb else None,
+            )
         cli = res.get(f"{label}_cli")
         if cli and cli["exit"] == 0:
-            row(f"{label}_cli", f"{name}, CLI wall time", f"{cli['seconds']:.2f} s",
-                seconds=cli["seconds"], max_rss_bytes=cli["max_rss_bytes"])  # fmt: skip
+            row(
+                f"{label}_cli",
+                f"{name}, CLI wall time",
+                f"{cli['seconds']:.2f} s",
+                seconds=cli["seconds"],
+                max_rss_bytes=cli["max_rss_bytes"],
+            )
         if m and m.get("report_balance") is not None:
-            row(f"{label}_balance", f"{name}, total balance", m["report_balance"],
-                f"ledger {m['book_balance']}", None, "equal",
-                m["report_balance"] == m["book_balance"])  # fmt: skip
+            row(
+                f"{label}_balance",
+                f"{name}, total balance",
+                m["report_balance"],
+                f"ledger {m['book_balance']}",
+                None,
+                "equal",
+                m["report_balance"] == m["book_balance"],
+            )
     return rows
 
 

@@ -243,12 +243,27 @@ class _SqlTimer:
 
 
 # Functions of arrears.dunning.services that cycle_run calls by their global name, in order.
-RUN_PARTS = ("company_policies", "open_items_as_of", "_run_chunk", "_delinquent_since",
-             "next_steps", "_decide", "_record", "charges_post")  # fmt: skip
+RUN_PARTS = (
+    "company_policies",
+    "open_items_as_of",
+    "_run_chunk",
+    "_delinquent_since",
+    "next_steps",
+    "_decide",
+    "_record",
+    "charges_post",
+)
 # Parts inside _run_chunk (not nested in one another): _run_chunk less these is its own work.
-CHUNK_PARTS = ("_delinquent_since", "next_steps", "_decide", "_record", "charges_post",
-               "bulk.insert_objects", "Action.objects.bulk_create",
-               "TimelineEvent.objects.bulk_create")  # fmt: skip
+CHUNK_PARTS = (
+    "_delinquent_since",
+    "next_steps",
+    "_decide",
+    "_record",
+    "charges_post",
+    "bulk.insert_objects",
+    "Action.objects.bulk_create",
+    "TimelineEvent.objects.bulk_create",
+)
 CHUNK_REST = "_run_chunk less the parts below: reads of the chunk, the per-account loop"
 
 
@@ -338,8 +353,11 @@ def _measure_cycle_main(on_iso: str, profile_dir: str | None) -> None:
     from arrears.dunning.services import cycle_run
 
     on = dt.date.fromisoformat(on_iso)
-    out: dict = {"vendor": connection.vendor, "date": on_iso,
-                 "code": str(Path(arrears.__file__).resolve().parent.parent)}  # fmt: skip
+    out: dict = {
+        "vendor": connection.vendor,
+        "date": on_iso,
+        "code": str(Path(arrears.__file__).resolve().parent.parent),
+    }
 
     def counts() -> dict[str, int]:
         with connection.cursor() as cur:
@@ -431,9 +449,14 @@ def _run_json(step: dict, workdir: Path, name: str) -> dict | None:
 
 
 def bench_database(
-    db: str, bk: Path, on: dt.date, profile: bool, keep: bool, after_import: str,
+    db: str,
+    bk: Path,
+    on: dt.date,
+    profile: bool,
+    keep: bool,
+    after_import: str,
     reuse: bool = False,
-) -> dict:  # fmt: skip
+) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"arrears-cycle-{db}-"))
     res: dict = {"database": db, "workdir": str(workdir), "date": on.isoformat()}
     env = dict(os.environ)
@@ -473,12 +496,12 @@ def bench_database(
             res["import"] = {"reused": IMPORTED_DB}
         else:
             print(f"[{db}] arrears import {bk}  (not timed against a target)")
-            step = res["import"] = book.run_child([*cli, "import", str(bk)], env, workdir,
-                                                  "import")  # fmt: skip
+            step = res["import"] = book.run_child([*cli, "import", str(bk)], env, workdir, "import")
             if step["exit"] != 0:
                 raise book._StepFailedError("import", step)
-            print(f"[{db}]   {step['seconds']:.1f} s, peak RSS "
-                  f"{step['max_rss_bytes'] / 1e6:,.0f} MB")  # fmt: skip
+            print(
+                f"[{db}]   {step['seconds']:.1f} s, peak RSS {step['max_rss_bytes'] / 1e6:,.0f} MB"
+            )
             if db == "postgres" and reuse:
                 pg_fresh(IMPORTED_DB, template=PG_DB)
                 with _pg_admin() as conn:
@@ -567,24 +590,44 @@ def _checks(res: dict, large_target: bool) -> list[dict]:
 
     def row(key, figure, value, target="", ok=None, **raw):
         result = "-" if ok is None else ("pass" if ok else "FAIL")
-        rows.append({"key": key, "figure": figure, "value": value, "target": target,
-                     "result": result, **raw})  # fmt: skip
+        rows.append(
+            {
+                "key": key,
+                "figure": figure,
+                "value": value,
+                "target": target,
+                "result": result,
+                **raw,
+            }
+        )
 
     imp = res.get("import")
     if imp and imp.get("exit") == 0:
-        row("import", "import (setup, not a target)", f"{imp['seconds']:.1f} s",
-            seconds=imp["seconds"])  # fmt: skip
+        row(
+            "import",
+            "import (setup, not a target)",
+            f"{imp['seconds']:.1f} s",
+            seconds=imp["seconds"],
+        )
     st = res.get("after_import")
     if st:
         what = {"vacuum": "VACUUM (ANALYZE)", "analyze": "ANALYZE", "none": "nothing"}[st["how"]]
         auto = f"; server autovacuum {st['autovacuum']}" if "autovacuum" in st else ""
-        row("after_import", "after the import (setup)", f"{what}, {st['seconds']:.1f} s{auto}",
-            seconds=st["seconds"])  # fmt: skip
+        row(
+            "after_import",
+            "after the import (setup)",
+            f"{what}, {st['seconds']:.1f} s{auto}",
+            seconds=st["seconds"],
+        )
     inproc = res.get("in_process") or {}
     mix = inproc.get("policy_mix")
     if mix is not None:
-        row("accounts", "accounts with open items, by policy",
-            f"{sum(mix.values()):,} ({_fmt_counter(mix)})", accounts=mix)  # fmt: skip
+        row(
+            "accounts",
+            "accounts with open items, by policy",
+            f"{sum(mix.values()):,} ({_fmt_counter(mix)})",
+            accounts=mix,
+        )
     for label, name, limit in (
         ("dry_run", "dry run", DRY_MAX_S),
         ("real_run", "real run", REAL_MAX_S),
@@ -597,45 +640,77 @@ def _checks(res: dict, large_target: bool) -> list[dict]:
                 target, ok = f"< {limit:g} s{at}", cli["seconds"] < limit
             elif limit is None:
                 target = "-"
-            row(f"{label}_cli", f"{name}, CLI wall time", f"{cli['seconds']:.2f} s", target, ok,
-                seconds=cli["seconds"], max_rss_bytes=cli["max_rss_bytes"])  # fmt: skip
+            row(
+                f"{label}_cli",
+                f"{name}, CLI wall time",
+                f"{cli['seconds']:.2f} s",
+                target,
+                ok,
+                seconds=cli["seconds"],
+                max_rss_bytes=cli["max_rss_bytes"],
+            )
         if m:
             out_s = m.get("json_output_seconds")
-            row(f"{label}_inproc", f"{name}, cycle_run in-process",
+            row(
+                f"{label}_inproc",
+                f"{name}, cycle_run in-process",
                 f"{m['seconds']:.2f} s (SQL {m['sql']['seconds']:.2f} s"
                 + (f"; its JSON output {out_s:.2f} s)" if out_s is not None else ")"),
-                seconds=m["seconds"], sql_seconds=m["sql"]["seconds"])  # fmt: skip
+                seconds=m["seconds"],
+                sql_seconds=m["sql"]["seconds"],
+            )
     dry, real, again = (res.get(f"{k}_cli") for k in ("dry_run", "real_run", "rerun"))
     if real and "actions" in real:
-        row("actions", "real run: actions",
+        row(
+            "actions",
+            "real run: actions",
             f"{real['actions']:,} ({_fmt_counter(real['actions_by_step'])})",
-            actions=real["actions"])  # fmt: skip
-        row("refused", "real run: refused by the guard",
+            actions=real["actions"],
+        )
+        row(
+            "refused",
+            "real run: refused by the guard",
             f"{real['blocked']:,} ({_fmt_counter(real['blocked_by_rule'])})",
-            blocked=real["blocked"])  # fmt: skip
+            blocked=real["blocked"],
+        )
         a, b = real["counts_before"], real["counts_after"]
-        row("written", "real run: rows written",
+        row(
+            "written",
+            "real run: rows written",
             f"actions {b['dunning_action'] - a['dunning_action']:,}, fees "
             f"{b['ledger_transaction'] - a['ledger_transaction']:,}, timeline "
-            f"{b['ledger_timelineevent'] - a['ledger_timelineevent']:,}")  # fmt: skip
+            f"{b['ledger_timelineevent'] - a['ledger_timelineevent']:,}",
+        )
     if dry and real and "actions" in dry and "actions" in real:
         same = (dry["actions"], dry["blocked"]) == (real["actions"], real["blocked"])
-        row("dry_eq_real", "dry run plans what the real run does",
+        row(
+            "dry_eq_real",
+            "dry run plans what the real run does",
             f"{dry['actions']:,} / {dry['blocked']:,} vs {real['actions']:,} / {real['blocked']:,}",
-            "equal", same)  # fmt: skip
+            "equal",
+            same,
+        )
     if again and "actions" in again:
         a, b = again["counts_before"], again["counts_after"]
         new = {t: b[t] - a[t] for t in TABLES if t != "dunning_runlog"}
         ok = again["actions"] == 0 and again["blocked"] == 0 and not any(new.values())
-        row("rerun_nothing", "real run again: nothing new",
+        row(
+            "rerun_nothing",
+            "real run again: nothing new",
             f"{again['actions']} actions, {again['blocked']} refused; new rows: "
-            f"{_fmt_counter(new)}", "nothing new", ok)  # fmt: skip
+            f"{_fmt_counter(new)}",
+            "nothing new",
+            ok,
+        )
     if real and "actions" in real and inproc.get("real_run"):
         ip = inproc["real_run"]
-        row("cli_eq_inproc", "CLI and in-process runs agree",
+        row(
+            "cli_eq_inproc",
+            "CLI and in-process runs agree",
             f"{real['actions']:,} / {real['blocked']:,} vs {ip['actions']:,} / {ip['blocked']:,}",
             "equal",
-            (real["actions"], real["blocked"]) == (ip["actions"], ip["blocked"]))  # fmt: skip
+            (real["actions"], real["blocked"]) == (ip["actions"], ip["blocked"]),
+        )
     return rows
 
 
@@ -676,11 +751,21 @@ def _markdown(results: dict, rows: list[list[str]]) -> str:
 
 
 PART_ORDER = (
-    "company_policies", "open_items_as_of", "_run_chunk", CHUNK_REST, "_delinquent_since",
-    "next_steps", "_decide", "_record", "charges_post", "charges_post > accounts_replay",
-    "bulk.insert_objects", "Action.objects.bulk_create", "TimelineEvent.objects.bulk_create",
+    "company_policies",
+    "open_items_as_of",
+    "_run_chunk",
+    CHUNK_REST,
+    "_delinquent_since",
+    "next_steps",
+    "_decide",
+    "_record",
+    "charges_post",
+    "charges_post > accounts_replay",
+    "bulk.insert_objects",
+    "Action.objects.bulk_create",
+    "TimelineEvent.objects.bulk_create",
     "total",
-)  # fmt: skip
+)
 
 
 def _parts_rows(results: dict) -> list[list[str]]:
@@ -698,8 +783,13 @@ def _parts_rows(results: dict) -> list[list[str]]:
                 cells.append("" if p is None else f"{p['seconds']:.2f} s")
             if any(cells):
                 rows.append([db, part, *cells])
-        rows.append([db, "SQL statements through Django (all parts)",
-                     *(f"{inproc[lb]['sql']['seconds']:.2f} s" for lb in labels)])  # fmt: skip
+        rows.append(
+            [
+                db,
+                "SQL statements through Django (all parts)",
+                *(f"{inproc[lb]['sql']['seconds']:.2f} s" for lb in labels),
+            ]
+        )
     return rows
 
 
@@ -710,10 +800,14 @@ def _print_profile(results: dict) -> None:
             continue
         for phase in ("dry_run", "real_run", "rerun"):
             p = prof[phase]
-            print(f"\n==== [{db}] profile of {phase}: {p['seconds']:.2f} s under cProfile "
-                  f"({p['profile']}) ====")  # fmt: skip
-            print(f"SQL through Django: {p['sql']['seconds']:.2f} s in "
-                  f"{p['sql']['statements']:,} statements; the slowest shapes:")  # fmt: skip
+            print(
+                f"\n==== [{db}] profile of {phase}: {p['seconds']:.2f} s under cProfile "
+                f"({p['profile']}) ===="
+            )
+            print(
+                f"SQL through Django: {p['sql']['seconds']:.2f} s in "
+                f"{p['sql']['statements']:,} statements; the slowest shapes:"
+            )
             for q in p["sql"]["top"]:
                 print(f"  {q['seconds']:8.3f} s {q['count']:6,}x  {q['sql'][:200]}")
             lines = p["profile_cumulative"].splitlines()
@@ -740,8 +834,9 @@ def code_version() -> dict:
 
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True,
-                                  text=True, timeout=30).stdout.strip()  # fmt: skip
+            return subprocess.run(
+                ["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
 
@@ -770,9 +865,12 @@ def main(argv: list[str] | None = None) -> int:
         "(default: what autovacuum does on a running server), ANALYZE only, or nothing",
     )
     ap.add_argument("--keep", action="store_true", help="keep the SQLite files and step logs")
-    ap.add_argument("--reuse-import", action="store_true",
-                    help=f"PostgreSQL: keep a copy of the imported book ({IMPORTED_DB}) and start "
-                    "from it instead of importing again when it holds the same book")  # fmt: skip
+    ap.add_argument(
+        "--reuse-import",
+        action="store_true",
+        help=f"PostgreSQL: keep a copy of the imported book ({IMPORTED_DB}) and start "
+        "from it instead of importing again when it holds the same book",
+    )
     ap.add_argument("--generate-only", action="store_true", help="generate (cache) the book, stop")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     ap.add_argument("--_measure-cycle", dest="measure_cycle", help=argparse.SUPPRESS)
@@ -821,8 +919,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[postgres] skipped: {why}")
                 results["databases"][db] = {"skipped": why}
                 continue
-        res = bench_database(db, bk, on, args.profile, args.keep, args.after_import,
-                             args.reuse_import)  # fmt: skip
+        res = bench_database(
+            db, bk, on, args.profile, args.keep, args.after_import, args.reuse_import
+        )
         if db == "postgres":
             with _pg_admin() as conn:
                 res["server_version"] = conn.execute("SHOW server_version").fetchone()[0]

@@ -57,10 +57,23 @@ def build(env: dict, workdir: Path, role: str) -> str:
         if step["exit"] != 0:
             raise SystemExit(f"{name} failed: {step.get('error')}")
         print(f"{name}: {step['seconds']:.1f} s")
-    subprocess.run([*cmd, "user", "add", USER, "--role", role, "--exists-ok"], env=env, cwd=workdir,
-                   input=PASSWORD + "\n", text=True, check=True, capture_output=True)  # fmt: skip
-    out = subprocess.run([*cmd, "user", "token", USER], env=env, cwd=workdir, text=True,
-                         check=True, capture_output=True).stdout  # fmt: skip
+    subprocess.run(
+        [*cmd, "user", "add", USER, "--role", role, "--exists-ok"],
+        env=env,
+        cwd=workdir,
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [*cmd, "user", "token", USER],
+        env=env,
+        cwd=workdir,
+        text=True,
+        check=True,
+        capture_output=True,
+    ).stdout
     return out.strip().split()[-1]
 
 
@@ -72,10 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--role", default="admin", help="the fuzzing user's role (admin)")
     ap.add_argument("--checks", default="not_a_server_error", help="schemathesis --checks")
-    ap.add_argument("--reuse", action="store_true",
-                    help="SQLite: the demo book an earlier --reuse run built today")  # fmt: skip
-    ap.add_argument("--serve-workers", type=int, default=os.cpu_count() or 1,
-                    help="arrears serve --workers (one per core)")  # fmt: skip
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="SQLite: the demo book an earlier --reuse run built today",
+    )
+    ap.add_argument(
+        "--serve-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="arrears serve --workers (one per core)",
+    )
     args = ap.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="arrears-fuzz-"))
@@ -115,18 +135,42 @@ def main(argv: list[str] | None = None) -> int:
     serve_log = workdir / "serve.log"
     with open(serve_log, "wb") as log:
         server = subprocess.Popen(
-            [*book.arrears_cmd(), "serve", "--port", str(port),
-             "--workers", str(args.serve_workers)],
-            env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                *book.arrears_cmd(),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.serve_workers),
+            ],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         command = [
-            str(SCHEMATHESIS), "run", f"http://127.0.0.1:{port}/api/openapi.json",
-            "--workers", str(args.workers), "--max-time", str(args.max_time),
-            "--checks", args.checks, "--seed", str(args.seed),
-            "--header", "Authorization: Bearer $TOKEN",
-            "--request-timeout", "120", "--suppress-health-check", "all",
-            "--report", "har", "--report-har-path", str(workdir / "requests.har"),
-        ]  # fmt: skip
+            str(SCHEMATHESIS),
+            "run",
+            f"http://127.0.0.1:{port}/api/openapi.json",
+            "--workers",
+            str(args.workers),
+            "--max-time",
+            str(args.max_time),
+            "--checks",
+            args.checks,
+            "--seed",
+            str(args.seed),
+            "--header",
+            "Authorization: Bearer $TOKEN",
+            "--request-timeout",
+            "120",
+            "--suppress-health-check",
+            "all",
+            "--report",
+            "har",
+            "--report-har-path",
+            str(workdir / "requests.har"),
+        ]
         shown = shlex.join(command).replace(
             "'Authorization: Bearer $TOKEN'", '"Authorization: Bearer $TOKEN"'
         )
@@ -147,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
 
     served = serve_log.read_text(errors="replace")
     entries = json.loads((workdir / "requests.har").read_text())["log"]["entries"]
-    requests = [(e["request"]["method"], e["request"]["url"], e["response"]["status"])
-                for e in entries]  # fmt: skip
+    requests = [
+        (e["request"]["method"], e["request"]["url"], e["response"]["status"]) for e in entries
+    ]
     by_class = Counter(f"{status // 100}xx" for _method, _url, status in requests)
     by_status = Counter(str(status) for _method, _url, status in requests)
     errors = sorted(

@@ -97,16 +97,27 @@ def main() -> None:
         account_id = ids[pk]
         try:
             if n % 3 == 0:
-                plan_create(account_id=account_id, on=today, actor="bench", start=run_on,
-                            installments=3)  # fmt: skip
+                plan_create(
+                    account_id=account_id, on=today, actor="bench", start=run_on, installments=3
+                )
                 made["plans"] += 1
             elif n % 3 == 1:
-                promise_add(account_id=account_id, amount=Decimal("100.00"), promised_on=run_on,
-                            on=today, actor="bench")  # fmt: skip
+                promise_add(
+                    account_id=account_id,
+                    amount=Decimal("100.00"),
+                    promised_on=run_on,
+                    on=today,
+                    actor="bench",
+                )
                 made["promises"] += 1
             else:
-                dispute_open(account_id=account_id, charges=[oldest[pk]], reason="bench",
-                             on=today, actor="bench")  # fmt: skip
+                dispute_open(
+                    account_id=account_id,
+                    charges=[oldest[pk]],
+                    reason="bench",
+                    on=today,
+                    actor="bench",
+                )
                 made["disputes"] += 1
         except DomainError as exc:  # an account with nothing to plan is skipped
             made[f"skipped ({type(exc).__name__})"] += 1
@@ -115,19 +126,25 @@ def main() -> None:
     dry_after, rules = time_dry_run()
     rows = [
         ("accounts with open items / chunks", f"{len(pks):,} / {len(chunks)}"),
-        ("derived_holds, no plan, promise or dispute",
-         f"{empty_s:.3f} s in all, {empty_q:.1f} queries per chunk"),
-        ("commitments made (services)", ", ".join(f"{k} {v:,}" for k, v in sorted(made.items()))
-         + f" in {setup_s:.1f} s"),
+        (
+            "derived_holds, no plan, promise or dispute",
+            f"{empty_s:.3f} s in all, {empty_q:.1f} queries per chunk",
+        ),
+        (
+            "commitments made (services)",
+            ", ".join(f"{k} {v:,}" for k, v in sorted(made.items())) + f" in {setup_s:.1f} s",
+        ),
         ("derived_holds, with them", f"{full_s:.3f} s in all, {full_q:.1f} queries per chunk"),
         ("dry run before / after", f"{dry_before:.2f} s / {dry_after:.2f} s"),
         ("refused after, by rule", ", ".join(f"{k} {v:,}" for k, v in rules.most_common())),
-    ]  # fmt: skip
+    ]
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:{width}}  {v}")
-    print(f"\n**{args.accounts:,} accounts, {args.transactions:,} transactions** (SQLite, run date "
-          f"{run_on}):\n")  # fmt: skip
+    print(
+        f"\n**{args.accounts:,} accounts, {args.transactions:,} transactions** (SQLite, run date "
+        f"{run_on}):\n"
+    )
     print("| figure | value |\n| --- | --- |")
     for k, v in rows:
         print(f"| {k} | {v} |")

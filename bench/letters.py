@@ -55,25 +55,68 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
     due = on - dt.timedelta(days=6)
     last = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=6)
 
-    book.write_csv(folder, "properties", [{"property_id": "BENCH", "name": "Bench Court",
-                          "address": "500 Atlantic Avenue", "city": "Brooklyn", "state": "NY",
-                          "postal_code": "11217", "country": "US"}])  # fmt: skip
+    book.write_csv(
+        folder,
+        "properties",
+        [
+            {
+                "property_id": "BENCH",
+                "name": "Bench Court",
+                "address": "500 Atlantic Avenue",
+                "city": "Brooklyn",
+                "state": "NY",
+                "postal_code": "11217",
+                "country": "US",
+            }
+        ],
+    )
     parties, accounts, links, txns = [], [], [], []
     for n in range(1, count + 1):
-        parties.append({"party_id": f"P{n:06d}", "name": f"Tenant Number {n}",
-                        "address": f"500 Atlantic Avenue, Apt {n}", "city": "Brooklyn",
-                        "state": "NY", "postal_code": "11217", "country": "US",
-                        "language": "es" if n % 5 == 0 else "en"})  # fmt: skip
-        accounts.append({"account_id": f"A{n:06d}", "property_id": "BENCH", "unit": str(n),
-                         "kind": "residential_lease", "opened": "2024-01-01",
-                         "rent": "1850.00"})  # fmt: skip
+        parties.append(
+            {
+                "party_id": f"P{n:06d}",
+                "name": f"Tenant Number {n}",
+                "address": f"500 Atlantic Avenue, Apt {n}",
+                "city": "Brooklyn",
+                "state": "NY",
+                "postal_code": "11217",
+                "country": "US",
+                "language": "es" if n % 5 == 0 else "en",
+            }
+        )
+        accounts.append(
+            {
+                "account_id": f"A{n:06d}",
+                "property_id": "BENCH",
+                "unit": str(n),
+                "kind": "residential_lease",
+                "opened": "2024-01-01",
+                "rent": "1850.00",
+            }
+        )
         links.append({"account_id": f"A{n:06d}", "party_id": f"P{n:06d}", "role": "primary"})
-        txns.append({"txn_id": f"L{n:06d}", "account_id": f"A{n:06d}",
-                     "posted": last.isoformat(), "type": "charge", "code": "LATE",
-                     "amount": "50.00", "due": last.isoformat()})  # fmt: skip
-        txns.append({"txn_id": f"R{n:06d}", "account_id": f"A{n:06d}",
-                     "posted": due.isoformat(), "type": "charge", "code": "RENT",
-                     "amount": "1850.00", "due": due.isoformat()})  # fmt: skip
+        txns.append(
+            {
+                "txn_id": f"L{n:06d}",
+                "account_id": f"A{n:06d}",
+                "posted": last.isoformat(),
+                "type": "charge",
+                "code": "LATE",
+                "amount": "50.00",
+                "due": last.isoformat(),
+            }
+        )
+        txns.append(
+            {
+                "txn_id": f"R{n:06d}",
+                "account_id": f"A{n:06d}",
+                "posted": due.isoformat(),
+                "type": "charge",
+                "code": "RENT",
+                "amount": "1850.00",
+                "due": due.isoformat(),
+            }
+        )
     book.write_csv(folder, "parties", parties)
     book.write_csv(folder, "accounts", accounts)
     book.write_csv(folder, "account_parties", links)
@@ -108,12 +151,18 @@ def main() -> int:
 
         def progress(done: int, total: int) -> None:
             workers = sum(rss_mb(p.pid) for p in multiprocessing.active_children() if p.pid)
-            samples.append({"done": done, "seconds": round(time.perf_counter() - started, 2),
-                            "main_mb": round(rss_mb(os.getpid()), 1),
-                            "workers_mb": round(workers, 1)})  # fmt: skip
+            samples.append(
+                {
+                    "done": done,
+                    "seconds": round(time.perf_counter() - started, 2),
+                    "main_mb": round(rss_mb(os.getpid()), 1),
+                    "workers_mb": round(workers, 1),
+                }
+            )
 
-        result = letters_print(on=on, output=folder / "print", actor="bench",
-                               workers=args.workers, progress=progress)  # fmt: skip
+        result = letters_print(
+            on=on, output=folder / "print", actor="bench", workers=args.workers, progress=progress
+        )
         total = time.perf_counter() - started
         main_after_merge = round(rss_mb(os.getpid()), 1)
         workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -151,11 +200,13 @@ def main() -> int:
     out = ROOT / "bench" / f"results-letters-{count}.json"
     out.write_text(json.dumps(figures, indent=1) + "\n")
     print(json.dumps({k: v for k, v in figures.items() if k != "samples"}, indent=1))
-    print(f"| {count} letters, {args.workers} workers | {total:.1f} s | {count / total:.1f}/s | "
-          f"{rendered:.1f} s ({count / rendered:.1f}/s) | {total - rendered:.1f} s | "
-          f"{tenth.get('main_mb')} → {last.get('main_mb')} MB main, "
-          f"{tenth.get('workers_mb')} → {last.get('workers_mb')} MB workers | "
-          f"{figures['result']} |")  # fmt: skip
+    print(
+        f"| {count} letters, {args.workers} workers | {total:.1f} s | {count / total:.1f}/s | "
+        f"{rendered:.1f} s ({count / rendered:.1f}/s) | {total - rendered:.1f} s | "
+        f"{tenth.get('main_mb')} → {last.get('main_mb')} MB main, "
+        f"{tenth.get('workers_mb')} → {last.get('workers_mb')} MB workers | "
+        f"{figures['result']} |"
+    )
     return 0
 
 

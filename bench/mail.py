@@ -59,14 +59,23 @@ def main() -> int:
     rows = _book(args.count)
     result = _run(rows, work)
     when = datetime.now(ZoneInfo("UTC")).isoformat(timespec="seconds")
-    result.update({"count": args.count, "db": args.db, "target_per_s": TARGET_PER_S,
-                   "machine": f"{os.cpu_count()} cores", "when": when})  # fmt: skip
+    result.update(
+        {
+            "count": args.count,
+            "db": args.db,
+            "target_per_s": TARGET_PER_S,
+            "machine": f"{os.cpu_count()} cores",
+            "when": when,
+        }
+    )
     out = ROOT / "bench" / f"results-email-{args.count}-{args.db}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
     ok = result["send_per_s"] >= TARGET_PER_S and result["again_sent"] == 0
-    print(f"{'PASS' if ok else 'FAIL'}: {result['send_per_s']:.0f} emails/s sent "
-          f"(target {TARGET_PER_S:.0f}/s); results in {out.relative_to(ROOT)}")  # fmt: skip
+    print(
+        f"{'PASS' if ok else 'FAIL'}: {result['send_per_s']:.0f} emails/s sent "
+        f"(target {TARGET_PER_S:.0f}/s); results in {out.relative_to(ROOT)}"
+    )
     return 0 if ok else 1
 
 
@@ -86,17 +95,33 @@ def _book(count: int) -> list[int]:
     from arrears.ledger.models import Account, AccountParty, Party, Property
     from arrears.ledger.services import NewCharge, charges_post
 
-    prop = Property.objects.create(property_id="B", name="Bench Court", address="1 Bench St",
-                                   state="NY", country="US")  # fmt: skip
+    prop = Property.objects.create(
+        property_id="B", name="Bench Court", address="1 Bench St", state="NY", country="US"
+    )
     parties = Party.objects.bulk_create(
-        Party(party_id=f"P{n:06d}", name=f"Tenant {n}", email=f"t{n}@example.org", state="NY",
-              country="US") for n in range(count))  # fmt: skip
+        Party(
+            party_id=f"P{n:06d}",
+            name=f"Tenant {n}",
+            email=f"t{n}@example.org",
+            state="NY",
+            country="US",
+        )
+        for n in range(count)
+    )
     accounts = Account.objects.bulk_create(
-        Account(account_id=f"A{n:06d}", property=prop, unit=str(n), kind="residential_lease",
-                opened_on=date(2025, 1, 1)) for n in range(count))  # fmt: skip
+        Account(
+            account_id=f"A{n:06d}",
+            property=prop,
+            unit=str(n),
+            kind="residential_lease",
+            opened_on=date(2025, 1, 1),
+        )
+        for n in range(count)
+    )
     AccountParty.objects.bulk_create(
         AccountParty(account=a, party=p, role="primary")
-        for a, p in zip(accounts, parties, strict=True))  # fmt: skip
+        for a, p in zip(accounts, parties, strict=True)
+    )
     # March's rent, due the 1st and open: the reminder is about it (a letter whose charge would
     # render empty is refused, as the run's would be).
     with transaction.atomic():
@@ -115,10 +140,20 @@ def _book(count: int) -> list[int]:
         )
     made = datetime(2026, 3, 2, 12, tzinfo=ZoneInfo("America/New_York"))
     rows = Outbound.objects.bulk_create(
-        Outbound(key=f"{a.account_id}:reminder:2026-03:{p.party_id}", account=a, party=p,
-                 role="primary", channel="email", template="ny-rent-reminder",
-                 run_on=date(2026, 3, 2), status="queued", document_name="", created_at=made)
-        for a, p in zip(accounts, parties, strict=True))  # fmt: skip
+        Outbound(
+            key=f"{a.account_id}:reminder:2026-03:{p.party_id}",
+            account=a,
+            party=p,
+            role="primary",
+            channel="email",
+            template="ny-rent-reminder",
+            run_on=date(2026, 3, 2),
+            status="queued",
+            document_name="",
+            created_at=made,
+        )
+        for a, p in zip(accounts, parties, strict=True)
+    )
     return [r.pk for r in rows]
 
 
@@ -139,8 +174,7 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
 
     # What `mail send` does first for each email: its template rendered, with the notice as a
     # PDF letter rendered by two worker processes (timed on the first RENDERED rows, not kept).
-    sample = list(Outbound.objects.filter(pk__in=ids[:RENDERED]).select_related(
-        "account", "party"))  # fmt: skip
+    sample = list(Outbound.objects.filter(pk__in=ids[:RENDERED]).select_related("account", "party"))
     started = time.perf_counter()
     rendered = [e for _, e in outbound_emails_render(sample, workers=2)]
     render_s = time.perf_counter() - started
@@ -150,15 +184,18 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     for row in Outbound.objects.filter(pk__in=ids).select_related("account", "party"):
         assert row.party is not None
         email_prepare(
-            outbound=row, sender="rent@bench.example", domain="bench.example",
+            outbound=row,
+            sender="rent@bench.example",
+            domain="bench.example",
             email=OutgoingEmail(
-                to=row.party.email, to_name=row.party.name,
+                to=row.party.email,
+                to_name=row.party.name,
                 subject=f"Your account {row.account.account_id}: March rent",
                 text=f"Dear {row.party.name},\n\nMarch's rent of 1,200.00 is unpaid.",
                 attachments=[Attachment("reminder.pdf", letter, "application/pdf")],
                 opt_out_notice=True,
             ),
-        )  # fmt: skip
+        )
     prepare_s = time.perf_counter() - started
     handler = smtp_server.Recorder()
     controller = smtp_server.start(handler)
@@ -186,13 +223,18 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     assert len(ids_received) == len(set(ids_received)) == len(ids)
     size = sum(len(r.data) for r in handler.received) // max(len(handler.received), 1)
     return {
-        "render_count": len(sample), "render_s": round(render_s, 2),
+        "render_count": len(sample),
+        "render_s": round(render_s, 2),
         "render_per_s": round(len(sample) / render_s, 1),
-        "prepare_s": round(prepare_s, 2), "prepare_per_s": round(len(ids) / prepare_s, 1),
-        "send_s": round(send_s, 2), "send_per_s": round(len(ids) / send_s, 1),
-        "again_s": round(again_s, 3), "again_sent": len(again.sent),
-        "message_bytes": size, "received": len(ids_received),
-    }  # fmt: skip
+        "prepare_s": round(prepare_s, 2),
+        "prepare_per_s": round(len(ids) / prepare_s, 1),
+        "send_s": round(send_s, 2),
+        "send_per_s": round(len(ids) / send_s, 1),
+        "again_s": round(again_s, 3),
+        "again_sent": len(again.sent),
+        "message_bytes": size,
+        "received": len(ids_received),
+    }
 
 
 if __name__ == "__main__":

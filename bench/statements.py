@@ -35,17 +35,33 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
     second = on - dt.timedelta(days=10)
     parties, accounts, links, txns = [], [], [], []
     for n in range(1, count + 1):
-        parties.append({"party_id": f"P{n:06d}", "name": f"Patient Number {n}",
-                        "address": f"{n} Clinic Road", "city": "Albany", "state": "NY",
-                        "postal_code": "12207", "country": "US",
-                        "language": "es" if n % 5 == 0 else "en"})  # fmt: skip
+        parties.append(
+            {
+                "party_id": f"P{n:06d}",
+                "name": f"Patient Number {n}",
+                "address": f"{n} Clinic Road",
+                "city": "Albany",
+                "state": "NY",
+                "postal_code": "12207",
+                "country": "US",
+                "language": "es" if n % 5 == 0 else "en",
+            }
+        )
         accounts.append({"account_id": f"H{n:06d}", "kind": "patient", "opened": "2025-01-01"})
         links.append({"account_id": f"H{n:06d}", "party_id": f"P{n:06d}", "role": "primary"})
         for tag, day, amount in (("V", first, "240.00"), ("P", second, "1180.50")):
             due = day + dt.timedelta(days=30)
-            txns.append({"txn_id": f"{tag}{n:06d}", "account_id": f"H{n:06d}",
-                         "posted": day.isoformat(), "type": "charge", "code": "VISIT",
-                         "amount": amount, "due": due.isoformat()})  # fmt: skip
+            txns.append(
+                {
+                    "txn_id": f"{tag}{n:06d}",
+                    "account_id": f"H{n:06d}",
+                    "posted": day.isoformat(),
+                    "type": "charge",
+                    "code": "VISIT",
+                    "amount": amount,
+                    "due": due.isoformat(),
+                }
+            )
     book.write_csv(folder, "parties", parties)
     book.write_csv(folder, "accounts", accounts)
     book.write_csv(folder, "account_parties", links)
@@ -76,12 +92,13 @@ def main() -> int:
         run_seconds = time.perf_counter() - started
         again = cycle_run(on=on)
         queued = Action.objects.filter(step="monthly-statement", status="queued").count()
-        print(f"{queued} monthly statements queued by the run of {on.isoformat()} "
-              f"({run_seconds:.2f} s); the second run did {len(again.actions)} actions",
-              flush=True)  # fmt: skip
+        print(
+            f"{queued} monthly statements queued by the run of {on.isoformat()} "
+            f"({run_seconds:.2f} s); the second run did {len(again.actions)} actions",
+            flush=True,
+        )
         started = time.perf_counter()
-        result = letters_batch(on=on, output=folder / "print", actor="bench",
-                               workers=args.workers)  # fmt: skip
+        result = letters_batch(on=on, output=folder / "print", actor="bench", workers=args.workers)
         total = time.perf_counter() - started
         count = len(result.letters)
     figures = {

@@ -15,10 +15,14 @@ from arrears.core import sql
 class ProfileBackend(ModelBackend):
     def get_user(self, user_id: Any) -> Any:
         users = get_user_model()
-        found = list(users._default_manager.raw(
-            f"SELECT u.*, p.id AS profile_pk, p.role AS profile_role, p.firm AS profile_firm"
-            f" FROM {sql.table(users)} u LEFT JOIN {sql.table(Profile)} p ON p.user_id = u.id"
-            " WHERE u.id = %s", [user_id]))  # fmt: skip
+        found = list(
+            users._default_manager.raw(
+                f"SELECT u.*, p.id AS profile_pk, p.role AS profile_role, p.firm AS profile_firm"
+                f" FROM {sql.table(users)} u LEFT JOIN {sql.table(Profile)} p ON p.user_id = u.id"
+                " WHERE u.id = %s",
+                [user_id],
+            )
+        )
         if not found or not self.user_can_authenticate(found[0]):
             return None
         user = found[0]

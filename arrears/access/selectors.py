@@ -131,9 +131,11 @@ def book_state() -> tuple[int, int, int]:
     added, and every import that changes the book leaves a BookImport row."""
     from arrears.ledger.models import BookImport, TimelineEvent
 
-    return (TimelineEvent.objects.aggregate(m=Max("id"))["m"] or 0,
-            Transaction.objects.aggregate(m=Max("id"))["m"] or 0,
-            BookImport.objects.aggregate(m=Max("id"))["m"] or 0)  # fmt: skip
+    return (
+        TimelineEvent.objects.aggregate(m=Max("id"))["m"] or 0,
+        Transaction.objects.aggregate(m=Max("id"))["m"] or 0,
+        BookImport.objects.aggregate(m=Max("id"))["m"] or 0,
+    )
 
 
 def _worklist(on: date, username: str | None) -> list[WorkItem]:
@@ -233,8 +235,11 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
 
     # The account named exactly, then accounts of that unit, then (after amounts and parties)
     # accounts whose id starts so: one query, ranked in the database.
-    rank = Case(When(account_id__iexact=q, then=Value(0)), When(unit__iexact=q, then=Value(1)),
-                default=Value(2))  # fmt: skip
+    rank = Case(
+        When(account_id__iexact=q, then=Value(0)),
+        When(unit__iexact=q, then=Value(1)),
+        default=Value(2),
+    )
     by_id = list(
         visible.filter(Q(account_id__iexact=q) | Q(unit__iexact=q) | Q(account_id__istartswith=q))
         .annotate(rank=rank)
@@ -278,9 +283,13 @@ def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]
     for pk, account_id, property_id, unit, role, name in Account.objects.filter(
         pk__in=found
     ).values_list(
-        "pk", "account_id", "property__property_id", "unit", "account_parties__role",
+        "pk",
+        "account_id",
+        "property__property_id",
+        "unit",
+        "account_parties__role",
         "account_parties__party__name",
-    ):  # fmt: skip
+    ):
         accounts[pk] = (account_id, property_id or "", unit)
         if name is not None:
             names.setdefault(pk, []).append((role, name))

@@ -178,8 +178,9 @@ def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Pro
     if role == permissions.MANAGER and not wanted:
         raise ValidationError("a property manager needs properties", field="properties")
     if role != permissions.MANAGER and wanted:
-        raise ValidationError("only a property manager is limited to properties",
-                              field="properties")  # fmt: skip
+        raise ValidationError(
+            "only a property manager is limited to properties", field="properties"
+        )
     if role == permissions.ATTORNEY and not firm:
         raise ValidationError("an attorney needs a firm", field="firm")
     if role != permissions.ATTORNEY and firm:
@@ -189,8 +190,9 @@ def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Pro
     found = {p.property_id: p for p in Property.objects.filter(property_id__in=wanted)}
     missing = [p for p in wanted if p not in found]
     if missing:
-        raise NotFoundError(f"no property {', '.join(missing)}", properties=missing,
-                            field="properties")  # fmt: skip
+        raise NotFoundError(
+            f"no property {', '.join(missing)}", properties=missing, field="properties"
+        )
     return [found[p] for p in wanted], firm
 
 
@@ -250,11 +252,13 @@ def user_add(
         except DjangoValidationError as exc:
             raise ValidationError("; ".join(exc.messages), field="username") from None
         if len(username) > USERNAME_LIMIT:
-            raise ValidationError(f"a user name is at most {USERNAME_LIMIT} characters",
-                                  field="username")  # fmt: skip
+            raise ValidationError(
+                f"a user name is at most {USERNAME_LIMIT} characters", field="username"
+            )
         if user_model.objects.filter(username=username).exists():
-            raise ValidationError(f"user {username!r} already exists", username=username,
-                                  field="username")  # fmt: skip
+            raise ValidationError(
+                f"user {username!r} already exists", username=username, field="username"
+            )
         user = user_model(username=username)
         _password_checked(user, password)
         user.save()
@@ -282,9 +286,10 @@ def user_change(
     or the change would leave no active admin).
     """
     wanted = [p.strip() for p in properties if p.strip()]
-    detail: dict[str, Any] = {"username": username,
-                              "after": {"role": role, "properties": sorted(wanted),
-                                        "firm": firm.strip()}}  # fmt: skip
+    detail: dict[str, Any] = {
+        "username": username,
+        "after": {"role": role, "properties": sorted(wanted), "firm": firm.strip()},
+    }
 
     def change() -> Any:
         user = _user(username)
@@ -331,8 +336,7 @@ def user_active_set(*, username: str, active: bool, actor: Any, via: str, ip: st
             user.save(update_fields=["is_active"])
         return user
 
-    return _audited(actor=actor, verb=verb, via=via, ip=ip, detail={"username": username},
-                    do=apply)  # fmt: skip
+    return _audited(actor=actor, verb=verb, via=via, ip=ip, detail={"username": username}, do=apply)
 
 
 def user_password_set(*, username: str, password: str, actor: Any, via: str, ip: str = "") -> Any:
@@ -346,8 +350,9 @@ def user_password_set(*, username: str, password: str, actor: Any, via: str, ip:
         user.save(update_fields=["password"])
         return user
 
-    return _audited(actor=actor, verb="user.password", via=via, ip=ip,
-                    detail={"username": username}, do=apply)  # fmt: skip
+    return _audited(
+        actor=actor, verb="user.password", via=via, ip=ip, detail={"username": username}, do=apply
+    )
 
 
 def _digest(token: str) -> str:
@@ -363,8 +368,9 @@ def token_issue(*, username: str, actor: Any, via: str, ip: str = "") -> str:
         ApiToken.objects.create(user=user, digest=_digest(token), hint=token[:8])
         return token
 
-    return _audited(actor=actor, verb="token.issue", via=via, ip=ip,
-                    detail={"username": username}, do=issue)  # fmt: skip
+    return _audited(
+        actor=actor, verb="token.issue", via=via, ip=ip, detail={"username": username}, do=issue
+    )
 
 
 def tokens_of(*, username: str) -> list[ApiToken]:
@@ -386,14 +392,18 @@ def token_revoke(
             if found is None:
                 raise NotFoundError(f"{username} has no API token {token_id}")
             if found.revoked_at is not None:
-                raise ValidationError(f"API token {token_id} was revoked already",
-                                      field="token")  # fmt: skip
+                raise ValidationError(f"API token {token_id} was revoked already", field="token")
             live = live.filter(pk=token_id)
         return live.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
-    return _audited(actor=actor, verb="token.revoke", via=via, ip=ip,
-                    detail={"username": username, "token": token_id or "all"},
-                    do=revoke)  # fmt: skip
+    return _audited(
+        actor=actor,
+        verb="token.revoke",
+        via=via,
+        ip=ip,
+        detail={"username": username, "token": token_id or "all"},
+        do=revoke,
+    )
 
 
 PROPERTY_FIELDS = ("name", "address", "timezone", "owner_name")
@@ -442,8 +452,7 @@ def property_change(
             prop.save(update_fields=list(changed))
         return prop
 
-    return _audited(actor=actor, verb="property.change", via=via, ip=ip, detail=detail,
-                    do=change)  # fmt: skip
+    return _audited(actor=actor, verb="property.change", via=via, ip=ip, detail=detail, do=change)
 
 
 def token_user(token: str, *, ip: str = "") -> Any | None:

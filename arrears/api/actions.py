@@ -51,10 +51,16 @@ def _money(text: str, field: str) -> Decimal:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise ValidationError(f"{field}: not an amount: {str(text)[:40]!r}", field=field) from None
-    if not value.is_finite() or abs(value) >= Decimal("1e12") or value != value.quantize(
-            Decimal("0.01")):  # fmt: skip
-        raise ValidationError(f"{field}: an amount has at most two decimals and fewer than "
-                              f"13 digits: {str(text)[:40]!r}", field=field)  # fmt: skip
+    if (
+        not value.is_finite()
+        or abs(value) >= Decimal("1e12")
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise ValidationError(
+            f"{field}: an amount has at most two decimals and fewer than "
+            f"13 digits: {str(text)[:40]!r}",
+            field=field,
+        )
     return value
 
 
@@ -241,10 +247,19 @@ def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
     actor = request.user.get_username()
 
     def do(_a: Any) -> Any:
-        at = local_time(body.at, party_zone(account_id=account_id, party_id=body.party_id)) \
-            if body.at.strip() else dj_timezone.now()  # fmt: skip
-        return call_log(account_id=account_id, party_id=body.party_id, outcome=body.outcome,
-                        at=at, actor=actor, note=body.note[:500])  # fmt: skip
+        at = (
+            local_time(body.at, party_zone(account_id=account_id, party_id=body.party_id))
+            if body.at.strip()
+            else dj_timezone.now()
+        )
+        return call_log(
+            account_id=account_id,
+            party_id=body.party_id,
+            outcome=body.outcome,
+            at=at,
+            actor=actor,
+            note=body.note[:500],
+        )
 
     logged = api_act(
         request,
@@ -255,18 +270,30 @@ def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
     )
     d = logged.decision
     if not d.allowed:
-        return Status(409, {"code": "guard_refused",
-                            "message": f"the guard refused the call ({d.rule}): {d.reason}",
-                            "extra": {"rule": d.rule, "reason": d.reason,
-                                      "event": logged.event.pk}})  # fmt: skip
+        return Status(
+            409,
+            {
+                "code": "guard_refused",
+                "message": f"the guard refused the call ({d.rule}): {d.reason}",
+                "extra": {"rule": d.rule, "reason": d.reason, "event": logged.event.pk},
+            },
+        )
     return Status(201, event_out(logged.event))
 
 
 def _promise_out(p: Promise) -> dict[str, Any]:
-    return {"id": p.pk, "account_id": p.account.account_id,
-            "party_id": p.party.party_id if p.party else None, "amount": f"{p.amount:.2f}",
-            "promised_on": p.promised_on, "made_on": p.made_on, "made_by": p.made_by,
-            "channel": p.channel, "status": p.status, "settled_on": p.settled_on}  # fmt: skip
+    return {
+        "id": p.pk,
+        "account_id": p.account.account_id,
+        "party_id": p.party.party_id if p.party else None,
+        "amount": f"{p.amount:.2f}",
+        "promised_on": p.promised_on,
+        "made_on": p.made_on,
+        "made_by": p.made_by,
+        "channel": p.channel,
+        "status": p.status,
+        "settled_on": p.settled_on,
+    }
 
 
 @router.get("/accounts/{account_id}/promises", response={200: list[PromiseOut], **ERRORS})
@@ -295,8 +322,9 @@ def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
             channel=body.channel,
         ),
     )
-    return Status(201, _promise_out(Promise.objects.select_related("account", "party")
-                                    .get(pk=promise.pk)))  # fmt: skip
+    return Status(
+        201, _promise_out(Promise.objects.select_related("account", "party").get(pk=promise.pk))
+    )
 
 
 # ---- plans -----------------------------------------------------------------------------------
@@ -304,14 +332,30 @@ def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
 
 def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
     lines = tracking.lines if tracking is not None else []
-    return {"id": p.pk, "account_id": p.account.account_id, "status": p.status,
-            "amount": f"{p.amount:.2f}", "down_payment": f"{p.down_payment:.2f}",
-            "frequency": p.frequency, "made_on": p.made_on, "made_by": p.created_by,
-            "ended_on": p.ended_on, "end_reason": p.end_reason,
-            "disputed_excluded": f"{p.disputed_excluded:.2f}", "disputes": p.disputes,
-            "installments": [{"label": i.label, "due_on": i.due_on,
-                              "amount": f"{i.amount:.2f}", "paid": f"{i.paid:.2f}",
-                              "status": i.status} for i in lines]}  # fmt: skip
+    return {
+        "id": p.pk,
+        "account_id": p.account.account_id,
+        "status": p.status,
+        "amount": f"{p.amount:.2f}",
+        "down_payment": f"{p.down_payment:.2f}",
+        "frequency": p.frequency,
+        "made_on": p.made_on,
+        "made_by": p.created_by,
+        "ended_on": p.ended_on,
+        "end_reason": p.end_reason,
+        "disputed_excluded": f"{p.disputed_excluded:.2f}",
+        "disputes": p.disputes,
+        "installments": [
+            {
+                "label": i.label,
+                "due_on": i.due_on,
+                "amount": f"{i.amount:.2f}",
+                "paid": f"{i.paid:.2f}",
+                "status": i.status,
+            }
+            for i in lines
+        ],
+    }
 
 
 def _plan_of(account_id: str, plan_id: int) -> Plan:
@@ -345,12 +389,22 @@ def plan_propose(request: HttpRequest, account_id: str, body: ProposeIn) -> Any:
     assert account is not None
     items = open_items_as_of(as_of=today(), account_pks=[account.pk])
     balance = sum((-i.amount if i.is_credit else i.amount for i in items), Decimal(0))
-    p = propose_terms(balance=balance, income=_money(body.income, "income"),
-                      obligations=_money(body.obligations, "obligations"), rent=account.rent,
-                      limits=plan_limits())  # fmt: skip
-    return {"balance": f"{balance:.2f}", "feasible": p.feasible, "down_payment": f"{p.down:.2f}",
-            "installments": p.installments, "installment": f"{p.installment:.2f}",
-            "monthly_room": f"{p.room:.2f}", "reasons": list(p.reasons)}  # fmt: skip
+    p = propose_terms(
+        balance=balance,
+        income=_money(body.income, "income"),
+        obligations=_money(body.obligations, "obligations"),
+        rent=account.rent,
+        limits=plan_limits(),
+    )
+    return {
+        "balance": f"{balance:.2f}",
+        "feasible": p.feasible,
+        "down_payment": f"{p.down:.2f}",
+        "installments": p.installments,
+        "installment": f"{p.installment:.2f}",
+        "monthly_room": f"{p.room:.2f}",
+        "reasons": list(p.reasons),
+    }
 
 
 @router.post("/accounts/{account_id}/plans", response={201: PlanOut, **WRITES})
@@ -392,8 +446,7 @@ def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: 
         _plan_of(account_id, plan_id)
         if not body.reason.strip():
             raise ValidationError("reason: a cancellation needs a reason", field="reason")
-        return plans.plan_cancel(plan_id=plan_id, reason=body.reason[:300], on=today(),
-                                 actor=actor)  # fmt: skip
+        return plans.plan_cancel(plan_id=plan_id, reason=body.reason[:300], on=today(), actor=actor)
 
     api_act(
         request,
@@ -410,10 +463,18 @@ def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: 
 
 
 def _dispute_out(d: Dispute) -> dict[str, Any]:
-    return {"id": d.pk, "account_id": d.account.account_id, "whole_balance": d.whole_balance,
-            "amount": f"{d.amount:.2f}", "reason": d.reason, "status": d.status,
-            "opened_on": d.opened_on, "outcome": d.outcome, "resolved_on": d.resolved_on,
-            "letter": d.letter}  # fmt: skip
+    return {
+        "id": d.pk,
+        "account_id": d.account.account_id,
+        "whole_balance": d.whole_balance,
+        "amount": f"{d.amount:.2f}",
+        "reason": d.reason,
+        "status": d.status,
+        "opened_on": d.opened_on,
+        "outcome": d.outcome,
+        "resolved_on": d.resolved_on,
+        "letter": d.letter,
+    }
 
 
 @router.get("/accounts/{account_id}/disputes", response={200: list[DisputeOut], **ERRORS})
@@ -445,10 +506,13 @@ def dispute_post(request: HttpRequest, account_id: str, body: DisputeIn) -> Any:
     return Status(201, _dispute_out(dispute_get(dispute_id=dispute.pk)))
 
 
-@router.post("/accounts/{account_id}/disputes/{dispute_id}/resolve",
-             response={200: DisputeResolvedOut, **WRITES})  # fmt: skip
-def dispute_resolve_post(request: HttpRequest, account_id: str, dispute_id: int,
-                         body: ResolveIn) -> Any:  # fmt: skip
+@router.post(
+    "/accounts/{account_id}/disputes/{dispute_id}/resolve",
+    response={200: DisputeResolvedOut, **WRITES},
+)
+def dispute_resolve_post(
+    request: HttpRequest, account_id: str, dispute_id: int, body: ResolveIn
+) -> Any:
     """Resolve an open dispute: upheld, partial (with the amount credited) or rejected."""
     actor = request.user.get_username()
 
@@ -458,9 +522,13 @@ def dispute_resolve_post(request: HttpRequest, account_id: str, dispute_id: int,
             raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
         # The CLI's and the page's service: the credits and the answer, queued through the guard.
         return dispute_answer(
-            dispute_id=dispute_id, outcome=body.outcome, on=today(), actor=actor,
+            dispute_id=dispute_id,
+            outcome=body.outcome,
+            on=today(),
+            actor=actor,
             amount=_money(body.amount, "amount") if body.amount else None,
-            note=body.note[:2000])  # fmt: skip
+            note=body.note[:2000],
+        )
 
     answered = api_act(
         request,
@@ -490,11 +558,22 @@ def statement_post(request: HttpRequest, account_id: str, body: StatementIn) -> 
     def do(_a: Any) -> dict[str, Any]:
         statement = statement_pdf(account_id=account_id, as_of=as_of, actor=actor)
         assert statement.document is not None
-        said = statement_email(account_id=account_id, as_of=as_of, pdf=statement.data,
-                               filename=f"statement-{account_id}-{as_of}.pdf",
-                               actor=actor) if body.email else None  # fmt: skip
-        return {"document": statement.document.name, "sha256": statement.document.sha256,
-                "emailed": said}  # fmt: skip
+        said = (
+            statement_email(
+                account_id=account_id,
+                as_of=as_of,
+                pdf=statement.data,
+                filename=f"statement-{account_id}-{as_of}.pdf",
+                actor=actor,
+            )
+            if body.email
+            else None
+        )
+        return {
+            "document": statement.document.name,
+            "sha256": statement.document.sha256,
+            "emailed": said,
+        }
 
     return Status(
         201,
@@ -535,17 +614,31 @@ def notice_post(request: HttpRequest, account_id: str, body: NoticeIn) -> Any:
         ),
     )
     o = queued.outbound
-    return Status(201, {"id": o.pk, "key": o.key, "channel": o.channel, "template": o.template,
-                        "party_id": o.party.party_id if o.party else "", "status": o.status,
-                        "created": queued.created})  # fmt: skip
+    return Status(
+        201,
+        {
+            "id": o.pk,
+            "key": o.key,
+            "channel": o.channel,
+            "template": o.template,
+            "party_id": o.party.party_id if o.party else "",
+            "status": o.status,
+            "created": queued.created,
+        },
+    )
 
 
 @router.get("/accounts/{account_id}/documents", response={200: list[DocumentOut], **ERRORS})
 def documents_get(request: HttpRequest, account_id: str) -> Any:
     """The archived documents named on the account's timeline (letters, statements, emails)."""
     authorize(request.user, "document.view", account_id)
-    names = [n for n in TimelineEvent.objects.filter(account__account_id=account_id)
-             .values_list("detail__document", flat=True) if isinstance(n, str) and n]  # fmt: skip
+    names = [
+        n
+        for n in TimelineEvent.objects.filter(account__account_id=account_id).values_list(
+            "detail__document", flat=True
+        )
+        if isinstance(n, str) and n
+    ]
     return list(Document.objects.filter(name__in=names).order_by("created_at", "id"))
 
 

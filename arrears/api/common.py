@@ -31,8 +31,15 @@ def api_act(
     do: Callable[[Account | None], T],
 ) -> T:
     """`access.services.act` for a route: the request's user, from its address, via the API."""
-    return act(user=request.user, verb=verb, via="api", account_id=account_id,
-               ip=client_ip(request), detail=detail, do=do)  # fmt: skip
+    return act(
+        user=request.user,
+        verb=verb,
+        via="api",
+        account_id=account_id,
+        ip=client_ip(request),
+        detail=detail,
+        do=do,
+    )
 
 
 def day(value: date | None) -> date:
@@ -49,5 +56,12 @@ def day(value: date | None) -> date:
 
 def event_out(e: TimelineEvent) -> dict[str, Any]:
     """A timeline row as the API shows it (`EventOut`)."""
-    return {"id": e.pk, "at": e.at, "on": e.on, "kind": e.kind, "actor": e.actor,
-            "summary": e.summary, "detail": e.detail}  # fmt: skip
+    return {
+        "id": e.pk,
+        "at": e.at,
+        "on": e.on,
+        "kind": e.kind,
+        "actor": e.actor,
+        "summary": e.summary,
+        "detail": e.detail,
+    }

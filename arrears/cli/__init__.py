@@ -281,15 +281,29 @@ def _aging_csv(reports: Sequence[Any], out: TextIO) -> None:
         if i == 0:
             writer.writerow(["as_of", "currency", *keys, *amounts])
         for row in doc[report.list_name]:
-            writer.writerow([doc["as_of"], doc["currency"], *safe_row(row[k] for k in keys),
-                             *[row[a] for a in amounts]])  # fmt: skip
-        writer.writerow([doc["as_of"], doc["currency"], "TOTAL", *[""] * (len(keys) - 1),
-                         *[doc["totals"][a] for a in amounts]])  # fmt: skip
+            writer.writerow(
+                [
+                    doc["as_of"],
+                    doc["currency"],
+                    *safe_row(row[k] for k in keys),
+                    *[row[a] for a in amounts],
+                ]
+            )
+        writer.writerow(
+            [
+                doc["as_of"],
+                doc["currency"],
+                "TOTAL",
+                *[""] * (len(keys) - 1),
+                *[doc["totals"][a] for a in amounts],
+            ]
+        )
 
 
 def _table(headers: list[str], rows: list[list[str]], out: TextIO, numeric: range) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]  # fmt: skip
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
 
     def render(cells: list[str]) -> str:
         return "  ".join(
@@ -316,8 +330,10 @@ def _aging_table(reports: Sequence[Any], out: TextIO) -> None:
         doc = report.as_json()
         keys = report.key_columns
         amounts = [*doc["buckets"], "credit", "balance"]
-        body = [[row[k] for k in keys] + [_money(row[a]) for a in amounts]
-                for row in doc[report.list_name]]  # fmt: skip
+        body = [
+            [row[k] for k in keys] + [_money(row[a]) for a in amounts]
+            for row in doc[report.list_name]
+        ]
         body.append(
             ["TOTAL", *[""] * (len(keys) - 1), *[_money(doc["totals"][a]) for a in amounts]]
         )
@@ -340,14 +356,36 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             out.write("\n")
         elif args.format == "csv":
             writer = csv.writer(out, lineterminator="\n")
-            cols = ["txn_id", "posted", "type", "code", "due", "amount", "balance", "open",
-                    "unapplied", "paid_by", "paid"]  # fmt: skip
+            cols = [
+                "txn_id",
+                "posted",
+                "type",
+                "code",
+                "due",
+                "amount",
+                "balance",
+                "open",
+                "unapplied",
+                "paid_by",
+                "paid",
+            ]
             writer.writerow(cols)
             for e in doc["entries"]:
-                writer.writerow([e["txn_id"], e["posted"], e["type"], e["code"], e["due"] or "",
-                                 e["amount"], e["balance"], e.get("open", ""),
-                                 e.get("unapplied", ""), _paid_text(e.get("paid_by", [])),
-                                 _paid_text(e.get("paid", []))])  # fmt: skip
+                writer.writerow(
+                    [
+                        e["txn_id"],
+                        e["posted"],
+                        e["type"],
+                        e["code"],
+                        e["due"] or "",
+                        e["amount"],
+                        e["balance"],
+                        e.get("open", ""),
+                        e.get("unapplied", ""),
+                        _paid_text(e.get("paid_by", [])),
+                        _paid_text(e.get("paid", [])),
+                    ]
+                )
         else:
             _ledger_table(doc, out)
     finally:
@@ -365,11 +403,16 @@ def _ledger_json(ledger: Any) -> dict[str, Any]:
     entries = []
     for line in ledger.lines:
         entry: dict[str, Any] = {
-            "txn_id": line.txn_id, "posted": line.posted_on.isoformat(), "type": line.type,
-            "code": line.code, "due": line.due_on.isoformat() if line.due_on else None,
-            "amount": f"{line.amount:.2f}", "balance": f"{line.balance:.2f}",
-            "reference": line.reference, "memo": line.memo,
-        }  # fmt: skip
+            "txn_id": line.txn_id,
+            "posted": line.posted_on.isoformat(),
+            "type": line.type,
+            "code": line.code,
+            "due": line.due_on.isoformat() if line.due_on else None,
+            "amount": f"{line.amount:.2f}",
+            "balance": f"{line.balance:.2f}",
+            "reference": line.reference,
+            "memo": line.memo,
+        }
         if line.applies_to:
             entry["applies_to"] = line.applies_to
         if line.reverses:
@@ -427,10 +470,24 @@ def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
         else:
             note = f"reverses {e.get('reverses', '')}"
         signed = e["amount"] if e["type"] in ("charge", "reversal") else f"-{e['amount']}"
-        rows.append([e["posted"], e["txn_id"], e["type"], e["code"], e["due"] or "",
-                     _money(signed), _money(e["balance"]), note.strip("; ")])  # fmt: skip
-    _table(["posted", "txn_id", "type", "code", "due", "amount", "balance", "what paid what"],
-           rows, out, numeric=range(5, 7))  # fmt: skip
+        rows.append(
+            [
+                e["posted"],
+                e["txn_id"],
+                e["type"],
+                e["code"],
+                e["due"] or "",
+                _money(signed),
+                _money(e["balance"]),
+                note.strip("; "),
+            ]
+        )
+    _table(
+        ["posted", "txn_id", "type", "code", "due", "amount", "balance", "what paid what"],
+        rows,
+        out,
+        numeric=range(5, 7),
+    )
     aging = "  ".join(f"{k} {_money(v)}" for k, v in doc["aging"].items())
     out.write(f"Aging: {aging}\nBalance: {_money(doc['balance'])}\n")
 
@@ -492,20 +549,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
             elif action in ("recommend_referral", "referral"):
                 kinds["referrals"] += 1
         refused = ", ".join(f"{rule} {n}" for rule, n in rules.most_common())
-        print(f"Collection cycle: {len(days)} daily runs and letter batches, {days[0]} to "
-              f"{days[-1]}, in {took[0]:.1f}s ({printed[0]} letters printed)\n"
-              f"  actions: {kinds['actions']} ({kinds['letters']} letters and {kinds['email']} "
-              f"emails queued, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
-              f"recommended)\n"
-              f"  fees posted: {kinds['fees']} ({fees:.2f} in all)\n"
-              f"  refused by the guard: {sum(rules.values())}"
-              f"{f' ({refused})' if refused else ''}\n"
-              f"The day's worklist: `arrears worklist`, or /today/ on the web.",
-              flush=True)  # fmt: skip
+        print(
+            f"Collection cycle: {len(days)} daily runs and letter batches, {days[0]} to "
+            f"{days[-1]}, in {took[0]:.1f}s ({printed[0]} letters printed)\n"
+            f"  actions: {kinds['actions']} ({kinds['letters']} letters and {kinds['email']} "
+            f"emails queued, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
+            f"recommended)\n"
+            f"  fees posted: {kinds['fees']} ({fees:.2f} in all)\n"
+            f"  refused by the guard: {sum(rules.values())}"
+            f"{f' ({refused})' if refused else ''}\n"
+            f"The day's worklist: `arrears worklist`, or /today/ on the web.",
+            flush=True,
+        )
     return cmd_aging(
-        argparse.Namespace(as_of=None, by="property", currency=None, buckets="0,30,60,90",
-                           format="table", output=None)
-    )  # fmt: skip
+        argparse.Namespace(
+            as_of=None,
+            by="property",
+            currency=None,
+            buckets="0,30,60,90",
+            format="table",
+            output=None,
+        )
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -522,8 +587,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _ensure_migrated()
     connections.close_all()  # no database connection may be shared across a fork
-    return serve(application, args.host, args.port, max(args.workers, 1), args.threads,
-                 trusted_proxy=settings.ARREARS_TRUSTED_PROXY)  # fmt: skip
+    return serve(
+        application,
+        args.host,
+        args.port,
+        max(args.workers, 1),
+        args.threads,
+        trusted_proxy=settings.ARREARS_TRUSTED_PROXY,
+    )
 
 
 # ---- the collection cycle ----
@@ -540,9 +611,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = _ProgressBar(sys.stderr)
 
     def run(actor: str) -> tuple[Any, Any]:
-        result = cycle_run(on=on, dry_run=args.dry_run, actor=actor,
-                           progress=lambda done, total: bar("accounts", done, total),
-                           holding=frozen_heap)  # fmt: skip
+        result = cycle_run(
+            on=on,
+            dry_run=args.dry_run,
+            actor=actor,
+            progress=lambda done, total: bar("accounts", done, total),
+            holding=frozen_heap,
+        )
         bar.close()
         # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
         return result, None if args.dry_run else run_emails(on, actor=actor)
@@ -563,20 +638,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         _write_json_lists(doc, sys.stdout)
         return 0
     verb = "would do" if args.dry_run else "did"
-    print(f"Run for {on.isoformat()}{' (dry run: nothing changed)' if args.dry_run else ''}: "
-          f"{result.accounts_seen} accounts with open items; {verb} {len(result.actions)} "
-          f"actions; {len(result.blocked)} refused by the guard.")  # fmt: skip
-    rows = [[a["account_id"], a.get("party_id") or "", a.get("role") or "", a["step"],
-             a.get("channel") or "", a.get("template") or "", a.get("amount", "")]
-            for a in result.actions]  # fmt: skip
+    print(
+        f"Run for {on.isoformat()}{' (dry run: nothing changed)' if args.dry_run else ''}: "
+        f"{result.accounts_seen} accounts with open items; {verb} {len(result.actions)} "
+        f"actions; {len(result.blocked)} refused by the guard."
+    )
+    rows = [
+        [
+            a["account_id"],
+            a.get("party_id") or "",
+            a.get("role") or "",
+            a["step"],
+            a.get("channel") or "",
+            a.get("template") or "",
+            a.get("amount", ""),
+        ]
+        for a in result.actions
+    ]
     if rows:
-        _table(["account", "party", "role", "step", "channel", "template", "amount"], rows,
-               sys.stdout, numeric=range(6, 7))  # fmt: skip
+        _table(
+            ["account", "party", "role", "step", "channel", "template", "amount"],
+            rows,
+            sys.stdout,
+            numeric=range(6, 7),
+        )
     if result.blocked:
         print("\nRefused:")
-        _table(["account", "party", "step", "rule"],
-               [[b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
-                for b in result.blocked], sys.stdout, numeric=range(0))  # fmt: skip
+        _table(
+            ["account", "party", "step", "rule"],
+            [
+                [b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
+                for b in result.blocked
+            ],
+            sys.stdout,
+            numeric=range(0),
+        )
     if emails is not None:
         print(f"\n{emails.line()}")
     return 0
@@ -601,9 +697,21 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     _ensure_migrated()
     events = timeline_list(account_id=args.account_id)
     if args.format == "json":
-        json.dump([{"at": e.at.isoformat(), "on": e.on.isoformat(), "kind": e.kind,
-                    "actor": e.actor, "summary": e.summary, "detail": e.detail}
-                   for e in events], sys.stdout, indent=1)  # fmt: skip
+        json.dump(
+            [
+                {
+                    "at": e.at.isoformat(),
+                    "on": e.on.isoformat(),
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "summary": e.summary,
+                    "detail": e.detail,
+                }
+                for e in events
+            ],
+            sys.stdout,
+            indent=1,
+        )
         sys.stdout.write("\n")
         return 0
     if not events:
@@ -642,8 +750,10 @@ def cmd_hold(args: argparse.Namespace) -> int:
             actor=actor,
         ),
     )
-    print(f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
-          + (f" until {hold.until}" if hold.until else ""))  # fmt: skip
+    print(
+        f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
+        + (f" until {hold.until}" if hold.until else "")
+    )
     return 0
 
 
@@ -691,18 +801,31 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     on = args.date or today()
     items = worklist(on=on, user=args.user)
     if args.format == "json":
-        json.dump({"date": on.isoformat(), "items": [w.as_json() for w in items]}, sys.stdout,
-                  indent=1)  # fmt: skip
+        json.dump(
+            {"date": on.isoformat(), "items": [w.as_json() for w in items]}, sys.stdout, indent=1
+        )
         sys.stdout.write("\n")
         return 0
     if not items:
         print(f"Nothing on the worklist for {on.isoformat()}.")
         return 0
     print(f"Worklist for {on.isoformat()}: {len(items)} lines, most expected recovery first")
-    _table(["account", "what", "balance", "likelihood", "expected", "why"],
-           [[w.account_id, w.kind, _money(f"{w.balance:.2f}"), f"{w.likelihood:.2f}",
-             _money(f"{w.expected:.2f}"), w.reason] for w in items],
-           sys.stdout, numeric=range(2, 5))  # fmt: skip
+    _table(
+        ["account", "what", "balance", "likelihood", "expected", "why"],
+        [
+            [
+                w.account_id,
+                w.kind,
+                _money(f"{w.balance:.2f}"),
+                f"{w.likelihood:.2f}",
+                _money(f"{w.expected:.2f}"),
+                w.reason,
+            ]
+            for w in items
+        ],
+        sys.stdout,
+        numeric=range(2, 5),
+    )
     return 0
 
 
@@ -718,8 +841,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
     if args.policy_command == "list":
         for policy in sorted(company_policies().values(), key=lambda p: p.name):
             kinds = ",".join(policy.account_kinds)
-            print(f"{policy.name:16} v{policy.version}  {policy.jurisdiction or 'anywhere':8} "
-                  f"{kinds:40} {policy.state:9} {len(policy.steps)} steps")  # fmt: skip
+            print(
+                f"{policy.name:16} v{policy.version}  {policy.jurisdiction or 'anywhere':8} "
+                f"{kinds:40} {policy.state:9} {len(policy.steps)} steps"
+            )
         return 0
     if args.policy_command == "show":
         shown = company_policies().get(args.name)
@@ -727,11 +852,15 @@ def cmd_policy(args: argparse.Namespace) -> int:
             raise NotFoundError(f"no policy {args.name!r}")
         print(f"{shown.name} v{shown.version}: {shown.description}")
         for step in shown.steps:
-            when = (f"day {step.days_past_due}" if step.days_past_due is not None else
-                    f"after {step.grace_days_exclusive} days of grace"
-                    if step.grace_days_exclusive is not None else
-                    f"{step.days_before_due} days before due" if step.days_before_due is not None
-                    else f"{step.after_days} days after {step.after_step}")  # fmt: skip
+            when = (
+                f"day {step.days_past_due}"
+                if step.days_past_due is not None
+                else f"after {step.grace_days_exclusive} days of grace"
+                if step.grace_days_exclusive is not None
+                else f"{step.days_before_due} days before due"
+                if step.days_before_due is not None
+                else f"{step.after_days} days after {step.after_step}"
+            )
             what = step.channel or step.action
             whom = ",".join(step.audience) if step.action == "notice" else ""
             print(f"  {step.key:24} {when:28} {step.action:18} {what:16} {whom} {step.law}")
@@ -769,8 +898,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
             account_id=args.account_id, policy=name, actor=actor, on=today()
         ),
     )
-    print(f"{args.account_id} follows " + ("its property's policy." if args.clear
-                                           else f"policy {args.name}."))  # fmt: skip
+    print(
+        f"{args.account_id} follows "
+        + ("its property's policy." if args.clear else f"policy {args.name}.")
+    )
     return 0
 
 
@@ -836,9 +967,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p = add("hold", cmd_hold, "place a hold on an account (or one of its parties)")
     p.add_argument("account_id")
-    p.add_argument("--reason", required=True,
-                   choices=["bankruptcy", "military", "cease", "deceased", "represented",
-                            "manual", "dispute", "plan"])  # fmt: skip
+    p.add_argument(
+        "--reason",
+        required=True,
+        choices=[
+            "bankruptcy",
+            "military",
+            "cease",
+            "deceased",
+            "represented",
+            "manual",
+            "dispute",
+            "plan",
+        ],
+    )
     p.add_argument("--until", type=_date, help="the hold ends after this date")
     p.add_argument("--party", help="hold contact with this party only")
     p.add_argument("--on", type=_date, help="when the hold starts (default today)")
@@ -875,8 +1017,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="requests at once per worker (default 1; more if long reports block)",
     )
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                   help="worker processes (default: one per core)")  # fmt: skip
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per core)",
+    )
     for part in PARTS:
         importlib.import_module(f"arrears.cli.{part}").register(sub)
     _as_everywhere(parser)

@@ -76,9 +76,16 @@ def cmd_user(args: argparse.Namespace) -> int:
         def moment(value: Any) -> str:
             return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
-        rows = [[str(t.pk), (t.hint + "…") if t.hint else "", moment(t.created_at),
-                 moment(t.last_used_at), moment(t.revoked_at) or "in use"]
-                for t in tokens_of(username=args.name)]  # fmt: skip
+        rows = [
+            [
+                str(t.pk),
+                (t.hint + "…") if t.hint else "",
+                moment(t.created_at),
+                moment(t.last_used_at),
+                moment(t.revoked_at) or "in use",
+            ]
+            for t in tokens_of(username=args.name)
+        ]
         if not rows:
             print(f"{args.name} has no API token.")
             return 0
@@ -88,8 +95,10 @@ def cmd_user(args: argparse.Namespace) -> int:
         from arrears.access.services import token_revoke
 
         if args.token is None and not args.all:
-            raise ValidationError("name the token to revoke (--token ID, see `arrears user "
-                                  "tokens NAME`) or revoke them all (--all)")  # fmt: skip
+            raise ValidationError(
+                "name the token to revoke (--token ID, see `arrears user "
+                "tokens NAME`) or revoke them all (--all)"
+            )
         actor = _admin(args)
         count = token_revoke(username=args.name, token_id=args.token, actor=actor, via=_via(actor))
         print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
@@ -168,8 +177,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = command(sub, "user", cmd_user, "users of the web pages and the API: add, password, "
-                "token, tokens, revoke")  # fmt: skip
+    p = command(
+        sub,
+        "user",
+        cmd_user,
+        "users of the web pages and the API: add, password, token, tokens, revoke",
+    )
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     q = user_sub.add_parser("add", help="add a user (the password is read from standard input)")
     q.add_argument("name")

@@ -44,8 +44,10 @@ def cmd_dispute(args: argparse.Namespace) -> int:
             ),
         )
         what = "the whole balance" if dispute.whole_balance else ", ".join(args.charge)
-        print(f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
-              f"{_money(f'{dispute.amount:.2f}')} held until it is resolved.")  # fmt: skip
+        print(
+            f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
+            f"{_money(f'{dispute.amount:.2f}')} held until it is resolved."
+        )
         return 0
     # Through dunning, as the page and the API do: the answer (a letter, or an email) is queued
     # through the guard; the user is authorized on the dispute's account, as on the page.
@@ -88,8 +90,9 @@ def cmd_analysis(args: argparse.Namespace) -> int:
     _ensure_migrated()
     end = args.to or today()
     rules = analysis_rules(account_id=args.account_id, on=end)
-    analysis = account_analysis(account_id=args.account_id, start=args.start, end=end,
-                                rules=rules, guarantor=args.guarantor)  # fmt: skip
+    analysis = account_analysis(
+        account_id=args.account_id, start=args.start, end=end, rules=rules, guarantor=args.guarantor
+    )
     if args.format in ("pdf", "xlsx") and not args.output:
         raise SystemExit(f"arrears analysis: error: --format {args.format} needs --output FILE")
     if args.format == "pdf":
@@ -108,8 +111,10 @@ def cmd_analysis(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             return 0
     findings = analysis.check.findings
-    print(f"Analysis of {args.account_id} written to {args.output}: "
-          f"{len(analysis.lines)} entries, {len(findings)} finding(s).")  # fmt: skip
+    print(
+        f"Analysis of {args.account_id} written to {args.output}: "
+        f"{len(analysis.lines)} entries, {len(findings)} finding(s)."
+    )
     return 0
 
 

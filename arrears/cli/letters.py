@@ -92,8 +92,10 @@ def cmd_letters(args: argparse.Namespace) -> int:
                 letter=args.letter, on=args.date or today(), actor=actor, reason=args.reason or ""
             ),
         )
-        print(f"Letter L{row.outbound_id} returned; address marked bad for "
-              f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}")  # fmt: skip
+        print(
+            f"Letter L{row.outbound_id} returned; address marked bad for "
+            f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}"
+        )
         return 0
     from arrears.correspondence.models import Outbound
 
@@ -113,8 +115,12 @@ def cmd_letters(args: argparse.Namespace) -> int:
         ]
         for o in query.select_related("account", "party").order_by("id")
     ]
-    _table(["letter", "date", "account", "party", "template", "status", "article", "document"],
-           rows, sys.stdout, numeric=range(0))  # fmt: skip
+    _table(
+        ["letter", "date", "account", "party", "template", "status", "article", "document"],
+        rows,
+        sys.stdout,
+        numeric=range(0),
+    )
     return 0
 
 
@@ -136,8 +142,7 @@ def cmd_statement(args: argparse.Namespace) -> int:
                 "cannot email statements: no email sender is installed (set EMAIL_URL, e.g. "
                 "smtp://user:pass@host:587, once the mail part is present)"
             ) from None
-    output = Path(args.output or f"statement-{args.account_id}-{as_of.isoformat()}."
-                  f"{args.format}")  # fmt: skip
+    output = Path(args.output or f"statement-{args.account_id}-{as_of.isoformat()}.{args.format}")
     if args.format == "xlsx":  # a read: nothing archived, nothing on the timeline
         statement = statement_xlsx(account_id=args.account_id, as_of=as_of)
         output.write_bytes(statement.data)
@@ -239,8 +244,10 @@ def cmd_template(args: argparse.Namespace) -> int:
         from arrears.correspondence.pdfs import letter_pdf
 
         Path(args.output).write_bytes(letter_pdf(message.html))
-        print(f"{args.name} v{message.template_version} ({message.language}) for "
-              f"{args.account}: {args.output}")  # fmt: skip
+        print(
+            f"{args.name} v{message.template_version} ({message.language}) for "
+            f"{args.account}: {args.output}"
+        )
         return 0
     print(f"Subject: {message.subject}")
     print(f"Template: {message.template} v{message.template_version} ({message.language})\n")
@@ -253,8 +260,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     letters = p.add_subparsers(dest="letters_command", required=True, metavar="ACTION")
     b = letters.add_parser("batch", help="render queued letters: PDFs, a print file, a manifest")
     b.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today)")
-    b.add_argument("--output", help="folder for the letters, print file and manifest "
-                   "(default: print-DATE)")  # fmt: skip
+    b.add_argument(
+        "--output", help="folder for the letters, print file and manifest (default: print-DATE)"
+    )
     b.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
     b.add_argument(
         "--reprint",
@@ -266,8 +274,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--batch", type=int, help="with --reprint: the batch (default: the last complete one)"
     )
     m = letters.add_parser("mailed", help="record proof of mailing from a filled-in manifest")
-    m.add_argument("--manifest", required=True, help="the batch's manifest CSV with "
-                   "article_number filled in for certified letters")  # fmt: skip
+    m.add_argument(
+        "--manifest",
+        required=True,
+        help="the batch's manifest CSV with article_number filled in for certified letters",
+    )
     m.add_argument("--date", type=_date, help="the mailing date (default: today)")
     r = letters.add_parser("returned", help="record a letter returned undeliverable")
     r.add_argument("letter", help="the letter id (L12) or its certified article number")

@@ -33,8 +33,9 @@ def run_emails(on: Any, *, actor: str) -> Any:
 
     if not settings.EMAIL_URL:
         return None
-    return emails_send(on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=actor,
-                       workers=2)  # fmt: skip
+    return emails_send(
+        on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=actor, workers=2
+    )
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -62,8 +63,10 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     else:
         print(run.line())
     if r.error:
-        sys.stderr.write(f"arrears mail send: the SMTP server failed: {r.error}; "
-                         "run it again to send the rest (nothing is sent twice)\n")  # fmt: skip
+        sys.stderr.write(
+            f"arrears mail send: the SMTP server failed: {r.error}; "
+            "run it again to send the rest (nothing is sent twice)\n"
+        )
         return 2
     return 0
 
@@ -92,9 +95,12 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     if args.format == "json":
         _dump({**report.as_json(), "opted_out": opted})
         return 0
-    print(f"Mail: {len(report.filed)} filed on accounts, {len(report.triage)} to triage, "
-          f"{len(report.bounces)} bounce reports, {report.already} filed before"
-          + (f"; {opted} opted out of email" if opted else "") + ".")  # fmt: skip
+    print(
+        f"Mail: {len(report.filed)} filed on accounts, {len(report.triage)} to triage, "
+        f"{len(report.bounces)} bounce reports, {report.already} filed before"
+        + (f"; {opted} opted out of email" if opted else "")
+        + "."
+    )
     return 0
 
 
@@ -116,16 +122,40 @@ def cmd_mail_triage(args: argparse.Namespace) -> int:
     _ensure_migrated()
     rows = triage_list()
     if args.format == "json":
-        _dump([{"id": r.pk, "from": r.from_address, "subject": r.subject,
-                "received_at": r.received_at.isoformat(), "category": r.category,
-                "why": r.why_unmatched, "excerpt": r.excerpt[:200]} for r in rows])  # fmt: skip
+        _dump(
+            [
+                {
+                    "id": r.pk,
+                    "from": r.from_address,
+                    "subject": r.subject,
+                    "received_at": r.received_at.isoformat(),
+                    "category": r.category,
+                    "why": r.why_unmatched,
+                    "excerpt": r.excerpt[:200],
+                }
+                for r in rows
+            ]
+        )
         return 0
     if not rows:
         print("Nothing in triage.")
         return 0
-    _table(["id", "received", "from", "category", "subject", "why"],
-           [[str(r.pk), f"{r.received_at:%Y-%m-%d}", r.from_address, r.category, r.subject[:50],
-             r.why_unmatched] for r in rows], sys.stdout, numeric=range(1))  # fmt: skip
+    _table(
+        ["id", "received", "from", "category", "subject", "why"],
+        [
+            [
+                str(r.pk),
+                f"{r.received_at:%Y-%m-%d}",
+                r.from_address,
+                r.category,
+                r.subject[:50],
+                r.why_unmatched,
+            ]
+            for r in rows
+        ],
+        sys.stdout,
+        numeric=range(1),
+    )
     print("Assign one with `arrears mail assign ID ACCOUNT_ID`.")
     return 0
 
@@ -203,8 +233,10 @@ def cmd_call_log(args: argparse.Namespace) -> int:
         ),
     )
     if not logged.decision.allowed:
-        sys.stderr.write(f"arrears call: refused by the guard ({logged.decision.rule}): "
-                         f"{logged.decision.reason}; recorded on the timeline\n")  # fmt: skip
+        sys.stderr.write(
+            f"arrears call: refused by the guard ({logged.decision.rule}): "
+            f"{logged.decision.reason}; recorded on the timeline\n"
+        )
         return 2
     print(f"Call to {args.party} on {args.account_id} logged: {args.outcome}.")
     return 0
@@ -238,8 +270,10 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     if args.format == "json":
         _dump(run.as_json())
         return 0
-    print(f"Texts: {len(run.sent)} sent, {len(run.deferred)} waiting for contact hours, "
-          f"{len(run.refused)} refused by the guard, {len(run.failed)} failed.")  # fmt: skip
+    print(
+        f"Texts: {len(run.sent)} sent, {len(run.deferred)} waiting for contact hours, "
+        f"{len(run.refused)} refused by the guard, {len(run.failed)} failed."
+    )
     return 0
 
 
@@ -251,8 +285,10 @@ def register(sub: Any) -> None:
     q.add_argument("--date", type=_date, help="send what is due by this date (default today)")
     q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
     q.add_argument("--format", choices=["table", "json"], default="table")
-    q = mail.add_parser("fetch", help="read the mailbox (IMAP_URL or ARREARS_MAILDIR) and file "
-                        "each message on its account")  # fmt: skip
+    q = mail.add_parser(
+        "fetch",
+        help="read the mailbox (IMAP_URL or ARREARS_MAILDIR) and file each message on its account",
+    )
     q.set_defaults(mail_func=cmd_mail_fetch)
     q.add_argument("--source", help="a Maildir folder or an imap(s):// URL instead")
     q.add_argument("--format", choices=["table", "json"], default="table")
@@ -278,12 +314,24 @@ def register(sub: Any) -> None:
         q.set_defaults(call_func=func)
         q.add_argument("account_id")
         q.add_argument("--party", required=True)
-        q.add_argument("--at", help="when the call was placed, YYYY-MM-DDTHH:MM in the party's "
-                       "zone (default now)")  # fmt: skip
+        q.add_argument(
+            "--at",
+            help="when the call was placed, YYYY-MM-DDTHH:MM in the party's zone (default now)",
+        )
         if name == "log":
-            q.add_argument("--outcome", required=True,
-                           choices=["no-answer", "left-message", "wrong-number", "promise",
-                                    "dispute", "refused", "paid"])  # fmt: skip
+            q.add_argument(
+                "--outcome",
+                required=True,
+                choices=[
+                    "no-answer",
+                    "left-message",
+                    "wrong-number",
+                    "promise",
+                    "dispute",
+                    "refused",
+                    "paid",
+                ],
+            )
             q.add_argument("--note")
 
     p = command(sub, "sms", lambda args: args.sms_func(args), "texts: send the text tasks due")

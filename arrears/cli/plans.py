@@ -43,10 +43,20 @@ def cmd_promise(args: argparse.Namespace) -> int:
             json.dump([r.as_json() for r in rates], sys.stdout, indent=1)
             sys.stdout.write("\n")
             return 0
-        _table(["coordinator", "kept", "broken", "kept rate"],
-               [[r.coordinator, str(r.kept), str(r.broken),
-                 "" if r.rate is None else f"{r.rate:.1%}"] for r in rates],
-               sys.stdout, numeric=range(1, 4))  # fmt: skip
+        _table(
+            ["coordinator", "kept", "broken", "kept rate"],
+            [
+                [
+                    r.coordinator,
+                    str(r.kept),
+                    str(r.broken),
+                    "" if r.rate is None else f"{r.rate:.1%}",
+                ]
+                for r in rates
+            ],
+            sys.stdout,
+            numeric=range(1, 4),
+        )
         return 0
     from arrears.plans.services import promise_add
 
@@ -73,28 +83,43 @@ def cmd_promise(args: argparse.Namespace) -> int:
             actor=actor,
         ),
     )
-    print(f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
-          f" by {promise.promised_on} ({promise.grace_days} days' grace).")  # fmt: skip
+    print(
+        f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
+        f" by {promise.promised_on} ({promise.grace_days} days' grace)."
+    )
     return 0
 
 
 def _plan_json(plan: Any, tracking: Any) -> dict[str, Any]:
     return {
-        "plan_id": plan.pk, "account_id": plan.account.account_id, "status": plan.status,
-        "amount": f"{plan.amount:.2f}", "down_payment": f"{plan.down_payment:.2f}",
-        "frequency": plan.frequency, "start": plan.start_on.isoformat(),
-        "made_on": plan.made_on.isoformat(), "grace_days": plan.grace_days,
-        "require_current": plan.require_current, "charges": plan.charges,
-        "supersedes": plan.supersedes_id, "ended_on": plan.ended_on and plan.ended_on.isoformat(),
+        "plan_id": plan.pk,
+        "account_id": plan.account.account_id,
+        "status": plan.status,
+        "amount": f"{plan.amount:.2f}",
+        "down_payment": f"{plan.down_payment:.2f}",
+        "frequency": plan.frequency,
+        "start": plan.start_on.isoformat(),
+        "made_on": plan.made_on.isoformat(),
+        "grace_days": plan.grace_days,
+        "require_current": plan.require_current,
+        "charges": plan.charges,
+        "supersedes": plan.supersedes_id,
+        "ended_on": plan.ended_on and plan.ended_on.isoformat(),
         "end_reason": plan.end_reason,
-        "disputed_excluded": f"{plan.disputed_excluded:.2f}", "disputes": plan.disputes,
+        "disputed_excluded": f"{plan.disputed_excluded:.2f}",
+        "disputes": plan.disputes,
         "installments": [
-            {"label": line.label, "due_on": line.due_on.isoformat(),
-             "amount": f"{line.amount:.2f}", "paid": f"{line.paid:.2f}", "status": line.status}
+            {
+                "label": line.label,
+                "due_on": line.due_on.isoformat(),
+                "amount": f"{line.amount:.2f}",
+                "paid": f"{line.paid:.2f}",
+                "status": line.status,
+            }
             for line in tracking.lines
         ],
         "broken_on": tracking.broken_on and tracking.broken_on.isoformat(),
-    }  # fmt: skip
+    }
 
 
 def _show_plan(plan: Any, fmt: str) -> int:
@@ -107,12 +132,20 @@ def _show_plan(plan: Any, fmt: str) -> int:
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
-    print(f"Plan {plan.pk} on {doc['account_id']}: {_money(doc['amount'])} "
-          f"({doc['frequency']}, {plan.grace_days} days' grace), {plan.status}"
-          + (f" on {plan.ended_on}: {plan.end_reason}" if plan.ended_on else ""))  # fmt: skip
-    _table(["", "due", "amount", "paid", "status"],
-           [[i["label"], i["due_on"], _money(i["amount"]), _money(i["paid"]), i["status"]]
-            for i in doc["installments"]], sys.stdout, numeric=range(2, 4))  # fmt: skip
+    print(
+        f"Plan {plan.pk} on {doc['account_id']}: {_money(doc['amount'])} "
+        f"({doc['frequency']}, {plan.grace_days} days' grace), {plan.status}"
+        + (f" on {plan.ended_on}: {plan.end_reason}" if plan.ended_on else "")
+    )
+    _table(
+        ["", "due", "amount", "paid", "status"],
+        [
+            [i["label"], i["due_on"], _money(i["amount"]), _money(i["paid"]), i["status"]]
+            for i in doc["installments"]
+        ],
+        sys.stdout,
+        numeric=range(2, 4),
+    )
     return 0
 
 
@@ -238,13 +271,24 @@ def _propose(args: argparse.Namespace, on: Any) -> int:
     account = account_get(account_id=args.account_id)
     items = open_items_as_of(as_of=on, account_pks=[account.pk])
     balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
-    proposal = propose_terms(balance=balance, income=args.income, obligations=args.obligations,
-                             rent=account.rent, limits=plan_limits())  # fmt: skip
-    doc = {"account_id": account.account_id, "balance": f"{balance:.2f}",
-           "feasible": proposal.feasible, "down_payment": f"{proposal.down:.2f}",
-           "installments": proposal.installments, "installment": f"{proposal.installment:.2f}",
-           "frequency": "monthly", "monthly_room": f"{proposal.room:.2f}",
-           "reasons": list(proposal.reasons)}  # fmt: skip
+    proposal = propose_terms(
+        balance=balance,
+        income=args.income,
+        obligations=args.obligations,
+        rent=account.rent,
+        limits=plan_limits(),
+    )
+    doc = {
+        "account_id": account.account_id,
+        "balance": f"{balance:.2f}",
+        "feasible": proposal.feasible,
+        "down_payment": f"{proposal.down:.2f}",
+        "installments": proposal.installments,
+        "installment": f"{proposal.installment:.2f}",
+        "frequency": "monthly",
+        "monthly_room": f"{proposal.room:.2f}",
+        "reasons": list(proposal.reasons),
+    }
     if args.format == "json":
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -271,8 +315,11 @@ def register(sub: Any) -> None:
     q.add_argument("--amount", type=_amount, required=True)
     q.add_argument("--date", type=_date, required=True, help="pay by this date")
     q.add_argument("--party", help="who promised (a party of the account)")
-    q.add_argument("--channel", default="phone",
-                   choices=["phone", "email", "letter", "in_person", "portal", "sms"])  # fmt: skip
+    q.add_argument(
+        "--channel",
+        default="phone",
+        choices=["phone", "email", "letter", "in_person", "portal", "sms"],
+    )
     q = ps.add_parser("rate", help="promises kept and broken per coordinator")
     q.add_argument("--since", type=_date)
     q.add_argument("--until", type=_date)
@@ -285,14 +332,17 @@ def register(sub: Any) -> None:
     q = ps.add_parser("propose", help="terms the tenant can afford, and why")
     q.add_argument("account_id")
     q.add_argument("--income", type=_amount, required=True, help="monthly income")
-    q.add_argument("--obligations", type=_amount, default=Decimal("0.00"),
-                   help="other monthly obligations")  # fmt: skip
+    q.add_argument(
+        "--obligations", type=_amount, default=Decimal("0.00"), help="other monthly obligations"
+    )
     q.add_argument("--format", choices=["table", "json"], default="table")
     for name in ("create", "renegotiate"):
         what = "a plan on the open balance" if name == "create" else "replace an active plan"
         q = ps.add_parser(name, help=what)
-        q.add_argument("plan_id" if name == "renegotiate" else "account_id",
-                       type=int if name == "renegotiate" else str)  # fmt: skip
+        q.add_argument(
+            "plan_id" if name == "renegotiate" else "account_id",
+            type=int if name == "renegotiate" else str,
+        )
         if name == "renegotiate":
             q.add_argument("--reason", required=True)
         else:
@@ -300,8 +350,9 @@ def register(sub: Any) -> None:
         terms = q.add_mutually_exclusive_group(required=True)
         terms.add_argument("--installments", type=int, help="how many installments")
         terms.add_argument("--amount", type=_amount, help="the installment amount")
-        q.add_argument("--frequency", default="monthly",
-                       choices=["weekly", "biweekly", "monthly", "dates"])  # fmt: skip
+        q.add_argument(
+            "--frequency", default="monthly", choices=["weekly", "biweekly", "monthly", "dates"]
+        )
         q.add_argument("--start", type=_date, required=True, help="the first installment's date")
         q.add_argument("--dates", type=_date, nargs="+", help="with --frequency dates")
         q.add_argument("--down", type=_amount, default=Decimal("0.00"), help="down payment")
@@ -316,8 +367,7 @@ def register(sub: Any) -> None:
     q.add_argument("--reason", required=True)
     q = ps.add_parser("send", help="email the plan's agreement (PDF) for acceptance, once")
     q.add_argument("plan_id", type=int)
-    q.add_argument("--language", choices=["en", "es"],
-                   help="default: the party's language")  # fmt: skip
+    q.add_argument("--language", choices=["en", "es"], help="default: the party's language")
     q = ps.add_parser("agreement", help="write the plan's agreement as a PDF")
     q.add_argument("plan_id", type=int)
     q.add_argument("--language", choices=["en", "es"], default="en")

@@ -54,8 +54,9 @@ class HandedServer(TcpWSGIServer):
         self._address = address
         sockinfo = (socket.AF_INET, socket.SOCK_STREAM, 0, address)
         # waitress makes the task dispatcher with `threads` (in kw) threads
-        super().__init__(application, map={}, _sock=handoff, sockinfo=sockinfo,
-                         bind_socket=False, **kw)  # fmt: skip
+        super().__init__(
+            application, map={}, _sock=handoff, sockinfo=sockinfo, bind_socket=False, **kw
+        )
 
     def set_reuse_addr(self) -> None:  # a Unix socket: nothing to reuse
         pass
@@ -103,8 +104,10 @@ def serve(
     gc.set_threshold(20_000, *gc.get_threshold()[1:])
     listener = socket.create_server((host, port), backlog=1024)
     address = listener.getsockname()
-    print(f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) "
-          "(Ctrl-C stops)", flush=True)  # fmt: skip
+    print(
+        f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) (Ctrl-C stops)",
+        flush=True,
+    )
     if workers == 1:
         return _until_stopped(lambda: waitress_serve(application, sockets=[listener], **options))
     ends: list[socket.socket] = []
@@ -149,8 +152,12 @@ def _hand_out(listener: socket.socket, ends: list[socket.socket]) -> None:
                     turn += 1
                     break
                 except OSError as exc:
-                    print(f"arrears serve: a worker has stopped ({exc}); serving on with "
-                          f"{len(ends) - 1}", file=sys.stderr, flush=True)  # fmt: skip
+                    print(
+                        f"arrears serve: a worker has stopped ({exc}); serving on with "
+                        f"{len(ends) - 1}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     ends.remove(end)
                     end.close()
     raise SystemExit("arrears serve: no worker is left")

@@ -46,8 +46,10 @@ def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 def joined_columns(model: type[models.Model], alias: str, prefix: str) -> str:
     """`alias.column AS prefix_attname, …` for each of the model's columns (see `joined`)."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(str(f.column))} AS {quote(prefix + f.attname)}"
-                     for f in model._meta.concrete_fields)  # fmt: skip
+    return ", ".join(
+        f"{alias}.{quote(str(f.column))} AS {quote(prefix + f.attname)}"
+        for f in model._meta.concrete_fields
+    )
 
 
 def joined(model: type[models.Model], row: models.Model, prefix: str) -> models.Model | None:
@@ -61,8 +63,10 @@ def joined(model: type[models.Model], row: models.Model, prefix: str) -> models.
         value = getattr(row, prefix + field.attname)
         if value is not None:
             column = field.get_col(model._meta.db_table)
-            for convert in (*connection.ops.get_db_converters(column),
-                            *column.get_db_converters(connection)):  # fmt: skip
+            for convert in (
+                *connection.ops.get_db_converters(column),
+                *column.get_db_converters(connection),
+            ):
                 value = convert(value, column, connection)
         names.append(field.attname)
         values.append(value)

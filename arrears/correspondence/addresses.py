@@ -22,8 +22,9 @@ class PostalAddress:
     def lines(self) -> list[str]:
         """The street line(s) and the last line, as printed on an envelope."""
         street = [part.strip() for part in re.split(r"[\n;]", self.street) if part.strip()]
-        last = " ".join(x for x in (f"{self.city}," if self.city else "", self.state,
-                                    self.postal_code) if x).strip(" ,")  # fmt: skip
+        last = " ".join(
+            x for x in (f"{self.city}," if self.city else "", self.state, self.postal_code) if x
+        ).strip(" ,")
         out = [*street, last] if last else street
         if self.country and self.country.upper() != "US":
             out.append(self.country.upper())

@@ -43,8 +43,9 @@ def archive_store(*, data: bytes, name: str, kind: str, content_type: str) -> Do
     if existing is not None:
         return existing
     if Document.objects.filter(name=name).exists():
-        raise ArchiveError(f"the archive already holds a different document named {name}",
-                           name=name)  # fmt: skip
+        raise ArchiveError(
+            f"the archive already holds a different document named {name}", name=name
+        )
     storage = archive_storage()
     if storage.exists(name):
         with storage.open(name, "rb") as stream:
@@ -58,9 +59,14 @@ def archive_store(*, data: bytes, name: str, kind: str, content_type: str) -> Do
         if saved != name:  # the storage chose another name: never ours to keep
             storage.delete(saved)
             raise ArchiveError(f"the archive could not store {name}", name=name)
-    return Document.objects.create(sha256=digest, name=name, content_type=content_type,
-                                   size=len(data), kind=kind,
-                                   created_at=dj_timezone.now())  # fmt: skip
+    return Document.objects.create(
+        sha256=digest,
+        name=name,
+        content_type=content_type,
+        size=len(data),
+        kind=kind,
+        created_at=dj_timezone.now(),
+    )
 
 
 def archive_read(document: Document) -> bytes:

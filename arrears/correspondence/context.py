@@ -104,9 +104,17 @@ def letter_context(
             continue
         if spec.rent_only and row.code not in RENT_CODES:
             continue
-        items.append({"code": row.code, "label": labels.get(row.code, row.code),
-                      "txn_id": row.txn_id, "due_on": row.due_on, "posted_on": row.posted_on,
-                      "amount": row.amount, "days_past_due": (on - row.due_on).days})  # fmt: skip
+        items.append(
+            {
+                "code": row.code,
+                "label": labels.get(row.code, row.code),
+                "txn_id": row.txn_id,
+                "due_on": row.due_on,
+                "posted_on": row.posted_on,
+                "amount": row.amount,
+                "days_past_due": (on - row.due_on).days,
+            }
+        )
         by_code[row.code] += row.amount
     charged = sum((i["amount"] for i in items), ZERO)
     if spec.rent_only:  # a rent demand names the rent; credits are not netted against fees

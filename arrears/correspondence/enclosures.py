@@ -27,8 +27,9 @@ class Enclosure:
     data: bytes
 
 
-def enclosures_for(outbound: Outbound, *, actor: str,
-                   cache: dict[Any, Enclosure] | None = None) -> list[Enclosure]:  # fmt: skip
+def enclosures_for(
+    outbound: Outbound, *, actor: str, cache: dict[Any, Enclosure] | None = None
+) -> list[Enclosure]:
     """The enclosures of one queued letter or email, in order; NotFoundError for a named
     document the archive does not hold. A statement is rendered (and archived, on the timeline)
     once per account and date, however many letters of the batch enclose it."""
@@ -40,8 +41,9 @@ def enclosures_for(outbound: Outbound, *, actor: str,
         out.append(Enclosure(Path(name).name, archive_read(document)))
     if spec_for(outbound.template).encloses == "statement":
         on = outbound.dated_on or outbound.run_on  # the statement as of the letter's date
-        out.append(_statement(outbound.account.account_id, on, actor,
-                              {} if cache is None else cache))  # fmt: skip
+        out.append(
+            _statement(outbound.account.account_id, on, actor, {} if cache is None else cache)
+        )
     return out
 
 

@@ -97,11 +97,15 @@ def parse_imap_url(url: str) -> ImapSettings:
     query = dict(q.split("=", 1) for q in parts.query.split("&") if "=" in q)
     tls = parts.scheme == "imaps"
     return ImapSettings(
-        host=parts.hostname, port=parts.port or (993 if tls else 143), tls=tls,
-        username=unquote(parts.username), password=unquote(parts.password or ""),
-        folder=unquote(parts.path.strip("/")) or "INBOX", cafile=unquote(query.get("cafile", "")),
+        host=parts.hostname,
+        port=parts.port or (993 if tls else 143),
+        tls=tls,
+        username=unquote(parts.username),
+        password=unquote(parts.password or ""),
+        folder=unquote(parts.path.strip("/")) or "INBOX",
+        cafile=unquote(query.get("cafile", "")),
         starttls=query.get("starttls", "no").lower() in ("yes", "true", "1"),
-    )  # fmt: skip
+    )
 
 
 FILED_KEYWORD = "$ArrearsFiled"
@@ -115,8 +119,9 @@ class ImapMailbox:
         s = settings
         context = ssl.create_default_context(cafile=s.cafile or None)
         if s.tls:
-            self.imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(s.host, s.port, ssl_context=context,
-                                                         timeout=30)  # fmt: skip
+            self.imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                s.host, s.port, ssl_context=context, timeout=30
+            )
         else:
             self.imap = imaplib.IMAP4(s.host, s.port, timeout=30)
             if s.starttls:
@@ -208,12 +213,15 @@ def parse(data: bytes) -> Parsed:
         message_id=_first_id(_plain(msg.get("Message-ID", ""))),
         in_reply_to=_first_id(_plain(msg.get("In-Reply-To", ""))),
         references=MSGID.findall(_plain(msg.get("References", ""))),
-        from_address=_plain(address).lower(), from_name=_plain(name)[:200],
-        subject=_plain(msg.get("Subject", ""))[:500], sent_at=sent_at, text=_plain(text),
+        from_address=_plain(address).lower(),
+        from_name=_plain(name)[:200],
+        subject=_plain(msg.get("Subject", ""))[:500],
+        sent_at=sent_at,
+        text=_plain(text),
         headers=headers,
-        attachments=attachments, report=report if msg.get_content_type() == "multipart/report"
-        else None,
-    )  # fmt: skip
+        attachments=attachments,
+        report=report if msg.get_content_type() == "multipart/report" else None,
+    )
 
 
 def _plain(value: Any) -> str:
@@ -292,7 +300,8 @@ def match_message(parsed: Parsed) -> Match:
     ids = [i for i in [parsed.in_reply_to, *reversed(parsed.references)] if i]
     if ids:
         ours = Outbound.objects.filter(channel="email", message_id__in=ids).select_related(
-            "account", "party")  # fmt: skip
+            "account", "party"
+        )
         by_id = {row.message_id: row for row in ours}
         for i in ids:
             if i in by_id:
@@ -317,16 +326,23 @@ def match_message(parsed: Parsed) -> Match:
     units = unit_numbers(text)
     if units:
         pool = sender_accounts or list(
-            Account.objects.filter(unit__in=units).select_related("property"))  # fmt: skip
+            Account.objects.filter(unit__in=units).select_related("property")
+        )
         hits = [a for a in pool if a.unit.upper() in units]
         open_hits = [a for a in hits if a.closed_on is None] or hits
         if len(open_hits) == 1:
             return Match(open_hits[0], sender, "unit")
     if len(sender_accounts) > 1:
-        return Match(None, sender, "", f"the sender is a party of {len(sender_accounts)} "
-                     "accounts and the message names none of them")  # fmt: skip
-    return Match(None, sender, "", "no reply to our mail, unknown sender, no account or unit "
-                 "number")  # fmt: skip
+        return Match(
+            None,
+            sender,
+            "",
+            f"the sender is a party of {len(sender_accounts)} "
+            "accounts and the message names none of them",
+        )
+    return Match(
+        None, sender, "", "no reply to our mail, unknown sender, no account or unit number"
+    )
 
 
 def _sender_party(address: str) -> Party | None:
@@ -337,8 +353,12 @@ def _sender_party(address: str) -> Party | None:
 
 
 def _accounts_of(party: Party) -> list[Account]:
-    return [ap.account for ap in AccountParty.objects.filter(party=party)
-            .select_related("account").order_by("account__account_id")]  # fmt: skip
+    return [
+        ap.account
+        for ap in AccountParty.objects.filter(party=party)
+        .select_related("account")
+        .order_by("account__account_id")
+    ]
 
 
 # ---- filing ----------------------------------------------------------------------------------
@@ -352,16 +372,21 @@ class FetchReport:
     already: int = 0  # messages filed by an earlier fetch
 
     def as_json(self) -> dict[str, Any]:
-        return {"filed": len(self.filed), "triage": len(self.triage),
-                "bounces": len(self.bounces), "already_filed": self.already}  # fmt: skip
+        return {
+            "filed": len(self.filed),
+            "triage": len(self.triage),
+            "bounces": len(self.bounces),
+            "already_filed": self.already,
+        }
 
 
 def _excerpt(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:1000]
 
 
-def message_file(raw: Raw, *, actor: str = "mail", now: datetime | None = None
-                 ) -> tuple[InboundEmail, bool]:  # fmt: skip
+def message_file(
+    raw: Raw, *, actor: str = "mail", now: datetime | None = None
+) -> tuple[InboundEmail, bool]:
     """File one message: (its row, True) the first time, (the row filed before, False) after."""
     sha = hashlib.sha256(raw.data).hexdigest()
     existing = InboundEmail.objects.filter(sha256=sha).first()
@@ -371,10 +396,18 @@ def message_file(raw: Raw, *, actor: str = "mail", now: datetime | None = None
     bounce = bounce_of(parsed, raw.data)
     fresh = new_text(parsed.text)
     if bounce is not None:
-        original = Outbound.objects.filter(channel="email", message_id=bounce[0]).select_related(
-            "account", "party").first() if bounce[0] else None  # fmt: skip
-        match = Match(original.account, original.party, "bounce") if original else \
-            Match(None, None, "", "a delivery report about no email of ours")  # fmt: skip
+        original = (
+            Outbound.objects.filter(channel="email", message_id=bounce[0])
+            .select_related("account", "party")
+            .first()
+            if bounce[0]
+            else None
+        )
+        match = (
+            Match(original.account, original.party, "bounce")
+            if original
+            else Match(None, None, "", "a delivery report about no email of ours")
+        )
         sorted_ = Sorted("bounce", f"report:delivery-status {bounce[1]}"[:100])
     else:
         match = match_message(parsed)
@@ -384,25 +417,49 @@ def message_file(raw: Raw, *, actor: str = "mail", now: datetime | None = None
     with transaction.atomic():
         if InboundEmail.objects.select_for_update().filter(sha256=sha).exists():
             return InboundEmail.objects.get(sha256=sha), False
-        kept = archive_store(data=raw.data, name=f"mail-in/{received:%Y/%m}/{sha}.eml",
-                             kind="email-in", content_type="message/rfc822")  # fmt: skip
+        kept = archive_store(
+            data=raw.data,
+            name=f"mail-in/{received:%Y/%m}/{sha}.eml",
+            kind="email-in",
+            content_type="message/rfc822",
+        )
         row = InboundEmail.objects.create(
-            sha256=sha, message_id=parsed.message_id, in_reply_to=parsed.in_reply_to,
-            references=" ".join(parsed.references)[:5000], from_address=parsed.from_address,
-            from_name=parsed.from_name, subject=parsed.subject, sent_at=parsed.sent_at,
-            received_at=now, source=raw.source[:300], document=kept,
-            excerpt=_excerpt(fresh), account=match.account, party=match.party,
-            matched_by=match.how, why_unmatched=match.why[:200],
-            status="filed" if match.account else "triage", category=sorted_.category,
-            rule=sorted_.rule[:100], needs_answer=sorted_.needs_answer,
+            sha256=sha,
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=" ".join(parsed.references)[:5000],
+            from_address=parsed.from_address,
+            from_name=parsed.from_name,
+            subject=parsed.subject,
+            sent_at=parsed.sent_at,
+            received_at=now,
+            source=raw.source[:300],
+            document=kept,
+            excerpt=_excerpt(fresh),
+            account=match.account,
+            party=match.party,
+            matched_by=match.how,
+            why_unmatched=match.why[:200],
+            status="filed" if match.account else "triage",
+            category=sorted_.category,
+            rule=sorted_.rule[:100],
+            needs_answer=sorted_.needs_answer,
             bounce_of=bounce[0] if bounce else "",
-        )  # fmt: skip
+        )
         for filename, mimetype, data in parsed.attachments:
-            stored = archive_store(data=data, name=f"attachments/{_sha(data)}/{_safe(filename)}",
-                                   kind="attachment", content_type=mimetype[:100])  # fmt: skip
+            stored = archive_store(
+                data=data,
+                name=f"attachments/{_sha(data)}/{_safe(filename)}",
+                kind="attachment",
+                content_type=mimetype[:100],
+            )
             InboundAttachment.objects.create(
-                email=row, filename=filename[:255], mimetype=mimetype[:100], size=len(data),
-                document=stored)  # fmt: skip
+                email=row,
+                filename=filename[:255],
+                mimetype=mimetype[:100],
+                size=len(data),
+                document=stored,
+            )
         if match.account is not None:
             _filed_event(row, actor, now)
         if bounce is not None and bounce[0]:
@@ -421,21 +478,39 @@ def _safe(filename: str) -> str:
 
 def _filed_event(row: InboundEmail, actor: str, now: datetime) -> None:
     assert row.account is not None
-    files = [{"filename": f.filename, "content_type": f.mimetype, "sha256": f.document.sha256,
-              "document": f.document.name}
-             for f in row.files.select_related("document")]  # fmt: skip
+    files = [
+        {
+            "filename": f.filename,
+            "content_type": f.mimetype,
+            "sha256": f.document.sha256,
+            "document": f.document.name,
+        }
+        for f in row.files.select_related("document")
+    ]
     TimelineEvent.objects.create(
-        account=row.account, at=now, on=today(), kind="email.received",
+        account=row.account,
+        at=now,
+        on=today(),
+        kind="email.received",
         actor=actor,
         summary=f"email from {row.from_address or 'unknown'}: “{row.subject}” "
         f"({row.category.replace('_', ' ')})"[:500],
-        detail={"inbound": row.pk, "message_id": row.message_id, "from": row.from_address,
-                "subject": row.subject, "category": row.category, "rule": row.rule,
-                "matched_by": row.matched_by, "needs_answer": row.needs_answer,
-                "document": row.document.name, "sha256": row.sha256, "attachments": files,
-                "party_id": row.party.party_id if row.party else None,
-                "excerpt": row.excerpt[:300]},
-    )  # fmt: skip
+        detail={
+            "inbound": row.pk,
+            "message_id": row.message_id,
+            "from": row.from_address,
+            "subject": row.subject,
+            "category": row.category,
+            "rule": row.rule,
+            "matched_by": row.matched_by,
+            "needs_answer": row.needs_answer,
+            "document": row.document.name,
+            "sha256": row.sha256,
+            "attachments": files,
+            "party_id": row.party.party_id if row.party else None,
+            "excerpt": row.excerpt[:300],
+        },
+    )
 
 
 def mail_fetch(*, source: str, actor: str = "mail") -> FetchReport:
@@ -494,8 +569,9 @@ def triage_assign(*, inbound_id: int, account_id: str, actor: str) -> InboundEma
     row.status = "filed"
     row.matched_by = f"assigned by {actor}"[:40]
     if row.party is None and row.from_address:
-        row.party = Party.objects.filter(email__iexact=row.from_address,
-                                         account_parties__account=account).first()  # fmt: skip
+        row.party = Party.objects.filter(
+            email__iexact=row.from_address, account_parties__account=account
+        ).first()
     row.save(update_fields=["account", "status", "matched_by", "party"])
     _filed_event(row, actor, dj_timezone.now())
     return row
@@ -517,9 +593,12 @@ def inbound_answered(*, inbound_id: int, actor: str, note: str = "") -> InboundE
     row.answered_by = actor
     row.save(update_fields=["answered_at", "answered_by"])
     TimelineEvent.objects.create(
-        account=row.account, at=row.answered_at, on=today(),
-        kind="email.answered", actor=actor,
+        account=row.account,
+        at=row.answered_at,
+        on=today(),
+        kind="email.answered",
+        actor=actor,
         summary=f"answered: “{row.subject}”" + (f" ({note})" if note else ""),
         detail={"inbound": row.pk, "message_id": row.message_id, "note": note},
-    )  # fmt: skip
+    )
     return row

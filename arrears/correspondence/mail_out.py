@@ -163,10 +163,14 @@ def parse_email_url(url: str) -> SmtpSettings:
             raise ValidationError(f"EMAIL_URL: starttls is yes or no, not {flag!r}")
         security = "starttls" if flag in ("yes", "true", "1") else "plain"
     return SmtpSettings(
-        host=parts.hostname, port=port, security=security,
-        username=unquote(parts.username or ""), password=unquote(parts.password or ""),
-        cafile=query.get("cafile", ""), timeout=timeout,
-    )  # fmt: skip
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        cafile=query.get("cafile", ""),
+        timeout=timeout,
+    )
 
 
 def message_id_for(key: str, domain: str) -> str:
@@ -212,8 +216,11 @@ def build_message(
         notice = OPT_OUT_NOTICE.get(email.language, OPT_OUT_NOTICE["en"])
         text = f"{text.rstrip()}\n\n--\n{notice}\n"
         if html:
-            html = html.replace("</body>", f"<hr><p>{notice}</p></body>") if "</body>" in html \
-                else f"{html}<hr><p>{notice}</p>"  # fmt: skip
+            html = (
+                html.replace("</body>", f"<hr><p>{notice}</p></body>")
+                if "</body>" in html
+                else f"{html}<hr><p>{notice}</p>"
+            )
         # RFC 2369: a mail program can offer the same opt-out as a button.
         msg["List-Unsubscribe"] = f"<mailto:{sender}?subject=STOP>"
     msg.set_content(text)
@@ -221,8 +228,9 @@ def build_message(
         msg.add_alternative(html, subtype="html")
     for a in email.attachments:
         maintype, _, subtype = a.mimetype.partition("/")
-        msg.add_attachment(a.data, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=a.filename)  # fmt: skip
+        msg.add_attachment(
+            a.data, maintype=maintype, subtype=subtype or "octet-stream", filename=a.filename
+        )
     # MIME boundaries from the Message-ID, not at random: the same email built again is the same
     # bytes, which the archive requires of a name it already holds (a crash before the commit).
     seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
@@ -246,8 +254,11 @@ class Sender:
         from django.conf import settings
 
         company = getattr(settings, "ARREARS_COMPANY", {}) or {}
-        address = getattr(settings, "ARREARS_MAIL_FROM", "") or company.get("email") or \
-            "collections@localhost"  # fmt: skip
+        address = (
+            getattr(settings, "ARREARS_MAIL_FROM", "")
+            or company.get("email")
+            or "collections@localhost"
+        )
         domain = getattr(settings, "ARREARS_MAIL_DOMAIN", "") or address.rpartition("@")[2]
         return cls(address, company.get("name", ""), domain or "localhost")
 
@@ -280,13 +291,19 @@ def outbound_email_render(row: Outbound) -> OutgoingEmail:
     page = outbound_message(row, letter=True)
     pdf = letter_pdf(page.html)
     return OutgoingEmail(
-        to=to, to_name=party.name if party else "", subject=message.subject, text=message.text,
+        to=to,
+        to_name=party.name if party else "",
+        subject=message.subject,
+        text=message.text,
         html=message.html,
-        attachments=[Attachment(f"{row.template}.pdf", pdf, "application/pdf"),
-                     *_enclosed(row, {})],
-        language=message.language, opt_out_notice=row.account.kind in CONSUMER_KINDS,
+        attachments=[
+            Attachment(f"{row.template}.pdf", pdf, "application/pdf"),
+            *_enclosed(row, {}),
+        ],
+        language=message.language,
+        opt_out_notice=row.account.kind in CONSUMER_KINDS,
         template_version=message.template_version,
-    )  # fmt: skip
+    )
 
 
 RENDER_CHUNK = 16  # emails per task of a PDF worker process
@@ -341,23 +358,33 @@ def outbound_emails_render(
                 continue
             row, message, _ = item
             party = row.party
-            yield row, OutgoingEmail(
-                to=row.recipient or (party.email if party else ""),
-                to_name=party.name if party else "", subject=message.subject, text=message.text,
-                html=message.html, language=message.language,
-                attachments=[Attachment(f"{row.template}.pdf", next(letters), "application/pdf"),
-                             *_enclosed(row, enclosed)],
-                opt_out_notice=row.account.kind in CONSUMER_KINDS,
-                template_version=message.template_version,
-            )  # fmt: skip
+            yield (
+                row,
+                OutgoingEmail(
+                    to=row.recipient or (party.email if party else ""),
+                    to_name=party.name if party else "",
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html,
+                    language=message.language,
+                    attachments=[
+                        Attachment(f"{row.template}.pdf", next(letters), "application/pdf"),
+                        *_enclosed(row, enclosed),
+                    ],
+                    opt_out_notice=row.account.kind in CONSUMER_KINDS,
+                    template_version=message.template_version,
+                ),
+            )
 
 
 def _enclosed(row: Outbound, cache: dict[Any, Any]) -> list[Attachment]:
     """The row's enclosures (a monthly statement, a dispute's analysis) as PDF attachments."""
     from arrears.correspondence.enclosures import enclosures_for
 
-    return [Attachment(e.filename, e.data, "application/pdf")
-            for e in enclosures_for(row, actor="mail", cache=cache)]  # fmt: skip
+    return [
+        Attachment(e.filename, e.data, "application/pdf")
+        for e in enclosures_for(row, actor="mail", cache=cache)
+    ]
 
 
 def email_document_name(outbound: Outbound) -> str:
@@ -384,17 +411,32 @@ def email_prepare(
         raise ValidationError(f"not an email address: {email.to!r}", key=row.key)
     message_id = message_id_for(row.key, domain)
     # Dated by the row, not the clock: preparing again after a crash builds the same bytes.
-    msg = build_message(email, sender=sender, sender_name=sender_name, message_id=message_id,
-                        at=row.created_at)  # fmt: skip
+    msg = build_message(
+        email, sender=sender, sender_name=sender_name, message_id=message_id, at=row.created_at
+    )
     files = []
     for a in email.attachments:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", a.filename.rpartition("/")[2])[:100] or "file"
-        kept = archive_store(data=a.data, name=f"attachments/{_sha(a.data)}/{safe}",
-                             kind="attachment", content_type=a.mimetype)  # fmt: skip
-        files.append({"filename": a.filename, "content_type": a.mimetype,
-                      "sha256": kept.sha256, "document": kept.name})  # fmt: skip
-    doc = archive_store(data=msg.as_bytes(), name=email_document_name(row), kind="email",
-                        content_type="message/rfc822")  # fmt: skip
+        kept = archive_store(
+            data=a.data,
+            name=f"attachments/{_sha(a.data)}/{safe}",
+            kind="attachment",
+            content_type=a.mimetype,
+        )
+        files.append(
+            {
+                "filename": a.filename,
+                "content_type": a.mimetype,
+                "sha256": kept.sha256,
+                "document": kept.name,
+            }
+        )
+    doc = archive_store(
+        data=msg.as_bytes(),
+        name=email_document_name(row),
+        kind="email",
+        content_type="message/rfc822",
+    )
     row.document = doc
     row.document_name = doc.name
     row.message_id = message_id
@@ -403,10 +445,25 @@ def email_prepare(
     row.rendered_at = dj_timezone.now()
     if email.template_version is not None:
         row.template_version = email.template_version
-    row.detail = {**row.detail, "subject": email.subject, "from": sender,
-                  "attachments": files, "opt_out_notice": email.opt_out_notice}  # fmt: skip
-    row.save(update_fields=["document", "document_name", "message_id", "recipient", "status",
-                            "rendered_at", "detail", "template_version"])  # fmt: skip
+    row.detail = {
+        **row.detail,
+        "subject": email.subject,
+        "from": sender,
+        "attachments": files,
+        "opt_out_notice": email.opt_out_notice,
+    }
+    row.save(
+        update_fields=[
+            "document",
+            "document_name",
+            "message_id",
+            "recipient",
+            "status",
+            "rendered_at",
+            "detail",
+            "template_version",
+        ]
+    )
     return row
 
 
@@ -453,8 +510,9 @@ class _Connection:
         if self.smtp is None:
             s = self.settings
             if s.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      context=s.tls_context())  # fmt: skip
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=s.tls_context()
+                )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
@@ -507,38 +565,66 @@ def _text(value: bytes | str) -> str:
 def _event(row: Outbound, kind: str, summary: str, actor: str, **detail: Any) -> None:
     doc = row.document
     TimelineEvent.objects.create(
-        account_id=row.account_id, at=dj_timezone.now(), on=row.run_on, kind=kind, actor=actor,
+        account_id=row.account_id,
+        at=dj_timezone.now(),
+        on=row.run_on,
+        kind=kind,
+        actor=actor,
         summary=summary[:500],
-        detail={"key": row.key, "message_id": row.message_id, "to": row.recipient,
-                "subject": row.detail.get("subject", ""), "document": doc.name if doc else "",
-                "sha256": doc.sha256 if doc else "",
-                "attachments": row.detail.get("attachments", []),
-                "party_id": row.party.party_id if row.party else None, **detail},
-    )  # fmt: skip
+        detail={
+            "key": row.key,
+            "message_id": row.message_id,
+            "to": row.recipient,
+            "subject": row.detail.get("subject", ""),
+            "document": doc.name if doc else "",
+            "sha256": doc.sha256 if doc else "",
+            "attachments": row.detail.get("attachments", []),
+            "party_id": row.party.party_id if row.party else None,
+            **detail,
+        },
+    )
 
 
-def _finish(row: Outbound, status: str, kind: str, summary: str, actor: str,
-            **changes: Any) -> None:  # fmt: skip
+def _finish(
+    row: Outbound, status: str, kind: str, summary: str, actor: str, **changes: Any
+) -> None:
     with transaction.atomic():
         Outbound.objects.filter(pk=row.pk).update(status=status, **changes)
         for name, value in changes.items():
             setattr(row, name, value)
         row.status = status
-        _event(row, kind, summary, actor, attempts=row.attempts, error=row.error,
-               rule=row.detail.get("rule", ""))  # fmt: skip
+        _event(
+            row,
+            kind,
+            summary,
+            actor,
+            attempts=row.attempts,
+            error=row.error,
+            rule=row.detail.get("rule", ""),
+        )
 
 
 def email_fail(row: Outbound, error: str, actor: str = "mail") -> None:
     """Give up on one email that cannot be sent at all (it could not be rendered)."""
-    _finish(row, "failed", "email.failed", f"email {row.key} not sent: {error}", actor,
-            error=error[:500], given_up_at=dj_timezone.now())  # fmt: skip
+    _finish(
+        row,
+        "failed",
+        "email.failed",
+        f"email {row.key} not sent: {error}",
+        actor,
+        error=error[:500],
+        given_up_at=dj_timezone.now(),
+    )
 
 
 def emails_pending(keys: Sequence[str] | None = None, *, now: datetime | None = None) -> Any:
     """The email rows a pass sends: prepared, not yet sent, bounced or failed, and due (not put
     off by the retry schedule past `now`); oldest first."""
-    rows = Outbound.objects.filter(channel="email", status="rendered").select_related(
-        "document", "party", "account", "account__property").order_by("id")  # fmt: skip
+    rows = (
+        Outbound.objects.filter(channel="email", status="rendered")
+        .select_related("document", "party", "account", "account__property")
+        .order_by("id")
+    )
     if keys is not None:
         rows = rows.filter(key__in=list(keys))
     if now is not None:
@@ -579,10 +665,15 @@ def outbox_send(
                 continue
             if verdict.go == "refuse":
                 row.detail = {**row.detail, "rule": verdict.rule}
-                _finish(row, "failed", "email.refused",
-                        f"email to {row.recipient} not sent: {verdict.reason or verdict.rule}",
-                        actor, error=f"refused ({verdict.rule}): {verdict.reason}"[:500],
-                        detail=row.detail)  # fmt: skip
+                _finish(
+                    row,
+                    "failed",
+                    "email.refused",
+                    f"email to {row.recipient} not sent: {verdict.reason or verdict.rule}",
+                    actor,
+                    error=f"refused ({verdict.rule}): {verdict.reason}"[:500],
+                    detail=row.detail,
+                )
                 report.refused.append(row.key)
                 continue
             # A server that cannot be reached is no try of this message: the pass stops here
@@ -765,10 +856,20 @@ def _bounced(row: Outbound, bounce: str, actor: str, report: SendReport) -> None
 def bounce_record(*, message_id: str, reason: str, actor: str = "mail") -> Outbound | None:
     """Mark the email with this Message-ID bounced (a delivery report came back); None if it is
     not one of ours. Recording the same bounce twice changes nothing."""
-    row = Outbound.objects.filter(channel="email", message_id=message_id).select_related(
-        "document", "party").first()  # fmt: skip
+    row = (
+        Outbound.objects.filter(channel="email", message_id=message_id)
+        .select_related("document", "party")
+        .first()
+    )
     if row is None or row.status == "bounced":
         return row
-    _finish(row, "bounced", "email.bounced", f"email to {row.recipient} bounced: {reason}",
-            actor, error=reason[:500], given_up_at=dj_timezone.now())  # fmt: skip
+    _finish(
+        row,
+        "bounced",
+        "email.bounced",
+        f"email to {row.recipient} bounced: {reason}",
+        actor,
+        error=reason[:500],
+        given_up_at=dj_timezone.now(),
+    )
     return row

@@ -31,30 +31,97 @@ class Sorted:
 
 # Phrases, English and Spanish, matched as whole words in lower case.
 PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("dispute", (
-        "dispute", "disputing", "do not owe", "don't owe", "dont owe", "not my debt",
-        "never received", "incorrect", "wrong amount", "not correct", "is wrong", "in error",
-        "validation", "verify this debt", "verification of the debt", "disputo", "no debo",
-        "no es correcto", "cantidad incorrecta",
-    )),
-    ("payment_claim", (
-        "i paid", "i have paid", "i've paid", "already paid", "paid in full", "payment was made",
-        "payment was sent", "sent the payment", "sent payment", "mailed a check",
-        "check was mailed", "check is in the mail", "confirmation number", "receipt attached",
-        "ya pagué", "ya pague", "hice el pago", "envié el pago",
-    )),
-    ("promise", (
-        "i will pay", "i'll pay", "ill pay", "will pay", "can pay", "going to pay", "i promise",
-        "promise to pay", "will send the payment", "will send payment", "payment plan",
-        "pay the rest", "pay the balance", "pagaré", "pagare", "voy a pagar", "puedo pagar",
-    )),
-)  # fmt: skip
+    (
+        "dispute",
+        (
+            "dispute",
+            "disputing",
+            "do not owe",
+            "don't owe",
+            "dont owe",
+            "not my debt",
+            "never received",
+            "incorrect",
+            "wrong amount",
+            "not correct",
+            "is wrong",
+            "in error",
+            "validation",
+            "verify this debt",
+            "verification of the debt",
+            "disputo",
+            "no debo",
+            "no es correcto",
+            "cantidad incorrecta",
+        ),
+    ),
+    (
+        "payment_claim",
+        (
+            "i paid",
+            "i have paid",
+            "i've paid",
+            "already paid",
+            "paid in full",
+            "payment was made",
+            "payment was sent",
+            "sent the payment",
+            "sent payment",
+            "mailed a check",
+            "check was mailed",
+            "check is in the mail",
+            "confirmation number",
+            "receipt attached",
+            "ya pagué",
+            "ya pague",
+            "hice el pago",
+            "envié el pago",
+        ),
+    ),
+    (
+        "promise",
+        (
+            "i will pay",
+            "i'll pay",
+            "ill pay",
+            "will pay",
+            "can pay",
+            "going to pay",
+            "i promise",
+            "promise to pay",
+            "will send the payment",
+            "will send payment",
+            "payment plan",
+            "pay the rest",
+            "pay the balance",
+            "pagaré",
+            "pagare",
+            "voy a pagar",
+            "puedo pagar",
+        ),
+    ),
+)
 
-QUESTION_WORDS = ("how", "what", "why", "when", "where", "which", "who", "could you", "can you",
-                  "cómo", "qué", "por qué", "cuándo", "cuánto")  # fmt: skip
+QUESTION_WORDS = (
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "could you",
+    "can you",
+    "cómo",
+    "qué",
+    "por qué",
+    "cuándo",
+    "cuánto",
+)
 
-OPT_OUT = re.compile(r"^\s*(stop|unsubscribe|stop all|cancel|end|quit|alto|baja)\s*[.!]?\s*$",
-                     re.IGNORECASE)  # fmt: skip
+OPT_OUT = re.compile(
+    r"^\s*(stop|unsubscribe|stop all|cancel|end|quit|alto|baja)\s*[.!]?\s*$", re.IGNORECASE
+)
 OUT_OF_OFFICE_SUBJECT = re.compile(
     r"\b(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|on vacation|away from "
     r"(my|the) (desk|office)|fuera de la oficina|respuesta automática)\b",
@@ -102,16 +169,23 @@ def new_text(body: str) -> str:
         stripped = line.strip()
         if stripped.startswith(">"):
             continue
-        if re.match(r"^(on .{0,200} wrote:|el .{0,200} escribió:|-{2,}\s*original message"
-                    r"\s*-{2,}|from: .+)$", stripped, re.IGNORECASE):  # fmt: skip
+        if re.match(
+            r"^(on .{0,200} wrote:|el .{0,200} escribió:|-{2,}\s*original message"
+            r"\s*-{2,}|from: .+)$",
+            stripped,
+            re.IGNORECASE,
+        ):
             break
         kept.append(line)
     return "\n".join(kept).strip()
 
 
 ACCOUNT_TOKEN = re.compile(r"\b[A-Z0-9][A-Z0-9-]{2,40}\b", re.IGNORECASE)
-UNIT = re.compile(r"\b(?:unit|apt\.?|apartment|suite|ste\.?|apto\.?|departamento|#)\s*#?\s*"
-                  r"([0-9][A-Z0-9-]{0,9}|[A-Z][0-9][A-Z0-9-]{0,8})\b", re.IGNORECASE)  # fmt: skip
+UNIT = re.compile(
+    r"\b(?:unit|apt\.?|apartment|suite|ste\.?|apto\.?|departamento|#)\s*#?\s*"
+    r"([0-9][A-Z0-9-]{0,9}|[A-Z][0-9][A-Z0-9-]{0,8})\b",
+    re.IGNORECASE,
+)
 
 
 def account_tokens(text: str) -> list[str]:

@@ -32,8 +32,11 @@ from arrears.core.pdf import allow_file, shipped_only
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 
 CSS_FILE = Path(__file__).parent / "templates" / "correspondence" / "letter.css"
-FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
-             "/usr/local/share/fonts")  # fmt: skip
+FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/dejavu",
+    "/usr/local/share/fonts",
+)
 FONTS = {"normal": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf"}
 # Basic Latin to Latin Extended-B (English, Spanish and other Western languages, §, ·), general
 # punctuation (dashes, quotes, …), the euro and trademark signs.
@@ -74,8 +77,10 @@ def _letter_fonts() -> str:
         if not target.exists():
             _cut_font(source, target)
         allow_file(target)
-        rules.append(f'@font-face {{ font-family: "Letter Sans"; font-weight: {weight}; '
-                     f'src: url("{target.as_uri()}"); }}')  # fmt: skip
+        rules.append(
+            f'@font-face {{ font-family: "Letter Sans"; font-weight: {weight}; '
+            f'src: url("{target.as_uri()}"); }}'
+        )
     return "\n".join(rules)
 
 
@@ -184,8 +189,9 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
             renumbered: dict[tuple[int, int], int] = {}
             pending: list[tuple[int, Any]] = []
 
-            def new_ref(ref: Any, reader: Any = reader, renumbered: Any = renumbered,
-                        pending: Any = pending) -> IndirectObject:  # fmt: skip
+            def new_ref(
+                ref: Any, reader: Any = reader, renumbered: Any = renumbered, pending: Any = pending
+            ) -> IndirectObject:
                 nonlocal number
                 key = (ref.idnum, ref.generation)
                 if key not in renumbered:
@@ -223,12 +229,14 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
         out.write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
         offsets[2] = out.tell()
         refs = " ".join(f"{k} 0 R" for k in kids)
-        out.write(f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>\nendobj\n"
-                  .encode())  # fmt: skip
+        out.write(
+            f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>\nendobj\n".encode()
+        )
         xref = out.tell()
         out.write(f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode())
         for num in range(1, number + 1):
             out.write(f"{offsets[num]:010d} 00000 n \n".encode())
-        out.write(f"trailer\n<< /Size {number + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-                  .encode())  # fmt: skip
+        out.write(
+            f"trailer\n<< /Size {number + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+        )
     return len(kids)

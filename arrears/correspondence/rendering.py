@@ -63,8 +63,9 @@ def _engine() -> Any:
     return engines["django"]
 
 
-def template_load(name: str, language: str, cache: dict[Any, LoadedTemplate] | None = None
-                  ) -> LoadedTemplate:  # fmt: skip
+def template_load(
+    name: str, language: str, cache: dict[Any, LoadedTemplate] | None = None
+) -> LoadedTemplate:
     """The template to render `name` in `language` (see the module docstring); NotFoundError if
     the name is neither built in nor stored."""
     key = (name, language)
@@ -160,8 +161,16 @@ def render_with(
             {**context, "subject": subject, "body": mark_safe(body_html)}  # noqa: S308 - our own render
         )
     )
-    return RenderedMessage(subject, html_to_text(body_html), html, body_html, loaded.language,
-                           loaded.name, loaded.version, context)  # fmt: skip
+    return RenderedMessage(
+        subject,
+        html_to_text(body_html),
+        html,
+        body_html,
+        loaded.language,
+        loaded.name,
+        loaded.version,
+        context,
+    )
 
 
 def message_render(
@@ -188,9 +197,17 @@ def message_render(
     """
     from arrears.correspondence.selectors import context_for
 
-    context = context_for(account_id=account_id, party_id=party_id, template=template, on=on,
-                          language=language, amount=amount, deadline=deadline,
-                          delinquency=delinquency, reference=reference)  # fmt: skip
+    context = context_for(
+        account_id=account_id,
+        party_id=party_id,
+        template=template,
+        on=on,
+        language=language,
+        amount=amount,
+        deadline=deadline,
+        delinquency=delinquency,
+        reference=reference,
+    )
     loaded = template_load(template, context["language"])
     return render_with(loaded, context, letter=letter)
 
@@ -200,8 +217,9 @@ def outbound_message(outbound: Any, *, letter: bool = False) -> RenderedMessage:
     from arrears.correspondence.selectors import outbound_contexts
 
     (context,) = outbound_contexts([outbound])
-    return render_with(template_load(outbound.template, context["language"]), context,
-                       letter=letter)  # fmt: skip
+    return render_with(
+        template_load(outbound.template, context["language"]), context, letter=letter
+    )
 
 
 def preview_deadline(template: str, on: date) -> date | None:

@@ -74,8 +74,9 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
     if not outbounds:
         return []
     account_pks = {o.account_id for o in outbounds}
-    accounts = {a.pk: a for a in Account.objects.filter(pk__in=account_pks)
-                .select_related("property")}  # fmt: skip
+    accounts = {
+        a.pk: a for a in Account.objects.filter(pk__in=account_pks).select_related("property")
+    }
     links = _links(account_pks)
     items: dict[tuple[date, int], list[Any]] = defaultdict(list)
     by_day: dict[date, set[int]] = defaultdict(set)
@@ -88,19 +89,35 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
     deposits = deposit_applications(account_pks, max(by_day))
     out = []
     for o in outbounds:
-        link = next((ap for ap in links[o.account_id]
-                     if ap.party_id == o.party_id and ap.role == o.role), None)  # fmt: skip
+        link = next(
+            (ap for ap in links[o.account_id] if ap.party_id == o.party_id and ap.role == o.role),
+            None,
+        )
         party = link.party if link else None
-        out.append(letter_context(
-            on=_dated(o), language=language_for(o.language or (party.language if party else "")),
-            template=o.template, account=accounts[o.account_id], party=party, role=o.role,
-            open_items=items[(_dated(o), o.account_id)], tenants=_tenants(links[o.account_id]),
-            guarantee_limit=link.guarantee_limit if link else None, amount=o.amount,
-            deadline=o.deadline, delinquency=o.delinquency, step=o.step, policy=o.policy,
-            company=company, reference=f"L{o.pk}" if o.pk else "",
-            certified=o.channel == "certified_letter",
-            charge=(o.detail or {}).get("charge"), deposits=deposits.get(o.account_id, ()),
-        ) | _fields(o))  # fmt: skip
+        out.append(
+            letter_context(
+                on=_dated(o),
+                language=language_for(o.language or (party.language if party else "")),
+                template=o.template,
+                account=accounts[o.account_id],
+                party=party,
+                role=o.role,
+                open_items=items[(_dated(o), o.account_id)],
+                tenants=_tenants(links[o.account_id]),
+                guarantee_limit=link.guarantee_limit if link else None,
+                amount=o.amount,
+                deadline=o.deadline,
+                delinquency=o.delinquency,
+                step=o.step,
+                policy=o.policy,
+                company=company,
+                reference=f"L{o.pk}" if o.pk else "",
+                certified=o.channel == "certified_letter",
+                charge=(o.detail or {}).get("charge"),
+                deposits=deposits.get(o.account_id, ()),
+            )
+            | _fields(o)
+        )
     return out
 
 
@@ -118,8 +135,12 @@ def _fields(outbound: Outbound) -> dict[str, Any]:
 
 def _dates(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: date.fromisoformat(v) if k.endswith("_on") and isinstance(v, str) and v
-                else _dates(v) for k, v in value.items()}  # fmt: skip
+        return {
+            k: date.fromisoformat(v)
+            if k.endswith("_on") and isinstance(v, str) and v
+            else _dates(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_dates(v) for v in value]
     return value
@@ -154,14 +175,23 @@ def context_for(
     rows = open_items_as_of(as_of=on, account_pks=[account.pk])
     overdue = [r.due_on for r in rows if not r.is_credit and r.due_on and r.due_on <= on]
     return letter_context(
-        on=on, language=language_for(language or (party.language if party else "")),
-        template=template, account=account, party=party, role=link.role if link else "",
-        open_items=rows, tenants=_tenants(links),
-        guarantee_limit=link.guarantee_limit if link else None, amount=amount,
-        deadline=deadline, delinquency=delinquency or (min(overdue) if overdue else None),
-        company=_company(), reference=reference, charge=charge,
+        on=on,
+        language=language_for(language or (party.language if party else "")),
+        template=template,
+        account=account,
+        party=party,
+        role=link.role if link else "",
+        open_items=rows,
+        tenants=_tenants(links),
+        guarantee_limit=link.guarantee_limit if link else None,
+        amount=amount,
+        deadline=deadline,
+        delinquency=delinquency or (min(overdue) if overdue else None),
+        company=_company(),
+        reference=reference,
+        charge=charge,
         deposits=deposit_applications([account.pk], on).get(account.pk, ()),
-    )  # fmt: skip
+    )
 
 
 def returned_addresses(party_pks: Iterable[int]) -> dict[int, set[str]]:
@@ -184,9 +214,10 @@ def party_address_key(party: Party, account: Account, role: str) -> str:
     address: PostalAddress | None = mailing_address(
         role=role,
         party=(party.address, party.city, party.state, party.postal_code, party.country),
-        premises=(prop.address, prop.city, prop.state, prop.postal_code, prop.country,
-                  account.unit) if prop is not None else None,
-    )  # fmt: skip
+        premises=(prop.address, prop.city, prop.state, prop.postal_code, prop.country, account.unit)
+        if prop is not None
+        else None,
+    )
     return address_key(address)
 
 
@@ -230,8 +261,11 @@ def template_versions(*, name: str, language: str) -> list[TemplateVersion]:
     spec = CATALOG.get(name)
     path = BUILT_IN_TEMPLATES / language / f"{name}.html"
     if spec is not None and language in spec.subject and path.is_file():
-        out.append(TemplateVersion(name, language, 0, spec.subject[language],
-                                   path.read_text(encoding="utf-8")))  # fmt: skip
+        out.append(
+            TemplateVersion(
+                name, language, 0, spec.subject[language], path.read_text(encoding="utf-8")
+            )
+        )
     if not out:
         raise NotFoundError(f"no template {name!r} in {language!r}", template=name)
     return out

@@ -53,14 +53,17 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60] or "x"
 
 
-def document_name(*, key: str, channel: str, run_on: date, account_id: str, step: str,
-                  party_id: str) -> str:  # fmt: skip
+def document_name(
+    *, key: str, channel: str, run_on: date, account_id: str, step: str, party_id: str
+) -> str:
     """The archive name of the document an outbound action produces, known before rendering:
     letters/2026/03/06/A-1-late-notice-P-1-<hash of the key>.pdf (emails: email/….eml)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     folder, ext = ("letters", "pdf") if channel in LETTER_CHANNELS else ("email", "eml")
-    return (f"{folder}/{run_on:%Y/%m/%d}/{_safe(account_id)}-{_safe(step)}-{_safe(party_id)}-"
-            f"{digest}.{ext}")  # fmt: skip
+    return (
+        f"{folder}/{run_on:%Y/%m/%d}/{_safe(account_id)}-{_safe(step)}-{_safe(party_id)}-"
+        f"{digest}.{ext}"
+    )
 
 
 def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict[str, str]:
@@ -89,23 +92,71 @@ def outbound_create_many(actions: Iterable[Any], *, insert: bool = True) -> dict
             continue
         party = a.party
         party_id = party.party_id if party is not None else ""
-        name = document_name(key=a.key, channel=a.channel, run_on=a.run_on,
-                             account_id=a.account.account_id, step=a.step or a.template,
-                             party_id=party_id)  # fmt: skip
+        name = document_name(
+            key=a.key,
+            channel=a.channel,
+            run_on=a.run_on,
+            account_id=a.account.account_id,
+            step=a.step or a.template,
+            party_id=party_id,
+        )
         names[a.key] = name
         email = party.email if party is not None and a.channel == "email" else ""
-        rows.append((
-            a.key, a.account.pk, party.pk if party is not None else None, a.role or "",
-            a.channel, a.template, a.language or "en", a.policy or "", a.step or "", a.run_on,
-            None if a.amount is None else to_cents(a.amount), a.deadline, a.delinquency,
-            "queued", name, "", POSTAGE.get(a.channel, ""), "", "", email, 0, "", created,
-            _charge_detail(fields["detail"], connection, a) or no_detail,
-        ))  # fmt: skip
+        rows.append(
+            (
+                a.key,
+                a.account.pk,
+                party.pk if party is not None else None,
+                a.role or "",
+                a.channel,
+                a.template,
+                a.language or "en",
+                a.policy or "",
+                a.step or "",
+                a.run_on,
+                None if a.amount is None else to_cents(a.amount),
+                a.deadline,
+                a.delinquency,
+                "queued",
+                name,
+                "",
+                POSTAGE.get(a.channel, ""),
+                "",
+                "",
+                email,
+                0,
+                "",
+                created,
+                _charge_detail(fields["detail"], connection, a) or no_detail,
+            )
+        )
     if insert and rows:
-        columns = ["key", "account_id", "party_id", "role", "channel", "template", "language",
-                   "policy", "step", "run_on", "amount", "deadline", "delinquency", "status",
-                   "document_name", "address", "postage_class", "article_number", "message_id",
-                   "recipient", "attempts", "error", "created_at", "detail"]  # fmt: skip
+        columns = [
+            "key",
+            "account_id",
+            "party_id",
+            "role",
+            "channel",
+            "template",
+            "language",
+            "policy",
+            "step",
+            "run_on",
+            "amount",
+            "deadline",
+            "delinquency",
+            "status",
+            "document_name",
+            "address",
+            "postage_class",
+            "article_number",
+            "message_id",
+            "recipient",
+            "attempts",
+            "error",
+            "created_at",
+            "detail",
+        ]
         bulk.insert_rows(Outbound._meta.db_table, columns, rows)
     return names
 
@@ -119,10 +170,22 @@ def _charge_detail(field: Any, connection: Any, action: Any) -> Any:
 
 @transaction.atomic
 def outbound_queue(
-    *, key: str, account: Account, party: Party | None, role: str, channel: str, template: str,
-    run_on: date, actor: str, language: str = "en", step: str = "", amount: Any = None,
-    fields: dict[str, Any] | None = None, enclosures: Sequence[str] = (), summary: str = "",
-) -> Outbound:  # fmt: skip
+    *,
+    key: str,
+    account: Account,
+    party: Party | None,
+    role: str,
+    channel: str,
+    template: str,
+    run_on: date,
+    actor: str,
+    language: str = "en",
+    step: str = "",
+    amount: Any = None,
+    fields: dict[str, Any] | None = None,
+    enclosures: Sequence[str] = (),
+    summary: str = "",
+) -> Outbound:
     """Queue one letter or email asked for outside the daily run (the answer to a dispute): the
     letters batch prints it, `mail send` sends it. `fields` are extra merge fields (JSON values;
     keys ending in `_on` are dates), `enclosures` archived documents put in the same envelope.
@@ -137,25 +200,55 @@ def outbound_queue(
     if channel not in OUTBOUND_CHANNELS:
         raise ValidationError(f"a queued document goes by {', '.join(OUTBOUND_CHANNELS)}")
     party_id = party.party_id if party is not None else ""
-    name = document_name(key=key, channel=channel, run_on=run_on, account_id=account.account_id,
-                         step=step or template, party_id=party_id)  # fmt: skip
+    name = document_name(
+        key=key,
+        channel=channel,
+        run_on=run_on,
+        account_id=account.account_id,
+        step=step or template,
+        party_id=party_id,
+    )
     now = dj_timezone.now()
     row = Outbound.objects.create(
-        key=key, account=account, party=party, role=role, channel=channel, template=template,
-        language=language, step=step, run_on=run_on, amount=amount, status="queued",
-        document_name=name, postage_class=POSTAGE.get(channel, ""), created_at=now,
+        key=key,
+        account=account,
+        party=party,
+        role=role,
+        channel=channel,
+        template=template,
+        language=language,
+        step=step,
+        run_on=run_on,
+        amount=amount,
+        status="queued",
+        document_name=name,
+        postage_class=POSTAGE.get(channel, ""),
+        created_at=now,
         recipient=party.email if party is not None and channel == "email" else "",
         detail={"fields": fields or {}, "enclosures": list(enclosures)},
-    )  # fmt: skip
+    )
     kind = "email.queued" if channel == "email" else "letter.queued"
     TimelineEvent.objects.create(
-        account=account, at=now, on=run_on, kind=kind, actor=actor,
-        summary=(summary or f"{template} queued by {channel.replace('_', ' ')} for "
-                 f"{party.name if party else account.account_id}")[:500],
-        detail={"letter_id": row.pk, "key": key, "template": template, "channel": channel,
-                "document": name, "party_id": party_id or None,
-                "enclosures": list(enclosures)},
-    )  # fmt: skip
+        account=account,
+        at=now,
+        on=run_on,
+        kind=kind,
+        actor=actor,
+        summary=(
+            summary
+            or f"{template} queued by {channel.replace('_', ' ')} for "
+            f"{party.name if party else account.account_id}"
+        )[:500],
+        detail={
+            "letter_id": row.pk,
+            "key": key,
+            "template": template,
+            "channel": channel,
+            "document": name,
+            "party_id": party_id or None,
+            "enclosures": list(enclosures),
+        },
+    )
     return row
 
 
@@ -767,26 +860,33 @@ def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResu
                 errors.append(f"{where}, column article_number: {problem}")
                 continue
         if number and number in seen:
-            errors.append(f"{where}, column article_number: {number} is also on line "
-                          f"{seen[number]}")  # fmt: skip
+            errors.append(
+                f"{where}, column article_number: {number} is also on line {seen[number]}"
+            )
             continue
         if number:
             seen[number] = line
         if outbound.status in ("mailed", "returned"):
             if outbound.article_number != number:
-                errors.append(f"{where}, column article_number: letter L{outbound.pk} was "
-                              f"mailed with {outbound.article_number or 'no number'}")  # fmt: skip
+                errors.append(
+                    f"{where}, column article_number: letter L{outbound.pk} was "
+                    f"mailed with {outbound.article_number or 'no number'}"
+                )
             continue
         if outbound.status != "rendered" or outbound.batch_id in unfinished:
             errors.append(f"{where}, column letter_id: letter L{outbound.pk} is not printed")
             continue
         plan.append((outbound, number, day))
-    taken = dict(Outbound.objects.filter(article_number__in=list(seen)).exclude(
-        pk__in=[o.pk for o, _, _ in plan]).values_list("article_number", "pk"))  # fmt: skip
+    taken = dict(
+        Outbound.objects.filter(article_number__in=list(seen))
+        .exclude(pk__in=[o.pk for o, _, _ in plan])
+        .values_list("article_number", "pk")
+    )
     for outbound, number, _ in plan:
         if number in taken and taken[number] != outbound.pk:
-            errors.append(f"{manifest}: article number {number} is already on letter "
-                          f"L{taken[number]}")  # fmt: skip
+            errors.append(
+                f"{manifest}: article number {number} is already on letter L{taken[number]}"
+            )
     if errors:
         raise ValidationError("\n".join(errors[:20]), errors=errors)
     result = MailedResult(unchanged=len(rows) - len(plan))
@@ -802,12 +902,20 @@ def letters_mailed(*, manifest: Path, mailed_on: date, actor: str) -> MailedResu
             raise ValidationError(f"{manifest}: article number {number} is already used") from None
         how = f"certified mail {number}" if number else outbound.postage_class or "mail"
         TimelineEvent.objects.create(
-            account_id=outbound.account_id, at=now, on=day, kind="letter.mailed", actor=actor,
+            account_id=outbound.account_id,
+            at=now,
+            on=day,
+            kind="letter.mailed",
+            actor=actor,
             summary=f"{outbound.template} mailed by {how}",
-            detail={"letter_id": outbound.pk, "key": outbound.key,
-                    "article_number": number, "postage_class": outbound.postage_class,
-                    "document": outbound.document_name},
-        )  # fmt: skip
+            detail={
+                "letter_id": outbound.pk,
+                "key": outbound.key,
+                "article_number": number,
+                "postage_class": outbound.postage_class,
+                "document": outbound.document_name,
+            },
+        )
         result.mailed += 1
     return result
 
@@ -830,8 +938,9 @@ def mail_returned(*, letter: str, on: date, actor: str, reason: str = "") -> Ret
     if outbound.party_id is None:
         raise ValidationError(f"letter L{outbound.pk} has no addressee")
     if outbound.status == "returned":
-        raise ValidationError(f"letter L{outbound.pk} was already recorded returned on "
-                              f"{outbound.returned_on}")  # fmt: skip
+        raise ValidationError(
+            f"letter L{outbound.pk} was already recorded returned on {outbound.returned_on}"
+        )
     if outbound.status not in ("mailed", "rendered"):
         raise ValidationError(f"letter L{outbound.pk} was never printed")
     lines = outbound.address.split("\n")[1:]
@@ -841,17 +950,32 @@ def mail_returned(*, letter: str, on: date, actor: str, reason: str = "") -> Ret
     outbound.save(update_fields=["status", "returned_on"])
     now = dj_timezone.now()
     row = ReturnedMail.objects.create(
-        party_id=outbound.party_id, account_id=outbound.account_id, outbound=outbound,
-        address_key=key, address="\n".join(lines), returned_on=on, reason=reason,
-        recorded_by=actor, recorded_at=now,
-    )  # fmt: skip
+        party_id=outbound.party_id,
+        account_id=outbound.account_id,
+        outbound=outbound,
+        address_key=key,
+        address="\n".join(lines),
+        returned_on=on,
+        reason=reason,
+        recorded_by=actor,
+        recorded_at=now,
+    )
     TimelineEvent.objects.create(
-        account_id=outbound.account_id, at=now, on=on, kind="letter.returned", actor=actor,
+        account_id=outbound.account_id,
+        at=now,
+        on=on,
+        kind="letter.returned",
+        actor=actor,
         summary=f"{outbound.template} returned undeliverable"
-        + (f" ({reason})" if reason else "") + "; the address is marked bad",
-        detail={"letter_id": outbound.pk, "article_number": outbound.article_number,
-                "address": "\n".join(lines), "reason": reason},
-    )  # fmt: skip
+        + (f" ({reason})" if reason else "")
+        + "; the address is marked bad",
+        detail={
+            "letter_id": outbound.pk,
+            "article_number": outbound.article_number,
+            "address": "\n".join(lines),
+            "reason": reason,
+        },
+    )
     return row
 
 
@@ -882,17 +1006,20 @@ def template_add(
     from django.template import TemplateSyntaxError, engines
 
     if language not in LANGUAGES:
-        raise ValidationError(f"a template's language is one of {', '.join(LANGUAGES)}",
-                              field="language")  # fmt: skip
+        raise ValidationError(
+            f"a template's language is one of {', '.join(LANGUAGES)}", field="language"
+        )
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", name):
-        raise ValidationError(f"a template name is lower-case letters, digits and dashes: {name!r}",
-                              field="name")  # fmt: skip
+        raise ValidationError(
+            f"a template name is lower-case letters, digits and dashes: {name!r}", field="name"
+        )
     for part, source in (("subject", subject), ("body", body)):
         try:
             engines["django"].from_string(source)
         except TemplateSyntaxError as exc:
-            raise ValidationError(f"the template's {part} does not compile: {exc}",
-                                  field=part) from None  # fmt: skip
+            raise ValidationError(
+                f"the template's {part} does not compile: {exc}", field=part
+            ) from None
     last = Template.objects.filter(name=name, language=language).order_by("-version").first()
     version = last.version + 1 if last else 1
     return Template.objects.create(

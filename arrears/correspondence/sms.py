@@ -27,8 +27,10 @@ from arrears.correspondence.mail_models import OutboundSms
 from arrears.ledger.models import Account, Party, TimelineEvent
 
 # 12 CFR §1006.6(e): a text is an electronic communication; it carries the way to opt out.
-STOP_LINE = {"en": "Reply STOP to opt out of texts.",
-             "es": "Responda STOP para no recibir más mensajes de texto."}  # fmt: skip
+STOP_LINE = {
+    "en": "Reply STOP to opt out of texts.",
+    "es": "Responda STOP para no recibir más mensajes de texto.",
+}
 
 
 class SmsError(DomainError):
@@ -58,8 +60,9 @@ class FileSmsProvider:
                     return f"{done.name}:{key}"
         stamp = dj_timezone.now()
         path = self.folder / f"outbox-{stamp:%Y-%m-%d}.jsonl"
-        line = json.dumps({"key": key, "to": to, "body": body, "at": stamp.isoformat()},
-                          ensure_ascii=False)  # fmt: skip
+        line = json.dumps(
+            {"key": key, "to": to, "body": body, "at": stamp.isoformat()}, ensure_ascii=False
+        )
         with path.open("a", encoding="utf-8") as stream:
             stream.write(line + "\n")
         return f"{path.name}:{key}"
@@ -76,9 +79,16 @@ def sms_provider(url: str | None = None) -> SmsProvider:
 
 
 def sms_send(
-    *, provider: SmsProvider, key: str, account: Account, party: Party, body: str,
-    language: str = "en", actor: str = "sms", now: datetime | None = None,
-) -> OutboundSms:  # fmt: skip
+    *,
+    provider: SmsProvider,
+    key: str,
+    account: Account,
+    party: Party,
+    body: str,
+    language: str = "en",
+    actor: str = "sms",
+    now: datetime | None = None,
+) -> OutboundSms:
     """Send one text for `key` unless it was sent already; returns its row. SmsError if the
     provider refused it (the row says `failed`, with the error, and may be sent again)."""
     if not party.phone:
@@ -87,9 +97,18 @@ def sms_send(
     text = f"{body.rstrip()} {STOP_LINE.get(language, STOP_LINE['en'])}"
     with transaction.atomic():
         row, created = OutboundSms.objects.select_for_update().get_or_create(
-            key=key, defaults={"account": account, "party": party, "to_number": party.phone,
-                               "body": text, "provider": provider.name, "status": "sending",
-                               "on": today(), "created_at": now})  # fmt: skip
+            key=key,
+            defaults={
+                "account": account,
+                "party": party,
+                "to_number": party.phone,
+                "body": text,
+                "provider": provider.name,
+                "status": "sending",
+                "on": today(),
+                "created_at": now,
+            },
+        )
         if not created and row.status == "sent":
             return row
         if not created:
@@ -107,9 +126,18 @@ def sms_send(
         row.last_error = ""
         row.save(update_fields=["status", "provider_ref", "sent_at", "last_error"])
         TimelineEvent.objects.create(
-            account=account, at=row.sent_at, on=row.on, kind="sms.sent", actor=actor,
+            account=account,
+            at=row.sent_at,
+            on=row.on,
+            kind="sms.sent",
+            actor=actor,
             summary=f"text to {party.party_id} at {row.to_number} ({provider.name})",
-            detail={"key": key, "to": row.to_number, "body": row.body,
-                    "provider": provider.name, "ref": row.provider_ref},
-        )  # fmt: skip
+            detail={
+                "key": key,
+                "to": row.to_number,
+                "body": row.body,
+                "provider": provider.name,
+                "ref": row.provider_ref,
+            },
+        )
     return row

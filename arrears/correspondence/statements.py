@@ -43,27 +43,56 @@ def _rows(ledger: AccountLedger) -> dict[str, Any]:
     for line in ledger.lines:
         charge = line.amount if line.type in ("charge", "reversal") else None
         paid = line.amount if line.type in ("payment", "credit") else None
-        lines.append({"posted_on": line.posted_on, "type": line.type, "code": line.code,
-                      "label": labels.get(line.code, line.code), "txn_id": line.txn_id,
-                      "memo": line.memo, "due_on": line.due_on, "charge": charge,
-                      "paid": paid, "balance": line.balance})  # fmt: skip
+        lines.append(
+            {
+                "posted_on": line.posted_on,
+                "type": line.type,
+                "code": line.code,
+                "label": labels.get(line.code, line.code),
+                "txn_id": line.txn_id,
+                "memo": line.memo,
+                "due_on": line.due_on,
+                "charge": charge,
+                "paid": paid,
+                "balance": line.balance,
+            }
+        )
     open_items = []
     for line in ledger.lines:
         if line.type == "charge" and line.open_amount and line.due_on is not None:
             index = ledger.buckets.index(ledger.as_of, line.due_on)
-            open_items.append({"txn_id": line.txn_id, "code": line.code, "due_on": line.due_on,
-                               "amount": line.open_amount,
-                               "bucket": ledger.buckets.labels[index]})  # fmt: skip
+            open_items.append(
+                {
+                    "txn_id": line.txn_id,
+                    "code": line.code,
+                    "due_on": line.due_on,
+                    "amount": line.open_amount,
+                    "bucket": ledger.buckets.labels[index],
+                }
+            )
     payments = [
-        {"txn_id": line.txn_id, "posted_on": line.posted_on, "type": line.type,
-         "amount": line.amount, "reference": line.reference, "reversed_on": line.reversed_on,
-         "unapplied": line.unapplied,
-         "paid": [{"txn_id": p.txn_id, "amount": p.amount, "on": p.on} for p in line.paid]}
-        for line in ledger.lines if line.type in ("payment", "credit")
-    ]  # fmt: skip
+        {
+            "txn_id": line.txn_id,
+            "posted_on": line.posted_on,
+            "type": line.type,
+            "amount": line.amount,
+            "reference": line.reference,
+            "reversed_on": line.reversed_on,
+            "unapplied": line.unapplied,
+            "paid": [{"txn_id": p.txn_id, "amount": p.amount, "on": p.on} for p in line.paid],
+        }
+        for line in ledger.lines
+        if line.type in ("payment", "credit")
+    ]
     buckets = list(zip(ledger.buckets.labels, ledger.aged.buckets, strict=True))
-    return {"lines": lines, "open_items": open_items, "payments": payments, "buckets": buckets,
-            "credit": ledger.aged.credit, "balance": ledger.balance}  # fmt: skip
+    return {
+        "lines": lines,
+        "open_items": open_items,
+        "payments": payments,
+        "buckets": buckets,
+        "credit": ledger.aged.credit,
+        "balance": ledger.balance,
+    }
 
 
 def statement_html(ledger: AccountLedger) -> str:
@@ -71,11 +100,17 @@ def statement_html(ledger: AccountLedger) -> str:
 
     account = ledger.account
     parties = [{"name": ap.party.name, "role": ap.role} for ap in ledger.parties]
-    context = {"company": dict(settings.ARREARS_COMPANY), "account": account,
-               "premises": premises_line(account), "as_of": ledger.as_of, "parties": parties,
-               "language": "en", "addressee": _addressee(ledger),
-               "owner": account.property.owner_name if account.property else "",
-               **_rows(ledger)}  # fmt: skip
+    context = {
+        "company": dict(settings.ARREARS_COMPANY),
+        "account": account,
+        "premises": premises_line(account),
+        "as_of": ledger.as_of,
+        "parties": parties,
+        "language": "en",
+        "addressee": _addressee(ledger),
+        "owner": account.property.owner_name if account.property else "",
+        **_rows(ledger),
+    }
     return str(engines["django"].get_template("correspondence/statement.html").render(context))
 
 
@@ -124,14 +159,20 @@ def statement_archived(*, ledger: AccountLedger, data: bytes, actor: str) -> Sta
     if existing is not None and existing.sha256 != _sha(data):
         # The book changed since (a back-dated entry): the new statement gets its own name.
         name = name.replace(".pdf", f"-{_sha(data)[:10]}.pdf")
-    document = archive_store(data=data, name=name, kind="statement",
-                             content_type="application/pdf")  # fmt: skip
+    document = archive_store(data=data, name=name, kind="statement", content_type="application/pdf")
     TimelineEvent.objects.create(
-        account=ledger.account, at=dj_timezone.now(), on=as_of, kind="statement.rendered",
-        actor=actor, summary=f"statement of account as of {as_of.isoformat()}: {document.name}",
-        detail={"document": document.name, "sha256": document.sha256,
-                "balance": f"{ledger.balance:.2f}"},
-    )  # fmt: skip
+        account=ledger.account,
+        at=dj_timezone.now(),
+        on=as_of,
+        kind="statement.rendered",
+        actor=actor,
+        summary=f"statement of account as of {as_of.isoformat()}: {document.name}",
+        detail={
+            "document": document.name,
+            "sha256": document.sha256,
+            "balance": f"{ledger.balance:.2f}",
+        },
+    )
     return Statement(account_id, as_of, data, "application/pdf", document)
 
 
@@ -152,18 +193,28 @@ def statement_xlsx(*, account_id: str, as_of: date) -> Statement:
     sheet = book.active
     sheet.title = "Ledger"
     sheet.append([f"Statement of account {account_id} as of {as_of.isoformat()}"])
-    sheet.append(["posted", "type", "code", "transaction", "memo", "due", "charge", "payment",
-                  "balance"])  # fmt: skip
+    sheet.append(
+        ["posted", "type", "code", "transaction", "memo", "due", "charge", "payment", "balance"]
+    )
     for line in rows["lines"]:
-        sheet.append([line["posted_on"], line["type"], line["code"], line["txn_id"],
-                      line["memo"], line["due_on"], line["charge"], line["paid"],
-                      line["balance"]])  # fmt: skip
+        sheet.append(
+            [
+                line["posted_on"],
+                line["type"],
+                line["code"],
+                line["txn_id"],
+                line["memo"],
+                line["due_on"],
+                line["charge"],
+                line["paid"],
+                line["balance"],
+            ]
+        )
     _money(sheet, (7, 8, 9))
     items = book.create_sheet("Open items")
     items.append(["transaction", "code", "due", "bucket", "open amount"])
     for item in rows["open_items"]:
-        items.append([item["txn_id"], item["code"], item["due_on"], item["bucket"],
-                      item["amount"]])  # fmt: skip
+        items.append([item["txn_id"], item["code"], item["due_on"], item["bucket"], item["amount"]])
     items.append([])
     for label, amount in rows["buckets"]:
         items.append(["", "", "", label, amount])
@@ -171,8 +222,19 @@ def statement_xlsx(*, account_id: str, as_of: date) -> Statement:
     items.append(["", "", "", "balance", rows["balance"]])
     _money(items, (5,), header=1)
     payments = book.create_sheet("Payments")
-    payments.append(["transaction", "type", "posted", "amount", "paid charge", "paid amount",
-                     "paid on", "unapplied", "reversed on"])  # fmt: skip
+    payments.append(
+        [
+            "transaction",
+            "type",
+            "posted",
+            "amount",
+            "paid charge",
+            "paid amount",
+            "paid on",
+            "unapplied",
+            "reversed on",
+        ]
+    )
     for p in rows["payments"]:
         first = [p["txn_id"], p["type"], p["posted_on"], p["amount"]]
         if not p["paid"]:

@@ -129,9 +129,16 @@ def check_figures(entries: Sequence[Entry], rules: Rules, *, book_balance: Decim
     totals = totals_of(entries)
     findings: list[Finding] = []
     if totals.balance != book_balance:
-        findings.append(Finding(
-            "totals", "", f"the entries add up to {totals.balance:.2f} but the open items to "
-            f"{book_balance:.2f}", totals.balance, book_balance))  # fmt: skip
+        findings.append(
+            Finding(
+                "totals",
+                "",
+                f"the entries add up to {totals.balance:.2f} but the open items to "
+                f"{book_balance:.2f}",
+                totals.balance,
+                book_balance,
+            )
+        )
     charges = [e for e in entries if e.type == "charge"]
     findings += _rent(charges, rules)
     findings += _duplicates(charges)
@@ -139,10 +146,15 @@ def check_figures(entries: Sequence[Entry], rules: Rules, *, book_balance: Decim
     findings += _order(entries)
     if rules.known_codes:
         findings += [
-            Finding("code", c.txn_id, f"charge code {c.code!r} is not one the policy "
-                    f"{rules.policy or 'in force'} knows ({', '.join(sorted(rules.known_codes))})")
-            for c in charges if c.code not in rules.known_codes
-        ]  # fmt: skip
+            Finding(
+                "code",
+                c.txn_id,
+                f"charge code {c.code!r} is not one the policy "
+                f"{rules.policy or 'in force'} knows ({', '.join(sorted(rules.known_codes))})",
+            )
+            for c in charges
+            if c.code not in rules.known_codes
+        ]
     return CheckResult(totals, book_balance, tuple(findings))
 
 
@@ -150,10 +162,17 @@ def _rent(charges: Sequence[Entry], rules: Rules) -> list[Finding]:
     if rules.rent is None:
         return []
     return [
-        Finding("rent", c.txn_id, f"rent charge of {c.amount:.2f} due {c.due_on} is not the "
-                f"lease rent of {rules.rent:.2f}", rules.rent, c.amount)
-        for c in charges if c.code == rules.rent_code and c.amount != rules.rent
-    ]  # fmt: skip
+        Finding(
+            "rent",
+            c.txn_id,
+            f"rent charge of {c.amount:.2f} due {c.due_on} is not the "
+            f"lease rent of {rules.rent:.2f}",
+            rules.rent,
+            c.amount,
+        )
+        for c in charges
+        if c.code == rules.rent_code and c.amount != rules.rent
+    ]
 
 
 def _duplicates(charges: Sequence[Entry]) -> list[Finding]:
@@ -162,8 +181,15 @@ def _duplicates(charges: Sequence[Entry]) -> list[Finding]:
     for c in charges:
         key = (c.code, c.due_on, c.amount)
         if key in seen:
-            out.append(Finding("duplicate", c.txn_id, f"{c.code} {c.amount:.2f} due {c.due_on} "
-                               f"is charged twice (also {seen[key]})", None, c.amount))  # fmt: skip
+            out.append(
+                Finding(
+                    "duplicate",
+                    c.txn_id,
+                    f"{c.code} {c.amount:.2f} due {c.due_on} is charged twice (also {seen[key]})",
+                    None,
+                    c.amount,
+                )
+            )
         else:
             seen[key] = c.txn_id
     return out
@@ -173,15 +199,23 @@ def _fees(charges: Sequence[Entry], rules: Rules) -> list[Finding]:
     out = []
     for rule in rules.fees:
         cap = rule.cap(rules.rent)
-        rents = sorted((c for c in charges if c.code in rule.rent_codes and c.due_on),
-                       key=lambda c: c.due_on or date.min)  # fmt: skip
+        rents = sorted(
+            (c for c in charges if c.code in rule.rent_codes and c.due_on),
+            key=lambda c: c.due_on or date.min,
+        )
         law = f" ({rule.law})" if rule.law else ""
         for fee in (c for c in charges if c.code == rule.code):
             if cap is not None and fee.amount > cap:
-                out.append(Finding(
-                    "late_fee_cap", fee.txn_id, f"late fee of {fee.amount:.2f} is above the cap "
-                    f"of {cap:.2f} on a rent of {rules.rent or ZERO:.2f}{law}", cap,
-                    fee.amount))  # fmt: skip
+                out.append(
+                    Finding(
+                        "late_fee_cap",
+                        fee.txn_id,
+                        f"late fee of {fee.amount:.2f} is above the cap "
+                        f"of {cap:.2f} on a rent of {rules.rent or ZERO:.2f}{law}",
+                        cap,
+                        fee.amount,
+                    )
+                )
             before = [r for r in rents if r.due_on and r.due_on <= fee.posted_on]
             if not before:
                 out.append(
@@ -196,12 +230,18 @@ def _fees(charges: Sequence[Entry], rules: Rules) -> list[Finding]:
             assert rent.due_on is not None
             allowed = rule.allowed_from(rent.due_on)
             if fee.posted_on < allowed:
-                why = (f"the first day after the grace period for the rent due {rent.due_on}"
-                       if rule.first_day is not None else
-                       f"{rule.days_past_due} days after the rent due {rent.due_on}")  # fmt: skip
-                out.append(Finding(
-                    "late_fee_early", fee.txn_id, f"late fee posted {fee.posted_on}, before "
-                    f"{allowed} ({why}){law}"))  # fmt: skip
+                why = (
+                    f"the first day after the grace period for the rent due {rent.due_on}"
+                    if rule.first_day is not None
+                    else f"{rule.days_past_due} days after the rent due {rent.due_on}"
+                )
+                out.append(
+                    Finding(
+                        "late_fee_early",
+                        fee.txn_id,
+                        f"late fee posted {fee.posted_on}, before {allowed} ({why}){law}",
+                    )
+                )
     return out
 
 
@@ -215,16 +255,26 @@ def _order(entries: Sequence[Entry]) -> list[Finding]:
             if paid is None or paid.due_on is None:
                 continue
             older = [
-                c for c in charges.values()
-                if c.due_on is not None and c.due_on < paid.due_on
-                and c.posted_on <= applied.on and _open_after(c, applied.on) > 0
-            ]  # fmt: skip
+                c
+                for c in charges.values()
+                if c.due_on is not None
+                and c.due_on < paid.due_on
+                and c.posted_on <= applied.on
+                and _open_after(c, applied.on) > 0
+            ]
             if older:
                 first = min(older, key=lambda c: (c.due_on or date.min, c.posted_on))
-                out.append(Finding(
-                    "order", p.txn_id, f"payment {p.txn_id} paid {applied.amount:.2f} of "
-                    f"{paid.txn_id} (due {paid.due_on}) while {first.txn_id} (due "
-                    f"{first.due_on}) stayed open", None, applied.amount))  # fmt: skip
+                out.append(
+                    Finding(
+                        "order",
+                        p.txn_id,
+                        f"payment {p.txn_id} paid {applied.amount:.2f} of "
+                        f"{paid.txn_id} (due {paid.due_on}) while {first.txn_id} (due "
+                        f"{first.due_on}) stayed open",
+                        None,
+                        applied.amount,
+                    )
+                )
                 break
     return out
 

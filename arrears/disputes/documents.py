@@ -20,8 +20,9 @@ MONEY_FORMAT = "#,##0.00"
 def analysis_html(analysis: Analysis) -> str:
     doc = analysis.as_json()
     buckets = list(doc["open_items"]["buckets"].items())
-    return render_to_string("disputes/analysis.html",
-                            {"a": analysis, "doc": doc, "buckets": buckets})  # fmt: skip
+    return render_to_string(
+        "disputes/analysis.html", {"a": analysis, "doc": doc, "buckets": buckets}
+    )
 
 
 def analysis_pdf(analysis: Analysis) -> bytes:
@@ -39,19 +40,41 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "Entries"
-    sheet.append([f"Account analysis {doc['account_id']} from {doc['from'] or 'opening'} to "
-                  f"{doc['to']}"])  # fmt: skip
+    sheet.append(
+        [f"Account analysis {doc['account_id']} from {doc['from'] or 'opening'} to {doc['to']}"]
+    )
     sheet.append(["Opening balance", "", "", "", "", "", _money(doc["opening_balance"])])
-    header = ["posted", "txn_id", "type", "code", "period", "due", "amount", "paid / paid by",
-              "balance", "check"]  # fmt: skip
+    header = [
+        "posted",
+        "txn_id",
+        "type",
+        "code",
+        "period",
+        "due",
+        "amount",
+        "paid / paid by",
+        "balance",
+        "check",
+    ]
     sheet.append(header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     for e in doc["entries"]:
         paid = "; ".join(f"{p['txn_id']} {p['amount']}" for p in e["paid"] + e["paid_by"])
-        sheet.append([e["posted_on"], e["txn_id"], e["type"], e["code"], e["period"],
-                      e["due_on"] or "", _money(e["amount"]), paid, _money(e["balance"]),
-                      ", ".join(e["flags"])])  # fmt: skip
+        sheet.append(
+            [
+                e["posted_on"],
+                e["txn_id"],
+                e["type"],
+                e["code"],
+                e["period"],
+                e["due_on"] or "",
+                _money(e["amount"]),
+                paid,
+                _money(e["balance"]),
+                ", ".join(e["flags"]),
+            ]
+        )
     sheet.append(["Closing balance", "", "", "", "", "", "", "", _money(doc["closing_balance"])])
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
@@ -60,19 +83,29 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
     items = book.create_sheet("Open items")
     items.append([f"Open items as of {doc['open_items']['as_of']}"])
     items.append([*doc["open_items"]["buckets"], "credit"])
-    items.append([*(_money(v) for v in doc["open_items"]["buckets"].values()),
-                  _money(doc["open_items"]["credit"])])  # fmt: skip
+    items.append(
+        [
+            *(_money(v) for v in doc["open_items"]["buckets"].values()),
+            _money(doc["open_items"]["credit"]),
+        ]
+    )
     check = book.create_sheet("Check")
     rec = doc["check"]["recomputed"]
-    check.append(["recomputed", "charges", "payments", "credits", "reversals", "balance",
-                  "book balance"])  # fmt: skip
-    check.append(["", *(_money(rec[k]) for k in ("charges", "payments", "credits", "reversals",
-                                                  "balance")),
-                  _money(doc["check"]["book_balance"])])  # fmt: skip
+    check.append(
+        ["recomputed", "charges", "payments", "credits", "reversals", "balance", "book balance"]
+    )
+    check.append(
+        [
+            "",
+            *(_money(rec[k]) for k in ("charges", "payments", "credits", "reversals", "balance")),
+            _money(doc["check"]["book_balance"]),
+        ]
+    )
     check.append([])
     check.append(["check", "txn_id", "finding", "expected", "actual"])
     for f in doc["check"]["findings"]:
-        check.append([f["check"], f["txn_id"], f["message"], _money(f["expected"]),
-                      _money(f["actual"])])  # fmt: skip
+        check.append(
+            [f["check"], f["txn_id"], f["message"], _money(f["expected"]), _money(f["actual"])]
+        )
     safe_workbook(book)
     book.save(path)

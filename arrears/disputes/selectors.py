@@ -43,10 +43,13 @@ def disputed_amounts(account_pks: Iterable[int], on: date) -> dict[int, Disputed
     charges: dict[int, dict[str, Decimal]] = defaultdict(dict)
     ids: dict[int, set[int]] = defaultdict(set)
     for pk, dispute_id, is_whole, txn_id, amount in DisputedCharge.objects.filter(
-        dispute__account_id__gte=min(pks), dispute__account_id__lte=max(pks),
-        dispute__status="open", dispute__opened_on__lte=on,
-    ).values_list("dispute__account_id", "dispute_id", "dispute__whole_balance",
-                  "charge__txn_id", "amount"):  # fmt: skip
+        dispute__account_id__gte=min(pks),
+        dispute__account_id__lte=max(pks),
+        dispute__status="open",
+        dispute__opened_on__lte=on,
+    ).values_list(
+        "dispute__account_id", "dispute_id", "dispute__whole_balance", "charge__txn_id", "amount"
+    ):
         if pk not in wanted:
             continue
         whole[pk] |= is_whole
@@ -127,37 +130,59 @@ class Analysis:
     def as_json(self) -> dict[str, Any]:
         t = self.check.totals
         return {
-            "account_id": self.account_id, "unit": self.unit, "property": self.property,
+            "account_id": self.account_id,
+            "unit": self.unit,
+            "property": self.property,
             "parties": self.parties,
-            "from": self.start.isoformat() if self.start else None, "to": self.end.isoformat(),
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat(),
             "opening_balance": fmt(self.opening_balance),
             "entries": [_json_line(line) for line in self.lines],
             "period_totals": {k: fmt(v) for k, v in self.period_totals().items()},
             "closing_balance": fmt(self.closing_balance),
-            "open_items": {"as_of": self.end.isoformat(),
-                           "buckets": {b: fmt(a) for b, a in zip(self.buckets, self.aged,
-                                                                  strict=True)},
-                           "credit": fmt(self.credit)},
+            "open_items": {
+                "as_of": self.end.isoformat(),
+                "buckets": {b: fmt(a) for b, a in zip(self.buckets, self.aged, strict=True)},
+                "credit": fmt(self.credit),
+            },
             "check": {
                 "ok": self.check.ok,
-                "recomputed": {"charges": fmt(t.charges), "payments": fmt(t.payments),
-                               "credits": fmt(t.credits), "reversals": fmt(t.reversals),
-                               "balance": fmt(t.balance)},
+                "recomputed": {
+                    "charges": fmt(t.charges),
+                    "payments": fmt(t.payments),
+                    "credits": fmt(t.credits),
+                    "reversals": fmt(t.reversals),
+                    "balance": fmt(t.balance),
+                },
                 "book_balance": fmt(self.check.book_balance),
-                "findings": [{"check": f.check, "txn_id": f.txn_id, "message": f.message,
-                              "expected": None if f.expected is None else fmt(f.expected),
-                              "actual": None if f.actual is None else fmt(f.actual)}
-                             for f in self.check.findings],
-                "rules": {"policy": self.rules.policy,
-                          "rent": None if self.rules.rent is None else fmt(self.rules.rent),
-                          "known_codes": sorted(self.rules.known_codes),
-                          "late_fees": [{"code": f.code, "cap": _opt(f.cap(self.rules.rent)),
-                                         "not_before_days_past_due": f.days_past_due,
-                                         "law": f.law} for f in self.rules.fees]},
+                "findings": [
+                    {
+                        "check": f.check,
+                        "txn_id": f.txn_id,
+                        "message": f.message,
+                        "expected": None if f.expected is None else fmt(f.expected),
+                        "actual": None if f.actual is None else fmt(f.actual),
+                    }
+                    for f in self.check.findings
+                ],
+                "rules": {
+                    "policy": self.rules.policy,
+                    "rent": None if self.rules.rent is None else fmt(self.rules.rent),
+                    "known_codes": sorted(self.rules.known_codes),
+                    "late_fees": [
+                        {
+                            "code": f.code,
+                            "cap": _opt(f.cap(self.rules.rent)),
+                            "not_before_days_past_due": f.days_past_due,
+                            "law": f.law,
+                        }
+                        for f in self.rules.fees
+                    ],
+                },
             },
             "disputes": self.disputes,
             "guarantor": self.guarantor,
-        }  # fmt: skip
+        }
 
 
 def _opt(amount: Decimal | None) -> str | None:
@@ -173,15 +198,21 @@ def _json_line(line: dict[str, Any]) -> dict[str, Any]:
         if out.get(key) is not None:
             out[key] = out[key].isoformat()
     for key in ("paid", "paid_by"):
-        out[key] = [{"txn_id": p.txn_id, "amount": fmt(p.amount), "on": p.on.isoformat()}
-                    for p in out.get(key, [])]  # fmt: skip
+        out[key] = [
+            {"txn_id": p.txn_id, "amount": fmt(p.amount), "on": p.on.isoformat()}
+            for p in out.get(key, [])
+        ]
     return out
 
 
 def account_analysis(
-    *, account_id: str, end: date, rules: Rules, start: date | None = None,
+    *,
+    account_id: str,
+    end: date,
+    rules: Rules,
+    start: date | None = None,
     guarantor: str | None = None,
-) -> Analysis:  # fmt: skip
+) -> Analysis:
     """The analysis of an account over [start, end]: every entry with what it paid or what paid
     it, the running balance, open items by bucket as of `end`, and the check of the figures (over
     every entry to `end`, so that a fee is checked against the rent it follows even when that
@@ -192,11 +223,19 @@ def account_analysis(
         raise ValidationError(f"--from {start} is after --to {end}")
     ledger = account_ledger(account_id=account_id, as_of=end)
     entries = [
-        Entry(line.txn_id, line.posted_on, line.type, line.code, line.amount, line.due_on,
-              line.applies_to, tuple(Applied(p.txn_id, p.amount, p.on) for p in line.paid),
-              tuple(Applied(p.txn_id, p.amount, p.on) for p in line.paid_by))
+        Entry(
+            line.txn_id,
+            line.posted_on,
+            line.type,
+            line.code,
+            line.amount,
+            line.due_on,
+            line.applies_to,
+            tuple(Applied(p.txn_id, p.amount, p.on) for p in line.paid),
+            tuple(Applied(p.txn_id, p.amount, p.on) for p in line.paid_by),
+        )
         for line in ledger.lines
-    ]  # fmt: skip
+    ]
     items = open_items_as_of(as_of=end, account_pks=[ledger.account.pk])
     book_balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
     check = check_figures(entries, rules, book_balance=book_balance)
@@ -206,24 +245,43 @@ def account_analysis(
         if start is not None and line.posted_on < start:
             opening = line.balance
             continue
-        lines.append({
-            "txn_id": line.txn_id, "posted_on": line.posted_on, "type": line.type,
-            "code": line.code, "period": line.due_on.strftime("%Y-%m") if line.due_on else "",
-            "due_on": line.due_on, "amount": line.amount, "balance": line.balance,
-            "applies_to": line.applies_to, "reverses": line.reverses,
-            "open": line.open_amount, "unapplied": line.unapplied,
-            "reversed_on": line.reversed_on, "memo": line.memo,
-            "paid": line.paid, "paid_by": line.paid_by,
-            "flags": [f.check for f in check.findings if f.txn_id == line.txn_id],
-        })  # fmt: skip
+        lines.append(
+            {
+                "txn_id": line.txn_id,
+                "posted_on": line.posted_on,
+                "type": line.type,
+                "code": line.code,
+                "period": line.due_on.strftime("%Y-%m") if line.due_on else "",
+                "due_on": line.due_on,
+                "amount": line.amount,
+                "balance": line.balance,
+                "applies_to": line.applies_to,
+                "reverses": line.reverses,
+                "open": line.open_amount,
+                "unapplied": line.unapplied,
+                "reversed_on": line.reversed_on,
+                "memo": line.memo,
+                "paid": line.paid,
+                "paid_by": line.paid_by,
+                "flags": [f.check for f in check.findings if f.txn_id == line.txn_id],
+            }
+        )
     account = ledger.account
     disputes = [
-        {"dispute_id": d.pk, "opened_on": d.opened_on.isoformat(), "status": d.status,
-         "outcome": d.outcome, "amount": fmt(d.amount), "credited": fmt(d.credited),
-         "reason": d.reason, "charges": [c.charge.txn_id for c in d.charges.all()]}
-        for d in Dispute.objects.filter(account=account).prefetch_related("charges__charge")
+        {
+            "dispute_id": d.pk,
+            "opened_on": d.opened_on.isoformat(),
+            "status": d.status,
+            "outcome": d.outcome,
+            "amount": fmt(d.amount),
+            "credited": fmt(d.credited),
+            "reason": d.reason,
+            "charges": [c.charge.txn_id for c in d.charges.all()],
+        }
+        for d in Dispute.objects.filter(account=account)
+        .prefetch_related("charges__charge")
         .order_by("opened_on", "id")
-    ]  # fmt: skip
+    ]
     share = None
     if guarantor is not None:
         links = [ap for ap in ledger.parties if ap.role == "guarantor"]
@@ -232,16 +290,30 @@ def account_analysis(
             raise ValidationError(f"{guarantor!r} does not guarantee account {account_id}")
         limit = link.guarantee_limit
         owed = max(ZERO, ledger.balance)
-        share = {"party_id": guarantor, "name": link.party.name,
-                 "limit": None if limit is None else fmt(limit),
-                 "share": fmt(owed if limit is None else min(owed, limit))}  # fmt: skip
+        share = {
+            "party_id": guarantor,
+            "name": link.party.name,
+            "limit": None if limit is None else fmt(limit),
+            "share": fmt(owed if limit is None else min(owed, limit)),
+        }
     return Analysis(
-        account_id=account.account_id, unit=account.unit,
+        account_id=account.account_id,
+        unit=account.unit,
         property=account.property.name if account.property else "",
-        parties=[{"party_id": ap.party.party_id, "name": ap.party.name, "role": ap.role}
-                 for ap in ledger.parties],
-        start=start, end=end, opening_balance=opening, lines=lines,
-        closing_balance=ledger.balance, buckets=ledger.buckets.labels,
-        aged=list(ledger.aged.buckets), credit=ledger.aged.credit, check=check, rules=rules,
-        disputes=disputes, guarantor=share,
-    )  # fmt: skip
+        parties=[
+            {"party_id": ap.party.party_id, "name": ap.party.name, "role": ap.role}
+            for ap in ledger.parties
+        ],
+        start=start,
+        end=end,
+        opening_balance=opening,
+        lines=lines,
+        closing_balance=ledger.balance,
+        buckets=ledger.buckets.labels,
+        aged=list(ledger.aged.buckets),
+        credit=ledger.aged.credit,
+        check=check,
+        rules=rules,
+        disputes=disputes,
+        guarantor=share,
+    )

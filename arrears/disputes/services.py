@@ -27,20 +27,33 @@ from arrears.ledger.services import NewCredit, credits_post
 # `arrears.dunning.documents.dispute_resolve` (the act's service, for every interface) queues the
 # letter named on the dispute through the guard, with the account analysis enclosed for a
 # rejection. Resolving here alone posts the credits and queues nothing.
-LETTERS = {"upheld": "dispute-upheld", "partial": "dispute-partial",
-           "rejected": "dispute-rejected"}  # fmt: skip
+LETTERS = {"upheld": "dispute-upheld", "partial": "dispute-partial", "rejected": "dispute-rejected"}
 
 
 def _event(account: Account, on: date, kind: str, actor: str, summary: str, **detail: Any) -> None:
-    TimelineEvent.objects.create(account=account, at=dj_timezone.now(), on=on, kind=kind,
-                                 actor=actor, summary=summary[:500], detail=detail)  # fmt: skip
+    TimelineEvent.objects.create(
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind=kind,
+        actor=actor,
+        summary=summary[:500],
+        detail=detail,
+    )
 
 
 @transaction.atomic
 def dispute_open(
-    *, account_id: str, reason: str, on: date, actor: str, charges: Sequence[str] = (),
-    party_id: str | None = None, channel: str = "letter", documents: Sequence[str] = (),
-) -> Dispute:  # fmt: skip
+    *,
+    account_id: str,
+    reason: str,
+    on: date,
+    actor: str,
+    charges: Sequence[str] = (),
+    party_id: str | None = None,
+    channel: str = "letter",
+    documents: Sequence[str] = (),
+) -> Dispute:
     """Open a dispute on the chosen charges (their open amounts) or, with none, on every charge
     open on `on`. Raises ValidationError for no reason, an unknown channel, a charge that is not an
     open charge of the account, or nothing open to dispute."""
@@ -53,8 +66,11 @@ def dispute_open(
     except Account.DoesNotExist:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
     party = party_of_account(account, party_id)
-    open_charges = {i.txn_id: i.amount for i in open_items_as_of(as_of=on, account_pks=[account.pk])
-                    if not i.is_credit}  # fmt: skip
+    open_charges = {
+        i.txn_id: i.amount
+        for i in open_items_as_of(as_of=on, account_pks=[account.pk])
+        if not i.is_credit
+    }
     if charges:
         known = set(
             Transaction.objects.filter(
@@ -65,8 +81,9 @@ def dispute_open(
             if txn_id not in known:
                 raise ValidationError(f"{txn_id!r} is not a charge of account {account_id}")
             if txn_id not in open_charges:
-                raise ValidationError(f"charge {txn_id} is paid: nothing of it is open to "
-                                      f"dispute on {on}")  # fmt: skip
+                raise ValidationError(
+                    f"charge {txn_id} is paid: nothing of it is open to dispute on {on}"
+                )
         held = {t: open_charges[t] for t in dict.fromkeys(charges)}
     else:
         held = open_charges
@@ -74,29 +91,52 @@ def dispute_open(
         raise ValidationError(f"{account_id} has nothing open to dispute on {on}")
     amount = sum(held.values(), ZERO)
     dispute = Dispute.objects.create(
-        account=account, party=party, whole_balance=not charges, amount=amount,
-        reason=reason.strip(), channel=channel, documents=list(documents), opened_on=on,
+        account=account,
+        party=party,
+        whole_balance=not charges,
+        amount=amount,
+        reason=reason.strip(),
+        channel=channel,
+        documents=list(documents),
+        opened_on=on,
         opened_by=actor,
-    )  # fmt: skip
-    pks = dict(Transaction.objects.filter(account=account, txn_id__in=list(held)).values_list(
-        "txn_id", "id"))  # fmt: skip
+    )
+    pks = dict(
+        Transaction.objects.filter(account=account, txn_id__in=list(held)).values_list(
+            "txn_id", "id"
+        )
+    )
     DisputedCharge.objects.bulk_create(
         [DisputedCharge(dispute=dispute, charge_id=pks[t], amount=a) for t, a in held.items()]
     )
     what = "the whole balance" if not charges else ", ".join(held)
-    _event(account, on, "dispute.opened", actor,
-           f"dispute {dispute.pk} on {what} ({amount:.2f}): {reason.strip()}",
-           dispute=dispute.pk, amount=f"{amount:.2f}", charges=list(held),
-           whole_balance=not charges, party_id=party.party_id if party else None,
-           channel=channel, documents=list(documents))  # fmt: skip
+    _event(
+        account,
+        on,
+        "dispute.opened",
+        actor,
+        f"dispute {dispute.pk} on {what} ({amount:.2f}): {reason.strip()}",
+        dispute=dispute.pk,
+        amount=f"{amount:.2f}",
+        charges=list(held),
+        whole_balance=not charges,
+        party_id=party.party_id if party else None,
+        channel=channel,
+        documents=list(documents),
+    )
     return dispute
 
 
 @transaction.atomic
 def dispute_resolve(
-    *, dispute_id: int, outcome: str, on: date, actor: str, amount: Decimal | None = None,
+    *,
+    dispute_id: int,
+    outcome: str,
+    on: date,
+    actor: str,
+    amount: Decimal | None = None,
     note: str = "",
-) -> Dispute:  # fmt: skip
+) -> Dispute:
     """Resolve an open dispute: `upheld` credits each disputed charge its disputed amount;
     `partial` credits `amount` (less than what was disputed) over the disputed charges, oldest due
     first; `rejected` credits nothing and the account analysis answers the party. The letter to
@@ -107,24 +147,31 @@ def dispute_resolve(
     """
     if outcome not in Dispute.Outcome.values:
         raise ValidationError(f"an outcome is one of {', '.join(Dispute.Outcome.values)}")
-    dispute = (Dispute.objects.select_for_update().select_related("account")
-               .filter(pk=dispute_id).first())  # fmt: skip
+    dispute = (
+        Dispute.objects.select_for_update().select_related("account").filter(pk=dispute_id).first()
+    )
     if dispute is None:
         raise NotFoundError(f"no dispute {dispute_id}", dispute_id=dispute_id)
     if not dispute.can_resolve():
-        raise ValidationError(f"dispute {dispute_id} was already resolved ({dispute.outcome}) "
-                              f"on {dispute.resolved_on}")  # fmt: skip
+        raise ValidationError(
+            f"dispute {dispute_id} was already resolved ({dispute.outcome}) "
+            f"on {dispute.resolved_on}"
+        )
     lines = list(dispute.charges.select_related("charge").order_by("charge__due_on", "charge_id"))
     if outcome == "upheld":
         if amount is not None and amount != dispute.amount:
-            raise ValidationError(f"an upheld dispute credits what was disputed "
-                                  f"({dispute.amount:.2f}); use --outcome partial for "
-                                  f"{amount:.2f}")  # fmt: skip
+            raise ValidationError(
+                f"an upheld dispute credits what was disputed "
+                f"({dispute.amount:.2f}); use --outcome partial for "
+                f"{amount:.2f}"
+            )
         to_credit = dispute.amount
     elif outcome == "partial":
         if amount is None or amount <= 0 or amount >= dispute.amount:
-            raise ValidationError(f"a partial resolution needs --amount above 0 and below the "
-                                  f"disputed {dispute.amount:.2f}")  # fmt: skip
+            raise ValidationError(
+                f"a partial resolution needs --amount above 0 and below the "
+                f"disputed {dispute.amount:.2f}"
+            )
         to_credit = amount
     else:
         if amount is not None:
@@ -139,12 +186,18 @@ def dispute_resolve(
         left -= part
         line.credited = part
         line.save(update_fields=["credited"])
-        credits.append(NewCredit(
-            txn_id=f"DSP-{dispute.pk}-{line.charge.txn_id}"[:64], account_pk=dispute.account_id,
-            posted_on=on, amount=part, applies_to_pk=line.charge_id, code=line.charge.code,
-            memo=f"dispute {dispute.pk} {outcome}: {note}".strip()[:500],
-            reference=f"dispute:{dispute.pk}",
-        ))  # fmt: skip
+        credits.append(
+            NewCredit(
+                txn_id=f"DSP-{dispute.pk}-{line.charge.txn_id}"[:64],
+                account_pk=dispute.account_id,
+                posted_on=on,
+                amount=part,
+                applies_to_pk=line.charge_id,
+                code=line.charge.code,
+                memo=f"dispute {dispute.pk} {outcome}: {note}".strip()[:500],
+                reference=f"dispute:{dispute.pk}",
+            )
+        )
     credits_post(credits)
     dispute.status = "resolved"
     dispute.outcome = outcome
@@ -153,12 +206,30 @@ def dispute_resolve(
     dispute.note = note
     dispute.credited = to_credit
     dispute.letter = LETTERS[outcome]
-    dispute.save(update_fields=["status", "outcome", "resolved_on", "resolved_by", "note",
-                                "credited", "letter"])  # fmt: skip
+    dispute.save(
+        update_fields=[
+            "status",
+            "outcome",
+            "resolved_on",
+            "resolved_by",
+            "note",
+            "credited",
+            "letter",
+        ]
+    )
     credited = ", ".join(f"{c.amount:.2f} on {c.txn_id.split('-', 2)[2]}" for c in credits)
-    _event(dispute.account, on, "dispute.resolved", actor,
-           f"dispute {dispute.pk} {outcome}" + (f": credit {credited}" if credits else
-                                                ": no credit; the account analysis answers it"),
-           dispute=dispute.pk, outcome=outcome, credited=f"{to_credit:.2f}",
-           credits=[c.txn_id for c in credits], note=note, letter=LETTERS[outcome])  # fmt: skip
+    _event(
+        dispute.account,
+        on,
+        "dispute.resolved",
+        actor,
+        f"dispute {dispute.pk} {outcome}"
+        + (f": credit {credited}" if credits else ": no credit; the account analysis answers it"),
+        dispute=dispute.pk,
+        outcome=outcome,
+        credited=f"{to_credit:.2f}",
+        credits=[c.txn_id for c in credits],
+        note=note,
+        letter=LETTERS[outcome],
+    )
     return dispute

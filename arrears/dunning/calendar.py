@@ -71,20 +71,22 @@ JUNETEENTH_FROM = 2023  # AB 1655 (Stats. 2022, ch. 753)
 OBSERVED = " (observed)"
 
 # Names as the `holidays` package spells them (en_US); each is a judicial holiday under §135.
-FROM_PACKAGE = frozenset({
-    "New Year's Day",
-    "Martin Luther King Jr. Day",
-    "Presidents' Day",
-    "Cesar Chavez Day",
-    "Memorial Day",
-    "Juneteenth National Independence Day",
-    "Independence Day",
-    "Labor Day",
-    "Veterans Day",
-    "Thanksgiving Day",
-    "Day After Thanksgiving",
-    "Christmas Day",
-})  # fmt: skip
+FROM_PACKAGE = frozenset(
+    {
+        "New Year's Day",
+        "Martin Luther King Jr. Day",
+        "Presidents' Day",
+        "Cesar Chavez Day",
+        "Memorial Day",
+        "Juneteenth National Independence Day",
+        "Independence Day",
+        "Labor Day",
+        "Veterans Day",
+        "Thanksgiving Day",
+        "Day After Thanksgiving",
+        "Christmas Day",
+    }
+)
 
 
 def california_court_holidays(year: int) -> dict[date, str]:
@@ -127,9 +129,9 @@ def _court_holidays(year: int) -> Mapping[date, str]:
             shifted = _observed_on(day)
             if shifted != day:
                 found.setdefault(shifted, []).append(name + OBSERVED)
-    return MappingProxyType({
-        day: "; ".join(names) for day, names in sorted(found.items()) if day.year == year
-    })  # fmt: skip
+    return MappingProxyType(
+        {day: "; ".join(names) for day, names in sorted(found.items()) if day.year == year}
+    )
 
 
 def _actual_holidays(year: int) -> list[tuple[date, str]]:

@@ -65,8 +65,15 @@ from arrears.dunning.services import company_policies, guard_rules
 from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 
-CALL_OUTCOMES = ("no-answer", "left-message", "wrong-number", "promise", "dispute", "refused",
-                 "paid")  # fmt: skip
+CALL_OUTCOMES = (
+    "no-answer",
+    "left-message",
+    "wrong-number",
+    "promise",
+    "dispute",
+    "refused",
+    "paid",
+)
 # Outcomes in which the debtor was reached: a telephone conversation (12 CFR §1006.14(b)(2)(ii)).
 CONVERSATIONS = ("promise", "dispute", "refused", "paid")
 
@@ -87,47 +94,71 @@ class Addressee:
 
 
 def addressee(
-    account: Account, party: Party, at: datetime, policies: dict[str, Policy] | None = None,
-    role: str | None = None, calls: bool = True, derived: DerivedHolds | None = None,
-) -> Addressee:  # fmt: skip
+    account: Account,
+    party: Party,
+    at: datetime,
+    policies: dict[str, Policy] | None = None,
+    role: str | None = None,
+    calls: bool = True,
+    derived: DerivedHolds | None = None,
+) -> Addressee:
     """What the guard needs to know of one party of one account, at `at`. A caller that knows
     them already passes the policies in force and the party's `role`; `calls=False` skips the
     call history (an email or a letter is not a call)."""
     if role is None:
         link = AccountParty.objects.filter(account=account, party=party).first()
         if link is None:
-            raise NotFoundError(f"{party.party_id!r} is not a party of account "
-                                f"{account.account_id!r}")  # fmt: skip
+            raise NotFoundError(
+                f"{party.party_id!r} is not a party of account {account.account_id!r}"
+            )
         role = link.role
     zone = _party_zone(account, party)
     on = at.astimezone(ZoneInfo(zone)).date()
     contact = contact_point(
-        party_id=party.party_id, role=role, timezone=zone, email=party.email,
-        address=party.address, phone=party.phone,
+        party_id=party.party_id,
+        role=role,
+        timezone=zone,
+        email=party.email,
+        address=party.address,
+        phone=party.phone,
         unit_address=account.property.address if account.property else None,
-        consents=Consent.objects.filter(party=party).order_by("at", "id").values_list(
-            "channel", "granted"),
+        consents=Consent.objects.filter(party=party)
+        .order_by("at", "id")
+        .values_list("channel", "granted"),
         # Letters to an address that mail came back from are refused, as the run refuses them.
         address_returned=party_address_key(party, account, role)
         in returned_addresses([party.pk]).get(party.pk, ()),
-    )  # fmt: skip
+    )
     holds = [
         ActiveHold(h.reason, h.party.party_id if h.party else None, h.until)
-        for h in Hold.objects.filter(account=account, released_at__isnull=True,
-                                     placed_on__lte=on).select_related("party")
-    ]  # fmt: skip
+        for h in Hold.objects.filter(
+            account=account, released_at__isnull=True, placed_on__lte=on
+        ).select_related("party")
+    ]
     history = ContactAttempt.objects.filter(
         account=account, party=party, channel="call", at__gte=at - timedelta(days=8), at__lte=at
     ).values_list("at", "conversation")
     moved_out = bool(account.closed_on and account.closed_on <= on)
-    policy = choose_policy(policies or company_policies(), jurisdiction=_jurisdiction(account),
-                           account_kind=account.kind, moved_out=moved_out)  # fmt: skip
+    policy = choose_policy(
+        policies or company_policies(),
+        jurisdiction=_jurisdiction(account),
+        account_kind=account.kind,
+        moved_out=moved_out,
+    )
     rules = guard_rules(policy) if policy else GuardRules()
     if derived is None:
         derived = derived_holds([account.pk], on)
-    return Addressee(account, party, role, zone, contact, holds,
-                     CallHistory.of(history if calls else ()), rules,
-                     _account_commitments(derived, account.pk))  # fmt: skip
+    return Addressee(
+        account,
+        party,
+        role,
+        zone,
+        contact,
+        holds,
+        CallHistory.of(history if calls else ()),
+        rules,
+        _account_commitments(derived, account.pk),
+    )
 
 
 def _account_commitments(derived: DerivedHolds, account_pk: int) -> tuple[tuple[str, str], ...]:
@@ -145,9 +176,16 @@ def _account_commitments(derived: DerivedHolds, account_pk: int) -> tuple[tuple[
 
 
 def _guard(who: Addressee, channel: str, at: datetime) -> Decision:
-    return guard_check(action="notice", channel=channel, at=at, holds=who.holds,
-                       contact=who.contact, calls=who.calls, rules=who.rules,
-                       derived=who.derived)  # fmt: skip
+    return guard_check(
+        action="notice",
+        channel=channel,
+        at=at,
+        holds=who.holds,
+        contact=who.contact,
+        calls=who.calls,
+        rules=who.rules,
+        derived=who.derived,
+    )
 
 
 def _account(account_id: str) -> Account:
@@ -178,36 +216,58 @@ class EmailRun:
     documents: dict[str, str] = field(default_factory=dict)  # action key → archived message
 
     def as_json(self) -> dict[str, Any]:
-        return {"queued": self.queued, "prepared": self.prepared, **self.report.as_json(),
-                "cancelled": self.cancelled, "documents": self.documents}  # fmt: skip
+        return {
+            "queued": self.queued,
+            "prepared": self.prepared,
+            **self.report.as_json(),
+            "cancelled": self.cancelled,
+            "documents": self.documents,
+        }
 
     def line(self) -> str:
         r = self.report
-        return (f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
-                f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
-                f"{len(r.refused)} refused by the guard, {len(r.waiting)} waiting for their "
-                "next try."
-                + (f" {len(self.cancelled)} cancelled as no longer due." if self.cancelled
-                   else ""))  # fmt: skip
+        return (
+            f"Emails: {len(r.sent)} sent, {len(r.bounced)} bounced, {len(r.retry)} to retry, "
+            f"{len(r.failed)} failed, {len(r.deferred)} waiting for contact hours, "
+            f"{len(r.refused)} refused by the guard, {len(r.waiting)} waiting for their "
+            "next try."
+            + (f" {len(self.cancelled)} cancelled as no longer due." if self.cancelled else "")
+        )
 
 
 def email_outbound_ensure(*, on: date) -> int:
     """An outbound row for every queued email action up to `on` that has none (the run may have
     made it already); returns how many were made."""
-    actions = list(Action.objects.filter(status="queued", channel="email", run_on__lte=on)
-                   .select_related("account", "party"))  # fmt: skip
-    have = set(Outbound.objects.filter(key__in=[a.key for a in actions]).values_list(
-        "key", flat=True))  # fmt: skip
+    actions = list(
+        Action.objects.filter(status="queued", channel="email", run_on__lte=on).select_related(
+            "account", "party"
+        )
+    )
+    have = set(
+        Outbound.objects.filter(key__in=[a.key for a in actions]).values_list("key", flat=True)
+    )
     made = 0
     for a in actions:
         if a.key in have:
             continue
         Outbound.objects.create(
-            key=a.key, account=a.account, party=a.party, role=a.role, channel="email",
-            template=a.template, language=a.language or "en", policy=a.policy, step=a.step,
-            run_on=a.run_on, amount=a.amount, deadline=a.deadline, delinquency=a.delinquency,
-            status="queued", document_name="", created_at=a.created_at,
-        )  # fmt: skip
+            key=a.key,
+            account=a.account,
+            party=a.party,
+            role=a.role,
+            channel="email",
+            template=a.template,
+            language=a.language or "en",
+            policy=a.policy,
+            step=a.step,
+            run_on=a.run_on,
+            amount=a.amount,
+            deadline=a.deadline,
+            delinquency=a.delinquency,
+            status="queued",
+            document_name="",
+            created_at=a.created_at,
+        )
         made += 1
     return made
 
@@ -216,8 +276,10 @@ def email_outbound_ensure(*, on: date) -> int:
 # acceptance, the answer to a resolved dispute. The holds a commitment gives (a plan, a promise,
 # and for the answer the dispute itself) do not stop them; every other hold does (cease,
 # represented, deceased, bankruptcy…), and so do the channel and the hours.
-NOT_HELD_BY = {"plan-agreement": ("plan", "promise"),
-               "dispute-answer": ("plan", "promise", "dispute")}  # fmt: skip
+NOT_HELD_BY = {
+    "plan-agreement": ("plan", "promise"),
+    "dispute-answer": ("plan", "promise", "dispute"),
+}
 
 
 def answer_addressee(who: Addressee, step: str) -> Addressee:
@@ -226,9 +288,10 @@ def answer_addressee(who: Addressee, step: str) -> Addressee:
     if not skip:
         return who
     return dataclasses.replace(
-        who, holds=[h for h in who.holds if h.party_id is not None or h.reason not in skip],
+        who,
+        holds=[h for h in who.holds if h.party_id is not None or h.reason not in skip],
         derived=tuple(d for d in who.derived if d[0] not in skip),
-    )  # fmt: skip
+    )
 
 
 def email_check(
@@ -244,18 +307,27 @@ def email_check(
     def check(row: Outbound) -> Verdict:
         if row.party is None:
             return Verdict("refuse", "channel:no addressee", "the email names no party")
-        bounced = Outbound.objects.filter(channel="email", party=row.party, status="bounced",
-                                          recipient__iexact=row.recipient).exists()  # fmt: skip
+        bounced = Outbound.objects.filter(
+            channel="email", party=row.party, status="bounced", recipient__iexact=row.recipient
+        ).exists()
         if bounced:
             return Verdict("refuse", "channel:bounced", f"{row.recipient} bounced before")
         at = now()
-        who = addressee(row.account, row.party, at, policies, role=row.role or "primary",
-                        calls=False, derived=derived)  # fmt: skip
+        who = addressee(
+            row.account,
+            row.party,
+            at,
+            policies,
+            role=row.role or "primary",
+            calls=False,
+            derived=derived,
+        )
         decision = _guard(answer_addressee(who, row.step), "email", at)
         if decision.allowed:
             return Verdict("send")
-        return Verdict("defer" if decision.rule == "hours" else "refuse", decision.rule,
-                       decision.reason)  # fmt: skip
+        return Verdict(
+            "defer" if decision.rule == "hours" else "refuse", decision.rule, decision.reason
+        )
 
     return check
 
@@ -284,16 +356,27 @@ def emails_send(
     run.queued = email_outbound_ensure(on=on)
     run.cancelled = emails_recheck(on=on, actor=actor)
     unrendered: list[str] = []
-    queued = list(Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
-                  .select_related("account", "party").order_by("id"))  # fmt: skip
-    rendered = outbound_emails_render(queued, workers=workers) if render is None else \
-        ((row, _try_render(render, row)) for row in queued)  # fmt: skip
+    queued = list(
+        Outbound.objects.filter(channel="email", status="queued", run_on__lte=on)
+        .select_related("account", "party")
+        .order_by("id")
+    )
+    rendered = (
+        outbound_emails_render(queued, workers=workers)
+        if render is None
+        else ((row, _try_render(render, row)) for row in queued)
+    )
     for row, email in rendered:
         try:
             if isinstance(email, str):
                 raise ValidationError(email)
-            email_prepare(outbound=row, email=email, sender=sender.address,
-                          domain=sender.domain, sender_name=sender.name)  # fmt: skip
+            email_prepare(
+                outbound=row,
+                email=email,
+                sender=sender.address,
+                domain=sender.domain,
+                sender_name=sender.name,
+            )
         except DomainError as exc:
             # One email that cannot be made (no address any more, a template gone) fails alone.
             email_fail(row, f"not rendered: {exc.message}", actor)
@@ -302,8 +385,9 @@ def emails_send(
         run.prepared += 1
     # The commitments of every account written to, in one look (not a few queries per email).
     derived = derived_holds(sorted({row.account_id for row in queued}), on)
-    run.report = outbox_send(settings=settings, check=email_check(now, derived), actor=actor,
-                             schedule=schedule, now=now)  # fmt: skip
+    run.report = outbox_send(
+        settings=settings, check=email_check(now, derived), actor=actor, schedule=schedule, now=now
+    )
     run.report.failed[:0] = unrendered
     run.documents = email_actions_settle(on=on, now=now, actor=actor)
     return run
@@ -334,8 +418,9 @@ def email_actions_settle(
             Action.objects.filter(pk=queued[key]).update(status="done", document=name)
             settled[key] = name
         elif (detail or {}).get("rule"):
-            Action.objects.filter(pk=queued[key]).update(status="refused", rule=detail["rule"],
-                                                         reason=error[:300])  # fmt: skip
+            Action.objects.filter(pk=queued[key]).update(
+                status="refused", rule=detail["rule"], reason=error[:300]
+            )
     emails_undelivered_settle(on=on or today(), at=now(), actor=actor)
     return settled
 
@@ -345,8 +430,12 @@ def statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, 
     once: the same statement asked for again is the same email, not a second one. Returns what
     it did; ValidationError if the guard refuses or the server fails."""
     account = _account(account_id)
-    link = (AccountParty.objects.filter(account=account, role="primary").select_related("party")
-            .order_by("id").first())  # fmt: skip
+    link = (
+        AccountParty.objects.filter(account=account, role="primary")
+        .select_related("party")
+        .order_by("id")
+        .first()
+    )
     if link is None or not link.party.email:
         raise ValidationError(f"{account_id} has no primary party with an email address")
     party = link.party
@@ -355,35 +444,62 @@ def statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, 
     row = Outbound.objects.filter(key=key).first()
     if row is None:
         row = Outbound.objects.create(
-            key=key, account=account, party=party, role="primary", channel="email",
-            template="statement", language=party.language or "en", step="statement",
-            run_on=today(), status="queued", document_name="", created_at=dj_timezone.now(),
-            recipient=party.email)  # fmt: skip
+            key=key,
+            account=account,
+            party=party,
+            role="primary",
+            channel="email",
+            template="statement",
+            language=party.language or "en",
+            step="statement",
+            run_on=today(),
+            status="queued",
+            document_name="",
+            created_at=dj_timezone.now(),
+            recipient=party.email,
+        )
     if row.status in ("sent", "bounced"):
         return f"Statement already emailed to {row.recipient} ({row.message_id}): not sent again."
     sender = Sender.from_env()
     settings = smtp_from_env()
     es = party.language == "es"
-    email_prepare(outbound=row, sender=sender.address, domain=sender.domain,
-                  sender_name=sender.name, email=OutgoingEmail(
-        to=party.email, to_name=party.name, language="es" if es else "en",
-        subject=(f"Estado de cuenta {account_id} al {as_of.isoformat()}" if es
-                 else f"Statement of account {account_id} as of {as_of.isoformat()}"),
-        text=(f"Estimado/a {party.name}:\n\nAdjuntamos el estado de su cuenta {account_id}."
-              if es else f"Dear {party.name},\n\nYour statement of account {account_id} is "
-              "attached."),
-        attachments=[Attachment(filename, pdf, "application/pdf")],
-        opt_out_notice=account.kind in CONSUMER_KINDS))  # fmt: skip
-    report = outbox_send(settings=settings, check=email_check(dj_timezone.now), keys=[key],
-                         actor=actor)  # fmt: skip
+    email_prepare(
+        outbound=row,
+        sender=sender.address,
+        domain=sender.domain,
+        sender_name=sender.name,
+        email=OutgoingEmail(
+            to=party.email,
+            to_name=party.name,
+            language="es" if es else "en",
+            subject=(
+                f"Estado de cuenta {account_id} al {as_of.isoformat()}"
+                if es
+                else f"Statement of account {account_id} as of {as_of.isoformat()}"
+            ),
+            text=(
+                f"Estimado/a {party.name}:\n\nAdjuntamos el estado de su cuenta {account_id}."
+                if es
+                else f"Dear {party.name},\n\nYour statement of account {account_id} is attached."
+            ),
+            attachments=[Attachment(filename, pdf, "application/pdf")],
+            opt_out_notice=account.kind in CONSUMER_KINDS,
+        ),
+    )
+    report = outbox_send(
+        settings=settings, check=email_check(dj_timezone.now), keys=[key], actor=actor
+    )
     row.refresh_from_db()
     if report.sent:
         return f"Statement emailed to {row.recipient} (Message-ID {row.message_id})."
     if report.deferred:
-        return (f"Statement queued for {row.recipient}: outside the contact hours, `arrears mail "
-                "send` sends it when they open.")  # fmt: skip
-    raise ValidationError(f"statement not emailed to {row.recipient}: "
-                          f"{row.error or report.error or row.status}")  # fmt: skip
+        return (
+            f"Statement queued for {row.recipient}: outside the contact hours, `arrears mail "
+            "send` sends it when they open."
+        )
+    raise ValidationError(
+        f"statement not emailed to {row.recipient}: {row.error or report.error or row.status}"
+    )
 
 
 # ---- calls -----------------------------------------------------------------------------------
@@ -414,8 +530,9 @@ def call_log(
     conversation starts the quiet period, and the party's open call tasks are closed.
     """
     if outcome not in CALL_OUTCOMES:
-        raise ValidationError(f"a call's outcome is one of {', '.join(CALL_OUTCOMES)}, "
-                              f"not {outcome!r}")  # fmt: skip
+        raise ValidationError(
+            f"a call's outcome is one of {', '.join(CALL_OUTCOMES)}, not {outcome!r}"
+        )
     if at.tzinfo is None:
         raise ValidationError("the call's time needs its time zone")
     account = _account(account_id)
@@ -424,28 +541,44 @@ def call_log(
     decision = _guard(who, "call", at)
     local = at.astimezone(ZoneInfo(who.zone))
     on = local.date()
-    base = {"party_id": party_id, "outcome": outcome, "note": note, "at": at.isoformat(),
-            "local_time": f"{local:%Y-%m-%d %H:%M} {who.zone}"}  # fmt: skip
+    base = {
+        "party_id": party_id,
+        "outcome": outcome,
+        "note": note,
+        "at": at.isoformat(),
+        "local_time": f"{local:%Y-%m-%d %H:%M} {who.zone}",
+    }
     if not decision.allowed:
         event = TimelineEvent.objects.create(
-            account=account, at=at, on=on, kind="call.refused", actor=actor,
+            account=account,
+            at=at,
+            on=on,
+            kind="call.refused",
+            actor=actor,
             summary=f"call to {party_id} at {local:%H:%M} refused ({decision.rule}): "
             f"{decision.reason}"[:500],
             detail={**base, "rule": decision.rule, "reason": decision.reason},
-        )  # fmt: skip
+        )
         return CallLogged(decision, event, at, who.zone)
     talked = outcome in CONVERSATIONS
-    ContactAttempt.objects.create(account=account, party=party, channel="call", at=at,
-                                  outcome=outcome, conversation=talked)  # fmt: skip
-    closed = list(Action.objects.filter(account=account, party=party, channel="call",
-                                        status="task").values_list("pk", flat=True))  # fmt: skip
+    ContactAttempt.objects.create(
+        account=account, party=party, channel="call", at=at, outcome=outcome, conversation=talked
+    )
+    closed = list(
+        Action.objects.filter(
+            account=account, party=party, channel="call", status="task"
+        ).values_list("pk", flat=True)
+    )
     Action.objects.filter(pk__in=closed).update(status="closed", reason=f"call: {outcome}")
     event = TimelineEvent.objects.create(
-        account=account, at=at, on=on, kind="call.logged", actor=actor,
-        summary=f"call to {party_id}: {outcome.replace('-', ' ')}"
-        + (f" — {note}" if note else ""),
+        account=account,
+        at=at,
+        on=on,
+        kind="call.logged",
+        actor=actor,
+        summary=f"call to {party_id}: {outcome.replace('-', ' ')}" + (f" — {note}" if note else ""),
         detail={**base, "conversation": talked, "tasks_closed": closed},
-    )  # fmt: skip
+    )
     return CallLogged(decision, event, at, who.zone)
 
 
@@ -460,8 +593,12 @@ class TextRun:
     failed: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"sent": self.sent, "deferred": self.deferred, "refused": self.refused,
-                "failed": self.failed}  # fmt: skip
+        return {
+            "sent": self.sent,
+            "deferred": self.deferred,
+            "refused": self.refused,
+            "failed": self.failed,
+        }
 
 
 def text_body(action: Action) -> str:
@@ -471,15 +608,20 @@ def text_body(action: Action) -> str:
 
 
 def texts_send(
-    *, on: date, provider: SmsProvider, now: Callable[[], datetime] = dj_timezone.now,
+    *,
+    on: date,
+    provider: SmsProvider,
+    now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "sms",
-) -> TextRun:  # fmt: skip
+) -> TextRun:
     """Send the text tasks due by `on` through the provider, each guarded at the minute it goes;
     a text sent closes its task."""
     run = TextRun()
-    for action in Action.objects.filter(status="task", channel="sms", run_on__lte=on,
-                                        party__isnull=False).select_related(
-            "account", "account__property", "party").order_by("id"):  # fmt: skip
+    for action in (
+        Action.objects.filter(status="task", channel="sms", run_on__lte=on, party__isnull=False)
+        .select_related("account", "account__property", "party")
+        .order_by("id")
+    ):
         assert action.party is not None
         at = now()
         decision = _guard(addressee(action.account, action.party, at), "sms", at)
@@ -489,18 +631,29 @@ def texts_send(
                 continue
             with transaction.atomic():
                 Action.objects.filter(pk=action.pk).update(
-                    status="refused", rule=decision.rule, reason=decision.reason[:300])  # fmt: skip
+                    status="refused", rule=decision.rule, reason=decision.reason[:300]
+                )
                 TimelineEvent.objects.create(
-                    account=action.account, at=at, on=on, kind="sms.refused", actor=actor,
+                    account=action.account,
+                    at=at,
+                    on=on,
+                    kind="sms.refused",
+                    actor=actor,
                     summary=f"text to {action.party.party_id} not sent: {decision.reason}"[:500],
                     detail={"key": action.key, "rule": decision.rule},
-                )  # fmt: skip
+                )
             run.refused.append(action.key)
             continue
         try:
-            sms_send(provider=provider, key=action.key, account=action.account,
-                     party=action.party, body=text_body(action), language=action.language,
-                     actor=actor)  # fmt: skip
+            sms_send(
+                provider=provider,
+                key=action.key,
+                account=action.account,
+                party=action.party,
+                body=text_body(action),
+                language=action.language,
+                actor=actor,
+            )
         except (SmsError, ValidationError):
             run.failed.append(action.key)
             continue
@@ -516,22 +669,32 @@ def opt_outs_record(report: FetchReport, *, actor: str = "mail") -> int:
     """Withdraw consent to email for each party who replied STOP in this fetch; returns how many.
     12 CFR §1006.6(e): the opt-out the email offered is honored from then on."""
     done = 0
-    rows = InboundEmail.objects.filter(pk__in=report.filed, category="opt_out",
-                                       party__isnull=False)  # fmt: skip
+    rows = InboundEmail.objects.filter(pk__in=report.filed, category="opt_out", party__isnull=False)
     for row in rows.select_related("party", "account"):
         assert row.party is not None
         assert row.account is not None
         with transaction.atomic():
-            Consent.objects.create(party=row.party, channel="email", granted=False,
-                                   at=row.received_at,
-                                   source=f"STOP reply {row.message_id}"[:200])  # fmt: skip
+            Consent.objects.create(
+                party=row.party,
+                channel="email",
+                granted=False,
+                at=row.received_at,
+                source=f"STOP reply {row.message_id}"[:200],
+            )
             TimelineEvent.objects.create(
-                account=row.account, at=row.received_at, on=row.received_at.date(),
-                kind="consent.withdrawn", actor=actor,
+                account=row.account,
+                at=row.received_at,
+                on=row.received_at.date(),
+                kind="consent.withdrawn",
+                actor=actor,
                 summary=f"{row.party.party_id} opted out of email (replied STOP)",
-                detail={"party_id": row.party.party_id, "channel": "email",
-                        "inbound": row.pk, "law": "12 CFR §1006.6(e)"},
-            )  # fmt: skip
+                detail={
+                    "party_id": row.party.party_id,
+                    "channel": "email",
+                    "inbound": row.pk,
+                    "law": "12 CFR §1006.6(e)",
+                },
+            )
         done += 1
     return done
 
@@ -540,18 +703,22 @@ def mail_work_lines() -> list[tuple[int, str, str, str | None, int | None]]:
     """Worklist lines for mail that needs an answer: one per account, naming the oldest."""
     lines: dict[int, tuple[int, str, str, str | None, int | None]] = {}
     counts: dict[int, int] = {}
-    for row in (InboundEmail.objects.filter(status="filed", needs_answer=True,
-                                            answered_at__isnull=True)
-                .select_related("party").order_by("received_at", "id")):  # fmt: skip
+    for row in (
+        InboundEmail.objects.filter(status="filed", needs_answer=True, answered_at__isnull=True)
+        .select_related("party")
+        .order_by("received_at", "id")
+    ):
         assert row.account_id is not None
         counts[row.account_id] = counts.get(row.account_id, 0) + 1
         if row.account_id not in lines:
             lines[row.account_id] = (
-                row.account_id, "email",
+                row.account_id,
+                "email",
                 f"answer {row.category.replace('_', ' ')} by email from {row.from_address} "
                 f"(message {row.pk}, {row.received_at:%Y-%m-%d}): {row.subject}"[:300],
-                row.party.party_id if row.party else None, None,
-            )  # fmt: skip
+                row.party.party_id if row.party else None,
+                None,
+            )
     out = []
     for pk, (a, kind, reason, party, action) in lines.items():
         more = counts[pk] - 1
@@ -561,8 +728,9 @@ def mail_work_lines() -> list[tuple[int, str, str, str | None, int | None]]:
 
 def _party_zone(account: Account, party: Party) -> str:
     prop = account.property
-    return contact_zone(party.timezone, party.state, prop.timezone if prop else None,
-                        prop.state if prop else None)  # fmt: skip
+    return contact_zone(
+        party.timezone, party.state, prop.timezone if prop else None, prop.state if prop else None
+    )
 
 
 def _jurisdiction(account: Account) -> str:

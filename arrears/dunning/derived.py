@@ -59,18 +59,35 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
     """Worklist lines: promises and plans broken and not followed by a new one, disputes open
     too long."""
     lines: list[tuple[int, str, str, str | None, int | None]] = [
-        (b.account_pk, "broken_promise", f"promise {b.promise_id} of {b.amount:.2f} by "
-         f"{b.promised_on:%Y-%m-%d} broken", None, None)
+        (
+            b.account_pk,
+            "broken_promise",
+            f"promise {b.promise_id} of {b.amount:.2f} by {b.promised_on:%Y-%m-%d} broken",
+            None,
+            None,
+        )
         for b in broken_promises(on=on)
-    ]  # fmt: skip
+    ]
     lines += [
-        (b.account_pk, "plan_broken", f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
-         f"the guarantor, decide the next step", None, None)
+        (
+            b.account_pk,
+            "plan_broken",
+            f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
+            f"the guarantor, decide the next step",
+            None,
+            None,
+        )
         for b in broken_plans(on=on)
-    ]  # fmt: skip
+    ]
     lines += [
-        (d.account_pk, "dispute_overdue", f"dispute {d.dispute_id} of {d.amount:.2f} open since "
-         f"{d.opened_on:%Y-%m-%d}: answer it", None, None)
+        (
+            d.account_pk,
+            "dispute_overdue",
+            f"dispute {d.dispute_id} of {d.amount:.2f} open since "
+            f"{d.opened_on:%Y-%m-%d}: answer it",
+            None,
+            None,
+        )
         for d in disputes_overdue(on=on)
-    ]  # fmt: skip
+    ]
     return lines

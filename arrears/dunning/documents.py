@@ -51,8 +51,12 @@ from arrears.plans.services import plan_send_for_acceptance
 
 
 def _primary(account: Account) -> Party | None:
-    link = (AccountParty.objects.filter(account=account, role="primary").select_related("party")
-            .order_by("id").first())  # fmt: skip
+    link = (
+        AccountParty.objects.filter(account=account, role="primary")
+        .select_related("party")
+        .order_by("id")
+        .first()
+    )
     return link.party if link else None
 
 
@@ -68,9 +72,13 @@ def _agreement_key(account: Account, plan_id: int, party: Party) -> str:
 
 
 def plan_agreement_email(
-    *, plan_id: int, on: date, actor: str, language: str | None = None,
+    *,
+    plan_id: int,
+    on: date,
+    actor: str,
+    language: str | None = None,
     now: Callable[[], datetime] = dj_timezone.now,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Email a plan's agreement (PDF attached) to its party for acceptance, through the guard,
     once, and record it on the plan (`plans.services.plan_send_for_acceptance`).
 
@@ -93,17 +101,36 @@ def plan_agreement_email(
         key = _agreement_key(account, plan.pk, party)
         with transaction.atomic():
             row = Outbound.objects.filter(key=key).first() or Outbound.objects.create(
-                key=key, account=account, party=party, role="primary", channel="email",
-                template="plan-agreement", step="plan-agreement", run_on=on, status="queued",
-                language=language or language_for(party.language), document_name="",
-                recipient=to, created_at=now(), detail={"plan": plan.pk},
-            )  # fmt: skip
-            email_prepare(outbound=row, sender=sender.address, domain=sender.domain,
-                          sender_name=sender.name, email=OutgoingEmail(
-                to=to, to_name=party.name, subject=subject, text=body,
-                attachments=[Attachment(filename, pdf, "application/pdf")],
+                key=key,
+                account=account,
+                party=party,
+                role="primary",
+                channel="email",
+                template="plan-agreement",
+                step="plan-agreement",
+                run_on=on,
+                status="queued",
                 language=language or language_for(party.language),
-                opt_out_notice=account.kind in CONSUMER_KINDS))  # fmt: skip
+                document_name="",
+                recipient=to,
+                created_at=now(),
+                detail={"plan": plan.pk},
+            )
+            email_prepare(
+                outbound=row,
+                sender=sender.address,
+                domain=sender.domain,
+                sender_name=sender.name,
+                email=OutgoingEmail(
+                    to=to,
+                    to_name=party.name,
+                    subject=subject,
+                    text=body,
+                    attachments=[Attachment(filename, pdf, "application/pdf")],
+                    language=language or language_for(party.language),
+                    opt_out_notice=account.kind in CONSUMER_KINDS,
+                ),
+            )
         report = outbox_send(settings=settings, check=email_check(now), keys=[key], actor=actor)
         row.refresh_from_db()
         result.update(to=to, message_id=row.message_id, document=row.document_name)
@@ -112,8 +139,10 @@ def plan_agreement_email(
         elif row.status == "rendered" and report.deferred:
             result["status"] = "queued"
         else:
-            raise ValidationError(f"plan {plan.pk}'s agreement not emailed to {to}: "
-                                  f"{row.error or report.error or row.status}")  # fmt: skip
+            raise ValidationError(
+                f"plan {plan.pk}'s agreement not emailed to {to}: "
+                f"{row.error or report.error or row.status}"
+            )
         return dict(result)
 
     if plan is None:
@@ -150,11 +179,17 @@ class DisputeAnswered:
     def as_json(self) -> dict[str, Any]:
         d = self.dispute
         o = self.outbound
-        return {"dispute_id": d.pk, "outcome": d.outcome, "credited": f"{d.credited:.2f}",
-                "letter": d.letter, "channel": o.channel if o else None,
-                "letter_id": o.pk if o else None, "document": o.document_name if o else None,
-                "enclosures": [self.enclosure] if self.enclosure else [],
-                "rule": self.rule or None}  # fmt: skip
+        return {
+            "dispute_id": d.pk,
+            "outcome": d.outcome,
+            "credited": f"{d.credited:.2f}",
+            "letter": d.letter,
+            "channel": o.channel if o else None,
+            "letter_id": o.pk if o else None,
+            "document": o.document_name if o else None,
+            "enclosures": [self.enclosure] if self.enclosure else [],
+            "rule": self.rule or None,
+        }
 
 
 def _analysis_document(dispute: Dispute, on: date) -> str:
@@ -164,35 +199,54 @@ def _analysis_document(dispute: Dispute, on: date) -> str:
     from arrears.dunning.selectors import analysis_rules
 
     account_id = dispute.account.account_id
-    analysis = account_analysis(account_id=account_id, start=None, end=on,
-                                rules=analysis_rules(account_id=account_id, on=on))  # fmt: skip
+    analysis = account_analysis(
+        account_id=account_id,
+        start=None,
+        end=on,
+        rules=analysis_rules(account_id=account_id, on=on),
+    )
     data = analysis_pdf(analysis)
-    name = (f"analyses/{on:%Y/%m/%d}/{account_id}-dispute-{dispute.pk}-"
-            f"{sha256_of(data)[:10]}.pdf")  # fmt: skip
-    return archive_store(data=data, name=name, kind="analysis",
-                         content_type="application/pdf").name  # fmt: skip
+    name = f"analyses/{on:%Y/%m/%d}/{account_id}-dispute-{dispute.pk}-{sha256_of(data)[:10]}.pdf"
+    return archive_store(data=data, name=name, kind="analysis", content_type="application/pdf").name
 
 
 def _fields(dispute: Dispute, language: str) -> dict[str, Any]:
     labels = CODE_LABELS.get(language, CODE_LABELS["en"])
     charges = [
-        {"txn_id": line.charge.txn_id, "label": labels.get(line.charge.code, line.charge.code),
-         "amount": f"{line.amount:.2f}", "credited": f"{line.credited:.2f}"}
+        {
+            "txn_id": line.charge.txn_id,
+            "label": labels.get(line.charge.code, line.charge.code),
+            "amount": f"{line.amount:.2f}",
+            "credited": f"{line.credited:.2f}",
+        }
         for line in dispute.charges.select_related("charge").order_by("charge__due_on", "pk")
-    ]  # fmt: skip
-    return {"dispute": {
-        "dispute_id": dispute.pk, "outcome": dispute.outcome, "reason": dispute.reason,
-        "opened_on": dispute.opened_on.isoformat(), "amount": f"{dispute.amount:.2f}",
-        "credited": f"{dispute.credited:.2f}", "note": dispute.note,
-        "remaining": f"{dispute.amount - dispute.credited:.2f}", "charges": charges,
-    }}  # fmt: skip
+    ]
+    return {
+        "dispute": {
+            "dispute_id": dispute.pk,
+            "outcome": dispute.outcome,
+            "reason": dispute.reason,
+            "opened_on": dispute.opened_on.isoformat(),
+            "amount": f"{dispute.amount:.2f}",
+            "credited": f"{dispute.credited:.2f}",
+            "note": dispute.note,
+            "remaining": f"{dispute.amount - dispute.credited:.2f}",
+            "charges": charges,
+        }
+    }
 
 
 @transaction.atomic
 def dispute_resolve(
-    *, dispute_id: int, outcome: str, on: date, actor: str, amount: Decimal | None = None,
-    note: str = "", now: Callable[[], datetime] = dj_timezone.now,
-) -> DisputeAnswered:  # fmt: skip
+    *,
+    dispute_id: int,
+    outcome: str,
+    on: date,
+    actor: str,
+    amount: Decimal | None = None,
+    note: str = "",
+    now: Callable[[], datetime] = dj_timezone.now,
+) -> DisputeAnswered:
     """Resolve a dispute (`disputes.services.dispute_resolve`: the credits) and queue its answer
     to the party who disputed (else the primary), in one transaction.
 
@@ -204,17 +258,21 @@ def dispute_resolve(
     (a request to cease, an attorney, …) the resolution stands, nothing is queued, and the
     refusal is on the timeline (`letter.refused`, with the rule).
     """
-    dispute = dispute_settle(dispute_id=dispute_id, outcome=outcome, on=on, actor=actor,
-                             amount=amount, note=note)  # fmt: skip
+    dispute = dispute_settle(
+        dispute_id=dispute_id, outcome=outcome, on=on, actor=actor, amount=amount, note=note
+    )
     account = Account.objects.select_related("property").get(pk=dispute.account_id)
     party = dispute.party or _primary(account)
     if party is None:
         return DisputeAnswered(dispute, None, "channel:no addressee", "the account has no party")
-    role = AccountParty.objects.filter(account=account, party=party).values_list(
-        "role", flat=True).first() or "primary"  # fmt: skip
+    role = (
+        AccountParty.objects.filter(account=account, party=party)
+        .values_list("role", flat=True)
+        .first()
+        or "primary"
+    )
     at = now()
-    who = answer_addressee(addressee(account, party, at, role=role, calls=False),
-                           "dispute-answer")  # fmt: skip
+    who = answer_addressee(addressee(account, party, at, role=role, calls=False), "dispute-answer")
     channel = "letter"
     decision = _guard(who, channel, at)
     if not decision.allowed and decision.rule.startswith("channel:"):
@@ -225,22 +283,39 @@ def dispute_resolve(
     template = dispute.letter  # the outcome's letter, named by the disputes part (LETTERS)
     if not decision.allowed:
         TimelineEvent.objects.create(
-            account=account, at=at, on=on, kind="letter.refused", actor=actor,
-            summary=f"{template} not sent to {party.party_id}: "
-            f"{decision.reason or decision.rule}"[:500],
-            detail={"dispute": dispute.pk, "template": template, "rule": decision.rule,
-                    "party_id": party.party_id},
-        )  # fmt: skip
+            account=account,
+            at=at,
+            on=on,
+            kind="letter.refused",
+            actor=actor,
+            summary=f"{template} not sent to {party.party_id}: {decision.reason or decision.rule}"[
+                :500
+            ],
+            detail={
+                "dispute": dispute.pk,
+                "template": template,
+                "rule": decision.rule,
+                "party_id": party.party_id,
+            },
+        )
         return DisputeAnswered(dispute, None, decision.rule, decision.reason)
     language = language_for(party.language)
     enclosure = _analysis_document(dispute, on) if dispute.outcome == "rejected" else ""
     outbound = outbound_queue(
         key=f"{account.account_id}:dispute-answer:{dispute.pk}:{party.party_id}",
-        account=account, party=party, role=role, channel=channel, template=template,
-        language=language, step="dispute-answer", run_on=on, actor=actor,
+        account=account,
+        party=party,
+        role=role,
+        channel=channel,
+        template=template,
+        language=language,
+        step="dispute-answer",
+        run_on=on,
+        actor=actor,
         amount=dispute.credited if dispute.outcome != "rejected" else dispute.amount,
-        fields=_fields(dispute, language), enclosures=[enclosure] if enclosure else [],
+        fields=_fields(dispute, language),
+        enclosures=[enclosure] if enclosure else [],
         summary=f"answer to dispute {dispute.pk} ({dispute.outcome}) queued by {channel} for "
         f"{party.name}" + (f", with the account analysis {enclosure}" if enclosure else ""),
-    )  # fmt: skip
+    )
     return DisputeAnswered(dispute, outbound, enclosure=enclosure)

@@ -165,10 +165,11 @@ def guard_check(
         # and 21:00 stays refused, whatever the UTC offset that day.
         if not rules.earliest <= local.time() < rules.latest:
             return Decision(
-                False, "hours",
+                False,
+                "hours",
                 f"{local:%H:%M} {contact.timezone} is outside {rules.earliest:%H:%M}–"
                 f"{rules.latest:%H:%M}",
-            )  # fmt: skip
+            )
     if channel == "call" and calls is not None:
         week_ago = at - timedelta(days=7)
         attempts = [a for a in calls.attempts if week_ago < a <= at]

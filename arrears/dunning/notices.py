@@ -58,9 +58,15 @@ class NoticeQueued:
 
 @transaction.atomic
 def notice_send(
-    *, account_id: str, template: str, channel: str, on: date, actor: str,
-    party_id: str | None = None, at: datetime | None = None,
-) -> NoticeQueued:  # fmt: skip
+    *,
+    account_id: str,
+    template: str,
+    channel: str,
+    on: date,
+    actor: str,
+    party_id: str | None = None,
+    at: datetime | None = None,
+) -> NoticeQueued:
     """Queue `template` by `channel` to a party of the account (the primary by default), if the
     guard allows it at `at` (now). Returns the queued notice.
 
@@ -80,8 +86,9 @@ def notice_send(
     if account is None:
         raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
     links = AccountParty.objects.filter(account=account).select_related("party").order_by("id")
-    link = (links.filter(party__party_id=party_id) if party_id else
-            links.filter(role="primary")).first()  # fmt: skip
+    link = (
+        links.filter(party__party_id=party_id) if party_id else links.filter(role="primary")
+    ).first()
     if link is None:
         raise NotFoundError(f"{party_id or 'a primary party'!r} is not a party of {account_id}")
     choices = notice_choices(account=account, on=on)
@@ -115,29 +122,61 @@ def notice_send(
         raise GuardRefusedError(
             f"the guard refused the {channel.replace('_', ' ')} to {party.party_id} "
             f"({decision.rule}): {decision.reason}",
-            rule=decision.rule, reason=decision.reason, party_id=party.party_id,
-        )  # fmt: skip
+            rule=decision.rule,
+            reason=decision.reason,
+            party_id=party.party_id,
+        )
     key = f"{account_id}:notice:{template}:{channel}:{party.party_id}:{on.isoformat()}"
     existing = Outbound.objects.filter(key=key).first()
     if existing is not None:
         return NoticeQueued(existing, created=False)
-    name = "" if channel == "email" else document_name(
-        key=key, channel=channel, run_on=on, account_id=account_id, step=template,
-        party_id=party.party_id)  # fmt: skip
+    name = (
+        ""
+        if channel == "email"
+        else document_name(
+            key=key,
+            channel=channel,
+            run_on=on,
+            account_id=account_id,
+            step=template,
+            party_id=party.party_id,
+        )
+    )
     row = Outbound.objects.create(
-        key=key, account=account, party=party, role=link.role, channel=channel,
-        template=template, language=party.language or "en", step="by-hand", run_on=on,
-        status="queued", document_name=name, postage_class=POSTAGE.get(channel, ""),
-        recipient=party.email if channel == "email" else "", created_at=dj_timezone.now(),
-        detail={"by_hand": actor, "policy_step": step.key}, policy=choices.policy.name,
+        key=key,
+        account=account,
+        party=party,
+        role=link.role,
+        channel=channel,
+        template=template,
+        language=party.language or "en",
+        step="by-hand",
+        run_on=on,
+        status="queued",
+        document_name=name,
+        postage_class=POSTAGE.get(channel, ""),
+        recipient=party.email if channel == "email" else "",
+        created_at=dj_timezone.now(),
+        detail={"by_hand": actor, "policy_step": step.key},
+        policy=choices.policy.name,
         deadline=deadline,
-    )  # fmt: skip
+    )
     waits = "the day's print batch" if channel in LETTER_CHANNELS else "the email sender"
     TimelineEvent.objects.create(
-        account=account, at=dj_timezone.now(), on=on, kind="notice.queued", actor=actor,
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind="notice.queued",
+        actor=actor,
         summary=f"{template} by {channel.replace('_', ' ')} to {party.party_id}, sent by hand: "
         f"queued for {waits}",
-        detail={"outbound": row.pk, "key": key, "template": template, "channel": channel,
-                "party_id": party.party_id, "document_name": name},
-    )  # fmt: skip
+        detail={
+            "outbound": row.pk,
+            "key": key,
+            "template": template,
+            "channel": channel,
+            "party_id": party.party_id,
+            "document_name": name,
+        },
+    )
     return NoticeQueued(row, created=True)

@@ -218,8 +218,21 @@ def next_steps(
             base = f"{state.account_id}:{step.key}:{charge.txn_id if charge else anchor}"
             if step.day_of_month is not None:  # once a month: the month is the key
                 base = f"{state.account_id}:{step.key}:{on:%Y-%m}"
-            planned.extend(_expand(step, policy, state, base, charge, anchor, on, done,
-                                   is_court_holiday, carry_over, first))  # fmt: skip
+            planned.extend(
+                _expand(
+                    step,
+                    policy,
+                    state,
+                    base,
+                    charge,
+                    anchor,
+                    on,
+                    done,
+                    is_court_holiday,
+                    carry_over,
+                    first,
+                )
+            )
     return planned
 
 
@@ -299,10 +312,14 @@ def _expand(
     first: Callable[[date], date | None],
 ) -> list[PlannedStep]:
     common = {
-        "account_id": state.account_id, "step": step, "policy": policy.name,
-        "policy_version": policy.version, "charge_txn_id": charge.txn_id if charge else None,
-        "delinquency": anchor, "disputed": _disputed(step, state, charge, on),
-    }  # fmt: skip
+        "account_id": state.account_id,
+        "step": step,
+        "policy": policy.name,
+        "policy_version": policy.version,
+        "charge_txn_id": charge.txn_id if charge else None,
+        "delinquency": anchor,
+        "disputed": _disputed(step, state, charge, on),
+    }
     if step.action == "fee":
         if base in done or charge is None:
             return []
@@ -332,10 +349,17 @@ def _expand(
     for party in state.parties:
         key = f"{base}:{party.party_id}"
         if party.role in step.audience and key not in done:
-            out.append(PlannedStep(
-                key, party_id=party.party_id, role=party.role, language=party.language,
-                amount=amount, deadline=deadline, **common,  # type: ignore[arg-type]
-            ))  # fmt: skip
+            out.append(
+                PlannedStep(
+                    key,
+                    party_id=party.party_id,
+                    role=party.role,
+                    language=party.language,
+                    amount=amount,
+                    deadline=deadline,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
     return out
 
 

@@ -318,9 +318,10 @@ def choose_policy(
         return policies.get(override)
     state = "moved_out" if moved_out else "active"
     candidates = [
-        p for p in policies.values()
+        p
+        for p in policies.values()
         if account_kind in p.account_kinds and p.state in (state, "any")
-    ]  # fmt: skip
+    ]
     for wanted in (jurisdiction, jurisdiction.split("-")[0], ""):
         for p in candidates:
             if p.jurisdiction == wanted:

@@ -61,8 +61,11 @@ def timeline_list(*, account_id: str) -> list[TimelineEvent]:
 
 
 def holds_list(*, account_id: str) -> list[Hold]:
-    return list(Hold.objects.filter(account__account_id=account_id).select_related("party")
-                .order_by("placed_on", "id"))  # fmt: skip
+    return list(
+        Hold.objects.filter(account__account_id=account_id)
+        .select_related("party")
+        .order_by("placed_on", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -84,26 +87,43 @@ def activity_get(*, account: Account, limit: int | None = None) -> Activity:
     and a hold's or an action's party comes as `party_name` (and a hold's as `party_code`).
     """
     top = "" if limit is None else f" LIMIT {int(limit)}"
-    timeline = list(TimelineEvent.objects.raw(
-        f"SELECT * FROM {sql.table(TimelineEvent)} WHERE account_id = %s"
-        f' ORDER BY "on" DESC, at DESC, id DESC{top}', [account.pk]))  # fmt: skip
+    timeline = list(
+        TimelineEvent.objects.raw(
+            f"SELECT * FROM {sql.table(TimelineEvent)} WHERE account_id = %s"
+            f' ORDER BY "on" DESC, at DESC, id DESC{top}',
+            [account.pk],
+        )
+    )
     timeline_total = len(timeline)
     if limit is not None and timeline_total >= limit:
         timeline_total = TimelineEvent.objects.filter(account_id=account.pk).count()
     party = sql.table(Party)
-    holds = list(Hold.objects.raw(
-        f"SELECT h.*, p.name AS party_name, p.party_id AS party_code FROM {sql.table(Hold)} h"
-        f" LEFT JOIN {party} p ON p.id = h.party_id WHERE h.account_id = %s"
-        " ORDER BY h.placed_on DESC, h.id DESC", [account.pk]))  # fmt: skip
-    actions = list(Action.objects.raw(
-        f"SELECT a.*, p.name AS party_name FROM {sql.table(Action)} a"
-        f" LEFT JOIN {party} p ON p.id = a.party_id WHERE a.account_id = %s"
-        f" ORDER BY a.run_on DESC, a.id DESC{top}", [account.pk]))  # fmt: skip
+    holds = list(
+        Hold.objects.raw(
+            f"SELECT h.*, p.name AS party_name, p.party_id AS party_code FROM {sql.table(Hold)} h"
+            f" LEFT JOIN {party} p ON p.id = h.party_id WHERE h.account_id = %s"
+            " ORDER BY h.placed_on DESC, h.id DESC",
+            [account.pk],
+        )
+    )
+    actions = list(
+        Action.objects.raw(
+            f"SELECT a.*, p.name AS party_name FROM {sql.table(Action)} a"
+            f" LEFT JOIN {party} p ON p.id = a.party_id WHERE a.account_id = %s"
+            f" ORDER BY a.run_on DESC, a.id DESC{top}",
+            [account.pk],
+        )
+    )
     actions_total = len(actions)
     if limit is not None and actions_total >= limit:
         actions_total = Action.objects.filter(account_id=account.pk).count()
-    return Activity(timeline=timeline, holds=holds, actions=actions,
-                    timeline_total=timeline_total, actions_total=actions_total)  # fmt: skip
+    return Activity(
+        timeline=timeline,
+        holds=holds,
+        actions=actions,
+        timeline_total=timeline_total,
+        actions_total=actions_total,
+    )
 
 
 @dataclass(frozen=True)
@@ -123,10 +143,14 @@ class WorkItem:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "account_id": self.account_id, "kind": self.kind, "reason": self.reason,
-            "party_id": self.party_id, "balance": f"{self.balance:.2f}",
-            "likelihood": f"{self.likelihood:.2f}", "expected_recovery": f"{self.expected:.2f}",
-        }  # fmt: skip
+            "account_id": self.account_id,
+            "kind": self.kind,
+            "reason": self.reason,
+            "party_id": self.party_id,
+            "balance": f"{self.balance:.2f}",
+            "likelihood": f"{self.likelihood:.2f}",
+            "expected_recovery": f"{self.expected:.2f}",
+        }
 
 
 def likelihoods(account_pks: list[int], on: date) -> dict[int, Decimal]:
@@ -138,12 +162,16 @@ def likelihoods(account_pks: list[int], on: date) -> dict[int, Decimal]:
     ).values_list("account_id", "amount"):
         charged[pk] += amount
     paid: dict[int, Decimal] = defaultdict(Decimal)
-    for pk, amount, made, due in Allocation.objects.filter(
-        account_id__in=account_pks, charge__due_on__gte=since, charge__due_on__lte=on,
-        made_on__lte=on,
-    ).filter(Q(undone_on__isnull=True) | Q(undone_on__gt=on)).values_list(
-        "account_id", "amount", "made_on", "charge__due_on"
-    ):  # fmt: skip
+    for pk, amount, made, due in (
+        Allocation.objects.filter(
+            account_id__in=account_pks,
+            charge__due_on__gte=since,
+            charge__due_on__lte=on,
+            made_on__lte=on,
+        )
+        .filter(Q(undone_on__isnull=True) | Q(undone_on__gt=on))
+        .values_list("account_id", "amount", "made_on", "charge__due_on")
+    ):
         if due is not None and (made - due).days <= 30:
             paid[pk] += amount
     out = {}
@@ -168,17 +196,20 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
             balance[item.account_pk] -= item.amount
         elif item.due_on is not None and item.due_on < on:
             balance[item.account_pk] += item.amount
-            oldest_due[item.account_pk] = min(oldest_due.get(item.account_pk, item.due_on),
-                                              item.due_on)  # fmt: skip
+            oldest_due[item.account_pk] = min(
+                oldest_due.get(item.account_pk, item.due_on), item.due_on
+            )
     lines: list[tuple[int, str, str, str | None, int | None]] = []
     tasks = Action.objects.filter(status="task", run_on__lte=on).select_related(
-        "account", "party", "account__property")  # fmt: skip
+        "account", "party", "account__property"
+    )
     holds: dict[int, list[ActiveHold]] = defaultdict(list)
     for h in Hold.objects.filter(released_at__isnull=True, placed_on__lte=on).select_related(
         "party"
     ):
-        holds[h.account_id].append(ActiveHold(h.reason, h.party.party_id if h.party else None,
-                                              h.until))  # fmt: skip
+        holds[h.account_id].append(
+            ActiveHold(h.reason, h.party.party_id if h.party else None, h.until)
+        )
     recent: dict[tuple[int, int | None], list[tuple[datetime, bool]]] = defaultdict(list)
     week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
     for a_pk, p_pk, at_, talked in ContactAttempt.objects.filter(
@@ -207,11 +238,16 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         # The guard sees the party as the run saw it (consents and opt-outs given since included);
         # a call or a text goes to no postal address, so returned mail does not matter here.
         contact = contact_point(
-            party_id=party.party_id if party else "", role=task.role or "", timezone=zone,
-            email=party.email if party else None, address=party.address if party else None,
-            phone=party.phone if party else None, unit_address=prop.address if prop else None,
-            consents=consents.get(task.party_id or 0, ()), address_returned=False,
-        )  # fmt: skip
+            party_id=party.party_id if party else "",
+            role=task.role or "",
+            timezone=zone,
+            email=party.email if party else None,
+            address=party.address if party else None,
+            phone=party.phone if party else None,
+            unit_address=prop.address if prop else None,
+            consents=consents.get(task.party_id or 0, ()),
+            address_returned=False,
+        )
         decision = guard_check(
             action="notice",
             channel=task.channel,
@@ -223,29 +259,50 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         if not decision.allowed:
             continue
         kind = "call" if task.channel == "call" else "text"
-        lines.append((task.account_id, kind, f"{task.step}: {task.template} ({task.policy})",
-                      party.party_id if party else None, task.pk))  # fmt: skip
+        lines.append(
+            (
+                task.account_id,
+                kind,
+                f"{task.step}: {task.template} ({task.policy})",
+                party.party_id if party else None,
+                task.pk,
+            )
+        )
     lines.extend(mail_work_lines())  # mail that needs an answer
     lines.extend(undelivered_work_lines())  # emails given up or bounced, not yet dealt with
-    for a in Action.objects.filter(deadline__gte=on,
-                                   deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
-                                   status__in=["queued", "done"]).only(
-            "account_id", "step", "deadline", "party"):  # fmt: skip
+    for a in Action.objects.filter(
+        deadline__gte=on,
+        deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
+        status__in=["queued", "done"],
+    ).only("account_id", "step", "deadline", "party"):
         if balance.get(a.account_id, Decimal(0)) > 0:
             why = f"{a.step} expires {a.deadline:%Y-%m-%d} unpaid"
             lines.append((a.account_id, "deadline", why, None, a.pk))
-    for a in Action.objects.filter(action__in=["recommend_referral", "referral"],
-                                   status="done"):  # fmt: skip
+    for a in Action.objects.filter(action__in=["recommend_referral", "referral"], status="done"):
         if balance.get(a.account_id, Decimal(0)) > 0:
-            lines.append((a.account_id, "referral", f"{a.step}: referral to the attorney "
-                          f"recommended on {a.run_on:%Y-%m-%d}", None, a.pk))  # fmt: skip
+            lines.append(
+                (
+                    a.account_id,
+                    "referral",
+                    f"{a.step}: referral to the attorney recommended on {a.run_on:%Y-%m-%d}",
+                    None,
+                    a.pk,
+                )
+            )
     for line in worklist_lines(on):  # broken promises, disputes open too long
         if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
             lines.append(line)
     for pk, start in oldest_due.items():
         if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
-            lines.append((pk, "new_delinquency", f"{balance[pk]:.2f} past due since "
-                          f"{start:%Y-%m-%d}", None, None))  # fmt: skip
+            lines.append(
+                (
+                    pk,
+                    "new_delinquency",
+                    f"{balance[pk]:.2f} past due since {start:%Y-%m-%d}",
+                    None,
+                    None,
+                )
+            )
     # One line per account and kind of work (a call task stays one line per task), keeping the
     # latest: a referral recommended twice is one thing to do.
     latest: dict[tuple[int, str, int | None], tuple[int, str, str, str | None, int | None]] = {}
@@ -285,17 +342,23 @@ def analysis_rules(*, account_id: str, on: date) -> Rules:
         else prop.country
     )
     policy = choose_policy(
-        company_policies(), jurisdiction=place, account_kind=account.kind,
+        company_policies(),
+        jurisdiction=place,
+        account_kind=account.kind,
         moved_out=account.closed_on is not None and account.closed_on <= on,
         override=override.first(),
-    )  # fmt: skip
+    )
     if policy is None:
         return Rules(rent=account.rent)
     fees = tuple(_fee_rule(policy, s) for s in policy.steps if s.action == "fee")
     codes = {c for s in policy.steps for c in s.codes} | {f.code for f in fees}
     codes |= set(policy.settings.get("charge_codes", ()))
-    return Rules(rent=account.rent, fees=fees, known_codes=frozenset(codes),
-                 policy=f"{policy.name} v{policy.version}")  # fmt: skip
+    return Rules(
+        rent=account.rent,
+        fees=fees,
+        known_codes=frozenset(codes),
+        policy=f"{policy.name} v{policy.version}",
+    )
 
 
 def _fee_rule(policy: Policy, step: Step) -> FeeRule:
@@ -347,8 +410,11 @@ def policy_versions() -> list[PolicyVersion]:
     for row in CompanyPolicy.objects.order_by("name", "version"):
         parsed = parse_policy(row.body, source=f"{row.name} v{row.version}")
         policy = dataclasses.replace(parsed, version=row.version)
-        out.append(PolicyVersion(policy, False, (row.name, row.version) in in_force, row.body,
-                                 row.created_at))  # fmt: skip
+        out.append(
+            PolicyVersion(
+                policy, False, (row.name, row.version) in in_force, row.body, row.created_at
+            )
+        )
     return sorted(out, key=lambda v: (v.policy.name, -v.policy.version, v.built_in))
 
 

@@ -75,8 +75,13 @@ from arrears.ledger.services import NewCharge, book_lock, charges_post
 
 CHUNK = 2000
 RUN_LOCK_SPACE = 0x41525253  # "ARRS": the namespace of the run's PostgreSQL advisory locks
-NOTICE_STATUS = {"email": "queued", "letter": "queued", "certified_letter": "queued",
-                 "sms": "task", "call": "task"}  # fmt: skip
+NOTICE_STATUS = {
+    "email": "queued",
+    "letter": "queued",
+    "certified_letter": "queued",
+    "sms": "task",
+    "call": "task",
+}
 
 
 class RunInProgressError(DomainError):
@@ -191,8 +196,11 @@ def _cycle_run(
     for item in items:
         by_account[item.account_pk].append(item)
     candidates = sorted(by_account)
-    log = None if dry_run else RunLog.objects.create(
-        run_on=on, dry_run=dry_run, started_at=dj_timezone.now())  # fmt: skip
+    log = (
+        None
+        if dry_run
+        else RunLog.objects.create(run_on=on, dry_run=dry_run, started_at=dj_timezone.now())
+    )
     review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
     with holding():
         for index in range(0, len(candidates), CHUNK):
@@ -219,8 +227,11 @@ def _cycle_run(
                 progress(min(index + CHUNK, len(candidates)), len(candidates))
     if log is not None:
         log.finished_at = dj_timezone.now()
-        log.counts = {"accounts": result.accounts_seen, "actions": len(result.actions),
-                      "blocked": len(result.blocked)}  # fmt: skip
+        log.counts = {
+            "accounts": result.accounts_seen,
+            "actions": len(result.actions),
+            "blocked": len(result.blocked),
+        }
         log.save(update_fields=["finished_at", "counts"])
     return result
 
@@ -314,16 +325,36 @@ def _run_chunk(
     accounts = {
         row[0]: _Account._make(row)
         for row in Account.objects.filter(pk__gte=lo, pk__lte=hi).values_list(
-            "pk", "account_id", "kind", "closed_on", "rent", "property__country",
-            "property__state", "property__timezone", "property__address")
-    }  # fmt: skip
+            "pk",
+            "account_id",
+            "kind",
+            "closed_on",
+            "rent",
+            "property__country",
+            "property__state",
+            "property__timezone",
+            "property__address",
+        )
+    }
     overrides = dict(PolicyOverride.objects.filter(**in_range).values_list("account_id", "policy"))
     parties: dict[int, list[_Addressee]] = defaultdict(list)
-    for row in AccountParty.objects.filter(**in_range).order_by("pk").values_list(
-        "party_id", "party__party_id", "role", "party__name", "party__language",
-        "party__timezone", "party__state", "party__email", "party__address", "party__phone",
-        "account_id",
-    ):  # fmt: skip
+    for row in (
+        AccountParty.objects.filter(**in_range)
+        .order_by("pk")
+        .values_list(
+            "party_id",
+            "party__party_id",
+            "role",
+            "party__name",
+            "party__language",
+            "party__timezone",
+            "party__state",
+            "party__email",
+            "party__address",
+            "party__phone",
+            "account_id",
+        )
+    ):
         parties[row[-1]].append(_Addressee._make(row[:-1]))
     holds: dict[int, list[ActiveHold]] = defaultdict(list)
     for account_pk, reason, party_id, until in Hold.objects.filter(
@@ -383,33 +414,46 @@ def _run_chunk(
         account = accounts[pk]
         moved_out = account.closed_on is not None and account.closed_on <= on
         policy = choose_policy(
-            policies, jurisdiction=account.jurisdiction, account_kind=account.kind,
-            moved_out=moved_out, override=overrides.get(pk),
-        )  # fmt: skip
+            policies,
+            jurisdiction=account.jurisdiction,
+            account_kind=account.kind,
+            moved_out=moved_out,
+            override=overrides.get(pk),
+        )
         if policy is None:
             continue
         rows = by_account[pk]
         charges_open = tuple(
             OpenCharge(r.txn_id, r.code, r.due_on, r.posted_on, r.amount)
-            for r in rows if not r.is_credit
-        )  # fmt: skip
+            for r in rows
+            if not r.is_credit
+        )
         balance = sum((c.open_amount for c in charges_open), Decimal(0)) - sum(
             (r.amount for r in rows if r.is_credit), Decimal(0)
         )
         people = {ap.party_id: ap for ap in parties[pk]}
         state = AccountState(
-            account_id=account.account_id, kind=account.kind, moved_out=moved_out,
-            rent=account.rent, balance=balance, open_charges=charges_open,
-            parties=tuple(Party(ap.party_id, ap.role, ap.name, ap.language)
-                          for ap in parties[pk]),
+            account_id=account.account_id,
+            kind=account.kind,
+            moved_out=moved_out,
+            rent=account.rent,
+            balance=balance,
+            open_charges=charges_open,
+            parties=tuple(Party(ap.party_id, ap.role, ap.name, ap.language) for ap in parties[pk]),
             fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
             delinquent_since=since.get(pk),
-            disputed_whole=derived.disputed(pk)[0], disputed=derived.disputed(pk)[1],
-        )  # fmt: skip
+            disputed_whole=derived.disputed(pk)[0],
+            disputed=derived.disputed(pk)[1],
+        )
         planned = next_steps(
-            state, policy, done[pk], on, done_on=done_on[pk],
-            is_court_holiday=is_california_court_holiday, carry_over=carry_to_business_day,
-        )  # fmt: skip
+            state,
+            policy,
+            done[pk],
+            on,
+            done_on=done_on[pk],
+            is_court_holiday=is_california_court_holiday,
+            carry_over=carry_to_business_day,
+        )
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, facts, on, rules[policy.name])
@@ -453,10 +497,29 @@ class _Written:
     """What a chunk of the run writes: its actions, timeline rows and fees, as rows (tuples of
     database values) for one COPY each. A dry run keeps none of it."""
 
-    ACTION_COLUMNS = ("key", "account_id", "party_id", "role", "policy", "policy_version",
-                      "step", "action", "channel", "template", "language", "amount", "deadline",
-                      "delinquency", "charge_id", "status", "rule", "reason", "run_on",
-                      "created_at", "document")  # fmt: skip
+    ACTION_COLUMNS = (
+        "key",
+        "account_id",
+        "party_id",
+        "role",
+        "policy",
+        "policy_version",
+        "step",
+        "action",
+        "channel",
+        "template",
+        "language",
+        "amount",
+        "deadline",
+        "delinquency",
+        "charge_id",
+        "status",
+        "rule",
+        "reason",
+        "run_on",
+        "created_at",
+        "document",
+    )
     EVENT_COLUMNS = ("account_id", "at", "on", "kind", "actor", "summary", "detail")
 
     def __init__(self, *, on: date, now: datetime, actor: str, dry_run: bool) -> None:
@@ -473,26 +536,56 @@ class _Written:
         self.charges: list[NewCharge] = []
         self.queued: list[_Queued] = []
 
-    def action(self, plan: PlannedStep, account: _Account, ap: _Addressee | None, key: str,
-               status: str, decision: Decision) -> list[Any]:  # fmt: skip
+    def action(
+        self,
+        plan: PlannedStep,
+        account: _Account,
+        ap: _Addressee | None,
+        key: str,
+        status: str,
+        decision: Decision,
+    ) -> list[Any]:
         step = plan.step
         row = [
-            key, account.pk, ap.pk if ap else None, plan.role or "", plan.policy,
-            plan.policy_version, step.key, step.action, step.channel or "", step.template or "",
+            key,
+            account.pk,
+            ap.pk if ap else None,
+            plan.role or "",
+            plan.policy,
+            plan.policy_version,
+            step.key,
+            step.action,
+            step.channel or "",
+            step.template or "",
             plan.language if plan.language in ("en", "es") else "en",
             None if plan.amount is None else to_cents(plan.amount),
             None if plan.deadline is None else self.db_date(plan.deadline),
             None if plan.delinquency is None else self.db_date(plan.delinquency),
-            None, status, decision.rule, decision.reason[:300], self.db_on, self.db_now, "",
-        ]  # fmt: skip
+            None,
+            status,
+            decision.rule,
+            decision.reason[:300],
+            self.db_on,
+            self.db_now,
+            "",
+        ]
         self.actions.append(row)
         if step.action == "fee" and status == "done":
             self.fee_rows[_fee_txn_id(key)] = row
         return row
 
     def event(self, account: _Account, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        self.events.append((account.pk, self.db_now, self.db_on, kind, self.actor,
-                            summary[:500], json.dumps(detail)))  # fmt: skip
+        self.events.append(
+            (
+                account.pk,
+                self.db_now,
+                self.db_on,
+                kind,
+                self.actor,
+                summary[:500],
+                json.dumps(detail),
+            )
+        )
 
     def write(self) -> None:
         charges_post(self.charges)
@@ -591,20 +684,32 @@ def _decide(
     if ap is not None:
         zone = contact_zone(ap.timezone, ap.state, account.property_tz, account.state)
         contact = contact_point(
-            party_id=ap.party_id, role=ap.role, timezone=zone, email=ap.email,
-            address=ap.address, phone=ap.phone, unit_address=account.property_address,
+            party_id=ap.party_id,
+            role=ap.role,
+            timezone=zone,
+            email=ap.email,
+            address=ap.address,
+            phone=ap.phone,
+            unit_address=account.property_address,
             consents=facts.consents.get(ap.pk, ()),
             address_returned=ap.pk in facts.returned
             and _address_key(ap, account) in facts.returned[ap.pk],
-        )  # fmt: skip
+        )
         history = CallHistory.of(facts.calls.get((account.pk, ap.pk), ()))
     # The run's contacts go out on its date at noon in the addressee's zone: letters are mailed,
     # emails scheduled and call tasks listed inside the contact window; a coordinator's call is
     # checked again, at the minute it is placed, when it is logged.
     at = datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
-    return guard_check(action=step.action, channel=step.channel, at=at,
-                       holds=facts.holds[account.pk], contact=contact, calls=history, rules=rules,
-                       derived=facts.derived.for_step(account.pk, plan))  # fmt: skip
+    return guard_check(
+        action=step.action,
+        channel=step.channel,
+        at=at,
+        holds=facts.holds[account.pk],
+        contact=contact,
+        calls=history,
+        rules=rules,
+        derived=facts.derived.for_step(account.pk, plan),
+    )
 
 
 def _address_key(ap: _Addressee, account: _Account) -> str:
@@ -632,22 +737,40 @@ def _record(
         key = f"{plan.key}@{decision.rule}"
         if key in done:
             return
-        result.blocked.append({"account_id": account.account_id, "party_id": party_id,
-                               "step": step.key, "rule": decision.rule})  # fmt: skip
+        result.blocked.append(
+            {
+                "account_id": account.account_id,
+                "party_id": party_id,
+                "step": step.key,
+                "rule": decision.rule,
+            }
+        )
         if out.dry_run:
             return
         out.action(plan, account, ap, key, "refused", decision)
         out.event(
-            account, f"{step.action}.refused",
-            f"{step.key} not done" + (f" for {party_id}" if party_id else "")
+            account,
+            f"{step.action}.refused",
+            f"{step.key} not done"
+            + (f" for {party_id}" if party_id else "")
             + f": {decision.reason or decision.rule}",
-            {"step": step.key, "rule": decision.rule, "policy": plan.policy,
-             "party_id": party_id, "key": plan.key},
-        )  # fmt: skip
+            {
+                "step": step.key,
+                "rule": decision.rule,
+                "policy": plan.policy,
+                "party_id": party_id,
+                "key": plan.key,
+            },
+        )
         return
-    entry: dict[str, Any] = {"account_id": account.account_id, "party_id": party_id,
-                             "role": plan.role, "step": step.key, "channel": step.channel,
-                             "template": step.template}  # fmt: skip
+    entry: dict[str, Any] = {
+        "account_id": account.account_id,
+        "party_id": party_id,
+        "role": plan.role,
+        "step": step.key,
+        "channel": step.channel,
+        "template": step.template,
+    }
     if plan.amount is not None:
         entry["amount"] = f"{plan.amount:.2f}"
     if plan.deadline is not None:
@@ -656,22 +779,42 @@ def _record(
     status = NOTICE_STATUS.get(step.channel or "", "done") if step.action == "notice" else "done"
     row = None if out.dry_run else out.action(plan, account, ap, plan.key, status, decision)
     if status == "queued":
-        out.queued.append(_Queued(
-            plan.key, account, ap, plan.role or "", step.channel or "", step.template or "",
-            plan.language if plan.language in ("en", "es") else "en", plan.policy, step.key,
-            out.on, plan.amount, plan.deadline, plan.delinquency, entry, row,
-            charge=plan.charge_txn_id if step.per == "charge" else None,
-        ))  # fmt: skip
+        out.queued.append(
+            _Queued(
+                plan.key,
+                account,
+                ap,
+                plan.role or "",
+                step.channel or "",
+                step.template or "",
+                plan.language if plan.language in ("en", "es") else "en",
+                plan.policy,
+                step.key,
+                out.on,
+                plan.amount,
+                plan.deadline,
+                plan.delinquency,
+                entry,
+                row,
+                charge=plan.charge_txn_id if step.per == "charge" else None,
+            )
+        )
     if out.dry_run:
         return
     if step.action == "fee":
         assert plan.amount is not None
-        out.charges.append(NewCharge(
-            txn_id=_fee_txn_id(plan.key), account_pk=account.pk, posted_on=out.on, due_on=out.on,
-            code=step.fee_code, amount=plan.amount,
-            memo=f"{step.key} for {plan.charge_txn_id} ({step.law})".strip(),
-            reference=plan.key[:200],
-        ))  # fmt: skip
+        out.charges.append(
+            NewCharge(
+                txn_id=_fee_txn_id(plan.key),
+                account_pk=account.pk,
+                posted_on=out.on,
+                due_on=out.on,
+                code=step.fee_code,
+                amount=plan.amount,
+                memo=f"{step.key} for {plan.charge_txn_id} ({step.law})".strip(),
+                reference=plan.key[:200],
+            )
+        )
     what = {
         "notice": f"{step.template} by {step.channel} to {party_id} ({plan.role})",
         "fee": f"{step.fee_code} fee {plan.amount} posted",
@@ -680,11 +823,20 @@ def _record(
         "hold": f"{step.hold_reason} hold placed",
     }.get(step.action, step.action)
     out.event(
-        account, f"{step.action}.{status}", f"{step.key}: {what}",
-        {"step": step.key, "policy": plan.policy, "policy_version": plan.policy_version,
-         "party_id": party_id, "amount": entry.get("amount"), "law": step.law,
-         "deadline": entry.get("deadline"), "key": plan.key},
-    )  # fmt: skip
+        account,
+        f"{step.action}.{status}",
+        f"{step.key}: {what}",
+        {
+            "step": step.key,
+            "policy": plan.policy,
+            "policy_version": plan.policy_version,
+            "party_id": party_id,
+            "amount": entry.get("amount"),
+            "law": step.law,
+            "deadline": entry.get("deadline"),
+            "key": plan.key,
+        },
+    )
 
 
 # ---- company policies ---
@@ -718,10 +870,14 @@ def policy_assign(*, account_id: str, policy: str | None, actor: str, on: date) 
     if policy is not None:
         PolicyOverride.objects.create(account=account, policy=policy)
     TimelineEvent.objects.create(
-        account=account, at=dj_timezone.now(), on=on, kind="policy.assigned", actor=actor,
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind="policy.assigned",
+        actor=actor,
         summary=f"follows policy {policy}" if policy else "follows its property's policy again",
         detail={"policy": policy},
-    )  # fmt: skip
+    )
 
 
 # ---- holds and notes -------------------------------------------------------------------------
@@ -736,9 +892,15 @@ def _account(account_id: str) -> Account:
 
 @transaction.atomic
 def hold_place(
-    *, account_id: str, reason: str, on: date, actor: str, until: date | None = None,
-    party_id: str | None = None, note: str = "",
-) -> Hold:  # fmt: skip
+    *,
+    account_id: str,
+    reason: str,
+    on: date,
+    actor: str,
+    until: date | None = None,
+    party_id: str | None = None,
+    note: str = "",
+) -> Hold:
     """Place a hold on an account (or one of its parties); written on the timeline."""
     if reason not in Hold.Reason.values:
         raise ValidationError(f"a hold's reason is one of {', '.join(Hold.Reason.values)}")
@@ -746,15 +908,31 @@ def hold_place(
     party = party_of_account(account, party_id)
     if until is not None and until < on:
         raise ValidationError(f"--until {until} is before the hold starts ({on})")
-    hold = Hold.objects.create(account=account, party=party, reason=reason, placed_on=on,
-                               until=until, note=note, placed_by=actor)  # fmt: skip
+    hold = Hold.objects.create(
+        account=account,
+        party=party,
+        reason=reason,
+        placed_on=on,
+        until=until,
+        note=note,
+        placed_by=actor,
+    )
     whom = f" on {party_id}" if party_id else ""
     TimelineEvent.objects.create(
-        account=account, at=dj_timezone.now(), on=on, kind="hold.placed", actor=actor,
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind="hold.placed",
+        actor=actor,
         summary=f"{reason} hold{whom}" + (f" until {until}" if until else ""),
-        detail={"hold": hold.pk, "reason": reason, "party_id": party_id,
-                "until": until.isoformat() if until else None, "note": note},
-    )  # fmt: skip
+        detail={
+            "hold": hold.pk,
+            "reason": reason,
+            "party_id": party_id,
+            "until": until.isoformat() if until else None,
+            "note": note,
+        },
+    )
     return hold
 
 
@@ -772,9 +950,14 @@ def hold_release(*, account_id: str, hold_id: int, actor: str, on: date) -> Hold
     hold.released_by = actor
     hold.save(update_fields=["released_at", "released_on", "released_by"])
     TimelineEvent.objects.create(
-        account=account, at=hold.released_at, on=on, kind="hold.released", actor=actor,
-        summary=f"{hold.reason} hold released", detail={"hold": hold.pk},
-    )  # fmt: skip
+        account=account,
+        at=hold.released_at,
+        on=on,
+        kind="hold.released",
+        actor=actor,
+        summary=f"{hold.reason} hold released",
+        detail={"hold": hold.pk},
+    )
     return hold
 
 
@@ -784,6 +967,11 @@ def note_add(*, account_id: str, text: str, actor: str, on: date) -> TimelineEve
         raise ValidationError("a note needs some text")
     account = _account(account_id)
     return TimelineEvent.objects.create(
-        account=account, at=dj_timezone.now(), on=on, kind="note.added", actor=actor,
-        summary=text.strip()[:500], detail={"text": text.strip()},
-    )  # fmt: skip
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind="note.added",
+        actor=actor,
+        summary=text.strip()[:500],
+        detail={"text": text.strip()},
+    )

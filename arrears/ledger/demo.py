@@ -35,21 +35,54 @@ from typing import Any
 from arrears.core.money import ZERO, allocate, fee_cap, fmt, quantize
 
 PROPERTY_COLUMNS = (
-    "property_id", "name", "address", "city", "state", "postal_code", "country", "timezone",
-)  # fmt: skip
+    "property_id",
+    "name",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "timezone",
+)
 PARTY_COLUMNS = (
-    "party_id", "name", "kind", "email", "phone", "address", "city", "state", "postal_code",
-    "country", "language", "timezone",
-)  # fmt: skip
+    "party_id",
+    "name",
+    "kind",
+    "email",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "language",
+    "timezone",
+)
 ACCOUNT_COLUMNS = (
-    "account_id", "property_id", "unit", "kind", "opened", "closed", "rent", "deposit_held",
+    "account_id",
+    "property_id",
+    "unit",
+    "kind",
+    "opened",
+    "closed",
+    "rent",
+    "deposit_held",
     "currency",
-)  # fmt: skip
+)
 ACCOUNT_PARTY_COLUMNS = ("account_id", "party_id", "role", "guarantee_limit")
 TRANSACTION_COLUMNS = (
-    "txn_id", "account_id", "posted", "type", "amount", "code", "due", "applies_to", "reverses",
-    "reference", "memo",
-)  # fmt: skip
+    "txn_id",
+    "account_id",
+    "posted",
+    "type",
+    "amount",
+    "code",
+    "due",
+    "applies_to",
+    "reverses",
+    "reference",
+    "memo",
+)
 
 HISTORY_MONTHS = 18
 RESIDENTIAL, COMMERCIAL = "residential_lease", "commercial_lease"
@@ -57,9 +90,19 @@ RESIDENTIAL, COMMERCIAL = "residential_lease", "commercial_lease"
 CHARGE_STEP, RETURN_STEP, CREDIT_STEP, PAYMENT_STEP = 0, 1, 2, 3
 
 MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -108,14 +151,32 @@ Polanco Núñez Batista Acevedo Espinal Tejada Figueroa Colón Marte Valdez
 """
 )
 STREETS = (
-    "Maple Avenue", "Oak Street", "Washington Avenue", "Park Place", "Elm Street", "Lincoln Road",
-    "Church Street", "Highland Avenue", "Cedar Lane", "Grand Street", "Union Avenue",
-    "Prospect Street", "Main Street", "Jefferson Avenue", "Ridge Road", "Chestnut Street",
-)  # fmt: skip
+    "Maple Avenue",
+    "Oak Street",
+    "Washington Avenue",
+    "Park Place",
+    "Elm Street",
+    "Lincoln Road",
+    "Church Street",
+    "Highland Avenue",
+    "Cedar Lane",
+    "Grand Street",
+    "Union Avenue",
+    "Prospect Street",
+    "Main Street",
+    "Jefferson Avenue",
+    "Ridge Road",
+    "Chestnut Street",
+)
 SPANISH_STREETS = (
-    "Calle Sol", "Calle Luna", "Avenida Ponce de León", "Calle Duarte", "Avenida Juárez",
-    "Calle Mercedes", "Avenida Independencia",
-)  # fmt: skip
+    "Calle Sol",
+    "Calle Luna",
+    "Avenida Ponce de León",
+    "Calle Duarte",
+    "Avenida Juárez",
+    "Calle Mercedes",
+    "Avenida Independencia",
+)
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")  # reserved: no mail reaches anyone
 
 
@@ -151,8 +212,11 @@ def _place(
 
 
 NEW_YORK, CHICAGO, DENVER, PACIFIC = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-)  # fmt: skip
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
 NYC_DIALS = ("+1212", "+1646", "+1917", "+1347", "+1718", "+1929")
 UPSTATE_DIALS = ("+1518", "+1518", "+1518", "+1838", "+1315", "+1585")
 BAY_DIALS = ("+1510", "+1510", "+1341", "+1415", "+1925")
@@ -232,33 +296,73 @@ class _Building:
 
 BUILDINGS = (
     _Building(
-        "MAR", "The Marlowe", "418 West 147th Street",
+        "MAR",
+        "The Marlowe",
+        "418 West 147th Street",
         _place("New York", "NY", "10031", NEW_YORK, *NYC_DIALS),
-        "nyc", range(1, 15), "ABCDEFGHJKLM", (), 0.22, "HRA ONE-SHOT", "NYCHA",
-    ),
-    _Building(
-        "FUL", "Fulton Commons", "1187 Fulton Street",
-        _place("Brooklyn", "NY", "11216", NEW_YORK, *NYC_DIALS),
-        "nyc", range(2, 5), "ABCDEF", ("S1", "S2", "S3", "S4", "S5"), 0.12, "HRA ONE-SHOT",
+        "nyc",
+        range(1, 15),
+        "ABCDEFGHJKLM",
+        (),
+        0.22,
+        "HRA ONE-SHOT",
         "NYCHA",
-        ("Fulton Wash & Fold LLC", "Bedford Corner Pharmacy Inc.", "Kofi's Caribbean Kitchen LLC",
-         "Brooklyn Bike Works LLC", "Nostrand Family Dental PLLC", "Green Leaf Deli Corp.",
-         "Stuyvesant Hair Studio LLC"),
     ),
     _Building(
-        "PHC", "Pine Hills Commons", "1010 Madison Avenue",
+        "FUL",
+        "Fulton Commons",
+        "1187 Fulton Street",
+        _place("Brooklyn", "NY", "11216", NEW_YORK, *NYC_DIALS),
+        "nyc",
+        range(2, 5),
+        "ABCDEF",
+        ("S1", "S2", "S3", "S4", "S5"),
+        0.12,
+        "HRA ONE-SHOT",
+        "NYCHA",
+        (
+            "Fulton Wash & Fold LLC",
+            "Bedford Corner Pharmacy Inc.",
+            "Kofi's Caribbean Kitchen LLC",
+            "Brooklyn Bike Works LLC",
+            "Nostrand Family Dental PLLC",
+            "Green Leaf Deli Corp.",
+            "Stuyvesant Hair Studio LLC",
+        ),
+    ),
+    _Building(
+        "PHC",
+        "Pine Hills Commons",
+        "1010 Madison Avenue",
         _place("Albany", "NY", "12208", NEW_YORK, *UPSTATE_DIALS),
-        "upstate", range(1, 7), "ABCDEFGHJKLMNPQRST", (), 0.06, "ALBANY CO DSS", "AHA",
+        "upstate",
+        range(1, 7),
+        "ABCDEFGHJKLMNPQRST",
+        (),
+        0.06,
+        "ALBANY CO DSS",
+        "AHA",
     ),
     _Building(
-        "LSG", "Lakeshore Gardens", "3321 Lakeshore Avenue",
+        "LSG",
+        "Lakeshore Gardens",
+        "3321 Lakeshore Avenue",
         _place("Oakland", "CA", "94610", PACIFIC, *BAY_DIALS),
-        "ca", range(2, 10), "ABCDEFGHJKLMNPQR", ("R1", "R2", "R3"), 0.15, "KEEP OAKLAND HOUSED",
+        "ca",
+        range(2, 10),
+        "ABCDEFGHJKLMNPQR",
+        ("R1", "R2", "R3"),
+        0.15,
+        "KEEP OAKLAND HOUSED",
         "OHA",
-        ("Lakeshore Coffee Roasters LLC", "Grand Lake Yoga Collective LLC",
-         "Bay Cleaners Inc.", "Trestle Glen Books LLC"),
+        (
+            "Lakeshore Coffee Roasters LLC",
+            "Grand Lake Yoga Collective LLC",
+            "Bay Cleaners Inc.",
+            "Trestle Glen Books LLC",
+        ),
     ),
-)  # fmt: skip
+)
 BEDROOMS = (0, 1, 2, 1, 3, 1, 2, 0, 1, 2, 1, 3)  # by line letter, repeating
 RENTS = {  # monthly rent ranges by bedrooms, whole dollars
     "nyc": ((2200, 2600), (2600, 3250), (3200, 3950), (3800, 4500)),
@@ -271,18 +375,35 @@ PROFILES = {
     # 6th; partial: pays part and falls behind; lapsed: stops paying a few months before today;
     # hardship: stops, then an assistance agency pays the arrears; nsf: payments often return;
     # prepaid: keeps a credit of one to three months.
-    "staying": (("prompt", 40), ("early", 8), ("late", 15), ("partial", 8), ("lapsed", 7),
-                ("hardship", 5), ("nsf", 4), ("prepaid", 7)),
-    "leaving": (("prompt", 35), ("early", 5), ("late", 15), ("partial", 22), ("lapsed", 15),
-                ("nsf", 8)),
+    "staying": (
+        ("prompt", 40),
+        ("early", 8),
+        ("late", 15),
+        ("partial", 8),
+        ("lapsed", 7),
+        ("hardship", 5),
+        ("nsf", 4),
+        ("prepaid", 7),
+    ),
+    "leaving": (
+        ("prompt", 35),
+        ("early", 5),
+        ("late", 15),
+        ("partial", 22),
+        ("lapsed", 15),
+        ("nsf", 8),
+    ),
     "shop": (("prompt", 55), ("late", 25), ("partial", 10), ("lapsed", 10)),
-}  # fmt: skip
+}
 REPAIRS = (
-    ("Lockout service", "75.00"), ("Replacement key fob", "50.00"),
-    ("Lost mailbox key", "35.00"), ("Window screen replacement", "90.00"),
-    ("Clogged drain, tenant-caused", "145.00"), ("Smoke detector replaced, tampered", "65.00"),
+    ("Lockout service", "75.00"),
+    ("Replacement key fob", "50.00"),
+    ("Lost mailbox key", "35.00"),
+    ("Window screen replacement", "90.00"),
+    ("Clogged drain, tenant-caused", "145.00"),
+    ("Smoke detector replaced, tampered", "65.00"),
     ("Door repair, tenant damage", "285.00"),
-)  # fmt: skip
+)
 UTILITIES = {
     "nyc": ("Electric submeter", "Air conditioner sleeve charge"),
     "upstate": ("Water and sewer", "Gas submeter"),
@@ -496,11 +617,18 @@ class _Book:
     def plan(self) -> None:
         for building in BUILDINGS:
             place = building.place
-            self.properties.append({
-                "property_id": building.property_id, "name": building.name,
-                "address": building.address, "city": place.city, "state": place.state,
-                "postal_code": place.postal_code, "country": "US", "timezone": place.timezone,
-            })  # fmt: skip
+            self.properties.append(
+                {
+                    "property_id": building.property_id,
+                    "name": building.name,
+                    "address": building.address,
+                    "city": place.city,
+                    "state": place.state,
+                    "postal_code": place.postal_code,
+                    "country": "US",
+                    "timezone": place.timezone,
+                }
+            )
             for floor in building.floors:
                 for line_index, line in enumerate(building.lines):
                     rent = self._unit_rent(building, floor, line_index)
@@ -558,9 +686,17 @@ class _Book:
             sequence += 1
 
     def _add_tenancy(
-        self, building: _Building, unit: str, kind: str, sequence: int, opened: date,
-        closed: date | None, rent: Decimal, profile: str, shops: list[str] | None,
-    ) -> None:  # fmt: skip
+        self,
+        building: _Building,
+        unit: str,
+        kind: str,
+        sequence: int,
+        opened: date,
+        closed: date | None,
+        rent: Decimal,
+        profile: str,
+        shops: list[str] | None,
+    ) -> None:
         rng = self.rng
         first_month = max(_month(opened) + (opened >= self.window_start), self.start_month)
         last_month = _month(closed) if closed else self.today_month
@@ -578,21 +714,29 @@ class _Book:
         t = _Tenancy(
             index=len(self.tenancies),
             account_id=f"{building.property_id}-{unit}-{sequence}",
-            building=building, unit=unit, kind=kind, opened=opened, closed=closed, rent=rent,
-            deposit=deposit, profile=profile,
+            building=building,
+            unit=unit,
+            kind=kind,
+            opened=opened,
+            closed=closed,
+            rent=rent,
+            deposit=deposit,
+            profile=profile,
             method=rng.choices(("ACH", "CHK", "MO"), weights)[0],
             bounce_rate=0.25 if profile == "nsf" else 0.004,
             fraction=Decimal(rng.randint(45, 90)) / 100,
             cushion=rng.randint(1, 3),
             lapse_from=max(last_month - rng.randint(1, 4), first_month + 2),
-        )  # fmt: skip
+        )
         if profile == "hardship":
             start = rng.randint(first_month + 1, self.today_month - 3)
             t.hardship = (start, start + rng.randint(2, 5))
         t.deposit_for_last_month = (
-            closed is not None and closed.day > 27 and profile in ("prompt", "late", "nsf")
+            closed is not None
+            and closed.day > 27
+            and profile in ("prompt", "late", "nsf")
             and rng.random() < 0.3
-        )  # fmt: skip
+        )
         if kind == COMMERCIAL:
             self._shop_parties(t, shops or [])
         else:
@@ -641,8 +785,9 @@ class _Book:
         slug = _ascii(name.rsplit(" ", 1)[0])[:24]
         email = f"ap.{slug}@{rng.choice(EMAIL_DOMAINS)}"
         address = f"{building.address}, Unit {t.unit}"
-        shop = self._party(name, "organization", email, self._phone(building.place), address,
-                           building.place, "en")  # fmt: skip
+        shop = self._party(
+            name, "organization", email, self._phone(building.place), address, building.place, "en"
+        )
         self._link(t, shop, "primary")
         if rng.random() < 0.8:  # the principal's personal guaranty
             place = rng.choice(LOCAL_PLACES[building.market] + ELSEWHERE[:6])
@@ -664,9 +809,14 @@ class _Book:
         return self.guarantor_firm
 
     def _person(
-        self, spanish: bool, place: _Place, address: str, *, last: str | None = None,
+        self,
+        spanish: bool,
+        place: _Place,
+        address: str,
+        *,
+        last: str | None = None,
         contact: float = 0.95,
-    ) -> tuple[str, str]:  # fmt: skip
+    ) -> tuple[str, str]:
         rng = self.rng
         first = rng.choice(SPANISH_FIRST_NAMES if spanish else FIRST_NAMES)
         if last is None:
@@ -681,26 +831,46 @@ class _Book:
         ), last
 
     def _party(
-        self, name: str, kind: str, email: str, phone: str, address: str, place: _Place,
+        self,
+        name: str,
+        kind: str,
+        email: str,
+        phone: str,
+        address: str,
+        place: _Place,
         language: str,
-    ) -> str:  # fmt: skip
+    ) -> str:
         party_id = f"PTY{len(self.parties) + 1:05d}"
-        self.parties.append({
-            "party_id": party_id, "name": name, "kind": kind, "email": email, "phone": phone,
-            "address": address, "city": place.city, "state": place.state,
-            "postal_code": place.postal_code, "country": place.country, "language": language,
-            "timezone": place.timezone,
-        })  # fmt: skip
+        self.parties.append(
+            {
+                "party_id": party_id,
+                "name": name,
+                "kind": kind,
+                "email": email,
+                "phone": phone,
+                "address": address,
+                "city": place.city,
+                "state": place.state,
+                "postal_code": place.postal_code,
+                "country": place.country,
+                "language": language,
+                "timezone": place.timezone,
+            }
+        )
         return party_id
 
     def _name(self, party_id: str) -> str:
         return self.parties[int(party_id[3:]) - 1]["name"]
 
     def _link(self, t: _Tenancy, party_id: str, role: str, limit: Decimal | None = None) -> None:
-        self.links.append({
-            "account_id": t.account_id, "party_id": party_id, "role": role,
-            "guarantee_limit": "" if limit is None else fmt(limit),
-        })  # fmt: skip
+        self.links.append(
+            {
+                "account_id": t.account_id,
+                "party_id": party_id,
+                "role": role,
+                "guarantee_limit": "" if limit is None else fmt(limit),
+            }
+        )
 
     def _street(self, place: _Place) -> str:
         rng = self.rng
@@ -732,13 +902,18 @@ class _Book:
     def account_rows(self) -> list[dict[str, str]]:
         return [
             {
-                "account_id": t.account_id, "property_id": t.building.property_id,
-                "unit": t.unit, "kind": t.kind, "opened": t.opened.isoformat(),
-                "closed": t.closed.isoformat() if t.closed else "", "rent": fmt(t.rent),
-                "deposit_held": fmt(ZERO if t.deposit_settled else t.deposit), "currency": "USD",
+                "account_id": t.account_id,
+                "property_id": t.building.property_id,
+                "unit": t.unit,
+                "kind": t.kind,
+                "opened": t.opened.isoformat(),
+                "closed": t.closed.isoformat() if t.closed else "",
+                "rent": fmt(t.rent),
+                "deposit_held": fmt(ZERO if t.deposit_settled else t.deposit),
+                "currency": "USD",
             }
             for t in self.tenancies
-        ]  # fmt: skip
+        ]
 
     def transaction_rows(self) -> list[dict[str, str]]:
         self.txns.sort(key=lambda x: (x.posted, x.step, x.account, x.key))
@@ -746,15 +921,20 @@ class _Book:
         accounts = [t.account_id for t in self.tenancies]
         return [
             {
-                "txn_id": ids[x.key], "account_id": accounts[x.account],
-                "posted": x.posted.isoformat(), "type": x.type, "amount": fmt(x.amount),
-                "code": x.code, "due": x.posted.isoformat() if x.type == "charge" else "",
+                "txn_id": ids[x.key],
+                "account_id": accounts[x.account],
+                "posted": x.posted.isoformat(),
+                "type": x.type,
+                "amount": fmt(x.amount),
+                "code": x.code,
+                "due": x.posted.isoformat() if x.type == "charge" else "",
                 "applies_to": "" if x.applies_to is None else ids[x.applies_to],
                 "reverses": "" if x.reverses is None else ids[x.reverses],
-                "reference": x.reference, "memo": x.memo,
+                "reference": x.reference,
+                "memo": x.memo,
             }
             for x in self.txns
-        ]  # fmt: skip
+        ]
 
 
 class _Replay:
@@ -777,13 +957,22 @@ class _Replay:
             _month(t.opened) + (t.opened >= book.window_start), book.start_month
         )
         self.actions: dict[str, Callable[[Any], None]] = {
-            "rent": self.on_rent, "late_check": self.on_late_check, "pay": self.on_pay,
-            "hap": self.on_hap, "pay_charge": self.on_pay_charge, "returned": self.on_returned,
-            "replace": self.on_replace, "utility": self.on_utility, "repair": self.on_repair,
-            "abatement": self.on_abatement, "concession": self.on_concession,
-            "waive": self.on_waive, "move_out_charges": self.on_move_out_charges,
-            "apply_deposit": self.on_apply_deposit, "collect": self.on_collect,
-        }  # fmt: skip
+            "rent": self.on_rent,
+            "late_check": self.on_late_check,
+            "pay": self.on_pay,
+            "hap": self.on_hap,
+            "pay_charge": self.on_pay_charge,
+            "returned": self.on_returned,
+            "replace": self.on_replace,
+            "utility": self.on_utility,
+            "repair": self.on_repair,
+            "abatement": self.on_abatement,
+            "concession": self.on_concession,
+            "waive": self.on_waive,
+            "move_out_charges": self.on_move_out_charges,
+            "apply_deposit": self.on_apply_deposit,
+            "collect": self.on_collect,
+        }
 
     def run(self) -> None:
         t = self.t
@@ -866,16 +1055,36 @@ class _Replay:
         return [(rng.choices(range(1, 6), (30, 25, 20, 15, 10))[0], ("balance", ""))]
 
     def emit(
-        self, kind: str, amount: Decimal, *, code: str = "", applies_to: int | None = None,
-        reverses: int | None = None, reference: str = "", memo: str = "",
-    ) -> int:  # fmt: skip
+        self,
+        kind: str,
+        amount: Decimal,
+        *,
+        code: str = "",
+        applies_to: int | None = None,
+        reverses: int | None = None,
+        reference: str = "",
+        memo: str = "",
+    ) -> int:
         amount = quantize(amount)
         if amount <= 0:
             raise ValueError(f"demo entry with a non-positive amount: {amount}")
         self.book.next_key += 1
         key = self.book.next_key
-        self.book.txns.append(_Txn(key, self.t.index, self.day, self.step, kind, amount, code,
-                                   applies_to, reverses, reference, memo))  # fmt: skip
+        self.book.txns.append(
+            _Txn(
+                key,
+                self.t.index,
+                self.day,
+                self.step,
+                kind,
+                amount,
+                code,
+                applies_to,
+                reverses,
+                reference,
+                memo,
+            )
+        )
         if kind == "charge":
             self.ledger.charge(key, amount, self.day)
         elif kind == "reversal" and reverses is not None:
@@ -885,9 +1094,15 @@ class _Replay:
         return key
 
     def payment(
-        self, amount: Decimal, *, method: str = "", co_tenant: bool = False,
-        applies_to: int | None = None, reference: str = "", memo: str = "",
-    ) -> None:  # fmt: skip
+        self,
+        amount: Decimal,
+        *,
+        method: str = "",
+        co_tenant: bool = False,
+        applies_to: int | None = None,
+        reference: str = "",
+        memo: str = "",
+    ) -> None:
         rng = self.rng
         method = method or self.method
         if not reference:
@@ -898,12 +1113,18 @@ class _Replay:
                 reference = f"ACH {rng.randint(10**14, 10**15 - 1)}"
             else:
                 reference = f"MO {rng.randint(10**10, 10**11 - 1)}"
-        key = self.emit("payment", amount, code=method, applies_to=applies_to,
-                        reference=reference, memo=memo)  # fmt: skip
+        key = self.emit(
+            "payment", amount, code=method, applies_to=applies_to, reference=reference, memo=memo
+        )
         if method in ("CHK", "ACH") and rng.random() < self.t.bounce_rate:
             wait = rng.randint(3, 7) if method == "CHK" else rng.randint(2, 4)
-            self.at(self.day + timedelta(days=wait), RETURN_STEP, "returned",
-                    (key, amount, method, reference), after_move_out=True)  # fmt: skip
+            self.at(
+                self.day + timedelta(days=wait),
+                RETURN_STEP,
+                "returned",
+                (key, amount, method, reference),
+                after_move_out=True,
+            )
 
     def on_rent(self, month: int) -> None:
         rent, days = self.t.rent, _days_in(month)
@@ -930,8 +1151,12 @@ class _Replay:
         if mode == "assistance":
             if balance > 0:
                 payer = t.building.assistance
-                self.payment(balance, method="ASSIST", memo="Emergency rental assistance",
-                             reference=f"{payer} {self.rng.randint(10**7, 10**8 - 1)}")  # fmt: skip
+                self.payment(
+                    balance,
+                    method="ASSIST",
+                    memo="Emergency rental assistance",
+                    reference=f"{payer} {self.rng.randint(10**7, 10**8 - 1)}",
+                )
             return
         memo = value if mode == "balance" else ""
         if mode == "balance":
@@ -957,8 +1182,13 @@ class _Replay:
         key = self.rent_keys.get(month)
         if key is not None:
             reference = f"HAP {self.t.building.housing_authority} {month // 12}{month % 12 + 1:02d}"
-            self.payment(self.t.hap, method="HAP", applies_to=key, reference=reference,
-                         memo="Housing assistance payment, Section 8")  # fmt: skip
+            self.payment(
+                self.t.hap,
+                method="HAP",
+                applies_to=key,
+                reference=reference,
+                memo="Housing assistance payment, Section 8",
+            )
 
     def on_pay_charge(self, key: int) -> None:
         if self.ledger.open_amount(key):
@@ -1001,18 +1231,32 @@ class _Replay:
     def on_concession(self, month: int) -> None:
         key = self.rent_keys.get(month)
         if key is not None:
-            self.emit("credit", self.t.rent, code="CONC", applies_to=key,
-                      memo="Lease concession: one month free")  # fmt: skip
+            self.emit(
+                "credit",
+                self.t.rent,
+                code="CONC",
+                applies_to=key,
+                memo="Lease concession: one month free",
+            )
 
     def on_waive(self, key: int) -> None:
         if self.ledger.open_amount(key):
-            self.emit("credit", self.ledger.open_amount(key), code="WAIVE", applies_to=key,
-                      memo="Late fee waived")  # fmt: skip
+            self.emit(
+                "credit",
+                self.ledger.open_amount(key),
+                code="WAIVE",
+                applies_to=key,
+                memo="Late fee waived",
+            )
 
     def on_move_out_charges(self, _: None) -> None:
         if self.rng.random() < 0.35:
-            self.emit("charge", Decimal(self.rng.randint(150, 1200)), code="MAINT",
-                      memo="Move-out: cleaning and repairs, itemized")  # fmt: skip
+            self.emit(
+                "charge",
+                Decimal(self.rng.randint(150, 1200)),
+                code="MAINT",
+                memo="Move-out: cleaning and repairs, itemized",
+            )
         if self.ledger.balance < 0:
             self.emit("charge", -self.ledger.balance, code="REFUND", memo="Credit balance refunded")
         self.t.deposit_settled = True
@@ -1020,8 +1264,9 @@ class _Replay:
     def on_apply_deposit(self, _: None) -> None:
         balance = self.ledger.balance
         if balance > 0:
-            self.emit("credit", min(self.t.deposit, balance), code="DEP",
-                      memo="Security deposit applied")  # fmt: skip
+            self.emit(
+                "credit", min(self.t.deposit, balance), code="DEP", memo="Security deposit applied"
+            )
         if self.ledger.balance > 0 and self.rng.random() < 0.35:
             later = self.day + timedelta(days=self.rng.randint(20, 120))
             self.at(later, PAYMENT_STEP, "collect", None, after_move_out=True)

@@ -53,48 +53,90 @@ def book_export(folder: Path) -> dict[str, int]:
         Property.objects.order_by("id").values(*props, "portfolio", "owner_name", "extra"),
     )
     counts["parties"] = _write(
-        folder, "parties", EXPORT_COLUMNS["parties"],
+        folder,
+        "parties",
+        EXPORT_COLUMNS["parties"],
         Party.objects.order_by("id").values(*EXPORT_COLUMNS["parties"], "extra"),
-    )  # fmt: skip
+    )
     counts["accounts"] = _write(
         folder,
         "accounts",
         EXPORT_COLUMNS["accounts"],
         (
-            {**r, "property_id": r["property__property_id"], "opened": r["opened_on"],
-             "closed": r["closed_on"]}
-            for r in Account.objects.order_by("id").values(
-                "account_id", "property__property_id", "unit", "kind", "opened_on", "closed_on",
-                "rent", "deposit_held", "currency", "extra",
-            ).iterator(chunk_size=5000)
+            {
+                **r,
+                "property_id": r["property__property_id"],
+                "opened": r["opened_on"],
+                "closed": r["closed_on"],
+            }
+            for r in Account.objects.order_by("id")
+            .values(
+                "account_id",
+                "property__property_id",
+                "unit",
+                "kind",
+                "opened_on",
+                "closed_on",
+                "rent",
+                "deposit_held",
+                "currency",
+                "extra",
+            )
+            .iterator(chunk_size=5000)
         ),
-    )  # fmt: skip
+    )
     counts["account_parties"] = _write(
         folder,
         "account_parties",
         EXPORT_COLUMNS["account_parties"],
         (
-            {"account_id": r["account__account_id"], "party_id": r["party__party_id"],
-             "role": r["role"], "guarantee_limit": r["guarantee_limit"], "extra": r["extra"]}
-            for r in AccountParty.objects.order_by("id").values(
-                "account__account_id", "party__party_id", "role", "guarantee_limit", "extra"
-            ).iterator(chunk_size=5000)
+            {
+                "account_id": r["account__account_id"],
+                "party_id": r["party__party_id"],
+                "role": r["role"],
+                "guarantee_limit": r["guarantee_limit"],
+                "extra": r["extra"],
+            }
+            for r in AccountParty.objects.order_by("id")
+            .values("account__account_id", "party__party_id", "role", "guarantee_limit", "extra")
+            .iterator(chunk_size=5000)
         ),
-    )  # fmt: skip
+    )
     counts["transactions"] = _write(
         folder,
         "transactions",
         EXPORT_COLUMNS["transactions"],
         (
-            {"txn_id": r["txn_id"], "account_id": r["account__account_id"],
-             "posted": r["posted_on"], "type": r["type"], "amount": r["amount"],
-             "code": r["code"], "due": r["due_on"], "applies_to": r["applies_to__txn_id"],
-             "reverses": r["reverses__txn_id"], "reference": r["reference"], "memo": r["memo"],
-             "extra": r["extra"]}
-            for r in Transaction.objects.order_by("id").values(
-                "txn_id", "account__account_id", "posted_on", "type", "amount", "code", "due_on",
-                "applies_to__txn_id", "reverses__txn_id", "reference", "memo", "extra",
-            ).iterator(chunk_size=10000)
+            {
+                "txn_id": r["txn_id"],
+                "account_id": r["account__account_id"],
+                "posted": r["posted_on"],
+                "type": r["type"],
+                "amount": r["amount"],
+                "code": r["code"],
+                "due": r["due_on"],
+                "applies_to": r["applies_to__txn_id"],
+                "reverses": r["reverses__txn_id"],
+                "reference": r["reference"],
+                "memo": r["memo"],
+                "extra": r["extra"],
+            }
+            for r in Transaction.objects.order_by("id")
+            .values(
+                "txn_id",
+                "account__account_id",
+                "posted_on",
+                "type",
+                "amount",
+                "code",
+                "due_on",
+                "applies_to__txn_id",
+                "reverses__txn_id",
+                "reference",
+                "memo",
+                "extra",
+            )
+            .iterator(chunk_size=10000)
         ),
-    )  # fmt: skip
+    )
     return counts

@@ -50,10 +50,18 @@ PARTIES = FileKind(
     "parties",
     ("party_id", "name"),
     (
-        "kind", "email", "phone", "address", "city", "state", "postal_code", "country",
-        "language", "timezone",
+        "kind",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "language",
+        "timezone",
     ),
-)  # fmt: skip
+)
 ACCOUNTS = FileKind(
     "accounts",
     ("account_id", "kind", "opened"),
@@ -840,9 +848,19 @@ def parse_transaction(row: dict[str, str]) -> TxnRow:
     if applies_to == txn_id or reverses == txn_id:
         raise RowError("applies_to" if applies_to == txn_id else "reverses", "names its own row")
     return TxnRow(
-        txn_id, account_id, posted, kind, amount, code, due, applies_to, reverses,
-        row.get("reference", ""), row.get("memo", ""), {},
-    )  # fmt: skip
+        txn_id,
+        account_id,
+        posted,
+        kind,
+        amount,
+        code,
+        due,
+        applies_to,
+        reverses,
+        row.get("reference", ""),
+        row.get("memo", ""),
+        {},
+    )
 
 
 def _iso_date(value: str) -> date | None:
@@ -913,10 +931,19 @@ def _fast_transaction_parser(
         else:
             return None
         return TxnRow(
-            txn_id, account_id, posted, kind, amount, code, due, applies, reverses,
+            txn_id,
+            account_id,
+            posted,
+            kind,
+            amount,
+            code,
+            due,
+            applies,
+            reverses,
             rec[i_reference] if i_reference is not None else "",
-            rec[i_memo] if i_memo is not None else "", {},
-        )  # fmt: skip
+            rec[i_memo] if i_memo is not None else "",
+            {},
+        )
 
     return parse
 

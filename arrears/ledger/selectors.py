@@ -55,8 +55,11 @@ class AgingReport:
     @property
     def key_columns(self) -> list[str]:
         """The columns naming each line: an account and its property, a property, a portfolio."""
-        return {"account": ["account_id", "property_id"], "property": ["property_id"],
-                "portfolio": ["portfolio"]}[self.by]  # fmt: skip
+        return {
+            "account": ["account_id", "property_id"],
+            "property": ["property_id"],
+            "portfolio": ["portfolio"],
+        }[self.by]
 
     @property
     def list_name(self) -> str:
@@ -279,8 +282,19 @@ class AccountLedger:
 
 
 SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
-_LEDGER_FIELDS = ("id", "txn_id", "posted_on", "type", "code", "amount", "due_on", "reference",
-                  "memo", "applies_to", "reverses")  # fmt: skip
+_LEDGER_FIELDS = (
+    "id",
+    "txn_id",
+    "posted_on",
+    "type",
+    "code",
+    "amount",
+    "due_on",
+    "reference",
+    "memo",
+    "applies_to",
+    "reverses",
+)
 
 
 def account_get(*, account_id: str) -> Account:
@@ -313,7 +327,9 @@ def account_party_links(account: Account) -> list[AccountParty]:
     for party in Party.objects.raw(
         f"SELECT p.*, {sql.joined_columns(AccountParty, 'ap', 'link__')}"
         f" FROM {sql.table(Party)} p JOIN {sql.table(AccountParty)} ap ON ap.party_id = p.id"
-        " WHERE ap.account_id = %s ORDER BY ap.role, p.name, ap.id", [account.pk]):  # fmt: skip
+        " WHERE ap.account_id = %s ORDER BY ap.role, p.name, ap.id",
+        [account.pk],
+    ):
         link = sql.joined(AccountParty, party, "link__")
         assert isinstance(link, AccountParty)
         link.account, link.party = account, party
@@ -377,9 +393,18 @@ def account_ledger(
     ) in txns:
         balance += SIGN[type_] * amount
         line = LedgerLine(
-            txn_id, posted_on, type_, code, amount, due_on, reference, memo, balance,
-            txn_ids[applies] if applies else "", txn_ids[reverses] if reverses else "",
-        )  # fmt: skip
+            txn_id,
+            posted_on,
+            type_,
+            code,
+            amount,
+            due_on,
+            reference,
+            memo,
+            balance,
+            txn_ids[applies] if applies else "",
+            txn_ids[reverses] if reverses else "",
+        )
         if type_ == "charge":
             line.paid_by = paid_by.get(pk, [])
             line.open_amount = amount - sum((p.amount for p in line.paid_by), ZERO)

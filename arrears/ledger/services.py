@@ -81,8 +81,11 @@ class ImportSummary:
     def line(self) -> str:
         parts = []
         for kind in ("properties", "parties", "accounts", "account_parties", "transactions"):
-            c, u, s = (self.created.get(kind, 0), self.updated.get(kind, 0),
-                       self.unchanged.get(kind, 0))  # fmt: skip
+            c, u, s = (
+                self.created.get(kind, 0),
+                self.updated.get(kind, 0),
+                self.unchanged.get(kind, 0),
+            )
             if c or u or s:
                 bits = [f"{c} new"]
                 if u:
@@ -236,8 +239,9 @@ def _collect(
     return rows
 
 
-def _duplicates(source: SourceFile, rows: list[tuple[int, Any]], key: Callable[[Any], Any],
-                column: str) -> None:  # fmt: skip
+def _duplicates(
+    source: SourceFile, rows: list[tuple[int, Any]], key: Callable[[Any], Any], column: str
+) -> None:
     first: dict[Any, int] = {}
     problems = []
     for line, row in rows:
@@ -260,8 +264,10 @@ def _upsert(
     summary: ImportSummary,
 ) -> None:
     """Create new rows, update changed ones (by their id), leave identical ones alone."""
-    existing = {getattr(o, key): o for o in model.objects.filter(**{
-        f"{key}__in": [r[key] for _, r in rows]})}  # fmt: skip
+    existing = {
+        getattr(o, key): o
+        for o in model.objects.filter(**{f"{key}__in": [r[key] for _, r in rows]})
+    }
     new, changed = [], []
     fields: set[str] = set()
     for _, row in rows:
@@ -319,9 +325,13 @@ def _import_accounts(source: SourceFile, summary: ImportSummary, tick: Any, rule
         old = existing_currency.get(row["account_id"])
         if old is not None and old != row["currency"] and _has_transactions(row["account_id"]):
             problems.append(
-                Problem(source.label, line, "currency",
-                        f"the account has transactions in {old}; its currency cannot change")
-            )  # fmt: skip
+                Problem(
+                    source.label,
+                    line,
+                    "currency",
+                    f"the account has transactions in {old}; its currency cannot change",
+                )
+            )
     if problems:
         raise BookImportError(problems)
     _upsert(Account, "account_id", source, rows, summary)
@@ -367,10 +377,15 @@ def _import_account_parties(
         key = (accounts[row["account_id"]], parties[row["party_id"]], row["role"])
         current = existing.get(key)
         if current is None:
-            new.append(AccountParty(
-                account_id=key[0], party_id=key[1], role=key[2],
-                guarantee_limit=row["guarantee_limit"], extra=row["extra"],
-            ))  # fmt: skip
+            new.append(
+                AccountParty(
+                    account_id=key[0],
+                    party_id=key[1],
+                    role=key[2],
+                    guarantee_limit=row["guarantee_limit"],
+                    extra=row["extra"],
+                )
+            )
         elif (current.guarantee_limit, current.extra) != (row["guarantee_limit"], row["extra"]):
             current.guarantee_limit = row["guarantee_limit"]
             current.extra = row["extra"]
@@ -385,9 +400,20 @@ def _import_account_parties(
 # ---- transactions ----------------------------------------------------------------------------
 
 STAGE_COLUMNS = (
-    "line", "txn_id", "account_id", "posted_on", "type", "amount", "code", "due_on",
-    "applies_to", "reverses", "reference", "memo", "extra",
-)  # fmt: skip
+    "line",
+    "txn_id",
+    "account_id",
+    "posted_on",
+    "type",
+    "amount",
+    "code",
+    "due_on",
+    "applies_to",
+    "reverses",
+    "reference",
+    "memo",
+    "extra",
+)
 
 
 class _NeedsStagingError(Exception):
@@ -512,9 +538,20 @@ def _is_unique_violation(exc: BaseException) -> bool:
 
 
 BOOK_COLUMNS = (
-    "id", "txn_id", "account_id", "posted_on", "type", "amount", "code", "due_on",
-    "applies_to_id", "reverses_id", "reference", "memo", "extra",
-)  # fmt: skip
+    "id",
+    "txn_id",
+    "account_id",
+    "posted_on",
+    "type",
+    "amount",
+    "code",
+    "due_on",
+    "applies_to_id",
+    "reverses_id",
+    "reference",
+    "memo",
+    "extra",
+)
 
 
 def _copy_rows(
@@ -581,9 +618,11 @@ def _stage_rows(
         bulk.insert_rows(
             STAGE,
             STAGE_COLUMNS,
-            (_stage_row(line, account, row)
-             for line, account, row in _valid_rows(source, accounts, tick, problems, rules)),
-        )  # fmt: skip
+            (
+                _stage_row(line, account, row)
+                for line, account, row in _valid_rows(source, accounts, tick, problems, rules)
+            ),
+        )
     if problems:
         raise BookImportError(problems)
     with _phase("check references"):
@@ -599,11 +638,20 @@ def _stage_rows(
 
 def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
     return (
-        line, row.txn_id, account, row.posted_on.isoformat(), row.type, int(row.amount * 100),
-        row.code, row.due_on.isoformat() if row.due_on else None, row.applies_to or None,
-        row.reverses or None, row.reference, row.memo,
+        line,
+        row.txn_id,
+        account,
+        row.posted_on.isoformat(),
+        row.type,
+        int(row.amount * 100),
+        row.code,
+        row.due_on.isoformat() if row.due_on else None,
+        row.applies_to or None,
+        row.reverses or None,
+        row.reference,
+        row.memo,
         json.dumps(row.extra, sort_keys=True) if row.extra else None,
-    )  # fmt: skip
+    )
 
 
 def _fail(source: SourceFile, rows: list[Any], column: str, reason: Callable[[Any], str]) -> None:
@@ -770,8 +818,19 @@ def _skip_existing(source: SourceFile) -> int:
         f"s.txn_id FROM {STAGE} s JOIN {TXN} t ON t.txn_id = s.txn_id "
         f"LEFT JOIN {TXN} a ON a.id = t.applies_to_id LEFT JOIN {TXN} r ON r.id = t.reverses_id"
     )
-    names = ("account_id", "posted", "type", "amount", "code", "due", "applies_to", "reverses",
-             "reference", "memo", "x_ columns")  # fmt: skip
+    names = (
+        "account_id",
+        "posted",
+        "type",
+        "amount",
+        "code",
+        "due",
+        "applies_to",
+        "reverses",
+        "reference",
+        "memo",
+        "x_ columns",
+    )
     problems = []
     for row in rows:
         staged, stored = _first_dated(row[1:12]), _first_dated(row[12:23])
@@ -779,10 +838,14 @@ def _skip_existing(source: SourceFile) -> int:
             if _same(name, a, b):
                 continue
             problems.append(
-                Problem(source.label, row[0], name if name != "x_ columns" else "",
-                        f"txn_id {row[23]!r} is already in the book with different content "
-                        f"({name}: {_show(name, b)} there, {_show(name, a)} here)")
-            )  # fmt: skip
+                Problem(
+                    source.label,
+                    row[0],
+                    name if name != "x_ columns" else "",
+                    f"txn_id {row[23]!r} is already in the book with different content "
+                    f"({name}: {_show(name, b)} there, {_show(name, a)} here)",
+                )
+            )
             break
     if problems:
         raise BookImportError(problems[:MAX_ERRORS])
@@ -972,9 +1035,24 @@ def charges_post(charges: list[NewCharge]) -> int:
     Must run inside the caller's transaction; returns how many were posted. A charge whose txn_id
     is already in the book is skipped, so that posting is idempotent.
     """
-    base, fresh = _append_new(charges, "a charge", lambda c: (
-        c.txn_id, c.account_pk, c.posted_on.isoformat(), "charge", int(c.amount * 100), c.code,
-        c.due_on.isoformat(), None, None, c.reference, c.memo, None))  # fmt: skip
+    base, fresh = _append_new(
+        charges,
+        "a charge",
+        lambda c: (
+            c.txn_id,
+            c.account_pk,
+            c.posted_on.isoformat(),
+            "charge",
+            int(c.amount * 100),
+            c.code,
+            c.due_on.isoformat(),
+            None,
+            None,
+            c.reference,
+            c.memo,
+            None,
+        ),
+    )
     if not fresh:
         return 0
     _apply_new_charges(base, fresh)
@@ -1085,9 +1163,24 @@ def credits_post(credits: list[NewCredit]) -> int:
     is already in the book is skipped (idempotent). A credit names the charge it pays first
     (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
     """
-    _, fresh = _append_new(credits, "a credit", lambda c: (
-        c.txn_id, c.account_pk, c.posted_on.isoformat(), "credit", int(c.amount * 100), c.code,
-        None, c.applies_to_pk, None, c.reference, c.memo, None))  # fmt: skip
+    _, fresh = _append_new(
+        credits,
+        "a credit",
+        lambda c: (
+            c.txn_id,
+            c.account_pk,
+            c.posted_on.isoformat(),
+            "credit",
+            int(c.amount * 100),
+            c.code,
+            None,
+            c.applies_to_pk,
+            None,
+            c.reference,
+            c.memo,
+            None,
+        ),
+    )
     if not fresh:
         return 0
     accounts_replay({c.account_pk for c in fresh})

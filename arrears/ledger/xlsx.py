@@ -34,8 +34,9 @@ def aging_xlsx(reports: Sequence[AgingReport], path: Path) -> None:
             amounts = [*row.line.buckets, row.line.credit, row.line.balance]
             sheet.append([row.key.get(k, "") for k in keys] + amounts)
         totals = report.totals
-        sheet.append(["TOTAL", *[""] * (len(keys) - 1), *totals.buckets, totals.credit,
-                      totals.balance])  # fmt: skip
+        sheet.append(
+            ["TOTAL", *[""] * (len(keys) - 1), *totals.buckets, totals.credit, totals.balance]
+        )
         for row_cells in sheet.iter_rows(min_row=3, min_col=len(keys) + 1):
             for cell in row_cells:
                 cell.number_format = MONEY_FORMAT

@@ -68,8 +68,9 @@ def build_schedule(
     if amount <= 0:
         raise ScheduleError(f"nothing to plan: the amount is {amount:.2f}")
     if down < 0 or down >= amount:
-        raise ScheduleError(f"the down payment {down:.2f} must be at least 0 and less than "
-                            f"the amount {amount:.2f}")  # fmt: skip
+        raise ScheduleError(
+            f"the down payment {down:.2f} must be at least 0 and less than the amount {amount:.2f}"
+        )
     rest = amount - down
     if (installments is None) == (installment_amount is None):
         raise ScheduleError("give either a number of installments or an installment amount")
@@ -234,24 +235,31 @@ def propose_terms(
     reasons = []
     down = (balance * limits.min_down_share).quantize(Decimal("0.01"))
     if down:
-        reasons.append(f"a down payment of {down:.2f} ({limits.min_down_share:%} of the balance) "
-                       f"is required at signing")  # fmt: skip
+        reasons.append(
+            f"a down payment of {down:.2f} ({limits.min_down_share:%} of the balance) "
+            f"is required at signing"
+        )
     budget = (income * limits.income_share).quantize(Decimal("0.01"))
     room = budget - obligations
-    reasons.append(f"{limits.income_share * 100:.0f}% of a monthly income of {income:.2f} is "
-                   f"{budget:.2f}; less other obligations of {obligations:.2f}")  # fmt: skip
+    reasons.append(
+        f"{limits.income_share * 100:.0f}% of a monthly income of {income:.2f} is "
+        f"{budget:.2f}; less other obligations of {obligations:.2f}"
+    )
     if limits.require_current and rent:
         room -= rent
         reasons[-1] += f" and the current rent of {rent:.2f}"
     reasons[-1] += f" leaves {room:.2f} a month"
     rest = balance - down
     if balance <= 0:
-        return Proposal(False, balance, ZERO, 0, ZERO, room,
-                        (f"nothing to plan: the balance is {balance:.2f}",))  # fmt: skip
+        return Proposal(
+            False, balance, ZERO, 0, ZERO, room, (f"nothing to plan: the balance is {balance:.2f}",)
+        )
     if room < limits.min_installment:
-        reasons.append(f"that is less than the minimum installment of "
-                       f"{limits.min_installment:.2f}: no plan fits; ask for a smaller "
-                       f"obligation or a larger payment now")  # fmt: skip
+        reasons.append(
+            f"that is less than the minimum installment of "
+            f"{limits.min_installment:.2f}: no plan fits; ask for a smaller "
+            f"obligation or a larger payment now"
+        )
         return Proposal(False, balance, down, 0, ZERO, room, tuple(reasons))
     count = max(1, int((rest / room).to_integral_value(rounding=ROUND_CEILING)))
     # Installments no smaller than the minimum: fewer of them when the balance is small.
@@ -260,9 +268,12 @@ def propose_terms(
     feasible = count <= limits.max_installments
     first = allocate(rest, [1] * count)[0]
     if feasible:
-        reasons.append(f"{rest:.2f} in {count} monthly installment(s) of at most {first:.2f} "
-                       f"fits that room")  # fmt: skip
+        reasons.append(
+            f"{rest:.2f} in {count} monthly installment(s) of at most {first:.2f} fits that room"
+        )
     else:
-        reasons.append(f"{rest:.2f} at {room:.2f} a month needs {count} installments, more than "
-                       f"the company's maximum of {limits.max_installments}")  # fmt: skip
+        reasons.append(
+            f"{rest:.2f} at {room:.2f} a month needs {count} installments, more than "
+            f"the company's maximum of {limits.max_installments}"
+        )
     return Proposal(feasible, balance, down, count, first, room, tuple(reasons))

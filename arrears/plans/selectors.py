@@ -45,8 +45,9 @@ def plan_limits() -> Limits:
             else:
                 values[name] = int(text)
         except (ValueError, ArithmeticError):
-            raise ValidationError(f"ARREARS_PLAN_{name.upper()}={text!r} is not a "
-                                  f"{type(current).__name__}") from None  # fmt: skip
+            raise ValidationError(
+                f"ARREARS_PLAN_{name.upper()}={text!r} is not a {type(current).__name__}"
+            ) from None
     return replace(base, **values)
 
 
@@ -104,17 +105,22 @@ def tracking_for(plans: list[Plan], on: date) -> dict[int, Tracking]:
     for plan_id, seq, due_on, amount in Installment.objects.filter(
         plan_id__in=[p.pk for p in plans]
     ).values_list("plan_id", "seq", "due_on", "amount"):
-        schedule[plan_id].append(Due(f"installment {seq}" if seq else "down payment", due_on,
-                                     amount))  # fmt: skip
-    payments = payments_by_account([p.account_id for p in plans],
-                                   {p.account_id: p.book_position for p in plans}, on)  # fmt: skip
+        schedule[plan_id].append(
+            Due(f"installment {seq}" if seq else "down payment", due_on, amount)
+        )
+    payments = payments_by_account(
+        [p.account_id for p in plans], {p.account_id: p.book_position for p in plans}, on
+    )
     extra = _new_charges(plans, on)
     return {
-        p.pk: track([*schedule[p.pk], *extra.get(p.account_id, [])],
-                    [(day, a) for day, a, _ in payments.get(p.account_id, [])], as_of=on,
-                    grace_days=p.grace_days)
+        p.pk: track(
+            [*schedule[p.pk], *extra.get(p.account_id, [])],
+            [(day, a) for day, a, _ in payments.get(p.account_id, [])],
+            as_of=on,
+            grace_days=p.grace_days,
+        )
         for p in plans
-    }  # fmt: skip
+    }
 
 
 def plan_get(*, plan_id: int) -> Plan:
@@ -186,10 +192,10 @@ def broken_promises(*, on: date, days: int = 30) -> list[BrokenPromise]:
     """Promises broken in the last `days` days and not followed by a newer promise or plan on
     the same account: the coordinator's call to make."""
     rows = list(
-        Promise.objects.filter(status="broken", settled_on__lte=on,
-                               settled_on__gt=on - timedelta(days=days))
-        .values_list("account_id", "id", "amount", "promised_on", "settled_on")
-    )  # fmt: skip
+        Promise.objects.filter(
+            status="broken", settled_on__lte=on, settled_on__gt=on - timedelta(days=days)
+        ).values_list("account_id", "id", "amount", "promised_on", "settled_on")
+    )
     if not rows:
         return []
     pks = {r[0] for r in rows}
@@ -217,10 +223,10 @@ def broken_plans(*, on: date, days: int = 30) -> list[BrokenPlan]:
     """Plans broken in the last `days` days with no newer plan on the account: the guarantor may
     be told, the next step decided."""
     rows = list(
-        Plan.objects.filter(status="broken", ended_on__lte=on,
-                            ended_on__gt=on - timedelta(days=days))
-        .values_list("account_id", "id", "ended_on")
-    )  # fmt: skip
+        Plan.objects.filter(
+            status="broken", ended_on__lte=on, ended_on__gt=on - timedelta(days=days)
+        ).values_list("account_id", "id", "ended_on")
+    )
     if not rows:
         return []
     newer: dict[int, int] = {}
@@ -228,8 +234,9 @@ def broken_plans(*, on: date, days: int = 30) -> list[BrokenPlan]:
         "account_id", "id"
     ):
         newer[pk] = max(newer.get(pk, plan_id), plan_id)
-    return [BrokenPlan(pk, plan_id, ended or on) for pk, plan_id, ended in rows
-            if newer[pk] == plan_id]  # fmt: skip
+    return [
+        BrokenPlan(pk, plan_id, ended or on) for pk, plan_id, ended in rows if newer[pk] == plan_id
+    ]
 
 
 @dataclass(frozen=True)
@@ -245,8 +252,12 @@ class KeptRate:
 
     def as_json(self) -> dict[str, Any]:
         rate = self.rate
-        return {"coordinator": self.coordinator, "kept": self.kept, "broken": self.broken,
-                "rate": None if rate is None else f"{rate:.4f}"}  # fmt: skip
+        return {
+            "coordinator": self.coordinator,
+            "kept": self.kept,
+            "broken": self.broken,
+            "rate": None if rate is None else f"{rate:.4f}",
+        }
 
 
 def promise_kept_rate(*, since: date | None = None, until: date | None = None) -> list[KeptRate]:

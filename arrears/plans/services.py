@@ -44,15 +44,28 @@ def _book_position(account: Account) -> int:
 
 
 def _event(account: Account, on: date, kind: str, actor: str, summary: str, **detail: Any) -> None:
-    TimelineEvent.objects.create(account=account, at=dj_timezone.now(), on=on, kind=kind,
-                                 actor=actor, summary=summary[:500], detail=detail)  # fmt: skip
+    TimelineEvent.objects.create(
+        account=account,
+        at=dj_timezone.now(),
+        on=on,
+        kind=kind,
+        actor=actor,
+        summary=summary[:500],
+        detail=detail,
+    )
 
 
 @transaction.atomic
 def promise_add(
-    *, account_id: str, amount: Decimal, promised_on: date, on: date, actor: str,
-    party_id: str | None = None, channel: str = "phone",
-) -> Promise:  # fmt: skip
+    *,
+    account_id: str,
+    amount: Decimal,
+    promised_on: date,
+    on: date,
+    actor: str,
+    party_id: str | None = None,
+    channel: str = "phone",
+) -> Promise:
     """Record a promise to pay `amount` by `promised_on`; payments booked from now count toward
     it (those already in the book do not).
 
@@ -67,15 +80,29 @@ def promise_add(
     account = _account(account_id, lock=True)
     party = party_of_account(account, party_id)
     promise = Promise.objects.create(
-        account=account, party=party, amount=amount, promised_on=promised_on, made_on=on,
-        channel=channel, grace_days=plan_limits().promise_grace_days, made_by=actor,
+        account=account,
+        party=party,
+        amount=amount,
+        promised_on=promised_on,
+        made_on=on,
+        channel=channel,
+        grace_days=plan_limits().promise_grace_days,
+        made_by=actor,
         book_position=_book_position(account),
-    )  # fmt: skip
+    )
     who = party.party_id if party else "the account"
-    _event(account, on, "promise.made", actor,
-           f"promise by {who} to pay {amount:.2f} by {promised_on} ({channel})",
-           promise=promise.pk, amount=f"{amount:.2f}", promised_on=promised_on.isoformat(),
-           party_id=party.party_id if party else None, channel=channel)  # fmt: skip
+    _event(
+        account,
+        on,
+        "promise.made",
+        actor,
+        f"promise by {who} to pay {amount:.2f} by {promised_on} ({channel})",
+        promise=promise.pk,
+        amount=f"{amount:.2f}",
+        promised_on=promised_on.isoformat(),
+        party_id=party.party_id if party else None,
+        channel=channel,
+    )
     return promise
 
 
@@ -174,18 +201,26 @@ def plan_create(
     if supersedes is not None:
         active = active.exclude(pk=supersedes.pk)
     if active.exists():
-        raise ValidationError(f"{account_id} already has an active plan ({active[0].pk}): "
-                              f"renegotiate or cancel it first")  # fmt: skip
+        raise ValidationError(
+            f"{account_id} already has an active plan ({active[0].pk}): "
+            f"renegotiate or cancel it first"
+        )
     if start < on:
         raise ValidationError(f"the first installment's date {start} is before today ({on})")
     held = in_dispute(account.pk, on)
     amount, chosen, disputed = _open_amount(account, on, charges, held)
     limits = plan_limits()
     try:
-        schedule = build_schedule(amount=amount, start=start, frequency=frequency,
-                                  installments=installments,
-                                  installment_amount=installment_amount, down=down, down_on=on,
-                                  dates=dates)  # fmt: skip
+        schedule = build_schedule(
+            amount=amount,
+            start=start,
+            frequency=frequency,
+            installments=installments,
+            installment_amount=installment_amount,
+            down=down,
+            down_on=on,
+            dates=dates,
+        )
     except ScheduleError as exc:
         raise ValidationError(f"{account_id}: {exc}") from None
     assert sum((i.amount for i in schedule), ZERO) == amount  # allocate's promise, kept
@@ -193,12 +228,23 @@ def plan_create(
     if clause is None:
         clause = str(getattr(_settings(), "ARREARS_ACCELERATION_CLAUSE", "") or "")
     plan = Plan.objects.create(
-        account=account, party=party, amount=amount, down_payment=down, frequency=frequency,
-        start_on=start, made_on=on, grace_days=limits.grace_days,
-        require_current=limits.require_current, charges=chosen, acceleration_clause=clause,
-        supersedes=supersedes, created_by=actor, book_position=_book_position(account),
-        disputed_excluded=disputed, disputes=list(held.disputes) if disputed else [],
-    )  # fmt: skip
+        account=account,
+        party=party,
+        amount=amount,
+        down_payment=down,
+        frequency=frequency,
+        start_on=start,
+        made_on=on,
+        grace_days=limits.grace_days,
+        require_current=limits.require_current,
+        charges=chosen,
+        acceleration_clause=clause,
+        supersedes=supersedes,
+        created_by=actor,
+        book_position=_book_position(account),
+        disputed_excluded=disputed,
+        disputes=list(held.disputes) if disputed else [],
+    )
     Installment.objects.bulk_create(
         [Installment(plan=plan, seq=i.seq, due_on=i.due_on, amount=i.amount) for i in schedule]
     )
@@ -207,13 +253,24 @@ def plan_create(
     if disputed:
         which = ", ".join(str(d) for d in held.disputes)
         left_out = f"; {disputed:.2f} in dispute (dispute {which}) left out"
-    _event(account, on, "plan.created", actor,
-           f"plan {plan.pk}: {amount:.2f} in {len(schedule)} part(s): {parts}{left_out}",
-           disputed_excluded=f"{disputed:.2f}", disputes=plan.disputes,
-           plan=plan.pk, amount=f"{amount:.2f}", frequency=frequency, charges=chosen,
-           supersedes=supersedes.pk if supersedes else None,
-           installments=[{"seq": i.seq, "due_on": i.due_on.isoformat(),
-                          "amount": f"{i.amount:.2f}"} for i in schedule])  # fmt: skip
+    _event(
+        account,
+        on,
+        "plan.created",
+        actor,
+        f"plan {plan.pk}: {amount:.2f} in {len(schedule)} part(s): {parts}{left_out}",
+        disputed_excluded=f"{disputed:.2f}",
+        disputes=plan.disputes,
+        plan=plan.pk,
+        amount=f"{amount:.2f}",
+        frequency=frequency,
+        charges=chosen,
+        supersedes=supersedes.pk if supersedes else None,
+        installments=[
+            {"seq": i.seq, "due_on": i.due_on.isoformat(), "amount": f"{i.amount:.2f}"}
+            for i in schedule
+        ],
+    )
     return plan
 
 
@@ -228,8 +285,16 @@ def _end(plan: Plan, status: str, on: date, reason: str, actor: str, **detail: A
     plan.ended_on = on
     plan.end_reason = reason[:500]
     plan.save(update_fields=["status", "ended_on", "end_reason"])
-    _event(plan.account, on, f"plan.{status}", actor, f"plan {plan.pk} {status}: {reason}",
-           plan=plan.pk, reason=reason, **detail)  # fmt: skip
+    _event(
+        plan.account,
+        on,
+        f"plan.{status}",
+        actor,
+        f"plan {plan.pk} {status}: {reason}",
+        plan=plan.pk,
+        reason=reason,
+        **detail,
+    )
 
 
 def _plan_for_update(plan_id: int) -> Plan:
@@ -260,8 +325,9 @@ def plan_renegotiate(*, plan_id: int, reason: str, on: date, actor: str, **terms
     if old.status != "active":
         raise ValidationError(f"plan {plan_id} is {old.status}, not active")
     _end(old, "superseded", on, reason.strip(), actor)
-    return plan_create(account_id=old.account.account_id, on=on, actor=actor, supersedes=old,
-                       **terms)  # fmt: skip
+    return plan_create(
+        account_id=old.account.account_id, on=on, actor=actor, supersedes=old, **terms
+    )
 
 
 @transaction.atomic
@@ -273,8 +339,11 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
     who can be told (their letter is correspondence's).
     """
     counts = {"promises_kept": 0, "promises_broken": 0, "plans_completed": 0, "plans_broken": 0}
-    promises = list(Promise.objects.select_for_update().filter(status="open", made_on__lte=on)
-                    .select_related("account"))  # fmt: skip
+    promises = list(
+        Promise.objects.select_for_update()
+        .filter(status="open", made_on__lte=on)
+        .select_related("account")
+    )
     after: dict[int, int] = {}
     for p in promises:
         after[p.account_id] = min(after.get(p.account_id, p.book_position), p.book_position)
@@ -283,8 +352,14 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
         deadline = date.fromordinal(promise.promised_on.toordinal() + promise.grace_days)
         # Kept by what was paid by its date and grace: a payment after that is not the promise
         # kept, even when the run that settles it comes later (a day without a run).
-        got = sum((a for day, a, txn in paid.get(promise.account_id, [])
-                   if txn > promise.book_position and day <= deadline), ZERO)  # fmt: skip
+        got = sum(
+            (
+                a
+                for day, a, txn in paid.get(promise.account_id, [])
+                if txn > promise.book_position and day <= deadline
+            ),
+            ZERO,
+        )
         if got >= promise.amount:
             status = "kept"
         elif on > deadline:
@@ -294,11 +369,21 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
         promise.status, promise.settled_on, promise.paid = status, on, min(got, promise.amount)
         promise.save(update_fields=["status", "settled_on", "paid"])
         counts[f"promises_{status}"] += 1
-        _event(promise.account, on, f"promise.{status}", actor,
-               f"promise {promise.pk} of {promise.amount:.2f} by {promise.promised_on} {status}"
-               f" ({got:.2f} paid)", promise=promise.pk, paid=f"{got:.2f}")  # fmt: skip
-    plans = list(Plan.objects.select_for_update().filter(status="active", made_on__lte=on)
-                 .select_related("account"))  # fmt: skip
+        _event(
+            promise.account,
+            on,
+            f"promise.{status}",
+            actor,
+            f"promise {promise.pk} of {promise.amount:.2f} by {promise.promised_on} {status}"
+            f" ({got:.2f} paid)",
+            promise=promise.pk,
+            paid=f"{got:.2f}",
+        )
+    plans = list(
+        Plan.objects.select_for_update()
+        .filter(status="active", made_on__lte=on)
+        .select_related("account")
+    )
     tracked = tracking_for(plans, on)
     for plan in plans:
         t = tracked[plan.pk]
@@ -309,10 +394,22 @@ def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
                     "party__party_id", flat=True
                 )
             )
-            what = "; ".join(f"{m.label} of {m.amount:.2f} due {m.due_on} ({m.paid:.2f} paid)"
-                             for m in missed) or "paid after its grace"  # fmt: skip
-            _end(plan, "broken", on, f"missed past {plan.grace_days} days' grace: {what}", actor,
-                 guarantors=guarantors, notify_guarantors=bool(guarantors))  # fmt: skip
+            what = (
+                "; ".join(
+                    f"{m.label} of {m.amount:.2f} due {m.due_on} ({m.paid:.2f} paid)"
+                    for m in missed
+                )
+                or "paid after its grace"
+            )
+            _end(
+                plan,
+                "broken",
+                on,
+                f"missed past {plan.grace_days} days' grace: {what}",
+                actor,
+                guarantors=guarantors,
+                notify_guarantors=bool(guarantors),
+            )
             counts["plans_broken"] += 1
         elif t.complete and plan.installments.filter(due_on__gt=on).count() == 0:
             _end(plan, "completed", on, f"paid in full ({t.paid:.2f})", actor)
@@ -326,9 +423,14 @@ Sender = Callable[[str, str, str, bytes, str], Any]
 
 
 def plan_send_for_acceptance(
-    *, plan_id: int, send: Sender, on: date, actor: str, language: str | None = None,
+    *,
+    plan_id: int,
+    send: Sender,
+    on: date,
+    actor: str,
+    language: str | None = None,
     again: bool = False,
-) -> Plan:  # fmt: skip
+) -> Plan:
     """Render the agreement and hand it to `send` (to, subject, body, pdf bytes, filename), then
     record it: when, to whom, and the document's SHA-256, on the plan and the timeline.
 
@@ -347,15 +449,17 @@ def plan_send_for_acceptance(
         lang = language or (party.language if party.language in ("en", "es") else "en")
         pdf = agreement_pdf(plan, lang)
     digest = hashlib.sha256(pdf).hexdigest()
-    subject = ("Your payment plan agreement" if lang == "en"
-               else "Su acuerdo de plan de pagos")  # fmt: skip
-    body = (f"Please read the attached agreement for plan {plan.pk} and reply to accept it."
-            if lang == "en" else
-            f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo.")  # fmt: skip
+    subject = "Your payment plan agreement" if lang == "en" else "Su acuerdo de plan de pagos"
+    body = (
+        f"Please read the attached agreement for plan {plan.pk} and reply to accept it."
+        if lang == "en"
+        else f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo."
+    )
     outcome = send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
     recorded = ("plan", "to", "sha256", "language")  # what the timeline row says already
-    extra = {k: v for k, v in (outcome if isinstance(outcome, dict) else {}).items()
-             if k not in recorded}  # fmt: skip
+    extra = {
+        k: v for k, v in (outcome if isinstance(outcome, dict) else {}).items() if k not in recorded
+    }
     with transaction.atomic():
         plan = _sendable(plan_id, again)
         plan.sent_for_acceptance_at = dj_timezone.now()
@@ -363,10 +467,18 @@ def plan_send_for_acceptance(
         plan.agreement_sha256 = digest
         plan.save(update_fields=["sent_for_acceptance_at", "sent_to", "agreement_sha256"])
         how = "queued for" if extra.get("status") == "queued" else "sent to"
-        _event(plan.account, on, "plan.sent_for_acceptance", actor,
-               f"plan {plan.pk} agreement ({lang}) {how} {party.email} for acceptance",
-               plan=plan.pk, to=party.email, sha256=digest, language=lang,
-               **extra)  # fmt: skip
+        _event(
+            plan.account,
+            on,
+            "plan.sent_for_acceptance",
+            actor,
+            f"plan {plan.pk} agreement ({lang}) {how} {party.email} for acceptance",
+            plan=plan.pk,
+            to=party.email,
+            sha256=digest,
+            language=lang,
+            **extra,
+        )
     return plan
 
 
@@ -375,8 +487,10 @@ def _sendable(plan_id: int, again: bool) -> Plan:
     if plan.status != "active":
         raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
     if plan.sent_for_acceptance_at is not None and not again:
-        raise ValidationError(f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
-                              f"on {plan.sent_for_acceptance_at:%Y-%m-%d}")  # fmt: skip
+        raise ValidationError(
+            f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
+            f"on {plan.sent_for_acceptance_at:%Y-%m-%d}"
+        )
     return plan
 
 

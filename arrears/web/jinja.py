@@ -75,8 +75,7 @@ def page_helpers() -> dict[str, Any]:
     render: each lookup of either in a thread-local costs a few microseconds, and a page makes
     some 150."""
     prefix = get_script_prefix()
-    return {"_": translator(get_language()),
-            "url": lambda name, *args: _url(prefix, name, args)}  # fmt: skip
+    return {"_": translator(get_language()), "url": lambda name, *args: _url(prefix, name, args)}
 
 
 def environment(**options: Any) -> Environment:

@@ -48,8 +48,15 @@ def cached_render(
 ) -> HttpResponse:
     """`template` rendered with `context()`, or the same page rendered before for this `state`,
     day, user scope, language and URL (kept at most `seconds`)."""
-    parts = (template, state, today().isoformat(), scope_of(request.user), get_language(),
-             request.get_full_path(), request.headers.get("HX-Request", ""))  # fmt: skip
+    parts = (
+        template,
+        state,
+        today().isoformat(),
+        scope_of(request.user),
+        get_language(),
+        request.get_full_path(),
+        request.headers.get("HX-Request", ""),
+    )
     key = "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     body: str | None = cache.get(key)
     if body is None:

@@ -60,8 +60,9 @@ def commitments_get(*, on: date, user: Any) -> Commitments:
         disputes = disputes.filter(account__in=visible)
     active = list(plans.filter(status="active", installments__due_on__lte=on).distinct())
     tracking = tracking_for(active, on)
-    breaking = sum(1 for t in tracking.values()
-                   if any(line.status in ("late", "missed") for line in t.lines))  # fmt: skip
+    breaking = sum(
+        1 for t in tracking.values() if any(line.status in ("late", "missed") for line in t.lines)
+    )
     ageing = on - timedelta(days=dispute_overdue_days())
     return Commitments(
         promises_due=promises.filter(status="open", promised_on__lte=on).count(),
@@ -97,10 +98,16 @@ def day_get(*, on: date, user: Any) -> Day:
     """The day `on` as `user` sees it: the worklist and what the day's run left to send or decide,
     over the accounts the user may see."""
     everything = sees_everything(role_of(user))
-    actions = Action.objects.all() if everything else Action.objects.filter(
-        account__in=accounts_visible(user))  # fmt: skip
-    holds = Hold.objects.all() if everything else Hold.objects.filter(
-        account__in=accounts_visible(user))  # fmt: skip
+    actions = (
+        Action.objects.all()
+        if everything
+        else Action.objects.filter(account__in=accounts_visible(user))
+    )
+    holds = (
+        Hold.objects.all()
+        if everything
+        else Hold.objects.filter(account__in=accounts_visible(user))
+    )
     queued: dict[str, int] = defaultdict(int)
     for channel in actions.filter(run_on=on, status="queued").values_list("channel", flat=True):
         queued[channel] += 1
@@ -109,10 +116,14 @@ def day_get(*, on: date, user: Any) -> Day:
         tasks[channel] += 1
     expiring = list(
         holds.filter(
-            released_at__isnull=True, placed_on__lte=on, until__gte=on,
+            released_at__isnull=True,
+            placed_on__lte=on,
+            until__gte=on,
             until__lte=on + timedelta(days=HOLDS_EXPIRING_WITHIN_DAYS),
-        ).select_related("account", "party").order_by("until", "id")
-    )  # fmt: skip
+        )
+        .select_related("account", "party")
+        .order_by("until", "id")
+    )
     by_rule: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for rule, reason, account_id in (
         actions.filter(run_on=on, status="refused")
@@ -125,11 +136,17 @@ def day_get(*, on: date, user: Any) -> Day:
         for rule, rows in sorted(by_rule.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
     return Day(
-        on=on, work=worklist_visible(user, on=on), letters=queued["letter"],
-        certified_letters=queued["certified_letter"], emails=queued["email"],
-        calls_open=tasks["call"], texts_open=tasks["sms"], holds_expiring=expiring,
-        refusals=refusals, commitments=commitments_get(on=on, user=user),
-    )  # fmt: skip
+        on=on,
+        work=worklist_visible(user, on=on),
+        letters=queued["letter"],
+        certified_letters=queued["certified_letter"],
+        emails=queued["email"],
+        calls_open=tasks["call"],
+        texts_open=tasks["sms"],
+        holds_expiring=expiring,
+        refusals=refusals,
+        commitments=commitments_get(on=on, user=user),
+    )
 
 
 @dataclass(frozen=True)
@@ -140,8 +157,9 @@ class TrendPoint:
     labels: tuple[str, ...]
 
 
-def aging_trend(*, user: Any, as_of: date, months: int = 12,
-                property_ids: list[str] | None = None) -> list[TrendPoint]:  # fmt: skip
+def aging_trend(
+    *, user: Any, as_of: date, months: int = 12, property_ids: list[str] | None = None
+) -> list[TrendPoint]:
     """The aging at each of the last `months` month ends (the last point is `as_of` itself),
     over the accounts `user` may see, one point per month and currency."""
     ends = []

@@ -446,14 +446,25 @@ def _after_change(request: HttpRequest, account_id: str, error: str = "") -> Htt
 
 
 def change(
-    request: HttpRequest, account_id: str, verb: str, detail: dict[str, Any],
-    do: Callable[[], Any], check: Callable[[Any], str] | None = None,
-) -> HttpResponse:  # fmt: skip
+    request: HttpRequest,
+    account_id: str,
+    verb: str,
+    detail: dict[str, Any],
+    do: Callable[[], Any],
+    check: Callable[[Any], str] | None = None,
+) -> HttpResponse:
     """Run one audited change on the account and answer with the activity fragment (or the page);
     a refusal of the compliance guard is shown with its rule, any other DomainError as it is."""
     try:
-        result = act(user=request.user, verb=verb, via="web", account_id=account_id,
-                     ip=_ip(request), detail=detail, do=lambda _a: do())  # fmt: skip
+        result = act(
+            user=request.user,
+            verb=verb,
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail=detail,
+            do=lambda _a: do(),
+        )
     except (ForbiddenError, NotFoundError):
         raise
     except GuardRefusedError as exc:
@@ -467,7 +478,9 @@ def change(
 
 def refusal_text(rule: str, reason: str) -> str:
     return _("Refused by the compliance guard, rule %(rule)s: %(reason)s") % {
-        "rule": rule, "reason": reason}  # fmt: skip
+        "rule": rule,
+        "reason": reason,
+    }
 
 
 @require_POST
@@ -498,8 +511,15 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
         return _after_change(request, account_id, _("The end date is not a date."))
 
     def do() -> Any:
-        return hold_place(account_id=account_id, reason=reason, on=today(), actor=actor,
-                          until=until, party_id=party_id, note=note)  # fmt: skip
+        return hold_place(
+            account_id=account_id,
+            reason=reason,
+            on=today(),
+            actor=actor,
+            until=until,
+            party_id=party_id,
+            note=note,
+        )
 
     detail = {"reason": reason, "until": until_text, "note": note, "party_id": party_id}
     return change(request, account_id, "hold.place", detail, do)

@@ -59,11 +59,13 @@ def _amount(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
-        raise ValidationError(_("%(what)s is not an amount: %(text)s") % {"what": what,
-                              "text": text[:40]}) from None  # fmt: skip
+        raise ValidationError(
+            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]}
+        ) from None
     if not value.is_finite() or abs(value) >= Decimal("1e12"):
-        raise ValidationError(_("%(what)s is not an amount: %(text)s") % {"what": what,
-                              "text": text[:40]})  # fmt: skip
+        raise ValidationError(
+            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]}
+        )
     return value.quantize(Decimal("0.01"))
 
 
@@ -71,11 +73,13 @@ def _day(text: str, what: str) -> date:
     try:
         value = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(_("%(what)s is not a date: %(text)s") % {"what": what,
-                              "text": text[:40]}) from None  # fmt: skip
+        raise ValidationError(
+            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]}
+        ) from None
     if not date(1900, 1, 1) <= value <= date(2200, 12, 31):
-        raise ValidationError(_("%(what)s is not a date: %(text)s") % {"what": what,
-                              "text": text[:40]})  # fmt: skip
+        raise ValidationError(
+            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]}
+        )
     return value
 
 
@@ -83,8 +87,9 @@ def _int(text: str, what: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ValidationError(_("%(what)s is not a number: %(text)s") % {"what": what,
-                              "text": text[:40]}) from None  # fmt: skip
+        raise ValidationError(
+            _("%(what)s is not a number: %(text)s") % {"what": what, "text": text[:40]}
+        ) from None
 
 
 # ---- calls, promises -------------------------------------------------------------------------
@@ -100,18 +105,27 @@ def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
     actor = request.user.get_username()
 
     def do() -> Any:
-        at = local_time(at_text, party_zone(account_id=account_id, party_id=party_id)) \
-            if at_text else dj_timezone.now()  # fmt: skip
-        return call_log(account_id=account_id, party_id=party_id, outcome=outcome, at=at,
-                        actor=actor, note=note)  # fmt: skip
+        at = (
+            local_time(at_text, party_zone(account_id=account_id, party_id=party_id))
+            if at_text
+            else dj_timezone.now()
+        )
+        return call_log(
+            account_id=account_id, party_id=party_id, outcome=outcome, at=at, actor=actor, note=note
+        )
 
     def refused(logged: Any) -> str:
         d = logged.decision
         return "" if d.allowed else refusal_text(d.rule, d.reason)
 
-    return _change(request, account_id, "call.log",
-                   {"party_id": party_id, "outcome": outcome, "note": note, "at": at_text},
-                   do, refused)  # fmt: skip
+    return _change(
+        request,
+        account_id,
+        "call.log",
+        {"party_id": party_id, "outcome": outcome, "note": note, "at": at_text},
+        do,
+        refused,
+    )
 
 
 @require_POST
@@ -123,11 +137,14 @@ def account_promise(request: HttpRequest, account_id: str) -> HttpResponse:
 
     def do() -> Any:
         return plans.promise_add(
-            account_id=account_id, amount=_amount(post.get("amount", ""), _("The amount")),
-            promised_on=_day(post.get("promised_on", ""), _("The promised date")), on=today(),
-            actor=actor, party_id=post.get("party_id") or None,
+            account_id=account_id,
+            amount=_amount(post.get("amount", ""), _("The amount")),
+            promised_on=_day(post.get("promised_on", ""), _("The promised date")),
+            on=today(),
+            actor=actor,
+            party_id=post.get("party_id") or None,
             channel=post.get("channel") or "phone",
-        )  # fmt: skip
+        )
 
     return _change(request, account_id, "promise.record", detail, do)
 
@@ -147,13 +164,18 @@ def account_plan_propose(request: HttpRequest, account_id: str) -> HttpResponse:
         obligations = _amount(request.GET.get("obligations", "") or "0", _("The obligations"))
         items = open_items_as_of(as_of=today(), account_pks=[account.pk])
         balance = sum((-i.amount if i.is_credit else i.amount for i in items), Decimal(0))
-        context["proposal"] = propose_terms(balance=balance, income=income,
-                                            obligations=obligations, rent=account.rent,
-                                            limits=plan_limits())  # fmt: skip
+        context["proposal"] = propose_terms(
+            balance=balance,
+            income=income,
+            obligations=obligations,
+            rent=account.rent,
+            limits=plan_limits(),
+        )
     except DomainError as exc:
         context["error"] = exc.message
-    return render(request, "web/_plan_proposal.html", context,
-                  status=422 if "error" in context else 200)  # fmt: skip
+    return render(
+        request, "web/_plan_proposal.html", context, status=422 if "error" in context else 200
+    )
 
 
 @require_POST
@@ -161,21 +183,25 @@ def account_plan_propose(request: HttpRequest, account_id: str) -> HttpResponse:
 def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
     actor = request.user.get_username()
-    detail = {k: post.get(k, "")[:100] for k in ("start", "installments", "frequency", "down",
-                                                 "installment_amount", "party_id")}  # fmt: skip
+    detail = {
+        k: post.get(k, "")[:100]
+        for k in ("start", "installments", "frequency", "down", "installment_amount", "party_id")
+    }
 
     def do() -> Any:
         count = post.get("installments", "").strip()
         each = post.get("installment_amount", "").strip()
         return commitments.plan_create(
-            account_id=account_id, on=today(), actor=actor,
+            account_id=account_id,
+            on=today(),
+            actor=actor,
             start=_day(post.get("start", ""), _("The first installment's date")),
             frequency=post.get("frequency") or "monthly",
             installments=_int(count, _("The installments")) if count else None,
             installment_amount=_amount(each, _("The installment")) if each else None,
             down=_amount(post.get("down", "") or "0", _("The down payment")),
             party_id=post.get("party_id") or None,
-        )  # fmt: skip
+        )
 
     return _change(request, account_id, "plan.create", detail, do)
 
@@ -215,18 +241,21 @@ def account_dispute(request: HttpRequest, account_id: str) -> HttpResponse:
 
     def do() -> Dispute:
         return disputes.dispute_open(
-            account_id=account_id, reason=post.get("reason", "")[:2000], on=today(), actor=actor,
-            charges=charges, party_id=post.get("party_id") or None,
+            account_id=account_id,
+            reason=post.get("reason", "")[:2000],
+            on=today(),
+            actor=actor,
+            charges=charges,
+            party_id=post.get("party_id") or None,
             channel=post.get("channel") or "letter",
-        )  # fmt: skip
+        )
 
     return _change(request, account_id, "dispute.open", detail, do)
 
 
 @require_POST
 @page("account.view")
-def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: int
-                            ) -> HttpResponse:  # fmt: skip
+def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: int) -> HttpResponse:
     post = request.POST
     actor = request.user.get_username()
     detail = {
@@ -243,10 +272,13 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
         text = post.get("amount", "").strip()
         # The CLI's and the API's service: the credits and the answer, queued through the guard.
         return dispute_answer(
-            dispute_id=dispute_id, outcome=post.get("outcome", ""), on=today(), actor=actor,
+            dispute_id=dispute_id,
+            outcome=post.get("outcome", ""),
+            on=today(),
+            actor=actor,
             amount=_amount(text, _("The amount")) if text else None,
             note=post.get("note", "")[:2000],
-        )  # fmt: skip
+        )
 
     def refused(answered: DisputeAnswered) -> str:
         if answered.outbound is not None:
@@ -287,19 +319,25 @@ def account_statement(request: HttpRequest, account_id: str) -> HttpResponse:
         return statement
 
     if email:
-        return _change(request, account_id, "statement.send", {"email": True}, do,
-                       lambda _s: "")  # fmt: skip
+        return _change(request, account_id, "statement.send", {"email": True}, do, lambda _s: "")
     try:
-        statement = act(user=request.user, verb="statement.send", via="web",
-                        account_id=account_id, ip=_ip(request), detail={"email": False},
-                        do=lambda _a: do())  # fmt: skip
+        statement = act(
+            user=request.user,
+            verb="statement.send",
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail={"email": False},
+            do=lambda _a: do(),
+        )
     except (ForbiddenError, NotFoundError):
         raise
     except DomainError as exc:
         return _after_change(request, account_id, exc.message)
     response = HttpResponse(statement.data, content_type="application/pdf")
-    response["Content-Disposition"] = (f'attachment; filename="statement-{account_id}-'
-                                       f'{as_of.isoformat()}.pdf"')  # fmt: skip
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{account_id}-{as_of.isoformat()}.pdf"'
+    )
     return response
 
 
@@ -344,10 +382,20 @@ def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
     actor = request.user.get_username()
     detail = {k: post.get(k, "")[:100] for k in ("template", "channel", "party_id")}
-    return _change(request, account_id, "notice.send", detail, lambda: notice_send(
-        account_id=account_id, template=post.get("template", ""),
-        channel=post.get("channel", ""), on=today(), actor=actor,
-        party_id=post.get("party_id") or None))  # fmt: skip
+    return _change(
+        request,
+        account_id,
+        "notice.send",
+        detail,
+        lambda: notice_send(
+            account_id=account_id,
+            template=post.get("template", ""),
+            channel=post.get("channel", ""),
+            on=today(),
+            actor=actor,
+            party_id=post.get("party_id") or None,
+        ),
+    )
 
 
 # ---- the commitments panel and documents -----------------------------------------------------
@@ -363,28 +411,33 @@ def account_commitments(request: HttpRequest, account_id: str) -> HttpResponse:
     plan_rows = plan_list(account_id=account_id)[::-1]
     tracking = tracking_for(plan_rows, on)
     charges = [i for i in open_items_as_of(as_of=on, account_pks=[account.pk]) if not i.is_credit]
-    return render(request, "web/_commitments.html", {
-        "account": account,
-        "promises": promise_list(account_id=account_id)[::-1],
-        "plans": [(p, tracking.get(p.pk)) for p in plan_rows],
-        "disputes": dispute_list(account_id=account_id)[::-1],
-        "open_charges": charges,
-        "outcomes": Dispute.Outcome.values,
-        "can_plan": can(request.user, "plan.create"),
-        "can_plan_cancel": can(request.user, "plan.cancel"),
-        "can_resolve": can(request.user, "dispute.resolve"),
-        "can_dispute": can(request.user, "dispute.open"),
-        "parties": AccountParty.objects.filter(account=account).select_related("party"),
-        "dispute_channels": DISPUTE_CHANNELS,
-    })  # fmt: skip
+    return render(
+        request,
+        "web/_commitments.html",
+        {
+            "account": account,
+            "promises": promise_list(account_id=account_id)[::-1],
+            "plans": [(p, tracking.get(p.pk)) for p in plan_rows],
+            "disputes": dispute_list(account_id=account_id)[::-1],
+            "open_charges": charges,
+            "outcomes": Dispute.Outcome.values,
+            "can_plan": can(request.user, "plan.create"),
+            "can_plan_cancel": can(request.user, "plan.cancel"),
+            "can_resolve": can(request.user, "dispute.resolve"),
+            "can_dispute": can(request.user, "dispute.open"),
+            "parties": AccountParty.objects.filter(account=account).select_related("party"),
+            "dispute_channels": DISPUTE_CHANNELS,
+        },
+    )
 
 
 @require_GET
 @page("document.view")
 def account_document(request: HttpRequest, account_id: str) -> HttpResponse:
     """An archived document of the account (`?name=` as on the timeline), as stored."""
-    document = document_visible(request.user, account_id=account_id,
-                                name=request.GET.get("name", ""))  # fmt: skip
+    document = document_visible(
+        request.user, account_id=account_id, name=request.GET.get("name", "")
+    )
     response = HttpResponse(archive_read(document), content_type=document.content_type)
     filename = document.name.rsplit("/", 1)[-1].replace('"', "")
     inline = "inline" if document.content_type == "application/pdf" else "attachment"

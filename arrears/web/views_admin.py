@@ -121,8 +121,7 @@ def admin_users(request: HttpRequest) -> HttpResponse:
             errors = {"password_again": _("The two passwords are not the same.")}
         else:
             try:
-                user_add(**form, password=password, actor=request.user, via="web",
-                         ip=_ip(request))  # fmt: skip
+                user_add(**form, password=password, actor=request.user, via="web", ip=_ip(request))
             except DomainError as exc:
                 errors = _errors(exc)
             else:
@@ -144,8 +143,9 @@ def admin_user(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         form = _scope_fields(request)
         try:
-            user_change(username=user.username, **form, actor=request.user, via="web",
-                        ip=_ip(request))  # fmt: skip
+            user_change(
+                username=user.username, **form, actor=request.user, via="web", ip=_ip(request)
+            )
         except DomainError as exc:
             errors = _errors(exc)
         else:
@@ -158,8 +158,11 @@ def _scope_form(user: Any) -> dict[str, Any]:
     profile = user.profile
     if profile is None:
         return {"role": "", "firm": "", "properties": []}
-    return {"role": profile.role, "firm": profile.firm,
-            "properties": [p.property_id for p in profile.properties.all()]}  # fmt: skip
+    return {
+        "role": profile.role,
+        "firm": profile.firm,
+        "properties": [p.property_id for p in profile.properties.all()],
+    }
 
 
 def _user_page(request: HttpRequest, user: Any, **context: Any) -> HttpResponse:
@@ -176,8 +179,9 @@ def admin_user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     user = user_get(user_id=user_id)
     active = request.POST.get("active") == "1"
     try:
-        user_active_set(username=user.username, active=active, actor=request.user, via="web",
-                        ip=_ip(request))  # fmt: skip
+        user_active_set(
+            username=user.username, active=active, actor=request.user, via="web", ip=_ip(request)
+        )
     except DomainError as exc:
         return _user_page(request, user, form=_scope_form(user), errors=_errors(exc, "active"))
     said = _("User %(name)s reactivated.") if active else _("User %(name)s deactivated.")
@@ -204,12 +208,19 @@ def admin_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
         errors = {"password_again": _("The two passwords are not the same.")}
         return _user_page(request, user, form=_scope_form(user), errors=errors)
     try:
-        user_password_set(username=user.username, password=password, actor=request.user,
-                          via="web", ip=_ip(request))  # fmt: skip
+        user_password_set(
+            username=user.username,
+            password=password,
+            actor=request.user,
+            via="web",
+            ip=_ip(request),
+        )
     except DomainError as exc:
         return _user_page(request, user, form=_scope_form(user), errors=_errors(exc, "password"))
-    messages.success(request, _("Password of %(name)s changed: their other sessions end.")
-                     % {"name": user.username})  # fmt: skip
+    messages.success(
+        request,
+        _("Password of %(name)s changed: their other sessions end.") % {"name": user.username},
+    )
     return redirect("web:admin_user", user_id=user.pk)
 
 
@@ -218,12 +229,20 @@ def admin_user_password(request: HttpRequest, user_id: int) -> HttpResponse:
 def admin_user_token_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
     user = user_get(user_id=user_id)
     try:
-        token_revoke(username=user.username, token_id=token_id, actor=request.user, via="web",
-                     ip=_ip(request))  # fmt: skip
+        token_revoke(
+            username=user.username,
+            token_id=token_id,
+            actor=request.user,
+            via="web",
+            ip=_ip(request),
+        )
     except DomainError as exc:
         return _user_page(request, user, form=_scope_form(user), errors=_errors(exc, "token"))
-    messages.success(request, _("API token %(id)s of %(name)s revoked: it is refused from now on.")
-                     % {"id": token_id, "name": user.username})  # fmt: skip
+    messages.success(
+        request,
+        _("API token %(id)s of %(name)s revoked: it is refused from now on.")
+        % {"id": token_id, "name": user.username},
+    )
     return redirect("web:admin_user", user_id=user.pk)
 
 
@@ -252,15 +271,15 @@ def admin_property(request: HttpRequest, property_id: str) -> HttpResponse:
     if request.method == "POST":
         form = {f: request.POST.get(f, "")[:400] for f in form}
         try:
-            property_change(property_id=property_id, **form, actor=request.user, via="web",
-                            ip=_ip(request))  # fmt: skip
+            property_change(
+                property_id=property_id, **form, actor=request.user, via="web", ip=_ip(request)
+            )
         except DomainError as exc:
             errors = _errors(exc)
         else:
             messages.success(request, _("Property %(id)s saved.") % {"id": property_id})
             return redirect("web:admin_properties")
-    context = {"prop": prop, "form": form, "errors": errors,
-               "zones": sorted(available_timezones())}  # fmt: skip
+    context = {"prop": prop, "form": form, "errors": errors, "zones": sorted(available_timezones())}
     return _form(request, "web/admin_property.html", context)
 
 
@@ -268,8 +287,14 @@ def admin_property(request: HttpRequest, property_id: str) -> HttpResponse:
 
 
 def _policies_page(request: HttpRequest, **context: Any) -> HttpResponse:
-    context = {"versions": policy_versions(), "in_force": sorted(company_policies()),
-               "overrides": policy_overrides(), "errors": {}, "form": {}, **context}  # fmt: skip
+    context = {
+        "versions": policy_versions(),
+        "in_force": sorted(company_policies()),
+        "overrides": policy_overrides(),
+        "errors": {},
+        "form": {},
+        **context,
+    }
     return _form(request, "web/admin_policies.html", context)
 
 
@@ -279,8 +304,9 @@ def _policy_text(request: HttpRequest, typed: str) -> tuple[str, str]:
     upload = request.FILES.get("file")
     if upload is not None:
         if upload.size is not None and upload.size > POLICY_FILE_LIMIT:
-            raise PolicyError(_("%(file)s: a policy file is at most 256 KB") % {
-                "file": upload.name})  # fmt: skip
+            raise PolicyError(
+                _("%(file)s: a policy file is at most 256 KB") % {"file": upload.name}
+            )
         try:
             return upload.read().decode("utf-8"), str(upload.name)
         except UnicodeDecodeError:
@@ -301,8 +327,10 @@ def admin_policies(request: HttpRequest) -> HttpResponse:
     typed = request.POST.get("text", "")[:POLICY_FILE_LIMIT]
     try:
         text, source = _policy_text(request, typed)
-        detail: dict[str, Any] = {"source": source[:100],
-                                  "sha256": hashlib.sha256(text.encode()).hexdigest()}  # fmt: skip
+        detail: dict[str, Any] = {
+            "source": source[:100],
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
 
         def store(_account: Any) -> Any:
             # `act` writes `detail` after this runs: the name and version stored go in it.
@@ -310,12 +338,20 @@ def admin_policies(request: HttpRequest) -> HttpResponse:
             detail.update(name=row.name, version=row.version)
             return row
 
-        row = act(user=request.user, verb="policy.add", via="web", ip=_ip(request),
-                  detail=detail, do=store)  # fmt: skip
+        row = act(
+            user=request.user,
+            verb="policy.add",
+            via="web",
+            ip=_ip(request),
+            detail=detail,
+            do=store,
+        )
     except (DomainError, PolicyError) as exc:
         return _policies_page(request, errors=_errors(exc, "text"), form={"text": typed})
-    messages.success(request, _("Policy %(name)s v%(version)s stored.") % {
-        "name": row.name, "version": row.version})  # fmt: skip
+    messages.success(
+        request,
+        _("Policy %(name)s v%(version)s stored.") % {"name": row.name, "version": row.version},
+    )
     return redirect(reverse("web:admin_policy", args=[row.name]) + f"?version={row.version}")
 
 
@@ -342,15 +378,28 @@ def admin_policy_assign(request: HttpRequest) -> HttpResponse:
     try:
         if not account_id:
             raise NotFoundError(_("Name the account."), field="account_id")
-        act(user=request.user, verb="policy.assign", via="web", account_id=account_id,
-            ip=_ip(request), detail={"policy": name},
-            do=lambda _a: policy_assign(account_id=account_id, policy=name, actor=actor,
-                                        on=today()))  # fmt: skip
+        act(
+            user=request.user,
+            verb="policy.assign",
+            via="web",
+            account_id=account_id,
+            ip=_ip(request),
+            detail={"policy": name},
+            do=lambda _a: policy_assign(
+                account_id=account_id, policy=name, actor=actor, on=today()
+            ),
+        )
     except DomainError as exc:
-        return _policies_page(request, errors=_errors(exc, "policy"),
-                              assign={"account_id": account_id, "policy": name or ""})  # fmt: skip
-    said = (_("%(account)s follows policy %(policy)s.") if name
-            else _("%(account)s follows its property's policy again."))  # fmt: skip
+        return _policies_page(
+            request,
+            errors=_errors(exc, "policy"),
+            assign={"account_id": account_id, "policy": name or ""},
+        )
+    said = (
+        _("%(account)s follows policy %(policy)s.")
+        if name
+        else _("%(account)s follows its property's policy again.")
+    )
     messages.success(request, said % {"account": account_id, "policy": name})
     return redirect("web:admin_policies")
 
@@ -366,12 +415,14 @@ def admin_templates(request: HttpRequest) -> HttpResponse:
     for name, language, version in template_names():
         rows.setdefault(name, {})[language] = version
     table = [
-        (name, CATALOG[name].law if name in CATALOG else "",
-         [(lang, rows[name].get(lang)) for lang in LANGUAGES])
+        (
+            name,
+            CATALOG[name].law if name in CATALOG else "",
+            [(lang, rows[name].get(lang)) for lang in LANGUAGES],
+        )
         for name in sorted(rows)
-    ]  # fmt: skip
-    return render(request, "web/admin_templates.html",
-                  {"rows": table, "languages": LANGUAGES})  # fmt: skip
+    ]
+    return render(request, "web/admin_templates.html", {"rows": table, "languages": LANGUAGES})
 
 
 def _preview(request: HttpRequest, template: str, language: str) -> dict[str, Any]:
@@ -412,11 +463,18 @@ def admin_template(request: HttpRequest, template: str, language: str) -> HttpRe
         wanted = versions[0].version
     shown = next((v for v in versions if v.version == wanted), versions[0])
     form = {"subject": shown.subject, "body": shown.body}
-    context: dict[str, Any] = {"template": template, "language": language,
-                               "versions": versions, "shown": shown, "errors": {}}  # fmt: skip
+    context: dict[str, Any] = {
+        "template": template,
+        "language": language,
+        "versions": versions,
+        "shown": shown,
+        "errors": {},
+    }
     if request.method == "POST":
-        form = {"subject": request.POST.get("subject", "")[:300],
-                "body": request.POST.get("body", "")[:200_000]}  # fmt: skip
+        form = {
+            "subject": request.POST.get("subject", "")[:300],
+            "body": request.POST.get("body", "")[:200_000],
+        }
         saved = _template_save(request, template, language, form)
         if isinstance(saved, dict):
             context["errors"] = saved
@@ -448,12 +506,21 @@ def _template_save(
         return row
 
     try:
-        row = act(user=request.user, verb="template.add", via="web", ip=_ip(request),
-                  detail=detail, do=store)  # fmt: skip
+        row = act(
+            user=request.user,
+            verb="template.add",
+            via="web",
+            ip=_ip(request),
+            detail=detail,
+            do=store,
+        )
     except DomainError as exc:
         return _errors(exc, "body")
-    messages.success(request, _("Template %(name)s [%(language)s] v%(version)s stored.") % {
-        "name": template, "language": language, "version": row.version})  # fmt: skip
+    messages.success(
+        request,
+        _("Template %(name)s [%(language)s] v%(version)s stored.")
+        % {"name": template, "language": language, "version": row.version},
+    )
     return redirect("web:admin_template", template=template, language=language)
 
 

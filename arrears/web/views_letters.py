@@ -47,9 +47,11 @@ def _on(request: HttpRequest) -> date:
 
 
 def _print_files(on: date) -> list[Document]:
-    return list(Document.objects.filter(kind__in=PRINT_KINDS,
-                                        name__startswith=f"print/{on:%Y/%m/%d}/")
-                .order_by("-created_at", "id"))  # fmt: skip
+    return list(
+        Document.objects.filter(
+            kind__in=PRINT_KINDS, name__startswith=f"print/{on:%Y/%m/%d}/"
+        ).order_by("-created_at", "id")
+    )
 
 
 def _letters_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -83,8 +85,14 @@ def _managed(request: HttpRequest, detail: dict[str, Any], do: Callable[[], str]
     """A change to the letters (`letters.manage`, audited with `detail`): the page with what `do`
     said, or with why it was refused; a refusal of the role or of a sign-in is raised."""
     try:
-        said = act(user=request.user, verb="letters.manage", via="web", ip=_ip(request),
-                   detail=detail, do=lambda _a: do())  # fmt: skip
+        said = act(
+            user=request.user,
+            verb="letters.manage",
+            via="web",
+            ip=_ip(request),
+            detail=detail,
+            do=lambda _a: do(),
+        )
     except DomainError as exc:
         if exc.code in ("forbidden", "unauthenticated"):
             raise
@@ -155,7 +163,9 @@ def _mailed(*, lines: str, on: date, actor: str) -> str:
         except ValidationError as exc:
             raise ValidationError(exc.message.replace(str(manifest), _("entry"))) from None
     return _("%(n)s letters recorded mailed; %(u)s already recorded.") % {
-        "n": result.mailed, "u": result.unchanged}  # fmt: skip
+        "n": result.mailed,
+        "u": result.unchanged,
+    }
 
 
 @require_POST
@@ -164,8 +174,11 @@ def letters_mailed_entry(request: HttpRequest) -> HttpResponse:
     lines = request.POST.get("lines", "")[:20000]
     on = _on(request)
     actor = request.user.get_username()
-    return _managed(request, {"mailed": lines[:1000], "on": on.isoformat()},
-                    lambda: _mailed(lines=lines, on=on, actor=actor))  # fmt: skip
+    return _managed(
+        request,
+        {"mailed": lines[:1000], "on": on.isoformat()},
+        lambda: _mailed(lines=lines, on=on, actor=actor),
+    )
 
 
 @require_POST
@@ -199,10 +212,15 @@ def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
     error = ""
     try:
         # the account must be one the user may see (authorize inside act), then the message
-        act(user=request.user, verb="mail.triage", via="web", account_id=account_id or None,
-            ip=_ip(request), detail={"inbound": inbound_id},
-            do=lambda _a: triage_assign(inbound_id=inbound_id, account_id=account_id,
-                                        actor=actor))  # fmt: skip
+        act(
+            user=request.user,
+            verb="mail.triage",
+            via="web",
+            account_id=account_id or None,
+            ip=_ip(request),
+            detail={"inbound": inbound_id},
+            do=lambda _a: triage_assign(inbound_id=inbound_id, account_id=account_id, actor=actor),
+        )
     except DomainError as exc:
         if exc.code in ("forbidden", "unauthenticated"):
             raise
@@ -210,5 +228,9 @@ def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
     if not error and request.headers.get("HX-Request") != "true":
         return redirect("web:mail_triage")
     authorize(request.user, "mail.triage")
-    return render(request, "web/mail_triage.html", {"rows": triage_list(), "error": error},
-                  status=422 if error else 200)  # fmt: skip
+    return render(
+        request,
+        "web/mail_triage.html",
+        {"rows": triage_list(), "error": error},
+        status=422 if error else 200,
+    )

@@ -171,9 +171,13 @@ def fresh_cache() -> None:
 def archive_dir(settings: Any, tmp_path: Path) -> Any:
     """Each test archives its documents (statements, letters, print files) in its own folder."""
     folder = tmp_path / "archive"
-    settings.STORAGES = {**settings.STORAGES, "archive": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
     return folder
 
 

@@ -265,8 +265,9 @@ def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch,
     assert first[:8] + "…" in out
     first_id = ApiToken.objects.get(hint=first[:8]).pk
     monkeypatch.setenv("ARREARS_USER", "erin")
-    code, out, _ = _cli(["user", "revoke", "dave", "--token", str(first_id)], "", monkeypatch,
-                        capsys)  # fmt: skip
+    code, out, _ = _cli(
+        ["user", "revoke", "dave", "--token", str(first_id)], "", monkeypatch, capsys
+    )
     assert (code, out.strip()) == (0, "Revoked 1 API token of dave.")
     assert token_user(first) is None
     assert token_user(second) == people["dave"]
@@ -319,8 +320,13 @@ def test_the_account_pages_read_of_scope_finds_what_accounts_visible_holds(peopl
     from arrears.access.models import Referral
 
     tina = Account.objects.get(account_id="A-TINA")
-    Referral.objects.create(account=tina, firm=FIRM, referred_on=date(2026, 3, 1),
-                            referred_by="alice", withdrawn_on=date(2026, 3, 2))  # fmt: skip
+    Referral.objects.create(
+        account=tina,
+        firm=FIRM,
+        referred_on=date(2026, 3, 1),
+        referred_by="alice",
+        withdrawn_on=date(2026, 3, 2),
+    )
     every = list(Account.objects.values_list("account_id", flat=True))
     checked = 0
     for name, user in people.items():

@@ -23,8 +23,7 @@ def call(tokens, who, method, path, body=None):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {tokens[who]}"}
     if method == "get":
         return Client().get(path, body or {}, **headers)
-    return Client().post(path, json.dumps(body or {}), content_type="application/json",
-                         **headers)  # fmt: skip
+    return Client().post(path, json.dumps(body or {}), content_type="application/json", **headers)
 
 
 def test_a_call_is_logged_and_a_call_at_night_is_409_with_the_rule(tokens):
@@ -93,8 +92,9 @@ def test_a_plan_is_proposed_created_shown_and_cancelled(tokens):
     shown = call(tokens, "alice", "get", f"{TINA}/plans/{plan['id']}").json()
     assert shown["status"] == "active"
     # a second plan while one is active is refused, in the one error shape
-    again = call(tokens, "alice", "post", f"{TINA}/plans", {"start": "2026-04-01",
-                                                            "installments": 2})  # fmt: skip
+    again = call(
+        tokens, "alice", "post", f"{TINA}/plans", {"start": "2026-04-01", "installments": 2}
+    )
     assert again.status_code == 422
     assert set(again.json()) == {"code", "message", "extra"}
     cancelled = call(
@@ -138,8 +138,10 @@ def test_a_statement_is_archived_and_listed_among_the_documents(tokens):
     assert [d["name"] for d in docs] == [name]
     content = call(tokens, "bob", "get", f"{TINA}/documents/content", {"name": name})
     assert content.content.startswith(b"%PDF")
-    assert call(tokens, "mallory", "get", f"{TINA}/documents/content",
-                {"name": name}).status_code == 404  # fmt: skip
+    assert (
+        call(tokens, "mallory", "get", f"{TINA}/documents/content", {"name": name}).status_code
+        == 404
+    )
 
 
 def test_a_notice_is_queued_once_and_a_refused_one_is_409_with_the_rule(tokens):

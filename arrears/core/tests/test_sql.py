@@ -26,8 +26,12 @@ def test_rows_give_dates_as_dates_and_take_them_as_parameters():
         [sql.day(date(2026, 3, 1))],
     )
     assert found == [("A1", date(2026, 3, 1))]
-    assert sql.rows(f"SELECT id FROM {sql.table(Account)} WHERE opened_on < %s",
-                    [sql.day(date(2026, 3, 1))]) == []  # fmt: skip
+    assert (
+        sql.rows(
+            f"SELECT id FROM {sql.table(Account)} WHERE opened_on < %s", [sql.day(date(2026, 3, 1))]
+        )
+        == []
+    )
 
 
 def _fields(instance) -> dict:
@@ -39,14 +43,20 @@ def test_a_joined_row_is_the_model_the_orm_reads_with_its_values_converted():
 
     from arrears.ledger.models import AccountParty, Party
 
-    place = Property.objects.create(property_id="P1", name="One", state="NY", country="US",
-                                    extra={"late_fee": {"rate": "5%"}})  # fmt: skip
+    place = Property.objects.create(
+        property_id="P1", name="One", state="NY", country="US", extra={"late_fee": {"rate": "5%"}}
+    )
     account = Account.objects.create(account_id="A1", property=place, opened_on=date(2026, 3, 1))
     Account.objects.create(account_id="A2", opened_on=date(2026, 3, 1))  # no property
     party = Party.objects.create(party_id="G1", name="Gail", extra={"note": "co-signer"})
     limit = Decimal("1200.50")
-    AccountParty.objects.create(account=account, party=party, role="guarantor",
-                                guarantee_limit=limit, extra={"signed": True})  # fmt: skip
+    AccountParty.objects.create(
+        account=account,
+        party=party,
+        role="guarantor",
+        guarantee_limit=limit,
+        extra={"signed": True},
+    )
     rows = {
         a.account_id: a
         for a in Account.objects.raw(
@@ -59,9 +69,12 @@ def test_a_joined_row_is_the_model_the_orm_reads_with_its_values_converted():
     assert read.extra == {"late_fee": {"rate": "5%"}}
     assert read._state.adding is False
     assert sql.joined(Property, rows["A2"], "p__") is None
-    links = list(Party.objects.raw(
-        f"SELECT p.*, {sql.joined_columns(AccountParty, 'ap', 'l__')} FROM {sql.table(Party)} p"
-        f" JOIN {sql.table(AccountParty)} ap ON ap.party_id = p.id"))  # fmt: skip
+    links = list(
+        Party.objects.raw(
+            f"SELECT p.*, {sql.joined_columns(AccountParty, 'ap', 'l__')} FROM {sql.table(Party)} p"
+            f" JOIN {sql.table(AccountParty)} ap ON ap.party_id = p.id"
+        )
+    )
     link = sql.joined(AccountParty, links[0], "l__")
     assert _fields(link) == _fields(AccountParty.objects.get())
     assert link.guarantee_limit == limit
@@ -73,8 +86,12 @@ def test_account_party_links_are_the_orms_in_its_order():
     from arrears.ledger.selectors import account_party_links
 
     account = Account.objects.create(account_id="A1", opened_on=date(2026, 3, 1))
-    for party_id, name, role in [("T2", "Zoe", "primary"), ("G1", "Al", "guarantor"),
-                                 ("T1", "Bea", "primary"), ("C1", "Cy", "co_obligor")]:  # fmt: skip
+    for party_id, name, role in [
+        ("T2", "Zoe", "primary"),
+        ("G1", "Al", "guarantor"),
+        ("T1", "Bea", "primary"),
+        ("C1", "Cy", "co_obligor"),
+    ]:
         party = Party.objects.create(party_id=party_id, name=name)
         AccountParty.objects.create(account=account, party=party, role=role)
     orm = list(account.account_parties.select_related("party").order_by("role", "party__name"))

@@ -66,8 +66,10 @@ class Imap:
     log: Path  # the server's log: a login line says whether the session was TLS
 
     def url(self, folder: str = "INBOX") -> str:
-        return (f"imaps://{self.user}:{self.password}@{self.host}:{self.port}/{folder}"
-                f"?cafile={self.cafile}")  # fmt: skip
+        return (
+            f"imaps://{self.user}:{self.password}@{self.host}:{self.port}/{folder}"
+            f"?cafile={self.cafile}"
+        )
 
 
 def missing() -> str:
@@ -91,12 +93,14 @@ def running() -> Iterator[Imap]:
         cert, _ = self_signed(root)
         (root / "passwd").write_text("arrears:{PLAIN}s3cret::::::\n")
         port, plain_port = free_port(), free_port()
-        (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port,
-                                                         plain_port=plain_port))  # fmt: skip
+        (root / "dovecot.conf").write_text(
+            CONFIG.format(root=root, port=port, plain_port=plain_port)
+        )
         process = subprocess.Popen(
             ["dovecot", "-F", "-c", str(root / "dovecot.conf")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -104,8 +108,11 @@ def running() -> Iterator[Imap]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() \
-                        else ""  # fmt: skip
+                    log = (
+                        (root / "dovecot.log").read_text()
+                        if (root / "dovecot.log").exists()
+                        else ""
+                    )
                     out = process.stdout.read().decode() if process.stdout else ""
                     raise RuntimeError(f"Dovecot did not start: {out}{log}") from None
                 time.sleep(0.05)

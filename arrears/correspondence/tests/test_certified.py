@@ -42,8 +42,16 @@ def test_a_wrong_check_digit_is_refused_with_the_expected_one():
     assert f"gives {good}" in problem
 
 
-@pytest.mark.parametrize("text", ["", "12345", "9400 1118 9922 3100 0123 4",
-                                  "94001118992231000123456", "9400111899223100012A45"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "12345",
+        "9400 1118 9922 3100 0123 4",
+        "94001118992231000123456",
+        "9400111899223100012A45",
+    ],
+)
 def test_wrong_lengths_and_letters_are_refused(text):
     assert article_number_problem(text) != ""
 

@@ -21,16 +21,42 @@ def check_digit(payload: str) -> str:
 
 
 def test_alice_previews_lucias_notice_in_spanish_as_text_and_as_pdf(book, capsys, tmp_path):
-    assert main(["template", "preview", "ny-late-rent-notice", "--account", "A-LUCIA",
-                 "--date", "2026-03-06"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "template",
+                "preview",
+                "ny-late-rent-notice",
+                "--account",
+                "A-LUCIA",
+                "--date",
+                "2026-03-06",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Subject: Aviso de renta no recibida (A-LUCIA)" in out
     assert "Template: ny-late-rent-notice v0 (es)" in out
     assert "AVISO DE FALTA DE RECEPCIÓN DEL PAGO DE LA RENTA" in out
 
     pdf = tmp_path / "preview.pdf"
-    assert main(["template", "preview", "ny-late-rent-notice", "--account", "A-LUCIA",
-                 "--language", "en", "--output", str(pdf)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "template",
+                "preview",
+                "ny-late-rent-notice",
+                "--account",
+                "A-LUCIA",
+                "--language",
+                "en",
+                "--output",
+                str(pdf),
+            ]
+        )
+        == 0
+    )
     text = " ".join(pdf_text(pdf.read_bytes()).split())
     assert "NOTICE OF FAILURE TO RECEIVE RENT PAYMENT" in text
     assert "Lucía Fernández" in text
@@ -43,13 +69,24 @@ def test_an_unknown_template_is_a_clear_error(book, capsys):
 
 def test_alice_prints_the_batch_records_mailing_and_a_return(queue, capsys, tmp_path):
     # given: Tina's certified notice queued by the run
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice", "amount": Decimal("1200.00")})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1200.00"),
+        }
+    )
 
     # when: the batch
     out_dir = tmp_path / "print"
-    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(out_dir),
-                 "--workers", "1"]) == 0  # fmt: skip
+    assert (
+        main(
+            ["letters", "batch", "--date", "2026-03-06", "--output", str(out_dir), "--workers", "1"]
+        )
+        == 0
+    )
     assert "1 letters for 2026-03-06" in capsys.readouterr().out
     manifest = out_dir / "manifest-2026-03-06.csv"
     assert (out_dir / "print-2026-03-06.pdf").exists()
@@ -73,8 +110,18 @@ def test_alice_prints_the_batch_records_mailing_and_a_return(queue, capsys, tmp_
     assert "mailed" in capsys.readouterr().out
 
     # when: it comes back, by its article number
-    assert main(["letters", "returned", payload + check_digit(payload), "--reason",
-                 "moved, left no address"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "letters",
+                "returned",
+                payload + check_digit(payload),
+                "--reason",
+                "moved, left no address",
+            ]
+        )
+        == 0
+    )
     assert "address marked bad for P-TINA" in capsys.readouterr().out
     assert Outbound.objects.get().status == "returned"
 
@@ -114,14 +161,45 @@ def test_a_reprint_writes_the_print_file_and_manifest_again_without_rendering(
 ):
     from arrears.ledger.models import TimelineEvent
 
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice"})  # fmt: skip
-    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "a"),
-                 "--workers", "1"]) == 0  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        }
+    )
+    assert (
+        main(
+            [
+                "letters",
+                "batch",
+                "--date",
+                "2026-03-06",
+                "--output",
+                str(tmp_path / "a"),
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
     first = (tmp_path / "a" / "manifest-2026-03-06.csv").read_text()
 
-    assert main(["letters", "batch", "--date", "2026-03-06", "--output", str(tmp_path / "b"),
-                 "--reprint"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "letters",
+                "batch",
+                "--date",
+                "2026-03-06",
+                "--output",
+                str(tmp_path / "b"),
+                "--reprint",
+            ]
+        )
+        == 0
+    )
 
     assert (tmp_path / "b" / "manifest-2026-03-06.csv").read_text() == first
     assert (tmp_path / "b" / "print-2026-03-06.pdf").read_bytes().startswith(b"%PDF")

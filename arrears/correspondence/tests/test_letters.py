@@ -41,8 +41,15 @@ def check_digit(payload: str) -> str:
 
 def test_tinas_late_rent_notice_names_her_the_rent_and_the_statute(queue, tmp_path):
     # given: the run queued Tina's certified late notice for March's rent
-    names = queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-                   "template": "ny-late-rent-notice", "amount": Decimal("1200.00")})  # fmt: skip
+    names = queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1200.00"),
+        }
+    )
 
     # when: the day's batch is printed
     result = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
@@ -84,9 +91,17 @@ def test_tinas_late_rent_notice_names_her_the_rent_and_the_statute(queue, tmp_pa
 
 
 def test_the_fourteen_day_demand_names_rent_only_and_its_deadline(queue, tmp_path):
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "rent-demand",
-           "template": "ny-rent-demand", "channel": "letter", "amount": Decimal("1200.00"),
-           "deadline": date(2026, 3, 24)})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "rent-demand",
+            "template": "ny-rent-demand",
+            "channel": "letter",
+            "amount": Decimal("1200.00"),
+            "deadline": date(2026, 3, 24),
+        }
+    )
 
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
 
@@ -103,9 +118,17 @@ def test_the_fourteen_day_demand_names_rent_only_and_its_deadline(queue, tmp_pat
 
 
 def test_carmens_three_day_notice_counts_court_days_and_says_whom_to_pay(queue, tmp_path):
-    queue({"account_id": "A-CARMEN", "party_id": "P-CARMEN", "step": "three-day-notice",
-           "template": "ca-3-day-notice-pay-or-quit", "channel": "letter",
-           "amount": Decimal("2400.00"), "deadline": date(2026, 3, 11)})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-CARMEN",
+            "party_id": "P-CARMEN",
+            "step": "three-day-notice",
+            "template": "ca-3-day-notice-pay-or-quit",
+            "channel": "letter",
+            "amount": Decimal("2400.00"),
+            "deadline": date(2026, 3, 11),
+        }
+    )
 
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
 
@@ -122,8 +145,15 @@ def test_carmens_three_day_notice_counts_court_days_and_says_whom_to_pay(queue, 
 
 
 def test_lucia_who_reads_spanish_gets_her_notice_in_spanish(queue, tmp_path):
-    queue({"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
-           "template": "ny-late-rent-notice", "amount": Decimal("1350.00")})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1350.00"),
+        }
+    )
 
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
 
@@ -139,9 +169,16 @@ def test_lucia_who_reads_spanish_gets_her_notice_in_spanish(queue, tmp_path):
 
 
 def test_greg_gets_the_guarantors_letter_at_his_own_address(queue, tmp_path):
-    queue({"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor",
-           "step": "late-notice-guarantor", "template": "ny-late-rent-notice-guarantor",
-           "amount": Decimal("1200.00")})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-GREG",
+            "role": "guarantor",
+            "step": "late-notice-guarantor",
+            "template": "ny-late-rent-notice-guarantor",
+            "amount": Decimal("1200.00"),
+        }
+    )
 
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
 
@@ -155,10 +192,20 @@ def test_greg_gets_the_guarantors_letter_at_his_own_address(queue, tmp_path):
 
 def test_a_repeated_batch_prints_nothing_twice(queue, tmp_path):
     # given: two letters printed in parallel processes
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice"},
-          {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
-           "template": "ny-late-rent-notice"})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+    )
     first = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=2)
     assert len(first.letters) == 2
     assert pdf_page_count(first.print_file.read_bytes()) == 2
@@ -179,10 +226,20 @@ def test_proof_of_mailing_attaches_the_article_numbers_and_shows_them_on_the_tim
     queue, tmp_path
 ):
     # given: Tina's and Lucía's certified letters printed, and the firm sheet filled in
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice"},
-          {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
-           "template": "ny-late-rent-notice"})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+    )
     batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
     numbers = ["9407111899223100012340", "9407111899223100012357"]
     numbers = [n[:-1] + check_digit(n[:-1]) for n in numbers]
@@ -211,8 +268,14 @@ def test_proof_of_mailing_attaches_the_article_numbers_and_shows_them_on_the_tim
 
 
 def test_a_manifest_with_a_bad_check_digit_is_refused_and_records_nothing(queue, tmp_path):
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice"})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        }
+    )
     batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
     payload = "940711189922310001234"
     wrong = str((int(check_digit(payload)) + 1) % 10)
@@ -234,15 +297,26 @@ def test_a_manifest_with_a_bad_check_digit_is_refused_and_records_nothing(queue,
 
 def test_returned_mail_marks_the_address_bad_until_it_changes(queue, tmp_path):
     # given: Greg's letter printed and mailed first class
-    queue({"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor",
-           "step": "late-notice-guarantor", "template": "ny-late-rent-notice-guarantor",
-           "channel": "letter"})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-GREG",
+            "role": "guarantor",
+            "step": "late-notice-guarantor",
+            "template": "ny-late-rent-notice-guarantor",
+            "channel": "letter",
+        }
+    )
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
     letter = Outbound.objects.get()
 
     # when: it comes back undeliverable
-    mail_returned(letter=f"L{letter.pk}", on=date(2026, 3, 12), actor="alice",
-                  reason="not deliverable as addressed")  # fmt: skip
+    mail_returned(
+        letter=f"L{letter.pk}",
+        on=date(2026, 3, 12),
+        actor="alice",
+        reason="not deliverable as addressed",
+    )
 
     # then: the letter is returned, the timeline says so, and Greg's address is known bad
     letter.refresh_from_db()
@@ -267,24 +341,42 @@ def test_the_print_file_holds_each_letters_page_in_order_and_reads_back_strictly
 
     from pypdf import PdfReader
 
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice"},
-          {"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "late-notice",
-           "template": "ny-late-rent-notice"},
-          {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor",
-           "step": "late-notice-guarantor",
-           "template": "ny-late-rent-notice-guarantor"})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-GREG",
+            "role": "guarantor",
+            "step": "late-notice-guarantor",
+            "template": "ny-late-rent-notice-guarantor",
+        },
+    )
 
     batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
 
     merged = PdfReader(io.BytesIO(batch.print_file.read_bytes()), strict=True)
-    singles = [archive_read(Outbound.objects.get(pk=x["letter_id"]).document)
-               for x in batch.letters]  # fmt: skip
+    singles = [
+        archive_read(Outbound.objects.get(pk=x["letter_id"]).document) for x in batch.letters
+    ]
     assert len(merged.pages) == 3
     for page, single in zip(merged.pages, singles, strict=True):
         assert page.extract_text() == PdfReader(io.BytesIO(single)).pages[0].extract_text()
-    assert [x["addressee"] for x in batch.letters] == ["Tina Ortiz", "Greg Ortiz",
-                                                       "Lucía Fernández"]  # fmt: skip
+    assert [x["addressee"] for x in batch.letters] == [
+        "Tina Ortiz",
+        "Greg Ortiz",
+        "Lucía Fernández",
+    ]
 
 
 def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
@@ -297,8 +389,9 @@ def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
     from arrears.correspondence.pdfs import _renderer
     from arrears.correspondence.rendering import message_render
 
-    message = message_render(account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6,
-                             letter=True)  # fmt: skip
+    message = message_render(
+        account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6, letter=True
+    )
     css, fonts = _renderer()
     page = HTML(string=message.html).render(stylesheets=[css], font_config=fonts).pages[0]
 
@@ -307,9 +400,11 @@ def test_the_addressee_block_sits_in_a_number_10_envelopes_window(book):
         for child in getattr(box, "children", None) or []:
             yield from boxes(child)
 
-    block = next(b for b in boxes(page._page_box)
-                 if getattr(b, "element", None) is not None
-                 and b.element.get("class") == "addressee")  # fmt: skip
+    block = next(
+        b
+        for b in boxes(page._page_box)
+        if getattr(b, "element", None) is not None and b.element.get("class") == "addressee"
+    )
     inch = 96  # CSS pixels
     top = round(block.content_box_y() / inch, 2)
     assert (top, round(block.content_box_x() / inch, 2)) == (2.2, 1.0)

@@ -74,28 +74,65 @@ def books(db: None, tmp_path: Path) -> None:
     folder = tmp_path / "contradicting"
     folder.mkdir()
     write_csv(folder / "properties.csv", [{**ELM, "owner_name": "Elm Court Owners LLC"}])
-    write_csv(folder / "parties.csv", [
-        {"party_id": f"P-{n.upper()}", "name": f"{n} Example", "address": f"{i} Oak Road",
-         "city": "Albany", "state": "NY", "postal_code": "12207", "country": "US",
-         "email": f"{n.lower()}@example.org"}
-        for i, n in enumerate(PEOPLE, start=1)
-    ])  # fmt: skip
-    write_csv(folder / "accounts.csv", [
-        {"account_id": a, "property_id": "" if kind == "customer" else "ELM",
-         "unit": "" if kind == "customer" else str(i), "kind": kind, "opened": "2025-01-01",
-         "closed": closed, "rent": rent}
-        for i, (a, (kind, closed, rent)) in enumerate(ACCOUNTS.items(), start=1)
-    ])  # fmt: skip
-    links = [{"account_id": a, "party_id": f"P-{a[2:]}", "role": "primary",
-              "guarantee_limit": ""} for a in ACCOUNTS]  # fmt: skip
-    links.append({"account_id": "A-PIA", "party_id": "P-RAE", "role": "guarantor",
-                  "guarantee_limit": "5000.00"})  # fmt: skip
+    write_csv(
+        folder / "parties.csv",
+        [
+            {
+                "party_id": f"P-{n.upper()}",
+                "name": f"{n} Example",
+                "address": f"{i} Oak Road",
+                "city": "Albany",
+                "state": "NY",
+                "postal_code": "12207",
+                "country": "US",
+                "email": f"{n.lower()}@example.org",
+            }
+            for i, n in enumerate(PEOPLE, start=1)
+        ],
+    )
+    write_csv(
+        folder / "accounts.csv",
+        [
+            {
+                "account_id": a,
+                "property_id": "" if kind == "customer" else "ELM",
+                "unit": "" if kind == "customer" else str(i),
+                "kind": kind,
+                "opened": "2025-01-01",
+                "closed": closed,
+                "rent": rent,
+            }
+            for i, (a, (kind, closed, rent)) in enumerate(ACCOUNTS.items(), start=1)
+        ],
+    )
+    links = [
+        {"account_id": a, "party_id": f"P-{a[2:]}", "role": "primary", "guarantee_limit": ""}
+        for a in ACCOUNTS
+    ]
+    links.append(
+        {
+            "account_id": "A-PIA",
+            "party_id": "P-RAE",
+            "role": "guarantor",
+            "guarantee_limit": "5000.00",
+        }
+    )
     write_csv(folder / "account_parties.csv", links)
-    write_csv(folder / "transactions.csv", [
-        {"txn_id": t, "account_id": a, "posted": posted, "type": kind, "code": code,
-         "amount": amount, "due": due}
-        for a, t, posted, kind, code, amount, due in TXNS
-    ])  # fmt: skip
+    write_csv(
+        folder / "transactions.csv",
+        [
+            {
+                "txn_id": t,
+                "account_id": a,
+                "posted": posted,
+                "type": kind,
+                "code": code,
+                "amount": amount,
+                "due": due,
+            }
+            for a, t, posted, kind, code, amount, due in TXNS
+        ],
+    )
     book_import(folder)
 
 
@@ -143,17 +180,36 @@ def dispute_fields(ledger: Ledger) -> dict[str, Any]:
     """A dispute of the oldest open charge, credited half (amounts as the answers carry them)."""
     charge = ledger.charges[0]
     half = (charge.amount / 2).quantize(Decimal("0.01"))
-    return {"dispute": {
-        "dispute_id": 1, "outcome": "partial", "reason": "wrong amount", "opened_on": ON,
-        "amount": charge.amount, "credited": half, "remaining": charge.amount - half, "note": "",
-        "charges": [{"txn_id": charge.txn_id, "label": charge.code, "amount": charge.amount,
-                     "credited": half}],
-    }}  # fmt: skip
+    return {
+        "dispute": {
+            "dispute_id": 1,
+            "outcome": "partial",
+            "reason": "wrong amount",
+            "opened_on": ON,
+            "amount": charge.amount,
+            "credited": half,
+            "remaining": charge.amount - half,
+            "note": "",
+            "charges": [
+                {
+                    "txn_id": charge.txn_id,
+                    "label": charge.code,
+                    "amount": charge.amount,
+                    "credited": half,
+                }
+            ],
+        }
+    }
 
 
 def render(name: str, language: str, account_id: str, ledger: Ledger) -> Any:
-    context = context_for(account_id=account_id, template=name, on=ON, language=language,
-                          deadline=ON + timedelta(days=14))  # fmt: skip
+    context = context_for(
+        account_id=account_id,
+        template=name,
+        on=ON,
+        language=language,
+        deadline=ON + timedelta(days=14),
+    )
     if name.startswith("dispute-"):
         context |= dispute_fields(ledger)
     return render_with(template_load(name, context["language"]), context, letter=True)
@@ -182,8 +238,11 @@ def test_every_template_says_only_what_the_ledger_says_or_is_refused(books, name
             assert refused.extra["template"] == name
             assert refused.extra["field"] in CATALOG[name].requires
             if refused.extra["field"] == "charge":
-                assert not (ledger.rent if CATALOG[name].charge_of == "rent" else
-                            [r for r in ledger.charges if r.due_on > ON])  # fmt: skip
+                assert not (
+                    ledger.rent
+                    if CATALOG[name].charge_of == "rent"
+                    else [r for r in ledger.charges if r.due_on > ON]
+                )
             continue
         text = " ".join(message.text.split())
         where = f"{name} ({language}) for {account_id}"
@@ -198,8 +257,11 @@ def test_every_template_says_only_what_the_ledger_says_or_is_refused(books, name
             assert value in allowed, f"{where} prints {printed}, which the ledger does not hold"
 
         # a security deposit is named only when the ledger applied one, and at its amount
-        said = re.findall(r"(?:security deposit|depósito de garantía) of (\$[\d,.]+\d)|"
-                          r"depósito de garantía de (\$[\d,.]+\d)", text)  # fmt: skip
+        said = re.findall(
+            r"(?:security deposit|depósito de garantía) of (\$[\d,.]+\d)|"
+            r"depósito de garantía de (\$[\d,.]+\d)",
+            text,
+        )
         mentions = "security deposit" in text or "depósito de garantía" in text
         assert ledger.deposit or not mentions, f"{where}: a deposit claim without one"
         if name.startswith("post-move-out"):

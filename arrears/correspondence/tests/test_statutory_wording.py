@@ -40,10 +40,15 @@ def words_on_page_one(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, floa
     path.write_bytes(pdf)
     html = subprocess.run(
         ["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
-                       r"([^<]*)</word>", html)  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+        r"([^<]*)</word>",
+        html,
+    )
     return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in found]
 
 
@@ -52,8 +57,14 @@ def assert_in_window(words: list[tuple[str, float, float, float, float]], lines:
         for token in line.split():
             boxes = [w for w in words if w[0] == token]
             assert boxes, f"{token!r} is not on page 1"
-            inside = [b for b in boxes if b[1] >= WINDOW_LEFT and b[3] <= WINDOW_RIGHT
-                      and b[2] >= WINDOW_TOP and b[4] <= WINDOW_BOTTOM]  # fmt: skip
+            inside = [
+                b
+                for b in boxes
+                if b[1] >= WINDOW_LEFT
+                and b[3] <= WINDOW_RIGHT
+                and b[2] >= WINDOW_TOP
+                and b[4] <= WINDOW_BOTTOM
+            ]
             assert inside, f"{token!r} of {line!r} is outside the #10 window: {boxes}"
 
 
@@ -70,25 +81,49 @@ def test_a_rent_demand_without_a_deadline_is_refused_naming_the_template_and_fie
 
 def test_a_company_version_requires_its_own_fields_or_its_names(book):
     # given: a company's late notice that declares nothing of its own, and a letter that does
-    template_add(name="ca-3-day-notice-pay-or-quit", language="en", subject="Pay",
-                 body="<p>By {{ deadline }}</p>", actor="alice")  # fmt: skip
-    template_add(name="our-letter", language="en", subject="Ours", body="<p>{{ deadline }}</p>",
-                 actor="alice", requires=["deadline"])  # fmt: skip
+    template_add(
+        name="ca-3-day-notice-pay-or-quit",
+        language="en",
+        subject="Pay",
+        body="<p>By {{ deadline }}</p>",
+        actor="alice",
+    )
+    template_add(
+        name="our-letter",
+        language="en",
+        subject="Ours",
+        body="<p>{{ deadline }}</p>",
+        actor="alice",
+        requires=["deadline"],
+    )
 
     # when / then: both are refused without a deadline
     for name in ("ca-3-day-notice-pay-or-quit", "our-letter"):
         with pytest.raises(MissingFieldError, match="requires deadline"):
             message_render(account_id="A-TINA", template=name, on=MARCH_6)
     # and a version that requires nothing renders
-    template_add(name="our-letter", language="en", subject="Ours", body="<p>Hello</p>",
-                 actor="alice", requires=[])  # fmt: skip
+    template_add(
+        name="our-letter",
+        language="en",
+        subject="Ours",
+        body="<p>Hello</p>",
+        actor="alice",
+        requires=[],
+    )
     assert "Hello" in message_render(account_id="A-TINA", template="our-letter", on=MARCH_6).text
 
 
 def test_the_print_batch_refuses_a_queued_three_day_notice_with_no_deadline(queue, tmp_path):
     # given: a California 3-day notice queued for a New York tenant, with no deadline
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "by-hand",
-           "template": "ca-3-day-notice-pay-or-quit", "amount": Decimal("1200.00")})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "by-hand",
+            "template": "ca-3-day-notice-pay-or-quit",
+            "amount": Decimal("1200.00"),
+        }
+    )
 
     # when: the batch is printed
     result = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
@@ -106,12 +141,20 @@ def test_a_certified_notice_names_owner_and_signer_and_says_certified_mail_in_en
 ):
     # given: Elm Court's owner of record, and the company's signer
     Property.objects.filter(property_id="ELM").update(owner_name="Elm Court Owners LLC")
-    settings.ARREARS_COMPANY = {**settings.ARREARS_COMPANY, "signer_name": "Dana Reyes",
-                                "signer_title": "Collections Manager"}  # fmt: skip
+    settings.ARREARS_COMPANY = {
+        **settings.ARREARS_COMPANY,
+        "signer_name": "Dana Reyes",
+        "signer_title": "Collections Manager",
+    }
 
     # when: Tina's late notice is rendered as a certified letter
-    message = message_render(account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6,
-                             language=language, letter=True)  # fmt: skip
+    message = message_render(
+        account_id="A-TINA",
+        template="ny-late-rent-notice",
+        on=MARCH_6,
+        language=language,
+        letter=True,
+    )
     html = message.html
     assert "CERTIFIED MAIL" not in html  # not certified: no endorsement
     from arrears.correspondence.rendering import render_with, template_load
@@ -122,9 +165,12 @@ def test_a_certified_notice_names_owner_and_signer_and_says_certified_mail_in_en
     # then: the endorsement is in English, owner and signer are named, nothing asks to disregard
     assert "CERTIFIED MAIL" in html
     assert "CORREO CERTIFICADO" not in html
-    owner = ("Owner: Elm Court Owners LLC, by its managing agent Arrears Property Management"
-             if language == "en" else "Propietario: Elm Court Owners LLC, por medio de su agente "
-             "administrador Arrears Property Management")  # fmt: skip
+    owner = (
+        "Owner: Elm Court Owners LLC, by its managing agent Arrears Property Management"
+        if language == "en"
+        else "Propietario: Elm Court Owners LLC, por medio de su agente "
+        "administrador Arrears Property Management"
+    )
     assert owner in html
     assert "Dana Reyes, Collections Manager" in html
     assert "disregard" not in html
@@ -138,8 +184,9 @@ def test_a_reminder_that_no_statute_governs_may_still_say_disregard_if_paid(book
 
 def test_the_address_block_of_a_letter_sits_inside_a_number_10_window(book, tmp_path):
     # given: Tina's certified late notice, with the endorsement above her address
-    message = message_render(account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6,
-                             letter=True)  # fmt: skip
+    message = message_render(
+        account_id="A-TINA", template="ny-late-rent-notice", on=MARCH_6, letter=True
+    )
     from arrears.correspondence.rendering import render_with, template_load
 
     context = {**message.context, "certified": True}
@@ -149,8 +196,9 @@ def test_the_address_block_of_a_letter_sits_inside_a_number_10_window(book, tmp_
     words = words_on_page_one(letter_pdf(html), tmp_path)
 
     # then: every word of the endorsement, her name and her address shows through the window
-    assert_in_window(words, ["CERTIFIED MAIL", "Tina Ortiz", "12 Elm Street, Apt 3B",
-                             "Brooklyn, NY 11201"])  # fmt: skip
+    assert_in_window(
+        words, ["CERTIFIED MAIL", "Tina Ortiz", "12 Elm Street, Apt 3B", "Brooklyn, NY 11201"]
+    )
 
 
 def test_the_address_block_of_a_statement_sits_inside_a_number_10_window(book, tmp_path):

@@ -29,8 +29,13 @@ NOT_FOR_TINA = {"b2b-reminder-before-due", *ANSWERS}
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("name", sorted(set(CATALOG) - NOT_FOR_TINA))
 def test_every_built_in_template_renders_for_tina_in_both_languages(book, name, language):
-    message = message_render(account_id="A-TINA", template=name, on=MARCH_6, language=language,
-                             deadline=date(2026, 3, 24))  # fmt: skip
+    message = message_render(
+        account_id="A-TINA",
+        template=name,
+        on=MARCH_6,
+        language=language,
+        deadline=date(2026, 3, 24),
+    )
     assert message.language == language
     assert message.template_version == 0
     assert "A-TINA" in message.subject
@@ -52,15 +57,30 @@ def test_an_email_for_lucia_is_in_spanish_with_subject_text_and_html(book):
 def test_a_company_version_of_a_template_is_used_and_recorded_on_what_is_sent(queue, tmp_path):
     # given: the company words its own late notice (v1), then changes it (v2)
     body = "<p>{{ addressee.name }}, we miss {{ amount|money }} (v{{ 1 }}).</p>"
-    template_add(name="ny-late-rent-notice", language="en",
-                 subject="Rent: {{ account.account_id }}", body="{% load letters %}" + body,
-                 actor="alice")  # fmt: skip
-    second = template_add(name="ny-late-rent-notice", language="en", subject="Rent, again",
-                          body="{% load letters %}<p>Still {{ amount|money }}.</p>",
-                          actor="alice")  # fmt: skip
+    template_add(
+        name="ny-late-rent-notice",
+        language="en",
+        subject="Rent: {{ account.account_id }}",
+        body="{% load letters %}" + body,
+        actor="alice",
+    )
+    second = template_add(
+        name="ny-late-rent-notice",
+        language="en",
+        subject="Rent, again",
+        body="{% load letters %}<p>Still {{ amount|money }}.</p>",
+        actor="alice",
+    )
     assert second.version == 2
-    queue({"account_id": "A-TINA", "party_id": "P-TINA", "step": "late-notice",
-           "template": "ny-late-rent-notice", "amount": Decimal("1200.00")})  # fmt: skip
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+            "amount": Decimal("1200.00"),
+        }
+    )
 
     # when
     letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
@@ -79,28 +99,33 @@ def test_a_template_that_does_not_compile_is_refused(db):
     from arrears.core.errors import ValidationError
 
     with pytest.raises(ValidationError, match="body does not compile"):
-        template_add(name="ny-rent-reminder", language="en", subject="x",
-                     body="{% if %}", actor="alice")  # fmt: skip
+        template_add(
+            name="ny-rent-reminder", language="en", subject="x", body="{% if %}", actor="alice"
+        )
 
 
 def test_the_archive_stores_a_document_once_and_never_overwrites_a_name(db, archive_dir):
-    first = archive_store(data=b"%PDF one", name="letters/a.pdf", kind="letter",
-                          content_type="application/pdf")  # fmt: skip
+    first = archive_store(
+        data=b"%PDF one", name="letters/a.pdf", kind="letter", content_type="application/pdf"
+    )
     # the same bytes under another name: the first document, no second file
-    again = archive_store(data=b"%PDF one", name="letters/b.pdf", kind="letter",
-                          content_type="application/pdf")  # fmt: skip
+    again = archive_store(
+        data=b"%PDF one", name="letters/b.pdf", kind="letter", content_type="application/pdf"
+    )
     assert again.pk == first.pk
     assert not (archive_dir / "letters" / "b.pdf").exists()
     # other bytes under a taken name: refused, the file untouched
     with pytest.raises(ArchiveError, match="already holds a different document"):
-        archive_store(data=b"%PDF two", name="letters/a.pdf", kind="letter",
-                      content_type="application/pdf")  # fmt: skip
+        archive_store(
+            data=b"%PDF two", name="letters/a.pdf", kind="letter", content_type="application/pdf"
+        )
     assert (archive_dir / "letters" / "a.pdf").read_bytes() == b"%PDF one"
     # a stray file (a rolled-back batch) with other bytes is not overwritten either
     storages["archive"].save("letters/c.pdf", io.BytesIO(b"stray"))
     with pytest.raises(ArchiveError, match="never overwritten"):
-        archive_store(data=b"%PDF three", name="letters/c.pdf", kind="letter",
-                      content_type="application/pdf")  # fmt: skip
+        archive_store(
+            data=b"%PDF three", name="letters/c.pdf", kind="letter", content_type="application/pdf"
+        )
     assert Document.objects.count() == 1
     import hashlib
 
@@ -130,8 +155,12 @@ def test_tinas_statement_as_a_workbook_has_the_exact_amounts(book):
     book_ = load_workbook(io.BytesIO(statement.data))
     ledger = list(book_["Ledger"].iter_rows(min_row=3, values_only=True))
     assert [r[3] for r in ledger] == ["T-RENT-02", "T-PAY-02", "T-LATE-02", "T-RENT-03"]
-    assert [Decimal(str(r[8])) for r in ledger] == [Decimal("1200"), Decimal("0"),
-                                                    Decimal("50"), Decimal("1250")]  # fmt: skip
+    assert [Decimal(str(r[8])) for r in ledger] == [
+        Decimal("1200"),
+        Decimal("0"),
+        Decimal("50"),
+        Decimal("1250"),
+    ]
     payments = list(book_["Payments"].iter_rows(min_row=2, values_only=True))
     assert payments[0][:6] == ("T-PAY-02", "payment", payments[0][2], 1200, "T-RENT-02", 1200)
 
@@ -139,8 +168,15 @@ def test_tinas_statement_as_a_workbook_has_the_exact_amounts(book):
 def test_a_queued_email_renders_as_its_action_asked_in_the_addressees_language(queue):
     from arrears.correspondence.rendering import outbound_message
 
-    names = queue({"account_id": "A-LUCIA", "party_id": "P-LUCIA", "step": "reminder",
-                   "template": "ny-rent-reminder", "channel": "email"})  # fmt: skip
+    names = queue(
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "reminder",
+            "template": "ny-rent-reminder",
+            "channel": "email",
+        }
+    )
     (name,) = names.values()
     assert name.startswith("email/2026/03/06/A-LUCIA-reminder-P-LUCIA-")
     assert name.endswith(".eml")

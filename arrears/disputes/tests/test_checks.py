@@ -7,8 +7,13 @@ from decimal import Decimal
 
 from arrears.disputes.checks import Applied, Entry, FeeRule, Rules, check_figures
 
-NY_FEE = FeeRule(code="LATE", fixed=Decimal("50.00"), percent_of_rent=Decimal("5"),
-                 days_past_due=5, law="NY RPL §238-a(2)")  # fmt: skip
+NY_FEE = FeeRule(
+    code="LATE",
+    fixed=Decimal("50.00"),
+    percent_of_rent=Decimal("5"),
+    days_past_due=5,
+    law="NY RPL §238-a(2)",
+)
 RULES = Rules(rent=Decimal("1200.00"), fees=(NY_FEE,), known_codes=frozenset({"RENT", "LATE"}))
 
 
@@ -17,8 +22,10 @@ def rent(txn, due, amount="1200.00", paid_by=()):
 
 
 def test_a_clean_account_has_no_finding():
-    entries = [rent("R3", date(2026, 3, 1)),
-               Entry("P1", date(2026, 3, 2), "payment", "", Decimal("1200.00"))]  # fmt: skip
+    entries = [
+        rent("R3", date(2026, 3, 1)),
+        Entry("P1", date(2026, 3, 2), "payment", "", Decimal("1200.00")),
+    ]
     result = check_figures(entries, RULES, book_balance=Decimal("0.00"))
     assert result.ok
     assert result.totals.balance == Decimal("0.00")
@@ -33,9 +40,16 @@ def test_each_check_names_the_entry_it_questions():
         Entry("F2", date(2026, 4, 3), "charge", "LATE", Decimal("50.00"), date(2026, 4, 3)),
         rent("R4B", april, "1250.00"),
         Entry("U1", april, "charge", "UTIL", Decimal("30.00"), april),
-        Entry("P1", april, "payment", "", Decimal("100.00"), applies_to="R4",
-              paid=(Applied("R4", Decimal("100.00"), april),)),
-    ]  # fmt: skip
+        Entry(
+            "P1",
+            april,
+            "payment",
+            "",
+            Decimal("100.00"),
+            applies_to="R4",
+            paid=(Applied("R4", Decimal("100.00"), april),),
+        ),
+    ]
     # charges 3,855.00 less the payment of 100.00 is 3,755.00; the open items say 3,700.00
     result = check_figures(entries, RULES, book_balance=Decimal("3700.00"))
     found = {(f.check, f.txn_id) for f in result.findings}
@@ -43,11 +57,12 @@ def test_each_check_names_the_entry_it_questions():
         ("totals", ""),
         ("late_fee_cap", "F1"),
         ("late_fee_early", "F2"),
-        ("rent", "R4"), ("rent", "R4B"),
+        ("rent", "R4"),
+        ("rent", "R4B"),
         ("duplicate", "R4B"),
         ("code", "U1"),
         ("order", "P1"),
-    }  # fmt: skip
+    }
     cap = next(f for f in result.findings if f.check == "late_fee_cap")
     assert (cap.expected, cap.actual) == (Decimal("50.00"), Decimal("75.00"))
     assert result.totals.balance == Decimal("3755.00")

@@ -22,29 +22,78 @@ from arrears.ledger.tests.users import users_add
 
 FILES = ("properties", "parties", "accounts", "account_parties", "transactions")
 
-ELM_COURT = {"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street",
-             "city": "Brooklyn", "state": "NY", "postal_code": "11201",
-             "country": "US"}  # fmt: skip
-SUNSET = {"property_id": "SUNSET", "name": "Sunset Gardens", "address": "400 Sunset Blvd",
-          "city": "Los Angeles", "state": "CA", "postal_code": "90028",
-          "country": "US"}  # fmt: skip
+ELM_COURT = {
+    "property_id": "ELM",
+    "name": "Elm Court",
+    "address": "12 Elm Street",
+    "city": "Brooklyn",
+    "state": "NY",
+    "postal_code": "11201",
+    "country": "US",
+}
+SUNSET = {
+    "property_id": "SUNSET",
+    "name": "Sunset Gardens",
+    "address": "400 Sunset Blvd",
+    "city": "Los Angeles",
+    "state": "CA",
+    "postal_code": "90028",
+    "country": "US",
+}
 
-TINA = {"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
-        "phone": "+12125550101", "address": "12 Elm Street, Apt 3B", "city": "Brooklyn",
-        "state": "NY", "postal_code": "11201", "country": "US"}  # fmt: skip
-GREG = {"party_id": "P-GREG", "name": "Greg Ortiz", "email": "greg@example.org",
-        "phone": "+17185550102", "address": "88 Hudson Avenue", "city": "Albany", "state": "NY",
-        "postal_code": "12207", "country": "US"}  # fmt: skip
-CARMEN = {"party_id": "P-CARMEN", "name": "Carmen Ruiz", "email": "carmen@example.org",
-          "phone": "+13235550103", "address": "400 Sunset Blvd, Apt 12", "city": "Los Angeles",
-          "state": "CA", "postal_code": "90028", "country": "US"}  # fmt: skip
-OMAR = {"party_id": "P-OMAR", "name": "Omar Haddad", "email": "omar@example.org",
-        "address": "12 Elm Street, Apt 5A", "city": "Brooklyn", "state": "NY",
-        "postal_code": "11201", "country": "US"}  # fmt: skip
+TINA = {
+    "party_id": "P-TINA",
+    "name": "Tina Ortiz",
+    "email": "tina@example.org",
+    "phone": "+12125550101",
+    "address": "12 Elm Street, Apt 3B",
+    "city": "Brooklyn",
+    "state": "NY",
+    "postal_code": "11201",
+    "country": "US",
+}
+GREG = {
+    "party_id": "P-GREG",
+    "name": "Greg Ortiz",
+    "email": "greg@example.org",
+    "phone": "+17185550102",
+    "address": "88 Hudson Avenue",
+    "city": "Albany",
+    "state": "NY",
+    "postal_code": "12207",
+    "country": "US",
+}
+CARMEN = {
+    "party_id": "P-CARMEN",
+    "name": "Carmen Ruiz",
+    "email": "carmen@example.org",
+    "phone": "+13235550103",
+    "address": "400 Sunset Blvd, Apt 12",
+    "city": "Los Angeles",
+    "state": "CA",
+    "postal_code": "90028",
+    "country": "US",
+}
+OMAR = {
+    "party_id": "P-OMAR",
+    "name": "Omar Haddad",
+    "email": "omar@example.org",
+    "address": "12 Elm Street, Apt 5A",
+    "city": "Brooklyn",
+    "state": "NY",
+    "postal_code": "11201",
+    "country": "US",
+}
 
-MARCH_RENT = {"txn_id": "T-RENT-03", "account_id": "A-TINA", "posted": "2026-03-01",
-              "type": "charge", "code": "RENT", "amount": "1200.00",
-              "due": "2026-03-01"}  # fmt: skip
+MARCH_RENT = {
+    "txn_id": "T-RENT-03",
+    "account_id": "A-TINA",
+    "posted": "2026-03-01",
+    "type": "charge",
+    "code": "RENT",
+    "amount": "1200.00",
+    "due": "2026-03-01",
+}
 
 
 def write_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -110,13 +159,22 @@ def tina_lease(load_book: Callable[..., Path]) -> Callable[..., str]:
         load_book(
             properties=[ELM_COURT],
             parties=[TINA, greg],
-            accounts=[{"account_id": "A-TINA", "property_id": "ELM", "unit": "3B",
-                       "kind": "residential_lease", "opened": "2025-06-01", "rent": rent}],
-            account_parties=[{"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"},
-                             {"account_id": "A-TINA", "party_id": greg["party_id"],
-                              "role": "guarantor"}],
+            accounts=[
+                {
+                    "account_id": "A-TINA",
+                    "property_id": "ELM",
+                    "unit": "3B",
+                    "kind": "residential_lease",
+                    "opened": "2025-06-01",
+                    "rent": rent,
+                }
+            ],
+            account_parties=[
+                {"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"},
+                {"account_id": "A-TINA", "party_id": greg["party_id"], "role": "guarantor"},
+            ],
             transactions=[*history, {**MARCH_RENT, "amount": rent}, *transactions],
-        )  # fmt: skip
+        )
         return "A-TINA"
 
     return lease
@@ -130,11 +188,19 @@ def omar_lease(load_book: Callable[..., Path]) -> Callable[..., str]:
         load_book(
             properties=[ELM_COURT],
             parties=[OMAR],
-            accounts=[{"account_id": "A-OMAR", "property_id": "ELM", "unit": "5A",
-                       "kind": "residential_lease", "opened": opened, "rent": "3000.00"}],
+            accounts=[
+                {
+                    "account_id": "A-OMAR",
+                    "property_id": "ELM",
+                    "unit": "5A",
+                    "kind": "residential_lease",
+                    "opened": opened,
+                    "rent": "3000.00",
+                }
+            ],
             account_parties=[{"account_id": "A-OMAR", "party_id": "P-OMAR", "role": "primary"}],
             transactions=[{"account_id": "A-OMAR", "type": "charge", **t} for t in transactions],
-        )  # fmt: skip
+        )
         return "A-OMAR"
 
     return lease
@@ -146,13 +212,29 @@ def carmen_lease(load_book: Callable[..., Path]) -> str:
     load_book(
         properties=[SUNSET],
         parties=[CARMEN],
-        accounts=[{"account_id": "A-CARMEN", "property_id": "SUNSET", "unit": "12",
-                   "kind": "residential_lease", "opened": "2025-01-01", "rent": "2400.00"}],
+        accounts=[
+            {
+                "account_id": "A-CARMEN",
+                "property_id": "SUNSET",
+                "unit": "12",
+                "kind": "residential_lease",
+                "opened": "2025-01-01",
+                "rent": "2400.00",
+            }
+        ],
         account_parties=[{"account_id": "A-CARMEN", "party_id": "P-CARMEN", "role": "primary"}],
-        transactions=[{"txn_id": "C-RENT-09", "account_id": "A-CARMEN", "posted": "2026-09-01",
-                       "type": "charge", "code": "RENT", "amount": "2400.00",
-                       "due": "2026-09-01"}],
-    )  # fmt: skip
+        transactions=[
+            {
+                "txn_id": "C-RENT-09",
+                "account_id": "A-CARMEN",
+                "posted": "2026-09-01",
+                "type": "charge",
+                "code": "RENT",
+                "amount": "2400.00",
+                "due": "2026-09-01",
+            }
+        ],
+    )
     return "A-CARMEN"
 
 
@@ -164,18 +246,45 @@ def small_leases(load_book: Callable[..., Path]) -> Callable[[int], list[str]]:
         parties, accounts, links, txns = [], [], [], []
         for n in range(1, count + 1):
             party, account = f"P-{n:05d}", f"A-{n:05d}"
-            parties.append({"party_id": party, "name": f"Tenant {n}", "email": f"t{n}@example.org",
-                            "address": f"12 Elm Street, Unit {n}", "state": "NY",
-                            "country": "US"})  # fmt: skip
-            accounts.append({"account_id": account, "property_id": "ELM", "unit": str(n),
-                             "kind": "residential_lease", "opened": "2025-06-01",
-                             "rent": "100.00"})  # fmt: skip
+            parties.append(
+                {
+                    "party_id": party,
+                    "name": f"Tenant {n}",
+                    "email": f"t{n}@example.org",
+                    "address": f"12 Elm Street, Unit {n}",
+                    "state": "NY",
+                    "country": "US",
+                }
+            )
+            accounts.append(
+                {
+                    "account_id": account,
+                    "property_id": "ELM",
+                    "unit": str(n),
+                    "kind": "residential_lease",
+                    "opened": "2025-06-01",
+                    "rent": "100.00",
+                }
+            )
             links.append({"account_id": account, "party_id": party, "role": "primary"})
-            txns.append({"txn_id": f"R-{n:05d}", "account_id": account, "posted": "2026-03-01",
-                         "type": "charge", "code": "RENT", "amount": "100.00",
-                         "due": "2026-03-01"})  # fmt: skip
-        load_book(properties=[ELM_COURT], parties=parties, accounts=accounts,
-                  account_parties=links, transactions=txns)  # fmt: skip
+            txns.append(
+                {
+                    "txn_id": f"R-{n:05d}",
+                    "account_id": account,
+                    "posted": "2026-03-01",
+                    "type": "charge",
+                    "code": "RENT",
+                    "amount": "100.00",
+                    "due": "2026-03-01",
+                }
+            )
+        load_book(
+            properties=[ELM_COURT],
+            parties=parties,
+            accounts=accounts,
+            account_parties=links,
+            transactions=txns,
+        )
         return [a["account_id"] for a in accounts]
 
     return load

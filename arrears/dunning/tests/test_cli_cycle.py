@@ -35,8 +35,10 @@ def timeline_json(capsys, account_id: str) -> list[dict]:
 
 
 def book_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count()
-            for model in (Action, TimelineEvent, Transaction, RunLog, Hold)}  # fmt: skip
+    return {
+        model.__name__: model.objects.count()
+        for model in (Action, TimelineEvent, Transaction, RunLog, Hold)
+    }
 
 
 def place_hold(capsys, *args: str) -> int:
@@ -66,9 +68,13 @@ def test_the_dry_run_shows_the_plan_the_real_run_then_carries_out_and_changes_no
     # then: the plan has the notice, the fee and the refusal, and the book is as it was
     assert sorted(a["step"] for a in plan["actions"]) == ["late-fee", "late-notice", "reminder"]
     assert plan["blocked"] == [
-        {"account_id": account, "party_id": "P-GREG", "step": "late-notice-guarantor",
-         "rule": "hold:represented"}
-    ]  # fmt: skip
+        {
+            "account_id": account,
+            "party_id": "P-GREG",
+            "step": "late-notice-guarantor",
+            "rule": "hold:represented",
+        }
+    ]
     assert book_counts() == before
 
     # when: the real run of the same date
@@ -132,8 +138,9 @@ def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
     ]
     refusal = next(e for e in events if e["kind"] == "notice.refused")
     assert (refusal["detail"]["step"], refusal["detail"]["party_id"]) == (
-        "late-notice-guarantor", "P-GREG"
-    )  # fmt: skip
+        "late-notice-guarantor",
+        "P-GREG",
+    )
     assert refusal["detail"]["rule"] == "hold:represented"
     later = [e for e in events if e["on"] == "2026-03-11" and e["kind"] == "notice.queued"]
     assert [e["detail"]["step"] for e in later] == ["rent-demand"]
@@ -144,8 +151,9 @@ def test_hold_release_and_note_through_the_command_write_timeline_rows(tina_leas
     account = tina_lease()
 
     # when: Alice places a bankruptcy hold, releases it, and notes Tina's call
-    number = place_hold(capsys, account, "--reason", "bankruptcy", "--on", "2026-03-02",
-                        "--note", "Chapter 7, EDNY")  # fmt: skip
+    number = place_hold(
+        capsys, account, "--reason", "bankruptcy", "--on", "2026-03-02", "--note", "Chapter 7, EDNY"
+    )
     assert main(["release", account, "--hold", str(number)]) == 0
     released = capsys.readouterr().out
     assert main(["note", account, "Tina called: she will pay on the 15th"]) == 0
@@ -154,8 +162,11 @@ def test_hold_release_and_note_through_the_command_write_timeline_rows(tina_leas
     # then: the hold is on record, released, and the timeline has all three
     hold = Hold.objects.get(pk=number)
     assert (hold.reason, hold.placed_on, hold.placed_by, hold.note) == (
-        "bankruptcy", date(2026, 3, 2), "alice", "Chapter 7, EDNY"
-    )  # fmt: skip
+        "bankruptcy",
+        date(2026, 3, 2),
+        "alice",
+        "Chapter 7, EDNY",
+    )
     assert hold.released_at is not None
     assert hold.released_by == "alice"
     assert released == f"Hold {number} (bankruptcy) on {account} released.\n"
@@ -180,14 +191,20 @@ def test_hold_release_and_note_through_the_command_write_timeline_rows(tina_leas
         (["release", "A-NOBODY", "--hold", "1"], "arrears release: no account 'A-NOBODY'"),
         (["note", "A-NOBODY", "Tina called"], "arrears note: no account 'A-NOBODY'"),
         (["timeline", "A-NOBODY"], "arrears timeline: no account 'A-NOBODY'"),
-        (["release", "A-TINA", "--hold", "999"],
-         "arrears release: account 'A-TINA' has no hold 999"),
-        (["hold", "A-TINA", "--reason", "manual", "--party", "P-OMAR"],
-         "arrears hold: 'P-OMAR' is not a party of account 'A-TINA'"),
-        (["hold", "A-TINA", "--reason", "manual", "--on", "2026-03-07", "--until", "2026-03-01"],
-         "arrears hold: --until 2026-03-01 is before the hold starts (2026-03-07)"),
+        (
+            ["release", "A-TINA", "--hold", "999"],
+            "arrears release: account 'A-TINA' has no hold 999",
+        ),
+        (
+            ["hold", "A-TINA", "--reason", "manual", "--party", "P-OMAR"],
+            "arrears hold: 'P-OMAR' is not a party of account 'A-TINA'",
+        ),
+        (
+            ["hold", "A-TINA", "--reason", "manual", "--on", "2026-03-07", "--until", "2026-03-01"],
+            "arrears hold: --until 2026-03-01 is before the hold starts (2026-03-07)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_command_on_something_that_does_not_exist_exits_2_with_a_clear_message(
     tina_lease, capsys, argv, message
 ):
@@ -249,20 +266,54 @@ def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_r
     # given: Tina paid January and February on the 3rd, never paid March: her demand expired and
     # a referral was recommended on the 26th; Omar moved in on the 22nd and has not paid his
     # 3,000.00 rent
-    tina_lease(history=[
-        {"txn_id": "T-RENT-01", "account_id": "A-TINA", "posted": "2026-01-01", "type": "charge",
-         "code": "RENT", "amount": "1200.00", "due": "2026-01-01"},
-        {"txn_id": "T-PAY-01", "account_id": "A-TINA", "posted": "2026-01-03", "type": "payment",
-         "amount": "1200.00"},
-        {"txn_id": "T-RENT-02", "account_id": "A-TINA", "posted": "2026-02-01", "type": "charge",
-         "code": "RENT", "amount": "1200.00", "due": "2026-02-01"},
-        {"txn_id": "T-PAY-02", "account_id": "A-TINA", "posted": "2026-02-03", "type": "payment",
-         "amount": "1200.00"},
-    ])  # fmt: skip
-    omar_lease(opened="2026-03-22", transactions=[
-        {"txn_id": "O-RENT-03", "posted": "2026-03-22", "code": "RENT", "amount": "3000.00",
-         "due": "2026-03-22"},
-    ])  # fmt: skip
+    tina_lease(
+        history=[
+            {
+                "txn_id": "T-RENT-01",
+                "account_id": "A-TINA",
+                "posted": "2026-01-01",
+                "type": "charge",
+                "code": "RENT",
+                "amount": "1200.00",
+                "due": "2026-01-01",
+            },
+            {
+                "txn_id": "T-PAY-01",
+                "account_id": "A-TINA",
+                "posted": "2026-01-03",
+                "type": "payment",
+                "amount": "1200.00",
+            },
+            {
+                "txn_id": "T-RENT-02",
+                "account_id": "A-TINA",
+                "posted": "2026-02-01",
+                "type": "charge",
+                "code": "RENT",
+                "amount": "1200.00",
+                "due": "2026-02-01",
+            },
+            {
+                "txn_id": "T-PAY-02",
+                "account_id": "A-TINA",
+                "posted": "2026-02-03",
+                "type": "payment",
+                "amount": "1200.00",
+            },
+        ]
+    )
+    omar_lease(
+        opened="2026-03-22",
+        transactions=[
+            {
+                "txn_id": "O-RENT-03",
+                "posted": "2026-03-22",
+                "code": "RENT",
+                "amount": "3000.00",
+                "due": "2026-03-22",
+            },
+        ],
+    )
     for day in (6, 11, 26):
         cycle_run(on=date(2026, 3, day))
         print_letters(date(2026, 3, day))
@@ -275,27 +326,54 @@ def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_r
 
     # then: Tina first (1,250.00 × 0.66: she paid 2,400.00 of 3,650.00 charged on time), then
     # Omar (3,000.00 × 0.05: no record yet), each with the reason for the line
-    assert doc == {"date": "2026-03-26", "items": [
-        {"account_id": "A-TINA", "kind": "referral",
-         "reason": "referral: referral to the attorney recommended on 2026-03-26",
-         "party_id": None, "balance": "1250.00", "likelihood": "0.66",
-         "expected_recovery": "825.00"},
-        {"account_id": "A-OMAR", "kind": "new_delinquency",
-         "reason": "3000.00 past due since 2026-03-22", "party_id": None, "balance": "3000.00",
-         "likelihood": "0.05", "expected_recovery": "150.00"},
-    ]}  # fmt: skip
+    assert doc == {
+        "date": "2026-03-26",
+        "items": [
+            {
+                "account_id": "A-TINA",
+                "kind": "referral",
+                "reason": "referral: referral to the attorney recommended on 2026-03-26",
+                "party_id": None,
+                "balance": "1250.00",
+                "likelihood": "0.66",
+                "expected_recovery": "825.00",
+            },
+            {
+                "account_id": "A-OMAR",
+                "kind": "new_delinquency",
+                "reason": "3000.00 past due since 2026-03-22",
+                "party_id": None,
+                "balance": "3000.00",
+                "likelihood": "0.05",
+                "expected_recovery": "150.00",
+            },
+        ],
+    }
 
 
 def test_rent_posted_before_it_is_due_does_not_make_a_small_arrear_a_large_delinquency(
     omar_lease, capsys
 ):
     # given: Omar owes a 25.00 utility charge due on the 20th; April's rent is posted on the 25th
-    omar_lease(opened="2026-03-01", transactions=[
-        {"txn_id": "O-UTIL-03", "posted": "2026-03-20", "code": "UTIL", "amount": "25.00",
-         "due": "2026-03-20"},
-        {"txn_id": "O-RENT-04", "posted": "2026-03-25", "code": "RENT", "amount": "3000.00",
-         "due": "2026-04-01"},
-    ])  # fmt: skip
+    omar_lease(
+        opened="2026-03-01",
+        transactions=[
+            {
+                "txn_id": "O-UTIL-03",
+                "posted": "2026-03-20",
+                "code": "UTIL",
+                "amount": "25.00",
+                "due": "2026-03-20",
+            },
+            {
+                "txn_id": "O-RENT-04",
+                "posted": "2026-03-25",
+                "code": "RENT",
+                "amount": "3000.00",
+                "due": "2026-04-01",
+            },
+        ],
+    )
     capsys.readouterr()
 
     # when

@@ -64,13 +64,18 @@ def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings) -> Path:
 
 
 def send(smtp, at: datetime, on: date = MARCH_2):
-    return emails_send(on=on, settings=parse_email_url(smtp.url), now=lambda: at,
-                       sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN))  # fmt: skip
+    return emails_send(
+        on=on,
+        settings=parse_email_url(smtp.url),
+        now=lambda: at,
+        sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN),
+    )
 
 
 def reminder(account: str) -> Action:
-    return Action.objects.get(account__account_id=account, step="reminder",
-                              party__party_id="P-TINA")  # fmt: skip
+    return Action.objects.get(
+        account__account_id=account, step="reminder", party__party_id="P-TINA"
+    )
 
 
 # ---- email out -------------------------------------------------------------------------------
@@ -136,8 +141,9 @@ def test_a_plan_agreed_since_the_run_stops_its_email(tina_lease, smtp):
     account = tina_lease()
     cycle_run(on=MARCH_2)
     # when a payment plan is agreed the same morning, and the sending runs at 10:00
-    plan_create(account_id=account, on=MARCH_2, actor="alice", start=date(2026, 3, 15),
-                installments=2)  # fmt: skip
+    plan_create(
+        account_id=account, on=MARCH_2, actor="alice", start=date(2026, 3, 15), installments=2
+    )
     sent = send(smtp, datetime(2026, 3, 2, 10, 0, tzinfo=NY))
     # then the guard refused the reminder: a plan in good standing holds the account
     assert sent.report.refused == [reminder(account).key]
@@ -148,11 +154,27 @@ def test_a_plan_agreed_since_the_run_stops_its_email(tina_lease, smtp):
 def test_a_call_about_a_wholly_disputed_balance_is_refused(tina_lease, capsys):
     # given Tina disputes everything she owes (15 USC §1692g(b): collection stops until verified)
     account = tina_lease()
-    dispute_open(account_id=account, reason="I paid March by money order", on=date(2026, 3, 4),
-                 actor="alice", party_id="P-TINA")  # fmt: skip
+    dispute_open(
+        account_id=account,
+        reason="I paid March by money order",
+        on=date(2026, 3, 4),
+        actor="alice",
+        party_id="P-TINA",
+    )
     # when Alice logs a call placed at 10:00
-    status = main(["call", "log", account, "--party", "P-TINA", "--outcome", "no-answer",
-                   "--at", "2026-03-05T10:00"])  # fmt: skip
+    status = main(
+        [
+            "call",
+            "log",
+            account,
+            "--party",
+            "P-TINA",
+            "--outcome",
+            "no-answer",
+            "--at",
+            "2026-03-05T10:00",
+        ]
+    )
     # then the guard refused it by the dispute rule, and no attempt is counted
     assert status == 2
     assert "refused by the guard (dispute)" in capsys.readouterr().err
@@ -213,9 +235,17 @@ def test_a_stop_reply_withdraws_consent_to_email(tina_lease, smtp, tmp_path):
     assert TimelineEvent.objects.get(kind="consent.withdrawn").detail["law"] == "12 CFR §1006.6(e)"
     # and the next run's email to her is refused by the guard
     Outbound.objects.create(
-        key="manual-email", account=ours.account, party=ours.party, role="primary",
-        channel="email", template="ny-rent-reminder", run_on=MARCH_2, status="queued",
-        document_name="", created_at=dj_timezone.now())  # fmt: skip
+        key="manual-email",
+        account=ours.account,
+        party=ours.party,
+        role="primary",
+        channel="email",
+        template="ny-rent-reminder",
+        run_on=MARCH_2,
+        status="queued",
+        document_name="",
+        created_at=dj_timezone.now(),
+    )
     again = send(smtp, datetime(2026, 3, 3, 10, 0, tzinfo=NY), on=date(2026, 3, 3))
     assert again.report.refused == ["manual-email"]
     assert Outbound.objects.get(key="manual-email").detail["rule"] == "channel:opted out"
@@ -228,8 +258,24 @@ def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease
     # given Tina's lease
     account = tina_lease()
     # when Alice logs a call placed at 20:59 in Brooklyn
-    assert main(["call", "log", account, "--party", "P-TINA", "--outcome", "left-message",
-                 "--note", "voicemail", "--at", "2026-03-05T20:59"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "call",
+                "log",
+                account,
+                "--party",
+                "P-TINA",
+                "--outcome",
+                "left-message",
+                "--note",
+                "voicemail",
+                "--at",
+                "2026-03-05T20:59",
+            ]
+        )
+        == 0
+    )
     # then it counts as an attempt and is on the timeline
     attempt = ContactAttempt.objects.get()
     assert (attempt.outcome, attempt.conversation) == ("left-message", False)
@@ -237,8 +283,19 @@ def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease
     assert logged.summary == "call to P-TINA: left message — voicemail"
     # when she logs one placed at 21:00
     capsys.readouterr()
-    status = main(["call", "log", account, "--party", "P-TINA", "--outcome", "no-answer",
-                   "--at", "2026-03-05T21:00"])  # fmt: skip
+    status = main(
+        [
+            "call",
+            "log",
+            account,
+            "--party",
+            "P-TINA",
+            "--outcome",
+            "no-answer",
+            "--at",
+            "2026-03-05T21:00",
+        ]
+    )
     # then it is refused by the hours rule, exit 2, recorded as refused and not as an attempt
     assert status == 2
     err = capsys.readouterr().err
@@ -252,8 +309,9 @@ def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease
 def test_carmen_may_be_called_at_20_59_in_los_angeles(carmen_lease):
     # 20:59 in Los Angeles is 23:59 in New York: her own zone decides
     at = datetime(2026, 9, 10, 20, 59, tzinfo=LA)
-    logged = call_log(account_id=carmen_lease, party_id="P-CARMEN", outcome="no-answer", at=at,
-                      actor="alice")  # fmt: skip
+    logged = call_log(
+        account_id=carmen_lease, party_id="P-CARMEN", outcome="no-answer", at=at, actor="alice"
+    )
     assert logged.decision.allowed
     assert logged.zone == "America/Los_Angeles"
 
@@ -262,21 +320,46 @@ def test_a_conversation_starts_seven_quiet_days_and_closes_the_call_task(tina_le
     # given a call task for Tina
     account = tina_lease()
     task = Action.objects.create(
-        key="call-task", account=Account.objects.get(account_id=account),
-        party=Party.objects.get(party_id="P-TINA"), role="primary",
-        policy="ny-residential", policy_version=1, step="call", action="notice", channel="call",
-        status="task", run_on=date(2026, 3, 3), created_at=dj_timezone.now())  # fmt: skip
+        key="call-task",
+        account=Account.objects.get(account_id=account),
+        party=Party.objects.get(party_id="P-TINA"),
+        role="primary",
+        policy="ny-residential",
+        policy_version=1,
+        step="call",
+        action="notice",
+        channel="call",
+        status="task",
+        run_on=date(2026, 3, 3),
+        created_at=dj_timezone.now(),
+    )
     # when she promises to pay on a call at 10:00 on March 3
     talk = datetime(2026, 3, 3, 10, 0, tzinfo=NY)
-    call_log(account_id=account, party_id="P-TINA", outcome="promise", at=talk, actor="alice",
-             note="pays Friday")  # fmt: skip
+    call_log(
+        account_id=account,
+        party_id="P-TINA",
+        outcome="promise",
+        at=talk,
+        actor="alice",
+        note="pays Friday",
+    )
     # then the task is closed, and a call six days later is refused, one seven days later is not
     task.refresh_from_db()
     assert (task.status, task.reason) == ("closed", "call: promise")
-    six = call_log(account_id=account, party_id="P-TINA", outcome="no-answer",
-                   at=talk + timedelta(days=6, hours=23), actor="alice")  # fmt: skip
-    seven = call_log(account_id=account, party_id="P-TINA", outcome="no-answer",
-                     at=talk + timedelta(days=7, minutes=1), actor="alice")  # fmt: skip
+    six = call_log(
+        account_id=account,
+        party_id="P-TINA",
+        outcome="no-answer",
+        at=talk + timedelta(days=6, hours=23),
+        actor="alice",
+    )
+    seven = call_log(
+        account_id=account,
+        party_id="P-TINA",
+        outcome="no-answer",
+        at=talk + timedelta(days=7, minutes=1),
+        actor="alice",
+    )
     assert (six.decision.allowed, six.decision.rule) == (False, "frequency")
     assert seven.decision.allowed
 
@@ -284,8 +367,13 @@ def test_a_conversation_starts_seven_quiet_days_and_closes_the_call_task(tina_le
 def test_an_unknown_outcome_is_refused_and_changes_nothing(tina_lease):
     account = tina_lease()
     with pytest.raises(ValidationError, match="a call's outcome is one of"):
-        call_log(account_id=account, party_id="P-TINA", outcome="hung-up",
-                 at=datetime(2026, 3, 5, 10, tzinfo=NY), actor="alice")  # fmt: skip
+        call_log(
+            account_id=account,
+            party_id="P-TINA",
+            outcome="hung-up",
+            at=datetime(2026, 3, 5, 10, tzinfo=NY),
+            actor="alice",
+        )
     assert not TimelineEvent.objects.filter(kind__startswith="call.").exists()
 
 
@@ -298,19 +386,34 @@ def test_a_text_task_is_written_by_the_file_adapter_once(tina_lease, tmp_path):
     tina = Party.objects.get(party_id="P-TINA")
     Consent.objects.create(party=tina, channel="sms", granted=True, at=dj_timezone.now())
     Action.objects.create(
-        key="sms-task", account=tina.account_parties.get().account, party=tina, role="primary",
-        policy="ny-residential", policy_version=1, step="text", action="notice", channel="sms",
-        status="task", run_on=MARCH_2, created_at=dj_timezone.now())  # fmt: skip
+        key="sms-task",
+        account=tina.account_parties.get().account,
+        party=tina,
+        role="primary",
+        policy="ny-residential",
+        policy_version=1,
+        step="text",
+        action="notice",
+        channel="sms",
+        status="task",
+        run_on=MARCH_2,
+        created_at=dj_timezone.now(),
+    )
     provider = FileSmsProvider(tmp_path / "sms")
     # when texts are sent at 10:00 and again at 11:00
-    first = texts_send(on=MARCH_2, provider=provider,
-                       now=lambda: datetime(2026, 3, 2, 10, 0, tzinfo=NY))  # fmt: skip
-    second = texts_send(on=MARCH_2, provider=provider,
-                        now=lambda: datetime(2026, 3, 2, 11, 0, tzinfo=NY))  # fmt: skip
+    first = texts_send(
+        on=MARCH_2, provider=provider, now=lambda: datetime(2026, 3, 2, 10, 0, tzinfo=NY)
+    )
+    second = texts_send(
+        on=MARCH_2, provider=provider, now=lambda: datetime(2026, 3, 2, 11, 0, tzinfo=NY)
+    )
     # then one JSON line was written, with the opt-out words, and the task is closed
     assert (first.sent, second.sent) == (["sms-task"], [])
-    [line] = [json.loads(text) for f in (tmp_path / "sms").iterdir()
-              for text in f.read_text().splitlines()]  # fmt: skip
+    [line] = [
+        json.loads(text)
+        for f in (tmp_path / "sms").iterdir()
+        for text in f.read_text().splitlines()
+    ]
     assert line["to"] == "+12125550101"
     assert line["body"].startswith(f"{account}: a balance")
     assert line["body"].endswith("Reply STOP to opt out of texts.")
@@ -330,9 +433,19 @@ def test_the_worklist_sees_a_party_as_the_run_does_consent_and_opt_outs_included
     lease = tina.account_parties.get().account
     for key, channel in (("text-task", "sms"), ("call-task", "call")):
         Action.objects.create(
-            key=key, account=lease, party=tina, role="primary", policy="ny-residential",
-            policy_version=1, step=channel, action="notice", channel=channel, status="task",
-            run_on=MARCH_2, created_at=dj_timezone.now())  # fmt: skip
+            key=key,
+            account=lease,
+            party=tina,
+            role="primary",
+            policy="ny-residential",
+            policy_version=1,
+            step=channel,
+            action="notice",
+            channel=channel,
+            status="task",
+            run_on=MARCH_2,
+            created_at=dj_timezone.now(),
+        )
     morning = datetime(2026, 3, 2, 10, 0, tzinfo=NY)
 
     def listed() -> list[str]:
@@ -384,8 +497,10 @@ def test_mail_send_and_fetch_commands(tina_lease, smtp, tmp_path, settings, caps
     box.add(_reply(Outbound.objects.get(key=reminder(account).key), "I will pay on Friday."))
     box.add(_reply(Outbound(message_id="<not-ours@x>"), "Hello?", sender="sam@nowhere.example"))
     assert main(["mail", "fetch"]) == 0
-    assert capsys.readouterr().out == "Mail: 1 filed on accounts, 1 to triage, 0 bounce " \
-        "reports, 0 filed before.\n"  # fmt: skip
+    assert (
+        capsys.readouterr().out == "Mail: 1 filed on accounts, 1 to triage, 0 bounce "
+        "reports, 0 filed before.\n"
+    )
     # then the triage list names the stranger's message, which Alice assigns
     assert main(["mail", "triage", "--format", "json"]) == 0
     [waiting] = json.loads(capsys.readouterr().out)
@@ -402,8 +517,9 @@ def test_mail_send_without_email_url_says_so(tina_lease, settings, capsys):
     assert "EMAIL_URL is not set" in capsys.readouterr().err
 
 
-def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_path, monkeypatch,
-                                                         settings, capsys):  # fmt: skip
+def test_a_statement_is_emailed_once_through_the_guard(
+    tina_lease, smtp, tmp_path, monkeypatch, settings, capsys
+):
     # given Tina in a zone where it is noon now, and the mail settings
     account = tina_lease()
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
@@ -429,8 +545,7 @@ def test_a_statement_is_emailed_once_through_the_guard(tina_lease, smtp, tmp_pat
     assert len(smtp.received) == 1
 
 
-def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, settings,
-                                                                capsys):  # fmt: skip
+def test_the_daily_run_sends_its_emails_when_email_url_is_set(tina_lease, smtp, settings, capsys):
     # given March's rent unpaid, Tina where it is noon now, and EMAIL_URL
     account = tina_lease()
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
@@ -460,9 +575,13 @@ def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
         return outbound_email_render(row)
 
     # when the emails are sent
-    run = emails_send(on=MARCH_2, settings=parse_email_url(smtp.url), render=render,
-                      sender=Sender(f"rent@{DOMAIN}", "", DOMAIN),
-                      now=lambda: datetime(2026, 3, 2, 10, tzinfo=NY))  # fmt: skip
+    run = emails_send(
+        on=MARCH_2,
+        settings=parse_email_url(smtp.url),
+        render=render,
+        sender=Sender(f"rent@{DOMAIN}", "", DOMAIN),
+        now=lambda: datetime(2026, 3, 2, 10, tzinfo=NY),
+    )
     # then the other two went, and the broken one failed with its reason on the timeline
     assert sorted(run.report.sent) == [keys[0], keys[2]]
     assert run.report.failed == [broken]
@@ -482,8 +601,7 @@ def test_an_email_that_cannot_be_rendered_fails_alone(small_leases, smtp):
 
 def test_call_check_asks_the_guard_before_dialling(tina_lease, capsys):
     account = tina_lease()
-    assert main(["call", "check", account, "--party", "P-TINA", "--at",
-                 "2026-03-05T07:59"]) == 2  # fmt: skip
+    assert main(["call", "check", account, "--party", "P-TINA", "--at", "2026-03-05T07:59"]) == 2
     assert capsys.readouterr().out == (
         "Do not call: hours: 07:59 America/New_York is outside 08:00–21:00\n"
     )

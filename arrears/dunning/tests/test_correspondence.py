@@ -19,17 +19,27 @@ from arrears.dunning.policy import built_in_policies
 from arrears.dunning.services import cycle_run
 
 MARCH_7 = date(2026, 3, 7)
-APRIL_RENT = {"txn_id": "T-RENT-04", "account_id": "A-TINA", "posted": "2026-04-01",
-              "type": "charge", "code": "RENT", "amount": "1200.00",
-              "due": "2026-04-01"}  # fmt: skip
+APRIL_RENT = {
+    "txn_id": "T-RENT-04",
+    "account_id": "A-TINA",
+    "posted": "2026-04-01",
+    "type": "charge",
+    "code": "RENT",
+    "amount": "1200.00",
+    "due": "2026-04-01",
+}
 
 
 @pytest.fixture(autouse=True)
 def archive_dir(settings: Any, tmp_path: Path) -> Path:
     folder = tmp_path / "archive"
-    settings.STORAGES = {**settings.STORAGES, "archive": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
     return folder
 
 
@@ -87,8 +97,15 @@ def test_after_gregs_letter_comes_back_the_guard_refuses_letters_to_that_address
     april = cycle_run(on=date(2026, 4, 7))
 
     # then: Tina still gets her notice; Greg's is refused, naming the returned mail
-    assert {(a["party_id"], a["step"]) for a in april.actions
-            if a["channel"] == "certified_letter"} == {("P-TINA", "late-notice")}  # fmt: skip
+    assert {
+        (a["party_id"], a["step"]) for a in april.actions if a["channel"] == "certified_letter"
+    } == {("P-TINA", "late-notice")}
     returned = "channel:mail returned undeliverable"
-    assert april.blocked == [{"account_id": "A-TINA", "party_id": "P-GREG",
-                              "step": "late-notice-guarantor", "rule": returned}]  # fmt: skip
+    assert april.blocked == [
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-GREG",
+            "step": "late-notice-guarantor",
+            "rule": returned,
+        }
+    ]

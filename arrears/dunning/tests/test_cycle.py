@@ -84,20 +84,24 @@ def test_rent_due_on_the_1st_is_not_noticed_by_the_6th_and_is_certified_to_tina_
 
     # then: a certified letter to Tina (tenant) and one to Greg (guarantor), each its own
     notices = done(account, "late-notice") + done(account, "late-notice-guarantor")
-    assert [(a.party.party_id, a.role, a.channel, a.status, a.amount, a.run_on)
-            for a in notices] == [
+    assert [
+        (a.party.party_id, a.role, a.channel, a.status, a.amount, a.run_on) for a in notices
+    ] == [
         ("P-TINA", "primary", "certified_letter", "queued", Decimal("1200.00"), MARCH_7),
         ("P-GREG", "guarantor", "certified_letter", "queued", Decimal("1200.00"), MARCH_7),
-    ]  # fmt: skip
+    ]
     assert [a.template for a in notices] == [
         "ny-late-rent-notice",
         "ny-late-rent-notice-guarantor",
     ]
-    assert {(a["party_id"], a["role"], a["channel"]) for a in result.actions
-            if a["step"].startswith("late-notice")} == {
+    assert {
+        (a["party_id"], a["role"], a["channel"])
+        for a in result.actions
+        if a["step"].startswith("late-notice")
+    } == {
         ("P-TINA", "primary", "certified_letter"),
         ("P-GREG", "guarantor", "certified_letter"),
-    }  # fmt: skip
+    }
     rows = [e for e in timeline(account, "notice.queued") if e.on == MARCH_7]
     assert [(e.detail["step"], e.detail["party_id"], e.actor) for e in rows] == [
         ("late-notice", "P-TINA", "cycle"),
@@ -141,8 +145,11 @@ def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_7th
     # then: one LATE charge, capped, posted and due on the 7th, in the account's aging
     (charge,) = late_fees(account)
     assert (charge.type, charge.amount, charge.posted_on, charge.due_on) == (
-        "charge", Decimal(fee), MARCH_7, MARCH_7
-    )  # fmt: skip
+        "charge",
+        Decimal(fee),
+        MARCH_7,
+        MARCH_7,
+    )
     assert charge.amount <= min(Decimal("50.00"), Decimal(monthly_rent) * Decimal("0.05"))
     (action,) = done(account, "late-fee")
     assert (action.status, action.amount, action.charge_id) == ("done", Decimal(fee), charge.pk)
@@ -165,9 +172,15 @@ def test_the_late_fee_is_capped_at_50_dollars_or_5_percent_and_posted_on_the_7th
 def test_an_imported_late_fee_for_march_means_the_cycle_posts_none(tina_lease):
     # given: the property manager's system already charged Tina March's late fee, on the 6th (a
     # day early by GCL §20: the analysis flags it, and the cycle must not charge a second one)
-    imported = {"txn_id": "T-LATE-03", "account_id": "A-TINA", "posted": "2026-03-06",
-                "type": "charge", "code": "LATE", "amount": "50.00",
-                "due": "2026-03-06"}  # fmt: skip
+    imported = {
+        "txn_id": "T-LATE-03",
+        "account_id": "A-TINA",
+        "posted": "2026-03-06",
+        "type": "charge",
+        "code": "LATE",
+        "amount": "50.00",
+        "due": "2026-03-06",
+    }
     account = tina_lease(transactions=[imported])
 
     # when
@@ -185,17 +198,40 @@ def test_rent_due_on_the_28th_gets_its_own_late_fee_every_month(load_book):
     # given: Tina's lease has rent due on the 28th; January's and February's are unpaid
     rent = {"account_id": "A-TINA", "type": "charge", "code": "RENT", "amount": "1200.00"}
     load_book(
-        properties=[{"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street",
-                     "state": "NY", "country": "US"}],
-        parties=[{"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
-                  "address": "12 Elm Street, Apt 3B", "state": "NY", "country": "US"}],
-        accounts=[{"account_id": "A-TINA", "property_id": "ELM", "kind": "residential_lease",
-                   "opened": "2025-12-28", "rent": "1200.00"}],
+        properties=[
+            {
+                "property_id": "ELM",
+                "name": "Elm Court",
+                "address": "12 Elm Street",
+                "state": "NY",
+                "country": "US",
+            }
+        ],
+        parties=[
+            {
+                "party_id": "P-TINA",
+                "name": "Tina Ortiz",
+                "email": "tina@example.org",
+                "address": "12 Elm Street, Apt 3B",
+                "state": "NY",
+                "country": "US",
+            }
+        ],
+        accounts=[
+            {
+                "account_id": "A-TINA",
+                "property_id": "ELM",
+                "kind": "residential_lease",
+                "opened": "2025-12-28",
+                "rent": "1200.00",
+            }
+        ],
         account_parties=[{"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"}],
-        transactions=[{**rent, "txn_id": "T-RENT-01", "posted": "2026-01-28", "due": "2026-01-28"},
-                      {**rent, "txn_id": "T-RENT-02", "posted": "2026-02-28",
-                       "due": "2026-02-28"}],
-    )  # fmt: skip
+        transactions=[
+            {**rent, "txn_id": "T-RENT-01", "posted": "2026-01-28", "due": "2026-01-28"},
+            {**rent, "txn_id": "T-RENT-02", "posted": "2026-02-28", "due": "2026-02-28"},
+        ],
+    )
 
     # when: the cycle runs on the day after each grace period (Jan 28 + 5 is Monday, Feb 2;
     # Feb 28 + 5 is Thursday, Mar 5)
@@ -228,17 +264,23 @@ def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later
     assert "rent-demand" not in {a["step"] for a in before.actions}
     (demand,) = done(account, "rent-demand")
     assert (demand.party.party_id, demand.channel, demand.template) == (
-        "P-TINA", "letter", "ny-rent-demand"
-    )  # fmt: skip
+        "P-TINA",
+        "letter",
+        "ny-rent-demand",
+    )
     assert (demand.amount, demand.deadline, demand.run_on) == (
-        Decimal("1200.00"), MARCH_25, MARCH_11
-    )  # fmt: skip
+        Decimal("1200.00"),
+        MARCH_25,
+        MARCH_11,
+    )
     (entry,) = [a for a in result.actions if a["step"] == "rent-demand"]
     assert (entry["amount"], entry["deadline"]) == ("1200.00", "2026-03-25")
     (row,) = [e for e in timeline(account, "notice.queued") if e.detail["step"] == "rent-demand"]
     assert (row.on, row.detail["amount"], row.detail["deadline"]) == (
-        MARCH_11, "1200.00", "2026-03-25"
-    )  # fmt: skip
+        MARCH_11,
+        "1200.00",
+        "2026-03-25",
+    )
     assert row.detail["law"] == "NY RPAPL §711(2), §702"
 
 
@@ -259,13 +301,21 @@ def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease, pr
     # then: a referral is recommended on the 26th, not before
     assert "referral" not in {a["step"] for a in on_deadline.actions}
     assert [a for a in result.actions if a["step"] == "referral"] == [
-        {"account_id": account, "party_id": None, "role": None, "step": "referral",
-         "channel": None, "template": None}
-    ]  # fmt: skip
+        {
+            "account_id": account,
+            "party_id": None,
+            "role": None,
+            "step": "referral",
+            "channel": None,
+            "template": None,
+        }
+    ]
     (referral,) = done(account, "referral")
     assert (referral.action, referral.status, referral.run_on) == (
-        "recommend_referral", "done", MARCH_26
-    )  # fmt: skip
+        "recommend_referral",
+        "done",
+        MARCH_26,
+    )
     (row,) = timeline(account, "recommend_referral.done")
     assert row.on == MARCH_26
     assert "referral to the attorney recommended" in row.summary
@@ -283,19 +333,29 @@ def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weeke
     # then: the notice expires on Thursday the 10th (Tue 8, Wed 9, Thu 10), not Wednesday the 9th
     (entry,) = [a for a in result.actions if a["step"] == "three-day-notice"]
     assert entry.pop("document").startswith("letters/2026/09/06/A-CARMEN-three-day-notice-")
-    assert entry == {"account_id": carmen_lease, "party_id": "P-CARMEN", "role": "primary",
-                     "step": "three-day-notice", "channel": "letter",
-                     "template": "ca-3-day-notice-pay-or-quit", "amount": "2400.00",
-                     "deadline": "2026-09-10"}  # fmt: skip
+    assert entry == {
+        "account_id": carmen_lease,
+        "party_id": "P-CARMEN",
+        "role": "primary",
+        "step": "three-day-notice",
+        "channel": "letter",
+        "template": "ca-3-day-notice-pay-or-quit",
+        "amount": "2400.00",
+        "deadline": "2026-09-10",
+    }
     (notice,) = done(carmen_lease, "three-day-notice")
     assert (notice.deadline, notice.amount, notice.policy) == (
-        date(2026, 9, 10), Decimal("2400.00"), "ca-residential"
-    )  # fmt: skip
-    (row,) = [e for e in timeline(carmen_lease, "notice.queued")
-              if e.detail["step"] == "three-day-notice"]  # fmt: skip
+        date(2026, 9, 10),
+        Decimal("2400.00"),
+        "ca-residential",
+    )
+    (row,) = [
+        e for e in timeline(carmen_lease, "notice.queued") if e.detail["step"] == "three-day-notice"
+    ]
     assert (row.detail["deadline"], row.detail["law"]) == (
-        "2026-09-10", "Cal. Code Civ. Proc. §1161(2)"
-    )  # fmt: skip
+        "2026-09-10",
+        "Cal. Code Civ. Proc. §1161(2)",
+    )
     assert late_fees(carmen_lease) == []  # the CA policy charges no late fee
 
 
@@ -305,8 +365,9 @@ def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weeke
 def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_released(tina_lease):
     # given: Tina filed for bankruptcy on the 2nd; Alice placed the hold
     account = tina_lease()
-    hold = hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice",
-                      note="Chapter 7, EDNY")  # fmt: skip
+    hold = hold_place(
+        account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice", note="Chapter 7, EDNY"
+    )
 
     # when: the cycle runs on the 7th
     result = cycle_run(on=MARCH_7)
@@ -325,8 +386,11 @@ def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_releas
     assert {a.run_on for a in refused} == {MARCH_7}
     rows = timeline(account, "notice.refused") + timeline(account, "fee.refused")
     assert sorted(e.detail["step"] for e in rows) == [
-        "late-fee", "late-notice", "late-notice-guarantor", "reminder"
-    ]  # fmt: skip
+        "late-fee",
+        "late-notice",
+        "late-notice-guarantor",
+        "reminder",
+    ]
     assert {e.detail["rule"] for e in rows} == {"hold:bankruptcy"}
 
     # when: the stay is lifted on the 9th and the cycle runs that day
@@ -335,8 +399,11 @@ def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_releas
 
     # then: the notices go out and the fee is posted
     assert {a["step"] for a in after.actions} == {
-        "reminder", "late-notice", "late-notice-guarantor", "late-fee"
-    }  # fmt: skip
+        "reminder",
+        "late-notice",
+        "late-notice-guarantor",
+        "late-fee",
+    }
     assert after.blocked == []
     assert [(t.amount, t.posted_on) for t in late_fees(account)] == [(Decimal("50.00"), MARCH_9)]
     assert [a.party.party_id for a in done(account, "late-notice-guarantor")] == ["P-GREG"]
@@ -356,25 +423,33 @@ def test_a_stay_lifted_in_the_morning_lets_the_afternoon_rerun_act(tina_lease):
 
     # then: the notices go out and the fee is posted that day
     assert {a["step"] for a in rerun.actions} == {
-        "reminder", "late-notice", "late-notice-guarantor", "late-fee"
-    }  # fmt: skip
+        "reminder",
+        "late-notice",
+        "late-notice-guarantor",
+        "late-fee",
+    }
     assert [t.posted_on for t in late_fees(account)] == [MARCH_7]
 
 
 def test_a_hold_on_greg_alone_stops_only_the_guarantor_letter(tina_lease):
     # given: Greg, the guarantor, filed for bankruptcy himself
     account = tina_lease()
-    hold_place(account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice",
-               party_id="P-GREG")  # fmt: skip
+    hold_place(
+        account_id=account, reason="bankruptcy", on=MARCH_2, actor="alice", party_id="P-GREG"
+    )
 
     # when
     result = cycle_run(on=MARCH_7)
 
     # then: Tina's notice and the fee go ahead; Greg's letter is refused
     assert result.blocked == [
-        {"account_id": account, "party_id": "P-GREG", "step": "late-notice-guarantor",
-         "rule": "hold:bankruptcy"}
-    ]  # fmt: skip
+        {
+            "account_id": account,
+            "party_id": "P-GREG",
+            "step": "late-notice-guarantor",
+            "rule": "hold:bankruptcy",
+        }
+    ]
     assert [a.party.party_id for a in done(account, "late-notice")] == ["P-TINA"]
     assert done(account, "late-notice-guarantor") == []
     assert len(late_fees(account)) == 1
@@ -386,8 +461,9 @@ def test_a_hold_on_greg_alone_stops_only_the_guarantor_letter(tina_lease):
 
 def test_greg_without_a_postal_address_gets_no_letter_at_the_tenants_address(tina_lease):
     # given: Greg's address is not on file (the building's is)
-    account = tina_lease(greg={"party_id": "P-GREG", "name": "Greg Ortiz",
-                               "email": "greg@example.org"})  # fmt: skip
+    account = tina_lease(
+        greg={"party_id": "P-GREG", "name": "Greg Ortiz", "email": "greg@example.org"}
+    )
 
     # when
     result = cycle_run(on=MARCH_7)
@@ -436,8 +512,13 @@ def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(
         account=Account.objects.get(account_id=account), policy="ny-residential-texts"
     )
     tina = Party.objects.get(party_id="P-TINA")
-    Consent.objects.create(party=tina, channel="email", granted=False, source="phone call",
-                           at=datetime(2026, 2, 20, 10, 0, tzinfo=NEW_YORK))  # fmt: skip
+    Consent.objects.create(
+        party=tina,
+        channel="email",
+        granted=False,
+        source="phone call",
+        at=datetime(2026, 2, 20, 10, 0, tzinfo=NEW_YORK),
+    )
 
     # when
     result = cycle_run(on=MARCH_2)
@@ -455,8 +536,13 @@ def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(
     ]
 
     # when: Tina consents to texts that evening, and the cycle runs the next day
-    Consent.objects.create(party=tina, channel="sms", granted=True, source="web form",
-                           at=datetime(2026, 3, 2, 19, 0, tzinfo=NEW_YORK))  # fmt: skip
+    Consent.objects.create(
+        party=tina,
+        channel="sms",
+        granted=True,
+        source="web form",
+        at=datetime(2026, 3, 2, 19, 0, tzinfo=NEW_YORK),
+    )
     later = cycle_run(on=MARCH_3)
 
     # then: the text becomes a task for the coordinator; the email stays stopped
@@ -476,8 +562,9 @@ def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(
 def test_a_rerun_on_the_same_date_adds_nothing(tina_lease):
     # given: the run of the 7th is done, with one refusal (Greg is on hold)
     account = tina_lease()
-    hold_place(account_id=account, reason="represented", on=MARCH_2, actor="alice",
-               party_id="P-GREG")  # fmt: skip
+    hold_place(
+        account_id=account, reason="represented", on=MARCH_2, actor="alice", party_id="P-GREG"
+    )
     first = cycle_run(on=MARCH_7)
     assert first.actions
     assert first.blocked

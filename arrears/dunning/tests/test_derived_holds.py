@@ -17,9 +17,16 @@ NY = built_in_policies()["ny-residential"]
 
 
 def state(**disputes) -> AccountState:
-    return AccountState("A-TINA", "residential_lease", moved_out=False, rent=RENT.open_amount,
-                        balance=Decimal("1250.00"), open_charges=(RENT, FEE), parties=(TINA,),
-                        **disputes)  # fmt: skip
+    return AccountState(
+        "A-TINA",
+        "residential_lease",
+        moved_out=False,
+        rent=RENT.open_amount,
+        balance=Decimal("1250.00"),
+        open_charges=(RENT, FEE),
+        parties=(TINA,),
+        **disputes,
+    )
 
 
 def marked(s: AccountState, on: date) -> dict[str, tuple[str, Decimal | None]]:
@@ -39,8 +46,10 @@ def test_a_disputed_rent_marks_its_notices_its_fee_and_the_rent_demand():
     steps = marked(state(disputed={"R-03": Decimal("1200.00")}), on)
     assert steps["late-notice"][0] == "charge R-03 is disputed"
     assert steps["late-fee"][0] == "charge R-03 is disputed"
-    assert steps["rent-demand"] == ("everything past due that it is about is disputed",
-                                    Decimal("0.00"))  # fmt: skip
+    assert steps["rent-demand"] == (
+        "everything past due that it is about is disputed",
+        Decimal("0.00"),
+    )
 
 
 def test_a_dispute_on_the_whole_balance_marks_every_step():
@@ -59,7 +68,8 @@ def test_the_guard_refuses_with_the_derived_rule_after_the_holds_placed_by_hand(
         "plan",
         "plan 7 in good standing",
     )
-    stay = guard_check(action="fee", channel=None, at=AT, holds=(ActiveHold("bankruptcy"),),
-                       derived=plan)  # fmt: skip
+    stay = guard_check(
+        action="fee", channel=None, at=AT, holds=(ActiveHold("bankruptcy"),), derived=plan
+    )
     assert stay.rule == "hold:bankruptcy"
     assert guard_check(action="fee", channel=None, at=AT, holds=()).allowed

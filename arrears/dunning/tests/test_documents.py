@@ -43,16 +43,27 @@ NY = ZoneInfo("America/New_York")
 MARCH_7 = date(2026, 3, 7)
 APRIL_1 = date(2026, 4, 1)
 DOMAIN = "elmcourt.example"
-LATE_FEE = {"txn_id": "T-LATE-03", "account_id": "A-TINA", "posted": "2026-03-06",
-            "type": "charge", "code": "LATE", "amount": "50.00", "due": "2026-03-06"}  # fmt: skip
+LATE_FEE = {
+    "txn_id": "T-LATE-03",
+    "account_id": "A-TINA",
+    "posted": "2026-03-06",
+    "type": "charge",
+    "code": "LATE",
+    "amount": "50.00",
+    "due": "2026-03-06",
+}
 
 
 @pytest.fixture(autouse=True)
 def archive(tmp_path: Path, settings) -> Path:
     folder = tmp_path / "archive"
-    settings.STORAGES = {**settings.STORAGES, "archive": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(folder)}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
     settings.ARREARS_MAIL_FROM = f"rent@{DOMAIN}"
     settings.ARREARS_MAIL_DOMAIN = DOMAIN
     return folder
@@ -78,8 +89,14 @@ def test_the_plan_agreement_is_emailed_once_in_spanish_with_its_pdf_and_a_stable
     # given Tina's plan of 1,000.00 in three, and Tina where it is noon now
     account = tina_lease(rent="1000.00")
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3, party_id="P-TINA")  # fmt: skip
+    plan = plan_create(
+        account_id=account,
+        on=MARCH_7,
+        actor="alice",
+        start=APRIL_1,
+        installments=3,
+        party_id="P-TINA",
+    )
     # when Alice sends it for acceptance in Spanish (the plan in good standing does not stop it)
     assert main(["plan", "send", str(plan.pk), "--language", "es"]) == 0
     out = capsys.readouterr().out
@@ -117,8 +134,7 @@ def test_a_request_to_cease_stops_the_agreement_until_it_is_released(tina_lease,
     # given Tina's plan, and her written request that contact cease (15 USC §1692c(c))
     account = tina_lease(rent="1000.00")
     Party.objects.filter(party_id="P-TINA").update(timezone=_zone_at_noon())
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3)  # fmt: skip
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=3)
     hold = hold_place(account_id=account, reason="cease", on=MARCH_7, actor="alice")
     # when Alice sends the agreement
     assert main(["plan", "send", str(plan.pk)]) == 2
@@ -138,8 +154,7 @@ def test_a_request_to_cease_stops_the_agreement_until_it_is_released(tina_lease,
 
 def test_plan_send_without_email_url_says_so(tina_lease, settings, capsys):
     account = tina_lease(rent="1000.00")
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3)  # fmt: skip
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=3)
     settings.EMAIL_URL = ""
     assert main(["plan", "send", str(plan.pk)]) == 2
     assert "EMAIL_URL is not set" in capsys.readouterr().err
@@ -154,16 +169,23 @@ def test_an_upheld_dispute_queues_a_letter_that_says_so_and_the_batch_prints_it(
 ):
     # given Tina disputes the 50.00 late fee
     account = tina_lease(transactions=[LATE_FEE])
-    dispute = dispute_open(account_id=account, charges=["T-LATE-03"], reason="the fee is wrong",
-                           on=MARCH_7, actor="alice", party_id="P-TINA")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account,
+        charges=["T-LATE-03"],
+        reason="the fee is wrong",
+        on=MARCH_7,
+        actor="alice",
+        party_id="P-TINA",
+    )
     # when Alice upholds it
-    assert main(["dispute", "resolve", str(dispute.pk), "--outcome", "upheld",
-                 "--format", "json"]) == 0  # fmt: skip
+    assert (
+        main(["dispute", "resolve", str(dispute.pk), "--outcome", "upheld", "--format", "json"])
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     # then the credit is posted and the letter queued, its document named and on the timeline
     assert Transaction.objects.get(txn_id=f"DSP-{dispute.pk}-T-LATE-03").amount == Decimal("50")
-    assert (doc["letter"], doc["channel"], doc["credited"]) == ("dispute-upheld", "letter",
-                                                                "50.00")  # fmt: skip
+    assert (doc["letter"], doc["channel"], doc["credited"]) == ("dispute-upheld", "letter", "50.00")
     assert doc["document"].startswith("letters/2026/03/07/A-TINA-dispute-answer-P-TINA-")
     queued = TimelineEvent.objects.get(kind="letter.queued")
     assert queued.detail["document"] == doc["document"]
@@ -189,18 +211,23 @@ def test_a_rejected_dispute_is_answered_in_spanish_with_the_account_analysis_enc
     # given Tina reads Spanish and disputes the whole balance
     account = tina_lease(transactions=[LATE_FEE])
     Party.objects.filter(party_id="P-TINA").update(language="es")
-    dispute = dispute_open(account_id=account, reason="no debo nada", on=MARCH_7,
-                           actor="alice", party_id="P-TINA")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account, reason="no debo nada", on=MARCH_7, actor="alice", party_id="P-TINA"
+    )
     # when Alice rejects it, and the letters are printed
-    answered = dispute_resolve(dispute_id=dispute.pk, outcome="rejected", on=MARCH_7,
-                               actor="alice", note="per the lease")  # fmt: skip
+    answered = dispute_resolve(
+        dispute_id=dispute.pk, outcome="rejected", on=MARCH_7, actor="alice", note="per the lease"
+    )
     letters_batch(on=MARCH_7, output=tmp_path / "print", actor="alice", workers=1)
     # then the Spanish answer is printed, the analysis archived and enclosed after it
     assert answered.outbound is not None
     assert answered.enclosure.startswith("analyses/2026/03/07/A-TINA-dispute-")
     outbound = Outbound.objects.get(pk=answered.outbound.pk)
     assert (outbound.template, outbound.language, outbound.status) == (
-        "dispute-rejected", "es", "rendered")  # fmt: skip
+        "dispute-rejected",
+        "es",
+        "rendered",
+    )
     assert outbound.document is not None
     letter, *enclosed = pages(archive_read(outbound.document))
     assert "Hemos comprobado que los cargos reclamados son correctos" in " ".join(letter.split())
@@ -213,11 +240,17 @@ def test_a_rejected_dispute_is_answered_in_spanish_with_the_account_analysis_enc
 def test_a_partly_upheld_dispute_says_what_was_credited_and_what_remains(tina_lease):
     # given Tina disputes the whole 1,250.00
     account = tina_lease(transactions=[LATE_FEE])
-    dispute = dispute_open(account_id=account, reason="the fee and part of March", on=MARCH_7,
-                           actor="alice", party_id="P-TINA")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account,
+        reason="the fee and part of March",
+        on=MARCH_7,
+        actor="alice",
+        party_id="P-TINA",
+    )
     # when Alice upholds 50.00 of it
-    answered = dispute_resolve(dispute_id=dispute.pk, outcome="partial", amount=Decimal("50.00"),
-                               on=MARCH_7, actor="alice")  # fmt: skip
+    answered = dispute_resolve(
+        dispute_id=dispute.pk, outcome="partial", amount=Decimal("50.00"), on=MARCH_7, actor="alice"
+    )
     # then the queued letter says what was credited and what remains due, with no enclosure
     assert answered.outbound is not None
     assert answered.enclosure == ""
@@ -231,10 +264,17 @@ def test_an_answer_to_a_represented_tenant_is_not_queued_but_the_resolution_stan
 ):
     # given Tina disputes the fee, and is represented by an attorney (15 USC §1692c(a)(2))
     account = tina_lease(transactions=[LATE_FEE])
-    dispute = dispute_open(account_id=account, charges=["T-LATE-03"], reason="wrong",
-                           on=MARCH_7, actor="alice", party_id="P-TINA")  # fmt: skip
-    hold_place(account_id=account, reason="represented", on=MARCH_7, actor="alice",
-               party_id="P-TINA")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account,
+        charges=["T-LATE-03"],
+        reason="wrong",
+        on=MARCH_7,
+        actor="alice",
+        party_id="P-TINA",
+    )
+    hold_place(
+        account_id=account, reason="represented", on=MARCH_7, actor="alice", party_id="P-TINA"
+    )
     # when the dispute is upheld
     assert main(["dispute", "resolve", str(dispute.pk), "--outcome", "upheld"]) == 0
     # then the credit is posted, but no letter queued: the refusal is on the timeline
@@ -251,19 +291,32 @@ def test_an_answer_goes_by_email_when_mail_to_the_address_came_back(tina_lease, 
     tina = Party.objects.get(party_id="P-TINA")
     lease = Account.objects.get(account_id=account)
     ReturnedMail.objects.create(
-        party=tina, account=lease, address_key=party_address_key(tina, lease, "primary"),
-        address="12 Elm Street, Apt 3B", returned_on=MARCH_7, recorded_by="alice",
-        recorded_at=dj_timezone.now())  # fmt: skip
-    dispute = dispute_open(account_id=account, charges=["T-LATE-03"], reason="wrong",
-                           on=MARCH_7, actor="alice", party_id="P-TINA")  # fmt: skip
+        party=tina,
+        account=lease,
+        address_key=party_address_key(tina, lease, "primary"),
+        address="12 Elm Street, Apt 3B",
+        returned_on=MARCH_7,
+        recorded_by="alice",
+        recorded_at=dj_timezone.now(),
+    )
+    dispute = dispute_open(
+        account_id=account,
+        charges=["T-LATE-03"],
+        reason="wrong",
+        on=MARCH_7,
+        actor="alice",
+        party_id="P-TINA",
+    )
     # when Alice rejects it, and the emails are sent at 10:00 in Brooklyn
-    answered = dispute_resolve(dispute_id=dispute.pk, outcome="rejected", on=MARCH_7,
-                               actor="alice")  # fmt: skip
+    answered = dispute_resolve(dispute_id=dispute.pk, outcome="rejected", on=MARCH_7, actor="alice")
     assert answered.outbound is not None
     assert answered.outbound.channel == "email"
-    run = emails_send(on=MARCH_7, settings=parse_email_url(smtp.url),
-                      sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN),
-                      now=lambda: datetime(2026, 3, 7, 10, 0, tzinfo=NY))  # fmt: skip
+    run = emails_send(
+        on=MARCH_7,
+        settings=parse_email_url(smtp.url),
+        sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN),
+        now=lambda: datetime(2026, 3, 7, 10, 0, tzinfo=NY),
+    )
     # then the answer was emailed once, the letter and the analysis attached
     key = answered.outbound.key
     assert run.report.sent == [key]
@@ -275,9 +328,12 @@ def test_an_answer_goes_by_email_when_mail_to_the_address_came_back(tina_lease, 
     analysis = list(got.message.iter_attachments())[1]
     assert "Account analysis: A-TINA" in pdf_text(analysis.get_content())
     # and a second pass sends nothing
-    emails_send(on=MARCH_7, settings=parse_email_url(smtp.url),
-                sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN),
-                now=lambda: datetime(2026, 3, 7, 10, 5, tzinfo=NY))  # fmt: skip
+    emails_send(
+        on=MARCH_7,
+        settings=parse_email_url(smtp.url),
+        sender=Sender(f"rent@{DOMAIN}", "Elm Court", DOMAIN),
+        now=lambda: datetime(2026, 3, 7, 10, 5, tzinfo=NY),
+    )
     assert len(smtp.received) == 1
 
 
@@ -288,18 +344,45 @@ def test_an_answer_goes_by_email_when_mail_to_the_address_came_back(tina_lease, 
 def patient(load_book: Callable[..., Path]) -> str:
     """Pat Quinn owes the clinic 300.00 for a visit due March 20, 2026; Rob Quinn guarantees."""
     load_book(
-        parties=[{"party_id": "P-PAT", "name": "Pat Quinn", "email": "pat@example.org",
-                  "address": "7 Clinic Road", "city": "Albany", "state": "NY",
-                  "postal_code": "12207", "country": "US", "timezone": "America/New_York"},
-                 {"party_id": "P-ROB", "name": "Rob Quinn", "address": "9 Clinic Road",
-                  "city": "Albany", "state": "NY", "postal_code": "12207", "country": "US"}],
+        parties=[
+            {
+                "party_id": "P-PAT",
+                "name": "Pat Quinn",
+                "email": "pat@example.org",
+                "address": "7 Clinic Road",
+                "city": "Albany",
+                "state": "NY",
+                "postal_code": "12207",
+                "country": "US",
+                "timezone": "America/New_York",
+            },
+            {
+                "party_id": "P-ROB",
+                "name": "Rob Quinn",
+                "address": "9 Clinic Road",
+                "city": "Albany",
+                "state": "NY",
+                "postal_code": "12207",
+                "country": "US",
+            },
+        ],
         accounts=[{"account_id": "H-PAT", "kind": "patient", "opened": "2026-03-01"}],
-        account_parties=[{"account_id": "H-PAT", "party_id": "P-PAT", "role": "primary"},
-                         {"account_id": "H-PAT", "party_id": "P-ROB", "role": "guarantor"}],
-        transactions=[{"txn_id": "V-1", "account_id": "H-PAT", "posted": "2026-03-01",
-                       "type": "charge", "code": "VISIT", "amount": "300.00",
-                       "due": "2026-03-20"}],
-    )  # fmt: skip
+        account_parties=[
+            {"account_id": "H-PAT", "party_id": "P-PAT", "role": "primary"},
+            {"account_id": "H-PAT", "party_id": "P-ROB", "role": "guarantor"},
+        ],
+        transactions=[
+            {
+                "txn_id": "V-1",
+                "account_id": "H-PAT",
+                "posted": "2026-03-01",
+                "type": "charge",
+                "code": "VISIT",
+                "amount": "300.00",
+                "due": "2026-03-20",
+            }
+        ],
+    )
     return "H-PAT"
 
 
@@ -307,15 +390,33 @@ def patient(load_book: Callable[..., Path]) -> str:
 def student(load_book: Callable[..., Path]) -> str:
     """Sam Lee owes 4,000.00 of tuition due March 15, 2026."""
     load_book(
-        parties=[{"party_id": "P-SAM", "name": "Sam Lee", "email": "sam@example.edu",
-                  "address": "1 College Walk", "city": "Ithaca", "state": "NY",
-                  "postal_code": "14850", "country": "US", "timezone": "America/New_York"}],
+        parties=[
+            {
+                "party_id": "P-SAM",
+                "name": "Sam Lee",
+                "email": "sam@example.edu",
+                "address": "1 College Walk",
+                "city": "Ithaca",
+                "state": "NY",
+                "postal_code": "14850",
+                "country": "US",
+                "timezone": "America/New_York",
+            }
+        ],
         accounts=[{"account_id": "S-SAM", "kind": "student", "opened": "2025-09-01"}],
         account_parties=[{"account_id": "S-SAM", "party_id": "P-SAM", "role": "primary"}],
-        transactions=[{"txn_id": "TU-1", "account_id": "S-SAM", "posted": "2026-03-01",
-                       "type": "charge", "code": "TUITION", "amount": "4000.00",
-                       "due": "2026-03-15"}],
-    )  # fmt: skip
+        transactions=[
+            {
+                "txn_id": "TU-1",
+                "account_id": "S-SAM",
+                "posted": "2026-03-01",
+                "type": "charge",
+                "code": "TUITION",
+                "amount": "4000.00",
+                "due": "2026-03-15",
+            }
+        ],
+    )
     return "S-SAM"
 
 
@@ -352,7 +453,8 @@ def test_the_patients_monthly_statement_is_queued_once_a_month_with_the_statemen
     batch = letters_batch(on=APRIL_1, output=tmp_path / "print", actor="alice", workers=2)
     # then each cover letter is followed by the statement of account, in one document
     assert sorted(line["document"] for line in batch.letters) == sorted(
-        e["document"] for e in entries.values())  # fmt: skip
+        e["document"] for e in entries.values()
+    )
     for party_id, name in (("P-PAT", "Pat Quinn"), ("P-ROB", "Rob Quinn")):
         outbound = Outbound.objects.get(document_name=entries[party_id]["document"])
         assert outbound.document is not None
@@ -363,8 +465,7 @@ def test_the_patients_monthly_statement_is_queued_once_a_month_with_the_statemen
         assert "Statement of account H-PAT" in enclosed[0]
         assert "300.00" in enclosed[0]
     # and the statement was rendered and archived once for the two letters
-    rendered = TimelineEvent.objects.filter(kind="statement.rendered",
-                                            account__account_id="H-PAT")  # fmt: skip
+    rendered = TimelineEvent.objects.filter(kind="statement.rendered", account__account_id="H-PAT")
     assert rendered.count() == 1
     assert len(pages((batch.print_file or Path()).read_bytes())) == 2 * (1 + len(enclosed))
 
@@ -378,8 +479,12 @@ def test_the_students_monthly_statement_is_emailed_once_with_the_statement_attac
     # when the emails are sent at 10:00 in New York, twice
     for minute in (0, 5):
         at = datetime(2026, 4, 1, 10, minute, tzinfo=NY)
-        emails_send(on=APRIL_1, settings=parse_email_url(smtp.url),
-                    sender=Sender(f"rent@{DOMAIN}", "", DOMAIN), now=lambda at=at: at)  # fmt: skip
+        emails_send(
+            on=APRIL_1,
+            settings=parse_email_url(smtp.url),
+            sender=Sender(f"rent@{DOMAIN}", "", DOMAIN),
+            now=lambda at=at: at,
+        )
     # then Sam got one email, the cover letter and the statement attached
     [got] = [r for r in smtp.received if "monthly statement" in str(r.message["Subject"])]
     assert got.rcpt_tos == ["sam@example.edu"]

@@ -34,8 +34,9 @@ def offset(day: date, zone: str) -> timedelta | None:
 
 
 def call(contact: ContactPoint, at: datetime, calls: CallHistory | None = None, holds=()):
-    return guard_check(action="notice", channel="call", at=at, holds=holds, contact=contact,
-                       calls=calls)  # fmt: skip
+    return guard_check(
+        action="notice", channel="call", at=at, holds=holds, contact=contact, calls=calls
+    )
 
 
 # ---- contact hours ---------------------------------------------------------------------------
@@ -86,8 +87,13 @@ def test_carmens_hours_are_her_own_not_new_yorks():
 
 def test_letters_are_not_bound_by_contact_hours():
     # when
-    decision = guard_check(action="notice", channel="certified_letter", holds=(), contact=TINA,
-                           at=local(FALL_BACK, time(23, 30), NEW_YORK))  # fmt: skip
+    decision = guard_check(
+        action="notice",
+        channel="certified_letter",
+        holds=(),
+        contact=TINA,
+        at=local(FALL_BACK, time(23, 30), NEW_YORK),
+    )
 
     # then
     assert decision.allowed
@@ -154,8 +160,9 @@ def test_frequency_caps_do_not_apply_to_letters():
     history = CallHistory(attempts=attempts, conversations=attempts[:1])
 
     # when
-    decision = guard_check(action="notice", channel="letter", at=now, holds=(), contact=TINA,
-                           calls=history)  # fmt: skip
+    decision = guard_check(
+        action="notice", channel="letter", at=now, holds=(), contact=TINA, calls=history
+    )
 
     # then
     assert decision.allowed
@@ -181,8 +188,13 @@ def test_a_text_with_consent_is_allowed():
     tina = ContactPoint(party_id="P-TINA", timezone=NEW_YORK, sms_consent=True)
 
     # when
-    decision = guard_check(action="notice", channel="sms", holds=(), contact=tina,
-                           at=local(SPRING_FORWARD, time(12), NEW_YORK))  # fmt: skip
+    decision = guard_check(
+        action="notice",
+        channel="sms",
+        holds=(),
+        contact=tina,
+        at=local(SPRING_FORWARD, time(12), NEW_YORK),
+    )
 
     # then
     assert decision.allowed
@@ -191,14 +203,18 @@ def test_a_text_with_consent_is_allowed():
 @pytest.mark.parametrize("channel", ["email", "sms", "call", "letter"])
 def test_an_opt_out_stops_that_channel_and_only_that_one(channel):
     # given: Tina opted out of one channel; she consented to texts before
-    tina = ContactPoint(party_id="P-TINA", timezone=NEW_YORK, sms_consent=True,
-                        opted_out=frozenset({channel}))  # fmt: skip
+    tina = ContactPoint(
+        party_id="P-TINA", timezone=NEW_YORK, sms_consent=True, opted_out=frozenset({channel})
+    )
     at = local(SPRING_FORWARD, time(12), NEW_YORK)
 
     # when
     stopped = guard_check(action="notice", channel=channel, at=at, holds=(), contact=tina)
-    others = [guard_check(action="notice", channel=c, at=at, holds=(), contact=tina)
-              for c in ("email", "sms", "call", "letter") if c != channel]  # fmt: skip
+    others = [
+        guard_check(action="notice", channel=c, at=at, holds=(), contact=tina)
+        for c in ("email", "sms", "call", "letter")
+        if c != channel
+    ]
 
     # then
     assert (stopped.allowed, stopped.rule) == (False, "channel:opted out")
@@ -209,15 +225,23 @@ def test_an_opt_out_stops_that_channel_and_only_that_one(channel):
     ("contact", "channel", "rule"),
     [
         (ContactPoint("P-TINA", NEW_YORK, has_email=False), "email", "channel:no email address"),
-        (ContactPoint("P-TINA", NEW_YORK, has_address=False), "certified_letter",
-         "channel:no postal address"),
+        (
+            ContactPoint("P-TINA", NEW_YORK, has_address=False),
+            "certified_letter",
+            "channel:no postal address",
+        ),
         (ContactPoint("P-TINA", NEW_YORK, has_phone=False), "call", "channel:no phone number"),
     ],
-)  # fmt: skip
+)
 def test_a_channel_without_its_address_is_refused(contact, channel, rule):
     # when
-    decision = guard_check(action="notice", channel=channel, holds=(), contact=contact,
-                           at=local(SPRING_FORWARD, time(12), NEW_YORK))  # fmt: skip
+    decision = guard_check(
+        action="notice",
+        channel=channel,
+        holds=(),
+        contact=contact,
+        at=local(SPRING_FORWARD, time(12), NEW_YORK),
+    )
 
     # then
     assert (decision.allowed, decision.rule) == (False, rule)
@@ -232,9 +256,13 @@ def test_a_bankruptcy_stay_stops_every_step_fees_included(action):
     stay = ActiveHold("bankruptcy")
 
     # when
-    decision = guard_check(action=action, channel="letter" if action == "notice" else None,
-                           at=local(SPRING_FORWARD, time(12), NEW_YORK), holds=[stay],
-                           contact=TINA if action == "notice" else None)  # fmt: skip
+    decision = guard_check(
+        action=action,
+        channel="letter" if action == "notice" else None,
+        at=local(SPRING_FORWARD, time(12), NEW_YORK),
+        holds=[stay],
+        contact=TINA if action == "notice" else None,
+    )
 
     # then
     assert (decision.allowed, decision.rule) == (False, "hold:bankruptcy")
@@ -263,10 +291,12 @@ def test_a_manual_hold_ends_after_its_date():
     holds = [ActiveHold("manual", until=date(2026, 3, 7))]
 
     # when
-    during = guard_check(action="fee", channel=None, holds=holds,
-                         at=local(date(2026, 3, 7), time(12), NEW_YORK))  # fmt: skip
-    after = guard_check(action="fee", channel=None, holds=holds,
-                        at=local(SPRING_FORWARD, time(12), NEW_YORK))  # fmt: skip
+    during = guard_check(
+        action="fee", channel=None, holds=holds, at=local(date(2026, 3, 7), time(12), NEW_YORK)
+    )
+    after = guard_check(
+        action="fee", channel=None, holds=holds, at=local(SPRING_FORWARD, time(12), NEW_YORK)
+    )
 
     # then
     assert (during.allowed, during.rule) == (False, "hold:manual")
@@ -279,10 +309,12 @@ def test_a_hold_ends_by_the_debtors_calendar_whatever_zone_the_time_is_written_i
     evening = datetime.combine(date(2026, 3, 7), time(20, 30), ZoneInfo(NEW_YORK))
 
     # when: the same instant, written in New York's zone and in UTC
-    in_new_york = guard_check(action="notice", channel="letter", at=evening, holds=holds,
-                              contact=TINA)  # fmt: skip
-    in_utc = guard_check(action="notice", channel="letter", at=evening.astimezone(UTC),
-                         holds=holds, contact=TINA)  # fmt: skip
+    in_new_york = guard_check(
+        action="notice", channel="letter", at=evening, holds=holds, contact=TINA
+    )
+    in_utc = guard_check(
+        action="notice", channel="letter", at=evening.astimezone(UTC), holds=holds, contact=TINA
+    )
 
     # then: the hold still stands in both
     assert (in_new_york.allowed, in_new_york.rule) == (False, "hold:manual")

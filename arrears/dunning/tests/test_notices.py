@@ -24,8 +24,15 @@ NIGHT = datetime(2026, 3, 7, 22, 0, tzinfo=ZoneInfo("America/New_York"))
 
 
 def send(**kw):
-    args = {"account_id": "A-TINA", "template": "ny-late-rent-notice", "channel": "letter",
-            "on": ON, "actor": "alice", "at": NOON, **kw}  # fmt: skip
+    args = {
+        "account_id": "A-TINA",
+        "template": "ny-late-rent-notice",
+        "channel": "letter",
+        "on": ON,
+        "actor": "alice",
+        "at": NOON,
+        **kw,
+    }
     return notice_send(**args)
 
 
@@ -38,7 +45,11 @@ def test_a_letter_sent_now_is_queued_for_the_batch_once_a_day(tina_lease):
     assert (first.created, again.created) == (True, False)
     row = Outbound.objects.get()
     assert (row.status, row.role, row.run_on, row.party.party_id) == (
-        "queued", "guarantor", ON, "P-GREG")  # fmt: skip
+        "queued",
+        "guarantor",
+        ON,
+        "P-GREG",
+    )
     assert row.document_name.startswith("letters/2026/03/07/A-TINA-ny-late-rent-notice-P-GREG-")
     event = TimelineEvent.objects.get(kind="notice.queued")
     assert event.detail["outbound"] == row.pk
@@ -54,16 +65,26 @@ def test_a_notice_to_the_primary_by_default_and_an_email_needs_an_address(tina_l
 @pytest.mark.parametrize(
     ("setup", "at", "rule"),
     [
-        (lambda: hold_place(account_id="A-TINA", reason="cease", on=ON, actor="alice"), NOON,
-         "hold:cease"),
-        (lambda: promise_add(account_id="A-TINA", amount=Decimal("100.00"),
-                             promised_on=date(2026, 3, 10), on=ON, actor="alice"), NOON,
-         "promise"),
+        (
+            lambda: hold_place(account_id="A-TINA", reason="cease", on=ON, actor="alice"),
+            NOON,
+            "hold:cease",
+        ),
+        (
+            lambda: promise_add(
+                account_id="A-TINA",
+                amount=Decimal("100.00"),
+                promised_on=date(2026, 3, 10),
+                on=ON,
+                actor="alice",
+            ),
+            NOON,
+            "promise",
+        ),
         (lambda: None, NIGHT, "hours"),
     ],
-)  # fmt: skip
-def test_a_notice_the_guard_refuses_raises_its_rule_and_writes_nothing(tina_lease, setup, at,
-                                                                       rule):  # fmt: skip
+)
+def test_a_notice_the_guard_refuses_raises_its_rule_and_writes_nothing(tina_lease, setup, at, rule):
     tina_lease()
     setup()
     with pytest.raises(GuardRefusedError) as refused:
@@ -88,9 +109,13 @@ def test_a_bad_channel_template_or_party_is_refused_with_what_was_wrong(tina_lea
 def test_a_letter_by_hand_to_an_address_mail_came_back_from_is_refused(
     tina_lease, settings, tmp_path
 ):
-    settings.STORAGES = {**settings.STORAGES, "archive": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "archive")}}}  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "archive")},
+        },
+    }
     # given Greg's late notice sent, printed by the batch and come back undeliverable
     tina_lease()
     first = send(party_id="P-GREG")
@@ -98,8 +123,11 @@ def test_a_letter_by_hand_to_an_address_mail_came_back_from_is_refused(
     mail_returned(letter=f"L{first.outbound.pk}", on=ON, actor="alice", reason="moved")
     # when Alice sends him another letter the next day, by hand
     with pytest.raises(GuardRefusedError) as refused:
-        send(party_id="P-GREG", on=date(2026, 3, 8),
-             at=datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("America/New_York")))  # fmt: skip
+        send(
+            party_id="P-GREG",
+            on=date(2026, 3, 8),
+            at=datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("America/New_York")),
+        )
     # then the guard refuses it, as the run would; Tina's own address is still good
     assert refused.value.extra["rule"] == "channel:mail returned undeliverable"
     assert send(party_id="P-TINA").created
@@ -125,8 +153,12 @@ def test_only_the_policys_notice_steps_are_offered_never_a_dispute_answer(tina_l
     tina_lease()
     account = Account.objects.get(account_id="A-TINA")
     offered = notice_choices(account=account, on=ON).templates
-    assert offered == ("ny-rent-reminder", "ny-late-rent-notice",
-                       "ny-late-rent-notice-guarantor", "ny-rent-demand")  # fmt: skip
+    assert offered == (
+        "ny-rent-reminder",
+        "ny-late-rent-notice",
+        "ny-late-rent-notice-guarantor",
+        "ny-rent-demand",
+    )
     with pytest.raises(NoticeNotInPolicyError):
         send(template="dispute-upheld")
 

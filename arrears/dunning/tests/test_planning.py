@@ -37,15 +37,26 @@ def test_tina_gets_one_rent_demand_for_a_delinquency_that_a_partial_payment_did_
     april_rent = OpenCharge("R-04", "RENT", APRIL, APRIL, RENT)
     tina = Party("P-TINA", "primary", "Tina Alvarez")
     state = AccountState(
-        "A-1", "residential_lease", moved_out=False, rent=RENT, balance=RENT,
-        open_charges=(april_rent,), parties=(tina,), delinquent_since=MARCH,
-    )  # fmt: skip
+        "A-1",
+        "residential_lease",
+        moved_out=False,
+        rent=RENT,
+        balance=RENT,
+        open_charges=(april_rent,),
+        parties=(tina,),
+        delinquent_since=MARCH,
+    )
     policy = built_in_policies()["ny-residential"]
     done = {"A-1:rent-demand:2026-03-01:P-TINA", "A-1:referral:2026-03-01"}
     # when the cycle runs on April 11, day 10 of April's rent
-    planned = next_steps(state, policy, done, date(2026, 4, 11),
-                         done_on={"A-1:rent-demand:2026-03-01": date(2026, 3, 11)},
-                         carry_over=carry_to_business_day)  # fmt: skip
+    planned = next_steps(
+        state,
+        policy,
+        done,
+        date(2026, 4, 11),
+        done_on={"A-1:rent-demand:2026-03-01": date(2026, 3, 11)},
+        carry_over=carry_to_business_day,
+    )
     # then the delinquency is still the one that began on March 1: no second demand
     assert delinquency_start(state, date(2026, 4, 11)) == MARCH
     assert [p.step.key for p in planned if p.step.per == "delinquency"] == []

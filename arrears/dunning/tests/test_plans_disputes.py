@@ -43,13 +43,21 @@ APRIL_7 = date(2026, 4, 7)
 
 
 def payment(txn_id: str, posted: str, amount: str) -> dict[str, str]:
-    return {"txn_id": txn_id, "account_id": "A-TINA", "posted": posted, "type": "payment",
-            "amount": amount}  # fmt: skip
+    return {
+        "txn_id": txn_id,
+        "account_id": "A-TINA",
+        "posted": posted,
+        "type": "payment",
+        "amount": amount,
+    }
 
 
 def kinds(account_id: str) -> list[str]:
-    return list(TimelineEvent.objects.filter(account__account_id=account_id)
-                .order_by("id").values_list("kind", flat=True))  # fmt: skip
+    return list(
+        TimelineEvent.objects.filter(account__account_id=account_id)
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
 
 
 def steps(result, rule: str | None = None) -> set[tuple[str, str]]:
@@ -66,13 +74,22 @@ def test_a_3_installment_plan_on_1000_splits_333_34_333_33_333_33(tina_lease):
     account = tina_lease(rent="1000.00")
 
     # when: Alice agrees a plan of three monthly installments from April 1
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       frequency="monthly", installments=3)  # fmt: skip
+    plan = plan_create(
+        account_id=account,
+        on=MARCH_7,
+        actor="alice",
+        start=APRIL_1,
+        frequency="monthly",
+        installments=3,
+    )
 
     # then: the parts are 333.34, 333.33 and 333.33, one a month, and sum to the plan
     rows = list(plan.installments.order_by("seq").values_list("due_on", "amount"))
-    assert rows == [(date(2026, 4, 1), Decimal("333.34")), (date(2026, 5, 1), Decimal("333.33")),
-                    (date(2026, 6, 1), Decimal("333.33"))]  # fmt: skip
+    assert rows == [
+        (date(2026, 4, 1), Decimal("333.34")),
+        (date(2026, 5, 1), Decimal("333.33")),
+        (date(2026, 6, 1), Decimal("333.33")),
+    ]
     assert plan.amount == Decimal("1000.00") == sum(a for _, a in rows)
     event = TimelineEvent.objects.get(kind="plan.created")
     assert event.actor == "alice"
@@ -82,8 +99,7 @@ def test_a_3_installment_plan_on_1000_splits_333_34_333_33_333_33(tina_lease):
 def test_a_partial_payment_leaves_an_installment_partly_paid(tina_lease, load_book):
     # given: a plan of 1,000.00 in three from April 1
     account = tina_lease(rent="1000.00")
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3)  # fmt: skip
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=3)
 
     # when: Tina pays 200.00 on March 30
     load_book(transactions=[payment("T-PAY-1", "2026-03-30", "200.00")])
@@ -91,8 +107,11 @@ def test_a_partial_payment_leaves_an_installment_partly_paid(tina_lease, load_bo
     # then: the first installment is partly paid (200.00 of 333.34), the plan stands and holds
     tracking = plan_tracking(plan=plan, on=APRIL_1)
     first = tracking.lines[0]
-    assert (first.status, first.paid, first.left) == ("partly_paid", Decimal("200.00"),
-                                                      Decimal("133.34"))  # fmt: skip
+    assert (first.status, first.paid, first.left) == (
+        "partly_paid",
+        Decimal("200.00"),
+        Decimal("133.34"),
+    )
     assert [line.status for line in tracking.lines[1:]] == ["due", "due"]
     assert not tracking.broken
 
@@ -101,10 +120,8 @@ def test_a_payment_already_in_the_balance_does_not_count_toward_the_plan_again(
     tina_lease, load_book
 ):
     # given: Tina paid 400.00 of March's 1,000.00 this morning; a plan on the 600.00 left
-    account = tina_lease(rent="1000.00",
-                         transactions=[payment("T-PAY-0", "2026-03-07", "400.00")])  # fmt: skip
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3)  # fmt: skip
+    account = tina_lease(rent="1000.00", transactions=[payment("T-PAY-0", "2026-03-07", "400.00")])
+    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=3)
     assert plan.amount == Decimal("600.00")
 
     # then: nothing is paid toward the plan yet
@@ -131,8 +148,9 @@ def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers
     print_letters(MARCH_11)
 
     # when: Alice agrees a plan on the 20th, and the demand expires on the 26th
-    plan = plan_create(account_id=account, on=MARCH_20, actor="alice", start=APRIL_1,
-                       installments=3)  # fmt: skip
+    plan = plan_create(
+        account_id=account, on=MARCH_20, actor="alice", start=APRIL_1, installments=3
+    )
     assert plan.amount == Decimal("1250.00")  # the rent and the 50.00 late fee
     held = cycle_run(on=MARCH_26)
 
@@ -166,8 +184,14 @@ def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers
 
 def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recorded(tina_lease):
     account = tina_lease(rent="1000.00")
-    plan = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                       installments=3, party_id="P-TINA")  # fmt: skip
+    plan = plan_create(
+        account_id=account,
+        on=MARCH_7,
+        actor="alice",
+        start=APRIL_1,
+        installments=3,
+        party_id="P-TINA",
+    )
     outbox: list[tuple[str, str, str, bytes, str]] = []
     plan_send_for_acceptance(
         plan_id=plan.pk,
@@ -177,8 +201,11 @@ def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recor
         language="es",
     )
     ((to, subject, _, pdf, filename),) = outbox
-    assert (to, subject, filename) == ("tina@example.org", "Su acuerdo de plan de pagos",
-                                       f"plan-{plan.pk}-es.pdf")  # fmt: skip
+    assert (to, subject, filename) == (
+        "tina@example.org",
+        "Su acuerdo de plan de pagos",
+        f"plan-{plan.pk}-es.pdf",
+    )
     assert "333.34" in pdf_text(pdf)
     plan.refresh_from_db()
     assert plan.agreement_sha256 == hashlib.sha256(pdf).hexdigest()
@@ -186,26 +213,36 @@ def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recor
     event = TimelineEvent.objects.get(kind="plan.sent_for_acceptance")
     assert event.detail["sha256"] == plan.agreement_sha256
     with pytest.raises(ValidationError, match=r"already sent to tina@example\.org"):
-        plan_send_for_acceptance(plan_id=plan.pk, on=MARCH_7, actor="alice",
-                                 send=lambda *message: outbox.append(message))  # fmt: skip
+        plan_send_for_acceptance(
+            plan_id=plan.pk, on=MARCH_7, actor="alice", send=lambda *message: outbox.append(message)
+        )
     assert len(outbox) == 1
 
 
 def test_a_plan_is_renegotiated_and_cancelled_with_reasons_and_kept_on_record(tina_lease):
     account = tina_lease(rent="1000.00")
-    first = plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1,
-                        installments=3)  # fmt: skip
+    first = plan_create(
+        account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=3
+    )
     with pytest.raises(ValidationError, match="already has an active plan"):
         plan_create(account_id=account, on=MARCH_7, actor="alice", start=APRIL_1, installments=2)
-    second = plan_renegotiate(plan_id=first.pk, reason="lost a job", on=MARCH_7, actor="alice",
-                              start=APRIL_1, installments=5)  # fmt: skip
+    second = plan_renegotiate(
+        plan_id=first.pk,
+        reason="lost a job",
+        on=MARCH_7,
+        actor="alice",
+        start=APRIL_1,
+        installments=5,
+    )
     first.refresh_from_db()
     assert (first.status, first.end_reason) == ("superseded", "lost a job")
     assert second.supersedes_id == first.pk
     assert sum(second.installments.values_list("amount", flat=True)) == Decimal("1000.00")
     plan_cancel(plan_id=second.pk, reason="paid in full by a charity", on=MARCH_7, actor="alice")
     assert list(Plan.objects.order_by("id").values_list("status", flat=True)) == [
-        "superseded", "cancelled"]  # fmt: skip
+        "superseded",
+        "cancelled",
+    ]
     assert kinds(account)[-3:] == ["plan.superseded", "plan.created", "plan.cancelled"]
 
 
@@ -243,9 +280,14 @@ def test_a_promise_holds_the_cycle_until_it_is_broken_then_the_cycle_resumes_and
 ):
     # given: on the 3rd Tina promises 1,200.00 by the 9th (two days' grace)
     account = tina_lease()
-    promise = promise_add(account_id=account, amount=Decimal("1200.00"),
-                          promised_on=date(2026, 3, 9), on=date(2026, 3, 3), actor="alice",
-                          party_id="P-TINA")  # fmt: skip
+    promise = promise_add(
+        account_id=account,
+        amount=Decimal("1200.00"),
+        promised_on=date(2026, 3, 9),
+        on=date(2026, 3, 3),
+        actor="alice",
+        party_id="P-TINA",
+    )
 
     # when: the run of the 6th
     held = cycle_run(on=MARCH_6)
@@ -266,8 +308,13 @@ def test_a_promise_holds_the_cycle_until_it_is_broken_then_the_cycle_resumes_and
     assert any(w.kind == "broken_promise" and w.account_id == account for w in work)
 
     # and a kept promise counts for Alice's kept rate
-    promise_add(account_id=account, amount=Decimal("100.00"), promised_on=date(2026, 3, 20),
-                on=date(2026, 3, 12), actor="alice")  # fmt: skip
+    promise_add(
+        account_id=account,
+        amount=Decimal("100.00"),
+        promised_on=date(2026, 3, 20),
+        on=date(2026, 3, 12),
+        actor="alice",
+    )
     load_book(transactions=[payment("T-PAY-2", "2026-03-15", "100.00")])
     cycle_run(on=date(2026, 3, 16))
     rates = {r.coordinator: r for r in promise_kept_rate()}
@@ -281,8 +328,13 @@ def test_a_payment_after_the_promised_date_and_its_grace_does_not_keep_the_promi
 ):
     # given: a promise of 1,200.00 by the 9th (grace to the 11th), paid in full on the 12th
     account = tina_lease()
-    promise = promise_add(account_id=account, amount=Decimal("1200.00"),
-                          promised_on=date(2026, 3, 9), on=MARCH_7, actor="alice")  # fmt: skip
+    promise = promise_add(
+        account_id=account,
+        amount=Decimal("1200.00"),
+        promised_on=date(2026, 3, 9),
+        on=MARCH_7,
+        actor="alice",
+    )
     load_book(transactions=[payment("T-PAY-1", "2026-03-12", "1200.00")])
 
     # when: the next run that settles it is on the 13th
@@ -337,8 +389,14 @@ def test_a_dispute_on_the_late_fee_holds_notices_about_that_fee_but_not_the_rent
     assert fee.amount == Decimal("50.00")
 
     # when: Tina disputes the fee on the 7th
-    dispute = dispute_open(account_id=account, charges=[fee.txn_id], reason="paid on time",
-                           on=MARCH_7, actor="alice", party_id="P-TINA")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account,
+        charges=[fee.txn_id],
+        reason="paid on time",
+        on=MARCH_7,
+        actor="alice",
+        party_id="P-TINA",
+    )
     assert dispute.amount == Decimal("50.00")
 
     # then: the fee's reminder is refused with the rule `dispute`
@@ -362,23 +420,39 @@ def test_upholding_the_dispute_posts_a_credit_of_exactly_that_amount_and_the_ana
     account = tina_lease()
     cycle_run(on=MARCH_7)
     fee = late_fee()
-    dispute = dispute_open(account_id=account, charges=[fee.txn_id], reason="the rent was paid "
-                           "on time", on=MARCH_7, actor="alice")  # fmt: skip
+    dispute = dispute_open(
+        account_id=account,
+        charges=[fee.txn_id],
+        reason="the rent was paid on time",
+        on=MARCH_7,
+        actor="alice",
+    )
     before = Transaction.objects.count()
 
     # when: Alice upholds it
-    dispute_resolve(dispute_id=dispute.pk, outcome="upheld", on=MARCH_8, actor="alice",
-                    note="bank confirms the transfer of March 1")  # fmt: skip
+    dispute_resolve(
+        dispute_id=dispute.pk,
+        outcome="upheld",
+        on=MARCH_8,
+        actor="alice",
+        note="bank confirms the transfer of March 1",
+    )
 
     # then: one new credit of exactly 50.00 against the fee; the fee is no longer open
     credit = Transaction.objects.get(type="credit")
     assert Transaction.objects.count() == before + 1
-    assert (credit.amount, credit.applies_to_id, credit.posted_on) == (Decimal("50.00"), fee.pk,
-                                                                       MARCH_8)  # fmt: skip
+    assert (credit.amount, credit.applies_to_id, credit.posted_on) == (
+        Decimal("50.00"),
+        fee.pk,
+        MARCH_8,
+    )
     assert not OpenItem.objects.filter(item=fee).exists()
     dispute.refresh_from_db()
-    assert (dispute.status, dispute.outcome, dispute.credited) == ("resolved", "upheld",
-                                                                   Decimal("50.00"))  # fmt: skip
+    assert (dispute.status, dispute.outcome, dispute.credited) == (
+        "resolved",
+        "upheld",
+        Decimal("50.00"),
+    )
     assert dispute.letter == "dispute-upheld"
     assert kinds(account)[-1] == "dispute.resolved"
 
@@ -410,11 +484,21 @@ def test_a_partly_upheld_dispute_credits_the_amount_given_and_a_rejected_one_cre
 ):
     account = tina_lease()
     rent = Transaction.objects.get(txn_id="T-RENT-03")
-    partly = dispute_open(account_id=account, charges=[rent.txn_id], reason="the heat was off",
-                          on=MARCH_6, actor="alice")  # fmt: skip
+    partly = dispute_open(
+        account_id=account,
+        charges=[rent.txn_id],
+        reason="the heat was off",
+        on=MARCH_6,
+        actor="alice",
+    )
     with pytest.raises(ValidationError, match=r"below the disputed 1200\.00"):
-        dispute_resolve(dispute_id=partly.pk, outcome="partial", amount=Decimal("1200.00"),
-                        on=MARCH_7, actor="alice")  # fmt: skip
+        dispute_resolve(
+            dispute_id=partly.pk,
+            outcome="partial",
+            amount=Decimal("1200.00"),
+            on=MARCH_7,
+            actor="alice",
+        )
     dispute_resolve(
         dispute_id=partly.pk,
         outcome="partial",
@@ -451,12 +535,28 @@ def test_the_analysis_flags_a_late_fee_of_75_on_a_1200_rent_in_new_york_as_above
     tina_lease,
 ):
     # given: a late fee of 75.00 imported on March's rent of 1,200.00 (NY: at most 50.00)
-    account = tina_lease(transactions=[
-        {"txn_id": "T-LATE-03", "account_id": "A-TINA", "posted": "2026-03-06", "type": "charge",
-         "code": "LATE", "amount": "75.00", "due": "2026-03-06"},
-        {"txn_id": "T-LATE-03B", "account_id": "A-TINA", "posted": "2026-03-03",
-         "type": "charge", "code": "LATE", "amount": "20.00", "due": "2026-03-03"},
-    ])  # fmt: skip
+    account = tina_lease(
+        transactions=[
+            {
+                "txn_id": "T-LATE-03",
+                "account_id": "A-TINA",
+                "posted": "2026-03-06",
+                "type": "charge",
+                "code": "LATE",
+                "amount": "75.00",
+                "due": "2026-03-06",
+            },
+            {
+                "txn_id": "T-LATE-03B",
+                "account_id": "A-TINA",
+                "posted": "2026-03-03",
+                "type": "charge",
+                "code": "LATE",
+                "amount": "20.00",
+                "due": "2026-03-03",
+            },
+        ]
+    )
 
     # when: the analysis is made against the policy in force
     rules = analysis_rules(account_id=account, on=MARCH_7)
@@ -466,10 +566,14 @@ def test_the_analysis_flags_a_late_fee_of_75_on_a_1200_rent_in_new_york_as_above
     # five days from Sunday, March 1 end on Friday the 6th (GCL §20), Tina's last day to pay
     cap = [f for f in doc["check"]["findings"] if f["check"] == "late_fee_cap"]
     assert [(f["txn_id"], f["expected"], f["actual"]) for f in cap] == [
-        ("T-LATE-03", "50.00", "75.00")]  # fmt: skip
+        ("T-LATE-03", "50.00", "75.00")
+    ]
     assert "RPL §238-a(2)" in cap[0]["message"]
-    early = {f["txn_id"]: f["message"] for f in doc["check"]["findings"]
-             if f["check"] == "late_fee_early"}  # fmt: skip
+    early = {
+        f["txn_id"]: f["message"]
+        for f in doc["check"]["findings"]
+        if f["check"] == "late_fee_early"
+    }
     assert sorted(early) == ["T-LATE-03", "T-LATE-03B"]
     assert early["T-LATE-03"].startswith("late fee posted 2026-03-06, before 2026-03-07")
     assert doc["check"]["rules"]["late_fees"][0]["cap"] == "50.00"
@@ -479,9 +583,14 @@ def test_the_analysis_flags_a_late_fee_of_75_on_a_1200_rent_in_new_york_as_above
 def test_the_analysis_of_a_guarantors_share_is_the_balance_up_to_the_guarantee(tina_lease):
     account = tina_lease()
     rules = analysis_rules(account_id=account, on=MARCH_7)
-    doc = account_analysis(account_id=account, end=MARCH_7, rules=rules,
-                           guarantor="P-GREG").as_json()  # fmt: skip
-    assert doc["guarantor"] == {"party_id": "P-GREG", "name": "Greg Ortiz", "limit": None,
-                                "share": "1200.00"}  # fmt: skip
+    doc = account_analysis(
+        account_id=account, end=MARCH_7, rules=rules, guarantor="P-GREG"
+    ).as_json()
+    assert doc["guarantor"] == {
+        "party_id": "P-GREG",
+        "name": "Greg Ortiz",
+        "limit": None,
+        "share": "1200.00",
+    }
     with pytest.raises(ValidationError, match="'P-TINA' does not guarantee account A-TINA"):
         account_analysis(account_id=account, end=MARCH_7, rules=rules, guarantor="P-TINA")

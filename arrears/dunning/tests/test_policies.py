@@ -55,9 +55,14 @@ def policy(name: str):
 
 def plan(state, name, on, done=(), done_on=None):
     return next_steps(
-        state, policy(name), set(done), on, done_on=done_on or {},
-        is_court_holiday=is_california_court_holiday, carry_over=carry_to_business_day,
-    )  # fmt: skip
+        state,
+        policy(name),
+        set(done),
+        on,
+        done_on=done_on or {},
+        is_court_holiday=is_california_court_holiday,
+        carry_over=carry_to_business_day,
+    )
 
 
 def steps_of(planned) -> list[tuple[str, str | None]]:
@@ -441,9 +446,12 @@ def test_patient_statements_go_to_the_patient_and_the_guarantor():
     charge = OpenCharge("V-1", "VISIT", date(2026, 1, 15), date(2026, 1, 1), Decimal("640.00"))
     state = account(charge, rent_amount=None, kind="patient")
     planned = plan(state, "patient", date(2026, 2, 14))
-    assert steps_of(planned) == [("statement-30", "P-TINA"), ("statement-30", "P-GREG"),
-                                 ("monthly-statement", "P-TINA"),
-                                 ("monthly-statement", "P-GREG")]  # fmt: skip
+    assert steps_of(planned) == [
+        ("statement-30", "P-TINA"),
+        ("statement-30", "P-GREG"),
+        ("monthly-statement", "P-TINA"),
+        ("monthly-statement", "P-GREG"),
+    ]
 
 
 def test_a_monthly_statement_is_keyed_by_month_catches_up_a_missed_day_and_goes_once():
@@ -451,20 +459,29 @@ def test_a_monthly_statement_is_keyed_by_month_catches_up_a_missed_day_and_goes_
     charge = OpenCharge("V-1", "VISIT", date(2026, 3, 20), date(2026, 3, 1), Decimal("300.00"))
     state = account(charge, rent_amount=None, kind="patient")
     # when the run missed April 1 and runs on April 3
-    planned = [p for p in plan(state, "patient", date(2026, 4, 3))
-               if p.step.key == "monthly-statement"]  # fmt: skip
+    planned = [
+        p for p in plan(state, "patient", date(2026, 4, 3)) if p.step.key == "monthly-statement"
+    ]
     # then April's statement goes to the patient and the guarantor, keyed by the month, with no
     # delinquency (a statement is not a rung of the ladder)
-    assert [p.key for p in planned] == ["A-1:monthly-statement:2026-04:P-TINA",
-                                        "A-1:monthly-statement:2026-04:P-GREG"]  # fmt: skip
+    assert [p.key for p in planned] == [
+        "A-1:monthly-statement:2026-04:P-TINA",
+        "A-1:monthly-statement:2026-04:P-GREG",
+    ]
     assert {p.delinquency for p in planned} == {None}
     assert planned[0].amount == Decimal("300.00")
     # and once done, not again that month; May 1 has May's
     done = {p.key for p in planned}
-    assert not [p for p in plan(state, "patient", date(2026, 4, 30), done)
-                if p.step.key == "monthly-statement"]  # fmt: skip
-    may = [p.key for p in plan(state, "patient", date(2026, 5, 1), done)
-           if p.step.key == "monthly-statement"]  # fmt: skip
+    assert not [
+        p
+        for p in plan(state, "patient", date(2026, 4, 30), done)
+        if p.step.key == "monthly-statement"
+    ]
+    may = [
+        p.key
+        for p in plan(state, "patient", date(2026, 5, 1), done)
+        if p.step.key == "monthly-statement"
+    ]
     assert may == ["A-1:monthly-statement:2026-05:P-TINA", "A-1:monthly-statement:2026-05:P-GREG"]
     # and nothing owed, no statement
     paid = account(rent_amount=None, kind="patient")
@@ -473,10 +490,12 @@ def test_a_monthly_statement_is_keyed_by_month_catches_up_a_missed_day_and_goes_
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [("day_of_month = 31", "day_of_month is a day from 1 to 28"),
-     ('day_of_month = "1"', "day_of_month is a day from 1 to 28"),
-     ("day_of_month = 1\ndays_past_due = 5", "day_of_month is a trigger of its own")],
-)  # fmt: skip
+    [
+        ("day_of_month = 31", "day_of_month is a day from 1 to 28"),
+        ('day_of_month = "1"', "day_of_month is a day from 1 to 28"),
+        ("day_of_month = 1\ndays_past_due = 5", "day_of_month is a trigger of its own"),
+    ],
+)
 def test_a_monthly_step_needs_a_day_every_month_has(extra, message):
     text = f"""
 name = "bad"

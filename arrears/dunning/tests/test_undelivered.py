@@ -36,9 +36,16 @@ DOMAIN = "elmcourt.example"
 FEB_25 = date(2026, 2, 25)  # the invoice is 15 days past due: statement-15
 MARCH_2 = date(2026, 3, 2)
 
-ACME = {"party_id": "P-ACME", "name": "Acme Supply LLC", "email": "ap@acme.example",
-        "address": "1 Industrial Way", "city": "Newark", "state": "NJ",
-        "postal_code": "07102", "country": "US"}  # fmt: skip
+ACME = {
+    "party_id": "P-ACME",
+    "name": "Acme Supply LLC",
+    "email": "ap@acme.example",
+    "address": "1 Industrial Way",
+    "city": "Newark",
+    "state": "NJ",
+    "postal_code": "07102",
+    "country": "US",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -151,12 +158,18 @@ def test_a_statement_put_off_for_ever_is_given_up_after_the_schedule_and_sent_by
     # and the same statement is queued by letter to Acme, through its own key
     letter = Action.objects.get(key=f"{action.key}:fallback:letter")
     assert (letter.channel, letter.template, letter.status, letter.party_id) == (
-        "letter", "b2b-statement-15", "queued", action.party_id
-    )  # fmt: skip
+        "letter",
+        "b2b-statement-15",
+        "queued",
+        action.party_id,
+    )
     queued = Outbound.objects.get(key=letter.key)
     assert (queued.channel, queued.status, queued.template, queued.party_id) == (
-        "letter", "queued", "b2b-statement-15", action.party_id
-    )  # fmt: skip
+        "letter",
+        "queued",
+        "b2b-statement-15",
+        action.party_id,
+    )
     assert queued.document_name == letter.document
     assert TimelineEvent.objects.filter(kind="notice.queued", detail__key=letter.key).exists()
     # and the coordinator's worklist says what happened, to whom, where and when
@@ -174,8 +187,12 @@ def test_a_statement_put_off_for_ever_is_given_up_after_the_schedule_and_sent_by
     assert Action.objects.filter(key__contains=":fallback:").count() == 1
     assert Outbound.objects.filter(channel="letter").count() == 1
     # when the coordinator writes a note on the account
-    note_add(account_id=acme, text="Called Acme: new AP address coming.", actor="alice",
-             on=date(2026, 2, 28))  # fmt: skip
+    note_add(
+        account_id=acme,
+        text="Called Acme: new AP address coming.",
+        actor="alice",
+        on=date(2026, 2, 28),
+    )
     # then the line leaves the worklist
     assert lines(date(2026, 2, 28)) == []
 
@@ -219,18 +236,25 @@ def test_a_bounced_courtesy_reminder_goes_on_the_worklist_until_tina_is_called(
     send(handler, MARCH_2, Clock(datetime(2026, 3, 2, 10, 0, tzinfo=NY)))
     # then her reminder's action failed, no letter stands in for a courtesy, and the worklist
     # names the bounce
-    action = Action.objects.get(account__account_id=account, step="reminder",
-                                party__party_id="P-TINA")  # fmt: skip
+    action = Action.objects.get(
+        account__account_id=account, step="reminder", party__party_id="P-TINA"
+    )
     assert action.status == "failed"
     assert action.reason.startswith("email bounced: 550")
-    assert not Outbound.objects.filter(channel__in=["letter", "certified_letter"],
-                                       key__contains=":fallback:").exists()  # fmt: skip
+    assert not Outbound.objects.filter(
+        channel__in=["letter", "certified_letter"], key__contains=":fallback:"
+    ).exists()
     [line] = lines(MARCH_2)
     assert (line.account_id, line.party_id) == (account, "P-TINA")
     assert "tina@example.org" in line.reason
     # when Alice calls Tina about it
-    call_log(account_id=account, party_id="P-TINA", outcome="left-message", actor="alice",
-             at=dj_now_after(action))  # fmt: skip
+    call_log(
+        account_id=account,
+        party_id="P-TINA",
+        outcome="left-message",
+        actor="alice",
+        at=dj_now_after(action),
+    )
     # then the line leaves the worklist
     assert lines(MARCH_2) == []
 

@@ -59,15 +59,21 @@ def txn_rows(book):
     rows = []
     for k, entries in enumerate(book):
         for e in entries:
-            rows.append({
-                "txn_id": f"a{k}-t{e.id}", "account_id": f"A{k}", "posted": e.posted_on.isoformat(),
-                "type": e.type, "amount": f"{e.amount:.2f}",
-                "code": e.code if e.type == "charge" else "",
-                "due": e.due_on.isoformat() if e.type == "charge" else "",
-                "applies_to": f"a{k}-t{e.applies_to}" if e.applies_to else "",
-                "reverses": f"a{k}-t{e.reverses}" if e.reverses else "",
-                "reference": "", "memo": "",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "txn_id": f"a{k}-t{e.id}",
+                    "account_id": f"A{k}",
+                    "posted": e.posted_on.isoformat(),
+                    "type": e.type,
+                    "amount": f"{e.amount:.2f}",
+                    "code": e.code if e.type == "charge" else "",
+                    "due": e.due_on.isoformat() if e.type == "charge" else "",
+                    "applies_to": f"a{k}-t{e.applies_to}" if e.applies_to else "",
+                    "reverses": f"a{k}-t{e.reverses}" if e.reverses else "",
+                    "reference": "",
+                    "memo": "",
+                }
+            )
     return sorted(rows, key=lambda r: r["posted"])  # stable: file order within a day and account
 
 
@@ -116,8 +122,12 @@ def actual_aging(as_of, buckets):
 
 def probe_dates(book):
     days = sorted({e.posted_on for entries in book for e in entries})
-    return [days[0] - timedelta(days=1), *days[:: max(1, len(days) // 6)], days[-1],
-            days[-1] + timedelta(days=45)]  # fmt: skip
+    return [
+        days[0] - timedelta(days=1),
+        *days[:: max(1, len(days) // 6)],
+        days[-1],
+        days[-1] + timedelta(days=45),
+    ]
 
 
 @db_settings
@@ -149,8 +159,11 @@ def test_import_export_import_is_a_no_op(book):
         source = write_book(Path(tmp) / "in", book, txn_rows(book))
         book_import(source)
         book_export(Path(tmp) / "out")
-        allocations = sorted(Allocation.objects.values_list(
-            "charge__txn_id", "source__txn_id", "amount", "made_on", "undone_on"))  # fmt: skip
+        allocations = sorted(
+            Allocation.objects.values_list(
+                "charge__txn_id", "source__txn_id", "amount", "made_on", "undone_on"
+            )
+        )
         again = book_import(Path(tmp) / "out")
         assert not again.changed
         assert Transaction.objects.count() == sum(len(entries) for entries in book)
@@ -170,20 +183,53 @@ def test_import_export_import_is_a_no_op(book):
 def test_a_back_dated_entry_replays_its_own_account_only(tmp_path):
     # given alice's and bob's accounts, each with a charge and a payment
     first = [
-        {"txn_id": "c1", "account_id": "A0", "posted": "2026-01-01", "type": "charge",
-         "amount": "100.00", "code": "RENT", "due": "2026-01-01"},
-        {"txn_id": "c2", "account_id": "A1", "posted": "2026-01-01", "type": "charge",
-         "amount": "100.00", "code": "RENT", "due": "2026-01-01"},
-        {"txn_id": "p1", "account_id": "A0", "posted": "2026-02-01", "type": "payment",
-         "amount": "100.00"},
-        {"txn_id": "p2", "account_id": "A1", "posted": "2026-02-01", "type": "payment",
-         "amount": "100.00"},
-    ]  # fmt: skip
+        {
+            "txn_id": "c1",
+            "account_id": "A0",
+            "posted": "2026-01-01",
+            "type": "charge",
+            "amount": "100.00",
+            "code": "RENT",
+            "due": "2026-01-01",
+        },
+        {
+            "txn_id": "c2",
+            "account_id": "A1",
+            "posted": "2026-01-01",
+            "type": "charge",
+            "amount": "100.00",
+            "code": "RENT",
+            "due": "2026-01-01",
+        },
+        {
+            "txn_id": "p1",
+            "account_id": "A0",
+            "posted": "2026-02-01",
+            "type": "payment",
+            "amount": "100.00",
+        },
+        {
+            "txn_id": "p2",
+            "account_id": "A1",
+            "posted": "2026-02-01",
+            "type": "payment",
+            "amount": "100.00",
+        },
+    ]
     book_import(write_book(tmp_path / "one", [[], []], first))
     bobs = list(Allocation.objects.filter(account__account_id="A1").values_list("id", flat=True))
     # when a late fee for alice posted back in January arrives
-    late = [{"txn_id": "f1", "account_id": "A0", "posted": "2026-01-10", "type": "charge",
-             "amount": "50.00", "code": "LATE", "due": "2026-01-10"}]  # fmt: skip
+    late = [
+        {
+            "txn_id": "f1",
+            "account_id": "A0",
+            "posted": "2026-01-10",
+            "type": "charge",
+            "amount": "50.00",
+            "code": "LATE",
+            "due": "2026-01-10",
+        }
+    ]
     summary = book_import(write_book(tmp_path / "two", [[], []], late))
     # then only alice's account was replayed: bob's allocation rows are the very same rows
     assert summary.accounts_replayed == 1

@@ -29,13 +29,28 @@ def test_aging_json_is_the_spec_object_with_amounts_as_strings(example_book, cap
         "currency": "USD",
         "buckets": ["current", "1-30", "31-60", "61-90", "91+"],
         "accounts": [
-            {"account_id": "A1", "property_id": "P1", "current": "0.00", "1-30": "2000.00",
-             "31-60": "2050.00", "61-90": "500.00", "91+": "0.00", "credit": "0.00",
-             "balance": "4550.00"}
+            {
+                "account_id": "A1",
+                "property_id": "P1",
+                "current": "0.00",
+                "1-30": "2000.00",
+                "31-60": "2050.00",
+                "61-90": "500.00",
+                "91+": "0.00",
+                "credit": "0.00",
+                "balance": "4550.00",
+            }
         ],
-        "totals": {"current": "0.00", "1-30": "2000.00", "31-60": "2050.00", "61-90": "500.00",
-                   "91+": "0.00", "credit": "0.00", "balance": "4550.00"},
-    }  # fmt: skip
+        "totals": {
+            "current": "0.00",
+            "1-30": "2000.00",
+            "31-60": "2050.00",
+            "61-90": "500.00",
+            "91+": "0.00",
+            "credit": "0.00",
+            "balance": "4550.00",
+        },
+    }
 
 
 def test_the_day_after_the_overpayment_the_tenant_has_50_credit(example_book, capsys):
@@ -48,13 +63,33 @@ def test_the_day_after_the_overpayment_the_tenant_has_50_credit(example_book, ca
 
 def test_custom_buckets_and_by_property(example_book, capsys):
     capsys.readouterr()
-    assert main(["aging", "--as-of", "2026-03-10", "--by", "property", "--buckets", "0,45",
-                 "--format", "json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "aging",
+                "--as-of",
+                "2026-03-10",
+                "--by",
+                "property",
+                "--buckets",
+                "0,45",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["buckets"] == ["current", "1-45", "46+"]
     # t7 9 days, t3 37, t4 32 → 1-45; t1 68 → 46+
-    expected = {"property_id": "P1", "current": "0.00", "1-45": "4050.00", "46+": "500.00",
-                "credit": "0.00", "balance": "4550.00"}  # fmt: skip
+    expected = {
+        "property_id": "P1",
+        "current": "0.00",
+        "1-45": "4050.00",
+        "46+": "500.00",
+        "credit": "0.00",
+        "balance": "4550.00",
+    }
     assert doc["properties"] == [expected]
 
 
@@ -63,11 +98,18 @@ def test_ledger_shows_the_running_balance_and_what_paid_each_charge(example_book
     assert main(["ledger", "A1", "--as-of", "2026-02-16", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     balances = [(e["txn_id"], e["balance"]) for e in doc["entries"]]
-    assert balances == [("t1", "2000.00"), ("t2", "500.00"), ("t3", "2500.00"),
-                        ("t4", "2550.00"), ("t5", "-50.00")]  # fmt: skip
+    assert balances == [
+        ("t1", "2000.00"),
+        ("t2", "500.00"),
+        ("t3", "2500.00"),
+        ("t4", "2550.00"),
+        ("t5", "-50.00"),
+    ]
     t1 = doc["entries"][0]
-    assert [(p["txn_id"], p["amount"]) for p in t1["paid_by"]] == [("t2", "1500.00"),
-                                                                    ("t5", "500.00")]  # fmt: skip
+    assert [(p["txn_id"], p["amount"]) for p in t1["paid_by"]] == [
+        ("t2", "1500.00"),
+        ("t5", "500.00"),
+    ]
     assert doc["entries"][4]["unapplied"] == "50.00"
 
 

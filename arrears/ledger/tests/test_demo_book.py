@@ -23,22 +23,55 @@ from arrears.ledger.demo import DemoSummary, write_demo_book
 TODAY = date(2026, 3, 10)
 COLUMNS = {
     "properties.csv": [
-        "property_id", "name", "address", "city", "state", "postal_code", "country", "timezone",
+        "property_id",
+        "name",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "timezone",
     ],
     "parties.csv": [
-        "party_id", "name", "kind", "email", "phone", "address", "city", "state", "postal_code",
-        "country", "language", "timezone",
+        "party_id",
+        "name",
+        "kind",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "language",
+        "timezone",
     ],
     "accounts.csv": [
-        "account_id", "property_id", "unit", "kind", "opened", "closed", "rent", "deposit_held",
+        "account_id",
+        "property_id",
+        "unit",
+        "kind",
+        "opened",
+        "closed",
+        "rent",
+        "deposit_held",
         "currency",
     ],
     "account_parties.csv": ["account_id", "party_id", "role", "guarantee_limit"],
     "transactions.csv": [
-        "txn_id", "account_id", "posted", "type", "amount", "code", "due", "applies_to",
-        "reverses", "reference", "memo",
+        "txn_id",
+        "account_id",
+        "posted",
+        "type",
+        "amount",
+        "code",
+        "due",
+        "applies_to",
+        "reverses",
+        "reference",
+        "memo",
     ],
-}  # fmt: skip
+}
 AMOUNT = re.compile(r"^\d+\.\d{2}$")
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
@@ -264,8 +297,11 @@ def test_a_reversal_has_its_payments_amount_and_is_followed_by_an_nsf_fee(book: 
         assert (date.fromisoformat(t["posted"]) - date.fromisoformat(payment["posted"])).days >= 2
         fee = book.txns[n + 1]
         assert (fee["account_id"], fee["posted"], fee["type"], fee["code"]) == (
-            t["account_id"], t["posted"], "charge", "NSF",
-        )  # fmt: skip
+            t["account_id"],
+            t["posted"],
+            "charge",
+            "NSF",
+        )
 
 
 def test_new_york_late_fees_wait_for_the_sixth_and_stay_under_the_cap(book: Book) -> None:

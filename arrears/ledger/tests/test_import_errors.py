@@ -88,8 +88,18 @@ def write_book(folder: Path, files: dict[str, str | bytes]) -> Path:
 
 def book_state() -> dict[str, object]:
     """Row counts, every row of every table the import writes, and the aging as JSON."""
-    models = (Property, Party, Account, AccountParty, Transaction, Allocation, OpenItemDelta,
-              OpenItem, CustomColumn, BookImport)  # fmt: skip
+    models = (
+        Property,
+        Party,
+        Account,
+        AccountParty,
+        Transaction,
+        Allocation,
+        OpenItemDelta,
+        OpenItem,
+        CustomColumn,
+        BookImport,
+    )
     return {
         "counts": {m.__name__: m.objects.count() for m in models},
         "rows": {m.__name__: list(m.objects.order_by("pk").values()) for m in models},
@@ -343,9 +353,12 @@ def test_the_same_id_twice_in_one_file_is_refused_on_its_second_line(elm_court, 
     # given
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER + GOOD_LATE_FEE
-         + "c1,alice-1A,2026-03-05,charge,80.00,LATE,2026-03-05,,\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + GOOD_LATE_FEE
+            + "c1,alice-1A,2026-03-05,charge,80.00,LATE,2026-03-05,,\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -358,16 +371,19 @@ def test_the_same_payment_reversed_twice_in_one_file_is_refused(elm_court, tmp_p
     # given: bob's check b4 bounces, and the bank's second notice is entered too
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER
-         + "r1,bob-2B,2026-03-05,reversal,1000.00,,,,b4\n"
-         + "r2,bob-2B,2026-03-06,reversal,1000.00,,,,b4\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + "r1,bob-2B,2026-03-05,reversal,1000.00,,,,b4\n"
+            + "r2,bob-2B,2026-03-06,reversal,1000.00,,,,b4\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
     assert len(problems) == 1
-    assert_problem(problems[0], "transactions.csv", 3, "reverses", "'b4'", "already reversed",
-                   "line 2")  # fmt: skip
+    assert_problem(
+        problems[0], "transactions.csv", 3, "reverses", "'b4'", "already reversed", "line 2"
+    )
     assert book_state() == elm_court
 
 
@@ -375,10 +391,12 @@ def test_a_row_after_a_quoted_memo_on_two_lines_is_named_by_its_physical_line(el
     # given: line 2 holds a memo that runs on to line 3, the bad amount is on line 4
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": "txn_id,account_id,posted,type,amount,code,memo\n"
-         + 'c1,alice-1A,2026-03-05,charge,75.00,LATE,"late fee\nsecond notice"\n'
-         + "x1,alice-1A,2026-03-06,payment,10.005,,\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": "txn_id,account_id,posted,type,amount,code,memo\n"
+            + 'c1,alice-1A,2026-03-05,charge,75.00,LATE,"late fee\nsecond notice"\n'
+            + "x1,alice-1A,2026-03-06,payment,10.005,,\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -394,9 +412,11 @@ def test_an_unknown_column_is_refused_on_the_header_line(elm_court, tmp_path):
     # given
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER.replace("\n", ",note\n")
-         + GOOD_LATE_FEE.replace("\n", ",second notice\n")},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER.replace("\n", ",note\n")
+            + GOOD_LATE_FEE.replace("\n", ",second notice\n")
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -409,9 +429,11 @@ def test_a_missing_required_column_is_refused_on_the_header_line(elm_court, tmp_
     # given: no posted column
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": "txn_id,account_id,type,amount,code,due\n"
-         + "c1,alice-1A,charge,75.00,LATE,2026-03-05\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": "txn_id,account_id,type,amount,code,due\n"
+            + "c1,alice-1A,charge,75.00,LATE,2026-03-05\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -424,9 +446,11 @@ def test_a_column_named_twice_is_refused_on_the_header_line(elm_court, tmp_path)
     # given
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER.replace("\n", ",amount\n")
-         + GOOD_LATE_FEE.replace("\n", ",80.00\n")},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER.replace("\n", ",amount\n")
+            + GOOD_LATE_FEE.replace("\n", ",80.00\n")
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -439,9 +463,11 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
     # given: a note on alice's late fee
     good = write_book(
         tmp_path / "good",
-        {"transactions.csv": TXN_HEADER.replace("\n", ",x_note\n")
-         + GOOD_LATE_FEE.replace("\n", ",second notice sent\n")},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER.replace("\n", ",x_note\n")
+            + GOOD_LATE_FEE.replace("\n", ",second notice sent\n")
+        },
+    )
     # when
     summary = book_import(good)
     book_export(tmp_path / "export")
@@ -465,7 +491,9 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "account_id,property_id,unit,kind,opened\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01\n"
             "dave-4D,oak,4D,residential_lease,2026-01-01\n",
-            3, "property_id", ("unknown property", "oak"),
+            3,
+            "property_id",
+            ("unknown property", "oak"),
             id="unknown property in accounts",
         ),
         pytest.param(
@@ -473,7 +501,9 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "account_id,property_id,unit,kind,opened\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01\n"
             "dave-4D,elm,4D,apartment,2026-01-01\n",
-            3, "kind", ("'apartment'", "residential_lease"),
+            3,
+            "kind",
+            ("'apartment'", "residential_lease"),
             id="unknown account kind",
         ),
         pytest.param(
@@ -481,7 +511,9 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "account_id,property_id,unit,kind,opened,closed\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01,\n"
             "dave-4D,elm,4D,residential_lease,2026-01-01,2025-12-31\n",
-            3, "closed", ("before opened",),
+            3,
+            "closed",
+            ("before opened",),
             id="account closed before it opened",
         ),
         pytest.param(
@@ -489,7 +521,9 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "account_id,property_id,unit,kind,opened\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01\n"
             "carol-3C,elm,3D,residential_lease,2026-01-01\n",
-            3, "account_id", ("'carol-3C'", "already on line 2"),
+            3,
+            "account_id",
+            ("'carol-3C'", "already on line 2"),
             id="same account twice",
         ),
         pytest.param(
@@ -497,92 +531,120 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "account_id,property_id,unit,kind,opened,currency\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01,USD\n"
             "alice-1A,elm,1A,residential_lease,2025-12-01,EUR\n",
-            3, "currency", ("has transactions in USD", "cannot change"),
+            3,
+            "currency",
+            ("has transactions in USD", "cannot change"),
             id="currency of an account with transactions changed",
         ),
         pytest.param(
             "accounts.csv",
             "account_id,property_id,unit,kind,opened,currency\n"
             "carol-3C,elm,3C,residential_lease,2026-01-01,usd\n",
-            2, "currency", ("ISO 4217", "usd"),
+            2,
+            "currency",
+            ("ISO 4217", "usd"),
             id="currency in lower case",
         ),
         pytest.param(
             "account_parties.csv",
             "account_id,party_id,role\nalice-1A,alice,primary\nalice-1A,mallory,co_obligor\n",
-            3, "party_id", ("unknown party", "mallory"),
+            3,
+            "party_id",
+            ("unknown party", "mallory"),
             id="unknown party in account_parties",
         ),
         pytest.param(
             "account_parties.csv",
             "account_id,party_id,role\nalice-1A,alice,primary\nzed-9,alice,primary\n",
-            3, "account_id", ("unknown account", "zed-9"),
+            3,
+            "account_id",
+            ("unknown account", "zed-9"),
             id="unknown account in account_parties",
         ),
         pytest.param(
             "account_parties.csv",
             "account_id,party_id,role\nalice-1A,alice,primary\nalice-1A,bob,landlord\n",
-            3, "role", ("'landlord'", "primary, co_obligor, guarantor"),
+            3,
+            "role",
+            ("'landlord'", "primary, co_obligor, guarantor"),
             id="bad role",
         ),
         pytest.param(
             "account_parties.csv",
             "account_id,party_id,role,guarantee_limit\nalice-1A,alice,primary,\n"
             "alice-1A,bob,guarantor,5000.001\n",
-            3, "guarantee_limit", ("2 decimal places",),
+            3,
+            "guarantee_limit",
+            ("2 decimal places",),
             id="guarantee limit with three decimals",
         ),
         pytest.param(
             "properties.csv",
             "property_id,name,state,country\nelm,Elm Court,NY,US\noak,Oak Row,NY,USA\n",
-            3, "country", ("ISO 3166-1 alpha-2", "USA"),
+            3,
+            "country",
+            ("ISO 3166-1 alpha-2", "USA"),
             id="three-letter country",
         ),
         pytest.param(
             "properties.csv",
             "property_id,name,state,country\nelm,Elm Court,NY,US\noak,Oak Row,NY,us\n",
-            3, "country", ("ISO 3166-1 alpha-2", "us"),
+            3,
+            "country",
+            ("ISO 3166-1 alpha-2", "us"),
             id="lower-case country",
         ),
         pytest.param(
             "properties.csv",
             "property_id,name,state,country\nelm,Elm Court,NY,US\noak,Oak Row,XX,US\n",
-            3, "state", ("unknown US state", "XX"),
+            3,
+            "state",
+            ("unknown US state", "XX"),
             id="unknown US state without a time zone",
         ),
         pytest.param(
             "properties.csv",
             "property_id,name,state,country,timezone\nelm,Elm Court,NY,US,\n"
             "oak,Oak Row,NY,US,Eastern\n",
-            3, "timezone", ("IANA", "Eastern"),
+            3,
+            "timezone",
+            ("IANA", "Eastern"),
             id="time zone that is not IANA",
         ),
         pytest.param(
             "parties.csv",
             "party_id,name,country\nalice,Alice Archer,\ncarol,Carol Chen,Canada\n",
-            3, "country", ("ISO 3166-1 alpha-2", "Canada"),
+            3,
+            "country",
+            ("ISO 3166-1 alpha-2", "Canada"),
             id="party country spelled out",
         ),
         pytest.param(
             "parties.csv",
             "party_id,name,kind\nalice,Alice Archer,person\nacme,Acme Corp,company\n",
-            3, "kind", ("'company'", "person, organization"),
+            3,
+            "kind",
+            ("'company'", "person, organization"),
             id="bad party kind",
         ),
         pytest.param(
             "parties.csv",
             "party_id,name,phone\nalice,Alice Archer,\ncarol,Carol Chen,(212) 555-0100\n",
-            3, "phone", ("E.164",),
+            3,
+            "phone",
+            ("E.164",),
             id="phone not in E.164",
         ),
         pytest.param(
             "parties.csv",
             "party_id,name,email\nalice,Alice Archer,alice@example.com\ncarol,Carol Chen,carol\n",
-            3, "email", ("email address", "carol"),
+            3,
+            "email",
+            ("email address", "carol"),
             id="email without an at sign",
         ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_row_in_another_file_is_refused_and_the_book_is_unchanged(
     elm_court, tmp_path, name, content, line, column, words
 ):
@@ -600,9 +662,11 @@ def test_a_country_code_that_does_not_exist_is_refused(elm_court, tmp_path):
     # given: XY has the shape of a country code, but no country has it
     bad = write_book(
         tmp_path / "bad",
-        {"properties.csv": "property_id,name,state,country,timezone\n"
-         "oak,Oak Row,Nowhere,XY,Europe/Paris\n"},
-    )  # fmt: skip
+        {
+            "properties.csv": "property_id,name,state,country,timezone\n"
+            "oak,Oak Row,Nowhere,XY,Europe/Paris\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -672,12 +736,18 @@ def test_a_file_that_is_not_utf8_is_refused_on_the_line_of_the_bad_byte(elm_cour
 @pytest.mark.parametrize(
     ("bad_row", "words"),
     [
-        pytest.param('x1,alice-1A,"2026-03-05"x,payment,10.00,,,,\n', ("quoting",),
-                     id="text after a closing quote"),
-        pytest.param('x1,alice-1A,"2026-03-05,payment,10.00,,,,\n', ("quoting", "end of data"),
-                     id="quote never closed"),
+        pytest.param(
+            'x1,alice-1A,"2026-03-05"x,payment,10.00,,,,\n',
+            ("quoting",),
+            id="text after a closing quote",
+        ),
+        pytest.param(
+            'x1,alice-1A,"2026-03-05,payment,10.00,,,,\n',
+            ("quoting", "end of data"),
+            id="quote never closed",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_quoting_is_refused_on_its_line(elm_court, tmp_path, bad_row, words):
     # given
     bad = write_book(tmp_path / "bad", {"transactions.csv": TXN_HEADER + GOOD_LATE_FEE + bad_row})
@@ -694,9 +764,12 @@ def test_a_transaction_id_longer_than_64_characters_is_refused(elm_court, tmp_pa
     long_id = "x" * 65
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER + GOOD_LATE_FEE
-         + f"{long_id},alice-1A,2026-03-05,payment,10.00,,,,\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + GOOD_LATE_FEE
+            + f"{long_id},alice-1A,2026-03-05,payment,10.00,,,,\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -721,9 +794,12 @@ def test_a_utf8_file_with_a_byte_order_mark_is_accepted(elm_court, tmp_path):
     # given: the file as Excel saves "CSV UTF-8"
     good = write_book(
         tmp_path / "good",
-        {"transactions.csv": (TXN_HEADER + "c1,alice-1A,2026-03-05,charge,75.00,LATE,,,\n")
-         .encode("utf-8-sig")},
-    )  # fmt: skip
+        {
+            "transactions.csv": (
+                TXN_HEADER + "c1,alice-1A,2026-03-05,charge,75.00,LATE,,,\n"
+            ).encode("utf-8-sig")
+        },
+    )
     # when
     summary = book_import(good)
     # then
@@ -761,17 +837,22 @@ def test_every_bad_row_of_a_file_is_reported_not_only_the_first(elm_court, tmp_p
     # given: bad rows on lines 2, 4 and 5; a good one on line 3
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER
-         + "x1,alice-1A,2026-03-05,payment,10.005,,,,\n"
-         + GOOD_LATE_FEE
-         + "x2,zed-9,2026-03-05,payment,10.00,,,,\n"
-         + "x3,bob-2B,2026-02-30,payment,10.00,,,,\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + "x1,alice-1A,2026-03-05,payment,10.005,,,,\n"
+            + GOOD_LATE_FEE
+            + "x2,zed-9,2026-03-05,payment,10.00,,,,\n"
+            + "x3,bob-2B,2026-02-30,payment,10.00,,,,\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
-    assert [(p.line, p.column) for p in problems] == [(2, "amount"), (4, "account_id"),
-                                                       (5, "posted")]  # fmt: skip
+    assert [(p.line, p.column) for p in problems] == [
+        (2, "amount"),
+        (4, "account_id"),
+        (5, "posted"),
+    ]
     assert all(p.file == "transactions.csv" for p in problems)
     assert book_state() == elm_court
 
@@ -780,11 +861,13 @@ def test_every_bad_reference_of_a_file_is_reported_not_only_the_first(elm_court,
     # given: two payments naming charges that are not there
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER
-         + "x1,alice-1A,2026-03-05,payment,10.00,,,t98,\n"
-         + GOOD_LATE_FEE
-         + "x2,bob-2B,2026-03-05,payment,10.00,,,t99,\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + "x1,alice-1A,2026-03-05,payment,10.00,,,t98,\n"
+            + GOOD_LATE_FEE
+            + "x2,bob-2B,2026-03-05,payment,10.00,,,t99,\n"
+        },
+    )
     # when
     problems = import_problems(bad)
     # then
@@ -796,8 +879,14 @@ def test_every_bad_reference_of_a_file_is_reported_not_only_the_first(elm_court,
 
 def test_the_error_message_says_nothing_was_imported(elm_court, tmp_path):
     # given
-    bad = write_book(tmp_path / "bad", {"transactions.csv": TXN_HEADER + GOOD_LATE_FEE
-                                        + "x1,zed-9,2026-03-05,payment,10.00,,,,\n"})  # fmt: skip
+    bad = write_book(
+        tmp_path / "bad",
+        {
+            "transactions.csv": TXN_HEADER
+            + GOOD_LATE_FEE
+            + "x1,zed-9,2026-03-05,payment,10.00,,,,\n"
+        },
+    )
     # when
     with pytest.raises(BookImportError) as raised:
         book_import(bad)
@@ -816,9 +905,12 @@ def test_the_import_command_exits_non_zero_and_names_file_line_and_column(
     # given
     bad = write_book(
         tmp_path / "bad",
-        {"transactions.csv": TXN_HEADER + GOOD_LATE_FEE
-         + "x1,bob-2B,2026-03-05,reversal,999.99,,,,b4\n"},
-    )  # fmt: skip
+        {
+            "transactions.csv": TXN_HEADER
+            + GOOD_LATE_FEE
+            + "x1,bob-2B,2026-03-05,reversal,999.99,,,,b4\n"
+        },
+    )
     capsys.readouterr()
     # when
     status = main(["import", str(bad)])
@@ -985,14 +1077,26 @@ PAYMENT_HEADER = "txn_id,account_id,posted,type,amount,reference\n"
 
 def test_a_payment_already_in_the_book_under_another_id_is_refused_naming_both(elm_court, tmp_path):
     # given: Bob's check 1001 of 200.00 on March 2, imported
-    book_import(write_book(tmp_path / "first", {
-        "transactions.csv": PAYMENT_HEADER + "p1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
-    }))  # fmt: skip
+    book_import(
+        write_book(
+            tmp_path / "first",
+            {
+                "transactions.csv": PAYMENT_HEADER
+                + "p1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
+            },
+        )
+    )
     before = book_state()
     # when: the bank's next export numbers the same check P1
-    problems = import_problems(write_book(tmp_path / "again", {
-        "transactions.csv": PAYMENT_HEADER + "P1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
-    }))  # fmt: skip
+    problems = import_problems(
+        write_book(
+            tmp_path / "again",
+            {
+                "transactions.csv": PAYMENT_HEADER
+                + "P1,bob-2B,2026-03-02,payment,200.00,CHK 1001\n",
+            },
+        )
+    )
     # then: refused, naming both, and nothing changes
     (problem,) = problems
     assert_problem(problem, "transactions.csv", 2, "reference", "'P1'", "'p1'", "in the book")

@@ -59,8 +59,15 @@ EXAMPLE = {
 }
 
 # The spec's aging of the worked example as of 2026-03-10, to the cent.
-SPEC_AMOUNTS = {"current": "0.00", "1-30": "2000.00", "31-60": "2050.00", "61-90": "500.00",
-                "91+": "0.00", "credit": "0.00", "balance": "4550.00"}  # fmt: skip
+SPEC_AMOUNTS = {
+    "current": "0.00",
+    "1-30": "2000.00",
+    "31-60": "2050.00",
+    "61-90": "500.00",
+    "91+": "0.00",
+    "credit": "0.00",
+    "balance": "4550.00",
+}
 SPEC_AGING = {
     "as_of": "2026-03-10",
     "currency": "USD",
@@ -117,10 +124,24 @@ ELM_AND_SPREE = {
 }
 # As of 2026-03-10: alice as the spec; bob's b1 open 1500.50 − 1000 − 100.25 = 400.25, 68 days
 # past due; carol's c1 open 50.00, due Jan 5, 64 days past due.
-USD_AMOUNTS = {"current": "0.00", "1-30": "2000.00", "31-60": "2050.00", "61-90": "900.25",
-               "91+": "0.00", "credit": "0.00", "balance": "4950.25"}  # fmt: skip
-EUR_AMOUNTS = {"current": "0.00", "1-30": "0.00", "31-60": "0.00", "61-90": "50.00",
-               "91+": "0.00", "credit": "0.00", "balance": "50.00"}  # fmt: skip
+USD_AMOUNTS = {
+    "current": "0.00",
+    "1-30": "2000.00",
+    "31-60": "2050.00",
+    "61-90": "900.25",
+    "91+": "0.00",
+    "credit": "0.00",
+    "balance": "4950.25",
+}
+EUR_AMOUNTS = {
+    "current": "0.00",
+    "1-30": "0.00",
+    "31-60": "0.00",
+    "61-90": "50.00",
+    "91+": "0.00",
+    "credit": "0.00",
+    "balance": "50.00",
+}
 
 AMOUNT_COLUMNS = {"amount", "rent", "deposit_held", "guarantee_limit"}
 ID_COLUMNS = {
@@ -130,8 +151,18 @@ ID_COLUMNS = {
     "account_parties": ("account_id", "party_id", "role"),
     "transactions": ("txn_id",),
 }
-MODELS = (Property, Party, Account, AccountParty, Transaction, Allocation, OpenItemDelta, OpenItem,
-          CustomColumn, BookImport)  # fmt: skip
+MODELS = (
+    Property,
+    Party,
+    Account,
+    AccountParty,
+    Transaction,
+    Allocation,
+    OpenItemDelta,
+    OpenItem,
+    CustomColumn,
+    BookImport,
+)
 
 
 def write_book(folder: Path, files: dict[str, str]) -> Path:
@@ -163,10 +194,20 @@ def transaction_rows() -> list[dict[str, object]]:
     """The transactions by their ids, not primary keys (sequences do not roll back)."""
     return list(
         Transaction.objects.order_by("pk").values(
-            "txn_id", "account__account_id", "posted_on", "type", "amount", "code", "due_on",
-            "applies_to__txn_id", "reverses__txn_id", "reference", "memo", "extra",
+            "txn_id",
+            "account__account_id",
+            "posted_on",
+            "type",
+            "amount",
+            "code",
+            "due_on",
+            "applies_to__txn_id",
+            "reverses__txn_id",
+            "reference",
+            "memo",
+            "extra",
         )
-    )  # fmt: skip
+    )
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -195,9 +236,10 @@ def empty_book():
 
 
 @pytest.mark.parametrize(
-    "prefix", ["", "book/", "exports/2026-03/elm-court/"], ids=["at the root", "in a subfolder",
-                                                                 "three folders down"]
-)  # fmt: skip
+    "prefix",
+    ["", "book/", "exports/2026-03/elm-court/"],
+    ids=["at the root", "in a subfolder", "three folders down"],
+)
 def test_the_worked_example_in_a_zip_ages_to_the_spec_figures(tmp_path, prefix):
     # given: the book zipped on a Mac, with the Finder's shadow files beside it
     archive = write_zip(tmp_path / "elm-court.zip", EXAMPLE, prefix)
@@ -221,7 +263,10 @@ def test_a_bad_row_in_a_zip_is_named_by_the_zip_and_its_member(tmp_path):
     # then: t4, the late fee, is line 5 of the transactions file
     (problem,) = raised.value.problems
     assert (problem.file, problem.line, problem.column) == (
-        "elm-court.zip:book/transactions.csv", 5, "amount")  # fmt: skip
+        "elm-court.zip:book/transactions.csv",
+        5,
+        "amount",
+    )
     assert not Account.objects.exists()
 
 
@@ -256,8 +301,9 @@ def write_workbook(path: Path, files: dict[str, str], order: dict[str, list[str]
 
 
 # Every transaction row has an amount: with it last, no row ends in empty cells.
-AMOUNT_LAST = {"transactions": ["txn_id", "account_id", "posted", "type", "code", "due",
-                                "reverses", "amount"]}  # fmt: skip
+AMOUNT_LAST = {
+    "transactions": ["txn_id", "account_id", "posted", "type", "code", "due", "reverses", "amount"]
+}
 
 
 def test_an_xlsx_workbook_gives_the_same_aging_as_the_csv_files(tmp_path):
@@ -308,7 +354,10 @@ def test_a_bad_cell_in_a_workbook_is_named_by_sheet_and_row(tmp_path):
     # then
     (problem,) = raised.value.problems
     assert (problem.file, problem.line, problem.column) == (
-        "elm-court.xlsx[transactions]", 5, "amount")  # fmt: skip
+        "elm-court.xlsx[transactions]",
+        5,
+        "amount",
+    )
     assert "2 decimal places" in problem.reason
     assert not Account.objects.exists()
 
@@ -326,10 +375,20 @@ def test_importing_the_same_folder_again_changes_nothing(tmp_path):
     # then
     assert first.changed
     assert not again.changed
-    assert again.created == {"properties": 0, "parties": 0, "accounts": 0, "account_parties": 0,
-                             "transactions": 0}  # fmt: skip
-    assert again.unchanged == {"properties": 2, "parties": 4, "accounts": 3, "account_parties": 4,
-                               "transactions": 12}  # fmt: skip
+    assert again.created == {
+        "properties": 0,
+        "parties": 0,
+        "accounts": 0,
+        "account_parties": 0,
+        "transactions": 0,
+    }
+    assert again.unchanged == {
+        "properties": 2,
+        "parties": 4,
+        "accounts": 3,
+        "account_parties": 4,
+        "transactions": 12,
+    }
     assert again.accounts_replayed == 0
     assert "12 unchanged" in again.line()
     assert book_state() == before
@@ -362,15 +421,21 @@ def test_export_gives_back_the_rows_that_were_imported(tmp_path):
     # when
     counts = book_export(tmp_path / "export")
     # then: every file, every row in the same order, every given cell the same (amounts as Decimal)
-    assert counts == {"properties": 2, "parties": 4, "accounts": 3, "account_parties": 4,
-                      "transactions": 12}  # fmt: skip
+    assert counts == {
+        "properties": 2,
+        "parties": 4,
+        "accounts": 3,
+        "account_parties": 4,
+        "transactions": 12,
+    }
     for name, text in ELM_AND_SPREE.items():
         kind = name.removesuffix(".csv")
         given = list(csv.DictReader(text.splitlines()))
         header, exported = read_csv(tmp_path / "export" / name)
         key = ID_COLUMNS[kind]
         assert [tuple(r[k] for k in key) for r in exported] == [
-            tuple(r[k] for k in key) for r in given]  # fmt: skip
+            tuple(r[k] for k in key) for r in given
+        ]
         for want, got in zip(given, exported, strict=True):
             for column, value in want.items():
                 assert column in header, (name, column)

@@ -90,30 +90,68 @@ def to_book(source: Path, folder: Path) -> Path:
         opened[customer] = min(opened.get(customer, day), day)
         country[customer] = row["countryCode"]
     customers = sorted(opened)
-    write_csv(folder / "parties.csv", ["party_id", "name", "kind", "x_country_code"],
-              [[c, f"Customer {c}", "organization", country[c]] for c in customers])  # fmt: skip
-    write_csv(folder / "accounts.csv", ["account_id", "kind", "opened", "currency"],
-              [[c, "customer", opened[c].isoformat(), "USD"] for c in customers])  # fmt: skip
-    write_csv(folder / "account_parties.csv", ["account_id", "party_id", "role"],
-              [[c, c, "primary"] for c in customers])  # fmt: skip
+    write_csv(
+        folder / "parties.csv",
+        ["party_id", "name", "kind", "x_country_code"],
+        [[c, f"Customer {c}", "organization", country[c]] for c in customers],
+    )
+    write_csv(
+        folder / "accounts.csv",
+        ["account_id", "kind", "opened", "currency"],
+        [[c, "customer", opened[c].isoformat(), "USD"] for c in customers],
+    )
+    write_csv(
+        folder / "account_parties.csv",
+        ["account_id", "party_id", "role"],
+        [[c, c, "primary"] for c in customers],
+    )
     charges = [
-        [row["invoiceNumber"], row["customerID"], us_date(row["InvoiceDate"]).isoformat(),
-         "charge", row["InvoiceAmount"], "INV", us_date(row["DueDate"]).isoformat(), "",
-         row["invoiceNumber"], row["Disputed"]]
+        [
+            row["invoiceNumber"],
+            row["customerID"],
+            us_date(row["InvoiceDate"]).isoformat(),
+            "charge",
+            row["InvoiceAmount"],
+            "INV",
+            us_date(row["DueDate"]).isoformat(),
+            "",
+            row["invoiceNumber"],
+            row["Disputed"],
+        ]
         for row in raw
-    ]  # fmt: skip
+    ]
     # After every charge in the file: a settlement on its invoice's day comes after the invoice.
     payments = [
-        [f"PAY-{row['invoiceNumber']}", row["customerID"], us_date(row["SettledDate"]).isoformat(),
-         "payment", row["InvoiceAmount"], "", "", row["invoiceNumber"], row["invoiceNumber"], ""]
+        [
+            f"PAY-{row['invoiceNumber']}",
+            row["customerID"],
+            us_date(row["SettledDate"]).isoformat(),
+            "payment",
+            row["InvoiceAmount"],
+            "",
+            "",
+            row["invoiceNumber"],
+            row["invoiceNumber"],
+            "",
+        ]
         for row in raw
-    ]  # fmt: skip
+    ]
     write_csv(
         folder / "transactions.csv",
-        ["txn_id", "account_id", "posted", "type", "amount", "code", "due", "applies_to",
-         "reference", "x_disputed"],
+        [
+            "txn_id",
+            "account_id",
+            "posted",
+            "type",
+            "amount",
+            "code",
+            "due",
+            "applies_to",
+            "reference",
+            "x_disputed",
+        ],
         charges + payments,
-    )  # fmt: skip
+    )
     return folder
 
 
@@ -181,8 +219,12 @@ def test_the_raw_file_is_what_its_sources_note_says(invoices):
 
 def test_the_whole_history_imports(receivables, invoices):
     # then
-    assert receivables.created == {"parties": 100, "accounts": 100, "account_parties": 100,
-                                   "transactions": 4932}  # fmt: skip
+    assert receivables.created == {
+        "parties": 100,
+        "accounts": 100,
+        "account_parties": 100,
+        "transactions": 4932,
+    }
     assert receivables.accounts_replayed == 100
     assert Party.objects.filter(kind="organization").count() == 100
     assert Account.objects.filter(kind="customer", currency="USD").count() == 100
@@ -191,7 +233,10 @@ def test_the_whole_history_imports(receivables, invoices):
     # the zero-padded invoice number is kept as text, and its settlement applies to it
     invoice = Transaction.objects.get(txn_id="0000611365")
     assert (invoice.posted_on, invoice.due_on, invoice.amount) == (
-        date(2013, 1, 2), date(2013, 2, 1), Decimal("55.94"))  # fmt: skip
+        date(2013, 1, 2),
+        date(2013, 2, 1),
+        Decimal("55.94"),
+    )
     assert invoice.extra == {"x_disputed": "No"}
     payment = Transaction.objects.get(txn_id="PAY-0000611365")
     assert (payment.posted_on, payment.applies_to_id) == (date(2013, 1, 15), invoice.pk)
@@ -199,9 +244,15 @@ def test_the_whole_history_imports(receivables, invoices):
 
 @pytest.mark.parametrize(
     "as_of",
-    [date(2012, 1, 2), date(2012, 6, 30), date(2012, 12, 31), date(2013, 3, 31),
-     date(2013, 12, 31), date(2014, 1, 8)],
-)  # fmt: skip
+    [
+        date(2012, 1, 2),
+        date(2012, 6, 30),
+        date(2012, 12, 31),
+        date(2013, 3, 31),
+        date(2013, 12, 31),
+        date(2014, 1, 8),
+    ],
+)
 def test_the_aging_balance_is_invoiced_minus_settled_by_that_date(receivables, invoices, as_of):
     # when
     reports = aging_report(as_of=as_of, currency="USD")
@@ -218,9 +269,15 @@ def test_the_aging_balance_is_invoiced_minus_settled_by_that_date(receivables, i
 # 2012-06-17 and 2013-03-03 have invoices 31-60 days late (no invoice is ever more than 45).
 @pytest.mark.parametrize(
     "as_of",
-    [date(2012, 6, 17), date(2012, 6, 30), date(2013, 3, 3), date(2013, 3, 31), date(2013, 12, 31),
-     LAST_SETTLEMENT - timedelta(days=1)],
-)  # fmt: skip
+    [
+        date(2012, 6, 17),
+        date(2012, 6, 30),
+        date(2013, 3, 3),
+        date(2013, 3, 31),
+        date(2013, 12, 31),
+        LAST_SETTLEMENT - timedelta(days=1),
+    ],
+)
 def test_the_open_invoices_per_bucket_match_the_raw_rows(receivables, invoices, as_of):
     # given
     expected = expected_buckets(invoices, as_of)

@@ -11,11 +11,17 @@ from arrears.plans.selectors import plan_limits
 
 
 def test_limits_read_their_kinds_from_the_settings(settings):
-    settings.ARREARS_PLANS = {"grace_days": "10", "require_current": "no",
-                              "min_installment": "75.00"}  # fmt: skip
+    settings.ARREARS_PLANS = {
+        "grace_days": "10",
+        "require_current": "no",
+        "min_installment": "75.00",
+    }
     limits = plan_limits()
     assert (limits.grace_days, limits.require_current, limits.min_installment) == (
-        10, False, Decimal("75.00"))  # fmt: skip
+        10,
+        False,
+        Decimal("75.00"),
+    )
     assert limits.max_installments == 12
 
 

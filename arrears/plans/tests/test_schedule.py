@@ -24,8 +24,9 @@ cents = st.integers(min_value=1, max_value=10_000_000).map(lambda c: Decimal(c) 
 
 
 def test_1000_in_three_monthly_installments_is_333_34_333_33_333_33():
-    schedule = build_schedule(amount=Decimal("1000.00"), start=APRIL_1, frequency="monthly",
-                              installments=3)  # fmt: skip
+    schedule = build_schedule(
+        amount=Decimal("1000.00"), start=APRIL_1, frequency="monthly", installments=3
+    )
     assert [(i.due_on, i.amount) for i in schedule] == [
         (date(2026, 4, 1), Decimal("333.34")),
         (date(2026, 5, 1), Decimal("333.33")),
@@ -44,8 +45,9 @@ def test_any_plans_installments_sum_to_its_amount(amount, down_share, count, fre
     down = (amount * down_share / 100).quantize(Decimal("0.01"))
     if down >= amount:
         down = Decimal("0.00")
-    schedule = build_schedule(amount=amount, start=start, frequency=frequency,
-                              installments=count, down=down)  # fmt: skip
+    schedule = build_schedule(
+        amount=amount, start=start, frequency=frequency, installments=count, down=down
+    )
     assert sum(i.amount for i in schedule) == amount
     assert all(i.amount > 0 for i in schedule) or amount - down < Decimal("0.01") * count
     assert [i.due_on for i in schedule] == sorted(i.due_on for i in schedule)
@@ -55,8 +57,9 @@ def test_any_plans_installments_sum_to_its_amount(amount, down_share, count, fre
 def test_a_plan_by_installment_amount_sums_to_its_amount_with_a_smaller_last_part(amount, each):
     if amount / each > 500:
         return
-    schedule = build_schedule(amount=amount, start=APRIL_1, frequency="weekly",
-                              installment_amount=each)  # fmt: skip
+    schedule = build_schedule(
+        amount=amount, start=APRIL_1, frequency="weekly", installment_amount=each
+    )
     assert sum(i.amount for i in schedule) == amount
     assert all(i.amount == each for i in schedule[:-1])
     assert 0 < schedule[-1].amount <= each
@@ -64,29 +67,45 @@ def test_a_plan_by_installment_amount_sums_to_its_amount_with_a_smaller_last_par
 
 def test_monthly_dates_clamp_to_the_months_end():
     assert due_dates("monthly", date(2026, 1, 31), 3) == [
-        date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]  # fmt: skip
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+    ]
 
 
 def test_impossible_terms_are_refused_with_the_reason():
     with pytest.raises(ScheduleError, match="down payment"):
-        build_schedule(amount=Decimal("100.00"), start=APRIL_1, frequency="monthly",
-                       installments=2, down=Decimal("100.00"))  # fmt: skip
+        build_schedule(
+            amount=Decimal("100.00"),
+            start=APRIL_1,
+            frequency="monthly",
+            installments=2,
+            down=Decimal("100.00"),
+        )
     with pytest.raises(ScheduleError, match="frequency"):
-        build_schedule(amount=Decimal("100.00"), start=APRIL_1, frequency="yearly",
-                       installments=2)  # fmt: skip
+        build_schedule(amount=Decimal("100.00"), start=APRIL_1, frequency="yearly", installments=2)
     with pytest.raises(ScheduleError, match="3 installments need 3 different dates"):
-        build_schedule(amount=Decimal("100.00"), start=APRIL_1, frequency="dates",
-                       installments=3, dates=[APRIL_1, APRIL_1, date(2026, 5, 1)])  # fmt: skip
+        build_schedule(
+            amount=Decimal("100.00"),
+            start=APRIL_1,
+            frequency="dates",
+            installments=3,
+            dates=[APRIL_1, APRIL_1, date(2026, 5, 1)],
+        )
 
 
-DUES = [Due("installment 1", date(2026, 4, 1), Decimal("333.34")),
-        Due("installment 2", date(2026, 5, 1), Decimal("333.33"))]  # fmt: skip
+DUES = [
+    Due("installment 1", date(2026, 4, 1), Decimal("333.34")),
+    Due("installment 2", date(2026, 5, 1), Decimal("333.33")),
+]
 
 
 def test_a_partial_payment_leaves_the_installment_partly_paid_and_the_plan_standing():
     t = track(DUES, [(date(2026, 3, 30), Decimal("200.00"))], as_of=date(2026, 4, 3), grace_days=5)
     assert [(line.status, line.paid) for line in t.lines] == [
-        ("partly_paid", Decimal("200.00")), ("due", Decimal("0.00"))]  # fmt: skip
+        ("partly_paid", Decimal("200.00")),
+        ("due", Decimal("0.00")),
+    ]
     assert not t.broken
 
 
@@ -108,17 +127,25 @@ def test_a_reversed_payment_unpays_the_installment():
 @given(st.lists(st.tuples(st.integers(0, 90), cents), max_size=8), st.integers(0, 120))
 def test_tracking_never_pays_an_installment_more_than_its_amount(payments, day):
     start = date(2026, 3, 1)
-    t = track(DUES, [(start + timedelta(days=d), a) for d, a in payments],
-              as_of=start + timedelta(days=day), grace_days=5)  # fmt: skip
+    t = track(
+        DUES,
+        [(start + timedelta(days=d), a) for d, a in payments],
+        as_of=start + timedelta(days=day),
+        grace_days=5,
+    )
     assert all(Decimal(0) <= line.paid <= line.amount for line in t.lines)
     counted = sum((a for d, a in payments if d <= day), Decimal(0))
     assert t.paid + t.unmatched == counted
 
 
 def test_affordability_proposes_the_fewest_installments_that_fit_and_says_why():
-    p = propose_terms(balance=Decimal("2400.00"), income=Decimal("4000.00"),
-                      obligations=Decimal("200.00"), rent=Decimal("1200.00"),
-                      limits=Limits())  # fmt: skip
+    p = propose_terms(
+        balance=Decimal("2400.00"),
+        income=Decimal("4000.00"),
+        obligations=Decimal("200.00"),
+        rent=Decimal("1200.00"),
+        limits=Limits(),
+    )
     # 40% of 4,000 = 1,600; less 200 and the rent of 1,200 leaves 200 a month: 12 installments.
     assert p.feasible
     assert p.installments == 12
@@ -140,9 +167,13 @@ def test_affordability_says_no_plan_fits_when_the_room_is_below_the_minimum():
 
 
 def test_affordability_refuses_a_plan_longer_than_the_company_allows():
-    p = propose_terms(balance=Decimal("5000.00"), income=Decimal("4000.00"),
-                      obligations=Decimal("200.00"), rent=Decimal("1200.00"),
-                      limits=Limits(max_installments=12))  # fmt: skip
+    p = propose_terms(
+        balance=Decimal("5000.00"),
+        income=Decimal("4000.00"),
+        obligations=Decimal("200.00"),
+        rent=Decimal("1200.00"),
+        limits=Limits(max_installments=12),
+    )
     assert not p.feasible
     assert p.installments == 25
     assert "more than the company's maximum of 12" in p.reasons[-1]

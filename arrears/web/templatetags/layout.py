@@ -25,9 +25,12 @@ class LayoutNode(template.Node):
         if request is None:
             raise template.TemplateSyntaxError("{% layout %} needs a request: render(request, ...)")
         token = context.get("csrf_token")  # the page's own (see web.pagecache)
-        return layout(request, title=self.title.render(context).strip(),
-                      content=self.body.render(context),
-                      token=None if token is None else str(token))  # fmt: skip
+        return layout(
+            request,
+            title=self.title.render(context).strip(),
+            content=self.body.render(context),
+            token=None if token is None else str(token),
+        )
 
 
 @register.tag("layout")

@@ -44,22 +44,36 @@ def _text(pdf: bytes) -> str:
 
 def test_a_coordinator_logs_a_call_and_sees_it_on_the_timeline(alice):
     # when Alice logs a call to Tina at 10:00 her time
-    response = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "promise",
-                          "at": "2026-03-26T10:00", "note": "will pay Friday"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/calls/",
+        {
+            "party_id": "P-TINA",
+            "outcome": "promise",
+            "at": "2026-03-26T10:00",
+            "note": "will pay Friday",
+        },
+        **HTMX,
+    )
     # then the activity fragment comes back with it on the timeline, and it is audited
     assert response.status_code == 200
     assert "call to P-TINA: promise — will pay Friday" in response.content.decode()
     event = TimelineEvent.objects.get(kind="call.logged")
     assert (event.actor, event.detail["outcome"], event.detail["conversation"]) == (
-        "alice", "promise", True)  # fmt: skip
+        "alice",
+        "promise",
+        True,
+    )
     audit = AuditEntry.objects.get(verb="call.log")
     assert (audit.username, audit.via, audit.account_id) == ("alice", "web", "A-TINA")
 
 
 def test_a_call_at_night_is_refused_and_the_page_shows_the_rule(alice):
     # when Alice logs a call placed at 22:30 in Tina's time zone (New York)
-    response = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "no-answer",
-                          "at": "2026-03-26T22:30"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/calls/",
+        {"party_id": "P-TINA", "outcome": "no-answer", "at": "2026-03-26T22:30"},
+        **HTMX,
+    )
     # then the page says the guard refused it and by which rule; the try is on the timeline
     body = response.content.decode()
     assert response.status_code == 422
@@ -71,13 +85,19 @@ def test_a_call_at_night_is_refused_and_the_page_shows_the_rule(alice):
 
 def test_a_promise_is_recorded_and_listed_with_the_commitments(alice):
     # when Alice records Tina's promise of 600.00 by April 3
-    response = alice.post(f"{TINA}/promises/", {"amount": "600.00", "promised_on": "2026-04-03",
-                          "party_id": "P-TINA", "channel": "phone"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/promises/",
+        {"amount": "600.00", "promised_on": "2026-04-03", "party_id": "P-TINA", "channel": "phone"},
+        **HTMX,
+    )
     # then it is in the book and on the timeline, and the commitments panel lists it
     assert response.status_code == 200, response.content.decode()[:500]
     promise = Promise.objects.get()
     assert (str(promise.amount), promise.promised_on, promise.made_by) == (
-        "600.00", date(2026, 4, 3), "alice")  # fmt: skip
+        "600.00",
+        date(2026, 4, 3),
+        "alice",
+    )
     assert "promise by P-TINA to pay 600.00 by 2026-04-03" in response.content.decode()
     panel = alice.get(f"{TINA}/commitments/", **HTMX).content.decode()
     assert "2026-04-03" in panel
@@ -85,8 +105,9 @@ def test_a_promise_is_recorded_and_listed_with_the_commitments(alice):
 
 
 def test_a_bad_promise_is_refused_beside_the_form_and_changes_nothing(alice):
-    response = alice.post(f"{TINA}/promises/", {"amount": "six hundred",
-                          "promised_on": "2026-04-03"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/promises/", {"amount": "six hundred", "promised_on": "2026-04-03"}, **HTMX
+    )
     assert response.status_code == 422
     assert "not an amount: six hundred" in response.content.decode()
     assert not Promise.objects.exists()
@@ -95,12 +116,16 @@ def test_a_bad_promise_is_refused_beside_the_form_and_changes_nothing(alice):
 
 def test_a_plan_is_proposed_created_shown_with_its_installments_and_cancelled(alice):
     # given Tina earns 3,000.00 a month and owes 500.00 a month elsewhere
-    proposal = alice.get(f"{TINA}/plans/propose/", {"income": "6000", "obligations": "500"},
-                         **HTMX).content.decode()  # fmt: skip
+    proposal = alice.get(
+        f"{TINA}/plans/propose/", {"income": "6000", "obligations": "500"}, **HTMX
+    ).content.decode()
     assert "1,200.00 in" in proposal
     # when Alice creates a plan of 3 monthly installments from April 1
-    response = alice.post(f"{TINA}/plans/", {"start": "2026-04-01", "installments": "3",
-                          "frequency": "monthly", "down": "0"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/plans/",
+        {"start": "2026-04-01", "installments": "3", "frequency": "monthly", "down": "0"},
+        **HTMX,
+    )
     assert response.status_code == 200, response.content.decode()[:500]
     plan = Plan.objects.get()
     assert (plan.status, str(plan.amount)) == ("active", "1200.00")
@@ -109,8 +134,7 @@ def test_a_plan_is_proposed_created_shown_with_its_installments_and_cancelled(al
     assert panel.count('<tr class="due">') == 3
     assert "2026-06-01" in panel
     # and a cancellation needs a reason, then ends it
-    assert alice.post(f"{TINA}/plans/{plan.pk}/cancel/", {"reason": ""},
-                      **HTMX).status_code == 422  # fmt: skip
+    assert alice.post(f"{TINA}/plans/{plan.pk}/cancel/", {"reason": ""}, **HTMX).status_code == 422
     alice.post(f"{TINA}/plans/{plan.pk}/cancel/", {"reason": "tenant asked"}, **HTMX)
     plan.refresh_from_db()
     assert (plan.status, plan.end_reason) == ("cancelled", "tenant asked")
@@ -126,24 +150,29 @@ def test_a_plan_of_another_account_is_not_found_under_this_one(alice):
 
 
 def test_a_dispute_on_the_whole_balance_is_opened_then_resolved_upheld(alice):
-    response = alice.post(f"{TINA}/disputes/", {"reason": "rent was paid in cash",
-                          "party_id": "P-TINA", "channel": "phone"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/disputes/",
+        {"reason": "rent was paid in cash", "party_id": "P-TINA", "channel": "phone"},
+        **HTMX,
+    )
     assert response.status_code == 200, response.content.decode()[:500]
     dispute = Dispute.objects.get()
     assert (dispute.whole_balance, str(dispute.amount)) == (True, "1200.00")
-    alice.post(f"{TINA}/disputes/{dispute.pk}/resolve/", {"outcome": "upheld", "note": "receipt"},
-               **HTMX)  # fmt: skip
+    alice.post(
+        f"{TINA}/disputes/{dispute.pk}/resolve/", {"outcome": "upheld", "note": "receipt"}, **HTMX
+    )
     dispute.refresh_from_db()
     assert (dispute.status, dispute.outcome) == ("resolved", "upheld")
     assert Transaction.objects.filter(account__account_id="A-TINA", type="credit").exists()
 
 
 def test_a_dispute_of_a_chosen_charge_holds_that_charge(alice):
-    alice.post(f"{TINA}/disputes/", {"reason": "not my charge", "charges": ["T-TINA-03"]},
-               **HTMX)  # fmt: skip
+    alice.post(f"{TINA}/disputes/", {"reason": "not my charge", "charges": ["T-TINA-03"]}, **HTMX)
     dispute = Dispute.objects.get()
-    assert (dispute.whole_balance, list(dispute.charges.values_list("charge__txn_id", flat=True))
-            ) == (False, ["T-TINA-03"])  # fmt: skip
+    assert (
+        dispute.whole_balance,
+        list(dispute.charges.values_list("charge__txn_id", flat=True)),
+    ) == (False, ["T-TINA-03"])
 
 
 def test_a_statement_downloads_as_a_pdf_that_stays_viewable_from_the_timeline(alice):
@@ -160,16 +189,24 @@ def test_a_statement_downloads_as_a_pdf_that_stays_viewable_from_the_timeline(al
 
 
 def test_a_notice_is_previewed_as_text_and_pdf_and_sent_now_as_a_letter(alice):
-    text = alice.get(f"{TINA}/notices/preview/", {"template": "ny-late-rent-notice",
-                     "party_id": "P-GREG"}, **HTMX).content.decode()  # fmt: skip
+    text = alice.get(
+        f"{TINA}/notices/preview/",
+        {"template": "ny-late-rent-notice", "party_id": "P-GREG"},
+        **HTMX,
+    ).content.decode()
     assert "Greg Ortiz" in text
-    pdf = alice.get(f"{TINA}/notices/preview/", {"template": "ny-late-rent-notice",
-                    "party_id": "P-GREG", "format": "pdf"})  # fmt: skip
+    pdf = alice.get(
+        f"{TINA}/notices/preview/",
+        {"template": "ny-late-rent-notice", "party_id": "P-GREG", "format": "pdf"},
+    )
     assert "Greg Ortiz" in _text(pdf.content)
     assert not Outbound.objects.exists()  # a preview sends nothing
     # when she sends it now by letter to Greg
-    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice",
-                          "channel": "letter", "party_id": "P-GREG"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/notices/",
+        {"template": "ny-late-rent-notice", "channel": "letter", "party_id": "P-GREG"},
+        **HTMX,
+    )
     assert response.status_code == 200, response.content.decode()[:500]
     letter = Outbound.objects.get()
     assert (letter.status, letter.channel, letter.party.party_id) == ("queued", "letter", "P-GREG")
@@ -180,8 +217,11 @@ def test_a_notice_the_guard_refuses_shows_its_rule_and_queues_nothing(alice):
     # given a cease-communication hold on the account
     hold_place(account_id="A-TINA", reason="cease", on=TODAY, actor="alice")
     # when Alice sends a notice now
-    response = alice.post(f"{TINA}/notices/", {"template": "ny-late-rent-notice",
-                          "channel": "letter", "party_id": "P-TINA"}, **HTMX)  # fmt: skip
+    response = alice.post(
+        f"{TINA}/notices/",
+        {"template": "ny-late-rent-notice", "channel": "letter", "party_id": "P-TINA"},
+        **HTMX,
+    )
     # then the page shows the guard's rule, and nothing is queued or audited
     assert response.status_code == 422
     assert "Refused by the compliance guard, rule hold:cease" in response.content.decode()
@@ -201,9 +241,10 @@ def test_a_property_manager_may_look_but_not_act(bob):
         (f"{TINA}/promises/", {"amount": "1", "promised_on": "2026-04-01"}),
         (f"{TINA}/notices/", {"template": "ny-late-rent-notice", "channel": "letter"}),
     ):
-        assert bob.post(path, data).status_code == 403, path  # fmt: skip
-    assert not TimelineEvent.objects.filter(kind__in=["call.logged", "call.refused",
-                                                      "promise.made"]).exists()  # fmt: skip
+        assert bob.post(path, data).status_code == 403, path
+    assert not TimelineEvent.objects.filter(
+        kind__in=["call.logged", "call.refused", "promise.made"]
+    ).exists()
     assert not Promise.objects.exists()
     # but he may add a note
     assert bob.post(f"{TINA}/notes/", {"text": "spoke to the super"}).status_code == 302
@@ -243,8 +284,9 @@ def test_the_letters_page_prints_the_batch_and_records_certified_numbers(alice, 
     payload = "9407111898765432101"
     good = payload + str(usps_check_digit(payload))
     bad = payload + str((usps_check_digit(payload) + 1) % 10)
-    refused = alice.post("/letters/mailed/", {"lines": f"L{letter.pk} {bad}", "on": "2026-03-26"},
-                         **HTMX)  # fmt: skip
+    refused = alice.post(
+        "/letters/mailed/", {"lines": f"L{letter.pk} {bad}", "on": "2026-03-26"}, **HTMX
+    )
     assert refused.status_code == 422
     assert "check digit" in refused.content.decode()
     letter.refresh_from_db()
@@ -264,8 +306,10 @@ def test_mail_in_triage_is_filed_on_an_account_by_a_coordinator_only(alice, bob)
     assert "About my rent" in alice.get("/mail/triage/").content.decode()
     assert bob.get("/mail/triage/").status_code == 403
     # an unknown account is refused beside the form
-    assert alice.post(f"/mail/triage/{row.pk}/assign/", {"account_id": "NOPE"},
-                      **HTMX).status_code == 422  # fmt: skip
+    assert (
+        alice.post(f"/mail/triage/{row.pk}/assign/", {"account_id": "NOPE"}, **HTMX).status_code
+        == 422
+    )
     alice.post(f"/mail/triage/{row.pk}/assign/", {"account_id": "A-TINA"})
     row.refresh_from_db()
     assert (row.status, row.account.account_id) == ("filed", "A-TINA")
@@ -279,8 +323,12 @@ def test_the_new_forms_and_panels_speak_spanish(alice):
     assert "Registrar promesa" in page
     panel = alice.get(f"{TINA}/commitments/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Planes de pago" in panel
-    refused = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "no-answer",
-                         "at": "2026-03-26T23:30"}, HTTP_ACCEPT_LANGUAGE="es", **HTMX)  # fmt: skip
+    refused = alice.post(
+        f"{TINA}/calls/",
+        {"party_id": "P-TINA", "outcome": "no-answer", "at": "2026-03-26T23:30"},
+        HTTP_ACCEPT_LANGUAGE="es",
+        **HTMX,
+    )
     assert "Rechazado por el control de cumplimiento, regla hours" in refused.content.decode()
 
 

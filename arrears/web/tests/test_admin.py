@@ -56,9 +56,16 @@ def test_an_admin_adds_a_property_manager_who_can_then_sign_in(people):
     assert "mallory" in html
     assert "Hale &amp; Co" in html
     # when Erin adds Frank, manager of Oak Terrace
-    response = erin.post("/admin/users/", {"username": "frank", "role": "manager",
-                                           "properties": ["OAK"], "password": NEW_PASSWORD,
-                                           "password_again": NEW_PASSWORD})  # fmt: skip
+    response = erin.post(
+        "/admin/users/",
+        {
+            "username": "frank",
+            "role": "manager",
+            "properties": ["OAK"],
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
     # then the page redirects to the list, which names him, and says so
     assert response.status_code == 302
     assert response["Location"] == "/admin/users/"
@@ -69,7 +76,10 @@ def test_an_admin_adds_a_property_manager_who_can_then_sign_in(people):
     assert (profile.role, [p.property_id for p in profile.properties.all()]) == ("manager", ["OAK"])
     audit = AuditEntry.objects.get(verb="user.add", username="erin")
     assert (audit.via, audit.detail["username"], audit.detail["properties"]) == (
-        "web", "frank", ["OAK"])  # fmt: skip
+        "web",
+        "frank",
+        ["OAK"],
+    )
     # and Frank signs in and sees Oak Terrace's account, not Elm Court's
     frank = Client()
     assert (
@@ -95,8 +105,13 @@ def test_a_user_the_form_cannot_add_shows_why_beside_the_field_and_adds_no_one(
     people, data, field, says
 ):
     erin = as_(people["erin"])
-    form = {"username": "frank", "role": "coordinator", "password": NEW_PASSWORD,
-            "password_again": NEW_PASSWORD, **data}  # fmt: skip
+    form = {
+        "username": "frank",
+        "role": "coordinator",
+        "password": NEW_PASSWORD,
+        "password_again": NEW_PASSWORD,
+        **data,
+    }
     # when Erin submits it
     response = erin.post("/admin/users/", form)
     # then the page says why beside the field, keeps what she typed, and nothing is written
@@ -114,8 +129,9 @@ def test_an_admin_changes_a_managers_properties_and_the_audit_row_says_what_was_
     html = page(erin, f"/admin/users/{bob.pk}/")
     assert 'value="ELM" checked' in html
     # when Erin gives Bob Oak Terrace as well
-    response = erin.post(f"/admin/users/{bob.pk}/", {"role": "manager",
-                                                     "properties": ["ELM", "OAK"]})  # fmt: skip
+    response = erin.post(
+        f"/admin/users/{bob.pk}/", {"role": "manager", "properties": ["ELM", "OAK"]}
+    )
     # then he sees Oscar's account on his next request
     assert response.status_code == 302
     assert as_(bob).get("/accounts/A-OSCAR/").status_code == 200
@@ -265,22 +281,35 @@ def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
 def test_an_admin_renames_a_property_and_sets_its_time_zone(people):
     erin = as_(people["erin"])
     html = page(erin, "/admin/properties/")
-    assert re.search(r">ELM</a></td><td>Elm Court</td>.*?<td>NY / US</td><td>from the state</td>"
-                     r'<td class="num">1</td>', html)  # fmt: skip
+    assert re.search(
+        r">ELM</a></td><td>Elm Court</td>.*?<td>NY / US</td><td>from the state</td>"
+        r'<td class="num">1</td>',
+        html,
+    )
     # when Erin renames Elm Court and gives it New York's zone
-    response = erin.post("/admin/properties/ELM/", {"name": "Elm Court Apartments",
-                                                    "address": "12 Elm Street",
-                                                    "timezone": "America/New_York"})  # fmt: skip
+    response = erin.post(
+        "/admin/properties/ELM/",
+        {
+            "name": "Elm Court Apartments",
+            "address": "12 Elm Street",
+            "timezone": "America/New_York",
+        },
+    )
     assert response["Location"] == "/admin/properties/"
     elm = Property.objects.get(property_id="ELM")
     assert (elm.name, elm.address, elm.timezone) == (
-        "Elm Court Apartments", "12 Elm Street", "America/New_York")  # fmt: skip
+        "Elm Court Apartments",
+        "12 Elm Street",
+        "America/New_York",
+    )
     audit = AuditEntry.objects.get(verb="property.change")
     assert audit.detail["before"] == {"name": "Elm Court", "address": "", "timezone": ""}
     assert audit.detail["after"]["timezone"] == "America/New_York"
     # and a zone that does not exist, or no name, is refused beside the field
-    for data, field in (({"name": "Elm", "timezone": "America/Gotham"}, "timezone"),
-                        ({"name": " "}, "name")):  # fmt: skip
+    for data, field in (
+        ({"name": "Elm", "timezone": "America/Gotham"}, "timezone"),
+        ({"name": " "}, "name"),
+    ):
         response = erin.post("/admin/properties/ELM/", data)
         assert response.status_code == 422
         assert error_beside(response.content.decode(), field)
@@ -386,8 +415,9 @@ def test_a_policy_file_that_does_not_load_shows_the_loaders_error_and_stores_not
 def test_an_admin_assigns_an_account_a_policy_of_its_own_and_clears_it(people):
     erin = as_(people["erin"])
     # when Erin makes Tina's account follow the B2B policy
-    response = erin.post("/admin/policy-overrides/", {"account_id": "A-TINA",
-                                                      "policy": "b2b-net30"})  # fmt: skip
+    response = erin.post(
+        "/admin/policy-overrides/", {"account_id": "A-TINA", "policy": "b2b-net30"}
+    )
     assert response["Location"] == "/admin/policies/"
     assert PolicyOverride.objects.get().policy == "b2b-net30"
     html = page(erin, "/admin/policies/")
@@ -401,8 +431,9 @@ def test_an_admin_assigns_an_account_a_policy_of_its_own_and_clears_it(people):
     events = TimelineEvent.objects.filter(kind="policy.assigned").order_by("id")
     assert [e.detail["policy"] for e in events] == ["b2b-net30", None]
     # and an account or a policy that does not exist is said beside its field
-    response = erin.post("/admin/policy-overrides/", {"account_id": "A-NOBODY",
-                                                      "policy": "b2b-net30"})  # fmt: skip
+    response = erin.post(
+        "/admin/policy-overrides/", {"account_id": "A-NOBODY", "policy": "b2b-net30"}
+    )
     assert "no account" in error_beside(response.content.decode(), "account_id")
     response = erin.post("/admin/policy-overrides/", {"account_id": "A-TINA", "policy": "nope"})
     assert "no policy" in error_beside(response.content.decode(), "policy")
@@ -431,10 +462,17 @@ def test_an_admin_saves_a_company_version_of_a_template_and_previews_it(people):
     assert response["Location"] == path
     row = Template.objects.get()
     assert (row.name, row.language, row.version, row.created_by) == (
-        "ny-late-rent-notice", "es", 1, "erin")  # fmt: skip
+        "ny-late-rent-notice",
+        "es",
+        1,
+        "erin",
+    )
     assert AuditEntry.objects.get(verb="template.add").detail["version"] == 1
-    assert re.search(r"<td>ny-late-rent-notice</td><td><a [^>]+>built in</a></td><td><a [^>]+>"
-                     r"company v1</a>", page(erin, "/admin/templates/"))  # fmt: skip
+    assert re.search(
+        r"<td>ny-late-rent-notice</td><td><a [^>]+>built in</a></td><td><a [^>]+>"
+        r"company v1</a>",
+        page(erin, "/admin/templates/"),
+    )
     # and the preview for Tina's account renders it
     html = page(erin, path, data={"account_id": "A-TINA"})
     assert "Renta pendiente (A-TINA)" in html
@@ -450,8 +488,9 @@ def test_an_admin_saves_a_company_version_of_a_template_and_previews_it(people):
 
 def test_a_template_that_does_not_compile_is_refused_and_nothing_is_stored(people):
     erin = as_(people["erin"])
-    response = erin.post("/admin/templates/ny-rent-demand/en/",
-                         {"subject": "Demand", "body": "<p>{% if %}</p>"})  # fmt: skip
+    response = erin.post(
+        "/admin/templates/ny-rent-demand/en/", {"subject": "Demand", "body": "<p>{% if %}</p>"}
+    )
     assert response.status_code == 422
     assert "does not compile" in error_beside(response.content.decode(), "body")
     assert not Template.objects.exists()
@@ -469,8 +508,7 @@ def _admin_paths(people) -> list[str]:
             hint=token_issue(username="alice", actor=OPERATOR, via="system")[:8]
         ).pk,
     }
-    ids.update(dict.fromkeys(("hold_id", "plan_id", "dispute_id", "document_id",
-                              "inbound_id"), 0))  # fmt: skip
+    ids.update(dict.fromkeys(("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id"), 0))
     return [_fill(r, ids) for r in _web_routes() if r.startswith("admin/")]
 
 
@@ -479,10 +517,19 @@ def test_everyone_but_an_admin_is_refused_every_admin_page_and_change(people, wh
     client = as_(people[who])
     paths = _admin_paths(people)
     assert len(paths) >= 10, paths
-    upload = {"text": NY.replace("version = 2", "version = 5"), "username": "frank",
-              "role": "admin", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD,
-              "name": "Mine", "active": "0", "account_id": "A-TINA", "policy": "b2b-net30",
-              "subject": "x", "body": "x"}  # fmt: skip
+    upload = {
+        "text": NY.replace("version = 2", "version = 5"),
+        "username": "frank",
+        "role": "admin",
+        "password": NEW_PASSWORD,
+        "password_again": NEW_PASSWORD,
+        "name": "Mine",
+        "active": "0",
+        "account_id": "A-TINA",
+        "policy": "b2b-net30",
+        "subject": "x",
+        "body": "x",
+    }
     for path in paths:
         for method in ("get", "post"):
             response = getattr(client, method)(path, upload)

@@ -108,11 +108,20 @@ def test_no_page_breaks_the_content_security_policy(live_server, page, day_of_wo
     page.goto(f"{base}/search/")
     page.fill("form.search input[name=q]", "ortiz")
     page.locator("#results").get_by_role("link", name="A-TINA").wait_for()
-    pages = ["/letters/", "/mail/triage/", "/admin/users/", f"/admin/users/{erin.pk}/",
-             "/admin/properties/", "/admin/properties/ELM/", "/admin/policies/",
-             "/admin/policies/ny-residential/", "/admin/templates/",
-             "/admin/templates/ny-late-rent-notice/es/?account_id=A-TINA",
-             "/admin/audit/", "/admin/audit/?verb=signin"]  # fmt: skip
+    pages = [
+        "/letters/",
+        "/mail/triage/",
+        "/admin/users/",
+        f"/admin/users/{erin.pk}/",
+        "/admin/properties/",
+        "/admin/properties/ELM/",
+        "/admin/policies/",
+        "/admin/policies/ny-residential/",
+        "/admin/templates/",
+        "/admin/templates/ny-late-rent-notice/es/?account_id=A-TINA",
+        "/admin/audit/",
+        "/admin/audit/?verb=signin",
+    ]
     for path in pages:
         answer = page.goto(base + path)
         assert answer.status == 200, path

@@ -49,13 +49,17 @@ class Served:
         self.base = f"http://127.0.0.1:{self.port}"
         self.server = subprocess.Popen(
             [ARREARS, "serve", "--port", str(self.port), "--workers", "2", "--threads", "4"],
-            env=self.env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            env=self.env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         wait_serving(self.server, self.port)
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        return subprocess.run([ARREARS, *args], env=self.env, input=stdin, text=True,
-                              capture_output=True, check=True).stdout  # fmt: skip
+        return subprocess.run(
+            [ARREARS, *args], env=self.env, input=stdin, text=True, capture_output=True, check=True
+        ).stdout
 
     def api_note(self, text: str) -> tuple[int, dict, dict]:
         """POST a note through the API: status, headers, JSON body."""

@@ -52,8 +52,12 @@ def _environment(tmp_path: Path, **changes: str | None) -> dict[str, str]:
 def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_documented_production_settings_pass_the_deployment_checks(tmp_path):
@@ -81,8 +85,9 @@ def test_the_deployment_checks_fail_without_https_or_with_debug(tmp_path):
 def _get(
     port: int, path: str, headers: dict[str, str], source: str = "127.0.0.1"
 ) -> http.client.HTTPResponse:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
-                                            source_address=(source, 0))  # fmt: skip
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=30, source_address=(source, 0)
+    )
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
     response.read()
@@ -97,8 +102,12 @@ def test_a_production_server_behind_a_proxy_answers_by_https_only(tmp_path):
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
     host = documented_production()["ALLOWED_HOSTS"].split(",")[0]
     port = _free_port()
-    server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "1"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    server = subprocess.Popen(
+        [ARREARS, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_serving(server, port)
         # when: a request comes by plain HTTP, and one by HTTPS (the proxy says so)

@@ -50,8 +50,12 @@ def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
     port = _free_port()
-    server = subprocess.Popen([ARREARS, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    server = subprocess.Popen(
+        [ARREARS, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     wait_serving(server, port)
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
     return server, port, [int(pid) for pid in children.read_text().split()] if PROC else []

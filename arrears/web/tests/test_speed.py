@@ -45,8 +45,13 @@ def test_the_day_is_rendered_once_per_state_and_a_change_shows_at_once(people):
         assert _expiring(alice) == 0
     day_queries = [q for q in again.captured_queries if "dunning_action" in q["sql"]]
     assert day_queries == [], "the second request is served from the rendered page"
-    hold_place(account_id="A-TINA", reason="manual", on=TODAY, actor="alice",
-               until=TODAY + timedelta(days=3))  # fmt: skip
+    hold_place(
+        account_id="A-TINA",
+        reason="manual",
+        on=TODAY,
+        actor="alice",
+        until=TODAY + timedelta(days=3),
+    )
     assert _expiring(alice) == 1
     # through the page, as a person would: the hold's release is a change too
     hold = alice.get("/accounts/A-TINA/").content.decode()
@@ -69,8 +74,13 @@ def test_each_session_gets_its_own_csrf_token_in_a_kept_page(people):
 
 
 def test_a_managers_day_is_not_a_coordinators(people):
-    hold_place(account_id="A-OSCAR", reason="manual", on=TODAY, actor="alice",
-               until=TODAY + timedelta(days=2))  # fmt: skip
+    hold_place(
+        account_id="A-OSCAR",
+        reason="manual",
+        on=TODAY,
+        actor="alice",
+        until=TODAY + timedelta(days=2),
+    )
     assert _expiring(as_(people["alice"])) == 1
     # bob manages ELM only; mallory another property: neither sees Oscar's hold
     bob = as_(people["bob"])

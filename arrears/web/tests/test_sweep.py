@@ -55,11 +55,22 @@ def _web_routes(patterns=None, prefix=""):
 
 def _fill(route: str, ids: dict[str, int]) -> str:
     route = re.sub(r"<(?:str:)?account_id>|\{account_id\}", "A-TINA", route)
-    for name in ("hold_id", "plan_id", "dispute_id", "document_id", "inbound_id", "user_id",
-                 "token_id"):  # fmt: skip
+    for name in (
+        "hold_id",
+        "plan_id",
+        "dispute_id",
+        "document_id",
+        "inbound_id",
+        "user_id",
+        "token_id",
+    ):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
-    for name, value in (("property_id", "ELM"), ("policy", "ny-residential"),
-                        ("template", "ny-late-rent-notice"), ("language", "es")):  # fmt: skip
+    for name, value in (
+        ("property_id", "ELM"),
+        ("policy", "ny-residential"),
+        ("template", "ny-late-rent-notice"),
+        ("language", "es"),
+    ):
         route = re.sub(rf"<(?:str:)?{name}>|\{{{name}\}}", value, route)
     assert "<" not in route, route
     assert "{" not in route, route
@@ -79,19 +90,30 @@ def company_a(people, tmp_path):
         actor="alice",
         until=date(2026, 3, 30),
     )
-    plan = plan_create(account_id="A-OSCAR", on=TODAY, actor="alice", start=date(2026, 4, 1),
-                       installments=2)  # fmt: skip
-    dispute = dispute_open(account_id="A-TINA", reason="the rent was paid", on=TODAY,
-                           actor="alice")  # fmt: skip
+    plan = plan_create(
+        account_id="A-OSCAR", on=TODAY, actor="alice", start=date(2026, 4, 1), installments=2
+    )
+    dispute = dispute_open(account_id="A-TINA", reason="the rent was paid", on=TODAY, actor="alice")
     statement = statement_pdf(account_id="A-TINA", as_of=TODAY, actor="alice")
-    printed = archive_store(data=b"%PDF-1.4 company A's print file", name="print/2026/03/26/p.pdf",
-                            kind="print", content_type="application/pdf")  # fmt: skip
+    printed = archive_store(
+        data=b"%PDF-1.4 company A's print file",
+        name="print/2026/03/26/p.pdf",
+        kind="print",
+        content_type="application/pdf",
+    )
     inbound = triage_message()
     token_issue(username="alice", actor=OPERATOR, via="system")
     token = ApiToken.objects.get(user=people["alice"])
-    return {"token_id": token.pk, "hold_id": hold.pk, "plan_id": plan.pk, "dispute_id": dispute.pk,
-            "document_id": printed.pk, "inbound_id": inbound.pk, "user_id": people["alice"].pk,
-            "statement": statement.document.name}  # fmt: skip
+    return {
+        "token_id": token.pk,
+        "hold_id": hold.pk,
+        "plan_id": plan.pk,
+        "dispute_id": dispute.pk,
+        "document_id": printed.pk,
+        "inbound_id": inbound.pk,
+        "user_id": people["alice"].pk,
+        "statement": statement.document.name,
+    }
 
 
 def _refused_or_empty(response) -> bool:
@@ -136,10 +158,20 @@ def test_every_api_route_refuses_a_stranger_and_shows_mallory_nothing_of_company
         anonymous = call(url, content_type="application/json") if method == "post" else call(url)
         assert anonymous.status_code == 401, (method, url, anonymous.content)
         assert set(anonymous.json()) == {"code", "message", "extra"}
-        body = {"text": "x", "reason": "manual", "firm": "Evil LLP", "dry_run": True,
-                "party_id": "P-TINA", "outcome": "promise", "amount": "10.00",
-                "promised_on": "2026-04-01", "start": "2026-04-01", "installments": 2,
-                "template": "late-notice", "channel": "letter"}  # fmt: skip
+        body = {
+            "text": "x",
+            "reason": "manual",
+            "firm": "Evil LLP",
+            "dry_run": True,
+            "party_id": "P-TINA",
+            "outcome": "promise",
+            "amount": "10.00",
+            "promised_on": "2026-04-01",
+            "start": "2026-04-01",
+            "installments": 2,
+            "template": "late-notice",
+            "channel": "letter",
+        }
         seen = (
             call(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
             if method == "post"
@@ -159,8 +191,13 @@ def test_an_archived_document_is_given_only_to_those_who_may_see_its_account(com
     name = company_a["statement"]
     path = f"/accounts/A-TINA/documents/?name={name}"
     # when each asks for it, then only those who see A-TINA get its bytes
-    for who, status in (("alice", 200), ("bob", 200), ("dave", 200), ("carol", 404),
-                        ("mallory", 404)):  # fmt: skip
+    for who, status in (
+        ("alice", 200),
+        ("bob", 200),
+        ("dave", 200),
+        ("carol", 404),
+        ("mallory", 404),
+    ):
         client = Client()
         client.force_login(people[who])
         response = client.get(path)

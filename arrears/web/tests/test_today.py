@@ -25,22 +25,54 @@ pytestmark = pytest.mark.django_db
 
 BOOK = {
     "properties": [
-        {"property_id": "ELM", "name": "Elm Court", "address": "12 Elm Street", "city": "Brooklyn",
-         "state": "NY", "postal_code": "11201", "country": "US"},
+        {
+            "property_id": "ELM",
+            "name": "Elm Court",
+            "address": "12 Elm Street",
+            "city": "Brooklyn",
+            "state": "NY",
+            "postal_code": "11201",
+            "country": "US",
+        },
     ],
     "parties": [
-        {"party_id": "P-TINA", "name": "Tina Ortiz", "email": "tina@example.org",
-         "phone": "+12125550101", "address": "12 Elm Street, Apt 3B", "state": "NY",
-         "country": "US"},
-        {"party_id": "P-SAM", "name": "Sam Lee", "email": "", "phone": "",
-         "address": "12 Elm Street, Apt 3B", "state": "NY", "country": "US"},
-        {"party_id": "P-GREG", "name": "Greg Ortiz", "email": "greg@example.org",
-         "phone": "+17185550102", "address": "88 Hudson Avenue, Albany", "state": "NY",
-         "country": "US"},
+        {
+            "party_id": "P-TINA",
+            "name": "Tina Ortiz",
+            "email": "tina@example.org",
+            "phone": "+12125550101",
+            "address": "12 Elm Street, Apt 3B",
+            "state": "NY",
+            "country": "US",
+        },
+        {
+            "party_id": "P-SAM",
+            "name": "Sam Lee",
+            "email": "",
+            "phone": "",
+            "address": "12 Elm Street, Apt 3B",
+            "state": "NY",
+            "country": "US",
+        },
+        {
+            "party_id": "P-GREG",
+            "name": "Greg Ortiz",
+            "email": "greg@example.org",
+            "phone": "+17185550102",
+            "address": "88 Hudson Avenue, Albany",
+            "state": "NY",
+            "country": "US",
+        },
     ],
     "accounts": [
-        {"account_id": "A-TINA", "property_id": "ELM", "unit": "3B", "kind": "residential_lease",
-         "opened": "2025-06-01", "rent": "1200.00"},
+        {
+            "account_id": "A-TINA",
+            "property_id": "ELM",
+            "unit": "3B",
+            "kind": "residential_lease",
+            "opened": "2025-06-01",
+            "rent": "1200.00",
+        },
     ],
     "account_parties": [
         {"account_id": "A-TINA", "party_id": "P-TINA", "role": "primary"},
@@ -48,10 +80,17 @@ BOOK = {
         {"account_id": "A-TINA", "party_id": "P-GREG", "role": "guarantor"},
     ],
     "transactions": [
-        {"txn_id": "T-RENT-03", "account_id": "A-TINA", "posted": "2026-03-01", "type": "charge",
-         "code": "RENT", "amount": "1200.00", "due": "2026-03-01"},
+        {
+            "txn_id": "T-RENT-03",
+            "account_id": "A-TINA",
+            "posted": "2026-03-01",
+            "type": "charge",
+            "code": "RENT",
+            "amount": "1200.00",
+            "due": "2026-03-01",
+        },
     ],
-}  # fmt: skip
+}
 
 DEMAND_DAY = date(2026, 3, 11)
 REFERRAL_DAY = date(2026, 3, 26)
@@ -100,8 +139,9 @@ def test_the_today_page_counts_what_the_run_queued_and_what_the_guard_refused(cl
     # then that day shows its letters to print, its emails, and Sam's refused reminder by rule
     response = client.get("/today/", {"as_of": DEMAND_DAY.isoformat()})
     html = response.content.decode()
-    letters = Action.objects.filter(run_on=DEMAND_DAY, status="queued",
-                                    channel__in=["letter", "certified_letter"]).count()  # fmt: skip
+    letters = Action.objects.filter(
+        run_on=DEMAND_DAY, status="queued", channel__in=["letter", "certified_letter"]
+    ).count()
     assert letters == 5  # late notices to Tina, Sam and Greg; rent demands to Tina and Sam
     assert "<strong>5</strong> letters to print" in html
     assert "(2 letters, 3 certified)" in html
@@ -115,8 +155,14 @@ def test_the_today_page_counts_what_the_run_queued_and_what_the_guard_refused(cl
 
 
 def test_the_today_page_shows_holds_ending_within_a_week(client, tina):
-    hold_place(account_id=tina, reason="dispute", on=DEMAND_DAY, until=date(2026, 3, 30),
-               actor="alice", note="Tina says March was paid in cash")  # fmt: skip
+    hold_place(
+        account_id=tina,
+        reason="dispute",
+        on=DEMAND_DAY,
+        until=date(2026, 3, 30),
+        actor="alice",
+        note="Tina says March was paid in cash",
+    )
     html = client.get("/today/").content.decode()
     assert "<strong>1</strong> holds expiring within 7 days" in html
     assert "Tina says March was paid in cash" in html
@@ -141,8 +187,9 @@ def test_the_account_page_shows_the_run_on_its_timeline_and_its_actions(client, 
 def test_the_account_page_shows_a_note_newest_first(client, tina):
     # given a run, then Alice's note
     cycle_run(on=DEMAND_DAY, actor="cycle")
-    note_add(account_id=tina, text="Called Tina: she will pay Friday", actor="alice",
-             on=REFERRAL_DAY)  # fmt: skip
+    note_add(
+        account_id=tina, text="Called Tina: she will pay Friday", actor="alice", on=REFERRAL_DAY
+    )
     # then the note is on the timeline, above the run's rows
     html = client.get(f"/accounts/{tina}/").content.decode()
     timeline = html[html.index('id="timeline"') :]
@@ -153,8 +200,9 @@ def test_the_account_page_shows_a_note_newest_first(client, tina):
 
 def test_the_account_page_shows_active_and_released_holds(client, tina):
     kept = hold_place(account_id=tina, reason="military", on=DEMAND_DAY, actor="alice")
-    gone = hold_place(account_id=tina, reason="dispute", on=DEMAND_DAY, actor="alice",
-                      party_id="P-GREG")  # fmt: skip
+    gone = hold_place(
+        account_id=tina, reason="dispute", on=DEMAND_DAY, actor="alice", party_id="P-GREG"
+    )
     gone = hold_release(account_id=tina, hold_id=gone.pk, actor="alice", on=REFERRAL_DAY)
     html = client.get(f"/accounts/{tina}/").content.decode()
     holds = html[html.index('id="holds"') : html.index('id="timeline"')]

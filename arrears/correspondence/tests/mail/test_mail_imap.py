@@ -45,8 +45,12 @@ def test_imap_fetch_files_each_message_once(mail_book: None, imap) -> None:
     server, client = imap
     # given our reminder to Tina, her reply, Greg's promise and a stranger's question
     ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-TINA")
-    reply = message("tina@example.org", "Re: March rent", "The late fee is incorrect.",
-                    In_Reply_To=ours.message_id)  # fmt: skip
+    reply = message(
+        "tina@example.org",
+        "Re: March rent",
+        "The late fee is incorrect.",
+        In_Reply_To=ours.message_id,
+    )
     for msg in (
         reply,
         message("greg@example.org", "Rent", "I will pay Friday."),
@@ -88,15 +92,19 @@ def test_a_wrong_password_is_a_clear_error(mail_book: None, imap) -> None:
 def test_imap_with_starttls(mail_book: None, imap) -> None:
     server, client = imap
     # given a message, and the server's plain IMAP port
-    client.append("INBOX", None, None,
-                  message("greg@example.org", "Rent", "I will pay Friday.").as_bytes())  # fmt: skip
+    client.append(
+        "INBOX", None, None, message("greg@example.org", "Rent", "I will pay Friday.").as_bytes()
+    )
     plain = f"imap://arrears:s3cret@127.0.0.1:{server.plain_port}/INBOX"
     # when fetched with STARTTLS
     report = mail_fetch(source=f"{plain}?starttls=yes&cafile={server.cafile}")
     # then it was filed, and the server logged the login on that port as encrypted
     assert len(report.filed) == 1
     port = f"lport={server.plain_port}"
-    logins = [line for line in server.log.read_text().splitlines()
-              if "Login: user=<arrears>" in line and port in line]  # fmt: skip
+    logins = [
+        line
+        for line in server.log.read_text().splitlines()
+        if "Login: user=<arrears>" in line and port in line
+    ]
     assert logins
     assert all("TLS" in line for line in logins)

@@ -39,10 +39,14 @@ def sent_reminder(key: str, party_id: str = "P-TINA") -> Outbound:
     """A reminder of ours, prepared (so its Message-ID is on record)."""
     return email_prepare(
         outbound=email_outbound(key, party_id=party_id),
-        email=OutgoingEmail(to=f"{party_id[2:].lower()}@example.org", subject="March rent",
-                            text="March's rent is unpaid."),
-        sender="collections@elmcourt.example", domain="elmcourt.example",
-    )  # fmt: skip
+        email=OutgoingEmail(
+            to=f"{party_id[2:].lower()}@example.org",
+            subject="March rent",
+            text="March's rent is unpaid.",
+        ),
+        sender="collections@elmcourt.example",
+        domain="elmcourt.example",
+    )
 
 
 @pytest.fixture
@@ -55,19 +59,28 @@ def test_fetch_matches_sorts_and_files_each_message(
 ) -> None:
     # given our reminder to Tina and a mailbox of answers and strangers
     ours = sent_reminder("A-TINA:reminder:T-RENT-03:P-TINA")
-    reply = message("Tina Ortiz <tina.ortiz@work.example>", "Re: March rent",
-                    "I do not owe the late fee, the amount is wrong.\n\n"
-                    "On Mon, Mar 2, 2026 Elm Court wrote:\n> March's rent is unpaid.\n> I will pay",
-                    In_Reply_To=ours.message_id, References=ours.message_id)  # fmt: skip
+    reply = message(
+        "Tina Ortiz <tina.ortiz@work.example>",
+        "Re: March rent",
+        "I do not owe the late fee, the amount is wrong.\n\n"
+        "On Mon, Mar 2, 2026 Elm Court wrote:\n> March's rent is unpaid.\n> I will pay",
+        In_Reply_To=ours.message_id,
+        References=ours.message_id,
+    )
     greg = message("greg@example.org", "Tina's rent", "I will pay the balance on Friday.")
     receipt = render_pdf("<p>Receipt: 1,200.00 paid to Elm Court</p>")
-    frank = message("frank@elsewhere.example", "Payment for unit 3B",
-                    "I paid yesterday, receipt attached.")  # fmt: skip
+    frank = message(
+        "frank@elsewhere.example", "Payment for unit 3B", "I paid yesterday, receipt attached."
+    )
     frank.add_attachment(receipt, maintype="application", subtype="pdf", filename="receipt.pdf")
     carmen_named = message("carmen@example.org", "Cuenta A-CARMEN-2", "¿Cuánto debo este mes?")
     carmen_vague = message("carmen@example.org", "Hola", "Hola, gracias.")
-    away = message("tina@example.org", "Automatic reply: March rent", "I am away until Monday.",
-                   Auto_Submitted="auto-replied")  # fmt: skip
+    away = message(
+        "tina@example.org",
+        "Automatic reply: March rent",
+        "I am away until Monday.",
+        Auto_Submitted="auto-replied",
+    )
     stranger = message("sam@nowhere.example", "Hello", "Is the apartment still available?")
     for msg in (reply, greg, frank, carmen_named, carmen_vague, away, stranger):
         maildir.add(msg.as_bytes())
@@ -79,17 +92,24 @@ def test_fetch_matches_sorts_and_files_each_message(
     expected = {
         "Re: March rent": ("A-TINA", "thread", "dispute", 'dispute:phrase "do not owe"'),
         "Tina's rent": ("A-TINA", "sender", "promise", 'promise:phrase "i will pay"'),
-        "Payment for unit 3B": ("A-TINA", "unit", "payment_claim",
-                                'payment_claim:phrase "i paid"'),
+        "Payment for unit 3B": ("A-TINA", "unit", "payment_claim", 'payment_claim:phrase "i paid"'),
         "Cuenta A-CARMEN-2": ("A-CARMEN-2", "account", "question", 'question:"?"'),
-        "Automatic reply: March rent": ("A-TINA", "sender", "out_of_office",
-                                        "header:auto-submitted=auto-replied"),
-    }  # fmt: skip
+        "Automatic reply: March rent": (
+            "A-TINA",
+            "sender",
+            "out_of_office",
+            "header:auto-submitted=auto-replied",
+        ),
+    }
     for subject, (account, how, category, rule) in expected.items():
         row = got[subject]
         assert row.account is not None, subject
         assert (row.account.account_id, row.matched_by, row.category, row.rule) == (
-            account, how, category, rule), subject  # fmt: skip
+            account,
+            how,
+            category,
+            rule,
+        ), subject
     assert got["Hola"].status == "triage"
     assert got["Hola"].why_unmatched == (
         "the sender is a party of 2 accounts and the message names none of them"
@@ -159,9 +179,9 @@ def test_a_delivery_report_marks_our_email_bounced(
     report.add_attachment(
         "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; greg@example.org\n"
         "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n",
-        subtype="delivery-status-placeholder")  # fmt: skip
-    raw = report.as_bytes().replace(b"text/delivery-status-placeholder",
-                                    b"message/delivery-status")  # fmt: skip
+        subtype="delivery-status-placeholder",
+    )
+    raw = report.as_bytes().replace(b"text/delivery-status-placeholder", b"message/delivery-status")
     raw = raw.replace(b"multipart/mixed", b"multipart/report; report-type=delivery-status", 1)
     original = (f"Message-ID: {ours.message_id}\nSubject: March rent\n").encode()
     maildir.add(_with_headers_part(raw, original))

@@ -49,14 +49,23 @@ def plain(port: int) -> str:
 
 
 def reminder(to: str = "tina@example.org", **extra: object) -> OutgoingEmail:
-    return OutgoingEmail(to=to, to_name="Tina Ortiz", subject="Your rent for March is late",
-                         text="Dear Tina Ortiz,\n\nMarch's rent of 1,200.00 is unpaid.",
-                         opt_out_notice=True, **extra)  # type: ignore[arg-type]  # fmt: skip
+    return OutgoingEmail(
+        to=to,
+        to_name="Tina Ortiz",
+        subject="Your rent for March is late",
+        text="Dear Tina Ortiz,\n\nMarch's rent of 1,200.00 is unpaid.",
+        opt_out_notice=True,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def queue(key: str, email: OutgoingEmail | None = None, **where: str) -> Outbound:
-    return email_prepare(outbound=email_outbound(key, **where), email=email or reminder(),
-                         sender=SENDER, domain=DOMAIN)  # fmt: skip
+    return email_prepare(
+        outbound=email_outbound(key, **where),
+        email=email or reminder(),
+        sender=SENDER,
+        domain=DOMAIN,
+    )
 
 
 def test_email_url_names_host_port_security_and_credentials() -> None:
@@ -127,8 +136,12 @@ def test_sending_again_sends_nothing_twice(mail_book: None, smtp: smtp_server.Re
     outbox_send(settings=settings)
     # when the pass is repeated, and a key is prepared again
     again = outbox_send(settings=settings)
-    row = email_prepare(outbound=Outbound.objects.get(key="reminder-0"), email=reminder(),
-                        sender=SENDER, domain=DOMAIN)  # fmt: skip
+    row = email_prepare(
+        outbound=Outbound.objects.get(key="reminder-0"),
+        email=reminder(),
+        sender=SENDER,
+        domain=DOMAIN,
+    )
     outbox_send(settings=settings)
     # then nothing more was sent
     assert again.sent == []
@@ -142,27 +155,41 @@ def test_starttls_with_login_and_implicit_tls(mail_book: None, tmp_path: Path) -
     cert, key = smtp_server.self_signed(tmp_path)
     context = smtp_server.server_context(cert, key)
 
-    def login(server: object, session: object, envelope: object, mechanism: str,
-              auth_data: object) -> AuthResult:  # fmt: skip
-        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"ann" and \
-            auth_data.password == b"s3cret"  # fmt: skip
+    def login(
+        server: object, session: object, envelope: object, mechanism: str, auth_data: object
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == b"ann"
+            and auth_data.password == b"s3cret"
+        )
         return AuthResult(success=ok)
 
     starttls = smtp_server.Recorder()
-    c1 = smtp_server.start(starttls, tls_context=context, require_starttls=True,
-                           authenticator=login, auth_required=True)  # fmt: skip
+    c1 = smtp_server.start(
+        starttls,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=login,
+        auth_required=True,
+    )
     implicit = smtp_server.Recorder()
     c2 = smtp_server.start(implicit, ssl_context=context)
     try:
         queue("over-starttls")
         # when each is sent (a plain session to the first is refused before any message)
-        refused = outbox_send(settings=parse_email_url(f"smtp://ann:s3cret@127.0.0.1:{c1.port}"
-                                                       "?starttls=no"))  # fmt: skip
-        sent = outbox_send(settings=parse_email_url(
-            f"smtp://ann:s3cret@127.0.0.1:{c1.port}?starttls=yes&cafile={cert}"))  # fmt: skip
+        refused = outbox_send(
+            settings=parse_email_url(f"smtp://ann:s3cret@127.0.0.1:{c1.port}?starttls=no")
+        )
+        sent = outbox_send(
+            settings=parse_email_url(
+                f"smtp://ann:s3cret@127.0.0.1:{c1.port}?starttls=yes&cafile={cert}"
+            )
+        )
         queue("over-tls")
-        sent_tls = outbox_send(settings=parse_email_url(
-            f"smtps://127.0.0.1:{c2.port}?cafile={cert}"))  # fmt: skip
+        sent_tls = outbox_send(
+            settings=parse_email_url(f"smtps://127.0.0.1:{c2.port}?cafile={cert}")
+        )
     finally:
         c1.stop()
         c2.stop()
@@ -244,8 +271,10 @@ def test_the_guards_answer_defers_or_refuses(mail_book: None, smtp: smtp_server.
     }
 
     # when sent
-    report = outbox_send(settings=parse_email_url(plain(smtp.port)),  # type: ignore[attr-defined]
-                         check=lambda row: verdicts[row.key])  # fmt: skip
+    report = outbox_send(
+        settings=parse_email_url(plain(smtp.port)),  # type: ignore[attr-defined]
+        check=lambda row: verdicts[row.key],
+    )
     # then nothing went; the deferred one waits, the refused one is closed with its rule
     assert smtp.received == []
     assert (report.deferred, report.refused) == (["later"], ["never"])
@@ -270,8 +299,10 @@ def test_a_row_another_pass_took_meanwhile_is_left_to_it(
         return Verdict("send")
 
     # when this pass runs
-    report = outbox_send(settings=parse_email_url(plain(smtp.port)),  # type: ignore[attr-defined]
-                         check=other_pass_took_first)  # fmt: skip
+    report = outbox_send(
+        settings=parse_email_url(plain(smtp.port)),  # type: ignore[attr-defined]
+        check=other_pass_took_first,
+    )
     # then it sent the second only: the first is the other pass's to send
     assert report.sent == ["second"]
     assert [r.message["Message-ID"] for r in smtp.received] == [message_id_for("second", DOMAIN)]
@@ -282,13 +313,25 @@ def test_the_opt_out_line_is_in_the_addressees_language(
     mail_book: None, smtp: smtp_server.Recorder
 ) -> None:
     # given Carmen, who reads Spanish, and a business email that needs no opt-out line
-    queue("to-carmen", OutgoingEmail(to="carmen@example.org", subject="Su renta de marzo",
-                                     text="Su renta de marzo está pendiente.", language="es",
-                                     html="<html><body><p>Su renta</p></body></html>",
-                                     opt_out_notice=True),
-          account_id="A-CARMEN", party_id="P-CARMEN")  # fmt: skip
-    queue("b2b", OutgoingEmail(to="ap@acme.example", subject="Invoice 17 is overdue",
-                               text="Invoice 17 is overdue."))  # fmt: skip
+    queue(
+        "to-carmen",
+        OutgoingEmail(
+            to="carmen@example.org",
+            subject="Su renta de marzo",
+            text="Su renta de marzo está pendiente.",
+            language="es",
+            html="<html><body><p>Su renta</p></body></html>",
+            opt_out_notice=True,
+        ),
+        account_id="A-CARMEN",
+        party_id="P-CARMEN",
+    )
+    queue(
+        "b2b",
+        OutgoingEmail(
+            to="ap@acme.example", subject="Invoice 17 is overdue", text="Invoice 17 is overdue."
+        ),
+    )
     # when sent
     outbox_send(settings=parse_email_url(plain(smtp.port)))  # type: ignore[attr-defined]
     # then Carmen's text and HTML end with the Spanish opt-out line; the business email has none
@@ -307,8 +350,12 @@ def test_the_same_email_built_twice_is_the_same_bytes() -> None:
         attachments=[Attachment("a.pdf", b"%PDF-1.4 x", "application/pdf")],
     )
     at = datetime(2026, 3, 2, 12, tzinfo=ZoneInfo("America/New_York"))
-    one, two = (build_message(email, sender=SENDER, sender_name="Elm Court",
-                              message_id="<k@x>", at=at).as_bytes() for _ in range(2))  # fmt: skip
+    one, two = (
+        build_message(
+            email, sender=SENDER, sender_name="Elm Court", message_id="<k@x>", at=at
+        ).as_bytes()
+        for _ in range(2)
+    )
     assert one == two
     assert b'boundary="====' in one
 

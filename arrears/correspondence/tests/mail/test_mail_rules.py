@@ -12,27 +12,57 @@ from arrears.correspondence.mail_rules import account_tokens, new_text, sort_mes
 @pytest.mark.parametrize(
     ("subject", "text", "headers", "category", "rule"),
     [
-        ("Re: rent", "I don't owe this, I was never charged a late fee before.", {}, "dispute",
-         'dispute:phrase "don\'t owe"'),
-        ("Re: rent", "I paid on the 3rd but the amount is wrong.", {}, "dispute",
-         'dispute:phrase "is wrong"'),
-        ("Re: rent", "I already paid, confirmation number 88812.", {}, "payment_claim",
-         'payment_claim:phrase "already paid"'),
-        ("Re: renta", "Ya pagué la renta de marzo.", {}, "payment_claim",
-         'payment_claim:phrase "ya pagué"'),
-        ("Re: rent", "I can pay 600 on the 15th and the rest on the 30th.", {}, "promise",
-         'promise:phrase "can pay"'),
+        (
+            "Re: rent",
+            "I don't owe this, I was never charged a late fee before.",
+            {},
+            "dispute",
+            'dispute:phrase "don\'t owe"',
+        ),
+        (
+            "Re: rent",
+            "I paid on the 3rd but the amount is wrong.",
+            {},
+            "dispute",
+            'dispute:phrase "is wrong"',
+        ),
+        (
+            "Re: rent",
+            "I already paid, confirmation number 88812.",
+            {},
+            "payment_claim",
+            'payment_claim:phrase "already paid"',
+        ),
+        (
+            "Re: renta",
+            "Ya pagué la renta de marzo.",
+            {},
+            "payment_claim",
+            'payment_claim:phrase "ya pagué"',
+        ),
+        (
+            "Re: rent",
+            "I can pay 600 on the 15th and the rest on the 30th.",
+            {},
+            "promise",
+            'promise:phrase "can pay"',
+        ),
         ("Re: renta", "Voy a pagar el viernes.", {}, "promise", 'promise:phrase "voy a pagar"'),
         ("Re: rent", "How do I pay by card", {}, "question", 'question:starts "how"'),
         ("Re: rent", "Where do I send the check?", {}, "question", 'question:"?"'),
         ("Out of Office: Re: rent", "I am away.", {}, "out_of_office", "subject:out of office"),
-        ("Re: rent", "I will pay Friday.", {"auto-submitted": "auto-replied"}, "out_of_office",
-         "header:auto-submitted=auto-replied"),
+        (
+            "Re: rent",
+            "I will pay Friday.",
+            {"auto-submitted": "auto-replied"},
+            "out_of_office",
+            "header:auto-submitted=auto-replied",
+        ),
         ("Re: rent", "STOP", {}, "opt_out", "stop:first line or subject"),
         ("unsubscribe", "", {}, "opt_out", "stop:first line or subject"),
         ("Re: rent", "Thanks, noted.", {}, "other", "other:no rule matched"),
     ],
-)  # fmt: skip
+)
 def test_each_message_is_sorted_by_the_first_rule_that_matches(
     subject: str, text: str, headers: dict[str, str], category: str, rule: str
 ) -> None:
@@ -42,8 +72,9 @@ def test_each_message_is_sorted_by_the_first_rule_that_matches(
 
 def test_a_phrase_matches_whole_words_only() -> None:
     # "will payroll" is no promise; "stopped" is no opt-out
-    got = sort_message(subject="Re: rent", text="My employer will payroll me late. It stopped.",
-                       headers={})  # fmt: skip
+    got = sort_message(
+        subject="Re: rent", text="My employer will payroll me late. It stopped.", headers={}
+    )
     assert got.category == "other"
 
 
@@ -61,23 +92,36 @@ def test_account_and_unit_numbers_in_a_text() -> None:
     assert unit_numbers(text) == ["3B", "12", "5A"]
 
 
-@given(subject=st.text(max_size=80), text=st.text(max_size=400),
-       auto=st.sampled_from(["", "no", "auto-replied", "auto-generated"]))  # fmt: skip
+@given(
+    subject=st.text(max_size=80),
+    text=st.text(max_size=400),
+    auto=st.sampled_from(["", "no", "auto-replied", "auto-generated"]),
+)
 def test_every_message_gets_one_known_category_and_a_named_rule(
     subject: str, text: str, auto: str
 ) -> None:
     got = sort_message(subject=subject, text=text, headers={"auto-submitted": auto})
-    assert got.category in {"out_of_office", "opt_out", "dispute", "payment_claim", "promise",
-                            "question", "other"}  # fmt: skip
+    assert got.category in {
+        "out_of_office",
+        "opt_out",
+        "dispute",
+        "payment_claim",
+        "promise",
+        "question",
+        "other",
+    }
     assert got.rule.split(":")[0] in {"header", "subject", "stop", got.category}
-    assert got.needs_answer == (got.category in {"dispute", "payment_claim", "promise",
-                                                 "question"})  # fmt: skip
+    assert got.needs_answer == (got.category in {"dispute", "payment_claim", "promise", "question"})
     if auto in ("auto-replied", "auto-generated"):
         assert got.category == "out_of_office"
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Zl", "Zp", "Cc"]),
-                        max_size=40), max_size=12))  # fmt: skip
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_categories=["Cs", "Zl", "Zp", "Cc"]), max_size=40),
+        max_size=12,
+    )
+)
 def test_the_new_text_keeps_no_quoted_line(lines: list[str]) -> None:
     kept = new_text("\n".join(lines))
     assert not any(line.strip().startswith(">") for line in kept.splitlines())
