@@ -446,14 +446,20 @@ def account_policy(*, account: Account, on: date) -> Policy | None:
     from arrears.dunning.policy import jurisdiction_of
     from arrears.dunning.services import company_policies
 
-    override = PolicyOverride.objects.filter(account=account).values_list("policy", flat=True)
+    # By hand (core.sql), as company_policies: the account page asks this on every request.
+    override = sql.rows(
+        f"SELECT {sql.columns(PolicyOverride, 'policy')} FROM {sql.table(PolicyOverride)}"
+        f" WHERE {sql.columns(PolicyOverride, 'account')} = %s"
+        f" ORDER BY {sql.columns(PolicyOverride, 'id')} LIMIT 1",
+        [account.pk],
+    )
     prop = account.property
     return choose_policy(
         company_policies(),
         jurisdiction=jurisdiction_of(prop.country, prop.state) if prop is not None else "",
         account_kind=account.kind,
         moved_out=account.closed_on is not None and account.closed_on <= on,
-        override=override.first(),
+        override=override[0][0] if override else None,
     )
 
 
