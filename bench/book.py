@@ -80,10 +80,6 @@ AGING_TODAY_MAX_S = 1.0  # PostgreSQL, stated for 10M transactions
 AGING_PAST_MAX_RATIO = 2.0  # x the bare GROUP BY, both databases
 
 
-# --------------------------------------------------------------------------------------------
-# The generator
-# --------------------------------------------------------------------------------------------
-
 STATES = (
     ("NY", "Albany", "122"),
     ("CA", "Sacramento", "958"),
@@ -469,11 +465,6 @@ def cached_book(accounts_n: int, txns: int, seed: int, today: dt.date) -> tuple[
     return folder, summary
 
 
-# --------------------------------------------------------------------------------------------
-# Running the CLI, and the floors
-# --------------------------------------------------------------------------------------------
-
-
 def django_here(database_url: str, archive: Path) -> None:
     """Set Django up in this process on `database_url` (its documents archived in `archive`) and
     migrate it: for the benches that call the project's services directly."""
@@ -709,11 +700,6 @@ def _measure_aging_main(as_ofs: list[str]) -> None:
     print(json.dumps(out))
 
 
-# --------------------------------------------------------------------------------------------
-# One database
-# --------------------------------------------------------------------------------------------
-
-
 def bench_database(db: str, book: Path, n_txns: int, today: dt.date, past: dt.date, keep: bool):
     workdir = Path(tempfile.mkdtemp(prefix=f"arrears-bench-{db}-"))
     res: dict = {"database": db, "workdir": str(workdir)}
@@ -799,11 +785,6 @@ class _StepFailedError(Exception):
     def __init__(self, step: str, detail: dict) -> None:
         super().__init__(step)
         self.step, self.detail = step, detail
-
-
-# --------------------------------------------------------------------------------------------
-# Figures, targets, report
-# --------------------------------------------------------------------------------------------
 
 
 def _checks(res: dict) -> list[dict]:

@@ -66,11 +66,6 @@ TABLES = ("dunning_action", "ledger_transaction", "ledger_timelineevent", "dunni
 NEW_STATES = tuple(s for s in book.STATES if s[0] in ("NY", "CA"))
 
 
-# --------------------------------------------------------------------------------------------
-# The book: bench/book.py's, with every property in NY or CA
-# --------------------------------------------------------------------------------------------
-
-
 def cycle_book(source: Path) -> Path:
     """A copy of `source` whose properties alternate NY / CA; other files hard-linked. Cached."""
     folder = CACHE / f"cycle-{source.name}-nyca"
@@ -107,11 +102,6 @@ def cycle_book(source: Path) -> Path:
         raise
     tmp.rename(folder)
     return folder
-
-
-# --------------------------------------------------------------------------------------------
-# Databases
-# --------------------------------------------------------------------------------------------
 
 
 def _pg_admin():
@@ -195,10 +185,6 @@ def table_counts(url: str) -> dict[str, int]:
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
-
-# --------------------------------------------------------------------------------------------
-# The in-process child: cycle_run timed (and profiled) with django.setup()
-# --------------------------------------------------------------------------------------------
 
 _SQL_NUM = re.compile(r"\b\d+(\.\d+)?\b")
 _SQL_STR = re.compile(r"'[^']*'")
@@ -435,11 +421,6 @@ def measure_in_process(env: dict, workdir: Path, on: dt.date, profile_dir: Path 
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# One database
-# --------------------------------------------------------------------------------------------
-
-
 def _run_json(step: dict, workdir: Path, name: str) -> dict | None:
     try:
         return json.loads((workdir / f"{name}.out").read_text())
@@ -572,11 +553,6 @@ def bench_database(
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return res
-
-
-# --------------------------------------------------------------------------------------------
-# Figures, targets, report
-# --------------------------------------------------------------------------------------------
 
 
 def _fmt_counter(c: dict) -> str:

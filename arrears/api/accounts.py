@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from arrears.access.selectors import account_parties, accounts_visible, authorize
-from arrears.access.services import referral_make
 from arrears.api.common import ERRORS, api_act, day, event_out
 from arrears.api.schemas import (
     AccountDetailOut,
@@ -29,6 +28,7 @@ from arrears.dunning.selectors import holds_list, timeline_list
 from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import account_ledger
+from arrears.legal.services import referral_make
 
 router = Router(tags=["accounts"])
 

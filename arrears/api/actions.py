@@ -70,9 +70,6 @@ def _id(value: int, what: str) -> int:
     return value
 
 
-# ---- shapes ----------------------------------------------------------------------------------
-
-
 class CallIn(Schema):
     party_id: str
     outcome: str
@@ -237,9 +234,6 @@ class DocumentOut(Schema):
     created_at: datetime
 
 
-# ---- calls and promises ----------------------------------------------------------------------
-
-
 @router.post("/accounts/{account_id}/calls", response={201: EventOut, **WRITES})
 def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
     """Log a call and its outcome, asked of the guard at that minute; a refused call is recorded
@@ -325,9 +319,6 @@ def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
     return Status(
         201, _promise_out(Promise.objects.select_related("account", "party").get(pk=promise.pk))
     )
-
-
-# ---- plans -----------------------------------------------------------------------------------
 
 
 def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
@@ -459,9 +450,6 @@ def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: 
     return _plan_out(plan, tracking_for([plan], today()).get(plan.pk))
 
 
-# ---- disputes --------------------------------------------------------------------------------
-
-
 def _dispute_out(d: Dispute) -> dict[str, Any]:
     return {
         "id": d.pk,
@@ -543,9 +531,6 @@ def dispute_resolve_post(
         do=do,
     )
     return {**_dispute_out(dispute_get(dispute_id=dispute_id)), "answer": answered.as_json()}
-
-
-# ---- statements, notices, documents ----------------------------------------------------------
 
 
 @router.post("/accounts/{account_id}/statement", response={201: StatementOut, **WRITES})

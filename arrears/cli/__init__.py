@@ -82,9 +82,6 @@ class _ProgressBar:
             self.stream.flush()
 
 
-# ---- who acts --------------------------------------------------------------------------------
-
-
 def acting(args: argparse.Namespace, *, system: bool = False) -> Any:
     """Who makes this command's change: the active Arrears user named by `--as` or ARREARS_USER;
     with none named, the operator (`SystemActor`, the OS login) when `system` (a system job, or
@@ -164,9 +161,6 @@ def cli_job(
 def actor_name(args: argparse.Namespace, *, system: bool = False) -> str:
     """The name the timeline records for this command's change (see `acting`)."""
     return str(acting(args, system=system).get_username())
-
-
-# ---- commands --------------------------------------------------------------------------------
 
 
 def _migrate() -> None:
@@ -597,9 +591,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
 
 
-# ---- the collection cycle ----
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from arrears.cli.mail import run_emails
     from arrears.core.dates import today
@@ -904,8 +895,6 @@ def cmd_policy(args: argparse.Namespace) -> int:
     )
     return 0
 
-
-# ---- parser ----------------------------------------------------------------------------------
 
 # The other parts' commands live in their own modules here (arrears/cli/<part>.py), each with a
 # `register(sub)` that adds its subcommands with `command(...)`.

@@ -109,8 +109,8 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
-    from arrears.access.services import referral_make
     from arrears.core.dates import today
+    from arrears.legal.services import referral_make
 
     _ensure_migrated()
     actor = actor_name(args)

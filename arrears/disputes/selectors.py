@@ -99,9 +99,6 @@ def dispute_list(*, account_id: str) -> list[Dispute]:
     return list(Dispute.objects.filter(account__account_id=account_id).order_by("opened_on", "id"))
 
 
-# ---- the account analysis --------------------------------------------------------------------
-
-
 @dataclass
 class Analysis:
     account_id: str

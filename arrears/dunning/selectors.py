@@ -384,9 +384,6 @@ def _fee_rule(policy: Policy, step: Step) -> FeeRule:
     )
 
 
-# ---- policies --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class PolicyVersion:
     """One version of a policy: built in (shipped with Arrears) or the company's own upload."""
@@ -435,9 +432,6 @@ def policy_overrides() -> list[tuple[str, str]]:
             "account__account_id", "policy"
         )
     )
-
-
-# ---- notices by hand -------------------------------------------------------------------------
 
 
 def account_policy(*, account: Account, on: date) -> Policy | None:

@@ -855,9 +855,6 @@ def _record(
     )
 
 
-# ---- company policies ---
-
-
 @transaction.atomic
 def policy_add(*, text: str, source: str = "policy") -> CompanyPolicy:
     """Store a company's policy as a new version of its name; PolicyError if it does not parse.
@@ -894,9 +891,6 @@ def policy_assign(*, account_id: str, policy: str | None, actor: str, on: date) 
         summary=f"follows policy {policy}" if policy else "follows its property's policy again",
         detail={"policy": policy},
     )
-
-
-# ---- holds and notes -------------------------------------------------------------------------
 
 
 def _account(account_id: str) -> Account:

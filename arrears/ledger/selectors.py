@@ -238,9 +238,6 @@ def _aggregate(sql: str, params: list[Any]) -> list[Any]:
         return list(bulk.execute(sql, params))
 
 
-# ---- one account -----------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Paid:
     """An allocation seen from one side: the other transaction and the amount."""
@@ -426,9 +423,6 @@ def account_ledger(
 def property_list() -> list[Property]:
     """Every property by its id, each with `account_count`, its number of accounts."""
     return list(Property.objects.annotate(account_count=Count("accounts")).order_by("property_id"))
-
-
-# ---- open items for the collection cycle -----------------------------------------------------
 
 
 class OpenItemRow(NamedTuple):  # a tuple: a run over the book builds one per open item

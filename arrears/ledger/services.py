@@ -397,8 +397,6 @@ def _import_account_parties(
     summary.unchanged["account_parties"] = len(rows) - len(new) - len(changed)
 
 
-# ---- transactions ----------------------------------------------------------------------------
-
 STAGE_COLUMNS = (
     "line",
     "txn_id",
@@ -916,9 +914,6 @@ def _insert_staged(base: int) -> None:
     )
 
 
-# ---- replay ----------------------------------------------------------------------------------
-
-
 def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
     """Rebuild allocations, deltas and open items of the accounts in the touched table."""
     for model in (Allocation, OpenItemDelta, OpenItem):
@@ -1012,9 +1007,6 @@ _IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any, _Rules], None]] 
     "account_parties": _import_account_parties,
     "transactions": _import_transactions,
 }
-
-
-# ---- charges posted by the system (fees) -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -1137,9 +1129,6 @@ def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
     _write_derived(allocations, deltas, opened)
     if replay:
         accounts_replay(replay)
-
-
-# ---- credits posted by the system (adjustments) ----------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# ---- sign-in ---------------------------------------------------------------------------------
-
-
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or reverse("web:today")
@@ -201,9 +198,6 @@ def signout(request: HttpRequest) -> HttpResponse:
         logout_record(user=request.user, ip=_ip(request), user_agent=_agent(request))
     logout(request)
     return redirect("web:signin")
-
-
-# ---- portfolio -------------------------------------------------------------------------------
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
@@ -357,9 +351,6 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
     return render(request, "web/_chart.html", {"charts": charts})
 
 
-# ---- today -----------------------------------------------------------------------------------
-
-
 @page("worklist.view")
 def today_page(request: HttpRequest) -> HttpResponse:
     """The day: rendered once per state of the book (every change to an account's collection
@@ -374,9 +365,6 @@ def today_page(request: HttpRequest) -> HttpResponse:
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
     )
-
-
-# ---- an account ------------------------------------------------------------------------------
 
 
 def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
@@ -534,9 +522,6 @@ def account_release(request: HttpRequest, account_id: str, hold_id: int) -> Http
         return hold_release(account_id=account_id, hold_id=hold_id, actor=actor, on=today())
 
     return change(request, account_id, "hold.release", {"hold": hold_id}, do)
-
-
-# ---- search ----------------------------------------------------------------------------------
 
 
 @page("search")

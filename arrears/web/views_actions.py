@@ -92,9 +92,6 @@ def _int(text: str, what: str) -> int:
         ) from None
 
 
-# ---- calls, promises -------------------------------------------------------------------------
-
-
 @require_POST
 @page("account.view")
 def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
@@ -147,9 +144,6 @@ def account_promise(request: HttpRequest, account_id: str) -> HttpResponse:
         )
 
     return _change(request, account_id, "promise.record", detail, do)
-
-
-# ---- plans -----------------------------------------------------------------------------------
 
 
 @require_GET
@@ -223,9 +217,6 @@ def account_plan_cancel(request: HttpRequest, account_id: str, plan_id: int) -> 
     return _change(request, account_id, "plan.cancel", {"plan": plan_id, "reason": reason}, do)
 
 
-# ---- disputes --------------------------------------------------------------------------------
-
-
 @require_POST
 @page("account.view")
 def account_dispute(request: HttpRequest, account_id: str) -> HttpResponse:
@@ -290,9 +281,6 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
         )
 
     return _change(request, account_id, "dispute.resolve", detail, do, refused)
-
-
-# ---- statements and notices ------------------------------------------------------------------
 
 
 @require_POST
@@ -396,9 +384,6 @@ def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
             party_id=post.get("party_id") or None,
         ),
     )
-
-
-# ---- the commitments panel and documents -----------------------------------------------------
 
 
 @require_GET

@@ -195,9 +195,6 @@ def letters_returned_entry(request: HttpRequest) -> HttpResponse:
     return _managed(request, {"returned": letter, "reason": reason}, returned)
 
 
-# ---- mail triage -----------------------------------------------------------------------------
-
-
 @require_GET
 @page("mail.triage")
 def mail_triage(request: HttpRequest) -> HttpResponse:
