@@ -158,6 +158,15 @@ def cli_job(
     )
 
 
+def by(args: argparse.Namespace, *, system: bool = False) -> Any:
+    """Who does a command's act (`arrears.access.acts`): the user `acting` names (or the
+    operator, for a system job), through the command line."""
+    from arrears.access.acts import By
+
+    who = acting(args, system=system)
+    return By(who, _via(who))
+
+
 def actor_name(args: argparse.Namespace, *, system: bool = False) -> str:
     """The name the timeline records for this command's change (see `acting`)."""
     return str(acting(args, system=system).get_username())
@@ -190,20 +199,18 @@ def _ensure_migrated() -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from arrears.ledger.services import book_import
+    from arrears.access import acts
 
     _ensure_migrated()
     bar = _ProgressBar(sys.stderr)
     started = time.monotonic()
     try:
-        summary = cli_act(
-            args,
-            "import",
-            system=True,
-            detail={"file": args.path[:200], "into_open_period": args.into_open_period},
-            do=lambda _a: book_import(
-                Path(args.path), progress=bar, into_open_period=args.into_open_period
-            ),
+        summary = acts.book_import(
+            by=by(args, system=True),
+            path=Path(args.path),
+            name=args.path,
+            into_open_period=args.into_open_period,
+            progress=bar,
         )
     finally:
         bar.close()
@@ -592,36 +599,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from arrears.cli.mail import run_emails
+    from arrears.access import acts
     from arrears.core.dates import today
     from arrears.core.heap import frozen_heap
-    from arrears.dunning.services import cycle_run
 
     _ensure_migrated()
     on = args.date or today()
     bar = _ProgressBar(sys.stderr)
-
-    def run(actor: str) -> tuple[Any, Any]:
-        result = cycle_run(
+    try:
+        # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
+        ran = acts.book_run(
+            by=by(args, system=True),
             on=on,
             dry_run=args.dry_run,
-            actor=actor,
+            send_emails=True,
             progress=lambda done, total: bar("accounts", done, total),
             holding=frozen_heap,
         )
-        bar.close()
-        # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
-        return result, None if args.dry_run else run_emails(on, actor=actor)
-
-    try:
-        result, emails = cli_job(
-            args,
-            "run.dry" if args.dry_run else "run.real",
-            detail={"date": on.isoformat(), "dry_run": args.dry_run},
-            do=run,
-        )
     finally:
         bar.close()
+    result, emails = ran.result, ran.emails
     if args.format == "json":
         doc = result.as_json()
         if emails is not None:
@@ -713,33 +710,17 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import hold_place
+    from arrears.access import acts
 
     _ensure_migrated()
-    actor = actor_name(args)
-    # The page's detail, and the start day when it is not today.
-    detail = {
-        "reason": args.reason,
-        "until": args.until.isoformat() if args.until else "",
-        "note": (args.note or "")[:500],
-        "party_id": args.party,
-        **({"on": args.on.isoformat()} if args.on else {}),
-    }
-    hold = cli_act(
-        args,
-        "hold.place",
+    hold = acts.hold_place(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: hold_place(
-            account_id=args.account_id,
-            reason=args.reason,
-            on=args.on or today(),
-            until=args.until,
-            party_id=args.party,
-            note=args.note or "",
-            actor=actor,
-        ),
+        reason=args.reason,
+        until=args.until,
+        party_id=args.party,
+        note=args.note or "",
+        on=args.on,
     )
     print(
         f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
@@ -749,37 +730,19 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import hold_release
+    from arrears.access import acts
 
     _ensure_migrated()
-    actor = actor_name(args)
-    hold = cli_act(
-        args,
-        "hold.release",
-        account_id=args.account_id,
-        detail={"hold": args.hold},
-        do=lambda _a: hold_release(
-            account_id=args.account_id, hold_id=args.hold, actor=actor, on=today()
-        ),
-    )
+    hold = acts.hold_release(by=by(args), account_id=args.account_id, hold_id=args.hold)
     print(f"Hold {hold.pk} ({hold.reason}) on {args.account_id} released.")
     return 0
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import note_add
+    from arrears.access import acts
 
     _ensure_migrated()
-    actor = actor_name(args)
-    cli_act(
-        args,
-        "note.add",
-        account_id=args.account_id,
-        detail={"text": args.text[:500]},
-        do=lambda _a: note_add(account_id=args.account_id, text=args.text, actor=actor, on=today()),
-    )
+    acts.note_add(by=by(args), account_id=args.account_id, text=args.text)
     print(f"Note added to {args.account_id}.")
     return 0
 

@@ -13,7 +13,15 @@ import json
 import sys
 from typing import Any
 
-from arrears.cli import _date, _ensure_migrated, _table, _via, acting, actor_name, cli_act, command
+from arrears.cli import (
+    _date,
+    _ensure_migrated,
+    _table,
+    _via,
+    acting,
+    by,
+    command,
+)
 from arrears.core.cells import safe_row
 
 
@@ -109,24 +117,11 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.legal.services import referral_make
+    from arrears.access import acts
 
     _ensure_migrated()
-    actor = actor_name(args)
-    # The API's detail (the pages have no referral form).
-    referral = cli_act(
-        args,
-        "referral.make",
-        account_id=args.account_id,
-        detail={"firm": args.firm[:100]},
-        do=lambda account: referral_make(
-            account=account,
-            firm=args.firm,
-            on=args.on or today(),
-            actor=actor,
-            note=args.note or "",
-        ),
+    referral = acts.referral_make(
+        by=by(args), account_id=args.account_id, firm=args.firm, note=args.note or "", on=args.on
     )
     print(f"{args.account_id} referred to {referral.firm} on {referral.referred_on}.")
     return 0

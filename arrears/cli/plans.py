@@ -14,8 +14,7 @@ from arrears.cli import (
     _ensure_migrated,
     _money,
     _table,
-    actor_name,
-    cli_act,
+    by,
     cli_job,
     command,
 )
@@ -32,7 +31,6 @@ def _amount(text: str) -> Decimal:
 
 
 def cmd_promise(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
 
     _ensure_migrated()
     if args.promise_command == "rate":
@@ -58,30 +56,15 @@ def cmd_promise(args: argparse.Namespace) -> int:
             numeric=range(1, 4),
         )
         return 0
-    from arrears.plans.services import promise_add
+    from arrears.access import acts
 
-    actor = actor_name(args)
-    # The page's detail.
-    detail = {
-        "amount": str(args.amount),
-        "promised_on": args.date.isoformat(),
-        "party_id": args.party or "",
-        "channel": args.channel,
-    }
-    promise = cli_act(
-        args,
-        "promise.record",
+    promise = acts.promise_record(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: promise_add(
-            account_id=args.account_id,
-            amount=args.amount,
-            promised_on=args.date,
-            party_id=args.party,
-            channel=args.channel,
-            on=today(),
-            actor=actor,
-        ),
+        amount=args.amount,
+        promised_on=args.date,
+        party_id=args.party,
+        channel=args.channel,
     )
     print(
         f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
@@ -150,9 +133,8 @@ def _show_plan(plan: Any, fmt: str) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from arrears.access import acts
     from arrears.core.dates import today
-    from arrears.dunning import commitments
-    from arrears.plans import services
     from arrears.plans.selectors import plan_get
 
     _ensure_migrated()
@@ -168,43 +150,25 @@ def cmd_plan(args: argparse.Namespace) -> int:
         Path(args.output).write_bytes(data)
         print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
         return 0
-    actor = actor_name(args)
     if args.plan_command == "create":
-        terms = _terms(args)
-        plan = cli_act(
-            args,
-            "plan.create",
-            account_id=args.account_id,
-            detail=_plan_detail(args),
-            do=lambda _a: commitments.plan_create(
-                account_id=args.account_id, on=on, actor=actor, charges=args.charge or (), **terms
-            ),
+        plan = acts.plan_create(
+            by=by(args), account_id=args.account_id, terms=_terms(args), charges=args.charge or ()
         )
         return _show_plan(plan_get(plan_id=plan.pk), args.format)
     # The other acts are on a plan: the user is authorized on its account, as on the page.
     account_id = plan_get(plan_id=args.plan_id).account.account_id
     if args.plan_command == "renegotiate":
-        terms = _terms(args)
-        detail = {"plan": args.plan_id, "reason": args.reason[:300], **_plan_detail(args)}
-        plan = cli_act(
-            args,
-            "plan.renegotiate",
+        plan = acts.plan_renegotiate(
+            by=by(args),
             account_id=account_id,
-            detail=detail,
-            do=lambda _a: commitments.plan_renegotiate(
-                plan_id=args.plan_id, reason=args.reason, on=on, actor=actor, **terms
-            ),
+            plan_id=args.plan_id,
+            reason=args.reason,
+            terms=_terms(args),
         )
         return _show_plan(plan_get(plan_id=plan.pk), args.format)
     if args.plan_command == "cancel":
-        plan = cli_act(
-            args,
-            "plan.cancel",
-            account_id=account_id,
-            detail={"plan": args.plan_id, "reason": args.reason[:300]},
-            do=lambda _a: services.plan_cancel(
-                plan_id=args.plan_id, reason=args.reason, on=on, actor=actor
-            ),
+        plan = acts.plan_cancel(
+            by=by(args), account_id=account_id, plan_id=args.plan_id, reason=args.reason
         )
         print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
         return 0
@@ -237,29 +201,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     raise AssertionError(args.plan_command)  # argparse allows no other
 
 
-def _terms(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "start": args.start,
-        "frequency": args.frequency,
-        "installments": args.installments,
-        "installment_amount": args.amount,
-        "down": args.down,
-        "dates": args.dates or (),
-        "party_id": args.party,
-        "acceleration_clause": args.clause,
-    }
+def _terms(args: argparse.Namespace) -> Any:
+    from arrears.access.acts import PlanTerms
 
-
-def _plan_detail(args: argparse.Namespace) -> dict[str, Any]:
-    """The page's detail of a plan's terms (the fields as typed)."""
-    return {
-        "start": args.start.isoformat(),
-        "installments": "" if args.installments is None else str(args.installments),
-        "frequency": args.frequency,
-        "down": str(args.down),
-        "installment_amount": "" if args.amount is None else str(args.amount),
-        "party_id": args.party or "",
-    }
+    return PlanTerms(
+        start=args.start,
+        frequency=args.frequency,
+        installments=args.installments,
+        installment_amount=args.amount,
+        down=args.down,
+        dates=args.dates or (),
+        party_id=args.party,
+        acceleration_clause=args.clause,
+    )
 
 
 def _propose(args: argparse.Namespace, on: Any) -> int:
