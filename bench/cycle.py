@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import datetime as dt
 import json
 import os
@@ -53,6 +52,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import book
 
+from arrears.demo.generator import NY_CA_STATES, property_lines
+
 ROOT, BENCH, CACHE = book.ROOT, book.BENCH, book.CACHE
 
 PG_DB = "arrears_cycle_bench"
@@ -63,15 +64,19 @@ DRY_MAX_S = 30.0  # PostgreSQL, stated for 100k accounts / 10M transactions
 REAL_MAX_S = 60.0
 
 TABLES = ("dunning_action", "ledger_transaction", "ledger_timelineevent", "dunning_runlog")
-NEW_STATES = tuple(s for s in book.STATES if s[0] in ("NY", "CA"))
 
 
 def cycle_book(source: Path) -> Path:
-    """A copy of `source` whose properties alternate NY / CA; other files hard-linked. Cached."""
+    """A copy of `source` whose properties alternate NY / CA; other files hard-linked. Cached.
+
+    The properties are the generator's own for the book's parameters (read from its KEY.json) in
+    the states of `NY_CA_STATES`: the same rows but for state, city, postal code and the name.
+    """
     folder = CACHE / f"cycle-{source.name}-nyca"
     done = folder / ".complete"
     if done.exists():
         return folder
+    summary = json.loads((source.parent / f"{source.name}.json").read_text())
     tmp = CACHE / f".tmp-{folder.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
@@ -84,18 +89,15 @@ def cycle_book(source: Path) -> Path:
                 os.link(path, tmp / path.name)
             except OSError:
                 shutil.copy2(path, tmp / path.name)
-        with (
-            open(source / "properties.csv", encoding="utf-8", newline="") as fin,
-            open(tmp / "properties.csv", "w", encoding="utf-8", newline="") as fout,
-        ):
-            reader = csv.DictReader(fin)
-            assert reader.fieldnames is not None
-            fout.write(",".join(reader.fieldnames) + "\n")
-            for i, row in enumerate(reader):
-                st, city, zip3 = NEW_STATES[i % len(NEW_STATES)]
-                row["name"] = re.sub(r" \w+ Apartments", f" {city} Apartments", row["name"])
-                row.update(state=st, city=city, postal_code=zip3 + row["postal_code"][3:])
-                fout.write(book._csv_line(row[c] for c in reader.fieldnames))
+        lines = property_lines(
+            summary["accounts"],
+            summary["transactions_requested"],
+            summary["seed"],
+            dt.date.fromisoformat(summary["today"]),
+            NY_CA_STATES,
+        )
+        with open(tmp / "properties.csv", "w", encoding="utf-8", newline="") as fout:
+            fout.writelines(lines)
         (tmp / ".complete").write_text("")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -498,10 +498,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from collections import Counter
     from decimal import Decimal
 
+    from arrears.demo.build import demo_build
     from arrears.dunning.models import Action
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
-    from arrears.ledger.demo_book import demo_build
 
     _migrate()
     days: list[date] = []

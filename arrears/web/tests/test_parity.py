@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from arrears.access.models import AuditEntry, Referral
+from arrears.access.models import AuditEntry
 from arrears.access.tests.people import FIRM, TODAY, signed_in, write_book
 from arrears.cli import main
 from arrears.correspondence.models import Outbound
@@ -33,6 +33,7 @@ from arrears.dunning.selectors import notice_choices
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, TimelineEvent, Transaction
 from arrears.ledger.services import book_import
+from arrears.legal.models import Referral
 from arrears.plans.models import Plan, Promise
 
 pytestmark = pytest.mark.django_db
