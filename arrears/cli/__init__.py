@@ -1003,12 +1003,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup()
+    from arrears.cli.wording import cli_message
     from arrears.core.errors import DomainError
 
     try:
         return int(args.func(args))
     except DomainError as exc:
-        sys.stderr.write(f"arrears {args.command}: {exc.message}\n")
+        sys.stderr.write(f"arrears {args.command}: {cli_message(exc)}\n")
         return 2
     except BrokenPipeError:
         sys.stderr.close()

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
 from arrears.core.dates import book_zone
@@ -192,7 +193,7 @@ def cycle_run(
         return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
     # A run posts its fees on its own day: a day in a closed month is refused before anything is
     # done, rather than a run whose notices say one day and whose fees another.
-    ensure_open([on], what="the daily run")
+    ensure_open([on], what=_("the daily run"))
     with _run_lock(on):
         return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
 
@@ -878,7 +879,9 @@ def policy_assign(*, account_id: str, policy: str | None, actor: str, on: date) 
     """Make one account follow a named policy (None: back to the one its property chooses)."""
     account = _account(account_id)
     if policy is not None and policy not in company_policies():
-        raise NotFoundError(f"no policy {policy!r}", field="policy")
+        raise NotFoundError(
+            _("no policy {policy!r}"), code="policy_not_found", field="policy", policy=policy
+        )
     PolicyOverride.objects.filter(account=account).delete()
     if policy is not None:
         PolicyOverride.objects.create(account=account, policy=policy)
@@ -897,7 +900,9 @@ def _account(account_id: str) -> Account:
     try:
         return Account.objects.get(account_id=account_id)
     except Account.DoesNotExist:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        ) from None
 
 
 @transaction.atomic
@@ -913,11 +918,22 @@ def hold_place(
 ) -> Hold:
     """Place a hold on an account (or one of its parties); written on the timeline."""
     if reason not in Hold.Reason.values:
-        raise ValidationError(f"a hold's reason is one of {', '.join(Hold.Reason.values)}")
+        raise ValidationError(
+            _("a hold's reason is one of {choices}"),
+            field="reason",
+            reason=reason,
+            choices=", ".join(Hold.Reason.values),
+        )
     account = _account(account_id)
     party = party_of_account(account, party_id)
     if until is not None and until < on:
-        raise ValidationError(f"--until {until} is before the hold starts ({on})")
+        raise ValidationError(
+            _("the hold ends on {until}, before it starts ({start})"),
+            code="hold_ends_before_start",
+            field="until",
+            until=until,
+            start=on,
+        )
     hold = Hold.objects.create(
         account=account,
         party=party,
@@ -952,9 +968,19 @@ def hold_release(*, account_id: str, hold_id: int, actor: str, on: date) -> Hold
     account = _account(account_id)
     hold = Hold.objects.select_for_update().filter(account=account, pk=hold_id).first()
     if hold is None:
-        raise NotFoundError(f"account {account_id!r} has no hold {hold_id}")
+        raise NotFoundError(
+            _("account {account_id!r} has no hold {hold_id}"),
+            code="hold_not_found",
+            account_id=account_id,
+            hold_id=hold_id,
+        )
     if hold.released_at is not None:
-        raise ValidationError(f"hold {hold_id} was already released on {hold.released_on}")
+        raise ValidationError(
+            _("hold {hold_id} was already released on {released_on}"),
+            code="hold_released",
+            hold_id=hold_id,
+            released_on=hold.released_on,
+        )
     hold.released_at = dj_timezone.now()
     hold.released_on = on
     hold.released_by = actor
@@ -974,7 +1000,7 @@ def hold_release(*, account_id: str, hold_id: int, actor: str, on: date) -> Hold
 @transaction.atomic
 def note_add(*, account_id: str, text: str, actor: str, on: date) -> TimelineEvent:
     if not text.strip():
-        raise ValidationError("a note needs some text")
+        raise ValidationError(_("a note needs some text"), code="note_empty", field="text")
     account = _account(account_id)
     return TimelineEvent.objects.create(
         account=account,

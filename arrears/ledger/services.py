@@ -27,6 +27,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from arrears.core.dates import add_months, today
 from arrears.core.fields import from_cents
@@ -1029,7 +1031,7 @@ def charges_post(charges: list[NewCharge]) -> int:
     """
     base, fresh = _append_new(
         charges,
-        "a charge",
+        gettext_lazy("a charge"),
         lambda c: (
             c.txn_id,
             c.account_pk,
@@ -1052,7 +1054,7 @@ def charges_post(charges: list[NewCharge]) -> int:
 
 
 def _append_new(
-    entries: list[Any], what: str, row: Callable[[Any], tuple[Any, ...]]
+    entries: list[Any], what: str | Promise, row: Callable[[Any], tuple[Any, ...]]
 ) -> tuple[int, list[Any]]:
     """Append the entries (each with a txn_id) not yet in the book after its last one, in order;
     returns the id before the first and the entries appended. `row` gives an entry's columns
@@ -1154,7 +1156,7 @@ def credits_post(credits: list[NewCredit]) -> int:
     """
     _, fresh = _append_new(
         credits,
-        "a credit",
+        gettext_lazy("a credit"),
         lambda c: (
             c.txn_id,
             c.account_pk,
