@@ -222,10 +222,10 @@ def test_the_secret_key_is_the_environments_or_random_per_process():
     assert len(keys[0]) >= 50
     given = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
-        env={**env, "SECRET_KEY": "k" * 60},
+        env={**env, "SECRET_KEY": "$HOME" + "k" * 60},
         capture_output=True,
         text=True,
         cwd=root,
         check=True,
     ).stdout.strip()
-    assert given == "k" * 60
+    assert given == "$HOME" + "k" * 60  # as written: not the variable HOME's value
