@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "ninja",
+    "pgtrigger",
 ]
 
 MIDDLEWARE = [
