@@ -12,12 +12,14 @@ from arrears.ledger.interchange.errors import RowError
 from arrears.ledger.interchange.formats import AHEAD_MONTHS, ID_COLUMNS, PLAIN_TEXT_COLUMNS
 from arrears.ledger.interchange.places import COUNTRIES, zones
 
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-AMOUNT_RE = re.compile(r"\d{1,12}(\.\d{1,2})?")
-AMOUNT_LOOSE_RE = re.compile(r"[+-]?\d*\.?\d*")
+# Digits are ASCII: a str pattern's \d takes any script's digits, and Decimal("١٠.٠٠") is 10.00,
+# which export writes back as "10.00" (spec: what the importer accepts must round-trip).
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+AMOUNT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+AMOUNT_LOOSE_RE = re.compile(r"[+-]?[0-9]*\.?[0-9]*")
 CODE_RE = re.compile(r"[A-Z0-9][A-Z0-9_\-]{0,19}")
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
-PHONE_RE = re.compile(r"\+[1-9]\d{1,14}")
+PHONE_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Spec 1.1: an id is 1 to 64 letters, digits, ".", "_", "-" and ":", starting with a letter or a
