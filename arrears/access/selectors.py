@@ -245,7 +245,9 @@ def account_parties(account: Account, links: list[AccountParty] | None = None) -
     links = list(links)
     consent: dict[int, dict[str, bool]] = {}
     party_pks = [link.party_id for link in links]
-    if party_pks:  # the latest word per channel wins (hand-written SQL: read on every account view)
+    # The latest word per channel wins. Hand-written SQL, read on every account view: the account
+    # page's target needs it (0.3 M instructions against 1.8 M through the ORM, see core.sql).
+    if party_pks:
         marks = ", ".join(["%s"] * len(party_pks))
         for party_pk, channel, granted in sql.rows(
             f"SELECT party_id, channel, granted FROM {sql.table(Consent)}"

@@ -5,6 +5,19 @@ running a small one costs; the account page makes a dozen. The reads here are pl
 SQLite and PostgreSQL both take, with table and column names from the models' metadata, so a
 renamed column fails loudly. What they return is as the database gives it: dates as dates on both
 (Django declares them `date` on SQLite and converts them), amounts as whole cents.
+
+Kept because the workspace's account-page target needs them (issue 14 measured whether they could
+go back to the ORM): the account page, p95 < 150 ms under 20 clients, missed it at 236 ms on the
+last quiet bench/web.py run (10,000 accounts, 1M transactions; README), and it makes every read
+here. On bench/web.py's book of 2,000 accounts and 98,958 transactions (PostgreSQL), 30 account
+pages in process under callgrind took 28.2 M instructions a page with these reads and 40.9 M
+with the same reads through the ORM (+45% of the page's CPU); per account, SQL against ORM: its
+parties (ledger.selectors.account_party_links) 1.5 M against 3.2 M, its entries and allocations
+(account_ledger) 2.7 M against 7.4 M, its parties' consents (access.selectors.account_parties)
+0.3 M against 1.8 M, its activity (dunning.selectors.activity_get) 2.7 M against 7.6 M.
+bench/web.py on the same book gave 14.1 ms (SQL) against 19.5 ms (ORM) of server CPU per account
+page, but the machine was shared (load 12 to 16) and the unchanged worklist went 4.0 to 5.8 ms
+between the two runs: instructions are the figure to read.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ def activity_get(*, account: Account, limit: int | None = None) -> Activity:
     """The account's timeline (newest first), its holds (active and released) and its actions;
     with `limit`, only the latest `limit` events and actions (the totals say how many in all).
 
-    Read on every view of the account page, by hand-written SQL (see core.sql): three queries,
+    Read on every view of the account page, by hand-written SQL, which the page's target needs
+    (2.7 M instructions an account against 7.6 M through the ORM, see core.sql): three queries,
     and a hold's or an action's party comes as `party_name` (and a hold's as `party_code`).
     """
     top = "" if limit is None else f" LIMIT {int(limit)}"

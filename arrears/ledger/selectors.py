@@ -332,7 +332,8 @@ def party_of_account(account: Account, party_id: str | None) -> Party | None:
 
 def account_party_links(account: Account) -> list[AccountParty]:
     """The account's parties (AccountParty rows, each with its party), by role then name: one
-    hand-written query (core.sql), as every account page reads them."""
+    hand-written query, as every account page reads them: the page's target needs it (1.5 M
+    instructions against 3.2 M through the ORM, see core.sql)."""
     links = []
     for party in Party.objects.raw(
         f"SELECT p.*, {sql.joined_columns(AccountParty, 'ap', 'link__')}"
@@ -357,9 +358,22 @@ def account_ledger(
     spec = buckets or Buckets()
     if account is None or account.account_id != account_id:
         account = account_get(account_id=account_id)
-    # Tuples, not model instances, read by hand-written SQL (core.sql): this is the account
-    # page's read, and a long history is hundreds of rows. Amounts come as cents.
-    txns = [
+    txns = _ledger_entries(account, as_of)
+    txn_ids = _txn_ids(txns)
+    paid_by, paid = _allocations(account, as_of, txn_ids)
+    lines, items = _ledger_lines(txns, txn_ids, paid_by, paid)
+    balance = lines[-1].balance if lines else ZERO
+    parties = account_party_links(account)
+    aged = age_open_items(items, as_of, spec)
+    return AccountLedger(account, as_of, lines, balance, aged, spec, parties)
+
+
+def _ledger_entries(account: Account, as_of: date) -> list[tuple[Any, ...]]:
+    """The account's entries posted by `as_of` in book order, as tuples of `_LEDGER_FIELDS`."""
+    # Tuples, not model instances, read by hand-written SQL: this is the account page's read, and
+    # a long history is hundreds of rows; the page's target needs it (entries and allocations:
+    # 2.7 M instructions an account against 7.4 M through the ORM, see core.sql). Amounts as cents.
+    return [
         (*t[:5], from_cents(t[5]), *t[6:])
         for t in sql.rows(
             f"SELECT {sql.columns(Transaction, *_LEDGER_FIELDS)} FROM {sql.table(Transaction)}"
@@ -368,11 +382,22 @@ def account_ledger(
             [account.pk, sql.day(as_of)],
         )
     ]
+
+
+def _txn_ids(txns: list[tuple[Any, ...]]) -> dict[int, str]:
+    """The txn_id of each entry's key, and of each entry they name posted later (or elsewhere)."""
     txn_ids = {t[0]: t[1] for t in txns}
     elsewhere = {t[9] for t in txns if t[9] and t[9] not in txn_ids}
     elsewhere |= {t[10] for t in txns if t[10] and t[10] not in txn_ids}
     if elsewhere:  # an entry linked to one posted after `as_of` (or on another account)
         txn_ids.update(Transaction.objects.filter(pk__in=elsewhere).values_list("pk", "txn_id"))
+    return txn_ids
+
+
+def _allocations(
+    account: Account, as_of: date, txn_ids: dict[int, str]
+) -> tuple[dict[int, list[Paid]], dict[int, list[Paid]]]:
+    """What paid each charge and what each payment or credit paid, as of `as_of`."""
     paid_by: dict[int, list[Paid]] = defaultdict(list)
     paid: dict[int, list[Paid]] = defaultdict(list)
     for charge_pk, source_pk, cents, made_on in sql.rows(
@@ -384,37 +409,25 @@ def account_ledger(
         amount = from_cents(cents)
         paid_by[charge_pk].append(Paid(txn_ids[source_pk], amount, made_on))
         paid[source_pk].append(Paid(txn_ids[charge_pk], amount, made_on))
+    return paid_by, paid
+
+
+def _ledger_lines(
+    txns: list[tuple[Any, ...]],
+    txn_ids: dict[int, str],
+    paid_by: dict[int, list[Paid]],
+    paid: dict[int, list[Paid]],
+) -> tuple[list[LedgerLine], list[tuple[bool, date | None, Decimal]]]:
+    """The ledger's lines with their running balance, and the open items they leave."""
     reversed_on = {t[10]: t[2] for t in txns if t[10]}
     balance = ZERO
     lines = []
     items: list[tuple[bool, date | None, Decimal]] = []
-    for (
-        pk,
-        txn_id,
-        posted_on,
-        type_,
-        code,
-        amount,
-        due_on,
-        reference,
-        memo,
-        applies,
-        reverses,
-    ) in txns:
+    for pk, txn_id, posted_on, type_, code, amount, due_on, ref, memo, applies, reverses in txns:
         balance += SIGN[type_] * amount
-        line = LedgerLine(
-            txn_id,
-            posted_on,
-            type_,
-            code,
-            amount,
-            due_on,
-            reference,
-            memo,
-            balance,
-            txn_ids[applies] if applies else "",
-            txn_ids[reverses] if reverses else "",
-        )
+        line = LedgerLine(txn_id, posted_on, type_, code, amount, due_on, ref, memo, balance)
+        line.applies_to = txn_ids[applies] if applies else ""
+        line.reverses = txn_ids[reverses] if reverses else ""
         if type_ == "charge":
             line.paid_by = paid_by.get(pk, [])
             line.open_amount = amount - sum((p.amount for p in line.paid_by), ZERO)
@@ -428,9 +441,7 @@ def account_ledger(
             if line.unapplied:
                 items.append((True, None, line.unapplied))
         lines.append(line)
-    parties = account_party_links(account)
-    aged = age_open_items(items, as_of, spec)
-    return AccountLedger(account, as_of, lines, balance, aged, spec, parties)
+    return lines, items
 
 
 def property_list() -> list[Property]:
@@ -500,15 +511,17 @@ def open_items_as_of(
     if steer:  # (a failed query dooms the transaction, and its settings with it)
         bulk.execute("SET LOCAL enable_hashjoin = on")
         bulk.execute("SET LOCAL enable_mergejoin = on")
-    out = []
-    for pk, txn_id, is_credit, code, due, posted, cents in rows:
-        if isinstance(posted, str):
-            posted = date.fromisoformat(posted)
-            due = date.fromisoformat(due) if due else None
-        out.append(
-            OpenItemRow(pk, txn_id, bool(is_credit), code, due, posted, from_cents(int(cents)))
-        )
-    return out
+    return [_open_item(*row) for row in rows]
+
+
+def _open_item(
+    pk: int, txn_id: str, is_credit: Any, code: str, due: Any, posted: Any, cents: Any
+) -> OpenItemRow:
+    """An open item from its row; SQLite's raw cursor gives dates as text."""
+    if isinstance(posted, str):
+        posted = date.fromisoformat(posted)
+        due = date.fromisoformat(due) if due else None
+    return OpenItemRow(pk, txn_id, bool(is_credit), code, due, posted, from_cents(int(cents)))
 
 
 def property_get(*, property_id: str) -> Property:

@@ -182,6 +182,18 @@ BAD_TRANSACTION_ROWS = [
         id="decimal comma splits the row into one field too many",
     ),
     pytest.param(
+        "x1,alice-1A,2026-03-05,payment,١٠.٠٠,,,,\n",
+        "amount",
+        ("not an amount", "١٠.٠٠"),
+        id="amount in Arabic-Indic digits (export would write 10.00: no round trip)",
+    ),
+    pytest.param(
+        "x1,alice-1A,2026-03-05,payment,１０.00,,,,\n",
+        "amount",
+        ("not an amount", "１０.00"),
+        id="amount in full-width digits",
+    ),
+    pytest.param(
         "x1,alice-1A,2026-03-05,reversal,100.00,,,,nope\n",
         "reverses",
         ("unknown payment", "nope"),
@@ -626,6 +638,14 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
             "phone",
             ("E.164",),
             id="phone not in E.164",
+        ),
+        pytest.param(
+            "parties.csv",
+            "party_id,name,phone\nalice,Alice Archer,\ncarol,Carol Chen,+1２１２５５５０１００\n",
+            3,
+            "phone",
+            ("E.164",),
+            id="phone in full-width digits",
         ),
         pytest.param(
             "parties.csv",
