@@ -16,7 +16,6 @@ from typing import Any
 
 from arrears.cli.acting import acting, actor_name, cli_act, via
 from arrears.cli.common import command, date, ensure_migrated, table, write_json_rows
-from arrears.core.cells import safe_row
 
 
 def _admin(args: argparse.Namespace) -> Any:
@@ -162,6 +161,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """The audit log, newest first, for an admin (`--as ADMIN`): the selector the admin's page
     and `GET /api/audit` read."""
     from arrears.access.selectors import AUDIT_COLUMNS, audit_cells, audit_list
+    from arrears.core.cells import safe_row
     from arrears.core.errors import ValidationError
 
     ensure_migrated()

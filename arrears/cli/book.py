@@ -23,7 +23,6 @@ from arrears.cli.common import (
     table,
     write_json,
 )
-from arrears.core.cells import safe_row
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -101,6 +100,8 @@ def cmd_aging(args: argparse.Namespace) -> int:
 
 
 def _aging_csv(reports: Sequence[Any], out: TextIO) -> None:
+    from arrears.core.cells import safe_row
+
     writer = csv.writer(out, lineterminator="\n")
     for i, report in enumerate(reports):
         doc = report.as_json()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,8 @@ from arrears.cli.common import command, migrate
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
     from arrears.ledger.demo_book import demo_build

@@ -9,10 +9,11 @@ from typing import Any
 
 from arrears.cli.acting import acting, via
 from arrears.cli.common import command, ensure_migrated, table, write_json
-from arrears.core.dates import parse_month
 
 
 def _month(text: str) -> date:
+    from arrears.core.dates import parse_month
+
     try:
         return parse_month(text)
     except ValueError as exc:
