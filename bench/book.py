@@ -22,7 +22,8 @@ under 1 GB (stated for 10M transactions); aging as of today under 1 s on Postgre
 
 Books are generated deterministically from `--seed` and `--today` and cached under bench/.cache/.
 Results go to bench/results-<size>.json; a Markdown table for bench/README.md is printed at the end.
-Only the standard library and psycopg are used (Django only inside the in-process timing child).
+Only the standard library, psycopg and the project's pure generator (arrears.demo.generator) are
+used (Django only inside the in-process timing child).
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import math
 import os
 import platform
-import random
 import shutil
 import socket
 import sqlite3
@@ -49,26 +48,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 CACHE = BENCH / ".cache"
 
-GENERATOR_VERSION = 2  # bump when the generated book changes, so cached books are not reused
+if str(ROOT) not in sys.path:  # the generator is the project's: arrears.demo.generator
+    sys.path.insert(0, str(ROOT))
+from arrears.demo.generator import GENERATOR_VERSION, synthetic_book  # noqa: E402
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
 PG_BENCH_DB = "arrears_bench"
 PG_BENCH_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_BENCH_DB}"
 
-TXN_COLUMNS = (
-    "txn_id",
-    "account_id",
-    "posted",
-    "type",
-    "amount",
-    "code",
-    "due",
-    "applies_to",
-    "reverses",
-    "reference",
-    "memo",
-)
 GROUP_BY_SQL = "SELECT account_id, SUM(amount) FROM ledger_transaction GROUP BY account_id"
 REPEAT = 3  # best of
 
@@ -78,363 +66,6 @@ IMPORT_MAX_RATIO = 5.0  # x the bare COPY, PostgreSQL
 IMPORT_MAX_RSS = 1_000_000_000  # bytes, stated for 10M transactions
 AGING_TODAY_MAX_S = 1.0  # PostgreSQL, stated for 10M transactions
 AGING_PAST_MAX_RATIO = 2.0  # x the bare GROUP BY, both databases
-
-
-# --------------------------------------------------------------------------------------------
-# The generator
-# --------------------------------------------------------------------------------------------
-
-STATES = (
-    ("NY", "Albany", "122"),
-    ("CA", "Sacramento", "958"),
-    ("TX", "Austin", "787"),
-    ("IL", "Springfield", "627"),
-    ("WA", "Olympia", "985"),
-    ("FL", "Tallahassee", "323"),
-    ("AZ", "Phoenix", "850"),
-    ("MA", "Boston", "021"),
-)
-STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Park Rd", "Lake View", "Hill St")
-FIRST = (
-    "Ana",
-    "Ben",
-    "Chen",
-    "Dana",
-    "Eli",
-    "Fatima",
-    "Gus",
-    "Hana",
-    "Ivan",
-    "June",
-    "Kofi",
-    "Lea",
-)
-LAST = (
-    "Garcia",
-    "Smith",
-    "Nguyen",
-    "Okafor",
-    "Kowalski",
-    "Haddad",
-    "Ito",
-    "Silva",
-    "Brown",
-    "Ruiz",
-)
-
-# Payment habits of the generated tenants: (habit, share).
-HABITS = (("ontime", 0.70), ("late", 0.08), ("partial", 0.07), ("prepay", 0.07), ("slips", 0.08))
-NSF_FEE = 3500  # cents
-
-
-def _cents(c: int) -> str:
-    return f"{c // 100}.{c % 100:02d}"
-
-
-def _add_months(d: dt.date, n: int) -> dt.date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return dt.date(d.year + y, m + 1, 1)
-
-
-class _Account:
-    __slots__ = (
-        "aid",
-        "balance",
-        "close_m",
-        "closed",
-        "habit",
-        "late_fee",
-        "rent",
-        "slip_m",
-        "start_m",
-    )
-
-    def __init__(self) -> None:
-        self.balance = 0  # cents: charges - payments - credits + reversals, as the tenant sees it
-
-
-class _Writer:
-    """Buckets transaction lines by posted date and writes them out in date order."""
-
-    def __init__(self, f, today: dt.date) -> None:
-        self.f = f
-        self.today = today
-        self.pending: dict[dt.date, list[str]] = {}
-        self.datestr: dict[dt.date, str] = {}
-        self.next_id = 0
-        self.written = 0
-
-    def new_id(self) -> str:
-        self.next_id += 1
-        return f"T{self.next_id:09d}"
-
-    def add(self, posted: dt.date, line_after_date: str, aid: str, tid: str) -> None:
-        ds = self.datestr.get(posted)
-        if ds is None:
-            ds = self.datestr[posted] = posted.isoformat()
-        bucket = self.pending.get(posted)
-        if bucket is None:
-            bucket = self.pending[posted] = []
-        bucket.append(f"{tid},{aid},{ds},{line_after_date}\n")
-
-    def flush_before(self, limit: dt.date | None) -> None:
-        for d in sorted(k for k in self.pending if limit is None or k < limit):
-            lines = self.pending.pop(d)
-            self.f.writelines(lines)
-            self.written += len(lines)
-
-
-def _simulate(accounts: list[_Account], months: list[dt.date], today: dt.date, rng, w) -> None:
-    """Post each month of history for every account, month by month, into the writer."""
-    rnd, rint = rng.random, rng.randint
-    for mi, m0 in enumerate(months):
-        next_m = _add_months(m0, 1)
-        ndays = (next_m - m0).days
-        for a in accounts:
-            if mi < a.start_m or (a.close_m is not None and mi > a.close_m):
-                continue
-            aid = a.aid
-
-            def post(day: int, rest: str, *, a=a, aid=aid, m0=m0) -> tuple[str, dt.date] | None:
-                d = m0 + dt.timedelta(days=day - 1)
-                if d > today:
-                    return None
-                tid = w.new_id()
-                w.add(d, rest, aid, tid)
-                return tid, d
-
-            # 1. the rent, due the day it is posted
-            if post(1, f"charge,{_cents(a.rent)},RENT,{m0.isoformat()},,,,") is None:
-                continue
-            a.balance += a.rent
-
-            # 2. this month's payments: [(day, amount)]
-            habit = a.habit
-            if a.slip_m is not None and mi >= a.slip_m:
-                habit = "delinquent"
-            elif rnd() < 0.04:  # anyone has an odd month
-                habit = rng.choice(("late", "partial", "ontime"))
-            pays: list[tuple[int, int]] = []
-            bal = a.balance
-            if habit == "ontime":
-                if bal > 0:
-                    pays.append((rint(1, 5), bal))
-            elif habit == "late":
-                if bal > 0:
-                    pays.append((rint(7, 25), bal + a.late_fee))
-            elif habit == "partial":
-                if bal > 0:
-                    part = max(100, int(bal * (0.3 + 0.6 * rnd())))
-                    pays.append((rint(1, 12), min(part, bal)))
-                    if rnd() < 0.3:
-                        pays.append((rint(15, 28), max(100, bal - part + a.late_fee)))
-            elif habit == "prepay":
-                if bal > 0:  # first month, or after a returned payment
-                    pays.append((rint(1, 3), bal))
-                pays.append((rint(20, 28), a.rent * (2 if rnd() < 0.1 else 1)))
-            elif rnd() < 0.25:  # delinquent: now and then a little
-                pays.append((rint(1, 28), max(100, int(a.rent * (0.1 + 0.4 * rnd())))))
-            if rnd() < 0.02 and pays:  # an overpayment: unapplied credit
-                day, amt = pays[-1]
-                pays[-1] = (day, amt + rint(1, 20) * 1000)
-            pays.sort()
-
-            # 3. the late fee on the 6th, if the month is not paid by the 5th
-            paid_by_5 = sum(amt for day, amt in pays if day <= 5)
-            fee = None
-            if a.balance - paid_by_5 > 0 and ndays >= 6:
-                fee = post(6, f"charge,{_cents(a.late_fee)},LATE,{(m0 + dt.timedelta(5))},,,,")
-                if fee is not None:
-                    a.balance += a.late_fee
-
-            # 4. the payments, some of them returned (NSF) a few days later with an NSF fee
-            for day, amt in pays:
-                if day > ndays:
-                    day = ndays
-                kind = "ACH" if rnd() < 0.7 else "CHK"
-                pay = post(day, f"payment,{_cents(amt)},,,,,{kind}{rint(100000, 999999)},")
-                if pay is None:
-                    continue
-                a.balance -= amt
-                if rnd() < (0.04 if habit in ("partial", "delinquent") else 0.008):
-                    back = pay[1] + dt.timedelta(days=rint(2, 10))
-                    if back <= today:
-                        tid, ds = w.new_id(), back.isoformat()
-                        w.add(back, f"reversal,{_cents(amt)},,,,{pay[0]},,returned NSF", aid, tid)
-                        w.add(back, f"charge,{_cents(NSF_FEE)},NSF,{ds},,,,", aid, w.new_id())
-                        a.balance += amt + NSF_FEE
-
-            # 5. credits: a waived late fee (applies_to the fee), now and then a concession
-            if fee is not None and rnd() < 0.12:
-                waive = post(rint(8, min(20, ndays)), f"credit,{_cents(a.late_fee)},,,{fee[0]},,,")
-                if waive is not None:
-                    a.balance -= a.late_fee
-            if rnd() < 0.01:
-                amt = rint(5, 40) * 500
-                if post(rint(2, 28), f"credit,{_cents(amt)},,,,,,concession") is not None:
-                    a.balance -= amt
-
-            # 6. move-out: damages on the way out of a delinquent account
-            if a.close_m == mi and a.slip_m is not None and rnd() < 0.5:
-                dmg = _cents(rint(20, 150) * 1000)
-                post(a.closed.day, f"charge,{dmg},MAINT,{a.closed},,,,move-out damages")
-        w.flush_before(next_m)
-    w.flush_before(None)
-
-
-def _make_accounts(n: int, months: list[dt.date], today: dt.date, rng) -> list[_Account]:
-    h = len(months)
-    habits = [name for name, _ in HABITS]
-    weights = [share for _, share in HABITS]
-    accounts = []
-    for i in range(n):
-        a = _Account()
-        a.aid = f"A{i + 1:07d}"
-        a.rent = rng.randint(80, 350) * 1000 + (rng.choice((0, 0, 0, 5000, 2500)))
-        a.late_fee = 5000 if rng.random() < 0.6 else a.rent // 20
-        a.habit = rng.choices(habits, weights)[0]
-        a.start_m = 0 if rng.random() < 0.75 else rng.randint(0, max(0, int(h * 0.6)))
-        a.slip_m = a.close_m = a.closed = None
-        if a.habit == "slips":
-            a.habit = "ontime"
-            a.slip_m = rng.randint(a.start_m, h - 1)
-            out = a.slip_m + rng.randint(2, 7)
-            if out < h - 1:
-                a.close_m = out
-        elif rng.random() < 0.03 and a.start_m < h - 2:
-            a.close_m = rng.randint(a.start_m + 1, h - 2)
-        if a.close_m is not None:
-            a.closed = min(months[a.close_m] + dt.timedelta(days=rng.randint(10, 27)), today)
-        accounts.append(a)
-    return accounts
-
-
-def _history_months(accounts_n: int, txns: int, today: dt.date, seed: int) -> int:
-    """How many months of history give ~txns transactions: measured on a pilot book."""
-    pilot_n, pilot_h = min(accounts_n, 2000), 48
-    months = [_add_months(today.replace(day=1), k - pilot_h + 1) for k in range(pilot_h)]
-    rng = random.Random(seed ^ 0x5EED)
-    accounts = _make_accounts(pilot_n, months, today, rng)
-
-    class _Count:
-        def writelines(self, lines):
-            pass
-
-    w = _Writer(_Count(), today)
-    _simulate(accounts, months, today, rng, w)
-    per_account_month = w.written / pilot_n / pilot_h
-    return max(1, round(txns / accounts_n / per_account_month))
-
-
-def _csv_line(values) -> str:
-    out = []
-    for v in values:
-        s = "" if v is None else str(v)
-        if any(c in s for c in ',"\n\r'):
-            s = '"' + s.replace('"', '""') + '"'
-        out.append(s)
-    return ",".join(out) + "\n"
-
-
-def generate_book(folder: Path, accounts_n: int, txns: int, seed: int, today: dt.date) -> dict:
-    """Write an interchange book into `folder` (which must not exist yet); returns its summary."""
-    t0 = time.perf_counter()
-    h = _history_months(accounts_n, txns, today, seed)
-    months = [_add_months(today.replace(day=1), k - h + 1) for k in range(h)]
-    rng = random.Random(seed)
-    accounts = _make_accounts(accounts_n, months, today, rng)
-    folder.mkdir(parents=True)
-
-    n_props = max(1, math.ceil(accounts_n / 100))
-    with open(folder / "properties.csv", "w", encoding="utf-8", newline="") as f:
-        f.write("property_id,name,address,city,state,postal_code,country,timezone\n")
-        for p in range(n_props):
-            st, city, zip3 = STATES[p % len(STATES)]
-            street = f"{rng.randint(1, 9999)} {rng.choice(STREETS)}"
-            f.write(
-                _csv_line(
-                    (
-                        f"P{p + 1:05d}",
-                        f"{rng.choice(LAST)} {city} Apartments #{p + 1}",
-                        street,
-                        city,
-                        st,
-                        f"{zip3}{rng.randint(0, 99):02d}",
-                        "US",
-                        "",
-                    )
-                )
-            )
-
-    with (
-        open(folder / "parties.csv", "w", encoding="utf-8", newline="") as fp,
-        open(folder / "accounts.csv", "w", encoding="utf-8", newline="") as fa,
-        open(folder / "account_parties.csv", "w", encoding="utf-8", newline="") as fap,
-    ):
-        fp.write("party_id,name,kind,email,phone,address,city,state,postal_code,country,language\n")
-        fa.write("account_id,property_id,unit,kind,opened,closed,rent,deposit_held,currency\n")
-        fap.write("account_id,party_id,role,guarantee_limit\n")
-        party_n = 0
-
-        def party(kind: str = "person") -> str:
-            nonlocal party_n
-            party_n += 1
-            pid = f"C{party_n:07d}"
-            if kind == "person":
-                first, last = rng.choice(FIRST), rng.choice(LAST)
-                name, email = f"{first} {last}", f"{first}.{last}{party_n}@example.com".lower()
-            else:
-                name, email = f"{rng.choice(LAST)} Holdings {party_n} LLC", ""
-            phone = f"+1555{rng.randint(0, 9_999_999):07d}"
-            lang = "es" if rng.random() < 0.15 else "en"
-            fp.write(_csv_line((pid, name, kind, email, phone, "", "", "", "", "US", lang)))
-            return pid
-
-        for i, a in enumerate(accounts):
-            p = i // 100
-            opened = months[a.start_m]
-            fa.write(
-                _csv_line(
-                    (
-                        a.aid,
-                        f"P{p + 1:05d}",
-                        f"{(i % 100) // 10 + 1}{i % 10:02d}",
-                        "residential_lease",
-                        opened.isoformat(),
-                        a.closed.isoformat() if a.closed else "",
-                        _cents(a.rent),
-                        _cents(a.rent),
-                        "USD",
-                    )
-                )
-            )
-            fap.write(_csv_line((a.aid, party(), "primary", "")))
-            if rng.random() < 0.25:
-                fap.write(_csv_line((a.aid, party(), "co_obligor", "")))
-            if rng.random() < 0.05:
-                limit = _cents(a.rent * 12) if rng.random() < 0.7 else ""
-                kind = "organization" if rng.random() < 0.3 else "person"
-                fap.write(_csv_line((a.aid, party(kind), "guarantor", limit)))
-
-    with open(folder / "transactions.csv", "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(TXN_COLUMNS) + "\n")
-        w = _Writer(f, today)
-        _simulate(accounts, months, today, rng, w)
-
-    return {
-        "accounts": accounts_n,
-        "transactions": w.written,
-        "transactions_requested": txns,
-        "history_months": h,
-        "first_month": months[0].isoformat(),
-        "today": today.isoformat(),
-        "seed": seed,
-        "generator_version": GENERATOR_VERSION,
-        "parties": party_n,
-        "properties": n_props,
-        "bytes": sum(p.stat().st_size for p in folder.iterdir()),
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
 
 
 def cached_book(accounts_n: int, txns: int, seed: int, today: dt.date) -> tuple[Path, dict]:
@@ -459,7 +90,7 @@ def cached_book(accounts_n: int, txns: int, seed: int, today: dt.date) -> tuple[
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"generating {accounts_n:,} accounts / ~{txns:,} transactions into {folder} ...")
     try:
-        summary = generate_book(tmp, accounts_n, txns, seed, today)
+        summary = synthetic_book(tmp, accounts_n, txns, seed, today)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -467,11 +98,6 @@ def cached_book(accounts_n: int, txns: int, seed: int, today: dt.date) -> tuple[
     meta.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"generated in {summary['seconds']:.1f} s")
     return folder, summary
-
-
-# --------------------------------------------------------------------------------------------
-# Running the CLI, and the floors
-# --------------------------------------------------------------------------------------------
 
 
 def django_here(database_url: str, archive: Path) -> None:
@@ -709,11 +335,6 @@ def _measure_aging_main(as_ofs: list[str]) -> None:
     print(json.dumps(out))
 
 
-# --------------------------------------------------------------------------------------------
-# One database
-# --------------------------------------------------------------------------------------------
-
-
 def bench_database(db: str, book: Path, n_txns: int, today: dt.date, past: dt.date, keep: bool):
     workdir = Path(tempfile.mkdtemp(prefix=f"arrears-bench-{db}-"))
     res: dict = {"database": db, "workdir": str(workdir)}
@@ -799,11 +420,6 @@ class _StepFailedError(Exception):
     def __init__(self, step: str, detail: dict) -> None:
         super().__init__(step)
         self.step, self.detail = step, detail
-
-
-# --------------------------------------------------------------------------------------------
-# Figures, targets, report
-# --------------------------------------------------------------------------------------------
 
 
 def _checks(res: dict) -> list[dict]:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import datetime as dt
 import json
 import os
@@ -53,6 +52,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import book
 
+from arrears.demo.generator import NY_CA_STATES, property_lines
+
 ROOT, BENCH, CACHE = book.ROOT, book.BENCH, book.CACHE
 
 PG_DB = "arrears_cycle_bench"
@@ -63,20 +64,19 @@ DRY_MAX_S = 30.0  # PostgreSQL, stated for 100k accounts / 10M transactions
 REAL_MAX_S = 60.0
 
 TABLES = ("dunning_action", "ledger_transaction", "ledger_timelineevent", "dunning_runlog")
-NEW_STATES = tuple(s for s in book.STATES if s[0] in ("NY", "CA"))
-
-
-# --------------------------------------------------------------------------------------------
-# The book: bench/book.py's, with every property in NY or CA
-# --------------------------------------------------------------------------------------------
 
 
 def cycle_book(source: Path) -> Path:
-    """A copy of `source` whose properties alternate NY / CA; other files hard-linked. Cached."""
+    """A copy of `source` whose properties alternate NY / CA; other files hard-linked. Cached.
+
+    The properties are the generator's own for the book's parameters (read from its KEY.json) in
+    the states of `NY_CA_STATES`: the same rows but for state, city, postal code and the name.
+    """
     folder = CACHE / f"cycle-{source.name}-nyca"
     done = folder / ".complete"
     if done.exists():
         return folder
+    summary = json.loads((source.parent / f"{source.name}.json").read_text())
     tmp = CACHE / f".tmp-{folder.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
@@ -89,29 +89,21 @@ def cycle_book(source: Path) -> Path:
                 os.link(path, tmp / path.name)
             except OSError:
                 shutil.copy2(path, tmp / path.name)
-        with (
-            open(source / "properties.csv", encoding="utf-8", newline="") as fin,
-            open(tmp / "properties.csv", "w", encoding="utf-8", newline="") as fout,
-        ):
-            reader = csv.DictReader(fin)
-            assert reader.fieldnames is not None
-            fout.write(",".join(reader.fieldnames) + "\n")
-            for i, row in enumerate(reader):
-                st, city, zip3 = NEW_STATES[i % len(NEW_STATES)]
-                row["name"] = re.sub(r" \w+ Apartments", f" {city} Apartments", row["name"])
-                row.update(state=st, city=city, postal_code=zip3 + row["postal_code"][3:])
-                fout.write(book._csv_line(row[c] for c in reader.fieldnames))
+        lines = property_lines(
+            summary["accounts"],
+            summary["transactions_requested"],
+            summary["seed"],
+            dt.date.fromisoformat(summary["today"]),
+            NY_CA_STATES,
+        )
+        with open(tmp / "properties.csv", "w", encoding="utf-8", newline="") as fout:
+            fout.writelines(lines)
         (tmp / ".complete").write_text("")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     tmp.rename(folder)
     return folder
-
-
-# --------------------------------------------------------------------------------------------
-# Databases
-# --------------------------------------------------------------------------------------------
 
 
 def _pg_admin():
@@ -195,10 +187,6 @@ def table_counts(url: str) -> dict[str, int]:
     with psycopg.connect(url.replace("postgres://", "postgresql://", 1)) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
 
-
-# --------------------------------------------------------------------------------------------
-# The in-process child: cycle_run timed (and profiled) with django.setup()
-# --------------------------------------------------------------------------------------------
 
 _SQL_NUM = re.compile(r"\b\d+(\.\d+)?\b")
 _SQL_STR = re.compile(r"'[^']*'")
@@ -435,11 +423,6 @@ def measure_in_process(env: dict, workdir: Path, on: dt.date, profile_dir: Path 
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# One database
-# --------------------------------------------------------------------------------------------
-
-
 def _run_json(step: dict, workdir: Path, name: str) -> dict | None:
     try:
         return json.loads((workdir / f"{name}.out").read_text())
@@ -572,11 +555,6 @@ def bench_database(
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return res
-
-
-# --------------------------------------------------------------------------------------------
-# Figures, targets, report
-# --------------------------------------------------------------------------------------------
 
 
 def _fmt_counter(c: dict) -> str:

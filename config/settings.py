@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "arrears.correspondence",
     "arrears.plans",
     "arrears.disputes",
+    "arrears.legal",
     "arrears.access",
     "arrears.api",
     "arrears.web",

@@ -1,10 +1,9 @@
-"""Users' roles and scopes, API tokens, the audit trail, failed sign-ins, and referrals.
+"""Users' roles and scopes, API tokens, the audit trail and failed sign-ins.
 
 Invariants:
 - a user has at most one profile; an attorney's profile names a firm;
 - a token is stored only as its SHA-256 (the token itself is shown once, when issued);
-- audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept);
-- an account has at most one open (not withdrawn) referral per firm.
+- audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from arrears.access.permissions import ATTORNEY, ROLES
-from arrears.ledger.models import Account, Property
+from arrears.ledger.models import Property
 
 
 class Profile(models.Model):
@@ -89,28 +88,3 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "ip", "at"], name="login_failure_who_at"),
             models.Index(fields=["ip", "at"], name="login_failure_ip_at"),
         ]
-
-
-class Referral(models.Model):
-    """An account referred to a law firm; the firm's attorneys see it until it is withdrawn.
-
-    A minimal record so that an attorney's scope can be enforced now; the legal part (case packets,
-    case tracking) will own referrals and may take these rows over.
-    """
-
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="referrals")
-    firm = models.CharField(max_length=100)
-    referred_on = models.DateField()
-    referred_by = models.CharField(max_length=150)
-    note = models.CharField(max_length=500, blank=True)
-    withdrawn_on = models.DateField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "firm"],
-                condition=Q(withdrawn_on__isnull=True),
-                name="referral_open_once_per_firm",
-            ),
-        ]
-        indexes = [models.Index(fields=["firm", "account"], name="referral_firm_account")]

@@ -16,22 +16,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Case, Max, Q, QuerySet, Value, When
+from django.db.models import Max, Q, QuerySet
 
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
-from arrears.access.models import AuditEntry, Profile, Referral
+from arrears.access.models import AuditEntry, Profile
 from arrears.core import sql
-from arrears.core.dates import book_zone, today
+from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.selectors import WorkItem, worklist
-from arrears.ledger.models import Account, AccountParty, OpenItem, Property, Transaction
-from arrears.ledger.selectors import AgingReport, aging_report
+from arrears.ledger import search
+from arrears.ledger.models import Account, AccountParty, Property, Transaction
+from arrears.ledger.search import SEARCH_LIMIT, Hit
+from arrears.ledger.selectors import AgingReport, account_with_property, aging_report
+from arrears.legal.models import Referral
 
 
 def profile_of(user: Any) -> Profile | None:
@@ -79,8 +81,15 @@ def accounts_visible(user: Any) -> QuerySet[Account]:
 
 def _account_in_scope(user: Any, account_id: str) -> Account | None:
     """The account `account_id` names with its property, if `user` may see it: the scope is
-    `accounts_visible`'s, the one statement of the rule."""
-    return accounts_visible(user).select_related("property").filter(account_id=account_id).first()
+    `accounts_visible`'s, the one statement of the rule, asked only of a role that does not see
+    every account (the account is read by hand-written SQL: see `account_with_property`)."""
+    account = account_with_property(account_id)
+    if account is None:
+        return None
+    profile = profile_of(user)
+    if profile is not None and permissions.sees_everything(profile.role):
+        return account
+    return account if accounts_visible(user).filter(pk=account.pk).exists() else None
 
 
 def currencies_visible(user: Any) -> list[str]:
@@ -204,113 +213,9 @@ def aging_visible(
     return reports
 
 
-@dataclass(frozen=True)
-class Hit:
-    account_id: str
-    property_id: str
-    unit: str
-    names: str
-    why: str
-
-
-SEARCH_LIMIT = 50
-SEARCH_ENTRY_DAYS = 183  # how far back an amount is looked for among the entries
-
-
 def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
-    """Accounts `user` may see matching `q`: account id, unit, a party's name, email or phone, or
-    an amount (an open item's, the rent, or an entry's of the last six months). Best matches
-    first, at most `limit`."""
-    q = q.strip()
-    if not q:
-        return []
-    visible = accounts_visible(user)
-    found: dict[int, str] = {}
-
-    def take(pks: Any, why: str) -> None:
-        for pk in pks:
-            if len(found) >= limit:
-                return
-            found.setdefault(pk, why)
-
-    # The account named exactly, then accounts of that unit, then (after amounts and parties)
-    # accounts whose id starts so: one query, ranked in the database.
-    rank = Case(
-        When(account_id__iexact=q, then=Value(0)),
-        When(unit__iexact=q, then=Value(1)),
-        default=Value(2),
-    )
-    by_id = list(
-        visible.filter(Q(account_id__iexact=q) | Q(unit__iexact=q) | Q(account_id__istartswith=q))
-        .annotate(rank=rank)
-        .order_by("rank", "account_id")
-        .values_list("pk", "rank")[: 3 * limit]
-    )
-    take((pk for pk, r in by_id if r == 0), "account")
-    take((pk for pk, r in by_id if r == 1), "unit")
-    amount = _amount(q)
-    if amount is not None:
-        take(
-            visible.filter(
-                pk__in=OpenItem.objects.filter(amount=str(amount)).values("account_id")
-            ).values_list("pk", flat=True)[:limit],
-            "open item",
-        )
-        take(visible.filter(rent=str(amount)).values_list("pk", flat=True)[:limit], "rent")
-        # Entries of the last months only: the book has no index on amounts, and its date index
-        # keeps this a short range even on a book of millions of entries.
-        recent = Transaction.objects.filter(
-            amount=str(amount), posted_on__gte=today() - timedelta(days=SEARCH_ENTRY_DAYS)
-        )
-        take(
-            visible.filter(pk__in=recent.values("account_id")).values_list("pk", flat=True)[:limit],
-            "entry",
-        )
-    digits = "".join(c for c in q if c.isdigit())
-    party_q = Q(party__name__icontains=q) | Q(party__email__iexact=q)
-    if len(digits) >= 7:
-        party_q |= Q(party__phone__contains=digits[-7:])
-    if "@" not in q or len(found) < limit:
-        links = AccountParty.objects.filter(party_q)
-        if not permissions.sees_everything(role_of(user)):
-            links = links.filter(account__in=visible)
-        take(links.values_list("account_id", flat=True).distinct()[:limit], "party")
-    take((pk for pk, r in by_id if r == 2), "account")
-    # Each account found, with its parties' names (one row per party; an account without one
-    # comes once, its name None).
-    accounts: dict[int, tuple[str, str, str]] = {}
-    names: dict[int, list[tuple[str, str]]] = {}
-    for pk, account_id, property_id, unit, role, name in Account.objects.filter(
-        pk__in=found
-    ).values_list(
-        "pk",
-        "account_id",
-        "property__property_id",
-        "unit",
-        "account_parties__role",
-        "account_parties__party__name",
-    ):
-        accounts[pk] = (account_id, property_id or "", unit)
-        if name is not None:
-            names.setdefault(pk, []).append((role, name))
-    return [
-        Hit(*accounts[pk], ", ".join(dict.fromkeys(n for _, n in sorted(names.get(pk, [])))), why)
-        for pk, why in found.items()
-        if pk in accounts
-    ]
-
-
-def _amount(text: str) -> Decimal | None:
-    cleaned = text.replace("$", "").replace(",", "").strip()
-    if not cleaned or not any(c.isdigit() for c in cleaned):
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if value <= 0 or value != value.quantize(Decimal("0.01")) or value > Decimal("1e12"):
-        return None
-    return value
+    """`ledger.search.account_search` within the accounts `user` may see (`accounts_visible`)."""
+    return search.account_search(q=q, within=accounts_visible(user), limit=limit)
 
 
 @dataclass(frozen=True)
@@ -370,9 +275,6 @@ def account_parties(account: Account, links: list[AccountParty] | None = None) -
     return out
 
 
-# ---- documents and letters -------------------------------------------------------------------
-
-
 def document_visible(user: Any, *, account_id: str, name: str) -> Any:
     """The archived document `name` of account `account_id`, if `user` may see that account and
     the document is the account's (named on its timeline or its outbound mail); returns the
@@ -403,9 +305,6 @@ def letters_visible(user: Any, *, on: date | None = None) -> QuerySet[Any]:
     if on is not None:
         rows = rows.filter(run_on=on)
     return rows.select_related("account", "party", "document").order_by("-run_on", "id")
-
-
-# ---- users (the admin's pages) ---------------------------------------------------------------
 
 
 def user_list() -> list[Any]:
@@ -442,8 +341,6 @@ def admin_exists() -> bool:
     adds the first users; see `arrears.cli.acting`)."""
     return Profile.objects.filter(role=permissions.ADMIN, user__is_active=True).exists()
 
-
-# ---- the audit log (the admin's) -------------------------------------------------------------
 
 AUDIT_VIAS = ("web", "api", "cli", "system")
 AUDIT_COLUMNS = ("at", "user", "via", "verb", "account_id", "ip", "detail")

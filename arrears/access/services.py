@@ -1,6 +1,7 @@
-"""Writes of the access part: users, tokens, properties' details, sign-in throttling and its
-audit, referrals, and `act`, the audited gateway through which the web pages, the API and the
-command line make every change.
+"""Writes of the access part: users, tokens, sign-in throttling and its audit, the audited acts
+on properties and periods, and `act`, the audited gateway through which the web pages, the API
+and the command line make every change (a referral, for one, is `act` around
+`legal.services.referral_make`).
 
 `act(user=…, verb=…, account_id=…, via=…, do=…)` authorizes (role and scope, through
 `selectors.authorize`), runs `do(account)` and writes an `AuditEntry`, all in one transaction: a
@@ -20,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
-from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,17 +31,14 @@ from django.utils import timezone
 
 from arrears.access import permissions
 from arrears.access.errors import LockedOutError
-from arrears.access.models import ApiToken, AuditEntry, LoginFailure, Profile, Referral
+from arrears.access.models import ApiToken, AuditEntry, LoginFailure, Profile
 from arrears.access.selectors import authorize
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
-from arrears.ledger import periods
-from arrears.ledger.models import Account, PeriodEvent, Property, TimelineEvent
+from arrears.ledger import periods, properties
+from arrears.ledger.models import Account, PeriodEvent, Property
 from arrears.ledger.selectors import account_get
 
 T = TypeVar("T")
-
-
-# ---- the audited gateway ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -144,9 +141,6 @@ def audit_write(
         ip=ip[:45],
         detail=detail or {},
     )
-
-
-# ---- users, tokens and properties (the admin's changes) -------------------------------------
 
 
 def _audited(
@@ -406,9 +400,6 @@ def token_revoke(
     )
 
 
-PROPERTY_FIELDS = ("name", "address", "timezone", "owner_name")
-
-
 def property_change(
     *,
     property_id: str,
@@ -420,37 +411,20 @@ def property_change(
     via: str,
     ip: str = "",
 ) -> Property:
-    """Change a property's name, street address, time zone (empty: derived from its state) and
-    owner of record (named on its letters beside the managing agent; None leaves it as it is).
-
-    The audit row holds each changed field before and after. Raises NotFoundError (no such
-    property) or ValidationError (no name, too long, an unknown zone) with `extra["field"]`.
-    """
-    wanted = {"name": name.strip(), "address": address.strip(), "timezone": timezone.strip()}
-    if owner_name is not None:
-        wanted["owner_name"] = owner_name.strip()
+    """`ledger.properties.property_change`, audited as `property.change` with each changed field
+    before and after. Raises what it raises."""
     detail: dict[str, Any] = {"property_id": property_id}
 
     def change() -> Property:
-        prop = Property.objects.select_for_update().filter(property_id=property_id).first()
-        if prop is None:
-            raise NotFoundError(f"no property {property_id!r}", property_id=property_id)
-        if not wanted["name"]:
-            raise ValidationError("a property needs a name", field="name")
-        for field in wanted:
-            limit = getattr(Property._meta.get_field(field), "max_length", None)
-            if limit is not None and len(wanted[field]) > limit:
-                raise ValidationError(f"at most {limit} characters", field=field)
-        if wanted["timezone"] and wanted["timezone"] not in available_timezones():
-            raise ValidationError(f"no time zone {wanted['timezone']!r}", field="timezone")
-        changed = {f: v for f, v in wanted.items() if getattr(prop, f) != v}
-        detail["before"] = {f: getattr(prop, f) for f in changed}
-        detail["after"] = changed
-        for field, value in changed.items():
-            setattr(prop, field, value)
-        if changed:
-            prop.save(update_fields=list(changed))
-        return prop
+        changed = properties.property_change(
+            property_id=property_id,
+            name=name,
+            address=address,
+            timezone=timezone,
+            owner_name=owner_name,
+        )
+        detail["before"], detail["after"] = changed.before, changed.after
+        return changed.property
 
     return _audited(actor=actor, verb="property.change", via=via, ip=ip, detail=detail, do=change)
 
@@ -485,9 +459,6 @@ def token_user(token: str, *, ip: str = "") -> Any | None:
     return row.user
 
 
-# ---- closed periods (a controller's acts) -----------------------------------------------------
-
-
 def period_close(*, month: date, on: date, actor: Any, via: str, ip: str = "") -> PeriodEvent:
     """Close `month` as of `on` (`ledger.periods.period_close`), audited as `period.close`: the
     actor (signed in, or named on the command line) must be a controller or an admin."""
@@ -515,9 +486,6 @@ def period_reopen(*, month: date, reason: str, actor: Any, via: str, ip: str = "
             month=month, actor=str(actor.get_username()), reason=reason
         ),
     )
-
-
-# ---- sign-in throttling ----------------------------------------------------------------------
 
 
 def _window() -> timedelta:
@@ -571,32 +539,3 @@ def login_succeeded(*, user: Any, username: str, ip: str, user_agent: str) -> No
 def logout_record(*, user: Any, ip: str, user_agent: str) -> None:
     """A sign-out: its audit row (`signout`)."""
     _signin_write(user=user, verb="signout", ip=ip, user_agent=user_agent)
-
-
-# ---- referrals -------------------------------------------------------------------------------
-
-
-def referral_make(*, account: Account, firm: str, on: date, actor: str, note: str = "") -> Referral:
-    """Refer an account to a firm (its attorneys then see it); written on the timeline.
-
-    Raises ValidationError without a firm, or when the account is already with that firm.
-    """
-    firm = firm.strip()
-    if not firm:
-        raise ValidationError("a referral names a firm")
-    with transaction.atomic():
-        if Referral.objects.filter(account=account, firm=firm, withdrawn_on__isnull=True).exists():
-            raise ValidationError(f"{account.account_id} is already referred to {firm}")
-        referral = Referral.objects.create(
-            account=account, firm=firm, referred_on=on, referred_by=actor, note=note
-        )
-        TimelineEvent.objects.create(
-            account=account,
-            at=timezone.now(),
-            on=on,
-            kind="referral.made",
-            actor=actor,
-            summary=f"referred to {firm}",
-            detail={"referral": referral.pk, "firm": firm, "note": note},
-        )
-    return referral

@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from arrears.access import acts
 from arrears.access.selectors import account_parties, accounts_visible, authorize
-from arrears.access.services import referral_make
-from arrears.api.common import ERRORS, api_act, day, event_out
+from arrears.api.common import ERRORS, by, day, event_out
 from arrears.api.schemas import (
     AccountDetailOut,
     AccountOut,
@@ -22,11 +22,9 @@ from arrears.api.schemas import (
     ReferralIn,
     ReferralOut,
 )
-from arrears.core.dates import today
 from arrears.core.money import fmt
 from arrears.dunning.models import Hold
 from arrears.dunning.selectors import holds_list, timeline_list
-from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import account_ledger
 
@@ -150,36 +148,20 @@ def account_holds(request: HttpRequest, account_id: str) -> Any:
 @router.post("/accounts/{account_id}/notes", response={201: EventOut, **ERRORS})
 def account_note(request: HttpRequest, account_id: str, body: NoteIn) -> Any:
     """Add a note to the account's timeline."""
-    event = api_act(
-        request,
-        "note.add",
-        account_id=account_id,
-        detail={"text": body.text[:500]},
-        do=lambda a: note_add(
-            account_id=account_id, text=body.text, actor=request.user.get_username(), on=today()
-        ),
-    )
+    event = acts.note_add(by=by(request), account_id=account_id, text=body.text)
     return Status(201, event_out(event))
 
 
 @router.post("/accounts/{account_id}/holds", response={201: HoldOut, **ERRORS})
 def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> Any:
     """Place a hold (on one party with `party_id`); the compliance guard refuses what it stops."""
-    until = day(body.until) if body.until else None
-    hold = api_act(
-        request,
-        "hold.place",
+    hold = acts.hold_place(
+        by=by(request),
         account_id=account_id,
-        detail=body.dict(exclude_none=True) | {"until": str(until)},
-        do=lambda a: hold_place(
-            account_id=account_id,
-            reason=body.reason,
-            on=today(),
-            actor=request.user.get_username(),
-            until=until,
-            party_id=body.party_id or None,
-            note=body.note[:500],
-        ),
+        reason=body.reason,
+        until=day(body.until) if body.until else None,
+        party_id=body.party_id or None,
+        note=body.note,
     )
     return Status(201, _hold_out(Hold.objects.select_related("party").get(pk=hold.pk)))
 
@@ -187,33 +169,15 @@ def account_hold_place(request: HttpRequest, account_id: str, body: HoldIn) -> A
 @router.post("/accounts/{account_id}/holds/{hold_id}/release", response={200: HoldOut, **ERRORS})
 def account_hold_release(request: HttpRequest, account_id: str, hold_id: int) -> Any:
     """Release a hold; it stays on record."""
-    hold = api_act(
-        request,
-        "hold.release",
-        account_id=account_id,
-        detail={"hold": hold_id},
-        do=lambda a: hold_release(
-            account_id=account_id, hold_id=hold_id, actor=request.user.get_username(), on=today()
-        ),
-    )
+    hold = acts.hold_release(by=by(request), account_id=account_id, hold_id=hold_id)
     return _hold_out(Hold.objects.select_related("party").get(pk=hold.pk))
 
 
 @router.post("/accounts/{account_id}/referrals", response={201: ReferralOut, **ERRORS})
 def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> Any:
     """Refer the account to a law firm: the firm's attorneys then see it."""
-    referral = api_act(
-        request,
-        "referral.make",
-        account_id=account_id,
-        detail={"firm": body.firm[:100]},
-        do=lambda a: referral_make(
-            account=a,  # type: ignore[arg-type]
-            firm=body.firm[:100],
-            on=today(),
-            actor=request.user.get_username(),
-            note=body.note[:500],
-        ),
+    referral = acts.referral_make(
+        by=by(request), account_id=account_id, firm=body.firm, note=body.note
     )
     return Status(
         201,

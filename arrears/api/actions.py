@@ -14,29 +14,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone as dj_timezone
 from ninja import Router, Schema, Status
 
+from arrears.access import acts
 from arrears.access.selectors import authorize, document_visible
-from arrears.api.common import ERRORS, api_act, day, event_out
+from arrears.api.common import ERRORS, by, day, event_out
 from arrears.api.schemas import ErrorOut, EventOut
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.models import Document
-from arrears.correspondence.statements import statement_pdf
-from arrears.disputes import services as disputes
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
-from arrears.dunning import commitments
-from arrears.dunning.contact import call_log, local_time, party_zone, statement_email
-from arrears.dunning.documents import DisputeAnswered
-from arrears.dunning.documents import dispute_resolve as dispute_answer
-from arrears.dunning.notices import notice_send
 from arrears.dunning.selectors import notice_choices
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.selectors import open_items_as_of
-from arrears.plans import services as plans
 from arrears.plans.models import Plan, Promise
 from arrears.plans.schedule import propose_terms
 from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
@@ -68,9 +60,6 @@ def _id(value: int, what: str) -> int:
     if not 0 < value <= MAX_ID:
         raise NotFoundError(f"no {what} {value}")
     return value
-
-
-# ---- shapes ----------------------------------------------------------------------------------
 
 
 class CallIn(Schema):
@@ -237,36 +226,17 @@ class DocumentOut(Schema):
     created_at: datetime
 
 
-# ---- calls and promises ----------------------------------------------------------------------
-
-
 @router.post("/accounts/{account_id}/calls", response={201: EventOut, **WRITES})
 def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
     """Log a call and its outcome, asked of the guard at that minute; a refused call is recorded
     (refused, with its rule) and answered 409 with the rule in `extra`."""
-    actor = request.user.get_username()
-
-    def do(_a: Any) -> Any:
-        at = (
-            local_time(body.at, party_zone(account_id=account_id, party_id=body.party_id))
-            if body.at.strip()
-            else dj_timezone.now()
-        )
-        return call_log(
-            account_id=account_id,
-            party_id=body.party_id,
-            outcome=body.outcome,
-            at=at,
-            actor=actor,
-            note=body.note[:500],
-        )
-
-    logged = api_act(
-        request,
-        "call.log",
+    logged = acts.call_log(
+        by=by(request),
         account_id=account_id,
-        detail={"party_id": body.party_id, "outcome": body.outcome},
-        do=do,
+        party_id=body.party_id,
+        outcome=body.outcome,
+        note=body.note,
+        at=body.at,
     )
     d = logged.decision
     if not d.allowed:
@@ -306,28 +276,18 @@ def promises_get(request: HttpRequest, account_id: str) -> Any:
 @router.post("/accounts/{account_id}/promises", response={201: PromiseOut, **WRITES})
 def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
     """Record a promise to pay `amount` by `promised_on`."""
-    actor = request.user.get_username()
-    promise = api_act(
-        request,
-        "promise.record",
+    authorize(request.user, "promise.record", account_id)
+    promise = acts.promise_record(
+        by=by(request),
         account_id=account_id,
-        detail={"amount": body.amount[:40], "promised_on": str(body.promised_on)},
-        do=lambda _a: plans.promise_add(
-            account_id=account_id,
-            amount=_money(body.amount, "amount"),
-            promised_on=day(body.promised_on),
-            on=today(),
-            actor=actor,
-            party_id=body.party_id or None,
-            channel=body.channel,
-        ),
+        amount=_money(body.amount, "amount"),
+        promised_on=day(body.promised_on),
+        party_id=body.party_id or None,
+        channel=body.channel,
     )
     return Status(
         201, _promise_out(Promise.objects.select_related("account", "party").get(pk=promise.pk))
     )
-
-
-# ---- plans -----------------------------------------------------------------------------------
 
 
 def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
@@ -410,28 +370,21 @@ def plan_propose(request: HttpRequest, account_id: str, body: ProposeIn) -> Any:
 @router.post("/accounts/{account_id}/plans", response={201: PlanOut, **WRITES})
 def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
     """Create a payment plan on the open balance (or the chosen charges)."""
-    actor = request.user.get_username()
     if body.installments is not None and not 0 < body.installments <= 1000:
         raise ValidationError("installments: between 1 and 1000", field="installments")
-    plan = api_act(
-        request,
-        "plan.create",
-        account_id=account_id,
-        detail={"start": str(body.start), "installments": body.installments},
-        do=lambda _a: commitments.plan_create(
-            account_id=account_id,
-            on=today(),
-            actor=actor,
-            start=day(body.start),
-            frequency=body.frequency,
-            installments=body.installments,
-            installment_amount=_money(body.installment_amount, "installment_amount")
-            if body.installment_amount
-            else None,
-            down=_money(body.down or "0", "down"),
-            party_id=body.party_id or None,
-            charges=body.charges[:200],
-        ),
+    authorize(request.user, "plan.create", account_id)
+    terms = acts.PlanTerms(
+        start=day(body.start),
+        frequency=body.frequency,
+        installments=body.installments,
+        installment_amount=_money(body.installment_amount, "installment_amount")
+        if body.installment_amount
+        else None,
+        down=_money(body.down or "0", "down"),
+        party_id=body.party_id or None,
+    )
+    plan = acts.plan_create(
+        by=by(request), account_id=account_id, terms=terms, charges=body.charges[:200]
     )
     plan = plan_get(plan_id=plan.pk)
     return Status(201, _plan_out(plan, tracking_for([plan], today()).get(plan.pk)))
@@ -440,26 +393,11 @@ def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
 @router.post("/accounts/{account_id}/plans/{plan_id}/cancel", response={200: PlanOut, **WRITES})
 def plan_cancel_post(request: HttpRequest, account_id: str, plan_id: int, body: ReasonIn) -> Any:
     """Cancel an active plan, with the reason."""
-    actor = request.user.get_username()
-
-    def do(_a: Any) -> Plan:
-        _plan_of(account_id, plan_id)
-        if not body.reason.strip():
-            raise ValidationError("reason: a cancellation needs a reason", field="reason")
-        return plans.plan_cancel(plan_id=plan_id, reason=body.reason[:300], on=today(), actor=actor)
-
-    api_act(
-        request,
-        "plan.cancel",
-        account_id=account_id,
-        detail={"plan": plan_id, "reason": body.reason[:300]},
-        do=do,
+    acts.plan_cancel(
+        by=by(request), account_id=account_id, plan_id=_id(plan_id, "plan"), reason=body.reason
     )
     plan = plan_get(plan_id=plan_id)
     return _plan_out(plan, tracking_for([plan], today()).get(plan.pk))
-
-
-# ---- disputes --------------------------------------------------------------------------------
 
 
 def _dispute_out(d: Dispute) -> dict[str, Any]:
@@ -487,21 +425,13 @@ def disputes_get(request: HttpRequest, account_id: str) -> Any:
 @router.post("/accounts/{account_id}/disputes", response={201: DisputeOut, **WRITES})
 def dispute_post(request: HttpRequest, account_id: str, body: DisputeIn) -> Any:
     """Open a dispute on the chosen charges, or (none named) on the whole balance."""
-    actor = request.user.get_username()
-    dispute = api_act(
-        request,
-        "dispute.open",
+    dispute = acts.dispute_open(
+        by=by(request),
         account_id=account_id,
-        detail={"reason": body.reason[:300], "charges": body.charges[:200]},
-        do=lambda _a: disputes.dispute_open(
-            account_id=account_id,
-            reason=body.reason[:2000],
-            on=today(),
-            actor=actor,
-            charges=body.charges[:200],
-            party_id=body.party_id or None,
-            channel=body.channel,
-        ),
+        reason=body.reason,
+        charges=body.charges[:1000],
+        party_id=body.party_id or None,
+        channel=body.channel,
     )
     return Status(201, _dispute_out(dispute_get(dispute_id=dispute.pk)))
 
@@ -514,72 +444,27 @@ def dispute_resolve_post(
     request: HttpRequest, account_id: str, dispute_id: int, body: ResolveIn
 ) -> Any:
     """Resolve an open dispute: upheld, partial (with the amount credited) or rejected."""
-    actor = request.user.get_username()
-
-    def do(_a: Any) -> DisputeAnswered:
-        found = dispute_get(dispute_id=_id(dispute_id, "dispute"))
-        if found.account.account_id != account_id:
-            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
-        # The CLI's and the page's service: the credits and the answer, queued through the guard.
-        return dispute_answer(
-            dispute_id=dispute_id,
-            outcome=body.outcome,
-            on=today(),
-            actor=actor,
-            amount=_money(body.amount, "amount") if body.amount else None,
-            note=body.note[:2000],
-        )
-
-    answered = api_act(
-        request,
-        "dispute.resolve",
+    authorize(request.user, "dispute.resolve", account_id)
+    answered = acts.dispute_resolve(
+        by=by(request),
         account_id=account_id,
-        detail={
-            "dispute": dispute_id,
-            "outcome": body.outcome,
-            "amount": (body.amount or "")[:40],
-            "note": body.note[:300],
-        },
-        do=do,
+        dispute_id=_id(dispute_id, "dispute"),
+        outcome=body.outcome,
+        amount=_money(body.amount, "amount") if body.amount else None,
+        note=body.note,
     )
     return {**_dispute_out(dispute_get(dispute_id=dispute_id)), "answer": answered.as_json()}
-
-
-# ---- statements, notices, documents ----------------------------------------------------------
 
 
 @router.post("/accounts/{account_id}/statement", response={201: StatementOut, **WRITES})
 def statement_post(request: HttpRequest, account_id: str, body: StatementIn) -> Any:
     """The statement as of today, archived (its name is a document of the account); with
     `email`, emailed to the primary party through the guard."""
-    actor = request.user.get_username()
-    as_of = today()
-
-    def do(_a: Any) -> dict[str, Any]:
-        statement = statement_pdf(account_id=account_id, as_of=as_of, actor=actor)
-        assert statement.document is not None
-        said = (
-            statement_email(
-                account_id=account_id,
-                as_of=as_of,
-                pdf=statement.data,
-                filename=f"statement-{account_id}-{as_of}.pdf",
-                actor=actor,
-            )
-            if body.email
-            else None
-        )
-        return {
-            "document": statement.document.name,
-            "sha256": statement.document.sha256,
-            "emailed": said,
-        }
-
+    sent = acts.statement_send(by=by(request), account_id=account_id, email=body.email)
+    document = sent.statement.document
+    assert document is not None
     return Status(
-        201,
-        api_act(
-            request, "statement.send", account_id=account_id, detail={"email": body.email}, do=do
-        ),
+        201, {"document": document.name, "sha256": document.sha256, "emailed": sent.emailed}
     )
 
 
@@ -598,20 +483,12 @@ def notices_get(request: HttpRequest, account_id: str) -> Any:
 def notice_post(request: HttpRequest, account_id: str, body: NoticeIn) -> Any:
     """Send a notice now: queued for the day's print batch (letters) or the sender (email),
     if the guard allows it now; a refusal is 409 with the rule in `extra`."""
-    actor = request.user.get_username()
-    queued = api_act(
-        request,
-        "notice.send",
+    queued = acts.notice_send(
+        by=by(request),
         account_id=account_id,
-        detail={"template": body.template[:100], "channel": body.channel[:20]},
-        do=lambda _a: notice_send(
-            account_id=account_id,
-            template=body.template,
-            channel=body.channel,
-            on=today(),
-            actor=actor,
-            party_id=body.party_id or None,
-        ),
+        template=body.template,
+        channel=body.channel,
+        party_id=body.party_id or None,
     )
     o = queued.outbound
     return Status(

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -82,13 +83,12 @@ def error(
 
 @api.exception_handler(DomainError)
 def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return error(
-        request,
-        STATUS.get(exc.code, 400),
-        exc.code,
-        exc.message,
-        json.loads(json.dumps(exc.extra, default=str)),
-    )
+    # The kind of error picks the status; the specific code and the facts are the client's to
+    # switch on, the message is English as every API message is, whatever the Accept-Language.
+    with translation.override("en"):
+        message = exc.message
+        extra = json.loads(json.dumps(exc.extra, default=str))
+    return error(request, STATUS.get(exc.kind, 400), exc.code, message, extra)
 
 
 @api.exception_handler(UnicodeEncodeError)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
+from arrears.access import acts
 from arrears.access.selectors import (
     account_search,
     aging_visible,
@@ -18,13 +19,11 @@ from arrears.access.selectors import (
     currencies_visible,
     worklist_visible,
 )
-from arrears.api.common import ERRORS, api_act, day
+from arrears.api.common import ERRORS, by, day
 from arrears.api.schemas import HitOut, ImportOut, RunIn, WorkItemOut
 from arrears.core.errors import ValidationError
-from arrears.dunning.services import cycle_run
 from arrears.ledger.aging import Buckets
 from arrears.ledger.selectors import aging_json
-from arrears.ledger.services import book_import
 
 router = Router(tags=["book"])
 
@@ -67,14 +66,8 @@ def run(request: HttpRequest, body: RunIn) -> Any:
     """The daily collection run for `date` (default today); `dry_run` (the default) changes
     nothing. Returns {"date", "actions", "blocked"} as `arrears run --format json` does."""
     on = day(body.date)
-    verb = "run.dry" if body.dry_run else "run.real"
-    result = api_act(
-        request,
-        verb,
-        detail={"date": on.isoformat(), "dry_run": body.dry_run},
-        do=lambda _: cycle_run(on=on, dry_run=body.dry_run, actor=request.user.get_username()),
-    )
-    return result.as_json()
+    # The CLI's run, without its emails: they go out with `arrears mail send`, not in a request.
+    return acts.book_run(by=by(request), on=on, dry_run=body.dry_run).result.as_json()
 
 
 IMPORT_SUFFIXES = (".zip", ".xlsx")
@@ -101,10 +94,7 @@ def book_import_post(
         with path.open("wb") as out:
             for chunk in file.chunks():
                 out.write(chunk)
-        summary = api_act(
-            request,
-            "import",
-            detail={"file": name[:200], "into_open_period": into_open_period},
-            do=lambda _: book_import(path, into_open_period=into_open_period),
+        summary = acts.book_import(
+            by=by(request), path=path, name=name, into_open_period=into_open_period
         )
     return Status(201, {"changed": summary.changed, "summary": summary.line()})

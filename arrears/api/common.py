@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest
 
+from arrears.access import acts
 from arrears.access.addresses import client_ip
 from arrears.access.services import act
 from arrears.api.schemas import ErrorOut
@@ -40,6 +41,11 @@ def api_act(
         detail=detail,
         do=do,
     )
+
+
+def by(request: HttpRequest) -> acts.By:
+    """The request's user acting through the API, from its address."""
+    return acts.By(request.user, "api", client_ip(request))
 
 
 def day(value: date | None) -> date:

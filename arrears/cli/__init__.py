@@ -94,8 +94,11 @@ def _setup() -> None:
 
 
 def _report(command: str, error: DomainError) -> int:
-    """A refused command: its message on standard error, exit status 2."""
-    sys.stderr.write(f"arrears {command}: {error.message}\n")
+    """A refused command: its message in the command line's words (`arrears.cli.wording`) on
+    standard error, exit status 2."""
+    from arrears.cli.wording import cli_message
+
+    sys.stderr.write(f"arrears {command}: {cli_message(error)}\n")
     return 2
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from arrears.cli.acting import acting, actor_name, cli_act, via
+from arrears.cli.acting import acting, by, via
 from arrears.cli.common import command, date, ensure_migrated, table, write_json_rows
 
 
@@ -134,24 +134,11 @@ def _user_token(args: argparse.Namespace) -> int:
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
-    from arrears.access.services import referral_make
-    from arrears.core.dates import today
+    from arrears.access import acts
 
     ensure_migrated()
-    actor = actor_name(args)
-    # The API's detail (the pages have no referral form).
-    referral = cli_act(
-        args,
-        "referral.make",
-        account_id=args.account_id,
-        detail={"firm": args.firm[:100]},
-        do=lambda account: referral_make(
-            account=account,
-            firm=args.firm,
-            on=args.on or today(),
-            actor=actor,
-            note=args.note or "",
-        ),
+    referral = acts.referral_make(
+        by=by(args), account_id=args.account_id, firm=args.firm, note=args.note or "", on=args.on
     )
     print(f"{args.account_id} referred to {referral.firm} on {referral.referred_on}.")
     return 0

@@ -97,6 +97,15 @@ def cli_job(
     )
 
 
+def by(args: argparse.Namespace, *, system: bool = False) -> Any:
+    """Who does a command's act (`arrears.access.acts`): the user `acting` names (or the
+    operator, for a system job), through the command line."""
+    from arrears.access.acts import By
+
+    who = acting(args, system=system)
+    return By(who, via(who))
+
+
 def actor_name(args: argparse.Namespace, *, system: bool = False) -> str:
     """The name the timeline records for this command's change (see `acting`)."""
     return str(acting(args, system=system).get_username())

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from arrears.cli.acting import cli_act
+from arrears.cli.acting import by
 from arrears.cli.common import (
     ProgressBar,
     command,
@@ -34,20 +34,18 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from arrears.ledger.services import book_import
+    from arrears.access import acts
 
     ensure_migrated()
     bar = ProgressBar(sys.stderr)
     started = time.monotonic()
     try:
-        summary = cli_act(
-            args,
-            "import",
-            system=True,
-            detail={"file": args.path[:200], "into_open_period": args.into_open_period},
-            do=lambda _a: book_import(
-                Path(args.path), progress=bar, into_open_period=args.into_open_period
-            ),
+        summary = acts.book_import(
+            by=by(args, system=True),
+            path=Path(args.path),
+            name=args.path,
+            into_open_period=args.into_open_period,
+            progress=bar,
         )
     finally:
         bar.close()

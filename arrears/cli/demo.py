@@ -16,9 +16,9 @@ from arrears.cli.common import command, migrate
 def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
+    from arrears.demo.build import demo_build
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
-    from arrears.ledger.demo_book import demo_build
 
     migrate()
     days: list[date] = []

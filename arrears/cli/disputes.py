@@ -6,45 +6,28 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from arrears.cli.acting import actor_name, cli_act
+from arrears.cli.acting import by
 from arrears.cli.common import amount, command, date, ensure_migrated, money, output, write_json
 
 
 def cmd_dispute(args: argparse.Namespace) -> int:
     ensure_migrated()
-    actor = actor_name(args)
     if args.dispute_command == "open":
-        return _dispute_open(args, actor)
-    return _dispute_resolve(args, actor)
+        return _dispute_open(args)
+    return _dispute_resolve(args)
 
 
-def _dispute_open(args: argparse.Namespace, actor: str) -> int:
-    from arrears.core.dates import today
-    from arrears.disputes.services import dispute_open
+def _dispute_open(args: argparse.Namespace) -> int:
+    from arrears.access import acts
 
-    # The page's detail (and the documents named, which the page has no field for).
-    detail = {
-        "reason": args.reason[:300],
-        "charges": list(args.charge or [])[:200],
-        "party_id": args.party or "",
-        "channel": args.channel,
-        **({"documents": args.document} if args.document else {}),
-    }
-    dispute = cli_act(
-        args,
-        "dispute.open",
+    dispute = acts.dispute_open(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: dispute_open(
-            account_id=args.account_id,
-            reason=args.reason,
-            on=today(),
-            actor=actor,
-            charges=args.charge or (),
-            party_id=args.party,
-            channel=args.channel,
-            documents=args.document or (),
-        ),
+        reason=args.reason,
+        charges=args.charge or (),
+        party_id=args.party,
+        channel=args.channel,
+        documents=args.document or (),
     )
     what = "the whole balance" if dispute.whole_balance else ", ".join(args.charge)
     print(
@@ -54,33 +37,18 @@ def _dispute_open(args: argparse.Namespace, actor: str) -> int:
     return 0
 
 
-def _dispute_resolve(args: argparse.Namespace, actor: str) -> int:
-    from arrears.core.dates import today
-
-    # Through dunning, as the page and the API do: the answer (a letter, or an email) is queued
-    # through the guard; the user is authorized on the dispute's account, as on the page.
+def _dispute_resolve(args: argparse.Namespace) -> int:
+    from arrears.access import acts
     from arrears.disputes.selectors import dispute_get
-    from arrears.dunning.documents import dispute_resolve
 
-    account_id = dispute_get(dispute_id=args.dispute_id).account.account_id
-    answered = cli_act(
-        args,
-        "dispute.resolve",
-        account_id=account_id,
-        detail={
-            "dispute": args.dispute_id,
-            "outcome": args.outcome,
-            "amount": "" if args.amount is None else str(args.amount),
-            "note": (args.note or "")[:300],
-        },
-        do=lambda _a: dispute_resolve(
-            dispute_id=args.dispute_id,
-            outcome=args.outcome,
-            on=today(),
-            actor=actor,
-            amount=args.amount,
-            note=args.note or "",
-        ),
+    # The user is authorized on the dispute's account, as on the page.
+    answered = acts.dispute_resolve(
+        by=by(args),
+        account_id=dispute_get(dispute_id=args.dispute_id).account.account_id,
+        dispute_id=args.dispute_id,
+        outcome=args.outcome,
+        amount=args.amount,
+        note=args.note or "",
     )
     if args.format == "json":
         write_json(answered.as_json())

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arrears.cli.acting import actor_name, cli_act, cli_job
+from arrears.cli.acting import actor_name, by, cli_act
 from arrears.cli.common import (
     ProgressBar,
     command,
@@ -22,36 +22,26 @@ from arrears.cli.common import (
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from arrears.cli.mail import run_emails
+    from arrears.access import acts
     from arrears.core.dates import today
     from arrears.core.heap import frozen_heap
-    from arrears.dunning.services import cycle_run
 
     ensure_migrated()
     on = args.date or today()
     bar = ProgressBar(sys.stderr)
-
-    def run(actor: str) -> tuple[Any, Any]:
-        result = cycle_run(
+    try:
+        # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
+        ran = acts.book_run(
+            by=by(args, system=True),
             on=on,
             dry_run=args.dry_run,
-            actor=actor,
+            send_emails=True,
             progress=lambda done, total: bar("accounts", done, total),
             holding=frozen_heap,
         )
-        bar.close()
-        # With EMAIL_URL set, the run's emails go out at once (through the guard, as of now).
-        return result, None if args.dry_run else run_emails(on, actor=actor)
-
-    try:
-        result, emails = cli_job(
-            args,
-            "run.dry" if args.dry_run else "run.real",
-            detail={"date": on.isoformat(), "dry_run": args.dry_run},
-            do=run,
-        )
     finally:
         bar.close()
+    result, emails = ran.result, ran.emails
     if args.format == "json":
         doc = result.as_json()
         if emails is not None:
@@ -132,33 +122,17 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import hold_place
+    from arrears.access import acts
 
     ensure_migrated()
-    actor = actor_name(args)
-    # The page's detail, and the start day when it is not today.
-    detail = {
-        "reason": args.reason,
-        "until": args.until.isoformat() if args.until else "",
-        "note": (args.note or "")[:500],
-        "party_id": args.party,
-        **({"on": args.on.isoformat()} if args.on else {}),
-    }
-    hold = cli_act(
-        args,
-        "hold.place",
+    hold = acts.hold_place(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: hold_place(
-            account_id=args.account_id,
-            reason=args.reason,
-            on=args.on or today(),
-            until=args.until,
-            party_id=args.party,
-            note=args.note or "",
-            actor=actor,
-        ),
+        reason=args.reason,
+        until=args.until,
+        party_id=args.party,
+        note=args.note or "",
+        on=args.on,
     )
     print(
         f"Hold {hold.pk} placed on {args.account_id}: {hold.reason}"
@@ -168,37 +142,19 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import hold_release
+    from arrears.access import acts
 
     ensure_migrated()
-    actor = actor_name(args)
-    hold = cli_act(
-        args,
-        "hold.release",
-        account_id=args.account_id,
-        detail={"hold": args.hold},
-        do=lambda _a: hold_release(
-            account_id=args.account_id, hold_id=args.hold, actor=actor, on=today()
-        ),
-    )
+    hold = acts.hold_release(by=by(args), account_id=args.account_id, hold_id=args.hold)
     print(f"Hold {hold.pk} ({hold.reason}) on {args.account_id} released.")
     return 0
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
-    from arrears.dunning.services import note_add
+    from arrears.access import acts
 
     ensure_migrated()
-    actor = actor_name(args)
-    cli_act(
-        args,
-        "note.add",
-        account_id=args.account_id,
-        detail={"text": args.text[:500]},
-        do=lambda _a: note_add(account_id=args.account_id, text=args.text, actor=actor, on=today()),
-    )
+    acts.note_add(by=by(args), account_id=args.account_id, text=args.text)
     print(f"Note added to {args.account_id}.")
     return 0
 

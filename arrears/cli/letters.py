@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arrears.cli.acting import actor_name, cli_act, cli_job
+from arrears.cli.acting import actor_name, by, cli_act, cli_job
 from arrears.cli.common import ProgressBar, command, date, ensure_migrated, table
 
 # The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
@@ -69,16 +69,14 @@ def _letters_batch(args: argparse.Namespace) -> int:
 
 def _letters_mailed(args: argparse.Namespace) -> int:
     """`letters mailed`: proof of mailing, from the batch's filled-in manifest."""
+    from arrears.access import acts
     from arrears.core.dates import today
-    from arrears.correspondence.services import letters_mailed
 
-    actor = actor_name(args)
-    on = args.date or today()
-    mailed = cli_act(
-        args,
-        "letters.manage",
-        detail={"manifest": args.manifest[:200], "on": on.isoformat()},
-        do=lambda _a: letters_mailed(manifest=Path(args.manifest), mailed_on=on, actor=actor),
+    mailed = acts.letters_mailed(
+        by=by(args),
+        manifest=Path(args.manifest),
+        on=args.date or today(),
+        named={"manifest": args.manifest[:200]},
     )
     print(f"{mailed.mailed} letters recorded mailed; {mailed.unchanged} already recorded.")
     return 0
@@ -86,18 +84,10 @@ def _letters_mailed(args: argparse.Namespace) -> int:
 
 def _letters_returned(args: argparse.Namespace) -> int:
     """`letters returned`: a letter back undeliverable; its address marked bad."""
-    from arrears.core.dates import today
-    from arrears.correspondence.services import mail_returned
+    from arrears.access import acts
 
-    actor = actor_name(args)
-    # The page's detail.
-    row = cli_act(
-        args,
-        "letters.manage",
-        detail={"returned": args.letter, "reason": args.reason or ""},
-        do=lambda _a: mail_returned(
-            letter=args.letter, on=args.date or today(), actor=actor, reason=args.reason or ""
-        ),
+    row = acts.letter_returned(
+        by=by(args), letter=args.letter, reason=args.reason or "", on=args.date
     )
     print(
         f"Letter L{row.outbound_id} returned; address marked bad for "
@@ -137,7 +127,7 @@ def _letters_list(args: argparse.Namespace) -> int:
 
 def cmd_statement(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
-    from arrears.correspondence.statements import statement_pdf, statement_xlsx
+    from arrears.correspondence.statements import statement_xlsx
 
     ensure_migrated()
     as_of = args.as_of or today()
@@ -148,43 +138,16 @@ def cmd_statement(args: argparse.Namespace) -> int:
         output.write_bytes(statement.data)
         print(f"Statement of {args.account_id} as of {as_of.isoformat()}: {output}")
         return 0
-    said: list[str] = []
+    from arrears.access import acts
 
-    def archive(actor: str) -> Any:
-        statement = statement_pdf(account_id=args.account_id, as_of=as_of, actor=actor)
-        if sender is not None:
-            said.append(
-                sender(
-                    account_id=args.account_id,
-                    as_of=as_of,
-                    pdf=statement.data,
-                    filename=output.name,
-                    actor=actor,
-                )
-            )
-        return statement
-
-    # The page's act: archived and on the timeline; emailed at once, its try committed first
-    # (audited as a change that commits as it goes).
-    detail = {"email": sender is not None}
-    if sender is None:
-        actor = actor_name(args)
-        statement = cli_act(
-            args,
-            "statement.send",
-            account_id=args.account_id,
-            detail=detail,
-            do=lambda _a: archive(actor),
-        )
-    else:
-        statement = cli_job(
-            args,
-            "statement.send",
-            account_id=args.account_id,
-            detail=detail,
-            do=archive,
-            system=False,
-        )
+    sent = acts.statement_send(
+        by=by(args),
+        account_id=args.account_id,
+        email=sender is not None,
+        as_of=as_of,
+        filename=output.name,
+    )
+    statement, said = sent.statement, [sent.emailed] if sent.emailed else []
     output.write_bytes(statement.data)
     archived = f" (archived as {statement.document.name})" if statement.document else ""
     print(f"Statement of {args.account_id} as of {as_of.isoformat()}: {output}{archived}")

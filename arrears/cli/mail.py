@@ -15,22 +15,8 @@ import argparse
 import sys
 from typing import Any
 
-from arrears.cli.acting import actor_name, cli_act, cli_job
+from arrears.cli.acting import actor_name, by, cli_act, cli_job
 from arrears.cli.common import command, date, ensure_migrated, table, write_json
-
-
-def run_emails(on: Any, *, actor: str) -> Any:
-    """The daily run's emails, sent when EMAIL_URL is set (None when it is not)."""
-    from django.conf import settings
-
-    from arrears.correspondence.mail_out import Sender, smtp_from_env
-    from arrears.dunning.contact import emails_send
-
-    if not settings.EMAIL_URL:
-        return None
-    return emails_send(
-        on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=actor, workers=2
-    )
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -203,30 +189,17 @@ def _call_time(args: argparse.Namespace) -> Any:
 
 
 def cmd_call_log(args: argparse.Namespace) -> int:
-    from arrears.dunning.contact import call_log
+    from arrears.access import acts
 
     ensure_migrated()
-    actor = actor_name(args)
-    # The page's detail; a call the guard refuses is recorded refused (it was tried).
-    detail = {
-        "party_id": args.party,
-        "outcome": args.outcome,
-        "note": (args.note or "")[:500],
-        "at": args.at or "",
-    }
-    logged = cli_act(
-        args,
-        "call.log",
+    # A call the guard refuses is recorded refused (it was tried).
+    logged = acts.call_log(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: call_log(
-            account_id=args.account_id,
-            party_id=args.party,
-            outcome=args.outcome,
-            at=_call_time(args),
-            actor=actor,
-            note=args.note or "",
-        ),
+        party_id=args.party,
+        outcome=args.outcome,
+        note=args.note or "",
+        at=args.at or "",
     )
     if not logged.decision.allowed:
         sys.stderr.write(

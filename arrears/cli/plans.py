@@ -8,12 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from arrears.cli.acting import actor_name, cli_act, cli_job
+from arrears.cli.acting import by, cli_job
 from arrears.cli.common import amount, command, date, ensure_migrated, money, table, write_json
 
 
 def cmd_promise(args: argparse.Namespace) -> int:
-    from arrears.core.dates import today
 
     ensure_migrated()
     if args.promise_command == "rate":
@@ -38,30 +37,15 @@ def cmd_promise(args: argparse.Namespace) -> int:
             numeric=range(1, 4),
         )
         return 0
-    from arrears.plans.services import promise_add
+    from arrears.access import acts
 
-    actor = actor_name(args)
-    # The page's detail.
-    detail = {
-        "amount": str(args.amount),
-        "promised_on": args.date.isoformat(),
-        "party_id": args.party or "",
-        "channel": args.channel,
-    }
-    promise = cli_act(
-        args,
-        "promise.record",
+    promise = acts.promise_record(
+        by=by(args),
         account_id=args.account_id,
-        detail=detail,
-        do=lambda _a: promise_add(
-            account_id=args.account_id,
-            amount=args.amount,
-            promised_on=args.date,
-            party_id=args.party,
-            channel=args.channel,
-            on=today(),
-            actor=actor,
-        ),
+        amount=args.amount,
+        promised_on=args.date,
+        party_id=args.party,
+        channel=args.channel,
     )
     print(
         f"Promise {promise.pk} recorded on {args.account_id}: {money(f'{promise.amount:.2f}')}"
@@ -137,13 +121,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     reads = {"propose": _propose, "show": _plan_show, "agreement": _plan_agreement}
     if args.plan_command in reads:
         return reads[args.plan_command](args, on)
-    actor = actor_name(args)
     if args.plan_command == "create":
-        return _plan_create(args, on, actor)
+        return _plan_create(args)
     # The other acts are on a plan: the user is authorized on its account, as on the page.
     account_id = plan_get(plan_id=args.plan_id).account.account_id
     changes = {"renegotiate": _plan_renegotiate, "cancel": _plan_cancel, "send": _plan_send}
-    return changes[args.plan_command](args, on, actor, account_id)
+    return changes[args.plan_command](args, on, account_id)
 
 
 def _plan_show(args: argparse.Namespace, on: Any) -> int:
@@ -162,58 +145,41 @@ def _plan_agreement(args: argparse.Namespace, on: Any) -> int:
     return 0
 
 
-def _plan_create(args: argparse.Namespace, on: Any, actor: str) -> int:
-    from arrears.dunning import commitments
+def _plan_create(args: argparse.Namespace) -> int:
+    from arrears.access import acts
     from arrears.plans.selectors import plan_get
 
-    terms = _terms(args)
-    plan = cli_act(
-        args,
-        "plan.create",
-        account_id=args.account_id,
-        detail=_plan_detail(args),
-        do=lambda _a: commitments.plan_create(
-            account_id=args.account_id, on=on, actor=actor, charges=args.charge or (), **terms
-        ),
+    plan = acts.plan_create(
+        by=by(args), account_id=args.account_id, terms=_terms(args), charges=args.charge or ()
     )
     return _show_plan(plan_get(plan_id=plan.pk), args.format)
 
 
-def _plan_renegotiate(args: argparse.Namespace, on: Any, actor: str, account_id: str) -> int:
-    from arrears.dunning import commitments
+def _plan_renegotiate(args: argparse.Namespace, on: Any, account_id: str) -> int:
+    from arrears.access import acts
     from arrears.plans.selectors import plan_get
 
-    terms = _terms(args)
-    detail = {"plan": args.plan_id, "reason": args.reason[:300], **_plan_detail(args)}
-    plan = cli_act(
-        args,
-        "plan.renegotiate",
+    plan = acts.plan_renegotiate(
+        by=by(args),
         account_id=account_id,
-        detail=detail,
-        do=lambda _a: commitments.plan_renegotiate(
-            plan_id=args.plan_id, reason=args.reason, on=on, actor=actor, **terms
-        ),
+        plan_id=args.plan_id,
+        reason=args.reason,
+        terms=_terms(args),
     )
     return _show_plan(plan_get(plan_id=plan.pk), args.format)
 
 
-def _plan_cancel(args: argparse.Namespace, on: Any, actor: str, account_id: str) -> int:
-    from arrears.plans import services
+def _plan_cancel(args: argparse.Namespace, on: Any, account_id: str) -> int:
+    from arrears.access import acts
 
-    plan = cli_act(
-        args,
-        "plan.cancel",
-        account_id=account_id,
-        detail={"plan": args.plan_id, "reason": args.reason[:300]},
-        do=lambda _a: services.plan_cancel(
-            plan_id=args.plan_id, reason=args.reason, on=on, actor=actor
-        ),
+    plan = acts.plan_cancel(
+        by=by(args), account_id=account_id, plan_id=args.plan_id, reason=args.reason
     )
     print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
     return 0
 
 
-def _plan_send(args: argparse.Namespace, on: Any, _actor: str, account_id: str) -> int:
+def _plan_send(args: argparse.Namespace, on: Any, account_id: str) -> int:
     # Through dunning: the guard, then correspondence's mail path (EMAIL_URL).
     from arrears.dunning.documents import plan_agreement_email
 
@@ -241,29 +207,19 @@ def _plan_send(args: argparse.Namespace, on: Any, _actor: str, account_id: str) 
     return 0
 
 
-def _terms(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "start": args.start,
-        "frequency": args.frequency,
-        "installments": args.installments,
-        "installment_amount": args.amount,
-        "down": args.down,
-        "dates": args.dates or (),
-        "party_id": args.party,
-        "acceleration_clause": args.clause,
-    }
+def _terms(args: argparse.Namespace) -> Any:
+    from arrears.access.acts import PlanTerms
 
-
-def _plan_detail(args: argparse.Namespace) -> dict[str, Any]:
-    """The page's detail of a plan's terms (the fields as typed)."""
-    return {
-        "start": args.start.isoformat(),
-        "installments": "" if args.installments is None else str(args.installments),
-        "frequency": args.frequency,
-        "down": str(args.down),
-        "installment_amount": "" if args.amount is None else str(args.amount),
-        "party_id": args.party or "",
-    }
+    return PlanTerms(
+        start=args.start,
+        frequency=args.frequency,
+        installments=args.installments,
+        installment_amount=args.amount,
+        down=args.down,
+        dates=args.dates or (),
+        party_id=args.party,
+        acceleration_clause=args.clause,
+    )
 
 
 def _propose(args: argparse.Namespace, on: Any) -> int:

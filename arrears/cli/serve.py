@@ -1,33 +1,18 @@
 """`arrears serve`: waitress in one process, or in several worker processes fed by one acceptor.
 
-Python runs one thread at a time per process, so `--workers N` forks N waitress processes to
-serve pages on every core. How connections reach them matters more than it seems: a browser's
-keep-alive connection stays with the process that took it, and every request on it waits behind
-that process's other connections.
-
-- On one shared listening socket, whichever process woke first took a burst: 16-18 of 20
-  connections were seen in one worker while the other core idled.
-- With a socket per worker (SO_REUSEPORT) the kernel hashes each connection to one of them, a
-  coin toss per connection: 20 connections split 7/13 in two tries of ten, and the clients of
-  the busier worker waited nearly twice as long (the account page's p95 was twice its median).
-
-So with more than one worker, this process only accepts: it hands each new connection to the
-next worker in turn, over a Unix socket (SCM_RIGHTS), and the workers serve them. 20
-connections split 10/10. This is what Node's cluster module does by default on Linux for the
-same reason.
+With `--workers N`, N waitress processes serve pages on every core (Python runs one thread at a
+time per process). A browser's keep-alive connection stays with the process that took it, and
+every request on it waits behind that process's other connections; so with more than one worker,
+this process only accepts: it hands each new connection to the next worker in turn, over a Unix
+socket (SCM_RIGHTS), as Node's cluster module does on Linux, and the workers serve them.
 
 Each worker serves one request at a time by default (`--threads 1`), the pre-fork model of
-gunicorn's default worker. More threads in one process take turns at the GIL: under 20 clients
-on 2 cores, 12 threads a worker cost 9-10 ms of CPU per account page and 4 about 9, one 6-7 (the
-same pages), and the p95 was twice the median with 12. The price: a long request (a large
-export) holds up the other connections of its worker; `--threads 2` or more workers than cores
-soften that.
-
-Python's cyclic garbage collector ran some 300 times per 350 account pages, each time walking
-the 128,000 objects Django and the project had made at start-up, for 0.44 ms of CPU a page. Those
-are frozen before the workers fork (`gc.freeze`, as gunicorn's documentation advises for
-preloaded apps; it also keeps them shared between the processes) and a collection waits for
-20,000 new objects instead of 700: 0.06 ms a page.
+gunicorn's default worker: a long request (a large export) holds up the other connections of its
+worker; `--threads 2` or more workers than cores soften that. The objects made at start-up are
+frozen before the workers fork (`gc.freeze`, as gunicorn's documentation advises for preloaded
+apps; it also keeps them shared between the processes), and a collection waits for 20,000 new
+objects. What each of these was measured to save: the README's benchmarks, "The workspace under
+load".
 """
 
 from __future__ import annotations

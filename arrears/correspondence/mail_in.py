@@ -60,9 +60,6 @@ class Raw:
     data: bytes
 
 
-# ---- mailboxes -------------------------------------------------------------------------------
-
-
 def maildir_read(path: str | Path) -> Iterator[Raw]:
     """Every message of a Maildir folder (new and cur), oldest name first. Read-only."""
     folder = Path(path)
@@ -152,9 +149,6 @@ class ImapMailbox:
 
 def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-# ---- reading one message ---------------------------------------------------------------------
 
 
 @dataclass
@@ -283,9 +277,6 @@ def _status_blocks(report: Message) -> list[dict[str, str]]:
     return blocks
 
 
-# ---- matching --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Match:
     account: Account | None
@@ -359,9 +350,6 @@ def _accounts_of(party: Party) -> list[Account]:
         .select_related("account")
         .order_by("account__account_id")
     ]
-
-
-# ---- filing ----------------------------------------------------------------------------------
 
 
 @dataclass

@@ -3,7 +3,7 @@
 WeasyPrint spends most of a one-page letter subsetting its fonts (fontTools reading DejaVu's
 large layout tables), so each process first cuts the letter font down once, to the Latin
 characters letters use, without layout tables, and renders with that small font, one parsed
-stylesheet and one font configuration for its whole life: about 3 times faster per letter. A
+stylesheet and one font configuration for its whole life. A
 glyph outside the cut (another script) falls back to the machine's fonts through fontconfig.
 
 The same HTML always gives the same bytes (SOURCE_DATE_EPOCH fixes the font timestamps fontTools

@@ -233,8 +233,6 @@ def preview_deadline(template: str, on: date) -> date | None:
 __all__ = ["RenderedMessage", "language_for", "message_render", "outbound_message"]
 
 
-# ---- HTML to text ----------------------------------------------------------------------------
-
 _BLOCKS = {"p", "div", "br", "tr", "h1", "h2", "h3", "li", "table"}
 
 

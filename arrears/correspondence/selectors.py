@@ -230,8 +230,6 @@ def letters_for_batch(on: date) -> list[Outbound]:
     )
 
 
-# ---- templates -------------------------------------------------------------------------------
-
 BUILT_IN_TEMPLATES = Path(__file__).parent / "templates" / "correspondence"
 
 

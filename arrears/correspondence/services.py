@@ -252,9 +252,6 @@ def outbound_queue(
     return row
 
 
-# ---- re-checked when it goes out -------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Recheck:
     """The answer of the re-check a letter or an email gets when it goes out (dunning decides it
@@ -393,9 +390,6 @@ def email_unprepare(outbound: Outbound, *, on: date) -> None:
     outbound.status, outbound.document, outbound.document_name = "queued", None, name
     outbound.rendered_at, outbound.detail = None, detail
     outbound.save(update_fields=["status", "document", "document_name", "rendered_at", "detail"])
-
-
-# ---- the letters batch ---------------------------------------------------------------------
 
 
 @dataclass
@@ -805,9 +799,6 @@ def _merge(files: list[Path], target: Path) -> None:
     concat_pdfs(files, target)
 
 
-# ---- proof of mailing and returned mail ----------------------------------------------------
-
-
 @dataclass
 class MailedResult:
     mailed: int = 0
@@ -977,9 +968,6 @@ def mail_returned(*, letter: str, on: date, actor: str, reason: str = "") -> Ret
         },
     )
     return row
-
-
-# ---- company templates -----------------------------------------------------------------------
 
 
 @transaction.atomic

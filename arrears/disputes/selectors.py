@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO, fmt
 from arrears.disputes.checks import Applied, CheckResult, Entry, Rules, check_figures
@@ -92,14 +94,13 @@ def dispute_get(*, dispute_id: int) -> Dispute:
     try:
         return Dispute.objects.select_related("account", "party").get(pk=dispute_id)
     except Dispute.DoesNotExist:
-        raise NotFoundError(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
+        raise NotFoundError(
+            _("no dispute {dispute_id}"), code="dispute_not_found", dispute_id=dispute_id
+        ) from None
 
 
 def dispute_list(*, account_id: str) -> list[Dispute]:
     return list(Dispute.objects.filter(account__account_id=account_id).order_by("opened_on", "id"))
-
-
-# ---- the account analysis --------------------------------------------------------------------
 
 
 @dataclass
@@ -220,7 +221,12 @@ def account_analysis(
     that guarantor's share: the closing balance up to the guarantee's limit. Raises
     ValidationError when `start` is after `end` or `guarantor` does not guarantee the account."""
     if start is not None and start > end:
-        raise ValidationError(f"--from {start} is after --to {end}")
+        raise ValidationError(
+            _("the period starts on {start}, after it ends ({end})"),
+            code="period_starts_after_end",
+            start=start,
+            end=end,
+        )
     ledger = account_ledger(account_id=account_id, as_of=end)
     entries = [
         Entry(
@@ -287,7 +293,12 @@ def account_analysis(
         links = [ap for ap in ledger.parties if ap.role == "guarantor"]
         link = next((ap for ap in links if ap.party.party_id == guarantor), None)
         if link is None:
-            raise ValidationError(f"{guarantor!r} does not guarantee account {account_id}")
+            raise ValidationError(
+                _("{guarantor!r} does not guarantee account {account_id}"),
+                code="not_a_guarantor",
+                guarantor=guarantor,
+                account_id=account_id,
+            )
         limit = link.guarantee_limit
         owed = max(ZERO, ledger.balance)
         share = {

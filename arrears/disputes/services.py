@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -58,13 +59,22 @@ def dispute_open(
     open on `on`. Raises ValidationError for no reason, an unknown channel, a charge that is not an
     open charge of the account, or nothing open to dispute."""
     if not reason.strip():
-        raise ValidationError("a dispute needs the reason the party gave")
+        raise ValidationError(
+            _("a dispute needs the reason the party gave"), code="dispute_reason_missing"
+        )
     if channel not in CHANNELS:
-        raise ValidationError(f"a dispute's channel is one of {', '.join(CHANNELS)}")
+        raise ValidationError(
+            _("a dispute's channel is one of {choices}"),
+            code="dispute_channel_unknown",
+            channel=channel,
+            choices=", ".join(CHANNELS),
+        )
     try:
         account = Account.objects.select_for_update().get(account_id=account_id)
     except Account.DoesNotExist:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        ) from None
     party = party_of_account(account, party_id)
     open_charges = {
         i.txn_id: i.amount
@@ -79,16 +89,29 @@ def dispute_open(
         )
         for txn_id in charges:
             if txn_id not in known:
-                raise ValidationError(f"{txn_id!r} is not a charge of account {account_id}")
+                raise ValidationError(
+                    _("{txn_id!r} is not a charge of account {account_id}"),
+                    code="dispute_charge_unknown",
+                    txn_id=txn_id,
+                    account_id=account_id,
+                )
             if txn_id not in open_charges:
                 raise ValidationError(
-                    f"charge {txn_id} is paid: nothing of it is open to dispute on {on}"
+                    _("charge {txn_id} is paid: nothing of it is open to dispute on {on}"),
+                    code="dispute_charge_paid",
+                    txn_id=txn_id,
+                    on=on,
                 )
         held = {t: open_charges[t] for t in dict.fromkeys(charges)}
     else:
         held = open_charges
     if not held:
-        raise ValidationError(f"{account_id} has nothing open to dispute on {on}")
+        raise ValidationError(
+            _("{account_id} has nothing open to dispute on {on}"),
+            code="dispute_nothing_open",
+            account_id=account_id,
+            on=on,
+        )
     amount = sum(held.values(), ZERO)
     dispute = Dispute.objects.create(
         account=account,
@@ -146,36 +169,61 @@ def dispute_resolve(
     missing, not positive, or not less than the disputed amount.
     """
     if outcome not in Dispute.Outcome.values:
-        raise ValidationError(f"an outcome is one of {', '.join(Dispute.Outcome.values)}")
+        raise ValidationError(
+            _("an outcome is one of {choices}"),
+            code="dispute_outcome_unknown",
+            outcome=outcome,
+            choices=", ".join(Dispute.Outcome.values),
+        )
     dispute = (
         Dispute.objects.select_for_update().select_related("account").filter(pk=dispute_id).first()
     )
     if dispute is None:
-        raise NotFoundError(f"no dispute {dispute_id}", dispute_id=dispute_id)
+        raise NotFoundError(
+            _("no dispute {dispute_id}"), code="dispute_not_found", dispute_id=dispute_id
+        )
     if not dispute.can_resolve():
         raise ValidationError(
-            f"dispute {dispute_id} was already resolved ({dispute.outcome}) "
-            f"on {dispute.resolved_on}"
+            _("dispute {dispute_id} was already resolved ({outcome}) on {resolved_on}"),
+            code="dispute_resolved",
+            dispute_id=dispute_id,
+            outcome=dispute.outcome,
+            resolved_on=dispute.resolved_on,
         )
     lines = list(dispute.charges.select_related("charge").order_by("charge__due_on", "charge_id"))
     if outcome == "upheld":
         if amount is not None and amount != dispute.amount:
             raise ValidationError(
-                f"an upheld dispute credits what was disputed "
-                f"({dispute.amount:.2f}); use --outcome partial for "
-                f"{amount:.2f}"
+                _(
+                    "an upheld dispute credits what was disputed ({disputed:.2f}); "
+                    "{amount:.2f} is a partial resolution"
+                ),
+                code="dispute_upheld_amount",
+                disputed=dispute.amount,
+                amount=amount,
             )
         to_credit = dispute.amount
     elif outcome == "partial":
         if amount is None or amount <= 0 or amount >= dispute.amount:
             raise ValidationError(
-                f"a partial resolution needs --amount above 0 and below the "
-                f"disputed {dispute.amount:.2f}"
+                _(
+                    "a partial resolution credits an amount above 0 and below the disputed "
+                    "{disputed:.2f}"
+                ),
+                code="dispute_partial_amount",
+                field="amount",
+                disputed=dispute.amount,
+                amount=amount,
             )
         to_credit = amount
     else:
         if amount is not None:
-            raise ValidationError("a rejected dispute credits nothing: leave out --amount")
+            raise ValidationError(
+                _("a rejected dispute credits nothing: leave out the amount"),
+                code="dispute_rejected_amount",
+                field="amount",
+                amount=amount,
+            )
         to_credit = ZERO
     credits = []
     left = to_credit

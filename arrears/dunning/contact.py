@@ -202,8 +202,6 @@ def _party(party_id: str) -> Party:
     return party
 
 
-# ---- email out -------------------------------------------------------------------------------
-
 Render = Callable[[Outbound], OutgoingEmail]
 
 
@@ -502,9 +500,6 @@ def statement_email(*, account_id: str, as_of: date, pdf: bytes, filename: str, 
     )
 
 
-# ---- calls -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class CallLogged:
     decision: Decision
@@ -582,9 +577,6 @@ def call_log(
     return CallLogged(decision, event, at, who.zone)
 
 
-# ---- texts -----------------------------------------------------------------------------------
-
-
 @dataclass
 class TextRun:
     sent: list[str] = field(default_factory=list)
@@ -660,9 +652,6 @@ def texts_send(
         Action.objects.filter(pk=action.pk).update(status="closed", reason="text sent")
         run.sent.append(action.key)
     return run
-
-
-# ---- mail in -------------------------------------------------------------------------------
 
 
 def opt_outs_record(report: FetchReport, *, actor: str = "mail") -> int:

@@ -47,8 +47,6 @@ from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 from arrears.plans.models import Plan
 from arrears.plans.services import plan_send_for_acceptance
 
-# ---- the plan agreement ----------------------------------------------------------------------
-
 
 def _primary(account: Account) -> Party | None:
     link = (
@@ -151,9 +149,6 @@ def plan_agreement_email(
         raise NotFoundError(f"no plan {plan_id}", plan_id=plan_id)
     plan_send_for_acceptance(plan_id=plan_id, send=send, on=on, actor=actor, language=language)
     return result
-
-
-# ---- the answer to a resolved dispute ------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -384,9 +384,6 @@ def _fee_rule(policy: Policy, step: Step) -> FeeRule:
     )
 
 
-# ---- policies --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class PolicyVersion:
     """One version of a policy: built in (shipped with Arrears) or the company's own upload."""
@@ -437,23 +434,26 @@ def policy_overrides() -> list[tuple[str, str]]:
     )
 
 
-# ---- notices by hand -------------------------------------------------------------------------
-
-
 def account_policy(*, account: Account, on: date) -> Policy | None:
     """The policy an account follows on `on` (its own, else the match for its jurisdiction,
     kind and state), as the daily run chooses it; None when none applies."""
     from arrears.dunning.policy import jurisdiction_of
     from arrears.dunning.services import company_policies
 
-    override = PolicyOverride.objects.filter(account=account).values_list("policy", flat=True)
+    # By hand (core.sql), as company_policies: the account page asks this on every request.
+    override = sql.rows(
+        f"SELECT {sql.columns(PolicyOverride, 'policy')} FROM {sql.table(PolicyOverride)}"
+        f" WHERE {sql.columns(PolicyOverride, 'account')} = %s"
+        f" ORDER BY {sql.columns(PolicyOverride, 'id')} LIMIT 1",
+        [account.pk],
+    )
     prop = account.property
     return choose_policy(
         company_policies(),
         jurisdiction=jurisdiction_of(prop.country, prop.state) if prop is not None else "",
         account_kind=account.kind,
         moved_out=account.closed_on is not None and account.closed_on <= on,
-        override=override.first(),
+        override=override[0][0] if override else None,
     )
 
 

@@ -350,9 +350,6 @@ class RowError(Exception):
         self.reason = reason
 
 
-# ---- reading sources -------------------------------------------------------------------------
-
-
 @dataclass
 class SourceFile:
     """One file kind of a book: where it is and how to read its rows."""
@@ -572,9 +569,6 @@ def _xlsx_files(path: Path) -> list[SourceFile]:
 
         found[kind.name] = SourceFile(kind, label, 0, rows, ragged=True)
     return [found[k.name] for k in FILE_KINDS if k.name in found]
-
-
-# ---- checking rows ---------------------------------------------------------------------------
 
 
 def check_header(source: SourceFile, header: list[str]) -> list[Problem]:

@@ -31,6 +31,8 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core import dates
 from arrears.core.dates import add_months, month_end, month_start
@@ -71,20 +73,23 @@ def first_open_day(through: date | None) -> date | None:
     return None if through is None else through + timedelta(days=1)
 
 
-def closed_error(day: date, through: date, what: str) -> PeriodClosedError:
+def closed_error(day: date, through: date, what: str | Promise) -> PeriodClosedError:
     """The refusal of `what`, dated `day` on or before `through`."""
     return PeriodClosedError(
-        f"{label(day)} is closed (the book is closed through {label(through)}): {what} dated "
-        f"{day.isoformat()} would change it; a controller reopens the month "
-        f"(`arrears period reopen {label(through)} --reason …`) or it is dated "
-        f"{first_open_day(through)} or later",
+        _(
+            "{month} is closed (the book is closed through {through}): {what} dated {on} would "
+            "change it; a controller reopens the month or it is dated {first_open} or later"
+        ),
         month=label(day),
         closed_through=through.isoformat(),
         on=day.isoformat(),
+        through=label(through),
+        what=what,
+        first_open=first_open_day(through),
     )
 
 
-def ensure_open(days: Iterable[date], *, what: str) -> None:
+def ensure_open(days: Iterable[date], *, what: str | Promise) -> None:
     """Raise PeriodClosedError when any of `days` is in a closed month. Call it inside the
     writer's transaction, after the book's write lock."""
     through = closed_through()
@@ -113,20 +118,26 @@ def period_close(*, month: date, actor: str, on: date) -> PeriodEvent:
     last = month_end(month)
     if last >= on:
         raise PeriodClosedError(
-            f"{label(month)} has not ended: a month closes once its last day ({last}) is past",
+            _("{month} has not ended: a month closes once its last day ({last}) is past"),
             month=label(month),
+            last=last,
         )
     if through is not None and last <= through:
         raise PeriodClosedError(
-            f"{label(month)} is already closed (the book is closed through {label(through)})",
+            _("{month} is already closed (the book is closed through {through})"),
             month=label(month),
+            through=label(through),
         )
     if through is not None and month != first_open_day(through):
         following = label(add_months(month_start(through), 1))
         raise PeriodClosedError(
-            f"months close in order: close {following} first (the book is closed through "
-            f"{label(through)})",
+            _(
+                "months close in order: close {following} first (the book is closed through "
+                "{through})"
+            ),
             month=label(month),
+            following=following,
+            through=label(through),
         )
     return _record(month, PeriodEvent.Kind.CLOSE, last, actor)
 
@@ -142,21 +153,31 @@ def period_reopen(*, month: date, actor: str, reason: str) -> PeriodEvent:
     month = month_start(month)
     reason = reason.strip()
     if not reason:
-        raise ValidationError("say why the month is reopened (--reason)", field="reason")
+        raise ValidationError(
+            _("say why the month is reopened"), code="reopen_reason_missing", field="reason"
+        )
     if len(reason) > REASON_LIMIT:
-        raise ValidationError(f"a reason of at most {REASON_LIMIT} characters", field="reason")
+        raise ValidationError(
+            _("a reason of at most {limit} characters"),
+            code="reopen_reason_too_long",
+            field="reason",
+            limit=REASON_LIMIT,
+        )
     bulk.write_lock(Transaction._meta.db_table)
     through = closed_through()
     if through is None or month > through:
         raise PeriodClosedError(
-            f"{label(month)} is not closed"
-            + (f" (the book is closed through {label(through)})" if through else ""),
+            _("{month} is not closed (the book is closed through {through})")
+            if through
+            else _("{month} is not closed"),
             month=label(month),
+            through=label(through) if through else None,
         )
     if month != month_start(through):
         raise PeriodClosedError(
-            f"months reopen from the latest closed: reopen {label(through)} first",
+            _("months reopen from the latest closed: reopen {through} first"),
             month=label(month),
+            through=label(through),
         )
     closing = PeriodEvent.objects.filter(month=month, kind=PeriodEvent.Kind.CLOSE).latest("id")
     before = (

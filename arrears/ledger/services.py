@@ -27,6 +27,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from arrears.core.dates import add_months, today
 from arrears.core.fields import from_cents
@@ -396,8 +398,6 @@ def _import_account_parties(
     summary.updated["account_parties"] = len(changed)
     summary.unchanged["account_parties"] = len(rows) - len(new) - len(changed)
 
-
-# ---- transactions ----------------------------------------------------------------------------
 
 STAGE_COLUMNS = (
     "line",
@@ -916,9 +916,6 @@ def _insert_staged(base: int) -> None:
     )
 
 
-# ---- replay ----------------------------------------------------------------------------------
-
-
 def _replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
     """Rebuild allocations, deltas and open items of the accounts in the touched table."""
     for model in (Allocation, OpenItemDelta, OpenItem):
@@ -1014,9 +1011,6 @@ _IMPORTERS: dict[str, Callable[[SourceFile, ImportSummary, Any, _Rules], None]] 
 }
 
 
-# ---- charges posted by the system (fees) -----------------------------------------------------
-
-
 @dataclass(frozen=True)
 class NewCharge:
     txn_id: str
@@ -1037,7 +1031,7 @@ def charges_post(charges: list[NewCharge]) -> int:
     """
     base, fresh = _append_new(
         charges,
-        "a charge",
+        gettext_lazy("a charge"),
         lambda c: (
             c.txn_id,
             c.account_pk,
@@ -1060,7 +1054,7 @@ def charges_post(charges: list[NewCharge]) -> int:
 
 
 def _append_new(
-    entries: list[Any], what: str, row: Callable[[Any], tuple[Any, ...]]
+    entries: list[Any], what: str | Promise, row: Callable[[Any], tuple[Any, ...]]
 ) -> tuple[int, list[Any]]:
     """Append the entries (each with a txn_id) not yet in the book after its last one, in order;
     returns the id before the first and the entries appended. `row` gives an entry's columns
@@ -1139,9 +1133,6 @@ def _apply_new_charges(base: int, fresh: list[NewCharge]) -> None:
         accounts_replay(replay)
 
 
-# ---- credits posted by the system (adjustments) ----------------------------------------------
-
-
 @dataclass(frozen=True)
 class NewCredit:
     """A credit against a charge (a dispute upheld, a fee waived): a new entry, never an edit."""
@@ -1165,7 +1156,7 @@ def credits_post(credits: list[NewCredit]) -> int:
     """
     _, fresh = _append_new(
         credits,
-        "a credit",
+        gettext_lazy("a credit"),
         lambda c: (
             c.txn_id,
             c.account_pk,

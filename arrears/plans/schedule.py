@@ -95,9 +95,6 @@ def build_schedule(
     return out
 
 
-# ---- tracking --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Due:
     """Something a plan requires by a date: an installment, or a new charge (when the plan
@@ -192,9 +189,6 @@ def _day_total_reached(payments: Sequence[tuple[date, Decimal]], need: Decimal) 
         if running >= need:
             return day
     return None
-
-
-# ---- affordability -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
 """The Jinja2 environment of the workspace's busiest pages (the account page and its parts).
 
 Django's template language renders a node at a time through several layers of calls; Jinja2
-compiles a template to Python. On the account page (a 50-line ledger, the timeline, the forms) that
-is the difference between about 5 ms and under 1 ms a page, and the page must answer in 150 ms under
-20 clients on two cores. The rarer pages stay in Django's language, and the layout every page
-shares is one Jinja2 template (`web/layout.html`, rendered by `layout` below): a Jinja page renders
-in it directly, a Django page through the `{% layout %}` tag of `web/base.html`.
+compiles a template to Python, several times faster on the account page (the README's
+benchmarks). The rarer pages stay in Django's language, and the layout every page shares is one
+Jinja2 template (`web/layout.html`, rendered by `layout` below): a Jinja page renders in it
+directly, a Django page through the `{% layout %}` tag of `web/base.html`.
 
 What the templates have: `_()` and `ngettext()` (Django's translations, so `makemessages` finds
 `{{ _("…") }}` like a Django template's), `url(name, *args)`, `static(path)`, the filters `amount`,

@@ -38,6 +38,7 @@ from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
+from arrears.access import acts
 from arrears.access.addresses import client_ip
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.selectors import (
@@ -52,7 +53,6 @@ from arrears.access.selectors import (
     properties_visible,
 )
 from arrears.access.services import (
-    act,
     login_check,
     login_failed,
     login_succeeded,
@@ -65,7 +65,6 @@ from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
 from arrears.dunning.selectors import activity_get
-from arrears.dunning.services import hold_place, hold_release, note_add
 from arrears.ledger.aging import sum_lines
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
@@ -156,9 +155,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return response
 
 
-# ---- sign-in ---------------------------------------------------------------------------------
-
-
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or request.GET.get("next") or reverse("web:today")
@@ -201,9 +197,6 @@ def signout(request: HttpRequest) -> HttpResponse:
         logout_record(user=request.user, ip=_ip(request), user_agent=_agent(request))
     logout(request)
     return redirect("web:signin")
-
-
-# ---- portfolio -------------------------------------------------------------------------------
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
@@ -357,9 +350,6 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
     return render(request, "web/_chart.html", {"charts": charts})
 
 
-# ---- today -----------------------------------------------------------------------------------
-
-
 @page("worklist.view")
 def today_page(request: HttpRequest) -> HttpResponse:
     """The day: rendered once per state of the book (every change to an account's collection
@@ -374,9 +364,6 @@ def today_page(request: HttpRequest) -> HttpResponse:
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
     )
-
-
-# ---- an account ------------------------------------------------------------------------------
 
 
 def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
@@ -445,26 +432,25 @@ def _after_change(request: HttpRequest, account_id: str, error: str = "") -> Htt
     return redirect("web:ledger", account_id=account_id)
 
 
+def by(request: HttpRequest) -> acts.By:
+    """The signed-in user acting through the pages, from the request's address."""
+    return acts.By(request.user, "web", _ip(request))
+
+
 def change(
     request: HttpRequest,
     account_id: str,
     verb: str,
-    detail: dict[str, Any],
     do: Callable[[], Any],
     check: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
-    """Run one audited change on the account and answer with the activity fragment (or the page);
-    a refusal of the compliance guard is shown with its rule, any other DomainError as it is."""
+    """Run one act on the account (`do`, which calls `arrears.access.acts`) and answer with the
+    activity fragment (or the page); the user is authorized for `verb` on the account before
+    the form is read, so a refusal comes first. A refusal of the compliance guard is shown with
+    its rule, any other DomainError as it is."""
+    authorize(request.user, verb, account_id)
     try:
-        result = act(
-            user=request.user,
-            verb=verb,
-            via="web",
-            account_id=account_id,
-            ip=_ip(request),
-            detail=detail,
-            do=lambda _a: do(),
-        )
+        result = do()
     except (ForbiddenError, NotFoundError):
         raise
     except GuardRefusedError as exc:
@@ -487,21 +473,17 @@ def refusal_text(rule: str, reason: str) -> str:
 @page("account.view")
 def account_note(request: HttpRequest, account_id: str) -> HttpResponse:
     text = request.POST.get("text", "")
-    actor = request.user.get_username()
-
-    def do() -> Any:
-        return note_add(account_id=account_id, text=text, actor=actor, on=today())
-
-    return change(request, account_id, "note.add", {"text": text[:500]}, do)
+    return change(
+        request,
+        account_id,
+        "note.add",
+        lambda: acts.note_add(by=by(request), account_id=account_id, text=text),
+    )
 
 
 @require_POST
 @page("account.view")
 def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
-    reason = request.POST.get("reason", "")
-    note = request.POST.get("note", "")[:500]
-    party_id = request.POST.get("party_id", "") or None
-    actor = request.user.get_username()
     try:
         until_text = request.POST.get("until", "")
         until = date.fromisoformat(until_text) if until_text else None
@@ -509,34 +491,30 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
         until = date.min
     if until is not None and not in_calendar(until):  # 9999-12-31: no end, mistyped
         return _after_change(request, account_id, _("The end date is not a date."))
-
-    def do() -> Any:
-        return hold_place(
+    return change(
+        request,
+        account_id,
+        "hold.place",
+        lambda: acts.hold_place(
+            by=by(request),
             account_id=account_id,
-            reason=reason,
-            on=today(),
-            actor=actor,
+            reason=request.POST.get("reason", ""),
             until=until,
-            party_id=party_id,
-            note=note,
-        )
-
-    detail = {"reason": reason, "until": until_text, "note": note, "party_id": party_id}
-    return change(request, account_id, "hold.place", detail, do)
+            party_id=request.POST.get("party_id", "") or None,
+            note=request.POST.get("note", ""),
+        ),
+    )
 
 
 @require_POST
 @page("account.view")
 def account_release(request: HttpRequest, account_id: str, hold_id: int) -> HttpResponse:
-    actor = request.user.get_username()
-
-    def do() -> Any:
-        return hold_release(account_id=account_id, hold_id=hold_id, actor=actor, on=today())
-
-    return change(request, account_id, "hold.release", {"hold": hold_id}, do)
-
-
-# ---- search ----------------------------------------------------------------------------------
+    return change(
+        request,
+        account_id,
+        "hold.release",
+        lambda: acts.hold_release(by=by(request), account_id=account_id, hold_id=hold_id),
+    )
 
 
 @page("search")

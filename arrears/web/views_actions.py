@@ -17,41 +17,28 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from arrears.access import acts
 from arrears.access.errors import ForbiddenError
 from arrears.access.selectors import authorize, can, document_visible
-from arrears.access.services import act
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.pdfs import letter_pdf
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import template_names
-from arrears.correspondence.statements import statement_pdf
-from arrears.disputes import services as disputes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
-from arrears.disputes.selectors import dispute_get, dispute_list
-from arrears.dunning import commitments
-from arrears.dunning.contact import (
-    call_log,
-    local_time,
-    party_zone,
-    statement_email,
-)
+from arrears.disputes.selectors import dispute_list
 from arrears.dunning.documents import DisputeAnswered
-from arrears.dunning.documents import dispute_resolve as dispute_answer
-from arrears.dunning.notices import notice_send
 from arrears.dunning.selectors import preview_deadline
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
-from arrears.plans import services as plans
 from arrears.plans.schedule import propose_terms
-from arrears.plans.selectors import plan_get, plan_limits, plan_list, promise_list, tracking_for
-from arrears.web.views import _after_change, _ip, page, refusal_text
+from arrears.plans.selectors import plan_limits, plan_list, promise_list, tracking_for
+from arrears.web.views import _after_change, by, page, refusal_text
 from arrears.web.views import change as _change
 
 
@@ -92,27 +79,10 @@ def _int(text: str, what: str) -> int:
         ) from None
 
 
-# ---- calls, promises -------------------------------------------------------------------------
-
-
 @require_POST
 @page("account.view")
 def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
-    party_id = request.POST.get("party_id", "")
-    outcome = request.POST.get("outcome", "")
-    note = request.POST.get("note", "")[:500]
-    at_text = request.POST.get("at", "").strip()
-    actor = request.user.get_username()
-
-    def do() -> Any:
-        at = (
-            local_time(at_text, party_zone(account_id=account_id, party_id=party_id))
-            if at_text
-            else dj_timezone.now()
-        )
-        return call_log(
-            account_id=account_id, party_id=party_id, outcome=outcome, at=at, actor=actor, note=note
-        )
+    post = request.POST
 
     def refused(logged: Any) -> str:
         d = logged.decision
@@ -122,8 +92,14 @@ def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
         request,
         account_id,
         "call.log",
-        {"party_id": party_id, "outcome": outcome, "note": note, "at": at_text},
-        do,
+        lambda: acts.call_log(
+            by=by(request),
+            account_id=account_id,
+            party_id=post.get("party_id", ""),
+            outcome=post.get("outcome", ""),
+            note=post.get("note", ""),
+            at=post.get("at", ""),
+        ),
         refused,
     )
 
@@ -132,24 +108,19 @@ def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
 @page("account.view")
 def account_promise(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
-    actor = request.user.get_username()
-    detail = {k: post.get(k, "")[:100] for k in ("amount", "promised_on", "party_id", "channel")}
-
-    def do() -> Any:
-        return plans.promise_add(
+    return _change(
+        request,
+        account_id,
+        "promise.record",
+        lambda: acts.promise_record(
+            by=by(request),
             account_id=account_id,
             amount=_amount(post.get("amount", ""), _("The amount")),
             promised_on=_day(post.get("promised_on", ""), _("The promised date")),
-            on=today(),
-            actor=actor,
             party_id=post.get("party_id") or None,
             channel=post.get("channel") or "phone",
-        )
-
-    return _change(request, account_id, "promise.record", detail, do)
-
-
-# ---- plans -----------------------------------------------------------------------------------
+        ),
+    )
 
 
 @require_GET
@@ -182,19 +153,11 @@ def account_plan_propose(request: HttpRequest, account_id: str) -> HttpResponse:
 @page("account.view")
 def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
-    actor = request.user.get_username()
-    detail = {
-        k: post.get(k, "")[:100]
-        for k in ("start", "installments", "frequency", "down", "installment_amount", "party_id")
-    }
 
     def do() -> Any:
         count = post.get("installments", "").strip()
         each = post.get("installment_amount", "").strip()
-        return commitments.plan_create(
-            account_id=account_id,
-            on=today(),
-            actor=actor,
+        terms = acts.PlanTerms(
             start=_day(post.get("start", ""), _("The first installment's date")),
             frequency=post.get("frequency") or "monthly",
             installments=_int(count, _("The installments")) if count else None,
@@ -202,82 +165,60 @@ def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
             down=_amount(post.get("down", "") or "0", _("The down payment")),
             party_id=post.get("party_id") or None,
         )
+        return acts.plan_create(by=by(request), account_id=account_id, terms=terms)
 
-    return _change(request, account_id, "plan.create", detail, do)
+    return _change(request, account_id, "plan.create", do)
 
 
 @require_POST
 @page("account.view")
 def account_plan_cancel(request: HttpRequest, account_id: str, plan_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:300]
-    actor = request.user.get_username()
-
-    def do() -> Any:
-        plan = plan_get(plan_id=plan_id)
-        if plan.account.account_id != account_id:
-            raise NotFoundError(f"no plan {plan_id} on {account_id}")
-        if not reason.strip():
-            raise ValidationError(_("A cancellation needs a reason."))
-        return plans.plan_cancel(plan_id=plan_id, reason=reason, on=today(), actor=actor)
-
-    return _change(request, account_id, "plan.cancel", {"plan": plan_id, "reason": reason}, do)
-
-
-# ---- disputes --------------------------------------------------------------------------------
+    return _change(
+        request,
+        account_id,
+        "plan.cancel",
+        lambda: acts.plan_cancel(
+            by=by(request),
+            account_id=account_id,
+            plan_id=plan_id,
+            reason=request.POST.get("reason", ""),
+        ),
+    )
 
 
 @require_POST
 @page("account.view")
 def account_dispute(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
-    actor = request.user.get_username()
-    charges = [c for c in post.getlist("charges") if c.strip()][:200]
-    detail = {
-        "reason": post.get("reason", "")[:300],
-        "charges": charges,
-        "party_id": post.get("party_id", ""),
-        "channel": post.get("channel", ""),
-    }
-
-    def do() -> Dispute:
-        return disputes.dispute_open(
+    return _change(
+        request,
+        account_id,
+        "dispute.open",
+        lambda: acts.dispute_open(
+            by=by(request),
             account_id=account_id,
-            reason=post.get("reason", "")[:2000],
-            on=today(),
-            actor=actor,
-            charges=charges,
+            reason=post.get("reason", ""),
+            charges=post.getlist("charges")[:1000],
             party_id=post.get("party_id") or None,
             channel=post.get("channel") or "letter",
-        )
-
-    return _change(request, account_id, "dispute.open", detail, do)
+        ),
+    )
 
 
 @require_POST
 @page("account.view")
 def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: int) -> HttpResponse:
     post = request.POST
-    actor = request.user.get_username()
-    detail = {
-        "dispute": dispute_id,
-        "outcome": post.get("outcome", ""),
-        "amount": post.get("amount", "")[:40],
-        "note": post.get("note", "")[:300],
-    }
 
     def do() -> DisputeAnswered:
-        dispute = dispute_get(dispute_id=dispute_id)
-        if dispute.account.account_id != account_id:
-            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
         text = post.get("amount", "").strip()
-        # The CLI's and the API's service: the credits and the answer, queued through the guard.
-        return dispute_answer(
+        return acts.dispute_resolve(
+            by=by(request),
+            account_id=account_id,
             dispute_id=dispute_id,
             outcome=post.get("outcome", ""),
-            on=today(),
-            actor=actor,
             amount=_amount(text, _("The amount")) if text else None,
-            note=post.get("note", "")[:2000],
+            note=post.get("note", ""),
         )
 
     def refused(answered: DisputeAnswered) -> str:
@@ -289,52 +230,29 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
             + refusal_text(answered.rule, answered.reason)
         )
 
-    return _change(request, account_id, "dispute.resolve", detail, do, refused)
-
-
-# ---- statements and notices ------------------------------------------------------------------
+    return _change(request, account_id, "dispute.resolve", do, refused)
 
 
 @require_POST
 @page("account.view")
 def account_statement(request: HttpRequest, account_id: str) -> HttpResponse:
     """The statement as of today: a PDF download, or (email=1) emailed through the guard."""
-    actor = request.user.get_username()
     email = request.POST.get("email") == "1"
-    as_of = today()
-    said: list[str] = []
 
-    def do() -> Any:
-        statement = statement_pdf(account_id=account_id, as_of=as_of, actor=actor)
-        if email:
-            said.append(
-                statement_email(
-                    account_id=account_id,
-                    as_of=as_of,
-                    pdf=statement.data,
-                    actor=actor,
-                    filename=f"statement-{account_id}-{as_of}.pdf",
-                )
-            )
-        return statement
+    def do() -> acts.StatementSent:
+        return acts.statement_send(by=by(request), account_id=account_id, email=email)
 
     if email:
-        return _change(request, account_id, "statement.send", {"email": True}, do, lambda _s: "")
+        return _change(request, account_id, "statement.send", do, lambda _s: "")
+    authorize(request.user, "statement.send", account_id)
     try:
-        statement = act(
-            user=request.user,
-            verb="statement.send",
-            via="web",
-            account_id=account_id,
-            ip=_ip(request),
-            detail={"email": False},
-            do=lambda _a: do(),
-        )
+        sent = do()
     except (ForbiddenError, NotFoundError):
         raise
     except DomainError as exc:
         return _after_change(request, account_id, exc.message)
-    response = HttpResponse(statement.data, content_type="application/pdf")
+    as_of = sent.statement.as_of
+    response = HttpResponse(sent.statement.data, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="statement-{account_id}-{as_of.isoformat()}.pdf"'
     )
@@ -380,25 +298,18 @@ def account_notice_preview(request: HttpRequest, account_id: str) -> HttpRespons
 @page("account.view")
 def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
-    actor = request.user.get_username()
-    detail = {k: post.get(k, "")[:100] for k in ("template", "channel", "party_id")}
     return _change(
         request,
         account_id,
         "notice.send",
-        detail,
-        lambda: notice_send(
+        lambda: acts.notice_send(
+            by=by(request),
             account_id=account_id,
             template=post.get("template", ""),
             channel=post.get("channel", ""),
-            on=today(),
-            actor=actor,
             party_id=post.get("party_id") or None,
         ),
     )
-
-
-# ---- the commitments panel and documents -----------------------------------------------------
 
 
 @require_GET

@@ -86,9 +86,6 @@ def _form(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
     return render(request, template, context, status=422 if context.get("errors") else 200)
 
 
-# ---- users and roles -------------------------------------------------------------------------
-
-
 @require_GET
 @page("admin.users")
 def admin_home(request: HttpRequest) -> HttpResponse:
@@ -246,9 +243,6 @@ def admin_user_token_revoke(request: HttpRequest, user_id: int, token_id: int) -
     return redirect("web:admin_user", user_id=user.pk)
 
 
-# ---- properties ------------------------------------------------------------------------------
-
-
 @require_GET
 @page("admin.properties")
 def admin_properties(request: HttpRequest) -> HttpResponse:
@@ -281,9 +275,6 @@ def admin_property(request: HttpRequest, property_id: str) -> HttpResponse:
             return redirect("web:admin_properties")
     context = {"prop": prop, "form": form, "errors": errors, "zones": sorted(available_timezones())}
     return _form(request, "web/admin_property.html", context)
-
-
-# ---- policies --------------------------------------------------------------------------------
 
 
 def _policies_page(request: HttpRequest, **context: Any) -> HttpResponse:
@@ -404,9 +395,6 @@ def admin_policy_assign(request: HttpRequest) -> HttpResponse:
     return redirect("web:admin_policies")
 
 
-# ---- templates -------------------------------------------------------------------------------
-
-
 @require_GET
 @page("admin.templates")
 def admin_templates(request: HttpRequest) -> HttpResponse:
@@ -523,8 +511,6 @@ def _template_save(
     )
     return redirect("web:admin_template", template=template, language=language)
 
-
-# ---- the audit log ---------------------------------------------------------------------------
 
 AUDIT_PAGE = 50
 AUDIT_FILTERS = ("user", "verb", "via", "account_id", "since", "until")

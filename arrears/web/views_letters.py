@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from arrears.access import acts
 from arrears.access.selectors import authorize, can, letters_visible
 from arrears.access.services import act
 from arrears.core.dates import today
@@ -30,9 +31,8 @@ from arrears.correspondence.archive import archive_read
 from arrears.correspondence.certified import article_number_problem, normalize_article_number
 from arrears.correspondence.mail_in import triage_assign, triage_list
 from arrears.correspondence.models import Document
-from arrears.correspondence.services import letters_mailed, mail_returned
 from arrears.dunning.reissue import letters_print
-from arrears.web.views import _ip, page
+from arrears.web.views import _ip, by, page
 
 PRINT_KINDS = ("print", "manifest")
 
@@ -81,18 +81,11 @@ def _answer(request: HttpRequest, error: str = "", message: str = "") -> HttpRes
     return render(request, "web/letters.html", context, status=422 if error else 200)
 
 
-def _managed(request: HttpRequest, detail: dict[str, Any], do: Callable[[], str]) -> HttpResponse:
-    """A change to the letters (`letters.manage`, audited with `detail`): the page with what `do`
-    said, or with why it was refused; a refusal of the role or of a sign-in is raised."""
+def _managed(request: HttpRequest, do: Callable[[], str]) -> HttpResponse:
+    """A change to the letters (`letters.manage`: `do` makes it, audited): the page with what
+    `do` said, or with why it was refused; a refusal of the role or of a sign-in is raised."""
     try:
-        said = act(
-            user=request.user,
-            verb="letters.manage",
-            via="web",
-            ip=_ip(request),
-            detail=detail,
-            do=lambda _a: do(),
-        )
+        said = do()
     except DomainError as exc:
         if exc.code in ("forbidden", "unauthenticated"):
             raise
@@ -120,7 +113,17 @@ def _batch(*, on: date, actor: str) -> str:
 def letters_batch_run(request: HttpRequest) -> HttpResponse:
     on = _on(request)
     actor = request.user.get_username()
-    return _managed(request, {"batch": on.isoformat()}, lambda: _batch(on=on, actor=actor))
+    return _managed(
+        request,
+        lambda: act(
+            user=request.user,
+            verb="letters.manage",
+            via="web",
+            ip=_ip(request),
+            detail={"batch": on.isoformat()},
+            do=lambda _a: _batch(on=on, actor=actor),
+        ),
+    )
 
 
 @require_GET
@@ -136,9 +139,10 @@ def letters_file(request: HttpRequest, document_id: int) -> HttpResponse:
     return response
 
 
-def _mailed(*, lines: str, on: date, actor: str) -> str:
+def _mailed(request: HttpRequest, *, lines: str, on: date) -> str:
     """Proof of mailing typed as lines `L12 9407 1118 9876 5400 0000 00`: checked (the article
-    number's check digit) and recorded all or nothing by `letters_mailed`."""
+    number's check digit), written as a manifest and recorded all or nothing
+    (`acts.letters_mailed`)."""
     rows = []
     for n, line in enumerate(lines.splitlines(), start=1):
         parts = line.split(None, 1)
@@ -159,7 +163,9 @@ def _mailed(*, lines: str, on: date, actor: str) -> str:
             writer.writeheader()
             writer.writerows(rows)
         try:
-            result = letters_mailed(manifest=manifest, mailed_on=on, actor=actor)
+            result = acts.letters_mailed(
+                by=by(request), manifest=manifest, on=on, named={"mailed": lines[:1000]}
+            )
         except ValidationError as exc:
             raise ValidationError(exc.message.replace(str(manifest), _("entry"))) from None
     return _("%(n)s letters recorded mailed; %(u)s already recorded.") % {
@@ -173,29 +179,22 @@ def _mailed(*, lines: str, on: date, actor: str) -> str:
 def letters_mailed_entry(request: HttpRequest) -> HttpResponse:
     lines = request.POST.get("lines", "")[:20000]
     on = _on(request)
-    actor = request.user.get_username()
-    return _managed(
-        request,
-        {"mailed": lines[:1000], "on": on.isoformat()},
-        lambda: _mailed(lines=lines, on=on, actor=actor),
-    )
+    authorize(request.user, "letters.manage")
+    return _managed(request, lambda: _mailed(request, lines=lines, on=on))
 
 
 @require_POST
 @page("letters.view")
 def letters_returned_entry(request: HttpRequest) -> HttpResponse:
     letter = request.POST.get("letter", "")[:40]
-    reason = request.POST.get("reason", "")[:200]
-    actor = request.user.get_username()
 
     def returned() -> str:
-        mail_returned(letter=letter, on=today(), actor=actor, reason=reason)
+        acts.letter_returned(
+            by=by(request), letter=letter, reason=request.POST.get("reason", "")[:200]
+        )
         return _("Letter %(letter)s recorded returned.") % {"letter": letter}
 
-    return _managed(request, {"returned": letter, "reason": reason}, returned)
-
-
-# ---- mail triage -----------------------------------------------------------------------------
+    return _managed(request, returned)
 
 
 @require_GET

@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from arrears.access.services import SystemActor, referral_make, token_issue, user_add
+from arrears.access.services import SystemActor, token_issue, user_add
 from arrears.ledger.models import Account
 from arrears.ledger.services import book_import
+from arrears.legal.services import referral_make
 
 PASSWORD = "elm-court-rent-2026"
 FIRM = "Hale & Co"

@@ -317,7 +317,7 @@ def test_arrears_user_add_exists_ok_leaves_an_existing_user_unchanged(people, mo
 def test_the_account_pages_read_of_scope_finds_what_accounts_visible_holds(people):
     """authorize reads the account with hand-written SQL (its scope as a condition of its own):
     for every role, it finds exactly the accounts accounts_visible holds, with their property."""
-    from arrears.access.models import Referral
+    from arrears.legal.models import Referral
 
     tina = Account.objects.get(account_id="A-TINA")
     Referral.objects.create(

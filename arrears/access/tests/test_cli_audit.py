@@ -372,9 +372,6 @@ def test_no_service_acts_for_a_bare_cli(people, capsys):
     assert not TimelineEvent.objects.filter(actor="cli").exists()
 
 
-# ---- the audit log from the command line -----------------------------------------------------
-
-
 def test_an_admin_lists_the_audit_log_with_filters_as_a_table_json_or_csv(people, capsys):
     # given notes by alice and bob, and a failed sign-in under a name that is a formula
     cli(capsys, "--as", "alice", "note", "A-TINA", "one")

@@ -4,6 +4,7 @@ and the signer, the USPS endorsement in English, the address inside a #10 window
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,8 @@ WINDOW_RIGHT = (0.875 + 4.5 - 1.0) * INCH
 
 def words_on_page_one(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
     """(word, left, top, right, bottom) in points from the page's top-left, by pdftotext."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (Debian: apt-get install poppler-utils)")
     path = tmp_path / "page.pdf"
     path.write_bytes(pdf)
     html = subprocess.run(

@@ -49,9 +49,6 @@ def place_hold(capsys, *args: str) -> int:
     return int(placed.group(1))
 
 
-# ---- run and dry run -------------------------------------------------------------------------
-
-
 def test_the_dry_run_shows_the_plan_the_real_run_then_carries_out_and_changes_nothing(
     tina_lease, capsys
 ):
@@ -99,9 +96,6 @@ def test_a_rerun_through_the_command_reports_no_actions_and_adds_no_rows(tina_le
     # then
     assert again == {"date": "2026-03-07", "actions": [], "blocked": []}
     assert book_counts() == {**before, "RunLog": before["RunLog"] + 1}
-
-
-# ---- the timeline ----------------------------------------------------------------------------
 
 
 def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
@@ -181,9 +175,6 @@ def test_hold_release_and_note_through_the_command_write_timeline_rows(tina_leas
     assert events[1]["detail"] == {"hold": number}
 
 
-# ---- errors ----------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -255,9 +246,6 @@ def test_releasing_a_hold_twice_names_the_day_it_was_released(tina_lease, capsys
     assert capsys.readouterr().err == (
         f"arrears release: hold {number} was already released on 2026-03-07\n"
     )
-
-
-# ---- the worklist ----------------------------------------------------------------------------
 
 
 def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_recovery(

@@ -78,9 +78,6 @@ def reminder(account: str) -> Action:
     )
 
 
-# ---- email out -------------------------------------------------------------------------------
-
-
 def test_the_runs_reminder_is_emailed_once_and_the_action_is_done(tina_lease, smtp):
     # given March's rent unpaid and the run of March 2, which queues Tina's reminder
     account = tina_lease()
@@ -181,9 +178,6 @@ def test_a_call_about_a_wholly_disputed_balance_is_refused(tina_lease, capsys):
     assert ContactAttempt.objects.count() == 0
 
 
-# ---- email in --------------------------------------------------------------------------------
-
-
 def _reply(to: Outbound, text: str, sender: str = "tina@example.org") -> bytes:
     msg = EmailMessage()
     msg["From"] = sender
@@ -249,9 +243,6 @@ def test_a_stop_reply_withdraws_consent_to_email(tina_lease, smtp, tmp_path):
     again = send(smtp, datetime(2026, 3, 3, 10, 0, tzinfo=NY), on=date(2026, 3, 3))
     assert again.report.refused == ["manual-email"]
     assert Outbound.objects.get(key="manual-email").detail["rule"] == "channel:opted out"
-
-
-# ---- calls -----------------------------------------------------------------------------------
 
 
 def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease, capsys):
@@ -377,9 +368,6 @@ def test_an_unknown_outcome_is_refused_and_changes_nothing(tina_lease):
     assert not TimelineEvent.objects.filter(kind__startswith="call.").exists()
 
 
-# ---- texts -----------------------------------------------------------------------------------
-
-
 def test_a_text_task_is_written_by_the_file_adapter_once(tina_lease, tmp_path):
     # given Tina's consent to texts and a text task for her
     account = tina_lease()
@@ -461,9 +449,6 @@ def test_the_worklist_sees_a_party_as_the_run_does_consent_and_opt_outs_included
     Consent.objects.create(party=tina, channel="call", granted=False, at=dj_timezone.now())
     # then the call leaves her line: no coordinator is sent to call someone who said no
     assert listed() == ["text"]
-
-
-# ---- the commands --------------------------------------------------------------------------
 
 
 def _zone_at_noon() -> str:

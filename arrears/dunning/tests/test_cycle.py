@@ -59,9 +59,6 @@ def book_counts() -> tuple[int, int, int]:
     return (Action.objects.count(), TimelineEvent.objects.count(), Transaction.objects.count())
 
 
-# ---- the NY late notice ----------------------------------------------------------------------
-
-
 def test_rent_due_on_the_1st_is_not_noticed_by_the_6th_and_is_certified_to_tina_and_greg_the_7th(
     tina_lease,
 ):
@@ -109,9 +106,6 @@ def test_rent_due_on_the_1st_is_not_noticed_by_the_6th_and_is_certified_to_tina_
     ]
     assert rows[0].detail["law"] == "NY RPL §235-e(d)"
     assert rows[0].detail["key"] == notices[0].key
-
-
-# ---- the NY late fee -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -247,9 +241,6 @@ def test_rent_due_on_the_28th_gets_its_own_late_fee_every_month(load_book):
     ]
 
 
-# ---- the rent demand and the referral ------------------------------------------------------
-
-
 def test_the_14_day_demand_names_the_rent_only_and_its_deadline_is_14_days_later(tina_lease):
     # given: March's rent unpaid, and the 50.00 late fee posted on the 7th
     account = tina_lease()
@@ -321,9 +312,6 @@ def test_a_referral_is_recommended_when_the_demand_expires_unpaid(tina_lease, pr
     assert "referral to the attorney recommended" in row.summary
 
 
-# ---- California ------------------------------------------------------------------------------
-
-
 def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weekend(carmen_lease):
     # given: September 2026's rent, due Tuesday the 1st, is unpaid; Monday the 7th is Labor Day
 
@@ -357,9 +345,6 @@ def test_carmen_gets_the_3_day_notice_counted_in_court_days_over_labor_day_weeke
         "Cal. Code Civ. Proc. §1161(2)",
     )
     assert late_fees(carmen_lease) == []  # the CA policy charges no late fee
-
-
-# ---- holds -----------------------------------------------------------------------------------
 
 
 def test_a_bankruptcy_stay_stops_every_step_including_the_fee_until_it_is_released(tina_lease):
@@ -475,8 +460,6 @@ def test_greg_without_a_postal_address_gets_no_letter_at_the_tenants_address(tin
     }
 
 
-# ---- channels: consent and opt-out -----------------------------------------------------------
-
 TEXTS_POLICY = """
 name = "ny-residential-texts"
 version = 1
@@ -554,9 +537,6 @@ def test_a_text_without_consent_is_refused_and_an_email_opt_out_stops_the_email(
     (text,) = done(account, "text-reminder")
     assert (text.status, text.run_on, text.policy) == ("task", MARCH_3, "ny-residential-texts")
     assert [e.detail["step"] for e in timeline(account, "notice.task")] == ["text-reminder"]
-
-
-# ---- reruns and resumed runs -----------------------------------------------------------------
 
 
 def test_a_rerun_on_the_same_date_adds_nothing(tina_lease):

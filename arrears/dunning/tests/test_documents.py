@@ -80,9 +80,6 @@ def pages(data: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(BytesIO(data)).pages]
 
 
-# ---- the plan agreement, by email ------------------------------------------------------------
-
-
 def test_the_plan_agreement_is_emailed_once_in_spanish_with_its_pdf_and_a_stable_message_id(
     tina_lease, smtp, capsys
 ):
@@ -159,9 +156,6 @@ def test_plan_send_without_email_url_says_so(tina_lease, settings, capsys):
     assert main(["plan", "send", str(plan.pk)]) == 2
     assert "EMAIL_URL is not set" in capsys.readouterr().err
     assert not Outbound.objects.exists()
-
-
-# ---- the answer to a resolved dispute --------------------------------------------------------
 
 
 def test_an_upheld_dispute_queues_a_letter_that_says_so_and_the_batch_prints_it(
@@ -335,9 +329,6 @@ def test_an_answer_goes_by_email_when_mail_to_the_address_came_back(tina_lease, 
         now=lambda: datetime(2026, 3, 7, 10, 5, tzinfo=NY),
     )
     assert len(smtp.received) == 1
-
-
-# ---- the monthly statement -------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -39,9 +39,6 @@ def call(contact: ContactPoint, at: datetime, calls: CallHistory | None = None, 
     )
 
 
-# ---- contact hours ---------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("contact", [TINA, CARMEN], ids=["new-york", "los-angeles"])
 @pytest.mark.parametrize("day", [SPRING_FORWARD, FALL_BACK], ids=["march-8", "november-1"])
 @pytest.mark.parametrize("channel", ["call", "sms"])
@@ -97,9 +94,6 @@ def test_letters_are_not_bound_by_contact_hours():
 
     # then
     assert decision.allowed
-
-
-# ---- call frequency (12 CFR §1006.14(b)(2)) ---------------------------------------------------
 
 
 def test_the_8th_call_attempt_in_7_days_is_refused():
@@ -166,9 +160,6 @@ def test_frequency_caps_do_not_apply_to_letters():
 
     # then
     assert decision.allowed
-
-
-# ---- channels --------------------------------------------------------------------------------
 
 
 def test_a_text_without_consent_is_refused():
@@ -245,9 +236,6 @@ def test_a_channel_without_its_address_is_refused(contact, channel, rule):
 
     # then
     assert (decision.allowed, decision.rule) == (False, rule)
-
-
-# ---- holds -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("action", ["notice", "fee", "recommend_referral"])

@@ -54,9 +54,6 @@ def grace_steps_on(state: AccountState, on: date, policy=NY) -> list[str]:
     return [p.step.key for p in planned if p.step.key in GRACE_STEPS]
 
 
-# ---- the public holidays (GCL §24) -------------------------------------------------------------
-
-
 def test_the_2026_new_york_public_holidays_are_those_of_general_construction_law_24():
     assert new_york_public_holidays(2026) == {
         date(2026, 1, 1): "New Year's Day",
@@ -150,9 +147,6 @@ def test_every_business_day_rule_a_policy_may_name_has_a_calendar():
     assert set(BUSINESS_DAYS) == set(BUSINESS_DAY_RULES) - {""}
 
 
-# ---- the grace period (GCL §§20, 25-a; RPL §235-e(d), §238-a(2)) ---------------------------------
-
-
 @pytest.mark.parametrize(
     ("due", "tenants_last_day"),
     [
@@ -234,9 +228,6 @@ def test_a_grace_period_never_ends_on_a_day_new_york_is_closed_nor_before_the_pl
         day += timedelta(days=1)
 
 
-# ---- the rent demand's deadline (RPAPL §711(2); GCL §§20, 25-a) ----------------------------------
-
-
 @pytest.mark.parametrize(
     ("served", "deadline"),
     [
@@ -301,9 +292,6 @@ def test_a_deadline_is_never_a_day_new_york_is_closed_nor_earlier_than_the_plain
     assert deadline not in new_york_public_holidays(deadline.year)
     assert deadline >= served + timedelta(days=days)
     assert deadline - (served + timedelta(days=days)) <= timedelta(days=4)
-
-
-# ---- the policy says it --------------------------------------------------------------------------
 
 
 def test_the_built_in_new_york_policy_is_version_2_and_counts_by_new_york_days():

@@ -66,9 +66,6 @@ def steps(result, rule: str | None = None) -> set[tuple[str, str]]:
     return {(b["step"], b["rule"]) for b in result.blocked if b["rule"] == rule}
 
 
-# ---- plans -----------------------------------------------------------------------------------
-
-
 def test_a_3_installment_plan_on_1000_splits_333_34_333_33_333_33(tina_lease):
     # given: Tina owes March's rent of 1,000.00
     account = tina_lease(rent="1000.00")
@@ -272,9 +269,6 @@ def test_the_agreement_prints_in_english_and_spanish(tina_lease):
     assert "300.00" in spanish
 
 
-# ---- promises --------------------------------------------------------------------------------
-
-
 def test_a_promise_holds_the_cycle_until_it_is_broken_then_the_cycle_resumes_and_alice_calls(
     tina_lease, load_book
 ):
@@ -344,8 +338,6 @@ def test_a_payment_after_the_promised_date_and_its_grace_does_not_keep_the_promi
     promise.refresh_from_db()
     assert (promise.status, promise.paid) == ("broken", Decimal("0.00"))
 
-
-# ---- disputes --------------------------------------------------------------------------------
 
 FEE_STEPS = """
 # Not in the built-in policy: a reminder of a late fee, and a statement of what is past due.

@@ -130,9 +130,6 @@ def test_charges_reopened_by_a_reversal_are_paid_by_other_credit():
     assert [(o.item, o.amount) for o in replay.open_items] == [(1, Decimal("30.00"))]
 
 
-# ---- properties over random histories ---------------------------------------------------------
-
-
 def book_balance(entries, as_of):
     return sum((SIGN[e.type] * e.amount for e in entries if e.posted_on <= as_of), Decimal(0))
 

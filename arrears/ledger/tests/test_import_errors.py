@@ -138,8 +138,6 @@ def test_the_starting_book_is_the_worked_example_for_alice(elm_court):
     assert elm_court["counts"]["Transaction"] == 11
 
 
-# ---- one bad row in transactions.csv, after a good one ---------------------------------------
-
 BAD_TRANSACTION_ROWS = [
     pytest.param(
         "x1,zed-9,2026-03-05,payment,10.00,,,,\n",
@@ -405,9 +403,6 @@ def test_a_row_after_a_quoted_memo_on_two_lines_is_named_by_its_physical_line(el
     assert book_state() == elm_court
 
 
-# ---- the header ------------------------------------------------------------------------------
-
-
 def test_an_unknown_column_is_refused_on_the_header_line(elm_court, tmp_path):
     # given
     bad = write_book(
@@ -478,9 +473,6 @@ def test_an_x_column_is_kept_and_exported_back(elm_court, tmp_path):
         rows = {row["txn_id"]: row for row in csv.DictReader(stream)}
     assert rows["c1"]["x_note"] == "second notice sent"
     assert rows["t1"]["x_note"] == ""
-
-
-# ---- the other files -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -700,9 +692,6 @@ def test_a_good_accounts_file_is_rolled_back_with_a_bad_transactions_file(elm_co
     assert Account.objects.get(account_id="alice-1A").rent == 2000
 
 
-# ---- files that cannot be read ----------------------------------------------------------------
-
-
 def test_a_file_that_is_not_utf8_is_refused(elm_court, tmp_path):
     # given: a memo typed in Latin-1 on line 3
     text = "txn_id,account_id,posted,type,amount,code,memo\n" + (
@@ -830,9 +819,6 @@ def test_an_unknown_file_in_the_folder_is_refused(elm_court, tmp_path):
     assert book_state() == elm_court
 
 
-# ---- many problems at once -------------------------------------------------------------------
-
-
 def test_every_bad_row_of_a_file_is_reported_not_only_the_first(elm_court, tmp_path):
     # given: bad rows on lines 2, 4 and 5; a good one on line 3
     bad = write_book(
@@ -896,9 +882,6 @@ def test_the_error_message_says_nothing_was_imported(elm_court, tmp_path):
     assert raised.value.extra["problems"][0]["line"] == 3
 
 
-# ---- through the command ---------------------------------------------------------------------
-
-
 def test_the_import_command_exits_non_zero_and_names_file_line_and_column(
     elm_court, tmp_path, capsys
 ):
@@ -922,8 +905,6 @@ def test_the_import_command_exits_non_zero_and_names_file_line_and_column(
     assert "Nothing was imported." in err
     assert book_state() == elm_court
 
-
-# ---- ids follow the spec 1.1 character set; names carry no control characters (issue 13) ----
 
 BAD_ID_ROWS = [
     pytest.param(
@@ -1070,8 +1051,6 @@ def test_every_character_the_spec_allows_in_an_id_is_taken(elm_court, tmp_path):
     assert summary.created["parties"] == 1
 
 
-# ---- the same payment twice (issue 13, item 7) -------------------------------------------------
-
 PAYMENT_HEADER = "txn_id,account_id,posted,type,amount,reference\n"
 
 
@@ -1124,8 +1103,6 @@ def test_the_same_payment_twice_in_one_file_is_refused_unless_it_says_it_is_dist
     )
     assert summary.created["transactions"] == 2
 
-
-# ---- implausible dates and NUL bytes (issue 13, item 7) ---------------------------------------
 
 # alice's and bob's leases opened on 2025-12-01; "today" is 2026-03-10 in these tests.
 IMPLAUSIBLE_DATES = [

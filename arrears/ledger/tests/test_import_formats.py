@@ -232,9 +232,6 @@ def empty_book():
         pass
 
 
-# ---- zip -------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "prefix",
     ["", "book/", "exports/2026-03/elm-court/"],
@@ -268,9 +265,6 @@ def test_a_bad_row_in_a_zip_is_named_by_the_zip_and_its_member(tmp_path):
         "amount",
     )
     assert not Account.objects.exists()
-
-
-# ---- xlsx ------------------------------------------------------------------------------------
 
 
 def _cell(column: str, text: str) -> object:
@@ -362,9 +356,6 @@ def test_a_bad_cell_in_a_workbook_is_named_by_sheet_and_row(tmp_path):
     assert not Account.objects.exists()
 
 
-# ---- re-import -------------------------------------------------------------------------------
-
-
 def test_importing_the_same_folder_again_changes_nothing(tmp_path):
     # given
     folder = write_book(tmp_path / "book", ELM_AND_SPREE)
@@ -404,9 +395,6 @@ def test_importing_the_same_book_as_a_zip_after_the_folder_changes_nothing(tmp_p
     # then
     assert not summary.changed
     assert book_state() == before
-
-
-# ---- export ----------------------------------------------------------------------------------
 
 
 def _same_cell(column: str, given: str, exported: str) -> bool:
@@ -482,9 +470,6 @@ def test_the_export_imported_into_an_empty_book_is_the_same_book(tmp_path):
     assert again == aging
     for name in ELM_AND_SPREE:
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
-
-
-# ---- aging outputs ---------------------------------------------------------------------------
 
 
 def test_aging_as_xlsx_holds_the_same_amounts_as_json(tmp_path, capsys):

@@ -46,9 +46,6 @@ def error_beside(html: str, field: str) -> str:
     raise AssertionError(f"no error beside {field}")
 
 
-# ---- users and roles -------------------------------------------------------------------------
-
-
 def test_an_admin_adds_a_property_manager_who_can_then_sign_in(people):
     erin = as_(people["erin"])
     # given the list of users
@@ -275,9 +272,6 @@ def test_an_admin_revokes_one_api_token_and_the_others_still_work(people):
     assert AuditEntry.objects.filter(verb="token.revoke").count() == 1
 
 
-# ---- properties ------------------------------------------------------------------------------
-
-
 def test_an_admin_renames_a_property_and_sets_its_time_zone(people):
     erin = as_(people["erin"])
     html = page(erin, "/admin/properties/")
@@ -336,9 +330,6 @@ def test_an_admin_names_a_propertys_owner_and_its_letters_say_it(people):
         account_id="A-TINA", template="ny-late-rent-notice", on=TODAY, letter=True
     )
     assert "Elm Court Owner LLC" in message.html
-
-
-# ---- policies --------------------------------------------------------------------------------
 
 
 def test_an_admin_reads_the_policies_and_one_policys_file(people):
@@ -440,9 +431,6 @@ def test_an_admin_assigns_an_account_a_policy_of_its_own_and_clears_it(people):
     assert AuditEntry.objects.filter(verb="policy.assign").count() == 2
 
 
-# ---- templates -------------------------------------------------------------------------------
-
-
 def test_an_admin_saves_a_company_version_of_a_template_and_previews_it(people):
     erin = as_(people["erin"])
     html = page(erin, "/admin/templates/")
@@ -496,9 +484,6 @@ def test_a_template_that_does_not_compile_is_refused_and_nothing_is_stored(peopl
     assert not Template.objects.exists()
     assert not AuditEntry.objects.filter(via="web").exists()
     assert erin.get("/admin/templates/ny-rent-demand/fr/").status_code == 404
-
-
-# ---- who may ---------------------------------------------------------------------------------
 
 
 def _admin_paths(people) -> list[str]:

@@ -103,9 +103,9 @@ def test_search_queries_can_use_their_indexes_on_postgresql(people):
     index's expression is the one Django writes (a mismatch would leave a sequential scan).
     SQLite gets none of them (the migration makes nothing there) and scans its tables."""
     from arrears.access.selectors import accounts_visible
-    from arrears.ledger.models import Transaction
+    from arrears.ledger.models import OpenItem, Transaction
 
-    migration = importlib.import_module("arrears.web.migrations.0001_search_indexes")
+    migration = importlib.import_module("arrears.ledger.migrations.0005_search_indexes")
     names = [name for name, _table, _spec in migration.INDEXES]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
@@ -115,14 +115,16 @@ def test_search_queries_can_use_their_indexes_on_postgresql(people):
     alice = people["alice"]
     visible = accounts_visible(alice)
     queries = {
-        "web_account_id_upper": visible.filter(account_id__iexact="a-tina"),
-        "web_account_unit_upper": visible.filter(unit__iexact="3b"),
-        "web_party_name_trgm": Party.objects.filter(name__icontains="ortiz"),
-        "web_party_phone_trgm": Party.objects.filter(phone__contains="5550101"),
-        "web_party_email_upper": Party.objects.filter(email__iexact="G@X.ORG"),
-        "web_txn_amount_posted": Transaction.objects.filter(
+        "ledger_account_id_upper": visible.filter(account_id__iexact="a-tina"),
+        "ledger_account_unit_upper": visible.filter(unit__iexact="3b"),
+        "ledger_party_name_trgm": Party.objects.filter(name__icontains="ortiz"),
+        "ledger_party_phone_trgm": Party.objects.filter(phone__contains="5550101"),
+        "ledger_party_email_upper": Party.objects.filter(email__iexact="G@X.ORG"),
+        "ledger_txn_amount_posted": Transaction.objects.filter(
             amount="1200.00", posted_on__gte=TODAY - timedelta(days=183)
         ),
+        "ledger_account_rent": visible.filter(rent="1200.00"),
+        "ledger_openitem_amount": OpenItem.objects.filter(amount="1200.00"),
     }
     assert sorted(queries) == sorted(names)
     with connection.cursor() as cursor:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core.dates import today
-from arrears.ledger.demo import write_demo_book
+from arrears.demo.book import write_demo_book
 from arrears.ledger.models import Transaction
 from arrears.ledger.services import book_import
 

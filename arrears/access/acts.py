@@ -1,0 +1,601 @@
+"""The acts on the book: one function each, which the command line, the pages and the API call.
+
+Each act authorizes its actor, runs the one domain service that does it and writes its audit
+row through `services.act` (or `services.act_job`, for what commits as it goes: an email sent
+at once, the daily run). The audit row's `detail` is made here, from the act's typed arguments,
+so the three interfaces write the same rows apart from who did it (`actor`) and through which
+interface (`via`: "web", "api", "cli" or "system"). The interfaces parse what they are given
+(a form, a JSON body, the arguments), call one act, and render what it returns.
+
+`arrears/web/tests/test_parity.py` runs each act through the three and compares the rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from arrears.access import services
+from arrears.core.dates import today
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.money import ZERO
+from arrears.correspondence import services as correspondence
+from arrears.correspondence.mail_out import Sender, smtp_from_env
+from arrears.correspondence.models import ReturnedMail
+from arrears.correspondence.services import MailedResult
+from arrears.correspondence.statements import Statement, statement_pdf
+from arrears.disputes import services as disputes
+from arrears.disputes.models import Dispute
+from arrears.disputes.selectors import dispute_get
+from arrears.dunning import commitments, contact, documents, notices
+from arrears.dunning import services as dunning
+from arrears.dunning.contact import CallLogged
+from arrears.dunning.documents import DisputeAnswered
+from arrears.dunning.models import Hold
+from arrears.dunning.notices import NoticeQueued
+from arrears.dunning.services import RunResult
+from arrears.ledger import services as ledger
+from arrears.ledger.models import TimelineEvent
+from arrears.ledger.services import ImportSummary
+from arrears.legal import services as legal
+from arrears.legal.models import Referral
+from arrears.plans import services as plans
+from arrears.plans.models import Plan, Promise
+from arrears.plans.selectors import plan_get
+
+T = TypeVar("T")
+
+NOTE_LIMIT = 500  # a note on a hold, a call, a referral
+REASON_LIMIT = 2000  # a dispute's reason, a resolution's note
+DETAIL_LIMIT = 300  # a reason or a note as the audit row keeps it
+
+
+@dataclass(frozen=True)
+class By:
+    """Who does an act (a user, or the operator's `SystemActor`), through which interface
+    ("web", "api", "cli", "system"), from which address (the pages and the API)."""
+
+    actor: Any
+    via: str
+    ip: str = ""
+
+    @property
+    def name(self) -> str:
+        """The name the timeline records."""
+        return str(self.actor.get_username())
+
+
+def _act(
+    by: By,
+    verb: str,
+    *,
+    detail: dict[str, Any],
+    do: Callable[[Any], T],
+    account_id: str | None = None,
+) -> T:
+    return services.act(
+        user=by.actor, verb=verb, via=by.via, ip=by.ip, account_id=account_id, detail=detail, do=do
+    )
+
+
+def _job(
+    by: By, verb: str, *, detail: dict[str, Any], do: Callable[[], T], account_id: str | None = None
+) -> T:
+    return services.act_job(
+        user=by.actor, verb=verb, via=by.via, ip=by.ip, account_id=account_id, detail=detail, do=do
+    )
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def note_add(*, by: By, account_id: str, text: str) -> TimelineEvent:
+    """A note on the account's timeline (`dunning.services.note_add`)."""
+    return _act(
+        by,
+        "note.add",
+        account_id=account_id,
+        detail={"text": text[:NOTE_LIMIT]},
+        do=lambda _a: dunning.note_add(account_id=account_id, text=text, actor=by.name, on=today()),
+    )
+
+
+def hold_place(
+    *,
+    by: By,
+    account_id: str,
+    reason: str,
+    until: date | None = None,
+    party_id: str | None = None,
+    note: str = "",
+    on: date | None = None,
+) -> Hold:
+    """A hold on the account, or on one of its parties (`dunning.services.hold_place`); it
+    starts `on` (today by default, and then the audit row does not say it)."""
+    note = note[:NOTE_LIMIT]
+    detail = {
+        "reason": reason,
+        "until": until.isoformat() if until else "",
+        "note": note,
+        "party_id": party_id or None,
+        **({"on": on.isoformat()} if on else {}),
+    }
+    return _act(
+        by,
+        "hold.place",
+        account_id=account_id,
+        detail=detail,
+        do=lambda _a: dunning.hold_place(
+            account_id=account_id,
+            reason=reason,
+            on=on or today(),
+            actor=by.name,
+            until=until,
+            party_id=party_id or None,
+            note=note,
+        ),
+    )
+
+
+def hold_release(*, by: By, account_id: str, hold_id: int) -> Hold:
+    """Release a hold of the account (`dunning.services.hold_release`); it stays on record."""
+    return _act(
+        by,
+        "hold.release",
+        account_id=account_id,
+        detail={"hold": hold_id},
+        do=lambda _a: dunning.hold_release(
+            account_id=account_id, hold_id=hold_id, actor=by.name, on=today()
+        ),
+    )
+
+
+def referral_make(
+    *,
+    by: By,
+    account_id: str,
+    firm: str,
+    note: str = "",
+    on: date | None = None,
+) -> Referral:
+    """Refer the account to a law firm (`legal.services.referral_make`): its attorneys see it."""
+    firm = firm[: services.FIRM_LIMIT]
+
+    def do(account: Any) -> Referral:
+        return legal.referral_make(
+            account=account, firm=firm, on=on or today(), actor=by.name, note=note[:NOTE_LIMIT]
+        )
+
+    return _act(
+        by,
+        "referral.make",
+        account_id=account_id,
+        detail={"firm": firm},
+        do=do,
+    )
+
+
+def call_log(
+    *,
+    by: By,
+    account_id: str,
+    party_id: str,
+    outcome: str,
+    note: str = "",
+    at: str = "",
+) -> CallLogged:
+    """A call and its outcome, asked of the guard at `at` (a time typed in the party's zone, or
+    with an offset; empty: now): `dunning.contact.call_log`. A call the guard refuses is
+    recorded refused (it was tried); the result's `decision` says so."""
+    at = at.strip()
+    note = note[:NOTE_LIMIT]
+
+    def do(_account: Any) -> CallLogged:
+        moment = (
+            contact.local_time(at, contact.party_zone(account_id=account_id, party_id=party_id))
+            if at
+            else timezone.now()
+        )
+        return contact.call_log(
+            account_id=account_id,
+            party_id=party_id,
+            outcome=outcome,
+            at=moment,
+            actor=by.name,
+            note=note,
+        )
+
+    return _act(
+        by,
+        "call.log",
+        account_id=account_id,
+        detail={"party_id": party_id, "outcome": outcome, "note": note, "at": at},
+        do=do,
+    )
+
+
+def promise_record(
+    *,
+    by: By,
+    account_id: str,
+    amount: Decimal,
+    promised_on: date,
+    party_id: str | None = None,
+    channel: str = "phone",
+) -> Promise:
+    """A promise to pay `amount` by `promised_on` (`plans.services.promise_add`)."""
+    detail = {
+        "amount": _money(amount),
+        "promised_on": promised_on.isoformat(),
+        "party_id": party_id or "",
+        "channel": channel,
+    }
+    return _act(
+        by,
+        "promise.record",
+        account_id=account_id,
+        detail=detail,
+        do=lambda _a: plans.promise_add(
+            account_id=account_id,
+            amount=amount,
+            promised_on=promised_on,
+            on=today(),
+            actor=by.name,
+            party_id=party_id or None,
+            channel=channel,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PlanTerms:
+    """A plan's terms as asked (`plans.services.plan_create` says what each means)."""
+
+    start: date
+    frequency: str = "monthly"
+    installments: int | None = None
+    installment_amount: Decimal | None = None
+    down: Decimal = ZERO
+    dates: Sequence[date] = ()
+    party_id: str | None = None
+    acceleration_clause: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "installments": "" if self.installments is None else str(self.installments),
+            "frequency": self.frequency,
+            "down": _money(self.down),
+            "installment_amount": _money(self.installment_amount),
+            "party_id": self.party_id or "",
+        }
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "frequency": self.frequency,
+            "installments": self.installments,
+            "installment_amount": self.installment_amount,
+            "down": self.down,
+            "dates": tuple(self.dates),
+            "party_id": self.party_id or None,
+            "acceleration_clause": self.acceleration_clause,
+        }
+
+
+def plan_create(
+    *,
+    by: By,
+    account_id: str,
+    terms: PlanTerms,
+    charges: Sequence[str] = (),
+) -> Plan:
+    """A payment plan on the undisputed open balance, or the chosen charges
+    (`dunning.commitments.plan_create`)."""
+    charges = list(charges)[:200]
+    return _act(
+        by,
+        "plan.create",
+        account_id=account_id,
+        detail={**terms.detail(), **({"charges": charges} if charges else {})},
+        do=lambda _a: commitments.plan_create(
+            account_id=account_id, on=today(), actor=by.name, charges=charges, **terms.kwargs()
+        ),
+    )
+
+
+def _plan_on(account_id: str, plan_id: int) -> Plan:
+    plan = plan_get(plan_id=plan_id)
+    if plan.account.account_id != account_id:
+        raise NotFoundError(f"no plan {plan_id} on {account_id}", plan_id=plan_id)
+    return plan
+
+
+def plan_renegotiate(
+    *,
+    by: By,
+    account_id: str,
+    plan_id: int,
+    reason: str,
+    terms: PlanTerms,
+) -> Plan:
+    """The plan replaced by one of new terms (`dunning.commitments.plan_renegotiate`)."""
+
+    def do(_account: Any) -> Plan:
+        _plan_on(account_id, plan_id)
+        return commitments.plan_renegotiate(
+            plan_id=plan_id, reason=reason, on=today(), actor=by.name, **terms.kwargs()
+        )
+
+    return _act(
+        by,
+        "plan.renegotiate",
+        account_id=account_id,
+        detail={"plan": plan_id, "reason": reason[:DETAIL_LIMIT], **terms.detail()},
+        do=do,
+    )
+
+
+def plan_cancel(*, by: By, account_id: str, plan_id: int, reason: str) -> Plan:
+    """Cancel an active plan of the account, with the reason (`plans.services.plan_cancel`).
+
+    Raises NotFoundError (no such plan on the account) or ValidationError (no reason)."""
+    reason = reason[:DETAIL_LIMIT]
+
+    def do(_account: Any) -> Plan:
+        _plan_on(account_id, plan_id)
+        if not reason.strip():
+            raise ValidationError("a cancellation needs a reason", field="reason")
+        return plans.plan_cancel(plan_id=plan_id, reason=reason, on=today(), actor=by.name)
+
+    return _act(
+        by,
+        "plan.cancel",
+        account_id=account_id,
+        detail={"plan": plan_id, "reason": reason},
+        do=do,
+    )
+
+
+def dispute_open(
+    *,
+    by: By,
+    account_id: str,
+    reason: str,
+    charges: Sequence[str] = (),
+    party_id: str | None = None,
+    channel: str = "letter",
+    documents: Sequence[str] = (),
+) -> Dispute:
+    """A party disputes the chosen charges, or the whole balance
+    (`disputes.services.dispute_open`)."""
+    charges = [c for c in charges if c.strip()][:200]
+    detail = {
+        "reason": reason[:DETAIL_LIMIT],
+        "charges": charges,
+        "party_id": party_id or "",
+        "channel": channel,
+        **({"documents": list(documents)} if documents else {}),
+    }
+    return _act(
+        by,
+        "dispute.open",
+        account_id=account_id,
+        detail=detail,
+        do=lambda _a: disputes.dispute_open(
+            account_id=account_id,
+            reason=reason[:REASON_LIMIT],
+            on=today(),
+            actor=by.name,
+            charges=charges,
+            party_id=party_id or None,
+            channel=channel,
+            documents=documents,
+        ),
+    )
+
+
+def dispute_resolve(
+    *,
+    by: By,
+    account_id: str,
+    dispute_id: int,
+    outcome: str,
+    amount: Decimal | None = None,
+    note: str = "",
+) -> DisputeAnswered:
+    """Resolve an open dispute of the account: the credits and the answer, queued through the
+    guard (`dunning.documents.dispute_resolve`). NotFoundError for a dispute of no such id on
+    the account."""
+
+    def do(_account: Any) -> DisputeAnswered:
+        if dispute_get(dispute_id=dispute_id).account.account_id != account_id:
+            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
+        return documents.dispute_resolve(
+            dispute_id=dispute_id,
+            outcome=outcome,
+            on=today(),
+            actor=by.name,
+            amount=amount,
+            note=note[:REASON_LIMIT],
+        )
+
+    detail = {
+        "dispute": dispute_id,
+        "outcome": outcome,
+        "amount": _money(amount),
+        "note": note[:DETAIL_LIMIT],
+    }
+    return _act(
+        by,
+        "dispute.resolve",
+        account_id=account_id,
+        detail=detail,
+        do=do,
+    )
+
+
+@dataclass(frozen=True)
+class StatementSent:
+    """The statement archived, and what the email sender said when it was emailed."""
+
+    statement: Statement
+    emailed: str | None
+
+
+def statement_send(
+    *,
+    by: By,
+    account_id: str,
+    email: bool = False,
+    as_of: date | None = None,
+    filename: str = "",
+) -> StatementSent:
+    """The statement as of `as_of` (today), archived (`statements.statement_pdf`); with `email`,
+    emailed through the guard as `filename` (`contact.statement_email`): at once, its try
+    committed first, so audited as a change that commits as it goes (`act_job`)."""
+    as_of = as_of or today()
+    filename = filename or f"statement-{account_id}-{as_of.isoformat()}.pdf"
+
+    def do() -> StatementSent:
+        statement = statement_pdf(account_id=account_id, as_of=as_of, actor=by.name)
+        said = (
+            contact.statement_email(
+                account_id=account_id,
+                as_of=as_of,
+                pdf=statement.data,
+                filename=filename,
+                actor=by.name,
+            )
+            if email
+            else None
+        )
+        return StatementSent(statement, said)
+
+    if email:
+        return _job(by, "statement.send", account_id=account_id, detail={"email": True}, do=do)
+    return _act(
+        by, "statement.send", account_id=account_id, detail={"email": False}, do=lambda _a: do()
+    )
+
+
+def notice_send(
+    *,
+    by: By,
+    account_id: str,
+    template: str,
+    channel: str = "letter",
+    party_id: str | None = None,
+) -> NoticeQueued:
+    """A notice of the account's policy sent now: queued for the print batch or the sender,
+    if the guard allows it now (`dunning.notices.notice_send`)."""
+    detail = {"template": template[:100], "channel": channel[:20], "party_id": party_id or ""}
+    return _act(
+        by,
+        "notice.send",
+        account_id=account_id,
+        detail=detail,
+        do=lambda _a: notices.notice_send(
+            account_id=account_id,
+            template=template,
+            channel=channel,
+            on=today(),
+            actor=by.name,
+            party_id=party_id or None,
+        ),
+    )
+
+
+def letters_mailed(*, by: By, manifest: Path, on: date, named: dict[str, str]) -> MailedResult:
+    """Proof of mailing recorded from a manifest (`correspondence.services.letters_mailed`),
+    all or nothing; `named` is how the interface names what it was given (the manifest's
+    path, the lines typed), kept in the audit row."""
+    return _act(
+        by,
+        "letters.manage",
+        detail={**named, "on": on.isoformat()},
+        do=lambda _a: correspondence.letters_mailed(manifest=manifest, mailed_on=on, actor=by.name),
+    )
+
+
+def letter_returned(
+    *, by: By, letter: str, reason: str = "", on: date | None = None
+) -> ReturnedMail:
+    """A letter came back undelivered (`correspondence.services.mail_returned`): its address
+    is marked bad for the party."""
+    return _act(
+        by,
+        "letters.manage",
+        detail={"returned": letter[:40], "reason": reason[:200]},
+        do=lambda _a: correspondence.mail_returned(
+            letter=letter[:40], on=on or today(), actor=by.name, reason=reason[:200]
+        ),
+    )
+
+
+def book_import(
+    *,
+    by: By,
+    path: Path,
+    name: str,
+    into_open_period: bool = False,
+    progress: Any = None,
+) -> ImportSummary:
+    """Import a book, all or nothing (`ledger.services.book_import`); `name` is the file as
+    the user named it."""
+    return _act(
+        by,
+        "import",
+        detail={"file": name[:200], "into_open_period": into_open_period},
+        do=lambda _a: ledger.book_import(
+            path, progress=progress, into_open_period=into_open_period
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BookRun:
+    """The daily run's result, and its emails' (None: not sent with the run)."""
+
+    result: RunResult
+    emails: Any
+
+
+def book_run(
+    *,
+    by: By,
+    on: date,
+    dry_run: bool,
+    send_emails: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    holding: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+) -> BookRun:
+    """The daily run for `on` (`dunning.services.cycle_run`), a job that commits as it goes;
+    with `send_emails` and EMAIL_URL, a real run's emails go out at once (`emails_send`)."""
+
+    def do() -> BookRun:
+        result = dunning.cycle_run(
+            on=on, dry_run=dry_run, actor=by.name, progress=progress, holding=holding
+        )
+        if dry_run or not send_emails or not settings.EMAIL_URL:
+            return BookRun(result, None)
+        emails = contact.emails_send(
+            on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=by.name, workers=2
+        )
+        return BookRun(result, emails)
+
+    return _job(
+        by,
+        "run.dry" if dry_run else "run.real",
+        detail={"date": on.isoformat(), "dry_run": dry_run},
+        do=do,
+    )

@@ -1,0 +1,45 @@
+"""How the command line words a domain error: by its code, naming the command's own flags and
+commands, filled in from the error's facts (`extra`). A wording applies to the errors of its code
+that carry every fact it names (period_closed is also the code of a close out of order, which has
+other facts); any other error is said in the service's own English words."""
+
+from __future__ import annotations
+
+from string import Formatter
+
+from django.utils import translation
+
+from arrears.core.errors import DomainError
+
+CLI_WORDING = {
+    "dispute_upheld_amount": (
+        "an upheld dispute credits what was disputed ({disputed:.2f}); use --outcome partial for "
+        "{amount:.2f}"
+    ),
+    "dispute_partial_amount": (
+        "a partial resolution needs --amount above 0 and below the disputed {disputed:.2f}"
+    ),
+    "dispute_rejected_amount": "a rejected dispute credits nothing: leave out --amount",
+    "period_starts_after_end": "--from {start} is after --to {end}",
+    "aging_by_unknown": "--by must be one of {choices}",
+    "hold_ends_before_start": "--until {until} is before the hold starts ({start})",
+    "reopen_reason_missing": "say why the month is reopened (--reason)",
+    "period_closed": (
+        "{month} is closed (the book is closed through {through}): {what} dated {on} would change "
+        "it; a controller reopens the month (`arrears period reopen {through} --reason …`) or it "
+        "is dated {first_open} or later"
+    ),
+}
+
+
+def cli_message(exc: DomainError) -> str:
+    """The error in the command line's words, in English."""
+    with translation.override("en"):
+        wording = CLI_WORDING.get(exc.code)
+        if wording is None or not _names(wording) <= exc.extra.keys():
+            return exc.message
+        return wording.format(**exc.extra)
+
+
+def _names(wording: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(wording) if name}
