@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from arrears.access.permissions import ATTORNEY, ROLES
-from arrears.ledger.models import Property
+from arrears.ledger.models import INSERT_ONLY, Property
 
 
 class Profile(models.Model):
@@ -73,6 +73,7 @@ class AuditEntry(models.Model):
             models.Index(fields=["username", "at"], name="audit_username_at"),
             models.Index(fields=["verb", "at"], name="audit_verb_at"),
         ]
+        triggers = [INSERT_ONLY]  # PostgreSQL refuses to change or delete an entry
 
 
 class LoginFailure(models.Model):

@@ -1,9 +1,10 @@
-"""Email out: an `Outbound` row of channel email is prepared (its message built and archived),
-then sent through SMTP (EMAIL_URL).
+"""Email out: an `Outbound` row of channel email, prepared by arrears.correspondence.mail_message
+(its message built and archived), is sent through Django's SMTP email backend to the server
+EMAIL_URL names (arrears.correspondence.smtp).
 
 Invariants:
-- one action is one email: the outbound row is keyed by the action's idempotency key; its bytes,
-  with a Message-ID derived from that key and dated by the row, are fixed when it is prepared;
+- the bytes sent are the archived bytes: a Message-ID derived from the action's key, dated by
+  the row;
 - a try is counted (committed) only once a server session is open (connected, TLS and login
   done), before the message is handed to it; right after the server accepts it the row is `sent`
   (committed, with its timeline row), so a repeated pass never sends a sent row again. A row
@@ -26,27 +27,36 @@ about an email given up or bounced (the worklist, a letter instead) is the calle
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import re
+import email.message
 import smtplib
-import ssl
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
+from django.core import mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
-from arrears.core.errors import DomainError, ValidationError
-from arrears.correspondence.archive import archive_read, archive_store
+from arrears.core.errors import ValidationError
+from arrears.correspondence.archive import archive_read
+from arrears.correspondence.mail_message import CONSUMER_KINDS as CONSUMER_KINDS
+from arrears.correspondence.mail_message import OPT_OUT_NOTICE as OPT_OUT_NOTICE
+from arrears.correspondence.mail_message import Attachment as Attachment
+from arrears.correspondence.mail_message import OutgoingEmail as OutgoingEmail
+from arrears.correspondence.mail_message import Sender as Sender
+from arrears.correspondence.mail_message import build_message as build_message
+from arrears.correspondence.mail_message import email_document_name as email_document_name
+from arrears.correspondence.mail_message import email_prepare as email_prepare
+from arrears.correspondence.mail_message import message_id_for as message_id_for
+from arrears.correspondence.mail_message import outbound_email_render as outbound_email_render
+from arrears.correspondence.mail_message import outbound_emails_render as outbound_emails_render
 from arrears.correspondence.models import Outbound
+from arrears.correspondence.smtp import SmtpSettings as SmtpSettings
+from arrears.correspondence.smtp import parse_email_url as parse_email_url
+from arrears.correspondence.smtp import smtp_from_env as smtp_from_env
 from arrears.ledger.models import TimelineEvent
 
 
@@ -104,373 +114,6 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=int(number) * UNITS[unit])
 
 
-# 12 CFR §1006.6(e) (Regulation F): an electronic communication by a debt collector must include a
-# clear and conspicuous statement of a reasonable and simple way to opt out of further electronic
-# communications to that address. Replying STOP is that way; `mail fetch` records the opt-out.
-OPT_OUT_NOTICE = {
-    "en": "To stop receiving email from us at this address, reply to this message with the word "
-    "STOP. We will then write to you by mail only.",
-    "es": "Para dejar de recibir correos electrónicos nuestros en esta dirección, responda a "
-    "este mensaje con la palabra STOP. Desde entonces le escribiremos solo por correo postal.",
-}
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to send, parsed from EMAIL_URL."""
-
-    host: str
-    port: int
-    security: str  # "plain", "starttls" or "tls" (implicit TLS, smtps://)
-    username: str = ""
-    password: str = field(default="", repr=False)
-    cafile: str = ""  # trust this CA file instead of the system's (a private relay)
-    timeout: float = 30.0
-
-    def tls_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.cafile or None)
-
-
-def parse_email_url(url: str) -> SmtpSettings:
-    """Parse EMAIL_URL: `smtp://[user:pass@]host[:port][?starttls=yes|no&cafile=PATH&timeout=S]`
-    or `smtps://…` (implicit TLS, port 465 by default).
-
-    `smtp://` uses STARTTLS when `starttls=yes`, and by default on port 587 (the submission port,
-    RFC 6409); it is refused if the server does not offer it. User and password are URL-decoded.
-    Raises ValidationError for anything else.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps"):
-        raise ValidationError(
-            f"EMAIL_URL must start smtp:// or smtps://, not {url.split(':')[0]!r}"
-        )
-    if not parts.hostname:
-        raise ValidationError("EMAIL_URL names no host")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    unknown = set(query) - {"starttls", "cafile", "timeout"}
-    if unknown:
-        raise ValidationError(f"EMAIL_URL: unknown option {sorted(unknown)[0]!r}")
-    try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 25)
-        timeout = float(query.get("timeout", "30"))
-    except ValueError as exc:
-        raise ValidationError(f"EMAIL_URL: {exc}") from None
-    if parts.scheme == "smtps":
-        security = "tls"
-    else:
-        flag = query.get("starttls", "yes" if port == 587 else "no").lower()
-        if flag not in ("yes", "no", "true", "false", "1", "0"):
-            raise ValidationError(f"EMAIL_URL: starttls is yes or no, not {flag!r}")
-        security = "starttls" if flag in ("yes", "true", "1") else "plain"
-    return SmtpSettings(
-        host=parts.hostname,
-        port=port,
-        security=security,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        cafile=query.get("cafile", ""),
-        timeout=timeout,
-    )
-
-
-def message_id_for(key: str, domain: str) -> str:
-    """The Message-ID of an action's email: the same key gives the same id, on every try."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    data: bytes
-    mimetype: str  # "application/pdf"
-
-
-@dataclass(frozen=True)
-class OutgoingEmail:
-    """One email as plain data: what `email_queue` needs, whatever rendered it."""
-
-    to: str
-    subject: str
-    text: str
-    html: str = ""
-    attachments: Sequence[Attachment] = ()
-    to_name: str = ""
-    language: str = "en"
-    opt_out_notice: bool = False  # add the Reg F §1006.6(e) opt-out statement
-    template_version: int | None = None  # of the template it was rendered from (0: built in)
-
-
-def build_message(
-    email: OutgoingEmail, *, sender: str, sender_name: str, message_id: str, at: datetime
-) -> EmailMessage:
-    """The message with its headers, text (and HTML) body and attachments."""
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
-    msg["To"] = formataddr((email.to_name, email.to)) if email.to_name else email.to
-    msg["Subject"] = email.subject
-    msg["Date"] = format_datetime(at)
-    msg["Message-ID"] = message_id
-    text, html = email.text, email.html
-    if email.opt_out_notice:
-        notice = OPT_OUT_NOTICE.get(email.language, OPT_OUT_NOTICE["en"])
-        text = f"{text.rstrip()}\n\n--\n{notice}\n"
-        if html:
-            html = (
-                html.replace("</body>", f"<hr><p>{notice}</p></body>")
-                if "</body>" in html
-                else f"{html}<hr><p>{notice}</p>"
-            )
-        # RFC 2369: a mail program can offer the same opt-out as a button.
-        msg["List-Unsubscribe"] = f"<mailto:{sender}?subject=STOP>"
-    msg.set_content(text)
-    if html:
-        msg.add_alternative(html, subtype="html")
-    for a in email.attachments:
-        maintype, _, subtype = a.mimetype.partition("/")
-        msg.add_attachment(
-            a.data, maintype=maintype, subtype=subtype or "octet-stream", filename=a.filename
-        )
-    # MIME boundaries from the Message-ID, not at random: the same email built again is the same
-    # bytes, which the archive requires of a name it already holds (a crash before the commit).
-    seed = hashlib.sha256(message_id.encode()).hexdigest()[:24]
-    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
-        part.set_boundary(f"===={seed}.{n}====")
-    return msg
-
-
-@dataclass(frozen=True)
-class Sender:
-    """Who sends: the From address, its display name, and the domain of Message-IDs."""
-
-    address: str
-    name: str
-    domain: str
-
-    @classmethod
-    def from_env(cls) -> Sender:
-        """The ARREARS_MAIL_FROM setting (default: the company's email, else
-        collections@localhost) and ARREARS_MAIL_DOMAIN (default: the sender's domain)."""
-        from django.conf import settings
-
-        company = getattr(settings, "ARREARS_COMPANY", {}) or {}
-        address = (
-            getattr(settings, "ARREARS_MAIL_FROM", "")
-            or company.get("email")
-            or "collections@localhost"
-        )
-        domain = getattr(settings, "ARREARS_MAIL_DOMAIN", "") or address.rpartition("@")[2]
-        return cls(address, company.get("name", ""), domain or "localhost")
-
-
-def smtp_from_env() -> SmtpSettings:
-    """The EMAIL_URL setting parsed; ValidationError if it is not set."""
-    from django.conf import settings
-
-    url = getattr(settings, "EMAIL_URL", "")
-    if not url:
-        raise ValidationError("EMAIL_URL is not set (e.g. smtp://user:pass@host:587)")
-    return parse_email_url(url)
-
-
-# Reg F (12 CFR part 1006) governs consumer debts: email about them carries its opt-out notice.
-CONSUMER_KINDS = ("residential_lease", "student", "patient")
-
-
-def outbound_email_render(row: Outbound) -> OutgoingEmail:
-    """The email of a queued outbound row, from its template (`rendering.outbound_message`), with
-    the same notice as a one-page PDF letter attached."""
-    from arrears.correspondence.pdfs import letter_pdf
-    from arrears.correspondence.rendering import outbound_message
-
-    party = row.party
-    to = row.recipient or (party.email if party else "")
-    if not to:
-        raise ValidationError(f"{row.key}: the addressee has no email address", key=row.key)
-    message = outbound_message(row)
-    page = outbound_message(row, letter=True)
-    pdf = letter_pdf(page.html)
-    return OutgoingEmail(
-        to=to,
-        to_name=party.name if party else "",
-        subject=message.subject,
-        text=message.text,
-        html=message.html,
-        attachments=[
-            Attachment(f"{row.template}.pdf", pdf, "application/pdf"),
-            *_enclosed(row, {}),
-        ],
-        language=message.language,
-        opt_out_notice=row.account.kind in CONSUMER_KINDS,
-        template_version=message.template_version,
-    )
-
-
-RENDER_CHUNK = 16  # emails per task of a PDF worker process
-
-
-def outbound_emails_render(
-    rows: Sequence[Outbound], *, workers: int = 2
-) -> Iterator[tuple[Outbound, OutgoingEmail | str]]:
-    """`outbound_email_render` of each row, in order, the PDF letters rendered by `workers`
-    processes (the letters batch's); a row that cannot be rendered comes with its error."""
-    from arrears.correspondence.pdfs import render_parallel
-    from arrears.correspondence.rendering import render_with, template_load
-    from arrears.correspondence.selectors import outbound_contexts
-
-    cache: dict[Any, Any] = {}
-    enclosed: dict[Any, Any] = {}
-    waiting: deque[list[tuple[Outbound, Any, Any] | tuple[Outbound, str]]] = deque()
-
-    def one(row: Outbound, context: dict[str, Any] | None) -> tuple[Outbound, Any, Any]:
-        if not (row.recipient or (row.party and row.party.email)):
-            raise ValidationError(f"{row.key}: the addressee has no email address")
-        if context is None:
-            (context,) = outbound_contexts([row])
-        loaded = template_load(row.template, context["language"], cache)
-        return (
-            row,
-            render_with(loaded, context, letter=False),
-            render_with(loaded, context, letter=True),
-        )
-
-    def pages() -> Iterator[list[str]]:
-        for start in range(0, len(rows), RENDER_CHUNK):
-            chunk = list(rows[start : start + RENDER_CHUNK])
-            try:
-                contexts: list[Any] = outbound_contexts(chunk)
-            except DomainError:
-                contexts = [None] * len(chunk)  # find the one that fails, row by row
-            done: list[tuple[Outbound, Any, Any] | tuple[Outbound, str]] = []
-            for row, context in zip(chunk, contexts, strict=True):
-                try:
-                    done.append(one(row, context))
-                except DomainError as exc:
-                    done.append((row, exc.message))
-            waiting.append(done)
-            yield [item[2].html for item in done if len(item) == 3]
-
-    for pdfs in render_parallel(pages(), workers=workers):
-        letters = iter(pdfs)
-        for item in waiting.popleft():
-            if len(item) == 2:
-                yield item[0], item[1]
-                continue
-            row, message, _ = item
-            party = row.party
-            yield (
-                row,
-                OutgoingEmail(
-                    to=row.recipient or (party.email if party else ""),
-                    to_name=party.name if party else "",
-                    subject=message.subject,
-                    text=message.text,
-                    html=message.html,
-                    language=message.language,
-                    attachments=[
-                        Attachment(f"{row.template}.pdf", next(letters), "application/pdf"),
-                        *_enclosed(row, enclosed),
-                    ],
-                    opt_out_notice=row.account.kind in CONSUMER_KINDS,
-                    template_version=message.template_version,
-                ),
-            )
-
-
-def _enclosed(row: Outbound, cache: dict[Any, Any]) -> list[Attachment]:
-    """The row's enclosures (a monthly statement, a dispute's analysis) as PDF attachments."""
-    from arrears.correspondence.enclosures import enclosures_for
-
-    return [
-        Attachment(e.filename, e.data, "application/pdf")
-        for e in enclosures_for(row, actor="mail", cache=cache)
-    ]
-
-
-def email_document_name(outbound: Outbound) -> str:
-    """Where an email's message is archived: the row's own name if the run gave one."""
-    if outbound.document_name:
-        return outbound.document_name
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", outbound.key)[:120]
-    digest = hashlib.sha256(outbound.key.encode()).hexdigest()[:12]
-    return f"email/{outbound.run_on:%Y/%m}/{safe}-{digest}.eml"
-
-
-@transaction.atomic
-def email_prepare(
-    *, outbound: Outbound, email: OutgoingEmail, sender: str, domain: str, sender_name: str = ""
-) -> Outbound:
-    """Build and archive the message of a queued email row; the row is then `rendered`, with its
-    Message-ID and recipient. A row prepared already is returned as it is."""
-    row = Outbound.objects.select_for_update().get(pk=outbound.pk)
-    if row.channel != "email":
-        raise ValidationError(f"{row.key} is a {row.channel}, not an email")
-    if row.status != "queued" or row.document_id is not None:
-        return row
-    if "@" not in email.to:
-        raise ValidationError(f"not an email address: {email.to!r}", key=row.key)
-    message_id = message_id_for(row.key, domain)
-    # Dated by the row, not the clock: preparing again after a crash builds the same bytes.
-    msg = build_message(
-        email, sender=sender, sender_name=sender_name, message_id=message_id, at=row.created_at
-    )
-    files = []
-    for a in email.attachments:
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", a.filename.rpartition("/")[2])[:100] or "file"
-        kept = archive_store(
-            data=a.data,
-            name=f"attachments/{_sha(a.data)}/{safe}",
-            kind="attachment",
-            content_type=a.mimetype,
-        )
-        files.append(
-            {
-                "filename": a.filename,
-                "content_type": a.mimetype,
-                "sha256": kept.sha256,
-                "document": kept.name,
-            }
-        )
-    doc = archive_store(
-        data=msg.as_bytes(),
-        name=email_document_name(row),
-        kind="email",
-        content_type="message/rfc822",
-    )
-    row.document = doc
-    row.document_name = doc.name
-    row.message_id = message_id
-    row.recipient = email.to
-    row.status = "rendered"
-    row.rendered_at = dj_timezone.now()
-    if email.template_version is not None:
-        row.template_version = email.template_version
-    row.detail = {
-        **row.detail,
-        "subject": email.subject,
-        "from": sender,
-        "attachments": files,
-        "opt_out_notice": email.opt_out_notice,
-    }
-    row.save(
-        update_fields=[
-            "document",
-            "document_name",
-            "message_id",
-            "recipient",
-            "status",
-            "rendered_at",
-            "detail",
-            "template_version",
-        ]
-    )
-    return row
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The caller's answer for one row at the moment it is to go."""
@@ -499,47 +142,54 @@ class SendReport:
         return {k: getattr(self, k) for k in keys}
 
 
-class _Connection:
-    """One SMTP session, opened on first use and again after the server drops it."""
+class _Session:
+    """One session of the email backend, opened on first use and again after the server drops
+    it. The backend fails loudly, so each SMTP error reaches the classification below."""
 
     def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
-        self.smtp: smtplib.SMTP | None = None
+        self.backend = settings.connection()
 
-    def get(self) -> smtplib.SMTP:
-        if self.smtp is None:
-            s = self.settings
-            if s.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=s.tls_context()
-                )
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-                if s.security == "starttls":
-                    smtp.ehlo()
-                    if not smtp.has_extn("starttls"):
-                        smtp.close()
-                        raise smtplib.SMTPNotSupportedError(
-                            "the server does not offer STARTTLS, which EMAIL_URL asks for"
-                        )
-                    smtp.starttls(context=s.tls_context())
-            if s.username:
-                smtp.login(s.username, s.password)
-            self.smtp = smtp
-        return self.smtp
+    def open(self) -> None:
+        self.backend.open()  # nothing when it is open already
+
+    def send(self, message: mail.EmailMessage) -> None:
+        self.backend.send_messages([message])
 
     def drop(self) -> None:
-        if self.smtp is not None:
+        """Close a session the server may have broken, without a QUIT that would wait on it."""
+        server = getattr(self.backend, "connection", None)
+        if server is not None:
             try:
-                self.smtp.close()
+                server.close()
             finally:
-                self.smtp = None
+                self.backend.connection = None
 
     def quit(self) -> None:
-        if self.smtp is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                self.smtp.quit()
-            self.smtp = None
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.backend.close()
+
+
+class _Archived(mail.EmailMessage):
+    """An archived message handed to the backend as it is: its bytes, not a new build."""
+
+    def __init__(self, data: bytes, *, sender: str, to: str) -> None:
+        super().__init__(from_email=sender, to=[to])
+        self.data = data
+
+    def message(self, *, policy: Any = None) -> Any:
+        return _Bytes(self.data)
+
+
+class _Bytes(email.message.EmailMessage):
+    """The bytes a backend writes (Django's SMTP backend: `as_bytes(linesep="\\r\\n")`), which
+    the archive holds already with those line ends (policy SMTP)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(policy=SMTP)
+        self.data = data
+
+    def as_bytes(self, unixfrom: bool = False, policy: Any = None, linesep: str = "") -> bytes:
+        return self.data
 
 
 def _permanent(exc: Exception) -> str:
@@ -651,7 +301,7 @@ def outbox_send(
     answers: the report (and each row) says what happened."""
     report = SendReport()
     schedule = schedule or RetrySchedule.from_env()
-    conn = _Connection(settings)
+    conn = _Session(settings)
     at = now()
     waiting = Outbound.objects.filter(channel="email", status="rendered", next_attempt_at__gt=at)
     if keys is not None:
@@ -679,7 +329,7 @@ def outbox_send(
             # A server that cannot be reached is no try of this message: the pass stops here
             # and the next one begins with this row, its count untouched.
             try:
-                conn.get()
+                conn.open()
             except UNREACHABLE as exc:
                 conn.drop()
                 report.error = _describe(exc)
@@ -715,7 +365,7 @@ def _closes_channel(exc: Exception) -> bool:
 
 
 def _try(
-    conn: _Connection,
+    conn: _Session,
     row: Outbound,
     report: SendReport,
     schedule: RetrySchedule,
@@ -725,17 +375,17 @@ def _try(
     """Hand one row to the open session; False when the server cannot be used at all (the pass
     stops)."""
     assert row.document is not None
-    data = archive_read(row.document)
-    sender = row.detail.get("from", "")
+    data, sender = archive_read(row.document), row.detail.get("from", "")
+    message = _Archived(data, sender=sender, to=row.recipient)
     for second in (False, True):
         try:
-            smtp = conn.get()
+            conn.open()
         except UNREACHABLE as exc:
             # Only after the first session dropped: the message may have reached it.
             conn.drop()
             return _unreachable(row, report, _describe(exc), given_back=not second)
         try:
-            smtp.sendmail(sender, [row.recipient], data)
+            conn.send(message)
         except smtplib.SMTPServerDisconnected as exc:
             conn.drop()
             if not second:
@@ -748,19 +398,7 @@ def _try(
             report.error = f"connection lost: {exc}"
             return False
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-            if _closes_channel(exc) or isinstance(
-                exc, smtplib.SMTPSenderRefused | smtplib.SMTPHeloError
-            ):
-                # The server's state or our sender, not this message: no try of it, unless the
-                # first session took the message before it dropped (its outcome unknown).
-                conn.drop()
-                return _unreachable(row, report, _refusal(exc), given_back=not second)
-            bounce = _permanent(exc)
-            if bounce:
-                _bounced(row, bounce, actor, report)
-                return True
-            _put_off(row, report, _refusal(exc), schedule, now, actor)
-            return True
+            return _answered(conn, row, report, exc, second, schedule, now, actor)
         except TimeoutError as exc:
             # The server took the session but not this message in time: the message's try.
             conn.drop()
@@ -769,21 +407,49 @@ def _try(
         except UNREACHABLE as exc:
             conn.drop()
             return _unreachable(row, report, _describe(exc), given_back=False)
-        else:
-            subject = row.detail.get("subject", "")
-            _finish(
-                row,
-                "sent",
-                "email.sent",
-                f"email “{subject}” sent to {row.recipient}",
-                actor,
-                sent_at=dj_timezone.now(),
-                error="",
-                next_attempt_at=None,
-            )
-            report.sent.append(row.key)
+        except ValueError as exc:
+            # Django's backend refuses an address it cannot write in an SMTP command.
+            _bounced(row, f"not an address: {exc}", actor, report)
             return True
+        subject = row.detail.get("subject", "")
+        _finish(
+            row,
+            "sent",
+            "email.sent",
+            f"email “{subject}” sent to {row.recipient}",
+            actor,
+            sent_at=dj_timezone.now(),
+            error="",
+            next_attempt_at=None,
+        )
+        report.sent.append(row.key)
+        return True
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _answered(
+    conn: _Session,
+    row: Outbound,
+    report: SendReport,
+    exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException,
+    second: bool,
+    schedule: RetrySchedule,
+    now: Callable[[], datetime],
+    actor: str,
+) -> bool:
+    """The server refused the message with a code: a bounce (5xx), a try put off (4xx), or, when
+    the refusal is about the server's state or our sender, no try of it and the pass stops."""
+    if _closes_channel(exc) or isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPHeloError):
+        # Not this message: no try of it, unless the first session took the message before it
+        # dropped (its outcome unknown).
+        conn.drop()
+        return _unreachable(row, report, _refusal(exc), given_back=not second)
+    bounce = _permanent(exc)
+    if bounce:
+        _bounced(row, bounce, actor, report)
+        return True
+    _put_off(row, report, _refusal(exc), schedule, now, actor)
+    return True
 
 
 def _refusal(exc: Exception) -> str:

@@ -1,7 +1,9 @@
 """The book: properties, parties, accounts and their parties, transactions, and cash application.
 
 Invariants held by the database:
-- a transaction is never updated or deleted (services only insert); its amount is positive;
+- a transaction, a timeline event and a period event are never updated or deleted (services only
+  insert); on PostgreSQL the database refuses it (a django-pgtrigger trigger, `INSERT_ONLY`);
+- a transaction's amount is positive;
 - a charge has a code and a due date, nothing else has a due date;
 - a payment or credit is reversed at most once;
 - `Allocation`, `OpenItemDelta` and `OpenItem` are derived from the transactions of one account by
@@ -10,10 +12,15 @@ Invariants held by the database:
 
 from __future__ import annotations
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 
 from arrears.core.fields import MoneyField
+
+# The book's records refuse UPDATE and DELETE, row by row, in PostgreSQL (SQLite: no trigger, the
+# services alone). TRUNCATE, which only a test database's flush issues, is not a row's change.
+INSERT_ONLY = pgtrigger.Protect(name="insert_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
 class Property(models.Model):
@@ -204,6 +211,7 @@ class Transaction(models.Model):
                 name="txn_only_payments_and_credits_apply",
             ),
         ]
+        triggers = [INSERT_ONLY]
 
     def __str__(self) -> str:
         return f"{self.txn_id} {self.type} {self.amount}"
@@ -327,6 +335,7 @@ class TimelineEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "at"], name="timeline_account_at")]
+        triggers = [INSERT_ONLY]
 
 
 class PeriodEvent(models.Model):
@@ -363,6 +372,7 @@ class PeriodEvent(models.Model):
                 condition=~Q(kind="reopen") | ~Q(reason=""), name="period_reopen_says_why"
             ),
         ]
+        triggers = [INSERT_ONLY]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month:%Y-%m}"

@@ -190,18 +190,23 @@ def test_a_queued_email_renders_as_its_action_asked_in_the_addressees_language(q
     assert "1 de marzo de 2026" in message.text
 
 
-def test_a_memo_that_is_a_formula_is_text_in_the_statement_workbook(book):
+def test_a_memo_that_is_a_formula_is_text_in_the_statement_workbook(book, tmp_path):
     from openpyxl import load_workbook
 
-    from arrears.ledger.models import Transaction
+    from arrears.ledger.services import book_import
 
-    # given: February's payment came with a memo that a spreadsheet would run
-    Transaction.objects.filter(txn_id="T-PAY-02").update(memo="=1+2")
+    # given: a March payment came in the bank's file with a memo that a spreadsheet would run
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "transactions.csv").write_text(
+        "txn_id,account_id,posted,type,amount,memo\nT-PAY-03,A-TINA,2026-03-02,payment,10.00,=1+2\n"
+    )
+    book_import(bank)
     # when
     statement = statement_xlsx(account_id="A-TINA", as_of=date(2026, 3, 7))
     # then: the memo is text, and the amounts are still numbers
     sheet = load_workbook(io.BytesIO(statement.data))["Ledger"]
     memos = {row[3].value: row[4] for row in sheet.iter_rows(min_row=3)}
-    assert (memos["T-PAY-02"].value, memos["T-PAY-02"].data_type) == ("'=1+2", "s")
+    assert (memos["T-PAY-03"].value, memos["T-PAY-03"].data_type) == ("'=1+2", "s")
     balances = [row[8].value for row in sheet.iter_rows(min_row=3)]
     assert all(isinstance(b, int | float) for b in balances)

@@ -222,10 +222,64 @@ def test_the_secret_key_is_the_environments_or_random_per_process():
     assert len(keys[0]) >= 50
     given = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); " + code],
-        env={**env, "SECRET_KEY": "k" * 60},
+        env={**env, "SECRET_KEY": "$HOME" + "k" * 60},
         capture_output=True,
         text=True,
         cwd=root,
         check=True,
     ).stdout.strip()
-    assert given == "k" * 60
+    assert given == "$HOME" + "k" * 60  # as written: not the variable HOME's value
+
+
+def _ask(port: int, method: str, path: str, cookies: dict[str, str], form: str = "") -> tuple:
+    """One request on a new connection (so that the acceptor hands it to the next worker):
+    its status, Location, and the cookies it set, added to `cookies`."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    if form:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request(method, path, body=form or None, headers=headers)
+        response = connection.getresponse()
+        body = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, value = header.partition(";")[0].partition("=")
+            cookies[name.strip()] = value
+        return response.status, response.headers.get("Location", ""), body
+    finally:
+        connection.close()
+
+
+def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path):
+    # given alice signed in to a server of two worker processes, her session read by both
+    server, port, _workers = _started(tmp_path)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    password = "correct horse battery 7"
+    subprocess.run(
+        [ARREARS, "user", "add", "alice", "--role", "coordinator"],
+        env=env,
+        input=password + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        cookies: dict[str, str] = {}
+        _ask(port, "GET", "/signin/", cookies)
+        form = f"username=alice&password={password.replace(' ', '+')}"
+        form += f"&csrfmiddlewaretoken={cookies['csrftoken']}"
+        assert _ask(port, "POST", "/signin/", cookies, form)[0] == 302
+        stolen = dict(cookies)  # a copy of her cookie, kept by someone else
+        assert {_ask(port, "GET", "/today/", dict(stolen))[0] for _ in range(6)} == {200}
+        # when she signs out (in whichever worker takes the request)
+        signed_out = _ask(
+            port, "POST", "/signout/", cookies, f"csrfmiddlewaretoken={cookies['csrftoken']}"
+        )
+        assert signed_out[0] == 302
+        # then her old session is refused by every worker: each sends it to sign in
+        answers = [_ask(port, "GET", "/today/", dict(stolen))[:2] for _ in range(6)]
+        assert answers == [(302, "/signin/?next=/today/")] * 6
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -19,6 +19,7 @@ from arrears.correspondence.archive import archive_read
 from arrears.correspondence.mail_out import (
     Attachment,
     OutgoingEmail,
+    SmtpSettings,
     Verdict,
     build_message,
     email_prepare,
@@ -373,3 +374,41 @@ def test_a_try_a_dead_pass_left_unfinished_is_made_again_with_the_same_message_i
     [got] = smtp.received
     assert got.message["Message-ID"] == row.message_id == message_id_for("unfinished", DOMAIN)
     assert Outbound.objects.get(pk=row.pk).attempts == 2
+
+
+def test_an_address_no_smtp_command_can_carry_bounces_and_the_pass_goes_on(
+    mail_book: None, smtp: smtp_server.Recorder
+) -> None:
+    # given a reminder to an address with two @ (typed so on the lease), and one to Tina
+    queue("typo", reminder(to="tina@@example.org"))
+    queue("tina")
+    # when the outbox is sent
+    report = outbox_send(settings=parse_email_url(plain(smtp.port)))  # type: ignore[attr-defined]
+    # then the first bounced, with why, and the second went
+    assert (report.bounced, report.sent) == (["typo"], ["tina"])
+    typo = Outbound.objects.get(key="typo")
+    assert typo.status == "bounced"
+    assert "not an address" in typo.error
+    assert [r.rcpt_tos for r in smtp.received] == [["tina@example.org"]]
+    assert TimelineEvent.objects.filter(kind="email.bounced", detail__key="typo").exists()
+
+
+def test_the_email_backend_is_handed_the_archived_bytes(mail_book: None) -> None:
+    # given Tina's reminder, and Django's in-memory email backend instead of a server
+    from django.core import mail
+
+    row = queue("in-memory")
+    settings = SmtpSettings(
+        host="unused.example",
+        port=25,
+        security="plain",
+        backend="django.core.mail.backends.locmem.EmailBackend",
+    )
+    mail.outbox = []
+    # when the outbox is sent
+    report = outbox_send(settings=settings)
+    # then the backend got the message as archived, from the sender to Tina
+    assert report.sent == ["in-memory"]
+    [got] = mail.outbox
+    assert (got.from_email, got.to) == (SENDER, ["tina@example.org"])
+    assert got.message().as_bytes() == archive_read(row.document)
