@@ -387,10 +387,10 @@ def _measure_cycle_main(on_iso: str, profile_dir: str | None) -> None:
         }
         # What the CLI does with the result (`--format json`), timed apart from the run.
         t0 = time.perf_counter()
-        from arrears.cli import _write_json_lists
+        from arrears.cli.common import write_json_lists
 
         with open(os.devnull, "w") as devnull:
-            _write_json_lists(result.as_json(), devnull)
+            write_json_lists(result.as_json(), devnull)
         m["json_output_seconds"] = time.perf_counter() - t0
         m["loadavg_after"] = os.getloadavg()
         if prof:

@@ -340,7 +340,7 @@ def user_active(*, username: str) -> Any | None:
 
 def admin_exists() -> bool:
     """Whether an active user has the role admin (until one does, the command line's operator
-    adds the first users; see `arrears.cli.actor`)."""
+    adds the first users; see `arrears.cli.acting`)."""
     return Profile.objects.filter(role=permissions.ADMIN, user__is_active=True).exists()
 
 

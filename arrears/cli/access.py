@@ -11,18 +11,11 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from arrears.cli import (
-    _date,
-    _ensure_migrated,
-    _table,
-    _via,
-    acting,
-    by,
-    command,
-)
-from arrears.core.cells import safe_row
+from arrears.cli.acting import acting, by, via
+from arrears.cli.common import command, date, ensure_migrated, table, write_json_rows
 
 
 def _admin(args: argparse.Namespace) -> Any:
@@ -33,93 +26,117 @@ def _admin(args: argparse.Namespace) -> Any:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from arrears.access.services import token_issue, user_add
+    ensure_migrated()
+    acts = {
+        "add": _user_add,
+        "password": _user_password,
+        "tokens": _user_tokens,
+        "revoke": _user_revoke,
+        "token": _user_token,
+    }
+    return acts[args.user_command](args)
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    """`user add`: a user, the password from standard input."""
+    from django.contrib.auth import get_user_model
+
+    from arrears.access.services import user_add
     from arrears.core.errors import ValidationError
 
-    _ensure_migrated()
-    if args.user_command == "add":
-        from django.contrib.auth import get_user_model
-
-        if args.exists_ok and get_user_model().objects.filter(username=args.name).exists():
-            print(f"User {args.name} exists: unchanged.")
-            return 0
-        # The password comes from standard input (never the command line, which others can
-        # read in the process list): its first line, without the line break.
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise ValidationError("give the password on standard input")
-        properties = args.properties.split(",") if args.properties else []
-        actor = _admin(args)
-        user_add(
-            username=args.name,
-            password=password,
-            role=args.role,
-            properties=properties,
-            firm=args.firm or "",
-            actor=actor,
-            via=_via(actor),
-        )
-        scope = (
-            f" for {', '.join(properties)}"
-            if properties
-            else f" of {args.firm}"
-            if args.firm
-            else ""
-        )
-        print(f"User {args.name} added: {args.role}{scope}.")
+    if args.exists_ok and get_user_model().objects.filter(username=args.name).exists():
+        print(f"User {args.name} exists: unchanged.")
         return 0
-    if args.user_command == "password":
-        from arrears.access.services import user_password_set
-
-        password = sys.stdin.readline().rstrip("\r\n")  # as for `user add`: never an argument
-        if not password:
-            raise ValidationError("give the new password on standard input")
-        actor = _admin(args)
-        user_password_set(username=args.name, password=password, actor=actor, via=_via(actor))
-        print(f"Password of {args.name} changed: their other sessions end at their next request.")
-        return 0
-    if args.user_command == "tokens":
-        from arrears.access.services import tokens_of
-
-        def moment(value: Any) -> str:
-            return value.strftime("%Y-%m-%d %H:%M") if value else ""
-
-        rows = [
-            [
-                str(t.pk),
-                (t.hint + "…") if t.hint else "",
-                moment(t.created_at),
-                moment(t.last_used_at),
-                moment(t.revoked_at) or "in use",
-            ]
-            for t in tokens_of(username=args.name)
-        ]
-        if not rows:
-            print(f"{args.name} has no API token.")
-            return 0
-        _table(["id", "begins", "issued", "last used", "revoked"], rows, sys.stdout, range(1))
-        return 0
-    if args.user_command == "revoke":
-        from arrears.access.services import token_revoke
-
-        if args.token is None and not args.all:
-            raise ValidationError(
-                "name the token to revoke (--token ID, see `arrears user "
-                "tokens NAME`) or revoke them all (--all)"
-            )
-        actor = _admin(args)
-        count = token_revoke(username=args.name, token_id=args.token, actor=actor, via=_via(actor))
-        print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
-        return 0
+    # The password comes from standard input (never the command line, which others can
+    # read in the process list): its first line, without the line break.
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise ValidationError("give the password on standard input")
+    properties = args.properties.split(",") if args.properties else []
     actor = _admin(args)
-    print(token_issue(username=args.name, actor=actor, via=_via(actor)))
+    user_add(
+        username=args.name,
+        password=password,
+        role=args.role,
+        properties=properties,
+        firm=args.firm or "",
+        actor=actor,
+        via=via(actor),
+    )
+    scope = (
+        f" for {', '.join(properties)}" if properties else f" of {args.firm}" if args.firm else ""
+    )
+    print(f"User {args.name} added: {args.role}{scope}.")
+    return 0
+
+
+def _user_password(args: argparse.Namespace) -> int:
+    """`user password`: a new password, from standard input."""
+    from arrears.access.services import user_password_set
+    from arrears.core.errors import ValidationError
+
+    password = sys.stdin.readline().rstrip("\r\n")  # as for `user add`: never an argument
+    if not password:
+        raise ValidationError("give the new password on standard input")
+    actor = _admin(args)
+    user_password_set(username=args.name, password=password, actor=actor, via=via(actor))
+    print(f"Password of {args.name} changed: their other sessions end at their next request.")
+    return 0
+
+
+def _user_tokens(args: argparse.Namespace) -> int:
+    """`user tokens`: the user's API tokens."""
+    from arrears.access.services import tokens_of
+
+    def moment(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+    rows = [
+        [
+            str(t.pk),
+            (t.hint + "…") if t.hint else "",
+            moment(t.created_at),
+            moment(t.last_used_at),
+            moment(t.revoked_at) or "in use",
+        ]
+        for t in tokens_of(username=args.name)
+    ]
+    if not rows:
+        print(f"{args.name} has no API token.")
+        return 0
+    table(["id", "begins", "issued", "last used", "revoked"], rows, sys.stdout, range(1))
+    return 0
+
+
+def _user_revoke(args: argparse.Namespace) -> int:
+    """`user revoke`: one API token of the user, or all."""
+    from arrears.access.services import token_revoke
+    from arrears.core.errors import ValidationError
+
+    if args.token is None and not args.all:
+        raise ValidationError(
+            "name the token to revoke (--token ID, see `arrears user "
+            "tokens NAME`) or revoke them all (--all)"
+        )
+    actor = _admin(args)
+    count = token_revoke(username=args.name, token_id=args.token, actor=actor, via=via(actor))
+    print(f"Revoked {count} API token{'' if count == 1 else 's'} of {args.name}.")
+    return 0
+
+
+def _user_token(args: argparse.Namespace) -> int:
+    """`user token`: a new API token, printed once."""
+    from arrears.access.services import token_issue
+
+    actor = _admin(args)
+    print(token_issue(username=args.name, actor=actor, via=via(actor)))
     return 0
 
 
 def cmd_refer(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
-    _ensure_migrated()
+    ensure_migrated()
     referral = acts.referral_make(
         by=by(args), account_id=args.account_id, firm=args.firm, note=args.note or "", on=args.on
     )
@@ -131,9 +148,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """The audit log, newest first, for an admin (`--as ADMIN`): the selector the admin's page
     and `GET /api/audit` read."""
     from arrears.access.selectors import AUDIT_COLUMNS, audit_cells, audit_list
+    from arrears.core.cells import safe_row
     from arrears.core.errors import ValidationError
 
-    _ensure_migrated()
+    ensure_migrated()
     if args.limit is not None and args.limit < 1:
         raise ValidationError(f"--limit is a number of entries, at least 1: {args.limit}")
     rows = audit_list(
@@ -149,29 +167,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
         rows = rows[: args.limit]
     entries = (audit_cells(entry) for entry in rows.iterator())
     if args.format == "json":
-        sys.stdout.write("[")
-        for n, cells in enumerate(entries):
-            doc = dict(zip(AUDIT_COLUMNS, cells, strict=True))
-            doc["detail"] = json.loads(cells[-1])
-            sys.stdout.write(("," if n else "") + "\n " + json.dumps(doc, ensure_ascii=False))
-        sys.stdout.write("\n]\n")
+        write_json_rows((_audit_json(cells) for cells in entries), sys.stdout)
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(AUDIT_COLUMNS)
         writer.writerows(safe_row(cells) for cells in entries)
     else:
-        table = [
+        lines = [
             [cells[0][:19].replace("T", " ") + " UTC", *cells[1:6], cells[6][:60]]
             for cells in entries
         ]
-        if not table:
+        if not lines:
             print("Nothing in the audit log matches.")
             return 0
-        _table(list(AUDIT_COLUMNS), table, sys.stdout, range(0))
+        table(list(AUDIT_COLUMNS), lines, sys.stdout, range(0))
     return 0
 
 
-def register(sub: Any) -> None:
+def _audit_json(cells: Sequence[str]) -> dict[str, Any]:
+    from arrears.access.selectors import AUDIT_COLUMNS
+
+    doc: dict[str, Any] = dict(zip(AUDIT_COLUMNS, cells, strict=True))
+    doc["detail"] = json.loads(cells[-1])
+    return doc
+
+
+def _user_parser(sub: Any) -> None:
     p = command(
         sub,
         "user",
@@ -200,11 +221,17 @@ def register(sub: Any) -> None:
     which = q.add_mutually_exclusive_group()
     which.add_argument("--token", type=int, help="the token's id (see `arrears user tokens`)")
     which.add_argument("--all", action="store_true", help="every token of the user")
+
+
+def _refer_parser(sub: Any) -> None:
     p = command(sub, "refer", cmd_refer, "refer an account to a law firm (its attorneys see it)")
     p.add_argument("account_id")
     p.add_argument("--firm", required=True)
-    p.add_argument("--on", type=_date, help="the referral's date (default today)")
+    p.add_argument("--on", type=date, help="the referral's date (default today)")
     p.add_argument("--note")
+
+
+def _audit_parser(sub: Any) -> None:
     p = command(sub, "audit", cmd_audit, "the audit log (an admin's: --as)")
     audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     q = audit_sub.add_parser("list", help="changes and sign-ins, newest first, with filters")
@@ -212,7 +239,10 @@ def register(sub: Any) -> None:
     q.add_argument("--verb", help="a verb, or its start up to a dot: user, signin, hold.place")
     q.add_argument("--via", choices=["web", "api", "cli", "system"])
     q.add_argument("--account", help="an account id")
-    q.add_argument("--since", type=_date, help="from this day (YYYY-MM-DD, the book's zone)")
-    q.add_argument("--until", type=_date, help="to this day, included")
+    q.add_argument("--since", type=date, help="from this day (YYYY-MM-DD, the book's zone)")
+    q.add_argument("--until", type=date, help="to this day, included")
     q.add_argument("--limit", type=int, help="at most this many (default: all)")
     q.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+
+PARSERS = {"user": _user_parser, "refer": _refer_parser, "audit": _audit_parser}

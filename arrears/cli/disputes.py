@@ -3,38 +3,45 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from arrears.cli import _date, _ensure_migrated, _money, by, command
-from arrears.cli.plans import _amount
+from arrears.cli.acting import by
+from arrears.cli.common import amount, command, date, ensure_migrated, money, output, write_json
 
 
 def cmd_dispute(args: argparse.Namespace) -> int:
+    ensure_migrated()
+    if args.dispute_command == "open":
+        return _dispute_open(args)
+    return _dispute_resolve(args)
+
+
+def _dispute_open(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
-    _ensure_migrated()
-    if args.dispute_command == "open":
-        dispute = acts.dispute_open(
-            by=by(args),
-            account_id=args.account_id,
-            reason=args.reason,
-            charges=args.charge or (),
-            party_id=args.party,
-            channel=args.channel,
-            documents=args.document or (),
-        )
-        what = "the whole balance" if dispute.whole_balance else ", ".join(args.charge)
-        print(
-            f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
-            f"{_money(f'{dispute.amount:.2f}')} held until it is resolved."
-        )
-        return 0
-    # The user is authorized on the dispute's account, as on the page.
+    dispute = acts.dispute_open(
+        by=by(args),
+        account_id=args.account_id,
+        reason=args.reason,
+        charges=args.charge or (),
+        party_id=args.party,
+        channel=args.channel,
+        documents=args.document or (),
+    )
+    what = "the whole balance" if dispute.whole_balance else ", ".join(args.charge)
+    print(
+        f"Dispute {dispute.pk} opened on {args.account_id}: {what}, "
+        f"{money(f'{dispute.amount:.2f}')} held until it is resolved."
+    )
+    return 0
+
+
+def _dispute_resolve(args: argparse.Namespace) -> int:
+    from arrears.access import acts
     from arrears.disputes.selectors import dispute_get
 
+    # The user is authorized on the dispute's account, as on the page.
     answered = acts.dispute_resolve(
         by=by(args),
         account_id=dispute_get(dispute_id=args.dispute_id).account.account_id,
@@ -44,8 +51,7 @@ def cmd_dispute(args: argparse.Namespace) -> int:
         note=args.note or "",
     )
     if args.format == "json":
-        json.dump(answered.as_json(), sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        write_json(answered.as_json())
     else:
         print(answered.line())
     return 0
@@ -56,7 +62,7 @@ def cmd_analysis(args: argparse.Namespace) -> int:
     from arrears.disputes.selectors import account_analysis
     from arrears.dunning.selectors import analysis_rules
 
-    _ensure_migrated()
+    ensure_migrated()
     end = args.to or today()
     rules = analysis_rules(account_id=args.account_id, on=end)
     analysis = account_analysis(
@@ -73,11 +79,9 @@ def cmd_analysis(args: argparse.Namespace) -> int:
 
         analysis_xlsx(analysis, Path(args.output))
     else:
-        text = json.dumps(analysis.as_json(), indent=1) + "\n"
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
+        with output(args) as out:
+            write_json(analysis.as_json(), out)
+        if not args.output:
             return 0
     findings = analysis.check.findings
     print(
@@ -91,7 +95,7 @@ def cmd_analysis(args: argparse.Namespace) -> int:
 CHANNELS = ("phone", "email", "letter", "in_person", "portal", "attorney")
 
 
-def register(sub: Any) -> None:
+def _dispute_parser(sub: Any) -> None:
     p = command(sub, "dispute", cmd_dispute, "disputes: open one, resolve it")
     ds = p.add_subparsers(dest="dispute_command", required=True, metavar="ACTION")
     q = ds.add_parser("open", help="a party disputes the balance or chosen charges")
@@ -104,9 +108,12 @@ def register(sub: Any) -> None:
     q = ds.add_parser("resolve", help="upheld (credit), partly upheld, or rejected")
     q.add_argument("dispute_id", type=int)
     q.add_argument("--outcome", required=True, choices=["upheld", "partial", "rejected"])
-    q.add_argument("--amount", type=_amount, help="the credit of a partial resolution")
+    q.add_argument("--amount", type=amount, help="the credit of a partial resolution")
     q.add_argument("--note")
     q.add_argument("--format", choices=["table", "json"], default="table")
+
+
+def _analysis_parser(sub: Any) -> None:
     p = command(
         sub,
         "analysis",
@@ -114,8 +121,11 @@ def register(sub: Any) -> None:
         "an account analysis: entries, balance, open items, check of the figures",
     )
     p.add_argument("account_id")
-    p.add_argument("--from", dest="start", type=_date, help="YYYY-MM-DD (default: the opening)")
-    p.add_argument("--to", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--from", dest="start", type=date, help="YYYY-MM-DD (default: the opening)")
+    p.add_argument("--to", type=date, help="YYYY-MM-DD (default: today)")
     p.add_argument("--guarantor", help="add this guarantor's share (party id)")
     p.add_argument("--format", choices=["pdf", "xlsx", "json"], default="json")
     p.add_argument("--output", help="the file to write (needed for pdf and xlsx)")
+
+
+PARSERS = {"dispute": _dispute_parser, "analysis": _analysis_parser}

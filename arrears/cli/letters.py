@@ -9,17 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from arrears.cli import (
-    _date,
-    _ensure_migrated,
-    _ProgressBar,
-    _table,
-    actor_name,
-    by,
-    cli_act,
-    cli_job,
-    command,
-)
+from arrears.cli.acting import actor_name, by, cli_act, cli_job
+from arrears.cli.common import ProgressBar, command, date, ensure_migrated, table
 
 # The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
 # asks the guard before it sends):
@@ -29,66 +20,84 @@ STATEMENT_SENDER = ("arrears.dunning.contact", "statement_email")  # through the
 
 
 def cmd_letters(args: argparse.Namespace) -> int:
+    ensure_migrated()
+    acts = {
+        "batch": _letters_batch,
+        "mailed": _letters_mailed,
+        "returned": _letters_returned,
+        "list": _letters_list,
+    }
+    return acts[args.letters_command](args)
+
+
+def _letters_batch(args: argparse.Namespace) -> int:
+    """`letters batch`: the day's queued letters rendered, a print file and a manifest."""
+    from arrears.core.dates import today
+    from arrears.dunning.reissue import letters_print
+
+    on = args.date or today()
+    output = Path(args.output or f"print-{on.isoformat()}")
+    bar = ProgressBar(sys.stderr)
+    # The page's detail; a system job (it commits as it goes, to finish after a crash).
+    detail: dict[str, Any] = {"batch": on.isoformat()}
+    if args.reprint:
+        detail["reprint"] = args.batch or "last"
+    try:
+        result = cli_job(
+            args,
+            "letters.manage",
+            detail=detail,
+            do=lambda actor: letters_print(
+                on=on,
+                output=output,
+                actor=actor,
+                workers=args.workers,
+                progress=lambda d, t: bar("letters", d, t),
+                reprint=args.reprint,
+                batch=args.batch,
+            ),
+        )
+    finally:
+        bar.close()
+    for cancelled in result.cancelled:
+        print(f"L{cancelled['id']} ({cancelled['account_id']}) cancelled: {cancelled['reason']}")
+    for failed in result.failed:
+        print(f"L{failed['id']} ({failed['account_id']}) NOT PRINTED: {failed['reason']}")
+    print(result.line())
+    return 0
+
+
+def _letters_mailed(args: argparse.Namespace) -> int:
+    """`letters mailed`: proof of mailing, from the batch's filled-in manifest."""
+    from arrears.access import acts
     from arrears.core.dates import today
 
-    _ensure_migrated()
-    if args.letters_command == "batch":
-        from arrears.dunning.reissue import letters_print
+    mailed = acts.letters_mailed(
+        by=by(args),
+        manifest=Path(args.manifest),
+        on=args.date or today(),
+        named={"manifest": args.manifest[:200]},
+    )
+    print(f"{mailed.mailed} letters recorded mailed; {mailed.unchanged} already recorded.")
+    return 0
 
-        on = args.date or today()
-        output = Path(args.output or f"print-{on.isoformat()}")
-        bar = _ProgressBar(sys.stderr)
-        # The page's detail; a system job (it commits as it goes, to finish after a crash).
-        detail: dict[str, Any] = {"batch": on.isoformat()}
-        if args.reprint:
-            detail["reprint"] = args.batch or "last"
-        try:
-            result = cli_job(
-                args,
-                "letters.manage",
-                detail=detail,
-                do=lambda actor: letters_print(
-                    on=on,
-                    output=output,
-                    actor=actor,
-                    workers=args.workers,
-                    progress=lambda d, t: bar("letters", d, t),
-                    reprint=args.reprint,
-                    batch=args.batch,
-                ),
-            )
-        finally:
-            bar.close()
-        for cancelled in result.cancelled:
-            print(
-                f"L{cancelled['id']} ({cancelled['account_id']}) cancelled: {cancelled['reason']}"
-            )
-        for failed in result.failed:
-            print(f"L{failed['id']} ({failed['account_id']}) NOT PRINTED: {failed['reason']}")
-        print(result.line())
-        return 0
-    if args.letters_command == "mailed":
-        from arrears.access import acts
 
-        mailed = acts.letters_mailed(
-            by=by(args),
-            manifest=Path(args.manifest),
-            on=args.date or today(),
-            named={"manifest": args.manifest[:200]},
-        )
-        print(f"{mailed.mailed} letters recorded mailed; {mailed.unchanged} already recorded.")
-        return 0
-    if args.letters_command == "returned":
-        from arrears.access import acts
+def _letters_returned(args: argparse.Namespace) -> int:
+    """`letters returned`: a letter back undeliverable; its address marked bad."""
+    from arrears.access import acts
 
-        row = acts.letter_returned(
-            by=by(args), letter=args.letter, reason=args.reason or "", on=args.date
-        )
-        print(
-            f"Letter L{row.outbound_id} returned; address marked bad for "
-            f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}"
-        )
-        return 0
+    row = acts.letter_returned(
+        by=by(args), letter=args.letter, reason=args.reason or "", on=args.date
+    )
+    print(
+        f"Letter L{row.outbound_id} returned; address marked bad for "
+        f"{row.party.party_id}: {row.address.replace(chr(10), ', ')}"
+    )
+    return 0
+
+
+def _letters_list(args: argparse.Namespace) -> int:
+    """`letters list`: the letters and their status."""
     from arrears.correspondence.models import Outbound
 
     query = Outbound.objects.filter(channel__in=("letter", "certified_letter"))
@@ -107,7 +116,7 @@ def cmd_letters(args: argparse.Namespace) -> int:
         ]
         for o in query.select_related("account", "party").order_by("id")
     ]
-    _table(
+    table(
         ["letter", "date", "account", "party", "template", "status", "article", "document"],
         rows,
         sys.stdout,
@@ -118,22 +127,11 @@ def cmd_letters(args: argparse.Namespace) -> int:
 
 def cmd_statement(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
-    from arrears.core.errors import DomainError
     from arrears.correspondence.statements import statement_xlsx
 
-    _ensure_migrated()
+    ensure_migrated()
     as_of = args.as_of or today()
-    sender = None
-    if args.email:
-        if args.format != "pdf":
-            raise DomainError("--email sends the PDF statement: leave out --format xlsx")
-        try:
-            sender = getattr(importlib.import_module(STATEMENT_SENDER[0]), STATEMENT_SENDER[1])
-        except (ImportError, AttributeError):
-            raise DomainError(
-                "cannot email statements: no email sender is installed (set EMAIL_URL, e.g. "
-                "smtp://user:pass@host:587, once the mail part is present)"
-            ) from None
+    sender = _statement_sender(args) if args.email else None
     output = Path(args.output or f"statement-{args.account_id}-{as_of.isoformat()}.{args.format}")
     if args.format == "xlsx":  # a read: nothing archived, nothing on the timeline
         statement = statement_xlsx(account_id=args.account_id, as_of=as_of)
@@ -158,16 +156,31 @@ def cmd_statement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _statement_sender(args: argparse.Namespace) -> Any:
+    """The sender `--email` uses (STATEMENT_SENDER); DomainError when there is none."""
+    from arrears.core.errors import DomainError
+
+    if args.format != "pdf":
+        raise DomainError("--email sends the PDF statement: leave out --format xlsx")
+    try:
+        return getattr(importlib.import_module(STATEMENT_SENDER[0]), STATEMENT_SENDER[1])
+    except (ImportError, AttributeError):
+        raise DomainError(
+            "cannot email statements: no email sender is installed (set EMAIL_URL, e.g. "
+            "smtp://user:pass@host:587, once the mail part is present)"
+        ) from None
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
     from arrears.core.errors import ValidationError
 
-    _ensure_migrated()
+    ensure_migrated()
     if args.template_command == "list":
         from arrears.correspondence.services import template_names
 
         rows = [[n, lang, str(v) if v else "built in"] for n, lang, v in template_names()]
-        _table(["template", "language", "version"], rows, sys.stdout, numeric=range(0))
+        table(["template", "language", "version"], rows, sys.stdout, numeric=range(0))
         return 0
     if args.template_command == "add":
         from arrears.correspondence.services import template_add
@@ -220,11 +233,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _letters_parser(sub: Any) -> None:
     p = command(sub, "letters", cmd_letters, "letters: print the day's batch, record mailing")
     letters = p.add_subparsers(dest="letters_command", required=True, metavar="ACTION")
     b = letters.add_parser("batch", help="render queued letters: PDFs, a print file, a manifest")
-    b.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today)")
+    b.add_argument("--date", type=date, help="YYYY-MM-DD (default: today)")
     b.add_argument(
         "--output", help="folder for the letters, print file and manifest (default: print-DATE)"
     )
@@ -244,21 +257,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         required=True,
         help="the batch's manifest CSV with article_number filled in for certified letters",
     )
-    m.add_argument("--date", type=_date, help="the mailing date (default: today)")
+    m.add_argument("--date", type=date, help="the mailing date (default: today)")
     r = letters.add_parser("returned", help="record a letter returned undeliverable")
     r.add_argument("letter", help="the letter id (L12) or its certified article number")
-    r.add_argument("--date", type=_date, help="the day it came back (default: today)")
+    r.add_argument("--date", type=date, help="the day it came back (default: today)")
     r.add_argument("--reason", help="e.g. 'not deliverable as addressed'")
     ls = letters.add_parser("list", help="letters and their status")
-    ls.add_argument("--date", type=_date)
+    ls.add_argument("--date", type=date)
 
+
+def _statement_parser(sub: Any) -> None:
     p = command(sub, "statement", cmd_statement, "a statement of account as PDF or XLSX")
     p.add_argument("account_id")
-    p.add_argument("--as-of", type=_date, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--as-of", type=date, help="YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=["pdf", "xlsx"], default="pdf")
     p.add_argument("--output", help="file to write (default: statement-ACCOUNT-DATE.FORMAT)")
     p.add_argument("--email", action="store_true", help="also email the PDF (needs EMAIL_URL)")
 
+
+def _template_parser(sub: Any) -> None:
     p = command(sub, "template", cmd_template, "letter and email templates")
     templates = p.add_subparsers(dest="template_command", required=True, metavar="ACTION")
     pv = templates.add_parser("preview", help="render a template for an account")
@@ -266,7 +283,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pv.add_argument("--account", required=True)
     pv.add_argument("--party", help="a party of the account (default: the primary)")
     pv.add_argument("--language", choices=["en", "es"])
-    pv.add_argument("--date", type=_date, help="the letter's date (default: today)")
+    pv.add_argument("--date", type=date, help="the letter's date (default: today)")
     pv.add_argument("--output", help="write the letter as PDF here instead of printing text")
     templates.add_parser("list", help="templates, their languages and latest versions")
     ad = templates.add_parser("add", help="store a company's version of a template")
@@ -274,3 +291,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ad.add_argument("--language", default="en", choices=["en", "es"])
     ad.add_argument("--subject", required=True, help="the subject line (Django template)")
     ad.add_argument("--body", required=True, help="file with the HTML body (Django template)")
+
+
+PARSERS = {
+    "letters": _letters_parser,
+    "statement": _statement_parser,
+    "template": _template_parser,
+}

@@ -12,16 +12,11 @@ SMS_URL            file:///folder: texts are written there as JSON lines (the on
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from arrears.cli import _date, _ensure_migrated, _table, actor_name, by, cli_act, cli_job, command
-
-
-def _dump(doc: Any) -> None:
-    json.dump(doc, sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
+from arrears.cli.acting import actor_name, by, cli_act, cli_job
+from arrears.cli.common import command, date, ensure_migrated, table, write_json
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -29,7 +24,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_out import Sender, smtp_from_env
     from arrears.dunning.contact import emails_send
 
-    _ensure_migrated()
+    ensure_migrated()
     on = args.date or today()
     run = cli_job(
         args,
@@ -45,7 +40,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
     )
     r = run.report
     if args.format == "json":
-        _dump(run.as_json())
+        write_json(run.as_json(), default=str)
     else:
         print(run.line())
     if r.error:
@@ -61,7 +56,7 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import mail_fetch
     from arrears.dunning.contact import email_actions_settle, opt_outs_record
 
-    _ensure_migrated()
+    ensure_migrated()
     from django.conf import settings
 
     source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
@@ -79,7 +74,7 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
         args, "mail.fetch", detail={"source": _without_password(source)}, do=fetch
     )
     if args.format == "json":
-        _dump({**report.as_json(), "opted_out": opted})
+        write_json({**report.as_json(), "opted_out": opted}, default=str)
         return 0
     print(
         f"Mail: {len(report.filed)} filed on accounts, {len(report.triage)} to triage, "
@@ -105,10 +100,10 @@ def _without_password(source: str) -> str:
 def cmd_mail_triage(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import triage_list
 
-    _ensure_migrated()
+    ensure_migrated()
     rows = triage_list()
     if args.format == "json":
-        _dump(
+        write_json(
             [
                 {
                     "id": r.pk,
@@ -120,13 +115,14 @@ def cmd_mail_triage(args: argparse.Namespace) -> int:
                     "excerpt": r.excerpt[:200],
                 }
                 for r in rows
-            ]
+            ],
+            default=str,
         )
         return 0
     if not rows:
         print("Nothing in triage.")
         return 0
-    _table(
+    table(
         ["id", "received", "from", "category", "subject", "why"],
         [
             [
@@ -149,7 +145,7 @@ def cmd_mail_triage(args: argparse.Namespace) -> int:
 def cmd_mail_assign(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import triage_assign
 
-    _ensure_migrated()
+    ensure_migrated()
     actor = actor_name(args)
     # The page's act: the account must be one the user may see.
     row = cli_act(
@@ -167,7 +163,7 @@ def cmd_mail_answered(args: argparse.Namespace) -> int:
     from arrears.correspondence.mail_in import inbound_answered
     from arrears.correspondence.mail_models import InboundEmail
 
-    _ensure_migrated()
+    ensure_migrated()
     actor = actor_name(args)
     # On the message's account (one the user may see); one in triage is refused by the service.
     filed = InboundEmail.objects.filter(pk=args.id).values_list("account__account_id", flat=True)
@@ -195,7 +191,7 @@ def _call_time(args: argparse.Namespace) -> Any:
 def cmd_call_log(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
-    _ensure_migrated()
+    ensure_migrated()
     # A call the guard refuses is recorded refused (it was tried).
     logged = acts.call_log(
         by=by(args),
@@ -218,7 +214,7 @@ def cmd_call_log(args: argparse.Namespace) -> int:
 def cmd_call_check(args: argparse.Namespace) -> int:
     from arrears.dunning.contact import call_check
 
-    _ensure_migrated()
+    ensure_migrated()
     decision = call_check(account_id=args.account_id, party_id=args.party, at=_call_time(args))
     if not decision.allowed:
         print(f"Do not call: {decision.rule}: {decision.reason}")
@@ -232,7 +228,7 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     from arrears.correspondence.sms import sms_provider
     from arrears.dunning.contact import texts_send
 
-    _ensure_migrated()
+    ensure_migrated()
     on = args.date or today()
     run = cli_job(
         args,
@@ -241,7 +237,7 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
         do=lambda actor: texts_send(on=on, provider=sms_provider(), actor=actor),
     )
     if args.format == "json":
-        _dump(run.as_json())
+        write_json(run.as_json(), default=str)
         return 0
     print(
         f"Texts: {len(run.sent)} sent, {len(run.deferred)} waiting for contact hours, "
@@ -250,12 +246,12 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def _mail_parser(sub: Any) -> None:
     p = command(sub, "mail", lambda args: args.mail_func(args), "email: send, fetch, triage")
     mail = p.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
     q = mail.add_parser("send", help="send the email actions due (EMAIL_URL), through the guard")
     q.set_defaults(mail_func=cmd_mail_send)
-    q.add_argument("--date", type=_date, help="send what is due by this date (default today)")
+    q.add_argument("--date", type=date, help="send what is due by this date (default today)")
     q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
     q.add_argument("--format", choices=["table", "json"], default="table")
     q = mail.add_parser(
@@ -277,6 +273,8 @@ def register(sub: Any) -> None:
     q.add_argument("id", type=int)
     q.add_argument("--note")
 
+
+def _call_parser(sub: Any) -> None:
     p = command(sub, "call", lambda args: args.call_func(args), "calls: log one, check first")
     call = p.add_subparsers(dest="call_command", required=True, metavar="ACTION")
     for name, func, text in (
@@ -307,9 +305,14 @@ def register(sub: Any) -> None:
             )
             q.add_argument("--note")
 
+
+def _sms_parser(sub: Any) -> None:
     p = command(sub, "sms", lambda args: args.sms_func(args), "texts: send the text tasks due")
     sms = p.add_subparsers(dest="sms_command", required=True, metavar="ACTION")
     q = sms.add_parser("send", help="send the text tasks due through SMS_URL's adapter")
     q.set_defaults(sms_func=cmd_sms_send)
-    q.add_argument("--date", type=_date)
+    q.add_argument("--date", type=date)
     q.add_argument("--format", choices=["table", "json"], default="table")
+
+
+PARSERS = {"mail": _mail_parser, "call": _call_parser, "sms": _sms_parser}

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import date
 from typing import Any
 
-from arrears.cli import _ensure_migrated, _table, _via, acting, command
-from arrears.core.dates import parse_month
+from arrears.cli.acting import acting, via
+from arrears.cli.common import command, ensure_migrated, table, write_json
 
 
 def _month(text: str) -> date:
+    from arrears.core.dates import parse_month
+
     try:
         return parse_month(text)
     except ValueError as exc:
@@ -23,12 +24,12 @@ def cmd_period(args: argparse.Namespace) -> int:
     from arrears.core.dates import today
     from arrears.ledger import periods
 
-    _ensure_migrated()
+    ensure_migrated()
     if args.period_command == "close":
         from arrears.access.services import period_close
 
         who = acting(args)  # a controller or an admin, named: never the operator
-        event = period_close(month=args.month, on=today(), actor=who, via=_via(who))
+        event = period_close(month=args.month, on=today(), actor=who, via=via(who))
         print(
             f"{periods.label(event.month)} closed: the book is closed through "
             f"{event.closed_through}; an entry dated on or before it is refused."
@@ -38,23 +39,20 @@ def cmd_period(args: argparse.Namespace) -> int:
         from arrears.access.services import period_reopen
 
         who = acting(args)
-        event = period_reopen(month=args.month, reason=args.reason, actor=who, via=_via(who))
+        event = period_reopen(month=args.month, reason=args.reason, actor=who, via=via(who))
         where = f"closed through {event.closed_through}" if event.closed_through else "not closed"
         print(f"{periods.label(event.month)} reopened: the book is {where}.")
         return 0
     through = periods.closed_through()
     events = periods.period_list()
     if args.format == "json":
-        json.dump(
+        write_json(
             {
                 "closed_through": through.isoformat() if through else None,
                 "first_open_day": str(periods.first_open_day(through) or "") or None,
                 "events": [_event_json(e) for e in events],
-            },
-            sys.stdout,
-            indent=1,
+            }
         )
-        sys.stdout.write("\n")
         return 0
     print(
         f"The book is closed through {through} (first open day {periods.first_open_day(through)})."
@@ -74,7 +72,7 @@ def cmd_period(args: argparse.Namespace) -> int:
             for e in events
         ]
         headers = ["month", "act", "closed through", "at (UTC)", "by", "reason"]
-        _table(headers, rows, sys.stdout, range(0))
+        table(headers, rows, sys.stdout, range(0))
     return 0
 
 
@@ -89,7 +87,7 @@ def _event_json(e: Any) -> dict[str, Any]:
     }
 
 
-def register(sub: Any) -> None:
+def _period_parser(sub: Any) -> None:
     p = command(sub, "period", cmd_period, "closed periods: close a month, reopen it, list them")
     period_sub = p.add_subparsers(dest="period_command", required=True, metavar="ACTION")
     q = period_sub.add_parser("close", help="close a month that has ended (months close in order)")
@@ -101,3 +99,6 @@ def register(sub: Any) -> None:
         "list", help="where the book is closed, and every close and reopening"
     )
     q.add_argument("--format", choices=["table", "json"], default="table")
+
+
+PARSERS = {"period": _period_parser}

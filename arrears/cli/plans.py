@@ -3,45 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from arrears.cli import (
-    _date,
-    _ensure_migrated,
-    _money,
-    _table,
-    by,
-    cli_job,
-    command,
-)
-
-
-def _amount(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
-    if value != value.quantize(Decimal("0.01")):
-        raise argparse.ArgumentTypeError(f"an amount has at most two decimals: {text!r}")
-    return value
+from arrears.cli.acting import by, cli_job
+from arrears.cli.common import amount, command, date, ensure_migrated, money, table, write_json
 
 
 def cmd_promise(args: argparse.Namespace) -> int:
 
-    _ensure_migrated()
+    ensure_migrated()
     if args.promise_command == "rate":
         from arrears.plans.selectors import promise_kept_rate
 
         rates = promise_kept_rate(since=args.since, until=args.until)
         if args.format == "json":
-            json.dump([r.as_json() for r in rates], sys.stdout, indent=1)
-            sys.stdout.write("\n")
+            write_json([r.as_json() for r in rates])
             return 0
-        _table(
+        table(
             ["coordinator", "kept", "broken", "kept rate"],
             [
                 [
@@ -67,7 +48,7 @@ def cmd_promise(args: argparse.Namespace) -> int:
         channel=args.channel,
     )
     print(
-        f"Promise {promise.pk} recorded on {args.account_id}: {_money(f'{promise.amount:.2f}')}"
+        f"Promise {promise.pk} recorded on {args.account_id}: {money(f'{promise.amount:.2f}')}"
         f" by {promise.promised_on} ({promise.grace_days} days' grace)."
     )
     return 0
@@ -112,18 +93,17 @@ def _show_plan(plan: Any, fmt: str) -> int:
     tracking = plan_tracking(plan=plan, on=today())
     doc = _plan_json(plan, tracking)
     if fmt == "json":
-        json.dump(doc, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        write_json(doc)
         return 0
     print(
-        f"Plan {plan.pk} on {doc['account_id']}: {_money(doc['amount'])} "
+        f"Plan {plan.pk} on {doc['account_id']}: {money(doc['amount'])} "
         f"({doc['frequency']}, {plan.grace_days} days' grace), {plan.status}"
         + (f" on {plan.ended_on}: {plan.end_reason}" if plan.ended_on else "")
     )
-    _table(
+    table(
         ["", "due", "amount", "paid", "status"],
         [
-            [i["label"], i["due_on"], _money(i["amount"]), _money(i["paid"]), i["status"]]
+            [i["label"], i["due_on"], money(i["amount"]), money(i["paid"]), i["status"]]
             for i in doc["installments"]
         ],
         sys.stdout,
@@ -133,72 +113,98 @@ def _show_plan(plan: Any, fmt: str) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from arrears.access import acts
     from arrears.core.dates import today
     from arrears.plans.selectors import plan_get
 
-    _ensure_migrated()
+    ensure_migrated()
     on = today()
-    if args.plan_command == "propose":
-        return _propose(args, on)
-    if args.plan_command == "show":
-        return _show_plan(plan_get(plan_id=args.plan_id), args.format)
-    if args.plan_command == "agreement":
-        from arrears.plans.agreement import agreement_pdf
-
-        data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
-        Path(args.output).write_bytes(data)
-        print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
-        return 0
+    reads = {"propose": _propose, "show": _plan_show, "agreement": _plan_agreement}
+    if args.plan_command in reads:
+        return reads[args.plan_command](args, on)
     if args.plan_command == "create":
-        plan = acts.plan_create(
-            by=by(args), account_id=args.account_id, terms=_terms(args), charges=args.charge or ()
-        )
-        return _show_plan(plan_get(plan_id=plan.pk), args.format)
+        return _plan_create(args)
     # The other acts are on a plan: the user is authorized on its account, as on the page.
     account_id = plan_get(plan_id=args.plan_id).account.account_id
-    if args.plan_command == "renegotiate":
-        plan = acts.plan_renegotiate(
-            by=by(args),
-            account_id=account_id,
-            plan_id=args.plan_id,
-            reason=args.reason,
-            terms=_terms(args),
-        )
-        return _show_plan(plan_get(plan_id=plan.pk), args.format)
-    if args.plan_command == "cancel":
-        plan = acts.plan_cancel(
-            by=by(args), account_id=account_id, plan_id=args.plan_id, reason=args.reason
-        )
-        print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
-        return 0
-    if args.plan_command == "send":
-        # Through dunning: the guard, then correspondence's mail path (EMAIL_URL).
-        from arrears.dunning.documents import plan_agreement_email
+    changes = {"renegotiate": _plan_renegotiate, "cancel": _plan_cancel, "send": _plan_send}
+    return changes[args.plan_command](args, on, account_id)
 
-        # Sent at once, its try committed first: audited as a change that commits as it goes.
-        sent = cli_job(
-            args,
-            "plan.send",
-            account_id=account_id,
-            system=False,
-            detail={"plan": args.plan_id, "language": args.language or ""},
-            do=lambda name: plan_agreement_email(
-                plan_id=args.plan_id, on=on, actor=name, language=args.language
-            ),
+
+def _plan_show(args: argparse.Namespace, on: Any) -> int:
+    from arrears.plans.selectors import plan_get
+
+    return _show_plan(plan_get(plan_id=args.plan_id), args.format)
+
+
+def _plan_agreement(args: argparse.Namespace, on: Any) -> int:
+    from arrears.plans.agreement import agreement_pdf
+    from arrears.plans.selectors import plan_get
+
+    data = agreement_pdf(plan_get(plan_id=args.plan_id), args.language)
+    Path(args.output).write_bytes(data)
+    print(f"Agreement of plan {args.plan_id} ({args.language}) written to {args.output}")
+    return 0
+
+
+def _plan_create(args: argparse.Namespace) -> int:
+    from arrears.access import acts
+    from arrears.plans.selectors import plan_get
+
+    plan = acts.plan_create(
+        by=by(args), account_id=args.account_id, terms=_terms(args), charges=args.charge or ()
+    )
+    return _show_plan(plan_get(plan_id=plan.pk), args.format)
+
+
+def _plan_renegotiate(args: argparse.Namespace, on: Any, account_id: str) -> int:
+    from arrears.access import acts
+    from arrears.plans.selectors import plan_get
+
+    plan = acts.plan_renegotiate(
+        by=by(args),
+        account_id=account_id,
+        plan_id=args.plan_id,
+        reason=args.reason,
+        terms=_terms(args),
+    )
+    return _show_plan(plan_get(plan_id=plan.pk), args.format)
+
+
+def _plan_cancel(args: argparse.Namespace, on: Any, account_id: str) -> int:
+    from arrears.access import acts
+
+    plan = acts.plan_cancel(
+        by=by(args), account_id=account_id, plan_id=args.plan_id, reason=args.reason
+    )
+    print(f"Plan {plan.pk} cancelled: {plan.end_reason}")
+    return 0
+
+
+def _plan_send(args: argparse.Namespace, on: Any, account_id: str) -> int:
+    # Through dunning: the guard, then correspondence's mail path (EMAIL_URL).
+    from arrears.dunning.documents import plan_agreement_email
+
+    # Sent at once, its try committed first: audited as a change that commits as it goes.
+    sent = cli_job(
+        args,
+        "plan.send",
+        account_id=account_id,
+        system=False,
+        detail={"plan": args.plan_id, "language": args.language or ""},
+        do=lambda name: plan_agreement_email(
+            plan_id=args.plan_id, on=on, actor=name, language=args.language
+        ),
+    )
+    if sent["status"] == "sent":
+        print(
+            f"Agreement of plan {args.plan_id} emailed to {sent['to']} for acceptance "
+            f"(Message-ID {sent['message_id']}; archived as {sent['document']})."
         )
-        if sent["status"] == "sent":
-            print(
-                f"Agreement of plan {args.plan_id} emailed to {sent['to']} for acceptance "
-                f"(Message-ID {sent['message_id']}; archived as {sent['document']})."
-            )
-        else:
-            print(
-                f"Agreement of plan {args.plan_id} queued for {sent['to']}: outside the "
-                "contact hours, `arrears mail send` sends it when they open."
-            )
-        return 0
-    raise AssertionError(args.plan_command)  # argparse allows no other
+    else:
+        print(
+            f"Agreement of plan {args.plan_id} queued for {sent['to']}: outside the "
+            "contact hours, `arrears mail send` sends it when they open."
+        )
+    return 0
 
 
 def _terms(args: argparse.Namespace) -> Any:
@@ -244,15 +250,14 @@ def _propose(args: argparse.Namespace, on: Any) -> int:
         "reasons": list(proposal.reasons),
     }
     if args.format == "json":
-        json.dump(doc, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        write_json(doc)
         return 0
-    balance_text = _money(f"{balance:.2f}")
+    balance_text = money(f"{balance:.2f}")
     if proposal.feasible:
-        down = f" after {_money(f'{proposal.down:.2f}')} down" if proposal.down else ""
+        down = f" after {money(f'{proposal.down:.2f}')} down" if proposal.down else ""
         print(
             f"Proposal for {account.account_id}: {balance_text} in {proposal.installments} "
-            f"monthly installment(s) of at most {_money(f'{proposal.installment:.2f}')}{down}"
+            f"monthly installment(s) of at most {money(f'{proposal.installment:.2f}')}{down}"
         )
     else:
         print(f"No plan fits for {account.account_id} (balance {balance_text}).")
@@ -261,13 +266,13 @@ def _propose(args: argparse.Namespace, on: Any) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def _promise_parser(sub: Any) -> None:
     p = command(sub, "promise", cmd_promise, "promises to pay: record one, or the kept rate")
     ps = p.add_subparsers(dest="promise_command", required=True, metavar="ACTION")
     q = ps.add_parser("add", help="record a promise to pay an amount by a date")
     q.add_argument("account_id")
-    q.add_argument("--amount", type=_amount, required=True)
-    q.add_argument("--date", type=_date, required=True, help="pay by this date")
+    q.add_argument("--amount", type=amount, required=True)
+    q.add_argument("--date", type=date, required=True, help="pay by this date")
     q.add_argument("--party", help="who promised (a party of the account)")
     q.add_argument(
         "--channel",
@@ -275,44 +280,25 @@ def register(sub: Any) -> None:
         choices=["phone", "email", "letter", "in_person", "portal", "sms"],
     )
     q = ps.add_parser("rate", help="promises kept and broken per coordinator")
-    q.add_argument("--since", type=_date)
-    q.add_argument("--until", type=_date)
+    q.add_argument("--since", type=date)
+    q.add_argument("--until", type=date)
     q.add_argument("--format", choices=["table", "json"], default="table")
 
+
+def _plan_parser(sub: Any) -> None:
     p = command(
         sub, "plan", cmd_plan, "payment plans: propose, create, show, cancel, agreement, send"
     )
     ps = p.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     q = ps.add_parser("propose", help="terms the tenant can afford, and why")
     q.add_argument("account_id")
-    q.add_argument("--income", type=_amount, required=True, help="monthly income")
+    q.add_argument("--income", type=amount, required=True, help="monthly income")
     q.add_argument(
-        "--obligations", type=_amount, default=Decimal("0.00"), help="other monthly obligations"
+        "--obligations", type=amount, default=Decimal("0.00"), help="other monthly obligations"
     )
     q.add_argument("--format", choices=["table", "json"], default="table")
     for name in ("create", "renegotiate"):
-        what = "a plan on the open balance" if name == "create" else "replace an active plan"
-        q = ps.add_parser(name, help=what)
-        q.add_argument(
-            "plan_id" if name == "renegotiate" else "account_id",
-            type=int if name == "renegotiate" else str,
-        )
-        if name == "renegotiate":
-            q.add_argument("--reason", required=True)
-        else:
-            q.add_argument("--charge", action="append", help="only this charge (repeatable)")
-        terms = q.add_mutually_exclusive_group(required=True)
-        terms.add_argument("--installments", type=int, help="how many installments")
-        terms.add_argument("--amount", type=_amount, help="the installment amount")
-        q.add_argument(
-            "--frequency", default="monthly", choices=["weekly", "biweekly", "monthly", "dates"]
-        )
-        q.add_argument("--start", type=_date, required=True, help="the first installment's date")
-        q.add_argument("--dates", type=_date, nargs="+", help="with --frequency dates")
-        q.add_argument("--down", type=_amount, default=Decimal("0.00"), help="down payment")
-        q.add_argument("--party", help="the party who agrees to it")
-        q.add_argument("--clause", help="the acceleration clause (default: the company's)")
-        q.add_argument("--format", choices=["table", "json"], default="table")
+        _plan_terms_parser(ps, name)
     q = ps.add_parser("show", help="a plan's installments and how they stand today")
     q.add_argument("plan_id", type=int)
     q.add_argument("--format", choices=["table", "json"], default="table")
@@ -326,3 +312,32 @@ def register(sub: Any) -> None:
     q.add_argument("plan_id", type=int)
     q.add_argument("--language", choices=["en", "es"], default="en")
     q.add_argument("--output", required=True, help="the PDF file to write")
+
+
+def _plan_terms_parser(ps: Any, name: str) -> None:
+    """`plan create` and `plan renegotiate`: the same terms, on an account or on a plan."""
+    what = "a plan on the open balance" if name == "create" else "replace an active plan"
+    q = ps.add_parser(name, help=what)
+    q.add_argument(
+        "plan_id" if name == "renegotiate" else "account_id",
+        type=int if name == "renegotiate" else str,
+    )
+    if name == "renegotiate":
+        q.add_argument("--reason", required=True)
+    else:
+        q.add_argument("--charge", action="append", help="only this charge (repeatable)")
+    terms = q.add_mutually_exclusive_group(required=True)
+    terms.add_argument("--installments", type=int, help="how many installments")
+    terms.add_argument("--amount", type=amount, help="the installment amount")
+    q.add_argument(
+        "--frequency", default="monthly", choices=["weekly", "biweekly", "monthly", "dates"]
+    )
+    q.add_argument("--start", type=date, required=True, help="the first installment's date")
+    q.add_argument("--dates", type=date, nargs="+", help="with --frequency dates")
+    q.add_argument("--down", type=amount, default=Decimal("0.00"), help="down payment")
+    q.add_argument("--party", help="the party who agrees to it")
+    q.add_argument("--clause", help="the acceleration clause (default: the company's)")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+
+
+PARSERS = {"promise": _promise_parser, "plan": _plan_parser}
