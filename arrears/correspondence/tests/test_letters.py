@@ -473,3 +473,25 @@ def test_a_name_that_is_a_formula_reaches_the_print_vendor_as_text(queue, tmp_pa
     assert line["addressee"] == "'" + evil
     assert line["account_id"] == "A-TINA"
     assert line["date"] == "2026-03-06"
+
+
+def test_a_return_of_no_letter_carries_its_code_and_facts_and_reads_in_spanish(book):
+    # given no letter L999999
+    from django.utils import translation
+
+    from arrears.core.errors import NotFoundError
+
+    # when it is recorded returned
+    with pytest.raises(NotFoundError) as caught:
+        mail_returned(letter="L999999", on=MARCH_6, actor="alice")
+
+    # then the error names its code and the letter, and a Spanish reader reads it in Spanish
+    error = caught.value
+    assert (error.code, error.kind, error.extra) == (
+        "letter_not_found",
+        "not_found",
+        {"letter": "L999999"},
+    )
+    assert error.message == "no letter 'L999999'"
+    with translation.override("es"):
+        assert error.message == "no hay ninguna carta 'L999999'"
