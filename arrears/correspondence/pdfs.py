@@ -240,7 +240,10 @@ class _PdfStream:
         if isinstance(value, DictionaryObject):
             for k in list(value):
                 if k != "/Parent":
-                    value[k] = self._relink(value[k], renumbered, pending)
+                    # raw_get: `value[k]` resolves a reference, which would write the object
+                    # (a page's content stream) inline, and a stream is only ever an indirect
+                    # object (ISO 32000-1 §7.3.8.1): poppler refuses such a page.
+                    value[k] = self._relink(value.raw_get(k), renumbered, pending)
         elif isinstance(value, ArrayObject):
             for i, item in enumerate(value):
                 value[i] = self._relink(item, renumbered, pending)
