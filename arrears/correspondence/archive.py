@@ -15,6 +15,7 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError
 from arrears.correspondence.models import Document
@@ -44,21 +45,26 @@ def archive_store(*, data: bytes, name: str, kind: str, content_type: str) -> Do
         return existing
     if Document.objects.filter(name=name).exists():
         raise ArchiveError(
-            f"the archive already holds a different document named {name}", name=name
+            _("the archive already holds a different document named {name}"),
+            code="archive_name_taken",
+            name=name,
         )
     storage = archive_storage()
     if storage.exists(name):
         with storage.open(name, "rb") as stream:
             if sha256_of(stream.read()) != digest:
                 raise ArchiveError(
-                    f"the archive's file {name} holds other bytes; it is never overwritten",
+                    _("the archive's file {name} holds other bytes; it is never overwritten"),
+                    code="archive_file_differs",
                     name=name,
                 )
     else:
         saved = storage.save(name, ContentFile(data))
         if saved != name:  # the storage chose another name: never ours to keep
             storage.delete(saved)
-            raise ArchiveError(f"the archive could not store {name}", name=name)
+            raise ArchiveError(
+                _("the archive could not store {name}"), code="archive_store_failed", name=name
+            )
     return Document.objects.create(
         sha256=digest,
         name=name,
@@ -74,7 +80,11 @@ def archive_read(document: Document) -> bytes:
     with archive_storage().open(document.name, "rb") as stream:
         data: bytes = stream.read()
     if sha256_of(data) != document.sha256:
-        raise ArchiveError(f"{document.name} no longer matches its SHA-256", name=document.name)
+        raise ArchiveError(
+            _("{name} no longer matches its SHA-256"),
+            code="archive_sha256_mismatch",
+            name=document.name,
+        )
     return data
 
 

@@ -89,10 +89,41 @@ def letter_context(
     spec = spec_for(template)
     labels = CODE_LABELS.get(language, CODE_LABELS["en"])
     open_items = list(open_items)
-    about = _charge(spec, open_items, charge, on)
-    applied = [
-        d for d in deposits if d.posted_on <= on and (d.reversed_on is None or d.reversed_on > on)
-    ]
+    items, by_code, credits = _items(spec, open_items, on, labels)
+    charged = sum((i["amount"] for i in items), ZERO)
+    if spec.rent_only:  # a rent demand names the rent; credits are not netted against fees
+        credits = ZERO
+    total_due = max(charged - credits, ZERO)
+    prop = account.property
+    return {
+        "language": language,
+        "letter_date": on,
+        "template": template,
+        "step": step,
+        "policy": policy,
+        "law": spec.law,
+        "reference": reference,
+        "certified": certified,
+        "company": company or {},
+        **_addressee_fields(account, party, role, tenants, guarantee_limit),
+        "items": items,
+        "by_code": by_code,
+        "credits": credits,
+        "total_due": total_due,
+        "amount": amount if amount is not None else total_due,
+        "deadline": deadline,
+        "delinquency": delinquency,
+        "charge": _charge_fields(_charge(spec, open_items, charge, on), labels, on),
+        "deposit_applied": _deposit_applied(deposits, on),
+        "owner": prop.owner_name if prop is not None else "",
+    }
+
+
+def _items(
+    spec: Any, open_items: Sequence[Any], on: date, labels: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Decimal]:
+    """The charges due by `on` a letter itemizes (rent only for a template that names rent
+    only), their totals by code (`by_code`), and the credits open."""
     items = []
     credits = ZERO
     by_code: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -116,10 +147,14 @@ def letter_context(
             }
         )
         by_code[row.code] += row.amount
-    charged = sum((i["amount"] for i in items), ZERO)
-    if spec.rent_only:  # a rent demand names the rent; credits are not netted against fees
-        credits = ZERO
-    total_due = max(charged - credits, ZERO)
+    totals = [
+        {"code": c, "label": labels.get(c, c), "amount": a} for c, a in sorted(by_code.items())
+    ]
+    return items, totals, credits
+
+
+def _address_lines(account: Account, party: Party | None, role: str) -> list[str]:
+    """The addressee's mailing address lines, as `addresses.mailing_address` chooses them."""
     prop = account.property
     premises = (
         (prop.address, prop.city, prop.state, prop.postal_code, prop.country, account.unit)
@@ -133,28 +168,65 @@ def letter_context(
             party=(party.address, party.city, party.state, party.postal_code, party.country),
             premises=premises,
         )
+    return address.lines() if address else []
+
+
+def _party_fields(party: Party | None) -> dict[str, str]:
     return {
-        "language": language,
-        "letter_date": on,
-        "template": template,
-        "step": step,
-        "policy": policy,
-        "law": spec.law,
-        "reference": reference,
-        "certified": certified,
-        "company": company or {},
-        "party": {
-            "party_id": party.party_id if party else "",
-            "name": party.name if party else "",
-            "email": party.email if party else "",
-            "phone": party.phone if party else "",
-            "kind": party.kind if party else "",
-        },
+        "party_id": party.party_id if party else "",
+        "name": party.name if party else "",
+        "email": party.email if party else "",
+        "phone": party.phone if party else "",
+        "kind": party.kind if party else "",
+    }
+
+
+def _property_fields(prop: Any) -> dict[str, Any] | None:
+    return (
+        {
+            "property_id": prop.property_id,
+            "name": prop.name,
+            "address": prop.address,
+            "city": prop.city,
+            "state": prop.state,
+            "postal_code": prop.postal_code,
+            "owner_name": prop.owner_name,
+        }
+        if prop is not None
+        else None
+    )
+
+
+def _charge_fields(about: Any, labels: dict[str, str], on: date) -> dict[str, Any] | None:
+    return (
+        {
+            "txn_id": about.txn_id,
+            "code": about.code,
+            "label": labels.get(about.code, about.code),
+            "due_on": about.due_on,
+            "amount": about.amount,
+            "days_past_due": (on - about.due_on).days,
+        }
+        if about is not None
+        else None
+    )
+
+
+def _addressee_fields(
+    account: Account,
+    party: Party | None,
+    role: str,
+    tenants: Sequence[str],
+    guarantee_limit: Decimal | None,
+) -> dict[str, Any]:
+    """The merge fields of the addressee, the account and its premises."""
+    return {
+        "party": _party_fields(party),
         "role": role,
         "is_guarantor": role == "guarantor",
         "addressee": {
             "name": party.name if party else "",
-            "lines": address.lines() if address else [],
+            "lines": _address_lines(account, party, role),
         },
         "account": {
             "account_id": account.account_id,
@@ -163,43 +235,16 @@ def letter_context(
             "rent": account.rent,
             "currency": account.currency,
         },
-        "property": (
-            {
-                "property_id": prop.property_id,
-                "name": prop.name,
-                "address": prop.address,
-                "city": prop.city,
-                "state": prop.state,
-                "postal_code": prop.postal_code,
-                "owner_name": prop.owner_name,
-            }
-            if prop is not None
-            else None
-        ),
+        "property": _property_fields(account.property),
         "premises": premises_line(account),
         "tenant_names": list(tenants) or ([party.name] if party else []),
         "guarantee_limit": guarantee_limit,
-        "items": items,
-        "by_code": [
-            {"code": c, "label": labels.get(c, c), "amount": a} for c, a in sorted(by_code.items())
-        ],
-        "credits": credits,
-        "total_due": total_due,
-        "amount": amount if amount is not None else total_due,
-        "deadline": deadline,
-        "delinquency": delinquency,
-        "charge": (
-            {
-                "txn_id": about.txn_id,
-                "code": about.code,
-                "label": labels.get(about.code, about.code),
-                "due_on": about.due_on,
-                "amount": about.amount,
-                "days_past_due": (on - about.due_on).days,
-            }
-            if about is not None
-            else None
-        ),
-        "deposit_applied": sum((d.amount for d in applied), ZERO) if applied else None,
-        "owner": prop.owner_name if prop is not None else "",
     }
+
+
+def _deposit_applied(deposits: Iterable[DepositApplied], on: date) -> Decimal | None:
+    """What the deposit applications hold as of `on` (None when none does)."""
+    applied = [
+        d for d in deposits if d.posted_on <= on and (d.reversed_on is None or d.reversed_on > on)
+    ]
+    return sum((d.amount for d in applied), ZERO) if applied else None

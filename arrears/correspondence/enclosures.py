@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from arrears.core.errors import NotFoundError
 from arrears.correspondence.archive import archive_read
 from arrears.correspondence.catalog import spec_for
@@ -37,7 +39,12 @@ def enclosures_for(
     for name in (outbound.detail or {}).get("enclosures", []):
         document = Document.objects.filter(name=name).first()
         if document is None:
-            raise NotFoundError(f"{outbound.key}: the enclosed document {name} is not archived")
+            raise NotFoundError(
+                _("{key}: the enclosed document {name} is not archived"),
+                code="enclosure_not_archived",
+                key=outbound.key,
+                name=name,
+            )
         out.append(Enclosure(Path(name).name, archive_read(document)))
     if spec_for(outbound.template).encloses == "statement":
         on = outbound.dated_on or outbound.run_on  # the statement as of the letter's date

@@ -1,4 +1,5 @@
-"""Email in: read a mailbox (Maildir or IMAP), match each message to an account, sort it, file it.
+"""Email in: read a mailbox (Maildir or IMAP, mailboxes.py), match each message to an account,
+sort it, file it.
 
 Invariants:
 - a message is filed once: its raw bytes' SHA-256 is unique, so fetching again files nothing new;
@@ -14,14 +15,10 @@ Invariants:
 
 from __future__ import annotations
 
-import contextlib
 import email
 import hashlib
 import imaplib
-import mailbox
 import re
-import ssl
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
@@ -29,10 +26,10 @@ from email.policy import default as default_policy
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
@@ -46,109 +43,19 @@ from arrears.correspondence.mail_rules import (
     sort_message,
     unit_numbers,
 )
+from arrears.correspondence.mailboxes import (
+    FILED_KEYWORD as FILED_KEYWORD,
+)
+from arrears.correspondence.mailboxes import (
+    ImapMailbox,
+    Raw,
+    maildir_read,
+    parse_imap_url,
+)
 from arrears.correspondence.models import Outbound
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 
 MSGID = re.compile(r"<[^<>\s]+>")
-
-
-@dataclass(frozen=True)
-class Raw:
-    """One message as it came from the mailbox, with the name it has there."""
-
-    source: str
-    data: bytes
-
-
-def maildir_read(path: str | Path) -> Iterator[Raw]:
-    """Every message of a Maildir folder (new and cur), oldest name first. Read-only."""
-    folder = Path(path)
-    if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
-        raise ValidationError(f"{folder} is not a Maildir folder (no cur/ or new/ in it)")
-    box = mailbox.Maildir(str(folder), factory=None, create=False)
-    for key in sorted(box.keys()):
-        with box.get_file(key) as stream:
-            yield Raw(f"maildir:{folder.name}/{key}", stream.read())
-
-
-@dataclass(frozen=True)
-class ImapSettings:
-    host: str
-    port: int
-    tls: bool
-    username: str
-    password: str = field(repr=False)
-    folder: str = "INBOX"
-    cafile: str = ""
-    starttls: bool = False
-
-
-def parse_imap_url(url: str) -> ImapSettings:
-    """IMAP_URL: `imaps://user:pass@host[:993][/FOLDER][?cafile=PATH]` (TLS), or
-    `imap://user:pass@host[:143][/FOLDER][?starttls=yes]`. ValidationError for anything else."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("imap", "imaps"):
-        raise ValidationError(f"IMAP_URL must start imap:// or imaps://, not {url.split(':')[0]!r}")
-    if not parts.hostname or not parts.username:
-        raise ValidationError("IMAP_URL needs a user and a host: imaps://user:pass@host/INBOX")
-    query = dict(q.split("=", 1) for q in parts.query.split("&") if "=" in q)
-    tls = parts.scheme == "imaps"
-    return ImapSettings(
-        host=parts.hostname,
-        port=parts.port or (993 if tls else 143),
-        tls=tls,
-        username=unquote(parts.username),
-        password=unquote(parts.password or ""),
-        folder=unquote(parts.path.strip("/")) or "INBOX",
-        cafile=unquote(query.get("cafile", "")),
-        starttls=query.get("starttls", "no").lower() in ("yes", "true", "1"),
-    )
-
-
-FILED_KEYWORD = "$ArrearsFiled"
-
-
-class ImapMailbox:
-    """The messages of one IMAP folder not yet marked filed; `mark_filed` flags one (a keyword,
-    so that a person reading the mailbox does not change what is fetched)."""
-
-    def __init__(self, settings: ImapSettings) -> None:
-        s = settings
-        context = ssl.create_default_context(cafile=s.cafile or None)
-        if s.tls:
-            self.imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                s.host, s.port, ssl_context=context, timeout=30
-            )
-        else:
-            self.imap = imaplib.IMAP4(s.host, s.port, timeout=30)
-            if s.starttls:
-                self.imap.starttls(ssl_context=context)
-        self.imap.login(s.username, s.password)
-        status, _ = self.imap.select(_quote(s.folder))
-        if status != "OK":
-            raise ValidationError(f"IMAP: no folder {s.folder!r}")
-        self.name = f"imap:{s.username}@{s.host}/{s.folder}"
-
-    def read(self) -> Iterator[tuple[bytes, Raw]]:
-        status, found = self.imap.uid("SEARCH", None, "UNKEYWORD", FILED_KEYWORD)  # type: ignore[arg-type]
-        if status != "OK":
-            raise ValidationError(f"IMAP search failed: {found!r}")
-        for uid in (found[0] or b"").split():
-            status, parts = self.imap.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
-            data = next((p[1] for p in parts if isinstance(p, tuple)), None)
-            if status == "OK" and data is not None:
-                yield uid, Raw(f"{self.name};uid={uid.decode()}", bytes(data))
-
-    def mark_filed(self, uid: bytes) -> None:
-        self.imap.uid("STORE", uid.decode(), "+FLAGS", f"({FILED_KEYWORD})")
-
-    def close(self) -> None:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            self.imap.logout()
-
-
-def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass
@@ -383,23 +290,7 @@ def message_file(
     parsed = parse(raw.data)
     bounce = bounce_of(parsed, raw.data)
     fresh = new_text(parsed.text)
-    if bounce is not None:
-        original = (
-            Outbound.objects.filter(channel="email", message_id=bounce[0])
-            .select_related("account", "party")
-            .first()
-            if bounce[0]
-            else None
-        )
-        match = (
-            Match(original.account, original.party, "bounce")
-            if original
-            else Match(None, None, "", "a delivery report about no email of ours")
-        )
-        sorted_ = Sorted("bounce", f"report:delivery-status {bounce[1]}"[:100])
-    else:
-        match = match_message(parsed)
-        sorted_ = sort_message(subject=parsed.subject, text=fresh, headers=parsed.headers)
+    match, sorted_ = _match_and_sort(parsed, bounce, fresh)
     now = now or dj_timezone.now()
     received = now
     with transaction.atomic():
@@ -434,26 +325,56 @@ def message_file(
             needs_answer=sorted_.needs_answer,
             bounce_of=bounce[0] if bounce else "",
         )
-        for filename, mimetype, data in parsed.attachments:
-            stored = archive_store(
-                data=data,
-                name=f"attachments/{_sha(data)}/{_safe(filename)}",
-                kind="attachment",
-                content_type=mimetype[:100],
-            )
-            InboundAttachment.objects.create(
-                email=row,
-                filename=filename[:255],
-                mimetype=mimetype[:100],
-                size=len(data),
-                document=stored,
-            )
+        _attachments_store(row, parsed)
         if match.account is not None:
             _filed_event(row, actor, now)
         if bounce is not None and bounce[0]:
             # In the same transaction: a report filed is a bounce recorded.
             bounce_record(message_id=bounce[0], reason=bounce[1], actor=actor)
     return row, True
+
+
+def _match_and_sort(
+    parsed: Parsed, bounce: tuple[str, str] | None, fresh: str
+) -> tuple[Match, Sorted]:
+    """The account a message is about and its sorting: a delivery report goes with the email
+    of ours it reports on (a bounce), any other message is matched and sorted by its content."""
+    if bounce is not None:
+        original = (
+            Outbound.objects.filter(channel="email", message_id=bounce[0])
+            .select_related("account", "party")
+            .first()
+            if bounce[0]
+            else None
+        )
+        match = (
+            Match(original.account, original.party, "bounce")
+            if original
+            else Match(None, None, "", "a delivery report about no email of ours")
+        )
+        sorted_ = Sorted("bounce", f"report:delivery-status {bounce[1]}"[:100])
+    else:
+        match = match_message(parsed)
+        sorted_ = sort_message(subject=parsed.subject, text=fresh, headers=parsed.headers)
+    return match, sorted_
+
+
+def _attachments_store(row: InboundEmail, parsed: Parsed) -> None:
+    """Archive each attachment of a message filed, and list it on the message."""
+    for filename, mimetype, data in parsed.attachments:
+        stored = archive_store(
+            data=data,
+            name=f"attachments/{_sha(data)}/{_safe(filename)}",
+            kind="attachment",
+            content_type=mimetype[:100],
+        )
+        InboundAttachment.objects.create(
+            email=row,
+            filename=filename[:255],
+            mimetype=mimetype[:100],
+            size=len(data),
+            document=stored,
+        )
 
 
 def _sha(data: bytes) -> str:
@@ -522,14 +443,22 @@ def mail_fetch(*, source: str, actor: str = "mail") -> FetchReport:
         try:
             box = ImapMailbox(settings)
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise ValidationError(f"{where}: {exc}") from None
+            raise ValidationError(
+                _("{source}: {reason}"), code="mailbox_unreachable", source=where, reason=str(exc)
+            ) from None
         try:
             for uid, raw in box.read():
                 take(*message_file(raw, actor=actor))
                 box.mark_filed(uid)
         except (OSError, imaplib.IMAP4.error) as exc:
             # What was filed stays filed; the next fetch goes on from there.
-            raise ValidationError(f"{where}: {exc} (after {len(report.filed)} filed)") from None
+            raise ValidationError(
+                _("{source}: {reason} (after {filed} filed)"),
+                code="mailbox_read_failed",
+                source=where,
+                reason=str(exc),
+                filed=len(report.filed),
+            ) from None
         finally:
             box.close()
     else:
@@ -547,12 +476,22 @@ def triage_assign(*, inbound_id: int, account_id: str, actor: str) -> InboundEma
     """File a message from triage on an account's timeline."""
     row = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
     if row is None:
-        raise NotFoundError(f"no message {inbound_id} in the mailbox")
+        raise NotFoundError(
+            _("no message {inbound_id} in the mailbox"),
+            code="message_not_found",
+            inbound_id=inbound_id,
+        )
     if row.status != "triage":
-        raise ValidationError(f"message {inbound_id} is already filed on an account")
+        raise ValidationError(
+            _("message {inbound_id} is already filed on an account"),
+            code="message_already_filed",
+            inbound_id=inbound_id,
+        )
     account = Account.objects.filter(account_id=account_id).first()
     if account is None:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        )
     row.account = account
     row.status = "filed"
     row.matched_by = f"assigned by {actor}"[:40]
@@ -570,12 +509,23 @@ def inbound_answered(*, inbound_id: int, actor: str, note: str = "") -> InboundE
     """Take a message off the worklist: it was answered (by mail, phone or letter)."""
     row = InboundEmail.objects.select_for_update().filter(pk=inbound_id).first()
     if row is None:
-        raise NotFoundError(f"no message {inbound_id} in the mailbox")
+        raise NotFoundError(
+            _("no message {inbound_id} in the mailbox"),
+            code="message_not_found",
+            inbound_id=inbound_id,
+        )
     if row.account is None:
-        raise ValidationError(f"message {inbound_id} is in triage: assign it to an account first")
+        raise ValidationError(
+            _("message {inbound_id} is in triage: assign it to an account first"),
+            code="message_in_triage",
+            inbound_id=inbound_id,
+        )
     if row.answered_at is not None:
         raise ValidationError(
-            f"message {inbound_id} was already answered on {row.answered_at:%Y-%m-%d}"
+            _("message {inbound_id} was already answered on {answered_on}"),
+            code="message_already_answered",
+            inbound_id=inbound_id,
+            answered_on=f"{row.answered_at:%Y-%m-%d}",
         )
     row.answered_at = dj_timezone.now()
     row.answered_by = actor

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from arrears.core.pdf import allow_file, shipped_only
 
@@ -173,70 +173,96 @@ def concat_pdfs(paths: Iterable[Path], target: Path) -> int:
     and in 67 s at 425 MB with `PdfWriter.append` (about 100 KB more per letter: a day's batch
     of 20,000 notices would need 2 GB).
     """
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
-
-    offsets: dict[int, int] = {}
-    kids: list[int] = []
-    number = 2
-    # Marks references already renumbered: a direct object shared by two objects (pypdf shares
-    # some) is seen twice, and its references must not be renumbered again.
-    done = object()
     with target.open("wb") as out:
-        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        stream = _PdfStream(out)
         for path in paths:
-            reader = PdfReader(str(path))
-            renumbered: dict[tuple[int, int], int] = {}
-            pending: list[tuple[int, Any]] = []
+            stream.append(path)
+        stream.finish()
+    return len(stream.kids)
 
-            def new_ref(
-                ref: Any, reader: Any = reader, renumbered: Any = renumbered, pending: Any = pending
-            ) -> IndirectObject:
-                nonlocal number
-                key = (ref.idnum, ref.generation)
-                if key not in renumbered:
-                    number += 1
-                    renumbered[key] = number
-                    pending.append((number, ref))
-                return IndirectObject(renumbered[key], 0, done)  # type: ignore[arg-type]
 
-            def relink(value: Any) -> Any:
-                if isinstance(value, IndirectObject):
-                    return value if value.pdf is done else new_ref(value)
-                if isinstance(value, DictionaryObject):
-                    for k in list(value):
-                        if k != "/Parent":
-                            value[k] = relink(value[k])
-                elif isinstance(value, ArrayObject):
-                    for i, item in enumerate(value):
-                        value[i] = relink(item)
-                return value
+class _PdfStream:
+    """One output PDF written as its inputs are read: each input's objects renumbered and written
+    out at once; only the byte offsets and the page numbers are kept. Object 1 is the catalog,
+    2 the page tree."""
 
-            for page in reader.pages:
-                ref = page.indirect_reference
-                assert ref is not None
-                kids.append(new_ref(ref).idnum)
-            while pending:
-                num, ref = pending.pop(0)
-                obj = relink(ref.get_object())
-                if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
-                    obj[NameObject("/Parent")] = IndirectObject(2, 0, done)  # type: ignore[arg-type]
-                offsets[num] = out.tell()
-                out.write(f"{num} 0 obj\n".encode())
-                obj.write_to_stream(out)
-                out.write(b"\nendobj\n")
-        offsets[1] = out.tell()
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.offsets: dict[int, int] = {}
+        self.kids: list[int] = []
+        self.number = 2
+        # Marks references already renumbered: a direct object shared by two objects (pypdf
+        # shares some) is seen twice, and its references must not be renumbered again.
+        self.done = object()
+        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+    def append(self, path: Path) -> None:
+        """Write the objects of one input, its pages added to the page tree."""
+        from pypdf import PdfReader
+        from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+
+        reader = PdfReader(str(path))
+        renumbered: dict[tuple[int, int], int] = {}
+        pending: list[tuple[int, Any]] = []
+        for page in reader.pages:
+            ref = page.indirect_reference
+            assert ref is not None
+            self.kids.append(self._new_ref(ref, renumbered, pending).idnum)
+        while pending:
+            num, ref = pending.pop(0)
+            obj = self._relink(ref.get_object(), renumbered, pending)
+            if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
+                obj[NameObject("/Parent")] = IndirectObject(2, 0, self.done)  # type: ignore[arg-type]
+            self.offsets[num] = self.out.tell()
+            self.out.write(f"{num} 0 obj\n".encode())
+            obj.write_to_stream(self.out)
+            self.out.write(b"\nendobj\n")
+
+    def _new_ref(
+        self, ref: Any, renumbered: dict[tuple[int, int], int], pending: list[tuple[int, Any]]
+    ) -> Any:
+        from pypdf.generic import IndirectObject
+
+        key = (ref.idnum, ref.generation)
+        if key not in renumbered:
+            self.number += 1
+            renumbered[key] = self.number
+            pending.append((self.number, ref))
+        return IndirectObject(renumbered[key], 0, self.done)  # type: ignore[arg-type]
+
+    def _relink(
+        self, value: Any, renumbered: dict[tuple[int, int], int], pending: list[tuple[int, Any]]
+    ) -> Any:
+        from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+        if isinstance(value, IndirectObject):
+            return value if value.pdf is self.done else self._new_ref(value, renumbered, pending)
+        if isinstance(value, DictionaryObject):
+            for k in list(value):
+                if k != "/Parent":
+                    # raw_get: `value[k]` resolves a reference, which would write the object
+                    # (a page's content stream) inline, and a stream is only ever an indirect
+                    # object (ISO 32000-1 §7.3.8.1): poppler refuses such a page.
+                    value[k] = self._relink(value.raw_get(k), renumbered, pending)
+        elif isinstance(value, ArrayObject):
+            for i, item in enumerate(value):
+                value[i] = self._relink(item, renumbered, pending)
+        return value
+
+    def finish(self) -> None:
+        """The catalog, the page tree, the cross-reference table and the trailer."""
+        out, number = self.out, self.number
+        self.offsets[1] = out.tell()
         out.write(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
-        offsets[2] = out.tell()
-        refs = " ".join(f"{k} 0 R" for k in kids)
+        self.offsets[2] = out.tell()
+        refs = " ".join(f"{k} 0 R" for k in self.kids)
         out.write(
-            f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>\nendobj\n".encode()
+            f"2 0 obj\n<< /Type /Pages /Kids [{refs}] /Count {len(self.kids)} >>\nendobj\n".encode()
         )
         xref = out.tell()
         out.write(f"xref\n0 {number + 1}\n0000000000 65535 f \n".encode())
         for num in range(1, number + 1):
-            out.write(f"{offsets[num]:010d} 00000 n \n".encode())
+            out.write(f"{self.offsets[num]:010d} 00000 n \n".encode())
         out.write(
             f"trailer\n<< /Size {number + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
         )
-    return len(kids)

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.template import TemplateDoesNotExist, engines
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.correspondence.catalog import CATALOG, DEFAULT_LANGUAGE, language_for, spec_for
@@ -101,7 +102,11 @@ def _load(name: str, language: str) -> LoadedTemplate:
                 continue
             subject = engine.from_string(CATALOG[name].subject.get(lang, name))
             return LoadedTemplate(name, lang, 0, subject, body, CATALOG[name].requires)
-    raise NotFoundError(f"no template {name!r} (built in or stored)", template=name)
+    raise NotFoundError(
+        _("no template {template!r} (built in or stored)"),
+        code="template_not_found",
+        template=name,
+    )
 
 
 def company() -> dict[str, Any]:
@@ -141,10 +146,18 @@ def render_with(
     missing = missing_fields(loaded.requires, context)
     if missing:
         reference = context.get("reference") or ""
+        wording = (
+            _(
+                "letter {reference}: template {template} requires {names}, empty for account "
+                "{account_id}"
+            )
+            if reference
+            else _("template {template} requires {names}, empty for account {account_id}")
+        )
         raise MissingFieldError(
-            f"{'letter ' + reference + ': ' if reference else ''}template {loaded.name} "
-            f"requires {', '.join(missing)}, empty for account "
-            f"{(context.get('account') or {}).get('account_id', '')}",
+            wording,
+            names=", ".join(missing),
+            account_id=(context.get("account") or {}).get("account_id", ""),
             template=loaded.name,
             field=missing[0],
             fields=missing,

@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from arrears.core.errors import NotFoundError
 from arrears.correspondence.addresses import PostalAddress, address_key, mailing_address
 from arrears.correspondence.catalog import CATALOG, language_for
@@ -163,12 +165,19 @@ def context_for(
     account or the party is unknown. `charge` names the charge the letter is about (txn id)."""
     account = Account.objects.select_related("property").filter(account_id=account_id).first()
     if account is None:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        )
     links = _links([account.pk])[account.pk]
     if party_id:
         link = next((ap for ap in links if ap.party.party_id == party_id), None)
         if link is None:
-            raise NotFoundError(f"{party_id!r} is not a party of account {account_id!r}")
+            raise NotFoundError(
+                _("{party_id!r} is not a party of account {account_id!r}"),
+                code="party_not_on_account",
+                party_id=party_id,
+                account_id=account_id,
+            )
     else:
         link = next((ap for ap in links if ap.role == "primary"), links[0] if links else None)
     party: Party | None = link.party if link else None
@@ -265,5 +274,10 @@ def template_versions(*, name: str, language: str) -> list[TemplateVersion]:
             )
         )
     if not out:
-        raise NotFoundError(f"no template {name!r} in {language!r}", template=name)
+        raise NotFoundError(
+            _("no template {template!r} in {language!r}"),
+            code="template_not_found",
+            template=name,
+            language=language,
+        )
     return out

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, ValidationError
@@ -75,7 +76,11 @@ def sms_provider(url: str | None = None) -> SmsProvider:
     url = url or getattr(settings, "SMS_URL", "") or "file://sms-outbox"
     if url.startswith("file://"):
         return FileSmsProvider(Path(url.removeprefix("file://")))
-    raise ValidationError(f"SMS_URL: no adapter for {url.split(':')[0]!r} (only file:// ships)")
+    raise ValidationError(
+        _("SMS_URL: no adapter for {scheme!r} (only file:// ships)"),
+        code="sms_url_scheme",
+        scheme=url.split(":")[0],
+    )
 
 
 def sms_send(
@@ -92,7 +97,9 @@ def sms_send(
     """Send one text for `key` unless it was sent already; returns its row. SmsError if the
     provider refused it (the row says `failed`, with the error, and may be sent again)."""
     if not party.phone:
-        raise ValidationError(f"{party.party_id} has no phone number")
+        raise ValidationError(
+            _("{party_id} has no phone number"), code="party_no_phone", party_id=party.party_id
+        )
     now = now or dj_timezone.now()
     text = f"{body.rstrip()} {STOP_LINE.get(language, STOP_LINE['en'])}"
     with transaction.atomic():
@@ -118,7 +125,20 @@ def sms_send(
         ref = provider.send(key=key, to=row.to_number, body=row.body)
     except (OSError, SmsError) as exc:
         OutboundSms.objects.filter(pk=row.pk).update(status="failed", last_error=str(exc)[:500])
-        raise SmsError(f"text to {row.to_number} not sent: {exc}") from None
+        raise SmsError(
+            _("text to {number} not sent: {reason}"),
+            code="sms_not_sent",
+            number=row.to_number,
+            reason=str(exc),
+        ) from None
+    _sent(row, ref, account=account, party=party, provider=provider, actor=actor)
+    return row
+
+
+def _sent(
+    row: OutboundSms, ref: str, *, account: Account, party: Party, provider: SmsProvider, actor: str
+) -> None:
+    """Record a text sent, with its provider's reference and its `sms.sent` timeline row."""
     with transaction.atomic():
         row.status = "sent"
         row.provider_ref = ref[:200]
@@ -133,11 +153,10 @@ def sms_send(
             actor=actor,
             summary=f"text to {party.party_id} at {row.to_number} ({provider.name})",
             detail={
-                "key": key,
+                "key": row.key,
                 "to": row.to_number,
                 "body": row.body,
                 "provider": provider.name,
                 "ref": row.provider_ref,
             },
         )
-    return row

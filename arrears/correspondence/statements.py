@@ -221,6 +221,19 @@ def statement_xlsx(*, account_id: str, as_of: date) -> Statement:
     items.append(["", "", "", "credit", -rows["credit"]])
     items.append(["", "", "", "balance", rows["balance"]])
     _money(items, (5,), header=1)
+    payments = _payments_sheet(book, rows)
+    for ws in (sheet, items, payments):
+        header = 2 if ws is sheet else 1
+        for cell in ws[header]:
+            cell.font = Font(bold=True)
+    safe_workbook(book)
+    stream = io.BytesIO()
+    book.save(stream)
+    return Statement(account_id, as_of, stream.getvalue(), XLSX_TYPE, None)
+
+
+def _payments_sheet(book: Any, rows: dict[str, Any]) -> Any:
+    """The Payments sheet: each payment or credit, one line per charge it paid."""
     payments = book.create_sheet("Payments")
     payments.append(
         [
@@ -244,14 +257,7 @@ def statement_xlsx(*, account_id: str, as_of: date) -> Statement:
             tail = [p["unapplied"], p["reversed_on"]] if n == 0 else [None, None]
             payments.append([*lead, paid["txn_id"], paid["amount"], paid["on"], *tail])
     _money(payments, (4, 6, 8), header=1)
-    for ws in (sheet, items, payments):
-        header = 2 if ws is sheet else 1
-        for cell in ws[header]:
-            cell.font = Font(bold=True)
-    safe_workbook(book)
-    stream = io.BytesIO()
-    book.save(stream)
-    return Statement(account_id, as_of, stream.getvalue(), XLSX_TYPE, None)
+    return payments
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

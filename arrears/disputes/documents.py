@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.template.loader import render_to_string
 from openpyxl import Workbook
@@ -38,6 +39,15 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
     Amounts are numbers (exact decimals), formatted with two places."""
     doc = analysis.as_json()
     book = Workbook()
+    _entries_sheet(book, doc)
+    _open_items_sheet(book, doc)
+    _check_sheet(book, doc)
+    safe_workbook(book)
+    book.save(path)
+
+
+def _entries_sheet(book: Workbook, doc: dict[str, Any]) -> None:
+    """The entries with their running balance, between the opening and closing balances."""
     sheet = book.active
     sheet.title = "Entries"
     sheet.append(
@@ -80,6 +90,9 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
         for cell in row:
             if isinstance(cell.value, Decimal):
                 cell.number_format = MONEY_FORMAT
+
+
+def _open_items_sheet(book: Workbook, doc: dict[str, Any]) -> None:
     items = book.create_sheet("Open items")
     items.append([f"Open items as of {doc['open_items']['as_of']}"])
     items.append([*doc["open_items"]["buckets"], "credit"])
@@ -89,6 +102,9 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
             _money(doc["open_items"]["credit"]),
         ]
     )
+
+
+def _check_sheet(book: Workbook, doc: dict[str, Any]) -> None:
     check = book.create_sheet("Check")
     rec = doc["check"]["recomputed"]
     check.append(
@@ -107,5 +123,3 @@ def analysis_xlsx(analysis: Analysis, path: Path) -> None:
         check.append(
             [f["check"], f["txn_id"], f["message"], _money(f["expected"]), _money(f["actual"])]
         )
-    safe_workbook(book)
-    book.save(path)

@@ -228,7 +228,40 @@ def account_analysis(
             end=end,
         )
     ledger = account_ledger(account_id=account_id, as_of=end)
-    entries = [
+    entries = _entries(ledger)
+    items = open_items_as_of(as_of=end, account_pks=[ledger.account.pk])
+    book_balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
+    check = check_figures(entries, rules, book_balance=book_balance)
+    opening, lines = _analysis_lines(ledger, start, check)
+    account = ledger.account
+    disputes = _disputes_of(account)
+    share = _guarantor_share(ledger, guarantor, account_id)
+    return Analysis(
+        account_id=account.account_id,
+        unit=account.unit,
+        property=account.property.name if account.property else "",
+        parties=[
+            {"party_id": ap.party.party_id, "name": ap.party.name, "role": ap.role}
+            for ap in ledger.parties
+        ],
+        start=start,
+        end=end,
+        opening_balance=opening,
+        lines=lines,
+        closing_balance=ledger.balance,
+        buckets=ledger.buckets.labels,
+        aged=list(ledger.aged.buckets),
+        credit=ledger.aged.credit,
+        check=check,
+        rules=rules,
+        disputes=disputes,
+        guarantor=share,
+    )
+
+
+def _entries(ledger: Any) -> list[Entry]:
+    """The ledger's lines as the figures' check reads them."""
+    return [
         Entry(
             line.txn_id,
             line.posted_on,
@@ -242,9 +275,13 @@ def account_analysis(
         )
         for line in ledger.lines
     ]
-    items = open_items_as_of(as_of=end, account_pks=[ledger.account.pk])
-    book_balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
-    check = check_figures(entries, rules, book_balance=book_balance)
+
+
+def _analysis_lines(
+    ledger: Any, start: date | None, check: CheckResult
+) -> tuple[Decimal, list[dict[str, Any]]]:
+    """The opening balance at `start` and the analysis's lines from `start` on, each with the
+    check's flags on it."""
     opening = ZERO
     lines = []
     for line in ledger.lines:
@@ -272,8 +309,12 @@ def account_analysis(
                 "flags": [f.check for f in check.findings if f.txn_id == line.txn_id],
             }
         )
-    account = ledger.account
-    disputes = [
+    return opening, lines
+
+
+def _disputes_of(account: Any) -> list[dict[str, Any]]:
+    """The account's disputes, oldest first."""
+    return [
         {
             "dispute_id": d.pk,
             "opened_on": d.opened_on.isoformat(),
@@ -288,43 +329,27 @@ def account_analysis(
         .prefetch_related("charges__charge")
         .order_by("opened_on", "id")
     ]
-    share = None
-    if guarantor is not None:
-        links = [ap for ap in ledger.parties if ap.role == "guarantor"]
-        link = next((ap for ap in links if ap.party.party_id == guarantor), None)
-        if link is None:
-            raise ValidationError(
-                _("{guarantor!r} does not guarantee account {account_id}"),
-                code="not_a_guarantor",
-                guarantor=guarantor,
-                account_id=account_id,
-            )
-        limit = link.guarantee_limit
-        owed = max(ZERO, ledger.balance)
-        share = {
-            "party_id": guarantor,
-            "name": link.party.name,
-            "limit": None if limit is None else fmt(limit),
-            "share": fmt(owed if limit is None else min(owed, limit)),
-        }
-    return Analysis(
-        account_id=account.account_id,
-        unit=account.unit,
-        property=account.property.name if account.property else "",
-        parties=[
-            {"party_id": ap.party.party_id, "name": ap.party.name, "role": ap.role}
-            for ap in ledger.parties
-        ],
-        start=start,
-        end=end,
-        opening_balance=opening,
-        lines=lines,
-        closing_balance=ledger.balance,
-        buckets=ledger.buckets.labels,
-        aged=list(ledger.aged.buckets),
-        credit=ledger.aged.credit,
-        check=check,
-        rules=rules,
-        disputes=disputes,
-        guarantor=share,
-    )
+
+
+def _guarantor_share(ledger: Any, guarantor: str | None, account_id: str) -> dict[str, Any] | None:
+    """The guarantor's share of the closing balance (up to the guarantee's limit), or None
+    without a guarantor; ValidationError when `guarantor` does not guarantee the account."""
+    if guarantor is None:
+        return None
+    links = [ap for ap in ledger.parties if ap.role == "guarantor"]
+    link = next((ap for ap in links if ap.party.party_id == guarantor), None)
+    if link is None:
+        raise ValidationError(
+            _("{guarantor!r} does not guarantee account {account_id}"),
+            code="not_a_guarantor",
+            guarantor=guarantor,
+            account_id=account_id,
+        )
+    limit = link.guarantee_limit
+    owed = max(ZERO, ledger.balance)
+    return {
+        "party_id": guarantor,
+        "name": link.party.name,
+        "limit": None if limit is None else fmt(limit),
+        "share": fmt(owed if limit is None else min(owed, limit)),
+    }

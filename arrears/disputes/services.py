@@ -76,6 +76,56 @@ def dispute_open(
             _("no account {account_id!r}"), code="account_not_found", account_id=account_id
         ) from None
     party = party_of_account(account, party_id)
+    held = _held_charges(account, charges, on)
+    amount = sum(held.values(), ZERO)
+    dispute = Dispute.objects.create(
+        account=account,
+        party=party,
+        whole_balance=not charges,
+        amount=amount,
+        reason=reason.strip(),
+        channel=channel,
+        documents=list(documents),
+        opened_on=on,
+        opened_by=actor,
+    )
+    pks = dict(
+        Transaction.objects.filter(account=account, txn_id__in=list(held)).values_list(
+            "txn_id", "id"
+        )
+    )
+    DisputedCharge.objects.bulk_create(
+        [DisputedCharge(dispute=dispute, charge_id=pks[t], amount=a) for t, a in held.items()]
+    )
+    _opened_event(dispute, held, actor=actor)
+    return dispute
+
+
+def _opened_event(dispute: Dispute, held: dict[str, Decimal], *, actor: str) -> None:
+    """The `dispute.opened` timeline row."""
+    party, amount = dispute.party, dispute.amount
+    what = "the whole balance" if dispute.whole_balance else ", ".join(held)
+    _event(
+        dispute.account,
+        dispute.opened_on,
+        "dispute.opened",
+        actor,
+        f"dispute {dispute.pk} on {what} ({amount:.2f}): {dispute.reason}",
+        dispute=dispute.pk,
+        amount=f"{amount:.2f}",
+        charges=list(held),
+        whole_balance=dispute.whole_balance,
+        party_id=party.party_id if party else None,
+        channel=dispute.channel,
+        documents=list(dispute.documents),
+    )
+
+
+def _held_charges(account: Account, charges: Sequence[str], on: date) -> dict[str, Decimal]:
+    """The open amount of each charge disputed (every charge open on `on` when none is named).
+    Raises ValidationError for a charge that is not an open charge of the account, or nothing
+    open to dispute."""
+    account_id = account.account_id
     open_charges = {
         i.txn_id: i.amount
         for i in open_items_as_of(as_of=on, account_pks=[account.pk])
@@ -112,42 +162,7 @@ def dispute_open(
             account_id=account_id,
             on=on,
         )
-    amount = sum(held.values(), ZERO)
-    dispute = Dispute.objects.create(
-        account=account,
-        party=party,
-        whole_balance=not charges,
-        amount=amount,
-        reason=reason.strip(),
-        channel=channel,
-        documents=list(documents),
-        opened_on=on,
-        opened_by=actor,
-    )
-    pks = dict(
-        Transaction.objects.filter(account=account, txn_id__in=list(held)).values_list(
-            "txn_id", "id"
-        )
-    )
-    DisputedCharge.objects.bulk_create(
-        [DisputedCharge(dispute=dispute, charge_id=pks[t], amount=a) for t, a in held.items()]
-    )
-    what = "the whole balance" if not charges else ", ".join(held)
-    _event(
-        account,
-        on,
-        "dispute.opened",
-        actor,
-        f"dispute {dispute.pk} on {what} ({amount:.2f}): {reason.strip()}",
-        dispute=dispute.pk,
-        amount=f"{amount:.2f}",
-        charges=list(held),
-        whole_balance=not charges,
-        party_id=party.party_id if party else None,
-        channel=channel,
-        documents=list(documents),
-    )
-    return dispute
+    return held
 
 
 @transaction.atomic
@@ -191,6 +206,16 @@ def dispute_resolve(
             resolved_on=dispute.resolved_on,
         )
     lines = list(dispute.charges.select_related("charge").order_by("charge__due_on", "charge_id"))
+    to_credit = _to_credit(dispute, outcome, amount)
+    credits = _credits(dispute, lines, to_credit, on=on, outcome=outcome, note=note)
+    credits_post(credits)
+    _resolved(dispute, outcome, on=on, actor=actor, note=note, to_credit=to_credit, credits=credits)
+    return dispute
+
+
+def _to_credit(dispute: Dispute, outcome: str, amount: Decimal | None) -> Decimal:
+    """What the outcome credits: the disputed amount (upheld), `amount` (partial), nothing
+    (rejected). Raises ValidationError for an amount the outcome does not take."""
     if outcome == "upheld":
         if amount is not None and amount != dispute.amount:
             raise ValidationError(
@@ -202,8 +227,8 @@ def dispute_resolve(
                 disputed=dispute.amount,
                 amount=amount,
             )
-        to_credit = dispute.amount
-    elif outcome == "partial":
+        return dispute.amount
+    if outcome == "partial":
         if amount is None or amount <= 0 or amount >= dispute.amount:
             raise ValidationError(
                 _(
@@ -215,16 +240,28 @@ def dispute_resolve(
                 disputed=dispute.amount,
                 amount=amount,
             )
-        to_credit = amount
-    else:
-        if amount is not None:
-            raise ValidationError(
-                _("a rejected dispute credits nothing: leave out the amount"),
-                code="dispute_rejected_amount",
-                field="amount",
-                amount=amount,
-            )
-        to_credit = ZERO
+        return amount
+    if amount is not None:
+        raise ValidationError(
+            _("a rejected dispute credits nothing: leave out the amount"),
+            code="dispute_rejected_amount",
+            field="amount",
+            amount=amount,
+        )
+    return ZERO
+
+
+def _credits(
+    dispute: Dispute,
+    lines: list[DisputedCharge],
+    to_credit: Decimal,
+    *,
+    on: date,
+    outcome: str,
+    note: str,
+) -> list[NewCredit]:
+    """The credits of `to_credit` over the disputed charges in order, each line's credited
+    amount saved."""
     credits = []
     left = to_credit
     for line in lines:
@@ -246,7 +283,20 @@ def dispute_resolve(
                 reference=f"dispute:{dispute.pk}",
             )
         )
-    credits_post(credits)
+    return credits
+
+
+def _resolved(
+    dispute: Dispute,
+    outcome: str,
+    *,
+    on: date,
+    actor: str,
+    note: str,
+    to_credit: Decimal,
+    credits: list[NewCredit],
+) -> None:
+    """Save the dispute resolved, with its `dispute.resolved` timeline row."""
     dispute.status = "resolved"
     dispute.outcome = outcome
     dispute.resolved_on = on
@@ -280,4 +330,3 @@ def dispute_resolve(
         note=note,
         letter=LETTERS[outcome],
     )
-    return dispute

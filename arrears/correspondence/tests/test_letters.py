@@ -6,6 +6,8 @@ statute's words."""
 from __future__ import annotations
 
 import csv
+import shutil
+import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -473,3 +475,65 @@ def test_a_name_that_is_a_formula_reaches_the_print_vendor_as_text(queue, tmp_pa
     assert line["addressee"] == "'" + evil
     assert line["account_id"] == "A-TINA"
     assert line["date"] == "2026-03-06"
+
+
+def test_a_return_of_no_letter_carries_its_code_and_facts_and_reads_in_spanish(book):
+    # given no letter L999999
+    from django.utils import translation
+
+    from arrears.core.errors import NotFoundError
+
+    # when it is recorded returned
+    with pytest.raises(NotFoundError) as caught:
+        mail_returned(letter="L999999", on=MARCH_6, actor="alice")
+
+    # then the error names its code and the letter, and a Spanish reader reads it in Spanish
+    error = caught.value
+    assert (error.code, error.kind, error.extra) == (
+        "letter_not_found",
+        "not_found",
+        {"letter": "L999999"},
+    )
+    assert error.message == "no letter 'L999999'"
+    with translation.override("es"):
+        assert error.message == "no hay ninguna carta 'L999999'"
+
+
+def test_the_print_file_keeps_each_pages_content_stream_an_object_of_its_own(queue, tmp_path):
+    # given two letters queued
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject
+
+    queue(
+        {
+            "account_id": "A-TINA",
+            "party_id": "P-TINA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+        {
+            "account_id": "A-LUCIA",
+            "party_id": "P-LUCIA",
+            "step": "late-notice",
+            "template": "ny-late-rent-notice",
+        },
+    )
+
+    # when the batch prints them into one print file
+    batch = letters_batch(on=MARCH_6, output=tmp_path / "print", actor="alice", workers=1)
+
+    # then each page's contents are a reference to a stream, as in the letters themselves (a
+    # stream written inline is a page poppler, and so pdftotext and many viewers, refuse)
+    merged = PdfReader(io.BytesIO(batch.print_file.read_bytes()), strict=True)
+    assert len(merged.pages) == 2
+    for page in merged.pages:
+        assert isinstance(page.raw_get("/Contents"), IndirectObject)
+    if shutil.which("pdftotext"):
+        shown = subprocess.run(
+            ["pdftotext", str(batch.print_file), "-"], capture_output=True, text=True, check=True
+        )
+        assert "Syntax Error" not in shown.stderr
+        assert "Tina Ortiz" in shown.stdout
+        assert "Lucía Fernández" in shown.stdout
