@@ -213,24 +213,25 @@ def outbound_emails_render(
                 yield item[0], item[1]
                 continue
             row, message, _ = item
-            party = row.party
-            yield (
-                row,
-                OutgoingEmail(
-                    to=row.recipient or (party.email if party else ""),
-                    to_name=party.name if party else "",
-                    subject=message.subject,
-                    text=message.text,
-                    html=message.html,
-                    language=message.language,
-                    attachments=[
-                        Attachment(f"{row.template}.pdf", next(letters), "application/pdf"),
-                        *_enclosed(row, enclosed),
-                    ],
-                    opt_out_notice=row.account.kind in CONSUMER_KINDS,
-                    template_version=message.template_version,
-                ),
-            )
+            yield row, _outgoing(row, message, next(letters), _enclosed(row, enclosed))
+
+
+def _outgoing(
+    row: Outbound, message: Any, letter: bytes, enclosed: list[Attachment]
+) -> OutgoingEmail:
+    """The email of a row: its rendered message, its letter as a PDF, its enclosures."""
+    party = row.party
+    return OutgoingEmail(
+        to=row.recipient or (party.email if party else ""),
+        to_name=party.name if party else "",
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        language=message.language,
+        attachments=[Attachment(f"{row.template}.pdf", letter, "application/pdf"), *enclosed],
+        opt_out_notice=row.account.kind in CONSUMER_KINDS,
+        template_version=message.template_version,
+    )
 
 
 def _enclosed(row: Outbound, cache: dict[Any, Any]) -> list[Attachment]:
@@ -270,23 +271,7 @@ def email_prepare(
     msg = build_message(
         email, sender=sender, sender_name=sender_name, message_id=message_id, at=row.created_at
     )
-    files = []
-    for a in email.attachments:
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", a.filename.rpartition("/")[2])[:100] or "file"
-        kept = archive_store(
-            data=a.data,
-            name=f"attachments/{_sha(a.data)}/{safe}",
-            kind="attachment",
-            content_type=a.mimetype,
-        )
-        files.append(
-            {
-                "filename": a.filename,
-                "content_type": a.mimetype,
-                "sha256": kept.sha256,
-                "document": kept.name,
-            }
-        )
+    files = [_attachment_kept(a) for a in email.attachments]
     doc = archive_store(
         data=msg.as_bytes(),
         name=email_document_name(row),
@@ -321,6 +306,23 @@ def email_prepare(
         ]
     )
     return row
+
+
+def _attachment_kept(a: Attachment) -> dict[str, str]:
+    """An email's attachment stored in the archive, by its digest; what the row says of it."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", a.filename.rpartition("/")[2])[:100] or "file"
+    kept = archive_store(
+        data=a.data,
+        name=f"attachments/{_sha(a.data)}/{safe}",
+        kind="attachment",
+        content_type=a.mimetype,
+    )
+    return {
+        "filename": a.filename,
+        "content_type": a.mimetype,
+        "sha256": kept.sha256,
+        "document": kept.name,
+    }
 
 
 def _sha(data: bytes) -> str:

@@ -314,17 +314,7 @@ def outbox_send(
                 report.deferred.append(row.key)
                 continue
             if verdict.go == "refuse":
-                row.detail = {**row.detail, "rule": verdict.rule}
-                _finish(
-                    row,
-                    "failed",
-                    "email.refused",
-                    f"email to {row.recipient} not sent: {verdict.reason or verdict.rule}",
-                    actor,
-                    error=f"refused ({verdict.rule}): {verdict.reason}"[:500],
-                    detail=row.detail,
-                )
-                report.refused.append(row.key)
+                _refused(row, verdict, report, actor)
                 continue
             # A server that cannot be reached is no try of this message: the pass stops here
             # and the next one begins with this row, its count untouched.
@@ -349,6 +339,21 @@ def outbox_send(
     finally:
         conn.quit()
     return report
+
+
+def _refused(row: Outbound, verdict: Verdict, report: SendReport, actor: str) -> None:
+    """The guard refuses the email now: it fails, with the rule on its timeline."""
+    row.detail = {**row.detail, "rule": verdict.rule}
+    _finish(
+        row,
+        "failed",
+        "email.refused",
+        f"email to {row.recipient} not sent: {verdict.reason or verdict.rule}",
+        actor,
+        error=f"refused ({verdict.rule}): {verdict.reason}"[:500],
+        detail=row.detail,
+    )
+    report.refused.append(row.key)
 
 
 def _describe(exc: BaseException) -> str:
@@ -411,20 +416,25 @@ def _try(
             # Django's backend refuses an address it cannot write in an SMTP command.
             _bounced(row, f"not an address: {exc}", actor, report)
             return True
-        subject = row.detail.get("subject", "")
-        _finish(
-            row,
-            "sent",
-            "email.sent",
-            f"email “{subject}” sent to {row.recipient}",
-            actor,
-            sent_at=dj_timezone.now(),
-            error="",
-            next_attempt_at=None,
-        )
-        report.sent.append(row.key)
+        _sent(row, report, actor)
         return True
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sent(row: Outbound, report: SendReport, actor: str) -> None:
+    """The server took the message: the row is sent, on its timeline."""
+    subject = row.detail.get("subject", "")
+    _finish(
+        row,
+        "sent",
+        "email.sent",
+        f"email “{subject}” sent to {row.recipient}",
+        actor,
+        sent_at=dj_timezone.now(),
+        error="",
+        next_attempt_at=None,
+    )
+    report.sent.append(row.key)
 
 
 def _answered(
