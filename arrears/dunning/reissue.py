@@ -33,7 +33,7 @@ from arrears.correspondence.services import (
     outbound_cancel,
     outbound_dated,
 )
-from arrears.dunning.contact import _guard, _party_zone, addressee, answer_addressee
+from arrears.dunning.addressee import _guard, _party_zone, addressee, answer_addressee
 from arrears.dunning.deadlines import notice_deadline
 from arrears.dunning.derived import derived_holds
 from arrears.dunning.models import Action, PolicyOverride

@@ -24,7 +24,7 @@ from django.db.models import Q
 
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import POSTAGE, document_name
-from arrears.dunning.contact import _guard, addressee
+from arrears.dunning.addressee import _guard, addressee
 from arrears.dunning.deadlines import notice_deadline
 from arrears.dunning.models import Action, CompanyPolicy, ContactAttempt
 from arrears.dunning.policy import (
