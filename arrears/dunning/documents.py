@@ -20,12 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
-from arrears.core.errors import ValidationError
+from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_store, sha256_of
 from arrears.correspondence.catalog import CODE_LABELS, language_for
 from arrears.correspondence.mail_out import (
@@ -33,6 +34,7 @@ from arrears.correspondence.mail_out import (
     Attachment,
     OutgoingEmail,
     Sender,
+    SmtpSettings,
     email_prepare,
     outbox_send,
     smtp_from_env,
@@ -41,7 +43,8 @@ from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import outbound_queue
 from arrears.disputes.models import Dispute
 from arrears.disputes.services import dispute_resolve as dispute_settle
-from arrears.dunning.contact import _guard, addressee, answer_addressee, email_check
+from arrears.dunning.addressee import _guard, addressee, answer_addressee
+from arrears.dunning.emails import email_check
 from arrears.dunning.guard import Decision
 from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent
 from arrears.plans.models import Plan
@@ -89,66 +92,77 @@ def plan_agreement_email(
     settings = smtp_from_env()
     sender = Sender.from_env()
     plan = Plan.objects.select_related("account", "party").filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFoundError(_("no plan {plan_id}"), code="plan_not_found", plan_id=plan_id)
     result: dict[str, Any] = {}
 
     def send(to: str, subject: str, body: str, pdf: bytes, filename: str) -> dict[str, Any]:
         assert plan is not None
-        account = plan.account
-        party = plan.party or _primary(account)
-        assert party is not None
-        key = _agreement_key(account, plan.pk, party)
-        with transaction.atomic():
-            row = Outbound.objects.filter(key=key).first() or Outbound.objects.create(
-                key=key,
-                account=account,
-                party=party,
-                role="primary",
-                channel="email",
-                template="plan-agreement",
-                step="plan-agreement",
-                run_on=on,
-                status="queued",
-                language=language or language_for(party.language),
-                document_name="",
-                recipient=to,
-                created_at=now(),
-                detail={"plan": plan.pk},
-            )
-            email_prepare(
-                outbound=row,
-                sender=sender.address,
-                domain=sender.domain,
-                sender_name=sender.name,
-                email=OutgoingEmail(
-                    to=to,
-                    to_name=party.name,
-                    subject=subject,
-                    text=body,
-                    attachments=[Attachment(filename, pdf, "application/pdf")],
-                    language=language or language_for(party.language),
-                    opt_out_notice=account.kind in CONSUMER_KINDS,
-                ),
-            )
-        report = outbox_send(settings=settings, check=email_check(now), keys=[key], actor=actor)
-        row.refresh_from_db()
-        result.update(to=to, message_id=row.message_id, document=row.document_name)
-        if row.status == "sent":
-            result["status"] = "sent"
-        elif row.status == "rendered" and report.deferred:
-            result["status"] = "queued"
-        else:
-            raise ValidationError(
-                f"plan {plan.pk}'s agreement not emailed to {to}: "
-                f"{row.error or report.error or row.status}"
-            )
+        message = _AgreementEmail(to, subject, body, pdf, filename, language)
+        result.update(_agreement_send(plan, message, on, actor, now, settings, sender))
         return dict(result)
 
-    if plan is None:
-        from arrears.core.errors import NotFoundError
-
-        raise NotFoundError(f"no plan {plan_id}", plan_id=plan_id)
     plan_send_for_acceptance(plan_id=plan_id, send=send, on=on, actor=actor, language=language)
     return result
+
+
+class _AgreementEmail(NamedTuple):
+    to: str
+    subject: str
+    body: str
+    pdf: bytes
+    filename: str
+    language: str | None
+
+
+def _agreement_send(
+    plan: Plan,
+    message: _AgreementEmail,
+    on: date,
+    actor: str,
+    now: Callable[[], datetime],
+    settings: SmtpSettings,
+    sender: Sender,
+) -> dict[str, Any]:
+    """Make (once), prepare and send a plan's agreement email; what became of it."""
+    account = plan.account
+    party = plan.party or _primary(account)
+    assert party is not None
+    to, language = message.to, message.language
+    key = _agreement_key(account, plan.pk, party)
+    with transaction.atomic():
+        row = Outbound.objects.filter(key=key).first() or _agreement_row(
+            key, plan, party, to, language or language_for(party.language), on, now()
+        )
+        email_prepare(
+            outbound=row,
+            sender=sender.address,
+            domain=sender.domain,
+            sender_name=sender.name,
+            email=OutgoingEmail(
+                to=to,
+                to_name=party.name,
+                subject=message.subject,
+                text=message.body,
+                attachments=[Attachment(message.filename, message.pdf, "application/pdf")],
+                language=language or language_for(party.language),
+                opt_out_notice=account.kind in CONSUMER_KINDS,
+            ),
+        )
+    report = outbox_send(settings=settings, check=email_check(now), keys=[key], actor=actor)
+    row.refresh_from_db()
+    sent = {"to": to, "message_id": row.message_id, "document": row.document_name}
+    if row.status == "sent":
+        return {**sent, "status": "sent"}
+    if row.status == "rendered" and report.deferred:
+        return {**sent, "status": "queued"}
+    raise ValidationError(
+        _("plan {plan_id}'s agreement not emailed to {to}: {error}"),
+        code="plan_agreement_not_emailed",
+        plan_id=plan.pk,
+        to=to,
+        error=row.error or report.error or row.status,
+    )
 
 
 @dataclass(frozen=True)
@@ -267,32 +281,10 @@ def dispute_resolve(
         or "primary"
     )
     at = now()
-    who = answer_addressee(addressee(account, party, at, role=role, calls=False), "dispute-answer")
-    channel = "letter"
-    decision = _guard(who, channel, at)
-    if not decision.allowed and decision.rule.startswith("channel:"):
-        by_email = _guard(who, "email", at)
-        # Letters are not timed; an email refused only for the hour waits for `mail send`.
-        if by_email.allowed or by_email.rule == "hours":
-            channel, decision = "email", Decision.allow()
+    channel, decision = _answer_channel(account, party, role, at)
     template = dispute.letter  # the outcome's letter, named by the disputes part (LETTERS)
     if not decision.allowed:
-        TimelineEvent.objects.create(
-            account=account,
-            at=at,
-            on=on,
-            kind="letter.refused",
-            actor=actor,
-            summary=f"{template} not sent to {party.party_id}: {decision.reason or decision.rule}"[
-                :500
-            ],
-            detail={
-                "dispute": dispute.pk,
-                "template": template,
-                "rule": decision.rule,
-                "party_id": party.party_id,
-            },
-        )
+        _answer_refused(dispute, account, party, decision, at, on, actor)
         return DisputeAnswered(dispute, None, decision.rule, decision.reason)
     language = language_for(party.language)
     enclosure = _analysis_document(dispute, on) if dispute.outcome == "rejected" else ""
@@ -314,3 +306,68 @@ def dispute_resolve(
         f"{party.name}" + (f", with the account analysis {enclosure}" if enclosure else ""),
     )
     return DisputeAnswered(dispute, outbound, enclosure=enclosure)
+
+
+def _answer_channel(
+    account: Account, party: Party, role: str, at: datetime
+) -> tuple[str, Decision]:
+    """A dispute's answer goes by letter; by email when the guard refuses the letter for want
+    of a usable postal address and the party may be emailed."""
+    who = answer_addressee(addressee(account, party, at, role=role, calls=False), "dispute-answer")
+    decision = _guard(who, "letter", at)
+    if not decision.allowed and decision.rule.startswith("channel:"):
+        by_email = _guard(who, "email", at)
+        # Letters are not timed; an email refused only for the hour waits for `mail send`.
+        if by_email.allowed or by_email.rule == "hours":
+            return "email", Decision.allow()
+    return "letter", decision
+
+
+def _answer_refused(
+    dispute: Dispute,
+    account: Account,
+    party: Party,
+    decision: Decision,
+    at: datetime,
+    on: date,
+    actor: str,
+) -> None:
+    """The answer the guard refused, on the timeline (`letter.refused`, with the rule)."""
+    template = dispute.letter
+    TimelineEvent.objects.create(
+        account=account,
+        at=at,
+        on=on,
+        kind="letter.refused",
+        actor=actor,
+        summary=f"{template} not sent to {party.party_id}: {decision.reason or decision.rule}"[
+            :500
+        ],
+        detail={
+            "dispute": dispute.pk,
+            "template": template,
+            "rule": decision.rule,
+            "party_id": party.party_id,
+        },
+    )
+
+
+def _agreement_row(
+    key: str, plan: Plan, party: Party, to: str, language: str, on: date, at: datetime
+) -> Outbound:
+    return Outbound.objects.create(
+        key=key,
+        account=plan.account,
+        party=party,
+        role="primary",
+        channel="email",
+        template="plan-agreement",
+        step="plan-agreement",
+        run_on=on,
+        status="queued",
+        language=language,
+        document_name="",
+        recipient=to,
+        created_at=at,
+        detail={"plan": plan.pk},
+    )

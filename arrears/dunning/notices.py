@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
@@ -28,9 +29,10 @@ from arrears.correspondence.services import (
     document_name,
     template_names,
 )
-from arrears.dunning.contact import _guard, addressee
+from arrears.dunning.addressee import _guard, addressee
 from arrears.dunning.deadlines import notice_deadline
-from arrears.dunning.selectors import notice_choices
+from arrears.dunning.policy import Policy
+from arrears.dunning.selectors import NoticeChoices, notice_choices
 from arrears.ledger.models import Account, AccountParty, TimelineEvent
 
 NOTICE_CHANNELS = (*LETTER_CHANNELS, "email")
@@ -78,40 +80,24 @@ def notice_send(
     such account or party), NoticeNotInPolicyError, MissingFieldError or GuardRefusedError (the
     guard's rule in `extra["rule"]`).
     """
-    if channel not in NOTICE_CHANNELS:
-        raise ValidationError(f"a notice goes by {', '.join(NOTICE_CHANNELS)}, not {channel!r}")
-    if template not in {name for name, _, _ in template_names()}:
-        raise ValidationError(f"no template {template!r}", template=template)
+    _check_channel_and_template(channel, template)
     account = Account.objects.select_related("property").filter(account_id=account_id).first()
     if account is None:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
-    links = AccountParty.objects.filter(account=account).select_related("party").order_by("id")
-    link = (
-        links.filter(party__party_id=party_id) if party_id else links.filter(role="primary")
-    ).first()
-    if link is None:
-        raise NotFoundError(f"{party_id or 'a primary party'!r} is not a party of {account_id}")
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        )
+    link = _addressee_link(account, party_id)
     choices = notice_choices(account=account, on=on)
-    if template not in choices.templates or choices.policy is None:
-        follows = (
-            f"the {choices.policy.name} policy that account {account_id} follows"
-            if choices.policy is not None
-            else f"any policy: account {account_id} follows none"
-        )
-        offered = f" (its notices: {', '.join(choices.templates)})" if choices.templates else ""
-        raise NoticeNotInPolicyError(
-            f"{template} is not a notice of {follows}{offered}",
-            template=template,
-            policy=choices.policy.name if choices.policy else None,
-            offered=list(choices.templates),
-        )
+    policy = _policy_offering(choices, account_id, template)
     step = choices.steps[template]
     party = link.party
     if channel == "email" and not party.email:
-        raise ValidationError(f"{party.party_id} has no email address")
+        raise ValidationError(
+            _("{party_id} has no email address"), code="party_no_email", party_id=party.party_id
+        )
     # The deadline as the policy's step counts it from today; the letters batch and the sender
     # fix it again from the day the notice goes out.
-    deadline = notice_deadline(choices.policy, step, on)
+    deadline = notice_deadline(policy, step, on)
     # Refused now, not at the print batch: a letter with an empty required field never goes.
     message_render(
         account_id=account_id, template=template, on=on, party_id=party.party_id, deadline=deadline
@@ -120,16 +106,88 @@ def notice_send(
     decision = _guard(addressee(account, party, when, role=link.role, calls=False), channel, when)
     if not decision.allowed:
         raise GuardRefusedError(
-            f"the guard refused the {channel.replace('_', ' ')} to {party.party_id} "
-            f"({decision.rule}): {decision.reason}",
+            _("the guard refused the {channel_name} to {party_id} ({rule}): {reason}"),
+            code="guard_refused",
             rule=decision.rule,
             reason=decision.reason,
             party_id=party.party_id,
+            channel_name=channel.replace("_", " "),
         )
     key = f"{account_id}:notice:{template}:{channel}:{party.party_id}:{on.isoformat()}"
     existing = Outbound.objects.filter(key=key).first()
     if existing is not None:
         return NoticeQueued(existing, created=False)
+    row = _queue(key, account, link, channel, template, on, actor, policy.name, step.key, deadline)
+    return NoticeQueued(row, created=True)
+
+
+def _check_channel_and_template(channel: str, template: str) -> None:
+    if channel not in NOTICE_CHANNELS:
+        raise ValidationError(
+            _("a notice goes by {channels}, not {channel!r}"),
+            code="notice_channel_unknown",
+            channel=channel,
+            channels=", ".join(NOTICE_CHANNELS),
+        )
+    if template not in {name for name, _label, _kind in template_names()}:
+        raise ValidationError(
+            _("no template {template!r}"), code="template_not_found", template=template
+        )
+
+
+def _addressee_link(account: Account, party_id: str | None) -> AccountParty:
+    """The party's link to the account (the primary's when no party is named)."""
+    links = AccountParty.objects.filter(account=account).select_related("party").order_by("id")
+    link = (
+        links.filter(party__party_id=party_id) if party_id else links.filter(role="primary")
+    ).first()
+    if link is None:
+        raise NotFoundError(
+            _("{party!r} is not a party of {account_id}"),
+            code="party_not_of_account",
+            party=party_id or "a primary party",
+            party_id=party_id,
+            account_id=account.account_id,
+        )
+    return link
+
+
+def _policy_offering(choices: NoticeChoices, account_id: str, template: str) -> Policy:
+    """The account's policy, if it has a notice step for `template`."""
+    if template in choices.templates and choices.policy is not None:
+        return choices.policy
+    follows = (
+        f"the {choices.policy.name} policy that account {account_id} follows"
+        if choices.policy is not None
+        else f"any policy: account {account_id} follows none"
+    )
+    offered = f" (its notices: {', '.join(choices.templates)})" if choices.templates else ""
+    raise NoticeNotInPolicyError(
+        _("{template} is not a notice of {follows}{offered_text}"),
+        code="notice_not_in_policy",
+        template=template,
+        policy=choices.policy.name if choices.policy else None,
+        offered=list(choices.templates),
+        follows=follows,
+        offered_text=offered,
+    )
+
+
+def _queue(
+    key: str,
+    account: Account,
+    link: AccountParty,
+    channel: str,
+    template: str,
+    on: date,
+    actor: str,
+    policy: str,
+    step: str,
+    deadline: date | None,
+) -> Outbound:
+    """The notice's outbound row and its timeline row."""
+    party = link.party
+    account_id = account.account_id
     name = (
         ""
         if channel == "email"
@@ -157,10 +215,19 @@ def notice_send(
         postage_class=POSTAGE.get(channel, ""),
         recipient=party.email if channel == "email" else "",
         created_at=dj_timezone.now(),
-        detail={"by_hand": actor, "policy_step": step.key},
-        policy=choices.policy.name,
+        detail={"by_hand": actor, "policy_step": step},
+        policy=policy,
         deadline=deadline,
     )
+    _queued_event(row, key, account, channel, template, on, actor)
+    return row
+
+
+def _queued_event(
+    row: Outbound, key: str, account: Account, channel: str, template: str, on: date, actor: str
+) -> None:
+    party_id = row.party.party_id if row.party else None
+    name = row.document_name
     waits = "the day's print batch" if channel in LETTER_CHANNELS else "the email sender"
     TimelineEvent.objects.create(
         account=account,
@@ -168,15 +235,14 @@ def notice_send(
         on=on,
         kind="notice.queued",
         actor=actor,
-        summary=f"{template} by {channel.replace('_', ' ')} to {party.party_id}, sent by hand: "
+        summary=f"{template} by {channel.replace('_', ' ')} to {party_id}, sent by hand: "
         f"queued for {waits}",
         detail={
             "outbound": row.pk,
             "key": key,
             "template": template,
             "channel": channel,
-            "party_id": party.party_id,
+            "party_id": party_id,
             "document_name": name,
         },
     )
-    return NoticeQueued(row, created=True)

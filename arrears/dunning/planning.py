@@ -323,15 +323,7 @@ def _expand(
     if step.action == "fee":
         if base in done or charge is None:
             return []
-        # A fee posted from the step's first day to the end of its window stands for this one.
-        # After a grace period, so does one posted during the grace (too early: the account
-        # analysis flags it as `late_fee_early`), never a second fee for the month (RPL §238-a(2)).
-        start_on = first(charge.due_on) or charge.due_on
-        until = start_on + timedelta(days=step.within_days)
-        since = start_on if step.grace_days_exclusive is None else charge.due_on + timedelta(days=1)
-        if any(since <= p <= until for p in state.fees_posted.get(step.fee_code, ())):
-            return []  # a fee for this charge is already on the ledger
-        amount = fee_amount(step, state.rent)
+        amount = _fee_due(step, state, charge, first)
         if not amount:
             return []
         return [PlannedStep(base, amount=amount, **common)]  # type: ignore[arg-type]
@@ -361,6 +353,21 @@ def _expand(
                 )
             )
     return out
+
+
+def _fee_due(
+    step: Step, state: AccountState, charge: OpenCharge, first: Callable[[date], date | None]
+) -> Decimal | None:
+    """The fee the step charges for `charge`, unless one for it is already on the ledger."""
+    # A fee posted from the step's first day to the end of its window stands for this one.
+    # After a grace period, so does one posted during the grace (too early: the account
+    # analysis flags it as `late_fee_early`), never a second fee for the month (RPL §238-a(2)).
+    start_on = first(charge.due_on) or charge.due_on
+    until = start_on + timedelta(days=step.within_days)
+    since = start_on if step.grace_days_exclusive is None else charge.due_on + timedelta(days=1)
+    if any(since <= p <= until for p in state.fees_posted.get(step.fee_code, ())):
+        return None  # a fee for this charge is already on the ledger
+    return fee_amount(step, state.rent)
 
 
 def _notice_amount(step: Step, state: AccountState, charge: OpenCharge | None, on: date) -> Decimal:

@@ -182,57 +182,7 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     steps = []
     keys: set[str] = set()
     for raw in data.get("steps", []):
-        key = raw.get("key")
-        if not key or key in keys:
-            raise PolicyError(f"{name}: every step needs a key of its own (got {key!r})")
-        keys.add(key)
-        unknown = set(raw) - STEP_KEYS
-        if unknown:
-            raise PolicyError(f"{name}, step {key}: unknown keys {sorted(unknown)}")
-        action = raw.get("action")
-        if action not in ACTIONS:
-            raise PolicyError(f"{name}, step {key}: action must be one of {', '.join(ACTIONS)}")
-        if action == "notice" and (raw.get("channel") not in CHANNELS or not raw.get("template")):
-            raise PolicyError(f"{name}, step {key}: a notice needs a channel and a template")
-        fallback = raw.get("fallback_channel")
-        if fallback is not None and (action != "notice" or raw.get("channel") != "email"):
-            raise PolicyError(f"{name}, step {key}: fallback_channel is for an email notice only")
-        if fallback is not None and fallback not in FALLBACK_CHANNELS:
-            raise PolicyError(
-                f"{name}, step {key}: fallback_channel must be one of "
-                f"{', '.join(FALLBACK_CHANNELS)}, not {fallback!r}"
-            )
-        if raw.get("per", "delinquency") not in PER:
-            raise PolicyError(f"{name}, step {key}: per must be charge or delinquency")
-        audience = tuple(raw.get("audience", ["primary"]))
-        if any(role not in ROLES for role in audience):
-            raise PolicyError(f"{name}, step {key}: audience roles are {', '.join(ROLES)}")
-        if "day_of_month" in raw:
-            day = raw["day_of_month"]
-            if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
-                raise PolicyError(f"{name}, step {key}: day_of_month is a day from 1 to 28")
-            if any(k in raw for k in ("days_past_due", "days_before_due", "after_step")):
-                raise PolicyError(
-                    f"{name}, step {key}: day_of_month is a trigger of its own: "
-                    "leave out days_past_due, days_before_due and after_step"
-                )
-        _check_grace_and_deadline(name, key, raw)
-        if raw.get("after_step") and raw["after_step"] not in keys:
-            raise PolicyError(f"{name}, step {key}: after_step names no earlier step")
-        plain = {k: v for k, v in raw.items() if k not in DECIMAL_KEYS | {"codes", "audience"}}
-        minimum = _decimal(name, key, "min_balance", raw.get("min_balance", "0.01"))
-        steps.append(
-            Step(
-                **plain,
-                codes=tuple(raw.get("codes", ())),
-                audience=audience,
-                min_balance=minimum if minimum is not None else Decimal("0.01"),
-                fee_fixed=_decimal(name, key, "fee_fixed", raw.get("fee_fixed")),
-                fee_percent_of_rent=_decimal(
-                    name, key, "fee_percent_of_rent", raw.get("fee_percent_of_rent")
-                ),
-            )
-        )
+        steps.append(_parse_step(name, raw, keys))
     state = data.get("state", "active")
     if state not in STATES:
         raise PolicyError(f"{name}: state must be one of {', '.join(STATES)}")
@@ -247,6 +197,66 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         description=data.get("description", ""),
         settings=dict(data.get("settings", {})),
     )
+
+
+def _parse_step(name: str, raw: dict[str, Any], keys: set[str]) -> Step:
+    """One step of policy `name`; `keys` holds the keys of the steps before it (this one's is
+    added). PolicyError naming the step and key otherwise."""
+    key = raw.get("key")
+    if not key or key in keys:
+        raise PolicyError(f"{name}: every step needs a key of its own (got {key!r})")
+    keys.add(key)
+    unknown = set(raw) - STEP_KEYS
+    if unknown:
+        raise PolicyError(f"{name}, step {key}: unknown keys {sorted(unknown)}")
+    action = raw.get("action")
+    if action not in ACTIONS:
+        raise PolicyError(f"{name}, step {key}: action must be one of {', '.join(ACTIONS)}")
+    if action == "notice" and (raw.get("channel") not in CHANNELS or not raw.get("template")):
+        raise PolicyError(f"{name}, step {key}: a notice needs a channel and a template")
+    fallback = raw.get("fallback_channel")
+    if fallback is not None and (action != "notice" or raw.get("channel") != "email"):
+        raise PolicyError(f"{name}, step {key}: fallback_channel is for an email notice only")
+    if fallback is not None and fallback not in FALLBACK_CHANNELS:
+        raise PolicyError(
+            f"{name}, step {key}: fallback_channel must be one of "
+            f"{', '.join(FALLBACK_CHANNELS)}, not {fallback!r}"
+        )
+    if raw.get("per", "delinquency") not in PER:
+        raise PolicyError(f"{name}, step {key}: per must be charge or delinquency")
+    audience = _check_trigger_and_audience(name, key, raw)
+    _check_grace_and_deadline(name, key, raw)
+    if raw.get("after_step") and raw["after_step"] not in keys:
+        raise PolicyError(f"{name}, step {key}: after_step names no earlier step")
+    plain = {k: v for k, v in raw.items() if k not in DECIMAL_KEYS | {"codes", "audience"}}
+    minimum = _decimal(name, key, "min_balance", raw.get("min_balance", "0.01"))
+    return Step(
+        **plain,
+        codes=tuple(raw.get("codes", ())),
+        audience=audience,
+        min_balance=minimum if minimum is not None else Decimal("0.01"),
+        fee_fixed=_decimal(name, key, "fee_fixed", raw.get("fee_fixed")),
+        fee_percent_of_rent=_decimal(
+            name, key, "fee_percent_of_rent", raw.get("fee_percent_of_rent")
+        ),
+    )
+
+
+def _check_trigger_and_audience(name: str, key: str, raw: dict[str, Any]) -> tuple[str, ...]:
+    """A step's audience (checked), after checking its day_of_month trigger."""
+    audience = tuple(raw.get("audience", ["primary"]))
+    if any(role not in ROLES for role in audience):
+        raise PolicyError(f"{name}, step {key}: audience roles are {', '.join(ROLES)}")
+    if "day_of_month" in raw:
+        day = raw["day_of_month"]
+        if not isinstance(day, int) or isinstance(day, bool) or not 1 <= day <= 28:
+            raise PolicyError(f"{name}, step {key}: day_of_month is a day from 1 to 28")
+        if any(k in raw for k in ("days_past_due", "days_before_due", "after_step")):
+            raise PolicyError(
+                f"{name}, step {key}: day_of_month is a trigger of its own: "
+                "leave out days_past_due, days_before_due and after_step"
+            )
+    return audience
 
 
 def _whole_days(value: Any, least: int) -> bool:

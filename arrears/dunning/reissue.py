@@ -33,7 +33,7 @@ from arrears.correspondence.services import (
     outbound_cancel,
     outbound_dated,
 )
-from arrears.dunning.contact import _guard, _party_zone, addressee, answer_addressee
+from arrears.dunning.addressee import _guard, _party_zone, addressee, answer_addressee
 from arrears.dunning.deadlines import notice_deadline
 from arrears.dunning.derived import derived_holds
 from arrears.dunning.models import Action, PolicyOverride
@@ -150,13 +150,27 @@ def _still_due(
     role = roles.get((account.pk, row.party_id)) if row.party_id is not None else None
     if role is not None and role not in step.audience:
         return Recheck(cancel=f"the step {step.key} is not for a {role} any more", rule="step")
+    state = _state(account, items, moved_out, disputed)
+    still = notice_still_due(step, state, _charge_of(row, account), on)
+    if still.rule:
+        return Recheck(cancel=still.reason, rule=still.rule)
+    return Recheck(amount=still.amount, deadline=notice_deadline(policy, step, on))
+
+
+def _state(
+    account: Account,
+    items: list[Any],
+    moved_out: bool,
+    disputed: tuple[bool, dict[str, Decimal]],
+) -> AccountState:
+    """What the planner sees of the account today, its parties aside."""
     charges = tuple(
         OpenCharge(r.txn_id, r.code, r.due_on, r.posted_on, r.amount)
         for r in items
         if not r.is_credit
     )
     credits = sum((r.amount for r in items if r.is_credit), Decimal(0))
-    state = AccountState(
+    return AccountState(
         account_id=account.account_id,
         kind=account.kind,
         moved_out=moved_out,
@@ -167,10 +181,6 @@ def _still_due(
         disputed_whole=disputed[0],
         disputed=disputed[1],
     )
-    still = notice_still_due(step, state, _charge_of(row, account), on)
-    if still.rule:
-        return Recheck(cancel=still.reason, rule=still.rule)
-    return Recheck(amount=still.amount, deadline=notice_deadline(policy, step, on))
 
 
 def _charge_of(row: Outbound, account: Account) -> str | None:

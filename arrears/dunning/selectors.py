@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
 from arrears.core.errors import NotFoundError
@@ -56,7 +57,9 @@ NEW_DELINQUENCY_DAYS = 7
 def timeline_list(*, account_id: str) -> list[TimelineEvent]:
     """The account's timeline, oldest first."""
     if not Account.objects.filter(account_id=account_id).exists():
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        )
     return list(TimelineEvent.objects.filter(account__account_id=account_id).order_by("at", "id"))
 
 
@@ -182,17 +185,60 @@ def likelihoods(account_pks: list[int], on: date) -> dict[int, Decimal]:
     return out
 
 
+Line = tuple[int, str, str, str | None, int | None]  # account pk, kind, reason, party, action
+
+
 def worklist(*, on: date, now: datetime | None = None, user: str | None = None) -> list[WorkItem]:
     """The coordinator's queue for the day, most expected recovery first; see module docstring.
 
     `user` is accepted for the coming per-user assignment; every line is shown today.
     """
-    items = open_items_as_of(as_of=on)
-    # What is past due on the date: charges due before it, less unapplied credit. Rent posted
-    # ahead of its due date is owed, but not yet late.
+    balance, oldest_due = _past_due(on)
+    lines = _task_lines(on, now, balance)
+    lines.extend(mail_work_lines())  # mail that needs an answer
+    lines.extend(undelivered_work_lines())  # emails given up or bounced, not yet dealt with
+    lines.extend(_deadline_and_referral_lines(on, balance))
+    for line in worklist_lines(on):  # broken promises, disputes open too long
+        if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
+            lines.append(line)
+    for pk, start in oldest_due.items():
+        if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
+            lines.append(
+                (
+                    pk,
+                    "new_delinquency",
+                    f"{balance[pk]:.2f} past due since {start:%Y-%m-%d}",
+                    None,
+                    None,
+                )
+            )
+    # One line per account and kind of work (a call task stays one line per task), keeping the
+    # latest: a referral recommended twice is one thing to do.
+    latest: dict[tuple[int, str, int | None], Line] = {}
+    for line in lines:
+        key = (line[0], line[1], line[4] if line[1] in ("call", "text") else None)
+        current = latest.get(key)
+        if current is None or (line[4] or 0) > (current[4] or 0):
+            latest[key] = line
+    unique = list(latest.values())
+    pks = sorted({line[0] for line in unique})
+    odds = likelihoods(pks, on)
+    ids = dict(Account.objects.filter(pk__in=pks).values_list("pk", "account_id"))
+    work = [
+        WorkItem(ids[pk], kind, reason, balance[pk], odds[pk], party, action)
+        for pk, kind, reason, party, action in unique
+    ]
+    work.sort(key=lambda w: (-w.expected, w.account_id, w.kind))
+    return work
+
+
+def _past_due(on: date) -> tuple[dict[int, Decimal], dict[int, date]]:
+    """What is past due on the date, by account: charges due before it, less unapplied credit
+    (rent posted ahead of its due date is owed, but not yet late); and the oldest such charge's
+    due date."""
     balance: dict[int, Decimal] = defaultdict(Decimal)
     oldest_due: dict[int, date] = {}
-    for item in items:
+    for item in open_items_as_of(as_of=on):
         if item.is_credit:
             balance[item.account_pk] -= item.amount
         elif item.due_on is not None and item.due_on < on:
@@ -200,7 +246,12 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
             oldest_due[item.account_pk] = min(
                 oldest_due.get(item.account_pk, item.due_on), item.due_on
             )
-    lines: list[tuple[int, str, str, str | None, int | None]] = []
+    return balance, oldest_due
+
+
+def _task_lines(on: date, now: datetime | None, balance: dict[int, Decimal]) -> list[Line]:
+    """The call and text tasks of accounts past due that the guard allows now."""
+    lines: list[Line] = []
     tasks = Action.objects.filter(status="task", run_on__lte=on).select_related(
         "account", "party", "account__property"
     )
@@ -227,38 +278,10 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
     for task in tasks:
         if balance.get(task.account_id, Decimal(0)) <= 0:
             continue
-        party = task.party
-        prop = task.account.property
-        zone = contact_zone(
-            party.timezone if party else None,
-            party.state if party else None,
-            prop.timezone if prop else None,
-            prop.state if prop else None,
-        )
-        at = now or datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
-        # The guard sees the party as the run saw it (consents and opt-outs given since included);
-        # a call or a text goes to no postal address, so returned mail does not matter here.
-        contact = contact_point(
-            party_id=party.party_id if party else "",
-            role=task.role or "",
-            timezone=zone,
-            email=party.email if party else None,
-            address=party.address if party else None,
-            phone=party.phone if party else None,
-            unit_address=prop.address if prop else None,
-            consents=consents.get(task.party_id or 0, ()),
-            address_returned=False,
-        )
-        decision = guard_check(
-            action="notice",
-            channel=task.channel,
-            at=at,
-            holds=holds[task.account_id],
-            contact=contact,
-            calls=CallHistory.of(recent.get((task.account_id, task.party_id), ())),
-        )
-        if not decision.allowed:
+        calls = CallHistory.of(recent.get((task.account_id, task.party_id), ()))
+        if not _task_allowed(task, on, now, holds[task.account_id], consents, calls):
             continue
+        party = task.party
         kind = "call" if task.channel == "call" else "text"
         lines.append(
             (
@@ -269,8 +292,49 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
                 task.pk,
             )
         )
-    lines.extend(mail_work_lines())  # mail that needs an answer
-    lines.extend(undelivered_work_lines())  # emails given up or bounced, not yet dealt with
+    return lines
+
+
+def _task_allowed(
+    task: Action,
+    on: date,
+    now: datetime | None,
+    holds: list[ActiveHold],
+    consents: dict[int, list[tuple[str, bool]]],
+    calls: CallHistory,
+) -> bool:
+    party = task.party
+    prop = task.account.property
+    zone = contact_zone(
+        party.timezone if party else None,
+        party.state if party else None,
+        prop.timezone if prop else None,
+        prop.state if prop else None,
+    )
+    at = now or datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
+    # The guard sees the party as the run saw it (consents and opt-outs given since included);
+    # a call or a text goes to no postal address, so returned mail does not matter here.
+    contact = contact_point(
+        party_id=party.party_id if party else "",
+        role=task.role or "",
+        timezone=zone,
+        email=party.email if party else None,
+        address=party.address if party else None,
+        phone=party.phone if party else None,
+        unit_address=prop.address if prop else None,
+        consents=consents.get(task.party_id or 0, ()),
+        address_returned=False,
+    )
+    decision = guard_check(
+        action="notice", channel=task.channel, at=at, holds=holds, contact=contact, calls=calls
+    )
+    return decision.allowed
+
+
+def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[Line]:
+    """Deadlines that expire within days unpaid, and referrals recommended, of accounts past
+    due."""
+    lines: list[Line] = []
     for a in Action.objects.filter(
         deadline__gte=on,
         deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
@@ -290,38 +354,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
                     a.pk,
                 )
             )
-    for line in worklist_lines(on):  # broken promises, disputes open too long
-        if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
-            lines.append(line)
-    for pk, start in oldest_due.items():
-        if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
-            lines.append(
-                (
-                    pk,
-                    "new_delinquency",
-                    f"{balance[pk]:.2f} past due since {start:%Y-%m-%d}",
-                    None,
-                    None,
-                )
-            )
-    # One line per account and kind of work (a call task stays one line per task), keeping the
-    # latest: a referral recommended twice is one thing to do.
-    latest: dict[tuple[int, str, int | None], tuple[int, str, str, str | None, int | None]] = {}
-    for line in lines:
-        key = (line[0], line[1], line[4] if line[1] in ("call", "text") else None)
-        current = latest.get(key)
-        if current is None or (line[4] or 0) > (current[4] or 0):
-            latest[key] = line
-    unique = list(latest.values())
-    pks = sorted({line[0] for line in unique})
-    odds = likelihoods(pks, on)
-    ids = dict(Account.objects.filter(pk__in=pks).values_list("pk", "account_id"))
-    work = [
-        WorkItem(ids[pk], kind, reason, balance[pk], odds[pk], party, action)
-        for pk, kind, reason, party, action in unique
-    ]
-    work.sort(key=lambda w: (-w.expected, w.account_id, w.kind))
-    return work
+    return lines
 
 
 def analysis_rules(*, account_id: str, on: date) -> Rules:
@@ -423,7 +456,13 @@ def policy_get(*, name: str, version: int | None = None) -> PolicyVersion:
             found.policy.version == version if version is not None else found.in_force
         ):
             return found
-    raise NotFoundError(f"no policy {name!r}" + (f" v{version}" if version else ""), name=name)
+    raise NotFoundError(
+        _("no policy {name!r}{version_text}"),
+        code="policy_not_found",
+        name=name,
+        version=version,
+        version_text=f" v{version}" if version else "",
+    )
 
 
 def policy_overrides() -> list[tuple[str, str]]:

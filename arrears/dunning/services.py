@@ -10,99 +10,55 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import functools
-import hashlib
-import json
-import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
 from arrears.core.dates import book_zone
-from arrears.core.errors import DomainError, NotFoundError, ValidationError
-from arrears.core.fields import to_cents
-from arrears.correspondence.models import Outbound
-from arrears.correspondence.selectors import party_address_key, returned_addresses
-from arrears.correspondence.services import LETTER_CHANNELS, outbound_create_many
+from arrears.core.errors import NotFoundError, ValidationError
+from arrears.correspondence.selectors import party_address_key
+from arrears.correspondence.services import outbound_create_many
 from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
 from arrears.dunning.derived import DerivedHolds, derived_holds, review
-from arrears.dunning.guard import (
-    ActiveHold,
-    CallHistory,
-    Decision,
-    GuardRules,
-    contact_point,
-    guard_check,
+from arrears.dunning.guard import CallHistory, Decision, GuardRules, contact_point, guard_check
+from arrears.dunning.models import CompanyPolicy, Hold, PolicyOverride, RunLog
+from arrears.dunning.planning import AccountState, OpenCharge, Party, PlannedStep, next_steps
+from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
+from arrears.dunning.run_lock import RunInProgressError as RunInProgressError  # re-exported
+from arrears.dunning.run_lock import run_lock
+from arrears.dunning.run_reads import (
+    GuardFacts,
+    chunk_accounts,
+    chunk_calls,
+    chunk_consents,
+    chunk_fees,
+    chunk_holds,
+    chunk_parties,
+    chunk_returned,
+    chunk_steps_done,
 )
-from arrears.dunning.models import (
-    Action,
-    CompanyPolicy,
-    Consent,
-    ContactAttempt,
-    Hold,
-    PolicyOverride,
-    RunLog,
-)
-from arrears.dunning.planning import (
-    AccountState,
-    OpenCharge,
-    Party,
-    PlannedStep,
-    next_steps,
-    past_due_throughout,
-)
-from arrears.dunning.policy import (
-    Policy,
-    built_in_policies,
-    choose_policy,
-    jurisdiction_of,
-    parse_policy,
-)
+
+# Imported under the names bench/cycle.py times the run's parts by (module globals of this one).
+from arrears.dunning.run_reads import delinquent_since as _delinquent_since
+from arrears.dunning.run_rows import RunAccount, RunAddressee, RunResult, Written
+from arrears.dunning.run_rows import record_step as _record
 from arrears.dunning.zones import contact_zone
-from arrears.ledger import bulk
-from arrears.ledger.models import Account, AccountParty, OpenItemDelta, TimelineEvent, Transaction
+from arrears.ledger.models import Account, TimelineEvent
 from arrears.ledger.models import Party as PartyModel
 from arrears.ledger.periods import ensure_open
 from arrears.ledger.selectors import open_items_as_of, party_of_account
-from arrears.ledger.services import NewCharge, book_lock, charges_post
+from arrears.ledger.services import book_lock
 
 CHUNK = 2000
-RUN_LOCK_SPACE = 0x41525253  # "ARRS": the namespace of the run's PostgreSQL advisory locks
-NOTICE_STATUS = {
-    "email": "queued",
-    "letter": "queued",
-    "certified_letter": "queued",
-    "sms": "task",
-    "call": "task",
-}
-
-
-class RunInProgressError(DomainError):
-    """Another real run holds the run's lock: two runs of a date never run at once."""
-
-    code = "run_in_progress"
-
-
-@dataclass
-class RunResult:
-    on: date
-    dry_run: bool
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    blocked: list[dict[str, Any]] = field(default_factory=list)
-    accounts_seen: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        return {"date": self.on.isoformat(), "actions": self.actions, "blocked": self.blocked}
 
 
 def company_policies() -> dict[str, Policy]:
@@ -131,43 +87,6 @@ def _company_policy(name: str, version: int, body: str) -> Policy:
     return dataclasses.replace(parsed, version=version)
 
 
-class _Account(NamedTuple):
-    """What the run reads of an account and its property: a tuple, one per account of a chunk."""
-
-    pk: int
-    account_id: str
-    kind: str
-    closed_on: date | None
-    rent: Decimal | None
-    country: str | None
-    state: str | None
-    property_tz: str | None
-    property_address: str | None
-
-    @property
-    def jurisdiction(self) -> str:
-        return jurisdiction_of(self.country, self.state)
-
-
-class _Addressee(NamedTuple):
-    """One of an account's parties, as the run reads it."""
-
-    pk: int
-    party_id: str
-    role: str
-    name: str
-    language: str
-    timezone: str
-    state: str
-    email: str
-    address: str
-    phone: str
-
-
-def _fee_txn_id(key: str) -> str:
-    return "FEE-" + hashlib.sha256(key.encode()).hexdigest()[:20].upper()
-
-
 def cycle_run(
     *,
     on: date,
@@ -194,7 +113,7 @@ def cycle_run(
     # A run posts its fees on its own day: a day in a closed month is refused before anything is
     # done, rather than a run whose notices say one day and whose fees another.
     ensure_open([on], what=_("the daily run"))
-    with _run_lock(on):
+    with run_lock(on):
         return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
 
 
@@ -253,78 +172,6 @@ def _cycle_run(
     return result
 
 
-@contextlib.contextmanager
-def _run_lock(on: date) -> Iterator[None]:
-    """Hold the lock of a real run for `on`, or raise RunInProgressError naming the run that
-    holds it. The lock dies with its holder, so a run killed half-way, run again, resumes.
-
-    PostgreSQL: a session advisory lock keyed by the date. SQLite: an exclusive `flock` on a file
-    beside the database (one real run at a time on it, whatever the date: SQLite serialises
-    writers anyway); an in-memory database has one process, and a lock of that process.
-    """
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        # Inside a caller's transaction (the API's audited act): a lock of that transaction,
-        # released with it whatever becomes of it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()]
-            )
-            if not cursor.fetchone()[0]:
-                raise _in_progress(on)
-        yield
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()])
-            if not cursor.fetchone()[0]:
-                raise _in_progress(on)
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_SPACE, on.toordinal()]
-                )
-        return
-    name = str(connection.settings_dict["NAME"])
-    if name == ":memory:" or "mode=memory" in name:
-        if not _MEMORY_RUN_LOCK.acquire(blocking=False):
-            raise _in_progress(on)
-        try:
-            yield
-        finally:
-            _MEMORY_RUN_LOCK.release()
-        return
-    with open(f"{name}.run-lock", "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise _in_progress(on) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-_MEMORY_RUN_LOCK = threading.Lock()
-
-
-def _in_progress(on: date) -> RunInProgressError:
-    running = (
-        RunLog.objects.filter(dry_run=False, finished_at__isnull=True)
-        .order_by("-started_at")
-        .first()
-    )
-    if running is None:
-        return RunInProgressError(f"a run for {on} is in progress", date=on.isoformat())
-    started = dj_timezone.localtime(running.started_at, book_zone())
-    return RunInProgressError(
-        f"a run for {running.run_on} is in progress (started {started:%Y-%m-%d %H:%M:%S %Z})",
-        date=running.run_on.isoformat(),
-        started_at=running.started_at.isoformat(),
-    )
-
-
 def _run_chunk(
     chunk: list[int],
     by_account: dict[int, list[Any]],
@@ -334,98 +181,22 @@ def _run_chunk(
     actor: str,
     result: RunResult,
 ) -> None:
-    # Everything is read for a range of account keys, not a list of 2,000 parameters (the range
-    # may hold accounts with nothing open, which the loop below never asks for), and as tuples:
-    # model instances cost more than all the planning.
+    # Everything is read for the range of the chunk's account keys, as tuples (run_reads).
     lo, hi = chunk[0], chunk[-1]
     in_range = {"account_id__gte": lo, "account_id__lte": hi}
-    accounts = {
-        row[0]: _Account._make(row)
-        for row in Account.objects.filter(pk__gte=lo, pk__lte=hi).values_list(
-            "pk",
-            "account_id",
-            "kind",
-            "closed_on",
-            "rent",
-            "property__country",
-            "property__state",
-            "property__timezone",
-            "property__address",
-        )
-    }
-    overrides = dict(PolicyOverride.objects.filter(**in_range).values_list("account_id", "policy"))
-    parties: dict[int, list[_Addressee]] = defaultdict(list)
-    for row in (
-        AccountParty.objects.filter(**in_range)
-        .order_by("pk")
-        .values_list(
-            "party_id",
-            "party__party_id",
-            "role",
-            "party__name",
-            "party__language",
-            "party__timezone",
-            "party__state",
-            "party__email",
-            "party__address",
-            "party__phone",
-            "account_id",
-        )
-    ):
-        parties[row[-1]].append(_Addressee._make(row[:-1]))
-    holds: dict[int, list[ActiveHold]] = defaultdict(list)
-    for account_pk, reason, party_id, until in Hold.objects.filter(
-        **in_range, released_at__isnull=True, placed_on__lte=on
-    ).values_list("account_id", "reason", "party__party_id", "until"):
-        holds[account_pk].append(ActiveHold(reason, party_id, until))
+    accounts, overrides = chunk_accounts(lo, hi)
+    parties = chunk_parties(in_range)
+    holds = chunk_holds(in_range, on)
     derived = derived_holds(chunk, on)  # plans, promises and disputes: set-based, per chunk
-    done: dict[int, set[str]] = defaultdict(set)
-    done_on: dict[int, dict[str, date]] = defaultdict(dict)
-    anchors: dict[int, set[date]] = defaultdict(set)
-    served = _letters_served(in_range)
-    for account_pk, key, run_on, status, step, start in Action.objects.filter(
-        **in_range
-    ).values_list("account_id", "key", "run_on", "status", "step", "delinquency"):
-        done[account_pk].add(key)
-        if status != "refused" and start is not None:
-            anchors[account_pk].add(start)
-            # after_step triggers look a step up by its delinquency (see planning), from the day
-            # it was served: a letter counts from the day it was printed for mailing, and not at
-            # all while it waits for the batch or once it was cancelled or failed, so that a
-            # referral never follows a demand before the demand's own deadline has run.
-            when = served.get(key, run_on)
-            if when is None:
-                continue
-            account_id = accounts[account_pk].account_id
-            ladder = f"{account_id}:{step}:{start.isoformat()}"
-            done_on[account_pk][ladder] = max(when, done_on[account_pk].get(ladder, when))
-    since = _delinquent_since(chunk, by_account, anchors, on)
-    fees: dict[int, dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
-    fee_codes = {s.fee_code for p in policies.values() for s in p.steps if s.action == "fee"}
-    for account_pk, code, posted in Transaction.objects.filter(
-        **in_range, type="charge", code__in=fee_codes, posted_on__lte=on
-    ).values_list("account_id", "code", "posted_on"):
-        fees[account_pk][code].add(posted)
-    consents: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    # Addresses that letters came back from (correspondence): the guard refuses letters to them.
-    returned = returned_addresses({ap.pk for aps in parties.values() for ap in aps})
-    for party_pk, channel, granted in (
-        Consent.objects.filter(
-            party_id__in=AccountParty.objects.filter(**in_range).values("party_id")
-        )
-        .order_by("at", "id")
-        .values_list("party_id", "channel", "granted")
-    ):
-        consents[party_pk].append((channel, granted))
-    calls: dict[tuple[int, int], list[tuple[datetime, bool]]] = defaultdict(list)
-    week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
-    for a_pk, p_pk, at, talked in ContactAttempt.objects.filter(
-        **in_range, channel="call", at__gte=week_ago
-    ).values_list("account_id", "party_id", "at", "conversation"):
-        calls[(a_pk, p_pk)].append((at, talked))
-    facts = _GuardFacts(holds, consents, calls, returned, derived)
+    steps = chunk_steps_done(in_range, accounts)
+    since = _delinquent_since(chunk, by_account, steps.anchors, on)
+    fees = chunk_fees(in_range, policies, on)
+    returned = chunk_returned(parties)
+    facts = GuardFacts(
+        holds, chunk_consents(in_range), chunk_calls(in_range, on), returned, derived
+    )
 
-    out = _Written(on=on, now=dj_timezone.now(), actor=actor, dry_run=dry_run)
+    out = Written(on=on, now=dj_timezone.now(), actor=actor, dry_run=dry_run)
     rules = {name: guard_rules(policy) for name, policy in policies.items()}
     for pk in chunk:
         account = accounts[pk]
@@ -439,181 +210,70 @@ def _run_chunk(
         )
         if policy is None:
             continue
-        rows = by_account[pk]
-        charges_open = tuple(
-            OpenCharge(r.txn_id, r.code, r.due_on, r.posted_on, r.amount)
-            for r in rows
-            if not r.is_credit
-        )
-        balance = sum((c.open_amount for c in charges_open), Decimal(0)) - sum(
-            (r.amount for r in rows if r.is_credit), Decimal(0)
-        )
-        people = {ap.party_id: ap for ap in parties[pk]}
-        state = AccountState(
-            account_id=account.account_id,
-            kind=account.kind,
-            moved_out=moved_out,
-            rent=account.rent,
-            balance=balance,
-            open_charges=charges_open,
-            parties=tuple(Party(ap.party_id, ap.role, ap.name, ap.language) for ap in parties[pk]),
-            fees_posted={code: frozenset(days) for code, days in fees[pk].items()},
-            delinquent_since=since.get(pk),
-            disputed_whole=derived.disputed(pk)[0],
-            disputed=derived.disputed(pk)[1],
+        state = _account_state(
+            account, moved_out, by_account[pk], parties[pk], fees[pk], since.get(pk), derived
         )
         planned = next_steps(
             state,
             policy,
-            done[pk],
+            steps.done[pk],
             on,
-            done_on=done_on[pk],
+            done_on=steps.done_on[pk],
             is_court_holiday=is_california_court_holiday,
             carry_over=carry_to_business_day,
         )
+        people = {ap.party_id: ap for ap in parties[pk]}
         for plan in planned:
             ap = people.get(plan.party_id) if plan.party_id else None
             decision = _decide(plan, account, ap, facts, on, rules[policy.name])
-            _record(plan, decision, account, ap, out, result, done[pk])
-    # Correspondence queues each letter and email; the run's JSON (a dry run's too) names the
-    # document each becomes, and so does its action.
+            _record(plan, decision, account, ap, out, result, steps.done[pk])
+    _name_documents(out, dry_run)
+    if not dry_run:
+        out.write()
+
+
+def _account_state(
+    account: RunAccount,
+    moved_out: bool,
+    rows: list[Any],
+    parties: list[RunAddressee],
+    fees: dict[str, set[date]],
+    since: date | None,
+    derived: DerivedHolds,
+) -> AccountState:
+    """What the planner sees of an account: its open items, parties, fees posted, holds."""
+    charges_open = tuple(
+        OpenCharge(r.txn_id, r.code, r.due_on, r.posted_on, r.amount)
+        for r in rows
+        if not r.is_credit
+    )
+    balance = sum((c.open_amount for c in charges_open), Decimal(0)) - sum(
+        (r.amount for r in rows if r.is_credit), Decimal(0)
+    )
+    return AccountState(
+        account_id=account.account_id,
+        kind=account.kind,
+        moved_out=moved_out,
+        rent=account.rent,
+        balance=balance,
+        open_charges=charges_open,
+        parties=tuple(Party(ap.party_id, ap.role, ap.name, ap.language) for ap in parties),
+        fees_posted={code: frozenset(days) for code, days in fees.items()},
+        delinquent_since=since,
+        disputed_whole=derived.disputed(account.pk)[0],
+        disputed=derived.disputed(account.pk)[1],
+    )
+
+
+def _name_documents(out: Written, dry_run: bool) -> None:
+    """Correspondence queues each letter and email; the run's JSON (a dry run's too) names the
+    document each becomes, and so does its action."""
     documents = outbound_create_many(out.queued, insert=not dry_run)
     for queued in out.queued:
         if queued.key in documents:
             queued.entry["document"] = documents[queued.key]
             if queued.row is not None:
                 queued.row[-1] = documents[queued.key]
-    if not dry_run:
-        out.write()
-
-
-class _Queued(NamedTuple):
-    """A letter or email the run decided on, as correspondence's `outbound_create_many` reads it
-    (with the run's JSON entry and action row, to name its document in them)."""
-
-    key: str
-    account: _Account
-    party: _Addressee | None
-    role: str
-    channel: str
-    template: str
-    language: str
-    policy: str
-    step: str
-    run_on: date
-    amount: Decimal | None
-    deadline: date | None
-    delinquency: date | None
-    entry: dict[str, Any]
-    row: list[Any] | None
-    status: str = "queued"
-    charge: str | None = None  # the charge a per-charge step is about (its txn id)
-
-
-class _Written:
-    """What a chunk of the run writes: its actions, timeline rows and fees, as rows (tuples of
-    database values) for one COPY each. A dry run keeps none of it."""
-
-    ACTION_COLUMNS = (
-        "key",
-        "account_id",
-        "party_id",
-        "role",
-        "policy",
-        "policy_version",
-        "step",
-        "action",
-        "channel",
-        "template",
-        "language",
-        "amount",
-        "deadline",
-        "delinquency",
-        "charge_id",
-        "status",
-        "rule",
-        "reason",
-        "run_on",
-        "created_at",
-        "document",
-    )
-    EVENT_COLUMNS = ("account_id", "at", "on", "kind", "actor", "summary", "detail")
-
-    def __init__(self, *, on: date, now: datetime, actor: str, dry_run: bool) -> None:
-        ops = connection.ops
-        self.dry_run = dry_run
-        self.actor = actor
-        self.on, self.now = on, now
-        self.db_on = ops.adapt_datefield_value(on)
-        self.db_now = ops.adapt_datetimefield_value(now)
-        self.db_date = ops.adapt_datefield_value
-        self.actions: list[list[Any]] = []
-        self.fee_rows: dict[str, list[Any]] = {}  # a fee's txn_id: its action's row
-        self.events: list[tuple[Any, ...]] = []
-        self.charges: list[NewCharge] = []
-        self.queued: list[_Queued] = []
-
-    def action(
-        self,
-        plan: PlannedStep,
-        account: _Account,
-        ap: _Addressee | None,
-        key: str,
-        status: str,
-        decision: Decision,
-    ) -> list[Any]:
-        step = plan.step
-        row = [
-            key,
-            account.pk,
-            ap.pk if ap else None,
-            plan.role or "",
-            plan.policy,
-            plan.policy_version,
-            step.key,
-            step.action,
-            step.channel or "",
-            step.template or "",
-            plan.language if plan.language in ("en", "es") else "en",
-            None if plan.amount is None else to_cents(plan.amount),
-            None if plan.deadline is None else self.db_date(plan.deadline),
-            None if plan.delinquency is None else self.db_date(plan.delinquency),
-            None,
-            status,
-            decision.rule,
-            decision.reason[:300],
-            self.db_on,
-            self.db_now,
-            "",
-        ]
-        self.actions.append(row)
-        if step.action == "fee" and status == "done":
-            self.fee_rows[_fee_txn_id(key)] = row
-        return row
-
-    def event(self, account: _Account, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        self.events.append(
-            (
-                account.pk,
-                self.db_now,
-                self.db_on,
-                kind,
-                self.actor,
-                summary[:500],
-                json.dumps(detail),
-            )
-        )
-
-    def write(self) -> None:
-        charges_post(self.charges)
-        if self.fee_rows:
-            charge_id = self.ACTION_COLUMNS.index("charge_id")
-            for txn_id, pk in Transaction.objects.filter(
-                txn_id__in=list(self.fee_rows)
-            ).values_list("txn_id", "id"):
-                self.fee_rows[txn_id][charge_id] = pk
-        bulk.insert_rows(Action._meta.db_table, self.ACTION_COLUMNS, self.actions)
-        bulk.insert_rows(TimelineEvent._meta.db_table, self.EVENT_COLUMNS, self.events)
 
 
 def guard_rules(policy: Policy) -> GuardRules:
@@ -632,65 +292,11 @@ def guard_rules(policy: Policy) -> GuardRules:
     )
 
 
-def _letters_served(in_range: dict[str, Any]) -> dict[str, date | None]:
-    """For each letter of the chunk's accounts, by its action's key: the day it was served
-    (dated when printed for mailing), or None while it is not served (queued, cancelled, failed:
-    a step whose letters are all unserved is not done for the steps that follow it)."""
-    served: dict[str, date | None] = {}
-    for key, status, dated_on, run_on in Outbound.objects.filter(
-        **in_range, channel__in=LETTER_CHANNELS
-    ).values_list("key", "status", "dated_on", "run_on"):
-        printed = status in ("rendered", "mailed", "returned")
-        served[key] = (dated_on or run_on) if printed else None
-    return served
-
-
-def _delinquent_since(
-    chunk: list[int],
-    by_account: dict[int, list[Any]],
-    anchors: dict[int, set[date]],
-    on: date,
-) -> dict[int, date]:
-    """For accounts whose oldest past-due charge is newer than the delinquency their last steps
-    were taken for: that delinquency's start, if the account stayed past due ever since."""
-    wanted: dict[int, date] = {}
-    for pk in chunk:
-        late = [r.due_on for r in by_account[pk] if not r.is_credit and r.due_on < on]
-        earlier = [a for a in anchors.get(pk, ()) if late and a < min(late)]
-        if earlier:
-            wanted[pk] = max(earlier)
-    if not wanted:
-        return {}
-    history: dict[int, dict[int, tuple[date, list[tuple[date, Decimal]]]]] = defaultdict(dict)
-    for pk, item, due, day, delta in OpenItemDelta.objects.filter(
-        account_id__in=list(wanted), is_credit=False, on_date__lte=on
-    ).values_list("account_id", "item_id", "due_on", "on_date", "delta"):
-        if due is not None:  # charges always have a due date
-            history[pk].setdefault(item, (due, []))[1].append((day, delta))
-    return {
-        pk: anchor
-        for pk, anchor in wanted.items()
-        if past_due_throughout(list(history[pk].values()), anchor, on)
-    }
-
-
-class _GuardFacts(NamedTuple):
-    """What the guard sees of a chunk's accounts, read once per chunk: holds by account,
-    consent records by party (oldest first), calls by account and party (when, whether a
-    conversation), addresses mail came back from by party, and the derived holds."""
-
-    holds: dict[int, list[ActiveHold]]
-    consents: dict[int, list[tuple[str, bool]]]
-    calls: dict[tuple[int, int], list[tuple[datetime, bool]]]
-    returned: dict[int, set[str]]
-    derived: DerivedHolds
-
-
 def _decide(
     plan: PlannedStep,
-    account: _Account,
-    ap: _Addressee | None,
-    facts: _GuardFacts,
+    account: RunAccount,
+    ap: RunAddressee | None,
+    facts: GuardFacts,
     on: date,
     rules: GuardRules,
 ) -> Decision:
@@ -729,131 +335,12 @@ def _decide(
     )
 
 
-def _address_key(ap: _Addressee, account: _Account) -> str:
+def _address_key(ap: RunAddressee, account: RunAccount) -> str:
     """The key of the address a party's letters about an account go to: read from the models,
     which only a party with returned mail needs."""
     party = PartyModel.objects.get(pk=ap.pk)
     lease = Account.objects.select_related("property").get(pk=account.pk)
     return party_address_key(party, lease, ap.role)
-
-
-def _record(
-    plan: PlannedStep,
-    decision: Decision,
-    account: _Account,
-    ap: _Addressee | None,
-    out: _Written,
-    result: RunResult,
-    done: set[str],
-) -> None:
-    step = plan.step
-    party_id = ap.party_id if ap else None
-    if not decision.allowed:
-        # A refusal is recorded once for its step and rule: the guard is asked again each day
-        # (a hold may end, an address may arrive), but the same answer is not written again.
-        key = f"{plan.key}@{decision.rule}"
-        if key in done:
-            return
-        result.blocked.append(
-            {
-                "account_id": account.account_id,
-                "party_id": party_id,
-                "step": step.key,
-                "rule": decision.rule,
-            }
-        )
-        if out.dry_run:
-            return
-        out.action(plan, account, ap, key, "refused", decision)
-        out.event(
-            account,
-            f"{step.action}.refused",
-            f"{step.key} not done"
-            + (f" for {party_id}" if party_id else "")
-            + f": {decision.reason or decision.rule}",
-            {
-                "step": step.key,
-                "rule": decision.rule,
-                "policy": plan.policy,
-                "party_id": party_id,
-                "key": plan.key,
-            },
-        )
-        return
-    entry: dict[str, Any] = {
-        "account_id": account.account_id,
-        "party_id": party_id,
-        "role": plan.role,
-        "step": step.key,
-        "channel": step.channel,
-        "template": step.template,
-    }
-    if plan.amount is not None:
-        entry["amount"] = f"{plan.amount:.2f}"
-    if plan.deadline is not None:
-        entry["deadline"] = plan.deadline.isoformat()
-    result.actions.append(entry)
-    status = NOTICE_STATUS.get(step.channel or "", "done") if step.action == "notice" else "done"
-    row = None if out.dry_run else out.action(plan, account, ap, plan.key, status, decision)
-    if status == "queued":
-        out.queued.append(
-            _Queued(
-                plan.key,
-                account,
-                ap,
-                plan.role or "",
-                step.channel or "",
-                step.template or "",
-                plan.language if plan.language in ("en", "es") else "en",
-                plan.policy,
-                step.key,
-                out.on,
-                plan.amount,
-                plan.deadline,
-                plan.delinquency,
-                entry,
-                row,
-                charge=plan.charge_txn_id if step.per == "charge" else None,
-            )
-        )
-    if out.dry_run:
-        return
-    if step.action == "fee":
-        assert plan.amount is not None
-        out.charges.append(
-            NewCharge(
-                txn_id=_fee_txn_id(plan.key),
-                account_pk=account.pk,
-                posted_on=out.on,
-                due_on=out.on,
-                code=step.fee_code,
-                amount=plan.amount,
-                memo=f"{step.key} for {plan.charge_txn_id} ({step.law})".strip(),
-                reference=plan.key[:200],
-            )
-        )
-    what = {
-        "notice": f"{step.template} by {step.channel} to {party_id} ({plan.role})",
-        "fee": f"{step.fee_code} fee {plan.amount} posted",
-        "recommend_referral": "referral to the attorney recommended",
-        "referral": "referred",
-        "hold": f"{step.hold_reason} hold placed",
-    }.get(step.action, step.action)
-    out.event(
-        account,
-        f"{step.action}.{status}",
-        f"{step.key}: {what}",
-        {
-            "step": step.key,
-            "policy": plan.policy,
-            "policy_version": plan.policy_version,
-            "party_id": party_id,
-            "amount": entry.get("amount"),
-            "law": step.law,
-            "deadline": entry.get("deadline"),
-            "key": plan.key,
-        },
-    )
 
 
 @transaction.atomic

@@ -24,8 +24,9 @@ from django.db.models import Q
 
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import POSTAGE, document_name
-from arrears.dunning.contact import _guard, addressee
+from arrears.dunning.addressee import _guard, addressee
 from arrears.dunning.deadlines import notice_deadline
+from arrears.dunning.guard import Decision
 from arrears.dunning.models import Action, CompanyPolicy, ContactAttempt
 from arrears.dunning.policy import (
     FALLBACK_CHANNELS,
@@ -127,34 +128,7 @@ def _fallback(
     deadline = notice_deadline(policy, step, on)
     name = ""
     if decision.allowed:
-        name = document_name(
-            key=key,
-            channel=channel,
-            run_on=on,
-            account_id=account.account_id,
-            step=action.step,
-            party_id=party.party_id,
-        )
-        Outbound.objects.create(
-            key=key,
-            account=account,
-            party=party,
-            role=role,
-            channel=channel,
-            template=action.template,
-            language=row.language or "en",
-            policy=action.policy,
-            step=action.step,
-            run_on=on,
-            amount=action.amount,
-            deadline=deadline,
-            delinquency=action.delinquency,
-            status="queued",
-            document_name=name,
-            postage_class=POSTAGE.get(channel, ""),
-            created_at=at,
-            detail={"fallback_for": action.key},
-        )
+        name = _fallback_outbound(action, row, key, channel, deadline, on, at)
     Action.objects.create(
         key=key,
         account=account,
@@ -179,6 +153,65 @@ def _fallback(
         created_at=at,
         document=name,
     )
+    _fallback_event(action, key, channel, name, decision, on=on, at=at, actor=actor)
+
+
+def _fallback_outbound(
+    action: Action,
+    row: Outbound,
+    key: str,
+    channel: str,
+    deadline: date | None,
+    on: date,
+    at: datetime,
+) -> str:
+    """The fallback letter's outbound row, queued; returns its document's name."""
+    assert action.party is not None
+    account, party = action.account, action.party
+    name = document_name(
+        key=key,
+        channel=channel,
+        run_on=on,
+        account_id=account.account_id,
+        step=action.step,
+        party_id=party.party_id,
+    )
+    Outbound.objects.create(
+        key=key,
+        account=account,
+        party=party,
+        role=action.role or "primary",
+        channel=channel,
+        template=action.template,
+        language=row.language or "en",
+        policy=action.policy,
+        step=action.step,
+        run_on=on,
+        amount=action.amount,
+        deadline=deadline,
+        delinquency=action.delinquency,
+        status="queued",
+        document_name=name,
+        postage_class=POSTAGE.get(channel, ""),
+        created_at=at,
+        detail={"fallback_for": action.key},
+    )
+    return name
+
+
+def _fallback_event(
+    action: Action,
+    key: str,
+    channel: str,
+    name: str,
+    decision: Decision,
+    *,
+    on: date,
+    at: datetime,
+    actor: str,
+) -> None:
+    assert action.party is not None
+    account, party = action.account, action.party
     by = channel.replace("_", " ")
     what = (
         f"queued by {by} to {party.party_id} instead of the email"
@@ -217,27 +250,7 @@ def undelivered_work_lines() -> list[WorkLine]:
         return []
     accounts = {r.account_id for r in rows}
     since = min(r.given_up_at for r in rows if r.given_up_at is not None)
-    notes: dict[int, list[datetime]] = {}
-    for account_pk, when in TimelineEvent.objects.filter(
-        account_id__in=accounts, kind="note.added", at__gt=since
-    ).values_list("account_id", "at"):
-        notes.setdefault(account_pk, []).append(when)
-    contacts: dict[tuple[int, int | None], list[datetime]] = {}
-    for account_pk, party_pk, when in ContactAttempt.objects.filter(
-        account_id__in=accounts, at__gt=since
-    ).values_list("account_id", "party_id", "at"):
-        contacts.setdefault((account_pk, party_pk), []).append(when)
-    for account_pk, party_pk, sent in Outbound.objects.filter(
-        account_id__in=accounts, channel="email", status="sent", sent_at__gt=since
-    ).values_list("account_id", "party_id", "sent_at"):
-        if sent is not None:
-            contacts.setdefault((account_pk, party_pk), []).append(sent)
-    mailed: dict[tuple[int, int | None], list[date]] = {}
-    for account_pk, party_pk, day in Outbound.objects.filter(
-        account_id__in=accounts, status="mailed", mailed_on__gte=since.date()
-    ).values_list("account_id", "party_id", "mailed_on"):
-        if day is not None:
-            mailed.setdefault((account_pk, party_pk), []).append(day)
+    notes, contacts, mailed = _dealt_with(accounts, since)
     fallbacks = set(
         Outbound.objects.filter(
             detail__has_key="fallback_for", account_id__in=accounts
@@ -278,3 +291,36 @@ def undelivered_work_lines() -> list[WorkLine]:
         tail = f" (+{more[pk]} more)" if more.get(pk) else ""
         out.append((account_pk, kind, reason[: 300 - len(tail)] + tail, party_id, action))
     return out
+
+
+def _dealt_with(
+    accounts: set[int], since: datetime
+) -> tuple[
+    dict[int, list[datetime]],
+    dict[tuple[int, int | None], list[datetime]],
+    dict[tuple[int, int | None], list[date]],
+]:
+    """What deals with an undelivered email, since `since`: notes on its account, contacts with
+    its party (calls, emails sent), and letters mailed to its party."""
+    notes: dict[int, list[datetime]] = {}
+    for account_pk, when in TimelineEvent.objects.filter(
+        account_id__in=accounts, kind="note.added", at__gt=since
+    ).values_list("account_id", "at"):
+        notes.setdefault(account_pk, []).append(when)
+    contacts: dict[tuple[int, int | None], list[datetime]] = {}
+    for account_pk, party_pk, when in ContactAttempt.objects.filter(
+        account_id__in=accounts, at__gt=since
+    ).values_list("account_id", "party_id", "at"):
+        contacts.setdefault((account_pk, party_pk), []).append(when)
+    for account_pk, party_pk, sent in Outbound.objects.filter(
+        account_id__in=accounts, channel="email", status="sent", sent_at__gt=since
+    ).values_list("account_id", "party_id", "sent_at"):
+        if sent is not None:
+            contacts.setdefault((account_pk, party_pk), []).append(sent)
+    mailed: dict[tuple[int, int | None], list[date]] = {}
+    for account_pk, party_pk, day in Outbound.objects.filter(
+        account_id__in=accounts, status="mailed", mailed_on__gte=since.date()
+    ).values_list("account_id", "party_id", "mailed_on"):
+        if day is not None:
+            mailed.setdefault((account_pk, party_pk), []).append(day)
+    return notes, contacts, mailed
