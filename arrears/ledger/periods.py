@@ -21,7 +21,7 @@ project notes):
 Writers read `closed_through()` after taking the book's write lock (`bulk.write_lock`), which a
 close and a reopening take too: a month cannot close under an import half-written.
 
-This module holds the periods' services and selectors (ledger/services.py is past its size).
+This module holds the periods' services and selectors.
 """
 
 from __future__ import annotations
