@@ -58,8 +58,11 @@ def parse_month(text: str) -> date:
     """The first day of the month `YYYY-MM`; ValidationError for anything else."""
     try:
         return dates.parse_month(text)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="month") from None
+    except ValueError:
+        # The class's code, "invalid", is the API's answer for a month it cannot read.
+        raise ValidationError(
+            _("not a month (YYYY-MM): {text!r}"), field="month", text=text[:20]
+        ) from None
 
 
 def closed_through() -> date | None:
