@@ -263,7 +263,7 @@ def _install_phase_timers() -> dict[str, list[float]]:
     """
     from arrears.dunning import services
     from arrears.dunning.models import Action
-    from arrears.ledger import services as ledger_services
+    from arrears.ledger import posting as ledger_services
     from arrears.ledger.models import TimelineEvent
 
     stats: dict[str, list[float]] = {}

@@ -13,6 +13,7 @@ import math
 
 from django.conf import settings
 from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DatabaseBusyError
 
@@ -25,8 +26,15 @@ def busy_error(exc: BaseException | None) -> DatabaseBusyError | None:
         return None
     seconds = retry_after()
     return DatabaseBusyError(
-        f"the database is busy with another change (an import or a run may hold it) and nothing "
-        f"was written: try again in {seconds} second{'' if seconds == 1 else 's'}",
+        _(
+            "the database is busy with another change (an import or a run may hold it) and "
+            "nothing was written: try again in {retry_after} second"
+        )
+        if seconds == 1
+        else _(
+            "the database is busy with another change (an import or a run may hold it) and "
+            "nothing was written: try again in {retry_after} seconds"
+        ),
         retry_after=seconds,
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import InvalidTextError
 
@@ -31,7 +32,7 @@ def refuse_nul_text(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
         where, field = found
         facts = {"where": where} if field is None else {"where": where, "field": field}
         error = InvalidTextError(
-            f"{where} holds a NUL character (U+0000), which is not text", **facts
+            _("{where} holds a NUL character (U+0000), which is not text"), **facts
         )
         if request.path_info.startswith("/api/"):
             return JsonResponse(error.as_dict(), status=422)

@@ -21,7 +21,7 @@ project notes):
 Writers read `closed_through()` after taking the book's write lock (`bulk.write_lock`), which a
 close and a reopening take too: a month cannot close under an import half-written.
 
-This module holds the periods' services and selectors (ledger/services.py is past its size).
+This module holds the periods' services and selectors.
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ def parse_month(text: str) -> date:
     """The first day of the month `YYYY-MM`; ValidationError for anything else."""
     try:
         return dates.parse_month(text)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="month") from None
+    except ValueError:
+        # The class's code, "invalid", is the API's answer for a month it cannot read.
+        raise ValidationError(
+            _("not a month (YYYY-MM): {text!r}"), field="month", text=text[:20]
+        ) from None
 
 
 def closed_through() -> date | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.ledger.models import Property
@@ -41,15 +42,29 @@ def property_change(
         wanted["owner_name"] = owner_name.strip()
     prop = Property.objects.select_for_update().filter(property_id=property_id).first()
     if prop is None:
-        raise NotFoundError(f"no property {property_id!r}", property_id=property_id)
+        raise NotFoundError(
+            _("no property {property_id!r}"), code="property_not_found", property_id=property_id
+        )
     if not wanted["name"]:
-        raise ValidationError("a property needs a name", field="name")
+        raise ValidationError(
+            _("a property needs a name"), code="property_name_missing", field="name"
+        )
     for field in wanted:
         limit = getattr(Property._meta.get_field(field), "max_length", None)
         if limit is not None and len(wanted[field]) > limit:
-            raise ValidationError(f"at most {limit} characters", field=field)
+            raise ValidationError(
+                _("at most {limit} characters"),
+                code="property_field_too_long",
+                field=field,
+                limit=limit,
+            )
     if wanted["timezone"] and wanted["timezone"] not in available_timezones():
-        raise ValidationError(f"no time zone {wanted['timezone']!r}", field="timezone")
+        raise ValidationError(
+            _("no time zone {timezone!r}"),
+            code="property_timezone_unknown",
+            field="timezone",
+            timezone=wanted["timezone"],
+        )
     changed = {f: v for f, v in wanted.items() if getattr(prop, f) != v}
     before = {f: getattr(prop, f) for f in changed}
     for field, value in changed.items():

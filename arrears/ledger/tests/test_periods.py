@@ -79,7 +79,9 @@ def test_a_reversal_dated_in_a_closed_september_is_refused_and_septembers_aging_
     (problem,) = refused.value.problems
     assert (problem.file, problem.line, problem.column) == ("transactions.csv", 2, "posted")
     assert "2026-09 is closed" in problem.reason
-    assert "--into-open-period" in problem.reason
+    assert "imported into the open period, posted on 2026-10-01" in problem.reason
+    assert "x_original_posted" in problem.reason
+    assert "--" not in problem.reason
     assert book_state() == before
     assert (
         {day: total(day) for day in reported}

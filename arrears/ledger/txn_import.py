@@ -1,0 +1,325 @@
+"""The transactions file of an import: rows read, checked and inserted in file order (id = the
+book's last id + line), then the accounts they touch replayed.
+
+Invariants: nothing is inserted unless every row is good (the caller's transaction rolls back
+otherwise); a row the book holds already must be identical and is skipped; a row dated in a
+closed month is refused, or with `Rules.into_open` posted on the first open day with its own
+date kept in x_original_posted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from arrears.core.dates import add_months
+from arrears.ledger import bulk
+from arrears.ledger.interchange import (
+    MAX_ERRORS,
+    ORIGINAL_POSTED,
+    BookImportError,
+    Problem,
+    RowError,
+    SourceFile,
+    TxnRow,
+    read_rows,
+)
+from arrears.ledger.models import (
+    Account,
+    CustomColumn,
+    Transaction,
+)
+from arrears.ledger.periods import first_open_day
+from arrears.ledger.replay import BOOK_COLUMNS, TOUCHED, TXN, replay_touched
+from arrears.ledger.txn_checks import REFS, STAGE, check_closed, check_staged, skip_existing
+
+if TYPE_CHECKING:
+    from arrears.ledger.importing import ImportSummary
+
+log = logging.getLogger("arrears.import")
+
+
+@dataclass
+class Rules:
+    """What an import checks rows against beyond the rows themselves."""
+
+    today: date  # the book's: no date of a file more than a year after it
+    into_open: bool  # rows dated in a closed month go to the first open day instead of refused
+    closed_through: date | None = None  # read under the import's lock
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Log how long a step of the import took (LOG_LEVEL=INFO shows it)."""
+    started = time.perf_counter()
+    yield
+    log.info("%s: %.2fs", name, time.perf_counter() - started)
+
+
+STAGE_COLUMNS = (
+    "line",
+    "txn_id",
+    "account_id",
+    "posted_on",
+    "type",
+    "amount",
+    "code",
+    "due_on",
+    "applies_to",
+    "reverses",
+    "reference",
+    "memo",
+    "extra",
+)
+
+
+class _NeedsStagingError(Exception):
+    """The fast path met rows already in the book or twice in the file: stage them all."""
+
+
+# An account's primary key, the earliest date its entries may hold (a year before it opened,
+# docs/ledger-interchange.md, project notes) and the day it opened.
+_Known = tuple[int, date, date]
+
+
+def import_transactions(
+    source: SourceFile, summary: ImportSummary, tick: Any, rules: Rules
+) -> None:
+    """Insert new transactions in file order (id = base + line), then replay their accounts.
+
+    The fast path copies rows that name no other row straight into the book and stages only
+    those that do (applies_to, reverses). Any id already in the book, or twice in the file, or a
+    row dated in a closed month, sends the import down the complete path, which stages every row,
+    skips rows identical to the book's and names each conflict, and each new row dated in a
+    closed month. With `rules.into_open` such rows are dated on the first open day as they are
+    read, on either path.
+    """
+    accounts: dict[str, _Known] = {
+        account_id: (pk, add_months(opened, -EARLY_MONTHS), opened)
+        for account_id, pk, opened in Account.objects.values_list("account_id", "id", "opened_on")
+    }
+    base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
+    try:
+        with transaction.atomic():
+            _create_stage()
+            unchanged = _copy_rows(source, accounts, base, tick, rules)
+    except _NeedsStagingError:
+        _create_stage()
+        unchanged = _stage_rows(source, accounts, base, tick, rules)
+    summary.unchanged["transactions"] = unchanged
+    summary.created["transactions"] = int(
+        bulk.execute(f"SELECT COUNT(*) FROM {TXN} WHERE id > ?", (base,))[0][0]
+    )
+    first_open = first_open_day(rules.closed_through)
+    if rules.into_open and first_open is not None:
+        summary.first_open = first_open
+        summary.into_open = Transaction.objects.filter(
+            id__gt=base, posted_on=first_open, extra__has_key=ORIGINAL_POSTED
+        ).count()
+        if summary.into_open:
+            CustomColumn.objects.get_or_create(file_kind="transactions", name=ORIGINAL_POSTED)
+    bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
+    bulk.execute(
+        f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {TXN} WHERE id > ?", (base,)
+    )
+    with phase("cash application"):
+        summary.accounts_replayed = replay_touched()
+    # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
+    for table in (STAGE, REFS, TOUCHED):
+        bulk.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _create_stage() -> None:
+    bulk.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    bulk.execute(
+        f"CREATE TEMPORARY TABLE {STAGE} (line INTEGER NOT NULL, txn_id TEXT NOT NULL, "
+        "account_id BIGINT NOT NULL, posted_on DATE NOT NULL, type TEXT NOT NULL, "
+        "amount BIGINT NOT NULL, code TEXT NOT NULL, due_on DATE, applies_to TEXT, "
+        "reverses TEXT, reference TEXT NOT NULL, memo TEXT NOT NULL, extra TEXT, skip INTEGER, "
+        "applies_to_id BIGINT, reverses_id BIGINT)"
+    )
+
+
+EARLY_MONTHS = 12
+
+
+def _valid_rows(
+    source: SourceFile,
+    accounts: dict[str, _Known],
+    tick: Any,
+    problems: list[Problem],
+    rules: Rules,
+) -> Iterator[tuple[int, int, TxnRow]]:
+    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most). With
+    `rules.into_open`, a row dated in a closed month comes dated on the first open day."""
+    through = rules.closed_through if rules.into_open else None
+    first_open = first_open_day(through)
+    for line, row in read_rows(source, tick, today=rules.today):
+        if isinstance(row, RowError):
+            problems.append(Problem(source.label, line, row.column, row.reason))
+        elif (known := accounts.get(row.account_id)) is None:
+            problems.append(
+                Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
+            )
+        elif row.posted_on < known[1] or (row.due_on is not None and row.due_on < known[1]):
+            early = row.posted_on < known[1]
+            column, day = ("posted", row.posted_on) if early else ("due", row.due_on)
+            reason = (
+                f"{day} is more than a year before account {row.account_id!r} opened "
+                f"({known[2]}): a mistyped year?"
+            )
+            problems.append(Problem(source.label, line, column, reason))
+        elif not problems:
+            if through is not None and row.posted_on <= through:
+                row = row._replace(
+                    posted_on=first_open,
+                    extra={ORIGINAL_POSTED: row.posted_on.isoformat(), **row.extra},
+                )
+            yield line, known[0], row
+        if len(problems) >= MAX_ERRORS:
+            return
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    """True for a duplicate key (an id already in the book, or twice in the file)."""
+    import sqlite3
+
+    from psycopg import errors
+
+    cause = exc.__cause__ or exc
+    if isinstance(cause, errors.UniqueViolation):
+        return True
+    return isinstance(cause, sqlite3.IntegrityError) and "UNIQUE" in str(cause)
+
+
+def _copy_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: Rules
+) -> int:
+    problems: list[Problem] = []
+    # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
+    held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
+    through = rules.closed_through
+
+    def direct() -> Iterator[tuple[Any, ...]]:
+        for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
+            if through is not None and row.posted_on <= through:
+                # Refused, unless the book holds it already: the complete path tells which.
+                raise _NeedsStagingError
+            staged = _stage_row(line, account, row)
+            if row.applies_to or row.reverses:
+                pickle.dump(staged, held)
+                continue
+            yield (base + line, *staged[1:8], None, None, *staged[10:13])
+
+    def held_rows() -> Iterator[tuple[Any, ...]]:
+        held.seek(0)
+        while True:
+            try:
+                yield pickle.load(held)  # noqa: S301 - our own file, written just above
+            except EOFError:
+                return
+
+    with held:
+        with phase("read, check and copy rows"):
+            try:
+                bulk.insert_rows(TXN, BOOK_COLUMNS, direct())
+            except Exception as exc:
+                if _is_unique_violation(exc):
+                    raise _NeedsStagingError from exc
+                raise
+        if problems:
+            raise BookImportError(problems)
+        bulk.insert_rows(STAGE, STAGE_COLUMNS, held_rows())
+    with phase("check references"):
+        _index_stage()
+        collisions = bulk.execute(
+            f"SELECT 1 FROM {STAGE} s JOIN {TXN} t ON t.txn_id = s.txn_id LIMIT 1"
+        )
+        if collisions:
+            raise _NeedsStagingError
+        check_staged(source, base)
+    with phase("insert rows that name others"):
+        _insert_staged(base)
+    return 0
+
+
+def _index_stage() -> None:
+    bulk.execute(f"CREATE INDEX {STAGE}_txn ON {STAGE} (txn_id)")
+    bulk.execute(f"ANALYZE {STAGE}")  # no autovacuum for temporary tables: plan with facts
+
+
+def _stage_rows(
+    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: Rules
+) -> int:
+    problems: list[Problem] = []
+    with phase("read and check rows"):
+        bulk.insert_rows(
+            STAGE,
+            STAGE_COLUMNS,
+            (
+                _stage_row(line, account, row)
+                for line, account, row in _valid_rows(source, accounts, tick, problems, rules)
+            ),
+        )
+    if problems:
+        raise BookImportError(problems)
+    with phase("check references"):
+        _index_stage()
+        check_staged(source, base)
+    with phase("compare with the book"):
+        unchanged = skip_existing(source)
+        check_closed(source, rules.closed_through)
+    with phase("insert transactions"):
+        _insert_staged(base)
+    return unchanged
+
+
+def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
+    return (
+        line,
+        row.txn_id,
+        account,
+        row.posted_on.isoformat(),
+        row.type,
+        int(row.amount * 100),
+        row.code,
+        row.due_on.isoformat() if row.due_on else None,
+        row.applies_to or None,
+        row.reverses or None,
+        row.reference,
+        row.memo,
+        json.dumps(row.extra, sort_keys=True) if row.extra else None,
+    )
+
+
+def _insert_staged(base: int) -> None:
+    """Insert the staged new rows; their ids continue the book's (id = base + line)."""
+    for column in ("applies_to", "reverses"):
+        # Only rows that name another are touched; the target is in the book or in this file.
+        bulk.execute(
+            f"UPDATE {STAGE} SET {column}_id = COALESCE("
+            f"(SELECT t.id FROM {TXN} t WHERE t.txn_id = {STAGE}.{column}), "
+            f"(SELECT ? + x.line FROM {STAGE} x WHERE x.txn_id = {STAGE}.{column})) "
+            f"WHERE {column} IS NOT NULL",
+            (base,),
+        )
+    extra = "extra::jsonb" if bulk.is_postgres() else "extra"
+    bulk.execute(
+        f"INSERT INTO {TXN} (id, txn_id, account_id, posted_on, type, amount, code, due_on, "
+        f"applies_to_id, reverses_id, reference, memo, extra) "
+        f"SELECT ? + line, txn_id, account_id, posted_on, type, amount, code, due_on, "
+        f"applies_to_id, reverses_id, reference, memo, {extra} FROM {STAGE} "
+        f"WHERE skip IS NULL ORDER BY line",
+        (base,),
+    )
