@@ -40,10 +40,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
+import common
 from web import _free_port, _wait_for
 
-ROOT, BENCH, CACHE = book.ROOT, book.BENCH, book.CACHE
+ROOT, BENCH, CACHE = common.ROOT, common.BENCH, common.CACHE
 USER, PASSWORD = "fuzzer", "schemathesis-fuzz-2026"
 PG_DB = "arrears_fuzz"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -51,9 +51,9 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 def build(env: dict, workdir: Path, role: str) -> str:
     """The demo book and a user of `role`; returns the user's API token."""
-    cmd = book.arrears_cmd()
+    cmd = common.arrears_cmd()
     for name, argv in (("init", ["init"]), ("demo", ["demo"])):
-        step = book.run_child(cmd + argv, env, workdir, name)
+        step = common.run_child(cmd + argv, env, workdir, name)
         if step["exit"] != 0:
             raise SystemExit(f"{name} failed: {step.get('error')}")
         print(f"{name}: {step['seconds']:.1f} s")
@@ -114,10 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.db == "postgres":
         import psycopg
 
-        with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{PG_DB}"
+        env["DATABASE_URL"] = f"postgres://postgres@{common.PG_HOST}:{common.PG_PORT}/{PG_DB}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'fuzz.sqlite3'}"
     # the demo book is today's: kept for --reuse under the day's name (its archive beside it)
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(serve_log, "wb") as log:
         server = subprocess.Popen(
             [
-                *book.arrears_cmd(),
+                *common.arrears_cmd(),
                 "serve",
                 "--port",
                 str(port),

@@ -29,8 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
-import cycle
+import common
+import cycle_setup
 
 
 def main() -> None:
@@ -40,11 +40,11 @@ def main() -> None:
     ap.add_argument("--share", type=float, default=0.1, help="of accounts with open items, each")
     args = ap.parse_args()
     today = date(2026, 11, 1)
-    source, _ = book.cached_book(args.accounts, args.transactions, 1, today)
-    folder = cycle.cycle_book(source)
+    source, _ = common.cached_book(args.accounts, args.transactions, 1, today)
+    folder = cycle_setup.cycle_book(source)
     tmp = Path(tempfile.mkdtemp(prefix="arrears-holds-"))
     os.environ["ARREARS_TODAY"] = today.isoformat()
-    book.django_here(f"sqlite:///{tmp / 'holds.sqlite3'}", tmp / "archive")
+    common.django_here(f"sqlite:///{tmp / 'holds.sqlite3'}", tmp / "archive")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

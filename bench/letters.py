@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import book  # bench/book.py, beside this script
+import common  # bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 20.0
@@ -55,7 +55,7 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
     due = on - dt.timedelta(days=6)
     last = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=6)
 
-    book.write_csv(
+    common.write_csv(
         folder,
         "properties",
         [
@@ -117,10 +117,10 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
                 "due": due.isoformat(),
             }
         )
-    book.write_csv(folder, "parties", parties)
-    book.write_csv(folder, "accounts", accounts)
-    book.write_csv(folder, "account_parties", links)
-    book.write_csv(folder, "transactions", txns)
+    common.write_csv(folder, "parties", parties)
+    common.write_csv(folder, "accounts", accounts)
+    common.write_csv(folder, "account_parties", links)
+    common.write_csv(folder, "transactions", txns)
 
 
 def main() -> int:
@@ -133,7 +133,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="arrears-letters-bench-") as tmp:
         folder = Path(tmp)
-        book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
+        common.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.models import Outbound
         from arrears.dunning.reissue import letters_print
         from arrears.dunning.services import cycle_run

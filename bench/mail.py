@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-import book  # noqa: E402 - bench/book.py
+import common  # noqa: E402 - bench/common.py
 
 TARGET_PER_S = 100.0
 RENDERED = 200
@@ -55,7 +55,7 @@ def main() -> int:
         _pg_recreate(url)
     else:
         url = f"sqlite:///{work / 'bench.sqlite3'}"
-    book.django_here(url, work / "archive")
+    common.django_here(url, work / "archive")
     rows = _book(args.count)
     result = _run(rows, work)
     when = datetime.now(ZoneInfo("UTC")).isoformat(timespec="seconds")

@@ -49,9 +49,9 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
+import common
 
-ROOT, BENCH = book.ROOT, book.BENCH
+ROOT, BENCH = common.ROOT, common.BENCH
 PG_DB = "arrears_web_bench"
 TARGETS_MS = {"account": 150, "worklist": 300, "search": 200}
 USER, PASSWORD = "coordinator-1", "staple-horse-battery-4417"
@@ -282,7 +282,7 @@ def samples(folder: Path, rng: random.Random, n: int) -> dict[str, list[tuple[st
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    book.add_book_arguments(ap)
+    common.add_book_arguments(ap)
     ap.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
     ap.add_argument("--pg-db", default=PG_DB, help=f"PostgreSQL database (default {PG_DB})")
     ap.add_argument(
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     accounts_n = args.accounts or (100_000 if args.large else 1_000)
     txns = args.transactions or (10_000_000 if args.large else 100_000)
     today = dt.date.fromisoformat(args.today)
-    folder, summary = book.cached_book(accounts_n, txns, args.seed, today)
+    folder, summary = common.cached_book(accounts_n, txns, args.seed, today)
     workdir = Path(tempfile.mkdtemp(prefix="arrears-web-bench-"))
     # The server signs sessions with a key the environment gives it (config/secret.py).
     env = {
@@ -315,13 +315,13 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("ARREARS_USER", None)  # the import and the run are the operator's system jobs
     built = False  # whether the database already holds this book (--reuse)
     if args.db == "postgres":
-        why = book.pg_reachable()
+        why = common.pg_reachable()
         if why:
             raise SystemExit(f"PostgreSQL: {why}")
         import psycopg
 
         db = args.pg_db
-        with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
             row = conn.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
                 [db],
@@ -330,10 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             if not built:
                 conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
                 conn.execute(f"CREATE DATABASE {db}")
-        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{db}"
+        env["DATABASE_URL"] = f"postgres://postgres@{common.PG_HOST}:{common.PG_PORT}/{db}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    cmd = book.arrears_cmd()
+    cmd = common.arrears_cmd()
     steps = {}
     build = [("init", ["init"])]
     if not built:
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             ("run", ["run", "--date", today.isoformat()]),
         ]
     for name, argv_ in build:
-        steps[name] = book.run_child(cmd + argv_, env, workdir, name)
+        steps[name] = common.run_child(cmd + argv_, env, workdir, name)
         if steps[name]["exit"] != 0:
             raise SystemExit(f"{name} failed: {steps[name].get('error')}")
         print(f"{name}: {steps[name]['seconds']:.1f} s")
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             # then every search by name or phone reads them all).
             with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
-            with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+            with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f"COMMENT ON DATABASE {db} IS '{folder.name}'")
     if args.build_only:
         print(f"database ready ({'reused' if built else 'built'})")
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         "steps": steps,
         "pages": results,
         "targets_ms": TARGETS_MS,
-        "machine": book._machine(),
+        "machine": common.machine(),
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     path = BENCH / f"results-web-{args.db}-{size}.json"
