@@ -40,10 +40,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
+import common
 from web import _free_port, _wait_for
 
-ROOT, BENCH, CACHE = book.ROOT, book.BENCH, book.CACHE
+ROOT, BENCH, CACHE = common.ROOT, common.BENCH, common.CACHE
 USER, PASSWORD = "fuzzer", "schemathesis-fuzz-2026"
 PG_DB = "arrears_fuzz"
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
@@ -51,9 +51,9 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 def build(env: dict, workdir: Path, role: str) -> str:
     """The demo book and a user of `role`; returns the user's API token."""
-    cmd = book.arrears_cmd()
+    cmd = common.arrears_cmd()
     for name, argv in (("init", ["init"]), ("demo", ["demo"])):
-        step = book.run_child(cmd + argv, env, workdir, name)
+        step = common.run_child(cmd + argv, env, workdir, name)
         if step["exit"] != 0:
             raise SystemExit(f"{name} failed: {step.get('error')}")
         print(f"{name}: {step['seconds']:.1f} s")
@@ -77,7 +77,7 @@ def build(env: dict, workdir: Path, role: str) -> str:
     return out.strip().split()[-1]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=20, help="schemathesis --workers (20)")
     ap.add_argument("--max-time", type=int, default=300, help="seconds of fuzzing (300)")
@@ -96,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="arrears serve --workers (one per core)",
     )
-    args = ap.parse_args(argv)
+    return ap
 
-    workdir = Path(tempfile.mkdtemp(prefix="arrears-fuzz-"))
+
+def _environment(args: argparse.Namespace, workdir: Path) -> dict:
+    """The server's and the CLI's environment: a fresh database, nothing leaving the machine."""
     env = {
         **os.environ,
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -114,12 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.db == "postgres":
         import psycopg
 
-        with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
+        with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{PG_DB}"
+        env["DATABASE_URL"] = f"postgres://postgres@{common.PG_HOST}:{common.PG_PORT}/{PG_DB}"
     else:
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'fuzz.sqlite3'}"
+    return env
+
+
+def _build_or_reuse(args: argparse.Namespace, env: dict, workdir: Path) -> str:
+    """build(), from (or into) today's cached demo book with --reuse; returns the API token."""
     # the demo book is today's: kept for --reuse under the day's name (its archive beside it)
     cached = CACHE / f"fuzz-demo-{dt.date.today().isoformat()}"  # noqa: TID251 - the machine's day
     if args.reuse and args.db == "sqlite" and cached.exists():
@@ -130,47 +137,48 @@ def main(argv: list[str] | None = None) -> int:
         cached.mkdir(parents=True)
         shutil.copy(workdir / "fuzz.sqlite3", cached / "fuzz.sqlite3")
         shutil.copytree(workdir / "archive", cached / "archive")
+    return token
 
+
+def _schemathesis(args: argparse.Namespace, port: int, workdir: Path) -> list[str]:
+    return [
+        str(SCHEMATHESIS),
+        "run",
+        f"http://127.0.0.1:{port}/api/openapi.json",
+        "--workers",
+        str(args.workers),
+        "--max-time",
+        str(args.max_time),
+        "--checks",
+        args.checks,
+        "--seed",
+        str(args.seed),
+        "--header",
+        "Authorization: Bearer $TOKEN",
+        "--request-timeout",
+        "120",
+        "--suppress-health-check",
+        "all",
+        "--report",
+        "har",
+        "--report-har-path",
+        str(workdir / "requests.har"),
+    ]
+
+
+def _fuzz(args: argparse.Namespace, env: dict, workdir: Path, token: str) -> dict:
+    """`arrears serve`, and schemathesis against it; what ran, when, how long, what it said."""
     port = _free_port()
-    serve_log = workdir / "serve.log"
-    with open(serve_log, "wb") as log:
+    serve = [*common.arrears_cmd(), "serve", "--port", str(port)]
+    with open(workdir / "serve.log", "wb") as log:
         server = subprocess.Popen(
-            [
-                *book.arrears_cmd(),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.serve_workers),
-            ],
+            [*serve, "--workers", str(args.serve_workers)],
             env=env,
             cwd=workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        command = [
-            str(SCHEMATHESIS),
-            "run",
-            f"http://127.0.0.1:{port}/api/openapi.json",
-            "--workers",
-            str(args.workers),
-            "--max-time",
-            str(args.max_time),
-            "--checks",
-            args.checks,
-            "--seed",
-            str(args.seed),
-            "--header",
-            "Authorization: Bearer $TOKEN",
-            "--request-timeout",
-            "120",
-            "--suppress-health-check",
-            "all",
-            "--report",
-            "har",
-            "--report-har-path",
-            str(workdir / "requests.har"),
-        ]
+        command = _schemathesis(args, port, workdir)
         shown = shlex.join(command).replace(
             "'Authorization: Bearer $TOKEN'", '"Authorization: Bearer $TOKEN"'
         )
@@ -188,8 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     report = fuzz.stdout + fuzz.stderr
     (workdir / "schemathesis.txt").write_text(report)
     print(report)
+    return {"shown": shown, "started": started, "seconds": seconds, "fuzz": fuzz, "report": report}
 
-    served = serve_log.read_text(errors="replace")
+
+def _result(args: argparse.Namespace, workdir: Path, run: dict) -> dict:
+    """The requests by status (from the HAR), the server's errors and tracebacks, schemathesis's
+    summary: the results JSON."""
+    report, fuzz = run["report"], run["fuzz"]
+    served = (workdir / "serve.log").read_text(errors="replace")
     entries = json.loads((workdir / "requests.har").read_text())["log"]["entries"]
     requests = [
         (e["request"]["method"], e["request"]["url"], e["response"]["status"]) for e in entries
@@ -199,34 +213,42 @@ def main(argv: list[str] | None = None) -> int:
     errors = sorted(
         {f"{m} {urllib.parse.urlsplit(u).path} {s}" for m, u, s in requests if s >= 500}
     )
-    tracebacks = served.count("Traceback (most recent call last)")
     summary = re.search(r"Test cases:\s*\n\s*(.*)", report)
     # schemathesis's summary: failures (a check failed: ours to fix) and errors (its own)
     failures = re.findall(r"^\s*❌ (.+: \d+)$", report.split("SUMMARY")[-1], re.M)
     tool_errors = re.findall(r"^\s*🚫 (.+: \d+)$", report.split("SUMMARY")[-1], re.M)
-    result = {
-        "date": started.isoformat(timespec="seconds"),
+    return {
+        "date": run["started"].isoformat(timespec="seconds"),
         "command": f"bench/fuzz_api.py --workers {args.workers} --max-time {args.max_time} "
         f"--db {args.db} --seed {args.seed} --role {args.role}",
-        "schemathesis": shown,
+        "schemathesis": run["shown"],
         "schemathesis_exit": fuzz.returncode,
         "schemathesis_test_cases": summary.group(1).strip() if summary else "",
         "schemathesis_failures": failures,
         "schemathesis_errors": tool_errors,
-        "seconds": round(seconds, 1),
+        "seconds": round(run["seconds"], 1),
         "requests": len(requests),
         "by_class": dict(sorted(by_class.items())),
         "by_status": dict(sorted(by_status.items())),
         "server_errors": errors,
-        "server_tracebacks": tracebacks,
+        "server_tracebacks": served.count("Traceback (most recent call last)"),
         "serve_workers": args.serve_workers,
         "workdir": str(workdir),
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="arrears-fuzz-"))
+    env = _environment(args, workdir)
+    token = _build_or_reuse(args, env, workdir)
+    result = _result(args, workdir, _fuzz(args, env, workdir, token))
     out = BENCH / f"results-fuzz-api-{args.db}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "schemathesis"}, indent=2))
-    print(f"results: {out.relative_to(ROOT)}; the server's log: {serve_log}")
-    return 0 if not failures and not errors and not tracebacks else 1
+    print(f"results: {out.relative_to(ROOT)}; the server's log: {workdir / 'serve.log'}")
+    failed = result["schemathesis_failures"] or result["server_errors"]
+    return 0 if not failed and not result["server_tracebacks"] else 1
 
 
 if __name__ == "__main__":

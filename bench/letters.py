@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import book  # bench/book.py, beside this script
+import common  # bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 20.0
@@ -48,6 +48,29 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+PROPERTY = {
+    "property_id": "BENCH",
+    "name": "Bench Court",
+    "address": "500 Atlantic Avenue",
+    "city": "Brooklyn",
+    "state": "NY",
+    "postal_code": "11217",
+    "country": "US",
+}
+
+
+def _charge(n: int, prefix: str, code: str, amount: str, on: dt.date) -> dict[str, str]:
+    return {
+        "txn_id": f"{prefix}{n:06d}",
+        "account_id": f"A{n:06d}",
+        "posted": on.isoformat(),
+        "type": "charge",
+        "code": code,
+        "amount": amount,
+        "due": on.isoformat(),
+    }
+
+
 def write_book(folder: Path, count: int, on: dt.date) -> None:
     # Due on the 1st, the late notice comes the day after five days of grace (RPL §235-e(d) as
     # counted by GCL §§20, 25-a): with the default date, rent due Sunday March 1 and a Friday
@@ -55,21 +78,7 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
     due = on - dt.timedelta(days=6)
     last = (due.replace(day=1) - dt.timedelta(days=1)).replace(day=6)
 
-    book.write_csv(
-        folder,
-        "properties",
-        [
-            {
-                "property_id": "BENCH",
-                "name": "Bench Court",
-                "address": "500 Atlantic Avenue",
-                "city": "Brooklyn",
-                "state": "NY",
-                "postal_code": "11217",
-                "country": "US",
-            }
-        ],
-    )
+    common.write_csv(folder, "properties", [PROPERTY])
     parties, accounts, links, txns = [], [], [], []
     for n in range(1, count + 1):
         parties.append(
@@ -95,45 +104,20 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
             }
         )
         links.append({"account_id": f"A{n:06d}", "party_id": f"P{n:06d}", "role": "primary"})
-        txns.append(
-            {
-                "txn_id": f"L{n:06d}",
-                "account_id": f"A{n:06d}",
-                "posted": last.isoformat(),
-                "type": "charge",
-                "code": "LATE",
-                "amount": "50.00",
-                "due": last.isoformat(),
-            }
-        )
-        txns.append(
-            {
-                "txn_id": f"R{n:06d}",
-                "account_id": f"A{n:06d}",
-                "posted": due.isoformat(),
-                "type": "charge",
-                "code": "RENT",
-                "amount": "1850.00",
-                "due": due.isoformat(),
-            }
-        )
-    book.write_csv(folder, "parties", parties)
-    book.write_csv(folder, "accounts", accounts)
-    book.write_csv(folder, "account_parties", links)
-    book.write_csv(folder, "transactions", txns)
+        txns.append(_charge(n, "L", "LATE", "50.00", last))
+        txns.append(_charge(n, "R", "RENT", "1850.00", due))
+    common.write_csv(folder, "parties", parties)
+    common.write_csv(folder, "accounts", accounts)
+    common.write_csv(folder, "account_parties", links)
+    common.write_csv(folder, "transactions", txns)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--letters", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--date", default="2026-03-07", help="the run's and the letters' date")
-    args = parser.parse_args()
-    on = dt.date.fromisoformat(args.date)
-
+def _batch(args: argparse.Namespace, on: dt.date) -> dict:
+    """Import the book and run the day in a fresh database, then time the letters batch with
+    memory sampled as it goes; its figures."""
     with tempfile.TemporaryDirectory(prefix="arrears-letters-bench-") as tmp:
         folder = Path(tmp)
-        book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
+        common.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.models import Outbound
         from arrears.dunning.reissue import letters_print
         from arrears.dunning.services import cycle_run
@@ -164,16 +148,23 @@ def main() -> int:
             on=on, output=folder / "print", actor="bench", workers=args.workers, progress=progress
         )
         total = time.perf_counter() - started
-        main_after_merge = round(rss_mb(os.getpid()), 1)
-        workers_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        main_cpu = resource.getrusage(resource.RUSAGE_SELF)
-        rendered = samples[-1]["seconds"] if samples else total
-        count = len(result.letters)
-        print_size = result.print_file.stat().st_size if result.print_file else 0
+        return {
+            "total": total,
+            "samples": samples,
+            "main_after_merge": round(rss_mb(os.getpid()), 1),
+            "workers_cpu": resource.getrusage(resource.RUSAGE_CHILDREN),
+            "main_cpu": resource.getrusage(resource.RUSAGE_SELF),
+            "rendered": samples[-1]["seconds"] if samples else total,
+            "count": len(result.letters),
+            "print_size": result.print_file.stat().st_size if result.print_file else 0,
+        }
 
-    tenth = samples[max(0, len(samples) // 10 - 1)] if samples else {}
-    last = samples[-1] if samples else {}
-    figures = {
+
+def _figures(args: argparse.Namespace, b: dict) -> dict:
+    """The results JSON: rates, CPU per letter, memory at a tenth and at the end, the verdict."""
+    samples, total, rendered, count = b["samples"], b["total"], b["rendered"], b["count"]
+    workers_cpu, main_cpu = b["workers_cpu"], b["main_cpu"]
+    return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
@@ -188,15 +179,28 @@ def main() -> int:
             1000 * (workers_cpu.ru_utime + workers_cpu.ru_stime) / max(count, 1), 1
         ),
         "main_cpu_seconds_whole_script": round(main_cpu.ru_utime + main_cpu.ru_stime, 1),
-        "print_file_mb": round(print_size / 1e6, 1),
-        "memory_at_10_percent": tenth,
-        "memory_at_end_of_rendering": last,
-        "main_mb_after_merge_and_manifest": main_after_merge,
+        "print_file_mb": round(b["print_size"] / 1e6, 1),
+        "memory_at_10_percent": samples[max(0, len(samples) // 10 - 1)] if samples else {},
+        "memory_at_end_of_rendering": samples[-1] if samples else {},
+        "main_mb_after_merge_and_manifest": b["main_after_merge"],
         "load_average_at_end": os.getloadavg(),
         "samples": samples[:: max(1, len(samples) // 20)],
         "target_letters_per_second": TARGET_PER_S,
         "result": "pass" if count / total >= TARGET_PER_S else "FAIL",
     }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--letters", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--date", default="2026-03-07", help="the run's and the letters' date")
+    args = parser.parse_args()
+    on = dt.date.fromisoformat(args.date)
+    batch = _batch(args, on)
+    figures = _figures(args, batch)
+    total, rendered, count = batch["total"], batch["rendered"], batch["count"]
+    tenth, last = figures["memory_at_10_percent"], figures["memory_at_end_of_rendering"]
     out = ROOT / "bench" / f"results-letters-{count}.json"
     out.write_text(json.dumps(figures, indent=1) + "\n")
     print(json.dumps({k: v for k, v in figures.items() if k != "samples"}, indent=1))

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-import book  # noqa: E402 - bench/book.py
+import common  # noqa: E402 - bench/common.py
 
 TARGET_PER_S = 100.0
 RENDERED = 200
@@ -55,7 +55,7 @@ def main() -> int:
         _pg_recreate(url)
     else:
         url = f"sqlite:///{work / 'bench.sqlite3'}"
-    book.django_here(url, work / "archive")
+    common.django_here(url, work / "archive")
     rows = _book(args.count)
     result = _run(rows, work)
     when = datetime.now(ZoneInfo("UTC")).isoformat(timespec="seconds")
@@ -87,13 +87,9 @@ def _pg_recreate(url: str) -> None:
         c.execute("CREATE DATABASE arrears_email_bench")
 
 
-def _book(count: int) -> list[int]:
-    """COUNT tenants at one building, each with a queued email row; returns the rows' ids."""
-    from django.db import transaction
-
-    from arrears.correspondence.models import Outbound
+def _tenants(count: int) -> tuple[list, list]:
+    """COUNT tenants at one New York building, one lease each: the accounts and the parties."""
     from arrears.ledger.models import Account, AccountParty, Party, Property
-    from arrears.ledger.services import NewCharge, charges_post
 
     prop = Property.objects.create(
         property_id="B", name="Bench Court", address="1 Bench St", state="NY", country="US"
@@ -122,6 +118,17 @@ def _book(count: int) -> list[int]:
         AccountParty(account=a, party=p, role="primary")
         for a, p in zip(accounts, parties, strict=True)
     )
+    return accounts, parties
+
+
+def _book(count: int) -> list[int]:
+    """COUNT tenants at one building, each with a queued email row; returns the rows' ids."""
+    from django.db import transaction
+
+    from arrears.correspondence.models import Outbound
+    from arrears.ledger.services import NewCharge, charges_post
+
+    accounts, parties = _tenants(count)
     # March's rent, due the 1st and open: the reminder is about it (a letter whose charge would
     # render empty is refused, as the run's would be).
     with transaction.atomic():
@@ -157,28 +164,26 @@ def _book(count: int) -> list[int]:
     return [r.pk for r in rows]
 
 
-def _run(ids: list[int], work: Path) -> dict[str, object]:
-    from arrears.core.pdf import render_pdf
-    from arrears.correspondence.mail_out import (
-        Attachment,
-        OutgoingEmail,
-        email_prepare,
-        outbound_emails_render,
-        outbox_send,
-        parse_email_url,
-    )
+def _render(ids: list[int]) -> tuple[int, float]:
+    """What `mail send` does first for each email: its template rendered, with the notice as a
+    PDF letter rendered by two worker processes (timed on the first RENDERED rows, not kept)."""
+    from arrears.correspondence.mail_out import outbound_emails_render
     from arrears.correspondence.models import Outbound
-    from arrears.correspondence.tests import smtp_server
-    from arrears.dunning.contact import email_check
-    from arrears.dunning.derived import derived_holds
 
-    # What `mail send` does first for each email: its template rendered, with the notice as a
-    # PDF letter rendered by two worker processes (timed on the first RENDERED rows, not kept).
     sample = list(Outbound.objects.filter(pk__in=ids[:RENDERED]).select_related("account", "party"))
     started = time.perf_counter()
     rendered = [e for _, e in outbound_emails_render(sample, workers=2)]
     render_s = time.perf_counter() - started
     assert all(not isinstance(e, str) for e in rendered), rendered[:1]
+    return len(sample), render_s
+
+
+def _prepare(ids: list[int]) -> float:
+    """Each message built, with the same one-page PDF letter attached, and archived: seconds."""
+    from arrears.core.pdf import render_pdf
+    from arrears.correspondence.mail_out import Attachment, OutgoingEmail, email_prepare
+    from arrears.correspondence.models import Outbound
+
     letter = render_pdf("<h1>Rent reminder</h1><p>March's rent of 1,200.00 is unpaid.</p>")
     started = time.perf_counter()
     for row in Outbound.objects.filter(pk__in=ids).select_related("account", "party"):
@@ -196,26 +201,41 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
                 opt_out_notice=True,
             ),
         )
-    prepare_s = time.perf_counter() - started
+    return time.perf_counter() - started
+
+
+def _send(ids: list[int], port: int) -> tuple:
+    """outbox_send to the server on `port`, then again: both reports and their seconds."""
+    from arrears.correspondence.mail_out import outbox_send, parse_email_url
+    from arrears.correspondence.models import Outbound
+    from arrears.dunning.contact import email_check
+    from arrears.dunning.derived import derived_holds
+
+    settings = parse_email_url(f"smtp://127.0.0.1:{port}")
+    started = time.perf_counter()
+    # The guard as `arrears mail send` asks it, for each email, at 10:00 in the tenants'
+    # zone, with the accounts' commitments (plans, promises, disputes) read once for all.
+    accounts = sorted(set(Outbound.objects.filter(pk__in=ids).values_list("account_id", flat=True)))
+    derived = derived_holds(accounts, date(2026, 3, 2))
+    check = email_check(
+        lambda: datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("America/New_York")), derived
+    )
+    report = outbox_send(settings=settings, check=check)
+    send_s = time.perf_counter() - started
+    started = time.perf_counter()
+    again = outbox_send(settings=settings, check=check)
+    return report, send_s, again, time.perf_counter() - started
+
+
+def _run(ids: list[int], work: Path) -> dict[str, object]:
+    from arrears.correspondence.tests import smtp_server
+
+    render_count, render_s = _render(ids)
+    prepare_s = _prepare(ids)
     handler = smtp_server.Recorder()
     controller = smtp_server.start(handler)
     try:
-        settings = parse_email_url(f"smtp://127.0.0.1:{controller.port}")
-        started = time.perf_counter()
-        # The guard as `arrears mail send` asks it, for each email, at 10:00 in the tenants'
-        # zone, with the accounts' commitments (plans, promises, disputes) read once for all.
-        accounts = sorted(
-            set(Outbound.objects.filter(pk__in=ids).values_list("account_id", flat=True))
-        )
-        derived = derived_holds(accounts, date(2026, 3, 2))
-        check = email_check(
-            lambda: datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("America/New_York")), derived
-        )
-        report = outbox_send(settings=settings, check=check)
-        send_s = time.perf_counter() - started
-        started = time.perf_counter()
-        again = outbox_send(settings=settings, check=check)
-        again_s = time.perf_counter() - started
+        report, send_s, again, again_s = _send(ids, controller.port)
     finally:
         controller.stop()
     ids_received = handler.message_ids()
@@ -223,9 +243,9 @@ def _run(ids: list[int], work: Path) -> dict[str, object]:
     assert len(ids_received) == len(set(ids_received)) == len(ids)
     size = sum(len(r.data) for r in handler.received) // max(len(handler.received), 1)
     return {
-        "render_count": len(sample),
+        "render_count": render_count,
         "render_s": round(render_s, 2),
-        "render_per_s": round(len(sample) / render_s, 1),
+        "render_per_s": round(render_count / render_s, 1),
         "prepare_s": round(prepare_s, 2),
         "prepare_per_s": round(len(ids) / prepare_s, 1),
         "send_s": round(send_s, 2),

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import book  # bench/book.py, beside this script
+import common  # bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,10 +62,10 @@ def write_book(folder: Path, count: int, on: dt.date) -> None:
                     "due": due.isoformat(),
                 }
             )
-    book.write_csv(folder, "parties", parties)
-    book.write_csv(folder, "accounts", accounts)
-    book.write_csv(folder, "account_parties", links)
-    book.write_csv(folder, "transactions", txns)
+    common.write_csv(folder, "parties", parties)
+    common.write_csv(folder, "accounts", accounts)
+    common.write_csv(folder, "account_parties", links)
+    common.write_csv(folder, "transactions", txns)
 
 
 def main() -> int:
@@ -78,7 +78,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="arrears-statements-bench-") as tmp:
         folder = Path(tmp)
-        book.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
+        common.django_here(f"sqlite:///{folder / 'bench.sqlite3'}", folder / "archive")
         from arrears.correspondence.services import letters_batch
         from arrears.dunning.models import Action
         from arrears.dunning.services import cycle_run

@@ -49,9 +49,9 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import book
+import common
 
-ROOT, BENCH = book.ROOT, book.BENCH
+ROOT, BENCH = common.ROOT, common.BENCH
 PG_DB = "arrears_web_bench"
 TARGETS_MS = {"account": 150, "worklist": 300, "search": 200}
 USER, PASSWORD = "coordinator-1", "staple-horse-battery-4417"
@@ -280,9 +280,9 @@ def samples(folder: Path, rng: random.Random, n: int) -> dict[str, list[tuple[st
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    book.add_book_arguments(ap)
+    common.add_book_arguments(ap)
     ap.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
     ap.add_argument("--pg-db", default=PG_DB, help=f"PostgreSQL database (default {PG_DB})")
     ap.add_argument(
@@ -300,40 +300,47 @@ def main(argv: list[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="arrears serve --workers (default: one per core)",
     )
-    args = ap.parse_args(argv)
-    accounts_n = args.accounts or (100_000 if args.large else 1_000)
-    txns = args.transactions or (10_000_000 if args.large else 100_000)
-    today = dt.date.fromisoformat(args.today)
-    folder, summary = book.cached_book(accounts_n, txns, args.seed, today)
-    workdir = Path(tempfile.mkdtemp(prefix="arrears-web-bench-"))
-    # The server signs sessions with a key the environment gives it (config/secret.py).
-    env = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        **os.environ,
-        "ARREARS_TODAY": today.isoformat(),
-    }
-    env.pop("ARREARS_USER", None)  # the import and the run are the operator's system jobs
-    built = False  # whether the database already holds this book (--reuse)
-    if args.db == "postgres":
-        why = book.pg_reachable()
-        if why:
-            raise SystemExit(f"PostgreSQL: {why}")
-        import psycopg
+    return ap
 
-        db = args.pg_db
-        with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                [db],
-            ).fetchone()
-            built = bool(args.reuse and row and row[0] == folder.name)
-            if not built:
-                conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {db}")
-        env["DATABASE_URL"] = f"postgres://postgres@{book.PG_HOST}:{book.PG_PORT}/{db}"
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    cmd = book.arrears_cmd()
+
+def _pg_database(args: argparse.Namespace, folder: Path, env: dict) -> bool:
+    """A fresh PostgreSQL database (or, with --reuse, the one that holds this book already) as
+    env["DATABASE_URL"]; returns whether it holds the book already."""
+    why = common.pg_reachable()
+    if why:
+        raise SystemExit(f"PostgreSQL: {why}")
+    import psycopg
+
+    db = args.pg_db
+    with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [db],
+        ).fetchone()
+        built = bool(args.reuse and row and row[0] == folder.name)
+        if not built:
+            conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {db}")
+    env["DATABASE_URL"] = f"postgres://postgres@{common.PG_HOST}:{common.PG_PORT}/{db}"
+    return built
+
+
+def _pg_settle(args: argparse.Namespace, folder: Path, env: dict) -> None:
+    """What autovacuum does soon after an import (this machine's server runs without it): the
+    planner's statistics, and the trigram indexes' pending entries merged (until then every
+    search by name or phone reads them all). The database then says which book it holds."""
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    with psycopg.connect(common.PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f"COMMENT ON DATABASE {args.pg_db} IS '{folder.name}'")
+
+
+def _build(args, folder: Path, today: dt.date, env: dict, workdir: Path, built: bool) -> dict:
+    """`arrears init`, and unless the database holds the book already: import, the day's run
+    and the coordinator who signs in. Returns each step's figures."""
+    cmd = common.arrears_cmd()
     steps = {}
     build = [("init", ["init"])]
     if not built:
@@ -342,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             ("run", ["run", "--date", today.isoformat()]),
         ]
     for name, argv_ in build:
-        steps[name] = book.run_child(cmd + argv_, env, workdir, name)
+        steps[name] = common.run_child(cmd + argv_, env, workdir, name)
         if steps[name]["exit"] != 0:
             raise SystemExit(f"{name} failed: {steps[name].get('error')}")
         print(f"{name}: {steps[name]['seconds']:.1f} s")
@@ -357,21 +364,46 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
         )
         if args.db == "postgres":
-            # What autovacuum does soon after an import (this machine's server runs without it):
-            # the planner's statistics, and the trigram indexes' pending entries merged (until
-            # then every search by name or phone reads them all).
-            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE")
-            with psycopg.connect(book.PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f"COMMENT ON DATABASE {db} IS '{folder.name}'")
-    if args.build_only:
-        print(f"database ready ({'reused' if built else 'built'})")
-        return 0
+            _pg_settle(args, folder, env)
+    return steps
+
+
+def _page(port: int, cookie: str, page: str, targets: list, args, server) -> dict:
+    """One page's figures: one client alone, then --clients at once, with the CPU per request
+    of the server and the database and how busy the machine was before."""
+    hammer(port, cookie, targets[: args.clients * 2], args.clients)  # warm up
+    # One client alone: what a request costs. Then the issue's 20 at once.
+    single = hammer(port, cookie, targets[: max(20, args.requests // 10)], 1)
+    load = os.getloadavg()[0]  # what else the machine runs (1-minute load average)
+    speed = machine_speed()
+    cpu0 = _cpu(server.pid)
+    r = hammer(port, cookie, targets, args.clients)
+    cpu1 = _cpu(server.pid)
+    for n, part in enumerate(("server", "database")):
+        r[f"{part}_cpu_ms_per_request"] = round((cpu1[n] - cpu0[n]) * 1000 / len(targets), 1)
+    r["alone"] = single
+    r["load_average_before"] = round(load, 2)
+    r["machine_loop_ms_before"] = speed
+    ok = "ok" if r["p95_ms"] < TARGETS_MS[page] else "MISSED"
+    print(f"{page:9} one client: p50 {single['p50_ms']:7.1f} ms  p95 {single['p95_ms']:7.1f} ms")
+    print(
+        f"{page:9} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms "
+        f"(target < {TARGETS_MS[page]} ms: {ok})  max {r['max_ms']:7.1f} ms  "
+        f"{r['per_second']:6.1f}/s  errors {r['errors']}  "
+        f"CPU per request: server {r['server_cpu_ms_per_request']} ms, "
+        f"PostgreSQL {r['database_cpu_ms_per_request']} ms  "
+        f"load average {r['load_average_before']}  loop {speed} ms"
+    )
+    return r
+
+
+def _serve_and_measure(args, folder: Path, env: dict, workdir: Path) -> dict:
+    """`arrears serve` on a free port, signed in as the coordinator; each page's figures."""
     port = _free_port()
     serve_err = open(workdir / "serve.err", "wb")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
         [
-            *cmd,
+            *common.arrears_cmd(),
             "serve",
             "--port",
             str(port),
@@ -391,39 +423,38 @@ def main(argv: list[str] | None = None) -> int:
         cookie = sign_in(port)
         paths = samples(folder, random.Random(args.seed), args.requests)
         for page, targets in paths.items():
-            hammer(port, cookie, targets[: args.clients * 2], args.clients)  # warm up
-            # One client alone: what a request costs. Then the issue's 20 at once.
-            single = hammer(port, cookie, targets[: max(20, args.requests // 10)], 1)
-            load = os.getloadavg()[0]  # what else the machine runs (1-minute load average)
-            speed = machine_speed()
-            cpu0 = _cpu(server.pid)
-            results[page] = hammer(port, cookie, targets, args.clients)
-            cpu1 = _cpu(server.pid)
-            for n, part in enumerate(("server", "database")):
-                results[page][f"{part}_cpu_ms_per_request"] = round(
-                    (cpu1[n] - cpu0[n]) * 1000 / len(targets), 1
-                )
-            results[page]["alone"] = single
-            results[page]["load_average_before"] = round(load, 2)
-            results[page]["machine_loop_ms_before"] = speed
-            r = results[page]
-            ok = "ok" if r["p95_ms"] < TARGETS_MS[page] else "MISSED"
-            print(
-                f"{page:9} one client: p50 {single['p50_ms']:7.1f} ms  "
-                f"p95 {single['p95_ms']:7.1f} ms"
-            )
-            print(
-                f"{page:9} p50 {r['p50_ms']:7.1f} ms  p95 {r['p95_ms']:7.1f} ms "
-                f"(target < {TARGETS_MS[page]} ms: {ok})  max {r['max_ms']:7.1f} ms  "
-                f"{r['per_second']:6.1f}/s  errors {r['errors']}  "
-                f"CPU per request: server {r['server_cpu_ms_per_request']} ms, "
-                f"PostgreSQL {r['database_cpu_ms_per_request']} ms  "
-                f"load average {r['load_average_before']}  loop {speed} ms"
-            )
+            results[page] = _page(port, cookie, page, targets, args, server)
     finally:
         server.terminate()
         server.wait(timeout=30)
         serve_err.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    accounts_n = args.accounts or (100_000 if args.large else 1_000)
+    txns = args.transactions or (10_000_000 if args.large else 100_000)
+    today = dt.date.fromisoformat(args.today)
+    folder, summary = common.cached_book(accounts_n, txns, args.seed, today)
+    workdir = Path(tempfile.mkdtemp(prefix="arrears-web-bench-"))
+    # The server signs sessions with a key the environment gives it (config/secret.py).
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        **os.environ,
+        "ARREARS_TODAY": today.isoformat(),
+    }
+    env.pop("ARREARS_USER", None)  # the import and the run are the operator's system jobs
+    built = False  # whether the database already holds this book (--reuse)
+    if args.db == "postgres":
+        built = _pg_database(args, folder, env)
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    steps = _build(args, folder, today, env, workdir, built)
+    if args.build_only:
+        print(f"database ready ({'reused' if built else 'built'})")
+        return 0
+    results = _serve_and_measure(args, folder, env, workdir)
     size = f"a{accounts_n}-t{summary.get('transactions', txns)}"
     out = {
         "db": args.db,
@@ -435,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         "steps": steps,
         "pages": results,
         "targets_ms": TARGETS_MS,
-        "machine": book._machine(),
+        "machine": common.machine(),
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     path = BENCH / f"results-web-{args.db}-{size}.json"
