@@ -67,7 +67,7 @@ def build(env: dict, workdir: Path, role: str) -> str:
         capture_output=True,
     )
     out = subprocess.run(
-        [*cmd, "user", "token", USER],
+        [*cmd, "--as", USER, "user", "token", USER],  # the first user is the admin
         env=env,
         cwd=workdir,
         text=True,
@@ -104,12 +104,12 @@ def _environment(args: argparse.Namespace, workdir: Path) -> dict:
     env = {
         **os.environ,
         "SECRET_KEY": secrets.token_urlsafe(50),
-        "ARREARS_USER": "fuzz",
         "ARREARS_ARCHIVE_DIR": str(workdir / "archive"),
         "ARREARS_MAILDIR": str(workdir / "maildir"),
         "SMS_URL": f"file://{workdir / 'sms-outbox'}",
         "LOG_LEVEL": "WARNING",
     }
+    env.pop("ARREARS_USER", None)  # init and demo are system jobs; the first user is made unnamed
     env.pop("EMAIL_URL", None)  # nothing leaves the machine
     env.pop("IMAP_URL", None)
     env.pop("DEBUG", None)
