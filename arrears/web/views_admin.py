@@ -76,7 +76,7 @@ def _errors(exc: DomainError | PolicyError, default: str = "form") -> dict[str, 
     """The error keyed by the field it is about; a refusal is not a field's error: re-raised."""
     if isinstance(exc, PolicyError):
         return {default: str(exc)}
-    if exc.code in ("forbidden", "unauthenticated"):
+    if exc.kind in ("forbidden", "unauthenticated"):
         raise exc
     field = exc.extra.get("field") or ("account_id" if "account_id" in exc.extra else default)
     return {str(field): exc.message}

@@ -87,7 +87,7 @@ def _managed(request: HttpRequest, do: Callable[[], str]) -> HttpResponse:
     try:
         said = do()
     except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
+        if exc.kind in ("forbidden", "unauthenticated"):
             raise
         return _answer(request, exc.message)
     return _answer(request, message=said)
@@ -221,7 +221,7 @@ def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
             do=lambda _a: triage_assign(inbound_id=inbound_id, account_id=account_id, actor=actor),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
+        if exc.kind in ("forbidden", "unauthenticated"):
             raise
         error = exc.message if account_id else _("Name the account to file it on.")
     if not error and request.headers.get("HX-Request") != "true":
