@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access import services
+from arrears.access.acting import By, money_text, run_act, run_job
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -51,56 +53,14 @@ from arrears.plans import services as plans
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import plan_get
 
-T = TypeVar("T")
-
 NOTE_LIMIT = 500  # a note on a hold, a call, a referral
 REASON_LIMIT = 2000  # a dispute's reason, a resolution's note
 DETAIL_LIMIT = 300  # a reason or a note as the audit row keeps it
 
 
-@dataclass(frozen=True)
-class By:
-    """Who does an act (a user, or the operator's `SystemActor`), through which interface
-    ("web", "api", "cli", "system"), from which address (the pages and the API)."""
-
-    actor: Any
-    via: str
-    ip: str = ""
-
-    @property
-    def name(self) -> str:
-        """The name the timeline records."""
-        return str(self.actor.get_username())
-
-
-def _act(
-    by: By,
-    verb: str,
-    *,
-    detail: dict[str, Any],
-    do: Callable[[Any], T],
-    account_id: str | None = None,
-) -> T:
-    return services.act(
-        user=by.actor, verb=verb, via=by.via, ip=by.ip, account_id=account_id, detail=detail, do=do
-    )
-
-
-def _job(
-    by: By, verb: str, *, detail: dict[str, Any], do: Callable[[], T], account_id: str | None = None
-) -> T:
-    return services.act_job(
-        user=by.actor, verb=verb, via=by.via, ip=by.ip, account_id=account_id, detail=detail, do=do
-    )
-
-
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
 def note_add(*, by: By, account_id: str, text: str) -> TimelineEvent:
     """A note on the account's timeline (`dunning.services.note_add`)."""
-    return _act(
+    return run_act(
         by,
         "note.add",
         account_id=account_id,
@@ -129,7 +89,7 @@ def hold_place(
         "party_id": party_id or None,
         **({"on": on.isoformat()} if on else {}),
     }
-    return _act(
+    return run_act(
         by,
         "hold.place",
         account_id=account_id,
@@ -148,7 +108,7 @@ def hold_place(
 
 def hold_release(*, by: By, account_id: str, hold_id: int) -> Hold:
     """Release a hold of the account (`dunning.services.hold_release`); it stays on record."""
-    return _act(
+    return run_act(
         by,
         "hold.release",
         account_id=account_id,
@@ -175,7 +135,7 @@ def referral_make(
             account=account, firm=firm, on=on or today(), actor=by.name, note=note[:NOTE_LIMIT]
         )
 
-    return _act(
+    return run_act(
         by,
         "referral.make",
         account_id=account_id,
@@ -214,7 +174,7 @@ def call_log(
             note=note,
         )
 
-    return _act(
+    return run_act(
         by,
         "call.log",
         account_id=account_id,
@@ -234,12 +194,12 @@ def promise_record(
 ) -> Promise:
     """A promise to pay `amount` by `promised_on` (`plans.services.promise_add`)."""
     detail = {
-        "amount": _money(amount),
+        "amount": money_text(amount),
         "promised_on": promised_on.isoformat(),
         "party_id": party_id or "",
         "channel": channel,
     }
-    return _act(
+    return run_act(
         by,
         "promise.record",
         account_id=account_id,
@@ -274,8 +234,8 @@ class PlanTerms:
             "start": self.start.isoformat(),
             "installments": "" if self.installments is None else str(self.installments),
             "frequency": self.frequency,
-            "down": _money(self.down),
-            "installment_amount": _money(self.installment_amount),
+            "down": money_text(self.down),
+            "installment_amount": money_text(self.installment_amount),
             "party_id": self.party_id or "",
         }
 
@@ -302,7 +262,7 @@ def plan_create(
     """A payment plan on the undisputed open balance, or the chosen charges
     (`dunning.commitments.plan_create`)."""
     charges = list(charges)[:200]
-    return _act(
+    return run_act(
         by,
         "plan.create",
         account_id=account_id,
@@ -316,7 +276,12 @@ def plan_create(
 def _plan_on(account_id: str, plan_id: int) -> Plan:
     plan = plan_get(plan_id=plan_id)
     if plan.account.account_id != account_id:
-        raise NotFoundError(f"no plan {plan_id} on {account_id}", plan_id=plan_id)
+        raise NotFoundError(
+            _("no plan {plan_id} on {account_id}"),
+            code="plan_not_found",
+            plan_id=plan_id,
+            account_id=account_id,
+        )
     return plan
 
 
@@ -336,7 +301,7 @@ def plan_renegotiate(
             plan_id=plan_id, reason=reason, on=today(), actor=by.name, **terms.kwargs()
         )
 
-    return _act(
+    return run_act(
         by,
         "plan.renegotiate",
         account_id=account_id,
@@ -354,10 +319,14 @@ def plan_cancel(*, by: By, account_id: str, plan_id: int, reason: str) -> Plan:
     def do(_account: Any) -> Plan:
         _plan_on(account_id, plan_id)
         if not reason.strip():
-            raise ValidationError("a cancellation needs a reason", field="reason")
+            raise ValidationError(
+                _("a cancellation needs a reason"),
+                code="plan_cancel_reason_missing",
+                field="reason",
+            )
         return plans.plan_cancel(plan_id=plan_id, reason=reason, on=today(), actor=by.name)
 
-    return _act(
+    return run_act(
         by,
         "plan.cancel",
         account_id=account_id,
@@ -386,7 +355,7 @@ def dispute_open(
         "channel": channel,
         **({"documents": list(documents)} if documents else {}),
     }
-    return _act(
+    return run_act(
         by,
         "dispute.open",
         account_id=account_id,
@@ -419,7 +388,12 @@ def dispute_resolve(
 
     def do(_account: Any) -> DisputeAnswered:
         if dispute_get(dispute_id=dispute_id).account.account_id != account_id:
-            raise NotFoundError(f"no dispute {dispute_id} on {account_id}")
+            raise NotFoundError(
+                _("no dispute {dispute_id} on {account_id}"),
+                code="dispute_not_found",
+                dispute_id=dispute_id,
+                account_id=account_id,
+            )
         return documents.dispute_resolve(
             dispute_id=dispute_id,
             outcome=outcome,
@@ -432,10 +406,10 @@ def dispute_resolve(
     detail = {
         "dispute": dispute_id,
         "outcome": outcome,
-        "amount": _money(amount),
+        "amount": money_text(amount),
         "note": note[:DETAIL_LIMIT],
     }
-    return _act(
+    return run_act(
         by,
         "dispute.resolve",
         account_id=account_id,
@@ -482,8 +456,8 @@ def statement_send(
         return StatementSent(statement, said)
 
     if email:
-        return _job(by, "statement.send", account_id=account_id, detail={"email": True}, do=do)
-    return _act(
+        return run_job(by, "statement.send", account_id=account_id, detail={"email": True}, do=do)
+    return run_act(
         by, "statement.send", account_id=account_id, detail={"email": False}, do=lambda _a: do()
     )
 
@@ -499,7 +473,7 @@ def notice_send(
     """A notice of the account's policy sent now: queued for the print batch or the sender,
     if the guard allows it now (`dunning.notices.notice_send`)."""
     detail = {"template": template[:100], "channel": channel[:20], "party_id": party_id or ""}
-    return _act(
+    return run_act(
         by,
         "notice.send",
         account_id=account_id,
@@ -519,7 +493,7 @@ def letters_mailed(*, by: By, manifest: Path, on: date, named: dict[str, str]) -
     """Proof of mailing recorded from a manifest (`correspondence.services.letters_mailed`),
     all or nothing; `named` is how the interface names what it was given (the manifest's
     path, the lines typed), kept in the audit row."""
-    return _act(
+    return run_act(
         by,
         "letters.manage",
         detail={**named, "on": on.isoformat()},
@@ -532,7 +506,7 @@ def letter_returned(
 ) -> ReturnedMail:
     """A letter came back undelivered (`correspondence.services.mail_returned`): its address
     is marked bad for the party."""
-    return _act(
+    return run_act(
         by,
         "letters.manage",
         detail={"returned": letter[:40], "reason": reason[:200]},
@@ -552,7 +526,7 @@ def book_import(
 ) -> ImportSummary:
     """Import a book, all or nothing (`ledger.services.book_import`); `name` is the file as
     the user named it."""
-    return _act(
+    return run_act(
         by,
         "import",
         detail={"file": name[:200], "into_open_period": into_open_period},
@@ -593,7 +567,7 @@ def book_run(
         )
         return BookRun(result, emails)
 
-    return _job(
+    return run_job(
         by,
         "run.dry" if dry_run else "run.real",
         detail={"date": on.isoformat(), "dry_run": dry_run},

@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
 from arrears.access.errors import ForbiddenError, NotSignedInError
@@ -119,15 +120,17 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
     profile = profile_of(user)
     if profile is None:
         if getattr(user, "is_authenticated", False):
-            raise ForbiddenError("this user has no role in Arrears")
-        raise NotSignedInError("sign in first")
+            raise ForbiddenError(_("this user has no role in Arrears"), code="forbidden")
+        raise NotSignedInError(_("sign in first"), code="unauthenticated")
     if not permissions.allowed(profile.role, verb):
-        raise ForbiddenError(f"a {profile.role} may not do this ({verb})", verb=verb)
+        raise ForbiddenError(
+            _("a {role} may not do this ({verb})"), code="forbidden", role=profile.role, verb=verb
+        )
     if account_id is None:
         return None
     account = _account_in_scope(user, account_id)
     if account is None:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id)
+        raise NotFoundError(_("no account {account_id!r}"), code="not_found", account_id=account_id)
     return account
 
 
@@ -292,7 +295,12 @@ def document_visible(user: Any, *, account_id: str, name: str) -> Any:
         or Outbound.objects.filter(account=account, document=document).exists()
     ):
         return document
-    raise NotFoundError(f"no document {name!r} on account {account_id!r}", account_id=account_id)
+    raise NotFoundError(
+        _("no document {name!r} on account {account_id!r}"),
+        code="document_not_found",
+        name=name,
+        account_id=account_id,
+    )
 
 
 def letters_visible(user: Any, *, on: date | None = None) -> QuerySet[Any]:
@@ -326,7 +334,7 @@ def user_get(*, user_id: int) -> Any:
 
     user: Any = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFoundError(f"no user #{user_id}", user_id=user_id)
+        raise NotFoundError(_("no user #{user_id}"), code="user_not_found", user_id=user_id)
     user.profile = Profile.objects.prefetch_related("properties").filter(user=user).first()
     return user
 
@@ -387,7 +395,9 @@ def audit_list(
     authorize(user, "admin.audit")
     for field, text in (("user", username), ("verb", verb), ("account_id", account_id)):
         if "\x00" in text:  # PostgreSQL text holds no NUL: say so rather than fail the query
-            raise ValidationError(f"{field} holds a NUL character", field=field)
+            raise ValidationError(
+                _("{field} holds a NUL character"), code="audit_filter_nul", field=field
+            )
     rows = AuditEntry.objects.all()
     if username:
         rows = rows.filter(username=username)
@@ -395,12 +405,24 @@ def audit_list(
         rows = rows.filter(Q(verb=verb) | Q(verb__startswith=verb.rstrip(".") + "."))
     if via:
         if via not in AUDIT_VIAS:
-            raise ValidationError(f"via is one of {', '.join(AUDIT_VIAS)}", field="via", via=via)
+            raise ValidationError(
+                _("via is one of {choices}"),
+                code="audit_via_unknown",
+                choices=", ".join(AUDIT_VIAS),
+                field="via",
+                via=via,
+            )
         rows = rows.filter(via=via)
     if account_id:
         rows = rows.filter(account_id=account_id)
     if since and until and since > until:
-        raise ValidationError(f"the range ends ({until}) before it starts ({since})", field="until")
+        raise ValidationError(
+            _("the range ends ({until}) before it starts ({since})"),
+            code="audit_range_reversed",
+            until=until.isoformat(),
+            since=since.isoformat(),
+            field="until",
+        )
     zone = book_zone()
     if since:
         rows = rows.filter(at__gte=datetime.combine(since, time.min, tzinfo=zone))

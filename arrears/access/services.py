@@ -28,6 +28,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
 from arrears.access.errors import LockedOutError
@@ -165,27 +166,54 @@ def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Pro
     """
     if role not in permissions.ROLES:
         raise ValidationError(
-            f"a role is one of {', '.join(permissions.ROLES)}", role=role, field="role"
+            _("a role is one of {choices}"),
+            code="role_unknown",
+            choices=", ".join(permissions.ROLES),
+            role=role,
+            field="role",
         )
     wanted = list(dict.fromkeys(p.strip() for p in properties if p.strip()))
     firm = firm.strip()
     if role == permissions.MANAGER and not wanted:
-        raise ValidationError("a property manager needs properties", field="properties")
+        raise ValidationError(
+            _("a property manager needs properties"),
+            code="manager_properties_missing",
+            field="properties",
+        )
     if role != permissions.MANAGER and wanted:
         raise ValidationError(
-            "only a property manager is limited to properties", field="properties"
+            _("only a property manager is limited to properties"),
+            code="properties_not_for_role",
+            role=role,
+            field="properties",
         )
     if role == permissions.ATTORNEY and not firm:
-        raise ValidationError("an attorney needs a firm", field="firm")
+        raise ValidationError(
+            _("an attorney needs a firm"), code="attorney_firm_missing", field="firm"
+        )
     if role != permissions.ATTORNEY and firm:
-        raise ValidationError("only an attorney belongs to a firm", field="firm")
+        raise ValidationError(
+            _("only an attorney belongs to a firm"),
+            code="firm_not_for_role",
+            role=role,
+            field="firm",
+        )
     if len(firm) > FIRM_LIMIT:
-        raise ValidationError(f"a firm's name is at most {FIRM_LIMIT} characters", field="firm")
+        raise ValidationError(
+            _("a firm's name is at most {limit} characters"),
+            code="firm_too_long",
+            limit=FIRM_LIMIT,
+            field="firm",
+        )
     found = {p.property_id: p for p in Property.objects.filter(property_id__in=wanted)}
     missing = [p for p in wanted if p not in found]
     if missing:
         raise NotFoundError(
-            f"no property {', '.join(missing)}", properties=missing, field="properties"
+            _("no property {names}"),
+            code="property_not_found",
+            names=", ".join(missing),
+            properties=missing,
+            field="properties",
         )
     return [found[p] for p in wanted], firm
 
@@ -193,7 +221,7 @@ def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Pro
 def _user(username: str) -> Any:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise NotFoundError(f"no user {username!r}", username=username)
+        raise NotFoundError(_("no user {username!r}"), code="user_not_found", username=username)
     return user
 
 
@@ -211,7 +239,9 @@ def _password_checked(user: Any, password: str) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError("; ".join(exc.messages), field="password") from None
+        raise ValidationError(
+            "; ".join(exc.messages), code="password_refused", field="password"
+        ) from None
     user.set_password(password)
 
 
@@ -238,20 +268,30 @@ def user_add(
 
     def create() -> Any:
         if not username:
-            raise ValidationError("a user needs a name", field="username")
+            raise ValidationError(
+                _("a user needs a name"), code="username_missing", field="username"
+            )
         found, firm_name = _scope(role=role, properties=wanted, firm=firm)
         user_model = get_user_model()
         try:
             user_model.username_validator(username)
         except DjangoValidationError as exc:
-            raise ValidationError("; ".join(exc.messages), field="username") from None
+            raise ValidationError(
+                "; ".join(exc.messages), code="username_invalid", field="username"
+            ) from None
         if len(username) > USERNAME_LIMIT:
             raise ValidationError(
-                f"a user name is at most {USERNAME_LIMIT} characters", field="username"
+                _("a user name is at most {limit} characters"),
+                code="username_too_long",
+                limit=USERNAME_LIMIT,
+                field="username",
             )
         if user_model.objects.filter(username=username).exists():
             raise ValidationError(
-                f"user {username!r} already exists", username=username, field="username"
+                _("user {username!r} already exists"),
+                code="user_exists",
+                username=username,
+                field="username",
             )
         user = user_model(username=username)
         _password_checked(user, password)
@@ -308,7 +348,12 @@ def _keep_an_admin(user: Any) -> None:
         and Profile.objects.filter(user=user, role=permissions.ADMIN).exists()
         and not others.exists()
     ):
-        raise ValidationError(f"{user.username} is the last active admin", field="role")
+        raise ValidationError(
+            _("{username} is the last active admin"),
+            code="last_admin",
+            username=user.username,
+            field="role",
+        )
 
 
 def user_active_set(*, username: str, active: bool, actor: Any, via: str, ip: str = "") -> Any:
@@ -323,7 +368,9 @@ def user_active_set(*, username: str, active: bool, actor: Any, via: str, ip: st
         user = _user(username)
         if not active:
             if getattr(actor, "pk", None) == user.pk:
-                raise ValidationError("you cannot deactivate yourself", field="active")
+                raise ValidationError(
+                    _("you cannot deactivate yourself"), code="deactivate_self", field="active"
+                )
             _keep_an_admin(user)
         if user.is_active != active:
             user.is_active = active
@@ -384,9 +431,19 @@ def token_revoke(
         if token_id is not None:
             found = live.filter(pk=token_id).first()
             if found is None:
-                raise NotFoundError(f"{username} has no API token {token_id}")
+                raise NotFoundError(
+                    _("{username} has no API token {token_id}"),
+                    code="token_not_found",
+                    username=username,
+                    token_id=token_id,
+                )
             if found.revoked_at is not None:
-                raise ValidationError(f"API token {token_id} was revoked already", field="token")
+                raise ValidationError(
+                    _("API token {token_id} was revoked already"),
+                    code="token_revoked",
+                    token_id=token_id,
+                    field="token",
+                )
             live = live.filter(pk=token_id)
         return live.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
@@ -503,11 +560,11 @@ def login_check(*, username: str, ip: str) -> None:
     since = timezone.now() - _window()
     recent = LoginFailure.objects.filter(ip=ip[:45], at__gte=since)
     minutes = settings.ARREARS_LOGIN_LOCK_MINUTES
-    said = f"too many failed sign-ins: try again in {minutes} minutes"
+    said = _("too many failed sign-ins: try again in {minutes} minutes")
     if recent.filter(username=username[:150]).count() >= settings.ARREARS_LOGIN_MAX_FAILURES:
-        raise LockedOutError(said, minutes=minutes, lock="name")
+        raise LockedOutError(said, code="locked", minutes=minutes, lock="name")
     if recent.count() >= settings.ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS:
-        raise LockedOutError(said, minutes=minutes, lock="address")
+        raise LockedOutError(said, code="locked", minutes=minutes, lock="address")
 
 
 def _signin_write(*, user: Any, verb: str, ip: str, user_agent: str, **detail: str) -> None:

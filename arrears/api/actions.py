@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from arrears.access import acts
@@ -42,15 +43,21 @@ def _money(text: str, field: str) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise ValidationError(f"{field}: not an amount: {str(text)[:40]!r}", field=field) from None
+        raise ValidationError(
+            _("{field}: not an amount: {text!r}"),
+            code="invalid",
+            text=str(text)[:40],
+            field=field,
+        ) from None
     if (
         not value.is_finite()
         or abs(value) >= Decimal("1e12")
         or value != value.quantize(Decimal("0.01"))
     ):
         raise ValidationError(
-            f"{field}: an amount has at most two decimals and fewer than "
-            f"13 digits: {str(text)[:40]!r}",
+            _("{field}: an amount has at most two decimals and fewer than 13 digits: {text!r}"),
+            code="invalid",
+            text=str(text)[:40],
             field=field,
         )
     return value
@@ -58,7 +65,9 @@ def _money(text: str, field: str) -> Decimal:
 
 def _id(value: int, what: str) -> int:
     if not 0 < value <= MAX_ID:
-        raise NotFoundError(f"no {what} {value}")
+        raise NotFoundError(
+            _("no {what} {value}"), code=f"{what}_not_found", what=what, value=value
+        )
     return value
 
 
@@ -321,7 +330,12 @@ def _plan_out(p: Plan, tracking: Any) -> dict[str, Any]:
 def _plan_of(account_id: str, plan_id: int) -> Plan:
     plan = plan_get(plan_id=_id(plan_id, "plan"))
     if plan.account.account_id != account_id:
-        raise NotFoundError(f"no plan {plan_id} on {account_id}", plan_id=plan_id)
+        raise NotFoundError(
+            _("no plan {plan_id} on {account_id}"),
+            code="plan_not_found",
+            plan_id=plan_id,
+            account_id=account_id,
+        )
     return plan
 
 
@@ -371,7 +385,11 @@ def plan_propose(request: HttpRequest, account_id: str, body: ProposeIn) -> Any:
 def plan_post(request: HttpRequest, account_id: str, body: PlanIn) -> Any:
     """Create a payment plan on the open balance (or the chosen charges)."""
     if body.installments is not None and not 0 < body.installments <= 1000:
-        raise ValidationError("installments: between 1 and 1000", field="installments")
+        raise ValidationError(
+            _("installments: between 1 and 1000"),
+            code="installments_out_of_range",
+            field="installments",
+        )
     authorize(request.user, "plan.create", account_id)
     terms = acts.PlanTerms(
         start=day(body.start),

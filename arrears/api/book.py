@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -87,7 +88,9 @@ def book_import_post(
     suffix = Path(name).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise ValidationError(
-            "upload a .zip of interchange CSV files or an .xlsx workbook", file=name[:200]
+            _("upload a .zip of interchange CSV files or an .xlsx workbook"),
+            code="import_file_kind",
+            file=name[:200],
         )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access import acts
 from arrears.access.addresses import client_ip
@@ -55,7 +56,11 @@ def day(value: date | None) -> date:
         return today()
     if not EARLIEST <= value <= LATEST:
         raise ValidationError(
-            f"{value} is outside {EARLIEST.year}-{LATEST.year}", date=value.isoformat()
+            _("{date} is outside {earliest}-{latest}"),
+            code="date_out_of_range",
+            date=value.isoformat(),
+            earliest=EARLIEST.year,
+            latest=LATEST.year,
         )
     return value
 

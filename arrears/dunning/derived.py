@@ -18,7 +18,7 @@ from decimal import Decimal
 from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
 from arrears.dunning.planning import PlannedStep
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
-from arrears.plans.services import commitments_review
+from arrears.plans.settlement import commitments_review
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import ValidationError
 from arrears.ledger.models import Account, TimelineEvent
@@ -23,10 +24,17 @@ def referral_make(*, account: Account, firm: str, on: date, actor: str, note: st
     """
     firm = firm.strip()
     if not firm:
-        raise ValidationError("a referral names a firm")
+        raise ValidationError(
+            _("a referral names a firm"), code="referral_firm_missing", field="firm"
+        )
     with transaction.atomic():
         if Referral.objects.filter(account=account, firm=firm, withdrawn_on__isnull=True).exists():
-            raise ValidationError(f"{account.account_id} is already referred to {firm}")
+            raise ValidationError(
+                _("{account_id} is already referred to {firm}"),
+                code="referral_exists",
+                account_id=account.account_id,
+                firm=firm,
+            )
         referral = Referral.objects.create(
             account=account, firm=firm, referred_on=on, referred_by=actor, note=note
         )

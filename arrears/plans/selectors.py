@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -32,7 +33,11 @@ def plan_limits() -> Limits:
     values: dict[str, Any] = {}
     for name, value in given.items():
         if name not in Limits.__dataclass_fields__:
-            raise ValidationError(f"ARREARS_PLAN_{name.upper()}: no such plan limit")
+            raise ValidationError(
+                _("ARREARS_PLAN_{name}: no such plan limit"),
+                code="plan_limit_unknown",
+                name=name.upper(),
+            )
         current = getattr(base, name)
         text = str(value).strip()
         try:
@@ -46,7 +51,11 @@ def plan_limits() -> Limits:
                 values[name] = int(text)
         except (ValueError, ArithmeticError):
             raise ValidationError(
-                f"ARREARS_PLAN_{name.upper()}={text!r} is not a {type(current).__name__}"
+                _("ARREARS_PLAN_{name}={text!r} is not a {kind}"),
+                code="plan_limit_invalid",
+                name=name.upper(),
+                text=text,
+                kind=type(current).__name__,
             ) from None
     return replace(base, **values)
 
@@ -127,7 +136,9 @@ def plan_get(*, plan_id: int) -> Plan:
     try:
         return Plan.objects.select_related("account", "party", "supersedes").get(pk=plan_id)
     except Plan.DoesNotExist:
-        raise NotFoundError(f"no plan {plan_id}", plan_id=plan_id) from None
+        raise NotFoundError(
+            _("no plan {plan_id}"), code="plan_not_found", plan_id=plan_id
+        ) from None
 
 
 def plan_tracking(*, plan: Plan, on: date) -> Tracking:

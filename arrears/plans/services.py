@@ -1,8 +1,7 @@
 """Writes of plans and promises. Every change writes its timeline row in the same transaction.
 
 - `promise_add`, `plan_create`, `plan_renegotiate`, `plan_cancel`: a coordinator's acts;
-- `commitments_review`: the daily settlement (called by the daily run before it plans): promises
-  kept or broken, plans completed or broken, each once;
+- the daily settlement of promises and plans is `arrears.plans.settlement.commitments_review`;
 - `plan_send_for_acceptance`: the agreement PDF handed to a sender (email is correspondence's;
   this records what was sent, to whom, and the document's SHA-256).
 """
@@ -18,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone as dj_timezone
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -25,7 +25,7 @@ from arrears.ledger.models import Account, AccountParty, Party, TimelineEvent, T
 from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.plans.models import CHANNELS, Installment, Plan, Promise
 from arrears.plans.schedule import ScheduleError, build_schedule
-from arrears.plans.selectors import payments_by_account, plan_limits, tracking_for
+from arrears.plans.selectors import plan_limits
 
 
 def _account(account_id: str, *, lock: bool = False) -> Account:
@@ -33,7 +33,9 @@ def _account(account_id: str, *, lock: bool = False) -> Account:
     try:
         return rows.get(account_id=account_id)
     except Account.DoesNotExist:
-        raise NotFoundError(f"no account {account_id!r}", account_id=account_id) from None
+        raise NotFoundError(
+            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
+        ) from None
 
 
 def _book_position(account: Account) -> int:
@@ -71,12 +73,7 @@ def promise_add(
 
     Raises ValidationError for a non-positive amount, a date in the past or an unknown channel.
     """
-    if amount <= 0:
-        raise ValidationError(f"a promise's amount must be positive, not {amount:.2f}")
-    if promised_on < on:
-        raise ValidationError(f"the promised date {promised_on} is before today ({on})")
-    if channel not in CHANNELS:
-        raise ValidationError(f"a promise's channel is one of {', '.join(CHANNELS)}")
+    _check_promise(amount, promised_on, on, channel)
     account = _account(account_id, lock=True)
     party = party_of_account(account, party_id)
     promise = Promise.objects.create(
@@ -104,6 +101,32 @@ def promise_add(
         channel=channel,
     )
     return promise
+
+
+def _check_promise(amount: Decimal, promised_on: date, on: date, channel: str) -> None:
+    if amount <= 0:
+        raise ValidationError(
+            _("a promise's amount must be positive, not {amount}"),
+            code="promise_amount_not_positive",
+            amount=f"{amount:.2f}",
+            field="amount",
+        )
+    if promised_on < on:
+        raise ValidationError(
+            _("the promised date {promised_on} is before today ({on})"),
+            code="promise_date_past",
+            promised_on=promised_on.isoformat(),
+            on=on.isoformat(),
+            field="promised_on",
+        )
+    if channel not in CHANNELS:
+        raise ValidationError(
+            _("a promise's channel is one of {choices}"),
+            code="promise_channel_unknown",
+            choices=", ".join(CHANNELS),
+            channel=channel,
+            field="channel",
+        )
 
 
 @dataclass(frozen=True)
@@ -144,12 +167,23 @@ def _open_amount(
     chosen = list(charges)
     missing = [c for c in chosen if c not in open_charges]
     if missing:
-        raise ValidationError(f"not open charges of {account.account_id}: {', '.join(missing)}")
+        raise ValidationError(
+            _("not open charges of {account_id}: {charges}"),
+            code="plan_charges_not_open",
+            account_id=account.account_id,
+            charges=", ".join(missing),
+            field="charges",
+        )
     which = ", ".join(str(d) for d in held.disputes)
     if held.whole:
         raise DisputedBalanceError(
-            f"the whole balance of {account.account_id} is in dispute (dispute {which}): "
-            f"resolve it before a plan",
+            _(
+                "the whole balance of {account_id} is in dispute (dispute {which}): resolve it "
+                "before a plan"
+            ),
+            code="disputed",
+            account_id=account.account_id,
+            which=which,
             disputes=list(held.disputes),
         )
     covered = chosen or list(open_charges)
@@ -162,8 +196,14 @@ def _open_amount(
         )
     if disputed > 0 and total - disputed <= 0:
         raise DisputedBalanceError(
-            f"everything a plan would cover on {account.account_id} ({total:.2f}) is in "
-            f"dispute (dispute {which}): nothing undisputed to plan; resolve it first",
+            _(
+                "everything a plan would cover on {account_id} ({total}) is in dispute (dispute "
+                "{which}): nothing undisputed to plan; resolve it first"
+            ),
+            code="disputed",
+            account_id=account.account_id,
+            total=f"{total:.2f}",
+            which=which,
             disputes=list(held.disputes),
             disputed=f"{disputed:.2f}",
         )
@@ -197,36 +237,20 @@ def plan_create(
     """
     account = _account(account_id, lock=True)
     party = party_of_account(account, party_id)
-    active = Plan.objects.filter(account=account, status="active")
-    if supersedes is not None:
-        active = active.exclude(pk=supersedes.pk)
-    if active.exists():
-        raise ValidationError(
-            f"{account_id} already has an active plan ({active[0].pk}): "
-            f"renegotiate or cancel it first"
-        )
-    if start < on:
-        raise ValidationError(f"the first installment's date {start} is before today ({on})")
+    _refuse_plan(account, supersedes, start, on)
     held = in_dispute(account.pk, on)
     amount, chosen, disputed = _open_amount(account, on, charges, held)
-    limits = plan_limits()
-    try:
-        schedule = build_schedule(
-            amount=amount,
-            start=start,
-            frequency=frequency,
-            installments=installments,
-            installment_amount=installment_amount,
-            down=down,
-            down_on=on,
-            dates=dates,
-        )
-    except ScheduleError as exc:
-        raise ValidationError(f"{account_id}: {exc}") from None
-    assert sum((i.amount for i in schedule), ZERO) == amount  # allocate's promise, kept
-    clause = acceleration_clause
-    if clause is None:
-        clause = str(getattr(_settings(), "ARREARS_ACCELERATION_CLAUSE", "") or "")
+    schedule = _schedule(
+        account_id,
+        amount=amount,
+        start=start,
+        frequency=frequency,
+        installments=installments,
+        installment_amount=installment_amount,
+        down=down,
+        down_on=on,
+        dates=dates,
+    )
     plan = Plan.objects.create(
         account=account,
         party=party,
@@ -235,19 +259,81 @@ def plan_create(
         frequency=frequency,
         start_on=start,
         made_on=on,
-        grace_days=limits.grace_days,
-        require_current=limits.require_current,
         charges=chosen,
-        acceleration_clause=clause,
+        **_company_terms(acceleration_clause),
         supersedes=supersedes,
         created_by=actor,
         book_position=_book_position(account),
         disputed_excluded=disputed,
         disputes=list(held.disputes) if disputed else [],
     )
+    _installments_write(plan, schedule, held, actor)
+    return plan
+
+
+def _company_terms(acceleration_clause: str | None) -> dict[str, Any]:
+    """The company's grace and currency rule, and its acceleration clause unless one is given."""
+    limits = plan_limits()
+    clause = acceleration_clause
+    if clause is None:
+        clause = str(getattr(_settings(), "ARREARS_ACCELERATION_CLAUSE", "") or "")
+    return {
+        "grace_days": limits.grace_days,
+        "require_current": limits.require_current,
+        "acceleration_clause": clause,
+    }
+
+
+def _refuse_plan(account: Account, supersedes: Plan | None, start: date, on: date) -> None:
+    """An account has one active plan at a time (the one a renegotiation supersedes aside), and
+    a plan starts today or later."""
+    active = Plan.objects.filter(account=account, status="active")
+    if supersedes is not None:
+        active = active.exclude(pk=supersedes.pk)
+    first = active.values_list("pk", flat=True).first()
+    if first is not None:
+        raise ValidationError(
+            _(
+                "{account_id} already has an active plan ({plan_id}): renegotiate or cancel it "
+                "first"
+            ),
+            code="plan_already_active",
+            account_id=account.account_id,
+            plan_id=first,
+        )
+    if start < on:
+        raise ValidationError(
+            _("the first installment's date {start} is before today ({on})"),
+            code="plan_start_past",
+            start=start.isoformat(),
+            on=on.isoformat(),
+            field="start",
+        )
+
+
+def _schedule(account_id: str, *, amount: Decimal, **terms: Any) -> list[Any]:
+    """The installments of `amount` on the terms, summing to it to the cent."""
+    try:
+        schedule = build_schedule(amount=amount, **terms)
+    except ScheduleError as exc:
+        raise ValidationError(
+            _("{account_id}: {problem}"),
+            code="plan_terms_invalid",
+            account_id=account_id,
+            problem=str(exc),
+        ) from None
+    assert sum((i.amount for i in schedule), ZERO) == amount  # allocate's promise, kept
+    return schedule
+
+
+def _installments_write(plan: Plan, schedule: Sequence[Any], held: InDispute, actor: str) -> None:
+    """The plan's installments, and its timeline row."""
     Installment.objects.bulk_create(
         [Installment(plan=plan, seq=i.seq, due_on=i.due_on, amount=i.amount) for i in schedule]
     )
+    amount, disputed, on = plan.amount, plan.disputed_excluded, plan.made_on
+    frequency, chosen, supersedes = plan.frequency, plan.charges, plan.supersedes
+    account = plan.account
     parts = ", ".join(f"{i.amount:.2f} on {i.due_on}" for i in schedule)
     left_out = ""
     if disputed:
@@ -271,7 +357,6 @@ def plan_create(
             for i in schedule
         ],
     )
-    return plan
 
 
 def _settings() -> Any:
@@ -300,7 +385,7 @@ def _end(plan: Plan, status: str, on: date, reason: str, actor: str, **detail: A
 def _plan_for_update(plan_id: int) -> Plan:
     plan = Plan.objects.select_for_update().select_related("account").filter(pk=plan_id).first()
     if plan is None:
-        raise NotFoundError(f"no plan {plan_id}", plan_id=plan_id)
+        raise NotFoundError(_("no plan {plan_id}"), code="plan_not_found", plan_id=plan_id)
     return plan
 
 
@@ -308,10 +393,17 @@ def _plan_for_update(plan_id: int) -> Plan:
 def plan_cancel(*, plan_id: int, reason: str, on: date, actor: str) -> Plan:
     """Cancel an active plan, with the reason; it stays on record. The cycle resumes."""
     if not reason.strip():
-        raise ValidationError("a cancellation needs a reason")
+        raise ValidationError(
+            _("a cancellation needs a reason"), code="plan_cancel_reason_missing", field="reason"
+        )
     plan = _plan_for_update(plan_id)
     if not plan.can_cancel():
-        raise ValidationError(f"plan {plan_id} is {plan.status}, not active: nothing to cancel")
+        raise ValidationError(
+            _("plan {plan_id} is {status}, not active: nothing to cancel"),
+            code="plan_not_active",
+            plan_id=plan_id,
+            status=plan.status,
+        )
     _end(plan, "cancelled", on, reason.strip(), actor)
     return plan
 
@@ -320,101 +412,23 @@ def plan_cancel(*, plan_id: int, reason: str, on: date, actor: str) -> Plan:
 def plan_renegotiate(*, plan_id: int, reason: str, on: date, actor: str, **terms: Any) -> Plan:
     """Replace an active plan by a new one on today's balance; the old one is kept, superseded."""
     if not reason.strip():
-        raise ValidationError("a renegotiation needs a reason")
+        raise ValidationError(
+            _("a renegotiation needs a reason"),
+            code="plan_renegotiate_reason_missing",
+            field="reason",
+        )
     old = _plan_for_update(plan_id)
     if old.status != "active":
-        raise ValidationError(f"plan {plan_id} is {old.status}, not active")
+        raise ValidationError(
+            _("plan {plan_id} is {status}, not active"),
+            code="plan_not_active",
+            plan_id=plan_id,
+            status=old.status,
+        )
     _end(old, "superseded", on, reason.strip(), actor)
     return plan_create(
         account_id=old.account.account_id, on=on, actor=actor, supersedes=old, **terms
     )
-
-
-@transaction.atomic
-def commitments_review(*, on: date, actor: str = "cycle") -> dict[str, int]:
-    """Settle what `on` decides: promises kept (payments since made cover them) or broken (their
-    date and grace passed), plans completed (all paid) or broken (something missed past grace).
-
-    Each is settled once; returns the counts. A broken plan's timeline row names the guarantors,
-    who can be told (their letter is correspondence's).
-    """
-    counts = {"promises_kept": 0, "promises_broken": 0, "plans_completed": 0, "plans_broken": 0}
-    promises = list(
-        Promise.objects.select_for_update()
-        .filter(status="open", made_on__lte=on)
-        .select_related("account")
-    )
-    after: dict[int, int] = {}
-    for p in promises:
-        after[p.account_id] = min(after.get(p.account_id, p.book_position), p.book_position)
-    paid = payments_by_account(list(after), after, on)
-    for promise in promises:
-        deadline = date.fromordinal(promise.promised_on.toordinal() + promise.grace_days)
-        # Kept by what was paid by its date and grace: a payment after that is not the promise
-        # kept, even when the run that settles it comes later (a day without a run).
-        got = sum(
-            (
-                a
-                for day, a, txn in paid.get(promise.account_id, [])
-                if txn > promise.book_position and day <= deadline
-            ),
-            ZERO,
-        )
-        if got >= promise.amount:
-            status = "kept"
-        elif on > deadline:
-            status = "broken"
-        else:
-            continue
-        promise.status, promise.settled_on, promise.paid = status, on, min(got, promise.amount)
-        promise.save(update_fields=["status", "settled_on", "paid"])
-        counts[f"promises_{status}"] += 1
-        _event(
-            promise.account,
-            on,
-            f"promise.{status}",
-            actor,
-            f"promise {promise.pk} of {promise.amount:.2f} by {promise.promised_on} {status}"
-            f" ({got:.2f} paid)",
-            promise=promise.pk,
-            paid=f"{got:.2f}",
-        )
-    plans = list(
-        Plan.objects.select_for_update()
-        .filter(status="active", made_on__lte=on)
-        .select_related("account")
-    )
-    tracked = tracking_for(plans, on)
-    for plan in plans:
-        t = tracked[plan.pk]
-        if t.broken:
-            missed = [line for line in t.lines if line.status == "missed"]
-            guarantors = list(
-                AccountParty.objects.filter(account=plan.account, role="guarantor").values_list(
-                    "party__party_id", flat=True
-                )
-            )
-            what = (
-                "; ".join(
-                    f"{m.label} of {m.amount:.2f} due {m.due_on} ({m.paid:.2f} paid)"
-                    for m in missed
-                )
-                or "paid after its grace"
-            )
-            _end(
-                plan,
-                "broken",
-                on,
-                f"missed past {plan.grace_days} days' grace: {what}",
-                actor,
-                guarantors=guarantors,
-                notify_guarantors=bool(guarantors),
-            )
-            counts["plans_broken"] += 1
-        elif t.complete and plan.installments.filter(due_on__gt=on).count() == 0:
-            _end(plan, "completed", on, f"paid in full ({t.paid:.2f})", actor)
-            counts["plans_completed"] += 1
-    return counts
 
 
 # (to, subject, body, pdf, filename) -> what it did: None, or a dict for the timeline (e.g.
@@ -445,16 +459,15 @@ def plan_send_for_acceptance(
         plan = _sendable(plan_id, again)
         party = plan.party or _primary(plan.account)
         if party is None or not party.email:
-            raise DomainError(f"plan {plan_id}: no email address to send the agreement to")
+            raise DomainError(
+                _("plan {plan_id}: no email address to send the agreement to"),
+                code="plan_no_email",
+                plan_id=plan_id,
+            )
         lang = language or (party.language if party.language in ("en", "es") else "en")
         pdf = agreement_pdf(plan, lang)
     digest = hashlib.sha256(pdf).hexdigest()
-    subject = "Your payment plan agreement" if lang == "en" else "Su acuerdo de plan de pagos"
-    body = (
-        f"Please read the attached agreement for plan {plan.pk} and reply to accept it."
-        if lang == "en"
-        else f"Lea el acuerdo adjunto del plan {plan.pk} y responda para aceptarlo."
-    )
+    subject, body = _agreement_message(plan.pk, lang)
     outcome = send(party.email, subject, body, pdf, f"plan-{plan.pk}-{lang}.pdf")
     recorded = ("plan", "to", "sha256", "language")  # what the timeline row says already
     extra = {
@@ -482,14 +495,35 @@ def plan_send_for_acceptance(
     return plan
 
 
+def _agreement_message(plan_id: int, lang: str) -> tuple[str, str]:
+    """The subject and body of the email that carries the agreement, in its language."""
+    if lang == "en":
+        return (
+            "Your payment plan agreement",
+            f"Please read the attached agreement for plan {plan_id} and reply to accept it.",
+        )
+    return (
+        "Su acuerdo de plan de pagos",
+        f"Lea el acuerdo adjunto del plan {plan_id} y responda para aceptarlo.",
+    )
+
+
 def _sendable(plan_id: int, again: bool) -> Plan:
     plan = _plan_for_update(plan_id)
     if plan.status != "active":
-        raise ValidationError(f"plan {plan_id} is {plan.status}: only an active plan is sent")
+        raise ValidationError(
+            _("plan {plan_id} is {status}: only an active plan is sent"),
+            code="plan_not_active",
+            plan_id=plan_id,
+            status=plan.status,
+        )
     if plan.sent_for_acceptance_at is not None and not again:
         raise ValidationError(
-            f"plan {plan_id}'s agreement was already sent to {plan.sent_to} "
-            f"on {plan.sent_for_acceptance_at:%Y-%m-%d}"
+            _("plan {plan_id}'s agreement was already sent to {to} on {sent_on}"),
+            code="plan_already_sent",
+            plan_id=plan_id,
+            to=plan.sent_to,
+            sent_on=f"{plan.sent_for_acceptance_at:%Y-%m-%d}",
         )
     return plan
 

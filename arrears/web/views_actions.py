@@ -47,11 +47,15 @@ def _amount(text: str, what: str) -> Decimal:
         value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
         raise ValidationError(
-            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]}
+            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]},
+            code="amount_invalid",
+            text=text[:40],
         ) from None
     if not value.is_finite() or abs(value) >= Decimal("1e12"):
         raise ValidationError(
-            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]}
+            _("%(what)s is not an amount: %(text)s") % {"what": what, "text": text[:40]},
+            code="amount_invalid",
+            text=text[:40],
         )
     return value.quantize(Decimal("0.01"))
 
@@ -61,11 +65,15 @@ def _day(text: str, what: str) -> date:
         value = date.fromisoformat(text.strip())
     except ValueError:
         raise ValidationError(
-            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]}
+            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]},
+            code="date_invalid",
+            text=text[:40],
         ) from None
     if not date(1900, 1, 1) <= value <= date(2200, 12, 31):
         raise ValidationError(
-            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]}
+            _("%(what)s is not a date: %(text)s") % {"what": what, "text": text[:40]},
+            code="date_invalid",
+            text=text[:40],
         )
     return value
 
@@ -75,7 +83,9 @@ def _int(text: str, what: str) -> int:
         return int(text)
     except ValueError:
         raise ValidationError(
-            _("%(what)s is not a number: %(text)s") % {"what": what, "text": text[:40]}
+            _("%(what)s is not a number: %(text)s") % {"what": what, "text": text[:40]},
+            code="number_invalid",
+            text=text[:40],
         ) from None
 
 

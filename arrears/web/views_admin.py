@@ -76,7 +76,7 @@ def _errors(exc: DomainError | PolicyError, default: str = "form") -> dict[str, 
     """The error keyed by the field it is about; a refusal is not a field's error: re-raised."""
     if isinstance(exc, PolicyError):
         return {default: str(exc)}
-    if exc.code in ("forbidden", "unauthenticated"):
+    if exc.kind in ("forbidden", "unauthenticated"):
         raise exc
     field = exc.extra.get("field") or ("account_id" if "account_id" in exc.extra else default)
     return {str(field): exc.message}
@@ -368,7 +368,7 @@ def admin_policy_assign(request: HttpRequest) -> HttpResponse:
     actor = request.user.get_username()
     try:
         if not account_id:
-            raise NotFoundError(_("Name the account."), field="account_id")
+            raise NotFoundError(_("Name the account."), code="account_missing", field="account_id")
         act(
             user=request.user,
             verb="policy.assign",
@@ -443,7 +443,7 @@ def admin_template(request: HttpRequest, template: str, language: str) -> HttpRe
     force), the form to save a company version, and a preview for an account (`?account_id=`,
     `&format=pdf` for the letter)."""
     if language not in LANGUAGES:
-        raise NotFoundError(f"no language {language!r}")
+        raise NotFoundError(f"no language {language!r}", code="language_not_found")
     versions = template_versions(name=template, language=language)
     try:
         wanted = int(request.GET.get("version", "") or versions[0].version)
@@ -516,6 +516,14 @@ AUDIT_PAGE = 50
 AUDIT_FILTERS = ("user", "verb", "via", "account_id", "since", "until")
 
 
+def _not_a_date(text: str, field: str) -> ValidationError:
+    return ValidationError(
+        _("Not a date (YYYY-MM-DD): %(text)s") % {"text": text[:40]},
+        code="date_invalid",
+        field=field,
+    )
+
+
 def _audit_day(form: dict[str, str], field: str) -> date | None:
     text = form[field]
     if not text:
@@ -523,13 +531,9 @@ def _audit_day(form: dict[str, str], field: str) -> date | None:
     try:
         value = date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(
-            _("Not a date (YYYY-MM-DD): %(text)s") % {"text": text[:40]}, field=field
-        ) from None
+        raise _not_a_date(text, field) from None
     if not date(1900, 1, 1) <= value <= date(2200, 12, 31):
-        raise ValidationError(
-            _("Not a date (YYYY-MM-DD): %(text)s") % {"text": text[:40]}, field=field
-        )
+        raise _not_a_date(text, field)
     return value
 
 

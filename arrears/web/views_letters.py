@@ -87,7 +87,7 @@ def _managed(request: HttpRequest, do: Callable[[], str]) -> HttpResponse:
     try:
         said = do()
     except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
+        if exc.kind in ("forbidden", "unauthenticated"):
             raise
         return _answer(request, exc.message)
     return _answer(request, message=said)
@@ -152,10 +152,16 @@ def _mailed(request: HttpRequest, *, lines: str, on: date) -> str:
         if number:
             problem = article_number_problem(number)
             if problem:
-                raise ValidationError(_("Line %(n)s: %(problem)s") % {"n": n, "problem": problem})
+                raise ValidationError(
+                    _("Line %(n)s: %(problem)s") % {"n": n, "problem": problem},
+                    code="article_number_invalid",
+                    line=n,
+                )
         rows.append({"letter_id": parts[0], "article_number": number})
     if not rows:
-        raise ValidationError(_("Type one letter a line: its id, then its article number."))
+        raise ValidationError(
+            _("Type one letter a line: its id, then its article number."), code="mailed_entry_empty"
+        )
     with tempfile.TemporaryDirectory() as folder:
         manifest = Path(folder) / "entered.csv"
         with manifest.open("w", encoding="utf-8", newline="") as stream:
@@ -167,7 +173,9 @@ def _mailed(request: HttpRequest, *, lines: str, on: date) -> str:
                 by=by(request), manifest=manifest, on=on, named={"mailed": lines[:1000]}
             )
         except ValidationError as exc:
-            raise ValidationError(exc.message.replace(str(manifest), _("entry"))) from None
+            raise ValidationError(
+                exc.message.replace(str(manifest), _("entry")), code=exc.code
+            ) from None
     return _("%(n)s letters recorded mailed; %(u)s already recorded.") % {
         "n": result.mailed,
         "u": result.unchanged,
@@ -221,7 +229,7 @@ def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
             do=lambda _a: triage_assign(inbound_id=inbound_id, account_id=account_id, actor=actor),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "unauthenticated"):
+        if exc.kind in ("forbidden", "unauthenticated"):
             raise
         error = exc.message if account_id else _("Name the account to file it on.")
     if not error and request.headers.get("HX-Request") != "true":
