@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,101 +42,96 @@ def _write(folder: Path, kind: str, columns: Sequence[str], rows: Iterable[dict[
 def book_export(folder: Path) -> dict[str, int]:
     """Write the whole book as interchange CSV files into `folder`; returns rows per file."""
     folder.mkdir(parents=True, exist_ok=True)
-    counts = {}
     props = EXPORT_COLUMNS["properties"]
     has_portfolio = Property.objects.exclude(portfolio="").exists()
     has_owner = Property.objects.exclude(owner_name="").exists()
-    counts["properties"] = _write(
-        folder,
-        "properties",
-        (*props, *(["portfolio"] if has_portfolio else []), *(["owner_name"] if has_owner else [])),
-        Property.objects.order_by("id").values(*props, "portfolio", "owner_name", "extra"),
-    )
-    counts["parties"] = _write(
-        folder,
-        "parties",
-        EXPORT_COLUMNS["parties"],
-        Party.objects.order_by("id").values(*EXPORT_COLUMNS["parties"], "extra"),
-    )
-    counts["accounts"] = _write(
-        folder,
-        "accounts",
-        EXPORT_COLUMNS["accounts"],
-        (
-            {
-                **r,
-                "property_id": r["property__property_id"],
-                "opened": r["opened_on"],
-                "closed": r["closed_on"],
-            }
-            for r in Account.objects.order_by("id")
-            .values(
-                "account_id",
-                "property__property_id",
-                "unit",
-                "kind",
-                "opened_on",
-                "closed_on",
-                "rent",
-                "deposit_held",
-                "currency",
-                "extra",
-            )
-            .iterator(chunk_size=5000)
+    return {
+        "properties": _write(
+            folder,
+            "properties",
+            (
+                *props,
+                *(["portfolio"] if has_portfolio else []),
+                *(["owner_name"] if has_owner else []),
+            ),
+            Property.objects.order_by("id").values(*props, "portfolio", "owner_name", "extra"),
         ),
-    )
-    counts["account_parties"] = _write(
-        folder,
-        "account_parties",
-        EXPORT_COLUMNS["account_parties"],
-        (
-            {
-                "account_id": r["account__account_id"],
-                "party_id": r["party__party_id"],
-                "role": r["role"],
-                "guarantee_limit": r["guarantee_limit"],
-                "extra": r["extra"],
-            }
-            for r in AccountParty.objects.order_by("id")
-            .values("account__account_id", "party__party_id", "role", "guarantee_limit", "extra")
-            .iterator(chunk_size=5000)
+        "parties": _write(
+            folder,
+            "parties",
+            EXPORT_COLUMNS["parties"],
+            Party.objects.order_by("id").values(*EXPORT_COLUMNS["parties"], "extra"),
         ),
-    )
-    counts["transactions"] = _write(
-        folder,
-        "transactions",
-        EXPORT_COLUMNS["transactions"],
-        (
-            {
-                "txn_id": r["txn_id"],
-                "account_id": r["account__account_id"],
-                "posted": r["posted_on"],
-                "type": r["type"],
-                "amount": r["amount"],
-                "code": r["code"],
-                "due": r["due_on"],
-                "applies_to": r["applies_to__txn_id"],
-                "reverses": r["reverses__txn_id"],
-                "reference": r["reference"],
-                "memo": r["memo"],
-                "extra": r["extra"],
-            }
-            for r in Transaction.objects.order_by("id")
-            .values(
-                "txn_id",
-                "account__account_id",
-                "posted_on",
-                "type",
-                "amount",
-                "code",
-                "due_on",
-                "applies_to__txn_id",
-                "reverses__txn_id",
-                "reference",
-                "memo",
-                "extra",
-            )
-            .iterator(chunk_size=10000)
+        "accounts": _write(folder, "accounts", EXPORT_COLUMNS["accounts"], _account_rows()),
+        "account_parties": _write(
+            folder, "account_parties", EXPORT_COLUMNS["account_parties"], _account_party_rows()
         ),
-    )
-    return counts
+        "transactions": _write(
+            folder, "transactions", EXPORT_COLUMNS["transactions"], _transaction_rows()
+        ),
+    }
+
+
+def _account_rows() -> Iterator[dict[str, Any]]:
+    """The accounts file's rows, by the columns of the interchange format."""
+    for r in (
+        Account.objects.order_by("id")
+        .values(
+            "account_id",
+            "property__property_id",
+            "unit",
+            "kind",
+            "opened_on",
+            "closed_on",
+            "rent",
+            "deposit_held",
+            "currency",
+            "extra",
+        )
+        .iterator(chunk_size=5000)
+    ):
+        yield {
+            **r,
+            "property_id": r["property__property_id"],
+            "opened": r["opened_on"],
+            "closed": r["closed_on"],
+        }
+
+
+def _account_party_rows() -> Iterator[dict[str, Any]]:
+    """The account_parties file's rows: each account's parties with their roles."""
+    for r in (
+        AccountParty.objects.order_by("id")
+        .values("account__account_id", "party__party_id", "role", "guarantee_limit", "extra")
+        .iterator(chunk_size=5000)
+    ):
+        yield {
+            "account_id": r["account__account_id"],
+            "party_id": r["party__party_id"],
+            "role": r["role"],
+            "guarantee_limit": r["guarantee_limit"],
+            "extra": r["extra"],
+        }
+
+
+_TRANSACTION_FIELDS = {
+    "txn_id": "txn_id",
+    "account_id": "account__account_id",
+    "posted": "posted_on",
+    "type": "type",
+    "amount": "amount",
+    "code": "code",
+    "due": "due_on",
+    "applies_to": "applies_to__txn_id",
+    "reverses": "reverses__txn_id",
+    "reference": "reference",
+    "memo": "memo",
+    "extra": "extra",
+}
+
+
+def _transaction_rows() -> Iterator[dict[str, Any]]:
+    """The transactions file's rows, in the book's order (the order they were written)."""
+    rows = Transaction.objects.order_by("id").values(*_TRANSACTION_FIELDS.values())
+    for r in rows.iterator(chunk_size=10000):
+        yield {column: r[field] for column, field in _TRANSACTION_FIELDS.items()}
