@@ -13,7 +13,7 @@ from arrears.access.models import AuditEntry
 from arrears.ledger.models import Account, PeriodEvent, TimelineEvent, Transaction
 from arrears.ledger.periods import period_close
 from arrears.ledger.services import book_import
-from arrears.ledger.tests.test_import_errors import write_book
+from arrears.ledger.tests.elm_court import write_book
 from arrears.ledger.tests.test_periods import (
     NOVEMBER_20,
     OCTOBER_10,

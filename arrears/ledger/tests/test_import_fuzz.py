@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from arrears.ledger.interchange import EXPORT_COLUMNS, BookImportError
 from arrears.ledger.models import Transaction
 from arrears.ledger.services import book_import
+from arrears.ledger.tests.elm_court import ELM_COURT, write_book
 from arrears.ledger.tests.test_book_properties import fresh_book
-from arrears.ledger.tests.test_import_errors import ELM_COURT, write_book
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from arrears.ledger.models import Account, BookImport, PeriodEvent, Transaction
 from arrears.ledger.periods import PeriodClosedError, closed_through, period_close, period_reopen
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import NewCharge, NewCredit, book_import, charges_post, credits_post
-from arrears.ledger.tests.test_import_errors import book_state, write_book
+from arrears.ledger.tests.elm_court import book_state, write_book
 
 pytestmark = pytest.mark.django_db
 
