@@ -1,15 +1,17 @@
 """One act, one service, for the acts that are not on one lease: the admin's changes to users and
 their API tokens (the command line and the admin's pages; the API has none), the import of a
-book and the daily run (the command line and the API; the pages have neither). Each interface
-writes the same rows, apart from who did it and through which interface.
+book and the daily run (the command line and the API; the pages have neither), the closing of a
+month and its reopening (all three). Each interface writes the same rows, apart from who did it
+and through which interface.
 
 Erin (the admin) changes one user through each interface: nina-CLI by `arrears --as erin user …`,
 nina-WEB on the admin's pages. She imports a new lease through each: A-NEW-CLI from
 `import-CLI.zip` by `arrears --as erin import`, A-NEW-API from `import-API.zip` uploaded to
-`POST /api/imports`. Alice (a coordinator) runs the day, and its dry run, through each, on the
-same book: each run is undone before the next (its own savepoint), and no EMAIL_URL is set, as
-the command sends the run's emails at once when there is one and the API never does
-(docs/architecture.md, "Where the interfaces still differ").
+`POST /api/imports`. Alice (a coordinator) runs the day, and its dry run, through each, and
+Dave (the controller) closes February, and reopens it, through the command line, the periods
+page and the API: each on the same book, each change undone before the next (its own
+savepoint). No EMAIL_URL is set, as the command sends the run's emails at once when there is
+one and the API never does (docs/architecture.md, "Where the interfaces still differ").
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def _user_rows(username: str, tag: str, audit: list[dict[str, Any]]) -> dict[str
     tokens = ApiToken.objects.filter(user=user).order_by("id")
     rows = {
         "user": {
-            "username": user.username,
+            "name": user.username,  # `username` is the actor's, which `generic` leaves out
             "active": user.is_active,
             "staff": user.is_staff,
             "superuser": user.is_superuser,
