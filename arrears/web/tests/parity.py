@@ -146,9 +146,10 @@ def generic(value: Any, tag: str, ids: set[int], *, whole: bool = False) -> Any:
         text = value.replace(f"-{tag}", "-X").replace(f"-{tag.lower()}@", "-x@") if tag else value
         text = DIGEST.sub("H", text)
         for n in sorted(ids, reverse=True):
-            # an id in a key (dispute:12:answer), a letter's name (L12), a sentence (plan 12)
-            named = rf"(:|#|\bL|\b[Hh]old |\b[Pp]lan |\b[Dd]ispute ){n}\b(?![.-]\d)"
-            text = re.sub(rf"-{n}-", "-N-", re.sub(named, r"\1N", text))
+            # an id in a key (dispute:12:answer), a letter's name (L12), a sentence (plan 12),
+            # a credit's id (DSP-12-RENT-A-CLI; not a template's name: ca-3-day-notice)
+            named = rf"(:|#|\bL|\b[Hh]old |\b[Pp]lan |\b[Dd]ispute |\b[A-Z]+-){n}\b(?![.-]\d)"
+            text = re.sub(named, r"\1N", text)
         return text
     return value
 
