@@ -525,13 +525,14 @@ def book_import(
     progress: Any = None,
 ) -> ImportSummary:
     """Import a book, all or nothing (`ledger.services.book_import`); `name` is the file as
-    the user named it."""
+    the user named it (the path given, an upload's name), which the audit row and the import's
+    record keep."""
     return run_act(
         by,
         "import",
         detail={"file": name[:200], "into_open_period": into_open_period},
         do=lambda _a: ledger.book_import(
-            path, progress=progress, into_open_period=into_open_period
+            path, progress=progress, into_open_period=into_open_period, name=name
         ),
     )
 

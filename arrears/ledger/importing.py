@@ -106,19 +106,22 @@ def book_import(
     progress: Progress | None = None,
     into_open_period: bool = False,
     on: date | None = None,
+    name: str = "",
 ) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
 
     A transaction dated in a closed month (`periods`) is refused, unless `into_open_period`:
     then it is posted on the first open day, its own date kept in its `x_original_posted`
     column. `on` is the book's today (default: `core.dates.today()`), for the dates a file may
-    hold (docs/ledger-interchange.md, project notes).
+    hold (docs/ledger-interchange.md, project notes); `name` the file as its user named it, for
+    the import's record (default: `path`; an upload's name, not its temporary file's).
 
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
     sources = open_book(path)
-    summary = ImportSummary(source=path.name)
+    name = name or str(path)
+    summary = ImportSummary(source=Path(name).name)
     rules = Rules(today=on or today(), into_open=into_open_period)
     total = sum(s.size for s in sources)
     done = 0
@@ -149,7 +152,7 @@ def book_import(
             counts: dict[str, Any] = {"created": summary.created, "updated": summary.updated}
             if summary.into_open:  # posted on the first open day, their months being closed
                 counts["into_open_period"] = summary.into_open
-            BookImport.objects.create(source=str(path), sha256=_sha256(path), counts=counts)
+            BookImport.objects.create(source=name[:500], sha256=_sha256(path), counts=counts)
         log.info("all rows written; committing")
     if summary.changed and bulk.is_postgres():
         # Fresh statistics for what was just loaded: autovacuum may be off or late, and a run
