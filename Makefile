@@ -43,8 +43,7 @@ static: setup
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-check: static
-	$(BIN)/pytest
+check: static test
 
 bench: setup
 	$(BIN)/python bench/book.py
