@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from arrears.demo import book as book_module
 from arrears.demo.book import DemoSummary, write_demo_book
 
 TODAY = date(2026, 3, 10)
@@ -172,6 +173,23 @@ def test_the_demo_module_imports_no_django() -> None:
 
 def test_the_files_have_exactly_the_columns_of_the_spec(book: Book) -> None:
     assert book.headers == COLUMNS
+
+
+def test_the_demo_writes_the_columns_the_export_writes() -> None:
+    # given the demo's own column lists (it imports no Django, so it cannot import the ledger's)
+    # and the interchange format's, as the export writes them
+    from arrears.demo.generator import TRANSACTION_COLUMNS as GENERATED
+    from arrears.ledger.interchange import EXPORT_COLUMNS
+
+    # then each file's columns are the same, so the copies cannot drift apart
+    assert {f"{k}.csv": list(v) for k, v in EXPORT_COLUMNS.items()} == {
+        "properties.csv": list(book_module.PROPERTY_COLUMNS),
+        "parties.csv": list(book_module.PARTY_COLUMNS),
+        "accounts.csv": list(book_module.ACCOUNT_COLUMNS),
+        "account_parties.csv": list(book_module.ACCOUNT_PARTY_COLUMNS),
+        "transactions.csv": list(book_module.TRANSACTION_COLUMNS),
+    }
+    assert list(GENERATED) == list(EXPORT_COLUMNS["transactions"])
 
 
 def test_the_summary_counts_what_was_written(book: Book) -> None:
