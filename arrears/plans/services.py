@@ -38,10 +38,14 @@ def _account(account_id: str, *, lock: bool = False) -> Account:
         ) from None
 
 
-def _book_position(account: Account) -> int:
-    """The account's last transaction id: payments booked after it count toward what is made now
-    (the balance already holds the earlier ones)."""
-    last = Transaction.objects.filter(account=account).order_by("-id").values_list("id", flat=True)
+def _book_position() -> int:
+    """The book's last transaction id (ids grow as transactions are booked): payments booked
+    after it count toward what is made now (the balance already holds the earlier ones).
+
+    The book's, not the account's own last id, which is the same cut for this account: with the
+    account's, an account quiet for years put its old id in a chunk's lower bound and the daily
+    run read every payment of the chunk since then (bench/holds.py: 1.1 s against 0.07 s)."""
+    last = Transaction.objects.order_by("-id").values_list("id", flat=True)
     return last.first() or 0
 
 
@@ -85,7 +89,7 @@ def promise_add(
         channel=channel,
         grace_days=plan_limits().promise_grace_days,
         made_by=actor,
-        book_position=_book_position(account),
+        book_position=_book_position(),
     )
     who = party.party_id if party else "the account"
     _event(
@@ -263,7 +267,7 @@ def plan_create(
         **_company_terms(acceleration_clause),
         supersedes=supersedes,
         created_by=actor,
-        book_position=_book_position(account),
+        book_position=_book_position(),
         disputed_excluded=disputed,
         disputes=list(held.disputes) if disputed else [],
     )
