@@ -574,3 +574,9 @@ def book_run(
         detail={"date": on.isoformat(), "dry_run": dry_run},
         do=do,
     )
+
+
+# The acts on an account's record (contact points, consent, documents): arrears.access.acts_record.
+from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E402
+from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402
+from arrears.access.acts_record import party_update as party_update  # noqa: E402

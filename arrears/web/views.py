@@ -396,6 +396,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
+        "can_record": can(request.user, "party.update"),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
         **action_context(request.user, account),
