@@ -119,3 +119,46 @@ def consent_record(
             },
         )
     return consent
+
+
+def consents_from_import(*, actor: str, on: date) -> int:
+    """Record the consent that parties.csv's `x_consent_sms` / `x_consent_autodial` cells say
+    (the interchange's documented `x_` extension: `ledger.interchange.consent`), as the import
+    left them in the parties' custom attributes. A cell already recorded (the same word, day and
+    way as the latest row of its channel) is not recorded again, so a re-import adds nothing.
+    Returns how many consent rows were written."""
+    from django.db.models import Q
+
+    from arrears.core.dates import book_zone
+    from arrears.ledger.interchange.consent import CONSENT_COLUMNS, parse_consent
+
+    wanted = Q()
+    for column in CONSENT_COLUMNS:
+        wanted |= Q(extra__has_key=column)
+    written = 0
+    for party in Party.objects.filter(wanted).order_by("party_id"):
+        latest = {c.channel: c for c in Consent.objects.filter(party=party).order_by("at", "id")}
+        for column in CONSENT_COLUMNS:
+            cell = parse_consent(column, str(party.extra.get(column) or ""))
+            if cell is None:
+                continue
+            at = datetime.combine(cell.on, datetime.min.time(), tzinfo=book_zone())
+            seen = latest.get(cell.channel)
+            if seen is not None and (seen.granted, seen.at, seen.how) == (
+                cell.granted,
+                at,
+                cell.how,
+            ):
+                continue
+            consent_record(
+                party_id=party.party_id,
+                channel=cell.channel,
+                granted=cell.granted,
+                how=cell.how,
+                words=cell.words,
+                actor=actor,
+                on=on,
+                at=at,
+            )
+            written += 1
+    return written

@@ -280,3 +280,41 @@ def test_the_command_line_changes_a_party_and_withdraws_consent(
     assert main(["--as", "alice", "party", "update", "P-GREG", "--email", "nope"]) == 2
     assert "is not an email address" in capsys.readouterr().err
     assert date(2026, 3, 26) == TODAY
+
+
+def test_an_import_records_consent_from_its_x_consent_column_once(
+    people: Any, tmp_path: Any
+) -> None:
+    from arrears.access.tests.people import BOOK, write_book
+
+    # given parties.csv with Tina's written consent to texts in the x_consent_sms column
+    words = "I agree to texts about my account"
+    parties = [dict(p) for p in BOOK["parties"]]
+    parties[0]["x_consent_sms"] = f"granted;2026-03-02;written;{words}"
+    parties[1]["x_consent_sms"] = ""
+    folder = write_book(tmp_path / "again", {"parties": parties})
+    erin = By(people["erin"], "cli")
+    # when the book is imported, twice
+    acts.book_import(by=erin, path=folder, name="again")
+    acts.book_import(by=erin, path=folder, name="again")
+    # then Tina's consent is on record once, with its words, and on her account's timeline
+    (consent,) = Consent.objects.all()
+    assert (consent.party.party_id, consent.channel, consent.granted) == ("P-TINA", "sms", True)
+    assert (consent.how, consent.words, consent.at.date()) == ("written", words, date(2026, 3, 2))
+    assert TimelineEvent.objects.filter(kind="consent.granted").count() == 1
+
+
+def test_an_import_with_a_consent_cell_that_says_none_is_refused_with_its_line(
+    people: Any, tmp_path: Any
+) -> None:
+    from arrears.access.tests.people import BOOK, write_book
+    from arrears.ledger.interchange.errors import BookImportError
+
+    parties = [dict(p) for p in BOOK["parties"]]
+    parties[1]["x_consent_autodial"] = "granted;2026-03-02;by smoke signal;yes"
+    folder = write_book(tmp_path / "bad", {"parties": parties})
+    with pytest.raises(BookImportError) as refused:
+        acts.book_import(by=By(people["erin"], "cli"), path=folder, name="bad")
+    assert "x_consent_autodial" in str(refused.value)
+    assert "line 3" in str(refused.value) or ":3" in str(refused.value)
+    assert not Consent.objects.exists()
