@@ -589,4 +589,5 @@ def book_run(
 # The acts on an account's record (contact points, consent, documents): arrears.access.acts_record.
 from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E402
 from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402
+from arrears.access.acts_record import document_add as document_add  # noqa: E402
 from arrears.access.acts_record import party_update as party_update  # noqa: E402

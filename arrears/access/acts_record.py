@@ -18,8 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from arrears.access.acting import By, run_act
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
+from arrears.correspondence import uploads
+from arrears.correspondence.archive import sha256_of
 from arrears.correspondence.contacts import ContactChanged
 from arrears.correspondence.contacts import party_update as contacts_update
+from arrears.correspondence.uploads import DocumentAdded, plain_filename
 from arrears.dunning.consent import consent_record
 from arrears.dunning.models import Consent
 from arrears.ledger.models import AccountParty
@@ -142,4 +145,31 @@ def consent_withdraw(
         words=words,
         at=at,
         account_id=account_id,
+    )
+
+
+def document_add(
+    *, by: By, account_id: str, data: bytes, filename: str, title: str
+) -> DocumentAdded:
+    """A file added to the account's history (`correspondence.uploads.document_add`): checked
+    by its bytes, archived once by its SHA-256, named on the timeline."""
+    detail = {
+        "title": " ".join(title.split())[:200],
+        "filename": plain_filename(filename),
+        "sha256": sha256_of(data),
+        "size": len(data),
+    }
+    return run_act(
+        by,
+        "document.add",
+        account_id=account_id,
+        detail=detail,
+        do=lambda _a: uploads.document_add(
+            account_id=account_id,
+            data=data,
+            filename=filename,
+            title=title,
+            actor=by.name,
+            on=today(),
+        ),
     )

@@ -11,12 +11,14 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from arrears.access import acts
+from arrears.api.actions import router as actions_router
 from arrears.api.common import ERRORS, by
 from arrears.api.schemas import ErrorOut
 from arrears.core.errors import ValidationError
+from arrears.correspondence.uploads import max_upload_bytes
 from arrears.dunning.models import Consent
 from arrears.ledger.models import Party
 
@@ -146,3 +148,38 @@ def consent_withdraw_post(request: HttpRequest, party_id: str, body: ConsentIn) 
         at=_aware(body.at),
     )
     return Status(201, _consent_out(consent, party_id))
+
+
+class DocumentAddedOut(Schema):
+    name: str  # as `GET /api/accounts/{account_id}/documents` lists it
+    sha256: str
+    content_type: str
+    size: int
+    filename: str
+    added: bool  # False: this very file was on the account's history already
+
+
+# On the actions' router, which has the GET of the same path (one path, one router in Ninja).
+@actions_router.post(
+    "/accounts/{account_id}/documents",
+    response={201: DocumentAddedOut, 200: DocumentAddedOut, **WRITES},
+)
+def document_post(
+    request: HttpRequest, account_id: str, file: File[UploadedFile], title: Form[str]
+) -> Any:
+    """Add a file (multipart: `file`, `title`) to the account's history: a PDF, a PNG or JPEG
+    image or an email (.eml), its type read from its bytes; archived once by its SHA-256."""
+    data = file.read(max_upload_bytes() + 1)
+    added = acts.document_add(
+        by=by(request), account_id=account_id, data=data, filename=file.name or "", title=title
+    )
+    d = added.document
+    out = {
+        "name": d.name,
+        "sha256": d.sha256,
+        "content_type": d.content_type,
+        "size": d.size,
+        "filename": added.filename,
+        "added": added.event is not None,
+    }
+    return Status(201 if added.event is not None else 200, out)

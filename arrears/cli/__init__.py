@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "period": "arrears.cli.periods",
     "party": "arrears.cli.record",
     "consent": "arrears.cli.record",
+    "document": "arrears.cli.record",
 }
 
 

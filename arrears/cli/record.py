@@ -81,3 +81,37 @@ def _consent_parser(sub: Any) -> None:
 
 
 PARSERS = {"party": _party_parser, "consent": _consent_parser}
+
+
+def cmd_document(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from arrears.access import acts
+    from arrears.correspondence.uploads import max_upload_bytes
+
+    ensure_migrated()
+    path = Path(args.file)
+    with path.open("rb") as stream:
+        data = stream.read(max_upload_bytes() + 1)
+    added = acts.document_add(
+        by=by(args), account_id=args.account_id, data=data, filename=path.name, title=args.title
+    )
+    d = added.document
+    if added.event is None:
+        print(f"{path.name} is on {args.account_id}'s history already: {d.name}")
+    else:
+        print(f"Added to {args.account_id}: {d.name} ({d.content_type}, sha256 {d.sha256})")
+    return 0
+
+
+def _document_parser(sub: Any) -> None:
+    help = "add a document to an account's history (PDF, PNG or JPEG image, .eml email)"
+    p = command(sub, "document", cmd_document, help)
+    document_sub = p.add_subparsers(dest="document_command", required=True, metavar="ACTION")
+    q = document_sub.add_parser("add", help=help)
+    q.add_argument("account_id")
+    q.add_argument("file")
+    q.add_argument("--title", required=True, help="what it is: a signed lease, a proof of service")
+
+
+PARSERS["document"] = _document_parser

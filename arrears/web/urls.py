@@ -83,6 +83,11 @@ urlpatterns = [
         views_record.account_consent,
         name="account_consent",
     ),
+    path(
+        "accounts/<str:account_id>/documents/add/",
+        views_record.account_document_add,
+        name="account_document_add",
+    ),
     path("letters/", views_letters.letters_page, name="letters"),
     path("letters/batch/", views_letters.letters_batch_run, name="letters_batch"),
     path("letters/files/<int:document_id>/", views_letters.letters_file, name="letters_file"),

@@ -2,9 +2,9 @@
 to texts and autodialled calls, a document added to the account's history.
 
 Plain forms (no script: the pages' CSP allows none inline): a change answers with a redirect
-back to the account page at the party's row, which says it was saved; a refusal answers the page
-again (422) with the message beside the party's form, in the user's language. Each calls one
-act of `arrears.access.acts`.
+back to the account page at the party's row (or the documents' form), which says it was saved;
+a refusal answers the page again (422) with the message beside the form, in the user's
+language. Each calls one act of `arrears.access.acts`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from arrears.access.errors import ForbiddenError
 from arrears.access.selectors import authorize
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.correspondence.contacts import CONTACT_FIELDS
+from arrears.correspondence.uploads import max_upload_bytes
 from arrears.web.views import _account_context, account_html, by, page
 
 
@@ -91,4 +92,27 @@ def account_consent(request: HttpRequest, account_id: str, party_id: str) -> Htt
             account_id=account_id,
         ),
         f"consent-{party_id}",
+    )
+
+
+@require_POST
+@page("account.view")
+def account_document_add(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Add an uploaded file to the account's history (`acts.document_add`); its type is read
+    from its bytes, its name kept only as a label."""
+    upload = request.FILES.get("file")
+    data = upload.read(max_upload_bytes() + 1) if upload is not None else b""
+    return _run(
+        request,
+        account_id,
+        "document.add",
+        "documents",
+        lambda: acts.document_add(
+            by=by(request),
+            account_id=account_id,
+            data=data,
+            filename=upload.name or "" if upload is not None else "",
+            title=request.POST.get("title", ""),
+        ),
+        "documents",
     )

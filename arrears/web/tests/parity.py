@@ -89,6 +89,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_consent",),
         "api": ("POST /api/parties/{party_id}/consents/withdraw",),
     },
+    "document.add": {
+        "cli": ("document add",),
+        "web": ("web:account_document_add",),
+        "api": ("POST /api/accounts/{account_id}/documents",),
+    },
     "letters.mailed": {"cli": ("letters mailed",), "web": ("web:letters_mailed",)},
     "letters.returned": {"cli": ("letters returned",), "web": ("web:letters_returned",)},
     "user.add": {"cli": ("user add",), "web": ("web:admin_users",)},

@@ -14,6 +14,7 @@ table of docs/architecture.md) says which interface offers which act.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pypdf import PdfWriter
 
 from arrears.access.tests.people import FIRM, TODAY, signed_in, write_book
 from arrears.cli import main
@@ -190,6 +193,26 @@ def _letter(account_id: str, folder: Path) -> Letter:
 NOTE = "Rita says the rent comes with her paycheck on April 3"
 WORDS = "I agree to texts about my rent account at this number."
 NEW_CONTACT = {"phone": "(347) 555-0113", "address": "5 Oak Lane", "language": "es"}
+
+
+def _lease_scan(account_id: str) -> bytes:
+    """A signed lease as a one-page PDF, of each lease its own (the same size)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.add_metadata({"/Title": f"Lease of {account_id}"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _scan_file(account_id: str, folder: Path) -> Path:
+    path = folder / f"lease-{account_id}.pdf"
+    path.write_bytes(_lease_scan(account_id))
+    return path
+
+
+def _upload(account_id: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(f"lease-{account_id}.pdf", _lease_scan(account_id))
 
 
 def _consented(account_id: str, _folder: Path) -> None:
@@ -367,6 +390,19 @@ ACTS = [
         ),
     ),
     Act(
+        "document.add",
+        setup=_scan_file,
+        cli=lambda a, path: ["document", "add", a, str(path), "--title", "Signed lease"],
+        web=lambda a, _: (
+            f"/accounts/{a}/documents/add/",
+            {"title": "Signed lease", "file": _upload(a)},
+        ),
+        api=lambda a, _: (
+            f"/api/accounts/{a}/documents",
+            {"title": "Signed lease", "file": _upload(a)},
+        ),
+    ),
+    Act(
         "letters.mailed",
         setup=_letter,
         printed=True,
@@ -408,12 +444,15 @@ def _do(interface: str, act: Act, account_id: str, given: Any, people: Any, toke
     else:
         assert act.api is not None
         url, body = act.api(account_id, given)
-        response = Client().post(
-            url,
-            json.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
+        if any(isinstance(v, SimpleUploadedFile) for v in body.values()):  # multipart
+            response = Client().post(url, body, HTTP_AUTHORIZATION=f"Bearer {token}")
+        else:
+            response = Client().post(
+                url,
+                json.dumps(body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
     # (the record's forms answer a change with a redirect back to the account page)
     assert response.status_code in (200, 201, 302), response.content.decode()[:500]
     if interface == "web":

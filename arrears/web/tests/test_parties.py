@@ -87,7 +87,7 @@ def test_a_hold_until_a_date_makes_the_party_quiet_until_then(
     tina = table[table.index('id="party-P-TINA"') : table.index('id="party-P-GREG"')]
     greg = table[table.index('id="party-P-GREG"') :]
     assert "OK to call now" in tina
-    assert "autodialled" not in tina
+    assert "no consent for autodialled calls" not in tina
     assert "quiet until Apr 27" in greg
 
 
