@@ -318,3 +318,44 @@ def test_an_import_with_a_consent_cell_that_says_none_is_refused_with_its_line(
     assert "x_consent_autodial" in str(refused.value)
     assert "line 3" in str(refused.value) or ":3" in str(refused.value)
     assert not Consent.objects.exists()
+
+
+def test_a_letters_row_records_its_article_number_and_refuses_a_wrong_one_beside_it(
+    people: Any, tmp_path: Any
+) -> None:
+    from arrears.correspondence.certified import usps_check_digit
+    from arrears.correspondence.models import Outbound
+    from arrears.dunning.reissue import letters_print
+
+    # given Tina's certified late notice printed on March 11
+    cycle_run(on=date(2026, 3, 11))
+    letters_print(on=date(2026, 3, 11), output=tmp_path / "print", actor="alice", workers=1)
+    letter = Outbound.objects.filter(channel="certified_letter", status="rendered").first()
+    assert letter is not None
+    payload = "9407111898765400001"
+    digit = usps_check_digit(payload)
+    client = signed_in(people["alice"])
+    # when Alice types the number with a wrong check digit on its row (no script: the page)
+    wrong = client.post(
+        "/letters/mailed/",
+        {
+            "on": "2026-03-11",
+            "letter": f"L{letter.pk}",
+            "article_number": payload + str((digit + 1) % 10),
+        },
+    )
+    # then it is refused beside that row's field, and nothing is recorded
+    assert wrong.status_code == 422
+    html = wrong.content.decode()
+    assert f"Wrong check digit: the last digit should be {digit}." in html
+    assert f'id="article-error-{letter.pk}" role="alert"' in html
+    letter.refresh_from_db()
+    assert letter.status == "rendered"
+    # when she types the right one, it is recorded mailed
+    right = client.post(
+        "/letters/mailed/",
+        {"on": "2026-03-11", "letter": f"L{letter.pk}", "article_number": payload + str(digit)},
+    )
+    assert right.status_code == 302
+    letter.refresh_from_db()
+    assert (letter.status, letter.article_number) == ("mailed", payload + str(digit))
