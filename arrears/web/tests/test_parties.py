@@ -109,3 +109,18 @@ def test_the_guards_word_costs_the_page_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as three:
         client.get("/accounts/A-TINA/")
     assert len(three) == len(two)
+
+
+def test_a_spanish_reader_reads_the_guards_word_and_the_forms_in_spanish(
+    people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARREARS_NOW", "2026-03-26T07:15:00-04:00")
+    html = signed_in(people["alice"]).get("/accounts/A-TINA/", HTTP_ACCEPT_LANGUAGE="es")
+    table = html.content.decode()
+    table = table[table.index('id="parties"') :]
+    assert "no antes de las 8:00 AM ET" in table
+    assert "sin consentimiento para llamadas automáticas" in table
+    assert "Editar los datos de contacto de Tina Ortiz" in table
+    assert "Agregar un documento al historial" in table
+    for english in ("not before", "OK to call", "Edit contact points", "Add a document"):
+        assert english not in table
