@@ -28,6 +28,7 @@ ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archiv
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
 ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
+ARREARS_UPLOAD_MAX_BYTES the largest document added to an account by hand (default 10485760: 10 MB)
 ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
 ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
 ARREARS_COMPANY_SIGNER_NAME, ARREARS_COMPANY_SIGNER_TITLE   who signs the letters, and as what
@@ -312,6 +313,9 @@ STORAGES = {
         "OPTIONS": env.json("ARREARS_ARCHIVE_OPTIONS", None) or {"location": ARREARS_ARCHIVE_DIR},
     },
 }
+
+# Documents added to an account by hand (arrears.correspondence.uploads): the largest accepted.
+ARREARS_UPLOAD_MAX_BYTES = env.int("ARREARS_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 # The company on the letterhead (merge field `company`).
 ARREARS_COMPANY = {

@@ -39,6 +39,7 @@ from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get
 from arrears.dunning import commitments, contact, documents, notices
 from arrears.dunning import services as dunning
+from arrears.dunning.consent import consents_from_import
 from arrears.dunning.contact import CallLogged
 from arrears.dunning.documents import DisputeAnswered
 from arrears.dunning.models import Hold
@@ -531,10 +532,19 @@ def book_import(
         by,
         "import",
         detail={"file": name[:200], "into_open_period": into_open_period},
-        do=lambda _a: ledger.book_import(
-            path, progress=progress, into_open_period=into_open_period, name=name
+        do=lambda _a: _with_consents(
+            ledger.book_import(
+                path, progress=progress, into_open_period=into_open_period, name=name
+            ),
+            by,
         ),
     )
+
+
+def _with_consents(summary: ImportSummary, by: By) -> ImportSummary:
+    """The import's consent cells recorded as consent (`dunning.consent.consents_from_import`)."""
+    consents_from_import(actor=by.name, on=today())
+    return summary
 
 
 @dataclass(frozen=True)
@@ -574,3 +584,10 @@ def book_run(
         detail={"date": on.isoformat(), "dry_run": dry_run},
         do=do,
     )
+
+
+# The acts on an account's record (contact points, consent, documents): arrears.access.acts_record.
+from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E402
+from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402
+from arrears.access.acts_record import document_add as document_add  # noqa: E402
+from arrears.access.acts_record import party_update as party_update  # noqa: E402

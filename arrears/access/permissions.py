@@ -42,6 +42,11 @@ _VERBS: dict[str, frozenset[str]] = {
     "statement.send": frozenset({COORDINATOR, ADMIN}),
     "notice.preview": frozenset({COORDINATOR, ADMIN}),
     "notice.send": frozenset({COORDINATOR, ADMIN}),
+    # the account's record kept from the desk: a party's contact points and consent, a document
+    "party.update": frozenset({COORDINATOR, ADMIN}),
+    "consent.grant": frozenset({COORDINATOR, ADMIN}),
+    "consent.withdraw": frozenset({COORDINATOR, ADMIN}),
+    "document.add": frozenset({COORDINATOR, ADMIN}),
     # reads of one account's documents (letters, statements, emails): within the user's scope
     # (an attorney's is the accounts referred to the firm: their case documents)
     "document.view": EVERYONE,

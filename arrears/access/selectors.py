@@ -234,6 +234,13 @@ class PartyView:
     language: str
     timezone: str
     consent: dict[str, bool]
+    # the contact points as kept (the edit form's fields) and the row's key (call history)
+    pk: int = 0
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
 
 
 def account_parties(account: Account, links: list[AccountParty] | None = None) -> list[PartyView]:
@@ -275,6 +282,12 @@ def account_parties(account: Account, links: list[AccountParty] | None = None) -
                 p.language,
                 p.timezone,
                 consent.get(p.pk, {}),
+                p.pk,
+                p.address,
+                p.city,
+                p.state,
+                p.postal_code,
+                p.country,
             )
         )
     return out

@@ -52,6 +52,9 @@ COMMANDS: dict[str, str] = {
     "call": "arrears.cli.mail",
     "sms": "arrears.cli.mail",
     "period": "arrears.cli.periods",
+    "party": "arrears.cli.record",
+    "consent": "arrears.cli.record",
+    "document": "arrears.cli.record",
 }
 
 

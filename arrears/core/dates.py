@@ -63,3 +63,14 @@ def parse_month(text: str) -> date:
         if in_calendar(day):
             return day
     raise ValueError(f"not a month (YYYY-MM): {text[:20]!r}")
+
+
+def now() -> datetime:
+    """The book's present moment, aware: ARREARS_NOW (an ISO time with its offset) freezes it;
+    with only ARREARS_TODAY frozen, today's date at the present time of day in the book's zone
+    (a demo's "now" falls on its own today)."""
+    frozen = os.environ.get("ARREARS_NOW")
+    if frozen:
+        return datetime.fromisoformat(frozen)
+    moment = datetime.now(book_zone())
+    return datetime.combine(today(), moment.timetz())

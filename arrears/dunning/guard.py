@@ -13,8 +13,14 @@
    `dispute` stops only the steps about a disputed amount (15 USC §1692g(b)), so the rest of the
    balance keeps its course.
 2. the channel itself (`channel:<what is missing>`): no email without an address, no letter
-   without a postal address (nor to one that mail came back from), no text without consent,
-   nothing on a channel the party opted out of.
+   without a postal address (nor to one that mail came back from), no text and no autodialled
+   or prerecorded call without consent, nothing on a channel the party opted out of.
+   47 USC §227(b)(1)(A)(iii): a call to a cell phone made with an automatic telephone dialing
+   system or an artificial or prerecorded voice (a text is such a call: Campbell-Ewald v.
+   Gomez, 577 U.S. 153 (2016)) needs the called party's prior express consent. The FCC's
+   one-to-one consent rule (47 CFR §64.1200(f)(9), 2023 order) asks it of the one caller, and
+   its revocation rule (47 CFR §64.1200(a)(10), 2024 order) lets it be withdrawn by any
+   reasonable means: the latest word per channel wins, so a withdrawal stops the channel.
 3. contact hours (`hours`): calls, texts and emails only from 8:00 to before 21:00 in the party's
    own time zone (15 USC §1692c(a)(1); Reg F, 12 CFR §1006.6(b)(1)(i)); configurable per
    jurisdiction for stricter local rules.
@@ -29,8 +35,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-CONTACT_CHANNELS = ("email", "letter", "certified_letter", "sms", "call")
-TIMED_CHANNELS = ("email", "sms", "call")
+CONTACT_CHANNELS = ("email", "letter", "certified_letter", "sms", "call", "autodial")
+TIMED_CHANNELS = ("email", "sms", "call", "autodial")
+# Channels that need the party's prior express consent (47 USC §227(b)(1)(A)).
+CONSENT_CHANNELS = ("sms", "autodial")
 # Account holds that stop fees; every account hold stops notices.
 STOPS_FEES = ("bankruptcy", "dispute", "plan", "manual")
 # Account holds that stop the other steps (referrals, holds placed by the policy).
@@ -57,6 +65,7 @@ class ContactPoint:
     has_address: bool = True
     has_phone: bool = True
     sms_consent: bool = False
+    autodial_consent: bool = False  # autodialled or prerecorded calls (47 USC §227(b)(1)(A))
     opted_out: frozenset[str] = frozenset()
     address_returned: bool = False  # mail to the postal address came back undeliverable
 
@@ -125,6 +134,7 @@ def contact_point(
         has_address=bool(address) or (role != "guarantor" and bool(unit_address)),
         has_phone=bool(phone),
         sms_consent=given.get("sms", False),
+        autodial_consent=given.get("autodial", False),
         opted_out=frozenset(channel for channel, granted in given.items() if not granted),
         address_returned=address_returned,
     )
@@ -170,7 +180,7 @@ def guard_check(
                 f"{local:%H:%M} {contact.timezone} is outside {rules.earliest:%H:%M}–"
                 f"{rules.latest:%H:%M}",
             )
-    if channel == "call" and calls is not None:
+    if channel in ("call", "autodial") and calls is not None:
         week_ago = at - timedelta(days=7)
         attempts = [a for a in calls.attempts if week_ago < a <= at]
         if len(attempts) >= rules.calls_per_week:
@@ -208,6 +218,8 @@ def _channel_refusal(channel: str, contact: ContactPoint) -> str:
         return "mail returned undeliverable"
     if channel == "sms" and not contact.sms_consent:
         return "no consent to texts"
-    if channel in ("sms", "call") and not contact.has_phone:
+    if channel == "autodial" and not contact.autodial_consent:
+        return "no consent to autodialled calls"
+    if channel in ("sms", "call", "autodial") and not contact.has_phone:
         return "no phone number"
     return ""

@@ -71,13 +71,19 @@ class PolicyOverride(models.Model):
 
 
 class Consent(models.Model):
-    """A party's consent to, or opt-out of, a channel; the latest row for a channel wins."""
+    """A party's consent to, or opt-out of, a channel; the latest row for a channel wins.
+
+    Rows are only added: a withdrawal is a new row, so what the party agreed to, when and how,
+    stays on record (47 USC §227(b)(1)(A); the FCC's revocation rule, 47 CFR §64.1200(a)(10))."""
 
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="consents")
     channel = models.CharField(max_length=20)
     granted = models.BooleanField()
-    at = models.DateTimeField()
+    at = models.DateTimeField()  # when the party gave or withdrew it
     source = models.CharField(max_length=200, blank=True)
+    how = models.CharField(max_length=20, blank=True)  # written, verbal, web, reply, import
+    words = models.TextField(blank=True)  # what the party agreed to, or said, word for word
+    recorded_by = models.CharField(max_length=150, blank=True)
 
 
 class ContactAttempt(models.Model):

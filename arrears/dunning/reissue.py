@@ -9,7 +9,8 @@ compliance guard must still allow it (holds, plans, promises, disputes, cease, b
 is no longer due is cancelled with its reason (its action closed: the worklist no longer shows
 it); what goes is dated that day, with its amount of that day and a deadline counted from that
 day (`deadlines.notice_deadline`). A notice queued by hand or a dispute's answer (no policy step)
-keeps its own deadline, or none, and is asked of the guard only.
+keeps its own deadline, or none, and is asked of the guard only. A letter that waited past its
+policy's window, or whose deadline passed, is re-dated or re-issued (`stale`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from arrears.dunning.models import Action, PolicyOverride
 from arrears.dunning.planning import AccountState, OpenCharge
 from arrears.dunning.policy import Policy, choose_policy, jurisdiction_of
 from arrears.dunning.services import company_policies
+from arrears.dunning.stale import stale_checks
 from arrears.dunning.still_due import notice_still_due
 from arrears.ledger.models import Account, AccountParty
 from arrears.ledger.selectors import open_items_as_of
@@ -206,8 +208,10 @@ def _actions_follow(rows: Sequence[Outbound], checks: Sequence[Recheck]) -> None
             Action.objects.filter(key=row.key).update(amount=check.amount, deadline=check.deadline)
 
 
-def _letters_recheck(rows: Sequence[Outbound], on: date) -> list[Recheck]:
+def _letters_recheck(rows: Sequence[Outbound], on: date, actor: str) -> list[Recheck]:
     checks = notices_recheck(rows, on)
+    # A notice that waited too long is re-dated or re-issued (dunning.stale).
+    checks = stale_checks(rows, checks, on, policies=company_policies(), actor=actor)
     _actions_follow(rows, checks)
     return checks
 
@@ -233,7 +237,7 @@ def letters_print(
         progress=progress,
         reprint=reprint,
         batch=batch,
-        recheck=_letters_recheck,
+        recheck=lambda rows, day: _letters_recheck(rows, day, actor),
     )
     # A letter that cannot be printed fails its action with the reason (it is not done).
     for failed in result.failed:

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from arrears.web import views, views_actions, views_admin, views_letters, views_periods
+from arrears.web import (
+    views,
+    views_actions,
+    views_admin,
+    views_letters,
+    views_periods,
+    views_record,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -65,6 +72,21 @@ urlpatterns = [
         "accounts/<str:account_id>/documents/",
         views_actions.account_document,
         name="account_document",
+    ),
+    path(
+        "accounts/<str:account_id>/parties/<str:party_id>/",
+        views_record.account_party,
+        name="account_party",
+    ),
+    path(
+        "accounts/<str:account_id>/parties/<str:party_id>/consent/",
+        views_record.account_consent,
+        name="account_consent",
+    ),
+    path(
+        "accounts/<str:account_id>/documents/add/",
+        views_record.account_document_add,
+        name="account_document_add",
     ),
     path("letters/", views_letters.letters_page, name="letters"),
     path("letters/batch/", views_letters.letters_batch_run, name="letters_batch"),

@@ -60,7 +60,7 @@ from arrears.access.services import (
 )
 from arrears.core.busy import busy_error
 from arrears.core.cells import safe_cell
-from arrears.core.dates import in_calendar, today
+from arrears.core.dates import in_calendar, now, today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
@@ -73,6 +73,7 @@ from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
+from arrears.web.parties import party_rows
 from arrears.web.selectors import aging_trend, day_get
 
 LEDGER_PAGE = 50
@@ -379,6 +380,8 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         number = pages
     number = min(max(number, 1), pages)
     lines = ledger.lines[(number - 1) * LEDGER_PAGE : number * LEDGER_PAGE]
+    parties = account_parties(account, ledger.parties)
+    activity = activity_get(account=account, limit=None if everything else ACTIVITY)
     return {
         "account": account,
         "ledger": ledger,
@@ -386,12 +389,14 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "page": number,
         "pages": pages,
         "page_range": range(1, pages + 1),
-        "parties": account_parties(account, ledger.parties),
-        "activity": activity_get(account=account, limit=None if everything else ACTIVITY),
+        "parties": parties,
+        "party_rows": party_rows(account, parties, activity.holds, now()),
+        "activity": activity,
         "today": today(),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
+        "can_record": can(request.user, "party.update"),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
         **action_context(request.user, account),

@@ -28,7 +28,12 @@ from arrears.access.services import act
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, ValidationError
 from arrears.correspondence.archive import archive_read
-from arrears.correspondence.certified import article_number_problem, normalize_article_number
+from arrears.correspondence.certified import (
+    LENGTHS,
+    article_number_problem,
+    normalize_article_number,
+    usps_check_digit,
+)
 from arrears.correspondence.mail_in import triage_assign, triage_list
 from arrears.correspondence.models import Document
 from arrears.dunning.reissue import letters_print
@@ -182,13 +187,51 @@ def _mailed(request: HttpRequest, *, lines: str, on: date) -> str:
     }
 
 
+def _article_problem(typed: str) -> str:
+    """Why a certified article number typed on a letter's row is not one, in the user's
+    language ("" if it is one, or none was typed): the USPS Mod-10 check digit
+    (`correspondence.certified`)."""
+    number = normalize_article_number(typed)
+    if not number:
+        return ""
+    if not number.isdigit():
+        return _("An article number is digits only.")
+    if len(number) not in LENGTHS:
+        return _("An article number has 20 or 22 digits, not %(n)s.") % {"n": len(number)}
+    expected = usps_check_digit(number[:-1])
+    if int(number[-1]) != expected:
+        return _("Wrong check digit: the last digit should be %(digit)s.") % {"digit": expected}
+    return ""
+
+
 @require_POST
 @page("letters.view")
 def letters_mailed_entry(request: HttpRequest) -> HttpResponse:
-    lines = request.POST.get("lines", "")[:20000]
+    """Proof of mailing: the lines typed, or one letter's row (`letter` and `article_number`,
+    typed or scanned), which is answered beside that row's field when refused."""
     on = _on(request)
     authorize(request.user, "letters.manage")
-    return _managed(request, lambda: _mailed(request, lines=lines, on=on))
+    letter = request.POST.get("letter", "")[:40].strip()
+    if not letter:
+        lines = request.POST.get("lines", "")[:20000]
+        return _managed(request, lambda: _mailed(request, lines=lines, on=on))
+    typed = request.POST.get("article_number", "")[:40]
+    try:
+        problem = _article_problem(typed)
+        if problem:
+            raise ValidationError(problem, code="article_number_invalid")
+        _mailed(request, lines=f"{letter} {typed}", on=on)
+    except DomainError as exc:
+        if exc.kind in ("forbidden", "unauthenticated"):
+            raise
+        refused = {
+            "letter": letter.upper().removeprefix("L"),
+            "value": typed,
+            "message": exc.message,
+        }
+        context = _letters_context(request, mailed_error=refused)
+        return render(request, "web/letters.html", context, status=422)
+    return _answer(request)
 
 
 @require_POST

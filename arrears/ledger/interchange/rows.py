@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from arrears.ledger.interchange.consent import check_consent_cells
 from arrears.ledger.interchange.errors import RowError
 from arrears.ledger.interchange.fields import (
     CODE_RE,
@@ -73,6 +74,7 @@ def parse_property(row: dict[str, str]) -> dict[str, Any]:
 
 
 def parse_party(row: dict[str, str]) -> dict[str, Any]:
+    check_consent_cells(row)
     return {
         "party_id": required(row, "party_id"),
         "name": required(row, "name"),

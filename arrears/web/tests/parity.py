@@ -74,6 +74,26 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_statement",),
         "api": (f"POST {ACCOUNT}/statement",),
     },
+    "party.update": {
+        "cli": ("party update",),
+        "web": ("web:account_party",),
+        "api": ("PATCH /api/parties/{party_id}", "POST /api/parties/{party_id}"),
+    },
+    "consent.grant": {
+        "cli": ("consent grant",),
+        "web": ("web:account_consent",),
+        "api": ("POST /api/parties/{party_id}/consents",),
+    },
+    "consent.withdraw": {
+        "cli": ("consent withdraw",),
+        "web": ("web:account_consent",),
+        "api": ("POST /api/parties/{party_id}/consents/withdraw",),
+    },
+    "document.add": {
+        "cli": ("document add",),
+        "web": ("web:account_document_add",),
+        "api": ("POST /api/accounts/{account_id}/documents",),
+    },
     "letters.mailed": {"cli": ("letters mailed",), "web": ("web:letters_mailed",)},
     "letters.returned": {"cli": ("letters returned",), "web": ("web:letters_returned",)},
     "user.add": {"cli": ("user add",), "web": ("web:admin_users",)},

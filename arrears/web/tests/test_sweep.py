@@ -67,6 +67,7 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
     for name, value in (
         ("property_id", "ELM"),
+        ("party_id", "P-TINA"),
         ("policy", "ny-residential"),
         ("template", "ny-late-rent-notice"),
         ("language", "es"),
