@@ -24,6 +24,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
+from arrears.access.assigned import accounts_assigned, accounts_unassigned
 from arrears.access.errors import ForbiddenError, NotSignedInError
 from arrears.access.models import AuditEntry, Profile
 from arrears.core import sql
@@ -161,17 +162,73 @@ def _worklist(on: date, username: str | None) -> list[WorkItem]:
     return work
 
 
-def worklist_visible(user: Any, *, on: date) -> list[WorkItem]:
-    """The day's worklist, only the lines of accounts `user` may see."""
+def worklist_visible(user: Any, *, on: date, mine: bool = False) -> list[WorkItem]:
+    """The day's worklist, only the lines of accounts `user` may see; with `mine`, only those
+    of the accounts `user` works that day (theirs, and those of whoever they cover for:
+    `assigned.accounts_assigned`)."""
     work = _worklist(on, getattr(user, "username", None))
-    if permissions.sees_everything(role_of(user)):
-        return work
-    ids = set(
-        accounts_visible(user)
-        .filter(account_id__in=[w.account_id for w in work])
-        .values_list("account_id", flat=True)
-    )
-    return [w for w in work if w.account_id in ids]
+    if not permissions.sees_everything(role_of(user)):
+        ids = set(
+            accounts_visible(user)
+            .filter(account_id__in=[w.account_id for w in work])
+            .values_list("account_id", flat=True)
+        )
+        work = [w for w in work if w.account_id in ids]
+    if mine:
+        return worklist_of(
+            work, set(accounts_assigned(user, on).values_list("account_id", flat=True))
+        )
+    return work
+
+
+def worklist_of(work: list[WorkItem], account_ids: set[str]) -> list[WorkItem]:
+    """The lines of `work` on the accounts `account_ids` names, in their order."""
+    return [w for w in work if w.account_id in account_ids]
+
+
+WORKLIST_SCOPES = ("mine", "everyone", "unassigned", "user")
+
+
+@dataclass(frozen=True)
+class WorklistScope:
+    """Whose lines of the worklist are shown: the user's own ("mine"), everyone's in the user's
+    scope, the lines of accounts assigned to no one, or one user's (`username`)."""
+
+    kind: str
+    username: str = ""
+    default: bool = False  # the user's default, none being asked
+
+    def lines(self, user: Any, work: list[WorkItem], on: date) -> list[WorkItem]:
+        """The lines of `work` (the day's, as `user` sees it) this scope shows."""
+        if self.kind == "everyone":
+            return work
+        if self.kind == "unassigned":
+            return worklist_of(
+                work, set(accounts_unassigned(on).values_list("account_id", flat=True))
+            )
+        whose = user if self.kind == "mine" else user_active(username=self.username)
+        if whose is None:
+            return []
+        return worklist_of(
+            work, set(accounts_assigned(whose, on).values_list("account_id", flat=True))
+        )
+
+
+def worklist_scope(user: Any, *, on: date, kind: str = "", username: str = "") -> WorklistScope:
+    """The scope asked for (`kind`, with `username` for one user's), else the user's default: a
+    coordinator's own accounts when she has some that day, everyone's otherwise (a manager, an
+    admin, an installation that assigns no one)."""
+    if kind == "user" and username:
+        return WorklistScope("user", username[:150])
+    if kind in ("mine", "everyone", "unassigned"):
+        return WorklistScope(kind)
+    if (
+        permissions.allowed(role_of(user), "worklist.own")
+        and not permissions.allowed(role_of(user), "assignment.others")
+        and accounts_assigned(user, on).exists()
+    ):
+        return WorklistScope("mine", default=True)
+    return WorklistScope("everyone", default=True)
 
 
 def aging_visible(
