@@ -52,6 +52,10 @@ COMMANDS: dict[str, str] = {
     "call": "arrears.cli.mail",
     "sms": "arrears.cli.mail",
     "period": "arrears.cli.periods",
+    "assign": "arrears.cli.assignments",
+    "unassign": "arrears.cli.assignments",
+    "assignments": "arrears.cli.assignments",
+    "coverage": "arrears.cli.assignments",
 }
 
 
