@@ -49,6 +49,7 @@ ROUTERS = [
     "arrears.api.letters",
     "arrears.api.audit",
     "arrears.api.periods",
+    "arrears.api.assignments",
 ]
 
 

@@ -5,45 +5,14 @@ their own."""
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import transaction
 
 from arrears.access.models import Assignment, Coverage
-from arrears.access.services import user_add
-from arrears.access.tests.people import OPERATOR
 from arrears.cli import main
-from arrears.ledger.models import Account, Property, TimelineEvent
-from arrears.ledger.posting import NewCharge, charges_post
+from arrears.ledger.models import TimelineEvent
 
 pytestmark = pytest.mark.django_db
-
-DAY = date(
-    2026, 3, 5
-)  # Tina's lease and Olive's are new delinquencies (over 1,000.00 since the 1st)
-
-
-@pytest.fixture
-def desk(people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch.setenv("ARREARS_TODAY", DAY.isoformat())
-    monkeypatch.delenv("ARREARS_USER", raising=False)
-    Property.objects.filter(property_id="ELM").update(portfolio="NYC")
-    olive = Account.objects.create(
-        account_id="A-OLIVE",
-        property=Property.objects.get(property_id="OAK"),
-        kind="residential_lease",
-        opened_on=date(2025, 3, 1),
-    )
-    first = DAY.replace(day=1)
-    with transaction.atomic():
-        charges_post([NewCharge("RENT-OLIVE-03", olive.pk, first, first, "RENT", Decimal("1100"))])
-    bea = user_add(
-        username="bea", password="bea-covers-2026", role="coordinator", actor=OPERATOR, via="system"
-    )
-    return {**people, "bea": bea}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
