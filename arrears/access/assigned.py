@@ -19,7 +19,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from arrears.access.models import Assignment, Coverage
+from arrears.access import permissions
+from arrears.access.models import Assignment, Coverage, Profile
 from arrears.ledger.models import Account
 
 
@@ -193,3 +194,14 @@ def coverage_list(*, since: date | None = None) -> QuerySet[Coverage]:
             Q(ended_on__isnull=True) | Q(ended_on__gt=since)
         )
     return rows.select_related("user_out", "backup").order_by("starts_on", "id")
+
+
+def workers() -> list[str]:
+    """The names of the active users who may be given accounts or cover (`worklist.own`), by
+    name."""
+    roles = [r for r in permissions.ROLES if permissions.allowed(r, "worklist.own")]
+    return list(
+        Profile.objects.filter(role__in=roles, user__is_active=True)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from arrears.web import views, views_actions, views_admin, views_letters, views_periods
+from arrears.web import (
+    views,
+    views_actions,
+    views_admin,
+    views_assign,
+    views_letters,
+    views_periods,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -104,5 +111,17 @@ urlpatterns = [
         "admin/templates/<str:template>/<str:language>/",
         views_admin.admin_template,
         name="admin_template",
+    ),
+    path("admin/assignments/", views_assign.admin_assignments, name="admin_assignments"),
+    path(
+        "admin/assignments/remove/",
+        views_assign.admin_assignment_remove,
+        name="admin_assignment_remove",
+    ),
+    path("admin/assignments/coverage/", views_assign.admin_coverage, name="admin_coverage"),
+    path(
+        "admin/assignments/coverage/<int:coverage_id>/end/",
+        views_assign.admin_coverage_end,
+        name="admin_coverage_end",
     ),
 ]

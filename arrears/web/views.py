@@ -40,6 +40,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.access import acts
 from arrears.access.addresses import client_ip
+from arrears.access.assigned import account_coordinator
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.selectors import (
     WORKLIST_CACHE_SECONDS,
@@ -73,6 +74,7 @@ from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
+from arrears.web.scopes import today_scoped
 from arrears.web.selectors import aging_trend, day_get
 
 LEDGER_PAGE = 50
@@ -359,7 +361,7 @@ def today_page(request: HttpRequest) -> HttpResponse:
 
     def context() -> dict[str, Any]:
         day = day_get(on=on, user=request.user)
-        return {"day": day, "is_today": day.on == today()}
+        return {**today_scoped(request, day), "is_today": day.on == today()}
 
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
@@ -389,6 +391,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "parties": account_parties(account, ledger.parties),
         "activity": activity_get(account=account, limit=None if everything else ACTIVITY),
         "today": today(),
+        "coordinator": account_coordinator(account, today()),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
