@@ -24,7 +24,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
-from arrears.access.assigned import accounts_assigned, accounts_unassigned
+from arrears.access.assigned import accounts_assigned, accounts_unassigned, assignment_list
 from arrears.access.errors import ForbiddenError, NotSignedInError
 from arrears.access.models import AuditEntry, Profile
 from arrears.core import sql
@@ -184,6 +184,23 @@ def worklist_visible(user: Any, *, on: date, mine: bool = False) -> list[WorkIte
 def worklist_of(work: list[WorkItem], account_ids: set[str]) -> list[WorkItem]:
     """The lines of `work` on the accounts `account_ids` names, in their order."""
     return [w for w in work if w.account_id in account_ids]
+
+
+def assignments_visible(user: Any, *, username: str = "", on: date | None = None) -> Any:
+    """`assigned.assignment_list` (open on `on`, or all; of `username`, or everyone's), of the
+    targets `user` may see: every one for a role that sees the whole book, else the accounts in
+    scope, their properties, and the portfolios of those properties.
+    Raises what `authorize(user, "assignment.view")` raises."""
+    authorize(user, "assignment.view")
+    rows = assignment_list(username=username, on=on)
+    if permissions.sees_everything(role_of(user)):
+        return rows
+    places = properties_visible(user)
+    return rows.filter(
+        Q(account__in=accounts_visible(user))
+        | Q(property__in=places)
+        | Q(portfolio__in=places.exclude(portfolio="").values("portfolio"))
+    )
 
 
 WORKLIST_SCOPES = ("mine", "everyone", "unassigned", "user")

@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from arrears.access import acts
-from arrears.access.assigned import assignment_list, coverage_list, target_of
+from arrears.access.assigned import coverage_list, target_of
 from arrears.access.assignments import target_from
 from arrears.access.models import Assignment, Coverage
-from arrears.access.selectors import authorize
+from arrears.access.selectors import assignments_visible, authorize
 from arrears.api.common import ERRORS, by, day
 from arrears.core.dates import today
 
@@ -103,8 +103,7 @@ def assignments_get(
 ) -> Any:
     """The assignments in force on `date` (today), of `user` (everyone's); `all`: every one
     ever made, ended too."""
-    authorize(request.user, "assignment.view")
-    rows = assignment_list(username=user, on=None if all else day(date))
+    rows = assignments_visible(request.user, username=user, on=None if all else day(date))
     return [_assignment(a) for a in rows]
 
 

@@ -1,4 +1,4 @@
-"""The assignments page (`/admin/assignments/`): who works which property, portfolio or account,
+"""The assignments page (`/assignments/`): who works which property, portfolio or account,
 and who covers for whom while they are out; the forms to assign, unassign, add a coverage and
 end one (`access.acts.assign`, `unassign`, `coverage_add`, `coverage_end`, as `arrears assign`
 and the API do).
@@ -22,9 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.access import acts, permissions
-from arrears.access.assigned import assignment_list, coverage_list, target_of, workers
+from arrears.access.assigned import coverage_list, target_of, workers
 from arrears.access.assignments import TARGETS, target_from
-from arrears.access.selectors import properties_visible, role_of
+from arrears.access.selectors import assignments_visible, properties_visible, role_of
 from arrears.core.dates import today
 from arrears.core.errors import DomainError
 from arrears.web.views import _ip, page
@@ -50,7 +50,7 @@ def _page(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpRes
     on = today()
     visible = properties_visible(request.user).order_by("property_id")
     rows = []
-    for a in assignment_list(on=on):
+    for a in assignments_visible(request.user, on=on):
         kind, code = target_of(a)
         rows.append({"a": a, "kind": kind, "code": code})
     values = {
@@ -70,7 +70,7 @@ def _page(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpRes
         "errors": {},
         **context,
     }
-    return render(request, "web/admin_assignments.html", values, status=status)
+    return render(request, "web/assignments.html", values, status=status)
 
 
 def _refused(request: HttpRequest, exc: DomainError, default: str, **context: Any) -> HttpResponse:
@@ -89,7 +89,7 @@ def _target(request: HttpRequest) -> Any:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @page("assignment.view")
-def admin_assignments(request: HttpRequest) -> HttpResponse:
+def assignments_page(request: HttpRequest) -> HttpResponse:
     """The assignments in force and the coverages not over; POST: assign a target to a user."""
     if request.method == "GET":
         return _page(request)
@@ -104,12 +104,12 @@ def admin_assignments(request: HttpRequest) -> HttpResponse:
         _("%(target)s assigned to %(user)s.")
         % {"target": f"{_(kind)} {code}", "user": form["user"]},
     )
-    return redirect("web:admin_assignments")
+    return redirect("web:assignments")
 
 
 @require_POST
 @page("assignment.view")
-def admin_assignment_remove(request: HttpRequest) -> HttpResponse:
+def assignment_remove(request: HttpRequest) -> HttpResponse:
     """End the assignment of a target (the row's button)."""
     try:
         ended = acts.unassign(by=_by(request), target=_target(request))
@@ -121,7 +121,7 @@ def admin_assignment_remove(request: HttpRequest) -> HttpResponse:
         _("%(target)s is no longer %(user)s's.")
         % {"target": f"{_(kind)} {code}", "user": ended.user.get_username()},
     )
-    return redirect("web:admin_assignments")
+    return redirect("web:assignments")
 
 
 def _day(text: str) -> date | None:
@@ -133,7 +133,7 @@ def _day(text: str) -> date | None:
 
 @require_POST
 @page("assignment.view")
-def admin_coverage(request: HttpRequest) -> HttpResponse:
+def coverage_add(request: HttpRequest) -> HttpResponse:
     """Add a coverage: a backup works the accounts of someone out, those days."""
     cover = {f: request.POST.get(f, "")[:300] for f in ("out", "backup", "from", "to", "note")}
     starts_on, ends_on = _day(cover["from"]), _day(cover["to"])
@@ -162,12 +162,12 @@ def admin_coverage(request: HttpRequest) -> HttpResponse:
             "to": made.ends_on,
         },
     )
-    return redirect("web:admin_assignments")
+    return redirect("web:assignments")
 
 
 @require_POST
 @page("assignment.view")
-def admin_coverage_end(request: HttpRequest, coverage_id: int) -> HttpResponse:
+def coverage_end(request: HttpRequest, coverage_id: int) -> HttpResponse:
     """End a coverage from today: the one out is back."""
     try:
         ended = acts.coverage_end(by=_by(request), coverage_id=coverage_id)
@@ -182,4 +182,4 @@ def admin_coverage_end(request: HttpRequest, coverage_id: int) -> HttpResponse:
             "on": ended.ended_on,
         },
     )
-    return redirect("web:admin_assignments")
+    return redirect("web:assignments")

@@ -28,7 +28,7 @@ def test_an_admin_assigns_a_property_and_removes_it_on_the_assignments_page(desk
     erin = signed_in(desk["erin"])
     # when Erin gives Elm Court to Alice
     response = erin.post(
-        "/admin/assignments/", {"user": "alice", "kind": "property", "code": "ELM"}, follow=True
+        "/assignments/", {"user": "alice", "kind": "property", "code": "ELM"}, follow=True
     )
     # then the page says so and lists it
     html = response.content.decode()
@@ -42,9 +42,7 @@ def test_an_admin_assigns_a_property_and_removes_it_on_the_assignments_page(desk
     olive = erin.get("/accounts/A-OLIVE/").content.decode()
     assert '<span id="coordinator">Coordinator: no one</span>' in olive
     # when she removes it, it is no one's
-    response = erin.post(
-        "/admin/assignments/remove/", {"kind": "property", "code": "ELM"}, follow=True
-    )
+    response = erin.post("/assignments/remove/", {"kind": "property", "code": "ELM"}, follow=True)
     assert "property ELM is no longer alice&#x27;s." in response.content.decode()
     assert not Assignment.objects.filter(ended_on=None).exists()
     assert TimelineEvent.objects.filter(kind="assignment.changed").count() == 2
@@ -52,37 +50,35 @@ def test_an_admin_assigns_a_property_and_removes_it_on_the_assignments_page(desk
 
 def test_a_coordinator_is_refused_giving_accounts_to_another_and_the_page_says_why(desk):
     alice = signed_in(desk["alice"])
-    response = alice.post("/admin/assignments/", {"user": "bea", "kind": "property", "code": "ELM"})
+    response = alice.post("/assignments/", {"user": "bea", "kind": "property", "code": "ELM"})
     assert response.status_code == 403
     assert "may change only their own accounts" in response.content.decode()
-    unknown = alice.post(
-        "/admin/assignments/", {"user": "alice", "kind": "property", "code": "NOPE"}
-    )
+    unknown = alice.post("/assignments/", {"user": "alice", "kind": "property", "code": "NOPE"})
     assert unknown.status_code == 422
     assert "no property &#x27;NOPE&#x27;" in unknown.content.decode()
     assert not Assignment.objects.exists()
     # and an attorney sees none of it
-    assert signed_in(desk["carol"]).get("/admin/assignments/").status_code == 403
+    assert signed_in(desk["carol"]).get("/assignments/").status_code == 403
 
 
 def test_a_coverage_added_and_ended_on_the_page(desk):
     erin = signed_in(desk["erin"])
-    erin.post("/admin/assignments/", {"user": "alice", "kind": "portfolio", "code": "NYC"})
+    erin.post("/assignments/", {"user": "alice", "kind": "portfolio", "code": "NYC"})
     form = {"out": "alice", "backup": "bea", "from": "2026-03-05", "to": "2026-03-09", "note": ""}
-    response = erin.post("/admin/assignments/coverage/", form, follow=True)
+    response = erin.post("/assignments/coverage/", form, follow=True)
     assert "bea covers for alice from 2026-03-05 to 2026-03-09." in response.content.decode()
     coverage = Coverage.objects.get()
     page = erin.get("/accounts/A-TINA/").content.decode()
     assert "alice</strong> (out; bea covers until 2026-03-09)" in page
-    reversed_ = erin.post("/admin/assignments/coverage/", {**form, "to": "2026-03-04"})
+    reversed_ = erin.post("/assignments/coverage/", {**form, "to": "2026-03-04"})
     assert reversed_.status_code == 422
-    response = erin.post(f"/admin/assignments/coverage/{coverage.pk}/end/", follow=True)
+    response = erin.post(f"/assignments/coverage/{coverage.pk}/end/", follow=True)
     assert "alice is back: bea no longer covers from 2026-03-05." in response.content.decode()
 
 
 def test_today_is_the_coordinators_own_list_by_default_with_the_others_a_choice_away(desk):
     signed_in(desk["erin"]).post(
-        "/admin/assignments/", {"user": "alice", "kind": "property", "code": "ELM"}
+        "/assignments/", {"user": "alice", "kind": "property", "code": "ELM"}
     )
     alice = signed_in(desk["alice"])
     # then Alice's Today is her own accounts
