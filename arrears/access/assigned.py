@@ -138,11 +138,7 @@ def account_coordinator(account: Account, on: date) -> Coordinator | None:
     if not found:
         return None
     by, assignment = found[0]
-    target = {
-        "account": account.account_id,
-        "property": assignment.property.property_id if assignment.property_id else "",
-        "portfolio": assignment.portfolio,
-    }[by]
+    target = account.account_id if by == "account" else target_of(assignment)[1]
     cover = (
         coverages_on(on)
         .filter(user_out_id=assignment.user_id)
@@ -162,9 +158,9 @@ def account_coordinator(account: Account, on: date) -> Coordinator | None:
 def target_of(assignment: Assignment) -> tuple[str, str]:
     """What an assignment gives: ("account" | "property" | "portfolio", its code); the account
     and property are read if loaded."""
-    if assignment.account_id is not None:
+    if assignment.account is not None:
         return ("account", assignment.account.account_id)
-    if assignment.property_id is not None:
+    if assignment.property is not None:
         return ("property", assignment.property.property_id)
     return ("portfolio", assignment.portfolio)
 

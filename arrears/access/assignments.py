@@ -130,7 +130,9 @@ def worker(username: str) -> Any:
 
 def _coordinators(accounts: QuerySet[Account], on: date) -> dict[int, str]:
     """Each account's coordinator's name on `on` ("" for no one), in two queries."""
-    pairs = list(with_coordinator(accounts, on).values_list("pk", "coordinator_pk"))
+    pairs: list[tuple[int, int | None]] = list(
+        with_coordinator(accounts, on).values_list("pk", "coordinator_pk")  # type: ignore[misc]
+    )
     names = dict(
         get_user_model()
         .objects.filter(pk__in={u for _, u in pairs if u is not None})

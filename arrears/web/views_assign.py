@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -102,7 +103,7 @@ def assignments_page(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _("%(target)s assigned to %(user)s.")
-        % {"target": f"{_(kind)} {code}", "user": form["user"]},
+        % {"target": capfirst(f"{_(kind)} {code}"), "user": form["user"]},
     )
     return redirect("web:assignments")
 
@@ -119,7 +120,7 @@ def assignment_remove(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _("%(target)s is no longer %(user)s's.")
-        % {"target": f"{_(kind)} {code}", "user": ended.user.get_username()},
+        % {"target": capfirst(f"{_(kind)} {code}"), "user": ended.user.get_username()},
     )
     return redirect("web:assignments")
 

@@ -12,7 +12,7 @@ import pytest
 from django.db import transaction
 
 from arrears.access.services import user_add
-from arrears.access.tests.people import OPERATOR
+from arrears.access.tests.people import OPERATOR, PASSWORD
 from arrears.ledger.models import Account, Property
 from arrears.ledger.posting import NewCharge, charges_post
 
@@ -35,6 +35,6 @@ def desk(people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     with transaction.atomic():
         charges_post([NewCharge("RENT-OLIVE-03", olive.pk, first, first, "RENT", Decimal("1100"))])
     bea = user_add(
-        username="bea", password="bea-covers-2026", role="coordinator", actor=OPERATOR, via="system"
+        username="bea", password=PASSWORD, role="coordinator", actor=OPERATOR, via="system"
     )
     return {**people, "bea": bea}

@@ -33,7 +33,7 @@ def test_an_admin_assigns_a_property_and_removes_it_on_the_assignments_page(desk
     # then the page says so and lists it
     html = response.content.decode()
     assert response.status_code == 200
-    assert "property ELM assigned to alice." in html
+    assert "Property ELM assigned to alice." in html
     assert 'id="assignments"' in html
     assert Assignment.objects.get(ended_on=None).user.username == "alice"
     # and Tina's account page names her coordinator
@@ -43,7 +43,7 @@ def test_an_admin_assigns_a_property_and_removes_it_on_the_assignments_page(desk
     assert '<span id="coordinator">Coordinator: no one</span>' in olive
     # when she removes it, it is no one's
     response = erin.post("/assignments/remove/", {"kind": "property", "code": "ELM"}, follow=True)
-    assert "property ELM is no longer alice&#x27;s." in response.content.decode()
+    assert "Property ELM is no longer alice&#x27;s." in response.content.decode()
     assert not Assignment.objects.filter(ended_on=None).exists()
     assert TimelineEvent.objects.filter(kind="assignment.changed").count() == 2
 
