@@ -93,3 +93,17 @@ def test_today_is_the_coordinators_own_list_by_default_with_the_others_a_choice_
     erin = signed_in(desk["erin"])
     assert lines(erin.get("/today/")) == {"A-TINA", "A-OLIVE"}
     assert lines(erin.get("/today/", {"scope": "user:alice"})) == {"A-TINA"}
+
+
+def test_the_scope_and_the_coordinator_are_said_in_spanish(desk):
+    signed_in(desk["erin"]).post(
+        "/assignments/", {"user": "alice", "kind": "property", "code": "ELM"}
+    )
+    alice = signed_in(desk["alice"])
+    today = alice.get("/today/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Lista de trabajo de" in today
+    assert '<option value="mine" selected>Mis cuentas</option>' in today
+    account = alice.get("/accounts/A-TINA/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<span id="coordinator">Coordinador: <strong>alice</strong></span>' in account
+    page = alice.get("/assignments/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Fuera de la oficina" in page
