@@ -174,16 +174,23 @@ def worklist_visible(user: Any, *, on: date, mine: bool = False) -> list[WorkIte
             .values_list("account_id", flat=True)
         )
         work = [w for w in work if w.account_id in ids]
-    if mine:
-        return worklist_of(
-            work, set(accounts_assigned(user, on).values_list("account_id", flat=True))
-        )
-    return work
+    return worklist_of(work, accounts_assigned(user, on)) if mine else work
 
 
-def worklist_of(work: list[WorkItem], account_ids: set[str]) -> list[WorkItem]:
-    """The lines of `work` on the accounts `account_ids` names, in their order."""
-    return [w for w in work if w.account_id in account_ids]
+WORKLIST_ASKED_BY_ID = 900  # below SQLite's oldest limit of parameters in one statement
+
+
+def worklist_of(work: list[WorkItem], accounts: QuerySet[Account]) -> list[WorkItem]:
+    """The lines of `work` on `accounts` (a queryset: one query), in their order. A short list
+    asks for its own accounts only; a long one reads the set's ids whole (an IN list of
+    thousands costs more than the ids)."""
+    wanted = {w.account_id for w in work}
+    if not wanted:
+        return []
+    if len(wanted) <= WORKLIST_ASKED_BY_ID:
+        accounts = accounts.filter(account_id__in=sorted(wanted))
+    ids = set(accounts.values_list("account_id", flat=True))
+    return [w for w in work if w.account_id in ids]
 
 
 def assignments_visible(user: Any, *, username: str = "", on: date | None = None) -> Any:
@@ -220,15 +227,11 @@ class WorklistScope:
         if self.kind == "everyone":
             return work
         if self.kind == "unassigned":
-            return worklist_of(
-                work, set(accounts_unassigned(on).values_list("account_id", flat=True))
-            )
+            return worklist_of(work, accounts_unassigned(on))
         whose = user if self.kind == "mine" else user_active(username=self.username)
         if whose is None:
             return []
-        return worklist_of(
-            work, set(accounts_assigned(whose, on).values_list("account_id", flat=True))
-        )
+        return worklist_of(work, accounts_assigned(whose, on))
 
 
 def worklist_scope(user: Any, *, on: date, kind: str = "", username: str = "") -> WorklistScope:

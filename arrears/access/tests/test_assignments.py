@@ -25,10 +25,11 @@ from arrears.access.assigned import (
 from arrears.access.assignments import Target
 from arrears.access.errors import ForbiddenError
 from arrears.access.models import Assignment, AuditEntry, Coverage
-from arrears.access.selectors import worklist_scope, worklist_visible
+from arrears.access.selectors import worklist_of, worklist_scope, worklist_visible
 from arrears.access.services import user_add
 from arrears.access.tests.people import OPERATOR, TODAY
 from arrears.core.errors import NotFoundError, ValidationError
+from arrears.dunning.selectors import WorkItem
 from arrears.ledger.models import Account, Property, TimelineEvent
 from arrears.ledger.posting import NewCharge, charges_post
 
@@ -305,3 +306,37 @@ def test_the_worklist_is_the_coordinators_own_by_default(desk, monkeypatch):
     # and Erin may pick Alice's
     alices = worklist_scope(desk["erin"], on=DAY, kind="user", username="alice")
     assert {w.account_id for w in alices.lines(desk["erin"], work, DAY)} == {"A-TINA"}
+
+
+def test_a_long_worklist_is_scoped_in_one_query_whatever_its_length(
+    desk, django_assert_num_queries
+):
+    # given 1,200 leases at Elm Court (Alice's) and 300 at Oak Terrace (no one's), each a line
+    acts.assign(by=by(desk["erin"]), username="alice", target=ELM)
+    places = dict(Property.objects.values_list("property_id", "pk"))
+    Account.objects.bulk_create(
+        Account(
+            account_id=f"A-{where}-{n:04d}",
+            property_id=places[where],
+            kind="residential_lease",
+            opened_on=date(2025, 1, 1),
+        )
+        for where, count in (("ELM", 1200), ("OAK", 300))
+        for n in range(count)
+    )
+    work = [
+        WorkItem(a, "call", "call them", Decimal("100.00"), Decimal("0.5"))
+        for a in Account.objects.order_by("account_id").values_list("account_id", flat=True)
+    ]
+    alice = desk["alice"]
+    # then the long list and a short one are each scoped in one query, in their own order
+    with django_assert_num_queries(1):
+        mine = worklist_of(work, accounts_assigned(alice, TODAY))
+    assert len(mine) == 1201  # Tina's lease and the 1,200
+    assert [w.account_id for w in mine] == sorted(w.account_id for w in mine)
+    with django_assert_num_queries(1):
+        nobodys = worklist_of(work, accounts_unassigned(TODAY))
+    assert len(nobodys) == 301  # Oscar's lease and the 300
+    with django_assert_num_queries(1):
+        few = worklist_of(work[:20], accounts_assigned(alice, TODAY))
+    assert few == [w for w in work[:20] if w.account_id.startswith(("A-ELM", "A-TINA"))]
