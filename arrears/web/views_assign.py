@@ -65,6 +65,7 @@ def _page(request: HttpRequest, *, status: int = 200, **context: Any) -> HttpRes
         ),
         "targets": TARGETS,
         "others": permissions.allowed(role_of(request.user), "assignment.others"),
+        "can_cover": permissions.allowed(role_of(request.user), "coverage.add"),
         "me": request.user.get_username(),
         "form": {},
         "cover": {},

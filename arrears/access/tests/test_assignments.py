@@ -340,3 +340,17 @@ def test_a_long_worklist_is_scoped_in_one_query_whatever_its_length(
     with django_assert_num_queries(1):
         few = worklist_of(work[:20], accounts_assigned(alice, TODAY))
     assert few == [w for w in work[:20] if w.account_id.startswith(("A-ELM", "A-TINA"))]
+
+
+def test_a_manager_arranges_no_ones_backup(desk):
+    # (a coverage is of a coordinator, not of a property: a manager's scope cannot bound it)
+    with pytest.raises(ForbiddenError):
+        acts.coverage_add(
+            by=by(desk["bob"]), out="alice", backup="bea", starts_on=TODAY, ends_on=TODAY
+        )
+    coverage = acts.coverage_add(
+        by=by(desk["erin"]), out="alice", backup="bea", starts_on=TODAY, ends_on=TODAY
+    )
+    with pytest.raises(ForbiddenError):
+        acts.coverage_end(by=by(desk["mallory"]), coverage_id=coverage.pk)
+    assert Coverage.objects.get().ended_on is None

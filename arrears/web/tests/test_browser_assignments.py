@@ -53,6 +53,7 @@ def test_a_coordinator_sees_her_own_list_and_a_manager_moves_a_property_to_anoth
     # and Tina's account names her coordinator
     page.goto(f"{base}/accounts/A-TINA/")
     assert page.locator("#coordinator").inner_text() == "Coordinator: alice"
+    shot(page, "account-coordinator")
     # when Bob, Elm Court's manager, gives Elm Court to Bea on the assignments page
     bobs = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     bob = bobs.new_page()
