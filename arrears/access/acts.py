@@ -26,6 +26,10 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.access import services
 from arrears.access.acting import By, money_text, run_act, run_job
+from arrears.access.acts_assignments import assign as assign
+from arrears.access.acts_assignments import coverage_add as coverage_add
+from arrears.access.acts_assignments import coverage_end as coverage_end
+from arrears.access.acts_assignments import unassign as unassign
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO

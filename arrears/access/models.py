@@ -3,7 +3,12 @@
 Invariants:
 - a user has at most one profile; an attorney's profile names a firm;
 - a token is stored only as its SHA-256 (the token itself is shown once, when issued);
-- audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept).
+- audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept);
+- an assignment names exactly one of an account, a property or a portfolio, and a target has at
+  most one open assignment (the most specific wins: account, then property, then portfolio);
+  an assignment ended is kept, with the day it ended (excluded), so the past can be asked;
+- a coverage runs from `starts_on` to `ends_on`, both included, cut short by `ended_on`
+  (excluded); no one covers for themselves.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 
 from arrears.access.permissions import ATTORNEY, ROLES
-from arrears.ledger.models import INSERT_ONLY, Property
+from arrears.ledger.models import INSERT_ONLY, Account, Property
 
 
 class Profile(models.Model):
@@ -88,4 +93,94 @@ class LoginFailure(models.Model):
         indexes = [
             models.Index(fields=["username", "ip", "at"], name="login_failure_who_at"),
             models.Index(fields=["ip", "at"], name="login_failure_ip_at"),
+        ]
+
+
+class Assignment(models.Model):
+    """Who works an account: a coordinator given an account, a property or a portfolio from
+    `since` until `ended_on` (excluded; open while null). The most specific assignment wins:
+    an account's own, else its property's, else its property's portfolio's
+    (`access.assigned.accounts_assigned`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    property = models.ForeignKey(
+        Property, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    portfolio = models.CharField(max_length=64, blank=True)
+    since = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    assigned_by = models.CharField(max_length=150)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(account__isnull=False, property__isnull=True, portfolio="")
+                    | Q(account__isnull=True, property__isnull=False, portfolio="")
+                    | (Q(account__isnull=True, property__isnull=True) & ~Q(portfolio=""))
+                ),
+                name="assignment_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("since")),
+                name="assignment_ends_after_it_starts",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(ended_on__isnull=True, account__isnull=False),
+                name="assignment_one_open_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["property"],
+                condition=Q(ended_on__isnull=True, property__isnull=False),
+                name="assignment_one_open_per_property",
+            ),
+            models.UniqueConstraint(
+                fields=["portfolio"],
+                condition=Q(ended_on__isnull=True) & ~Q(portfolio=""),
+                name="assignment_one_open_per_portfolio",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "ended_on"], name="assignment_user_open"),
+            models.Index(fields=["portfolio", "ended_on"], name="assignment_portfolio_open"),
+        ]
+
+
+class Coverage(models.Model):
+    """A backup covering for a coordinator who is out: from `starts_on` to `ends_on` (both
+    included) the backup's worklist also holds the accounts of `user_out`; `ended_on` (excluded)
+    cuts it short when they are back early."""
+
+    user_out = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coverages_out"
+    )
+    backup = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coverages_backing"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    made_by = models.CharField(max_length=150)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="coverage_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(user_out=models.F("backup")), name="coverage_not_oneself"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["backup", "starts_on"], name="coverage_backup_starts"),
+            models.Index(fields=["user_out", "starts_on"], name="coverage_out_starts"),
         ]

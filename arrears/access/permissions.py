@@ -56,6 +56,17 @@ _VERBS: dict[str, frozenset[str]] = {
     # unmatched inbound mail belongs to no account yet: only those who see the whole book
     "mail.triage": frozenset({COORDINATOR, ADMIN}),
     "mail.answered": frozenset({COORDINATOR, ADMIN}),  # a message taken off the worklist
+    # who works which account (access.assignments): a coordinator takes or gives up accounts
+    # for herself and arranges her own backup; a manager (within their properties) or an admin
+    # assigns anyone ("assignment.others"); an admin arranges anyone's backup (a coverage is
+    # not of one property: a manager's scope cannot bound it)
+    "assignment.view": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
+    "assignment.add": frozenset({COORDINATOR, MANAGER, ADMIN}),
+    "assignment.remove": frozenset({COORDINATOR, MANAGER, ADMIN}),
+    "coverage.add": frozenset({COORDINATOR, ADMIN}),
+    "coverage.end": frozenset({COORDINATOR, ADMIN}),
+    "assignment.others": frozenset({MANAGER, ADMIN}),
+    "worklist.own": frozenset({COORDINATOR, ADMIN}),  # may be given accounts, or cover
     # changes on the whole book
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),

@@ -24,6 +24,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
+from arrears.access.assigned import accounts_assigned, accounts_unassigned, assignment_list
 from arrears.access.errors import ForbiddenError, NotSignedInError
 from arrears.access.models import AuditEntry, Profile
 from arrears.core import sql
@@ -161,17 +162,93 @@ def _worklist(on: date, username: str | None) -> list[WorkItem]:
     return work
 
 
-def worklist_visible(user: Any, *, on: date) -> list[WorkItem]:
-    """The day's worklist, only the lines of accounts `user` may see."""
+def worklist_visible(user: Any, *, on: date, mine: bool = False) -> list[WorkItem]:
+    """The day's worklist, only the lines of accounts `user` may see; with `mine`, only those
+    of the accounts `user` works that day (theirs, and those of whoever they cover for:
+    `assigned.accounts_assigned`)."""
     work = _worklist(on, getattr(user, "username", None))
-    if permissions.sees_everything(role_of(user)):
-        return work
-    ids = set(
-        accounts_visible(user)
-        .filter(account_id__in=[w.account_id for w in work])
-        .values_list("account_id", flat=True)
-    )
+    if not permissions.sees_everything(role_of(user)):
+        ids = set(
+            accounts_visible(user)
+            .filter(account_id__in=[w.account_id for w in work])
+            .values_list("account_id", flat=True)
+        )
+        work = [w for w in work if w.account_id in ids]
+    return worklist_of(work, accounts_assigned(user, on)) if mine else work
+
+
+WORKLIST_ASKED_BY_ID = 900  # below SQLite's oldest limit of parameters in one statement
+
+
+def worklist_of(work: list[WorkItem], accounts: QuerySet[Account]) -> list[WorkItem]:
+    """The lines of `work` on `accounts` (a queryset: one query), in their order. A short list
+    asks for its own accounts only; a long one reads the set's ids whole (an IN list of
+    thousands costs more than the ids)."""
+    wanted = {w.account_id for w in work}
+    if not wanted:
+        return []
+    if len(wanted) <= WORKLIST_ASKED_BY_ID:
+        accounts = accounts.filter(account_id__in=sorted(wanted))
+    ids = set(accounts.values_list("account_id", flat=True))
     return [w for w in work if w.account_id in ids]
+
+
+def assignments_visible(user: Any, *, username: str = "", on: date | None = None) -> Any:
+    """`assigned.assignment_list` (open on `on`, or all; of `username`, or everyone's), of the
+    targets `user` may see: every one for a role that sees the whole book, else the accounts in
+    scope, their properties, and the portfolios of those properties.
+    Raises what `authorize(user, "assignment.view")` raises."""
+    authorize(user, "assignment.view")
+    rows = assignment_list(username=username, on=on)
+    if permissions.sees_everything(role_of(user)):
+        return rows
+    places = properties_visible(user)
+    return rows.filter(
+        Q(account__in=accounts_visible(user))
+        | Q(property__in=places)
+        | Q(portfolio__in=places.exclude(portfolio="").values("portfolio"))
+    )
+
+
+WORKLIST_SCOPES = ("mine", "everyone", "unassigned", "user")
+
+
+@dataclass(frozen=True)
+class WorklistScope:
+    """Whose lines of the worklist are shown: the user's own ("mine"), everyone's in the user's
+    scope, the lines of accounts assigned to no one, or one user's (`username`)."""
+
+    kind: str
+    username: str = ""
+    default: bool = False  # the user's default, none being asked
+
+    def lines(self, user: Any, work: list[WorkItem], on: date) -> list[WorkItem]:
+        """The lines of `work` (the day's, as `user` sees it) this scope shows."""
+        if self.kind == "everyone":
+            return work
+        if self.kind == "unassigned":
+            return worklist_of(work, accounts_unassigned(on))
+        whose = user if self.kind == "mine" else user_active(username=self.username)
+        if whose is None:
+            return []
+        return worklist_of(work, accounts_assigned(whose, on))
+
+
+def worklist_scope(user: Any, *, on: date, kind: str = "", username: str = "") -> WorklistScope:
+    """The scope asked for (`kind`, with `username` for one user's), else the user's default: a
+    coordinator's own accounts when she has some that day, everyone's otherwise (a manager, an
+    admin, an installation that assigns no one)."""
+    if kind == "user" and username:
+        return WorklistScope("user", username[:150])
+    if kind in ("mine", "everyone", "unassigned"):
+        return WorklistScope(kind)
+    if (
+        permissions.allowed(role_of(user), "worklist.own")
+        and not permissions.allowed(role_of(user), "assignment.others")
+        and accounts_assigned(user, on).exists()
+    ):
+        return WorklistScope("mine", default=True)
+    return WorklistScope("everyone", default=True)
 
 
 def aging_visible(

@@ -50,6 +50,7 @@ ROUTERS = [
     "arrears.api.audit",
     "arrears.api.periods",
     "arrears.api.record",
+    "arrears.api.assignments",
 ]
 
 

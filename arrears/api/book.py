@@ -18,6 +18,7 @@ from arrears.access.selectors import (
     aging_visible,
     authorize,
     currencies_visible,
+    worklist_scope,
     worklist_visible,
 )
 from arrears.api.common import ERRORS, by, day
@@ -49,10 +50,22 @@ def aging(
 
 
 @router.get("/worklist", response={200: list[WorkItemOut], **ERRORS})
-def worklist_get(request: HttpRequest, date: date | None = None) -> Any:
-    """The day's worklist over the caller's accounts, most expected recovery first."""
+def worklist_get(
+    request: HttpRequest,
+    date: date | None = None,
+    mine: bool = False,
+    user: str = Query("", max_length=150),
+    unassigned: bool = False,
+) -> Any:
+    """The day's worklist over the caller's accounts, most expected recovery first; `mine`:
+    only the caller's own accounts (and those they cover for that day), `user`: one user's,
+    `unassigned`: the accounts assigned to no one."""
     authorize(request.user, "worklist.view")
-    return [w.as_json() for w in worklist_visible(request.user, on=day(date))]
+    on = day(date)
+    work = worklist_visible(request.user, on=on)
+    kind = "user" if user else "mine" if mine else "unassigned" if unassigned else "everyone"
+    scope = worklist_scope(request.user, on=on, kind=kind, username=user)
+    return [w.as_json() for w in scope.lines(request.user, work, on)]
 
 
 @router.get("/search", response={200: list[HitOut], **ERRORS})

@@ -55,6 +55,10 @@ COMMANDS: dict[str, str] = {
     "party": "arrears.cli.record",
     "consent": "arrears.cli.record",
     "document": "arrears.cli.record",
+    "assign": "arrears.cli.assignments",
+    "unassign": "arrears.cli.assignments",
+    "assignments": "arrears.cli.assignments",
+    "coverage": "arrears.cli.assignments",
 }
 
 

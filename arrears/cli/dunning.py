@@ -165,7 +165,7 @@ def cmd_worklist(args: argparse.Namespace) -> int:
 
     ensure_migrated()
     on = args.date or today()
-    items = worklist(on=on, user=args.user)
+    items = _worklist_of(args, on) if args.user or args.unassigned else worklist(on=on)
     if args.format == "json":
         write_json({"date": on.isoformat(), "items": [w.as_json() for w in items]})
         return 0
@@ -190,6 +190,21 @@ def cmd_worklist(args: argparse.Namespace) -> int:
         numeric=range(2, 5),
     )
     return 0
+
+
+def _worklist_of(args: argparse.Namespace, on: Any) -> Any:
+    """The lines of one user's accounts that day (theirs and those they cover for), or of the
+    accounts assigned to no one (`--unassigned`)."""
+    from arrears.access.selectors import user_active, worklist_scope, worklist_visible
+    from arrears.core.errors import NotFoundError
+    from arrears.dunning.selectors import worklist
+
+    if args.unassigned:
+        return worklist_scope(None, on=on, kind="unassigned").lines(None, worklist(on=on), on)
+    user = user_active(username=args.user)
+    if user is None:
+        raise NotFoundError(f"no active Arrears user {args.user!r} (named by --user)")
+    return worklist_visible(user, on=on, mine=True)
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -344,7 +359,13 @@ def _note_parser(sub: Any) -> None:
 def _worklist_parser(sub: Any) -> None:
     p = command(sub, "worklist", cmd_worklist, "the coordinator's queue for the day")
     p.add_argument("--date", type=date)
-    p.add_argument("--user")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--user", help="only this user's accounts: assigned to them, or covered for that day"
+    )
+    who.add_argument(
+        "--unassigned", action="store_true", help="only the accounts assigned to no one"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
 
 

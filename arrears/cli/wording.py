@@ -23,6 +23,9 @@ CLI_WORDING = {
     "period_starts_after_end": "--from {start} is after --to {end}",
     "aging_by_unknown": "--by must be one of {choices}",
     "hold_ends_before_start": "--until {until} is before the hold starts ({start})",
+    "coverage_range_reversed": "--to {until} is before --from {since}",
+    "coverage_past": "--to {until} has passed: a coverage is for today or later",
+    "assignment_target": "name one of --property, --portfolio or --account",
     "reopen_reason_missing": "say why the month is reopened (--reason)",
     "period_closed": (
         "{month} is closed (the book is closed through {through}): {what} dated {on} would change "

@@ -191,7 +191,9 @@ Line = tuple[int, str, str, str | None, int | None]  # account pk, kind, reason,
 def worklist(*, on: date, now: datetime | None = None, user: str | None = None) -> list[WorkItem]:
     """The coordinator's queue for the day, most expected recovery first; see module docstring.
 
-    `user` is accepted for the coming per-user assignment; every line is shown today.
+    Every line of the book: whose lines a user sees (their scope, their own accounts and those
+    they cover for, the unassigned ones) is `access.selectors.worklist_visible` and
+    `WorklistScope`, which filter this list; `user` is accepted and not used.
     """
     balance, oldest_due = _past_due(on)
     lines = _task_lines(on, now, balance)

@@ -4,6 +4,7 @@ from arrears.web import (
     views,
     views_actions,
     views_admin,
+    views_assign,
     views_letters,
     views_periods,
     views_record,
@@ -126,5 +127,17 @@ urlpatterns = [
         "admin/templates/<str:template>/<str:language>/",
         views_admin.admin_template,
         name="admin_template",
+    ),
+    path("assignments/", views_assign.assignments_page, name="assignments"),
+    path(
+        "assignments/remove/",
+        views_assign.assignment_remove,
+        name="assignment_remove",
+    ),
+    path("assignments/coverage/", views_assign.coverage_add, name="coverage_add"),
+    path(
+        "assignments/coverage/<int:coverage_id>/end/",
+        views_assign.coverage_end,
+        name="coverage_end",
     ),
 ]

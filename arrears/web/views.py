@@ -40,6 +40,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arrears.access import acts
 from arrears.access.addresses import client_ip
+from arrears.access.assigned import account_coordinator
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
 from arrears.access.selectors import (
     WORKLIST_CACHE_SECONDS,
@@ -74,6 +75,7 @@ from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
+from arrears.web.scopes import today_scoped
 from arrears.web.selectors import aging_trend, day_get
 
 LEDGER_PAGE = 50
@@ -360,7 +362,7 @@ def today_page(request: HttpRequest) -> HttpResponse:
 
     def context() -> dict[str, Any]:
         day = day_get(on=on, user=request.user)
-        return {"day": day, "is_today": day.on == today()}
+        return {**today_scoped(request, day), "is_today": day.on == today()}
 
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
@@ -393,6 +395,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "party_rows": party_rows(account, parties, activity.holds, now()),
         "activity": activity,
         "today": today(),
+        "coordinator": account_coordinator(account, today()),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),

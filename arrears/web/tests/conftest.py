@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from arrears.access.services import user_add
+from arrears.access.tests.desk import desk  # noqa: F401
 from arrears.access.tests.people import (  # noqa: F401
     OPERATOR,
     archive_dir,

@@ -114,6 +114,26 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:periods",),
         "api": ("POST /api/periods/reopen",),
     },
+    "assignment.add": {
+        "cli": ("assign",),
+        "web": ("web:assignments",),
+        "api": ("POST /api/assignments",),
+    },
+    "assignment.remove": {
+        "cli": ("unassign",),
+        "web": ("web:assignment_remove",),
+        "api": ("POST /api/assignments/remove",),
+    },
+    "coverage.add": {
+        "cli": ("coverage add",),
+        "web": ("web:coverage_add",),
+        "api": ("POST /api/coverage",),
+    },
+    "coverage.end": {
+        "cli": ("coverage end",),
+        "web": ("web:coverage_end",),
+        "api": ("POST /api/coverage/{coverage_id}/end",),
+    },
     # Not yet one service each (docs/architecture.md, "Not yet moved"): each interface calls
     # `act` itself, and no parity case compares them.
     "letters.batch": {
@@ -140,6 +160,7 @@ NOT_YET_MOVED = {"letters.batch", "mail.triage", "policy.add", "policy.assign", 
 DROPPED = {"id", "at", "actor", "made_by", "created_by", "referred_by", "username", "via", "ip"}
 DROPPED |= {"book_position", "recorded_by"}
 OWN_IDS = {"hold", "plan", "dispute", "promise", "referral", "letter", "outbound", "event"}
+OWN_IDS |= {"coverage"}
 OWN_IDS |= {"token"} | {f"{name}_id" for name in OWN_IDS}
 # A document's digest, and the short one in its name: of a document that names its lease.
 DIGEST = re.compile(r"\b[0-9a-f]{10,64}\b")

@@ -37,6 +37,7 @@ NOT_ACTS = {
         *("policy list", "policy show", "user tokens", "audit list", "promise rate"),
         *("plan propose", "plan show", "plan agreement", "letters list"),
         *("template preview", "template list", "mail triage", "call check", "period list"),
+        *("assignments", "coverage list"),
     },
 }
 

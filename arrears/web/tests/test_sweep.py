@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from arrears.access.assignments import Target, assignment_set, coverage_add
 from arrears.access.models import ApiToken
 from arrears.access.services import token_issue
 from arrears.access.tests.people import OPERATOR, TODAY
@@ -63,8 +64,9 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         "inbound_id",
         "user_id",
         "token_id",
+        "coverage_id",
     ):
-        route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids[name]), route)
+        route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids.get(name, 0)), route)
     for name, value in (
         ("property_id", "ELM"),
         ("party_id", "P-TINA"),
@@ -103,6 +105,10 @@ def company_a(people, tmp_path):
         content_type="application/pdf",
     )
     inbound = triage_message()
+    assignment_set(username="alice", target=Target("account", "A-TINA"), on=TODAY, actor="erin")
+    coverage = coverage_add(
+        out="alice", backup="erin", starts_on=TODAY, ends_on=TODAY, note="", on=TODAY, actor="erin"
+    )
     token_issue(username="alice", actor=OPERATOR, via="system")
     token = ApiToken.objects.get(user=people["alice"])
     return {
@@ -113,6 +119,7 @@ def company_a(people, tmp_path):
         "document_id": printed.pk,
         "inbound_id": inbound.pk,
         "user_id": people["alice"].pk,
+        "coverage_id": coverage.pk,
         "statement": statement.document.name,
     }
 
