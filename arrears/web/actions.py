@@ -12,20 +12,26 @@ from arrears.core.dates import today
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.dunning.contact import CALL_OUTCOMES
 from arrears.dunning.notices import NOTICE_CHANNELS
-from arrears.dunning.selectors import notice_choices
+from arrears.dunning.selectors import NoticeChoices, notice_choices
 from arrears.plans.models import CHANNELS as PROMISE_CHANNELS
 
 
-def notice_templates(account: Any) -> list[str]:
+def notice_templates(account: Any, choices: NoticeChoices | None = None) -> list[str]:
     """The templates a notice may be sent with to this account, for the account page's notice
     form: its policy's notice steps (`notice_send` accepts these and no others)."""
-    return list(notice_choices(account=account, on=today()).templates)
+    if choices is None:
+        choices = notice_choices(account=account, on=today())
+    return list(choices.templates)
 
 
-def action_context(user: Any, account: Any = None) -> dict[str, Any]:
+def action_context(
+    user: Any, account: Any = None, choices: NoticeChoices | None = None
+) -> dict[str, Any]:
     notices = can(user, "notice.send")
     return {
-        "notice_templates": notice_templates(account) if notices and account is not None else [],
+        "notice_templates": (
+            notice_templates(account, choices) if notices and account is not None else []
+        ),
         "can_call": can(user, "call.log"),
         "can_promise": can(user, "promise.record"),
         "can_plan": can(user, "plan.create"),

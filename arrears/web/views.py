@@ -34,7 +34,7 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import get_language, ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -64,7 +64,7 @@ from arrears.core.dates import in_calendar, today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
-from arrears.dunning.selectors import activity_get
+from arrears.dunning.selectors import activity_get, notice_choices
 from arrears.ledger.aging import sum_lines
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
@@ -74,6 +74,7 @@ from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
 from arrears.web.selectors import aging_trend, day_get
+from arrears.web.standing import account_standing
 
 LEDGER_PAGE = 50
 ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
@@ -379,6 +380,9 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         number = pages
     number = min(max(number, 1), pages)
     lines = ledger.lines[(number - 1) * LEDGER_PAGE : number * LEDGER_PAGE]
+    on = today()
+    choices = notice_choices(account=account, on=on)
+    activity = activity_get(account=account, limit=None if everything else ACTIVITY)
     return {
         "account": account,
         "ledger": ledger,
@@ -387,14 +391,22 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "pages": pages,
         "page_range": range(1, pages + 1),
         "parties": account_parties(account, ledger.parties),
-        "activity": activity_get(account=account, limit=None if everything else ACTIVITY),
-        "today": today(),
+        "activity": activity,
+        "standing": account_standing(
+            account=account,
+            ledger=ledger,
+            activity=activity,
+            policy=choices.policy,
+            on=on,
+            language=get_language(),
+        ),
+        "today": on,
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
-        **action_context(request.user, account),
+        **action_context(request.user, account, choices),
     }
 
 
