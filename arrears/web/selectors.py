@@ -209,7 +209,8 @@ def standing_read(account_pk: int) -> StandingFlags:
     p, pl, d, r = sql.table(Promise), sql.table(Plan), sql.table(Dispute), sql.table(Referral)
     open_promise = f"FROM {p} WHERE account_id = %s AND status = 'open' ORDER BY promised_on, id"
     row = sql.rows(
-        f"SELECT (SELECT amount {open_promise} LIMIT 1), (SELECT promised_on {open_promise} LIMIT 1),"
+        f"SELECT (SELECT amount {open_promise} LIMIT 1),"
+        f" (SELECT promised_on {open_promise} LIMIT 1),"
         f" (SELECT status FROM {p} WHERE account_id = %s ORDER BY made_on DESC, id DESC LIMIT 1),"
         f" (SELECT status FROM {pl} WHERE account_id = %s ORDER BY id DESC LIMIT 1),"
         f" (SELECT COUNT(*) FROM {d} WHERE account_id = %s AND status = 'open'),"
