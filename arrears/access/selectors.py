@@ -430,3 +430,10 @@ def audit_list(
         next_day = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
         rows = rows.filter(at__lt=next_day)
     return rows.order_by("-at", "-id")
+
+
+def firm_names() -> list[str]:
+    """The law firms the book knows (its attorneys' firms), for the referral form's list."""
+    return sorted(
+        set(Profile.objects.exclude(firm="").values_list("firm", flat=True).distinct()[:200])
+    )

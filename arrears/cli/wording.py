@@ -23,6 +23,12 @@ CLI_WORDING = {
     "period_starts_after_end": "--from {start} is after --to {end}",
     "aging_by_unknown": "--by must be one of {choices}",
     "hold_ends_before_start": "--until {until} is before the hold starts ({start})",
+    "promise_needs_confirmation": (
+        "confirm the promise of {amount} by {promised_on} (--confirm): {said}"
+    ),
+    "call_promise_without_outcome": (
+        "a promise (--promise-amount, --promise-date) is taken on a call with --outcome promise"
+    ),
     "reopen_reason_missing": "say why the month is reopened (--reason)",
     "period_closed": (
         "{month} is closed (the book is closed through {through}): {what} dated {on} would change "

@@ -21,6 +21,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.correspondence.catalog import spec_for
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import (
@@ -52,6 +53,13 @@ class NoticeNotInPolicyError(DomainError):
     code = "notice_not_in_policy"
 
 
+class NoticeQuestionedError(ValidationError):
+    """A statutory notice sent by hand (its sending starts a legal clock): queued only when the
+    user confirms it; `extra` names the template, its law and its deadline."""
+
+    code = "notice_needs_confirmation"
+
+
 @dataclass(frozen=True)
 class NoticeQueued:
     outbound: Outbound
@@ -68,9 +76,15 @@ def notice_send(
     actor: str,
     party_id: str | None = None,
     at: datetime | None = None,
+    confirm: bool = True,
 ) -> NoticeQueued:
     """Queue `template` by `channel` to a party of the account (the primary by default), if the
     guard allows it at `at` (now). Returns the queued notice.
+
+    The template must be one of the policy's steps for the party's role (a tenant's notice is not
+    sent to a guarantor: NoticeNotForRoleError). A statutory notice (catalog `statutory`: NY RPL
+    §235-e(d), RPAPL §711(2), Cal. Code Civ. Proc. §1161(2)) is queued only with `confirm`
+    (NoticeQuestionedError otherwise, after every other check).
 
     Only a template of a notice step of the account's policy is sent (NoticeNotInPolicyError
     otherwise), with its deadline counted as that step counts it; a letter that would render
@@ -91,6 +105,15 @@ def notice_send(
     policy = _policy_offering(choices, account_id, template)
     step = choices.steps[template]
     party = link.party
+    if link.role not in step.audience:
+        raise ValidationError(
+            _("{template} is sent to {audience}, not to {party_id} ({role})"),
+            code="notice_not_for_role",
+            template=template,
+            audience=", ".join(step.audience),
+            party_id=party.party_id,
+            role=link.role,
+        )
     if channel == "email" and not party.email:
         raise ValidationError(
             _("{party_id} has no email address"), code="party_no_email", party_id=party.party_id
@@ -112,6 +135,15 @@ def notice_send(
             reason=decision.reason,
             party_id=party.party_id,
             channel_name=channel.replace("_", " "),
+        )
+    spec = spec_for(template)
+    if spec.statutory and not confirm:
+        raise NoticeQuestionedError(
+            _("{template} is a statutory notice ({law}), its deadline {deadline}: confirm it"),
+            code="notice_needs_confirmation",
+            template=template,
+            law=spec.law,
+            deadline=deadline.isoformat() if deadline else "",
         )
     key = f"{account_id}:notice:{template}:{channel}:{party.party_id}:{on.isoformat()}"
     existing = Outbound.objects.filter(key=key).first()
