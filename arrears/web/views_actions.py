@@ -369,7 +369,7 @@ def _notice_chosen(params: Any) -> tuple[str, str | None]:
 @require_GET
 @page("notice.preview")
 @xframe_options_sameorigin
-@csp_update({"frame-ancestors": [SELF]})
+@csp_update({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # the PDF, framed by the page
 def account_notice_preview(request: HttpRequest, account_id: str) -> HttpResponse:
     """A template rendered for the account as the letter batch renders it (nothing is queued):
     as an htmx part (the text and the letter's PDF in a frame) or, asked directly, the PDF."""
@@ -416,6 +416,7 @@ def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
         channel = post.get("channel", "")
         if not channel:  # as the policy's step sends it (a §235-e notice by certified mail)
             account = authorize(request.user, "notice.send", account_id)
+            assert account is not None
             step = notice_choices(account=account, on=today()).steps.get(template)
             channel = (step.channel if step is not None else "") or "letter"
         return acts.notice_send(
