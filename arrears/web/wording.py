@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from arrears.core.errors import DomainError
+from arrears.web.templatetags.amounts import amount
 
 _HOURS = re.compile(r"(\d\d):(\d\d) (\S+) is outside (\d\d):(\d\d)–(\d\d):(\d\d)")
 _ATTEMPTS = re.compile(r"(\d+) call attempts in 7 days")
@@ -120,11 +121,12 @@ def field_words(name: str) -> str:
 
 def question_words(q: dict[str, Any]) -> str:
     """One question asked of a promise before it is saved."""
+    facts = {**q, "amount": amount(q.get("amount")), "balance": amount(q.get("balance"))}
     if q.get("code") == "above_balance":
-        return _("%(amount)s is more than the balance of %(balance)s") % q
+        return _("%(amount)s is more than the balance of %(balance)s") % facts
     if q.get("code") == "far_off":
-        return _("%(promised_on)s is %(days)s days away") % q
-    return _("a promise of %(amount)s by %(promised_on)s is still open") % q
+        return _("%(promised_on)s is %(days)s days away") % facts
+    return _("a promise of %(amount)s by %(promised_on)s is still open") % facts
 
 
 def error_words(exc: DomainError, doing: str) -> str:
