@@ -62,15 +62,15 @@ def night_zone() -> str:
     raise AssertionError("no zone at night")  # seventeen zones cover the day
 
 
-def said(page, text: str) -> str:
+def said(tab, text: str) -> str:
     """Wait for `text` in the message region; its whole text."""
-    region = page.locator("#messages")
+    region = tab.locator("#messages")
     region.get_by_text(text, exact=False).first.wait_for()
     return region.inner_text()
 
 
-def open_form(page, act: str) -> None:
-    page.click(f"details.act-{act} > summary")
+def open_form(tab, act: str) -> None:
+    tab.click(f"details.act-{act} > summary")
 
 
 def test_the_account_page_says_where_tinas_account_stands(live_server, page, day_of_work):  # noqa: F811
