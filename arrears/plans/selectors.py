@@ -306,10 +306,13 @@ class PromiseQuestionedError(ValidationError):
 def promise_questions(
     *, account_id: str, amount: Decimal, promised_on: date, on: date
 ) -> list[dict[str, str]]:
-    """What to ask before a promise is saved: each question a code and its facts."""
+    """What to ask before a promise is saved: each question a code and its facts (none of a
+    promise `promise_add` refuses anyway: nothing, or in the past)."""
     from arrears.ledger.selectors import open_items_as_of
 
     questions: list[dict[str, str]] = []
+    if amount <= 0 or promised_on < on:
+        return questions
     promises = list(
         Promise.objects.filter(account__account_id=account_id, status="open").order_by("id")
     )
