@@ -275,3 +275,21 @@ def test_the_letters_and_mail_triage_pages_say_what_came_of_their_forms(
     page.click("form.assign-form button[type=submit]")
     said(page, "filed on A-TINA")
     assert TimelineEvent.objects.filter(account__account_id="A-TINA").exists()
+
+
+def test_an_admin_form_says_what_came_of_it(live_server, page, people):  # noqa: F811
+    base = live_server.url
+    sign_in(page, base, "erin", "/admin/users/")
+    form = page.locator("form.user-add-form")
+    form.locator("input[name=username]").fill("frank")
+    form.locator("select[name=role]").select_option("coordinator")
+    form.locator("input[name=password]").fill("hudson-yards-ledger-77")
+    form.locator("input[name=password_again]").fill("hudson-yards-ledger-78")
+    form.locator("button[type=submit]").click()
+    # a refusal beside its field
+    page.locator("form.user-add-form .error[role=alert]").first.wait_for()
+    form = page.locator("form.user-add-form")
+    form.locator("input[name=password]").fill("hudson-yards-ledger-77")
+    form.locator("input[name=password_again]").fill("hudson-yards-ledger-77")
+    form.locator("button[type=submit]").click()
+    page.locator("p.ok[role=status]").get_by_text("User frank added.").wait_for()
