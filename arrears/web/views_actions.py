@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from csp.constants import SELF
-from csp.decorators import csp_update
+from csp.decorators import csp_replace
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -369,7 +369,7 @@ def _notice_chosen(params: Any) -> tuple[str, str | None]:
 @require_GET
 @page("notice.preview")
 @xframe_options_sameorigin
-@csp_update({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # the PDF, framed by the page
+@csp_replace({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # the PDF, framed by the page
 def account_notice_preview(request: HttpRequest, account_id: str) -> HttpResponse:
     """A template rendered for the account as the letter batch renders it (nothing is queued):
     as an htmx part (the text and the letter's PDF in a frame) or, asked directly, the PDF."""

@@ -110,6 +110,8 @@ def test_the_account_page_says_where_tinas_account_stands(live_server, page, day
     assert all("guarantor" not in t for t in tina)
     assert greg == ["Notice to guarantor: rent not received (certified letter)"]
     shot(page, "account-standing")
+    page.set_viewport_size({"width": 800, "height": 900})
+    shot(page, "account-standing-800")
 
 
 def test_each_form_of_the_account_page_says_what_came_of_it(live_server, page, day_of_work):  # noqa: F811
