@@ -6,7 +6,7 @@ open promise) unless confirmed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,21 @@ class PromiseTaken:
     promised_on: date
 
 
+def _call_moment(account_id: str, party_id: str, at: str) -> datetime:
+    """When the call was made: `at` read in the party's zone, or now; never ahead of the clock."""
+    now = timezone.now()
+    if not at:
+        return now
+    moment = contact.local_time(at, contact.party_zone(account_id=account_id, party_id=party_id))
+    if moment > now + CALL_CLOCK_SLACK:
+        raise ValidationError(
+            _("a call is logged once it is made: {at} is still to come"),
+            code="call_in_future",
+            at=at,
+        )
+    return moment
+
+
 def call_log(
     *,
     by: By,
@@ -45,16 +60,13 @@ def call_log(
     promise: PromiseTaken | None = None,
     confirm: bool = False,
 ) -> CallLogged:
-    """A call and its outcome (`dunning.contact.call_log`), with the promise taken on it
-    (`plans.services.promise_add`, by the called party, by phone) when the outcome is "promise".
+    """A call and its outcome (`dunning.contact.call_log`), with the promise taken on it when the
+    outcome is "promise" (`plans.services.promise_add`, the called party's, by phone).
 
-    A call logged now (`at` empty) is asked of the guard now: refused, it is recorded refused
-    (it was tried) and no promise is saved. A call that already happened (`at`: a time typed in
-    the party's zone, or with an offset) is recorded whatever the guard says, with its warning.
-    A promise with questions (`plans.selectors.promise_questions`) is saved only with
-    `confirm`; without it PromiseQuestionedError, and nothing is written."""
-    at = at.strip()
-    note = note[:NOTE_LIMIT]
+    A call logged now (`at` empty) that the guard refuses is recorded refused, no promise saved;
+    one made already (`at`, in the party's zone) is recorded with the guard's warning. A promise
+    with questions (`promise_questions`) is saved only with `confirm`."""
+    at, note = at.strip(), note[:NOTE_LIMIT]
     if promise is not None and outcome != "promise":
         raise ValidationError(
             _("a promise is taken on a call whose outcome is promise, not {outcome}"),
@@ -63,15 +75,7 @@ def call_log(
         )
 
     def do(_account: Any) -> CallLogged:
-        now = timezone.now()
-        zone = contact.party_zone(account_id=account_id, party_id=party_id) if at else ""
-        moment = contact.local_time(at, zone) if at else now
-        if moment > now + CALL_CLOCK_SLACK:
-            raise ValidationError(
-                _("a call is logged once it is made: {at} is still to come"),
-                code="call_in_future",
-                at=at,
-            )
+        moment = _call_moment(account_id, party_id, at)
         if promise is not None and not confirm:
             promise_check(
                 account_id=account_id,
@@ -103,12 +107,16 @@ def call_log(
 
     detail: dict[str, Any] = {"party_id": party_id, "outcome": outcome, "note": note, "at": at}
     if promise is not None:
-        detail["promise"] = {
-            "amount": money_text(promise.amount),
-            "promised_on": promise.promised_on.isoformat(),
-            "confirmed": confirm,
-        }
+        detail["promise"] = _promise_detail(promise, confirm)
     return run_act(by, "call.log", account_id=account_id, detail=detail, do=do)
+
+
+def _promise_detail(promise: PromiseTaken, confirm: bool) -> dict[str, Any]:
+    return {
+        "amount": money_text(promise.amount),
+        "promised_on": promise.promised_on.isoformat(),
+        "confirmed": confirm,
+    }
 
 
 def promise_record(

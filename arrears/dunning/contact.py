@@ -121,17 +121,27 @@ def call_log(
         "local_time": f"{local:%Y-%m-%d %H:%M} {who.zone}",
     }
     if not decision.allowed and not after_the_fact:
+        summary = f"call to {party_id} at {local:%H:%M} refused ({decision.rule}): "
         event = TimelineEvent.objects.create(
             account=account,
             at=at,
             on=on,
             kind="call.refused",
             actor=actor,
-            summary=f"call to {party_id} at {local:%H:%M} refused ({decision.rule}): "
-            f"{decision.reason}"[:500],
+            summary=f"{summary}{decision.reason}"[:500],
             detail={**base, "rule": decision.rule, "reason": decision.reason},
         )
         return CallLogged(decision, event, at, who.zone)
+    event = _call_recorded(account, party, decision, at=at, on=on, actor=actor, base=base)
+    return CallLogged(decision, event, at, who.zone)
+
+
+def _call_recorded(
+    account: Any, party: Any, decision: Decision, *, at: datetime, on: date, actor: str, base: Any
+) -> TimelineEvent:
+    """A call made: an attempt for the caps, the party's call tasks closed, its timeline row
+    (with the guard's warning when it was not allowed then)."""
+    outcome, note, party_id = base["outcome"], base["note"], base["party_id"]
     talked = outcome in CONVERSATIONS
     ContactAttempt.objects.create(
         account=account, party=party, channel="call", at=at, outcome=outcome, conversation=talked
@@ -147,7 +157,7 @@ def call_log(
     if not decision.allowed:  # made already: recorded, with what the guard would have said
         summary += f" (logged after the fact; the guard warns, {decision.rule}: {decision.reason})"
         detail.update(warning_rule=decision.rule, warning=decision.reason)
-    event = TimelineEvent.objects.create(
+    return TimelineEvent.objects.create(
         account=account,
         at=at,
         on=on,
@@ -156,7 +166,6 @@ def call_log(
         summary=summary[:500],
         detail=detail,
     )
-    return CallLogged(decision, event, at, who.zone)
 
 
 def _check_call(outcome: str, at: datetime) -> None:
