@@ -24,6 +24,7 @@ from arrears.api.schemas import ErrorOut, EventOut
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
+from arrears.correspondence.catalog import spec_for
 from arrears.correspondence.models import Document
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
@@ -216,9 +217,19 @@ class NoticeIn(Schema):
     confirm: bool = False  # a statutory notice is queued only confirmed (notice_needs_confirmation)
 
 
+class NoticeChoiceOut(Schema):
+    template: str
+    title: str  # the template's readable name (English)
+    roles: list[str]  # the roles it goes to (primary, co_obligor, guarantor)
+    channel: str  # as the policy's step sends it
+    statutory: bool  # queued only with "confirm": true
+    law: str
+
+
 class NoticeChoicesOut(Schema):
     policy: str | None
     templates: list[str]
+    notices: list[NoticeChoiceOut]
 
 
 class NoticeOut(Schema):
@@ -513,7 +524,20 @@ def notices_get(request: HttpRequest, account_id: str) -> Any:
     assert account is not None
     choices = notice_choices(account=account, on=today())
     policy = choices.policy.name if choices.policy else None
-    return {"policy": policy, "templates": list(choices.templates)}
+    notices = []
+    for template in choices.templates:
+        step, spec = choices.steps[template], spec_for(template)
+        notices.append(
+            {
+                "template": template,
+                "title": spec.title("en"),
+                "roles": list(step.audience),
+                "channel": step.channel or "",
+                "statutory": spec.statutory,
+                "law": spec.law,
+            }
+        )
+    return {"policy": policy, "templates": list(choices.templates), "notices": notices}
 
 
 @router.post("/accounts/{account_id}/notices", response={201: NoticeOut, **WRITES})

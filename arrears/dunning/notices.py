@@ -79,10 +79,11 @@ def notice_send(
     confirm: bool = True,
 ) -> NoticeQueued:
     """Queue `template` by `channel` to a party of the account (the primary by default), if the
-    guard allows it at `at` (now); returns the queued notice. Only a template of a notice step of the account's policy is sent (NoticeNotInPolicyError
-    otherwise), to a role the step names (`_check_role`), with its deadline counted as the step
-    counts it; a letter with a required merge field empty is refused now (MissingFieldError); a
-    statutory notice is queued only with `confirm` (`_ask_if_statutory`, checked last).
+    guard allows it at `at` (now); returns the queued notice. Only a template of a notice step
+    of the account's policy is sent (NoticeNotInPolicyError otherwise), to a role the step names
+    (`_check_role`), with its deadline counted as the step counts it; a letter with a required
+    merge field empty is refused now (MissingFieldError); a statutory notice is queued only with
+    `confirm` (`_ask_if_statutory`, checked last).
 
     Raises ValidationError (unknown channel or template, no email address), NotFoundError (no
     such account or party), NoticeNotInPolicyError, MissingFieldError or GuardRefusedError (the

@@ -193,6 +193,15 @@ def test_the_notices_offered_are_the_policys_and_another_is_409_with_the_reason(
     assert offered.json()["policy"] == "ny-residential"
     assert "ca-3-day-notice-pay-or-quit" not in offered.json()["templates"]
     assert "ny-rent-demand" in offered.json()["templates"]
+    demand = next(n for n in offered.json()["notices"] if n["template"] == "ny-rent-demand")
+    assert demand == {
+        "template": "ny-rent-demand",
+        "title": "Fourteen-day rent demand",
+        "roles": ["primary", "co_obligor"],
+        "channel": "letter",
+        "statutory": True,
+        "law": "NY RPAPL §711(2), §702",
+    }
     body = {"template": "ca-3-day-notice-pay-or-quit", "channel": "letter"}
     refused = call(tokens, "alice", "post", f"{TINA}/notices", body)
     assert refused.status_code == 409
@@ -217,3 +226,14 @@ def test_a_manager_or_controller_is_refused_every_action_and_nothing_changes(tok
     assert not TimelineEvent.objects.filter(actor=who).exists()
     # but both may read what the account's commitments are
     assert call(tokens, who, "get", f"{TINA}/plans").status_code == 200
+
+
+def test_a_statutory_notice_is_409_until_confirmed(tokens):
+    body = {"template": "ny-rent-demand", "channel": "letter", "party_id": "P-TINA"}
+    asked = call(tokens, "alice", "post", f"{TINA}/notices", body)
+    assert asked.status_code == 409, asked.content
+    assert asked.json()["code"] == "notice_needs_confirmation"
+    assert asked.json()["extra"]["law"] == "NY RPAPL §711(2), §702"
+    assert not Outbound.objects.exists()
+    sent = call(tokens, "alice", "post", f"{TINA}/notices", {**body, "confirm": True})
+    assert sent.status_code == 201, sent.content
