@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.access import services
@@ -30,6 +29,11 @@ from arrears.access.acts_assignments import assign as assign
 from arrears.access.acts_assignments import coverage_add as coverage_add
 from arrears.access.acts_assignments import coverage_end as coverage_end
 from arrears.access.acts_assignments import unassign as unassign
+
+# The call and the promise (with the questions a promise is asked): a module of their own.
+from arrears.access.acts_desk import PromiseTaken as PromiseTaken
+from arrears.access.acts_desk import call_log as call_log
+from arrears.access.acts_desk import promise_record as promise_record
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -44,7 +48,6 @@ from arrears.disputes.selectors import dispute_get
 from arrears.dunning import commitments, contact, documents, notices
 from arrears.dunning import services as dunning
 from arrears.dunning.consent import consents_from_import
-from arrears.dunning.contact import CallLogged
 from arrears.dunning.documents import DisputeAnswered
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import NoticeQueued
@@ -55,7 +58,7 @@ from arrears.ledger.services import ImportSummary
 from arrears.legal import services as legal
 from arrears.legal.models import Referral
 from arrears.plans import services as plans
-from arrears.plans.models import Plan, Promise
+from arrears.plans.models import Plan
 from arrears.plans.selectors import plan_get
 
 NOTE_LIMIT = 500  # a note on a hold, a call, a referral
@@ -146,78 +149,6 @@ def referral_make(
         account_id=account_id,
         detail={"firm": firm},
         do=do,
-    )
-
-
-def call_log(
-    *,
-    by: By,
-    account_id: str,
-    party_id: str,
-    outcome: str,
-    note: str = "",
-    at: str = "",
-) -> CallLogged:
-    """A call and its outcome, asked of the guard at `at` (a time typed in the party's zone, or
-    with an offset; empty: now): `dunning.contact.call_log`. A call the guard refuses is
-    recorded refused (it was tried); the result's `decision` says so."""
-    at = at.strip()
-    note = note[:NOTE_LIMIT]
-
-    def do(_account: Any) -> CallLogged:
-        moment = (
-            contact.local_time(at, contact.party_zone(account_id=account_id, party_id=party_id))
-            if at
-            else timezone.now()
-        )
-        return contact.call_log(
-            account_id=account_id,
-            party_id=party_id,
-            outcome=outcome,
-            at=moment,
-            actor=by.name,
-            note=note,
-        )
-
-    return run_act(
-        by,
-        "call.log",
-        account_id=account_id,
-        detail={"party_id": party_id, "outcome": outcome, "note": note, "at": at},
-        do=do,
-    )
-
-
-def promise_record(
-    *,
-    by: By,
-    account_id: str,
-    amount: Decimal,
-    promised_on: date,
-    party_id: str | None = None,
-    channel: str = "phone",
-) -> Promise:
-    """A promise to pay `amount` by `promised_on` (`plans.services.promise_add`)."""
-    detail = {
-        "amount": money_text(amount),
-        "promised_on": promised_on.isoformat(),
-        "party_id": party_id or "",
-        "channel": channel,
-    }
-    return run_act(
-        by,
-        "promise.record",
-        account_id=account_id,
-        detail=detail,
-        do=lambda _a: plans.promise_add(
-            account_id=account_id,
-            amount=amount,
-            promised_on=promised_on,
-            on=today(),
-            actor=by.name,
-            party_id=party_id or None,
-            channel=channel,
-        ),
     )
 
 
@@ -474,9 +405,11 @@ def notice_send(
     template: str,
     channel: str = "letter",
     party_id: str | None = None,
+    confirm: bool = False,
 ) -> NoticeQueued:
     """A notice of the account's policy sent now: queued for the print batch or the sender,
-    if the guard allows it now (`dunning.notices.notice_send`)."""
+    if the guard allows it now (`dunning.notices.notice_send`); a statutory notice only with
+    `confirm` (NoticeQuestionedError, code notice_needs_confirmation, otherwise)."""
     detail = {"template": template[:100], "channel": channel[:20], "party_id": party_id or ""}
     return run_act(
         by,
@@ -490,6 +423,7 @@ def notice_send(
             on=today(),
             actor=by.name,
             party_id=party_id or None,
+            confirm=confirm,
         ),
     )
 

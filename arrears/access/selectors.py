@@ -520,3 +520,18 @@ def audit_list(
         next_day = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
         rows = rows.filter(at__lt=next_day)
     return rows.order_by("-at", "-id")
+
+
+FIRMS_CACHE_SECONDS = 60
+
+
+def firm_names() -> list[str]:
+    """The law firms the book knows (its attorneys' firms), for the referral form's list; kept a
+    minute (the account page asks on every view, and its target counts every query)."""
+    firms: list[str] | None = cache.get("access:firms")
+    if firms is None:
+        firms = sorted(
+            set(Profile.objects.exclude(firm="").values_list("firm", flat=True).distinct()[:200])
+        )
+        cache.set("access:firms", firms, FIRMS_CACHE_SECONDS)
+    return firms

@@ -24,6 +24,7 @@ from arrears.api.schemas import ErrorOut, EventOut
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_read
+from arrears.correspondence.catalog import spec_for
 from arrears.correspondence.models import Document
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get, dispute_list
@@ -76,6 +77,9 @@ class CallIn(Schema):
     outcome: str
     note: str = ""
     at: str = ""  # YYYY-MM-DDTHH:MM in the party's zone (or with an offset); empty: now
+    promise_amount: str | None = None  # the promise taken on the call (outcome "promise")
+    promise_on: date | None = None
+    confirm: bool = False  # save a promise that has questions (promise_needs_confirmation)
 
 
 class PromiseIn(Schema):
@@ -83,6 +87,7 @@ class PromiseIn(Schema):
     promised_on: date
     party_id: str | None = None
     channel: str = "phone"
+    confirm: bool = False  # above the balance, more than 60 days off, beside an open promise
 
 
 class PromiseOut(Schema):
@@ -209,11 +214,22 @@ class NoticeIn(Schema):
     template: str
     channel: str = "letter"
     party_id: str | None = None
+    confirm: bool = False  # a statutory notice is queued only confirmed (notice_needs_confirmation)
+
+
+class NoticeChoiceOut(Schema):
+    template: str
+    title: str  # the template's readable name (English)
+    roles: list[str]  # the roles it goes to (primary, co_obligor, guarantor)
+    channel: str  # as the policy's step sends it
+    statutory: bool  # queued only with "confirm": true
+    law: str
 
 
 class NoticeChoicesOut(Schema):
     policy: str | None
     templates: list[str]
+    notices: list[NoticeChoiceOut]
 
 
 class NoticeOut(Schema):
@@ -237,8 +253,19 @@ class DocumentOut(Schema):
 
 @router.post("/accounts/{account_id}/calls", response={201: EventOut, **WRITES})
 def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
-    """Log a call and its outcome, asked of the guard at that minute; a refused call is recorded
-    (refused, with its rule) and answered 409 with the rule in `extra`."""
+    """Log a call and its outcome, with the promise taken on it (`promise_amount`,
+    `promise_on`). A call logged now that the guard refuses is recorded refused and answered
+    409 with the rule in `extra`; a call logged after the fact (`at`) is recorded, the guard's
+    warning in its event's detail. A promise with questions is a 409
+    `promise_needs_confirmation` (the questions in `extra.reasons`) unless `confirm`."""
+    promise = None
+    if body.promise_amount is not None or body.promise_on is not None:
+        if body.promise_amount is None or body.promise_on is None:
+            raise ValidationError(
+                _("a promise taken on a call needs its amount and its date"),
+                code="call_promise_incomplete",
+            )
+        promise = acts.PromiseTaken(_money(body.promise_amount, "promise_amount"), body.promise_on)
     logged = acts.call_log(
         by=by(request),
         account_id=account_id,
@@ -246,9 +273,11 @@ def call_post(request: HttpRequest, account_id: str, body: CallIn) -> Any:
         outcome=body.outcome,
         note=body.note,
         at=body.at,
+        promise=promise,
+        confirm=body.confirm,
     )
     d = logged.decision
-    if not d.allowed:
+    if not logged.recorded:
         return Status(
             409,
             {
@@ -293,6 +322,7 @@ def promise_post(request: HttpRequest, account_id: str, body: PromiseIn) -> Any:
         promised_on=day(body.promised_on),
         party_id=body.party_id or None,
         channel=body.channel,
+        confirm=body.confirm,
     )
     return Status(
         201, _promise_out(Promise.objects.select_related("account", "party").get(pk=promise.pk))
@@ -494,7 +524,20 @@ def notices_get(request: HttpRequest, account_id: str) -> Any:
     assert account is not None
     choices = notice_choices(account=account, on=today())
     policy = choices.policy.name if choices.policy else None
-    return {"policy": policy, "templates": list(choices.templates)}
+    notices = []
+    for template in choices.templates:
+        step, spec = choices.steps[template], spec_for(template)
+        notices.append(
+            {
+                "template": template,
+                "title": spec.title("en"),
+                "roles": list(step.audience),
+                "channel": step.channel or "",
+                "statutory": spec.statutory,
+                "law": spec.law,
+            }
+        )
+    return {"policy": policy, "templates": list(choices.templates), "notices": notices}
 
 
 @router.post("/accounts/{account_id}/notices", response={201: NoticeOut, **WRITES})
@@ -507,6 +550,7 @@ def notice_post(request: HttpRequest, account_id: str, body: NoticeIn) -> Any:
         template=body.template,
         channel=body.channel,
         party_id=body.party_id or None,
+        confirm=body.confirm,
     )
     o = queued.outbound
     return Status(

@@ -40,6 +40,8 @@ STATUS = {
     "run_in_progress": 409,
     "database_busy": 503,
     "period_closed": 409,
+    "promise_needs_confirmation": 409,
+    "notice_needs_confirmation": 409,
 }
 
 ROUTERS = [

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from arrears.cli.acting import actor_name, by, cli_act, cli_job
-from arrears.cli.common import command, date, ensure_migrated, table, write_json
+from arrears.cli.common import amount, command, date, ensure_migrated, table, write_json
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -192,7 +192,14 @@ def cmd_call_log(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
     ensure_migrated()
-    # A call the guard refuses is recorded refused (it was tried).
+    promise = None
+    if args.promise_amount is not None or args.promise_date is not None:
+        if args.promise_amount is None or args.promise_date is None:
+            sys.stderr.write("arrears call: a promise needs --promise-amount and --promise-date\n")
+            return 2
+        promise = acts.PromiseTaken(args.promise_amount, args.promise_date)
+    # A call logged now that the guard refuses is recorded refused (it was tried); a call logged
+    # after the fact (--at) is recorded with the guard's warning.
     logged = acts.call_log(
         by=by(args),
         account_id=args.account_id,
@@ -200,14 +207,24 @@ def cmd_call_log(args: argparse.Namespace) -> int:
         outcome=args.outcome,
         note=args.note or "",
         at=args.at or "",
+        promise=promise,
+        confirm=args.confirm,
     )
-    if not logged.decision.allowed:
+    d = logged.decision
+    if not logged.recorded:
         sys.stderr.write(
-            f"arrears call: refused by the guard ({logged.decision.rule}): "
-            f"{logged.decision.reason}; recorded on the timeline\n"
+            f"arrears call: refused by the guard ({d.rule}): {d.reason}; recorded on the "
+            "timeline (a call already made: give its time with --at)\n"
         )
         return 2
+    if logged.warned:
+        sys.stderr.write(
+            f"arrears call: logged after the fact; the guard warns ({d.rule}): {d.reason}\n"
+        )
     print(f"Call to {args.party} on {args.account_id} logged: {args.outcome}.")
+    if logged.promise is not None:
+        p = logged.promise
+        print(f"Promise {p.pk} recorded: {p.amount:.2f} by {p.promised_on}.")
     return 0
 
 
@@ -304,6 +321,13 @@ def _call_parser(sub: Any) -> None:
                 ],
             )
             q.add_argument("--note")
+            q.add_argument("--promise-amount", type=amount, help="the promise taken on the call")
+            q.add_argument("--promise-date", type=date, help="the day it is to be paid by")
+            q.add_argument(
+                "--confirm",
+                action="store_true",
+                help="save a promise above the balance, far off or beside an open one",
+            )
 
 
 def _sms_parser(sub: Any) -> None:

@@ -46,6 +46,7 @@ def cmd_promise(args: argparse.Namespace) -> int:
         promised_on=args.date,
         party_id=args.party,
         channel=args.channel,
+        confirm=args.confirm,
     )
     print(
         f"Promise {promise.pk} recorded on {args.account_id}: {money(f'{promise.amount:.2f}')}"
@@ -278,6 +279,11 @@ def _promise_parser(sub: Any) -> None:
         "--channel",
         default="phone",
         choices=["phone", "email", "letter", "in_person", "portal", "sms"],
+    )
+    q.add_argument(
+        "--confirm",
+        action="store_true",
+        help="save a promise above the balance, more than 60 days off, or beside an open one",
     )
     q = ps.add_parser("rate", help="promises kept and broken per coordinator")
     q.add_argument("--since", type=date)

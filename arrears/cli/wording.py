@@ -26,6 +26,12 @@ CLI_WORDING = {
     "coverage_range_reversed": "--to {until} is before --from {since}",
     "coverage_past": "--to {until} has passed: a coverage is for today or later",
     "assignment_target": "name one of --property, --portfolio or --account",
+    "promise_needs_confirmation": (
+        "confirm the promise of {amount} by {promised_on} (--confirm): {said}"
+    ),
+    "call_promise_without_outcome": (
+        "a promise (--promise-amount, --promise-date) is taken on a call with --outcome promise"
+    ),
     "reopen_reason_missing": "say why the month is reopened (--reason)",
     "period_closed": (
         "{month} is closed (the book is closed through {through}): {what} dated {on} would change "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
+_ACCT = " ({{ account.account_id }})"  # the account, at the end of every subject line
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ class TemplateSpec:
     # preview): "rent", the latest rent charge due by the letter's date and still open;
     # "upcoming", the first open charge not yet due.
     charge_of: str = ""
+    # A notice the law prescribes, whose sending starts a legal clock (NY RPL §235-e(d), NY RPAPL
+    # §711(2), Cal. Code Civ. Proc. §1161(2)): sent by hand only after the user confirms it.
+    statutory: bool = False
+
+    def title(self, language: str) -> str:
+        """The template's readable name in `language` (its subject without the account)."""
+        subject = self.subject.get(language) or self.subject.get(DEFAULT_LANGUAGE) or self.name
+        return subject.replace(_ACCT, "")
 
 
 # Every letter is addressed to someone by name.
@@ -82,8 +91,6 @@ def _spec(name: str, en: str, es: str, **kw: object) -> TemplateSpec:
     )
 
 
-_ACCT = " ({{ account.account_id }})"
-
 CATALOG: dict[str, TemplateSpec] = {
     s.name: s
     for s in (
@@ -93,18 +100,20 @@ CATALOG: dict[str, TemplateSpec] = {
             "Notice of rent not received" + _ACCT,
             "Aviso de renta no recibida" + _ACCT,
             law="NY RPL §235-e(d)",
+            statutory=True,
         ),
         _spec(
             "ny-late-rent-notice-guarantor",
             "Notice to guarantor: rent not received" + _ACCT,
             "Aviso al garante: renta no recibida" + _ACCT,
-            law="NY RPL §235-e(d)",
+            law="NY RPL §235-e(d)",  # a copy for the guarantor: the statute names the lessee only
         ),
         _spec(
             "ny-rent-demand",
             "Fourteen-day rent demand" + _ACCT,
             "Demanda de renta de catorce días" + _ACCT,
             law="NY RPAPL §711(2), §702",
+            statutory=True,
             rent_only=True,
             deadline_days=14,
         ),
@@ -114,6 +123,7 @@ CATALOG: dict[str, TemplateSpec] = {
             "Three-day notice to pay rent or quit" + _ACCT,
             "Aviso de tres días para pagar la renta o desalojar" + _ACCT,
             law="Cal. Code Civ. Proc. §1161(2)",
+            statutory=True,
             rent_only=True,
             deadline_days=3,
         ),

@@ -67,6 +67,16 @@ class CallLogged:
     event: TimelineEvent
     at: datetime
     zone: str
+    promise: Any = None  # the promise taken on the call (arrears.access.acts.call_log)
+
+    @property
+    def recorded(self) -> bool:
+        """The call counts as made: allowed, or logged after the fact with a warning."""
+        return self.event.kind == "call.logged"
+
+    @property
+    def warned(self) -> bool:
+        return self.recorded and not self.decision.allowed
 
 
 def call_check(*, account_id: str, party_id: str, at: datetime) -> Decision:
@@ -77,13 +87,24 @@ def call_check(*, account_id: str, party_id: str, at: datetime) -> Decision:
 
 @transaction.atomic
 def call_log(
-    *, account_id: str, party_id: str, outcome: str, at: datetime, actor: str, note: str = ""
+    *,
+    account_id: str,
+    party_id: str,
+    outcome: str,
+    at: datetime,
+    actor: str,
+    note: str = "",
+    after_the_fact: bool = False,
 ) -> CallLogged:
     """Record a call placed at `at` and its outcome, asking the guard as of that minute.
 
-    A call the guard refuses is recorded as refused, with its rule, and counts as no attempt;
-    the caller reports the refusal. Otherwise the attempt counts for the call caps, a
-    conversation starts the quiet period, and the party's open call tasks are closed.
+    A call logged as it is made (`after_the_fact` False) that the guard refuses is recorded as
+    refused, with its rule, and counts as no attempt; the caller reports the refusal. A call
+    that already happened (`after_the_fact`: its time was given) is a fact: it is recorded
+    whatever the guard says, with the guard's warning on the timeline (`warned`), since the book
+    must show every contact made (Reg F, 12 CFR §1006.100: records of the collector's conduct).
+    Otherwise the attempt counts for the call caps, a conversation starts the quiet period, and
+    the party's open call tasks are closed.
     """
     _check_call(outcome, at)
     account = _account(account_id)
@@ -99,18 +120,28 @@ def call_log(
         "at": at.isoformat(),
         "local_time": f"{local:%Y-%m-%d %H:%M} {who.zone}",
     }
-    if not decision.allowed:
+    if not decision.allowed and not after_the_fact:
+        summary = f"call to {party_id} at {local:%H:%M} refused ({decision.rule}): "
         event = TimelineEvent.objects.create(
             account=account,
             at=at,
             on=on,
             kind="call.refused",
             actor=actor,
-            summary=f"call to {party_id} at {local:%H:%M} refused ({decision.rule}): "
-            f"{decision.reason}"[:500],
+            summary=f"{summary}{decision.reason}"[:500],
             detail={**base, "rule": decision.rule, "reason": decision.reason},
         )
         return CallLogged(decision, event, at, who.zone)
+    event = _call_recorded(account, party, decision, at=at, on=on, actor=actor, base=base)
+    return CallLogged(decision, event, at, who.zone)
+
+
+def _call_recorded(
+    account: Any, party: Any, decision: Decision, *, at: datetime, on: date, actor: str, base: Any
+) -> TimelineEvent:
+    """A call made: an attempt for the caps, the party's call tasks closed, its timeline row
+    (with the guard's warning when it was not allowed then)."""
+    outcome, note, party_id = base["outcome"], base["note"], base["party_id"]
     talked = outcome in CONVERSATIONS
     ContactAttempt.objects.create(
         account=account, party=party, channel="call", at=at, outcome=outcome, conversation=talked
@@ -121,16 +152,20 @@ def call_log(
         ).values_list("pk", flat=True)
     )
     Action.objects.filter(pk__in=closed).update(status="closed", reason=f"call: {outcome}")
-    event = TimelineEvent.objects.create(
+    summary = f"call to {party_id}: {outcome.replace('-', ' ')}" + (f" — {note}" if note else "")
+    detail = {**base, "conversation": talked, "tasks_closed": closed}
+    if not decision.allowed:  # made already: recorded, with what the guard would have said
+        summary += f" (logged after the fact; the guard warns, {decision.rule}: {decision.reason})"
+        detail.update(warning_rule=decision.rule, warning=decision.reason)
+    return TimelineEvent.objects.create(
         account=account,
         at=at,
         on=on,
         kind="call.logged",
         actor=actor,
-        summary=f"call to {party_id}: {outcome.replace('-', ' ')}" + (f" — {note}" if note else ""),
-        detail={**base, "conversation": talked, "tasks_closed": closed},
+        summary=summary[:500],
+        detail=detail,
     )
-    return CallLogged(decision, event, at, who.zone)
 
 
 def _check_call(outcome: str, at: datetime) -> None:

@@ -21,6 +21,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError, NotFoundError, ValidationError
+from arrears.correspondence.catalog import spec_for
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import (
@@ -31,7 +32,7 @@ from arrears.correspondence.services import (
 )
 from arrears.dunning.addressee import _guard, addressee
 from arrears.dunning.deadlines import notice_deadline
-from arrears.dunning.policy import Policy
+from arrears.dunning.policy import Policy, Step
 from arrears.dunning.selectors import NoticeChoices, notice_choices
 from arrears.ledger.models import Account, AccountParty, TimelineEvent
 
@@ -52,6 +53,13 @@ class NoticeNotInPolicyError(DomainError):
     code = "notice_not_in_policy"
 
 
+class NoticeQuestionedError(ValidationError):
+    """A statutory notice sent by hand (its sending starts a legal clock): queued only when the
+    user confirms it; `extra` names the template, its law and its deadline."""
+
+    code = "notice_needs_confirmation"
+
+
 @dataclass(frozen=True)
 class NoticeQueued:
     outbound: Outbound
@@ -68,13 +76,14 @@ def notice_send(
     actor: str,
     party_id: str | None = None,
     at: datetime | None = None,
+    confirm: bool = True,
 ) -> NoticeQueued:
     """Queue `template` by `channel` to a party of the account (the primary by default), if the
-    guard allows it at `at` (now). Returns the queued notice.
-
-    Only a template of a notice step of the account's policy is sent (NoticeNotInPolicyError
-    otherwise), with its deadline counted as that step counts it; a letter that would render
-    with a required merge field empty is refused now (MissingFieldError).
+    guard allows it at `at` (now); returns the queued notice. Only a template of a notice step
+    of the account's policy is sent (NoticeNotInPolicyError otherwise), to a role the step names
+    (`_check_role`), with its deadline counted as the step counts it; a letter with a required
+    merge field empty is refused now (MissingFieldError); a statutory notice is queued only with
+    `confirm` (`_ask_if_statutory`, checked last).
 
     Raises ValidationError (unknown channel or template, no email address), NotFoundError (no
     such account or party), NoticeNotInPolicyError, MissingFieldError or GuardRefusedError (the
@@ -91,10 +100,7 @@ def notice_send(
     policy = _policy_offering(choices, account_id, template)
     step = choices.steps[template]
     party = link.party
-    if channel == "email" and not party.email:
-        raise ValidationError(
-            _("{party_id} has no email address"), code="party_no_email", party_id=party.party_id
-        )
+    _check_role(link, step, template, channel)
     # The deadline as the policy's step counts it from today; the letters batch and the sender
     # fix it again from the day the notice goes out.
     deadline = notice_deadline(policy, step, on)
@@ -113,12 +119,47 @@ def notice_send(
             party_id=party.party_id,
             channel_name=channel.replace("_", " "),
         )
+    if not confirm:
+        _ask_if_statutory(template, deadline)
     key = f"{account_id}:notice:{template}:{channel}:{party.party_id}:{on.isoformat()}"
     existing = Outbound.objects.filter(key=key).first()
     if existing is not None:
         return NoticeQueued(existing, created=False)
     row = _queue(key, account, link, channel, template, on, actor, policy.name, step.key, deadline)
     return NoticeQueued(row, created=True)
+
+
+def _check_role(link: AccountParty, step: Step, template: str, channel: str) -> None:
+    """A notice goes to the roles its step names (a tenant's notice is not a guarantor's), an
+    email to an address."""
+    if channel == "email" and not link.party.email:
+        raise ValidationError(
+            _("{party_id} has no email address"),
+            code="party_no_email",
+            party_id=link.party.party_id,
+        )
+    if link.role not in step.audience:
+        raise ValidationError(
+            _("{template} is sent to {audience}, not to {party_id} ({role})"),
+            code="notice_not_for_role",
+            template=template,
+            audience=", ".join(step.audience),
+            party_id=link.party.party_id,
+            role=link.role,
+        )
+
+
+def _ask_if_statutory(template: str, deadline: date | None) -> None:
+    """A statutory notice starts a legal clock: asked about before it is queued."""
+    spec = spec_for(template)
+    if spec.statutory:
+        raise NoticeQuestionedError(
+            _("{template} is a statutory notice ({law}), its deadline {deadline}: confirm it"),
+            code="notice_needs_confirmation",
+            template=template,
+            law=spec.law,
+            deadline=deadline.isoformat() if deadline else "",
+        )
 
 
 def _check_channel_and_template(channel: str, template: str) -> None:

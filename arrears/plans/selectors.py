@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
-from arrears.ledger.models import Transaction
+from arrears.ledger.models import Account, Transaction
 from arrears.plans.models import Installment, Plan, Promise
 from arrears.plans.schedule import Due, Limits, Tracking, track
 
@@ -291,3 +291,77 @@ def promise_list(*, account_id: str) -> list[Promise]:
 
 def plan_list(*, account_id: str) -> list[Plan]:
     return list(Plan.objects.filter(account__account_id=account_id).order_by("made_on", "id"))
+
+
+PROMISE_FAR_OFF_DAYS = 60  # a promise dated further out is asked about before it is saved
+
+
+class PromiseQuestionedError(ValidationError):
+    """A promise that may be a mistake (above the balance, far off, or beside an open promise):
+    saved only when the user confirms it; `extra["reasons"]` names each question."""
+
+    code = "promise_needs_confirmation"
+
+
+def promise_questions(
+    *, account_id: str, amount: Decimal, promised_on: date, on: date
+) -> list[dict[str, str]]:
+    """What to ask before a promise is saved: each question a code and its facts (none of a
+    promise `promise_add` refuses anyway: nothing, or in the past)."""
+    from arrears.ledger.selectors import open_items_as_of
+
+    questions: list[dict[str, str]] = []
+    if amount <= 0 or promised_on < on:
+        return questions
+    promises = list(
+        Promise.objects.filter(account__account_id=account_id, status="open").order_by("id")
+    )
+    pks = list(Account.objects.filter(account_id=account_id).values_list("pk", flat=True))
+    items = open_items_as_of(as_of=on, account_pks=pks)
+    balance = sum((-i.amount if i.is_credit else i.amount for i in items), ZERO)
+    if amount > balance:
+        questions.append(
+            {"code": "above_balance", "amount": f"{amount:.2f}", "balance": f"{balance:.2f}"}
+        )
+    if (promised_on - on).days > PROMISE_FAR_OFF_DAYS:
+        questions.append(
+            {
+                "code": "far_off",
+                "promised_on": promised_on.isoformat(),
+                "days": str((promised_on - on).days),
+            }
+        )
+    for p in promises:
+        questions.append(
+            {
+                "code": "duplicate",
+                "promise": str(p.pk),
+                "amount": f"{p.amount:.2f}",
+                "promised_on": p.promised_on.isoformat(),
+            }
+        )
+    return questions
+
+
+def promise_check(*, account_id: str, amount: Decimal, promised_on: date, on: date) -> None:
+    """Raise PromiseQuestionedError when the promise has questions to confirm."""
+    questions = promise_questions(
+        account_id=account_id, amount=amount, promised_on=promised_on, on=on
+    )
+    if questions:
+        raise PromiseQuestionedError(
+            _("confirm the promise of {amount} by {promised_on}: {said}"),
+            code="promise_needs_confirmation",
+            amount=f"{amount:.2f}",
+            promised_on=promised_on.isoformat(),
+            reasons=questions,
+            said="; ".join(_question_said(q) for q in questions),
+        )
+
+
+def _question_said(q: dict[str, str]) -> str:
+    if q["code"] == "above_balance":
+        return f"{q['amount']} is more than the balance of {q['balance']}"
+    if q["code"] == "far_off":
+        return f"{q['promised_on']} is {q['days']} days away"
+    return f"promise {q['promise']} of {q['amount']} by {q['promised_on']} is still open"

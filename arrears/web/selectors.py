@@ -179,3 +179,53 @@ def aging_trend(
             amounts = month.totals.buckets if month else tuple(Decimal(0) for _ in labels)
             points.append(TrendPoint(end, currency, tuple(amounts), tuple(labels)))
     return points
+
+
+@dataclass(frozen=True)
+class StandingFlags:
+    """What the account page's status strip says of an account's promises, plans, disputes and
+    referrals (`standing_read`)."""
+
+    promise_amount: Decimal | None  # the earliest open promise's
+    promise_on: date | None
+    latest_promise: str  # the latest promise's status ("" none)
+    plan: str  # the latest plan's status ("" none)
+    disputes_open: int
+    dispute_since: date | None  # the oldest open dispute's day
+    firm: str  # the firm of the latest referral not withdrawn ("" none)
+
+
+def _sql_day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite: a scalar subquery's date is text
+
+
+def standing_read(account_pk: int) -> StandingFlags:
+    """One query for the account page's status strip (the page's target: one read each)."""
+    from arrears.core import sql
+    from arrears.legal.models import Referral
+
+    p, pl, d, r = sql.table(Promise), sql.table(Plan), sql.table(Dispute), sql.table(Referral)
+    open_promise = f"FROM {p} WHERE account_id = %s AND status = 'open' ORDER BY promised_on, id"
+    row = sql.rows(
+        f"SELECT (SELECT amount {open_promise} LIMIT 1),"
+        f" (SELECT promised_on {open_promise} LIMIT 1),"
+        f" (SELECT status FROM {p} WHERE account_id = %s ORDER BY made_on DESC, id DESC LIMIT 1),"
+        f" (SELECT status FROM {pl} WHERE account_id = %s ORDER BY id DESC LIMIT 1),"
+        f" (SELECT COUNT(*) FROM {d} WHERE account_id = %s AND status = 'open'),"
+        f" (SELECT MIN(opened_on) FROM {d} WHERE account_id = %s AND status = 'open'),"
+        f" (SELECT firm FROM {r} WHERE account_id = %s AND withdrawn_on IS NULL"
+        " ORDER BY referred_on DESC, id DESC LIMIT 1)",
+        [account_pk] * 7,
+    )[0]
+    cents = row[0]
+    return StandingFlags(
+        promise_amount=None if cents is None else Decimal(int(cents)) / 100,
+        promise_on=_sql_day(row[1]),
+        latest_promise=row[2] or "",
+        plan=row[3] or "",
+        disputes_open=int(row[4] or 0),
+        dispute_since=_sql_day(row[5]),
+        firm=row[6] or "",
+    )

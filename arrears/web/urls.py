@@ -27,6 +27,7 @@ urlpatterns = [
         name="account_release",
     ),
     path("accounts/<str:account_id>/calls/", views_actions.account_call, name="account_call"),
+    path("accounts/<str:account_id>/referrals/", views_actions.account_refer, name="account_refer"),
     path(
         "accounts/<str:account_id>/promises/", views_actions.account_promise, name="account_promise"
     ),

@@ -23,6 +23,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -33,8 +34,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views import defaults
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -64,8 +65,7 @@ from arrears.core.cells import safe_cell
 from arrears.core.dates import in_calendar, now, today
 from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
-from arrears.dunning.notices import GuardRefusedError
-from arrears.dunning.selectors import activity_get
+from arrears.dunning.selectors import activity_get, notice_choices
 from arrears.ledger.aging import sum_lines
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
@@ -77,6 +77,8 @@ from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
 from arrears.web.scopes import today_scoped
 from arrears.web.selectors import aging_trend, day_get
+from arrears.web.standing import account_standing, hold_word
+from arrears.web.wording import error_words, refusal_words
 
 LEDGER_PAGE = 50
 ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
@@ -382,8 +384,10 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         number = pages
     number = min(max(number, 1), pages)
     lines = ledger.lines[(number - 1) * LEDGER_PAGE : number * LEDGER_PAGE]
-    parties = account_parties(account, ledger.parties)
+    on = today()
+    choices = notice_choices(account=account, on=on)
     activity = activity_get(account=account, limit=None if everything else ACTIVITY)
+    parties = account_parties(account, ledger.parties)
     return {
         "account": account,
         "ledger": ledger,
@@ -394,15 +398,23 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "parties": parties,
         "party_rows": party_rows(account, parties, activity.holds, now()),
         "activity": activity,
-        "today": today(),
-        "coordinator": account_coordinator(account, today()),
+        "standing": account_standing(
+            account=account,
+            ledger=ledger,
+            activity=activity,
+            policy=choices.policy,
+            on=on,
+            language=get_language(),
+        ),
+        "today": on,
+        "coordinator": account_coordinator(account, on),
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),
         "can_record": can(request.user, "party.update"),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
-        **action_context(request.user, account),
+        **action_context(request.user, account, choices, parties),
     }
 
 
@@ -425,19 +437,53 @@ def account_page(request: HttpRequest, account_id: str) -> HttpResponse:
     context = _account_context(request, account_id)
     if _htmx(request) and request.GET.get("part") == "ledger":
         return render(request, "web/_ledger.html", context)
+    context["notice"] = " ".join(str(m) for m in messages.get_messages(request))
     return account_html(request, context)
 
 
-def _after_change(request: HttpRequest, account_id: str, error: str = "") -> HttpResponse:
+def _after_change(
+    request: HttpRequest,
+    account_id: str,
+    error: str = "",
+    *,
+    notice: str = "",
+    confirm: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """What a form of the account page answers: with htmx, a refusal fills the message region
+    alone (422, the form stays as typed) and a success the actions and activity, the message
+    region beside them (out of band); without, the page (422) or a redirect to it."""
     if _htmx(request):
+        if error:
+            said = {"error": error, "confirm": confirm, "csrf_field": csrf_field(request)}
+            response = render(request, "web/_messages.html", said, status=422)
+            response["HX-Retarget"] = "#messages"
+            response["HX-Reswap"] = "innerHTML"
+            return response
         context = _account_context(request, account_id)
-        context["error"] = error
-        return render(request, "web/_activity.html", context, status=422 if error else 200)
+        context.update(notice=notice, oob=True)
+        return render(request, "web/_activity.html", context)
     if error:
         context = _account_context(request, account_id)
-        context["error"] = error
+        context.update(error=error, confirm=confirm)
         return account_html(request, context, status=422)
+    if notice:
+        messages.success(request, notice)
     return redirect("web:ledger", account_id=account_id)
+
+
+def _confirm(request: HttpRequest, exc: DomainError) -> dict[str, Any] | None:
+    """The form that sends the same request again confirmed, for a question (a promise above
+    the balance, a statutory notice)."""
+    if not exc.code.endswith("_needs_confirmation"):
+        return None
+    fields = [
+        (name, value)
+        for name in request.POST
+        if name not in ("csrfmiddlewaretoken", "confirm")
+        for value in request.POST.getlist(name)
+    ]
+    label = _("Send it") if exc.code.startswith("notice") else _("Save anyway")
+    return {"url": request.path, "fields": fields, "label": label}
 
 
 def by(request: HttpRequest) -> acts.By:
@@ -451,30 +497,29 @@ def change(
     verb: str,
     do: Callable[[], Any],
     check: Callable[[Any], str] | None = None,
+    *,
+    doing: str = "",
+    said: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
     """Run one act on the account (`do`, which calls `arrears.access.acts`) and answer with the
     activity fragment (or the page); the user is authorized for `verb` on the account before
-    the form is read, so a refusal comes first. A refusal of the compliance guard is shown with
-    its rule, any other DomainError as it is."""
+    the form is read, so a refusal comes first. An error is worded for the page
+    (`web.wording`: `doing` is what was asked, "log this call"); a success says `said(result)`."""
     authorize(request.user, verb, account_id)
     try:
         result = do()
     except (ForbiddenError, NotFoundError):
         raise
-    except GuardRefusedError as exc:
-        rule, reason = exc.extra.get("rule", ""), exc.extra.get("reason", "")
-        return _after_change(request, account_id, refusal_text(rule, reason))
     except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
+        words = error_words(exc, doing or _("do this"))
+        return _after_change(request, account_id, words, confirm=_confirm(request, exc))
     error = check(result) if check else ""
-    return _after_change(request, account_id, error)
+    notice = said(result) if said else _("Done.")
+    return _after_change(request, account_id, error, notice="" if error else notice)
 
 
-def refusal_text(rule: str, reason: str) -> str:
-    return _("Refused by the compliance guard, rule %(rule)s: %(reason)s") % {
-        "rule": rule,
-        "reason": reason,
-    }
+def refusal_text(rule: str, reason: str, doing: str = "") -> str:
+    return refusal_words(rule, reason, doing or _("do this"))
 
 
 @require_POST
@@ -486,6 +531,8 @@ def account_note(request: HttpRequest, account_id: str) -> HttpResponse:
         account_id,
         "note.add",
         lambda: acts.note_add(by=by(request), account_id=account_id, text=text),
+        doing=_("add this note"),
+        said=lambda _e: _("Note added."),
     )
 
 
@@ -511,6 +558,8 @@ def account_hold(request: HttpRequest, account_id: str) -> HttpResponse:
             party_id=request.POST.get("party_id", "") or None,
             note=request.POST.get("note", ""),
         ),
+        doing=_("place this hold"),
+        said=lambda h: _("Hold placed: %(why)s.") % {"why": hold_word(h.reason)},
     )
 
 
@@ -522,6 +571,8 @@ def account_release(request: HttpRequest, account_id: str, hold_id: int) -> Http
         account_id,
         "hold.release",
         lambda: acts.hold_release(by=by(request), account_id=account_id, hold_id=hold_id),
+        doing=_("release this hold"),
+        said=lambda _h: _("Hold released."),
     )
 
 

@@ -15,9 +15,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from arrears.access import acts
@@ -33,13 +36,16 @@ from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_list
 from arrears.dunning.documents import DisputeAnswered
-from arrears.dunning.selectors import preview_deadline
+from arrears.dunning.selectors import notice_choices, preview_deadline
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
 from arrears.plans.schedule import propose_terms
 from arrears.plans.selectors import plan_limits, plan_list, promise_list, tracking_for
+from arrears.web.templatetags.amounts import amount as amount_text
+from arrears.web.templatetags.amounts import day as day_text
 from arrears.web.views import _after_change, by, page, refusal_text
 from arrears.web.views import change as _change
+from arrears.web.wording import error_words, warning_words
 
 
 def _amount(text: str, what: str) -> Decimal:
@@ -89,6 +95,19 @@ def _int(text: str, what: str) -> int:
         ) from None
 
 
+def _promise_taken(post: Any) -> acts.PromiseTaken | None:
+    """The promise taken on a call (outcome "promise"): its amount and date, both asked."""
+    if post.get("outcome") != "promise":
+        return None
+    amount, on = post.get("promise_amount", "").strip(), post.get("promise_on", "").strip()
+    if not amount or not on:
+        raise ValidationError(
+            _("A call with a promise needs the amount and the date promised."),
+            code="call_promise_incomplete",
+        )
+    return acts.PromiseTaken(_amount(amount, _("The amount")), _day(on, _("The promised date")))
+
+
 @require_POST
 @page("account.view")
 def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
@@ -96,7 +115,18 @@ def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
 
     def refused(logged: Any) -> str:
         d = logged.decision
-        return "" if d.allowed else refusal_text(d.rule, d.reason)
+        return "" if logged.recorded else refusal_text(d.rule, d.reason, _("log this call"))
+
+    def said(logged: Any) -> str:
+        text = _("Call logged.")
+        if logged.promise is not None:
+            text += " " + _("Promise recorded: %(amount)s by %(day)s.") % {
+                "amount": amount_text(logged.promise.amount),
+                "day": day_text(logged.promise.promised_on),
+            }
+        if logged.warned:
+            text += " " + warning_words(logged.decision.rule, logged.decision.reason)
+        return text
 
     return _change(
         request,
@@ -109,8 +139,12 @@ def account_call(request: HttpRequest, account_id: str) -> HttpResponse:
             outcome=post.get("outcome", ""),
             note=post.get("note", ""),
             at=post.get("at", ""),
+            promise=_promise_taken(post),
+            confirm=post.get("confirm") == "1",
         ),
         refused,
+        doing=_("log this call"),
+        said=said,
     )
 
 
@@ -129,7 +163,32 @@ def account_promise(request: HttpRequest, account_id: str) -> HttpResponse:
             promised_on=_day(post.get("promised_on", ""), _("The promised date")),
             party_id=post.get("party_id") or None,
             channel=post.get("channel") or "phone",
+            confirm=post.get("confirm") == "1",
         ),
+        doing=_("record this promise"),
+        said=lambda p: (
+            _("Promise recorded: %(amount)s by %(day)s.")
+            % {"amount": amount_text(p.amount), "day": day_text(p.promised_on)}
+        ),
+    )
+
+
+@require_POST
+@page("account.view")
+def account_refer(request: HttpRequest, account_id: str) -> HttpResponse:
+    post = request.POST
+    return _change(
+        request,
+        account_id,
+        "referral.make",
+        lambda: acts.referral_make(
+            by=by(request),
+            account_id=account_id,
+            firm=post.get("firm", ""),
+            note=post.get("note", ""),
+        ),
+        doing=_("refer this account"),
+        said=lambda r: _("Referred to %(firm)s.") % {"firm": r.firm},
     )
 
 
@@ -177,7 +236,14 @@ def account_plan(request: HttpRequest, account_id: str) -> HttpResponse:
         )
         return acts.plan_create(by=by(request), account_id=account_id, terms=terms)
 
-    return _change(request, account_id, "plan.create", do)
+    return _change(
+        request,
+        account_id,
+        "plan.create",
+        do,
+        doing=_("create this plan"),
+        said=lambda _p: _("Payment plan created."),
+    )
 
 
 @require_POST
@@ -193,6 +259,8 @@ def account_plan_cancel(request: HttpRequest, account_id: str, plan_id: int) -> 
             plan_id=plan_id,
             reason=request.POST.get("reason", ""),
         ),
+        doing=_("cancel this plan"),
+        said=lambda _p: _("Payment plan cancelled."),
     )
 
 
@@ -211,6 +279,10 @@ def account_dispute(request: HttpRequest, account_id: str) -> HttpResponse:
             charges=post.getlist("charges")[:1000],
             party_id=post.get("party_id") or None,
             channel=post.get("channel") or "letter",
+        ),
+        doing=_("open this dispute"),
+        said=lambda _d: _(
+            "Dispute opened: collection of what is disputed stops until it is answered."
         ),
     )
 
@@ -237,10 +309,18 @@ def account_dispute_resolve(request: HttpRequest, account_id: str, dispute_id: i
         return (
             _("The dispute is resolved; its answer was not queued.")
             + " "
-            + refusal_text(answered.rule, answered.reason)
+            + refusal_text(answered.rule, answered.reason, _("send the answer"))
         )
 
-    return _change(request, account_id, "dispute.resolve", do, refused)
+    return _change(
+        request,
+        account_id,
+        "dispute.resolve",
+        do,
+        refused,
+        doing=_("resolve this dispute"),
+        said=lambda _a: _("Dispute resolved; the answer is queued."),
+    )
 
 
 @require_POST
@@ -253,14 +333,21 @@ def account_statement(request: HttpRequest, account_id: str) -> HttpResponse:
         return acts.statement_send(by=by(request), account_id=account_id, email=email)
 
     if email:
-        return _change(request, account_id, "statement.send", do, lambda _s: "")
+        return _change(
+            request,
+            account_id,
+            "statement.send",
+            do,
+            doing=_("email the statement"),
+            said=lambda _s: _("Statement emailed."),
+        )
     authorize(request.user, "statement.send", account_id)
     try:
         sent = do()
     except (ForbiddenError, NotFoundError):
         raise
     except DomainError as exc:
-        return _after_change(request, account_id, exc.message)
+        return _after_change(request, account_id, error_words(exc, _("make the statement")))
     as_of = sent.statement.as_of
     response = HttpResponse(sent.statement.data, content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -269,20 +356,35 @@ def account_statement(request: HttpRequest, account_id: str) -> HttpResponse:
     return response
 
 
+def _notice_chosen(params: Any) -> tuple[str, str | None]:
+    """The template and the party of the notice form: `notice` ("template|party_id", the menu
+    of the policy's notices per party), or `template` and `party_id` apart."""
+    chosen = params.get("notice", "")
+    if "|" in chosen:
+        template, party_id = chosen.split("|", 1)
+        return template, party_id or None
+    return params.get("template", ""), params.get("party_id") or None
+
+
 @require_GET
 @page("notice.preview")
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})  # type: ignore[arg-type]  # the PDF, framed by the page
 def account_notice_preview(request: HttpRequest, account_id: str) -> HttpResponse:
-    """A template rendered for the account, as text (an htmx part) or as the letter's PDF."""
+    """A template rendered for the account as the letter batch renders it (nothing is queued):
+    as an htmx part (the text and the letter's PDF in a frame) or, asked directly, the PDF."""
     account = authorize(request.user, "notice.preview", account_id)
     assert account is not None
-    template = request.GET.get("template", "")
-    context: dict[str, Any] = {"account": account, "template": template}
+    template, party_id = _notice_chosen(request.GET)
+    context: dict[str, Any] = {"account": account, "template": template, "party_id": party_id}
+    if not template:
+        context["error"] = _("Choose a notice to preview.")
+        return render(request, "web/_notice_preview.html", context, status=422)
     if template not in {name for name, _, _ in template_names()}:
         context["error"] = _("No template %(name)s.") % {"name": template[:100]}
         return render(request, "web/_notice_preview.html", context, status=422)
     on = today()
-    party_id = request.GET.get("party_id") or None
-    pdf = request.GET.get("format") == "pdf"
+    pdf = request.GET.get("format") == "pdf" or request.headers.get("HX-Request") != "true"
     try:
         message = message_render(
             account_id=account_id,
@@ -294,7 +396,7 @@ def account_notice_preview(request: HttpRequest, account_id: str) -> HttpRespons
             reference="preview",
         )
     except DomainError as exc:
-        context["error"] = exc.message
+        context["error"] = error_words(exc, _("preview this letter"))
         return render(request, "web/_notice_preview.html", context, status=422)
     if pdf:
         response = HttpResponse(letter_pdf(message.html), content_type="application/pdf")
@@ -308,18 +410,32 @@ def account_notice_preview(request: HttpRequest, account_id: str) -> HttpRespons
 @page("account.view")
 def account_notice_send(request: HttpRequest, account_id: str) -> HttpResponse:
     post = request.POST
-    return _change(
-        request,
-        account_id,
-        "notice.send",
-        lambda: acts.notice_send(
+    template, party_id = _notice_chosen(post)
+
+    def do() -> Any:
+        channel = post.get("channel", "")
+        if not channel:  # as the policy's step sends it (a §235-e notice by certified mail)
+            account = authorize(request.user, "notice.send", account_id)
+            assert account is not None
+            step = notice_choices(account=account, on=today()).steps.get(template)
+            channel = (step.channel if step is not None else "") or "letter"
+        return acts.notice_send(
             by=by(request),
             account_id=account_id,
-            template=post.get("template", ""),
-            channel=post.get("channel", ""),
-            party_id=post.get("party_id") or None,
-        ),
-    )
+            template=template,
+            channel=channel,
+            party_id=party_id,
+            confirm=post.get("confirm") == "1",
+        )
+
+    def said(queued: Any) -> str:
+        o = queued.outbound
+        if not queued.created:
+            return _("This notice was queued already today.")
+        where = _("the print batch") if o.channel != "email" else _("the email sender")
+        return _("Notice queued for %(where)s.") % {"where": where}
+
+    return _change(request, account_id, "notice.send", do, doing=_("queue this notice"), said=said)
 
 
 @require_GET

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -81,6 +82,8 @@ def letters_page(request: HttpRequest) -> HttpResponse:
 
 def _answer(request: HttpRequest, error: str = "", message: str = "") -> HttpResponse:
     if not error and request.headers.get("HX-Request") != "true":
+        if message:  # said on the page the redirect shows
+            messages.success(request, message)
         return redirect(f"{reverse('web:letters')}?on={_on(request).isoformat()}")
     context = _letters_context(request, error=error, message=message)
     return render(request, "web/letters.html", context, status=422 if error else 200)
@@ -276,11 +279,22 @@ def mail_assign(request: HttpRequest, inbound_id: int) -> HttpResponse:
             raise
         error = exc.message if account_id else _("Name the account to file it on.")
     if not error and request.headers.get("HX-Request") != "true":
+        messages.success(
+            request,
+            _("Message %(id)s filed on %(account)s.") % {"id": inbound_id, "account": account_id},
+        )
         return redirect("web:mail_triage")
     authorize(request.user, "mail.triage")
     return render(
         request,
         "web/mail_triage.html",
-        {"rows": triage_list(), "error": error},
+        {
+            "rows": triage_list(),
+            "error": error,
+            "message": ""
+            if error
+            else _("Message %(id)s filed on %(account)s.")
+            % {"id": inbound_id, "account": account_id},
+        },
         status=422 if error else 200,
     )

@@ -26,7 +26,7 @@ def call(tokens, who, method, path, body=None):
     return Client().post(path, json.dumps(body or {}), content_type="application/json", **headers)
 
 
-def test_a_call_is_logged_and_a_call_at_night_is_409_with_the_rule(tokens):
+def test_a_call_is_logged_and_one_made_at_night_is_recorded_with_the_guards_warning(tokens):
     ok = call(
         tokens,
         "alice",
@@ -43,12 +43,41 @@ def test_a_call_is_logged_and_a_call_at_night_is_409_with_the_rule(tokens):
         f"{TINA}/calls",
         {"party_id": "P-TINA", "outcome": "no-answer", "at": "2026-03-26T23:00"},
     )
-    assert night.status_code == 409
-    body = night.json()
-    assert (body["code"], body["extra"]["rule"]) == ("guard_refused", "hours")
-    # the refused try is on the timeline (it was made), and both are audited
-    assert TimelineEvent.objects.filter(kind="call.refused").count() == 1
+    # made already: recorded, the guard's warning in its detail
+    assert night.status_code == 201, night.content
+    assert night.json()["detail"]["warning_rule"] == "hours"
+    assert TimelineEvent.objects.filter(kind="call.logged").count() == 2
     assert AuditEntry.objects.filter(verb="call.log", via="api").count() == 2
+
+
+def test_a_call_now_the_guard_refuses_is_409_with_the_rule(tokens):
+    hold_place(account_id="A-TINA", reason="cease", on=TODAY, actor="alice")
+    refused = call(
+        tokens, "alice", "post", f"{TINA}/calls", {"party_id": "P-TINA", "outcome": "no-answer"}
+    )
+    assert refused.status_code == 409
+    body = refused.json()
+    assert (body["code"], body["extra"]["rule"]) == ("guard_refused", "hold:cease")
+    # the refused try is on the timeline (it was made)
+    assert TimelineEvent.objects.filter(kind="call.refused").count() == 1
+
+
+def test_a_call_with_a_promise_above_the_balance_is_409_until_confirmed(tokens):
+    body = {
+        "party_id": "P-TINA",
+        "outcome": "promise",
+        "at": "2026-03-26T11:00",
+        "promise_amount": "2000.00",
+        "promise_on": "2026-04-03",
+    }
+    asked = call(tokens, "alice", "post", f"{TINA}/calls", body)
+    assert asked.status_code == 409, asked.content
+    assert asked.json()["code"] == "promise_needs_confirmation"
+    assert [r["code"] for r in asked.json()["extra"]["reasons"]] == ["above_balance"]
+    assert not TimelineEvent.objects.filter(kind="call.logged").exists()
+    saved = call(tokens, "alice", "post", f"{TINA}/calls", {**body, "confirm": True})
+    assert saved.status_code == 201, saved.content
+    assert TimelineEvent.objects.filter(kind="promise.made").count() == 1
 
 
 def test_a_promise_is_recorded_and_listed_with_money_as_strings(tokens):
@@ -145,7 +174,7 @@ def test_a_statement_is_archived_and_listed_among_the_documents(tokens):
 
 
 def test_a_notice_is_queued_once_and_a_refused_one_is_409_with_the_rule(tokens):
-    body = {"template": "ny-late-rent-notice", "channel": "letter", "party_id": "P-GREG"}
+    body = {"template": "ny-late-rent-notice-guarantor", "channel": "letter", "party_id": "P-GREG"}
     first = call(tokens, "alice", "post", f"{TINA}/notices", body)
     assert first.status_code == 201, first.content
     again = call(tokens, "alice", "post", f"{TINA}/notices", body)
@@ -164,6 +193,15 @@ def test_the_notices_offered_are_the_policys_and_another_is_409_with_the_reason(
     assert offered.json()["policy"] == "ny-residential"
     assert "ca-3-day-notice-pay-or-quit" not in offered.json()["templates"]
     assert "ny-rent-demand" in offered.json()["templates"]
+    demand = next(n for n in offered.json()["notices"] if n["template"] == "ny-rent-demand")
+    assert demand == {
+        "template": "ny-rent-demand",
+        "title": "Fourteen-day rent demand",
+        "roles": ["primary", "co_obligor"],
+        "channel": "letter",
+        "statutory": True,
+        "law": "NY RPAPL §711(2), §702",
+    }
     body = {"template": "ca-3-day-notice-pay-or-quit", "channel": "letter"}
     refused = call(tokens, "alice", "post", f"{TINA}/notices", body)
     assert refused.status_code == 409
@@ -188,3 +226,14 @@ def test_a_manager_or_controller_is_refused_every_action_and_nothing_changes(tok
     assert not TimelineEvent.objects.filter(actor=who).exists()
     # but both may read what the account's commitments are
     assert call(tokens, who, "get", f"{TINA}/plans").status_code == 200
+
+
+def test_a_statutory_notice_is_409_until_confirmed(tokens):
+    body = {"template": "ny-rent-demand", "channel": "letter", "party_id": "P-TINA"}
+    asked = call(tokens, "alice", "post", f"{TINA}/notices", body)
+    assert asked.status_code == 409, asked.content
+    assert asked.json()["code"] == "notice_needs_confirmation"
+    assert asked.json()["extra"]["law"] == "NY RPAPL §711(2), §702"
+    assert not Outbound.objects.exists()
+    sent = call(tokens, "alice", "post", f"{TINA}/notices", {**body, "confirm": True})
+    assert sent.status_code == 201, sent.content

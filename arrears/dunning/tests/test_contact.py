@@ -148,7 +148,9 @@ def test_a_plan_agreed_since_the_run_stops_its_email(tina_lease, smtp):
     assert (reminder(account).status, reminder(account).rule) == ("refused", "plan")
 
 
-def test_a_call_about_a_wholly_disputed_balance_is_refused(tina_lease, capsys):
+def test_a_call_about_a_wholly_disputed_balance_logged_after_the_fact_carries_a_warning(
+    tina_lease, capsys
+):
     # given Tina disputes everything she owes (15 USC §1692g(b): collection stops until verified)
     account = tina_lease()
     dispute_open(
@@ -172,10 +174,12 @@ def test_a_call_about_a_wholly_disputed_balance_is_refused(tina_lease, capsys):
             "2026-03-05T10:00",
         ]
     )
-    # then the guard refused it by the dispute rule, and no attempt is counted
-    assert status == 2
-    assert "refused by the guard (dispute)" in capsys.readouterr().err
-    assert ContactAttempt.objects.count() == 0
+    # then the call, which was made, is recorded, with the guard's warning (the dispute rule)
+    assert status == 0
+    assert "logged after the fact; the guard warns (dispute)" in capsys.readouterr().err
+    assert ContactAttempt.objects.count() == 1
+    logged = TimelineEvent.objects.get(kind="call.logged")
+    assert logged.detail["warning_rule"] == "dispute"
 
 
 def _reply(to: Outbound, text: str, sender: str = "tina@example.org") -> bytes:
@@ -245,7 +249,9 @@ def test_a_stop_reply_withdraws_consent_to_email(tina_lease, smtp, tmp_path):
     assert Outbound.objects.get(key="manual-email").detail["rule"] == "channel:opted out"
 
 
-def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease, capsys):
+def test_a_call_at_20_59_in_tinas_zone_is_logged_and_one_at_21_00_with_a_warning(
+    tina_lease, capsys
+):
     # given Tina's lease
     account = tina_lease()
     # when Alice logs a call placed at 20:59 in Brooklyn
@@ -287,14 +293,16 @@ def test_a_call_at_20_59_in_tinas_zone_is_logged_and_at_21_00_refused(tina_lease
             "2026-03-05T21:00",
         ]
     )
-    # then it is refused by the hours rule, exit 2, recorded as refused and not as an attempt
-    assert status == 2
+    # then, made already, it is recorded with the hours rule's warning (12 CFR §1006.100: the
+    # records show every contact made, the ones the rules did not allow too)
+    assert status == 0
     err = capsys.readouterr().err
-    assert "refused by the guard (hours)" in err
+    assert "the guard warns (hours)" in err
     assert "21:00 America/New_York is outside 08:00–21:00" in err
-    refused = TimelineEvent.objects.get(kind="call.refused")
-    assert refused.detail["rule"] == "hours"
-    assert ContactAttempt.objects.count() == 1
+    late = TimelineEvent.objects.filter(kind="call.logged").order_by("id").last()
+    assert late.detail["warning_rule"] == "hours"
+    assert not TimelineEvent.objects.filter(kind="call.refused").exists()
+    assert ContactAttempt.objects.count() == 2
 
 
 def test_carmen_may_be_called_at_20_59_in_los_angeles(carmen_lease):

@@ -12,7 +12,12 @@ import pytest
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import letters_batch, mail_returned
-from arrears.dunning.notices import GuardRefusedError, NoticeNotInPolicyError, notice_send
+from arrears.dunning.notices import (
+    GuardRefusedError,
+    NoticeNotInPolicyError,
+    NoticeQuestionedError,
+    notice_send,
+)
 from arrears.dunning.selectors import notice_choices, preview_deadline
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, TimelineEvent
@@ -39,8 +44,8 @@ def send(**kw):
 def test_a_letter_sent_now_is_queued_for_the_batch_once_a_day(tina_lease):
     tina_lease()
     # when Alice sends the late notice now, twice
-    first = send(party_id="P-GREG")
-    again = send(party_id="P-GREG")
+    first = send(party_id="P-GREG", template="ny-late-rent-notice-guarantor")
+    again = send(party_id="P-GREG", template="ny-late-rent-notice-guarantor")
     # then one letter waits for the batch, named for the archive, with one timeline row
     assert (first.created, again.created) == (True, False)
     row = Outbound.objects.get()
@@ -50,7 +55,9 @@ def test_a_letter_sent_now_is_queued_for_the_batch_once_a_day(tina_lease):
         ON,
         "P-GREG",
     )
-    assert row.document_name.startswith("letters/2026/03/07/A-TINA-ny-late-rent-notice-P-GREG-")
+    assert row.document_name.startswith(
+        "letters/2026/03/07/A-TINA-ny-late-rent-notice-guarantor-P-GREG-"
+    )
     event = TimelineEvent.objects.get(kind="notice.queued")
     assert event.detail["outbound"] == row.pk
 
@@ -118,13 +125,14 @@ def test_a_letter_by_hand_to_an_address_mail_came_back_from_is_refused(
     }
     # given Greg's late notice sent, printed by the batch and come back undeliverable
     tina_lease()
-    first = send(party_id="P-GREG")
+    first = send(party_id="P-GREG", template="ny-late-rent-notice-guarantor")
     letters_batch(on=ON, output=tmp_path / "print", actor="alice", workers=1)
     mail_returned(letter=f"L{first.outbound.pk}", on=ON, actor="alice", reason="moved")
     # when Alice sends him another letter the next day, by hand
     with pytest.raises(GuardRefusedError) as refused:
         send(
             party_id="P-GREG",
+            template="ny-late-rent-notice-guarantor",
             on=date(2026, 3, 8),
             at=datetime(2026, 3, 8, 12, 0, tzinfo=ZoneInfo("America/New_York")),
         )
@@ -184,3 +192,25 @@ def test_a_preview_names_the_deadline_the_letter_will_name(tina_lease):
         2026, 4, 6
     )
     assert preview_deadline(account_id="nobody", template="ny-rent-reminder", on=ON) is None
+
+
+def test_a_tenants_notice_is_not_sent_to_the_guarantor(tina_lease):
+    tina_lease()
+    with pytest.raises(ValidationError) as refused:
+        send(party_id="P-GREG")
+    assert refused.value.code == "notice_not_for_role"
+    assert not Outbound.objects.exists()
+
+
+def test_a_statutory_notice_by_hand_is_queued_only_confirmed(tina_lease):
+    # given Tina's lease (NY): the RPAPL §711(2) demand is statutory
+    tina_lease()
+    # when it is sent unconfirmed, it is asked about, with its law and deadline, and not queued
+    with pytest.raises(NoticeQuestionedError) as asked:
+        send(template="ny-rent-demand", confirm=False)
+    assert asked.value.code == "notice_needs_confirmation"
+    assert asked.value.extra["law"] == "NY RPAPL §711(2), §702"
+    assert asked.value.extra["deadline"]
+    assert not Outbound.objects.exists()
+    # confirmed, it is queued
+    assert send(template="ny-rent-demand", confirm=True).created

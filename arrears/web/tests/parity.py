@@ -36,7 +36,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_release",),
         "api": (f"POST {ACCOUNT}/holds/{{hold_id}}/release",),
     },
-    "referral.make": {"cli": ("refer",), "api": (f"POST {ACCOUNT}/referrals",)},
+    "referral.make": {
+        "cli": ("refer",),
+        "web": ("web:account_refer",),
+        "api": (f"POST {ACCOUNT}/referrals",),
+    },
     "call.log": {
         "cli": ("call log",),
         "web": ("web:account_call",),

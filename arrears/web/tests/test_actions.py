@@ -4,6 +4,7 @@ unpaid, Greg Ortiz her guarantor) on March 26, 2026; Bob (Elm Court's manager) m
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import date
 
@@ -42,8 +43,8 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_a_coordinator_logs_a_call_and_sees_it_on_the_timeline(alice):
-    # when Alice logs a call to Tina at 10:00 her time
+def test_a_coordinator_logs_a_call_and_the_promise_taken_on_it(alice):
+    # when Alice logs a call to Tina at 10:00 her time, in which Tina promised 600.00 by April 3
     response = alice.post(
         f"{TINA}/calls/",
         {
@@ -51,35 +52,74 @@ def test_a_coordinator_logs_a_call_and_sees_it_on_the_timeline(alice):
             "outcome": "promise",
             "at": "2026-03-26T10:00",
             "note": "will pay Friday",
+            "promise_amount": "600.00",
+            "promise_on": "2026-04-03",
         },
         **HTMX,
     )
-    # then the activity fragment comes back with it on the timeline, and it is audited
+    # then the activity fragment comes back with both on the timeline, and it says so
+    body = response.content.decode()
     assert response.status_code == 200
-    assert "call to P-TINA: promise — will pay Friday" in response.content.decode()
+    assert "call to P-TINA: promise — will pay Friday" in body
+    assert "Call logged. Promise recorded: 600.00 by 2026-04-03." in body
     event = TimelineEvent.objects.get(kind="call.logged")
     assert (event.actor, event.detail["outcome"], event.detail["conversation"]) == (
         "alice",
         "promise",
         True,
     )
+    promise = Promise.objects.get()
+    assert (promise.amount, promise.party.party_id, promise.channel) == (600, "P-TINA", "phone")
     audit = AuditEntry.objects.get(verb="call.log")
     assert (audit.username, audit.via, audit.account_id) == ("alice", "web", "A-TINA")
+    assert audit.detail["promise"] == {
+        "amount": "600.00",
+        "promised_on": "2026-04-03",
+        "confirmed": False,
+    }
 
 
-def test_a_call_at_night_is_refused_and_the_page_shows_the_rule(alice):
-    # when Alice logs a call placed at 22:30 in Tina's time zone (New York)
+def test_a_call_with_the_outcome_promise_asks_for_the_promise(alice):
+    response = alice.post(
+        f"{TINA}/calls/",
+        {"party_id": "P-TINA", "outcome": "promise", "at": "2026-03-26T10:00"},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "needs the amount and the date promised" in response.content.decode()
+    assert response["HX-Retarget"] == "#messages"
+    assert not TimelineEvent.objects.filter(kind="call.logged").exists()
+
+
+def test_a_call_made_at_night_is_logged_after_the_fact_with_the_guards_warning(alice):
+    # when Alice logs a call she placed at 22:30 in Tina's time zone (New York)
     response = alice.post(
         f"{TINA}/calls/",
         {"party_id": "P-TINA", "outcome": "no-answer", "at": "2026-03-26T22:30"},
         **HTMX,
     )
-    # then the page says the guard refused it and by which rule; the try is on the timeline
+    # then it is recorded (it happened), and the page and the timeline carry the guard's warning
     body = response.content.decode()
+    assert response.status_code == 200
+    assert "the call was at 10:30 PM in New York; calls are allowed 8 AM – 9 PM" in body
+    logged = TimelineEvent.objects.get(kind="call.logged")
+    assert logged.detail["warning_rule"] == "hours"
+    assert "logged after the fact; the guard warns" in logged.summary
+    assert not TimelineEvent.objects.filter(kind="call.refused").exists()
+
+
+def test_a_call_now_that_the_guard_refuses_is_refused_in_plain_words(alice):
+    # given Tina asked in writing that the calls stop
+    hold_place(account_id="A-TINA", reason="cease", on=TODAY, actor="alice")
+    # when Alice logs a call now
+    response = alice.post(f"{TINA}/calls/", {"party_id": "P-TINA", "outcome": "no-answer"}, **HTMX)
+    # then the page says why in plain words (no rule's name), and the try is on the timeline
+    body = html.unescape(response.content.decode())
     assert response.status_code == 422
-    assert "Refused by the compliance guard, rule hours" in body
+    assert "Can't log this call now: the account is on hold (a request to stop contact)." in body
+    assert "hold:cease" not in body
     refused = TimelineEvent.objects.get(kind="call.refused")
-    assert refused.detail["rule"] == "hours"
+    assert refused.detail["rule"] == "hold:cease"
     assert not TimelineEvent.objects.filter(kind="call.logged").exists()
 
 
@@ -191,23 +231,25 @@ def test_a_statement_downloads_as_a_pdf_that_stays_viewable_from_the_timeline(al
 def test_a_notice_is_previewed_as_text_and_pdf_and_sent_now_as_a_letter(alice):
     text = alice.get(
         f"{TINA}/notices/preview/",
-        {"template": "ny-late-rent-notice", "party_id": "P-GREG"},
+        {"notice": "ny-late-rent-notice-guarantor|P-GREG"},
         **HTMX,
     ).content.decode()
     assert "Greg Ortiz" in text
+    assert "format=pdf" in text  # the letter's PDF, in a frame
     pdf = alice.get(
         f"{TINA}/notices/preview/",
-        {"template": "ny-late-rent-notice", "party_id": "P-GREG", "format": "pdf"},
+        {"template": "ny-late-rent-notice-guarantor", "party_id": "P-GREG", "format": "pdf"},
     )
     assert "Greg Ortiz" in _text(pdf.content)
     assert not Outbound.objects.exists()  # a preview sends nothing
     # when she sends it now by letter to Greg
     response = alice.post(
         f"{TINA}/notices/",
-        {"template": "ny-late-rent-notice", "channel": "letter", "party_id": "P-GREG"},
+        {"notice": "ny-late-rent-notice-guarantor|P-GREG", "channel": "letter"},
         **HTMX,
     )
     assert response.status_code == 200, response.content.decode()[:500]
+    assert "Notice queued for the print batch." in response.content.decode()
     letter = Outbound.objects.get()
     assert (letter.status, letter.channel, letter.party.party_id) == ("queued", "letter", "P-GREG")
     assert TimelineEvent.objects.filter(kind="notice.queued").count() == 1
@@ -222,9 +264,11 @@ def test_a_notice_the_guard_refuses_shows_its_rule_and_queues_nothing(alice):
         {"template": "ny-late-rent-notice", "channel": "letter", "party_id": "P-TINA"},
         **HTMX,
     )
-    # then the page shows the guard's rule, and nothing is queued or audited
+    # then the page says why, and nothing is queued or audited
     assert response.status_code == 422
-    assert "Refused by the compliance guard, rule hold:cease" in response.content.decode()
+    assert "Can't queue this notice now: the account is on hold" in html.unescape(
+        response.content.decode()
+    )
     assert not Outbound.objects.exists()
     assert not AuditEntry.objects.filter(verb="notice.send").exists()
 
@@ -323,13 +367,14 @@ def test_the_new_forms_and_panels_speak_spanish(alice):
     assert "Registrar promesa" in page
     panel = alice.get(f"{TINA}/commitments/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Planes de pago" in panel
+    hold_place(account_id="A-TINA", reason="cease", on=TODAY, actor="alice")
     refused = alice.post(
         f"{TINA}/calls/",
-        {"party_id": "P-TINA", "outcome": "no-answer", "at": "2026-03-26T23:30"},
+        {"party_id": "P-TINA", "outcome": "no-answer"},
         HTTP_ACCEPT_LANGUAGE="es",
         **HTMX,
     )
-    assert "Rechazado por el control de cumplimiento, regla hours" in refused.content.decode()
+    assert "No se puede registrar esta llamada ahora" in refused.content.decode()
 
 
 def test_a_manager_sees_the_commitments_but_none_of_their_forms(bob, alice):

@@ -96,29 +96,30 @@ def test_a_coordinator_works_an_account_from_the_worklist(live_server, page, day
     page.wait_for_url(f"{base}/accounts/A-TINA/")
     assert "Tina Ortiz" in page.locator("#parties").inner_text()
     shot(page, "account")
-    # and adds a note
+    # and adds a note (the Note button opens its form)
+    page.click("details.act-note > summary")
     page.fill("form.note-form textarea[name=text]", "Called Tina: she will pay on Friday")
     page.click("form.note-form button[type=submit]")
     # then it is on the timeline, swapped in without a page load, and in the book
     page.locator("table.timeline").get_by_text("Called Tina: she will pay on Friday").wait_for()
+    page.locator("#messages").get_by_text("Note added.").wait_for()
     assert page.url == f"{base}/accounts/A-TINA/"
     note = TimelineEvent.objects.get(kind="note.added")
     assert (note.actor, note.summary) == ("alice", "Called Tina: she will pay on Friday")
-    # when she logs her call to Tina (10:00 Tina's time: reached, a promise)
+    # when she logs her call to Tina (10:00 Tina's time: reached, a promise of 600 by April 3)
+    page.click("details.act-call > summary")
     page.select_option("form.call-form select[name=party_id]", "P-TINA")
     page.select_option("form.call-form select[name=outcome]", "promise")
     page.fill("form.call-form input[name=at]", "2026-03-26T10:00")
     page.fill("form.call-form input[name=note]", "will pay 600 on April 3")
+    page.fill("form.call-form input[name=promise_amount]", "600.00")
+    page.fill("form.call-form input[name=promise_on]", "2026-04-03")
     page.click("form.call-form button[type=submit]")
+    # then the call and the promise taken on it are on the timeline, and in the commitments
     timeline = page.locator("table.timeline")
     timeline.get_by_text("call to P-TINA: promise — will pay 600 on April 3").wait_for()
-    # and records the promise she took
-    page.fill("form.promise-form input[name=amount]", "600.00")
-    page.fill("form.promise-form input[name=promised_on]", "2026-04-03")
-    page.select_option("form.promise-form select[name=party_id]", "P-TINA")
-    page.click("form.promise-form button[type=submit]")
-    # then both are on the timeline, and the promise in the commitments panel (loaded by htmx)
     timeline.get_by_text("promise by P-TINA to pay 600.00 by 2026-04-03 (phone)").wait_for()
+    page.locator("#messages").get_by_text("Promise recorded: 600.00 by 2026-04-03.").wait_for()
     page.locator("table.promises").get_by_text("2026-04-03").wait_for()
     assert page.url == f"{base}/accounts/A-TINA/"
     kinds = list(TimelineEvent.objects.filter(actor="alice").values_list("kind", flat=True))

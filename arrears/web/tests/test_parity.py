@@ -291,22 +291,25 @@ ACTS = [
     Act(
         "referral.make",
         cli=lambda a, _: ["refer", a, "--firm", FIRM, "--note", NOTE],
-        web=None,  # the pages have no referral form
+        web=lambda a, _: (f"/accounts/{a}/referrals/", {"firm": FIRM, "note": NOTE}),
         api=lambda a, _: (f"/api/accounts/{a}/referrals", {"firm": FIRM, "note": NOTE}),
     ),
     Act(
-        "call.log",
+        "call.log",  # a call in which the tenant promised 400.00 by April 3: both recorded
         cli=lambda a, _: [
             *("call", "log", a, "--party", f"P{a[1:]}", "--outcome", "promise"),
             *("--at", "2026-03-26T11:00", "--note", NOTE),
+            *("--promise-amount", "400.00", "--promise-date", "2026-04-03"),
         ],
         web=lambda a, _: (
             f"/accounts/{a}/calls/",
-            {"party_id": f"P{a[1:]}", "outcome": "promise", "at": "2026-03-26T11:00", "note": NOTE},
+            {"party_id": f"P{a[1:]}", "outcome": "promise", "at": "2026-03-26T11:00", "note": NOTE}
+            | {"promise_amount": "400.00", "promise_on": "2026-04-03"},
         ),
         api=lambda a, _: (
             f"/api/accounts/{a}/calls",
-            {"party_id": f"P{a[1:]}", "outcome": "promise", "at": "2026-03-26T11:00", "note": NOTE},
+            {"party_id": f"P{a[1:]}", "outcome": "promise", "at": "2026-03-26T11:00", "note": NOTE}
+            | {"promise_amount": "400.00", "promise_on": "2026-04-03"},
         ),
     ),
     Act(

@@ -1,0 +1,210 @@
+"""Where an account stands, for the account page's status strip: its stage in its policy (the
+latest step the run took, what comes next and from when), why it is on the worklist, and its
+badges (holds, promise, plan, dispute, referral, deposit), each worded in full so that no state is
+shown by colour alone.
+
+Made from what the page reads already (the ledger, the activity, the policy) and one query of its
+own (`web.selectors.standing_read`): the page has a p95 target (README, "Benchmarks").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from arrears.correspondence.catalog import CATALOG, language_for
+from arrears.dunning.policy import Policy, Step
+from arrears.dunning.selectors import EXPIRING_WITHIN_DAYS
+from arrears.web.selectors import StandingFlags, standing_read
+from arrears.web.templatetags.amounts import amount as money
+from arrears.web.templatetags.amounts import day as day_text
+
+SHOWN_ACTIONS = ("notice", "fee", "recommend_referral", "referral", "hold", "call", "sms")
+DISPUTE_AGEING_DAYS = 30  # an open dispute this old is worked (15 USC §1692g(b): verify first)
+
+
+@dataclass(frozen=True)
+class Badge:
+    kind: str  # hold, promise, plan, dispute, referral, deposit (the CSS class)
+    text: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    policy: str
+    latest: str  # the latest step the run took, with its day ("" none)
+    upcoming: str  # the next step and from when ("" none)
+    reasons: list[str] = field(default_factory=list)  # why it is on the worklist
+    badges: list[Badge] = field(default_factory=list)
+
+
+def step_name(step: Step | None, key: str, language: str) -> str:
+    """A step in words: its letter's title, else what it does."""
+    if step is not None and step.template and step.template in CATALOG:
+        return CATALOG[step.template].title(language_for(language))
+    action = step.action if step is not None else ""
+    words = {
+        "fee": _("late fee"),
+        "recommend_referral": _("referral to an attorney recommended"),
+        "referral": _("referral to an attorney"),
+        "hold": _("hold"),
+    }
+    return words.get(action, key.replace("-", " "))
+
+
+def account_standing(
+    *,
+    account: Any,
+    ledger: Any,
+    activity: Any,
+    policy: Policy | None,
+    on: date,
+    language: str,
+) -> Standing:
+    flags = standing_read(account.pk)
+    past_due = [
+        line.due_on
+        for line in ledger.lines
+        if line.type == "charge" and line.open_amount and line.due_on and line.due_on < on
+    ]
+    oldest = min(past_due) if past_due else None
+    taken = [a for a in activity.actions if a.status != "refused" and a.action in SHOWN_ACTIONS]
+    steps = {s.key: s for s in policy.steps} if policy is not None else {}
+    latest = upcoming = ""
+    if taken:
+        a = taken[0]
+        latest = _("%(step)s on %(day)s") % {
+            "step": step_name(steps.get(a.step), a.step, language),
+            "day": day_text(a.run_on),
+        }
+    if policy is not None and ledger.balance > 0:
+        upcoming = _next_step(policy, taken, oldest, on, language)
+    return Standing(
+        policy=policy.name if policy is not None else "",
+        latest=latest,
+        upcoming=upcoming,
+        reasons=_reasons(activity, flags, ledger.balance, on, steps, language),
+        badges=_badges(account, activity, flags, on),
+    )
+
+
+def _next_step(
+    policy: Policy, taken: list[Any], oldest: date | None, on: date, language: str
+) -> str:
+    """The first step of the policy not yet taken, and the day it comes (as counted from the
+    oldest open charge's due date, or from the step it follows): an estimate, the run decides."""
+    done = {a.step: a.run_on for a in taken}
+    for step in policy.steps:
+        if step.key in done or step.action not in SHOWN_ACTIONS or step.day_of_month:
+            continue
+        when: date | None = None
+        if step.after_step:
+            if step.after_step not in done:
+                continue
+            when = done[step.after_step] + timedelta(days=step.after_days or 0)
+        elif oldest is not None and step.grace_days_exclusive is not None:
+            when = oldest + timedelta(days=step.grace_days_exclusive + 1)
+        elif oldest is not None and step.days_past_due is not None:
+            when = oldest + timedelta(days=step.days_past_due)
+        if when is None:
+            continue
+        name = step_name(step, step.key, language)
+        if when <= on:
+            return _("%(step)s, due now") % {"step": name}
+        return _("%(step)s, from %(day)s") % {"step": name, "day": day_text(when)}
+    return ""
+
+
+def _reasons(
+    activity: Any,
+    flags: StandingFlags,
+    balance: Decimal,
+    on: date,
+    steps: dict[str, Step],
+    language: str,
+) -> list[str]:
+    out: list[str] = []
+    if balance <= 0:
+        return out
+    referred = bool(flags.firm)
+    for a in activity.actions:
+        name = step_name(steps.get(a.step), a.step, language)
+        if a.status == "task" and a.run_on <= on:
+            out.append(_("a call to make (%(step)s)") % {"step": name})
+        elif (
+            a.deadline is not None
+            and a.status in ("queued", "done")
+            and on <= a.deadline <= on + timedelta(days=EXPIRING_WITHIN_DAYS)
+        ):
+            out.append(
+                _("%(step)s expires %(day)s unpaid") % {"step": name, "day": day_text(a.deadline)}
+            )
+        elif a.action in ("recommend_referral", "referral") and a.status == "done" and not referred:
+            out.append(
+                _("referral to an attorney recommended on %(day)s") % {"day": day_text(a.run_on)}
+            )
+            referred = True  # once
+    if flags.latest_promise == "broken":
+        out.append(_("a promise was broken"))
+    if flags.plan == "broken":
+        out.append(_("the payment plan was broken"))
+    if flags.dispute_since and (on - flags.dispute_since).days > DISPUTE_AGEING_DAYS:
+        out.append(
+            _("a dispute open since %(day)s needs an answer")
+            % {"day": day_text(flags.dispute_since)}
+        )
+    return list(dict.fromkeys(out))
+
+
+def _badges(account: Any, activity: Any, flags: StandingFlags, on: date) -> list[Badge]:
+    out = []
+    for h in activity.holds:
+        if h.released_at or (h.until and h.until < on) or h.placed_on > on:
+            continue
+        whom = h.party_name if h.party_id else _("the account")
+        text = _("Hold: %(reason)s on %(whom)s") % {"reason": hold_word(h.reason), "whom": whom}
+        if h.until:
+            text += " " + _("until %(day)s") % {"day": day_text(h.until)}
+        out.append(Badge("hold", text))
+    if flags.promise_amount is not None:
+        out.append(
+            Badge(
+                "promise",
+                _("Promise: %(amount)s by %(day)s")
+                % {"amount": money(flags.promise_amount), "day": day_text(flags.promise_on)},
+            )
+        )
+    if flags.plan == "active":
+        out.append(Badge("plan", _("Payment plan in place")))
+    if flags.disputes_open:
+        out.append(
+            Badge(
+                "dispute",
+                _("Dispute open since %(day)s") % {"day": day_text(flags.dispute_since)},
+            )
+        )
+    if flags.firm:
+        out.append(Badge("referral", _("Referred to %(firm)s") % {"firm": flags.firm}))
+    held = (account.extra or {}).get("deposit_held")
+    if held:
+        out.append(Badge("deposit", _("Deposit held: %(amount)s") % {"amount": held}))
+    return out
+
+
+def hold_word(reason: str) -> str:
+    """A hold's reason in words (the status strip, the hold form's choices)."""
+    words = {
+        "dispute": _("dispute"),
+        "bankruptcy": _("bankruptcy"),
+        "represented": _("represented by an attorney"),
+        "cease": _("asked us to stop contact"),
+        "deceased": _("deceased"),
+        "military": _("military service"),
+        "plan": _("payment plan"),
+        "manual": _("manual"),
+    }
+    return words.get(reason, reason)
