@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "arrears.web.context.workspace",
             ],
+            "builtins": ["arrears.web.labels"],  # the `label` filter on every page
         },
     },
     {

@@ -11,9 +11,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from arrears.access.permissions import ATTORNEY, ROLES
+from arrears.access.permissions import ADMIN, ATTORNEY, CONTROLLER, COORDINATOR, MANAGER, ROLES
 from arrears.ledger.models import INSERT_ONLY, Property
+
+# How each role reads on the pages (the stored value is the code).
+ROLE_LABELS = {
+    COORDINATOR: _("coordinator"),
+    MANAGER: _("property manager"),
+    ATTORNEY: _("attorney"),
+    CONTROLLER: _("controller"),
+    ADMIN: _("administrator"),
+}
 
 
 class Profile(models.Model):
@@ -22,7 +32,7 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrears_profile"
     )
-    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    role = models.CharField(max_length=20, choices=[(r, ROLE_LABELS[r]) for r in ROLES])
     firm = models.CharField(max_length=100, blank=True)  # an attorney's law firm
     properties = models.ManyToManyField(Property, blank=True, related_name="+")
 
