@@ -71,6 +71,18 @@ OTHER_LABELS: dict[str, Promise] = {
     "api": _("API"),
     "cli": _("command line"),
     "system": _("system"),
+    # a step's action (a policy's, an account's actions)
+    "notice": _("notice"),
+    "fee": _("late fee"),
+    "recommend_referral": _("referral recommended"),
+    "hold": _("hold"),
+    # an action's status, where the word alone would read as another code's
+    "status:done": _("done"),
+    "status:queued": _("queued"),
+    "status:task": _("to do"),
+    "status:refused": _("refused by the guard"),
+    "status:closed": _("closed"),
+    "status:failed": _("failed"),
     # a policy's account state
     "active": _("active"),
     "moved_out": _("moved out"),
@@ -96,11 +108,13 @@ def _labels() -> dict[str, Promise | str]:
 
 
 @register.filter
-def label(code: object) -> str:
+def label(code: object, kind: str = "") -> str:
     """The code's words in the active language (the code itself where it has none); a list's
-    codes each so, joined by commas."""
+    codes each so, joined by commas. `kind` names the vocabulary where a code is in two with two
+    meanings (`refused`: a call's outcome, an action's status)."""
     if isinstance(code, list | tuple):
-        return ", ".join(label(c) for c in code)
+        return ", ".join(label(c, kind) for c in code)
     text = "" if code is None else str(code)
-    found = _labels().get(text)
+    found = _labels().get(f"{kind}:{text}") if kind else None
+    found = _labels().get(text) if found is None else found
     return text if found is None else str(found)
