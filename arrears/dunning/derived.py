@@ -65,7 +65,7 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
             b.account_pk,
             "broken_promise",
             _("promise {promise} of {amount} by {day} broken").format(
-                promise=b.promise_id, amount=f"{b.amount:,.2f}", day=f"{b.promised_on:%Y-%m-%d}"
+                promise=b.promise_id, amount=f"{b.amount:.2f}", day=f"{b.promised_on:%Y-%m-%d}"
             ),
             None,
             None,
@@ -89,7 +89,7 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
             d.account_pk,
             "dispute_overdue",
             _("dispute {dispute} of {amount} open since {day}: answer it").format(
-                dispute=d.dispute_id, amount=f"{d.amount:,.2f}", day=f"{d.opened_on:%Y-%m-%d}"
+                dispute=d.dispute_id, amount=f"{d.amount:.2f}", day=f"{d.opened_on:%Y-%m-%d}"
             ),
             None,
             None,

@@ -208,7 +208,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
                     pk,
                     "new_delinquency",
                     _("{amount} past due since {day}").format(
-                        amount=f"{balance[pk]:,.2f}", day=f"{start:%Y-%m-%d}"
+                        amount=f"{balance[pk]:.2f}", day=f"{start:%Y-%m-%d}"
                     ),
                     None,
                     None,
