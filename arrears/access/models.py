@@ -19,10 +19,10 @@ from arrears.ledger.models import INSERT_ONLY, Property
 # How each role reads on the pages (the stored value is the code).
 ROLE_LABELS = {
     COORDINATOR: _("coordinator"),
-    MANAGER: _("property manager"),
+    MANAGER: _("manager"),
     ATTORNEY: _("attorney"),
     CONTROLLER: _("controller"),
-    ADMIN: _("administrator"),
+    ADMIN: _("admin"),
 }
 
 

@@ -21,12 +21,12 @@ class Hold(models.Model):
     class Reason(models.TextChoices):
         DISPUTE = "dispute", _("dispute")
         BANKRUPTCY = "bankruptcy", _("bankruptcy")
-        MILITARY = "military", _("military service")
-        CEASE = "cease", _("cease communication")
+        MILITARY = "military", _("military")
+        CEASE = "cease", _("cease")
         DECEASED = "deceased", _("deceased")
-        REPRESENTED = "represented", _("represented by an attorney")
-        PLAN = "plan", _("payment plan")
-        MANUAL = "manual", _("by hand")
+        REPRESENTED = "represented", _("represented")
+        PLAN = "plan", _("plan")
+        MANUAL = "manual", _("manual")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     party = models.ForeignKey(

@@ -17,6 +17,7 @@ from functools import lru_cache
 from django import template
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from arrears.access.models import ROLE_LABELS
 from arrears.disputes.models import Dispute
@@ -80,7 +81,7 @@ OTHER_LABELS: dict[str, Promise] = {
     "status:done": _("done"),
     "status:queued": _("queued"),
     "status:task": _("to do"),
-    "status:refused": _("refused by the guard"),
+    "status:refused": pgettext_lazy("an action's status", "refused"),
     "status:closed": _("closed"),
     "status:failed": _("failed"),
     # a policy's account state
