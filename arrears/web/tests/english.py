@@ -28,7 +28,9 @@ import django
 CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "es" / "LC_MESSAGES" / "django.mo"
 PLACEHOLDER = re.compile(r"\{[^}]*\}|%\([^)]*\)[sdf]|%[sd]|<[^>]*>")
 # Django's own Spanish (the months and days of dates: "may" is May in Spanish).
-DJANGO_CATALOGUE = Path(django.__file__).parent / "conf" / "locale" / "es" / "LC_MESSAGES" / "django.mo"
+DJANGO_CATALOGUE = (
+    Path(django.__file__).parent / "conf" / "locale" / "es" / "LC_MESSAGES" / "django.mo"
+)
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 # A token with a digit or inner punctuation is an identifier (an account, a party, an event's
 # kind, a template's key, an address, a date), never a word of the interface.
