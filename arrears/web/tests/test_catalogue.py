@@ -87,7 +87,7 @@ def _marked(root: Path) -> set[tuple[str, str]]:
 def test_every_string_the_code_marks_is_in_the_catalogue():
     # given every string the code marks for translation (DomainError templates among them)
     marked = _marked(Path(__file__).resolve().parents[2])
-    assert len(marked) > 300
+    assert len(marked) > 200
     with CATALOGUE.open("rb") as handle:
         catalogue = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
     msgids = {key[0] if isinstance(key, tuple) else key for key in catalogue}
