@@ -19,9 +19,16 @@ menu and changed when its button is pressed. On each page:
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from arrears.access.tests.people import TODAY
+from arrears.disputes.services import dispute_open
+from arrears.dunning.commitments import plan_create
+from arrears.dunning.services import hold_place
 from arrears.web.chart import PALETTE
+from arrears.web.tests.conftest import triage_message
 from arrears.web.tests.english import data_words, english_on
 from arrears.web.tests.test_browser import (  # noqa: F401 - fixtures
     CHROMIUM,
@@ -81,6 +88,19 @@ READ = """(records) => {
 }"""
 
 
+def _more_to_show() -> None:
+    """What else a page may show: a hold and a dispute on Tina's account, a plan on Oscar's, a
+    message in triage."""
+    hold_place(
+        account_id="A-TINA", reason="military", on=TODAY, actor="alice", until=date(2026, 4, 30)
+    )
+    dispute_open(account_id="A-TINA", reason="the rent was paid", on=TODAY, actor="alice")
+    plan_create(
+        account_id="A-OSCAR", on=TODAY, actor="alice", start=date(2026, 4, 1), installments=2
+    )
+    triage_message()
+
+
 def _contrast(a: str, b: str) -> float:
     def luminance(colour: str) -> float:
         rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
@@ -134,6 +154,7 @@ def _walk(tab, base: str, pages: dict[str, str], language: str, allowed) -> list
 def test_every_page_reads_in_spanish_fits_a_tablet_and_passes_axe(live_server, page, day_of_work):  # noqa: F811
     base = live_server.url
     erin = day_of_work["erin"]
+    _more_to_show()
     pages = dict(MAIN)
     for path in PAGES:
         name = path.split("?")[0].strip("/").replace("/", "-").replace("{erin}", "user")
