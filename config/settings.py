@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "arrears.web.context.workspace",
             ],
+            "builtins": ["arrears.web.labels"],  # the `label` filter on every page
         },
     },
     {
@@ -182,6 +183,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "arrears" / "web" / "locale"]
+# Spanish as New York and California write it: 17,075.00 and American dates (arrears/web/formats).
+FORMAT_MODULE_PATH = ["arrears.web.formats"]
 TIME_ZONE = _str("ARREARS_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -16,9 +16,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from arrears.access.permissions import ATTORNEY, ROLES
+from arrears.access.permissions import ADMIN, ATTORNEY, CONTROLLER, COORDINATOR, MANAGER, ROLES
 from arrears.ledger.models import INSERT_ONLY, Account, Property
+
+# How each role reads on the pages (the stored value is the code).
+ROLE_LABELS = {
+    COORDINATOR: _("coordinator"),
+    MANAGER: _("manager"),
+    ATTORNEY: _("attorney"),
+    CONTROLLER: _("controller"),
+    ADMIN: _("admin"),
+}
 
 
 class Profile(models.Model):
@@ -27,7 +37,7 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrears_profile"
     )
-    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    role = models.CharField(max_length=20, choices=[(r, ROLE_LABELS[r]) for r in ROLES])
     firm = models.CharField(max_length=100, blank=True)  # an attorney's law firm
     properties = models.ManyToManyField(Property, blank=True, related_name="+")
 

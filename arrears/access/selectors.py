@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
@@ -154,7 +155,9 @@ def book_state() -> tuple[int, int, int]:
 def _worklist(on: date, username: str | None) -> list[WorkItem]:
     """The whole book's worklist, computed once per state of the book (and for a minute at
     most, for what no timeline row records), then read from this process's cache."""
-    key = "worklist:" + ":".join(map(str, (on.isoformat(), username or "", *book_state())))
+    # the language too: its lines are worded in the reader's (issue 15, item 8)
+    state = (on.isoformat(), username or "", get_language(), *book_state())
+    key = "worklist:" + ":".join(map(str, state))
     work: list[WorkItem] | None = cache.get(key)
     if work is None:
         work = worklist(on=on, user=username)

@@ -30,6 +30,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
@@ -239,7 +240,10 @@ def match_message(parsed: Parsed) -> Match:
             "accounts and the message names none of them",
         )
     return Match(
-        None, sender, "", "no reply to our mail, unknown sender, no account or unit number"
+        None,
+        sender,
+        "",
+        gettext_noop("no reply to our mail, unknown sender, no account or unit number"),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.fields import MoneyField
 from arrears.ledger.models import Account, Party, Transaction
@@ -21,13 +22,13 @@ CHANNELS = ("phone", "email", "letter", "in_person", "portal", "attorney")
 
 class Dispute(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open"
-        RESOLVED = "resolved"
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
 
     class Outcome(models.TextChoices):
-        UPHELD = "upheld"
-        PARTIAL = "partial"
-        REJECTED = "rejected"
+        UPHELD = "upheld", _("upheld")
+        PARTIAL = "partial", _("partly upheld")
+        REJECTED = "rejected", _("rejected")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="disputes")
     party = models.ForeignKey(

@@ -308,15 +308,23 @@ def mail_work_lines() -> list[tuple[int, str, str, str | None, int | None]]:
             lines[row.account_id] = (
                 row.account_id,
                 "email",
-                f"answer {row.category.replace('_', ' ')} by email from {row.from_address} "
-                f"(message {row.pk}, {row.received_at:%Y-%m-%d}): {row.subject}"[:300],
+                _(
+                    "answer {category} by email from {sender} (message {message}, {day}): {subject}"
+                ).format(
+                    category=_(row.category.replace("_", " ")),
+                    sender=row.from_address,
+                    message=row.pk,
+                    day=f"{row.received_at:%Y-%m-%d}",
+                    subject=row.subject,
+                )[:300],
                 row.party.party_id if row.party else None,
                 None,
             )
     out = []
     for pk, (a, kind, reason, party, action) in lines.items():
         more = counts[pk] - 1
-        out.append((a, kind, reason + (f" (+{more} more)" if more else ""), party, action))
+        tail = _(" (+{more} more)").format(more=more) if more else ""
+        out.append((a, kind, reason + tail, party, action))
     return out
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
 from arrears.dunning.planning import PlannedStep
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
@@ -62,7 +64,9 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
         (
             b.account_pk,
             "broken_promise",
-            f"promise {b.promise_id} of {b.amount:.2f} by {b.promised_on:%Y-%m-%d} broken",
+            _("promise {promise} of {amount} by {day} broken").format(
+                promise=b.promise_id, amount=f"{b.amount:.2f}", day=f"{b.promised_on:%Y-%m-%d}"
+            ),
             None,
             None,
         )
@@ -72,8 +76,9 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
         (
             b.account_pk,
             "plan_broken",
-            f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
-            f"the guarantor, decide the next step",
+            _("plan {plan} broken on {day}: tell the guarantor, decide the next step").format(
+                plan=b.plan_id, day=f"{b.ended_on:%Y-%m-%d}"
+            ),
             None,
             None,
         )
@@ -83,8 +88,9 @@ def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None
         (
             d.account_pk,
             "dispute_overdue",
-            f"dispute {d.dispute_id} of {d.amount:.2f} open since "
-            f"{d.opened_on:%Y-%m-%d}: answer it",
+            _("dispute {dispute} of {amount} open since {day}: answer it").format(
+                dispute=d.dispute_id, amount=f"{d.amount:.2f}", day=f"{d.opened_on:%Y-%m-%d}"
+            ),
             None,
             None,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.fields import MoneyField
 from arrears.ledger.models import Account, Party, Transaction
@@ -18,14 +19,14 @@ from arrears.ledger.models import Account, Party, Transaction
 
 class Hold(models.Model):
     class Reason(models.TextChoices):
-        DISPUTE = "dispute"
-        BANKRUPTCY = "bankruptcy"
-        MILITARY = "military"
-        CEASE = "cease"
-        DECEASED = "deceased"
-        REPRESENTED = "represented"
-        PLAN = "plan"
-        MANUAL = "manual"
+        DISPUTE = "dispute", _("dispute")
+        BANKRUPTCY = "bankruptcy", _("bankruptcy")
+        MILITARY = "military", _("military")
+        CEASE = "cease", _("cease")
+        DECEASED = "deceased", _("deceased")
+        REPRESENTED = "represented", _("represented")
+        PLAN = "plan", _("plan")
+        MANUAL = "manual", _("manual")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
     party = models.ForeignKey(

@@ -209,7 +209,9 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
                 (
                     pk,
                     "new_delinquency",
-                    f"{balance[pk]:.2f} past due since {start:%Y-%m-%d}",
+                    _("{amount} past due since {day}").format(
+                        amount=f"{balance[pk]:.2f}", day=f"{start:%Y-%m-%d}"
+                    ),
                     None,
                     None,
                 )
@@ -343,7 +345,7 @@ def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[
         status__in=["queued", "done"],
     ).only("account_id", "step", "deadline", "party"):
         if balance.get(a.account_id, Decimal(0)) > 0:
-            why = f"{a.step} expires {a.deadline:%Y-%m-%d} unpaid"
+            why = _("{step} expires {day} unpaid").format(step=a.step, day=f"{a.deadline:%Y-%m-%d}")
             lines.append((a.account_id, "deadline", why, None, a.pk))
     for a in Action.objects.filter(action__in=["recommend_referral", "referral"], status="done"):
         if balance.get(a.account_id, Decimal(0)) > 0:
@@ -351,7 +353,9 @@ def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[
                 (
                     a.account_id,
                     "referral",
-                    f"{a.step}: referral to the attorney recommended on {a.run_on:%Y-%m-%d}",
+                    _("{step}: referral to the attorney recommended on {day}").format(
+                        step=a.step, day=f"{a.run_on:%Y-%m-%d}"
+                    ),
                     None,
                     a.pk,
                 )

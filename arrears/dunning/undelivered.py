@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import POSTAGE, document_name
@@ -272,23 +273,27 @@ def undelivered_work_lines() -> list[WorkLine]:
             more[row.account_id] = more.get(row.account_id, 0) + 1
             continue
         party = row.party
-        word = "bounced" if row.status == "bounced" else "not delivered"
-        who = f"{party.name} ({party.party_id})" if party else "no party"
-        instead = [
-            channel.replace("_", " ")
-            for channel in FALLBACK_CHANNELS
-            if fallback_key(row.key, channel) in fallbacks
-        ]
-        letter = f"; a {instead[0]} is queued instead" if instead else ""
-        reason = (
-            f"email to {who} at {row.recipient or '(no address)'} {word}, given up "
-            f"{given_up:%Y-%m-%d}: {row.error}{letter}"
+        word = _("bounced") if row.status == "bounced" else _("not delivered")
+        who = f"{party.name} ({party.party_id})" if party else _("no party")
+        instead = [c for c in FALLBACK_CHANNELS if fallback_key(row.key, c) in fallbacks]
+        letter = (
+            _("; a {letter} is queued instead").format(letter=_(instead[0].replace("_", " ")))
+            if instead
+            else ""
         )
+        reason = _("email to {who} at {address} {word}, given up {day}: {error}").format(
+            who=who,
+            address=row.recipient or _("(no address)"),
+            word=word,
+            day=f"{given_up:%Y-%m-%d}",
+            error=row.error,
+        )
+        reason += letter
         party_id = party.party_id if party else None
         lines[row.account_id] = (row.account_id, "email_failed", reason, party_id, None)
     out = []
     for pk, (account_pk, kind, reason, party_id, action) in lines.items():
-        tail = f" (+{more[pk]} more)" if more.get(pk) else ""
+        tail = _(" (+{more} more)").format(more=more[pk]) if more.get(pk) else ""
         out.append((account_pk, kind, reason[: 300 - len(tail)] + tail, party_id, action))
     return out
 

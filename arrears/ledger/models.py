@@ -15,6 +15,7 @@ from __future__ import annotations
 import pgtrigger
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from arrears.core.fields import MoneyField
 
@@ -73,11 +74,11 @@ class Party(models.Model):
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        RESIDENTIAL_LEASE = "residential_lease"
-        COMMERCIAL_LEASE = "commercial_lease"
-        CUSTOMER = "customer"
-        STUDENT = "student"
-        PATIENT = "patient"
+        RESIDENTIAL_LEASE = "residential_lease", _("residential lease")
+        COMMERCIAL_LEASE = "commercial_lease", _("commercial lease")
+        CUSTOMER = "customer", _("customer")
+        STUDENT = "student", _("student")
+        PATIENT = "patient", _("patient")
 
     account_id = models.CharField(max_length=64, unique=True)
     property = models.ForeignKey(
@@ -113,9 +114,9 @@ class Account(models.Model):
 
 class AccountParty(models.Model):
     class Role(models.TextChoices):
-        PRIMARY = "primary"
-        CO_OBLIGOR = "co_obligor"
-        GUARANTOR = "guarantor"
+        PRIMARY = "primary", _("primary")
+        CO_OBLIGOR = "co_obligor", _("co-obligor")
+        GUARANTOR = "guarantor", _("guarantor")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="account_parties")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="account_parties")
@@ -139,10 +140,10 @@ class Transaction(models.Model):
     """One entry of the book. The primary key is the book's file order: later imports come after."""
 
     class Type(models.TextChoices):
-        CHARGE = "charge"
-        PAYMENT = "payment"
-        CREDIT = "credit"
-        REVERSAL = "reversal"
+        CHARGE = "charge", _("charge")
+        PAYMENT = "payment", _("payment")
+        CREDIT = "credit", _("credit")
+        REVERSAL = "reversal", _("reversal")
 
     id = models.BigIntegerField(primary_key=True)
     # Unique by a constraint, not unique=True, which on PostgreSQL adds a second (LIKE) index.

@@ -99,7 +99,7 @@ def _new_charges(plans: list[Plan], on: date) -> dict[int, list[Due]]:
         .values_list("account_id", "id", "txn_id", "due_on", "amount")
     ):
         if pk in wanted and txn_pk > wanted[pk]:
-            out[pk].append(Due(f"charge {txn_id}", due, amount))
+            out[pk].append(Due(_("charge {txn}").format(txn=txn_id), due, amount))
     return out
 
 
@@ -115,7 +115,11 @@ def tracking_for(plans: list[Plan], on: date) -> dict[int, Tracking]:
         plan_id__in=[p.pk for p in plans]
     ).values_list("plan_id", "seq", "due_on", "amount"):
         schedule[plan_id].append(
-            Due(f"installment {seq}" if seq else "down payment", due_on, amount)
+            Due(
+                _("installment {seq}").format(seq=seq) if seq else str(_("down payment")),
+                due_on,
+                amount,
+            )
         )
     payments = payments_by_account(
         [p.account_id for p in plans], {p.account_id: p.book_position for p in plans}, on

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-# One colour per bucket, from current (calm) to the oldest (alarming).
-PALETTE = ("#7fb3d5", "#f7dc6f", "#f0b27a", "#e67e22", "#c0392b", "#7b241c", "#4a235a")
+# One colour per bucket, from current (calm) to the oldest (alarming); each at least 3:1 against
+# the chart's white (WCAG 1.4.11, non-text contrast), tested in web/tests/test_browser_reach.py.
+PALETTE = ("#1f6fb2", "#1b7f79", "#6f7a00", "#b35900", "#c0392b", "#7b241c", "#4a235a")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from arrears.access.selectors import role_of
+from arrears.web.labels import label
 from arrears.web.templatetags.amounts import amount, day, moment
 
 
@@ -83,7 +84,7 @@ def environment(**options: Any) -> Environment:
     env.install_gettext_callables(translated, ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["_"] = translated  # called directly, not through the extension's alias
     env.globals.update({"url": url, "static": static, "htmx_script": htmx_script})
-    env.filters.update({"amount": amount, "day": day, "moment": moment})
+    env.filters.update({"amount": amount, "day": day, "moment": moment, "label": label})
     return env
 
 

@@ -31,6 +31,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -73,6 +74,7 @@ from arrears.ledger.xlsx import aging_xlsx
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
+from arrears.web.labels import label
 from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
 from arrears.web.scopes import today_scoped
@@ -349,9 +351,10 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
     charts = []
     for currency in sorted({p.currency for p in points}):
         mine = [p for p in points if p.currency == currency]
-        bars = [Bar(p.on.strftime("%b %y"), tuple(p.buckets)) for p in mine]
+        bars = [Bar(date_format(p.on, "M y"), tuple(p.buckets)) for p in mine]  # "mar 26" in es
         title = _("Aging at each month end (%(currency)s)") % {"currency": currency}
-        charts.append(mark_safe(stacked_svg(bars, mine[-1].labels, title=title)))  # noqa: S308 - every text in it is escaped by stacked_svg
+        series = [label(b) for b in mine[-1].labels]
+        charts.append(mark_safe(stacked_svg(bars, series, title=title)))  # noqa: S308 - every text in it is escaped by stacked_svg
     return render(request, "web/_chart.html", {"charts": charts})
 
 

@@ -1,5 +1,5 @@
-"""Filters of the workspace's pages: `amount` (1,234.56; 1.234,56 in Spanish), `day` (2026-03-06)
-and `moment` (2026-03-06 14:05, in the current time zone).
+"""Filters of the workspace's pages: `amount` (1,234.56, in Spanish too: web/formats/es),
+`day` (2026-03-06) and `moment` (2026-03-06 14:05, in the current time zone).
 
 They give what `floatformat:"2g"`, `date:"Y-m-d"` and `date:"Y-m-d H:i"` give, at a fraction of
 the cost: a ledger page shows a few hundred amounts and dates, and those filters were a third of

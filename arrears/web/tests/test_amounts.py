@@ -41,3 +41,24 @@ def test_the_edges(language):
     assert moment_(moment) == "2026-03-07 22:30"
     assert amount("not a number") == ""
     assert day(None) == ""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_spanish_reads_amounts_and_dates_as_new_york_writes_them(language):
+    # given an amount and a day, and the Jinja pages' environment beside Django's
+    from django.template import engines
+    from django.utils.formats import date_format, number_format
+
+    jinja = engines["jinja2"].env.from_string("{{ v|amount }}|{{ d|day }}")
+    context = {"v": Decimal("17075"), "d": date(2026, 11, 20)}
+    # when they are written in English or in Spanish
+    with translation.override(language):
+        ours = jinja.render(**context)
+        django = DJANGO.render(Context(context))
+        short = date_format(context["d"], "SHORT_DATE_FORMAT")
+        grouped = number_format(Decimal("17075.5"), 2, force_grouping=True)
+    # then both engines write them the American way, Spanish as English
+    assert ours == "17,075.00|2026-11-20"
+    assert django.startswith("17,075.00|2026-11-20")
+    assert short == "11/20/2026"
+    assert grouped == "17,075.50"

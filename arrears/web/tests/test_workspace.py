@@ -203,10 +203,12 @@ def test_the_compiled_spanish_catalogue_matches_its_source():
     po = (folder / "django.po").read_text(encoding="utf-8")
     with (folder / "django.mo").open("rb") as stream:
         mo = gettext.GNUTranslations(stream)
-    pairs = re.findall(r'\nmsgid "(.+)"\nmsgstr "(.+)"\n', po)
+    pairs = re.findall(r'\n(?:msgctxt "(.+)"\n)?msgid "(.+)"\nmsgstr "(.+)"\n', po)
     assert len(pairs) > 100
-    for msgid, msgstr in pairs:
-        assert mo.gettext(msgid.replace('\\"', '"')) == msgstr.replace('\\"', '"'), msgid
+    for context, msgid, msgstr in pairs:
+        text = msgid.replace('\\"', '"')
+        found = mo.pgettext(context, text) if context else mo.gettext(text)
+        assert found == msgstr.replace('\\"', '"'), msgid
 
 
 def test_a_long_timeline_shows_the_latest_hundred_and_all_on_asking(people):
