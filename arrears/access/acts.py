@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.access import services
 from arrears.access.acting import By, money_text, run_act, run_job
+from arrears.access.acts_worklist import worklist_dismiss as worklist_dismiss
+from arrears.access.acts_worklist import worklist_snooze as worklist_snooze
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO

@@ -51,6 +51,8 @@ _VERBS: dict[str, frozenset[str]] = {
     # unmatched inbound mail belongs to no account yet: only those who see the whole book
     "mail.triage": frozenset({COORDINATOR, ADMIN}),
     "mail.answered": frozenset({COORDINATOR, ADMIN}),  # a message taken off the worklist
+    "worklist.snooze": frozenset({COORDINATOR, ADMIN}),  # a line put off until a date
+    "worklist.dismiss": frozenset({COORDINATOR, ADMIN}),  # a line taken off, with a reason
     # changes on the whole book
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),

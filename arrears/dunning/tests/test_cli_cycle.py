@@ -313,30 +313,41 @@ def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_r
     doc = json.loads(capsys.readouterr().out)
 
     # then: Tina first (1,250.00 × 0.66: she paid 2,400.00 of 3,650.00 charged on time), then
-    # Omar (3,000.00 × 0.05: no record yet), each with the reason for the line
-    assert doc == {
-        "date": "2026-03-26",
-        "items": [
-            {
-                "account_id": "A-TINA",
-                "kind": "referral",
-                "reason": "referral: referral to the attorney recommended on 2026-03-26",
-                "party_id": None,
-                "balance": "1250.00",
-                "likelihood": "0.66",
-                "expected_recovery": "825.00",
-            },
-            {
-                "account_id": "A-OMAR",
-                "kind": "new_delinquency",
-                "reason": "3000.00 past due since 2026-03-22",
-                "party_id": None,
-                "balance": "3000.00",
-                "likelihood": "0.05",
-                "expected_recovery": "150.00",
-            },
-        ],
-    }
+    # Omar (3,000.00 × 0.05: no record yet), each with the reason for the line, in words for a
+    # person, and the cycle's own words as its detail
+    keys = ("account_id", "kind", "reason", "detail", "party_id", "balance", "likelihood")
+    assert doc["date"] == "2026-03-26"
+    assert [{k: item[k] for k in (*keys, "expected_recovery")} for item in doc["items"]] == [
+        {
+            "account_id": "A-TINA",
+            "kind": "referral",
+            "reason": "Refer to an attorney? The policy recommends it since 2026-03-26",
+            "detail": "referral: referral to the attorney recommended on 2026-03-26",
+            "party_id": None,
+            "balance": "1250.00",
+            "likelihood": "0.66",
+            "expected_recovery": "825.00",
+        },
+        {
+            "account_id": "A-OMAR",
+            "kind": "new_delinquency",
+            "reason": "3,000.00 newly past due since 2026-03-22: call before it grows",
+            "detail": "3000.00 past due since 2026-03-22",
+            "party_id": None,
+            "balance": "3000.00",
+            "likelihood": "0.05",
+            "expected_recovery": "150.00",
+        },
+    ]
+    # and each line says who, where, how late and how likely, as the page and the API do
+    tina = doc["items"][0]
+    assert (tina["tenant"], tina["property"], tina["days_late"], tina["likelihood_percent"]) == (
+        "Tina Ortiz",
+        "Elm Court",
+        25,
+        66,
+    )
+    assert tina["tab"] == "referrals"
 
 
 def test_rent_posted_before_it_is_due_does_not_make_a_small_arrear_a_large_delinquency(

@@ -1,0 +1,43 @@
+"""One line of the coordinator's worklist before it is read out (`worklist.worklist`): what it
+is about and why, in words a person reads (`why`, a message to translate, with its `facts`), and
+the plain text the cycle wrote (`detail`).
+
+`ref` names the line's reason in its present form (a task, an action, a promise, a delinquency):
+a line dismissed stays away while its `ref` is the same, and comes back when the reason recurs
+in a new form (a new task, a new delinquency).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_noop
+
+
+@dataclass(frozen=True)
+class Line:
+    account_pk: int
+    kind: str
+    detail: str  # as the cycle words it (kept in the JSON as `detail`)
+    party_id: str | None = None
+    action_id: int | None = None
+    ref: str = ""
+    why: str = ""  # a message id (English), translated when read; {name} fields from `facts`
+    facts: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, raw: tuple[int, str, str, str | None, int | None]) -> Line:
+        """A line given as the older tuple (account pk, kind, reason, party, action): its ref is
+        its text (a new message changes it), its words the kind's with the text."""
+        pk, kind, detail, party, action = raw
+        digest = hashlib.sha256(detail.encode()).hexdigest()[:16]
+        why = WHY.get(kind, gettext_noop("{detail}"))
+        return cls(pk, kind, detail, party, action, f"text:{digest}", why, (("detail", detail),))
+
+
+# The words of each kind of line, for a person: translated where the line is read.
+WHY = {
+    "email": gettext_noop("Answer the tenant's mail: {detail}"),
+    "email_failed": gettext_noop("An email did not reach the tenant: {detail}"),
+}
