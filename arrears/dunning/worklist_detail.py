@@ -82,12 +82,12 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
             if policy is not None and pk in oldest_due
             else ("", None)
         )
-        party_pk, name = primary.get(pk, (None, ""))
+        primary_pk, name = primary.get(pk, (None, ""))
         last = contacts.get(pk, (None, "", ""))
         out[pk] = Detail(
             account.account_id,
             name,
-            party_pk,
+            primary_pk,
             prop.name if prop else "",
             account.unit or "",
             last[0],
