@@ -164,6 +164,8 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     from arrears.dunning.selectors import worklist
 
     ensure_migrated()
+    if args.worklist_command:
+        return _worklist_set_aside(args)
     on = args.date or today()
     items = worklist(on=on, user=args.user)
     if args.format == "json":
@@ -174,21 +176,71 @@ def cmd_worklist(args: argparse.Namespace) -> int:
         return 0
     print(f"Worklist for {on.isoformat()}: {len(items)} lines, most expected recovery first")
     table(
-        ["account", "what", "balance", "likelihood", "expected", "why"],
+        [
+            "account",
+            "tenant",
+            "unit",
+            "what",
+            "late",
+            "balance",
+            "likely",
+            "expected",
+            "last contact",
+            "next step",
+            "why",
+        ],
         [
             [
                 w.account_id,
+                w.about.name,
+                " ".join(x for x in (w.about.property_name, w.about.unit) if x),
                 w.kind,
+                f"{w.days_late}d",
                 money(f"{w.balance:.2f}"),
-                f"{w.likelihood:.2f}",
+                f"{w.likelihood_percent}%",
                 money(f"{w.expected:.2f}"),
+                _last_contact(w),
+                f"{w.about.next_step} {w.about.next_on}" if w.about.next_on else "",
                 w.reason,
             ]
             for w in items
         ],
         sys.stdout,
-        numeric=range(2, 5),
+        numeric=range(4, 8),
     )
+    return 0
+
+
+def _last_contact(w: Any) -> str:
+    a = w.about
+    if a.last_contact_on is None:
+        return ""
+    return f"{a.last_contact_on} {a.last_contact_channel} {a.last_contact_outcome}".strip()
+
+
+def _worklist_set_aside(args: argparse.Namespace) -> int:
+    """`arrears worklist snooze|dismiss ACCOUNT --kind K --reason R [--until D] [--task N]`."""
+    from arrears.access import acts
+
+    if args.worklist_command == "snooze":
+        row = acts.worklist_snooze(
+            by=by(args),
+            account_id=args.account_id,
+            kind=args.kind,
+            until=args.until,
+            reason=args.reason,
+            action_id=args.task,
+        )
+        print(f"The {row.kind} line of {args.account_id} is snoozed until {row.until}.")
+        return 0
+    row = acts.worklist_dismiss(
+        by=by(args),
+        account_id=args.account_id,
+        kind=args.kind,
+        reason=args.reason,
+        action_id=args.task,
+    )
+    print(f"The {row.kind} line of {args.account_id} is dismissed.")
     return 0
 
 
@@ -342,10 +394,23 @@ def _note_parser(sub: Any) -> None:
 
 
 def _worklist_parser(sub: Any) -> None:
+    from arrears.dunning.workline import TAB_OF
+
     p = command(sub, "worklist", cmd_worklist, "the coordinator's queue for the day")
     p.add_argument("--date", type=date)
     p.add_argument("--user")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    lines = p.add_subparsers(dest="worklist_command", metavar="ACTION")
+    help = "put a line off until a day, with a reason"
+    q = lines.add_parser("snooze", help=help, description=help)
+    q.add_argument("--until", type=date, required=True)
+    help = "take a line off while its reason stands, with a reason"
+    r = lines.add_parser("dismiss", help=help, description=help)
+    for x in (q, r):
+        x.add_argument("account_id")
+        x.add_argument("--kind", required=True, choices=sorted(TAB_OF))
+        x.add_argument("--reason", required=True)
+        x.add_argument("--task", type=int, help="the call or text task's action id")
 
 
 def _policy_parser(sub: Any) -> None:

@@ -66,7 +66,7 @@ def worklist_lines(on: date) -> list[Line]:
             b.account_pk,
             "broken_promise",
             f"promise {b.promise_id} of {b.amount:.2f} by {b.promised_on:%Y-%m-%d} broken",
-            ref=f"promise:{b.promise_id}",
+            ref=f"promise:{b.promised_on}:{b.amount:.2f}",
             why=gettext_noop("Promise of {amount} by {promised_on} not kept: call to ask why"),
             facts=(("amount", f"{b.amount:,.2f}"), ("promised_on", b.promised_on.isoformat())),
         )
@@ -78,7 +78,7 @@ def worklist_lines(on: date) -> list[Line]:
             "plan_broken",
             f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
             f"the guarantor, decide the next step",
-            ref=f"plan:{b.plan_id}",
+            ref=f"plan:{b.ended_on}",
             why=gettext_noop(
                 "Payment plan broken on {ended_on}: tell the guarantor, decide what next"
             ),
@@ -92,7 +92,7 @@ def worklist_lines(on: date) -> list[Line]:
             "dispute_overdue",
             f"dispute {d.dispute_id} of {d.amount:.2f} open since "
             f"{d.opened_on:%Y-%m-%d}: answer it",
-            ref=f"dispute:{d.dispute_id}",
+            ref=f"dispute:{d.opened_on}:{d.amount:.2f}",
             why=gettext_noop("Dispute of {amount} open since {opened_on}: answer it"),
             facts=(("amount", f"{d.amount:,.2f}"), ("opened_on", d.opened_on.isoformat())),
         )

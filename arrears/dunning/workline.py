@@ -2,7 +2,8 @@
 is about and why, in words a person reads (`why`, a message to translate, with its `facts`), and
 the plain text the cycle wrote (`detail`).
 
-`ref` names the line's reason in its present form (a task, an action, a promise, a delinquency):
+`ref` names the line's reason in its present form (a task's or an action's idempotency key, a
+promise, a delinquency's start):
 a line dismissed stays away while its `ref` is the same, and comes back when the reason recurs
 in a new form (a new task, a new delinquency).
 """
@@ -13,6 +14,30 @@ import hashlib
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_noop
+
+# The tabs of the day, in order, and the kinds of line each shows.
+TABS: tuple[tuple[str, str], ...] = (
+    ("calls", gettext_noop("Calls to make")),
+    ("notices", gettext_noop("Notices expiring")),
+    ("promises", gettext_noop("Promises due")),
+    ("plans", gettext_noop("Plans breaking")),
+    ("referrals", gettext_noop("Referrals to decide")),
+    ("disputes", gettext_noop("Disputes ageing")),
+    ("deposits", gettext_noop("Deposits due")),
+    ("mail", gettext_noop("Mail to answer")),
+)
+TAB_OF = {
+    "call": "calls",
+    "text": "calls",
+    "new_delinquency": "calls",
+    "deadline": "notices",
+    "broken_promise": "promises",
+    "plan_broken": "plans",
+    "referral": "referrals",
+    "dispute_overdue": "disputes",
+    "email": "mail",
+    "email_failed": "mail",
+}
 
 
 @dataclass(frozen=True)

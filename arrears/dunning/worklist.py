@@ -29,7 +29,7 @@ from arrears.dunning.derived import worklist_lines
 from arrears.dunning.guard import ActiveHold, CallHistory, contact_point, guard_check
 from arrears.dunning.models import Action, Consent, ContactAttempt, Hold, WorklistSnooze
 from arrears.dunning.undelivered import undelivered_work_lines
-from arrears.dunning.workline import Line
+from arrears.dunning.workline import TAB_OF, Line
 from arrears.dunning.worklist_detail import Detail, line_details
 from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Allocation, Transaction
@@ -48,30 +48,6 @@ TEXT = gettext_noop("Text {party}: {step}")
 COLLECTING = frozenset(
     {"call", "text", "deadline", "referral", "new_delinquency", "broken_promise", "plan_broken"}
 )
-
-# The tabs of the day, in order, and the kinds of line each shows.
-TABS: tuple[tuple[str, str], ...] = (
-    ("calls", gettext_noop("Calls to make")),
-    ("notices", gettext_noop("Notices expiring")),
-    ("promises", gettext_noop("Promises due")),
-    ("plans", gettext_noop("Plans breaking")),
-    ("referrals", gettext_noop("Referrals to decide")),
-    ("disputes", gettext_noop("Disputes ageing")),
-    ("deposits", gettext_noop("Deposits due")),
-    ("mail", gettext_noop("Mail to answer")),
-)
-TAB_OF = {
-    "call": "calls",
-    "text": "calls",
-    "new_delinquency": "calls",
-    "deadline": "notices",
-    "broken_promise": "promises",
-    "plan_broken": "plans",
-    "referral": "referrals",
-    "dispute_overdue": "disputes",
-    "email": "mail",
-    "email_failed": "mail",
-}
 
 
 @dataclass(frozen=True)
@@ -345,7 +321,7 @@ def _task_lines(
                 f"{task.step}: {task.template} ({task.policy})",
                 party.party_id if party else None,
                 task.pk,
-                ref=f"action:{task.pk}",
+                ref=task.key,
                 why=why,
                 facts=(("party", party.name if party else ""), ("step", _words(task.step))),
             )
@@ -402,7 +378,7 @@ def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[
         deadline__gte=on,
         deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
         status__in=["queued", "done"],
-    ).only("account_id", "step", "deadline", "party"):
+    ).only("account_id", "step", "deadline", "party", "key"):
         if balance.get(a.account_id, Decimal(0)) > 0:
             assert a.deadline is not None
             lines.append(
@@ -411,7 +387,7 @@ def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[
                     "deadline",
                     f"{a.step} expires {a.deadline:%Y-%m-%d} unpaid",
                     action_id=a.pk,
-                    ref=f"action:{a.pk}",
+                    ref=a.key,
                     why=gettext_noop(
                         "The {step} runs out on {deadline}, unpaid: call before it does"
                     ),
@@ -426,7 +402,7 @@ def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[
                     "referral",
                     f"{a.step}: referral to the attorney recommended on {a.run_on:%Y-%m-%d}",
                     action_id=a.pk,
-                    ref=f"action:{a.pk}",
+                    ref=a.key,
                     why=gettext_noop("Refer to an attorney? The policy recommends it since {on}"),
                     facts=(("on", a.run_on.isoformat()),),
                 )

@@ -30,6 +30,7 @@ class Detail:
     account_id: str = ""
     name: str = ""  # the primary party's
     primary_pk: int | None = None
+    party_id: str = ""  # the primary party's id (P-…), for the line's call and promise forms
     property_name: str = ""
     unit: str = ""
     last_contact_on: date | None = None
@@ -46,13 +47,13 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
     if not pks:
         return {}
     accounts = {a.pk: a for a in Account.objects.filter(pk__in=pks).select_related("property")}
-    primary: dict[int, tuple[int | None, str]] = {}
-    for pk, party_pk, name in (
+    primary: dict[int, tuple[int | None, str, str]] = {}
+    for pk, party_pk, code, name in (
         AccountParty.objects.filter(account_id__in=pks, role="primary")
         .order_by("id")
-        .values_list("account_id", "party_id", "party__name")
+        .values_list("account_id", "party_id", "party__party_id", "party__name")
     ):
-        primary.setdefault(pk, (party_pk, name))
+        primary.setdefault(pk, (party_pk, code, name))
     contacts = _last_contacts(pks)
     overrides = dict(
         PolicyOverride.objects.filter(account_id__in=pks).values_list("account_id", "policy")
@@ -82,19 +83,20 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
             if policy is not None and pk in oldest_due
             else ("", None)
         )
-        primary_pk, name = primary.get(pk, (None, ""))
+        primary_pk, code, name = primary.get(pk, (None, "", ""))
         last = contacts.get(pk, (None, "", ""))
         out[pk] = Detail(
-            account.account_id,
-            name,
-            primary_pk,
-            prop.name if prop else "",
-            account.unit or "",
-            last[0],
-            last[1],
-            last[2],
-            step,
-            step_on,
+            account_id=account.account_id,
+            name=name,
+            primary_pk=primary_pk,
+            party_id=code,
+            property_name=prop.name if prop else "",
+            unit=account.unit or "",
+            last_contact_on=last[0],
+            last_contact_channel=last[1],
+            last_contact_outcome=last[2],
+            next_step=step,
+            next_on=step_on,
         )
     return out
 

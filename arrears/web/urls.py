@@ -1,12 +1,21 @@
 from django.urls import path
 
-from arrears.web import views, views_actions, views_admin, views_letters, views_periods
+from arrears.web import (
+    views,
+    views_actions,
+    views_admin,
+    views_letters,
+    views_periods,
+    views_worklist,
+)
 
 app_name = "web"
 urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("portfolio/chart/", views.portfolio_chart, name="portfolio_chart"),
     path("today/", views.today_page, name="today"),
+    path("today/snooze/", views_worklist.worklist_snooze, name="worklist_snooze"),
+    path("today/dismiss/", views_worklist.worklist_dismiss, name="worklist_dismiss"),
     path("search/", views.search, name="search"),
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
@@ -17,6 +26,11 @@ urlpatterns = [
         "accounts/<str:account_id>/holds/<int:hold_id>/release/",
         views.account_release,
         name="account_release",
+    ),
+    path(
+        "accounts/<str:account_id>/referrals/",
+        views_worklist.account_refer,
+        name="account_refer",
     ),
     path("accounts/<str:account_id>/calls/", views_actions.account_call, name="account_call"),
     path(

@@ -73,7 +73,8 @@ from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
-from arrears.web.selectors import aging_trend, day_get
+from arrears.web.selectors import aging_trend
+from arrears.web.today import today_context
 
 LEDGER_PAGE = 50
 ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
@@ -358,8 +359,7 @@ def today_page(request: HttpRequest) -> HttpResponse:
     on = _as_of(request)
 
     def context() -> dict[str, Any]:
-        day = day_get(on=on, user=request.user)
-        return {"day": day, "is_today": day.on == today()}
+        return today_context(request, on)
 
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
@@ -420,7 +420,15 @@ def account_page(request: HttpRequest, account_id: str) -> HttpResponse:
     return account_html(request, context)
 
 
+def back_to(request: HttpRequest) -> str:
+    """The Today page a worklist line's form came from (its `next`), if it is one."""
+    back = request.POST.get("next", "")
+    return back if back.startswith(reverse("web:today")) and "//" not in back else ""
+
+
 def _after_change(request: HttpRequest, account_id: str, error: str = "") -> HttpResponse:
+    if not error and back_to(request):  # a form of a worklist line: back to the list
+        return redirect(back_to(request))
     if _htmx(request):
         context = _account_context(request, account_id)
         context["error"] = error

@@ -144,9 +144,8 @@ def test_the_today_page_counts_what_the_run_queued_and_what_the_guard_refused(cl
     ).count()
     assert letters == 5  # late notices to Tina, Sam and Greg; rent demands to Tina and Sam
     assert "<strong>5</strong> letters to print" in html
-    assert "(2 letters, 3 certified)" in html
-    assert "<strong>1</strong> emails queued" in html  # Tina's reminder; Sam has no address
-    assert "<strong>0</strong> call tasks" in html
+    assert "oldest queued 2026-03-11" in html
+    assert "<strong>1</strong> emails waiting to be sent" in html  # Tina's reminder; Sam has none
     assert "channel:no email address" in html
     assert "cannot use email: no email address" in html
     # and the rent demand's deadline (the 25th) is on the worklist of the 23rd
