@@ -118,3 +118,19 @@ def test_a_spanish_reader_reads_the_lines_and_tabs_in_spanish(client, referral_d
     assert "Remisiones por decidir <strong>1</strong>" in html
     assert "remisión por decidir" in html
     assert "Refer to an attorney" not in html
+
+
+def test_today_and_letters_count_every_letter_and_email_still_queued_whatever_its_day(
+    client, tina
+):
+    # given the run of the 11th queued five letters and an email, none printed or sent since
+    cycle_run(on=DEMAND_DAY, actor="cycle")
+    # when the coordinator looks on the 26th, at Today and at the day's Letters
+    for html in (
+        client.get("/today/").content.decode(),
+        client.get("/letters/", {"on": "2026-03-26"}).content.decode(),
+    ):
+        # then the backlog is counted, with the oldest's day
+        assert "<strong>5</strong> letters to print" in html
+        assert "<strong>1</strong> emails waiting to be sent" in html
+        assert html.count("oldest queued 2026-03-11") == 2
