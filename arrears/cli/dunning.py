@@ -276,19 +276,30 @@ def _policy_show(args: argparse.Namespace) -> int:
         raise NotFoundError(f"no policy {args.name!r}")
     print(f"{shown.name} v{shown.version}: {shown.description}")
     for step in shown.steps:
-        when = (
-            f"day {step.days_past_due}"
-            if step.days_past_due is not None
-            else f"after {step.grace_days_exclusive} days of grace"
-            if step.grace_days_exclusive is not None
-            else f"{step.days_before_due} days before due"
-            if step.days_before_due is not None
-            else f"{step.after_days} days after {step.after_step}"
-        )
+        when = _step_when(step)
         what = step.channel or step.action
         whom = ",".join(step.audience) if step.action == "notice" else ""
         print(f"  {step.key:24} {when:28} {step.action:18} {what:16} {whom} {step.law}")
     return 0
+
+
+def _step_when(step: Any) -> str:
+    """When a policy's step comes, in a few words."""
+    if step.days_past_due is not None:
+        return f"day {step.days_past_due}"
+    if step.grace_days_exclusive is not None:
+        return f"after {step.grace_days_exclusive} days of grace"
+    if step.days_before_due is not None:
+        return f"{step.days_before_due} days before due"
+    if step.day_of_month is not None:
+        return f"monthly on day {step.day_of_month}"
+    if step.before_deadline_of is not None:
+        return f"{step.days_before_deadline} days before {step.before_deadline_of} ends"
+    if step.after_broken_promise is not None:
+        return f"{step.after_broken_promise} days after a broken promise"
+    if step.after_returned_mail is not None:
+        return f"{step.after_returned_mail} days after a returned letter"
+    return f"{step.after_days} days after {step.after_step}"
 
 
 def _policy_add(args: argparse.Namespace) -> int:

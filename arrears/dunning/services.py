@@ -41,6 +41,7 @@ from arrears.dunning.run_reads import (
     chunk_calls,
     chunk_consents,
     chunk_fees,
+    chunk_happened,
     chunk_holds,
     chunk_parties,
     chunk_returned,
@@ -191,6 +192,7 @@ def _run_chunk(
     steps = chunk_steps_done(in_range, accounts)
     since = _delinquent_since(chunk, by_account, steps.anchors, on)
     fees = chunk_fees(in_range, policies, on)
+    happened = chunk_happened(in_range, on)
     returned = chunk_returned(parties)
     facts = GuardFacts(
         holds, chunk_consents(in_range), chunk_calls(in_range, on), returned, derived
@@ -213,6 +215,11 @@ def _run_chunk(
         state = _account_state(
             account, moved_out, by_account[pk], parties[pk], fees[pk], since.get(pk), derived
         )
+        if pk in happened:  # a promise broken, a letter returned: the coordinator calls
+            broken, returned_on = happened[pk]
+            state = dataclasses.replace(
+                state, promise_broken_on=broken, mail_returned_on=returned_on
+            )
         planned = next_steps(
             state,
             policy,

@@ -393,11 +393,11 @@ def test_a_company_policy_is_stored_as_a_new_version_of_its_name(users, tmp_path
     assert main(["policy", "add", str(changed)]) == 2
     assert "a coordinator may not do this (policy.add)" in capsys.readouterr().err
     assert main(["policy", "add", str(changed), "--as", "erin"]) == 0
-    # then it is version 3 of ny-residential (after the built-in's 2), and version 2 stays
+    # then it is version 4 of ny-residential (after the built-in's 3), and version 3 stays
     from arrears.dunning.services import company_policies
 
     policy = company_policies()["ny-residential"]
-    assert policy.version == 3
+    assert policy.version == 4
     assert policy.step("rent-demand").days_past_due == 12
     # and a policy that does not parse is refused with its reason
     bad = tmp_path / "bad.toml"
@@ -431,7 +431,7 @@ def test_policy_show_says_which_steps_wait_out_new_yorks_grace_period(capsys):
     out = capsys.readouterr().out
     # then the notice, the guarantor's letter and the fee wait out five days of grace; the demand
     # keeps its day
-    assert out.startswith("ny-residential v2: ")
+    assert out.startswith("ny-residential v3: ")
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     for key in ("late-notice", "late-notice-guarantor", "late-fee"):
         assert "after 5 days of grace" in lines[key], key

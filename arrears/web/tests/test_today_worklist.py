@@ -120,9 +120,7 @@ def test_a_spanish_reader_reads_the_lines_and_tabs_in_spanish(client, referral_d
     assert "Refer to an attorney" not in html
 
 
-def test_today_and_letters_count_every_letter_and_email_still_queued_whatever_its_day(
-    client, tina
-):
+def test_today_and_letters_count_every_letter_and_email_still_queued_whatever_its_day(client, tina):  # noqa: F811
     # given the run of the 11th queued five letters and an email, none printed or sent since
     cycle_run(on=DEMAND_DAY, actor="cycle")
     # when the coordinator looks on the 26th, at Today and at the day's Letters
