@@ -19,6 +19,9 @@ from arrears.dunning.models import Hold
 from arrears.dunning.workline import TABS
 from arrears.web.selectors import day_get, firms_known
 
+# Lines a page: each carries its forms, and a long list is worked from the top.
+LINES_A_PAGE = 50
+
 # A hold placed from the worklist is a person's decision about the account: the statutory
 # holds (bankruptcy, military, deceased…) keep their own reasons; "dispute" is opened as one.
 LINE_HOLD_REASONS = tuple(r for r in Hold.Reason.values if r not in ("plan", "dispute"))
@@ -35,13 +38,22 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
         for key, label in TABS
         if key != "deposits" or counts[key]  # deposits come with a later part of the book
     ]
+    lines = [w for w in day.work if not tab or w.tab == tab]
+    pages = max(1, -(-len(lines) // LINES_A_PAGE))
+    page = request.GET.get("page", "")
+    number = min(max(int(page), 1), pages) if page.isdigit() else 1
     user = request.user
     return {
         "day": day,
         "is_today": day.on == today(),
         "tab": tab,
         "tabs": tabs,
-        "lines": [w for w in day.work if not tab or w.tab == tab],
+        "lines": lines[(number - 1) * LINES_A_PAGE : number * LINES_A_PAGE],
+        "line_count": len(lines),
+        "page": number,
+        "pages": pages,
+        "first_line": (number - 1) * LINES_A_PAGE + 1,
+        "last_line": min(number * LINES_A_PAGE, len(lines)),
         "back": request.get_full_path(),
         "can_act": can(user, "call.log") and day.on == today(),
         "can_refer": can(user, "referral.make"),

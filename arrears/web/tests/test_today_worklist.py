@@ -132,3 +132,25 @@ def test_today_and_letters_count_every_letter_and_email_still_queued_whatever_it
         assert "<strong>5</strong> letters to print" in html
         assert "<strong>1</strong> emails waiting to be sent" in html
         assert html.count("oldest queued 2026-03-11") == 2
+
+
+def test_a_long_worklist_comes_a_page_at_a_time(client, tina, tmp_path, monkeypatch):  # noqa: F811
+    from arrears.web import today as today_module
+
+    # given, on the 23rd, Tina's demand expiring on the 25th and the call the policy asks before
+    cycle_run(on=DEMAND_DAY, actor="cycle")
+    letters_print(on=DEMAND_DAY, output=tmp_path / "print", actor="alice", workers=1)
+    cycle_run(on=date(2026, 3, 23), actor="cycle")
+    # when the list shows one line a page
+    monkeypatch.setattr(today_module, "LINES_A_PAGE", 1)
+    first = client.get("/today/", {"as_of": "2026-03-23"}).content.decode()
+    second = client.get("/today/", {"as_of": "2026-03-23", "page": "2"}).content.decode()
+    # then each page has its line, and says where it is in the list
+    assert first.count("data-account=") == second.count("data-account=") == 1
+    assert "Lines 1–1 of 2" in first
+    assert 'href="?as_of=2026-03-23&amp;page=2" rel="next"' in first
+    assert "Lines 2–2 of 2" in second
+    kinds = {
+        k for html in (first, second) for k in ("call", "deadline") if f'data-kind="{k}"' in html
+    }
+    assert kinds == {"call", "deadline"}
