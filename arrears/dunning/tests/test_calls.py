@@ -15,7 +15,7 @@ import pytest
 from arrears.correspondence.mailing import mail_returned
 from arrears.correspondence.models import Outbound
 from arrears.dunning.models import Action
-from arrears.dunning.services import cycle_run
+from arrears.dunning.services import cycle_run, hold_place
 from arrears.dunning.worklist import worklist
 from arrears.plans.services import promise_add
 
@@ -80,3 +80,28 @@ def test_a_call_the_day_after_a_letter_comes_back(tina_lease, print_letters):
         cycle_run(on=date(2026, 3, day), actor="cycle")
     # then one call to ask for a good address, the day after
     assert calls(account) == [("call-after-returned-letter", date(2026, 3, 14), "task")]
+
+
+@pytest.mark.parametrize("deal", ["promised", "held"])
+def test_the_call_line_leaves_once_tina_promises_or_is_held(deal, tina_lease, print_letters):
+    # given the call before the demand runs out on the worklist of the 23rd
+    account = tina_lease()
+    for day in (7, 11):
+        cycle_run(on=date(2026, 3, day), actor="cycle")
+        print_letters(date(2026, 3, day))
+    cycle_run(on=date(2026, 3, 23), actor="cycle")
+    on = date(2026, 3, 23)
+    assert "call" in {w.kind for w in worklist(on=on)}
+    # when she promises, or her account is held
+    if deal == "promised":
+        promise_add(
+            account_id=account,
+            amount=Decimal("1250.00"),
+            promised_on=date(2026, 3, 25),
+            on=on,
+            actor="alice",
+        )
+    else:
+        hold_place(account_id=account, reason="manual", on=on, actor="alice")
+    # then neither the call nor the expiring demand is left to do
+    assert not {"call", "deadline"} & {w.kind for w in worklist(on=on)}
