@@ -15,15 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from arrears.access import acts
-from arrears.access.acting import By
-from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.commitments import plan_create
 from arrears.dunning.contact import call_log
-from arrears.dunning.models import WorklistSnooze
 from arrears.dunning.services import cycle_run, hold_place
+from arrears.dunning.snooze import worklist_dismiss, worklist_snooze
 from arrears.dunning.worklist import worklist
 from arrears.ledger.models import Account, TimelineEvent
 from arrears.legal.services import referral_make
@@ -46,10 +42,6 @@ def referred_tina(tina_lease: Callable[..., str], print_letters: Any) -> str:
 
 def kinds(on: date) -> set[tuple[str, str]]:
     return {(w.account_id, w.kind) for w in worklist(on=on)}
-
-
-def alice() -> By:
-    return By(get_user_model().objects.get(username="alice"), "cli")
 
 
 def test_one_referral_line_per_account_worded_for_a_person(referred_tina):
@@ -169,13 +161,15 @@ def test_a_new_large_delinquency_and_a_deadline_leave_when_promised(
 
 def test_a_snoozed_line_comes_back_on_its_date(referred_tina, book_clock):
     # given the referral line, snoozed by Alice on the 26th until the 30th
-    book_clock(REFERRAL_DAY)
-    row = acts.worklist_snooze(
-        by=alice(),
+    (line,) = [w for w in worklist(on=REFERRAL_DAY) if w.kind == "referral"]
+    row = worklist_snooze(
         account_id=referred_tina,
         kind="referral",
         until=date(2026, 3, 30),
         reason="the manager asked to wait for her tax refund",
+        on=REFERRAL_DAY,
+        actor="alice",
+        ref=line.ref,
     )
     # then it is off the list until the 29th, back on the 30th, and the timeline says so
     assert (referred_tina, "referral") not in kinds(date(2026, 3, 29))
@@ -202,12 +196,14 @@ def test_a_dismissed_line_stays_away_until_its_reason_recurs(omar_lease, load_bo
             },
         ],
     )
-    book_clock(date(2026, 3, 24))
-    acts.worklist_dismiss(
-        by=alice(),
+    (line,) = [w for w in worklist(on=date(2026, 3, 24)) if w.account_id == "A-OMAR"]
+    worklist_dismiss(
         account_id="A-OMAR",
         kind="new_delinquency",
         reason="the housing authority pays his share on the 28th",
+        on=date(2026, 3, 24),
+        actor="alice",
+        ref=line.ref,
     )
     assert ("A-OMAR", "new_delinquency") not in kinds(date(2026, 3, 25))
     assert TimelineEvent.objects.filter(kind="worklist.dismissed", actor="alice").count() == 1
@@ -234,23 +230,3 @@ def test_a_dismissed_line_stays_away_until_its_reason_recurs(omar_lease, load_bo
     )
     # then the new delinquency is a new line
     assert ("A-OMAR", "new_delinquency") in kinds(date(2026, 4, 3))
-
-
-def test_a_line_is_set_aside_only_with_a_reason_and_only_if_it_is_there(referred_tina, book_clock):
-    book_clock(REFERRAL_DAY)
-    with pytest.raises(ValidationError) as missing:
-        acts.worklist_dismiss(by=alice(), account_id=referred_tina, kind="referral", reason=" ")
-    assert missing.value.code == "snooze_reason_missing"
-    with pytest.raises(ValidationError) as past:
-        acts.worklist_snooze(
-            by=alice(),
-            account_id=referred_tina,
-            kind="referral",
-            until=REFERRAL_DAY,
-            reason="later",
-        )
-    assert past.value.code == "snooze_until_past"
-    with pytest.raises(NotFoundError) as absent:
-        acts.worklist_dismiss(by=alice(), account_id=referred_tina, kind="call", reason="done")
-    assert absent.value.code == "worklist_line_not_found"
-    assert not WorklistSnooze.objects.exists()
