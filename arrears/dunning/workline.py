@@ -13,7 +13,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_noop
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation, translated where it is read (Django's own asks for the
+    settings, and the command line reads the kinds below before it sets Django up)."""
+    return message
+
 
 # The tabs of the day, in order, and the kinds of line each shows.
 TABS: tuple[tuple[str, str], ...] = (

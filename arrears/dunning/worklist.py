@@ -41,6 +41,9 @@ LARGE_DELINQUENCY = Decimal("1000.00")
 EXPIRING_WITHIN_DAYS = 3
 NEW_DELINQUENCY_DAYS = 7
 TASKS = ("call", "text")
+# A call or text task stays on the list this many days: by then its moment has passed (the
+# notice it was to head off has run out, the next step has come) and it is stale.
+TASK_DAYS = 10
 CALL = gettext_noop("Call {party}: {step}")
 TEXT = gettext_noop("Text {party}: {step}")
 # The lines that are about collecting the balance: they leave once the account is referred,
@@ -287,11 +290,12 @@ def _active_holds(on: date) -> dict[int, list[ActiveHold]]:
 def _task_lines(
     on: date, now: datetime | None, balance: dict[int, Decimal], holds: dict[int, list[ActiveHold]]
 ) -> list[Line]:
-    """The call and text tasks of accounts past due that the guard allows now."""
+    """The call and text tasks of accounts past due that the guard allows now, of the last
+    TASK_DAYS days."""
     lines: list[Line] = []
-    tasks = Action.objects.filter(status="task", run_on__lte=on).select_related(
-        "account", "party", "account__property"
-    )
+    tasks = Action.objects.filter(
+        status="task", run_on__lte=on, run_on__gt=on - timedelta(days=TASK_DAYS)
+    ).select_related("account", "party", "account__property")
     recent: dict[tuple[int, int | None], list[tuple[datetime, bool]]] = defaultdict(list)
     week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
     for a_pk, p_pk, at_, talked in ContactAttempt.objects.filter(

@@ -103,7 +103,7 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
 
 def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
     """The latest contact with each account: a call or text logged (with its outcome), a letter
-    mailed or returned, an email sent or bounced."""
+    printed for mailing, mailed or returned, an email sent or bounced."""
     last: dict[int, tuple[date, str, str]] = {}
 
     def keep(pk: int, on: date | None, channel: str, outcome: str) -> None:
@@ -112,15 +112,24 @@ def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
 
     grouped = (
         Outbound.objects.filter(
-            account_id__in=pks, status__in=["mailed", "sent", "returned", "bounced"]
+            account_id__in=pks, status__in=["rendered", "mailed", "sent", "returned", "bounced"]
         )
         .values("account_id", "channel", "status")
-        .annotate(mailed=Max("mailed_on"), sent=Max("sent_at"), returned=Max("returned_on"))
-        .values_list("account_id", "channel", "status", "mailed", "sent", "returned")
+        .annotate(
+            dated=Max("dated_on"),
+            mailed=Max("mailed_on"),
+            sent=Max("sent_at"),
+            returned=Max("returned_on"),
+        )
+        .values_list("account_id", "channel", "status", "dated", "mailed", "sent", "returned")
     )
-    for pk, channel, status, mailed, sent, returned in grouped:
-        day = returned if status == "returned" else mailed if sent is None else sent.date()
-        keep(pk, day, channel, status)
+    for pk, channel, status, dated, mailed, sent, returned in grouped:
+        # a letter printed for mailing went out that day (dated), whether or not its mailing was
+        # recorded since
+        day = {"rendered": dated, "returned": returned, "mailed": mailed or dated}.get(
+            status, sent.date() if sent is not None else None
+        )
+        keep(pk, day, channel, "printed" if status == "rendered" else status)
     latest = (
         ContactAttempt.objects.filter(account_id__in=pks)
         .values("account_id")
