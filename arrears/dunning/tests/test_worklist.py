@@ -57,7 +57,12 @@ def test_one_referral_line_per_account_worded_for_a_person(referred_tina):
         "3B",
     )
     assert (line.days_late, line.likelihood_percent, line.tab) == (25, 5, "referrals")
-    assert line.about.last_contact_on is None  # letters printed, none mailed yet: no contact
+    # the rent demand printed for mailing on the 11th is the last contact
+    assert (line.about.last_contact_on, line.about.last_contact_channel) == (
+        date(2026, 3, 11),
+        "letter",
+    )
+    assert line.about.last_contact_outcome == "printed"
     # and once she is called, the line says when and how it went
     call_log(
         account_id=referred_tina,
