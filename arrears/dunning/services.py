@@ -215,11 +215,7 @@ def _run_chunk(
         state = _account_state(
             account, moved_out, by_account[pk], parties[pk], fees[pk], since.get(pk), derived
         )
-        if pk in happened:  # a promise broken, a letter returned: the coordinator calls
-            broken, returned_on = happened[pk]
-            state = dataclasses.replace(
-                state, promise_broken_on=broken, mail_returned_on=returned_on
-            )
+        state = _with_happened(state, happened.get(pk))
         planned = next_steps(
             state,
             policy,
@@ -237,6 +233,16 @@ def _run_chunk(
     _name_documents(out, dry_run)
     if not dry_run:
         out.write()
+
+
+def _with_happened(
+    state: AccountState, dates: tuple[date | None, date | None] | None
+) -> AccountState:
+    """The state with a promise broken and a letter returned (run_reads.chunk_happened), which
+    the policy's calls follow."""
+    if dates is None:
+        return state
+    return dataclasses.replace(state, promise_broken_on=dates[0], mail_returned_on=dates[1])
 
 
 def _account_state(
