@@ -34,6 +34,8 @@ from arrears.access.acts_assignments import unassign as unassign
 from arrears.access.acts_desk import PromiseTaken as PromiseTaken
 from arrears.access.acts_desk import call_log as call_log
 from arrears.access.acts_desk import promise_record as promise_record
+from arrears.access.acts_worklist import worklist_dismiss as worklist_dismiss
+from arrears.access.acts_worklist import worklist_snooze as worklist_snooze
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO

@@ -67,6 +67,8 @@ _VERBS: dict[str, frozenset[str]] = {
     "coverage.end": frozenset({COORDINATOR, ADMIN}),
     "assignment.others": frozenset({MANAGER, ADMIN}),
     "worklist.own": frozenset({COORDINATOR, ADMIN}),  # may be given accounts, or cover
+    "worklist.snooze": frozenset({COORDINATOR, ADMIN}),  # a line put off until a date
+    "worklist.dismiss": frozenset({COORDINATOR, ADMIN}),  # a line taken off, with a reason
     # changes on the whole book
     "run.dry": frozenset({COORDINATOR, ADMIN}),
     "run.real": frozenset({COORDINATOR, ADMIN}),

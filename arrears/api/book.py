@@ -22,7 +22,15 @@ from arrears.access.selectors import (
     worklist_visible,
 )
 from arrears.api.common import ERRORS, by, day
-from arrears.api.schemas import HitOut, ImportOut, RunIn, WorkItemOut
+from arrears.api.schemas import (
+    HitOut,
+    ImportOut,
+    RunIn,
+    WorkItemOut,
+    WorklistDismissIn,
+    WorklistSetAsideOut,
+    WorklistSnoozeIn,
+)
 from arrears.core.errors import ValidationError
 from arrears.ledger.aging import Buckets
 from arrears.ledger.selectors import aging_json
@@ -66,6 +74,46 @@ def worklist_get(
     kind = "user" if user else "mine" if mine else "unassigned" if unassigned else "everyone"
     scope = worklist_scope(request.user, on=on, kind=kind, username=user)
     return [w.as_json() for w in scope.lines(request.user, work, on)]
+
+
+@router.post("/worklist/snooze", response={201: WorklistSetAsideOut, **ERRORS})
+def worklist_snooze(request: HttpRequest, body: WorklistSnoozeIn) -> Any:
+    """Put a line of the day's worklist off until a day, saying why (a call or text task's line
+    is named by its `action_id`)."""
+    row = acts.worklist_snooze(
+        by=by(request),
+        account_id=body.account_id,
+        kind=body.kind,
+        until=day(body.until),
+        reason=body.reason,
+        action_id=body.action_id,
+    )
+    return Status(201, _set_aside_out(row, body.account_id))
+
+
+@router.post("/worklist/dismiss", response={201: WorklistSetAsideOut, **ERRORS})
+def worklist_dismiss(request: HttpRequest, body: WorklistDismissIn) -> Any:
+    """Take a line off the worklist while its reason stands, saying why."""
+    row = acts.worklist_dismiss(
+        by=by(request),
+        account_id=body.account_id,
+        kind=body.kind,
+        reason=body.reason,
+        action_id=body.action_id,
+    )
+    return Status(201, _set_aside_out(row, body.account_id))
+
+
+def _set_aside_out(row: Any, account_id: str) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "kind": row.kind,
+        "action_id": row.action_id,
+        "until": row.until.isoformat() if row.until else None,
+        "reason": row.reason,
+        "on": row.on.isoformat(),
+        "by": row.by,
+    }
 
 
 @router.get("/search", response={200: list[HitOut], **ERRORS})

@@ -115,14 +115,56 @@ class ReferralOut(Schema):
     referred_by: str
 
 
+class LastContactOut(Schema):
+    on: str
+    channel: str
+    outcome: str
+
+
 class WorkItemOut(Schema):
     account_id: str
     kind: str
-    reason: str
+    reason: str  # in words for a person, in the caller's language
     party_id: str | None
     balance: str
     likelihood: str
     expected_recovery: str
+    detail: str  # the line as the cycle words it
+    tab: str
+    action_id: int | None
+    tenant: str
+    property: str
+    unit: str
+    days_late: int
+    likelihood_percent: int
+    last_contact: LastContactOut | None
+    next_step: str
+    next_on: str | None
+
+
+class WorklistSnoozeIn(Schema):
+    account_id: str
+    kind: str
+    reason: str
+    until: dt.date
+    action_id: int | None = None
+
+
+class WorklistDismissIn(Schema):
+    account_id: str
+    kind: str
+    reason: str
+    action_id: int | None = None
+
+
+class WorklistSetAsideOut(Schema):
+    account_id: str
+    kind: str
+    action_id: int | None
+    until: str | None
+    reason: str
+    on: str
+    by: str
 
 
 class RunIn(Schema):

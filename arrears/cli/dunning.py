@@ -164,6 +164,8 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     from arrears.dunning.selectors import worklist
 
     ensure_migrated()
+    if args.worklist_command:
+        return _worklist_set_aside(args)
     on = args.date or today()
     items = _worklist_of(args, on) if args.user or args.unassigned else worklist(on=on)
     if args.format == "json":
@@ -174,20 +176,37 @@ def cmd_worklist(args: argparse.Namespace) -> int:
         return 0
     print(f"Worklist for {on.isoformat()}: {len(items)} lines, most expected recovery first")
     table(
-        ["account", "what", "balance", "likelihood", "expected", "why"],
+        [
+            "account",
+            "tenant",
+            "unit",
+            "what",
+            "late",
+            "balance",
+            "likely",
+            "expected",
+            "last contact",
+            "next step",
+            "why",
+        ],
         [
             [
                 w.account_id,
+                w.about.name,
+                " ".join(x for x in (w.about.property_name, w.about.unit) if x),
                 w.kind,
+                f"{w.days_late}d",
                 money(f"{w.balance:.2f}"),
-                f"{w.likelihood:.2f}",
+                f"{w.likelihood_percent}%",
                 money(f"{w.expected:.2f}"),
+                _last_contact(w),
+                f"{w.about.next_step} {w.about.next_on}" if w.about.next_on else "",
                 w.reason,
             ]
             for w in items
         ],
         sys.stdout,
-        numeric=range(2, 5),
+        numeric=range(4, 8),
     )
     return 0
 
@@ -205,6 +224,39 @@ def _worklist_of(args: argparse.Namespace, on: Any) -> Any:
     if user is None:
         raise NotFoundError(f"no active Arrears user {args.user!r} (named by --user)")
     return worklist_visible(user, on=on, mine=True)
+
+
+def _last_contact(w: Any) -> str:
+    a = w.about
+    if a.last_contact_on is None:
+        return ""
+    return f"{a.last_contact_on} {a.last_contact_channel} {a.last_contact_outcome}".strip()
+
+
+def _worklist_set_aside(args: argparse.Namespace) -> int:
+    """`arrears worklist snooze|dismiss ACCOUNT --kind K --reason R [--until D] [--task N]`."""
+    from arrears.access import acts
+
+    if args.worklist_command == "snooze":
+        row = acts.worklist_snooze(
+            by=by(args),
+            account_id=args.account_id,
+            kind=args.kind,
+            until=args.until,
+            reason=args.reason,
+            action_id=args.task,
+        )
+        print(f"The {row.kind} line of {args.account_id} is snoozed until {row.until}.")
+        return 0
+    row = acts.worklist_dismiss(
+        by=by(args),
+        account_id=args.account_id,
+        kind=args.kind,
+        reason=args.reason,
+        action_id=args.task,
+    )
+    print(f"The {row.kind} line of {args.account_id} is dismissed.")
+    return 0
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -239,19 +291,30 @@ def _policy_show(args: argparse.Namespace) -> int:
         raise NotFoundError(f"no policy {args.name!r}")
     print(f"{shown.name} v{shown.version}: {shown.description}")
     for step in shown.steps:
-        when = (
-            f"day {step.days_past_due}"
-            if step.days_past_due is not None
-            else f"after {step.grace_days_exclusive} days of grace"
-            if step.grace_days_exclusive is not None
-            else f"{step.days_before_due} days before due"
-            if step.days_before_due is not None
-            else f"{step.after_days} days after {step.after_step}"
-        )
+        when = _step_when(step)
         what = step.channel or step.action
         whom = ",".join(step.audience) if step.action == "notice" else ""
         print(f"  {step.key:24} {when:28} {step.action:18} {what:16} {whom} {step.law}")
     return 0
+
+
+def _step_when(step: Any) -> str:
+    """When a policy's step comes, in a few words."""
+    if step.days_past_due is not None:
+        return f"day {step.days_past_due}"
+    if step.grace_days_exclusive is not None:
+        return f"after {step.grace_days_exclusive} days of grace"
+    if step.days_before_due is not None:
+        return f"{step.days_before_due} days before due"
+    if step.day_of_month is not None:
+        return f"monthly on day {step.day_of_month}"
+    if step.before_deadline_of is not None:
+        return f"{step.days_before_deadline} days before {step.before_deadline_of} ends"
+    if step.after_broken_promise is not None:
+        return f"{step.after_broken_promise} days after a broken promise"
+    if step.after_returned_mail is not None:
+        return f"{step.after_returned_mail} days after a returned letter"
+    return f"{step.after_days} days after {step.after_step}"
 
 
 def _policy_add(args: argparse.Namespace) -> int:
@@ -357,6 +420,8 @@ def _note_parser(sub: Any) -> None:
 
 
 def _worklist_parser(sub: Any) -> None:
+    from arrears.dunning.workline import TAB_OF
+
     p = command(sub, "worklist", cmd_worklist, "the coordinator's queue for the day")
     p.add_argument("--date", type=date)
     who = p.add_mutually_exclusive_group()
@@ -367,6 +432,17 @@ def _worklist_parser(sub: Any) -> None:
         "--unassigned", action="store_true", help="only the accounts assigned to no one"
     )
     p.add_argument("--format", choices=["table", "json"], default="table")
+    lines = p.add_subparsers(dest="worklist_command", metavar="ACTION")
+    help = "put a line off until a day, with a reason"
+    q = lines.add_parser("snooze", help=help, description=help)
+    q.add_argument("--until", type=date, required=True)
+    help = "take a line off while its reason stands, with a reason"
+    r = lines.add_parser("dismiss", help=help, description=help)
+    for x in (q, r):
+        x.add_argument("account_id")
+        x.add_argument("--kind", required=True, choices=sorted(TAB_OF))
+        x.add_argument("--reason", required=True)
+        x.add_argument("--task", type=int, help="the call or text task's action id")
 
 
 def _policy_parser(sub: Any) -> None:

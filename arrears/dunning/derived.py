@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
 from arrears.dunning.planning import PlannedStep
+from arrears.dunning.workline import Line
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
 from arrears.plans.settlement import commitments_review
 
@@ -57,42 +58,43 @@ def review(*, on: date, actor: str, dry_run: bool) -> dict[str, int]:
     return commitments_review(on=on, actor=actor)
 
 
-def worklist_lines(on: date) -> list[tuple[int, str, str, str | None, int | None]]:
+def worklist_lines(on: date) -> list[Line]:
     """Worklist lines: promises and plans broken and not followed by a new one, disputes open
     too long."""
-    lines: list[tuple[int, str, str, str | None, int | None]] = [
-        (
+    lines = [
+        Line(
             b.account_pk,
             "broken_promise",
-            _("promise {promise} of {amount} by {day} broken").format(
-                promise=b.promise_id, amount=f"{b.amount:.2f}", day=f"{b.promised_on:%Y-%m-%d}"
-            ),
-            None,
-            None,
+            f"promise {b.promise_id} of {b.amount:.2f} by {b.promised_on:%Y-%m-%d} broken",
+            ref=f"promise:{b.promised_on}:{b.amount:.2f}",
+            why=gettext_noop("Promise of {amount} by {promised_on} not kept: call to ask why"),
+            facts=(("amount", f"{b.amount:,.2f}"), ("promised_on", b.promised_on.isoformat())),
         )
         for b in broken_promises(on=on)
     ]
     lines += [
-        (
+        Line(
             b.account_pk,
             "plan_broken",
-            _("plan {plan} broken on {day}: tell the guarantor, decide the next step").format(
-                plan=b.plan_id, day=f"{b.ended_on:%Y-%m-%d}"
+            f"plan {b.plan_id} broken on {b.ended_on:%Y-%m-%d}: tell "
+            f"the guarantor, decide the next step",
+            ref=f"plan:{b.ended_on}",
+            why=gettext_noop(
+                "Payment plan broken on {ended_on}: tell the guarantor, decide what next"
             ),
-            None,
-            None,
+            facts=(("ended_on", b.ended_on.isoformat()),),
         )
         for b in broken_plans(on=on)
     ]
     lines += [
-        (
+        Line(
             d.account_pk,
             "dispute_overdue",
-            _("dispute {dispute} of {amount} open since {day}: answer it").format(
-                dispute=d.dispute_id, amount=f"{d.amount:.2f}", day=f"{d.opened_on:%Y-%m-%d}"
-            ),
-            None,
-            None,
+            f"dispute {d.dispute_id} of {d.amount:.2f} open since "
+            f"{d.opened_on:%Y-%m-%d}: answer it",
+            ref=f"dispute:{d.opened_on}:{d.amount:.2f}",
+            why=gettext_noop("Dispute of {amount} open since {opened_on}: answer it"),
+            facts=(("amount", f"{d.amount:,.2f}"), ("opened_on", d.opened_on.isoformat())),
         )
         for d in disputes_overdue(on=on)
     ]

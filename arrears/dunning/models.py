@@ -165,3 +165,31 @@ class RunLog(models.Model):
                 name="run_finished_after_started",
             )
         ]
+
+
+class WorklistSnooze(models.Model):
+    """A worklist line a coordinator set aside: snoozed until a date (`until`: it comes back
+    that day), or dismissed (`until` empty: it stays away while its reason is the same, `ref`,
+    and comes back when the reason recurs in a new form). A task's line is the task's
+    (`action_id`); any other line is the account's and the kind's. Written with its timeline row;
+    never edited."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30)
+    action_id = models.IntegerField(null=True, blank=True)
+    ref = models.CharField(max_length=300, blank=True)
+    until = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=500)
+    on = models.DateField()
+    by = models.CharField(max_length=100)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "kind"], name="worklist_snooze_account")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="worklist_snooze_has_reason"),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gt=models.F("on")),
+                name="worklist_snooze_until_later",
+            ),
+        ]

@@ -62,6 +62,10 @@ class AccountState:
     # demands for "what is past due" leave the disputed amounts out.
     disputed: Mapping[str, Decimal] = field(default_factory=dict)
     disputed_whole: bool = False
+    # The day the latest promise was broken, when nothing was agreed since; the day the latest
+    # letter came back undeliverable: the coordinator's calls after them (Step).
+    promise_broken_on: date | None = None
+    mail_returned_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,15 @@ def next_steps(
         expired = partial(
             _deadline_passed, policy, is_court_holiday=is_court_holiday, carry_over=carry_over
         )
-        for charge, anchor in _triggers(step, state, on, start, done_on or {}, first, expired):
+        deadline = partial(
+            _deadline_of, policy, is_court_holiday=is_court_holiday, carry_over=carry_over
+        )
+        triggered = (
+            _call_triggers(step, state, on, start, done_on or {}, deadline)
+            if step.has_call_trigger
+            else _triggers(step, state, on, start, done_on or {}, first, expired)
+        )
+        for charge, anchor in triggered:
             base = f"{state.account_id}:{step.key}:{charge.txn_id if charge else anchor}"
             if step.day_of_month is not None:  # once a month: the month is the key
                 base = f"{state.account_id}:{step.key}:{on:%Y-%m}"
@@ -275,6 +287,57 @@ def _triggers(
         fresh = [c for c in late if on < firsts[c.txn_id] + window]
         return [(c, start) for c in sorted(fresh, key=lambda c: (c.due_on, c.txn_id))]
     return [(None, start or min(c.due_on for c in late))]
+
+
+def _call_triggers(
+    step: Step,
+    state: AccountState,
+    on: date,
+    start: date | None,
+    done_on: Mapping[str, date],
+    deadline: Callable[[str, date], date | None],
+) -> list[tuple[OpenCharge | None, date | None]]:
+    """The coordinator's calls (Step): before a notice's deadline runs out, after a broken
+    promise, after a returned letter. Empty when the step has none of these triggers, or it
+    does not hold on `on`; the anchor of the key is the delinquency, the promise's day broken or
+    the letter's day returned, so that each is called about once."""
+    if step.before_deadline_of is not None:
+        if start is None:
+            return []
+        served = done_on.get(f"{state.account_id}:{step.before_deadline_of}:{start.isoformat()}")
+        last = deadline(step.before_deadline_of, served) if served else None
+        if last is None:
+            return []
+        first = last - timedelta(days=step.days_before_deadline or 0)
+        return [(None, start)] if first <= on <= last else []
+    for days, happened in (
+        (step.after_broken_promise, state.promise_broken_on),
+        (step.after_returned_mail, state.mail_returned_on),
+    ):
+        if days is not None:
+            if happened is None:
+                return []
+            due = happened + timedelta(days=days)
+            return [(None, happened)] if due <= on < due + timedelta(days=step.within_days) else []
+    return []
+
+
+def _deadline_of(
+    policy: Policy,
+    key: str,
+    served_on: date,
+    *,
+    is_court_holiday: Callable[[date], bool],
+    carry_over: Callable[[date, str], date],
+) -> date | None:
+    """The last day the notice of the policy's step `key` served on `served_on` gives."""
+    return deadline_after(
+        policy.step(key),
+        served_on,
+        policy.business_day_rule,
+        is_court_holiday=is_court_holiday,
+        carry_over=carry_over,
+    )
 
 
 def _deadline_passed(

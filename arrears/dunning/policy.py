@@ -24,7 +24,9 @@ month while something is owed, once per account, addressee and month), `within_d
 per-charge step is due from its day for this many days, default 10), `min_balance` (a
 decimal string), `after_step` + `after_days` (days since that step was done in this
 delinquency, with the balance still owed), `days_before_due` (a reminder before the due date),
-`state`. Other action keys: `fee_code`, `fee_fixed`,
+`state`; for the coordinator's calls (`channel = "call"`, a task on the worklist, no template
+needed): `before_deadline_of` + `days_before_deadline`, `after_broken_promise` and
+`after_returned_mail` (days). Other action keys: `fee_code`, `fee_fixed`,
 `fee_percent_of_rent` (the fee is the lesser of the two that are given), `amounts` ("rent_only"
 or "all"), `deadline_days` and `deadline_rule` ("calendar" or "court_days"), `hold_reason`,
 `fallback_channel` (an email step only: "letter" or "certified_letter", the same template sent
@@ -100,6 +102,15 @@ class Step:
     min_balance: Decimal = Decimal("0.01")
     after_step: str | None = None
     after_days: int | None = None
+    # A call before a notice's deadline runs out: `days_before_deadline` days before the last day
+    # the notice of step `before_deadline_of` gave (served, counted as the notice counts it),
+    # through that last day; once per delinquency.
+    before_deadline_of: str | None = None
+    days_before_deadline: int | None = None
+    # A call this many days after a promise was broken (not followed by a new promise or plan),
+    # or after a letter came back undeliverable; once per broken promise, per returned letter.
+    after_broken_promise: int | None = None
+    after_returned_mail: int | None = None
     state: str | None = None
     channel: str | None = None
     template: str | None = None
@@ -115,6 +126,14 @@ class Step:
     # the same template goes by this channel (docs/policies.md, "When an email cannot be sent").
     fallback_channel: str | None = None
     law: str = ""  # the statute the step follows, for the timeline and the docs
+
+    @property
+    def has_call_trigger(self) -> bool:
+        return (
+            self.before_deadline_of is not None
+            or self.after_broken_promise is not None
+            or self.after_returned_mail is not None
+        )
 
     @property
     def contacts_someone(self) -> bool:
@@ -212,8 +231,12 @@ def _parse_step(name: str, raw: dict[str, Any], keys: set[str]) -> Step:
     action = raw.get("action")
     if action not in ACTIONS:
         raise PolicyError(f"{name}, step {key}: action must be one of {', '.join(ACTIONS)}")
-    if action == "notice" and (raw.get("channel") not in CHANNELS or not raw.get("template")):
+    channel = raw.get("channel")
+    if action == "notice" and (
+        channel not in CHANNELS or not (raw.get("template") or channel == "call")
+    ):
         raise PolicyError(f"{name}, step {key}: a notice needs a channel and a template")
+    _check_call_triggers(name, key, raw, keys)
     fallback = raw.get("fallback_channel")
     if fallback is not None and (action != "notice" or raw.get("channel") != "email"):
         raise PolicyError(f"{name}, step {key}: fallback_channel is for an email notice only")
@@ -257,6 +280,31 @@ def _check_trigger_and_audience(name: str, key: str, raw: dict[str, Any]) -> tup
                 "leave out days_past_due, days_before_due and after_step"
             )
     return audience
+
+
+CALL_TRIGGERS = ("before_deadline_of", "after_broken_promise", "after_returned_mail")
+
+
+def _check_call_triggers(name: str, key: str, raw: dict[str, Any], keys: set[str]) -> None:
+    """PolicyError for a malformed trigger of a coordinator's call (see Step)."""
+    given = [k for k in CALL_TRIGGERS if k in raw]
+    if not given:
+        return
+    if raw.get("channel") != "call" or len(given) > 1:
+        raise PolicyError(f"{name}, step {key}: {given[0]} is a trigger of a call step, alone")
+    others = ("day_of_month", "days_past_due", "days_before_due", "after_step")
+    if any(k in raw for k in (*others, "grace_days_exclusive")):
+        raise PolicyError(f"{name}, step {key}: {given[0]} is a trigger of its own")
+    if "before_deadline_of" in raw:
+        if raw["before_deadline_of"] not in keys - {key}:
+            raise PolicyError(f"{name}, step {key}: before_deadline_of names no earlier step")
+        if not _whole_days(raw.get("days_before_deadline"), 0):
+            raise PolicyError(
+                f"{name}, step {key}: days_before_deadline is a whole number of days, 0 or more"
+            )
+    for days in ("after_broken_promise", "after_returned_mail"):
+        if days in raw and not _whole_days(raw[days], 0):
+            raise PolicyError(f"{name}, step {key}: {days} is a whole number of days, 0 or more")
 
 
 def _whole_days(value: Any, least: int) -> bool:

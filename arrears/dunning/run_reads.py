@@ -24,6 +24,7 @@ from arrears.dunning.planning import past_due_throughout
 from arrears.dunning.policy import Policy
 from arrears.dunning.run_rows import RunAccount, RunAddressee
 from arrears.ledger.models import Account, AccountParty, OpenItemDelta, Transaction
+from arrears.plans.models import Plan, Promise
 
 InRange = dict[str, Any]
 
@@ -201,6 +202,42 @@ def delinquent_since(
         for pk, anchor in wanted.items()
         if past_due_throughout(list(history[pk].values()), anchor, on)
     }
+
+
+def chunk_happened(in_range: InRange, on: date) -> dict[int, tuple[date | None, date | None]]:
+    """By account key: the day its latest promise was broken when nothing was agreed since (a
+    promise or a plan made later), and the day its latest letter came back undeliverable, up to
+    `on`, within the last 60 days: the coordinator's calls after them (policy.Step)."""
+    since = on - timedelta(days=60)
+    broken: dict[int, tuple[date, date]] = {}
+    for pk, settled, promised in Promise.objects.filter(
+        **in_range, status="broken", settled_on__lte=on, settled_on__gt=since
+    ).values_list("account_id", "settled_on", "promised_on"):
+        if settled is not None and (pk not in broken or settled > broken[pk][0]):
+            broken[pk] = (settled, promised)
+    later: dict[int, date] = {}
+    if broken:
+        for pk, made in [
+            *Promise.objects.filter(**in_range, made_on__lte=on).values_list(
+                "account_id", "made_on"
+            ),
+            *Plan.objects.filter(**in_range, made_on__lte=on).values_list("account_id", "made_on"),
+        ]:
+            later[pk] = max(later.get(pk, made), made)
+    returned: dict[int, date] = {}
+    for pk, day in Outbound.objects.filter(
+        **in_range, status="returned", returned_on__lte=on, returned_on__gt=since
+    ).values_list("account_id", "returned_on"):
+        if day is not None:
+            returned[pk] = max(returned.get(pk, day), day)
+    out: dict[int, tuple[date | None, date | None]] = {}
+    for pk in broken.keys() | returned.keys():
+        promise = broken.get(pk)
+        # agreed again since (a new promise or plan): no call about the broken one
+        if promise is not None and later.get(pk, date.min) > promise[1]:
+            promise = None
+        out[pk] = (promise[0] if promise else None, returned.get(pk))
+    return out
 
 
 class GuardFacts(NamedTuple):

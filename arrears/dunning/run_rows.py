@@ -357,7 +357,9 @@ def _record_event(
     step = plan.step
     party_id = ap.party_id if ap else None
     what = {
-        "notice": f"{step.template} by {step.channel} to {party_id} ({plan.role})",
+        "notice": f"{step.template} by {step.channel} to {party_id} ({plan.role})"
+        if step.template
+        else f"{step.channel} to {party_id} ({plan.role})",  # a coordinator's call
         "fee": f"{step.fee_code} fee {plan.amount} posted",
         "recommend_referral": "referral to the attorney recommended",
         "referral": "referred",

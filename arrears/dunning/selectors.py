@@ -1,37 +1,24 @@
-"""Reads of the collection cycle: an account's timeline, the coordinator's worklist, and the
-policies' versions with their text.
-
-The worklist orders its lines by expected recovery: balance × likelihood, where the likelihood is
-the account's own record over the last 12 months, (paid within 30 days of due) / (charged), kept
-between 0.05 and 1, so that the order can be explained line by line.
-"""
+"""Reads of the collection cycle: an account's timeline and activity, and the policies'
+versions with their text. The coordinator's worklist is `arrears.dunning.worklist` (its
+`worklist` and `WorkItem` are read from here too)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
 from arrears.core.errors import NotFoundError
 from arrears.disputes.checks import FeeRule, Rules
 from arrears.dunning.calendar import carry_to_business_day
-from arrears.dunning.contact import mail_work_lines
-from arrears.dunning.derived import worklist_lines
-from arrears.dunning.guard import ActiveHold, CallHistory, contact_point, guard_check
 from arrears.dunning.models import (
     Action,
     CompanyPolicy,
-    Consent,
-    ContactAttempt,
     Hold,
     PolicyOverride,
 )
@@ -44,14 +31,10 @@ from arrears.dunning.policy import (
     choose_policy,
     parse_policy,
 )
-from arrears.dunning.undelivered import undelivered_work_lines
-from arrears.dunning.zones import contact_zone
-from arrears.ledger.models import Account, Allocation, Party, TimelineEvent, Transaction
-from arrears.ledger.selectors import open_items_as_of
+from arrears.dunning.worklist import WorkItem, likelihoods, worklist
+from arrears.ledger.models import Account, Party, TimelineEvent
 
-LARGE_DELINQUENCY = Decimal("1000.00")
-EXPIRING_WITHIN_DAYS = 3
-NEW_DELINQUENCY_DAYS = 7
+__all__ = ["WorkItem", "likelihoods", "worklist"]  # read from here by the parts above
 
 
 def timeline_list(*, account_id: str) -> list[TimelineEvent]:
@@ -128,239 +111,6 @@ def activity_get(*, account: Account, limit: int | None = None) -> Activity:
         timeline_total=timeline_total,
         actions_total=actions_total,
     )
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    account_id: str
-    kind: str  # call, text, email, email_failed, deadline, referral, new_delinquency,
-    # broken_promise, plan_broken, dispute_overdue
-    reason: str
-    balance: Decimal
-    likelihood: Decimal
-    party_id: str | None = None
-    action_id: int | None = None
-
-    @property
-    def expected(self) -> Decimal:
-        return (self.balance * self.likelihood).quantize(Decimal("0.01"))
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "account_id": self.account_id,
-            "kind": self.kind,
-            "reason": self.reason,
-            "party_id": self.party_id,
-            "balance": f"{self.balance:.2f}",
-            "likelihood": f"{self.likelihood:.2f}",
-            "expected_recovery": f"{self.expected:.2f}",
-        }
-
-
-def likelihoods(account_pks: list[int], on: date) -> dict[int, Decimal]:
-    """Share of the last 12 months' charges paid within 30 days of their due date."""
-    since = on - timedelta(days=365)
-    charged: dict[int, Decimal] = defaultdict(Decimal)
-    for pk, amount in Transaction.objects.filter(
-        account_id__in=account_pks, type="charge", due_on__gte=since, due_on__lte=on
-    ).values_list("account_id", "amount"):
-        charged[pk] += amount
-    paid: dict[int, Decimal] = defaultdict(Decimal)
-    for pk, amount, made, due in (
-        Allocation.objects.filter(
-            account_id__in=account_pks,
-            charge__due_on__gte=since,
-            charge__due_on__lte=on,
-            made_on__lte=on,
-        )
-        .filter(Q(undone_on__isnull=True) | Q(undone_on__gt=on))
-        .values_list("account_id", "amount", "made_on", "charge__due_on")
-    ):
-        if due is not None and (made - due).days <= 30:
-            paid[pk] += amount
-    out = {}
-    for pk in account_pks:
-        share = paid[pk] / charged[pk] if charged[pk] else Decimal("0.5")
-        out[pk] = min(Decimal(1), max(Decimal("0.05"), share)).quantize(Decimal("0.01"))
-    return out
-
-
-Line = tuple[int, str, str, str | None, int | None]  # account pk, kind, reason, party, action
-
-
-def worklist(*, on: date, now: datetime | None = None, user: str | None = None) -> list[WorkItem]:
-    """The coordinator's queue for the day, most expected recovery first; see module docstring.
-
-    Every line of the book: whose lines a user sees (their scope, their own accounts and those
-    they cover for, the unassigned ones) is `access.selectors.worklist_visible` and
-    `WorklistScope`, which filter this list; `user` is accepted and not used.
-    """
-    balance, oldest_due = _past_due(on)
-    lines = _task_lines(on, now, balance)
-    lines.extend(mail_work_lines())  # mail that needs an answer
-    lines.extend(undelivered_work_lines())  # emails given up or bounced, not yet dealt with
-    lines.extend(_deadline_and_referral_lines(on, balance))
-    for line in worklist_lines(on):  # broken promises, disputes open too long
-        if line[1] == "dispute_overdue" or balance.get(line[0], Decimal(0)) > 0:
-            lines.append(line)
-    for pk, start in oldest_due.items():
-        if (on - start).days <= NEW_DELINQUENCY_DAYS and balance[pk] >= LARGE_DELINQUENCY:
-            lines.append(
-                (
-                    pk,
-                    "new_delinquency",
-                    _("{amount} past due since {day}").format(
-                        amount=f"{balance[pk]:.2f}", day=f"{start:%Y-%m-%d}"
-                    ),
-                    None,
-                    None,
-                )
-            )
-    # One line per account and kind of work (a call task stays one line per task), keeping the
-    # latest: a referral recommended twice is one thing to do.
-    latest: dict[tuple[int, str, int | None], Line] = {}
-    for line in lines:
-        key = (line[0], line[1], line[4] if line[1] in ("call", "text") else None)
-        current = latest.get(key)
-        if current is None or (line[4] or 0) > (current[4] or 0):
-            latest[key] = line
-    unique = list(latest.values())
-    pks = sorted({line[0] for line in unique})
-    odds = likelihoods(pks, on)
-    ids = dict(Account.objects.filter(pk__in=pks).values_list("pk", "account_id"))
-    work = [
-        WorkItem(ids[pk], kind, reason, balance[pk], odds[pk], party, action)
-        for pk, kind, reason, party, action in unique
-    ]
-    work.sort(key=lambda w: (-w.expected, w.account_id, w.kind))
-    return work
-
-
-def _past_due(on: date) -> tuple[dict[int, Decimal], dict[int, date]]:
-    """What is past due on the date, by account: charges due before it, less unapplied credit
-    (rent posted ahead of its due date is owed, but not yet late); and the oldest such charge's
-    due date."""
-    balance: dict[int, Decimal] = defaultdict(Decimal)
-    oldest_due: dict[int, date] = {}
-    for item in open_items_as_of(as_of=on):
-        if item.is_credit:
-            balance[item.account_pk] -= item.amount
-        elif item.due_on is not None and item.due_on < on:
-            balance[item.account_pk] += item.amount
-            oldest_due[item.account_pk] = min(
-                oldest_due.get(item.account_pk, item.due_on), item.due_on
-            )
-    return balance, oldest_due
-
-
-def _task_lines(on: date, now: datetime | None, balance: dict[int, Decimal]) -> list[Line]:
-    """The call and text tasks of accounts past due that the guard allows now."""
-    lines: list[Line] = []
-    tasks = Action.objects.filter(status="task", run_on__lte=on).select_related(
-        "account", "party", "account__property"
-    )
-    holds: dict[int, list[ActiveHold]] = defaultdict(list)
-    for h in Hold.objects.filter(released_at__isnull=True, placed_on__lte=on).select_related(
-        "party"
-    ):
-        holds[h.account_id].append(
-            ActiveHold(h.reason, h.party.party_id if h.party else None, h.until)
-        )
-    recent: dict[tuple[int, int | None], list[tuple[datetime, bool]]] = defaultdict(list)
-    week_ago = datetime.combine(on - timedelta(days=8), time(0), tzinfo=ZoneInfo("UTC"))
-    for a_pk, p_pk, at_, talked in ContactAttempt.objects.filter(
-        channel="call", at__gte=week_ago
-    ).values_list("account_id", "party_id", "at", "conversation"):
-        recent[(a_pk, p_pk)].append((at_, talked))
-    consents: dict[int, list[tuple[str, bool]]] = defaultdict(list)
-    for party_pk, channel, granted in (
-        Consent.objects.filter(party_id__in=tasks.values("party_id"))
-        .order_by("at", "id")
-        .values_list("party_id", "channel", "granted")
-    ):
-        consents[party_pk].append((channel, granted))
-    for task in tasks:
-        if balance.get(task.account_id, Decimal(0)) <= 0:
-            continue
-        calls = CallHistory.of(recent.get((task.account_id, task.party_id), ()))
-        if not _task_allowed(task, on, now, holds[task.account_id], consents, calls):
-            continue
-        party = task.party
-        kind = "call" if task.channel == "call" else "text"
-        lines.append(
-            (
-                task.account_id,
-                kind,
-                f"{task.step}: {task.template} ({task.policy})",
-                party.party_id if party else None,
-                task.pk,
-            )
-        )
-    return lines
-
-
-def _task_allowed(
-    task: Action,
-    on: date,
-    now: datetime | None,
-    holds: list[ActiveHold],
-    consents: dict[int, list[tuple[str, bool]]],
-    calls: CallHistory,
-) -> bool:
-    party = task.party
-    prop = task.account.property
-    zone = contact_zone(
-        party.timezone if party else None,
-        party.state if party else None,
-        prop.timezone if prop else None,
-        prop.state if prop else None,
-    )
-    at = now or datetime.combine(on, time(12, 0), tzinfo=ZoneInfo(zone))
-    # The guard sees the party as the run saw it (consents and opt-outs given since included);
-    # a call or a text goes to no postal address, so returned mail does not matter here.
-    contact = contact_point(
-        party_id=party.party_id if party else "",
-        role=task.role or "",
-        timezone=zone,
-        email=party.email if party else None,
-        address=party.address if party else None,
-        phone=party.phone if party else None,
-        unit_address=prop.address if prop else None,
-        consents=consents.get(task.party_id or 0, ()),
-        address_returned=False,
-    )
-    decision = guard_check(
-        action="notice", channel=task.channel, at=at, holds=holds, contact=contact, calls=calls
-    )
-    return decision.allowed
-
-
-def _deadline_and_referral_lines(on: date, balance: dict[int, Decimal]) -> list[Line]:
-    """Deadlines that expire within days unpaid, and referrals recommended, of accounts past
-    due."""
-    lines: list[Line] = []
-    for a in Action.objects.filter(
-        deadline__gte=on,
-        deadline__lte=on + timedelta(days=EXPIRING_WITHIN_DAYS),
-        status__in=["queued", "done"],
-    ).only("account_id", "step", "deadline", "party"):
-        if balance.get(a.account_id, Decimal(0)) > 0:
-            why = _("{step} expires {day} unpaid").format(step=a.step, day=f"{a.deadline:%Y-%m-%d}")
-            lines.append((a.account_id, "deadline", why, None, a.pk))
-    for a in Action.objects.filter(action__in=["recommend_referral", "referral"], status="done"):
-        if balance.get(a.account_id, Decimal(0)) > 0:
-            lines.append(
-                (
-                    a.account_id,
-                    "referral",
-                    _("{step}: referral to the attorney recommended on {day}").format(
-                        step=a.step, day=f"{a.run_on:%Y-%m-%d}"
-                    ),
-                    None,
-                    a.pk,
-                )
-            )
-    return lines
 
 
 def analysis_rules(*, account_id: str, on: date) -> Rules:

@@ -41,6 +41,7 @@ from arrears.dunning.run_reads import (
     chunk_calls,
     chunk_consents,
     chunk_fees,
+    chunk_happened,
     chunk_holds,
     chunk_parties,
     chunk_returned,
@@ -191,6 +192,7 @@ def _run_chunk(
     steps = chunk_steps_done(in_range, accounts)
     since = _delinquent_since(chunk, by_account, steps.anchors, on)
     fees = chunk_fees(in_range, policies, on)
+    happened = chunk_happened(in_range, on)
     returned = chunk_returned(parties)
     facts = GuardFacts(
         holds, chunk_consents(in_range), chunk_calls(in_range, on), returned, derived
@@ -213,6 +215,7 @@ def _run_chunk(
         state = _account_state(
             account, moved_out, by_account[pk], parties[pk], fees[pk], since.get(pk), derived
         )
+        state = _with_happened(state, happened.get(pk))
         planned = next_steps(
             state,
             policy,
@@ -230,6 +233,16 @@ def _run_chunk(
     _name_documents(out, dry_run)
     if not dry_run:
         out.write()
+
+
+def _with_happened(
+    state: AccountState, dates: tuple[date | None, date | None] | None
+) -> AccountState:
+    """The state with a promise broken and a letter returned (run_reads.chunk_happened), which
+    the policy's calls follow."""
+    if dates is None:
+        return state
+    return dataclasses.replace(state, promise_broken_on=dates[0], mail_returned_on=dates[1])
 
 
 def _account_state(

@@ -14,13 +14,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, Min
+
+from arrears.access.models import Profile
 from arrears.access.permissions import sees_everything
 from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
 from arrears.core.dates import add_months
+from arrears.correspondence.models import Outbound
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
 from arrears.dunning.selectors import WorkItem
+from arrears.legal.models import Referral
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import tracking_for
 
@@ -73,6 +78,58 @@ def commitments_get(*, on: date, user: Any) -> Commitments:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """What is still waiting to go out, whatever the day it was queued: letters to print,
+    letters printed but not yet mailed, emails to send; each with the oldest's queued date."""
+
+    letters_to_print: int = 0
+    letters_to_print_since: date | None = None
+    letters_to_mail: int = 0
+    letters_to_mail_since: date | None = None
+    emails: int = 0
+    emails_since: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.letters_to_print or self.letters_to_mail or self.emails)
+
+
+def backlog_get(*, user: Any) -> Backlog:
+    """Every letter and email still waiting, over the accounts `user` may see: one query."""
+    rows = Outbound.objects.filter(status__in=("queued", "rendered"))
+    if not sees_everything(role_of(user)):
+        rows = rows.filter(account__in=accounts_visible(user))
+    counts: dict[str, int] = defaultdict(int)
+    since: dict[str, date] = {}
+    for channel, status, n, oldest in (
+        rows.values("channel", "status")
+        .annotate(n=Count("id"), oldest=Min("run_on"))
+        .values_list("channel", "status", "n", "oldest")
+    ):
+        if channel == "email":
+            what = "emails"
+        else:
+            what = "letters_to_print" if status == "queued" else "letters_to_mail"
+        counts[what] += n
+        since[what] = min(since.get(what, oldest), oldest)
+    return Backlog(
+        counts["letters_to_print"],
+        since.get("letters_to_print"),
+        counts["letters_to_mail"],
+        since.get("letters_to_mail"),
+        counts["emails"],
+        since.get("emails"),
+    )
+
+
+def firms_known() -> list[str]:
+    """The law firms a referral may name: the attorneys' firms and those already referred to."""
+    firms = set(Profile.objects.exclude(firm="").values_list("firm", flat=True))
+    firms |= set(Referral.objects.values_list("firm", flat=True).distinct())
+    return sorted(firms)
+
+
+@dataclass(frozen=True)
 class Day:
     on: date
     work: list[WorkItem]
@@ -84,6 +141,7 @@ class Day:
     holds_expiring: list[Hold]
     refusals: list[Refusals]
     commitments: Commitments | None = None
+    backlog: Backlog = Backlog()
 
     @property
     def letters_to_print(self) -> int:
@@ -146,6 +204,7 @@ def day_get(*, on: date, user: Any) -> Day:
         holds_expiring=expiring,
         refusals=refusals,
         commitments=commitments_get(on=on, user=user),
+        backlog=backlog_get(user=user),
     )
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from arrears.correspondence.catalog import CATALOG, language_for
 from arrears.dunning.policy import Policy, Step
-from arrears.dunning.selectors import EXPIRING_WITHIN_DAYS
+from arrears.dunning.worklist import EXPIRING_WITHIN_DAYS
 from arrears.web.selectors import StandingFlags, standing_read
 from arrears.web.templatetags.amounts import amount as money
 from arrears.web.templatetags.amounts import day as day_text

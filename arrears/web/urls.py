@@ -8,6 +8,7 @@ from arrears.web import (
     views_letters,
     views_periods,
     views_record,
+    views_worklist,
 )
 
 app_name = "web"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("", views.portfolio, name="portfolio"),
     path("portfolio/chart/", views.portfolio_chart, name="portfolio_chart"),
     path("today/", views.today_page, name="today"),
+    path("today/snooze/", views_worklist.worklist_snooze, name="worklist_snooze"),
+    path("today/dismiss/", views_worklist.worklist_dismiss, name="worklist_dismiss"),
     path("search/", views.search, name="search"),
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),

@@ -77,9 +77,9 @@ from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.labels import label
 from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
-from arrears.web.scopes import today_scoped
-from arrears.web.selectors import aging_trend, day_get
+from arrears.web.selectors import aging_trend
 from arrears.web.standing import account_standing, hold_word
+from arrears.web.today import today_context
 from arrears.web.wording import error_words, refusal_words
 
 LEDGER_PAGE = 50
@@ -366,8 +366,7 @@ def today_page(request: HttpRequest) -> HttpResponse:
     on = _as_of(request)
 
     def context() -> dict[str, Any]:
-        day = day_get(on=on, user=request.user)
-        return {**today_scoped(request, day), "is_today": day.on == today()}
+        return today_context(request, on)
 
     return cached_render(
         request, "web/today.html", book_state(), context, seconds=WORKLIST_CACHE_SECONDS
@@ -444,6 +443,12 @@ def account_page(request: HttpRequest, account_id: str) -> HttpResponse:
     return account_html(request, context)
 
 
+def back_to(request: HttpRequest) -> str:
+    """The Today page a worklist line's form came from (its `next`), if it is one."""
+    back = request.POST.get("next", "")
+    return back if back.startswith(reverse("web:today")) and "//" not in back else ""
+
+
 def _after_change(
     request: HttpRequest,
     account_id: str,
@@ -455,6 +460,10 @@ def _after_change(
     """What a form of the account page answers: with htmx, a refusal fills the message region
     alone (422, the form stays as typed) and a success the actions and activity, the message
     region beside them (out of band); without, the page (422) or a redirect to it."""
+    if not error and back_to(request):  # a form of a worklist line: back to the list
+        if notice:
+            messages.success(request, notice)
+        return redirect(back_to(request))
     if _htmx(request):
         if error:
             said = {"error": error, "confirm": confirm, "csrf_field": csrf_field(request)}

@@ -38,6 +38,7 @@ from arrears.correspondence.certified import (
 from arrears.correspondence.mail_in import triage_assign, triage_list
 from arrears.correspondence.models import Document
 from arrears.dunning.reissue import letters_print
+from arrears.web.selectors import backlog_get
 from arrears.web.views import _ip, by, page
 
 PRINT_KINDS = ("print", "manifest")
@@ -70,6 +71,7 @@ def _letters_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "queued": sum(1 for o in letters if o.status == "queued"),
         "can_manage": manage,
         "print_files": _print_files(on) if manage else [],
+        "backlog": backlog_get(user=request.user),
         **extra,
     }
 

@@ -313,30 +313,41 @@ def test_the_worklist_lists_a_new_large_delinquency_and_a_referral_by_expected_r
     doc = json.loads(capsys.readouterr().out)
 
     # then: Tina first (1,250.00 × 0.66: she paid 2,400.00 of 3,650.00 charged on time), then
-    # Omar (3,000.00 × 0.05: no record yet), each with the reason for the line
-    assert doc == {
-        "date": "2026-03-26",
-        "items": [
-            {
-                "account_id": "A-TINA",
-                "kind": "referral",
-                "reason": "referral: referral to the attorney recommended on 2026-03-26",
-                "party_id": None,
-                "balance": "1250.00",
-                "likelihood": "0.66",
-                "expected_recovery": "825.00",
-            },
-            {
-                "account_id": "A-OMAR",
-                "kind": "new_delinquency",
-                "reason": "3000.00 past due since 2026-03-22",
-                "party_id": None,
-                "balance": "3000.00",
-                "likelihood": "0.05",
-                "expected_recovery": "150.00",
-            },
-        ],
-    }
+    # Omar (3,000.00 × 0.05: no record yet), each with the reason for the line, in words for a
+    # person, and the cycle's own words as its detail
+    keys = ("account_id", "kind", "reason", "detail", "party_id", "balance", "likelihood")
+    assert doc["date"] == "2026-03-26"
+    assert [{k: item[k] for k in (*keys, "expected_recovery")} for item in doc["items"]] == [
+        {
+            "account_id": "A-TINA",
+            "kind": "referral",
+            "reason": "Refer to an attorney? The policy recommends it since 2026-03-26",
+            "detail": "referral: referral to the attorney recommended on 2026-03-26",
+            "party_id": None,
+            "balance": "1250.00",
+            "likelihood": "0.66",
+            "expected_recovery": "825.00",
+        },
+        {
+            "account_id": "A-OMAR",
+            "kind": "new_delinquency",
+            "reason": "3,000.00 newly past due since 2026-03-22: call before it grows",
+            "detail": "3000.00 past due since 2026-03-22",
+            "party_id": None,
+            "balance": "3000.00",
+            "likelihood": "0.05",
+            "expected_recovery": "150.00",
+        },
+    ]
+    # and each line says who, where, how late and how likely, as the page and the API do
+    tina = doc["items"][0]
+    assert (tina["tenant"], tina["property"], tina["days_late"], tina["likelihood_percent"]) == (
+        "Tina Ortiz",
+        "Elm Court",
+        25,
+        66,
+    )
+    assert tina["tab"] == "referrals"
 
 
 def test_rent_posted_before_it_is_due_does_not_make_a_small_arrear_a_large_delinquency(
@@ -382,11 +393,11 @@ def test_a_company_policy_is_stored_as_a_new_version_of_its_name(users, tmp_path
     assert main(["policy", "add", str(changed)]) == 2
     assert "a coordinator may not do this (policy.add)" in capsys.readouterr().err
     assert main(["policy", "add", str(changed), "--as", "erin"]) == 0
-    # then it is version 3 of ny-residential (after the built-in's 2), and version 2 stays
+    # then it is version 4 of ny-residential (after the built-in's 3), and version 3 stays
     from arrears.dunning.services import company_policies
 
     policy = company_policies()["ny-residential"]
-    assert policy.version == 3
+    assert policy.version == 4
     assert policy.step("rent-demand").days_past_due == 12
     # and a policy that does not parse is refused with its reason
     bad = tmp_path / "bad.toml"
@@ -420,7 +431,7 @@ def test_policy_show_says_which_steps_wait_out_new_yorks_grace_period(capsys):
     out = capsys.readouterr().out
     # then the notice, the guarantor's letter and the fee wait out five days of grace; the demand
     # keeps its day
-    assert out.startswith("ny-residential v2: ")
+    assert out.startswith("ny-residential v3: ")
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     for key in ("late-notice", "late-notice-guarantor", "late-fee"):
         assert "after 5 days of grace" in lines[key], key

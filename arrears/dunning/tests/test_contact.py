@@ -207,7 +207,8 @@ def test_a_dispute_by_email_goes_on_the_worklist_until_answered(tina_lease, smtp
     [inbound] = report.filed
     lines = [w for w in worklist(on=date(2026, 3, 7)) if w.kind == "email"]
     assert [(w.account_id, w.party_id) for w in lines] == [(account, "P-TINA")]
-    assert lines[0].reason.startswith("answer dispute by email from tina@example.org")
+    assert lines[0].detail.startswith("answer dispute by email from tina@example.org")
+    assert lines[0].reason.startswith("Answer the tenant's mail: answer dispute by email")
     # when Alice answers it
     inbound_answered(inbound_id=inbound, actor="alice", note="called her back")
     # then it is off the worklist, and the answer is on the timeline

@@ -294,8 +294,8 @@ def test_a_deadline_is_never_a_day_new_york_is_closed_nor_earlier_than_the_plain
     assert deadline - (served + timedelta(days=days)) <= timedelta(days=4)
 
 
-def test_the_built_in_new_york_policy_is_version_2_and_counts_by_new_york_days():
-    assert NY.version == 2
+def test_the_built_in_new_york_policy_is_version_3_and_counts_by_new_york_days():
+    assert NY.version == 3  # 2 counted by New York's days; 3 added the coordinator's calls
     assert NY.business_day_rule == "US-NY"
     assert {NY.step(k).grace_days_exclusive for k in GRACE_STEPS} == {5}
     assert {NY.step(k).days_past_due for k in GRACE_STEPS} == {None}

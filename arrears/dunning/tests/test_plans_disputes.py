@@ -176,7 +176,10 @@ def test_a_missed_installment_past_grace_breaks_the_plan_and_the_next_run_refers
     assert referral.run_on == APRIL_7
     assert kinds(account).index("plan.broken") < kinds(account).index("recommend_referral.done")
     work = {w.kind: w for w in worklist(on=APRIL_7) if w.account_id == account}
-    assert f"plan {plan.pk} broken on 2026-04-07" in work["plan_broken"].reason
+    assert f"plan {plan.pk} broken on 2026-04-07" in work["plan_broken"].detail
+    assert work["plan_broken"].reason == (
+        "Payment plan broken on 2026-04-07: tell the guarantor, decide what next"
+    )
 
 
 def test_the_agreement_is_sent_for_acceptance_through_the_sender_given_and_recorded(tina_lease):

@@ -272,8 +272,9 @@ def test_ny_attorney_referral_is_recommended_once_the_demand_has_expired():
     state = account(rent("R-03", date(2026, 3, 1)))
     done = _ny_done_before_demand() | {"A-1:rent-demand:2026-03-01:P-TINA"}
     done_on = {"A-1:rent-demand:2026-03-01": date(2026, 3, 11)}
-    # 14 days after the demand: still running
-    assert plan(state, "ny-residential", date(2026, 3, 25), done, done_on) == []
+    # 14 days after the demand: still running (the coordinator's call before it expires is all)
+    still = plan(state, "ny-residential", date(2026, 3, 25), done, done_on)
+    assert steps_of(still) == [("call-before-rent-demand-expires", "P-TINA")]
     # 15 days after: expired unpaid
     planned = plan(state, "ny-residential", date(2026, 3, 26), done, done_on)
     assert steps_of(planned) == [("referral", None)]
@@ -287,6 +288,7 @@ def test_ny_story_march_rent_never_paid():
         date(2026, 3, 2): ["reminder"],
         date(2026, 3, 7): ["late-notice", "late-notice-guarantor", "late-fee"],
         date(2026, 3, 11): ["rent-demand"],
+        date(2026, 3, 23): ["call-before-rent-demand-expires"],  # two days before its last day
         date(2026, 3, 26): ["referral"],
     }
 
@@ -339,8 +341,9 @@ def test_ca_referral_is_recommended_after_the_longest_three_court_days():
     state = account(rent("R-11", date(2026, 11, 20), "2400.00"), parties=(CARMEN,))
     done = {"A-1:reminder:R-11:P-CARMEN", "A-1:three-day-notice:2026-11-20:P-CARMEN"}
     done_on = {"A-1:three-day-notice:2026-11-20": date(2026, 11, 25)}
-    # the notice runs to the end of Wed Dec 2
-    assert plan(state, "ca-residential", date(2026, 12, 2), done, done_on) == []
+    # the notice runs to the end of Wed Dec 2 (the coordinator's call before it expires is all)
+    still = plan(state, "ca-residential", date(2026, 12, 2), done, done_on)
+    assert steps_of(still) == [("call-before-three-day-notice-expires", "P-CARMEN")]
     assert steps_of(plan(state, "ca-residential", date(2026, 12, 3), done, done_on)) == [
         ("referral", None)
     ]
@@ -352,6 +355,7 @@ def test_ca_story_november_rent_never_paid():
     assert sent == {
         date(2026, 11, 21): ["reminder"],
         date(2026, 11, 25): ["three-day-notice"],
+        date(2026, 12, 1): ["call-before-three-day-notice-expires"],  # the day before its last
         date(2026, 12, 3): ["referral"],
     }
 

@@ -41,6 +41,16 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_refer",),
         "api": (f"POST {ACCOUNT}/referrals",),
     },
+    "worklist.snooze": {
+        "cli": ("worklist snooze",),
+        "web": ("web:worklist_snooze",),
+        "api": ("POST /api/worklist/snooze",),
+    },
+    "worklist.dismiss": {
+        "cli": ("worklist dismiss",),
+        "web": ("web:worklist_dismiss",),
+        "api": ("POST /api/worklist/dismiss",),
+    },
     "call.log": {
         "cli": ("call log",),
         "web": ("web:account_call",),
@@ -191,9 +201,11 @@ def generic(value: Any, tag: str, ids: set[int], *, whole: bool = False) -> Any:
         text = value.replace(f"-{tag}", "-X").replace(f"-{tag.lower()}@", "-x@") if tag else value
         text = DIGEST.sub("H", text)
         for n in sorted(ids, reverse=True):
-            # an id in a key (dispute:12:answer), a letter's name (L12), a sentence (plan 12),
-            # a credit's id (DSP-12-RENT-A-CLI; not a template's name: ca-3-day-notice)
-            named = rf"(:|#|\bL|\b[Hh]old |\b[Pp]lan |\b[Dd]ispute |\b[A-Z]+-){n}\b(?![.-]\d)"
+            # an id in a key (dispute:12:answer), a letter's name (L12), a sentence (plan 12,
+            # promise 12), a credit's id (DSP-12-RENT-A-CLI; not a template's name:
+            # ca-3-day-notice)
+            words = r"\b[Hh]old |\b[Pp]lan |\b[Pp]romise |\b[Dd]ispute "
+            named = rf"(:|#|\bL|{words}|\b[A-Z]+-){n}\b(?![.-]\d)"
             text = re.sub(named, r"\1N", text)
         return text
     return value

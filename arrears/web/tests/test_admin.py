@@ -338,7 +338,7 @@ def test_an_admin_reads_the_policies_and_one_policys_file(people):
     for name in ("ny-residential", "ca-residential", "b2b-net30", "post-move-out"):
         assert f">{name}</a>" in html
     html = page(erin, "/admin/policies/ny-residential/")
-    assert "ny-residential v2" in html
+    assert "ny-residential v3" in html
     assert "after 5 days of grace" in html
     assert "late-notice" in html
     assert "name = &quot;ny-residential&quot;" in html  # its TOML
@@ -351,28 +351,28 @@ def test_an_admin_uploads_a_new_version_of_a_policy_which_is_then_in_force(peopl
     assert text != NY
     # when Erin pastes the changed file
     response = erin.post("/admin/policies/", {"text": text})
-    # then it is stored as v3 (after the built-in's v2), in force, and audited with its name and
+    # then it is stored as v4 (after the built-in's v3), in force, and audited with its name and
     # version
-    assert response["Location"] == "/admin/policies/ny-residential/?version=3"
+    assert response["Location"] == "/admin/policies/ny-residential/?version=4"
     html = page(erin, response["Location"])
-    assert "Policy ny-residential v3 stored." in html
-    assert "ny-residential v3" in html
+    assert "Policy ny-residential v4 stored." in html
+    assert "ny-residential v4" in html
     assert "after 6 days of grace" in html
-    assert CompanyPolicy.objects.get().version == 3
+    assert CompanyPolicy.objects.get().version == 4
     audit = AuditEntry.objects.get(verb="policy.add")
     assert (audit.detail["name"], audit.detail["version"], audit.via) == (
         "ny-residential",
-        3,
+        4,
         "web",
     )
     # and the same file uploaded as a file is the next version
     upload = SimpleUploadedFile("ny.toml", text.encode(), content_type="application/toml")
     assert erin.post("/admin/policies/", {"file": upload}).status_code == 302
     assert list(CompanyPolicy.objects.values_list("version", flat=True).order_by("version")) == [
-        3,
         4,
+        5,
     ]
-    html = page(erin, "/admin/policies/ny-residential/?version=2")
+    html = page(erin, "/admin/policies/ny-residential/?version=3")
     assert "grace_days_exclusive = 5" in html
 
 

@@ -7,9 +7,9 @@ March rent unpaid by its tenant (Rita Moreno, three times over). Alice (a coordi
 each act once on each lease, on March 26, 2026: on A-CLI by `arrears --as alice …`, on A-WEB
 by posting the account page's form, or the letters page's (htmx, as the pages do), on A-API
 with her API token. A letter is mailed, or comes back, after the day's batch printed each
-lease's certified notice. An act an interface does not offer (a referral has no form, a notice
-no command, the letters no API route) is compared between the others; `parity.OFFERED` (the
-table of docs/architecture.md) says which interface offers which act.
+lease's certified notice. An act an interface does not offer (a notice has no command, the
+letters no API route) is compared between the others; `parity.OFFERED` (the table of
+docs/architecture.md) says which interface offers which act.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from arrears.disputes.models import Dispute
 from arrears.disputes.services import dispute_open
 from arrears.dunning.commitments import plan_create
 from arrears.dunning.consent import consent_record
-from arrears.dunning.models import Action, Consent, Hold
+from arrears.dunning.models import Action, Consent, Hold, WorklistSnooze
 from arrears.dunning.notices import notice_send
 from arrears.dunning.reissue import letters_print
 from arrears.dunning.selectors import notice_choices
@@ -46,6 +47,8 @@ from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
 from arrears.ledger.services import book_import
 from arrears.legal.models import Referral
 from arrears.plans.models import Plan, Promise
+from arrears.plans.services import promise_add
+from arrears.plans.settlement import commitments_review
 from arrears.web.tests.parity import (
     INTERFACES,
     TAG,
@@ -155,6 +158,19 @@ def _dispute(account_id: str, _folder: Path) -> int:
         actor="alice",
         charges=[f"RENT-{account_id}"],
     ).pk
+
+
+def _broken_promise(account_id: str, _folder: Path) -> None:
+    """Rita promised 600.00 by March 16 and paid nothing: on the 26th the promise is broken and
+    its line is on the worklist."""
+    promise_add(
+        account_id=account_id,
+        amount=Decimal("600.00"),
+        promised_on=TODAY.replace(day=16),
+        on=TODAY.replace(day=12),
+        actor="alice",
+    )
+    commitments_review(on=TODAY, actor="cycle")
 
 
 def _notice(account_id: str, _folder: Path) -> str:
@@ -293,6 +309,35 @@ ACTS = [
         cli=lambda a, _: ["refer", a, "--firm", FIRM, "--note", NOTE],
         web=lambda a, _: (f"/accounts/{a}/referrals/", {"firm": FIRM, "note": NOTE}),
         api=lambda a, _: (f"/api/accounts/{a}/referrals", {"firm": FIRM, "note": NOTE}),
+    ),
+    Act(
+        "worklist.snooze",
+        setup=_broken_promise,
+        cli=lambda a, _: [
+            *("worklist", "snooze", a, "--kind", "broken_promise", "--until", "2026-04-03"),
+            *("--reason", NOTE),
+        ],
+        web=lambda a, _: (
+            "/today/snooze/",
+            {"account_id": a, "kind": "broken_promise", "until": "2026-04-03", "reason": NOTE},
+        ),
+        api=lambda a, _: (
+            "/api/worklist/snooze",
+            {"account_id": a, "kind": "broken_promise", "until": "2026-04-03", "reason": NOTE},
+        ),
+    ),
+    Act(
+        "worklist.dismiss",
+        setup=_broken_promise,
+        cli=lambda a, _: ["worklist", "dismiss", a, "--kind", "broken_promise", "--reason", NOTE],
+        web=lambda a, _: (
+            "/today/dismiss/",
+            {"account_id": a, "kind": "broken_promise", "reason": NOTE},
+        ),
+        api=lambda a, _: (
+            "/api/worklist/dismiss",
+            {"account_id": a, "kind": "broken_promise", "reason": NOTE},
+        ),
     ),
     Act(
         "call.log",  # a call in which the tenant promised 400.00 by April 3: both recorded
@@ -552,6 +597,7 @@ def _rows(account_id: str, tag: str, audit: list[dict[str, Any]], act: Act) -> d
         "plans": Plan.objects.filter(**mine),
         "disputes": Dispute.objects.filter(**mine),
         "referrals": Referral.objects.filter(**mine),
+        "worklist": WorklistSnooze.objects.filter(**mine),
         "returned": ReturnedMail.objects.filter(**mine),
         "parties": Party.objects.filter(account_parties__account__account_id=account_id),
         "consents": Consent.objects.filter(party__account_parties__account__account_id=account_id),

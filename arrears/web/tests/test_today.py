@@ -128,7 +128,7 @@ def test_the_today_page_lists_the_referral_with_its_reason_after_the_demand_expi
     assert response.status_code == 200
     html = response.content.decode()
     assert '<a href="/accounts/A-TINA/">A-TINA</a>' in html
-    assert "referral: referral to the attorney recommended on 2026-03-26" in html
+    assert "Refer to an attorney? The policy recommends it since 2026-03-26" in html
     assert "1,250.00" in html  # March's rent and the run's late fee of 50.00 (RPL §238-a(2))
     assert Action.objects.filter(account__account_id=tina, action="recommend_referral").exists()
 
@@ -144,14 +144,13 @@ def test_the_today_page_counts_what_the_run_queued_and_what_the_guard_refused(cl
     ).count()
     assert letters == 5  # late notices to Tina, Sam and Greg; rent demands to Tina and Sam
     assert "<strong>5</strong> letters to print" in html
-    assert "(2 letters, 3 certified)" in html
-    assert "<strong>1</strong> emails queued" in html  # Tina's reminder; Sam has no address
-    assert "<strong>0</strong> call tasks" in html
+    assert "oldest queued 2026-03-11" in html
+    assert "<strong>1</strong> emails waiting to be sent" in html  # Tina's reminder; Sam has none
     assert "channel:no email address" in html
     assert "cannot use email: no email address" in html
     # and the rent demand's deadline (the 25th) is on the worklist of the 23rd
     html = client.get("/today/", {"as_of": "2026-03-23"}).content.decode()
-    assert "rent-demand expires 2026-03-25 unpaid" in html
+    assert "The rent demand runs out on 2026-03-25, unpaid" in html
 
 
 def test_the_today_page_shows_holds_ending_within_a_week(client, tina):
