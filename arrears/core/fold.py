@@ -6,7 +6,7 @@ holds (Latin letters with their accents): on PostgreSQL that is `lower(unaccent(
 `unaccent` extension's rules, made by `ledger.0007_search_fold`), on SQLite this very function,
 registered on each connection (`install_sqlite`). A hypothesis test holds the two equal on
 PostgreSQL. Letters that carry no separable accent in Unicode (æ, ø, ł, ß …) are spelled out as
-`unaccent`'s rules spell them; everything else is decomposed (NFKD) and its marks dropped.
+`unaccent`'s rules spell them; everything else is decomposed (NFKD) and its marks (category Mn) dropped.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ SQL_NAME = "arrears_fold"
 def fold(text: str) -> str:
     """`text` without its accents, in lower case: what search compares a name by."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
 
 
 def _fold_or_null(text: Any) -> Any:

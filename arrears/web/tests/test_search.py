@@ -1,0 +1,109 @@
+"""Search as people search: a name without its accents or in any case, an exact account id or
+unit that opens the account, a phone number in any format first, each result's balance and stage.
+Runs on SQLite and on PostgreSQL (DATABASE_URL), which must find the same accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from arrears.access.selectors import account_search
+from arrears.access.tests.people import write_book
+from arrears.ledger.services import book_import
+
+pytestmark = pytest.mark.django_db
+
+# Three Garcías, however their names were typed, and a second 3B (at Oak Terrace: Tina's is Elm's).
+GARCIAS: dict[str, list[dict[str, str]]] = {
+    "parties": [
+        {"party_id": "P-JOSE", "name": "José García", "phone": "+13475550113", "country": "US"},
+        {"party_id": "P-MARIA", "name": "MARÍA GARCÍA", "phone": "+13475550114", "country": "US"},
+        {"party_id": "P-ANA", "name": "Ana Garcia", "country": "US"},
+    ],
+    "accounts": [
+        {
+            "account_id": "A-JOSE",
+            "property_id": "ELM",
+            "unit": "7A",
+            "kind": "residential_lease",
+            "opened": "2025-06-01",
+            "rent": "1500.00",
+        },
+        {
+            "account_id": "A-MARIA",
+            "property_id": "OAK",
+            "unit": "3B",
+            "kind": "residential_lease",
+            "opened": "2025-06-01",
+            "rent": "1400.00",
+        },
+        {
+            "account_id": "A-ANA",
+            "property_id": "OAK",
+            "unit": "9",
+            "kind": "residential_lease",
+            "opened": "2025-06-01",
+            "rent": "1300.00",
+        },
+    ],
+    "account_parties": [
+        {"account_id": "A-JOSE", "party_id": "P-JOSE", "role": "primary"},
+        {"account_id": "A-MARIA", "party_id": "P-MARIA", "role": "primary"},
+        {"account_id": "A-ANA", "party_id": "P-ANA", "role": "primary"},
+    ],
+    "transactions": [
+        {
+            "txn_id": "T-JOSE-03",
+            "account_id": "A-JOSE",
+            "posted": "2026-03-01",
+            "type": "charge",
+            "code": "RENT",
+            "amount": "1500.00",
+            "due": "2026-03-01",
+        },
+        {
+            "txn_id": "T-ANA-PAY",
+            "account_id": "A-ANA",
+            "posted": "2026-03-02",
+            "type": "payment",
+            "amount": "200.00",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def garcias(people: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    book_import(write_book(tmp_path / "garcias", GARCIAS))
+    return people
+
+
+def ids(user: Any, q: str) -> list[str]:
+    return [hit.account_id for hit in account_search(user, q=q)]
+
+
+def test_a_name_is_found_whatever_its_accents_and_case(garcias):
+    alice = garcias["alice"]
+    for q in ("garcia", "GARCIA", "García", "garcía", "gArCíA"):
+        assert sorted(ids(alice, q)) == ["A-ANA", "A-JOSE", "A-MARIA"], q
+    assert ids(alice, "jose garcia") == ["A-JOSE"]
+    assert ids(alice, "maría") == ["A-MARIA"]
+
+
+def test_a_name_is_found_only_within_the_searchers_scope(garcias):
+    # bob manages Elm Court only: José's lease, not María's or Ana's
+    assert ids(garcias["bob"], "garcia") == ["A-JOSE"]
+    assert ids(garcias["mallory"], "garcia") == []
+
+
+def test_an_exact_phone_number_in_any_format_ranks_first(garcias):
+    alice = garcias["alice"]
+    for q in ("(347) 555-0113", "347-555-0113", "+13475550113", "3475550113", "1 347 555 0113"):
+        found = account_search(alice, q=q)
+        assert found[0].account_id == "A-JOSE", q
+        assert found[0].why == "phone", q
+    # the last seven digits still find a number typed without its area code
+    assert ids(alice, "555-0114") == ["A-MARIA"]
