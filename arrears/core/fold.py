@@ -6,7 +6,8 @@ holds (Latin letters with their accents): on PostgreSQL that is `lower(unaccent(
 `unaccent` extension's rules, made by `ledger.0007_search_fold`), on SQLite this very function,
 registered on each connection (`install_sqlite`). A hypothesis test holds the two equal on
 PostgreSQL. Letters that carry no separable accent in Unicode (æ, ø, ł, ß …) are spelled out as
-`unaccent`'s rules spell them; everything else is decomposed (NFKD) and its marks (category Mn) dropped.
+`unaccent`'s rules spell them; everything else is decomposed (NFKD) and its marks (category Mn)
+dropped.
 """
 
 from __future__ import annotations

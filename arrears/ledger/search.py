@@ -29,6 +29,10 @@ class Hit:
     names: str
     why: str
     exact: bool = False  # the account named by its id, or by its unit
+    # Where the account stands (`dunning.standing`), filled in by the scoped search.
+    currency: str = ""
+    balance: Decimal | None = None
+    stage: str = ""
 
 
 class Fold(Func):
@@ -42,6 +46,7 @@ class Fold(Func):
 
 SEARCH_LIMIT = 50
 SEARCH_ENTRY_DAYS = 183  # how far back an amount is looked for among the entries
+BY_AMOUNT = ("open item", "rent", "entry")  # why an account was found by an amount
 
 
 def account_search(*, q: str, within: QuerySet[Account], limit: int = SEARCH_LIMIT) -> list[Hit]:
@@ -88,6 +93,19 @@ def account_search(*, q: str, within: QuerySet[Account], limit: int = SEARCH_LIM
     take((pk for pk, r in by_id if r == 2), "account")
     exact = {pk for pk, r in by_id if r < 2}
     return _hits(found, exact)
+
+
+def account_named(hits: list[Hit]) -> str | None:
+    """The account `hits` name exactly, for the search page to open: the one whose id was typed,
+    or the one account of the unit typed when no amount found others (a unit "1200" is not the
+    rents of 1,200.00). None when no account, or several (a unit at several properties), is."""
+    exact = [h for h in hits if h.exact]
+    if len(exact) != 1:
+        return None
+    hit = exact[0]
+    if hit.why == "account" or not any(h.why in BY_AMOUNT for h in hits if h is not hit):
+        return hit.account_id
+    return None
 
 
 def phone_number(text: str) -> str | None:

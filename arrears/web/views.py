@@ -66,6 +66,7 @@ from arrears.dunning.models import Hold
 from arrears.dunning.notices import GuardRefusedError
 from arrears.dunning.selectors import activity_get
 from arrears.ledger.aging import sum_lines
+from arrears.ledger.search import account_named
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
@@ -521,6 +522,10 @@ def account_release(request: HttpRequest, account_id: str, hold_id: int) -> Http
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     hits = account_search(request.user, q=q) if q.strip() else []
+    named = account_named(hits)
+    # The account typed exactly opens, when the search is asked for (not while typing).
+    if named is not None and not _htmx(request):
+        return redirect("web:ledger", named)
     context = {"q": q, "hits": hits}
     if _htmx(request):
         return render(request, "web/_search_results.html", context)

@@ -33,7 +33,8 @@ def _database_folds(names: list[str]) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT arrears_fold(x) FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
+                "SELECT arrears_fold(x)"
+                " FROM unnest(%s::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n",
                 [names],
             )
             return [row[0] for row in cursor.fetchall()]

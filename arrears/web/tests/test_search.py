@@ -4,6 +4,7 @@ Runs on SQLite and on PostgreSQL (DATABASE_URL), which must find the same accoun
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,66 @@ def test_an_exact_phone_number_in_any_format_ranks_first(garcias):
         assert found[0].why == "phone", q
     # the last seven digits still find a number typed without its area code
     assert ids(alice, "555-0114") == ["A-MARIA"]
+
+
+def as_(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_exact_account_id_or_unit_opens_the_account(garcias):
+    alice = as_(garcias["alice"])
+    for q in ("A-JOSE", "a-jose", "7A", "7a"):
+        response = alice.get("/search/", {"q": q})
+        assert response.status_code == 302, q
+        assert response["Location"] == "/accounts/A-JOSE/", q
+    # while typing (htmx), the results are shown, nothing opens
+    typed = alice.get("/search/", {"q": "7A"}, HTTP_HX_REQUEST="true")
+    assert typed.status_code == 200
+    assert 'href="/accounts/A-JOSE/"' in typed.content.decode()
+
+
+def test_a_unit_at_several_properties_lists_its_accounts(garcias):
+    # given 3B at Elm Court (Tina's) and 3B at Oak Terrace (María's)
+    response = as_(garcias["alice"]).get("/search/", {"q": "3B"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="/accounts/A-TINA/"' in html
+    assert 'href="/accounts/A-MARIA/"' in html
+    # bob sees Elm Court only: its one 3B opens
+    assert as_(garcias["bob"]).get("/search/", {"q": "3B"})["Location"] == "/accounts/A-TINA/"
+
+
+def test_each_result_shows_its_balance_and_stage_read_at_once(
+    garcias, django_assert_max_num_queries
+):
+    from arrears.dunning.models import Action
+    from arrears.ledger.models import Account
+
+    # given a late notice taken on José's account after a reminder the guard refused
+    jose = Account.objects.get(account_id="A-JOSE")
+    for n, (step, status) in enumerate((("late-notice", "queued"), ("rent-demand", "refused"))):
+        Action.objects.create(
+            key=f"k{n}",
+            account=jose,
+            policy="ny-residential",
+            policy_version=2,
+            step=step,
+            action="letter",
+            status=status,
+            run_on="2026-03-10",
+            created_at="2026-03-10T12:00Z",
+        )
+    # when alice searches for the Garcías (the names, the hits, the standing: a few queries)
+    with django_assert_max_num_queries(6):
+        found = {h.account_id: h for h in account_search(garcias["alice"], q="garcia")}
+    # then José owes his March rent at the notice's stage, Ana is in credit and current, María
+    # owes nothing
+    assert (found["A-JOSE"].balance, found["A-JOSE"].stage) == (Decimal("1500.00"), "late-notice")
+    assert (found["A-ANA"].balance, found["A-ANA"].stage) == (Decimal("-200.00"), "current")
+    assert (found["A-MARIA"].balance, found["A-MARIA"].stage) == (Decimal("0.00"), "current")
+    html = as_(garcias["alice"]).get("/search/", {"q": "garcia"}).content.decode()
+    assert "1,500.00 USD" in html
+    assert "late notice" in html
+    assert "-200.00 USD" in html
