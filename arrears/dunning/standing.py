@@ -24,12 +24,12 @@ CURRENT = "current"
 class Standing:
     currency: str
     balance: Decimal  # charges open less credit unapplied: negative when the account is in credit
-    stage: str  # the policy's step last taken while a balance is owed, or CURRENT
+    stage: str  # the policy's step last taken while a balance is owed ("" if none), or CURRENT
 
 
 def accounts_standing(account_ids: Iterable[str]) -> dict[str, Standing]:
     """The standing of each account of `account_ids` (by account id), in one query. An account
-    owing nothing is CURRENT whatever its past steps; one owing with no step taken yet too."""
+    owing nothing is CURRENT whatever its past steps; one owing with no step taken yet has ""."""
     credit = ExpressionWrapper(-F("amount"), output_field=MoneyField())
     signed = Case(When(is_credit=True, then=credit), default=F("amount"))
     balance = (
@@ -53,5 +53,5 @@ def accounts_standing(account_ids: Iterable[str]) -> dict[str, Standing]:
     standing = {}
     for account_id, currency, owed, stage in rows:
         owed = owed if owed is not None else Decimal("0.00")
-        standing[account_id] = Standing(currency, owed, stage if owed > 0 and stage else CURRENT)
+        standing[account_id] = Standing(currency, owed, (stage or "") if owed > 0 else CURRENT)
     return standing

@@ -8,6 +8,7 @@ urlpatterns = [
     path("portfolio/chart/", views.portfolio_chart, name="portfolio_chart"),
     path("today/", views.today_page, name="today"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
     path("accounts/<str:account_id>/", views.account_page, name="ledger"),

@@ -530,3 +530,14 @@ def search(request: HttpRequest) -> HttpResponse:
     if _htmx(request):
         return render(request, "web/_search_results.html", context)
     return jinja_page(request, "web/search.html", context, title=_("Search") + " · Arrears")
+
+
+SUGGESTIONS = 8  # the header box's type-ahead: a few accounts, the full search one Enter away
+
+
+@page("search")
+def search_suggest(request: HttpRequest) -> HttpResponse:
+    """The header box's suggestions as it is typed in: up to SUGGESTIONS accounts, as links."""
+    q = request.GET.get("q", "")[:200]
+    hits = account_search(request.user, q=q, limit=SUGGESTIONS) if q.strip() else []
+    return render(request, "web/_suggestions.html", {"q": q, "hits": hits})

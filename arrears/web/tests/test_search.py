@@ -171,3 +171,43 @@ def test_each_result_shows_its_balance_and_stage_read_at_once(
     assert "1,500.00 USD" in html
     assert "late notice" in html
     assert "-200.00 USD" in html
+
+
+def test_the_header_box_suggests_up_to_eight_accounts_as_links(garcias):
+    alice = as_(garcias["alice"])
+    html = alice.get("/search/suggest/", {"q": "garcia"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in html
+    for account in ("A-JOSE", "A-MARIA", "A-ANA"):
+        assert f'href="/accounts/{account}/"' in html
+    assert 'href="/search/?q=garcia"' in html  # and the full search
+    assert alice.get("/search/suggest/", {"q": " "}).content.strip() == b""
+    # every page's header box asks for them as it is typed in, and is a plain form without script
+    page = alice.get("/today/").content.decode()
+    assert 'hx-get="/search/suggest/"' in page
+    assert '<form class="quick-search" method="get" action="/search/"' in page
+    # the scope holds: bob sees Elm Court's José only
+    bob = as_(garcias["bob"]).get("/search/suggest/", {"q": "garcia"}).content.decode()
+    assert "A-JOSE" in bob
+    assert "A-MARIA" not in bob
+
+
+def test_the_header_box_suggests_no_more_than_eight(garcias, tmp_path):
+    many = {
+        "parties": [{"party_id": f"P-G{n}", "name": f"Gárcia {n}"} for n in range(9)],
+        "accounts": [
+            {
+                "account_id": f"A-G{n}",
+                "property_id": "OAK",
+                "unit": f"G{n}",
+                "kind": "residential_lease",
+                "opened": "2025-06-01",
+            }
+            for n in range(9)
+        ],
+        "account_parties": [
+            {"account_id": f"A-G{n}", "party_id": f"P-G{n}", "role": "primary"} for n in range(9)
+        ],
+    }
+    book_import(write_book(tmp_path / "many", many))
+    html = as_(garcias["alice"]).get("/search/suggest/", {"q": "garcia"}).content.decode()
+    assert html.count('href="/accounts/') == 8
