@@ -205,10 +205,14 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
         bucket = int(request.GET.get("bucket", "") or 0)
     except ValueError:
         bucket = 0
+    # No floor unless one is typed: the totals count the accounts in credit too, as `arrears
+    # aging` does (a floor of 0 left them out, and the page's total over the CLI's).
+    min_balance: Decimal | None
     try:
-        min_balance = Decimal(request.GET.get("min_balance", "") or "0")
+        typed = request.GET.get("min_balance", "").strip()
+        min_balance = Decimal(typed) if typed else None
     except InvalidOperation:
-        min_balance = Decimal(0)
+        min_balance = None
     status = request.GET.get("status", "")
     return {
         "property": request.GET.get("property", "").strip(),
@@ -240,7 +244,7 @@ def _filtered(request: HttpRequest, as_of: date, f: dict[str, Any]) -> list[Agin
             line = row.line
             if f["bucket"] and sum(line.buckets[f["bucket"] :], Decimal(0)) <= 0:
                 continue
-            if line.balance < f["min_balance"]:
+            if f["min_balance"] is not None and line.balance < f["min_balance"]:
                 continue
             if f["status"] == "open" and row.key["account_id"] in closed:
                 continue
