@@ -1,8 +1,10 @@
-"""A stacked bar chart as an SVG string, drawn on the server (pure: no Django, no clock).
+"""Charts as SVG strings, drawn on the server (pure: no Django, no clock): the aging's stacked
+bars and the collection rate's bars.
 
-Each bar is one month's aging, its buckets stacked oldest on top; heights are proportional to
-the amounts on one scale shared by every bar. Negative amounts (credit) are not drawn. Every text
-put in the SVG is escaped.
+Each bar of the aging is one month's aging, its buckets stacked oldest on top; heights are
+proportional to the amounts on one scale shared by every bar, whose axis is marked at round
+amounts with the currency's sign ($0, $5,000, $10,000 …: `axis_ticks`). Negative amounts
+(credit) are not drawn. Every text put in the SVG is escaped.
 """
 
 from __future__ import annotations
@@ -11,9 +13,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from math import ceil
 
 # One colour per bucket, from current (calm) to the oldest (alarming).
 PALETTE = ("#7fb3d5", "#f7dc6f", "#f0b27a", "#e67e22", "#c0392b", "#7b241c", "#4a235a")
+
+
+# The sign an axis writes before an amount; another currency is written by its code.
+SIGNS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "MXN": "MX$"}
+ROUND_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+
+
+def axis_ticks(peak: Decimal, *, most: int = 5) -> list[Decimal]:
+    """The marks of an axis from 0 to at least `peak`: 0 and equal round steps (1, 2, 2.5 or 5
+    times a power of ten, never under 1), at most `most` marks in all (`most` ≥ 2). A peak of 0
+    or less gives [0, 1], so that a scale is always drawn."""
+    if peak <= 0:
+        return [Decimal(0), Decimal(1)]
+    least = peak / (most - 1)  # the smallest step that reaches the peak in most - 1 steps
+    power = Decimal(1).scaleb(least.adjusted())
+    step = next(power * m for m in ROUND_STEPS if power * m >= least)
+    if step < 1:
+        step = Decimal(1)
+    elif step != step.to_integral_value():  # 2.5: whole units only
+        step = power * 5
+    return [step * i for i in range(ceil(peak / step) + 1)]
+
+
+def tick_label(amount: Decimal, currency: str) -> str:
+    """A mark of an amount axis: whole units with the currency's sign ("$5,000", "CHF 20")."""
+    sign = SIGNS.get(currency)
+    number = f"{amount:,.0f}"
+    return f"{sign}{number}" if sign else f"{currency} {number}"
 
 
 @dataclass(frozen=True)
@@ -27,12 +58,20 @@ class Bar:
 
 
 def stacked_svg(
-    bars: Sequence[Bar], series: Sequence[str], *, title: str, width: int = 720, height: int = 280
+    bars: Sequence[Bar],
+    series: Sequence[str],
+    *,
+    title: str,
+    currency: str = "",
+    width: int = 720,
+    height: int = 280,
 ) -> str:
-    """The chart as an `<svg>` element; each segment has a <title> with its amount."""
+    """The chart as an `<svg>` element; each segment has a <title> with its amount, the axis
+    round amounts in `currency` (`axis_ticks`, `tick_label`)."""
     left, bottom, top, legend = 70, 30, 12, 110
     plot_w, plot_h = width - left - legend, height - bottom - top
-    peak = max((b.total for b in bars), default=Decimal(0)) or Decimal(1)
+    ticks = axis_ticks(max((b.total for b in bars), default=Decimal(0)))
+    peak = ticks[-1]
     step = plot_w / max(len(bars), 1)
     bar_w = step * 0.7
     out = [
@@ -40,15 +79,14 @@ def stacked_svg(
         f'role="img" aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        share = Decimal(i) / 4
-        y = top + plot_h - float(share) * plot_h
+    for tick in ticks:
+        y = top + plot_h - float(tick / peak) * plot_h
         out.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6eb"/>'
         )
         out.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-            f"{peak * share:,.0f}</text>"
+            f"{escape(tick_label(tick, currency))}</text>"
         )
     for index, bar in enumerate(bars):
         x = left + index * step + (step - bar_w) / 2

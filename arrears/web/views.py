@@ -351,7 +351,8 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
         mine = [p for p in points if p.currency == currency]
         bars = [Bar(p.on.strftime("%b %y"), tuple(p.buckets)) for p in mine]
         title = _("Aging at each month end (%(currency)s)") % {"currency": currency}
-        charts.append(mark_safe(stacked_svg(bars, mine[-1].labels, title=title)))  # noqa: S308 - every text in it is escaped by stacked_svg
+        svg = stacked_svg(bars, mine[-1].labels, title=title, currency=currency)
+        charts.append(mark_safe(svg))  # noqa: S308 - every text in it is escaped by stacked_svg
     return render(request, "web/_chart.html", {"charts": charts})
 
 
