@@ -1,5 +1,5 @@
-"""Reads for the pages of the collection cycle: the coordinator's day and the aging trend
-(an account's activity is `dunning.selectors.activity_get`).
+"""Reads for the pages of the collection cycle: the coordinator's day, the aging trend and the
+collection rate by month (an account's activity is `dunning.selectors.activity_get`).
 
 Each gathers, in one call, what one page shows, from the cycle's own selectors and records; none
 writes. Counts are of the day asked for: letters and emails queued by that day's run, refusals of
@@ -14,13 +14,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
+
 from arrears.access.permissions import sees_everything
 from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
 from arrears.core.dates import add_months
+from arrears.core.fields import MoneyField
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
 from arrears.dunning.selectors import WorkItem
+from arrears.ledger.collection import PAYMENT_REVERSAL, MonthRate, collection_rates, last_months
+from arrears.ledger.models import Transaction
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import tracking_for
 
@@ -179,3 +185,29 @@ def aging_trend(
             amounts = month.totals.buckets if month else tuple(Decimal(0) for _ in labels)
             points.append(TrendPoint(end, currency, tuple(amounts), tuple(labels)))
     return points
+
+
+def collection_trend(
+    *, user: Any, as_of: date, months: int = 12, property_ids: list[str] | None = None
+) -> dict[str, list[MonthRate]]:
+    """The collection rate of each of the last `months` months (to `as_of`, which ends the last
+    one) over the accounts `user` may see, by currency: one aggregate query over the entries."""
+    firsts = last_months(as_of, months)
+    entries = Transaction.objects.filter(posted_on__gte=firsts[0], posted_on__lte=as_of).filter(
+        Q(type__in=[Transaction.Type.CHARGE, Transaction.Type.PAYMENT])
+        | Q(type=Transaction.Type.REVERSAL, reverses__type=Transaction.Type.PAYMENT)
+    )
+    if not sees_everything(role_of(user)):
+        entries = entries.filter(account__in=accounts_visible(user))
+    if property_ids is not None:
+        entries = entries.filter(account__property__property_id__in=property_ids)
+    sums: dict[str, dict[tuple[date, str], Decimal]] = defaultdict(dict)
+    kinds = {Transaction.Type.REVERSAL: PAYMENT_REVERSAL}
+    for currency, month, kind, total in (
+        entries.annotate(month=TruncMonth("posted_on"))
+        .values_list("account__currency", "month", "type")
+        .annotate(total=Sum("amount", output_field=MoneyField()))
+        .order_by()
+    ):
+        sums[currency][(month, kinds.get(kind, kind))] = total
+    return {currency: collection_rates(sums[currency], firsts) for currency in sorted(sums)}

@@ -74,7 +74,8 @@ from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.pagecache import cached_render
-from arrears.web.selectors import aging_trend, day_get
+from arrears.web.rates import rate_chart
+from arrears.web.selectors import aging_trend, collection_trend, day_get
 
 LEDGER_PAGE = 50
 ACTIVITY = 100  # the latest timeline events and actions shown; ?all=1 shows every one
@@ -346,13 +347,19 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
     as_of = _as_of(request)
     prop = request.GET.get("property", "").strip()
     points = aging_trend(user=request.user, as_of=as_of, property_ids=[prop] if prop else None)
+    rates = collection_trend(user=request.user, as_of=as_of, property_ids=[prop] if prop else None)
     charts = []
-    for currency in sorted({p.currency for p in points}):
+    for currency in sorted({p.currency for p in points} | set(rates)):
         mine = [p for p in points if p.currency == currency]
         bars = [Bar(p.on.strftime("%b %y"), tuple(p.buckets)) for p in mine]
         title = _("Aging at each month end (%(currency)s)") % {"currency": currency}
-        svg = stacked_svg(bars, mine[-1].labels, title=title, currency=currency)
-        charts.append(mark_safe(svg))  # noqa: S308 - every text in it is escaped by stacked_svg
+        svg = stacked_svg(bars, mine[-1].labels, title=title, currency=currency) if mine else ""
+        charts.append(
+            {
+                "aging": mark_safe(svg),  # noqa: S308 - every text in it is escaped by stacked_svg
+                **rate_chart(rates.get(currency, []), currency),
+            }
+        )
     return render(request, "web/_chart.html", {"charts": charts})
 
 

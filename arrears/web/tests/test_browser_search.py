@@ -65,4 +65,4 @@ def test_a_unit_typed_exactly_opens_its_account_and_a_name_lists_balance_and_sta
     ana = rows.filter(has_text="A-ANA").inner_text()
     assert "-200.00 USD" in ana
     assert "current" in ana
-    shot(page, "search")
+    shot(page, "search-results")
