@@ -1,5 +1,5 @@
-"""The portfolio's truths: its totals count the accounts in credit (unless a filter says
-otherwise) and reconcile with `arrears aging` on a book like the demo's."""
+"""The portfolio's truths on the demo's book: its totals count the accounts in credit (unless a
+filter says otherwise) and reconcile with `arrears aging` for the same day."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ DEMO_DAY = date(2026, 11, 20)
 
 
 @pytest.fixture
-def demo_book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_passwords: None) -> Any:
+def demo_book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     monkeypatch.setenv("ARREARS_TODAY", DEMO_DAY.isoformat())
     write_demo_book(tmp_path / "demo", today=DEMO_DAY)
     book_import(tmp_path / "demo")
