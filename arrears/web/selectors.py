@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from arrears.access.permissions import sees_everything
@@ -191,23 +191,28 @@ def collection_trend(
     *, user: Any, as_of: date, months: int = 12, property_ids: list[str] | None = None
 ) -> dict[str, list[MonthRate]]:
     """The collection rate of each of the last `months` months (to `as_of`, which ends the last
-    one) over the accounts `user` may see, by currency: one aggregate query over the entries."""
+    one) over the accounts `user` may see, by currency: two aggregate queries over the entries,
+    the charges and payments, then the reversals of payments (few, each joined to its payment by
+    its key: one query of both would join, or hash, every payment of the book)."""
     firsts = last_months(as_of, months)
-    entries = Transaction.objects.filter(posted_on__gte=firsts[0], posted_on__lte=as_of).filter(
-        Q(type__in=[Transaction.Type.CHARGE, Transaction.Type.PAYMENT])
-        | Q(type=Transaction.Type.REVERSAL, reverses__type=Transaction.Type.PAYMENT)
-    )
+    entries = Transaction.objects.filter(posted_on__gte=firsts[0], posted_on__lte=as_of)
     if not sees_everything(role_of(user)):
         entries = entries.filter(account__in=accounts_visible(user))
     if property_ids is not None:
         entries = entries.filter(account__property__property_id__in=property_ids)
     sums: dict[str, dict[tuple[date, str], Decimal]] = defaultdict(dict)
-    kinds = {Transaction.Type.REVERSAL: PAYMENT_REVERSAL}
-    for currency, month, kind, total in (
-        entries.annotate(month=TruncMonth("posted_on"))
-        .values_list("account__currency", "month", "type")
-        .annotate(total=Sum("amount", output_field=MoneyField()))
-        .order_by()
+    for kind, chosen in (
+        (None, entries.filter(type__in=[Transaction.Type.CHARGE, Transaction.Type.PAYMENT])),
+        (
+            PAYMENT_REVERSAL,
+            entries.filter(type=Transaction.Type.REVERSAL, reverses__type=Transaction.Type.PAYMENT),
+        ),
     ):
-        sums[currency][(month, kinds.get(kind, kind))] = total
+        for currency, month, type_, total in (
+            chosen.annotate(month=TruncMonth("posted_on"))
+            .values_list("account__currency", "month", "type")
+            .annotate(total=Sum("amount", output_field=MoneyField()))
+            .order_by()
+        ):
+            sums[currency][(month, kind or type_)] = total
     return {currency: collection_rates(sums[currency], firsts) for currency in sorted(sums)}
