@@ -152,8 +152,8 @@ def rate_svg(bars: Sequence[RateBar], *, title: str, width: int = 460, height: i
         )
     for index, bar in enumerate(bars):
         x = left + index * step + (step - bar_w) / 2
-        if bar.rate is not None and bar.rate > 0:
-            h = float(bar.rate / peak) * plot_h
+        if bar.rate is not None:  # a month that collected nothing: a sliver, not nothing
+            h = max(float(bar.rate / peak) * plot_h, 2.0)
             y = top + plot_h - h
             out.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
