@@ -140,7 +140,7 @@ def test_a_unit_at_several_properties_lists_its_accounts(garcias):
 
 
 def test_each_result_shows_its_balance_and_stage_read_at_once(
-    garcias, django_assert_max_num_queries
+    garcias, django_assert_max_num_queries, django_assert_num_queries
 ):
     from arrears.dunning.models import Action
     from arrears.ledger.models import Account
@@ -167,6 +167,11 @@ def test_each_result_shows_its_balance_and_stage_read_at_once(
     assert (found["A-JOSE"].balance, found["A-JOSE"].stage) == (Decimal("1500.00"), "late-notice")
     assert (found["A-ANA"].balance, found["A-ANA"].stage) == (Decimal("-200.00"), "current")
     assert (found["A-MARIA"].balance, found["A-MARIA"].stage) == (Decimal("0.00"), "current")
+    # and the standing of the whole page of results is one query, however many they are
+    from arrears.dunning.standing import accounts_standing
+
+    with django_assert_num_queries(1):
+        assert len(accounts_standing(["A-JOSE", "A-ANA", "A-MARIA", "A-TINA", "A-OSCAR"])) == 5
     html = as_(garcias["alice"]).get("/search/", {"q": "garcia"}).content.decode()
     assert "1,500.00 USD" in html
     assert "late notice" in html
