@@ -216,3 +216,12 @@ def test_the_header_box_suggests_no_more_than_eight(garcias, tmp_path):
     book_import(write_book(tmp_path / "many", many))
     html = as_(garcias["alice"]).get("/search/suggest/", {"q": "garcia"}).content.decode()
     assert html.count('href="/accounts/') == 8
+
+
+def test_the_results_speak_spanish_to_a_spanish_reader(garcias):
+    client = as_(garcias["alice"])
+    html = client.get("/search/", {"q": "garcia"}, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    for word in ("Etapa", "al día", "sin paso aún", "nombre, correo o teléfono"):
+        assert word in html, word
+    suggested = client.get("/search/suggest/", {"q": "garcia"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert "Todos los resultados de «garcia»" in suggested.content.decode()
