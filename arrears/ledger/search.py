@@ -129,7 +129,7 @@ def _by_phone(within: QuerySet[Account], phone: str, limit: int) -> QuerySet[Acc
     links = AccountParty.objects.filter(party__phone=phone)
     if within.query.has_filters():
         links = links.filter(account__in=within)
-    return links.values_list("account_id", flat=True).distinct()[:limit]
+    return links.values_list("account_id", flat=True).distinct().order_by("account_id")[:limit]
 
 
 def _by_amount(
@@ -161,7 +161,9 @@ def _by_party(within: QuerySet[Account], q: str, limit: int) -> QuerySet[Account
     links = AccountParty.objects.annotate(folded=Fold("party__name")).filter(party_q)
     if within.query.has_filters():  # unfiltered, it is the whole book: no semi-join to plan
         links = links.filter(account__in=within)
-    return links.values_list("account_id", flat=True).distinct()[:limit]
+    # In the book's order (the accounts' keys): the same results, in the same order, on both
+    # databases (PostgreSQL's DISTINCT keeps no order of its own).
+    return links.values_list("account_id", flat=True).distinct().order_by("account_id")[:limit]
 
 
 def _hits(found: dict[int, str], exact: set[int]) -> list[Hit]:
