@@ -14,7 +14,7 @@ or is out of the user's scope: the two are not told apart, so that scope does no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from arrears.core import sql
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.dunning.selectors import WorkItem, worklist
+from arrears.dunning.standing import accounts_standing
 from arrears.ledger import search
 from arrears.ledger.models import Account, AccountParty, Property, Transaction
 from arrears.ledger.search import SEARCH_LIMIT, Hit
@@ -297,8 +298,14 @@ def aging_visible(
 
 
 def account_search(user: Any, *, q: str, limit: int = SEARCH_LIMIT) -> list[Hit]:
-    """`ledger.search.account_search` within the accounts `user` may see (`accounts_visible`)."""
-    return search.account_search(q=q, within=accounts_visible(user), limit=limit)
+    """`ledger.search.account_search` within the accounts `user` may see (`accounts_visible`),
+    each hit with its balance and stage (`dunning.standing`, one query for them all)."""
+    hits = search.account_search(q=q, within=accounts_visible(user), limit=limit)
+    standing = accounts_standing(h.account_id for h in hits)
+    return [
+        replace(h, **standing[h.account_id].__dict__) if h.account_id in standing else h
+        for h in hits
+    ]
 
 
 @dataclass(frozen=True)

@@ -118,9 +118,13 @@ def _set_aside_out(row: Any, account_id: str) -> dict[str, Any]:
 
 @router.get("/search", response={200: list[HitOut], **ERRORS})
 def search(request: HttpRequest, q: str = Query(..., max_length=200)) -> Any:
-    """Accounts by id, unit, a party's name, email or phone, or an amount."""
+    """Accounts by id, unit, a party's name (accents and case aside), email or phone, or an
+    amount, each with its balance and stage."""
     authorize(request.user, "search")
-    return [h.__dict__ for h in account_search(request.user, q=q)]
+    return [
+        {**h.__dict__, "balance": None if h.balance is None else str(h.balance)}
+        for h in account_search(request.user, q=q)
+    ]
 
 
 @router.post("/runs", response={200: dict[str, Any], **ERRORS})

@@ -183,3 +183,7 @@ class HitOut(Schema):
     unit: str
     names: str
     why: str
+    exact: bool  # the account named by its id or unit
+    currency: str
+    balance: str | None  # open at the end of the book; negative in credit
+    stage: str  # the policy's step last taken, or "current"

@@ -1,8 +1,10 @@
-"""A stacked bar chart as an SVG string, drawn on the server (pure: no Django, no clock).
+"""Charts as SVG strings, drawn on the server (pure: no Django, no clock): the aging's stacked
+bars and the collection rate's bars.
 
-Each bar is one month's aging, its buckets stacked oldest on top; heights are proportional to
-the amounts on one scale shared by every bar. Negative amounts (credit) are not drawn. Every text
-put in the SVG is escaped.
+Each bar of the aging is one month's aging, its buckets stacked oldest on top; heights are
+proportional to the amounts on one scale shared by every bar, whose axis is marked at round
+amounts with the currency's sign ($0, $5,000, $10,000 …: `axis_ticks`). Negative amounts
+(credit) are not drawn. Every text put in the SVG is escaped.
 """
 
 from __future__ import annotations
@@ -11,10 +13,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from math import ceil
 
 # One colour per bucket, from current (calm) to the oldest (alarming); each at least 3:1 against
 # the chart's white (WCAG 1.4.11, non-text contrast), tested in web/tests/test_browser_reach.py.
 PALETTE = ("#1f6fb2", "#1b7f79", "#6f7a00", "#b35900", "#c0392b", "#7b241c", "#4a235a")
+
+
+# The sign an axis writes before an amount; another currency is written by its code.
+SIGNS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "MXN": "MX$"}
+ROUND_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+
+
+def axis_ticks(peak: Decimal, *, most: int = 5) -> list[Decimal]:
+    """The marks of an axis from 0 to at least `peak`: 0 and equal round steps (1, 2, 2.5 or 5
+    times a power of ten, never under 1), at most `most` marks in all (`most` ≥ 2). A peak of 0
+    or less gives [0, 1], so that a scale is always drawn."""
+    if peak <= 0:
+        return [Decimal(0), Decimal(1)]
+    least = peak / (most - 1)  # the smallest step that reaches the peak in most - 1 steps
+    power = Decimal(1).scaleb(least.adjusted())
+    step = next(power * m for m in ROUND_STEPS if power * m >= least)
+    if step < 1:
+        step = Decimal(1)
+    elif step != step.to_integral_value():  # 2.5: whole units only
+        step = power * 5
+    return [step * i for i in range(ceil(peak / step) + 1)]
+
+
+def tick_label(amount: Decimal, currency: str) -> str:
+    """A mark of an amount axis: whole units with the currency's sign ("$5,000", "CHF 20")."""
+    sign = SIGNS.get(currency)
+    number = f"{amount:,.0f}"
+    return f"{sign}{number}" if sign else f"{currency} {number}"
 
 
 @dataclass(frozen=True)
@@ -28,12 +59,20 @@ class Bar:
 
 
 def stacked_svg(
-    bars: Sequence[Bar], series: Sequence[str], *, title: str, width: int = 720, height: int = 280
+    bars: Sequence[Bar],
+    series: Sequence[str],
+    *,
+    title: str,
+    currency: str = "",
+    width: int = 720,
+    height: int = 280,
 ) -> str:
-    """The chart as an `<svg>` element; each segment has a <title> with its amount."""
+    """The chart as an `<svg>` element; each segment has a <title> with its amount, the axis
+    round amounts in `currency` (`axis_ticks`, `tick_label`)."""
     left, bottom, top, legend = 70, 30, 12, 110
     plot_w, plot_h = width - left - legend, height - bottom - top
-    peak = max((b.total for b in bars), default=Decimal(0)) or Decimal(1)
+    ticks = axis_ticks(max((b.total for b in bars), default=Decimal(0)))
+    peak = ticks[-1]
     step = plot_w / max(len(bars), 1)
     bar_w = step * 0.7
     out = [
@@ -41,15 +80,14 @@ def stacked_svg(
         f'role="img" aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        share = Decimal(i) / 4
-        y = top + plot_h - float(share) * plot_h
+    for tick in ticks:
+        y = top + plot_h - float(tick / peak) * plot_h
         out.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e6eb"/>'
         )
         out.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
-            f"{peak * share:,.0f}</text>"
+            f"{escape(tick_label(tick, currency))}</text>"
         )
     for index, bar in enumerate(bars):
         x = left + index * step + (step - bar_w) / 2
@@ -78,3 +116,59 @@ def stacked_svg(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+RATE_COLOUR = "#1f6f8b"  # 5.6:1 on white: a bar's colour meets the 3:1 of non-text contrast
+
+
+@dataclass(frozen=True)
+class RateBar:
+    label: str
+    rate: Decimal | None  # a fraction (0.9642); None: nothing billed, no bar
+    detail: str  # what a bar's <title> adds ("collected $9,642 of $10,000 billed")
+
+
+def rate_svg(bars: Sequence[RateBar], *, title: str, width: int = 460, height: int = 280) -> str:
+    """The collection rate as bars on a 0 % to (at least) 100 % axis marked every 25 %, a
+    dashed line at 100 %; each bar has a <title> with its month, rate and `detail`."""
+    left, bottom, top = 48, 30, 12
+    plot_w, plot_h = width - left - 12, height - bottom - top
+    high = max((b.rate for b in bars if b.rate is not None), default=Decimal(1))
+    marks = axis_ticks(max(high, Decimal(1)) * 100, most=5)
+    peak = marks[-1] / 100
+    step = plot_w / max(len(bars), 1)
+    bar_w = step * 0.6
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for mark in marks:
+        y = top + plot_h - float(mark / 100 / peak) * plot_h
+        dash = ' stroke-dasharray="4 3" stroke="#4a5263"' if mark == 100 else ' stroke="#e3e6eb"'
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}"{dash}/>')
+        out.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{mark:,.0f}%</text>"
+        )
+    for index, bar in enumerate(bars):
+        x = left + index * step + (step - bar_w) / 2
+        if bar.rate is not None:  # a month that collected nothing: a sliver, not nothing
+            h = max(float(bar.rate / peak) * plot_h, 2.0)
+            y = top + plot_h - h
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{RATE_COLOUR}"><title>{escape(bar.label)}: {percent(bar.rate)}, '
+                f"{escape(bar.detail)}</title></rect>"
+            )
+        out.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" text-anchor="middle" '
+            f'font-size="11">{escape(bar.label)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def percent(rate: Decimal | None) -> str:
+    """A rate as a percentage with one decimal ("96.4%"), "—" for none."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"

@@ -1,5 +1,5 @@
-"""Reads for the pages of the collection cycle: the coordinator's day and the aging trend
-(an account's activity is `dunning.selectors.activity_get`).
+"""Reads for the pages of the collection cycle: the coordinator's day, the aging trend and the
+collection rate by month (an account's activity is `dunning.selectors.activity_get`).
 
 Each gathers, in one call, what one page shows, from the cycle's own selectors and records; none
 writes. Counts are of the day asked for: letters and emails queued by that day's run, refusals of
@@ -14,17 +14,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Sum
+from django.db.models.functions import TruncMonth
 
 from arrears.access.models import Profile
 from arrears.access.permissions import sees_everything
 from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
 from arrears.core.dates import add_months
+from arrears.core.fields import MoneyField
 from arrears.correspondence.models import Outbound
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
 from arrears.dunning.selectors import WorkItem
+from arrears.ledger.collection import PAYMENT_REVERSAL, MonthRate, collection_rates, last_months
+from arrears.ledger.models import Transaction
 from arrears.legal.models import Referral
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import tracking_for
@@ -288,3 +292,34 @@ def standing_read(account_pk: int) -> StandingFlags:
         dispute_since=_sql_day(row[5]),
         firm=row[6] or "",
     )
+
+
+def collection_trend(
+    *, user: Any, as_of: date, months: int = 12, property_ids: list[str] | None = None
+) -> dict[str, list[MonthRate]]:
+    """The collection rate of each of the last `months` months (to `as_of`, which ends the last
+    one) over the accounts `user` may see, by currency: two aggregate queries over the entries,
+    the charges and payments, then the reversals of payments (few, each joined to its payment by
+    its key: one query of both would join, or hash, every payment of the book)."""
+    firsts = last_months(as_of, months)
+    entries = Transaction.objects.filter(posted_on__gte=firsts[0], posted_on__lte=as_of)
+    if not sees_everything(role_of(user)):
+        entries = entries.filter(account__in=accounts_visible(user))
+    if property_ids is not None:
+        entries = entries.filter(account__property__property_id__in=property_ids)
+    sums: dict[str, dict[tuple[date, str], Decimal]] = defaultdict(dict)
+    for kind, chosen in (
+        (None, entries.filter(type__in=[Transaction.Type.CHARGE, Transaction.Type.PAYMENT])),
+        (
+            PAYMENT_REVERSAL,
+            entries.filter(type=Transaction.Type.REVERSAL, reverses__type=Transaction.Type.PAYMENT),
+        ),
+    ):
+        for currency, month, type_, total in (
+            chosen.annotate(month=TruncMonth("posted_on"))
+            .values_list("account__currency", "month", "type")
+            .annotate(total=Sum("amount", output_field=MoneyField()))
+            .order_by()
+        ):
+            sums[currency][(month, kind or type_)] = total
+    return {currency: collection_rates(sums[currency], firsts) for currency in sorted(sums)}

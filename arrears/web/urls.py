@@ -19,6 +19,7 @@ urlpatterns = [
     path("today/snooze/", views_worklist.worklist_snooze, name="worklist_snooze"),
     path("today/dismiss/", views_worklist.worklist_dismiss, name="worklist_dismiss"),
     path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("signin/", views.signin, name="signin"),
     path("signout/", views.signout, name="signout"),
     path("accounts/<str:account_id>/", views.account_page, name="ledger"),

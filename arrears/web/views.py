@@ -68,6 +68,7 @@ from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.selectors import activity_get, notice_choices
 from arrears.ledger.aging import sum_lines
+from arrears.ledger.search import account_named
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
@@ -77,7 +78,8 @@ from arrears.web.jinja import csrf_field, layout, page_helpers
 from arrears.web.labels import label
 from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
-from arrears.web.selectors import aging_trend
+from arrears.web.rates import rate_chart
+from arrears.web.selectors import aging_trend, collection_trend
 from arrears.web.standing import account_standing, hold_word
 from arrears.web.today import today_context
 from arrears.web.wording import error_words, refusal_words
@@ -211,10 +213,14 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
         bucket = int(request.GET.get("bucket", "") or 0)
     except ValueError:
         bucket = 0
+    # No floor unless one is typed: the totals count the accounts in credit too, as `arrears
+    # aging` does (a floor of 0 left them out, and the page's total over the CLI's).
+    min_balance: Decimal | None
     try:
-        min_balance = Decimal(request.GET.get("min_balance", "") or "0")
+        typed = request.GET.get("min_balance", "").strip()
+        min_balance = Decimal(typed) if typed else None
     except InvalidOperation:
-        min_balance = Decimal(0)
+        min_balance = None
     status = request.GET.get("status", "")
     return {
         "property": request.GET.get("property", "").strip(),
@@ -246,7 +252,7 @@ def _filtered(request: HttpRequest, as_of: date, f: dict[str, Any]) -> list[Agin
             line = row.line
             if f["bucket"] and sum(line.buckets[f["bucket"] :], Decimal(0)) <= 0:
                 continue
-            if line.balance < f["min_balance"]:
+            if f["min_balance"] is not None and line.balance < f["min_balance"]:
                 continue
             if f["status"] == "open" and row.key["account_id"] in closed:
                 continue
@@ -348,13 +354,20 @@ def portfolio_chart(request: HttpRequest) -> HttpResponse:
     as_of = _as_of(request)
     prop = request.GET.get("property", "").strip()
     points = aging_trend(user=request.user, as_of=as_of, property_ids=[prop] if prop else None)
+    rates = collection_trend(user=request.user, as_of=as_of, property_ids=[prop] if prop else None)
     charts = []
-    for currency in sorted({p.currency for p in points}):
+    for currency in sorted({p.currency for p in points} | set(rates)):
         mine = [p for p in points if p.currency == currency]
         bars = [Bar(date_format(p.on, "M y"), tuple(p.buckets)) for p in mine]  # "mar 26" in es
         title = _("Aging at each month end (%(currency)s)") % {"currency": currency}
-        series = [label(b) for b in mine[-1].labels]
-        charts.append(mark_safe(stacked_svg(bars, series, title=title)))  # noqa: S308 - every text in it is escaped by stacked_svg
+        series = [label(b) for b in mine[-1].labels] if mine else []
+        svg = stacked_svg(bars, series, title=title, currency=currency) if mine else ""
+        charts.append(
+            {
+                "aging": mark_safe(svg),  # noqa: S308 - every text in it is escaped by stacked_svg
+                **rate_chart(rates.get(currency, []), currency),
+            }
+        )
     return render(request, "web/_chart.html", {"charts": charts})
 
 
@@ -592,7 +605,22 @@ def account_release(request: HttpRequest, account_id: str, hold_id: int) -> Http
 def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     hits = account_search(request.user, q=q) if q.strip() else []
+    named = account_named(hits)
+    # The account typed exactly opens, when the search is asked for (not while typing).
+    if named is not None and not _htmx(request):
+        return redirect("web:ledger", named)
     context = {"q": q, "hits": hits}
     if _htmx(request):
         return render(request, "web/_search_results.html", context)
     return jinja_page(request, "web/search.html", context, title=_("Search") + " · Arrears")
+
+
+SUGGESTIONS = 8  # the header box's type-ahead: a few accounts, the full search one Enter away
+
+
+@page("search")
+def search_suggest(request: HttpRequest) -> HttpResponse:
+    """The header box's suggestions as it is typed in: up to SUGGESTIONS accounts, as links."""
+    q = request.GET.get("q", "")[:200]
+    hits = account_search(request.user, q=q, limit=SUGGESTIONS) if q.strip() else []
+    return render(request, "web/_suggestions.html", {"q": q, "hits": hits})

@@ -138,6 +138,9 @@ def test_the_worklist_and_search_are_scoped(tokens):
     assert call(tokens, "mallory", "get", "/api/worklist", {"date": "2026-03-26"}).json() == []
     hits = call(tokens, "alice", "get", "/api/search", {"q": "ortiz"}).json()
     assert [h["account_id"] for h in hits] == ["A-TINA"]
+    # with where the account stands: March's rent and its late fee open, at the runs' last step
+    assert (hits[0]["balance"], hits[0]["currency"]) == ("1250.00", "USD")
+    assert hits[0]["stage"] not in ("", "current")
     assert call(tokens, "carol", "get", "/api/search", {"q": "ortiz"}).json() == []
 
 

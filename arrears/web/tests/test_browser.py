@@ -141,7 +141,7 @@ def test_a_property_manager_cannot_reach_another_buildings_account(live_server, 
 def test_screenshots_of_the_portfolio_search_and_a_tablet(live_server, browser, page, day_of_work):
     base = live_server.url
     sign_in(page, base, "alice", then="/?as_of=2026-03-26")
-    page.locator("#chart svg").wait_for()  # loaded by htmx after the table
+    page.locator("#chart svg").first.wait_for()  # loaded by htmx after the table
     shot(page, "portfolio")
     page.goto(f"{base}/search/")
     page.fill("form.search input[name=q]", "ortiz")

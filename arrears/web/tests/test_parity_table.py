@@ -29,6 +29,7 @@ NOT_ACTS = {
     "web": {
         *("web:signin", "web:signout", "web:account_plan_propose", "web:account_notice_preview"),
         *("web:portfolio", "web:portfolio_chart", "web:today", "web:search", "web:ledger"),
+        "web:search_suggest",
     },
     "api": {"POST /api/accounts/{account_id}/plan-proposals"},
     "cli": {
