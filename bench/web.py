@@ -14,7 +14,8 @@ migrated. It starts `arrears serve` (waitress, `--workers`, `--threads`) on loop
 a browser (CSRF token, session cookie), and then, for each page, has 20 clients each with its own
 keep-alive HTTP/1.1 connection request it back to back, without pause:
 
-- the account page `/accounts/ID/` of accounts drawn (seeded) from the book: its heading checked;
+- the account page `/accounts/ID/` of accounts drawn (seeded) from the book: its id under the
+  heading checked;
 - the worklist `/today/`: its counts checked;
 - search `/search/?q=...` for names, units, account ids, phone numbers and amounts from the book:
   its results table checked for the name, unit or account asked for.
@@ -263,7 +264,9 @@ def samples(folder: Path, rng: random.Random, n: int) -> dict[str, list[tuple[st
     account_pages = []
     for _ in range(n):
         a = rng.choice(accounts)["account_id"]
-        account_pages.append((f"/accounts/{urllib.parse.quote(a)}/", f"Account {a}</h1>"))
+        # The heading is the primary tenant's name (every generated account has one), the
+        # account's id in the line below it.
+        account_pages.append((f"/accounts/{urllib.parse.quote(a)}/", f"Account {a} \u00b7"))
     queries = []
     for i in range(n):
         kind = i % 5
