@@ -123,3 +123,20 @@ def test_a_malformed_form_body_to_the_api_is_its_own_400_not_a_page(tokens):
     # then: the API says it cannot read it, in its error shape
     assert response.status_code == 400
     assert response.json()["message"] == "Cannot parse request body"
+
+
+def test_a_malformed_upload_to_the_api_is_its_own_400_not_a_page(tokens):
+    # given: an upload whose body says multipart and has no boundary (found by make fuzz-api)
+    client = Client(raise_request_exception=False)
+    # when
+    response = client.generic(
+        "POST",
+        "/api/accounts/A-TINA/documents",
+        b"--x\r\n",
+        content_type="multipart/form-data",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['alice']}",
+    )
+    # then: the API answers in its own error shape, saying why
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_body"
+    assert "multipart" in response.json()["message"]
