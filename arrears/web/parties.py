@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from arrears.access.selectors import PartyView
 from arrears.core.phones import phone_display, phone_href
+from arrears.dunning.policy import Policy
 from arrears.dunning.reach import CallWord, call_words
-from arrears.dunning.selectors import account_policy
 from arrears.dunning.services import guard_rules
 
 # How a US reader names the zones the book calls in; another zone by its own abbreviation.
@@ -43,9 +43,11 @@ class PartyRow:
     autodial: str  # "" when autodialled calls are allowed, else why not
 
 
-def party_rows(account: Any, parties: list[PartyView], holds: Any, at: datetime) -> list[PartyRow]:
-    """The rows of the Parties table at `at`."""
-    policy = account_policy(account=account, on=at.date())
+def party_rows(
+    account: Any, parties: list[PartyView], holds: Any, at: datetime, policy: Policy | None
+) -> list[PartyRow]:
+    """The rows of the Parties table at `at`, under the account's `policy` (the one the page's
+    notice menu has already read: `dunning.selectors.account_policy`)."""
     words = call_words(
         account=account,
         parties=parties,

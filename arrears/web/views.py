@@ -411,7 +411,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "pages": pages,
         "page_range": range(1, pages + 1),
         "parties": parties,
-        "party_rows": party_rows(account, parties, activity.holds, now()),
+        "party_rows": party_rows(account, parties, activity.holds, now(), choices.policy),
         "activity": activity,
         "standing": account_standing(
             account=account,
