@@ -212,11 +212,19 @@ def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
-def _event(row: Outbound, kind: str, summary: str, actor: str, **detail: Any) -> None:
+def _event(
+    row: Outbound,
+    kind: str,
+    summary: str,
+    actor: str,
+    *,
+    at: datetime | None = None,
+    **detail: Any,
+) -> None:
     doc = row.document
     TimelineEvent.objects.create(
         account_id=row.account_id,
-        at=dj_timezone.now(),
+        at=at or dj_timezone.now(),
         on=row.run_on,
         kind=kind,
         actor=actor,
@@ -236,7 +244,14 @@ def _event(row: Outbound, kind: str, summary: str, actor: str, **detail: Any) ->
 
 
 def _finish(
-    row: Outbound, status: str, kind: str, summary: str, actor: str, **changes: Any
+    row: Outbound,
+    status: str,
+    kind: str,
+    summary: str,
+    actor: str,
+    *,
+    at: datetime | None = None,
+    **changes: Any,
 ) -> None:
     with transaction.atomic():
         Outbound.objects.filter(pk=row.pk).update(status=status, **changes)
@@ -248,6 +263,7 @@ def _finish(
             kind,
             summary,
             actor,
+            at=at,
             attempts=row.attempts,
             error=row.error,
             rule=row.detail.get("rule", ""),
@@ -416,13 +432,14 @@ def _try(
             # Django's backend refuses an address it cannot write in an SMTP command.
             _bounced(row, f"not an address: {exc}", actor, report)
             return True
-        _sent(row, report, actor)
+        _sent(row, report, actor, now())
         return True
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _sent(row: Outbound, report: SendReport, actor: str) -> None:
-    """The server took the message: the row is sent, on its timeline."""
+def _sent(row: Outbound, report: SendReport, actor: str, at: datetime) -> None:
+    """The server took the message at `at` (the pass's clock): the row is sent, on its
+    timeline."""
     subject = row.detail.get("subject", "")
     _finish(
         row,
@@ -430,7 +447,8 @@ def _sent(row: Outbound, report: SendReport, actor: str) -> None:
         "email.sent",
         f"email “{subject}” sent to {row.recipient}",
         actor,
-        sent_at=dj_timezone.now(),
+        at=at,
+        sent_at=at,
         error="",
         next_attempt_at=None,
     )

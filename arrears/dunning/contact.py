@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.dates import EARLIEST, LATEST, in_calendar
+from arrears.core.dates import EARLIEST, LATEST, book_zone, in_calendar
 from arrears.core.errors import ValidationError
 from arrears.correspondence.mail_in import FetchReport
 from arrears.correspondence.mail_models import InboundEmail
@@ -278,7 +278,7 @@ def opt_outs_record(report: FetchReport, *, actor: str = "mail") -> int:
             TimelineEvent.objects.create(
                 account=row.account,
                 at=row.received_at,
-                on=row.received_at.date(),
+                on=row.received_at.astimezone(book_zone()).date(),
                 kind="consent.withdrawn",
                 actor=actor,
                 summary=f"{row.party.party_id} opted out of email (replied STOP)",
