@@ -29,6 +29,7 @@ $(SECRET_FILE):
 demo: setup $(SECRET_FILE)
 	$(BIN)/arrears demo
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
+	@$(BIN)/arrears demo --team $(DEMO_USER)
 	@echo "Sign in as $(DEMO_USER) with the password $(DEMO_PASSWORD)."
 	SECRET_KEY="$$(cat $(SECRET_FILE))" $(BIN)/arrears serve
 

@@ -16,25 +16,43 @@ from arrears.cli.common import command, migrate
 def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
+    if args.team:
+        return _demo_team(args.team)
+
+    from django.conf import settings
+
     from arrears.demo.build import demo_build
+    from arrears.demo.mailroom import emails_send_day, letters_mail_day
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
 
     migrate()
     days: list[date] = []
     took = [0.0]
-    printed = [0]
-    # The coordinator's day: the run, then the day's letters printed for mailing (dated and their
-    # deadlines counted that day, the steps that follow a letter counting from it). The print
-    # files and manifests are archived; the copies written here are not kept.
+    counts = {"printed": 0, "mailed": 0, "sent": 0}
+    # The coordinator's day: the run, the day's letters printed for mailing (dated and their
+    # deadlines counted that day, the steps that follow a letter counting from it) and recorded
+    # mailed, the day's emails sent (to a folder: arrears.demo.mailroom). The last day's letters
+    # are left printed, for the Letters page. The print files and manifests are archived; the
+    # copies written here are not kept.
     print_folder = tempfile.TemporaryDirectory(prefix="arrears-demo-print-")
+    outbox = Path(settings.ARREARS_ARCHIVE_DIR) / "demo-outbox"
+    unmailed: list[tuple[Path, date]] = []
 
     def run_day(on: date) -> None:
         started = time.monotonic()
+        for manifest, printed_on in unmailed:
+            counts["mailed"] += letters_mail_day(manifest=manifest, on=printed_on, actor="cycle")
+        unmailed.clear()
         cycle_run(on=on, actor="cycle")
         output = Path(print_folder.name) / on.isoformat()
         batch = letters_print(on=on, output=output, actor="cycle")
-        printed[0] += len(batch.letters)
+        counts["printed"] += len(batch.letters)
+        if batch.manifest is not None and batch.letters:
+            unmailed.append((batch.manifest, on))
+        counts["sent"] += emails_send_day(
+            on=on, folder=outbox, zone=settings.TIME_ZONE, actor="cycle"
+        )
         took[0] += time.monotonic() - started
         days.append(on)
 
@@ -46,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     cli_job(args, "demo.build", detail={"force": bool(args.force)}, do=build)
     if days:
-        _cycle_summary(days, took[0], printed[0])
+        _cycle_summary(days, took[0], counts, outbox)
     return cmd_aging(
         argparse.Namespace(
             as_of=None,
@@ -59,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
-def _cycle_summary(days: list[date], seconds: float, printed: int) -> None:
+def _cycle_summary(days: list[date], seconds: float, counts: dict[str, int], outbox: Path) -> None:
     """What the demo's collection cycle put on record over its days."""
     from collections import Counter
     from decimal import Decimal
@@ -77,8 +95,8 @@ def _cycle_summary(days: list[date], seconds: float, printed: int) -> None:
             rules[rule] += 1
             continue
         kinds["actions"] += 1
-        if status == "queued":
-            kinds["letters" if channel in ("letter", "certified_letter") else channel] += 1
+        if channel in ("letter", "certified_letter", "email") and status in ("queued", "done"):
+            kinds["letters" if channel != "email" else channel] += 1
         elif status == "task":
             kinds["tasks"] += 1
         elif action == "fee":
@@ -89,9 +107,10 @@ def _cycle_summary(days: list[date], seconds: float, printed: int) -> None:
     refused = ", ".join(f"{rule} {n}" for rule, n in rules.most_common())
     print(
         f"Collection cycle: {len(days)} daily runs and letter batches, {days[0]} to "
-        f"{days[-1]}, in {seconds:.1f}s ({printed} letters printed)\n"
+        f"{days[-1]}, in {seconds:.1f}s ({counts['printed']} letters printed, "
+        f"{counts['mailed']} recorded mailed; {counts['sent']} emails sent to {outbox})\n"
         f"  actions: {kinds['actions']} ({kinds['letters']} letters and {kinds['email']} "
-        f"emails queued, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
+        f"emails, {kinds['tasks']} call/text tasks, {kinds['referrals']} referrals "
         f"recommended)\n"
         f"  fees posted: {kinds['fees']} ({fees:.2f} in all)\n"
         f"  refused by the guard: {sum(rules.values())}"
@@ -101,10 +120,30 @@ def _cycle_summary(days: list[date], seconds: float, printed: int) -> None:
     )
 
 
+def _demo_team(coordinator: str) -> int:
+    """`arrears demo --team USER`: the demo's buildings shared by USER and a colleague."""
+    import getpass
+
+    from arrears.core.dates import today
+    from arrears.demo.team import demo_team
+
+    migrate()
+    for line in demo_team(coordinator=coordinator, login=getpass.getuser(), on=today()) or [
+        "The demo book has its assignments already."
+    ]:
+        print(line)
+    return 0
+
+
 def _demo_parser(sub: Any) -> None:
     help = "build the demo book (once) and print its aging by property"
     p = command(sub, "demo", cmd_demo, help)
     p.add_argument("--force", action="store_true", help="rebuild even if the book has entries")
+    p.add_argument(
+        "--team",
+        metavar="USER",
+        help="only give the demo's buildings to USER (a coordinator) and a colleague, once",
+    )
 
 
 PARSERS = {"demo": _demo_parser}
