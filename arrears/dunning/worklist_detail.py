@@ -19,10 +19,14 @@ from datetime import date, timedelta
 
 from django.db.models import Max
 
+from arrears.core.dates import book_zone
 from arrears.correspondence.models import Outbound
 from arrears.dunning.models import Action, ContactAttempt, PolicyOverride
-from arrears.dunning.policy import Policy, choose_policy, jurisdiction_of
+from arrears.dunning.policy import Policy, Step, choose_policy, jurisdiction_of
 from arrears.ledger.models import Account, AccountParty
+
+# The statuses of an action whose step counts as taken (a refused or failed one does not).
+STEP_TAKEN = ("done", "queued", "task", "closed")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class Detail:
     last_contact_on: date | None = None
     last_contact_channel: str = ""
     last_contact_outcome: str = ""
-    next_step: str = ""
+    next_step: str = ""  # its key, in words ("rent demand"); the pages name it by its letter
+    next_template: str = ""
+    next_action: str = ""
     next_on: date | None = None
 
 
@@ -60,7 +66,7 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
     )
     done: dict[int, dict[str, date]] = {}
     for pk, step, last in (
-        Action.objects.filter(account_id__in=pks, status__in=["done", "queued", "task", "closed"])
+        Action.objects.filter(account_id__in=pks, status__in=STEP_TAKEN)
         .values("account_id", "step")
         .annotate(last=Max("run_on"))
         .values_list("account_id", "step", "last")
@@ -78,10 +84,10 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
             moved_out=account.closed_on is not None and account.closed_on <= on,
             override=overrides.get(pk),
         )
-        step, step_on = (
-            _next_step(policy, oldest_due[pk], done.get(pk, {}), on)
+        rung, step_on = (
+            next_step(policy, oldest_due[pk], done.get(pk, {}), on)
             if policy is not None and pk in oldest_due
-            else ("", None)
+            else (None, None)
         )
         primary_pk, code, name = primary.get(pk, (None, "", ""))
         last = contacts.get(pk, (None, "", ""))
@@ -95,7 +101,9 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
             last_contact_on=last[0],
             last_contact_channel=last[1],
             last_contact_outcome=last[2],
-            next_step=step,
+            next_step=rung.key.replace("-", " ") if rung is not None else "",
+            next_template=(rung.template or "") if rung is not None else "",
+            next_action=rung.action if rung is not None else "",
             next_on=step_on,
         )
     return out
@@ -127,7 +135,7 @@ def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
         # a letter printed for mailing went out that day (dated), whether or not its mailing was
         # recorded since
         day = {"rendered": dated, "returned": returned, "mailed": mailed or dated}.get(
-            status, sent.date() if sent is not None else None
+            status, sent.astimezone(book_zone()).date() if sent is not None else None
         )
         keep(pk, day, channel, "printed" if status == "rendered" else status)
     latest = (
@@ -142,15 +150,17 @@ def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
             account_id__in=list(wanted), at__in=set(wanted.values())
         ).values_list("account_id", "at", "channel", "outcome"):
             if wanted.get(pk) == at:
-                keep(pk, at.date(), channel, outcome)
+                keep(pk, at.astimezone(book_zone()).date(), channel, outcome)
     return last
 
 
-def _next_step(
+def next_step(
     policy: Policy, start: date, done: dict[str, date], on: date
-) -> tuple[str, date | None]:
-    """The policy's next rung for a delinquency that started on `start` (module docstring)."""
-    best: tuple[date, str] | None = None
+) -> tuple[Step | None, date | None]:
+    """The policy's next rung for a delinquency that started on `start` (module docstring), and
+    its day; (None, None) when none is left. `done` is each step's latest day taken. The one
+    reckoning of the worklist's "next step" and the account page's status strip."""
+    best: tuple[date, Step] | None = None
     for step in policy.steps:
         if step.day_of_month is not None or step.days_before_due is not None:
             continue
@@ -166,5 +176,5 @@ def _next_step(
         elif step.days_past_due is not None:
             day = start + timedelta(days=step.days_past_due)
         if day is not None and day >= on and (best is None or day < best[0]):
-            best = (day, step.key.replace("-", " "))
-    return ("", None) if best is None else (best[1], best[0])
+            best = (day, step)
+    return (None, None) if best is None else (best[1], best[0])

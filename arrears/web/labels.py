@@ -13,6 +13,7 @@ environment's).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.utils.functional import Promise
@@ -138,3 +139,16 @@ def label(code: object, kind: str = "") -> str:
     found = _labels().get(f"{kind}:{text}") if kind else None
     found = _labels().get(text) if found is None else found
     return text if found is None else str(found)
+
+
+@register.filter
+def next_step_words(detail: Any) -> str:
+    """A worklist line's next step (`worklist_detail.Detail`) by its letter's title in the
+    active language, else what it does."""
+    from django.utils.translation import get_language
+
+    from arrears.web.standing import step_words
+
+    return step_words(
+        detail.next_template, detail.next_action, detail.next_step, get_language() or "en"
+    )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from arrears.correspondence.catalog import CATALOG, language_for
 from arrears.dunning.policy import Policy, Step
 from arrears.dunning.worklist import EXPIRING_WITHIN_DAYS
+from arrears.dunning.worklist_detail import STEP_TAKEN, next_step
 from arrears.web.selectors import StandingFlags, standing_read
 from arrears.web.templatetags.amounts import amount as money
 from arrears.web.templatetags.amounts import day as day_text
@@ -44,14 +45,26 @@ class Standing:
 
 def step_name(step: Step | None, key: str, language: str) -> str:
     """A step in words: its letter's title, else what it does."""
-    if step is not None and step.template and step.template in CATALOG:
-        return CATALOG[step.template].title(language_for(language))
-    action = step.action if step is not None else ""
+    return step_words(
+        step.template or "" if step is not None else "",
+        step.action if step is not None else "",
+        key,
+        language,
+    )
+
+
+def step_words(template: str, action: str, key: str, language: str) -> str:
+    """A step, by its template and action, in words: its letter's title, else what it does,
+    else its key."""
+    if template and template in CATALOG:
+        return CATALOG[template].title(language_for(language))
     words = {
         "fee": _("late fee"),
         "recommend_referral": _("referral to an attorney recommended"),
         "referral": _("referral to an attorney"),
         "hold": _("hold"),
+        "call": _("a call to the tenant"),
+        "sms": _("a text message"),
     }
     return words.get(action, key.replace("-", " "))
 
@@ -82,7 +95,7 @@ def account_standing(
             "day": day_text(a.run_on),
         }
     if policy is not None and ledger.balance > 0:
-        upcoming = _next_step(policy, taken, oldest, on, language)
+        upcoming = _next_step(policy, activity.actions, oldest, on, language)
     return Standing(
         policy=policy.name if policy is not None else "",
         latest=latest,
@@ -93,30 +106,24 @@ def account_standing(
 
 
 def _next_step(
-    policy: Policy, taken: list[Any], oldest: date | None, on: date, language: str
+    policy: Policy, actions: list[Any], oldest: date | None, on: date, language: str
 ) -> str:
-    """The first step of the policy not yet taken, and the day it comes (as counted from the
-    oldest open charge's due date, or from the step it follows): an estimate, the run decides."""
-    done = {a.step: a.run_on for a in taken}
-    for step in policy.steps:
-        if step.key in done or step.action not in SHOWN_ACTIONS or step.day_of_month:
-            continue
-        when: date | None = None
-        if step.after_step:
-            if step.after_step not in done:
-                continue
-            when = done[step.after_step] + timedelta(days=step.after_days or 0)
-        elif oldest is not None and step.grace_days_exclusive is not None:
-            when = oldest + timedelta(days=step.grace_days_exclusive + 1)
-        elif oldest is not None and step.days_past_due is not None:
-            when = oldest + timedelta(days=step.days_past_due)
-        if when is None:
-            continue
-        name = step_name(step, step.key, language)
-        if when <= on:
-            return _("%(step)s, due now") % {"step": name}
-        return _("%(step)s, from %(day)s") % {"step": name, "day": day_text(when)}
-    return ""
+    """The policy's next step and the day it comes, as the worklist reckons it
+    (`worklist_detail.next_step`, from the oldest open charge's due date): an estimate, the run
+    decides."""
+    if oldest is None:
+        return ""
+    done: dict[str, date] = {}
+    for a in actions:
+        if a.status in STEP_TAKEN:
+            done[a.step] = max(done.get(a.step, date.min), a.run_on)
+    step, when = next_step(policy, oldest, done, on)
+    if step is None or when is None:
+        return ""
+    name = step_name(step, step.key, language)
+    if when <= on:
+        return _("%(step)s, due now") % {"step": name}
+    return _("%(step)s, from %(day)s") % {"step": name, "day": day_text(when)}
 
 
 def _reasons(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,8 +31,9 @@ def _task(text: str) -> int | None:
     return int(text) if text.strip().isdigit() else None
 
 
-def _on_today(request: HttpRequest, do: Callable[[], Any]) -> HttpResponse:
-    """Run a worklist act; back to the Today page it came from, or that page with the refusal."""
+def _on_today(request: HttpRequest, do: Callable[[], Any], said: str) -> HttpResponse:
+    """Run a worklist act; back to the Today page it came from saying `said`, or that page
+    with the refusal."""
     try:
         do()
     except NotFoundError as exc:
@@ -42,6 +44,7 @@ def _on_today(request: HttpRequest, do: Callable[[], Any]) -> HttpResponse:
         if exc.kind in ("forbidden", "unauthenticated"):
             raise
         return _today_with(request, exc.message)
+    messages.success(request, said)
     back = back_to(request) or reverse("web:today")
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse(status=200)
@@ -70,6 +73,7 @@ def worklist_snooze(request: HttpRequest) -> HttpResponse:
             reason=post.get("reason", ""),
             action_id=_task(post.get("action_id", "")),
         ),
+        _("Snoozed until %(day)s: the line comes back then.") % {"day": post.get("until", "")},
     )
 
 
@@ -86,4 +90,5 @@ def worklist_dismiss(request: HttpRequest) -> HttpResponse:
             reason=post.get("reason", ""),
             action_id=_task(post.get("action_id", "")),
         ),
+        _("Dismissed: the line leaves the worklist."),
     )

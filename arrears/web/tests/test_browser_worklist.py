@@ -135,8 +135,9 @@ def test_a_coordinator_clears_her_referrals_from_the_today_page(live_server, pag
     tina.locator("form.line-call input[name=promise_on]").fill("2026-04-03")
     tina.locator("form.line-call button[type=submit]").click()
     page.wait_for_url(f"{base}/today/?tab=referrals&as_of=2026-03-26")
-    # then Tina's line has left the list
+    # then Tina's line has left the list, and the page says what was done
     assert line(page, "A-TINA").count() == 0
+    assert "Call logged" in page.locator("#messages").inner_text()
     assert Promise.objects.get(account__account_id="A-TINA").amount == 600
 
     # when she refers Rosa to Hale & Co
@@ -145,8 +146,9 @@ def test_a_coordinator_clears_her_referrals_from_the_today_page(live_server, pag
     rosa.locator("form.line-refer input[name=firm]").fill("Hale & Co")
     rosa.locator("form.line-refer button[type=submit]").click()
     page.wait_for_url(f"{base}/today/?tab=referrals&as_of=2026-03-26")
-    # then Rosa's line has left too
+    # then Rosa's line has left too, as the page says
     assert line(page, "A-ROSA").count() == 0
+    assert "Referred to Hale & Co." in page.locator("#messages").inner_text()
     assert Referral.objects.filter(account__account_id="A-ROSA", firm="Hale & Co").exists()
 
     # when she snoozes Sam's line until the 28th, saying why
@@ -156,8 +158,9 @@ def test_a_coordinator_clears_her_referrals_from_the_today_page(live_server, pag
     sam.locator("form.line-snooze input[name=reason]").fill("the manager waits for his refund")
     sam.locator("form.line-snooze button[type=submit]").click()
     page.wait_for_url(f"{base}/today/?tab=referrals&as_of=2026-03-26")
-    # then the tab is empty today
+    # then the tab is empty today, and the page says until when
     assert line(page, "A-SAM").count() == 0
+    assert "Snoozed until 2026-03-28" in page.locator("#messages").inner_text()
     assert "Nothing on the worklist for 2026-03-26." in page.locator("main").inner_text()
     assert WorklistSnooze.objects.get().until == date(2026, 3, 28)
     # and Sam's line is back on the 28th
