@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 
 from arrears.access import permissions
 from arrears.access.models import Assignment, Coverage, Profile
-from arrears.ledger.models import Account
+from arrears.ledger.models import Account, Property
 
 
 def assignments_open(on: date) -> QuerySet[Assignment]:
@@ -114,45 +114,52 @@ class Coordinator:
 def account_coordinator(account: Account, on: date) -> Coordinator | None:
     """The coordinator of `account` on `on` (None: assigned to no one), from the account's own
     assignment, its property's or its portfolio's; and the backup covering for them that day.
-    `account.property` is read if loaded (the account page's is). Two small queries."""
+    `account.property` is read if loaded (the account page's is). One query, in SQL: the
+    account page reads it on every request, and the ORM's building of the two queries it took
+    cost 3.6 ms of the page's CPU (cProfile, the demo book)."""
+    from django.db import connection
+
     portfolio = account.property.portfolio if account.property_id and account.property else ""
-    reach = Q(account_id=account.pk)
-    if account.property_id:
-        reach |= Q(property_id=account.property_id)
-    if portfolio:
-        reach |= Q(portfolio=portfolio)
-    rank = {"account": 0, "property": 1, "portfolio": 2}
-    found = sorted(
-        (
-            (
-                "account" if a.account_id else "property" if a.property_id else "portfolio",
-                a,
-            )
-            for a in assignments_open(on)
-            .filter(reach)
-            .select_related("user", "property")
-            .only("user__username", "property__property_id", "account_id", "portfolio")
-        ),
-        key=lambda pair: rank[pair[0]],
-    )
-    if not found:
+    users = get_user_model()._meta.db_table
+    assignment, coverage = Assignment._meta.db_table, Coverage._meta.db_table
+    prop = Property._meta.db_table
+    sql = f"""
+        SELECT u.username, a.account_id, p.property_id, a.portfolio, cover.username,
+               cover.ends_on
+        FROM {assignment} a
+        JOIN {users} u ON u.id = a.user_id
+        LEFT JOIN {prop} p ON p.id = a.property_id
+        LEFT JOIN (
+            SELECT c.user_out_id, b.username, c.ends_on,
+                   ROW_NUMBER() OVER (PARTITION BY c.user_out_id ORDER BY c.starts_on, c.id) AS n
+            FROM {coverage} c JOIN {users} b ON b.id = c.backup_id
+            WHERE c.starts_on <= %s AND c.ends_on >= %s
+              AND (c.ended_on IS NULL OR c.ended_on > %s)
+        ) cover ON cover.user_out_id = a.user_id AND cover.n = 1
+        WHERE a.since <= %s AND (a.ended_on IS NULL OR a.ended_on > %s)
+          AND (a.account_id = %s OR a.property_id = %s OR (%s <> '' AND a.portfolio = %s))
+        ORDER BY CASE WHEN a.account_id IS NOT NULL THEN 0
+                      WHEN a.property_id IS NOT NULL THEN 1 ELSE 2 END, a.id
+        LIMIT 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [on, on, on, on, on, account.pk, account.property_id, portfolio, portfolio],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
-    by, assignment = found[0]
-    target = account.account_id if by == "account" else target_of(assignment)[1]
-    cover = (
-        coverages_on(on)
-        .filter(user_out_id=assignment.user_id)
-        .select_related("backup")
-        .order_by("starts_on", "id")
-        .first()
-    )
-    return Coordinator(
-        assignment.user.username,
-        by,
-        target,
-        backup=cover.backup.username if cover else "",
-        back_on=cover.ends_on if cover else None,
-    )
+    username, account_pk, property_code, portfolio_code, backup, back_on = row
+    if account_pk is not None:
+        by, target = "account", account.account_id
+    elif property_code is not None:
+        by, target = "property", property_code
+    else:
+        by, target = "portfolio", portfolio_code
+    if isinstance(back_on, str):  # SQLite gives a date as text
+        back_on = date.fromisoformat(back_on)
+    return Coordinator(username, by, target, backup=backup or "", back_on=back_on)
 
 
 def target_of(assignment: Assignment) -> tuple[str, str]:
