@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from arrears.dunning.derived import derived_holds
+from arrears.dunning.derived import DerivedHolds, derived_holds
 from arrears.dunning.guard import (
     ActiveHold,
     CallHistory,
@@ -55,11 +55,13 @@ def call_words(
     holds: Iterable[Any],
     at: datetime,
     rules: GuardRules | None = None,
+    derived: DerivedHolds | None = None,
 ) -> dict[str, CallWord]:
     """{party_id: CallWord} for the account's parties at the aware time `at`. `parties` carry
     party_id, role, phone, email, address, timezone, state and consent ({channel: granted});
     `holds` are the account's Hold rows (a party's with `party_code`, as `activity_get` reads
-    them)."""
+    them). `derived`: the account's commitments' holds when the caller knows them (none, say),
+    else they are read."""
     rules = rules or GuardRules()
     prop = account.property
     zones = {
@@ -74,7 +76,8 @@ def call_words(
         for h in holds
         if h.released_at is None and h.placed_on <= on
     ]
-    derived = derived_holds([account.pk], on)
+    if derived is None:
+        derived = derived_holds([account.pk], on)
     commitments: list[tuple[str, str]] = []
     if account.pk in derived.commitments:
         held = derived.commitments[account.pk]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from arrears.access.selectors import PartyView
 from arrears.core.phones import phone_display, phone_href
+from arrears.dunning.derived import DerivedHolds
 from arrears.dunning.policy import Policy
 from arrears.dunning.reach import CallWord, call_words
 from arrears.dunning.services import guard_rules
@@ -44,16 +45,25 @@ class PartyRow:
 
 
 def party_rows(
-    account: Any, parties: list[PartyView], holds: Any, at: datetime, policy: Policy | None
+    account: Any,
+    parties: list[PartyView],
+    holds: Any,
+    at: datetime,
+    policy: Policy | None,
+    *,
+    commitments: bool = True,
 ) -> list[PartyRow]:
     """The rows of the Parties table at `at`, under the account's `policy` (the one the page's
-    notice menu has already read: `dunning.selectors.account_policy`)."""
+    notice menu has already read: `dunning.selectors.account_policy`). `commitments` False: the
+    account has no open promise, active plan or open dispute (`StandingFlags.may_hold`), so the
+    guard is asked without reading their holds."""
     words = call_words(
         account=account,
         parties=parties,
         holds=holds,
         at=at,
         rules=guard_rules(policy) if policy else None,
+        derived=None if commitments else DerivedHolds(),
     )
     rows = []
     for p in parties:

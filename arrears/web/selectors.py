@@ -257,6 +257,11 @@ class StandingFlags:
     dispute_since: date | None  # the oldest open dispute's day
     firm: str  # the firm of the latest referral not withdrawn ("" none)
 
+    def may_hold(self) -> bool:
+        """Whether a commitment may hold the account's steps (an open promise, an active plan,
+        an open dispute): without one, its derived holds are none and need no reading."""
+        return self.promise_amount is not None or self.plan == "active" or self.disputes_open > 0
+
 
 def _sql_day(value: Any) -> date | None:
     if value is None or isinstance(value, date):

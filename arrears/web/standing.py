@@ -77,8 +77,9 @@ def account_standing(
     policy: Policy | None,
     on: date,
     language: str,
+    flags: StandingFlags | None = None,
 ) -> Standing:
-    flags = standing_read(account.pk)
+    flags = flags or standing_read(account.pk)
     past_due = [
         line.due_on
         for line in ledger.lines

@@ -79,7 +79,7 @@ from arrears.web.labels import label
 from arrears.web.pagecache import cached_render
 from arrears.web.parties import party_rows
 from arrears.web.rates import rate_chart
-from arrears.web.selectors import aging_trend, collection_trend
+from arrears.web.selectors import aging_trend, collection_trend, standing_read
 from arrears.web.standing import account_standing, hold_word
 from arrears.web.today import today_context
 from arrears.web.wording import error_words, refusal_words
@@ -403,6 +403,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     choices = notice_choices(account=account, on=on)
     activity = activity_get(account=account, limit=None if everything else ACTIVITY)
     parties = account_parties(account, ledger.parties)
+    flags = standing_read(account.pk)
     return {
         "account": account,
         "ledger": ledger,
@@ -411,7 +412,9 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "pages": pages,
         "page_range": range(1, pages + 1),
         "parties": parties,
-        "party_rows": party_rows(account, parties, activity.holds, now(), choices.policy),
+        "party_rows": party_rows(
+            account, parties, activity.holds, now(), choices.policy, commitments=flags.may_hold()
+        ),
         "activity": activity,
         "standing": account_standing(
             account=account,
@@ -420,6 +423,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
             policy=choices.policy,
             on=on,
             language=get_language(),
+            flags=flags,
         ),
         "today": on,
         "coordinator": account_coordinator(account, on),
