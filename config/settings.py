@@ -29,6 +29,8 @@ ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the f
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
 ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
 ARREARS_UPLOAD_MAX_BYTES the largest document added to an account by hand (default 10485760: 10 MB)
+ARREARS_DEPOSIT_RULES    a TOML file of deposit rules by jurisdiction over the built-in ones
+                         (docs/moveout.md)
 ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
 ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
 ARREARS_COMPANY_SIGNER_NAME, ARREARS_COMPANY_SIGNER_TITLE   who signs the letters, and as what
@@ -94,6 +96,7 @@ INSTALLED_APPS = [
     "arrears.plans",
     "arrears.disputes",
     "arrears.legal",
+    "arrears.moveout",
     "arrears.access",
     "arrears.api",
     "arrears.web",
@@ -300,6 +303,9 @@ ARREARS_PLANS = {
     if key.startswith("ARREARS_PLAN_")
 }
 ARREARS_DISPUTE_DAYS = env.int("ARREARS_DISPUTE_DAYS", 30)
+# A TOML file of deposit rules by jurisdiction over the built-in ones (arrears/moveout/
+# deposit_rules.toml: the statement's clock, forfeiture, late fees, receipts, interest).
+ARREARS_DEPOSIT_RULES = _str("ARREARS_DEPOSIT_RULES", "")
 ARREARS_ACCELERATION_CLAUSE = _str(
     "ARREARS_ACCELERATION_CLAUSE",
     "If an installment is not paid within the grace period, the whole unpaid balance of this "

@@ -526,7 +526,11 @@ def book_run(
     )
 
 
-# The acts on an account's record (contact points, consent, documents): arrears.access.acts_record.
+# The acts on an account's record (contact points, consent, documents): arrears.access.acts_record;
+# those of a move-out and its deposit: arrears.access.acts_moveout.
+from arrears.access.acts_moveout import deposit_dispose as deposit_dispose  # noqa: E402
+from arrears.access.acts_moveout import deposit_show as deposit_show  # noqa: E402
+from arrears.access.acts_moveout import moveout_record as moveout_record  # noqa: E402
 from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E402
 from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402
 from arrears.access.acts_record import document_add as document_add  # noqa: E402

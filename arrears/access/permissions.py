@@ -38,6 +38,9 @@ _VERBS: dict[str, frozenset[str]] = {
     "plan.send": frozenset({COORDINATOR, ADMIN}),  # the CLI's `plan send`: the agreement emailed
     "dispute.open": frozenset({COORDINATOR, ADMIN}),
     "dispute.resolve": frozenset({COORDINATOR, ADMIN}),
+    # move-out and the security deposit (arrears.moveout): a property's manager knows the day
+    "moveout.record": frozenset({COORDINATOR, MANAGER, ADMIN}),
+    "deposit.dispose": frozenset({COORDINATOR, ADMIN}),
     # a statement is archived and written on the timeline: a change, not a read
     "statement.send": frozenset({COORDINATOR, ADMIN}),
     "notice.preview": frozenset({COORDINATOR, ADMIN}),

@@ -40,6 +40,8 @@ COMMANDS: dict[str, str] = {
     "serve": "arrears.cli.web",
     "user": "arrears.cli.access",
     "refer": "arrears.cli.access",
+    "moveout": "arrears.cli.moveout",
+    "deposit": "arrears.cli.moveout",
     "audit": "arrears.cli.access",
     "promise": "arrears.cli.plans",
     "plan": "arrears.cli.plans",

@@ -33,6 +33,23 @@ CLI_WORDING = {
         "a promise (--promise-amount, --promise-date) is taken on a call with --outcome promise"
     ),
     "reopen_reason_missing": "say why the month is reopened (--reason)",
+    "deposit_deadline": (
+        "refused (rule deposit:deadline): the itemized statement was due by {due} ({law}), {days} "
+        "days after the move-out on {vacated}; it is {on}.{forfeit} To post it all the same, say "
+        "why: --override REASON"
+    ),
+    "deposit_receipt": (
+        "refused (rule deposit:receipt): deductions {lines}: repairs and cleaning of {floor} or "
+        "more go with their receipts, invoices or bills ({law}); attach each with --receipt N:FILE"
+    ),
+    "deposit_late_fee": (
+        "refused (rule deposit:late_fee): deduction {n}: late fees may not be kept from a deposit "
+        "here ({law})"
+    ),
+    "disposition_exists": (
+        "{account_id}'s deposit was disposed of on {day} (version {version}); to correct it, say "
+        "why: --correct REASON"
+    ),
     "period_closed": (
         "{month} is closed (the book is closed through {through}): {what} dated {on} would change "
         "it; a controller reopens the month (`arrears period reopen {through} --reason …`) or it "

@@ -1,0 +1,355 @@
+"""A move-out and its deposit's disposition (arrears.moveout), as a coordinator does them from
+the command line (the contract's JSON), on both databases: the clock by jurisdiction, the figures
+the book ends with, refusals by rule, corrections, and bad input that changes nothing."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfWriter
+
+from arrears.access.services import user_add
+from arrears.access.tests.people import OPERATOR, write_book
+from arrears.cli import main
+from arrears.ledger.models import Party, TimelineEvent, Transaction
+from arrears.ledger.selectors import account_ledger
+from arrears.ledger.services import book_import
+from arrears.moveout.models import Disposition
+
+pytestmark = pytest.mark.django_db
+
+BOOK: dict[str, list[dict[str, str]]] = {
+    "properties": [
+        {"property_id": "HUD", "name": "Hudson Rows", "state": "NY", "country": "US"},
+        {"property_id": "BAY", "name": "Bay View", "state": "CA", "country": "US"},
+    ],
+    "parties": [
+        {"party_id": "P-NINA", "name": "Nina Ortiz", "address": "4 Hudson Row, Apt 2"},
+        {"party_id": "P-CARL", "name": "Carl Baker"},
+        {"party_id": "P-RUTH", "name": "Ruth Lee"},
+    ],
+    "accounts": [
+        # owes February's and March's rent, 2,450.00, and leaves a deposit of 1,800.00
+        {
+            "account_id": "A-NY",
+            "property_id": "HUD",
+            "unit": "2",
+            "kind": "residential_lease",
+            "opened": "2025-01-01",
+            "rent": "1225.00",
+            "deposit_held": "1800.00",
+        },
+        {
+            "account_id": "A-CA",
+            "property_id": "BAY",
+            "unit": "7",
+            "kind": "residential_lease",
+            "opened": "2025-01-01",
+            "rent": "1000.00",
+            "deposit_held": "1000.00",
+        },
+        # owes 800.00 and leaves 1,500.00: 700.00 to refund
+        {
+            "account_id": "A-OWED",
+            "property_id": "HUD",
+            "unit": "5",
+            "kind": "residential_lease",
+            "opened": "2025-01-01",
+            "rent": "800.00",
+            "deposit_held": "1500.00",
+        },
+    ],
+    "account_parties": [
+        {"account_id": "A-NY", "party_id": "P-NINA", "role": "primary"},
+        {"account_id": "A-CA", "party_id": "P-CARL", "role": "primary"},
+        {"account_id": "A-OWED", "party_id": "P-RUTH", "role": "primary"},
+    ],
+    "transactions": [
+        *(
+            {
+                "txn_id": f"T-NY-{m}",
+                "account_id": "A-NY",
+                "posted": f"2026-0{m}-01",
+                "type": "charge",
+                "code": "RENT",
+                "amount": "1225.00",
+                "due": f"2026-0{m}-01",
+            }
+            for m in (2, 3)
+        ),
+        {
+            "txn_id": "T-OWED-3",
+            "account_id": "A-OWED",
+            "posted": "2026-03-01",
+            "type": "charge",
+            "code": "RENT",
+            "amount": "800.00",
+            "due": "2026-03-01",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> Path:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setenv("ARREARS_TODAY", "2026-03-10")
+    book_import(write_book(tmp_path / "book", BOOK))
+    for name, role in (("cora", "coordinator"), ("bob", "controller")):
+        user_add(
+            username=name,
+            password="a-long-test-password",
+            role=role,
+            actor=OPERATOR,
+            via="system",
+        )
+    return tmp_path
+
+
+def arrears(capsys: pytest.CaptureFixture[str], *words: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["--as", "cora", *words])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def balance(account_id: str, on: str = "2026-03-31") -> Decimal:
+    from datetime import date
+
+    return account_ledger(account_id=account_id, as_of=date.fromisoformat(on)).balance
+
+
+def test_a_new_york_tenant_moves_out_owing_rent_and_damage(book, capsys):
+    # given Nina, who owes 2,450.00, vacating on March 3rd and leaving a forwarding address
+    code, out, _err = arrears(
+        capsys,
+        "moveout",
+        "A-NY",
+        "--on",
+        "2026-03-03",
+        "--forwarding-address",
+        "77 Elm Street, Apt 4, Albany, ny 12203",
+    )
+    assert code == 0
+    assert "2026-03-17" in out
+    # then the statement is due 14 days later (GOL §7-108(1-a)(e)) and nothing is disposed yet
+    code, out, _err = arrears(capsys, "deposit", "show", "A-NY", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == {
+        "account_id": "A-NY",
+        "deposit_held": "1800.00",
+        "vacated": "2026-03-03",
+        "statement_due": "2026-03-17",
+        "jurisdiction": "US-NY",
+        "disposition": None,
+    }
+    # and the forwarding address is her mailing address from now on
+    nina = Party.objects.get(party_id="P-NINA")
+    assert (nina.address, nina.city, nina.state, nina.postal_code) == (
+        "77 Elm Street, Apt 4",
+        "Albany",
+        "NY",
+        "12203",
+    )
+    # when the coordinator keeps 300.00 for a broken door on the 10th
+    code, out, err = arrears(
+        capsys,
+        "deposit",
+        "dispose",
+        "A-NY",
+        "--deduct",
+        "damage:300.00:bedroom door replaced: split frame",
+        "--on",
+        "2026-03-10",
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    # then the deposit pays the damage first and 1,500.00 of the rent; 950.00 is still owed
+    assert json.loads(out)["disposition"] == {
+        "deductions": [
+            {"code": "damage", "amount": "300.00", "text": "bedroom door replaced: split frame"}
+        ],
+        "applied": "1800.00",
+        "refund_due": "0.00",
+        "balance_owed": "950.00",
+        "posted_on": "2026-03-10",
+    }
+    entries = {
+        (t.type, t.code, t.amount, t.applies_to.txn_id if t.applies_to else "")
+        for t in Transaction.objects.filter(account__account_id="A-NY", txn_id__startswith="MO-")
+    }
+    damage = Transaction.objects.get(account__account_id="A-NY", code="DMG").txn_id
+    assert entries == {
+        ("charge", "DMG", Decimal("300.00"), ""),
+        ("credit", "DEP", Decimal("300.00"), damage),
+        ("credit", "DEP", Decimal("1500.00"), ""),
+    }
+    assert balance("A-NY") == Decimal("950.00")
+    assert TimelineEvent.objects.filter(account__account_id="A-NY", kind="deposit.disposed")
+    # and the same command again posts nothing twice: a second disposition needs a correction
+    code, _out, err = arrears(
+        capsys, "deposit", "dispose", "A-NY", "--deduct", "damage:300:door", "--on", "2026-03-10"
+    )
+    assert code == 2
+    assert "--correct" in err
+    assert balance("A-NY") == Decimal("950.00")
+
+
+def test_a_correction_supersedes_the_disposition_and_keeps_both(book, capsys):
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    arrears(
+        capsys, "deposit", "dispose", "A-NY", "--deduct", "damage:300:door", "--on", "2026-03-10"
+    )
+    # when the door turns out to cost 200.00
+    code, out, err = arrears(
+        capsys,
+        "deposit",
+        "dispose",
+        "A-NY",
+        "--deduct",
+        "damage:200:door, contractor's invoice",
+        "--on",
+        "2026-03-10",
+        "--correct",
+        "the contractor billed 200.00, not 300.00",
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["disposition"]["balance_owed"] == "850.00"
+    assert balance("A-NY") == Decimal("850.00")
+    first, second = Disposition.objects.order_by("version")
+    assert first.superseded_by == second
+    assert second.correction_reason == "the contractor billed 200.00, not 300.00"
+    assert first.balance_owed == Decimal("950.00")  # kept as it was
+
+
+def test_after_the_deadline_the_statement_is_refused_unless_a_reason_is_given(
+    book, capsys, monkeypatch
+):
+    monkeypatch.setenv("ARREARS_TODAY", "2026-03-18")
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    # when the coordinator disposes of it on the 18th, a day after the deadline
+    code, out, err = arrears(
+        capsys, "deposit", "dispose", "A-NY", "--deduct", "damage:300:door", "--format", "json"
+    )
+    # then it is refused with its rule and the forfeiture, and nothing is posted
+    assert code == 2
+    assert out == ""
+    assert "deposit:deadline" in err
+    assert "2026-03-17" in err
+    assert "forfeits" in err
+    assert not Transaction.objects.filter(txn_id__startswith="MO-").exists()
+    assert not Disposition.objects.exists()
+    # when she gives the reason
+    code, out, err = arrears(
+        capsys,
+        "deposit",
+        "dispose",
+        "A-NY",
+        "--deduct",
+        "damage:300:door",
+        "--override",
+        "the tenant asked for the statement to wait for the inspection",
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    assert Disposition.objects.get().late_reason.startswith("the tenant asked")
+    event = TimelineEvent.objects.get(kind="deposit.disposed")
+    assert "after the deadline of 2026-03-17" in event.summary
+
+
+def test_california_asks_receipts_for_work_of_125_or_more(book, capsys, tmp_path):
+    arrears(capsys, "moveout", "A-CA", "--on", "2026-03-01")
+    # a deduction of 500.00 for cleaning with no receipt is refused, naming the rule
+    code, _out, err = arrears(
+        capsys, "deposit", "dispose", "A-CA", "--deduct", "cleaning:500:carpets"
+    )
+    assert code == 2
+    assert "deposit:receipt" in err
+    assert "1950.5" in err
+    assert not Disposition.objects.exists()
+    # with the invoice attached it is posted, the invoice archived with it
+    invoice = tmp_path / "invoice.pdf"
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    with invoice.open("wb") as stream:
+        writer.write(stream)
+    code, out, err = arrears(
+        capsys,
+        "deposit",
+        "dispose",
+        "A-CA",
+        "--deduct",
+        "cleaning:500:carpets",
+        "--receipt",
+        "1:" + str(invoice),
+        "--format",
+        "json",
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["disposition"]["refund_due"] == "500.00"
+    assert Disposition.objects.get().deductions.get().document is not None
+
+
+def test_a_tenant_owed_money_back_has_a_refund_due(book, capsys):
+    arrears(capsys, "moveout", "A-OWED", "--on", "2026-03-05")
+    code, out, _err = arrears(capsys, "deposit", "dispose", "A-OWED", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["disposition"] == {
+        "deductions": [],
+        "applied": "1500.00",
+        "refund_due": "700.00",
+        "balance_owed": "0.00",
+        "posted_on": "2026-03-10",
+    }
+    assert balance("A-OWED") == Decimal("-700.00")
+
+
+@pytest.mark.parametrize(
+    ("deduct", "said"),
+    [
+        ("damage:-50:door", "positive"),
+        ("damage:0:door", "positive"),
+        ("paint:50:walls", "no deduction code 'paint'"),
+        ("damage:5000:everything", "more than the deposit and the balance"),
+        ("rent:3000:rent", "more than the 2,450.00 the account owes"),
+        ("late_fee:50:late", "deposit:late_fee"),
+    ],
+)
+def test_bad_deductions_are_refused_and_change_nothing(book, capsys, deduct, said):
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    before = Transaction.objects.count()
+    code, _out, err = arrears(capsys, "deposit", "dispose", "A-NY", "--deduct", deduct)
+    assert code == 2
+    assert said in err
+    assert Transaction.objects.count() == before
+    assert not Disposition.objects.exists()
+
+
+def test_bad_dates_are_refused(book, capsys):
+    code, _out, err = arrears(capsys, "moveout", "A-NY", "--on", "2024-12-31")
+    assert code == 2
+    assert "before the lease opened" in err
+    code, _out, err = arrears(capsys, "deposit", "dispose", "A-NY")
+    assert code == 2
+    assert "no move-out" in err
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    code, _out, err = arrears(capsys, "deposit", "dispose", "A-NY", "--on", "2026-03-02")
+    assert code == 2
+    assert "comes after the move-out" in err
+
+
+def test_a_controller_cannot_dispose_of_a_deposit(book, capsys):
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    capsys.readouterr()
+    code = main(["--as", "bob", "deposit", "dispose", "A-NY", "--deduct", "damage:10:x"])
+    assert code == 2
+    assert "controller" in capsys.readouterr().err
+    assert not Disposition.objects.exists()

@@ -1,0 +1,78 @@
+"""The deposit's rules by jurisdiction: the statement's clock, whether missing it forfeits the
+deposit, whether late fees may be kept, when receipts must go with the statement, interest. Data
+(`deposit_rules.toml`, with the statutes), a company's own rows from ARREARS_DEPOSIT_RULES (a TOML
+file of the same shape) over them."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from arrears.core.errors import ValidationError
+
+BUILT_IN = Path(__file__).with_name("deposit_rules.toml")
+
+
+@dataclass(frozen=True)
+class DepositRule:
+    jurisdiction: str  # the row that applies ("default" when none names the property's)
+    days: int
+    forfeits: bool
+    late_fees: bool
+    receipts_from: Decimal | None
+    interest_percent: Decimal
+    law: str
+
+
+def _rows(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError(
+            "{path}: the deposit rules cannot be read ({reason})",
+            code="deposit_rules_unreadable",
+            path=str(path),
+            reason=str(exc),
+        ) from None
+
+
+@lru_cache(maxsize=4)
+def _table(extra: str) -> dict[str, dict[str, object]]:
+    table = _rows(BUILT_IN)
+    if extra:
+        for key, row in _rows(Path(extra)).items():
+            table[key] = {**table.get(key, table["default"]), **row}
+    return table
+
+
+def deposit_rule(jurisdiction: str) -> DepositRule:
+    """The rule for a property's jurisdiction ("US-NY"), else the country's ("US"), else the
+    default."""
+    from django.conf import settings
+
+    table = _table(getattr(settings, "ARREARS_DEPOSIT_RULES", ""))
+    country = jurisdiction.partition("-")[0]
+    key = next((k for k in (jurisdiction, country) if k and k in table), "default")
+    row = {**table["default"], **table[key]}
+    try:
+        receipts = row.get("receipts_from")
+        return DepositRule(
+            jurisdiction=key,
+            days=int(str(row["days"])),
+            forfeits=bool(row["forfeits"]),
+            late_fees=bool(row["late_fees"]),
+            receipts_from=None if receipts is None else Decimal(str(receipts)),
+            interest_percent=Decimal(str(row.get("interest_percent", "0"))),
+            law=str(row.get("law", "")),
+        )
+    except (KeyError, ValueError, ArithmeticError) as exc:
+        raise ValidationError(
+            "the deposit rules of {key} are not complete ({reason})",
+            code="deposit_rules_invalid",
+            key=key,
+            reason=str(exc),
+        ) from None
