@@ -40,6 +40,7 @@ TAB_OF = {
     "plan_broken": "plans",
     "referral": "referrals",
     "dispute_overdue": "disputes",
+    "deposit_due": "deposits",
     "email": "mail",
     "email_failed": "mail",
 }

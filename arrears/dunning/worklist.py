@@ -35,6 +35,7 @@ from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Allocation, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.legal.models import Referral
+from arrears.moveout.selectors import deposits_due
 from arrears.plans.models import Plan, Promise
 
 LARGE_DELINQUENCY = Decimal("1000.00")
@@ -161,6 +162,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         if line.kind == "dispute_overdue" or balance.get(line.account_pk, Decimal(0)) > 0:
             lines.append(line)
     lines += _new_delinquency_lines(on, balance, oldest_due)
+    lines += _deposit_lines(on)
     pks = sorted({line.account_pk for line in lines})
     details = line_details(pks, on, oldest_due)
     dealt = _dealt_with(pks, on, holds, {pk: d.primary_pk for pk, d in details.items()})
@@ -189,6 +191,47 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
         )
     work.sort(key=lambda w: (-w.expected, w.account_id, w.kind))
     return work
+
+
+def _deposit_lines(on: date) -> list[Line]:
+    """Deposits whose itemized statement is due within 5 days or overdue, none sent yet
+    (`moveout.selectors.deposits_due`); where missing the deadline forfeits the deposit (N.Y. Gen.
+    Oblig. Law §7-108(1-a)(e)) the line says so."""
+    lines = []
+    for d in deposits_due(on):
+        facts = (
+            ("due", d.due.isoformat()),
+            ("vacated", d.vacated.isoformat()),
+            ("deposit", f"{d.deposit:,.2f}"),
+            ("law", d.law or "-"),
+        )
+        if d.due < on:
+            why = (
+                gettext_noop(
+                    "Deposit statement overdue since {due} (vacated {vacated}): the right to keep "
+                    "any of the {deposit} deposit is forfeited ({law})"
+                )
+                if d.forfeits
+                else gettext_noop(
+                    "Deposit statement overdue since {due} (vacated {vacated}, deposit {deposit})"
+                )
+            )
+        else:
+            why = (
+                gettext_noop(
+                    "Deposit statement due by {due} (vacated {vacated}): after it the right to "
+                    "keep any of the {deposit} deposit is forfeited ({law})"
+                )
+                if d.forfeits
+                else gettext_noop(
+                    "Deposit statement due by {due} (vacated {vacated}, deposit {deposit})"
+                )
+            )
+        detail = f"deposit statement due {d.due.isoformat()} (vacated {d.vacated.isoformat()})"
+        lines.append(
+            Line(d.account_pk, "deposit_due", detail, ref=f"deposit:{d.due}", why=why, facts=facts)
+        )
+    return lines
 
 
 def _open(line: Line, dealt: set[int]) -> bool:

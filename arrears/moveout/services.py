@@ -253,6 +253,10 @@ def moveout_record(
             actor=actor,
             on=today,
         )
+    if account.closed_on != on:
+        # The account is moved out from that day: the policies' post-move-out track applies.
+        account.closed_on = on
+        account.save(update_fields=["closed_on"])
     move = MoveOut.objects.create(
         account=account,
         vacated_on=on,

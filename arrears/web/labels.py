@@ -62,6 +62,13 @@ OTHER_LABELS: dict[str, Promise] = {
     "plan_broken": _("plan broken"),
     "dispute_overdue": _("dispute overdue"),
     "email_failed": _("email not delivered"),
+    "deposit_due": _("deposit statement due"),
+    # what is kept from a deposit (arrears.moveout.services.DEDUCTIONS; rent and other above)
+    "late_fee": _("late fees"),
+    "damage": _("damage"),
+    "cleaning": _("cleaning"),
+    "utilities": _("utilities"),
+    "moving": _("moving and storage"),
     # kinds of mail received
     "payment_claim": _("payment claim"),
     "question": _("question"),

@@ -72,6 +72,7 @@ from arrears.ledger.search import account_named
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
+from arrears.moveout.services import deposit_show
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
 from arrears.web.jinja import csrf_field, layout, page_helpers
@@ -427,6 +428,9 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         ),
         "today": on,
         "coordinator": account_coordinator(account, on),
+        # a moved-out account's deposit: its clock and disposition (three small reads, for
+        # these accounts only)
+        "deposit": deposit_show(account_id=account_id) if account.closed_on else None,
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "can_hold": can(request.user, "hold.place"),

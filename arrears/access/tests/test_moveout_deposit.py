@@ -353,3 +353,48 @@ def test_a_controller_cannot_dispose_of_a_deposit(book, capsys):
     assert code == 2
     assert "controller" in capsys.readouterr().err
     assert not Disposition.objects.exists()
+
+
+def test_the_statement_is_on_the_worklist_from_five_days_before_its_deadline(book, capsys):
+    from datetime import date
+
+    from arrears.dunning.worklist import worklist
+
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+
+    def deposit_lines(on: str) -> list[Any]:
+        return [w for w in worklist(on=date.fromisoformat(on)) if w.kind == "deposit_due"]
+
+    # not six days before the deadline of the 17th; from five days before, saying what is at stake
+    assert deposit_lines("2026-03-11") == []
+    (line,) = deposit_lines("2026-03-12")
+    assert line.account_id == "A-NY"
+    assert "due by 2026-03-17" in line.reason
+    assert "forfeited" in line.reason
+    # after the deadline, as forfeited
+    (line,) = deposit_lines("2026-03-18")
+    assert "overdue since 2026-03-17" in line.reason
+    # and it leaves once the deposit is disposed of
+    arrears(capsys, "deposit", "dispose", "A-NY", "--on", "2026-03-12")
+    assert deposit_lines("2026-03-12") == []
+
+
+def test_the_account_page_shows_the_deposit_its_clock_and_its_disposition(book, capsys):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="cora"))
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+    page = client.get("/accounts/A-NY/").content.decode()
+    assert "Security deposit" in page
+    assert "1,800.00" in page
+    assert "2026-03-17" in page
+    assert "Not disposed of yet." in page
+    arrears(capsys, "deposit", "dispose", "A-NY", "--deduct", "damage:300:bedroom door")
+    page = client.get("/accounts/A-NY/").content.decode()
+    assert "bedroom door" in page
+    assert "Balance owed" in page
+    assert "950.00" in page
+    # an account still lived in has no deposit section
+    assert "Security deposit" not in client.get("/accounts/A-CA/").content.decode()

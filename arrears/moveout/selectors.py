@@ -1,0 +1,66 @@
+"""Reads of move-outs for the parts above: the deposits whose itemized statement is due soon or
+overdue and not yet sent, for the coordinator's worklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Q
+
+from arrears.ledger.models import Account
+from arrears.moveout.models import Disposition, MoveOut
+from arrears.moveout.rules import deposit_rule
+from arrears.moveout.services import jurisdiction
+
+DUE_WITHIN_DAYS = 5  # on the worklist from 5 days before the deadline (issue 16, item 3)
+# A move-out older than this is not brought back to the worklist: an account closed long ago in
+# an imported book is history, not a statement to write today.
+LOOK_BACK_DAYS = 60
+
+
+@dataclass(frozen=True)
+class DepositDue:
+    account_pk: int
+    deposit: Decimal
+    vacated: date
+    due: date
+    forfeits: bool
+    law: str
+
+
+def deposits_due(on: date) -> list[DepositDue]:
+    """Accounts holding a deposit, vacated in the last LOOK_BACK_DAYS days with no disposition,
+    whose statement is due within DUE_WITHIN_DAYS days of `on` or overdue: two queries, whatever
+    the book's size."""
+    since = on - timedelta(days=LOOK_BACK_DAYS)
+    recorded = dict(
+        MoveOut.objects.filter(vacated_on__gte=since, vacated_on__lte=on).values_list(
+            "account_id", "vacated_on"
+        )
+    )
+    closed = Account.objects.filter(
+        Q(pk__in=list(recorded)) | Q(closed_on__gte=since, closed_on__lte=on)
+    ).exclude(pk__in=Disposition.objects.values("account_id"))
+    # No deposit held (none taken, or accounted for before the book came to Arrears): no statement.
+    closed = closed.filter(deposit_held__gt=0)
+    out = []
+    for account in closed.select_related("property").order_by("pk"):
+        vacated = recorded.get(account.pk) or account.closed_on
+        if vacated is None:
+            continue
+        rule = deposit_rule(jurisdiction(account))
+        due = vacated + timedelta(days=rule.days)
+        if due - timedelta(days=DUE_WITHIN_DAYS) <= on:
+            out.append(
+                DepositDue(
+                    account.pk,
+                    account.deposit_held or Decimal("0.00"),
+                    vacated,
+                    due,
+                    rule.forfeits,
+                    rule.law,
+                )
+            )
+    return out
