@@ -43,6 +43,7 @@ STATUS = {
     "period_closed": 409,
     "promise_needs_confirmation": 409,
     "notice_needs_confirmation": 409,
+    "deposit_refused": 409,
 }
 
 ROUTERS = [
@@ -54,6 +55,7 @@ ROUTERS = [
     "arrears.api.periods",
     "arrears.api.record",
     "arrears.api.assignments",
+    "arrears.api.moveout",
 ]
 
 

@@ -398,3 +398,39 @@ def test_the_account_page_shows_the_deposit_its_clock_and_its_disposition(book, 
     assert "950.00" in page
     # an account still lived in has no deposit section
     assert "Security deposit" not in client.get("/accounts/A-CA/").content.decode()
+
+
+def test_the_api_does_the_same_acts_with_the_same_answer(book, capsys, monkeypatch):
+    from django.test import Client
+
+    from arrears.access.services import token_issue
+
+    token = token_issue(username="cora", actor=OPERATOR, via="system")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client = Client()
+
+    def post(path: str, body: dict[str, Any]) -> Any:
+        return client.post(path, body, content_type="application/json", **auth)
+
+    # a move-out and a disposition through the API
+    answer = post("/api/accounts/A-NY/moveout", {"on": "2026-03-03"})
+    assert answer.status_code == 201
+    assert answer.json()["statement_due"] == "2026-03-17"
+    answer = post(
+        "/api/accounts/A-NY/deposit/disposition",
+        {"deductions": [{"code": "damage", "amount": "300.00", "text": "bedroom door"}]},
+    )
+    assert answer.status_code == 201
+    # is what the command line shows, to the character
+    code, out, _err = arrears(capsys, "deposit", "show", "A-NY", "--format", "json")
+    assert code == 0
+    assert answer.json() == json.loads(out)
+    assert client.get("/api/accounts/A-NY/deposit", **auth).json() == json.loads(out)
+    # and a refusal by rule is a 409 naming it, with nothing posted
+    monkeypatch.setenv("ARREARS_TODAY", "2026-03-25")
+    post("/api/accounts/A-OWED/moveout", {"on": "2026-03-05"})
+    answer = post("/api/accounts/A-OWED/deposit/disposition", {})
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "deposit_deadline"
+    assert answer.json()["extra"]["rule"] == "deposit:deadline"
+    assert Disposition.objects.filter(account__account_id="A-OWED").count() == 0
