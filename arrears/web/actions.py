@@ -20,7 +20,9 @@ from arrears.dunning.contact import CALL_OUTCOMES
 from arrears.dunning.models import Hold
 from arrears.dunning.notices import NOTICE_CHANNELS
 from arrears.dunning.selectors import NoticeChoices, notice_choices
+from arrears.moveout.services import DEDUCTIONS
 from arrears.plans.models import CHANNELS as PROMISE_CHANNELS
+from arrears.web.labels import label
 from arrears.web.standing import hold_word
 
 
@@ -94,6 +96,9 @@ def role_words() -> dict[str, str]:
     return {"primary": _("tenant"), "co_obligor": _("co-tenant"), "guarantor": _("guarantor")}
 
 
+DEDUCTION_ROWS = 4  # the deductions a disposition form offers at once
+
+
 def action_context(
     user: Any, account: Any = None, choices: NoticeChoices | None = None, parties: Any = ()
 ) -> dict[str, Any]:
@@ -120,4 +125,13 @@ def action_context(
         "dispute_channels": [(c, channels.get(c, c)) for c in DISPUTE_CHANNELS],
         "notice_channels": [(c, channels.get(c, c)) for c in NOTICE_CHANNELS],
         "roles": role_words(),
+        # a move-out, and the deposit's disposition once moved out (arrears.moveout)
+        "can_moveout": account is not None
+        and account.closed_on is None
+        and can(user, "moveout.record"),
+        "can_dispose": account is not None
+        and account.closed_on is not None
+        and can(user, "deposit.dispose"),
+        "deduction_codes": [(code, label(code)) for code in DEDUCTIONS],
+        "deduction_rows": range(1, DEDUCTION_ROWS + 1),
     }

@@ -33,6 +33,14 @@ urlpatterns = [
     path("accounts/<str:account_id>/calls/", views_actions.account_call, name="account_call"),
     path("accounts/<str:account_id>/referrals/", views_actions.account_refer, name="account_refer"),
     path(
+        "accounts/<str:account_id>/moveout/", views_actions.account_moveout, name="account_moveout"
+    ),
+    path(
+        "accounts/<str:account_id>/deposit/",
+        views_actions.account_deposit_dispose,
+        name="account_deposit_dispose",
+    ),
+    path(
         "accounts/<str:account_id>/promises/", views_actions.account_promise, name="account_promise"
     ),
     path("accounts/<str:account_id>/plans/", views_actions.account_plan, name="account_plan"),

@@ -32,6 +32,7 @@ from arrears.correspondence.archive import archive_read
 from arrears.correspondence.pdfs import letter_pdf
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import template_names
+from arrears.correspondence.uploads import max_upload_bytes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_list
@@ -39,8 +40,10 @@ from arrears.dunning.documents import DisputeAnswered
 from arrears.dunning.selectors import notice_choices, preview_deadline
 from arrears.ledger.models import AccountParty
 from arrears.ledger.selectors import open_items_as_of
+from arrears.moveout.services import Deduct
 from arrears.plans.schedule import propose_terms
 from arrears.plans.selectors import plan_limits, plan_list, promise_list, tracking_for
+from arrears.web.actions import DEDUCTION_ROWS
 from arrears.web.templatetags.amounts import amount as amount_text
 from arrears.web.templatetags.amounts import day as day_text
 from arrears.web.views import _after_change, by, page, refusal_text
@@ -481,3 +484,73 @@ def account_document(request: HttpRequest, account_id: str) -> HttpResponse:
     response["Content-Disposition"] = f'{inline}; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@page("account.view")
+def account_moveout(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Record the day the tenants vacated (`acts.moveout_record`)."""
+    post = request.POST
+    return _change(
+        request,
+        account_id,
+        "moveout.record",
+        lambda: acts.moveout_record(
+            by=by(request),
+            account_id=account_id,
+            on=_day(post.get("on", ""), _("The day vacated")),
+            forwarding_address=post.get("forwarding_address", ""),
+            party_id=post.get("party_id", ""),
+        ),
+        doing=_("record this move-out"),
+        said=lambda m: (
+            _("Move-out recorded: vacated on %(day)s.") % {"day": day_text(m.vacated_on)}
+        ),
+    )
+
+
+def _deductions(request: HttpRequest) -> list[Deduct]:
+    """The filled rows of the disposition form, each with its receipt if one was attached."""
+    rows = []
+    for n in range(1, DEDUCTION_ROWS + 1):
+        code = request.POST.get(f"code_{n}", "").strip()
+        amount = request.POST.get(f"amount_{n}", "").strip()
+        text = request.POST.get(f"text_{n}", "")
+        if not (code or amount or text.strip()):
+            continue
+        upload = request.FILES.get(f"receipt_{n}")
+        receipt = None
+        if upload is not None:
+            receipt = (upload.name or "receipt", upload.read(max_upload_bytes() + 1))
+        rows.append(
+            Deduct(code, _amount(amount or "0", _("Deduction %(n)s") % {"n": n}), text, receipt)
+        )
+    return rows
+
+
+@require_POST
+@page("account.view")
+def account_deposit_dispose(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Post the deposit's disposition (`acts.deposit_dispose`) from the form's rows."""
+    post = request.POST
+    return _change(
+        request,
+        account_id,
+        "deposit.dispose",
+        lambda: acts.deposit_dispose(
+            by=by(request),
+            account_id=account_id,
+            deductions=_deductions(request),
+            on=_day(post["on"], _("The day posted")) if post.get("on", "").strip() else None,
+            late_reason=post.get("late_reason", ""),
+            correction_reason=post.get("correction_reason", ""),
+        ),
+        doing=_("post this disposition"),
+        said=lambda v: (
+            _("Deposit disposed of: refund due %(amount)s.")
+            % {"amount": amount_text(v.disposition.refund_due)}
+            if v.disposition.refund_due
+            else _("Deposit disposed of: balance owed %(amount)s.")
+            % {"amount": amount_text(v.disposition.balance_owed)}
+        ),
+    )

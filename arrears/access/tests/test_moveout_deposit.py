@@ -434,3 +434,47 @@ def test_the_api_does_the_same_acts_with_the_same_answer(book, capsys, monkeypat
     assert answer.json()["code"] == "deposit_deadline"
     assert answer.json()["extra"]["rule"] == "deposit:deadline"
     assert Disposition.objects.filter(account__account_id="A-OWED").count() == 0
+
+
+def test_the_account_pages_forms_record_the_move_out_and_the_disposition(book, tmp_path):
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="cora"))
+    # the Move-out button is there while the tenant lives there
+    assert "act-moveout" in client.get("/accounts/A-CA/").content.decode()
+    answer = client.post(
+        "/accounts/A-CA/moveout/", {"on": "2026-03-01", "party_id": ""}, follow=True
+    )
+    page = answer.content.decode()
+    assert "Move-out recorded: vacated on 2026-03-01." in page
+    assert "act-deposit" in page
+    # a deduction of 500.00 for cleaning without its receipt is refused in plain words
+    answer = client.post(
+        "/accounts/A-CA/deposit/",
+        {"code_1": "cleaning", "amount_1": "500", "text_1": "carpets"},
+    )
+    assert answer.status_code == 422
+    assert "go with their receipts" in answer.content.decode()
+    assert not Disposition.objects.exists()
+    # with the receipt attached, the same form posts it and says what is owed back
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    invoice = tmp_path / "invoice.pdf"
+    with invoice.open("wb") as stream:
+        writer.write(stream)
+    answer = client.post(
+        "/accounts/A-CA/deposit/",
+        {
+            "code_1": "cleaning",
+            "amount_1": "500",
+            "text_1": "carpets",
+            "receipt_1": SimpleUploadedFile("invoice.pdf", invoice.read_bytes()),
+        },
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert "Deposit disposed of: refund due 500.00." in page
+    assert Disposition.objects.get().deductions.get().document is not None
