@@ -22,6 +22,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from arrears.demo.build import demo_build
+    from arrears.demo.deposits import demo_deposits
     from arrears.demo.mailroom import emails_send_day, letters_mail_day
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
@@ -38,6 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_folder = tempfile.TemporaryDirectory(prefix="arrears-demo-print-")
     outbox = Path(settings.ARREARS_ARCHIVE_DIR) / "demo-outbox"
     unmailed: list[tuple[Path, date]] = []
+    deposits: list[str] = []
 
     def run_day(on: date) -> None:
         started = time.monotonic()
@@ -45,6 +47,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             counts["mailed"] += letters_mail_day(manifest=manifest, on=printed_on, actor="cycle")
         unmailed.clear()
         cycle_run(on=on, actor="cycle")
+        for line in demo_deposits(on=on, first_day=days[0] if days else on, actor="cycle"):
+            deposits.append(line)
         output = Path(print_folder.name) / on.isoformat()
         batch = letters_print(on=on, output=output, actor="cycle")
         counts["printed"] += len(batch.letters)
@@ -65,6 +69,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cli_job(args, "demo.build", detail={"force": bool(args.force)}, do=build)
     if days:
         _cycle_summary(days, took[0], counts, outbox)
+        for line in deposits:
+            print(f"  {line}")
     return cmd_aging(
         argparse.Namespace(
             as_of=None,

@@ -326,3 +326,6 @@ UTILITIES = {
 # NY GOL §7-108(1-a)(e): the deposit and an itemized statement within 14 days of move-out;
 # CA Civ. Code §1950.5(g)(1): within 21 days.
 DEPOSIT_SETTLEMENT_DAYS = {"NY": 14, "CA": 21}
+# Move-outs of the book's last 60 days (the days the demo runs the collection cycle over) keep
+# their deposit: Arrears disposes of them in the demo (arrears.demo.deposits), not the history.
+ARREARS_SETTLES_WITHIN_DAYS = 60

@@ -26,6 +26,7 @@ from typing import Any
 
 from arrears.core.money import ZERO, allocate, quantize
 from arrears.demo.places import (
+    ARREARS_SETTLES_WITHIN_DAYS,
     CHARGE_STEP,
     CREDIT_STEP,
     DEPOSIT_SETTLEMENT_DAYS,
@@ -163,7 +164,7 @@ class Replay:
         last = month_of(t.closed) if t.closed else self.book.today_month
         for month in range(self.first_regular, last + 1):
             self.plan_month(month)
-        if t.closed:
+        if t.closed and t.closed < self.book.today - timedelta(days=ARREARS_SETTLES_WITHIN_DAYS):
             settle = t.closed + timedelta(days=DEPOSIT_SETTLEMENT_DAYS[t.building.place.state])
             self.at(settle, CHARGE_STEP, "move_out_charges", None, after_move_out=True)
             self.at(settle, CREDIT_STEP, "apply_deposit", None, after_move_out=True)

@@ -119,3 +119,30 @@ def test_the_demo_team_shares_the_buildings_once(demo):
     # and a second call changes nothing
     assert demo_team(coordinator="demo", login="tester", on=DEMO_DAY) == []
     assert Assignment.objects.count() == 4
+
+
+def test_the_demos_move_outs_have_their_dispositions(demo):
+    from datetime import timedelta
+
+    from arrears.demo.deposits import demo_deposits
+    from arrears.dunning.worklist import worklist
+    from arrears.moveout.models import Disposition
+
+    # given the demo's days, each with the coordinator's move-out work
+    first = DEMO_DAY - timedelta(days=59)
+    lines = []
+    for n in range(60):
+        lines += demo_deposits(on=first + timedelta(days=n), first_day=first, actor="cycle")
+    dispositions = list(Disposition.objects.select_related("account"))
+    # then some were disposed of in time, one late with its reason, one owes a refund
+    assert len(dispositions) >= 3
+    assert [d.account.account_id for d in dispositions if d.late_reason]
+    assert all(d.posted_on <= d.statement_due for d in dispositions if not d.late_reason)
+    assert [d for d in dispositions if d.refund_due > 0]
+    # and one balance owed is on a payment plan
+    owed = [d for d in dispositions if d.balance_owed > 0]
+    assert any(d.account.plans.exists() for d in owed)
+    assert any("plan of 6 monthly installments" in line for line in lines)
+    # and one New York deposit left undone is on the worklist, overdue and forfeited
+    overdue = [w for w in worklist(on=DEMO_DAY) if w.kind == "deposit_due"]
+    assert any("forfeited" in w.reason and "overdue" in w.reason for w in overdue)
