@@ -163,7 +163,9 @@ def deposit_show(*, account_id: str) -> DepositView:
         jurisdiction=where,
         rule=rule,
         disposition=current,
-        deductions=list(current.deductions.order_by("line")) if current else [],
+        deductions=list(current.deductions.select_related("document").order_by("line"))
+        if current
+        else [],
     )
 
 

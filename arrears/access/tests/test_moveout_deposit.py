@@ -477,4 +477,10 @@ def test_the_account_pages_forms_record_the_move_out_and_the_disposition(book, t
     )
     page = answer.content.decode()
     assert "Deposit disposed of: refund due 500.00." in page
-    assert Disposition.objects.get().deductions.get().document is not None
+    receipt = Disposition.objects.get().deductions.get().document
+    assert receipt is not None
+    # and the receipt is on the page, opened as it was archived
+    assert f"?name={receipt.name}" in page.replace("%2F", "/")
+    opened = client.get(f"/accounts/A-CA/documents/?name={receipt.name}")
+    assert opened.status_code == 200
+    assert opened.content == invoice.read_bytes()
