@@ -2,10 +2,12 @@
 dunning on each run, not flags the lower parts set).
 
 Per chunk of accounts, `derived_holds` reads, set-based, the plans in good standing and promises
-pending (`plans.selectors.cycle_holds`) and what open disputes hold
-(`disputes.selectors.disputed_amounts`). A commitment holds every step of its account (rule `plan`
-or `promise`); a dispute holds only what it is about: planning marks the steps about disputed
-amounts (rule `dispute`), and the rest of the balance keeps its course.
+pending (`plans.selectors.cycle_holds`), what open disputes hold
+(`disputes.selectors.disputed_amounts`) and the moved-out accounts whose deposit statement is
+still to come (`moveout.selectors.deposits_pending`: rule `deposit`, every step waits). A
+commitment holds every step of its account (rule `plan` or `promise`); a dispute holds only what
+it is about: planning marks the steps about disputed amounts (rule `dispute`), and the rest of
+the balance keeps its course.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.utils.translation import gettext_noop
 from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
 from arrears.dunning.planning import PlannedStep
 from arrears.dunning.workline import Line
+from arrears.moveout.selectors import deposits_pending
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
 from arrears.plans.settlement import commitments_review
 
@@ -28,6 +31,8 @@ from arrears.plans.settlement import commitments_review
 class DerivedHolds:
     commitments: dict[int, CycleHold] = field(default_factory=dict)
     disputes: dict[int, Disputed] = field(default_factory=dict)
+    # moved-out accounts whose deposit statement is still to come: why they wait
+    deposits: dict[int, str] = field(default_factory=dict)
 
     def disputed(self, account_pk: int) -> tuple[bool, dict[str, Decimal]]:
         """(whole balance disputed, {charge txn_id: amount held}) for AccountState."""
@@ -42,12 +47,18 @@ class DerivedHolds:
             out.append((commitment.rule, commitment.reason))
         if step.disputed:
             out.append(("dispute", step.disputed))
+        if account_pk in self.deposits:
+            out.append(("deposit", self.deposits[account_pk]))
         return out
 
 
 def derived_holds(account_pks: Sequence[int], on: date) -> DerivedHolds:
     """The chunk's derived holds on `on`: a fixed number of queries whatever the chunk's size."""
-    return DerivedHolds(cycle_holds(account_pks, on), disputed_amounts(account_pks, on))
+    return DerivedHolds(
+        cycle_holds(account_pks, on),
+        disputed_amounts(account_pks, on),
+        deposits_pending(list(account_pks), on),
+    )
 
 
 def review(*, on: date, actor: str, dry_run: bool) -> dict[str, int]:

@@ -64,3 +64,28 @@ def deposits_due(on: date) -> list[DepositDue]:
                 )
             )
     return out
+
+
+def deposits_pending(account_pks: list[int], on: date) -> dict[int, str]:
+    """Of these accounts, those moved out by `on`, holding a deposit with no disposition yet,
+    whose statement is not overdue: {account pk: why their collection waits}. The statement
+    comes first (N.Y. Gen. Oblig. Law §7-108(1-a)(e), Cal. Civ. Code §1950.5(g)): what is owed
+    after a move-out is what the deposit leaves. One query, whatever the number of accounts."""
+    if not account_pks:
+        return {}
+    out = {}
+    for account in (
+        Account.objects.filter(pk__in=account_pks, closed_on__lte=on, deposit_held__gt=0)
+        .exclude(pk__in=Disposition.objects.values("account_id"))
+        .select_related("property")
+    ):
+        assert account.closed_on is not None
+        rule = deposit_rule(jurisdiction(account))
+        due = account.closed_on + timedelta(days=rule.days)
+        if on <= due:
+            out[account.pk] = (
+                f"the deposit's itemized statement comes first (due by {due.isoformat()}"
+                + (f", {rule.law}" if rule.law else "")
+                + ")"
+            )
+    return out

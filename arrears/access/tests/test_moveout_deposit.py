@@ -484,3 +484,32 @@ def test_the_account_pages_forms_record_the_move_out_and_the_disposition(book, t
     opened = client.get(f"/accounts/A-CA/documents/?name={receipt.name}")
     assert opened.status_code == 200
     assert opened.content == invoice.read_bytes()
+
+
+def test_collection_after_a_move_out_waits_for_the_deposit_statement(book, capsys, monkeypatch):
+    from datetime import date
+
+    from arrears.dunning.models import Action
+    from arrears.dunning.services import cycle_run
+
+    arrears(capsys, "moveout", "A-NY", "--on", "2026-03-03")
+
+    def steps(on: str) -> set[tuple[str, str]]:
+        cycle_run(on=date.fromisoformat(on), actor="cycle")
+        return set(
+            Action.objects.filter(account__account_id="A-NY", run_on=on).values_list(
+                "status", "rule"
+            )
+        )
+
+    # while the statement is still to come, every step of the account waits for it
+    waiting = steps("2026-03-04")
+    assert waiting
+    assert {rule for _status, rule in waiting} == {"deposit"}
+    # once the deposit is disposed of, what is owed after it is collected
+    arrears(
+        capsys, "deposit", "dispose", "A-NY", "--deduct", "damage:300:door", "--on", "2026-03-10"
+    )
+    after = steps("2026-03-11")
+    assert after
+    assert "deposit" not in {rule for _status, rule in after}
