@@ -171,7 +171,7 @@ def refunds_propose(*, today: date, actor: str) -> list[Refund]:
     credits = {c.account.pk: c for c in credit_balances(on=today)}
     proposals = {
         r.account_id: r
-        for r in Refund.objects.select_for_update()
+        for r in Refund.objects.select_for_update(of=("self",))
         .filter(status=Refund.Status.PROPOSED)
         .select_related("account")
     }
@@ -240,7 +240,7 @@ def refunds_propose(*, today: date, actor: str) -> list[Refund]:
 
 def _refund(refund_id: str) -> Refund:
     found = (
-        Refund.objects.select_for_update()
+        Refund.objects.select_for_update(of=("self",))
         .filter(pk=parse_refund_id(refund_id))
         .select_related("account")
         .first()
@@ -493,7 +493,7 @@ def refunds_export(*, output: Path, actor: str, today: date) -> Export:
     the batch is "". The file is written before the marks are committed: a file that cannot be
     written marks nothing."""
     refunds = list(
-        Refund.objects.select_for_update()
+        Refund.objects.select_for_update(of=("self",))
         .filter(status=Refund.Status.APPROVED)
         .select_related("account__property", "transaction")
         .order_by("id")
