@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from arrears.access.services import user_add
 from arrears.access.tests.people import OPERATOR, write_book
@@ -320,6 +322,12 @@ def test_an_imported_refund_row_round_trips_through_export(book, tmp_path):
     assert [(p.txn_id, p.amount) for p in refund.paid_by] == [("T-PAT-PAY", Decimal("100.00"))]
     # and on the 4th, before it, the credit was there
     assert balance("A-PAT", "2026-03-04") == Decimal("-100.00")
+    # and the account page's ledger shows it as a debit paid out of the payment
+    client = Client()
+    client.force_login(User.objects.get(username="dave"))
+    page = client.get("/accounts/A-PAT/").content.decode()
+    assert "T-PAT-REFUND" in page
+    assert "paid out of T-PAT-PAY 100.00" in page
     # when the book is exported and imported again
     out = tmp_path / "out"
     book_export(out)
