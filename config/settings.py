@@ -31,6 +31,8 @@ ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "le
 ARREARS_UPLOAD_MAX_BYTES the largest document added to an account by hand (default 10485760: 10 MB)
 ARREARS_DEPOSIT_RULES    a TOML file of deposit rules by jurisdiction over the built-in ones
                          (docs/moveout.md)
+ARREARS_REFUND_DAYS      days within which a credit balance is refunded (default 30; a student's
+                         Title IV credit balance: 14, by law)
 ARREARS_COMPANY_NAME, ARREARS_COMPANY_ADDRESS (lines separated by ";"), ARREARS_COMPANY_PHONE,
 ARREARS_COMPANY_EMAIL, ARREARS_COMPANY_WEBSITE   the letterhead and the letters' signature
 ARREARS_COMPANY_SIGNER_NAME, ARREARS_COMPANY_SIGNER_TITLE   who signs the letters, and as what
@@ -306,6 +308,9 @@ ARREARS_DISPUTE_DAYS = env.int("ARREARS_DISPUTE_DAYS", 30)
 # A TOML file of deposit rules by jurisdiction over the built-in ones (arrears/moveout/
 # deposit_rules.toml: the statement's clock, forfeiture, late fees, receipts, interest).
 ARREARS_DEPOSIT_RULES = _str("ARREARS_DEPOSIT_RULES", "")
+# Days within which a credit balance of an account that is not a student's is refunded (a
+# student's Title IV credit balance: 14 days, 34 CFR §668.164(h)(2), in arrears.moveout.refunds).
+ARREARS_REFUND_DAYS = env.int("ARREARS_REFUND_DAYS", 30)
 ARREARS_ACCELERATION_CLAUSE = _str(
     "ARREARS_ACCELERATION_CLAUSE",
     "If an installment is not paid within the grace period, the whole unpaid balance of this "

@@ -527,7 +527,8 @@ def book_run(
 
 
 # The acts on an account's record (contact points, consent, documents): arrears.access.acts_record;
-# those of a move-out and its deposit: arrears.access.acts_moveout.
+# those of a move-out and its deposit: arrears.access.acts_moveout; refunds of credit balances:
+# arrears.access.acts_refunds.
 from arrears.access.acts_moveout import deposit_dispose as deposit_dispose  # noqa: E402
 from arrears.access.acts_moveout import deposit_show as deposit_show  # noqa: E402
 from arrears.access.acts_moveout import moveout_record as moveout_record  # noqa: E402
@@ -535,3 +536,8 @@ from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E
 from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402
 from arrears.access.acts_record import document_add as document_add  # noqa: E402
 from arrears.access.acts_record import party_update as party_update  # noqa: E402
+from arrears.access.acts_refunds import refund_approve as refund_approve  # noqa: E402
+from arrears.access.acts_refunds import refund_batch as refund_batch  # noqa: E402
+from arrears.access.acts_refunds import refund_list as refund_list  # noqa: E402
+from arrears.access.acts_refunds import refund_reject as refund_reject  # noqa: E402
+from arrears.access.acts_refunds import refunds_export as refunds_export  # noqa: E402

@@ -41,6 +41,12 @@ _VERBS: dict[str, frozenset[str]] = {
     # move-out and the security deposit (arrears.moveout): a property's manager knows the day
     "moveout.record": frozenset({COORDINATOR, MANAGER, ADMIN}),
     "deposit.dispose": frozenset({COORDINATOR, ADMIN}),
+    # refunds of credit balances (arrears.moveout.refunds): money leaves the company, so a
+    # controller (or an admin) decides and exports; a manager sees their properties' refunds
+    "refund.list": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
+    "refund.approve": frozenset({CONTROLLER, ADMIN}),
+    "refund.reject": frozenset({CONTROLLER, ADMIN}),
+    "refund.export": frozenset({CONTROLLER, ADMIN}),
     # a statement is archived and written on the timeline: a change, not a read
     "statement.send": frozenset({COORDINATOR, ADMIN}),
     "notice.preview": frozenset({COORDINATOR, ADMIN}),

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "refer": "arrears.cli.access",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
+    "refund": "arrears.cli.refunds",
     "audit": "arrears.cli.access",
     "promise": "arrears.cli.plans",
     "plan": "arrears.cli.plans",

@@ -218,7 +218,7 @@ def _ledger_json(ledger: Any) -> dict[str, Any]:
             entry["applies_to"] = line.applies_to
         if line.reverses:
             entry["reverses"] = line.reverses
-        if line.type == "charge":
+        if line.type in ("charge", "refund"):
             entry["open"] = f"{line.open_amount:.2f}"
             entry["paid_by"] = [
                 {"txn_id": p.txn_id, "amount": f"{p.amount:.2f}", "on": p.on.isoformat()}
@@ -253,12 +253,18 @@ def _ledger_json(ledger: Any) -> dict[str, Any]:
 
 
 def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
+    from arrears.ledger.allocation import DEBITS
+
     people = ", ".join(f"{p['name']} ({p['role']})" for p in doc["parties"])
     out.write(f"Account {doc['account_id']}  {doc['property_id'] or ''} {doc['unit']}  {people}\n")
     out.write(f"Ledger as of {doc['as_of']} ({doc['currency']})\n")
     rows = []
     for e in doc["entries"]:
-        if e["type"] == "charge":
+        if e["type"] == "refund":
+            note = f"paid out of {_paid_text(e['paid_by'])}" if e["paid_by"] else ""
+            if e["open"] != "0.00":
+                note += f"; owed again {e['open']}"
+        elif e["type"] == "charge":
             note = f"open {e['open']}" + (
                 f"; paid by {_paid_text(e['paid_by'])}" if e["paid_by"] else ""
             )
@@ -270,7 +276,7 @@ def _ledger_table(doc: dict[str, Any], out: TextIO) -> None:
                 note += f"; unapplied {e['unapplied']}"
         else:
             note = f"reverses {e.get('reverses', '')}"
-        signed = e["amount"] if e["type"] in ("charge", "reversal") else f"-{e['amount']}"
+        signed = e["amount"] if e["type"] in DEBITS else f"-{e['amount']}"
         rows.append(
             [
                 e["posted"],

@@ -22,6 +22,7 @@ from arrears.correspondence.archive import archive_store
 from arrears.correspondence.catalog import CODE_LABELS
 from arrears.correspondence.context import premises_line
 from arrears.correspondence.models import Document
+from arrears.ledger.allocation import DEBITS, RECEIPTS
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.selectors import AccountLedger, account_ledger
 
@@ -41,8 +42,8 @@ def _rows(ledger: AccountLedger) -> dict[str, Any]:
     labels = CODE_LABELS["en"]
     lines = []
     for line in ledger.lines:
-        charge = line.amount if line.type in ("charge", "reversal") else None
-        paid = line.amount if line.type in ("payment", "credit") else None
+        charge = line.amount if line.type in DEBITS else None
+        paid = line.amount if line.type in RECEIPTS else None
         lines.append(
             {
                 "posted_on": line.posted_on,
@@ -82,7 +83,7 @@ def _rows(ledger: AccountLedger) -> dict[str, Any]:
             "paid": [{"txn_id": p.txn_id, "amount": p.amount, "on": p.on} for p in line.paid],
         }
         for line in ledger.lines
-        if line.type in ("payment", "credit")
+        if line.type in RECEIPTS
     ]
     buckets = list(zip(ledger.buckets.labels, ledger.aged.buckets, strict=True))
     return {

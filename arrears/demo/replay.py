@@ -50,9 +50,7 @@ from arrears.demo.story import (
 from arrears.dunning.calendar import carry_to_business_day
 from arrears.dunning.planning import fee_amount, first_day
 from arrears.dunning.policy import Policy, Step, built_in_policies, choose_policy, jurisdiction_of
-from arrears.ledger.allocation import CHARGE, REVERSAL, Entry, apply_cash
-
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
+from arrears.ledger.allocation import CHARGE, REVERSAL, SIGN, Entry, apply_cash
 
 
 @cache

@@ -3,8 +3,8 @@
 Each check reads the entries as the book holds them and says, line by line, what a tenant, an
 attorney or a judge would question:
 
-- `totals`: the balance recomputed from the entries (charges − payments − credits + reversals)
-  against the balance of the open items the book derived by cash application;
+- `totals`: the balance recomputed from the entries (charges − payments − credits + reversals
+  + refunds) against the balance of the open items the book derived by cash application;
 - `rent`: a rent charge whose amount is not the lease's monthly rent;
 - `duplicate`: a second charge with the same code, due date and amount;
 - `late_fee_cap`: a late fee above the jurisdiction's cap: for New York the lesser of $50 and 5% of
@@ -26,8 +26,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from arrears.core.money import ZERO, fee_cap
-
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 
 
 @dataclass(frozen=True)
@@ -100,17 +98,18 @@ class Totals:
     payments: Decimal
     credits: Decimal
     reversals: Decimal
+    refunds: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
-        return self.charges - self.payments - self.credits + self.reversals
+        return self.charges - self.payments - self.credits + self.reversals + self.refunds
 
 
 def totals_of(entries: Sequence[Entry]) -> Totals:
     sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for e in entries:
         sums[e.type] += e.amount
-    return Totals(sums["charge"], sums["payment"], sums["credit"], sums["reversal"])
+    return Totals(sums["charge"], sums["payment"], sums["credit"], sums["reversal"], sums["refund"])
 
 
 @dataclass(frozen=True)

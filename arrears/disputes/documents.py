@@ -108,12 +108,24 @@ def _check_sheet(book: Workbook, doc: dict[str, Any]) -> None:
     check = book.create_sheet("Check")
     rec = doc["check"]["recomputed"]
     check.append(
-        ["recomputed", "charges", "payments", "credits", "reversals", "balance", "book balance"]
+        [
+            "recomputed",
+            "charges",
+            "payments",
+            "credits",
+            "reversals",
+            "refunds",
+            "balance",
+            "book balance",
+        ]
     )
     check.append(
         [
             "",
-            *(_money(rec[k]) for k in ("charges", "payments", "credits", "reversals", "balance")),
+            *(
+                _money(rec[k])
+                for k in ("charges", "payments", "credits", "reversals", "refunds", "balance")
+            ),
             _money(doc["check"]["book_balance"]),
         ]
     )

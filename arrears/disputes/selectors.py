@@ -19,6 +19,7 @@ from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO, fmt
 from arrears.disputes.checks import Applied, CheckResult, Entry, Rules, check_figures
 from arrears.disputes.models import Dispute, DisputedCharge
+from arrears.ledger.allocation import TYPES
 from arrears.ledger.selectors import account_ledger, open_items_as_of
 
 
@@ -126,7 +127,7 @@ class Analysis:
         sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for line in self.lines:
             sums[line["type"]] += line["amount"]
-        return {k: sums[k] for k in ("charge", "payment", "credit", "reversal")}
+        return {k: sums[k] for k in TYPES}
 
     def as_json(self) -> dict[str, Any]:
         t = self.check.totals
@@ -153,6 +154,7 @@ class Analysis:
                     "payments": fmt(t.payments),
                     "credits": fmt(t.credits),
                     "reversals": fmt(t.reversals),
+                    "refunds": fmt(t.refunds),
                     "balance": fmt(t.balance),
                 },
                 "book_balance": fmt(self.check.book_balance),

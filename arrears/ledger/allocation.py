@@ -6,8 +6,13 @@ what paid what and when, as plain records. It has no Django import and no clock.
 Invariants (property-tested):
 - every allocation's amount is positive, and at no time does a charge have more paid than its
   amount or a payment pay more than its amount;
-- for every date D, the sum of the deltas on or before D of the charges less those of the credits
-  equals charges − payments − credits + reversals of the entries posted on or before D;
+- for every date D, the sum of the deltas on or before D of the charges (and refunds) less those of
+  the credits equals charges − payments − credits + reversals + refunds of the entries posted on
+  or before D;
+- a refund pays no charge: it is paid out of unapplied credit, oldest credit first, as a charge
+  would be, and is never larger than the unapplied credit on its date (RefundAboveCreditError).
+  A reversal of a payment whose credit was refunded makes that part of the refund owed again
+  (the spec's "every amount that payment paid … is unpaid again"), due on the refund's date;
 - the result for the entries posted on or before D is the prefix of the full replay: a later entry
   never changes what happened before it.
 
@@ -29,6 +34,25 @@ CHARGE = "charge"
 PAYMENT = "payment"
 CREDIT = "credit"
 REVERSAL = "reversal"
+REFUND = "refund"
+
+# Every type of the interchange format (version 1.1) and its sign in the balance:
+# Balance = charges − payments − credits + reversals + refunds.
+TYPES = (CHARGE, PAYMENT, CREDIT, REVERSAL, REFUND)
+SIGN = {CHARGE: 1, PAYMENT: -1, CREDIT: -1, REVERSAL: 1, REFUND: 1}
+# The types that raise the balance (a debit) and those that lower it (receipts).
+DEBITS = (CHARGE, REVERSAL, REFUND)
+RECEIPTS = (PAYMENT, CREDIT)
+
+
+class RefundAboveCreditError(ValueError):
+    """A refund larger than the account's unapplied credit on its date."""
+
+    def __init__(self, entry: int, amount: Amount, credit: Amount) -> None:
+        super().__init__(f"entry {entry} refunds {amount} of an unapplied credit of {credit}")
+        self.entry = entry
+        self.amount = amount
+        self.credit = credit
 
 
 class Entry(NamedTuple):  # tuples: a replay of the book builds millions of these
@@ -133,6 +157,14 @@ class _State:
         if self.credit:
             self.pay_from_credit(entry.id, entry.posted_on)
 
+    def post_refund(self, entry: Entry) -> None:
+        """Pay a refund out of unapplied credit, oldest first: an item the credit pays at once,
+        due on its own date (so that a reversal of its credit makes it owed again, and ages)."""
+        available = sum(self.credit.values(), 0)
+        if entry.amount > available:
+            raise RefundAboveCreditError(entry.id, entry.amount, available)
+        self.post_charge(entry._replace(due_on=entry.posted_on))
+
     def post_receipt(self, entry: Entry) -> None:
         self.sources[entry.id] = entry
         on = entry.posted_on
@@ -179,7 +211,9 @@ def apply_cash(
     `code_priority` ranks charge codes for ties of due and posted date (lower pays first).
     Raises ValueError for an entry out of book order, an `applies_to` that is not an earlier
     charge of the account, or a reversal of something that is not an unreversed earlier payment
-    or credit of the same amount; the importer checks these first and names the line.
+    or credit of the same amount; the importer checks these first and names the line. Raises
+    RefundAboveCreditError (a ValueError) for a refund larger than the unapplied credit on its
+    date, which the importer names with its line too.
     """
     state = _State(code_priority or {})
     last: tuple[date, int] | None = None
@@ -191,8 +225,11 @@ def apply_cash(
         last = here
         if entry.type == CHARGE:
             state.post_charge(entry)
-        elif entry.type in (PAYMENT, CREDIT):
-            if entry.applies_to is not None and entry.applies_to not in state.charges:
+        elif entry.type == REFUND:
+            state.post_refund(entry)
+        elif entry.type in RECEIPTS:
+            named = state.charges.get(entry.applies_to) if entry.applies_to is not None else None
+            if entry.applies_to is not None and (named is None or named.type != CHARGE):
                 raise ValueError(f"entry {entry.id} applies to {entry.applies_to}, no such charge")
             state.post_receipt(entry)
         elif entry.type == REVERSAL:

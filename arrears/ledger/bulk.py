@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -103,7 +103,9 @@ def insert_objects(objects: Sequence[Any]) -> int:
     return insert_rows(model._meta.db_table, columns, rows)
 
 
-def stream(sql: str, params: Sequence[Any] = (), *, name: str = "arrears_stream") -> Iterator[Any]:
+def stream(
+    sql: str, params: Sequence[Any] = (), *, name: str = "arrears_stream"
+) -> Generator[Any, None, None]:
     """Rows of a query, fetched a block at a time so that memory stays flat."""
     if is_postgres():
         raw = connection.connection

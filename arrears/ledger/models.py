@@ -144,6 +144,7 @@ class Transaction(models.Model):
         PAYMENT = "payment", _("payment")
         CREDIT = "credit", _("credit")
         REVERSAL = "reversal", _("reversal")
+        REFUND = "refund", _("refund")
 
     id = models.BigIntegerField(primary_key=True)
     # Unique by a constraint, not unique=True, which on PostgreSQL adds a second (LIKE) index.

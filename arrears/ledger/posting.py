@@ -1,5 +1,6 @@
-"""Writes to the book outside an import: charges (the daily run's fees) and credits (a dispute
-upheld, a fee waived) posted as new entries, and the lock a decision on accounts takes.
+"""Writes to the book outside an import: charges (the daily run's fees), credits (a dispute
+upheld, a fee waived) and refunds (credit paid back) posted as new entries, and the lock a
+decision on accounts takes.
 
 Invariants: an entry is only appended (ids in book order, after the book's write lock), one whose
 txn_id the book holds is skipped, so that posting is idempotent; nothing is dated in a closed
@@ -16,12 +17,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from arrears.core.errors import ValidationError
 from arrears.core.fields import from_cents
 from arrears.ledger import bulk
+from arrears.ledger.allocation import RefundAboveCreditError as ReplayRefundError
 from arrears.ledger.models import (
     Account,
     OpenItem,
@@ -220,4 +224,71 @@ def credits_post(credits: list[NewCredit]) -> int:
     if not fresh:
         return 0
     accounts_replay({c.account_pk for c in fresh})
+    return len(fresh)
+
+
+@dataclass(frozen=True)
+class NewRefund:
+    """Money paid back to the debtor out of unapplied credit (interchange format 1.1, `refund`):
+    it pays no charge, and is never larger than the credit on its date."""
+
+    txn_id: str
+    account_pk: int
+    posted_on: date
+    amount: Decimal
+    code: str = ""
+    memo: str = ""
+    reference: str = ""
+
+
+class RefundAboveCreditError(ValidationError):
+    """A refund larger than the unapplied credit it would pay out (code refund_above_credit)."""
+
+
+def refunds_post(refunds: list[NewRefund]) -> int:
+    """Post refunds and replay cash application on their accounts: each is paid out of the
+    account's unapplied credit, oldest first.
+
+    Must run inside the caller's transaction; returns how many were posted. A refund whose txn_id
+    is already in the book is skipped (idempotent). Raises RefundAboveCreditError (and posts
+    none of them) when one is larger than the unapplied credit on its date.
+    """
+    with transaction.atomic():  # a refused refund leaves no row, even for a caller that goes on
+        _, fresh = _append_new(
+            refunds,
+            gettext_lazy("a refund"),
+            lambda r: (
+                r.txn_id,
+                r.account_pk,
+                r.posted_on.isoformat(),
+                "refund",
+                int(r.amount * 100),
+                r.code,
+                None,
+                None,
+                None,
+                r.reference,
+                r.memo,
+                None,
+            ),
+        )
+        if not fresh:
+            return 0
+        try:
+            accounts_replay({r.account_pk for r in fresh})
+        except ReplayRefundError as exc:
+            refused = Transaction.objects.select_related("account").get(pk=exc.entry)
+            raise RefundAboveCreditError(
+                gettext_lazy(
+                    "a refund of {amount} on {on} is larger than the unapplied credit of "
+                    "{account_id} on that day ({credit})"
+                ),
+                code="refund_above_credit",
+                field="amount",
+                txn_id=refused.txn_id,
+                account_id=refused.account.account_id,
+                on=refused.posted_on.isoformat(),
+                amount=f"{from_cents(int(exc.amount)):,.2f}",
+                credit=f"{from_cents(int(exc.credit)):,.2f}",
+            ) from None
     return len(fresh)

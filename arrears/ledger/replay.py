@@ -79,21 +79,27 @@ def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
         deltas.clear()
         open_items.clear()
 
-    for account, group in groupby(rows, key=lambda r: r[0]):
-        replay = apply_cash(entries(group), code_priority=code_priority)
-        accounts += 1
-        allocations.extend(
-            (account, a.charge, a.source, a.amount, a.made_on, a.undone_on)
-            for a in replay.allocations
-        )
-        deltas.extend(
-            (account, d.item, d.is_credit, d.due_on, d.on_date, d.delta) for d in replay.deltas
-        )
-        open_items.extend(
-            (account, o.item, o.is_credit, o.due_on, o.amount) for o in replay.open_items
-        )
-        if len(deltas) > bulk.CHUNK:
-            flush()
+    try:
+        for account, group in groupby(rows, key=lambda r: r[0]):
+            replay = apply_cash(entries(group), code_priority=code_priority)
+            accounts += 1
+            allocations.extend(
+                (account, a.charge, a.source, a.amount, a.made_on, a.undone_on)
+                for a in replay.allocations
+            )
+            deltas.extend(
+                (account, d.item, d.is_credit, d.due_on, d.on_date, d.delta) for d in replay.deltas
+            )
+            open_items.extend(
+                (account, o.item, o.is_credit, o.due_on, o.amount) for o in replay.open_items
+            )
+            if len(deltas) > bulk.CHUNK:
+                flush()
+    finally:
+        # A replay that refuses an entry (a refund above the credit) closes the server-side
+        # cursor now, in the transaction that opened it, not when the generator is collected
+        # (after a rollback, where closing it would fail the next transaction).
+        rows.close()
     flush()
     return accounts
 

@@ -24,6 +24,7 @@ from arrears.core.fields import from_cents
 from arrears.core.money import ZERO
 from arrears.ledger import bulk
 from arrears.ledger.aging import DEFAULT_BOUNDARIES, AgedLine, Buckets, sum_lines
+from arrears.ledger.allocation import CHARGE, RECEIPTS, REFUND, SIGN
 from arrears.ledger.models import (
     Account,
     AccountParty,
@@ -266,9 +267,9 @@ class LedgerLine:
     balance: Decimal
     applies_to: str = ""
     reverses: str = ""
-    open_amount: Decimal | None = None  # a charge's unpaid part as of the date
+    open_amount: Decimal | None = None  # a charge's (a refund's) unpaid part as of the date
     unapplied: Decimal | None = None  # a payment's or credit's credit left as of the date
-    paid_by: list[Paid] = field(default_factory=list)  # for a charge
+    paid_by: list[Paid] = field(default_factory=list)  # for a charge (a refund: its credits)
     paid: list[Paid] = field(default_factory=list)  # for a payment or credit
     reversed_on: date | None = None
 
@@ -284,7 +285,6 @@ class AccountLedger:
     parties: list[Any]
 
 
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 _LEDGER_FIELDS = (
     "id",
     "txn_id",
@@ -428,12 +428,13 @@ def _ledger_lines(
         line = LedgerLine(txn_id, posted_on, type_, code, amount, due_on, ref, memo, balance)
         line.applies_to = txn_ids[applies] if applies else ""
         line.reverses = txn_ids[reverses] if reverses else ""
-        if type_ == "charge":
+        if type_ in (CHARGE, REFUND):
             line.paid_by = paid_by.get(pk, [])
             line.open_amount = amount - sum((p.amount for p in line.paid_by), ZERO)
             if line.open_amount:
-                items.append((False, due_on, line.open_amount))
-        elif type_ in ("payment", "credit"):
+                # A refund is owed again only when the credit it paid out is reversed.
+                items.append((False, due_on or posted_on, line.open_amount))
+        elif type_ in RECEIPTS:
             line.paid = paid.get(pk, [])
             line.reversed_on = reversed_on.get(pk)
             left = amount - sum((p.amount for p in line.paid), ZERO)
@@ -521,6 +522,8 @@ def _open_item(
     if isinstance(posted, str):
         posted = date.fromisoformat(posted)
         due = date.fromisoformat(due) if due else None
+    if due is None and not is_credit:  # a refund owed again: due on its own date
+        due = posted
     return OpenItemRow(pk, txn_id, bool(is_credit), code, due, posted, from_cents(int(cents)))
 
 

@@ -1,5 +1,5 @@
 """Writes to the book, by one name each for the other parts: the import of the interchange format
-(`importing`), charges and credits posted outside an import and the lock a decision takes
+(`importing`), charges, credits and refunds posted outside an import and the lock a decision takes
 (`posting`), and the replay of cash application (`replay`).
 
 Invariants:
@@ -12,17 +12,27 @@ Invariants:
 from __future__ import annotations
 
 from arrears.ledger.importing import ImportSummary, Progress, book_import
-from arrears.ledger.posting import NewCharge, NewCredit, book_lock, charges_post, credits_post
+from arrears.ledger.posting import (
+    NewCharge,
+    NewCredit,
+    NewRefund,
+    book_lock,
+    charges_post,
+    credits_post,
+    refunds_post,
+)
 from arrears.ledger.replay import accounts_replay
 
 __all__ = [
     "ImportSummary",
     "NewCharge",
     "NewCredit",
+    "NewRefund",
     "Progress",
     "accounts_replay",
     "book_import",
     "book_lock",
     "charges_post",
     "credits_post",
+    "refunds_post",
 ]

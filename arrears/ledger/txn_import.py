@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from arrears.core.dates import add_months
+from arrears.core.fields import from_cents
 from arrears.ledger import bulk
+from arrears.ledger.allocation import RefundAboveCreditError
 from arrears.ledger.interchange import (
     MAX_ERRORS,
     ORIGINAL_POSTED,
@@ -134,10 +136,42 @@ def import_transactions(
         f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {TXN} WHERE id > ?", (base,)
     )
     with phase("cash application"):
-        summary.accounts_replayed = replay_touched()
+        try:
+            summary.accounts_replayed = replay_touched()
+        except RefundAboveCreditError as exc:
+            raise BookImportError([_refund_problem(source, base, exc)]) from None
     # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
     for table in (STAGE, REFS, TOUCHED):
         bulk.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _refund_problem(source: SourceFile, base: int, exc: RefundAboveCreditError) -> Problem:
+    """The line that makes a refund larger than the unapplied credit on its date (spec: a refund
+    is at most the account's unapplied credit): the refund's own line, or, for a refund the book
+    held already, this import's first line on its account (an entry dated before it, such as a
+    reversal of the credit it paid out)."""
+    refund = Transaction.objects.select_related("account").get(pk=exc.entry)
+    owed, credit = from_cents(int(exc.amount)), from_cents(int(exc.credit))
+    reason = (
+        f"refund of {owed:.2f} on {refund.posted_on.isoformat()} is larger than the unapplied "
+        f"credit of account {refund.account.account_id!r} on that day ({credit:.2f}): a refund "
+        "is paid out of credit the debtor has, never more"
+    )
+    if exc.entry > base:
+        return Problem(source.label, exc.entry - base, "amount", reason)
+    first = (
+        Transaction.objects.filter(account_id=refund.account_id, id__gt=base)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return Problem(
+        source.label,
+        (first or base) - base,
+        "",
+        f"this file leaves the book's refund {refund.txn_id!r} without the credit it paid out: "
+        + reason,
+    )
 
 
 def _create_stage() -> None:

@@ -97,3 +97,74 @@ class Deduction(models.Model):
             models.UniqueConstraint(fields=["disposition", "line"], name="deduction_line_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="deduction_amount_positive"),
         ]
+
+
+class Refund(models.Model):
+    """A credit balance to pay back (arrears.moveout.refunds): proposed when the credit is found,
+    approved (its `refund` entry posted) or rejected by a controller, exported once to the
+    payables file.
+
+    Invariants: at most one proposal of an account at a time; an approved or exported refund
+    names the entry it posted (txn_id `RF-<id>`: posted once); an exported one names its batch.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        EXPORTED = "exported"
+
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="refunds")
+    amount = MoneyField()
+    currency = models.CharField(max_length=3, default="USD")
+    # Where the credit came from: "deposit" (a disposition's DEP credit), "credit" (another
+    # credit: a dispute upheld, a fee waived) or "overpayment".
+    origin = models.CharField(max_length=20)
+    arose_on = models.DateField()  # the day the account's credit balance arose
+    due_on = models.DateField()  # the day it is to be refunded by
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_at = models.DateTimeField()
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_on = models.DateField(null=True, blank=True)  # the book's day of the decision
+    reason = models.TextField(blank=True)
+    transaction = models.OneToOneField(
+        "ledger.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    exported_batch = models.CharField(max_length=40, blank=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "approved", "rejected", "exported"]),
+                name="refund_status_known",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="proposed"),
+                name="refund_one_proposal_per_account",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "exported"]) | Q(transaction__isnull=False),
+                name="refund_approved_posts_its_entry",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="exported") | ~Q(exported_batch=""),
+                name="refund_exported_names_its_batch",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="refund_rejection_says_why"
+            ),
+        ]
+
+    @property
+    def refund_id(self) -> str:
+        return f"RF-{self.pk}"

@@ -20,6 +20,7 @@ import pytest
 
 from arrears.demo import book as book_module
 from arrears.demo.book import DemoSummary, write_demo_book
+from arrears.ledger.allocation import SIGN
 
 TODAY = date(2026, 3, 10)
 COLUMNS = {
@@ -75,7 +76,6 @@ COLUMNS = {
 }
 AMOUNT = re.compile(r"^\d+\.\d{2}$")
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 
 
 @dataclass(frozen=True)

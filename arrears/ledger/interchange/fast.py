@@ -46,14 +46,17 @@ def _positions(header: list[str]) -> tuple[int, ...]:
 
 def _consistent(kind: str, code: str, due: str, applies: str, reverses: str, txn_id: str) -> bool:
     """True when a row's type allows what it holds: a charge has a code and names no other row,
-    a payment or a credit has no due date and may name a charge, a reversal names what it undoes;
-    the rows named are ids, and not the row's own."""
+    a payment or a credit has no due date and may name a charge, a reversal names what it undoes,
+    a refund names nothing (it is paid out of the oldest credit); the rows named are ids, and not
+    the row's own."""
     if (applies and not ID_RE.fullmatch(applies)) or (reverses and not ID_RE.fullmatch(reverses)):
         return False
     if kind == "charge":
         return bool(code) and not applies and not reverses
     if kind in ("payment", "credit"):
         return not due and not reverses and applies != txn_id
+    if kind == "refund":
+        return not due and not applies and not reverses
     return kind == "reversal" and not due and not applies and bool(reverses) and reverses != txn_id
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from arrears.ledger.allocation import TYPES
+
 
 @dataclass(frozen=True, slots=True)
 class FileKind:
@@ -151,7 +153,7 @@ MAX_LENGTHS = {
 PARTY_KINDS = ("person", "organization")
 ACCOUNT_KINDS = ("residential_lease", "commercial_lease", "customer", "student", "patient")
 ROLES = ("primary", "co_obligor", "guarantor")
-TXN_TYPES = ("charge", "payment", "credit", "reversal")
+TXN_TYPES = TYPES  # charge, payment, credit, reversal, refund (version 1.1)
 
 # The column that keeps the date a row had in its file when it was posted on the first open day
 # because its month was closed (`arrears import --into-open-period`); exported like any x_ column.

@@ -153,6 +153,10 @@ def parse_transaction(row: dict[str, str]) -> TxnRow:
         due = due or posted
     elif due is not None:
         raise RowError("due", "only a charge has a due date")
+    if applies_to and kind == "refund":
+        raise RowError(
+            "applies_to", "a refund names no row: it is paid out of the oldest unapplied credit"
+        )
     if applies_to and kind not in ("payment", "credit"):
         raise RowError("applies_to", "only a payment or a credit applies to a charge")
     if kind == "reversal" and not reverses:

@@ -4,13 +4,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 
 from arrears.ledger.aging import Buckets, age_open_items
-from arrears.ledger.allocation import Entry, apply_cash
+from arrears.ledger.allocation import SIGN, Entry, RefundAboveCreditError, apply_cash
 from arrears.ledger.tests.strategies import D0, histories
-
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 
 
 def charge(id, posted, amount, due=None, code="RENT"):
@@ -128,6 +127,64 @@ def test_charges_reopened_by_a_reversal_are_paid_by_other_credit():
     live = [(a.charge, a.source, a.amount) for a in replay.allocations if a.undone_on is None]
     assert live == [(1, 3, Decimal("70.00"))]
     assert [(o.item, o.amount) for o in replay.open_items] == [(1, Decimal("30.00"))]
+
+
+def refund(id, posted, amount):
+    return Entry(id, "refund", posted, Decimal(amount))
+
+
+def test_a_refund_pays_out_the_oldest_credit_and_no_charge():
+    # given two overpayments, then a refund of 120.00, then a charge
+    replay = apply_cash(
+        [
+            charge(1, D0, "100.00"),
+            payment(2, D0 + timedelta(days=1), "150.00"),
+            payment(3, D0 + timedelta(days=2), "100.00"),
+            refund(4, D0 + timedelta(days=3), "120.00"),
+            charge(5, D0 + timedelta(days=4), "20.00"),
+        ]
+    )
+    # then the refund takes the first payment's 50.00 of credit, then 70.00 of the second's,
+    # and the charge is paid by the 30.00 left
+    live = [(a.charge, a.source, a.amount) for a in replay.allocations]
+    assert live == [
+        (1, 2, Decimal("100.00")),
+        (4, 2, Decimal("50.00")),
+        (4, 3, Decimal("70.00")),
+        (5, 3, Decimal("20.00")),
+    ]
+    assert [(o.item, o.is_credit, o.amount) for o in replay.open_items] == [
+        (3, True, Decimal("10.00"))
+    ]
+
+
+def test_a_refund_larger_than_the_credit_of_its_day_is_refused():
+    entries = [
+        payment(1, D0, "100.00"),
+        charge(2, D0 + timedelta(days=1), "30.00"),
+        refund(3, D0 + timedelta(days=2), "70.01"),
+    ]
+    with pytest.raises(RefundAboveCreditError) as refused:
+        apply_cash(entries)
+    assert (refused.value.entry, refused.value.amount, refused.value.credit) == (
+        3,
+        Decimal("70.01"),
+        Decimal("70.00"),
+    )
+
+
+def test_a_reversal_of_the_credit_a_refund_paid_out_makes_the_refund_owed_again():
+    day = D0 + timedelta(days=5)
+    replay = apply_cash(
+        [
+            payment(1, D0, "100.00"),
+            refund(2, D0 + timedelta(days=1), "100.00"),
+            reversal(3, day, "100.00", reverses=1),
+        ]
+    )
+    assert [(o.item, o.is_credit, o.due_on, o.amount) for o in replay.open_items] == [
+        (2, False, D0 + timedelta(days=1), Decimal("100.00"))
+    ]
 
 
 def book_balance(entries, as_of):

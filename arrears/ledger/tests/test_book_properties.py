@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arrears.ledger.aging import Buckets, age_open_items
-from arrears.ledger.allocation import apply_cash
+from arrears.ledger.allocation import SIGN, apply_cash
 from arrears.ledger.export import book_export
 from arrears.ledger.models import Allocation, Transaction
 from arrears.ledger.selectors import aging_report
@@ -26,7 +26,6 @@ from arrears.ledger.services import book_import
 from arrears.ledger.tests.strategies import histories
 
 pytestmark = pytest.mark.django_db
-SIGN = {"charge": 1, "payment": -1, "credit": -1, "reversal": 1}
 db_settings = settings(
     max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )

@@ -179,9 +179,9 @@ BAD_TRANSACTION_ROWS = [
         id="due date on a payment",
     ),
     pytest.param(
-        "x1,alice-1A,2026-03-05,refund,10.00,,,,\n",
+        "x1,alice-1A,2026-03-05,rebate,10.00,,,,\n",
         "type",
-        ("'refund'", "charge, payment, credit, reversal"),
+        ("'rebate'", "charge, payment, credit, reversal, refund"),
         id="unknown type",
     ),
     pytest.param(

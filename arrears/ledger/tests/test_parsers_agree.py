@@ -111,7 +111,7 @@ good_amounts = st.decimals("0.01", "999999999999.99", places=2).map(
 @st.composite
 def good_cells(draw, today):
     """The cells of a good transaction row of any type, dated up to the book's horizon."""
-    kind = draw(st.sampled_from(["charge", "payment", "credit", "reversal"]))
+    kind = draw(st.sampled_from(["charge", "payment", "credit", "reversal", "refund"]))
     cells = {
         "txn_id": draw(good_ids),
         "account_id": draw(good_ids),
@@ -127,6 +127,8 @@ def good_cells(draw, today):
         cells["due"] = due.isoformat() if due else ""
     elif kind == "reversal":
         cells["reverses"] = draw(good_ids)
+    elif kind == "refund":
+        pass  # a refund names no other row
     else:
         cells["applies_to"] = draw(st.one_of(st.just(""), good_ids))
     return cells
