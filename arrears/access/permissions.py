@@ -41,6 +41,7 @@ _VERBS: dict[str, frozenset[str]] = {
     # move-out and the security deposit (arrears.moveout): a property's manager knows the day
     "moveout.record": frozenset({COORDINATOR, MANAGER, ADMIN}),
     "deposit.dispose": frozenset({COORDINATOR, ADMIN}),
+    "deposit.statement": frozenset({COORDINATOR, ADMIN}),  # the itemized statement, mailed
     # a statement is archived and written on the timeline: a change, not a read
     "statement.send": frozenset({COORDINATOR, ADMIN}),
     "notice.preview": frozenset({COORDINATOR, ADMIN}),
