@@ -531,6 +531,9 @@ def book_run(
 # arrears.access.acts_refunds.
 from arrears.access.acts_moveout import deposit_dispose as deposit_dispose  # noqa: E402
 from arrears.access.acts_moveout import deposit_show as deposit_show  # noqa: E402
+from arrears.access.acts_moveout import (  # noqa: E402
+    deposit_statement_send as deposit_statement_send,
+)
 from arrears.access.acts_moveout import moveout_record as moveout_record  # noqa: E402
 from arrears.access.acts_record import consent_grant as consent_grant  # noqa: E402
 from arrears.access.acts_record import consent_withdraw as consent_withdraw  # noqa: E402

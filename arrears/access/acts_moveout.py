@@ -10,6 +10,8 @@ from typing import Any
 from arrears.access.acting import By, money_text, run_act
 from arrears.access.selectors import authorize
 from arrears.core.dates import today
+from arrears.dunning.deposit_statement import StatementSent
+from arrears.dunning.deposit_statement import deposit_statement_send as statement_send
 from arrears.moveout import services as moveout
 from arrears.moveout.models import MoveOut
 from arrears.moveout.services import Deduct, DepositView
@@ -78,6 +80,25 @@ def deposit_dispose(
             "late_reason": late_reason[:500],
             "correction_reason": correction_reason[:500],
         },
+        do=do,
+    )
+
+
+def deposit_statement_send(
+    *, by: By, account_id: str, on: date | None = None, late_reason: str = ""
+) -> StatementSent:
+    """Mail the itemized statement of the disposition in force to the tenant and each guarantor
+    (`dunning.deposit_statement.deposit_statement_send`); after its deadline only with a reason."""
+    day = on or today()
+
+    def do(_account: Any) -> StatementSent:
+        return statement_send(account_id=account_id, on=day, actor=by.name, late_reason=late_reason)
+
+    return run_act(
+        by,
+        "deposit.statement",
+        account_id=account_id,
+        detail={"on": day.isoformat(), "late_reason": late_reason[:500]},
         do=do,
     )
 

@@ -47,6 +47,7 @@ _VERBS: dict[str, frozenset[str]] = {
     "refund.approve": frozenset({CONTROLLER, ADMIN}),
     "refund.reject": frozenset({CONTROLLER, ADMIN}),
     "refund.export": frozenset({CONTROLLER, ADMIN}),
+    "deposit.statement": frozenset({COORDINATOR, ADMIN}),  # the itemized statement, mailed
     # a statement is archived and written on the timeline: a change, not a read
     "statement.send": frozenset({COORDINATOR, ADMIN}),
     "notice.preview": frozenset({COORDINATOR, ADMIN}),

@@ -1,5 +1,6 @@
-"""`arrears moveout` and `arrears deposit show|dispose`: a move-out and its deposit's disposition
-(arrears.moveout, through arrears.access.acts)."""
+"""`arrears moveout` and `arrears deposit show|dispose|statement`: a move-out, its deposit's
+disposition and the disposition's itemized statement (arrears.moveout, through
+arrears.access.acts)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,28 @@ def cmd_deposit_dispose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deposit_statement(args: argparse.Namespace) -> int:
+    from arrears.access import acts
+
+    ensure_migrated()
+    sent = acts.deposit_statement_send(
+        by=by(args), account_id=args.account_id, on=args.on, late_reason=args.override or ""
+    )
+    if args.format == "json":
+        json.dump(sent.as_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        late = f", after its deadline: {sent.late_reason}" if sent.late_reason else ""
+        print(
+            f"Itemized statement of {sent.account_id}'s deposit (disposition version "
+            f"{sent.version}) on {sent.on}{late}:"
+        )
+        for line in sent.lines():
+            print(f"  {line}")
+    # An addressee the guard refused has no statement: said, and the exit status says so too.
+    return 1 if sent.refused else 0
+
+
 def _moveout_parser(sub: Any) -> None:
     p = command(
         sub,
@@ -140,7 +163,7 @@ def _moveout_parser(sub: Any) -> None:
 
 
 def _deposit_parser(sub: Any) -> None:
-    help = "a security deposit: show it, or post its disposition"
+    help = "a security deposit: show it, post its disposition, mail its itemized statement"
     p = sub.add_parser("deposit", help=help, description=help)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = command(actions, "show", cmd_deposit_show, "the deposit, the clock, the disposition")
@@ -168,6 +191,18 @@ def _deposit_parser(sub: Any) -> None:
         "--correct", metavar="REASON", help="supersede the disposition in force, saying why"
     )
     dispose.add_argument("--format", choices=["table", "json"], default="table")
+    statement = command(
+        actions,
+        "statement",
+        cmd_deposit_statement,
+        "mail the disposition's itemized statement to the tenant and each guarantor",
+    )
+    statement.add_argument("account_id")
+    statement.add_argument("--on", type=date, help="the day it is sent (default today)")
+    statement.add_argument(
+        "--override", metavar="REASON", help="send it after its deadline, saying why"
+    )
+    statement.add_argument("--format", choices=["table", "json"], default="table")
 
 
 PARSERS = {"moveout": _moveout_parser, "deposit": _deposit_parser}

@@ -38,6 +38,10 @@ CLI_WORDING = {
         "days after the move-out on {vacated}; it is {on}.{forfeit} To post it all the same, say "
         "why: --override REASON"
     ),
+    "deposit_statement_late": (
+        "refused (rule deposit:deadline): the itemized statement was due by {due} ({law}); it is "
+        "{on}.{forfeit} To send it all the same, say why: --override REASON"
+    ),
     "deposit_receipt": (
         "refused (rule deposit:receipt): deductions {lines}: repairs and cleaning of {floor} or "
         "more go with their receipts, invoices or bills ({law}); attach each with --receipt N:FILE"

@@ -71,6 +71,15 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "dispute-upheld": (*_ALL, "dispute"),
     "dispute-partial": (*_ALL, "dispute"),
     "dispute-rejected": (*_ALL, "dispute"),
+    # The itemized statement states the disposition and says where to dispute it.
+    "deposit-statement": (
+        *_TENANCY,
+        "deposit_statement.vacated_on",
+        "deposit_statement.deposit_held",
+        "deposit_statement.applied",
+        "company.address_lines",
+        "company.phone",
+    ),
 }
 CHARGE_OF = {
     "ny-rent-reminder": "rent",
@@ -240,11 +249,23 @@ CATALOG: dict[str, TemplateSpec] = {
             "Respuesta a su reclamación" + _ACCT,
             law="15 USC §1692g(b)",
         ),
+        # The itemized statement of a security deposit's disposition
+        # (arrears.dunning.deposit_statement): not a policy step; the coordinator sends it. The
+        # statute it answers to is the jurisdiction's (`deposit_statement.law`, from the
+        # disposition's rule), so the entry names none.
+        _spec(
+            "deposit-statement",
+            "Itemized statement of the security deposit" + _ACCT,
+            "Estado detallado del depósito de garantía" + _ACCT,
+        ),
     )
 }
 
-# Templates no policy step names: the letters that answer a resolved dispute.
+# Templates no policy step names: the letters that answer a resolved dispute, and the deposit's
+# itemized statement.
 ANSWERS = ("dispute-upheld", "dispute-partial", "dispute-rejected")
+STATEMENTS = ("deposit-statement",)
+OUTSIDE_POLICIES = (*ANSWERS, *STATEMENTS)
 
 
 def spec_for(name: str) -> TemplateSpec:
@@ -274,6 +295,13 @@ CODE_LABELS = {
         "HOUSING": "Housing",
         "VISIT": "Visit",
         "PROC": "Procedure",
+        # the move-out's deductions from a deposit, posted as charges (arrears.moveout)
+        "DMG": "Damage",
+        "CLN": "Cleaning",
+        "MOV": "Moving and storage",
+        "OTH": "Other charges",
+        # a corrected disposition charges the superseded version's deposit credits back
+        "DEP": "Deposit credit taken back (disposition corrected)",
     },
     "es": {
         "RENT": "Renta",
@@ -287,6 +315,11 @@ CODE_LABELS = {
         "HOUSING": "Vivienda",
         "VISIT": "Consulta",
         "PROC": "Procedimiento",
+        "DMG": "Daños",
+        "CLN": "Limpieza",
+        "MOV": "Mudanza y almacenamiento",
+        "OTH": "Otros cargos",
+        "DEP": "Abono del depósito revertido (disposición corregida)",
     },
 }
 

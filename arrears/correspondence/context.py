@@ -21,15 +21,36 @@ RENT_CODES = ("RENT",)
 # A security deposit applied to the balance is a credit of this code (the move-out's deposit
 # disposition, `apply_deposit` in the demo): the only ground for a letter to say so.
 DEPOSIT_CODE = "DEP"
+# What a disposition kept from the deposit for work or costs the book did not hold yet is posted
+# as a charge of one of these codes with this memo before its description (arrears.moveout;
+# unpaid rent and late fees kept from it are charges the book held already).
+DEDUCTION_CODES = ("DMG", "CLN", "UTIL", "MOV", "OTH")
+DEDUCTION_MEMO = "deposit deduction: "
 
 
 class DepositApplied(NamedTuple):
-    """A deposit application on the ledger: a `DEP` credit and, if it was undone, when."""
+    """A deposit application on the ledger: a `DEP` credit and, if it was undone, when; or a
+    `DEP` charge, which takes one back (a corrected disposition charges its credits back), as a
+    negative amount."""
 
     account_pk: int
     txn_id: str
     posted_on: date
     amount: Decimal
+    reversed_on: date | None
+
+
+class DepositDeduction(NamedTuple):
+    """A deduction from the deposit on the ledger: its charge, what of it was taken back by `on`
+    (a corrected disposition credits its charges back, code for code), and its reversal's day."""
+
+    account_pk: int
+    txn_id: str
+    posted_on: date
+    code: str
+    text: str
+    amount: Decimal
+    taken_back: Decimal
     reversed_on: date | None
 
 
@@ -78,13 +99,16 @@ def letter_context(
     certified: bool = False,
     charge: str | None = None,
     deposits: Iterable[DepositApplied] = (),
+    deductions: Iterable[DepositDeduction] = (),
 ) -> dict[str, Any]:
     """The merge fields for one addressee of one account on `on` (see docs/templates.md).
 
     `open_items` are the account's open items as of `on` (`OpenItemRow`s): charges due by `on`
     are itemized (rent only for a template that names rent only), credits are netted.
     `charge` is the txn id of the charge the step is about (a per-charge step), `deposits` the
-    account's deposit applications (`DEP` credits); only what they hold as of `on` is said.
+    account's deposit applications (`DEP` credits), `deductions` what a disposition kept from the
+    deposit (its charges); only what they hold as of `on` is said, and the deductions only
+    beside a deposit applied.
     """
     spec = spec_for(template)
     labels = CODE_LABELS.get(language, CODE_LABELS["en"])
@@ -114,7 +138,8 @@ def letter_context(
         "deadline": deadline,
         "delinquency": delinquency,
         "charge": _charge_fields(_charge(spec, open_items, charge, on), labels, on),
-        "deposit_applied": _deposit_applied(deposits, on),
+        "deposit_applied": (applied := _deposit_applied(deposits, on)),
+        "deposit_deductions": _deductions(deductions, on, labels) if applied else [],
         "owner": prop.owner_name if prop is not None else "",
     }
 
@@ -248,3 +273,19 @@ def _deposit_applied(deposits: Iterable[DepositApplied], on: date) -> Decimal | 
         d for d in deposits if d.posted_on <= on and (d.reversed_on is None or d.reversed_on > on)
     ]
     return sum((d.amount for d in applied), ZERO) if applied else None
+
+
+def _deductions(
+    deductions: Iterable[DepositDeduction], on: date, labels: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The deductions from the deposit standing on `on`: posted by then, not reversed, less what
+    was taken back of them (none of which is left out)."""
+    out = []
+    for d in sorted(deductions, key=lambda d: (d.posted_on, d.txn_id)):
+        left = d.amount - d.taken_back
+        if d.posted_on > on or (d.reversed_on is not None and d.reversed_on <= on) or left <= 0:
+            continue
+        out.append(
+            {"code": d.code, "label": labels.get(d.code, d.code), "text": d.text, "amount": left}
+        )
+    return out

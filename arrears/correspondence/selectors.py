@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core.errors import NotFoundError
 from arrears.correspondence.addresses import PostalAddress, address_key, mailing_address
 from arrears.correspondence.catalog import CATALOG, language_for
-from arrears.correspondence.context import DEPOSIT_CODE, DepositApplied, letter_context
+from arrears.correspondence.context import (
+    DEDUCTION_CODES,
+    DEDUCTION_MEMO,
+    DEPOSIT_CODE,
+    DepositApplied,
+    DepositDeduction,
+    letter_context,
+)
 from arrears.correspondence.models import Outbound, ReturnedMail, Template
 from arrears.ledger.models import Account, AccountParty, Party, Transaction
 from arrears.ledger.selectors import open_items_as_of
@@ -45,25 +52,77 @@ def _tenants(links: Sequence[AccountParty]) -> list[str]:
 
 def deposit_applications(account_pks: Iterable[int], on: date) -> dict[int, list[DepositApplied]]:
     """Each account's deposit applications (`DEP` credits) posted by `on`, with the day a
-    reversal undid one (if it did by `on`)."""
+    reversal undid one (if it did by `on`), and the `DEP` charges that took one back (a
+    corrected disposition's), as negative amounts."""
     out: dict[int, list[DepositApplied]] = defaultdict(list)
-    credits = list(
+    entries = list(
         Transaction.objects.filter(
-            account_id__in=list(account_pks), type="credit", code=DEPOSIT_CODE, posted_on__lte=on
+            account_id__in=list(account_pks),
+            type__in=("credit", "charge"),
+            code=DEPOSIT_CODE,
+            posted_on__lte=on,
         )
         .order_by("id")
-        .values_list("id", "account_id", "txn_id", "posted_on", "amount")
+        .values_list("id", "account_id", "txn_id", "posted_on", "amount", "type")
     )
-    if not credits:
+    if not entries:
         return {}
     undone = dict(
         Transaction.objects.filter(
-            type="reversal", reverses_id__in=[c[0] for c in credits], posted_on__lte=on
+            type="reversal", reverses_id__in=[c[0] for c in entries], posted_on__lte=on
         ).values_list("reverses_id", "posted_on")
     )
-    for pk, account_pk, txn_id, posted_on, amount in credits:
+    for pk, account_pk, txn_id, posted_on, amount, kind in entries:
+        sign = -1 if kind == "charge" else 1
         out[account_pk].append(
-            DepositApplied(account_pk, txn_id, posted_on, amount, undone.get(pk))
+            DepositApplied(account_pk, txn_id, posted_on, sign * amount, undone.get(pk))
+        )
+    return dict(out)
+
+
+def deposit_deductions(account_pks: Iterable[int], on: date) -> dict[int, list[DepositDeduction]]:
+    """Each account's deductions from a deposit posted by `on` (charges of DEDUCTION_CODES whose
+    memo starts DEDUCTION_MEMO), with what credits of the same code took back of them by `on`
+    and the day a reversal undid one."""
+    out: dict[int, list[DepositDeduction]] = defaultdict(list)
+    charges = list(
+        Transaction.objects.filter(
+            account_id__in=list(account_pks),
+            type="charge",
+            code__in=DEDUCTION_CODES,
+            memo__startswith=DEDUCTION_MEMO,
+            posted_on__lte=on,
+        )
+        .order_by("id")
+        .values_list("id", "account_id", "txn_id", "posted_on", "code", "memo", "amount")
+    )
+    if not charges:
+        return {}
+    pks = [c[0] for c in charges]
+    codes = {c[0]: c[4] for c in charges}
+    back: dict[int, Decimal] = defaultdict(Decimal)
+    for applies_to, code, amount in Transaction.objects.filter(
+        type="credit", applies_to_id__in=pks, posted_on__lte=on
+    ).values_list("applies_to_id", "code", "amount"):
+        if code == codes[applies_to]:
+            back[applies_to] += amount
+    undone = dict(
+        Transaction.objects.filter(
+            type="reversal", reverses_id__in=pks, posted_on__lte=on
+        ).values_list("reverses_id", "posted_on")
+    )
+    for pk, account_pk, txn_id, posted_on, code, memo, amount in charges:
+        out[account_pk].append(
+            DepositDeduction(
+                account_pk,
+                txn_id,
+                posted_on,
+                code,
+                memo[len(DEDUCTION_MEMO) :].strip(),
+                amount,
+                back[pk],
+                undone.get(pk),
+            )
         )
     return dict(out)
 
@@ -89,6 +148,7 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
             items[(day, row.account_pk)].append(row)
     company = _company()
     deposits = deposit_applications(account_pks, max(by_day))
+    deductions = deposit_deductions(account_pks, max(by_day))
     out = []
     for o in outbounds:
         link = next(
@@ -117,6 +177,7 @@ def outbound_contexts(outbounds: Sequence[Outbound]) -> list[dict[str, Any]]:
                 certified=o.channel == "certified_letter",
                 charge=(o.detail or {}).get("charge"),
                 deposits=deposits.get(o.account_id, ()),
+                deductions=deductions.get(o.account_id, ()),
             )
             | _fields(o)
         )
@@ -200,6 +261,7 @@ def context_for(
         reference=reference,
         charge=charge,
         deposits=deposit_applications([account.pk], on).get(account.pk, ()),
+        deductions=deposit_deductions([account.pk], on).get(account.pk, ()),
     )
 
 

@@ -174,10 +174,13 @@ def _party(party_id: str) -> Party:
 # Emails that are not collection steps but a commitment's own paper: the plan agreement sent for
 # acceptance, the answer to a resolved dispute. The holds a commitment gives (a plan, a promise,
 # and for the answer the dispute itself) do not stop them; every other hold does (cease,
-# represented, deceased, bankruptcy…), and so do the channel and the hours.
+# represented, deceased, bankruptcy…), and so do the channel and the hours. The deposit's
+# itemized statement is owed by law within its clock (N.Y. Gen. Oblig. Law §7-108(1-a)(e)),
+# whatever is being negotiated: a plan, a promise or a dispute does not stop it either.
 NOT_HELD_BY = {
     "plan-agreement": ("plan", "promise"),
     "dispute-answer": ("plan", "promise", "dispute"),
+    "deposit-statement": ("plan", "promise", "dispute"),
 }
 
 

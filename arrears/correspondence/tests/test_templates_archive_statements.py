@@ -11,7 +11,7 @@ from django.core.files.storage import storages
 
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.archive import ArchiveError, archive_read, archive_store
-from arrears.correspondence.catalog import ANSWERS, CATALOG
+from arrears.correspondence.catalog import CATALOG, OUTSIDE_POLICIES
 from arrears.correspondence.models import Document, Outbound
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import letters_batch, template_add
@@ -21,9 +21,10 @@ from arrears.ledger.models import TimelineEvent
 MARCH_6 = date(2026, 3, 6)
 
 
-# Tina's book has no dispute and no invoice coming due: those letters are refused for her
-# (test_template_fields.py renders them against books that have them).
-NOT_FOR_TINA = {"b2b-reminder-before-due", *ANSWERS}
+# Tina's book has no dispute, no deposit's disposition and no invoice coming due: those letters
+# are refused for her (test_template_fields.py and arrears/access/tests/test_deposit_statement.py
+# render them against books that have them).
+NOT_FOR_TINA = {"b2b-reminder-before-due", *OUTSIDE_POLICIES}
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

@@ -11,7 +11,7 @@ import pytest
 
 from arrears.core.pdf import pdf_text
 from arrears.correspondence.archive import archive_read
-from arrears.correspondence.catalog import ANSWERS, CATALOG
+from arrears.correspondence.catalog import CATALOG, OUTSIDE_POLICIES
 from arrears.correspondence.models import Outbound
 from arrears.correspondence.services import letters_batch, mail_returned
 from arrears.dunning.models import Action
@@ -45,8 +45,9 @@ def archive_dir(settings: Any, tmp_path: Path) -> Path:
 
 def test_every_template_a_built_in_policy_names_is_built_in():
     named = {s.template for p in built_in_policies().values() for s in p.steps if s.template}
-    # and the answers to a resolved dispute, which no policy step names
-    assert named | set(ANSWERS) == set(CATALOG)
+    # and the answers to a resolved dispute and the deposit's itemized statement, which no policy
+    # step names
+    assert named | set(OUTSIDE_POLICIES) == set(CATALOG)
 
 
 def test_the_run_names_each_letters_document_and_the_batch_prints_it_there(tina_lease, tmp_path):
