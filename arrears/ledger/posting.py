@@ -292,3 +292,47 @@ def refunds_post(refunds: list[NewRefund]) -> int:
                 credit=f"{from_cents(int(exc.credit)):,.2f}",
             ) from None
     return len(fresh)
+
+
+@dataclass(frozen=True)
+class NewReversal:
+    """The undoing of an earlier payment or credit (interchange format, `reversal`): its amount,
+    naming what it reverses; what that paid is unpaid again."""
+
+    txn_id: str
+    account_pk: int
+    posted_on: date
+    amount: Decimal
+    reverses_pk: int
+    memo: str = ""
+    reference: str = ""
+
+
+def reversals_post(reversals: list[NewReversal]) -> int:
+    """Post reversals and replay cash application on their accounts.
+
+    Must run inside the caller's transaction; returns how many were posted. A reversal whose
+    txn_id is already in the book is skipped (idempotent). The replay refuses (ValueError) one
+    that does not reverse an unreversed earlier payment or credit of the same amount."""
+    _, fresh = _append_new(
+        reversals,
+        gettext_lazy("a reversal"),
+        lambda r: (
+            r.txn_id,
+            r.account_pk,
+            r.posted_on.isoformat(),
+            "reversal",
+            int(r.amount * 100),
+            "",
+            None,
+            None,
+            r.reverses_pk,
+            r.reference,
+            r.memo,
+            None,
+        ),
+    )
+    if not fresh:
+        return 0
+    accounts_replay({r.account_pk for r in fresh})
+    return len(fresh)

@@ -12,10 +12,11 @@
 
 Invariants: nothing is posted twice (each entry's txn_id names the account and the version:
 `MO-<account pk>-v<version>-…`, and a version is made once); a correction supersedes the version
-in force with its reason, posting the opposite of each of its entries first, and both versions
-are kept; a disposition after the statement's deadline is refused (rule `deposit:deadline`)
-unless the user gives a reason; in a jurisdiction that asks for receipts, deductions for work
-without one are refused (rule `deposit:receipt`). Bad input changes nothing.
+in force with its reason, undoing each of its entries first (its DEP credits reversed, its
+deduction charges credited back), and both versions are kept; a disposition after the
+statement's deadline is refused (rule `deposit:deadline`) unless the user gives a reason; in a
+jurisdiction that asks for receipts, deductions for work without one are refused (rule
+`deposit:receipt`). Bad input changes nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.contacts import party_update
 from arrears.ledger.models import Account, AccountParty, TimelineEvent, Transaction
-from arrears.ledger.posting import NewCharge, NewCredit, charges_post, credits_post
+from arrears.ledger.posting import (
+    NewCharge,
+    NewCredit,
+    NewReversal,
+    charges_post,
+    credits_post,
+    reversals_post,
+)
 from arrears.ledger.selectors import account_ledger
 from arrears.moveout.models import Deduction, Disposition, MoveOut
 from arrears.moveout.rules import DepositRule, deposit_rule
@@ -582,8 +590,9 @@ def _receipt(account: Account, d: Deduct, actor: str, on: date) -> Any:
 
 
 def _undo(current: Disposition, on: date) -> None:
-    """Post the opposite of each entry a superseded version posted (its charges credited back,
-    its credits charged back), on `on`."""
+    """Undo what a superseded version posted, on `on`: each of its DEP credits reversed (what it
+    paid is unpaid again, as the interchange format's reversal says), each of its deduction
+    charges credited back."""
     prefix = f"MO-{current.account_id}-v{current.version}-"
     entries = list(
         Transaction.objects.filter(account_id=current.account_id, txn_id__startswith=prefix)
@@ -591,15 +600,14 @@ def _undo(current: Disposition, on: date) -> None:
         .order_by("id")
     )
     memo = f"disposition version {current.version} superseded"
-    charges_post(
+    reversals_post(
         [
-            NewCharge(
+            NewReversal(
                 txn_id=f"{t.txn_id}-undo",
                 account_pk=t.account_id,
                 posted_on=on,
-                due_on=on,
-                code=t.code,
                 amount=t.amount,
+                reverses_pk=t.pk,
                 memo=memo,
             )
             for t in entries

@@ -223,6 +223,16 @@ def test_a_correction_supersedes_the_disposition_and_keeps_both(book, capsys):
     assert (code, err) == (0, "")
     assert json.loads(out)["disposition"]["balance_owed"] == "850.00"
     assert balance("A-NY") == Decimal("850.00")
+    # and the first version's deposit credits are reversed, not charged back: no DEP line is left
+    # open in the book, and the rent is what stays owed
+    from arrears.ledger.models import OpenItem
+
+    open_codes = set(
+        OpenItem.objects.filter(account__account_id="A-NY", is_credit=False).values_list(
+            "item__code", flat=True
+        )
+    )
+    assert open_codes == {"RENT"}
     first, second = Disposition.objects.order_by("version")
     assert first.superseded_by == second
     assert second.correction_reason == "the contractor billed 200.00, not 300.00"
