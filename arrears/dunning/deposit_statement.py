@@ -37,9 +37,8 @@ from arrears.correspondence.rendering import outbound_message
 from arrears.correspondence.services import outbound_queue
 from arrears.dunning.addressee import _guard, addressee, answer_addressee
 from arrears.ledger.models import AccountParty, TimelineEvent
-from arrears.moveout.statement import StatementDue, statement_due, statement_fields
+from arrears.moveout.statement import TEMPLATE, StatementDue, statement_due, statement_fields
 
-TEMPLATE = "deposit-statement"
 STEP = "deposit-statement"  # the Outbound's step, and the NOT_HELD_BY entry
 CHANNEL = "certified_letter"  # a receipt of mailing: the statement's proof it was sent in time
 ROLES = ("primary", "guarantor")
