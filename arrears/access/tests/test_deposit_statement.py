@@ -410,9 +410,7 @@ def test_post_move_out_letters_name_exactly_the_disposition_the_ledger_holds(
     )
 
 
-def test_the_page_previews_and_mails_the_statement_and_the_api_mails_it_the_same_way(
-    nina, capsys
-):
+def test_the_page_previews_and_mails_the_statement_and_the_api_mails_it_the_same_way(nina, capsys):
     from django.contrib.auth import get_user_model
     from django.test import Client
 
