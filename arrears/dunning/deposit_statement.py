@@ -212,7 +212,11 @@ def _sent_event(due: StatementDue, sent: StatementSent, actor: str, at: datetime
         summary=summary[:500],
         detail={
             "version": d.version,
-            "letters": [x.outbound.pk for x in sent.letters if x.created and x.outbound],
+            "letters": [
+                {"letter": x.outbound.pk, "party_id": x.party_id, "role": x.role}
+                for x in sent.letters
+                if x.created and x.outbound
+            ],
             "statement_due": d.statement_due.isoformat(),
             "late_reason": due.late_reason,
             "law": due.rule.law,

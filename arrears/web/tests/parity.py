@@ -148,6 +148,26 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:coverage_end",),
         "api": ("POST /api/coverage/{coverage_id}/end",),
     },
+    "moveout.record": {
+        "cli": ("moveout",),
+        "web": ("web:account_moveout",),
+        "api": (f"POST {ACCOUNT}/moveout",),
+    },
+    "deposit.dispose": {
+        "cli": ("deposit dispose",),
+        "web": ("web:account_deposit_dispose",),
+        "api": (f"POST {ACCOUNT}/deposit/disposition",),
+    },
+    "deposit.statement": {
+        "cli": ("deposit statement",),
+        "web": ("web:account_deposit_statement",),
+        "api": (f"POST {ACCOUNT}/deposit/statement",),
+    },
+    # a listing proposes the refunds of credit balances it finds: an act
+    "refund.list": {"cli": ("refund list",)},
+    "refund.approve": {"cli": ("refund approve",)},
+    "refund.reject": {"cli": ("refund reject",)},
+    "refund.export": {"cli": ("refund export",)},
     # Not yet one service each (docs/architecture.md, "Not yet moved"): each interface calls
     # `act` itself, and no parity case compares them.
     "letters.batch": {
