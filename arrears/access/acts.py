@@ -532,6 +532,9 @@ def book_run(
 from arrears.access.acts_moveout import deposit_dispose as deposit_dispose  # noqa: E402
 from arrears.access.acts_moveout import deposit_show as deposit_show  # noqa: E402
 from arrears.access.acts_moveout import (  # noqa: E402
+    deposit_statement_preview as deposit_statement_preview,
+)
+from arrears.access.acts_moveout import (  # noqa: E402
     deposit_statement_send as deposit_statement_send,
 )
 from arrears.access.acts_moveout import moveout_record as moveout_record  # noqa: E402

@@ -107,3 +107,12 @@ def deposit_show(user: Any, *, account_id: str) -> DepositView:
     """The account's deposit, move-out, clock and disposition, for whoever may see the account."""
     authorize(user, "account.view", account_id)
     return moveout.deposit_show(account_id=account_id)
+
+
+def deposit_statement_preview(user: Any, *, account_id: str, party_id: str = "") -> Any:
+    """The itemized statement as it would print for a party, queuing nothing (a read, for whoever
+    may send it)."""
+    from arrears.moveout.statement import statement_preview
+
+    authorize(user, "deposit.statement", account_id)
+    return statement_preview(account_id=account_id, on=today(), party_id=party_id)

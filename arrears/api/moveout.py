@@ -93,3 +93,42 @@ def account_deposit_dispose(request: HttpRequest, account_id: str, body: Disposi
         correction_reason=body.correction_reason,
     )
     return Status(201, view.as_json())
+
+
+class StatementIn(Schema):
+    on: date | None = None
+    late_reason: str = ""  # to send it after its deadline (rule deposit:deadline)
+
+
+class StatementLetterOut(Schema):
+    party_id: str
+    role: str
+    letter_id: int | None
+    document: str | None
+    language: str | None
+    created: bool
+    rule: str | None
+
+
+class StatementOut(Schema):
+    account_id: str
+    version: int
+    on: str
+    late_reason: str | None
+    letters: list[StatementLetterOut]
+
+
+@router.post("/accounts/{account_id}/deposit/statement", response={201: StatementOut, **ERRORS})
+def account_deposit_statement(request: HttpRequest, account_id: str, body: StatementIn) -> Any:
+    """Mail the itemized statement of the disposition in force to the tenant and each guarantor,
+    through the compliance guard, as certified letters for the next letters batch (the same JSON
+    as `arrears deposit statement --format json`); an addressee the guard refuses has
+    `letter_id` null and its `rule`; 409 `deposit_statement_late` after the deadline without a
+    reason."""
+    sent = acts.deposit_statement_send(
+        by=by(request),
+        account_id=account_id,
+        on=day(body.on) if body.on else None,
+        late_reason=body.late_reason,
+    )
+    return Status(201, sent.as_json())

@@ -190,9 +190,13 @@ def _dated(outbound: Outbound) -> date:
 
 
 def _fields(outbound: Outbound) -> dict[str, Any]:
-    """Merge fields a letter queued by hand carries (`detail["fields"]`, e.g. `dispute`), with
-    the values of keys ending in `_on` read back as dates."""
-    fields = (outbound.detail or {}).get("fields") or {}
+    """Merge fields a letter queued by hand carries (`detail["fields"]`, e.g. `dispute`)."""
+    return queued_fields((outbound.detail or {}).get("fields") or {})
+
+
+def queued_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Merge fields as a queued letter carries them (JSON), read back: the values of keys ending
+    in `_on` as dates."""
     return {name: _dates(value) for name, value in fields.items()}
 
 

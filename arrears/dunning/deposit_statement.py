@@ -37,9 +37,8 @@ from arrears.correspondence.rendering import outbound_message
 from arrears.correspondence.services import outbound_queue
 from arrears.dunning.addressee import _guard, addressee, answer_addressee
 from arrears.ledger.models import AccountParty, TimelineEvent
-from arrears.moveout.statement import StatementDue, statement_due, statement_fields
+from arrears.moveout.statement import TEMPLATE, StatementDue, statement_due, statement_fields
 
-TEMPLATE = "deposit-statement"
 STEP = "deposit-statement"  # the Outbound's step, and the NOT_HELD_BY entry
 CHANNEL = "certified_letter"  # a receipt of mailing: the statement's proof it was sent in time
 ROLES = ("primary", "guarantor")
@@ -213,7 +212,11 @@ def _sent_event(due: StatementDue, sent: StatementSent, actor: str, at: datetime
         summary=summary[:500],
         detail={
             "version": d.version,
-            "letters": [x.outbound.pk for x in sent.letters if x.created and x.outbound],
+            "letters": [
+                {"letter": x.outbound.pk, "party_id": x.party_id, "role": x.role}
+                for x in sent.letters
+                if x.created and x.outbound
+            ],
             "statement_due": d.statement_due.isoformat(),
             "late_reason": due.late_reason,
             "law": due.rule.law,

@@ -11,7 +11,7 @@
   (`balance_owed`) or is owed a refund (`refund_due`): the book's balance says which.
 
 Invariants: nothing is posted twice (each entry's txn_id names the account and the version:
-`MO-<account pk>-v<version>-…`, and a version is made once); a correction supersedes the version
+`MO-<account>-v<version>-…`, and a version is made once); a correction supersedes the version
 in force with its reason, undoing each of its entries first (its DEP credits reversed, its
 deduction charges credited back), and both versions are kept; a disposition after the
 statement's deadline is refused (rule `deposit:deadline`) unless the user gives a reason; in a
@@ -485,7 +485,7 @@ def disposition_post(
     checked = _checked(deductions, rule, ledger, deposit)
     interest = interest_owed(rule, deposit, account.opened_on, vacated)
     version = (current.version + 1) if current is not None else 1
-    prefix = f"MO-{account.pk}-v{version}"
+    prefix = _prefix(account, version)
     now = dj_timezone.now()
     made = Disposition.objects.create(
         account=account,
@@ -572,6 +572,13 @@ def disposition_post(
     return deposit_show(account_id=account_id)
 
 
+def _prefix(account: Account, version: int) -> str:
+    """The txn ids of a version's entries begin so: the account's id where the ids fit the
+    book's 64 characters (`MO-A-NY-v1-c1`, `…-c1-dep`, `…-c1-dep-undo`), else its key."""
+    readable = f"MO-{account.account_id}-v{version}"
+    return readable if len(readable) <= 64 - len("-c99-dep-undo") else f"MO-{account.pk}-v{version}"
+
+
 def _receipt(account: Account, d: Deduct, actor: str, on: date) -> Any:
     if d.receipt is None:
         return None
@@ -593,7 +600,7 @@ def _undo(current: Disposition, on: date) -> None:
     """Undo what a superseded version posted, on `on`: each of its DEP credits reversed (what it
     paid is unpaid again, as the interchange format's reversal says), each of its deduction
     charges credited back."""
-    prefix = f"MO-{current.account_id}-v{current.version}-"
+    prefix = _prefix(current.account, current.version) + "-"
     entries = list(
         Transaction.objects.filter(account_id=current.account_id, txn_id__startswith=prefix)
         .exclude(txn_id__endswith="-undo")

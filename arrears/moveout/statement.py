@@ -16,6 +16,7 @@ reads; dunning sends (`arrears.dunning.deposit_statement`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,6 +29,8 @@ from arrears.ledger.models import Account
 from arrears.moveout.models import Deduction, Disposition
 from arrears.moveout.rules import DepositRule, deposit_rule
 from arrears.moveout.services import DepositRefusedError, vacated_on
+
+TEMPLATE = "deposit-statement"  # the letter (correspondence's catalog)
 
 ZERO = Decimal("0.00")
 
@@ -171,3 +174,28 @@ def statement_fields(due: StatementDue, language: str) -> dict[str, Any]:
             "law": due.rule.law,
         }
     }
+
+
+def statement_preview(*, account_id: str, on: date, party_id: str = "") -> Any:
+    """The itemized statement as the letter would print it for `party_id` (the primary tenant by
+    default), queuing nothing: a RenderedMessage of the letter page (its `html` for the PDF).
+    The deadline is not asked (a preview of a late statement is how a coordinator decides to
+    send it with a reason); a required merge field left empty raises MissingFieldError as the
+    send would."""
+    from arrears.correspondence.catalog import language_for
+    from arrears.correspondence.rendering import render_with, template_load
+    from arrears.correspondence.selectors import context_for, queued_fields
+
+    due = statement_due(account_id=account_id, on=on, late_reason="preview")
+    context = context_for(
+        account_id=account_id,
+        template=TEMPLATE,
+        on=on,
+        party_id=party_id or None,
+        reference="preview",
+    )
+    language = language_for(context["language"])
+    # the fields as a queued letter carries them (JSON), read back as the letter reads them
+    fields = json.loads(json.dumps(statement_fields(due, language), default=str))
+    context.update(queued_fields(fields))
+    return render_with(template_load(TEMPLATE, context["language"]), context, letter=True)

@@ -132,6 +132,7 @@ def action_context(
         "can_dispose": account is not None
         and account.closed_on is not None
         and can(user, "deposit.dispose"),
+        "can_state": can(user, "deposit.statement"),
         "deduction_codes": [(code, label(code)) for code in DEDUCTIONS],
         "deduction_rows": range(1, DEDUCTION_ROWS + 1),
     }

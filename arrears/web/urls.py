@@ -42,6 +42,16 @@ urlpatterns = [
         name="account_deposit_dispose",
     ),
     path(
+        "accounts/<str:account_id>/deposit/statement/",
+        views_actions.account_deposit_statement,
+        name="account_deposit_statement",
+    ),
+    path(
+        "accounts/<str:account_id>/deposit/statement.pdf",
+        views_actions.account_deposit_statement_preview,
+        name="account_deposit_statement_preview",
+    ),
+    path(
         "accounts/<str:account_id>/promises/", views_actions.account_promise, name="account_promise"
     ),
     path("accounts/<str:account_id>/plans/", views_actions.account_plan, name="account_plan"),

@@ -554,3 +554,54 @@ def account_deposit_dispose(request: HttpRequest, account_id: str) -> HttpRespon
             % {"amount": amount_text(v.disposition.balance_owed)}
         ),
     )
+
+
+def _statement_said(sent: Any) -> str:
+    queued = [x for x in sent.letters if x.outbound is not None]
+    text = _("Itemized statement queued for printing: %(count)s letters (%(names)s).") % {
+        "count": len(queued),
+        "names": ", ".join(x.name for x in queued),
+    }
+    for x in sent.refused:
+        text += " " + refusal_text(x.rule, x.reason, _("mail it to %(name)s") % {"name": x.name})
+    return text
+
+
+@require_POST
+@page("account.view")
+def account_deposit_statement(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Mail the itemized statement of the deposit (`acts.deposit_statement_send`)."""
+    return _change(
+        request,
+        account_id,
+        "deposit.statement",
+        lambda: acts.deposit_statement_send(
+            by=by(request),
+            account_id=account_id,
+            late_reason=request.POST.get("late_reason", ""),
+        ),
+        doing=_("mail the itemized statement"),
+        said=_statement_said,
+    )
+
+
+@require_GET
+@page("account.view")
+@xframe_options_sameorigin
+def account_deposit_statement_preview(request: HttpRequest, account_id: str) -> HttpResponse:
+    """The itemized statement as the letter would print, as a PDF; nothing is queued."""
+    try:
+        message = acts.deposit_statement_preview(
+            request.user, account_id=account_id, party_id=request.GET.get("party_id", "")
+        )
+    except (ForbiddenError, NotFoundError):
+        raise
+    except DomainError as exc:
+        return HttpResponse(
+            error_words(exc, _("preview the itemized statement")),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(letter_pdf(message.html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="deposit-statement-{account_id}.pdf"'
+    return response

@@ -408,3 +408,42 @@ def test_post_move_out_letters_name_exactly_the_disposition_the_ledger_holds(
         f"From your security deposit, we kept ${kept:,.2f} for damage ({DOOR}). After applying "
         f"your security deposit of $1,800.00, a balance of ${owed:,.2f} remains" in tenant
     )
+
+
+def test_the_page_previews_and_mails_the_statement_and_the_api_mails_it_the_same_way(nina, capsys):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from arrears.access.services import token_issue
+
+    moved_out_and_disposed(capsys)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="cora"))
+    page = client.get("/accounts/A-NY/").content.decode()
+    assert "Mail the itemized statement" in page
+    # the preview is the letter as it will print, and queues nothing
+    preview = client.get("/accounts/A-NY/deposit/statement.pdf")
+    assert preview["Content-Type"] == "application/pdf"
+    text = words(preview.content)
+    assert "1,800.00" in text
+    assert "300.00" in text
+    assert "950.00" in text
+    assert not Outbound.objects.filter(template="deposit-statement").exists()
+    # mailing it from the page queues a letter to the tenant and one to the guarantor, said so
+    answer = client.post("/accounts/A-NY/deposit/statement/", follow=True)
+    assert "Itemized statement queued for printing: 2 letters" in answer.content.decode()
+    assert Outbound.objects.filter(template="deposit-statement").count() == 2
+    # and the API, asked again, answers as the command line does: nothing new queued
+    token = token_issue(username="cora", actor=OPERATOR, via="system")
+    api = client.post(
+        "/api/accounts/A-NY/deposit/statement",
+        {},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert api.status_code == 201
+    code, out, _err = arrears(capsys, "deposit", "statement", "A-NY", "--format", "json")
+    assert code == 0
+    assert api.json() == json.loads(out)
+    assert {x["created"] for x in api.json()["letters"]} == {False}
+    assert Outbound.objects.filter(template="deposit-statement").count() == 2

@@ -148,6 +148,21 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:coverage_end",),
         "api": ("POST /api/coverage/{coverage_id}/end",),
     },
+    "moveout.record": {
+        "cli": ("moveout",),
+        "web": ("web:account_moveout",),
+        "api": (f"POST {ACCOUNT}/moveout",),
+    },
+    "deposit.dispose": {
+        "cli": ("deposit dispose",),
+        "web": ("web:account_deposit_dispose",),
+        "api": (f"POST {ACCOUNT}/deposit/disposition",),
+    },
+    "deposit.statement": {
+        "cli": ("deposit statement",),
+        "web": ("web:account_deposit_statement",),
+        "api": (f"POST {ACCOUNT}/deposit/statement",),
+    },
     # refunds of credit balances: the page and the API list them on GET (not in this table, as
     # every read), which proposes as `refund list` does
     "refund.list": {"cli": ("refund list",)},

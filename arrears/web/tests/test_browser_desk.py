@@ -92,6 +92,7 @@ def test_the_account_page_says_where_tinas_account_stands(live_server, page, day
         "Dispute",
         "Notice",
         "Refer",
+        "Move-out",
         "Note",
         "Statement",
     ]

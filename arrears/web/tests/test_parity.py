@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
 from arrears.ledger.services import book_import
 from arrears.legal.models import Referral
+from arrears.moveout.models import Deduction, Disposition, MoveOut
+from arrears.moveout.services import Deduct, disposition_post, moveout_record
 from arrears.plans.models import Plan, Promise
 from arrears.plans.services import promise_add
 from arrears.plans.settlement import commitments_review
@@ -93,6 +96,7 @@ def _leases(folder: Any) -> Any:
                 "kind": "residential_lease",
                 "opened": "2025-06-01",
                 "rent": "1200.00",
+                "deposit_held": "1000.00",
             }
         )
         book["account_parties"].append(
@@ -173,6 +177,25 @@ def _broken_promise(account_id: str, _folder: Path) -> None:
     commitments_review(on=TODAY, actor="cycle")
 
 
+VACATED = "2026-03-20"
+
+
+def _moved_out(account_id: str, _folder: Path) -> None:
+    moveout_record(
+        account_id=account_id, on=date.fromisoformat(VACATED), actor="alice", today=TODAY
+    )
+
+
+def _disposed(account_id: str, folder: Path) -> None:
+    _moved_out(account_id, folder)
+    disposition_post(
+        account_id=account_id,
+        deductions=[Deduct("damage", Decimal("300.00"), "bedroom door")],
+        on=TODAY,
+        actor="alice",
+    )
+
+
 def _notice(account_id: str, _folder: Path) -> str:
     account = Account.objects.get(account_id=account_id)
     return notice_choices(account=account, on=TODAY).templates[0]
@@ -239,6 +262,7 @@ def _coverage(account_id: str, folder: Path) -> int:
 
 AWAY = TODAY.replace(month=4, day=3)
 NOTE = "Rita says the rent comes with her paycheck on April 3"
+FORWARD = "9 Pine Street, Apt 2, Albany, NY 12203"
 WORDS = "I agree to texts about my rent account at this number."
 NEW_CONTACT = {"phone": "(347) 555-0113", "address": "5 Oak Lane", "language": "es"}
 
@@ -546,6 +570,38 @@ ACTS = [
         ),
     ),
     Act(
+        "moveout.record",
+        cli=lambda a, _: ["moveout", a, "--on", VACATED, "--forwarding-address", FORWARD],
+        web=lambda a, _: (
+            f"/accounts/{a}/moveout/",
+            {"on": VACATED, "forwarding_address": FORWARD, "party_id": ""},
+        ),
+        api=lambda a, _: (
+            f"/api/accounts/{a}/moveout",
+            {"on": VACATED, "forwarding_address": FORWARD},
+        ),
+    ),
+    Act(
+        "deposit.dispose",
+        setup=_moved_out,
+        cli=lambda a, _: ["deposit", "dispose", a, "--deduct", "damage:300.00:bedroom door"],
+        web=lambda a, _: (
+            f"/accounts/{a}/deposit/",
+            {"code_1": "damage", "amount_1": "300.00", "text_1": "bedroom door"},
+        ),
+        api=lambda a, _: (
+            f"/api/accounts/{a}/deposit/disposition",
+            {"deductions": [{"code": "damage", "amount": "300.00", "text": "bedroom door"}]},
+        ),
+    ),
+    Act(
+        "deposit.statement",
+        setup=_disposed,
+        cli=lambda a, _: ["deposit", "statement", a],
+        web=lambda a, _: (f"/accounts/{a}/deposit/statement/", {}),
+        api=lambda a, _: (f"/api/accounts/{a}/deposit/statement", {}),
+    ),
+    Act(
         "coverage.end",
         setup=_coverage,
         actor="erin",
@@ -603,6 +659,9 @@ def _rows(account_id: str, tag: str, audit: list[dict[str, Any]], act: Act) -> d
         "consents": Consent.objects.filter(party__account_parties__account__account_id=account_id),
         "assignments": Assignment.objects.filter(**mine),
         "coverage": Coverage.objects.filter(user_out__username=f"olga-{tag}"),
+        "moveouts": MoveOut.objects.filter(**mine),
+        "dispositions": Disposition.objects.filter(**mine),
+        "deductions": Deduction.objects.filter(disposition__account__account_id=account_id),
     }
     rows = {name: list(query.order_by("id").values()) for name, query in tables.items()}
     own = ("holds", "plans", "disputes", "promises", "referrals", "outbound")

@@ -29,7 +29,7 @@ NOT_ACTS = {
     "web": {
         *("web:signin", "web:signout", "web:account_plan_propose", "web:account_notice_preview"),
         *("web:portfolio", "web:portfolio_chart", "web:today", "web:search", "web:ledger"),
-        "web:search_suggest",
+        *("web:search_suggest", "web:account_deposit_statement_preview"),
     },
     "api": {"POST /api/accounts/{account_id}/plan-proposals"},
     "cli": {
@@ -38,7 +38,7 @@ NOT_ACTS = {
         *("policy list", "policy show", "user tokens", "audit list", "promise rate"),
         *("plan propose", "plan show", "plan agreement", "letters list"),
         *("template preview", "template list", "mail triage", "call check", "period list"),
-        *("assignments", "coverage list"),
+        *("assignments", "coverage list", "deposit show"),
     },
 }
 
