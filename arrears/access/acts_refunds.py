@@ -59,22 +59,24 @@ def refund_reject(*, by: By, refund_id: str, reason: str) -> Refund:
     )
 
 
-def refunds_export(*, by: By, output: Path) -> refunds.Export:
-    """Write the approved refunds not yet exported to the payables CSV `output`, each once."""
+def refunds_export(*, by: By, output: Path, to: str = "") -> refunds.Export:
+    """Write the approved refunds not yet exported to the payables CSV `output`, each once.
+    `to` says where the file goes, for the audit row, when `output` is a temporary file (the
+    page's download, the API's answer); the command line's is the path it writes."""
     return run_act(
         by,
         "refund.export",
-        detail={"output": str(output)[:300]},
+        detail={"output": (to or str(output))[:300]},
         do=lambda _account: refunds.refunds_export(output=output, actor=by.name, today=today()),
     )
 
 
-def refund_batch(*, by: By, batch: str, output: Path) -> refunds.Export:
+def refund_batch(*, by: By, batch: str, output: Path, to: str = "") -> refunds.Export:
     """Write an exported batch's payables CSV again (`refunds.refund_batch`): nothing changes in
-    the book, but the file pays people, so it is audited as an export."""
+    the book, but the file pays people, so it is audited as an export (`to`: as above)."""
     return run_act(
         by,
         "refund.export",
-        detail={"output": str(output)[:300], "batch": batch[:40]},
+        detail={"output": (to or str(output))[:300], "batch": batch[:40]},
         do=lambda _account: refunds.refund_batch(batch=batch, output=output),
     )

@@ -44,6 +44,9 @@ STATUS = {
     "promise_needs_confirmation": 409,
     "notice_needs_confirmation": 409,
     "deposit_refused": 409,
+    # a refund larger than the credit it would pay out: the book changed since the proposal (a
+    # new charge); the next listing revises it (arrears.ledger.posting.RefundAboveCreditError)
+    "refund_above_credit": 409,
 }
 
 ROUTERS = [
@@ -56,6 +59,7 @@ ROUTERS = [
     "arrears.api.record",
     "arrears.api.assignments",
     "arrears.api.moveout",
+    "arrears.api.refunds",
 ]
 
 

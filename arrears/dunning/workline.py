@@ -29,6 +29,10 @@ TABS: tuple[tuple[str, str], ...] = (
     ("referrals", gettext_noop("Referrals to decide")),
     ("disputes", gettext_noop("Disputes ageing")),
     ("deposits", gettext_noop("Deposits due")),
+    # Refunds have a tab of their own rather than sharing "Deposits due": a deposit's line is the
+    # coordinator's to do (write the itemized statement), a refund's is a controller's (approve it,
+    # send it to payables), and most refunds are not of deposits (overpayments, a student's aid).
+    ("refunds", gettext_noop("Refunds due")),
     ("mail", gettext_noop("Mail to answer")),
 )
 TAB_OF = {
@@ -41,6 +45,7 @@ TAB_OF = {
     "referral": "referrals",
     "dispute_overdue": "disputes",
     "deposit_due": "deposits",
+    "refund_due": "refunds",
     "email": "mail",
     "email_failed": "mail",
 }

@@ -35,7 +35,7 @@ from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Allocation, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.legal.models import Referral
-from arrears.moveout.selectors import deposits_due
+from arrears.moveout.selectors import deposits_due, refunds_due
 from arrears.plans.models import Plan, Promise
 
 LARGE_DELINQUENCY = Decimal("1000.00")
@@ -163,6 +163,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
             lines.append(line)
     lines += _new_delinquency_lines(on, balance, oldest_due)
     lines += _deposit_lines(on)
+    lines += _refund_lines(on)
     pks = sorted({line.account_pk for line in lines})
     details = line_details(pks, on, oldest_due)
     dealt = _dealt_with(pks, on, holds, {pk: d.primary_pk for pk, d in details.items()})
@@ -231,6 +232,46 @@ def _deposit_lines(on: date) -> list[Line]:
         lines.append(
             Line(d.account_pk, "deposit_due", detail, ref=f"deposit:{d.due}", why=why, facts=facts)
         )
+    return lines
+
+
+def _refund_lines(on: date) -> list[Line]:
+    """Refunds still to pay (proposed, or approved and not sent to payables) due within 3 days
+    or late (`moveout.selectors.refunds_due`, one query); a student's line says that 34 CFR
+    §668.164(h)(2) asks for a Title IV credit balance to be paid within 14 days. The line comes
+    back, once dismissed, when the refund turns late."""
+    lines = []
+    for r in refunds_due(on):
+        late = r.due < on
+        facts = (
+            ("refund", r.refund_id),
+            ("amount", f"{r.amount:,.2f}"),
+            ("due", r.due.isoformat()),
+            ("law", "34 CFR §668.164(h)(2)"),
+        )
+        if r.student:
+            why = (
+                gettext_noop(
+                    "Refund {refund} of {amount} overdue since {due}: {law} asks for a student's "
+                    "credit balance to be paid within 14 days"
+                )
+                if late
+                else gettext_noop(
+                    "Refund {refund} of {amount} due by {due}: {law} asks for a student's credit "
+                    "balance to be paid within 14 days"
+                )
+            )
+        else:
+            why = (
+                gettext_noop(
+                    "Refund {refund} of {amount} overdue since {due}: approve it and pay it"
+                )
+                if late
+                else gettext_noop("Refund {refund} of {amount} due by {due}: approve it and pay it")
+            )
+        detail = f"refund {r.refund_id} ({r.status}) due {r.due.isoformat()}"
+        ref = f"refund:{r.refund_id}:{r.due}:{'late' if late else 'due'}"
+        lines.append(Line(r.account_pk, "refund_due", detail, ref=ref, why=why, facts=facts))
     return lines
 
 

@@ -242,7 +242,10 @@ class NewRefund:
 
 
 class RefundAboveCreditError(ValidationError):
-    """A refund larger than the unapplied credit it would pay out (code refund_above_credit)."""
+    """A refund larger than the unapplied credit it would pay out: a refusal by the state of the
+    book (the API's 409), not a mistake in the request."""
+
+    code = "refund_above_credit"
 
 
 def refunds_post(refunds: list[NewRefund]) -> int:

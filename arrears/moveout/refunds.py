@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -408,13 +408,39 @@ def refund_json(refund: Refund, today: date) -> dict[str, Any]:
 # -- the payables file ---------------------------------------------------------------------------
 
 
+def _primary_first(links: QuerySet[AccountParty]) -> QuerySet[AccountParty]:
+    """An account's parties, the primary party first, then the others as they were added (not
+    by the role's name, which would put a guarantor before the tenant)."""
+    first = Case(
+        When(role=AccountParty.Role.PRIMARY, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return links.annotate(payee_rank=first).order_by("account_id", "payee_rank", "id")
+
+
+def payee_names(account_pks: list[int]) -> dict[int, str]:
+    """The payee of each account's refund (its primary party, else its first): one query."""
+    names: dict[int, str] = {}
+    links = _primary_first(AccountParty.objects.filter(account_id__in=account_pks))
+    for pk, name in links.values_list("account_id", "party__name"):
+        names.setdefault(pk, name)
+    return names
+
+
+def refunds_of(account_pk: int, *, limit: int = 5) -> list[Refund]:
+    """An account's refunds, newest first (the account page's state of them): one query."""
+    return list(
+        Refund.objects.filter(account_id=account_pk)
+        .select_related("transaction")
+        .order_by("-id")[:limit]
+    )
+
+
 def _payee(account: Account) -> tuple[str, tuple[str, str, str, str, str]]:
     """The primary party's name and mailing address (a forwarding address, after a move-out)."""
     link = (
-        AccountParty.objects.filter(account=account)
-        .select_related("party")
-        .order_by("role", "id")
-        .first()
+        _primary_first(AccountParty.objects.filter(account=account)).select_related("party").first()
     )
     if link is None:
         return "", ("", "", "", "", "")

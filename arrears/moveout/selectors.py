@@ -1,5 +1,6 @@
 """Reads of move-outs for the parts above: the deposits whose itemized statement is due soon or
-overdue and not yet sent, for the coordinator's worklist."""
+overdue and not yet sent, and the refunds due soon or late and not yet paid, for the
+coordinator's worklist."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from decimal import Decimal
 from django.db.models import Q
 
 from arrears.ledger.models import Account
-from arrears.moveout.models import Disposition, MoveOut
+from arrears.moveout.models import Disposition, MoveOut, Refund
+from arrears.moveout.refunds import AT_RISK_DAYS, OUTSTANDING
 from arrears.moveout.rules import deposit_rule
 from arrears.moveout.services import jurisdiction
 
@@ -89,3 +91,28 @@ def deposits_pending(account_pks: list[int], on: date) -> dict[int, str]:
                 + ")"
             )
     return out
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    account_pk: int
+    refund_id: str
+    amount: Decimal
+    status: str  # proposed or approved (not yet exported to payables)
+    due: date
+    student: bool  # a Title IV credit balance: 34 CFR §668.164(h)(2)'s 14 days
+
+
+def refunds_due(on: date) -> list[RefundDue]:
+    """The refunds still to pay (proposed, or approved and not yet exported to payables) whose
+    due date is within AT_RISK_DAYS days of `on` or past: one query, whatever the book's size.
+    A refund exported to payables is paid as far as the book knows."""
+    rows = (
+        Refund.objects.filter(status__in=OUTSTANDING, due_on__lte=on + timedelta(days=AT_RISK_DAYS))
+        .order_by("due_on", "id")
+        .values_list("pk", "account_id", "amount", "status", "due_on", "account__kind")
+    )
+    return [
+        RefundDue(account, f"RF-{pk}", amount, status, due, kind == Account.Kind.STUDENT)
+        for pk, account, amount, status, due, kind in rows
+    ]

@@ -29,6 +29,7 @@ from django_htmx.jinja import htmx_script
 from jinja2 import Environment
 from markupsafe import Markup
 
+from arrears.access.permissions import allowed
 from arrears.access.selectors import role_of
 from arrears.web.labels import label
 from arrears.web.templatetags.amounts import amount, day, moment
@@ -110,6 +111,7 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
     token = csrf_token(request) if token is None else token
     template = engines["jinja2"].env.get_template("web/layout.html")  # type: ignore[attr-defined]
     helpers = page_helpers()
+    role = role_of(getattr(request, "user", None))
     return template.render(
         **helpers,
         request=request,
@@ -117,7 +119,8 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
         content=Markup(content),  # noqa: S704 - the same
         csrf_token=token,
         csrf_input=csrf_field(request, token),
-        role=role_of(getattr(request, "user", None)),
+        role=role,
+        may_refunds=allowed(role, "refund.list"),  # the header's Refunds link
         language=get_language(),
         languages=[(code, helpers["_"](name)) for code, name in settings.LANGUAGES],
     )

@@ -63,6 +63,7 @@ OTHER_LABELS: dict[str, Promise] = {
     "dispute_overdue": _("dispute overdue"),
     "email_failed": _("email not delivered"),
     "deposit_due": _("deposit statement due"),
+    "refund_due": _("refund due"),
     # what is kept from a deposit (arrears.moveout.services.DEDUCTIONS; rent and other above)
     "late_fee": _("late fees"),
     "damage": _("damage"),
@@ -106,6 +107,14 @@ OTHER_LABELS: dict[str, Promise] = {
     "installment:partly_paid": pgettext_lazy("an installment's state", "partly paid"),
     "installment:late": pgettext_lazy("an installment's state", "late"),
     "installment:due": pgettext_lazy("an installment's state", "due"),
+    # a refund's state and where its credit came from (arrears.moveout.refunds)
+    "refund:proposed": pgettext_lazy("a refund's state", "to approve"),
+    "refund:approved": pgettext_lazy("a refund's state", "approved, not yet paid"),
+    "refund:rejected": pgettext_lazy("a refund's state", "rejected"),
+    "refund:exported": pgettext_lazy("a refund's state", "sent to payables"),
+    "origin:deposit": pgettext_lazy("a refund's origin", "deposit"),
+    "origin:credit": pgettext_lazy("a refund's origin", "credit"),
+    "origin:overpayment": pgettext_lazy("a refund's origin", "overpayment"),
     # how often a plan falls due
     "weekly": _("weekly"),
     "biweekly": _("every two weeks"),

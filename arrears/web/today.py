@@ -38,7 +38,8 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
     tabs = [
         {"key": key, "label": _(label), "count": counts[key], "current": key == tab}
         for key, label in TABS
-        if key != "deposits" or counts[key]  # deposits come with a later part of the book
+        # deposits and refunds come with a later part of the book: their tabs, when they have lines
+        if key not in ("deposits", "refunds") or counts[key]
     ]
     lines = [w for w in day.work if not tab or w.tab == tab]
     pages = max(1, -(-len(lines) // LINES_A_PAGE))

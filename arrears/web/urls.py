@@ -8,6 +8,7 @@ from arrears.web import (
     views_letters,
     views_periods,
     views_record,
+    views_refunds,
     views_worklist,
 )
 
@@ -120,6 +121,11 @@ urlpatterns = [
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
     path("periods/", views_periods.periods_page, name="periods"),
+    path("refunds/", views_refunds.refunds_page, name="refunds"),
+    path("refunds/export/", views_refunds.refunds_export, name="refunds_export"),
+    path("refunds/batches/<str:batch>/", views_refunds.refund_batch_file, name="refund_batch"),
+    path("refunds/<str:refund_id>/approve/", views_refunds.refund_approve, name="refund_approve"),
+    path("refunds/<str:refund_id>/reject/", views_refunds.refund_reject, name="refund_reject"),
     path("admin/", views_admin.admin_home, name="admin"),
     path("admin/users/", views_admin.admin_users, name="admin_users"),
     path("admin/users/<int:user_id>/", views_admin.admin_user, name="admin_user"),

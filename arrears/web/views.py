@@ -68,10 +68,12 @@ from arrears.core.errors import DomainError, NotFoundError
 from arrears.dunning.models import Hold
 from arrears.dunning.selectors import activity_get, notice_choices
 from arrears.ledger.aging import sum_lines
+from arrears.ledger.models import Account, Transaction
 from arrears.ledger.search import account_named
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
+from arrears.moveout.refunds import refunds_of
 from arrears.moveout.services import deposit_show
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
@@ -387,6 +389,16 @@ def today_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _may_have_refunds(account: Account, ledger: Any) -> bool:
+    """Whether the account may have a refund record: a refund is proposed of a credit balance,
+    and once paid leaves a `refund` entry in the ledger (a move-out's deposit rest: closed)."""
+    return bool(
+        ledger.balance < 0
+        or account.closed_on
+        or any(line.type == Transaction.Type.REFUND for line in ledger.lines)
+    )
+
+
 def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     account = authorize(request.user, "account.view", account_id)
     assert account is not None
@@ -431,8 +443,12 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         # a moved-out account's deposit: its clock and disposition (three small reads, for
         # these accounts only)
         "deposit": deposit_show(account_id=account_id) if account.closed_on else None,
+        # its refunds' state (arrears.moveout.refunds): one small read, only for an account that
+        # may have one (a credit balance, a move-out, a refund in its ledger), none for the rest
+        "refunds": refunds_of(account.pk) if _may_have_refunds(account, ledger) else [],
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
+        "may_refunds": can(request.user, "refund.list"),
         "can_hold": can(request.user, "hold.place"),
         "can_record": can(request.user, "party.update"),
         "as_of_param": request.GET.get("as_of", ""),

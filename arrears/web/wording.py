@@ -151,6 +151,11 @@ def error_words(exc: DomainError, doing: str) -> str:
             "doing": doing,
             "fields": _(" and ").join(field_words(f) for f in fields),
         }
+    if code == "refund_above_credit":
+        return _(
+            "the account's credit is %(credit)s now, less than the refund's %(amount)s (a charge "
+            "came since it was proposed); the list shows it revised to the credit left"
+        ) % {"credit": extra.get("credit", ""), "amount": extra.get("amount", "")}
     if code == "notice_not_in_policy":
         return _("This notice is not one the account's policy sends.")
     if exc.extra.get("field") == "reason" and "choices" in extra:

@@ -163,11 +163,24 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_deposit_statement",),
         "api": (f"POST {ACCOUNT}/deposit/statement",),
     },
-    # a listing proposes the refunds of credit balances it finds: an act
+    # refunds of credit balances: the page and the API list them on GET (not in this table, as
+    # every read), which proposes as `refund list` does
     "refund.list": {"cli": ("refund list",)},
-    "refund.approve": {"cli": ("refund approve",)},
-    "refund.reject": {"cli": ("refund reject",)},
-    "refund.export": {"cli": ("refund export",)},
+    "refund.approve": {
+        "cli": ("refund approve",),
+        "web": ("web:refund_approve",),
+        "api": ("POST /api/refunds/{refund_id}/approve",),
+    },
+    "refund.reject": {
+        "cli": ("refund reject",),
+        "web": ("web:refund_reject",),
+        "api": ("POST /api/refunds/{refund_id}/reject",),
+    },
+    "refund.export": {
+        "cli": ("refund export",),
+        "web": ("web:refunds_export",),
+        "api": ("POST /api/refunds/export",),
+    },
     # Not yet one service each (docs/architecture.md, "Not yet moved"): each interface calls
     # `act` itself, and no parity case compares them.
     "letters.batch": {

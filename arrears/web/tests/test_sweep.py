@@ -73,6 +73,8 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         ("policy", "ny-residential"),
         ("template", "ny-late-rent-notice"),
         ("language", "es"),
+        ("refund_id", "RF-0"),
+        ("batch", "RB-20260326-1"),
     ):
         route = re.sub(rf"<(?:str:)?{name}>|\{{{name}\}}", value, route)
     assert "<" not in route, route
