@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from arrears.access import permissions
 from arrears.access.acting import By, run_act
-from arrears.access.selectors import accounts_visible
+from arrears.access.selectors import accounts_visible, role_of
 from arrears.access.services import SystemActor
 from arrears.core.dates import today
 from arrears.moveout import refunds
@@ -20,13 +21,18 @@ from arrears.moveout.models import Refund
 def refund_list(
     *, by: By, late: bool = False, status: str = ""
 ) -> tuple[list[Refund], list[Refund]]:
-    """Propose a refund of every credit balance found (idempotent: `refunds.refunds_propose`),
-    then list the refunds `by` may see; with `late`, those late or due within 3 days. Returns
-    (the refunds listed, the proposals made or revised now)."""
+    """Propose a refund of every credit balance found (idempotent: `refunds.refunds_propose`;
+    only for a user who sees the whole book), then list the refunds `by` may see; with `late`,
+    those late or due within 3 days. Returns (the refunds listed, the proposals made or revised
+    now)."""
     day = today()
 
+    whole_book = isinstance(by.actor, SystemActor) or permissions.sees_everything(role_of(by.actor))
+
     def do(_account: Any) -> tuple[list[Refund], list[Refund]]:
-        made = refunds.refunds_propose(today=day, actor=by.name)
+        # Proposals are made over the whole book: only by whoever sees the whole book. A
+        # property's manager lists their properties' refunds and writes nothing on the others.
+        made = refunds.refunds_propose(today=day, actor=by.name) if whole_book else []
         scope = None if isinstance(by.actor, SystemActor) else accounts_visible(by.actor)
         listed = refunds.refund_list(accounts=scope, today=day, late=late, status=status)
         return listed, made

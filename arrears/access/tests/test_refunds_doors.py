@@ -36,7 +36,7 @@ from arrears.access.tests.test_refunds import (  # noqa: F401 - the fixture
     refunds,
 )
 from arrears.dunning.worklist import worklist
-from arrears.ledger.models import Transaction
+from arrears.ledger.models import TimelineEvent, Transaction
 from arrears.ledger.services import book_import
 from arrears.moveout.models import Refund
 from arrears.moveout.selectors import refunds_due
@@ -332,3 +332,25 @@ def test_the_payables_file_pays_the_primary_party_not_a_guarantor(capsys, tmp_pa
     with output.open(encoding="utf-8") as stream:
         (row,) = list(csv.DictReader(stream))
     assert row["payee_name"] == "Ruth Lee"
+
+
+def test_a_managers_listing_proposes_nothing_on_the_book(capsys):
+    from arrears.access.services import user_add
+
+    # given a credit balance no one has listed yet, and a manager of the building
+    dispose_owed(capsys)
+    user_add(
+        username="mona",
+        password="a-long-test-password",
+        role="manager",
+        properties=["HUD"],
+        actor=OPERATOR,
+        via="system",
+    )
+    # when she opens the Refunds page
+    assert page("mona").get("/refunds/").status_code == 200
+    # then nothing was proposed in her name; a controller's listing proposes it
+    assert not Refund.objects.exists()
+    assert arrears(capsys, "dave", "refund", "list")[0] == 0
+    assert Refund.objects.exists()
+    assert not TimelineEvent.objects.filter(actor="mona").exists()
