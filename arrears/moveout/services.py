@@ -152,9 +152,11 @@ def vacated_on(account: Account) -> date | None:
     return move.vacated_on if move is not None else account.closed_on
 
 
-def deposit_show(*, account_id: str) -> DepositView:
-    """The deposit held, the move-out and its clock, and the disposition in force."""
-    account = _account(account_id)
+def deposit_show(*, account_id: str, account: Account | None = None) -> DepositView:
+    """The deposit held, the move-out and its clock, and the disposition in force (`account`:
+    the account `account_id` names, with its property, when the caller has it already)."""
+    if account is None or account.account_id != account_id:
+        account = _account(account_id)
     where = jurisdiction(account)
     rule = deposit_rule(where)
     vacated = vacated_on(account)

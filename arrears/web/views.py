@@ -391,11 +391,10 @@ def today_page(request: HttpRequest) -> HttpResponse:
 
 def _may_have_refunds(account: Account, ledger: Any) -> bool:
     """Whether the account may have a refund record: a refund is proposed of a credit balance,
-    and once paid leaves a `refund` entry in the ledger (a move-out's deposit rest: closed)."""
+    and once paid leaves a `refund` entry in the ledger. (A proposal withdrawn or rejected on an
+    account whose credit is gone is not shown: the page reads nothing for it, as for most.)"""
     return bool(
-        ledger.balance < 0
-        or account.closed_on
-        or any(line.type == Transaction.Type.REFUND for line in ledger.lines)
+        ledger.balance < 0 or any(line.type == Transaction.Type.REFUND for line in ledger.lines)
     )
 
 
@@ -440,11 +439,13 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         ),
         "today": on,
         "coordinator": account_coordinator(account, on),
-        # a moved-out account's deposit: its clock and disposition (three small reads, for
-        # these accounts only)
-        "deposit": deposit_show(account_id=account_id) if account.closed_on else None,
+        # a moved-out account's deposit: its clock and disposition (small reads, for the
+        # accounts that moved out holding a deposit only: the page has a p95 target)
+        "deposit": deposit_show(account_id=account_id, account=account)
+        if account.closed_on and (account.deposit_held or 0) > 0
+        else None,
         # its refunds' state (arrears.moveout.refunds): one small read, only for an account that
-        # may have one (a credit balance, a move-out, a refund in its ledger), none for the rest
+        # may have one (a credit balance, a refund in its ledger), none for the rest
         "refunds": refunds_of(account.pk) if _may_have_refunds(account, ledger) else [],
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
