@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -97,9 +97,20 @@ class Credit:
     origin: str
 
 
+# Accounts whose credit balance is refunded while they are open: a student's (a Title IV credit
+# balance is paid to the student, 34 CFR §668.164(h)) and a patient's (an overpayment). An open
+# lease's or customer's credit is rent paid ahead or a credit on account, which the next charges
+# use: it is refunded once the account is closed (moved out, service ended).
+REFUNDED_WHILE_OPEN = ("student", "patient")
+
+
 def credit_balances(*, on: date, account_pks: list[int] | None = None) -> list[Credit]:
-    """The accounts with a credit balance as of `on` (those with unapplied credit in the book)."""
-    candidates = OpenItem.objects.filter(is_credit=True)
+    """The accounts with a credit balance as of `on` (those with unapplied credit in the book)
+    that is to be paid back: closed by `on`, or of a kind refunded while open."""
+    refundable = Account.objects.filter(
+        Q(closed_on__isnull=False, closed_on__lte=on) | Q(kind__in=REFUNDED_WHILE_OPEN)
+    )
+    candidates = OpenItem.objects.filter(is_credit=True, account__in=refundable)
     if account_pks is not None:
         candidates = candidates.filter(account_id__in=account_pks)
     pks = sorted(set(candidates.values_list("account_id", flat=True)))

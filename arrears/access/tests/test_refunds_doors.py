@@ -354,3 +354,28 @@ def test_a_managers_listing_proposes_nothing_on_the_book(capsys):
     assert arrears(capsys, "dave", "refund", "list")[0] == 0
     assert Refund.objects.exists()
     assert not TimelineEvent.objects.filter(actor="mona").exists()
+
+
+def test_an_open_leases_credit_is_rent_paid_ahead_not_a_refund(capsys, tmp_path):
+    # given Pat, still in her lease, paying 2,000.00 ahead
+    book_import(
+        write_book(
+            tmp_path / "ahead",
+            {
+                "transactions": [
+                    {
+                        "txn_id": "T-PAT-AHEAD",
+                        "account_id": "A-PAT",
+                        "posted": "2026-03-05",
+                        "type": "payment",
+                        "amount": "2000.00",
+                    }
+                ]
+            },
+        )
+    )
+    assert balance("A-PAT") < 0
+    # when a controller lists the refunds
+    assert arrears(capsys, "dave", "refund", "list")[0] == 0
+    # then her credit is not proposed as a refund: the next rent uses it
+    assert not Refund.objects.filter(account__account_id="A-PAT").exists()

@@ -52,6 +52,7 @@ from arrears.ledger.models import (
 from arrears.ledger.services import book_import
 from arrears.moveout.models import Refund
 from arrears.moveout.refunds import refund_approve, refunds_propose
+from arrears.moveout.services import moveout_record
 from arrears.web.tests.parity import (
     INTERFACES,
     OFFERED,
@@ -369,8 +370,9 @@ BOOK_ACTS = [
 
 
 def _credit_proposed() -> str:
-    """Tina pays 1,500.00 on March 20th on her 1,200.00: a credit of 300.00, proposed as a
-    refund (`{refund}` in an act's arguments is its id)."""
+    """Tina pays 1,500.00 on March 20th on her 1,200.00 and moves out that day: a credit of
+    300.00, proposed as a refund (`{refund}` in an act's arguments is its id). (An open lease's
+    credit is rent paid ahead, not a refund.)"""
     book_import(
         write_book(
             Path(tempfile.mkdtemp(prefix="parity-refund-")),
@@ -387,6 +389,7 @@ def _credit_proposed() -> str:
             },
         )
     )
+    moveout_record(account_id="A-TINA", on=date(2026, 3, 20), actor="alice", today=TODAY)
     (made,) = refunds_propose(today=TODAY, actor="system:pytest")
     return made.refund_id
 
