@@ -14,8 +14,7 @@ from decimal import Decimal
 from arrears.core.errors import DomainError
 from arrears.ledger.models import Account
 from arrears.moveout.models import Disposition
-from arrears.moveout.rules import deposit_rule
-from arrears.moveout.services import Deduct, disposition_post, jurisdiction
+from arrears.moveout.services import Deduct, disposition_post, jurisdiction, statement_clock
 
 DISPOSE_AFTER_DAYS = 7  # a week after the move-out: the inspection, then the statement
 LATE_BY_DAYS = 2
@@ -69,7 +68,7 @@ def demo_deposits(*, on: date, first_day: date, actor: str) -> list[str]:
     forgotten = new_york[-1] if len(new_york) > 1 else None
     for account in moved:
         assert account.closed_on is not None
-        due = account.closed_on + timedelta(days=deposit_rule(jurisdiction(account)).days)
+        _rule, due = statement_clock(account, account.closed_on)
         late = account.account_id == late_one
         if account.account_id == forgotten:
             continue

@@ -65,13 +65,16 @@ class DemoOutbox(BaseEmailBackend):
     def __init__(self, *, folder: str = "", fail_silently: bool = False, **_: Any) -> None:
         super().__init__(fail_silently=fail_silently)
         self.folder = Path(folder)
+        self.filed: int | None = None  # files in the folder, counted once per connection
 
     def send_messages(self, email_messages: Sequence[Any]) -> int:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.filed is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.filed = sum(1 for _ in self.folder.glob("*.eml"))
         for message in email_messages:
             data = message.message().as_bytes(linesep="\r\n")
-            number = sum(1 for _ in self.folder.glob("*.eml")) + 1
-            (self.folder / f"{number:06d}.eml").write_bytes(data)
+            self.filed += 1
+            (self.folder / f"{self.filed:06d}.eml").write_bytes(data)
         return len(email_messages)
 
 

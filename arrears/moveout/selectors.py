@@ -13,8 +13,7 @@ from django.db.models import Q
 from arrears.ledger.models import Account
 from arrears.moveout.models import Disposition, MoveOut, Refund
 from arrears.moveout.refunds import AT_RISK_DAYS, OUTSTANDING
-from arrears.moveout.rules import deposit_rule
-from arrears.moveout.services import jurisdiction
+from arrears.moveout.services import statement_clock
 
 DUE_WITHIN_DAYS = 5  # on the worklist from 5 days before the deadline (issue 16, item 3)
 # A move-out older than this is not brought back to the worklist: an account closed long ago in
@@ -52,8 +51,7 @@ def deposits_due(on: date) -> list[DepositDue]:
         vacated = recorded.get(account.pk) or account.closed_on
         if vacated is None:
             continue
-        rule = deposit_rule(jurisdiction(account))
-        due = vacated + timedelta(days=rule.days)
+        rule, due = statement_clock(account, vacated)
         if due - timedelta(days=DUE_WITHIN_DAYS) <= on:
             out.append(
                 DepositDue(
@@ -82,8 +80,7 @@ def deposits_pending(account_pks: list[int], on: date) -> dict[int, str]:
         .select_related("property")
     ):
         assert account.closed_on is not None
-        rule = deposit_rule(jurisdiction(account))
-        due = account.closed_on + timedelta(days=rule.days)
+        rule, due = statement_clock(account, account.closed_on)
         if on <= due:
             out[account.pk] = (
                 f"the deposit's itemized statement comes first (due by {due.isoformat()}"

@@ -42,7 +42,7 @@ from arrears.ledger.posting import (
     credits_post,
     reversals_post,
 )
-from arrears.ledger.selectors import account_ledger
+from arrears.ledger.selectors import account_get, account_ledger
 from arrears.moveout.models import Deduction, Disposition, MoveOut
 from arrears.moveout.rules import DepositRule, deposit_rule
 
@@ -126,11 +126,14 @@ class DepositView:
         }
 
 
-def _account(account_id: str, *, lock: bool = False) -> Account:
-    rows = Account.objects.select_related("property")
-    if lock:
-        rows = rows.select_for_update(of=("self",))
-    account = rows.filter(account_id=account_id).first()
+def _account_locked(account_id: str) -> Account:
+    """The account, with its property, locked for the caller's transaction (NotFoundError)."""
+    account = (
+        Account.objects.select_related("property")
+        .select_for_update(of=("self",))
+        .filter(account_id=account_id)
+        .first()
+    )
     if account is None:
         raise NotFoundError(
             _("no account {account_id!r}"), code="account_not_found", account_id=account_id
@@ -146,6 +149,13 @@ def jurisdiction(account: Account) -> str:
     return f"{prop.country}-{prop.state.upper()}" if prop.state else prop.country
 
 
+def statement_clock(account: Account, vacated: date) -> tuple[DepositRule, date]:
+    """The deposit rule of the account's jurisdiction, and the day the itemized statement of a
+    deposit vacated on `vacated` is due by (the rule's days after)."""
+    rule = deposit_rule(jurisdiction(account))
+    return rule, vacated + timedelta(days=rule.days)
+
+
 def vacated_on(account: Account) -> date | None:
     """The day the tenants vacated: the move-out recorded, else the account's `closed` date."""
     move = MoveOut.objects.filter(account=account).first()
@@ -156,10 +166,9 @@ def deposit_show(*, account_id: str, account: Account | None = None) -> DepositV
     """The deposit held, the move-out and its clock, and the disposition in force (`account`:
     the account `account_id` names, with its property, when the caller has it already)."""
     if account is None or account.account_id != account_id:
-        account = _account(account_id)
-    where = jurisdiction(account)
-    rule = deposit_rule(where)
+        account = account_get(account_id=account_id)
     vacated = vacated_on(account)
+    rule = deposit_rule(jurisdiction(account))
     current = (
         Disposition.objects.filter(account=account, superseded_by__isnull=True)
         .order_by("-version")
@@ -169,8 +178,8 @@ def deposit_show(*, account_id: str, account: Account | None = None) -> DepositV
         account_id=account.account_id,
         deposit_held=account.deposit_held or ZERO,
         vacated=vacated,
-        statement_due=vacated + timedelta(days=rule.days) if vacated else None,
-        jurisdiction=where,
+        statement_due=statement_clock(account, vacated)[1] if vacated else None,
+        jurisdiction=jurisdiction(account),
         rule=rule,
         disposition=current,
         deductions=list(current.deductions.select_related("document").order_by("line"))
@@ -218,7 +227,7 @@ def moveout_record(
     """Record that the account's tenants vacated on `on` (the deposit's clock starts), and their
     forwarding address as the mailing address of `party_id` (the primary tenant by default).
     Once: a second move-out of the account is refused, unless it says the same."""
-    account = _account(account_id, lock=True)
+    account = _account_locked(account_id)
     if on < account.opened_on:
         raise ValidationError(
             _("{on} is before the lease opened ({opened})"),
@@ -277,8 +286,7 @@ def moveout_record(
         recorded_by=actor,
         recorded_at=dj_timezone.now(),
     )
-    rule = deposit_rule(jurisdiction(account))
-    due = on + timedelta(days=rule.days)
+    rule, due = statement_clock(account, on)
     TimelineEvent.objects.create(
         account=account,
         at=move.recorded_at,
@@ -422,7 +430,7 @@ def disposition_post(
 ) -> DepositView:
     """Post the deposit's disposition on `on` (module docstring): DomainError for anything
     refused, and then nothing is written."""
-    account = _account(account_id, lock=True)
+    account = _account_locked(account_id)
     vacated = vacated_on(account)
     if vacated is None:
         raise ValidationError(
@@ -439,8 +447,7 @@ def disposition_post(
             on=on.isoformat(),
         )
     where = jurisdiction(account)
-    rule = deposit_rule(where)
-    due = vacated + timedelta(days=rule.days)
+    rule, due = statement_clock(account, vacated)
     late_reason = " ".join(late_reason.split())[:500]
     correction_reason = " ".join(correction_reason.split())[:500]
     if on > due and not late_reason:

@@ -24,8 +24,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.errors import NotFoundError, ValidationError
+from arrears.core.errors import ValidationError
 from arrears.ledger.models import Account
+from arrears.ledger.selectors import account_get
 from arrears.moveout.models import Deduction, Disposition
 from arrears.moveout.rules import DepositRule, deposit_rule
 from arrears.moveout.services import DepositRefusedError, vacated_on
@@ -75,11 +76,7 @@ def statement_due(*, account_id: str, on: date, late_reason: str = "") -> Statem
     """The disposition in force of `account_id` to state on `on`; NotFoundError for no such
     account, ValidationError when there is no disposition or no deposit, DepositRefusedError
     (rule `deposit:deadline`) after the disposition's `statement_due` without a reason."""
-    account = Account.objects.select_related("property").filter(account_id=account_id).first()
-    if account is None:
-        raise NotFoundError(
-            _("no account {account_id!r}"), code="account_not_found", account_id=account_id
-        )
+    account = account_get(account_id=account_id)
     current = (
         Disposition.objects.filter(account=account, superseded_by__isnull=True)
         .order_by("-version")
