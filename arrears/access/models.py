@@ -1,7 +1,7 @@
 """Users' roles and scopes, API tokens, the audit trail and failed sign-ins.
 
 Invariants:
-- a user has at most one profile; an attorney's profile names a firm;
+- a user has at most one profile; an attorney's or a paralegal's profile names a firm;
 - a token is stored only as its SHA-256 (the token itself is shown once, when issued);
 - audit rows are only inserted, never changed or deleted (sign-ins, failed ones too, are kept);
 - an assignment names exactly one of an account, a property or a portfolio, and a target has at
@@ -18,7 +18,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from arrears.access.permissions import ADMIN, ATTORNEY, CONTROLLER, COORDINATOR, MANAGER, ROLES
+from arrears.access.permissions import (
+    ADMIN,
+    ATTORNEY,
+    CONTROLLER,
+    COORDINATOR,
+    FIRM_ROLES,
+    MANAGER,
+    PARALEGAL,
+    ROLES,
+)
 from arrears.ledger.models import INSERT_ONLY, Account, Property
 
 # How each role reads on the pages (the stored value is the code).
@@ -26,6 +35,7 @@ ROLE_LABELS = {
     COORDINATOR: _("coordinator"),
     MANAGER: _("manager"),
     ATTORNEY: _("attorney"),
+    PARALEGAL: _("paralegal"),
     CONTROLLER: _("controller"),
     ADMIN: _("admin"),
 }
@@ -38,14 +48,15 @@ class Profile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrears_profile"
     )
     role = models.CharField(max_length=20, choices=[(r, ROLE_LABELS[r]) for r in ROLES])
-    firm = models.CharField(max_length=100, blank=True)  # an attorney's law firm
+    firm = models.CharField(max_length=100, blank=True)  # an attorney's or paralegal's firm
     properties = models.ManyToManyField(Property, blank=True, related_name="+")
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(role__in=ROLES), name="profile_role_known"),
             models.CheckConstraint(
-                condition=~Q(role=ATTORNEY) | ~Q(firm=""), name="profile_attorney_has_firm"
+                condition=~Q(role__in=FIRM_ROLES) | ~Q(firm=""),
+                name="profile_firm_role_has_firm",
             ),
         ]
 

@@ -14,9 +14,13 @@ from collections.abc import Iterable
 COORDINATOR = "coordinator"
 MANAGER = "manager"
 ATTORNEY = "attorney"
+# a firm's paralegal: the firm's cases as its attorneys see them; notes, documents and the
+# case's statuses, but nothing about money (a judgment, a settlement)
+PARALEGAL = "paralegal"
 CONTROLLER = "controller"
 ADMIN = "admin"
-ROLES = (COORDINATOR, MANAGER, ATTORNEY, CONTROLLER, ADMIN)
+ROLES = (COORDINATOR, MANAGER, ATTORNEY, PARALEGAL, CONTROLLER, ADMIN)
+FIRM_ROLES = (ATTORNEY, PARALEGAL)  # the roles that belong to a firm and see its cases
 EVERYONE = frozenset(ROLES)
 
 _VERBS: dict[str, frozenset[str]] = {
@@ -26,10 +30,17 @@ _VERBS: dict[str, frozenset[str]] = {
     "worklist.view": EVERYONE,
     "search": EVERYONE,
     # changes on one account
-    "note.add": frozenset({COORDINATOR, MANAGER, ADMIN}),
+    "note.add": frozenset({COORDINATOR, MANAGER, ATTORNEY, PARALEGAL, ADMIN}),
     "hold.place": frozenset({COORDINATOR, ADMIN}),
     "hold.release": frozenset({COORDINATOR, ADMIN}),
     "referral.make": frozenset({COORDINATOR, ADMIN}),
+    # firms and their cases (arrears.legal): the company adds firms; a case's steps are
+    # recorded by the firm's users (their firm's cases only, a paralegal nothing about money)
+    # and by the coordinator, who alone recalls a case
+    "firm.add": frozenset({ADMIN}),
+    "firm.view": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
+    "case.view": EVERYONE,
+    "case.update": frozenset({COORDINATOR, ATTORNEY, PARALEGAL, ADMIN}),
     "call.log": frozenset({COORDINATOR, ADMIN}),
     "promise.record": frozenset({COORDINATOR, ADMIN}),
     "plan.create": frozenset({COORDINATOR, ADMIN}),
@@ -56,7 +67,7 @@ _VERBS: dict[str, frozenset[str]] = {
     "party.update": frozenset({COORDINATOR, ADMIN}),
     "consent.grant": frozenset({COORDINATOR, ADMIN}),
     "consent.withdraw": frozenset({COORDINATOR, ADMIN}),
-    "document.add": frozenset({COORDINATOR, ADMIN}),
+    "document.add": frozenset({COORDINATOR, ATTORNEY, PARALEGAL, ADMIN}),
     # reads of one account's documents (letters, statements, emails): within the user's scope
     # (an attorney's is the accounts referred to the firm: their case documents)
     "document.view": EVERYONE,

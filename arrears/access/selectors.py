@@ -77,7 +77,7 @@ def accounts_visible(user: Any) -> QuerySet[Account]:
         return Account.objects.all()
     if profile.role == permissions.MANAGER:
         return Account.objects.filter(property_id__in=profile.property_pks)  # type: ignore[attr-defined]
-    if profile.role == permissions.ATTORNEY:
+    if profile.role in permissions.FIRM_ROLES:
         referred = Referral.objects.filter(firm=profile.firm, withdrawn_on__isnull=True)
         return Account.objects.filter(pk__in=referred.values("account_id"))
     return Account.objects.none()

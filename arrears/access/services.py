@@ -187,13 +187,15 @@ def _scope(*, role: str, properties: Iterable[str], firm: str) -> tuple[list[Pro
             role=role,
             field="properties",
         )
-    if role == permissions.ATTORNEY and not firm:
+    if role in permissions.FIRM_ROLES and not firm:
         raise ValidationError(
-            _("an attorney needs a firm"), code="attorney_firm_missing", field="firm"
+            _("an attorney or a paralegal needs a firm"),
+            code="attorney_firm_missing",
+            field="firm",
         )
-    if role != permissions.ATTORNEY and firm:
+    if role not in permissions.FIRM_ROLES and firm:
         raise ValidationError(
-            _("only an attorney belongs to a firm"),
+            _("only an attorney or a paralegal belongs to a firm"),
             code="firm_not_for_role",
             role=role,
             field="firm",

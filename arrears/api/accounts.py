@@ -27,6 +27,7 @@ from arrears.dunning.models import Hold
 from arrears.dunning.selectors import holds_list, timeline_list
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import account_ledger
+from arrears.legal.selectors import referral_json
 
 router = Router(tags=["accounts"])
 
@@ -175,17 +176,19 @@ def account_hold_release(request: HttpRequest, account_id: str, hold_id: int) ->
 
 @router.post("/accounts/{account_id}/referrals", response={201: ReferralOut, **ERRORS})
 def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> Any:
-    """Refer the account to a law firm: the firm's attorneys then see it."""
+    """Refer the account to a law firm or an agency: the case opens, its case file is built
+    (`arrears refer --format json`'s object), and the firm's users then see it."""
     referral = acts.referral_make(
         by=by(request), account_id=account_id, firm=body.firm, note=body.note
     )
     return Status(
         201,
         {
+            **referral_json(referral),
             "id": referral.pk,
-            "account_id": account_id,
-            "firm": referral.firm,
+            "account_id": referral.account.account_id,
             "referred_on": referral.referred_on,
             "referred_by": referral.referred_by,
+            "status": referral.status,
         },
     )

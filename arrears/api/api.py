@@ -60,6 +60,7 @@ ROUTERS = [
     "arrears.api.assignments",
     "arrears.api.moveout",
     "arrears.api.refunds",
+    "arrears.api.legal",
 ]
 
 

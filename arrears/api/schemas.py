@@ -107,12 +107,22 @@ class ReferralIn(Schema):
     note: str = ""
 
 
+class PacketDocumentOut(Schema):
+    name: str
+    sha256: str
+
+
 class ReferralOut(Schema):
-    id: int
+    id: int  # the case's id (as case_id)
+    case_id: int
     account_id: str
     firm: str
     referred_on: date
     referred_by: str
+    status: str
+    packet: str | None  # the case file ZIP's archive name
+    missing: list[str]  # what the referral checklist found missing
+    documents: list[PacketDocumentOut]
 
 
 class LastContactOut(Schema):

@@ -1,5 +1,5 @@
-"""`arrears user add|password|token|tokens|revoke`, `arrears refer` and `arrears audit list`:
-users, their passwords and API tokens, referrals to a firm, and the audit log.
+"""`arrears user add|password|token|tokens|revoke` and `arrears audit list`: users, their
+passwords and API tokens, and the audit log (`arrears refer`: arrears.cli.legal).
 
 The `user` commands are an admin's changes (`--as ADMIN`, or ARREARS_USER); while the book has
 no active admin, the operator makes them (`system:<OS login>`): that is how the first admin is
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from arrears.cli.acting import acting, by, via
+from arrears.cli.acting import acting, via
 from arrears.cli.common import command, date, ensure_migrated, table, write_json_rows
 
 
@@ -133,17 +133,6 @@ def _user_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_refer(args: argparse.Namespace) -> int:
-    from arrears.access import acts
-
-    ensure_migrated()
-    referral = acts.referral_make(
-        by=by(args), account_id=args.account_id, firm=args.firm, note=args.note or "", on=args.on
-    )
-    print(f"{args.account_id} referred to {referral.firm} on {referral.referred_on}.")
-    return 0
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
     """The audit log, newest first, for an admin (`--as ADMIN`): the selector the admin's page
     and `GET /api/audit` read."""
@@ -223,14 +212,6 @@ def _user_parser(sub: Any) -> None:
     which.add_argument("--all", action="store_true", help="every token of the user")
 
 
-def _refer_parser(sub: Any) -> None:
-    p = command(sub, "refer", cmd_refer, "refer an account to a law firm (its attorneys see it)")
-    p.add_argument("account_id")
-    p.add_argument("--firm", required=True)
-    p.add_argument("--on", type=date, help="the referral's date (default today)")
-    p.add_argument("--note")
-
-
 def _audit_parser(sub: Any) -> None:
     p = command(sub, "audit", cmd_audit, "the audit log (an admin's: --as)")
     audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -245,4 +226,4 @@ def _audit_parser(sub: Any) -> None:
     q.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
 
-PARSERS = {"user": _user_parser, "refer": _refer_parser, "audit": _audit_parser}
+PARSERS = {"user": _user_parser, "audit": _audit_parser}

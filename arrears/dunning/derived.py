@@ -4,7 +4,9 @@ dunning on each run, not flags the lower parts set).
 Per chunk of accounts, `derived_holds` reads, set-based, the plans in good standing and promises
 pending (`plans.selectors.cycle_holds`), what open disputes hold
 (`disputes.selectors.disputed_amounts`) and the moved-out accounts whose deposit statement is
-still to come (`moveout.selectors.deposits_pending`: rule `deposit`, every step waits). A
+still to come (`moveout.selectors.deposits_pending`: rule `deposit`, every step waits) and the
+accounts referred to a firm with their case open (`legal.selectors.cases_open`: rule `referred`,
+every step waits: the firm collects now). A
 commitment holds every step of its account (rule `plan` or `promise`); a dispute holds only what
 it is about: planning marks the steps about disputed amounts (rule `dispute`), and the rest of
 the balance keeps its course.
@@ -22,6 +24,7 @@ from django.utils.translation import gettext_noop
 from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_overdue
 from arrears.dunning.planning import PlannedStep
 from arrears.dunning.workline import Line
+from arrears.legal.selectors import OpenCase, cases_open
 from arrears.moveout.selectors import deposits_pending
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
 from arrears.plans.settlement import commitments_review
@@ -33,6 +36,8 @@ class DerivedHolds:
     disputes: dict[int, Disputed] = field(default_factory=dict)
     # moved-out accounts whose deposit statement is still to come: why they wait
     deposits: dict[int, str] = field(default_factory=dict)
+    # accounts with an open case at a firm: the firm collects, the cycle stops
+    cases: dict[int, OpenCase] = field(default_factory=dict)
 
     def disputed(self, account_pk: int) -> tuple[bool, dict[str, Decimal]]:
         """(whole balance disputed, {charge txn_id: amount held}) for AccountState."""
@@ -42,6 +47,11 @@ class DerivedHolds:
     def for_step(self, account_pk: int, step: PlannedStep) -> list[tuple[str, str]]:
         """The (rule, reason) holds that stop this step, for the guard."""
         out = []
+        case = self.cases.get(account_pk)
+        if case is not None:
+            out.append(
+                ("referred", f"referred to {case.firm} (case {case.case_id}, {case.status})")
+            )
         commitment = self.commitments.get(account_pk)
         if commitment is not None:
             out.append((commitment.rule, commitment.reason))
@@ -58,6 +68,7 @@ def derived_holds(account_pks: Sequence[int], on: date) -> DerivedHolds:
         cycle_holds(account_pks, on),
         disputed_amounts(account_pks, on),
         deposits_pending(list(account_pks), on),
+        cases_open(account_pks),
     )
 
 

@@ -1,27 +1,100 @@
-"""Referrals of accounts to attorneys and agencies.
+"""Firms and agencies, and the cases referred to them.
+
+A referral *is* the case: it is made when a coordinator refers an account to a firm, and it then
+goes through the statuses of `CASE_STATUSES` as the firm reports (the table keeps the name
+`legal_referral`, and its id is the case's id in the CLI and the API).
 
 Invariants:
-- an account has at most one open (not withdrawn) referral per firm;
-- a referral is never deleted: it is withdrawn (`withdrawn_on`), and its account is protected.
+- a firm's name is unique; a referral names a firm that exists (`services.referral_make`);
+- an account has at most one open case per firm (open: not ended by `closed` or `recalled`);
+- a case is never deleted: it ends (`withdrawn_on`, the day it was closed or recalled), and its
+  account is protected;
+- every change of a case's status is a `CaseEvent`, insert-only: the case's row carries the
+  latest facts (status, index number, court, next hearing, judgment), its events the history.
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
-from arrears.ledger.models import Account
+from arrears.ledger.models import INSERT_ONLY, Account
+from arrears.legal.statuses import STATUSES
+
+FIRM_KINDS = {"law": _("law firm"), "agency": _("collection agency")}
+
+# The statuses of a case, worded (their codes and order: `statuses.STATUSES`).
+CASE_STATUSES = {
+    "prepared": _("prepared"),
+    "sent": _("sent to the firm"),
+    "accepted": _("accepted by the firm"),
+    "filed": _("filed"),
+    "hearing": _("hearing scheduled"),
+    "judgment": _("judgment"),
+    "warrant": _("warrant of eviction"),
+    "possession": _("possession"),
+    "settled": _("settled"),
+    "satisfied": _("satisfied"),
+    "closed": _("closed"),
+    "recalled": _("recalled"),
+}
+assert tuple(CASE_STATUSES) == STATUSES
+
+
+class Firm(models.Model):
+    """A law firm or a collection agency the company refers accounts to, with its fee terms.
+
+    `jurisdictions` is the list of states it takes (empty: any); `contacts` a list of
+    {"name", "email", "phone"}; the case file goes to `email` when it has one.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=list(FIRM_KINDS.items()), default="law")
+    # fee terms: a contingency on what is recovered, a flat fee per case, court costs advanced
+    contingency_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    flat_fee = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    advances_court_costs = models.BooleanField(default=False)
+    jurisdictions = models.JSONField(default=list, blank=True)
+    email = models.EmailField(blank=True)
+    contacts = models.JSONField(default=list, blank=True)
+    created_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=list(FIRM_KINDS)), name="firm_kind_known"),
+            models.CheckConstraint(
+                condition=Q(contingency_percent__gte=0) & Q(contingency_percent__lte=100),
+                name="firm_contingency_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Referral(models.Model):
-    """An account referred to a law firm; the firm's attorneys see it until it is withdrawn."""
+    """An account referred to a firm: the case. The firm's attorneys and paralegals see it while
+    it is open."""
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="referrals")
-    firm = models.CharField(max_length=100)
+    firm = models.CharField(max_length=100)  # a Firm's name (kept by name: older rows)
     referred_on = models.DateField()
     referred_by = models.CharField(max_length=150)
     note = models.CharField(max_length=500, blank=True)
-    withdrawn_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)  # the day the case ended
+    # the case
+    status = models.CharField(max_length=12, default="sent")
+    status_on = models.DateField(null=True, blank=True)
+    balance_referred = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    index_number = models.CharField(max_length=60, blank=True)
+    court = models.CharField(max_length=200, blank=True)
+    hearing_on = models.DateField(null=True, blank=True)  # the next hearing
+    judgment_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    judgment_on = models.DateField(null=True, blank=True)
+    packet = models.CharField(max_length=500, blank=True)  # the case file ZIP's archive name
+    # what the case file holds and lacked: {"documents": [{"name", "sha256", …}], "missing": […]}
+    packet_manifest = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -30,5 +103,28 @@ class Referral(models.Model):
                 condition=Q(withdrawn_on__isnull=True),
                 name="referral_open_once_per_firm",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=list(CASE_STATUSES)), name="referral_status_known"
+            ),
         ]
         indexes = [models.Index(fields=["firm", "account"], name="referral_firm_account")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.withdrawn_on is None
+
+
+class CaseEvent(models.Model):
+    """One change of a case, as the firm or the coordinator reported it: insert-only."""
+
+    case = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(max_length=12)
+    on = models.DateField()  # the day it happened (a filing, a hearing, a judgment)
+    at = models.DateTimeField()  # when it was recorded
+    actor = models.CharField(max_length=150)
+    note = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)  # index number, court, amount, hearing
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
+        triggers = [INSERT_ONLY]

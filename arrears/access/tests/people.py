@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.test import Client
 from arrears.access.services import SystemActor, token_issue, user_add
 from arrears.ledger.models import Account
 from arrears.ledger.services import book_import
-from arrears.legal.services import referral_make
+from arrears.legal.services import firm_add, referral_make
 
 PASSWORD = "elm-court-rent-2026"
 FIRM = "Hale & Co"
@@ -209,6 +210,7 @@ def people(book: Path, fast_passwords: None) -> dict[str, Any]:
             actor=OPERATOR,
             via="system",
         )
+    firm_add(name=FIRM, contingency_percent=Decimal("25"), on=TODAY)
     referral_make(
         account=Account.objects.get(account_id="A-OSCAR"), firm=FIRM, on=TODAY, actor="alice"
     )

@@ -217,7 +217,7 @@ def test_arrears_user_add_refuses_a_missing_scope_a_weak_password_and_an_unknown
     code, _, err = _cli(
         ["user", "add", "carol", "--role", "attorney"], f"{PASSWORD}\n", monkeypatch, capsys
     )
-    assert (code, err) == (2, "arrears user: an attorney needs a firm\n")
+    assert (code, err) == (2, "arrears user: an attorney or a paralegal needs a firm\n")
     code, _, err = _cli(
         ["user", "add", "bob", "--role", "manager", "--properties", "NOPE"],
         f"{PASSWORD}\n",

@@ -22,7 +22,7 @@ from arrears.dunning.services import cycle_run, hold_place
 from arrears.dunning.snooze import worklist_dismiss, worklist_snooze
 from arrears.dunning.worklist import worklist
 from arrears.ledger.models import Account, TimelineEvent
-from arrears.legal.services import referral_make
+from arrears.legal.services import firm_add, referral_make
 from arrears.plans.services import promise_add
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,7 @@ def test_the_referral_line_leaves_once_its_reason_is_dealt_with(deal, referred_t
     account = Account.objects.get(account_id=referred_tina)
     # when the coordinator deals with the account
     if deal == "referred":
+        firm_add(name="Stone & Reyes", on=REFERRAL_DAY)
         referral_make(account=account, firm="Stone & Reyes", on=REFERRAL_DAY, actor="alice")
     elif deal == "held":
         hold_place(account_id=referred_tina, reason="manual", on=REFERRAL_DAY, actor="alice")

@@ -41,6 +41,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_refer",),
         "api": (f"POST {ACCOUNT}/referrals",),
     },
+    "firm.add": {"cli": ("firm add",), "api": ("POST /api/firms",)},
+    "case.update": {
+        "cli": ("case update",),
+        "api": ("POST /api/cases/{case_id}/updates",),
+    },
     "worklist.snooze": {
         "cli": ("worklist snooze",),
         "web": ("web:worklist_snooze",),
@@ -207,7 +212,7 @@ NOT_YET_MOVED = {"letters.batch", "mail.triage", "policy.add", "policy.assign", 
 DROPPED = {"id", "at", "actor", "made_by", "created_by", "referred_by", "username", "via", "ip"}
 DROPPED |= {"book_position", "recorded_by"}
 OWN_IDS = {"hold", "plan", "dispute", "promise", "referral", "letter", "outbound", "event"}
-OWN_IDS |= {"coverage"}
+OWN_IDS |= {"coverage", "case"}
 OWN_IDS |= {"token"} | {f"{name}_id" for name in OWN_IDS}
 # A document's digest, and the short one in its name: of a document that names its lease.
 DIGEST = re.compile(r"\b[0-9a-f]{10,64}\b")
@@ -237,7 +242,7 @@ def generic(value: Any, tag: str, ids: set[int], *, whole: bool = False) -> Any:
             # an id in a key (dispute:12:answer), a letter's name (L12), a sentence (plan 12,
             # promise 12), a credit's id (DSP-12-RENT-A-CLI; not a template's name:
             # ca-3-day-notice)
-            words = r"\b[Hh]old |\b[Pp]lan |\b[Pp]romise |\b[Dd]ispute "
+            words = r"\b[Hh]old |\b[Pp]lan |\b[Pp]romise |\b[Dd]ispute |\b[Cc]ase "
             named = rf"(:|#|\bL|{words}|\b[A-Z]+-){n}\b(?![.-]\d)"
             text = re.sub(named, r"\1N", text)
         return text

@@ -92,7 +92,7 @@ def test_an_admin_adds_a_property_manager_who_can_then_sign_in(people):
         ({"password_again": "something-else-entirely"}, "password_again", "not the same"),
         ({"password": "12345678901", "password_again": "12345678901"}, "password", "numeric"),
         ({"role": "manager"}, "properties", "a property manager needs properties"),
-        ({"role": "attorney"}, "firm", "an attorney needs a firm"),
+        ({"role": "attorney"}, "firm", "an attorney or a paralegal needs a firm"),
         ({"properties": ["ELM"]}, "properties", "only a property manager"),
         ({"username": "alice"}, "username", "already exists"),
         ({"username": "no spaces please"}, "username", "Enter a valid username"),

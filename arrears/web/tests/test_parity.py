@@ -46,7 +46,8 @@ from arrears.dunning.selectors import notice_choices
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
 from arrears.ledger.services import book_import
-from arrears.legal.models import Referral
+from arrears.legal.models import CaseEvent, Referral
+from arrears.legal.services import referral_make
 from arrears.moveout.models import Deduction, Disposition, MoveOut
 from arrears.moveout.services import Deduct, disposition_post, moveout_record
 from arrears.plans.models import Plan, Promise
@@ -142,6 +143,11 @@ def _hold(account_id: str, _folder: Path) -> int:
     return hold_place(
         account_id=account_id, reason="manual", on=TODAY, actor="alice", note="wait"
     ).pk
+
+
+def _case(account_id: str, _folder: Path) -> int:
+    account = Account.objects.get(account_id=account_id)
+    return referral_make(account=account, firm=FIRM, on=TODAY, actor="alice").pk
 
 
 def _plan(account_id: str, _folder: Path) -> int:
@@ -333,6 +339,26 @@ ACTS = [
         cli=lambda a, _: ["refer", a, "--firm", FIRM, "--note", NOTE],
         web=lambda a, _: (f"/accounts/{a}/referrals/", {"firm": FIRM, "note": NOTE}),
         api=lambda a, _: (f"/api/accounts/{a}/referrals", {"firm": FIRM, "note": NOTE}),
+    ),
+    Act(
+        "case.update",
+        setup=_case,
+        cli=lambda a, case: [
+            *("case", "update", str(case), "--status", "filed", "--on", "2026-03-26"),
+            *("--index-number", "LT-301/26", "--court", "Kings County Housing Court"),
+            *("--note", NOTE),
+        ],
+        web=None,
+        api=lambda a, case: (
+            f"/api/cases/{case}/updates",
+            {
+                "status": "filed",
+                "on": "2026-03-26",
+                "index_number": "LT-301/26",
+                "court": "Kings County Housing Court",
+                "note": NOTE,
+            },
+        ),
     ),
     Act(
         "worklist.snooze",
@@ -653,6 +679,7 @@ def _rows(account_id: str, tag: str, audit: list[dict[str, Any]], act: Act) -> d
         "plans": Plan.objects.filter(**mine),
         "disputes": Dispute.objects.filter(**mine),
         "referrals": Referral.objects.filter(**mine),
+        "case_events": CaseEvent.objects.filter(case__account__account_id=account_id),
         "worklist": WorklistSnooze.objects.filter(**mine),
         "returned": ReturnedMail.objects.filter(**mine),
         "parties": Party.objects.filter(account_parties__account__account_id=account_id),

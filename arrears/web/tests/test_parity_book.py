@@ -50,6 +50,7 @@ from arrears.ledger.models import (
     Transaction,
 )
 from arrears.ledger.services import book_import
+from arrears.legal.models import Firm
 from arrears.moveout.models import Refund
 from arrears.moveout.refunds import refund_approve, refunds_propose
 from arrears.moveout.services import moveout_record
@@ -440,6 +441,29 @@ BOOK_ACTS += [
         differs=frozenset({"output"}),
     ),
 ]
+BOOK_ACTS += [
+    BookAct(
+        "firm.add",
+        "firm.add",
+        "erin",
+        cli=[
+            *("firm", "add", "Stone & Reyes LLP", "--kind", "law", "--contingency", "30"),
+            *("--flat-fee", "150.00", "--jurisdiction", "NY", "--email", "cases@stonereyes.test"),
+        ],
+        api=(
+            "/api/firms",
+            {
+                "name": "Stone & Reyes LLP",
+                "kind": "law",
+                "contingency_percent": "30",
+                "flat_fee": "150.00",
+                "jurisdictions": ["NY"],
+                "email": "cases@stonereyes.test",
+            },
+        ),
+        writes="firms",
+    ),
+]
 CASES |= {a.name: tuple(i for i in INTERFACES if getattr(a, i) is not None) for a in BOOK_ACTS}
 
 
@@ -457,6 +481,7 @@ def _book_rows(
         "runs": RunLog.objects.all(),
         "periods": PeriodEvent.objects.all(),
         "refunds": Refund.objects.all(),
+        "firms": Firm.objects.all(),
     }
     rows = {name: list(query.order_by("id").values()) for name, query in tables.items()}
     ids = {r["id"] for name in ("outbound", "holds") for r in rows[name]}

@@ -1,0 +1,165 @@
+"""The acts of firms and cases (arrears.legal.services), offered by arrears.access.acts: who may,
+in one transaction with its audit row.
+
+A firm's attorneys and paralegals act only on their firm's cases (the scope of the account is not
+enough: an account may be with two firms); a paralegal records a case's steps but nothing about
+money (a judgment, a settlement, a satisfaction).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from arrears.access import permissions
+from arrears.access.acting import By, money_text, run_act
+from arrears.access.errors import ForbiddenError
+from arrears.access.selectors import accounts_visible, profile_of
+from arrears.access.services import SystemActor
+from arrears.core.dates import today
+from arrears.core.errors import NotFoundError
+from arrears.legal import services as legal
+from arrears.legal.models import Firm, Referral
+from arrears.legal.selectors import case_json
+
+
+def firm_add(
+    *,
+    by: By,
+    name: str,
+    kind: str = "law",
+    contingency_percent: Decimal = Decimal("0"),
+    flat_fee: Decimal = Decimal("0"),
+    advances_court_costs: bool = False,
+    jurisdictions: list[str] | None = None,
+    email: str = "",
+) -> Firm:
+    """Add a law firm or an agency with its fee terms (an admin's act)."""
+    return run_act(
+        by,
+        "firm.add",
+        detail={
+            "name": name[:100],
+            "kind": kind[:10],
+            "contingency_percent": money_text(contingency_percent),
+            "flat_fee": money_text(flat_fee),
+            "advances_court_costs": advances_court_costs,
+            "jurisdictions": [j[:10] for j in (jurisdictions or [])][:60],
+            "email": email[:254],
+        },
+        do=lambda _account: legal.firm_add(
+            name=name,
+            kind=kind,
+            contingency_percent=contingency_percent,
+            flat_fee=flat_fee,
+            advances_court_costs=advances_court_costs,
+            jurisdictions=jurisdictions,
+            email=email[:254],
+            on=today(),
+        ),
+    )
+
+
+def case_visible(actor: Any, case_id: int) -> Referral:
+    """The case `case_id` if `actor` may see it: its account in the actor's scope and, for a
+    firm's user, the case at their firm. NotFoundError otherwise (another firm's case is not
+    told apart from no case)."""
+    case = Referral.objects.select_related("account").filter(pk=case_id).first()
+    if case is not None and not isinstance(actor, SystemActor):
+        profile = profile_of(actor)
+        if profile is None:
+            case = None
+        elif profile.role in permissions.FIRM_ROLES:
+            if case.firm != profile.firm:
+                case = None
+        elif not accounts_visible(actor).filter(pk=case.account_id).exists():
+            case = None
+    if case is None:
+        raise NotFoundError(_("no case {case_id}"), code="case_unknown", case_id=case_id)
+    return case
+
+
+def cases_visible(actor: Any, *, firm: str = "", open_only: bool = True) -> list[Referral]:
+    """The cases `actor` may see (a firm's user: their firm's; others: within their scope),
+    newest first; `firm` narrows to one firm."""
+    cases = Referral.objects.select_related("account").order_by("-referred_on", "-pk")
+    if open_only:
+        cases = cases.filter(withdrawn_on__isnull=True)
+    if firm:
+        cases = cases.filter(firm__iexact=firm.strip())
+    if not isinstance(actor, SystemActor):
+        profile = profile_of(actor)
+        if profile is None:
+            return []
+        if profile.role in permissions.FIRM_ROLES:
+            cases = cases.filter(firm=profile.firm)
+        elif not permissions.sees_everything(profile.role):
+            cases = cases.filter(account__in=accounts_visible(actor))
+    return list(cases[:5000])
+
+
+def case_show(*, actor: Any, case_id: int) -> dict[str, Any]:
+    """One case as JSON, for whoever may see it (`case_visible`)."""
+    return case_json(case_visible(actor, case_id))
+
+
+def case_update(
+    *,
+    by: By,
+    case_id: int,
+    status: str,
+    on: date | None = None,
+    index_number: str = "",
+    court: str = "",
+    amount: Decimal | None = None,
+    note: str = "",
+) -> Referral:
+    """Record a case's step as the firm reports it (`legal.services.case_update`)."""
+    case = case_visible(by.actor, case_id)
+    day = on or today()
+    if not isinstance(by.actor, SystemActor):
+        role = getattr(profile_of(by.actor), "role", None)
+        if role == permissions.PARALEGAL and status in legal.MONEY_STATUSES:
+            raise ForbiddenError(
+                _("a paralegal does not record {status}: an attorney of the firm does"),
+                code="case_money",
+                status=status,
+            )
+        if status == "recalled" and role in permissions.FIRM_ROLES:
+            raise ForbiddenError(
+                _("a case is recalled by the company, not by the firm"), code="case_recall"
+            )
+
+    def do(_account: Any) -> Referral:
+        legal.case_update(
+            case=case,
+            status=status,
+            on=day,
+            actor=by.name,
+            today=today(),
+            index_number=index_number,
+            court=court,
+            amount=amount,
+            note=note,
+        )
+        case.refresh_from_db()
+        return case
+
+    return run_act(
+        by,
+        "case.update",
+        account_id=case.account.account_id,
+        detail={
+            "case": case_id,
+            "status": status[:12],
+            "on": day.isoformat(),
+            "index_number": index_number[:60],
+            "court": court[:200],
+            "amount": money_text(amount),
+            "note": note[:500],
+        },
+        do=do,
+    )

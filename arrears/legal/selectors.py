@@ -1,0 +1,115 @@
+"""Reads of the legal part: the open cases that hold an account's collection, one case as the
+CLI's and the API's JSON, a firm's cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from arrears.legal.models import CaseEvent, Firm, Referral
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    case_id: int
+    firm: str
+    status: str
+
+
+def cases_open(account_pks: Sequence[int]) -> dict[int, OpenCase]:
+    """The accounts of `account_pks` with an open case, each with its latest (one query): the
+    daily run holds every step of them (rule `referred`)."""
+    out: dict[int, OpenCase] = {}
+    rows = (
+        Referral.objects.filter(account_id__in=list(account_pks), withdrawn_on__isnull=True)
+        .order_by("account_id", "referred_on", "pk")
+        .values_list("account_id", "pk", "firm", "status")
+    )
+    for account_pk, pk, firm, status in rows:
+        out[account_pk] = OpenCase(pk, firm, status)
+    return out
+
+
+def firms() -> list[Firm]:
+    return list(Firm.objects.order_by("name"))
+
+
+def firm_json(firm: Firm) -> dict[str, Any]:
+    return {
+        "name": firm.name,
+        "kind": firm.kind,
+        "contingency_percent": f"{firm.contingency_percent:.2f}",
+        "flat_fee": f"{firm.flat_fee:.2f}",
+        "advances_court_costs": firm.advances_court_costs,
+        "jurisdictions": list(firm.jurisdictions),
+        "email": firm.email,
+    }
+
+
+def case_json(case: Referral) -> dict[str, Any]:
+    """One case as `arrears case show --format json` and `GET /api/cases/{id}` print it."""
+    events = CaseEvent.objects.filter(case=case).order_by("pk")
+    return {
+        "case_id": case.pk,
+        "account_id": case.account.account_id,
+        "firm": case.firm,
+        "status": case.status,
+        "status_on": case.status_on.isoformat() if case.status_on else None,
+        "referred_on": case.referred_on.isoformat(),
+        "referred_by": case.referred_by,
+        "balance_referred": _money(case.balance_referred),
+        "index_number": case.index_number or None,
+        "court": case.court or None,
+        "hearing_on": case.hearing_on.isoformat() if case.hearing_on else None,
+        "judgment_amount": _money(case.judgment_amount),
+        "judgment_on": case.judgment_on.isoformat() if case.judgment_on else None,
+        "ended_on": case.withdrawn_on.isoformat() if case.withdrawn_on else None,
+        "packet": case.packet or None,
+        "events": [
+            {
+                "status": e.status,
+                "on": e.on.isoformat(),
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "note": e.note,
+                **e.detail,
+            }
+            for e in events
+        ],
+    }
+
+
+def referral_json(case: Referral) -> dict[str, Any]:
+    """A referral as `arrears refer --format json` prints it (the issue's contract): the case,
+    its case file's archive name, what the checklist found missing and the documents it holds."""
+    packet = case.packet_manifest or {}
+    return {
+        "account_id": case.account.account_id,
+        "firm": case.firm,
+        "case_id": case.pk,
+        "packet": case.packet or None,
+        "missing": list(packet.get("missing", [])),
+        "documents": [
+            {"name": d["name"], "sha256": d["sha256"]} for d in packet.get("documents", [])
+        ],
+    }
+
+
+def case_row(case: Referral) -> dict[str, Any]:
+    """A case as a line of a list (`arrears case list --format json`, `GET /api/cases`)."""
+    return {
+        "case_id": case.pk,
+        "account_id": case.account.account_id,
+        "firm": case.firm,
+        "status": case.status,
+        "status_on": case.status_on.isoformat() if case.status_on else None,
+        "index_number": case.index_number or None,
+        "hearing_on": case.hearing_on.isoformat() if case.hearing_on else None,
+        "balance_referred": _money(case.balance_referred),
+        "ended_on": case.withdrawn_on.isoformat() if case.withdrawn_on else None,
+    }
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{value:.2f}"
