@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "arrears.disputes",
     "arrears.legal",
     "arrears.moveout",
+    "arrears.reports",
     "arrears.access",
     "arrears.api",
     "arrears.web",

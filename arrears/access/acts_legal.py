@@ -22,7 +22,7 @@ from arrears.access.services import SystemActor
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
 from arrears.legal import services as legal
-from arrears.legal.models import Firm, Referral
+from arrears.legal.models import Firm, Meeting, Referral
 from arrears.legal.selectors import case_json
 
 
@@ -162,4 +162,53 @@ def case_update(
             "note": note[:500],
         },
         do=do,
+    )
+
+
+def _firm_in_scope(actor: Any, firm: str) -> str:
+    """The firm `firm` names, if `actor` may see its cases (a firm's user: their own firm);
+    NotFoundError otherwise, as for a firm that does not exist."""
+    known = legal.firm_named(firm)
+    profile = None if isinstance(actor, SystemActor) else profile_of(actor)
+    if (
+        profile is not None
+        and profile.role in permissions.FIRM_ROLES
+        and profile.firm != known.name
+    ):
+        raise NotFoundError(_("no firm is named {firm}"), code="firm_unknown", firm=firm)
+    return known.name
+
+
+def agenda_read(*, actor: Any, firm: str, month: str | None = None) -> dict[str, Any]:
+    """The agenda of a month's meeting with a firm (`reports.agenda`), for whoever may read it: a
+    coordinator, a controller, an admin, and the firm's own attorneys and paralegals."""
+    from arrears.access.selectors import authorize
+    from arrears.reports.agenda import Month, agenda
+
+    if not isinstance(actor, SystemActor):
+        authorize(actor, "agenda.view")
+    name = _firm_in_scope(actor, firm)
+    day = today()
+    return agenda(firm=name, month=Month.parse(month) if month else Month.of(day), today=day)
+
+
+def minutes_record(
+    *, by: By, firm: str, month: str, notes: dict[int, str], held_on: date | None = None
+) -> Meeting:
+    """Record the month's meeting with a firm and each case's minutes, on its timeline
+    (`legal.services.minutes_record`)."""
+    name = _firm_in_scope(by.actor, firm)
+    day = held_on or today()
+    return run_act(
+        by,
+        "minutes.record",
+        detail={
+            "firm": name,
+            "month": month[:7],
+            "held_on": day.isoformat(),
+            "notes": {str(k): v[:500] for k, v in sorted(notes.items())},
+        },
+        do=lambda _account: legal.minutes_record(
+            firm=name, month=month, held_on=day, notes=notes, actor=by.name
+        ),
     )

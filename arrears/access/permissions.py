@@ -41,6 +41,10 @@ _VERBS: dict[str, frozenset[str]] = {
     "firm.view": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
     "case.view": EVERYONE,
     "case.update": frozenset({COORDINATOR, ATTORNEY, PARALEGAL, ADMIN}),
+    # the monthly meeting with a firm: its agenda read by the company and the firm's users, its
+    # minutes recorded by the coordinator or the firm's attorney
+    "agenda.view": frozenset({COORDINATOR, ATTORNEY, PARALEGAL, CONTROLLER, ADMIN}),
+    "minutes.record": frozenset({COORDINATOR, ATTORNEY, ADMIN}),
     "call.log": frozenset({COORDINATOR, ADMIN}),
     "promise.record": frozenset({COORDINATOR, ADMIN}),
     "plan.create": frozenset({COORDINATOR, ADMIN}),

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "firm": "arrears.cli.legal",
     "refer": "arrears.cli.legal",
     "case": "arrears.cli.legal",
+    "legal": "arrears.cli.legal",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",

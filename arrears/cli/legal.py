@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from arrears.cli.acting import by
@@ -176,6 +177,82 @@ def cmd_case_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_legal_agenda(args: argparse.Namespace) -> int:
+    from arrears.access import acts_legal
+    from arrears.cli.acting import acting
+
+    ensure_migrated()
+    doc = acts_legal.agenda_read(actor=acting(args, system=True), firm=args.firm, month=args.month)
+    if args.format == "json":
+        write_json(doc)
+        return 0
+    name = f"agenda-{doc['month']}.{args.format}"
+    output = Path(args.output or name)
+    if args.format == "pdf":
+        from arrears.reports.documents import agenda_pdf
+
+        output.write_bytes(agenda_pdf(doc))
+    else:
+        from arrears.reports.documents import agenda_xlsx
+
+        agenda_xlsx(doc, output)
+    print(
+        f"{doc['firm']}, {doc['month']}: {len(doc['cases'])} case(s), "
+        f"{len(doc['hearings'])} hearing(s) ahead, {len(doc['recommended_not_sent'])} "
+        f"recommended and not sent; written to {output}"
+    )
+    return 0
+
+
+def _case_note(text: str) -> tuple[int, str]:
+    case, sep, note = text.partition(":")
+    if not sep or not case.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"a case's minutes are CASE_ID:TEXT, not {text!r}")
+    return int(case), note
+
+
+def cmd_legal_minutes(args: argparse.Namespace) -> int:
+    from arrears.access import acts_legal
+
+    ensure_migrated()
+    notes: dict[int, str] = {}
+    for case_id, text in args.case:
+        notes[case_id] = f"{notes[case_id]}\n{text}" if case_id in notes else text
+    meeting = acts_legal.minutes_record(
+        by=by(args), firm=args.firm, month=args.month, notes=notes, held_on=args.on
+    )
+    print(
+        f"meeting with {meeting.firm} of {meeting.month} (held {meeting.held_on}): minutes of "
+        f"{len(notes)} case(s) written to their timelines."
+    )
+    return 0
+
+
+def _legal_parser(sub: Any) -> None:
+    help = "the monthly meeting with a firm: its agenda, its minutes"
+    p = sub.add_parser("legal", help=help, description=help)
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    agenda = command(
+        actions, "agenda", cmd_legal_agenda, "the agenda of a month's meeting with a firm"
+    )
+    agenda.add_argument("--firm", required=True)
+    agenda.add_argument("--month", metavar="YYYY-MM", help="default: this month")
+    agenda.add_argument("--format", choices=["pdf", "xlsx", "json"], default="pdf")
+    agenda.add_argument("--output", metavar="FILE", help="default: agenda-YYYY-MM.pdf|xlsx")
+    minutes = command(
+        actions,
+        "minutes",
+        cmd_legal_minutes,
+        "record the meeting's minutes: each case's note goes to its timeline",
+    )
+    minutes.add_argument("--firm", required=True)
+    minutes.add_argument("--month", required=True, metavar="YYYY-MM")
+    minutes.add_argument("--on", type=date, help="the day it was held (default today)")
+    minutes.add_argument(
+        "--case", type=_case_note, action="append", required=True, metavar="CASE_ID:TEXT"
+    )
+
+
 def _firm_parser(sub: Any) -> None:
     help = "law firms and collection agencies: add, list"
     p = sub.add_parser("firm", help=help, description=help)
@@ -248,4 +325,9 @@ def _case_parser(sub: Any) -> None:
     listing.add_argument("--format", choices=["table", "json"], default="table")
 
 
-PARSERS = {"firm": _firm_parser, "refer": _refer_parser, "case": _case_parser}
+PARSERS = {
+    "firm": _firm_parser,
+    "refer": _refer_parser,
+    "case": _case_parser,
+    "legal": _legal_parser,
+}

@@ -68,7 +68,7 @@ def derived_holds(account_pks: Sequence[int], on: date) -> DerivedHolds:
         cycle_holds(account_pks, on),
         disputed_amounts(account_pks, on),
         deposits_pending(list(account_pks), on),
-        cases_open(account_pks),
+        cases_open(account_pks, on),
     )
 
 

@@ -128,3 +128,19 @@ class CaseEvent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
         triggers = [INSERT_ONLY]
+
+
+class Meeting(models.Model):
+    """The monthly meeting with a firm: held on a day, its minutes written to each case's
+    timeline. The next meeting's agenda tells what changed since this one."""
+
+    firm = models.CharField(max_length=100)
+    month = models.CharField(max_length=7)  # YYYY-MM
+    held_on = models.DateField()
+    recorded_by = models.CharField(max_length=150)
+    minutes = models.JSONField(default=dict, blank=True)  # {case id: text}
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "month"], name="meeting_once_per_month")
+        ]

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from django.db.models import Q
 
 from arrears.legal.models import CaseEvent, Firm, Referral
 
@@ -17,12 +20,14 @@ class OpenCase:
     status: str
 
 
-def cases_open(account_pks: Sequence[int]) -> dict[int, OpenCase]:
-    """The accounts of `account_pks` with an open case, each with its latest (one query): the
-    daily run holds every step of them (rule `referred`)."""
+def cases_open(account_pks: Sequence[int], on: date) -> dict[int, OpenCase]:
+    """The accounts of `account_pks` with a case open on `on` (referred by then, not ended by
+    then), each with its latest (one query): the daily run holds every step of them (rule
+    `referred`)."""
     out: dict[int, OpenCase] = {}
     rows = (
-        Referral.objects.filter(account_id__in=list(account_pks), withdrawn_on__isnull=True)
+        Referral.objects.filter(account_id__in=list(account_pks), referred_on__lte=on)
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
         .order_by("account_id", "referred_on", "pk")
         .values_list("account_id", "pk", "firm", "status")
     )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.ledger.models import Account, TimelineEvent
 from arrears.ledger.selectors import account_ledger
-from arrears.legal.models import FIRM_KINDS, CaseEvent, Firm, Referral
+from arrears.legal.models import FIRM_KINDS, CaseEvent, Firm, Meeting, Referral
 from arrears.legal.statuses import ENDED as CASE_ENDED
 from arrears.legal.statuses import MONEY_STATUSES as MONEY_STATUSES
 from arrears.legal.statuses import UPDATES
@@ -304,3 +304,63 @@ def _event(
         note=note[:NOTE_LIMIT],
         detail=detail,
     )
+
+
+def minutes_record(
+    *, firm: str, month: str, held_on: date, notes: dict[int, str], actor: str
+) -> Meeting:
+    """Record the month's meeting with a firm and its minutes: each case's note is written to
+    its account's timeline (`case.minutes`). A meeting is recorded once per firm and month; a
+    second recording adds the new notes to it (the minutes are kept, never rewritten).
+
+    Raises ValidationError for a month that is not YYYY-MM, a note of a case not at the firm,
+    or an empty note.
+    """
+    known = firm_named(firm)
+    try:
+        date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise ValidationError(
+            _("a month is YYYY-MM, not {month}"), code="month_invalid", month=month, field="month"
+        ) from None
+    cases = {c.pk: c for c in Referral.objects.select_related("account").filter(pk__in=notes)}
+    for case_id, text in notes.items():
+        case = cases.get(case_id)
+        if case is None or case.firm != known.name:
+            raise ValidationError(
+                _("case {case_id} is not a case of {firm}"),
+                code="minutes_case",
+                case_id=case_id,
+                firm=known.name,
+                field="case",
+            )
+        if not text.strip():
+            raise ValidationError(
+                _("the minutes of case {case_id} are empty"),
+                code="minutes_empty",
+                case_id=case_id,
+                field="case",
+            )
+    with transaction.atomic():
+        meeting, _made = Meeting.objects.select_for_update().get_or_create(
+            firm=known.name,
+            month=month,
+            defaults={"held_on": held_on, "recorded_by": actor, "minutes": {}},
+        )
+        minutes = dict(meeting.minutes)
+        for case_id, text in notes.items():
+            text = text.strip()[:NOTE_LIMIT]
+            key = str(case_id)
+            minutes[key] = f"{minutes[key]}\n{text}" if key in minutes else text
+            TimelineEvent.objects.create(
+                account=cases[case_id].account,
+                at=timezone.now(),
+                on=meeting.held_on,
+                kind="case.minutes",
+                actor=actor,
+                summary=f"meeting with {known.name} ({month}), case {case_id}: {text}"[:500],
+                detail={"case": case_id, "firm": known.name, "month": month, "text": text},
+            )
+        meeting.minutes = minutes
+        meeting.save(update_fields=["minutes"])
+    return meeting

@@ -226,3 +226,28 @@ def signed_in(user: Any) -> Client:
 @pytest.fixture
 def tokens(people: dict[str, Any]) -> dict[str, str]:
     return {name: token_issue(username=name, actor=OPERATOR, via="system") for name in people}
+
+
+def cli(capsys: Any, *words: str) -> tuple[int, str, str]:
+    """Run `arrears WORDS…` in this process: (exit status, standard output, standard error)."""
+    from arrears.cli import main
+
+    capsys.readouterr()
+    code = main(list(words))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def attorney_of_another_firm(username: str = "otto", firm: str = "Other Firm LLP") -> Any:
+    """An attorney of a firm none of the cast's cases are with (the firm is made)."""
+    from arrears.legal.models import Firm
+
+    Firm.objects.get_or_create(name=firm, defaults={"created_on": TODAY})
+    return user_add(
+        username=username,
+        password=PASSWORD,
+        role="attorney",
+        firm=firm,
+        actor=OPERATOR,
+        via="system",
+    )

@@ -15,21 +15,20 @@ import pytest
 from django.test import Client
 
 from arrears.access.services import user_add
-from arrears.access.tests.people import FIRM, OPERATOR, PASSWORD, TODAY
-from arrears.cli import main
+from arrears.access.tests.people import (
+    FIRM,
+    OPERATOR,
+    PASSWORD,
+    TODAY,
+    attorney_of_another_firm,
+    cli,
+)
 from arrears.dunning.models import Action
 from arrears.dunning.services import cycle_run
 from arrears.ledger.models import TimelineEvent
 from arrears.legal.models import CaseEvent, Firm, Referral
 
 pytestmark = pytest.mark.django_db
-
-
-def _cli(capsys: Any, *words: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(words))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _api(token: str, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
@@ -44,7 +43,7 @@ def test_a_firm_is_added_with_its_terms_and_a_referral_to_an_unknown_firm_is_ref
 ) -> None:
     book_clock(TODAY)
     # when the admin adds an agency with a 30% contingency
-    code, out, err = _cli(
+    code, out, err = cli(
         capsys,
         *("--as", "erin", "firm", "add", "Northgate Recovery", "--kind", "agency"),
         *("--contingency", "30", "--jurisdiction", "ca", "--format", "json"),
@@ -60,19 +59,19 @@ def test_a_firm_is_added_with_its_terms_and_a_referral_to_an_unknown_firm_is_ref
         "email": "",
     }
     # then a second firm of the same name is refused
-    code, _out, err = _cli(capsys, "--as", "erin", "firm", "add", "northgate recovery")
+    code, _out, err = cli(capsys, "--as", "erin", "firm", "add", "northgate recovery")
     assert code == 2
     assert "exists already" in err
     # and a coordinator may not add one
-    code, _out, err = _cli(capsys, "--as", "alice", "firm", "add", "Other LLP")
+    code, _out, err = cli(capsys, "--as", "alice", "firm", "add", "Other LLP")
     assert code == 2
     assert Firm.objects.filter(name="Other LLP").count() == 0
     # and a referral to a firm that does not exist is refused, naming it, and nothing is written
-    code, _out, err = _cli(capsys, "--as", "alice", "refer", "A-TINA", "--firm", "Nobody & Co")
+    code, _out, err = cli(capsys, "--as", "alice", "refer", "A-TINA", "--firm", "Nobody & Co")
     assert (code, err) == (2, "arrears refer: no firm is named Nobody & Co\n")
     assert not Referral.objects.filter(account__account_id="A-TINA").exists()
     # and the agency, which takes California only, is refused a New York lease
-    code, _out, err = _cli(
+    code, _out, err = cli(
         capsys, "--as", "alice", "refer", "A-TINA", "--firm", "Northgate Recovery"
     )
     assert code == 2
@@ -84,7 +83,7 @@ def test_a_referred_account_is_held_by_the_run_until_its_case_is_recalled(
 ) -> None:
     book_clock(TODAY)
     # given A-TINA referred to Hale & Co (JSON: the contract's keys)
-    code, out, err = _cli(
+    code, out, err = cli(
         capsys, "--as", "alice", "refer", "A-TINA", "--firm", FIRM, "--format", "json"
     )
     assert code == 0, err
@@ -102,7 +101,7 @@ def test_a_referred_account_is_held_by_the_run_until_its_case_is_recalled(
     assert set(tina.values_list("status", "rule")) == {("refused", "referred")}
     # when the coordinator recalls the case
     book_clock(date(2026, 4, 8))
-    code, out, err = _cli(
+    code, out, err = cli(
         capsys,
         *("--as", "alice", "case", "update", str(case.pk), "--status", "recalled"),
         *("--on", "2026-04-08", "--note", "the tenant came in to pay"),
@@ -129,17 +128,9 @@ def test_the_firms_users_record_its_steps_and_another_firms_see_nothing(
         actor=OPERATOR,
         via="system",
     )
-    Firm.objects.create(name="Other Firm LLP", created_on=TODAY)
-    user_add(
-        username="otto",
-        password=PASSWORD,
-        role="attorney",
-        firm="Other Firm LLP",
-        actor=OPERATOR,
-        via="system",
-    )
+    attorney_of_another_firm("otto")
     # when the firm's paralegal marks it filed with an index number
-    code, out, err = _cli(
+    code, out, err = cli(
         capsys,
         *("--as", "paula", "case", "update", str(case.pk), "--status", "filed"),
         *("--index-number", "RG26-0101", "--court", "Alameda County Superior Court"),
@@ -152,12 +143,12 @@ def test_the_firms_users_record_its_steps_and_another_firms_see_nothing(
     other = Referral.objects.create(
         account=case.account, firm="Other Firm LLP", referred_on=TODAY, referred_by="alice"
     )
-    code, _out, err = _cli(
+    code, _out, err = cli(
         capsys, "--as", "alice", "case", "update", str(other.pk), "--status", "filed"
     )
     assert (code, err) == (2, "arrears case: a filing needs its index number\n")
     # and the paralegal may not record a judgment (money), the attorney may
-    code, _out, err = _cli(
+    code, _out, err = cli(
         capsys,
         *("--as", "paula", "case", "update", str(case.pk), "--status", "judgment"),
         *("--amount", "950.00"),
@@ -165,7 +156,7 @@ def test_the_firms_users_record_its_steps_and_another_firms_see_nothing(
     assert code == 2
     assert "paralegal" in err
     # a hearing ahead is on the case, dated ahead
-    code, _out, err = _cli(
+    code, _out, err = cli(
         capsys,
         *("--as", "carol", "case", "update", str(case.pk), "--status", "hearing"),
         *("--on", "2026-04-15"),
@@ -191,7 +182,7 @@ def test_the_firms_users_record_its_steps_and_another_firms_see_nothing(
         ]
         answer = _api(token, "post", f"/api/cases/{case.pk}/updates", {"status": "closed"})
         assert answer.status_code == 404
-    code, _out, err = _cli(capsys, "--as", "otto", "case", "show", str(case.pk))
+    code, _out, err = cli(capsys, "--as", "otto", "case", "show", str(case.pk))
     assert (code, err) == (2, f"arrears case: no case {case.pk}\n")
     # while the firm's attorney reads it through the API
     answer = _api(tokens["carol"], "get", f"/api/cases/{case.pk}")

@@ -42,6 +42,7 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "api": (f"POST {ACCOUNT}/referrals",),
     },
     "firm.add": {"cli": ("firm add",), "api": ("POST /api/firms",)},
+    "minutes.record": {"cli": ("legal minutes",)},
     "case.update": {
         "cli": ("case update",),
         "api": ("POST /api/cases/{case_id}/updates",),
