@@ -48,7 +48,9 @@ def refund_approve(*, by: By, refund_id: str, on: date | None = None) -> Refund:
         "refund.approve",
         account_id=refunds.refund_account_id(refund_id),
         detail={"refund_id": refund_id[:40], "on": day.isoformat()},
-        do=lambda _account: refunds.refund_approve(refund_id=refund_id, on=day, actor=by.name),
+        do=lambda _account: refunds.refund_approve(
+            refund_id=refund_id, on=day, actor=by.name, today=today()
+        ),
     )
 
 

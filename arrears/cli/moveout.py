@@ -92,6 +92,8 @@ def _show(view: Any, fmt: str) -> None:
     print(f"  disposed of on {d.posted_on} (version {d.version})")
     for x in view.deductions:
         print(f"    {x.code:<10} {x.amount:>12,.2f}  {x.text}")
+        if x.document is not None:
+            print(f"    {'':<10} {'':>12}  receipt: {x.document.name}")
     print(f"  deposit applied {d.applied:,.2f}")
     if d.refund_due:
         print(f"  refund due {d.refund_due:,.2f}")

@@ -290,12 +290,25 @@ def _undecided(refund: Refund) -> None:
 
 
 @transaction.atomic
-def refund_approve(*, refund_id: str, on: date, actor: str) -> Refund:
+def refund_approve(*, refund_id: str, on: date, actor: str, today: date) -> Refund:
     """Approve a proposed refund: its `refund` entry (txn_id `RF-<id>`) is posted on `on`, paid
     out of the account's unapplied credit. Raises ValidationError when it is decided already,
-    dated before its credit arose, or larger than the credit on `on` (then nothing changes)."""
+    dated before its credit arose or after `today` (money is paid out once it is), or larger
+    than the credit on `on` (then nothing changes)."""
     refund = _refund(refund_id)
     _undecided(refund)
+    if on > today:
+        raise ValidationError(
+            _(
+                "refund {refund_id} cannot be paid on {on}: that day is still to come (today "
+                "is {today})"
+            ),
+            code="refund_in_future",
+            field="on",
+            refund_id=refund.refund_id,
+            on=on.isoformat(),
+            today=today.isoformat(),
+        )
     if on < refund.arose_on:
         raise ValidationError(
             _("refund {refund_id} cannot be paid on {on}, before its credit arose ({arose})"),

@@ -115,7 +115,12 @@ class DepositView:
             if d is None
             else {
                 "deductions": [
-                    {"code": x.code, "amount": f"{x.amount:.2f}", "text": x.text}
+                    {
+                        "code": x.code,
+                        "amount": f"{x.amount:.2f}",
+                        "text": x.text,
+                        "receipt": x.document.name if x.document is not None else None,
+                    }
                     for x in self.deductions
                 ],
                 "applied": f"{d.applied:.2f}",

@@ -32,6 +32,7 @@ from arrears.moveout.models import Refund
 from arrears.moveout.refunds import OUTSTANDING, Export, lateness, payee_names
 from arrears.web.templatetags.amounts import amount
 from arrears.web.views import _ip, page
+from arrears.web.views_actions import _day
 from arrears.web.wording import error_words
 
 # What the page shows: the refunds to review (proposed, or approved and not yet exported), those
@@ -97,11 +98,14 @@ def refunds_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @page("refund.list")
 def refund_approve(request: HttpRequest, refund_id: str) -> HttpResponse:
-    """Approve a refund: its refund entry is posted today."""
+    """Approve a refund: its refund entry is posted on the day given (`on`, today in the book's
+    zone when none), neither before its credit arose nor still to come (the act refuses both)."""
     refund_id = refund_id[:40]
     doing = _("approve refund %(refund)s") % {"refund": refund_id}
+    given = request.POST.get("on", "").strip()
     try:
-        refund = acts.refund_approve(by=_by(request), refund_id=refund_id)
+        on = _day(given, _("The day paid")) if given else None
+        refund = acts.refund_approve(by=_by(request), refund_id=refund_id, on=on)
     except DomainError as exc:
         return _refused(request, exc, doing)
     messages.success(

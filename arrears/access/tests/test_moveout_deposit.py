@@ -172,7 +172,12 @@ def test_a_new_york_tenant_moves_out_owing_rent_and_damage(book, capsys):
     # then the deposit pays the damage first and 1,500.00 of the rent; 950.00 is still owed
     assert json.loads(out)["disposition"] == {
         "deductions": [
-            {"code": "damage", "amount": "300.00", "text": "bedroom door replaced: split frame"}
+            {
+                "code": "damage",
+                "amount": "300.00",
+                "text": "bedroom door replaced: split frame",
+                "receipt": None,
+            }
         ],
         "applied": "1800.00",
         "refund_due": "0.00",
@@ -444,6 +449,123 @@ def test_the_api_does_the_same_acts_with_the_same_answer(book, capsys, monkeypat
     assert answer.json()["code"] == "deposit_deadline"
     assert answer.json()["extra"]["rule"] == "deposit:deadline"
     assert Disposition.objects.filter(account__account_id="A-OWED").count() == 0
+
+
+def _invoice() -> bytes:
+    import io
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    stream = io.BytesIO()
+    writer.write(stream)
+    return stream.getvalue()
+
+
+def test_the_api_posts_a_california_disposition_with_its_receipt(book, capsys, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from arrears.access.services import token_issue
+    from arrears.correspondence.archive import archive_read
+
+    token = token_issue(username="cora", actor=OPERATOR, via="system")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    client = Client()
+    url = "/api/accounts/A-CA/deposit/disposition/receipts"
+    arrears(capsys, "moveout", "A-CA", "--on", "2026-03-01")
+    cleaning = {"code": "cleaning", "amount": "500.00", "text": "carpets"}
+    # given Carl's carpets cleaned for 500.00 in California (Cal. Civ. Code §1950.5(g)(2))
+    # when the coordinator posts it without its receipt, by JSON or by the form
+    for answer in (
+        client.post(
+            "/api/accounts/A-CA/deposit/disposition",
+            {"deductions": [cleaning]},
+            content_type="application/json",
+            **auth,
+        ),
+        client.post(url, {"disposition": json.dumps({"deductions": [cleaning]})}, **auth),
+    ):
+        # then it is refused by the rule, in the API's error shape, and nothing is posted
+        assert answer.status_code == 409, answer.content
+        assert answer.json()["code"] == "deposit_receipt"
+        assert answer.json()["extra"]["rule"] == "deposit:receipt"
+        assert not Disposition.objects.exists()
+        assert not Transaction.objects.filter(account__account_id="A-CA").exists()
+    # when a receipt is sent that no deduction names, or a deduction names one not sent
+    invoice = _invoice()
+    for deductions, code in (
+        ([cleaning], "receipt_unused"),
+        ([{**cleaning, "receipt": 2}], "receipt_not_sent"),
+    ):
+        answer = client.post(
+            url,
+            {
+                "disposition": json.dumps({"deductions": deductions}),
+                "receipts": [SimpleUploadedFile("invoice.pdf", invoice)],
+            },
+            **auth,
+        )
+        # then it is a mistake said as one (422), nothing posted
+        assert (answer.status_code, answer.json()["code"]) == (422, code), answer.content
+        assert not Disposition.objects.exists()
+    # when the form's JSON is not the disposition's, or the receipt is not a document
+    answer = client.post(url, {"disposition": '{"deductions": [{"code": "cleaning"}]}'}, **auth)
+    assert (answer.status_code, answer.json()["code"]) == (422, "invalid")
+    assert answer.json()["message"].startswith("form.disposition.deductions.0.amount")
+    answer = client.post(
+        url,
+        {
+            "disposition": json.dumps({"deductions": [{**cleaning, "receipt": 1}]}),
+            "receipts": [SimpleUploadedFile("invoice.pdf", b"#!/bin/sh\nrm -rf /\n")],
+        },
+        **auth,
+    )
+    assert answer.status_code == 422, answer.content
+    assert answer.json()["code"].startswith("document_")
+    # and one larger than the page accepts is refused as the page refuses it
+    settings.ARREARS_UPLOAD_MAX_BYTES = len(invoice) - 1
+    answer = client.post(
+        url,
+        {
+            "disposition": json.dumps({"deductions": [{**cleaning, "receipt": 1}]}),
+            "receipts": [SimpleUploadedFile("invoice.pdf", invoice)],
+        },
+        **auth,
+    )
+    assert (answer.status_code, answer.json()["code"]) == (422, "document_size")
+    assert not Disposition.objects.exists()
+    del settings.ARREARS_UPLOAD_MAX_BYTES
+    # when it is posted with the invoice
+    answer = client.post(
+        url,
+        {
+            "disposition": json.dumps({"deductions": [{**cleaning, "receipt": 1}]}),
+            "receipts": [SimpleUploadedFile("invoice.pdf", invoice)],
+        },
+        **auth,
+    )
+    # then it is accepted: the deposit pays the cleaning, the rest is owed back
+    assert answer.status_code == 201, answer.content
+    disposition = answer.json()["disposition"]
+    assert disposition["refund_due"] == "500.00"
+    receipt = Disposition.objects.get().deductions.get().document
+    assert receipt is not None
+    assert disposition["deductions"] == [{**cleaning, "receipt": receipt.name}]
+    # and the invoice is in the archive, as sent, and on the account's documents
+    assert archive_read(receipt) == invoice
+    documents = client.get("/api/accounts/A-CA/documents", **auth).json()
+    assert receipt.name in {d["name"] for d in documents}
+    # and `deposit show` lists it with its deduction, the JSON as the API answered
+    code, out, _err = arrears(capsys, "deposit", "show", "A-CA", "--format", "json")
+    assert code == 0
+    assert json.loads(out) == answer.json()
+    code, out, _err = arrears(capsys, "deposit", "show", "A-CA")
+    assert f"receipt: {receipt.name}" in out
+    # and the audit row is the JSON route's and the command's
+    from arrears.access.models import AuditEntry
+
+    audit = AuditEntry.objects.filter(verb="deposit.dispose").latest("id")
+    assert (audit.via, audit.detail["deductions"]) == ("api", [cleaning])
 
 
 def test_the_account_pages_forms_record_the_move_out_and_the_disposition(book, tmp_path):

@@ -244,6 +244,63 @@ def test_the_refunds_page_approves_rejects_and_exports_saying_what_it_did(capsys
     assert "enviado a cuentas por pagar" in text
 
 
+def test_the_refunds_page_approves_on_the_day_given_never_before_the_credit_nor_to_come(capsys):
+    # given Sam's Title IV credit of 1,000.00, arisen on March 2nd, proposed; today is the 10th
+    sam = refunds(capsys)["S-SAM"]
+    assert sam["arose_on"] == "2026-03-02"
+    path = f"/refunds/{sam['refund_id']}/approve/"
+    dave = page("dave")
+    # when the controller opens the Refunds page
+    text = dave.get("/refunds/").content.decode()
+    # then each Approve asks the day it is paid, today by default, between the credit and today
+    assert 'name="on" value="2026-03-10" min="2026-03-02" max="2026-03-10"' in text
+    # when he approves it as of a day before the credit arose, a day to come, or no date at all
+    for on, said in (
+        ("2026-03-01", "before its credit arose (2026-03-02)"),
+        ("2026-03-11", "that day is still to come (today is 2026-03-10)"),
+        ("the 5th", "The day paid is not a date: the 5th"),
+    ):
+        refused = dave.post(path, {"on": on})
+        # then the page says why, in words, and nothing is posted
+        assert refused.status_code == 422, on
+        assert said in refused.content.decode(), on
+        assert f"Can&#x27;t approve refund {sam['refund_id']}" in refused.content.decode()
+        assert not Transaction.objects.filter(type="refund").exists()
+        assert Refund.objects.get(account__account_id="S-SAM").status == "proposed"
+    # and in Spanish, in Spanish
+    refused = page("dave", "es").post(path, {"on": "2026-03-11"})
+    assert refused.status_code == 422
+    assert "todavía está por venir" in refused.content.decode()
+    # when he approves it as of the 5th
+    done = dave.post(path, {"on": "2026-03-05"}, follow=True)
+    # then its entry is posted on the 5th, said on the page, as the act's audit row says
+    assert f"Refund {sam['refund_id']} of 1,000.00 to S-SAM approved: its entry is posted on " in (
+        done.content.decode()
+    )
+    entry = Transaction.objects.get(type="refund")
+    assert (entry.txn_id, entry.posted_on) == (sam["refund_id"], date(2026, 3, 5))
+    assert Refund.objects.get(account__account_id="S-SAM").decided_on == date(2026, 3, 5)
+    audit = AuditEntry.objects.filter(verb="refund.approve").latest("id")
+    assert (audit.via, audit.detail["on"]) == ("web", "2026-03-05")
+
+
+def test_a_refund_approved_as_of_a_day_to_come_is_refused_by_every_door(capsys):
+    # given Sam's refund, proposed
+    sam = refunds(capsys)["S-SAM"]
+    # when the controller approves it as of tomorrow from the command line and the API
+    code, _out, err = arrears(
+        capsys, "dave", "refund", "approve", sam["refund_id"], "--on", "2026-03-11"
+    )
+    client, dave = api("dave")
+    answer = post(client, dave, f"/api/refunds/{sam['refund_id']}/approve", {"on": "2026-03-11"})
+    # then each refuses it, naming why, and nothing is posted
+    assert code == 2
+    assert "still to come" in err
+    assert (answer.status_code, answer.json()["code"]) == (422, "refund_in_future")
+    assert answer.json()["extra"]["today"] == "2026-03-10"
+    assert not Transaction.objects.filter(type="refund").exists()
+
+
 def test_a_refund_is_on_the_worklist_from_3_days_before_its_due_date(capsys, monkeypatch, tmp_path):
     # given Sam's Title IV credit of 1,000.00, due the 16th, proposed on the 10th
     sam = refunds(capsys)["S-SAM"]

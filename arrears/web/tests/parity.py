@@ -162,7 +162,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
     "deposit.dispose": {
         "cli": ("deposit dispose",),
         "web": ("web:account_deposit_dispose",),
-        "api": (f"POST {ACCOUNT}/deposit/disposition",),
+        # the JSON route, and its multipart variant carrying receipts
+        "api": (
+            f"POST {ACCOUNT}/deposit/disposition",
+            f"POST {ACCOUNT}/deposit/disposition/receipts",
+        ),
     },
     "deposit.statement": {
         "cli": ("deposit statement",),

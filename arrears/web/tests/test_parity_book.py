@@ -397,7 +397,7 @@ def _credit_proposed() -> str:
 
 def _refund_approved() -> str:
     refund_id = _credit_proposed()
-    refund_approve(refund_id=refund_id, on=TODAY, actor="dave")
+    refund_approve(refund_id=refund_id, on=TODAY, actor="dave", today=TODAY)
     return refund_id
 
 
