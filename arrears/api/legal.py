@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from arrears.access import acts_legal
+from arrears.access import acts_cases, acts_legal
 from arrears.access.selectors import authorize
 from arrears.api.common import ERRORS, by, day
 from arrears.legal.selectors import case_json, case_row, firm_json, firms
@@ -108,14 +108,14 @@ def case_list(request: HttpRequest, query: Query[CasesQuery]) -> Any:
     return [case_row(c) for c in cases]
 
 
-@router.get("/cases/{case_id}", response={200: CaseOut, **ERRORS})
+@router.get("/cases/{int:case_id}", response={200: CaseOut, **ERRORS})
 def case_show(request: HttpRequest, case_id: int) -> Any:
     """One case with its history (404 for a case the user may not see)."""
     authorize(request.user, "case.view")
     return acts_legal.case_show(actor=request.user, case_id=case_id)
 
 
-@router.post("/cases/{case_id}/updates", response={200: CaseOut, **ERRORS})
+@router.post("/cases/{int:case_id}/updates", response={200: CaseOut, **ERRORS})
 def case_update(request: HttpRequest, case_id: int, body: CaseUpdateIn) -> Any:
     """Record a case's step as the firm reports it: filed, a hearing, a judgment, …"""
     case = acts_legal.case_update(
@@ -129,3 +129,18 @@ def case_update(request: HttpRequest, case_id: int, body: CaseUpdateIn) -> Any:
         note=body.note,
     )
     return case_json(case)
+
+
+class CalendarQuery(Schema):
+    firm: str = Field("", max_length=100)  # a firm's users: their own (the default)
+
+
+@router.get("/cases/calendar.ics", response={200: None, **ERRORS})
+def case_calendar(request: HttpRequest, query: Query[CalendarQuery]) -> Any:
+    """The firm's hearings as an iCalendar file (RFC 5545): an all-day event per case and
+    hearing, its UID stable, those moved or of an ended case cancelled. A firm's users get their
+    own firm's only (another firm: 404)."""
+    calendar = acts_cases.case_calendar(actor=request.user, firm=query.firm)
+    response = HttpResponse(calendar.data, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{calendar.filename}"'
+    return response

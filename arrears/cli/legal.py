@@ -253,6 +253,40 @@ def _legal_parser(sub: Any) -> None:
     )
 
 
+def cmd_case_calendar(args: argparse.Namespace) -> int:
+    from arrears.access.acts_cases import case_calendar
+    from arrears.cli.acting import acting
+
+    ensure_migrated()
+    calendar = case_calendar(actor=acting(args, system=True), firm=args.firm)
+    if args.output:
+        with open(args.output, "wb") as stream:
+            stream.write(calendar.data)
+        print(f"{calendar.hearings} hearings of {calendar.firm} written to {args.output}.")
+    else:
+        sys.stdout.buffer.write(calendar.data)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_case_digest(args: argparse.Namespace) -> int:
+    from arrears.access.acts_cases import legal_digest_send
+
+    ensure_migrated()
+    report = legal_digest_send(by=by(args, system=True), on=args.on)
+    if args.format == "json":
+        write_json(report.as_json())
+        return 0
+    print(
+        f"case news, week {report.week}: {len(report.sent)} sent, {len(report.already)} sent "
+        f"before, {len(report.quiet)} with nothing new, {len(report.no_email)} without an "
+        f"email address, {len(report.failed)} failed."
+    )
+    for name, error in report.failed.items():
+        print(f"  {name}: {error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
 def _firm_parser(sub: Any) -> None:
     help = "law firms and collection agencies: add, list"
     p = sub.add_parser("firm", help=help, description=help)
@@ -302,7 +336,7 @@ def _refer_parser(sub: Any) -> None:
 
 
 def _case_parser(sub: Any) -> None:
-    help = "the cases referred to firms: show, update, list"
+    help = "the cases referred to firms: show, update, list, calendar, digest"
     p = sub.add_parser("case", help=help, description=help)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = command(actions, "show", cmd_case_show, "one case, with its history")
@@ -323,6 +357,19 @@ def _case_parser(sub: Any) -> None:
     listing.add_argument("--firm")
     listing.add_argument("--all", action="store_true", help="the ended ones too")
     listing.add_argument("--format", choices=["table", "json"], default="table")
+    calendar = command(
+        actions, "calendar", cmd_case_calendar, "a firm's hearings as an iCalendar file (.ics)"
+    )
+    calendar.add_argument("--firm", required=True, metavar="F")
+    calendar.add_argument("--output", metavar="FILE", help="write it here (default: stdout)")
+    digest = command(
+        actions,
+        "digest",
+        cmd_case_digest,
+        "email each property manager the week's news of their buildings' cases (once a week)",
+    )
+    digest.add_argument("--on", type=date, help="the day of the run (default today)")
+    digest.add_argument("--format", choices=["table", "json"], default="table")
 
 
 PARSERS = {

@@ -27,6 +27,9 @@ TABS: tuple[tuple[str, str], ...] = (
     ("promises", gettext_noop("Promises due")),
     ("plans", gettext_noop("Plans breaking")),
     ("referrals", gettext_noop("Referrals to decide")),
+    # a referred account's hearing within the week: the firm may need the coordinator (a
+    # witness, a ledger brought up to date), and the account stays on the list for it
+    ("hearings", gettext_noop("Hearings ahead")),
     ("disputes", gettext_noop("Disputes ageing")),
     ("deposits", gettext_noop("Deposits due")),
     # Refunds have a tab of their own rather than sharing "Deposits due": a deposit's line is the
@@ -43,6 +46,7 @@ TAB_OF = {
     "broken_promise": "promises",
     "plan_broken": "plans",
     "referral": "referrals",
+    "hearing": "hearings",
     "dispute_overdue": "disputes",
     "deposit_due": "deposits",
     "refund_due": "refunds",

@@ -8,8 +8,11 @@ A line leaves when its reason is dealt with: a collecting line (a call or text t
 expiring, a referral recommended, a new delinquency, a broken promise or plan) leaves an account
 that is referred to an attorney (an open referral), held (an active hold on the account or its
 tenant), promised (an open promise), planned (an active plan) or paid (nothing past due). A
-coordinator sets a line aside by hand (`snooze.worklist_snooze`, `worklist_dismiss`): snoozed
-until a date, dismissed while its reason stays the same (`Line.ref`).
+hearing line (a referred account's case has a hearing within HEARING_WITHIN_DAYS days) is no
+collecting line: it stays on a referred account, and leaves once the hearing's day has passed or
+the case ended (closed, recalled). A coordinator sets a line aside by hand
+(`snooze.worklist_snooze`, `worklist_dismiss`): snoozed until a date, dismissed while its reason
+stays the same (`Line.ref`).
 """
 
 from __future__ import annotations
@@ -35,12 +38,14 @@ from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Allocation, Transaction
 from arrears.ledger.selectors import open_items_as_of
 from arrears.legal.models import Referral
+from arrears.legal.selectors import hearings_ahead
 from arrears.moveout.selectors import deposits_due, refunds_due
 from arrears.plans.models import Plan, Promise
 
 LARGE_DELINQUENCY = Decimal("1000.00")
 EXPIRING_WITHIN_DAYS = 3
 NEW_DELINQUENCY_DAYS = 7
+HEARING_WITHIN_DAYS = 7
 TASKS = ("call", "text")
 # A call or text task stays on the list this many days: by then its moment has passed (the
 # notice it was to head off has run out, the next step has come) and it is stale.
@@ -58,7 +63,7 @@ COLLECTING = frozenset(
 class WorkItem:
     account_id: str
     kind: str  # call, text, email, email_failed, deadline, referral, new_delinquency,
-    # broken_promise, plan_broken, dispute_overdue
+    # broken_promise, plan_broken, dispute_overdue, deposit_due, refund_due, hearing
     detail: str  # the line as the cycle words it
     balance: Decimal
     likelihood: Decimal
@@ -80,6 +85,11 @@ class WorkItem:
     @property
     def tab(self) -> str:
         return TAB_OF.get(self.kind, "calls")
+
+    @property
+    def case_id(self) -> str:
+        """The case a hearing line is about ("" for the other lines)."""
+        return dict(self.facts).get("case", "") if self.kind == "hearing" else ""
 
     @property
     def expected(self) -> Decimal:
@@ -164,6 +174,7 @@ def worklist(*, on: date, now: datetime | None = None, user: str | None = None) 
     lines += _new_delinquency_lines(on, balance, oldest_due)
     lines += _deposit_lines(on)
     lines += _refund_lines(on)
+    lines += _hearing_lines(on)
     pks = sorted({line.account_pk for line in lines})
     details = line_details(pks, on, oldest_due)
     dealt = _dealt_with(pks, on, holds, {pk: d.primary_pk for pk, d in details.items()})
@@ -272,6 +283,40 @@ def _refund_lines(on: date) -> list[Line]:
         detail = f"refund {r.refund_id} ({r.status}) due {r.due.isoformat()}"
         ref = f"refund:{r.refund_id}:{r.due}:{'late' if late else 'due'}"
         lines.append(Line(r.account_pk, "refund_due", detail, ref=ref, why=why, facts=facts))
+    return lines
+
+
+def _hearing_lines(on: date) -> list[Line]:
+    """The hearings of open cases from `on` to HEARING_WITHIN_DAYS days ahead (one query): a
+    line each, whose ref is the case and the day, so that a hearing moved to another day comes
+    back once dismissed."""
+    lines = []
+    for case in hearings_ahead(on=on, days=HEARING_WITHIN_DAYS):
+        assert case.hearing_on is not None
+        day = case.hearing_on.isoformat()
+        facts = (
+            ("day", day),
+            ("court", case.court or "—"),
+            ("index", case.index_number or "—"),
+            ("case", str(case.pk)),
+            ("firm", case.firm),
+        )
+        detail = (
+            f"hearing on {day} at {case.court or '-'}, index {case.index_number or '-'}, "
+            f"case {case.pk} ({case.firm})"
+        )
+        lines.append(
+            Line(
+                case.account_id,
+                "hearing",
+                detail,
+                ref=f"hearing:{case.pk}:{day}",
+                why=gettext_noop(
+                    "Hearing on {day} at {court}, index {index}, case {case} ({firm})"
+                ),
+                facts=facts,
+            )
+        )
     return lines
 
 

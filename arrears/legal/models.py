@@ -144,3 +144,27 @@ class Meeting(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["firm", "month"], name="meeting_once_per_month")
         ]
+
+
+class DigestSent(models.Model):
+    """The weekly email to a property manager of what changed on their buildings' cases
+    (`digest.legal_digest_send`): one per manager per ISO week, reserved before it is sent (so a
+    second run sends nothing twice) and marked `sent_at` once the server took it; a row not yet
+    sent is tried again, with the same Message-ID, by the next run of the week."""
+
+    username = models.CharField(max_length=150)
+    week = models.CharField(max_length=8)  # the ISO week of the run's day, "2026-W13"
+    to = models.EmailField()
+    since = models.DateTimeField()  # the changes recorded from here …
+    through = models.DateTimeField()  # … to here
+    message_id = models.CharField(max_length=200)
+    cases = models.JSONField(default=list)  # the ids of the cases it told of
+    sha256 = models.CharField(max_length=64)  # of the message's bytes, archived
+    reserved_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "week"], name="digest_once_a_week"),
+        ]

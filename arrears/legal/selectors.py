@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
 
+from arrears.legal.ics import HearingDate
 from arrears.legal.models import CaseEvent, Firm, Referral
 
 
@@ -118,3 +119,59 @@ def case_row(case: Referral) -> dict[str, Any]:
 
 def _money(value: Any) -> str | None:
     return None if value is None else f"{value:.2f}"
+
+
+def hearing_dates(cases: Sequence[Referral], *, today: date) -> list[HearingDate]:
+    """The hearings set on `cases` (every `hearing` event, one per case and day, the last
+    recorded winning), by day. A hearing ahead of `today` that is no longer its case's next one
+    (moved to another day, or the case ended) is not `current`: a calendar cancels it."""
+    by_pk = {c.pk: c for c in cases}
+    found: dict[tuple[int, date], HearingDate] = {}
+    events = CaseEvent.objects.filter(case_id__in=list(by_pk), status="hearing").order_by(
+        "at", "pk"
+    )
+    for event in events:
+        case = by_pk[event.case_id]
+        day = date.fromisoformat(event.detail.get("hearing_on") or event.on.isoformat())
+        current = day < today or (case.withdrawn_on is None and case.hearing_on == day)
+        found[(case.pk, day)] = HearingDate(
+            case_id=case.pk,
+            account_id=case.account.account_id,
+            firm=case.firm,
+            on=day,
+            court=event.detail.get("court") or case.court,
+            index_number=case.index_number,
+            recorded_at=event.at,
+            current=current,
+        )
+    return sorted(found.values(), key=lambda h: (h.on, h.case_id))
+
+
+def hearings_ahead(*, on: date, days: int) -> list[Referral]:
+    """The open cases whose next hearing is from `on` to `days` days after it (one query)."""
+    return list(
+        Referral.objects.select_related("account")
+        .filter(withdrawn_on__isnull=True, hearing_on__gte=on, hearing_on__lte=on + timedelta(days))
+        .order_by("hearing_on", "pk")
+    )
+
+
+def case_of_account(account_pk: int) -> Referral | None:
+    """The account's latest open case (the account page's badge), or None."""
+    return (
+        Referral.objects.filter(account_id=account_pk, withdrawn_on__isnull=True)
+        .order_by("-referred_on", "-pk")
+        .first()
+    )
+
+
+def case_changes(
+    *, property_pks: Sequence[int], since: datetime, through: datetime
+) -> list[CaseEvent]:
+    """The changes of the cases of accounts in `property_pks` recorded after `since`, up to
+    `through` (a referral, a filing, a hearing set, a judgment, …), oldest first."""
+    return list(
+        CaseEvent.objects.select_related("case", "case__account", "case__account__property")
+        .filter(case__account__property_id__in=list(property_pks), at__gt=since, at__lte=through)
+        .order_by("case__account__property__property_id", "case__account__account_id", "at", "pk")
+    )

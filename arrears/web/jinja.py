@@ -121,6 +121,7 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
         csrf_input=csrf_field(request, token),
         role=role,
         may_refunds=allowed(role, "refund.list"),  # the header's Refunds link
+        may_cases=allowed(role, "case.view"),  # the header's Cases link
         language=get_language(),
         languages=[(code, helpers["_"](name)) for code, name in settings.LANGUAGES],
     )

@@ -64,6 +64,7 @@ OTHER_LABELS: dict[str, Promise] = {
     "email_failed": _("email not delivered"),
     "deposit_due": _("deposit statement due"),
     "refund_due": _("refund due"),
+    "hearing": _("hearing ahead"),
     # what is kept from a deposit (arrears.moveout.services.DEDUCTIONS; rent and other above)
     "late_fee": _("late fees"),
     "damage": _("damage"),

@@ -1,7 +1,7 @@
 """Where an account stands, for the account page's status strip: its stage in its policy (the
 latest step the run took, what comes next and from when), why it is on the worklist, and its
-badges (holds, promise, plan, dispute, referral, deposit), each worded in full so that no state is
-shown by colour alone.
+badges (holds, promise, plan, dispute, referral with its case's hearing and judgment, deposit),
+each worded in full so that no state is shown by colour alone.
 
 Made from what the page reads already (the ledger, the activity, the policy) and one query of its
 own (`web.selectors.standing_read`): the page has a p95 target (README, "Benchmarks").
@@ -20,6 +20,8 @@ from arrears.correspondence.catalog import CATALOG, language_for
 from arrears.dunning.policy import Policy, Step
 from arrears.dunning.worklist import EXPIRING_WITHIN_DAYS
 from arrears.dunning.worklist_detail import STEP_TAKEN, next_step
+from arrears.legal.models import CASE_STATUSES
+from arrears.legal.selectors import case_of_account
 from arrears.web.selectors import StandingFlags, standing_read
 from arrears.web.templatetags.amounts import amount as money
 from arrears.web.templatetags.amounts import day as day_text
@@ -30,7 +32,7 @@ DISPUTE_AGEING_DAYS = 30  # an open dispute this old is worked (15 USC §1692g(b
 
 @dataclass(frozen=True)
 class Badge:
-    kind: str  # hold, promise, plan, dispute, referral, deposit (the CSS class)
+    kind: str  # hold, promise, plan, dispute, referral, hearing, judgment, deposit (CSS class)
     text: str
 
 
@@ -196,10 +198,41 @@ def _badges(account: Any, activity: Any, flags: StandingFlags, on: date) -> list
             )
         )
     if flags.firm:
-        out.append(Badge("referral", _("Referred to %(firm)s") % {"firm": flags.firm}))
+        out += _case_badges(account, flags.firm, on)
     held = (account.extra or {}).get("deposit_held")
     if held:
         out.append(Badge("deposit", _("Deposit held: %(amount)s") % {"amount": held}))
+    return out
+
+
+def _case_badges(account: Any, firm: str, on: date) -> list[Badge]:
+    """A referred account's case (read only for a referred account: one small query): the firm
+    and where the case stands, its next hearing, its judgment; what the account's property
+    manager is told of their building (issue 17, item 7)."""
+    case = case_of_account(account.pk)
+    if case is None:  # ended between the two reads
+        return [Badge("referral", _("Referred to %(firm)s") % {"firm": firm})]
+    text = _("Referred to %(firm)s: case %(case)s, %(status)s") % {
+        "firm": case.firm,
+        "case": case.pk,
+        "status": CASE_STATUSES.get(case.status, case.status),
+    }
+    if case.index_number:
+        text += ", " + _("index number %(index)s") % {"index": case.index_number}
+    out = [Badge("referral", text)]
+    if case.hearing_on is not None and case.hearing_on >= on:
+        hearing = _("Hearing on %(day)s") % {"day": day_text(case.hearing_on)}
+        if case.court:
+            hearing += " " + _("at %(court)s") % {"court": case.court}
+        out.append(Badge("hearing", hearing))
+    if case.judgment_amount is not None:
+        out.append(
+            Badge(
+                "judgment",
+                _("Judgment of %(amount)s on %(day)s")
+                % {"amount": money(case.judgment_amount), "day": day_text(case.judgment_on)},
+            )
+        )
     return out
 
 

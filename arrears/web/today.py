@@ -38,8 +38,9 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
     tabs = [
         {"key": key, "label": _(label), "count": counts[key], "current": key == tab}
         for key, label in TABS
-        # deposits and refunds come with a later part of the book: their tabs, when they have lines
-        if key not in ("deposits", "refunds") or counts[key]
+        # deposits, refunds and hearings come with a later part of the book: their tabs, when
+        # they have lines
+        if key not in ("deposits", "refunds", "hearings") or counts[key]
     ]
     lines = [w for w in day.work if not tab or w.tab == tab]
     pages = max(1, -(-len(lines) // LINES_A_PAGE))

@@ -44,6 +44,7 @@ from arrears.access import acts
 from arrears.access.addresses import client_ip
 from arrears.access.assigned import account_coordinator
 from arrears.access.errors import ForbiddenError, LockedOutError, NotSignedInError
+from arrears.access.permissions import FIRM_ROLES
 from arrears.access.selectors import (
     WORKLIST_CACHE_SECONDS,
     account_parties,
@@ -54,6 +55,7 @@ from arrears.access.selectors import (
     book_state,
     can,
     properties_visible,
+    role_of,
 )
 from arrears.access.services import (
     login_check,
@@ -190,7 +192,7 @@ def signin(request: HttpRequest) -> HttpResponse:
             else:
                 login_succeeded(user=user, username=username, ip=ip, user_agent=agent)
                 login(request, user)
-                return redirect(target)
+                return redirect(_landing(user, target))
         except LockedOutError as exc:
             login_failed(username=username, ip=ip, user_agent=agent, locked=exc.extra["lock"])
             error = _("Too many failed sign-ins: try again later.")
@@ -201,6 +203,14 @@ def signin(request: HttpRequest) -> HttpResponse:
         {"error": error, "next": target, "username": username},
         status=status,
     )
+
+
+def _landing(user: Any, target: str) -> str:
+    """Where a sign-in lands: where it was going, except that a firm's attorney or paralegal
+    sent to the Today page (the default) lands on their firm's cases, where their work is."""
+    if target == reverse("web:today") and role_of(user) in FIRM_ROLES:
+        return reverse("web:cases")
+    return target
 
 
 @require_POST

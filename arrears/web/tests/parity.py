@@ -45,8 +45,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
     "minutes.record": {"cli": ("legal minutes",)},
     "case.update": {
         "cli": ("case update",),
+        "web": ("web:case_update",),
         "api": ("POST /api/cases/{case_id}/updates",),
     },
+    # the weekly digest of case news to property managers, sent on a schedule (cron)
+    "case.digest": {"cli": ("case digest",)},
     "worklist.snooze": {
         "cli": ("worklist snooze",),
         "web": ("web:worklist_snooze",),

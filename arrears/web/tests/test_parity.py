@@ -348,7 +348,16 @@ ACTS = [
             *("--index-number", "LT-301/26", "--court", "Kings County Housing Court"),
             *("--note", NOTE),
         ],
-        web=None,
+        web=lambda a, case: (
+            f"/cases/{case}/update/",
+            {
+                "status": "filed",
+                "on": "2026-03-26",
+                "index_number": "LT-301/26",
+                "court": "Kings County Housing Court",
+                "note": NOTE,
+            },
+        ),
         api=lambda a, case: (
             f"/api/cases/{case}/updates",
             {

@@ -39,7 +39,7 @@ NOT_ACTS = {
         *("plan propose", "plan show", "plan agreement", "letters list"),
         *("template preview", "template list", "mail triage", "call check", "period list"),
         *("assignments", "coverage list", "deposit show"),
-        *("firm list", "case show", "case list", "legal agenda"),
+        *("firm list", "case show", "case list", "legal agenda", "case calendar"),
     },
 }
 

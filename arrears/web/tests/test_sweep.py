@@ -23,6 +23,7 @@ from arrears.correspondence.statements import statement_pdf
 from arrears.disputes.services import dispute_open
 from arrears.dunning.commitments import plan_create
 from arrears.dunning.services import cycle_run, hold_place
+from arrears.legal.models import Referral
 from arrears.web.tests.conftest import triage_message
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,7 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         "user_id",
         "token_id",
         "coverage_id",
+        "case_id",
     ):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids.get(name, 0)), route)
     for name, value in (
@@ -122,6 +124,7 @@ def company_a(people, tmp_path):
         "inbound_id": inbound.pk,
         "user_id": people["alice"].pk,
         "coverage_id": coverage.pk,
+        "case_id": Referral.objects.get(account__account_id="A-OSCAR").pk,
         "statement": statement.document.name,
     }
 

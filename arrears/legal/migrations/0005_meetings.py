@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('legal', '0003_firms_known'),
+        ('legal', '0004_casepages_digest'),
     ]
 
     operations = [
