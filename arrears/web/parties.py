@@ -104,6 +104,8 @@ def call_text(word: CallWord, at: datetime) -> str:
         return _("quiet: a payment plan is in good standing")
     if word.rule == "dispute":
         return _("quiet: the balance is disputed")
+    if word.rule == "referred":
+        return _("quiet: the account is with a law firm or an agency")
     if word.rule.startswith("hold:"):
         return _("on hold (%(reason)s)") % {"reason": _(word.rule.split(":", 1)[1])}
     return _("not now: %(reason)s") % {"reason": word.reason}

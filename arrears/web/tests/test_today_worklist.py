@@ -17,6 +17,7 @@ from arrears.dunning.reissue import letters_print
 from arrears.dunning.services import cycle_run
 from arrears.ledger.models import TimelineEvent
 from arrears.legal.models import Referral
+from arrears.legal.services import firm_add
 from arrears.web.tests.test_today import DEMAND_DAY, REFERRAL_DAY, frozen_today, tina  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ def referral_day(tina, tmp_path):  # noqa: F811
     cycle_run(on=DEMAND_DAY, actor="cycle")
     letters_print(on=DEMAND_DAY, output=tmp_path / "print", actor="alice", workers=1)
     cycle_run(on=REFERRAL_DAY, actor="cycle")
+    firm_add(name="Stone & Reyes", on=REFERRAL_DAY)
     return tina
 
 
