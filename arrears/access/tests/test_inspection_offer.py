@@ -320,3 +320,33 @@ def test_the_account_page_says_when_the_offer_is_due_then_when_it_was_sent(lease
     # and a Texas lease (no offer required) says nothing of one
     page = client.get("/accounts/A-TX/").content.decode()
     assert "Inspection offer" not in page
+
+
+def test_a_company_switches_the_offer_on_for_the_default_jurisdiction_in_its_own_rules(
+    leases, capsys, settings, tmp_path
+):
+    # given the company's own rules: an offer everywhere else too, 30 days ahead, inspected from
+    # 10 days to 3 days before the end
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "[default]\n"
+        "inspection_offer = true\n"
+        "inspection_offer_days = 30\n"
+        "inspection_from_days = 10\n"
+        "inspection_until_days = 3\n"
+        'inspection_law = "the company\'s lease, clause 12"\n',
+        encoding="utf-8",
+    )
+    settings.ARREARS_DEPOSIT_RULES = str(rules)
+
+    # when the run runs
+    sent = run(capsys)["inspection_offers"]
+
+    # then Tom (Texas) is offered one too, with the company's window; New York's is unchanged
+    windows = {x["account_id"]: (x["inspection_from"], x["inspection_until"]) for x in sent}
+    assert windows == {
+        "A-NY": ("2026-03-26", "2026-04-02"),
+        "A-CA": ("2026-03-26", VACATE),
+        "A-TX": ("2026-03-30", "2026-04-06"),
+    }
+    assert ("A-TX", "P-TOM", "letter") in offers()
