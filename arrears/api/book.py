@@ -130,7 +130,8 @@ def search(request: HttpRequest, q: str = Query(..., max_length=200)) -> Any:
 @router.post("/runs", response={200: dict[str, Any], **ERRORS})
 def run(request: HttpRequest, body: RunIn) -> Any:
     """The daily collection run for `date` (default today); `dry_run` (the default) changes
-    nothing. Returns {"date", "actions", "blocked"} as `arrears run --format json` does."""
+    nothing. Returns {"date", "actions", "blocked", "inspection_offers"} as `arrears run
+    --format json` does."""
     on = day(body.date)
     # The CLI's run, without its emails: they go out with `arrears mail send`, not in a request.
     return acts.book_run(by=by(request), on=on, dry_run=body.dry_run).result.as_json()

@@ -58,7 +58,9 @@ def _run_table(result: Any, emails: Any, *, on: Any, dry_run: bool) -> None:
     print(
         f"Run for {on.isoformat()}{' (dry run: nothing changed)' if dry_run else ''}: "
         f"{result.accounts_seen} accounts with open items; {verb} {len(result.actions)} "
-        f"actions; {len(result.blocked)} refused by the guard."
+        f"actions; {len(result.blocked)} refused by the guard; "
+        f"{'would send' if dry_run else 'sent'} {result.offers_sent} pre-move-out inspection "
+        f"offers."
     )
     rows = [
         [
@@ -86,6 +88,24 @@ def _run_table(result: Any, emails: Any, *, on: Any, dry_run: bool) -> None:
             [
                 [b["account_id"], b.get("party_id") or "", b["step"], b["rule"]]
                 for b in result.blocked
+            ],
+            sys.stdout,
+            numeric=range(0),
+        )
+    if result.inspection_offers:
+        print("\nPre-move-out inspection offers:")
+        table(
+            ["account", "party", "vacates", "inspection from", "until", "letter or rule"],
+            [
+                [
+                    x["account_id"],
+                    x["party_id"],
+                    x["vacate_on"],
+                    x["inspection_from"],
+                    x["inspection_until"],
+                    x["rule"] or (f"L{x['letter_id']}" if x["letter_id"] else "(dry run)"),
+                ]
+                for x in result.inspection_offers
             ],
             sys.stdout,
             numeric=range(0),

@@ -80,6 +80,15 @@ REQUIRES: dict[str, tuple[str, ...]] = {
         "company.address_lines",
         "company.phone",
     ),
+    # The pre-move-out inspection offer names the window and says how to ask for it.
+    "inspection-offer": (
+        *_TENANCY,
+        "inspection_offer.vacate_on",
+        "inspection_offer.from_on",
+        "inspection_offer.until_on",
+        "company.address_lines",
+        "company.phone",
+    ),
 }
 CHARGE_OF = {
     "ny-rent-reminder": "rent",
@@ -258,13 +267,22 @@ CATALOG: dict[str, TemplateSpec] = {
             "Itemized statement of the security deposit" + _ACCT,
             "Estado detallado del depósito de garantía" + _ACCT,
         ),
+        # The pre-move-out inspection offer (arrears.dunning.inspection_offer): not a policy
+        # step; the daily run's own pass sends it. Its statute is the jurisdiction's
+        # (`inspection_offer.law`: N.Y. Gen. Oblig. Law §7-108(1-a)(d), Cal. Civ. Code
+        # §1950.5(f)(1)), so the entry names none.
+        _spec(
+            "inspection-offer",
+            "Your right to an inspection before you move out" + _ACCT,
+            "Su derecho a una inspección antes de mudarse" + _ACCT,
+        ),
     )
 }
 
-# Templates no policy step names: the letters that answer a resolved dispute, and the deposit's
-# itemized statement.
+# Templates no policy step names: the letters that answer a resolved dispute, the deposit's
+# itemized statement and the pre-move-out inspection offer.
 ANSWERS = ("dispute-upheld", "dispute-partial", "dispute-rejected")
-STATEMENTS = ("deposit-statement",)
+STATEMENTS = ("deposit-statement", "inspection-offer")
 OUTSIDE_POLICIES = (*ANSWERS, *STATEMENTS)
 
 

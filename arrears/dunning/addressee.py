@@ -176,11 +176,14 @@ def _party(party_id: str) -> Party:
 # and for the answer the dispute itself) do not stop them; every other hold does (cease,
 # represented, deceased, bankruptcy…), and so do the channel and the hours. The deposit's
 # itemized statement is owed by law within its clock (N.Y. Gen. Oblig. Law §7-108(1-a)(e)),
-# whatever is being negotiated: a plan, a promise or a dispute does not stop it either.
+# whatever is being negotiated: a plan, a promise or a dispute does not stop it either; nor the
+# pre-move-out inspection offer the law owes a tenant whose tenancy ends (N.Y. Gen. Oblig. Law
+# §7-108(1-a)(d), Cal. Civ. Code §1950.5(f)(1)).
 NOT_HELD_BY = {
     "plan-agreement": ("plan", "promise"),
     "dispute-answer": ("plan", "promise", "dispute"),
     "deposit-statement": ("plan", "promise", "dispute"),
+    "inspection-offer": ("plan", "promise", "dispute"),
 }
 
 

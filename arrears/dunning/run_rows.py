@@ -42,9 +42,21 @@ class RunResult:
     actions: list[dict[str, Any]] = field(default_factory=list)
     blocked: list[dict[str, Any]] = field(default_factory=list)
     accounts_seen: int = 0
+    # The run's own pass after the main one: the pre-move-out inspection offers queued (or, in a
+    # dry run, that would be) and refused (`dunning.inspection_offer`), each its JSON.
+    inspection_offers: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def offers_sent(self) -> int:
+        return sum(1 for x in self.inspection_offers if not x["rule"])
 
     def as_json(self) -> dict[str, Any]:
-        return {"date": self.on.isoformat(), "actions": self.actions, "blocked": self.blocked}
+        return {
+            "date": self.on.isoformat(),
+            "actions": self.actions,
+            "blocked": self.blocked,
+            "inspection_offers": self.inspection_offers,
+        }
 
 
 class RunAccount(NamedTuple):

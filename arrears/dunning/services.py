@@ -162,12 +162,19 @@ def _cycle_run(
             result.accounts_seen += len(chunk)
             if progress:
                 progress(min(index + CHUNK, len(candidates)), len(candidates))
+    # Its own pass, over its own set (leases ending soon, whatever they owe): imported here, as
+    # it reads the guard's addressee, which reads this module.
+    from arrears.dunning.inspection_offer import inspection_offers_send
+
+    offers = inspection_offers_send(on=on, actor=actor, dry_run=dry_run)
+    result.inspection_offers = [x.as_json() for x in offers]
     if log is not None:
         log.finished_at = dj_timezone.now()
         log.counts = {
             "accounts": result.accounts_seen,
             "actions": len(result.actions),
             "blocked": len(result.blocked),
+            "inspection_offers": result.offers_sent,
         }
         log.save(update_fields=["finished_at", "counts"])
     return result

@@ -1,6 +1,8 @@
 """Reads of move-outs for the parts above: the deposits whose itemized statement is due soon or
 overdue and not yet sent, and the refunds due soon or late and not yet paid, for the
-coordinator's worklist."""
+coordinator's worklist; the leases ending soon whose tenant is owed a pre-move-out inspection
+offer (N.Y. Gen. Oblig. Law §7-108(1-a)(d), Cal. Civ. Code §1950.5(f)(1)), for the daily run's
+pass that sends it (`arrears.dunning.inspection_offer`) and the account page."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from arrears.correspondence.models import Outbound
 from arrears.ledger.models import Account
 from arrears.moveout.models import Disposition, MoveOut, Refund
 from arrears.moveout.refunds import AT_RISK_DAYS, OUTSTANDING
-from arrears.moveout.services import statement_clock
+from arrears.moveout.rules import InspectionRule, InspectionWindow, deposit_rule
+from arrears.moveout.services import jurisdiction, statement_clock
 
 DUE_WITHIN_DAYS = 5  # on the worklist from 5 days before the deadline (issue 16, item 3)
 # A move-out older than this is not brought back to the worklist: an account closed long ago in
@@ -113,3 +117,120 @@ def refunds_due(on: date) -> list[RefundDue]:
         RefundDue(account, f"RF-{pk}", amount, status, due, kind == Account.Kind.STUDENT)
         for pk, account, amount, status, due, kind in rows
     ]
+
+
+# -- the pre-move-out inspection offer ------------------------------------------------------------
+
+INSPECTION_OFFER = "inspection-offer"  # the letter (correspondence's catalog) and its key's word
+# How far ahead the daily run looks for tenancies ending: a notice of termination is commonly
+# given 30 days ahead (a month-to-month tenancy), a lease's end known longer before. Within this,
+# the offer goes out the day the run first sees the date (the statutes' "reasonable time after
+# the notice"), at the latest the rule's `inspection_offer_days` before it.
+INSPECTION_LOOK_AHEAD_DAYS = 60
+
+
+@dataclass(frozen=True)
+class InspectionOfferDue:
+    """A lease ending on `window.vacate_on` whose tenant is to be offered an inspection."""
+
+    account_pk: int
+    account_id: str
+    window: InspectionWindow
+    law: str
+
+
+def inspection_offer_key(account_id: str, vacate_on: date, party_id: str) -> str:
+    """The offer's idempotency key: once per account, vacate date and addressee (a vacate date
+    changed since makes a new offer)."""
+    return f"{account_id}:{INSPECTION_OFFER}:{vacate_on.isoformat()}:{party_id}"
+
+
+def _offer_rule(account: Account) -> InspectionRule:
+    return deposit_rule(jurisdiction(account)).inspection
+
+
+def _owed_an_offer(account: Account, on: date) -> InspectionOfferDue | None:
+    """The offer an account is owed on `on` by its jurisdiction's rule, sent or not: a
+    residential lease holding a deposit whose tenancy ends after `on`, in a jurisdiction that
+    requires the offer, while the inspection's window has not closed."""
+    vacate = account.closed_on
+    if (
+        vacate is None
+        or vacate <= on
+        or account.kind != Account.Kind.RESIDENTIAL_LEASE
+        or not account.deposit_held
+        or account.deposit_held <= 0
+    ):
+        return None
+    rule = _offer_rule(account)
+    if not rule.required:
+        return None
+    window = rule.window(vacate)
+    if window.closes < on:
+        return None
+    return InspectionOfferDue(account.pk, account.account_id, window, rule.law)
+
+
+def inspection_offers_due(
+    on: date, *, look_ahead: int = INSPECTION_LOOK_AHEAD_DAYS
+) -> list[InspectionOfferDue]:
+    """The residential leases holding a deposit whose `closed` date is after `on` and within
+    `look_ahead` days, in a jurisdiction whose rule requires the inspection offer, whose window
+    has not closed, and which have not been sent the offer for that date: three queries, whatever
+    the book's size (the leases ending soon, with their properties; the offers queued for them;
+    the move-outs recorded among them)."""
+    ending = (
+        Account.objects.filter(
+            closed_on__gt=on,
+            closed_on__lte=on + timedelta(days=look_ahead),
+            kind=Account.Kind.RESIDENTIAL_LEASE,
+            deposit_held__gt=0,
+        )
+        .select_related("property")
+        .order_by("pk")
+    )
+    owed = [x for x in (_owed_an_offer(a, on) for a in ending) if x is not None]
+    if not owed:
+        return []
+    pks = [x.account_pk for x in owed]
+    sent = set(
+        Outbound.objects.filter(account_id__in=pks, template=INSPECTION_OFFER).values_list(
+            "key", flat=True
+        )
+    )
+    heads = {k.rpartition(":")[0] for k in sent}
+    # A move-out recorded already is a tenancy ended (`moveout_record` refuses a day to come):
+    # there is nothing to inspect before it.
+    moved = set(MoveOut.objects.filter(account_id__in=pks).values_list("account_id", flat=True))
+    return [
+        x
+        for x in owed
+        if x.account_pk not in moved
+        and f"{x.account_id}:{INSPECTION_OFFER}:{x.window.vacate_on.isoformat()}" not in heads
+    ]
+
+
+@dataclass(frozen=True)
+class InspectionOfferState:
+    """What the account page says of an account's inspection offer: sent on a day, or due by
+    one."""
+
+    window: InspectionWindow
+    law: str
+    sent_on: date | None  # the day the offer for this vacate date was queued; None: not yet
+
+
+def inspection_offer_state(account: Account, on: date) -> InspectionOfferState | None:
+    """The inspection offer of a lease ending after `on` (None when none is owed): one query
+    for the offer queued for its vacate date."""
+    owed = _owed_an_offer(account, on)
+    if owed is None:
+        return None
+    head = f"{account.account_id}:{INSPECTION_OFFER}:{owed.window.vacate_on.isoformat()}:"
+    sent = (
+        Outbound.objects.filter(account=account, template=INSPECTION_OFFER, key__startswith=head)
+        .order_by("run_on")
+        .values_list("run_on", flat=True)
+        .first()
+    )
+    return InspectionOfferState(owed.window, owed.law, sent)

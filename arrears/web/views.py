@@ -76,6 +76,7 @@ from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
 from arrears.moveout.refunds import refunds_of
+from arrears.moveout.selectors import inspection_offer_state
 from arrears.moveout.services import deposit_show
 from arrears.web.actions import action_context
 from arrears.web.chart import Bar, stacked_svg
@@ -453,6 +454,11 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         # accounts that moved out holding a deposit only: the page has a p95 target)
         "deposit": deposit_show(account_id=account_id, account=account)
         if account.closed_on and (account.deposit_held or 0) > 0
+        else None,
+        # a lease ending on a day to come: its pre-move-out inspection offer (one small read, for
+        # those accounts only)
+        "inspection": inspection_offer_state(account, on)
+        if account.closed_on and account.closed_on > on and (account.deposit_held or 0) > 0
         else None,
         # its refunds' state (arrears.moveout.refunds): one small read, only for an account that
         # may have one (a credit balance, a refund in its ledger), none for the rest

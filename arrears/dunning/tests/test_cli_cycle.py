@@ -94,7 +94,12 @@ def test_a_rerun_through_the_command_reports_no_actions_and_adds_no_rows(tina_le
     again = run_json(capsys, "--date", "2026-03-07")
 
     # then
-    assert again == {"date": "2026-03-07", "actions": [], "blocked": []}
+    assert again == {
+        "date": "2026-03-07",
+        "actions": [],
+        "blocked": [],
+        "inspection_offers": [],
+    }
     assert book_counts() == {**before, "RunLog": before["RunLog"] + 1}
 
 

@@ -235,7 +235,12 @@ def test_a_rerun_on_the_same_date_adds_nothing(tina_lease):
 
     # then: no new action, timeline row or transaction; nothing to report
     assert book_counts() == before
-    assert again.as_json() == {"date": "2026-03-07", "actions": [], "blocked": []}
+    assert again.as_json() == {
+        "date": "2026-03-07",
+        "actions": [],
+        "blocked": [],
+        "inspection_offers": [],
+    }
     assert len(late_fees(account)) == 1
 
 
