@@ -27,7 +27,8 @@ def test_an_installment_missed_past_its_grace_breaks_it_but_not_within_the_grace
     assert (within.broken, [x.status for x in within.lines]) == (False, ["paid", "due"])
     past = track(PLAN, paid, on=date(2026, 5, 16), grace_days=5)
     assert past.broken
-    assert past.missed is not None and past.missed.due_on == date(2026, 5, 10)
+    assert past.missed is not None
+    assert past.missed.due_on == date(2026, 5, 10)
 
 
 def test_a_first_part_paid_late_breaks_it_even_if_paid_since() -> None:
@@ -40,13 +41,15 @@ def test_a_first_part_paid_late_breaks_it_even_if_paid_since() -> None:
 
 def test_the_whole_paid_before_the_first_date_is_complete_at_once() -> None:
     t = track(PLAN, [(date(2026, 4, 1), D("840.00"))], on=date(2026, 4, 1), grace_days=5)
-    assert t.complete and not t.broken
+    assert t.complete
+    assert not t.broken
 
 
 def test_a_bounced_payment_counts_against_it() -> None:
     paid = [(date(2026, 4, 8), D("420.00")), (date(2026, 4, 12), D("-420.00"))]
     t = track(PLAN, paid, on=date(2026, 4, 16), grace_days=5)
-    assert t.broken and t.paid == D("0.00")
+    assert t.broken
+    assert t.paid == D("0.00")
 
 
 def test_the_firms_fee_is_its_contingency_rounded_half_up_and_its_flat_fee() -> None:
