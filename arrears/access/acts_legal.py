@@ -220,6 +220,8 @@ def minutes_record(
             firm=name, month=month, held_on=day, notes=notes, actor=by.name
         ),
     )
+
+
 # -- settlements and write-offs (arrears.legal.settlements) --------------------------------------
 
 

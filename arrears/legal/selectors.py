@@ -181,6 +181,8 @@ def case_changes(
         .filter(case__account__property_id__in=list(property_pks), at__gt=since, at__lte=through)
         .order_by("case__account__property__property_id", "case__account__account_id", "at", "pk")
     )
+
+
 # -- settlements, write-offs and what a case recovered (docs/legal.md) ----------------------------
 
 
