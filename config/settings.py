@@ -29,6 +29,8 @@ ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the f
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
 ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "letters"}
 ARREARS_UPLOAD_MAX_BYTES the largest document added to an account by hand (default 10485760: 10 MB)
+ARREARS_SETTLEMENT_APPROVAL_ABOVE  a settlement above this amount waits for approval (default 0:
+                         every one); ARREARS_SETTLEMENT_GRACE_DAYS: an installment's grace (5)
 ARREARS_DEPOSIT_RULES    a TOML file of deposit rules by jurisdiction over the built-in ones
                          (docs/moveout.md)
 ARREARS_REFUND_DAYS      days within which a credit balance is refunded (default 30; a student's
@@ -51,6 +53,7 @@ SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it 
 
 import ipaddress
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -312,6 +315,11 @@ ARREARS_DEPOSIT_RULES = _str("ARREARS_DEPOSIT_RULES", "")
 # Days within which a credit balance of an account that is not a student's is refunded (a
 # student's Title IV credit balance: 14 days, 34 CFR §668.164(h)(2), in arrears.moveout.refunds).
 ARREARS_REFUND_DAYS = env.int("ARREARS_REFUND_DAYS", 30)
+# Settlements of a case (docs/legal.md): one above this amount waits for a manager of the
+# property, a controller or an admin to approve it (0, the default: every settlement does), and
+# an installment not paid this many days after its due date breaks it.
+ARREARS_SETTLEMENT_APPROVAL_ABOVE = Decimal(env.str("ARREARS_SETTLEMENT_APPROVAL_ABOVE", "0"))
+ARREARS_SETTLEMENT_GRACE_DAYS = env.int("ARREARS_SETTLEMENT_GRACE_DAYS", 5)
 ARREARS_ACCELERATION_CLAUSE = _str(
     "ARREARS_ACCELERATION_CLAUSE",
     "If an installment is not paid within the grace period, the whole unpaid balance of this "

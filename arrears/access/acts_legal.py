@@ -17,13 +17,21 @@ from django.utils.translation import gettext_lazy as _
 from arrears.access import permissions
 from arrears.access.acting import By, money_text, run_act
 from arrears.access.errors import ForbiddenError
-from arrears.access.selectors import accounts_visible, profile_of
+from arrears.access.selectors import accounts_visible, authorize, profile_of
 from arrears.access.services import SystemActor
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError
+from arrears.ledger.selectors import account_get
 from arrears.legal import services as legal
-from arrears.legal.models import Firm, Meeting, Referral
-from arrears.legal.selectors import case_json
+from arrears.legal import settlements
+from arrears.legal.models import Firm, Meeting, Referral, Settlement, WriteOff
+from arrears.legal.schedule import Due
+from arrears.legal.selectors import (
+    case_json,
+    case_settlements,
+    settlement_json,
+    writeoffs_summary,
+)
 
 
 def firm_add(
@@ -212,3 +220,134 @@ def minutes_record(
             firm=name, month=month, held_on=day, notes=notes, actor=by.name
         ),
     )
+
+
+# -- settlements and write-offs (arrears.legal.settlements) --------------------------------------
+
+
+def settlement_offer(
+    *,
+    by: By,
+    case_id: int,
+    amount: Decimal,
+    installments: list[tuple[date, Decimal]],
+    note: str = "",
+) -> Settlement:
+    """Offer a settlement of a case's balance (`settlements.settlement_offer`): the coordinator,
+    or an attorney of the case's firm."""
+    case = case_visible(by.actor, case_id)
+    return run_act(
+        by,
+        "settlement.offer",
+        account_id=case.account.account_id,
+        detail={
+            "case": case_id,
+            "amount": money_text(amount),
+            "installments": [
+                {"due_on": d.isoformat(), "amount": money_text(a)} for d, a in installments[:60]
+            ],
+            "note": note[:500],
+        },
+        do=lambda _account: settlements.settlement_offer(
+            case=case,
+            amount=amount,
+            installments=[Due(d, a) for d, a in installments],
+            actor=by.name,
+            today=today(),
+            note=note,
+        ),
+    )
+
+
+def settlement_visible(actor: Any, settlement_id: int, case_id: int | None = None) -> Settlement:
+    """The settlement if `actor` may see its case (`case_visible`), and of `case_id` when one is
+    named; NotFoundError otherwise."""
+    found = Settlement.objects.filter(pk=settlement_id).values_list("case_id", flat=True).first()
+    if found is None or (case_id is not None and found != case_id):
+        raise NotFoundError(
+            _("no settlement {settlement_id}"),
+            code="settlement_unknown",
+            settlement_id=settlement_id,
+        )
+    case_visible(actor, found)
+    return settlements.settlement_get(settlement_id)
+
+
+def settlement_decide(
+    *, by: By, settlement_id: int, approve: bool, reason: str = "", case_id: int | None = None
+) -> Settlement:
+    """Approve or reject a settlement offered (`settlements.settlement_decide`): a manager of
+    the account's property (the account in his scope), a controller or an admin."""
+    s = settlement_visible(by.actor, settlement_id, case_id)
+    verb = "settlement.approve" if approve else "settlement.reject"
+    return run_act(
+        by,
+        verb,
+        account_id=s.account.account_id,
+        detail={"settlement": settlement_id, "case": s.case_id, "reason": reason[:500]},
+        do=lambda _account: settlements.settlement_decide(
+            settlement_id=settlement_id,
+            approve=approve,
+            actor=by.name,
+            today=today(),
+            reason=reason,
+        ),
+    )
+
+
+def settlement_show(
+    *, actor: Any, settlement_id: int, case_id: int | None = None
+) -> dict[str, Any]:
+    """One settlement as JSON, tracked as of today, for whoever may see its case."""
+    return settlement_json(settlement_visible(actor, settlement_id, case_id), on=today())
+
+
+def case_settlements_show(*, actor: Any, case_id: int) -> list[dict[str, Any]]:
+    """The case's settlements, newest first, for whoever may see the case."""
+    case = case_visible(actor, case_id)
+    return [settlement_json(s, on=today()) for s in case_settlements(case)]
+
+
+def money_check(*, by: By, on: date | None = None) -> dict[str, int]:
+    """Settle now what the daily run would (`settlements.money_review`): settlements paid or
+    broken, payments after a write-off recovered."""
+    day = on or today()
+    return run_act(
+        by,
+        "settlement.check",
+        detail={"on": day.isoformat()},
+        do=lambda _account: settlements.money_review(on=day, actor=by.name).as_dict(),
+    )
+
+
+def writeoff_post(
+    *, by: By, account_id: str, amount: Decimal, reason: str, on: date | None = None
+) -> WriteOff:
+    """Write an account's balance off to bad debt (`settlements.writeoff_post`): a controller or
+    an admin."""
+    day = on or today()
+    return run_act(
+        by,
+        "writeoff.post",
+        account_id=account_id,
+        detail={"amount": money_text(amount), "reason": reason[:500], "on": day.isoformat()},
+        do=lambda account: settlements.writeoff_post(
+            account_id=account.account_id if account else account_id,
+            amount=amount,
+            reason=reason,
+            on=day,
+            actor=by.name,
+            today=today(),
+        ),
+    )
+
+
+def writeoff_show(*, actor: Any, account_id: str) -> dict[str, Any]:
+    """The account's write-offs and the recoveries after them, for whoever may see it."""
+    if isinstance(actor, SystemActor):
+        account = account_get(account_id=account_id)
+    else:
+        found = authorize(actor, "writeoff.view", account_id)
+        assert found is not None
+        account = found
+    return writeoffs_summary(account)

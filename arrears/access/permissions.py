@@ -62,6 +62,15 @@ _VERBS: dict[str, frozenset[str]] = {
     "refund.approve": frozenset({CONTROLLER, ADMIN}),
     "refund.reject": frozenset({CONTROLLER, ADMIN}),
     "refund.export": frozenset({CONTROLLER, ADMIN}),
+    # a case's settlements and write-offs (arrears.legal.settlements): the coordinator or the
+    # firm's attorney offers a settlement, a manager of the property, a controller or an admin
+    # approves or rejects it; only a controller or an admin writes a balance off to bad debt
+    "settlement.offer": frozenset({COORDINATOR, ATTORNEY, ADMIN}),
+    "settlement.approve": frozenset({MANAGER, CONTROLLER, ADMIN}),
+    "settlement.reject": frozenset({MANAGER, CONTROLLER, ADMIN}),
+    "settlement.check": frozenset({COORDINATOR, CONTROLLER, ADMIN}),
+    "writeoff.post": frozenset({CONTROLLER, ADMIN}),
+    "writeoff.view": frozenset({COORDINATOR, MANAGER, ATTORNEY, CONTROLLER, ADMIN}),
     "deposit.statement": frozenset({COORDINATOR, ADMIN}),  # the itemized statement, mailed
     # a statement is archived and written on the timeline: a change, not a read
     "statement.send": frozenset({COORDINATOR, ADMIN}),

@@ -60,6 +60,7 @@ class CaseOut(CaseRowOut):
     judgment_amount: str | None
     judgment_on: str | None
     packet: str | None
+    recovery: dict[str, str]  # what the case recovered, the firm's fees, the net
     events: list[dict[str, Any]]
 
 

@@ -43,6 +43,8 @@ COMMANDS: dict[str, str] = {
     "refer": "arrears.cli.legal",
     "case": "arrears.cli.legal",
     "legal": "arrears.cli.legal",
+    "settlement": "arrears.cli.settlements",
+    "writeoff": "arrears.cli.settlements",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",

@@ -25,6 +25,7 @@ from arrears.disputes.selectors import Disputed, disputed_amounts, disputes_over
 from arrears.dunning.planning import PlannedStep
 from arrears.dunning.workline import Line
 from arrears.legal.selectors import OpenCase, cases_open
+from arrears.legal.settlements import money_review
 from arrears.moveout.selectors import deposits_pending
 from arrears.plans.selectors import CycleHold, broken_plans, broken_promises, cycle_holds
 from arrears.plans.settlement import commitments_review
@@ -74,10 +75,13 @@ def derived_holds(account_pks: Sequence[int], on: date) -> DerivedHolds:
 
 def review(*, on: date, actor: str, dry_run: bool) -> dict[str, int]:
     """Before the run plans: settle promises and plans that `on` decides (kept, broken,
-    completed), each on its account's timeline. A dry run settles nothing."""
+    completed), and a case's settlements (paid, broken) and recoveries after a write-off
+    (`legal.settlements.money_review`), each on its account's timeline. A dry run settles
+    nothing."""
     if dry_run:
         return {}
-    return commitments_review(on=on, actor=actor)
+    counts = commitments_review(on=on, actor=actor)
+    return counts | money_review(on=on, actor=actor).as_dict()
 
 
 def worklist_lines(on: date) -> list[Line]:

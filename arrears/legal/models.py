@@ -168,3 +168,112 @@ class DigestSent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["username", "week"], name="digest_once_a_week"),
         ]
+
+
+# -- settlements and write-offs (docs/legal.md, "Settlements and write-offs") --------------------
+
+SETTLEMENT_STATUSES = {
+    "offered": _("offered, to be approved"),
+    "approved": _("approved"),
+    "rejected": _("rejected"),
+    "paid": _("paid"),
+    "broken": _("broken"),
+}
+
+
+class Settlement(models.Model):
+    """An amount agreed to close a case's balance, paid in installments (`SettlementInstallment`,
+    which sum to it). Payments booked after it was offered (`book_position`) count toward it;
+    once they reach the amount, what is left of the balance it settled (`balance`) is forgiven
+    by one `SETTLE` credit (`forgiven`) and it is `paid`; an installment missed past its grace
+    makes it `broken`. Offered above the approval threshold it waits for a manager of the
+    property, a controller or an admin (`approved`/`rejected`); below it, it is approved as
+    offered."""
+
+    case = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="settlements")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="settlements")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    balance = models.DecimalField(max_digits=14, decimal_places=2)  # owed when offered
+    offered_on = models.DateField()
+    offered_by = models.CharField(max_length=150)
+    note = models.CharField(max_length=500, blank=True)
+    # the book's last transaction when it was offered: only payments after it count
+    book_position = models.BigIntegerField(default=0)
+    grace_days = models.PositiveSmallIntegerField(default=5)
+    needs_approval = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, default="offered")
+    status_on = models.DateField()
+    decided_by = models.CharField(max_length=150, blank=True)  # who approved or rejected
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)  # a rejection's, a break's
+    paid = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    forgiven = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=list(SETTLEMENT_STATUSES)), name="settlement_status_known"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=models.F("balance")), name="settlement_not_above_balance"
+            ),
+            models.CheckConstraint(
+                condition=Q(forgiven__isnull=True) | Q(forgiven__gte=0),
+                name="settlement_forgiven_not_negative",
+            ),
+            # one settlement in force (offered or approved) per case at a time
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=["offered", "approved"]),
+                name="settlement_one_pending_per_case",
+            ),
+        ]
+
+
+class SettlementInstallment(models.Model):
+    """One payment of a settlement: its amount due by its day."""
+
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.PROTECT, related_name="installments"
+    )
+    line = models.PositiveSmallIntegerField()
+    due_on = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["settlement", "line"], name="settlement_line_unique"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="settlement_installment_positive"
+            ),
+        ]
+
+
+class WriteOff(models.Model):
+    """A balance written off to bad debt by a controller (or an admin): one `WO` credit of
+    `amount` (txn_id `txn_id`). The debt stays owed: a payment booked after it that would leave
+    the account in credit is a recovery, for which a `WOR` charge reinstates what it pays
+    (`recovered`, up to `amount`)."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="writeoffs")
+    case = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="writeoffs"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    written_off_on = models.DateField()
+    reason = models.CharField(max_length=500)
+    made_by = models.CharField(max_length=150)
+    made_at = models.DateTimeField()
+    txn_id = models.CharField(max_length=64, unique=True)
+    book_position = models.BigIntegerField(default=0)  # the WO credit's own transaction
+    recovered = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="writeoff_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(recovered__gte=0) & Q(recovered__lte=models.F("amount")),
+                name="writeoff_recovered_within_amount",
+            ),
+        ]

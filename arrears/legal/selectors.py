@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
+from arrears.ledger.models import Account, Transaction
+from arrears.legal import schedule
 from arrears.legal.ics import HearingDate
-from arrears.legal.models import CaseEvent, Firm, Referral
+from arrears.legal.models import CaseEvent, Firm, Referral, Settlement, WriteOff
+
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ def case_json(case: Referral) -> dict[str, Any]:
         "judgment_on": case.judgment_on.isoformat() if case.judgment_on else None,
         "ended_on": case.withdrawn_on.isoformat() if case.withdrawn_on else None,
         "packet": case.packet or None,
+        "recovery": case_recovery(case),
         "events": [
             {
                 "status": e.status,
@@ -175,3 +181,120 @@ def case_changes(
         .filter(case__account__property_id__in=list(property_pks), at__gt=since, at__lte=through)
         .order_by("case__account__property__property_id", "case__account__account_id", "at", "pk")
     )
+
+
+# -- settlements, write-offs and what a case recovered (docs/legal.md) ----------------------------
+
+
+def case_recovery(case: Referral) -> dict[str, str]:
+    """What the case recovered after the firm's fees: the payments on the account from the day
+    it was referred (to the day it ended, if it did), less the reversals of payments in that
+    time; the firm's contingency on them, its flat fee and the court costs it advanced (none is
+    recorded yet); the net."""
+    rows = Transaction.objects.filter(account_id=case.account_id, posted_on__gte=case.referred_on)
+    if case.withdrawn_on is not None:
+        rows = rows.filter(posted_on__lte=case.withdrawn_on)
+    paid = rows.filter(type="payment").aggregate(s=Sum("amount"))["s"] or ZERO
+    undone = (
+        rows.filter(type="reversal", reverses__type="payment").aggregate(s=Sum("amount"))["s"]
+        or ZERO
+    )
+    firm = Firm.objects.filter(name=case.firm).first()
+    got = schedule.recovery(
+        paid - undone,
+        percent=firm.contingency_percent if firm else ZERO,
+        flat_fee=firm.flat_fee if firm else ZERO,
+    )
+    return {
+        "recovered": f"{got.recovered:.2f}",
+        "contingency_percent": f"{firm.contingency_percent if firm else ZERO:.2f}",
+        "contingency": f"{got.contingency:.2f}",
+        "flat_fee": f"{got.flat_fee:.2f}",
+        "court_costs": f"{got.court_costs:.2f}",
+        "fees": f"{got.fees:.2f}",
+        "net": f"{got.net:.2f}",
+    }
+
+
+def settlement_json(s: Settlement, *, on: date) -> dict[str, Any]:
+    """A settlement as `arrears settlement show --format json` and the API print it, with its
+    installments tracked as of `on` (what is paid, due, missed)."""
+    from arrears.legal.settlements import settlement_tracking
+
+    tracked = settlement_tracking(s, on) if s.status in ("offered", "approved") else None
+    installments = list(s.installments.order_by("line"))
+    lines = tracked.lines if tracked else ()
+    return {
+        "settlement_id": s.pk,
+        "case_id": s.case_id,
+        "account_id": s.account.account_id,
+        "amount": f"{s.amount:.2f}",
+        "balance": f"{s.balance:.2f}",
+        "status": s.status,
+        "status_on": s.status_on.isoformat(),
+        "offered_on": s.offered_on.isoformat(),
+        "offered_by": s.offered_by,
+        "needs_approval": s.needs_approval,
+        "decided_by": s.decided_by or None,
+        "decided_at": s.decided_at.isoformat() if s.decided_at else None,
+        "reason": s.reason or None,
+        "note": s.note,
+        "paid": f"{(tracked.paid if tracked else s.paid):.2f}",
+        "forgiven": _money(s.forgiven),
+        "installments": [
+            {
+                "due_on": i.due_on.isoformat(),
+                "amount": f"{i.amount:.2f}",
+                **(
+                    {"paid": f"{lines[n].paid:.2f}", "status": lines[n].status}
+                    if n < len(lines)
+                    else {}
+                ),
+            }
+            for n, i in enumerate(installments)
+        ],
+    }
+
+
+def case_settlements(case: Referral) -> list[Settlement]:
+    return list(
+        Settlement.objects.filter(case=case).select_related("account").order_by("-pk")[:100]
+    )
+
+
+def writeoffs_summary(account: Account) -> dict[str, Any]:
+    """The account's write-offs apart from its balance: how much was written off, recovered
+    after (each recovery a `WOR` charge its payment paid) and still written off."""
+    offs = list(WriteOff.objects.filter(account=account).order_by("pk"))
+    recoveries: dict[str, list[dict[str, str]]] = {w.txn_id: [] for w in offs}
+    for txn_id, day, amount in (
+        Transaction.objects.filter(account=account, type="charge", code="WOR")
+        .order_by("id")
+        .values_list("txn_id", "posted_on", "amount")
+    ):
+        parent = txn_id.rpartition("-r")[0]
+        if parent in recoveries:
+            recoveries[parent].append(
+                {"txn_id": txn_id, "on": day.isoformat(), "amount": f"{amount:.2f}"}
+            )
+    written = sum((w.amount for w in offs), ZERO)
+    recovered = sum((w.recovered for w in offs), ZERO)
+    return {
+        "account_id": account.account_id,
+        "written_off": f"{written:.2f}",
+        "recovered": f"{recovered:.2f}",
+        "outstanding": f"{written - recovered:.2f}",
+        "writeoffs": [
+            {
+                "txn_id": w.txn_id,
+                "on": w.written_off_on.isoformat(),
+                "amount": f"{w.amount:.2f}",
+                "reason": w.reason,
+                "made_by": w.made_by,
+                "case_id": w.case_id,
+                "recovered": f"{w.recovered:.2f}",
+                "recoveries": recoveries[w.txn_id],
+            }
+            for w in offs
+        ],
+    }

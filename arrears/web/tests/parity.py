@@ -50,6 +50,24 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     # the weekly digest of case news to property managers, sent on a schedule (cron)
     "case.digest": {"cli": ("case digest",)},
+    # a case's settlements and write-offs (arrears.legal.settlements): no page yet
+    "settlement.offer": {
+        "cli": ("settlement offer",),
+        "api": ("POST /api/cases/{case_id}/settlements",),
+    },
+    "settlement.approve": {
+        "cli": ("settlement approve",),
+        "api": ("POST /api/cases/{case_id}/settlements/{settlement_id}/approve",),
+    },
+    "settlement.reject": {
+        "cli": ("settlement reject",),
+        "api": ("POST /api/cases/{case_id}/settlements/{settlement_id}/reject",),
+    },
+    "settlement.check": {"cli": ("settlement check",)},
+    "writeoff.post": {
+        "cli": ("writeoff",),
+        "api": (f"POST {ACCOUNT}/writeoffs",),
+    },
     "worklist.snooze": {
         "cli": ("worklist snooze",),
         "web": ("web:worklist_snooze",),
@@ -220,7 +238,7 @@ NOT_YET_MOVED = {"letters.batch", "mail.triage", "policy.add", "policy.assign", 
 DROPPED = {"id", "at", "actor", "made_by", "created_by", "referred_by", "username", "via", "ip"}
 DROPPED |= {"book_position", "recorded_by"}
 OWN_IDS = {"hold", "plan", "dispute", "promise", "referral", "letter", "outbound", "event"}
-OWN_IDS |= {"coverage", "case"}
+OWN_IDS |= {"coverage", "case", "settlement", "writeoff"}
 OWN_IDS |= {"token"} | {f"{name}_id" for name in OWN_IDS}
 # A document's digest, and the short one in its name: of a document that names its lease.
 DIGEST = re.compile(r"\b[0-9a-f]{10,64}\b")
@@ -251,6 +269,7 @@ def generic(value: Any, tag: str, ids: set[int], *, whole: bool = False) -> Any:
             # promise 12), a credit's id (DSP-12-RENT-A-CLI; not a template's name:
             # ca-3-day-notice)
             words = r"\b[Hh]old |\b[Pp]lan |\b[Pp]romise |\b[Dd]ispute |\b[Cc]ase "
+            words += r"|\b[Ss]ettlement "
             named = rf"(:|#|\bL|{words}|\b[A-Z]+-){n}\b(?![.-]\d)"
             text = re.sub(named, r"\1N", text)
         return text

@@ -46,8 +46,16 @@ from arrears.dunning.selectors import notice_choices
 from arrears.dunning.services import hold_place
 from arrears.ledger.models import Account, Party, TimelineEvent, Transaction
 from arrears.ledger.services import book_import
-from arrears.legal.models import CaseEvent, Referral
+from arrears.legal.models import (
+    CaseEvent,
+    Referral,
+    Settlement,
+    SettlementInstallment,
+    WriteOff,
+)
+from arrears.legal.schedule import Due
 from arrears.legal.services import referral_make
+from arrears.legal.settlements import settlement_offer
 from arrears.moveout.models import Deduction, Disposition, MoveOut
 from arrears.moveout.services import Deduct, disposition_post, moveout_record
 from arrears.plans.models import Plan, Promise
@@ -148,6 +156,22 @@ def _hold(account_id: str, _folder: Path) -> int:
 def _case(account_id: str, _folder: Path) -> int:
     account = Account.objects.get(account_id=account_id)
     return referral_make(account=account, firm=FIRM, on=TODAY, actor="alice").pk
+
+
+SETTLE_AMOUNT, SETTLE_DUE = "840.00", "2026-04-30"
+
+
+def _settlement(account_id: str, folder: Path) -> tuple[int, int]:
+    """The lease's case, with a settlement of 840.00 offered on it by Alice."""
+    case = _case(account_id, folder)
+    made = settlement_offer(
+        case=Referral.objects.get(pk=case),
+        amount=Decimal(SETTLE_AMOUNT),
+        installments=[Due(date.fromisoformat(SETTLE_DUE), Decimal(SETTLE_AMOUNT))],
+        actor="alice",
+        today=TODAY,
+    )
+    return case, made.pk
 
 
 def _plan(account_id: str, _folder: Path) -> int:
@@ -367,6 +391,52 @@ ACTS = [
                 "court": "Kings County Housing Court",
                 "note": NOTE,
             },
+        ),
+    ),
+    Act(
+        "settlement.offer",
+        setup=_case,
+        cli=lambda a, case: [
+            *("settlement", "offer", str(case), "--amount", SETTLE_AMOUNT),
+            *("--due", f"{SETTLE_DUE}:{SETTLE_AMOUNT}", "--note", NOTE),
+        ],
+        web=None,
+        api=lambda a, case: (
+            f"/api/cases/{case}/settlements",
+            {
+                "amount": SETTLE_AMOUNT,
+                "installments": [{"due_on": SETTLE_DUE, "amount": SETTLE_AMOUNT}],
+                "note": NOTE,
+            },
+        ),
+    ),
+    Act(
+        "settlement.approve",
+        setup=_settlement,
+        actor="dave",
+        cli=lambda a, made: ["settlement", "approve", str(made[1])],
+        web=None,
+        api=lambda a, made: (f"/api/cases/{made[0]}/settlements/{made[1]}/approve", {}),
+    ),
+    Act(
+        "settlement.reject",
+        setup=_settlement,
+        actor="dave",
+        cli=lambda a, made: ["settlement", "reject", str(made[1]), "--reason", NOTE],
+        web=None,
+        api=lambda a, made: (
+            f"/api/cases/{made[0]}/settlements/{made[1]}/reject",
+            {"reason": NOTE},
+        ),
+    ),
+    Act(
+        "writeoff.post",
+        actor="dave",
+        cli=lambda a, _: ["writeoff", a, "--amount", "1200.00", "--reason", NOTE],
+        web=None,
+        api=lambda a, _: (
+            f"/api/accounts/{a}/writeoffs",
+            {"amount": "1200.00", "reason": NOTE},
         ),
     ),
     Act(
@@ -689,6 +759,11 @@ def _rows(account_id: str, tag: str, audit: list[dict[str, Any]], act: Act) -> d
         "disputes": Dispute.objects.filter(**mine),
         "referrals": Referral.objects.filter(**mine),
         "case_events": CaseEvent.objects.filter(case__account__account_id=account_id),
+        "settlements": Settlement.objects.filter(**mine),
+        "settlement_lines": SettlementInstallment.objects.filter(
+            settlement__account__account_id=account_id
+        ),
+        "writeoffs": WriteOff.objects.filter(**mine),
         "worklist": WorklistSnooze.objects.filter(**mine),
         "returned": ReturnedMail.objects.filter(**mine),
         "parties": Party.objects.filter(account_parties__account__account_id=account_id),
@@ -700,7 +775,8 @@ def _rows(account_id: str, tag: str, audit: list[dict[str, Any]], act: Act) -> d
         "deductions": Deduction.objects.filter(disposition__account__account_id=account_id),
     }
     rows = {name: list(query.order_by("id").values()) for name, query in tables.items()}
-    own = ("holds", "plans", "disputes", "promises", "referrals", "outbound")
+    # (a write-off's id is no part of its txn_id, WO-<lease>-<n>, whose n is the lease's own)
+    own = ("holds", "plans", "disputes", "promises", "referrals", "outbound", "settlements")
     ids = {r["id"] for name in own for r in rows[name]}
     written = generic(json.loads(json.dumps(rows, default=str)), tag, ids)
     return {**written, "audit": audit_generic(audit, tag, ids, act.detail_differs)}

@@ -67,6 +67,7 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         "token_id",
         "coverage_id",
         "case_id",
+        "settlement_id",
     ):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids.get(name, 0)), route)
     for name, value in (
