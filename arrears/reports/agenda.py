@@ -8,7 +8,9 @@ The agenda of a month for a firm lists:
 - the documents its case files lacked when sent (the referral checklist's `missing`);
 - the accounts the policy recommended for referral that no one has referred yet, with why they
   wait (how long, what holds them);
-- the month's recoveries and the firm's fees, when the settlements part records them.
+- the settlements offered and waiting for approval;
+- the month's recoveries per case and the firm's fees on them (its contingency on what was
+  recovered in the month, its flat fee in the month a case was referred), and the net.
 
 "Since the last meeting" is the day of the firm's latest meeting before this month (`Meeting`,
 recorded with the minutes), or the month's first day when there was none.
@@ -22,14 +24,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.dates import book_zone
 from arrears.core.errors import ValidationError
+from arrears.core.money import ZERO
 from arrears.dunning.models import Action, Hold
-from arrears.ledger.models import Account
+from arrears.ledger.models import Account, Transaction
 from arrears.ledger.selectors import account_ledger, account_party_links
-from arrears.legal.models import CASE_STATUSES, CaseEvent, Firm, Meeting, Referral
+from arrears.legal.models import CASE_STATUSES, CaseEvent, Firm, Meeting, Referral, Settlement
+from arrears.legal.schedule import recovery
 from arrears.legal.services import firm_named
 from arrears.legal.statuses import STATUSES
 
@@ -100,6 +105,8 @@ def agenda(*, firm: str, month: Month, today: date) -> dict[str, Any]:
             if r["missing"] and r["ended_on"] is None
         ],
         "recommended_not_sent": _recommended(known, as_of),
+        "settlements_to_approve": _settlements_waiting(cases, as_of),
+        "recoveries": _recoveries(known, cases, month.first, as_of),
     }
 
 
@@ -183,6 +190,65 @@ def _hearings(cases: list[Referral], as_of: date) -> list[dict[str, Any]]:
         }
         for c in ahead
     ]
+
+
+def _settlements_waiting(cases: list[Referral], as_of: date) -> list[dict[str, Any]]:
+    waiting = Settlement.objects.filter(
+        case__in=[c.pk for c in cases], status="offered", needs_approval=True
+    ).select_related("account")
+    return [
+        {
+            "settlement_id": s.pk,
+            "case_id": s.case_id,
+            "account_id": s.account.account_id,
+            "amount": f"{s.amount:.2f}",
+            "balance": f"{s.balance:.2f}",
+            "offered_on": s.offered_on.isoformat(),
+            "offered_by": s.offered_by,
+        }
+        for s in waiting.order_by("offered_on", "pk")
+        if s.offered_on <= as_of
+    ]
+
+
+def _recoveries(firm: Firm, cases: list[Referral], first: date, as_of: date) -> dict[str, Any]:
+    """The month's recoveries per case (payments posted from the month's first day, and from
+    the referral, to `as_of`, less the reversals of payments then) and the firm's fees on
+    them; cases that recovered nothing and were not referred in the month are left out."""
+    lines = []
+    totals = {"recovered": ZERO, "fees": ZERO, "net": ZERO}
+    for case in cases:
+        start = max(first, case.referred_on)
+        end = min(as_of, case.withdrawn_on) if case.withdrawn_on else as_of
+        rows = Transaction.objects.filter(
+            account_id=case.account_id, posted_on__gte=start, posted_on__lte=end
+        )
+        paid = rows.filter(type="payment").aggregate(s=Sum("amount"))["s"] or ZERO
+        undone = (
+            rows.filter(type="reversal", reverses__type="payment").aggregate(s=Sum("amount"))["s"]
+            or ZERO
+        )
+        referred_now = first <= case.referred_on <= as_of
+        if paid - undone == ZERO and not referred_now:
+            continue
+        got = recovery(
+            paid - undone,
+            percent=firm.contingency_percent,
+            flat_fee=firm.flat_fee if referred_now else ZERO,
+        )
+        lines.append(
+            {
+                "case_id": case.pk,
+                "account_id": case.account.account_id,
+                "recovered": f"{got.recovered:.2f}",
+                "fees": f"{got.fees:.2f}",
+                "net": f"{got.net:.2f}",
+            }
+        )
+        totals["recovered"] += got.recovered
+        totals["fees"] += got.fees
+        totals["net"] += got.net
+    return {"cases": lines, **{k: f"{v:.2f}" for k, v in totals.items()}}
 
 
 def _recommended(firm: Firm, as_of: date) -> list[dict[str, Any]]:

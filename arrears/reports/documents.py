@@ -84,5 +84,26 @@ def agenda_xlsx(doc: dict[str, Any], path: Path) -> None:
     for row in waiting.iter_rows(min_row=2, min_col=4, max_col=4):
         for cell in row:
             cell.number_format = MONEY_FORMAT
+    money = book.create_sheet("Recoveries")
+    money.append(["case", "account", "recovered", "fees", "net"])
+    for r in doc["recoveries"]["cases"]:
+        money.append(
+            [r["case_id"], r["account_id"], *(_money(r[k]) for k in ("recovered", "fees", "net"))]
+        )
+    totals = doc["recoveries"]
+    money.append(["Total", "", *(_money(totals[k]) for k in ("recovered", "fees", "net"))])
+    settle = book.create_sheet("Settlements")
+    settle.append(["settlement", "case", "account", "amount", "balance", "offered", "by"])
+    for s in doc["settlements_to_approve"]:
+        settle.append(
+            [
+                *(s["settlement_id"], s["case_id"], s["account_id"]),
+                *(_money(s["amount"]), _money(s["balance"]), s["offered_on"], s["offered_by"]),
+            ]
+        )
+    for sheet_ in (money, settle):
+        for row in sheet_.iter_rows(min_row=2, min_col=3, max_col=5):
+            for cell in row:
+                cell.number_format = MONEY_FORMAT
     safe_workbook(book)
     book.save(path)

@@ -14,8 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from arrears.access.tests.people import FIRM, attorney_of_another_firm, cli
+from arrears.access.tests.people import FIRM, attorney_of_another_firm, cli, write_book
 from arrears.ledger.models import Account, TimelineEvent
+from arrears.ledger.services import book_import
 from arrears.legal.models import Firm, Meeting, Referral
 from arrears.legal.services import case_update, referral_make
 
@@ -89,6 +90,23 @@ def test_the_agenda_lists_each_case_once_with_its_changes_and_the_hearings_ahead
             "index_number": "RG26-0101",
         }
     ]
+    # and the month's recoveries: A-TINA, referred in April, has recovered nothing yet; Hale &
+    # Co charges no flat fee
+    assert doc["recoveries"] == {
+        "cases": [
+            {
+                "case_id": cases["tina"].pk,
+                "account_id": "A-TINA",
+                "recovered": "0.00",
+                "fees": "0.00",
+                "net": "0.00",
+            }
+        ],
+        "recovered": "0.00",
+        "fees": "0.00",
+        "net": "0.00",
+    }
+    assert doc["settlements_to_approve"] == []
     # and the PDF lists each case once, with the filing under the changes
     pdf = tmp_path / "agenda.pdf"
     code, out, err = cli(
@@ -108,7 +126,7 @@ def test_the_agenda_lists_each_case_once_with_its_changes_and_the_hearings_ahead
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read_bytes())).pages)
     assert "Hale & Co: monthly meeting, 2026-04" in text
     assert text.count("A-OSCAR") == 2  # its case row and its hearing
-    assert text.count("A-TINA") == 1
+    assert text.count("A-TINA") == 2  # its case row and its month's recovery (referred in April)
     assert "2026-04-06 filed" in text
     # and the workbook holds the same rows
     xlsx = tmp_path / "agenda.xlsx"
@@ -134,7 +152,7 @@ def test_the_agenda_lists_each_case_once_with_its_changes_and_the_hearings_ahead
 
 
 def test_the_minutes_go_to_the_timelines_and_the_next_agenda_starts_from_the_meeting(
-    cases: dict[str, Referral], capsys: Any, book_clock: Any
+    cases: dict[str, Referral], capsys: Any, book_clock: Any, tmp_path: Any
 ) -> None:
     oscar = cases["oscar"]
     # when the meeting of April 21 is recorded with a note on A-OSCAR's case
@@ -169,6 +187,23 @@ def test_the_minutes_go_to_the_timelines_and_the_next_agenda_starts_from_the_mee
         today=date(2026, 5, 20),
         amount=950,
     )
+    # and Oscar paid 401.00 on May 15, of which 25% is the firm's: 100.25, net 300.75
+    book_import(
+        write_book(
+            tmp_path / "pay",
+            {
+                "transactions": [
+                    {
+                        "txn_id": "PAY-OSCAR-0515",
+                        "account_id": "A-OSCAR",
+                        "posted": "2026-05-15",
+                        "type": "payment",
+                        "amount": "401.00",
+                    }
+                ]
+            },
+        )
+    )
     code, out, err = cli(
         capsys,
         "--as",
@@ -187,6 +222,8 @@ def test_the_minutes_go_to_the_timelines_and_the_next_agenda_starts_from_the_mee
     assert doc["last_meeting"] == "2026-04-21"
     changes = {c["account_id"]: [e["status"] for e in c["changes"]] for c in doc["cases"]}
     assert changes == {"A-TINA": [], "A-OSCAR": ["judgment"]}
+    assert (doc["recoveries"]["recovered"], doc["recoveries"]["fees"]) == ("401.00", "100.25")
+    assert doc["recoveries"]["net"] == "300.75"
     # and a note on a case of another firm is refused, nothing written
     Firm.objects.create(name="Other Firm LLP", created_on=date(2026, 5, 1))
     other = Referral.objects.create(
