@@ -76,6 +76,7 @@ def _cases(request: HttpRequest, *, error: str = "", status_code: int = 200) -> 
             "statuses": list(CASE_STATUSES.items()),
             # the calendar of one firm: a firm's users theirs, the others the one they chose
             "calendar_firm": profile.firm if mine else firm,
+            "may_agenda": can(request.user, "agenda.view"),
             "error": error,
         },
         status=status_code,

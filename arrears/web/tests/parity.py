@@ -42,7 +42,7 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "api": (f"POST {ACCOUNT}/referrals",),
     },
     "firm.add": {"cli": ("firm add",), "api": ("POST /api/firms",)},
-    "minutes.record": {"cli": ("legal minutes",)},
+    "minutes.record": {"cli": ("legal minutes",), "web": ("web:agenda_minutes",)},
     "case.update": {
         "cli": ("case update",),
         "web": ("web:case_update",),

@@ -35,7 +35,7 @@ from django.test import Client
 
 from arrears.access.models import ApiToken, Profile
 from arrears.access.services import period_close, token_issue, user_add
-from arrears.access.tests.people import OPERATOR, TODAY, signed_in, write_book
+from arrears.access.tests.people import FIRM, OPERATOR, TODAY, signed_in, write_book
 from arrears.cli import main
 from arrears.correspondence.models import Outbound
 from arrears.dunning.models import Action, ContactAttempt, Hold, RunLog
@@ -50,7 +50,7 @@ from arrears.ledger.models import (
     Transaction,
 )
 from arrears.ledger.services import book_import
-from arrears.legal.models import Firm
+from arrears.legal.models import Firm, Meeting, Referral
 from arrears.moveout.models import Refund
 from arrears.moveout.refunds import refund_approve, refunds_propose
 from arrears.moveout.services import moveout_record
@@ -464,6 +464,35 @@ BOOK_ACTS += [
         writes="firms",
     ),
 ]
+CASE = "{case}"
+
+
+def _oscars_case() -> str:
+    return str(Referral.objects.get(account__account_id="A-OSCAR").pk)
+
+
+BOOK_ACTS += [
+    BookAct(
+        "minutes.record",
+        "minutes.record",
+        "alice",
+        setup=_oscars_case,
+        cli=[
+            *("legal", "minutes", "--firm", FIRM, "--month", "2026-03", "--on", "2026-03-26"),
+            *("--case", f"{CASE}:the tenant asks for an adjournment"),
+        ],
+        web=(
+            "/cases/agenda/minutes/",
+            {
+                "firm": FIRM,
+                "month": "2026-03",
+                "held_on": "2026-03-26",
+                f"minutes-{CASE}": "the tenant asks for an adjournment",
+            },
+        ),
+        writes="meetings",
+    ),
+]
 CASES |= {a.name: tuple(i for i in INTERFACES if getattr(a, i) is not None) for a in BOOK_ACTS}
 
 
@@ -482,6 +511,7 @@ def _book_rows(
         "periods": PeriodEvent.objects.all(),
         "refunds": Refund.objects.all(),
         "firms": Firm.objects.all(),
+        "meetings": Meeting.objects.all(),
     }
     rows = {name: list(query.order_by("id").values()) for name, query in tables.items()}
     ids = {r["id"] for name in ("outbound", "holds") for r in rows[name]}
@@ -491,7 +521,9 @@ def _book_rows(
 
 def _through(interface: str, act: BookAct, people: Any, tokens: Any, made: Any) -> None:
     def fill(text: str) -> str:
-        return text.replace(REFUND, made) if isinstance(made, str) else text
+        if not isinstance(made, str):
+            return text
+        return text.replace(REFUND, made).replace(CASE, made)
 
     if interface == "cli":
         assert main(["--as", act.who, *[fill(word) for word in act.cli]]) == 0
@@ -499,7 +531,8 @@ def _through(interface: str, act: BookAct, people: Any, tokens: Any, made: Any) 
     if interface == "web":
         assert act.web is not None
         url, form = act.web
-        response = signed_in(people[act.who]).post(fill(url), form)
+        filled = {fill(k): fill(v) if isinstance(v, str) else v for k, v in form.items()}
+        response = signed_in(people[act.who]).post(fill(url), filled)
         assert response.status_code == act.web_status, response.content.decode()[:2000]
         return
     assert act.api is not None
