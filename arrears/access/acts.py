@@ -36,6 +36,7 @@ from arrears.access.acts_desk import call_log as call_log
 from arrears.access.acts_desk import promise_record as promise_record
 from arrears.access.acts_worklist import worklist_dismiss as worklist_dismiss
 from arrears.access.acts_worklist import worklist_snooze as worklist_snooze
+from arrears.access.selectors import authorize
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -47,7 +48,7 @@ from arrears.correspondence.statements import Statement, statement_pdf
 from arrears.disputes import services as disputes
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_get
-from arrears.dunning import commitments, contact, documents, notices
+from arrears.dunning import casefile, commitments, contact, documents, notices
 from arrears.dunning import services as dunning
 from arrears.dunning.consent import consents_from_import
 from arrears.dunning.documents import DisputeAnswered
@@ -57,7 +58,6 @@ from arrears.dunning.services import RunResult
 from arrears.ledger import services as ledger
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.services import ImportSummary
-from arrears.legal import services as legal
 from arrears.legal.models import Referral
 from arrears.plans import services as plans
 from arrears.plans.models import Plan
@@ -136,22 +136,51 @@ def referral_make(
     firm: str,
     note: str = "",
     on: date | None = None,
+    override: str = "",
 ) -> Referral:
-    """Refer the account to a law firm (`legal.services.referral_make`): its attorneys see it."""
+    """Refer the account to a law firm or an agency with its case file
+    (`dunning.casefile.referral_send`): refused while the referral checklist finds something
+    missing, unless `override` gives the reason to send it without; its attorneys then see it.
+    The case file's email to the firm (if it has one) goes once this is committed."""
     firm = firm[: services.FIRM_LIMIT]
+    override = " ".join(override.split())[:NOTE_LIMIT]
 
-    def do(account: Any) -> Referral:
-        return legal.referral_make(
-            account=account, firm=firm, on=on or today(), actor=by.name, note=note[:NOTE_LIMIT]
+    def do(account: Any) -> casefile.CaseFileMade:
+        return casefile.referral_send(
+            account=account,
+            firm=firm,
+            on=on or today(),
+            actor=by.name,
+            note=note[:NOTE_LIMIT],
+            override=override,
         )
 
-    return run_act(
+    made = run_act(
         by,
         "referral.make",
         account_id=account_id,
-        detail={"firm": firm},
+        detail={"firm": firm, "override": override},
         do=do,
     )
+    casefile.case_file_email(key=made.email_key, actor=by.name)
+    return made.case
+
+
+def referral_checklist(*, actor: Any, account_id: str, firm: str = "") -> dict[str, Any]:
+    """What the account's referral checklist asks and what the book holds of it (a read, for
+    whoever may see the account); `firm`, when given, must exist."""
+    account = authorize(actor, "account.view", account_id) if not _system(actor) else None
+    if account is None:
+        from arrears.ledger.selectors import account_get
+
+        account = account_get(account_id=account_id)
+    return casefile.checklist_json(
+        account, casefile.referral_checklist(account, firm[: services.FIRM_LIMIT]), firm
+    )
+
+
+def _system(actor: Any) -> bool:
+    return isinstance(actor, services.SystemActor)
 
 
 @dataclass(frozen=True)

@@ -351,3 +351,11 @@ def writeoff_show(*, actor: Any, account_id: str) -> dict[str, Any]:
         assert found is not None
         account = found
     return writeoffs_summary(account)
+
+
+def case_packet(*, actor: Any, case_id: int) -> tuple[str, bytes]:
+    """A case's case file (its ZIP's download name and bytes), for whoever may see the case
+    (`case_visible`: another firm's users get NotFoundError, as for no case)."""
+    from arrears.dunning.casefile import packet_of
+
+    return packet_of(case_visible(actor, case_id))

@@ -149,12 +149,15 @@ def consent_withdraw(
 
 
 def document_add(
-    *, by: By, account_id: str, data: bytes, filename: str, title: str
+    *, by: By, account_id: str, data: bytes, filename: str, title: str, kind: str = "other"
 ) -> DocumentAdded:
     """A file added to the account's history (`correspondence.uploads.document_add`): checked
-    by its bytes, archived once by its SHA-256, named on the timeline."""
+    by its bytes, archived once by its SHA-256, named on the timeline with its kind (what the
+    referral checklists look for: a lease, a proof of service…)."""
+    kind = kind or "other"
     detail = {
         "title": " ".join(title.split())[:200],
+        "kind": kind[:40],
         "filename": plain_filename(filename),
         "sha256": sha256_of(data),
         "size": len(data),
@@ -171,5 +174,6 @@ def document_add(
             title=title,
             actor=by.name,
             on=today(),
+            kind=kind,
         ),
     )

@@ -179,7 +179,11 @@ def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> An
     """Refer the account to a law firm or an agency: the case opens, its case file is built
     (`arrears refer --format json`'s object), and the firm's users then see it."""
     referral = acts.referral_make(
-        by=by(request), account_id=account_id, firm=body.firm, note=body.note
+        by=by(request),
+        account_id=account_id,
+        firm=body.firm,
+        note=body.note,
+        override=body.override,
     )
     return Status(
         201,
@@ -192,3 +196,10 @@ def account_refer(request: HttpRequest, account_id: str, body: ReferralIn) -> An
             "status": referral.status,
         },
     )
+
+
+@router.get("/accounts/{account_id}/referrals/checklist", response={200: dict[str, Any], **ERRORS})
+def account_refer_checklist(request: HttpRequest, account_id: str, firm: str = "") -> Any:
+    """The account's referral checklist: each item, whether it applies, what holds it, what is
+    missing (`arrears refer ACCOUNT --check --format json`'s object)."""
+    return acts.referral_checklist(actor=request.user, account_id=account_id, firm=firm)

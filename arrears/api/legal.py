@@ -145,3 +145,13 @@ def case_calendar(request: HttpRequest, query: Query[CalendarQuery]) -> Any:
     response = HttpResponse(calendar.data, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{calendar.filename}"'
     return response
+
+
+@router.get("/cases/{case_id}/packet", response={200: None, **ERRORS})
+def case_packet(request: HttpRequest, case_id: int) -> Any:
+    """The case file (ZIP) of a case the user may see (404 for another firm's case)."""
+    authorize(request.user, "case.view")
+    name, data = acts_legal.case_packet(actor=request.user, case_id=case_id)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

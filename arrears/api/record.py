@@ -165,13 +165,23 @@ class DocumentAddedOut(Schema):
     response={201: DocumentAddedOut, 200: DocumentAddedOut, **WRITES},
 )
 def document_post(
-    request: HttpRequest, account_id: str, file: File[UploadedFile], title: Form[str]
+    request: HttpRequest,
+    account_id: str,
+    file: File[UploadedFile],
+    title: Form[str],
+    kind: Form[str] = "other",
 ) -> Any:
     """Add a file (multipart: `file`, `title`) to the account's history: a PDF, a PNG or JPEG
-    image or an email (.eml), its type read from its bytes; archived once by its SHA-256."""
+    image or an email (.eml), its type read from its bytes; archived once by its SHA-256. `kind`
+    says what it is for the referral checklist (lease, proof_of_service…; default other)."""
     data = file.read(max_upload_bytes() + 1)
     added = acts.document_add(
-        by=by(request), account_id=account_id, data=data, filename=file.name or "", title=title
+        by=by(request),
+        account_id=account_id,
+        data=data,
+        filename=file.name or "",
+        title=title,
+        kind=kind,
     )
     d = added.document
     out = {

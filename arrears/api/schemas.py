@@ -105,6 +105,7 @@ class HoldIn(Schema):
 class ReferralIn(Schema):
     firm: str
     note: str = ""
+    override: str = ""  # the reason to refer although the checklist finds something missing
 
 
 class PacketDocumentOut(Schema):

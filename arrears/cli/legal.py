@@ -83,18 +83,64 @@ def cmd_refer(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
     ensure_migrated()
+    if args.check:
+        return _refer_check(args)
     referral = acts.referral_make(
-        by=by(args), account_id=args.account_id, firm=args.firm, note=args.note or "", on=args.on
+        by=by(args),
+        account_id=args.account_id,
+        firm=args.firm,
+        note=args.note or "",
+        on=args.on,
+        override=args.override or "",
     )
     if args.format == "json":
         from arrears.legal.selectors import referral_json
 
         write_json(referral_json(referral))
         return 0
+    missing = (referral.packet_manifest or {}).get("missing", [])
     print(
         f"{args.account_id} referred to {referral.firm} on {referral.referred_on}: "
-        f"case {referral.pk}."
+        f"case {referral.pk}, case file {referral.packet}"
+        + (f" (sent without {', '.join(missing)})" if missing else "")
+        + "."
     )
+    return 0
+
+
+def _refer_check(args: argparse.Namespace) -> int:
+    """`arrears refer ACCOUNT --firm F --check`: the referral checklist, nothing written."""
+    from arrears.access import acts
+    from arrears.cli.acting import acting
+
+    shown = acts.referral_checklist(
+        actor=acting(args, system=True), account_id=args.account_id, firm=args.firm
+    )
+    if args.format == "json":
+        write_json(shown)
+        return 0
+    print(
+        f"{shown['account_id']}: {shown['title']}" + (f" ({shown['law']})" if shown["law"] else "")
+    )
+    rows = []
+    for item in shown["items"]:
+        state = "held" if item["held"] else ("MISSING" if item["missing"] else "n/a")
+        held = []
+        for s in item["sources"]:
+            if s["source"] == "generated":
+                held.append(f"built: {s['what']}")
+            elif s["source"] == "letter":
+                sent = f"L{s['letter_id']} {s['template']}"
+                if s["article_number"]:
+                    sent += f" cert. {s['article_number']}"
+                held.append(sent)
+            else:
+                held.append(f"{s['kind']}: {s['title']}")
+        if item["missing"] and item["uploads"]:
+            held.append("add: --kind " + " or ".join(item["uploads"]))
+        rows.append([item["key"], state, "; ".join(held), item["law"] or ""])
+    table(["item", "state", "held by", "law"], rows, sys.stdout, numeric=range(0))
+    print("ready to refer" if shown["ready"] else "missing: " + ", ".join(shown["missing"]))
     return 0
 
 
@@ -332,6 +378,16 @@ def _refer_parser(sub: Any) -> None:
     p.add_argument("--firm", required=True)
     p.add_argument("--on", type=date, help="the referral's date (default today)")
     p.add_argument("--note")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="print the referral checklist (what the case file holds and lacks); refer nothing",
+    )
+    p.add_argument(
+        "--override",
+        metavar="REASON",
+        help="refer although the checklist finds something missing, for this reason",
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
 
 

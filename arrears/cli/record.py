@@ -94,7 +94,12 @@ def cmd_document(args: argparse.Namespace) -> int:
     with path.open("rb") as stream:
         data = stream.read(max_upload_bytes() + 1)
     added = acts.document_add(
-        by=by(args), account_id=args.account_id, data=data, filename=path.name, title=args.title
+        by=by(args),
+        account_id=args.account_id,
+        data=data,
+        filename=path.name,
+        title=args.title,
+        kind=args.kind,
     )
     d = added.document
     if added.event is None:
@@ -112,6 +117,13 @@ def _document_parser(sub: Any) -> None:
     q.add_argument("account_id")
     q.add_argument("file")
     q.add_argument("--title", required=True, help="what it is: a signed lease, a proof of service")
+    q.add_argument(
+        "--kind",
+        default="other",
+        metavar="KIND",
+        help="what the referral checklist takes it for: lease, proof_of_service, "
+        "proof_of_mailing, rent_demand, late_rent_notice, registration… (default other)",
+    )
 
 
 PARSERS["document"] = _document_parser

@@ -44,6 +44,23 @@ KINDS = {  # content type: the archive name's extension
     "image/jpeg": "jpg",
     "message/rfc822": "eml",
 }
+# What a document added by hand is: the referral checklists (legal/checklists.toml) name these.
+DOCUMENT_KINDS = {
+    "other": _("other document"),
+    "lease": _("signed lease"),
+    "guaranty": _("guaranty"),
+    "late_rent_notice": _("late-rent notice"),
+    "rent_demand": _("rent demand"),
+    "three_day_notice": _("3-day notice"),
+    "guarantor_notice": _("notice to the guarantor"),
+    "plan_notice": _("notice of a broken plan"),
+    "proof_of_mailing": _("proof of mailing"),
+    "proof_of_service": _("proof of service"),
+    "registration": _("building registration"),
+    "invoice": _("invoice copy"),
+    "statement": _("statement of account"),
+    "correspondence": _("letters and emails"),
+}
 # PDF names that make a document act when opened or read: scripts, launching a program,
 # files carried inside, forms that run code (XFA), rich media.
 PDF_ACTIVE = frozenset(
@@ -175,11 +192,19 @@ def max_upload_bytes() -> int:
 
 @transaction.atomic
 def document_add(
-    *, account_id: str, data: bytes, filename: str, title: str, actor: str, on: date
+    *,
+    account_id: str,
+    data: bytes,
+    filename: str,
+    title: str,
+    actor: str,
+    on: date,
+    kind: str = "other",
 ) -> DocumentAdded:
     """Add a file to the account's history: checked, archived once by its SHA-256, named on the
-    account's timeline. Raises NotFoundError (no account) or ValidationError (empty, too large,
-    of a type refused, a PDF that runs something, no title)."""
+    account's timeline with its `kind` (DOCUMENT_KINDS: what the referral checklists look for).
+    Raises NotFoundError (no account) or ValidationError (empty, too large, of a type refused, a
+    PDF that runs something, no title, a kind not known)."""
     account = Account.objects.filter(account_id=account_id).first()
     if account is None:
         raise NotFoundError(
@@ -200,14 +225,26 @@ def document_add(
             code="document_title_missing",
             field="title",
         )
+    kind = kind or "other"
+    if kind not in DOCUMENT_KINDS:
+        raise ValidationError(
+            _("a document is one of {kinds}, not {kind}"),
+            code="document_kind",
+            field="kind",
+            kinds=", ".join(DOCUMENT_KINDS),
+            kind=kind[:40],
+        )
     content_type = sniff(data)
     digest = sha256_of(data)
     name = f"uploads/{account.account_id}/{digest[:16]}.{KINDS[content_type]}"
     document = archive_store(data=data, name=name, kind="upload", content_type=content_type)
     label = plain_filename(filename)
-    if TimelineEvent.objects.filter(
+    # The same file again is nothing new, unless it is now said to be something else (a scan
+    # first added as "other", then as the proof of service it is): a row for that kind.
+    same = TimelineEvent.objects.filter(
         account=account, kind="document.added", detail__document=document.name
-    ).exists():
+    )
+    if (same if kind == "other" else same.filter(detail__kind=kind)).exists():
         return DocumentAdded(document, None, label)
     event = TimelineEvent.objects.create(
         account=account,
@@ -215,9 +252,13 @@ def document_add(
         on=on,
         kind="document.added",
         actor=actor,
-        summary=f"document added: {title} ({label}, {content_type}, {len(data):,} bytes)"[:500],
+        summary=(
+            f"document added: {title} ({label}, {content_type}, {len(data):,} bytes"
+            + (f", {kind.replace('_', ' ')})" if kind != "other" else ")")
+        )[:500],
         detail={
             "document": document.name,
+            "kind": kind,
             "sha256": document.sha256,
             "title": title,
             "filename": label,

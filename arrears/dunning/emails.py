@@ -122,6 +122,10 @@ def email_check(
     policies = company_policies()
 
     def check(row: Outbound) -> Verdict:
+        # A case file sent to the firm an account was referred to is no contact with the
+        # debtor: 15 USC §1692c(b) allows communicating with the creditor's attorney.
+        if row.party is None and row.step == "referral":
+            return Verdict("send")
         if row.party is None:
             return Verdict("refuse", "channel:no addressee", "the email names no party")
         bounced = Outbound.objects.filter(

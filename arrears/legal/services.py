@@ -113,20 +113,7 @@ def referral_make(
     Raises NotFoundError for a firm that does not exist, ValidationError without a firm, for a
     firm that does not take the account's jurisdiction, or when the account is already with it.
     """
-    if not firm.strip():
-        raise ValidationError(
-            _("a referral names a firm"), code="referral_firm_missing", field="firm"
-        )
-    known = firm_named(firm)
-    state = (account.property.state if account.property is not None else "").upper()
-    if known.jurisdictions and state and state not in known.jurisdictions:
-        raise ValidationError(
-            _("{firm} does not take cases in {state}"),
-            code="referral_jurisdiction",
-            firm=known.name,
-            state=state,
-            field="firm",
-        )
+    known = firm_takes(account=account, firm=firm)
     if on < account.opened_on:
         raise ValidationError(
             _("a referral cannot be dated before the account opened ({opened})"),
@@ -364,3 +351,24 @@ def minutes_record(
         meeting.minutes = minutes
         meeting.save(update_fields=["minutes"])
     return meeting
+
+
+def firm_takes(*, account: Account, firm: str) -> Firm:
+    """The firm named `firm` if it takes `account`'s case: NotFoundError for a firm that does
+    not exist, ValidationError without a name or for a firm that does not take the account's
+    jurisdiction (checked before a case file is built for it)."""
+    if not firm.strip():
+        raise ValidationError(
+            _("a referral names a firm"), code="referral_firm_missing", field="firm"
+        )
+    known = firm_named(firm)
+    state = (account.property.state if account.property is not None else "").upper()
+    if known.jurisdictions and state and state not in known.jurisdictions:
+        raise ValidationError(
+            _("{firm} does not take cases in {state}"),
+            code="referral_jurisdiction",
+            firm=known.name,
+            state=state,
+            field="firm",
+        )
+    return known

@@ -16,7 +16,9 @@ from arrears.access.selectors import can
 from arrears.core.dates import today
 from arrears.dunning.contact import CALL_OUTCOMES
 from arrears.dunning.models import Hold
+from arrears.dunning.readiness import referral_missing
 from arrears.dunning.workline import TABS
+from arrears.ledger.models import Account
 from arrears.web.scopes import today_scoped
 from arrears.web.selectors import day_get, firms_known
 
@@ -47,12 +49,13 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
     page = request.GET.get("page", "")
     number = min(max(int(page), 1), pages) if page.isdigit() else 1
     user = request.user
+    shown = lines[(number - 1) * LINES_A_PAGE : number * LINES_A_PAGE]
     return {
         **scoped,
         "is_today": day.on == today(),
         "tab": tab,
         "tabs": tabs,
-        "lines": lines[(number - 1) * LINES_A_PAGE : number * LINES_A_PAGE],
+        "lines": shown,
         "line_count": len(lines),
         "page": number,
         "pages": pages,
@@ -66,5 +69,16 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
         "call_outcomes": CALL_OUTCOMES,
         "hold_reasons": LINE_HOLD_REASONS,
         "firms": firms_known() if can(user, "referral.make") else [],
+        # what each referral line's case file lacks (its Refer form asks the reason to send it)
+        "referral_missing": _referral_missing(shown) if can(user, "referral.make") else {},
         "tomorrow": today() + timedelta(days=1),
     }
+
+
+def _referral_missing(lines: list[Any]) -> dict[str, list[str]]:
+    """What the case file of each referral line of the page lacks (one read for them all)."""
+    ids = {w.account_id for w in lines if w.kind == "referral"}
+    if not ids:
+        return {}
+    accounts = list(Account.objects.select_related("property").filter(account_id__in=ids))
+    return referral_missing(accounts)

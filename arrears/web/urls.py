@@ -36,6 +36,11 @@ urlpatterns = [
     path("accounts/<str:account_id>/calls/", views_actions.account_call, name="account_call"),
     path("accounts/<str:account_id>/referrals/", views_actions.account_refer, name="account_refer"),
     path(
+        "accounts/<str:account_id>/referrals/checklist/",
+        views_actions.account_refer_checklist,
+        name="account_refer_checklist",
+    ),
+    path(
         "accounts/<str:account_id>/moveout/", views_actions.account_moveout, name="account_moveout"
     ),
     path(

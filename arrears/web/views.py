@@ -67,6 +67,7 @@ from arrears.core.busy import busy_error
 from arrears.core.cells import safe_cell
 from arrears.core.dates import in_calendar, now, today
 from arrears.core.errors import DomainError, NotFoundError
+from arrears.correspondence.uploads import DOCUMENT_KINDS
 from arrears.dunning.models import Hold
 from arrears.dunning.selectors import activity_get, notice_choices
 from arrears.ledger.aging import sum_lines
@@ -468,6 +469,7 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         "may_refunds": can(request.user, "refund.list"),
         "can_hold": can(request.user, "hold.place"),
         "can_record": can(request.user, "party.update"),
+        "document_kinds": list(DOCUMENT_KINDS.items()),
         "as_of_param": request.GET.get("as_of", ""),
         "csrf_field": csrf_field(request),  # once: each form's field costs a new masked token
         **action_context(request.user, account, choices, parties),

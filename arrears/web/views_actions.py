@@ -32,7 +32,7 @@ from arrears.correspondence.archive import archive_read
 from arrears.correspondence.pdfs import letter_pdf
 from arrears.correspondence.rendering import message_render
 from arrears.correspondence.services import template_names
-from arrears.correspondence.uploads import max_upload_bytes
+from arrears.correspondence.uploads import DOCUMENT_KINDS, max_upload_bytes
 from arrears.disputes.models import CHANNELS as DISPUTE_CHANNELS
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_list
@@ -189,9 +189,23 @@ def account_refer(request: HttpRequest, account_id: str) -> HttpResponse:
             account_id=account_id,
             firm=post.get("firm", ""),
             note=post.get("note", ""),
+            override=post.get("override", ""),
         ),
         doing=_("refer this account"),
         said=lambda r: _("Referred to %(firm)s.") % {"firm": r.firm},
+    )
+
+
+@require_GET
+@page("account.view")
+def account_refer_checklist(request: HttpRequest, account_id: str) -> HttpResponse:
+    """The referral checklist of the account (loaded into its Refer form): what the case file
+    will hold, what is missing and how to add it."""
+    shown = acts.referral_checklist(actor=request.user, account_id=account_id)
+    return render(
+        request,
+        "web/_refer_checklist.html",
+        {"c": shown, "account_id": account_id, "kinds": DOCUMENT_KINDS},
     )
 
 

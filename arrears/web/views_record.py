@@ -113,6 +113,7 @@ def account_document_add(request: HttpRequest, account_id: str) -> HttpResponse:
             data=data,
             filename=upload.name or "" if upload is not None else "",
             title=request.POST.get("title", ""),
+            kind=request.POST.get("kind", "") or "other",
         ),
         "documents",
     )

@@ -285,7 +285,10 @@ def test_arrears_user_revoke_refuses_the_token_from_then_on(people, monkeypatch,
 def test_arrears_refer_lets_the_firm_see_the_account(people, monkeypatch, capsys):
     assert "A-TINA" not in visible(people["carol"])
     code, out, _ = _cli(
-        ["refer", "A-TINA", "--firm", "Hale & Co", "--as", "alice"], "", monkeypatch, capsys
+        ["refer", "A-TINA", "--firm", "Hale & Co", "--as", "alice", "--override", "urgent"],
+        "",
+        monkeypatch,
+        capsys,
     )
     assert code == 0, out
     people["carol"].__dict__.pop("_arrears_profile_cache", None)

@@ -84,7 +84,9 @@ def test_a_referred_account_is_held_by_the_run_until_its_case_is_recalled(
     book_clock(TODAY)
     # given A-TINA referred to Hale & Co (JSON: the contract's keys)
     code, out, err = cli(
-        capsys, "--as", "alice", "refer", "A-TINA", "--firm", FIRM, "--format", "json"
+        capsys,
+        *("--as", "alice", "refer", "A-TINA", "--firm", FIRM, "--format", "json"),
+        *("--override", "the firm has the lease and the notices already"),
     )
     assert code == 0, err
     made = json.loads(out)

@@ -68,3 +68,9 @@ def moment(value: datetime | None) -> str:
     if not value:
         return ""
     return SafeString((localtime(value) if is_aware(value) else value).strftime("%Y-%m-%d %H:%M"))
+
+
+@register.filter
+def lookup(mapping: Any, key: Any) -> Any:
+    """`mapping[key]`, or None (a template cannot index a dict by a variable)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

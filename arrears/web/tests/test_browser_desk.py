@@ -171,6 +171,7 @@ def test_each_form_of_the_account_page_says_what_came_of_it(live_server, page, d
     for expected in ("Referred to Hale & Co.", "already referred to Hale & Co"):
         open_form(page, "refer")
         page.fill("form.refer-form input[name=firm]", "Hale & Co")
+        page.fill("form.refer-form input[name=override]", "the firm has the lease")
         page.click("form.refer-form button[type=submit]")
         said(page, expected)
     assert Referral.objects.filter(account__account_id="A-TINA").count() == 1

@@ -144,6 +144,9 @@ def test_a_coordinator_clears_her_referrals_from_the_today_page(live_server, pag
     rosa = line(page, "A-ROSA")
     rosa.locator("summary").click()
     rosa.locator("form.line-refer input[name=firm]").fill("Hale & Co")
+    # (her line names what the case file lacks, and asks the reason to send it without)
+    assert "Proof of service of the 14-day rent demand" in rosa.inner_text()
+    rosa.locator("form.line-refer input[name=override]").fill("the owner sends the lease")
     rosa.locator("form.line-refer button[type=submit]").click()
     page.wait_for_url(f"{base}/today/?tab=referrals&as_of=2026-03-26")
     # then Rosa's line has left too, as the page says

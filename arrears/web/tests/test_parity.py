@@ -360,9 +360,16 @@ ACTS = [
     ),
     Act(
         "referral.make",
-        cli=lambda a, _: ["refer", a, "--firm", FIRM, "--note", NOTE],
-        web=lambda a, _: (f"/accounts/{a}/referrals/", {"firm": FIRM, "note": NOTE}),
-        api=lambda a, _: (f"/api/accounts/{a}/referrals", {"firm": FIRM, "note": NOTE}),
+        # the leases hold no lease nor notices: referred with the reason to send them without
+        cli=lambda a, _: ["refer", a, "--firm", FIRM, "--note", NOTE, "--override", NOTE],
+        web=lambda a, _: (
+            f"/accounts/{a}/referrals/",
+            {"firm": FIRM, "note": NOTE, "override": NOTE},
+        ),
+        api=lambda a, _: (
+            f"/api/accounts/{a}/referrals",
+            {"firm": FIRM, "note": NOTE, "override": NOTE},
+        ),
     ),
     Act(
         "case.update",

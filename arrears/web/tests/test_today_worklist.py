@@ -70,7 +70,8 @@ def test_a_promise_taken_from_the_line_takes_the_line_off_the_list(client, refer
 
 def test_a_referral_from_the_line_takes_the_line_off_the_list(client, referral_day):
     response = client.post(
-        "/accounts/A-TINA/referrals/", {"firm": "Stone & Reyes", "next": "/today/"}
+        "/accounts/A-TINA/referrals/",
+        {"firm": "Stone & Reyes", "next": "/today/", "override": "the firm has the papers"},
     )
     assert response.status_code == 302
     assert Referral.objects.get(account__account_id="A-TINA").firm == "Stone & Reyes"
@@ -79,7 +80,8 @@ def test_a_referral_from_the_line_takes_the_line_off_the_list(client, referral_d
 
 def test_a_next_that_is_not_the_today_page_is_not_followed(client, referral_day):
     response = client.post(
-        "/accounts/A-TINA/referrals/", {"firm": "Stone & Reyes", "next": "https://evil.example/"}
+        "/accounts/A-TINA/referrals/",
+        {"firm": "Stone & Reyes", "next": "https://evil.example/", "override": "urgent"},
     )
     assert response.status_code == 302
     assert response["Location"] == "/accounts/A-TINA/"
