@@ -30,7 +30,10 @@ demo: setup $(SECRET_FILE)
 	$(BIN)/arrears demo
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
 	@$(BIN)/arrears demo --team $(DEMO_USER)
-	@echo "Sign in as $(DEMO_USER) with the password $(DEMO_PASSWORD)."
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add pike --role attorney --firm "Hudson & Pike LLP" --exists-ok
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add dana --role controller --exists-ok
+	@echo "Sign in as $(DEMO_USER) (a coordinator) with the password $(DEMO_PASSWORD);"
+	@echo "pike (an attorney at Hudson & Pike LLP) and dana (the controller) have the same one."
 	SECRET_KEY="$$(cat $(SECRET_FILE))" $(BIN)/arrears serve
 
 test: setup

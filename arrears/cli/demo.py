@@ -23,6 +23,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from arrears.demo.build import demo_build
     from arrears.demo.deposits import demo_deposits
+    from arrears.demo.legal import demo_legal
     from arrears.demo.mailroom import emails_send_day, letters_mail_day
     from arrears.dunning.reissue import letters_print
     from arrears.dunning.services import cycle_run
@@ -49,6 +50,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         cycle_run(on=on, actor="cycle")
         for line in demo_deposits(on=on, first_day=days[0] if days else on, actor="cycle"):
             deposits.append(line)
+        demo_legal(on=on, first_day=days[0] if days else on, actor="cycle")
         output = Path(print_folder.name) / on.isoformat()
         batch = letters_print(on=on, output=output, actor="cycle")
         counts["printed"] += len(batch.letters)
@@ -71,6 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _cycle_summary(days, took[0], counts, outbox)
         for line in deposits:
             print(f"  {line}")
+        _cases_summary()
     return cmd_aging(
         argparse.Namespace(
             as_of=None,
@@ -81,6 +84,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             output=None,
         )
     )
+
+
+def _cases_summary() -> None:
+    """The demo's cases at the firms, by firm and status."""
+    from collections import Counter
+
+    from arrears.legal.models import Referral, Settlement
+
+    by_firm: dict[str, Counter[str]] = {}
+    for firm, status in Referral.objects.values_list("firm", "status"):
+        by_firm.setdefault(firm, Counter())[status] += 1
+    for firm, statuses in sorted(by_firm.items()):
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+        print(f"  cases at {firm}: {counts}")
+    waiting = Settlement.objects.filter(status="offered").count()
+    if waiting:
+        print(f"  {waiting} settlement(s) waiting for a controller's approval")
 
 
 def _cycle_summary(days: list[date], seconds: float, counts: dict[str, int], outbox: Path) -> None:
