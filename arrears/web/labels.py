@@ -28,6 +28,8 @@ from arrears.ledger.models import Account, AccountParty, Transaction
 register = template.Library()
 
 OTHER_LABELS: dict[str, Promise] = {
+    # a guard's rule that is a word (the others are codes: `channel:no email address`)
+    "rule:referred": _("referred to a firm"),
     # the aging's first bucket
     "current": _("current"),
     # what a search found an account by

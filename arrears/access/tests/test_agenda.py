@@ -267,3 +267,45 @@ def test_another_firms_attorney_cannot_read_the_agenda(
         capsys, "--as", "bob", "legal", "agenda", "--firm", FIRM, "--format", "json"
     )
     assert code == 2
+
+
+def test_the_agenda_page_downloads_and_records_the_minutes_within_each_ones_scope(
+    cases: dict[str, Referral], people: Any, book_clock: Any
+) -> None:
+    from arrears.access.tests.people import signed_in
+
+    book_clock(date(2026, 4, 21))
+    query = {"firm": FIRM, "month": "2026-04"}
+    # the coordinator reads the agenda, and it lists both cases
+    page = signed_in(people["alice"]).get("/cases/agenda/", query)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="agenda-case-' in html
+    assert html.count('id="agenda-case-') == 2
+    # and downloads it as the PDF the command writes
+    pdf = signed_in(people["alice"]).get("/cases/agenda.pdf", query)
+    assert pdf["Content-Type"] == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Hale & Co: monthly meeting, 2026-04" in text
+    # the firm's attorney records the minutes from the form: on the timeline
+    oscar = cases["oscar"]
+    answer = signed_in(people["carol"]).post(
+        "/cases/agenda/minutes/",
+        {**query, "held_on": "2026-04-21", f"minutes-{oscar.pk}": "adjourned to May 12"},
+    )
+    assert answer.status_code == 302
+    assert TimelineEvent.objects.filter(account=oscar.account, kind="case.minutes").count() == 1
+    # an empty form is refused in words, and writes nothing
+    refused = signed_in(people["carol"]).post("/cases/agenda/minutes/", {**query})
+    assert refused.status_code == 422
+    assert "write a note on at least one case" in refused.content.decode()
+    # another firm's attorney asking for Hale & Co's gets their own firm's, with none of it; a
+    # manager may not read agendas
+    otto = attorney_of_another_firm("otto")
+    assert signed_in(otto).get("/cases/agenda/", query).content.decode().count("agenda-case-") == 0
+    theirs = signed_in(otto).get("/cases/agenda.pdf", query)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(theirs.content)).pages)
+    assert "Other Firm LLP: monthly meeting" in text
+    assert "A-OSCAR" not in text
+    assert "Hale" not in text
+    assert signed_in(people["bob"]).get("/cases/agenda/", query).status_code == 403

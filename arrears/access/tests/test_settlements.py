@@ -62,7 +62,17 @@ def _balance(account_id: str, on: date) -> Decimal:
 
 def _tina_case(capsys: Any) -> Referral:
     code, out, err = _cli(
-        capsys, "--as", "alice", "refer", "A-TINA", "--firm", FIRM, "--format", "json"
+        capsys,
+        "--as",
+        "alice",
+        "refer",
+        "A-TINA",
+        "--firm",
+        FIRM,
+        "--format",
+        "json",
+        "--override",
+        "the papers go by courier",
     )
     assert code == 0, err
     return Referral.objects.get(pk=json.loads(out)["case_id"])
