@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "refer": "arrears.cli.legal",
     "case": "arrears.cli.legal",
     "legal": "arrears.cli.legal",
+    "report": "arrears.cli.reports",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",
