@@ -61,6 +61,7 @@ ROUTERS = [
     "arrears.api.moveout",
     "arrears.api.refunds",
     "arrears.api.legal",
+    "arrears.api.reports",
 ]
 
 

@@ -22,6 +22,7 @@ All: opening 1000, billed 3000, collected 1000, closing 2950, current 500.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +291,115 @@ def test_table_and_csv_print_the_same_figures(hand_book: None, capsys: Any) -> N
     lines = csv_text.splitlines()
     assert lines[0].startswith("from,to,currency,key,opening_receivables")
     assert lines[2].startswith("2026-02-01,2026-03-31,USD,OAK,1000.00,1000.00,0.00,1950.00")
+
+
+# The cast's book (arrears.access.tests.people): A-TINA at ELM owes March's 1,200.00 (due March
+# 1), A-OSCAR at OAK February's 950.00 (due February 1), referred to Hale & Co. On May 15, 2026
+# both are more than 60 days past due (75 and 103 days).
+CAST_DAY = "2026-05-15"
+
+
+def _over_60_ids(capsys: Any, *who: str) -> list[str]:
+    doc = _json(capsys, *who, "report", "over-60", "--as-of", CAST_DAY, "--format", "json")
+    return [a["account_id"] for a in doc["accounts"]]
+
+
+def test_each_role_reads_the_over_60_report_of_its_own_scope(people: Any, capsys: Any) -> None:
+    # the coordinator, the controller and the operator: the whole book, the larger first
+    assert _over_60_ids(capsys, "--as", "alice") == ["A-TINA", "A-OSCAR"]
+    assert _over_60_ids(capsys, "--as", "dave") == ["A-TINA", "A-OSCAR"]
+    assert _over_60_ids(capsys) == ["A-TINA", "A-OSCAR"]
+    # the manager of ELM: Tina's only; the attorney: the account referred to her firm
+    assert _over_60_ids(capsys, "--as", "bob") == ["A-TINA"]
+    assert _over_60_ids(capsys, "--as", "carol") == ["A-OSCAR"]
+    # another company's manager: nothing, and a total of nothing
+    doc = _json(
+        capsys, "--as", "mallory", "report", "over-60", "--as-of", CAST_DAY, "--format", "json"
+    )
+    assert doc == {"as_of": CAST_DAY, "accounts": [], "total_over_60": "0.00"}
+
+
+def test_each_role_reads_the_metrics_of_its_own_groups(people: Any, capsys: Any) -> None:
+    words = (
+        "report",
+        "metrics",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--by",
+        "property",
+        "--format",
+        "json",
+    )
+    keys = {
+        who: [g["key"] for g in _json(capsys, "--as", who, *words)["groups"]]
+        for who in ("alice", "bob", "carol", "mallory")
+    }
+    # each group is a property the user may see an account of
+    assert keys == {"alice": ["ELM", "OAK"], "bob": ["ELM"], "carol": ["OAK"], "mallory": []}
+    # and the manager's ELM is the whole book's ELM: Tina's 1,200.00 billed in March
+    elm = _json(capsys, "--as", "bob", *words)["groups"][0]
+    assert (elm["billed"], elm["closing_receivables"]) == ("1200.00", "1200.00")
+
+
+def test_the_metrics_by_coordinator_follow_the_assignments(people: Any, capsys: Any) -> None:
+    from arrears.access.assignments import Target, assignment_set
+
+    # given Alice assigned Elm Court from March 1; Oak Terrace assigned to no one
+    assignment_set(
+        username="alice", target=Target("property", "ELM"), on=date(2026, 3, 1), actor="erin"
+    )
+    doc = _json(
+        capsys,
+        "report",
+        "metrics",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--by",
+        "coordinator",
+        "--format",
+        "json",
+    )
+    # then Tina's account is Alice's group, Oscar's the group of no one ("")
+    groups = {g["key"]: g["closing_receivables"] for g in doc["groups"]}
+    assert groups == {"": "950.00", "alice": "1200.00"}
+
+
+def test_the_api_gives_the_commands_json_within_the_callers_scope(
+    tokens: dict[str, str], capsys: Any
+) -> None:
+    from django.test import Client
+
+    query = "from=2026-03-01&to=2026-03-31&by=property"
+    expected = _json(
+        capsys,
+        "--as",
+        "bob",
+        "report",
+        "metrics",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--by",
+        "property",
+        "--format",
+        "json",
+    )
+    bob = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['bob']}")
+    response = bob.get(f"/api/reports/metrics?{query}")
+    assert response.status_code == 200
+    assert response.json() == expected
+    over = _json(
+        capsys, "--as", "carol", "report", "over-60", "--as-of", CAST_DAY, "--format", "json"
+    )
+    carol = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['carol']}")
+    response = carol.get(f"/api/reports/over-60?as_of={CAST_DAY}")
+    assert response.status_code == 200
+    assert response.json() == over
+    assert [a["account_id"] for a in over["accounts"]] == ["A-OSCAR"]
+    # and no one signed in reads nothing
+    assert Client().get(f"/api/reports/over-60?as_of={CAST_DAY}").status_code == 401

@@ -40,6 +40,7 @@ NOT_ACTS = {
         *("template preview", "template list", "mail triage", "call check", "period list"),
         *("assignments", "coverage list", "deposit show"),
         *("firm list", "case show", "case list", "legal agenda", "case calendar"),
+        *("report metrics", "report over-60"),  # reads of arrears.reports, not acts
     },
 }
 
