@@ -42,5 +42,5 @@ def aggregate(query: str, params: list[Any]) -> list[tuple[Any, ...]]:
     if not bulk.is_postgres():
         return sql.rows(query, params)
     with transaction.atomic():
-        sql.rows("SET LOCAL work_mem = '256MB'", [])
+        bulk.execute("SET LOCAL work_mem = '256MB'")
         return sql.rows(query, params)

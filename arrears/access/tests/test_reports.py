@@ -403,3 +403,96 @@ def test_the_api_gives_the_commands_json_within_the_callers_scope(
     assert [a["account_id"] for a in over["accounts"]] == ["A-OSCAR"]
     # and no one signed in reads nothing
     assert Client().get(f"/api/reports/over-60?as_of={CAST_DAY}").status_code == 401
+
+
+def test_a_book_in_two_currencies_gives_one_metrics_object_each_and_over_60_asks_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    # given the hand book and Eva's account in euros at Elm Court: 300.00 due December 1
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-15")
+    book = {key: list(rows) for key, rows in HAND_BOOK.items()}
+    book["parties"].append(
+        {"party_id": "P-EVA", "name": "Eva Roth", "state": "NY", "country": "US"}
+    )
+    book["accounts"].append(
+        {
+            "account_id": "A-EVA",
+            "property_id": "ELM",
+            "kind": "residential_lease",
+            "opened": "2025-11-01",
+            "currency": "EUR",
+        }
+    )
+    book["account_parties"].append({"account_id": "A-EVA", "party_id": "P-EVA", "role": "primary"})
+    book["transactions"].append(
+        {**_txn("eva-1", "2025-12-01", "charge", "300.00"), "account_id": "A-EVA"}
+    )
+    book_import(write_book(tmp_path / "two", book))
+    # when the metrics are asked
+    docs = _json(
+        capsys,
+        "report",
+        "metrics",
+        "--from",
+        "2026-02-01",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "json",
+    )
+    # then there is one object per currency, never a sum of euros and dollars
+    assert [(d["currency"], d["groups"][0]["closing_receivables"]) for d in docs] == [
+        ("EUR", "300.00"),
+        ("USD", "2950.00"),
+    ]
+    # and the over-60 list, which has no currency field, asks which
+    code, _out, err = cli(capsys, "report", "over-60", "--as-of", "2026-03-31", "--format", "json")
+    assert code == 2
+    assert "EUR, USD" in err
+    eur = _json(
+        capsys,
+        "report",
+        "over-60",
+        "--as-of",
+        "2026-03-31",
+        "--currency",
+        "EUR",
+        "--format",
+        "json",
+    )
+    assert (eur["total_over_60"], [a["account_id"] for a in eur["accounts"]]) == (
+        "300.00",
+        ["A-EVA"],
+    )
+
+
+def test_the_over_60_report_shows_the_last_contact_and_stage_as_of_its_day(
+    people: Any, capsys: Any
+) -> None:
+    from arrears.dunning.models import Action
+
+    # given the day's run on March 26 (the cast's today), which takes the policy's steps
+    code, _, err = cli(capsys, "run")
+    assert code == 0, err
+    taken = (
+        Action.objects.filter(account__account_id="A-TINA", run_on__lte=date(2026, 3, 26))
+        .exclude(status="refused")
+        .order_by("-run_on", "-id")
+        .first()
+    )
+    assert taken is not None
+    # when the list is read as of May 15
+    doc = _json(capsys, "report", "over-60", "--as-of", CAST_DAY, "--format", "json")
+    tina = next(a for a in doc["accounts"] if a["account_id"] == "A-TINA")
+    # then Tina's stage is the step last taken
+    assert tina["stage"] == taken.step
+    # and its last contact is the worklist's reckoning of it, on or before that day
+    from arrears.dunning.standing import stages_on
+    from arrears.dunning.worklist_detail import last_contacts
+
+    pk = taken.account_id
+    contact = last_contacts([pk], until=date(2026, 5, 15)).get(pk)
+    assert tina["last_contact"] == (contact[0].isoformat() if contact else None)
+    # and as of the day before the run, there was no step yet and no contact
+    assert stages_on([pk], date(2026, 3, 25)) == {pk: ""}
+    assert last_contacts([pk], until=date(2026, 3, 25)) == {}
