@@ -29,6 +29,8 @@ _VERBS: dict[str, frozenset[str]] = {
     "portfolio.view": EVERYONE,
     "worklist.view": EVERYONE,
     "search": EVERYONE,
+    # the reports (arrears.reports: metrics, the balances over 60 days): read within the scope
+    "report.view": EVERYONE,
     # changes on one account
     "note.add": frozenset({COORDINATOR, MANAGER, ATTORNEY, PARALEGAL, ADMIN}),
     "hold.place": frozenset({COORDINATOR, ADMIN}),

@@ -62,6 +62,7 @@ ROUTERS = [
     "arrears.api.refunds",
     "arrears.api.legal",
     "arrears.api.settlements",
+    "arrears.api.reports",
 ]
 
 

@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "legal": "arrears.cli.legal",
     "settlement": "arrears.cli.settlements",
     "writeoff": "arrears.cli.settlements",
+    "report": "arrears.cli.reports",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",

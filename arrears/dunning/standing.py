@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+
+from django.db.models import OuterRef, Subquery
 
 from arrears.core import sql
 from arrears.core.fields import from_cents
@@ -59,3 +62,20 @@ def accounts_standing(account_ids: Iterable[str]) -> dict[str, Standing]:
         owed = from_cents(int(cents or 0))
         standing[account_id] = Standing(currency, owed, (stage or "") if owed > 0 else CURRENT)
     return standing
+
+
+def stages_on(pks: Iterable[int], on: date) -> dict[int, str]:
+    """The collection stage of each account (by pk) as it stood on `on`: the policy's step last
+    taken on or before that day (a step the guard refused was not taken, as above), "" for an
+    account with none. One query, the latest step found by the (account, run_on) index."""
+    ids = list(dict.fromkeys(pks))
+    if not ids:
+        return {}
+    latest = (
+        Action.objects.filter(account_id=OuterRef("pk"), run_on__lte=on)
+        .exclude(status=Action.Status.REFUSED)
+        .order_by("-run_on", "-id")
+        .values("step")[:1]
+    )
+    found = Account.objects.filter(pk__in=ids).annotate(stage=Subquery(latest))
+    return {pk: stage or "" for pk, stage in found.values_list("pk", "stage")}

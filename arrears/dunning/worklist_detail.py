@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from arrears.core.dates import book_zone
 from arrears.correspondence.models import Outbound
@@ -60,7 +60,7 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
         .values_list("account_id", "party_id", "party__party_id", "party__name")
     ):
         primary.setdefault(pk, (party_pk, code, name))
-    contacts = _last_contacts(pks)
+    contacts = last_contacts(pks)
     overrides = dict(
         PolicyOverride.objects.filter(account_id__in=pks).values_list("account_id", "policy")
     )
@@ -109,20 +109,35 @@ def line_details(pks: Sequence[int], on: date, oldest_due: dict[int, date]) -> d
     return out
 
 
-def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
-    """The latest contact with each account: a call or text logged (with its outcome), a letter
-    printed for mailing, mailed or returned, an email sent or bounced."""
+def last_contacts(
+    pks: Sequence[int], until: date | None = None
+) -> dict[int, tuple[date, str, str]]:
+    """The latest contact with each account (on or before `until`, if given): a call or text
+    logged (with its outcome), a letter printed for mailing, mailed or returned, an email sent or
+    bounced. The worklist's and the reports' one reckoning of "last contact"."""
     last: dict[int, tuple[date, str, str]] = {}
+    outbound = Outbound.objects.filter(
+        account_id__in=pks, status__in=["rendered", "mailed", "sent", "returned", "bounced"]
+    )
+    attempts = ContactAttempt.objects.filter(account_id__in=pks)
+    if until is not None:
+        # each status's day as `keep` below reads it, on or before `until` in the book's zone
+        end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=book_zone())
+        outbound = outbound.filter(
+            Q(status="rendered", dated_on__lte=until)
+            | Q(status="mailed", mailed_on__lte=until)
+            | Q(status="mailed", mailed_on__isnull=True, dated_on__lte=until)
+            | Q(status="returned", returned_on__lte=until)
+            | Q(status__in=["sent", "bounced"], sent_at__lt=end)
+        )
+        attempts = attempts.filter(at__lt=end)
 
     def keep(pk: int, on: date | None, channel: str, outcome: str) -> None:
         if on is not None and (pk not in last or on >= last[pk][0]):
             last[pk] = (on, channel, outcome)
 
     grouped = (
-        Outbound.objects.filter(
-            account_id__in=pks, status__in=["rendered", "mailed", "sent", "returned", "bounced"]
-        )
-        .values("account_id", "channel", "status")
+        outbound.values("account_id", "channel", "status")
         .annotate(
             dated=Max("dated_on"),
             mailed=Max("mailed_on"),
@@ -138,15 +153,10 @@ def _last_contacts(pks: Sequence[int]) -> dict[int, tuple[date, str, str]]:
             status, sent.astimezone(book_zone()).date() if sent is not None else None
         )
         keep(pk, day, channel, "printed" if status == "rendered" else status)
-    latest = (
-        ContactAttempt.objects.filter(account_id__in=pks)
-        .values("account_id")
-        .annotate(at=Max("at"))
-        .values_list("account_id", "at")
-    )
+    latest = attempts.values("account_id").annotate(at=Max("at")).values_list("account_id", "at")
     wanted = dict(latest)
     if wanted:
-        for pk, at, channel, outcome in ContactAttempt.objects.filter(
+        for pk, at, channel, outcome in attempts.filter(
             account_id__in=list(wanted), at__in=set(wanted.values())
         ).values_list("account_id", "at", "channel", "outcome"):
             if wanted.get(pk) == at:

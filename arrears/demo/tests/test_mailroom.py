@@ -25,7 +25,7 @@ from arrears.demo.mailroom import demo_article_number, emails_send_day, letters_
 from arrears.demo.team import COLLEAGUE, demo_team
 from arrears.dunning.reissue import letters_print
 from arrears.dunning.services import cycle_run
-from arrears.dunning.worklist_detail import _last_contacts
+from arrears.dunning.worklist_detail import last_contacts
 from arrears.ledger.models import TimelineEvent
 from arrears.ledger.services import book_import
 
@@ -87,7 +87,7 @@ def test_a_demo_day_mails_its_letters_and_sends_its_emails_on_that_day(demo):
     events = TimelineEvent.objects.filter(kind="email.sent")
     assert {e.at for e in events} == {at}
     # and the worklist's last contact is that day, in the book's zone
-    contacts = _last_contacts(list(emails.values_list("account_id", flat=True)))
+    contacts = last_contacts(list(emails.values_list("account_id", flat=True)))
     assert {day for day, _channel, _outcome in contacts.values()} <= {DEMO_DAY}
 
 

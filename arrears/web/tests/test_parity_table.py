@@ -41,6 +41,7 @@ NOT_ACTS = {
         *("assignments", "coverage list", "deposit show"),
         *("firm list", "case show", "case list", "legal agenda", "case calendar"),
         *("settlement show", "settlement list"),
+        *("report metrics", "report over-60"),  # reads of arrears.reports, not acts
     },
 }
 

@@ -1,0 +1,97 @@
+"""The reports' reads (arrears.reports), for whoever may read them, within their scope: the one
+door the command, the pages and the API call.
+
+A report is a read, not an act: nothing is written, not even an audit row. The scope is
+`selectors.accounts_visible`'s: coordinators, controllers and admins read the whole book, a
+property's manager the accounts of their properties, an attorney or a paralegal the accounts
+referred to their firm; the operator (the command with no user named) the whole book.
+
+Grouping by coordinator needs who works each account, which this part owns (assignments and
+coverage, `assigned.with_coordinator`: the most specific open assignment wins); the reports part
+sits below and may not import it, so the coordinator of each account on the period's last day is
+read here, in one query, and handed down as a map of account to user name. Reading the
+assignment table with hand-written SQL in `reports` would have been a second statement of the
+"most specific assignment wins" rule, to drift from the first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from arrears.access import permissions
+from arrears.access.assigned import with_coordinator
+from arrears.access.selectors import accounts_visible, authorize, profile_of
+from arrears.access.services import SystemActor
+from arrears.ledger.models import Account
+from arrears.ledger.selectors import book_currencies
+from arrears.reports.metrics import Period, metrics, metrics_json
+from arrears.reports.over60 import over_60
+
+
+def _scope(actor: Any) -> QuerySet[Account] | None:
+    """The accounts `actor` may read (None: the whole book), once authorized to read reports."""
+    if isinstance(actor, SystemActor):
+        return None
+    authorize(actor, "report.view")
+    profile = profile_of(actor)
+    if profile is not None and permissions.sees_everything(profile.role):
+        return None
+    return accounts_visible(actor)
+
+
+def _coordinators(accounts: QuerySet[Account] | None, on: date) -> dict[int, str]:
+    """Each account's coordinator on `on` (user name), for the accounts that have one."""
+    annotated = with_coordinator(accounts if accounts is not None else Account.objects.all(), on)
+    rows = [
+        (pk, user)
+        for pk, user in annotated.values_list("pk", "coordinator_pk")  # type: ignore[misc]
+        if user is not None
+    ]
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={u for _, u in rows})
+        .values_list("pk", get_user_model().USERNAME_FIELD)
+    )
+    return {pk: names[user] for pk, user in rows}
+
+
+def metrics_read(
+    *,
+    actor: Any,
+    date_from: date,
+    date_to: date,
+    by: str | None = None,
+    currency: str | None = None,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The metrics of the period over the accounts `actor` may read (`reports.metrics`), as the
+    contract's JSON: one object, or a list of one per currency of those accounts."""
+    period = Period(date_from, date_to)
+    accounts = _scope(actor)
+    if currency:
+        accounts = (accounts if accounts is not None else Account.objects.all()).filter(
+            currency=currency
+        )
+        currencies = [currency]
+    elif accounts is None:
+        currencies = book_currencies()
+    else:
+        currencies = sorted(set(accounts.values_list("currency", flat=True)))
+    coordinators = _coordinators(accounts, date_to) if by == "coordinator" else None
+    docs = metrics(
+        period=period,
+        by=by,
+        accounts=accounts,
+        coordinators=coordinators,
+        currencies=currencies,
+    )
+    return metrics_json(docs)
+
+
+def over_60_read(*, actor: Any, as_of: date, currency: str | None = None) -> dict[str, Any]:
+    """The balances more than 60 days past due as of `as_of` over the accounts `actor` may
+    read (`reports.over60`)."""
+    return over_60(as_of=as_of, accounts=_scope(actor), currency=currency)
