@@ -48,6 +48,7 @@ DECIDE_AFTER_DAYS = (
 DECIDE_WITHIN_DAYS = 14  # … and within two weeks of it
 REFER_ONE_IN = 2  # half the recommendations are referred, the others wait (the agenda says so)
 MOST_CASES = 7  # at each firm
+SMALLEST_REFERRAL = Decimal("1000.00")  # less is not worth a firm's fee
 REFER_EVERY_DAYS = 6  # a firm gets a new case at most once in so many days
 PAPER_FILE = (
     "the signed lease and the process server's affidavits are in the paper file; "
@@ -104,6 +105,9 @@ def _referrals(on: date, actor: str) -> list[str]:
         state = account.property.state if account.property else ""
         firm = _firm_for(state)
         if firm is None or rng.randrange(REFER_ONE_IN) != 0:
+            continue
+        owed = account_ledger(account_id=account.account_id, as_of=on, account=account).balance
+        if owed < SMALLEST_REFERRAL:
             continue
         cases = Referral.objects.filter(firm=firm)
         if (

@@ -220,7 +220,7 @@ def _change(e: CaseEvent) -> str:
         status = str(CASE_STATUSES.get(e.status, e.status))
     d = e.detail
     if e.status == "hearing":
-        text = f"{recorded:%Y-%m-%d}: hearing set for {e.on:%Y-%m-%d}"
+        text = f"{recorded:%Y-%m-%d}: hearing set for {d.get('hearing_on') or e.on.isoformat()}"
     elif e.status in ("prepared", "sent"):
         text = f"{e.on:%Y-%m-%d}: referred ({status})"
         if e.case.balance_referred is not None:

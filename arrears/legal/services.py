@@ -233,8 +233,14 @@ def case_update(
                 day=case.withdrawn_on,
             )
         detail: dict[str, Any] = {}
+        # A hearing is recorded the day it is set (`today`), for the day it will be held (`on`):
+        # the case is "hearing scheduled" since today, its next hearing on `on`. Every other
+        # step happened on `on`, and a hearing held by then is no longer ahead.
+        happened = today if status == "hearing" else on
         case.status = status
-        case.status_on = on
+        case.status_on = happened
+        if status != "hearing" and case.hearing_on is not None and case.hearing_on <= on:
+            case.hearing_on = None
         if index_number:
             case.index_number = detail["index_number"] = index_number
         if court:
@@ -252,11 +258,11 @@ def case_update(
             case.withdrawn_on = on
             case.hearing_on = None
         case.save()
-        event = _event(case, status=status, on=on, actor=actor, note=note, detail=detail)
+        event = _event(case, status=status, on=happened, actor=actor, note=note, detail=detail)
         TimelineEvent.objects.create(
             account=case.account,
             at=timezone.now(),
-            on=on,
+            on=happened,
             kind=f"case.{status}",
             actor=actor,
             summary=_summary(case, status, on, detail),

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.dates import book_zone
 from arrears.core.errors import ValidationError
 from arrears.core.money import ZERO
 from arrears.dunning.models import Action, Hold
@@ -115,16 +115,13 @@ def status_label(status: str) -> str:
 
 
 def _events(cases: list[Referral], since: date, as_of: date) -> dict[int, list[CaseEvent]]:
-    """Each case's events recorded since the last meeting's day (included: what was reported
-    that day after the meeting is news) up to `as_of`, in the book's zone. By when they were
-    recorded, not by their day: a hearing set in April for May 12 is April's news."""
-    zone = book_zone()
-    start = datetime.combine(since, time.min, tzinfo=zone)
-    end = datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=zone)
+    """Each case's events of the days from the last meeting's (included: what was reported that
+    day after the meeting is news) to `as_of`. An event's day is the day it happened, or was
+    set for a hearing: a hearing set in April for May 12 is April's news."""
     out: dict[int, list[CaseEvent]] = {}
     rows = CaseEvent.objects.filter(
-        case__in=[c.pk for c in cases], at__gte=start, at__lt=end
-    ).order_by("at", "pk")
+        case__in=[c.pk for c in cases], on__gte=since, on__lte=as_of
+    ).order_by("on", "pk")
     for event in rows:
         out.setdefault(event.case_id, []).append(event)
     return out
@@ -141,6 +138,7 @@ def _case(case: Referral, events: list[CaseEvent], as_of: date) -> dict[str, Any
     )
     balance = account_ledger(account_id=account.account_id, as_of=as_of, account=account).balance
     manifest = case.packet_manifest or {}
+    titles = _item_titles()
     return {
         "case_id": case.pk,
         "account_id": account.account_id,
@@ -157,7 +155,7 @@ def _case(case: Referral, events: list[CaseEvent], as_of: date) -> dict[str, Any
         "hearing_on": case.hearing_on.isoformat() if case.hearing_on else None,
         "judgment_amount": _money(case.judgment_amount),
         "ended_on": case.withdrawn_on.isoformat() if case.withdrawn_on else None,
-        "missing": list(manifest.get("missing", [])),
+        "missing": [titles.get(m, m) for m in manifest.get("missing", [])],
         "changes": [
             {
                 "on": e.on.isoformat(),
@@ -170,6 +168,15 @@ def _case(case: Referral, events: list[CaseEvent], as_of: date) -> dict[str, Any
             for e in events
         ],
     }
+
+
+def _item_titles() -> dict[str, str]:
+    """The referral checklists' items by key, as their titles (a case file's manifest names
+    what it lacked by key)."""
+    from arrears.legal.checklists import checklists
+
+    language = get_language() or "en"
+    return {i.key: i.title_in(language) for c in checklists() for i in c.items}
 
 
 def _hearings(cases: list[Referral], as_of: date) -> list[dict[str, Any]]:
