@@ -133,6 +133,8 @@ def action_context(
         and account.closed_on is not None
         and can(user, "deposit.dispose"),
         "can_state": can(user, "deposit.statement"),
+        # a write-off to bad debt (arrears.legal.settlements): a controller or an admin
+        "can_writeoff": account is not None and can(user, "writeoff.post"),
         "deduction_codes": [(code, label(code)) for code in DEDUCTIONS],
         "deduction_rows": range(1, DEDUCTION_ROWS + 1),
     }

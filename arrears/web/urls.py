@@ -11,6 +11,7 @@ from arrears.web import (
     views_periods,
     views_record,
     views_refunds,
+    views_settlements,
     views_worklist,
 )
 
@@ -57,6 +58,11 @@ urlpatterns = [
         "accounts/<str:account_id>/deposit/statement.pdf",
         views_actions.account_deposit_statement_preview,
         name="account_deposit_statement_preview",
+    ),
+    path(
+        "accounts/<str:account_id>/writeoffs/",
+        views_settlements.account_writeoff,
+        name="account_writeoff",
     ),
     path(
         "accounts/<str:account_id>/promises/", views_actions.account_promise, name="account_promise"
@@ -141,6 +147,21 @@ urlpatterns = [
     path("cases/calendar.ics", views_cases.cases_calendar, name="cases_calendar"),
     path("cases/<int:case_id>/", views_cases.case_page, name="case"),
     path("cases/<int:case_id>/update/", views_cases.case_update, name="case_update"),
+    path(
+        "cases/<int:case_id>/settlements/",
+        views_settlements.case_settlement_offer,
+        name="case_settlement_offer",
+    ),
+    path(
+        "cases/<int:case_id>/settlements/<int:settlement_id>/approve/",
+        views_settlements.case_settlement_approve,
+        name="case_settlement_approve",
+    ),
+    path(
+        "cases/<int:case_id>/settlements/<int:settlement_id>/reject/",
+        views_settlements.case_settlement_reject,
+        name="case_settlement_reject",
+    ),
     path("admin/", views_admin.admin_home, name="admin"),
     path("admin/users/", views_admin.admin_users, name="admin_users"),
     path("admin/users/<int:user_id>/", views_admin.admin_user, name="admin_user"),

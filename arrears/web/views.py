@@ -76,6 +76,7 @@ from arrears.ledger.search import account_named
 from arrears.ledger.selectors import AgingReport, AgingRow
 from arrears.ledger.selectors import account_ledger as ledger_of
 from arrears.ledger.xlsx import aging_xlsx
+from arrears.legal.selectors import writeoffs_summary
 from arrears.moveout.refunds import refunds_of
 from arrears.moveout.selectors import inspection_offer_state
 from arrears.moveout.services import deposit_show
@@ -410,6 +411,11 @@ def _may_have_refunds(account: Account, ledger: Any) -> bool:
     )
 
 
+def _may_have_writeoffs(ledger: Any) -> bool:
+    """Whether the account's ledger holds a write-off (a `WO` credit)."""
+    return any(line.type == Transaction.Type.CREDIT and line.code == "WO" for line in ledger.lines)
+
+
 def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
     account = authorize(request.user, "account.view", account_id)
     assert account is not None
@@ -464,6 +470,11 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         # its refunds' state (arrears.moveout.refunds): one small read, only for an account that
         # may have one (a credit balance, a refund in its ledger), none for the rest
         "refunds": refunds_of(account.pk) if _may_have_refunds(account, ledger) else [],
+        # its write-offs (arrears.legal.settlements): one small read, only for an account with a
+        # `WO` credit in its ledger, or for one who may write it off
+        "writeoffs": writeoffs_summary(account)
+        if _may_have_writeoffs(ledger) or can(request.user, "writeoff.post")
+        else None,
         "reasons": Hold.Reason.values,
         "can_note": can(request.user, "note.add"),
         "may_refunds": can(request.user, "refund.list"),

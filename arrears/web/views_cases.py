@@ -30,6 +30,7 @@ from arrears.core.errors import DomainError, ValidationError
 from arrears.legal.models import CASE_STATUSES
 from arrears.legal.selectors import firms
 from arrears.legal.statuses import MONEY_STATUSES, UPDATES
+from arrears.web.settlements import settlement_context
 from arrears.web.views import by, page
 from arrears.web.wording import error_words
 
@@ -119,6 +120,7 @@ def _case_page(
     *,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    offer: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     case = acts_legal.case_visible(request.user, case_id)
@@ -140,6 +142,8 @@ def _case_page(
             "errors": errors or {},
             "form": form or {"on": today().isoformat()},
             "today": today(),
+            # its settlements and net recovery, and their forms (web.settlements)
+            **settlement_context(request, case, offer or {}),
         },
         status=status,
     )

@@ -50,22 +50,26 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     # the weekly digest of case news to property managers, sent on a schedule (cron)
     "case.digest": {"cli": ("case digest",)},
-    # a case's settlements and write-offs (arrears.legal.settlements): no page yet
+    # a case's settlements and write-offs (arrears.legal.settlements)
     "settlement.offer": {
         "cli": ("settlement offer",),
+        "web": ("web:case_settlement_offer",),
         "api": ("POST /api/cases/{case_id}/settlements",),
     },
     "settlement.approve": {
         "cli": ("settlement approve",),
+        "web": ("web:case_settlement_approve",),
         "api": ("POST /api/cases/{case_id}/settlements/{settlement_id}/approve",),
     },
     "settlement.reject": {
         "cli": ("settlement reject",),
+        "web": ("web:case_settlement_reject",),
         "api": ("POST /api/cases/{case_id}/settlements/{settlement_id}/reject",),
     },
     "settlement.check": {"cli": ("settlement check",)},
     "writeoff.post": {
         "cli": ("writeoff",),
+        "web": ("web:account_writeoff",),
         "api": (f"POST {ACCOUNT}/writeoffs",),
     },
     "worklist.snooze": {

@@ -407,7 +407,10 @@ ACTS = [
             *("settlement", "offer", str(case), "--amount", SETTLE_AMOUNT),
             *("--due", f"{SETTLE_DUE}:{SETTLE_AMOUNT}", "--note", NOTE),
         ],
-        web=None,
+        web=lambda a, case: (
+            f"/cases/{case}/settlements/",
+            {"amount": SETTLE_AMOUNT, "due_1": SETTLE_DUE, "pay_1": SETTLE_AMOUNT, "note": NOTE},
+        ),
         api=lambda a, case: (
             f"/api/cases/{case}/settlements",
             {
@@ -422,7 +425,7 @@ ACTS = [
         setup=_settlement,
         actor="dave",
         cli=lambda a, made: ["settlement", "approve", str(made[1])],
-        web=None,
+        web=lambda a, made: (f"/cases/{made[0]}/settlements/{made[1]}/approve/", {}),
         api=lambda a, made: (f"/api/cases/{made[0]}/settlements/{made[1]}/approve", {}),
     ),
     Act(
@@ -430,7 +433,10 @@ ACTS = [
         setup=_settlement,
         actor="dave",
         cli=lambda a, made: ["settlement", "reject", str(made[1]), "--reason", NOTE],
-        web=None,
+        web=lambda a, made: (
+            f"/cases/{made[0]}/settlements/{made[1]}/reject/",
+            {"reason": NOTE},
+        ),
         api=lambda a, made: (
             f"/api/cases/{made[0]}/settlements/{made[1]}/reject",
             {"reason": NOTE},
@@ -440,7 +446,7 @@ ACTS = [
         "writeoff.post",
         actor="dave",
         cli=lambda a, _: ["writeoff", a, "--amount", "1200.00", "--reason", NOTE],
-        web=None,
+        web=lambda a, _: (f"/accounts/{a}/writeoffs/", {"amount": "1200.00", "reason": NOTE}),
         api=lambda a, _: (
             f"/api/accounts/{a}/writeoffs",
             {"amount": "1200.00", "reason": NOTE},
