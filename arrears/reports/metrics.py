@@ -35,6 +35,7 @@ from arrears.ledger import bulk
 from arrears.ledger.aging import Buckets
 from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
 from arrears.reports import formulas, snapshots
+from arrears.reports.rolls import roll_sums
 from arrears.reports.scoped import Scope, aggregate, scope_of
 
 BY_CHOICES = ("property", "portfolio", "coordinator")
@@ -108,19 +109,28 @@ def metrics(
     for pk, cents in _reversal_sums(scope, period):
         sums[pk][REVERSED] += cents
     needed = _snapshot_days(period)
+    whole_months = period.first.day == 1 and (period.last + timedelta(days=1)).day == 1
+    rolls: list[tuple[int, list[int]]]
     if from_snapshots and snapshots.covers([day for _position, day, _amount in needed]):
+        if whole_months:  # the balances from the snapshots, the rolls from each month's sums
+            needed = needed[:3]
+            rolls = snapshots.roll_months(period.first, period.last, scope)
+        else:  # the month-start buckets from the snapshots, what rolled from the deltas
+            rolls = [
+                (pk, [0] * len(ROLLS) + values)
+                for pk, values in roll_sums(scope, period.first, period.last, starts=False)
+            ]
         for pk, values in snapshots.sums_on(needed, scope, WIDTH):
             for i, cents in enumerate(values):
                 sums[pk][i] += cents
-        rolls, offset = _roll_sums(scope, period, starts=False), ROLLED
     else:
         for pk, values in _delta_sums(scope, period):
             for i, cents in enumerate(values):
                 sums[pk][OPENING + i] += cents
-        rolls, offset = _roll_sums(scope, period, starts=True), START
+        rolls = roll_sums(scope, period.first, period.last, starts=True)
     for pk, values in rolls:
         for i, cents in enumerate(values):
-            sums[pk][offset + i] += cents
+            sums[pk][START + i] += cents
     for pk, (currency, key) in keys.items():
         line = groups[currency].setdefault(key, [0] * WIDTH)
         for i, cents in enumerate(sums.get(pk, ())):
@@ -300,59 +310,5 @@ def _delta_sums(scope: Scope, period: Period) -> list[tuple[int, list[int]]]:
             sql.day(period.last),
             *scope.params,
         ],
-    )
-    return [(pk, [int(c or 0) for c in cents]) for pk, *cents in rows]
-
-
-def _roll_sums(scope: Scope, period: Period, *, starts: bool) -> list[tuple[int, list[int]]]:
-    """Per account, for each roll: the amount in its bucket on the first day of each month of
-    the period, and what of those same charges is open on the month's last day in a later
-    bucket, each summed over the months (docs/metrics.md, "Roll rates").
-
-    Only the deltas of charges due late enough to be in a roll's bucket on the period's first
-    day are read; each is paired with the months (a table of their limits) in which it can
-    count: posted by the month's first day (a charge's first delta is the day it was posted),
-    dated by its last, due no more than 90 days before its first. A CASE per month and bucket on
-    every delta instead took 1.2 s on the 10k-account / 1M-transaction book (PostgreSQL), and a
-    join to the transactions for the posting day 0.4 s of it; this takes 0.6 s. Without
-    `starts` (read from the snapshots instead) only what rolled is summed."""
-    spans = formulas.month_spans(period.first, period.last)
-    limits, params = [], []
-    for span in spans:
-        at_start = [low for low, _high in _BUCKETS.due_limits(span.first)]
-        at_end = [low for low, _high in _BUCKETS.due_limits(span.last)]
-        limits.append("(" + ", ".join(["%s"] * 8) + ")")
-        params += [sql.day(d) for d in (*at_start[:4], *at_end[:4])]  # type: ignore[arg-type]
-    # s0..s3: the lowest due day of each bucket on the month's first day (s0 is that day);
-    # e0..e3: the same on its last day (e0 is that day); due before e_k: past bucket k by then.
-    bucket = [
-        "x.due_on >= s.s0",
-        "x.due_on < s.s0 AND x.due_on >= s.s1",
-        "x.due_on < s.s1 AND x.due_on >= s.s2",
-        "x.due_on < s.s2 AND x.due_on >= s.s3",
-    ]
-    columns = []
-    if starts:
-        columns += [
-            f"SUM(CASE WHEN x.on_date <= s.s0 AND {b} THEN x.delta ELSE 0 END)" for b in bucket
-        ]
-    columns += [
-        f"SUM(CASE WHEN {b} AND x.due_on < s.e{k} THEN x.delta ELSE 0 END)"
-        for k, b in enumerate(bucket)
-    ]
-    earliest_due = _BUCKETS.due_limits(spans[0].first)[len(ROLLS) - 1][0]
-    assert earliest_due is not None
-    params += [False, sql.day(period.last), sql.day(earliest_due), *scope.params]
-    rows = aggregate(
-        f"WITH s(s0, s1, s2, s3, e0, e1, e2, e3) AS (VALUES {', '.join(limits)}),"
-        " x AS (SELECT account_id, due_on, on_date, delta,"
-        " MIN(on_date) OVER (PARTITION BY item_id) AS posted_on"
-        f" FROM {sql.table(OpenItemDelta)}"
-        " WHERE is_credit = %s AND on_date <= %s AND due_on >= %s"
-        f"{scope.on('account_id')})"
-        f" SELECT x.account_id, {', '.join(columns)} FROM x JOIN s"
-        " ON x.posted_on <= s.s0 AND x.on_date <= s.e0 AND x.due_on >= s.s3"
-        " GROUP BY x.account_id",
-        params,
     )
     return [(pk, [int(c or 0) for c in cents]) for pk, *cents in rows]

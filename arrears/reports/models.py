@@ -46,3 +46,29 @@ class SnapshotDay(models.Model):
     day = models.DateField(primary_key=True)
     deltas = models.IntegerField()
     fingerprint = models.BigIntegerField()
+
+
+class AgingRoll(models.Model):
+    """An account's roll sums of a whole built month (`rolls.roll_sums`): the amount in each of
+    the first four buckets on the month's first day, and what of those same charges is open on
+    its last day in a later bucket. Written with the month's snapshots, when all its days are
+    built; no row for an account with all eight zero."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    month = models.DateField()  # its first day
+    start0 = models.BigIntegerField()
+    start1 = models.BigIntegerField()
+    start2 = models.BigIntegerField()
+    start3 = models.BigIntegerField()
+    rolled0 = models.BigIntegerField()
+    rolled1 = models.BigIntegerField()
+    rolled2 = models.BigIntegerField()
+    rolled3 = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"], name="aging_roll_account_month")
+        ]
+        indexes = [models.Index(fields=["month"], name="aging_roll_month")]

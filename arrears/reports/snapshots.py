@@ -38,8 +38,9 @@ from arrears.core.dates import today
 from arrears.ledger import bulk
 from arrears.ledger.aging import Buckets
 from arrears.ledger.models import OpenItemDelta
-from arrears.reports.models import AgingSnapshot, SnapshotDay
-from arrears.reports.scoped import Scope
+from arrears.reports.models import AgingRoll, AgingSnapshot, SnapshotDay
+from arrears.reports.rolls import roll_sums
+from arrears.reports.scoped import Scope, scope_of
 
 BUCKETS = Buckets((0, 30, 60, 90))
 COLUMNS = ("current", "d1_30", "d31_60", "d61_90", "d91_plus", "credit")
@@ -169,18 +170,54 @@ def snapshots_build(
             from_snapshots = first_day > fresh_from
             rows += _build_chunk(first_day, last_day, keyframe, from_snapshots, fresh_from)
             _record_days(first_day, last_day)
+            month = first_day.replace(day=1)
+            if month >= fresh_from and last_day.month != (last_day + timedelta(days=1)).month:
+                _record_rolls(month, last_day)
             done += (last_day - first_day).days + 1
             if progress is not None:
                 progress(done, total)
+        if bulk.is_postgres():  # the reads' plans need the new rows' statistics
+            for model in (AgingSnapshot, AgingRoll):
+                bulk.execute(f"ANALYZE {sql.table(model)}")
         return Built(start, total, rows, *(coverage() or (None, None)))
 
 
 def _delete_from(start: date, *, everything: bool) -> None:
-    for model in (AgingSnapshot, SnapshotDay):
+    for model, column, since in (
+        (AgingSnapshot, "day", start),
+        (SnapshotDay, "day", start),
+        (AgingRoll, "month", start.replace(day=1)),
+    ):
         if everything:
             bulk.execute(f"DELETE FROM {sql.table(model)}")
         else:
-            bulk.execute(f"DELETE FROM {sql.table(model)} WHERE day >= ?", [sql.day(start)])
+            bulk.execute(f"DELETE FROM {sql.table(model)} WHERE {column} >= ?", [sql.day(since)])
+
+
+ROLL_COLUMNS = [f"start{k}" for k in range(4)] + [f"rolled{k}" for k in range(4)]
+
+
+def _record_rolls(month: date, last: date) -> None:
+    """The roll sums of a whole built month, per account (`AgingRoll`)."""
+    rows = [
+        (pk, sql.day(month), *values)
+        for pk, values in roll_sums(scope_of(None), month, last, starts=True)
+        if any(values)
+    ]
+    bulk.insert_plain_rows(AgingRoll._meta.db_table, ["account_id", "month", *ROLL_COLUMNS], rows)
+
+
+def roll_months(first: date, last: date, scope: Scope) -> list[tuple[int, list[int]]]:
+    """Per account, the roll sums of the whole months from `first` (a first day) to `last` (a
+    last day), summed: the four starts, then the four rolled. The caller has checked that
+    every day is built (`covers`), so every month's rows are written."""
+    sums = ", ".join(f"SUM({col})" for col in ROLL_COLUMNS)
+    rows = sql.rows(
+        f"SELECT account_id, {sums} FROM {sql.table(AgingRoll)}"
+        f" WHERE month >= %s AND month <= %s{scope.on('account_id')} GROUP BY account_id",
+        [sql.day(first), sql.day(last), *scope.params],
+    )
+    return [(pk, [int(v or 0) for v in values]) for pk, *values in rows]
 
 
 def _record_days(first: date, last: date) -> None:
@@ -310,22 +347,37 @@ def _window_start(day: date, built_first: date) -> date:
 
 
 def _latest(window: tuple[date, date], scope: Scope | None = None) -> tuple[str, list[Any]]:
-    """The rows of each account's latest day in `window` (both ends included)."""
+    """The rows of each account's latest day in `window` (both ends included): a keyframe's
+    own rows when the window is one day; else, on PostgreSQL, DISTINCT ON by the (account,
+    day) index, elsewhere the rows of each account's latest day."""
     snap = sql.table(AgingSnapshot)
     on = scope.on("account_id") if scope else ""
+    cols = ", ".join(COLUMNS)
+    params = [*(scope.params if scope else [])]
+    if window[0] == window[1]:
+        return (
+            f"SELECT account_id, {cols} FROM {snap} WHERE day = %s{on}",
+            [sql.day(window[0]), *params],
+        )
+    if bulk.is_postgres():
+        return (
+            f"SELECT DISTINCT ON (account_id) account_id, {cols} FROM {snap}"
+            f" WHERE day >= %s AND day <= %s{on} ORDER BY account_id, day DESC",
+            [sql.day(window[0]), sql.day(window[1]), *params],
+        )
     return (
         f"SELECT s.account_id, {', '.join('s.' + col for col in COLUMNS)} FROM {snap} s"
         f" JOIN (SELECT account_id AS pk, MAX(day) AS last FROM {snap}"
         f" WHERE day >= %s AND day <= %s{on} GROUP BY account_id) l"
         " ON l.pk = s.account_id AND l.last = s.day",
-        [sql.day(window[0]), sql.day(window[1]), *(scope.params if scope else [])],
+        [sql.day(window[0]), sql.day(window[1]), *params],
     )
 
 
 def _base_from_snapshots(as_of: date, built_first: date) -> tuple[str, list[Any]]:
     latest, params = _latest((_window_start(as_of, built_first), as_of))
-    query = latest.replace("SELECT s.account_id, ", f"SELECT s.account_id, {_day_param()}, ", 1)
-    return query, params
+    columns = ", ".join(f"x.{col}" for col in COLUMNS)
+    return f"SELECT x.account_id, {_day_param()}, {columns} FROM ({latest}) x", params
 
 
 def covers(days: Iterable[date]) -> bool:
@@ -351,21 +403,32 @@ def sums_on(
 ) -> list[tuple[int, list[int]]]:
     """Per account, `width` sums: each (position, day, amount) of `wanted` adds to `position`
     the account's `amount` (a column of COLUMNS, or "balance": the buckets less the credit) as
-    of that built day. One statement for all the days; the caller has checked that each is
-    built (`covers`)."""
+    of that built day. One statement: each day's lines read once, summed per account into one
+    column per position. The caller has checked that each day is built (`covers`)."""
     built = coverage()
     assert built is not None
+    days = sorted({day for _position, day, _amount in wanted})
     parts, params = [], []
-    balance = " + ".join(f"x.{col}" for col in COLUMNS[:-1]) + " - x.credit"
-    for position, day, amount in wanted:
+    for i, day in enumerate(days):
         latest, more = _latest((_window_start(day, built[0]), day), scope)
-        value = balance if amount == "balance" else f"x.{COLUMNS[COLUMNS.index(amount)]}"
-        parts.append(f"SELECT x.account_id AS pk, {position} AS i, {value} AS v FROM ({latest}) x")
+        parts.append(f"SELECT {i} AS di, x.* FROM ({latest}) x")
         params += more
+    balance = " + ".join(f"u.{col}" for col in COLUMNS[:-1]) + " - u.credit"
+    terms: dict[int, list[str]] = {}
+    for position, day, amount in wanted:
+        value = balance if amount == "balance" else f"u.{COLUMNS[COLUMNS.index(amount)]}"
+        terms.setdefault(position, []).append(f"WHEN u.di = {days.index(day)} THEN {value}")
+    positions = sorted(terms)
+    columns = ", ".join(f"SUM(CASE {' '.join(terms[p])} ELSE 0 END)" for p in positions)
     rows = sql.rows(
-        f"SELECT pk, i, SUM(v) FROM ({' UNION ALL '.join(parts)}) u GROUP BY pk, i", params
+        f"SELECT u.account_id, {columns} FROM ({' UNION ALL '.join(parts)}) u"
+        " GROUP BY u.account_id",
+        params,
     )
-    out: dict[int, list[int]] = {}
-    for pk, i, v in rows:
-        out.setdefault(pk, [0] * width)[int(i)] += int(v or 0)
-    return list(out.items())
+    out = []
+    for pk, *values in rows:
+        line = [0] * width
+        for p, v in zip(positions, values, strict=True):
+            line[p] += int(v or 0)
+        out.append((pk, line))
+    return out

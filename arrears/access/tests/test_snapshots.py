@@ -161,6 +161,9 @@ def test_a_second_build_adds_nothing_and_a_back_dated_import_rebuilds_from_its_d
     assert (coverage() or (None,))[0] == FIRST
     assert SnapshotDay.objects.count() == (LAST - FIRST).days + 1
     _each_day_equals_the_aging(date(2026, 1, 25), LAST)
+    # and the months' roll sums were rebuilt with them
+    period = Period(date(2026, 2, 1), date(2026, 4, 30))
+    assert metrics(period=period) == metrics(period=period, from_snapshots=False)
 
 
 def test_a_build_from_a_later_day_extends_without_a_gap(generated: Any) -> None:
@@ -206,3 +209,18 @@ def test_the_hand_book_s_metrics_from_snapshots_and_the_command(
     assert coverage() == (date(2025, 12, 1), date(2026, 4, 15))
     assert _json(capsys, *words) == before
     assert before["groups"][0]["roll_rates"]["current->1-30"] == "0.8400"
+
+
+def test_the_daily_run_builds_the_day_s_snapshot_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-15")
+    book_import(write_book(tmp_path / "hand", HAND_BOOK))
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-15")
+    assert code == 0, err
+    # with none built, a year back from the first of the month: the last 12 months' metrics
+    assert coverage() == (date(2025, 4, 1), date(2026, 4, 15))
+    assert _snapshot_cents(date(2026, 4, 15)) == _aging_cents(date(2026, 4, 15))
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--dry-run")
+    assert code == 0, err
+    assert coverage() == (date(2025, 4, 1), date(2026, 4, 15))  # a dry run changes nothing
