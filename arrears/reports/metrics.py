@@ -8,6 +8,9 @@ Invariants:
   open-item deltas), whatever the number of accounts or transactions; the per-account sums are
   whole cents (`int`), added per group in Python, and turned into `Decimal` once per output
   line (`formulas`), never per transaction.
+- Where the daily snapshots (`reports.snapshots`) cover the days a period needs, the balances
+  and the roll sums are read from them (and, for whole months, from their `AgingRoll` rows)
+  instead of from a year of deltas; the figures are the same either way (a test compares them).
 - The receivables are the aging's balance (open charges less unapplied credit, the same deltas
   `ledger.selectors.aging_report` sums), so opening and closing agree with `arrears aging` as of
   the day before `from` and as of `to`.
