@@ -16,20 +16,25 @@ assignment table with hand-written SQL in `reports` would have been a second sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
 from arrears.access.assigned import with_coordinator
+from arrears.access.errors import ForbiddenError
 from arrears.access.selectors import accounts_visible, authorize, profile_of
 from arrears.access.services import SystemActor
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import book_currencies
 from arrears.reports.metrics import Period, metrics, metrics_json
 from arrears.reports.over60 import over_60
+from arrears.reports.snapshots import Built, coverage
+from arrears.reports.snapshots import snapshots_build as _snapshots_build
 
 
 def _scope(actor: Any) -> QuerySet[Account] | None:
@@ -95,3 +100,37 @@ def over_60_read(*, actor: Any, as_of: date, currency: str | None = None) -> dic
     """The balances more than 60 days past due as of `as_of` over the accounts `actor` may
     read (`reports.over60`)."""
     return over_60(as_of=as_of, accounts=_scope(actor), currency=currency)
+
+
+def snapshots_build(
+    *,
+    actor: Any,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Built:
+    """Build the daily aging snapshots (`reports.snapshots.snapshots_build`): the operator's
+    work, or an admin's (derived from the book, which it does not change: nothing audited)."""
+    if not isinstance(actor, SystemActor):
+        authorize(actor, "report.view")
+        profile = profile_of(actor)
+        assert profile is not None  # authorize refused a user without one
+        if profile.role != permissions.ADMIN:
+            raise ForbiddenError(
+                _("a {role} may not do this ({verb})"),
+                code="forbidden",
+                role=profile.role,
+                verb="report.snapshots",
+            )
+    return _snapshots_build(date_from=date_from, date_to=date_to, progress=progress)
+
+
+def snapshots_after_run(*, on: date, progress: Callable[[int, int], None] | None = None) -> Built:
+    """The daily run's last step (`arrears run`, after the cycle it authorized): the snapshots up
+    to the run's day. With none built yet it starts on the first of the month a year before,
+    enough for the metrics of the last 12 months; `arrears report snapshots build --from D`
+    builds further back."""
+    start = None
+    if coverage() is None:
+        start = on.replace(day=1, year=on.year - 1)
+    return _snapshots_build(date_from=start, date_to=on, progress=progress)

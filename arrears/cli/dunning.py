@@ -41,6 +41,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
+    if not args.dry_run:
+        # The day's aging snapshot, at the run's end (arrears.reports, read by the metrics).
+        from arrears.access.acts_reports import snapshots_after_run
+
+        bar = ProgressBar(sys.stderr)
+        try:
+            snapshots_after_run(on=on, progress=lambda done, total: bar("snapshots", done, total))
+        finally:
+            bar.close()
     result, emails = ran.result, ran.emails
     if args.format == "json":
         doc = result.as_json()

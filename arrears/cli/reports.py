@@ -1,6 +1,7 @@
-"""`arrears report metrics|over-60`: the collection metrics of a period and the balances more than
-60 days past due (arrears.reports, read through arrears.access.acts_reports within the scope of
-the user `--as` names, or the whole book for the operator)."""
+"""`arrears report metrics|over-60|snapshots build`: the collection metrics of a period, the
+balances more than 60 days past due and the daily aging snapshots (arrears.reports, read through
+arrears.access.acts_reports within the scope of the user `--as` names, or the whole book for the
+operator)."""
 
 from __future__ import annotations
 
@@ -127,6 +128,36 @@ def _over_60_table(doc: dict[str, Any], columns: list[str], out: TextIO) -> None
     )
 
 
+def cmd_report_snapshots_build(args: argparse.Namespace) -> int:
+    import sys
+
+    from arrears.access.acts_reports import snapshots_build
+    from arrears.cli.acting import acting
+    from arrears.cli.common import ProgressBar
+
+    ensure_migrated()
+    bar = ProgressBar(sys.stderr)
+    try:
+        built = snapshots_build(
+            actor=acting(args, system=True),
+            date_from=args.date_from,
+            date_to=args.date_to,
+            progress=lambda done, total: bar("days", done, total),
+        )
+    finally:
+        bar.close()
+    if args.format == "json":
+        write_json(built.as_json())
+    elif built.rebuilt_from is None:
+        print(f"Snapshots: nothing to build; built {built.first or '-'} to {built.last or '-'}.")
+    else:
+        print(
+            f"Snapshots: built {built.days} day(s) from {built.rebuilt_from}, {built.rows} row(s);"
+            f" built {built.first} to {built.last}."
+        )
+    return 0
+
+
 def _report_parser(sub: Any) -> None:
     help = "reports: the collection metrics of a period, the balances over 60 days"
     p = sub.add_parser("report", help=help, description=help)
@@ -153,6 +184,21 @@ def _report_parser(sub: Any) -> None:
     over.add_argument("--currency", help="the currency (needed when the accounts are in several)")
     over.add_argument("--format", choices=["table", "csv", "json"], default="table")
     over.add_argument("--output", metavar="FILE", help="default: standard output")
+    snaps = actions.add_parser(
+        "snapshots",
+        help="the daily aging snapshots (docs/metrics.md, Snapshots)",
+        description="the daily aging snapshots (docs/metrics.md, Snapshots)",
+    )
+    snap_actions = snaps.add_subparsers(dest="snapshots_action", required=True, metavar="ACTION")
+    build = command(
+        snap_actions,
+        "build",
+        cmd_report_snapshots_build,
+        "build the days not built, or changed since (from --from D when given), up to --to D",
+    )
+    build.add_argument("--from", dest="date_from", type=date, metavar="D", help="rebuild from D")
+    build.add_argument("--to", dest="date_to", type=date, metavar="D", help="default: today")
+    build.add_argument("--format", choices=["text", "json"], default="text")
 
 
 PARSERS = {"report": _report_parser}

@@ -8,6 +8,9 @@ Invariants:
   open-item deltas), whatever the number of accounts or transactions; the per-account sums are
   whole cents (`int`), added per group in Python, and turned into `Decimal` once per output
   line (`formulas`), never per transaction.
+- Where the daily snapshots (`reports.snapshots`) cover the days a period needs, the balances
+  and the roll sums are read from them (and, for whole months, from their `AgingRoll` rows)
+  instead of from a year of deltas; the figures are the same either way (a test compares them).
 - The receivables are the aging's balance (open charges less unapplied credit, the same deltas
   `ledger.selectors.aging_report` sums), so opening and closing agree with `arrears aging` as of
   the day before `from` and as of `to`.
@@ -34,7 +37,8 @@ from arrears.core.fields import from_cents
 from arrears.ledger import bulk
 from arrears.ledger.aging import Buckets
 from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
-from arrears.reports import formulas
+from arrears.reports import formulas, snapshots
+from arrears.reports.rolls import roll_sums
 from arrears.reports.scoped import Scope, aggregate, scope_of
 
 BY_CHOICES = ("property", "portfolio", "coordinator")
@@ -78,12 +82,16 @@ def metrics(
     accounts: QuerySet[Account] | None = None,
     coordinators: Mapping[int, str] | None = None,
     currencies: list[str] | None = None,
+    from_snapshots: bool = True,
 ) -> list[dict[str, Any]]:
     """The metrics of `period` over `accounts` (None: the whole book), one document per
     currency (of `currencies`, those with no account too; else of the accounts'), each with
     one group per key (`ALL` without `by`; every property, portfolio or coordinator that has an
     account, "" for none). `coordinators` maps an account's pk to its coordinator's user name
-    (needed by `by="coordinator"`). Raises ValidationError for an unknown `by`."""
+    (needed by `by="coordinator"`). The balances and the roll rates' month-start buckets are
+    read from the daily snapshots when every day they need is built (and `from_snapshots`),
+    from the book's deltas otherwise: the same figures either way. Raises ValidationError for an
+    unknown `by`."""
     if by is not None and by not in BY_CHOICES:
         raise ValidationError(
             _("metrics are by one of {choices}, not {by!r}"),
@@ -103,10 +111,27 @@ def metrics(
         groups[currency].setdefault(key, [0] * WIDTH)[position] += cents
     for pk, cents in _reversal_sums(scope, period):
         sums[pk][REVERSED] += cents
-    for pk, values in _delta_sums(scope, period):
-        for i, cents in enumerate(values):
-            sums[pk][OPENING + i] += cents
-    for pk, values in _roll_sums(scope, period):
+    needed = _snapshot_days(period)
+    whole_months = period.first.day == 1 and (period.last + timedelta(days=1)).day == 1
+    rolls: list[tuple[int, list[int]]]
+    if from_snapshots and snapshots.covers([day for _position, day, _amount in needed]):
+        if whole_months:  # the balances from the snapshots, the rolls from each month's sums
+            needed = needed[:3]
+            rolls = snapshots.roll_months(period.first, period.last, scope)
+        else:  # the month-start buckets from the snapshots, what rolled from the deltas
+            rolls = [
+                (pk, [0] * len(ROLLS) + values)
+                for pk, values in roll_sums(scope, period.first, period.last, starts=False)
+            ]
+        for pk, values in snapshots.sums_on(needed, scope, WIDTH):
+            for i, cents in enumerate(values):
+                sums[pk][i] += cents
+    else:
+        for pk, values in _delta_sums(scope, period):
+            for i, cents in enumerate(values):
+                sums[pk][OPENING + i] += cents
+        rolls = roll_sums(scope, period.first, period.last, starts=True)
+    for pk, values in rolls:
         for i, cents in enumerate(values):
             sums[pk][START + i] += cents
     for pk, (currency, key) in keys.items():
@@ -167,6 +192,20 @@ def _group(key: str, v: list[int], period: Period) -> dict[str, Any]:
             name: text(formulas.share(v[ROLLED + i], v[START + i])) for i, name in enumerate(ROLLS)
         },
     }
+
+
+def _snapshot_days(period: Period) -> list[tuple[int, date, str]]:
+    """What the snapshots give (`snapshots.sums_on`): the opening balance (the day before the
+    period), the closing one and what is current at the close, and each roll's starting bucket
+    on the first day of each month of the period."""
+    wanted = [
+        (OPENING, period.first - timedelta(days=1), "balance"),
+        (CLOSING, period.last, "balance"),
+        (CURRENT, period.last, snapshots.COLUMNS[0]),
+    ]
+    for span in formulas.month_spans(period.first, period.last):
+        wanted += [(START + k, span.first, snapshots.COLUMNS[k]) for k in range(len(ROLLS))]
+    return wanted
 
 
 def _account_keys(
@@ -274,54 +313,5 @@ def _delta_sums(scope: Scope, period: Period) -> list[tuple[int, list[int]]]:
             sql.day(period.last),
             *scope.params,
         ],
-    )
-    return [(pk, [int(c or 0) for c in cents]) for pk, *cents in rows]
-
-
-def _roll_sums(scope: Scope, period: Period) -> list[tuple[int, list[int]]]:
-    """Per account, for each roll: the amount in its bucket on the first day of each month of
-    the period, and what of those same charges is open on the month's last day in a later
-    bucket, each summed over the months (docs/metrics.md, "Roll rates").
-
-    Only the deltas of charges due late enough to be in a roll's bucket on the period's first
-    day are read; each is paired with the months (a table of their limits) in which it can
-    count: posted by the month's first day (a charge's first delta is the day it was posted),
-    dated by its last, due no more than 90 days before its first. A CASE per month and bucket on
-    every delta instead took 1.2 s on the 10k-account / 1M-transaction book (PostgreSQL), and a
-    join to the transactions for the posting day 0.4 s of it; this takes 0.6 s."""
-    spans = formulas.month_spans(period.first, period.last)
-    limits, params = [], []
-    for span in spans:
-        at_start = [low for low, _high in _BUCKETS.due_limits(span.first)]
-        at_end = [low for low, _high in _BUCKETS.due_limits(span.last)]
-        limits.append("(" + ", ".join(["%s"] * 8) + ")")
-        params += [sql.day(d) for d in (*at_start[:4], *at_end[:4])]  # type: ignore[arg-type]
-    # s0..s3: the lowest due day of each bucket on the month's first day (s0 is that day);
-    # e0..e3: the same on its last day (e0 is that day); due before e_k: past bucket k by then.
-    bucket = [
-        "x.due_on >= s.s0",
-        "x.due_on < s.s0 AND x.due_on >= s.s1",
-        "x.due_on < s.s1 AND x.due_on >= s.s2",
-        "x.due_on < s.s2 AND x.due_on >= s.s3",
-    ]
-    columns = [f"SUM(CASE WHEN x.on_date <= s.s0 AND {b} THEN x.delta ELSE 0 END)" for b in bucket]
-    columns += [
-        f"SUM(CASE WHEN {b} AND x.due_on < s.e{k} THEN x.delta ELSE 0 END)"
-        for k, b in enumerate(bucket)
-    ]
-    earliest_due = _BUCKETS.due_limits(spans[0].first)[len(ROLLS) - 1][0]
-    assert earliest_due is not None
-    params += [False, sql.day(period.last), sql.day(earliest_due), *scope.params]
-    rows = aggregate(
-        f"WITH s(s0, s1, s2, s3, e0, e1, e2, e3) AS (VALUES {', '.join(limits)}),"
-        " x AS (SELECT account_id, due_on, on_date, delta,"
-        " MIN(on_date) OVER (PARTITION BY item_id) AS posted_on"
-        f" FROM {sql.table(OpenItemDelta)}"
-        " WHERE is_credit = %s AND on_date <= %s AND due_on >= %s"
-        f"{scope.on('account_id')})"
-        f" SELECT x.account_id, {', '.join(columns)} FROM x JOIN s"
-        " ON x.posted_on <= s.s0 AND x.on_date <= s.e0 AND x.due_on >= s.s3"
-        " GROUP BY x.account_id",
-        params,
     )
     return [(pk, [int(c or 0) for c in cents]) for pk, *cents in rows]

@@ -1,0 +1,74 @@
+"""The reports' own tables: the daily aging snapshots (`reports.snapshots`).
+
+Invariants (kept by `snapshots.snapshots_build`, the only writer):
+- The built days are one unbroken run, one `SnapshotDay` each; a day outside it has no snapshot.
+- An account's aging line as of a built day D is its `AgingSnapshot` row of the latest day in
+  [max(the first of D's month, the first built day), D], or all zero when there is none: a row is
+  written on the first built day and on the first of each month for every account with anything
+  open (a keyframe, so that a read scans at most one month of rows), and on any other day only
+  for an account whose line differs from the day before's.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from arrears.core.fields import MoneyField
+from arrears.ledger.models import Account
+
+
+class AgingSnapshot(models.Model):
+    """An account's aging as of a day's end: the open charges by bucket (0, 30, 60, 90 days past
+    due, as `arrears aging`), and its unapplied credit."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    current = MoneyField()
+    d1_30 = MoneyField()
+    d31_60 = MoneyField()
+    d61_90 = MoneyField()
+    d91_plus = MoneyField()
+    credit = MoneyField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="aging_snapshot_account_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="aging_snapshot_day")]
+
+
+class SnapshotDay(models.Model):
+    """A built day, with the fingerprint of the book's open-item deltas dated that day when it
+    was built: a later build that finds a different one rebuilds from that day."""
+
+    day = models.DateField(primary_key=True)
+    deltas = models.IntegerField()
+    fingerprint = models.BigIntegerField()
+
+
+class AgingRoll(models.Model):
+    """An account's roll sums of a whole built month (`rolls.roll_sums`): the amount in each of
+    the first four buckets on the month's first day, and what of those same charges is open on
+    its last day in a later bucket. Written with the month's snapshots, when all its days are
+    built; no row for an account with all eight zero."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    month = models.DateField()  # its first day
+    start0 = models.BigIntegerField()
+    start1 = models.BigIntegerField()
+    start2 = models.BigIntegerField()
+    start3 = models.BigIntegerField()
+    rolled0 = models.BigIntegerField()
+    rolled1 = models.BigIntegerField()
+    rolled2 = models.BigIntegerField()
+    rolled3 = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"], name="aging_roll_account_month")
+        ]
+        indexes = [models.Index(fields=["month"], name="aging_roll_month")]
