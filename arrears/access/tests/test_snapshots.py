@@ -218,9 +218,14 @@ def test_the_daily_run_builds_the_day_s_snapshot_at_its_end(
     book_import(write_book(tmp_path / "hand", HAND_BOOK))
     code, _out, err = cli(capsys, "run", "--date", "2026-04-15")
     assert code == 0, err
-    # with none built, a year back from the first of the month: the last 12 months' metrics
-    assert coverage() == (date(2025, 4, 1), date(2026, 4, 15))
+    # with none built, the run's day alone (the past is built by `report snapshots build`)
+    assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))
     assert _snapshot_cents(date(2026, 4, 15)) == _aging_cents(date(2026, 4, 15))
     code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--dry-run")
     assert code == 0, err
-    assert coverage() == (date(2025, 4, 1), date(2026, 4, 15))  # a dry run changes nothing
+    assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))  # a dry run changes nothing
+    # and the next day's run builds the next day
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-16")
+    assert code == 0, err
+    assert coverage() == (date(2026, 4, 15), date(2026, 4, 16))
+    assert _snapshot_cents(date(2026, 4, 16)) == _aging_cents(date(2026, 4, 16))
