@@ -216,16 +216,19 @@ def test_the_daily_run_builds_the_day_s_snapshot_at_its_end(
 ) -> None:
     monkeypatch.setenv("ARREARS_TODAY", "2026-04-15")
     book_import(write_book(tmp_path / "hand", HAND_BOOK))
-    code, _out, err = cli(capsys, "run", "--date", "2026-04-15")
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-15", "--snapshots")
     assert code == 0, err
     # with none built, the run's day alone (the past is built by `report snapshots build`)
     assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))
     assert _snapshot_cents(date(2026, 4, 15)) == _aging_cents(date(2026, 4, 15))
-    code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--dry-run")
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--dry-run", "--snapshots")
     assert code == 0, err
     assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))  # a dry run changes nothing
-    # and the next day's run builds the next day
+    # and a run without --snapshots builds none; the next one with it builds the next days
     code, _out, err = cli(capsys, "run", "--date", "2026-04-16")
+    assert code == 0, err
+    assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))
+    code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--snapshots")
     assert code == 0, err
     assert coverage() == (date(2026, 4, 15), date(2026, 4, 16))
     assert _snapshot_cents(date(2026, 4, 16)) == _aging_cents(date(2026, 4, 16))
