@@ -186,22 +186,29 @@ def case_changes(
 # -- settlements, write-offs and what a case recovered (docs/legal.md) ----------------------------
 
 
-def case_recovery(case: Referral) -> dict[str, str]:
-    """What the case recovered after the firm's fees: the payments on the account from the day
-    it was referred (to the day it ended, if it did), less the reversals of payments in that
-    time; the firm's contingency on them, its flat fee and the court costs it advanced (none is
-    recorded yet); the net."""
-    rows = Transaction.objects.filter(account_id=case.account_id, posted_on__gte=case.referred_on)
-    if case.withdrawn_on is not None:
-        rows = rows.filter(posted_on__lte=case.withdrawn_on)
+def recovered_between(account_pk: int, start: date, end: date | None) -> Decimal:
+    """The payments posted on the account from `start` to `end` (both included; no end: to
+    now), less the reversals of payments posted then: what a case recovered in that time."""
+    rows = Transaction.objects.filter(account_id=account_pk, posted_on__gte=start)
+    if end is not None:
+        rows = rows.filter(posted_on__lte=end)
     paid = rows.filter(type="payment").aggregate(s=Sum("amount"))["s"] or ZERO
     undone = (
         rows.filter(type="reversal", reverses__type="payment").aggregate(s=Sum("amount"))["s"]
         or ZERO
     )
+    return Decimal(paid - undone)
+
+
+def case_recovery(case: Referral) -> dict[str, str]:
+    """What the case recovered after the firm's fees: the payments on the account from the day
+    it was referred (to the day it ended, if it did), less the reversals of payments in that
+    time; the firm's contingency on them, its flat fee and the court costs it advanced (none is
+    recorded yet); the net."""
+    recovered = recovered_between(case.account_id, case.referred_on, case.withdrawn_on)
     firm = Firm.objects.filter(name=case.firm).first()
     got = schedule.recovery(
-        paid - undone,
+        recovered,
         percent=firm.contingency_percent if firm else ZERO,
         flat_fee=firm.flat_fee if firm else ZERO,
     )

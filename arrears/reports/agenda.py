@@ -24,17 +24,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import ValidationError
 from arrears.core.money import ZERO
 from arrears.dunning.models import Action, Hold
-from arrears.ledger.models import Account, Transaction
+from arrears.ledger.models import Account
 from arrears.ledger.selectors import account_ledger, account_party_links
 from arrears.legal.models import CASE_STATUSES, CaseEvent, Firm, Meeting, Referral, Settlement
 from arrears.legal.schedule import recovery
+from arrears.legal.selectors import recovered_between
 from arrears.legal.services import firm_named
 from arrears.legal.statuses import STATUSES
 
@@ -227,19 +227,12 @@ def _recoveries(firm: Firm, cases: list[Referral], first: date, as_of: date) -> 
     for case in cases:
         start = max(first, case.referred_on)
         end = min(as_of, case.withdrawn_on) if case.withdrawn_on else as_of
-        rows = Transaction.objects.filter(
-            account_id=case.account_id, posted_on__gte=start, posted_on__lte=end
-        )
-        paid = rows.filter(type="payment").aggregate(s=Sum("amount"))["s"] or ZERO
-        undone = (
-            rows.filter(type="reversal", reverses__type="payment").aggregate(s=Sum("amount"))["s"]
-            or ZERO
-        )
+        recovered = recovered_between(case.account_id, start, end)
         referred_now = first <= case.referred_on <= as_of
-        if paid - undone == ZERO and not referred_now:
+        if recovered == ZERO and not referred_now:
             continue
         got = recovery(
-            paid - undone,
+            recovered,
             percent=firm.contingency_percent,
             flat_fee=firm.flat_fee if referred_now else ZERO,
         )
