@@ -17,6 +17,7 @@ assignment table with hand-written SQL in `reports` would have been a second sta
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -31,8 +32,11 @@ from arrears.access.selectors import accounts_visible, authorize, profile_of
 from arrears.access.services import SystemActor
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import book_currencies
+from arrears.reports import registry
+from arrears.reports.document import Document
 from arrears.reports.metrics import Period, metrics, metrics_json
 from arrears.reports.over60 import over_60
+from arrears.reports.registry import Ask
 from arrears.reports.snapshots import Built, coverage
 from arrears.reports.snapshots import snapshots_build as _snapshots_build
 
@@ -135,3 +139,23 @@ def snapshots_after_run(*, on: date, progress: Callable[[int, int], None] | None
     if coverage() is None:
         start = on
     return _snapshots_build(date_from=start, date_to=on, progress=progress)
+
+
+def report_read(
+    *,
+    actor: Any,
+    name: str,
+    as_of: date,
+    date_from: date | None = None,
+    by: str | None = None,
+    currency: str | None = None,
+) -> Document:
+    """The report NAME (`reports.registry`) over the accounts `actor` may read: the one door of
+    `arrears report NAME`, the pages at /reports/NAME/, the API and the subscriptions."""
+    found = registry.spec(name)
+    ask = Ask(as_of=as_of, date_from=date_from, by=by, currency=currency)
+    registry.check(found, ask)
+    accounts = _scope(actor)
+    reader = None if isinstance(actor, SystemActor) else actor.get_username()
+    coordinators = _coordinators(accounts, as_of) if by == "coordinator" else None
+    return found.build(replace(ask, accounts=accounts, coordinators=coordinators, reader=reader))
