@@ -67,3 +67,18 @@ def _line(cells: list[str], widths: list[int], right: set[int]) -> str:
         c.rjust(w) if i in right else c.ljust(w)
         for i, (c, w) in enumerate(zip(cells, widths, strict=True))
     ).rstrip()
+
+
+def table_view(table: Table) -> dict[str, Any]:
+    """A table as the page and the PDF draw it: its headings, rows and total as (text, is it a
+    number) pairs, a number right-aligned; an empty cell is a dash."""
+
+    def line(row: dict[str, Any], blank: str) -> list[tuple[str, bool]]:
+        return [(cell(row.get(c.key)) or blank, c.kind in NUMERIC) for c in table.columns]
+
+    return {
+        "table": table,
+        "heads": [(c.label, c.kind in NUMERIC) for c in table.columns],
+        "rows": [line(r, "–") for r in table.rows],
+        "total": line(table.total, "") if table.total else None,
+    }

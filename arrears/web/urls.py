@@ -11,6 +11,7 @@ from arrears.web import (
     views_periods,
     views_record,
     views_refunds,
+    views_reports,
     views_settlements,
     views_worklist,
 )
@@ -134,6 +135,13 @@ urlpatterns = [
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
     path("periods/", views_periods.periods_page, name="periods"),
+    path("reports/", views_reports.reports_page, name="reports"),
+    path("reports/<str:name>/", views_reports.report_page, name="report"),
+    path(
+        "reports/<str:name>/download/<str:fmt>/",
+        views_reports.report_download,
+        name="report_download",
+    ),
     path("refunds/", views_refunds.refunds_page, name="refunds"),
     path("refunds/export/", views_refunds.refunds_export, name="refunds_export"),
     path("refunds/batches/<str:batch>/", views_refunds.refund_batch_file, name="refund_batch"),
