@@ -269,6 +269,8 @@ def _registry_parsers(actions: Any) -> None:
 
 
 def _report_parser(sub: Any) -> None:
+    """The `report` command; with the registry's reports when it is the only command built."""
+    alone = not sub.choices
     help = "reports: the collection metrics of a period, the balances over 60 days, and the others"
     p = sub.add_parser("report", help=help, description=help)
     actions = p.add_subparsers(dest="action", required=True, metavar="REPORT")
@@ -309,7 +311,11 @@ def _report_parser(sub: Any) -> None:
     build.add_argument("--from", dest="date_from", type=date, metavar="D", help="rebuild from D")
     build.add_argument("--to", dest="date_to", type=date, metavar="D", help="default: today")
     build.add_argument("--format", choices=["text", "json"], default="text")
-    _registry_parsers(actions)
+    if alone:
+        # `arrears report …` named alone: its reports are the registry's, which needs Django.
+        # Listing every command (`arrears --help`, built with the others first) loads no
+        # Django: there `report` lists its own three, and `arrears report --help` the rest.
+        _registry_parsers(actions)
 
 
 PARSERS = {"report": _report_parser}

@@ -12,7 +12,8 @@ Invariants:
   as a percent, days ("30 d"), counts as whole numbers.
 - Colours (`PALETTE`) are each at least 3:1 against the white they are drawn on (WCAG 2.1,
   1.4.11 Non-text Contrast), tested in web/tests/test_browser_reach.py.
-- A chart with several series has a legend; values of None are gaps (no bar, a broken line).
+- A chart with several series has a legend; values of None are gaps (no bar, a broken line),
+  a zero is a sliver on the axis, so that it is told apart from a gap.
 """
 
 from __future__ import annotations
@@ -167,9 +168,11 @@ def chart_svg(chart: Chart, *, ident: str, width: int = 720, height: int = 300) 
         out += _bars(chart, left, step, y_of)
     for index, text in enumerate(chart.labels):
         x = left + index * step + step / 2
+        short = _short(text, step)
+        whole = f"<title>{escape(text)}</title>" if short != text else ""  # what was cut off
         out.append(
             f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" font-size="11" '
-            f'fill="#1f2430"><title>{escape(text)}</title>{escape(_short(text, step))}</text>'
+            f'fill="#1f2430">{whole}{escape(short)}</text>'
         )
     if several:
         for k, series in enumerate(chart.series):
@@ -211,9 +214,9 @@ def _bars(chart: Chart, left: float, step: float, y_of: Callable[[Decimal], floa
                 y1, y2 = zero, y_of(value)
                 x = start + k * bar_w
             y, h = min(y1, y2), abs(y2 - y1)
-            if h < 1.5 and value != 0:  # a value too small to see: a sliver, not nothing
-                h = 1.5
-                y = zero - h if value > 0 else zero
+            if h < 2:  # zero, or too small to see: a sliver on the axis, not a gap (None)
+                h = 2.0
+                y = zero - h if value >= 0 else zero
             out.append(
                 f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{max(bar_w - 2, 1):.1f}" '
                 f'height="{h:.1f}" fill="{PALETTE[k % len(PALETTE)]}"><title>'

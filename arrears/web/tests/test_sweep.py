@@ -78,6 +78,8 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         ("language", "es"),
         ("refund_id", "RF-0"),
         ("batch", "RB-20260326-1"),
+        ("name", "over-60"),  # a report of the registry (/reports/<name>/, /api/reports/{name})
+        ("fmt", "csv"),
     ):
         route = re.sub(rf"<(?:str:)?{name}>|\{{{name}\}}", value, route)
     assert "<" not in route, route
