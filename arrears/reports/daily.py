@@ -1,0 +1,789 @@
+"""The reports a coordinator and a manager read each day and week, as documents of the registry:
+`daily` (the day's review of the receivables), `aging-trend` (the aging at each of the last 12
+month ends), `manager-digest` (the week of each of the reader's buildings) and `cases` (the
+attorney's cases: the month's agenda of each firm). docs/metrics.md ("Daily review, aging trend
+and the manager's digest") defines every figure; `daily_figures` holds the arithmetic.
+
+Invariants:
+- Set-based: the aging lines are one statement for all the days a report compares
+  (`aging_days.lines_at`: the snapshots where built, else the open-item deltas); what the run
+  and the people did (notices, holds, promises, plans, cases) is one aggregate query per kind,
+  grouped in the database; nothing is read per account. Only `cases` reads per firm (the agenda
+  of each, `reports.agenda`, as the meeting's own page does).
+- Amounts are whole cents until each output line turns them into a decimal string.
+- One currency per document: a scope holding several is refused unless one is named
+  (ValidationError `currency_needed`, as `over-60`), so no two currencies are ever added.
+- Scope is given (`Ask.accounts`): a property's manager reads their buildings only, another
+  company's manager nothing; for `cases`, the firms are those with an open case on an account of
+  the scope (every firm for the whole book), and each agenda is cut to the scope's accounts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from arrears.core.errors import ValidationError
+from arrears.core.fields import MoneyField, from_cents
+from arrears.dunning.models import Action, Hold, RunLog
+from arrears.ledger.collection import month_ends
+from arrears.ledger.models import Account
+from arrears.legal.models import CaseEvent, Firm, Referral
+from arrears.plans.models import Plan, Promise
+from arrears.reports import daily_figures as fig
+from arrears.reports.agenda import Month, agenda
+from arrears.reports.aging_days import AccountKey, accounts_in, lines_at
+from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.registry import Ask, register
+from arrears.reports.scoped import scope_of
+
+ALL = "ALL"
+TREND_POINTS = 13  # the last 12 month ends, and the day itself
+WEEK = 7
+LARGEST = 3  # the digest's largest balances per building
+SENT = ("queued", "task", "done", "closed")  # a notice the run sent or queued (not refused)
+
+
+def money(cents: int) -> str:
+    return f"{from_cents(cents):.2f}"
+
+
+def decimal_money(value: Decimal | None) -> str:
+    return f"{value or Decimal(0):.2f}"
+
+
+def one_currency(ask: Ask) -> tuple[QuerySet[Account] | None, str]:
+    """The scope in the one currency the document is drawn in: the one asked for, else the
+    scope's only one. ValidationError `currency_needed` for a scope in several."""
+    accounts = ask.accounts
+    everything = accounts if accounts is not None else Account.objects.all()
+    if ask.currency:
+        return everything.filter(currency=ask.currency), ask.currency
+    held = sorted(set(everything.values_list("currency", flat=True)))
+    if len(held) > 1:
+        raise ValidationError(
+            _("the accounts are in several currencies ({currencies}): name one"),
+            code="currency_needed",
+            currencies=", ".join(held),
+            field="currency",
+        )
+    default = str(Account._meta.get_field("currency").default)
+    return accounts, held[0] if held else default
+
+
+def key_of(pk: int, account: AccountKey, by: str | None, coordinators: Mapping[int, str]) -> str:
+    if by == "property":
+        return account.property_id
+    if by == "portfolio":
+        return account.portfolio
+    if by == "coordinator":
+        return coordinators.get(pk, "")
+    return ALL
+
+
+def amounts(line: list[int] | tuple[int, ...]) -> dict[str, str]:
+    """A line as the aging's JSON prints one: each bucket, the credit, the balance (and here
+    the past due)."""
+    out = {label: money(line[i]) for i, label in enumerate(fig.LABELS)}
+    out["credit"] = money(line[fig.CREDIT])
+    out["balance"] = money(fig.balance(line))
+    out["past_due"] = money(fig.past_due(line))
+    return out
+
+
+def bucket_columns() -> tuple[Column, ...]:
+    return (
+        Column("current", _("current"), "money"),
+        *(Column(label, label, "money") for label in fig.LABELS[1:]),
+        Column("credit", _("credit"), "money"),
+        Column("balance", _("balance"), "money"),
+    )
+
+
+def scoped(rows: QuerySet[Any], accounts: QuerySet[Account] | None) -> QuerySet[Any]:
+    return rows if accounts is None else rows.filter(account__in=accounts)
+
+
+def _sum(field: str = "amount") -> Sum:
+    return Sum(field, output_field=MoneyField())
+
+
+# -- daily -------------------------------------------------------------------------------------
+
+
+@register(
+    "daily",
+    _("Daily A/R review"),
+    bys=("property", "portfolio", "coordinator"),
+    summary=_(
+        "new delinquencies, the largest movers, the aging against the day before and a week"
+        " before, and what the daily run did"
+    ),
+)
+def daily_report(ask: Ask) -> Document:
+    accounts, currency = one_currency(ask)
+    scope = scope_of(accounts)
+    day = ask.as_of
+    days = (day - timedelta(days=WEEK), day - timedelta(days=1), day)
+    lines = lines_at(days, scope)
+    keys = accounts_in(scope)
+    coordinators = ask.coordinators or {}
+    before = {pk: fig.line_of(v, 1) for pk, v in lines.items()}
+    after = {pk: fig.line_of(v, 2) for pk, v in lines.items()}
+    names = {pk: k.account_id for pk, k in keys.items()}
+
+    groups: dict[str, list[list[int]]] = defaultdict(lambda: [[0] * fig.WIDTH for _d in days])
+    totals = [[0] * fig.WIDTH for _d in days]
+    for pk, values in lines.items():
+        key = key_of(pk, keys[pk], ask.by, coordinators)
+        for i in range(len(days)):
+            fig.add(groups[key][i], fig.line_of(values, i))
+            fig.add(totals[i], fig.line_of(values, i))
+    aging = [
+        {"key": key, "day": d.isoformat(), **amounts(groups[key][i])}
+        for key in sorted(groups)
+        for i, d in enumerate(days)
+    ]
+    aging_totals = [{"day": d.isoformat(), **amounts(totals[i])} for i, d in enumerate(days)]
+
+    fresh = [
+        (pk, fig.past_due(after[pk]), fig.balance(after[pk]))
+        for pk in fig.newly_past_due(before, after)
+    ]
+    fresh.sort(key=lambda r: (-r[1], names[r[0]]))
+    new_rows = [
+        {
+            "account_id": names[pk],
+            "property_id": keys[pk].property_id,
+            "key": key_of(pk, keys[pk], ask.by, coordinators),
+            "past_due": money(due),
+            "balance": money(bal),
+        }
+        for pk, due, bal in fresh
+    ]
+    up, down = fig.movers(fig.moves(before, after), names)
+
+    def mover(m: fig.Move) -> dict[str, Any]:
+        return {
+            "account_id": names[m.pk],
+            "property_id": keys[m.pk].property_id,
+            "balance_before": money(m.balance_before),
+            "balance": money(m.balance),
+            "past_due_before": money(m.past_due_before),
+            "past_due": money(m.past_due),
+            "move": money(m.size),
+        }
+
+    run = _run_of(day, accounts)
+    data = {
+        "as_of": day.isoformat(),
+        "currency": currency,
+        "by": ask.by,
+        "days": [d.isoformat() for d in days],
+        "new_delinquencies": new_rows,
+        "new_delinquencies_total": {
+            "count": len(fresh),
+            "past_due": money(sum(r[1] for r in fresh)),
+        },
+        "movers": {"up": [mover(m) for m in up], "down": [mover(m) for m in down]},
+        "aging": aging,
+        "aging_totals": aging_totals,
+        "run": run,
+    }
+    return Document(
+        "daily",
+        _t("Daily A/R review"),
+        _t("as of %(day)s") % {"day": day},
+        data,
+        _daily_tables(data, ask.by is not None),
+        (_aging_chart(days, totals, currency),),
+    )
+
+
+def _daily_tables(data: dict[str, Any], grouped: bool) -> tuple[Table, ...]:
+    group = (Column("key", _("group")),) if grouped else ()
+    account = (Column("account_id", _("account")), Column("property_id", _("property")))
+    moved = (
+        *account,
+        Column("balance_before", _("balance the day before"), "money"),
+        Column("balance", _("balance"), "money"),
+        Column("past_due_before", _("past due the day before"), "money"),
+        Column("past_due", _("past due"), "money"),
+        Column("move", _("move"), "money"),
+    )
+    total = data["new_delinquencies_total"]
+    return (
+        Table(
+            _t("New delinquencies"),
+            (*account, *group, Column("past_due", _("past due"), "money")),
+            data["new_delinquencies"],
+            total={"account_id": _t("Total"), "past_due": total["past_due"]},
+            note=_t("Past due at the end of the day, not at the end of the day before."),
+        ),
+        Table(_t("Largest rises"), moved, data["movers"]["up"]),
+        Table(_t("Largest falls"), moved, data["movers"]["down"]),
+        Table(
+            _t("Aging by bucket"),
+            (*group, Column("day", _("day"), "date"), *bucket_columns()),
+            data["aging"] if grouped else data["aging_totals"],
+        ),
+        Table(
+            _t("What the daily run did"),
+            (
+                Column("what", _("what")),
+                Column("detail", _("detail")),
+                Column("count", _("count"), "int"),
+                Column("amount", _("amount"), "money"),
+            ),
+            _run_rows(data["run"]),
+        ),
+    )
+
+
+def _aging_chart(days: tuple[date, ...], totals: list[list[int]], currency: str) -> Chart:
+    return Chart(
+        "stacked",
+        _t("Aging by bucket a week before, the day before and on the day"),
+        tuple(d.isoformat() for d in days),
+        tuple(
+            Series(label, tuple(from_cents(totals[i][b]) for i in range(len(days))))
+            for b, label in enumerate(fig.LABELS)
+        ),
+        unit="money",
+        currency=currency,
+        description=_t("Open charges by bucket on %(days)s, stacked.")
+        % {"days": ", ".join(d.isoformat() for d in days)},
+    )
+
+
+def _run_of(day: date, accounts: QuerySet[Account] | None) -> dict[str, Any]:
+    """What the daily run (and the people) did on `day` over the scope: one aggregate per kind."""
+    actions = scoped(Action.objects.filter(run_on=day), accounts)
+    notices = [
+        {"channel": channel, "status": status, "count": n}
+        for channel, status, n in actions.filter(action="notice")
+        .values_list("channel", "status")
+        .annotate(n=Count("pk"))
+        .order_by("channel", "status")
+    ]
+    others = {
+        (kind, status): (n, amount)
+        for kind, status, n, amount in actions.exclude(action="notice")
+        .values_list("action", "status")
+        .annotate(n=Count("pk"), amount=_sum())
+        .order_by("action", "status")
+    }
+    holds = scoped(Hold.objects.all(), accounts)
+    placed = [
+        {"reason": reason, "count": n}
+        for reason, n in holds.filter(placed_on=day)
+        .values_list("reason")
+        .annotate(n=Count("pk"))
+        .order_by("reason")
+    ]
+    promises = scoped(Promise.objects.all(), accounts)
+    plans = scoped(Plan.objects.all(), accounts)
+
+    def counted(rows: QuerySet[Any]) -> dict[str, Any]:
+        got = rows.aggregate(n=Count("pk"), amount=_sum())
+        return {"count": got["n"], "amount": decimal_money(got["amount"])}
+
+    return {
+        "ran": RunLog.objects.filter(run_on=day, dry_run=False, finished_at__isnull=False).exists(),
+        "notices": notices,
+        "actions": [
+            {"action": kind, "status": status, "count": n, "amount": decimal_money(amount)}
+            for (kind, status), (n, amount) in sorted(others.items())
+        ],
+        "holds_placed": placed,
+        "holds_released": holds.filter(released_on=day).count(),
+        "promises": {
+            "due": counted(promises.filter(promised_on=day)),
+            "kept": counted(promises.filter(status="kept", settled_on=day)),
+            "broken": counted(promises.filter(status="broken", settled_on=day)),
+        },
+        "plans": {
+            "started": counted(plans.filter(made_on=day)),
+            "completed": counted(plans.filter(status="completed", ended_on=day)),
+            "broken": counted(plans.filter(status="broken", ended_on=day)),
+        },
+    }
+
+
+def _run_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"what": _t("notice"), "detail": f"{n['channel']} {n['status']}", "count": n["count"]}
+        for n in run["notices"]
+    ]
+    rows += [
+        {
+            "what": a["action"],
+            "detail": a["status"],
+            "count": a["count"],
+            "amount": a["amount"],
+        }
+        for a in run["actions"]
+    ]
+    rows += [
+        {"what": _t("hold placed"), "detail": h["reason"], "count": h["count"]}
+        for h in run["holds_placed"]
+    ]
+    rows.append({"what": _t("holds released"), "detail": "", "count": run["holds_released"]})
+    for kind, label in (("due", _t("due")), ("kept", _t("kept")), ("broken", _t("broken"))):
+        rows.append({"what": _t("promises"), "detail": label, **run["promises"][kind]})
+    for kind, label in (
+        ("started", _t("started")),
+        ("completed", _t("completed")),
+        ("broken", _t("broken")),
+    ):
+        rows.append({"what": _t("plans"), "detail": label, **run["plans"][kind]})
+    return rows
+
+
+# -- aging trend -------------------------------------------------------------------------------
+
+
+@register(
+    "aging-trend",
+    _("Aging trend"),
+    bys=("property", "portfolio"),
+    summary=_("the aging by bucket at each of the last 12 month ends, and the share over 60 days"),
+)
+def aging_trend_report(ask: Ask) -> Document:
+    data = aging_trend_data(ask)
+    labels = tuple(data["days"])
+    points = data["points"]
+    charts = (
+        Chart(
+            "stacked",
+            _t("Aging at each month end"),
+            labels,
+            tuple(Series(label, tuple(Decimal(p[label]) for p in points)) for label in fig.LABELS),
+            unit="money",
+            currency=data["currency"],
+            description=_t("Open charges by bucket at each month end, stacked."),
+        ),
+        Chart(
+            "line",
+            _t("Share more than 60 days past due"),
+            labels,
+            (
+                Series(
+                    _t("over 60 days"),
+                    tuple(
+                        None if p["over_60_share"] is None else Decimal(p["over_60_share"])
+                        for p in points
+                    ),
+                ),
+            ),
+            unit="share",
+            description=_t("The open charges more than 60 days past due over all open charges."),
+        ),
+    )
+    point_columns = (
+        Column("day", _("day"), "date"),
+        *bucket_columns(),
+        Column("over_60_share", _("share over 60 days"), "rate"),
+    )
+    tables = [Table(_t("Aging at each month end"), point_columns, points)]
+    for group in data["groups"]:
+        tables.append(
+            Table(
+                _t("Aging at each month end: %(group)s") % {"group": group["key"] or "-"},
+                point_columns,
+                group["points"],
+            )
+        )
+    return Document(
+        "aging-trend",
+        _t("Aging trend"),
+        _t("%(first)s to %(last)s") % {"first": labels[0], "last": labels[-1]},
+        data,
+        tuple(tables),
+        charts,
+    )
+
+
+def aging_trend_data(ask: Ask, *, from_snapshots: bool = True) -> dict[str, Any]:
+    """The trend's JSON: the scope's aging at each point (`points`) and, with `by`, each
+    group's (`groups`). The same from the snapshots and from the book (a test holds them so)."""
+    accounts, currency = one_currency(ask)
+    scope = scope_of(accounts)
+    days = month_ends(ask.as_of, TREND_POINTS)
+    lines = lines_at(days, scope, from_snapshots=from_snapshots)
+    keys = accounts_in(scope) if ask.by else {}
+    totals = [[0] * fig.WIDTH for _d in days]
+    groups: dict[str, list[list[int]]] = defaultdict(lambda: [[0] * fig.WIDTH for _d in days])
+    for pk, values in lines.items():
+        for i in range(len(days)):
+            fig.add(totals[i], fig.line_of(values, i))
+            if ask.by:
+                fig.add(groups[key_of(pk, keys[pk], ask.by, {})][i], fig.line_of(values, i))
+
+    def points(lines_of: list[list[int]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "day": d.isoformat(),
+                **amounts(lines_of[i]),
+                "over_60_share": _rate(fig.share_over_60(lines_of[i])),
+            }
+            for i, d in enumerate(days)
+        ]
+
+    return {
+        "as_of": ask.as_of.isoformat(),
+        "currency": currency,
+        "by": ask.by,
+        "buckets": list(fig.LABELS),
+        "days": [d.isoformat() for d in days],
+        "points": points(totals),
+        "groups": [{"key": key, "points": points(groups[key])} for key in sorted(groups)],
+    }
+
+
+def _rate(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value}"
+
+
+# -- the manager's weekly digest ---------------------------------------------------------------
+
+
+@register(
+    "manager-digest",
+    _("Weekly digest of your buildings"),
+    summary=_(
+        "each of your buildings: balance and past due against a week ago, new delinquencies,"
+        " notices, promises, plans, cases and the largest balances"
+    ),
+)
+def manager_digest_report(ask: Ask) -> Document:
+    data = manager_digest_data(ask)
+    buildings = data["properties"]
+    columns = (
+        Column("property_id", _("property")),
+        Column("name", _("name")),
+        Column("balance_week_ago", _("balance a week ago"), "money"),
+        Column("balance", _("balance"), "money"),
+        Column("past_due_week_ago", _("past due a week ago"), "money"),
+        Column("past_due", _("past due"), "money"),
+        Column("new_delinquencies", _("new delinquencies"), "int"),
+        Column("notices", _("notices sent"), "int"),
+        Column("promises_made", _("promises made"), "int"),
+        Column("promises_kept", _("promises kept"), "int"),
+        Column("promises_broken", _("promises broken"), "int"),
+        Column("plans_started", _("plans started"), "int"),
+        Column("plans_broken", _("plans broken"), "int"),
+        Column("cases", _("cases referred or changed"), "int"),
+    )
+    largest = [{"property_id": b["property_id"], **row} for b in buildings for row in b["largest"]]
+    tables = (
+        Table(_t("Your buildings this week"), columns, buildings, total=data["totals"]),
+        Table(
+            _t("Largest balances"),
+            (
+                Column("property_id", _("property")),
+                Column("account_id", _("account")),
+                Column("balance", _("balance"), "money"),
+                Column("past_due", _("past due"), "money"),
+            ),
+            largest,
+        ),
+        Table(
+            _t("Cases referred or changed"),
+            (
+                Column("property_id", _("property")),
+                Column("account_id", _("account")),
+                Column("case_id", _("case"), "int"),
+                Column("firm", _("firm")),
+                Column("on", _("day"), "date"),
+                Column("status", _("status")),
+            ),
+            data["case_changes"],
+        ),
+    )
+    chart = Chart(
+        "bars",
+        _t("Past due by building, a week ago and now"),
+        tuple(b["property_id"] for b in buildings),
+        (
+            Series(_t("a week ago"), tuple(Decimal(b["past_due_week_ago"]) for b in buildings)),
+            Series(_t("now"), tuple(Decimal(b["past_due"]) for b in buildings)),
+        ),
+        unit="money",
+        currency=data["currency"],
+        description=_t("The past due of each building a week before the day and on the day."),
+    )
+    return Document(
+        "manager-digest",
+        _t("Weekly digest of your buildings"),
+        _t("%(first)s to %(last)s") % {"first": data["from"], "last": data["to"]},
+        data,
+        tables,
+        (chart,),
+    )
+
+
+def manager_digest_data(ask: Ask) -> dict[str, Any]:
+    """The digest's JSON: per building of the scope (a building with an account in it), the
+    week from `as_of` - 6 to `as_of` against the end of the day a week before."""
+    accounts, currency = one_currency(ask)
+    scope = scope_of(accounts)
+    day, first = ask.as_of, ask.as_of - timedelta(days=WEEK - 1)
+    week_ago = day - timedelta(days=WEEK)
+    lines = lines_at((week_ago, day), scope)
+    keys = accounts_in(scope)
+    then = {pk: fig.line_of(v, 0) for pk, v in lines.items()}
+    now = {pk: fig.line_of(v, 1) for pk, v in lines.items()}
+    props: dict[str, dict[str, Any]] = {}
+    for account in keys.values():
+        props.setdefault(account.property_id, {"name": account.property_name})
+    sums: dict[str, list[int]] = {p: [0, 0, 0, 0, 0] for p in props}
+    for pk in lines:
+        row = sums[keys[pk].property_id]
+        row[0] += fig.balance(then[pk])
+        row[1] += fig.balance(now[pk])
+        row[2] += fig.past_due(then[pk])
+        row[3] += fig.past_due(now[pk])
+    for pk in fig.newly_past_due(then, now):
+        sums[keys[pk].property_id][4] += 1
+    counts = _week_counts(first, day, accounts)
+    changes = _case_changes(first, day, accounts)
+    cases: dict[str, set[int]] = defaultdict(set)
+    for change in changes:
+        cases[change["property_id"]].add(change["case_id"])
+    largest: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for pk, line in now.items():
+        if fig.balance(line) > 0:
+            largest[keys[pk].property_id].append((pk, fig.balance(line), fig.past_due(line)))
+    buildings = []
+    for prop in sorted(props):
+        s = sums[prop]
+        top = sorted(largest[prop], key=lambda r: (-r[1], keys[r[0]].account_id))[:LARGEST]
+        buildings.append(
+            {
+                "property_id": prop,
+                "name": props[prop]["name"],
+                "balance_week_ago": money(s[0]),
+                "balance": money(s[1]),
+                "past_due_week_ago": money(s[2]),
+                "past_due": money(s[3]),
+                "new_delinquencies": s[4],
+                **{kind: counts[kind].get(prop, 0) for kind in WEEK_COUNTS},
+                "cases": len(cases[prop]),
+                "largest": [
+                    {"account_id": keys[pk].account_id, "balance": money(b), "past_due": money(p)}
+                    for pk, b, p in top
+                ],
+            }
+        )
+    total: dict[str, Any] = {"property_id": _t("Total")}
+    for field in ("balance_week_ago", "balance", "past_due_week_ago", "past_due"):
+        total[field] = f"{sum((Decimal(b[field]) for b in buildings), Decimal(0)):.2f}"
+    for field in ("new_delinquencies", *WEEK_COUNTS, "cases"):
+        total[field] = sum(b[field] for b in buildings)
+    return {
+        "from": first.isoformat(),
+        "to": day.isoformat(),
+        "week_ago": week_ago.isoformat(),
+        "currency": currency,
+        "properties": buildings,
+        "totals": total,
+        "case_changes": changes,
+    }
+
+
+WEEK_COUNTS = (
+    "notices",
+    "promises_made",
+    "promises_kept",
+    "promises_broken",
+    "plans_started",
+    "plans_broken",
+)
+
+
+def _week_counts(
+    first: date, last: date, accounts: QuerySet[Account] | None
+) -> dict[str, dict[str, int]]:
+    """Per kind (WEEK_COUNTS), per building: how many in [first, last] (a query each)."""
+    promises = scoped(Promise.objects.all(), accounts)
+    plans = scoped(Plan.objects.all(), accounts)
+    week = {"gte": first, "lte": last}
+
+    def within(field: str) -> dict[str, date]:
+        return {f"{field}__{op}": d for op, d in week.items()}
+
+    chosen = {
+        "notices": scoped(
+            Action.objects.filter(action="notice", status__in=SENT, **within("run_on")),
+            accounts,
+        ),
+        "promises_made": promises.filter(**within("made_on")),
+        "promises_kept": promises.filter(status="kept", **within("settled_on")),
+        "promises_broken": promises.filter(status="broken", **within("settled_on")),
+        "plans_started": plans.filter(**within("made_on")),
+        "plans_broken": plans.filter(status="broken", **within("ended_on")),
+    }
+    return {
+        kind: {
+            prop or "": n
+            for prop, n in rows.values_list("account__property__property_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        for kind, rows in chosen.items()
+    }
+
+
+def _case_changes(
+    first: date, last: date, accounts: QuerySet[Account] | None
+) -> list[dict[str, Any]]:
+    """The cases' events of the week (a referral is its case's first: `legal.services`), by the
+    day each happened (`CaseEvent.on`; the day it was recorded is not the book's)."""
+    events = CaseEvent.objects.filter(on__gte=first, on__lte=last)
+    if accounts is not None:
+        events = events.filter(case__account__in=accounts)
+    return [
+        {
+            "property_id": prop or "",
+            "account_id": account_id,
+            "case_id": case_id,
+            "firm": firm,
+            "on": on.isoformat(),
+            "status": status,
+        }
+        for prop, account_id, case_id, firm, on, status in events.order_by(
+            "case__account__property__property_id", "case__account__account_id", "on", "pk"
+        ).values_list(
+            "case__account__property__property_id",
+            "case__account__account_id",
+            "case_id",
+            "case__firm",
+            "on",
+            "status",
+        )
+    ]
+
+
+# -- the attorney's cases ----------------------------------------------------------------------
+
+
+@register(
+    "cases",
+    _("Attorney's cases"),
+    summary=_("each firm's cases, hearings and recoveries of the month (the meeting's agenda)"),
+)
+def cases_report(ask: Ask) -> Document:
+    month = Month.of(ask.as_of)
+    if ask.accounts is None:
+        names = list(Firm.objects.order_by("name").values_list("name", flat=True))
+    else:
+        open_at = Referral.objects.filter(account__in=ask.accounts, withdrawn_on__isnull=True)
+        names = list(
+            Firm.objects.filter(name__in=open_at.values("firm"))
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+    agendas = []
+    for name in names:
+        found = agenda(firm=name, month=month, today=ask.as_of)
+        agendas.append(found if ask.accounts is None else _within(found, ask.accounts))
+    tables: list[Table] = []
+    for found in agendas:
+        tables += _case_tables(found)
+    return Document(
+        "cases",
+        _t("Attorney's cases"),
+        _t("%(month)s, as of %(day)s") % {"month": month.key, "day": ask.as_of},
+        {"month": month.key, "as_of": ask.as_of.isoformat(), "firms": agendas},
+        tuple(tables),
+    )
+
+
+def _within(found: dict[str, Any], accounts: QuerySet[Account]) -> dict[str, Any]:
+    """The agenda cut to the accounts of the scope, its counts and recoveries summed again."""
+    named = {
+        row["account_id"]
+        for key in ("cases", "hearings", "recommended_not_sent", "settlements_to_approve")
+        for row in found[key]
+    }
+    mine = set(accounts.filter(account_id__in=named).values_list("account_id", flat=True))
+
+    def kept(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["account_id"] in mine]
+
+    cases = kept(found["cases"])
+    by_status: dict[str, int] = {}
+    for row in cases:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    lines = kept(found["recoveries"]["cases"])
+    recoveries = {
+        "cases": lines,
+        **{
+            k: f"{sum((Decimal(r[k]) for r in lines), Decimal(0)):.2f}"
+            for k in ("recovered", "fees", "net")
+        },
+    }
+    return {
+        **found,
+        "by_status": {s: by_status[s] for s in found["by_status"] if s in by_status},
+        "cases": cases,
+        "hearings": kept(found["hearings"]),
+        "documents_missing": kept(found["documents_missing"]),
+        "recommended_not_sent": kept(found["recommended_not_sent"]),
+        "settlements_to_approve": kept(found["settlements_to_approve"]),
+        "recoveries": recoveries,
+    }
+
+
+def _case_tables(found: dict[str, Any]) -> list[Table]:
+    firm = found["firm"]
+    case = (Column("case_id", _("case"), "int"), Column("account_id", _("account")))
+    recoveries = found["recoveries"]
+    return [
+        Table(
+            _t("Cases of %(firm)s") % {"firm": firm},
+            (
+                *case,
+                Column("debtor", _("debtor")),
+                Column("property", _("property")),
+                Column("status_label", _("status")),
+                Column("referred_on", _("referred on"), "date"),
+                Column("balance_referred", _("balance referred"), "money"),
+                Column("balance", _("balance"), "money"),
+                Column("hearing_on", _("hearing"), "date"),
+            ),
+            found["cases"],
+        ),
+        Table(
+            _t("Hearings of %(firm)s") % {"firm": firm},
+            (
+                *case,
+                Column("hearing_on", _("hearing"), "date"),
+                Column("court", _("court")),
+                Column("index_number", _("index number")),
+            ),
+            found["hearings"],
+        ),
+        Table(
+            _t("Recoveries of %(firm)s") % {"firm": firm},
+            (
+                *case,
+                Column("recovered", _("recovered"), "money"),
+                Column("fees", _("fees"), "money"),
+                Column("net", _("net"), "money"),
+            ),
+            recoveries["cases"],
+            total={
+                "account_id": _t("Total"),
+                **{k: recoveries[k] for k in ("recovered", "fees", "net")},
+            },
+        ),
+    ]
