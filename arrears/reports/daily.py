@@ -29,6 +29,7 @@ from typing import Any
 from django.db.models import Count, QuerySet, Sum
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from arrears.core.errors import ValidationError
 from arrears.core.fields import MoneyField, from_cents
@@ -336,12 +337,16 @@ def _run_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
         for h in run["holds_placed"]
     ]
     rows.append({"what": _t("holds released"), "detail": "", "count": run["holds_released"]})
-    for kind, label in (("due", _t("due")), ("kept", _t("kept")), ("broken", _t("broken"))):
+    for kind, label in (
+        ("due", _t("due")),
+        ("kept", pgettext("a promise's state", "kept")),
+        ("broken", pgettext("a promise's state", "broken")),
+    ):
         rows.append({"what": _t("promises"), "detail": label, **run["promises"][kind]})
     for kind, label in (
         ("started", _t("started")),
-        ("completed", _t("completed")),
-        ("broken", _t("broken")),
+        ("completed", pgettext("a plan's state", "completed")),
+        ("broken", pgettext("a plan's state", "broken")),
     ):
         rows.append({"what": _t("plans"), "detail": label, **run["plans"][kind]})
     return rows
