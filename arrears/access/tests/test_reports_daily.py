@@ -334,6 +334,12 @@ def test_a_manager_s_daily_review_is_of_their_buildings(people: Any) -> None:
     assert [r["account_id"] for r in bob["new_delinquencies"]] == ["A-TINA"]
     assert alice["aging_totals"][-1]["past_due"] == "2150.00"
     assert bob["aging_totals"][-1]["past_due"] == "1200.00"
+    # by coordinator: no account is assigned, so one group, "" (none)
+    grouped = report_read(
+        actor=people["alice"], name="daily", as_of=date(2026, 3, 2), by="coordinator"
+    ).data
+    assert {row["key"] for row in grouped["aging"]} == {""}
+    assert grouped["aging"][-1]["past_due"] == "2150.00"
 
 
 def test_the_cases_report_is_each_firm_s_agenda_within_the_scope(people: Any) -> None:
