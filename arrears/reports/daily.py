@@ -1,21 +1,19 @@
-"""The reports a coordinator and a manager read each day and week, as documents of the registry:
-`daily` (the day's review of the receivables), `aging-trend` (the aging at each of the last 12
-month ends), `manager-digest` (the week of each of the reader's buildings) and `cases` (the
-attorney's cases: the month's agenda of each firm). docs/metrics.md ("Daily review, aging trend
-and the manager's digest") defines every figure; `daily_figures` holds the arithmetic.
+"""The reports a coordinator reads each day, as documents of the registry: `daily` (the day's
+review of the receivables) and `aging-trend` (the aging at each of the last 12 month ends); the
+week's `manager-digest` (`reports.digest`) and the attorney's `cases` (`reports.cases`) share its
+helpers. docs/metrics.md ("Daily review, aging trend and the manager's digest") defines every
+figure; `daily_figures` holds the arithmetic.
 
 Invariants:
 - Set-based: the aging lines are one statement for all the days a report compares
   (`aging_days.lines_at`: the snapshots where built, else the open-item deltas); what the run
   and the people did (notices, holds, promises, plans, cases) is one aggregate query per kind,
-  grouped in the database; nothing is read per account. Only `cases` reads per firm (the agenda
-  of each, `reports.agenda`, as the meeting's own page does).
+  grouped in the database; nothing is read per account.
 - Amounts are whole cents until each output line turns them into a decimal string.
 - One currency per document: a scope holding several is refused unless one is named
   (ValidationError `currency_needed`, as `over-60`), so no two currencies are ever added.
 - Scope is given (`Ask.accounts`): a property's manager reads their buildings only, another
-  company's manager nothing; for `cases`, the firms are those with an open case on an account of
-  the scope (every firm for the whole book), and each agenda is cut to the scope's accounts.
+  company's manager nothing.
 """
 
 from __future__ import annotations
@@ -36,10 +34,8 @@ from arrears.core.fields import MoneyField, from_cents
 from arrears.dunning.models import Action, Hold, RunLog
 from arrears.ledger.collection import month_ends
 from arrears.ledger.models import Account
-from arrears.legal.models import CaseEvent, Firm, Referral
 from arrears.plans.models import Plan, Promise
 from arrears.reports import daily_figures as fig
-from arrears.reports.agenda import Month, agenda
 from arrears.reports.aging_days import AccountKey, accounts_in, lines_at
 from arrears.reports.document import Chart, Column, Document, Series, Table
 from arrears.reports.registry import Ask, register
@@ -48,8 +44,6 @@ from arrears.reports.scoped import scope_of
 ALL = "ALL"
 TREND_POINTS = 13  # the last 12 month ends, and the day itself
 WEEK = 7
-LARGEST = 3  # the digest's largest balances per building
-SENT = ("queued", "task", "done", "closed")  # a notice the run sent or queued (not refused)
 
 
 def money(cents: int) -> str:
@@ -114,9 +108,6 @@ def scoped(rows: QuerySet[Any], accounts: QuerySet[Account] | None) -> QuerySet[
 
 def _sum(field: str = "amount") -> Sum:
     return Sum(field, output_field=MoneyField())
-
-
-# -- daily -------------------------------------------------------------------------------------
 
 
 @register(
@@ -352,9 +343,6 @@ def _run_rows(run: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-# -- aging trend -------------------------------------------------------------------------------
-
-
 @register(
     "aging-trend",
     _("Aging trend"),
@@ -455,340 +443,3 @@ def aging_trend_data(ask: Ask, *, from_snapshots: bool = True) -> dict[str, Any]
 
 def _rate(value: Decimal | None) -> str | None:
     return None if value is None else f"{value}"
-
-
-# -- the manager's weekly digest ---------------------------------------------------------------
-
-
-@register(
-    "manager-digest",
-    _("Weekly digest of your buildings"),
-    summary=_(
-        "each of your buildings: balance and past due against a week ago, new delinquencies,"
-        " notices, promises, plans, cases and the largest balances"
-    ),
-)
-def manager_digest_report(ask: Ask) -> Document:
-    data = manager_digest_data(ask)
-    buildings = data["properties"]
-    columns = (
-        Column("property_id", _("property")),
-        Column("name", _("name")),
-        Column("balance_week_ago", _("balance a week ago"), "money"),
-        Column("balance", _("balance"), "money"),
-        Column("past_due_week_ago", _("past due a week ago"), "money"),
-        Column("past_due", _("past due"), "money"),
-        Column("new_delinquencies", _("new delinquencies"), "int"),
-        Column("notices", _("notices sent"), "int"),
-        Column("promises_made", _("promises made"), "int"),
-        Column("promises_kept", _("promises kept"), "int"),
-        Column("promises_broken", _("promises broken"), "int"),
-        Column("plans_started", _("plans started"), "int"),
-        Column("plans_broken", _("plans broken"), "int"),
-        Column("cases", _("cases referred or changed"), "int"),
-    )
-    largest = [{"property_id": b["property_id"], **row} for b in buildings for row in b["largest"]]
-    tables = (
-        Table(_t("Your buildings this week"), columns, buildings, total=data["totals"]),
-        Table(
-            _t("Largest balances"),
-            (
-                Column("property_id", _("property")),
-                Column("account_id", _("account")),
-                Column("balance", _("balance"), "money"),
-                Column("past_due", _("past due"), "money"),
-            ),
-            largest,
-        ),
-        Table(
-            _t("Cases referred or changed"),
-            (
-                Column("property_id", _("property")),
-                Column("account_id", _("account")),
-                Column("case_id", _("case"), "int"),
-                Column("firm", _("firm")),
-                Column("on", _("day"), "date"),
-                Column("status", _("status")),
-            ),
-            data["case_changes"],
-        ),
-    )
-    chart = Chart(
-        "bars",
-        _t("Past due by building, a week ago and now"),
-        tuple(b["property_id"] for b in buildings),
-        (
-            Series(_t("a week ago"), tuple(Decimal(b["past_due_week_ago"]) for b in buildings)),
-            Series(_t("now"), tuple(Decimal(b["past_due"]) for b in buildings)),
-        ),
-        unit="money",
-        currency=data["currency"],
-        description=_t("The past due of each building a week before the day and on the day."),
-    )
-    return Document(
-        "manager-digest",
-        _t("Weekly digest of your buildings"),
-        _t("%(first)s to %(last)s") % {"first": data["from"], "last": data["to"]},
-        data,
-        tables,
-        (chart,),
-    )
-
-
-def manager_digest_data(ask: Ask) -> dict[str, Any]:
-    """The digest's JSON: per building of the scope (a building with an account in it), the
-    week from `as_of` - 6 to `as_of` against the end of the day a week before."""
-    accounts, currency = one_currency(ask)
-    scope = scope_of(accounts)
-    day, first = ask.as_of, ask.as_of - timedelta(days=WEEK - 1)
-    week_ago = day - timedelta(days=WEEK)
-    lines = lines_at((week_ago, day), scope)
-    keys = accounts_in(scope)
-    then = {pk: fig.line_of(v, 0) for pk, v in lines.items()}
-    now = {pk: fig.line_of(v, 1) for pk, v in lines.items()}
-    props: dict[str, dict[str, Any]] = {}
-    for account in keys.values():
-        props.setdefault(account.property_id, {"name": account.property_name})
-    sums: dict[str, list[int]] = {p: [0, 0, 0, 0, 0] for p in props}
-    for pk in lines:
-        row = sums[keys[pk].property_id]
-        row[0] += fig.balance(then[pk])
-        row[1] += fig.balance(now[pk])
-        row[2] += fig.past_due(then[pk])
-        row[3] += fig.past_due(now[pk])
-    for pk in fig.newly_past_due(then, now):
-        sums[keys[pk].property_id][4] += 1
-    counts = _week_counts(first, day, accounts)
-    changes = _case_changes(first, day, accounts)
-    cases: dict[str, set[int]] = defaultdict(set)
-    for change in changes:
-        cases[change["property_id"]].add(change["case_id"])
-    largest: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for pk, line in now.items():
-        if fig.balance(line) > 0:
-            largest[keys[pk].property_id].append((pk, fig.balance(line), fig.past_due(line)))
-    buildings = []
-    for prop in sorted(props):
-        s = sums[prop]
-        top = sorted(largest[prop], key=lambda r: (-r[1], keys[r[0]].account_id))[:LARGEST]
-        buildings.append(
-            {
-                "property_id": prop,
-                "name": props[prop]["name"],
-                "balance_week_ago": money(s[0]),
-                "balance": money(s[1]),
-                "past_due_week_ago": money(s[2]),
-                "past_due": money(s[3]),
-                "new_delinquencies": s[4],
-                **{kind: counts[kind].get(prop, 0) for kind in WEEK_COUNTS},
-                "cases": len(cases[prop]),
-                "largest": [
-                    {"account_id": keys[pk].account_id, "balance": money(b), "past_due": money(p)}
-                    for pk, b, p in top
-                ],
-            }
-        )
-    total: dict[str, Any] = {"property_id": _t("Total")}
-    for field in ("balance_week_ago", "balance", "past_due_week_ago", "past_due"):
-        total[field] = f"{sum((Decimal(b[field]) for b in buildings), Decimal(0)):.2f}"
-    for field in ("new_delinquencies", *WEEK_COUNTS, "cases"):
-        total[field] = sum(b[field] for b in buildings)
-    return {
-        "from": first.isoformat(),
-        "to": day.isoformat(),
-        "week_ago": week_ago.isoformat(),
-        "currency": currency,
-        "properties": buildings,
-        "totals": total,
-        "case_changes": changes,
-    }
-
-
-WEEK_COUNTS = (
-    "notices",
-    "promises_made",
-    "promises_kept",
-    "promises_broken",
-    "plans_started",
-    "plans_broken",
-)
-
-
-def _week_counts(
-    first: date, last: date, accounts: QuerySet[Account] | None
-) -> dict[str, dict[str, int]]:
-    """Per kind (WEEK_COUNTS), per building: how many in [first, last] (a query each)."""
-    promises = scoped(Promise.objects.all(), accounts)
-    plans = scoped(Plan.objects.all(), accounts)
-    week = {"gte": first, "lte": last}
-
-    def within(field: str) -> dict[str, date]:
-        return {f"{field}__{op}": d for op, d in week.items()}
-
-    chosen = {
-        "notices": scoped(
-            Action.objects.filter(action="notice", status__in=SENT, **within("run_on")),
-            accounts,
-        ),
-        "promises_made": promises.filter(**within("made_on")),
-        "promises_kept": promises.filter(status="kept", **within("settled_on")),
-        "promises_broken": promises.filter(status="broken", **within("settled_on")),
-        "plans_started": plans.filter(**within("made_on")),
-        "plans_broken": plans.filter(status="broken", **within("ended_on")),
-    }
-    return {
-        kind: {
-            prop or "": n
-            for prop, n in rows.values_list("account__property__property_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        }
-        for kind, rows in chosen.items()
-    }
-
-
-def _case_changes(
-    first: date, last: date, accounts: QuerySet[Account] | None
-) -> list[dict[str, Any]]:
-    """The cases' events of the week (a referral is its case's first: `legal.services`), by the
-    day each happened (`CaseEvent.on`; the day it was recorded is not the book's)."""
-    events = CaseEvent.objects.filter(on__gte=first, on__lte=last)
-    if accounts is not None:
-        events = events.filter(case__account__in=accounts)
-    return [
-        {
-            "property_id": prop or "",
-            "account_id": account_id,
-            "case_id": case_id,
-            "firm": firm,
-            "on": on.isoformat(),
-            "status": status,
-        }
-        for prop, account_id, case_id, firm, on, status in events.order_by(
-            "case__account__property__property_id", "case__account__account_id", "on", "pk"
-        ).values_list(
-            "case__account__property__property_id",
-            "case__account__account_id",
-            "case_id",
-            "case__firm",
-            "on",
-            "status",
-        )
-    ]
-
-
-# -- the attorney's cases ----------------------------------------------------------------------
-
-
-@register(
-    "cases",
-    _("Attorney's cases"),
-    summary=_("each firm's cases, hearings and recoveries of the month (the meeting's agenda)"),
-)
-def cases_report(ask: Ask) -> Document:
-    month = Month.of(ask.as_of)
-    if ask.accounts is None:
-        names = list(Firm.objects.order_by("name").values_list("name", flat=True))
-    else:
-        open_at = Referral.objects.filter(account__in=ask.accounts, withdrawn_on__isnull=True)
-        names = list(
-            Firm.objects.filter(name__in=open_at.values("firm"))
-            .order_by("name")
-            .values_list("name", flat=True)
-        )
-    agendas = []
-    for name in names:
-        found = agenda(firm=name, month=month, today=ask.as_of)
-        agendas.append(found if ask.accounts is None else _within(found, ask.accounts))
-    tables: list[Table] = []
-    for found in agendas:
-        tables += _case_tables(found)
-    return Document(
-        "cases",
-        _t("Attorney's cases"),
-        _t("%(month)s, as of %(day)s") % {"month": month.key, "day": ask.as_of},
-        {"month": month.key, "as_of": ask.as_of.isoformat(), "firms": agendas},
-        tuple(tables),
-    )
-
-
-def _within(found: dict[str, Any], accounts: QuerySet[Account]) -> dict[str, Any]:
-    """The agenda cut to the accounts of the scope, its counts and recoveries summed again."""
-    named = {
-        row["account_id"]
-        for key in ("cases", "hearings", "recommended_not_sent", "settlements_to_approve")
-        for row in found[key]
-    }
-    mine = set(accounts.filter(account_id__in=named).values_list("account_id", flat=True))
-
-    def kept(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [r for r in rows if r["account_id"] in mine]
-
-    cases = kept(found["cases"])
-    by_status: dict[str, int] = {}
-    for row in cases:
-        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
-    lines = kept(found["recoveries"]["cases"])
-    recoveries = {
-        "cases": lines,
-        **{
-            k: f"{sum((Decimal(r[k]) for r in lines), Decimal(0)):.2f}"
-            for k in ("recovered", "fees", "net")
-        },
-    }
-    return {
-        **found,
-        "by_status": {s: by_status[s] for s in found["by_status"] if s in by_status},
-        "cases": cases,
-        "hearings": kept(found["hearings"]),
-        "documents_missing": kept(found["documents_missing"]),
-        "recommended_not_sent": kept(found["recommended_not_sent"]),
-        "settlements_to_approve": kept(found["settlements_to_approve"]),
-        "recoveries": recoveries,
-    }
-
-
-def _case_tables(found: dict[str, Any]) -> list[Table]:
-    firm = found["firm"]
-    case = (Column("case_id", _("case"), "int"), Column("account_id", _("account")))
-    recoveries = found["recoveries"]
-    return [
-        Table(
-            _t("Cases of %(firm)s") % {"firm": firm},
-            (
-                *case,
-                Column("debtor", _("debtor")),
-                Column("property", _("property")),
-                Column("status_label", _("status")),
-                Column("referred_on", _("referred on"), "date"),
-                Column("balance_referred", _("balance referred"), "money"),
-                Column("balance", _("balance"), "money"),
-                Column("hearing_on", _("hearing"), "date"),
-            ),
-            found["cases"],
-        ),
-        Table(
-            _t("Hearings of %(firm)s") % {"firm": firm},
-            (
-                *case,
-                Column("hearing_on", _("hearing"), "date"),
-                Column("court", _("court")),
-                Column("index_number", _("index number")),
-            ),
-            found["hearings"],
-        ),
-        Table(
-            _t("Recoveries of %(firm)s") % {"firm": firm},
-            (
-                *case,
-                Column("recovered", _("recovered"), "money"),
-                Column("fees", _("fees"), "money"),
-                Column("net", _("net"), "money"),
-            ),
-            recoveries["cases"],
-            total={
-                "account_id": _t("Total"),
-                **{k: recoveries[k] for k in ("recovered", "fees", "net")},
-            },
-        ),
-    ]
