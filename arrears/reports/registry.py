@@ -28,7 +28,12 @@ from arrears.reports.document import Document
 BYS = ("property", "portfolio", "coordinator")
 
 # Every module that registers reports.
-MODULES = ("arrears.reports.builtin",)
+MODULES = (
+    "arrears.reports.builtin",
+    "arrears.reports.daily",
+    "arrears.reports.digest",
+    "arrears.reports.cases",
+)
 
 
 @dataclass(frozen=True)
