@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "export": "arrears.cli.book",
     "aging": "arrears.cli.book",
     "ledger": "arrears.cli.book",
+    "payment": "arrears.cli.payments",
     "demo": "arrears.cli.demo",
     "run": "arrears.cli.dunning",
     "timeline": "arrears.cli.dunning",

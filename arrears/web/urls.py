@@ -8,6 +8,7 @@ from arrears.web import (
     views_assign,
     views_cases,
     views_letters,
+    views_payments,
     views_periods,
     views_record,
     views_refunds,
@@ -59,6 +60,11 @@ urlpatterns = [
         "accounts/<str:account_id>/deposit/statement.pdf",
         views_actions.account_deposit_statement_preview,
         name="account_deposit_statement_preview",
+    ),
+    path(
+        "accounts/<str:account_id>/payments/",
+        views_payments.account_payment,
+        name="account_payment",
     ),
     path(
         "accounts/<str:account_id>/writeoffs/",

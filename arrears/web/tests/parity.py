@@ -26,6 +26,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_note",),
         "api": (f"POST {ACCOUNT}/notes",),
     },
+    "payment.post": {
+        "cli": ("payment post",),
+        "web": ("web:account_payment",),
+        "api": (f"POST {ACCOUNT}/payments",),
+    },
     "hold.place": {
         "cli": ("hold",),
         "web": ("web:account_hold",),
