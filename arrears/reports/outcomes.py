@@ -1,0 +1,670 @@
+"""What collection achieved over a period, as reports of the registry (docs/metrics.md, "Payment
+speed, recovery, promises and disputes"): `payment-speed` (the charges due in the period paid
+within 5 and 30 days of their due date), `recovery` (what the cases referred and the balances
+written off in the period recovered, net of the firms' fees), `promises` (the promise-kept rate
+and the plans kept or broken) and `disputes` (opened in the period, by outcome, and the days to
+resolve them); each for the whole book or by property, portfolio, coordinator, dunning policy or
+calendar month (`reports.grouped`).
+
+Invariants:
+- Set-based: each report is one or two aggregate queries over the book, grouped in SQL by the
+  group (or by account, for coordinator and policy), whatever the book's size; the recovery's
+  are one row per case and per write-off (few), whose fees are the legal part's own formula
+  (`legal.schedule.recovery`, a contingency rounded per case).
+- As of `to`: nothing after the period's last day is read (a charge whose 30-day window ends
+  after it is not measured for 30 days yet; a recovery after it is not counted).
+- Amounts are whole cents summed in SQL (a decimal column cast to cents first), turned into
+  decimal strings once per group; rates are 4-place decimal strings (`formulas.share`), `null`
+  when their denominator is zero; amounts of two currencies are never added (one object per
+  currency, as the metrics).
+- The promise-kept rate is the plans part's (`plans.selectors.promises_settled`, `KeptRate`),
+  never a second statement of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from arrears.core import sql
+from arrears.core.fields import from_cents
+from arrears.disputes.models import Dispute
+from arrears.ledger.models import Account, OpenItemDelta, Transaction
+from arrears.legal.models import Firm, Referral, Settlement, WriteOff
+from arrears.legal.schedule import recovery
+from arrears.plans.models import Plan, Promise
+from arrears.plans.selectors import KeptRate, promises_settled
+from arrears.reports import formulas
+from arrears.reports.builtin import currencies_of, in_currency
+from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.grouped import (
+    BYS,
+    cents,
+    days_between,
+    first_keys,
+    fold,
+    joins,
+    key_sql,
+    namer,
+    plus_days,
+)
+from arrears.reports.registry import Ask, register
+from arrears.reports.scoped import Scope, aggregate, scope_of
+
+WINDOWS = (5, 30)  # days after the due date
+# A recovery after a write-off reinstates what it pays as a charge of this code, paid at once
+# (docs/legal.md, "Settlements and write-offs"): bookkeeping, not a bill, so not measured.
+WRITEOFF_RECOVERY = "WOR"
+DAYS_PLACES = Decimal("0.01")
+
+
+def _money(value: int) -> str:
+    return f"{from_cents(value):.2f}"
+
+
+def _share(part: int, whole: int) -> str | None:
+    return formulas.rate_text(formulas.share(part, whole))
+
+
+def _period(ask: Ask) -> tuple[date, date]:
+    assert ask.date_from is not None  # registry.check: each of these takes a period
+    return ask.date_from, ask.as_of
+
+
+def _subtitle(ask: Ask) -> str:
+    first, last = _period(ask)
+    return _t("%(first)s to %(last)s") % {"first": first, "last": last}
+
+
+def _by_currency(
+    ask: Ask,
+    rows: list[tuple[Any, ...]],
+    name: Callable[[Any], str],
+    width: int,
+) -> dict[str, dict[str, list[int]]]:
+    """Rows of (currency, SQL key, `width` whole numbers) folded per currency and group: the
+    currencies asked for (or the scope's) first, each with the groups every report shows."""
+    currencies = currencies_of(ask) or [str(Account._meta.get_field("currency").default)]
+    split: dict[str, list[tuple[Any, ...]]] = {c: [] for c in currencies}
+    for currency, *rest in rows:
+        split.setdefault(currency, []).append(tuple(rest))
+    return {c: fold(split[c], name, width, first_keys(ask)) for c in sorted(split)}
+
+
+def _data(ask: Ask, groups: list[dict[str, Any]], currency: str | None) -> dict[str, Any]:
+    first, last = _period(ask)
+    head: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat()}
+    if currency is not None:
+        head["currency"] = currency
+    return {**head, "groups": groups}
+
+
+def _shown(key: str) -> str:
+    return key or _t("(none)")
+
+
+def _rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**g, "key": _shown(g["key"])} for g in groups]
+
+
+def _bars(
+    title: str, groups: list[dict[str, Any]], series: tuple[tuple[str, str], ...], what: str
+) -> Chart:
+    """Bars per group of the rates named in `series` ((label, the group's field) each)."""
+    return Chart(
+        "bars",
+        title,
+        tuple(_shown(g["key"]) for g in groups),
+        tuple(
+            Series(label, tuple(None if g[f] is None else Decimal(g[f]) for g in groups))
+            for label, f in series
+        ),
+        unit="share",
+        description=what,
+    )
+
+
+def _several(docs: list[dict[str, Any]]) -> Any:
+    """One object for one currency, a list of one per currency otherwise (as the metrics)."""
+    return docs[0] if len(docs) == 1 else docs
+
+
+# -- payment speed ----------------------------------------------------------------------------
+
+# Per group: the charges due and their amount, then for each window the charges measured (their
+# window ended by `to`) and those paid within it, each by count and by amount.
+CHARGES, AMOUNT = 0, 1
+SPEED_WIDTH = 2 + 4 * len(WINDOWS)
+
+
+def _speed_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """(currency, SQL key, charges, amount, then per window: measured, measured amount, paid,
+    paid amount). A charge's open amount on a day is the sum of its open-item deltas up to that
+    day (the aging's), so it is paid within N days when that sum is zero on its due date + N
+    and it was booked by then; read over the deltas of the charges due in the period only.
+    The write-off recoveries' charges (`WRITEOFF_RECOVERY`) are left out."""
+    first, last = _period(ask)
+    inner = ", ".join(
+        f"SUM(CASE WHEN d.on_date <= {plus_days('t.due_on', n)} THEN d.delta ELSE 0 END)"
+        f" AS open_{n}"
+        for n in WINDOWS
+    )
+    outer = []
+    for n in WINDOWS:
+        end = plus_days("c.due_on", n)
+        measured = f"{end} <= %s"
+        paid = f"{measured} AND c.posted_on <= {end} AND c.open_{n} = 0"
+        outer += [
+            f"SUM(CASE WHEN {measured} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {measured} THEN c.amount ELSE 0 END)",
+            f"SUM(CASE WHEN {paid} THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN {paid} THEN c.amount ELSE 0 END)",
+        ]
+    to = sql.day(last)
+    return aggregate(
+        f"SELECT a.currency, {key_sql(ask.by, 'c.due_on')}, COUNT(*), SUM(c.amount),"
+        f" {', '.join(outer)} FROM"
+        f" (SELECT t.id, t.account_id, t.amount, t.due_on, t.posted_on, {inner}"
+        f" FROM {sql.table(Transaction)} t LEFT JOIN {sql.table(OpenItemDelta)} d"
+        " ON d.item_id = t.id AND d.is_credit = %s AND d.due_on >= %s AND d.due_on <= %s"
+        " WHERE t.type = %s AND t.code <> %s AND t.due_on >= %s AND t.due_on <= %s"
+        f"{scope.on('t.account_id')}"
+        " GROUP BY t.id, t.account_id, t.amount, t.due_on, t.posted_on) c"
+        f"{joins('c')} GROUP BY 1, 2",
+        [
+            *[to] * 4 * len(WINDOWS),
+            False,
+            sql.day(first),
+            to,
+            "charge",
+            WRITEOFF_RECOVERY,
+            sql.day(first),
+            to,
+            *scope.params,
+        ],
+    )
+
+
+def _speed_group(key: str, v: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": key, "charges": v[CHARGES], "amount": _money(v[AMOUNT])}
+    for i, n in enumerate(WINDOWS):
+        measured, measured_amount, paid, paid_amount = v[2 + 4 * i : 6 + 4 * i]
+        out |= {
+            f"measured_{n}": measured,
+            f"measured_{n}_amount": _money(measured_amount),
+            f"paid_{n}": paid,
+            f"paid_{n}_amount": _money(paid_amount),
+            f"share_{n}": _share(paid, measured),
+            f"share_{n}_amount": _share(paid_amount, measured_amount),
+        }
+    return out
+
+
+SPEED_COLUMNS = (
+    Column("key", _("group")),
+    Column("charges", _("charges due"), "int"),
+    Column("amount", _("amount due"), "money"),
+    *(
+        column
+        for n in WINDOWS
+        for column in (
+            Column(f"measured_{n}", format_lazy(_("measured at {n} days"), n=n), "int"),
+            Column(f"share_{n}", format_lazy(_("paid within {n} days, by count"), n=n), "rate"),
+            Column(
+                f"share_{n}_amount", format_lazy(_("paid within {n} days, by amount"), n=n), "rate"
+            ),
+        )
+    ),
+)
+
+
+@register(
+    "payment-speed",
+    _("Payment speed"),
+    period=True,
+    bys=BYS,
+    summary=_(
+        "the share of the charges due in a period paid within 5 and 30 days of their due date"
+    ),
+)
+def payment_speed_report(ask: Ask) -> Document:
+    scope = scope_of(in_currency(ask))
+    sums = _by_currency(ask, _speed_rows(scope, ask), namer(ask, scope), SPEED_WIDTH)
+    docs, tables, charts = [], [], []
+    for currency, groups in sums.items():
+        lines = [_speed_group(key, groups[key]) for key in sorted(groups)]
+        docs.append(_data(ask, lines, currency))
+        tables.append(
+            Table(
+                currency,
+                SPEED_COLUMNS,
+                _rows(lines),
+                note=_t(
+                    "A charge is paid within N days when nothing of it is open on its due date"
+                    " + N; it is measured once that day is in the period."
+                ),
+            )
+        )
+        charts.append(
+            _bars(
+                _t("Paid within 5 and 30 days (%(currency)s, by amount)") % {"currency": currency},
+                lines,
+                tuple((_t("within %(n)s days") % {"n": n}, f"share_{n}_amount") for n in WINDOWS),
+                _t("The share of the amount due paid within 5 and within 30 days, per group."),
+            )
+        )
+    return Document(
+        "payment-speed",
+        _t("Payment speed"),
+        _subtitle(ask),
+        _several(docs),
+        tuple(tables),
+        tuple(charts),
+    )
+
+
+# -- recovery ---------------------------------------------------------------------------------
+
+(
+    CASES,
+    REFERRED,
+    RECOVERED,
+    FEES,
+    NET,
+    FORGIVEN,
+    WRITEOFFS,
+    WRITTEN_OFF,
+    WO_RECOVERED,
+    WO_FEES,
+    WO_NET,
+) = range(11)
+RECOVERY_WIDTH = 11
+
+
+def _case_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """Per case referred in the period: (currency, SQL key, balance referred, the firm's
+    contingency in hundredths of a percent, its flat fee, what the settlements paid forgave by
+    `to`, what the case recovered by `to`), all whole cents. What it recovered is
+    `legal.selectors.recovered_between`'s: the payments posted on the account from the day of
+    the referral to the day the case ended (or `to`, if earlier), less the reversals of payments
+    posted then."""
+    first, last = _period(ask)
+    txn, to = sql.table(Transaction), sql.day(last)
+    forgiven = (
+        f"SELECT case_id, SUM({cents('forgiven')}) AS forgiven FROM {sql.table(Settlement)}"
+        " WHERE status = %s AND status_on <= %s GROUP BY case_id"
+    )
+    return aggregate(
+        f"SELECT a.currency, {key_sql(ask.by, 'r.referred_on')}, r.id,"
+        f" MAX({cents('r.balance_referred')}), MAX({cents('f.contingency_percent')}),"
+        f" MAX({cents('f.flat_fee')}), MAX(COALESCE(s.forgiven, 0)),"
+        " SUM(CASE WHEN t.type = %s THEN t.amount"
+        " WHEN t.type = %s AND v.type = %s THEN -t.amount ELSE 0 END)"
+        f" FROM {sql.table(Referral)} r{joins('r')}"
+        f" LEFT JOIN {sql.table(Firm)} f ON f.name = r.firm"
+        f" LEFT JOIN ({forgiven}) s ON s.case_id = r.id"
+        f" LEFT JOIN {txn} t ON t.account_id = r.account_id AND t.type IN (%s, %s)"
+        " AND t.posted_on >= r.referred_on AND t.posted_on <= %s"
+        " AND (r.withdrawn_on IS NULL OR t.posted_on <= r.withdrawn_on)"
+        f" LEFT JOIN {txn} v ON v.id = t.reverses_id"
+        f" WHERE r.referred_on >= %s AND r.referred_on <= %s{scope.on('r.account_id')}"
+        " GROUP BY 1, 2, 3",
+        [
+            "payment",
+            "reversal",
+            "payment",
+            "paid",
+            to,
+            "payment",
+            "reversal",
+            to,
+            sql.day(first),
+            to,
+            *scope.params,
+        ],
+    )
+
+
+def _writeoff_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """Per write-off made in the period: (currency, SQL key, amount written off, the contingency
+    of its case's firm (none without a case), what was recovered after it by `to`), whole
+    cents. A recovery is a `WOR` charge named after the write-off (`legal.settlements`:
+    `<its txn_id>-r<m>`), which the payment it recovers paid."""
+    first, last = _period(ask)
+    return aggregate(
+        f"SELECT a.currency, {key_sql(ask.by, 'w.written_off_on')}, w.id,"
+        f" MAX({cents('w.amount')}), MAX({cents('f.contingency_percent')}),"
+        " COALESCE(SUM(t.amount), 0)"
+        f" FROM {sql.table(WriteOff)} w{joins('w')}"
+        f" LEFT JOIN {sql.table(Referral)} r ON r.id = w.case_id"
+        f" LEFT JOIN {sql.table(Firm)} f ON f.name = r.firm"
+        f" LEFT JOIN {sql.table(Transaction)} t ON t.account_id = w.account_id"
+        " AND t.type = %s AND t.code = %s AND t.posted_on <= %s"
+        " AND substr(t.txn_id, 1, length(w.txn_id) + 2) = w.txn_id || %s"
+        f" WHERE w.written_off_on >= %s AND w.written_off_on <= %s{scope.on('w.account_id')}"
+        " GROUP BY 1, 2, 3",
+        ["charge", WRITEOFF_RECOVERY, sql.day(last), "-r", sql.day(first), sql.day(last), *scope.params],
+    )
+
+
+def _fees(recovered: int, percent_hundredths: int, flat_fee: int) -> int:
+    """The firm's fees on what a case recovered, in cents: the legal part's formula."""
+    got = recovery(
+        from_cents(recovered),
+        percent=from_cents(percent_hundredths),
+        flat_fee=from_cents(flat_fee),
+    )
+    return int(got.fees * 100)
+
+
+def _recovery_vectors(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """(currency, SQL key, the recovery's vector) per case and per write-off."""
+    rows: list[tuple[Any, ...]] = []
+    for currency, key, _pk, referred, percent, flat, forgiven, recovered in _case_rows(scope, ask):
+        v = [0] * RECOVERY_WIDTH
+        got = int(recovered or 0)
+        fees = _fees(got, int(percent), int(flat))
+        v[CASES], v[REFERRED], v[RECOVERED] = 1, int(referred), got
+        v[FEES], v[NET], v[FORGIVEN] = fees, got - fees, int(forgiven)
+        rows.append((currency, key, *v))
+    for currency, key, _pk, amount, percent, recovered in _writeoff_rows(scope, ask):
+        v = [0] * RECOVERY_WIDTH
+        got = int(recovered or 0)
+        fees = _fees(got, int(percent), 0)  # the flat fee is the case's, counted with it
+        v[WRITEOFFS], v[WRITTEN_OFF], v[WO_RECOVERED] = 1, int(amount), got
+        v[WO_FEES], v[WO_NET] = fees, got - fees
+        rows.append((currency, key, *v))
+    return rows
+
+
+def _recovery_group(key: str, v: list[int]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "cases": v[CASES],
+        "balance_referred": _money(v[REFERRED]),
+        "recovered": _money(v[RECOVERED]),
+        "fees": _money(v[FEES]),
+        "net_recovered": _money(v[NET]),
+        "forgiven": _money(v[FORGIVEN]),
+        "recovery_rate": _share(v[RECOVERED], v[REFERRED]),
+        "net_recovery_rate": _share(v[NET], v[REFERRED]),
+        "writeoffs": v[WRITEOFFS],
+        "written_off": _money(v[WRITTEN_OFF]),
+        "writeoff_recovered": _money(v[WO_RECOVERED]),
+        "writeoff_fees": _money(v[WO_FEES]),
+        "writeoff_net_recovered": _money(v[WO_NET]),
+        "writeoff_recovery_rate": _share(v[WO_RECOVERED], v[WRITTEN_OFF]),
+        "writeoff_net_recovery_rate": _share(v[WO_NET], v[WRITTEN_OFF]),
+    }
+
+
+RECOVERY_COLUMNS = (
+    Column("key", _("group")),
+    Column("cases", _("cases referred"), "int"),
+    Column("balance_referred", _("balance referred"), "money"),
+    Column("recovered", _("recovered"), "money"),
+    Column("fees", _("fees"), "money"),
+    Column("net_recovered", _("net recovered"), "money"),
+    Column("forgiven", _("forgiven by settlements"), "money"),
+    Column("net_recovery_rate", _("net recovery rate"), "rate"),
+    Column("writeoffs", _("write-offs"), "int"),
+    Column("written_off", _("written off"), "money"),
+    Column("writeoff_net_recovered", _("net recovered after write-off"), "money"),
+    Column("writeoff_net_recovery_rate", _("net write-off recovery rate"), "rate"),
+)
+
+
+@register(
+    "recovery",
+    _("Recovery"),
+    period=True,
+    bys=BYS,
+    summary=_(
+        "what the cases referred and the balances written off in a period recovered, net of fees"
+    ),
+)
+def recovery_report(ask: Ask) -> Document:
+    scope = scope_of(in_currency(ask))
+    sums = _by_currency(ask, _recovery_vectors(scope, ask), namer(ask, scope), RECOVERY_WIDTH)
+    docs, tables, charts = [], [], []
+    for currency, groups in sums.items():
+        lines = [_recovery_group(key, groups[key]) for key in sorted(groups)]
+        docs.append(_data(ask, lines, currency))
+        tables.append(
+            Table(
+                currency,
+                RECOVERY_COLUMNS,
+                _rows(lines),
+                note=_t(
+                    "Cases referred and balances written off in the period; what they recovered"
+                    " up to its last day, less the firms' fees, over the balance."
+                ),
+            )
+        )
+        charts.append(
+            _bars(
+                _t("Net recovery rate (%(currency)s)") % {"currency": currency},
+                lines,
+                (
+                    (_t("referred"), "net_recovery_rate"),
+                    (_t("written off"), "writeoff_net_recovery_rate"),
+                ),
+                _t("What was recovered net of fees over the balance referred or written off."),
+            )
+        )
+    return Document(
+        "recovery",
+        _t("Recovery"),
+        _subtitle(ask),
+        _several(docs),
+        tuple(tables),
+        tuple(charts),
+    )
+
+
+# -- promises and plans -----------------------------------------------------------------------
+
+KEPT, BROKEN, PLANS_COMPLETED, PLANS_BROKEN = range(4)
+
+
+def _promise_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """(SQL key, kept, broken, 0, 0) of the promises the kept rate counts
+    (`plans.selectors.promises_settled`, compiled into the statement), grouped by the day each
+    was settled; then (SQL key, 0, 0, completed, broken) of the plans that ended in the period
+    so, grouped by the day each ended."""
+    first, last = _period(ask)
+    settled, params = promises_settled(since=first, until=last).values("pk").query.sql_with_params()
+    promises = aggregate(
+        f"SELECT {key_sql(ask.by, 'pr.settled_on')},"
+        " SUM(CASE WHEN pr.status = %s THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN pr.status = %s THEN 1 ELSE 0 END), 0, 0"
+        f" FROM {sql.table(Promise)} pr{joins('pr')}"
+        f" WHERE pr.id IN ({settled}){scope.on('pr.account_id')} GROUP BY 1",
+        ["kept", "broken", *params, *scope.params],
+    )
+    plans = aggregate(
+        f"SELECT {key_sql(ask.by, 'pl.ended_on')}, 0, 0,"
+        " SUM(CASE WHEN pl.status = %s THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN pl.status = %s THEN 1 ELSE 0 END)"
+        f" FROM {sql.table(Plan)} pl{joins('pl')}"
+        " WHERE pl.status IN (%s, %s) AND pl.ended_on >= %s AND pl.ended_on <= %s"
+        f"{scope.on('pl.account_id')} GROUP BY 1",
+        [
+            "completed",
+            "broken",
+            "completed",
+            "broken",
+            sql.day(first),
+            sql.day(last),
+            *scope.params,
+        ],
+    )
+    return promises + plans
+
+
+def _promise_group(key: str, v: list[int]) -> dict[str, Any]:
+    promises = KeptRate(key, v[KEPT], v[BROKEN]).as_json()
+    return {
+        "key": key,
+        "promises_kept": promises["kept"],
+        "promises_broken": promises["broken"],
+        "promise_kept_rate": promises["rate"],
+        "plans_completed": v[PLANS_COMPLETED],
+        "plans_broken": v[PLANS_BROKEN],
+        "plan_kept_rate": _share(v[PLANS_COMPLETED], v[PLANS_COMPLETED] + v[PLANS_BROKEN]),
+    }
+
+
+PROMISE_COLUMNS = (
+    Column("key", _("group")),
+    Column("promises_kept", _("promises kept"), "int"),
+    Column("promises_broken", _("promises broken"), "int"),
+    Column("promise_kept_rate", _("promise-kept rate"), "rate"),
+    Column("plans_completed", _("plans kept"), "int"),
+    Column("plans_broken", _("plans broken"), "int"),
+    Column("plan_kept_rate", _("plan-kept rate"), "rate"),
+)
+
+
+@register(
+    "promises",
+    _("Promises and plans kept"),
+    period=True,
+    bys=BYS,
+    summary=_("the promises kept and broken in a period, and the payment plans kept or broken"),
+)
+def promises_report(ask: Ask) -> Document:
+    scope = scope_of(in_currency(ask))
+    groups = fold(_promise_rows(scope, ask), namer(ask, scope), 4, first_keys(ask))
+    lines = [_promise_group(key, groups[key]) for key in sorted(groups)]
+    table = Table(
+        _t("Promises and plans"),
+        PROMISE_COLUMNS,
+        _rows(lines),
+        note=_t(
+            "Promises settled (kept or broken) in the period, and plans that ended in it paid in"
+            " full or broken; open ones do not count yet."
+        ),
+    )
+    chart = _bars(
+        _t("Kept rate"),
+        lines,
+        ((_t("promises"), "promise_kept_rate"), (_t("plans"), "plan_kept_rate")),
+        _t("The share of the promises and of the plans settled in the period that were kept."),
+    )
+    return Document(
+        "promises",
+        _t("Promises and plans kept"),
+        _subtitle(ask),
+        _data(ask, lines, None),
+        (table,),
+        (chart,),
+    )
+
+
+# -- disputes ---------------------------------------------------------------------------------
+
+OPENED, UPHELD, PARTIAL, REJECTED, DAYS = range(5)
+OUTCOMES = ("upheld", "partial", "rejected")
+assert set(OUTCOMES) == set(Dispute.Outcome.values)
+
+
+def _dispute_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
+    """(SQL key, opened, upheld, partly upheld, rejected, days to resolve summed) of the
+    disputes opened in the period, each outcome and its days counted when it was resolved by
+    `to`, grouped by the day each was opened."""
+    first, last = _period(ask)
+    resolved = "d.resolved_on IS NOT NULL AND d.resolved_on <= %s"
+    outcomes = ", ".join(
+        f"SUM(CASE WHEN {resolved} AND d.outcome = %s THEN 1 ELSE 0 END)" for _o in OUTCOMES
+    )
+    to = sql.day(last)
+    return aggregate(
+        f"SELECT {key_sql(ask.by, 'd.opened_on')}, COUNT(*), {outcomes},"
+        f" SUM(CASE WHEN {resolved} THEN {days_between('d.resolved_on', 'd.opened_on')}"
+        " ELSE 0 END)"
+        f" FROM {sql.table(Dispute)} d{joins('d')}"
+        f" WHERE d.opened_on >= %s AND d.opened_on <= %s{scope.on('d.account_id')} GROUP BY 1",
+        [
+            *(p for outcome in OUTCOMES for p in (to, outcome)),
+            to,
+            sql.day(first),
+            to,
+            *scope.params,
+        ],
+    )
+
+
+def _mean_days(total: int, count: int) -> str | None:
+    if count <= 0:
+        return None
+    return f"{(Decimal(total) / count).quantize(DAYS_PLACES, rounding=ROUND_HALF_UP)}"
+
+
+def _dispute_group(key: str, v: list[int]) -> dict[str, Any]:
+    resolved = v[UPHELD] + v[PARTIAL] + v[REJECTED]
+    return {
+        "key": key,
+        "opened": v[OPENED],
+        "upheld": v[UPHELD],
+        "partial": v[PARTIAL],
+        "rejected": v[REJECTED],
+        "open": v[OPENED] - resolved,
+        "resolved": resolved,
+        "upheld_rate": _share(v[UPHELD] + v[PARTIAL], resolved),
+        "days_to_resolve": _mean_days(v[DAYS], resolved),
+    }
+
+
+DISPUTE_COLUMNS = (
+    Column("key", _("group")),
+    Column("opened", _("opened"), "int"),
+    Column("upheld", _("upheld"), "int"),
+    Column("partial", _("partly upheld"), "int"),
+    Column("rejected", _("rejected"), "int"),
+    Column("open", _("still open"), "int"),
+    Column("upheld_rate", _("upheld rate"), "rate"),
+    Column("days_to_resolve", _("days to resolve"), "days"),
+)
+
+
+@register(
+    "disputes",
+    _("Disputes"),
+    period=True,
+    bys=BYS,
+    summary=_("the disputes opened in a period by outcome, and the days taken to resolve them"),
+)
+def disputes_report(ask: Ask) -> Document:
+    scope = scope_of(in_currency(ask))
+    groups = fold(_dispute_rows(scope, ask), namer(ask, scope), 5, first_keys(ask))
+    lines = [_dispute_group(key, groups[key]) for key in sorted(groups)]
+    table = Table(
+        _t("Disputes"),
+        DISPUTE_COLUMNS,
+        _rows(lines),
+        note=_t(
+            "Disputes opened in the period, by their outcome on its last day; the days to"
+            " resolve are the mean over those resolved by then."
+        ),
+    )
+    chart = _bars(
+        _t("Disputes upheld"),
+        lines,
+        ((_t("upheld, wholly or partly"), "upheld_rate"),),
+        _t("The share of the disputes resolved that were upheld, wholly or partly."),
+    )
+    return Document(
+        "disputes",
+        _t("Disputes"),
+        _subtitle(ask),
+        _data(ask, lines, None),
+        (table,),
+        (chart,),
+    )
