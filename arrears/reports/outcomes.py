@@ -41,7 +41,7 @@ from arrears.legal.schedule import recovery
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import KeptRate, promises_settled
 from arrears.reports import formulas
-from arrears.reports.builtin import currencies_of, in_currency
+from arrears.reports.builtin import METRIC_COLUMNS, currencies_of, in_currency
 from arrears.reports.document import Chart, Column, Document, Series, Table
 from arrears.reports.grouped import (
     BYS,
@@ -62,6 +62,8 @@ WINDOWS = (5, 30)  # days after the due date
 # (docs/legal.md, "Settlements and write-offs"): bookkeeping, not a bill, so not measured.
 WRITEOFF_RECOVERY = "WOR"
 DAYS_PLACES = Decimal("0.01")
+GROUP = METRIC_COLUMNS[0]  # the metrics' own "group" column: one label to translate
+assert GROUP.key == "key"
 
 
 def _money(value: int) -> str:
@@ -207,7 +209,7 @@ def _speed_group(key: str, v: list[int]) -> dict[str, Any]:
 
 
 SPEED_COLUMNS = (
-    Column("key", _("group")),
+    GROUP,
     Column("charges", _("charges due"), "int"),
     Column("amount", _("amount due"), "money"),
     *(
@@ -296,34 +298,35 @@ def _case_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     posted then."""
     first, last = _period(ask)
     txn, to = sql.table(Transaction), sql.day(last)
+    # Per case, a subquery through the account's posting-date index (txn_account_order): a join
+    # of the cases to the transactions read every payment of the period of the whole book
+    # (a hash join, 45 of the query's 46 ms at 1,000 accounts / 100,000 transactions).
+    recovered = (
+        "SELECT SUM(CASE WHEN t.type = %s THEN t.amount ELSE -t.amount END)"
+        f" FROM {txn} t LEFT JOIN {txn} v ON v.id = t.reverses_id"
+        " WHERE t.account_id = r.account_id AND t.posted_on >= r.referred_on"
+        " AND t.posted_on <= %s AND (r.withdrawn_on IS NULL OR t.posted_on <= r.withdrawn_on)"
+        " AND (t.type = %s OR (t.type = %s AND v.type = %s))"
+    )
     forgiven = (
-        f"SELECT case_id, SUM({cents('forgiven')}) AS forgiven FROM {sql.table(Settlement)}"
-        " WHERE status = %s AND status_on <= %s GROUP BY case_id"
+        f"SELECT SUM({cents('s.forgiven')}) FROM {sql.table(Settlement)} s"
+        " WHERE s.case_id = r.id AND s.status = %s AND s.status_on <= %s"
     )
     return aggregate(
         f"SELECT a.currency, {key_sql(ask.by, 'r.referred_on')}, r.id,"
-        f" MAX({cents('r.balance_referred')}), MAX({cents('f.contingency_percent')}),"
-        f" MAX({cents('f.flat_fee')}), MAX(COALESCE(s.forgiven, 0)),"
-        " SUM(CASE WHEN t.type = %s THEN t.amount"
-        " WHEN t.type = %s AND v.type = %s THEN -t.amount ELSE 0 END)"
+        f" {cents('r.balance_referred')}, {cents('f.contingency_percent')},"
+        f" {cents('f.flat_fee')}, COALESCE(({forgiven}), 0), COALESCE(({recovered}), 0)"
         f" FROM {sql.table(Referral)} r{joins('r')}"
         f" LEFT JOIN {sql.table(Firm)} f ON f.name = r.firm"
-        f" LEFT JOIN ({forgiven}) s ON s.case_id = r.id"
-        f" LEFT JOIN {txn} t ON t.account_id = r.account_id AND t.type IN (%s, %s)"
-        " AND t.posted_on >= r.referred_on AND t.posted_on <= %s"
-        " AND (r.withdrawn_on IS NULL OR t.posted_on <= r.withdrawn_on)"
-        f" LEFT JOIN {txn} v ON v.id = t.reverses_id"
-        f" WHERE r.referred_on >= %s AND r.referred_on <= %s{scope.on('r.account_id')}"
-        " GROUP BY 1, 2, 3",
+        f" WHERE r.referred_on >= %s AND r.referred_on <= %s{scope.on('r.account_id')}",
         [
-            "payment",
-            "reversal",
-            "payment",
             "paid",
             to,
             "payment",
-            "reversal",
             to,
+            "payment",
+            "reversal",
+            "payment",
             sql.day(first),
             to,
             *scope.params,
@@ -349,7 +352,15 @@ def _writeoff_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
         " AND substr(t.txn_id, 1, length(w.txn_id) + 2) = w.txn_id || %s"
         f" WHERE w.written_off_on >= %s AND w.written_off_on <= %s{scope.on('w.account_id')}"
         " GROUP BY 1, 2, 3",
-        ["charge", WRITEOFF_RECOVERY, sql.day(last), "-r", sql.day(first), sql.day(last), *scope.params],
+        [
+            "charge",
+            WRITEOFF_RECOVERY,
+            sql.day(last),
+            "-r",
+            sql.day(first),
+            sql.day(last),
+            *scope.params,
+        ],
     )
 
 
@@ -405,7 +416,7 @@ def _recovery_group(key: str, v: list[int]) -> dict[str, Any]:
 
 
 RECOVERY_COLUMNS = (
-    Column("key", _("group")),
+    GROUP,
     Column("cases", _("cases referred"), "int"),
     Column("balance_referred", _("balance referred"), "money"),
     Column("recovered", _("recovered"), "money"),
@@ -522,7 +533,7 @@ def _promise_group(key: str, v: list[int]) -> dict[str, Any]:
 
 
 PROMISE_COLUMNS = (
-    Column("key", _("group")),
+    GROUP,
     Column("promises_kept", _("promises kept"), "int"),
     Column("promises_broken", _("promises broken"), "int"),
     Column("promise_kept_rate", _("promise-kept rate"), "rate"),
@@ -623,7 +634,7 @@ def _dispute_group(key: str, v: list[int]) -> dict[str, Any]:
 
 
 DISPUTE_COLUMNS = (
-    Column("key", _("group")),
+    GROUP,
     Column("opened", _("opened"), "int"),
     Column("upheld", _("upheld"), "int"),
     Column("partial", _("partly upheld"), "int"),
