@@ -12,6 +12,8 @@ The book (January to April 2026, read as of April 30), on the cast's buildings:
   on Mar 26 with 450.00 owed (the cast); 200.00 paid Apr 10, 100.00 paid Apr 12 and returned
   Apr 14; 1,000.00 written off Apr 20; 500.00 paid Apr 25 (300.00 of it a recovery after the
   write-off: a WOR charge); 50.00 paid May 5, after the period.
+- A-TINA is also referred to Elm Legal (20%) on Mar 15 with 1,200.00 owed; a settlement of
+  1,000.00 due Apr 15 is approved, paid on Apr 10, and forgives the other 200.00 on Apr 15.
 Elm Court is Alice's from January 1 (so Oak Terrace's account has no coordinator); Elm Court is
 in the portfolio NYC, Oak Terrace in none.
 """
@@ -35,8 +37,15 @@ from arrears.disputes.models import Dispute
 from arrears.ledger.models import Account
 from arrears.ledger.services import book_import
 from arrears.legal.models import Referral
+from arrears.legal.schedule import Due
 from arrears.legal.selectors import recovered_between
-from arrears.legal.settlements import money_review, writeoff_post
+from arrears.legal.services import firm_add, referral_make
+from arrears.legal.settlements import (
+    money_review,
+    settlement_decide,
+    settlement_offer,
+    writeoff_post,
+)
 from arrears.plans.models import Plan, Promise
 from arrears.reports.render import write_table
 
@@ -88,8 +97,9 @@ OUTCOMES_BOOK["transactions"] += [
     _txn("o-p4", "A-OSCAR", "2026-04-12", "payment", "100.00"),
     _txn("o-p4-r", "A-OSCAR", "2026-04-14", "reversal", "100.00", reverses="o-p4"),
 ]
-AFTER_WRITEOFF = {
+LATER = {
     "transactions": [
+        _txn("t-set-p", "A-TINA", "2026-04-10", "payment", "1000.00"),
         _txn("o-p6", "A-OSCAR", "2026-04-25", "payment", "500.00"),
         _txn("o-p5", "A-OSCAR", "2026-05-05", "payment", "50.00"),
     ]
@@ -114,6 +124,22 @@ def story(people: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     assignment_set(
         username="alice", target=Target("property", "ELM"), on=date(2026, 1, 1), actor="erin"
     )
+    # Tina's case and its settlement, offered and approved before the payment that pays it
+    firm_add(name="Elm Legal", contingency_percent=Decimal("20"), on=date(2026, 3, 1))
+    case = referral_make(
+        account=Account.objects.get(account_id="A-TINA"),
+        firm="Elm Legal",
+        on=date(2026, 3, 15),
+        actor="alice",
+    )
+    offered = settlement_offer(
+        case=case,
+        amount=Decimal("1000.00"),
+        installments=[Due(date(2026, 4, 15), Decimal("1000.00"))],
+        actor="alice",
+        today=date(2026, 3, 15),
+    )
+    settlement_decide(settlement_id=offered.pk, approve=True, actor="dave", today=date(2026, 3, 15))
     # the write-off, then the payments after it: 500.00 on Apr 25 pays o-apr's last 200.00
     # and leaves 300.00 of credit, which the review turns into a recovery (a WOR charge)
     writeoff_post(
@@ -124,7 +150,8 @@ def story(people: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
         actor="dave",
         today=date(2026, 4, 20),
     )
-    book_import(write_book(tmp_path / "after", AFTER_WRITEOFF))
+    book_import(write_book(tmp_path / "later", LATER))
+    money_review(on=date(2026, 4, 15), actor="cycle", account_pks=[_pk("A-TINA")])
     money_review(on=date(2026, 4, 25), actor="cycle", account_pks=[_pk("A-OSCAR")])
     _promises_and_plans()
     _disputes()
@@ -295,6 +322,9 @@ def test_payment_speed_by_policy_and_by_coordinator_name_a_none_group() -> None:
     out = StringIO()
     write_table(_read("payment-speed", "coordinator"), out)
     assert "(none)" in out.getvalue()
+    by_portfolio = _groups("payment-speed", "portfolio")
+    # Elm Court is in NYC, Oak Terrace in no portfolio
+    assert {k: g["charges"] for k, g in by_portfolio.items()} == {"": 3, "NYC": 6}
 
 
 # -- recovery ---------------------------------------------------------------------------------
@@ -302,8 +332,16 @@ def test_payment_speed_by_policy_and_by_coordinator_name_a_none_group() -> None:
 
 @pytest.mark.usefixtures("story")
 def test_recovery_of_the_case_and_the_write_off_net_of_the_firms_fees() -> None:
-    doc = _read("recovery", "property")
-    (oak,) = doc.data["groups"]  # Elm Court referred nothing and wrote nothing off
+    groups = _groups("recovery", "property")
+    # Tina's case (Mar 15, 1,200.00 owed): paid 1,200.00 on Apr 4 (April's rent) and 1,000.00
+    #   on Apr 10: 2,200.00; Elm Legal's 20%: 440.00; net 1,760.00; 2,200 / 1,200 = 1.8333,
+    #   1,760 / 1,200 = 1.4667; the settlement paid forgave 1,200.00 - 1,000.00 = 200.00.
+    elm = groups["ELM"]
+    assert (elm["cases"], elm["balance_referred"], elm["recovered"]) == (1, "1200.00", "2200.00")
+    assert (elm["fees"], elm["net_recovered"], elm["forgiven"]) == ("440.00", "1760.00", "200.00")
+    assert (elm["recovery_rate"], elm["net_recovery_rate"]) == ("1.8333", "1.4667")
+    assert (elm["writeoffs"], elm["writeoff_recovery_rate"]) == (0, None)
+    oak = groups["OAK"]
     # The case (Mar 26, 450.00 owed): paid 200.00 + 100.00 - 100.00 returned + 500.00 = 700.00
     #   to Apr 30 (the 50.00 of May 5 is after it); Hale & Co's 25%: 175.00; net 525.00.
     #   700 / 450 = 1.55556 -> 1.5556 (rent billed after the referral is paid too); net
@@ -331,9 +369,9 @@ def test_recovery_of_the_case_and_the_write_off_net_of_the_firms_fees() -> None:
     # what the case recovered is the legal part's own figure over the same days
     case = Referral.objects.get(account__account_id="A-OSCAR")
     assert recovered_between(case.account_id, case.referred_on, LAST) == Decimal("700.00")
-    # by month: the case in March (its referral), the write-off in April
+    # by month: both cases in March (their referrals), the write-off in April
     months = _groups("recovery", "month")
-    assert (months["2026-03"]["cases"], months["2026-03"]["writeoffs"]) == (1, 0)
+    assert (months["2026-03"]["cases"], months["2026-03"]["writeoffs"]) == (2, 0)
     assert (months["2026-04"]["cases"], months["2026-04"]["writeoffs"]) == (0, 1)
     assert months["2026-01"]["net_recovery_rate"] is None  # nothing referred: no rate
 
@@ -428,6 +466,7 @@ def test_each_reader_sees_only_the_groups_of_their_scope(people: dict[str, Any])
         assert _groups(name, "property", people["mallory"]) == {}, name
     assert _groups("payment-speed", "property", people["bob"])["ELM"]["charges"] == 6
     assert _groups("recovery", "property", people["carol"])["OAK"]["cases"] == 1
+    assert _groups("recovery", "property", people["bob"])["ELM"]["forgiven"] == "200.00"
     # without a grouping the whole of a manager's scope is one group: Elm Court's 4 disputes'
     # 3 in the period
     (bobs,) = _read("disputes", actor=people["bob"]).data["groups"]
