@@ -9,6 +9,8 @@ Invariants:
   the account (its pk), then folded in Python by a map of account to key read once per report
   (the coordinators given by the access part, the policies by `policy_names`): never a query per
   account.
+- The documents' shared pieces (below) turn the sums into the JSON's strings once per group:
+  amounts with two decimals, rates with four (`formulas.share`), null without a denominator.
 - A month is the calendar month of the event's own date (a charge's due date, a promise's
   settling, a dispute's opening …), so the months of a period partition its events.
 """
@@ -17,15 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _t
+
 from arrears.core import sql
+from arrears.core.fields import from_cents
 from arrears.dunning.models import PolicyOverride
 from arrears.dunning.policy import Policy, choose_policy, jurisdiction_of
 from arrears.dunning.services import company_policies
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, Property
 from arrears.reports import formulas
+from arrears.reports.builtin import currencies_of
+from arrears.reports.document import Chart, Series
 from arrears.reports.registry import Ask
 from arrears.reports.scoped import Scope
 
@@ -150,3 +158,77 @@ def policy_names(scope: Scope, on: date) -> dict[int, str]:
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# -- the documents' shared pieces --------------------------------------------------------------
+
+
+def money(value: int) -> str:
+    return f"{from_cents(value):.2f}"
+
+
+def share(part: int, whole: int) -> str | None:
+    return formulas.rate_text(formulas.share(part, whole))
+
+
+def period(ask: Ask) -> tuple[date, date]:
+    assert ask.date_from is not None  # registry.check: each of these takes a period
+    return ask.date_from, ask.as_of
+
+
+def subtitle(ask: Ask) -> str:
+    first, last = period(ask)
+    return _t("%(first)s to %(last)s") % {"first": first, "last": last}
+
+
+def by_currency(
+    ask: Ask,
+    rows: list[tuple[Any, ...]],
+    name: Callable[[Any], str],
+    width: int,
+) -> dict[str, dict[str, list[int]]]:
+    """Rows of (currency, SQL key, `width` whole numbers) folded per currency and group: the
+    currencies asked for (or the scope's) first, each with the groups every report shows."""
+    currencies = currencies_of(ask) or [str(Account._meta.get_field("currency").default)]
+    split: dict[str, list[tuple[Any, ...]]] = {c: [] for c in currencies}
+    for currency, *rest in rows:
+        split.setdefault(currency, []).append(tuple(rest))
+    return {c: fold(split[c], name, width, first_keys(ask)) for c in sorted(split)}
+
+
+def document_data(ask: Ask, groups: list[dict[str, Any]], currency: str | None) -> dict[str, Any]:
+    first, last = period(ask)
+    head: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat()}
+    if currency is not None:
+        head["currency"] = currency
+    return {**head, "groups": groups}
+
+
+def shown(key: str) -> str:
+    return key or _t("(none)")
+
+
+def table_rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**g, "key": shown(g["key"])} for g in groups]
+
+
+def bars(
+    title: str, groups: list[dict[str, Any]], series: tuple[tuple[str, str], ...], what: str
+) -> Chart:
+    """Bars per group of the rates named in `series` ((label, the group's field) each)."""
+    return Chart(
+        "bars",
+        title,
+        tuple(shown(g["key"]) for g in groups),
+        tuple(
+            Series(label, tuple(None if g[f] is None else Decimal(g[f]) for g in groups))
+            for label, f in series
+        ),
+        unit="share",
+        description=what,
+    )
+
+
+def several(docs: list[dict[str, Any]]) -> Any:
+    """One object for one currency, a list of one per currency otherwise (as the metrics)."""
+    return docs[0] if len(docs) == 1 else docs

@@ -23,8 +23,6 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -35,24 +33,32 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core import sql
 from arrears.core.fields import from_cents
 from arrears.disputes.models import Dispute
-from arrears.ledger.models import Account, OpenItemDelta, Transaction
+from arrears.ledger.models import OpenItemDelta, Transaction
 from arrears.legal.models import Firm, Referral, Settlement, WriteOff
 from arrears.legal.schedule import recovery
 from arrears.plans.models import Plan, Promise
 from arrears.plans.selectors import KeptRate, promises_settled
-from arrears.reports import formulas
-from arrears.reports.builtin import METRIC_COLUMNS, currencies_of, in_currency
-from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.builtin import METRIC_COLUMNS, in_currency
+from arrears.reports.document import Column, Document, Table
 from arrears.reports.grouped import (
     BYS,
+    bars,
+    by_currency,
     cents,
     days_between,
+    document_data,
     first_keys,
     fold,
     joins,
     key_sql,
+    money,
     namer,
+    period,
     plus_days,
+    several,
+    share,
+    subtitle,
+    table_rows,
 )
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import Scope, aggregate, scope_of
@@ -64,77 +70,6 @@ WRITEOFF_RECOVERY = "WOR"
 DAYS_PLACES = Decimal("0.01")
 GROUP = METRIC_COLUMNS[0]  # the metrics' own "group" column: one label to translate
 assert GROUP.key == "key"
-
-
-def _money(value: int) -> str:
-    return f"{from_cents(value):.2f}"
-
-
-def _share(part: int, whole: int) -> str | None:
-    return formulas.rate_text(formulas.share(part, whole))
-
-
-def _period(ask: Ask) -> tuple[date, date]:
-    assert ask.date_from is not None  # registry.check: each of these takes a period
-    return ask.date_from, ask.as_of
-
-
-def _subtitle(ask: Ask) -> str:
-    first, last = _period(ask)
-    return _t("%(first)s to %(last)s") % {"first": first, "last": last}
-
-
-def _by_currency(
-    ask: Ask,
-    rows: list[tuple[Any, ...]],
-    name: Callable[[Any], str],
-    width: int,
-) -> dict[str, dict[str, list[int]]]:
-    """Rows of (currency, SQL key, `width` whole numbers) folded per currency and group: the
-    currencies asked for (or the scope's) first, each with the groups every report shows."""
-    currencies = currencies_of(ask) or [str(Account._meta.get_field("currency").default)]
-    split: dict[str, list[tuple[Any, ...]]] = {c: [] for c in currencies}
-    for currency, *rest in rows:
-        split.setdefault(currency, []).append(tuple(rest))
-    return {c: fold(split[c], name, width, first_keys(ask)) for c in sorted(split)}
-
-
-def _data(ask: Ask, groups: list[dict[str, Any]], currency: str | None) -> dict[str, Any]:
-    first, last = _period(ask)
-    head: dict[str, Any] = {"from": first.isoformat(), "to": last.isoformat()}
-    if currency is not None:
-        head["currency"] = currency
-    return {**head, "groups": groups}
-
-
-def _shown(key: str) -> str:
-    return key or _t("(none)")
-
-
-def _rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**g, "key": _shown(g["key"])} for g in groups]
-
-
-def _bars(
-    title: str, groups: list[dict[str, Any]], series: tuple[tuple[str, str], ...], what: str
-) -> Chart:
-    """Bars per group of the rates named in `series` ((label, the group's field) each)."""
-    return Chart(
-        "bars",
-        title,
-        tuple(_shown(g["key"]) for g in groups),
-        tuple(
-            Series(label, tuple(None if g[f] is None else Decimal(g[f]) for g in groups))
-            for label, f in series
-        ),
-        unit="share",
-        description=what,
-    )
-
-
-def _several(docs: list[dict[str, Any]]) -> Any:
-    """One object for one currency, a list of one per currency otherwise (as the metrics)."""
-    return docs[0] if len(docs) == 1 else docs
 
 
 # -- payment speed ----------------------------------------------------------------------------
@@ -151,7 +86,7 @@ def _speed_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     day (the aging's), so it is paid within N days when that sum is zero on its due date + N
     and it was booked by then; read over the deltas of the charges due in the period only.
     The write-off recoveries' charges (`WRITEOFF_RECOVERY`) are left out."""
-    first, last = _period(ask)
+    first, last = period(ask)
     inner = ", ".join(
         f"SUM(CASE WHEN d.on_date <= {plus_days('t.due_on', n)} THEN d.delta ELSE 0 END)"
         f" AS open_{n}"
@@ -194,16 +129,16 @@ def _speed_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
 
 
 def _speed_group(key: str, v: list[int]) -> dict[str, Any]:
-    out: dict[str, Any] = {"key": key, "charges": v[CHARGES], "amount": _money(v[AMOUNT])}
+    out: dict[str, Any] = {"key": key, "charges": v[CHARGES], "amount": money(v[AMOUNT])}
     for i, n in enumerate(WINDOWS):
         measured, measured_amount, paid, paid_amount = v[2 + 4 * i : 6 + 4 * i]
         out |= {
             f"measured_{n}": measured,
-            f"measured_{n}_amount": _money(measured_amount),
+            f"measured_{n}_amount": money(measured_amount),
             f"paid_{n}": paid,
-            f"paid_{n}_amount": _money(paid_amount),
-            f"share_{n}": _share(paid, measured),
-            f"share_{n}_amount": _share(paid_amount, measured_amount),
+            f"paid_{n}_amount": money(paid_amount),
+            f"share_{n}": share(paid, measured),
+            f"share_{n}_amount": share(paid_amount, measured_amount),
         }
     return out
 
@@ -237,16 +172,16 @@ SPEED_COLUMNS = (
 )
 def payment_speed_report(ask: Ask) -> Document:
     scope = scope_of(in_currency(ask))
-    sums = _by_currency(ask, _speed_rows(scope, ask), namer(ask, scope), SPEED_WIDTH)
+    sums = by_currency(ask, _speed_rows(scope, ask), namer(ask, scope), SPEED_WIDTH)
     docs, tables, charts = [], [], []
     for currency, groups in sums.items():
         lines = [_speed_group(key, groups[key]) for key in sorted(groups)]
-        docs.append(_data(ask, lines, currency))
+        docs.append(document_data(ask, lines, currency))
         tables.append(
             Table(
                 currency,
                 SPEED_COLUMNS,
-                _rows(lines),
+                table_rows(lines),
                 note=_t(
                     "A charge is paid within N days when nothing of it is open on its due date"
                     " + N; it is measured once that day is in the period."
@@ -254,7 +189,7 @@ def payment_speed_report(ask: Ask) -> Document:
             )
         )
         charts.append(
-            _bars(
+            bars(
                 _t("Paid within 5 and 30 days (%(currency)s, by amount)") % {"currency": currency},
                 lines,
                 tuple((_t("within %(n)s days") % {"n": n}, f"share_{n}_amount") for n in WINDOWS),
@@ -264,8 +199,8 @@ def payment_speed_report(ask: Ask) -> Document:
     return Document(
         "payment-speed",
         _t("Payment speed"),
-        _subtitle(ask),
-        _several(docs),
+        subtitle(ask),
+        several(docs),
         tuple(tables),
         tuple(charts),
     )
@@ -296,7 +231,7 @@ def _case_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     `legal.selectors.recovered_between`'s: the payments posted on the account from the day of
     the referral to the day the case ended (or `to`, if earlier), less the reversals of payments
     posted then."""
-    first, last = _period(ask)
+    first, last = period(ask)
     txn, to = sql.table(Transaction), sql.day(last)
     # Per case, a subquery through the account's posting-date index (txn_account_order): a join
     # of the cases to the transactions read every payment of the period of the whole book
@@ -339,7 +274,7 @@ def _writeoff_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     of its case's firm (none without a case), what was recovered after it by `to`), whole
     cents. A recovery is a `WOR` charge named after the write-off (`legal.settlements`:
     `<its txn_id>-r<m>`), which the payment it recovers paid."""
-    first, last = _period(ask)
+    first, last = period(ask)
     return aggregate(
         f"SELECT a.currency, {key_sql(ask.by, 'w.written_off_on')}, w.id,"
         f" MAX({cents('w.amount')}), MAX({cents('f.contingency_percent')}),"
@@ -398,20 +333,20 @@ def _recovery_group(key: str, v: list[int]) -> dict[str, Any]:
     return {
         "key": key,
         "cases": v[CASES],
-        "balance_referred": _money(v[REFERRED]),
-        "recovered": _money(v[RECOVERED]),
-        "fees": _money(v[FEES]),
-        "net_recovered": _money(v[NET]),
-        "forgiven": _money(v[FORGIVEN]),
-        "recovery_rate": _share(v[RECOVERED], v[REFERRED]),
-        "net_recovery_rate": _share(v[NET], v[REFERRED]),
+        "balance_referred": money(v[REFERRED]),
+        "recovered": money(v[RECOVERED]),
+        "fees": money(v[FEES]),
+        "net_recovered": money(v[NET]),
+        "forgiven": money(v[FORGIVEN]),
+        "recovery_rate": share(v[RECOVERED], v[REFERRED]),
+        "net_recovery_rate": share(v[NET], v[REFERRED]),
         "writeoffs": v[WRITEOFFS],
-        "written_off": _money(v[WRITTEN_OFF]),
-        "writeoff_recovered": _money(v[WO_RECOVERED]),
-        "writeoff_fees": _money(v[WO_FEES]),
-        "writeoff_net_recovered": _money(v[WO_NET]),
-        "writeoff_recovery_rate": _share(v[WO_RECOVERED], v[WRITTEN_OFF]),
-        "writeoff_net_recovery_rate": _share(v[WO_NET], v[WRITTEN_OFF]),
+        "written_off": money(v[WRITTEN_OFF]),
+        "writeoff_recovered": money(v[WO_RECOVERED]),
+        "writeoff_fees": money(v[WO_FEES]),
+        "writeoff_net_recovered": money(v[WO_NET]),
+        "writeoff_recovery_rate": share(v[WO_RECOVERED], v[WRITTEN_OFF]),
+        "writeoff_net_recovery_rate": share(v[WO_NET], v[WRITTEN_OFF]),
     }
 
 
@@ -442,16 +377,16 @@ RECOVERY_COLUMNS = (
 )
 def recovery_report(ask: Ask) -> Document:
     scope = scope_of(in_currency(ask))
-    sums = _by_currency(ask, _recovery_vectors(scope, ask), namer(ask, scope), RECOVERY_WIDTH)
+    sums = by_currency(ask, _recovery_vectors(scope, ask), namer(ask, scope), RECOVERY_WIDTH)
     docs, tables, charts = [], [], []
     for currency, groups in sums.items():
         lines = [_recovery_group(key, groups[key]) for key in sorted(groups)]
-        docs.append(_data(ask, lines, currency))
+        docs.append(document_data(ask, lines, currency))
         tables.append(
             Table(
                 currency,
                 RECOVERY_COLUMNS,
-                _rows(lines),
+                table_rows(lines),
                 note=_t(
                     "Cases referred and balances written off in the period; what they recovered"
                     " up to its last day, less the firms' fees, over the balance."
@@ -459,7 +394,7 @@ def recovery_report(ask: Ask) -> Document:
             )
         )
         charts.append(
-            _bars(
+            bars(
                 _t("Net recovery rate (%(currency)s)") % {"currency": currency},
                 lines,
                 (
@@ -472,8 +407,8 @@ def recovery_report(ask: Ask) -> Document:
     return Document(
         "recovery",
         _t("Recovery"),
-        _subtitle(ask),
-        _several(docs),
+        subtitle(ask),
+        several(docs),
         tuple(tables),
         tuple(charts),
     )
@@ -489,7 +424,7 @@ def _promise_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     (`plans.selectors.promises_settled`, compiled into the statement), grouped by the day each
     was settled; then (SQL key, 0, 0, completed, broken) of the plans that ended in the period
     so, grouped by the day each ended."""
-    first, last = _period(ask)
+    first, last = period(ask)
     settled, params = promises_settled(since=first, until=last).values("pk").query.sql_with_params()
     promises = aggregate(
         f"SELECT {key_sql(ask.by, 'pr.settled_on')},"
@@ -528,7 +463,7 @@ def _promise_group(key: str, v: list[int]) -> dict[str, Any]:
         "promise_kept_rate": promises["rate"],
         "plans_completed": v[PLANS_COMPLETED],
         "plans_broken": v[PLANS_BROKEN],
-        "plan_kept_rate": _share(v[PLANS_COMPLETED], v[PLANS_COMPLETED] + v[PLANS_BROKEN]),
+        "plan_kept_rate": share(v[PLANS_COMPLETED], v[PLANS_COMPLETED] + v[PLANS_BROKEN]),
     }
 
 
@@ -557,13 +492,13 @@ def promises_report(ask: Ask) -> Document:
     table = Table(
         _t("Promises and plans"),
         PROMISE_COLUMNS,
-        _rows(lines),
+        table_rows(lines),
         note=_t(
             "Promises settled (kept or broken) in the period, and plans that ended in it paid in"
             " full or broken; open ones do not count yet."
         ),
     )
-    chart = _bars(
+    chart = bars(
         _t("Kept rate"),
         lines,
         ((_t("promises"), "promise_kept_rate"), (_t("plans"), "plan_kept_rate")),
@@ -572,8 +507,8 @@ def promises_report(ask: Ask) -> Document:
     return Document(
         "promises",
         _t("Promises and plans kept"),
-        _subtitle(ask),
-        _data(ask, lines, None),
+        subtitle(ask),
+        document_data(ask, lines, None),
         (table,),
         (chart,),
     )
@@ -590,7 +525,7 @@ def _dispute_rows(scope: Scope, ask: Ask) -> list[tuple[Any, ...]]:
     """(SQL key, opened, upheld, partly upheld, rejected, days to resolve summed) of the
     disputes opened in the period, each outcome and its days counted when it was resolved by
     `to`, grouped by the day each was opened."""
-    first, last = _period(ask)
+    first, last = period(ask)
     resolved = "d.resolved_on IS NOT NULL AND d.resolved_on <= %s"
     outcomes = ", ".join(
         f"SUM(CASE WHEN {resolved} AND d.outcome = %s THEN 1 ELSE 0 END)" for _o in OUTCOMES
@@ -628,7 +563,7 @@ def _dispute_group(key: str, v: list[int]) -> dict[str, Any]:
         "rejected": v[REJECTED],
         "open": v[OPENED] - resolved,
         "resolved": resolved,
-        "upheld_rate": _share(v[UPHELD] + v[PARTIAL], resolved),
+        "upheld_rate": share(v[UPHELD] + v[PARTIAL], resolved),
         "days_to_resolve": _mean_days(v[DAYS], resolved),
     }
 
@@ -659,13 +594,13 @@ def disputes_report(ask: Ask) -> Document:
     table = Table(
         _t("Disputes"),
         DISPUTE_COLUMNS,
-        _rows(lines),
+        table_rows(lines),
         note=_t(
             "Disputes opened in the period, by their outcome on its last day; the days to"
             " resolve are the mean over those resolved by then."
         ),
     )
-    chart = _bars(
+    chart = bars(
         _t("Disputes upheld"),
         lines,
         ((_t("upheld, wholly or partly"), "upheld_rate"),),
@@ -674,8 +609,8 @@ def disputes_report(ask: Ask) -> Document:
     return Document(
         "disputes",
         _t("Disputes"),
-        _subtitle(ask),
-        _data(ask, lines, None),
+        subtitle(ask),
+        document_data(ask, lines, None),
         (table,),
         (chart,),
     )
