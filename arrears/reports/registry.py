@@ -33,6 +33,7 @@ MODULES = (
     "arrears.reports.daily",
     "arrears.reports.digest",
     "arrears.reports.cases",
+    "arrears.reports.outcomes",
 )
 
 
