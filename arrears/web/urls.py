@@ -13,6 +13,7 @@ from arrears.web import (
     views_refunds,
     views_reports,
     views_settlements,
+    views_subscriptions,
     views_worklist,
 )
 
@@ -169,6 +170,22 @@ urlpatterns = [
         "cases/<int:case_id>/settlements/<int:settlement_id>/reject/",
         views_settlements.case_settlement_reject,
         name="case_settlement_reject",
+    ),
+    path("reports/subscriptions/", views_subscriptions.subscriptions_page, name="subscriptions"),
+    path(
+        "reports/subscriptions/<int:subscription_id>/pause/",
+        views_subscriptions.subscription_pause,
+        name="subscription_pause",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/resume/",
+        views_subscriptions.subscription_resume,
+        name="subscription_resume",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/remove/",
+        views_subscriptions.subscription_remove_view,
+        name="subscription_remove",
     ),
     path("admin/", views_admin.admin_home, name="admin"),
     path("admin/users/", views_admin.admin_users, name="admin_users"),
