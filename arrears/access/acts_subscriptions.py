@@ -332,8 +332,13 @@ def _dues(on: date) -> tuple[list[delivery.Due], list[dict[str, Any]]]:
         if not schedules.is_due(every, on, since=s.created_on):
             continue
         window = schedules.window(every, on)
-        found = registry.spec(s.report)
-        due = delivery.Due(s, schedules.period_key(every, on), window, (), found.period)
+        found = registry.load().get(s.report)
+        due = delivery.Due(
+            s, schedules.period_key(every, on), window, (), bool(found and found.period)
+        )
+        if found is None:  # a report no longer registered (renamed, its module gone)
+            skipped += [delivery.line(due, name, reason="unknown_report") for name in s.recipients]
+            continue
         recipients: list[delivery.Recipient] = []
         for name in s.recipients:
             why = _may_read(name)

@@ -377,6 +377,14 @@ def test_the_command_the_page_and_the_api_list_and_change_the_same_subscriptions
     )
     assert posted.status_code == 302
     second = Subscription.objects.get(every="monthly:last")
+    # (one who may not receive reports is refused beside the field, nothing written)
+    wrong = dave.post(
+        "/reports/subscriptions/",
+        {"report": "over-60", "to": "ghost", "every": "daily", "format": "csv"},
+    )
+    assert wrong.status_code == 422
+    assert "ghost may not receive reports" in wrong.content.decode()
+    assert Subscription.objects.count() == 2
     # when Bob pauses his own on the page, and resumes it from the command line
     bob = signed_in(cast["bob"])
     assert bob.post(f"/reports/subscriptions/{first['id']}/pause/").status_code == 302
@@ -446,3 +454,22 @@ def test_the_demo_subscribes_its_controller_coordinator_and_a_manager_once(
     }
     assert Subscription.objects.get(recipients=["dave"]).report == "over-60"
     assert demo.demo_subscriptions(coordinator="alice", controller="dave", login="pytest") == []
+
+
+def test_a_report_no_longer_registered_is_reported_and_the_others_still_go(
+    cast: Any, smtp: Any, book_clock: Any
+) -> None:
+    book_clock(MAY_28)
+    gone = subscription_add(
+        by=_by(cast, "alice"), report="over-60", recipients=["alice"], every="daily", format="csv"
+    )
+    subscription_add(
+        by=_by(cast, "bob"), report="over-60", recipients=["bob"], every="daily", format="csv"
+    )
+    # given the first one's report was renamed since (its module gone from the registry)
+    Subscription.objects.filter(pk=gone.pk).update(report="over-sixty")
+    book_clock(JUNE)
+    report = subscriptions_send(by=By(OPERATOR, "system"))
+    assert [(x["user"], x["reason"]) for x in report.skipped] == [("alice", "unknown_report")]
+    assert [x["user"] for x in report.sent] == ["bob"]
+    assert list(_to(smtp)) == ["bob@a.example"]
