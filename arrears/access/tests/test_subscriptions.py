@@ -438,24 +438,6 @@ def test_the_command_the_page_and_the_api_list_and_change_the_same_subscriptions
     )
 
 
-def test_the_demo_subscribes_its_controller_coordinator_and_a_manager_once(
-    cast: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from arrears.demo import subscriptions as demo
-
-    monkeypatch.setattr(demo, "MANAGED", ("ELM",))  # the demo book's buildings are not the cast's
-    lines = demo.demo_subscriptions(coordinator="alice", controller="dave", login="pytest")
-    assert lines[0] == "user sam.reed added (manager of ELM)"
-    made = {s.recipients[0]: (s.every, s.format) for s in Subscription.objects.all()}
-    assert made == {
-        "dave": ("monthly:1", "pdf"),
-        "alice": ("daily", "pdf"),
-        "sam.reed": ("weekly:mon", "pdf"),
-    }
-    assert Subscription.objects.get(recipients=["dave"]).report == "over-60"
-    assert demo.demo_subscriptions(coordinator="alice", controller="dave", login="pytest") == []
-
-
 def test_a_report_no_longer_registered_is_reported_and_the_others_still_go(
     cast: Any, smtp: Any, book_clock: Any
 ) -> None:
