@@ -455,3 +455,39 @@ def test_a_report_no_longer_registered_is_reported_and_the_others_still_go(
     assert [(x["user"], x["reason"]) for x in report.skipped] == [("alice", "unknown_report")]
     assert [x["user"] for x in report.sent] == ["bob"]
     assert list(_to(smtp)) == ["bob@a.example"]
+
+
+def test_the_controllers_pdf_and_a_managers_xlsx_hold_their_own_accounts(
+    cast: Any, smtp: Any, book_clock: Any
+) -> None:
+    import openpyxl
+    import pypdf
+
+    book_clock(MAY_28)
+    subscription_add(
+        by=_by(cast, "dave"), report="over-60", recipients=["dave"], every="monthly:1", format="pdf"
+    )
+    subscription_add(
+        by=_by(cast, "bob"), report="over-60", recipients=["bob"], every="monthly:1", format="xlsx"
+    )
+    book_clock(JUNE)
+    report = subscriptions_send(by=By(OPERATOR, "system"))
+    assert sorted(x["user"] for x in report.sent) == ["bob", "dave"]
+    mails = _to(smtp)
+    # Dave's PDF: the whole book, 2,150.00 over 60 days (module docstring)
+    (part,) = list(mails["dave@a.example"].iter_attachments())  # type: ignore[attr-defined]
+    assert (part.get_content_type(), part.get_filename()) == (
+        "application/pdf",
+        "over-60-2026-05-31.pdf",
+    )
+    pdf = pypdf.PdfReader(io.BytesIO(part.get_content()))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "A-TINA" in text
+    assert "A-OSCAR" in text
+    # Bob's workbook: his building's account only
+    (part,) = list(mails["bob@a.example"].iter_attachments())  # type: ignore[attr-defined]
+    assert part.get_filename() == "over-60-2026-05-31.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(part.get_content()))
+    cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row}
+    assert "A-TINA" in cells
+    assert "A-OSCAR" not in cells
