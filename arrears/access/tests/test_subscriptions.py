@@ -491,3 +491,26 @@ def test_the_controllers_pdf_and_a_managers_xlsx_hold_their_own_accounts(
     cells = {str(c.value) for sheet in book.worksheets for row in sheet.iter_rows() for c in row}
     assert "A-TINA" in cells
     assert "A-OSCAR" not in cells
+
+
+def test_a_managers_weekly_digest_holds_his_buildings_only(
+    cast: Any, smtp: Any, book_clock: Any
+) -> None:
+    book_clock(MAY_28)
+    subscription_add(
+        by=_by(cast, "bob"),
+        report="manager-digest",
+        recipients=["bob"],
+        every="weekly:mon",
+        format="json",
+    )
+    # on Monday June 1st: the week that ended Sunday May 31st, as Bob reads it
+    book_clock(JUNE)
+    report = subscriptions_send(by=By(OPERATOR, "system"))
+    assert [(x["user"], x["period"]) for x in report.sent] == [("bob", "2026-W23")]
+    name, data = _attachment(_to(smtp)["bob@a.example"])
+    assert name == "manager-digest-2026-05-31.json"
+    text = data.decode() if isinstance(data, bytes) else data
+    assert "ELM" in text
+    assert "A-OSCAR" not in text
+    assert "OAK" not in text
