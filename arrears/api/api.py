@@ -67,6 +67,7 @@ ROUTERS = [
     "arrears.api.legal",
     "arrears.api.settlements",
     "arrears.api.reports",
+    "arrears.api.subscriptions",
 ]
 
 

@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "settlement": "arrears.cli.settlements",
     "writeoff": "arrears.cli.settlements",
     "report": "arrears.cli.reports",
+    "subscription": "arrears.cli.subscriptions",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",

@@ -14,6 +14,7 @@ from arrears.web import (
     views_refunds,
     views_reports,
     views_settlements,
+    views_subscriptions,
     views_worklist,
 )
 
@@ -142,6 +143,23 @@ urlpatterns = [
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
     path("periods/", views_periods.periods_page, name="periods"),
     path("reports/", views_reports.reports_page, name="reports"),
+    # before reports/<name>/: "subscriptions" is no report's name
+    path("reports/subscriptions/", views_subscriptions.subscriptions_page, name="subscriptions"),
+    path(
+        "reports/subscriptions/<int:subscription_id>/pause/",
+        views_subscriptions.subscription_pause,
+        name="subscription_pause",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/resume/",
+        views_subscriptions.subscription_resume,
+        name="subscription_resume",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/remove/",
+        views_subscriptions.subscription_remove_view,
+        name="subscription_remove",
+    ),
     path("reports/<str:name>/", views_reports.report_page, name="report"),
     path(
         "reports/<str:name>/download/<str:fmt>/",
