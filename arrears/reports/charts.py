@@ -118,9 +118,13 @@ def _range(chart: Chart) -> tuple[Decimal, Decimal]:
     return min([Decimal(0), *values]), max([Decimal(0), *values])
 
 
+CHAR_PX = 6.2  # the width of a character of 11 px sans-serif, about
+TILTED_MOST = 24  # the characters of a tilted label; a longer one is cut, whole in its <title>
+
+
 def _short(text: str, room: float) -> str:
     """A label cut to the room it has (about 6.2 px a character at 11 px), with an ellipsis."""
-    most = max(int(room / 6.2), 3)
+    most = max(int(room / CHAR_PX), 3)
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
@@ -131,7 +135,15 @@ def chart_svg(chart: Chart, *, ident: str, width: int = 720, height: int = 300) 
     longest = max((len(s.name) for s in chart.series), default=0)
     legend = min(max(60 + longest * 6.5, 120), 220) if several else 0
     left, bottom, top, right = 72, 34, 14, 14
-    plot_w, plot_h = width - left - right - legend, height - bottom - top
+    plot_w = width - left - right - legend
+    count = max(len(chart.labels), 1)
+    step = plot_w / count
+    # labels too long for their column (dates, long names) are tilted, whole, rather than cut
+    tilt = any(len(text) * CHAR_PX > step for text in chart.labels)
+    if tilt:
+        longest_label = min(max(len(text) for text in chart.labels), TILTED_MOST)
+        bottom = min(int(longest_label * CHAR_PX * 0.65) + 22, 110)
+    plot_h = height - bottom - top
     # a share (0.84) is marked in percent: its round steps are of percents, not of whole units
     factor = Decimal(100) if chart.unit == "share" else Decimal(1)
     marks = [m / factor for m in scale(*(v * factor for v in _range(chart)))]
@@ -160,14 +172,22 @@ def chart_svg(chart: Chart, *, ident: str, width: int = 720, height: int = 300) 
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
             f'fill="#1f2430">{escape(mark(tick))}</text>'
         )
-    count = max(len(chart.labels), 1)
-    step = plot_w / count
     if chart.kind == "line":
         out += _line(chart, left, step, y_of)
     else:
         out += _bars(chart, left, step, y_of)
     for index, text in enumerate(chart.labels):
         x = left + index * step + step / 2
+        if tilt:
+            y = top + plot_h + 14
+            cut = text if len(text) <= TILTED_MOST else text[: TILTED_MOST - 1] + "…"
+            whole = f"<title>{escape(text)}</title>" if cut != text else ""
+            out.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="end" font-size="11" '
+                f'transform="rotate(-40 {x:.1f} {y:.1f})" fill="#1f2430">{whole}{escape(cut)}'
+                "</text>"
+            )
+            continue
         short = _short(text, step)
         whole = f"<title>{escape(text)}</title>" if short != text else ""  # what was cut off
         out.append(

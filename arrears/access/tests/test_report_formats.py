@@ -84,7 +84,8 @@ def test_the_pdf_prints_the_title_the_charts_and_the_figures() -> None:
     text = pdf_text(to_bytes(_metrics_by_property(), "pdf"))
     assert "Collection metrics" in text
     assert "2026-02-01 to 2026-03-31" in text
-    for figure in ("2000.00", "1000.00", "50.0000", "3.3333", "117.90", "115.05"):
+    # amounts with their thousands grouped, as a person reads them
+    for figure in ("2,000.00", "1,000.00", "50.0000", "3.3333", "117.90", "115.05"):
         assert figure in text, figure
     # the charts: billed beside collected on an axis of round dollars (ELM's 2,000 the peak:
     # 0 to 2,000 by 500), the CEI in percent (OAK's 3.3 under ELM's 50: 0 to 50 by 20? by

@@ -48,7 +48,7 @@ def test_the_metrics_page_draws_its_charts_and_tables_within_the_readers_scope(
     assert "<td>OAK</td>" in alice
     assert "<td>ELM</td>" in bob
     assert "OAK" not in bob
-    assert '<td class="num">1200.00</td>' in bob
+    assert '<td class="num">1,200.00</td>' in bob  # thousands grouped on the page
     # the downloads carry the same query
     assert (
         'href="/reports/metrics/download/pdf/?to=2026-03-31&amp;from=2026-03-01&amp;by=property"'
@@ -65,7 +65,7 @@ def test_the_downloads_are_the_readers_report_as_files(people: Any) -> None:
     assert [r[:3] for r in sheet.iter_rows(min_row=2, values_only=True)] == [("ELM", 0, 1200)]
     pdf = bob.get(f"/reports/metrics/download/pdf/?{MARCH}")
     assert pdf["Content-Type"] == "application/pdf"
-    assert "1200.00" in pdf_text(pdf.content)
+    assert "1,200.00" in pdf_text(pdf.content)
     csv_text = bob.get(f"/reports/metrics/download/csv/?{MARCH}").content.decode()
     assert csv_text.splitlines()[1].startswith("ELM,0.00,1200.00")
     carol = signed_in(people["carol"]).get("/reports/over-60/download/csv/?as_of=2026-05-15")
