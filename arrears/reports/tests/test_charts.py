@@ -146,7 +146,7 @@ def test_every_colour_has_a_contrast_of_at_least_3_to_1_on_white():
 
 def test_labels_too_long_for_their_column_are_tilted_whole_not_cut() -> None:
     # 13 month ends on a 720 px chart: about 49 px a column, 7 characters; "2026-01-31" has 10
-    days = tuple(f"2026-{m:02d}-28" for m in range(1, 13)) + ("2026-12-05",)
+    days = (*(f"2026-{m:02d}-28" for m in range(1, 13)), "2026-12-05")
     chart = Chart("bars", "Aging", days, (Series("91+", tuple(D(m) for m in range(13))),))
     root = parsed(chart)
     labels = [t for t in root.iter(f"{SVG}text") if "rotate(-40" in t.get("transform", "")]
