@@ -63,6 +63,7 @@ ROUTERS = [
     "arrears.api.legal",
     "arrears.api.settlements",
     "arrears.api.reports",
+    "arrears.api.goals",
 ]
 
 

@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "settlement": "arrears.cli.settlements",
     "writeoff": "arrears.cli.settlements",
     "report": "arrears.cli.reports",
+    "goal": "arrears.cli.goals",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",
