@@ -15,9 +15,12 @@ from ninja.files import UploadedFile
 
 from arrears.access import acts_goals
 from arrears.api.common import ERRORS, by
+from arrears.api.schemas import ErrorOut
 from arrears.core.errors import ValidationError
 
 router = Router(tags=["goals"])
+# 400: a CSV refused whole, code import_invalid, its problems in `extra` (as the book's import).
+IMPORT_ERRORS: dict[int, Any] = {**ERRORS, 400: ErrorOut}
 
 Scope = Literal["property", "portfolio", "book"]
 UPLOAD_LIMIT = 1_000_000  # bytes: a goals CSV is a few hundred lines
@@ -102,10 +105,10 @@ def goal_set(request: HttpRequest, body: GoalIn) -> Any:
     return acts_goals.goal_json(goal)
 
 
-@router.post("/goals/import", response={200: list[GoalOut], **ERRORS})
+@router.post("/goals/import", response={200: list[GoalOut], **IMPORT_ERRORS})
 def goals_import(request: HttpRequest, file: UploadedFile = File(...)) -> Any:  # noqa: B008
-    """Set the goals of a CSV (month,scope,key,amount[,currency]), all or none: 422
-    `import_invalid` lists each problem (file, line, column, reason)."""
+    """Set the goals of a CSV (month,scope,key,amount[,currency]), all or none: 400
+    `import_invalid` (as the book's import) lists each problem (file, line, column, reason)."""
     name = (file.name or "goals.csv")[:200]
     raw = file.read(UPLOAD_LIMIT + 1)
     if len(raw) > UPLOAD_LIMIT:

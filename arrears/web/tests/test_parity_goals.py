@@ -155,3 +155,51 @@ def test_the_proposals_applied_by_the_command_and_the_api_are_the_same(
     # ELM: rate 1.0000 × March's 2,000.00 due (test_goals.py works it)
     assert goals == [("ELM", "2000.00", "proposed")]
     assert rows[0]["detail"]["goals"][0]["was"] is None
+
+
+BAD_CSV = "month,scope,key,amount\n2026-03,property,ELM,2100.00\n2026-03,property,NOPE,5\n"
+
+
+def test_a_bad_csv_is_refused_whole_by_the_page_and_the_api_naming_its_line(
+    people: dict[str, Any],
+) -> None:
+    # the page: 422, nothing set, the line named beside the upload
+    client = signed_in(people["alice"])
+    upload = SimpleUploadedFile("bad.csv", BAD_CSV.encode(), content_type="text/csv")
+    page = client.post("/reports/goals/", {"act": "import", "file": upload})
+    assert page.status_code == 422
+    assert "bad.csv, line 3, key: no property &#x27;NOPE&#x27;" in page.content.decode()
+    # the API: 400 import_invalid with each problem's file, line, column and reason
+    client, auth = _api(people)
+    upload = SimpleUploadedFile("bad.csv", BAD_CSV.encode(), content_type="text/csv")
+    answer = client.post("/api/goals/import", {"file": upload}, **auth)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["code"] == "import_invalid"
+    assert body["extra"]["problems"] == [
+        {"file": "bad.csv", "line": 3, "column": "key", "reason": "no property 'NOPE'"}
+    ]
+    assert not CollectionGoal.objects.exists()
+
+
+def test_a_manager_may_not_set_another_propertys_goal_on_the_page_or_by_the_api(
+    people: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    form = {"act": "set", "month": "2026-03", "scope": "property", "key": "OAK", "amount": "5"}
+    assert signed_in(people["bob"]).post("/reports/goals/", form).status_code == 403
+    body = json.dumps({"month": "2026-03", "scope": "property", "key": "OAK", "amount": "5"})
+    answer = signed_in(people["bob"]).post(
+        "/api/goals",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {tokens['bob']}",
+    )
+    assert (answer.status_code, answer.json()["code"]) == (403, "goal_out_of_scope")
+    # mallory lists no goal of A's
+    alice = {"act": "set", "month": "2026-03", "scope": "property", "key": "ELM", "amount": "5"}
+    assert signed_in(people["alice"]).post("/reports/goals/", alice).status_code == 302
+    listed = signed_in(people["mallory"]).get(
+        "/api/goals?month=2026-03", HTTP_AUTHORIZATION=f"Bearer {tokens['mallory']}"
+    )
+    assert listed.json() == []
+    assert "ELM" not in signed_in(people["mallory"]).get("/reports/goals/").content.decode()
