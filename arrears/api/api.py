@@ -68,6 +68,7 @@ ROUTERS = [
     "arrears.api.settlements",
     "arrears.api.reports",
     "arrears.api.subscriptions",
+    "arrears.api.goals",
 ]
 
 

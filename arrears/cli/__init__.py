@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "writeoff": "arrears.cli.settlements",
     "report": "arrears.cli.reports",
     "subscription": "arrears.cli.subscriptions",
+    "goal": "arrears.cli.goals",
     "moveout": "arrears.cli.moveout",
     "deposit": "arrears.cli.moveout",
     "refund": "arrears.cli.refunds",

@@ -72,6 +72,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     cli_job(args, "demo.build", detail={"force": bool(args.force)}, do=build)
     if days:
+        from arrears.demo.goals import demo_goals
+
+        for line in demo_goals(on=days[-1]):
+            print(f"  goals {line}")
         _cycle_summary(days, took[0], counts, outbox)
         for line in deposits:
             print(f"  {line}")

@@ -1,5 +1,6 @@
 """The reports' own tables: the daily aging snapshots (`reports.snapshots`), and the
-subscriptions that send reports by email with their sends (`reports.delivery`).
+subscriptions that send reports by email with their sends (`reports.delivery`), and the
+monthly collection goals (`reports.goals`).
 
 Invariants (kept by `snapshots.snapshots_build`, the only writer):
 - The built days are one unbroken run, one `SnapshotDay` each; a day outside it has no snapshot.
@@ -14,6 +15,7 @@ Invariants (kept by `snapshots.snapshots_build`, the only writer):
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from arrears.core.fields import MoneyField
 from arrears.ledger.models import Account
@@ -132,4 +134,49 @@ class SubscriptionSend(models.Model):
             models.UniqueConstraint(
                 fields=["subscription", "username", "period"], name="subscription_send_once"
             )
+        ]
+
+
+class CollectionGoal(models.Model):
+    """A month's collection goal for a property, a portfolio or the whole book, in one currency
+    (docs/metrics.md, "Forecast vs actual"). Set, imported or proposed through the acts of
+    `arrears.access.acts_goals`, whose audit rows keep every earlier amount: a goal changed is
+    this row updated and an audit row saying what it was."""
+
+    class Scope(models.TextChoices):
+        PROPERTY = "property", "property"
+        PORTFOLIO = "portfolio", "portfolio"
+        BOOK = "book", "book"
+
+    class Source(models.TextChoices):
+        ENTERED = "entered", "entered"
+        IMPORTED = "imported", "imported"
+        PROPOSED = "proposed", "proposed"
+
+    month = models.DateField()  # its first day
+    scope_kind = models.CharField(max_length=10, choices=Scope.choices)
+    scope_key = models.CharField(max_length=64, blank=True)  # a property's id, a portfolio
+    currency = models.CharField(max_length=3)
+    amount = MoneyField()
+    set_by = models.CharField(max_length=150)
+    set_at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "scope_kind", "scope_key", "currency"],
+                name="collection_goal_unique",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="collection_goal_positive"),
+            models.CheckConstraint(condition=Q(month__day=1), name="collection_goal_month_first"),
+            models.CheckConstraint(
+                condition=Q(scope_kind="book", scope_key="")
+                | Q(scope_kind__in=["property", "portfolio"]) & ~Q(scope_key=""),
+                name="collection_goal_scope_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["entered", "imported", "proposed"]),
+                name="collection_goal_source",
+            ),
         ]

@@ -34,6 +34,7 @@ MODULES = (
     "arrears.reports.digest",
     "arrears.reports.cases",
     "arrears.reports.outcomes",
+    "arrears.reports.forecast",
 )
 
 

@@ -7,6 +7,7 @@ from arrears.web import (
     views_agenda,
     views_assign,
     views_cases,
+    views_goals,
     views_letters,
     views_payments,
     views_periods,
@@ -142,6 +143,7 @@ urlpatterns = [
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
     path("periods/", views_periods.periods_page, name="periods"),
+    path("reports/goals/", views_goals.goals_page, name="goals"),
     path("reports/", views_reports.reports_page, name="reports"),
     # before reports/<name>/: "subscriptions" is no report's name
     path("reports/subscriptions/", views_subscriptions.subscriptions_page, name="subscriptions"),

@@ -242,6 +242,14 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "api": ("POST /api/subscriptions/{subscription_id}/remove",),
     },
     "subscription.send": {"cli": ("subscription send",)},
+    # the monthly collection goals (arrears.access.acts_goals; test_parity_goals.py)
+    "goal.set": {"cli": ("goal set",), "web": ("web:goals",), "api": ("POST /api/goals",)},
+    "goal.import": {
+        "cli": ("goal import",),
+        "web": ("web:goals",),
+        "api": ("POST /api/goals/import",),
+    },
+    "goal.propose": {"cli": ("goal propose",), "api": ("POST /api/goals/proposals",)},
     # Not yet one service each (docs/architecture.md, "Not yet moved"): each interface calls
     # `act` itself, and no parity case compares them.
     "letters.batch": {

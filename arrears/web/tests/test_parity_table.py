@@ -19,6 +19,7 @@ from arrears.web import urls as web_urls
 from arrears.web.tests.parity import INTERFACES, NOT_YET_MOVED, OFFERED
 from arrears.web.tests.test_parity import ACTS
 from arrears.web.tests.test_parity_book import CASES
+from arrears.web.tests.test_parity_goals import CASES as GOAL_CASES
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,7 @@ NOT_ACTS = {
         *("settlement show", "settlement list"),
         *("report metrics", "report over-60"),  # reads of arrears.reports, not acts
         "subscription list",
+        "goal list",
         # the operator's: the daily aging snapshots, derived from the book (also built by `run`)
         "report snapshots build",
     },
@@ -106,6 +108,7 @@ def test_every_page_route_and_command_that_acts_is_in_the_table_and_nothing_else
 def _cases() -> dict[str, set[str]]:
     """The parity cases: each act and the interfaces its case runs it through."""
     cases = {a.name: {i for i in INTERFACES if getattr(a, i) is not None} for a in ACTS}
+    cases |= {name: set(interfaces) for name, interfaces in GOAL_CASES.items()}
     return cases | {name: set(interfaces) for name, interfaces in CASES.items()}
 
 
