@@ -28,7 +28,7 @@ from arrears.reports.document import Document
 BYS = ("property", "portfolio", "coordinator")
 
 # Every module that registers reports.
-MODULES = ("arrears.reports.builtin",)
+MODULES = ("arrears.reports.builtin", "arrears.reports.works")
 
 
 @dataclass(frozen=True)
