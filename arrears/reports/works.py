@@ -38,7 +38,7 @@ from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Column, Document, Series, Table
 from arrears.reports.registry import Ask, register
-from arrears.reports.scoped import aggregate, scope_of
+from arrears.reports.scoped import scope_of
 from arrears.reports.works_sql import (
     LETTER_WENT,
     WINDOW_DAYS,
@@ -52,8 +52,11 @@ from arrears.reports.works_sql import (
     notices,
     open_at_start,
     paid_after,
+    paid_exists,
+    past_due,
     plus,
     q,
+    run,
     spans,
 )
 
@@ -143,14 +146,11 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     stmt = Statement().add("WITH ")
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
-    spans(stmt, first, last)
+    stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
+    past_due(stmt, "nd", last)
     g = _group_key(ask.by, "n.day")
     end = plus("nd.day", WINDOW_DAYS - 1)
     stmt.add(
-        ", nd AS (SELECT DISTINCT account_id, day FROM n)"
-        ", pd AS (SELECT nd.account_id, nd.day, SUM(sp.cents) AS cents FROM nd"
-        f" JOIN spans sp ON sp.account_id = nd.account_id AND {open_at_start('sp', 'nd.day')}"
-        " GROUP BY nd.account_id, nd.day)"
         ", pay AS (SELECT nd.account_id, nd.day, SUM(t.amount) AS cents FROM nd"
         f"{paid_after('nd.account_id', 'nd.day')} GROUP BY nd.account_id, nd.day)"
         ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
@@ -180,7 +180,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)
     group_cents: dict[str, int] = defaultdict(int)
     total_cents = 0
-    for kind, group, policy, step, channel, outcome, value in aggregate(stmt.text, stmt.params):
+    for kind, group, policy, step, channel, outcome, value in run(stmt.text, stmt.params):
         key, line, amount = key_of(group), (policy, step, channel), int(value or 0)
         if kind == "n":
             counts = lines[key].setdefault(line, {})
@@ -359,7 +359,7 @@ def coordinator_activity(ask: Ask, currency: str) -> dict[str, Any]:
     lines: dict[str, list[int]] = {}
     collected: dict[str, int] = defaultdict(int)
     total = 0
-    for kind, key, a, b, c, d in aggregate(stmt.text, stmt.params):
+    for kind, key, a, b, c, d in run(stmt.text, stmt.params):
         if kind == "n":
             lines[key or ""] = [int(a or 0), int(b or 0), int(c or 0), int(d or 0)]
         elif kind == "g":
@@ -495,27 +495,31 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " JOIN pol ON pol.policy = c.policy"
         " JOIN spans sp ON sp.account_id = pol.account_id AND {open}"
         " GROUP BY c.policy, c.day, pol.account_id)"
-        ", ed AS (SELECT DISTINCT account_id, day FROM el)"
-        ", pd AS (SELECT DISTINCT ed.account_id, ed.day FROM ed{paid})"
-        ", u AS (SELECT el.policy, t.step, t.channel, el.day, el.account_id, el.oldest,"
-        " MAX(CASE WHEN m.day = el.day AND m.channel = t.channel THEN 1 ELSE 0 END) AS sent,"
-        " COUNT(m.day) AS near FROM el JOIN t ON t.policy = el.policy AND t.day = el.day"
-        " LEFT JOIN n m ON m.account_id = el.account_id AND m.policy = el.policy"
-        " AND m.step = t.step AND m.day <= el.day AND m.day >= {since}"
-        " GROUP BY el.policy, t.step, t.channel, el.day, el.account_id, el.oldest)"
+        # Each candidate (an account past due on a day a step of its policy was sent) beside
+        # the notices of that step, in date order per account and step (a notice before a
+        # candidate of its own day): the latest notice of the step by then, of any channel and
+        # of the candidate's. Sent: one of its channel that day; a control: none in 13 days.
+        ", ev AS (SELECT el.policy, t.step, t.channel, el.day, el.account_id, el.oldest,"
+        " 1 AS kind FROM el JOIN t ON t.policy = el.policy AND t.day = el.day"
+        " UNION ALL SELECT policy, step, channel, day, account_id, NULL, 0 FROM n)"
+        ", w AS (SELECT ev.*, MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY"
+        " account_id, policy, step ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_any,"
+        " MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY account_id, policy, step,"
+        " channel ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_same FROM ev)"
+        ", u AS (SELECT policy, step, channel, day, account_id, oldest,"
+        " CASE WHEN last_same = day THEN 1 ELSE 0 END AS sent FROM w WHERE kind = 1"
+        " AND (last_same = day OR last_any IS NULL OR last_any < {since}))"
         " SELECT 'u', u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent,"
-        " COUNT(*), SUM(CASE WHEN pd.account_id IS NULL THEN 0 ELSE 1 END)"
+        " COUNT(*), SUM(CASE WHEN {paid} THEN 1 ELSE 0 END)"
         " FROM u JOIN acc ON acc.account_id = u.account_id"
-        " LEFT JOIN pd ON pd.account_id = u.account_id AND pd.day = u.day"
-        " WHERE u.sent = 1 OR u.near = 0"
         " GROUP BY u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent"
         " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
         " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
         " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
             act=act,
             open=open_at_start("sp", "c.day"),
-            paid=paid_after("ed.account_id", "ed.day"),
-            since=plus("el.day", -(WINDOW_DAYS - 1)),
+            paid=paid_exists("u.account_id", "u.day"),
+            since=plus("day", -(WINDOW_DAYS - 1)),
             jurisdiction=jurisdiction,
             bucket=_bucket(days_between("u.day", "u.oldest")),
         ),
@@ -529,7 +533,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
     strata: dict[_Row, dict[tuple[Any, str], list[int]]] = defaultdict(
         lambda: defaultdict(lambda: [0, 0, 0, 0])
     )
-    for kind, policy, step, channel, where, day, bucket, treated, n, paid in aggregate(
+    for kind, policy, step, channel, where, day, bucket, treated, n, paid in run(
         stmt.text, stmt.params
     ):
         row = (policy, step, where, channel)
