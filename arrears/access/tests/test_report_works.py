@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 
 from arrears.access.acts_reports import report_read
+from arrears.access.assignments import assignment_set, target_from
 from arrears.access.services import SystemActor
 from arrears.access.tests.people import BOOK, write_book
 from arrears.correspondence.mail_models import OutboundSms
@@ -292,6 +293,14 @@ def test_the_notices_by_property_and_by_month_split_them_by_hand(people: Any) ->
     # OAK: N3 (in full), N4 (nothing); 1900 collected
     assert (oak["key"], oak["sent"], oak["paid_full"], oak["nothing"]) == ("OAK", 2, 1, 1)
     assert oak["collected"] == "1900.00"
+    # by coordinator: alice works ELM's accounts from 03-01; OAK's are no one's ("")
+    assignment_set(username="alice", target=target_from(property_id="ELM"), on=FIRST, actor="erin")
+    coordinators = report_read(
+        actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST, by="coordinator"
+    )
+    nobody, alice = coordinators.data["groups"]
+    assert (nobody["key"], nobody["sent"], nobody["collected"]) == ("", 2, "1900.00")
+    assert (alice["key"], alice["sent"], alice["collected"]) == ("alice", 3, "500.00")
     months = report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST, by="month")
     (march,) = months.data["groups"]
     assert (march["key"], march["sent"], march["collected"]) == ("2026-03", 5, "2400.00")
