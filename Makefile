@@ -32,6 +32,7 @@ demo: setup $(SECRET_FILE)
 	@$(BIN)/arrears demo --team $(DEMO_USER)
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add pike --role attorney --firm "Hudson & Pike LLP" --exists-ok
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add dana --role controller --exists-ok
+	@$(BIN)/arrears demo --subscriptions $(DEMO_USER),dana
 	@echo "Sign in as $(DEMO_USER) (a coordinator) with the password $(DEMO_PASSWORD);"
 	@echo "pike (an attorney at Hudson & Pike LLP) and dana (the controller) have the same one."
 	SECRET_KEY="$$(cat $(SECRET_FILE))" $(BIN)/arrears serve

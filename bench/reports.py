@@ -13,7 +13,10 @@ it builds a year of daily aging snapshots (`reports.snapshots`, from the day bef
 whole months before the book's today to the last of them) from nothing, timed once, and
 measures their tables; then times `access.acts_reports.metrics_read` for those 12 months by
 property (read from the snapshots; checked equal to the same metrics from the book, also timed),
-`over_60_read` as of the last of them and a build with nothing to do: one warm-up call, then
+`over_60_read` as of the last of them, a build with nothing to do, and each outcome report
+(`reports.outcomes`: payment-speed, recovery, promises, disputes) over the same 12 months by
+property through `acts_reports.report_read` (over promises, plans, disputes, cases and
+write-offs the bench writes first, which the generated book has none of): one warm-up call, then
 `--repeat` calls, reporting the best and the median. Targets (issue 18, PostgreSQL, 10k
 accounts / 1M transactions): metrics < 1 s, over-60 < 2 s, a year of snapshots built in < 60 s
 and kept in < 200 MB. Results go to bench/results-reports-<db>-<size>.json.
@@ -35,6 +38,7 @@ import common
 
 ROOT, BENCH = common.ROOT, common.BENCH
 PG_DB = "arrears_reports_bench"
+OUTCOMES = ("payment-speed", "recovery", "promises", "disputes")  # reports.outcomes
 TARGETS_S = {
     "metrics_12_months_by_property": 1.0,
     "metrics_12_months_by_property_from_book": None,
@@ -45,6 +49,8 @@ TARGETS_S = {
     "notices_12_months": None,
     "activity_12_months": None,
     "what_works_12_months": None,
+    # reports.outcomes, 12 months by property (no target set by the issue: measured)
+    **{f"{name.replace('-', '_')}_12_months_by_property": None for name in OUTCOMES},
 }
 SNAPSHOTS_MB_TARGET = 200
 
@@ -233,7 +239,7 @@ def _works_seed(first: dt.date, last: dt.date) -> int:
     return len(actions)
 
 
-def _works_timings(operator, first: dt.date, last: dt.date, repeat: int) -> dict:
+def _works_timings(operator, first: dt.date, last: dt.date, repeat: int, *, postgres: bool) -> dict:
     """`report notices`, `report activity` and `report what-works` (reports.works) over the
     same 12 months, as the operator, through the registry's door, on the notices of
     `_works_seed`."""
@@ -242,6 +248,10 @@ def _works_timings(operator, first: dt.date, last: dt.date, repeat: int) -> dict
     t0 = time.perf_counter()
     seeded = _works_seed(first, last)
     print(f"works: {seeded} notices seeded in {time.perf_counter() - t0:.1f} s")
+    if postgres:
+        from arrears.ledger import bulk
+
+        bulk.execute("ANALYZE")
 
     def read(name: str):
         return lambda: report_read(actor=operator, name=name, as_of=last, date_from=first)
@@ -249,6 +259,117 @@ def _works_timings(operator, first: dt.date, last: dt.date, repeat: int) -> dict
     return {
         f"{name.replace('-', '_')}_12_months": _time(read(name), repeat)
         for name in ("notices", "activity", "what-works")
+    }
+
+
+def _outcome_rows(first: dt.date, last: dt.date, seed: int) -> dict:
+    """Promises, plans, disputes, cases and write-offs over the 12 months (the generated book
+    has none), written straight to their tables, seeded, the bench's own rows replaced each run
+    (`--reuse` keeps the database): per account 4 promises settled, 1 plan ended and 1 dispute;
+    every 20th account referred to a firm (25%), every 40th written off. Without them the
+    outcome reports other than payment-speed would time empty tables."""
+    import random
+
+    from arrears.disputes.models import Dispute
+    from arrears.ledger.models import Account
+    from arrears.legal.models import Firm, Referral, WriteOff
+    from arrears.plans.models import Plan, Promise
+
+    WriteOff.objects.filter(made_by="bench").delete()
+    Referral.objects.filter(referred_by="bench").delete()
+    Promise.objects.filter(made_by="bench").delete()
+    Plan.objects.filter(created_by="bench").delete()
+    Dispute.objects.filter(opened_by="bench").delete()
+    Firm.objects.get_or_create(
+        name="Bench Law", defaults={"contingency_percent": 25, "created_on": first}
+    )
+    rng = random.Random(seed)
+    span = (last - first).days
+
+    def day(at_least: dt.date = first) -> dt.date:
+        return at_least + dt.timedelta(days=rng.randrange(max((last - at_least).days, 0) + 1))
+
+    pks = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    promises, plans, disputes, cases, offs = [], [], [], [], []
+    for n, pk in enumerate(pks):
+        for _ in range(4):
+            made = first + dt.timedelta(days=rng.randrange(span - 10))
+            promises.append(
+                Promise(
+                    account_id=pk,
+                    amount=100,
+                    promised_on=made + dt.timedelta(days=5),
+                    made_on=made,
+                    made_by="bench",
+                    status=rng.choice(["kept", "broken"]),
+                    settled_on=made + dt.timedelta(days=rng.randrange(1, 10)),
+                )
+            )
+        plans.append(
+            Plan(
+                account_id=pk,
+                amount=600,
+                frequency="monthly",
+                start_on=first,
+                made_on=first,
+                grace_days=5,
+                require_current=False,
+                created_by="bench",
+                status=rng.choice(["completed", "broken"]),
+                ended_on=day(),
+            )
+        )
+        opened = day()
+        resolved = opened + dt.timedelta(days=rng.randrange(40))
+        disputes.append(
+            Dispute(
+                account_id=pk,
+                whole_balance=True,
+                amount=100,
+                reason="bench",
+                opened_on=opened,
+                opened_by="bench",
+                status="resolved",
+                outcome=rng.choice(["upheld", "partial", "rejected"]),
+                resolved_on=resolved,
+            )
+        )
+        if n % 20 == 0:
+            cases.append(
+                Referral(
+                    account_id=pk,
+                    firm="Bench Law",
+                    referred_on=day(),
+                    referred_by="bench",
+                    balance_referred=1000,
+                )
+            )
+        if n % 40 == 0:
+            offs.append(
+                WriteOff(
+                    account_id=pk,
+                    amount=500,
+                    written_off_on=day(),
+                    reason="bench",
+                    made_by="bench",
+                    made_at=dt.datetime.now(dt.UTC),
+                    txn_id=f"BENCH-WO-{pk}",
+                )
+            )
+    for model, rows in (
+        (Promise, promises),
+        (Plan, plans),
+        (Dispute, disputes),
+        (Referral, cases),
+        (WriteOff, offs),
+    ):
+        model.objects.bulk_create(rows, batch_size=5000)
+    return {
+        "promises": len(promises),
+        "plans": len(plans),
+        "disputes": len(disputes),
+        "cases": len(cases),
+        "writeoffs": len(offs),
     }
 
 
@@ -265,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = {} if built else _build(args, folder, url, today, workdir)
     common.django_here(url, workdir / "archive")
 
-    from arrears.access.acts_reports import metrics_read, over_60_read
+    from arrears.access.acts_reports import metrics_read, over_60_read, report_read
     from arrears.access.services import SystemActor
     from arrears.ledger import bulk
     from arrears.reports.metrics import Period, metrics
@@ -304,8 +425,21 @@ def main(argv: list[str] | None = None) -> int:
         "over_60": _time(lambda: over_60_read(actor=operator, as_of=last), args.repeat),
         "snapshots_year_build": {"best_s": build_s, "median_s": build_s},
         "snapshots_check_nothing_to_do": _time(lambda: snapshots_build(date_to=last), 1),
-        **_works_timings(operator, first, last, args.repeat),
     }
+    outcome_rows = _outcome_rows(first, last, args.seed)
+    if args.db == "postgres":
+        bulk.execute("ANALYZE")
+    for name in OUTCOMES:
+        results[f"{name.replace('-', '_')}_12_months_by_property"] = _time(
+            lambda name=name: report_read(
+                actor=operator, name=name, as_of=last, date_from=first, by="property"
+            ),
+            args.repeat,
+        )
+    # after the outcomes' rows: their plans are what some notices were followed by
+    results.update(
+        _works_timings(operator, first, last, args.repeat, postgres=args.db == "postgres")
+    )
     checks = []
     for name, r in results.items():
         target = TARGETS_S[name]
@@ -325,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         "period": [first.isoformat(), last.isoformat()],
         "groups": sum(len(d["groups"]) for d in docs),
         "over_60_accounts": len(over["accounts"]),
+        "outcome_rows": outcome_rows,
         "snapshots": {**built.as_json(), "mb": size_mb},
         "total_over_60": over["total_over_60"],
         "steps": steps,

@@ -34,6 +34,9 @@ _VERBS: dict[str, frozenset[str]] = {
     # changes on one account
     "note.add": frozenset({COORDINATOR, MANAGER, ATTORNEY, PARALEGAL, ADMIN}),
     "hold.place": frozenset({COORDINATOR, ADMIN}),
+    # money received (arrears.ledger.payments): posted at the desk or by a system's token; a
+    # property's manager takes payments at their properties' office
+    "payment.post": frozenset({COORDINATOR, MANAGER, CONTROLLER, ADMIN}),
     "hold.release": frozenset({COORDINATOR, ADMIN}),
     "referral.make": frozenset({COORDINATOR, ADMIN}),
     # firms and their cases (arrears.legal): the company adds firms; a case's steps are

@@ -47,10 +47,14 @@ STATUS = {
     # a refund larger than the credit it would pay out: the book changed since the proposal (a
     # new charge); the next listing revises it (arrears.ledger.posting.RefundAboveCreditError)
     "refund_above_credit": 409,
+    # a payment's reference (or Idempotency-Key) posted already to another account or amount:
+    # arrears.ledger.payments.ReferenceReusedError
+    "reference_reused": 409,
 }
 
 ROUTERS = [
     "arrears.api.accounts",
+    "arrears.api.payments",
     "arrears.api.book",
     "arrears.api.actions",
     "arrears.api.letters",
@@ -63,6 +67,7 @@ ROUTERS = [
     "arrears.api.legal",
     "arrears.api.settlements",
     "arrears.api.reports",
+    "arrears.api.subscriptions",
 ]
 
 

@@ -18,6 +18,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.team:
         return _demo_team(args.team)
+    if args.subscriptions:
+        return _demo_subscriptions(args.subscriptions)
 
     from django.conf import settings
 
@@ -161,6 +163,22 @@ def _demo_team(coordinator: str) -> int:
     return 0
 
 
+def _demo_subscriptions(users: str) -> int:
+    """`arrears demo --subscriptions COORDINATOR,CONTROLLER`: the demo's report subscriptions."""
+    import getpass
+
+    from arrears.demo.subscriptions import demo_subscriptions
+
+    migrate()
+    coordinator, _, controller = users.partition(",")
+    lines = demo_subscriptions(
+        coordinator=coordinator, controller=controller or coordinator, login=getpass.getuser()
+    )
+    for line in lines or ["The demo book has its subscriptions already."]:
+        print(line)
+    return 0
+
+
 def _demo_parser(sub: Any) -> None:
     help = "build the demo book (once) and print its aging by property"
     p = command(sub, "demo", cmd_demo, help)
@@ -169,6 +187,12 @@ def _demo_parser(sub: Any) -> None:
         "--team",
         metavar="USER",
         help="only give the demo's buildings to USER (a coordinator) and a colleague, once",
+    )
+    p.add_argument(
+        "--subscriptions",
+        metavar="COORDINATOR,CONTROLLER",
+        help="only subscribe the coordinator, the controller and a manager it adds to reports, "
+        "once",
     )
 
 

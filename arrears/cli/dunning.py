@@ -53,14 +53,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             snapshots_after_run(on=on, progress=lambda done, total: bar("snapshots", done, total))
         finally:
             bar.close()
+    sent = None
+    if args.subscriptions:
+        # The reports subscribed to, due on the run's day, once per period (docs/metrics.md,
+        # Subscriptions): after the run (and the snapshots), so they read the day it made. Not by
+        # default: a run that is not the scheduled one would send the day's reports before
+        # their day's work was done; a dry run only says what would go.
+        from arrears.access.acts_subscriptions import subscriptions_send
+
+        sent = subscriptions_send(by=by(args, system=True), on=on, dry_run=args.dry_run)
     result, emails = ran.result, ran.emails
     if args.format == "json":
         doc = result.as_json()
         if emails is not None:
             doc["emails"] = emails.as_json()
+        if sent is not None:
+            doc["subscriptions"] = sent.as_json()
         write_json_lists(doc, sys.stdout)
-        return 0
+        return 1 if sent is not None and sent.failed else 0
     _run_table(result, emails, on=on, dry_run=args.dry_run)
+    if sent is not None:
+        from arrears.cli.subscriptions import print_problems, send_summary
+
+        print(send_summary(sent, dry_run=args.dry_run).capitalize())
+        print_problems(sent)
+        return 1 if sent.failed else 0
     return 0
 
 
@@ -410,6 +427,12 @@ def _run_parser(sub: Any) -> None:
         "--snapshots",
         action="store_true",
         help="then build the aging snapshots up to the run's day (arrears report snapshots build)",
+    )
+    p.add_argument(
+        "--subscriptions",
+        action="store_true",
+        help="then send the reports subscribed to that are due on the run's day, once per period "
+        "(arrears subscription send; needs EMAIL_URL)",
     )
     p.add_argument("--format", choices=["table", "json"], default="table")
 

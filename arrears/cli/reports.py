@@ -1,7 +1,15 @@
-"""`arrears report metrics|over-60|snapshots build`: the collection metrics of a period, the
-balances more than 60 days past due and the daily aging snapshots (arrears.reports, read through
-arrears.access.acts_reports within the scope of the user `--as` names, or the whole book for the
-operator)."""
+"""`arrears report metrics|over-60|snapshots build|NAME`: the collection metrics of a period, the
+balances more than 60 days past due, the daily aging snapshots, and every other report of the
+registry (arrears.reports.registry), read through arrears.access.acts_reports within the scope of
+the user `--as` names, or the whole book for the operator.
+
+`metrics` and `over-60` keep their own options and their JSON, CSV and table (contracts with
+tests); their XLSX and PDF are the registry's document's (`reports.formats`). Every other report
+gets a command made from its registry entry: `--as-of D`, `--from D1 --to D2` when it takes a
+period, `--by` among its groupings, `--currency`, `--format table|csv|json|xlsx|pdf` and
+`--output FILE` (which XLSX and PDF need). Reading the registry needs Django, so building the
+`report` command sets it up; the other commands' parsers do not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +32,50 @@ METRIC_COLUMNS = (
 AMOUNTS = METRIC_COLUMNS[:5]
 
 
+FILES = ("xlsx", "pdf")  # formats written only to a file (--output)
+OWN = ("metrics", "over-60", "snapshots")  # reports with a command of their own
+
+
+def _needs_output(args: argparse.Namespace) -> None:
+    """A binary format goes to a file: refuse it on a terminal before reading anything."""
+    if args.format in FILES and not getattr(args, "output", None):
+        from arrears.core.errors import ValidationError
+
+        raise ValidationError(
+            f"--format {args.format} writes a file: name it with --output FILE",
+            code="report_output",
+            field="output",
+        )
+
+
+def _write_file(args: argparse.Namespace, name: str, **ask: Any) -> int:
+    """The registry's report NAME as the file --format names, written to --output."""
+    from arrears.access.acts_reports import report_read
+    from arrears.cli.acting import acting
+    from arrears.reports.formats import to_bytes
+
+    doc = report_read(actor=acting(args, system=True), name=name, **ask)
+    data = to_bytes(doc, args.format)
+    with open(args.output, "wb") as out:
+        out.write(data)
+    return 0
+
+
 def cmd_report_metrics(args: argparse.Namespace) -> int:
     from arrears.access.acts_reports import metrics_read
     from arrears.cli.acting import acting
 
+    _needs_output(args)
     ensure_migrated()
+    if args.format in FILES:
+        return _write_file(
+            args,
+            "metrics",
+            as_of=args.date_to,
+            date_from=args.date_from,
+            by=args.by,
+            currency=args.currency,
+        )
     body = metrics_read(
         actor=acting(args, system=True),
         date_from=args.date_from,
@@ -85,7 +132,10 @@ def cmd_report_over_60(args: argparse.Namespace) -> int:
     from arrears.cli.acting import acting
     from arrears.core.dates import today
 
+    _needs_output(args)
     ensure_migrated()
+    if args.format in FILES:
+        return _write_file(args, "over-60", as_of=args.as_of or today(), currency=args.currency)
     doc = over_60_read(
         actor=acting(args, system=True), as_of=args.as_of or today(), currency=args.currency
     )
@@ -158,8 +208,70 @@ def cmd_report_snapshots_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """A report of the registry without a command of its own (module docstring)."""
+    from arrears.access.acts_reports import report_read
+    from arrears.cli.acting import acting
+    from arrears.core.dates import today
+    from arrears.reports import formats, render
+
+    _needs_output(args)
+    ensure_migrated()
+    doc = report_read(
+        actor=acting(args, system=True),
+        name=args.action,
+        as_of=args.as_of or today(),
+        date_from=getattr(args, "date_from", None),
+        by=getattr(args, "by", None),
+        currency=args.currency,
+    )
+    if args.format in FILES:
+        with open(args.output, "wb") as binary:
+            binary.write(formats.to_bytes(doc, args.format))
+        return 0
+    with output(args) as out:
+        if args.format == "table":
+            render.write_table(doc, out)
+        else:
+            out.write(formats.to_bytes(doc, args.format).decode("utf-8"))
+    return 0
+
+
+def _registry_parsers(actions: Any) -> None:
+    """A command for each report of the registry without one of its own (`registry.load()`:
+    reports registered later appear here without a change to this module)."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from arrears.reports import registry
+
+    for name, spec in sorted(registry.load().items()):
+        if name in OWN:
+            continue
+        p = command(actions, name, cmd_report, str(spec.summary or spec.title))
+        if spec.period:
+            p.add_argument("--from", dest="date_from", type=date, required=True, metavar="D1")
+            p.add_argument(
+                "--to", "--as-of", dest="as_of", type=date, metavar="D2", help="default: today"
+            )
+        else:
+            p.add_argument("--as-of", dest="as_of", type=date, help="default: today")
+        if spec.bys:
+            p.add_argument("--by", choices=list(spec.bys))
+        p.add_argument("--currency", help="only the accounts in this currency")
+        p.add_argument("--format", choices=["table", "csv", "json", *FILES], default="table")
+        p.add_argument(
+            "--output", metavar="FILE", help="default: standard output (xlsx, pdf: needed)"
+        )
+
+
 def _report_parser(sub: Any) -> None:
-    help = "reports: the collection metrics of a period, the balances over 60 days"
+    """The `report` command; with the registry's reports when it is the only command built."""
+    alone = not sub.choices
+    help = "reports: the collection metrics of a period, the balances over 60 days, and the others"
     p = sub.add_parser("report", help=help, description=help)
     actions = p.add_subparsers(dest="action", required=True, metavar="REPORT")
     metrics = command(
@@ -172,7 +284,7 @@ def _report_parser(sub: Any) -> None:
     metrics.add_argument("--to", dest="date_to", type=date, required=True, metavar="D2")
     metrics.add_argument("--by", choices=["property", "portfolio", "coordinator"])
     metrics.add_argument("--currency", help="only the accounts in this currency")
-    metrics.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    metrics.add_argument("--format", choices=["table", "csv", "json", *FILES], default="table")
     metrics.add_argument("--output", metavar="FILE", help="default: standard output")
     over = command(
         actions,
@@ -182,7 +294,7 @@ def _report_parser(sub: Any) -> None:
     )
     over.add_argument("--as-of", type=date, help="default: today")
     over.add_argument("--currency", help="the currency (needed when the accounts are in several)")
-    over.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    over.add_argument("--format", choices=["table", "csv", "json", *FILES], default="table")
     over.add_argument("--output", metavar="FILE", help="default: standard output")
     snaps = actions.add_parser(
         "snapshots",
@@ -199,6 +311,11 @@ def _report_parser(sub: Any) -> None:
     build.add_argument("--from", dest="date_from", type=date, metavar="D", help="rebuild from D")
     build.add_argument("--to", dest="date_to", type=date, metavar="D", help="default: today")
     build.add_argument("--format", choices=["text", "json"], default="text")
+    if alone:
+        # `arrears report …` named alone: its reports are the registry's, which needs Django.
+        # Listing every command (`arrears --help`, built with the others first) loads no
+        # Django: there `report` lists its own three, and `arrears report --help` the rest.
+        _registry_parsers(actions)
 
 
 PARSERS = {"report": _report_parser}

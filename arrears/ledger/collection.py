@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CHARGE, PAYMENT, PAYMENT_REVERSAL = "charge", "payment", "payment reversal"
@@ -31,6 +31,13 @@ def last_months(as_of: date, count: int = 12) -> list[date]:
     """The first days of the `count` months ending with `as_of`'s, oldest first."""
     index = as_of.year * 12 + as_of.month - 1
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def month_ends(as_of: date, count: int = 12) -> list[date]:
+    """The last days of the `count - 1` months before `as_of`'s, oldest first, then `as_of`
+    itself (the portfolio page's aging chart and `arrears report aging-trend` plot them)."""
+    firsts = last_months(as_of, count)
+    return [first - timedelta(days=1) for first in firsts[1:]] + [as_of]
 
 
 def collection_rates(

@@ -228,6 +228,46 @@ def credits_post(credits: list[NewCredit]) -> int:
 
 
 @dataclass(frozen=True)
+class NewPayment:
+    """A payment posted by a person or a system (`ledger.payments.payment_post`), not imported."""
+
+    txn_id: str
+    account_pk: int
+    posted_on: date
+    amount: Decimal
+    applies_to_pk: int | None = None
+    memo: str = ""
+    reference: str = ""
+
+
+def payments_post(payments: list[NewPayment]) -> int:
+    """Post payments and replay cash application on their accounts; as `credits_post` (inside
+    the caller's transaction, idempotent by txn_id), returns how many were posted."""
+    _, fresh = _append_new(
+        payments,
+        gettext_lazy("a payment"),
+        lambda p: (
+            p.txn_id,
+            p.account_pk,
+            p.posted_on.isoformat(),
+            "payment",
+            int(p.amount * 100),
+            "",
+            None,
+            p.applies_to_pk,
+            None,
+            p.reference,
+            p.memo,
+            None,
+        ),
+    )
+    if not fresh:
+        return 0
+    accounts_replay({p.account_pk for p in fresh})
+    return len(fresh)
+
+
+@dataclass(frozen=True)
 class NewRefund:
     """Money paid back to the debtor out of unapplied credit (interchange format 1.1, `refund`):
     it pays no charge, and is never larger than the credit on its date."""

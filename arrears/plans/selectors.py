@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import NotFoundError, ValidationError
@@ -275,14 +275,22 @@ class KeptRate:
         }
 
 
-def promise_kept_rate(*, since: date | None = None, until: date | None = None) -> list[KeptRate]:
-    """Per coordinator who took them: promises kept and broken (settled between the dates), and
-    the share kept. Open promises do not count yet."""
+def promises_settled(*, since: date | None = None, until: date | None = None) -> QuerySet[Promise]:
+    """The promises the kept rate counts: those settled, kept or broken, between the dates (both
+    included); open promises do not count yet. The one statement of that definition: the
+    command's rate per coordinator and the `promises` report (reports.outcomes) both read it."""
     rows = Promise.objects.exclude(status="open")
     if since is not None:
         rows = rows.filter(settled_on__gte=since)
     if until is not None:
         rows = rows.filter(settled_on__lte=until)
+    return rows
+
+
+def promise_kept_rate(*, since: date | None = None, until: date | None = None) -> list[KeptRate]:
+    """Per coordinator who took them: promises kept and broken (settled between the dates), and
+    the share kept (`KeptRate.rate`)."""
+    rows = promises_settled(since=since, until=until)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"kept": 0, "broken": 0})
     for who, status in rows.values_list("made_by", "status"):
         counts[who][status] += 1

@@ -3,6 +3,7 @@ more than 60 days past due (`reports.over60`), as documents of the registry."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _t
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.ledger.models import Account
 from arrears.ledger.selectors import book_currencies
-from arrears.reports.document import Column, Document, Table
+from arrears.reports.document import Chart, Column, Document, Series, Table
 from arrears.reports.metrics import ROLLS, Period, metrics, metrics_json
 from arrears.reports.over60 import over_60
 from arrears.reports.registry import BYS, Ask, register
@@ -78,7 +79,71 @@ def metrics_report(ask: Ask) -> Document:
         _t("%(first)s to %(last)s") % {"first": period.first, "last": period.last},
         metrics_json(docs),
         tables,
+        tuple(chart for doc in docs for chart in metric_charts(doc)),
     )
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _said(labels: list[str], series: list[Series], word: Any) -> str:
+    """A chart's figures in words, for its <desc>: "ELM: billed 2000.00, collected 1000.00; …"
+    (`word` says a value: a figure, or "none" for a gap)."""
+    return "; ".join(
+        f"{label}: " + ", ".join(f"{s.name} {word(s.values[i])}" for s in series)
+        for i, label in enumerate(labels)
+    )
+
+
+def metric_charts(doc: dict[str, Any]) -> list[Chart]:
+    """The charts of one currency's metrics, a bar per group: billed beside collected, the
+    CEI, and the two DSOs (docs/metrics.md defines each)."""
+    currency = doc["currency"]
+    labels = [g["key"] or _t("(none)") for g in doc["groups"]]
+
+    def word(value: Decimal | None) -> str:
+        return _t("none") if value is None else str(value)
+
+    def series(key: str, name: str) -> Series:
+        return Series(name, tuple(_number(g[key]) for g in doc["groups"]))
+
+    money = [series("billed", _t("billed")), series("collected", _t("collected"))]
+    cei = [series("cei", _t("CEI %"))]
+    dso = [series("dso_countback", _t("DSO count-back")), series("dso_simple", _t("DSO simple"))]
+    period = {"first": doc["from"], "last": doc["to"], "currency": currency}
+    return [
+        Chart(
+            "bars",
+            _t("Billed and collected, %(first)s to %(last)s (%(currency)s)") % period,
+            tuple(labels),
+            tuple(money),
+            "money",
+            currency,
+            _t("Amounts billed and collected in the period, by group: %(figures)s.")
+            % {"figures": _said(labels, money, word)},
+        ),
+        Chart(
+            "bars",
+            _t("Collection effectiveness index (CEI), %(currency)s") % period,
+            tuple(labels),
+            tuple(cei),
+            "percent",
+            currency,
+            _t("The share of what could be collected that was, in percent, by group: %(figures)s.")
+            % {"figures": _said(labels, cei, word)},
+        ),
+        Chart(
+            "bars",
+            _t("Days sales outstanding (DSO), %(currency)s") % period,
+            tuple(labels),
+            tuple(dso),
+            "days",
+            currency,
+            _t("Days of billing the closing receivables stand for, by group: %(figures)s.")
+            % {"figures": _said(labels, dso, word)},
+        ),
+    ]
 
 
 @register(

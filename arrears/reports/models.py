@@ -1,4 +1,5 @@
-"""The reports' own tables: the daily aging snapshots (`reports.snapshots`).
+"""The reports' own tables: the daily aging snapshots (`reports.snapshots`), and the
+subscriptions that send reports by email with their sends (`reports.delivery`).
 
 Invariants (kept by `snapshots.snapshots_build`, the only writer):
 - The built days are one unbroken run, one `SnapshotDay` each; a day outside it has no snapshot.
@@ -7,6 +8,7 @@ Invariants (kept by `snapshots.snapshots_build`, the only writer):
   written on the first built day and on the first of each month for every account with anything
   open (a keyframe, so that a read scans at most one month of rows), and on any other day only
   for an account whose line differs from the day before's.
+- A subscription's recipient gets at most one email per period (`SubscriptionSend`, unique).
 """
 
 from __future__ import annotations
@@ -72,3 +74,62 @@ class AgingRoll(models.Model):
             models.UniqueConstraint(fields=["account", "month"], name="aging_roll_account_month")
         ]
         indexes = [models.Index(fields=["month"], name="aging_roll_month")]
+
+
+SUBSCRIPTION_FORMATS = ("csv", "xlsx", "pdf", "json")
+
+
+class Subscription(models.Model):
+    """A report sent by email on a schedule to users (`reports.delivery`; made and changed by
+    `access.acts_subscriptions`, which checks the report's name, the recipients and who may).
+
+    Each recipient gets the report as they would read it (their role's scope), as a file of
+    `format`. `every` is a schedule of `reports.schedules` ("weekly:mon"). Paused or removed, it
+    is not `active`; a removed one keeps its row and its sends (`removed_at`)."""
+
+    report = models.CharField(max_length=60)
+    recipients = models.JSONField(default=list)  # user names, sorted
+    every = models.CharField(max_length=16)
+    format = models.CharField(max_length=4)
+    by = models.CharField(max_length=20, blank=True)  # the report's grouping, when it has one
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField()
+    created_on = models.DateField()  # the book's day: its first send is on or after it
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(format__in=SUBSCRIPTION_FORMATS), name="subscription_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(removed_at__isnull=True) | models.Q(active=False),
+                name="subscription_removed_inactive",
+            ),
+        ]
+
+
+class SubscriptionSend(models.Model):
+    """One recipient's email of one period (`reports.delivery`): reserved, with its archived
+    message, and committed before the server is asked; `sent_at` once the server took it. Unique
+    per subscription, recipient and period, so a second run sends nothing twice; a row not yet
+    sent is sent again, the same bytes and Message-ID, by the next run."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="sends")
+    username = models.CharField(max_length=150)
+    period = models.CharField(max_length=10)  # "2026-12-06", "2026-W49", "2026-12"
+    to = models.EmailField()
+    message_id = models.CharField(max_length=200)
+    document = models.CharField(max_length=500)  # the message's archive name (.eml)
+    sha256 = models.CharField(max_length=64)  # of the message's bytes
+    reserved_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "username", "period"], name="subscription_send_once"
+            )
+        ]

@@ -28,7 +28,14 @@ from arrears.reports.document import Document
 BYS = ("property", "portfolio", "coordinator")
 
 # Every module that registers reports.
-MODULES = ("arrears.reports.builtin", "arrears.reports.works")
+MODULES = (
+    "arrears.reports.builtin",
+    "arrears.reports.daily",
+    "arrears.reports.digest",
+    "arrears.reports.cases",
+    "arrears.reports.outcomes",
+    "arrears.reports.works",
+)
 
 
 @dataclass(frozen=True)

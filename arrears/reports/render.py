@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 from arrears.core.cells import safe_row
-from arrears.reports.document import Document, Table
+from arrears.reports.document import Column, Document, Table
 
 NUMERIC = ("money", "rate", "percent", "days", "int")
 
@@ -67,3 +68,30 @@ def _line(cells: list[str], widths: list[int], right: set[int]) -> str:
         c.rjust(w) if i in right else c.ljust(w)
         for i, (c, w) in enumerate(zip(cells, widths, strict=True))
     ).rstrip()
+
+
+def shown(column: Column, value: Any) -> str:
+    """A cell as a person reads it on a page or a PDF: an amount with thousands grouped
+    ("12,345.60"); anything else as its JSON text."""
+    text = cell(value)
+    if column.kind == "money" and text:
+        try:
+            return f"{Decimal(text):,.2f}"
+        except InvalidOperation:
+            return text  # a total's label ("Total") under an amount's heading
+    return text
+
+
+def table_view(table: Table) -> dict[str, Any]:
+    """A table as the page and the PDF draw it: its headings, rows and total as (text, is it a
+    number) pairs, a number right-aligned; an empty cell is a dash."""
+
+    def line(row: dict[str, Any], blank: str) -> list[tuple[str, bool]]:
+        return [(shown(c, row.get(c.key)) or blank, c.kind in NUMERIC) for c in table.columns]
+
+    return {
+        "table": table,
+        "heads": [(c.label, c.kind in NUMERIC) for c in table.columns],
+        "rows": [line(r, "–") for r in table.rows],
+        "total": line(table.total, "") if table.total else None,
+    }

@@ -6,6 +6,7 @@ action views (which import `views`)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,9 @@ def action_context(
         and account.closed_on is not None
         and can(user, "deposit.dispose"),
         "can_state": can(user, "deposit.statement"),
+        # a payment received, posted once per reference or per drawn form (views_payments)
+        "can_pay": account is not None and can(user, "payment.post"),
+        "payment_token": uuid.uuid4().hex,
         # a write-off to bad debt (arrears.legal.settlements): a controller or an admin
         "can_writeoff": account is not None and can(user, "writeoff.post"),
         "deduction_codes": [(code, label(code)) for code in DEDUCTIONS],

@@ -4,7 +4,8 @@ bars and the collection rate's bars.
 Each bar of the aging is one month's aging, its buckets stacked oldest on top; heights are
 proportional to the amounts on one scale shared by every bar, whose axis is marked at round
 amounts with the currency's sign ($0, $5,000, $10,000 …: `axis_ticks`). Negative amounts
-(credit) are not drawn. Every text put in the SVG is escaped.
+(credit) are not drawn. Every text put in the SVG is escaped. The axis's marks and the palette
+are the reports' charts' (`arrears.reports.charts`), which draw every report's charts.
 """
 
 from __future__ import annotations
@@ -13,39 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
-from math import ceil
 
-# One colour per bucket, from current (calm) to the oldest (alarming); each at least 3:1 against
-# the chart's white (WCAG 1.4.11, non-text contrast), tested in web/tests/test_browser_reach.py.
-PALETTE = ("#1f6fb2", "#1b7f79", "#6f7a00", "#b35900", "#c0392b", "#7b241c", "#4a235a")
-
-
-# The sign an axis writes before an amount; another currency is written by its code.
-SIGNS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "EUR": "€", "GBP": "£", "MXN": "MX$"}
-ROUND_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
-
-
-def axis_ticks(peak: Decimal, *, most: int = 5) -> list[Decimal]:
-    """The marks of an axis from 0 to at least `peak`: 0 and equal round steps (1, 2, 2.5 or 5
-    times a power of ten, never under 1), at most `most` marks in all (`most` ≥ 2). A peak of 0
-    or less gives [0, 1], so that a scale is always drawn."""
-    if peak <= 0:
-        return [Decimal(0), Decimal(1)]
-    least = peak / (most - 1)  # the smallest step that reaches the peak in most - 1 steps
-    power = Decimal(1).scaleb(least.adjusted())
-    step = next(power * m for m in ROUND_STEPS if power * m >= least)
-    if step < 1:
-        step = Decimal(1)
-    elif step != step.to_integral_value():  # 2.5: whole units only
-        step = power * 5
-    return [step * i for i in range(ceil(peak / step) + 1)]
-
-
-def tick_label(amount: Decimal, currency: str) -> str:
-    """A mark of an amount axis: whole units with the currency's sign ("$5,000", "CHF 20")."""
-    sign = SIGNS.get(currency)
-    number = f"{amount:,.0f}"
-    return f"{sign}{number}" if sign else f"{currency} {number}"
+from arrears.reports.charts import PALETTE, axis_ticks, tick_label
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
         role=role,
         may_refunds=allowed(role, "refund.list"),  # the header's Refunds link
         may_cases=allowed(role, "case.view"),  # the header's Cases link
+        may_reports=allowed(role, "report.view"),  # the header's Reports link
         language=get_language(),
         languages=[(code, helpers["_"](name)) for code, name in settings.LANGUAGES],
     )

@@ -20,14 +20,19 @@ from django.db.models.functions import TruncMonth
 from arrears.access.models import Profile
 from arrears.access.permissions import sees_everything
 from arrears.access.selectors import accounts_visible, aging_visible, role_of, worklist_visible
-from arrears.core.dates import add_months
 from arrears.core.fields import MoneyField
 from arrears.correspondence.models import Outbound
 from arrears.disputes.models import Dispute
 from arrears.disputes.selectors import dispute_overdue_days
 from arrears.dunning.models import Action, Hold
 from arrears.dunning.selectors import WorkItem
-from arrears.ledger.collection import PAYMENT_REVERSAL, MonthRate, collection_rates, last_months
+from arrears.ledger.collection import (
+    PAYMENT_REVERSAL,
+    MonthRate,
+    collection_rates,
+    last_months,
+    month_ends,
+)
 from arrears.ledger.models import Transaction
 from arrears.legal.models import Referral
 from arrears.plans.models import Plan, Promise
@@ -225,11 +230,7 @@ def aging_trend(
 ) -> list[TrendPoint]:
     """The aging at each of the last `months` month ends (the last point is `as_of` itself),
     over the accounts `user` may see, one point per month and currency."""
-    ends = []
-    for back in range(months - 1, 0, -1):
-        first_of_month = add_months(as_of.replace(day=1), -back + 1)
-        ends.append(first_of_month - timedelta(days=1))
-    ends.append(as_of)
+    ends = month_ends(as_of, months)
     found: dict[tuple[date, str], Any] = {}
     for end in ends:
         for report in aging_visible(user, as_of=end, by="portfolio", property_ids=property_ids):

@@ -8,10 +8,13 @@ from arrears.web import (
     views_assign,
     views_cases,
     views_letters,
+    views_payments,
     views_periods,
     views_record,
     views_refunds,
+    views_reports,
     views_settlements,
+    views_subscriptions,
     views_worklist,
 )
 
@@ -58,6 +61,11 @@ urlpatterns = [
         "accounts/<str:account_id>/deposit/statement.pdf",
         views_actions.account_deposit_statement_preview,
         name="account_deposit_statement_preview",
+    ),
+    path(
+        "accounts/<str:account_id>/payments/",
+        views_payments.account_payment,
+        name="account_payment",
     ),
     path(
         "accounts/<str:account_id>/writeoffs/",
@@ -134,6 +142,30 @@ urlpatterns = [
     path("mail/triage/", views_letters.mail_triage, name="mail_triage"),
     path("mail/triage/<int:inbound_id>/assign/", views_letters.mail_assign, name="mail_assign"),
     path("periods/", views_periods.periods_page, name="periods"),
+    path("reports/", views_reports.reports_page, name="reports"),
+    # before reports/<name>/: "subscriptions" is no report's name
+    path("reports/subscriptions/", views_subscriptions.subscriptions_page, name="subscriptions"),
+    path(
+        "reports/subscriptions/<int:subscription_id>/pause/",
+        views_subscriptions.subscription_pause,
+        name="subscription_pause",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/resume/",
+        views_subscriptions.subscription_resume,
+        name="subscription_resume",
+    ),
+    path(
+        "reports/subscriptions/<int:subscription_id>/remove/",
+        views_subscriptions.subscription_remove_view,
+        name="subscription_remove",
+    ),
+    path("reports/<str:name>/", views_reports.report_page, name="report"),
+    path(
+        "reports/<str:name>/download/<str:fmt>/",
+        views_reports.report_download,
+        name="report_download",
+    ),
     path("refunds/", views_refunds.refunds_page, name="refunds"),
     path("refunds/export/", views_refunds.refunds_export, name="refunds_export"),
     path("refunds/batches/<str:batch>/", views_refunds.refund_batch_file, name="refund_batch"),

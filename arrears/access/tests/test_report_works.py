@@ -609,12 +609,17 @@ def test_what_works_within_a_managers_scope_and_for_a_reader_who_sees_nothing() 
     assert elm.data["groups"][0]["treated_share"] == "0.6667"
 
 
-def test_the_reports_render_as_a_text_table(people: Any) -> None:
+def test_the_reports_render_in_every_format_and_as_a_page(people: Any) -> None:
     from io import StringIO
 
-    _notices()
+    from arrears.reports.formats import FILE_FORMATS, report_html, to_bytes
+
+    _activity()  # a notice by hand among its records
     for name in ("notices", "activity", "what-works"):
-        doc = report_read(actor=OPERATOR, name=name, as_of=LAST, date_from=FIRST)
+        doc = report_read(actor=OPERATOR, name=name, as_of=LAST, date_from=FIRST, by=None)
         out = StringIO()
         write_table(doc, out)
-        assert out.getvalue()
+        assert str(doc.tables[0].columns[0].label) in out.getvalue()
+        for fmt in FILE_FORMATS:
+            assert to_bytes(doc, fmt)
+        assert str(doc.title) in report_html(doc)

@@ -26,6 +26,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_note",),
         "api": (f"POST {ACCOUNT}/notes",),
     },
+    "payment.post": {
+        "cli": ("payment post",),
+        "web": ("web:account_payment",),
+        "api": (f"POST {ACCOUNT}/payments",),
+    },
     "hold.place": {
         "cli": ("hold",),
         "web": ("web:account_hold",),
@@ -216,6 +221,27 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:refunds_export",),
         "api": ("POST /api/refunds/export",),
     },
+    # reports sent by email on a schedule (arrears.access.acts_subscriptions); the send is the
+    # scheduled job's (also a step of `run --subscriptions`)
+    "subscription.add": {
+        "cli": ("subscription add",),
+        "web": ("web:subscriptions",),
+        "api": ("POST /api/subscriptions",),
+    },
+    "subscription.change": {
+        "cli": ("subscription pause", "subscription resume"),
+        "web": ("web:subscription_pause", "web:subscription_resume"),
+        "api": (
+            "POST /api/subscriptions/{subscription_id}/pause",
+            "POST /api/subscriptions/{subscription_id}/resume",
+        ),
+    },
+    "subscription.remove": {
+        "cli": ("subscription remove",),
+        "web": ("web:subscription_remove",),
+        "api": ("POST /api/subscriptions/{subscription_id}/remove",),
+    },
+    "subscription.send": {"cli": ("subscription send",)},
     # Not yet one service each (docs/architecture.md, "Not yet moved"): each interface calls
     # `act` itself, and no parity case compares them.
     "letters.batch": {

@@ -443,6 +443,21 @@ ACTS = [
         ),
     ),
     Act(
+        "payment.post",
+        cli=lambda a, _: [
+            *("payment", "post", a, "--amount", "400.00", "--on", "2026-03-25"),
+            *("--reference", f"CHK-{a}", "--memo", NOTE),
+        ],
+        web=lambda a, _: (
+            f"/accounts/{a}/payments/",
+            {"amount": "400.00", "on": "2026-03-25", "reference": f"CHK-{a}", "memo": NOTE},
+        ),
+        api=lambda a, _: (
+            f"/api/accounts/{a}/payments",
+            {"amount": "400.00", "on": "2026-03-25", "reference": f"CHK-{a}", "memo": NOTE},
+        ),
+    ),
+    Act(
         "writeoff.post",
         actor="dave",
         cli=lambda a, _: ["writeoff", a, "--amount", "1200.00", "--reason", NOTE],

@@ -54,6 +54,7 @@ from arrears.legal.models import Firm, Meeting, Referral
 from arrears.moveout.models import Refund
 from arrears.moveout.refunds import refund_approve, refunds_propose
 from arrears.moveout.services import moveout_record
+from arrears.reports.models import Subscription
 from arrears.web.tests.parity import (
     INTERFACES,
     OFFERED,
@@ -493,6 +494,77 @@ BOOK_ACTS += [
         writes="meetings",
     ),
 ]
+SUBSCRIPTION = "{subscription}"
+
+
+def _bobs_subscription(active: bool = True) -> str:
+    """Bob's over-60, weekly on Mondays, as the operator subscribed him (paused: not active)."""
+    from arrears.access.acting import By
+    from arrears.access.acts_subscriptions import subscription_add, subscription_change
+
+    made = subscription_add(
+        by=By(OPERATOR, "system"),
+        report="over-60",
+        recipients=["bob"],
+        every="weekly:mon",
+        format="csv",
+    )
+    if not active:
+        subscription_change(by=By(OPERATOR, "system"), subscription_id=made.pk, active=False)
+    return str(made.pk)
+
+
+SUBSCRIBED = "/reports/subscriptions/"
+BOOK_ACTS += [
+    BookAct(
+        "subscription.add",
+        "subscription.add",
+        "dave",
+        cli=[
+            *("subscription", "add", "over-60", "--to", "alice,bob"),
+            *("--every", "monthly:1", "--format", "csv"),
+        ],
+        web=(
+            SUBSCRIBED,
+            {"report": "over-60", "to": "alice,bob", "every": "monthly:1", "format": "csv"},
+        ),
+        api=(
+            "/api/subscriptions",
+            {"report": "over-60", "to": ["alice", "bob"], "every": "monthly:1", "format": "csv"},
+        ),
+        writes="subscriptions",
+    ),
+    BookAct(
+        "subscription.change",
+        "subscription.change",
+        "bob",
+        setup=_bobs_subscription,
+        cli=["subscription", "pause", SUBSCRIPTION],
+        web=(f"{SUBSCRIBED}{SUBSCRIPTION}/pause/", {}),
+        api=(f"/api/subscriptions/{SUBSCRIPTION}/pause", {}),
+        writes="subscriptions",
+    ),
+    BookAct(
+        "subscription.change",
+        "subscription.change",
+        "dave",
+        setup=lambda: _bobs_subscription(active=False),
+        cli=["subscription", "resume", SUBSCRIPTION],
+        web=(f"{SUBSCRIBED}{SUBSCRIPTION}/resume/", {}),
+        api=(f"/api/subscriptions/{SUBSCRIPTION}/resume", {}),
+        writes="subscriptions",
+    ),
+    BookAct(
+        "subscription.remove",
+        "subscription.remove",
+        "dave",
+        setup=_bobs_subscription,
+        cli=["subscription", "remove", SUBSCRIPTION],
+        web=(f"{SUBSCRIBED}{SUBSCRIPTION}/remove/", {}),
+        api=(f"/api/subscriptions/{SUBSCRIPTION}/remove", {}),
+        writes="subscriptions",
+    ),
+]
 CASES |= {a.name: tuple(i for i in INTERFACES if getattr(a, i) is not None) for a in BOOK_ACTS}
 
 
@@ -512,6 +584,7 @@ def _book_rows(
         "refunds": Refund.objects.all(),
         "firms": Firm.objects.all(),
         "meetings": Meeting.objects.all(),
+        "subscriptions": Subscription.objects.all(),
     }
     rows = {name: list(query.order_by("id").values()) for name, query in tables.items()}
     ids = {r["id"] for name in ("outbound", "holds") for r in rows[name]}
@@ -523,7 +596,7 @@ def _through(interface: str, act: BookAct, people: Any, tokens: Any, made: Any) 
     def fill(text: str) -> str:
         if not isinstance(made, str):
             return text
-        return text.replace(REFUND, made).replace(CASE, made)
+        return text.replace(REFUND, made).replace(CASE, made).replace(SUBSCRIPTION, made)
 
     if interface == "cli":
         assert main(["--as", act.who, *[fill(word) for word in act.cli]]) == 0

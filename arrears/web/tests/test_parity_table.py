@@ -42,6 +42,7 @@ NOT_ACTS = {
         *("firm list", "case show", "case list", "legal agenda", "case calendar"),
         *("settlement show", "settlement list"),
         *("report metrics", "report over-60"),  # reads of arrears.reports, not acts
+        "subscription list",
         # the operator's: the daily aging snapshots, derived from the book (also built by `run`)
         "report snapshots build",
     },

@@ -14,6 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from arrears.access.acting import By
+from arrears.access.acts_subscriptions import subscription_add
 from arrears.access.assignments import Target, assignment_set, coverage_add
 from arrears.access.models import ApiToken
 from arrears.access.services import token_issue
@@ -68,6 +70,7 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         "coverage_id",
         "case_id",
         "settlement_id",
+        "subscription_id",
     ):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids.get(name, 0)), route)
     for name, value in (
@@ -78,6 +81,8 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         ("language", "es"),
         ("refund_id", "RF-0"),
         ("batch", "RB-20260326-1"),
+        ("name", "over-60"),  # a report of the registry (/reports/<name>/, /api/reports/{name})
+        ("fmt", "csv"),
     ):
         route = re.sub(rf"<(?:str:)?{name}>|\{{{name}\}}", value, route)
     assert "<" not in route, route
@@ -116,6 +121,13 @@ def company_a(people, tmp_path):
     )
     token_issue(username="alice", actor=OPERATOR, via="system")
     token = ApiToken.objects.get(user=people["alice"])
+    subscription = subscription_add(
+        by=By(OPERATOR, "system"),
+        report="over-60",
+        recipients=["alice"],
+        every="daily",
+        format="csv",
+    )
     return {
         "token_id": token.pk,
         "hold_id": hold.pk,
@@ -126,6 +138,7 @@ def company_a(people, tmp_path):
         "user_id": people["alice"].pk,
         "coverage_id": coverage.pk,
         "case_id": Referral.objects.get(account__account_id="A-OSCAR").pk,
+        "subscription_id": subscription.pk,
         "statement": statement.document.name,
     }
 
