@@ -45,6 +45,10 @@ TARGETS_S = {
     "over_60": 2.0,
     "snapshots_year_build": 60.0,
     "snapshots_check_nothing_to_do": None,
+    # issue 18's notices, activity and what-works (reports.works): no target set yet
+    "notices_12_months": None,
+    "activity_12_months": None,
+    "what_works_12_months": None,
     # reports.outcomes, 12 months by property (no target set by the issue: measured)
     **{f"{name.replace('-', '_')}_12_months_by_property": None for name in OUTCOMES},
 }
@@ -122,6 +126,140 @@ def _snapshots_mb(db: str, *models) -> float | None:
     for model in models:
         total += sql.rows("SELECT pg_total_relation_size(%s)", [model._meta.db_table])[0][0]
     return round(total / 1e6, 1)
+
+
+WORKS_KEY = "bench-works:"
+WORKS_ACTOR = "bench-coordinator"
+# (step, channel, days after the due day it is sent when the charge is still open then)
+WORKS_LADDER = (("reminder", "email", 1), ("late-notice", "letter", 7), ("call", "call", 20))
+
+
+def _works_seed(first: dt.date, last: dt.date) -> int:
+    """The notices a ladder would have sent on the generated book (which holds only the ledger):
+    for each charge due in the period still open at the start of each rung's day, an email sent,
+    a letter mailed or a call task set, each with its action (policy "bench"), and each call
+    made that day (every other one reaching the tenant). Made again on
+    each run (rows keyed WORKS_KEY…): one aggregate over the open-item deltas, then bulk
+    inserts. Returns the number of notices."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from arrears.core import sql
+    from arrears.correspondence.models import Outbound
+    from arrears.dunning.models import Action, ContactAttempt
+    from arrears.ledger.models import AccountParty, OpenItemDelta, TimelineEvent
+    from arrears.reports.works_sql import plus
+
+    open_at = ", ".join(
+        f"SUM(CASE WHEN on_date < {plus('due_on', days)} THEN delta ELSE 0 END)"
+        for _step, _channel, days in WORKS_LADDER
+    )
+    rows = sql.rows(
+        f"SELECT item_id, account_id, due_on, {open_at} FROM {sql.table(OpenItemDelta)}"
+        " WHERE is_credit = %s AND due_on >= %s AND due_on <= %s"
+        " GROUP BY item_id, account_id, due_on ORDER BY item_id",
+        [False, sql.day(first), sql.day(last)],
+    )
+    now = timezone.now()
+    actions, outbound, calls, attempts = [], [], [], []
+    primary = dict(
+        AccountParty.objects.filter(role="primary").values_list("account_id", "party_id")
+    )
+    for item, account, due, *open_cents in rows:
+        due = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
+        for (step, channel, days), cents in zip(WORKS_LADDER, open_cents, strict=True):
+            on = due + dt.timedelta(days=days)
+            if not cents or cents <= 0 or on > last:
+                continue
+            key = f"{WORKS_KEY}{item}:{step}"
+            status = {"email": "done", "letter": "queued", "call": "task"}[channel]
+            actions.append(
+                Action(
+                    key=key,
+                    account_id=account,
+                    policy="bench",
+                    policy_version=1,
+                    step=step,
+                    action="notice",
+                    channel=channel,
+                    status=status,
+                    run_on=on,
+                    created_at=now,
+                )
+            )
+            if channel == "call" and account in primary:
+                # the call made that day; every other one reaches the tenant
+                at = dt.datetime.combine(on, dt.time(15), tzinfo=dt.UTC)
+                calls.append(
+                    TimelineEvent(
+                        account_id=account,
+                        at=at,
+                        on=on,
+                        kind="call.logged",
+                        actor=WORKS_ACTOR,
+                        summary="call",
+                    )
+                )
+                attempts.append(
+                    ContactAttempt(
+                        account_id=account,
+                        party_id=primary[account],
+                        channel="call",
+                        at=at,
+                        outcome="bench",
+                        conversation=len(attempts) % 2 == 0,
+                    )
+                )
+            if channel != "call":
+                outbound.append(
+                    Outbound(
+                        key=key,
+                        account_id=account,
+                        channel=channel,
+                        template=step,
+                        policy="bench",
+                        step=step,
+                        run_on=on,
+                        dated_on=on,
+                        mailed_on=on if channel == "letter" else None,
+                        status="sent" if channel == "email" else "mailed",
+                        document_name="",
+                        created_at=now,
+                    )
+                )
+    with transaction.atomic():
+        Outbound.objects.filter(key__startswith=WORKS_KEY).delete()
+        Action.objects.filter(key__startswith=WORKS_KEY).delete()
+        TimelineEvent.objects.filter(kind="call.logged", actor=WORKS_ACTOR).delete()
+        ContactAttempt.objects.filter(outcome="bench").delete()
+        Action.objects.bulk_create(actions, batch_size=2000)
+        Outbound.objects.bulk_create(outbound, batch_size=2000)
+        TimelineEvent.objects.bulk_create(calls, batch_size=2000)
+        ContactAttempt.objects.bulk_create(attempts, batch_size=2000)
+    return len(actions)
+
+
+def _works_timings(operator, first: dt.date, last: dt.date, repeat: int, *, postgres: bool) -> dict:
+    """`report notices`, `report activity` and `report what-works` (reports.works) over the
+    same 12 months, as the operator, through the registry's door, on the notices of
+    `_works_seed`."""
+    from arrears.access.acts_reports import report_read
+
+    t0 = time.perf_counter()
+    seeded = _works_seed(first, last)
+    print(f"works: {seeded} notices seeded in {time.perf_counter() - t0:.1f} s")
+    if postgres:
+        from arrears.ledger import bulk
+
+        bulk.execute("ANALYZE")
+
+    def read(name: str):
+        return lambda: report_read(actor=operator, name=name, as_of=last, date_from=first)
+
+    return {
+        f"{name.replace('-', '_')}_12_months": _time(read(name), repeat)
+        for name in ("notices", "activity", "what-works")
+    }
 
 
 def _outcome_rows(first: dt.date, last: dt.date, seed: int) -> dict:
@@ -298,6 +436,10 @@ def main(argv: list[str] | None = None) -> int:
             ),
             args.repeat,
         )
+    # after the outcomes' rows: their plans are what some notices were followed by
+    results.update(
+        _works_timings(operator, first, last, args.repeat, postgres=args.db == "postgres")
+    )
     checks = []
     for name, r in results.items():
         target = TARGETS_S[name]

@@ -35,6 +35,7 @@ MODULES = (
     "arrears.reports.cases",
     "arrears.reports.outcomes",
     "arrears.reports.forecast",
+    "arrears.reports.works",
 )
 
 

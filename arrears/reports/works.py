@@ -1,0 +1,670 @@
+"""What collection work does: the notices sent and what followed each (`notices`), what each
+coordinator did and what was paid after (`activity`), and, step by step, whether the accounts
+sent a step paid more often than like accounts not sent it yet (`what-works`). Each is a report
+of the registry over a period, one document per currency (docs/metrics.md, "Notices' outcomes,
+coordinator activity and what works", defines every figure; `reports.works_sql` the shared
+words: a notice sent, past due, paid within 14 days).
+
+Invariants:
+- Set-based: one statement per report and currency, whatever the number of accounts, notices
+  or payments; Python adds the statement's grouped counts and cents into groups and turns cents
+  into `Decimal` strings once per output line.
+- A payment is counted once in each amount it is part of: two notices of one step to one
+  account, or two contacts by one coordinator, that both precede it add it once to their line,
+  and a group's or the document's total adds it once however many of its lines it follows.
+- Scope is given, not decided here (`Ask.accounts`): a notice, a call, a promise or a plan
+  counts when its account is one the reader may see.
+- A report reads; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from arrears.core import sql
+from arrears.core.fields import from_cents
+from arrears.correspondence.models import Outbound
+from arrears.dunning.models import Action, ContactAttempt
+from arrears.ledger.models import Account, TimelineEvent
+from arrears.plans.models import Plan, Promise
+from arrears.reports import formulas
+from arrears.reports.builtin import currencies_of
+from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.registry import Ask, register
+from arrears.reports.scoped import scope_of
+from arrears.reports.works_sql import (
+    LETTER_WENT,
+    WINDOW_DAYS,
+    Statement,
+    accounts,
+    as_text,
+    days_between,
+    earlier,
+    json_text,
+    month,
+    notices,
+    open_at_start,
+    paid_after,
+    paid_exists,
+    past_due,
+    plus,
+    q,
+    run,
+    spans,
+)
+
+ALL = "ALL"
+OUTCOMES = ("paid_full", "plan", "paid_part", "nothing")
+_Row = tuple[str, str, str, str]  # policy, step, jurisdiction, channel
+FEW = 30  # fewer compared accounts (treated or control) than this: the group is marked "few"
+# An account's policy, for the comparison, is one the cycle recorded a step of for it in the 90
+# days before the period or during it (any status: done, queued, refused…).
+POLICY_DAYS = 90
+
+
+def _money(cents: int) -> str:
+    return f"{from_cents(cents):.2f}"
+
+
+def _share(part: int, whole: int) -> str | None:
+    return formulas.rate_text(formulas.share(part, whole))
+
+
+def _rate(value: Fraction | None) -> str | None:
+    if value is None:
+        return None
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return f"{exact.quantize(formulas.RATE_PLACES, rounding=ROUND_HALF_UP)}"
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _period_text(ask: Ask) -> str:
+    return _t("%(first)s to %(last)s") % {"first": ask.date_from, "last": ask.as_of}
+
+
+def _documents(ask: Ask, build: Callable[[Ask, str], dict[str, Any]]) -> list[dict[str, Any]]:
+    # a scope with no account (another company's manager) still gets a document, empty
+    default = str(Account._meta.get_field("currency").default)
+    return [build(ask, currency) for currency in currencies_of(ask) or [default]]
+
+
+def _data(docs: list[dict[str, Any]]) -> Any:
+    """As the metrics' JSON: the object itself for one currency, a list of one per currency."""
+    return docs[0] if len(docs) == 1 else docs
+
+
+def _group_key(by: str | None, day: str) -> str:
+    """The SQL of a row's group, over `acc` (its account) and the column `day` (its day)."""
+    return {
+        None: "''",
+        "property": "COALESCE(acc.property_id, '')",
+        "portfolio": "COALESCE(acc.portfolio, '')",
+        "coordinator": as_text("acc.account_id"),  # mapped to its coordinator in Python
+        "month": month(day),
+    }[by]
+
+
+def _key_of(by: str | None, coordinators: Mapping[int, str] | None) -> Callable[[str], str]:
+    if by is None:
+        return lambda _g: ALL
+    if by == "coordinator":
+        found = coordinators or {}
+        return lambda g: found.get(int(g), "") if g else ""
+    return lambda g: g or ""
+
+
+# notices ------------------------------------------------------------------------------------
+
+
+def _counts(counts: Mapping[str, int], collected: int) -> dict[str, Any]:
+    sent = sum(counts.get(o, 0) for o in OUTCOMES)
+    out: dict[str, Any] = {"sent": sent}
+    for outcome in OUTCOMES:
+        out[outcome] = counts.get(outcome, 0)
+    for outcome in OUTCOMES:
+        out[f"{outcome}_share"] = _share(counts.get(outcome, 0), sent)
+    out["collected"] = _money(collected)
+    return out
+
+
+def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
+    """The notices sent in the period by the accounts in scope in `currency`, and what followed
+    each within 14 days (docs/metrics.md)."""
+    assert ask.date_from is not None  # registry.check
+    first, last = ask.date_from, ask.as_of
+    scope = scope_of(ask.accounts)
+    stmt = Statement().add("WITH ")
+    accounts(stmt, scope, currency)
+    notices(stmt, first, last)
+    stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
+    past_due(stmt, "nd", last)
+    g = _group_key(ask.by, "n.day")
+    end = plus("nd.day", WINDOW_DAYS - 1)
+    stmt.add(
+        ", pay AS (SELECT nd.account_id, nd.day, SUM(t.amount) AS cents FROM nd"
+        f"{paid_after('nd.account_id', 'nd.day')} GROUP BY nd.account_id, nd.day)"
+        ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
+        f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
+        f" AND p.made_on >= nd.day AND p.made_on <= {end})"
+        f", o AS (SELECT {g} AS g, n.policy, n.step, n.channel,"
+        " CASE WHEN COALESCE(pay.cents, 0) > 0 AND COALESCE(pay.cents, 0) >= COALESCE(pd.cents, 0)"
+        " THEN 'paid_full' WHEN pl.account_id IS NOT NULL THEN 'plan'"
+        " WHEN COALESCE(pay.cents, 0) > 0 THEN 'paid_part' ELSE 'nothing' END AS outcome"
+        " FROM n JOIN acc ON acc.account_id = n.account_id"
+        " LEFT JOIN pd ON pd.account_id = n.account_id AND pd.day = n.day"
+        " LEFT JOIN pay ON pay.account_id = n.account_id AND pay.day = n.day"
+        " LEFT JOIN pl ON pl.account_id = n.account_id AND pl.day = n.day)"
+        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, t.id, t.amount"
+        f" FROM n JOIN acc ON acc.account_id = n.account_id{paid_after('n.account_id', 'n.day')})"
+        " SELECT 'n', g, policy, step, channel, outcome, COUNT(*) FROM o"
+        " GROUP BY g, policy, step, channel, outcome"
+        " UNION ALL SELECT 'l', g, policy, step, channel, '', SUM(amount) FROM paid"
+        " GROUP BY g, policy, step, channel"
+        " UNION ALL SELECT 'g', g, '', '', '', '', SUM(amount)"
+        " FROM (SELECT DISTINCT g, id, amount FROM paid) x GROUP BY g"
+        " UNION ALL SELECT 't', '', '', '', '', '', SUM(amount)"
+        " FROM (SELECT DISTINCT id, amount FROM paid) x"
+    )
+    key_of = _key_of(ask.by, ask.coordinators)
+    lines: dict[str, dict[tuple[str, str, str], dict[str, int]]] = defaultdict(dict)
+    line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)
+    group_cents: dict[str, int] = defaultdict(int)
+    total_cents = 0
+    for kind, group, policy, step, channel, outcome, value in run(stmt.text, stmt.params):
+        key, line, amount = key_of(group), (policy, step, channel), int(value or 0)
+        if kind == "n":
+            counts = lines[key].setdefault(line, {})
+            counts[outcome] = counts.get(outcome, 0) + amount
+        elif kind == "l":
+            line_cents[key, line] += amount
+        elif kind == "g":
+            group_cents[key] += amount
+        else:
+            total_cents += amount
+    if ask.by is None:
+        lines.setdefault(ALL, {})
+    groups = []
+    for key in sorted(lines):
+        summed: dict[str, int] = defaultdict(int)
+        steps = []
+        for line in sorted(lines[key]):
+            counts = lines[key][line]
+            for outcome, n in counts.items():
+                summed[outcome] += n
+            policy, step, channel = line
+            steps.append(
+                {"policy": policy, "step": step, "channel": channel}
+                | _counts(counts, line_cents[key, line])
+            )
+        groups.append({"key": key, **_counts(summed, group_cents[key]), "steps": steps})
+    everything: dict[str, int] = defaultdict(int)
+    for group in groups:
+        for outcome in OUTCOMES:
+            everything[outcome] += group[outcome]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "currency": currency,
+        "window_days": WINDOW_DAYS,
+        "groups": groups,
+        "total": _counts(everything, total_cents),
+    }
+
+
+NOTICE_COLUMNS = (
+    Column("key", _("group")),
+    Column("policy", _("policy")),
+    Column("step", _("step")),
+    Column("channel", _("channel")),
+    Column("sent", _("sent"), "int"),
+    Column("paid_full", _("paid in full"), "int"),
+    Column("plan", _("plan"), "int"),
+    Column("paid_part", _("paid partly"), "int"),
+    Column("nothing", _("nothing"), "int"),
+    Column("paid_full_share", _("paid in full (share)"), "rate"),
+    Column("plan_share", _("plan (share)"), "rate"),
+    Column("paid_part_share", _("paid partly (share)"), "rate"),
+    Column("nothing_share", _("nothing (share)"), "rate"),
+    Column("collected", _("collected in 14 days"), "money"),
+)
+
+
+def _outcome_chart(doc: dict[str, Any], by: str | None) -> Chart:
+    if by is not None:
+        labels = [g["key"] or _t("(none)") for g in doc["groups"]]
+        rows = doc["groups"]
+    else:
+        rows = [s for g in doc["groups"] for s in g["steps"]]
+        labels = [f"{s['policy']} {s['step']} ({s['channel']})" for s in rows]
+    names = {
+        "paid_full": _t("paid in full"),
+        "plan": _t("plan"),
+        "paid_part": _t("paid partly"),
+        "nothing": _t("nothing"),
+    }
+    return Chart(
+        "stacked",
+        _t("What followed the notices within 14 days (%(currency)s)")
+        % {"currency": doc["currency"]},
+        tuple(labels),
+        tuple(Series(names[o], tuple(Decimal(r[o]) for r in rows)) for o in OUTCOMES),
+        unit="count",
+        description=_t(
+            "Notices sent, by what followed each within 14 days: paid in full, a plan, paid "
+            "partly, nothing."
+        ),
+    )
+
+
+@register(
+    "notices",
+    _("Notices and what followed"),
+    period=True,
+    bys=("property", "portfolio", "coordinator", "month"),
+    summary=_("the notices sent by step and channel, and what followed each within 14 days"),
+)
+def notices_report(ask: Ask) -> Document:
+    docs = _documents(ask, notices_outcomes)
+    tables = []
+    for doc in docs:
+        rows = [{"key": g["key"] or _t("(none)"), **s} for g in doc["groups"] for s in g["steps"]]
+        total = {"key": _t("Total"), **doc["total"]}
+        tables.append(
+            Table(
+                doc["currency"],
+                NOTICE_COLUMNS,
+                rows,
+                total=total,
+                note=_t(
+                    "A payment that followed several notices counts once in the total collected."
+                ),
+            )
+        )
+    return Document(
+        "notices",
+        _t("Notices and what followed"),
+        _period_text(ask),
+        _data(docs),
+        tuple(tables),
+        tuple(_outcome_chart(doc, ask.by) for doc in docs),
+    )
+
+
+# activity -----------------------------------------------------------------------------------
+
+
+def coordinator_activity(ask: Ask, currency: str) -> dict[str, Any]:
+    """Per coordinator (who recorded it), property or month: calls logged, contacts, promises
+    taken, plans made in the period, and what was paid within 14 days of a contact."""
+    assert ask.date_from is not None  # registry.check
+    first, last = ask.date_from, ask.as_of
+    by = ask.by or "coordinator"
+    scope = scope_of(ask.accounts)
+    event, attempt = sql.table(TimelineEvent), sql.table(ContactAttempt)
+    on = q("on")
+    stmt = Statement().add("WITH ")
+    accounts(stmt, scope, currency)
+    stmt.add(
+        ", ev AS (SELECT e.account_id, e.actor AS who, e.{on} AS day, 1 AS calls,"
+        " CASE WHEN EXISTS (SELECT 1 FROM {attempt} c WHERE c.account_id = e.account_id"
+        " AND c.at = e.at AND c.channel = 'call' AND c.conversation = %s) THEN 1 ELSE 0 END"
+        " AS contacts, 0 AS promises, 0 AS plans FROM {event} e"
+        " WHERE e.kind = 'call.logged' AND e.{on} >= %s AND e.{on} <= %s"
+        " UNION ALL SELECT e.account_id, e.actor, e.{on}, 0, 1, 0, 0 FROM {event} e"
+        " WHERE e.kind = 'email.answered' AND e.{on} >= %s AND e.{on} <= %s"
+        " UNION ALL SELECT o.account_id, {by_hand}, o.run_on, 0, 1, 0, 0 FROM {outbound} o"
+        " WHERE o.step = 'by-hand' AND o.status IN ({went}) AND o.run_on >= %s"
+        " AND o.run_on <= %s"
+        " UNION ALL SELECT account_id, made_by, made_on, 0, 0, 1, 0 FROM {promise}"
+        " WHERE made_on >= %s AND made_on <= %s"
+        " UNION ALL SELECT account_id, created_by, made_on, 0, 0, 0, 1 FROM {plan}"
+        " WHERE made_on >= %s AND made_on <= %s)".format(
+            on=on,
+            attempt=attempt,
+            event=event,
+            by_hand=json_text("o.detail", "by_hand"),
+            outbound=sql.table(Outbound),
+            went=", ".join(["%s"] * (len(LETTER_WENT) + 2)),
+            promise=sql.table(Promise),
+            plan=sql.table(Plan),
+        ),
+        True,
+        *(sql.day(first), sql.day(last)) * 2,
+        *LETTER_WENT,
+        "sent",
+        "bounced",
+        *(sql.day(first), sql.day(last)) * 3,
+    )
+    g = "COALESCE(ev.who, '')" if by == "coordinator" else _group_key(by, "ev.day")
+    stmt.add(
+        f", e2 AS (SELECT {g} AS g, ev.* FROM ev JOIN acc ON acc.account_id = ev.account_id)"
+        ", c AS (SELECT DISTINCT g, account_id, day FROM e2 WHERE contacts = 1)"
+        ", paid AS (SELECT DISTINCT c.g, t.id, t.amount FROM c"
+        f"{paid_after('c.account_id', 'c.day')})"
+        " SELECT 'n', g, SUM(calls), SUM(contacts), SUM(promises), SUM(plans) FROM e2 GROUP BY g"
+        " UNION ALL SELECT 'g', g, SUM(amount), 0, 0, 0 FROM paid GROUP BY g"
+        " UNION ALL SELECT 't', '', SUM(amount), 0, 0, 0"
+        " FROM (SELECT DISTINCT id, amount FROM paid) x"
+    )
+    lines: dict[str, list[int]] = {}
+    collected: dict[str, int] = defaultdict(int)
+    total = 0
+    for kind, key, a, b, c, d in run(stmt.text, stmt.params):
+        if kind == "n":
+            lines[key or ""] = [int(a or 0), int(b or 0), int(c or 0), int(d or 0)]
+        elif kind == "g":
+            collected[key or ""] += int(a or 0)
+        else:
+            total = int(a or 0)
+    groups = [
+        {
+            "key": key,
+            "calls": v[0],
+            "contacts": v[1],
+            "promises": v[2],
+            "plans": v[3],
+            "collected_after_contact": _money(collected[key]),
+        }
+        for key, v in sorted(lines.items())
+    ]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "currency": currency,
+        "by": by,
+        "window_days": WINDOW_DAYS,
+        "groups": groups,
+        "total": {
+            "calls": sum(x["calls"] for x in groups),
+            "contacts": sum(x["contacts"] for x in groups),
+            "promises": sum(x["promises"] for x in groups),
+            "plans": sum(x["plans"] for x in groups),
+            "collected_after_contact": _money(total),
+        },
+    }
+
+
+ACTIVITY_COLUMNS = (
+    Column("key", _("group")),
+    Column("calls", _("calls logged"), "int"),
+    Column("contacts", _("contacts"), "int"),
+    Column("promises", _("promises taken"), "int"),
+    Column("plans", _("plans made"), "int"),
+    Column("collected_after_contact", _("paid within 14 days of a contact"), "money"),
+)
+
+
+@register(
+    "activity",
+    _("Coordinator activity"),
+    period=True,
+    bys=("coordinator", "property", "month"),
+    summary=_(
+        "calls, contacts, promises and plans per coordinator, and what was paid after a contact"
+    ),
+)
+def activity_report(ask: Ask) -> Document:
+    docs = _documents(ask, coordinator_activity)
+    tables, charts = [], []
+    for doc in docs:
+        rows = [{**g, "key": g["key"] or _t("(none)")} for g in doc["groups"]]
+        tables.append(
+            Table(
+                doc["currency"],
+                ACTIVITY_COLUMNS,
+                rows,
+                total={"key": _t("Total"), **doc["total"]},
+                note=_t(
+                    "Contacts: calls that reached someone, notices sent by hand and emails "
+                    "answered. A payment after contacts by two people counts once in the total."
+                ),
+            )
+        )
+        labels = tuple(r["key"] for r in rows)
+        charts.append(
+            Chart(
+                "bars",
+                _t("Work done (%(currency)s)") % {"currency": doc["currency"]},
+                labels,
+                (
+                    Series(_t("calls logged"), tuple(Decimal(g["calls"]) for g in rows)),
+                    Series(_t("contacts"), tuple(Decimal(g["contacts"]) for g in rows)),
+                    Series(_t("promises taken"), tuple(Decimal(g["promises"]) for g in rows)),
+                    Series(_t("plans made"), tuple(Decimal(g["plans"]) for g in rows)),
+                ),
+                unit="count",
+                description=_t("Calls, contacts, promises and plans of each group."),
+            )
+        )
+    return Document(
+        "activity",
+        _t("Coordinator activity"),
+        _period_text(ask),
+        _data(docs),
+        tuple(tables),
+        tuple(charts),
+    )
+
+
+# what works ---------------------------------------------------------------------------------
+
+
+def _bucket(days: str) -> str:
+    return (
+        f"CASE WHEN {days} <= 30 THEN '1-30' WHEN {days} <= 60 THEN '31-60'"
+        f" WHEN {days} <= 90 THEN '61-90' ELSE '91+' END"
+    )
+
+
+def what_works(ask: Ask, currency: str) -> dict[str, Any]:
+    """For each policy step, jurisdiction and channel: the share of the accounts sent it that
+    paid within 14 days, against the share of like accounts not sent it yet that day (same day,
+    policy, jurisdiction and past-due bucket), weighted as the sent ones are (docs/metrics.md)."""
+    assert ask.date_from is not None  # registry.check
+    first, last = ask.date_from, ask.as_of
+    scope = scope_of(ask.accounts)
+    act = sql.table(Action)
+    stmt = Statement().add("WITH ")
+    accounts(stmt, scope, currency)
+    # the notices from 13 days before the period: a sending then keeps an account out of the
+    # controls of the period's first days
+    notices(stmt, earlier(first, WINDOW_DAYS - 1), last)
+    spans(stmt, first, last)
+    jurisdiction = (
+        "CASE WHEN acc.country IS NULL OR acc.country = '' THEN ''"
+        " WHEN acc.state IS NULL OR acc.state = '' THEN acc.country"
+        " ELSE acc.country || '-' || UPPER(acc.state) END"
+    )
+    stmt.add(
+        ", pol AS (SELECT x.account_id, x.policy FROM {act} x"
+        " JOIN acc ON acc.account_id = x.account_id WHERE x.run_on >= %s AND x.run_on <= %s"
+        " UNION SELECT account_id, policy FROM n)"
+        ", t AS (SELECT DISTINCT policy, step, channel, day FROM n WHERE day >= %s)"
+        ", cells AS (SELECT DISTINCT policy, day FROM t)"
+        ", el AS (SELECT c.policy, c.day, pol.account_id, MIN(sp.due_on) AS oldest FROM cells c"
+        " JOIN pol ON pol.policy = c.policy"
+        " JOIN spans sp ON sp.account_id = pol.account_id AND {open}"
+        " GROUP BY c.policy, c.day, pol.account_id)"
+        # Each candidate (an account past due on a day a step of its policy was sent) beside
+        # the notices of that step, in date order per account and step (a notice before a
+        # candidate of its own day): the latest notice of the step by then, of any channel and
+        # of the candidate's. Sent: one of its channel that day; a control: none in 13 days.
+        ", ev AS (SELECT el.policy, t.step, t.channel, el.day, el.account_id, el.oldest,"
+        " 1 AS kind FROM el JOIN t ON t.policy = el.policy AND t.day = el.day"
+        " UNION ALL SELECT policy, step, channel, day, account_id, NULL, 0 FROM n)"
+        ", w AS (SELECT ev.*, MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY"
+        " account_id, policy, step ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_any,"
+        " MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY account_id, policy, step,"
+        " channel ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_same FROM ev)"
+        ", u AS (SELECT policy, step, channel, day, account_id, oldest,"
+        " CASE WHEN last_same = day THEN 1 ELSE 0 END AS sent FROM w WHERE kind = 1"
+        " AND (last_same = day OR last_any IS NULL OR last_any < {since}))"
+        " SELECT 'u', u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent,"
+        " COUNT(*), SUM(CASE WHEN {paid} THEN 1 ELSE 0 END)"
+        " FROM u JOIN acc ON acc.account_id = u.account_id"
+        " GROUP BY u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent"
+        " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
+        " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
+        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
+            act=act,
+            open=open_at_start("sp", "c.day"),
+            paid=paid_exists("u.account_id", "u.day"),
+            since=plus("day", -(WINDOW_DAYS - 1)),
+            jurisdiction=jurisdiction,
+            bucket=_bucket(days_between("u.day", "u.oldest")),
+        ),
+        sql.day(earlier(first, POLICY_DAYS)),
+        sql.day(last),
+        sql.day(first),
+        sql.day(first),
+    )
+    sent: dict[_Row, int] = defaultdict(int)
+    # per row, per stratum (day, bucket): [treated, treated paid, controls, controls paid]
+    strata: dict[_Row, dict[tuple[Any, str], list[int]]] = defaultdict(
+        lambda: defaultdict(lambda: [0, 0, 0, 0])
+    )
+    for kind, policy, step, channel, where, day, bucket, treated, n, paid in run(
+        stmt.text, stmt.params
+    ):
+        row = (policy, step, where, channel)
+        if kind == "s":
+            sent[row] += int(n)
+            continue
+        cell = strata[row][str(day)[:10], bucket]
+        offset = 0 if int(treated) else 2
+        cell[offset] += int(n)
+        cell[offset + 1] += int(paid or 0)
+    groups = [_compared(row, sent[row], strata.get(row, {})) for row in sorted(sent)]
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "currency": currency,
+        "window_days": WINDOW_DAYS,
+        "few_below": FEW,
+        "groups": groups,
+    }
+
+
+def _compared(
+    row: tuple[str, str, str, str], sent: int, strata: Mapping[Any, list[int]]
+) -> dict[str, Any]:
+    """One step's comparison: exact matching on the stratum (day, bucket; the row fixes policy,
+    step, jurisdiction and channel), the controls' share of each stratum weighted by its
+    treated accounts (the average effect on the treated)."""
+    treated = treated_paid = controls = controls_paid = unmatched = past_due = 0
+    expected = Fraction(0)
+    for t, t_paid, c, c_paid in strata.values():
+        past_due += t
+        if not t:
+            continue
+        if not c:
+            unmatched += t
+            continue
+        treated += t
+        treated_paid += t_paid
+        controls += c
+        controls_paid += c_paid
+        expected += Fraction(t * c_paid, c)
+    treated_share = Fraction(treated_paid, treated) if treated else None
+    control_share = expected / treated if treated else None
+    lift = (
+        treated_share - control_share
+        if treated_share is not None and control_share is not None
+        else None
+    )
+    policy, step, where, channel = row
+    return {
+        "key": " / ".join(part or "-" for part in row),
+        "policy": policy,
+        "step": step,
+        "jurisdiction": where,
+        "channel": channel,
+        "sent": sent,
+        "not_past_due": sent - past_due,
+        "unmatched": unmatched,
+        "treated": treated,
+        "treated_paid": treated_paid,
+        "treated_share": _rate(treated_share),
+        "controls": controls,
+        "controls_paid": controls_paid,
+        "control_share": _rate(control_share),
+        "lift": _rate(lift),
+        "few": treated < FEW or controls < FEW,
+    }
+
+
+WORKS_COLUMNS = (
+    Column("policy", _("policy")),
+    Column("step", _("step")),
+    Column("jurisdiction", _("jurisdiction")),
+    Column("channel", _("channel")),
+    Column("sent", _("sent"), "int"),
+    Column("treated", _("compared"), "int"),
+    Column("treated_share", _("paid after it (share)"), "rate"),
+    Column("controls", _("controls"), "int"),
+    Column("control_share", _("controls paid (share)"), "rate"),
+    Column("lift", _("lift"), "rate"),
+    Column("sample", _("sample")),
+)
+
+
+@register(
+    "what-works",
+    _("What works"),
+    period=True,
+    summary=_(
+        "per policy step: the share that paid within 14 days, against like accounts not sent it yet"
+    ),
+)
+def what_works_report(ask: Ask) -> Document:
+    docs = _documents(ask, what_works)
+    tables, charts = [], []
+    for doc in docs:
+        rows = [{**g, "sample": _t("few") if g["few"] else ""} for g in doc["groups"]]
+        tables.append(
+            Table(
+                doc["currency"],
+                WORKS_COLUMNS,
+                rows,
+                note=_t(
+                    "An observational comparison, not a randomized trial: the controls are "
+                    "accounts of the same policy, jurisdiction and past-due bucket not sent the "
+                    "step yet that day. Few: under 30 accounts compared on either side."
+                ),
+            )
+        )
+        charts.append(
+            Chart(
+                "bars",
+                _t("Paid within 14 days: sent the step, and not sent it yet (%(currency)s)")
+                % {"currency": doc["currency"]},
+                tuple(g["key"] for g in rows),
+                (
+                    Series(_t("sent the step"), tuple(_number(g["treated_share"]) for g in rows)),
+                    Series(_t("not sent it yet"), tuple(_number(g["control_share"]) for g in rows)),
+                ),
+                unit="share",
+                description=_t(
+                    "For each step, the share of the accounts sent it that paid within 14 "
+                    "days, beside the share of like accounts not sent it yet."
+                ),
+            )
+        )
+    return Document(
+        "what-works",
+        _t("What works"),
+        _period_text(ask),
+        _data(docs),
+        tuple(tables),
+        tuple(charts),
+    )

@@ -1,0 +1,245 @@
+"""The statements the reports of `reports.works` share: the accounts in scope, the notices sent,
+the open charges' spans and the payments that followed a day, as common table expressions that
+SQLite and PostgreSQL both take (the few spellings that differ are functions here).
+
+Definitions (docs/metrics.md, "Notices' outcomes, coordinator activity and what works"):
+- A notice sent is one account's step of a policy (or a notice by hand: step "by-hand") by one
+  channel on one day, however many of its parties it went to: a letter printed for mailing,
+  mailed or returned (its day: mailed, else dated), an email sent or bounced (its day: dated,
+  the day it was prepared to go), a text sent (its day), a call task set for the coordinator (the
+  run's day). A letter returned or an email bounced went out: what followed is counted all the
+  same (the comparison is of the notices sent, as an intention-to-treat analysis counts a
+  treatment given, whether or not it took).
+- The past due of an account at the start of a day D is what the aging as of D − 1 has open of
+  the charges due before D (the buckets 1-30 … 91+ as of D, before D's own entries); unapplied
+  credit is not netted, as the aging's buckets do not net it.
+- What an account paid in the 14 days from D: its payments posted on D … D + 13 that no
+  reversal posted by D + 13 undid.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from arrears.core import sql
+from arrears.correspondence.mail_models import OutboundSms
+from arrears.correspondence.models import Outbound
+from arrears.dunning.models import Action
+from arrears.ledger import bulk
+from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
+from arrears.reports.scoped import Scope
+
+WINDOW_DAYS = 14
+LETTER_WENT = ("rendered", "mailed", "returned")
+EMAIL_WENT = ("sent", "bounced")
+CALL_TASKS = ("task", "closed")
+
+
+class Statement:
+    """A statement built in pieces, its parameters kept in the order of its text."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, text: str, *params: Any) -> Statement:
+        self.parts.append(text)
+        self.params.extend(params)
+        return self
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def plus(column: str, days: int) -> str:
+    """`column` + `days` days, as a date."""
+    if bulk.is_postgres():
+        return f"({column} + {int(days)})"
+    return f"date({column}, '{int(days):+d} days')"
+
+
+def month(column: str) -> str:
+    """The month of a date, as "YYYY-MM"."""
+    if bulk.is_postgres():
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"substr({column}, 1, 7)"
+
+
+def days_between(later: str, earlier: str) -> str:
+    if bulk.is_postgres():
+        return f"({later} - {earlier})"
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def greatest(a: str, b: str) -> str:
+    return f"GREATEST({a}, {b})" if bulk.is_postgres() else f"MAX({a}, {b})"
+
+
+def json_text(column: str, key: str) -> str:
+    if bulk.is_postgres():
+        return f"({column} ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+def as_text(column: str) -> str:
+    return f"CAST({column} AS VARCHAR(20))"
+
+
+def accounts(stmt: Statement, scope: Scope, currency: str) -> None:
+    """`acc`: the accounts in scope in `currency`, with their property's fields."""
+    stmt.add(
+        "acc AS (SELECT a.id AS account_id, p.property_id AS property_id,"
+        " p.portfolio AS portfolio, p.country AS country, p.state AS state"
+        f" FROM {sql.table(Account)} a LEFT JOIN {sql.table(Property)} p ON p.id = a.property_id"
+        f" WHERE a.currency = %s{scope.on('a.id')})",
+        currency,
+        *scope.params,
+    )
+
+
+def notices(stmt: Statement, first: date, last: date) -> None:
+    """`n`: the notices sent (module docstring) to accounts of `acc` on `first` … `last`, one row
+    per account, policy, step, channel and day."""
+    out, sms, act = sql.table(Outbound), sql.table(OutboundSms), sql.table(Action)
+    lit = ", ".join
+    stmt.add(
+        ", sent AS ("
+        "SELECT o.account_id, o.policy, o.step, o.channel,"
+        " COALESCE(o.mailed_on, o.dated_on, o.run_on) AS day"
+        f" FROM {out} o WHERE o.policy <> '' AND o.channel <> 'email'"
+        f" AND o.status IN ({lit(['%s'] * len(LETTER_WENT))}) AND o.run_on <= %s"
+        " UNION ALL SELECT o.account_id, o.policy, o.step, o.channel,"
+        " COALESCE(o.dated_on, o.run_on)"
+        f" FROM {out} o WHERE o.policy <> '' AND o.channel = 'email'"
+        f" AND o.status IN ({lit(['%s'] * len(EMAIL_WENT))}) AND o.run_on <= %s"
+        " UNION ALL SELECT s.account_id, COALESCE(x.policy, ''), COALESCE(x.step, ''), 'sms',"
+        f" s.{q('on')} FROM {sms} s LEFT JOIN {act} x ON x.{q('key')} = s.{q('key')}"
+        f" WHERE s.status = 'sent' AND s.{q('on')} <= %s"
+        " UNION ALL SELECT x.account_id, x.policy, x.step, 'call', x.run_on"
+        f" FROM {act} x WHERE x.channel = 'call'"
+        f" AND x.status IN ({lit(['%s'] * len(CALL_TASKS))}) AND x.run_on <= %s)"
+        ", n AS (SELECT DISTINCT s.account_id, s.policy, s.step, s.channel, s.day FROM sent s"
+        " JOIN acc ON acc.account_id = s.account_id WHERE s.day >= %s AND s.day <= %s)",
+        *LETTER_WENT,
+        sql.day(last),
+        *EMAIL_WENT,
+        sql.day(last),
+        sql.day(last),
+        *CALL_TASKS,
+        sql.day(last),
+        sql.day(first),
+        sql.day(last),
+    )
+
+
+def spans(stmt: Statement, first: date, last: date) -> None:
+    """`spans`: each open charge of `acc`'s accounts, by the days its open amount held: open
+    (`cents`) from the end of `open_from` to the end of the day before `open_until` (None: still
+    open on `last`); only those open at some day's start in `first` … `last`. A charge's
+    open-item deltas are netted per day (ledger.models.OpenItemDelta), so a running sum over
+    them in date order is its open amount at each day's end."""
+    stmt.add(
+        ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
+        f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
+        " AND on_date <= %s AND account_id IN (SELECT account_id FROM acc))"
+        ", r AS (SELECT account_id, due_on, on_date AS open_from,"
+        " LEAD(on_date) OVER (PARTITION BY item_id ORDER BY on_date) AS open_until,"
+        " SUM(delta) OVER (PARTITION BY item_id ORDER BY on_date) AS cents FROM d)"
+        ", spans AS MATERIALIZED (SELECT account_id, due_on, open_from, open_until, cents FROM r"
+        " WHERE cents > 0 AND (open_until IS NULL OR open_until >= %s))",
+        False,
+        sql.day(last),
+        sql.day(last),
+        sql.day(first),
+    )
+
+
+def past_due(stmt: Statement, days: str, last: date) -> None:
+    """`pd`: the past due of each (account_id, day) of the relation `days` at the start of
+    that day, in one running sum per account. A charge's delta (on `on_date`, due `due_on`)
+    counts in the past due at the start of D exactly when on_date < D and due_on < D, that is
+    when max(on_date, due_on) < D: so the deltas sorted by that day, each (account, day) of
+    `days` sorted before the deltas of its own day, and summed in that order, give at each day's
+    row its past due. One pass over the accounts' deltas, whatever the number of days asked."""
+    key = greatest("on_date", "due_on")
+    stmt.add(
+        f", ev AS (SELECT account_id, {key} AS k, 1 AS kind, delta AS cents, NULL AS day"
+        f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s AND on_date <= %s"
+        " AND account_id IN (SELECT account_id FROM acc)"
+        f" UNION ALL SELECT account_id, day, 0, 0, day FROM {days})"
+        ", run AS (SELECT account_id, day, kind, SUM(cents) OVER (PARTITION BY account_id"
+        " ORDER BY k, kind ROWS UNBOUNDED PRECEDING) AS cents FROM ev)"
+        ", pd AS (SELECT account_id, day, cents FROM run WHERE kind = 0)",
+        False,
+        sql.day(last),
+        sql.day(last),
+    )
+
+
+def open_at_start(span: str, day: str) -> str:
+    """The condition: the charge of `span` is past due and open at the start of `day`."""
+    return (
+        f"{span}.due_on < {day} AND {span}.open_from < {day}"
+        f" AND ({span}.open_until IS NULL OR {span}.open_until >= {day})"
+    )
+
+
+def _not_reversed(end: str) -> str:
+    # a count, not NOT EXISTS: a subplan looked up by the reversal's unique key, which
+    # PostgreSQL would otherwise plan as an anti join (and, without nested loops, hash every
+    # reversal of the book for each payment)
+    txn = sql.table(Transaction)
+    return (
+        f"(SELECT COUNT(*) FROM {txn} rv WHERE rv.reverses_id = t.id"
+        f" AND rv.type = 'reversal' AND rv.posted_on <= {end}) = 0"
+    )
+
+
+def paid_after(account: str, day: str) -> str:
+    """A join to `t`, the payments of `account` in the 14 days from `day` that no reversal
+    posted by the last of them undid."""
+    txn = sql.table(Transaction)
+    end = plus(day, WINDOW_DAYS - 1)
+    return (
+        f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
+        f" AND t.posted_on >= {day} AND t.posted_on <= {end} AND {_not_reversed(end)}"
+    )
+
+
+def paid_exists(account: str, day: str) -> str:
+    """The condition: `account` paid within the 14 days from `day` (as `paid_after`), one
+    index look-up of its payments (txn_account_order) per row."""
+    txn = sql.table(Transaction)
+    end = plus(day, WINDOW_DAYS - 1)
+    return (
+        f"EXISTS (SELECT 1 FROM {txn} t WHERE t.account_id = {account} AND t.type = 'payment'"
+        f" AND t.posted_on >= {day} AND t.posted_on <= {end} AND {_not_reversed(end)})"
+    )
+
+
+def run(query: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run one of these statements; on PostgreSQL with room to hash (as `scoped.aggregate`)
+    and without nested loops. PostgreSQL cannot estimate the rows of a common table expression
+    made of a window or a DISTINCT and takes each for one row, then joins two of them in a
+    nested loop: on bench/reports.py's book of 200 accounts (3,512 notices seeded),
+    `what-works` took 65 s that way, every row of a CTE scanned again for each row of the other
+    (10.9 M rows filtered out), against SQLite's 0.4 s. The joins here are all of whole sets
+    (hash joins); the look-ups by index are subqueries, which this setting does not touch."""
+    if not bulk.is_postgres():
+        return sql.rows(query, params)
+    with transaction.atomic():
+        bulk.execute("SET LOCAL work_mem = '256MB'")
+        bulk.execute("SET LOCAL enable_nestloop = off")
+        return sql.rows(query, params)
+
+
+def earlier(day: date, days: int) -> date:
+    return day - timedelta(days=days)
