@@ -93,6 +93,7 @@ def test_the_account_page_says_where_tinas_account_stands(live_server, page, day
         "Notice",
         "Refer",
         "Move-out",
+        "Payment",
         "Note",
         "Statement",
     ]
