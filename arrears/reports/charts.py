@@ -275,5 +275,8 @@ def _line(chart: Chart, left: float, step: float, y_of: Callable[[Decimal], floa
 
 
 def charts_svg(charts: Sequence[Chart], *, prefix: str = "chart") -> list[str]:
-    """Each chart of a document as SVG, with ids unique on the page (`prefix`-1, -2 …)."""
-    return [chart_svg(c, ident=f"{prefix}-{n}") for n, c in enumerate(charts, 1)]
+    """Each chart of a document as SVG, with ids unique on the page (`prefix`-1, -2 …); a chart
+    with nothing on its axis (no group, no day) is not drawn: its table says "Nothing to
+    report"."""
+    drawn = [c for c in charts if c.labels]
+    return [chart_svg(c, ident=f"{prefix}-{n}") for n, c in enumerate(drawn, 1)]

@@ -154,3 +154,13 @@ def test_labels_too_long_for_their_column_are_tilted_whole_not_cut() -> None:
     # short labels stay level
     level = Chart("bars", "By property", ("ELM", "OAK"), (Series("x", (D(1), D(2))),))
     assert "rotate(" not in chart_svg(level, ident="c2")
+
+
+def test_a_chart_with_nothing_on_its_axis_is_not_drawn() -> None:
+    from arrears.reports.charts import charts_svg
+
+    empty = Chart("bars", "Nothing", (), (Series("x", ()),))
+    full = Chart("bars", "Something", ("ELM",), (Series("x", (D(1),)),))
+    drawn = charts_svg([empty, full])
+    assert len(drawn) == 1
+    assert 'id="chart-1-title">Something<' in drawn[0]
