@@ -274,9 +274,9 @@ def _line(chart: Chart, left: float, step: float, y_of: Callable[[Decimal], floa
     return out
 
 
-def charts_svg(charts: Sequence[Chart], *, prefix: str = "chart") -> list[str]:
-    """Each chart of a document as SVG, with ids unique on the page (`prefix`-1, -2 …); a chart
-    with nothing on its axis (no group, no day) is not drawn: its table says "Nothing to
-    report"."""
+def charts_svg(charts: Sequence[Chart], *, prefix: str = "chart") -> list[tuple[Chart, str]]:
+    """Each chart of a document with its SVG, with ids unique on the page (`prefix`-1, -2 …);
+    a chart with nothing on its axis (no group, no day) is not drawn: its table says "Nothing
+    to report"."""
     drawn = [c for c in charts if c.labels]
-    return [chart_svg(c, ident=f"{prefix}-{n}") for n, c in enumerate(drawn, 1)]
+    return [(c, chart_svg(c, ident=f"{prefix}-{n}")) for n, c in enumerate(drawn, 1)]

@@ -155,9 +155,7 @@ def report_html(doc: Document) -> str:
             # every text in a chart is escaped by reports.charts
             "charts": [
                 (chart, mark_safe(svg))  # noqa: S308
-                for chart, svg in zip(
-                    doc.charts, charts_svg(doc.charts, prefix="pdf-chart"), strict=True
-                )
+                for chart, svg in charts_svg(doc.charts, prefix="pdf-chart")
             ],
             "tables": tables,
             "wide": wide,

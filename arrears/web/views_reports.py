@@ -108,7 +108,7 @@ def report_page(request: HttpRequest, name: str) -> HttpResponse:
     }
     # every text in a chart is escaped by reports.charts
     charts = (
-        [(c, mark_safe(svg)) for c, svg in zip(doc.charts, charts_svg(doc.charts), strict=True)]  # noqa: S308
+        [(c, mark_safe(svg)) for c, svg in charts_svg(doc.charts)]  # noqa: S308
         if doc
         else []
     )
