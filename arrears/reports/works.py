@@ -147,12 +147,15 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
     stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
-    past_due(stmt, "nd", last)
+    past_due(stmt, "nd", first, last)
     g = _group_key(ask.by, "n.day")
     end = plus("nd.day", WINDOW_DAYS - 1)
+    # `np`: each notice day's payments within 14 days (the one band join on the payments);
+    # its sums are what each day's account paid, its ids what each line collected
     stmt.add(
-        ", pay AS (SELECT nd.account_id, nd.day, SUM(t.amount) AS cents FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day')} GROUP BY nd.account_id, nd.day)"
+        ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
+        f"{paid_after('nd.account_id', 'nd.day', (first, last))})"
+        ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
         ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
         f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
         f" AND p.made_on >= nd.day AND p.made_on <= {end})"
@@ -164,8 +167,9 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
         " LEFT JOIN pd ON pd.account_id = n.account_id AND pd.day = n.day"
         " LEFT JOIN pay ON pay.account_id = n.account_id AND pay.day = n.day"
         " LEFT JOIN pl ON pl.account_id = n.account_id AND pl.day = n.day)"
-        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, t.id, t.amount"
-        f" FROM n JOIN acc ON acc.account_id = n.account_id{paid_after('n.account_id', 'n.day')})"
+        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, np.id, np.amount"
+        " FROM n JOIN acc ON acc.account_id = n.account_id"
+        " JOIN np ON np.account_id = n.account_id AND np.day = n.day)"
         " SELECT 'n', g, policy, step, channel, outcome, COUNT(*) FROM o"
         " GROUP BY g, policy, step, channel, outcome"
         " UNION ALL SELECT 'l', g, policy, step, channel, '', SUM(amount) FROM paid"
@@ -180,7 +184,9 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)
     group_cents: dict[str, int] = defaultdict(int)
     total_cents = 0
-    for kind, group, policy, step, channel, outcome, value in run(stmt.text, stmt.params):
+    for kind, group, policy, step, channel, outcome, value in run(
+        stmt.text, stmt.params, merge=False
+    ):
         key, line, amount = key_of(group), (policy, step, channel), int(value or 0)
         if kind == "n":
             counts = lines[key].setdefault(line, {})
@@ -350,7 +356,7 @@ def coordinator_activity(ask: Ask, currency: str) -> dict[str, Any]:
         f", e2 AS (SELECT {g} AS g, ev.* FROM ev JOIN acc ON acc.account_id = ev.account_id)"
         ", c AS (SELECT DISTINCT g, account_id, day FROM e2 WHERE contacts = 1)"
         ", paid AS (SELECT DISTINCT c.g, t.id, t.amount FROM c"
-        f"{paid_after('c.account_id', 'c.day')})"
+        f"{paid_after('c.account_id', 'c.day', (first, last))})"
         " SELECT 'n', g, SUM(calls), SUM(contacts), SUM(promises), SUM(plans) FROM e2 GROUP BY g"
         " UNION ALL SELECT 'g', g, SUM(amount), 0, 0, 0 FROM paid GROUP BY g"
         " UNION ALL SELECT 't', '', SUM(amount), 0, 0, 0"
