@@ -73,6 +73,13 @@ def literal(day: date) -> str:
     return f"'{day.isoformat()}'"
 
 
+def bytewise(column: str) -> str:
+    """A text column compared byte by byte, where only equality matters (a partition, a
+    group): on PostgreSQL the "C" collation, which sorts far faster than the database's
+    locale; the same groups, as equal texts are equal in either."""
+    return f'{column} COLLATE "C"' if bulk.is_postgres() else column
+
+
 def month(column: str) -> str:
     """The month of a date, as "YYYY-MM"."""
     if bulk.is_postgres():
