@@ -45,6 +45,7 @@ from arrears.reports.works_sql import (
     Statement,
     accounts,
     as_text,
+    bytewise,
     days_between,
     earlier,
     json_text,
@@ -147,12 +148,15 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
     stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
-    past_due(stmt, "nd", last)
+    past_due(stmt, "nd", first, last)
     g = _group_key(ask.by, "n.day")
     end = plus("nd.day", WINDOW_DAYS - 1)
+    # `np`: each notice day's payments within 14 days (the one band join on the payments);
+    # its sums are what each day's account paid, its ids what each line collected
     stmt.add(
-        ", pay AS (SELECT nd.account_id, nd.day, SUM(t.amount) AS cents FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day')} GROUP BY nd.account_id, nd.day)"
+        ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
+        f"{paid_after('nd.account_id', 'nd.day', (first, last))})"
+        ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
         ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
         f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
         f" AND p.made_on >= nd.day AND p.made_on <= {end})"
@@ -164,8 +168,9 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
         " LEFT JOIN pd ON pd.account_id = n.account_id AND pd.day = n.day"
         " LEFT JOIN pay ON pay.account_id = n.account_id AND pay.day = n.day"
         " LEFT JOIN pl ON pl.account_id = n.account_id AND pl.day = n.day)"
-        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, t.id, t.amount"
-        f" FROM n JOIN acc ON acc.account_id = n.account_id{paid_after('n.account_id', 'n.day')})"
+        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, np.id, np.amount"
+        " FROM n JOIN acc ON acc.account_id = n.account_id"
+        " JOIN np ON np.account_id = n.account_id AND np.day = n.day)"
         " SELECT 'n', g, policy, step, channel, outcome, COUNT(*) FROM o"
         " GROUP BY g, policy, step, channel, outcome"
         " UNION ALL SELECT 'l', g, policy, step, channel, '', SUM(amount) FROM paid"
@@ -180,7 +185,9 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)
     group_cents: dict[str, int] = defaultdict(int)
     total_cents = 0
-    for kind, group, policy, step, channel, outcome, value in run(stmt.text, stmt.params):
+    for kind, group, policy, step, channel, outcome, value in run(
+        stmt.text, stmt.params, merge=False
+    ):
         key, line, amount = key_of(group), (policy, step, channel), int(value or 0)
         if kind == "n":
             counts = lines[key].setdefault(line, {})
@@ -350,7 +357,7 @@ def coordinator_activity(ask: Ask, currency: str) -> dict[str, Any]:
         f", e2 AS (SELECT {g} AS g, ev.* FROM ev JOIN acc ON acc.account_id = ev.account_id)"
         ", c AS (SELECT DISTINCT g, account_id, day FROM e2 WHERE contacts = 1)"
         ", paid AS (SELECT DISTINCT c.g, t.id, t.amount FROM c"
-        f"{paid_after('c.account_id', 'c.day')})"
+        f"{paid_after('c.account_id', 'c.day', (first, last))})"
         " SELECT 'n', g, SUM(calls), SUM(contacts), SUM(promises), SUM(plans) FROM e2 GROUP BY g"
         " UNION ALL SELECT 'g', g, SUM(amount), 0, 0, 0 FROM paid GROUP BY g"
         " UNION ALL SELECT 't', '', SUM(amount), 0, 0, 0"
@@ -497,31 +504,39 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " GROUP BY c.policy, c.day, pol.account_id)"
         # Each candidate (an account past due on a day a step of its policy was sent) beside
         # the notices of that step, in date order per account and step (a notice before a
-        # candidate of its own day): the latest notice of the step by then, of any channel and
-        # of the candidate's. Sent: one of its channel that day; a control: none in 13 days.
+        # candidate of its own day): the latest notice of the step by then, of any channel.
+        # Sent: a notice of its channel that day (`ns`); a control: none of the step in 13
+        # days.
         ", ev AS (SELECT el.policy, t.step, t.channel, el.day, el.account_id, el.oldest,"
         " 1 AS kind FROM el JOIN t ON t.policy = el.policy AND t.day = el.day"
         " UNION ALL SELECT policy, step, channel, day, account_id, NULL, 0 FROM n)"
         ", w AS (SELECT ev.*, MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY"
-        " account_id, policy, step ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_any,"
-        " MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY account_id, policy, step,"
-        " channel ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_same FROM ev)"
-        ", u AS (SELECT policy, step, channel, day, account_id, oldest,"
-        " CASE WHEN last_same = day THEN 1 ELSE 0 END AS sent FROM w WHERE kind = 1"
-        " AND (last_same = day OR last_any IS NULL OR last_any < {since}))"
-        " SELECT 'u', u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent,"
+        " account_id, {policy}, {step} ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_any"
+        " FROM ev)"
+        ", u AS (SELECT w.policy, w.step, w.channel, w.day, w.account_id, w.oldest,"
+        " CASE WHEN ns.account_id IS NULL THEN 0 ELSE 1 END AS sent FROM w"
+        " LEFT JOIN n ns ON ns.account_id = w.account_id AND ns.policy = w.policy"
+        " AND ns.step = w.step AND ns.channel = w.channel AND ns.day = w.day"
+        " WHERE w.kind = 1 AND (ns.account_id IS NOT NULL OR w.last_any IS NULL"
+        " OR w.last_any < {since}))"
+        " SELECT 'u', {u_policy}, {u_step}, {u_channel}, {jurisdiction}, u.day, {bucket}, u.sent,"
         " COUNT(*), SUM(CASE WHEN {paid} THEN 1 ELSE 0 END)"
         " FROM u JOIN acc ON acc.account_id = u.account_id"
-        " GROUP BY u.policy, u.step, u.channel, {jurisdiction}, u.day, {bucket}, u.sent"
+        " GROUP BY {u_policy}, {u_step}, {u_channel}, {jurisdiction}, u.day, {bucket}, u.sent"
         " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
         " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
         " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
             act=act,
             open=open_at_start("sp", "c.day"),
             paid=paid_exists("u.account_id", "u.day"),
-            since=plus("day", -(WINDOW_DAYS - 1)),
-            jurisdiction=jurisdiction,
-            bucket=_bucket(days_between("u.day", "u.oldest")),
+            since=plus("w.day", -(WINDOW_DAYS - 1)),
+            jurisdiction=bytewise(f"({jurisdiction})"),
+            bucket=bytewise(f"({_bucket(days_between('u.day', 'u.oldest'))})"),
+            policy=bytewise("policy"),
+            step=bytewise("step"),
+            u_policy=bytewise("u.policy"),
+            u_step=bytewise("u.step"),
+            u_channel=bytewise("u.channel"),
         ),
         sql.day(earlier(first, POLICY_DAYS)),
         sql.day(last),
@@ -534,7 +549,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         lambda: defaultdict(lambda: [0, 0, 0, 0])
     )
     for kind, policy, step, channel, where, day, bucket, treated, n, paid in run(
-        stmt.text, stmt.params
+        stmt.text, stmt.params, merge=False
     ):
         row = (policy, step, where, channel)
         if kind == "s":
