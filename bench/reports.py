@@ -45,12 +45,12 @@ TARGETS_S = {
     "over_60": 2.0,
     "snapshots_year_build": 60.0,
     "snapshots_check_nothing_to_do": None,
-    # issue 18's notices, activity and what-works (reports.works): no target set yet
-    "notices_12_months": None,
-    "activity_12_months": None,
-    "what_works_12_months": None,
+    # issue 18: "any metric over 12 months ... in under 1 s", these as the others
+    "notices_12_months": 1.0,
+    "activity_12_months": 1.0,
+    "what_works_12_months": 1.0,
     # reports.outcomes, 12 months by property (no target set by the issue: measured)
-    **{f"{name.replace('-', '_')}_12_months_by_property": None for name in OUTCOMES},
+    **{f"{name.replace('-', '_')}_12_months_by_property": 1.0 for name in OUTCOMES},
 }
 SNAPSHOTS_MB_TARGET = 200
 
