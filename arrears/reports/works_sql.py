@@ -97,6 +97,29 @@ def greatest(a: str, b: str) -> str:
     return f"GREATEST({a}, {b})" if bulk.is_postgres() else f"MAX({a}, {b})"
 
 
+def least(a: str, b: str) -> str:
+    return f"LEAST({a}, {b})" if bulk.is_postgres() else f"MIN({a}, {b})"
+
+
+def islands(stmt: Statement, name: str, source: str, keys: str, texts: str = "") -> None:
+    """`name`: the day intervals [s, e] of the relation `source` (columns `keys`, `texts`, s, e)
+    merged per key where they overlap or touch, so that no day of a key is in two of them: the
+    intervals sorted by start, a new island wherever one starts after every earlier one ended
+    (gaps and islands, one window for the latest end before, one for the island's number)."""
+    part = ", ".join([keys, *[bytewise(t.strip()) for t in texts.split(",") if t.strip()]])
+    keys = ", ".join(k for k in (keys, texts) if k)
+    stmt.add(
+        f", {name}_x AS (SELECT {keys}, s, e, MAX(e) OVER (PARTITION BY {part} ORDER BY s, e"
+        " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended FROM"
+        f" {source})"
+        f", {name}_g AS (SELECT {keys}, s, e, SUM(CASE WHEN ended IS NOT NULL"
+        f" AND s <= {plus('ended', 1)} THEN 0 ELSE 1 END) OVER (PARTITION BY {part}"
+        f" ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island FROM {name}_x)"
+        f", {name} AS (SELECT {keys}, MIN(s) AS s, MAX(e) AS e FROM {name}_g"
+        f" GROUP BY {keys}, island)"
+    )
+
+
 def json_text(column: str, key: str) -> str:
     if bulk.is_postgres():
         return f"({column} ->> '{key}')"
