@@ -184,9 +184,10 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     open-item deltas are netted per day (ledger.models.OpenItemDelta), so a running sum over
     them in date order is its open amount at each day's end. The deltas before `first` are
     summed per charge into one row dated `first` − 1 (what was open at `first`'s start): the
-    window then sorts the period's deltas only, not the book's history. A span's `open_from` is
-    only compared with days from `first` on (`open_at_start`), which the earlier day passes as
-    the true one would."""
+    window then sorts the period's deltas only, not the book's history; a charge closed before
+    `first` (its sum zero) has no such row, as a zero it would add nothing to the sums. A
+    span's `open_from` is only compared with days from `first` on (`open_at_start`), which the
+    earlier day passes as the true one would."""
     base = literal(first - timedelta(days=1))
     stmt.add(
         ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
@@ -195,7 +196,7 @@ def spans(stmt: Statement, first: date, last: date) -> None:
         f" UNION ALL SELECT item_id, account_id, due_on, {base}, SUM(delta)"
         f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
         " AND on_date < %s AND account_id IN (SELECT account_id FROM acc)"
-        " GROUP BY item_id, account_id, due_on)"
+        " GROUP BY item_id, account_id, due_on HAVING SUM(delta) <> 0)"
         ", r AS (SELECT account_id, due_on, on_date AS open_from,"
         " LEAD(on_date) OVER (PARTITION BY item_id ORDER BY on_date) AS open_until,"
         " SUM(delta) OVER (PARTITION BY item_id ORDER BY on_date) AS cents FROM d)"
