@@ -501,9 +501,9 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " JOIN acc ON acc.account_id = x.account_id WHERE x.run_on >= %s AND x.run_on <= %s"
         " UNION SELECT account_id, policy FROM n)"
         # The days [s, e] of the period each open charge is past due and open at the start
-        # of (`open_at_start`); the days between two of an account's starts or ends, each
-        # with the oldest charge then (`ol`); and so each account's days in each bucket
-        # (`bk`), disjoint.
+        # of (due_on < D, open_from < D, open_until none or >= D); the days between two of
+        # an account's starts or ends, each with the oldest charge then (`ol`); and so each
+        # account's days in each bucket (`bk`), disjoint.
         ", sa AS (SELECT account_id, due_on, {sa_s} AS s, COALESCE(open_until, {last}) AS e"
         " FROM spans)"
         ", sb AS (SELECT account_id, s AS p FROM sa WHERE s <= e"
@@ -518,7 +518,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " UNION ALL SELECT account_id, '61-90', {b61} FROM ol"
         " UNION ALL SELECT account_id, '91+', {b91} FROM ol)"
         ", bk AS (SELECT account_id, bucket, s, e FROM bk0 WHERE s <= e)"
-        # The days D an account paid within the 14 days from (`paid_exists`): a payment on P
+        # The days D an account paid within the 14 days from (`paid_after`): a payment on P
         # not reversed by D + 13 counts for D in [P - 13, P], before its reversal's day - 13
         ", rv AS (SELECT reverses_id, MIN(posted_on) AS on_day FROM {txn}"
         " WHERE type = 'reversal' AND reverses_id IS NOT NULL GROUP BY reverses_id)"

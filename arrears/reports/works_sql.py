@@ -186,8 +186,9 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     summed per charge into one row dated `first` − 1 (what was open at `first`'s start): the
     window then sorts the period's deltas only, not the book's history; a charge closed before
     `first` (its sum zero) has no such row, as a zero it would add nothing to the sums. A
-    span's `open_from` is only compared with days from `first` on (`open_at_start`), which the
-    earlier day passes as the true one would."""
+    span's `open_from` is only compared with days from `first` on, which the earlier day
+    passes as the true one would. A charge is past due and open at the start of D when
+    due_on < D, open_from < D and open_until is None or >= D."""
     base = literal(first - timedelta(days=1))
     stmt.add(
         ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
@@ -248,14 +249,6 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
     )
 
 
-def open_at_start(span: str, day: str) -> str:
-    """The condition: the charge of `span` is past due and open at the start of `day`."""
-    return (
-        f"{span}.due_on < {day} AND {span}.open_from < {day}"
-        f" AND ({span}.open_until IS NULL OR {span}.open_until >= {day})"
-    )
-
-
 def _not_reversed(end: str) -> str:
     # a count, not NOT EXISTS: a subplan looked up by the reversal's unique key, which
     # PostgreSQL would otherwise plan as an anti join (and, without nested loops, hash every
@@ -286,17 +279,6 @@ def paid_after(account: str, day: str, days: tuple[date, date]) -> str:
         f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
         f" AND t.posted_on >= {day} AND t.posted_on <= {end}{_posted_within(days)}"
         f" AND {_not_reversed(end)}"
-    )
-
-
-def paid_exists(account: str, day: str) -> str:
-    """The condition: `account` paid within the 14 days from `day` (as `paid_after`), one
-    index look-up of its payments (txn_account_order) per row."""
-    txn = sql.table(Transaction)
-    end = plus(day, WINDOW_DAYS - 1)
-    return (
-        f"EXISTS (SELECT 1 FROM {txn} t WHERE t.account_id = {account} AND t.type = 'payment'"
-        f" AND t.posted_on >= {day} AND t.posted_on <= {end} AND {_not_reversed(end)})"
     )
 
 
