@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -32,7 +33,7 @@ from arrears.core import sql
 from arrears.core.fields import from_cents
 from arrears.correspondence.models import Outbound
 from arrears.dunning.models import Action, ContactAttempt
-from arrears.ledger.models import Account, TimelineEvent
+from arrears.ledger.models import Account, TimelineEvent, Transaction
 from arrears.plans.models import Plan, Promise
 from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
@@ -46,14 +47,15 @@ from arrears.reports.works_sql import (
     accounts,
     as_text,
     bytewise,
-    days_between,
     earlier,
+    greatest,
+    islands,
     json_text,
+    least,
+    literal,
     month,
     notices,
-    open_at_start,
     paid_after,
-    paid_exists,
     past_due,
     plus,
     q,
@@ -492,55 +494,157 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " WHEN acc.state IS NULL OR acc.state = '' THEN acc.country"
         " ELSE acc.country || '-' || UPPER(acc.state) END"
     )
+    first_lit, last_lit = literal(first), literal(last)
+    txn = sql.table(Transaction)
     stmt.add(
         ", pol AS (SELECT x.account_id, x.policy FROM {act} x"
         " JOIN acc ON acc.account_id = x.account_id WHERE x.run_on >= %s AND x.run_on <= %s"
         " UNION SELECT account_id, policy FROM n)"
-        ", t AS (SELECT DISTINCT policy, step, channel, day FROM n WHERE day >= %s)"
-        ", cells AS (SELECT DISTINCT policy, day FROM t)"
-        ", el AS (SELECT c.policy, c.day, pol.account_id, MIN(sp.due_on) AS oldest FROM cells c"
-        " JOIN pol ON pol.policy = c.policy"
-        " JOIN spans sp ON sp.account_id = pol.account_id AND {open}"
-        " GROUP BY c.policy, c.day, pol.account_id)"
-        # Each candidate (an account past due on a day a step of its policy was sent) beside
-        # the notices of that step, in date order per account and step (a notice before a
-        # candidate of its own day): the latest notice of the step by then, of any channel.
-        # Sent: a notice of its channel that day (`ns`); a control: none of the step in 13
-        # days.
-        ", ev AS (SELECT el.policy, t.step, t.channel, el.day, el.account_id, el.oldest,"
-        " 1 AS kind FROM el JOIN t ON t.policy = el.policy AND t.day = el.day"
-        " UNION ALL SELECT policy, step, channel, day, account_id, NULL, 0 FROM n)"
-        ", w AS (SELECT ev.*, MAX(CASE WHEN kind = 0 THEN day END) OVER (PARTITION BY"
-        " account_id, {policy}, {step} ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS last_any"
-        " FROM ev)"
-        ", u AS (SELECT w.policy, w.step, w.channel, w.day, w.account_id, w.oldest,"
-        " CASE WHEN ns.account_id IS NULL THEN 0 ELSE 1 END AS sent FROM w"
-        " LEFT JOIN n ns ON ns.account_id = w.account_id AND ns.policy = w.policy"
-        " AND ns.step = w.step AND ns.channel = w.channel AND ns.day = w.day"
-        " WHERE w.kind = 1 AND (ns.account_id IS NOT NULL OR w.last_any IS NULL"
-        " OR w.last_any < {since}))"
-        " SELECT 'u', {u_policy}, {u_step}, {u_channel}, {jurisdiction}, u.day, {bucket}, u.sent,"
-        " COUNT(*), SUM(CASE WHEN {paid} THEN 1 ELSE 0 END)"
-        " FROM u JOIN acc ON acc.account_id = u.account_id"
-        " GROUP BY {u_policy}, {u_step}, {u_channel}, {jurisdiction}, u.day, {bucket}, u.sent"
-        " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
-        " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
-        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
+        # The days [s, e] of the period each open charge is past due and open at the start
+        # of (due_on < D, open_from < D, open_until none or >= D); the days between two of
+        # an account's starts or ends, each with the oldest charge then (`ol`); and so each
+        # account's days in each bucket (`bk`), disjoint.
+        ", sa AS (SELECT account_id, due_on, {sa_s} AS s, COALESCE(open_until, {last}) AS e"
+        " FROM spans)"
+        ", sb AS (SELECT account_id, s AS p FROM sa WHERE s <= e"
+        " UNION SELECT account_id, {e1} FROM sa WHERE s <= e)"
+        ", sg AS (SELECT account_id, p AS s,"
+        " LEAD(p) OVER (PARTITION BY account_id ORDER BY p) AS nxt FROM sb)"
+        ", ol AS (SELECT sg.account_id, sg.s, {sg_e} AS e, MIN(sa.due_on) AS oldest FROM sg"
+        " JOIN sa ON sa.account_id = sg.account_id AND sa.s <= sg.s AND sa.e >= sg.s"
+        " WHERE sg.nxt IS NOT NULL GROUP BY sg.account_id, sg.s, sg.nxt)"
+        ", bk0 AS (SELECT account_id, '1-30' AS bucket, {b1} FROM ol"
+        " UNION ALL SELECT account_id, '31-60', {b31} FROM ol"
+        " UNION ALL SELECT account_id, '61-90', {b61} FROM ol"
+        " UNION ALL SELECT account_id, '91+', {b91} FROM ol)"
+        ", bk AS (SELECT account_id, bucket, s, e FROM bk0 WHERE s <= e)"
+        # The days D an account paid within the 14 days from (`paid_after`): a payment on P
+        # not reversed by D + 13 counts for D in [P - 13, P], before its reversal's day - 13
+        ", rv AS (SELECT reverses_id, MIN(posted_on) AS on_day FROM {txn}"
+        " WHERE type = 'reversal' AND reverses_id IS NOT NULL GROUP BY reverses_id)"
+        ", pp AS (SELECT tx.account_id, {p_s} AS s, {p_e} AS e FROM {txn} tx"
+        " LEFT JOIN rv ON rv.reverses_id = tx.id WHERE tx.type = 'payment'"
+        " AND tx.posted_on >= {first} AND tx.posted_on <= {paid_last}"
+        " AND tx.account_id IN (SELECT account_id FROM acc))"
+        ", pp1 AS (SELECT account_id, s, e FROM pp WHERE s <= e)".format(
             act=act,
-            open=open_at_start("sp", "c.day"),
-            paid=paid_exists("u.account_id", "u.day"),
-            since=plus("w.day", -(WINDOW_DAYS - 1)),
-            jurisdiction=bytewise(f"({jurisdiction})"),
-            bucket=bytewise(f"({_bucket(days_between('u.day', 'u.oldest'))})"),
-            policy=bytewise("policy"),
-            step=bytewise("step"),
-            u_policy=bytewise("u.policy"),
-            u_step=bytewise("u.step"),
-            u_channel=bytewise("u.channel"),
+            last=last_lit,
+            first=first_lit,
+            sa_s=greatest(plus(greatest("due_on", "open_from"), 1), first_lit),
+            e1=plus("e", 1),
+            sg_e=plus("sg.nxt", -1),
+            b1=f"{greatest('s', plus('oldest', 1))} AS s, {least('e', plus('oldest', 30))} AS e",
+            b31=f"{greatest('s', plus('oldest', 31))}, {least('e', plus('oldest', 60))}",
+            b61=f"{greatest('s', plus('oldest', 61))}, {least('e', plus('oldest', 90))}",
+            b91=f"{greatest('s', plus('oldest', 91))}, e",
+            txn=txn,
+            p_s=greatest(plus("tx.posted_on", -(WINDOW_DAYS - 1)), first_lit),
+            p_e=least(
+                least("tx.posted_on", last_lit),
+                f"COALESCE({plus('rv.on_day', -WINDOW_DAYS)}, tx.posted_on)",
+            ),
+            paid_last=literal(last + timedelta(days=WINDOW_DAYS - 1)),
         ),
         sql.day(earlier(first, POLICY_DAYS)),
         sql.day(last),
-        sql.day(first),
+    )
+    islands(stmt, "pi", "pp1", "account_id")
+    # the days an account was sent a step of a policy in the 13 days before or that day
+    stmt.add(
+        ", rn AS (SELECT DISTINCT account_id, policy, step, {r_s} AS s, {r_e} AS e FROM n"
+        " WHERE {r_s} <= {r_e})".format(
+            r_s=greatest("day", first_lit),
+            r_e=least(plus("day", WINDOW_DAYS - 1), last_lit),
+        )
+    )
+    islands(stmt, "ri", "rn", "account_id", "policy, step")
+    jurisdiction = bytewise(
+        "(CASE WHEN acc.country IS NULL OR acc.country = '' THEN ''"
+        " WHEN acc.state IS NULL OR acc.state = '' THEN acc.country"
+        " ELSE acc.country || '-' || UPPER(acc.state) END)"
+    )
+
+    def meet(a: str, b: str) -> str:
+        return f" AND {a}.s <= {b}.e AND {b}.s <= {a}.e"
+
+    # Each stratum's eligible accounts (E: of the policy, in the bucket that day) and those
+    # of them sent the step in the 13 days before or that day (R), each also as paid within
+    # 14 days: intervals of days turned into +1 at their start and -1 the day after their end,
+    # summed per stratum; the count on a day is the running sum up to it.
+    stmt.add(
+        ", bkp AS (SELECT bk.account_id, bk.bucket, {gs} AS s, {ls} AS e FROM bk"
+        " JOIN pi ON pi.account_id = bk.account_id{bk_pi})"
+        ", rb AS (SELECT ri.account_id, ri.policy, ri.step, bk.bucket, {gs2} AS s, {ls2} AS e"
+        " FROM ri JOIN bk ON bk.account_id = ri.account_id{ri_bk})"
+        ", rbp AS (SELECT rb.account_id, rb.policy, rb.step, rb.bucket, {gs3} AS s, {ls3} AS e"
+        " FROM rb JOIN pi ON pi.account_id = rb.account_id{rb_pi})"
+        ", iv AS (SELECT 'E' AS kind, pol.policy, '' AS step, bk.account_id, bk.bucket, bk.s,"
+        " bk.e, 0 AS paid FROM bk JOIN pol ON pol.account_id = bk.account_id"
+        " UNION ALL SELECT 'E', pol.policy, '', bkp.account_id, bkp.bucket, bkp.s, bkp.e, 1"
+        " FROM bkp JOIN pol ON pol.account_id = bkp.account_id"
+        " UNION ALL SELECT 'R', policy, step, account_id, bucket, s, e, 0 FROM rb"
+        " UNION ALL SELECT 'R', policy, step, account_id, bucket, s, e, 1 FROM rbp)"
+        ", ivj AS (SELECT iv.*, {jurisdiction} AS jur FROM iv"
+        " JOIN acc ON acc.account_id = iv.account_id)"
+        ", de AS (SELECT kind, policy, step, jur, bucket, day, SUM(de) AS de, SUM(dp) AS dp"
+        " FROM (SELECT kind, policy, step, jur, bucket, s AS day, 1 - paid AS de, paid AS dp"
+        " FROM ivj UNION ALL SELECT kind, policy, step, jur, bucket, {e1iv}, paid - 1, -paid"
+        " FROM ivj) z GROUP BY kind, policy, step, jur, bucket, day)"
+        # the treated: each notice of the period to an account past due that day
+        # (each notice day's bucket and island of paid days: the account's latest of each
+        # starting by that day, found by a window over them and the days, as they are
+        # disjoint; then kept if it has not ended before the day)
+        ", nd AS (SELECT DISTINCT account_id, day FROM n WHERE day >= {first})"
+        ", nw AS (SELECT account_id, day, kind,"
+        " MAX(CASE WHEN kind = 1 THEN day END) OVER (PARTITION BY account_id"
+        " ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS bk_s,"
+        " MAX(CASE WHEN kind = 2 THEN day END) OVER (PARTITION BY account_id"
+        " ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS pi_s"
+        " FROM (SELECT account_id, s AS day, 1 AS kind FROM bk"
+        " UNION ALL SELECT account_id, s, 2 FROM pi"
+        " UNION ALL SELECT account_id, day, 3 FROM nd) z)"
+        ", nb AS (SELECT nw.account_id, nw.day, bk.bucket,"
+        " CASE WHEN pi.account_id IS NULL THEN 0 ELSE 1 END AS paid FROM nw"
+        " JOIN bk ON bk.account_id = nw.account_id AND bk.s = nw.bk_s AND bk.e >= nw.day"
+        " LEFT JOIN pi ON pi.account_id = nw.account_id AND pi.s = nw.pi_s"
+        " AND pi.e >= nw.day WHERE nw.kind = 3)"
+        ", tr AS (SELECT n.policy, n.step, n.channel, {jurisdiction} AS jur, n.day,"
+        " nb.bucket, COUNT(*) AS cnt, SUM(nb.paid) AS paid"
+        " FROM n JOIN acc ON acc.account_id = n.account_id"
+        " JOIN nb ON nb.account_id = n.account_id AND nb.day = n.day"
+        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}, n.day, nb.bucket)"
+        ", qy AS (SELECT 'E' AS kind, policy, '' AS step, jur, bucket, day FROM tr"
+        " UNION SELECT 'R', policy, step, jur, bucket, day FROM tr)"
+        ", cum AS (SELECT kind, policy, step, jur, bucket, day, q,"
+        " SUM(de) OVER (PARTITION BY {part} ORDER BY day, q ROWS UNBOUNDED PRECEDING) AS ce,"
+        " SUM(dp) OVER (PARTITION BY {part} ORDER BY day, q ROWS UNBOUNDED PRECEDING) AS cp"
+        " FROM (SELECT kind, policy, step, jur, bucket, day, 0 AS q, de, dp FROM de"
+        " UNION ALL SELECT kind, policy, step, jur, bucket, day, 1, 0, 0 FROM qy) z)"
+        ", cq AS (SELECT * FROM cum WHERE q = 1)"
+        " SELECT 'u', policy, step, channel, jur, day, bucket, 1, cnt, paid FROM tr"
+        " UNION ALL SELECT 'u', tr.policy, tr.step, tr.channel, tr.jur, tr.day, tr.bucket, 0,"
+        " ce.ce - cr.ce, ce.cp - cr.cp FROM tr"
+        " JOIN cq ce ON ce.kind = 'E' AND ce.policy = tr.policy AND ce.jur = tr.jur"
+        " AND ce.bucket = tr.bucket AND ce.day = tr.day"
+        " JOIN cq cr ON cr.kind = 'R' AND cr.policy = tr.policy AND cr.step = tr.step"
+        " AND cr.jur = tr.jur AND cr.bucket = tr.bucket AND cr.day = tr.day"
+        " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
+        " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
+        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
+            gs=greatest("bk.s", "pi.s"),
+            ls=least("bk.e", "pi.e"),
+            bk_pi=meet("bk", "pi"),
+            gs2=greatest("ri.s", "bk.s"),
+            ls2=least("ri.e", "bk.e"),
+            ri_bk=meet("ri", "bk"),
+            gs3=greatest("rb.s", "pi.s"),
+            ls3=least("rb.e", "pi.e"),
+            rb_pi=meet("rb", "pi"),
+            e1iv=plus("e", 1),
+            jurisdiction=jurisdiction,
+            first=first_lit,
+            part=", ".join(bytewise(c) for c in ("kind", "policy", "step", "jur", "bucket")),
+        ),
         sql.day(first),
     )
     sent: dict[_Row, int] = defaultdict(int)

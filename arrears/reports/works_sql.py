@@ -97,6 +97,29 @@ def greatest(a: str, b: str) -> str:
     return f"GREATEST({a}, {b})" if bulk.is_postgres() else f"MAX({a}, {b})"
 
 
+def least(a: str, b: str) -> str:
+    return f"LEAST({a}, {b})" if bulk.is_postgres() else f"MIN({a}, {b})"
+
+
+def islands(stmt: Statement, name: str, source: str, keys: str, texts: str = "") -> None:
+    """`name`: the day intervals [s, e] of the relation `source` (columns `keys`, `texts`, s, e)
+    merged per key where they overlap or touch, so that no day of a key is in two of them: the
+    intervals sorted by start, a new island wherever one starts after every earlier one ended
+    (gaps and islands, one window for the latest end before, one for the island's number)."""
+    part = ", ".join([keys, *[bytewise(t.strip()) for t in texts.split(",") if t.strip()]])
+    keys = ", ".join(k for k in (keys, texts) if k)
+    stmt.add(
+        f", {name}_x AS (SELECT {keys}, s, e, MAX(e) OVER (PARTITION BY {part} ORDER BY s, e"
+        " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended FROM"
+        f" {source})"
+        f", {name}_g AS (SELECT {keys}, s, e, SUM(CASE WHEN ended IS NOT NULL"
+        f" AND s <= {plus('ended', 1)} THEN 0 ELSE 1 END) OVER (PARTITION BY {part}"
+        f" ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island FROM {name}_x)"
+        f", {name} AS (SELECT {keys}, MIN(s) AS s, MAX(e) AS e FROM {name}_g"
+        f" GROUP BY {keys}, island)"
+    )
+
+
 def json_text(column: str, key: str) -> str:
     if bulk.is_postgres():
         return f"({column} ->> '{key}')"
@@ -161,9 +184,11 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     open-item deltas are netted per day (ledger.models.OpenItemDelta), so a running sum over
     them in date order is its open amount at each day's end. The deltas before `first` are
     summed per charge into one row dated `first` − 1 (what was open at `first`'s start): the
-    window then sorts the period's deltas only, not the book's history. A span's `open_from` is
-    only compared with days from `first` on (`open_at_start`), which the earlier day passes as
-    the true one would."""
+    window then sorts the period's deltas only, not the book's history; a charge closed before
+    `first` (its sum zero) has no such row, as a zero it would add nothing to the sums. A
+    span's `open_from` is only compared with days from `first` on, which the earlier day
+    passes as the true one would. A charge is past due and open at the start of D when
+    due_on < D, open_from < D and open_until is None or >= D."""
     base = literal(first - timedelta(days=1))
     stmt.add(
         ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
@@ -172,7 +197,7 @@ def spans(stmt: Statement, first: date, last: date) -> None:
         f" UNION ALL SELECT item_id, account_id, due_on, {base}, SUM(delta)"
         f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
         " AND on_date < %s AND account_id IN (SELECT account_id FROM acc)"
-        " GROUP BY item_id, account_id, due_on)"
+        " GROUP BY item_id, account_id, due_on HAVING SUM(delta) <> 0)"
         ", r AS (SELECT account_id, due_on, on_date AS open_from,"
         " LEAD(on_date) OVER (PARTITION BY item_id ORDER BY on_date) AS open_until,"
         " SUM(delta) OVER (PARTITION BY item_id ORDER BY on_date) AS cents FROM d)"
@@ -224,14 +249,6 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
     )
 
 
-def open_at_start(span: str, day: str) -> str:
-    """The condition: the charge of `span` is past due and open at the start of `day`."""
-    return (
-        f"{span}.due_on < {day} AND {span}.open_from < {day}"
-        f" AND ({span}.open_until IS NULL OR {span}.open_until >= {day})"
-    )
-
-
 def _not_reversed(end: str) -> str:
     # a count, not NOT EXISTS: a subplan looked up by the reversal's unique key, which
     # PostgreSQL would otherwise plan as an anti join (and, without nested loops, hash every
@@ -262,17 +279,6 @@ def paid_after(account: str, day: str, days: tuple[date, date]) -> str:
         f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
         f" AND t.posted_on >= {day} AND t.posted_on <= {end}{_posted_within(days)}"
         f" AND {_not_reversed(end)}"
-    )
-
-
-def paid_exists(account: str, day: str) -> str:
-    """The condition: `account` paid within the 14 days from `day` (as `paid_after`), one
-    index look-up of its payments (txn_account_order) per row."""
-    txn = sql.table(Transaction)
-    end = plus(day, WINDOW_DAYS - 1)
-    return (
-        f"EXISTS (SELECT 1 FROM {txn} t WHERE t.account_id = {account} AND t.type = 'payment'"
-        f" AND t.posted_on >= {day} AND t.posted_on <= {end} AND {_not_reversed(end)})"
     )
 
 
