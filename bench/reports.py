@@ -149,13 +149,13 @@ def _works_seed(first: dt.date, last: dt.date) -> int:
     from arrears.correspondence.models import Outbound
     from arrears.dunning.models import Action, ContactAttempt
     from arrears.ledger.models import AccountParty, OpenItemDelta, TimelineEvent
-    from arrears.reports.works_sql import plus
+    from arrears.reports.sqldates import plus_days
 
     made = Action.objects.filter(key__startswith=WORKS_KEY).count()
     if made:
         return made
     open_at = ", ".join(
-        f"SUM(CASE WHEN on_date < {plus('due_on', days)} THEN delta ELSE 0 END)"
+        f"SUM(CASE WHEN on_date < {plus_days('due_on', days)} THEN delta ELSE 0 END)"
         for _step, _channel, days in WORKS_LADDER
     )
     rows = sql.rows(

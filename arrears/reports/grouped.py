@@ -29,13 +29,13 @@ from arrears.core.fields import from_cents
 from arrears.dunning.models import PolicyOverride
 from arrears.dunning.policy import Policy, choose_policy, jurisdiction_of
 from arrears.dunning.services import company_policies
-from arrears.ledger import bulk
 from arrears.ledger.models import Account, Property
 from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Series
 from arrears.reports.registry import Ask
 from arrears.reports.scoped import Scope
+from arrears.reports.sqldates import month_of
 
 BYS = ("property", "portfolio", "coordinator", "policy", "month")
 ALL = "ALL"
@@ -47,27 +47,6 @@ def joins(alias: str) -> str:
         f" JOIN {sql.table(Account)} a ON a.id = {alias}.account_id"
         f" LEFT JOIN {sql.table(Property)} p ON p.id = a.property_id"
     )
-
-
-def month_of(column: str) -> str:
-    """A date column's calendar month as `YYYY-MM` (a date is ISO text on SQLite)."""
-    if bulk.is_postgres():
-        return f"to_char({column}, 'YYYY-MM')"
-    return f"substr({column}, 1, 7)"
-
-
-def plus_days(column: str, days: int) -> str:
-    """A date column `days` days later (`days` is the code's constant, never input)."""
-    if bulk.is_postgres():
-        return f"({column} + {int(days)})"
-    return f"date({column}, '+{int(days)} days')"
-
-
-def days_between(later: str, earlier: str) -> str:
-    """The whole days from one date column to another."""
-    if bulk.is_postgres():
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 def cents(column: str) -> str:

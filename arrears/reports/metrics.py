@@ -34,10 +34,9 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core import sql
 from arrears.core.errors import ValidationError
 from arrears.core.fields import from_cents
-from arrears.ledger import bulk
 from arrears.ledger.aging import Buckets
 from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
-from arrears.reports import formulas, snapshots
+from arrears.reports import formulas, snapshots, sqldates
 from arrears.reports.rolls import roll_sums
 from arrears.reports.scoped import Scope, aggregate, scope_of
 
@@ -248,7 +247,7 @@ def _transaction_sums(
         "portfolio": "COALESCE(p.portfolio, '')",
         "coordinator": "a.id",
     }[by]
-    month = "to_char(t.posted_on, 'YYYY-MM')" if bulk.is_postgres() else "substr(t.posted_on, 1, 7)"
+    month = sqldates.month_of("t.posted_on")
     earliest = min(period.first, spans[-1].first)
     rows = aggregate(
         f"SELECT a.currency, {key}, t.type, {month},"

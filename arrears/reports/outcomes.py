@@ -45,7 +45,6 @@ from arrears.reports.grouped import (
     bars,
     by_currency,
     cents,
-    days_between,
     document_data,
     first_keys,
     fold,
@@ -54,7 +53,6 @@ from arrears.reports.grouped import (
     money,
     namer,
     period,
-    plus_days,
     several,
     share,
     subtitle,
@@ -62,6 +60,7 @@ from arrears.reports.grouped import (
 )
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import Scope, aggregate, scope_of
+from arrears.reports.sqldates import days_between, plus_days
 
 WINDOWS = (5, 30)  # days after the due date
 # A recovery after a write-off reinstates what it pays as a charge of this code, paid at once

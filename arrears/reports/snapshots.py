@@ -41,6 +41,7 @@ from arrears.ledger.models import OpenItemDelta
 from arrears.reports.models import AgingRoll, AgingSnapshot, SnapshotDay
 from arrears.reports.rolls import roll_sums
 from arrears.reports.scoped import Scope, scope_of
+from arrears.reports.sqldates import plus_days
 
 BUCKETS = Buckets((0, 30, 60, 90))
 COLUMNS = ("current", "d1_30", "d31_60", "d61_90", "d91_plus", "credit")
@@ -72,12 +73,6 @@ class Built:
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _plus(column: str, days: int) -> str:
-    if bulk.is_postgres():
-        return f"({column} + {days})"
-    return f"date({column}, '+{days} days')"
 
 
 def _day_param() -> str:
@@ -244,7 +239,7 @@ def _build_chunk(
     else:
         base, base_params = _base_from_deltas(first - timedelta(days=1))
     false, true = False, True
-    x = [_plus("due_on", n) for n in CROSSINGS]
+    x = [plus_days("due_on", n) for n in CROSSINGS]
     own_day = [
         f"CASE WHEN is_credit = %s AND on_date < {x[0]} THEN delta ELSE 0 END",
         *(

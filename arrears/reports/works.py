@@ -40,6 +40,7 @@ from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Column, Document, Series, Table
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import scope_of
+from arrears.reports.sqldates import month_of, plus_days
 from arrears.reports.works_sql import (
     LETTER_WENT,
     WINDOW_DAYS,
@@ -53,11 +54,9 @@ from arrears.reports.works_sql import (
     json_text,
     least,
     literal,
-    month,
     notices,
     paid_after,
     past_due,
-    plus,
     q,
     run,
     spans,
@@ -113,7 +112,7 @@ def _group_key(by: str | None, day: str) -> str:
         "property": "COALESCE(acc.property_id, '')",
         "portfolio": "COALESCE(acc.portfolio, '')",
         "coordinator": as_text("acc.account_id"),  # mapped to its coordinator in Python
-        "month": month(day),
+        "month": month_of(day),
     }[by]
 
 
@@ -152,7 +151,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
     past_due(stmt, "nd", first, last)
     g = _group_key(ask.by, "n.day")
-    end = plus("nd.day", WINDOW_DAYS - 1)
+    end = plus_days("nd.day", WINDOW_DAYS - 1)
     # `np`: each notice day's payments within 14 days (the one band join on the payments);
     # its sums are what each day's account paid, its ids what each line collected
     stmt.add(
@@ -530,18 +529,21 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
             act=act,
             last=last_lit,
             first=first_lit,
-            sa_s=greatest(plus(greatest("due_on", "open_from"), 1), first_lit),
-            e1=plus("e", 1),
-            sg_e=plus("sg.nxt", -1),
-            b1=f"{greatest('s', plus('oldest', 1))} AS s, {least('e', plus('oldest', 30))} AS e",
-            b31=f"{greatest('s', plus('oldest', 31))}, {least('e', plus('oldest', 60))}",
-            b61=f"{greatest('s', plus('oldest', 61))}, {least('e', plus('oldest', 90))}",
-            b91=f"{greatest('s', plus('oldest', 91))}, e",
+            sa_s=greatest(plus_days(greatest("due_on", "open_from"), 1), first_lit),
+            e1=plus_days("e", 1),
+            sg_e=plus_days("sg.nxt", -1),
+            b1=(
+                f"{greatest('s', plus_days('oldest', 1))} AS s,"
+                f" {least('e', plus_days('oldest', 30))} AS e"
+            ),
+            b31=f"{greatest('s', plus_days('oldest', 31))}, {least('e', plus_days('oldest', 60))}",
+            b61=f"{greatest('s', plus_days('oldest', 61))}, {least('e', plus_days('oldest', 90))}",
+            b91=f"{greatest('s', plus_days('oldest', 91))}, e",
             txn=txn,
-            p_s=greatest(plus("tx.posted_on", -(WINDOW_DAYS - 1)), first_lit),
+            p_s=greatest(plus_days("tx.posted_on", -(WINDOW_DAYS - 1)), first_lit),
             p_e=least(
                 least("tx.posted_on", last_lit),
-                f"COALESCE({plus('rv.on_day', -WINDOW_DAYS)}, tx.posted_on)",
+                f"COALESCE({plus_days('rv.on_day', -WINDOW_DAYS)}, tx.posted_on)",
             ),
             paid_last=literal(last + timedelta(days=WINDOW_DAYS - 1)),
         ),
@@ -554,7 +556,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         ", rn AS (SELECT DISTINCT account_id, policy, step, {r_s} AS s, {r_e} AS e FROM n"
         " WHERE {r_s} <= {r_e})".format(
             r_s=greatest("day", first_lit),
-            r_e=least(plus("day", WINDOW_DAYS - 1), last_lit),
+            r_e=least(plus_days("day", WINDOW_DAYS - 1), last_lit),
         )
     )
     islands(stmt, "ri", "rn", "account_id", "policy, step")
@@ -640,7 +642,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
             gs3=greatest("rb.s", "pi.s"),
             ls3=least("rb.e", "pi.e"),
             rb_pi=meet("rb", "pi"),
-            e1iv=plus("e", 1),
+            e1iv=plus_days("e", 1),
             jurisdiction=jurisdiction,
             first=first_lit,
             part=", ".join(bytewise(c) for c in ("kind", "policy", "step", "jur", "bucket")),

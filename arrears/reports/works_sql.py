@@ -31,6 +31,7 @@ from arrears.dunning.models import Action
 from arrears.ledger import bulk
 from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
 from arrears.reports.scoped import Scope
+from arrears.reports.sqldates import plus_days
 
 WINDOW_DAYS = 14
 LETTER_WENT = ("rendered", "mailed", "returned")
@@ -59,13 +60,6 @@ def q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def plus(column: str, days: int) -> str:
-    """`column` + `days` days, as a date."""
-    if bulk.is_postgres():
-        return f"({column} + {int(days)})"
-    return f"date({column}, '{int(days):+d} days')"
-
-
 def literal(day: date) -> str:
     """A date as an SQL literal (a date's ISO text holds no quote)."""
     if bulk.is_postgres():
@@ -78,19 +72,6 @@ def bytewise(column: str) -> str:
     group): on PostgreSQL the "C" collation, which sorts far faster than the database's
     locale; the same groups, as equal texts are equal in either."""
     return f'{column} COLLATE "C"' if bulk.is_postgres() else column
-
-
-def month(column: str) -> str:
-    """The month of a date, as "YYYY-MM"."""
-    if bulk.is_postgres():
-        return f"to_char({column}, 'YYYY-MM')"
-    return f"substr({column}, 1, 7)"
-
-
-def days_between(later: str, earlier: str) -> str:
-    if bulk.is_postgres():
-        return f"({later} - {earlier})"
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
 def greatest(a: str, b: str) -> str:
@@ -113,7 +94,7 @@ def islands(stmt: Statement, name: str, source: str, keys: str, texts: str = "")
         " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ended FROM"
         f" {source})"
         f", {name}_g AS (SELECT {keys}, s, e, SUM(CASE WHEN ended IS NOT NULL"
-        f" AND s <= {plus('ended', 1)} THEN 0 ELSE 1 END) OVER (PARTITION BY {part}"
+        f" AND s <= {plus_days('ended', 1)} THEN 0 ELSE 1 END) OVER (PARTITION BY {part}"
         f" ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island FROM {name}_x)"
         f", {name} AS (SELECT {keys}, MIN(s) AS s, MAX(e) AS e FROM {name}_g"
         f" GROUP BY {keys}, island)"
@@ -274,7 +255,7 @@ def paid_after(account: str, day: str, days: tuple[date, date]) -> str:
     """A join to `t`, the payments of `account` in the 14 days from `day` (one of `days`,
     first and last) that no reversal posted by the last of them undid."""
     txn = sql.table(Transaction)
-    end = plus(day, WINDOW_DAYS - 1)
+    end = plus_days(day, WINDOW_DAYS - 1)
     return (
         f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
         f" AND t.posted_on >= {day} AND t.posted_on <= {end}{_posted_within(days)}"
