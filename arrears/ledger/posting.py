@@ -203,27 +203,33 @@ def credits_post(credits: list[NewCredit]) -> int:
     is already in the book is skipped (idempotent). A credit names the charge it pays first
     (`applies_to`, spec: ledger-interchange); what it does not need there is unapplied credit.
     """
+    return _applied_post(credits, "credit", gettext_lazy("a credit"))
+
+
+def _applied_post(entries: list[Any], kind: str, what: str | Promise) -> int:
+    """Append entries that pay charges (credits, payments: `kind`) and replay cash application
+    on their accounts; `what` names one in a refusal (a closed month)."""
     _, fresh = _append_new(
-        credits,
-        gettext_lazy("a credit"),
-        lambda c: (
-            c.txn_id,
-            c.account_pk,
-            c.posted_on.isoformat(),
-            "credit",
-            int(c.amount * 100),
-            c.code,
+        entries,
+        what,
+        lambda e: (
+            e.txn_id,
+            e.account_pk,
+            e.posted_on.isoformat(),
+            kind,
+            int(e.amount * 100),
+            e.code,
             None,
-            c.applies_to_pk,
+            e.applies_to_pk,
             None,
-            c.reference,
-            c.memo,
+            e.reference,
+            e.memo,
             None,
         ),
     )
     if not fresh:
         return 0
-    accounts_replay({c.account_pk for c in fresh})
+    accounts_replay({e.account_pk for e in fresh})
     return len(fresh)
 
 
@@ -236,6 +242,7 @@ class NewPayment:
     posted_on: date
     amount: Decimal
     applies_to_pk: int | None = None
+    code: str = ""
     memo: str = ""
     reference: str = ""
 
@@ -243,28 +250,7 @@ class NewPayment:
 def payments_post(payments: list[NewPayment]) -> int:
     """Post payments and replay cash application on their accounts; as `credits_post` (inside
     the caller's transaction, idempotent by txn_id), returns how many were posted."""
-    _, fresh = _append_new(
-        payments,
-        gettext_lazy("a payment"),
-        lambda p: (
-            p.txn_id,
-            p.account_pk,
-            p.posted_on.isoformat(),
-            "payment",
-            int(p.amount * 100),
-            "",
-            None,
-            p.applies_to_pk,
-            None,
-            p.reference,
-            p.memo,
-            None,
-        ),
-    )
-    if not fresh:
-        return 0
-    accounts_replay({p.account_pk for p in fresh})
-    return len(fresh)
+    return _applied_post(payments, "payment", gettext_lazy("a payment"))
 
 
 @dataclass(frozen=True)
