@@ -31,11 +31,8 @@ from arrears.access.errors import ForbiddenError
 from arrears.access.selectors import accounts_visible, authorize, profile_of
 from arrears.access.services import SystemActor
 from arrears.ledger.models import Account
-from arrears.ledger.selectors import book_currencies
 from arrears.reports import registry
 from arrears.reports.document import Document
-from arrears.reports.metrics import Period, metrics, metrics_json
-from arrears.reports.over60 import over_60
 from arrears.reports.registry import Ask
 from arrears.reports.snapshots import Built, coverage
 from arrears.reports.snapshots import snapshots_build as _snapshots_build
@@ -77,33 +74,27 @@ def metrics_read(
     currency: str | None = None,
 ) -> dict[str, Any] | list[dict[str, Any]]:
     """The metrics of the period over the accounts `actor` may read (`reports.metrics`), as the
-    contract's JSON: one object, or a list of one per currency of those accounts."""
-    period = Period(date_from, date_to)
-    accounts = _scope(actor)
-    if currency:
-        accounts = (accounts if accounts is not None else Account.objects.all()).filter(
-            currency=currency
-        )
-        currencies = [currency]
-    elif accounts is None:
-        currencies = book_currencies()
-    else:
-        currencies = sorted(set(accounts.values_list("currency", flat=True)))
-    coordinators = _coordinators(accounts, date_to) if by == "coordinator" else None
-    docs = metrics(
-        period=period,
+    contract's JSON: one object, or a list of one per currency of those accounts (the `metrics`
+    report's data)."""
+    doc = report_read(
+        actor=actor,
+        name="metrics",
+        as_of=date_to,
+        date_from=date_from,
         by=by,
-        accounts=accounts,
-        coordinators=coordinators,
-        currencies=currencies,
+        currency=currency,
     )
-    return metrics_json(docs)
+    data: dict[str, Any] | list[dict[str, Any]] = doc.data
+    return data
 
 
 def over_60_read(*, actor: Any, as_of: date, currency: str | None = None) -> dict[str, Any]:
     """The balances more than 60 days past due as of `as_of` over the accounts `actor` may
-    read (`reports.over60`)."""
-    return over_60(as_of=as_of, accounts=_scope(actor), currency=currency)
+    read (`reports.over60`; the `over-60` report's data)."""
+    data: dict[str, Any] = report_read(
+        actor=actor, name="over-60", as_of=as_of, currency=currency
+    ).data
+    return data
 
 
 def snapshots_build(
