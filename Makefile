@@ -28,10 +28,10 @@ $(SECRET_FILE):
 
 demo: setup $(SECRET_FILE)
 	$(BIN)/arrears demo
-	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --exists-ok
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add $(DEMO_USER) --role coordinator --email demo@example.org --exists-ok
 	@$(BIN)/arrears demo --team $(DEMO_USER)
-	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add pike --role attorney --firm "Hudson & Pike LLP" --exists-ok
-	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add dana --role controller --exists-ok
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add pike --role attorney --firm "Hudson & Pike LLP" --email pike@example.org --exists-ok
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/arrears user add dana --role controller --email dana@example.org --exists-ok
 	@$(BIN)/arrears demo --subscriptions $(DEMO_USER),dana
 	@echo "Sign in as $(DEMO_USER) (a coordinator) with the password $(DEMO_PASSWORD);"
 	@echo "pike (an attorney at Hudson & Pike LLP) and dana (the controller) have the same one."

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -254,11 +255,13 @@ def user_add(
     role: str,
     properties: Iterable[str] = (),
     firm: str = "",
+    email: str | None = "",
     actor: Any,
     via: str,
     ip: str = "",
 ) -> Any:
     """Create a user with a role; a manager's properties and an attorney's firm are required.
+    `email` is where the user's report subscriptions are sent (none: they get none).
 
     `actor` is the user doing it (authorized for `user.add`) or a SystemActor. Raises
     ValidationError (unknown role, weak password, missing scope, user exists) or NotFoundError
@@ -266,7 +269,13 @@ def user_add(
     """
     username = username.strip()
     wanted = [p.strip() for p in properties if p.strip()]
-    detail = {"username": username, "role": role, "properties": wanted, "firm": firm.strip()}
+    detail = {
+        "username": username,
+        "role": role,
+        "properties": wanted,
+        "firm": firm.strip(),
+        "email": (email or "").strip(),
+    }
 
     def create() -> Any:
         if not username:
@@ -295,7 +304,7 @@ def user_add(
                 username=username,
                 field="username",
             )
-        user = user_model(username=username)
+        user = user_model(username=username, email=_email_checked(email or ""))
         _password_checked(user, password)
         user.save()
         profile = Profile.objects.create(user=user, role=role, firm=firm_name)
@@ -311,12 +320,14 @@ def user_change(
     role: str,
     properties: Iterable[str] = (),
     firm: str = "",
+    email: str | None = None,
     actor: Any,
     via: str,
     ip: str = "",
 ) -> Any:
-    """Change a user's role and scope (a manager's properties, an attorney's firm); takes effect
-    on the user's next request. The audit row holds the scope before and after.
+    """Change a user's role and scope (a manager's properties, an attorney's firm) and, unless
+    `email` is None, their email address; takes effect on the user's next request. The audit row
+    holds the scope before and after.
 
     Raises NotFoundError (no such user, an unknown property) or ValidationError (as `user_add`,
     or the change would leave no active admin).
@@ -326,6 +337,8 @@ def user_change(
         "username": username,
         "after": {"role": role, "properties": sorted(wanted), "firm": firm.strip()},
     }
+    if email is not None:
+        detail["after"]["email"] = email.strip()
 
     def change() -> Any:
         user = _user(username)
@@ -333,6 +346,10 @@ def user_change(
         if role != permissions.ADMIN:
             _keep_an_admin(user)
         detail["before"] = _scope_of(user)
+        if email is not None:
+            detail["before"]["email"] = user.email
+            user.email = _email_checked(email)
+            user.save(update_fields=["email"])
         profile, _ = Profile.objects.update_or_create(
             user=user, defaults={"role": role, "firm": firm_name}
         )
@@ -340,6 +357,20 @@ def user_change(
         return user
 
     return _audited(actor=actor, verb="user.change", via=via, ip=ip, detail=detail, do=change)
+
+
+def _email_checked(email: str) -> str:
+    """An email address as stored: trimmed, or "" for none; ValidationError if it is not one."""
+    email = email.strip()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError(
+            _("{value!r} is not an email address"), code="email_invalid", value=email, field="email"
+        ) from None
+    return email
 
 
 def _keep_an_admin(user: Any) -> None:

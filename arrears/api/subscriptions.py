@@ -90,6 +90,19 @@ def subscriptions_resume(request: HttpRequest, subscription_id: int) -> Any:
     return _one(request, subscription_id)
 
 
+class RecipientsIn(Schema):
+    to: list[str]
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/recipients", response={200: SubscriptionOut, **ERRORS}
+)
+def subscriptions_recipients(request: HttpRequest, subscription_id: int, body: RecipientsIn) -> Any:
+    """Change who gets it, from its next send; its sends so far are kept."""
+    subscription_change(by=by(request), subscription_id=subscription_id, recipients=body.to)
+    return _one(request, subscription_id)
+
+
 @router.post("/subscriptions/{subscription_id}/remove", response={200: SubscriptionOut, **ERRORS})
 def subscriptions_remove(request: HttpRequest, subscription_id: int) -> Any:
     """Remove it: it sends no more; its sends are kept."""

@@ -60,6 +60,7 @@ def _user_add(args: argparse.Namespace) -> int:
         role=args.role,
         properties=properties,
         firm=args.firm or "",
+        email=args.email or "",
         actor=actor,
         via=via(actor),
     )
@@ -198,6 +199,7 @@ def _user_parser(sub: Any) -> None:
     )
     q.add_argument("--properties", help="a manager's properties: P1,P2")
     q.add_argument("--firm", help="an attorney's law firm")
+    q.add_argument("--email", help="where the user's report subscriptions are sent")
     q.add_argument("--exists-ok", action="store_true", help="do nothing if the user exists")
     q = user_sub.add_parser("token", help="print a new API token for the user (shown once)")
     q.add_argument("name")

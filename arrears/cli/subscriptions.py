@@ -87,6 +87,16 @@ def cmd_subscription_resume(args: argparse.Namespace) -> int:
     return _change(args, active=True)
 
 
+def cmd_subscription_recipients(args: argparse.Namespace) -> int:
+    from arrears.access.acts_subscriptions import subscription_change
+
+    ensure_migrated()
+    names = [name for given in args.to for name in given.split(",")]
+    s = subscription_change(by=by(args), subscription_id=args.id, recipients=names)
+    print(f"Subscription {s.pk} ({s.report}) now goes to {', '.join(s.recipients)}.")
+    return 0
+
+
 def cmd_subscription_remove(args: argparse.Namespace) -> int:
     from arrears.access.acts_subscriptions import subscription_remove
 
@@ -147,7 +157,7 @@ def _id(text: str) -> int:
 
 
 def _subscription_parser(sub: Any) -> None:
-    help = "reports sent by email on a schedule: add, list, pause, resume, remove, send"
+    help = "reports sent by email on a schedule: add, list, pause, resume, recipients, remove, send"
     p = sub.add_parser("subscription", help=help, description=help)
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = command(
@@ -175,6 +185,16 @@ def _subscription_parser(sub: Any) -> None:
     ):
         one = command(actions, name, func, text)
         one.add_argument("id", type=_id, metavar="ID")
+    recipients = command(
+        actions,
+        "recipients",
+        cmd_subscription_recipients,
+        "change who gets a subscription (its sends so far are kept)",
+    )
+    recipients.add_argument("id", type=_id, metavar="ID")
+    recipients.add_argument(
+        "--to", action="append", required=True, metavar="USER[,USER]", help="the new recipients"
+    )
     send = command(
         actions,
         "send",

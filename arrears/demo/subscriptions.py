@@ -43,6 +43,7 @@ def demo_subscriptions(*, coordinator: str, controller: str, login: str) -> list
             password=secrets.token_urlsafe(24),
             role="manager",
             properties=MANAGED,
+            email=f"{MANAGER}@example.org",  # RFC 2606: a domain that is no one's
             actor=by.actor,
             via="system",
         )

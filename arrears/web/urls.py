@@ -158,6 +158,11 @@ urlpatterns = [
         name="subscription_resume",
     ),
     path(
+        "reports/subscriptions/<int:subscription_id>/recipients/",
+        views_subscriptions.subscription_recipients,
+        name="subscription_recipients",
+    ),
+    path(
         "reports/subscriptions/<int:subscription_id>/remove/",
         views_subscriptions.subscription_remove_view,
         name="subscription_remove",

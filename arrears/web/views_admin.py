@@ -97,6 +97,8 @@ def _scope_fields(request: HttpRequest) -> dict[str, Any]:
         "role": request.POST.get("role", ""),
         "properties": request.POST.getlist("properties"),
         "firm": request.POST.get("firm", "")[:200],
+        # None when the form has no such field: the address is then left as it is.
+        "email": None if "email" not in request.POST else request.POST["email"][:254],
     }
 
 
@@ -154,8 +156,9 @@ def admin_user(request: HttpRequest, user_id: int) -> HttpResponse:
 def _scope_form(user: Any) -> dict[str, Any]:
     profile = user.profile
     if profile is None:
-        return {"role": "", "firm": "", "properties": []}
+        return {"role": "", "firm": "", "properties": [], "email": user.email}
     return {
+        "email": user.email,
         "role": profile.role,
         "firm": profile.firm,
         "properties": [p.property_id for p in profile.properties.all()],

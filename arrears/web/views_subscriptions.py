@@ -135,6 +135,26 @@ def subscription_resume(request: HttpRequest, subscription_id: int) -> HttpRespo
 
 @require_POST
 @page("report.view")
+def subscription_recipients(request: HttpRequest, subscription_id: int) -> HttpResponse:
+    """Change who gets a subscription (its row's form)."""
+    to = request.POST.get("to", "")[:2000]
+    try:
+        s = subscription_change(
+            by=_by(request),
+            subscription_id=subscription_id,
+            recipients=to.replace(";", ",").split(","),
+        )
+    except DomainError as exc:
+        return _refused(request, exc, "form")
+    messages.success(
+        request,
+        _("Subscription %(id)s now goes to %(to)s.") % {"id": s.pk, "to": ", ".join(s.recipients)},
+    )
+    return redirect("web:subscriptions")
+
+
+@require_POST
+@page("report.view")
 def subscription_remove_view(request: HttpRequest, subscription_id: int) -> HttpResponse:
     """Remove a subscription (its row's button): it sends no more, its sends are kept."""
     try:

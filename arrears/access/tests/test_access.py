@@ -233,6 +233,20 @@ def test_arrears_user_add_refuses_a_missing_scope_a_weak_password_and_an_unknown
     assert not get_user_model().objects.exists()
 
 
+def test_arrears_user_add_keeps_an_email_address_and_refuses_one_that_is_not(
+    book, fast_passwords, monkeypatch, capsys
+):
+    monkeypatch.setenv("LOGNAME", "ops")
+    argv = ["user", "add", "dana", "--role", "controller", "--email"]
+    code, _, err = _cli([*argv, "dana@example"], f"{PASSWORD}\n", monkeypatch, capsys)
+    assert (code, err) == (2, "arrears user: 'dana@example' is not an email address\n")
+    assert not get_user_model().objects.exists()
+    code, out, _ = _cli([*argv, "dana@example.org"], f"{PASSWORD}\n", monkeypatch, capsys)
+    assert code == 0, out
+    assert get_user_model().objects.get(username="dana").email == "dana@example.org"
+    assert AuditEntry.objects.get(verb="user.add").detail["email"] == "dana@example.org"
+
+
 def test_arrears_user_token_prints_a_token_that_opens_the_api(people, monkeypatch, capsys):
     code, out, _ = _cli(["--as", "erin", "user", "token", "dave"], "", monkeypatch, capsys)
     token = out.strip()

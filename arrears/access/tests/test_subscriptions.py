@@ -438,6 +438,62 @@ def test_the_command_the_page_and_the_api_list_and_change_the_same_subscriptions
     )
 
 
+def test_the_command_the_page_and_the_api_change_who_gets_a_subscription(
+    cast: Any, tokens: Any, capsys: Any, book_clock: Any
+) -> None:
+    book_clock(MAY_28)
+    made = subscription_add(
+        by=_by(cast, "dave"), report="over-60", recipients=["bob"], every="daily", format="csv"
+    )
+    # when Dave sends it to Alice too from the command line
+    code, out, err = cli(
+        capsys, "--as", "dave", "subscription", "recipients", str(made.pk), "--to", "bob,alice"
+    )
+    assert code == 0, err
+    assert f"Subscription {made.pk} (over-60) now goes to" in out
+    assert sorted(Subscription.objects.get(pk=made.pk).recipients) == ["alice", "bob"]
+    # then to Alice alone on the page, and back to Bob through the API
+    dave = signed_in(cast["dave"])
+    assert f'action="/reports/subscriptions/{made.pk}/recipients/"' in (
+        dave.get("/reports/subscriptions/").content.decode()
+    )
+    posted = dave.post(f"/reports/subscriptions/{made.pk}/recipients/", {"to": "alice"})
+    assert posted.status_code == 302
+    assert Subscription.objects.get(pk=made.pk).recipients == ["alice"]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['dave']}")
+    changed = api.post(
+        f"/api/subscriptions/{made.pk}/recipients", {"to": ["bob"]}, content_type="application/json"
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["to"] == ["bob"]
+    # one who may not receive reports is refused by each, and nothing changes
+    code, _out, err = cli(
+        capsys, "--as", "dave", "subscription", "recipients", str(made.pk), "--to", "ghost"
+    )
+    assert code == 2
+    assert "ghost may not receive reports" in err
+    wrong = dave.post(f"/reports/subscriptions/{made.pk}/recipients/", {"to": "ghost"})
+    assert wrong.status_code == 422
+    refused = api.post(
+        f"/api/subscriptions/{made.pk}/recipients",
+        {"to": ["ghost"]},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422
+    assert Subscription.objects.get(pk=made.pk).recipients == ["bob"]
+    # and Bob, a coordinator, may not give his subscription to Alice
+    bobs_api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['bob']}")
+    forbidden = bobs_api.post(
+        f"/api/subscriptions/{made.pk}/recipients",
+        {"to": ["alice"]},
+        content_type="application/json",
+    )
+    assert forbidden.status_code == 403
+    assert Subscription.objects.get(pk=made.pk).recipients == ["bob"]
+    changes = AuditEntry.objects.filter(verb="subscription.change")
+    assert set(changes.values_list("via", flat=True)) == {"api", "cli", "web"}
+
+
 def test_a_report_no_longer_registered_is_reported_and_the_others_still_go(
     cast: Any, smtp: Any, book_clock: Any
 ) -> None:

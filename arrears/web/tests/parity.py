@@ -229,11 +229,16 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "api": ("POST /api/subscriptions",),
     },
     "subscription.change": {
-        "cli": ("subscription pause", "subscription resume"),
-        "web": ("web:subscription_pause", "web:subscription_resume"),
+        "cli": ("subscription pause", "subscription resume", "subscription recipients"),
+        "web": (
+            "web:subscription_pause",
+            "web:subscription_resume",
+            "web:subscription_recipients",
+        ),
         "api": (
             "POST /api/subscriptions/{subscription_id}/pause",
             "POST /api/subscriptions/{subscription_id}/resume",
+            "POST /api/subscriptions/{subscription_id}/recipients",
         ),
     },
     "subscription.remove": {

@@ -539,3 +539,27 @@ def test_only_an_admin_sees_the_admin_link_and_the_pages_speak_spanish(people):
     html = page(erin, "/admin/users/", HTTP_ACCEPT_LANGUAGE="es")
     assert "Añadir un usuario" in html
     assert "Contraseña otra vez" in html
+
+
+def test_an_admin_gives_a_user_an_email_address_and_a_wrong_one_is_refused(people):
+    erin = as_(people["erin"])
+    bob = people["bob"]
+    scope = {"role": "manager", "properties": ["ELM"]}
+    # when Erin gives Bob an address where his report subscriptions are to go
+    response = erin.post(f"/admin/users/{bob.pk}/", {**scope, "email": " bob@example.org "})
+    # then it is kept, trimmed, shown in the list of users, and the audit row says before and after
+    assert response.status_code == 302
+    bob.refresh_from_db()
+    assert bob.email == "bob@example.org"
+    assert "<td>bob@example.org</td>" in page(erin, "/admin/users/")
+    audit = AuditEntry.objects.get(verb="user.change")
+    assert (audit.detail["before"]["email"], audit.detail["after"]["email"]) == (
+        "",
+        "bob@example.org",
+    )
+    # and an address that is not one is refused beside the field, the one before kept
+    response = erin.post(f"/admin/users/{bob.pk}/", {**scope, "email": "bob at example"})
+    assert response.status_code == 422
+    assert "is not an email address" in error_beside(response.content.decode(), "email")
+    bob.refresh_from_db()
+    assert bob.email == "bob@example.org"
