@@ -106,3 +106,12 @@ def test_the_api_refuses_a_bad_file_and_a_manager(
     assert _upload(people, tokens, FIRST.read_bytes()).status_code == 201
     again = _upload(people, tokens, FIRST.read_bytes()).json()
     assert (again["posted"], again["already_imported"]) == (0, 2)
+
+
+def test_the_api_refuses_a_file_over_the_upload_limit(
+    paula: dict[str, int], people: dict[str, Any], tokens: dict[str, str], settings: Any
+) -> None:
+    settings.ARREARS_UPLOAD_MAX_BYTES = 100
+    answer = _upload(people, tokens, FIRST.read_bytes())
+    assert (answer.status_code, answer.json()["code"]) == (422, "file_too_large")
+    assert not Transaction.objects.exclude(type="charge").exists()
