@@ -1,6 +1,6 @@
 """Reading an insurer's electronic remittance advice: an ASC X12 835 file (Health Care Claim
-Payment/Advice, implementation guide 005010X221A1), into frozen records. Pure: no Django, no
-clock, no book.
+Payment/Advice, implementation guide 005010X221A1), into frozen records. Pure: no database,
+no clock, no book.
 
 The file is parsed and validated by pyx12 (PyPI `pyx12`, the HIPAA X12 validator, with the
 835 5010 map); its errors and the checks below are problems naming the file, the segment's
