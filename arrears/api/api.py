@@ -55,6 +55,7 @@ STATUS = {
 ROUTERS = [
     "arrears.api.accounts",
     "arrears.api.payments",
+    "arrears.api.remittances",
     "arrears.api.book",
     "arrears.api.actions",
     "arrears.api.letters",

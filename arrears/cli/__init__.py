@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "aging": "arrears.cli.book",
     "ledger": "arrears.cli.book",
     "payment": "arrears.cli.payments",
+    "remittance": "arrears.cli.remittances",
     "demo": "arrears.cli.demo",
     "run": "arrears.cli.dunning",
     "timeline": "arrears.cli.dunning",

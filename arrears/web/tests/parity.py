@@ -153,6 +153,8 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
     "token.issue": {"cli": ("user token",), "web": ("web:admin_user_token",)},
     "token.revoke": {"cli": ("user revoke",), "web": ("web:admin_user_token_revoke",)},
     "import": {"cli": ("import",), "api": ("POST /api/imports",)},
+    # an insurer's X12 835 remittance posted to patient accounts (arrears.access.acts_remittance)
+    "remittance.import": {"cli": ("remittance import",), "api": ("POST /api/remittances",)},
     "run": {"cli": ("run",), "api": ("POST /api/runs",)},
     "period.close": {
         "cli": ("period close",),

@@ -20,6 +20,7 @@ from arrears.web.tests.parity import INTERFACES, NOT_YET_MOVED, OFFERED
 from arrears.web.tests.test_parity import ACTS
 from arrears.web.tests.test_parity_book import CASES
 from arrears.web.tests.test_parity_goals import CASES as GOAL_CASES
+from arrears.web.tests.test_parity_remittance import CASES as REMITTANCE_CASES
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,7 @@ def _cases() -> dict[str, set[str]]:
     """The parity cases: each act and the interfaces its case runs it through."""
     cases = {a.name: {i for i in INTERFACES if getattr(a, i) is not None} for a in ACTS}
     cases |= {name: set(interfaces) for name, interfaces in GOAL_CASES.items()}
+    cases |= {name: set(interfaces) for name, interfaces in REMITTANCE_CASES.items()}
     return cases | {name: set(interfaces) for name, interfaces in CASES.items()}
 
 
