@@ -30,6 +30,7 @@ from arrears.ledger.interchange import (
     open_book,
     read_rows,
 )
+from arrears.ledger.interchange.mapping import load_mapping, map_book
 from arrears.ledger.models import (
     Account,
     AccountParty,
@@ -107,6 +108,8 @@ def book_import(
     into_open_period: bool = False,
     on: date | None = None,
     name: str = "",
+    mapping: str = "",
+    as_of: date | None = None,
 ) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
 
@@ -116,13 +119,34 @@ def book_import(
     hold (docs/ledger-interchange.md, project notes); `name` the file as its user named it, for
     the import's record (default: `path`; an upload's name, not its temporary file's).
 
+    With `mapping` (a builtin mapping's name or a mapping file's path), `path` is a
+    property-management export, translated onto the interchange files first
+    (`interchange.mapping`); its problems name the export's own lines and columns. `as_of` dates
+    an aging export that names no date (default: the book's today).
+
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
-    sources = open_book(path)
+    rules = Rules(today=on or today(), into_open=into_open_period)
+    if mapping:
+        mapped = map_book(path, load_mapping(mapping), as_of=as_of or rules.today)
+        try:
+            return _import(path, mapped.sources, rules, progress, name, mapped.opening_accounts)
+        except BookImportError as exc:
+            raise mapped.explain(exc) from None
+    return _import(path, open_book(path), rules, progress, name, {})
+
+
+def _import(
+    path: Path,
+    sources: list[SourceFile],
+    rules: Rules,
+    progress: Progress | None,
+    name: str,
+    opening: dict[str, tuple[int, str]],
+) -> ImportSummary:
     name = name or str(path)
     summary = ImportSummary(source=Path(name).name)
-    rules = Rules(today=on or today(), into_open=into_open_period)
     total = sum(s.size for s in sources)
     done = 0
 
@@ -143,6 +167,8 @@ def book_import(
         # from closing meanwhile (`periods.period_close`).
         bulk.write_lock(TXN)
         rules.closed_through = closed_through()
+        if opening:
+            _opening_only(opening, Path(name).name)
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with phase(source.label):
@@ -160,6 +186,32 @@ def book_import(
         for model in (Transaction, Allocation, OpenItemDelta, OpenItem, Account):
             bulk.execute(f"ANALYZE {model._meta.db_table}")
     return summary
+
+
+def _opening_only(opening: dict[str, tuple[int, str]], label: str) -> None:
+    """An aging export is an account's opening balance: refused for an account whose book
+    already holds other entries (a second aging would count its debt twice)."""
+    held = (
+        Transaction.objects.filter(account__account_id__in=list(opening))
+        .values_list("account__account_id", "txn_id")
+        .order_by("account__account_id", "id")
+    )
+    problems, seen = [], set()
+    for account_id, txn_id in held.iterator():
+        line, prefix = opening[account_id]
+        if not txn_id.startswith(prefix) and account_id not in seen:
+            seen.add(account_id)
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    "",
+                    f"account {account_id!r} already holds entries (such as {txn_id!r}): an "
+                    "aging export is an opening balance, for an account new to the book",
+                )
+            )
+    if problems:
+        raise BookImportError(problems)
 
 
 def _remember_custom_columns(source: SourceFile) -> None:
