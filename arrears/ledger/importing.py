@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.db import transaction
 
 from arrears.core.dates import today
 from arrears.ledger import bulk
+from arrears.ledger.allocation import DEBITS
 from arrears.ledger.interchange import (
     ORIGINAL_POSTED,
     BookImportError,
@@ -30,7 +32,7 @@ from arrears.ledger.interchange import (
     open_book,
     read_rows,
 )
-from arrears.ledger.interchange.mapping import load_mapping, map_book
+from arrears.ledger.interchange.mapping import MappedBook, load_mapping, map_book
 from arrears.ledger.models import (
     Account,
     AccountParty,
@@ -131,10 +133,10 @@ def book_import(
     if mapping:
         mapped = map_book(path, load_mapping(mapping), as_of=as_of or rules.today)
         try:
-            return _import(path, mapped.sources, rules, progress, name, mapped.opening_accounts)
+            return _import(path, mapped.sources, rules, progress, name, mapped)
         except BookImportError as exc:
             raise mapped.explain(exc) from None
-    return _import(path, open_book(path), rules, progress, name, {})
+    return _import(path, open_book(path), rules, progress, name, None)
 
 
 def _import(
@@ -143,7 +145,7 @@ def _import(
     rules: Rules,
     progress: Progress | None,
     name: str,
-    opening: dict[str, tuple[int, str]],
+    mapped: MappedBook | None,
 ) -> ImportSummary:
     name = name or str(path)
     summary = ImportSummary(source=Path(name).name)
@@ -167,8 +169,8 @@ def _import(
         # from closing meanwhile (`periods.period_close`).
         bulk.write_lock(TXN)
         rules.closed_through = closed_through()
-        if opening:
-            _opening_only(opening, Path(name).name)
+        if mapped is not None:
+            _mapped_checks(mapped, Path(name).name)
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with phase(source.label):
@@ -188,7 +190,68 @@ def _import(
     return summary
 
 
-def _opening_only(opening: dict[str, tuple[int, str]], label: str) -> None:
+def _mapped_checks(mapped: MappedBook, label: str) -> None:
+    """What a property-management export must agree with in the book (`interchange.mapping`):
+    an aging is an opening balance; a ledger starts where the book's account stands."""
+    accounts = set(mapped.derived_opened) | set(mapped.carried)
+    held = dict(
+        Account.objects.filter(account_id__in=list(accounts)).values_list("account_id", "opened_on")
+    )
+    mapped.keep_opened(held)
+    problems: list[Problem] = []
+    if mapped.unresolved:
+        payments: dict[str, list[tuple[str, Decimal]]] = {}
+        rows = (
+            Transaction.objects.filter(
+                account__account_id__in={u[2] for u in mapped.unresolved},
+                type="payment",
+                reversed_by__isnull=True,
+            )
+            .order_by("posted_on", "id")
+            .values_list("account__account_id", "txn_id", "amount")
+        )
+        for account_id, txn_id, amount in rows:
+            payments.setdefault(account_id, []).append((txn_id, amount))
+        problems += mapped.resolve_reversals(payments, label)
+    if mapped.opening_accounts:
+        problems += _opening_only(mapped.opening_accounts, label)
+    if mapped.carried:
+        problems += _carried_balances(mapped.carried, label)
+    if problems:
+        raise BookImportError(sorted(problems, key=lambda p: p.line))
+
+
+def _carried_balances(
+    carried: dict[str, tuple[int, str, Decimal, date, list[str]]], label: str
+) -> list[Problem]:
+    """A ledger export's first running balance, less its first row, is what the account owed
+    before the file: it must be the book's balance before the file's first day (zero for an
+    account new to the book), or the export starts in the middle of a history the book lacks."""
+    problems = []
+    for account_id, (line, column, before, first, txn_ids) in carried.items():
+        rows = Transaction.objects.filter(
+            account__account_id=account_id, posted_on__lt=first
+        ).exclude(txn_id__in=txn_ids)
+        book = sum(
+            (t.amount if t.type in DEBITS else -t.amount for t in rows.only("type", "amount")),
+            Decimal("0.00"),
+        )
+        if before != book:
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    column,
+                    f"account {account_id!r} owed {before:.2f} before this row, says the export; "
+                    f"the book has {book:.2f} before {first.isoformat()}: the export starts in "
+                    "the middle of a history the book lacks (import the earlier part first, or "
+                    "export the ledger from move-in)",
+                )
+            )
+    return problems
+
+
+def _opening_only(opening: dict[str, tuple[int, str]], label: str) -> list[Problem]:
     """An aging export is an account's opening balance: refused for an account whose book
     already holds other entries (a second aging would count its debt twice)."""
     held = (
@@ -210,8 +273,7 @@ def _opening_only(opening: dict[str, tuple[int, str]], label: str) -> None:
                     "aging export is an opening balance, for an account new to the book",
                 )
             )
-    if problems:
-        raise BookImportError(problems)
+    return problems
 
 
 def _remember_custom_columns(source: SourceFile) -> None:

@@ -112,6 +112,33 @@ def test_the_same_export_imported_again_changes_nothing(tmp_path):
     assert book_state() == before
 
 
+def test_a_later_months_export_starts_where_the_book_stands(tmp_path):
+    # given: the Yardi ledger up to Maria's 2600.00 check of February 15
+    lines = (SAMPLES / "yardi-ledger.csv").read_text().splitlines(keepends=True)
+    book_import(write(tmp_path, "to-feb-15.csv", "".join(lines[:6])), mapping="yardi-ledger")
+    # when: the rest, which opens on the check's return (balance 2,550.00: -50.00 before it)
+    book_import(write(tmp_path, "rest.csv", lines[0] + "".join(lines[6:])), mapping="yardi-ledger")
+    # then: the return reverses the check of the first file, and the figures are the whole
+    # ledger's; Maria's lease still opened on January 1
+    assert Transaction.objects.get(txn_id="YV-elm-2003").reverses.txn_id == "YV-elm-2002"
+    assert aging(date(2026, 3, 10))["YV-elm-1A-t0001234"] == (
+        "0.00 2000.00 2050.00 500.00 0.00 0.00 4550.00"
+    )
+    assert Account.objects.get(account_id="YV-elm-1A-t0001234").opened_on == date(2026, 1, 1)
+
+
+def test_a_later_months_export_is_refused_for_a_book_without_the_earlier_part(tmp_path):
+    lines = (SAMPLES / "yardi-ledger.csv").read_text().splitlines(keepends=True)
+    path = write(tmp_path, "rest.csv", lines[0] + "".join(lines[6:]))
+    with pytest.raises(BookImportError) as raised:
+        book_import(path, mapping="yardi-ledger")
+    # then: its opening balance is not the book's, nor is the check it returns in the book
+    problems = {p.column: p for p in raised.value.problems}
+    assert_problem(problems["Balance"], "rest.csv", 2, "Balance", "owed -50.00 before", "has 0.00")
+    assert_problem(problems["Payment"], "rest.csv", 2, "Payment", "no earlier payment of 2600.00")
+    assert not Transaction.objects.exists()
+
+
 def test_yardi_aging_becomes_opening_balances_that_age_the_same_way(tmp_path):
     # when: the aged receivables of 2026-03-10
     book_import(sample(tmp_path, "yardi-aging.csv"), mapping="yardi-aging", as_of=date(2026, 3, 10))
@@ -274,9 +301,9 @@ YARDI_HEADER = (
             id="a charge and a payment on one row",
         ),
         pytest.param(
-            "elm,1A,t1,Maria,01/01/2026,rent,Rent,100.00,,-100.00,9001\n",
+            "elm,2B,t2,James,01/02/2026,rent,Rent,100.00,,-100.00,9001\n",
             "Balance",
-            ("balance is -100.00", "add up to 100.00"),
+            ("balance is -100.00", "add up to 150.00"),
             id="a running balance that disagrees",
         ),
         pytest.param(

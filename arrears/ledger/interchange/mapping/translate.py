@@ -55,6 +55,62 @@ class MappedBook:
     # a file's rows from 2 without gaps (its ids are the book's last id + line), and one source
     # line may make several rows (an aging line's buckets).
     lines: dict[tuple[str, int], int] = field(default_factory=dict)
+    # A ledger with a running balance: account -> (its first line, the balance column, what the
+    # export says it owed before that line, the first day of its rows, the file's txn ids of it)
+    carried: dict[str, tuple[int, str, Decimal, date, list[str]]] = field(default_factory=dict)
+    # account -> its earliest date in the file, where `opened` was not given by the mapping
+    derived_opened: dict[str, date] = field(default_factory=dict)
+
+    accounts_out: _Out | None = None
+    txns_out: _Out | None = None
+    # Reversals of a payment the file does not hold: (line, column, account, amount)
+    unresolved: list[tuple[int, str, str, Decimal]] = field(default_factory=list)
+
+    def resolve_reversals(
+        self, payments: dict[str, list[tuple[str, Decimal]]], label: str
+    ) -> list[Problem]:
+        """Name, for each reversal whose payment is not in the file, the book's latest payment
+        of its amount to its account not reversed yet (`payments`: account -> (txn id, amount),
+        oldest first); returns a problem for each that has none."""
+        out = self.txns_out
+        if out is None or not self.unresolved:
+            return []
+        problems = []
+        reverses = out.header.index("reverses")
+        by_line = {(line, row[out.header.index("type")]): row for line, row in out.rows}
+        for line, column, account_id, amount in self.unresolved:
+            row = by_line[(line, "reversal")]
+            candidates = payments.get(account_id, [])
+            found = next(
+                (i for i in range(len(candidates) - 1, -1, -1) if candidates[i][1] == amount),
+                None,
+            )
+            if found is None:
+                problems.append(
+                    Problem(
+                        label,
+                        line,
+                        column,
+                        f"a reversal of {fmt(amount)} with no earlier payment of {fmt(amount)} "
+                        f"to account {account_id!r}, in this file or in the book, to reverse",
+                    )
+                )
+                continue
+            row[reverses] = candidates.pop(found)[0]
+        return problems
+
+    def keep_opened(self, held: dict[str, date]) -> None:
+        """An account the book holds keeps its `opened` where it is earlier than this file's
+        first row (an export of a later month does not move the lease's start)."""
+        out = self.accounts_out
+        if out is None or not self.derived_opened:
+            return
+        column = out.header.index("opened")
+        ids = out.header.index("account_id")
+        for _line, row in out.rows:
+            opened = held.get(row[ids])
+            if opened is not None and opened.isoformat() < row[column]:
+                row[column] = opened.isoformat()
 
     def explain(self, error: BookImportError) -> BookImportError:
         """The import's problems named by the source's lines and columns (the interchange column
@@ -177,6 +233,10 @@ class _Translator:
         self.running: dict[str, Decimal] = {}
         self.digests: dict[str, int] = {}
         self.opening: dict[str, tuple[int, str]] = {}
+        # account -> (its first line, the balance column, what it owed before that line)
+        self.carried: dict[str, tuple[int, str, Decimal]] = {}
+        self.account_txns: dict[str, list[str]] = {}
+        self.unresolved: list[tuple[int, str, str, Decimal]] = []  # line, column, account, amount
 
     # values
 
@@ -313,7 +373,7 @@ class _Translator:
         if kind != "charge":
             txn.pop("due", None)
         if kind == "reversal":
-            txn["reverses"] = self.reversed_payment(account_id, amount, side)
+            txn["reverses"] = self.reversed_payment(account_id, amount, line)
         txn_id = txn["txn_id"]
         if not txn_id:
             cols = ", ".join(source_columns(self.m.transaction["txn_id"]))
@@ -324,6 +384,7 @@ class _Translator:
         self.txn_ids[txn_id] = line
         if kind == "payment":
             self.payments.setdefault(account_id, []).append((txn_id, amount))
+        self.account_txns.setdefault(account_id, []).append(txn_id)
         self.check_balance(line, row, account_id, kind, amount)
         self.txns.append((line, txn))
 
@@ -378,39 +439,44 @@ class _Translator:
             )
         return code
 
-    def reversed_payment(self, account_id: str, amount: Decimal, side: str) -> str:
+    def reversed_payment(self, account_id: str, amount: Decimal, line: int) -> str:
         """The latest payment of `amount` earlier in the file for the account, not reversed yet:
-        what a negative receipt (a returned check, an NSF) undoes."""
+        what a negative receipt (a returned check, an NSF) undoes; "" when the file has none
+        (`MappedBook.resolve_reversals` looks in the book)."""
         open_payments = self.payments.get(account_id, [])
         for i in range(len(open_payments) - 1, -1, -1):
             txn_id, paid = open_payments[i]
             if paid == amount:
                 del open_payments[i]
                 return txn_id
+        # Not in this file: the book's own (an earlier export's), found by the import.
         column = self.m.amount.get("credit") or self.m.amount.get("column") or self.m.type_column
-        raise RowError(
-            column,
-            f"a reversal of {fmt(amount)} with no earlier payment of {fmt(amount)} to "
-            f"account {account_id!r} in this file to reverse",
-        )
+        self.unresolved.append((line, column, account_id, amount))
+        return ""
 
     def check_balance(
         self, line: int, row: dict[str, str], account_id: str, kind: str, amount: Decimal
     ) -> None:
         """The export's running balance, where the mapping names its column, must be ours:
-        a sign read the wrong way round shows on the first row."""
+        a sign read the wrong way round shows on the account's second row. Its first row says
+        what the account owed before the file (`carried`, for the import to hold against the
+        book: an export of a later period starts where the earlier one ended)."""
         column = self.m.amount.get("balance")
         sign = 1 if kind in ("charge", "reversal", "refund") else -1
         self.running[account_id] = self.running.get(account_id, Decimal("0.00")) + sign * amount
         if not column or not row.get(column, "").strip():
             return
         stated = parse_amount(row[column], column)
-        if stated != self.running[account_id]:
+        if account_id not in self.carried:
+            self.carried[account_id] = (line, column, stated - self.running[account_id])
+            return
+        before = self.carried[account_id][2]
+        if stated != self.running[account_id] + before:
             raise RowError(
                 column,
                 f"the export's balance is {fmt(stated)}; its rows for account {account_id!r} "
-                f"add up to {fmt(self.running[account_id])} (a row missing, or a sign read "
-                "the wrong way round?)",
+                f"add up to {fmt(self.running[account_id] + before)} (a row missing, or a sign "
+                "read the wrong way round?)",
             )
 
     def digest(self, row: dict[str, str]) -> str:
@@ -519,7 +585,7 @@ class _Translator:
             outs.append(out)
             _origins(origins, "parties", m.party)
         keys = _columns(m.account) + [k for k in ("kind", "opened") if k not in m.account]
-        out = _Out(ACCOUNTS, keys)
+        out = out_accounts = _Out(ACCOUNTS, keys)
         for account_id, (line, account) in self.accounts.items():
             account = dict(account)
             account["opened"] = account.get("opened") or self.earliest[account_id].isoformat()
@@ -561,7 +627,16 @@ class _Translator:
             for o in outs
             for number, (line, _row) in enumerate(o.rows, start=2)
         }
-        return MappedBook(sources, origins, m, self.opening, lines)
+        carried = {
+            a: (line, column, before, self.earliest[a], self.account_txns.get(a, []))
+            for a, (line, column, before) in self.carried.items()
+        }
+        derived = {} if "opened" in m.account else dict(self.earliest)
+        mapped = MappedBook(sources, origins, m, self.opening, lines, carried, derived)
+        mapped.accounts_out = out_accounts
+        mapped.txns_out = out
+        mapped.unresolved = self.unresolved
+        return mapped
 
 
 def _columns(templates: dict[str, str], exclude: set[str] | None = None) -> list[str]:
