@@ -36,6 +36,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
+    if args.as_of and not args.mapping:
+        raise SystemExit(
+            "arrears import: error: --as-of dates an aging export: it goes with --mapping"
+        )
     ensure_migrated()
     bar = ProgressBar(sys.stderr)
     started = time.monotonic()

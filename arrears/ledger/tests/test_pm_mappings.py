@@ -456,3 +456,8 @@ def test_the_command_imports_an_export_by_its_mapping(tmp_path, capsys):
     assert main(["import", str(path), "--mapping", "buildium-aging", "--as-of", "2026-03-10"]) == 0
     assert "transactions 3 new" in capsys.readouterr().out
     assert Account.objects.count() == 2
+
+
+def test_as_of_without_a_mapping_is_a_usage_error(fixtures_dir):
+    with pytest.raises(SystemExit, match="goes with --mapping"):
+        main(["import", str(fixtures_dir / "spec_example"), "--as-of", "2026-03-10"])
