@@ -131,7 +131,8 @@ def book_import(
     """
     rules = Rules(today=on or today(), into_open=into_open_period)
     if mapping:
-        mapped = map_book(path, load_mapping(mapping), as_of=as_of or rules.today)
+        label = Path(name or str(path)).name
+        mapped = map_book(path, load_mapping(mapping), as_of=as_of or rules.today, label=label)
         try:
             return _import(path, mapped.sources, rules, progress, name, mapped)
         except BookImportError as exc:

@@ -461,3 +461,19 @@ def test_the_command_imports_an_export_by_its_mapping(tmp_path, capsys):
 def test_as_of_without_a_mapping_is_a_usage_error(fixtures_dir):
     with pytest.raises(SystemExit, match="goes with --mapping"):
         main(["import", str(fixtures_dir / "spec_example"), "--as-of", "2026-03-10"])
+
+
+def test_a_download_named_with_parentheses_keeps_its_name_in_the_problems(tmp_path):
+    path = write(
+        tmp_path,
+        "ledger (1).csv",
+        YARDI_HEADER + "elm" * 22 + ",1A,t1,Maria,01/01/2026,rent,Rent,1.00,,1.00,9\n",
+    )
+    with pytest.raises(BookImportError) as raised:
+        book_import(path, mapping="yardi-ledger", name="Downloads/ledger (1).csv")
+    problem = raised.value.problems[0]
+    assert (problem.file, problem.line, problem.column) == (
+        "ledger (1).csv",
+        2,
+        "Property, Unit, Resident",
+    )

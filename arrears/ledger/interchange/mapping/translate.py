@@ -32,6 +32,8 @@ from arrears.ledger.interchange.mapping.values import (
 )
 from arrears.ledger.interchange.sources import SourceFile
 
+KINDS = (PARTIES.name, ACCOUNTS.name, ACCOUNT_PARTIES.name, TRANSACTIONS.name)
+
 
 @dataclass
 class _Out:
@@ -117,8 +119,10 @@ class MappedBook:
         in the reason)."""
         problems = []
         for p in error.problems:
-            label, _, kind = p.file.rpartition(" (")
-            label, kind = (label, kind.rstrip(")")) if label else (p.file, "")
+            label, kind = p.file, ""
+            for name in KINDS:
+                if p.file.endswith(f" ({name})"):
+                    label, kind = p.file.removesuffix(f" ({name})"), name
             line = self.lines.get((kind, p.line), p.line)
             cols = self.origins.get((kind, p.column))
             if cols:
@@ -128,16 +132,17 @@ class MappedBook:
         return BookImportError(problems)
 
 
-def map_book(path: Path, mapping: Mapping, *, as_of: date) -> MappedBook:
+def map_book(path: Path, mapping: Mapping, *, as_of: date, label: str = "") -> MappedBook:
     """The interchange files `mapping` makes of the CSV at `path`; `as_of` dates an aging file
-    that names no date of its own.
+    that names no date of its own; `label` is the file's name for its problems (default: the
+    path's).
 
     Raises BookImportError naming the source file, line, column and reason of every bad row (the
     first 50), or the mapping's key when the file lacks a column the mapping reads.
     """
     if not path.is_file():
         raise BookImportError([Problem(str(path), 0, "", "no such file")])
-    label = path.name
+    label = label or path.name
     header, records = _read_source(path, label, mapping.header_line)
     _check_columns(mapping, header, label)
     translator = _Translator(mapping, label, header, as_of)
