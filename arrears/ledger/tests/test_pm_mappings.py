@@ -180,7 +180,7 @@ def test_appfolio_ledger_with_rows_that_have_no_ids(tmp_path):
     assert water.amount == Decimal("42.18")
     assert water.extra["x_appfolio_gl_account"] == "4200: Utility Reimbursement"
     payment = Transaction.objects.get(reference="ACH-5531")
-    assert payment.extra["x_appfolio_payer"] == "Tom Reyes"
+    assert (payment.code, payment.extra["x_appfolio_payer"]) == ("", "Tom Reyes")
 
 
 def test_appfolio_aging(tmp_path):

@@ -243,8 +243,6 @@ class _Translator:
         self.account_txns: dict[str, list[str]] = {}
         self.unresolved: list[tuple[int, str, str, Decimal]] = []  # line, column, account, amount
 
-    # values
-
     def fill(self, template: str, row: dict[str, str], key: str, extra: dict[str, str]) -> str:
         body, *filters = template.split("|")
 
@@ -288,8 +286,6 @@ class _Translator:
 
     def amount(self, row: dict[str, str], column: str) -> Decimal:
         return parse_amount(row.get(column, ""), column)
-
-    # rows
 
     def row(self, line: int, record: list[str]) -> None:
         if len(record) != len(self.header):
@@ -429,11 +425,15 @@ class _Translator:
         return "payment" if signed < 0 else "reversal"
 
     def code(self, row: dict[str, str], kind: str) -> str:
+        """The row's code: from the code table; else, for a charge or a credit, the default
+        (a receipt without a code in the table has none)."""
         if not self.m.code_column:
-            return self.m.code_default if kind == "charge" else ""
+            return self.m.code_default if kind in ("charge", "credit") else ""
         value = row.get(self.m.code_column, "").strip()
         code = self.m.code_map.get(value.casefold())
-        if code is None:
+        if code is None and kind not in ("charge", "credit"):
+            code = ""
+        elif code is None:
             if self.m.code_default == "{source}":
                 code = NOT_CODE_RE.sub("-", value.upper()).strip("-_")[:20]
             else:
@@ -573,8 +573,6 @@ class _Translator:
                     + (f" less {fmt(credit)} of credit" if credit else ""),
                 )
         self.earliest.setdefault(account_id, as_of)
-
-    # output
 
     def finish(self) -> MappedBook:
         if self.problems:
