@@ -12,11 +12,13 @@ translation is deterministic (the same file gives the same rows, so importing it
 nothing); every generated row keeps the source's ids in the `x_` columns the mapping names.
 
 `spec` (the mapping file) · `values` (templates and amounts) · `translate` (an export to the
-interchange files) · `builtin/` (the mappings Arrears ships).
+interchange files) · `mapped` (the result, and what the import settles against the book) ·
+`builtin/` (the mappings Arrears ships).
 """
 
+from arrears.ledger.interchange.mapping.mapped import MappedBook
 from arrears.ledger.interchange.mapping.spec import Mapping, builtin_names, load_mapping
-from arrears.ledger.interchange.mapping.translate import MappedBook, map_book
+from arrears.ledger.interchange.mapping.translate import map_book
 from arrears.ledger.interchange.mapping.values import parse_amount
 
 __all__ = ["MappedBook", "Mapping", "builtin_names", "load_mapping", "map_book", "parse_amount"]
