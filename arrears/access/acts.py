@@ -493,17 +493,28 @@ def book_import(
     name: str,
     into_open_period: bool = False,
     progress: Any = None,
+    mapping: str = "",
+    as_of: date | None = None,
 ) -> ImportSummary:
     """Import a book, all or nothing (`ledger.services.book_import`); `name` is the file as
     the user named it (the path given, an upload's name), which the audit row and the import's
-    record keep."""
+    record keep. With `mapping`, the file is a property-management export and the mapping (a
+    builtin's name or a mapping file) translates it first; `as_of` dates an aging export."""
+    detail: dict[str, Any] = {"file": name[:200], "into_open_period": into_open_period}
+    if mapping:
+        detail["mapping"] = mapping[:200]
     return run_act(
         by,
         "import",
-        detail={"file": name[:200], "into_open_period": into_open_period},
+        detail=detail,
         do=lambda _a: _with_consents(
             ledger.book_import(
-                path, progress=progress, into_open_period=into_open_period, name=name
+                path,
+                progress=progress,
+                into_open_period=into_open_period,
+                name=name,
+                mapping=mapping,
+                as_of=as_of,
             ),
             by,
         ),

@@ -33,6 +33,7 @@ from arrears.api.schemas import (
 )
 from arrears.core.errors import ValidationError
 from arrears.ledger.aging import Buckets
+from arrears.ledger.interchange.mapping import builtin_names
 from arrears.ledger.selectors import aging_json
 
 router = Router(tags=["book"])
@@ -145,14 +146,30 @@ def book_import_post(
     request: HttpRequest,
     file: UploadedFile = File(...),  # noqa: B008
     into_open_period: bool = False,
+    mapping: str = "",
+    as_of: date | None = None,
 ) -> Any:
     """Import a book: a .zip of interchange CSV files or an .xlsx workbook. All or nothing. A
     transaction dated in a closed month is refused, unless `into_open_period`: then it is posted
-    on the first open day, its own date kept in `x_original_posted`."""
+    on the first open day, its own date kept in `x_original_posted`. With `mapping` (a builtin
+    mapping's name, such as `yardi-ledger`), the file is a property-management export (.csv)
+    and `as_of` dates an aging export; a mapping file of one's own is for the command line."""
     authorize(request.user, "import")
     name = file.name or ""
     suffix = Path(name).suffix.lower()
-    if suffix not in IMPORT_SUFFIXES:
+    if mapping:
+        if mapping not in builtin_names():
+            raise ValidationError(
+                _("no builtin mapping is named {mapping} (the builtins: {builtins})"),
+                code="import_mapping",
+                mapping=mapping[:100],
+                builtins=", ".join(builtin_names()),
+            )
+        if suffix != ".csv":
+            raise ValidationError(
+                _("upload the export as a .csv file"), code="import_file_kind", file=name[:200]
+            )
+    elif suffix not in IMPORT_SUFFIXES:
         raise ValidationError(
             _("upload a .zip of interchange CSV files or an .xlsx workbook"),
             code="import_file_kind",
@@ -164,6 +181,11 @@ def book_import_post(
             for chunk in file.chunks():
                 out.write(chunk)
         summary = acts.book_import(
-            by=by(request), path=path, name=name, into_open_period=into_open_period
+            by=by(request),
+            path=path,
+            name=name,
+            into_open_period=into_open_period,
+            mapping=mapping,
+            as_of=day(as_of) if as_of else None,
         )
     return Status(201, {"changed": summary.changed, "summary": summary.line()})

@@ -36,6 +36,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from arrears.access import acts
 
+    if args.as_of and not args.mapping:
+        raise SystemExit(
+            "arrears import: error: --as-of dates an aging export: it goes with --mapping"
+        )
     ensure_migrated()
     bar = ProgressBar(sys.stderr)
     started = time.monotonic()
@@ -46,6 +50,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             name=args.path,
             into_open_period=args.into_open_period,
             progress=bar,
+            mapping=args.mapping or "",
+            as_of=args.as_of,
         )
     finally:
         bar.close()
@@ -304,7 +310,9 @@ def _init_parser(sub: Any) -> None:
 
 
 def _import_parser(sub: Any) -> None:
-    help = "import a book: a folder, a .zip or an .xlsx (all or nothing)"
+    help = (
+        "import a book: a folder, a .zip or an .xlsx, or an export with --mapping (all or nothing)"
+    )
     p = command(sub, "import", cmd_import, help)
     p.add_argument("path")
     p.add_argument(
@@ -312,6 +320,18 @@ def _import_parser(sub: Any) -> None:
         action="store_true",
         help="post a transaction dated in a closed month on the first open day (its own date "
         "kept in x_original_posted) instead of refusing it",
+    )
+    p.add_argument(
+        "--mapping",
+        metavar="MAP",
+        help="PATH is a property-management export: a builtin mapping's name (yardi-ledger, "
+        "yardi-aging, appfolio-ledger, appfolio-aging, buildium-ledger, buildium-aging) or a "
+        "mapping file (.toml) that translates it onto the interchange format",
+    )
+    p.add_argument(
+        "--as-of",
+        type=date,
+        help="with --mapping: the date of an aging export that names none (default: today)",
     )
 
 

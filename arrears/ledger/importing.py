@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.db import transaction
 
 from arrears.core.dates import today
 from arrears.ledger import bulk
+from arrears.ledger.allocation import DEBITS
 from arrears.ledger.interchange import (
     ORIGINAL_POSTED,
     BookImportError,
@@ -30,6 +32,7 @@ from arrears.ledger.interchange import (
     open_book,
     read_rows,
 )
+from arrears.ledger.interchange.mapping import MappedBook, load_mapping, map_book
 from arrears.ledger.models import (
     Account,
     AccountParty,
@@ -107,6 +110,8 @@ def book_import(
     into_open_period: bool = False,
     on: date | None = None,
     name: str = "",
+    mapping: str = "",
+    as_of: date | None = None,
 ) -> ImportSummary:
     """Import a book (folder, .zip or .xlsx) all or nothing; returns what changed.
 
@@ -116,13 +121,35 @@ def book_import(
     hold (docs/ledger-interchange.md, project notes); `name` the file as its user named it, for
     the import's record (default: `path`; an upload's name, not its temporary file's).
 
+    With `mapping` (a builtin mapping's name or a mapping file's path), `path` is a
+    property-management export, translated onto the interchange files first
+    (`interchange.mapping`); its problems name the export's own lines and columns. `as_of` dates
+    an aging export that names no date (default: the book's today).
+
     Raises BookImportError naming file, line, column and reason for every bad row found (the
     first 50), and then the book is as it was.
     """
-    sources = open_book(path)
+    rules = Rules(today=on or today(), into_open=into_open_period)
+    if mapping:
+        label = Path(name or str(path)).name
+        mapped = map_book(path, load_mapping(mapping), as_of=as_of or rules.today, label=label)
+        try:
+            return _import(path, mapped.sources, rules, progress, name, mapped)
+        except BookImportError as exc:
+            raise mapped.explain(exc) from None
+    return _import(path, open_book(path), rules, progress, name, None)
+
+
+def _import(
+    path: Path,
+    sources: list[SourceFile],
+    rules: Rules,
+    progress: Progress | None,
+    name: str,
+    mapped: MappedBook | None,
+) -> ImportSummary:
     name = name or str(path)
     summary = ImportSummary(source=Path(name).name)
-    rules = Rules(today=on or today(), into_open=into_open_period)
     total = sum(s.size for s in sources)
     done = 0
 
@@ -143,6 +170,8 @@ def book_import(
         # from closing meanwhile (`periods.period_close`).
         bulk.write_lock(TXN)
         rules.closed_through = closed_through()
+        if mapped is not None:
+            _mapped_checks(mapped, Path(name).name)
         for source in sources:
             importer = _IMPORTERS[source.kind.name]
             with phase(source.label):
@@ -160,6 +189,92 @@ def book_import(
         for model in (Transaction, Allocation, OpenItemDelta, OpenItem, Account):
             bulk.execute(f"ANALYZE {model._meta.db_table}")
     return summary
+
+
+def _mapped_checks(mapped: MappedBook, label: str) -> None:
+    """What a property-management export must agree with in the book (`interchange.mapping`):
+    an aging is an opening balance; a ledger starts where the book's account stands."""
+    accounts = set(mapped.derived_opened) | set(mapped.carried)
+    held = dict(
+        Account.objects.filter(account_id__in=list(accounts)).values_list("account_id", "opened_on")
+    )
+    mapped.keep_opened(held)
+    problems: list[Problem] = []
+    if mapped.unresolved:
+        payments: dict[str, list[tuple[str, Decimal]]] = {}
+        rows = (
+            Transaction.objects.filter(
+                account__account_id__in={u[2] for u in mapped.unresolved},
+                type="payment",
+                reversed_by__isnull=True,
+            )
+            .order_by("posted_on", "id")
+            .values_list("account__account_id", "txn_id", "amount")
+        )
+        for account_id, txn_id, amount in rows:
+            payments.setdefault(account_id, []).append((txn_id, amount))
+        problems += mapped.resolve_reversals(payments, label)
+    if mapped.opening_accounts:
+        problems += _opening_only(mapped.opening_accounts, label)
+    if mapped.carried:
+        problems += _carried_balances(mapped.carried, label)
+    if problems:
+        raise BookImportError(sorted(problems, key=lambda p: p.line))
+
+
+def _carried_balances(
+    carried: dict[str, tuple[int, str, Decimal, date, list[str]]], label: str
+) -> list[Problem]:
+    """A ledger export's first running balance, less its first row, is what the account owed
+    before the file: it must be the book's balance before the file's first day (zero for an
+    account new to the book), or the export starts in the middle of a history the book lacks."""
+    problems = []
+    for account_id, (line, column, before, first, txn_ids) in carried.items():
+        rows = Transaction.objects.filter(
+            account__account_id=account_id, posted_on__lt=first
+        ).exclude(txn_id__in=txn_ids)
+        book = sum(
+            (t.amount if t.type in DEBITS else -t.amount for t in rows.only("type", "amount")),
+            Decimal("0.00"),
+        )
+        if before != book:
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    column,
+                    f"account {account_id!r} owed {before:.2f} before this row, says the export; "
+                    f"the book has {book:.2f} before {first.isoformat()}: the export starts in "
+                    "the middle of a history the book lacks (import the earlier part first, or "
+                    "export the ledger from move-in)",
+                )
+            )
+    return problems
+
+
+def _opening_only(opening: dict[str, tuple[int, str]], label: str) -> list[Problem]:
+    """An aging export is an account's opening balance: refused for an account whose book
+    already holds other entries (a second aging would count its debt twice)."""
+    held = (
+        Transaction.objects.filter(account__account_id__in=list(opening))
+        .values_list("account__account_id", "txn_id")
+        .order_by("account__account_id", "id")
+    )
+    problems, seen = [], set()
+    for account_id, txn_id in held.iterator():
+        line, prefix = opening[account_id]
+        if not txn_id.startswith(prefix) and account_id not in seen:
+            seen.add(account_id)
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    "",
+                    f"account {account_id!r} already holds entries (such as {txn_id!r}): an "
+                    "aging export is an opening balance, for an account new to the book",
+                )
+            )
+    return problems
 
 
 def _remember_custom_columns(source: SourceFile) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -174,6 +176,26 @@ def test_an_admin_imports_a_zipped_book_and_a_coordinator_may_not(tokens, fixtur
     )
     assert garbage.status_code in (400, 422)
     assert set(garbage.json()) == {"code", "message", "extra"}
+
+
+def test_an_admin_imports_a_buildium_aging_by_its_builtin_mapping(tokens):
+    export = Path(__file__).resolve().parents[3] / "docs" / "mappings" / "buildium-aging.csv"
+
+    def upload(mapping, name="balances.csv"):
+        return Client().post(
+            f"/api/imports?mapping={mapping}&as_of=2026-03-10",
+            {"file": _named(export.read_bytes(), name)},
+            HTTP_AUTHORIZATION=f"Bearer {tokens['erin']}",
+        )
+
+    unknown = upload("../../etc/passwd")
+    assert unknown.status_code in (400, 422)
+    assert unknown.json()["code"] == "import_mapping"
+    assert upload("buildium-aging", "balances.zip").json()["code"] == "import_file_kind"
+    response = upload("buildium-aging")
+    assert response.status_code == 201, response.content
+    opening = Transaction.objects.get(txn_id="BD-L50211:OPEN:2026-03-10:31")
+    assert (opening.amount, opening.due_on.isoformat()) == (Decimal("1150.00"), "2026-02-07")
 
 
 def _named(data: bytes, name: str):
