@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "aging": "arrears.cli.book",
     "ledger": "arrears.cli.book",
     "payment": "arrears.cli.payments",
+    "bank": "arrears.cli.bank",
     "demo": "arrears.cli.demo",
     "run": "arrears.cli.dunning",
     "timeline": "arrears.cli.dunning",
