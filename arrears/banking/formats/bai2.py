@@ -35,11 +35,11 @@ _PACKED = re.compile(r"/\s+(?=(?:01|02|03|16|49|88|98|99),)")
 _RECORD_CODES = frozenset({"01", "02", "03", "16", "49", "88", "98", "99"})
 
 
-def _records(text: str) -> list[tuple[int, str]]:
-    """(physical line number, record text without its `/`), continuations merged: an `88`
-    record, or a physical line that does not start a record after one not ended by `/` (a long
-    record wrapped by the sender)."""
-    records: list[tuple[int, str]] = []
+def _records(text: str) -> list[tuple[int, str, str]]:
+    """(physical line number, record text without its `/`, a `16`'s continued text),
+    continuations merged: an `88` record, or a physical line that does not start a record after
+    one not ended by `/` (a long record wrapped by the sender)."""
+    records: list[tuple[int, str, str]] = []
     open_record = False  # the last record has no `/` yet: a physical line may go on with it
     for number, physical in enumerate(text.splitlines(), start=1):
         for piece in _PACKED.split(physical.strip()):
@@ -52,8 +52,8 @@ def _records(text: str) -> list[tuple[int, str]]:
             code = record[:2]
             is_record = code in _RECORD_CODES and record[2:3] in (",", "")
             if not is_record and open_record and records:
-                at, before = records[-1]
-                records[-1] = (at, f"{before} {record}")
+                at, before, more = records[-1]
+                records[-1] = (at, f"{before} {record}", more)
                 open_record = not ended
                 continue
             open_record = not ended
@@ -65,12 +65,14 @@ def _records(text: str) -> list[tuple[int, str]]:
             if code == "88":
                 if not records:
                     raise refuse(_("line {n}").format(n=number), _("a continuation of nothing"))
-                at, before = records[-1]
+                at, before, more = records[-1]
                 rest = record[3:]
-                joined = f"{before} {rest}" if before.startswith("16,") else f"{before},{rest}"
-                records[-1] = (at, joined)
+                if before.startswith("16,"):
+                    records[-1] = (at, before, f"{more} {rest}")
+                else:
+                    records[-1] = (at, f"{before},{rest}", more)
             else:
-                records.append((number, record))
+                records.append((number, record, ""))
     return records
 
 
@@ -82,7 +84,13 @@ def _yymmdd(text: str, where: str) -> date:
 
 
 def _detail(
-    fields: list[str], where: str, account: str, on: date, currency: str, seen: dict[str, int]
+    fields: list[str],
+    more: str,
+    where: str,
+    account: str,
+    on: date,
+    currency: str,
+    seen: dict[str, int],
 ) -> BankLineIn | None:
     code = fields[1].strip() if len(fields) > 1 else ""
     if not code.isdigit():
@@ -102,7 +110,7 @@ def _detail(
             raise refuse(where, _("funds type D without a count")) from None
     bank_ref = fields[i].strip() if len(fields) > i else ""
     customer_ref = fields[i + 1].strip() if len(fields) > i + 1 else ""
-    text = ",".join(fields[i + 2 :]).strip()
+    text = f"{','.join(fields[i + 2 :])} {more}".strip()
     number = int(code)
     if 100 <= number < 400:
         kind = "credit"
@@ -142,9 +150,9 @@ def read(data: bytes) -> list[BankLineIn]:
     """The credits and returned items of a BAI2 file; raises BankFileError."""
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     records = _records(text)
-    if not records or not records[0][1].startswith("01,"):
+    if not records or records[0][1][:2] != "01":
         raise refuse(_("line 1"), _("a BAI2 file starts with a 01 file header"))
-    if not records[-1][1].startswith("99,"):
+    if records[-1][1][:2] != "99":
         raise refuse(
             _("line {n}").format(n=records[-1][0]), _("a BAI2 file ends with a 99 file trailer")
         )
@@ -152,7 +160,7 @@ def read(data: bytes) -> list[BankLineIn]:
     seen: dict[str, int] = {}
     on: date | None = None
     group_currency = account = currency = ""
-    for number, record in records:
+    for number, record, more in records:
         where = str(_("line {n}").format(n=number))
         fields = record.split(",")
         code = fields[0]
@@ -168,7 +176,7 @@ def read(data: bytes) -> list[BankLineIn]:
         elif code == "16":
             if not account or on is None:
                 raise refuse(where, _("a transaction before its account (03)"))
-            line = _detail(fields, where, account, on, currency, seen)
+            line = _detail(fields, more, where, account, on, currency, seen)
             if line is not None:
                 lines.append(line)
         elif code == "49":
