@@ -160,8 +160,9 @@ def read(data: bytes) -> list[BankLineIn]:
     seen: dict[str, int] = {}
     on: date | None = None
     group_currency = account = currency = ""
+    line_word = str(_("line {n}"))  # translated once, not per record
     for number, record, more in records:
-        where = str(_("line {n}").format(n=number))
+        where = line_word.format(n=number)
         fields = record.split(",")
         code = fields[0]
         if code == "02":

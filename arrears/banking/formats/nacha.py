@@ -90,8 +90,9 @@ def read(data: bytes) -> list[BankLineIn]:
             )
         entry = None
 
+    record_word = str(_("record {n}"))  # translated once, not per record
     for n, record in records:
-        where = str(_("record {n}").format(n=n))
+        where = record_word.format(n=n)
         kind = record[0]
         if kind == "5":
             flush()

@@ -103,7 +103,7 @@ def test_the_command_and_the_api_import_and_decide_the_same(
                 lines,
                 payments,
                 timeline,
-                audit_generic(rows, "", set(), frozenset({"file"})),
+                audit_generic(rows, "", set(), frozenset({"file", "line"})),
             )
             transaction.set_rollback(True)
     assert seen["cli"] == seen["api"]
