@@ -76,6 +76,9 @@ LINE_COLUMNS = (
 )  # fmt: skip
 
 
+TIMELINE_COLUMNS = ("account_id", "at", "on", "kind", "actor", "summary", "detail")
+
+
 def _line_values(file_pk: int, row: _Row) -> tuple[Any, ...]:
     ln, ops = row.line, connection.ops
     return (
@@ -118,7 +121,7 @@ def timeline_add(
     )
 
 
-def _match_and_post(rows: list[_Row], actor: str, today: date) -> tuple[int, list[TimelineEvent]]:
+def _match_and_post(rows: list[_Row], actor: str, today: date) -> tuple[int, list[tuple[Any, ...]]]:
     """Match the new credit lines; post those matched surely, in one posting; returns how many
     were posted and their timeline rows (unsaved). The others stay in review with the best
     suggestion."""
@@ -143,8 +146,9 @@ def _match_and_post(rows: list[_Row], actor: str, today: date) -> tuple[int, lis
         ).values_list("txn_id", flat=True)
     )
     payments: list[NewPayment] = []
-    events: list[TimelineEvent] = []
-    at = now()
+    events: list[tuple[Any, ...]] = []  # timeline rows, as TIMELINE_COLUMNS
+    at = connection.ops.adapt_datetimefield_value(now())
+    day = connection.ops.adapt_datefield_value
     for row, found in chosen:
         ln = row.line
         txn_id = txn_id_of(ln.reference)
@@ -165,20 +169,22 @@ def _match_and_post(rows: list[_Row], actor: str, today: date) -> tuple[int, lis
             )
         )
         events.append(
-            TimelineEvent(
-                account_id=found.account_pk,
-                at=at,
-                on=ln.posted_on,
-                kind="bank.payment",
-                actor=actor,
-                summary=f"Payment of {ln.amount:,.2f} from the bank ({ln.reference}),"
+            (
+                found.account_pk,
+                at,
+                day(ln.posted_on),
+                "bank.payment",
+                actor,
+                f"Payment of {ln.amount:,.2f} from the bank ({ln.reference}),"
                 f" matched by {found.rule}"[:500],
-                detail={
-                    "reference": ln.reference,
-                    "rule": found.rule,
-                    "confidence": str(found.confidence),
-                    "txn_id": txn_id,
-                },
+                json.dumps(
+                    {
+                        "reference": ln.reference,
+                        "rule": found.rule,
+                        "confidence": str(found.confidence),
+                        "txn_id": txn_id,
+                    }
+                ),
             )
         )
     payments_post(payments)
@@ -219,7 +225,7 @@ def bank_import(
         bulk.insert_rows(
             BankLine._meta.db_table, LINE_COLUMNS, (_line_values(f.pk, r) for r in rows)
         )
-        bulk.insert_objects(events)
+        bulk.insert_rows(TimelineEvent._meta.db_table, TIMELINE_COLUMNS, events)
         reversed_ = returns.returns_post(
             list(BankLine.objects.filter(file=f, kind=BankLine.Kind.RETURN).order_by("pk")),
             actor=actor,

@@ -1,8 +1,9 @@
 """One act, one service, for bank files (arrears.access.acts_bank): Alice imports a statement
 and decides its review lines (assign one, split one, mark one not ours) through the command
-line and through the API, each on the same book and undone before the next (its own savepoint);
-each writes the same bank lines, payments, timeline rows and audit rows, apart from who and how
-(and the file's name, the path or the upload's)."""
+line, the review page (the file imported by the command: there is no upload page) and the API,
+each on the same book and undone before the next (its own savepoint); each writes the same bank
+lines, payments, timeline rows and audit rows, apart from who and how (and the file's name, the
+path or the upload's; the line's own id)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ pytestmark = pytest.mark.django_db
 # The bank's acts and the interfaces their cases run them through (test_parity_table.py).
 CASES = {
     "bank.import": ("cli", "api"),
-    "bank.review.assign": ("cli", "api"),
-    "bank.review.split": ("cli", "api"),
-    "bank.review.not_ours": ("cli", "api"),
+    "bank.review.assign": ("cli", "web", "api"),
+    "bank.review.split": ("cli", "web", "api"),
+    "bank.review.not_ours": ("cli", "web", "api"),
 }
 
 STATEMENT = bai2(
@@ -44,6 +45,19 @@ def _through(interface: str, people: dict[str, Any], capsys: Any, path: Path) ->
         line.reference: line.pk
         for line in BankLine.objects.all()  # none yet: looked up after the import
     }
+    if interface == "web":  # the page decides; the file comes in by the command (no upload page)
+        assert cli(capsys, "--as", "alice", "bank", "import", str(path))[0] == 0
+        ids = dict(BankLine.objects.values_list("reference", "pk"))
+        page = signed_in(people["alice"])
+        assert page.get("/bank/review/").status_code == 200
+        for url, form in (
+            (f"/bank/review/{ids['P-2']}/assign/", {"account_id": "A-OSCAR"}),
+            (f"/bank/review/{ids['P-3']}/split/", {"parts": "A-TINA 6.00\nA-OSCAR:4"}),
+            (f"/bank/review/{ids['P-4']}/not-ours/", {"note": "interest"}),
+        ):
+            answer = page.post(url, form)
+            assert answer.status_code == 302, answer.content.decode()[-2000:]
+        return
     if interface == "cli":
         assert cli(capsys, "--as", "alice", "bank", "import", str(path))[0] == 0
         ids = dict(BankLine.objects.values_list("reference", "pk"))
@@ -79,7 +93,7 @@ def test_the_command_and_the_api_import_and_decide_the_same(
     path = tmp_path / "statement.bai2"
     path.write_bytes(STATEMENT)
     seen = {}
-    for interface in ("cli", "api"):
+    for interface in ("cli", "web", "api"):
         last = audit_last()
         with transaction.atomic():
             _through(interface, people, capsys, path)
@@ -106,7 +120,7 @@ def test_the_command_and_the_api_import_and_decide_the_same(
                 audit_generic(rows, "", set(), frozenset({"file", "line"})),
             )
             transaction.set_rollback(True)
-    assert seen["cli"] == seen["api"]
+    assert seen["cli"] == seen["web"] == seen["api"]
     lines, payments, _timeline, rows = seen["cli"]
     assert [(ln[0], ln[1]) for ln in lines] == [
         ("P-1", "auto"),
