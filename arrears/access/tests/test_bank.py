@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from arrears.access.models import AuditEntry
-from arrears.access.tests.people import TODAY, cli
+from arrears.access.tests.people import TODAY, cli, signed_in
 from arrears.banking.models import BankLine, CashOnly
 from arrears.banking.tests.make import ach, ach_entry
 from arrears.banking.tests.make import bai2 as _bai2
@@ -311,3 +311,31 @@ def test_a_manager_of_another_building_cannot_assign_to_an_account_out_of_scope(
     code, decided, err = _decide(capsys, "assign", str(line["id"]), "A-TINA", who="dave")
     assert code == 0, err
     assert decided["status"] == "assigned"
+
+
+def test_cash_only_is_shown_on_the_account_page_and_in_letters(
+    people: Any, capsys: Any, tmp_path: Path, settings: Any
+) -> None:
+    # given: one return is enough here
+    settings.ARREARS_BANK_CASH_ONLY_AFTER = 1
+    _rent_collected(capsys, tmp_path)
+    _returned(capsys, tmp_path, "R01", "21000020000001", "r1.ach")
+    # then the coordinator sees it on the account page
+    page = signed_in(people["alice"]).get("/accounts/A-TINA/")
+    assert page.status_code == 200
+    assert "Cash only" in page.content.decode()
+    # and a letter's merge fields carry it
+    from arrears.correspondence.context import letter_context
+    from arrears.ledger.models import Account
+
+    tina = Account.objects.get(account_id="A-TINA")
+    fields = letter_context(
+        on=TODAY,
+        language="en",
+        template="ny-late-rent-notice",
+        account=tina,
+        party=None,
+        role="primary",
+        open_items=[],
+    )
+    assert fields["cash_only"] is True
