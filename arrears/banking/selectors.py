@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
 
-from arrears.banking.matching import MatchBook
 from arrears.banking.models import BankLine, CashOnly
 from arrears.core.fold import fold
 from arrears.ledger.models import Account, AccountParty, OpenItem
 
+if TYPE_CHECKING:  # the rules (and rapidfuzz) load with an import, not with every page
+    from arrears.banking.matching import MatchBook
+
 
 def match_book() -> MatchBook:
     """The whole book as the rules read it, in four queries (docstring of MatchBook)."""
+    from arrears.banking.matching import MatchBook
+
     numbers: dict[str, int] = {}
     units: dict[str, list[int]] = defaultdict(list)
     for pk, account_id, unit in Account.objects.filter(closed_on__isnull=True).values_list(
