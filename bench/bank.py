@@ -107,11 +107,11 @@ def statement(path: Path, lines: int, accounts: int, seed: int) -> dict[str, int
         i = rng.randrange(accounts)
         cents = 100000 + i
         draw = rng.random()
-        if draw < 0.7:  # noqa: PLR2004
+        if draw < 0.7:
             kind, text = "account_number", f"RENT A-{i:06d}"
-        elif draw < 0.8:  # noqa: PLR2004
+        elif draw < 0.8:
             kind, text = "unit_number", f"UNIT {i // 10}-{i % 10}"
-        elif draw < 0.9:  # noqa: PLR2004
+        elif draw < 0.9:
             kind, text = "open_amount", ""
         else:
             kind, text, cents = "nothing", "TRANSFER", rng.randrange(100, 500000)
