@@ -18,7 +18,7 @@ import pytest
 from arrears.access.models import AuditEntry
 from arrears.access.tests.people import TODAY, cli, signed_in
 from arrears.banking.models import BankLine, CashOnly
-from arrears.banking.tests.make import ach, ach_entry
+from arrears.banking.tests.make import ach, ach_entry, camt053, camt_entry
 from arrears.banking.tests.make import bai2 as _bai2
 from arrears.ledger.models import OpenItem, TimelineEvent, Transaction
 from arrears.ledger.payments import txn_id_of
@@ -339,3 +339,38 @@ def test_cash_only_is_shown_on_the_account_page_and_in_letters(
         open_items=[],
     )
     assert fields["cash_only"] is True
+
+
+def test_a_camt_reversal_names_its_credit_by_end_to_end_id_and_undoes_it(
+    people: Any, capsys: Any, tmp_path: Path
+) -> None:
+    # given: Oscar pays February's rent by transfer, his name on it with its accent
+    paid = camt053(
+        camt_entry(
+            amount="950.00",
+            indicator="CRDT",
+            ref="CT-1",
+            end_to_end="E2E-OSCAR-1",
+            name="Óscar Díaz",
+        )
+    )
+    assert _import(capsys, tmp_path, paid, "paid.xml")["posted"] == 1
+    assert _balance("A-OSCAR") == Decimal("0.00")
+    # when the bank reverses it (AM04: insufficient funds), naming its end-to-end id
+    back = camt053(
+        camt_entry(
+            amount="950.00",
+            indicator="DBIT",
+            ref="RT-1",
+            end_to_end="E2E-OSCAR-1",
+            on="2026-03-24",
+            reversal=True,
+            reason="AM04",
+        )
+    )
+    result = _import(capsys, tmp_path, back, "back.xml")
+    # then
+    assert (result["returns"], result["review"]) == (1, 0)
+    assert _balance("A-OSCAR") == Decimal("950.00")
+    line = BankLine.objects.get(reference="RT-1")
+    assert (line.status, line.return_code, str(line.account)) == ("returned", "AM04", "A-OSCAR")

@@ -53,3 +53,39 @@ def ach(*entries: list[str], effective: date, company: str = "1234567890") -> by
     ]
     assert all(len(r) == 94 for r in records), [len(r) for r in records]
     return ("\n".join(records) + "\n").encode()
+
+
+def camt053(*entries: str, account: str = "NL26VAYB8060476890") -> bytes:
+    """A camt.053.001.02 statement of `account` with these `Ntry` elements."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+        "<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-03-20T10:00:00</CreDtTm></GrpHdr>"
+        f"<Stmt><Id>S1</Id><Acct><Id><IBAN>{account}</IBAN></Id><Ccy>USD</Ccy></Acct>"
+        + "".join(entries)
+        + "</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def camt_entry(
+    *,
+    amount: str,
+    indicator: str,
+    ref: str,
+    end_to_end: str,
+    name: str = "",
+    text: str = "",
+    on: str = "2026-03-20",
+    reversal: bool = False,
+    reason: str = "",
+) -> str:
+    """One `Ntry` with one `TxDtls` (docs: arrears/banking/formats/camt.py)."""
+    returned = f"<RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf>" if reason else ""
+    return (
+        f'<Ntry><Amt Ccy="USD">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>'
+        f"<RvslInd>{'true' if reversal else 'false'}</RvslInd><Sts>BOOK</Sts>"
+        f"<BookgDt><Dt>{on}</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef>"
+        f"<NtryDtls><TxDtls><Refs><EndToEndId>{end_to_end}</EndToEndId></Refs>"
+        f"<RltdPties><Dbtr><Nm>{name}</Nm></Dbtr></RltdPties>"
+        f"<RmtInf><Ustrd>{text}</Ustrd></RmtInf>{returned}</TxDtls></NtryDtls></Ntry>"
+    )
