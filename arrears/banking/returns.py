@@ -46,7 +46,7 @@ def _payments_of(row: BankLine) -> list[Transaction]:
         BankLine.objects.filter(kind=BankLine.Kind.CREDIT)
         .filter(Q(reference=original) | Q(end_to_end=original))
         .exclude(txn_ids=[])
-        .order_by("pk")
+        .order_by("-pk")  # a trace number comes back within days: the latest credit bearing it
         .first()
     )
     txn_ids = line.txn_ids if line is not None else [txn_id_of(original)]

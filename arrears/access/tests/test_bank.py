@@ -126,8 +126,9 @@ def test_an_ach_debit_names_its_payer_and_the_name_posts_it(
 
 
 def _rent_collected(capsys: Any, tmp_path: Path) -> None:
-    """Tina's March rent collected by ACH debit (trace 091400600000001), posted by her account
-    number in the entry's individual id."""
+    """Tina's March rent collected by ACH debit on March 5 (trace 091400600000001: the line's
+    reference 260305-091400600000001), posted by her account number in the entry's individual
+    id."""
     data = ach(
         ach_entry(
             code="27", cents=120000, individual="A-TINA", name="TINA ORTIZ", trace="091400600000001"
@@ -165,7 +166,7 @@ def test_an_nsf_return_reverses_its_payment_reopens_the_rent_and_charges_the_cap
     # then: the payment reversed, the rent open again in full, and a fee of 20.00, the cap of
     # N.Y. General Obligations Law § 5-328 (ELM is in New York), not the 35.00 configured
     assert (result["lines"], result["returns"], result["posted"]) == (1, 1, 0)
-    payment = Transaction.objects.get(txn_id=txn_id_of("091400600000001"))
+    payment = Transaction.objects.get(txn_id=txn_id_of("260305-091400600000001"))
     reversal = Transaction.objects.get(type="reversal")
     assert (reversal.reverses_id, reversal.amount) == (payment.pk, Decimal("1200.00"))
     open_items = dict(

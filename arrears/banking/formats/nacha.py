@@ -13,7 +13,9 @@ or leave the last records short), each known by its first character; the positio
   account, 27/37 a debit to it; 21/26/31/36 the same returned or changed), 4-11 the receiving
   bank's routing number, 13-29 the receiver's account number, 30-39 the amount in cents,
   40-54 the individual's identification number (what the tenant or debtor is known by: our
-  account number), 55-76 the individual's name, 80-94 the trace number (the line's reference).
+  account number), 55-76 the individual's name, 80-94 the trace number (unique within a day's
+  files only: the line's reference is the effective day and the trace, `YYMMDD-TRACE`; the
+  trace alone is what a return names, kept as the line's end-to-end id).
 - `7` addenda: 2-3 its type; `05` payment related information (4-83, remittance text), `98` a
   notification of change (not a line), `99` a return: 4-6 the return reason code (R01
   insufficient funds, R02 account closed, R03 no account, R09 uncollected funds, R10 not
@@ -72,11 +74,13 @@ def read(data: bytes) -> list[BankLineIn]:
             return
         returned = "return_code" in entry
         if returned or entry["code"] in DEBITS:
+            on = effective or created or date(1970, 1, 1)
             lines.append(
                 BankLineIn(
-                    reference=entry["trace"],
+                    # a trace number is unique within a day's files only: the day goes with it
+                    reference=f"{on:%y%m%d}-{entry['trace']}",
                     bank_account=company,
-                    posted_on=effective or created or date(1970, 1, 1),
+                    posted_on=on,
                     amount=cents(decimal_of(entry["amount"], entry["where"]) / 100, entry["where"]),
                     kind="return" if returned else "credit",
                     payer_name=" ".join(entry["name"].split()),
@@ -85,7 +89,7 @@ def read(data: bytes) -> list[BankLineIn]:
                     original_reference=entry.get("original", ""),
                     return_code=entry.get("return_code", ""),
                     where=entry["where"],
-                    extra={"transaction_code": entry["code"]},
+                    extra={"transaction_code": entry["code"], "end_to_end": entry["trace"]},
                 )
             )
         entry = None
