@@ -31,6 +31,9 @@ ARREARS_ARCHIVE_OPTIONS  JSON options for that storage, e.g. {"bucket_name": "le
 ARREARS_UPLOAD_MAX_BYTES the largest document added to an account by hand (default 10485760: 10 MB)
 ARREARS_SETTLEMENT_APPROVAL_ABOVE  a settlement above this amount waits for approval (default 0:
                          every one); ARREARS_SETTLEMENT_GRACE_DAYS: an installment's grace (5)
+ARREARS_BANK_NSF_FEE     the fee on a payment returned for insufficient funds (default 0: none),
+                         capped by the account's state (docs/banking.md)
+ARREARS_BANK_CASH_ONLY_AFTER  returns in 12 months that make an account "cash only" (default 2)
 ARREARS_DEPOSIT_RULES    a TOML file of deposit rules by jurisdiction over the built-in ones
                          (docs/moveout.md)
 ARREARS_REFUND_DAYS      days within which a credit balance is refunded (default 30; a student's
@@ -96,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "arrears.core",
     "arrears.ledger",
+    "arrears.banking",
     "arrears.dunning",
     "arrears.correspondence",
     "arrears.plans",
@@ -320,6 +324,11 @@ ARREARS_REFUND_DAYS = env.int("ARREARS_REFUND_DAYS", 30)
 # an installment not paid this many days after its due date breaks it.
 ARREARS_SETTLEMENT_APPROVAL_ABOVE = Decimal(env.str("ARREARS_SETTLEMENT_APPROVAL_ABOVE", "0"))
 ARREARS_SETTLEMENT_GRACE_DAYS = env.int("ARREARS_SETTLEMENT_GRACE_DAYS", 5)
+# Bank files (arrears.banking, docs/banking.md): the fee charged when a payment comes back for
+# insufficient funds (0: none; capped by the account's jurisdiction), and how many returns in
+# 12 months make an account "cash only" (0: never).
+ARREARS_BANK_NSF_FEE = Decimal(env.str("ARREARS_BANK_NSF_FEE", "0"))
+ARREARS_BANK_CASH_ONLY_AFTER = env.int("ARREARS_BANK_CASH_ONLY_AFTER", 2)
 ARREARS_ACCELERATION_CLAUSE = _str(
     "ARREARS_ACCELERATION_CLAUSE",
     "If an installment is not paid within the grace period, the whole unpaid balance of this "

@@ -50,12 +50,17 @@ STATUS = {
     # a payment's reference (or Idempotency-Key) posted already to another account or amount:
     # arrears.ledger.payments.ReferenceReusedError
     "reference_reused": 409,
+    # a bank line of the review queue decided already, or a return offered a payment's
+    # decision (LineDecidedError of the banking services)
+    "bank_line_decided": 409,
+    "bank_line_is_return": 409,
 }
 
 ROUTERS = [
     "arrears.api.accounts",
     "arrears.api.payments",
     "arrears.api.remittances",
+    "arrears.api.bank",
     "arrears.api.book",
     "arrears.api.actions",
     "arrears.api.letters",

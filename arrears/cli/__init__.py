@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "ledger": "arrears.cli.book",
     "payment": "arrears.cli.payments",
     "remittance": "arrears.cli.remittances",
+    "bank": "arrears.cli.bank",
     "demo": "arrears.cli.demo",
     "run": "arrears.cli.dunning",
     "timeline": "arrears.cli.dunning",

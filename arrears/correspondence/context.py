@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from arrears.banking.selectors import cash_only
 from arrears.core.money import ZERO
 from arrears.correspondence.addresses import mailing_address
 from arrears.correspondence.catalog import CODE_LABELS, spec_for
@@ -141,6 +142,8 @@ def letter_context(
         "deposit_applied": (applied := _deposit_applied(deposits, on)),
         "deposit_deductions": _deductions(deductions, on, labels) if applied else [],
         "owner": prop.owner_name if prop is not None else "",
+        # too many payments came back: the letter says certified funds only (arrears.banking)
+        "cash_only": cash_only(account) is not None if account.pk else False,
     }
 
 

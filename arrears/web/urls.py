@@ -6,6 +6,7 @@ from arrears.web import (
     views_admin,
     views_agenda,
     views_assign,
+    views_bank,
     views_cases,
     views_goals,
     views_letters,
@@ -172,6 +173,20 @@ urlpatterns = [
         "reports/<str:name>/download/<str:fmt>/",
         views_reports.report_download,
         name="report_download",
+    ),
+    path("bank/review/", views_bank.bank_review_page, name="bank_review"),
+    path(
+        "bank/review/<int:line_id>/assign/",
+        views_bank.bank_review_assign,
+        name="bank_review_assign",
+    ),
+    path(
+        "bank/review/<int:line_id>/split/", views_bank.bank_review_split, name="bank_review_split"
+    ),
+    path(
+        "bank/review/<int:line_id>/not-ours/",
+        views_bank.bank_review_not_ours,
+        name="bank_review_not_ours",
     ),
     path("refunds/", views_refunds.refunds_page, name="refunds"),
     path("refunds/export/", views_refunds.refunds_export, name="refunds_export"),

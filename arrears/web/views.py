@@ -63,6 +63,7 @@ from arrears.access.services import (
     login_succeeded,
     logout_record,
 )
+from arrears.banking.selectors import cash_only
 from arrears.core.busy import busy_error
 from arrears.core.cells import safe_cell
 from arrears.core.dates import in_calendar, now, today
@@ -457,6 +458,8 @@ def _account_context(request: HttpRequest, account_id: str) -> dict[str, Any]:
         ),
         "today": on,
         "coordinator": account_coordinator(account, on),
+        # paid in certified funds only after too many returned payments (arrears.banking)
+        "cash_only": cash_only(account),
         # a moved-out account's deposit: its clock and disposition (small reads, for the
         # accounts that moved out holding a deposit only: the page has a p95 target)
         "deposit": deposit_show(account_id=account_id, account=account)

@@ -31,6 +31,23 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "web": ("web:account_payment",),
         "api": (f"POST {ACCOUNT}/payments",),
     },
+    # bank files and the review queue (arrears.access.acts_bank; test_parity_bank.py)
+    "bank.import": {"cli": ("bank import",), "api": ("POST /api/bank/imports",)},
+    "bank.review.assign": {
+        "web": ("web:bank_review_assign",),
+        "cli": ("bank review assign",),
+        "api": ("POST /api/bank/review/{line_id}/assign",),
+    },
+    "bank.review.split": {
+        "web": ("web:bank_review_split",),
+        "cli": ("bank review split",),
+        "api": ("POST /api/bank/review/{line_id}/split",),
+    },
+    "bank.review.not_ours": {
+        "web": ("web:bank_review_not_ours",),
+        "cli": ("bank review not-ours",),
+        "api": ("POST /api/bank/review/{line_id}/not-ours",),
+    },
     "hold.place": {
         "cli": ("hold",),
         "web": ("web:account_hold",),

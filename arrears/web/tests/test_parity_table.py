@@ -18,6 +18,7 @@ from arrears.cli import build_parser
 from arrears.web import urls as web_urls
 from arrears.web.tests.parity import INTERFACES, NOT_YET_MOVED, OFFERED
 from arrears.web.tests.test_parity import ACTS
+from arrears.web.tests.test_parity_bank import CASES as BANK_CASES
 from arrears.web.tests.test_parity_book import CASES
 from arrears.web.tests.test_parity_goals import CASES as GOAL_CASES
 from arrears.web.tests.test_parity_remittance import CASES as REMITTANCE_CASES
@@ -45,6 +46,7 @@ NOT_ACTS = {
         *("settlement show", "settlement list"),
         *("report metrics", "report over-60"),  # reads of arrears.reports, not acts
         "subscription list",
+        "bank review list",  # a read of the review queue
         "goal list",
         # the operator's: the daily aging snapshots, derived from the book (also built by `run`)
         "report snapshots build",
@@ -111,6 +113,7 @@ def _cases() -> dict[str, set[str]]:
     cases = {a.name: {i for i in INTERFACES if getattr(a, i) is not None} for a in ACTS}
     cases |= {name: set(interfaces) for name, interfaces in GOAL_CASES.items()}
     cases |= {name: set(interfaces) for name, interfaces in REMITTANCE_CASES.items()}
+    cases |= {name: set(interfaces) for name, interfaces in BANK_CASES.items()}
     return cases | {name: set(interfaces) for name, interfaces in CASES.items()}
 
 

@@ -71,6 +71,7 @@ def _fill(route: str, ids: dict[str, int]) -> str:
         "case_id",
         "settlement_id",
         "subscription_id",
+        "line_id",  # a bank line (none in company A's book: 0)
     ):
         route = re.sub(rf"<int:{name}>|\{{{name}\}}", str(ids.get(name, 0)), route)
     for name, value in (
