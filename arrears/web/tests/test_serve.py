@@ -146,6 +146,10 @@ def test_the_health_check_answers_whatever_the_host_and_scheme(tmp_path):
         # and the pages are as guarded as before: another host is refused, HTTP redirected
         assert _get(port, "/signin/", {"Host": "10.0.0.7"})[0] == 400
         assert _get(port, "/signin/", {"Host": "arrears.example"})[0] == 301
+        # and with no ARREARS_TRUSTED_PROXY, a claim of HTTPS is believed from no one, not even
+        # from 127.0.0.1 (which gunicorn itself trusts by default)
+        claim = {"Host": "arrears.example", "X-Forwarded-Proto": "https"}
+        assert _get(port, "/signin/", claim)[0] == 301
     finally:
         _stopped(server)
 
