@@ -5,6 +5,9 @@ SECRET_KEY     required when DEBUG is off
 DEBUG          "1" to turn on Django's debug pages
 ARREARS_TIME_ZONE  the book's time zone, which decides "today" (default America/New_York)
 ALLOWED_HOSTS  comma-separated (default localhost,127.0.0.1)
+CSRF_TRUSTED_ORIGINS  comma-separated origins (https://arrears.example.com) a form may be posted
+               from besides the request's own scheme and host: only when a proxy or load balancer
+               in front does not pass the browser's Host on (docs/scaling.md)
 ARREARS_SESSION_HOURS        a signed-in session's life (default 8: a working day)
 ARREARS_SESSION_CACHE_URL    a Redis every worker shares (redis://host:6379/1): sessions are then
                              read from it (Django's cached_db); unset: from the database alone
@@ -22,8 +25,8 @@ ARREARS_SQLITE_TIMEOUT       SQLite: how long a write waits for the one before i
 SECURE_COOKIES               "1": served over HTTPS only: Secure session and CSRF cookies, HSTS
                              (ARREARS_HSTS_SECONDS, _SUBDOMAINS, _PRELOAD), plain HTTP redirected
                              (ARREARS_SSL_REDIRECT)
-ARREARS_TRUSTED_PROXY        the address of a TLS-ending reverse proxy whose X-Forwarded-Proto
-                             `arrears serve` believes
+ARREARS_TRUSTED_PROXY        the addresses or networks (comma-separated) of the TLS-ending proxies
+                             or load balancers whose X-Forwarded-Proto `arrears serve` believes
 ARREARS_ARCHIVE_DIR      where rendered documents are archived (default ./archive)
 ARREARS_ARCHIVE_STORAGE  a Django storage class for the archive instead of the file system, e.g.
                          storages.backends.s3.S3Storage (S3-compatible; install django-storages)
@@ -90,6 +93,7 @@ DEBUG = _on("DEBUG")
 # with DEBUG off starts (config/secret.py).
 SECRET_KEY = _str("SECRET_KEY", "") or secrets.token_urlsafe(50)
 ALLOWED_HOSTS = _names("ALLOWED_HOSTS", "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = _names("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -229,8 +233,8 @@ if SESSION_COOKIE_SECURE:
     SECURE_HSTS_PRELOAD = _on("ARREARS_HSTS_PRELOAD", "1")
     SECURE_SSL_REDIRECT = _on("ARREARS_SSL_REDIRECT", "1")
 # Behind a reverse proxy that ends TLS, the request the server sees is plain HTTP: `arrears serve`
-# takes the proxy's X-Forwarded-Proto as the request's scheme, from ARREARS_TRUSTED_PROXY's address
-# only (waitress's trusted_proxy; gunicorn's is --forwarded-allow-ips). Not Django's
+# takes the proxy's X-Forwarded-Proto as the request's scheme, from ARREARS_TRUSTED_PROXY's
+# addresses only (gunicorn's forwarded_allow_ips, arrears/cli/serve.py). Not Django's
 # SECURE_PROXY_SSL_HEADER: it would believe the header from any client that reaches the server.
 ARREARS_TRUSTED_PROXY = _str("ARREARS_TRUSTED_PROXY", "")
 

@@ -1,158 +1,123 @@
-"""`arrears serve`: waitress in one process, or in several worker processes fed by one acceptor.
+"""`arrears serve`: gunicorn, used as a library, serving the application `arrears serve` loaded.
 
-With `--workers N`, N waitress processes serve pages on every core (Python runs one thread at a
-time per process). A browser's keep-alive connection stays with the process that took it, and
-every request on it waits behind that process's other connections; so with more than one worker,
-this process only accepts: it hands each new connection to the next worker in turn, over a Unix
-socket (SCM_RIGHTS), as Node's cluster module does on Linux, and the workers serve them.
+gunicorn's master process binds the port and keeps `--workers` worker processes, each answering
+`--threads` requests at once (one, by default: gunicorn's sync worker; more: its threaded worker).
+The master restarts a worker that dies, replaces a worker after `--max-requests` requests (give
+or take `--max-requests-jitter`, so that they do not all restart at once), kills one silent for
+`--timeout` seconds, and on SIGHUP starts new workers and lets the old ones finish their requests
+(`--graceful-timeout` seconds at most); SIGTERM stops it gracefully. See docs/scaling.md.
 
-Each worker serves one request at a time by default (`--threads 1`), the pre-fork model of
-gunicorn's default worker: a long request (a large export) holds up the other connections of its
-worker; `--threads 2` or more workers than cores soften that. The objects made at start-up are
-frozen before the workers fork (`gc.freeze`, as gunicorn's documentation advises for preloaded
-apps; it also keeps them shared between the processes), and a collection waits for 20,000 new
-objects. What each of these was measured to save: the README's benchmarks, "The workspace under
+The application is loaded once, in the master, before the workers fork (gunicorn's
+`preload_app`), and warmed there: the URL configuration (which imports every view and the API)
+and the Jinja templates, which a worker otherwise loaded on its first request (2.0-3.2 s for a
+worker replaced; with them warmed, 35-100 ms). Before each fork what the master holds is frozen
+out of the garbage collector's sight (`gc.freeze`, as gunicorn's and Python's documentation
+advise) and a collection waits for 20,000 new objects: 0.28-0.35 ms of collection an account
+page instead of 0.63. So a new worker serves at once, and a HUP gives new workers of the same
+code: new code needs the service restarted. The measures: the README's "The workspace under
 load".
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import gc
-import logging
-import os
-import signal
-import socket
-import sys
+from dataclasses import dataclass
 from typing import Any
 
-from waitress.server import TcpWSGIServer
-
-IDENT = "arrears"
+from gunicorn.app.base import BaseApplication
 
 
-class HandedServer(TcpWSGIServer):
-    """A waitress server whose connections come from the acceptor process over a Unix socket,
-    one file descriptor a message, instead of from a listening socket of its own."""
+@dataclass(frozen=True)
+class Serving:
+    """How `arrears serve` serves: its options, as the command line gave them."""
 
-    def __init__(self, application: Any, handoff: socket.socket, address: tuple, **kw: Any):
-        self._address = address
-        sockinfo = (socket.AF_INET, socket.SOCK_STREAM, 0, address)
-        # waitress makes the task dispatcher with `threads` (in kw) threads
-        super().__init__(
-            application, map={}, _sock=handoff, sockinfo=sockinfo, bind_socket=False, **kw
-        )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    threads: int = 1
+    max_requests: int = 0  # 0: a worker serves until it dies or is reloaded
+    max_requests_jitter: int | None = None  # None: a tenth of max_requests
+    timeout: int = 120
+    graceful_timeout: int = 30
+    trusted_proxy: str = ""  # the address whose X-Forwarded-Proto is believed (none if "")
 
-    def set_reuse_addr(self) -> None:  # a Unix socket: nothing to reuse
-        pass
+    def options(self) -> dict[str, Any]:
+        """The gunicorn settings of these options."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        jitter = self.max_requests_jitter
+        return {
+            "bind": [f"{host}:{self.port}"],
+            "workers": max(self.workers, 1),
+            "threads": max(self.threads, 1),  # above 1, gunicorn takes its threaded worker
+            "max_requests": self.max_requests,
+            "max_requests_jitter": self.max_requests // 10 if jitter is None else jitter,
+            "timeout": self.timeout,
+            "graceful_timeout": self.graceful_timeout,
+            "preload_app": True,
+            "backlog": 1024,
+            # The scheme a TLS-ending proxy says, believed from its address alone; gunicorn
+            # would otherwise believe it from 127.0.0.1 whatever ARREARS_TRUSTED_PROXY says.
+            "forwarded_allow_ips": self.trusted_proxy or "",
+            "secure_scheme_headers": {"X-FORWARDED-PROTO": "https"},
+            "pre_fork": freeze_before_fork,
+            "when_ready": announce,
+            "proc_name": "arrears",
+        }
 
-    def getsockname(self) -> tuple:
-        return self._address[:2]
 
-    def accept_connections(self) -> None:
-        self.accepting = True  # readable whenever the acceptor has sent a connection
+@functools.cache
+def warm_up() -> None:
+    """Load once, in the master, what every worker would load on its first requests: the URL
+    configuration (every view module and the API) and the compiled Jinja templates."""
+    from django.db import connections
+    from django.template import engines
+    from django.urls import get_resolver
 
-    def accept(self) -> tuple[socket.socket, Any] | None:
-        try:
-            _, fds, _, _ = socket.recv_fds(self.socket, 1, 1)
-        except BlockingIOError:
-            return None
-        if not fds:  # the acceptor has gone: stop serving
-            raise SystemExit(0)
-        conn = socket.socket(fileno=fds[0])
-        try:
-            return conn, conn.getpeername()
-        except OSError:  # the client left before it was served
-            conn.close()
-            return None
+    get_resolver().url_patterns  # noqa: B018 - the property imports the views
+    for engine in engines.all():
+        jinja = getattr(engine, "env", None)  # the Jinja2 backend's environment
+        if jinja is not None:
+            for name in jinja.list_templates(extensions=["html"]):
+                jinja.get_template(name)
+    connections.close_all()  # none may be shared across the fork
 
 
-def serve(
-    application: Any, host: str, port: int, workers: int, threads: int, trusted_proxy: str = ""
-) -> int:
-    """Serve until SIGTERM or Ctrl-C; with workers > 1, hand connections to them in turn. A
-    request from `trusted_proxy`'s address (a reverse proxy ending TLS) comes by the scheme its
-    X-Forwarded-Proto says; waitress drops the header from anyone else."""
-    from waitress import serve as waitress_serve
-
-    options: dict[str, Any] = {"threads": threads, "ident": IDENT}
-    if trusted_proxy:
-        options.update(trusted_proxy=trusted_proxy, trusted_proxy_headers={"x-forwarded-proto"})
-
-    if not hasattr(socket, "SOCK_SEQPACKET"):  # no passing of connections here: one process
-        workers = 1
-    # With one thread a worker, every request that arrives while another is served is "queued":
-    # waitress warns of each (several hundred lines a minute under load). Its other warnings stay.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+def freeze_before_fork(server: Any, worker: Any) -> None:
+    """gunicorn's pre_fork hook, in the master before each worker forks: the application warmed
+    (once), and what the master holds moved out of the collector's reach, so that no worker's
+    collection walks it, or writes to its pages (which keeps them shared)."""
+    warm_up()
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, *gc.get_threshold()[1:])
-    listener = socket.create_server((host, port), backlog=1024)
-    address = listener.getsockname()
+
+
+def announce(server: Any) -> None:
+    """gunicorn's when_ready hook: the address served, once the port is bound."""
+    where = ", ".join(f"http://{listener}/" for listener in server.LISTENERS)
     print(
-        f"Serving Arrears on http://{host}:{address[1]}/ with {workers} worker(s) (Ctrl-C stops)",
+        f"Serving Arrears on {where} with {server.num_workers} worker(s) (Ctrl-C stops)",
         flush=True,
     )
-    if workers == 1:
-        return _until_stopped(lambda: waitress_serve(application, sockets=[listener], **options))
-    ends: list[socket.socket] = []
-    children: list[int] = []
-    for _ in range(workers):
-        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
-            listener.close()
-            mine.close()
-            for other in ends:
-                other.close()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            try:
-                HandedServer(application, theirs, address, **options).run()
-            finally:
-                os._exit(0)
-        theirs.close()
-        ends.append(mine)
-        children.append(pid)
-    try:
-        return _until_stopped(lambda: _hand_out(listener, ends))
-    finally:
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        for pid in children:
-            os.waitpid(pid, 0)
 
 
-def _hand_out(listener: socket.socket, ends: list[socket.socket]) -> None:
-    """Accept connections and pass each to the next live worker; a worker that has died is
-    dropped from the turn (and said so), and with none left the server stops."""
-    turn = 0
-    while ends:
-        conn, _ = listener.accept()
-        with conn:
-            while ends:
-                end = ends[turn % len(ends)]
-                try:
-                    socket.send_fds(end, [b"c"], [conn.fileno()])
-                    turn += 1
-                    break
-                except OSError as exc:
-                    print(
-                        f"arrears serve: a worker has stopped ({exc}); serving on with "
-                        f"{len(ends) - 1}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    ends.remove(end)
-                    end.close()
-    raise SystemExit("arrears serve: no worker is left")
+class ArrearsServer(BaseApplication):
+    """gunicorn's master, its settings from `Serving` rather than a command line or a file."""
+
+    def __init__(self, application: Any, serving: Serving) -> None:
+        self.application, self.serving = application, serving
+        super().__init__(prog="arrears serve")
+
+    def load_config(self) -> None:
+        for name, value in self.serving.options().items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Any:
+        return self.application
 
 
-def _until_stopped(run: Any) -> int:
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    with contextlib.suppress(KeyboardInterrupt):
-        run()
+def serve(application: Any, serving: Serving) -> int:
+    """Serve until SIGTERM or Ctrl-C."""
+    ArrearsServer(application, serving).run()
     return 0

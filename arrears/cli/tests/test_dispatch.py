@@ -74,19 +74,19 @@ def test_a_command_loads_its_own_module_only():
     # when `arrears aging --help` and `arrears --as alice plan show --help` run
     aging = loaded_modules("aging")
     plan = loaded_modules("--as", "alice", "plan", "show")
-    # then each loaded the module of its part, not the others, and neither Django nor waitress
+    # then each loaded the module of its part, not the others, and neither Django nor gunicorn
     others = set(COMMANDS.values())
     assert aging & others == {"arrears.cli.book"}
     assert plan & others == {"arrears.cli.plans"}
-    assert not {"django", "waitress"} & packages(aging | plan)
+    assert not {"django", "gunicorn"} & packages(aging | plan)
 
 
-def test_the_help_of_every_command_loads_neither_django_nor_waitress():
+def test_the_help_of_every_command_loads_neither_django_nor_gunicorn():
     # when `arrears --help` lists every command
     loaded = loaded_modules()
     # then every command module was loaded to list its command, and nothing they run
     assert set(COMMANDS.values()) <= loaded
-    assert not {"django", "waitress"} & packages(loaded)
+    assert not {"django", "gunicorn"} & packages(loaded)
 
 
 def test_the_hold_reasons_offered_are_the_holds():

@@ -1,13 +1,16 @@
-"""`arrears serve`: waitress, in one process or in worker processes fed by one acceptor."""
+"""`arrears serve`: gunicorn's master and its workers, started as the command is, on a free port
+against a book in a temporary SQLite file; the workers found through Linux's /proc."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -42,8 +45,9 @@ def wait_serving(server: subprocess.Popen, port: int) -> None:
 
 
 def _started(
-    tmp_path: Path, more: dict[str, str] | None = None
-) -> tuple[subprocess.Popen, int, list[int]]:
+    tmp_path: Path, more: dict[str, str] | None = None, options: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen, int]:
+    """`arrears serve --workers 2` (and `options`) on a free port, answering."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}",
@@ -54,77 +58,33 @@ def _started(
     subprocess.run([ARREARS, "init"], env=env, check=True, capture_output=True)
     port = _free_port()
     server = subprocess.Popen(
-        [ARREARS, "serve", "--port", str(port), "--workers", "2"],
+        [ARREARS, "serve", "--port", str(port), "--workers", "2", *options],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     wait_serving(server, port)
+    return server, port
+
+
+def _stopped(server: subprocess.Popen) -> str:
+    """Stop the server (SIGTERM, gunicorn's graceful stop); what it wrote to stderr."""
+    server.terminate()
+    _out, err = server.communicate(timeout=40)
+    return err.decode()
+
+
+def workers(server: subprocess.Popen, n: int, other_than: set[int] = frozenset()) -> set[int]:
+    """The master's `n` worker processes, once it has `n` and none of `other_than` (20 s at
+    most: a worker replaced is forked again at once)."""
+    deadline = time.monotonic() + 20
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    return server, port, [int(pid) for pid in children.read_text().split()] if PROC else []
-
-
-def test_serve_with_two_workers_answers_and_stops_with_its_workers(tmp_path):
-    server, port, _workers = _started(tmp_path)
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5) as r:
-            assert r.status == 200
-            assert r.headers["Server"] == "arrears"
-        for _ in range(10):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/today/", timeout=5) as r:
-                assert r.url.endswith("/signin/?next=/today/")
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    time.sleep(0.3)
-    # no worker is left answering on the port
-    with socket.socket() as s:
-        assert s.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _connections_by_process(port: int, pids: list[int]) -> dict[int, int]:
-    """How many established connections to `port` each of `pids` holds (Linux's /proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if not os.path.exists(table):
-            continue
-        for row in Path(table).read_text().splitlines()[1:]:
-            cols = row.split()
-            if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "01":
-                inodes.add(cols[9])
-    held = {}
-    for pid in pids:
-        count = 0
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                link = os.readlink(fd)
-            except OSError:
-                continue
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                count += 1
-        held[pid] = count
-    return held
-
-
-@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
-def test_two_workers_are_handed_keep_alive_connections_in_turn(tmp_path):
-    """A keep-alive connection stays with the worker that took it. On one shared socket the
-    worker that woke first took 16-18 of 20; with a socket each (SO_REUSEPORT) the kernel's hash
-    split 20 as 7/13. The acceptor hands them out in turn: 20/20 of 40."""
-    server, port, workers = _started(tmp_path)
-    clients = []
-    try:
-        assert len(workers) == 2, workers
-        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
-        time.sleep(1)
-        held = _connections_by_process(port, workers)
-        assert sorted(held.values()) == [20, 20], held
-        assert _connections_by_process(port, [server.pid]) == {server.pid: 0}  # it only accepts
-    finally:
-        for c in clients:
-            c.close()
-        server.terminate()
-        server.wait(timeout=20)
+    while True:
+        pids = {int(pid) for pid in children.read_text().split()}
+        if len(pids) == n and not pids & other_than:
+            return pids
+        assert time.monotonic() < deadline, (pids, other_than)
+        time.sleep(0.1)
 
 
 def _gone(pid: int, seconds: float = 10) -> bool:
@@ -140,49 +100,139 @@ def _gone(pid: int, seconds: float = 10) -> bool:
     return False
 
 
-@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
-def test_a_worker_that_dies_is_left_out_and_the_others_serve_on(tmp_path):
-    server, port, workers = _started(tmp_path)
+def _get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        os.kill(workers[0], signal.SIGKILL)
-        assert _gone(workers[0])
-        for _ in range(6):  # the turn reaches the dead worker and passes over it
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5) as r:
-                assert r.status == 200
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_serve_answers_pages_and_stops_with_its_workers(tmp_path):
+    server, port = _started(tmp_path)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=5) as r:
+            assert r.status == 200
+            assert r.headers["Server"] == "gunicorn"  # no version said
+        for _ in range(10):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/today/", timeout=5) as r:
+                assert r.url.endswith("/signin/?next=/today/")
+        # the static files, as whitenoise serves them
+        page = _get(port, "/signin/")[1]
+        css = re.search(r'href="(/static/[^"]+\.css)"', page).group(1)
+        assert _get(port, css)[0] == 200
+        pids = workers(server, 2) if PROC else set()
+    finally:
+        _stopped(server)
+    assert server.returncode == 0
+    time.sleep(0.3)
+    # no worker is left answering on the port
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+    assert all(_gone(pid) for pid in pids), pids
+
+
+def test_the_health_check_answers_whatever_the_host_and_scheme(tmp_path):
+    # given a server that redirects plain HTTP to HTTPS and serves only its own host name
+    more = {"SECURE_COOKIES": "1", "ALLOWED_HOSTS": "arrears.example"}
+    server, port = _started(tmp_path, more)
+    try:
+        # when a load balancer asks by the instance's address and plain HTTP
+        # then /healthz says the server and its database answer
+        assert _get(port, "/healthz", {"Host": "10.0.0.7"}) == (200, "ok\n")
+        assert _get(port, "/healthz/")[0] == 200
+        # and the pages are as guarded as before: another host is refused, HTTP redirected
+        assert _get(port, "/signin/", {"Host": "10.0.0.7"})[0] == 400
+        assert _get(port, "/signin/", {"Host": "arrears.example"})[0] == 301
+        # and with no ARREARS_TRUSTED_PROXY, a claim of HTTPS is believed from no one, not even
+        # from 127.0.0.1 (which gunicorn itself trusts by default)
+        claim = {"Host": "arrears.example", "X-Forwarded-Proto": "https"}
+        assert _get(port, "/signin/", claim)[0] == 301
+    finally:
+        _stopped(server)
+
+
+def test_the_health_check_says_503_without_the_database(tmp_path):
+    # given a server whose workers keep no database connection between requests
+    server, port = _started(tmp_path, {"ARREARS_DB_CONN_SECONDS": "0"})
+    try:
+        assert {_get(port, "/healthz")[0] for _ in range(4)} == {200}
+        # when its database can no longer be opened
+        (tmp_path / "book.sqlite3").rename(tmp_path / "elsewhere.sqlite3")
+        (tmp_path / "book.sqlite3").mkdir()  # SQLite cannot open a folder
+        # then the health check says so, whichever worker answers
+        assert {_get(port, "/healthz")[0] for _ in range(4)} == {503}
+    finally:
+        _stopped(server)
+
+
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
+def test_a_worker_killed_is_replaced_and_the_server_answers_on(tmp_path):
+    server, port = _started(tmp_path)
+    try:
+        before = workers(server, 2)
+        killed = min(before)
+        os.kill(killed, signal.SIGKILL)
+        after = workers(server, 2, other_than={killed})
+        assert before - after == {killed}
+        assert len(after - before) == 1
+        assert {_get(port, "/signin/")[0] for _ in range(6)} == {200}
         assert server.poll() is None
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    assert b"a worker has stopped" in server.stderr.read()
+        err = _stopped(server)
+    assert f"Worker (pid:{killed}) was sent SIGKILL" in err
+
+
+def _requests_until(port: int, stop: threading.Event, answers: list) -> None:
+    """GET /signin/ one after the other, each answer's status (or the error) in `answers`."""
+    while not stop.is_set():
+        try:
+            answers.append(_get(port, "/signin/")[0])
+        except OSError as exc:
+            answers.append(repr(exc))
 
 
 @pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
-def test_workers_stop_when_the_acceptor_is_killed(tmp_path):
-    server, _port, workers = _started(tmp_path)
-    server.kill()
-    server.wait(timeout=20)
-    assert all(_gone(pid) for pid in workers), workers
-
-
-@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
-def test_requests_waiting_for_their_worker_write_no_warning_each(tmp_path):
-    """With one thread a worker, a request that comes while another is served waits: waitress
-    warned of each ("Task queue depth is 1"), hundreds of lines a minute under load."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    server, port, _workers = _started(tmp_path)
-
-    def fetch(_n: int) -> int:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin/", timeout=10) as r:
-            return r.status
-
+def test_a_hup_replaces_every_worker_and_no_request_fails(tmp_path):
+    server, port = _started(tmp_path)
+    stop, answers = threading.Event(), []
+    loops = [threading.Thread(target=_requests_until, args=(port, stop, answers)) for _ in range(3)]
     try:
-        with ThreadPoolExecutor(16) as pool:
-            assert set(pool.map(fetch, range(64))) == {200}
+        before = workers(server, 2)
+        for loop in loops:
+            loop.start()
+        while len(answers) < 10:
+            time.sleep(0.05)
+        server.send_signal(signal.SIGHUP)
+        after = workers(server, 2, other_than=before)  # new workers, the old ones gone
+        during = len(answers)
+        while len(answers) < during + 10:  # and answered by the new ones
+            time.sleep(0.05)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    assert b"Task queue depth" not in server.stderr.read()
+        stop.set()
+        for loop in loops:
+            loop.join(timeout=30)
+        _stopped(server)
+    assert not after & before
+    assert set(answers) == {200}, [a for a in answers if a != 200][:5]
+
+
+@pytest.mark.skipif(not PROC, reason="needs Linux's /proc")
+def test_a_worker_is_replaced_after_its_max_requests(tmp_path):
+    options = ("--workers", "1", "--max-requests", "5", "--max-requests-jitter", "0")
+    server, port = _started(tmp_path, options=options)
+    try:
+        first = workers(server, 1)
+        # the start's own request (wait_serving) was the first of its 5
+        assert {_get(port, "/signin/")[0] for _ in range(4)} == {200}
+        second = workers(server, 1, other_than=first)
+        assert {_get(port, "/signin/")[0] for _ in range(3)} == {200}
+        assert workers(server, 1) == second
+    finally:
+        err = _stopped(server)
+    assert "Autorestarting worker after current request" in err
 
 
 @pytest.mark.parametrize("how", ["arrears serve", "wsgi"])
@@ -235,7 +285,7 @@ def test_the_secret_key_is_the_environments_or_random_per_process():
 
 
 def _ask(port: int, method: str, path: str, cookies: dict[str, str], form: str = "") -> tuple:
-    """One request on a new connection (so that the acceptor hands it to the next worker):
+    """One request on a new connection (taken by whichever worker accepts it first):
     its status, Location, and the cookies it set, added to `cookies`."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
@@ -271,7 +321,7 @@ def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path,
     if sessions == "shared cache":
         _redis_or_skip()
         more["ARREARS_SESSION_CACHE_URL"] = REDIS
-    server, port, _workers = _started(tmp_path, more)
+    server, port = _started(tmp_path, more)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'book.sqlite3'}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     password = "correct horse battery 7"
@@ -304,5 +354,4 @@ def test_a_session_signed_out_in_one_worker_is_refused_by_every_worker(tmp_path,
         answers = [_ask(port, "GET", "/today/", dict(stolen))[:2] for _ in range(6)]
         assert answers == [(302, "/signin/?next=/today/")] * 6
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        _stopped(server)
