@@ -160,6 +160,7 @@ class Ledger:
     def __init__(self) -> None:
         self.deltas: dict[str, list[tuple[int, date, date, int]]] = defaultdict(list)
         for d in OpenItemDelta.objects.filter(is_credit=False).select_related("account"):
+            assert d.due_on is not None  # a charge's
             self.deltas[d.account.account_id].append(
                 (d.item_id, d.due_on, d.on_date, int(d.delta * 100))
             )
@@ -204,6 +205,7 @@ class Ledger:
 
 def _jurisdiction(account: str) -> str:
     prop = Account.objects.select_related("property").get(account_id=account).property
+    assert prop is not None
     return f"{prop.country}-{prop.state.upper()}" if prop.state else prop.country
 
 
@@ -214,8 +216,10 @@ def _what_works(ledger: Ledger, sent: list[tuple[str, str, str, str, date]]) -> 
     policies: dict[str, set[str]] = defaultdict(set)
     for a, policy, *_rest in notices:
         policies[a].add(policy)
-    for x in Action.objects.filter(run_on__gte=FIRST - timedelta(days=90), run_on__lte=LAST):
-        policies[x.account.account_id].add(x.policy)
+    for action in Action.objects.filter(
+        run_on__gte=FIRST - timedelta(days=90), run_on__lte=LAST
+    ).select_related("account"):
+        policies[action.account.account_id].add(action.policy)
     count: dict[tuple[str, str, str, str], int] = defaultdict(int)
     strata: dict[Any, dict[Any, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * 4))
     for a, policy, step, channel, day in sorted(notices, key=lambda n: (n[4], n)):
