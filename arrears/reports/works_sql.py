@@ -174,11 +174,14 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     due_on < D, open_from < D and open_until is None or >= D."""
     base = literal(first - timedelta(days=1))
     stmt.add(
-        ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
+        # the deltas from `first` on, read once: the period's, and those that read back
+        ", dl AS MATERIALIZED (SELECT item_id, account_id, due_on, on_date, delta"
         f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
-        " AND on_date >= %s AND on_date <= %s AND account_id IN (SELECT account_id FROM acc)"
+        " AND on_date >= %s AND account_id IN (SELECT account_id FROM acc))"
+        ", d AS (SELECT item_id, account_id, due_on, on_date, delta FROM dl"
+        " WHERE on_date <= %s"
         f" UNION ALL SELECT item_id, account_id, due_on, {base}, SUM(cents)"
-        f" FROM ({open_before('item_id, account_id, due_on', 'due_on <= %s')}) z"
+        f" FROM ({open_before('item_id, account_id, due_on', 'due_on <= %s', 'dl')}) z"
         " GROUP BY item_id, account_id, due_on HAVING SUM(cents) <> 0)"
         ", r AS (SELECT account_id, due_on, on_date AS open_from,"
         " LEAD(on_date) OVER (PARTITION BY item_id ORDER BY on_date) AS open_until,"
@@ -189,28 +192,26 @@ def spans(stmt: Statement, first: date, last: date) -> None:
         sql.day(last),
         sql.day(first),
         sql.day(last),
-        *open_before_params(first, sql.day(last)),
+        False,
+        sql.day(last),
+        sql.day(last),
         sql.day(first),
     )
 
 
-def open_before(columns: str, where: str) -> str:
+def open_before(columns: str, where: str, late: str) -> str:
     """Rows (`columns`, cents) that sum, per item, to what each open charge (not credit) of
     `acc`'s accounts held as `first` began, its deltas before `first`: what is open at the end
-    of the book (`OpenItem`, the sum of all its deltas) less its deltas from `first` on. The
-    book's history before `first` is not read, only the deltas after it (parameters:
-    `open_before_params`; `where`, a condition on due_on, holds one parameter)."""
+    of the book (`OpenItem`, the sum of all its deltas) less its deltas from `first` on (those
+    of the relation `late`: every charge delta of `acc` from `first` on that `where` keeps).
+    The book's history before `first` is not read. Parameters: False (not credit), `where`'s
+    one (a condition on due_on), then `where`'s again."""
     mine = "account_id IN (SELECT account_id FROM acc)"
     return (
         f"SELECT {columns}, amount AS cents FROM {sql.table(OpenItem)}"
         f" WHERE is_credit = %s AND {where} AND {mine}"
-        f" UNION ALL SELECT {columns}, -delta FROM {sql.table(OpenItemDelta)}"
-        f" WHERE is_credit = %s AND {where} AND on_date >= %s AND {mine}"
+        f" UNION ALL SELECT {columns}, -delta FROM {late} WHERE {where}"
     )
-
-
-def open_before_params(first: date, bound: Any) -> list[Any]:
-    return [False, bound, False, bound, sql.day(first)]
 
 
 def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
@@ -227,21 +228,27 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
     delta = sql.table(OpenItemDelta)
     no_day = "CAST(NULL AS date)" if bulk.is_postgres() else "NULL"
     stmt.add(
+        # the deltas read once: the period's, those due in it, and those that read back
+        f", pdl AS MATERIALIZED (SELECT account_id, due_on, on_date, delta FROM {delta}"
+        " WHERE is_credit = %s AND due_on <= %s AND (on_date >= %s OR due_on >= %s)"
+        " AND account_id IN (SELECT account_id FROM acc))"
         f", ev AS (SELECT account_id, {key} AS k, 1 AS kind, delta AS cents, {no_day} AS day"
-        f" FROM {delta} WHERE is_credit = %s AND due_on <= %s AND on_date <= %s"
-        " AND (on_date >= %s OR due_on >= %s) AND account_id IN (SELECT account_id FROM acc)"
+        " FROM pdl WHERE on_date <= %s"
         f" UNION ALL SELECT account_id, {literal(first - timedelta(days=1))}, 1, SUM(cents),"
-        f" {no_day} FROM ({open_before('account_id', 'due_on < %s')}) z GROUP BY account_id"
+        f" {no_day} FROM ({open_before('account_id', 'due_on < %s', 'pdl')}) z"
+        " GROUP BY account_id"
         f" UNION ALL SELECT account_id, day, 0, 0, day FROM {days})"
         ", run AS (SELECT account_id, day, kind, SUM(cents) OVER (PARTITION BY account_id"
         " ORDER BY k, kind ROWS UNBOUNDED PRECEDING) AS cents FROM ev)"
         ", pd AS (SELECT account_id, day, cents FROM run WHERE kind = 0)",
         False,
         sql.day(last),
+        sql.day(first),
+        sql.day(first),
         sql.day(last),
+        False,
         sql.day(first),
         sql.day(first),
-        *open_before_params(first, sql.day(first)),
     )
 
 
