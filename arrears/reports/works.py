@@ -155,7 +155,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     # its sums are what each day's account paid, its ids what each line collected
     stmt.add(
         ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day', (first, last))})"
+        f"{paid_after('nd.account_id', 'nd.day', (first, last), many=True)})"
         ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
         ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
         f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
@@ -516,25 +516,27 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         # the payments that day counts as paid after; each interval is +1 on its first day
         # and -1 the day after its last, summed per account and day, then in date order: the
         # bucket is the highest level held (the oldest charge's), paid is level 0 held. The
-        # days of the period's notices (level -1, nothing held) read their account's state.
-        ", nd AS (SELECT DISTINCT account_id, day FROM n WHERE day >= {first})"
+        # period's notices (q = 1, after their day's events, holding nothing) read their
+        # account's state on their day in the same pass.
         ", ev AS (SELECT account_id, s AS day, 1 AS lvl, 1 AS v FROM sa WHERE s <= e"
         " UNION ALL SELECT account_id, {e1}, 1, -1 FROM sa WHERE s <= e"
         "{levels}"
         " UNION ALL SELECT account_id, s, 0, 1 FROM pp WHERE s <= e"
-        " UNION ALL SELECT account_id, {e1}, 0, -1 FROM pp WHERE s <= e"
-        " UNION ALL SELECT account_id, day, -1, 0 FROM nd)"
-        ", ec AS (SELECT account_id, day, {level_sums}, MIN(lvl) AS lvl FROM ev"
-        " GROUP BY account_id, day)"
-        ", st AS (SELECT account_id, day, lvl, {level_runs} FROM ec)"
-        ", sv AS MATERIALIZED (SELECT account_id, day, lvl, CASE WHEN n4 > 0 THEN 4"
-        " WHEN n3 > 0 THEN 3 WHEN n2 > 0 THEN 2 WHEN n1 > 0 THEN 1 ELSE 0 END AS bucket,"
-        " CASE WHEN n0 > 0 THEN 1 ELSE 0 END AS paid FROM st)"
+        " UNION ALL SELECT account_id, {e1}, 0, -1 FROM pp WHERE s <= e)"
+        ", ec AS (SELECT account_id, day, 0 AS q, {level_sums}, '' AS policy, '' AS step,"
+        " '' AS channel FROM ev GROUP BY account_id, day"
+        " UNION ALL SELECT account_id, day, 1, 0, 0, 0, 0, 0, policy, step, channel FROM n"
+        " WHERE day >= {first})"
+        ", st AS (SELECT account_id, day, q, policy, step, channel, {level_runs} FROM ec)"
+        ", sv AS MATERIALIZED (SELECT account_id, day, q, policy, step, channel,"
+        " CASE WHEN n4 > 0 THEN 4 WHEN n3 > 0 THEN 3 WHEN n2 > 0 THEN 2 WHEN n1 > 0 THEN 1"
+        " ELSE 0 END AS bucket, CASE WHEN n0 > 0 THEN 1 ELSE 0 END AS paid FROM st)"
         # the days an account's state changed, and so its segments [s, e] in a bucket,
         # paid or not (after the last change, on `last` + 1 at the latest, it is in none)
         ", sc AS (SELECT account_id, day, bucket, paid,"
         " LAG(bucket) OVER (PARTITION BY account_id ORDER BY day) AS was_bucket,"
-        " LAG(paid) OVER (PARTITION BY account_id ORDER BY day) AS was_paid FROM sv)"
+        " LAG(paid) OVER (PARTITION BY account_id ORDER BY day) AS was_paid FROM sv"
+        " WHERE q = 0)"
         ", sg AS (SELECT account_id, day AS s, {lead_e} AS e, bucket, paid FROM sc"
         " WHERE was_bucket IS NULL OR was_bucket <> bucket OR was_paid <> paid)"
         ", seg AS MATERIALIZED (SELECT sg.account_id, aj.jur, s, e, bucket, paid FROM sg"
@@ -560,7 +562,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
             ),
             level_runs=", ".join(
                 f"SUM(c{k}) OVER (PARTITION BY account_id ORDER BY day"
-                f" ROWS UNBOUNDED PRECEDING) AS n{k}"
+                f", q ROWS UNBOUNDED PRECEDING) AS n{k}"
                 for k in range(5)
             ),
             lead_e=plus_days("LEAD(day) OVER (PARTITION BY account_id ORDER BY day)", -1),
@@ -608,13 +610,10 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " FROM iv UNION ALL SELECT kind, policy, step, jur, bucket, {e1iv}, -1, -paid"
         " FROM iv) z GROUP BY kind, policy, step, jur, bucket, day)"
         # the treated: each notice of the period to an account past due that day
-        ", nb AS (SELECT account_id, day, bucket, paid FROM sv WHERE lvl = -1"
-        " AND bucket > 0)"
-        ", tr AS (SELECT n.policy, n.step, n.channel, aj.jur, n.day,"
-        " nb.bucket, COUNT(*) AS cnt, SUM(nb.paid) AS paid"
-        " FROM n JOIN aj ON aj.account_id = n.account_id"
-        " JOIN nb ON nb.account_id = n.account_id AND nb.day = n.day"
-        " GROUP BY n.policy, n.step, n.channel, aj.jur, n.day, nb.bucket)"
+        ", tr AS (SELECT sv.policy, sv.step, sv.channel, aj.jur, sv.day, sv.bucket,"
+        " COUNT(*) AS cnt, SUM(sv.paid) AS paid FROM sv"
+        " JOIN aj ON aj.account_id = sv.account_id WHERE sv.q = 1 AND sv.bucket > 0"
+        " GROUP BY sv.policy, sv.step, sv.channel, aj.jur, sv.day, sv.bucket)"
         ", qy AS (SELECT 'E' AS kind, policy, '' AS step, jur, bucket, day FROM tr"
         " UNION SELECT 'R', policy, step, jur, bucket, day FROM tr)"
         ", cum AS (SELECT kind, policy, step, jur, bucket, day, q,"

@@ -291,10 +291,27 @@ def payments(days: tuple[date, date]) -> str:
     )
 
 
-def paid_after(account: str, day: str, days: tuple[date, date]) -> str:
+def paid_after(account: str, day: str, days: tuple[date, date], *, many: bool = False) -> str:
     """A join to `t`, the payments of `account` in the 14 days from `day` (one of `days`,
-    first and last) that no reversal posted by the last of them undid."""
+    first and last) that no reversal posted by the last of them undid. For `many` days on
+    PostgreSQL (the notices'), the period's payments hashed once by account and run of 14
+    days (`payments`); otherwise (a few days, as the contacts', or on SQLite, which cannot
+    hash a join to a derived table and would scan it for each day) the account's payments
+    by the transactions' index, each reversal looked up by its unique key (a count, not NOT
+    EXISTS, which PostgreSQL would plan as an anti join hashing every reversal of the book
+    for each payment)."""
     end = plus_days(day, WINDOW_DAYS - 1)
+    if not (many and bulk.is_postgres()):
+        first, last = days
+        txn = sql.table(Transaction)
+        return (
+            f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
+            f" AND t.posted_on >= {day} AND t.posted_on <= {end}"
+            f" AND t.posted_on >= {literal(first)}"
+            f" AND t.posted_on <= {literal(last + timedelta(days=WINDOW_DAYS - 1))}"
+            f" AND (SELECT COUNT(*) FROM {txn} rv WHERE rv.reverses_id = t.id"
+            f" AND rv.type = 'reversal' AND rv.posted_on <= {end}) = 0"
+        )
     return (
         f" JOIN {payments(days)} t ON t.account_id = {account}"
         f" AND t.b = {_block(day, days[0])} AND t.posted_on >= {day} AND t.posted_on <= {end}"
