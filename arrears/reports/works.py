@@ -50,7 +50,6 @@ from arrears.reports.works_sql import (
     bytewise,
     earlier,
     greatest,
-    islands,
     json_text,
     least,
     literal,
@@ -156,7 +155,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     # its sums are what each day's account paid, its ids what each line collected
     stmt.add(
         ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day', (first, last))})"
+        f"{paid_after('nd.account_id', 'nd.day', (first, last), many=True)})"
         ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
         ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
         f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
@@ -187,7 +186,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     group_cents: dict[str, int] = defaultdict(int)
     total_cents = 0
     for kind, group, policy, step, channel, outcome, value in run(
-        stmt.text, stmt.params, merge=False
+        stmt.text, stmt.params, merge=False, sort=False
     ):
         key, line, amount = key_of(group), (policy, step, channel), int(value or 0)
         if kind == "n":
@@ -488,10 +487,10 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
     # controls of the period's first days
     notices(stmt, earlier(first, WINDOW_DAYS - 1), last)
     spans(stmt, first, last)
-    jurisdiction = (
-        "CASE WHEN acc.country IS NULL OR acc.country = '' THEN ''"
+    jurisdiction = bytewise(
+        "(CASE WHEN acc.country IS NULL OR acc.country = '' THEN ''"
         " WHEN acc.state IS NULL OR acc.state = '' THEN acc.country"
-        " ELSE acc.country || '-' || UPPER(acc.state) END"
+        " ELSE acc.country || '-' || UPPER(acc.state) END)"
     )
     first_lit, last_lit = literal(first), literal(last)
     txn = sql.table(Transaction)
@@ -499,24 +498,11 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         ", pol AS (SELECT x.account_id, x.policy FROM {act} x"
         " JOIN acc ON acc.account_id = x.account_id WHERE x.run_on >= %s AND x.run_on <= %s"
         " UNION SELECT account_id, policy FROM n)"
+        ", aj AS (SELECT account_id, {jurisdiction} AS jur FROM acc)"
         # The days [s, e] of the period each open charge is past due and open at the start
-        # of (due_on < D, open_from < D, open_until none or >= D); the days between two of
-        # an account's starts or ends, each with the oldest charge then (`ol`); and so each
-        # account's days in each bucket (`bk`), disjoint.
+        # of (due_on < D, open_from < D, open_until none or >= D)
         ", sa AS (SELECT account_id, due_on, {sa_s} AS s, COALESCE(open_until, {last}) AS e"
         " FROM spans)"
-        ", sb AS (SELECT account_id, s AS p FROM sa WHERE s <= e"
-        " UNION SELECT account_id, {e1} FROM sa WHERE s <= e)"
-        ", sg AS (SELECT account_id, p AS s,"
-        " LEAD(p) OVER (PARTITION BY account_id ORDER BY p) AS nxt FROM sb)"
-        ", ol AS (SELECT sg.account_id, sg.s, {sg_e} AS e, MIN(sa.due_on) AS oldest FROM sg"
-        " JOIN sa ON sa.account_id = sg.account_id AND sa.s <= sg.s AND sa.e >= sg.s"
-        " WHERE sg.nxt IS NOT NULL GROUP BY sg.account_id, sg.s, sg.nxt)"
-        ", bk0 AS (SELECT account_id, '1-30' AS bucket, {b1} FROM ol"
-        " UNION ALL SELECT account_id, '31-60', {b31} FROM ol"
-        " UNION ALL SELECT account_id, '61-90', {b61} FROM ol"
-        " UNION ALL SELECT account_id, '91+', {b91} FROM ol)"
-        ", bk AS (SELECT account_id, bucket, s, e FROM bk0 WHERE s <= e)"
         # The days D an account paid within the 14 days from (`paid_after`): a payment on P
         # not reversed by D + 13 counts for D in [P - 13, P], before its reversal's day - 13
         ", rv AS (SELECT reverses_id, MIN(posted_on) AS on_day FROM {txn}"
@@ -525,20 +511,61 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " LEFT JOIN rv ON rv.reverses_id = tx.id WHERE tx.type = 'payment'"
         " AND tx.posted_on >= {first} AND tx.posted_on <= {paid_last}"
         " AND tx.account_id IN (SELECT account_id FROM acc))"
-        ", pp1 AS (SELECT account_id, s, e FROM pp WHERE s <= e)".format(
+        # Each account's state day by day, in one sorted pass: level k (1 … 4) is held on a
+        # day by the charges then open and at least 1, 31, 61, 91 days past due, level 0 by
+        # the payments that day counts as paid after; each interval is +1 on its first day
+        # and -1 the day after its last, summed per account and day, then in date order: the
+        # bucket is the highest level held (the oldest charge's), paid is level 0 held. The
+        # period's notices (q = 1, after their day's events, holding nothing) read their
+        # account's state on their day in the same pass.
+        ", ev AS (SELECT account_id, s AS day, 1 AS lvl, 1 AS v FROM sa WHERE s <= e"
+        " UNION ALL SELECT account_id, {e1}, 1, -1 FROM sa WHERE s <= e"
+        "{levels}"
+        " UNION ALL SELECT account_id, s, 0, 1 FROM pp WHERE s <= e"
+        " UNION ALL SELECT account_id, {e1}, 0, -1 FROM pp WHERE s <= e)"
+        ", ec AS (SELECT account_id, day, 0 AS q, {level_sums}, '' AS policy, '' AS step,"
+        " '' AS channel FROM ev GROUP BY account_id, day"
+        " UNION ALL SELECT account_id, day, 1, 0, 0, 0, 0, 0, policy, step, channel FROM n"
+        " WHERE day >= {first})"
+        ", st AS (SELECT account_id, day, q, policy, step, channel, {level_runs} FROM ec)"
+        ", sv AS MATERIALIZED (SELECT account_id, day, q, policy, step, channel,"
+        " CASE WHEN n4 > 0 THEN 4 WHEN n3 > 0 THEN 3 WHEN n2 > 0 THEN 2 WHEN n1 > 0 THEN 1"
+        " ELSE 0 END AS bucket, CASE WHEN n0 > 0 THEN 1 ELSE 0 END AS paid FROM st)"
+        # the days an account's state changed, and so its segments [s, e] in a bucket,
+        # paid or not (after the last change, on `last` + 1 at the latest, it is in none)
+        ", sc AS (SELECT account_id, day, bucket, paid,"
+        " LAG(bucket) OVER (PARTITION BY account_id ORDER BY day) AS was_bucket,"
+        " LAG(paid) OVER (PARTITION BY account_id ORDER BY day) AS was_paid FROM sv"
+        " WHERE q = 0)"
+        ", sg AS (SELECT account_id, day AS s, {lead_e} AS e, bucket, paid FROM sc"
+        " WHERE was_bucket IS NULL OR was_bucket <> bucket OR was_paid <> paid)"
+        ", seg AS MATERIALIZED (SELECT sg.account_id, aj.jur, s, e, bucket, paid FROM sg"
+        " JOIN aj ON aj.account_id = sg.account_id WHERE bucket > 0)".format(
             act=act,
+            jurisdiction=jurisdiction,
             last=last_lit,
             first=first_lit,
             sa_s=greatest(plus_days(greatest("due_on", "open_from"), 1), first_lit),
             e1=plus_days("e", 1),
-            sg_e=plus_days("sg.nxt", -1),
-            b1=(
-                f"{greatest('s', plus_days('oldest', 1))} AS s,"
-                f" {least('e', plus_days('oldest', 30))} AS e"
+            levels="".join(
+                f" UNION ALL SELECT account_id, {start}, {level}, 1 FROM sa WHERE {start} <= e"
+                f" UNION ALL SELECT account_id, {plus_days('e', 1)}, {level}, -1 FROM sa"
+                f" WHERE {start} <= e"
+                for level, start in (
+                    (2, greatest("s", plus_days("due_on", 31))),
+                    (3, greatest("s", plus_days("due_on", 61))),
+                    (4, greatest("s", plus_days("due_on", 91))),
+                )
             ),
-            b31=f"{greatest('s', plus_days('oldest', 31))}, {least('e', plus_days('oldest', 60))}",
-            b61=f"{greatest('s', plus_days('oldest', 61))}, {least('e', plus_days('oldest', 90))}",
-            b91=f"{greatest('s', plus_days('oldest', 91))}, e",
+            level_sums=", ".join(
+                f"SUM(CASE WHEN lvl = {k} THEN v ELSE 0 END) AS c{k}" for k in range(5)
+            ),
+            level_runs=", ".join(
+                f"SUM(c{k}) OVER (PARTITION BY account_id ORDER BY day"
+                f", q ROWS UNBOUNDED PRECEDING) AS n{k}"
+                for k in range(5)
+            ),
+            lead_e=plus_days("LEAD(day) OVER (PARTITION BY account_id ORDER BY day)", -1),
             txn=txn,
             p_s=greatest(plus_days("tx.posted_on", -(WINDOW_DAYS - 1)), first_lit),
             p_e=least(
@@ -550,71 +577,43 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         sql.day(earlier(first, POLICY_DAYS)),
         sql.day(last),
     )
-    islands(stmt, "pi", "pp1", "account_id")
-    # the days an account was sent a step of a policy in the 13 days before or that day
+    # the days an account was sent a step of a policy in the 13 days before or that day:
+    # each sending's days [d, d + 13] less those of the one before it (all as long, so no
+    # earlier one reaches further), within the period: disjoint pieces
     stmt.add(
-        ", rn AS (SELECT DISTINCT account_id, policy, step, {r_s} AS s, {r_e} AS e FROM n"
-        " WHERE {r_s} <= {r_e})".format(
-            r_s=greatest("day", first_lit),
+        ", rd AS (SELECT DISTINCT account_id, policy, step, day FROM n)"
+        ", rl AS (SELECT account_id, policy, step, day, LAG(day) OVER (PARTITION BY"
+        " account_id, {part} ORDER BY day) AS before FROM rd)"
+        ", ri AS (SELECT account_id, policy, step, {r_s} AS s, {r_e} AS e FROM rl)".format(
+            part=", ".join(bytewise(c) for c in ("policy", "step")),
+            r_s=greatest(
+                greatest("day", first_lit),
+                f"COALESCE({plus_days('before', WINDOW_DAYS)}, day)",
+            ),
             r_e=least(plus_days("day", WINDOW_DAYS - 1), last_lit),
         )
     )
-    islands(stmt, "ri", "rn", "account_id", "policy, step")
-    jurisdiction = bytewise(
-        "(CASE WHEN acc.country IS NULL OR acc.country = '' THEN ''"
-        " WHEN acc.state IS NULL OR acc.state = '' THEN acc.country"
-        " ELSE acc.country || '-' || UPPER(acc.state) END)"
-    )
-
-    def meet(a: str, b: str) -> str:
-        return f" AND {a}.s <= {b}.e AND {b}.s <= {a}.e"
 
     # Each stratum's eligible accounts (E: of the policy, in the bucket that day) and those
     # of them sent the step in the 13 days before or that day (R), each also as paid within
-    # 14 days: intervals of days turned into +1 at their start and -1 the day after their end,
-    # summed per stratum; the count on a day is the running sum up to it.
+    # 14 days: the segments of E, and those of R (a sending's days met with the segments),
+    # turned into +1 at their start and -1 the day after their end, summed per stratum; the
+    # count on a day is the running sum up to it.
     stmt.add(
-        ", bkp AS (SELECT bk.account_id, bk.bucket, {gs} AS s, {ls} AS e FROM bk"
-        " JOIN pi ON pi.account_id = bk.account_id{bk_pi})"
-        ", rb AS (SELECT ri.account_id, ri.policy, ri.step, bk.bucket, {gs2} AS s, {ls2} AS e"
-        " FROM ri JOIN bk ON bk.account_id = ri.account_id{ri_bk})"
-        ", rbp AS (SELECT rb.account_id, rb.policy, rb.step, rb.bucket, {gs3} AS s, {ls3} AS e"
-        " FROM rb JOIN pi ON pi.account_id = rb.account_id{rb_pi})"
-        ", iv AS (SELECT 'E' AS kind, pol.policy, '' AS step, bk.account_id, bk.bucket, bk.s,"
-        " bk.e, 0 AS paid FROM bk JOIN pol ON pol.account_id = bk.account_id"
-        " UNION ALL SELECT 'E', pol.policy, '', bkp.account_id, bkp.bucket, bkp.s, bkp.e, 1"
-        " FROM bkp JOIN pol ON pol.account_id = bkp.account_id"
-        " UNION ALL SELECT 'R', policy, step, account_id, bucket, s, e, 0 FROM rb"
-        " UNION ALL SELECT 'R', policy, step, account_id, bucket, s, e, 1 FROM rbp)"
-        ", ivj AS (SELECT iv.*, {jurisdiction} AS jur FROM iv"
-        " JOIN acc ON acc.account_id = iv.account_id)"
+        ", iv AS (SELECT 'E' AS kind, pol.policy, '' AS step, seg.jur, seg.bucket,"
+        " seg.s, seg.e, seg.paid FROM seg JOIN pol ON pol.account_id = seg.account_id"
+        " UNION ALL SELECT 'R', ri.policy, ri.step, seg.jur, seg.bucket, {gs}, {ls},"
+        " seg.paid FROM ri JOIN seg ON seg.account_id = ri.account_id"
+        " AND ri.s <= seg.e AND seg.s <= ri.e AND ri.s <= ri.e)"
         ", de AS (SELECT kind, policy, step, jur, bucket, day, SUM(de) AS de, SUM(dp) AS dp"
-        " FROM (SELECT kind, policy, step, jur, bucket, s AS day, 1 - paid AS de, paid AS dp"
-        " FROM ivj UNION ALL SELECT kind, policy, step, jur, bucket, {e1iv}, paid - 1, -paid"
-        " FROM ivj) z GROUP BY kind, policy, step, jur, bucket, day)"
+        " FROM (SELECT kind, policy, step, jur, bucket, s AS day, 1 AS de, paid AS dp"
+        " FROM iv UNION ALL SELECT kind, policy, step, jur, bucket, {e1iv}, -1, -paid"
+        " FROM iv) z GROUP BY kind, policy, step, jur, bucket, day)"
         # the treated: each notice of the period to an account past due that day
-        # (each notice day's bucket and island of paid days: the account's latest of each
-        # starting by that day, found by a window over them and the days, as they are
-        # disjoint; then kept if it has not ended before the day)
-        ", nd AS (SELECT DISTINCT account_id, day FROM n WHERE day >= {first})"
-        ", nw AS (SELECT account_id, day, kind,"
-        " MAX(CASE WHEN kind = 1 THEN day END) OVER (PARTITION BY account_id"
-        " ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS bk_s,"
-        " MAX(CASE WHEN kind = 2 THEN day END) OVER (PARTITION BY account_id"
-        " ORDER BY day, kind ROWS UNBOUNDED PRECEDING) AS pi_s"
-        " FROM (SELECT account_id, s AS day, 1 AS kind FROM bk"
-        " UNION ALL SELECT account_id, s, 2 FROM pi"
-        " UNION ALL SELECT account_id, day, 3 FROM nd) z)"
-        ", nb AS (SELECT nw.account_id, nw.day, bk.bucket,"
-        " CASE WHEN pi.account_id IS NULL THEN 0 ELSE 1 END AS paid FROM nw"
-        " JOIN bk ON bk.account_id = nw.account_id AND bk.s = nw.bk_s AND bk.e >= nw.day"
-        " LEFT JOIN pi ON pi.account_id = nw.account_id AND pi.s = nw.pi_s"
-        " AND pi.e >= nw.day WHERE nw.kind = 3)"
-        ", tr AS (SELECT n.policy, n.step, n.channel, {jurisdiction} AS jur, n.day,"
-        " nb.bucket, COUNT(*) AS cnt, SUM(nb.paid) AS paid"
-        " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " JOIN nb ON nb.account_id = n.account_id AND nb.day = n.day"
-        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}, n.day, nb.bucket)"
+        ", tr AS (SELECT sv.policy, sv.step, sv.channel, aj.jur, sv.day, sv.bucket,"
+        " COUNT(*) AS cnt, SUM(sv.paid) AS paid FROM sv"
+        " JOIN aj ON aj.account_id = sv.account_id WHERE sv.q = 1 AND sv.bucket > 0"
+        " GROUP BY sv.policy, sv.step, sv.channel, aj.jur, sv.day, sv.bucket)"
         ", qy AS (SELECT 'E' AS kind, policy, '' AS step, jur, bucket, day FROM tr"
         " UNION SELECT 'R', policy, step, jur, bucket, day FROM tr)"
         ", cum AS (SELECT kind, policy, step, jur, bucket, day, q,"
@@ -630,22 +629,13 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         " AND ce.bucket = tr.bucket AND ce.day = tr.day"
         " JOIN cq cr ON cr.kind = 'R' AND cr.policy = tr.policy AND cr.step = tr.step"
         " AND cr.jur = tr.jur AND cr.bucket = tr.bucket AND cr.day = tr.day"
-        " UNION ALL SELECT 's', n.policy, n.step, n.channel, {jurisdiction}, NULL, '', 1,"
-        " COUNT(*), 0 FROM n JOIN acc ON acc.account_id = n.account_id WHERE n.day >= %s"
-        " GROUP BY n.policy, n.step, n.channel, {jurisdiction}".format(
-            gs=greatest("bk.s", "pi.s"),
-            ls=least("bk.e", "pi.e"),
-            bk_pi=meet("bk", "pi"),
-            gs2=greatest("ri.s", "bk.s"),
-            ls2=least("ri.e", "bk.e"),
-            ri_bk=meet("ri", "bk"),
-            gs3=greatest("rb.s", "pi.s"),
-            ls3=least("rb.e", "pi.e"),
-            rb_pi=meet("rb", "pi"),
+        " UNION ALL SELECT 's', n.policy, n.step, n.channel, aj.jur, NULL, 0, 1,"
+        " COUNT(*), 0 FROM n JOIN aj ON aj.account_id = n.account_id WHERE n.day >= %s"
+        " GROUP BY n.policy, n.step, n.channel, aj.jur".format(
+            gs=greatest("ri.s", "seg.s"),
+            ls=least("ri.e", "seg.e"),
             e1iv=plus_days("e", 1),
-            jurisdiction=jurisdiction,
-            first=first_lit,
-            part=", ".join(bytewise(c) for c in ("kind", "policy", "step", "jur", "bucket")),
+            part=", ".join(bytewise(c) for c in ("kind", "policy", "step", "jur")) + ", bucket",
         ),
         sql.day(first),
     )
@@ -655,7 +645,7 @@ def what_works(ask: Ask, currency: str) -> dict[str, Any]:
         lambda: defaultdict(lambda: [0, 0, 0, 0])
     )
     for kind, policy, step, channel, where, day, bucket, treated, n, paid in run(
-        stmt.text, stmt.params, merge=False
+        stmt.text, stmt.params, merge=False, sort=False
     ):
         row = (policy, step, where, channel)
         if kind == "s":

@@ -29,9 +29,9 @@ from arrears.correspondence.mail_models import OutboundSms
 from arrears.correspondence.models import Outbound
 from arrears.dunning.models import Action
 from arrears.ledger import bulk
-from arrears.ledger.models import Account, OpenItemDelta, Property, Transaction
+from arrears.ledger.models import Account, OpenItem, OpenItemDelta, Property, Transaction
 from arrears.reports.scoped import Scope
-from arrears.reports.sqldates import plus_days
+from arrears.reports.sqldates import days_between, plus_days
 
 WINDOW_DAYS = 14
 LETTER_WENT = ("rendered", "mailed", "returned")
@@ -166,19 +166,23 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     them in date order is its open amount at each day's end. The deltas before `first` are
     summed per charge into one row dated `first` − 1 (what was open at `first`'s start): the
     window then sorts the period's deltas only, not the book's history; a charge closed before
-    `first` (its sum zero) has no such row, as a zero it would add nothing to the sums. A
+    `first` (its sum zero) has no such row, as a zero it would add nothing to the sums. That
+    sum is read backwards (`open_before`): what is open at the end of the book less the
+    deltas from `first` on, not the history before `first` summed forwards. A
     span's `open_from` is only compared with days from `first` on, which the earlier day
     passes as the true one would. A charge is past due and open at the start of D when
     due_on < D, open_from < D and open_until is None or >= D."""
     base = literal(first - timedelta(days=1))
     stmt.add(
-        ", d AS (SELECT item_id, account_id, due_on, on_date, delta"
+        # the deltas from `first` on, read once: the period's, and those that read back
+        ", dl AS MATERIALIZED (SELECT item_id, account_id, due_on, on_date, delta"
         f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
-        " AND on_date >= %s AND on_date <= %s AND account_id IN (SELECT account_id FROM acc)"
-        f" UNION ALL SELECT item_id, account_id, due_on, {base}, SUM(delta)"
-        f" FROM {sql.table(OpenItemDelta)} WHERE is_credit = %s AND due_on <= %s"
-        " AND on_date < %s AND account_id IN (SELECT account_id FROM acc)"
-        " GROUP BY item_id, account_id, due_on HAVING SUM(delta) <> 0)"
+        " AND on_date >= %s AND account_id IN (SELECT account_id FROM acc))"
+        ", d AS (SELECT item_id, account_id, due_on, on_date, delta FROM dl"
+        " WHERE on_date <= %s"
+        f" UNION ALL SELECT item_id, account_id, due_on, {base}, SUM(cents)"
+        f" FROM ({open_before('item_id, account_id, due_on', 'due_on <= %s', 'dl')}) z"
+        " GROUP BY item_id, account_id, due_on HAVING SUM(cents) <> 0)"
         ", r AS (SELECT account_id, due_on, on_date AS open_from,"
         " LEAD(on_date) OVER (PARTITION BY item_id ORDER BY on_date) AS open_until,"
         " SUM(delta) OVER (PARTITION BY item_id ORDER BY on_date) AS cents FROM d)"
@@ -190,8 +194,23 @@ def spans(stmt: Statement, first: date, last: date) -> None:
         sql.day(last),
         False,
         sql.day(last),
+        sql.day(last),
         sql.day(first),
-        sql.day(first),
+    )
+
+
+def open_before(columns: str, where: str, late: str) -> str:
+    """Rows (`columns`, cents) that sum, per item, to what each open charge (not credit) of
+    `acc`'s accounts held as `first` began, its deltas before `first`: what is open at the end
+    of the book (`OpenItem`, the sum of all its deltas) less its deltas from `first` on (those
+    of the relation `late`: every charge delta of `acc` from `first` on that `where` keeps).
+    The book's history before `first` is not read. Parameters: False (not credit), `where`'s
+    one (a condition on due_on), then `where`'s again."""
+    mine = "account_id IN (SELECT account_id FROM acc)"
+    return (
+        f"SELECT {columns}, amount AS cents FROM {sql.table(OpenItem)}"
+        f" WHERE is_credit = %s AND {where} AND {mine}"
+        f" UNION ALL SELECT {columns}, -delta FROM {late} WHERE {where}"
     )
 
 
@@ -203,74 +222,113 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
     each (account, day) of `days` sorted before the deltas of its own day, and summed in that
     order, give at each day's row its past due. The deltas with that day before `first` count
     at every day asked: they are summed per account into one row first (a hash aggregate), and
-    the window sorts the period's deltas only. One pass over the accounts' deltas, whatever the
-    number of days asked."""
+    the window sorts the period's deltas only (that sum read backwards, `open_before`). One pass
+    over the accounts' deltas, whatever the number of days asked."""
     key = greatest("on_date", "due_on")
     delta = sql.table(OpenItemDelta)
     no_day = "CAST(NULL AS date)" if bulk.is_postgres() else "NULL"
     stmt.add(
+        # the deltas read once: the period's, those due in it, and those that read back
+        f", pdl AS MATERIALIZED (SELECT account_id, due_on, on_date, delta FROM {delta}"
+        " WHERE is_credit = %s AND due_on <= %s AND (on_date >= %s OR due_on >= %s)"
+        " AND account_id IN (SELECT account_id FROM acc))"
         f", ev AS (SELECT account_id, {key} AS k, 1 AS kind, delta AS cents, {no_day} AS day"
-        f" FROM {delta} WHERE is_credit = %s AND due_on <= %s AND on_date <= %s"
-        " AND (on_date >= %s OR due_on >= %s) AND account_id IN (SELECT account_id FROM acc)"
-        f" UNION ALL SELECT account_id, {literal(first - timedelta(days=1))}, 1, SUM(delta),"
-        f" {no_day} FROM {delta} WHERE is_credit = %s AND on_date < %s AND due_on < %s"
-        " AND account_id IN (SELECT account_id FROM acc) GROUP BY account_id"
+        " FROM pdl WHERE on_date <= %s"
+        f" UNION ALL SELECT account_id, {literal(first - timedelta(days=1))}, 1, SUM(cents),"
+        f" {no_day} FROM ({open_before('account_id', 'due_on < %s', 'pdl')}) z"
+        " GROUP BY account_id"
         f" UNION ALL SELECT account_id, day, 0, 0, day FROM {days})"
         ", run AS (SELECT account_id, day, kind, SUM(cents) OVER (PARTITION BY account_id"
         " ORDER BY k, kind ROWS UNBOUNDED PRECEDING) AS cents FROM ev)"
         ", pd AS (SELECT account_id, day, cents FROM run WHERE kind = 0)",
         False,
         sql.day(last),
+        sql.day(first),
+        sql.day(first),
         sql.day(last),
-        sql.day(first),
-        sql.day(first),
         False,
         sql.day(first),
         sql.day(first),
     )
 
 
-def _not_reversed(end: str) -> str:
-    # a count, not NOT EXISTS: a subplan looked up by the reversal's unique key, which
-    # PostgreSQL would otherwise plan as an anti join (and, without nested loops, hash every
-    # reversal of the book for each payment)
-    txn = sql.table(Transaction)
-    return (
-        f"(SELECT COUNT(*) FROM {txn} rv WHERE rv.reverses_id = t.id"
-        f" AND rv.type = 'reversal' AND rv.posted_on <= {end}) = 0"
-    )
+def _block(day: str, origin: date) -> str:
+    # the run of 14 days from `origin` that `day` is in (truncated: the one around `origin`
+    # is longer, which the join below allows, each run being 14 days or more)
+    return f"({days_between(day, literal(origin))} / {WINDOW_DAYS})"
 
 
-def _posted_within(days: tuple[date, date]) -> str:
-    # the payments that can follow a day of `days` (the statement's days, first and last):
-    # a bound the planner reads, so that a join hashes the period's payments, not the book's
+def payments(days: tuple[date, date]) -> str:
+    """A derived table of the payments that can follow a day of `days` (the statement's days,
+    first and last: a bound the planner reads, so that a join hashes the period's payments,
+    not the book's), each with the day it was first reversed (`reversed_on`, none if never):
+    the book's reversals, few, grouped and hashed once rather than looked up per payment.
+    Each payment is there twice, by `b`, the run of 14 days it is in and the one before: a
+    day D's payments (D … D + 13) are all in D's run or the next, so a join on the account
+    and D's run (`paid_after`) finds each once, among the account's payments of 28 days, not
+    among all its payments of the period."""
     first, last = days
-    return (
-        f" AND t.posted_on >= {literal(first)}"
-        f" AND t.posted_on <= {literal(last + timedelta(days=WINDOW_DAYS - 1))}"
-    )
-
-
-def paid_after(account: str, day: str, days: tuple[date, date]) -> str:
-    """A join to `t`, the payments of `account` in the 14 days from `day` (one of `days`,
-    first and last) that no reversal posted by the last of them undid."""
     txn = sql.table(Transaction)
-    end = plus_days(day, WINDOW_DAYS - 1)
-    return (
-        f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
-        f" AND t.posted_on >= {day} AND t.posted_on <= {end}{_posted_within(days)}"
-        f" AND {_not_reversed(end)}"
+    # twice as a UNION ALL (not a join to two rows, which the planner would join after the
+    # account's payments, with `b` then a filter, not a key)
+    paid = (
+        "SELECT p.id, p.account_id, p.posted_on, p.amount, rv.on_day AS reversed_on,"
+        " {b} AS b FROM {txn} p LEFT JOIN (SELECT reverses_id, MIN(posted_on) AS on_day"
+        " FROM {txn} WHERE type = 'reversal' AND reverses_id IS NOT NULL"
+        " GROUP BY reverses_id) rv ON rv.reverses_id = p.id WHERE p.type = 'payment'"
+        " AND p.posted_on >= {first} AND p.posted_on <= {last}"
+    )
+    return "({} UNION ALL {})".format(
+        *(
+            paid.format(
+                b=f"{_block('p.posted_on', first)} - {k}",
+                txn=txn,
+                first=literal(first),
+                last=literal(last + timedelta(days=WINDOW_DAYS - 1)),
+            )
+            for k in (0, 1)
+        )
     )
 
 
-def run(query: str, params: list[Any], *, merge: bool = True) -> list[tuple[Any, ...]]:
+def paid_after(account: str, day: str, days: tuple[date, date], *, many: bool = False) -> str:
+    """A join to `t`, the payments of `account` in the 14 days from `day` (one of `days`,
+    first and last) that no reversal posted by the last of them undid. For `many` days on
+    PostgreSQL (the notices'), the period's payments hashed once by account and run of 14
+    days (`payments`); otherwise (a few days, as the contacts', or on SQLite, which cannot
+    hash a join to a derived table and would scan it for each day) the account's payments
+    by the transactions' index, each reversal looked up by its unique key (a count, not NOT
+    EXISTS, which PostgreSQL would plan as an anti join hashing every reversal of the book
+    for each payment)."""
+    end = plus_days(day, WINDOW_DAYS - 1)
+    if not (many and bulk.is_postgres()):
+        first, last = days
+        txn = sql.table(Transaction)
+        return (
+            f" JOIN {txn} t ON t.account_id = {account} AND t.type = 'payment'"
+            f" AND t.posted_on >= {day} AND t.posted_on <= {end}"
+            f" AND t.posted_on >= {literal(first)}"
+            f" AND t.posted_on <= {literal(last + timedelta(days=WINDOW_DAYS - 1))}"
+            f" AND (SELECT COUNT(*) FROM {txn} rv WHERE rv.reverses_id = t.id"
+            f" AND rv.type = 'reversal' AND rv.posted_on <= {end}) = 0"
+        )
+    return (
+        f" JOIN {payments(days)} t ON t.account_id = {account}"
+        f" AND t.b = {_block(day, days[0])} AND t.posted_on >= {day} AND t.posted_on <= {end}"
+        f" AND (t.reversed_on IS NULL OR t.reversed_on > {end})"
+    )
+
+
+def run(
+    query: str, params: list[Any], *, merge: bool = True, sort: bool = True
+) -> list[tuple[Any, ...]]:
     """Run one of these statements; on PostgreSQL with room to hash (as `scoped.aggregate`)
     and without nested loops. PostgreSQL cannot estimate the rows of a common table expression
     made of a window or a DISTINCT and takes each for one row, then joins two of them in a
     nested loop: on bench/reports.py's book of 200 accounts (3,512 notices seeded),
     `what-works` took 65 s that way, every row of a CTE scanned again for each row of the other
     (10.9 M rows filtered out), against SQLite's 0.4 s. The joins here are all of whole sets
-    (hash joins); the look-ups by index are subqueries, which this setting does not touch."""
+    (hash joins)."""
     if not bulk.is_postgres():
         return sql.rows(query, params)
     with transaction.atomic():
@@ -281,6 +339,10 @@ def run(query: str, params: list[Any], *, merge: bool = True) -> list[tuple[Any,
         bulk.execute("SET LOCAL jit = off")
         if not merge:
             bulk.execute("SET LOCAL enable_mergejoin = off")
+        if not sort:
+            # groups hashed, not sorted: the planner, misreading a CTE's rows, would sort
+            # hundreds of thousands of rows to group them (the windows still sort)
+            bulk.execute("SET LOCAL enable_sort = off")
         return sql.rows(query, params)
 
 
