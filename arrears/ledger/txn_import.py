@@ -15,7 +15,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -186,6 +186,10 @@ def _create_stage() -> None:
 
 
 EARLY_MONTHS = 12
+# A transactions file at least this large (about 60,000 rows) is loaded as a bulk load
+# (`bulk.loading`): the table locked against readers until the import commits, its indexes and
+# keys made again once at the end.
+BULK_LOAD_BYTES = 4 << 20
 
 
 def _valid_rows(
@@ -264,10 +268,13 @@ def _copy_rows(
             except EOFError:
                 return
 
+    # A large file is a bulk load: the book's indexes and keys are made again after it, once.
+    load = bulk.loading(TXN) if source.size >= BULK_LOAD_BYTES else nullcontext()
     with held:
         with phase("read, check and copy rows"):
             try:
-                bulk.insert_rows(TXN, BOOK_COLUMNS, direct())
+                with load:
+                    bulk.insert_rows(TXN, BOOK_COLUMNS, direct())
             except Exception as exc:
                 if _is_unique_violation(exc):
                     raise _NeedsStagingError from exc
