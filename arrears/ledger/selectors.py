@@ -209,10 +209,6 @@ def _account_lines(
     if property_ids is not None:
         ids = list(property_ids) or [""]
         account_filter.append(f"p.property_id IN ({', '.join('?' * len(ids))})")
-    if bulk.is_postgres():
-        # Dollars and cents summed and scaled in SQL: the driver hands each over as a Decimal
-        # with two places (what from_cents makes), one C conversion a figure instead of three.
-        sums = [f"{s} * 0.01" for s in sums]
     columns = ", ".join(s.format(amount=amount) for s in sums)
     sql = (
         f"SELECT a.account_id, p.property_id, p.portfolio, a.currency, x.* FROM "
@@ -231,7 +227,7 @@ def _account_lines(
         account_id, property_id, portfolio, cur, _pk, *cents = row
         if not any(cents):
             continue
-        amounts = [c if type(c) is Decimal else from_cents(int(c)) if c else ZERO for c in cents]
+        amounts = [from_cents(int(c)) if c else ZERO for c in cents]
         line = AgedLine(tuple(amounts[:-1]), amounts[-1])
         out.append(((account_id, property_id or "", portfolio or "", cur), line))
     # Sorted here, not in SQL: the same code-point order on both databases, whatever the
