@@ -5,10 +5,10 @@
     .venv/bin/python bench/book.py --accounts 200 --transactions 20000 --db sqlite  # smoke run
 
 For each database (SQLite in a new file in a temporary directory; PostgreSQL as a freshly created
-database `arrears_bench` on postgres://postgres@127.0.0.1:5432/) it runs the project's CLI as child
-processes (`arrears init`, `arrears import BOOK`, `arrears aging ...`), then times the aging
-selector in-process (in a child process per database, since Django reads its settings once), and
-measures the floor on the same database and the same data:
+database `arrears_bench`, or `--pg-db NAME`, on postgres://postgres@127.0.0.1:5432/) it runs the
+project's CLI as child processes (`arrears init`, `arrears import BOOK`, `arrears aging ...`),
+then times the aging selector in-process (in a child process per database, since Django reads
+its settings once), and measures the floor on the same database and the same data:
 
 - import: PostgreSQL's `COPY` of the same transactions.csv into a bare table without indexes or
   constraints; on SQLite (which has no COPY) an `executemany` of the same CSV rows into a bare table
@@ -70,17 +70,20 @@ from common import (
     table,
 )
 
-PG_BENCH_DB = "arrears_bench"
-PG_BENCH_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_BENCH_DB}"
+PG_BENCH_DB = "arrears_bench"  # the default of --pg-db
 
 
-def pg_fresh_database() -> None:
+def pg_url(name: str) -> str:
+    return f"postgres://postgres@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def pg_fresh_database(name: str) -> None:
     """Drop and create the PostgreSQL database of this benchmark."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
 @dataclass
@@ -136,7 +139,9 @@ def _in_process(run: _Run, n_txns: int, as_ofs: tuple[dt.date, dt.date]) -> None
         print(f"[{db}]   WARNING: {res['warning']}")
 
 
-def bench_database(db: str, book: Path, n_txns: int, today: dt.date, past: dt.date, keep: bool):
+def bench_database(
+    db: str, book: Path, n_txns: int, today: dt.date, past: dt.date, keep: bool, pg_db: str
+):
     """Every figure of one database, on a new SQLite file or a fresh PostgreSQL database."""
     workdir = Path(tempfile.mkdtemp(prefix=f"arrears-bench-{db}-"))
     res: dict = {"database": db, "workdir": str(workdir)}
@@ -147,8 +152,8 @@ def bench_database(db: str, book: Path, n_txns: int, today: dt.date, past: dt.da
         env["DATABASE_URL"] = f"sqlite:///{db_path}"
         res["sqlite_version"] = sqlite3.sqlite_version
     else:
-        pg_fresh_database()
-        env["DATABASE_URL"] = PG_BENCH_URL
+        pg_fresh_database(pg_db)
+        env["DATABASE_URL"] = pg_url(pg_db)
     res["database_url"] = env["DATABASE_URL"]
     run = _Run(db, workdir, env, res, arrears_cmd())
     try:
@@ -157,7 +162,7 @@ def bench_database(db: str, book: Path, n_txns: int, today: dt.date, past: dt.da
         print(f"[{db}] import floor")
         csv_path = book / "transactions.csv"
         if db == "postgres":
-            res["import_floor"] = pg_copy_floor(csv_path, PG_BENCH_URL)
+            res["import_floor"] = pg_copy_floor(csv_path, pg_url(pg_db))
         else:
             res["import_floor"] = sqlite_insert_floor(csv_path, db_path)
     except StepFailedError as exc:
@@ -178,6 +183,11 @@ def _parser() -> argparse.ArgumentParser:
     add_book_arguments(ap)
     ap.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both (default)")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite database file")
+    ap.add_argument(
+        "--pg-db",
+        default=PG_BENCH_DB,
+        help=f"the PostgreSQL database, dropped and created afresh (default {PG_BENCH_DB})",
+    )
     ap.add_argument("--generate-only", action="store_true", help="generate (cache) the book, stop")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     ap.add_argument(
@@ -187,7 +197,9 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _bench(dbs: list[str], results: dict, book: Path, summary: dict, keep: bool) -> None:
+def _bench(
+    dbs: list[str], results: dict, book: Path, summary: dict, keep: bool, pg_db: str
+) -> None:
     """Each database's figures and checks into results["databases"] (PostgreSQL unreachable:
     skipped, with the reason)."""
     today, past = (dt.date.fromisoformat(results[k]) for k in ("today", "past"))
@@ -198,7 +210,7 @@ def _bench(dbs: list[str], results: dict, book: Path, summary: dict, keep: bool)
                 print(f"[postgres] skipped: {why}")
                 results["databases"][db] = {"skipped": why}
                 continue
-        res = bench_database(db, book, summary["transactions"], today, past, keep)
+        res = bench_database(db, book, summary["transactions"], today, past, keep, pg_db)
         if db == "postgres":
             res["server_version"] = pg_server_version()
         res["checks"] = checks(res)
@@ -248,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "past": past.isoformat(),
         "databases": {},
     }
-    _bench(dbs, results, book, summary, args.keep)
+    _bench(dbs, results, book, summary, args.keep, args.pg_db)
     _report(results, args.seed)
     return exit_status(results, args.check)
 

@@ -89,10 +89,6 @@ def age_open_items(
 
 
 def sum_lines(lines: Sequence[AgedLine], width: int) -> AgedLine:
-    totals = [ZERO] * width
-    credit = ZERO
-    for line in lines:
-        for i, amount in enumerate(line.buckets):
-            totals[i] += amount
-        credit += line.credit
-    return AgedLine(tuple(totals), credit)
+    # A column at a time by the built-in sum: the book's tens of thousands of lines add up in C.
+    totals = [sum(column, ZERO) for column in zip(*(line.buckets for line in lines), strict=True)]
+    return AgedLine(tuple(totals or [ZERO] * width), sum((line.credit for line in lines), ZERO))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -30,6 +31,72 @@ def write_lock(table: str) -> None:
     another writer up to the busy timeout."""
     if is_postgres():
         execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+@contextmanager
+def loading(table: str) -> Iterator[None]:
+    """A bulk load of `table`, inside the caller's transaction, on PostgreSQL: its secondary
+    indexes, unique constraints and foreign keys are dropped for the load and made again after
+    it, each in one pass over the whole table (a sort for an index, one join for a foreign key)
+    instead of a B-tree insertion per index and a trigger call per key for every row. SQLite:
+    nothing changes.
+
+    The guarantees are the same: making a unique constraint again over rows that break it raises
+    IntegrityError (a unique violation), and a foreign key over rows that name no parent raises
+    IntegrityError too, as the row-by-row checks would have; the caller's transaction (or
+    savepoint) then rolls back and the table is as it was, its indexes and keys with it (DDL is
+    transactional in PostgreSQL). Not restored when the block raises: the rollback does that.
+
+    The primary key stays (other tables' foreign keys point at it), and so do the table's CHECK
+    constraints and triggers. The price: DROP INDEX takes an ACCESS EXCLUSIVE lock on `table`
+    until the transaction ends, so readers of the table wait for the rest of the load; use it
+    for bulk loads only. Rows pending a deferred trigger of `table` from earlier in the same
+    transaction would make ALTER TABLE fail: their checks are run first (SET CONSTRAINTS), and
+    every deferrable constraint is deferred again after them (all of this project's are
+    DEFERRABLE INITIALLY DEFERRED: Django's foreign keys).
+    """
+    if not is_postgres():
+        yield
+        return
+    # Constraints (unique, foreign key) and the indexes that back none, with what makes them.
+    keys = execute(
+        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = ?::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+        (table,),
+    )
+    indexes = execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ?::regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY c.relname",
+        (table,),
+    )
+    if any(kind == "f" for _, kind, _ in keys):
+        # Dropping a foreign key alters the table it names too: the deferred checks pending on
+        # either (rows inserted earlier in this transaction) are run now, as COMMIT would.
+        execute("SET CONSTRAINTS ALL IMMEDIATE")
+        execute("SET CONSTRAINTS ALL DEFERRED")  # every deferrable constraint here is so
+    for name, _, _ in keys:
+        execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+    for name, _ in indexes:
+        execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    started = time.perf_counter()
+    execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the indexes in memory
+    for _, definition in indexes:
+        execute(definition)
+    for name, _, definition in keys:  # unique constraints, then foreign keys
+        execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+        )
+    log.info("%s: indexes and keys made again in %.2fs", table, time.perf_counter() - started)
+
+
+def holds_fewer_than(table: str, rows: int) -> bool:
+    """Whether `table` holds fewer than `rows` rows: it reads at most that many (an index-only or
+    sequential scan that stops there), so asking costs what the load it decides costs at most."""
+    found = execute(f"SELECT 1 FROM {table} LIMIT 1 OFFSET ?", (max(rows - 1, 0),))
+    return not found
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
