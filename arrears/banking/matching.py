@@ -123,6 +123,22 @@ def _payer_name(book: MatchBook, line: LineFacts, rule: Rule) -> tuple[int, Deci
     return found, (rule.confidence * similarity).quantize(Decimal("0.001"))
 
 
+NAME_WORDS = range(2, 5)  # a party's name in the text: two to four words, a first and last name
+
+
+def _name_in_text(book: MatchBook, line: LineFacts, rule: Rule) -> tuple[int, Decimal] | None:
+    """A party's whole name (two words or more, folded) among the words of the remittance text,
+    as a bank's own statement puts it ("ZELLE FROM JASON ZHANG"): each run of two to four words
+    is looked up, so a line costs a few dictionary look-ups whatever the book's size."""
+    words = fold(line.text).split()
+    for size in sorted(NAME_WORDS, reverse=True):  # the longest name first
+        for start in range(len(words) - size + 1):
+            found = _one(book.names.get(" ".join(words[start : start + size])))
+            if found is not None:
+                return found, rule.confidence
+    return None
+
+
 def _open_amount(book: MatchBook, line: LineFacts, rule: Rule) -> tuple[int, Decimal] | None:
     found = _one(book.open_amounts.get(int(line.amount * 100)))
     return (found, rule.confidence) if found is not None else None
@@ -137,6 +153,7 @@ RULE_FUNCTIONS: dict[str, Callable[[MatchBook, LineFacts, Rule], tuple[int, Deci
     "account_number": _account_number,
     "unit_number": _unit_number,
     "payer_name": _payer_name,
+    "name_in_text": _name_in_text,
     "open_amount": _open_amount,
     "payer_account": _payer_account,
 }

@@ -61,6 +61,21 @@ def test_a_name_below_the_threshold_names_no_one() -> None:
     assert match_line(BOOK, _line(name="Zachary Nunn"), RULES) is None
 
 
+def test_a_name_in_a_statements_text_is_a_suggestion_for_review() -> None:
+    # a BAI2 line has no payer's name: the bank writes it into the text
+    found = match_line(BOOK, _line(text="ZELLE FROM ZOË NÚÑEZ REF 88412"), RULES)
+    assert found is not None
+    assert (found.account_pk, found.rule, found.confidence, found.auto) == (
+        1,
+        "name_in_text",
+        Decimal("0.8"),
+        False,
+    )
+    # a surname alone, or a name split by other words, names no one
+    assert match_line(BOOK, _line(text="ZELLE FROM SMITH"), RULES) is None
+    assert match_line(BOOK, _line(text="JOHN PAID FOR SMITH"), RULES) is None
+
+
 def test_an_exact_open_amount_of_one_account_is_only_a_suggestion() -> None:
     found = match_line(BOOK, _line(amount="1250.00"), RULES)
     assert found is not None
