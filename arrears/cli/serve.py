@@ -63,6 +63,9 @@ class Serving:
             "pre_fork": freeze_before_fork,
             "when_ready": announce,
             "proc_name": "arrears",
+            # No control socket (gunicorn 27's, one path in the home folder, ~/.gunicorn): two
+            # servers of one user would take each other's; signals control the master.
+            "control_socket_disable": True,
         }
 
 
@@ -93,9 +96,14 @@ def freeze_before_fork(server: Any, worker: Any) -> None:
     gc.set_threshold(20_000, *gc.get_threshold()[1:])
 
 
+def _address(listener: str) -> str:
+    """A listener as a URL (gunicorn 27 writes its scheme itself, 26 wrote host:port alone)."""
+    return f"{listener.rstrip('/')}/" if "://" in listener else f"http://{listener}/"
+
+
 def announce(server: Any) -> None:
     """gunicorn's when_ready hook: the address served, once the port is bound."""
-    where = ", ".join(f"http://{listener}/" for listener in server.LISTENERS)
+    where = ", ".join(_address(str(listener)) for listener in server.LISTENERS)
     print(
         f"Serving Arrears on {where} with {server.num_workers} worker(s) (Ctrl-C stops)",
         flush=True,

@@ -125,8 +125,12 @@ def test_serve_answers_pages_and_stops_with_its_workers(tmp_path):
         assert _get(port, css)[0] == 200
         pids = workers(server, 2) if PROC else set()
     finally:
-        _stopped(server)
+        server.terminate()  # gunicorn's graceful stop
+        out, _err = server.communicate(timeout=40)
     assert server.returncode == 0
+    # it said where it served, as a URL to open
+    said = out.decode()
+    assert f"Serving Arrears on http://127.0.0.1:{port}/ with 2 worker(s)" in said, said
     time.sleep(0.3)
     # no worker is left answering on the port
     with socket.socket() as s:
