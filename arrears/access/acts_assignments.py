@@ -35,7 +35,7 @@ def _for_others(by: By, usernames: tuple[str, ...], verb: str) -> None:
         return
     if profile is None or not permissions.allowed(profile.role, "assignment.others"):
         raise ForbiddenError(
-            _("a {role} may change only their own accounts ({verb})"),
+            _("the role {role} may change only their own accounts ({verb})"),
             code="assignment_others",
             role=profile.role if profile else "-",
             verb=verb,

@@ -112,7 +112,7 @@ def snapshots_build(
         assert profile is not None  # authorize refused a user without one
         if profile.role != permissions.ADMIN:
             raise ForbiddenError(
-                _("a {role} may not do this ({verb})"),
+                _("the role {role} may not do this ({verb})"),
                 code="forbidden",
                 role=profile.role,
                 verb="report.snapshots",

@@ -60,7 +60,7 @@ def _for_others(by: By, usernames: Sequence[str], verb: str) -> None:
     profile = profile_of(by.actor)
     if profile is None or not permissions.allowed(profile.role, "subscription.others"):
         raise ForbiddenError(
-            _("a {role} may subscribe only themselves ({verb})"),
+            _("the role {role} may subscribe only themselves ({verb})"),
             code="subscription_others",
             role=profile.role if profile else "-",
             verb=verb,
@@ -376,6 +376,11 @@ def subscriptions_send(*, by: By, on: date | None = None, dry_run: bool = False)
     day = on or today()
 
     def do() -> delivery.DeliveryReport:
+        # In the book's language, whatever a page served last in this thread had switched to.
+        with translation.override(settings.LANGUAGE_CODE):
+            return send()
+
+    def send() -> delivery.DeliveryReport:
         dues, skipped = _dues(day)
         report = delivery.DeliveryReport(day.isoformat(), skipped=skipped)
         if dry_run:

@@ -119,7 +119,7 @@ def worker(username: str) -> Any:
     role = Profile.objects.filter(user=user).values_list("role", flat=True).first()
     if not permissions.allowed(role, "worklist.own"):
         raise ValidationError(
-            _("{username} is a {role}: only a coordinator or an admin works accounts"),
+            _("{username}'s role is {role}: only a coordinator or an admin works accounts"),
             code="assignee_role",
             username=username,
             role=role or "-",

@@ -127,7 +127,10 @@ def authorize(user: Any, verb: str, account_id: str | None = None) -> Account | 
         raise NotSignedInError(_("sign in first"), code="unauthenticated")
     if not permissions.allowed(profile.role, verb):
         raise ForbiddenError(
-            _("a {role} may not do this ({verb})"), code="forbidden", role=profile.role, verb=verb
+            _("the role {role} may not do this ({verb})"),
+            code="forbidden",
+            role=profile.role,
+            verb=verb,
         )
     if account_id is None:
         return None

@@ -123,6 +123,7 @@ def layout(request: HttpRequest, *, title: str, content: str, token: str | None 
         may_refunds=allowed(role, "refund.list"),  # the header's Refunds link
         may_cases=allowed(role, "case.view"),  # the header's Cases link
         may_reports=allowed(role, "report.view"),  # the header's Reports link
+        may_bank=allowed(role, "bank.review"),  # the header's Bank link (the review queue)
         language=get_language(),
         languages=[(code, helpers["_"](name)) for code, name in settings.LANGUAGES],
     )

@@ -283,7 +283,7 @@ def test_an_unknown_or_deactivated_user_is_refused(people, capsys):
 def test_a_manager_cannot_do_from_the_command_line_what_the_pages_refuse_her(people, capsys):
     # when bob, manager of Elm Court, places a hold, and notes an account out of his scope
     code, _, err = cli(capsys, "--as", "bob", "hold", "A-TINA", "--reason", "manual")
-    assert (code, err) == (2, "arrears hold: a manager may not do this (hold.place)\n")
+    assert (code, err) == (2, "arrears hold: the role manager may not do this (hold.place)\n")
     code, _, err = cli(capsys, "--as", "bob", "note", "A-OSCAR", "x")
     assert (code, err) == (2, "arrears note: no account 'A-OSCAR'\n")
     # then nothing is written; and the note the pages allow him goes through
@@ -314,10 +314,10 @@ def test_a_system_job_with_a_user_named_is_authorized_as_that_user(people, capsy
 
     # when bob (a manager) asks for the day's run, and alice (a coordinator) imports a book
     code, _, err = cli(capsys, "--as", "bob", "run", "--date", "2026-03-26")
-    assert (code, err) == (2, "arrears run: a manager may not do this (run.real)\n")
+    assert (code, err) == (2, "arrears run: the role manager may not do this (run.real)\n")
     folder = write_book(tmp_path / "again")
     code, _, err = cli(capsys, "--as", "alice", "import", str(folder))
-    assert (code, err) == (2, "arrears import: a coordinator may not do this (import)\n")
+    assert (code, err) == (2, "arrears import: the role coordinator may not do this (import)\n")
     # then neither ran; alice's run does, as hers
     assert not Action.objects.exists()
     assert not audit_rows()
@@ -353,7 +353,7 @@ def test_users_are_an_admins_change_once_an_admin_exists(book, fast_passwords, c
     )
     assert code == 0, err
     code, _, err = cli(capsys, "--as", "alice", "user", "token", "alice")
-    assert (code, err) == (2, "arrears user: a coordinator may not do this (token.issue)\n")
+    assert (code, err) == (2, "arrears user: the role coordinator may not do this (token.issue)\n")
     rows = [(r["username"], r["via"], r["verb"], r["detail"]["username"]) for r in audit_rows()]
     assert rows == [
         ("system:ops", "system", "user.add", "erin"),
@@ -403,7 +403,7 @@ def test_an_admin_lists_the_audit_log_with_filters_as_a_table_json_or_csv(people
 
 def test_only_an_admin_lists_the_audit_log(people, capsys):
     code, _, err = cli(capsys, "--as", "alice", "audit", "list")
-    assert (code, err) == (2, "arrears audit: a coordinator may not do this (admin.audit)\n")
+    assert (code, err) == (2, "arrears audit: the role coordinator may not do this (admin.audit)\n")
     code, _, err = cli(capsys, "audit", "list")
     assert code == 2
     assert "--as USER" in err

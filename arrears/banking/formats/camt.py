@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree
+from defusedxml import DTDForbidden, ElementTree, EntitiesForbidden
 from django.utils.translation import gettext_lazy as _
 
 from arrears.banking.formats import BankLineIn, cents, decimal_of, derived_reference, refuse
@@ -170,6 +170,13 @@ def read(data: bytes) -> list[BankLineIn]:
         raise refuse(
             _("line {line}, column {column}").format(line=line, column=column), exc
         ) from None
+    except EntitiesForbidden as exc:
+        # defusedxml: a camt message declares no entities; one that does is refused, unread
+        raise refuse(
+            "XML", _("entity declarations are refused ({name})").format(name=exc.name)
+        ) from None
+    except DTDForbidden:
+        raise refuse("XML", _("a document type declaration is refused")) from None
     except Exception as exc:
         raise refuse("XML", exc) from None
     message = next(iter(root), None)

@@ -141,3 +141,30 @@ def test_a_malformed_file_is_refused_with_the_line_and_the_reason() -> None:
     with pytest.raises(BankFileError) as refused:
         formats.parse(b"hello")
     assert "not a BAI2, camt.053/054, OFX or NACHA file" in refused.value.message
+
+
+CAMT = b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+
+
+@pytest.mark.parametrize(
+    ("declared", "says"),
+    [
+        # an entity that expands a thousandfold (a "billion laughs"): refused before it expands
+        (
+            b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+            b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',
+            "XML: entity declarations are refused (a)",
+        ),
+        # an external entity naming a server file: refused, the file never read
+        (
+            b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+            "XML: entity declarations are refused (x)",
+        ),
+    ],
+)
+def test_a_camt_file_declaring_entities_is_refused_unread(declared: bytes, says: str) -> None:
+    hostile = b'<?xml version="1.0"?>' + declared + CAMT + b"<GrpHdr><MsgId>&c;</MsgId></GrpHdr>"
+    with pytest.raises(BankFileError) as refused:
+        formats.parse(hostile + b"</BkToCstmrStmt></Document>")
+    assert refused.value.message == says
+    assert "root:" not in refused.value.message

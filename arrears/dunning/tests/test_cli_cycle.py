@@ -396,7 +396,7 @@ def test_a_company_policy_is_stored_as_a_new_version_of_its_name(users, tmp_path
     changed.write_text(text.replace("days_past_due = 10", "days_past_due = 12"), encoding="utf-8")
     # when alice, a coordinator, tries to store it, then erin, the admin
     assert main(["policy", "add", str(changed)]) == 2
-    assert "a coordinator may not do this (policy.add)" in capsys.readouterr().err
+    assert "the role coordinator may not do this (policy.add)" in capsys.readouterr().err
     assert main(["policy", "add", str(changed), "--as", "erin"]) == 0
     # then it is version 4 of ny-residential (after the built-in's 3), and version 3 stays
     from arrears.dunning.services import company_policies
