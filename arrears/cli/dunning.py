@@ -96,11 +96,17 @@ def _run_status(args: argparse.Namespace) -> int:
     if status is None:
         print("No run yet.")
         return 0
+    from django.utils import timezone as dj_timezone
+
+    from arrears.core.dates import book_zone
+
+    started = dj_timezone.localtime(status.started_at, book_zone())
+    finished = status.finished_at and dj_timezone.localtime(status.finished_at, book_zone())
     print(
         f"Run for {status.run_on.isoformat()}: {status.state}; "
         f"{status.chunks_done} of {status.chunks_total} chunks done "
-        f"({status.accounts_done} accounts); started {status.started_at:%Y-%m-%d %H:%M:%S %Z}"
-        + (f", finished {status.finished_at:%H:%M:%S %Z}" if status.finished_at else "")
+        f"({status.accounts_done} accounts); started {started:%Y-%m-%d %H:%M:%S %Z}"
+        + (f", finished {finished:%H:%M:%S %Z}" if finished else "")
         + "."
     )
     if status.stopped:

@@ -67,9 +67,7 @@ def _worker_parser(sub: Any) -> None:
         "--queues", help="the queues to consume, comma-separated (default CELERY_QUEUE: arrears)"
     )
     p.add_argument("--name", help="the worker's name (default arrears-PID@HOST)")
-    p.add_argument(
-        "--loglevel", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
-    )
+    p.add_argument("--loglevel", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
 PARSERS = {"worker": _worker_parser}

@@ -5,8 +5,8 @@ before the chunks, the inspection offers after) and sends one task per chunk; a 
 chunk through `services.run_chunk`, as the in-process run does, and writes its result in a
 `RunChunk` row with the chunk's own rows. The run reads the results back from the database, in
 chunk order, so its JSON is the in-process run's. Nothing is written until a worker answers
-(`worker_wait`); a run whose workers stop answering (no chunk done within the wait) is marked stopped
-(`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
+(`worker_wait`); a run whose workers stop answering (no chunk done within the wait) is marked
+stopped (`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 
 from arrears.core.broker import celery_app
 from arrears.dunning.services import run_chunk

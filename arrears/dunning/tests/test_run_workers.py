@@ -7,8 +7,8 @@ Six leases, rent of 1,200.00 due on Tuesday 2026-09-01, run on 2026-09-10 two ac
 Oakland (CA). Bea (A-2) and Eve (A-5) have an email address, the others none; Gus guarantees A-3;
 Dan (A-4) paid 500.00 on 09-03. New York's five days of grace (GCL §20) are over: the NY leases
 get their late notice and their late fee (RPL §238-a(2): 50.00, the lesser of $50 and 5% of
-1,200.00), whoever still owes. The same book is run in-process and through the workers, and the two runs must say
-the same thing (JSON equal apart from order) and leave the same rows.
+1,200.00), whoever still owes. The same book is run in-process and through the workers, and the
+two runs must say the same thing (JSON equal apart from order) and leave the same rows.
 """
 
 from __future__ import annotations
