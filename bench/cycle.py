@@ -219,6 +219,7 @@ def _steps(run: _Run, bk: Path, on: dt.date, opts: argparse.Namespace, imported:
     _settle(run, opts.after_import)
     inproc_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_inproc"))
     prof_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_prof")) if opts.profile else None
+    workers = {n: run.clone(f"{PG_DB}_w{n}") for n in (1, 2)} if opts.broker else {}
     base = ["run", "--date", on.isoformat(), "--format", "json"]
     for label, dry in PHASES:
         _cli_run(run, label, base + (["--dry-run"] if dry else []))
@@ -227,7 +228,7 @@ def _steps(run: _Run, bk: Path, on: dt.date, opts: argparse.Namespace, imported:
         from cycle_broker import broker_runs
 
         print(f"[{run.db}] the real run through Celery workers ({opts.broker.split(':')[0]})")
-        broker_runs(run, on.isoformat(), opts.broker)
+        broker_runs(run, on.isoformat(), opts.broker, workers)
     if prof_env:
         _profile(run, on, prof_env)
 

@@ -18,7 +18,6 @@ from collections import Counter
 from typing import Any
 
 from common import ROOT
-from cycle_setup import PG_DB
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -31,13 +30,13 @@ def _same(a: dict, b: dict) -> bool:
     return bag(a) == bag(b)
 
 
-def broker_runs(run: Any, on: str, broker: str, counts: tuple[int, ...] = (1, 2)) -> None:
-    """Into run.res["broker"][N]: the run's seconds through N worker processes, and whether its
-    JSON equals the in-process CLI run's (run.workdir / "real.out")."""
-    real = json.loads((run.workdir / "real.out").read_text())
+def broker_runs(run: Any, on: str, broker: str, clones: dict[int, str]) -> None:
+    """Into run.res["broker"][N]: the run's seconds through N worker processes (on the clone of
+    the imported book `clones[N]`, made before any run), whether its JSON equals the in-process
+    CLI run's (run.workdir / "real_run.out"), and the ratio of its time to that run's."""
+    real = json.loads((run.workdir / "real_run.out").read_text())
     figures = run.res.setdefault("broker", {"url": broker.split("@")[-1]})
-    for n in counts:
-        url = run.clone(f"{PG_DB}_w{n}")
+    for n, url in clones.items():
         env = dict(
             run.env,
             DATABASE_URL=url,
@@ -68,9 +67,11 @@ def broker_runs(run: Any, on: str, broker: str, counts: tuple[int, ...] = (1, 2)
             "exit": step["exit"],
             "same_json_as_in_process": _same(out, real) if out else False,
             "actions": len(out.get("actions", [])),
+            "vs_in_process": step["seconds"] / run.res["real_run_cli"]["seconds"],
         }
         print(
             f"[{run.db}]   through {broker.split(':')[0]}, {n} worker process(es): "
-            f"{step['seconds']:.2f} s, {figures[str(n)]['actions']:,} actions, same JSON as "
+            f"{step['seconds']:.2f} s ({figures[str(n)]['vs_in_process']:.2f}x the CLI's "
+            f"in-process run), {figures[str(n)]['actions']:,} actions, same JSON as "
             f"in-process: {figures[str(n)]['same_json_as_in_process']}"
         )
