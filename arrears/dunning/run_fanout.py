@@ -91,6 +91,8 @@ def chunks_on_workers(
                 total=len(chunks),
             )
         time.sleep(POLL_SECONDS)
+    # Read back, the results need not stay: the run's counts are kept on its RunLog row.
+    RunChunk.objects.filter(run=log).update(result={})
     return [done[index] for index in range(len(chunks))]
 
 

@@ -211,15 +211,18 @@ def run_chunk(
     on: date,
     dry_run: bool,
     actor: str,
+    keep_result: bool = False,
     before_commit: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Do one chunk of a run (accounts `pks`, in key order) in one transaction, in the run's
     process or on a worker; returns what it did: {"actions", "blocked", "accounts"}.
 
     A real run's chunk locks its accounts' book (`book_lock`), reads their open items as
-    committed now, writes its actions with a `RunChunk` row for (`run_id`, `index`) holding
-    what it returns, and commits. A chunk already done (a message redelivered) returns its row's
-    result and does nothing again; a chunk of a run that stopped waiting (`RunLog.stopped`)
+    committed now, writes its actions with a `RunChunk` row for (`run_id`, `index`) and commits;
+    with `keep_result` (a worker's chunk, whose run reads it back) the row holds what it
+    returns, else only that it is done (the in-process run has it in hand: a 100,000-account
+    run's JSON is tens of megabytes). A chunk already done (a message redelivered) returns its
+    row's result and does nothing again; a chunk of a run that stopped waiting (`RunLog.stopped`)
     does nothing and returns nothing done. `before_commit` is called just before the commit
     (the tests of a worker killed mid-chunk sleep there)."""
     policies = company_policies()
@@ -245,7 +248,11 @@ def run_chunk(
             transaction.set_rollback(True)
         elif run_id is not None:
             RunChunk.objects.create(
-                run_id=run_id, index=index, accounts=len(pks), result=doc, done_at=dj_timezone.now()
+                run_id=run_id,
+                index=index,
+                accounts=len(pks),
+                result=doc if keep_result else {},
+                done_at=dj_timezone.now(),
             )
         if before_commit is not None:
             before_commit()

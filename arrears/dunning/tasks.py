@@ -32,6 +32,7 @@ def run_chunk_task(*, run_id: int, index: int, pks: list[int], on: str, actor: s
         on=date.fromisoformat(on),
         dry_run=False,
         actor=actor,
+        keep_result=True,
         before_commit=_test_delay(index),
     )
 

@@ -34,17 +34,14 @@ def _rows() -> tuple[int, int, int]:
 
 
 def test_a_chunk_done_twice_returns_what_it_did_and_adds_nothing(tina_lease):
-    # given Tina's lease, March unpaid, and a run of the 7th
+    # given Tina's lease, March unpaid, and a run of the 7th on the workers
     account = Account.objects.get(account_id=tina_lease())
     log = _run()
     # when its one chunk is done, and then handed to a worker again (a redelivery)
-    first = run_chunk(
-        run_id=log.pk, index=0, pks=[account.pk], on=MARCH_7, dry_run=False, actor="cycle"
-    )
+    chunk = {"run_id": log.pk, "index": 0, "pks": [account.pk], "on": MARCH_7}
+    first = run_chunk(**chunk, dry_run=False, actor="cycle", keep_result=True)
     rows = _rows()
-    again = run_chunk(
-        run_id=log.pk, index=0, pks=[account.pk], on=MARCH_7, dry_run=False, actor="cycle"
-    )
+    again = run_chunk(**chunk, dry_run=False, actor="cycle", keep_result=True)
     # then the first did the 7th's steps: the late notice to Tina, Greg's letter, the fee, and
     # (this being the lease's first run) Tina's email reminder, due since the grace began
     steps = sorted((a["step"], a["party_id"]) for a in first["actions"])
