@@ -39,7 +39,7 @@ def worker_wait(wait: float) -> None:
     while not workers_answering(timeout=min(1.0, max(wait, 0.1))):
         if time.monotonic() >= deadline:
             raise NoWorkerError(
-                _("no worker answered within {wait} s: start one with `arrears worker`"),
+                _("no worker answered within {wait} s"),
                 code="no_worker",
                 wait=f"{wait:g}",
             )
@@ -85,7 +85,7 @@ def chunks_on_workers(
             _stop(log, f"no chunk done within {wait:g} s ({len(done)} of {len(chunks)} done)")
             raise NoWorkerError(
                 _("no chunk done within {wait} s ({done} of {total} done): are the workers up?"),
-                code="no_worker",
+                code="no_chunk_done",
                 wait=f"{wait:g}",
                 done=len(done),
                 total=len(chunks),
