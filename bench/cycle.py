@@ -4,6 +4,7 @@
     .venv/bin/python bench/cycle.py --large    # 100k accounts / ~10M transactions
     .venv/bin/python bench/cycle.py --accounts 200 --transactions 20000   # smoke run
     .venv/bin/python bench/cycle.py --profile  # and cProfile the runs in-process
+    .venv/bin/python bench/cycle.py --large --broker redis://127.0.0.1:6379/0   # and on workers
 
 The book is bench/book.py's generated book (the same generator, the same cache), with one change:
 bench/book.py spreads its properties over eight states, of which only New York and California have
@@ -218,10 +219,16 @@ def _steps(run: _Run, bk: Path, on: dt.date, opts: argparse.Namespace, imported:
     _settle(run, opts.after_import)
     inproc_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_inproc"))
     prof_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_prof")) if opts.profile else None
+    workers = {n: run.clone(f"{PG_DB}_w{n}") for n in (1, 2)} if opts.broker else {}
     base = ["run", "--date", on.isoformat(), "--format", "json"]
     for label, dry in PHASES:
         _cli_run(run, label, base + (["--dry-run"] if dry else []))
     _in_process(run, on, inproc_env)
+    if opts.broker:
+        from cycle_broker import broker_runs
+
+        print(f"[{run.db}] the real run through Celery workers ({opts.broker.split(':')[0]})")
+        broker_runs(run, on.isoformat(), opts.broker, workers)
     if prof_env:
         _profile(run, on, prof_env)
 
@@ -309,6 +316,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"PostgreSQL: keep a copy of the imported book ({IMPORTED_DB}) and start "
         "from it instead of importing again when it holds the same book",
+    )
+    ap.add_argument(
+        "--broker",
+        help="also time the real run through Celery workers on this broker (redis://… or "
+        "amqp://…), with 1 and 2 worker processes, on clones (bench/cycle_broker.py)",
     )
     ap.add_argument("--generate-only", action="store_true", help="generate (cache) the book, stop")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")

@@ -55,6 +55,13 @@ ARREARS_MAIL_GIVE_UP_AFTER  an email put off is given up once every wait is spen
 IMAP_URL       the mailbox `mail fetch` reads: imaps://user:pass@host/INBOX
 ARREARS_MAILDIR  the Maildir folder `mail fetch` reads when IMAP_URL is unset (default ./maildir)
 SMS_URL        where texts go: file:///folder (JSON lines; the only adapter, it delivers nothing)
+CELERY_BROKER_URL  a Redis (redis://host:6379/0) or RabbitMQ (amqp://user:pass@host:5672/vhost)
+               the daily run hands its chunks to (`arrears worker` runs them); unset: in-process
+ARREARS_RUN_CHUNK  accounts in each chunk of the daily run (default 2000): each is one transaction,
+               and with a broker one task
+CELERY_QUEUE   the queue this book's tasks go through (default "arrears")
+CELERY_VISIBILITY_TIMEOUT  Redis: seconds before a chunk taken by a worker that died is given to
+               another (default 300; a chunk done twice adds nothing)
 """
 
 import ipaddress
@@ -282,6 +289,17 @@ if ARREARS_SESSION_CACHE_URL:
     }
     SESSION_CACHE_ALIAS = "sessions"
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The daily run's chunks go to Celery workers through this broker when it is set
+# (arrears.core.broker, docs/scaling-workers.md); unset, they run in the run's own process.
+CELERY_BROKER_URL = _str("CELERY_BROKER_URL")
+if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://")):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL: a Redis (redis://…) or RabbitMQ (amqp://…) broker is needed;"
+        f" {CELERY_BROKER_URL.split(':', 1)[0]!r} is neither"
+    )
+CELERY_QUEUE = _str("CELERY_QUEUE", "arrears")
+ARREARS_RUN_CHUNK = env.int("ARREARS_RUN_CHUNK", 2000)
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 300)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

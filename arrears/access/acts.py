@@ -543,13 +543,16 @@ def book_run(
     send_emails: bool = False,
     progress: Callable[[int, int], None] | None = None,
     holding: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+    wait: float = 600,
 ) -> BookRun:
     """The daily run for `on` (`dunning.services.cycle_run`), a job that commits as it goes;
-    with `send_emails` and EMAIL_URL, a real run's emails go out at once (`emails_send`)."""
+    with `send_emails` and EMAIL_URL, a real run's emails go out at once (`emails_send`).
+    With CELERY_BROKER_URL its chunks go to the workers, waited for `wait` seconds
+    (`dunning.run_fanout.NoWorkerError` when none answers)."""
 
     def do() -> BookRun:
         result = dunning.cycle_run(
-            on=on, dry_run=dry_run, actor=by.name, progress=progress, holding=holding
+            on=on, dry_run=dry_run, actor=by.name, progress=progress, holding=holding, wait=wait
         )
         if dry_run or not send_emails or not settings.EMAIL_URL:
             return BookRun(result, None)

@@ -39,6 +39,8 @@ STATUS = {
     "notice_not_in_policy": 409,
     "merge_field_missing": 422,
     "run_in_progress": 409,
+    "no_worker": 503,
+    "no_chunk_done": 503,
     "database_busy": 503,
     "period_closed": 409,
     "promise_needs_confirmation": 409,

@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "worklist": "arrears.cli.dunning",
     "policy": "arrears.cli.dunning",
     "serve": "arrears.cli.web",
+    "worker": "arrears.cli.workers",
     "user": "arrears.cli.access",
     "firm": "arrears.cli.legal",
     "refer": "arrears.cli.legal",

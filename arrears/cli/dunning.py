@@ -27,6 +27,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from arrears.core.heap import frozen_heap
 
     ensure_migrated()
+    if args.status:
+        return _run_status(args)
     on = args.date or today()
     bar = ProgressBar(sys.stderr)
     try:
@@ -38,6 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             send_emails=True,
             progress=lambda done, total: bar("accounts", done, total),
             holding=frozen_heap,
+            wait=args.wait,
         )
     finally:
         bar.close()
@@ -78,6 +81,42 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(send_summary(sent, dry_run=args.dry_run).capitalize())
         print_problems(sent)
         return 1 if sent.failed else 0
+    return 0
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    """`arrears run --status`: how far the latest real run has got (its chunks done, on the
+    workers or in-process) and, once finished, what it did."""
+    from arrears.dunning.selectors import run_status_get
+
+    status = run_status_get()
+    if args.format == "json":
+        write_json(status.as_json() if status else None, sys.stdout)
+        return 0
+    if status is None:
+        print("No run yet.")
+        return 0
+    from django.utils import timezone as dj_timezone
+
+    from arrears.core.dates import book_zone
+
+    started = dj_timezone.localtime(status.started_at, book_zone())
+    finished = status.finished_at and dj_timezone.localtime(status.finished_at, book_zone())
+    print(
+        f"Run for {status.run_on.isoformat()}: {status.state}; "
+        f"{status.chunks_done} of {status.chunks_total} chunks done "
+        f"({status.accounts_done} accounts); started {started:%Y-%m-%d %H:%M:%S %Z}"
+        + (f", finished {finished:%H:%M:%S %Z}" if finished else "")
+        + "."
+    )
+    if status.stopped:
+        print(f"Stopped: {status.stopped}.")
+    if status.counts:
+        print(
+            f"Did {status.counts.get('actions', 0)} actions; "
+            f"{status.counts.get('blocked', 0)} refused by the guard; "
+            f"{status.counts.get('inspection_offers', 0)} pre-move-out inspection offers."
+        )
     return 0
 
 
@@ -433,6 +472,19 @@ def _run_parser(sub: Any) -> None:
         action="store_true",
         help="then send the reports subscribed to that are due on the run's day, once per period "
         "(arrears subscription send; needs EMAIL_URL)",
+    )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="with CELERY_BROKER_URL: how long to wait for a worker to answer, and for each "
+        "chunk, before giving up with exit status 2 (default 600)",
+    )
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="show how far the latest run has got (its chunks done) and what it did",
     )
     p.add_argument("--format", choices=["table", "json"], default="table")
 

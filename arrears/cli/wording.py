@@ -33,6 +33,10 @@ CLI_WORDING = {
         "a promise (--promise-amount, --promise-date) is taken on a call with --outcome promise"
     ),
     "reopen_reason_missing": "say why the month is reopened (--reason)",
+    "no_worker": (
+        "no worker answered within {wait} s (--wait): start one with `arrears worker` "
+        "(CELERY_BROKER_URL)"
+    ),
     "deposit_deadline": (
         "refused (rule deposit:deadline): the itemized statement was due by {due} ({law}), {days} "
         "days after the move-out on {vacated}; it is {on}.{forfeit} To post it all the same, say "

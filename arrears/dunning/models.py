@@ -150,13 +150,18 @@ class Action(models.Model):
 
 
 class RunLog(models.Model):
-    """One daily run: when it started and finished, and what it did."""
+    """One daily run: when it started and finished, and what it did; its chunks (`RunChunk`)
+    say how far it has got. `stopped` says why a run ended before its chunks were all done
+    (no worker answered, or none finished a chunk within the wait): its chunks not done yet are
+    skipped by any worker that finds them later."""
 
     run_on = models.DateField()
     dry_run = models.BooleanField(default=False)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict)
+    chunks_total = models.IntegerField(default=0)
+    stopped = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [
@@ -164,6 +169,26 @@ class RunLog(models.Model):
                 condition=Q(finished_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
                 name="run_finished_after_started",
             )
+        ]
+
+
+class RunChunk(models.Model):
+    """A chunk of a real run done: written in the chunk's own transaction with its rows. A
+    worker's chunk holds what it did (`result`: its actions and refusals as the run's JSON has
+    them) until its run has read it back (from here, not from the broker), then {}. A chunk
+    handed to a worker twice (redelivered after a worker died, or a duplicate) finds its row and
+    returns it rather than deciding again."""
+
+    run = models.ForeignKey(RunLog, on_delete=models.PROTECT, related_name="chunks")
+    index = models.IntegerField()
+    accounts = models.IntegerField()
+    result = models.JSONField(default=dict)
+    done_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="run_chunk_once"),
+            models.CheckConstraint(condition=Q(index__gte=0), name="run_chunk_index"),
         ]
 
 

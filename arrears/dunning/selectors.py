@@ -10,6 +10,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
@@ -21,6 +22,8 @@ from arrears.dunning.models import (
     CompanyPolicy,
     Hold,
     PolicyOverride,
+    RunChunk,
+    RunLog,
 )
 from arrears.dunning.planning import first_day
 from arrears.dunning.policy import (
@@ -293,3 +296,52 @@ def preview_deadline(*, account_id: str, template: str, on: date) -> date | None
     if choices.policy is None or step is None:
         return nominal(template, on)
     return notice_deadline(choices.policy, step, on)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """How far the latest real run has got: its chunks done of its chunks, and once finished
+    what it did (`RunLog.counts`); `state` is running, finished or stopped."""
+
+    run_on: date
+    started_at: datetime
+    finished_at: datetime | None
+    state: str
+    chunks_total: int
+    chunks_done: int
+    accounts_done: int
+    counts: dict[str, Any]
+    stopped: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "date": self.run_on.isoformat(),
+            "state": self.state,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "chunks_total": self.chunks_total,
+            "chunks_done": self.chunks_done,
+            "accounts_done": self.accounts_done,
+            "counts": self.counts,
+            "stopped": self.stopped,
+        }
+
+
+def run_status_get() -> RunStatus | None:
+    """The latest real run's progress and result, or None before the first run."""
+    log = RunLog.objects.filter(dry_run=False).order_by("-started_at", "-pk").first()
+    if log is None:
+        return None
+    done = RunChunk.objects.filter(run=log).aggregate(n=Count("pk"), accounts=Sum("accounts"))
+    state = "stopped" if log.stopped else "finished" if log.finished_at else "running"
+    return RunStatus(
+        run_on=log.run_on,
+        started_at=log.started_at,
+        finished_at=log.finished_at,
+        state=state,
+        chunks_total=log.chunks_total,
+        chunks_done=done["n"] or 0,
+        accounts_done=done["accounts"] or 0,
+        counts=dict(log.counts),
+        stopped=log.stopped,
+    )

@@ -11,18 +11,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
+from arrears.core.broker import broker_url
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.selectors import party_address_key
@@ -30,7 +31,7 @@ from arrears.correspondence.services import outbound_create_many
 from arrears.dunning.calendar import carry_to_business_day, is_california_court_holiday
 from arrears.dunning.derived import DerivedHolds, derived_holds, review
 from arrears.dunning.guard import CallHistory, Decision, GuardRules, contact_point, guard_check
-from arrears.dunning.models import CompanyPolicy, Hold, PolicyOverride, RunLog
+from arrears.dunning.models import CompanyPolicy, Hold, PolicyOverride, RunChunk, RunLog
 from arrears.dunning.planning import AccountState, OpenCharge, Party, PlannedStep, next_steps
 from arrears.dunning.policy import Policy, built_in_policies, choose_policy, parse_policy
 from arrears.dunning.run_lock import RunInProgressError as RunInProgressError  # re-exported
@@ -59,7 +60,9 @@ from arrears.ledger.periods import ensure_open
 from arrears.ledger.selectors import open_items_as_of, party_of_account
 from arrears.ledger.services import book_lock
 
-CHUNK = 2000
+# Accounts in each chunk of the run (ARREARS_RUN_CHUNK, default 2000): one transaction each, and
+# with a broker one task each.
+CHUNK = int(getattr(settings, "ARREARS_RUN_CHUNK", 2000))
 
 
 def company_policies() -> dict[str, Policy]:
@@ -96,6 +99,7 @@ def cycle_run(
     progress: Callable[[int, int], None] | None = None,
     stop_after_chunks: int | None = None,
     holding: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+    wait: float = 600,
 ) -> RunResult:
     """Plan, guard and execute every account's due steps for `on`; see the module docstring.
 
@@ -104,18 +108,22 @@ def cycle_run(
     committed when it decides: it locks its accounts (`ledger.services.book_lock`) and reads
     their open items again, so a payment an import committed since the run began counts.
     A real run dated in a closed month raises PeriodClosedError (`ledger.periods`).
+    With CELERY_BROKER_URL set, a real run's chunks go to the workers (`dunning.run_fanout`),
+    which raises NoWorkerError when none answers, or none finishes a chunk, within `wait`
+    seconds; unset (and for a dry run, which writes nothing to hand back) they run here, through
+    the same `run_chunk`.
     `stop_after_chunks` stops early (as a crash would), for the tests of a resumed run.
     `holding` is entered once the book's open items are read and left when the chunks are done:
     a command that owns its process passes `core.heap.frozen_heap` to keep them out of the
     garbage collector's sight.
     """
     if dry_run:
-        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding, wait)
     # A run posts its fees on its own day: a day in a closed month is refused before anything is
     # done, rather than a run whose notices say one day and whose fees another.
     ensure_open([on], what=_("the daily run"))
     with run_lock(on):
-        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding)
+        return _cycle_run(on, dry_run, actor, progress, stop_after_chunks, holding, wait)
 
 
 def _cycle_run(
@@ -125,43 +133,58 @@ def _cycle_run(
     progress: Callable[[int, int], None] | None,
     stop_after_chunks: int | None,
     holding: Callable[[], contextlib.AbstractContextManager[None]],
+    wait: float,
 ) -> RunResult:
-    policies = company_policies()
     result = RunResult(on=on, dry_run=dry_run)
-    items = open_items_as_of(as_of=on)
-    by_account: dict[int, list[Any]] = defaultdict(list)
-    for item in items:
-        by_account[item.account_pk].append(item)
-    candidates = sorted(by_account)
+    candidates = sorted({item.account_pk for item in open_items_as_of(as_of=on)})
+    chunks = [candidates[i : i + CHUNK] for i in range(0, len(candidates), CHUNK)]
+    if stop_after_chunks is not None:
+        chunks = chunks[:stop_after_chunks]
+    # The workers' chunks commit on their own connections: not from inside a caller's
+    # transaction (the API's act on PostgreSQL), whose run row they could not see.
+    on_workers = (
+        not dry_run and bool(broker_url()) and not transaction.get_connection().in_atomic_block
+    )
+    if on_workers:
+        from arrears.dunning.run_fanout import worker_wait
+
+        worker_wait(wait)
     log = (
         None
         if dry_run
-        else RunLog.objects.create(run_on=on, dry_run=dry_run, started_at=dj_timezone.now())
+        else RunLog.objects.create(
+            run_on=on, dry_run=dry_run, started_at=dj_timezone.now(), chunks_total=len(chunks)
+        )
     )
     review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
     with holding():
-        for index in range(0, len(candidates), CHUNK):
-            if stop_after_chunks is not None and index // CHUNK >= stop_after_chunks:
-                return result
-            chunk = candidates[index : index + CHUNK]
-            with transaction.atomic():
-                if not dry_run:
-                    # The book as committed now, held until this chunk commits: an import or a
-                    # payment since the run began counts (no late fee on an account paid in
-                    # grace); one that starts now waits for the chunk.
-                    book_lock(lo=chunk[0], hi=chunk[-1])
-                    for pk in chunk:
-                        by_account[pk] = []
-                    members = set(chunk)
-                    for item in open_items_as_of(as_of=on, account_range=(chunk[0], chunk[-1])):
-                        if item.account_pk in members:
-                            by_account[item.account_pk].append(item)
-                _run_chunk(chunk, by_account, policies, on, dry_run, actor, result)
-                if dry_run:
-                    transaction.set_rollback(True)
-            result.accounts_seen += len(chunk)
-            if progress:
-                progress(min(index + CHUNK, len(candidates)), len(candidates))
+        if on_workers and log is not None:
+            from arrears.dunning.run_fanout import chunks_on_workers
+
+            done = chunks_on_workers(
+                log=log, on=on, chunks=chunks, actor=actor, wait=wait, progress=progress
+            )
+        else:
+            done = []
+            for index, pks in enumerate(chunks):
+                done.append(
+                    run_chunk(
+                        run_id=log.pk if log else None,
+                        index=index,
+                        pks=pks,
+                        on=on,
+                        dry_run=dry_run,
+                        actor=actor,
+                    )
+                )
+                if progress:
+                    progress(min((index + 1) * CHUNK, len(candidates)), len(candidates))
+    for chunk in done:
+        result.actions.extend(chunk["actions"])
+        result.blocked.extend(chunk["blocked"])
+        result.accounts_seen += chunk["accounts"]
+    if stop_after_chunks is not None:
+        return result
     # Its own pass, over its own set (leases ending soon, whatever they owe): imported here, as
     # it reads the guard's addressee, which reads this module.
     from arrears.dunning.inspection_offer import inspection_offers_send
@@ -178,6 +201,73 @@ def _cycle_run(
         }
         log.save(update_fields=["finished_at", "counts"])
     return result
+
+
+def run_chunk(
+    *,
+    run_id: int | None,
+    index: int,
+    pks: list[int],
+    on: date,
+    dry_run: bool,
+    actor: str,
+    keep_result: bool = False,
+    before_commit: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Do one chunk of a run (accounts `pks`, in key order) in one transaction, in the run's
+    process or on a worker; returns what it did: {"actions", "blocked", "accounts"}.
+
+    A real run's chunk locks its accounts' book (`book_lock`), reads their open items as
+    committed now, writes its actions with a `RunChunk` row for (`run_id`, `index`) and commits;
+    with `keep_result` (a worker's chunk, whose run reads it back) the row holds what it
+    returns, else only that it is done (the in-process run has it in hand: a 100,000-account
+    run's JSON is tens of megabytes). A chunk already done (a message redelivered) returns its
+    row's result and does nothing again; a chunk of a run that stopped waiting (`RunLog.stopped`)
+    does nothing and returns nothing done. `before_commit` is called just before the commit
+    (the tests of a worker killed mid-chunk sleep there)."""
+    policies = company_policies()
+    result = RunResult(on=on, dry_run=dry_run)
+    with transaction.atomic():
+        if not dry_run:
+            # The book as committed now, held until this chunk commits: an import or a payment
+            # since the run began counts (no late fee on an account paid in grace); one that
+            # starts now waits for the chunk. Read after the lock, so a duplicate of this chunk
+            # waits for the first and then finds its row.
+            book_lock(lo=pks[0], hi=pks[-1])
+            if run_id is not None:
+                done = _chunk_done(run_id, index)
+                if done is not None:
+                    return done
+        by_account: dict[int, list[Any]] = {pk: [] for pk in pks}
+        for item in open_items_as_of(as_of=on, account_range=(pks[0], pks[-1])):
+            if item.account_pk in by_account:
+                by_account[item.account_pk].append(item)
+        _run_chunk(pks, by_account, policies, on, dry_run, actor, result)
+        doc = {"actions": result.actions, "blocked": result.blocked, "accounts": len(pks)}
+        if dry_run:
+            transaction.set_rollback(True)
+        elif run_id is not None:
+            RunChunk.objects.create(
+                run_id=run_id,
+                index=index,
+                accounts=len(pks),
+                result=doc if keep_result else {},
+                done_at=dj_timezone.now(),
+            )
+        if before_commit is not None:
+            before_commit()
+    return doc
+
+
+def _chunk_done(run_id: int, index: int) -> dict[str, Any] | None:
+    """The result of a chunk already done, or an empty one if its run stopped waiting for it;
+    None: the chunk is to be done."""
+    done = RunChunk.objects.filter(run_id=run_id, index=index).values_list("result", flat=True)
+    for found in done:
+        return dict(found)
+    if RunLog.objects.filter(pk=run_id).exclude(stopped="").exists():
+        return {"actions": [], "blocked": [], "accounts": 0}
+    return None
 
 
 def _run_chunk(

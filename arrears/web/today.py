@@ -17,6 +17,7 @@ from arrears.core.dates import today
 from arrears.dunning.contact import CALL_OUTCOMES
 from arrears.dunning.models import Hold
 from arrears.dunning.readiness import referral_missing
+from arrears.dunning.selectors import run_status_get
 from arrears.dunning.workline import TABS
 from arrears.ledger.models import Account
 from arrears.web.scopes import today_scoped
@@ -72,6 +73,9 @@ def today_context(request: HttpRequest, on: date) -> dict[str, Any]:
         # what each referral line's case file lacks (its Refer form asks the reason to send it)
         "referral_missing": _referral_missing(shown) if can(user, "referral.make") else {},
         "tomorrow": today() + timedelta(days=1),
+        # the latest daily run, how far it has got (its chunks, in-process or on the workers),
+        # to whoever may run it: it is the whole book's
+        "run": run_status_get() if can(user, "run.real") else None,
     }
 
 
