@@ -290,7 +290,7 @@ if ARREARS_SESSION_CACHE_URL:
     SESSION_CACHE_ALIAS = "sessions"
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The daily run's chunks go to Celery workers through this broker when it is set
-# (arrears.core.broker, docs/scaling-workers.md); unset, they run in the run's own process.
+# (arrears.core.broker, docs/scaling.md); unset, they run in the run's own process.
 CELERY_BROKER_URL = _str("CELERY_BROKER_URL")
 if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://")):
     raise ImproperlyConfigured(

@@ -1,5 +1,5 @@
 """`arrears worker`: a Celery worker for this book (CELERY_BROKER_URL), doing the daily run's
-chunks that `arrears run` hands it (`arrears.dunning.tasks`, docs/scaling-workers.md)."""
+chunks that `arrears run` hands it (`arrears.dunning.tasks`, docs/scaling.md)."""
 
 from __future__ import annotations
 
