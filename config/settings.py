@@ -37,6 +37,8 @@ ARREARS_SETTLEMENT_APPROVAL_ABOVE  a settlement above this amount waits for appr
 ARREARS_BANK_NSF_FEE     the fee on a payment returned for insufficient funds (default 0: none),
                          capped by the account's state (docs/banking.md)
 ARREARS_BANK_CASH_ONLY_AFTER  returns in 12 months that make an account "cash only" (default 2)
+ARREARS_BANK_FILE_MAX_BYTES   the largest bank file imported (default 200000000: a lockbox's camt
+                         of 100,000 lines is about 100 MB); a larger one is refused unread
 ARREARS_DEPOSIT_RULES    a TOML file of deposit rules by jurisdiction over the built-in ones
                          (docs/moveout.md)
 ARREARS_REFUND_DAYS      days within which a credit balance is refunded (default 30; a student's
@@ -351,6 +353,7 @@ ARREARS_SETTLEMENT_GRACE_DAYS = env.int("ARREARS_SETTLEMENT_GRACE_DAYS", 5)
 # 12 months make an account "cash only" (0: never).
 ARREARS_BANK_NSF_FEE = Decimal(env.str("ARREARS_BANK_NSF_FEE", "0"))
 ARREARS_BANK_CASH_ONLY_AFTER = env.int("ARREARS_BANK_CASH_ONLY_AFTER", 2)
+ARREARS_BANK_FILE_MAX_BYTES = env.int("ARREARS_BANK_FILE_MAX_BYTES", 200_000_000)
 ARREARS_ACCELERATION_CLAUSE = _str(
     "ARREARS_ACCELERATION_CLAUSE",
     "If an installment is not paid within the grace period, the whole unpaid balance of this "

@@ -56,7 +56,10 @@ def bank_import_post(
     posted, left for review, returned and already imported."""
     authorize(request.user, "bank.import")
     result = acts_bank.bank_import(
-        by=by(request), data=file.read(), name=file.name or "", file_format=file_format
+        by=by(request),
+        data=acts_bank.bank_file_read(file),
+        name=file.name or "",
+        file_format=file_format,
     )
     return Status(201, result.as_json())
 

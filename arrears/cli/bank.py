@@ -13,12 +13,13 @@ from arrears.cli.common import amount, command, ensure_migrated, write_json
 
 
 def cmd_bank_import(args: argparse.Namespace) -> int:
-    from arrears.access.acts_bank import bank_import
+    from arrears.access.acts_bank import bank_file_read, bank_import
 
     ensure_migrated()
     path = Path(args.file)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = bank_file_read(stream)
     except OSError as exc:
         raise SystemExit(f"{path}: {exc.strerror}") from None
     result = bank_import(

@@ -175,6 +175,7 @@ urlpatterns = [
         name="report_download",
     ),
     path("bank/review/", views_bank.bank_review_page, name="bank_review"),
+    path("bank/import/", views_bank.bank_import_upload, name="bank_import"),
     path(
         "bank/review/<int:line_id>/assign/",
         views_bank.bank_review_assign,

@@ -65,6 +65,48 @@ def _decided(request: HttpRequest, line: Any) -> HttpResponse:
     return redirect("web:bank_review")
 
 
+FILE_FORMATS = ("auto", "bai2", "camt", "ofx", "nacha")
+
+
+@require_POST
+@page("bank.import")
+def bank_import_upload(request: HttpRequest) -> HttpResponse:
+    """Import the bank file uploaded, whole (as `arrears bank import` and the API do); back to
+    the queue with its counts, or the queue saying why it was refused, nothing written."""
+    upload = request.FILES.get("file")
+    doing = _("import %(file)s") % {"file": (upload.name if upload else "") or _("the file")}
+    file_format = request.POST.get("file_format", "auto")
+    try:
+        if upload is None:
+            raise ValidationError(_("choose a bank file"), code="file_missing", field="file")
+        if file_format not in FILE_FORMATS:
+            raise ValidationError(_("unknown file format"), code="file_format", field="file")
+        done = acts_bank.bank_import(
+            by=_by(request),
+            data=acts_bank.bank_file_read(upload),
+            name=(upload.name or "upload")[:200],
+            file_format=file_format,
+        )
+    except DomainError as exc:
+        return _refused(request, exc, doing)
+    messages.success(
+        request,
+        _(
+            "%(file)s: %(lines)s lines, %(posted)s posted, %(review)s to review, "
+            "%(returns)s returns, %(already)s already imported."
+        )
+        % {
+            "file": done.file,
+            "lines": done.lines,
+            "posted": done.posted,
+            "review": done.review,
+            "returns": done.returns,
+            "already": done.already_imported,
+        },
+    )
+    return redirect("web:bank_review")
+
+
 @require_POST
 @page("bank.review")
 def bank_review_assign(request: HttpRequest, line_id: int) -> HttpResponse:

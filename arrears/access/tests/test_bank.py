@@ -375,3 +375,42 @@ def test_a_camt_reversal_names_its_credit_by_end_to_end_id_and_undoes_it(
     assert _balance("A-OSCAR") == Decimal("950.00")
     line = BankLine.objects.get(reference="RT-1")
     assert (line.status, line.return_code, str(line.account)) == ("returned", "AM04", "A-OSCAR")
+
+
+def test_the_review_page_imports_a_bank_file_once_and_refuses_one_too_large(
+    people: Any, settings: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    alice = signed_in(people["alice"])
+
+    def upload(data: bytes, name: str = "march.bai2") -> Any:
+        return alice.post(
+            "/bank/import/", {"file": SimpleUploadedFile(name, data), "file_format": "auto"}
+        )
+
+    # when Alice imports the statement on the review page
+    response = upload(STATEMENT)
+    # then she is back on the queue, told what it did, and its two uncertain lines wait there
+    assert response.status_code == 302
+    page = alice.get("/bank/review/").content.decode()
+    assert "march.bai2: 3 lines, 1 posted, 2 to review, 0 returns, 0 already imported." in page
+    assert BankLine.objects.filter(status="review").count() == 2
+    # and the same file again adds nothing
+    upload(STATEMENT)
+    assert "march.bai2: 3 lines, 0 posted, 0 to review, 0 returns, 3 already imported." in (
+        alice.get("/bank/review/").content.decode()
+    )
+    assert Transaction.objects.filter(type="payment", reference="BR-1").count() == 1
+    # a file larger than the largest imported is refused unread, nothing written
+    settings.ARREARS_BANK_FILE_MAX_BYTES = 100
+    refused = upload(b"01," + b"x" * 200, "huge.bai2")
+    assert refused.status_code == 422
+    assert "the file is larger than 100 bytes" in refused.content.decode()
+    # and an attorney may not import
+    carol = signed_in(people["carol"])
+    assert (
+        carol.post("/bank/import/", {"file": SimpleUploadedFile("b.bai2", STATEMENT)}).status_code
+        == 403
+    )
+    assert BankLine.objects.count() == 3

@@ -32,7 +32,11 @@ OFFERED: dict[str, dict[str, tuple[str, ...]]] = {
         "api": (f"POST {ACCOUNT}/payments",),
     },
     # bank files and the review queue (arrears.access.acts_bank; test_parity_bank.py)
-    "bank.import": {"cli": ("bank import",), "api": ("POST /api/bank/imports",)},
+    "bank.import": {
+        "cli": ("bank import",),
+        "web": ("web:bank_import",),
+        "api": ("POST /api/bank/imports",),
+    },
     "bank.review.assign": {
         "web": ("web:bank_review_assign",),
         "cli": ("bank review assign",),

@@ -1,6 +1,6 @@
 """One act, one service, for bank files (arrears.access.acts_bank): Alice imports a statement
 and decides its review lines (assign one, split one, mark one not ours) through the command
-line, the review page (the file imported by the command: there is no upload page) and the API,
+line, the review page (its upload form, then its decision forms) and the API,
 each on the same book and undone before the next (its own savepoint); each writes the same bank
 lines, payments, timeline rows and audit rows, apart from who and how (and the file's name, the
 path or the upload's; the line's own id)."""
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 # The bank's acts and the interfaces their cases run them through (test_parity_table.py).
 CASES = {
-    "bank.import": ("cli", "api"),
+    "bank.import": ("cli", "web", "api"),
     "bank.review.assign": ("cli", "web", "api"),
     "bank.review.split": ("cli", "web", "api"),
     "bank.review.not_ours": ("cli", "web", "api"),
@@ -45,10 +45,12 @@ def _through(interface: str, people: dict[str, Any], capsys: Any, path: Path) ->
         line.reference: line.pk
         for line in BankLine.objects.all()  # none yet: looked up after the import
     }
-    if interface == "web":  # the page decides; the file comes in by the command (no upload page)
-        assert cli(capsys, "--as", "alice", "bank", "import", str(path))[0] == 0
-        ids = dict(BankLine.objects.values_list("reference", "pk"))
+    if interface == "web":  # the page's upload form, then its decisions
         page = signed_in(people["alice"])
+        upload = SimpleUploadedFile(path.name, path.read_bytes())
+        answer = page.post("/bank/import/", {"file": upload, "file_format": "auto"})
+        assert answer.status_code == 302, answer.content.decode()[-2000:]
+        ids = dict(BankLine.objects.values_list("reference", "pk"))
         assert page.get("/bank/review/").status_code == 200
         for url, form in (
             (f"/bank/review/{ids['P-2']}/assign/", {"account_id": "A-OSCAR"}),
