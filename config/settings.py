@@ -64,9 +64,15 @@ ARREARS_RUN_CHUNK  accounts in each chunk of the daily run (default 2000): each 
 CELERY_QUEUE   the queue this book's tasks go through (default "arrears")
 CELERY_VISIBILITY_TIMEOUT  Redis: seconds before a chunk taken by a worker that died is given to
                another (default 300; a chunk done twice adds nothing)
+ARREARS_DAILY_AT  `arrears scheduler`: the local time (HH:MM, the book's zone) of the daily job
+               (default 06:00): the run, the letter batch, the emails, the subscriptions
+ARREARS_MAIL_FETCH_MINUTES  `arrears scheduler`: minutes between mail fetches (default 5; 0: none)
+ARREARS_CATCH_UP_DAYS  the daily job runs the days missed since the last run, at most this many
+               (default 31), oldest first
 """
 
 import ipaddress
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -302,6 +308,19 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
 CELERY_QUEUE = _str("CELERY_QUEUE", "arrears")
 ARREARS_RUN_CHUNK = env.int("ARREARS_RUN_CHUNK", 2000)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 300)
+# The schedule `arrears scheduler` keeps (arrears.access.schedule, docs/scaling.md "Schedule").
+ARREARS_DAILY_AT = _str("ARREARS_DAILY_AT", "06:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", ARREARS_DAILY_AT):
+    raise ImproperlyConfigured(
+        f"ARREARS_DAILY_AT: a local time HH:MM (00:00 to 23:59) is needed;"
+        f" {ARREARS_DAILY_AT!r} is not"
+    )
+ARREARS_MAIL_FETCH_MINUTES = env.int("ARREARS_MAIL_FETCH_MINUTES", 5)
+ARREARS_CATCH_UP_DAYS = env.int("ARREARS_CATCH_UP_DAYS", 31)
+if ARREARS_MAIL_FETCH_MINUTES < 0 or ARREARS_CATCH_UP_DAYS < 1:
+    raise ImproperlyConfigured(
+        "ARREARS_MAIL_FETCH_MINUTES must be 0 or more, ARREARS_CATCH_UP_DAYS 1 or more"
+    )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

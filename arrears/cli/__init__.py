@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "policy": "arrears.cli.dunning",
     "serve": "arrears.cli.web",
     "worker": "arrears.cli.workers",
+    "scheduler": "arrears.cli.workers",
     "user": "arrears.cli.access",
     "firm": "arrears.cli.legal",
     "refer": "arrears.cli.legal",

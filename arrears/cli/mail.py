@@ -53,26 +53,10 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
 
 
 def cmd_mail_fetch(args: argparse.Namespace) -> int:
-    from arrears.correspondence.mail_in import mail_fetch
-    from arrears.dunning.contact import email_actions_settle, opt_outs_record
+    from arrears.access.schedule import mail_fetch
 
     ensure_migrated()
-    from django.conf import settings
-
-    source = args.source or settings.IMAP_URL or settings.ARREARS_MAILDIR
-
-    def fetch(actor: str) -> tuple[Any, int]:
-        report = mail_fetch(source=source, actor=actor)
-        opted = opt_outs_record(report, actor=actor)
-        if report.bounces:
-            # A bounce reported after the email was sent fails its action, puts it on the
-            # worklist and sends the letter its step falls back to, as a bounce at sending does.
-            email_actions_settle(actor=actor)
-        return report, opted
-
-    report, opted = cli_job(
-        args, "mail.fetch", detail={"source": _without_password(source)}, do=fetch
-    )
+    report, opted = mail_fetch(by=by(args, system=True), source=args.source or "")
     if args.format == "json":
         write_json({**report.as_json(), "opted_out": opted}, default=str)
         return 0
@@ -83,18 +67,6 @@ def cmd_mail_fetch(args: argparse.Namespace) -> int:
         + "."
     )
     return 0
-
-
-def _without_password(source: str) -> str:
-    """The mailbox as the audit may keep it: an IMAP URL without its password."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(source)
-    if parts.password is None:
-        return source[:200]
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))[:200]
 
 
 def cmd_mail_triage(args: argparse.Namespace) -> int:

@@ -1,5 +1,7 @@
 """`arrears worker`: a Celery worker for this book (CELERY_BROKER_URL), doing the daily run's
-chunks that `arrears run` hands it (`arrears.dunning.tasks`, docs/scaling.md)."""
+chunks that `arrears run` hands it (`arrears.dunning.tasks`) and the scheduled tasks
+(`arrears.access.tasks`); `arrears scheduler`: Celery beat sending those on the book's schedule
+(docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     ensure_migrated()
     connections.close_all()  # no database connection may be shared across the pool's fork
-    import arrears.dunning.tasks  # noqa: F401  (registers the run's task on the app)
+    # The run's task and the scheduled ones, registered on the app.
+    import arrears.access.tasks
+    import arrears.dunning.tasks  # noqa: F401
 
     app = celery_app()
     argv = [
@@ -43,6 +47,40 @@ def cmd_worker(args: argparse.Namespace) -> int:
         argv.append(f"--queues={args.queues}")
     app.worker_main(argv)
     return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from arrears.core.broker import broker_url, celery_app
+
+    if not broker_url():
+        sys.stderr.write(
+            "arrears scheduler: CELERY_BROKER_URL is not set (a redis:// or amqp:// broker, "
+            "with `arrears worker` running); without one, run the daily job from cron: "
+            "`arrears run --snapshots`, `arrears letters batch`, `arrears mail send`, "
+            "`arrears subscription send`, and `arrears mail fetch` every few minutes "
+            "(docs/scaling.md)\n"
+        )
+        return 2
+    ensure_migrated()
+    from arrears.access.tasks import beat_schedule
+
+    app = celery_app()
+    app.conf.beat_schedule = beat_schedule()
+    # The schedule is kept in memory (celery.beat.Scheduler), not in a file: a day missed while
+    # the scheduler was down is caught up by the next daily tick (access.schedule.daily_tick).
+    app.Beat(scheduler="celery.beat:Scheduler", loglevel=args.loglevel).run()
+    return 0
+
+
+def _scheduler_parser(sub: Any) -> None:
+    p = command(
+        sub,
+        "scheduler",
+        cmd_scheduler,
+        "Celery beat for this book: the daily job at ARREARS_DAILY_AT, mail fetching every "
+        "ARREARS_MAIL_FETCH_MINUTES (needs CELERY_BROKER_URL and `arrears worker`)",
+    )
+    p.add_argument("--loglevel", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
 def _worker_parser(sub: Any) -> None:
@@ -70,4 +108,4 @@ def _worker_parser(sub: Any) -> None:
     p.add_argument("--loglevel", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
-PARSERS = {"worker": _worker_parser}
+PARSERS = {"worker": _worker_parser, "scheduler": _scheduler_parser}

@@ -31,7 +31,9 @@ def celery_app() -> Any:
     from celery import Celery
 
     queue = settings.CELERY_QUEUE
-    app = Celery("arrears", broker=broker_url(), include=["arrears.dunning.tasks"])
+    app = Celery(
+        "arrears", broker=broker_url(), include=["arrears.dunning.tasks", "arrears.access.tasks"]
+    )
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -49,6 +51,8 @@ def celery_app() -> Any:
         broker_transport_options={"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT},
         worker_hijack_root_logger=False,
         enable_utc=True,
+        # The schedule's times (`arrears scheduler`, access.tasks) are the book's local times.
+        timezone=settings.TIME_ZONE,
     )
     app.set_default()
     return app

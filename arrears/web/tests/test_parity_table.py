@@ -36,7 +36,7 @@ NOT_ACTS = {
     },
     "api": {"POST /api/accounts/{account_id}/plan-proposals"},
     "cli": {
-        *("init", "serve", "demo", "worker"),
+        *("init", "serve", "demo", "worker", "scheduler"),
         *("export", "aging", "ledger", "timeline", "worklist", "analysis"),
         *("policy list", "policy show", "user tokens", "audit list", "promise rate"),
         *("plan propose", "plan show", "plan agreement", "letters list"),

@@ -1,0 +1,158 @@
+"""The daily job and its catch-up (access.schedule), the schedule beat keeps (access.tasks) and
+`arrears scheduler` without a broker."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone as dj_timezone
+
+from arrears.access.acting import By
+from arrears.access.models import AuditEntry
+from arrears.access.schedule import daily_tick, days_due, without_password
+from arrears.access.tests.people import OPERATOR, TODAY
+from arrears.cli import main
+from arrears.dunning.models import RunLog
+from arrears.dunning.run_lock import run_lock
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = By(OPERATOR, "system")
+
+
+def real_runs() -> list[date]:
+    """The days of the real runs, in the order they were made."""
+    return list(
+        RunLog.objects.filter(dry_run=False).order_by("id").values_list("run_on", flat=True)
+    )
+
+
+def finished_run(on: date) -> None:
+    now = dj_timezone.now()
+    RunLog.objects.create(run_on=on, dry_run=False, started_at=now, finished_at=now)
+
+
+def test_a_tick_runs_the_missed_days_oldest_first_then_nothing_new(book: Path) -> None:
+    # given a book whose last run was two days before today's tick
+    first = TODAY - timedelta(days=2)
+    assert daily_tick(by=SYSTEM, on=first).ran == [first]
+    # when the tick of today comes
+    tick = daily_tick(by=SYSTEM, on=TODAY)
+    # then the missed day runs, then today, each with its letter batch after its run
+    missed = TODAY - timedelta(days=1)
+    assert tick.ran == [missed, TODAY]
+    assert tick.busy is None
+    assert real_runs() == [first, missed, TODAY]
+    verbs = list(AuditEntry.objects.order_by("id").values_list("verb", "detail"))
+    batches = [(v, d.get("date") or d.get("batch")) for v, d in verbs]
+    assert batches == [
+        ("run.real", first.isoformat()),
+        ("letters.manage", first.isoformat()),
+        ("run.real", missed.isoformat()),
+        ("letters.manage", missed.isoformat()),
+        ("run.real", TODAY.isoformat()),
+        ("letters.manage", TODAY.isoformat()),
+    ]
+    # and a second tick the same day runs nothing
+    again = daily_tick(by=SYSTEM, on=TODAY)
+    assert again.ran == []
+    assert real_runs() == [first, missed, TODAY]
+    assert AuditEntry.objects.count() == 6
+
+
+def test_the_catch_up_is_bounded_and_skips_a_stopped_or_unfinished_run(book: Path) -> None:
+    assert days_due(TODAY) == [TODAY]  # no run yet: today alone
+    finished_run(date(2026, 3, 1))
+    # a run that stopped (no worker) or never finished does not count as the day run
+    RunLog.objects.create(
+        run_on=date(2026, 3, 20), dry_run=False, started_at=dj_timezone.now(), stopped="no worker"
+    )
+    RunLog.objects.create(run_on=date(2026, 3, 21), dry_run=False, started_at=dj_timezone.now())
+    with override_settings(ARREARS_CATCH_UP_DAYS=3):
+        # 25 days missed (March 2 to 26): the latest 3 of them
+        assert days_due(TODAY) == [date(2026, 3, 24), date(2026, 3, 25), date(2026, 3, 26)]
+    assert days_due(TODAY)[0] == date(2026, 3, 2)
+    assert len(days_due(TODAY)) == 25
+    finished_run(TODAY)
+    assert days_due(TODAY) == []
+
+
+def test_a_tick_that_finds_the_run_locked_does_nothing(book: Path) -> None:
+    # given another run of today holding the run's lock, from another thread (its own database
+    # session, as another process's tick would be)
+    held, release = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        try:
+            with run_lock(TODAY):
+                held.set()
+                release.wait(60)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    try:
+        assert held.wait(60)
+        tick = daily_tick(by=SYSTEM, on=TODAY)
+    finally:
+        release.set()
+        other.join()
+    # then the tick says so and runs nothing
+    assert tick.ran == []
+    assert tick.busy == TODAY
+    assert real_runs() == []
+    assert tick.as_json() == {"ran": [], "busy": "2026-03-26"}
+
+
+@override_settings(ARREARS_DAILY_AT="05:30", ARREARS_MAIL_FETCH_MINUTES=7)
+def test_the_schedule_from_the_settings_in_the_books_zone(settings: Any) -> None:
+    from arrears.access.tasks import app, beat_schedule
+
+    schedule = beat_schedule()
+    assert sorted(schedule) == ["daily", "mail-fetch"]
+    daily = schedule["daily"]
+    assert daily["task"] == "arrears.daily_tick"
+    assert daily["schedule"].hour == {5}
+    assert daily["schedule"].minute == {30}
+    assert str(app.conf.timezone) == settings.TIME_ZONE == "America/New_York"
+    assert str(daily["schedule"].tz) == "America/New_York"
+    # last sent at 05:30 EDT (UTC-4) on March 25th 2026, 09:30 UTC; at 09:20 UTC on the 26th,
+    # 05:20 in New York, the next is due in 10 minutes
+    utc = ZoneInfo("UTC")
+    last = datetime(2026, 3, 25, 9, 30, tzinfo=utc)
+    now = datetime(2026, 3, 26, 9, 20, tzinfo=utc)
+    daily["schedule"].nowfun = lambda: now
+    due, wait = daily["schedule"].is_due(last)
+    assert (due, wait) == (False, 600.0)
+    assert schedule["mail-fetch"] == {
+        "task": "arrears.mail_fetch",
+        "schedule": timedelta(minutes=7),
+    }
+    with override_settings(ARREARS_MAIL_FETCH_MINUTES=0):
+        assert sorted(beat_schedule()) == ["daily"]
+
+
+def test_the_scheduler_without_a_broker_exits_2_saying_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with override_settings(CELERY_BROKER_URL=""):
+        assert main(["scheduler"]) == 2
+    err = capsys.readouterr().err
+    assert "arrears scheduler: CELERY_BROKER_URL is not set" in err
+    assert "`arrears run --snapshots`, `arrears letters batch`, `arrears mail send`" in err
+
+
+def test_the_mailbox_is_audited_without_its_password() -> None:
+    assert (
+        without_password("imaps://clerk:s3cret@mail.example.com:993/INBOX")
+        == "imaps://clerk@mail.example.com:993/INBOX"
+    )
+    assert without_password("./maildir") == "./maildir"
