@@ -6,10 +6,9 @@ to an account checks the actor's scope on that account (each account of a split)
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 
 from arrears.access import permissions
 from arrears.access.acting import By, money_text, run_act
@@ -18,7 +17,7 @@ from arrears.access.services import SystemActor
 from arrears.banking import services as banking
 from arrears.banking.models import BankLine
 from arrears.core.dates import today
-from arrears.core.errors import ValidationError
+from arrears.core.files import Readable, read_at_most
 from arrears.ledger.selectors import account_get
 
 BANK_ROLES = [permissions.COORDINATOR, permissions.CONTROLLER, permissions.ADMIN]
@@ -26,22 +25,10 @@ permissions.register("bank.import", BANK_ROLES)
 permissions.register("bank.review", BANK_ROLES)
 
 
-class Readable(Protocol):
-    """A file open for reading bytes: an upload, or a file the command opened."""
-
-    def read(self, size: int, /) -> Any: ...
-
-
 def bank_file_read(stream: Readable) -> bytes:
     """A bank file's bytes as an upload or the command gives them, read up to the largest
     imported (ARREARS_BANK_FILE_MAX_BYTES): a larger one is refused before it fills the memory."""
-    most = int(settings.ARREARS_BANK_FILE_MAX_BYTES)
-    data = bytes(stream.read(most + 1))
-    if len(data) > most:
-        raise ValidationError(
-            _("the file is larger than {most} bytes"), code="file_too_large", most=most
-        )
-    return data
+    return read_at_most(stream, int(settings.ARREARS_BANK_FILE_MAX_BYTES))
 
 
 def bank_import(

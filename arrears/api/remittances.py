@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from arrears.access.acts_remittance import remittance_import
 from arrears.api.common import ERRORS, by
 from arrears.api.schemas import ErrorOut
-from arrears.core.errors import ValidationError
+from arrears.core.files import read_at_most
 from arrears.correspondence.uploads import max_upload_bytes
 
 router = Router(tags=["remittances"])
@@ -40,11 +39,6 @@ class RemittanceOut(Schema):
 @router.post("/remittances", response={201: RemittanceOut, **ERRORS, 400: ErrorOut, 409: ErrorOut})
 def remittance_post(request: HttpRequest, file: File[UploadedFile]) -> Any:
     """Post an 835 remittance file to patient accounts, all or nothing (docs/banking.md)."""
-    most = max_upload_bytes()
-    data = file.read(most + 1)
-    if len(data) > most:
-        raise ValidationError(
-            _("the file is larger than {most} bytes"), code="file_too_large", most=most
-        )
+    data = read_at_most(file, max_upload_bytes())
     done = remittance_import(by=by(request), data=data, name=file.name or "upload.835")
     return Status(201, done.as_json())
