@@ -10,6 +10,13 @@ Invariants (kept by `snapshots.snapshots_build`, the only writer):
   open (a keyframe, so that a read scans at most one month of rows), and on any other day only
   for an account whose line differs from the day before's.
 - A subscription's recipient gets at most one email per period (`SubscriptionSend`, unique).
+- Kept notice days (`NoticeDay`, `NoticeDayPayment`, `NoticeKept`; written by
+  `notice_days.notice_days_keep` alone): an account's rows were all computed in one build, by
+  the same statements as the live `notices` report, from the book as it stood at its marks
+  (`NoticeKept`: the highest transaction and plan ids then). A row of day D is exact for as long
+  as the account has no transaction with a higher id posted on or before D + 13 and no plan with
+  a higher id made on or before D + 13 (the book is insert-only); the report checks that at
+  every read and computes any other day live.
 """
 
 from __future__ import annotations
@@ -180,3 +187,52 @@ class CollectionGoal(models.Model):
                 name="collection_goal_source",
             ),
         ]
+
+
+class NoticeDay(models.Model):
+    """What followed the notices an account was sent on `day`, kept (`reports.notice_days`):
+    its past due at the start of the day, what it paid within 14 days (`paid_after`), and
+    whether a plan was made within them. One row per account and day with a notice sent; the
+    notices themselves are read live."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    past_due = models.BigIntegerField()  # cents
+    paid = models.BigIntegerField()  # cents
+    plan = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day"], name="notice_day_account_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="notice_day_day")]
+
+
+class NoticeDayPayment(models.Model):
+    """A payment counted in a kept `NoticeDay`'s 14 days (so that a payment that followed
+    several notices is collected once)."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    payment = models.BigIntegerField()  # the transaction's id
+    amount = models.BigIntegerField()  # cents
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="notice_day_payment_day")]
+
+
+class NoticeKept(models.Model):
+    """An account's kept notice days' marks: the book's highest transaction and plan ids when
+    they were computed. A later transaction or plan of the account dated within a day's 14 days
+    (or before it) makes that day's row stale."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    txn_mark = models.BigIntegerField()
+    plan_mark = models.BigIntegerField()
+    through = models.DateField()  # the last day kept

@@ -38,6 +38,8 @@ from arrears.plans.models import Plan, Promise
 from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.models import NoticeDayPayment
+from arrears.reports.notice_days import kept, live
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import scope_of
 from arrears.reports.sqldates import month_of, plus_days
@@ -55,7 +57,6 @@ from arrears.reports.works_sql import (
     literal,
     notices,
     paid_after,
-    past_due,
     q,
     run,
     spans,
@@ -147,27 +148,30 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     stmt = Statement().add("WITH ")
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
-    stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
-    past_due(stmt, "nd", first, last)
+    # each notice day's figures: kept (reports.notice_days) where still exact, else live
+    kept(stmt, first, last)
+    live(stmt, first, last)
     g = _group_key(ask.by, "n.day")
-    end = plus_days("nd.day", WINDOW_DAYS - 1)
-    # `np`: each notice day's payments within 14 days (the one band join on the payments);
-    # its sums are what each day's account paid, its ids what each line collected
+    # `np`: each notice day's payments within 14 days, its ids what each line collected
     stmt.add(
-        ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day', (first, last), many=True)})"
-        ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
-        ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
-        f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
-        f" AND p.made_on >= nd.day AND p.made_on <= {end})"
+        ", np AS (SELECT account_id, day, id, amount FROM lp"
+        " UNION ALL SELECT p.account_id, p.day, p.payment, p.amount"
+        f" FROM {sql.table(NoticeDayPayment)} p"
+        " JOIN kd ON kd.account_id = p.account_id AND kd.day = p.day)"
+        ", dd AS (SELECT account_id, day, past_due, paid, plan FROM kd"
+        " UNION ALL SELECT ld.account_id, ld.day, COALESCE(pd.cents, 0),"
+        " COALESCE(lpay.cents, 0), pl.account_id IS NOT NULL FROM ld"
+        " LEFT JOIN pd ON pd.account_id = ld.account_id AND pd.day = ld.day"
+        " LEFT JOIN (SELECT account_id, day, SUM(amount) AS cents FROM lp"
+        " GROUP BY account_id, day) lpay"
+        " ON lpay.account_id = ld.account_id AND lpay.day = ld.day"
+        " LEFT JOIN pl ON pl.account_id = ld.account_id AND pl.day = ld.day)"
         f", o AS (SELECT {g} AS g, n.policy, n.step, n.channel,"
-        " CASE WHEN COALESCE(pay.cents, 0) > 0 AND COALESCE(pay.cents, 0) >= COALESCE(pd.cents, 0)"
-        " THEN 'paid_full' WHEN pl.account_id IS NOT NULL THEN 'plan'"
-        " WHEN COALESCE(pay.cents, 0) > 0 THEN 'paid_part' ELSE 'nothing' END AS outcome"
+        " CASE WHEN dd.paid > 0 AND dd.paid >= dd.past_due"
+        " THEN 'paid_full' WHEN dd.plan THEN 'plan'"
+        " WHEN dd.paid > 0 THEN 'paid_part' ELSE 'nothing' END AS outcome"
         " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " LEFT JOIN pd ON pd.account_id = n.account_id AND pd.day = n.day"
-        " LEFT JOIN pay ON pay.account_id = n.account_id AND pay.day = n.day"
-        " LEFT JOIN pl ON pl.account_id = n.account_id AND pl.day = n.day)"
+        " JOIN dd ON dd.account_id = n.account_id AND dd.day = n.day)"
         f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, np.id, np.amount"
         " FROM n JOIN acc ON acc.account_id = n.account_id"
         " JOIN np ON np.account_id = n.account_id AND np.day = n.day)"
