@@ -38,8 +38,7 @@ from arrears.plans.models import Plan, Promise
 from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Column, Document, Series, Table
-from arrears.reports.models import NoticeDayPayment
-from arrears.reports.notice_days import kept, live
+from arrears.reports.notice_days import LIVE_OUTCOME, kept, kept_sums, live
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import scope_of
 from arrears.reports.sqldates import month_of, plus_days
@@ -148,33 +147,26 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     stmt = Statement().add("WITH ")
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
-    # each notice day's figures: kept (reports.notice_days) where still exact, else live
+    # the kept notices (reports.notice_days) where still exact, the others' accounts live
     kept(stmt, first, last)
     live(stmt, first, last)
-    g = _group_key(ask.by, "n.day")
-    # `np`: each notice day's payments within 14 days, its ids what each line collected
+    kept_rows = kept_sums(
+        stmt, first, last, _group_key(ask.by, "k.day"), by_month=ask.by == "month"
+    )
+    g = _group_key(ask.by, "nl.day")
+    # `lp`: each live notice day's payments within 14 days, its ids what each line collected
     stmt.add(
-        ", np AS (SELECT account_id, day, id, amount FROM lp"
-        " UNION ALL SELECT p.account_id, p.day, p.payment, p.amount"
-        f" FROM {sql.table(NoticeDayPayment)} p"
-        " JOIN kd ON kd.account_id = p.account_id AND kd.day = p.day)"
-        ", dd AS (SELECT account_id, day, past_due, paid, plan FROM kd"
-        " UNION ALL SELECT ld.account_id, ld.day, COALESCE(pd.cents, 0),"
-        " COALESCE(lpay.cents, 0), pl.account_id IS NOT NULL FROM ld"
-        " LEFT JOIN pd ON pd.account_id = ld.account_id AND pd.day = ld.day"
-        " LEFT JOIN (SELECT account_id, day, SUM(amount) AS cents FROM lp"
-        " GROUP BY account_id, day) lpay"
-        " ON lpay.account_id = ld.account_id AND lpay.day = ld.day"
-        " LEFT JOIN pl ON pl.account_id = ld.account_id AND pl.day = ld.day)"
-        f", o AS (SELECT {g} AS g, n.policy, n.step, n.channel,"
-        " CASE WHEN dd.paid > 0 AND dd.paid >= dd.past_due"
-        " THEN 'paid_full' WHEN dd.plan THEN 'plan'"
-        " WHEN dd.paid > 0 THEN 'paid_part' ELSE 'nothing' END AS outcome"
-        " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " JOIN dd ON dd.account_id = n.account_id AND dd.day = n.day)"
-        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, np.id, np.amount"
-        " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " JOIN np ON np.account_id = n.account_id AND np.day = n.day)"
+        ", lpay AS (SELECT account_id, day, SUM(amount) AS cents FROM lp"
+        " GROUP BY account_id, day)"
+        f", o AS (SELECT {g} AS g, nl.policy, nl.step, nl.channel,"
+        f" {LIVE_OUTCOME}"
+        " AS outcome FROM nl JOIN acc ON acc.account_id = nl.account_id"
+        " LEFT JOIN pd ON pd.account_id = nl.account_id AND pd.day = nl.day"
+        " LEFT JOIN lpay ON lpay.account_id = nl.account_id AND lpay.day = nl.day"
+        " LEFT JOIN pl ON pl.account_id = nl.account_id AND pl.day = nl.day)"
+        f", paid AS (SELECT DISTINCT {g} AS g, nl.policy, nl.step, nl.channel, lp.id, lp.amount"
+        " FROM nl JOIN acc ON acc.account_id = nl.account_id"
+        " JOIN lp ON lp.account_id = nl.account_id AND lp.day = nl.day)"
         " SELECT 'n', g, policy, step, channel, outcome, COUNT(*) FROM o"
         " GROUP BY g, policy, step, channel, outcome"
         " UNION ALL SELECT 'l', g, policy, step, channel, '', SUM(amount) FROM paid"
@@ -184,6 +176,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
         " UNION ALL SELECT 't', '', '', '', '', '', SUM(amount)"
         " FROM (SELECT DISTINCT id, amount FROM paid) x"
     )
+    stmt.add(kept_rows)
     key_of = _key_of(ask.by, ask.coordinators)
     lines: dict[str, dict[tuple[str, str, str], dict[str, int]]] = defaultdict(dict)
     line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)

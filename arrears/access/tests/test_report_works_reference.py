@@ -28,7 +28,7 @@ from arrears.dunning.models import Action
 from arrears.ledger.models import Account, OpenItemDelta, Party, Transaction
 from arrears.ledger.services import book_import
 from arrears.plans.models import Plan
-from arrears.reports.models import NoticeDay, NoticeDayPayment, NoticeKept
+from arrears.reports.models import NoticeKept, NoticeOutcome, NoticePayment
 from arrears.reports.notice_days import notice_days_keep
 from arrears.reports.works import OUTCOMES, _compared, _counts
 
@@ -324,7 +324,9 @@ def _later(rng: random.Random, folder: Path, sent: list[Any]) -> None:
     period, payments reversed, plans made, notices sent (the kept rows of some accounts go
     stale, others not, new notice days have none)."""
     accounts = sorted({n[0] for n in sent})
-    kept = [(k.account.account_id, k.day) for k in NoticeDay.objects.select_related("account")]
+    kept = sorted(
+        {(k.account.account_id, k.day) for k in NoticeOutcome.objects.select_related("account")}
+    )
     rows = []
     for i, (a, day) in enumerate(rng.sample(kept, min(4, len(kept)))):  # within kept days
         paid = day + timedelta(days=rng.randint(0, WINDOW - 1))
@@ -339,7 +341,7 @@ def _later(rng: random.Random, folder: Path, sent: list[Any]) -> None:
     reversed_ = set(
         Transaction.objects.filter(type="reversal").values_list("reverses_id", flat=True)
     )
-    counted = NoticeDayPayment.objects.values_list("payment", flat=True)  # kept as paid
+    counted = NoticePayment.objects.values_list("payment", flat=True)  # kept as paid
     payments = list(
         Transaction.objects.filter(type="payment", pk__in=list(counted))
         .exclude(pk__in=reversed_)
@@ -354,6 +356,12 @@ def _later(rng: random.Random, folder: Path, sent: list[Any]) -> None:
         )
     book_import(write_book(folder, {"transactions": sorted(rows, key=lambda r: r["posted"])}))
     planned = set(Plan.objects.values_list("account__account_id", flat=True))  # one each
+    posted = {r["account_id"] for r in rows}
+    quiet = [a for a in accounts if a not in planned and a not in posted]  # a plan alone
+    for a in rng.sample(quiet, min(2, len(quiet))):
+        days = [d for k, d in kept if k == a] or [_day(rng, FIRST - timedelta(days=5), LAST)]
+        _plan(a, rng.choice(days) + timedelta(days=rng.randint(0, WINDOW - 1)))
+        planned.add(a)
     for a in rng.sample([a for a in accounts if a not in planned], 3):
         days = [d for k, d in kept if k == a] or [_day(rng, FIRST - timedelta(days=5), LAST)]
         _plan(a, rng.choice(days) + timedelta(days=rng.randint(0, WINDOW - 1)))
@@ -363,10 +371,17 @@ def _later(rng: random.Random, folder: Path, sent: list[Any]) -> None:
         channel = "call" if step == "call" else "email"
         _send(a, policy, step, channel, day, f"later{n}")
         sent.append((a, policy, step, channel, day))
+    # a kept letter mailed on another day than the one it was kept with
+    row = rng.choice(list(Outbound.objects.filter(channel="letter").select_related("account")))
+    notice = (row.account.account_id, row.policy, row.step, row.channel, row.mailed_on)
+    row.mailed_on = row.dated_on + timedelta(days=rng.randint(1, 3))
+    row.save(update_fields=["mailed_on"])
+    sent.remove(notice)
+    sent.append((*notice[:4], row.mailed_on))
 
 
 def _forget() -> None:
-    for model in (NoticeDay, NoticeDayPayment, NoticeKept):
+    for model in (NoticeOutcome, NoticePayment, NoticeKept):
         model.objects.all().delete()
 
 
@@ -381,15 +396,18 @@ def test_notices_from_kept_days_equal_the_live_report_and_the_reference_after_th
     since = FIRST - timedelta(days=20)
     with transaction.atomic():
         notice_days_keep(first=since, last=_day(rng, FIRST + timedelta(days=20), LAST))
-    kept_before = set(NoticeDay.objects.values_list("account_id", "day"))
+    kept_before = set(NoticeOutcome.objects.values_list("account_id", "day"))
     assert kept_before
     # when the book changes after it (back-dated entries, reversals, plans, notices)
     _later(rng, tmp_path / "later", sent)
 
-    def read() -> dict[str | None, Any]:
+    def read() -> dict[Any, Any]:
         return {
-            by: report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST, by=by).data
+            (by, start): report_read(
+                actor=OPERATOR, name="notices", as_of=LAST, date_from=start, by=by
+            ).data
             for by in (None, "month", "property")
+            for start in (FIRST, since)  # one month, and across two
         }
 
     # then the report from kept and live days equals the reference and the report all live
@@ -397,8 +415,8 @@ def test_notices_from_kept_days_equal_the_live_report_and_the_reference_after_th
     kept_and_live = read()
     for by in (None, "month"):
         groups, total = _notices(ledger, sent, by)
-        assert kept_and_live[by]["groups"] == groups
-        assert kept_and_live[by]["total"] == total
+        assert kept_and_live[by, FIRST]["groups"] == groups
+        assert kept_and_live[by, FIRST]["total"] == total
     _forget()
     assert read() == kept_and_live
     # and so does it once every notice day is kept again, some rewritten and some not
@@ -406,9 +424,18 @@ def test_notices_from_kept_days_equal_the_live_report_and_the_reference_after_th
         notice_days_keep(first=since, last=LAST + timedelta(days=20))
     with transaction.atomic():
         notice_days_keep(first=since, last=LAST + timedelta(days=20))
-    kept_after = set(NoticeDay.objects.values_list("account_id", "day"))
+    kept_after = set(NoticeOutcome.objects.values_list("account_id", "day"))
     assert {(a, d) for a, *_rest, d in _account_days(sent)} <= kept_after
     assert read() == kept_and_live
+    # and when a kept notice turns out not to have gone (its email failed), as the live report
+    row = Outbound.objects.filter(channel="email", status="sent").order_by("pk").first()
+    assert row is not None
+    row.status = "failed"
+    row.save(update_fields=["status"])
+    after = read()
+    assert after != kept_and_live
+    _forget()
+    assert read() == after
 
 
 def _account_days(sent: list[Any]) -> set[tuple[int, date]]:
