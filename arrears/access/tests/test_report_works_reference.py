@@ -30,6 +30,7 @@ from arrears.ledger.services import book_import
 from arrears.plans.models import Plan
 from arrears.reports.models import NoticeKept, NoticeOutcome, NoticePayment
 from arrears.reports.notice_days import notice_days_keep
+from arrears.reports.snapshots import snapshots_build
 from arrears.reports.works import OUTCOMES, _compared, _counts
 
 pytestmark = pytest.mark.django_db
@@ -445,3 +446,21 @@ def _account_days(sent: list[Any]) -> set[tuple[int, date]]:
 
 def since_first(day: date) -> bool:
     return FIRST - timedelta(days=20) <= day <= LAST
+
+
+def test_the_snapshots_build_keeps_the_notices_of_the_days_it_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a random book with its notices
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-30")
+    sent = _book(random.Random(9), tmp_path / "book")
+    # when the daily snapshots are built over the period and the 20 days before it
+    snapshots_build(date_from=FIRST - timedelta(days=20), date_to=LAST)
+    # then each notice of those days is kept, once, and the report reads them as the reference
+    assert NoticeOutcome.objects.count() == len(set(sent))
+    assert NoticeKept.objects.count() == len({n[0] for n in sent})
+    doc = report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST)
+    assert (doc.data["groups"], doc.data["total"]) == _notices(Ledger(), sent, None)
+    # and a build with nothing new computes no account again
+    with transaction.atomic():
+        assert notice_days_keep(first=FIRST - timedelta(days=20), last=LAST) == 0
