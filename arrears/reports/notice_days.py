@@ -81,7 +81,8 @@ def kept(stmt: Statement, first: date, last: date) -> None:
     newer = (
         ", {name} AS (SELECT m.account_id FROM {marks} m"
         " JOIN {table} x ON x.account_id = m.account_id AND x.id > m.{mark}"
-        " WHERE x.id > (SELECT MIN({mark}) FROM {marks}) AND x.{day} <= %s)"
+        " WHERE x.id > (SELECT MIN({mark}) FROM {marks}) AND x.{day} <= %s"
+        " AND m.account_id IN (SELECT account_id FROM acc))"
     )
     horizon = sql.day(last + timedelta(days=WINDOW_DAYS - 1))
     txn, plan = sql.table(Transaction), sql.table(Plan)
