@@ -10,6 +10,13 @@ Invariants (kept by `snapshots.snapshots_build`, the only writer):
   open (a keyframe, so that a read scans at most one month of rows), and on any other day only
   for an account whose line differs from the day before's.
 - A subscription's recipient gets at most one email per period (`SubscriptionSend`, unique).
+- Kept notices (`NoticeOutcome`, `NoticePayment`, `NoticeKept`; written by
+  `notice_days.notice_days_keep` alone): an account's rows were all computed in one build, by
+  the same statements as the live `notices` report, from the book as it stood at its marks
+  (`NoticeKept`: the highest transaction and plan ids then). A row of day D is exact for as long
+  as the account has no transaction with a higher id posted on or before D + 13 and no plan with
+  a higher id made on or before D + 13 (the book is insert-only), and its notices are the same;
+  the report checks both at every read and computes any other account live.
 """
 
 from __future__ import annotations
@@ -180,3 +187,60 @@ class CollectionGoal(models.Model):
                 name="collection_goal_source",
             ),
         ]
+
+
+class NoticeOutcome(models.Model):
+    """A notice sent (`works_sql.notices`: one account's policy step by one channel on one day)
+    and what followed it within 14 days, kept (`reports.notice_days`): the account's past due
+    at the start of its day, what it paid in the 14 days from it, and the outcome
+    (`works.OUTCOMES`)."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    policy = models.CharField(max_length=64)
+    step = models.CharField(max_length=64)
+    channel = models.CharField(max_length=20)
+    day = models.DateField()
+    past_due = models.BigIntegerField()  # cents
+    paid = models.BigIntegerField()  # cents
+    outcome = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="notice_outcome_day")]
+
+
+class NoticePayment(models.Model):
+    """A payment counted in a kept notice's 14 days, with the day of the latest earlier kept
+    notice that counts it too: of the same policy, step and channel (`line_before`), and of
+    any (`account_before`; a notice of the same day sorted before it by policy, step and
+    channel counts as earlier). A period's figures count it once where that day is outside
+    the period (or its month, grouped by month)."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    policy = models.CharField(max_length=64)
+    step = models.CharField(max_length=64)
+    channel = models.CharField(max_length=20)
+    day = models.DateField()
+    payment = models.BigIntegerField()  # the transaction's id
+    amount = models.BigIntegerField()  # cents
+    line_before = models.DateField(null=True, blank=True)
+    account_before = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="notice_payment_day")]
+
+
+class NoticeKept(models.Model):
+    """An account's kept notices' marks: the book's highest transaction and plan ids when
+    they were computed. A later transaction or plan of the account dated within a day's 14 days
+    (or before it) makes that day's row stale."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    txn_mark = models.BigIntegerField()
+    plan_mark = models.BigIntegerField()
+    through = models.DateField()  # the last day kept

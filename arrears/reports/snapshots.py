@@ -39,6 +39,7 @@ from arrears.ledger import bulk
 from arrears.ledger.aging import Buckets
 from arrears.ledger.models import OpenItemDelta
 from arrears.reports.models import AgingRoll, AgingSnapshot, SnapshotDay
+from arrears.reports.notice_days import notice_days_keep
 from arrears.reports.rolls import roll_sums
 from arrears.reports.scoped import Scope, scope_of
 from arrears.reports.sqldates import plus_days
@@ -156,6 +157,7 @@ def snapshots_build(
             end = max(end, last) if start <= last else end
             fresh_from = start if start < first else first
         if start is None or fresh_from is None or start > end:
+            _keep_notice_days()
             return Built(None, 0, 0, *(built or (None, None)))
         _delete_from(start, everything=built is not None and start < built[0])
         chunks = _month_chunks(start, end)
@@ -174,7 +176,16 @@ def snapshots_build(
         if bulk.is_postgres():  # the reads' plans need the new rows' statistics
             for model in (AgingSnapshot, AgingRoll):
                 bulk.execute(f"ANALYZE {sql.table(model)}")
+        _keep_notice_days()
         return Built(start, total, rows, *(coverage() or (None, None)))
+
+
+def _keep_notice_days() -> None:
+    """The notice days of the built run whose 14 days it covers (`notice_days`), with the
+    snapshots: what a later read of `notices` takes instead of computing them."""
+    built = coverage()
+    if built is not None:
+        notice_days_keep(first=built[0], last=built[1])
 
 
 def _delete_from(start: date, *, everything: bool) -> None:

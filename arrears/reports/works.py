@@ -38,6 +38,7 @@ from arrears.plans.models import Plan, Promise
 from arrears.reports import formulas
 from arrears.reports.builtin import currencies_of
 from arrears.reports.document import Chart, Column, Document, Series, Table
+from arrears.reports.notice_days import LIVE_OUTCOME, kept, kept_sums, live
 from arrears.reports.registry import Ask, register
 from arrears.reports.scoped import scope_of
 from arrears.reports.sqldates import month_of, plus_days
@@ -55,7 +56,6 @@ from arrears.reports.works_sql import (
     literal,
     notices,
     paid_after,
-    past_due,
     q,
     run,
     spans,
@@ -147,30 +147,26 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
     stmt = Statement().add("WITH ")
     accounts(stmt, scope, currency)
     notices(stmt, first, last)
-    stmt.add(", nd AS (SELECT DISTINCT account_id, day FROM n)")
-    past_due(stmt, "nd", first, last)
-    g = _group_key(ask.by, "n.day")
-    end = plus_days("nd.day", WINDOW_DAYS - 1)
-    # `np`: each notice day's payments within 14 days (the one band join on the payments);
-    # its sums are what each day's account paid, its ids what each line collected
+    # the kept notices (reports.notice_days) where still exact, the others' accounts live
+    kept(stmt, first, last)
+    live(stmt, first, last)
+    kept_rows = kept_sums(
+        stmt, first, last, _group_key(ask.by, "k.day"), by_month=ask.by == "month"
+    )
+    g = _group_key(ask.by, "nl.day")
+    # `lp`: each live notice day's payments within 14 days, its ids what each line collected
     stmt.add(
-        ", np AS MATERIALIZED (SELECT nd.account_id, nd.day, t.id, t.amount FROM nd"
-        f"{paid_after('nd.account_id', 'nd.day', (first, last), many=True)})"
-        ", pay AS (SELECT account_id, day, SUM(amount) AS cents FROM np GROUP BY account_id, day)"
-        ", pl AS (SELECT DISTINCT nd.account_id, nd.day FROM nd"
-        f" JOIN {sql.table(Plan)} p ON p.account_id = nd.account_id"
-        f" AND p.made_on >= nd.day AND p.made_on <= {end})"
-        f", o AS (SELECT {g} AS g, n.policy, n.step, n.channel,"
-        " CASE WHEN COALESCE(pay.cents, 0) > 0 AND COALESCE(pay.cents, 0) >= COALESCE(pd.cents, 0)"
-        " THEN 'paid_full' WHEN pl.account_id IS NOT NULL THEN 'plan'"
-        " WHEN COALESCE(pay.cents, 0) > 0 THEN 'paid_part' ELSE 'nothing' END AS outcome"
-        " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " LEFT JOIN pd ON pd.account_id = n.account_id AND pd.day = n.day"
-        " LEFT JOIN pay ON pay.account_id = n.account_id AND pay.day = n.day"
-        " LEFT JOIN pl ON pl.account_id = n.account_id AND pl.day = n.day)"
-        f", paid AS (SELECT DISTINCT {g} AS g, n.policy, n.step, n.channel, np.id, np.amount"
-        " FROM n JOIN acc ON acc.account_id = n.account_id"
-        " JOIN np ON np.account_id = n.account_id AND np.day = n.day)"
+        ", lpay AS (SELECT account_id, day, SUM(amount) AS cents FROM lp"
+        " GROUP BY account_id, day)"
+        f", o AS (SELECT {g} AS g, nl.policy, nl.step, nl.channel,"
+        f" {LIVE_OUTCOME}"
+        " AS outcome FROM nl JOIN acc ON acc.account_id = nl.account_id"
+        " LEFT JOIN pd ON pd.account_id = nl.account_id AND pd.day = nl.day"
+        " LEFT JOIN lpay ON lpay.account_id = nl.account_id AND lpay.day = nl.day"
+        " LEFT JOIN pl ON pl.account_id = nl.account_id AND pl.day = nl.day)"
+        f", paid AS (SELECT DISTINCT {g} AS g, nl.policy, nl.step, nl.channel, lp.id, lp.amount"
+        " FROM nl JOIN acc ON acc.account_id = nl.account_id"
+        " JOIN lp ON lp.account_id = nl.account_id AND lp.day = nl.day)"
         " SELECT 'n', g, policy, step, channel, outcome, COUNT(*) FROM o"
         " GROUP BY g, policy, step, channel, outcome"
         " UNION ALL SELECT 'l', g, policy, step, channel, '', SUM(amount) FROM paid"
@@ -180,6 +176,7 @@ def notices_outcomes(ask: Ask, currency: str) -> dict[str, Any]:
         " UNION ALL SELECT 't', '', '', '', '', '', SUM(amount)"
         " FROM (SELECT DISTINCT id, amount FROM paid) x"
     )
+    stmt.add(kept_rows)
     key_of = _key_of(ask.by, ask.coordinators)
     lines: dict[str, dict[tuple[str, str, str], dict[str, int]]] = defaultdict(dict)
     line_cents: dict[tuple[str, tuple[str, str, str]], int] = defaultdict(int)

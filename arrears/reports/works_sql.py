@@ -199,14 +199,15 @@ def spans(stmt: Statement, first: date, last: date) -> None:
     )
 
 
-def open_before(columns: str, where: str, late: str) -> str:
+def open_before(columns: str, where: str, late: str, who: str = "acc") -> str:
     """Rows (`columns`, cents) that sum, per item, to what each open charge (not credit) of
     `acc`'s accounts held as `first` began, its deltas before `first`: what is open at the end
     of the book (`OpenItem`, the sum of all its deltas) less its deltas from `first` on (those
     of the relation `late`: every charge delta of `acc` from `first` on that `where` keeps).
     The book's history before `first` is not read. Parameters: False (not credit), `where`'s
-    one (a condition on due_on), then `where`'s again."""
-    mine = "account_id IN (SELECT account_id FROM acc)"
+    one (a condition on due_on), then `where`'s again. `who`: the relation of the accounts
+    (`acc` unless said)."""
+    mine = f"account_id IN (SELECT account_id FROM {who})"
     return (
         f"SELECT {columns}, amount AS cents FROM {sql.table(OpenItem)}"
         f" WHERE is_credit = %s AND {where} AND {mine}"
@@ -214,7 +215,7 @@ def open_before(columns: str, where: str, late: str) -> str:
     )
 
 
-def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
+def past_due(stmt: Statement, days: str, first: date, last: date, who: str = "acc") -> None:
     """`pd`: the past due of each (account_id, day) of the relation `days` (days from `first`
     on) at the start of that day, in one running sum per account. A charge's delta (on
     `on_date`, due `due_on`) counts in the past due at the start of D exactly when on_date < D
@@ -223,7 +224,8 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
     order, give at each day's row its past due. The deltas with that day before `first` count
     at every day asked: they are summed per account into one row first (a hash aggregate), and
     the window sorts the period's deltas only (that sum read backwards, `open_before`). One pass
-    over the accounts' deltas, whatever the number of days asked."""
+    over the accounts' deltas (those of `who`, `acc` unless said), whatever the number of days
+    asked."""
     key = greatest("on_date", "due_on")
     delta = sql.table(OpenItemDelta)
     no_day = "CAST(NULL AS date)" if bulk.is_postgres() else "NULL"
@@ -231,11 +233,11 @@ def past_due(stmt: Statement, days: str, first: date, last: date) -> None:
         # the deltas read once: the period's, those due in it, and those that read back
         f", pdl AS MATERIALIZED (SELECT account_id, due_on, on_date, delta FROM {delta}"
         " WHERE is_credit = %s AND due_on <= %s AND (on_date >= %s OR due_on >= %s)"
-        " AND account_id IN (SELECT account_id FROM acc))"
+        f" AND account_id IN (SELECT account_id FROM {who}))"
         f", ev AS (SELECT account_id, {key} AS k, 1 AS kind, delta AS cents, {no_day} AS day"
         " FROM pdl WHERE on_date <= %s"
         f" UNION ALL SELECT account_id, {literal(first - timedelta(days=1))}, 1, SUM(cents),"
-        f" {no_day} FROM ({open_before('account_id', 'due_on < %s', 'pdl')}) z"
+        f" {no_day} FROM ({open_before('account_id', 'due_on < %s', 'pdl', who)}) z"
         " GROUP BY account_id"
         f" UNION ALL SELECT account_id, day, 0, 0, day FROM {days})"
         ", run AS (SELECT account_id, day, kind, SUM(cents) OVER (PARTITION BY account_id"
@@ -258,7 +260,7 @@ def _block(day: str, origin: date) -> str:
     return f"({days_between(day, literal(origin))} / {WINDOW_DAYS})"
 
 
-def payments(days: tuple[date, date]) -> str:
+def payments(days: tuple[date, date], who: str = "") -> str:
     """A derived table of the payments that can follow a day of `days` (the statement's days,
     first and last: a bound the planner reads, so that a join hashes the period's payments,
     not the book's), each with the day it was first reversed (`reversed_on`, none if never):
@@ -266,8 +268,10 @@ def payments(days: tuple[date, date]) -> str:
     Each payment is there twice, by `b`, the run of 14 days it is in and the one before: a
     day D's payments (D … D + 13) are all in D's run or the next, so a join on the account
     and D's run (`paid_after`) finds each once, among the account's payments of 28 days, not
-    among all its payments of the period."""
+    among all its payments of the period. `who`: a relation of the accounts whose payments
+    are wanted (all unless said)."""
     first, last = days
+    mine = f" AND p.account_id IN (SELECT account_id FROM {who})" if who else ""
     txn = sql.table(Transaction)
     # twice as a UNION ALL (not a join to two rows, which the planner would join after the
     # account's payments, with `b` then a filter, not a key)
@@ -276,7 +280,7 @@ def payments(days: tuple[date, date]) -> str:
         " {b} AS b FROM {txn} p LEFT JOIN (SELECT reverses_id, MIN(posted_on) AS on_day"
         " FROM {txn} WHERE type = 'reversal' AND reverses_id IS NOT NULL"
         " GROUP BY reverses_id) rv ON rv.reverses_id = p.id WHERE p.type = 'payment'"
-        " AND p.posted_on >= {first} AND p.posted_on <= {last}"
+        " AND p.posted_on >= {first} AND p.posted_on <= {last}{mine}"
     )
     return "({} UNION ALL {})".format(
         *(
@@ -285,13 +289,16 @@ def payments(days: tuple[date, date]) -> str:
                 txn=txn,
                 first=literal(first),
                 last=literal(last + timedelta(days=WINDOW_DAYS - 1)),
+                mine=mine,
             )
             for k in (0, 1)
         )
     )
 
 
-def paid_after(account: str, day: str, days: tuple[date, date], *, many: bool = False) -> str:
+def paid_after(
+    account: str, day: str, days: tuple[date, date], *, many: bool = False, who: str = ""
+) -> str:
     """A join to `t`, the payments of `account` in the 14 days from `day` (one of `days`,
     first and last) that no reversal posted by the last of them undid. For `many` days on
     PostgreSQL (the notices'), the period's payments hashed once by account and run of 14
@@ -299,7 +306,7 @@ def paid_after(account: str, day: str, days: tuple[date, date], *, many: bool = 
     hash a join to a derived table and would scan it for each day) the account's payments
     by the transactions' index, each reversal looked up by its unique key (a count, not NOT
     EXISTS, which PostgreSQL would plan as an anti join hashing every reversal of the book
-    for each payment)."""
+    for each payment). `who`, for many days: as `payments`."""
     end = plus_days(day, WINDOW_DAYS - 1)
     if not (many and bulk.is_postgres()):
         first, last = days
@@ -313,7 +320,7 @@ def paid_after(account: str, day: str, days: tuple[date, date], *, many: bool = 
             f" AND rv.type = 'reversal' AND rv.posted_on <= {end}) = 0"
         )
     return (
-        f" JOIN {payments(days)} t ON t.account_id = {account}"
+        f" JOIN {payments(days, who)} t ON t.account_id = {account}"
         f" AND t.b = {_block(day, days[0])} AND t.posted_on >= {day} AND t.posted_on <= {end}"
         f" AND (t.reversed_on IS NULL OR t.reversed_on > {end})"
     )

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from arrears.access.acts_reports import report_read
 from arrears.access.assignments import assignment_set, target_from
@@ -43,6 +44,8 @@ from arrears.dunning.models import Action, ContactAttempt
 from arrears.ledger.models import Account, Party, TimelineEvent
 from arrears.ledger.services import book_import
 from arrears.plans.models import Plan, Promise
+from arrears.reports.models import NoticeOutcome
+from arrears.reports.notice_days import notice_days_keep
 from arrears.reports.render import write_table
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +124,7 @@ def _outbound(key: str, account: str, party: str, channel: str, **more: Any) -> 
     )
 
 
-def _notices() -> None:
+def _notices(*, kept: bool = False) -> None:
     ny, ca = "ny-residential", "ca-residential"
     # N1: the reminder emailed on 03-02
     _outbound(
@@ -220,6 +223,14 @@ def _notices() -> None:
         require_current=False,
         created_by="alice",
     )
+    if kept:  # as the daily snapshots' build keeps them (reports.notice_days)
+        with transaction.atomic():
+            assert notice_days_keep(first=date(2026, 2, 1), last=date(2026, 4, 30)) == 2
+        assert NoticeOutcome.objects.filter(day__gte=FIRST, day__lte=LAST).count() == 5
+
+
+# each notices test twice: the notices kept with the snapshots, and computed live
+KEPT_OR_LIVE = pytest.mark.parametrize("kept", [False, True], ids=["live", "kept"])
 
 
 def _line(group: dict[str, Any], step: str, channel: str) -> dict[str, Any]:
@@ -227,11 +238,12 @@ def _line(group: dict[str, Any], step: str, channel: str) -> dict[str, Any]:
     return found
 
 
+@KEPT_OR_LIVE
 def test_the_notices_of_march_and_what_followed_each_are_the_hand_computed_ones(
-    people: Any,
+    people: Any, kept: bool
 ) -> None:
-    # given the five notices sent in March (module docstring)
-    _notices()
+    # given the five notices sent in March (module docstring), kept with the snapshots or not
+    _notices(kept=kept)
     # when the operator reads the report
     doc = report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST)
     data = doc.data
@@ -277,8 +289,9 @@ def test_the_notices_of_march_and_what_followed_each_are_the_hand_computed_ones(
     ]
 
 
-def test_the_notices_by_property_and_by_month_split_them_by_hand(people: Any) -> None:
-    _notices()
+@KEPT_OR_LIVE
+def test_the_notices_by_property_and_by_month_split_them_by_hand(people: Any, kept: bool) -> None:
+    _notices(kept=kept)
     doc = report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST, by="property")
     elm, oak = doc.data["groups"]
     # ELM: N1 (partly), N2 (plan), N5 (nothing); 500 collected
@@ -306,8 +319,9 @@ def test_the_notices_by_property_and_by_month_split_them_by_hand(people: Any) ->
     assert (march["key"], march["sent"], march["collected"]) == ("2026-03", 5, "2400.00")
 
 
-def test_each_role_reads_the_notices_of_its_own_accounts(people: Any) -> None:
-    _notices()
+@KEPT_OR_LIVE
+def test_each_role_reads_the_notices_of_its_own_accounts(people: Any, kept: bool) -> None:
+    _notices(kept=kept)
 
     def seen(name: str) -> tuple[int, str, list[str]]:
         doc = report_read(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from arrears.access.acts_reports import report_read
 from arrears.access.services import SystemActor
@@ -27,6 +28,9 @@ from arrears.dunning.models import Action
 from arrears.ledger.models import Account, OpenItemDelta, Party, Transaction
 from arrears.ledger.services import book_import
 from arrears.plans.models import Plan
+from arrears.reports.models import NoticeKept, NoticeOutcome, NoticePayment
+from arrears.reports.notice_days import notice_days_keep
+from arrears.reports.snapshots import snapshots_build
 from arrears.reports.works import OUTCOMES, _compared, _counts
 
 pytestmark = pytest.mark.django_db
@@ -87,36 +91,7 @@ def _book(rng: random.Random, folder: Path) -> list[tuple[str, str, str, str, da
         step = rng.choice(STEPS)
         day = _day(rng, FIRST - timedelta(days=20), LAST)
         channel = "call" if step == "call" else rng.choice(("email", "letter"))
-        key = f"k{n}"
-        account = Account.objects.get(account_id=a)
-        Action.objects.create(
-            key=key,
-            account=account,
-            policy=policy,
-            policy_version=1,
-            step=step,
-            action="call" if channel == "call" else "notice",
-            channel=channel,
-            status="task" if channel == "call" else "done",
-            run_on=day,
-            created_at=AT,
-        )
-        if channel != "call":
-            Outbound.objects.create(
-                key=key,
-                account=account,
-                party=Party.objects.get(party_id=f"P-{a}"),
-                channel=channel,
-                template="t",
-                policy=policy,
-                step=step,
-                run_on=day,
-                dated_on=day,
-                mailed_on=day if channel == "letter" else None,
-                status="mailed" if channel == "letter" else "sent",
-                document_name="",
-                created_at=AT,
-            )
+        _send(a, policy, step, channel, day, f"k{n}")
         sent.append((a, policy, step, channel, day))
     for n, a in enumerate(rng.sample(accounts, 4)):  # a step refused: the policy, no notice
         Action.objects.create(
@@ -132,17 +107,54 @@ def _book(rng: random.Random, folder: Path) -> list[tuple[str, str, str, str, da
             created_at=AT,
         )
     for a in rng.sample(accounts, 3):
-        Plan.objects.create(
-            account=Account.objects.get(account_id=a),
-            amount=Decimal("100.00"),
-            frequency="monthly",
-            start_on=date(2026, 5, 1),
-            made_on=_day(rng, FIRST, LAST + timedelta(days=10)),
-            grace_days=5,
-            require_current=False,
-            created_by="alice",
-        )
+        _plan(a, _day(rng, FIRST, LAST + timedelta(days=10)))
     return sent
+
+
+def _plan(a: str, made_on: date) -> None:
+    Plan.objects.create(
+        account=Account.objects.get(account_id=a),
+        amount=Decimal("100.00"),
+        frequency="monthly",
+        start_on=date(2026, 5, 1),
+        made_on=made_on,
+        grace_days=5,
+        require_current=False,
+        created_by="alice",
+    )
+
+
+def _send(a: str, policy: str, step: str, channel: str, day: date, key: str) -> None:
+    """A notice sent: its action, and its letter or email (a call is the action alone)."""
+    account = Account.objects.get(account_id=a)
+    Action.objects.create(
+        key=key,
+        account=account,
+        policy=policy,
+        policy_version=1,
+        step=step,
+        action="call" if channel == "call" else "notice",
+        channel=channel,
+        status="task" if channel == "call" else "done",
+        run_on=day,
+        created_at=AT,
+    )
+    if channel != "call":
+        Outbound.objects.create(
+            key=key,
+            account=account,
+            party=Party.objects.get(party_id=f"P-{a}"),
+            channel=channel,
+            template="t",
+            policy=policy,
+            step=step,
+            run_on=day,
+            dated_on=day,
+            mailed_on=day if channel == "letter" else None,
+            status="mailed" if channel == "letter" else "sent",
+            document_name="",
+            created_at=AT,
+        )
 
 
 def _txn(txn_id: str, account: str, posted: date, type_: str, cents: int, **more: Any) -> Any:
@@ -306,3 +318,149 @@ def test_notices_and_what_works_equal_a_day_by_day_reference_on_a_random_book(
         groups, total = _notices(ledger, sent, by)
         assert doc.data["groups"] == groups
         assert doc.data["total"] == total
+
+
+def _later(rng: random.Random, folder: Path, sent: list[Any]) -> None:
+    """The book after notice days were kept: payments and charges posted back-dated into the
+    period, payments reversed, plans made, notices sent (the kept rows of some accounts go
+    stale, others not, new notice days have none)."""
+    accounts = sorted({n[0] for n in sent})
+    kept = sorted(
+        {(k.account.account_id, k.day) for k in NoticeOutcome.objects.select_related("account")}
+    )
+    rows = []
+    for i, (a, day) in enumerate(rng.sample(kept, min(4, len(kept)))):  # within kept days
+        paid = day + timedelta(days=rng.randint(0, WINDOW - 1))
+        rows.append(_txn(f"K-{a}-p{i}", a, paid, "payment", rng.randint(1, 30) * 2500))
+        due = day - timedelta(days=rng.randint(1, 40))
+        rows.append(_txn(f"K-{a}-c{i}", a, due, "charge", rng.randint(1, 20) * 5000, due=due))
+    for i, a in enumerate(rng.sample(accounts, 5)):
+        day = _day(rng, FIRST - timedelta(days=10), LAST)
+        rows.append(_txn(f"L-{a}-p{i}", a, day, "payment", rng.randint(1, 30) * 2500))
+        due = _day(rng, FIRST - timedelta(days=40), LAST)
+        rows.append(_txn(f"L-{a}-c{i}", a, due, "charge", rng.randint(1, 20) * 5000, due=due))
+    reversed_ = set(
+        Transaction.objects.filter(type="reversal").values_list("reverses_id", flat=True)
+    )
+    counted = NoticePayment.objects.values_list("payment", flat=True)  # kept as paid
+    payments = list(
+        Transaction.objects.filter(type="payment", pk__in=list(counted))
+        .exclude(pk__in=reversed_)
+        .select_related("account")
+        .order_by("pk")
+    )
+    for i, p in enumerate(rng.sample(payments, min(3, len(payments)))):
+        back = p.posted_on + timedelta(days=rng.randint(0, 16))
+        cents = int(p.amount * 100)
+        rows.append(
+            _txn(f"L-v{i}", p.account.account_id, back, "reversal", cents, reverses=p.txn_id)
+        )
+    book_import(write_book(folder, {"transactions": sorted(rows, key=lambda r: r["posted"])}))
+    planned = set(Plan.objects.values_list("account__account_id", flat=True))  # one each
+    posted = {r["account_id"] for r in rows}
+    quiet = [a for a in accounts if a not in planned and a not in posted]  # a plan alone
+    for a in rng.sample(quiet, min(2, len(quiet))):
+        days = [d for k, d in kept if k == a] or [_day(rng, FIRST - timedelta(days=5), LAST)]
+        _plan(a, rng.choice(days) + timedelta(days=rng.randint(0, WINDOW - 1)))
+        planned.add(a)
+    for a in rng.sample([a for a in accounts if a not in planned], 3):
+        days = [d for k, d in kept if k == a] or [_day(rng, FIRST - timedelta(days=5), LAST)]
+        _plan(a, rng.choice(days) + timedelta(days=rng.randint(0, WINDOW - 1)))
+    for n in range(5):
+        a, policy, step, _channel, day = rng.choice(sent)
+        day = _day(rng, FIRST, LAST)
+        channel = "call" if step == "call" else "email"
+        _send(a, policy, step, channel, day, f"later{n}")
+        sent.append((a, policy, step, channel, day))
+    # a kept letter mailed on another day than the one it was kept with
+    row = rng.choice(list(Outbound.objects.filter(channel="letter").select_related("account")))
+    notice = (row.account.account_id, row.policy, row.step, row.channel, row.mailed_on)
+    row.mailed_on = row.dated_on + timedelta(days=rng.randint(1, 3))
+    row.save(update_fields=["mailed_on"])
+    sent.remove(notice)
+    sent.append((*notice[:4], row.mailed_on))
+
+
+def _forget() -> None:
+    for model in (NoticeOutcome, NoticePayment, NoticeKept):
+        model.objects.all().delete()
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_notices_from_kept_days_equal_the_live_report_and_the_reference_after_the_book_changes(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a random book whose notice days were kept part way through the period
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-30")
+    rng = random.Random(seed)
+    sent = _book(rng, tmp_path / "book")
+    since = FIRST - timedelta(days=20)
+    with transaction.atomic():
+        notice_days_keep(first=since, last=_day(rng, FIRST + timedelta(days=20), LAST))
+    kept_before = set(NoticeOutcome.objects.values_list("account_id", "day"))
+    assert kept_before
+    # when the book changes after it (back-dated entries, reversals, plans, notices)
+    _later(rng, tmp_path / "later", sent)
+
+    def read() -> dict[Any, Any]:
+        return {
+            (by, start): report_read(
+                actor=OPERATOR, name="notices", as_of=LAST, date_from=start, by=by
+            ).data
+            for by in (None, "month", "property")
+            for start in (FIRST, since)  # one month, and across two
+        }
+
+    # then the report from kept and live days equals the reference and the report all live
+    ledger = Ledger()
+    kept_and_live = read()
+    for by in (None, "month"):
+        groups, total = _notices(ledger, sent, by)
+        assert kept_and_live[by, FIRST]["groups"] == groups
+        assert kept_and_live[by, FIRST]["total"] == total
+    _forget()
+    assert read() == kept_and_live
+    # and so does it once every notice day is kept again, some rewritten and some not
+    with transaction.atomic():
+        notice_days_keep(first=since, last=LAST + timedelta(days=20))
+    with transaction.atomic():
+        notice_days_keep(first=since, last=LAST + timedelta(days=20))
+    kept_after = set(NoticeOutcome.objects.values_list("account_id", "day"))
+    assert {(a, d) for a, *_rest, d in _account_days(sent)} <= kept_after
+    assert read() == kept_and_live
+    # and when a kept notice turns out not to have gone (its email failed), as the live report
+    row = Outbound.objects.filter(channel="email", status="sent").order_by("pk").first()
+    assert row is not None
+    row.status = "failed"
+    row.save(update_fields=["status"])
+    after = read()
+    assert after != kept_and_live
+    _forget()
+    assert read() == after
+
+
+def _account_days(sent: list[Any]) -> set[tuple[int, date]]:
+    pks = dict(Account.objects.values_list("account_id", "pk"))
+    return {(pks[a], day) for a, _p, _s, _c, day in sent if since_first(day)}
+
+
+def since_first(day: date) -> bool:
+    return FIRST - timedelta(days=20) <= day <= LAST
+
+
+def test_the_snapshots_build_keeps_the_notices_of_the_days_it_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a random book with its notices
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-30")
+    sent = _book(random.Random(9), tmp_path / "book")
+    # when the daily snapshots are built over the period and the 20 days before it
+    snapshots_build(date_from=FIRST - timedelta(days=20), date_to=LAST)
+    # then each notice of those days is kept, once, and the report reads them as the reference
+    assert NoticeOutcome.objects.count() == len(set(sent))
+    assert NoticeKept.objects.count() == len({n[0] for n in sent})
+    doc = report_read(actor=OPERATOR, name="notices", as_of=LAST, date_from=FIRST)
+    assert (doc.data["groups"], doc.data["total"]) == _notices(Ledger(), sent, None)
+    # and a build with nothing new computes no account again
+    with transaction.atomic():
+        assert notice_days_keep(first=FIRST - timedelta(days=20), last=LAST) == 0
