@@ -42,6 +42,9 @@ BOOK_COLUMNS = (
     "memo",
     "extra",
 )
+ALLOCATION_COLUMNS = ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on")
+DELTA_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta")
+OPEN_ITEM_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "amount")
 
 
 def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
@@ -107,22 +110,13 @@ def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
 def write_derived(
     allocations: list[tuple[Any, ...]], deltas: list[tuple[Any, ...]], open_items: list[Any]
 ) -> None:
-    """Append rows of the three derived tables (amounts in whole cents)."""
-    bulk.insert_plain_rows(
-        Allocation._meta.db_table,
-        ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
-        allocations,
-    )
-    bulk.insert_plain_rows(
-        OpenItemDelta._meta.db_table,
-        ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
-        deltas,
-    )
-    bulk.insert_plain_rows(
-        OpenItem._meta.db_table,
-        ("account_id", "item_id", "is_credit", "due_on", "amount"),
-        open_items,
-    )
+    """Append rows of the three derived tables (amounts in whole cents, dates as dates)."""
+    for model, columns, rows in (
+        (Allocation, ALLOCATION_COLUMNS, allocations),
+        (OpenItemDelta, DELTA_COLUMNS, deltas),
+        (OpenItem, OPEN_ITEM_COLUMNS, open_items),
+    ):
+        bulk.insert_rows(model._meta.db_table, columns, rows, bulk.column_types(model, columns))
 
 
 def accounts_replay(account_ids: Iterable[int]) -> int:
