@@ -45,9 +45,6 @@ BOOK_COLUMNS = (
 ALLOCATION_COLUMNS = ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on")
 DELTA_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta")
 OPEN_ITEM_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "amount")
-# Derived rows are written this many deltas at a time (about 30 MB): each write is a COPY the
-# server finishes before the next rows are read, so fewer of them wait less.
-FLUSH = 200_000
 
 
 def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
@@ -96,7 +93,7 @@ def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
             # A Delta and an OpenAmount hold the columns of their tables, in order.
             deltas.extend((account, *d) for d in replay.deltas)
             open_items.extend((account, *o) for o in replay.open_items)
-            if len(deltas) > FLUSH:
+            if len(deltas) > bulk.CHUNK:
                 flush()
     finally:
         # A replay that refuses an entry (a refund above the credit) closes the server-side
