@@ -99,13 +99,28 @@ def holds_fewer_than(table: str, rows: int) -> bool:
     return not found
 
 
-def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert rows into `table`; returns how many. Runs inside the caller's transaction."""
+def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    types: Sequence[str] | None = None,
+) -> int:
+    """Insert rows into `table`; returns how many. Runs inside the caller's transaction.
+
+    With `types` (the columns' PostgreSQL types, `column_types`), PostgreSQL gets a binary COPY:
+    each value must then be of its column's Python type (int, str, bool, date, a dict for jsonb,
+    None), and it is sent as the server keeps it, neither formatted as text here nor parsed
+    there (about half the client's time of a text COPY, and less of the server's). SQLite gets
+    the same rows (`types` unused): a JSON column's value must then be its JSON text.
+    """
     count = 0
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if is_postgres():
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            binary = " (FORMAT BINARY)" if types else ""
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN{binary}") as copy:
+                if types:
+                    copy.set_types(list(types))
                 for row in rows:
                     copy.write_row(row)
                     count += 1
@@ -124,6 +139,13 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
             raw.executemany(sql, chunk)
             count += len(chunk)
     return count
+
+
+def column_types(model: Any, columns: Sequence[str]) -> tuple[str, ...]:
+    """The PostgreSQL types of `model`'s `columns` (for `insert_rows`), as its fields make them,
+    without their length (varchar(64) is varchar to a COPY)."""
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    return tuple(fields[c].db_type(connection).split("(")[0] for c in columns)
 
 
 def insert_plain_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

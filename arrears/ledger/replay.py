@@ -42,6 +42,9 @@ BOOK_COLUMNS = (
     "memo",
     "extra",
 )
+ALLOCATION_COLUMNS = ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on")
+DELTA_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta")
+OPEN_ITEM_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "amount")
 
 
 def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
@@ -87,12 +90,9 @@ def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
                 (account, a.charge, a.source, a.amount, a.made_on, a.undone_on)
                 for a in replay.allocations
             )
-            deltas.extend(
-                (account, d.item, d.is_credit, d.due_on, d.on_date, d.delta) for d in replay.deltas
-            )
-            open_items.extend(
-                (account, o.item, o.is_credit, o.due_on, o.amount) for o in replay.open_items
-            )
+            # A Delta and an OpenAmount hold the columns of their tables, in order.
+            deltas.extend((account, *d) for d in replay.deltas)
+            open_items.extend((account, *o) for o in replay.open_items)
             if len(deltas) > bulk.CHUNK:
                 flush()
     finally:
@@ -107,22 +107,13 @@ def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
 def write_derived(
     allocations: list[tuple[Any, ...]], deltas: list[tuple[Any, ...]], open_items: list[Any]
 ) -> None:
-    """Append rows of the three derived tables (amounts in whole cents)."""
-    bulk.insert_plain_rows(
-        Allocation._meta.db_table,
-        ("account_id", "charge_id", "source_id", "amount", "made_on", "undone_on"),
-        allocations,
-    )
-    bulk.insert_plain_rows(
-        OpenItemDelta._meta.db_table,
-        ("account_id", "item_id", "is_credit", "due_on", "on_date", "delta"),
-        deltas,
-    )
-    bulk.insert_plain_rows(
-        OpenItem._meta.db_table,
-        ("account_id", "item_id", "is_credit", "due_on", "amount"),
-        open_items,
-    )
+    """Append rows of the three derived tables (amounts in whole cents, dates as dates)."""
+    for model, columns, rows in (
+        (Allocation, ALLOCATION_COLUMNS, allocations),
+        (OpenItemDelta, DELTA_COLUMNS, deltas),
+        (OpenItem, OPEN_ITEM_COLUMNS, open_items),
+    ):
+        bulk.insert_rows(model._meta.db_table, columns, rows, bulk.column_types(model, columns))
 
 
 def accounts_replay(account_ids: Iterable[int]) -> int:

@@ -258,17 +258,33 @@ def _copy_rows(
     # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
     held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
     through = rules.closed_through
+    # A binary COPY on PostgreSQL: dates as dates, `extra` a dict (bulk.insert_rows).
+    types = bulk.column_types(Transaction, BOOK_COLUMNS)
+    as_json = _json_text if not bulk.is_postgres() else dict
 
     def direct() -> Iterator[tuple[Any, ...]]:
         for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
             if through is not None and row.posted_on <= through:
                 # Refused, unless the book holds it already: the complete path tells which.
                 raise _NeedsStagingError
-            staged = _stage_row(line, account, row)
             if row.applies_to or row.reverses:
-                pickle.dump(staged, held)
+                pickle.dump(_stage_row(line, account, row), held)
                 continue
-            yield (base + line, *staged[1:8], None, None, *staged[10:13])
+            yield (
+                base + line,
+                row.txn_id,
+                account,
+                row.posted_on,
+                row.type,
+                int(row.amount * 100),
+                row.code,
+                row.due_on,
+                None,
+                None,
+                row.reference,
+                row.memo,
+                as_json(row.extra) if row.extra else None,
+            )
 
     def held_rows() -> Iterator[tuple[Any, ...]]:
         held.seek(0)
@@ -284,7 +300,7 @@ def _copy_rows(
         with phase("read, check and copy rows"):
             try:
                 with load:
-                    bulk.insert_rows(TXN, BOOK_COLUMNS, direct())
+                    bulk.insert_rows(TXN, BOOK_COLUMNS, direct(), types)
             except Exception as exc:
                 if _is_unique_violation(exc):
                     raise _NeedsStagingError from exc
@@ -336,6 +352,10 @@ def _stage_rows(
     return unchanged
 
 
+def _json_text(extra: dict[str, Any]) -> str:
+    return json.dumps(extra, sort_keys=True)
+
+
 def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
     return (
         line,
@@ -350,7 +370,7 @@ def _stage_row(line: int, account: int, row: TxnRow) -> tuple[Any, ...]:
         row.reverses or None,
         row.reference,
         row.memo,
-        json.dumps(row.extra, sort_keys=True) if row.extra else None,
+        _json_text(row.extra) if row.extra else None,
     )
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 
-from arrears.ledger.aging import Buckets, age_open_items
+from arrears.ledger.aging import AgedLine, Buckets, CentsLine, age_open_items, sum_lines
 from arrears.ledger.allocation import SIGN, Entry, RefundAboveCreditError, apply_cash
 from arrears.ledger.tests.strategies import D0, histories
 
@@ -238,3 +238,19 @@ def test_credit_is_never_left_unapplied_while_a_charge_is_open(entries):
     replay = apply_cash(entries)
     kinds = {o.is_credit for o in replay.open_items}
     assert kinds != {True, False}
+
+
+def test_a_line_in_cents_reads_as_the_line_in_decimals_and_adds_up_in_cents():
+    # given: two lines as the aging's aggregate gives them, in whole cents
+    lines = [CentsLine((1050, 0, 7, 0, 200_000), 25), CentsLine((1, 99, 0, 0, 0), 0)]
+    # when
+    total = sum_lines(lines, 5)
+    # then: the same amounts as Decimals, the total in cents, equal to the Decimal lines' sum
+    assert lines[0].buckets[:3] == (Decimal("10.50"), Decimal("0.00"), Decimal("0.07"))
+    assert lines[0].credit == Decimal("0.25")
+    assert lines[0].balance == Decimal("2010.32")
+    assert total == CentsLine((1051, 99, 7, 0, 200_000), 25)
+    decimals = [AgedLine(line.buckets, line.credit) for line in lines]
+    assert total == sum_lines(decimals, 5) == AgedLine(total.buckets, total.credit)
+    # and a mix of the two adds up in Decimals to the same
+    assert sum_lines([lines[0], decimals[1]], 5) == total
