@@ -25,6 +25,8 @@ from typing import Any
 
 from django.conf import settings
 
+REDIS_SOCKET_SECONDS = 30  # above kombu's 1 s BRPOP and 25 s health checks
+
 
 def broker_url() -> str:
     """The broker's URL, or "" when the run's chunks run in-process."""
@@ -78,7 +80,15 @@ def _transport_options() -> dict[str, Any]:
         # chunk written to the socket as the broker went down is lost unnoticed (AMQP's publish
         # has no answer), and its run waits for it in vain (Redis answers every command).
         return {"confirm_publish": True}
-    return {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+    return {
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        # A Redis gone without closing its connections (a failover, a network cut that sends
+        # no reset): a command waits this long for its answer rather than forever, and
+        # kombu's checks of the idle connections (every 25 s) get their turn.
+        "socket_timeout": REDIS_SOCKET_SECONDS,
+        "socket_connect_timeout": REDIS_SOCKET_SECONDS,
+        "socket_keepalive": True,
+    }
 
 
 def workers_answering(timeout: float = 1.0) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -22,7 +21,7 @@ import pytest
 from django.db import connection
 
 from arrears.dunning.tests.cut_proxy import CutProxy
-from arrears.dunning.tests.test_run_concurrency import ROOT, SETUP
+from arrears.dunning.tests.test_run_concurrency import SETUP
 from arrears.dunning.tests.test_run_workers import (  # noqa: F401 (the fixtures)
     RUN_ON,
     Book,
@@ -54,11 +53,12 @@ print(json.dumps({"actions": Action.objects.filter(**mine).count(),
 )
 
 
-def _clean_run(folder: Path) -> tuple[dict[str, Any], Any]:
+@pytest.fixture
+def clean(tmp_path: Path) -> tuple[dict[str, Any], Any]:
     """What the clean run of the book says and leaves (in-process: no broker, no fault), made
     once per database engine: it is the same for every broker."""
     if connection.vendor not in _CLEAN:
-        book = Book(folder, "clean", {})
+        book = Book(tmp_path / "clean", "clean", {})
         try:
             said = json.loads(book.arrears("run", "--date", RUN_ON, "--format", "json").stdout)
             _CLEAN[connection.vendor] = (said, book.left())
@@ -105,66 +105,81 @@ class Said:
                 )
 
 
-def _first_chunk_rows(book: Book) -> Any:
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_CHUNK_ROWS],
-        cwd=ROOT,
-        env=book.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _drop_queue(url: str, queue: str) -> None:
-    """Take the test's queue off the shared broker."""
-    from kombu import Connection
-
-    with Connection(url, connect_timeout=5) as conn:
-        conn.default_channel.queue_delete(queue)
-
-
-def test_the_run_and_its_worker_ride_out_the_broker_going_away_and_the_run_equals_a_clean_one(
-    tmp_path,
-    broker,  # noqa: F811
-    books,  # noqa: F811
-):
-    # given the book, its clean run, and a worker that reaches the broker through a proxy and
-    # holds each chunk a second before it commits
-    expected, expected_left = _clean_run(tmp_path / "clean")
-    books.append(Book(tmp_path / "book", "restart", broker))
-    book = books[0]
-    proxy = CutProxy(_port(broker["CELERY_BROKER_URL"])).start()
-    via = {"CELERY_BROKER_URL": _through(broker["CELERY_BROKER_URL"], proxy)}
+def _worker(book: Book, env: dict[str, str], hold: str) -> tuple[Any, Said]:
+    """`arrears worker` in one process, holding each chunk `hold` seconds before it commits,
+    saying what it does (INFO), once it is ready."""
     worker = book.popen(
         "worker",
         "--pool",
         "solo",
         "--loglevel",
         "INFO",
-        env={**via, "ARREARS_TEST_CHUNK_DELAY": "1"},
+        env={**env, "ARREARS_TEST_CHUNK_DELAY": hold},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     said = Said(worker.stderr)
     try:
         said.wait_for("ready.")
+    except BaseException:
+        _stop(worker)
+        raise
+    return worker, said
+
+
+def _run(book: Book, env: dict[str, str]) -> Any:
+    """`arrears run` of the day through the workers, waiting for them up to 60 s."""
+    return book.popen(
+        "run",
+        "--date",
+        RUN_ON,
+        "--format",
+        "json",
+        "--wait",
+        "60",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _end(worker: Any, proxy: CutProxy, settings: dict[str, str]) -> None:
+    """Stop the worker and the proxy, and take the test's queue off the shared broker."""
+    from kombu import Connection
+
+    _stop(worker)
+    proxy.close()
+    with Connection(settings["CELERY_BROKER_URL"], connect_timeout=5) as conn:
+        conn.default_channel.queue_delete(settings["CELERY_QUEUE"])
+
+
+def _assert_clean(book: Book, run: Any, said: tuple[str, str], clean: Any) -> None:
+    """The run ended well, said what the clean run said (apart from order), and left the same
+    rows in the book."""
+    expected, expected_left = clean
+    out, err = said
+    assert run.returncode == 0, err
+    assert _sorted(json.loads(out)) == _sorted(expected)
+    assert book.left() == expected_left
+
+
+def test_the_run_and_its_worker_ride_out_the_broker_going_away_and_the_run_equals_a_clean_one(
+    tmp_path,
+    broker,  # noqa: F811
+    books,  # noqa: F811
+    clean,
+):
+    # given the book, its clean run, and a worker that reaches the broker through a proxy and
+    # holds each chunk a second before it commits
+    book = Book(tmp_path / "book", "restart", broker)
+    books.append(book)
+    proxy = CutProxy(_port(broker["CELERY_BROKER_URL"])).start()
+    via = {"CELERY_BROKER_URL": _through(broker["CELERY_BROKER_URL"], proxy)}
+    worker, said = _worker(book, via, hold="1")
+    try:
         # when the broker is down as the run starts (it asks for its workers in vain)
         proxy.cut()
-        run = book.popen(
-            "run",
-            "--date",
-            RUN_ON,
-            "--format",
-            "json",
-            "--wait",
-            "60",
-            env=via,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        run = _run(book, via)
         time.sleep(3)
         # and, back, goes down again for 3 s the moment the run sends its first chunk (the chunk
         # lost with it)
@@ -177,14 +192,10 @@ def test_the_run_and_its_worker_ride_out_the_broker_going_away_and_the_run_equal
             time.sleep(3)
         out, err = run.communicate(timeout=90)
     finally:
-        _stop(worker)
-        proxy.close()
-        _drop_queue(broker["CELERY_BROKER_URL"], broker["CELERY_QUEUE"])
-    # then the run finishes and says what the clean run said, apart from order
-    assert run.returncode == 0, err
-    assert _sorted(json.loads(out)) == _sorted(expected)
-    # and the book holds the same rows, each once
-    assert book.left() == expected_left
+        _end(worker, proxy, broker)
+    # then the run finishes and says what the clean run said, apart from order, and the book
+    # holds the same rows, each once
+    _assert_clean(book, run, (out, err), clean)
     # and the worker did lose its broker, and found it again
     assert said.count("Connection to broker lost") >= 1, "".join(said.lines)
 
@@ -194,39 +205,17 @@ def test_postgresql_gone_mid_chunk_the_chunk_is_tried_again_later_and_nothing_ha
     tmp_path,
     broker,  # noqa: F811
     books,  # noqa: F811
+    clean,
 ):
     # given the book on PostgreSQL, its clean run, and a worker and a run that reach the
     # database through a proxy, the worker holding each chunk 2 s before it commits
-    expected, expected_left = _clean_run(tmp_path / "clean")
-    books.append(Book(tmp_path / "book", "pgdown", broker))
-    book = books[0]
+    book = Book(tmp_path / "book", "pgdown", broker)
+    books.append(book)
     proxy = CutProxy(_port(book.url)).start()
     via = {"DATABASE_URL": _through(book.url, proxy)}
-    worker = book.popen(
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        env={**via, "ARREARS_TEST_CHUNK_DELAY": "2"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    said = Said(worker.stderr)
+    worker, said = _worker(book, via, hold="2")
     try:
-        said.wait_for("ready.")
-        run = book.popen(
-            "run",
-            "--date",
-            RUN_ON,
-            "--format",
-            "json",
-            "--wait",
-            "60",
-            env=via,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        run = _run(book, via)
         # when PostgreSQL goes away for 4 s while the worker holds chunk 0 written, uncommitted
         # (and the run's own connection with it, as it waits)
         said.wait_for("chunk 0 holding")
@@ -238,17 +227,13 @@ def test_postgresql_gone_mid_chunk_the_chunk_is_tried_again_later_and_nothing_ha
         # no row of its accounts, A-1 and A-2, and the chunk not recorded done
         said.wait_for("chunk 0 holding", times=2)
         nothing = {"actions": 0, "outbound": 0, "timeline": 0, "fees": 0, "done": 0}
-        assert _first_chunk_rows(book) == nothing
+        assert book.left(FIRST_CHUNK_ROWS) == nothing, "".join(said.lines)
         out, err = run.communicate(timeout=90)
     finally:
-        _stop(worker)
-        proxy.close()
-        _drop_queue(broker["CELERY_BROKER_URL"], broker["CELERY_QUEUE"])
-    # and the run, which waited through it, finishes and says what the clean run said
-    assert run.returncode == 0, err
-    assert _sorted(json.loads(out)) == _sorted(expected)
-    # and the book holds the same rows, each once
-    assert book.left() == expected_left
+        _end(worker, proxy, broker)
+    # and the run, which waited through it, finishes and says what the clean run said, and the
+    # book holds the same rows, each once
+    _assert_clean(book, run, (out, err), clean)
     status = json.loads(book.arrears("run", "--status", "--format", "json").stdout)
     assert (status["state"], status["chunks_done"]) == ("finished", 3)
 

@@ -173,9 +173,10 @@ class Book:
             **kw,
         )
 
-    def left(self) -> Any:
+    def left(self, script: str = LEFT) -> Any:
+        """What `script` prints last, as JSON: by default what a run left in the book."""
         done = subprocess.run(
-            [sys.executable, "-c", LEFT],
+            [sys.executable, "-c", script],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
