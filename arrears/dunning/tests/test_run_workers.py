@@ -173,10 +173,9 @@ class Book:
             **kw,
         )
 
-    def left(self, script: str = LEFT) -> Any:
-        """What `script` prints last, as JSON: by default what a run left in the book."""
+    def left(self) -> Any:
         done = subprocess.run(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", LEFT],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
