@@ -37,6 +37,7 @@ CLI_WORDING = {
         "no worker answered within {wait} s (--wait): start one with `arrears worker` "
         "(CELERY_BROKER_URL)"
     ),
+    "no_broker": "the broker (CELERY_BROKER_URL) did not answer within {wait} s (--wait)",
     "deposit_deadline": (
         "refused (rule deposit:deadline): the itemized statement was due by {due} ({law}), {days} "
         "days after the move-out on {vacated}; it is {on}.{forfeit} To post it all the same, say "

@@ -10,6 +10,12 @@ is done (`task_acks_late`) and given back when the worker running it dies
 (`task_reject_on_worker_lost`), and a worker takes one message at a time
 (`worker_prefetch_multiplier`): a worker killed mid-chunk leaves its chunk to another, and a
 chunk done twice adds nothing.
+
+The broker going away for a while (restarted, a network cut) is ridden out, not failed
+(docs/scaling.md "Faults"): a worker reconnects until it is back (`broker_connection_retry`,
+with no limit of tries), a chunk it was doing when the connection went is finished and its row
+committed, and the message, unacknowledged, comes back to a worker, which finds the chunk done;
+the run's process asks again (`broker_errors`) until its wait is spent.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import functools
 from typing import Any
 
 from django.conf import settings
+
+REDIS_SOCKET_SECONDS = 30  # above kombu's 1 s BRPOP and 25 s health checks
 
 
 def broker_url() -> str:
@@ -48,7 +56,15 @@ def celery_app() -> Any:
         control_exchange=f"{queue}.control",
         event_exchange=f"{queue}.events",
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT},
+        # A worker whose broker went away tries again, with kombu's growing waits (2 s more each
+        # time, at most 30 s between tries), for as long as it takes: it has nothing else to do.
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,
+        # A chunk under way when the connection went is finished, not cancelled: it commits, and
+        # its message (not acknowledged, so given again) finds it done. Celery 6's default would
+        # cancel it and do it again.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        broker_transport_options=_transport_options(),
         worker_hijack_root_logger=False,
         enable_utc=True,
         # The schedule's times (`arrears scheduler`, access.tasks) are the book's local times.
@@ -58,7 +74,43 @@ def celery_app() -> Any:
     return app
 
 
+def _transport_options() -> dict[str, Any]:
+    if broker_url().startswith("amqp://"):
+        # Publisher confirms: a chunk sent is sent once RabbitMQ says it has it. Without, a
+        # chunk written to the socket as the broker went down is lost unnoticed (AMQP's publish
+        # has no answer), and its run waits for it in vain (Redis answers every command).
+        return {"confirm_publish": True}
+    return {
+        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        # A Redis gone without closing its connections (a failover, a network cut that sends
+        # no reset): a command waits this long for its answer rather than forever, and
+        # kombu's checks of the idle connections (every 25 s) get their turn.
+        "socket_timeout": REDIS_SOCKET_SECONDS,
+        "socket_connect_timeout": REDIS_SOCKET_SECONDS,
+        "socket_keepalive": True,
+    }
+
+
 def workers_answering(timeout: float = 1.0) -> list[str]:
-    """The names of the workers of this book's queue that answer a ping within `timeout`."""
+    """The names of the workers of this book's queue that answer a ping within `timeout`.
+    Raises one of `broker_errors()` when the broker cannot be reached."""
     replies = celery_app().control.ping(timeout=timeout)
     return sorted(name for reply in replies for name in reply)
+
+
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What the broker's client raises when the broker cannot be reached (connection refused,
+    closed, timed out), for either transport: worth asking again once it is back."""
+    from kombu.exceptions import OperationalError
+
+    connection = celery_app().connection_for_write()
+    return (OperationalError, *connection.connection_errors)
+
+
+def broker_connection() -> Any:
+    """A new connection to the broker (a context manager, closed after), to publish on with
+    kombu's own retry left off (`retry=False`): its caller asks again on `broker_errors()`,
+    with a new connection, because kombu's Redis channel, revived after its connection was
+    lost, fails on `None` (an AttributeError, not a connection error). Opening it tries a few
+    times (about 6 s) before it raises."""
+    return celery_app().connection_for_write()

@@ -7,22 +7,35 @@ chunk through `services.run_chunk`, as the in-process run does, and writes its r
 chunk order, so its JSON is the in-process run's. Nothing is written until a worker answers
 (`worker_wait`); a run whose workers stop answering (no chunk done within the wait) is marked
 stopped (`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
+
+A fault of the broker or of the database while the run waits is not the end of the run
+(docs/scaling.md "Faults"): asking the workers, sending the chunks and reading the chunks done
+are each tried again, with growing waits (`_waits`), until the run's wait is spent. The run's
+PostgreSQL lock, a session's, is lost with its connection: it is taken again on the new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
+from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import workers_answering
+from arrears.core.broker import broker_connection, broker_errors, workers_answering
 from arrears.core.errors import DomainError
 from arrears.dunning.models import RunChunk, RunLog
+from arrears.dunning.run_lock import run_lock_retake
 
 POLL_SECONDS = 0.2  # how often the run reads its chunks done: one small query
+# The waits between tries after a fault of the broker or the database: doubling from the poll's
+# 0.2 s to at most 5 s, so that a blip costs a fraction of a second and a restart no more than
+# 5 s past its end, without a hundred failed connections a minute meanwhile.
+WAIT_MAX_SECONDS = 5.0
+DB_ERRORS = (OperationalError, InterfaceError)
 
 
 class NoWorkerError(DomainError):
@@ -36,13 +49,19 @@ def worker_wait(wait: float) -> None:
     seconds. Asked before the run writes anything, so a run refused for want of a worker
     leaves the book as it was."""
     deadline = time.monotonic() + wait
-    while not workers_answering(timeout=min(1.0, max(wait, 0.1))):
+    errors = broker_errors()
+    waits = _waits()
+    while True:
+        try:
+            if workers_answering(timeout=min(1.0, max(wait, 0.1))):
+                return
+            reached = True
+        except errors:
+            reached = False
         if time.monotonic() >= deadline:
-            raise NoWorkerError(
-                _("no worker answered within {wait} s"),
-                code="no_worker",
-                wait=f"{wait:g}",
-            )
+            raise _no_worker(wait) if reached else _no_broker(wait)
+        if not reached:
+            time.sleep(next(waits))
 
 
 def chunks_on_workers(
@@ -59,22 +78,54 @@ def chunks_on_workers(
     run is then marked stopped)."""
     from arrears.dunning.tasks import run_chunk_task
 
-    for index, pks in enumerate(chunks):
-        run_chunk_task.apply_async(
-            kwargs={
-                "run_id": log.pk,
-                "index": index,
-                "pks": pks,
-                "on": on.isoformat(),
-                "actor": actor,
-            }
-        )
+    sent = 0
+    errors = broker_errors()
+    waits = _waits()
+    deadline = time.monotonic() + wait
+    while sent < len(chunks):
+        # One connection for every chunk, a new one after a fault. A chunk sent twice (the
+        # connection lost after the broker took it) is done once.
+        try:
+            with broker_connection() as broker:
+                while sent < len(chunks):
+                    run_chunk_task.apply_async(
+                        kwargs={
+                            "run_id": log.pk,
+                            "index": sent,
+                            "pks": chunks[sent],
+                            "on": on.isoformat(),
+                            "actor": actor,
+                        },
+                        connection=broker,
+                        retry=False,
+                    )
+                    sent += 1
+        except errors:
+            if time.monotonic() >= deadline:
+                _stop(log, f"the broker did not answer within {wait:g} s")
+                raise _no_broker(wait) from None
+            time.sleep(next(waits))
     total = sum(len(pks) for pks in chunks)
     done: dict[int, dict[str, Any]] = {}
     last = time.monotonic()
+    lost_lock = False
     while len(done) < len(chunks):
-        found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
-        new = dict(found.values_list("index", "result"))
+        try:
+            if lost_lock:
+                run_lock_retake(on)
+                lost_lock = False
+            found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
+            new = dict(found.values_list("index", "result"))
+        except DB_ERRORS:
+            # The database went away: this connection (and the run's lock on PostgreSQL) with
+            # it. A new one is made by the next query; the wait for a chunk runs on meanwhile.
+            _close_broken()
+            lost_lock = True
+            if time.monotonic() - last >= wait:
+                raise
+            time.sleep(next(waits))
+            continue
+        waits = _waits()
         if new:
             done.update(new)
             last = time.monotonic()
@@ -94,6 +145,32 @@ def chunks_on_workers(
     # Read back, the results need not stay: the run's counts are kept on its RunLog row.
     RunChunk.objects.filter(run=log).update(result={})
     return [done[index] for index in range(len(chunks))]
+
+
+def _waits() -> Iterator[float]:
+    """The waits between tries after a fault: POLL_SECONDS doubling to WAIT_MAX_SECONDS."""
+    wait = POLL_SECONDS
+    while True:
+        yield wait
+        wait = min(wait * 2, WAIT_MAX_SECONDS)
+
+
+def _close_broken() -> None:
+    """Close the run's connection to the database, broken: the next query opens a new one."""
+    with contextlib.suppress(*DB_ERRORS):
+        connection.close()
+
+
+def _no_worker(wait: float) -> NoWorkerError:
+    return NoWorkerError(
+        _("no worker answered within {wait} s"), code="no_worker", wait=f"{wait:g}"
+    )
+
+
+def _no_broker(wait: float) -> NoWorkerError:
+    return NoWorkerError(
+        _("the broker did not answer within {wait} s"), code="no_broker", wait=f"{wait:g}"
+    )
 
 
 def _stop(log: RunLog, why: str) -> None:

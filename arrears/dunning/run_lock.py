@@ -72,6 +72,16 @@ def run_lock(on: date) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def run_lock_retake(on: date) -> bool:
+    """Take the run's lock for `on` again after the run's database connection was lost (a
+    PostgreSQL session lock ends with its session); True if this run holds it now. False: a
+    run started meanwhile holds it, and both go on (what one does the other finds done: every
+    action's idempotency key). The file lock of a SQLite book is not the connection's: kept."""
+    if connection.vendor != "postgresql":
+        return True
+    return _pg_advisory("SELECT pg_try_advisory_lock(%s, %s)", on)
+
+
 def _pg_advisory(statement: str, on: date) -> bool:
     """Run one of PostgreSQL's advisory lock functions on the run's key for `on`."""
     with connection.cursor() as cursor:
