@@ -41,6 +41,8 @@ STATUS = {
     "run_in_progress": 409,
     "no_worker": 503,
     "no_chunk_done": 503,
+    "no_batch_done": 503,
+    "mail_fetch_busy": 409,
     "database_busy": 503,
     "period_closed": 409,
     "promise_needs_confirmation": 409,
