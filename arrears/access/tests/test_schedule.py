@@ -229,3 +229,39 @@ def test_a_scheduled_fetch_of_a_mailbox_that_cannot_be_reached_logs_it_and_waits
     assert "mail fetch: IMAP clerk@127.0.0.1" in caplog.text
     assert "the next fetch tries again" in caplog.text
     assert "s3cret" not in caplog.text
+
+
+def test_with_a_broker_the_days_subscriptions_are_a_task_of_their_own(
+    settings: Any,
+) -> None:
+    import json
+    import uuid
+
+    import redis
+
+    from arrears.access.schedule import subscriptions_after
+    from arrears.core.broker import celery_app
+    from arrears.dunning.tests.test_run_workers import _reachable
+
+    url = "redis://127.0.0.1:6379/12"
+    if not _reachable(url):
+        pytest.skip(f"redis is not reachable at {url}: start it (.ci/run does)")
+    # given a book on a broker (a queue of the test's own)
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_QUEUE = queue = f"arrears-test-{uuid.uuid4().hex[:12]}"
+    celery_app.cache_clear()
+    try:
+        # when the day's job comes to its subscriptions
+        subscriptions_after(by=SYSTEM, on=TODAY)
+    finally:
+        celery_app.cache_clear()
+    # then they are sent to the workers as one task for the day, not sent here
+    client = redis.Redis.from_url(url)
+    try:
+        [raw] = client.lrange(queue, 0, -1)
+    finally:
+        client.delete(queue)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "arrears.subscriptions_send"
+    assert message["headers"]["kwargsrepr"] == repr({"on": TODAY.isoformat()})
+    assert not AuditEntry.objects.filter(verb="subscription.send").exists()
