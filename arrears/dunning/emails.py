@@ -213,6 +213,11 @@ def emails_send(
         run.prepared += 1
     # Due now, in the pass's order (oldest first); those put off by the retry schedule wait.
     at = now()
+    waiting = list(
+        Outbound.objects.filter(channel="email", status="rendered", next_attempt_at__gt=at)
+        .order_by("id")
+        .values_list("key", flat=True)
+    )
     run.report = emails_batches_send(
         keys=list(emails_pending(now=at).values_list("key", flat=True)),
         on=on,
@@ -222,11 +227,7 @@ def emails_send(
         schedule=schedule,
         wait=wait,
     )
-    run.report.waiting = list(
-        Outbound.objects.filter(channel="email", status="rendered", next_attempt_at__gt=at)
-        .order_by("id")
-        .values_list("key", flat=True)
-    )
+    run.report.waiting = waiting
     run.report.failed[:0] = unrendered
     run.documents = email_actions_settle(on=on, now=now, actor=actor)
     return run
