@@ -37,6 +37,7 @@ from arrears.access.acts_desk import promise_record as promise_record
 from arrears.access.acts_worklist import worklist_dismiss as worklist_dismiss
 from arrears.access.acts_worklist import worklist_snooze as worklist_snooze
 from arrears.access.selectors import authorize
+from arrears.core.broker import broker_url
 from arrears.core.dates import today
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.money import ZERO
@@ -557,7 +558,14 @@ def book_run(
         if dry_run or not send_emails or not settings.EMAIL_URL:
             return BookRun(result, None)
         emails = contact.emails_send(
-            on=on, settings=smtp_from_env(), sender=Sender.from_env(), actor=by.name, workers=2
+            on=on,
+            settings=smtp_from_env(),
+            sender=Sender.from_env(),
+            actor=by.name,
+            # In this process once the run has talked to the broker: a renderer forked after
+            # that was seen to hang at its exit on the broker's inherited sockets.
+            workers=1 if broker_url() else 2,
+            wait=wait,
         )
         return BookRun(result, emails)
 

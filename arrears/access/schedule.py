@@ -6,7 +6,10 @@ A day's job is the existing system jobs in their order, nothing of its own: the 
 `letters.manage`: the print file and manifest go to the archive), the day's emails and those
 that waited (`contact.emails_send`, as `arrears mail send`), the day's snapshots
 (`acts_reports.snapshots_after_run`) and the report subscriptions due
-(`acts_subscriptions.subscriptions_send`); the mail steps only when EMAIL_URL is set.
+(`acts_subscriptions.subscriptions_send`, a task of its own on the workers: `subscriptions_after`);
+the mail steps only when EMAIL_URL is set. With CELERY_BROKER_URL the run's chunks and the
+emails' batches go to the workers and are waited for, so each step begins once the one before is
+done.
 
 `daily_tick(on)` runs the job for each day after the last day a real run finished (`RunLog`), in
 order, up to `on`: at most ARREARS_CATCH_UP_DAYS of them (the latest), so a book that was left
@@ -25,11 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from arrears.access.acting import By, run_job
 from arrears.access.acts import book_run
 from arrears.access.acts_reports import snapshots_after_run
 from arrears.access.acts_subscriptions import subscriptions_send
+from arrears.core.broker import broker_url, celery_app
+from arrears.core.errors import DomainError
+from arrears.core.locks import exclusive
 from arrears.correspondence.mail_out import Sender, smtp_from_env
 from arrears.dunning import contact
 from arrears.dunning.models import RunLog
@@ -108,28 +115,59 @@ def daily_job(*, by: By, on: date) -> None:
         )
     snapshots_after_run(on=on)
     if settings.EMAIL_URL:
-        subscriptions_send(by=by, on=on)
+        subscriptions_after(by=by, on=on)
+
+
+def subscriptions_after(*, by: By, on: date) -> None:
+    """The day's report subscriptions, last of its job: with CELERY_BROKER_URL a task of their
+    own (`arrears.subscriptions_send`), sent once the run, the letters, the emails and the
+    snapshots are done, so the job's worker is free and a failing report fails alone; else here.
+    Each is sent once per period (`reports.delivery`), so a task done twice sends nothing more."""
+    if broker_url():
+        celery_app().send_task("arrears.subscriptions_send", kwargs={"on": on.isoformat()})
+        return
+    subscriptions_send(by=by, on=on)
+
+
+class MailFetchBusyError(DomainError):
+    """Another mail fetch of the book is reading the mailbox."""
+
+    code = "mail_fetch_busy"
+
+
+MAIL_FETCH_LOCK = 0x41524D46  # "ARMF": the PostgreSQL advisory lock of the mail fetch
 
 
 def mail_fetch(*, by: By, source: str = "") -> tuple[Any, int]:
     """`arrears mail fetch` and the scheduler's fetch every ARREARS_MAIL_FETCH_MINUTES: the
     mailbox read (`source`, else IMAP_URL, else ARREARS_MAILDIR) and filed, the opt-outs
     recorded, a bounce reported after sending settled; audited as `mail.fetch`. Returns the
-    fetch's report and how many opted out."""
+    fetch's report and how many opted out. Two fetches of a book never run at once (a lock
+    that dies with its holder: `core.locks`): MailFetchBusyError, at once, while another
+    runs."""
     from arrears.correspondence.mail_in import mail_fetch as fetch_mailbox
 
     where = source or settings.IMAP_URL or settings.ARREARS_MAILDIR
 
     def fetch() -> tuple[Any, int]:
-        report = fetch_mailbox(source=where, actor=by.name)
-        opted = contact.opt_outs_record(report, actor=by.name)
-        if report.bounces:
-            # A bounce reported after the email was sent fails its action, puts it on the
-            # worklist and sends the letter its step falls back to, as a bounce at sending does.
-            contact.email_actions_settle(actor=by.name)
+        with exclusive(space=MAIL_FETCH_LOCK, key=0, name="mail-fetch-lock", busy=_busy):
+            report = fetch_mailbox(source=where, actor=by.name)
+            opted = contact.opt_outs_record(report, actor=by.name)
+            if report.bounces:
+                # A bounce reported after the email was sent fails its action, puts it on the
+                # worklist and sends the letter its step falls back to, as a bounce at sending
+                # does.
+                contact.email_actions_settle(actor=by.name)
         return report, opted
 
     return run_job(by, "mail.fetch", detail={"source": without_password(where)}, do=fetch)
+
+
+def _busy() -> MailFetchBusyError:
+    return MailFetchBusyError(
+        _("another mail fetch is reading the mailbox: this one is not run"),
+        code="mail_fetch_busy",
+    )
 
 
 def without_password(source: str) -> str:

@@ -42,6 +42,8 @@ STATUS = {
     "no_worker": 503,
     "no_chunk_done": 503,
     "no_broker": 503,
+    "no_batch_done": 503,
+    "mail_fetch_busy": 409,
     "database_busy": 503,
     "period_closed": 409,
     "promise_needs_confirmation": 409,

@@ -36,6 +36,7 @@ def cmd_mail_send(args: argparse.Namespace) -> int:
             sender=Sender.from_env(),
             actor=actor,
             workers=args.workers,
+            wait=args.wait,
         ),
     )
     r = run.report
@@ -242,6 +243,14 @@ def _mail_parser(sub: Any) -> None:
     q.set_defaults(mail_func=cmd_mail_send)
     q.add_argument("--date", type=date, help="send what is due by this date (default today)")
     q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
+    q.add_argument(
+        "--wait",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="with CELERY_BROKER_URL: how long to wait for a worker to answer, and for each "
+        "batch of emails, before giving up with exit status 2 (default 600)",
+    )
     q.add_argument("--format", choices=["table", "json"], default="table")
     q = mail.add_parser(
         "fetch",

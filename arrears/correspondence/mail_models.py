@@ -104,3 +104,25 @@ class OutboundSms(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key"], name="outbound_sms_key_unique")]
+
+
+class EmailBatch(models.Model):
+    """A batch of one email send handed to a Celery worker (arrears.dunning.email_batches): the
+    keys of its emails, in the send's order, and what the worker did with them (`result`: the
+    batch's `SendReport` as JSON), written when it is done. The send reads the results back from
+    here, not from the broker, then deletes its batches; a batch whose row is gone (its send
+    gave up waiting) or done already does nothing when a worker finds it."""
+
+    send = models.CharField(max_length=32)
+    index = models.IntegerField()
+    keys = models.JSONField(default=list)
+    on = models.DateField()
+    actor = models.CharField(max_length=150)
+    result = models.JSONField(default=dict)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["send", "index"], name="email_batch_once"),
+            models.CheckConstraint(condition=Q(index__gte=0), name="email_batch_index"),
+        ]

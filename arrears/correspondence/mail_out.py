@@ -311,10 +311,12 @@ def outbox_send(
     schedule: RetrySchedule | None = None,
     now: Callable[[], datetime] = dj_timezone.now,
     actor: str = "mail",
+    after: Callable[[Outbound], None] | None = None,
 ) -> SendReport:
     """Send the prepared emails that are due (all, or those of `keys`); see the module
-    docstring. `now` is the clock the retry schedule reads. Never raises for the server's
-    answers: the report (and each row) says what happened."""
+    docstring. `now` is the clock the retry schedule reads; `after` is called with each row
+    once its try is recorded (committed). Never raises for the server's answers: the report
+    (and each row) says what happened."""
     report = SendReport()
     schedule = schedule or RetrySchedule.from_env()
     conn = _Session(settings)
@@ -352,6 +354,8 @@ def outbox_send(
             row.first_attempt_at = first
             if not _try(conn, row, report, schedule, now, actor):
                 break
+            if after is not None:
+                after(row)
     finally:
         conn.quit()
     return report

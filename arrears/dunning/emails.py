@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core import dates
 from arrears.core.dates import today
 from arrears.core.errors import DomainError, ValidationError
 from arrears.correspondence.mail_out import (
@@ -32,13 +33,15 @@ from arrears.correspondence.mail_out import (
     Verdict,
     email_fail,
     email_prepare,
+    emails_pending,
     outbound_emails_render,
     outbox_send,
     smtp_from_env,
 )
 from arrears.correspondence.models import Outbound
 from arrears.dunning.addressee import _account, _guard, addressee, answer_addressee
-from arrears.dunning.derived import DerivedHolds, derived_holds
+from arrears.dunning.derived import DerivedHolds
+from arrears.dunning.email_batches import emails_batches_send
 from arrears.dunning.models import Action
 from arrears.dunning.services import company_policies
 from arrears.ledger.models import Account, AccountParty, Party
@@ -159,14 +162,18 @@ def emails_send(
     settings: SmtpSettings,
     sender: Sender,
     render: Render | None = None,
-    now: Callable[[], datetime] = dj_timezone.now,
+    now: Callable[[], datetime] = dates.now,
     actor: str = "mail",
     schedule: RetrySchedule | None = None,
     workers: int = 1,
+    wait: float = 600,
 ) -> EmailRun:
     """Send the email actions due by `on`: make their outbound rows, prepare their messages,
     send through the guard, and bring the actions up to date (module docstring). `workers`
-    processes render the PDF letters attached (1: in this process).
+    processes render the PDF letters attached (1: in this process). The emails go in batches
+    (`email_batches`): with CELERY_BROKER_URL on the workers, waited for `wait` seconds
+    (NoWorkerError, before any is sent, when no worker answers). `now` is the clock
+    of the guard and the retry schedule: the book's now (`core.dates.now`) by default.
 
     Each email is checked again first (`reissue.emails_recheck`): one no longer due is cancelled,
     the others are dated `on` with their figures of that day, and one prepared in an earlier
@@ -204,11 +211,23 @@ def emails_send(
             unrendered.append(row.key)
             continue
         run.prepared += 1
-    # The commitments of every account written to, in one look (not a few queries per email).
-    derived = derived_holds(sorted({row.account_id for row in queued}), on)
-    run.report = outbox_send(
-        settings=settings, check=email_check(now, derived), actor=actor, schedule=schedule, now=now
+    # Due now, in the pass's order (oldest first); those put off by the retry schedule wait.
+    at = now()
+    waiting = list(
+        Outbound.objects.filter(channel="email", status="rendered", next_attempt_at__gt=at)
+        .order_by("id")
+        .values_list("key", flat=True)
     )
+    run.report = emails_batches_send(
+        keys=list(emails_pending(now=at).values_list("key", flat=True)),
+        on=on,
+        settings=settings,
+        now=now,
+        actor=actor,
+        schedule=schedule,
+        wait=wait,
+    )
+    run.report.waiting = waiting
     run.report.failed[:0] = unrendered
     run.documents = email_actions_settle(on=on, now=now, actor=actor)
     return run

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -132,9 +133,11 @@ def test_the_schedule_from_the_settings_in_the_books_zone(settings: Any) -> None
     daily["schedule"].nowfun = lambda: now
     due, wait = daily["schedule"].is_due(last)
     assert (due, wait) == (False, 600.0)
+    # and a fetch not begun by the time the next is sent is dropped: one fetch, not a backlog
     assert schedule["mail-fetch"] == {
         "task": "arrears.mail_fetch",
         "schedule": timedelta(minutes=7),
+        "options": {"expires": 420.0},
     }
     with override_settings(ARREARS_MAIL_FETCH_MINUTES=0):
         assert sorted(beat_schedule()) == ["daily"]
@@ -156,3 +159,109 @@ def test_the_mailbox_is_audited_without_its_password() -> None:
         == "imaps://clerk@mail.example.com:993/INBOX"
     )
     assert without_password("./maildir") == "./maildir"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_mail_fetches_never_run_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from arrears.access.schedule import MAIL_FETCH_LOCK, MailFetchBusyError, mail_fetch
+    from arrears.access.tasks import mail_fetch_task
+    from arrears.core.locks import exclusive
+
+    # given a Maildir, and a fetch of the book (another process: a thread and its own
+    # connection) reading it
+    caplog.set_level(logging.INFO, logger="arrears.schedule")
+    folder = tmp_path / "maildir"
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    reading, done = threading.Event(), threading.Event()
+
+    def other_fetch() -> None:
+        try:
+            with exclusive(space=MAIL_FETCH_LOCK, key=0, name="mail-fetch-lock", busy=RuntimeError):
+                reading.set()
+                done.wait(30)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_fetch)
+    other.start()
+    try:
+        assert reading.wait(30)
+        # when a second fetch begins, by hand or scheduled
+        with pytest.raises(MailFetchBusyError) as refused:
+            mail_fetch(by=SYSTEM, source=str(folder))
+        with override_settings(ARREARS_MAILDIR=str(folder), IMAP_URL=""):
+            mail_fetch_task()
+    finally:
+        done.set()
+        other.join()
+    # then it is refused at once, saying why, and the scheduled one logs it and ends (the next
+    # fetch is its retry); both are audited as fetches refused so
+    assert refused.value.code == "mail_fetch_busy"
+    assert "mail fetch: another fetch is reading the mailbox; not run" in caplog.text
+    audited = AuditEntry.objects.filter(verb="mail.fetch").order_by("id")
+    assert [a.detail.get("failed") for a in audited] == ["mail_fetch_busy", "mail_fetch_busy"]
+    # and once the other is done, a fetch runs
+    report, opted = mail_fetch(by=SYSTEM, source=str(folder))
+    assert (report.filed, opted) == ([], 0)
+    assert [a.detail.get("failed") for a in audited.all()] == [
+        "mail_fetch_busy",
+        "mail_fetch_busy",
+        None,
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_fetch_of_a_mailbox_that_cannot_be_reached_logs_it_and_waits_for_the_next(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from arrears.access.tasks import mail_fetch_task
+    from arrears.correspondence.tests.smtp_server import free_port
+
+    # given an IMAP server that is not there
+    url = f"imap://clerk:s3cret@127.0.0.1:{free_port()}/INBOX"
+    # when the scheduled fetch runs
+    with override_settings(IMAP_URL=url):
+        mail_fetch_task()
+    # then it says so in the log, without the password, and raises nothing (no retry of its own)
+    assert "mail fetch: IMAP clerk@127.0.0.1" in caplog.text
+    assert "the next fetch tries again" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+def test_with_a_broker_the_days_subscriptions_are_a_task_of_their_own(
+    settings: Any,
+) -> None:
+    import json
+    import uuid
+
+    import redis
+
+    from arrears.access.schedule import subscriptions_after
+    from arrears.core.broker import celery_app
+    from arrears.dunning.tests.test_run_workers import _reachable
+
+    url = "redis://127.0.0.1:6379/12"
+    if not _reachable(url):
+        pytest.skip(f"redis is not reachable at {url}: start it (.ci/run does)")
+    # given a book on a broker (a queue of the test's own)
+    settings.CELERY_BROKER_URL = url
+    settings.CELERY_QUEUE = queue = f"arrears-test-{uuid.uuid4().hex[:12]}"
+    celery_app.cache_clear()
+    try:
+        # when the day's job comes to its subscriptions
+        subscriptions_after(by=SYSTEM, on=TODAY)
+    finally:
+        celery_app.cache_clear()
+    # then they are sent to the workers as one task for the day, not sent here
+    client = redis.Redis.from_url(url)
+    try:
+        [raw] = client.lrange(queue, 0, -1)
+    finally:
+        client.delete(queue)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "arrears.subscriptions_send"
+    assert message["headers"]["kwargsrepr"] == repr({"on": TODAY.isoformat()})
+    assert not AuditEntry.objects.filter(verb="subscription.send").exists()
