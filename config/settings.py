@@ -61,6 +61,8 @@ CELERY_BROKER_URL  a Redis (redis://host:6379/0) or RabbitMQ (amqp://user:pass@h
                the daily run hands its chunks to (`arrears worker` runs them); unset: in-process
 ARREARS_RUN_CHUNK  accounts in each chunk of the daily run (default 2000): each is one transaction,
                and with a broker one task
+ARREARS_LETTER_CHUNK  letters in each chunk of the letters batch (default 200): with a broker one
+               task each
 CELERY_QUEUE   the queue this book's tasks go through (default "arrears")
 CELERY_VISIBILITY_TIMEOUT  Redis: seconds before a chunk taken by a worker that died is given to
                another (default 300; a chunk done twice adds nothing)
@@ -307,6 +309,7 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
     )
 CELERY_QUEUE = _str("CELERY_QUEUE", "arrears")
 ARREARS_RUN_CHUNK = env.int("ARREARS_RUN_CHUNK", 2000)
+ARREARS_LETTER_CHUNK = env.int("ARREARS_LETTER_CHUNK", 200)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 300)
 # The schedule `arrears scheduler` keeps (arrears.access.schedule, docs/scaling.md "Schedule").
 ARREARS_DAILY_AT = _str("ARREARS_DAILY_AT", "06:00")

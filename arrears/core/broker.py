@@ -15,9 +15,19 @@ chunk done twice adds nothing.
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from arrears.core.errors import DomainError
+
+
+class NoWorkerError(DomainError):
+    """No worker answered, or none finished a chunk, within the wait of a run or a batch."""
+
+    code = "no_worker"
 
 
 def broker_url() -> str:
@@ -32,7 +42,13 @@ def celery_app() -> Any:
 
     queue = settings.CELERY_QUEUE
     app = Celery(
-        "arrears", broker=broker_url(), include=["arrears.dunning.tasks", "arrears.access.tasks"]
+        "arrears",
+        broker=broker_url(),
+        include=[
+            "arrears.dunning.tasks",
+            "arrears.correspondence.tasks",
+            "arrears.access.tasks",
+        ],
     )
     app.conf.update(
         task_serializer="json",
@@ -62,3 +78,17 @@ def workers_answering(timeout: float = 1.0) -> list[str]:
     """The names of the workers of this book's queue that answer a ping within `timeout`."""
     replies = celery_app().control.ping(timeout=timeout)
     return sorted(name for reply in replies for name in reply)
+
+
+def worker_wait(wait: float) -> None:
+    """Return once a worker of this book answers; NoWorkerError if none has within `wait`
+    seconds. Asked before a run or a letters batch writes anything, so one refused for want of
+    a worker leaves the book as it was."""
+    deadline = time.monotonic() + wait
+    while not workers_answering(timeout=min(1.0, max(wait, 0.1))):
+        if time.monotonic() >= deadline:
+            raise NoWorkerError(
+                _("no worker answered within {wait} s"),
+                code="no_worker",
+                wait=f"{wait:g}",
+            )

@@ -18,31 +18,11 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import workers_answering
-from arrears.core.errors import DomainError
+from arrears.core.broker import NoWorkerError as NoWorkerError
+from arrears.core.broker import worker_wait as worker_wait
 from arrears.dunning.models import RunChunk, RunLog
 
 POLL_SECONDS = 0.2  # how often the run reads its chunks done: one small query
-
-
-class NoWorkerError(DomainError):
-    """No worker answered, or none finished a chunk, within the run's wait."""
-
-    code = "no_worker"
-
-
-def worker_wait(wait: float) -> None:
-    """Return once a worker of this book answers; NoWorkerError if none has within `wait`
-    seconds. Asked before the run writes anything, so a run refused for want of a worker
-    leaves the book as it was."""
-    deadline = time.monotonic() + wait
-    while not workers_answering(timeout=min(1.0, max(wait, 0.1))):
-        if time.monotonic() >= deadline:
-            raise NoWorkerError(
-                _("no worker answered within {wait} s"),
-                code="no_worker",
-                wait=f"{wait:g}",
-            )
 
 
 def chunks_on_workers(
