@@ -1,8 +1,9 @@
 """`arrears scheduler` and `arrears worker` as real processes against a real Redis and a real
 RabbitMQ (skipped when one is not running; a failure under CI=true): the scheduler starts beat
-with the book's schedule, and the daily tick it sends is done by the workers, its run's chunks
-and its letters batch's chunks by the worker's other process. The book and the broker fixtures are the run's worker tests'
-(arrears/dunning/tests/test_run_workers.py: six leases, run on 2026-09-10).
+with the book's schedule, and the daily tick it sends is done by the workers, its run's
+chunks and its letters batch's chunks by the worker's other process. The book and the broker
+fixtures are the run's worker tests' (arrears/dunning/tests/test_run_workers.py: six leases, run
+on 2026-09-10).
 """
 
 from __future__ import annotations
