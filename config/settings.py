@@ -63,6 +63,8 @@ ARREARS_RUN_CHUNK  accounts in each chunk of the daily run (default 2000): each 
                and with a broker one task
 ARREARS_EMAIL_BATCH  emails in each batch of `mail send` (default 200): one SMTP session, and with
                a broker one task
+ARREARS_LETTER_CHUNK  letters in each chunk of the letters batch (default 200): with a broker one
+               task each
 CELERY_QUEUE   the queue this book's tasks go through (default "arrears")
 CELERY_VISIBILITY_TIMEOUT  Redis: seconds before a chunk taken by a worker that died is given to
                another (default 300; a chunk done twice adds nothing)
@@ -309,6 +311,7 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
     )
 CELERY_QUEUE = _str("CELERY_QUEUE", "arrears")
 ARREARS_RUN_CHUNK = env.int("ARREARS_RUN_CHUNK", 2000)
+ARREARS_LETTER_CHUNK = env.int("ARREARS_LETTER_CHUNK", 200)
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", 300)
 ARREARS_EMAIL_BATCH = env.int("ARREARS_EMAIL_BATCH", 200)
 if ARREARS_EMAIL_BATCH < 1:

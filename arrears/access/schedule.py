@@ -96,7 +96,9 @@ def daily_job(*, by: By, on: date) -> None:
     # The run's emails go with the mail step below (the same `emails_send` of the day), in this
     # process: a Celery worker's pool process may not start processes of its own.
     book_run(by=by, on=on, dry_run=False, send_emails=False)
-    # Rendered in this process (workers=1), as the page's batch is.
+    # With a broker the letters are rendered by the workers, a task per chunk (this process,
+    # a worker's, waits for them); without, here (workers=1: a Celery pool process may not start
+    # processes of its own).
     with tempfile.TemporaryDirectory() as folder:
         run_job(
             by,

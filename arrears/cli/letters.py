@@ -55,6 +55,7 @@ def _letters_batch(args: argparse.Namespace) -> int:
                 progress=lambda d, t: bar("letters", d, t),
                 reprint=args.reprint,
                 batch=args.batch,
+                wait=args.wait,
             ),
         )
     finally:
@@ -241,7 +242,21 @@ def _letters_parser(sub: Any) -> None:
     b.add_argument(
         "--output", help="folder for the letters, print file and manifest (default: print-DATE)"
     )
-    b.add_argument("--workers", type=int, default=2, help="rendering processes (default 2)")
+    b.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="rendering processes when the batch renders in its own process (default 2)",
+    )
+    b.add_argument(
+        "--wait",
+        type=float,
+        default=600,
+        metavar="SECONDS",
+        help="with CELERY_BROKER_URL (the letters rendered by `arrears worker`): how long to wait "
+        "for a worker to answer, and for each letter, before giving up with exit status 2 "
+        "(default 600)",
+    )
     b.add_argument(
         "--reprint",
         action="store_true",

@@ -1,5 +1,6 @@
 """`arrears worker`: a Celery worker for this book (CELERY_BROKER_URL), doing the daily run's
-chunks that `arrears run` hands it (`arrears.dunning.tasks`) and the scheduled tasks
+chunks that `arrears run` hands it (`arrears.dunning.tasks`), the letters batch's chunks
+(`arrears.correspondence.tasks`) and the scheduled tasks
 (`arrears.access.tasks`); `arrears scheduler`: Celery beat sending those on the book's schedule
 (docs/scaling.md)."""
 
@@ -29,6 +30,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     connections.close_all()  # no database connection may be shared across the pool's fork
     # The run's task and the scheduled ones, registered on the app.
     import arrears.access.tasks
+    import arrears.correspondence.tasks
     import arrears.dunning.tasks  # noqa: F401
 
     app = celery_app()
@@ -88,7 +90,8 @@ def _worker_parser(sub: Any) -> None:
         sub,
         "worker",
         cmd_worker,
-        "a Celery worker for this book: does the daily run's chunks (needs CELERY_BROKER_URL)",
+        "a Celery worker for this book: does the daily run's chunks and renders the letters "
+        "batch's (needs CELERY_BROKER_URL)",
     )
     p.add_argument(
         "--concurrency",

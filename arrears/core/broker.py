@@ -21,9 +21,21 @@ the run's process asks again (`broker_errors`) until its wait is spent.
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from arrears.core.errors import DomainError
+
+
+class NoWorkerError(DomainError):
+    """No worker answered, or none finished a chunk, within the wait of a run or a batch."""
+
+    code = "no_worker"
+
 
 REDIS_SOCKET_SECONDS = 30  # above kombu's 1 s BRPOP and 25 s health checks
 
@@ -40,7 +52,13 @@ def celery_app() -> Any:
 
     queue = settings.CELERY_QUEUE
     app = Celery(
-        "arrears", broker=broker_url(), include=["arrears.dunning.tasks", "arrears.access.tasks"]
+        "arrears",
+        broker=broker_url(),
+        include=[
+            "arrears.dunning.tasks",
+            "arrears.correspondence.tasks",
+            "arrears.access.tasks",
+        ],
     )
     app.conf.update(
         task_serializer="json",
@@ -114,3 +132,51 @@ def broker_connection() -> Any:
     lost, fails on `None` (an AttributeError, not a connection error). Opening it tries a few
     times (about 6 s) before it raises."""
     return celery_app().connection_for_write()
+
+
+POLL_SECONDS = 0.2  # how often a run or a batch reads what its workers did: one small query
+# The waits between tries after a fault of the broker or the database: doubling from the poll's
+# 0.2 s to at most 5 s, so that a blip costs a fraction of a second and a restart no more than
+# 5 s past its end, without a hundred failed connections a minute meanwhile.
+WAIT_MAX_SECONDS = 5.0
+
+
+def fault_waits() -> Iterator[float]:
+    """The waits between tries after a fault: POLL_SECONDS doubling to WAIT_MAX_SECONDS."""
+    wait = POLL_SECONDS
+    while True:
+        yield wait
+        wait = min(wait * 2, WAIT_MAX_SECONDS)
+
+
+def worker_wait(wait: float) -> None:
+    """Return once a worker of this book answers; NoWorkerError if none has within `wait`
+    seconds. Asked before a run, a letters batch or a mail send writes anything, so one refused
+    for want of a worker leaves the book as it was. A broker that cannot be reached is asked
+    again (`fault_waits`) until the wait is spent (code `no_broker` then)."""
+    deadline = time.monotonic() + wait
+    errors = broker_errors()
+    waits = fault_waits()
+    while True:
+        try:
+            if workers_answering(timeout=min(1.0, max(wait, 0.1))):
+                return
+            reached = True
+        except errors:
+            reached = False
+        if time.monotonic() >= deadline:
+            raise no_worker(wait) if reached else no_broker(wait)
+        if not reached:
+            time.sleep(next(waits))
+
+
+def no_worker(wait: float) -> NoWorkerError:
+    return NoWorkerError(
+        _("no worker answered within {wait} s"), code="no_worker", wait=f"{wait:g}"
+    )
+
+
+def no_broker(wait: float) -> NoWorkerError:
+    return NoWorkerError(
+        _("the broker did not answer within {wait} s"), code="no_broker", wait=f"{wait:g}"
+    )

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -22,22 +21,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears.core.broker import worker_wait
 from arrears.core.cells import safe_cell
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_store, sha256_of
-from arrears.correspondence.catalog import spec_for
+from arrears.correspondence.letter_chunks import BATCH_CHUNK, letters_render, on_workers, parts
 from arrears.correspondence.models import Outbound, PrintBatch
 from arrears.correspondence.outbound import POSTAGE, Rechecker, outbounds_recheck
-from arrears.correspondence.rendering import (
-    RenderedMessage,
-    missing_fields,
-    render_with,
-    template_load,
-)
-from arrears.correspondence.selectors import letters_for_batch, outbound_contexts
+from arrears.correspondence.rendering import missing_fields, template_load
+from arrears.correspondence.selectors import letters_for_batch, letters_waiting, outbound_contexts
 from arrears.ledger.models import TimelineEvent
-
-BATCH_CHUNK = 16  # letters per task of a worker process
 
 
 @dataclass
@@ -96,11 +89,6 @@ MANIFEST_COLUMNS = [
 ]
 
 
-def _chunks(items: Sequence[Outbound], size: int) -> Iterator[list[Outbound]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
 def letters_batch(
     *,
     on: date,
@@ -111,6 +99,7 @@ def letters_batch(
     reprint: bool = False,
     batch: int | None = None,
     recheck: Rechecker | None = None,
+    wait: float = 600,
 ) -> BatchResult:
     """Print the letters queued up to `on` as one print batch: each rendered into the archive and
     into OUTPUT/letters/, all into one print file with its mailing manifest (the certified-mail
@@ -122,9 +111,14 @@ def letters_batch(
     archived; a letter is in one batch only. `reprint` renders nothing: it writes batch
     `batch`'s (default: the last complete one up to `on`) print file and manifest again, for its
     letters not yet mailed. Raises ValidationError when another batch is being printed.
+    With CELERY_BROKER_URL set the letters are rendered by the workers, a task per chunk
+    (`letter_chunks`): NoWorkerError, before anything is written, when no worker answers within
+    `wait` seconds, or when none renders a letter for `wait` seconds (the batch then stays open).
     """
     if reprint:
         return _reprint(on=on, output=output, batch=batch)
+    if on_workers() and letters_waiting(on):
+        worker_wait(wait)
     result = BatchResult(on=on)
     row = _batch_open(on=on, actor=actor, recheck=recheck, result=result)
     if row is None:
@@ -134,10 +128,12 @@ def letters_batch(
     queued = [o for o in letters if o.status == "queued"]
     done = len(letters) - len(queued)
     if queued:
-        _render(
-            queued,
+        letters_render(
+            batch=row.pk,
+            letters=queued,
             actor=actor,
             workers=workers,
+            wait=wait,
             progress=(lambda n: progress(done + n, len(letters))) if progress else None,
         )
     letters = _batch_letters(row)
@@ -216,7 +212,7 @@ def _printable(
     cache: dict[Any, Any] = {}
     printable: list[Outbound] = []
     failed: list[dict[str, Any]] = []
-    for chunk in _chunks(queued, BATCH_CHUNK):
+    for chunk in parts(queued, BATCH_CHUNK):
         for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
             loaded = template_load(outbound.template, context["language"], cache)
             missing = missing_fields(loaded.requires, context)
@@ -255,65 +251,6 @@ def _batch_letters(row: PrintBatch) -> list[Outbound]:
     return list(
         row.letters.select_related("document", "account").order_by("run_on", "account_id", "id")
     )
-
-
-def _render(
-    queued: list[Outbound], *, actor: str, workers: int, progress: Callable[[int], None] | None
-) -> None:
-    """Render the batch's letters not yet archived, a chunk at a time, each chunk committed with
-    its letters `rendered` and their timeline rows."""
-    from arrears.correspondence.enclosures import (
-        enclosures_for,
-        statement_enclosure,
-        statement_key,
-        with_enclosures,
-    )
-    from arrears.correspondence.pdfs import render_parallel
-    from arrears.correspondence.statements import statement_archived, statement_html
-    from arrears.ledger.selectors import account_ledger
-
-    cache: dict[Any, Any] = {}
-    pages: dict[int, tuple[Outbound, RenderedMessage]] = {}
-    # The statements the chunk's monthly statements enclose: rendered by the same workers, after
-    # the chunk's letters, once per account and date in the batch.
-    statements: deque[list[tuple[Any, Any]]] = deque()
-    scheduled: set[Any] = set()
-
-    def html_chunks() -> Iterator[list[str]]:
-        for chunk in _chunks(queued, BATCH_CHUNK):
-            extra: list[tuple[Any, Any]] = []
-            htmls: list[str] = []
-            for outbound, context in zip(chunk, outbound_contexts(chunk), strict=True):
-                loaded = template_load(outbound.template, context["language"], cache)
-                pages[outbound.pk] = (outbound, render_with(loaded, context, letter=True))
-                key = statement_key(context["account"]["account_id"], context["letter_date"])
-                if spec_for(outbound.template).encloses == "statement" and key not in scheduled:
-                    scheduled.add(key)
-                    ledger = account_ledger(account_id=key[1], as_of=key[2])
-                    extra.append((key, ledger))
-                    htmls.append(statement_html(ledger))
-            statements.append(extra)
-            yield [pages[o.pk][1].html for o in chunk] + htmls
-
-    done = 0
-    chunks = _chunks(queued, BATCH_CHUNK)
-    enclosed: dict[Any, Any] = {}
-    for pdfs in render_parallel(html_chunks(), workers=workers):
-        chunk = next(chunks)
-        with transaction.atomic():
-            for (key, ledger), data in zip(statements.popleft(), pdfs[len(chunk) :], strict=True):
-                statement_archived(ledger=ledger, data=data, actor=actor)
-                enclosed[key] = statement_enclosure(key[1], key[2], data)
-            for outbound, letter in zip(chunk, pdfs[: len(chunk)], strict=True):
-                _row, rendered = pages.pop(outbound.pk)
-                # A monthly statement, the analysis answering a dispute: in the same envelope.
-                data = with_enclosures(
-                    letter, enclosures_for(outbound, actor=actor, cache=enclosed)
-                )
-                _letter_rendered(outbound, rendered, data, actor)
-        done += len(chunk)
-        if progress:
-            progress(done)
 
 
 def _batch_files(
@@ -379,51 +316,6 @@ def _reprint(*, on: date, output: Path, batch: int | None) -> BatchResult:
     if letters:
         _batch_files(row, letters, output, result)
     return result
-
-
-def _letter_rendered(
-    outbound: Outbound, rendered: RenderedMessage, data: bytes, actor: str
-) -> None:
-    document = archive_store(
-        data=data, name=outbound.document_name, kind="letter", content_type="application/pdf"
-    )
-    context = rendered.context
-    now = dj_timezone.now()
-    outbound.address = "\n".join([context["addressee"]["name"], *context["addressee"]["lines"]])
-    updated = Outbound.objects.filter(pk=outbound.pk, status="queued").update(
-        status="rendered",
-        document=document,
-        rendered_at=now,
-        address=outbound.address,
-        template_version=rendered.template_version,
-        language=rendered.language,
-    )
-    if updated != 1:  # another batch printed it meanwhile: never twice
-        raise ValidationError(
-            _("letter L{letter_id} was printed by another batch"),
-            code="letter_printed_elsewhere",
-            letter_id=outbound.pk,
-        )
-    TimelineEvent.objects.create(
-        account_id=outbound.account_id,
-        at=now,
-        on=outbound.dated_on or outbound.run_on,
-        kind="letter.rendered",
-        actor=actor,
-        summary=f"{outbound.template} v{rendered.template_version} ({rendered.language}) "
-        f"printed for {context['addressee']['name']}: {document.name}",
-        detail={
-            "letter_id": outbound.pk,
-            "key": outbound.key,
-            "document": document.name,
-            "sha256": document.sha256,
-            "template": outbound.template,
-            "template_version": rendered.template_version,
-            "language": rendered.language,
-            "channel": outbound.channel,
-            "batch": outbound.batch_id,
-        },
-    )
 
 
 def _manifest_line(outbound: Outbound, document: str, account_id: str) -> dict[str, Any]:

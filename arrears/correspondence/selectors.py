@@ -24,7 +24,7 @@ from arrears.correspondence.context import (
     DepositDeduction,
     letter_context,
 )
-from arrears.correspondence.models import Outbound, ReturnedMail, Template
+from arrears.correspondence.models import Outbound, PrintBatch, ReturnedMail, Template
 from arrears.ledger.models import Account, AccountParty, Party, Transaction
 from arrears.ledger.selectors import open_items_as_of
 
@@ -302,6 +302,17 @@ def letters_for_batch(on: date) -> list[Outbound]:
         Outbound.objects.filter(
             run_on__lte=on, channel__in=("letter", "certified_letter"), status="queued"
         ).order_by("run_on", "account_id", "id")
+    )
+
+
+def letters_waiting(on: date) -> bool:
+    """Whether a letters batch on `on` has anything to print: a batch a crash left open, or
+    letters queued up to `on`."""
+    return (
+        PrintBatch.objects.filter(status="open").exists()
+        or Outbound.objects.filter(
+            run_on__lte=on, channel__in=("letter", "certified_letter"), status="queued"
+        ).exists()
     )
 
 

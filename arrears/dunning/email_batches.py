@@ -31,7 +31,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import dates
-from arrears.core.broker import broker_url
+from arrears.core.broker import POLL_SECONDS, NoWorkerError, broker_url, worker_wait
 from arrears.correspondence.mail_models import EmailBatch
 from arrears.correspondence.mail_out import (
     RetrySchedule,
@@ -42,7 +42,6 @@ from arrears.correspondence.mail_out import (
 )
 from arrears.correspondence.models import Outbound
 from arrears.dunning.derived import derived_holds
-from arrears.dunning.run_fanout import POLL_SECONDS, NoWorkerError, worker_wait
 
 LISTS = tuple(f.name for f in fields(SendReport) if f.name != "error")
 

@@ -225,10 +225,13 @@ def letters_print(
     progress: Callable[[int, int], None] | None = None,
     reprint: bool = False,
     batch: int | None = None,
+    wait: float = 600,
 ) -> BatchResult:
     """Print the day's letters, each re-checked as it goes (module docstring): the letters batch
-    of correspondence (`letters_batch`) with dunning's re-check. Returns what was printed and
-    what was cancelled; raises ValidationError when another batch is being printed."""
+    of correspondence (`letters_batch`) with dunning's re-check; with CELERY_BROKER_URL their
+    PDFs are rendered by the workers, waited for `wait` seconds. Returns what was printed and
+    what was cancelled; raises ValidationError when another batch is being printed,
+    NoWorkerError when no worker answers or renders within `wait`."""
     result = letters_batch(
         on=on,
         output=output,
@@ -238,6 +241,7 @@ def letters_print(
         reprint=reprint,
         batch=batch,
         recheck=lambda rows, day: _letters_recheck(rows, day, actor),
+        wait=wait,
     )
     # A letter that cannot be printed fails its action with the reason (it is not done).
     for failed in result.failed:

@@ -10,58 +10,37 @@ stopped (`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
 
 A fault of the broker or of the database while the run waits is not the end of the run
 (docs/scaling.md "Faults"): asking the workers, sending the chunks and reading the chunks done
-are each tried again, with growing waits (`_waits`), until the run's wait is spent. The run's
-PostgreSQL lock, a session's, is lost with its connection: it is taken again on the new one.
+are each tried again, with growing waits (`core.broker.fault_waits`), until the run's wait is
+spent. The run's PostgreSQL lock, a session's, is lost with its connection: it is taken again on
+the new one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import broker_connection, broker_errors, workers_answering
-from arrears.core.errors import DomainError
+from arrears.core.broker import (
+    POLL_SECONDS,
+    NoWorkerError,
+    broker_connection,
+    broker_errors,
+    fault_waits,
+    no_broker,
+    worker_wait,
+)
+
+__all__ = ["NoWorkerError", "chunks_on_workers", "worker_wait"]
 from arrears.dunning.models import RunChunk, RunLog
 from arrears.dunning.run_lock import run_lock_retake
 
-POLL_SECONDS = 0.2  # how often the run reads its chunks done: one small query
-# The waits between tries after a fault of the broker or the database: doubling from the poll's
-# 0.2 s to at most 5 s, so that a blip costs a fraction of a second and a restart no more than
-# 5 s past its end, without a hundred failed connections a minute meanwhile.
-WAIT_MAX_SECONDS = 5.0
 DB_ERRORS = (OperationalError, InterfaceError)
-
-
-class NoWorkerError(DomainError):
-    """No worker answered, or none finished a chunk, within the run's wait."""
-
-    code = "no_worker"
-
-
-def worker_wait(wait: float) -> None:
-    """Return once a worker of this book answers; NoWorkerError if none has within `wait`
-    seconds. Asked before the run writes anything, so a run refused for want of a worker
-    leaves the book as it was."""
-    deadline = time.monotonic() + wait
-    errors = broker_errors()
-    waits = _waits()
-    while True:
-        try:
-            if workers_answering(timeout=min(1.0, max(wait, 0.1))):
-                return
-            reached = True
-        except errors:
-            reached = False
-        if time.monotonic() >= deadline:
-            raise _no_worker(wait) if reached else _no_broker(wait)
-        if not reached:
-            time.sleep(next(waits))
 
 
 def chunks_on_workers(
@@ -80,7 +59,7 @@ def chunks_on_workers(
 
     sent = 0
     errors = broker_errors()
-    waits = _waits()
+    waits = fault_waits()
     deadline = time.monotonic() + wait
     while sent < len(chunks):
         # One connection for every chunk, a new one after a fault. A chunk sent twice (the
@@ -103,7 +82,7 @@ def chunks_on_workers(
         except errors:
             if time.monotonic() >= deadline:
                 _stop(log, f"the broker did not answer within {wait:g} s")
-                raise _no_broker(wait) from None
+                raise no_broker(wait) from None
             time.sleep(next(waits))
     total = sum(len(pks) for pks in chunks)
     done: dict[int, dict[str, Any]] = {}
@@ -125,7 +104,7 @@ def chunks_on_workers(
                 raise
             time.sleep(next(waits))
             continue
-        waits = _waits()
+        waits = fault_waits()
         if new:
             done.update(new)
             last = time.monotonic()
@@ -147,30 +126,10 @@ def chunks_on_workers(
     return [done[index] for index in range(len(chunks))]
 
 
-def _waits() -> Iterator[float]:
-    """The waits between tries after a fault: POLL_SECONDS doubling to WAIT_MAX_SECONDS."""
-    wait = POLL_SECONDS
-    while True:
-        yield wait
-        wait = min(wait * 2, WAIT_MAX_SECONDS)
-
-
 def _close_broken() -> None:
     """Close the run's connection to the database, broken: the next query opens a new one."""
     with contextlib.suppress(*DB_ERRORS):
         connection.close()
-
-
-def _no_worker(wait: float) -> NoWorkerError:
-    return NoWorkerError(
-        _("no worker answered within {wait} s"), code="no_worker", wait=f"{wait:g}"
-    )
-
-
-def _no_broker(wait: float) -> NoWorkerError:
-    return NoWorkerError(
-        _("the broker did not answer within {wait} s"), code="no_broker", wait=f"{wait:g}"
-    )
 
 
 def _stop(log: RunLog, why: str) -> None:

@@ -1,8 +1,9 @@
 """`arrears scheduler` and `arrears worker` as real processes against a real Redis and a real
 RabbitMQ (skipped when one is not running; a failure under CI=true): the scheduler starts beat
-with the book's schedule, and the daily tick it sends is done by the workers, its run's chunks
-by the worker's other process. The book and the broker fixtures are the run's worker tests'
-(arrears/dunning/tests/test_run_workers.py: six leases, run on 2026-09-10).
+with the book's schedule, and the daily tick it sends is done by the workers, its run's
+chunks and its letters batch's chunks by the worker's other process. The book and the broker
+fixtures are the run's worker tests' (arrears/dunning/tests/test_run_workers.py: six leases, run
+on 2026-09-10).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def test_the_scheduler_starts_beat_and_a_worker_does_the_daily_tick(
     books.append(Book(tmp_path / "book", "tick", env))
     book = books[0]
     log = (tmp_path / "worker.log").open("w")
-    worker = book.popen("worker", "--concurrency", "2", stdout=log, stderr=log)
+    worker = book.popen(
+        "worker", "--concurrency", "2", "--loglevel", "INFO", stdout=log, stderr=log
+    )
     scheduler = book.popen(
         "scheduler", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={"PYTHONUNBUFFERED": "1"}
     )
@@ -69,9 +72,18 @@ def test_the_scheduler_starts_beat_and_a_worker_does_the_daily_tick(
             if status and status["state"] == "finished":
                 break
             time.sleep(0.5)
+        # and the day's letters are rendered by the workers too, a task per chunk
+        while time.monotonic() < deadline:
+            letters = book.arrears("letters", "list").stdout
+            if "queued" not in letters and "rendered" in letters:
+                break
+            time.sleep(0.5)
     finally:
         for process in (scheduler, worker):
             _stop(process)
     assert status is not None
     assert (status["date"], status["state"]) == (RUN_ON, "finished")
     assert (status["chunks_total"], status["chunks_done"]) == (3, 3)
+    assert "queued" not in letters
+    assert letters.count("rendered") == 7
+    assert "arrears.letters_chunk" in (tmp_path / "worker.log").read_text()

@@ -254,6 +254,31 @@ def _stop(worker: Any) -> None:
             worker.wait()
 
 
+def killed_mid_task(
+    book: Book, command: list[str], *, hold: dict[str, str], log: Path
+) -> subprocess.CompletedProcess[str]:
+    """`command` done while the book's first worker (solo) holds each task it takes, per `hold`
+    (its test delay), and is killed (-9) once it says it holds one; a second worker then comes
+    up. Returns the command's status and output."""
+    first = book.popen(
+        "worker", "--pool", "solo", env=hold, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    second = None
+    try:
+        done = book.popen(*command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _wait_for(first.stderr, "holding", first)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        with log.open("w") as stream:
+            second = book.popen("worker", "--pool", "solo", stdout=stream, stderr=stream)
+        out, err = done.communicate(timeout=240)
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                _stop(worker)
+    return subprocess.CompletedProcess(command, done.returncode, out, err)
+
+
 def test_a_worker_killed_mid_chunk_leaves_it_to_another_and_the_run_equals_the_in_process_one(
     tmp_path, broker, books
 ):
@@ -262,40 +287,15 @@ def test_a_worker_killed_mid_chunk_leaves_it_to_another_and_the_run_equals_the_i
     books.append(Book(tmp_path / "workers", "workers", broker))
     inproc, workers = books
     expected = json.loads(inproc.arrears("run", "--date", RUN_ON, "--format", "json").stdout)
-    # and a first worker that holds each chunk, written but not committed, for a minute
-    first = workers.popen(
-        "worker",
-        "--pool",
-        "solo",
-        env={"ARREARS_TEST_CHUNK_DELAY": "60"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    # when the run hands its chunks over to a worker that holds each, written but not
+    # committed, and that worker is killed in the middle of one; a second worker comes up
+    run = killed_mid_task(
+        workers,
+        ["run", "--date", RUN_ON, "--format", "json", "--wait", "120"],
+        hold={"ARREARS_TEST_CHUNK_DELAY": "60"},
+        log=tmp_path / "second.log",
     )
-    second = None
-    try:
-        # when the run hands its chunks over and the first worker is killed in the middle of one
-        run = workers.popen(
-            "run",
-            "--date",
-            RUN_ON,
-            "--format",
-            "json",
-            "--wait",
-            "120",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        _wait_for(first.stderr, "holding", first)
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-        # and a second worker comes up
-        log = (tmp_path / "second.log").open("w")
-        second = workers.popen("worker", "--pool", "solo", stdout=log, stderr=log)
-        out, err = run.communicate(timeout=240)
-    finally:
-        for worker in (first, second):
-            if worker is not None:
-                _stop(worker)
+    out, err = run.stdout, run.stderr
     # then the run finishes and says what the in-process run said, apart from order
     assert run.returncode == 0, err
     got = json.loads(out)
