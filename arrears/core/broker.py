@@ -58,7 +58,9 @@ def celery_app() -> Any:
     return app
 
 
-def workers_answering(timeout: float = 1.0) -> list[str]:
-    """The names of the workers of this book's queue that answer a ping within `timeout`."""
-    replies = celery_app().control.ping(timeout=timeout)
+def workers_answering(timeout: float = 1.0, *, first: bool = False) -> list[str]:
+    """The names of the workers of this book's queue that answer a ping within `timeout`; with
+    `first`, the first to answer only, as soon as it does (a ping otherwise waits out its
+    `timeout` for every worker's answer: a second of every run through the workers)."""
+    replies = celery_app().control.ping(timeout=timeout, limit=1 if first else None)
     return sorted(name for reply in replies for name in reply)

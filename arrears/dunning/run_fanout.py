@@ -36,7 +36,7 @@ def worker_wait(wait: float) -> None:
     seconds. Asked before the run writes anything, so a run refused for want of a worker
     leaves the book as it was."""
     deadline = time.monotonic() + wait
-    while not workers_answering(timeout=min(1.0, max(wait, 0.1))):
+    while not workers_answering(timeout=min(1.0, max(wait, 0.1)), first=True):
         if time.monotonic() >= deadline:
             raise NoWorkerError(
                 _("no worker answered within {wait} s"),
