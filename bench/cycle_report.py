@@ -27,6 +27,7 @@ PART_ORDER = (
     "next_steps",
     "_decide",
     "_record",
+    "Written.write",
     "charges_post",
     "charges_post > accounts_replay",
     "bulk.insert_objects",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core.broker import workers_answering
 from arrears.core.errors import DomainError
 from arrears.dunning.models import RunChunk, RunLog
+from arrears.dunning.run_rows import unpacked
 
 POLL_SECONDS = 0.2  # how often the run reads its chunks done: one small query
 
@@ -74,7 +75,7 @@ def chunks_on_workers(
     last = time.monotonic()
     while len(done) < len(chunks):
         found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
-        new = dict(found.values_list("index", "result"))
+        new = {index: unpacked(kept) for index, kept in found.values_list("index", "result")}
         if new:
             done.update(new)
             last = time.monotonic()
