@@ -116,7 +116,8 @@ def arrears_cmd() -> list[str]:
 
 
 def run_child(args: list[str], env: dict, workdir: Path, name: str) -> dict:
-    """Run a child to its end: wall time, exit status and its own peak RSS (from wait4)."""
+    """Run a child to its end: wall time, exit status, its own peak RSS and its CPU seconds (from
+    wait4)."""
     out_path, err_path = workdir / f"{name}.out", workdir / f"{name}.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
@@ -129,6 +130,7 @@ def run_child(args: list[str], env: dict, workdir: Path, name: str) -> dict:
         "exit": proc.returncode,
         "seconds": wall,
         "max_rss_bytes": rusage.ru_maxrss * 1024,  # KiB on Linux
+        "cpu_seconds": rusage.ru_utime + rusage.ru_stime,  # its own and its reaped children's
     }
     lines = out_path.read_text(errors="replace").strip().splitlines()
     if lines and len(lines[-1]) < 500:

@@ -52,9 +52,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cycle_setup
 from common import (
     BENCH,
     CACHE,
+    PG_ADMIN_URL,
     PG_HOST,
     PG_PORT,
     ROOT,
@@ -75,8 +77,6 @@ from common import (
 from cycle_measure import PHASES, measure_cycle_main, measure_in_process
 from cycle_report import checks, markdown, parts_rows, print_profile, report_rows
 from cycle_setup import (
-    IMPORTED_DB,
-    PG_DB,
     cycle_book,
     pg_drop,
     pg_fresh,
@@ -110,10 +110,10 @@ class _Run:
     def clone(self, name: str) -> str:
         """A copy of the imported database as `name`; returns its URL."""
         if self.db == "sqlite":
-            src = Path(self.url_of(PG_DB).removeprefix("sqlite:///"))
+            src = Path(self.url_of(cycle_setup.PG_DB).removeprefix("sqlite:///"))
             seconds = sqlite_clone(src, Path(self.url_of(name).removeprefix("sqlite:///")))
         else:
-            seconds = pg_fresh(name, template=PG_DB)
+            seconds = pg_fresh(name, template=cycle_setup.PG_DB)
             self.clones.append(name)
         self.res.setdefault("clone_seconds", {})[name] = seconds
         print(f"[{self.db}]   cloned into {name} in {seconds:.1f} s")
@@ -134,8 +134,10 @@ def _init_and_import(run: _Run, bk: Path, imported: bool, reuse: bool) -> None:
         raise StepFailedError("init", step)
     if imported:
         # The import is setup, not what is measured: a copy of the one a run before made.
-        print(f"[{db}] the book as an earlier run imported it (copied from {IMPORTED_DB})")
-        run.res["import"] = {"reused": IMPORTED_DB}
+        print(
+            f"[{db}] the book as an earlier run imported it (copied from {cycle_setup.IMPORTED_DB})"
+        )
+        run.res["import"] = {"reused": cycle_setup.IMPORTED_DB}
         return
     print(f"[{db}] arrears import {bk}  (not timed against a target)")
     step = run.child("import", "import", ["import", str(bk)])
@@ -168,7 +170,14 @@ def _cli_run(run: _Run, label: str, args: list[str]) -> None:
     before = table_counts(url)
     load = os.getloadavg()  # another job on the machine shows here
     print(f"[{run.db}] arrears {' '.join(args)}")
-    step = run.child(f"{label}_cli", label, args)
+    if run.db == "postgres":
+        from cycle_broker import PgCpu
+
+        with PgCpu(PG_ADMIN_URL, url.rsplit("/", 1)[-1]) as pg:
+            step = run.child(f"{label}_cli", label, args)
+        step["postgres_cpu_seconds"] = pg.seconds
+    else:
+        step = run.child(f"{label}_cli", label, args)
     step.pop("output", None)
     if step["exit"] != 0:
         raise StepFailedError(label, step)
@@ -183,7 +192,14 @@ def _cli_run(run: _Run, label: str, args: list[str]) -> None:
     step["loadavg_before"], step["loadavg_after"] = load, os.getloadavg()
     print(
         f"[{run.db}]   {step['seconds']:.2f} s, {step['actions']:,} actions, "
-        f"{step['blocked']:,} refused, peak RSS {step['max_rss_bytes'] / 1e6:,.0f} MB"
+        f"{step['blocked']:,} refused, peak RSS {step['max_rss_bytes'] / 1e6:,.0f} MB; CPU "
+        f"{step['cpu_seconds']:.1f} s"
+        + (
+            f", PostgreSQL {step['postgres_cpu_seconds']:.1f} s"
+            if "postgres_cpu_seconds" in step
+            else ""
+        )
+        + f"; load {load[0]:.1f}"
     )
 
 
@@ -217,18 +233,27 @@ def _steps(run: _Run, bk: Path, on: dt.date, opts: argparse.Namespace, imported:
     """Import, settle, clone; the three runs by the CLI, then in-process (and profiled)."""
     _init_and_import(run, bk, imported, opts.reuse_import)
     _settle(run, opts.after_import)
-    inproc_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_inproc"))
-    prof_env = dict(run.env, DATABASE_URL=run.clone(f"{PG_DB}_prof")) if opts.profile else None
-    workers = {n: run.clone(f"{PG_DB}_w{n}") for n in (1, 2)} if opts.broker else {}
+    inproc_env = (
+        None
+        if opts.broker_only
+        else dict(run.env, DATABASE_URL=run.clone(f"{cycle_setup.PG_DB}_inproc"))
+    )
+    prof_env = (
+        dict(run.env, DATABASE_URL=run.clone(f"{cycle_setup.PG_DB}_prof")) if opts.profile else None
+    )
+    workers = {n: run.clone(f"{cycle_setup.PG_DB}_w{n}") for n in (1, 2)} if opts.broker else {}
     base = ["run", "--date", on.isoformat(), "--format", "json"]
     for label, dry in PHASES:
+        if opts.broker_only and label != "real_run":
+            continue
         _cli_run(run, label, base + (["--dry-run"] if dry else []))
-    _in_process(run, on, inproc_env)
+    if not opts.broker_only:
+        _in_process(run, on, inproc_env)
     if opts.broker:
         from cycle_broker import broker_runs
 
         print(f"[{run.db}] the real run through Celery workers ({opts.broker.split(':')[0]})")
-        broker_runs(run, on.isoformat(), opts.broker, workers)
+        broker_runs(run, on.isoformat(), opts.broker, workers, PG_ADMIN_URL)
     if prof_env:
         _profile(run, on, prof_env)
 
@@ -240,10 +265,10 @@ def bench_database(db: str, bk: Path, on: dt.date, opts: argparse.Namespace) -> 
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     run = _Run(db, workdir, env, res, arrears_cmd())
-    env["DATABASE_URL"] = run.url_of(PG_DB)
-    imported = db == "postgres" and opts.reuse_import and pg_holds(IMPORTED_DB, bk.name)
+    env["DATABASE_URL"] = run.url_of(cycle_setup.PG_DB)
+    imported = db == "postgres" and opts.reuse_import and pg_holds(cycle_setup.IMPORTED_DB, bk.name)
     if db == "postgres":
-        pg_fresh(PG_DB, template=IMPORTED_DB if imported else None)
+        pg_fresh(cycle_setup.PG_DB, template=cycle_setup.IMPORTED_DB if imported else None)
     res["database_url"] = env["DATABASE_URL"]
     try:
         _steps(run, bk, on, opts, imported)
@@ -310,17 +335,29 @@ def _parser() -> argparse.ArgumentParser:
         help="what to do between the import and the runs: VACUUM (ANALYZE) the database "
         "(default: what autovacuum does on a running server), ANALYZE only, or nothing",
     )
+    ap.add_argument(
+        "--pg-db",
+        default=cycle_setup.PG_DB,
+        help=f"PostgreSQL: the bench's database, its copies named after it (default "
+        f"{cycle_setup.PG_DB})",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the SQLite files and step logs")
     ap.add_argument(
         "--reuse-import",
         action="store_true",
-        help=f"PostgreSQL: keep a copy of the imported book ({IMPORTED_DB}) and start "
+        help=f"PostgreSQL: keep a copy of the imported book ({cycle_setup.IMPORTED_DB}) and start "
         "from it instead of importing again when it holds the same book",
     )
     ap.add_argument(
         "--broker",
         help="also time the real run through Celery workers on this broker (redis://… or "
         "amqp://…), with 1 and 2 worker processes, on clones (bench/cycle_broker.py)",
+    )
+    ap.add_argument(
+        "--broker-only",
+        action="store_true",
+        help="with --broker: only the real run, by the CLI in-process and through the workers "
+        "(no dry run, no run again, no in-process child)",
     )
     ap.add_argument("--generate-only", action="store_true", help="generate (cache) the book, stop")
     ap.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -378,6 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure_cycle:
         measure_cycle_main(args.measure_cycle, args.profile_dir)
         return 0
+    cycle_setup.use_database(args.pg_db)
     accounts_n, txns = book_size(args)
     today = dt.date.fromisoformat(args.today)
     on = dt.date.fromisoformat(args.date) if args.date else today.replace(day=7)

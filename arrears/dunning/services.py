@@ -51,7 +51,14 @@ from arrears.dunning.run_reads import (
 
 # Imported under the names bench/cycle.py times the run's parts by (module globals of this one).
 from arrears.dunning.run_reads import delinquent_since as _delinquent_since
-from arrears.dunning.run_rows import RunAccount, RunAddressee, RunResult, Written
+from arrears.dunning.run_rows import (
+    RunAccount,
+    RunAddressee,
+    RunResult,
+    Written,
+    packed,
+    unpacked,
+)
 from arrears.dunning.run_rows import record_step as _record
 from arrears.dunning.zones import contact_zone
 from arrears.ledger.models import Account, TimelineEvent
@@ -242,18 +249,20 @@ def run_chunk(
         for item in open_items_as_of(as_of=on, account_range=(pks[0], pks[-1])):
             if item.account_pk in by_account:
                 by_account[item.account_pk].append(item)
-        _run_chunk(pks, by_account, policies, on, dry_run, actor, result)
+        out = _run_chunk(pks, by_account, policies, on, dry_run, actor, result)
         doc = {"actions": result.actions, "blocked": result.blocked, "accounts": len(pks)}
         if dry_run:
             transaction.set_rollback(True)
-        elif run_id is not None:
-            RunChunk.objects.create(
-                run_id=run_id,
-                index=index,
-                accounts=len(pks),
-                result=doc if keep_result else {},
-                done_at=dj_timezone.now(),
-            )
+        else:
+            if run_id is not None:
+                RunChunk.objects.create(
+                    run_id=run_id,
+                    index=index,
+                    accounts=len(pks),
+                    result=packed(doc) if keep_result else {},
+                    done_at=dj_timezone.now(),
+                )
+            out.write()  # last: from its fees to the commit, the book's append lock is held
         if before_commit is not None:
             before_commit()
     return doc
@@ -264,7 +273,7 @@ def _chunk_done(run_id: int, index: int) -> dict[str, Any] | None:
     None: the chunk is to be done."""
     done = RunChunk.objects.filter(run_id=run_id, index=index).values_list("result", flat=True)
     for found in done:
-        return dict(found)
+        return unpacked(found)
     if RunLog.objects.filter(pk=run_id).exclude(stopped="").exists():
         return {"actions": [], "blocked": [], "accounts": 0}
     return None
@@ -278,8 +287,10 @@ def _run_chunk(
     dry_run: bool,
     actor: str,
     result: RunResult,
-) -> None:
-    # Everything is read for the range of the chunk's account keys, as tuples (run_reads).
+) -> Written:
+    """Plan and guard each account of the chunk; returns what it is to write (the caller writes
+    it, after its own row). Everything is read for the range of the chunk's account keys, as
+    tuples (run_reads)."""
     lo, hi = chunk[0], chunk[-1]
     in_range = {"account_id__gte": lo, "account_id__lte": hi}
     accounts, overrides = chunk_accounts(lo, hi)
@@ -328,8 +339,7 @@ def _run_chunk(
             decision = _decide(plan, account, ap, facts, on, rules[policy.name])
             _record(plan, decision, account, ap, out, result, steps.done[pk])
     _name_documents(out, dry_run)
-    if not dry_run:
-        out.write()
+    return out
 
 
 def _with_happened(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +32,26 @@ def write_lock(table: str) -> None:
     another writer up to the busy timeout."""
     if is_postgres():
         execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+APPEND_LOCK_SPACE = 0x41505044  # "APPD": the namespace of the appenders' advisory locks
+
+
+def append_lock(table: str) -> None:
+    """Inside the caller's transaction, wait for and take the right to append to `table`: one
+    appender at a time, and no `write_lock` holder meanwhile. PostgreSQL: ROW EXCLUSIVE on
+    `table` (which a `write_lock` holder excludes: an import, a month closing), then a
+    transaction-scoped advisory lock of `table` (one appender at a time). Not `write_lock`:
+    appenders that already hold ROW EXCLUSIVE (the daily run's chunks, which lock the book with
+    it before they decide, `posting.book_lock`) would each wait for the other's to go, which
+    PostgreSQL ends as a deadlock when two chunks run at once on two workers. SQLite: nothing
+    more to do (one writer at a time, from BEGIN IMMEDIATE)."""
+    if is_postgres():
+        execute(f"LOCK TABLE {table} IN ROW EXCLUSIVE MODE")
+        execute(
+            "SELECT pg_advisory_xact_lock(?, ?)",
+            (APPEND_LOCK_SPACE, zlib.crc32(table.encode()) & 0x7FFFFFFF),
+        )
 
 
 @contextmanager

@@ -120,7 +120,7 @@ def _append_new(
     fresh = [e for e in entries if e.txn_id not in existing]
     if not fresh:
         return 0, []
-    bulk.write_lock(TXN)  # ids in book order, and no month closing meanwhile
+    bulk.append_lock(TXN)  # ids in book order, and no import or month closing meanwhile
     ensure_open((e.posted_on for e in fresh), what=what)
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
     bulk.insert_rows(TXN, BOOK_COLUMNS, ((base + i, *row(e)) for i, e in enumerate(fresh, 1)))

@@ -9,12 +9,14 @@ and her email reminder with them.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from django.utils import timezone as dj_timezone
 
 from arrears.dunning.models import Action, RunChunk, RunLog
+from arrears.dunning.run_rows import packed, unpacked
 from arrears.dunning.services import run_chunk
 from arrears.ledger.models import Account, TimelineEvent, Transaction
 
@@ -56,7 +58,24 @@ def test_a_chunk_done_twice_returns_what_it_did_and_adds_nothing(tina_lease):
     assert again == first
     assert _rows() == rows
     assert list(RunChunk.objects.filter(run=log).values_list("index", "accounts")) == [(0, 1)]
-    assert RunChunk.objects.get(run=log).result == first
+    assert unpacked(RunChunk.objects.get(run=log).result) == first
+
+
+def test_a_chunk_result_is_kept_compressed_and_read_back_as_it_was():
+    # given a chunk's result as a worker returns it (an accent and a refusal among its entries)
+    doc = {
+        "actions": [{"account_id": "A-1", "party_id": "P-1", "step": "late-notice"}] * 500,
+        "blocked": [{"account_id": "A-2", "step": "reminder", "rule": "dispute", "name": "José"}],
+        "accounts": 2,
+    }
+    # when it is packed for its RunChunk row
+    kept = packed(doc)
+    # then the row holds one compressed string, smaller than the JSON, which reads back as it was
+    assert list(kept) == ["z"]
+    assert len(kept["z"]) < len(json.dumps(doc)) / 10
+    assert unpacked(kept) == doc
+    # and a row kept as plain JSON (before results were packed) reads as it is
+    assert unpacked(doc) == doc
 
 
 def test_a_chunk_of_a_run_that_stopped_waiting_does_nothing(tina_lease):
