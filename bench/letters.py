@@ -5,6 +5,8 @@
     .venv/bin/python bench/letters.py --workers 1       # in one process, for comparison
     .venv/bin/python bench/letters.py --count 10000 --broker redis://127.0.0.1:6379/13
         # the same batch in-process, then through 1 and 2 Celery worker processes
+    .venv/bin/python bench/letters.py --count 10000 --broker redis://127.0.0.1:6379/13 --modes 2
+        # through 2 worker processes only
 
 In a fresh SQLite database (a temporary folder, with its own archive), it imports a book of N
 one-tenant New York leases whose rent is past its five days of grace (one tenant in five reads
@@ -229,7 +231,7 @@ def _through_broker(args: argparse.Namespace, on: dt.date, folder: Path) -> dict
     with sqlite3.connect(base) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     runs: dict[str, dict] = {}
-    for mode in ("in_process", 1, 2):
+    for mode in args.modes:
         # A copy of its own (a file replaced under SQLite's write-ahead log would not be read
         # as written), which this process and the workers open.
         db = folder / f"batch-{mode}.sqlite3"
@@ -304,7 +306,14 @@ def main() -> int:
         help="a redis:// or amqp:// URL: also time the batch through 1 and 2 Celery worker "
         "processes (`arrears worker`), beside the in-process batch",
     )
+    parser.add_argument(
+        "--modes",
+        default="in_process,1,2",
+        help="with --broker, which batches to time, in order: in_process and the counts of "
+        "worker processes (default in_process,1,2; `--modes 2` for 10,000 through 2 only)",
+    )
     args = parser.parse_args()
+    args.modes = [m if m == "in_process" else int(m) for m in args.modes.split(",")]
     on = dt.date.fromisoformat(args.date)
     if args.broker:
         # Before Django is set up: the book's Celery app reads them once.

@@ -21,6 +21,7 @@ the run's process asks again (`broker_errors`) until its wait is spent.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,8 @@ class NoWorkerError(DomainError):
 
     code = "no_worker"
 
+
+log = logging.getLogger("arrears.broker")
 
 REDIS_SOCKET_SECONDS = 30  # above kombu's 1 s BRPOP and 25 s health checks
 
@@ -159,6 +162,7 @@ def worker_wait(wait: float) -> None:
     deadline = time.monotonic() + wait
     errors = broker_errors()
     waits = fault_waits()
+    said = False
     while True:
         try:
             if workers_answering(timeout=min(1.0, max(wait, 0.1)), first=True):
@@ -168,6 +172,15 @@ def worker_wait(wait: float) -> None:
             reached = False
         if time.monotonic() >= deadline:
             raise no_worker(wait) if reached else no_broker(wait)
+        if not said:
+            # Once, on standard error: a wait of minutes in silence looks like a hang.
+            log.warning(
+                "no worker of the queue %s answers yet (%s); waiting up to %g s",
+                settings.CELERY_QUEUE,
+                "the broker answers" if reached else "the broker does not answer",
+                wait,
+            )
+            said = True
         if not reached:
             time.sleep(next(waits))
 
