@@ -20,13 +20,15 @@ the run's process asks again (`broker_errors`) until its wait is spent.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core.errors import DomainError
@@ -43,9 +45,55 @@ log = logging.getLogger("arrears.broker")
 REDIS_SOCKET_SECONDS = 30  # above kombu's 1 s BRPOP and 25 s health checks
 
 
+DB_ERRORS = (OperationalError, InterfaceError)  # the database unreachable, or its connection lost
+
+# Every task of a run, a letters batch or a mail send: acknowledged once done, given back when
+# its worker dies (each is idempotent: done twice, it adds nothing), and tried again later when
+# the database fails it, after a wait doubling from RETRY_BACKOFF seconds to at most
+# RETRY_BACKOFF_MAX, each drawn at random below that (Celery's full jitter, so that the workers
+# whose tasks failed together do not all come back at once), at most RETRY_MAX times: about 6
+# minutes at the longest, 3 on average. Past that the task is left undone; the run or batch that
+# sent it stops waiting after its wait, and done again does the rest (docs/scaling.md "Faults").
+RETRY_BACKOFF = 2  # seconds before the first try again: 2, 4, 8, 16, 32, then 60 s
+RETRY_BACKOFF_MAX = 60
+RETRY_MAX = 10  # 2 + 4 + 8 + 16 + 32 + 5 × 60 = 362 s of waits at most
+TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": DB_ERRORS,
+    "retry_backoff": RETRY_BACKOFF,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": RETRY_MAX,
+}
+
+
 def broker_url() -> str:
     """The broker's URL, or "" when the run's chunks run in-process."""
     return str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+
+
+def on_workers() -> bool:
+    """Whether work begun now goes to the workers: with a broker, and not from inside a
+    caller's transaction (the page's or the API's act), whose rows the workers' connections
+    could not see."""
+    return bool(broker_url()) and not transaction.get_connection().in_atomic_block
+
+
+@contextlib.contextmanager
+def connection_dropped_on_db_error() -> Iterator[None]:
+    """A task's body: a database error ends its transaction with nothing of it committed; the
+    broken connection is closed, not asked again, so the task's next try opens a new one."""
+    try:
+        yield
+    except DB_ERRORS:
+        _close_broken()
+        raise
+
+
+def _close_broken() -> None:
+    with contextlib.suppress(*DB_ERRORS):
+        connection.close()
 
 
 @functools.cache
@@ -101,8 +149,15 @@ def _transport_options() -> dict[str, Any]:
         # chunk written to the socket as the broker went down is lost unnoticed (AMQP's publish
         # has no answer), and its run waits for it in vain (Redis answers every command).
         return {"confirm_publish": True}
+    visibility = settings.CELERY_VISIBILITY_TIMEOUT
     return {
-        "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+        "visibility_timeout": visibility,
+        # A chunk a dead worker held is given again once it is older than the visibility
+        # timeout, by a scan of the unacknowledged messages that kombu does on every tenth
+        # call of a timer every 10 s: 100 s late. Every call, at a tenth of the timeout (1 to
+        # 10 s), makes it due within a tenth of the timeout past it (one small ZRANGE a call).
+        "unacked_restore_throttle": 1,
+        "unacked_restore_interval": max(1, min(10, visibility // 10)),
         # A Redis gone without closing its connections (a failover, a network cut that sends
         # no reset): a command waits this long for its answer rather than forever, and
         # kombu's checks of the idle connections (every 25 s) get their turn.
@@ -195,3 +250,73 @@ def no_broker(wait: float) -> NoWorkerError:
     return NoWorkerError(
         _("the broker did not answer within {wait} s"), code="no_broker", wait=f"{wait:g}"
     )
+
+
+def tasks_done(
+    task: Any,
+    messages: list[dict[str, Any]],
+    *,
+    wait: float,
+    total: int,
+    done: Callable[[], int],
+    stalled: tuple[Any, str],
+    given_up: Callable[[NoWorkerError], object] | None = None,
+    reconnected: Callable[[], object] | None = None,
+) -> None:
+    """Send `task` once per message (its keyword arguments) and wait until `done()`, which reads
+        the database, says `total` of the work is done. The one loop of a run's chunks, a letters
+        batch's chunks and a mail send's batches.
+
+        A fault is ridden out, not failed (docs/scaling.md "Faults"): a message the broker did not
+        take is sent again, on a new connection, until `wait` is spent (then `no_broker`); the
+        database gone while waiting closes the connection and reads again later, `reconnected()`
+        first (a session's lock to take again). A message sent twice (the connection lost after
+        the broker took it) does its work once: every task is idempotent. Nothing done for `wait`
+        seconds raises NoWorkerError with `stalled`'s message (its {wait}, {done} and {total} filled
+    in) and code; `given_up` is shown the error first, either way."""
+    deadline = time.monotonic() + wait
+    errors = broker_errors()
+    waits = fault_waits()
+    sent = 0
+    while sent < len(messages):
+        try:
+            # kombu's own retry left off (`broker_connection`): asked again here.
+            with broker_connection() as broker:
+                while sent < len(messages):
+                    task.apply_async(kwargs=messages[sent], connection=broker, retry=False)
+                    sent += 1
+        except errors:
+            if time.monotonic() >= deadline:
+                failure = no_broker(wait)
+                if given_up is not None:
+                    given_up(failure)
+                raise failure from None
+            time.sleep(next(waits))
+    so_far, last, lost = 0, time.monotonic(), False
+    waits = fault_waits()
+    while so_far < total:
+        try:
+            if lost and reconnected is not None:
+                reconnected()
+            lost = False
+            now_done = done()
+        except DB_ERRORS:
+            # The database went away, this connection with it: the next query opens a new one,
+            # and the wait for the work runs on meanwhile.
+            _close_broken()
+            lost = True
+            if time.monotonic() - last >= wait:
+                raise
+            time.sleep(next(waits))
+            continue
+        waits = fault_waits()
+        if now_done > so_far:
+            so_far, last = now_done, time.monotonic()
+            continue
+        if time.monotonic() - last >= wait:
+            message, code = stalled
+            failure = NoWorkerError(message, code=code, wait=f"{wait:g}", done=so_far, total=total)
+            if given_up is not None:
+                given_up(failure)
+            raise failure
+        time.sleep(POLL_SECONDS)

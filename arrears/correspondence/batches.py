@@ -21,11 +21,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import worker_wait
+from arrears.core.broker import on_workers, worker_wait
 from arrears.core.cells import safe_cell
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.archive import archive_store, sha256_of
-from arrears.correspondence.letter_chunks import BATCH_CHUNK, letters_render, on_workers, parts
+from arrears.correspondence.letter_chunks import BATCH_CHUNK, letters_render, parts
 from arrears.correspondence.models import Outbound, PrintBatch
 from arrears.correspondence.outbound import POSTAGE, Rechecker, outbounds_recheck
 from arrears.correspondence.rendering import missing_fields, template_load

@@ -17,7 +17,6 @@ Invariants:
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import POLL_SECONDS, NoWorkerError, broker_url
+from arrears.core.broker import on_workers, tasks_done
 from arrears.core.errors import ValidationError
 from arrears.correspondence.archive import archive_store
 from arrears.correspondence.catalog import spec_for
@@ -42,13 +41,6 @@ BATCH_CHUNK = 16  # letters per transaction, and per task of a worker process
 def parts(items: Sequence[Outbound], size: int) -> Iterator[list[Outbound]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-
-
-def on_workers() -> bool:
-    """Whether a batch begun now hands its chunks to the workers: with a broker, and not from
-    inside a caller's transaction (the page's or the API's act), whose batch row the workers'
-    connections could not see."""
-    return bool(broker_url()) and not transaction.get_connection().in_atomic_block
 
 
 def letter_chunks(letters: Sequence[Outbound], size: int) -> list[list[int]]:
@@ -137,32 +129,34 @@ def _chunks_on_workers(
     """One task per chunk, then wait until no letter of the batch is queued."""
     from arrears.correspondence.tasks import letters_chunk_task
 
-    for index, pks in enumerate(chunks):
-        letters_chunk_task.apply_async(
-            kwargs={"batch": batch, "index": index, "pks": pks, "actor": actor}
-        )
     total = sum(len(pks) for pks in chunks)
-    left, last = total, time.monotonic()
     queued = Outbound.objects.filter(batch_id=batch, status="queued")
-    while left:
-        now_left = queued.count()
-        if now_left < left:
-            left, last = now_left, time.monotonic()
-            if progress:
-                progress(total - left)
-            continue
-        if time.monotonic() - last >= wait:
-            raise NoWorkerError(
-                _(
-                    "no letter rendered within {wait} s ({done} of {total} rendered): are the "
-                    "workers up? The batch stays open: run it again to finish it"
-                ),
-                code="no_chunk_done",
-                wait=f"{wait:g}",
-                done=total - left,
-                total=total,
-            )
-        time.sleep(POLL_SECONDS)
+    told = [0]
+
+    def rendered() -> int:
+        done = total - queued.count()
+        if progress and done > told[0]:
+            told[0] = done
+            progress(done)
+        return done
+
+    tasks_done(
+        letters_chunk_task,
+        [
+            {"batch": batch, "index": index, "pks": pks, "actor": actor}
+            for index, pks in enumerate(chunks)
+        ],
+        wait=wait,
+        total=total,
+        done=rendered,
+        stalled=(
+            _(
+                "no letter rendered within {wait} s ({done} of {total} rendered): are the "
+                "workers up? The batch stays open: run it again to finish it"
+            ),
+            "no_chunk_done",
+        ),
+    )
 
 
 def _render(

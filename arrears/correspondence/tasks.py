@@ -3,7 +3,8 @@ archive (`letter_chunks.letters_chunk`).
 
 Registered on the book's app (`core.broker.celery_app`), consumed by `arrears worker`. A chunk
 done twice renders nothing twice (only its letters still queued, locked), so the task is
-acknowledged late and given back when its worker dies. A pool process may not start processes
+acknowledged late, given back when its worker dies, and tried again when the database fails it
+(`core.broker.TASK_OPTIONS`). A pool process may not start processes
 of its own: the chunk's PDFs are rendered in the worker's process (workers=1).
 
 ARREARS_TEST_LETTER_DELAY (seconds), for the tests of a worker killed mid-chunk only: each chunk
@@ -17,16 +18,18 @@ import os
 import time
 from collections.abc import Callable
 
-from arrears.core.broker import celery_app
+from arrears.core.broker import TASK_OPTIONS, celery_app, connection_dropped_on_db_error
 from arrears.correspondence.letter_chunks import letters_chunk
 
 app = celery_app()
 
 
-@app.task(name="arrears.letters_chunk", acks_late=True, reject_on_worker_lost=True)
+@app.task(name="arrears.letters_chunk", **TASK_OPTIONS)
 def letters_chunk_task(*, batch: int, index: int, pks: list[int], actor: str) -> None:
-    """Render chunk `index` of the print batch `batch` (its letters `pks`)."""
-    letters_chunk(batch=batch, pks=pks, actor=actor, workers=1, before_commit=_held(index))
+    """Render chunk `index` of the print batch `batch` (its letters `pks`); tried again later
+    when the database fails it, the letters committed rendered skipped."""
+    with connection_dropped_on_db_error():
+        letters_chunk(batch=batch, pks=pks, actor=actor, workers=1, before_commit=_held(index))
 
 
 def _held(index: int) -> Callable[[], None] | None:

@@ -19,7 +19,6 @@ never have had.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import fields
@@ -31,7 +30,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import dates
-from arrears.core.broker import POLL_SECONDS, NoWorkerError, broker_url, worker_wait
+from arrears.core.broker import on_workers, tasks_done, worker_wait
 from arrears.correspondence.mail_models import EmailBatch
 from arrears.correspondence.mail_out import (
     RetrySchedule,
@@ -119,7 +118,7 @@ def emails_batches_send(
     worker answers, or no batch is done, within `wait` seconds."""
     size = batch_size()
     batches = [keys[i : i + size] for i in range(0, len(keys), size)]
-    if broker_url() and batches:
+    if on_workers() and batches:
         # Asked once the emails are prepared, not before: the PDF renderers are forked
         # processes, and one forked after this process has talked to the broker was seen to
         # hang at its exit on the broker's inherited sockets.
@@ -154,36 +153,34 @@ def _on_workers(batches: list[list[str]], *, on: date, actor: str, wait: float) 
         EmailBatch(send=send, index=n, keys=keys, on=on, actor=actor[:150])
         for n, keys in enumerate(batches)
     )
-    for row in rows:
-        emails_batch_task.apply_async(kwargs={"batch_id": row.pk})
     mine = EmailBatch.objects.filter(send=send)
     done: dict[int, dict[str, Any]] = {}
-    last = time.monotonic()
-    while len(done) < len(batches):
-        new = dict(
+
+    def batches_done() -> int:
+        done.update(
             mine.filter(done_at__isnull=False)
             .exclude(index__in=list(done))
             .values_list("index", "result")
         )
-        if new:
-            done.update(new)
-            last = time.monotonic()
-            continue
-        if time.monotonic() - last >= wait:
-            # A batch a worker finds later does nothing (its row is gone); one being sent
-            # goes on, and the next send settles its actions.
-            mine.delete()
-            raise NoWorkerError(
-                _(
-                    "no batch of emails sent within {wait} s ({done} of {total} done): are the "
-                    "workers up?"
-                ),
-                code="no_batch_done",
-                wait=f"{wait:g}",
-                done=len(done),
-                total=len(batches),
-            )
-        time.sleep(POLL_SECONDS)
+        return len(done)
+
+    tasks_done(
+        emails_batch_task,
+        [{"batch_id": row.pk} for row in rows],
+        wait=wait,
+        total=len(batches),
+        done=batches_done,
+        stalled=(
+            _(
+                "no batch of emails sent within {wait} s ({done} of {total} done): are the "
+                "workers up?"
+            ),
+            "no_batch_done",
+        ),
+        # A batch a worker finds later does nothing (its row is gone); one being sent goes on,
+        # and the next send settles its actions.
+        given_up=lambda _failure: mine.delete(),
+    )
     mine.delete()
     return [SendReport(**done[n]) for n in range(len(batches))]
 

@@ -17,29 +17,17 @@ the new one.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import (
-    POLL_SECONDS,
-    NoWorkerError,
-    broker_connection,
-    broker_errors,
-    fault_waits,
-    no_broker,
-    worker_wait,
-)
+from arrears.core.broker import NoWorkerError, tasks_done, worker_wait
 from arrears.dunning.models import RunChunk, RunLog
 from arrears.dunning.run_lock import run_lock_retake
 from arrears.dunning.run_rows import unpacked
-
-DB_ERRORS = (OperationalError, InterfaceError)
 
 __all__ = ["NoWorkerError", "chunks_on_workers", "worker_wait"]
 
@@ -58,81 +46,40 @@ def chunks_on_workers(
     run is then marked stopped)."""
     from arrears.dunning.tasks import run_chunk_task
 
-    sent = 0
-    errors = broker_errors()
-    waits = fault_waits()
-    deadline = time.monotonic() + wait
-    while sent < len(chunks):
-        # One connection for every chunk, a new one after a fault. A chunk sent twice (the
-        # connection lost after the broker took it) is done once.
-        try:
-            with broker_connection() as broker:
-                while sent < len(chunks):
-                    run_chunk_task.apply_async(
-                        kwargs={
-                            "run_id": log.pk,
-                            "index": sent,
-                            "pks": chunks[sent],
-                            "on": on.isoformat(),
-                            "actor": actor,
-                        },
-                        connection=broker,
-                        retry=False,
-                    )
-                    sent += 1
-        except errors:
-            if time.monotonic() >= deadline:
-                _stop(log, f"the broker did not answer within {wait:g} s")
-                raise no_broker(wait) from None
-            time.sleep(next(waits))
     total = sum(len(pks) for pks in chunks)
     done: dict[int, dict[str, Any]] = {}
-    last = time.monotonic()
-    lost_lock = False
-    while len(done) < len(chunks):
-        try:
-            if lost_lock:
-                run_lock_retake(on)
-                lost_lock = False
-            found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
-            new = {index: unpacked(kept) for index, kept in found.values_list("index", "result")}
-        except DB_ERRORS:
-            # The database went away: this connection (and the run's lock on PostgreSQL) with
-            # it. A new one is made by the next query; the wait for a chunk runs on meanwhile.
-            _close_broken()
-            lost_lock = True
-            if time.monotonic() - last >= wait:
-                raise
-            time.sleep(next(waits))
-            continue
-        waits = fault_waits()
+
+    def chunks_done() -> int:
+        found = RunChunk.objects.filter(run=log).exclude(index__in=list(done))
+        new = {index: unpacked(kept) for index, kept in found.values_list("index", "result")}
         if new:
             done.update(new)
-            last = time.monotonic()
             if progress:
                 progress(sum(len(chunks[i]) for i in done), total)
-            continue
-        if time.monotonic() - last >= wait:
-            _stop(log, f"no chunk done within {wait:g} s ({len(done)} of {len(chunks)} done)")
-            raise NoWorkerError(
-                _("no chunk done within {wait} s ({done} of {total} done): are the workers up?"),
-                code="no_chunk_done",
-                wait=f"{wait:g}",
-                done=len(done),
-                total=len(chunks),
-            )
-        time.sleep(POLL_SECONDS)
+        return len(done)
+
+    def stopped(failure: NoWorkerError) -> None:
+        with translation.override("en"):  # the run's record, in the book's language
+            log.stopped = str(failure)[:300]
+        log.save(update_fields=["stopped"])
+
+    tasks_done(
+        run_chunk_task,
+        [
+            {"run_id": log.pk, "index": n, "pks": pks, "on": on.isoformat(), "actor": actor}
+            for n, pks in enumerate(chunks)
+        ],
+        wait=wait,
+        total=len(chunks),
+        done=chunks_done,
+        stalled=(
+            _("no chunk done within {wait} s ({done} of {total} done): are the workers up?"),
+            "no_chunk_done",
+        ),
+        given_up=stopped,
+        # The run's PostgreSQL lock, a session's, is lost with its connection.
+        reconnected=lambda: run_lock_retake(on),
+    )
     # Read back, the results need not stay: the run's counts are kept on its RunLog row.
     RunChunk.objects.filter(run=log).update(result={})
     return [done[index] for index in range(len(chunks))]
-
-
-def _close_broken() -> None:
-    """Close the run's connection to the database, broken: the next query opens a new one."""
-    with contextlib.suppress(*DB_ERRORS):
-        connection.close()
-
-
-def _stop(log: RunLog, why: str) -> None:
-    log.stopped = why[:300]
-    log.save(update_fields=["stopped"])

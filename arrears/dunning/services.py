@@ -23,7 +23,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.core import sql
-from arrears.core.broker import broker_url
+from arrears.core.broker import on_workers, worker_wait
 from arrears.core.dates import book_zone
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.correspondence.selectors import party_address_key
@@ -149,12 +149,8 @@ def _cycle_run(
         chunks = chunks[:stop_after_chunks]
     # The workers' chunks commit on their own connections: not from inside a caller's
     # transaction (the API's act on PostgreSQL), whose run row they could not see.
-    on_workers = (
-        not dry_run and bool(broker_url()) and not transaction.get_connection().in_atomic_block
-    )
-    if on_workers:
-        from arrears.dunning.run_fanout import worker_wait
-
+    workers = not dry_run and on_workers()
+    if workers:
         worker_wait(wait)
     log = (
         None
@@ -165,7 +161,7 @@ def _cycle_run(
     )
     review(on=on, actor=actor, dry_run=dry_run)  # promises and plans kept or broken, first
     with holding():
-        if on_workers and log is not None:
+        if workers and log is not None:
             from arrears.dunning.run_fanout import chunks_on_workers
 
             done = chunks_on_workers(

@@ -14,11 +14,9 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from arrears.dunning.tests.cut_proxy import CutProxy
 from arrears.dunning.tests.test_run_workers import (  # noqa: F401 (the fixtures)
@@ -28,11 +26,10 @@ from arrears.dunning.tests.test_run_workers import (  # noqa: F401 (the fixtures
     _stop,
     books,
     broker,
+    clean,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-_CLEAN: dict[str, tuple[dict[str, Any], Any]] = {}
 
 # The rows of the first chunk's accounts (A-1 and A-2), and whether the chunk is recorded done:
 # read by the test itself, at once (a process of its own takes seconds to start under load, and
@@ -57,20 +54,6 @@ def _first_chunk_rows(book: Book) -> dict[str, int]:
             assert row is not None
             counts[name] = row[0]
     return counts
-
-
-@pytest.fixture
-def clean(tmp_path: Path) -> tuple[dict[str, Any], Any]:
-    """What the clean run of the book says and leaves (in-process: no broker, no fault), made
-    once per database engine: it is the same for every broker."""
-    if connection.vendor not in _CLEAN:
-        book = Book(tmp_path / "clean", "clean", {})
-        try:
-            said = json.loads(book.arrears("run", "--date", RUN_ON, "--format", "json").stdout)
-            _CLEAN[connection.vendor] = (said, book.left())
-        finally:
-            book.drop()
-    return _CLEAN[connection.vendor]
 
 
 def _through(url: str, proxy: CutProxy) -> str:
@@ -159,10 +142,10 @@ def _end(worker: Any, proxy: CutProxy, settings: dict[str, str]) -> None:
         conn.default_channel.queue_delete(settings["CELERY_QUEUE"])
 
 
-def _assert_clean(book: Book, run: Any, said: tuple[str, str], clean: Any) -> None:
+def _assert_clean(book: Book, run: Any, said: tuple[str, str], clean_run: Any) -> None:
     """The run ended well, said what the clean run said (apart from order), and left the same
     rows in the book."""
-    expected, expected_left = clean
+    expected, expected_left = clean_run
     out, err = said
     assert run.returncode == 0, err
     assert _sorted(json.loads(out)) == _sorted(expected)
@@ -173,7 +156,7 @@ def test_the_run_and_its_worker_ride_out_the_broker_going_away_and_the_run_equal
     tmp_path,
     broker,  # noqa: F811
     books,  # noqa: F811
-    clean,
+    clean,  # noqa: F811
 ):
     # given the book, its clean run, and a worker that reaches the broker through a proxy and
     # holds each chunk a second before it commits
@@ -211,7 +194,7 @@ def test_postgresql_gone_mid_chunk_the_chunk_is_tried_again_later_and_nothing_ha
     tmp_path,
     broker,  # noqa: F811
     books,  # noqa: F811
-    clean,
+    clean,  # noqa: F811
 ):
     # given the book on PostgreSQL, its clean run, and a worker and a run that reach the
     # database through a proxy, the worker holding each chunk 2 s before it commits

@@ -13,12 +13,17 @@ two runs must say the same thing (JSON equal apart from order) and leave the sam
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 import uuid
@@ -127,28 +132,85 @@ def _party(party_id: str, name: str, ny: bool, *, email: bool) -> dict[str, str]
     }
 
 
+# The books made once per session, by what they hold (the book, the day): a SQLite file, or a
+# PostgreSQL database the tests' books are created from (`CREATE DATABASE … TEMPLATE`).
+_TEMPLATES: dict[str, str] = {}
+
+
+def _server_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+
+
+def _template(env: dict[str, str]) -> str:
+    """The session's copy of the book `_book()` initialised and imported (as of the day of
+    `env`, if it names one), made on first use."""
+    book = _book()
+    day = {k: env.get(k, "") for k in ("ARREARS_TODAY", "ARREARS_NOW")}
+    key = hashlib.sha256(json.dumps([book, day], sort_keys=True).encode()).hexdigest()[:12]
+    if key in _TEMPLATES:
+        return _TEMPLATES[key]
+    folder = Path(tempfile.mkdtemp(prefix="arrears-book-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    if connection.vendor == "postgresql":
+        made = f"{connection.settings_dict['NAME']}_book_{key}"
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{made}"')
+            cursor.execute(f'CREATE DATABASE "{made}"')
+        atexit.register(_drop_template, _server_url(), made)
+        url = f"{_server_url()}/{made}"
+    else:
+        made = str(folder / "book.sqlite3")
+        url = f"sqlite:///{made}"
+    maker = {**env, "DATABASE_URL": url}
+    for args in (["init"], ["import", str(write_book(folder / "csv", book))]):
+        done = subprocess.run(
+            [sys.executable, "-m", "arrears.cli", *args],
+            cwd=ROOT,
+            env=maker,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    _TEMPLATES[key] = made
+    return made
+
+
+def _drop_template(server: str, name: str) -> None:
+    import psycopg
+
+    with (
+        contextlib.suppress(psycopg.Error),
+        psycopg.connect(f"{server}/postgres", autocommit=True) as db,
+    ):
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class Book:
-    """A book the test's processes share: a new SQLite file, or a new PostgreSQL database."""
+    """A book the test's processes share: a new SQLite file, or a new PostgreSQL database, each a
+    copy of the book made once per test session (`_template`): `arrears init` and the import
+    of the six leases take seconds a book, and every test here makes one or two."""
 
     def __init__(self, folder: Path, name: str, extra_env: dict[str, str]) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
-        if connection.vendor == "postgresql":
-            s = connection.settings_dict
-            self.database = f"{s['NAME']}_{name}"
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-                cursor.execute(f'CREATE DATABASE "{self.database}"')
-            url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-            self.url = f"{url}/{self.database}"
-        else:
-            self.database = ""
-            self.url = f"sqlite:///{folder / 'book.sqlite3'}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ARREARS_", "CELERY_"))}
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        self.env = {**env, "DATABASE_URL": self.url, "ARREARS_RUN_CHUNK": "2", **extra_env}
-        self.arrears("init")
-        self.arrears("import", str(write_book(folder / "csv", _book())))
+        self.env = {**env, "ARREARS_RUN_CHUNK": "2", **extra_env}
+        template = _template(self.env)
+        if connection.vendor == "postgresql":
+            self.database = f"{connection.settings_dict['NAME']}_{name}"
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
+                cursor.execute(f'CREATE DATABASE "{self.database}" TEMPLATE "{template}"')
+            self.url = f"{_server_url()}/{self.database}"
+        else:
+            self.database = ""
+            shutil.copyfile(template, folder / "book.sqlite3")
+            self.url = f"sqlite:///{folder / 'book.sqlite3'}"
+        self.env["DATABASE_URL"] = self.url
 
     def arrears(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -223,6 +285,23 @@ def books(tmp_path: Path) -> Iterator[list[Book]]:
         book.drop()
 
 
+_CLEAN: dict[str, tuple[dict[str, Any], Any]] = {}
+
+
+@pytest.fixture
+def clean(tmp_path: Path) -> tuple[dict[str, Any], Any]:
+    """What the clean run of the book says (its JSON) and leaves (`Book.left`): in-process,
+    with no broker and no fault; made once per database engine, the same for every broker."""
+    if connection.vendor not in _CLEAN:
+        book = Book(tmp_path / "clean", "clean", {})
+        try:
+            said = json.loads(book.arrears("run", "--date", RUN_ON, "--format", "json").stdout)
+            _CLEAN[connection.vendor] = (said, book.left())
+        finally:
+            book.drop()
+    return _CLEAN[connection.vendor]
+
+
 def _sorted(doc: dict[str, Any]) -> dict[str, Any]:
     """The run's JSON with its lists in one order (the contract: equal apart from order)."""
     return {
@@ -280,13 +359,12 @@ def killed_mid_task(
 
 
 def test_a_worker_killed_mid_chunk_leaves_it_to_another_and_the_run_equals_the_in_process_one(
-    tmp_path, broker, books
+    tmp_path, broker, books, clean
 ):
-    # given the same book twice: one run in-process, the other through the broker
-    books.append(Book(tmp_path / "inproc", "inproc", {}))
+    # given the book run in-process (what it said and left), and the same book with the broker
+    expected, expected_left = clean
     books.append(Book(tmp_path / "workers", "workers", broker))
-    inproc, workers = books
-    expected = json.loads(inproc.arrears("run", "--date", RUN_ON, "--format", "json").stdout)
+    workers = books[0]
     # when the run hands its chunks over to a worker that holds each, written but not
     # committed, and that worker is killed in the middle of one; a second worker comes up
     run = killed_mid_task(
@@ -313,7 +391,7 @@ def test_a_worker_killed_mid_chunk_leaves_it_to_another_and_the_run_equals_the_i
     guarantor = [a["party_id"] for a in got["actions"] if a["step"] == "late-notice-guarantor"]
     assert guarantor == ["G-3"]
     # and the book holds the same rows, each once: the killed worker's chunk left nothing
-    assert workers.left() == inproc.left()
+    assert workers.left() == expected_left
     # and the run's status says it is finished, its three chunks done
     status = json.loads(workers.arrears("run", "--status", "--format", "json").stdout)
     assert (status["state"], status["chunks_total"], status["chunks_done"]) == ("finished", 3, 3)
