@@ -21,6 +21,9 @@ ARREARS_TRUSTED_PROXIES      the proxies whose header is believed, addresses or 
                              by commas (e.g. 10.0.0.1,10.0.1.0/24); needed with the header
 ARREARS_DB_CONN_SECONDS      how long a database connection is kept for reuse (default 600; 0 closes
                              it after every request)
+ARREARS_DB_POOLER            PostgreSQL through a pooler: "transaction" (PgBouncer in transaction
+                             mode: no cursor held across transactions, nothing prepared on the
+                             server) or "session"; unset: connections straight to PostgreSQL
 ARREARS_SQLITE_TIMEOUT       SQLite: how long a write waits for the one before it (default 30 s)
 SECURE_COOKIES               "1": served over HTTPS only: Secure session and CSRF cookies, HSTS
                              (ARREARS_HSTS_SECONDS, _SUBDOMAINS, _PRELOAD), plain HTTP redirected
@@ -203,11 +206,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
+
+# PostgreSQL reached through a pooler (docs/scaling.md, "N worker machines"): "transaction" for
+# PgBouncer in transaction mode, where each transaction may go to another server connection, so
+# nothing may live on a connection past its transaction: no cursor held across transactions
+# (Django's `.iterator()` outside one: DISABLE_SERVER_SIDE_CURSORS) and no statement prepared
+# on the server. "session" (or unset): a connection is the client's for its life.
+ARREARS_DB_POOLER = _str("ARREARS_DB_POOLER", "").strip().lower()
+if ARREARS_DB_POOLER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured(
+        f"ARREARS_DB_POOLER: {ARREARS_DB_POOLER!r} is not a pooling mode: say transaction "
+        "(PgBouncer in transaction mode) or session, or leave it unset"
+    )
+_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if _POSTGRES and ARREARS_DB_POOLER == "transaction":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Parameters sent apart from the query text, so that a query asked again (every page asks the same
 # dozen) is prepared once per connection by psycopg and not parsed and planned each time:
-# PostgreSQL's CPU for the account page's reads halved. ARREARS_DB_SERVER_BINDING=0: as text.
-elif (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL's CPU for the account page's reads halved. ARREARS_DB_SERVER_BINDING=0, or a pooler
+# in transaction mode: values inlined as text, nothing prepared.
+if (
+    _POSTGRES
+    and ARREARS_DB_POOLER != "transaction"
     and _str("ARREARS_DB_SERVER_BINDING", "1") != "0"
 ):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
