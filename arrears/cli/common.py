@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,18 @@ def date(text: str) -> datetime.date:
             f"{text} is outside the book's calendar ({EARLIEST} to {LATEST})"
         )
     return day
+
+
+def seconds(text: str) -> float:
+    """An argument that is a wait in seconds: a number, 0 or more (a wait of "nan" would never
+    end, and one of -5 would give up before asking)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"a wait is a number of seconds, 0 or more: {text!r}")
+    return value
 
 
 def amount(text: str) -> Decimal:

@@ -15,6 +15,7 @@ from arrears.cli.common import (
     date,
     ensure_migrated,
     money,
+    seconds,
     table,
     write_json,
     write_json_lists,
@@ -475,7 +476,7 @@ def _run_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=600,
         metavar="SECONDS",
         help="with CELERY_BROKER_URL: how long to wait for a worker to answer, and for each "

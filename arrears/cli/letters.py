@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.cli.acting import actor_name, by, cli_act, cli_job
-from arrears.cli.common import ProgressBar, command, date, ensure_migrated, table
+from arrears.cli.common import ProgressBar, command, date, ensure_migrated, seconds, table
 
 # The sender of a statement by email, provided by the mail part (arrears.dunning.contact, which
 # asks the guard before it sends):
@@ -250,7 +250,7 @@ def _letters_parser(sub: Any) -> None:
     )
     b.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=600,
         metavar="SECONDS",
         help="with CELERY_BROKER_URL (the letters rendered by `arrears worker`): how long to wait "

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from arrears.cli.acting import actor_name, by, cli_act, cli_job
-from arrears.cli.common import amount, command, date, ensure_migrated, table, write_json
+from arrears.cli.common import amount, command, date, ensure_migrated, seconds, table, write_json
 
 
 def cmd_mail_send(args: argparse.Namespace) -> int:
@@ -245,7 +245,7 @@ def _mail_parser(sub: Any) -> None:
     q.add_argument("--workers", type=int, default=2, help="processes rendering the PDF letters")
     q.add_argument(
         "--wait",
-        type=float,
+        type=seconds,
         default=600,
         metavar="SECONDS",
         help="with CELERY_BROKER_URL: how long to wait for a worker to answer, and for each "

@@ -115,3 +115,25 @@ def test_the_user_is_named_before_or_after_any_command(people, capsys, monkeypat
     capsys.readouterr()
     assert main(["note", "A-TINA", "nobody's"]) == 2
     assert "arrears note: name the Arrears user" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--date", "2026-09-10"],
+        ["letters", "batch", "--date", "2026-09-10"],
+        ["mail", "send", "--date", "2026-09-10"],
+    ],
+)
+@pytest.mark.parametrize("wait", ["nan", "inf", "-5", "soon"])
+def test_a_wait_that_is_not_seconds_is_refused_before_anything_runs(argv, wait):
+    # when a command that waits for the workers is asked to wait for what is not a number of
+    # seconds, 0 or more (nan would never end, -5 would give up before asking)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), pytest.raises(SystemExit) as exit:
+        main([*argv, "--wait", wait])
+    # then it is refused as a usage error (exit 2), naming the option and the value
+    assert exit.value.code == 2
+    assert "argument --wait:" in err.getvalue()
+    assert repr(wait) in err.getvalue()
+    assert not out.getvalue()
