@@ -264,11 +264,12 @@ def test_the_run_table_counts_the_offers(leases, capsys):
     assert "2026-04-02" in out
 
 
-def test_a_changed_vacate_date_makes_a_new_offer(leases, capsys):
+def test_a_changed_vacate_date_makes_a_new_offer(leases, capsys, monkeypatch):
     # given Nina's offer sent for April 9th
     run(capsys)
     # when her tenancy is extended to April 30th (a new notice) and the next day's run runs
     Account.objects.filter(account_id="A-NY").update(closed_on=date(2026, 4, 30))
+    monkeypatch.setenv("ARREARS_TODAY", "2026-03-11")
     capsys.readouterr()
     assert main(["--as", "cora", "run", "--date", "2026-03-11", "--format", "json"]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -224,7 +224,9 @@ def test_the_daily_run_builds_the_day_s_snapshot_at_its_end(
     code, _out, err = cli(capsys, "run", "--date", "2026-04-16", "--dry-run", "--snapshots")
     assert code == 0, err
     assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))  # a dry run changes nothing
-    # and a run without --snapshots builds none; the next one with it builds the next days
+    # and, the next day, a run without --snapshots builds none; the next one with it builds the
+    # next days
+    monkeypatch.setenv("ARREARS_TODAY", "2026-04-16")
     code, _out, err = cli(capsys, "run", "--date", "2026-04-16")
     assert code == 0, err
     assert coverage() == (date(2026, 4, 15), date(2026, 4, 15))

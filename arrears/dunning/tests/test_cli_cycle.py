@@ -103,7 +103,7 @@ def test_a_rerun_through_the_command_reports_no_actions_and_adds_no_rows(tina_le
     assert book_counts() == {**before, "RunLog": before["RunLog"] + 1}
 
 
-def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
+def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys, book_clock):
     # given: Greg asked, through his attorney, not to be contacted; the cycle ran on the 7th and
     # the 11th
     account = tina_lease()
@@ -111,6 +111,7 @@ def test_every_action_and_every_refusal_is_on_the_timeline(tina_lease, capsys):
         capsys, account, "--reason", "represented", "--party", "P-GREG", "--on", "2026-03-02"
     )
     run_json(capsys, "--date", "2026-03-07")
+    book_clock(date(2026, 3, 11))
     run_json(capsys, "--date", "2026-03-11")
 
     # when

@@ -412,10 +412,11 @@ def student(load_book: Callable[..., Path]) -> str:
 
 
 def test_the_patients_monthly_statement_is_queued_once_a_month_with_the_statement_enclosed(
-    patient, settings, tmp_path, capsys
+    patient, settings, tmp_path, capsys, book_clock
 ):
     settings.EMAIL_URL = ""
-    # when the run of April 1 runs, twice
+    # when, on April 1, the day's run runs twice
+    book_clock(date(2026, 4, 1))
     assert main(["run", "--date", "2026-04-01", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert main(["run", "--date", "2026-04-01", "--format", "json"]) == 0
