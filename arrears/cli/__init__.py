@@ -125,16 +125,39 @@ def _report(command: str, error: DomainError) -> int:
     return 2
 
 
+def _database_failed(command: str, error: Exception) -> int:
+    """The database could not be reached, or failed under the command (a wrong DATABASE_URL, a
+    server down, a file that cannot be opened): said in one line naming the database, not a
+    page of traceback; exit status 1. What the command had not committed is not in the book."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        where = f"the SQLite file {db['NAME']}"
+    else:
+        where = f"PostgreSQL {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    said = str(error).strip().splitlines()
+    sys.stderr.write(
+        f"arrears {command}: the database ({where}, DATABASE_URL) failed: "
+        f"{said[0] if said else type(error).__name__}\n"
+    )
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
     _setup()
+    from django.db import InterfaceError, OperationalError
+
     from arrears.core.errors import DomainError
 
     try:
         return int(args.func(args))
     except DomainError as exc:
         return _report(args.command, exc)
+    except (OperationalError, InterfaceError) as exc:
+        return _database_failed(args.command, exc)
     except BrokenPipeError:
         sys.stderr.close()
         return 0
