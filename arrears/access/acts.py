@@ -549,7 +549,7 @@ def book_run(
     """The daily run for `on` (`dunning.services.cycle_run`), a job that commits as it goes;
     with `send_emails` and EMAIL_URL, a real run's emails go out at once (`emails_send`).
     With CELERY_BROKER_URL its chunks go to the workers, waited for `wait` seconds
-    (`dunning.run_fanout.NoWorkerError` when none answers).
+    (`core.broker.NoWorkerError` when none answers).
 
     A real run is done on its day or after, never before (ValidationError `run_after_today`,
     nothing done): a late fee is lawful only once the rent is late by the statute's days as of
@@ -557,7 +557,8 @@ def book_run(
     that day must stop it; a notice dated ahead would be mailed saying a day that has not come.
     A dry run shows a day ahead. (The service itself, `cycle_run`, takes any day: the tests
     play a book's weeks through it without moving the clock.)"""
-    if not dry_run and on > today():
+    day = today()
+    if not dry_run and on > day:
         raise ValidationError(
             _(
                 "the run for {on} is after today ({today}): a run is done on its day or after "
@@ -565,7 +566,7 @@ def book_run(
             ),
             code="run_after_today",
             on=on.isoformat(),
-            today=today().isoformat(),
+            today=day.isoformat(),
         )
 
     def do() -> BookRun:

@@ -264,15 +264,15 @@ def tasks_done(
     reconnected: Callable[[], object] | None = None,
 ) -> None:
     """Send `task` once per message (its keyword arguments) and wait until `done()`, which reads
-        the database, says `total` of the work is done. The one loop of a run's chunks, a letters
-        batch's chunks and a mail send's batches.
+    the database, says `total` of the work is done. The one loop of a run's chunks, a letters
+    batch's chunks and a mail send's batches.
 
-        A fault is ridden out, not failed (docs/scaling.md "Faults"): a message the broker did not
-        take is sent again, on a new connection, until `wait` is spent (then `no_broker`); the
-        database gone while waiting closes the connection and reads again later, `reconnected()`
-        first (a session's lock to take again). A message sent twice (the connection lost after
-        the broker took it) does its work once: every task is idempotent. Nothing done for `wait`
-        seconds raises NoWorkerError with `stalled`'s message (its {wait}, {done} and {total} filled
+    A fault is ridden out, not failed (docs/scaling.md "Faults"): a message the broker did not
+    take is sent again, on a new connection, until `wait` is spent (then `no_broker`); the
+    database gone while waiting closes the connection and reads again later, `reconnected()`
+    first (a session's lock to take again). A message sent twice (the connection lost after the
+    broker took it) does its work once: every task is idempotent. Nothing done for `wait`
+    seconds raises NoWorkerError with `stalled`'s message (its {wait}, {done} and {total} filled
     in) and code; `given_up` is shown the error first, either way."""
     deadline = time.monotonic() + wait
     errors = broker_errors()

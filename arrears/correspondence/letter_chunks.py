@@ -131,12 +131,13 @@ def _chunks_on_workers(
 
     total = sum(len(pks) for pks in chunks)
     queued = Outbound.objects.filter(batch_id=batch, status="queued")
-    told = [0]
+    told = 0
 
     def rendered() -> int:
+        nonlocal told
         done = total - queued.count()
-        if progress and done > told[0]:
-            told[0] = done
+        if progress and done > told:
+            told = done
             progress(done)
         return done
 

@@ -5,8 +5,8 @@ before the chunks, the inspection offers after) and sends one task per chunk; a 
 chunk through `services.run_chunk`, as the in-process run does, and writes its result in a
 `RunChunk` row with the chunk's own rows. The run reads the results back from the database, in
 chunk order, so its JSON is the in-process run's. Nothing is written until a worker answers
-(`worker_wait`); a run whose workers stop answering (no chunk done within the wait) is marked
-stopped (`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
+(`core.broker.worker_wait`); a run whose workers stop answering (no chunk done within the
+wait) is marked stopped (`RunLog.stopped`), and a chunk of it a worker finds later does nothing.
 
 A fault of the broker or of the database while the run waits is not the end of the run
 (docs/scaling.md "Faults"): asking the workers, sending the chunks and reading the chunks done
@@ -24,12 +24,10 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from arrears.core.broker import NoWorkerError, tasks_done, worker_wait
+from arrears.core.broker import NoWorkerError, tasks_done
 from arrears.dunning.models import RunChunk, RunLog
 from arrears.dunning.run_lock import run_lock_retake
 from arrears.dunning.run_rows import unpacked
-
-__all__ = ["NoWorkerError", "chunks_on_workers", "worker_wait"]
 
 
 def chunks_on_workers(
@@ -59,7 +57,7 @@ def chunks_on_workers(
         return len(done)
 
     def stopped(failure: NoWorkerError) -> None:
-        with translation.override("en"):  # the run's record, in the book's language
+        with translation.override("en"):  # the run's record: in English, whoever reads it
             log.stopped = str(failure)[:300]
         log.save(update_fields=["stopped"])
 
