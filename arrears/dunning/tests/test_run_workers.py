@@ -163,19 +163,28 @@ def _template(env: dict[str, str]) -> str:
         made = str(folder / "book.sqlite3")
         url = f"sqlite:///{made}"
     maker = {**env, "DATABASE_URL": url}
-    for args in (["init"], ["import", str(write_book(folder / "csv", book))]):
-        done = subprocess.run(
-            [sys.executable, "-m", "arrears.cli", *args],
-            cwd=ROOT,
-            env=maker,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
+    _arrears(maker, "init")
+    _arrears(maker, "import", str(write_book(folder / "csv", book)))
     _TEMPLATES[key] = made
     return made
+
+
+def _arrears(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`arrears ARGS` in a process of its own with `env`; it must succeed, unless not `check`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "arrears.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
 
 
 def _drop_template(server: str, name: str) -> None:
@@ -213,18 +222,7 @@ class Book:
         self.env["DATABASE_URL"] = self.url
 
     def arrears(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "arrears.cli", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
+        return _arrears(self.env, *args, check=check)
 
     def popen(self, *args: str, env: dict[str, str] | None = None, **kw: Any) -> Any:
         return subprocess.Popen(
