@@ -54,6 +54,10 @@ class RefundAboveCreditError(ValueError):
         self.amount = amount
         self.credit = credit
 
+    def __reduce__(self) -> tuple[type[RefundAboveCreditError], tuple[int, Amount, Amount]]:
+        # Raised in a replay's child process (replay_processes) and raised again in its parent.
+        return (type(self), (self.entry, self.amount, self.credit))
+
 
 class Entry(NamedTuple):  # tuples: a replay of the book builds millions of these
     """One transaction as cash application sees it. `id` is its place in file order."""

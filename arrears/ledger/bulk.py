@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import connection
 
+from arrears.core.lookups import sent_as_is
+
 CHUNK = 20_000
 SLOW = 0.2  # seconds: slower statements are logged at INFO
 log = logging.getLogger("arrears.sql")
@@ -55,7 +57,7 @@ def append_lock(table: str) -> None:
 
 
 @contextmanager
-def loading(table: str) -> Iterator[None]:
+def loading(table: str, *, primary_key: bool = False) -> Iterator[None]:
     """A bulk load of `table`, inside the caller's transaction, on PostgreSQL: its secondary
     indexes, unique constraints and foreign keys are dropped for the load and made again after
     it, each in one pass over the whole table (a sort for an index, one join for a foreign key)
@@ -68,13 +70,15 @@ def loading(table: str) -> Iterator[None]:
     savepoint) then rolls back and the table is as it was, its indexes and keys with it (DDL is
     transactional in PostgreSQL). Not restored when the block raises: the rollback does that.
 
-    The primary key stays (other tables' foreign keys point at it), and so do the table's CHECK
-    constraints and triggers. The price: DROP INDEX takes an ACCESS EXCLUSIVE lock on `table`
-    until the transaction ends, so readers of the table wait for the rest of the load; use it
-    for bulk loads only. Rows pending a deferred trigger of `table` from earlier in the same
-    transaction would make ALTER TABLE fail: their checks are run first (SET CONSTRAINTS), and
-    every deferrable constraint is deferred again after them (all of this project's are
-    DEFERRABLE INITIALLY DEFERRED: Django's foreign keys).
+    The primary key stays (other tables' foreign keys point at it), unless `primary_key` is
+    given for a table no foreign key names (the cash application's derived tables): it is then
+    made again after the load too. The table's CHECK constraints and triggers stay. The price:
+    DROP INDEX takes an ACCESS EXCLUSIVE lock on `table` until the transaction ends, so readers
+    of the table wait for the rest of the load; use it for bulk loads only. Rows pending a
+    deferred trigger of `table` from earlier in the same transaction would make ALTER TABLE
+    fail: their checks are run first (SET CONSTRAINTS), and every deferrable constraint is
+    deferred again after them (all of this project's are DEFERRABLE INITIALLY DEFERRED: Django's
+    foreign keys).
     """
     if not is_postgres():
         yield
@@ -82,9 +86,13 @@ def loading(table: str) -> Iterator[None]:
     # Constraints (unique, foreign key) and the indexes that back none, with what makes them.
     keys = execute(
         "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = ?::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
-        (table,),
+        "WHERE conrelid = ?::regclass AND contype IN (?, 'u', 'f') ORDER BY contype DESC, conname",
+        (table, "p" if primary_key else "u"),
     )
+    if primary_key and execute(
+        "SELECT 1 FROM pg_constraint WHERE confrelid = ?::regclass LIMIT 1", (table,)
+    ):
+        raise ValueError(f"{table}'s primary key is named by a foreign key: it stays for a load")
     indexes = execute(
         "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ?::regclass "
@@ -106,7 +114,7 @@ def loading(table: str) -> Iterator[None]:
     execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the indexes in memory
     for _, definition in indexes:
         execute(definition)
-    for name, _, definition in keys:  # unique constraints, then foreign keys
+    for name, _, definition in keys:  # unique constraints, the primary key, foreign keys
         execute(
             f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
         )
@@ -207,10 +215,18 @@ def insert_objects(objects: Sequence[Any]) -> int:
     model = type(objects[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = [f.column for f in fields]
-    rows = (
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in objects
-    )
-    return insert_rows(model._meta.db_table, columns, rows)
+    # A text in a text column, a number in a number column, goes as it is (`sent_as_is`):
+    # the field's own preparation, a few method calls a value, would give it back unchanged.
+    plain = [(f.attname, sent_as_is(f), f.get_db_prep_save) for f in fields]
+
+    def prepared(obj: Any) -> list[Any]:
+        values = obj.__dict__
+        return [
+            value if type(value := values[name]) is kind else prepare(value, connection)
+            for name, kind, prepare in plain
+        ]
+
+    return insert_rows(model._meta.db_table, columns, map(prepared, objects))
 
 
 def stream(

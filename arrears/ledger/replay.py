@@ -8,6 +8,7 @@ caller's transaction.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from itertools import groupby
@@ -23,6 +24,7 @@ from arrears.ledger.models import (
     OpenItemDelta,
     Transaction,
 )
+from arrears.ledger.replay_processes import replay_in_processes
 
 TXN = Transaction._meta.db_table
 TOUCHED = "arrears_touched_account"
@@ -47,13 +49,40 @@ DELTA_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "on_date", "del
 OPEN_ITEM_COLUMNS = ("account_id", "item_id", "is_credit", "due_on", "amount")
 
 
-def replay_touched(code_priority: Mapping[str, int] | None = None) -> int:
-    """Rebuild allocations, deltas and open items of the accounts in the touched table."""
+def replay_touched(
+    code_priority: Mapping[str, int] | None = None,
+    *,
+    processes: int = 1,
+    bulk_load: bool = False,
+) -> int:
+    """Rebuild allocations, deltas and open items of the accounts in the touched table. With
+    `processes` above 1, on PostgreSQL, the replays run in that many child processes
+    (`replay_processes`): the same rows, for a large replay in less time. With `bulk_load` (a
+    first load, whose derived rows outnumber those the tables hold) the three tables are bulk
+    loaded (`bulk.loading`): their indexes and keys made again once after the rows."""
     for model in (Allocation, OpenItemDelta, OpenItem):
         bulk.execute(
             f"DELETE FROM {model._meta.db_table} WHERE account_id IN "
             f"(SELECT account_id FROM {TOUCHED})"
         )
+    with contextlib.ExitStack() as loads:
+        if bulk_load:
+            for model in (Allocation, OpenItemDelta, OpenItem):
+                loads.enter_context(bulk.loading(model._meta.db_table, primary_key=True))
+        return _replay(code_priority, processes)
+
+
+def _replay(code_priority: Mapping[str, int] | None, processes: int) -> int:
+    if processes > 1 and bulk.is_postgres():
+        derived = tuple(
+            (model._meta.db_table, columns)
+            for model, columns in (
+                (Allocation, ALLOCATION_COLUMNS),
+                (OpenItemDelta, DELTA_COLUMNS),
+                (OpenItem, OPEN_ITEM_COLUMNS),
+            )
+        )
+        return replay_in_processes(TOUCHED, TXN, derived, processes, code_priority)
     rows = bulk.stream(
         f"SELECT t.account_id, t.id, t.type, t.posted_on, t.amount, t.due_on, t.code, "
         f"t.applies_to_id, t.reverses_id FROM {TXN} t "

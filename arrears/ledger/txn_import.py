@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 
 from arrears.core.dates import add_months
 from arrears.core.fields import from_cents
@@ -39,6 +41,7 @@ from arrears.ledger.interchange import (
 from arrears.ledger.models import (
     Account,
     CustomColumn,
+    OpenItemDelta,
     Transaction,
 )
 from arrears.ledger.periods import first_open_day
@@ -137,7 +140,9 @@ def import_transactions(
     )
     with phase("cash application"):
         try:
-            summary.accounts_replayed = replay_touched()
+            summary.accounts_replayed = replay_touched(
+                processes=_replay_processes(source), bulk_load=_bulk_load(source, OpenItemDelta)
+            )
         except RefundAboveCreditError as exc:
             raise BookImportError([_refund_problem(source, base, exc)]) from None
     # Temporary tables vanish with a rollback on both databases; on success they are dropped here.
@@ -196,10 +201,24 @@ BULK_LOAD_BYTES = 4 << 20
 ROW_BYTES = 64  # a transactions row's size in a file, about: a file's rows from its bytes
 
 
-def _bulk_load(source: SourceFile) -> bool:
+def _bulk_load(source: SourceFile, model: type[Model] = Transaction) -> bool:
+    """Whether `source` is loaded into `model`'s table (the transactions', or the derived ones of
+    the cash application, a row or so for each transaction) as a bulk load."""
     if not bulk.is_postgres() or source.size < BULK_LOAD_BYTES:
         return False
-    return bulk.holds_fewer_than(TXN, source.size // ROW_BYTES)
+    return bulk.holds_fewer_than(model._meta.db_table, source.size // ROW_BYTES)
+
+
+# A transactions file at least this large (about 200,000 rows) replays its accounts' cash
+# application in ARREARS_IMPORT_PROCESSES processes side by side (`replay_processes`); a smaller
+# one in the import's own process, which starts no process for a second's work.
+REPLAY_PROCESSES_BYTES = 12 << 20
+
+
+def _replay_processes(source: SourceFile) -> int:
+    if source.size < REPLAY_PROCESSES_BYTES:
+        return 1
+    return int(settings.ARREARS_IMPORT_PROCESSES)
 
 
 def _valid_rows(

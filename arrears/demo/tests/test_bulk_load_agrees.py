@@ -7,6 +7,7 @@ beside the other bulk-load tests, because the ledger's tests may not import the 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -81,3 +82,55 @@ def test_the_bulk_load_writes_what_the_staged_path_writes(tmp_path, monkeypatch,
 
 def _always_staged(*args, **kwargs):
     raise txn_import._NeedsStagingError
+
+
+def _written_in_order() -> dict[str, list[tuple[object, ...]]]:
+    """Every derived row, in the order of their serial keys (the keys themselves left out, and
+    the accounts' too: a rolled-back import spends them)."""
+    return {
+        model.__name__: [
+            tuple(row)
+            for row in model.objects.order_by("pk").values_list(
+                "account__account_id",
+                *(
+                    f.attname
+                    for f in model._meta.concrete_fields
+                    if f.attname not in ("id", "account_id")
+                ),
+            )
+        ]
+        for model in (Allocation, OpenItemDelta, OpenItem)
+    }
+
+
+def _imported_then_undone(folder) -> tuple[Any, ...]:
+    """The summary of importing `folder`, its derived rows in order and what it wrote, the import
+    then rolled back."""
+    try:
+        with transaction.atomic():
+            summary = book_import(folder, on=date(2026, 11, 1))
+            raise _UndoError(summary, _written_in_order(), _written())
+    except _UndoError as undone:
+        return undone.args
+
+
+@pytest.mark.postgres
+def test_a_replay_in_processes_writes_what_one_process_writes(
+    tmp_path, monkeypatch, settings, bulk_load
+):
+    # given: a generated book of 40 accounts, whose import replays cash application in two
+    # processes, 16 parts of 2 or 3 accounts (replay_processes), into derived tables bulk loaded
+    # (their indexes and keys made again after) ...
+    synthetic_book(tmp_path / "book", 40, 3_000, 7, date(2026, 11, 1))
+    monkeypatch.setattr(txn_import, "REPLAY_PROCESSES_BYTES", 0)
+    settings.ARREARS_IMPORT_PROCESSES = 2
+    # when: imported, then rolled back ...
+    summary, in_order, written = _imported_then_undone(tmp_path / "book")
+    # ... and imported with the replay in this process, row by row
+    settings.ARREARS_IMPORT_PROCESSES = 1
+    monkeypatch.setattr(txn_import, "BULK_LOAD_BYTES", 1 << 40)
+    alone = book_import(tmp_path / "book", on=date(2026, 11, 1))
+    # then: the same derived rows in the same order, and the same aging
+    assert _written_in_order() == in_order
+    assert _written() == written
+    assert summary.accounts_replayed == alone.accounts_replayed == 40

@@ -3,6 +3,7 @@ and text without control characters. Each check raises RowError naming its colum
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal
@@ -96,6 +97,7 @@ def _outside_calendar(day: date) -> str:
     )
 
 
+@functools.lru_cache(maxsize=16)  # asked for every row of a file, with the same day
 def latest_date(today: date) -> date:
     """The latest date a book file may hold: a year after `today` (the project notes of
     docs/ledger-interchange.md: a charge entered ahead of its month is common, an entry dated

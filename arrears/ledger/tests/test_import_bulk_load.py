@@ -11,7 +11,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from arrears.ledger import bulk, txn_import
-from arrears.ledger.models import Account, Transaction
+from arrears.ledger.models import Account, Allocation, OpenItem, OpenItemDelta, Transaction
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import book_import
 from arrears.ledger.tests.elm_court import (
@@ -37,17 +37,20 @@ def bulk_load(monkeypatch):
     monkeypatch.setattr(txn_import, "ROW_BYTES", 1)
 
 
-def _catalog() -> list[tuple[str, ...]]:
-    """The transactions table's indexes and constraints, as PostgreSQL would make them again."""
+def _catalog(table: str = TXN) -> list[tuple[str, ...]]:
+    """A table's indexes and constraints, as PostgreSQL would make them again."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 'index', c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
             "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
             "UNION ALL SELECT 'constraint', conname, pg_get_constraintdef(oid) "
             "FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1, 2",
-            (TXN, TXN),
+            (table, table),
         )
         return [tuple(row) for row in cursor.fetchall()]
+
+
+DERIVED = [m._meta.db_table for m in (Allocation, OpenItemDelta, OpenItem)]
 
 
 def test_a_bulk_load_gives_the_worked_example(tmp_path, bulk_load):
@@ -73,13 +76,14 @@ def test_a_bulk_load_gives_the_worked_example(tmp_path, bulk_load):
 @pytest.mark.postgres
 def test_a_bulk_load_leaves_the_indexes_and_keys_as_they_were(tmp_path, bulk_load):
     # given
-    before = _catalog()
-    # when
+    before = [_catalog(table) for table in (TXN, *DERIVED)]
+    # when: the transactions and the cash application's rows are bulk loaded
     book_import(write_book(tmp_path / "book", ELM_COURT))
-    # then
-    assert _catalog() == before
-    assert any(kind == "constraint" and "FOREIGN KEY" in text for kind, _, text in before)
-    assert sum(1 for kind, _, _ in before if kind == "index") >= 5
+    # then: the derived tables' primary keys too
+    assert [_catalog(table) for table in (TXN, *DERIVED)] == before
+    assert any(kind == "constraint" and "FOREIGN KEY" in text for kind, _, text in before[0])
+    assert sum(1 for kind, _, _ in before[0] if kind == "index") >= 5
+    assert any("PRIMARY KEY" in text for _, _, text in before[1])
 
 
 @pytest.mark.postgres
@@ -180,3 +184,24 @@ def test_rows_inserted_earlier_in_the_transaction_do_not_stop_a_bulk_load(tmp_pa
     # then
     assert summary.created["transactions"] == 1
     assert Transaction.objects.filter(account__account_id="carol-3C").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_refund_above_the_credit_is_named_by_its_line_from_any_process(
+    tmp_path, monkeypatch, settings, processes
+):
+    # given: Elm Court with a refund of bob's that no credit of his pays (he owes), its
+    # accounts' cash application replayed in this process or in two others (replay_processes)
+    monkeypatch.setattr(txn_import, "REPLAY_PROCESSES_BYTES", 0)
+    settings.ARREARS_IMPORT_PROCESSES = processes
+    files = dict(ELM_COURT)
+    files["transactions.csv"] += "r1,bob-2B,2026-02-10,refund,10.00,,,,\n"
+    # when
+    problems = import_problems(write_book(tmp_path / "book", files))
+    # then: its line and column, and the credit it lacks, and nothing imported
+    (problem,) = problems
+    assert (problem.file, problem.line, problem.column) == ("transactions.csv", 13, "amount")
+    assert "refund of 10.00 on 2026-02-10" in problem.reason
+    assert "(0.00)" in problem.reason
+    assert not Transaction.objects.exists()
