@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.core import sql
 from arrears.core.errors import NotFoundError, ValidationError
 from arrears.core.fields import from_cents
+from arrears.core.heap import collector_paused
 from arrears.core.money import ZERO
 from arrears.ledger import bulk
 from arrears.ledger.aging import DEFAULT_BOUNDARIES, AgedLine, Buckets, CentsLine, Line, sum_lines
@@ -144,6 +145,17 @@ def aging_report(
             choices=", ".join(BY_CHOICES),
         )
     spec = buckets if isinstance(buckets, Buckets) else Buckets(tuple(buckets))
+    with collector_paused():  # a line per account (core.heap: half the time at 10M)
+        return _aging_reports(as_of, by, currency, spec, property_ids)
+
+
+def _aging_reports(
+    as_of: date,
+    by: str,
+    currency: str | None,
+    spec: Buckets,
+    property_ids: Iterable[str] | None,
+) -> list[AgingReport]:
     lines = _account_lines(as_of, spec, currency, property_ids)
     per_currency: dict[str, list[tuple[dict[str, str], Line]]] = defaultdict(list)
     if by == "account":

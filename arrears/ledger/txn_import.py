@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import pickle
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 
 from arrears.core.dates import add_months
 from arrears.core.fields import from_cents
-from arrears.ledger import bulk
+from arrears.ledger import bulk, txn_parts
 from arrears.ledger.allocation import RefundAboveCreditError
 from arrears.ledger.interchange import (
     MAX_ERRORS,
@@ -36,7 +39,9 @@ from arrears.ledger.interchange import (
     RowError,
     SourceFile,
     TxnRow,
+    header_read,
     read_rows,
+    records_parsed,
 )
 from arrears.ledger.models import (
     Account,
@@ -47,6 +52,7 @@ from arrears.ledger.models import (
 from arrears.ledger.periods import first_open_day
 from arrears.ledger.replay import BOOK_COLUMNS, TOUCHED, TXN, replay_touched
 from arrears.ledger.txn_checks import REFS, STAGE, check_closed, check_staged, skip_existing
+from arrears.ledger.txn_parts import Part, UnsafeSplitError
 
 if TYPE_CHECKING:
     from arrears.ledger.importing import ImportSummary
@@ -89,7 +95,12 @@ STAGE_COLUMNS = (
 
 
 class _NeedsStagingError(Exception):
-    """The fast path met rows already in the book or twice in the file: stage them all."""
+    """The fast path met rows already in the book or twice in the file, or a row dated in a
+    closed month (`line`): stage them all."""
+
+    def __init__(self, line: int | None = None) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 # An account's primary key, the earliest date its entries may hold (a year before it opened,
@@ -114,11 +125,15 @@ def import_transactions(
         for account_id, pk, opened in Account.objects.values_list("account_id", "id", "opened_on")
     }
     base = int(bulk.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TXN}")[0][0])
+    # The accounts the fast path's rows name, every one of them inserted: the accounts to replay.
+    copied: set[int] = set()
+    named: set[int] | None = copied
     try:
         with transaction.atomic():
             _create_stage()
-            unchanged = _copy_rows(source, accounts, base, tick, rules)
+            unchanged = _copy_rows(source, accounts, base, tick, rules, copied)
     except _NeedsStagingError:
+        named = None  # the complete path inserts what is not in the book already: asked below
         _create_stage()
         unchanged = _stage_rows(source, accounts, base, tick, rules)
     summary.unchanged["transactions"] = unchanged
@@ -135,9 +150,12 @@ def import_transactions(
             CustomColumn.objects.get_or_create(file_kind="transactions", name=ORIGINAL_POSTED)
     bulk.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
     bulk.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (account_id BIGINT PRIMARY KEY)")
-    bulk.execute(
-        f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {TXN} WHERE id > ?", (base,)
-    )
+    if named is not None:
+        bulk.insert_rows(TOUCHED, ("account_id",), ((pk,) for pk in sorted(named)))
+    else:
+        bulk.execute(
+            f"INSERT INTO {TOUCHED} SELECT DISTINCT account_id FROM {TXN} WHERE id > ?", (base,)
+        )
     with phase("cash application"):
         try:
             summary.accounts_replayed = replay_touched(
@@ -222,22 +240,23 @@ def _replay_processes(source: SourceFile) -> int:
 
 
 def _valid_rows(
-    source: SourceFile,
+    label: str,
+    parsed: Iterable[tuple[int, Any]],
     accounts: dict[str, _Known],
-    tick: Any,
     problems: list[Problem],
     rules: Rules,
 ) -> Iterator[tuple[int, int, TxnRow]]:
-    """(line, account pk, row) of each good row; bad ones go to `problems` (50 at most). With
-    `rules.into_open`, a row dated in a closed month comes dated on the first open day."""
+    """(line, account pk, row) of each good row of the file `label`'s `parsed` rows (its
+    `read_rows`, or a part's); bad ones go to `problems` (50 at most). With `rules.into_open`, a
+    row dated in a closed month comes dated on the first open day."""
     through = rules.closed_through if rules.into_open else None
     first_open = first_open_day(through)
-    for line, row in read_rows(source, tick, today=rules.today):
+    for line, row in parsed:
         if isinstance(row, RowError):
-            problems.append(Problem(source.label, line, row.column, row.reason))
+            problems.append(Problem(label, line, row.column, row.reason))
         elif (known := accounts.get(row.account_id)) is None:
             problems.append(
-                Problem(source.label, line, "account_id", f"unknown account {row.account_id!r}")
+                Problem(label, line, "account_id", f"unknown account {row.account_id!r}")
             )
         elif row.posted_on < known[1] or (row.due_on is not None and row.due_on < known[1]):
             early = row.posted_on < known[1]
@@ -246,7 +265,7 @@ def _valid_rows(
                 f"{day} is more than a year before account {row.account_id!r} opened "
                 f"({known[2]}): a mistyped year?"
             )
-            problems.append(Problem(source.label, line, column, reason))
+            problems.append(Problem(label, line, column, reason))
         elif not problems:
             if through is not None and row.posted_on <= through:
                 row = row._replace(
@@ -271,39 +290,26 @@ def _is_unique_violation(exc: BaseException) -> bool:
 
 
 def _copy_rows(
-    source: SourceFile, accounts: dict[str, _Known], base: int, tick: Any, rules: Rules
+    source: SourceFile,
+    accounts: dict[str, _Known],
+    base: int,
+    tick: Any,
+    rules: Rules,
+    named: set[int],
 ) -> int:
     problems: list[Problem] = []
     # Rows that name another row wait on disk, so memory stays flat, and are staged after the copy.
     held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with block below
-    through = rules.closed_through
     # A binary COPY on PostgreSQL: dates as dates, `extra` a dict (bulk.insert_rows).
     types = bulk.column_types(Transaction, BOOK_COLUMNS)
     as_json = _json_text if not bulk.is_postgres() else dict
 
-    def direct() -> Iterator[tuple[Any, ...]]:
-        for line, account, row in _valid_rows(source, accounts, tick, problems, rules):
-            if through is not None and row.posted_on <= through:
-                # Refused, unless the book holds it already: the complete path tells which.
-                raise _NeedsStagingError
-            if row.applies_to or row.reverses:
-                pickle.dump(_stage_row(line, account, row), held)
-                continue
-            yield (
-                base + line,
-                row.txn_id,
-                account,
-                row.posted_on,
-                row.type,
-                int(row.amount * 100),
-                row.code,
-                row.due_on,
-                None,
-                None,
-                row.reference,
-                row.memo,
-                as_json(row.extra) if row.extra else None,
-            )
+    def copied_here() -> None:
+        valid = _valid_rows(
+            source.label, read_rows(source, tick, today=rules.today), accounts, problems, rules
+        )
+        rows = _direct(valid, base, rules.closed_through, named, held, as_json)
+        bulk.insert_rows(TXN, BOOK_COLUMNS, rows, types)
 
     def held_rows() -> Iterator[tuple[Any, ...]]:
         held.seek(0)
@@ -315,11 +321,37 @@ def _copy_rows(
 
     # A large file is a bulk load: the book's indexes and keys are made again after it, once.
     load = bulk.loading(TXN) if _bulk_load(source) else nullcontext()
+    parts = _parts(source)
     with held:
         with phase("read, check and copy rows"):
             try:
                 with load:
-                    bulk.insert_rows(TXN, BOOK_COLUMNS, direct(), types)
+                    if parts is None:
+                        copied_here()
+                    else:
+                        try:
+                            with transaction.atomic():
+                                _copy_in_parts(
+                                    source,
+                                    parts,
+                                    accounts,
+                                    base,
+                                    rules,
+                                    named,
+                                    held,
+                                    problems,
+                                    tick,
+                                )
+                        except UnsafeSplitError:
+                            log.info(
+                                "%s: read in one process (a part could not be read alone)",
+                                source.label,
+                            )
+                            named.clear()
+                            problems.clear()
+                            held.seek(0)
+                            held.truncate()
+                            copied_here()
             except Exception as exc:
                 if _is_unique_violation(exc):
                     raise _NeedsStagingError from exc
@@ -340,6 +372,163 @@ def _copy_rows(
     return 0
 
 
+def _direct(
+    valid: Iterable[tuple[int, int, TxnRow]],
+    base: int,
+    through: date | None,
+    named: set[int],
+    held: IO[bytes],
+    as_json: Callable[[dict[str, Any]], Any],
+) -> Iterator[tuple[Any, ...]]:
+    """The book's row (BOOK_COLUMNS) of each valid row that names no other; those that do are
+    pickled into `held`, to be staged; the accounts of both go into `named`. A row dated on or
+    before `through` (a closed month) raises _NeedsStagingError with its line."""
+    name = named.add
+    for line, account, row in valid:
+        if through is not None and row.posted_on <= through:
+            # Refused, unless the book holds it already: the complete path tells which.
+            raise _NeedsStagingError(line)
+        name(account)
+        if row.applies_to or row.reverses:
+            pickle.dump(_stage_row(line, account, row), held)
+            continue
+        yield (
+            base + line,
+            row.txn_id,
+            account,
+            row.posted_on,
+            row.type,
+            int(row.amount * 100),
+            row.code,
+            row.due_on,
+            None,
+            None,
+            row.reference,
+            row.memo,
+            as_json(row.extra) if row.extra else None,
+        )
+
+
+# A transactions file at least this large, on its own on disk, is read in parts by
+# ARREARS_IMPORT_PROCESSES processes side by side (`txn_parts`), parts of at most PART_BYTES.
+PART_BYTES = 32 << 20
+
+
+def _parts(source: SourceFile) -> list[Part] | None:
+    """The parts `source` is read in by several processes, or None to read it here."""
+    processes = _replay_processes(source)
+    if processes < 2 or source.path is None or source.ragged or not bulk.is_postgres():
+        return None
+    rows = source.open_rows(None)
+    try:
+        _, record = next(iter(rows))
+        header_read(source, record)  # the header's problems: the one-process path names them
+    except (StopIteration, BookImportError):
+        return None
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+    return txn_parts.split(source.path, max(processes * 4, source.size // PART_BYTES))
+
+
+@dataclass
+class _PartRead:
+    """What a process made of a part of the file (`_part_read`)."""
+
+    problems: list[Problem]
+    named: set[int]
+    closed_line: int | None  # a row dated in a closed month, before any problem of the part
+    rows: str  # its rows in binary COPY format, without the format's header and trailer
+    held: str  # its rows that name others, pickled (as `_direct` holds them)
+
+
+# What the parts' processes read, set before they are forked (never pickled).
+_PARTS_JOB: dict[str, Any] = {}
+
+
+def _copy_in_parts(
+    source: SourceFile,
+    parts: list[Part],
+    accounts: dict[str, _Known],
+    base: int,
+    rules: Rules,
+    named: set[int],
+    held: IO[bytes],
+    problems: list[Problem],
+    tick: Any,
+) -> None:
+    """Read the parts of `source` in ARREARS_IMPORT_PROCESSES processes and copy their rows into
+    the book in file order, as `_direct` would have: the same rows, the same problems (the first
+    50 by line), the same fall to the complete path. Raises UnsafeSplitError when a part cannot
+    be read alone (the caller reads the file here instead)."""
+    processes = _replay_processes(source)
+    with tempfile.TemporaryDirectory(prefix="arrears-import-") as folder:
+        _PARTS_JOB.update(source=source, accounts=accounts, base=base, rules=rules, folder=folder)
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
+        try:
+            reads = [pool.submit(_part_read, n, part) for n, part in enumerate(parts)]
+            columns = ", ".join(BOOK_COLUMNS)
+            with connection.cursor() as cursor:
+                sql = f"COPY {TXN} ({columns}) FROM STDIN (FORMAT BINARY)"
+                with cursor.cursor.copy(sql) as copy:
+                    copy.write(txn_parts.HEADER)
+                    for part, read in zip(parts, reads, strict=True):
+                        done = read.result()
+                        if done.closed_line is not None and not problems:
+                            raise _NeedsStagingError(done.closed_line)
+                        problems.extend(done.problems)
+                        named.update(done.named)
+                        if not problems:
+                            _append(done.rows, copy.write)
+                            _append(done.held, held.write)
+                        if tick:
+                            tick(part.end - part.start)
+                        if len(problems) >= MAX_ERRORS:
+                            break
+                    copy.write(txn_parts.TRAILER)
+            del problems[MAX_ERRORS:]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _PARTS_JOB.clear()
+
+
+def _append(path: str, write: Callable[[Any], object]) -> None:
+    """Hand a file's bytes to `write` a block at a time, then remove the file."""
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            write(block)
+    os.unlink(path)
+
+
+def _part_read(index: int, part: Part) -> _PartRead:
+    """In a process of `_copy_in_parts`: read, check and format the rows of one part."""
+    job = _PARTS_JOB
+    source, rules = job["source"], job["rules"]
+    problems: list[Problem] = []
+    named: set[int] = set()
+    rows_path = os.path.join(job["folder"], f"{index}.rows")
+    held_path = os.path.join(job["folder"], f"{index}.held")
+    assert source.path is not None
+    records = txn_parts.records(source.path, part)
+    parsed = records_parsed(source, source.header, records, today=rules.today)
+    valid = _valid_rows(source.label, parsed, job["accounts"], problems, rules)
+    binary = txn_parts.BinaryRows(json.dumps)
+    closed_line = None
+    with open(rows_path, "wb") as out, open(held_path, "wb") as held:
+        block: list[bytes] = []
+        try:
+            for values in _direct(valid, job["base"], rules.closed_through, named, held, dict):
+                block.append(binary.row(values))
+                if len(block) >= 10_000:
+                    out.write(b"".join(block))
+                    block.clear()
+        except _NeedsStagingError as exc:
+            closed_line = exc.line
+        out.write(b"".join(block))
+    return _PartRead(problems, named, closed_line, rows_path, held_path)
+
+
 def _index_stage() -> None:
     bulk.execute(f"CREATE INDEX {STAGE}_txn ON {STAGE} (txn_id)")
     bulk.execute(f"ANALYZE {STAGE}")  # no autovacuum for temporary tables: plan with facts
@@ -355,7 +544,13 @@ def _stage_rows(
             STAGE_COLUMNS,
             (
                 _stage_row(line, account, row)
-                for line, account, row in _valid_rows(source, accounts, tick, problems, rules)
+                for line, account, row in _valid_rows(
+                    source.label,
+                    read_rows(source, tick, today=rules.today),
+                    accounts,
+                    problems,
+                    rules,
+                )
             ),
         )
     if problems:

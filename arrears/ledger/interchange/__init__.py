@@ -19,7 +19,7 @@ from arrears.ledger.interchange.formats import (
     FileKind,
 )
 from arrears.ledger.interchange.places import COUNTRIES, STATE_TIME_ZONES
-from arrears.ledger.interchange.reader import check_header, read_rows
+from arrears.ledger.interchange.reader import check_header, header_read, read_rows, records_parsed
 from arrears.ledger.interchange.rows import PARSERS, TxnRow, check_row
 from arrears.ledger.interchange.sources import SourceFile, open_book
 
@@ -40,7 +40,9 @@ __all__ = [
     "TxnRow",
     "check_header",
     "check_row",
+    "header_read",
     "latest_date",
     "open_book",
     "read_rows",
+    "records_parsed",
 ]

@@ -3,7 +3,7 @@ path when it is a clean transaction row and by the complete path (`rows.check_ro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -47,17 +47,28 @@ def read_rows(
     Raises BookImportError for a bad header, an empty file, bad quoting or bytes that are not UTF-8.
     """
     rows = source.open_rows(progress)
-    header: list[str] | None = None
+    for _, record in rows:
+        header = header_read(source, record)
+        yield from records_parsed(source, header, rows, today=today)
+        return
+    raise BookImportError([Problem(source.label, 1, "", "the file is empty (no header row)")])
+
+
+def records_parsed(
+    source: SourceFile,
+    header: list[str],
+    records: Iterable[tuple[int, list[str]]],
+    *,
+    today: date,
+) -> Iterator[tuple[int, Any]]:
+    """(line, parsed row or RowError) for each record of `source` after its `header`, read or
+    not from the file's start (`txn_parts` reads a part of a file)."""
     kind = source.kind.name
-    custom: list[str] = []
+    custom = [name for name in header if name.startswith("x_")]
     fast: Callable[[list[str]], TxnRow | None] | None = None
-    for line, record in rows:
-        if header is None:
-            header = _header(source, record)
-            custom = [name for name in header if name.startswith("x_")]
-            if source.kind is TRANSACTIONS and not custom:
-                fast = fast_transaction_parser(header, latest_date(today))
-            continue
+    if source.kind is TRANSACTIONS and not custom:
+        fast = fast_transaction_parser(header, latest_date(today))
+    for line, record in records:
         if source.ragged:
             record = _unragged(record, len(header))
         if len(record) != len(header):
@@ -66,11 +77,9 @@ def read_rows(
             yield line, clean
         else:
             yield line, _complete(kind, header, custom, record, today)
-    if header is None:
-        raise BookImportError([Problem(source.label, 1, "", "the file is empty (no header row)")])
 
 
-def _header(source: SourceFile, record: list[str]) -> list[str]:
+def header_read(source: SourceFile, record: list[str]) -> list[str]:
     """The header of a file, kept on `source`; raises BookImportError when it is not good."""
     if source.ragged:
         # A worksheet's header row ends where its last name is.

@@ -29,6 +29,7 @@ class SourceFile:
     open_rows: Callable[[Callable[[int], None] | None], Iterator[tuple[int, list[str]]]]
     header: list[str] = field(default_factory=list)
     ragged: bool = False  # a worksheet: rows may stop short of the header or run past it empty
+    path: Path | None = None  # a CSV file of its own on disk (not in a zip), read in parts
 
 
 def _csv_rows(
@@ -140,7 +141,7 @@ def _plain_file(kind: FileKind, path: Path) -> SourceFile:
     def rows(progress: Callable[[int], None] | None) -> Iterator[tuple[int, list[str]]]:
         return _csv_rows(lambda: path.open("rb"), path.name, progress)
 
-    return SourceFile(kind, path.name, path.stat().st_size, rows)
+    return SourceFile(kind, path.name, path.stat().st_size, rows, path=path)
 
 
 def _folder_files(folder: Path) -> list[SourceFile]:
