@@ -16,7 +16,7 @@ its settings once), and measures the floor on the same database and the same dat
 - aging: a bare `SELECT account_id, SUM(amount) FROM ledger_transaction GROUP BY account_id`.
 
 Each figure is printed beside its floor as a ratio, with the targets of the issue:
-import >= 50,000 transactions/s on PostgreSQL and within 5x of COPY; peak memory of the import
+import >= 50,000 transactions/s on PostgreSQL or within 5x of COPY; peak memory of the import
 under 1 GB (stated for 10M transactions); aging as of today under 1 s on PostgreSQL (stated for
 10M transactions); aging as of a past date within 2x the bare GROUP BY on the same database.
 

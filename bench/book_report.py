@@ -46,8 +46,9 @@ def _import_rows(rows: _Rows, res: dict, pg: bool) -> None:
         floor_txt = f"{what} {floor['seconds']:.2f} s ({floor['rows'] / floor['seconds']:,.0f}/s)"
     target, ok = "(PostgreSQL only)", None
     if pg:
-        target = f">= {IMPORT_MIN_RATE:,}/s, <= {IMPORT_MAX_RATIO:g}x COPY"
-        ok = imp["rate"] >= IMPORT_MIN_RATE and ratio is not None and ratio <= IMPORT_MAX_RATIO
+        # Issue 20: "at least 50,000 transactions/s ... or within 5x of the bare COPY".
+        target = f">= {IMPORT_MIN_RATE:,}/s or <= {IMPORT_MAX_RATIO:g}x COPY"
+        ok = imp["rate"] >= IMPORT_MIN_RATE or (ratio is not None and ratio <= IMPORT_MAX_RATIO)
     rows.add(
         "import",
         "import, with cash application",
