@@ -9,6 +9,7 @@ date kept in x_original_posted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, TYPE_CHECKING, Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
@@ -471,22 +473,36 @@ def _copy_in_parts(
             columns = ", ".join(BOOK_COLUMNS)
             with connection.cursor() as cursor:
                 sql = f"COPY {TXN} ({columns}) FROM STDIN (FORMAT BINARY)"
+                # The copy always ends as it began, whole rows then the format's trailer, and
+                # only then does a failure here go on: the server's own error (an id the book
+                # holds, refused while the parts were sent) is raised by the copy's end, as a
+                # copy of rows raises it, never lost under ours or logged as ignored.
+                failure: Exception | None = None
                 with cursor.cursor.copy(sql) as copy:
-                    copy.write(txn_parts.HEADER)
-                    for part, read in zip(parts, reads, strict=True):
-                        done = read.result()
-                        if done.closed_line is not None and not problems:
-                            raise _NeedsStagingError(done.closed_line)
-                        problems.extend(done.problems)
-                        named.update(done.named)
-                        if not problems:
-                            _append(done.rows, copy.write)
-                            _append(done.held, held.write)
-                        if tick:
-                            tick(part.end - part.start)
-                        if len(problems) >= MAX_ERRORS:
-                            break
-                    copy.write(txn_parts.TRAILER)
+                    try:
+                        copy.write(txn_parts.HEADER)
+                        for part, read in zip(parts, reads, strict=True):
+                            done = read.result()
+                            if done.closed_line is not None and not problems:
+                                raise _NeedsStagingError(done.closed_line)
+                            problems.extend(done.problems)
+                            named.update(done.named)
+                            if not problems:
+                                _append(done.rows, copy.write)
+                                _append(done.held, held.write)
+                            if tick:
+                                tick(part.end - part.start)
+                            if len(problems) >= MAX_ERRORS:
+                                break
+                        copy.write(txn_parts.TRAILER)
+                    except psycopg.Error:
+                        pass
+                    except (UnsafeSplitError, _NeedsStagingError) as exc:
+                        failure = exc
+                        with contextlib.suppress(psycopg.Error):
+                            copy.write(txn_parts.TRAILER)
+                if failure is not None:
+                    raise failure
             del problems[MAX_ERRORS:]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -62,17 +62,21 @@ def split(path: Path, count: int) -> list[Part] | None:
             if carriage and not block.startswith(b"\n"):
                 return None
             carriage = block.endswith(b"\r")
-            position = 0
+            # Counted up to `seen` in this block, once each: a quote that flips the count for
+            # the rest of the file makes every line break a candidate, each a step, not a rescan.
+            seen = 0
             while len(starts) <= count and target < offset + len(block):
-                found = block.find(b"\n", max(position, target - offset))
+                found = block.find(b"\n", max(seen, target - offset))
                 if found < 0:
                     break
-                position = found + 1
-                if (quotes + block.count(b'"', 0, found)) % 2 == 0:
-                    starts.append((offset + found + 1, lines + block.count(b"\n", 0, found) + 1))
+                quotes += block.count(b'"', seen, found)
+                lines += block.count(b"\n", seen, found) + 1
+                seen = found + 1
+                if quotes % 2 == 0:
+                    starts.append((offset + seen, lines))
                     target = starts[0][0] + (size - starts[0][0]) * len(starts) // count
-            lines += block.count(b"\n")
-            quotes += block.count(b'"')
+            lines += block.count(b"\n", seen)
+            quotes += block.count(b'"', seen)
             offset += len(block)
     if carriage or not starts or starts[0][0] >= size:
         return None

@@ -234,3 +234,18 @@ def test_the_csv_module_refuses_a_part_that_ends_inside_quotes():
     # The premise of UnsafeSplitError: a part cut inside a quoted field cannot be read alone.
     with pytest.raises(csv.Error):
         list(csv.reader(io.StringIO('a,"b\n', newline=""), strict=True))
+
+
+def test_a_quote_that_flips_the_count_for_the_rest_of_a_long_file_is_read_once(tmp_path):
+    # given: a stray quote on the first row, then 200,000 rows: every line break after it
+    # counts as inside quotes (a cut scanning the block again for each would never end)
+    row = "t{},A1,2026-01-01,charge,1.00,RENT,,,,,x\n"
+    text = HEADER + "\n" + row.format(0).replace(",x", ',5" pipe')
+    text += "".join(row.format(n) for n in range(1, 200_000))
+    path = tmp_path / "transactions.csv"
+    path.write_text(text)
+    # when
+    parts = txn_parts.split(path, 8)
+    # then: no part starts after the stray quote but the first; read, they are the whole file
+    assert parts is not None and len(parts) == 1
+    assert _in_parts(path, 8) == _whole(path)
