@@ -247,5 +247,6 @@ def test_a_quote_that_flips_the_count_for_the_rest_of_a_long_file_is_read_once(t
     # when
     parts = txn_parts.split(path, 8)
     # then: no part starts after the stray quote but the first; read, they are the whole file
-    assert parts is not None and len(parts) == 1
+    assert parts is not None
+    assert len(parts) == 1
     assert _in_parts(path, 8) == _whole(path)
