@@ -68,9 +68,9 @@ ARREARS_EMAIL_BATCH  emails in each batch of `mail send` (default 200): one SMTP
                a broker one task
 ARREARS_LETTER_CHUNK  letters in each chunk of the letters batch (default 200): with a broker one
                task each
-ARREARS_IMPORT_PROCESSES  PostgreSQL: processes that replay cash application side by side in an
-               import of a large transactions file (default: this machine's CPUs, at most 4; 1:
-               none, all in the import's own process)
+ARREARS_IMPORT_PROCESSES  PostgreSQL: processes that read a large transactions file in parts and
+               replay its cash application side by side (default on Linux: the CPUs this
+               process may use, at most 4; elsewhere 1: all in the import's own process)
 CELERY_QUEUE   the queue this book's tasks go through (default "arrears")
 CELERY_VISIBILITY_TIMEOUT  Redis: seconds before a chunk taken by a worker that died is given to
                another (default 300; a chunk done twice adds nothing)
@@ -336,8 +336,11 @@ if CELERY_BROKER_URL and not CELERY_BROKER_URL.startswith(("redis://", "rediss:/
 CELERY_QUEUE = _str("CELERY_QUEUE", "arrears")
 ARREARS_RUN_CHUNK = env.int("ARREARS_RUN_CHUNK", 2000)
 ARREARS_LETTER_CHUNK = env.int("ARREARS_LETTER_CHUNK", 200)
+# Linux says which CPUs this process may use; elsewhere (macOS has no sched_getaffinity, and
+# forks less safely) an import stays in its own process unless told otherwise.
 ARREARS_IMPORT_PROCESSES = env.int(
-    "ARREARS_IMPORT_PROCESSES", min(4, len(os.sched_getaffinity(0)) or 1)
+    "ARREARS_IMPORT_PROCESSES",
+    min(4, len(os.sched_getaffinity(0)) or 1) if hasattr(os, "sched_getaffinity") else 1,
 )
 if ARREARS_IMPORT_PROCESSES < 1:
     raise ImproperlyConfigured("ARREARS_IMPORT_PROCESSES must be 1 or more")

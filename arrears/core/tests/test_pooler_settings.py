@@ -65,3 +65,11 @@ def test_a_mode_that_is_not_one_is_refused_naming_the_variable(mode):
     done = _settings(DATABASE_URL=PG, ARREARS_DB_POOLER=mode)
     assert done.returncode != 0
     assert f"ARREARS_DB_POOLER: {mode!r} is not a pooling mode" in done.stderr
+
+
+def test_import_processes_below_one_are_refused_at_start_by_name():
+    # given / when: an import told to use no process at all
+    done = _settings(DATABASE_URL=PG, ARREARS_IMPORT_PROCESSES="0")
+    # then: the settings refuse to load, naming the variable
+    assert done.returncode != 0
+    assert "ARREARS_IMPORT_PROCESSES must be 1 or more" in done.stderr
