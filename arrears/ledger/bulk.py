@@ -7,9 +7,11 @@ and its own lazy cursor. Callers pass plain Python values: ints, strings, dates,
 from __future__ import annotations
 
 import logging
+import os
+import struct
 import time
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +20,22 @@ from django.db import connection
 from arrears.core.lookups import sent_as_is
 
 CHUNK = 20_000
+# PostgreSQL's binary COPY format (its documentation, "COPY", "Binary Format"): the signature, the
+# flags and the header extension's length before the rows; -1 as a field count after them. The
+# rows that the import's processes write (`txn_parts`, `replay_processes`) go between the two.
+COPY_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+COPY_BINARY_TRAILER = struct.pack(">h", -1)
+
+
+def file_handed(path: str, write: Callable[[Any], object]) -> None:
+    """Hand the bytes of the file at `path` to `write` (a COPY's, a file's) a megabyte at a
+    time, then remove the file."""
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            write(block)
+    os.unlink(path)
+
+
 SLOW = 0.2  # seconds: slower statements are logged at INFO
 log = logging.getLogger("arrears.sql")
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from django.db import connection
 
+from arrears.ledger import bulk
 from arrears.ledger.allocation import Entry, apply_cash
 from arrears.ledger.models import Account
 
@@ -49,7 +50,6 @@ ACCOUNT = Account._meta.db_table
 Derived = tuple[tuple[str, tuple[str, ...]], ...]
 log = logging.getLogger("arrears.import")
 PARTS_PER_PROCESS = 8  # smaller replays: the first starts sooner and the last ends sooner
-BLOCK = 1 << 20  # bytes copied at a time
 
 
 def replay_in_processes(
@@ -156,17 +156,13 @@ def _derived_in(derived: Derived, part: tuple[int, list[str]]) -> int:
     with connection.cursor() as cursor:
         for (table, columns), path in zip(derived, paths, strict=True):
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-            with cursor.cursor.copy(sql) as copy, open(path, "rb") as rows:
-                while block := rows.read(BLOCK):
-                    copy.write(block)
-            os.unlink(path)
+            with cursor.cursor.copy(sql) as copy:
+                bulk.file_handed(path, copy.write)
     return accounts
 
 
 # What a child runs: no database, no Django; the files in, the files out.
 
-_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-_TRAILER = struct.pack(">h", -1)
 _NULL = -1
 # A row of each table: its field count, then each field's length and value (int8 8 bytes, a
 # date 4, a boolean 1), a NULL as length -1 with no value.
@@ -190,7 +186,7 @@ def replay_part(path: str, code_priority: Mapping[str, int]) -> tuple[int, list[
         open(outputs[2], "wb") as open_items,
     ):
         for out in (allocations, deltas, open_items):
-            out.write(_HEADER)
+            out.write(bulk.COPY_BINARY_HEADER)
         for account, group in groupby(csv.reader(source), key=itemgetter(0)):
             replay = apply_cash(_entries(group), code_priority=code_priority)
             accounts += 1
@@ -199,7 +195,7 @@ def replay_part(path: str, code_priority: Mapping[str, int]) -> tuple[int, list[
             deltas.write(b"".join(_delta_rows(pk, replay.deltas)))
             open_items.write(b"".join(_open_rows(pk, replay.open_items)))
         for out in (allocations, deltas, open_items):
-            out.write(_TRAILER)
+            out.write(bulk.COPY_BINARY_TRAILER)
     os.unlink(path)
     return accounts, outputs
 

@@ -480,7 +480,7 @@ def _copy_in_parts(
                 failure: Exception | None = None
                 with cursor.cursor.copy(sql) as copy:
                     try:
-                        copy.write(txn_parts.HEADER)
+                        copy.write(bulk.COPY_BINARY_HEADER)
                         for part, read in zip(parts, reads, strict=True):
                             done = read.result()
                             if done.closed_line is not None and not problems:
@@ -488,33 +488,25 @@ def _copy_in_parts(
                             problems.extend(done.problems)
                             named.update(done.named)
                             if not problems:
-                                _append(done.rows, copy.write)
-                                _append(done.held, held.write)
+                                bulk.file_handed(done.rows, copy.write)
+                                bulk.file_handed(done.held, held.write)
                             if tick:
                                 tick(part.end - part.start)
                             if len(problems) >= MAX_ERRORS:
                                 break
-                        copy.write(txn_parts.TRAILER)
+                        copy.write(bulk.COPY_BINARY_TRAILER)
                     except psycopg.Error:
                         pass
                     except (UnsafeSplitError, _NeedsStagingError) as exc:
                         failure = exc
                         with contextlib.suppress(psycopg.Error):
-                            copy.write(txn_parts.TRAILER)
+                            copy.write(bulk.COPY_BINARY_TRAILER)
                 if failure is not None:
                     raise failure
             del problems[MAX_ERRORS:]
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             _PARTS_JOB.clear()
-
-
-def _append(path: str, write: Callable[[Any], object]) -> None:
-    """Hand a file's bytes to `write` a block at a time, then remove the file."""
-    with open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            write(block)
-    os.unlink(path)
 
 
 def _part_read(index: int, part: Part) -> _PartRead:

@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 
 BLOCK = 8 << 20  # bytes scanned at a time for the parts' starts
-HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-TRAILER = struct.pack(">h", -1)
 
 
 class UnsafeSplitError(Exception):
