@@ -7,16 +7,15 @@ beside the other bulk-load tests, because the ledger's tests may not import the 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
-from django.db import transaction
 
 from arrears.demo.generator import synthetic_book
 from arrears.ledger import txn_import
 from arrears.ledger.models import Allocation, OpenItem, OpenItemDelta, Transaction
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import book_import
+from arrears.ledger.tests.elm_court import derived_rows, imported_then_undone
 
 pytestmark = pytest.mark.django_db
 
@@ -51,26 +50,12 @@ def _written() -> dict[str, object]:
     return {"rows": derived, "aging": aging}
 
 
-class _UndoError(Exception):
-    """Rolls an import back, to import the same book again; carries what it wrote."""
-
-
-def _import_and_undo(folder) -> dict[str, object]:
-    """What importing `folder` writes, the import then rolled back."""
-    try:
-        with transaction.atomic():
-            book_import(folder, on=date(2026, 11, 1))
-            raise _UndoError(_written())
-    except _UndoError as undone:
-        return undone.args[0]
-
-
 def test_the_bulk_load_writes_what_the_staged_path_writes(tmp_path, monkeypatch, bulk_load):
     # given: a generated book of 40 accounts (charges, payments, credits, reversals, refunds)
     synthetic_book(tmp_path / "book", 40, 3_000, 7, date(2026, 11, 1))
     # when: imported by the bulk load (a binary copy of the rows into the book, its indexes and
     # keys made again), then rolled back ...
-    bulk_state = _import_and_undo(tmp_path / "book")
+    _, bulk_state = imported_then_undone(tmp_path / "book", _written, on=date(2026, 11, 1))
     assert not Transaction.objects.exists()
     # ... and imported by the staged path, every row staged, checked and inserted by SQL
     monkeypatch.setattr(txn_import, "_copy_rows", _always_staged)
@@ -84,36 +69,6 @@ def _always_staged(*args, **kwargs):
     raise txn_import._NeedsStagingError
 
 
-def _written_in_order() -> dict[str, list[tuple[object, ...]]]:
-    """Every derived row, in the order of their serial keys (the keys themselves left out, and
-    the accounts' too: a rolled-back import spends them)."""
-    return {
-        model.__name__: [
-            tuple(row)
-            for row in model.objects.order_by("pk").values_list(
-                "account__account_id",
-                *(
-                    f.attname
-                    for f in model._meta.concrete_fields
-                    if f.attname not in ("id", "account_id")
-                ),
-            )
-        ]
-        for model in (Allocation, OpenItemDelta, OpenItem)
-    }
-
-
-def _imported_then_undone(folder) -> tuple[Any, ...]:
-    """The summary of importing `folder`, its derived rows in order and what it wrote, the import
-    then rolled back."""
-    try:
-        with transaction.atomic():
-            summary = book_import(folder, on=date(2026, 11, 1))
-            raise _UndoError(summary, _written_in_order(), _written())
-    except _UndoError as undone:
-        return undone.args
-
-
 @pytest.mark.postgres
 def test_a_replay_in_processes_writes_what_one_process_writes(
     tmp_path, monkeypatch, settings, bulk_load
@@ -125,12 +80,14 @@ def test_a_replay_in_processes_writes_what_one_process_writes(
     monkeypatch.setattr(txn_import, "REPLAY_PROCESSES_BYTES", 0)
     settings.ARREARS_IMPORT_PROCESSES = 2
     # when: imported, then rolled back ...
-    summary, in_order, written = _imported_then_undone(tmp_path / "book")
+    summary, (in_order, written) = imported_then_undone(
+        tmp_path / "book", lambda: (derived_rows(), _written()), on=date(2026, 11, 1)
+    )
     # ... and imported with the replay in this process, row by row
     settings.ARREARS_IMPORT_PROCESSES = 1
     monkeypatch.setattr(txn_import, "BULK_LOAD_BYTES", 1 << 40)
     alone = book_import(tmp_path / "book", on=date(2026, 11, 1))
     # then: the same derived rows in the same order, and the same aging
-    assert _written_in_order() == in_order
+    assert derived_rows() == in_order
     assert _written() == written
     assert summary.accounts_replayed == alone.accounts_replayed == 40

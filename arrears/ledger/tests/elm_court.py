@@ -2,11 +2,15 @@
 Court) and the helpers they share: write a file set, read the book's whole state, the problems of
 an import that must fail."""
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from django.db import transaction
 
+from arrears.ledger.importing import ImportSummary
 from arrears.ledger.interchange import BookImportError, Problem
 from arrears.ledger.models import (
     Account,
@@ -22,6 +26,8 @@ from arrears.ledger.models import (
 )
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import book_import
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.django_db
 TXN_HEADER = "txn_id,account_id,posted,type,amount,code,due,applies_to,reverses\n"
@@ -117,3 +123,60 @@ def elm_court_imported(tmp_path: Path) -> dict[str, object]:
     """alice's and bob's book, imported; returns its state before anything else happens."""
     book_import(write_book(tmp_path / "elm_court", ELM_COURT))
     return book_state()
+
+
+def transaction_rows() -> list[dict[str, object]]:
+    """The transactions by their ids, not primary keys (sequences do not roll back)."""
+    return list(
+        Transaction.objects.order_by("pk").values(
+            "txn_id",
+            "account__account_id",
+            "posted_on",
+            "type",
+            "amount",
+            "code",
+            "due_on",
+            "applies_to__txn_id",
+            "reverses__txn_id",
+            "reference",
+            "memo",
+            "extra",
+        )
+    )
+
+
+def derived_rows() -> dict[str, list[tuple[object, ...]]]:
+    """Every row of cash application's derived tables, in the order of their serial keys, the
+    keys themselves left out and the accounts named by their ids (a rolled-back import spends
+    both)."""
+    return {
+        model.__name__: [
+            tuple(row)
+            for row in model.objects.order_by("pk").values_list(
+                "account__account_id",
+                *(
+                    f.attname
+                    for f in model._meta.concrete_fields
+                    if f.attname not in ("id", "account_id")
+                ),
+            )
+        ]
+        for model in (Allocation, OpenItemDelta, OpenItem)
+    }
+
+
+class _UndoError(Exception):
+    """Rolls an import back, carrying what was read of it."""
+
+
+def imported_then_undone(
+    folder: Path, read: Callable[[], T], **import_args: Any
+) -> tuple[ImportSummary, T]:
+    """The summary of importing `folder` and what `read()` finds after it, the import then
+    rolled back."""
+    try:
+        with transaction.atomic():
+            summary = book_import(folder, **import_args)
+            raise _UndoError(summary, read())
+    except _UndoError as undone:
+        return undone.args[0], undone.args[1]

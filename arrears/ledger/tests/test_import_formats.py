@@ -34,6 +34,7 @@ from arrears.ledger.models import (
 )
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import book_import
+from arrears.ledger.tests.elm_court import transaction_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -188,26 +189,6 @@ def book_state() -> dict[str, object]:
 
 def aging_json(as_of: date = AS_OF) -> list[dict[str, object]]:
     return [r.as_json() for d in (date(2026, 1, 15), as_of) for r in aging_report(as_of=d)]
-
-
-def transaction_rows() -> list[dict[str, object]]:
-    """The transactions by their ids, not primary keys (sequences do not roll back)."""
-    return list(
-        Transaction.objects.order_by("pk").values(
-            "txn_id",
-            "account__account_id",
-            "posted_on",
-            "type",
-            "amount",
-            "code",
-            "due_on",
-            "applies_to__txn_id",
-            "reverses__txn_id",
-            "reference",
-            "memo",
-            "extra",
-        )
-    )
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:

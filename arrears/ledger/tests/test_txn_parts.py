@@ -10,20 +10,22 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import transaction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.ledger import txn_import, txn_parts
 from arrears.ledger.interchange.sources import _csv_rows
-from arrears.ledger.models import Allocation, OpenItem, OpenItemDelta, Transaction
+from arrears.ledger.models import Transaction
 from arrears.ledger.periods import period_close
 from arrears.ledger.selectors import aging_report
 from arrears.ledger.services import book_import
 from arrears.ledger.tests.elm_court import (
     AGING_DATES,
     ELM_COURT,
+    derived_rows,
     import_problems,
+    imported_then_undone,
+    transaction_rows,
     write_book,
 )
 
@@ -123,53 +125,14 @@ def _elm_court_at_length() -> dict[str, str]:
 
 def _written() -> dict[str, object]:
     """Every row an import writes, named by the ids of the book's files rather than by serial
-    keys (a rolled-back import spends them), and the aging."""
-    txn = list(
-        Transaction.objects.order_by("id").values_list(
-            "id",
-            "txn_id",
-            "account__account_id",
-            "posted_on",
-            "type",
-            "amount",
-            "code",
-            "due_on",
-            "applies_to__txn_id",
-            "reverses__txn_id",
-            "reference",
-            "memo",
-            "extra",
-        )
-    )
-    derived = {
-        model.__name__: [
-            tuple(row)
-            for row in model.objects.order_by("id").values_list(
-                "account__account_id",
-                *(
-                    f.attname
-                    for f in model._meta.concrete_fields
-                    if f.attname not in ("id", "account_id")
-                ),
-            )
-        ]
-        for model in (Allocation, OpenItemDelta, OpenItem)
+    keys (a rolled-back import spends them; the transactions' own ids, base + line, it does not),
+    and the aging."""
+    return {
+        "transaction_ids": list(Transaction.objects.order_by("pk").values_list("id", flat=True)),
+        "transactions": transaction_rows(),
+        "derived": derived_rows(),
+        "aging": [r.as_json() for d in AGING_DATES for r in aging_report(as_of=d)],
     }
-    aging = [r.as_json() for d in AGING_DATES for r in aging_report(as_of=d)]
-    return {"transactions": txn, "derived": derived, "aging": aging}
-
-
-class _UndoError(Exception):
-    """Rolls an import back, carrying what it wrote."""
-
-
-def _imported_then_undone(folder: Path) -> dict[str, object]:
-    try:
-        with transaction.atomic():
-            book_import(folder)
-            raise _UndoError(_written())
-    except _UndoError as undone:
-        return undone.args[0]
 
 
 @pytest.mark.postgres
@@ -177,7 +140,7 @@ def _imported_then_undone(folder: Path) -> dict[str, object]:
 def test_an_import_in_parts_writes_what_one_process_writes(tmp_path, in_parts, settings):
     # given: a long Elm Court, imported in parts by two processes, then rolled back
     write_book(tmp_path / "book", _elm_court_at_length())
-    in_parts_written = _imported_then_undone(tmp_path / "book")
+    _, in_parts_written = imported_then_undone(tmp_path / "book", _written)
     # when: imported in one process
     settings.ARREARS_IMPORT_PROCESSES = 1
     book_import(tmp_path / "book")
